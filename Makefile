@@ -1,0 +1,149 @@
+# phitrace - GNU Makefile. `make help` lists the targets.
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+CC ?= cc
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto
+DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
+            zlib1g-dev libssl-dev libcmocka-dev sqlite3 python3 clang tshark tcpflow time
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wimplicit-fallthrough
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPT_GIT_COMMIT='"$(GIT_COMMIT)"' -MMD -MP
+OPT_CFLAGS ?= -O2 -g
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+# Sources per stage.
+CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c \
+            analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c
+INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c
+DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
+FLOW_SRC := analyzer/flow/flow.c
+STORE_SRC := analyzer/store/db.c
+REPORT_SRC := analyzer/report/summary.c
+APP_SRC := analyzer/pipeline.c analyzer/verify.c
+LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
+MAIN_SRC := analyzer/main.c
+
+UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source
+FUZZ_TARGETS := fuzz_decode
+
+# Two build flavours: release in build/rel, sanitized (for tests) in build/san.
+REL := build/rel
+SAN := build/san
+rel_obj = $(patsubst %.c,$(REL)/%.o,$(1))
+san_obj = $(patsubst %.c,$(SAN)/%.o,$(1))
+
+$(REL)/schema.c $(SAN)/schema.c: analyzer/store/schema.sql
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from analyzer/store/schema.sql */'; \
+	   echo 'const char pt_schema_sql[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	   echo ';'; } > $@
+
+$(REL)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+$(SAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+REL_LIB_OBJ := $(call rel_obj,$(LIB_SRC)) $(REL)/schema.o
+SAN_LIB_OBJ := $(call san_obj,$(LIB_SRC)) $(SAN)/schema.o
+
+phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC))
+	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC))
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(SAN)/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< -o $@ $(SAN_LIB_OBJ) \
+	    $(PKG_LIBS) -lcmocka -lpthread
+
+# Fuzz targets: a replay driver (gcc + sanitizers) for `make test`, libFuzzer (clang) for `make fuzz`.
+$(SAN)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(SAN_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< tests/fuzz/replay_main.c \
+	    -o $@ $(SAN_LIB_OBJ) $(PKG_LIBS) -lpthread
+
+FUZZ_DIR := build/fuzz
+FUZZ_LIB_SRC := $(LIB_SRC)
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
+	@mkdir -p $(dir $@)
+	clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread
+
+.PHONY: all deps test unit e2e fuzz-replay fuzz bench demo samples format lint clean install help
+
+all: phitrace ## build ./phitrace
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+deps: ## install the Debian packages phitrace needs (apt-get as root; otherwise prints the command)
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	    echo "deps: missing packages:$$(echo $$missing)"; \
+	    echo "deps: run as root:  sudo apt-get install -y $$(echo $$missing)"; exit 1; \
+	fi
+
+unit: $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) ## cmocka unit tests under ASan/UBSan
+	@fail=0; for t in $^; do echo "== $$t"; $$t 2>&1 || fail=1; done; exit $$fail
+
+fuzz-replay: $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) ## replay fuzz seed corpora
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	    $(SAN)/tests/fuzz/$$t tests/fuzz/corpus/$${t#fuzz_} || fail=1; done; exit $$fail
+
+e2e: $(SAN)/phitrace phitrace ## end-to-end tests (binary on samples/ and ../shared/corpus)
+	@PHITRACE=$(SAN)/phitrace python3 tests/e2e/run_e2e.py
+
+test: unit fuzz-replay e2e ## everything, under AddressSanitizer and UBSan
+	@echo "make test: all suites passed"
+
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS)) ## run each libFuzzer target for FUZZ_SECONDS (default 60)
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz-corpus/$$t; \
+	    $(FUZZ_DIR)/$$t -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz-corpus/$$t \
+	        tests/fuzz/corpus/$${t#fuzz_} || exit 1; done
+
+bench: phitrace ## throughput and memory against tcpflow and tshark (not part of test)
+	@bash tests/bench/run_bench.sh
+
+samples: build/gen_samples ## regenerate samples/ (byte-identical)
+	build/gen_samples samples
+
+build/gen_samples: samples/gen/gen_samples.c
+	@mkdir -p build
+	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap)
+
+demo: ## install deps, build, analyze samples/, print the result line and case path
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory phitrace
+	@rm -rf build/demo-case
+	@./phitrace analyze --quiet samples -o build/demo-case
+	@python3 tests/e2e/demo_line.py build/demo-case
+
+format: ## clang-format every C file
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint: ## cppcheck over the analyzer
+	cppcheck --quiet --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
+	    --suppress=missingIncludeSystem analyzer
+
+install: phitrace ## install to $(PREFIX)/bin (default /usr/local)
+	install -D -m 0755 phitrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/phitrace
+
+clean:
+	rm -rf build phitrace
+
+-include $(shell find build -name '*.d' 2>/dev/null)

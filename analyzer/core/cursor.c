@@ -1,0 +1,47 @@
+/* cursor.c - out-of-line cursor operations (see cursor.h for the contract). */
+#include "cursor.h"
+
+#include <string.h>
+
+bool pt_cur_copy(struct pt_cur *c, void *dst, size_t n)
+{
+    if (!pt_cur_need(c, n)) {
+        memset(dst, 0, n);
+        return false;
+    }
+    if (n > 0) {
+        memcpy(dst, c->base + c->off, n);
+    }
+    c->off += n;
+    return true;
+}
+
+bool pt_cur_bytes(struct pt_cur *c, size_t n, const uint8_t **out)
+{
+    if (!pt_cur_need(c, n)) {
+        *out = NULL;
+        return false;
+    }
+    *out = c->base == NULL ? NULL : c->base + c->off;
+    c->off += n;
+    return true;
+}
+
+bool pt_cur_sub(struct pt_cur *c, size_t n, struct pt_cur *child)
+{
+    if (!pt_cur_need(c, n)) {
+        *child = pt_cur_make(NULL, 0);
+        child->err = true;
+        return false;
+    }
+    *child = pt_cur_make(c->base == NULL ? NULL : c->base + c->off, n);
+    c->off += n;
+    return true;
+}
+
+struct pt_cur pt_cur_rest(struct pt_cur *c)
+{
+    struct pt_cur child;
+    pt_cur_sub(c, pt_cur_left(c), &child);
+    return child;
+}

@@ -1,0 +1,60 @@
+/*
+ * limits.h - every limit of phitrace in one place, each with its reason.
+ *
+ * A limit that is reached on real evidence is recorded as an anomaly (kind
+ * "limit.<name>"), never silently.
+ */
+#ifndef PT_LIMITS_H
+#define PT_LIMITS_H
+
+/* Encapsulation: VLAN tags walked before giving up (QinQinQ seen in the wild; 8 is generous). */
+#define PT_MAX_VLAN 8
+/* MPLS labels walked before giving up (RFC 3032 sets no bound; real stacks are < 6). */
+#define PT_MAX_MPLS 16
+/* Tunnel nesting (IP-in-IP, GRE, VXLAN, Teredo) decoded; deeper input is an anomaly. */
+#define PT_MAX_TUNNEL_DEPTH 4
+/* IPv6 extension headers walked; more is either an attack or garbage (RFC 8200 §4.1 order). */
+#define PT_MAX_IPV6_EXT 16
+/* Network-layer views one frame can produce (outer and inner flows of tunnels). */
+#define PT_MAX_VIEWS (PT_MAX_TUNNEL_DEPTH + 1)
+
+/* IP defragmentation: datagrams in progress per reader and their bytes. */
+#define PT_DEFRAG_MAX_DATAGRAMS 8192
+#define PT_DEFRAG_MAX_BYTES (64u * 1024 * 1024)
+/* A datagram cannot exceed 65535 bytes of payload (RFC 791 total length; RFC 8200 payload). */
+#define PT_DEFRAG_MAX_DGRAM 65535
+/* Fragments per datagram: 65535/8 would be the absolute maximum; 1024 caps overlap storms. */
+#define PT_DEFRAG_MAX_FRAGS 1024
+/* Seconds an incomplete datagram is kept (Linux ipfrag_time is 30 s). */
+#define PT_DEFRAG_TIMEOUT_S 30
+
+/* Flow table: flows live per worker; beyond this the least recently seen flow is evicted. */
+#define PT_FLOW_MAX_PER_WORKER_DEFAULT (1u << 20)
+/* Idle timeouts in seconds of capture time (Zeek: tcp 5 min, udp 1 min; we keep TCP longer
+ * because a forensic record should not split a slow exfiltration into many rows). */
+#define PT_FLOW_TCP_IDLE_S 3600
+#define PT_FLOW_TCP_CLOSED_S 120
+#define PT_FLOW_UDP_IDLE_S 600
+#define PT_FLOW_OTHER_IDLE_S 600
+
+/* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
+#define PT_ANOMALY_MAX_PER_KIND 10000
+
+/* libpcap's own sanity bound on a record (MAXIMUM_SNAPLEN). */
+#define PT_MAX_FRAME 262144
+
+/* Reader to worker hand-off: packets per batch, payload bytes per batch, batches in flight. */
+#define PT_BATCH_PKTS 512
+#define PT_BATCH_BYTES (512u * 1024)
+#define PT_RING_SLOTS 16
+
+/* Records per SQLite transaction (c-deps-guide §8: ~10k rows is where batching saturates). */
+#define PT_DB_BATCH_ROWS 10000
+
+/* Top talkers listed in the summary. */
+#define PT_SUMMARY_TOP 10
+
+/* Directory recursion depth for inputs, against symlink loops and pathological trees. */
+#define PT_MAX_DIR_DEPTH 64
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * sha256.h - SHA-256 over libcrypto's EVP interface (SHA-NI where the CPU has it).
+ */
+#ifndef PT_SHA256_H
+#define PT_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define PT_SHA256_LEN 32
+#define PT_SHA256_HEX (2 * PT_SHA256_LEN + 1)
+
+struct pt_sha256; /* opaque; owns an EVP_MD_CTX */
+
+/* Returns owned (free with pt_sha256_free) or NULL on allocation failure. */
+struct pt_sha256 *pt_sha256_new(void);
+void pt_sha256_free(struct pt_sha256 *h);
+void pt_sha256_update(struct pt_sha256 *h, const void *data, size_t len);
+/* Writes the digest and resets the context for reuse. */
+void pt_sha256_final(struct pt_sha256 *h, uint8_t out[PT_SHA256_LEN]);
+
+/* One-shot digest. */
+pt_status pt_sha256_buf(const void *data, size_t len, uint8_t out[PT_SHA256_LEN]);
+/* Lowercase hex with NUL. */
+void pt_hex(const uint8_t *bin, size_t len, char *out);
+/* Digest of a whole file, read-only; size through *size_out when not NULL. */
+pt_status pt_sha256_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *size_out);
+
+#endif

@@ -1,0 +1,544 @@
+/*
+ * flow.c - the per-worker flow table (see flow.h for the rules).
+ *
+ * Open hashing with chains; three LRU lists (open TCP, closed TCP, the rest)
+ * each ordered by last packet time, so expiry checks only list heads.
+ * Sequence accounting per direction keeps an unwrapped 64-bit high-water
+ * mark relative to the first sequence number, fed by the direction's own
+ * segments and by the peer's acknowledgements, so bytes the capture missed
+ * still count toward volume.
+ */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/limits.h"
+
+enum { LRU_TCP_OPEN, LRU_TCP_CLOSED, LRU_OTHER, N_LRU };
+
+struct flow_key {
+    struct pt_addr a, b; /* a <= b (with ports) */
+    uint16_t pa, pb;
+    uint8_t proto, family;
+    uint16_t vlan0, vlan1;
+    uint8_t depth, tunnel;
+    uint32_t tun_id, outer;
+};
+
+struct seqdir {
+    bool base_set;
+    bool fin;
+    uint32_t first_seq; /* sequence number of the first segment seen (the ISN for a SYN) */
+    uint32_t base;      /* sequence number of the first payload byte */
+    uint64_t data_hi;   /* highest payload end seen, relative to base */
+    uint64_t next_hi;   /* highest sequence number seen on any segment (counts a FIN) */
+    uint64_t ack_hi;    /* highest acknowledgement from the peer, relative to base */
+};
+
+struct flow {
+    struct flow_key key;
+    uint64_t hash;
+    struct flow *hnext;
+    struct flow *prev, *next; /* LRU */
+    int lru;
+    bool cli_is_a;            /* client is key side a */
+    bool closed;
+    bool fin_c, fin_s;
+    uint16_t hist_seen;       /* which history letters were recorded, 2 x 6 bits */
+    uint8_t hist_len;
+    struct seqdir sq[2];      /* 0 = client to server */
+    struct pt_flow_rec rec;
+};
+
+struct lru {
+    struct flow *head, *tail; /* head = least recently seen */
+};
+
+struct pt_flow_table {
+    struct flow **buckets;
+    uint64_t n_buckets;  /* power of two */
+    uint64_t live;
+    uint32_t max_flows;
+    struct lru lru[N_LRU];
+    const struct pt_cidr_set *home;
+    pt_flow_emit_fn emit;
+    pt_flow_anomaly_fn anomaly;
+    void *arg;
+    uint64_t evicted;
+};
+
+const char *pt_flow_class_str(enum pt_flow_class c)
+{
+    switch (c) {
+        case PT_CLASS_INTERNAL: return "internal";
+        case PT_CLASS_OUTBOUND: return "outbound";
+        case PT_CLASS_INBOUND: return "inbound";
+        case PT_CLASS_EXTERNAL: return "external";
+    }
+    return "unknown";
+}
+
+const char *pt_flow_end_str(enum pt_flow_end e)
+{
+    switch (e) {
+        case PT_END_EOF: return "eof";
+        case PT_END_FIN: return "fin";
+        case PT_END_RST: return "rst";
+        case PT_END_IDLE: return "idle";
+        case PT_END_REUSE: return "reuse";
+        case PT_END_EVICTED: return "evicted";
+    }
+    return "unknown";
+}
+
+/* ---- keys and hashing ---------------------------------------------------------------------- */
+
+static void make_key(const struct pt_view *v, struct flow_key *k, bool *src_is_a)
+{
+    memset(k, 0, sizeof *k);
+    int c = pt_addr_cmp(&v->src, &v->dst);
+    bool a_src = c < 0 || (c == 0 && v->sport <= v->dport);
+    k->a = a_src ? v->src : v->dst;
+    k->b = a_src ? v->dst : v->src;
+    k->pa = a_src ? v->sport : v->dport;
+    k->pb = a_src ? v->dport : v->sport;
+    k->proto = v->proto;
+    k->family = v->family;
+    k->vlan0 = v->ctx.vlan[0];
+    k->vlan1 = v->ctx.vlan[1];
+    k->depth = v->ctx.depth;
+    k->tunnel = v->ctx.tunnel;
+    k->tun_id = v->ctx.tun_id;
+    k->outer = v->ctx.outer;
+    *src_is_a = a_src;
+}
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint64_t fmix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t key_hash(const struct flow_key *k)
+{
+    uint64_t w[4];
+    memcpy(w, k->a.b, 16);
+    memcpy(w + 2, k->b.b, 16);
+    uint64_t h = 0x6a09e667f3bcc908ull;
+    for (int i = 0; i < 4; i++) {
+        h = mix(h, w[i]);
+    }
+    h = mix(h, ((uint64_t)k->pa << 48) | ((uint64_t)k->pb << 32) | ((uint64_t)k->proto << 24) |
+                   ((uint64_t)k->depth << 16) | k->tunnel);
+    h = mix(h, ((uint64_t)k->vlan0 << 48) | ((uint64_t)k->vlan1 << 32) | k->tun_id);
+    h = mix(h, k->outer);
+    return fmix(h);
+}
+
+uint64_t pt_flow_hash(const struct pt_view *v)
+{
+    struct flow_key k;
+    bool a;
+    make_key(v, &k, &a);
+    return key_hash(&k);
+}
+
+static bool key_eq(const struct flow_key *x, const struct flow_key *y)
+{
+    return x->pa == y->pa && x->pb == y->pb && x->proto == y->proto && x->family == y->family &&
+           x->vlan0 == y->vlan0 && x->vlan1 == y->vlan1 && x->depth == y->depth &&
+           x->tunnel == y->tunnel && x->tun_id == y->tun_id && x->outer == y->outer &&
+           memcmp(x->a.b, y->a.b, 16) == 0 && memcmp(x->b.b, y->b.b, 16) == 0;
+}
+
+/* ---- LRU lists ------------------------------------------------------------------------------ */
+
+static void lru_unlink(struct pt_flow_table *t, struct flow *f)
+{
+    struct lru *l = &t->lru[f->lru];
+    if (f->prev != NULL) {
+        f->prev->next = f->next;
+    } else {
+        l->head = f->next;
+    }
+    if (f->next != NULL) {
+        f->next->prev = f->prev;
+    } else {
+        l->tail = f->prev;
+    }
+    f->prev = f->next = NULL;
+}
+
+static void lru_push(struct pt_flow_table *t, struct flow *f, int which)
+{
+    struct lru *l = &t->lru[which];
+    f->lru = which;
+    f->next = NULL;
+    f->prev = l->tail;
+    if (l->tail != NULL) {
+        l->tail->next = f;
+    } else {
+        l->head = f;
+    }
+    l->tail = f;
+}
+
+static int64_t timeout_us(const struct flow *f)
+{
+    switch (f->lru) {
+        case LRU_TCP_OPEN: return (int64_t)PT_FLOW_TCP_IDLE_S * 1000000;
+        case LRU_TCP_CLOSED: return (int64_t)PT_FLOW_TCP_CLOSED_S * 1000000;
+        default:
+            return (int64_t)(f->key.proto == 17 ? PT_FLOW_UDP_IDLE_S : PT_FLOW_OTHER_IDLE_S) *
+                   1000000;
+    }
+}
+
+/* ---- table ---------------------------------------------------------------------------------- */
+
+struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t max_flows,
+                                        pt_flow_emit_fn emit, pt_flow_anomaly_fn anomaly,
+                                        void *arg)
+{
+    struct pt_flow_table *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->n_buckets = 1 << 16;
+    t->buckets = calloc(t->n_buckets, sizeof *t->buckets);
+    if (t->buckets == NULL) {
+        free(t);
+        return NULL;
+    }
+    t->max_flows = max_flows ? max_flows : PT_FLOW_MAX_PER_WORKER_DEFAULT;
+    t->home = home;
+    t->emit = emit;
+    t->anomaly = anomaly;
+    t->arg = arg;
+    return t;
+}
+
+static void unlink_hash(struct pt_flow_table *t, struct flow *f)
+{
+    struct flow **pp = &t->buckets[f->hash & (t->n_buckets - 1)];
+    while (*pp != NULL && *pp != f) {
+        pp = &(*pp)->hnext;
+    }
+    if (*pp == f) {
+        *pp = f->hnext;
+    }
+}
+
+static void finish(struct pt_flow_table *t, struct flow *f, enum pt_flow_end why)
+{
+    /* Sequence-implied bytes: the larger of data seen and data acknowledged, less the FIN. */
+    for (int d = 0; d < 2; d++) {
+        struct seqdir *s = &f->sq[d];
+        uint64_t acked = s->ack_hi > s->next_hi ? s->ack_hi : s->next_hi;
+        if (s->fin && acked > s->data_hi) {
+            acked--; /* the FIN takes one sequence number and carries no byte */
+        }
+        uint64_t implied = s->data_hi > acked ? s->data_hi : acked;
+        (d == 0 ? &f->rec.c2s : &f->rec.s2c)->seq_bytes = implied;
+    }
+    f->rec.end = (uint8_t)why;
+    f->rec.history[f->hist_len] = '\0';
+    t->emit(t->arg, &f->rec);
+    lru_unlink(t, f);
+    unlink_hash(t, f);
+    t->live--;
+    free(f);
+}
+
+static void grow_table(struct pt_flow_table *t)
+{
+    uint64_t nb = t->n_buckets * 2;
+    struct flow **b = calloc(nb, sizeof *b);
+    if (b == NULL) {
+        return; /* keep the smaller table; chains grow, nothing is lost */
+    }
+    for (uint64_t i = 0; i < t->n_buckets; i++) {
+        struct flow *f = t->buckets[i];
+        while (f != NULL) {
+            struct flow *n = f->hnext;
+            f->hnext = b[f->hash & (nb - 1)];
+            b[f->hash & (nb - 1)] = f;
+            f = n;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->n_buckets = nb;
+}
+
+static void expire(struct pt_flow_table *t, int64_t now)
+{
+    for (int i = 0; i < N_LRU; i++) {
+        while (t->lru[i].head != NULL && now - t->lru[i].head->rec.last_ts > timeout_us(t->lru[i].head)) {
+            struct flow *f = t->lru[i].head;
+            finish(t, f, i == LRU_TCP_CLOSED ? (f->rec.end == PT_END_RST ? PT_END_RST : PT_END_FIN)
+                                            : PT_END_IDLE);
+        }
+    }
+}
+
+static void evict_one(struct pt_flow_table *t, const struct pt_flow_pkt *p)
+{
+    struct flow *victim = NULL;
+    for (int i = 0; i < N_LRU; i++) {
+        struct flow *h = t->lru[i].head;
+        if (h != NULL && (victim == NULL || h->rec.last_ts < victim->rec.last_ts)) {
+            victim = h;
+        }
+    }
+    if (victim == NULL) {
+        return;
+    }
+    if (t->evicted++ == 0 && t->anomaly != NULL) {
+        t->anomaly(t->arg, p, "limit.flow_table",
+                   "flow table full: least recently seen flows were ended early");
+    }
+    finish(t, victim, PT_END_EVICTED);
+}
+
+static enum pt_flow_class classify(const struct pt_flow_table *t, const struct pt_addr *cli,
+                                   const struct pt_addr *srv)
+{
+    bool ci = pt_cidr_set_contains(t->home, cli);
+    bool si = pt_cidr_set_contains(t->home, srv);
+    if (ci && si) {
+        return PT_CLASS_INTERNAL;
+    }
+    if (ci) {
+        return PT_CLASS_OUTBOUND;
+    }
+    if (si) {
+        return PT_CLASS_INBOUND;
+    }
+    return PT_CLASS_EXTERNAL;
+}
+
+static struct flow *create(struct pt_flow_table *t, const struct pt_flow_pkt *p,
+                           const struct flow_key *k, uint64_t h, bool src_is_a)
+{
+    if (t->live >= t->max_flows) {
+        evict_one(t, p);
+    }
+    struct flow *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return NULL;
+    }
+    const struct pt_view *v = p->v;
+    f->key = *k;
+    f->hash = h;
+    /* Who is the client? SYN sender; SYN-ACK receiver; else low port = server; else sender. */
+    bool src_client = true;
+    if (v->proto == 6 && v->has_ports && (v->tcp_flags & PT_TCP_SYN)) {
+        src_client = !(v->tcp_flags & PT_TCP_ACK);
+    } else if (v->has_ports && v->sport < 1024 && v->dport >= 1024) {
+        src_client = false;
+    }
+    f->cli_is_a = src_client == src_is_a;
+    struct pt_flow_rec *r = &f->rec;
+    r->id = ((int64_t)p->item << 40) | (int64_t)((p->frame & ((1ull << 37) - 1)) << 3) |
+            (p->view_idx & 7);
+    r->item = p->item;
+    r->first_frame = p->frame;
+    r->cli = src_client ? v->src : v->dst;
+    r->srv = src_client ? v->dst : v->src;
+    r->cport = src_client ? v->sport : v->dport;
+    r->sport = src_client ? v->dport : v->sport;
+    r->proto = v->proto;
+    r->family = v->family;
+    r->ctx = v->ctx;
+    r->first_ts = p->ts_us;
+    r->cls = (uint8_t)classify(t, &r->cli, &r->srv);
+    f->hnext = t->buckets[h & (t->n_buckets - 1)];
+    t->buckets[h & (t->n_buckets - 1)] = f;
+    lru_push(t, f, v->proto == 6 && v->has_ports ? LRU_TCP_OPEN : LRU_OTHER);
+    if (++t->live > t->n_buckets) {
+        grow_table(t);
+    }
+    return f;
+}
+
+/* Zeek-like history: each letter once per side; upper case from the client. */
+static void history(struct flow *f, int dir, char letter)
+{
+    static const char letters[] = "SHADFR";
+    const char *pos = strchr(letters, letter);
+    unsigned bit = (unsigned)(pos - letters) + (dir ? 6u : 0u);
+    if (f->hist_seen & (1u << bit) || (size_t)f->hist_len + 1 >= sizeof f->rec.history) {
+        return;
+    }
+    f->hist_seen |= (uint16_t)(1u << bit);
+    f->rec.history[f->hist_len++] = dir ? (char)(letter - 'A' + 'a') : letter;
+}
+
+/* Advance an unwrapped 64-bit relative position by a 32-bit sequence value. Jumps beyond
+ * 1 GiB are not believed: they are garbage or a different connection. */
+static void seq_advance(uint64_t *hi, uint32_t base, uint32_t seq_end)
+{
+    uint32_t cur = base + (uint32_t)*hi;
+    int32_t delta = (int32_t)(seq_end - cur);
+    if (delta > 0 && delta < (1 << 30)) {
+        *hi += (uint64_t)delta;
+    }
+}
+
+static void tcp_account(struct flow *f, const struct pt_view *v, int dir)
+{
+    struct seqdir *s = &f->sq[dir];
+    uint8_t fl = v->tcp_flags;
+    if (fl & PT_TCP_SYN) {
+        history(f, dir, (fl & PT_TCP_ACK) ? 'H' : 'S');
+        if (!s->base_set) {
+            s->base_set = true;
+            s->first_seq = v->seq;
+            s->base = v->seq + 1;
+        }
+    } else if (!s->base_set) {
+        s->base_set = true;
+        s->first_seq = v->seq;
+        s->base = v->seq;
+    }
+    if (!(fl & PT_TCP_SYN)) {
+        if (v->payload_wire > 0) {
+            seq_advance(&s->data_hi, s->base, v->seq + v->payload_wire);
+        }
+        seq_advance(&s->next_hi, s->base, v->seq + v->payload_wire);
+    }
+    if (v->payload_wire > 0) {
+        history(f, dir, 'D');
+    } else if ((fl & (PT_TCP_ACK | PT_TCP_SYN | PT_TCP_FIN | PT_TCP_RST)) == PT_TCP_ACK) {
+        history(f, dir, 'A');
+    }
+    if (fl & PT_TCP_FIN) {
+        s->fin = true;
+        history(f, dir, 'F');
+        if (dir == 0) {
+            f->fin_c = true;
+        } else {
+            f->fin_s = true;
+        }
+    }
+    if (fl & PT_TCP_ACK) {
+        struct seqdir *peer = &f->sq[!dir];
+        if (!peer->base_set) {
+            /* Nothing seen from the peer yet: its acknowledged stream starts here. */
+            peer->base_set = true;
+            peer->first_seq = v->ack;
+            peer->base = v->ack;
+        } else {
+            seq_advance(&peer->ack_hi, peer->base, v->ack);
+        }
+    }
+    if (fl & PT_TCP_RST) {
+        history(f, dir, 'R');
+    }
+}
+
+void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
+{
+    const struct pt_view *v = p->v;
+    struct flow_key k;
+    bool src_is_a;
+    make_key(v, &k, &src_is_a);
+    uint64_t h = key_hash(&k);
+    expire(t, p->ts_us);
+    struct flow *f = t->buckets[h & (t->n_buckets - 1)];
+    while (f != NULL && !(f->hash == h && key_eq(&f->key, &k))) {
+        f = f->hnext;
+    }
+    bool tcp = v->proto == 6 && v->has_ports;
+    if (f != NULL) {
+        int dir = f->cli_is_a == src_is_a ? 0 : 1;
+        bool pure_syn = tcp && (v->tcp_flags & (PT_TCP_SYN | PT_TCP_ACK)) == PT_TCP_SYN;
+        if (pure_syn && f->sq[dir].base_set && v->seq != f->sq[dir].first_seq) {
+            finish(t, f, PT_END_REUSE);
+            f = NULL;
+        } else if (p->ts_us - f->rec.last_ts > timeout_us(f)) {
+            finish(t, f, PT_END_IDLE);
+            f = NULL;
+        }
+    }
+    if (f == NULL) {
+        f = create(t, p, &k, h, src_is_a);
+        if (f == NULL) {
+            return; /* out of memory: this packet goes uncounted; the table keeps working */
+        }
+    }
+    int dir = f->cli_is_a == src_is_a ? 0 : 1;
+    struct pt_flow_dir *d = dir == 0 ? &f->rec.c2s : &f->rec.s2c;
+    d->pkts++;
+    d->frame_bytes += p->wire_len;
+    d->ip_bytes += v->ip_len;
+    d->payload_bytes += v->payload_wire;
+    d->captured_bytes += v->payload_len;
+    d->tcp_flags |= v->tcp_flags;
+    if (p->ts_us < f->rec.first_ts) {
+        f->rec.first_ts = p->ts_us;
+    }
+    if (p->ts_us > f->rec.last_ts) {
+        f->rec.last_ts = p->ts_us;
+    }
+    f->rec.last_item = p->item;
+    f->rec.last_frame = p->frame;
+    int which = f->lru;
+    if (tcp) {
+        tcp_account(f, v, dir);
+        if (v->tcp_flags & PT_TCP_RST) {
+            f->closed = true;
+            f->rec.end = PT_END_RST;
+        } else if (f->fin_c && f->fin_s) {
+            f->closed = true;
+            f->rec.end = PT_END_FIN;
+        }
+        which = f->closed ? LRU_TCP_CLOSED : LRU_TCP_OPEN;
+    }
+    lru_unlink(t, f);
+    lru_push(t, f, which);
+}
+
+void pt_flow_flush(struct pt_flow_table *t)
+{
+    for (int i = 0; i < N_LRU; i++) {
+        while (t->lru[i].head != NULL) {
+            struct flow *f = t->lru[i].head;
+            finish(t, f, i == LRU_TCP_CLOSED ? (enum pt_flow_end)f->rec.end : PT_END_EOF);
+        }
+    }
+}
+
+uint64_t pt_flow_live(const struct pt_flow_table *t)
+{
+    return t->live;
+}
+
+void pt_flow_table_free(struct pt_flow_table *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    for (int i = 0; i < N_LRU; i++) {
+        struct flow *f = t->lru[i].head;
+        while (f != NULL) {
+            struct flow *n = f->next;
+            free(f);
+            f = n;
+        }
+    }
+    free(t->buckets);
+    free(t);
+}

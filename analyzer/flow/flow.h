@@ -1,0 +1,106 @@
+/*
+ * flow.h - bidirectional flows: one table per worker, no locks.
+ *
+ * A flow is keyed by protocol, both endpoints (ordered), and the VLAN/tunnel
+ * context. Client and server come from the SYN (or SYN-ACK), else from the
+ * port numbers (a source port below 1024 talking to an ephemeral port is the
+ * server), else from the first packet.
+ *
+ * Flows end on TCP close (FIN from both sides, or RST) after
+ * PT_FLOW_TCP_CLOSED_S of quiet, on idle timeout, on TCP 5-tuple reuse (a SYN
+ * whose sequence number differs from the first one seen in that direction,
+ * the rule Wireshark uses for tcp.stream), at the end of the run, or by
+ * eviction at the table cap (an anomaly).
+ *
+ * Ids are deterministic: (item << 40) | (first frame << 3) | view index, so the
+ * database is the same whatever the number of workers.
+ */
+#ifndef PT_FLOW_H
+#define PT_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/addr.h"
+#include "../decode/decode.h"
+
+enum pt_flow_class {
+    PT_CLASS_INTERNAL,
+    PT_CLASS_OUTBOUND, /* client inside home-net, server outside */
+    PT_CLASS_INBOUND,  /* client outside, server inside */
+    PT_CLASS_EXTERNAL, /* neither inside */
+};
+
+enum pt_flow_end {
+    PT_END_EOF,     /* still open at the end of the evidence */
+    PT_END_FIN,
+    PT_END_RST,
+    PT_END_IDLE,
+    PT_END_REUSE,   /* TCP 5-tuple reused by a new connection */
+    PT_END_EVICTED, /* flow table cap */
+};
+
+const char *pt_flow_class_str(enum pt_flow_class c);
+const char *pt_flow_end_str(enum pt_flow_end e);
+
+struct pt_flow_dir {
+    uint64_t pkts;
+    uint64_t frame_bytes;   /* wire length of the frames, as tshark counts */
+    uint64_t ip_bytes;      /* IP datagram lengths as announced */
+    uint64_t payload_bytes; /* transport payload announced by headers (retransmissions included) */
+    uint64_t captured_bytes;/* transport payload actually present in the capture */
+    uint64_t seq_bytes;     /* TCP: payload implied by sequence and acknowledgement numbers */
+    uint8_t tcp_flags;      /* OR of all flags */
+};
+
+/* A finished flow, as stored. */
+struct pt_flow_rec {
+    int64_t id;
+    uint32_t item;
+    uint64_t first_frame;
+    uint32_t last_item;
+    uint64_t last_frame;
+    struct pt_addr cli, srv;
+    uint16_t cport, sport;
+    uint8_t proto, family;
+    struct pt_ctx ctx;
+    int64_t first_ts, last_ts; /* UTC microseconds */
+    struct pt_flow_dir c2s, s2c;
+    char history[20];          /* Zeek-style letters, upper case from the client */
+    uint8_t cls;               /* enum pt_flow_class */
+    uint8_t end;               /* enum pt_flow_end */
+};
+
+/* One view of one frame, as handed to a worker. */
+struct pt_flow_pkt {
+    const struct pt_view *v;
+    uint32_t item;
+    uint64_t frame;
+    uint8_t view_idx;
+    int64_t ts_us;
+    uint32_t wire_len;
+};
+
+/* Called for every flow that ends; the record is borrowed for the call. */
+typedef void (*pt_flow_emit_fn)(void *arg, const struct pt_flow_rec *rec);
+/* Called once when the table cap first evicts a live flow. */
+typedef void (*pt_flow_anomaly_fn)(void *arg, const struct pt_flow_pkt *p, const char *kind,
+                                   const char *detail);
+
+struct pt_flow_table;
+
+/* `home` is borrowed and must outlive the table. Returns owned or NULL. */
+struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t max_flows,
+                                        pt_flow_emit_fn emit, pt_flow_anomaly_fn anomaly,
+                                        void *arg);
+void pt_flow_table_free(struct pt_flow_table *t);
+
+void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p);
+/* End every flow still open (end of the run). */
+void pt_flow_flush(struct pt_flow_table *t);
+uint64_t pt_flow_live(const struct pt_flow_table *t);
+
+/* Symmetric hash of a view's flow key: both directions give the same value. */
+uint64_t pt_flow_hash(const struct pt_view *v);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * source.h - read-only evidence files with SHA-256 computed in the same pass.
+ *
+ * A source wraps a file descriptor opened O_RDONLY. Every raw byte read is
+ * hashed; when the file is gzip-compressed the consumer sees the inflated
+ * stream while the hash stays over the bytes on disk. pt_source_close()
+ * reads whatever the consumer left unread so the hash always covers the
+ * whole file, and reports how many bytes that was.
+ *
+ * Limits: none on size; memory is one read buffer plus zlib's window.
+ */
+#ifndef PT_SOURCE_H
+#define PT_SOURCE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/sha256.h"
+#include "../core/status.h"
+
+enum pt_input_kind {
+    PT_KIND_UNKNOWN,
+    PT_KIND_PCAP,
+    PT_KIND_PCAPNG,
+};
+
+struct pt_source;
+
+/* Open `path` read-only. `progress` (may be NULL) is advanced by raw bytes read. */
+pt_status pt_source_open(const char *path, _Atomic uint64_t *progress, struct pt_source **out,
+                         char *err, size_t errlen);
+/* Content kind, from the magic numbers (looking inside gzip). */
+enum pt_input_kind pt_source_kind(const struct pt_source *s);
+bool pt_source_gzip(const struct pt_source *s);
+/* A stdio stream over the (inflated) content. Owned by the source; whoever closes it
+ * (libpcap's pcap_close does) must call pt_source_stream_closed() afterwards. */
+FILE *pt_source_stream(struct pt_source *s);
+void pt_source_stream_closed(struct pt_source *s);
+/* True when the gzip layer hit corrupt or truncated compressed data. */
+bool pt_source_gzip_error(const struct pt_source *s, const char **why);
+/* Finish hashing the rest of the file, fill hex and size, and free everything. */
+pt_status pt_source_close(struct pt_source *s, char hex[PT_SHA256_HEX], uint64_t *size,
+                          uint64_t *unread);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * main.c - the command line. The only file that calls exit() or writes
+ * results to stdout.
+ *
+ * Exit codes: 0 analysis completed; 1 usage error; 2 an input or engine
+ * failure stopped the run (or verification failed); 3 reserved for
+ * --fail-on.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/version.h"
+#include "pipeline.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2 };
+
+static void usage(FILE *out)
+{
+    fputs(
+        "phitrace " PT_VERSION " - did patient data leave the network?\n"
+        "\n"
+        "Usage:\n"
+        "  phitrace analyze [options] INPUT... -o CASE   analyze evidence into a case directory\n"
+        "  phitrace verify CASE                          re-hash the inputs, check the audit chain\n"
+        "  phitrace --version                            versions of phitrace and its libraries\n"
+        "  phitrace --help                               this text\n"
+        "\n"
+        "INPUT is a file or a directory (walked recursively, in name order). The kind of each\n"
+        "file is found from its content, not its name: pcap (micro- or nanosecond), pcapng, and\n"
+        "either of them gzip-compressed. Other files are listed in the case as skipped, with the\n"
+        "reason, and still hashed. Inputs are opened read-only and never modified.\n"
+        "\n"
+        "analyze options:\n"
+        "  -o, --case DIR        case directory (created mode 0700): evidence.db, summary.txt\n"
+        "      --home-net CIDRS  internal networks, comma separated\n"
+        "                        (default 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,\n"
+        "                        fc00::/7); decides which flows are outbound\n"
+        "  -j, --threads N       flow worker threads (default: number of cores)\n"
+        "      --max-flows N     flows kept in memory per worker before the least recently\n"
+        "                        seen is ended early (default 1048576; an anomaly says so)\n"
+        "      --progress        progress bar on stderr (default: when stderr is a terminal)\n"
+        "  -q, --quiet           no progress bar and no summary on stdout\n"
+        "      --force           replace the evidence database of an existing case directory\n"
+        "\n"
+        "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
+        "case as anomalies and do not fail the run); 1 usage error; 2 the run could not\n"
+        "complete (case directory or database failure), or `verify` found a mismatch.\n"
+        "\n"
+        "Example:\n"
+        "  phitrace analyze --home-net 10.20.0.0/16 /evidence/pcaps -o case1\n"
+        "  phitrace verify case1\n",
+        out);
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || *end != '\0' || v > max || s[0] == '-') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
+{
+    static const struct option opts[] = {
+        {"case", required_argument, NULL, 'o'},
+        {"home-net", required_argument, NULL, 'H'},
+        {"threads", required_argument, NULL, 'j'},
+        {"max-flows", required_argument, NULL, 'M'},
+        {"progress", no_argument, NULL, 'P'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"force", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct pt_options o = {.argc = full_argc, .argv = full_argv};
+    o.progress = isatty(STDERR_FILENO);
+    int c;
+    unsigned long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:j:qh", opts, NULL)) != -1) {
+        switch (c) {
+            case 'o': o.case_dir = optarg; break;
+            case 'H': o.home_net = optarg; break;
+            case 'j':
+                if (parse_uint(optarg, 256, &v) != 0 || v == 0) {
+                    fprintf(stderr, "phitrace: error: --threads takes a number from 1 to 256\n");
+                    return EXIT_USAGE;
+                }
+                o.threads = (unsigned)v;
+                break;
+            case 'M':
+                if (parse_uint(optarg, 1ul << 30, &v) != 0 || v < 16) {
+                    fprintf(stderr, "phitrace: error: --max-flows takes a number from 16 to "
+                                    "1073741824\n");
+                    return EXIT_USAGE;
+                }
+                o.max_flows = (uint32_t)v;
+                break;
+            case 'P': o.progress = true; break;
+            case 'q': o.quiet = true; break;
+            case 'F': o.force = true; break;
+            case 'h': usage(stdout); return EXIT_OK;
+            default:
+                fprintf(stderr, "Run 'phitrace --help' for the options.\n");
+                return EXIT_USAGE;
+        }
+    }
+    if (o.case_dir == NULL) {
+        fprintf(stderr, "phitrace: error: no case directory; add -o CASE (for example -o case1)\n");
+        return EXIT_USAGE;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "phitrace: error: no input; name capture files or directories, for "
+                        "example: phitrace analyze capture.pcap -o case1\n");
+        return EXIT_USAGE;
+    }
+    o.inputs = argv + optind;
+    o.n_inputs = (size_t)(argc - optind);
+    struct pt_run_result res;
+    pt_status st = pt_analyze(&o, &res);
+    if (st == PT_EUSAGE) {
+        return EXIT_USAGE;
+    }
+    if (st != PT_OK) {
+        fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
+        return EXIT_FAILED;
+    }
+    if (!o.quiet) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.txt", o.case_dir);
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+                fwrite(buf, 1, n, stdout);
+            }
+            fclose(f);
+        }
+        printf("\nCase: %s (evidence.db, summary.txt)\n", o.case_dir);
+    }
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        pt_print_versions();
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "analyze") == 0) {
+        return cmd_analyze(argc - 1, argv + 1, argc, argv);
+    }
+    if (strcmp(cmd, "verify") == 0) {
+        if (argc != 3) {
+            fprintf(stderr, "phitrace: error: usage: phitrace verify CASE\n");
+            return EXIT_USAGE;
+        }
+        return pt_verify(argv[2]) == PT_OK ? EXIT_OK : EXIT_FAILED;
+    }
+    fprintf(stderr, "phitrace: error: unknown command '%s'. Run 'phitrace --help'.\n", cmd);
+    return EXIT_USAGE;
+}

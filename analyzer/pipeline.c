@@ -1,0 +1,863 @@
+/*
+ * pipeline.c - the analyze run (see pipeline.h).
+ *
+ * Reader (this thread): for each input, open it read-only through a hashing
+ * source, detect its kind from content, read packets with libpcap, decode
+ * them, and append each network-layer view to the batch of the worker its
+ * flow hashes to. Batches are recycled through a per-worker free queue.
+ *
+ * Workers: update their flow table; finished flows go to the writer in
+ * batches. Writer: applies messages to SQLite in transactions of
+ * PT_DB_BATCH_ROWS rows.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <magic.h>
+#include <openssl/opensslv.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <yara.h>
+#include <zlib.h>
+
+#include "core/addr.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/queue.h"
+#include "core/version.h"
+#include "decode/decode.h"
+#include "flow/flow.h"
+#include "ingest/inputs.h"
+#include "ingest/source.h"
+#include "report/summary.h"
+#include "store/db.h"
+
+/* ---- writer --------------------------------------------------------------------------------- */
+
+enum wmsg_kind { W_FLOWS, W_ANOMALIES, W_ITEM, W_MANIFEST, W_AUDIT };
+
+struct wmsg {
+    enum wmsg_kind kind;
+    size_t n;
+    void *rows;         /* owned: flows, anomalies or one item */
+    char *a, *b, *c;    /* owned strings: manifest key/value, audit actor/action/detail */
+};
+
+struct writer {
+    struct pt_db *db;
+    struct pt_queue q;
+    pthread_t th;
+    _Atomic int failed; /* pt_status of the first failure */
+    char err[256];
+    uint64_t flows, anomalies;
+};
+
+static void wmsg_free(struct wmsg *m)
+{
+    if (m != NULL) {
+        free(m->rows);
+        free(m->a);
+        free(m->b);
+        free(m->c);
+        free(m);
+    }
+}
+
+static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
+{
+    pt_status rc = PT_OK;
+    switch (m->kind) {
+        case W_FLOWS: {
+            const struct pt_flow_rec *f = m->rows;
+            for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
+                rc = pt_db_flow_put(w->db, &f[i]);
+            }
+            w->flows += m->n;
+            break;
+        }
+        case W_ANOMALIES: {
+            const struct pt_anomaly_rec *a = m->rows;
+            for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
+                rc = pt_db_anomaly_put(w->db, &a[i]);
+            }
+            w->anomalies += m->n;
+            break;
+        }
+        case W_ITEM: rc = pt_db_item_put(w->db, m->rows); break;
+        case W_MANIFEST: rc = pt_db_manifest_set(w->db, m->a, m->b); break;
+        case W_AUDIT: rc = pt_db_audit(w->db, m->a, m->b, m->c); break;
+    }
+    *rows += m->n ? m->n : 1;
+    return rc;
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    size_t rows = 0;
+    struct wmsg *m;
+    while ((m = pt_queue_pop(&w->q)) != NULL) {
+        if (atomic_load(&w->failed) == PT_OK) {
+            pt_status rc = pt_db_begin(w->db);
+            if (rc == PT_OK) {
+                rc = apply(w, m, &rows);
+            }
+            /* Items and custody events are committed at once; bulk rows in batches. */
+            if (rc == PT_OK && (rows >= PT_DB_BATCH_ROWS || m->kind == W_ITEM || m->kind == W_AUDIT)) {
+                rc = pt_db_commit(w->db);
+                rows = 0;
+            }
+            if (rc != PT_OK) {
+                snprintf(w->err, sizeof w->err, "%s", pt_db_errmsg(w->db));
+                atomic_store(&w->failed, rc);
+            }
+        }
+        wmsg_free(m);
+    }
+    if (atomic_load(&w->failed) == PT_OK && pt_db_commit(w->db) != PT_OK) {
+        snprintf(w->err, sizeof w->err, "%s", pt_db_errmsg(w->db));
+        atomic_store(&w->failed, PT_EDB);
+    }
+    return NULL;
+}
+
+static bool wsend(struct writer *w, struct wmsg *m)
+{
+    if (m == NULL || !pt_queue_push(&w->q, m)) {
+        wmsg_free(m);
+        return false;
+    }
+    return true;
+}
+
+static struct wmsg *msg_strs(enum wmsg_kind k, const char *a, const char *b, const char *c)
+{
+    struct wmsg *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        return NULL;
+    }
+    m->kind = k;
+    m->a = a ? strdup(a) : NULL;
+    m->b = b ? strdup(b) : NULL;
+    m->c = c ? strdup(c) : NULL;
+    if ((a && !m->a) || (b && !m->b) || (c && !m->c)) {
+        wmsg_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void send_manifest(struct writer *w, const char *k, const char *v)
+{
+    wsend(w, msg_strs(W_MANIFEST, k, v, NULL));
+}
+
+static void send_audit(struct writer *w, const char *action, const char *detail)
+{
+    wsend(w, msg_strs(W_AUDIT, "phitrace " PT_VERSION, action, detail));
+}
+
+static void send_item(struct writer *w, const struct pt_item_rec *it)
+{
+    struct wmsg *m = calloc(1, sizeof *m);
+    struct pt_item_rec *copy = malloc(sizeof *copy);
+    if (m == NULL || copy == NULL) {
+        free(m);
+        free(copy);
+        return;
+    }
+    *copy = *it;
+    m->kind = W_ITEM;
+    m->rows = copy;
+    wsend(w, m);
+}
+
+/* ---- anomalies from one producer thread, batched and capped per kind --------------------- */
+
+#define ANOM_BATCH 256
+#define ANOM_KINDS 64
+
+struct anomaly_sink {
+    struct writer *w;
+    struct pt_anomaly_rec *batch;
+    size_t n;
+    uint32_t item;                /* counts are per evidence item */
+    char kinds[ANOM_KINDS][48];
+    uint32_t counts[ANOM_KINDS];
+    size_t n_kinds;
+    uint64_t total;
+};
+
+static void anomaly_flush(struct anomaly_sink *s)
+{
+    if (s->n == 0) {
+        return;
+    }
+    struct wmsg *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        s->n = 0;
+        return;
+    }
+    m->kind = W_ANOMALIES;
+    m->rows = s->batch;
+    m->n = s->n;
+    wsend(s->w, m);
+    s->batch = NULL;
+    s->n = 0;
+}
+
+static void anomaly_push(struct anomaly_sink *s, uint32_t item, uint64_t frame, uint64_t off,
+                         const char *kind, const char *detail)
+{
+    if (item != s->item) {
+        s->item = item;
+        s->n_kinds = 0;
+    }
+    size_t k = 0;
+    while (k < s->n_kinds && strcmp(s->kinds[k], kind) != 0) {
+        k++;
+    }
+    if (k == s->n_kinds && k < ANOM_KINDS) {
+        snprintf(s->kinds[k], sizeof s->kinds[k], "%s", kind);
+        s->counts[k] = 0;
+        s->n_kinds++;
+    }
+    if (k < ANOM_KINDS) {
+        s->counts[k]++;
+        if (s->counts[k] > PT_ANOMALY_MAX_PER_KIND + 1) {
+            return;
+        }
+        if (s->counts[k] == PT_ANOMALY_MAX_PER_KIND + 1) {
+            kind = "limit.anomalies";
+            detail = "further anomalies of this kind in this item are not recorded";
+        }
+    }
+    if (s->batch == NULL) {
+        s->batch = calloc(ANOM_BATCH, sizeof *s->batch);
+        if (s->batch == NULL) {
+            return;
+        }
+    }
+    struct pt_anomaly_rec *a = &s->batch[s->n++];
+    a->item = item;
+    a->frame = frame;
+    a->offset = off;
+    snprintf(a->kind, sizeof a->kind, "%s", kind);
+    snprintf(a->detail, sizeof a->detail, "%s", detail ? detail : "");
+    s->total++;
+    if (s->n == ANOM_BATCH) {
+        anomaly_flush(s);
+    }
+}
+
+static void decode_anomaly(void *arg, const struct pt_frame *f, uint64_t offset, const char *kind,
+                           const char *detail)
+{
+    anomaly_push(arg, f->item, f->num, offset, kind, detail);
+}
+
+/* ---- workers -------------------------------------------------------------------------------- */
+
+struct pkt_entry {
+    struct pt_view v;     /* payload pointer replaced by payload_off into the batch data */
+    uint32_t payload_off;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    uint32_t wire_len;
+    uint8_t view_idx;
+};
+
+struct batch {
+    bool end;             /* last batch: flush and stop */
+    uint32_t n;
+    uint32_t used;        /* bytes of data in use */
+    struct pkt_entry e[PT_BATCH_PKTS];
+    uint8_t data[PT_BATCH_BYTES];
+};
+
+#define FLOW_BATCH 1024
+
+struct worker {
+    unsigned idx;
+    pthread_t th;
+    struct pt_queue full, free;
+    struct batch *cur;            /* reader side: batch being filled */
+    struct pt_flow_table *flows;
+    struct pt_flow_rec *out;      /* flow records waiting for the writer */
+    size_t n_out;
+    struct anomaly_sink anoms;
+    struct writer *w;
+};
+
+static void worker_emit(void *arg, const struct pt_flow_rec *rec)
+{
+    struct worker *wk = arg;
+    if (wk->out == NULL) {
+        wk->out = malloc(FLOW_BATCH * sizeof *wk->out);
+        if (wk->out == NULL) {
+            return;
+        }
+    }
+    wk->out[wk->n_out++] = *rec;
+    if (wk->n_out == FLOW_BATCH) {
+        struct wmsg *m = calloc(1, sizeof *m);
+        if (m != NULL) {
+            m->kind = W_FLOWS;
+            m->rows = wk->out;
+            m->n = wk->n_out;
+            wsend(wk->w, m);
+        } else {
+            free(wk->out);
+        }
+        wk->out = NULL;
+        wk->n_out = 0;
+    }
+}
+
+static void worker_anomaly(void *arg, const struct pt_flow_pkt *p, const char *kind,
+                           const char *detail)
+{
+    struct worker *wk = arg;
+    anomaly_push(&wk->anoms, p->item, p->frame, 0, kind, detail);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *wk = arg;
+    struct batch *b;
+    while ((b = pt_queue_pop(&wk->full)) != NULL) {
+        for (uint32_t i = 0; i < b->n; i++) {
+            struct pkt_entry *e = &b->e[i];
+            e->v.payload = b->data + e->payload_off;
+            struct pt_flow_pkt p = {.v = &e->v, .item = e->item, .frame = e->frame,
+                                    .view_idx = e->view_idx, .ts_us = e->ts_us,
+                                    .wire_len = e->wire_len};
+            pt_flow_update(wk->flows, &p);
+        }
+        bool end = b->end;
+        b->n = 0;
+        b->used = 0;
+        b->end = false;
+        pt_queue_push(&wk->free, b);
+        if (end) {
+            break;
+        }
+    }
+    pt_flow_flush(wk->flows);
+    if (wk->n_out > 0) {
+        struct wmsg *m = calloc(1, sizeof *m);
+        if (m != NULL) {
+            m->kind = W_FLOWS;
+            m->rows = wk->out;
+            m->n = wk->n_out;
+            wsend(wk->w, m);
+            wk->out = NULL;
+        }
+        wk->n_out = 0;
+    }
+    anomaly_flush(&wk->anoms);
+    return NULL;
+}
+
+/* Reader side: hand the current batch to the worker and take an empty one. */
+static void worker_ship(struct worker *wk, bool end)
+{
+    if (wk->cur == NULL) {
+        wk->cur = pt_queue_pop(&wk->free);
+    }
+    wk->cur->end = end;
+    pt_queue_push(&wk->full, wk->cur);
+    wk->cur = end ? NULL : pt_queue_pop(&wk->free);
+}
+
+static void dispatch_view(struct worker *workers, unsigned n_workers, const struct pt_frame *f,
+                          const struct pt_view *v, uint8_t idx)
+{
+    struct worker *wk = &workers[pt_flow_hash(v) % n_workers];
+    struct batch *b = wk->cur;
+    uint32_t plen = v->payload_len;
+    if (b->n == PT_BATCH_PKTS || plen > PT_BATCH_BYTES - b->used) {
+        worker_ship(wk, false);
+        b = wk->cur;
+    }
+    struct pkt_entry *e = &b->e[b->n++];
+    e->v = *v;
+    e->v.payload = NULL;
+    e->payload_off = b->used;
+    if (plen > 0 && v->payload != NULL) {
+        memcpy(b->data + b->used, v->payload, plen);
+        b->used += plen;
+    }
+    e->item = f->item;
+    e->frame = f->num;
+    e->ts_us = f->ts_us;
+    e->wire_len = f->wire_len;
+    e->view_idx = idx;
+}
+
+/* ---- progress ------------------------------------------------------------------------------ */
+
+struct progress {
+    _Atomic uint64_t done;
+    uint64_t total;
+    _Atomic bool stop;
+    bool enabled;
+    pthread_t th;
+    struct timespec start;
+};
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void human(double bytes, char *out, size_t len)
+{
+    const char *u[] = {"B", "KB", "MB", "GB", "TB"};
+    int i = 0;
+    while (bytes >= 1000 && i < 4) {
+        bytes /= 1000;
+        i++;
+    }
+    snprintf(out, len, i ? "%.1f %s" : "%.0f %s", bytes, u[i]);
+}
+
+static void progress_draw(struct progress *p, bool final)
+{
+    uint64_t done = atomic_load(&p->done);
+    double el = since(&p->start);
+    double frac = p->total ? (double)done / (double)p->total : 1.0;
+    if (frac > 1) {
+        frac = 1;
+    }
+    char d[32], t[32], r[32];
+    human((double)done, d, sizeof d);
+    human((double)p->total, t, sizeof t);
+    human(el > 0 ? (double)done / el : 0, r, sizeof r);
+    int bars = (int)(frac * 30);
+    char bar[31];
+    memset(bar, '#', (size_t)bars);
+    memset(bar + bars, '.', (size_t)(30 - bars));
+    bar[30] = '\0';
+    double eta = frac > 0 && frac < 1 ? el / frac - el : 0;
+    fprintf(stderr, "\r[%s] %3.0f%% %s / %s  %s/s  ETA %d:%02d ", bar, frac * 100, d, t, r,
+            (int)eta / 60, (int)eta % 60);
+    if (final) {
+        fputc('\n', stderr);
+    }
+    fflush(stderr);
+}
+
+static void *progress_main(void *arg)
+{
+    struct progress *p = arg;
+    while (!atomic_load(&p->stop)) {
+        progress_draw(p, false);
+        struct timespec ts = {0, 250 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* ---- capture reading ------------------------------------------------------------------------- */
+
+struct run {
+    const struct pt_options *opt;
+    struct writer w;
+    struct worker *workers;
+    unsigned n_workers;
+    struct pt_decoder *dec;
+    struct anomaly_sink anoms;
+    struct progress prog;
+    struct pt_run_result res;
+};
+
+static void read_capture(struct run *r, struct pt_source *src, struct pt_item_rec *it)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    FILE *fp = pt_source_stream(src);
+    if (fp == NULL) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "cannot create a stream over the input");
+        return;
+    }
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (p == NULL) {
+        pt_source_stream_closed(src);
+        fclose(fp);
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "libpcap cannot read it: %s", errbuf);
+        anomaly_push(&r->anoms, it->id, 0, 0, "capture.unreadable", it->error);
+        return;
+    }
+    pt_source_stream_closed(src); /* pcap_close closes fp */
+    int dlt = pcap_datalink(p);
+    it->linktype = dlt;
+    it->linktype_name = pt_linktype_name(dlt);
+    if (it->linktype_name == NULL) {
+        it->linktype_name = pcap_datalink_val_to_name(dlt);
+        it->status = "skipped";
+        snprintf(it->error, sizeof it->error, "link type %s (%d) is not decoded by this version",
+                 it->linktype_name ? it->linktype_name : "unknown", dlt);
+        anomaly_push(&r->anoms, it->id, 0, 0, "capture.unsupported_linktype", it->error);
+        pcap_close(p);
+        return;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc;
+    uint64_t num = 0;
+    struct pt_decoded dec;
+    while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+        num++;
+        struct pt_frame f = {.item = it->id, .num = num, .wire_len = h->len,
+                             .cap_len = h->caplen, .linktype = dlt, .data = data};
+        f.ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec / 1000;
+        if (h->caplen > h->len) {
+            anomaly_push(&r->anoms, it->id, num, 0, "capture.caplen_exceeds_len",
+                         "captured length larger than the original length");
+            f.wire_len = h->caplen;
+        }
+        if (num == 1 || f.ts_us < it->first_ts) {
+            it->first_ts = f.ts_us;
+        }
+        if (num == 1 || f.ts_us > it->last_ts) {
+            it->last_ts = f.ts_us;
+        }
+        pt_decode_frame(r->dec, &f, &dec);
+        for (unsigned i = 0; i < dec.n; i++) {
+            dispatch_view(r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
+        }
+    }
+    it->packets = num;
+    r->res.packets += num;
+    if (rc == PCAP_ERROR) {
+        const char *msg = pcap_geterr(p);
+        const char *gzwhy = NULL;
+        bool gz = pt_source_gzip_error(src, &gzwhy);
+        bool trunc = strstr(msg, "truncated") != NULL || gz;
+        it->status = trunc ? "truncated" : "damaged";
+        snprintf(it->error, sizeof it->error, "reading stopped after frame %llu: %s%s%s",
+                 (unsigned long long)num, msg, gz ? "; gzip: " : "", gz ? gzwhy : "");
+        anomaly_push(&r->anoms, it->id, num + 1, 0,
+                     trunc ? "capture.truncated" : "capture.damaged", it->error);
+    }
+    pcap_close(p);
+    pt_decoder_flush(r->dec, it->id);
+}
+
+static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
+{
+    struct pt_item_rec *it = calloc(1, sizeof *it);
+    if (it == NULL) {
+        return;
+    }
+    it->id = id;
+    it->linktype = -1;
+    snprintf(it->path, sizeof it->path, "%s", in->path);
+    it->kind = "unknown";
+    it->status = "ok";
+    char detail[4300];
+    if (in->skip != NULL) {
+        it->status = "skipped";
+        snprintf(it->error, sizeof it->error, "%s", in->skip);
+        goto done;
+    }
+    struct pt_source *src = NULL;
+    char err[256] = "";
+    if (pt_source_open(in->path, &r->prog.done, &src, err, sizeof err) != PT_OK) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "%s", err);
+        goto done;
+    }
+    snprintf(detail, sizeof detail, "path=%s size=%llu", in->path, (unsigned long long)in->size);
+    send_audit(&r->w, "input_opened", detail);
+    enum pt_input_kind kind = pt_source_kind(src);
+    bool gz = pt_source_gzip(src);
+    if (kind == PT_KIND_PCAP || kind == PT_KIND_PCAPNG) {
+        it->kind = "capture";
+        snprintf(it->format, sizeof it->format, "%s%s", kind == PT_KIND_PCAP ? "pcap" : "pcapng",
+                 gz ? "+gzip" : "");
+        read_capture(r, src, it);
+    } else {
+        it->status = "skipped";
+        snprintf(it->format, sizeof it->format, "%s", gz ? "gzip" : "");
+        snprintf(it->error, sizeof it->error,
+                 "content is not a packet capture (pcap/pcapng%s); this version analyzes captures "
+                 "only",
+                 gz ? " inside gzip" : "");
+    }
+    uint64_t size = 0, unread = 0;
+    if (pt_source_close(src, it->sha256, &size, &unread) != PT_OK) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "read error while hashing");
+    }
+    it->size = size;
+    snprintf(detail, sizeof detail, "path=%s size=%llu sha256=%s status=%s", in->path,
+             (unsigned long long)size, it->sha256, it->status);
+    send_audit(&r->w, "input_hashed", detail);
+done:
+    if (strcmp(it->status, "ok") != 0 && strcmp(it->status, "skipped") != 0) {
+        r->res.items_failed++;
+    }
+    anomaly_flush(&r->anoms);
+    send_item(&r->w, it);
+    free(it);
+}
+
+/* ---- manifest -------------------------------------------------------------------------------- */
+
+void pt_print_versions(void)
+{
+    printf("phitrace %s (commit %s)\n", PT_VERSION, PT_GIT_COMMIT);
+    printf("  %s\n", pcap_lib_version());
+    printf("  SQLite %s\n", sqlite3_libversion());
+    printf("  libmagic %d.%02d\n", magic_version() / 100, magic_version() % 100);
+    printf("  libyara %s\n", YR_VERSION);
+    printf("  zlib %s\n", zlibVersion());
+    printf("  %s\n", OPENSSL_VERSION_TEXT);
+}
+
+static void write_manifest(struct run *r, const char *home, const char *start)
+{
+    const struct pt_options *o = r->opt;
+    char buf[1024];
+    send_manifest(&r->w, "tool", "phitrace");
+    send_manifest(&r->w, "tool_version", PT_VERSION);
+    send_manifest(&r->w, "git_commit", PT_GIT_COMMIT);
+    send_manifest(&r->w, "libpcap", pcap_lib_version());
+    send_manifest(&r->w, "sqlite", sqlite3_libversion());
+    snprintf(buf, sizeof buf, "%d.%02d", magic_version() / 100, magic_version() % 100);
+    send_manifest(&r->w, "libmagic", buf);
+    send_manifest(&r->w, "libyara", YR_VERSION);
+    send_manifest(&r->w, "zlib", zlibVersion());
+    send_manifest(&r->w, "openssl", OPENSSL_VERSION_TEXT);
+    snprintf(buf, sizeof buf, "%d", PT_DB_SCHEMA_VERSION);
+    send_manifest(&r->w, "schema_version", buf);
+    send_manifest(&r->w, "home_net", home);
+    snprintf(buf, sizeof buf, "%u", r->n_workers);
+    send_manifest(&r->w, "threads", buf);
+    send_manifest(&r->w, "start_utc", start);
+    struct utsname u;
+    if (uname(&u) == 0) {
+        snprintf(buf, sizeof buf, "%s %s %s %s", u.nodename, u.sysname, u.release, u.machine);
+        send_manifest(&r->w, "host", buf);
+    }
+    size_t len = 1;
+    for (int i = 0; i < o->argc; i++) {
+        len += strlen(o->argv[i]) + 3;
+    }
+    char *args = malloc(len);
+    if (args != NULL) {
+        args[0] = '\0';
+        for (int i = 0; i < o->argc; i++) {
+            strcat(args, i ? " '" : "'");
+            strcat(args, o->argv[i]);
+            strcat(args, "'");
+        }
+        send_manifest(&r->w, "arguments", args);
+        free(args);
+    }
+}
+
+/* ---- the run --------------------------------------------------------------------------------- */
+
+static pt_status make_case_dir(const struct pt_options *o, char *dbpath, size_t len)
+{
+    if (mkdir(o->case_dir, 0700) != 0 && errno != EEXIST) {
+        pt_error("cannot create case directory %s: %s", o->case_dir, strerror(errno));
+        return PT_EIO;
+    }
+    snprintf(dbpath, len, "%s/evidence.db", o->case_dir);
+    if (access(dbpath, F_OK) == 0) {
+        if (!o->force) {
+            pt_error("%s already holds an evidence database; choose a new case directory or "
+                     "pass --force to replace it",
+                     o->case_dir);
+            return PT_EUSAGE;
+        }
+        char side[4300];
+        unlink(dbpath);
+        snprintf(side, sizeof side, "%s-wal", dbpath);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", dbpath);
+        unlink(side);
+    }
+    return PT_OK;
+}
+
+pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
+{
+    struct run *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        return PT_ENOMEM;
+    }
+    r->opt = opt;
+    pt_status rc = PT_OK;
+    struct pt_cidr_set home = {0};
+    struct pt_input_list inputs = {0};
+    char err[512] = "", dbpath[4200], start[32], homes[512];
+    bool writer_started = false, progress_started = false;
+    unsigned started_workers = 0;
+
+    const char *home_text = opt->home_net ? opt->home_net : PT_HOME_NET_DEFAULT;
+    if (pt_cidr_set_parse(home_text, &home, err, sizeof err) != PT_OK) {
+        pt_error("--home-net: %s", err);
+        rc = PT_EUSAGE;
+        goto out;
+    }
+    pt_cidr_set_str(&home, homes, sizeof homes);
+    rc = pt_inputs_expand(opt->inputs, opt->n_inputs, opt->case_dir, &inputs, err, sizeof err);
+    if (rc != PT_OK) {
+        pt_error("%s", err[0] ? err : "cannot list the inputs");
+        goto out;
+    }
+    PT_TRY_OUT(make_case_dir(opt, dbpath, sizeof dbpath));
+    rc = pt_db_create(dbpath, &r->w.db, err, sizeof err);
+    if (rc != PT_OK) {
+        pt_error("%s", err);
+        goto out;
+    }
+    pt_utc_now(start);
+
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    r->n_workers = opt->threads ? opt->threads : (cores > 0 ? (unsigned)cores : 1);
+    PT_TRY_OUT(pt_queue_init(&r->w.q, 256));
+    if (pthread_create(&r->w.th, NULL, writer_main, &r->w) != 0) {
+        rc = PT_EINTERNAL;
+        goto out;
+    }
+    writer_started = true;
+    snprintf(err, sizeof err, "case=%s inputs=%zu", opt->case_dir, inputs.n);
+    send_audit(&r->w, "analysis_started", err);
+    write_manifest(r, homes, start);
+
+    r->anoms.w = &r->w;
+    r->dec = pt_decoder_new(decode_anomaly, &r->anoms);
+    r->workers = calloc(r->n_workers, sizeof *r->workers);
+    if (r->dec == NULL || r->workers == NULL) {
+        rc = PT_ENOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        struct worker *wk = &r->workers[i];
+        wk->idx = i;
+        wk->w = &r->w;
+        wk->anoms.w = &r->w;
+        wk->flows = pt_flow_table_new(&home, opt->max_flows, worker_emit, worker_anomaly, wk);
+        if (wk->flows == NULL || pt_queue_init(&wk->full, PT_RING_SLOTS) != PT_OK ||
+            pt_queue_init(&wk->free, PT_RING_SLOTS) != PT_OK) {
+            rc = PT_ENOMEM;
+            goto out;
+        }
+        for (unsigned k = 0; k < PT_RING_SLOTS; k++) {
+            struct batch *b = calloc(1, sizeof *b);
+            if (b == NULL) {
+                rc = PT_ENOMEM;
+                goto out;
+            }
+            pt_queue_push(&wk->free, b);
+        }
+        wk->cur = pt_queue_pop(&wk->free);
+        if (pthread_create(&wk->th, NULL, worker_main, wk) != 0) {
+            rc = PT_EINTERNAL;
+            goto out;
+        }
+        started_workers++;
+    }
+
+    r->prog.total = inputs.total_bytes;
+    r->prog.enabled = opt->progress && !opt->quiet;
+    clock_gettime(CLOCK_MONOTONIC, &r->prog.start);
+    if (r->prog.enabled && pthread_create(&r->prog.th, NULL, progress_main, &r->prog) == 0) {
+        progress_started = true;
+    }
+    for (size_t i = 0; i < inputs.n; i++) {
+        if (atomic_load(&r->w.failed) != PT_OK) {
+            break;
+        }
+        ingest_one(r, &inputs.v[i], (uint32_t)(i + 1));
+        r->res.items++;
+    }
+    pt_decoder_flush(r->dec, 0);
+    anomaly_flush(&r->anoms);
+
+out:
+    for (unsigned i = 0; i < started_workers; i++) {
+        worker_ship(&r->workers[i], true);
+    }
+    for (unsigned i = 0; i < started_workers; i++) {
+        pthread_join(r->workers[i].th, NULL);
+    }
+    if (progress_started) {
+        atomic_store(&r->prog.stop, true);
+        pthread_join(r->prog.th, NULL);
+        progress_draw(&r->prog, true);
+    }
+    if (writer_started) {
+        char end[32];
+        pt_utc_now(end);
+        send_manifest(&r->w, "end_utc", end);
+        snprintf(err, sizeof err, "items=%llu packets=%llu status=%s",
+                 (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
+                 rc == PT_OK ? "completed" : pt_status_str(rc));
+        send_audit(&r->w, "analysis_finished", err);
+        pt_queue_close(&r->w.q);
+        pthread_join(r->w.th, NULL);
+        if (atomic_load(&r->w.failed) != PT_OK && rc == PT_OK) {
+            rc = (pt_status)atomic_load(&r->w.failed);
+            pt_error("evidence database: %s", r->w.err);
+        }
+        r->res.flows = r->w.flows;
+        r->res.anomalies = r->w.anomalies;
+    }
+    if (r->workers != NULL) {
+        for (unsigned i = 0; i < r->n_workers; i++) {
+            struct worker *wk = &r->workers[i];
+            pt_flow_table_free(wk->flows);
+            if (wk->full.slots != NULL) {
+                struct batch *b;
+                pt_queue_close(&wk->free);
+                while ((b = pt_queue_pop(&wk->free)) != NULL) {
+                    free(b);
+                }
+                pt_queue_close(&wk->full);
+                while ((b = pt_queue_pop(&wk->full)) != NULL) {
+                    free(b);
+                }
+            }
+            free(wk->cur);
+            free(wk->out);
+            free(wk->anoms.batch);
+            pt_queue_fini(&wk->full);
+            pt_queue_fini(&wk->free);
+        }
+        free(r->workers);
+    }
+    free(r->anoms.batch);
+    if (r->w.db != NULL && rc == PT_OK) {
+        rc = pt_summary_write(r->w.db, opt->case_dir);
+    }
+    pt_db_close(r->w.db);
+    pt_queue_fini(&r->w.q);
+    pt_decoder_free(r->dec);
+    pt_inputs_fini(&inputs);
+    pt_cidr_set_fini(&home);
+    if (res != NULL) {
+        *res = r->res;
+    }
+    free(r);
+    return rc;
+}

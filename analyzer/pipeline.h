@@ -1,0 +1,47 @@
+/*
+ * pipeline.h - the analyze run: ingest -> decode -> flows -> store.
+ *
+ * Threads: the calling thread reads every input in order and decodes; N
+ * workers own disjoint flow tables chosen by a symmetric flow hash; one
+ * writer thread owns the database connection. Hand-offs are batches through
+ * bounded queues, so memory is bounded whatever the input size.
+ */
+#ifndef PT_PIPELINE_H
+#define PT_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+struct pt_options {
+    char **inputs;
+    size_t n_inputs;
+    const char *case_dir;
+    const char *home_net;  /* NULL: PT_HOME_NET_DEFAULT */
+    unsigned threads;      /* workers; 0 = number of cores */
+    uint32_t max_flows;    /* per worker; 0 = default */
+    bool progress;
+    bool quiet;
+    bool force;            /* reuse a case directory that already holds a database */
+    int argc;
+    char **argv;
+};
+
+struct pt_run_result {
+    uint64_t items, items_failed, packets, flows, anomalies;
+};
+
+/* Run an analysis. PT_EUSAGE: bad options (message printed); PT_EIO/PT_EDB/PT_ENOMEM: the run
+ * stopped. Per-input problems are recorded and do not fail the run. */
+pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res);
+
+/* Re-hash every input and check the audit chain. Prints a report on stdout.
+ * PT_OK when everything matches, PT_EMALFORMED on any mismatch. */
+pt_status pt_verify(const char *case_dir);
+
+/* The versions line(s) for --version. */
+void pt_print_versions(void);
+
+#endif

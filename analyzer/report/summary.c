@@ -1,0 +1,151 @@
+/* summary.c - text summary from the evidence database (see summary.h). */
+#include "summary.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/limits.h"
+
+static const char *txt(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+static void fmt_ts(int64_t us, char *out, size_t len)
+{
+    time_t s = (time_t)(us / 1000000);
+    struct tm tm;
+    if (gmtime_r(&s, &tm) == NULL) {
+        snprintf(out, len, "?");
+        return;
+    }
+    strftime(out, len, "%Y-%m-%d %H:%M:%SZ", &tm);
+}
+
+static pt_status query(struct pt_db *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(pt_db_handle(db), sql, -1, st, NULL) == SQLITE_OK ? PT_OK : PT_EDB;
+}
+
+/* Bytes an inside host sent: for outbound flows the client's, for inbound the server's.
+ * Sequence-implied bytes win over header-announced ones when the capture missed segments. */
+#define OUT_BYTES                                                                                  \
+    "CASE WHEN class='outbound' THEN max(c_payload_bytes, c_seq_bytes) "                           \
+    "WHEN class='inbound' THEN max(s_payload_bytes, s_seq_bytes) ELSE 0 END"
+
+pt_status pt_summary_render(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
+    char a[40], b[40];
+
+    fprintf(out, "phitrace summary\n================\n\n");
+    PT_TRY(query(db,
+                 "SELECT count(*), sum(packets), min(first_ts), max(last_ts), "
+                 "sum(status NOT IN ('ok','skipped')), sum(status='skipped') FROM evidence_item",
+                 &st));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(out, "Evidence: %lld input(s), %lld packet(s); %lld failed or partial, %lld skipped\n",
+                sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+            fmt_ts(sqlite3_column_int64(st, 2), a, sizeof a);
+            fmt_ts(sqlite3_column_int64(st, 3), b, sizeof b);
+            fprintf(out, "Capture window: %s to %s\n", a, b);
+        }
+    }
+    sqlite3_finalize(st);
+
+    fprintf(out, "\nFlows by class (bytes are frame bytes; 'sent out' is payload an inside host "
+                 "sent to the outside)\n");
+    fprintf(out, "  %-9s %10s %12s %16s %16s\n", "class", "flows", "packets", "bytes", "sent out");
+    PT_TRY(query(db,
+                 "SELECT class, count(*), sum(c_pkts + s_pkts), sum(c_frame_bytes + s_frame_bytes), "
+                 "sum(" OUT_BYTES ") FROM flow GROUP BY class ORDER BY class",
+                 &st));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(out, "  %-9s %10lld %12lld %16lld %16lld\n", txt(st, 0), sqlite3_column_int64(st, 1),
+                sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                sqlite3_column_int64(st, 4));
+    }
+    sqlite3_finalize(st);
+
+    fprintf(out, "\nTop outbound talkers (inside host -> outside destination, by payload bytes "
+                 "sent out)\n");
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT CASE WHEN class='outbound' THEN client_addr ELSE server_addr END AS inside, "
+             "CASE WHEN class='outbound' THEN server_addr ELSE client_addr END AS outside, "
+             "count(*), sum(" OUT_BYTES ") AS sent, min(first_ts), max(last_ts) FROM flow "
+             "WHERE class IN ('outbound','inbound') GROUP BY inside, outside "
+             "ORDER BY sent DESC, inside, outside LIMIT %d",
+             PT_SUMMARY_TOP);
+    PT_TRY(query(db, sql, &st));
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fmt_ts(sqlite3_column_int64(st, 4), a, sizeof a);
+        fmt_ts(sqlite3_column_int64(st, 5), b, sizeof b);
+        fprintf(out, "  %-39s -> %-39s %6lld flow(s) %14lld bytes  %s .. %s\n", txt(st, 0),
+                txt(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), a, b);
+        rows++;
+    }
+    if (rows == 0) {
+        fprintf(out, "  none: no flow crossed the home-net boundary\n");
+    }
+    sqlite3_finalize(st);
+
+    fprintf(out, "\nAnomalies by kind\n");
+    PT_TRY(query(db, "SELECT kind, count(*) FROM anomaly GROUP BY kind ORDER BY kind", &st));
+    rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(out, "  %-40s %10lld\n", txt(st, 0), sqlite3_column_int64(st, 1));
+        rows++;
+    }
+    if (rows == 0) {
+        fprintf(out, "  none\n");
+    }
+    sqlite3_finalize(st);
+
+    fprintf(out, "\nInputs not fully analyzed\n");
+    PT_TRY(query(db,
+                 "SELECT path, status, coalesce(error, '') FROM evidence_item "
+                 "WHERE status <> 'ok' ORDER BY id",
+                 &st));
+    rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(out, "  [%s] %s: %s\n", txt(st, 1), txt(st, 0), txt(st, 2));
+        rows++;
+    }
+    if (rows == 0) {
+        fprintf(out, "  none\n");
+    }
+    sqlite3_finalize(st);
+
+    PT_TRY(query(db, "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1", &st));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(out, "\nAudit chain head: row %lld, %s\n", sqlite3_column_int64(st, 0), txt(st, 1));
+    }
+    sqlite3_finalize(st);
+    return PT_OK;
+}
+
+pt_status pt_summary_write(struct pt_db *db, const char *case_dir)
+{
+    size_t len = strlen(case_dir) + 16;
+    char *path = malloc(len);
+    if (path == NULL) {
+        return PT_ENOMEM;
+    }
+    snprintf(path, len, "%s/summary.txt", case_dir);
+    FILE *f = fopen(path, "w");
+    free(path);
+    if (f == NULL) {
+        return PT_EIO;
+    }
+    pt_status rc = pt_summary_render(db, f);
+    if (fclose(f) != 0 && rc == PT_OK) {
+        rc = PT_EIO;
+    }
+    return rc;
+}

@@ -1,0 +1,468 @@
+/*
+ * db.c - evidence database: schema, prepared inserts, and the audit chain.
+ *
+ * Durability: WAL with synchronous=FULL and batched transactions
+ * (c-deps-guide §8: FULL costs nothing measurable when batched). At close the
+ * WAL is checkpointed and the journal switched back to DELETE so a single
+ * self-contained file is left.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "../core/sha256.h"
+
+extern const char pt_schema_sql[]; /* generated from schema.sql */
+
+enum {
+    ST_MANIFEST,
+    ST_ITEM,
+    ST_FLOW,
+    ST_ANOMALY,
+    ST_AUDIT,
+    ST_AUDIT_LAST,
+    N_ST,
+};
+
+static const char *const st_sql[N_ST] = {
+    [ST_MANIFEST] = "INSERT OR REPLACE INTO run_manifest(key, value) VALUES (?1, ?2)",
+    [ST_ITEM] = "INSERT OR REPLACE INTO evidence_item(id, path, size, sha256, kind, format, "
+                "linktype, linktype_name, packets, first_ts, last_ts, status, error) "
+                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+                "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32)",
+    [ST_ANOMALY] = "INSERT INTO anomaly(item_id, frame, offset, kind, detail) "
+                   "VALUES (?1,?2,?3,?4,?5)",
+    [ST_AUDIT] = "INSERT INTO audit_log(seq, ts_utc, actor, action, detail, prev_hash, row_hash) "
+                 "VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [ST_AUDIT_LAST] = "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+};
+
+struct pt_db {
+    sqlite3 *h;
+    sqlite3_stmt *st[N_ST];
+    int in_tx;
+    int readonly;
+};
+
+sqlite3 *pt_db_handle(struct pt_db *db)
+{
+    return db->h;
+}
+
+const char *pt_db_errmsg(struct pt_db *db)
+{
+    return db && db->h ? sqlite3_errmsg(db->h) : "no database";
+}
+
+void pt_utc_now(char out[32])
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%06ldZ", (long)tv.tv_usec);
+}
+
+static pt_status exec(struct pt_db *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        return PT_EDB;
+    }
+    return PT_OK;
+}
+
+static pt_status prepare_all(struct pt_db *db)
+{
+    for (int i = 0; i < N_ST; i++) {
+        if (db->readonly && i != ST_AUDIT_LAST) {
+            continue;
+        }
+        if (sqlite3_prepare_v3(db->h, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
+            SQLITE_OK) {
+            return PT_EDB;
+        }
+    }
+    return PT_OK;
+}
+
+pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct pt_db *db = calloc(1, sizeof *db);
+    if (db == NULL) {
+        return PT_ENOMEM;
+    }
+    pt_status rc = PT_OK;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXCLUSIVE;
+    if (sqlite3_open_v2(path, &db->h, flags & ~SQLITE_OPEN_EXCLUSIVE, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot create %s: %s", path, pt_db_errmsg(db));
+        rc = PT_EDB;
+        goto out;
+    }
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_FKEY, 1, NULL);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+             "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+             PT_DB_APPLICATION_ID, PT_DB_SCHEMA_VERSION);
+    if (exec(db, pragmas) != PT_OK || exec(db, "BEGIN") != PT_OK ||
+        exec(db, pt_schema_sql) != PT_OK || exec(db, "COMMIT") != PT_OK) {
+        snprintf(err, errlen, "cannot initialise %s: %s", path, pt_db_errmsg(db));
+        rc = PT_EDB;
+        goto out;
+    }
+    if (prepare_all(db) != PT_OK) {
+        snprintf(err, errlen, "cannot prepare statements: %s", pt_db_errmsg(db));
+        rc = PT_EDB;
+        goto out;
+    }
+    *out = db;
+    db = NULL;
+out:
+    pt_db_close(db);
+    return rc;
+}
+
+pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct pt_db *db = calloc(1, sizeof *db);
+    if (db == NULL) {
+        return PT_ENOMEM;
+    }
+    db->readonly = 1;
+    pt_status rc = PT_OK;
+    char *uri = sqlite3_mprintf("file:%s?mode=ro", path);
+    if (uri == NULL) {
+        free(db);
+        return PT_ENOMEM;
+    }
+    if (sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path, pt_db_errmsg(db));
+        rc = PT_EDB;
+        goto out;
+    }
+    sqlite3_stmt *st = NULL;
+    int app = 0, ver = 0;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        app = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (app != PT_DB_APPLICATION_ID) {
+        snprintf(err, errlen, "%s is not a phitrace evidence database", path);
+        rc = PT_EDB;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        ver = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (ver != PT_DB_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s has schema version %d; this phitrace reads version %d", path, ver,
+                 PT_DB_SCHEMA_VERSION);
+        rc = PT_EDB;
+        goto out;
+    }
+    exec(db, "PRAGMA query_only=1");
+    if (prepare_all(db) != PT_OK) {
+        snprintf(err, errlen, "cannot read %s: %s", path, pt_db_errmsg(db));
+        rc = PT_EDB;
+        goto out;
+    }
+    *out = db;
+    db = NULL;
+out:
+    sqlite3_free(uri);
+    pt_db_close(db);
+    return rc;
+}
+
+void pt_db_close(struct pt_db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    if (db->in_tx) {
+        exec(db, "COMMIT");
+    }
+    for (int i = 0; i < N_ST; i++) {
+        sqlite3_finalize(db->st[i]);
+    }
+    if (!db->readonly && db->h != NULL) {
+        /* Leave one self-contained file (c-deps-guide §8, "seal"). */
+        exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
+    }
+    sqlite3_close(db->h);
+    free(db);
+}
+
+pt_status pt_db_begin(struct pt_db *db)
+{
+    if (db->in_tx) {
+        return PT_OK;
+    }
+    PT_TRY(exec(db, "BEGIN IMMEDIATE"));
+    db->in_tx = 1;
+    return PT_OK;
+}
+
+pt_status pt_db_commit(struct pt_db *db)
+{
+    if (!db->in_tx) {
+        return PT_OK;
+    }
+    db->in_tx = 0;
+    return exec(db, "COMMIT");
+}
+
+static pt_status step(struct pt_db *db, sqlite3_stmt *st)
+{
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r == SQLITE_DONE ? PT_OK : PT_EDB;
+    (void)db;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s == NULL || s[0] == '\0') {
+        sqlite3_bind_null(st, i);
+    } else {
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    }
+}
+
+pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *value)
+{
+    sqlite3_stmt *st = db->st[ST_MANIFEST];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value ? value : "", -1, SQLITE_TRANSIENT);
+    return step(db, st);
+}
+
+pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it)
+{
+    sqlite3_stmt *st = db->st[ST_ITEM];
+    sqlite3_bind_int64(st, 1, it->id);
+    sqlite3_bind_text(st, 2, it->path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)it->size);
+    bind_text(st, 4, it->sha256);
+    bind_text(st, 5, it->kind);
+    bind_text(st, 6, it->format);
+    if (it->linktype >= 0) {
+        sqlite3_bind_int(st, 7, it->linktype);
+    }
+    bind_text(st, 8, it->linktype_name);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)it->packets);
+    if (it->packets > 0) {
+        sqlite3_bind_int64(st, 10, it->first_ts);
+        sqlite3_bind_int64(st, 11, it->last_ts);
+    }
+    bind_text(st, 12, it->status);
+    bind_text(st, 13, it->error);
+    return step(db, st);
+}
+
+static void format_ctx(const struct pt_ctx *c, char *vlan, size_t vl, char *tun, size_t tl)
+{
+    static const char *names[] = {"none", "ipip", "gre", "vxlan", "teredo"};
+    vlan[0] = tun[0] = '\0';
+    if (c->n_vlan == 1) {
+        snprintf(vlan, vl, "%u", c->vlan[0]);
+    } else if (c->n_vlan >= 2) {
+        snprintf(vlan, vl, "%u,%u%s", c->vlan[0], c->vlan[1], c->n_vlan > 2 ? ",..." : "");
+    }
+    if (c->depth > 0) {
+        const char *n = c->tunnel < sizeof names / sizeof names[0] ? names[c->tunnel] : "other";
+        if (c->tun_id != 0) {
+            snprintf(tun, tl, "%s:id=%u/depth=%u/outer=%08x", n, c->tun_id, c->depth, c->outer);
+        } else {
+            snprintf(tun, tl, "%s/depth=%u/outer=%08x", n, c->depth, c->outer);
+        }
+    }
+}
+
+static void bind_dir(sqlite3_stmt *st, int base, const struct pt_flow_dir *d)
+{
+    sqlite3_bind_int64(st, base, (sqlite3_int64)d->pkts);
+    sqlite3_bind_int64(st, base + 1, (sqlite3_int64)d->frame_bytes);
+    sqlite3_bind_int64(st, base + 2, (sqlite3_int64)d->ip_bytes);
+    sqlite3_bind_int64(st, base + 3, (sqlite3_int64)d->payload_bytes);
+    sqlite3_bind_int64(st, base + 4, (sqlite3_int64)d->captured_bytes);
+    sqlite3_bind_int64(st, base + 5, (sqlite3_int64)d->seq_bytes);
+}
+
+pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_FLOW];
+    char cli[PT_ADDR_STRLEN], srv[PT_ADDR_STRLEN], vlan[32], tun[64];
+    pt_addr_str(&r->cli, cli);
+    pt_addr_str(&r->srv, srv);
+    format_ctx(&r->ctx, vlan, sizeof vlan, tun, sizeof tun);
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->item);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->first_frame);
+    sqlite3_bind_int64(st, 4, r->last_item);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->last_frame);
+    sqlite3_bind_int(st, 6, r->family);
+    sqlite3_bind_int(st, 7, r->proto);
+    sqlite3_bind_text(st, 8, cli, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 9, r->cport);
+    sqlite3_bind_text(st, 10, srv, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 11, r->sport);
+    bind_text(st, 12, vlan);
+    bind_text(st, 13, tun);
+    sqlite3_bind_text(st, 14, pt_flow_class_str(r->cls), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 15, r->first_ts);
+    sqlite3_bind_int64(st, 16, r->last_ts);
+    bind_dir(st, 17, &r->c2s);
+    bind_dir(st, 23, &r->s2c);
+    sqlite3_bind_int(st, 29, r->c2s.tcp_flags);
+    sqlite3_bind_int(st, 30, r->s2c.tcp_flags);
+    bind_text(st, 31, r->history);
+    sqlite3_bind_text(st, 32, pt_flow_end_str(r->end), -1, SQLITE_STATIC);
+    return step(db, st);
+}
+
+pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
+{
+    sqlite3_stmt *st = db->st[ST_ANOMALY];
+    if (a->item != 0) {
+        sqlite3_bind_int64(st, 1, a->item);
+    }
+    if (a->frame != 0) {
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)a->frame);
+    }
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->offset);
+    sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
+    bind_text(st, 5, a->detail);
+    return step(db, st);
+}
+
+/* row_hash = SHA-256 over the previous hash and the fields, each followed by a 0x1f unit
+ * separator so that field boundaries cannot be shifted. */
+static void chain_hash(const char *prev, int64_t seq, const char *ts, const char *actor,
+                       const char *action, const char *detail, char out[PT_SHA256_HEX])
+{
+    struct pt_sha256 *h = pt_sha256_new();
+    if (h == NULL) {
+        out[0] = '\0';
+        return;
+    }
+    char seqs[32];
+    snprintf(seqs, sizeof seqs, "%lld", (long long)seq);
+    const char *parts[] = {prev, seqs, ts, actor, action, detail};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        pt_sha256_update(h, parts[i], strlen(parts[i]));
+        pt_sha256_update(h, "\x1f", 1);
+    }
+    uint8_t dig[PT_SHA256_LEN];
+    pt_sha256_final(h, dig);
+    pt_sha256_free(h);
+    pt_hex(dig, sizeof dig, out);
+}
+
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+pt_status pt_db_audit(struct pt_db *db, const char *actor, const char *action, const char *detail)
+{
+    int own_tx = !db->in_tx;
+    if (own_tx) {
+        PT_TRY(pt_db_begin(db));
+    }
+    sqlite3_stmt *q = db->st[ST_AUDIT_LAST];
+    int64_t seq = 1;
+    char prev[PT_SHA256_HEX] = GENESIS;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        seq = sqlite3_column_int64(q, 0) + 1;
+        const unsigned char *p = sqlite3_column_text(q, 1);
+        snprintf(prev, sizeof prev, "%s", p ? (const char *)p : "");
+    }
+    sqlite3_reset(q);
+    char ts[32], hash[PT_SHA256_HEX];
+    pt_utc_now(ts);
+    chain_hash(prev, seq, ts, actor, action, detail, hash);
+    sqlite3_stmt *st = db->st[ST_AUDIT];
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, ts, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, action, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, detail, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, prev, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, hash, -1, SQLITE_TRANSIENT);
+    pt_status rc = step(db, st);
+    if (own_tx) {
+        pt_status c = pt_db_commit(db);
+        if (rc == PT_OK) {
+            rc = c;
+        }
+    }
+    return rc;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+pt_status pt_db_audit_verify(struct pt_db *db, uint64_t *rows, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    *rows = 0;
+    if (sqlite3_prepare_v2(db->h,
+                           "SELECT seq, ts_utc, actor, action, detail, prev_hash, row_hash "
+                           "FROM audit_log ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read audit_log: %s", pt_db_errmsg(db));
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    char prev[PT_SHA256_HEX] = GENESIS;
+    int64_t expect = 1;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        char calc[PT_SHA256_HEX];
+        chain_hash(prev, seq, col(st, 1), col(st, 2), col(st, 3), col(st, 4), calc);
+        if (seq != expect) {
+            snprintf(err, errlen, "audit_log row %lld is missing (found %lld next)",
+                     (long long)expect, (long long)seq);
+            rc = PT_EMALFORMED;
+            break;
+        }
+        if (strcmp(col(st, 5), prev) != 0) {
+            snprintf(err, errlen, "audit_log row %lld does not point to the previous row",
+                     (long long)seq);
+            rc = PT_EMALFORMED;
+            break;
+        }
+        if (strcmp(col(st, 6), calc) != 0) {
+            snprintf(err, errlen, "audit_log row %lld was altered (hash mismatch)", (long long)seq);
+            rc = PT_EMALFORMED;
+            break;
+        }
+        snprintf(prev, sizeof prev, "%s", calc);
+        expect++;
+        (*rows)++;
+    }
+    if (rc == PT_OK && r != SQLITE_DONE) {
+        snprintf(err, errlen, "cannot read audit_log: %s", pt_db_errmsg(db));
+        rc = PT_EDB;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/*
+ * db.h - the evidence database (SQLite).
+ *
+ * Schema in schema.sql (compiled in). application_id marks the file as a
+ * phitrace case ('PHIT'), user_version is the schema version. One connection
+ * per thread that uses it; during analysis only the writer thread writes.
+ */
+#ifndef PT_DB_H
+#define PT_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "../core/status.h"
+#include "../flow/flow.h"
+
+#define PT_DB_APPLICATION_ID 0x50484954 /* "PHIT" */
+#define PT_DB_SCHEMA_VERSION 1
+
+struct pt_db;
+
+struct pt_anomaly_rec {
+    uint32_t item;   /* 0 when not tied to an evidence item */
+    uint64_t frame;  /* 0 when not tied to a frame */
+    uint64_t offset; /* byte offset in the frame (or file) */
+    char kind[48];
+    char detail[200];
+};
+
+struct pt_item_rec {
+    uint32_t id;
+    char path[4096];
+    uint64_t size;
+    char sha256[65];
+    const char *kind;   /* static string */
+    char format[32];
+    int linktype;       /* -1 when none */
+    const char *linktype_name;
+    uint64_t packets;
+    int64_t first_ts, last_ts; /* 0 when no packet */
+    const char *status; /* static string */
+    char error[512];
+};
+
+/* Create a new database at `path` (must not exist). Returns owned through *out. */
+pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen);
+/* Open an existing case database read-only (immutable: nothing is written). */
+pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen);
+void pt_db_close(struct pt_db *db);
+sqlite3 *pt_db_handle(struct pt_db *db);
+const char *pt_db_errmsg(struct pt_db *db);
+
+pt_status pt_db_begin(struct pt_db *db);
+pt_status pt_db_commit(struct pt_db *db);
+
+pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *value);
+pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
+pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);
+pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a);
+
+/* Append a custody event to the hash chain (its own transaction when none is open). */
+pt_status pt_db_audit(struct pt_db *db, const char *actor, const char *action, const char *detail);
+/* Recompute the chain. PT_OK when intact; PT_EMALFORMED with `err` naming the first bad row. */
+pt_status pt_db_audit_verify(struct pt_db *db, uint64_t *rows, char *err, size_t errlen);
+
+/* Current UTC time as ISO 8601 with microseconds. */
+void pt_utc_now(char out[32]);
+
+#endif

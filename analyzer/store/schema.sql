@@ -1,0 +1,84 @@
+-- phitrace evidence database, schema version 1.
+-- STRICT tables; timestamps are UTC microseconds since the epoch (INTEGER).
+-- Ids of flows are deterministic (see analyzer/flow/flow.h); anomaly ids follow insertion.
+CREATE TABLE run_manifest (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE evidence_item (
+    id            INTEGER PRIMARY KEY,
+    path          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        TEXT,
+    kind          TEXT NOT NULL,          -- capture | unknown
+    format        TEXT,                   -- pcap | pcap-ns | pcapng, with +gzip when compressed
+    linktype      INTEGER,
+    linktype_name TEXT,
+    packets       INTEGER NOT NULL DEFAULT 0,
+    first_ts      INTEGER,
+    last_ts       INTEGER,
+    status        TEXT NOT NULL,          -- ok | truncated | error | skipped
+    error         TEXT
+) STRICT;
+
+CREATE TABLE flow (
+    id               INTEGER PRIMARY KEY,
+    item_id          INTEGER NOT NULL REFERENCES evidence_item(id),
+    first_frame      INTEGER NOT NULL,
+    last_item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    last_frame       INTEGER NOT NULL,
+    family           INTEGER NOT NULL,    -- 4 | 6
+    proto            INTEGER NOT NULL,    -- IP protocol number
+    client_addr      TEXT NOT NULL,
+    client_port      INTEGER NOT NULL,
+    server_addr      TEXT NOT NULL,
+    server_port      INTEGER NOT NULL,
+    vlan             TEXT,                -- "100" or "100,200"
+    tunnel           TEXT,                -- "vxlan:vni=42/depth=1", NULL when not tunnelled
+    class            TEXT NOT NULL,       -- internal | outbound | inbound | external
+    first_ts         INTEGER NOT NULL,
+    last_ts          INTEGER NOT NULL,
+    c_pkts           INTEGER NOT NULL,
+    c_frame_bytes    INTEGER NOT NULL,
+    c_ip_bytes       INTEGER NOT NULL,
+    c_payload_bytes  INTEGER NOT NULL,
+    c_captured_bytes INTEGER NOT NULL,
+    c_seq_bytes      INTEGER NOT NULL,
+    s_pkts           INTEGER NOT NULL,
+    s_frame_bytes    INTEGER NOT NULL,
+    s_ip_bytes       INTEGER NOT NULL,
+    s_payload_bytes  INTEGER NOT NULL,
+    s_captured_bytes INTEGER NOT NULL,
+    s_seq_bytes      INTEGER NOT NULL,
+    c_tcp_flags      INTEGER NOT NULL,
+    s_tcp_flags      INTEGER NOT NULL,
+    history          TEXT,
+    end_reason       TEXT NOT NULL
+) STRICT;
+CREATE INDEX flow_class ON flow(class);
+
+CREATE TABLE anomaly (
+    id      INTEGER PRIMARY KEY,
+    item_id INTEGER REFERENCES evidence_item(id),
+    frame   INTEGER,
+    offset  INTEGER,
+    kind    TEXT NOT NULL,
+    detail  TEXT
+) STRICT;
+CREATE INDEX anomaly_kind ON anomaly(kind);
+
+-- Append-only custody log: row_hash = SHA-256(prev_hash | seq | ts_utc | actor | action | detail).
+CREATE TABLE audit_log (
+    seq       INTEGER PRIMARY KEY,
+    ts_utc    TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    row_hash  TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
