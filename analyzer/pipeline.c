@@ -586,6 +586,9 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     send_audit(&r->w, "input_opened", detail);
     enum pt_input_kind kind = pt_source_kind(src);
     bool gz = pt_source_gzip(src);
+    it->status = "reading"; /* the row exists before its anomalies reference it */
+    send_item(&r->w, it);
+    it->status = "ok";
     if (kind == PT_KIND_PCAP || kind == PT_KIND_PCAPNG) {
         it->kind = "capture";
         snprintf(it->format, sizeof it->format, "%s%s", kind == PT_KIND_PCAP ? "pcap" : "pcapng",

@@ -347,8 +347,16 @@ static void decode_ipv4(struct dstate *s, struct pt_cur *c)
         const uint8_t *bytes = pt_cur_ptr(&payload);
         uint32_t n = (uint32_t)pt_cur_left(&payload);
         if (total - hlen != n) {
-            anomaly(s, &ip, "ipv4.frag_truncated", "fragment not fully captured; dropped");
-            s->out->n--;
+            /* Snaplen cut a fragment: no reassembly is possible. A first fragment still tells
+             * the ports (tshark decodes it too); later ones are dropped. */
+            anomaly(s, &ip, "ipv4.frag_truncated",
+                    off == 0 ? "first fragment not fully captured; decoded alone"
+                             : "fragment not fully captured; dropped");
+            if (off != 0) {
+                s->out->n--;
+                return;
+            }
+            decode_transport(s, v, &payload, (uint32_t)(total - hlen));
             return;
         }
         enum pt_defrag_result r =

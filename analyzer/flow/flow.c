@@ -21,6 +21,7 @@ struct flow_key {
     struct pt_addr a, b; /* a <= b (with ports) */
     uint16_t pa, pb;
     uint8_t proto, family;
+    uint8_t has_ports;   /* a TCP/UDP header was decoded (else ports are 0 and meaningless) */
     uint16_t vlan0, vlan1;
     uint8_t depth, tunnel;
     uint32_t tun_id, outer;
@@ -38,8 +39,11 @@ struct seqdir {
 
 struct flow {
     struct flow_key key;
-    uint64_t hash;
-    struct flow *hnext;
+    uint64_t hash, hash5;
+    struct flow *hnext, *h5next;
+    bool asym;                /* the other direction carries other VLAN ids (asym_dir) */
+    uint8_t asym_dir;
+    uint16_t rvlan0, rvlan1;
     struct flow *prev, *next; /* LRU */
     int lru;
     bool cli_is_a;            /* client is key side a */
@@ -56,7 +60,8 @@ struct lru {
 };
 
 struct pt_flow_table {
-    struct flow **buckets;
+    struct flow **buckets;    /* by full key */
+    struct flow **buckets5;   /* by key without VLAN ids */
     uint64_t n_buckets;  /* power of two */
     uint64_t live;
     uint32_t max_flows;
@@ -66,6 +71,7 @@ struct pt_flow_table {
     pt_flow_anomaly_fn anomaly;
     void *arg;
     uint64_t evicted;
+    uint64_t asym_reported;
 };
 
 const char *pt_flow_class_str(enum pt_flow_class c)
@@ -105,6 +111,7 @@ static void make_key(const struct pt_view *v, struct flow_key *k, bool *src_is_a
     k->pb = a_src ? v->dport : v->sport;
     k->proto = v->proto;
     k->family = v->family;
+    k->has_ports = v->has_ports;
     k->vlan0 = v->ctx.vlan[0];
     k->vlan1 = v->ctx.vlan[1];
     k->depth = v->ctx.depth;
@@ -130,7 +137,9 @@ static uint64_t fmix(uint64_t h)
     return h;
 }
 
-static uint64_t key_hash(const struct flow_key *k)
+/* Hash of everything but the VLAN ids: workers are chosen by it, so both halves of a flow
+ * whose directions carry different VLAN tags meet in one table. */
+static uint64_t key_hash5(const struct flow_key *k)
 {
     uint64_t w[4];
     memcpy(w, k->a.b, 16);
@@ -140,10 +149,14 @@ static uint64_t key_hash(const struct flow_key *k)
         h = mix(h, w[i]);
     }
     h = mix(h, ((uint64_t)k->pa << 48) | ((uint64_t)k->pb << 32) | ((uint64_t)k->proto << 24) |
-                   ((uint64_t)k->depth << 16) | k->tunnel);
-    h = mix(h, ((uint64_t)k->vlan0 << 48) | ((uint64_t)k->vlan1 << 32) | k->tun_id);
-    h = mix(h, k->outer);
+                   ((uint64_t)k->depth << 16) | ((uint64_t)k->has_ports << 8) | k->tunnel);
+    h = mix(h, ((uint64_t)k->outer << 32) | k->tun_id);
     return fmix(h);
+}
+
+static uint64_t key_hash(uint64_t h5, const struct flow_key *k)
+{
+    return fmix(mix(h5, ((uint64_t)k->vlan0 << 16) | k->vlan1));
 }
 
 uint64_t pt_flow_hash(const struct pt_view *v)
@@ -151,15 +164,20 @@ uint64_t pt_flow_hash(const struct pt_view *v)
     struct flow_key k;
     bool a;
     make_key(v, &k, &a);
-    return key_hash(&k);
+    return key_hash5(&k);
+}
+
+static bool key5_eq(const struct flow_key *x, const struct flow_key *y)
+{
+    return x->pa == y->pa && x->pb == y->pb && x->proto == y->proto && x->family == y->family &&
+           x->has_ports == y->has_ports && x->depth == y->depth && x->tunnel == y->tunnel &&
+           x->tun_id == y->tun_id && x->outer == y->outer && memcmp(x->a.b, y->a.b, 16) == 0 &&
+           memcmp(x->b.b, y->b.b, 16) == 0;
 }
 
 static bool key_eq(const struct flow_key *x, const struct flow_key *y)
 {
-    return x->pa == y->pa && x->pb == y->pb && x->proto == y->proto && x->family == y->family &&
-           x->vlan0 == y->vlan0 && x->vlan1 == y->vlan1 && x->depth == y->depth &&
-           x->tunnel == y->tunnel && x->tun_id == y->tun_id && x->outer == y->outer &&
-           memcmp(x->a.b, y->a.b, 16) == 0 && memcmp(x->b.b, y->b.b, 16) == 0;
+    return x->vlan0 == y->vlan0 && x->vlan1 == y->vlan1 && key5_eq(x, y);
 }
 
 /* ---- LRU lists ------------------------------------------------------------------------------ */
@@ -217,7 +235,10 @@ struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t
     }
     t->n_buckets = 1 << 16;
     t->buckets = calloc(t->n_buckets, sizeof *t->buckets);
-    if (t->buckets == NULL) {
+    t->buckets5 = calloc(t->n_buckets, sizeof *t->buckets5);
+    if (t->buckets == NULL || t->buckets5 == NULL) {
+        free(t->buckets);
+        free(t->buckets5);
         free(t);
         return NULL;
     }
@@ -237,6 +258,13 @@ static void unlink_hash(struct pt_flow_table *t, struct flow *f)
     }
     if (*pp == f) {
         *pp = f->hnext;
+    }
+    pp = &t->buckets5[f->hash5 & (t->n_buckets - 1)];
+    while (*pp != NULL && *pp != f) {
+        pp = &(*pp)->h5next;
+    }
+    if (*pp == f) {
+        *pp = f->h5next;
     }
 }
 
@@ -265,7 +293,10 @@ static void grow_table(struct pt_flow_table *t)
 {
     uint64_t nb = t->n_buckets * 2;
     struct flow **b = calloc(nb, sizeof *b);
-    if (b == NULL) {
+    struct flow **b5 = calloc(nb, sizeof *b5);
+    if (b == NULL || b5 == NULL) {
+        free(b);
+        free(b5);
         return; /* keep the smaller table; chains grow, nothing is lost */
     }
     for (uint64_t i = 0; i < t->n_buckets; i++) {
@@ -276,9 +307,18 @@ static void grow_table(struct pt_flow_table *t)
             b[f->hash & (nb - 1)] = f;
             f = n;
         }
+        f = t->buckets5[i];
+        while (f != NULL) {
+            struct flow *n = f->h5next;
+            f->h5next = b5[f->hash5 & (nb - 1)];
+            b5[f->hash5 & (nb - 1)] = f;
+            f = n;
+        }
     }
     free(t->buckets);
+    free(t->buckets5);
     t->buckets = b;
+    t->buckets5 = b5;
     t->n_buckets = nb;
 }
 
@@ -330,7 +370,7 @@ static enum pt_flow_class classify(const struct pt_flow_table *t, const struct p
 }
 
 static struct flow *create(struct pt_flow_table *t, const struct pt_flow_pkt *p,
-                           const struct flow_key *k, uint64_t h, bool src_is_a)
+                           const struct flow_key *k, uint64_t h, uint64_t h5, bool src_is_a)
 {
     if (t->live >= t->max_flows) {
         evict_one(t, p);
@@ -342,6 +382,7 @@ static struct flow *create(struct pt_flow_table *t, const struct pt_flow_pkt *p,
     const struct pt_view *v = p->v;
     f->key = *k;
     f->hash = h;
+    f->hash5 = h5;
     /* Who is the client? SYN sender; SYN-ACK receiver; else low port = server; else sender. */
     bool src_client = true;
     if (v->proto == 6 && v->has_ports && (v->tcp_flags & PT_TCP_SYN)) {
@@ -360,12 +401,15 @@ static struct flow *create(struct pt_flow_table *t, const struct pt_flow_pkt *p,
     r->cport = src_client ? v->sport : v->dport;
     r->sport = src_client ? v->dport : v->sport;
     r->proto = v->proto;
+    r->ports_known = v->has_ports;
     r->family = v->family;
     r->ctx = v->ctx;
     r->first_ts = p->ts_us;
     r->cls = (uint8_t)classify(t, &r->cli, &r->srv);
     f->hnext = t->buckets[h & (t->n_buckets - 1)];
     t->buckets[h & (t->n_buckets - 1)] = f;
+    f->h5next = t->buckets5[h5 & (t->n_buckets - 1)];
+    t->buckets5[h5 & (t->n_buckets - 1)] = f;
     lru_push(t, f, v->proto == 6 && v->has_ports ? LRU_TCP_OPEN : LRU_OTHER);
     if (++t->live > t->n_buckets) {
         grow_table(t);
@@ -449,19 +493,61 @@ static void tcp_account(struct flow *f, const struct pt_view *v, int dir)
     }
 }
 
+/*
+ * Asymmetric VLANs (router-on-a-stick SPAN ports tag each direction differently): a packet
+ * that matches no flow, but matches one by everything except the VLAN ids, belongs to it when
+ * that flow has never seen this direction, or already adopted these VLAN ids for it.
+ */
+static struct flow *asym_vlan_match(struct pt_flow_table *t, const struct pt_flow_pkt *p,
+                                    const struct flow_key *k, uint64_t h5, bool src_is_a)
+{
+    for (struct flow *g = t->buckets5[h5 & (t->n_buckets - 1)]; g != NULL; g = g->h5next) {
+        if (g->hash5 != h5 || !key5_eq(&g->key, k)) {
+            continue;
+        }
+        uint8_t dir = g->cli_is_a == src_is_a ? 0 : 1;
+        if (g->asym) {
+            if (g->asym_dir == dir && g->rvlan0 == k->vlan0 && g->rvlan1 == k->vlan1) {
+                return g;
+            }
+            continue;
+        }
+        uint64_t seen = dir == 0 ? g->rec.c2s.pkts : g->rec.s2c.pkts;
+        if (seen == 0) {
+            g->asym = true;
+            g->asym_dir = dir;
+            g->rvlan0 = k->vlan0;
+            g->rvlan1 = k->vlan1;
+            g->rec.reply_vlan[0] = k->vlan0;
+            g->rec.reply_vlan[1] = k->vlan1;
+            g->rec.asym_vlan = (uint8_t)(dir + 1);
+            if (t->anomaly != NULL && t->asym_reported++ == 0) {
+                t->anomaly(t->arg, p, "flow.asymmetric_vlan",
+                           "the two directions of a flow carry different VLAN ids; joined");
+            }
+            return g;
+        }
+    }
+    return NULL;
+}
+
 void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
 {
     const struct pt_view *v = p->v;
     struct flow_key k;
     bool src_is_a;
     make_key(v, &k, &src_is_a);
-    uint64_t h = key_hash(&k);
+    uint64_t h5 = key_hash5(&k);
+    uint64_t h = key_hash(h5, &k);
     expire(t, p->ts_us);
     struct flow *f = t->buckets[h & (t->n_buckets - 1)];
     while (f != NULL && !(f->hash == h && key_eq(&f->key, &k))) {
         f = f->hnext;
     }
     bool tcp = v->proto == 6 && v->has_ports;
+    if (f == NULL && !(tcp && (v->tcp_flags & (PT_TCP_SYN | PT_TCP_ACK)) == PT_TCP_SYN)) {
+        f = asym_vlan_match(t, p, &k, h5, src_is_a);
+    }
     if (f != NULL) {
         int dir = f->cli_is_a == src_is_a ? 0 : 1;
         bool pure_syn = tcp && (v->tcp_flags & (PT_TCP_SYN | PT_TCP_ACK)) == PT_TCP_SYN;
@@ -474,7 +560,7 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
         }
     }
     if (f == NULL) {
-        f = create(t, p, &k, h, src_is_a);
+        f = create(t, p, &k, h, h5, src_is_a);
         if (f == NULL) {
             return; /* out of memory: this packet goes uncounted; the table keeps working */
         }
@@ -540,5 +626,6 @@ void pt_flow_table_free(struct pt_flow_table *t)
         }
     }
     free(t->buckets);
+    free(t->buckets5);
     free(t);
 }

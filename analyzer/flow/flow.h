@@ -2,7 +2,8 @@
  * flow.h - bidirectional flows: one table per worker, no locks.
  *
  * A flow is keyed by protocol, both endpoints (ordered), and the VLAN/tunnel
- * context. Client and server come from the SYN (or SYN-ACK), else from the
+ * context. When the two directions carry different VLAN ids (SPAN of a
+ * router-on-a-stick) they are joined into one flow and an anomaly says so. Client and server come from the SYN (or SYN-ACK), else from the
  * port numbers (a source port below 1024 talking to an ephemeral port is the
  * server), else from the first packet.
  *
@@ -67,6 +68,9 @@ struct pt_flow_rec {
     int64_t first_ts, last_ts; /* UTC microseconds */
     struct pt_flow_dir c2s, s2c;
     char history[20];          /* Zeek-style letters, upper case from the client */
+    uint16_t reply_vlan[2];    /* VLAN ids of the other direction when they differ */
+    uint8_t asym_vlan;         /* 0, or 1 + the direction that carries reply_vlan */
+    uint8_t ports_known;       /* a TCP/UDP header was decoded */
     uint8_t cls;               /* enum pt_flow_class */
     uint8_t end;               /* enum pt_flow_end */
 };

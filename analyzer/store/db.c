@@ -30,11 +30,16 @@ enum {
 
 static const char *const st_sql[N_ST] = {
     [ST_MANIFEST] = "INSERT OR REPLACE INTO run_manifest(key, value) VALUES (?1, ?2)",
-    [ST_ITEM] = "INSERT OR REPLACE INTO evidence_item(id, path, size, sha256, kind, format, "
+    [ST_ITEM] = "INSERT INTO evidence_item(id, path, size, sha256, kind, format, "
                 "linktype, linktype_name, packets, first_ts, last_ts, status, error) "
-                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(id) DO UPDATE SET "
+                "path=excluded.path, size=excluded.size, sha256=excluded.sha256, "
+                "kind=excluded.kind, format=excluded.format, linktype=excluded.linktype, "
+                "linktype_name=excluded.linktype_name, packets=excluded.packets, "
+                "first_ts=excluded.first_ts, last_ts=excluded.last_ts, status=excluded.status, "
+                "error=excluded.error",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32)",
+                "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34)",
     [ST_ANOMALY] = "INSERT INTO anomaly(item_id, frame, offset, kind, detail) "
                    "VALUES (?1,?2,?3,?4,?5)",
     [ST_AUDIT] = "INSERT INTO audit_log(seq, ts_utc, actor, action, detail, prev_hash, row_hash) "
@@ -324,16 +329,26 @@ pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r)
     sqlite3_bind_text(st, 10, srv, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 11, r->sport);
     bind_text(st, 12, vlan);
-    bind_text(st, 13, tun);
-    sqlite3_bind_text(st, 14, pt_flow_class_str(r->cls), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 15, r->first_ts);
-    sqlite3_bind_int64(st, 16, r->last_ts);
-    bind_dir(st, 17, &r->c2s);
-    bind_dir(st, 23, &r->s2c);
-    sqlite3_bind_int(st, 29, r->c2s.tcp_flags);
-    sqlite3_bind_int(st, 30, r->s2c.tcp_flags);
-    bind_text(st, 31, r->history);
-    sqlite3_bind_text(st, 32, pt_flow_end_str(r->end), -1, SQLITE_STATIC);
+    char rvlan[32] = "";
+    if (r->asym_vlan) {
+        snprintf(rvlan, sizeof rvlan, r->reply_vlan[1] ? "%u,%u" : "%u", r->reply_vlan[0],
+                 r->reply_vlan[1]);
+        if (r->reply_vlan[0] == 0 && r->reply_vlan[1] == 0) {
+            snprintf(rvlan, sizeof rvlan, "untagged");
+        }
+    }
+    bind_text(st, 13, rvlan);
+    sqlite3_bind_int(st, 14, r->ports_known);
+    bind_text(st, 15, tun);
+    sqlite3_bind_text(st, 16, pt_flow_class_str(r->cls), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 17, r->first_ts);
+    sqlite3_bind_int64(st, 18, r->last_ts);
+    bind_dir(st, 19, &r->c2s);
+    bind_dir(st, 25, &r->s2c);
+    sqlite3_bind_int(st, 31, r->c2s.tcp_flags);
+    sqlite3_bind_int(st, 32, r->s2c.tcp_flags);
+    bind_text(st, 33, r->history);
+    sqlite3_bind_text(st, 34, pt_flow_end_str(r->end), -1, SQLITE_STATIC);
     return step(db, st);
 }
 

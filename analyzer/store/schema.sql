@@ -34,7 +34,9 @@ CREATE TABLE flow (
     client_port      INTEGER NOT NULL,
     server_addr      TEXT NOT NULL,
     server_port      INTEGER NOT NULL,
-    vlan             TEXT,                -- "100" or "100,200"
+    vlan             TEXT,                -- outer VLAN ids of the first packet: "100" or "100,200"
+    reply_vlan       TEXT,                -- VLAN ids of the other direction when they differ
+    ports_known      INTEGER NOT NULL,    -- 1 when a TCP/UDP header was decoded
     tunnel           TEXT,                -- "vxlan:vni=42/depth=1", NULL when not tunnelled
     class            TEXT NOT NULL,       -- internal | outbound | inbound | external
     first_ts         INTEGER NOT NULL,
