@@ -119,8 +119,9 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS)) ## run each libFuzzer target for
 bench: phitrace ## throughput and memory against tcpflow and tshark (not part of test)
 	@bash tests/bench/run_bench.sh
 
-samples: build/gen_samples ## regenerate samples/ (byte-identical)
-	build/gen_samples samples
+samples: build/gen_samples ## regenerate samples/evidence/ (byte-identical)
+	@mkdir -p samples/evidence
+	build/gen_samples samples/evidence
 
 build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
@@ -130,7 +131,7 @@ demo: ## install deps, build, analyze samples/, print the result line and case p
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory phitrace
 	@rm -rf build/demo-case
-	@./phitrace analyze --quiet samples -o build/demo-case
+	@./phitrace analyze --quiet samples/evidence -o build/demo-case
 	@python3 tests/e2e/demo_line.py build/demo-case
 
 format: ## clang-format every C file

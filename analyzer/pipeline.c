@@ -279,6 +279,7 @@ struct pkt_entry {
 
 struct batch {
     bool end;             /* last batch: flush and stop */
+    int64_t end_ts;       /* with end: latest packet time of the whole run */
     uint32_t n;
     uint32_t used;        /* bytes of data in use */
     struct pkt_entry e[PT_BATCH_PKTS];
@@ -345,15 +346,16 @@ static void *worker_main(void *arg)
             pt_flow_update(wk->flows, &p);
         }
         bool end = b->end;
+        int64_t end_ts = b->end_ts;
         b->n = 0;
         b->used = 0;
         b->end = false;
         pt_queue_push(&wk->free, b);
         if (end) {
+            pt_flow_flush(wk->flows, end_ts);
             break;
         }
     }
-    pt_flow_flush(wk->flows);
     if (wk->n_out > 0) {
         struct wmsg *m = calloc(1, sizeof *m);
         if (m != NULL) {
@@ -370,12 +372,13 @@ static void *worker_main(void *arg)
 }
 
 /* Reader side: hand the current batch to the worker and take an empty one. */
-static void worker_ship(struct worker *wk, bool end)
+static void worker_ship(struct worker *wk, bool end, int64_t end_ts)
 {
     if (wk->cur == NULL) {
         wk->cur = pt_queue_pop(&wk->free);
     }
     wk->cur->end = end;
+    wk->cur->end_ts = end_ts;
     pt_queue_push(&wk->full, wk->cur);
     wk->cur = end ? NULL : pt_queue_pop(&wk->free);
 }
@@ -387,7 +390,7 @@ static void dispatch_view(struct worker *workers, unsigned n_workers, const stru
     struct batch *b = wk->cur;
     uint32_t plen = v->payload_len;
     if (b->n == PT_BATCH_PKTS || plen > PT_BATCH_BYTES - b->used) {
-        worker_ship(wk, false);
+        worker_ship(wk, false, 0);
         b = wk->cur;
     }
     struct pkt_entry *e = &b->e[b->n++];
@@ -482,6 +485,7 @@ struct run {
     struct anomaly_sink anoms;
     struct progress prog;
     struct pt_run_result res;
+    int64_t max_ts;       /* latest packet time over all inputs */
 };
 
 static void read_capture(struct run *r, struct pt_source *src, struct pt_item_rec *it)
@@ -518,13 +522,18 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc;
-    uint64_t num = 0;
+    uint64_t num = 0, snap_cut = 0, first_cut = 0;
+    uint32_t snap_max = 0;
     struct pt_decoded dec;
     while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
         num++;
         struct pt_frame f = {.item = it->id, .num = num, .wire_len = h->len,
                              .cap_len = h->caplen, .linktype = dlt, .data = data};
         f.ts_us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec / 1000;
+        if (h->caplen < h->len) {
+            first_cut = snap_cut++ == 0 ? num : first_cut;
+            snap_max = h->caplen > snap_max ? h->caplen : snap_max;
+        }
         if (h->caplen > h->len) {
             anomaly_push(&r->anoms, it->id, num, 0, "capture.caplen_exceeds_len",
                          "captured length larger than the original length");
@@ -536,6 +545,9 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
         if (num == 1 || f.ts_us > it->last_ts) {
             it->last_ts = f.ts_us;
         }
+        if (f.ts_us > r->max_ts) {
+            r->max_ts = f.ts_us;
+        }
         pt_decode_frame(r->dec, &f, &dec);
         for (unsigned i = 0; i < dec.n; i++) {
             dispatch_view(r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
@@ -543,6 +555,18 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
     }
     it->packets = num;
     r->res.packets += num;
+    char note[200];
+    if (snap_cut > 0) {
+        /* One row per item, not per frame: a snap length is a property of the capture. */
+        snprintf(note, sizeof note,
+                 "%llu frame(s) cut by the capture's snap length (at most %u bytes kept); bytes "
+                 "past the cut are missing from the evidence",
+                 (unsigned long long)snap_cut, snap_max);
+        anomaly_push(&r->anoms, it->id, first_cut, 0, "capture.snaplen", note);
+    }
+    if (num == 0 && rc != PCAP_ERROR) {
+        anomaly_push(&r->anoms, it->id, 0, 0, "capture.empty", "the capture holds no packet");
+    }
     if (rc == PCAP_ERROR) {
         const char *msg = pcap_geterr(p);
         const char *gzwhy = NULL;
@@ -799,7 +823,7 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
 
 out:
     for (unsigned i = 0; i < started_workers; i++) {
-        worker_ship(&r->workers[i], true);
+        worker_ship(&r->workers[i], true, r->max_ts);
     }
     for (unsigned i = 0; i < started_workers; i++) {
         pthread_join(r->workers[i].th, NULL);

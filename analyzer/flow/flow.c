@@ -597,12 +597,19 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
     lru_push(t, f, which);
 }
 
-void pt_flow_flush(struct pt_flow_table *t)
+void pt_flow_flush(struct pt_flow_table *t, int64_t end_ts)
 {
     for (int i = 0; i < N_LRU; i++) {
         while (t->lru[i].head != NULL) {
             struct flow *f = t->lru[i].head;
-            finish(t, f, i == LRU_TCP_CLOSED ? (enum pt_flow_end)f->rec.end : PT_END_EOF);
+            enum pt_flow_end why = PT_END_EOF;
+            if (i == LRU_TCP_CLOSED) {
+                why = (enum pt_flow_end)f->rec.end;
+            } else if (end_ts - f->rec.last_ts > timeout_us(f)) {
+                /* Would have timed out before the evidence ends, whichever worker held it. */
+                why = PT_END_IDLE;
+            }
+            finish(t, f, why);
         }
     }
 }

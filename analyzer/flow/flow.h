@@ -100,8 +100,9 @@ struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t
 void pt_flow_table_free(struct pt_flow_table *t);
 
 void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p);
-/* End every flow still open (end of the run). */
-void pt_flow_flush(struct pt_flow_table *t);
+/* End every flow still open at the end of the run; `end_ts` is the latest packet time of the
+ * whole run, so a flow idle longer than its timeout ends "idle" whatever the worker count. */
+void pt_flow_flush(struct pt_flow_table *t, int64_t end_ts);
 uint64_t pt_flow_live(const struct pt_flow_table *t);
 
 /* Symmetric hash of a view's flow key: both directions give the same value. */

@@ -1,0 +1,298 @@
+/*
+ * gen_samples.c - writes the sample evidence in samples/ deterministically.
+ *
+ * Usage: gen_samples DIR
+ *
+ * Every byte is derived from fixed constants (timestamps, addresses, a fixed
+ * pseudo-random generator), so `make samples` reproduces the committed files
+ * byte for byte. Home network: 10.1.0.0/16 (inside RFC 1918). The ground
+ * truth is documented in samples/README.md and asserted by tests/e2e.
+ *
+ * Patients in the payloads are synthetic: generated names and numbers that
+ * belong to no one.
+ */
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pcap_dumper_t *out;
+static int64_t now_us = 1767261600000000LL; /* 2026-01-01T10:00:00Z */
+static uint16_t ip_id = 1000;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)rng;
+}
+
+static uint32_t ip4(int a, int b, int c, int d)
+{
+    return ((uint32_t)a << 24) | ((uint32_t)b << 16) | ((uint32_t)c << 8) | (uint32_t)d;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    }
+    if (n & 1) {
+        sum += (uint32_t)p[n - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return (uint16_t)~sum;
+}
+
+/* Ethernet + IPv4 + (TCP|UDP) frame with correct checksums. */
+static void emit(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *l4, size_t l4len)
+{
+    uint8_t f[1600];
+    size_t iplen = 20 + l4len;
+    memset(f, 0, 34);
+    const uint8_t mac_in[6] = {0x02, 0, 0, 0, 0, 0x01}, mac_gw[6] = {0x02, 0, 0, 0, 0, 0xfe};
+    memcpy(f, mac_gw, 6);
+    memcpy(f + 6, mac_in, 6);
+    put16(f + 12, 0x0800);
+    uint8_t *ip = f + 14;
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)iplen);
+    put16(ip + 4, ip_id++);
+    put16(ip + 6, 0x4000);
+    ip[8] = 64;
+    ip[9] = proto;
+    put32(ip + 12, src);
+    put32(ip + 16, dst);
+    put16(ip + 10, csum(ip, 20, 0));
+    memcpy(ip + 20, l4, l4len);
+    uint8_t *t = ip + 20;
+    uint32_t pseudo = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto +
+                      (uint32_t)l4len;
+    if (proto == 6) {
+        put16(t + 16, csum(t, l4len, pseudo));
+    } else if (proto == 17) {
+        put16(t + 6, csum(t, l4len, pseudo));
+    }
+    struct pcap_pkthdr h;
+    h.ts.tv_sec = (time_t)(now_us / 1000000);
+    h.ts.tv_usec = (suseconds_t)(now_us % 1000000);
+    h.caplen = h.len = (bpf_u_int32)(14 + iplen);
+    pcap_dump((u_char *)out, &h, f);
+    now_us += 350; /* 0.35 ms between frames */
+}
+
+struct tcp {
+    uint32_t cip, sip;
+    uint16_t cport, sport;
+    uint32_t cseq, sseq;
+};
+
+static void tcp_seg(struct tcp *c, int from_client, uint8_t flags, const uint8_t *data, size_t n)
+{
+    uint8_t seg[1500];
+    memset(seg, 0, 20);
+    put16(seg, from_client ? c->cport : c->sport);
+    put16(seg + 2, from_client ? c->sport : c->cport);
+    put32(seg + 4, from_client ? c->cseq : c->sseq);
+    put32(seg + 8, (flags & 0x10) ? (from_client ? c->sseq : c->cseq) : 0);
+    seg[12] = 5 << 4;
+    seg[13] = flags;
+    put16(seg + 14, 64240);
+    if (n > 0) {
+        memcpy(seg + 20, data, n);
+    }
+    emit(from_client ? c->cip : c->sip, from_client ? c->sip : c->cip, 6, seg, 20 + n);
+    uint32_t adv = (uint32_t)n + ((flags & 0x03) ? 1u : 0u);
+    if (from_client) {
+        c->cseq += adv;
+    } else {
+        c->sseq += adv;
+    }
+}
+
+static void tcp_open(struct tcp *c, uint32_t cip, uint16_t cport, uint32_t sip, uint16_t sport)
+{
+    c->cip = cip;
+    c->sip = sip;
+    c->cport = cport;
+    c->sport = sport;
+    c->cseq = rnd();
+    c->sseq = rnd();
+    tcp_seg(c, 1, 0x02, NULL, 0);
+    tcp_seg(c, 0, 0x12, NULL, 0);
+    tcp_seg(c, 1, 0x10, NULL, 0);
+}
+
+/* Send n bytes in MSS-sized segments, each acknowledged. */
+static void tcp_send(struct tcp *c, int from_client, const uint8_t *data, size_t n)
+{
+    for (size_t off = 0; off < n; off += 1460) {
+        size_t k = n - off < 1460 ? n - off : 1460;
+        tcp_seg(c, from_client, 0x18, data + off, k);
+        tcp_seg(c, !from_client, 0x10, NULL, 0);
+    }
+}
+
+static void tcp_close(struct tcp *c)
+{
+    tcp_seg(c, 1, 0x11, NULL, 0);
+    tcp_seg(c, 0, 0x11, NULL, 0);
+    tcp_seg(c, 1, 0x10, NULL, 0);
+}
+
+static void udp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *d,
+                size_t n)
+{
+    uint8_t u[1500];
+    put16(u, sport);
+    put16(u + 2, dport);
+    put16(u + 4, (uint16_t)(8 + n));
+    put16(u + 6, 0);
+    memcpy(u + 8, d, n);
+    emit(src, dst, 17, u, 8 + n);
+}
+
+/* A DNS query for `name` (dotted) with type t; the response echoes it with one TXT/A answer. */
+static size_t dns_msg(uint8_t *m, uint16_t id, const char *name, uint16_t type, int response)
+{
+    put16(m, id);
+    put16(m + 2, response ? 0x8180 : 0x0100);
+    put16(m + 4, 1);
+    put16(m + 6, response ? 1 : 0);
+    put16(m + 8, 0);
+    put16(m + 10, 0);
+    size_t o = 12;
+    const char *p = name;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        m[o++] = (uint8_t)l;
+        memcpy(m + o, p, l);
+        o += l;
+        p += l + (dot ? 1 : 0);
+    }
+    m[o++] = 0;
+    put16(m + o, type);
+    put16(m + o + 2, 1);
+    o += 4;
+    if (response) {
+        put16(m + o, 0xc00c);
+        put16(m + o + 2, type);
+        put16(m + o + 4, 1);
+        put32(m + o + 6, 60);
+        put16(m + o + 10, 4);
+        put32(m + o + 12, ip4(198, 51, 100, 99));
+        o += 16;
+    }
+    return o;
+}
+
+static void fill_text(uint8_t *buf, size_t n, const char *line)
+{
+    size_t l = strlen(line);
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (uint8_t)line[i % l];
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: gen_samples DIR\n");
+        return 1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/radiology-breach.pcap", argv[1]);
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    out = pcap_dump_open(dead, path);
+    if (out == NULL) {
+        fprintf(stderr, "gen_samples: %s\n", pcap_geterr(dead));
+        return 1;
+    }
+    const uint32_t pacs = ip4(10, 1, 1, 10), modality = ip4(10, 1, 1, 20);
+    const uint32_t hl7eng = ip4(10, 1, 1, 40), ris = ip4(10, 1, 1, 30);
+    const uint32_t ws = ip4(10, 1, 1, 50), resolver = ip4(10, 1, 1, 2), beacon = ip4(10, 1, 1, 77);
+    static uint8_t buf[65536];
+    struct tcp c;
+
+    /* 1. Internal DICOM: modality stores to the PACS (10.1.1.20 -> 10.1.1.10:104). */
+    fill_text(buf, 6000, "DICM internal study transfer ");
+    tcp_open(&c, modality, 40001, pacs, 104);
+    tcp_send(&c, 1, buf, 6000);
+    tcp_close(&c);
+
+    /* 2. Internal HL7 over MLLP: RIS -> interface engine (10.1.1.30 -> 10.1.1.40:2575). */
+    fill_text(buf, 900, "\x0bMSH|^~\\&|RIS|RADGRP|ENGINE|RADGRP|20260101100000||ORU^R01|1|P|2.5\r");
+    tcp_open(&c, ris, 40002, hl7eng, 2575);
+    tcp_send(&c, 1, buf, 900);
+    tcp_send(&c, 0, (const uint8_t *)"\x0bMSH|^~\\&|ENGINE||RIS||||ACK|1|P|2.5\rMSA|AA|1\r\x1c\r", 46);
+    tcp_close(&c);
+
+    /* 3. Benign DNS and browsing: workstation 10.1.1.50 resolves and fetches a page. */
+    uint8_t m[512];
+    size_t n = dns_msg(m, 0x1111, "www.example.org", 1, 0);
+    udp(ws, 53001, resolver, 53, m, n);
+    n = dns_msg(m, 0x1111, "www.example.org", 1, 1);
+    udp(resolver, 53, ws, 53001, m, n);
+    tcp_open(&c, ws, 40003, ip4(93, 184, 216, 34), 80);
+    const char *get = "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n";
+    tcp_send(&c, 1, (const uint8_t *)get, strlen(get));
+    fill_text(buf, 3000, "<html>benign page</html>");
+    tcp_send(&c, 0, buf, 3000);
+    tcp_close(&c);
+
+    /* 4. Exfiltration by HTTP POST: 10.1.1.20 -> 203.0.113.50:80, 20000-byte body. */
+    tcp_open(&c, modality, 40004, ip4(203, 0, 113, 50), 80);
+    char hdr[256];
+    int hl = snprintf(hdr, sizeof hdr,
+                      "POST /upload HTTP/1.1\r\nHost: 203.0.113.50\r\nContent-Length: 20000\r\n\r\n");
+    memcpy(buf, hdr, (size_t)hl);
+    fill_text(buf + hl, 20000, "PID|1||MRN0042^^^RADGRP^MR||DOE^JANE||19800101|F\r");
+    tcp_send(&c, 1, buf, (size_t)hl + 20000);
+    tcp_send(&c, 0, (const uint8_t *)"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
+    tcp_close(&c);
+
+    /* 5. DNS tunnel: 40 queries with long hex labels under t.exfil.example to 198.51.100.53. */
+    for (int i = 0; i < 40; i++) {
+        char name[200];
+        int o = 0;
+        for (int k = 0; k < 48; k++) {
+            o += snprintf(name + o, sizeof name - (size_t)o, "%x", rnd() & 15);
+        }
+        snprintf(name + o, sizeof name - (size_t)o, ".%d.t.exfil.example", i);
+        n = dns_msg(m, (uint16_t)(0x2000 + i), name, 16, 0);
+        udp(ws, (uint16_t)(50000 + i), ip4(198, 51, 100, 53), 53, m, n);
+        n = dns_msg(m, (uint16_t)(0x2000 + i), name, 16, 1);
+        udp(ip4(198, 51, 100, 53), 53, ws, (uint16_t)(50000 + i), m, n);
+        now_us += 500000;
+    }
+
+    /* 6. Beacon: 10.1.1.77 -> 198.51.100.7:443 every 60 s, 12 times, 200 bytes out. */
+    for (int i = 0; i < 12; i++) {
+        tcp_open(&c, beacon, (uint16_t)(41000 + i), ip4(198, 51, 100, 7), 443);
+        fill_text(buf, 200, "\x16\x03\x01 beacon ");
+        tcp_send(&c, 1, buf, 200);
+        tcp_close(&c);
+        now_us += 60000000;
+    }
+    pcap_dump_close(out);
+    pcap_close(dead);
+    return 0;
+}

@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""End-to-end tests: run the phitrace binary and assert exact results.
+
+Environment: PHITRACE (binary, default ./phitrace), PHITRACE_SHARED (default ../shared).
+Tests that need ../shared/corpus or tshark skip with a message when absent.
+Ends with the line "N passed, N failed, N skipped".
+"""
+import gzip
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import conv  # noqa: E402
+
+BIN = os.path.abspath(os.environ.get("PHITRACE", os.path.join(ROOT, "phitrace")))
+SHARED = os.path.abspath(os.environ.get("PHITRACE_SHARED", os.path.join(ROOT, "..", "shared")))
+CORPUS = os.path.join(SHARED, "corpus")
+SAMPLES = os.path.join(ROOT, "samples", "evidence")
+ENV = dict(os.environ, TZ="UTC", ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+           UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+
+results = {"passed": 0, "failed": 0, "skipped": 0}
+TMP = tempfile.mkdtemp(prefix="phitrace-e2e-")
+
+
+class Skip(Exception):
+    pass
+
+
+def run(*args, check=None, cwd=None):
+    p = subprocess.run([BIN] + list(args), capture_output=True, text=True, env=ENV, cwd=cwd,
+                       timeout=900)
+    for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+        assert marker not in p.stderr, "sanitizer report:\n" + p.stderr[-3000:]
+    if check is not None:
+        assert p.returncode == check, "exit %d, want %d\nstdout:%s\nstderr:%s" % (
+            p.returncode, check, p.stdout[-2000:], p.stderr[-2000:])
+    return p
+
+
+def case(name):
+    d = os.path.join(TMP, name)
+    shutil.rmtree(d, ignore_errors=True)
+    return d
+
+
+def db(case_dir):
+    return sqlite3.connect(os.path.join(case_dir, "evidence.db"))
+
+
+def need_corpus():
+    if not os.path.isdir(CORPUS):
+        raise Skip("../shared/corpus is absent (set PHITRACE_SHARED)")
+
+
+def corpus(rel):
+    need_corpus()
+    p = os.path.join(CORPUS, rel)
+    if not os.path.exists(p):
+        raise Skip("corpus file missing: " + rel)
+    return p
+
+
+def captures_in_corpus():
+    need_corpus()
+    magics = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
+              b"\x0a\x0d\x0d\x0a")
+    out = []
+    for d, _, files in os.walk(CORPUS):
+        for f in files:
+            p = os.path.join(d, f)
+            with open(p, "rb") as fh:
+                head = fh.read(4)
+            if head in magics:
+                out.append(p)
+            elif head[:2] == b"\x1f\x8b":
+                try:
+                    with gzip.open(p) as g:
+                        if g.read(4) in magics:
+                            out.append(p)
+                except OSError:
+                    pass
+    return sorted(out)
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+# ---- command line --------------------------------------------------------------------------
+
+@test
+def cli_help_and_version():
+    p = run("--help", check=0)
+    assert "phitrace analyze" in p.stdout and "Exit codes" in p.stdout
+    p = run("--version", check=0)
+    for lib in ("libpcap", "SQLite", "libmagic", "libyara", "commit"):
+        assert lib in p.stdout, lib
+    run(check=1)
+    run("frobnicate", check=1)
+
+
+@test
+def cli_usage_errors():
+    p = run("analyze", SAMPLES, check=1)
+    assert "-o CASE" in p.stderr
+    p = run("analyze", "-o", case("u1"), check=1)
+    assert "no input" in p.stderr
+    p = run("analyze", "--home-net", "10.0.0.0/99", SAMPLES, "-o", case("u2"), check=1)
+    assert "prefix length" in p.stderr
+    p = run("analyze", "/nonexistent/evidence", "-o", case("u3"), check=1)
+    assert "No such file" in p.stderr
+    p = run("analyze", "-j", "0", SAMPLES, "-o", case("u4"), check=1)
+    assert "--threads" in p.stderr
+
+
+@test
+def case_dir_not_overwritten():
+    c = case("again")
+    run("analyze", "-q", SAMPLES, "-o", c, check=0)
+    p = run("analyze", "-q", SAMPLES, "-o", c, check=1)
+    assert "--force" in p.stderr
+    run("analyze", "-q", "--force", SAMPLES, "-o", c, check=0)
+    assert oct(os.stat(c).st_mode & 0o777) == "0o700"
+
+
+# ---- samples: exact findings ------------------------------------------------------------------
+
+@test
+def samples_exact_flows():
+    c = case("samples")
+    p = run("analyze", "--home-net", "10.1.0.0/16", SAMPLES, "-o", c, check=0)
+    assert "Top outbound talkers" in p.stdout
+    con = db(c)
+    classes = dict(con.execute("SELECT class, count(*) FROM flow GROUP BY class"))
+    # 3 internal: DICOM, HL7, DNS to the internal resolver; outbound: web, POST, 40 DNS-tunnel
+    # queries (one UDP flow each: distinct source ports), 12 beacon connections.
+    assert classes == {"internal": 3, "outbound": 54}, classes
+    post = con.execute(
+        "SELECT c_payload_bytes, c_seq_bytes, s_payload_bytes, history, end_reason FROM flow"
+        " WHERE server_addr='203.0.113.50'").fetchall()
+    hdr = len("POST /upload HTTP/1.1\r\nHost: 203.0.113.50\r\nContent-Length: 20000\r\n\r\n")
+    assert post == [(20000 + hdr, 20000 + hdr, 38, "ShADadFf", "fin")], post
+    beacons = con.execute("SELECT count(*), sum(c_payload_bytes) FROM flow"
+                          " WHERE server_addr='198.51.100.7' AND server_port=443").fetchone()
+    assert beacons == (12, 2400), beacons
+    items = con.execute("SELECT kind, format, linktype_name, packets, status FROM evidence_item"
+                        ).fetchall()
+    assert items == [("capture", "pcap", "ethernet", 254, "ok")], items
+    assert con.execute("SELECT count(*) FROM anomaly").fetchone()[0] == 0
+    with open(os.path.join(c, "summary.txt")) as f:
+        s = f.read()
+    assert "10.1.1.20" in s and "203.0.113.50" in s
+
+
+@test
+def samples_regenerate_identically():
+    gen = os.path.join(ROOT, "build", "gen_samples")
+    if not os.path.exists(gen):
+        raise Skip("build/gen_samples not built (make samples)")
+    d = os.path.join(TMP, "regen")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run([gen, d], check=True)
+    for name in os.listdir(SAMPLES):
+        with open(os.path.join(SAMPLES, name), "rb") as a, open(os.path.join(d, name), "rb") as b:
+            assert a.read() == b.read(), name + " differs from its regeneration"
+
+
+@test
+def threads_do_not_change_the_database():
+    inputs = [SAMPLES]
+    if os.path.isdir(CORPUS):
+        inputs += [os.path.join(CORPUS, r) for r in (
+            "zeek/testing/btest/Traces/tunnels/vxlan.pcap",
+            "zeek/testing/btest/Traces/ipv6-fragmented-dns.pcap",
+            "zeek/testing/btest/Traces/q-in-q.pcap",
+            "suricata-verify/tests/http-mime-truncated/input.pcap",
+            "nDPI/tests/cfgs/default/pcap/syslog.pcap")]
+    dumps = []
+    for j in ("1", "2", "3"):
+        c = case("det" + j)
+        run("analyze", "-q", "-j", j, *inputs, "-o", c, check=0)
+        con = db(c)
+        rows = []
+        for t in ("evidence_item", "flow", "anomaly"):
+            cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t) if r[1] != "id" or
+                    t != "anomaly"]
+            rows.append(sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t)).fetchall(),
+                               key=repr))
+        rows.append(sorted(con.execute("SELECT key, value FROM run_manifest WHERE key NOT IN "
+                                       "('threads','arguments','start_utc','end_utc')")))
+        dumps.append(rows)
+    assert dumps[0] == dumps[1] == dumps[2], "database differs between -j1, -j2 and -j3"
+
+
+# ---- integrity ----------------------------------------------------------------------------------
+
+@test
+def verify_detects_changed_input_and_broken_chain():
+    d = os.path.join(TMP, "ev")
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(SAMPLES, "radiology-breach.pcap")
+    copy = os.path.join(d, "copy.pcap")
+    shutil.copy(src, copy)
+    os.chmod(copy, 0o444)
+    before = os.stat(copy)
+    c = case("verify")
+    run("analyze", "-q", copy, "-o", c, check=0)
+    after = os.stat(copy)
+    assert (before.st_mtime_ns, before.st_size) == (after.st_mtime_ns, after.st_size)
+    p = run("verify", c, check=0)
+    assert "audit chain intact" in p.stdout
+    import hashlib
+    with open(copy, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    assert db(c).execute("SELECT sha256 FROM evidence_item").fetchone()[0] == digest
+    os.chmod(copy, 0o644)
+    with open(copy, "r+b") as f:
+        f.seek(100)
+        b = f.read(1)
+        f.seek(100)
+        f.write(bytes([b[0] ^ 0xff]))
+    p = run("verify", c, check=2)
+    assert "MISMATCH" in p.stdout and "VERIFICATION FAILED" in p.stdout
+    shutil.copy(src, copy)
+    run("verify", c, check=0)
+    con = db(c)
+    try:
+        con.execute("UPDATE audit_log SET detail='x' WHERE seq=2")
+        raise AssertionError("audit_log accepted an UPDATE")
+    except sqlite3.DatabaseError:
+        pass
+    con.execute("DROP TRIGGER audit_log_no_update")
+    con.execute("UPDATE audit_log SET detail='path=/elsewhere' WHERE seq=2")
+    con.commit()
+    con.close()
+    p = run("verify", c, check=2)
+    assert "audit_log row 2 was altered" in p.stdout, p.stdout
+
+
+@test
+def unknown_inputs_are_skipped_with_reason_and_hashed():
+    d = os.path.join(TMP, "mixed")
+    os.makedirs(os.path.join(d, "sub"), exist_ok=True)
+    with open(os.path.join(d, "notes.txt"), "w") as f:
+        f.write("investigator notes\n")
+    with open(os.path.join(d, "sub", "empty.bin"), "wb"):
+        pass
+    shutil.copy(os.path.join(SAMPLES, "radiology-breach.pcap"), os.path.join(d, "sub", "x.cap"))
+    with open(os.path.join(SAMPLES, "radiology-breach.pcap"), "rb") as f, \
+            gzip.open(os.path.join(d, "z.gz"), "wb") as g:
+        g.write(f.read())
+    c = os.path.join(d, "case")  # inside the input directory: must not be read back
+    run("analyze", "-q", d, "-o", c, check=0)
+    rows = db(c).execute("SELECT substr(path, %d), kind, format, status, packets, sha256 IS NOT NULL"
+                         " FROM evidence_item ORDER BY id" % (len(d) + 2)).fetchall()
+    assert rows == [
+        ("notes.txt", "unknown", None, "skipped", 0, 1),
+        ("sub/empty.bin", "unknown", None, "skipped", 0, 1),
+        ("sub/x.cap", "capture", "pcap", "ok", 254, 1),
+        ("z.gz", "capture", "pcap+gzip", "ok", 254, 1),
+    ], rows
+    # The gzip item's hash is of the compressed file on disk.
+    import hashlib
+    with open(os.path.join(d, "z.gz"), "rb") as f:
+        gz_sha = hashlib.sha256(f.read()).hexdigest()
+    assert db(c).execute("SELECT sha256 FROM evidence_item WHERE path LIKE '%z.gz'"
+                         ).fetchone()[0] == gz_sha
+
+
+@test
+def truncated_sample_everywhere():
+    """Cut the sample capture at many offsets: exit 0, a truncation anomaly, no sanitizer."""
+    with open(os.path.join(SAMPLES, "radiology-breach.pcap"), "rb") as f:
+        data = f.read()
+    d = os.path.join(TMP, "cuts")
+    os.makedirs(d, exist_ok=True)
+    offsets = sorted(set([0, 1, 23, 24, 25, 39, 40, 41] + list(range(57, len(data), 1777))))
+    for off in offsets:
+        p = os.path.join(d, "cut%06d.pcap" % off)
+        with open(p, "wb") as f:
+            f.write(data[:off])
+    c = case("cutcase")
+    run("analyze", "-q", d, "-o", c, check=0)
+    con = db(c)
+    statuses = {os.path.basename(p): s for p, s in
+                con.execute("SELECT path, status FROM evidence_item")}
+    assert statuses["cut000000.pcap"] == "skipped", statuses  # empty file: no magic
+    truncated = con.execute("SELECT count(*) FROM evidence_item WHERE status='truncated'"
+                            ).fetchone()[0]
+    anomalies = con.execute("SELECT count(*) FROM anomaly WHERE kind='capture.truncated'"
+                            ).fetchone()[0]
+    assert truncated >= len(offsets) - 6 and anomalies == truncated, (truncated, anomalies)
+
+
+# ---- the corpus ---------------------------------------------------------------------------------
+
+@test
+def corpus_conversations_equal_tshark():
+    caps = captures_in_corpus()
+    if shutil.which("tshark") is None:
+        raise Skip("tshark is not installed")
+    bad = []
+    compared = 0
+    for p in caps:
+        tsh, _, _ = conv.tshark_convs(p)
+        if tsh is None:
+            continue  # tshark cannot read it
+        c = case("conv")
+        run("analyze", "-q", "-j", "2", p, "-o", c, check=0)
+        d = conv.compare(tsh, conv.phitrace_convs(os.path.join(c, "evidence.db")))
+        compared += 1
+        if d:
+            bad.append("%s:\n    %s" % (os.path.relpath(p, CORPUS), "\n    ".join(d[:5])))
+    print("    compared %d captures with tshark" % compared)
+    assert compared > 100, compared
+    assert not bad, "\n".join(bad)
+
+
+MALFORMED = [
+    ("tcpdump/tests/truncated-aack.pcap", False),  # PPP PAP: not IP, nothing to flag
+    ("tcpdump/tests/esp_truncated.pcap", True),
+    ("tcpdump/tests/dns-badlabel.pcap", False),
+    ("tcpdump/tests/tcp_rst_data-trunc.pcap", False),
+    ("tcpdump/tests/quic_handshake_truncated.pcap", False),
+    ("suricata-verify/tests/decode-too-small/test.pcap", True),
+    ("suricata-verify/tests/ipv4-truncated/truncated.pcap", True),
+    ("suricata-verify/tests/http-mime-truncated/input.pcap", True),
+    ("zeek/testing/btest/Traces/empty.pcap", True),
+    ("tcpdump/tests/empty.pcapng", True),
+    ("zeek/testing/btest/Traces/echo-connections.pcap.gz", False),
+]
+
+
+@test
+def corpus_malformed_captures_are_recorded():
+    need_corpus()
+    trunc_dir = os.path.join(CORPUS, "zeek/testing/btest/Traces/trunc")
+    items = [(r, True) for r in MALFORMED if False]
+    items = list(MALFORMED)
+    if os.path.isdir(trunc_dir):
+        items += [(os.path.relpath(os.path.join(trunc_dir, f), CORPUS), True)
+                  for f in sorted(os.listdir(trunc_dir))]
+    for rel, want_anomaly in items:
+        p = corpus(rel)
+        c = case("bad")
+        run("analyze", "-q", p, "-o", c, check=0)
+        con = db(c)
+        n = con.execute("SELECT count(*) FROM anomaly").fetchone()[0]
+        status = con.execute("SELECT status FROM evidence_item").fetchone()[0]
+        assert status in ("ok", "truncated", "damaged", "error", "skipped"), (rel, status)
+        if want_anomaly:
+            assert n > 0, "%s: no anomaly recorded" % rel
+
+
+@test
+def corpus_gzip_capture():
+    p = corpus("zeek/testing/btest/Traces/echo-connections.pcap.gz")
+    c = case("gz")
+    run("analyze", "-q", p, "-o", c, check=0)
+    row = db(c).execute("SELECT format, status, packets FROM evidence_item").fetchone()
+    with gzip.open(p) as g:
+        raw = g.read()
+    tmp = os.path.join(TMP, "echo.pcap")
+    with open(tmp, "wb") as f:
+        f.write(raw)
+    c2 = case("gz2")
+    run("analyze", "-q", tmp, "-o", c2, check=0)
+    plain = db(c2).execute("SELECT packets FROM evidence_item").fetchone()[0]
+    assert row == ("pcap+gzip", "ok", plain), (row, plain)
+    a = sorted(db(c).execute("SELECT * FROM flow").fetchall())
+    b = sorted(db(c2).execute("SELECT * FROM flow").fetchall())
+    assert a == b
+
+
+@test
+def corpus_link_types():
+    want = {
+        "suricata-verify/tests/http-post-file/input.pcap": "bsd-null",
+        "zeek/testing/btest/Traces/tcp-syslog.pcap": None,
+        "suricata-verify/tests/smb-eicar-file/input.pcap": "linux-sll",
+        "zeek/testing/btest/Traces/pcapng-multi-interface.pcapng": "ethernet",
+    }
+    for rel, name in want.items():
+        p = corpus(rel)
+        c = case("lt")
+        run("analyze", "-q", p, "-o", c, check=0)
+        row = db(c).execute("SELECT linktype_name, status, packets FROM evidence_item").fetchone()
+        nflows = db(c).execute("SELECT count(*) FROM flow").fetchone()[0]
+        assert row[1] == "ok" and row[2] > 0 and nflows > 0, (rel, row, nflows)
+        if name is not None:
+            assert row[0] == name, (rel, row)
+
+
+def main():
+    only = sys.argv[1:]
+    for fn in TESTS:
+        if only and fn.__name__ not in only:
+            continue
+        try:
+            fn()
+            results["passed"] += 1
+            print("PASS  %s" % fn.__name__)
+        except Skip as e:
+            results["skipped"] += 1
+            print("SKIP  %s: %s" % (fn.__name__, e))
+        except Exception:
+            results["failed"] += 1
+            print("FAIL  %s\n%s" % (fn.__name__, traceback.format_exc()))
+        sys.stdout.flush()
+    shutil.rmtree(TMP, ignore_errors=True)
+    print("e2e: %d passed, %d failed, %d skipped" % (results["passed"], results["failed"],
+                                                    results["skipped"]))
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
