@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CC ?= cc
 PKGS := libpcap libmagic yara sqlite3 zlib libcrypto
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
-            zlib1g-dev libssl-dev libcmocka-dev sqlite3 python3 clang tshark tcpflow time
+            zlib1g-dev libssl-dev libcmocka-dev sqlite3 python3 clang tshark tcpflow time bc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -130,9 +130,9 @@ build/gen_samples: samples/gen/gen_samples.c
 demo: ## install deps, build, analyze samples/, print the result line and case path
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory phitrace
-	@rm -rf build/demo-case
-	@./phitrace analyze --quiet samples/evidence -o build/demo-case
-	@python3 tests/e2e/demo_line.py build/demo-case
+	@./phitrace analyze --quiet --force --home-net 10.1.0.0/16 samples/evidence -o build/demo-case
+	@grep '^Result:' build/demo-case/summary.txt
+	@echo "Case: build/demo-case (evidence.db, summary.txt)"
 
 format: ## clang-format every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')

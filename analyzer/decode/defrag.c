@@ -19,7 +19,7 @@ struct dgram {
     struct dgram *hnext;          /* hash chain */
     struct dgram *older, *newer;  /* arrival list */
     uint8_t *buf;                 /* payload bytes, cap bytes allocated */
-    uint8_t *have;                /* bitmap, one bit per payload byte, PT_DEFRAG_MAX_DGRAM bits */
+    uint8_t *have;                /* bitmap, one bit per payload byte, cap bits */
     uint32_t cap;
     uint32_t total;               /* payload length once the last fragment is seen, else 0 */
     uint32_t received;            /* distinct payload bytes held */
@@ -41,7 +41,6 @@ struct pt_defrag {
     uint8_t *done;                /* last completed payload, owned */
 };
 
-#define BITMAP_BYTES ((PT_DEFRAG_MAX_DGRAM + 8) / 8)
 
 struct pt_defrag *pt_defrag_new(pt_anomaly_fn sink, void *arg)
 {
@@ -180,6 +179,9 @@ static bool covered(const uint8_t *bm, uint32_t n)
     return true;
 }
 
+/* Grow the payload buffer and its bitmap to hold `need` bytes. At the global memory cap the
+ * oldest other datagrams are dropped first (each with an anomaly), so a flood of incomplete
+ * datagrams cannot starve new ones. */
 static bool grow(struct pt_defrag *d, struct dgram *g, uint32_t need)
 {
     if (need <= g->cap) {
@@ -189,10 +191,14 @@ static bool grow(struct pt_defrag *d, struct dgram *g, uint32_t need)
     while (ncap < need) {
         ncap *= 2;
     }
-    if (ncap > PT_DEFRAG_MAX_DGRAM) {
-        ncap = PT_DEFRAG_MAX_DGRAM;
+    if (ncap > PT_DEFRAG_MAX_DGRAM + 1) {
+        ncap = PT_DEFRAG_MAX_DGRAM + 1;
     }
-    if (d->mem + (ncap - g->cap) > PT_DEFRAG_MAX_BYTES) {
+    size_t extra = (size_t)(ncap - g->cap) + (ncap - g->cap + 7) / 8;
+    while (d->mem + extra > PT_DEFRAG_MAX_BYTES && d->oldest != NULL && d->oldest != g) {
+        drop(d, d->oldest, "evicted at the memory cap");
+    }
+    if (d->mem + extra > PT_DEFRAG_MAX_BYTES) {
         return false;
     }
     uint8_t *nb = realloc(g->buf, ncap);
@@ -200,8 +206,14 @@ static bool grow(struct pt_defrag *d, struct dgram *g, uint32_t need)
         return false;
     }
     g->buf = nb;
-    d->mem += ncap - g->cap;
-    g->mem += ncap - g->cap;
+    uint8_t *nh = realloc(g->have, (ncap + 7) / 8);
+    if (nh == NULL) {
+        return false;
+    }
+    memset(nh + (g->cap + 7) / 8, 0, (ncap + 7) / 8 - (g->cap + 7) / 8);
+    g->have = nh;
+    d->mem += extra;
+    g->mem += extra;
     g->cap = ncap;
     return true;
 }
@@ -240,8 +252,7 @@ enum pt_defrag_result pt_defrag_add(struct pt_defrag *d, const struct pt_frame *
             drop(d, d->oldest, "evicted at the datagram cap");
         }
         g = calloc(1, sizeof *g);
-        if (g == NULL || (g->have = calloc(1, BITMAP_BYTES)) == NULL) {
-            free(g);
+        if (g == NULL) {
             snprintf(kind, sizeof kind, "%s.frag_memcap", fam);
             d->sink(d->arg, f, 0, kind, "out of memory for a new datagram");
             return PT_DEFRAG_DROPPED;
@@ -250,7 +261,7 @@ enum pt_defrag_result pt_defrag_add(struct pt_defrag *d, const struct pt_frame *
         g->first_ts = f->ts_us;
         g->item = f->item;
         g->first_frame = f->num;
-        g->mem = sizeof *g + BITMAP_BYTES;
+        g->mem = sizeof *g;
         g->hnext = d->table[h];
         d->table[h] = g;
         g->older = d->newest;

@@ -41,6 +41,21 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
     char a[40], b[40];
 
     fprintf(out, "phitrace summary\n================\n\n");
+    /* The one-line answer to "how much left the network, to where". */
+    PT_TRY(query(db,
+                 "SELECT count(DISTINCT CASE WHEN class='outbound' THEN client_addr ELSE server_addr "
+                 "END), count(DISTINCT CASE WHEN class='outbound' THEN server_addr ELSE client_addr "
+                 "END), count(*), coalesce(sum(" OUT_BYTES "), 0) FROM flow "
+                 "WHERE class IN ('outbound','inbound')",
+                 &st));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(out,
+                "Result: %lld inside host(s) sent %lld payload bytes to %lld outside address(es) "
+                "in %lld flow(s)\n\n",
+                sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 3),
+                sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+    }
+    sqlite3_finalize(st);
     PT_TRY(query(db,
                  "SELECT count(*), sum(packets), min(first_ts), max(last_ts), "
                  "sum(status NOT IN ('ok','skipped')), sum(status='skipped') FROM evidence_item",

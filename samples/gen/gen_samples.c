@@ -1,7 +1,8 @@
 /*
  * gen_samples.c - writes the sample evidence in samples/ deterministically.
  *
- * Usage: gen_samples DIR
+ * Usage: gen_samples DIR              the sample case (samples/evidence)
+ *        gen_samples --bench MB FILE  a mixed capture of about MB megabytes for `make bench`
  *
  * Every byte is derived from fixed constants (timestamps, addresses, a fixed
  * pseudo-random generator), so `make samples` reproduces the committed files
@@ -212,10 +213,57 @@ static void fill_text(uint8_t *buf, size_t n, const char *line)
     }
 }
 
+/*
+ * Bench traffic: 200 internal hosts; each round opens TCP connections of 16 to 256 KiB
+ * to web, DICOM and HL7 servers inside and outside, with DNS lookups between them, so
+ * the flow table holds thousands of live flows and payload dominates the bytes.
+ */
+static int bench(long mb, const char *path)
+{
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    out = pcap_dump_open(dead, path);
+    if (out == NULL) {
+        fprintf(stderr, "gen_samples: %s\n", pcap_geterr(dead));
+        return 1;
+    }
+    static uint8_t buf[262144];
+    for (size_t i = 0; i < sizeof buf; i++) {
+        buf[i] = (uint8_t)("GET /studies/1.2.840.113619 HTTP/1.1 PID|1||MRN "[i % 48] ^ (i >> 12));
+    }
+    long long target = (long long)mb * 1000 * 1000, written = 24;
+    uint16_t port = 20000;
+    uint8_t m[512];
+    while (written < target) {
+        uint32_t cli = ip4(10, 2, (int)(rnd() % 4), (int)(1 + rnd() % 50));
+        uint32_t srv = (rnd() & 1) ? ip4(10, 3, 0, (int)(1 + rnd() % 20))
+                                   : ip4(198, 18, (int)(rnd() % 256), (int)(1 + rnd() % 250));
+        uint16_t dports[] = {80, 443, 104, 2575, 21};
+        size_t n = 16384 + (rnd() % 240) * 1024;
+        struct tcp c;
+        tcp_open(&c, cli, port++, srv, dports[rnd() % 5]);
+        if (port < 20000) {
+            port = 20000;
+        }
+        tcp_send(&c, rnd() & 1, buf, n);
+        tcp_close(&c);
+        written += (long long)n + (long long)(n / 1460 + 1) * 2 * (54 + 16) + 6 * 70;
+        size_t dn = dns_msg(m, (uint16_t)rnd(), "pacs.example.org", 1, 0);
+        udp(cli, (uint16_t)(30000 + rnd() % 30000), ip4(10, 2, 0, 2), 53, m, dn);
+        written += (long long)dn + 42 + 16;
+        now_us += 2000;
+    }
+    pcap_dump_close(out);
+    pcap_close(dead);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--bench") == 0) {
+        return bench(atol(argv[2]), argv[3]);
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: gen_samples DIR\n");
+        fprintf(stderr, "usage: gen_samples DIR | gen_samples --bench MB FILE\n");
         return 1;
     }
     char path[4096];

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# make bench: phitrace against tcpflow and tshark on the same generated capture, in one run.
+# Prints MB/s and peak RSS for each, and the ratios. Not part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MB=${BENCH_MB:-320}
+dir=build/bench
+mkdir -p "$dir"
+make --no-print-directory build/gen_samples phitrace >/dev/null
+for size in $((MB / 2)) $MB; do
+    f=$dir/bench-$size.pcap
+    [ -s "$f" ] || build/gen_samples --bench "$size" "$f"
+done
+big=$dir/bench-$MB.pcap
+half=$dir/bench-$((MB / 2)).pcap
+bytes=$(stat -c %s "$big")
+cat "$big" "$half" > /dev/null   # warm the page cache for every tool alike
+
+measure() { # name, then the command; prints "name seconds maxrss_kb"
+    local name=$1; shift
+    local t0 t1
+    t0=$(date +%s.%N)
+    /usr/bin/time -f "%M" -o "$dir/rss" "$@" > /dev/null 2> "$dir/$name.err" || {
+        echo "bench: $name failed:"; tail -5 "$dir/$name.err"; exit 1; }
+    t1=$(date +%s.%N)
+    echo "$name $(echo "$t1 - $t0" | bc -l) $(cat "$dir/rss")"
+}
+
+rm -rf "$dir/case" "$dir/case-half" "$dir/tcpflow"
+mkdir -p "$dir/tcpflow"
+results=()
+results+=("$(measure phitrace ./phitrace analyze -q --force "$big" -o "$dir/case")")
+results+=("$(measure phitrace-half ./phitrace analyze -q --force "$half" -o "$dir/case-half")")
+results+=("$(measure tcpflow tcpflow -r "$big" -o "$dir/tcpflow")")
+results+=("$(measure tshark tshark -n -q -r "$big" -z conv,tcp)")
+rm -rf "$dir/tcpflow"
+
+printf '\ncapture: %s (%.1f MB), %s packets\n' "$big" "$(echo "$bytes / 1000000" | bc -l)" \
+    "$(sqlite3 "$dir/case/evidence.db" 'select packets from evidence_item')"
+printf '%-14s %10s %10s %12s\n' tool seconds MB/s "peak RSS MB"
+declare -A rate
+for r in "${results[@]}"; do
+    set -- $r
+    size=$bytes
+    [ "$1" = phitrace-half ] && size=$(stat -c %s "$half")
+    rate[$1]=$(echo "$size / $2 / 1000000" | bc -l)
+    printf '%-14s %10.2f %10.1f %12.1f\n' "$1" "$2" "${rate[$1]}" "$(echo "$3 / 1024" | bc -l)"
+done
+printf '\nphitrace / tcpflow: %.2fx   phitrace / tshark conv: %.2fx\n' \
+    "$(echo "${rate[phitrace]} / ${rate[tcpflow]}" | bc -l)" \
+    "$(echo "${rate[phitrace]} / ${rate[tshark]}" | bc -l)"
+echo "peak RSS, half-size vs full-size capture: see phitrace-half vs phitrace above"
