@@ -613,10 +613,11 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     it->status = "reading"; /* the row exists before its anomalies reference it */
     send_item(&r->w, it);
     it->status = "ok";
-    if (kind == PT_KIND_PCAP || kind == PT_KIND_PCAPNG) {
+    if (kind != PT_KIND_UNKNOWN) {
+        static const char *const names[] = {
+            [PT_KIND_PCAP] = "pcap", [PT_KIND_PCAP_NS] = "pcap-ns", [PT_KIND_PCAPNG] = "pcapng"};
         it->kind = "capture";
-        snprintf(it->format, sizeof it->format, "%s%s", kind == PT_KIND_PCAP ? "pcap" : "pcapng",
-                 gz ? "+gzip" : "");
+        snprintf(it->format, sizeof it->format, "%s%s", names[kind], gz ? "+gzip" : "");
         read_capture(r, src, it);
     } else {
         it->status = "skipped";

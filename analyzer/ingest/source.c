@@ -228,9 +228,10 @@ enum pt_input_kind pt_source_kind(const struct pt_source *s)
     switch (le) {
         case 0xa1b2c3d4u: /* pcap, microseconds, either byte order */
         case 0xd4c3b2a1u:
+            return PT_KIND_PCAP;
         case 0xa1b23c4du: /* pcap, nanoseconds */
         case 0x4d3cb2a1u:
-            return PT_KIND_PCAP;
+            return PT_KIND_PCAP_NS;
         case 0x0a0d0d0au: /* pcapng section header block */
             return PT_KIND_PCAPNG;
         default:

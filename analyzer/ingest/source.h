@@ -22,7 +22,8 @@
 
 enum pt_input_kind {
     PT_KIND_UNKNOWN,
-    PT_KIND_PCAP,
+    PT_KIND_PCAP,    /* microsecond timestamps */
+    PT_KIND_PCAP_NS, /* nanosecond timestamps */
     PT_KIND_PCAPNG,
 };
 

@@ -178,6 +178,33 @@ def samples_regenerate_identically():
 
 
 @test
+def sample_in_every_container_format():
+    """The same packets as pcap, nanosecond pcap, pcapng and gzip'd pcapng give the same flows."""
+    if shutil.which("editcap") is None:
+        raise Skip("editcap (wireshark-common) is not installed")
+    src = os.path.join(SAMPLES, "radiology-breach.pcap")
+    d = os.path.join(TMP, "formats")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run(["editcap", "-F", "nsecpcap", src, os.path.join(d, "a.pcap")], check=True)
+    subprocess.run(["editcap", "-F", "pcapng", src, os.path.join(d, "b.pcapng")], check=True)
+    with open(os.path.join(d, "b.pcapng"), "rb") as f, \
+            gzip.open(os.path.join(d, "c.pcapng.gz"), "wb") as g:
+        g.write(f.read())
+    flows = []
+    for name, fmt in (("a.pcap", "pcap-ns"), ("b.pcapng", "pcapng"), ("c.pcapng.gz", "pcapng+gzip")):
+        c = case("fmt-" + name)
+        run("analyze", "-q", os.path.join(d, name), "-o", c, check=0)
+        con = db(c)
+        assert con.execute("SELECT format, status, packets FROM evidence_item").fetchone() == (
+            fmt, "ok", 254), name
+        flows.append(sorted(con.execute("SELECT * FROM flow").fetchall()))
+    c = case("fmt-orig")
+    run("analyze", "-q", src, "-o", c, check=0)
+    orig = sorted(db(c).execute("SELECT * FROM flow").fetchall())
+    assert flows[0] == flows[1] == flows[2] == orig
+
+
+@test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
     if os.path.isdir(CORPUS):
