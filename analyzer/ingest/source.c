@@ -8,16 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <zlib.h>
 
+#include "../core/queue.h"
+
 #define RAW_CHUNK (1u << 20)
+/* Raw buffers in flight: the reader decodes one while the hasher thread digests others, so
+ * SHA-256 (about half the cost of a plain decode pass) runs on the other core. */
+#define RAW_BUFS 4
+
+struct rawbuf {
+    uint8_t *data;
+    size_t n;
+};
 
 struct pt_source {
     int fd;
-    struct pt_sha256 *sha;
+    struct pt_sha256 *sha;     /* owned by the hasher thread while it runs */
+    struct rawbuf bufs[RAW_BUFS];
+    struct pt_queue free_q;    /* buffers the reader may fill */
+    struct pt_queue hash_q;    /* buffers filled, waiting for the hasher */
+    pthread_t hasher;
+    bool hasher_started;
     _Atomic uint64_t *progress;
     uint64_t raw_total;       /* raw bytes read and hashed */
-    uint8_t *raw;             /* RAW_CHUNK buffer */
+    uint8_t *raw;             /* data of the buffer being consumed (borrowed from bufs) */
     size_t raw_len, raw_off;  /* unconsumed raw bytes raw[raw_off..raw_len) */
     bool raw_eof;
     bool gzip;
@@ -33,23 +49,43 @@ struct pt_source {
     uint64_t delivered;       /* bytes handed to the consumer */
 };
 
+static void *hasher_main(void *arg)
+{
+    struct pt_source *s = arg;
+    struct rawbuf *b;
+    while ((b = pt_queue_pop(&s->hash_q)) != NULL) {
+        pt_sha256_update(s->sha, b->data, b->n);
+        pt_queue_push(&s->free_q, b);
+    }
+    return NULL;
+}
+
+/* Read the next raw chunk into a free buffer and hand it to the hasher at once; the reader
+ * keeps consuming it (both only read it) until it asks for the next chunk. */
 static ssize_t raw_fill(struct pt_source *s)
 {
     if (s->raw_eof) {
         return 0;
     }
-    ssize_t n;
-    do {
-        n = read(s->fd, s->raw, RAW_CHUNK);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
+    struct rawbuf *b = pt_queue_pop(&s->free_q);
+    if (b == NULL) {
         return -1;
     }
-    if (n == 0) {
-        s->raw_eof = true;
-        return 0;
+    ssize_t n;
+    do {
+        n = read(s->fd, b->data, RAW_CHUNK);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        pt_queue_push(&s->free_q, b);
+        if (n == 0) {
+            s->raw_eof = true;
+            s->raw_len = s->raw_off = 0;
+        }
+        return n < 0 ? -1 : 0;
     }
-    pt_sha256_update(s->sha, s->raw, (size_t)n);
+    b->n = (size_t)n;
+    s->raw = b->data;
+    pt_queue_push(&s->hash_q, b);
     s->raw_total += (uint64_t)n;
     if (s->progress != NULL) {
         atomic_fetch_add_explicit(s->progress, (uint64_t)n, memory_order_relaxed);
@@ -172,8 +208,20 @@ pt_status pt_source_open(const char *path, _Atomic uint64_t *progress, struct pt
     }
     s->progress = progress;
     s->sha = pt_sha256_new();
-    s->raw = malloc(RAW_CHUNK);
-    if (s->sha == NULL || s->raw == NULL) {
+    bool ok = s->sha != NULL && pt_queue_init(&s->free_q, RAW_BUFS + 1) == PT_OK &&
+              pt_queue_init(&s->hash_q, RAW_BUFS + 1) == PT_OK;
+    for (int i = 0; ok && i < RAW_BUFS; i++) {
+        s->bufs[i].data = malloc(RAW_CHUNK);
+        ok = s->bufs[i].data != NULL;
+        if (ok) {
+            pt_queue_push(&s->free_q, &s->bufs[i]);
+        }
+    }
+    if (ok) {
+        ok = pthread_create(&s->hasher, NULL, hasher_main, s) == 0;
+        s->hasher_started = ok;
+    }
+    if (!ok) {
         pt_source_close(s, NULL, NULL, NULL);
         return PT_ENOMEM;
     }
@@ -199,7 +247,9 @@ pt_status pt_source_open(const char *path, _Atomic uint64_t *progress, struct pt
         memcpy(s->head, s->pend, s->head_len);
     } else {
         s->head_len = s->raw_len < sizeof s->head ? s->raw_len : sizeof s->head;
-        memcpy(s->head, s->raw, s->head_len);
+        if (s->head_len > 0) { /* an empty file has no buffer yet */
+            memcpy(s->head, s->raw, s->head_len);
+        }
     }
     *out = s;
     return PT_OK;
@@ -269,7 +319,7 @@ pt_status pt_source_close(struct pt_source *s, char hex[PT_SHA256_HEX], uint64_t
         fclose(s->stream);
     }
     uint64_t before = s->raw_total - (s->raw_len - s->raw_off);
-    if (s->fd >= 0 && s->sha != NULL && hex != NULL) {
+    if (s->fd >= 0 && s->hasher_started && hex != NULL) {
         for (;;) {
             ssize_t n = raw_fill(s);
             if (n < 0) {
@@ -280,6 +330,12 @@ pt_status pt_source_close(struct pt_source *s, char hex[PT_SHA256_HEX], uint64_t
                 break;
             }
         }
+    }
+    if (s->hasher_started) {
+        pt_queue_close(&s->hash_q); /* the hasher drains what is queued, then stops */
+        pthread_join(s->hasher, NULL);
+    }
+    if (s->hasher_started && hex != NULL) {
         uint8_t dig[PT_SHA256_LEN];
         pt_sha256_final(s->sha, dig);
         pt_hex(dig, sizeof dig, hex);
@@ -298,7 +354,11 @@ pt_status pt_source_close(struct pt_source *s, char hex[PT_SHA256_HEX], uint64_t
         close(s->fd);
     }
     pt_sha256_free(s->sha);
-    free(s->raw);
+    for (int i = 0; i < RAW_BUFS; i++) {
+        free(s->bufs[i].data);
+    }
+    pt_queue_fini(&s->free_q);
+    pt_queue_fini(&s->hash_q);
     free(s->pend);
     free(s);
     return rc;
