@@ -105,11 +105,11 @@ fuzz-replay: $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) ## replay fuzz seed
 	@fail=0; for t in $(FUZZ_TARGETS); do \
 	    $(SAN)/tests/fuzz/$$t tests/fuzz/corpus/$${t#fuzz_} || fail=1; done; exit $$fail
 
-e2e: $(SAN)/phitrace phitrace ## end-to-end tests (binary on samples/ and ../shared/corpus)
+e2e: $(SAN)/phitrace phitrace build/gen_samples ## end-to-end tests (binary on samples/ and ../shared/corpus)
 	@PHITRACE=$(SAN)/phitrace python3 tests/e2e/run_e2e.py
 
 test: $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) \
-      $(SAN)/phitrace phitrace ## everything, under AddressSanitizer and UBSan
+      $(SAN)/phitrace phitrace build/gen_samples ## everything, under AddressSanitizer and UBSan
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory e2e

@@ -307,6 +307,40 @@ def unknown_inputs_are_skipped_with_reason_and_hashed():
 
 
 @test
+def unreadable_capture_is_an_error_item_and_the_run_goes_on():
+    d = os.path.join(TMP, "unreadable")
+    os.makedirs(d, exist_ok=True)
+    # pcap magic, then a major version libpcap refuses
+    with open(os.path.join(d, "a-bad-version.pcap"), "wb") as f:
+        f.write(b"\xd4\xc3\xb2\xa1\x09\x00\x04\x00" + b"\x00" * 16)
+    # pcapng section header with a block length that is not a multiple of 4
+    with open(os.path.join(d, "b-bad-block.pcapng"), "wb") as f:
+        f.write(b"\x0a\x0d\x0d\x0a\x1d\x00\x00\x00\x4d\x3c\x2b\x1a" + b"\x00" * 17)
+    shutil.copy(os.path.join(SAMPLES, "radiology-breach.pcap"), os.path.join(d, "c-good.pcap"))
+    c = case("unreadable-case")
+    run("analyze", "-q", d, "-o", c, check=0)
+    con = db(c)
+    rows = con.execute("SELECT status, error, packets FROM evidence_item ORDER BY id").fetchall()
+    assert rows[0][0] == "error" and "libpcap cannot read it" in rows[0][1], rows[0]
+    assert rows[1][0] == "error" and "libpcap cannot read it" in rows[1][1], rows[1]
+    assert rows[2] == ("ok", None, 254), rows[2]
+    assert con.execute("SELECT count(*) FROM anomaly WHERE kind='capture.unreadable'"
+                       ).fetchone()[0] == 2
+    with open(os.path.join(c, "summary.txt")) as f:
+        s = f.read()
+    assert "[error]" in s and "a-bad-version.pcap" in s
+
+
+@test
+def progress_bar_on_request():
+    c = case("progress")
+    p = run("analyze", "--progress", SAMPLES, "-o", c, check=0)
+    assert "ETA" in p.stderr and "100%" in p.stderr, p.stderr
+    p = run("analyze", "--quiet", "--force", SAMPLES, "-o", c, check=0)
+    assert p.stderr == "" and p.stdout == ""
+
+
+@test
 def truncated_sample_everywhere():
     """Cut the sample capture at many offsets: exit 0, a truncation anomaly, no sanitizer."""
     with open(os.path.join(SAMPLES, "radiology-breach.pcap"), "rb") as f:
