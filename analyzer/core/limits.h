@@ -37,6 +37,16 @@
 #define PT_FLOW_UDP_IDLE_S 600
 #define PT_FLOW_OTHER_IDLE_S 600
 
+/* TCP reassembly: out-of-order bytes held per stream direction and per worker. Past either,
+ * the stream skips ahead and records a gap (Suricata's stream.reassembly.memcap idea). */
+#define PT_REASM_FLOW_MAX (8u * 1024 * 1024)
+#define PT_REASM_WORKER_MAX_DEFAULT (256ull * 1024 * 1024)
+/* Delivered bytes remembered per direction so retransmissions can be compared with what was
+ * kept (Zeek keeps none by default and misses late conflicts; 64 KiB covers a TCP window). */
+#define PT_REASM_HISTORY (64u * 1024)
+/* Out-of-order segments held per direction (Arkime: 256; we count bytes, and segments). */
+#define PT_REASM_MAX_SEGS 4096
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 
