@@ -43,7 +43,7 @@
 
 /* ---- writer --------------------------------------------------------------------------------- */
 
-enum wmsg_kind { W_FLOWS, W_ANOMALIES, W_ITEM, W_MANIFEST, W_AUDIT };
+enum wmsg_kind { W_FLOWS, W_ANOMALIES, W_STREAM_EVENTS, W_ITEM, W_MANIFEST, W_AUDIT };
 
 struct wmsg {
     enum wmsg_kind kind;
@@ -90,6 +90,13 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
                 rc = pt_db_anomaly_put(w->db, &a[i]);
             }
             w->anomalies += m->n;
+            break;
+        }
+        case W_STREAM_EVENTS: {
+            const struct pt_stream_event *e = m->rows;
+            for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
+                rc = pt_db_stream_event_put(w->db, &e[i]);
+            }
             break;
         }
         case W_ITEM: rc = pt_db_item_put(w->db, m->rows); break;
@@ -297,8 +304,43 @@ struct worker {
     struct pt_flow_rec *out;      /* flow records waiting for the writer */
     size_t n_out;
     struct anomaly_sink anoms;
+    struct pt_stream_event *sev;  /* stream events waiting for the writer */
+    size_t n_sev;
     struct writer *w;
 };
+
+#define SEV_BATCH 256
+
+static void worker_send_sev(struct worker *wk)
+{
+    if (wk->n_sev == 0) {
+        return;
+    }
+    struct wmsg *m = calloc(1, sizeof *m);
+    if (m != NULL) {
+        m->kind = W_STREAM_EVENTS;
+        m->rows = wk->sev;
+        m->n = wk->n_sev;
+        wsend(wk->w, m);
+        wk->sev = NULL;
+    }
+    wk->n_sev = 0;
+}
+
+static void worker_stream_event(void *arg, const struct pt_stream_event *e)
+{
+    struct worker *wk = arg;
+    if (wk->sev == NULL) {
+        wk->sev = malloc(SEV_BATCH * sizeof *wk->sev);
+        if (wk->sev == NULL) {
+            return;
+        }
+    }
+    wk->sev[wk->n_sev++] = *e;
+    if (wk->n_sev == SEV_BATCH) {
+        worker_send_sev(wk);
+    }
+}
 
 static void worker_emit(void *arg, const struct pt_flow_rec *rec)
 {
@@ -367,6 +409,7 @@ static void *worker_main(void *arg)
         }
         wk->n_out = 0;
     }
+    worker_send_sev(wk);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -785,6 +828,9 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->w = &r->w;
         wk->anoms.w = &r->w;
         wk->flows = pt_flow_table_new(&home, opt->max_flows, worker_emit, worker_anomaly, wk);
+        if (wk->flows != NULL) {
+            pt_flow_set_stream_events(wk->flows, worker_stream_event);
+        }
         if (wk->flows == NULL || pt_queue_init(&wk->full, PT_RING_SLOTS) != PT_OK ||
             pt_queue_init(&wk->free, PT_RING_SLOTS) != PT_OK) {
             rc = PT_ENOMEM;
@@ -868,6 +914,7 @@ out:
             }
             free(wk->cur);
             free(wk->out);
+            free(wk->sev);
             free(wk->anoms.batch);
             pt_queue_fini(&wk->full);
             pt_queue_fini(&wk->free);

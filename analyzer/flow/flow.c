@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../core/limits.h"
+#include "../reassemble/tcp_reasm.h"
 
 enum { LRU_TCP_OPEN, LRU_TCP_CLOSED, LRU_OTHER, N_LRU };
 
@@ -52,6 +53,7 @@ struct flow {
     uint16_t hist_seen;       /* which history letters were recorded, 2 x 6 bits */
     uint8_t hist_len;
     struct seqdir sq[2];      /* 0 = client to server */
+    struct pt_reasm_dir rs[2];/* TCP byte streams, same directions */
     struct pt_flow_rec rec;
 };
 
@@ -72,6 +74,11 @@ struct pt_flow_table {
     void *arg;
     uint64_t evicted;
     uint64_t asym_reported;
+    struct pt_reasm_budget budget;   /* out-of-order and history bytes of all streams */
+    struct pt_reasm_sink rsink;
+    struct flow *cur;                /* flow whose stream is being fed (for the sink) */
+    const struct pt_flow_pkt *cur_pkt;
+    pt_flow_stream_fn stream_ev;
 };
 
 const char *pt_flow_class_str(enum pt_flow_class c)
@@ -225,6 +232,46 @@ static int64_t timeout_us(const struct flow *f)
 
 /* ---- table ---------------------------------------------------------------------------------- */
 
+static void rs_gap(void *arg, int dir, uint64_t off, uint64_t n)
+{
+    struct pt_flow_table *t = arg;
+    if (t->stream_ev != NULL) {
+        struct pt_stream_event e = {.flow_id = t->cur->rec.id, .dir = (uint8_t)dir,
+                                    .kind = PT_STREAM_GAP, .off = off, .len = n};
+        if (t->cur_pkt != NULL) {
+            e.item = t->cur_pkt->item;
+            e.frame = t->cur_pkt->frame;
+        }
+        t->stream_ev(t->arg, &e);
+    }
+}
+
+static void rs_conflict(void *arg, int dir, uint64_t off, uint64_t n, const uint8_t *kept,
+                        const uint8_t *other)
+{
+    struct pt_flow_table *t = arg;
+    if (t->stream_ev != NULL) {
+        struct pt_stream_event e = {.flow_id = t->cur->rec.id, .dir = (uint8_t)dir,
+                                    .kind = PT_STREAM_CONFLICT, .off = off, .len = n};
+        memcpy(e.kept, kept, sizeof e.kept);
+        memcpy(e.other, other, sizeof e.other);
+        if (t->cur_pkt != NULL) {
+            e.item = t->cur_pkt->item;
+            e.frame = t->cur_pkt->frame;
+        }
+        t->stream_ev(t->arg, &e);
+    }
+}
+
+static void rs_limit(void *arg, int dir, const char *kind)
+{
+    (void)dir;
+    struct pt_flow_table *t = arg;
+    if (t->anomaly != NULL && t->cur_pkt != NULL) {
+        t->anomaly(t->arg, t->cur_pkt, kind, "reassembly cap reached: the stream skipped ahead");
+    }
+}
+
 struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t max_flows,
                                         pt_flow_emit_fn emit, pt_flow_anomaly_fn anomaly,
                                         void *arg)
@@ -243,6 +290,8 @@ struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t
         return NULL;
     }
     t->max_flows = max_flows ? max_flows : PT_FLOW_MAX_PER_WORKER_DEFAULT;
+    t->budget.max = PT_REASM_WORKER_MAX_DEFAULT;
+    t->rsink = (struct pt_reasm_sink){t, NULL, rs_gap, rs_conflict, rs_limit};
     t->home = home;
     t->emit = emit;
     t->anomaly = anomaly;
@@ -268,8 +317,24 @@ static void unlink_hash(struct pt_flow_table *t, struct flow *f)
     }
 }
 
+void pt_flow_set_stream_events(struct pt_flow_table *t, pt_flow_stream_fn fn)
+{
+    t->stream_ev = fn;
+}
+
 static void finish(struct pt_flow_table *t, struct flow *f, enum pt_flow_end why)
 {
+    if (f->key.proto == 6 && f->key.has_ports) {
+        t->cur = f;
+        t->cur_pkt = NULL;
+        for (int d = 0; d < 2; d++) {
+            pt_reasm_finish(&f->rs[d], d, &t->budget, &t->rsink);
+            struct pt_flow_dir *fd = d == 0 ? &f->rec.c2s : &f->rec.s2c;
+            fd->stream_bytes = f->rs[d].delivered;
+            fd->gap_bytes = f->rs[d].gap_bytes;
+            fd->conflicts = f->rs[d].conflicts;
+        }
+    }
     /* Sequence-implied bytes: the larger of data seen and data acknowledged, less the FIN. */
     for (int d = 0; d < 2; d++) {
         struct seqdir *s = &f->sq[d];
@@ -441,7 +506,7 @@ static void seq_advance(uint64_t *hi, uint32_t base, uint32_t seq_end)
     }
 }
 
-static void tcp_account(struct flow *f, const struct pt_view *v, int dir)
+static void tcp_account(struct pt_flow_table *t, struct flow *f, const struct pt_view *v, int dir)
 {
     struct seqdir *s = &f->sq[dir];
     uint8_t fl = v->tcp_flags;
@@ -451,11 +516,22 @@ static void tcp_account(struct flow *f, const struct pt_view *v, int dir)
             s->base_set = true;
             s->first_seq = v->seq;
             s->base = v->seq + 1;
+            pt_reasm_start(&f->rs[dir], s->base);
         }
     } else if (!s->base_set) {
         s->base_set = true;
         s->first_seq = v->seq;
         s->base = v->seq;
+        pt_reasm_start(&f->rs[dir], s->base);
+    }
+    /* The byte stream: data of a SYN (TCP Fast Open) starts after the SYN's own number. */
+    if (v->payload_wire > 0) {
+        uint32_t data_seq = (fl & PT_TCP_SYN) ? v->seq + 1 : v->seq;
+        pt_reasm_segment(&f->rs[dir], dir, data_seq, v->payload, v->payload_len, v->payload_wire,
+                         &t->budget, &t->rsink);
+    }
+    if (fl & PT_TCP_FIN) {
+        pt_reasm_fin(&f->rs[dir], ((fl & PT_TCP_SYN) ? v->seq + 1 : v->seq) + v->payload_wire);
     }
     if (!(fl & PT_TCP_SYN)) {
         if (v->payload_wire > 0) {
@@ -484,8 +560,10 @@ static void tcp_account(struct flow *f, const struct pt_view *v, int dir)
             peer->base_set = true;
             peer->first_seq = v->ack;
             peer->base = v->ack;
+            pt_reasm_start(&f->rs[!dir], peer->base);
         } else {
             seq_advance(&peer->ack_hi, peer->base, v->ack);
+            pt_reasm_ack(&f->rs[!dir], !dir, v->ack, &t->budget, &t->rsink);
         }
     }
     if (fl & PT_TCP_RST) {
@@ -583,7 +661,10 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
     f->rec.last_frame = p->frame;
     int which = f->lru;
     if (tcp) {
-        tcp_account(f, v, dir);
+        t->cur = f;
+        t->cur_pkt = p;
+        tcp_account(t, f, v, dir);
+        t->cur_pkt = NULL;
         if (v->tcp_flags & PT_TCP_RST) {
             f->closed = true;
             f->rec.end = PT_END_RST;
@@ -628,6 +709,8 @@ void pt_flow_table_free(struct pt_flow_table *t)
         struct flow *f = t->lru[i].head;
         while (f != NULL) {
             struct flow *n = f->next;
+            pt_reasm_free(&f->rs[0], &t->budget);
+            pt_reasm_free(&f->rs[1], &t->budget);
             free(f);
             f = n;
         }

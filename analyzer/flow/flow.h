@@ -51,6 +51,9 @@ struct pt_flow_dir {
     uint64_t payload_bytes; /* transport payload announced by headers (retransmissions included) */
     uint64_t captured_bytes;/* transport payload actually present in the capture */
     uint64_t seq_bytes;     /* TCP: payload implied by sequence and acknowledgement numbers */
+    uint64_t stream_bytes;  /* TCP: distinct bytes reassembled in order */
+    uint64_t gap_bytes;     /* TCP: bytes of the stream that are not in the capture */
+    uint32_t conflicts;     /* TCP: retransmissions whose bytes differed from the kept ones */
     uint8_t tcp_flags;      /* OR of all flags */
 };
 
@@ -91,6 +94,20 @@ typedef void (*pt_flow_emit_fn)(void *arg, const struct pt_flow_rec *rec);
 typedef void (*pt_flow_anomaly_fn)(void *arg, const struct pt_flow_pkt *p, const char *kind,
                                    const char *detail);
 
+/* A TCP stream event: a gap (bytes never captured) or a conflict (a retransmission whose
+ * bytes differ from those kept; first data wins). */
+enum pt_stream_kind { PT_STREAM_GAP, PT_STREAM_CONFLICT };
+struct pt_stream_event {
+    int64_t flow_id;
+    uint8_t dir;          /* 0 client to server, 1 server to client */
+    uint8_t kind;         /* enum pt_stream_kind */
+    uint64_t off, len;    /* stream offset and length */
+    uint8_t kept[32], other[32]; /* SHA-256 of both versions (conflicts) */
+    uint32_t item;        /* packet that revealed it; 0 at the end of the flow */
+    uint64_t frame;
+};
+typedef void (*pt_flow_stream_fn)(void *arg, const struct pt_stream_event *e);
+
 struct pt_flow_table;
 
 /* `home` is borrowed and must outlive the table. Returns owned or NULL. */
@@ -98,6 +115,8 @@ struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t
                                         pt_flow_emit_fn emit, pt_flow_anomaly_fn anomaly,
                                         void *arg);
 void pt_flow_table_free(struct pt_flow_table *t);
+/* Receive stream gaps and conflicts (called with the table's arg). */
+void pt_flow_set_stream_events(struct pt_flow_table *t, pt_flow_stream_fn fn);
 
 void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p);
 /* End every flow still open at the end of the run; `end_ts` is the latest packet time of the

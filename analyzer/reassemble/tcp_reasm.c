@@ -309,6 +309,9 @@ void pt_reasm_segment(struct pt_reasm_dir *d, int dir, uint32_t seq, const uint8
     if (n > wire) {
         n = wire;
     }
+    if (p == NULL) {
+        n = 0; /* nothing captured: the announced bytes become a gap when passed */
+    }
     if (off < 0) { /* before the stream's first byte (retransmission of what we never saw) */
         if ((uint64_t)(-off) >= n) {
             return;
@@ -338,6 +341,18 @@ void pt_reasm_segment(struct pt_reasm_dir *d, int dir, uint32_t seq, const uint8
     enforce_caps(d, dir, b, s);
 }
 
+void pt_reasm_fin(struct pt_reasm_dir *d, uint32_t seq_end)
+{
+    if (!d->started) {
+        pt_reasm_start(d, seq_end);
+    }
+    int64_t off = unwrap(d, seq_end);
+    if (off >= 0 && !d->fin) {
+        d->fin = true;
+        d->fin_off = (uint64_t)off;
+    }
+}
+
 void pt_reasm_ack(struct pt_reasm_dir *d, int dir, uint32_t ack, struct pt_reasm_budget *b,
                   const struct pt_reasm_sink *s)
 {
@@ -345,6 +360,9 @@ void pt_reasm_ack(struct pt_reasm_dir *d, int dir, uint32_t ack, struct pt_reasm
         return;
     }
     int64_t off = unwrap(d, ack);
+    if (d->fin && off > (int64_t)d->fin_off) {
+        off = (int64_t)d->fin_off; /* the FIN takes a sequence number but carries no byte */
+    }
     /* Believe acknowledgements only within reach of what was seen (a window beyond). */
     if (off <= (int64_t)d->next || off > (int64_t)d->last_seq + (1 << 30)) {
         return;

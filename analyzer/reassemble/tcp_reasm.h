@@ -54,7 +54,9 @@ struct pt_reasm_dir {
     uint64_t delivered;     /* bytes delivered (unique, in order) */
     uint64_t gap_bytes;
     uint32_t conflicts;
-    bool closed;            /* FIN or RST seen and everything up to it delivered */
+    bool closed;            /* finished: later segments are ignored */
+    bool fin;               /* a FIN was seen: the stream ends at fin_off */
+    uint64_t fin_off;
 };
 
 /* Start the direction at `isn` (SYN seen: data starts at isn + 1) or at a mid-stream seq. */
@@ -67,6 +69,10 @@ void pt_reasm_start(struct pt_reasm_dir *d, uint32_t first_data_seq);
  */
 void pt_reasm_segment(struct pt_reasm_dir *d, int dir, uint32_t seq, const uint8_t *p, size_t n,
                       size_t wire, struct pt_reasm_budget *b, const struct pt_reasm_sink *s);
+
+/* A FIN ends the stream at sequence `seq_end` (the FIN's seq plus its payload): later
+ * acknowledgements count the FIN itself and no byte beyond it. */
+void pt_reasm_fin(struct pt_reasm_dir *d, uint32_t seq_end);
 
 /* The peer acknowledged everything below `ack`: anything missing below it is a gap. */
 void pt_reasm_ack(struct pt_reasm_dir *d, int dir, uint32_t ack, struct pt_reasm_budget *b,

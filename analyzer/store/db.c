@@ -23,6 +23,8 @@ enum {
     ST_ITEM,
     ST_FLOW,
     ST_ANOMALY,
+    ST_GAP,
+    ST_CONFLICT,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -39,7 +41,12 @@ static const char *const st_sql[N_ST] = {
                 "first_ts=excluded.first_ts, last_ts=excluded.last_ts, status=excluded.status, "
                 "error=excluded.error",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34)",
+                "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
+                "?40)",
+    [ST_GAP] = "INSERT INTO stream_gap(flow_id, direction, offset, length, item_id, frame) "
+               "VALUES (?1,?2,?3,?4,?5,?6)",
+    [ST_CONFLICT] = "INSERT INTO stream_conflict(flow_id, direction, offset, length, kept_sha256, "
+                    "other_sha256, item_id, frame) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [ST_ANOMALY] = "INSERT INTO anomaly(item_id, frame, offset, kind, detail) "
                    "VALUES (?1,?2,?3,?4,?5)",
     [ST_AUDIT] = "INSERT INTO audit_log(seq, ts_utc, actor, action, detail, prev_hash, row_hash) "
@@ -345,10 +352,16 @@ pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r)
     sqlite3_bind_int64(st, 18, r->last_ts);
     bind_dir(st, 19, &r->c2s);
     bind_dir(st, 25, &r->s2c);
-    sqlite3_bind_int(st, 31, r->c2s.tcp_flags);
-    sqlite3_bind_int(st, 32, r->s2c.tcp_flags);
-    bind_text(st, 33, r->history);
-    sqlite3_bind_text(st, 34, pt_flow_end_str(r->end), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 31, (sqlite3_int64)r->c2s.stream_bytes);
+    sqlite3_bind_int64(st, 32, (sqlite3_int64)r->c2s.gap_bytes);
+    sqlite3_bind_int64(st, 33, r->c2s.conflicts);
+    sqlite3_bind_int64(st, 34, (sqlite3_int64)r->s2c.stream_bytes);
+    sqlite3_bind_int64(st, 35, (sqlite3_int64)r->s2c.gap_bytes);
+    sqlite3_bind_int64(st, 36, r->s2c.conflicts);
+    sqlite3_bind_int(st, 37, r->c2s.tcp_flags);
+    sqlite3_bind_int(st, 38, r->s2c.tcp_flags);
+    bind_text(st, 39, r->history);
+    sqlite3_bind_text(st, 40, pt_flow_end_str(r->end), -1, SQLITE_STATIC);
     return step(db, st);
 }
 
@@ -364,6 +377,30 @@ pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
     sqlite3_bind_int64(st, 3, (sqlite3_int64)a->offset);
     sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
     bind_text(st, 5, a->detail);
+    return step(db, st);
+}
+
+pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e)
+{
+    bool gap = e->kind == PT_STREAM_GAP;
+    sqlite3_stmt *st = db->st[gap ? ST_GAP : ST_CONFLICT];
+    sqlite3_bind_int64(st, 1, e->flow_id);
+    sqlite3_bind_text(st, 2, e->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)e->off);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)e->len);
+    int at = 5;
+    if (!gap) {
+        char k[PT_SHA256_HEX], o[PT_SHA256_HEX];
+        pt_hex(e->kept, PT_SHA256_LEN, k);
+        pt_hex(e->other, PT_SHA256_LEN, o);
+        sqlite3_bind_text(st, 5, k, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, o, -1, SQLITE_TRANSIENT);
+        at = 7;
+    }
+    if (e->item != 0) {
+        sqlite3_bind_int64(st, at, e->item);
+        sqlite3_bind_int64(st, at + 1, (sqlite3_int64)e->frame);
+    }
     return step(db, st);
 }
 

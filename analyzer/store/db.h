@@ -57,6 +57,7 @@ pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *valu
 pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
 pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);
 pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a);
+pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);
 
 /* Append a custody event to the hash chain (its own transaction when none is open). */
 pt_status pt_db_audit(struct pt_db *db, const char *actor, const char *action, const char *detail);

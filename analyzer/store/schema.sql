@@ -53,12 +53,44 @@ CREATE TABLE flow (
     s_payload_bytes  INTEGER NOT NULL,
     s_captured_bytes INTEGER NOT NULL,
     s_seq_bytes      INTEGER NOT NULL,
+    c_stream_bytes   INTEGER NOT NULL,    -- TCP: distinct bytes reassembled
+    c_gap_bytes      INTEGER NOT NULL,    -- TCP: stream bytes missing from the capture
+    c_conflicts      INTEGER NOT NULL,    -- TCP: retransmissions that disagreed (first kept)
+    s_stream_bytes   INTEGER NOT NULL,
+    s_gap_bytes      INTEGER NOT NULL,
+    s_conflicts      INTEGER NOT NULL,
     c_tcp_flags      INTEGER NOT NULL,
     s_tcp_flags      INTEGER NOT NULL,
     history          TEXT,
     end_reason       TEXT NOT NULL
 ) STRICT;
 CREATE INDEX flow_class ON flow(class);
+
+-- TCP stream ranges that are not in the capture (never zero-filled anywhere).
+CREATE TABLE stream_gap (
+    id        INTEGER PRIMARY KEY,
+    flow_id   INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    direction TEXT NOT NULL,              -- c2s | s2c
+    offset    INTEGER NOT NULL,           -- stream offset of the first missing byte
+    length    INTEGER NOT NULL,
+    item_id   INTEGER REFERENCES evidence_item(id),
+    frame     INTEGER                     -- packet that revealed the gap; NULL at flow end
+) STRICT;
+CREATE INDEX stream_gap_flow ON stream_gap(flow_id);
+
+-- Retransmissions whose bytes differ from the bytes kept (first data wins).
+CREATE TABLE stream_conflict (
+    id            INTEGER PRIMARY KEY,
+    flow_id       INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    direction     TEXT NOT NULL,
+    offset        INTEGER NOT NULL,
+    length        INTEGER NOT NULL,
+    kept_sha256   TEXT NOT NULL,
+    other_sha256  TEXT NOT NULL,
+    item_id       INTEGER REFERENCES evidence_item(id),
+    frame         INTEGER
+) STRICT;
+CREATE INDEX stream_conflict_flow ON stream_conflict(flow_id);
 
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,

@@ -148,10 +148,13 @@ def samples_exact_flows():
     # queries (one UDP flow each: distinct source ports), 12 beacon connections.
     assert classes == {"internal": 3, "outbound": 54}, classes
     post = con.execute(
-        "SELECT c_payload_bytes, c_seq_bytes, s_payload_bytes, history, end_reason FROM flow"
-        " WHERE server_addr='203.0.113.50'").fetchall()
+        "SELECT c_payload_bytes, c_seq_bytes, c_stream_bytes, c_gap_bytes, s_stream_bytes,"
+        " history, end_reason FROM flow WHERE server_addr='203.0.113.50'").fetchall()
     hdr = len("POST /upload HTTP/1.1\r\nHost: 203.0.113.50\r\nContent-Length: 20000\r\n\r\n")
-    assert post == [(20000 + hdr, 20000 + hdr, 38, "ShADadFf", "fin")], post
+    sent = 20000 + hdr
+    assert post == [(sent, sent, sent, 0, 38, "ShADadFf", "fin")], post
+    assert con.execute("SELECT count(*) FROM stream_gap").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM stream_conflict").fetchone()[0] == 0
     beacons = con.execute("SELECT count(*), sum(c_payload_bytes) FROM flow"
                           " WHERE server_addr='198.51.100.7' AND server_port=443").fetchone()
     assert beacons == (12, 2400), beacons
@@ -204,6 +207,61 @@ def sample_in_every_container_format():
     assert flows[0] == flows[1] == flows[2] == orig
 
 
+def write_pcap(path, frames):
+    """frames: list of (ts_us, bytes) Ethernet frames."""
+    import struct
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for ts, fr in frames:
+            f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, len(fr), len(fr)))
+            f.write(fr)
+
+
+def tcp_frame(src, dst, sport, dport, seq, ack, flags, data=b""):
+    import socket
+    import struct
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xffffffff, ack, 5 << 4, flags, 65535,
+                      0, 0) + data
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp
+
+
+@test
+def crafted_overlap_gives_first_data_and_one_conflict():
+    """The issue's flow: "0123456789"@10, "AAAAAAAAAA"@0, "XXXXXXXXXX"@5, "AAAAAAAAAA"@0."""
+    c_, s_ = "10.0.0.1", "198.51.100.1"
+    isn, sisn = 1000, 9000
+    fr = [tcp_frame(c_, s_, 4000, 80, isn, 0, 0x02),
+          tcp_frame(s_, c_, 80, 4000, sisn, isn + 1, 0x12),
+          tcp_frame(c_, s_, 4000, 80, isn + 1, sisn + 1, 0x10),
+          tcp_frame(c_, s_, 4000, 80, isn + 11, sisn + 1, 0x18, b"0123456789"),
+          tcp_frame(c_, s_, 4000, 80, isn + 1, sisn + 1, 0x18, b"AAAAAAAAAA"),
+          tcp_frame(c_, s_, 4000, 80, isn + 6, sisn + 1, 0x18, b"XXXXXXXXXX"),
+          tcp_frame(c_, s_, 4000, 80, isn + 1, sisn + 1, 0x18, b"AAAAAAAAAA"),
+          # then 30 bytes the capture missed, proven by the server's acknowledgement
+          tcp_frame(s_, c_, 80, 4000, sisn + 1, isn + 51, 0x10),
+          tcp_frame(c_, s_, 4000, 80, isn + 51, sisn + 1, 0x11),
+          tcp_frame(s_, c_, 80, 4000, sisn + 1, isn + 52, 0x11)]
+    d = os.path.join(TMP, "crafted")
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, "overlap.pcap")
+    write_pcap(p, [(1700000000000000 + i * 1000, f) for i, f in enumerate(fr)])
+    c = case("crafted-case")
+    run("analyze", "-q", p, "-o", c, check=0)
+    con = db(c)
+    row = con.execute("SELECT c_stream_bytes, c_gap_bytes, c_conflicts, c_seq_bytes FROM flow"
+                      ).fetchone()
+    assert row == (20, 30, 1, 50), row
+    import hashlib
+    conf = con.execute("SELECT direction, offset, length, kept_sha256, other_sha256, frame FROM"
+                       " stream_conflict").fetchall()
+    assert conf == [("c2s", 5, 10, hashlib.sha256(b"AAAAA01234").hexdigest(),
+                     hashlib.sha256(b"XXXXXXXXXX").hexdigest(), 6)], conf
+    gaps = con.execute("SELECT direction, offset, length, frame FROM stream_gap").fetchall()
+    assert gaps == [("c2s", 20, 30, 8)], gaps
+
+
 @test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
@@ -220,9 +278,9 @@ def threads_do_not_change_the_database():
         run("analyze", "-q", "-j", j, *inputs, "-o", c, check=0)
         con = db(c)
         rows = []
-        for t in ("evidence_item", "flow", "anomaly"):
+        for t in ("evidence_item", "flow", "anomaly", "stream_gap", "stream_conflict"):
             cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t) if r[1] != "id" or
-                    t != "anomaly"]
+                    t == "evidence_item" or t == "flow"]
             rows.append(sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t)).fetchall(),
                                key=repr))
         rows.append(sorted(con.execute("SELECT key, value FROM run_manifest WHERE key NOT IN "

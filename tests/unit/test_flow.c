@@ -10,7 +10,19 @@ struct out {
     struct pt_flow_rec rec[64];
     int n;
     int anomalies;
+    int gaps;
+    uint64_t gap_off, gap_len;
 };
+
+static void stream_ev(void *arg, const struct pt_stream_event *e)
+{
+    struct out *o = arg;
+    if (e->kind == PT_STREAM_GAP) {
+        o->gaps++;
+        o->gap_off = e->off;
+        o->gap_len = e->len;
+    }
+}
 
 static void emit(void *arg, const struct pt_flow_rec *r)
 {
@@ -58,7 +70,9 @@ static struct pt_view tcpv(const char *src, uint16_t sp, const char *dst, uint16
     v.seq = seq;
     v.ack = ack;
     v.tcp_flags = flags;
+    static const uint8_t zeros[2048];
     v.payload_wire = v.payload_len = len;
+    v.payload = len ? zeros : NULL;
     v.ip_len = 40 + len;
     return v;
 }
@@ -79,6 +93,7 @@ static void roles_counters_and_seq_bytes(void **state)
     struct out o = {0};
     frame = 0;
     struct pt_flow_table *t = pt_flow_table_new(&home, 0, emit, anom, &o);
+    pt_flow_set_stream_events(t, stream_ev);
     /* Handshake (ISN c=1000, s=5000), then 1000 bytes in two segments of which the capture
      * missed the first: the server's ACK for 1001+1000 proves it was sent. */
     feed(t, tcpv(C, 40000, S, 80, 1000, 0, PT_TCP_SYN, 0), 1000000);
@@ -104,6 +119,12 @@ static void roles_counters_and_seq_bytes(void **state)
     assert_int_equal(r->s2c.pkts, 3);
     assert_int_equal(r->c2s.payload_bytes, 500);
     assert_int_equal(r->c2s.seq_bytes, 1000); /* what was sent, not what was captured */
+    assert_int_equal(r->c2s.stream_bytes, 500); /* what was captured, reassembled */
+    assert_int_equal(r->c2s.gap_bytes, 500);    /* proven missing by the server's ACK */
+    assert_int_equal(r->c2s.conflicts, 0);
+    assert_int_equal(o.gaps, 1);
+    assert_int_equal(o.gap_off, 0);
+    assert_int_equal(o.gap_len, 500);
     assert_int_equal(r->s2c.seq_bytes, 0);
     assert_int_equal(r->end, PT_END_FIN);
     assert_string_equal(r->history, "ShADaFf");
