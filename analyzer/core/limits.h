@@ -40,7 +40,7 @@
 /* TCP reassembly: out-of-order bytes held per stream direction and per worker. Past either,
  * the stream skips ahead and records a gap (Suricata's stream.reassembly.memcap idea). */
 #define PT_REASM_FLOW_MAX (8u * 1024 * 1024)
-#define PT_REASM_WORKER_MAX_DEFAULT (256ull * 1024 * 1024)
+#define PT_REASM_WORKER_MAX_DEFAULT (128ull * 1024 * 1024)
 /* Delivered bytes remembered per direction so retransmissions can be compared with what was
  * kept (Zeek keeps none by default and misses late conflicts; 64 KiB covers a TCP window). */
 #define PT_REASM_HISTORY (64u * 1024)

@@ -665,12 +665,20 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
         t->cur_pkt = p;
         tcp_account(t, f, v, dir);
         t->cur_pkt = NULL;
+        bool was_closed = f->closed;
         if (v->tcp_flags & PT_TCP_RST) {
             f->closed = true;
             f->rec.end = PT_END_RST;
         } else if (f->fin_c && f->fin_s) {
             f->closed = true;
             f->rec.end = PT_END_FIN;
+        }
+        if (f->closed && !was_closed) {
+            /* Both sides are done: settle the streams now and give their memory back instead
+             * of holding it through the closed-flow linger time. */
+            for (int side = 0; side < 2; side++) {
+                pt_reasm_finish(&f->rs[side], side, &t->budget, &t->rsink);
+            }
         }
         which = f->closed ? LRU_TCP_CLOSED : LRU_TCP_OPEN;
     }
