@@ -72,33 +72,44 @@ static void wmsg_free(struct wmsg *m)
     }
 }
 
+/* Bulk row kinds: how the writer stores one row of each. */
+static pt_status put_flow(struct pt_db *db, const void *row)
+{
+    return pt_db_flow_put(db, row);
+}
+
+static pt_status put_anomaly(struct pt_db *db, const void *row)
+{
+    return pt_db_anomaly_put(db, row);
+}
+
+static pt_status put_stream_event(struct pt_db *db, const void *row)
+{
+    return pt_db_stream_event_put(db, row);
+}
+
+static const struct {
+    pt_status (*put)(struct pt_db *db, const void *row);
+    size_t size;
+} bulk[] = {
+    [W_FLOWS] = {put_flow, sizeof(struct pt_flow_rec)},
+    [W_ANOMALIES] = {put_anomaly, sizeof(struct pt_anomaly_rec)},
+    [W_STREAM_EVENTS] = {put_stream_event, sizeof(struct pt_stream_event)},
+};
+
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
 {
     pt_status rc = PT_OK;
     switch (m->kind) {
-        case W_FLOWS: {
-            const struct pt_flow_rec *f = m->rows;
+        case W_FLOWS:
+        case W_ANOMALIES:
+        case W_STREAM_EVENTS:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
-                rc = pt_db_flow_put(w->db, &f[i]);
+                rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
-            w->flows += m->n;
+            w->flows += m->kind == W_FLOWS ? m->n : 0;
+            w->anomalies += m->kind == W_ANOMALIES ? m->n : 0;
             break;
-        }
-        case W_ANOMALIES: {
-            const struct pt_anomaly_rec *a = m->rows;
-            for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
-                rc = pt_db_anomaly_put(w->db, &a[i]);
-            }
-            w->anomalies += m->n;
-            break;
-        }
-        case W_STREAM_EVENTS: {
-            const struct pt_stream_event *e = m->rows;
-            for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
-                rc = pt_db_stream_event_put(w->db, &e[i]);
-            }
-            break;
-        }
         case W_ITEM: rc = pt_db_item_put(w->db, m->rows); break;
         case W_MANIFEST: rc = pt_db_manifest_set(w->db, m->a, m->b); break;
         case W_AUDIT: rc = pt_db_audit(w->db, m->a, m->b, m->c); break;
@@ -106,6 +117,13 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
     *rows += m->n ? m->n : 1;
     return rc;
 }
+
+/* A producer's batch of bulk rows of one kind; sent to the writer when full or flushed. */
+struct rowbuf {
+    enum wmsg_kind kind;
+    size_t n, cap;
+    uint8_t *rows;
+};
 
 static void *writer_main(void *arg)
 {
@@ -142,6 +160,39 @@ static bool wsend(struct writer *w, struct wmsg *m)
     if (m == NULL || !pt_queue_push(&w->q, m)) {
         wmsg_free(m);
         return false;
+    }
+    return true;
+}
+
+static void rowbuf_flush(struct writer *w, struct rowbuf *rb)
+{
+    if (rb->n == 0) {
+        return;
+    }
+    struct wmsg *m = calloc(1, sizeof *m);
+    if (m != NULL) {
+        m->kind = rb->kind;
+        m->rows = rb->rows;
+        m->n = rb->n;
+        wsend(w, m);
+        rb->rows = NULL;
+    }
+    rb->n = 0;
+}
+
+/* Copy one row in; the batch goes to the writer when it is full. A row that cannot be
+ * buffered (out of memory) is lost, and rowbuf_add says so. */
+static bool rowbuf_add(struct writer *w, struct rowbuf *rb, const void *row)
+{
+    if (rb->rows == NULL) {
+        rb->rows = malloc(rb->cap * bulk[rb->kind].size);
+        if (rb->rows == NULL) {
+            return false;
+        }
+    }
+    memcpy(rb->rows + rb->n * bulk[rb->kind].size, row, bulk[rb->kind].size);
+    if (++rb->n == rb->cap) {
+        rowbuf_flush(w, rb);
     }
     return true;
 }
@@ -190,36 +241,26 @@ static void send_item(struct writer *w, const struct pt_item_rec *it)
 
 /* ---- anomalies from one producer thread, batched and capped per kind --------------------- */
 
-#define ANOM_BATCH 256
 #define ANOM_KINDS 64
 
 struct anomaly_sink {
     struct writer *w;
-    struct pt_anomaly_rec *batch;
-    size_t n;
+    struct rowbuf rb;             /* kind W_ANOMALIES */
     uint32_t item;                /* counts are per evidence item */
     char kinds[ANOM_KINDS][48];
     uint32_t counts[ANOM_KINDS];
     size_t n_kinds;
-    uint64_t total;
 };
+
+static void anomaly_sink_init(struct anomaly_sink *s, struct writer *w)
+{
+    s->w = w;
+    s->rb = (struct rowbuf){.kind = W_ANOMALIES, .cap = 256};
+}
 
 static void anomaly_flush(struct anomaly_sink *s)
 {
-    if (s->n == 0) {
-        return;
-    }
-    struct wmsg *m = calloc(1, sizeof *m);
-    if (m == NULL) {
-        s->n = 0;
-        return;
-    }
-    m->kind = W_ANOMALIES;
-    m->rows = s->batch;
-    m->n = s->n;
-    wsend(s->w, m);
-    s->batch = NULL;
-    s->n = 0;
+    rowbuf_flush(s->w, &s->rb);
 }
 
 static void anomaly_push(struct anomaly_sink *s, uint32_t item, uint64_t frame, uint64_t off,
@@ -248,22 +289,10 @@ static void anomaly_push(struct anomaly_sink *s, uint32_t item, uint64_t frame, 
             detail = "further anomalies of this kind in this item are not recorded";
         }
     }
-    if (s->batch == NULL) {
-        s->batch = calloc(ANOM_BATCH, sizeof *s->batch);
-        if (s->batch == NULL) {
-            return;
-        }
-    }
-    struct pt_anomaly_rec *a = &s->batch[s->n++];
-    a->item = item;
-    a->frame = frame;
-    a->offset = off;
-    snprintf(a->kind, sizeof a->kind, "%s", kind);
-    snprintf(a->detail, sizeof a->detail, "%s", detail ? detail : "");
-    s->total++;
-    if (s->n == ANOM_BATCH) {
-        anomaly_flush(s);
-    }
+    struct pt_anomaly_rec a = {.item = item, .frame = frame, .offset = off};
+    snprintf(a.kind, sizeof a.kind, "%s", kind);
+    snprintf(a.detail, sizeof a.detail, "%s", detail ? detail : "");
+    rowbuf_add(s->w, &s->rb, &a);
 }
 
 static void decode_anomaly(void *arg, const struct pt_frame *f, uint64_t offset, const char *kind,
@@ -293,78 +322,28 @@ struct batch {
     uint8_t data[PT_BATCH_BYTES];
 };
 
-#define FLOW_BATCH 1024
-
 struct worker {
     unsigned idx;
     pthread_t th;
     struct pt_queue full, free;
     struct batch *cur;            /* reader side: batch being filled */
     struct pt_flow_table *flows;
-    struct pt_flow_rec *out;      /* flow records waiting for the writer */
-    size_t n_out;
+    struct rowbuf out;            /* finished flows, kind W_FLOWS */
+    struct rowbuf sev;            /* stream gaps and conflicts, kind W_STREAM_EVENTS */
     struct anomaly_sink anoms;
-    struct pt_stream_event *sev;  /* stream events waiting for the writer */
-    size_t n_sev;
     struct writer *w;
 };
 
-#define SEV_BATCH 256
-
-static void worker_send_sev(struct worker *wk)
+static void worker_emit(void *arg, const struct pt_flow_rec *rec)
 {
-    if (wk->n_sev == 0) {
-        return;
-    }
-    struct wmsg *m = calloc(1, sizeof *m);
-    if (m != NULL) {
-        m->kind = W_STREAM_EVENTS;
-        m->rows = wk->sev;
-        m->n = wk->n_sev;
-        wsend(wk->w, m);
-        wk->sev = NULL;
-    }
-    wk->n_sev = 0;
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->out, rec);
 }
 
 static void worker_stream_event(void *arg, const struct pt_stream_event *e)
 {
     struct worker *wk = arg;
-    if (wk->sev == NULL) {
-        wk->sev = malloc(SEV_BATCH * sizeof *wk->sev);
-        if (wk->sev == NULL) {
-            return;
-        }
-    }
-    wk->sev[wk->n_sev++] = *e;
-    if (wk->n_sev == SEV_BATCH) {
-        worker_send_sev(wk);
-    }
-}
-
-static void worker_emit(void *arg, const struct pt_flow_rec *rec)
-{
-    struct worker *wk = arg;
-    if (wk->out == NULL) {
-        wk->out = malloc(FLOW_BATCH * sizeof *wk->out);
-        if (wk->out == NULL) {
-            return;
-        }
-    }
-    wk->out[wk->n_out++] = *rec;
-    if (wk->n_out == FLOW_BATCH) {
-        struct wmsg *m = calloc(1, sizeof *m);
-        if (m != NULL) {
-            m->kind = W_FLOWS;
-            m->rows = wk->out;
-            m->n = wk->n_out;
-            wsend(wk->w, m);
-        } else {
-            free(wk->out);
-        }
-        wk->out = NULL;
-        wk->n_out = 0;
-    }
+    rowbuf_add(wk->w, &wk->sev, e);
 }
 
 static void worker_anomaly(void *arg, const struct pt_flow_pkt *p, const char *kind,
@@ -398,18 +377,8 @@ static void *worker_main(void *arg)
             break;
         }
     }
-    if (wk->n_out > 0) {
-        struct wmsg *m = calloc(1, sizeof *m);
-        if (m != NULL) {
-            m->kind = W_FLOWS;
-            m->rows = wk->out;
-            m->n = wk->n_out;
-            wsend(wk->w, m);
-            wk->out = NULL;
-        }
-        wk->n_out = 0;
-    }
-    worker_send_sev(wk);
+    rowbuf_flush(wk->w, &wk->out);
+    rowbuf_flush(wk->w, &wk->sev);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -815,7 +784,7 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
     send_audit(&r->w, "analysis_started", err);
     write_manifest(r, homes, start);
 
-    r->anoms.w = &r->w;
+    anomaly_sink_init(&r->anoms, &r->w);
     r->dec = pt_decoder_new(decode_anomaly, &r->anoms);
     r->workers = calloc(r->n_workers, sizeof *r->workers);
     if (r->dec == NULL || r->workers == NULL) {
@@ -826,7 +795,9 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         struct worker *wk = &r->workers[i];
         wk->idx = i;
         wk->w = &r->w;
-        wk->anoms.w = &r->w;
+        anomaly_sink_init(&wk->anoms, &r->w);
+        wk->out = (struct rowbuf){.kind = W_FLOWS, .cap = 1024};
+        wk->sev = (struct rowbuf){.kind = W_STREAM_EVENTS, .cap = 256};
         wk->flows = pt_flow_table_new(&home, opt->max_flows, worker_emit, worker_anomaly, wk);
         if (wk->flows != NULL) {
             pt_flow_set_stream_events(wk->flows, worker_stream_event);
@@ -913,15 +884,15 @@ out:
                 }
             }
             free(wk->cur);
-            free(wk->out);
-            free(wk->sev);
-            free(wk->anoms.batch);
+            free(wk->out.rows);
+            free(wk->sev.rows);
+            free(wk->anoms.rb.rows);
             pt_queue_fini(&wk->full);
             pt_queue_fini(&wk->free);
         }
         free(r->workers);
     }
-    free(r->anoms.batch);
+    free(r->anoms.rb.rows);
     if (r->w.db != NULL && rc == PT_OK) {
         rc = pt_summary_write(r->w.db, opt->case_dir);
     }

@@ -232,35 +232,34 @@ static int64_t timeout_us(const struct flow *f)
 
 /* ---- table ---------------------------------------------------------------------------------- */
 
+/* Stamp a stream event with its flow and the packet that revealed it, and pass it on. */
+static void stream_event(struct pt_flow_table *t, struct pt_stream_event *e)
+{
+    if (t->stream_ev == NULL) {
+        return;
+    }
+    e->flow_id = t->cur->rec.id;
+    if (t->cur_pkt != NULL) {
+        e->item = t->cur_pkt->item;
+        e->frame = t->cur_pkt->frame;
+    }
+    t->stream_ev(t->arg, e);
+}
+
 static void rs_gap(void *arg, int dir, uint64_t off, uint64_t n)
 {
-    struct pt_flow_table *t = arg;
-    if (t->stream_ev != NULL) {
-        struct pt_stream_event e = {.flow_id = t->cur->rec.id, .dir = (uint8_t)dir,
-                                    .kind = PT_STREAM_GAP, .off = off, .len = n};
-        if (t->cur_pkt != NULL) {
-            e.item = t->cur_pkt->item;
-            e.frame = t->cur_pkt->frame;
-        }
-        t->stream_ev(t->arg, &e);
-    }
+    struct pt_stream_event e = {.dir = (uint8_t)dir, .kind = PT_STREAM_GAP, .off = off, .len = n};
+    stream_event(arg, &e);
 }
 
 static void rs_conflict(void *arg, int dir, uint64_t off, uint64_t n, const uint8_t *kept,
                         const uint8_t *other)
 {
-    struct pt_flow_table *t = arg;
-    if (t->stream_ev != NULL) {
-        struct pt_stream_event e = {.flow_id = t->cur->rec.id, .dir = (uint8_t)dir,
-                                    .kind = PT_STREAM_CONFLICT, .off = off, .len = n};
-        memcpy(e.kept, kept, sizeof e.kept);
-        memcpy(e.other, other, sizeof e.other);
-        if (t->cur_pkt != NULL) {
-            e.item = t->cur_pkt->item;
-            e.frame = t->cur_pkt->frame;
-        }
-        t->stream_ev(t->arg, &e);
-    }
+    struct pt_stream_event e = {.dir = (uint8_t)dir, .kind = PT_STREAM_CONFLICT, .off = off,
+                                .len = n};
+    memcpy(e.kept, kept, sizeof e.kept);
+    memcpy(e.other, other, sizeof e.other);
+    stream_event(arg, &e);
 }
 
 static void rs_limit(void *arg, int dir, const char *kind)

@@ -1,6 +1,8 @@
 /* test_decode.c - link/network/transport decoders, including truncation at every offset. */
 #include "cm.h"
 
+#include "sink.h"
+
 #include <pcap/dlt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,21 +11,6 @@
 #include "decode/decode.h"
 #include "frames.h"
 
-struct sink {
-    int n;
-    char last[64];
-};
-
-static void on_anomaly(void *arg, const struct pt_frame *f, uint64_t off, const char *kind,
-                       const char *detail)
-{
-    (void)f;
-    (void)off;
-    (void)detail;
-    struct sink *s = arg;
-    s->n++;
-    snprintf(s->last, sizeof s->last, "%s", kind);
-}
 
 static struct pt_decoded decode(int dlt, const struct fb *f, struct sink *s)
 {

@@ -1,27 +1,14 @@
 /* test_defrag.c - fragment reassembly limits and policies. */
 #include "cm.h"
 
+#include "sink.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "core/limits.h"
 #include "decode/defrag.h"
 
-struct sink {
-    int n;
-    char last[64];
-};
-
-static void on_anomaly(void *arg, const struct pt_frame *f, uint64_t off, const char *kind,
-                       const char *detail)
-{
-    (void)f;
-    (void)off;
-    (void)detail;
-    struct sink *s = arg;
-    s->n++;
-    snprintf(s->last, sizeof s->last, "%s", kind);
-}
 
 static struct pt_frag_key key(uint32_t id)
 {
