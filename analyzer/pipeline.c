@@ -39,11 +39,21 @@
 #include "ingest/inputs.h"
 #include "ingest/source.h"
 #include "report/summary.h"
+#include "analyze/app.h"
 #include "store/db.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
 
-enum wmsg_kind { W_FLOWS, W_ANOMALIES, W_STREAM_EVENTS, W_ITEM, W_MANIFEST, W_AUDIT };
+enum wmsg_kind {
+    W_FLOWS,
+    W_ANOMALIES,
+    W_STREAM_EVENTS,
+    W_OBJECTS,
+    W_HTTP,
+    W_ITEM,
+    W_MANIFEST,
+    W_AUDIT,
+};
 
 struct wmsg {
     enum wmsg_kind kind;
@@ -88,6 +98,16 @@ static pt_status put_stream_event(struct pt_db *db, const void *row)
     return pt_db_stream_event_put(db, row);
 }
 
+static pt_status put_object(struct pt_db *db, const void *row)
+{
+    return pt_db_object_put(db, row);
+}
+
+static pt_status put_http(struct pt_db *db, const void *row)
+{
+    return pt_db_http_put(db, row);
+}
+
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
     size_t size;
@@ -95,6 +115,8 @@ static const struct {
     [W_FLOWS] = {put_flow, sizeof(struct pt_flow_rec)},
     [W_ANOMALIES] = {put_anomaly, sizeof(struct pt_anomaly_rec)},
     [W_STREAM_EVENTS] = {put_stream_event, sizeof(struct pt_stream_event)},
+    [W_OBJECTS] = {put_object, sizeof(struct pt_object_rec)},
+    [W_HTTP] = {put_http, sizeof(struct pt_http_rec)},
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
@@ -104,6 +126,8 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         case W_FLOWS:
         case W_ANOMALIES:
         case W_STREAM_EVENTS:
+        case W_OBJECTS:
+        case W_HTTP:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
                 rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
@@ -330,9 +354,31 @@ struct worker {
     struct pt_flow_table *flows;
     struct rowbuf out;            /* finished flows, kind W_FLOWS */
     struct rowbuf sev;            /* stream gaps and conflicts, kind W_STREAM_EVENTS */
+    struct rowbuf objs;           /* kind W_OBJECTS */
+    struct rowbuf http;           /* kind W_HTTP */
     struct anomaly_sink anoms;
+    struct pt_app_ctx app;
     struct writer *w;
 };
+
+static void worker_object(void *arg, const struct pt_object_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->objs, r);
+}
+
+static void worker_http(void *arg, const struct pt_http_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->http, r);
+}
+
+static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
+                               const char *detail)
+{
+    struct worker *wk = arg;
+    anomaly_push(&wk->anoms, item, frame, 0, kind, detail);
+}
 
 static void worker_emit(void *arg, const struct pt_flow_rec *rec)
 {
@@ -379,6 +425,8 @@ static void *worker_main(void *arg)
     }
     rowbuf_flush(wk->w, &wk->out);
     rowbuf_flush(wk->w, &wk->sev);
+    rowbuf_flush(wk->w, &wk->objs);
+    rowbuf_flush(wk->w, &wk->http);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -798,9 +846,19 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         anomaly_sink_init(&wk->anoms, &r->w);
         wk->out = (struct rowbuf){.kind = W_FLOWS, .cap = 1024};
         wk->sev = (struct rowbuf){.kind = W_STREAM_EVENTS, .cap = 256};
+        wk->objs = (struct rowbuf){.kind = W_OBJECTS, .cap = 256};
+        wk->http = (struct rowbuf){.kind = W_HTTP, .cap = 256};
+        wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
+                                      .anomaly = worker_app_anomaly};
+        if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
+            pt_error("cannot create the object store under %s/objects", opt->case_dir);
+            rc = PT_EIO;
+            goto out;
+        }
         wk->flows = pt_flow_table_new(&home, opt->max_flows, worker_emit, worker_anomaly, wk);
         if (wk->flows != NULL) {
             pt_flow_set_stream_events(wk->flows, worker_stream_event);
+            pt_flow_set_stream_ops(wk->flows, &pt_app_stream_ops, &wk->app);
         }
         if (wk->flows == NULL || pt_queue_init(&wk->full, PT_RING_SLOTS) != PT_OK ||
             pt_queue_init(&wk->free, PT_RING_SLOTS) != PT_OK) {
@@ -886,6 +944,9 @@ out:
             free(wk->cur);
             free(wk->out.rows);
             free(wk->sev.rows);
+            free(wk->objs.rows);
+            free(wk->http.rows);
+            pt_objstore_free(wk->app.store);
             free(wk->anoms.rb.rows);
             pt_queue_fini(&wk->full);
             pt_queue_fini(&wk->free);

@@ -47,6 +47,16 @@
 /* Out-of-order segments held per direction (Arkime: 256; we count bytes, and segments). */
 #define PT_REASM_MAX_SEGS 4096
 
+/* HTTP: longest start or header line (Apache's LimitRequestFieldSize is 8190), header lines
+ * per message (Apache: 100), requests waiting for their responses (pipelining depth). */
+#define PT_HTTP_MAX_LINE 8192
+#define PT_HTTP_MAX_HEADERS 256
+#define PT_HTTP_MAX_PIPELINE 64
+/* Decompression: output may exceed input by this ratio and this size before it is a bomb
+ * (zlib's own maximum ratio is 1032:1; anything near it is not a real document). */
+#define PT_DECODE_MAX_RATIO 1100
+#define PT_DECODE_MAX_BYTES (1ull << 32)
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 

@@ -54,6 +54,8 @@ struct flow {
     uint8_t hist_len;
     struct seqdir sq[2];      /* 0 = client to server */
     struct pt_reasm_dir rs[2];/* TCP byte streams, same directions */
+    void *app;                /* stream consumer's state, NULL when none */
+    bool app_tried, app_closed;
     struct pt_flow_rec rec;
 };
 
@@ -79,6 +81,8 @@ struct pt_flow_table {
     struct flow *cur;                /* flow whose stream is being fed (for the sink) */
     const struct pt_flow_pkt *cur_pkt;
     pt_flow_stream_fn stream_ev;
+    const struct pt_stream_ops *ops;
+    void *ops_arg;
 };
 
 const char *pt_flow_class_str(enum pt_flow_class c)
@@ -246,8 +250,44 @@ static void stream_event(struct pt_flow_table *t, struct pt_stream_event *e)
     t->stream_ev(t->arg, e);
 }
 
+static void rs_data(void *arg, int dir, uint64_t off, const uint8_t *p, size_t n)
+{
+    struct pt_flow_table *t = arg;
+    struct flow *f = t->cur;
+    if (t->ops == NULL || f->app_closed) {
+        return;
+    }
+    if (!f->app_tried) {
+        f->app_tried = true;
+        f->app = t->ops->open(t->ops_arg, &f->rec);
+    }
+    if (f->app != NULL) {
+        t->ops->data(t->ops_arg, f->app, &f->rec, dir, off, p, n, t->cur_pkt);
+    }
+}
+
+/* Both streams are over: settle them and let the consumer finish. */
+static void streams_end(struct pt_flow_table *t, struct flow *f)
+{
+    const struct pt_flow_pkt *saved = t->cur_pkt;
+    t->cur = f;
+    for (int d = 0; d < 2; d++) {
+        pt_reasm_finish(&f->rs[d], d, &t->budget, &t->rsink);
+    }
+    t->cur_pkt = saved;
+    if (f->app != NULL && !f->app_closed) {
+        t->ops->close(t->ops_arg, f->app, &f->rec);
+        f->app = NULL;
+    }
+    f->app_closed = true;
+}
+
 static void rs_gap(void *arg, int dir, uint64_t off, uint64_t n)
 {
+    struct pt_flow_table *t = arg;
+    if (t->ops != NULL && t->cur->app != NULL && !t->cur->app_closed) {
+        t->ops->gap(t->ops_arg, t->cur->app, &t->cur->rec, dir, off, n);
+    }
     struct pt_stream_event e = {.dir = (uint8_t)dir, .kind = PT_STREAM_GAP, .off = off, .len = n};
     stream_event(arg, &e);
 }
@@ -290,7 +330,7 @@ struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t
     }
     t->max_flows = max_flows ? max_flows : PT_FLOW_MAX_PER_WORKER_DEFAULT;
     t->budget.max = PT_REASM_WORKER_MAX_DEFAULT;
-    t->rsink = (struct pt_reasm_sink){t, NULL, rs_gap, rs_conflict, rs_limit};
+    t->rsink = (struct pt_reasm_sink){t, rs_data, rs_gap, rs_conflict, rs_limit};
     t->home = home;
     t->emit = emit;
     t->anomaly = anomaly;
@@ -321,13 +361,18 @@ void pt_flow_set_stream_events(struct pt_flow_table *t, pt_flow_stream_fn fn)
     t->stream_ev = fn;
 }
 
+void pt_flow_set_stream_ops(struct pt_flow_table *t, const struct pt_stream_ops *ops, void *arg)
+{
+    t->ops = ops;
+    t->ops_arg = arg;
+}
+
 static void finish(struct pt_flow_table *t, struct flow *f, enum pt_flow_end why)
 {
     if (f->key.proto == 6 && f->key.has_ports) {
-        t->cur = f;
         t->cur_pkt = NULL;
+        streams_end(t, f);
         for (int d = 0; d < 2; d++) {
-            pt_reasm_finish(&f->rs[d], d, &t->budget, &t->rsink);
             struct pt_flow_dir *fd = d == 0 ? &f->rec.c2s : &f->rec.s2c;
             fd->stream_bytes = f->rs[d].delivered;
             fd->gap_bytes = f->rs[d].gap_bytes;
@@ -675,9 +720,7 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
         if (f->closed && !was_closed) {
             /* Both sides are done: settle the streams now and give their memory back instead
              * of holding it through the closed-flow linger time. */
-            for (int side = 0; side < 2; side++) {
-                pt_reasm_finish(&f->rs[side], side, &t->budget, &t->rsink);
-            }
+            streams_end(t, f);
         }
         which = f->closed ? LRU_TCP_CLOSED : LRU_TCP_OPEN;
     }

@@ -74,6 +74,7 @@ struct pt_flow_rec {
     uint16_t reply_vlan[2];    /* VLAN ids of the other direction when they differ */
     uint8_t asym_vlan;         /* 0, or 1 + the direction that carries reply_vlan */
     uint8_t ports_known;       /* a TCP/UDP header was decoded */
+    char app[16];              /* application protocol found in the stream ("http"), or "" */
     uint8_t cls;               /* enum pt_flow_class */
     uint8_t end;               /* enum pt_flow_end */
 };
@@ -108,6 +109,22 @@ struct pt_stream_event {
 };
 typedef void (*pt_flow_stream_fn)(void *arg, const struct pt_stream_event *e);
 
+/*
+ * Consumers of reassembled TCP streams (the application layer). `open` is called at a flow's
+ * first stream byte and returns the consumer's state for the flow (NULL: not interested);
+ * `close` once both streams have ended, before the flow record is emitted, so the consumer
+ * may set rec->app. `pkt` is the packet that delivered the bytes (NULL when bytes are
+ * released at the end of the flow). All pointers are borrowed for the call.
+ */
+struct pt_stream_ops {
+    void *(*open)(void *arg, struct pt_flow_rec *rec);
+    void (*data)(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
+                 const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt);
+    void (*gap)(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
+                uint64_t n);
+    void (*close)(void *arg, void *st, struct pt_flow_rec *rec);
+};
+
 struct pt_flow_table;
 
 /* `home` is borrowed and must outlive the table. Returns owned or NULL. */
@@ -115,6 +132,8 @@ struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t
                                         pt_flow_emit_fn emit, pt_flow_anomaly_fn anomaly,
                                         void *arg);
 void pt_flow_table_free(struct pt_flow_table *t);
+/* Hand reassembled streams to `ops` (borrowed), called with `arg`. */
+void pt_flow_set_stream_ops(struct pt_flow_table *t, const struct pt_stream_ops *ops, void *arg);
 /* Receive stream gaps and conflicts (called with the table's arg). */
 void pt_flow_set_stream_events(struct pt_flow_table *t, pt_flow_stream_fn fn);
 

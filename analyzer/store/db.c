@@ -25,6 +25,8 @@ enum {
     ST_ANOMALY,
     ST_GAP,
     ST_CONFLICT,
+    ST_OBJECT,
+    ST_HTTP,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -42,7 +44,15 @@ static const char *const st_sql[N_ST] = {
                 "error=excluded.error",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
-                "?40)",
+                "?40,?41)",
+    [ST_OBJECT] = "INSERT INTO object(sha256, size, mime, magic, name, protocol, encoding, flow_id, "
+                  "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
+                  "frame, ts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+                  "?18)",
+    [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
+                "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
+                "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                "?14,?15,?16)",
     [ST_GAP] = "INSERT INTO stream_gap(flow_id, direction, offset, length, item_id, frame) "
                "VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_CONFLICT] = "INSERT INTO stream_conflict(flow_id, direction, offset, length, kept_sha256, "
@@ -361,7 +371,8 @@ pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r)
     sqlite3_bind_int(st, 37, r->c2s.tcp_flags);
     sqlite3_bind_int(st, 38, r->s2c.tcp_flags);
     bind_text(st, 39, r->history);
-    sqlite3_bind_text(st, 40, pt_flow_end_str(r->end), -1, SQLITE_STATIC);
+    bind_text(st, 40, r->app);
+    sqlite3_bind_text(st, 41, pt_flow_end_str(r->end), -1, SQLITE_STATIC);
     return step(db, st);
 }
 
@@ -401,6 +412,58 @@ pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event 
         sqlite3_bind_int64(st, at, e->item);
         sqlite3_bind_int64(st, at + 1, (sqlite3_int64)e->frame);
     }
+    return step(db, st);
+}
+
+pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
+{
+    sqlite3_stmt *st = db->st[ST_OBJECT];
+    bind_text(st, 1, o->sha256);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)o->size);
+    bind_text(st, 3, o->mime);
+    bind_text(st, 4, o->magic);
+    bind_text(st, 5, o->name);
+    bind_text(st, 6, o->protocol);
+    bind_text(st, 7, o->encoding);
+    sqlite3_bind_int64(st, 8, o->flow_id);
+    bind_text(st, 9, o->direction);
+    sqlite3_bind_text(st, 10, o->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)o->stream_off);
+    sqlite3_bind_int64(st, 12, o->part);
+    sqlite3_bind_int(st, 13, o->complete);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)o->gap_bytes);
+    sqlite3_bind_text(st, 15, o->gap_map, -1, SQLITE_TRANSIENT);
+    if (o->item != 0) {
+        sqlite3_bind_int64(st, 16, o->item);
+        sqlite3_bind_int64(st, 17, (sqlite3_int64)o->frame);
+        sqlite3_bind_int64(st, 18, o->ts_us);
+    }
+    return step(db, st);
+}
+
+pt_status pt_db_http_put(struct pt_db *db, const struct pt_http_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_HTTP];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    sqlite3_bind_int64(st, 2, r->seq);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 3, r->ts_us);
+        sqlite3_bind_int64(st, 4, r->item);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->frame);
+    }
+    bind_text(st, 6, r->method);
+    bind_text(st, 7, r->uri);
+    bind_text(st, 8, r->host);
+    bind_text(st, 9, r->user_agent);
+    bind_text(st, 10, r->req_ctype);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)r->req_body);
+    bind_text(st, 12, r->req_sha256);
+    if (r->status != 0) {
+        sqlite3_bind_int(st, 13, r->status);
+    }
+    bind_text(st, 14, r->resp_ctype);
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)r->resp_body);
+    bind_text(st, 16, r->resp_sha256);
     return step(db, st);
 }
 

@@ -62,6 +62,7 @@ CREATE TABLE flow (
     c_tcp_flags      INTEGER NOT NULL,
     s_tcp_flags      INTEGER NOT NULL,
     history          TEXT,
+    app              TEXT,                -- application protocol found by content ("http")
     end_reason       TEXT NOT NULL
 ) STRICT;
 CREATE INDEX flow_class ON flow(class);
@@ -91,6 +92,52 @@ CREATE TABLE stream_conflict (
     frame         INTEGER
 ) STRICT;
 CREATE INDEX stream_conflict_flow ON stream_conflict(flow_id);
+
+-- Every transferred file or message, stored under objects/<sha256[0:2]>/<sha256>.
+CREATE TABLE object (
+    id          INTEGER PRIMARY KEY,
+    sha256      TEXT NOT NULL,
+    size        INTEGER NOT NULL,        -- bytes stored (decoded; gaps are not filled)
+    mime        TEXT,                    -- libmagic MIME type
+    magic       TEXT,                    -- libmagic description
+    name        TEXT,                    -- file name, URI or path
+    protocol    TEXT NOT NULL,
+    encoding    TEXT,                    -- encodings removed (chunked, gzip, ...)
+    flow_id     INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    direction   TEXT NOT NULL,           -- upload | download | internal | external
+    stream_dir  TEXT NOT NULL,           -- c2s | s2c
+    stream_off  INTEGER NOT NULL,        -- where the object starts in its stream
+    part        INTEGER NOT NULL,
+    complete    INTEGER NOT NULL,        -- 1 complete, 0 partial
+    gap_bytes   INTEGER NOT NULL,
+    gap_map     TEXT NOT NULL,           -- JSON [[offset,length],...] in object coordinates
+    item_id     INTEGER REFERENCES evidence_item(id),
+    frame       INTEGER,
+    ts          INTEGER
+) STRICT;
+CREATE INDEX object_sha ON object(sha256);
+CREATE INDEX object_flow ON object(flow_id);
+
+CREATE TABLE http_txn (
+    id             INTEGER PRIMARY KEY,
+    flow_id        INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    seq            INTEGER NOT NULL,     -- transaction index in the flow
+    ts             INTEGER,
+    item_id        INTEGER REFERENCES evidence_item(id),
+    frame          INTEGER,
+    method         TEXT,
+    uri            TEXT,
+    host           TEXT,
+    user_agent     TEXT,
+    req_ctype      TEXT,
+    req_body_len   INTEGER NOT NULL,
+    req_sha256     TEXT,
+    status         INTEGER,              -- NULL when no response was captured
+    resp_ctype     TEXT,
+    resp_body_len  INTEGER NOT NULL,
+    resp_sha256    TEXT
+) STRICT;
+CREATE INDEX http_txn_flow ON http_txn(flow_id);
 
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,

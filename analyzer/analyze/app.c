@@ -1,0 +1,93 @@
+/*
+ * app.c - protocol detection by content and dispatch (see app.h).
+ *
+ * The first stream bytes (either direction) are offered to every decoder's probe in the
+ * order of protocols.def; the first that recognises them takes the flow. Ports are only a
+ * hint the probe may use, never the decision.
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PT_APP_PROTO(name) extern const struct pt_app_proto pt_app_##name;
+#include "protocols.def"
+#undef PT_APP_PROTO
+
+static const struct pt_app_proto *const protos[] = {
+#define PT_APP_PROTO(name) &pt_app_##name,
+#include "protocols.def"
+#undef PT_APP_PROTO
+};
+
+struct app_flow {
+    struct pt_app_ctx *ctx;
+    const struct pt_app_proto *proto;
+    void *st;
+    bool decided;
+};
+
+const char *pt_app_direction(const struct pt_flow_rec *rec, int dir)
+{
+    switch (rec->cls) {
+        case PT_CLASS_OUTBOUND: return dir == 0 ? "upload" : "download";
+        case PT_CLASS_INBOUND: return dir == 0 ? "download" : "upload";
+        case PT_CLASS_INTERNAL: return "internal";
+        default: return "external";
+    }
+}
+
+static void *app_open(void *arg, struct pt_flow_rec *rec)
+{
+    (void)rec;
+    struct app_flow *a = calloc(1, sizeof *a);
+    if (a != NULL) {
+        a->ctx = arg;
+    }
+    return a;
+}
+
+static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
+                     const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt)
+{
+    (void)arg;
+    struct app_flow *a = st;
+    if (!a->decided) {
+        a->decided = true;
+        for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+            if (protos[i]->probe(dir, p, n, rec->sport)) {
+                a->proto = protos[i];
+                a->st = a->proto->open(a->ctx, rec);
+                break;
+            }
+        }
+    }
+    if (a->st != NULL) {
+        a->proto->data(a->st, dir, off, p, n, pkt);
+    }
+}
+
+static void app_gap(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
+                    uint64_t n)
+{
+    (void)arg;
+    (void)rec;
+    struct app_flow *a = st;
+    if (a->st != NULL) {
+        a->proto->gap(a->st, dir, off, n);
+    }
+}
+
+static void app_close(void *arg, void *st, struct pt_flow_rec *rec)
+{
+    (void)arg;
+    struct app_flow *a = st;
+    if (a->st != NULL) {
+        a->proto->close(a->st);
+        snprintf(rec->app, sizeof rec->app, "%s", a->proto->name);
+    }
+    free(a);
+}
+
+const struct pt_stream_ops pt_app_stream_ops = {app_open, app_data, app_gap, app_close};

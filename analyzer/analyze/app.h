@@ -1,0 +1,62 @@
+/*
+ * app.h - the application layer: finds the protocol of a TCP stream by its content and
+ * feeds the stream to that protocol's decoder. Decoders are listed in protocols.def.
+ *
+ * One context per worker; everything a decoder produces leaves through the callbacks.
+ */
+#ifndef PT_APP_H
+#define PT_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../flow/flow.h"
+#include "objstore.h"
+
+struct pt_http_rec {
+    int64_t flow_id;
+    uint32_t seq;             /* transaction index within the flow */
+    uint32_t item;
+    uint64_t frame;           /* frame carrying the request line */
+    int64_t ts_us;
+    char method[16];
+    char uri[1024];
+    char host[256];
+    char user_agent[256];
+    char req_ctype[128];
+    uint64_t req_body;        /* decoded request body bytes stored */
+    char req_sha256[PT_SHA256_HEX];
+    int status;               /* 0 when no response was seen */
+    char resp_ctype[128];
+    uint64_t resp_body;
+    char resp_sha256[PT_SHA256_HEX];
+};
+
+struct pt_app_ctx {
+    struct pt_objstore *store;
+    void *arg;
+    void (*object)(void *arg, const struct pt_object_rec *r);
+    void (*http)(void *arg, const struct pt_http_rec *r);
+    void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
+};
+
+/* Stream operations for pt_flow_set_stream_ops(); their arg is a struct pt_app_ctx. */
+extern const struct pt_stream_ops pt_app_stream_ops;
+
+/* "upload", "download", "internal" or "external" for bytes sent in `dir` of a flow. */
+const char *pt_app_direction(const struct pt_flow_rec *rec, int dir);
+
+/* Protocol decoder descriptor (one per line of protocols.def). */
+struct pt_app_proto {
+    const char *name;
+    /* Does a stream that starts with p[0..n) in direction dir look like this protocol? */
+    bool (*probe)(int dir, const uint8_t *p, size_t n, uint16_t server_port);
+    void *(*open)(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec);
+    void (*data)(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                 const struct pt_flow_pkt *pkt);
+    void (*gap)(void *st, int dir, uint64_t off, uint64_t n);
+    void (*close)(void *st);
+};
+
+#endif

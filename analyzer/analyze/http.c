@@ -1,0 +1,676 @@
+/*
+ * http.c - HTTP/1.x over a reassembled TCP stream: transactions and bodies as objects.
+ *
+ * RFC 9112 (message syntax and framing): start line, header fields, and the body length
+ * rules of §6.3 in order: responses to HEAD and 1xx/204/304 have none; 101 and a 2xx to
+ * CONNECT switch to a tunnel; chunked transfer coding; Content-Length; otherwise a
+ * response runs to the end of the connection and a request has no body. Pipelined
+ * requests are matched to responses in order. Bodies are stored de-chunked and with the
+ * Content-Encoding (gzip, deflate) removed, as they were meant to be read.
+ *
+ * Trust boundary: every byte of both streams is untrusted. Lines are bounded by
+ * PT_HTTP_MAX_LINE, headers by PT_HTTP_MAX_HEADERS, pipelining by PT_HTTP_MAX_PIPELINE,
+ * decompression by PT_DECODE_MAX_RATIO and PT_DECODE_MAX_BYTES. A stream that breaks
+ * the framing stops being decoded, with an anomaly; nothing is guessed.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "../core/limits.h"
+#include "app.h"
+
+enum hstate {
+    HS_START,       /* waiting for a request or status line */
+    HS_HEADERS,
+    HS_BODY_LEN,    /* remaining bytes by Content-Length */
+    HS_CHUNK_SIZE,
+    HS_CHUNK_DATA,
+    HS_CHUNK_CRLF,  /* the CRLF after a chunk's data */
+    HS_TRAILERS,
+    HS_BODY_EOF,    /* body runs to the end of the connection */
+    HS_TUNNEL,      /* after 101 or CONNECT: not HTTP any more */
+    HS_DEAD,        /* framing lost; the rest of this direction is not decoded */
+};
+
+struct hmsg {
+    char method[16];
+    char uri[1024];
+    int status;
+    char host[256], ua[256], ctype[128], name[256], ce[32];
+    int64_t clen;     /* -1 when absent */
+    bool chunked;
+    unsigned n_headers;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    uint64_t off;     /* stream offset of the start line */
+    uint64_t body_off;
+    struct pt_obj *obj;
+    z_stream z;
+    bool z_on, z_failed, z_started;
+    uint64_t z_in, z_out;
+    bool body_gap;
+};
+
+struct hdir {
+    enum hstate st;
+    char line[PT_HTTP_MAX_LINE];
+    size_t line_len;
+    uint64_t remaining;
+    struct hmsg m;
+};
+
+struct req_summary {
+    char method[16], uri[1024], host[256], ua[256], ctype[128];
+    uint64_t body;
+    char sha[PT_SHA256_HEX];
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+};
+
+struct http_flow {
+    struct pt_app_ctx *ctx;
+    struct pt_flow_rec rec;  /* copy at open: id, class, endpoints */
+    struct hdir d[2];
+    struct req_summary q[PT_HTTP_MAX_PIPELINE];
+    unsigned q_head, q_n;
+    uint32_t txn_seq;
+    const struct pt_flow_pkt *pkt; /* packet delivering the current bytes, may be NULL */
+};
+
+static const char *const methods[] = {"GET",    "POST",    "PUT",     "HEAD",  "DELETE",
+                                      "OPTIONS", "PATCH",  "CONNECT", "TRACE", "PROPFIND",
+                                      "PROPPATCH", "MKCOL", "COPY",   "MOVE",  "LOCK",
+                                      "UNLOCK",  "REPORT", "SEARCH"};
+
+static bool is_method(const uint8_t *p, size_t n, size_t *len)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        size_t l = strlen(methods[i]);
+        if (n > l && memcmp(p, methods[i], l) == 0 && p[l] == ' ') {
+            if (len != NULL) {
+                *len = l;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool http_probe(int dir, const uint8_t *p, size_t n, uint16_t server_port)
+{
+    (void)server_port;
+    if (dir == 0) {
+        return is_method(p, n, NULL);
+    }
+    return n >= 5 && memcmp(p, "HTTP/", 5) == 0;
+}
+
+static void anomaly(struct http_flow *h, const char *kind, const char *detail)
+{
+    if (h->ctx->anomaly != NULL) {
+        h->ctx->anomaly(h->ctx->arg, h->pkt ? h->pkt->item : h->rec.item,
+                        h->pkt ? h->pkt->frame : 0, kind, detail);
+    }
+}
+
+static void *http_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
+{
+    struct http_flow *h = calloc(1, sizeof *h);
+    if (h != NULL) {
+        h->ctx = ctx;
+        h->rec = *rec;
+    }
+    return h;
+}
+
+/* ---- bodies ------------------------------------------------------------------------------- */
+
+static void body_open(struct http_flow *h, int dir)
+{
+    struct hmsg *m = &h->d[dir].m;
+    struct pt_object_rec meta;
+    memset(&meta, 0, sizeof meta);
+    snprintf(meta.protocol, sizeof meta.protocol, "http");
+    const char *uri = dir == 0 ? m->uri : (h->q_n ? h->q[h->q_head].uri : "");
+    snprintf(meta.name, sizeof meta.name, "%.255s", m->name[0] ? m->name : uri);
+    snprintf(meta.encoding, sizeof meta.encoding, "%s%s%s", m->chunked ? "chunked" : "",
+             m->chunked && m->ce[0] ? "," : "", m->ce);
+    meta.flow_id = h->rec.id;
+    meta.dir = (uint8_t)dir;
+    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&h->rec, dir));
+    meta.stream_off = m->body_off;
+    meta.item = m->item;
+    meta.frame = m->frame;
+    meta.ts_us = m->ts_us;
+    m->obj = pt_obj_open(h->ctx->store, &meta);
+    if (m->obj == NULL) {
+        anomaly(h, "object.store_failed", "cannot create the object file");
+    }
+    if (strcasecmp(m->ce, "gzip") == 0 || strcasecmp(m->ce, "x-gzip") == 0 ||
+        strcasecmp(m->ce, "deflate") == 0) {
+        m->z_on = true;
+    } else if (m->ce[0] != '\0' && strcasecmp(m->ce, "identity") != 0) {
+        anomaly(h, "http.unknown_content_encoding", m->ce);
+    }
+}
+
+static void z_feed(struct http_flow *h, struct hmsg *m, const uint8_t *p, size_t n)
+{
+    if (!m->z_started) {
+        /* deflate is zlib-wrapped by the RFC but raw in practice as often as not */
+        int bits = 16 + MAX_WBITS;
+        if (strcasecmp(m->ce, "deflate") == 0) {
+            bool zlib_hdr = n >= 2 && (p[0] & 0x0f) == 8 && ((p[0] << 8) | p[1]) % 31 == 0;
+            bits = zlib_hdr ? MAX_WBITS : -MAX_WBITS;
+        }
+        if (inflateInit2(&m->z, bits) != Z_OK) {
+            m->z_failed = true;
+            return;
+        }
+        m->z_started = true;
+    }
+    uint8_t out[16384];
+    m->z.next_in = (Bytef *)(uintptr_t)p;
+    m->z.avail_in = (uInt)n;
+    m->z_in += n;
+    while (m->z.avail_in > 0 && !m->z_failed) {
+        m->z.next_out = out;
+        m->z.avail_out = sizeof out;
+        int r = inflate(&m->z, Z_NO_FLUSH);
+        size_t got = sizeof out - m->z.avail_out;
+        m->z_out += got;
+        if (m->z_out > PT_DECODE_MAX_BYTES ||
+            (m->z_out > 1024 * 1024 && m->z_out / (m->z_in ? m->z_in : 1) > PT_DECODE_MAX_RATIO)) {
+            anomaly(h, "limit.decompression", "decompressed size or ratio beyond the limits");
+            m->z_failed = true;
+            break;
+        }
+        pt_obj_write(m->obj, out, got);
+        if (r == Z_STREAM_END) {
+            break; /* trailing bytes after the compressed stream are ignored */
+        }
+        if (r != Z_OK && r != Z_BUF_ERROR) {
+            anomaly(h, "http.decompress_failed", m->z.msg ? m->z.msg : "corrupt compressed body");
+            m->z_failed = true;
+        }
+        if (r == Z_BUF_ERROR && got == 0) {
+            break;
+        }
+    }
+}
+
+static void body_data(struct http_flow *h, int dir, const uint8_t *p, size_t n)
+{
+    struct hmsg *m = &h->d[dir].m;
+    if (m->z_on) {
+        if (!m->z_failed) {
+            z_feed(h, m, p, n);
+        }
+    } else {
+        pt_obj_write(m->obj, p, n);
+    }
+}
+
+static void body_gap(struct http_flow *h, int dir, uint64_t n)
+{
+    struct hmsg *m = &h->d[dir].m;
+    m->body_gap = true;
+    if (m->z_on) {
+        /* the decompressor cannot cross a hole: the object ends partial here */
+        if (!m->z_failed) {
+            anomaly(h, "http.gap_in_compressed_body", "decoding stopped at a capture gap");
+        }
+        m->z_failed = true;
+        pt_obj_gap(m->obj, n); /* approximate: compressed bytes missing */
+    } else {
+        pt_obj_gap(m->obj, n);
+    }
+}
+
+static void body_close(struct http_flow *h, int dir, bool complete, char sha[PT_SHA256_HEX],
+                       uint64_t *size)
+{
+    struct hmsg *m = &h->d[dir].m;
+    sha[0] = '\0';
+    *size = 0;
+    if (m->z_started) {
+        inflateEnd(&m->z);
+        m->z_started = false;
+    }
+    if (m->obj == NULL) {
+        return;
+    }
+    struct pt_object_rec rec;
+    bool stored = pt_obj_close(m->obj, complete && !m->z_failed && !m->body_gap, &rec);
+    m->obj = NULL;
+    if (!stored) {
+        anomaly(h, "object.store_failed", "cannot write the object file");
+        return;
+    }
+    snprintf(sha, PT_SHA256_HEX, "%s", rec.sha256);
+    *size = rec.size;
+    if (h->ctx->object != NULL) {
+        h->ctx->object(h->ctx->arg, &rec);
+    }
+}
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+static void emit_txn(struct http_flow *h, const struct req_summary *rq, const struct hmsg *resp,
+                     const char *resp_sha, uint64_t resp_size)
+{
+    struct pt_http_rec r;
+    memset(&r, 0, sizeof r);
+    r.flow_id = h->rec.id;
+    r.seq = h->txn_seq++;
+    if (rq != NULL) {
+        r.item = rq->item;
+        r.frame = rq->frame;
+        r.ts_us = rq->ts_us;
+        snprintf(r.method, sizeof r.method, "%s", rq->method);
+        snprintf(r.uri, sizeof r.uri, "%s", rq->uri);
+        snprintf(r.host, sizeof r.host, "%s", rq->host);
+        snprintf(r.user_agent, sizeof r.user_agent, "%s", rq->ua);
+        snprintf(r.req_ctype, sizeof r.req_ctype, "%s", rq->ctype);
+        r.req_body = rq->body;
+        snprintf(r.req_sha256, sizeof r.req_sha256, "%s", rq->sha);
+    } else if (resp != NULL) {
+        r.item = resp->item;
+        r.frame = resp->frame;
+        r.ts_us = resp->ts_us;
+    }
+    if (resp != NULL) {
+        r.status = resp->status;
+        snprintf(r.resp_ctype, sizeof r.resp_ctype, "%s", resp->ctype);
+        r.resp_body = resp_size;
+        snprintf(r.resp_sha256, sizeof r.resp_sha256, "%s", resp_sha);
+    }
+    if (h->ctx->http != NULL) {
+        h->ctx->http(h->ctx->arg, &r);
+    }
+}
+
+/* A message in `dir` is complete (or cut short when !complete). */
+static void message_done(struct http_flow *h, int dir, bool complete)
+{
+    struct hdir *d = &h->d[dir];
+    struct hmsg *m = &d->m;
+    char sha[PT_SHA256_HEX];
+    uint64_t size;
+    body_close(h, dir, complete, sha, &size);
+    if (dir == 0) {
+        if (h->q_n == PT_HTTP_MAX_PIPELINE) {
+            anomaly(h, "limit.http_pipeline", "too many requests without responses");
+            emit_txn(h, &h->q[h->q_head], NULL, "", 0);
+            h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
+            h->q_n--;
+        }
+        struct req_summary *rq = &h->q[(h->q_head + h->q_n) % PT_HTTP_MAX_PIPELINE];
+        h->q_n++;
+        snprintf(rq->method, sizeof rq->method, "%s", m->method);
+        snprintf(rq->uri, sizeof rq->uri, "%s", m->uri);
+        snprintf(rq->host, sizeof rq->host, "%s", m->host);
+        snprintf(rq->ua, sizeof rq->ua, "%s", m->ua);
+        snprintf(rq->ctype, sizeof rq->ctype, "%s", m->ctype);
+        snprintf(rq->sha, sizeof rq->sha, "%s", sha);
+        rq->body = size;
+        rq->item = m->item;
+        rq->frame = m->frame;
+        rq->ts_us = m->ts_us;
+    } else if (m->status >= 100 && m->status < 200 && m->status != 101) {
+        /* interim response: the final one for the same request follows */
+    } else if (h->q_n > 0) {
+        emit_txn(h, &h->q[h->q_head], m, sha, size);
+        h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
+        h->q_n--;
+    } else {
+        anomaly(h, "http.response_without_request", "a response with no request before it");
+        emit_txn(h, NULL, m, sha, size);
+    }
+    if (d->st != HS_TUNNEL && d->st != HS_DEAD) {
+        d->st = HS_START;
+    }
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) {
+        s[--n] = '\0';
+    }
+}
+
+/* filename="x" or filename=x from Content-Disposition (RFC 6266); filename* is not decoded. */
+static void disposition_name(const char *v, char *out, size_t len)
+{
+    const char *f = strcasestr(v, "filename=");
+    if (f == NULL) {
+        return;
+    }
+    f += 9;
+    char q = *f == '"' ? '"' : ';';
+    if (*f == '"') {
+        f++;
+    }
+    size_t i = 0;
+    while (f[i] != '\0' && f[i] != q && i + 1 < len) {
+        out[i] = f[i];
+        i++;
+    }
+    out[i] = '\0';
+}
+
+static void header_line(struct http_flow *h, int dir, char *line)
+{
+    struct hmsg *m = &h->d[dir].m;
+    if (++m->n_headers > PT_HTTP_MAX_HEADERS) {
+        if (m->n_headers == PT_HTTP_MAX_HEADERS + 1) {
+            anomaly(h, "limit.http_headers", "more header lines than PT_HTTP_MAX_HEADERS");
+        }
+        return;
+    }
+    char *colon = strchr(line, ':');
+    if (colon == NULL) {
+        anomaly(h, "http.bad_header", "header line without a colon");
+        return;
+    }
+    *colon = '\0';
+    char *v = colon + 1;
+    while (*v == ' ' || *v == '\t') {
+        v++;
+    }
+    trim(v);
+    if (strcasecmp(line, "Host") == 0) {
+        snprintf(m->host, sizeof m->host, "%s", v);
+    } else if (strcasecmp(line, "User-Agent") == 0) {
+        snprintf(m->ua, sizeof m->ua, "%s", v);
+    } else if (strcasecmp(line, "Content-Type") == 0) {
+        snprintf(m->ctype, sizeof m->ctype, "%s", v);
+    } else if (strcasecmp(line, "Content-Encoding") == 0) {
+        snprintf(m->ce, sizeof m->ce, "%s", v);
+    } else if (strcasecmp(line, "Content-Disposition") == 0) {
+        disposition_name(v, m->name, sizeof m->name);
+    } else if (strcasecmp(line, "Transfer-Encoding") == 0) {
+        m->chunked = strcasestr(v, "chunked") != NULL;
+    } else if (strcasecmp(line, "Content-Length") == 0) {
+        char *end = NULL;
+        long long n = strtoll(v, &end, 10);
+        if (end == v || *end != '\0' || n < 0 || (m->clen >= 0 && m->clen != n)) {
+            anomaly(h, "http.bad_content_length", "invalid or conflicting Content-Length");
+            h->d[dir].st = HS_DEAD; /* RFC 9112 §6.3: unrecoverable framing error */
+            return;
+        }
+        m->clen = n;
+    }
+}
+
+static void start_message(struct http_flow *h, int dir, char *line, uint64_t off)
+{
+    struct hdir *d = &h->d[dir];
+    struct hmsg *m = &d->m;
+    memset(m, 0, sizeof *m);
+    m->clen = -1;
+    m->off = off;
+    if (h->pkt != NULL) {
+        m->item = h->pkt->item;
+        m->frame = h->pkt->frame;
+        m->ts_us = h->pkt->ts_us;
+    }
+    if (dir == 0) {
+        size_t ml = 0;
+        if (!is_method((const uint8_t *)line, strlen(line), &ml) || ml >= sizeof m->method) {
+            anomaly(h, "http.bad_request_line", "not an HTTP request line");
+            d->st = HS_DEAD;
+            return;
+        }
+        memcpy(m->method, line, ml);
+        char *uri = line + ml + 1;
+        char *sp = strrchr(uri, ' ');
+        if (sp == NULL || strncmp(sp + 1, "HTTP/", 5) != 0) {
+            anomaly(h, "http.bad_request_line", "request line without an HTTP version");
+            d->st = HS_DEAD;
+            return;
+        }
+        *sp = '\0';
+        snprintf(m->uri, sizeof m->uri, "%s", uri);
+    } else {
+        if (strncmp(line, "HTTP/", 5) != 0 || strlen(line) < 12 || !isdigit((unsigned char)line[9])) {
+            anomaly(h, "http.bad_status_line", "not an HTTP status line");
+            d->st = HS_DEAD;
+            return;
+        }
+        m->status = atoi(line + 9);
+    }
+    d->st = HS_HEADERS;
+}
+
+static void headers_done(struct http_flow *h, int dir, uint64_t body_off)
+{
+    struct hdir *d = &h->d[dir];
+    struct hmsg *m = &d->m;
+    m->body_off = body_off;
+    if (dir == 1) {
+        const char *rq_method = h->q_n ? h->q[h->q_head].method : "";
+        if (strcmp(rq_method, "HEAD") == 0 || (m->status >= 100 && m->status < 200) ||
+            m->status == 204 || m->status == 304) {
+            bool upgrade = m->status == 101;
+            message_done(h, dir, true);
+            if (upgrade) {
+                d->st = HS_TUNNEL;
+                h->d[0].st = HS_TUNNEL;
+            }
+            return;
+        }
+        if (strcmp(rq_method, "CONNECT") == 0 && m->status >= 200 && m->status < 300) {
+            message_done(h, dir, true);
+            d->st = HS_TUNNEL;
+            h->d[0].st = HS_TUNNEL;
+            return;
+        }
+    }
+    if (m->chunked) {
+        body_open(h, dir);
+        d->st = HS_CHUNK_SIZE;
+    } else if (m->clen > 0) {
+        body_open(h, dir);
+        d->remaining = (uint64_t)m->clen;
+        d->st = HS_BODY_LEN;
+    } else if (m->clen == 0 || dir == 0) {
+        message_done(h, dir, true);
+    } else {
+        body_open(h, dir);
+        d->st = HS_BODY_EOF;
+    }
+}
+
+/* Process one complete line (without CRLF) in a line-oriented state. */
+static void on_line(struct http_flow *h, int dir, char *line, uint64_t line_off, uint64_t next_off)
+{
+    struct hdir *d = &h->d[dir];
+    switch (d->st) {
+        case HS_START:
+            if (line[0] == '\0') {
+                return; /* RFC 9112 §2.2: ignore empty lines before a message */
+            }
+            start_message(h, dir, line, line_off);
+            return;
+        case HS_HEADERS:
+            if (line[0] == '\0') {
+                headers_done(h, dir, next_off);
+            } else {
+                header_line(h, dir, line);
+            }
+            return;
+        case HS_CHUNK_SIZE: {
+            char *end = NULL;
+            unsigned long long sz = strtoull(line, &end, 16);
+            if (end == line || (*end != '\0' && *end != ';' && *end != ' ' && *end != '\t')) {
+                anomaly(h, "http.bad_chunk_size", "chunk size is not hexadecimal");
+                body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
+                d->st = HS_DEAD;
+                return;
+            }
+            if (sz == 0) {
+                d->st = HS_TRAILERS;
+            } else {
+                d->remaining = sz;
+                d->st = HS_CHUNK_DATA;
+            }
+            return;
+        }
+        case HS_CHUNK_CRLF:
+            if (line[0] != '\0') {
+                anomaly(h, "http.bad_chunk_end", "chunk data not followed by CRLF");
+            }
+            d->st = HS_CHUNK_SIZE;
+            return;
+        case HS_TRAILERS:
+            if (line[0] == '\0') {
+                message_done(h, dir, true);
+            }
+            return;
+        default:
+            return;
+    }
+}
+
+static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                      const struct pt_flow_pkt *pkt)
+{
+    struct http_flow *h = st;
+    struct hdir *d = &h->d[dir];
+    h->pkt = pkt;
+    while (n > 0) {
+        switch (d->st) {
+            case HS_DEAD:
+            case HS_TUNNEL:
+                return;
+            case HS_BODY_EOF:
+                body_data(h, dir, p, n);
+                return;
+            case HS_BODY_LEN:
+            case HS_CHUNK_DATA: {
+                size_t k = d->remaining < n ? (size_t)d->remaining : n;
+                body_data(h, dir, p, k);
+                d->remaining -= k;
+                p += k;
+                n -= k;
+                off += k;
+                if (d->remaining == 0) {
+                    if (d->st == HS_BODY_LEN) {
+                        message_done(h, dir, true);
+                    } else {
+                        d->st = HS_CHUNK_CRLF;
+                    }
+                }
+                continue;
+            }
+            default: {
+                /* line-oriented states: gather up to LF */
+                const uint8_t *lf = memchr(p, '\n', n);
+                size_t k = lf ? (size_t)(lf - p) + 1 : n;
+                if (d->line_len + k >= sizeof d->line) {
+                    anomaly(h, "limit.http_line", "line longer than PT_HTTP_MAX_LINE");
+                    body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
+                    d->st = HS_DEAD;
+                    return;
+                }
+                memcpy(d->line + d->line_len, p, k);
+                d->line_len += k;
+                p += k;
+                n -= k;
+                off += k;
+                if (lf == NULL) {
+                    continue;
+                }
+                size_t len = d->line_len - 1; /* drop LF (and CR) */
+                if (len > 0 && d->line[len - 1] == '\r') {
+                    len--;
+                }
+                d->line[len] = '\0';
+                if (memchr(d->line, '\0', len) != NULL) {
+                    anomaly(h, "http.nul_in_line", "NUL byte in a start or header line");
+                    d->st = HS_DEAD;
+                    return;
+                }
+                uint64_t line_off = off - d->line_len;
+                d->line_len = 0;
+                on_line(h, dir, d->line, line_off, off);
+            }
+        }
+    }
+}
+
+static void http_gap(void *st, int dir, uint64_t off, uint64_t n)
+{
+    (void)off;
+    struct http_flow *h = st;
+    struct hdir *d = &h->d[dir];
+    h->pkt = NULL;
+    switch (d->st) {
+        case HS_BODY_EOF:
+            body_gap(h, dir, n);
+            return;
+        case HS_BODY_LEN:
+            if (n <= d->remaining) {
+                body_gap(h, dir, n);
+                d->remaining -= n;
+                if (d->remaining == 0) {
+                    message_done(h, dir, false);
+                }
+                return;
+            }
+            body_gap(h, dir, d->remaining);
+            message_done(h, dir, false);
+            break;
+        case HS_START:
+        case HS_DEAD:
+        case HS_TUNNEL:
+            if (d->st == HS_START && d->line_len == 0) {
+                /* between messages: the next one may be whole; resynchronise on a start line */
+                return;
+            }
+            break;
+        default:
+            body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
+            break;
+    }
+    if (d->st != HS_DEAD && d->st != HS_TUNNEL) {
+        anomaly(h, "http.gap_lost_framing", "a capture gap broke the message framing");
+    }
+    d->st = HS_DEAD;
+}
+
+static void http_close(void *st)
+{
+    struct http_flow *h = st;
+    h->pkt = NULL;
+    for (int dir = 0; dir < 2; dir++) {
+        struct hdir *d = &h->d[dir];
+        if (d->st == HS_BODY_EOF) {
+            message_done(h, dir, true); /* the connection's end is the body's end */
+        } else if (d->st == HS_BODY_LEN || d->st == HS_CHUNK_DATA || d->st == HS_CHUNK_SIZE ||
+                   d->st == HS_CHUNK_CRLF || d->st == HS_TRAILERS) {
+            message_done(h, dir, false);
+        } else {
+            char sha[PT_SHA256_HEX];
+            uint64_t size;
+            body_close(h, dir, false, sha, &size);
+        }
+    }
+    while (h->q_n > 0) { /* requests that never saw a response */
+        emit_txn(h, &h->q[h->q_head], NULL, "", 0);
+        h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
+        h->q_n--;
+    }
+    free(h);
+}
+
+const struct pt_app_proto pt_app_http = {"http", http_probe, http_open, http_data, http_gap,
+                                         http_close};

@@ -1,0 +1,196 @@
+/* objstore.c - streaming, hashing, content-addressed object store (see objstore.h). */
+#include "objstore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct pt_objstore {
+    char *dir;        /* CASE/objects */
+    unsigned worker;
+    uint64_t counter;
+    magic_t magic;
+};
+
+struct pt_obj {
+    struct pt_objstore *s;
+    struct pt_object_rec rec;
+    char tmp[4200];
+    FILE *f;
+    struct pt_sha256 *sha;
+    uint8_t *head;    /* first PT_OBJ_MAGIC_BYTES, for libmagic */
+    size_t head_len;
+    size_t n_gaps;
+    size_t map_len;
+    bool io_error;
+};
+
+pt_status pt_objstore_new(const char *case_dir, unsigned worker, struct pt_objstore **out)
+{
+    *out = NULL;
+    struct pt_objstore *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        return PT_ENOMEM;
+    }
+    size_t len = strlen(case_dir) + 16;
+    s->dir = malloc(len);
+    if (s->dir == NULL) {
+        free(s);
+        return PT_ENOMEM;
+    }
+    snprintf(s->dir, len, "%s/objects", case_dir);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/tmp", s->dir);
+    if ((mkdir(s->dir, 0700) != 0 && errno != EEXIST) || (mkdir(tmp, 0700) != 0 && errno != EEXIST)) {
+        pt_objstore_free(s);
+        return PT_EIO;
+    }
+    s->worker = worker;
+    s->magic = magic_open(MAGIC_NONE | MAGIC_ERROR);
+    if (s->magic == NULL || magic_load(s->magic, NULL) != 0) {
+        pt_objstore_free(s);
+        return PT_EINTERNAL;
+    }
+    *out = s;
+    return PT_OK;
+}
+
+void pt_objstore_free(struct pt_objstore *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->magic != NULL) {
+        magic_close(s->magic);
+    }
+    free(s->dir);
+    free(s);
+}
+
+struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *meta)
+{
+    struct pt_obj *o = calloc(1, sizeof *o);
+    if (o == NULL) {
+        return NULL;
+    }
+    o->s = s;
+    o->rec = *meta;
+    snprintf(o->tmp, sizeof o->tmp, "%s/tmp/w%u-%llu", s->dir, s->worker,
+             (unsigned long long)s->counter++);
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    o->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    o->sha = pt_sha256_new();
+    o->head = malloc(PT_OBJ_MAGIC_BYTES);
+    if (o->f == NULL || o->sha == NULL || o->head == NULL) {
+        if (fd >= 0 && o->f == NULL) {
+            close(fd);
+        }
+        pt_obj_discard(o);
+        return NULL;
+    }
+    setvbuf(o->f, NULL, _IOFBF, 256 * 1024);
+    snprintf(o->rec.gap_map, sizeof o->rec.gap_map, "[]");
+    return o;
+}
+
+void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n)
+{
+    if (o == NULL || n == 0) {
+        return;
+    }
+    if (o->head_len < PT_OBJ_MAGIC_BYTES) {
+        size_t k = PT_OBJ_MAGIC_BYTES - o->head_len < n ? PT_OBJ_MAGIC_BYTES - o->head_len : n;
+        memcpy(o->head + o->head_len, p, k);
+        o->head_len += k;
+    }
+    pt_sha256_update(o->sha, p, n);
+    if (fwrite(p, 1, n, o->f) != n) {
+        o->io_error = true;
+    }
+    o->rec.size += n;
+}
+
+void pt_obj_gap(struct pt_obj *o, uint64_t n)
+{
+    if (o == NULL || n == 0) {
+        return;
+    }
+    o->rec.gap_bytes += n;
+    o->n_gaps++;
+    /* The map lists ranges in object coordinates (stored bytes before the gap), as many as fit. */
+    char item[64];
+    int w = snprintf(item, sizeof item, "%s[%llu,%llu]", o->n_gaps > 1 ? "," : "",
+                     (unsigned long long)o->rec.size, (unsigned long long)n);
+    size_t cur = strlen(o->rec.gap_map); /* ends with ']' */
+    if (w > 0 && cur + (size_t)w + 6 < sizeof o->rec.gap_map) {
+        snprintf(o->rec.gap_map + cur - 1, sizeof o->rec.gap_map - (cur - 1), "%s]", item);
+    } else if (strstr(o->rec.gap_map, "...") == NULL && cur + 6 < sizeof o->rec.gap_map) {
+        snprintf(o->rec.gap_map + cur - 1, sizeof o->rec.gap_map - (cur - 1), ",...]");
+    }
+}
+
+uint64_t pt_obj_size(const struct pt_obj *o)
+{
+    return o == NULL ? 0 : o->rec.size;
+}
+
+bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
+{
+    bool ok = false;
+    uint8_t dig[PT_SHA256_LEN];
+    pt_sha256_final(o->sha, dig);
+    pt_hex(dig, sizeof dig, o->rec.sha256);
+    o->rec.complete = complete && o->rec.gap_bytes == 0;
+    if (fclose(o->f) != 0) {
+        o->io_error = true;
+    }
+    o->f = NULL;
+    const char *desc = magic_buffer(o->s->magic, o->head, o->head_len);
+    snprintf(o->rec.magic, sizeof o->rec.magic, "%s", desc ? desc : "unknown");
+    magic_setflags(o->s->magic, MAGIC_MIME_TYPE | MAGIC_ERROR);
+    const char *mime = magic_buffer(o->s->magic, o->head, o->head_len);
+    snprintf(o->rec.mime, sizeof o->rec.mime, "%s", mime ? mime : "application/octet-stream");
+    magic_setflags(o->s->magic, MAGIC_NONE | MAGIC_ERROR);
+    if (!o->io_error) {
+        char sub[4300], final[4400];
+        snprintf(sub, sizeof sub, "%s/%.2s", o->s->dir, o->rec.sha256);
+        snprintf(final, sizeof final, "%s/%s", sub, o->rec.sha256);
+        if (mkdir(sub, 0700) == 0 || errno == EEXIST) {
+            /* Content addressing: an identical object is already there when the name exists. */
+            if (access(final, F_OK) == 0) {
+                unlink(o->tmp);
+                ok = true;
+            } else {
+                ok = rename(o->tmp, final) == 0;
+            }
+        }
+    }
+    if (!ok) {
+        unlink(o->tmp);
+    }
+    *rec = o->rec;
+    o->tmp[0] = '\0';
+    pt_obj_discard(o);
+    return ok;
+}
+
+void pt_obj_discard(struct pt_obj *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    if (o->f != NULL) {
+        fclose(o->f);
+    }
+    if (o->tmp[0] != '\0') {
+        unlink(o->tmp);
+    }
+    pt_sha256_free(o->sha);
+    free(o->head);
+    free(o);
+}

@@ -1,0 +1,62 @@
+/*
+ * objstore.h - the case's object store: every transferred file or message, by SHA-256.
+ *
+ * An object is written as it streams out of a decoder (never held whole in memory) to a
+ * temporary file under CASE/objects/tmp/, hashed on the way, typed with libmagic from its
+ * first PT_OBJ_MAGIC_BYTES, then renamed to CASE/objects/<first two hex>/<sha256>. Bytes
+ * the capture did not hold are never invented: they are skipped and listed in the gap map,
+ * and the object is marked partial. One store per worker (libmagic handles are not shared).
+ */
+#ifndef PT_OBJSTORE_H
+#define PT_OBJSTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/sha256.h"
+#include "../core/status.h"
+
+#define PT_OBJ_MAGIC_BYTES (64 * 1024)
+
+/* One stored object instance, as it goes to the database. */
+struct pt_object_rec {
+    char sha256[PT_SHA256_HEX];
+    uint64_t size;              /* bytes stored */
+    char mime[64];
+    char magic[200];            /* libmagic description */
+    char name[256];             /* file name or URI, "" when unknown */
+    char protocol[16];          /* "http", ... */
+    char encoding[32];          /* content/transfer encodings removed, "" when none */
+    int64_t flow_id;
+    uint8_t dir;                /* 0 client to server, 1 server to client */
+    char direction[10];         /* upload | download | internal | external */
+    uint64_t stream_off;        /* where the object starts in its stream */
+    uint32_t part;              /* index within the message (multipart parts) */
+    bool complete;
+    uint64_t gap_bytes;
+    char gap_map[200];          /* "[[off,len],...]" of missing ranges (first ones) */
+    uint32_t item;
+    uint64_t frame;             /* frame that started it */
+    int64_t ts_us;
+};
+
+struct pt_objstore;
+struct pt_obj;
+
+/* `case_dir` is borrowed; creates objects/ and objects/tmp/ (mode 0700). */
+pt_status pt_objstore_new(const char *case_dir, unsigned worker, struct pt_objstore **out);
+void pt_objstore_free(struct pt_objstore *s);
+
+/* Start an object described by `meta` (copied; sha256/size/mime are filled at close).
+ * Returns NULL when the file cannot be created (the caller records an anomaly). */
+struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *meta);
+void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n);
+/* `n` bytes of the object are missing here. */
+void pt_obj_gap(struct pt_obj *o, uint64_t n);
+uint64_t pt_obj_size(const struct pt_obj *o);
+/* Finish and store; fills *rec. Returns false (nothing stored) on an I/O failure. */
+bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec);
+/* Abandon without storing. */
+void pt_obj_discard(struct pt_obj *o);
+
+#endif
