@@ -32,7 +32,7 @@ LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm
-FUZZ_TARGETS := fuzz_decode
+FUZZ_TARGETS := fuzz_decode fuzz_http
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel

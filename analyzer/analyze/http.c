@@ -83,32 +83,48 @@ struct http_flow {
     const struct pt_flow_pkt *pkt; /* packet delivering the current bytes, may be NULL */
 };
 
-static const char *const methods[] = {"GET",    "POST",    "PUT",     "HEAD",  "DELETE",
-                                      "OPTIONS", "PATCH",  "CONNECT", "TRACE", "PROPFIND",
-                                      "PROPPATCH", "MKCOL", "COPY",   "MOVE",  "LOCK",
-                                      "UNLOCK",  "REPORT", "SEARCH"};
-
-static bool is_method(const uint8_t *p, size_t n, size_t *len)
+/* RFC 9110 §5.6.2 token characters. */
+static bool tchar(uint8_t c)
 {
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        size_t l = strlen(methods[i]);
-        if (n > l && memcmp(p, methods[i], l) == 0 && p[l] == ' ') {
-            if (len != NULL) {
-                *len = l;
-            }
-            return true;
-        }
+    return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* A request line: method token, SP, target, SP, "HTTP/1.x", then CR LF or LF. Any method
+ * token is accepted (WebDAV, UPnP's NOTIFY and SUBSCRIBE, ...) because the version at the
+ * end of the line is what makes it HTTP. *len gets the method's length. */
+static bool is_request_line(const uint8_t *p, size_t n, size_t *len)
+{
+    size_t i = 0;
+    while (i < n && i < 32 && tchar(p[i])) {
+        i++;
     }
-    return false;
+    if (i == 0 || i >= n || p[i] != ' ') {
+        return false;
+    }
+    const uint8_t *lf = memchr(p, '\n', n < PT_HTTP_MAX_LINE ? n : PT_HTTP_MAX_LINE);
+    if (lf == NULL) {
+        return false;
+    }
+    size_t end = (size_t)(lf - p);
+    if (end > 0 && p[end - 1] == '\r') {
+        end--;
+    }
+    if (end < i + 10 || memcmp(p + end - 8, "HTTP/1.", 7) != 0 || p[end - 9] != ' ') {
+        return false;
+    }
+    if (len != NULL) {
+        *len = i;
+    }
+    return true;
 }
 
 static bool http_probe(int dir, const uint8_t *p, size_t n, uint16_t server_port)
 {
     (void)server_port;
     if (dir == 0) {
-        return is_method(p, n, NULL);
+        return is_request_line(p, n, NULL);
     }
-    return n >= 5 && memcmp(p, "HTTP/", 5) == 0;
+    return n >= 9 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ';
 }
 
 static void anomaly(struct http_flow *h, const char *kind, const char *detail)
@@ -424,7 +440,10 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
     }
     if (dir == 0) {
         size_t ml = 0;
-        if (!is_method((const uint8_t *)line, strlen(line), &ml) || ml >= sizeof m->method) {
+        char tmp[PT_HTTP_MAX_LINE + 2];
+        int tl = snprintf(tmp, sizeof tmp, "%s\n", line);
+        if (tl < 0 || !is_request_line((const uint8_t *)tmp, (size_t)tl, &ml) ||
+            ml >= sizeof m->method) {
             anomaly(h, "http.bad_request_line", "not an HTTP request line");
             d->st = HS_DEAD;
             return;

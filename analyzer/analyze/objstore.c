@@ -25,8 +25,8 @@ struct pt_obj {
     struct pt_sha256 *sha;
     uint8_t *head;    /* first PT_OBJ_MAGIC_BYTES, for libmagic */
     size_t head_len;
-    size_t n_gaps;
-    size_t map_len;
+    uint64_t gaps[PT_OBJ_MAP_GAPS][2]; /* (offset in stored bytes, length), adjacent merged */
+    size_t n_gaps;    /* ranges, may exceed PT_OBJ_MAP_GAPS */
     bool io_error;
 };
 
@@ -94,7 +94,6 @@ struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *me
         return NULL;
     }
     setvbuf(o->f, NULL, _IOFBF, 256 * 1024);
-    snprintf(o->rec.gap_map, sizeof o->rec.gap_map, "[]");
     return o;
 }
 
@@ -121,16 +120,40 @@ void pt_obj_gap(struct pt_obj *o, uint64_t n)
         return;
     }
     o->rec.gap_bytes += n;
+    size_t last = o->n_gaps < PT_OBJ_MAP_GAPS ? o->n_gaps : PT_OBJ_MAP_GAPS;
+    if (last > 0 && o->n_gaps <= PT_OBJ_MAP_GAPS && o->gaps[last - 1][0] == o->rec.size) {
+        o->gaps[last - 1][1] += n; /* no byte stored since the previous hole: one range */
+        return;
+    }
+    if (o->n_gaps < PT_OBJ_MAP_GAPS) {
+        o->gaps[o->n_gaps][0] = o->rec.size;
+        o->gaps[o->n_gaps][1] = n;
+    }
     o->n_gaps++;
-    /* The map lists ranges in object coordinates (stored bytes before the gap), as many as fit. */
-    char item[64];
-    int w = snprintf(item, sizeof item, "%s[%llu,%llu]", o->n_gaps > 1 ? "," : "",
-                     (unsigned long long)o->rec.size, (unsigned long long)n);
-    size_t cur = strlen(o->rec.gap_map); /* ends with ']' */
-    if (w > 0 && cur + (size_t)w + 6 < sizeof o->rec.gap_map) {
-        snprintf(o->rec.gap_map + cur - 1, sizeof o->rec.gap_map - (cur - 1), "%s]", item);
-    } else if (strstr(o->rec.gap_map, "...") == NULL && cur + 6 < sizeof o->rec.gap_map) {
-        snprintf(o->rec.gap_map + cur - 1, sizeof o->rec.gap_map - (cur - 1), ",...]");
+}
+
+/* The gap map as JSON: [[offset,length],...], with "more" when ranges were left out. */
+static void render_gaps(struct pt_obj *o)
+{
+    char *m = o->rec.gap_map;
+    size_t cap = sizeof o->rec.gap_map, used = 0;
+    used += (size_t)snprintf(m, cap, "[");
+    size_t shown = o->n_gaps < PT_OBJ_MAP_GAPS ? o->n_gaps : PT_OBJ_MAP_GAPS;
+    size_t i = 0;
+    for (; i < shown; i++) {
+        char item[48];
+        int w = snprintf(item, sizeof item, "%s[%llu,%llu]", i ? "," : "",
+                         (unsigned long long)o->gaps[i][0], (unsigned long long)o->gaps[i][1]);
+        if (used + (size_t)w + 16 >= cap) {
+            break;
+        }
+        memcpy(m + used, item, (size_t)w + 1);
+        used += (size_t)w;
+    }
+    if (i < o->n_gaps) {
+        snprintf(m + used, cap - used, "%s\"%zu more\"]", i ? "," : "", o->n_gaps - i);
+    } else {
+        snprintf(m + used, cap - used, "]");
     }
 }
 
@@ -146,6 +169,7 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
     pt_sha256_final(o->sha, dig);
     pt_hex(dig, sizeof dig, o->rec.sha256);
     o->rec.complete = complete && o->rec.gap_bytes == 0;
+    render_gaps(o);
     if (fclose(o->f) != 0) {
         o->io_error = true;
     }

@@ -17,6 +17,8 @@
 #include "../core/status.h"
 
 #define PT_OBJ_MAGIC_BYTES (64 * 1024)
+/* Gap ranges listed in an object's gap map; the rest are counted. */
+#define PT_OBJ_MAP_GAPS 8
 
 /* One stored object instance, as it goes to the database. */
 struct pt_object_rec {

@@ -44,6 +44,9 @@
 /* Delivered bytes remembered per direction so retransmissions can be compared with what was
  * kept (Zeek keeps none by default and misses late conflicts; 64 KiB covers a TCP window). */
 #define PT_REASM_HISTORY (64u * 1024)
+/* An acknowledgement proves missing bytes only this far beyond the highest sequence number
+ * seen in that direction (a TCP window is at most 1 GiB; real flights are far below 64 MiB). */
+#define PT_REASM_ACK_REACH (64u * 1024 * 1024)
 /* Out-of-order segments held per direction (Arkime: 256; we count bytes, and segments). */
 #define PT_REASM_MAX_SEGS 4096
 

@@ -30,6 +30,7 @@ struct flow_key {
 
 struct seqdir {
     bool base_set;
+    bool syn;           /* base comes from this direction's SYN (authoritative) */
     bool fin;
     uint32_t first_seq; /* sequence number of the first segment seen (the ISN for a SYN) */
     uint32_t base;      /* sequence number of the first payload byte */
@@ -556,10 +557,18 @@ static void tcp_account(struct pt_flow_table *t, struct flow *f, const struct pt
     uint8_t fl = v->tcp_flags;
     if (fl & PT_TCP_SYN) {
         history(f, dir, (fl & PT_TCP_ACK) ? 'H' : 'S');
-        if (!s->base_set) {
+        /* A SYN fixes the initial sequence number. A base guessed earlier from a stray ACK
+         * (a challenge ACK, a peer's acknowledgement) gives way while no byte depends on it. */
+        bool guessed = s->base_set && !s->syn && f->rs[dir].delivered == 0 &&
+                       f->rs[dir].ooo_bytes == 0 && f->rs[dir].gap_bytes == 0;
+        if (!s->base_set || guessed) {
+            if (!s->base_set) {
+                s->first_seq = v->seq;
+            }
             s->base_set = true;
-            s->first_seq = v->seq;
+            s->syn = true;
             s->base = v->seq + 1;
+            s->data_hi = s->next_hi = s->ack_hi = 0;
             pt_reasm_start(&f->rs[dir], s->base);
         }
     } else if (!s->base_set) {
@@ -605,7 +614,9 @@ static void tcp_account(struct pt_flow_table *t, struct flow *f, const struct pt
             peer->first_seq = v->ack;
             peer->base = v->ack;
             pt_reasm_start(&f->rs[!dir], peer->base);
-        } else {
+        } else if (s->syn || !f->sq[!dir].syn) {
+            /* Acknowledgements count once this side's handshake is seen (or when the capture
+             * holds no handshake at all): a challenge ACK before it acknowledges nothing. */
             seq_advance(&peer->ack_hi, peer->base, v->ack);
             pt_reasm_ack(&f->rs[!dir], !dir, v->ack, &t->budget, &t->rsink);
         }
@@ -716,8 +727,13 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
         } else if (f->fin_c && f->fin_s) {
             f->closed = true;
             f->rec.end = PT_END_FIN;
+        } else if (f->closed && (v->payload_wire > 0 || (v->tcp_flags & PT_TCP_SYN))) {
+            /* Traffic after a RST (a forged one from a middlebox, typically): the connection
+             * lives on, and so does its flow. */
+            f->closed = false;
+            f->rec.end = PT_END_EOF;
         }
-        if (f->closed && !was_closed) {
+        if (f->closed && !was_closed && f->rec.end == PT_END_FIN) {
             /* Both sides are done: settle the streams now and give their memory back instead
              * of holding it through the closed-flow linger time. */
             streams_end(t, f);

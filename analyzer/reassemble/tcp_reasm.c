@@ -356,15 +356,16 @@ void pt_reasm_fin(struct pt_reasm_dir *d, uint32_t seq_end)
 void pt_reasm_ack(struct pt_reasm_dir *d, int dir, uint32_t ack, struct pt_reasm_budget *b,
                   const struct pt_reasm_sink *s)
 {
-    if (!d->started) {
+    if (!d->started || d->closed) {
         return;
     }
     int64_t off = unwrap(d, ack);
     if (d->fin && off > (int64_t)d->fin_off) {
         off = (int64_t)d->fin_off; /* the FIN takes a sequence number but carries no byte */
     }
-    /* Believe acknowledgements only within reach of what was seen (a window beyond). */
-    if (off <= (int64_t)d->next || off > (int64_t)d->last_seq + (1 << 30)) {
+    /* Believe acknowledgements only within reach of what was seen: a challenge ACK or a
+     * corrupt one must not invent a gigabyte of missing data. */
+    if (off <= (int64_t)d->next || off > (int64_t)d->last_seq + (int64_t)PT_REASM_ACK_REACH) {
         return;
     }
     uint64_t upto = (uint64_t)off;
