@@ -353,6 +353,56 @@ def corpus_http_objects_match_tshark_export():
     assert total > 200 and not bad, "\n".join(bad)
 
 
+def _sv_objects(rel):
+    c = case("sv-case")
+    run("analyze", "-q", corpus("suricata-verify/tests/" + rel), "-o", c, check=0)
+    rows = db(c).execute("SELECT sha256, size, name, complete, gap_bytes, part FROM object"
+                         ).fetchall()
+    return c, rows
+
+
+@test
+def suricata_verify_fileinfo_expectations():
+    """The fileinfo hashes and sizes that suricata-verify's test.yaml files expect."""
+    import hashlib
+    need_corpus()
+    table = []
+    # file-match-crossed: two files in one multipart POST
+    _, rows = _sv_objects("file-match-crossed/http-multipart-post.pcap")
+    hashes = {r[0] for r in rows}
+    for want in ("c345c434702129224a0a3e89810a7ed2556718221c0d36fdb7e52b93fa732b00",
+                 "0605686b5f3a54d2fe07b3b6ed039779911f43ff079d7ff6fecbf4f75bf5ee10"):
+        table.append(("file-match-crossed sha256 " + want[:12], want in hashes))
+    # http-mime-truncated: its suricata.yaml cuts request bodies at 100 kB (101422 bytes of
+    # the file); phitrace keeps the whole file, whose first 101422 bytes must hash the same.
+    c, rows = _sv_objects("http-mime-truncated/input.pcap")
+    ok = False
+    for sha, size, name, complete, gaps, part in rows:
+        if part > 0 and size >= 101422:
+            with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+                ok = ok or hashlib.sha256(f.read(101422)).hexdigest() == \
+                    "0adad78526c1b9c35f349a2cc7014c458aa87adcb9ec86f052fd8a9a80584e39"
+    table.append(("http-mime-truncated sha256 0adad78526c1 (first 101422 bytes)", ok))
+    # bug-4953: two complete multipart files and one upload with gaps
+    _, rows = _sv_objects("bug-4953/file76.pcap")
+    by_name = {(r[2], r[1], r[3]) for r in rows}
+    table.append(("bug-4953 LVejnvdxqMoIu size 676 complete", ("LVejnvdxqMoIu", 676, 1) in by_name))
+    table.append(("bug-4953 BEemDNNWAKeCH size 692 complete", ("BEemDNNWAKeCH", 692, 1) in by_name))
+    table.append(("bug-4953 /IEyF/... partial with gaps", any(
+        r[2] == "/IEyF/EN3GUkgHakZ3iVe/YBqssWlF8iWaHTr/" and r[3] == 0 and r[4] > 0
+        for r in rows)))
+    # filestore-5408: eight files
+    _, rows = _sv_objects("filestore-5408/input.pcap")
+    table.append(("filestore-5408 8 files", len(rows) == 8))
+    # http-range-file: one 146515-byte file served in 15 ranges (stored per range)
+    _, rows = _sv_objects("http-range-file/input.pcap")
+    table.append(("http-range-file ranges total 146515",
+                  sum(r[1] for r in rows if r[2] == "/z4d4kWk.jpg") == 146515))
+    for name, ok in table:
+        print("    %-66s %s" % (name, "pass" if ok else "FAIL"))
+    assert all(ok for _, ok in table)
+
+
 @test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]

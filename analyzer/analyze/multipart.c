@@ -1,0 +1,282 @@
+/*
+ * multipart.c - streaming multipart splitter (see multipart.h).
+ *
+ * The delimiter is CRLF "--" boundary (RFC 2046 §5.1.1); the first one may stand at the very
+ * start of the body without the CRLF. After a delimiter, "--" closes the body; otherwise the
+ * rest of the line is ignored and part headers follow until an empty line.
+ */
+#include "multipart.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum mp_state {
+    MP_PREAMBLE,    /* before the first delimiter: ignored */
+    MP_AFTER_DELIM, /* the rest of a delimiter line: "--" closes the body */
+    MP_HEADERS,
+    MP_BODY,
+    MP_EPILOGUE,    /* after the closing delimiter: ignored */
+    MP_DEAD,
+};
+
+struct pt_multipart {
+    const struct pt_multipart_ops *ops;
+    void *arg;
+    enum mp_state st;
+    char delim[PT_MULTIPART_MAX_BOUNDARY + 5]; /* CR LF "--" boundary */
+    size_t dlen;
+    size_t fail[PT_MULTIPART_MAX_BOUNDARY + 6]; /* KMP failure function of delim */
+    size_t match;  /* delimiter bytes matched so far; they are withheld from the part */
+    char line[PT_MULTIPART_MAX_LINE];
+    size_t line_len;
+    unsigned parts;
+    bool open;     /* a part is open: begin sent, end not yet */
+    char name[256], ctype[128];
+};
+
+bool pt_multipart_boundary(const char *ct, char *out, size_t len)
+{
+    if (strncasecmp(ct, "multipart/", 10) != 0) {
+        return false;
+    }
+    const char *b = strcasestr(ct, "boundary=");
+    if (b == NULL) {
+        return false;
+    }
+    b += 9;
+    bool quoted = *b == '"';
+    b += quoted;
+    size_t i = 0;
+    while (b[i] != '\0' && (quoted ? b[i] != '"' : (b[i] != ';' && b[i] != ' '))) {
+        if (i + 1 >= len || i >= PT_MULTIPART_MAX_BOUNDARY) {
+            return false;
+        }
+        out[i] = b[i];
+        i++;
+    }
+    out[i] = '\0';
+    return i > 0;
+}
+
+struct pt_multipart *pt_multipart_new(const char *boundary, const struct pt_multipart_ops *ops,
+                                      void *arg)
+{
+    size_t bl = strlen(boundary);
+    if (bl == 0 || bl > PT_MULTIPART_MAX_BOUNDARY) {
+        return NULL;
+    }
+    struct pt_multipart *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        return NULL;
+    }
+    m->ops = ops;
+    m->arg = arg;
+    m->dlen = (size_t)snprintf(m->delim, sizeof m->delim, "\r\n--%s", boundary);
+    /* KMP: fail[k] is the longest proper prefix of delim[0..k) that is also its suffix. */
+    m->fail[0] = m->fail[1] = 0;
+    for (size_t k = 1, f = 0; k < m->dlen; k++) {
+        while (f > 0 && m->delim[k] != m->delim[f]) {
+            f = m->fail[f];
+        }
+        if (m->delim[k] == m->delim[f]) {
+            f++;
+        }
+        m->fail[k + 1] = f;
+    }
+    /* The body may open with "--boundary" directly: act as if its CR LF had been seen. */
+    m->match = 2;
+    return m;
+}
+
+static void part_end(struct pt_multipart *m, bool complete)
+{
+    if (m->open) {
+        m->ops->end(m->arg, complete);
+        m->open = false;
+    }
+}
+
+static void emit(struct pt_multipart *m, const uint8_t *p, size_t n)
+{
+    if (m->st == MP_BODY && m->open && n > 0) {
+        m->ops->data(m->arg, p, n);
+    }
+}
+
+/* Scan body (or preamble) bytes for the delimiter. Returns bytes consumed; *found tells
+ * whether the scan stopped right after a whole delimiter. */
+static size_t scan(struct pt_multipart *m, const uint8_t *p, size_t n, bool *found)
+{
+    *found = false;
+    size_t run = 0; /* start of the data run not yet emitted (valid while match == 0) */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        while (m->match > 0 && (uint8_t)m->delim[m->match] != c) {
+            size_t f = m->fail[m->match];
+            emit(m, (const uint8_t *)m->delim, m->match - f); /* withheld bytes were data */
+            m->match = f;
+            if (m->match == 0) {
+                run = i;
+            }
+        }
+        if ((uint8_t)m->delim[m->match] == c) {
+            if (m->match == 0) {
+                emit(m, p + run, i - run);
+            }
+            m->match++;
+            run = i + 1;
+            if (m->match == m->dlen) {
+                m->match = 0;
+                *found = true;
+                return i + 1;
+            }
+        }
+    }
+    if (m->match == 0) {
+        emit(m, p + run, n - run);
+    }
+    return n;
+}
+
+static void header_line(struct pt_multipart *m, char *line)
+{
+    char *colon = strchr(line, ':');
+    if (colon == NULL) {
+        return;
+    }
+    *colon = '\0';
+    char *v = colon + 1;
+    while (*v == ' ' || *v == '\t') {
+        v++;
+    }
+    if (strcasecmp(line, "Content-Type") == 0) {
+        snprintf(m->ctype, sizeof m->ctype, "%s", v);
+        return;
+    }
+    if (strcasecmp(line, "Content-Disposition") != 0) {
+        return;
+    }
+    /* RFC 7578 §4.2: filename= names the file; name= the form field. Prefer the file name. */
+    const char *f = strcasestr(v, "filename=");
+    if (f != NULL) {
+        f += 9;
+    } else {
+        for (const char *q = strcasestr(v, "name="); q != NULL; q = strcasestr(q + 5, "name=")) {
+            if (q == v || q[-1] == ' ' || q[-1] == ';' || q[-1] == '\t') {
+                f = q + 5;
+                break;
+            }
+        }
+    }
+    if (f == NULL) {
+        return;
+    }
+    char q = *f == '"' ? '"' : ';';
+    f += *f == '"';
+    size_t i = 0;
+    while (f[i] != '\0' && f[i] != q && f[i] != '\r' && i + 1 < sizeof m->name) {
+        m->name[i] = f[i];
+        i++;
+    }
+    m->name[i] = '\0';
+}
+
+/* Gather a line; returns bytes consumed and sets *done when the line ended (LF seen). */
+static size_t gather(struct pt_multipart *m, const uint8_t *p, size_t n, bool *done)
+{
+    const uint8_t *lf = memchr(p, '\n', n);
+    size_t k = lf ? (size_t)(lf - p) + 1 : n;
+    *done = lf != NULL;
+    if (m->line_len + k >= sizeof m->line) {
+        part_end(m, false);
+        m->st = MP_DEAD;
+        return n;
+    }
+    memcpy(m->line + m->line_len, p, k);
+    m->line_len += k;
+    if (*done) {
+        size_t len = m->line_len - 1;
+        if (len > 0 && m->line[len - 1] == '\r') {
+            len--;
+        }
+        m->line[len] = '\0';
+        m->line_len = 0;
+    }
+    return k;
+}
+
+void pt_multipart_feed(struct pt_multipart *m, const uint8_t *p, size_t n)
+{
+    while (m != NULL && n > 0) {
+        size_t used = n;
+        bool done = false;
+        switch (m->st) {
+            case MP_DEAD:
+            case MP_EPILOGUE:
+                return;
+            case MP_PREAMBLE:
+            case MP_BODY:
+                used = scan(m, p, n, &done);
+                if (done) {
+                    part_end(m, true);
+                    m->st = MP_AFTER_DELIM;
+                }
+                break;
+            case MP_AFTER_DELIM:
+                used = gather(m, p, n, &done);
+                if (done && m->st != MP_DEAD) {
+                    m->st = strncmp(m->line, "--", 2) == 0 ? MP_EPILOGUE : MP_HEADERS;
+                    m->name[0] = m->ctype[0] = '\0';
+                } else if (!done && m->line_len >= 2 && memcmp(m->line, "--", 2) == 0) {
+                    m->st = MP_EPILOGUE; /* closing delimiter, whatever follows */
+                }
+                break;
+            case MP_HEADERS:
+                used = gather(m, p, n, &done);
+                if (done && m->st != MP_DEAD) {
+                    if (m->line[0] != '\0') {
+                        header_line(m, m->line);
+                    } else if (++m->parts > PT_MULTIPART_MAX_PARTS) {
+                        m->st = MP_DEAD;
+                    } else {
+                        m->ops->begin(m->arg, m->parts, m->name, m->ctype);
+                        m->open = true;
+                        m->st = MP_BODY;
+                    }
+                }
+                break;
+        }
+        p += used;
+        n -= used;
+    }
+}
+
+void pt_multipart_gap(struct pt_multipart *m, uint64_t n)
+{
+    if (m == NULL) {
+        return;
+    }
+    if (m->st == MP_BODY && m->open) {
+        emit(m, (const uint8_t *)m->delim, m->match); /* a delimiter prefix was only data */
+        m->match = 0;
+        m->ops->gap(m->arg, n);
+    } else if (m->st != MP_EPILOGUE) {
+        part_end(m, false);
+        m->st = MP_DEAD; /* headers or a delimiter fell into the hole: framing is lost */
+    }
+}
+
+void pt_multipart_free(struct pt_multipart *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    if (m->st == MP_BODY) {
+        emit(m, (const uint8_t *)m->delim, m->match);
+    }
+    part_end(m, false);
+    free(m);
+}
