@@ -56,7 +56,7 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
     if (!a->decided) {
         a->decided = true;
         for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
-            if (protos[i]->probe(dir, p, n, rec->sport)) {
+            if (protos[i]->probe(6, dir, p, n, rec->cport, rec->sport)) {
                 a->proto = protos[i];
                 a->st = a->proto->open(a->ctx, rec);
                 break;
@@ -90,4 +90,26 @@ static void app_close(void *arg, void *st, struct pt_flow_rec *rec)
     free(a);
 }
 
-const struct pt_stream_ops pt_app_stream_ops = {app_open, app_data, app_gap, app_close};
+static void app_datagram(void *arg, void *st, const struct pt_flow_rec *rec, int dir,
+                         const uint8_t *p, size_t n, size_t wire, const struct pt_flow_pkt *pkt)
+{
+    (void)arg;
+    (void)wire;
+    struct app_flow *a = st;
+    if (!a->decided) {
+        a->decided = true;
+        for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+            if (protos[i]->datagram != NULL && protos[i]->probe(17, dir, p, n, rec->cport, rec->sport)) {
+                a->proto = protos[i];
+                a->st = a->proto->open(a->ctx, rec);
+                break;
+            }
+        }
+    }
+    if (a->st != NULL) {
+        a->proto->datagram(a->st, dir, p, n, pkt);
+    }
+}
+
+const struct pt_stream_ops pt_app_stream_ops = {app_open, app_data, app_gap, app_close,
+                                                app_datagram};

@@ -33,11 +33,31 @@ struct pt_http_rec {
     char resp_sha256[PT_SHA256_HEX];
 };
 
+struct pt_dns_rec {
+    int64_t flow_id;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    uint8_t dir;              /* 0 client to server */
+    uint8_t transport;        /* 6 or 17 */
+    uint16_t id;
+    bool response;
+    uint8_t opcode, rcode;
+    char qname[1024];         /* presentation form, non-printable bytes as \DDD (255 x 4) */
+    uint16_t qtype, qclass;
+    uint16_t n_answers;
+    uint32_t size;            /* message bytes */
+    uint32_t answer_bytes;    /* RDATA bytes in the answer section */
+    char answers[512];        /* "A 1.2.3.4; CNAME x.example; TXT[20]" (first ones) */
+    bool malformed;
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
     void (*object)(void *arg, const struct pt_object_rec *r);
     void (*http)(void *arg, const struct pt_http_rec *r);
+    void (*dns)(void *arg, const struct pt_dns_rec *r);
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
 
@@ -50,13 +70,17 @@ const char *pt_app_direction(const struct pt_flow_rec *rec, int dir);
 /* Protocol decoder descriptor (one per line of protocols.def). */
 struct pt_app_proto {
     const char *name;
-    /* Does a stream that starts with p[0..n) in direction dir look like this protocol? */
-    bool (*probe)(int dir, const uint8_t *p, size_t n, uint16_t server_port);
+    /* Does a stream (transport 6) or datagram (17) that starts with p[0..n) in direction dir
+     * look like this protocol? The ports are hints only. */
+    bool (*probe)(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
+                  uint16_t sport);
     void *(*open)(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec);
     void (*data)(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
                  const struct pt_flow_pkt *pkt);
     void (*gap)(void *st, int dir, uint64_t off, uint64_t n);
     void (*close)(void *st);
+    /* For datagram protocols (NULL otherwise): one UDP payload. */
+    void (*datagram)(void *st, int dir, const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt);
 };
 
 #endif

@@ -123,9 +123,14 @@ static bool is_request_line(const uint8_t *p, size_t n, size_t *len)
     return true;
 }
 
-static bool http_probe(int dir, const uint8_t *p, size_t n, uint16_t server_port)
+static bool http_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
+                       uint16_t sport)
 {
-    (void)server_port;
+    (void)cport;
+    (void)sport;
+    if (transport != 6) {
+        return false;
+    }
     if (dir == 0) {
         return is_request_line(p, n, NULL);
     }
@@ -775,5 +780,5 @@ static void http_close(void *st)
     free(h);
 }
 
-const struct pt_app_proto pt_app_http = {"http", http_probe, http_open, http_data, http_gap,
-                                         http_close};
+const struct pt_app_proto pt_app_http = {"http",    http_probe, http_open, http_data,
+                                         http_gap,  http_close, NULL};

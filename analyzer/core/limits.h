@@ -60,6 +60,10 @@
 #define PT_DECODE_MAX_RATIO 1100
 #define PT_DECODE_MAX_BYTES (1ull << 32)
 
+/* DNS: compression pointers followed per name, and answers summarised per message. */
+#define PT_DNS_MAX_JUMPS 64
+#define PT_DNS_MAX_RRS 32
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 

@@ -370,6 +370,11 @@ void pt_flow_set_stream_ops(struct pt_flow_table *t, const struct pt_stream_ops 
 
 static void finish(struct pt_flow_table *t, struct flow *f, enum pt_flow_end why)
 {
+    if (f->app != NULL && !f->app_closed && !(f->key.proto == 6 && f->key.has_ports)) {
+        t->ops->close(t->ops_arg, f->app, &f->rec); /* UDP consumers */
+        f->app = NULL;
+        f->app_closed = true;
+    }
     if (f->key.proto == 6 && f->key.has_ports) {
         t->cur_pkt = NULL;
         streams_end(t, f);
@@ -715,6 +720,17 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
     f->rec.last_item = p->item;
     f->rec.last_frame = p->frame;
     int which = f->lru;
+    if (v->proto == 17 && v->has_ports && v->payload_len > 0 && t->ops != NULL &&
+        t->ops->datagram != NULL) {
+        if (!f->app_tried) {
+            f->app_tried = true;
+            f->app = t->ops->open(t->ops_arg, &f->rec);
+        }
+        if (f->app != NULL) {
+            t->ops->datagram(t->ops_arg, f->app, &f->rec, dir, v->payload, v->payload_len,
+                             v->payload_wire, p);
+        }
+    }
     if (tcp) {
         t->cur = f;
         t->cur_pkt = p;

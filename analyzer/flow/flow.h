@@ -110,7 +110,7 @@ struct pt_stream_event {
 typedef void (*pt_flow_stream_fn)(void *arg, const struct pt_stream_event *e);
 
 /*
- * Consumers of reassembled TCP streams (the application layer). `open` is called at a flow's
+ * Consumers of reassembled TCP streams and of UDP datagrams (the application layer). `open` is called at a flow's
  * first stream byte and returns the consumer's state for the flow (NULL: not interested);
  * `close` once both streams have ended, before the flow record is emitted, so the consumer
  * may set rec->app. `pkt` is the packet that delivered the bytes (NULL when bytes are
@@ -123,6 +123,9 @@ struct pt_stream_ops {
     void (*gap)(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
                 uint64_t n);
     void (*close)(void *arg, void *st, struct pt_flow_rec *rec);
+    /* One UDP datagram's captured payload (`wire` bytes were announced). */
+    void (*datagram)(void *arg, void *st, const struct pt_flow_rec *rec, int dir,
+                     const uint8_t *p, size_t n, size_t wire, const struct pt_flow_pkt *pkt);
 };
 
 struct pt_flow_table;

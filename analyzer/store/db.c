@@ -27,6 +27,7 @@ enum {
     ST_CONFLICT,
     ST_OBJECT,
     ST_HTTP,
+    ST_DNS,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -49,6 +50,10 @@ static const char *const st_sql[N_ST] = {
                   "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
                   "frame, ts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
                   "?18)",
+    [ST_DNS] = "INSERT INTO dns_query(flow_id, ts, item_id, frame, direction, transport, msg_id, "
+               "response, opcode, rcode, qname, qtype, qclass, answers, answer_bytes, answer_text, "
+               "size, malformed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+               "?17,?18)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -438,6 +443,34 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
         sqlite3_bind_int64(st, 17, (sqlite3_int64)o->frame);
         sqlite3_bind_int64(st, 18, o->ts_us);
     }
+    return step(db, st);
+}
+
+pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_DNS];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 2, r->ts_us);
+        sqlite3_bind_int64(st, 3, r->item);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
+    }
+    sqlite3_bind_text(st, 5, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->transport == 6 ? "tcp" : "udp", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, r->id);
+    sqlite3_bind_int(st, 8, r->response);
+    sqlite3_bind_int(st, 9, r->opcode);
+    sqlite3_bind_int(st, 10, r->rcode);
+    bind_text(st, 11, r->qname);
+    if (r->qname[0] != '\0') {
+        sqlite3_bind_int(st, 12, r->qtype);
+        sqlite3_bind_int(st, 13, r->qclass);
+    }
+    sqlite3_bind_int(st, 14, r->n_answers);
+    sqlite3_bind_int64(st, 15, r->answer_bytes);
+    bind_text(st, 16, r->answers);
+    sqlite3_bind_int64(st, 17, r->size);
+    sqlite3_bind_int(st, 18, r->malformed);
     return step(db, st);
 }
 

@@ -139,6 +139,30 @@ CREATE TABLE http_txn (
 ) STRICT;
 CREATE INDEX http_txn_flow ON http_txn(flow_id);
 
+-- One row per DNS message (query or response), over UDP or TCP.
+CREATE TABLE dns_query (
+    id            INTEGER PRIMARY KEY,
+    flow_id       INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    ts            INTEGER,
+    item_id       INTEGER REFERENCES evidence_item(id),
+    frame         INTEGER,
+    direction     TEXT NOT NULL,          -- c2s | s2c
+    transport     TEXT NOT NULL,          -- udp | tcp
+    msg_id        INTEGER NOT NULL,
+    response      INTEGER NOT NULL,
+    opcode        INTEGER NOT NULL,
+    rcode         INTEGER NOT NULL,       -- 3 = NXDOMAIN
+    qname         TEXT,
+    qtype         INTEGER,
+    qclass        INTEGER,
+    answers       INTEGER NOT NULL,       -- answer count announced
+    answer_bytes  INTEGER NOT NULL,       -- RDATA bytes in the answers read
+    answer_text   TEXT,                   -- summary of the first answers
+    size          INTEGER NOT NULL,       -- message bytes
+    malformed     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX dns_query_qname ON dns_query(qname);
+
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,
     item_id INTEGER REFERENCES evidence_item(id),

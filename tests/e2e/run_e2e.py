@@ -404,6 +404,43 @@ def suricata_verify_fileinfo_expectations():
 
 
 @test
+def corpus_dns_messages_equal_tshark():
+    """Every DNS message over UDP port 53 that tshark decodes is a dns_query row."""
+    caps = captures_in_corpus()
+    if shutil.which("tshark") is None:
+        raise Skip("tshark is not installed")
+    bad, compared = [], 0
+    for p in caps:
+        r = subprocess.run(["tshark", "-n", "-r", p, "-Y", "dns && udp.port==53 && !icmp", "-T",
+                            "fields", "-e", "frame.number"], capture_output=True, text=True,
+                           timeout=600)
+        n = len([x for x in r.stdout.splitlines() if x.strip()])
+        if n == 0:
+            continue
+        c = case("dns-case")
+        run("analyze", "-q", p, "-o", c, check=0)
+        m = db(c).execute("SELECT count(*) FROM dns_query q JOIN flow f ON f.id = q.flow_id"
+                          " WHERE q.transport = 'udp' AND (f.server_port = 53 OR"
+                          " f.client_port = 53)").fetchone()[0]
+        compared += 1
+        if m != n:
+            bad.append("%s: tshark %d, phitrace %d" % (os.path.relpath(p, CORPUS), n, m))
+    print("    compared %d captures" % compared)
+    assert compared > 20 and not bad, "\n".join(bad)
+
+
+@test
+def iodine_tunnel_queries_are_recorded():
+    p = corpus("nDPI/tests/cfgs/default/pcap/dns-tunnel-iodine.pcap")
+    c = case("iodine")
+    run("analyze", "-q", p, "-o", c, check=0)
+    con = db(c)
+    row = con.execute("SELECT count(*), sum(response), count(DISTINCT qname), sum(qtype = 10)"
+                      " FROM dns_query WHERE qname LIKE '%pirate.sea'").fetchone()
+    assert row == (434, 212, 222, 434), row  # what tshark -Y dns reports for the same file
+
+
+@test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
     if os.path.isdir(CORPUS):
@@ -420,7 +457,7 @@ def threads_do_not_change_the_database():
         con = db(c)
         rows = []
         for t in ("evidence_item", "flow", "anomaly", "stream_gap", "stream_conflict", "object",
-                  "http_txn"):
+                  "http_txn", "dns_query"):
             cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t) if r[1] != "id" or
                     t == "evidence_item" or t == "flow"]
             rows.append(sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t)).fetchall(),
