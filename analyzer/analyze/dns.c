@@ -108,12 +108,16 @@ static bool read_name(const uint8_t *msg, size_t n, size_t *off, char *out, size
     }
 }
 
+/* Append "; s" to the summary when it fits whole (a cut item would mislead). */
 static void append(char *buf, size_t len, const char *s)
 {
-    size_t used = strlen(buf);
-    if (used + strlen(s) + 3 < len) {
-        snprintf(buf + used, len - used, "%s%s", used ? "; " : "", s);
+    size_t used = strlen(buf), add = strlen(s);
+    size_t sep = used ? 2 : 0;
+    if (used + sep + add + 1 > len) {
+        return;
     }
+    memcpy(buf + used, "; ", sep);
+    memcpy(buf + used + sep, s, add + 1);
 }
 
 /* Parse one message; false when it is not plausibly DNS at all. */
