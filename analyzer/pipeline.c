@@ -51,6 +51,7 @@ enum wmsg_kind {
     W_OBJECTS,
     W_HTTP,
     W_DNS,
+    W_TLS,
     W_ITEM,
     W_MANIFEST,
     W_AUDIT,
@@ -114,6 +115,11 @@ static pt_status put_dns(struct pt_db *db, const void *row)
     return pt_db_dns_put(db, row);
 }
 
+static pt_status put_tls(struct pt_db *db, const void *row)
+{
+    return pt_db_tls_put(db, row);
+}
+
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
     size_t size;
@@ -124,6 +130,7 @@ static const struct {
     [W_OBJECTS] = {put_object, sizeof(struct pt_object_rec)},
     [W_HTTP] = {put_http, sizeof(struct pt_http_rec)},
     [W_DNS] = {put_dns, sizeof(struct pt_dns_rec)},
+    [W_TLS] = {put_tls, sizeof(struct pt_tls_rec)},
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
@@ -136,6 +143,7 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         case W_OBJECTS:
         case W_HTTP:
         case W_DNS:
+        case W_TLS:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
                 rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
@@ -365,6 +373,7 @@ struct worker {
     struct rowbuf objs;           /* kind W_OBJECTS */
     struct rowbuf http;           /* kind W_HTTP */
     struct rowbuf dns;            /* kind W_DNS */
+    struct rowbuf tls;            /* kind W_TLS */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
     struct writer *w;
@@ -386,6 +395,12 @@ static void worker_dns(void *arg, const struct pt_dns_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->dns, r);
+}
+
+static void worker_tls(void *arg, const struct pt_tls_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->tls, r);
 }
 
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
@@ -443,6 +458,7 @@ static void *worker_main(void *arg)
     rowbuf_flush(wk->w, &wk->objs);
     rowbuf_flush(wk->w, &wk->http);
     rowbuf_flush(wk->w, &wk->dns);
+    rowbuf_flush(wk->w, &wk->tls);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -865,8 +881,10 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->objs = (struct rowbuf){.kind = W_OBJECTS, .cap = 256};
         wk->http = (struct rowbuf){.kind = W_HTTP, .cap = 256};
         wk->dns = (struct rowbuf){.kind = W_DNS, .cap = 512};
+        wk->tls = (struct rowbuf){.kind = W_TLS, .cap = 128};
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
-                                      .dns = worker_dns, .anomaly = worker_app_anomaly};
+                                      .dns = worker_dns, .tls = worker_tls,
+                                      .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
             rc = PT_EIO;
@@ -964,6 +982,7 @@ out:
             free(wk->objs.rows);
             free(wk->http.rows);
             free(wk->dns.rows);
+            free(wk->tls.rows);
             pt_objstore_free(wk->app.store);
             free(wk->anoms.rb.rows);
             pt_queue_fini(&wk->full);

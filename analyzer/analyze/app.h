@@ -52,12 +52,31 @@ struct pt_dns_rec {
     bool malformed;
 };
 
+struct pt_tls_rec {
+    int64_t flow_id;
+    uint32_t item;
+    uint64_t frame;           /* first frame of the handshake */
+    int64_t ts_us;
+    uint16_t client_version;  /* ClientHello legacy_version */
+    uint16_t max_version;     /* highest supported_versions entry, 0 when absent */
+    uint16_t server_version;  /* chosen by the server, 0 when no ServerHello */
+    uint16_t cipher;
+    char sni[256];
+    char alpn[128];           /* "h2,http/1.1" */
+    char ja3[2048];           /* the JA3 string */
+    char ja3_md5[33];
+    char ja4[40];
+    char cert_subject[256];   /* first server certificate, when in clear (TLS <= 1.2) */
+    char cert_issuer[256];
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
     void (*object)(void *arg, const struct pt_object_rec *r);
     void (*http)(void *arg, const struct pt_http_rec *r);
     void (*dns)(void *arg, const struct pt_dns_rec *r);
+    void (*tls)(void *arg, const struct pt_tls_rec *r);
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
 

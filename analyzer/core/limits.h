@@ -60,6 +60,10 @@
 #define PT_DECODE_MAX_RATIO 1100
 #define PT_DECODE_MAX_BYTES (1ull << 32)
 
+/* TLS: handshake bytes gathered per direction (a ClientHello with post-quantum key shares and
+ * a certificate chain fit comfortably). */
+#define PT_TLS_MAX_HANDSHAKE (64u * 1024)
+
 /* DNS: compression pointers followed per name, and answers summarised per message. */
 #define PT_DNS_MAX_JUMPS 64
 #define PT_DNS_MAX_RRS 32

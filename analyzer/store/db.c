@@ -28,6 +28,7 @@ enum {
     ST_OBJECT,
     ST_HTTP,
     ST_DNS,
+    ST_TLS,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -54,6 +55,9 @@ static const char *const st_sql[N_ST] = {
                "response, opcode, rcode, qname, qtype, qclass, answers, answer_bytes, answer_text, "
                "size, malformed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                "?17,?18)",
+    [ST_TLS] = "INSERT INTO tls_session(flow_id, ts, item_id, frame, client_version, max_version, "
+               "server_version, cipher, sni, alpn, ja3, ja3_md5, ja4, cert_subject, cert_issuer) "
+               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -471,6 +475,35 @@ pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r)
     bind_text(st, 16, r->answers);
     sqlite3_bind_int64(st, 17, r->size);
     sqlite3_bind_int(st, 18, r->malformed);
+    return step(db, st);
+}
+
+pt_status pt_db_tls_put(struct pt_db *db, const struct pt_tls_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_TLS];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 2, r->ts_us);
+        sqlite3_bind_int64(st, 3, r->item);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
+    }
+    if (r->client_version != 0) {
+        sqlite3_bind_int(st, 5, r->client_version);
+    }
+    if (r->max_version != 0) {
+        sqlite3_bind_int(st, 6, r->max_version);
+    }
+    if (r->server_version != 0) {
+        sqlite3_bind_int(st, 7, r->server_version);
+        sqlite3_bind_int(st, 8, r->cipher);
+    }
+    bind_text(st, 9, r->sni);
+    bind_text(st, 10, r->alpn);
+    bind_text(st, 11, r->ja3);
+    bind_text(st, 12, r->ja3_md5);
+    bind_text(st, 13, r->ja4);
+    bind_text(st, 14, r->cert_subject);
+    bind_text(st, 15, r->cert_issuer);
     return step(db, st);
 }
 

@@ -163,6 +163,27 @@ CREATE TABLE dns_query (
 ) STRICT;
 CREATE INDEX dns_query_qname ON dns_query(qname);
 
+-- One row per TLS connection whose handshake was seen.
+CREATE TABLE tls_session (
+    id              INTEGER PRIMARY KEY,
+    flow_id         INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    ts              INTEGER,
+    item_id         INTEGER REFERENCES evidence_item(id),
+    frame           INTEGER,
+    client_version  INTEGER,              -- ClientHello legacy_version (0x0303 = TLS 1.2)
+    max_version     INTEGER,              -- highest supported_versions entry
+    server_version  INTEGER,              -- chosen by the server
+    cipher          INTEGER,
+    sni             TEXT,
+    alpn            TEXT,
+    ja3             TEXT,
+    ja3_md5         TEXT,
+    ja4             TEXT,
+    cert_subject    TEXT,
+    cert_issuer     TEXT
+) STRICT;
+CREATE INDEX tls_session_sni ON tls_session(sni);
+
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,
     item_id INTEGER REFERENCES evidence_item(id),

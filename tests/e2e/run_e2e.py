@@ -441,6 +441,52 @@ def iodine_tunnel_queries_are_recorded():
 
 
 @test
+def tls_ja4_matches_the_reference():
+    c = case("ja4")
+    run("analyze", "-q", corpus("suricata-verify/tests/ja4-tls/input.pcap"), "-o", c, check=0)
+    row = db(c).execute("SELECT ja4, ja3_md5, alpn, server_version, cert_subject FROM tls_session"
+                        ).fetchall()
+    # test.yaml of suricata-verify ja4-tls (FoxIO reference); JA3 as tshark computes it
+    assert row == [("t12i1810s1_27d4652c4487_06a4338d0495", "308b0bd904abbef5e0034a1ff7a78920",
+                    "spdy/3.1,http/1.1", 0x0303, "/C=FR/ST=IDF/L=Paris/O=Stamus/CN=SELKS")], row
+
+
+# TLS that starts after SMTP STARTTLS is found once SMTP is decoded (not yet).
+TLS_DIFFERENCES = {"nDPI/tests/cfgs/default/pcap/smtp-starttls.pcap",
+                   "suricata-verify/tests/smtp-startssl/input.pcap",
+                   "zeek/testing/btest/Traces/tls/smtp-starttls.pcap"}
+
+
+@test
+def corpus_tls_ja3_and_sni_equal_tshark():
+    import collections
+    caps = captures_in_corpus()
+    if shutil.which("tshark") is None:
+        raise Skip("tshark is not installed")
+    bad, hellos = [], 0
+    for p in caps:
+        r = subprocess.run(["tshark", "-n", "-r", p, "-Y", "tls.handshake.type==1 && tcp", "-T",
+                            "fields", "-e", "tls.handshake.ja3", "-e",
+                            "tls.handshake.extensions_server_name"], capture_output=True,
+                           text=True, timeout=600)
+        theirs = collections.Counter(tuple(x.split("\t")) for x in r.stdout.splitlines()
+                                     if x.strip())
+        rel = os.path.relpath(p, CORPUS)
+        if not theirs or rel in TLS_DIFFERENCES:
+            continue
+        c = case("tls-case")
+        run("analyze", "-q", p, "-o", c, check=0)
+        mine = collections.Counter((a or "", b or "") for a, b in db(c).execute(
+            "SELECT ja3_md5, sni FROM tls_session WHERE ja3_md5 IS NOT NULL"))
+        hellos += sum(theirs.values())
+        if mine != theirs:
+            bad.append("%s: tshark %s, phitrace %s" % (rel, dict(theirs - mine),
+                                                       dict(mine - theirs)))
+    print("    %d ClientHellos compared" % hellos)
+    assert hellos > 200 and not bad, "\n".join(bad)
+
+
+@test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
     if os.path.isdir(CORPUS):
@@ -457,7 +503,7 @@ def threads_do_not_change_the_database():
         con = db(c)
         rows = []
         for t in ("evidence_item", "flow", "anomaly", "stream_gap", "stream_conflict", "object",
-                  "http_txn", "dns_query"):
+                  "http_txn", "dns_query", "tls_session"):
             cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t) if r[1] != "id" or
                     t == "evidence_item" or t == "flow"]
             rows.append(sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t)).fetchall(),
