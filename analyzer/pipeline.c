@@ -52,6 +52,7 @@ enum wmsg_kind {
     W_HTTP,
     W_DNS,
     W_TLS,
+    W_HL7,
     W_ITEM,
     W_MANIFEST,
     W_AUDIT,
@@ -120,6 +121,11 @@ static pt_status put_tls(struct pt_db *db, const void *row)
     return pt_db_tls_put(db, row);
 }
 
+static pt_status put_hl7(struct pt_db *db, const void *row)
+{
+    return pt_db_hl7_put(db, row);
+}
+
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
     size_t size;
@@ -131,6 +137,7 @@ static const struct {
     [W_HTTP] = {put_http, sizeof(struct pt_http_rec)},
     [W_DNS] = {put_dns, sizeof(struct pt_dns_rec)},
     [W_TLS] = {put_tls, sizeof(struct pt_tls_rec)},
+    [W_HL7] = {put_hl7, sizeof(struct pt_hl7_rec)},
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
@@ -144,6 +151,7 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         case W_HTTP:
         case W_DNS:
         case W_TLS:
+        case W_HL7:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
                 rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
@@ -374,6 +382,7 @@ struct worker {
     struct rowbuf http;           /* kind W_HTTP */
     struct rowbuf dns;            /* kind W_DNS */
     struct rowbuf tls;            /* kind W_TLS */
+    struct rowbuf hl7;            /* kind W_HL7 */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
     struct writer *w;
@@ -401,6 +410,12 @@ static void worker_tls(void *arg, const struct pt_tls_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->tls, r);
+}
+
+static void worker_hl7(void *arg, const struct pt_hl7_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->hl7, r);
 }
 
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
@@ -459,6 +474,7 @@ static void *worker_main(void *arg)
     rowbuf_flush(wk->w, &wk->http);
     rowbuf_flush(wk->w, &wk->dns);
     rowbuf_flush(wk->w, &wk->tls);
+    rowbuf_flush(wk->w, &wk->hl7);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -882,8 +898,9 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->http = (struct rowbuf){.kind = W_HTTP, .cap = 256};
         wk->dns = (struct rowbuf){.kind = W_DNS, .cap = 512};
         wk->tls = (struct rowbuf){.kind = W_TLS, .cap = 128};
+        wk->hl7 = (struct rowbuf){.kind = W_HL7, .cap = 256};
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
-                                      .dns = worker_dns, .tls = worker_tls,
+                                      .dns = worker_dns, .tls = worker_tls, .hl7 = worker_hl7,
                                       .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
@@ -983,6 +1000,7 @@ out:
             free(wk->http.rows);
             free(wk->dns.rows);
             free(wk->tls.rows);
+            free(wk->hl7.rows);
             pt_objstore_free(wk->app.store);
             free(wk->anoms.rb.rows);
             pt_queue_fini(&wk->full);

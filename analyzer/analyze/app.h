@@ -70,6 +70,24 @@ struct pt_tls_rec {
     char cert_issuer[256];
 };
 
+struct pt_hl7_rec {
+    int64_t flow_id;
+    uint32_t seq;             /* message index within the flow */
+    uint8_t dir;
+    uint32_t item;
+    uint64_t frame;           /* frame carrying the start of the message */
+    int64_t ts_us;
+    char sending_app[64], sending_facility[64], receiving_app[64], receiving_facility[64];
+    char msg_time[32];        /* MSH-7 as sent */
+    char msg_type[32];        /* MSH-9, e.g. ORU^R01 */
+    char control_id[64];      /* MSH-10 */
+    char version[16];         /* MSH-12 */
+    uint32_t segments, pid_segments;
+    uint64_t size;
+    bool complete;
+    char sha256[PT_SHA256_HEX]; /* the stored message */
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
@@ -77,6 +95,7 @@ struct pt_app_ctx {
     void (*http)(void *arg, const struct pt_http_rec *r);
     void (*dns)(void *arg, const struct pt_dns_rec *r);
     void (*tls)(void *arg, const struct pt_tls_rec *r);
+    void (*hl7)(void *arg, const struct pt_hl7_rec *r);
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
 

@@ -60,6 +60,11 @@
 #define PT_DECODE_MAX_RATIO 1100
 #define PT_DECODE_MAX_BYTES (1ull << 32)
 
+/* HL7 over MLLP: header bytes kept to read MSH, and the longest message stored whole
+ * (large ORU results with embedded PDFs run to megabytes). */
+#define PT_HL7_HEADER_BYTES 4096
+#define PT_HL7_MAX_MESSAGE (64u * 1024 * 1024)
+
 /* TLS: handshake bytes gathered per direction (a ClientHello with post-quantum key shares and
  * a certificate chain fit comfortably). */
 #define PT_TLS_MAX_HANDSHAKE (64u * 1024)

@@ -29,6 +29,7 @@ enum {
     ST_HTTP,
     ST_DNS,
     ST_TLS,
+    ST_HL7,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -58,6 +59,10 @@ static const char *const st_sql[N_ST] = {
     [ST_TLS] = "INSERT INTO tls_session(flow_id, ts, item_id, frame, client_version, max_version, "
                "server_version, cipher, sni, alpn, ja3, ja3_md5, ja4, cert_subject, cert_issuer) "
                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    [ST_HL7] = "INSERT INTO hl7_message(flow_id, seq, direction, ts, item_id, frame, sending_app, "
+               "sending_facility, receiving_app, receiving_facility, msg_time, msg_type, "
+               "control_id, version, segments, pid_segments, size, complete, sha256) VALUES "
+               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -504,6 +509,33 @@ pt_status pt_db_tls_put(struct pt_db *db, const struct pt_tls_rec *r)
     bind_text(st, 13, r->ja4);
     bind_text(st, 14, r->cert_subject);
     bind_text(st, 15, r->cert_issuer);
+    return step(db, st);
+}
+
+pt_status pt_db_hl7_put(struct pt_db *db, const struct pt_hl7_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_HL7];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    sqlite3_bind_int64(st, 2, r->seq);
+    sqlite3_bind_text(st, 3, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 4, r->ts_us);
+        sqlite3_bind_int64(st, 5, r->item);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->frame);
+    }
+    bind_text(st, 7, r->sending_app);
+    bind_text(st, 8, r->sending_facility);
+    bind_text(st, 9, r->receiving_app);
+    bind_text(st, 10, r->receiving_facility);
+    bind_text(st, 11, r->msg_time);
+    bind_text(st, 12, r->msg_type);
+    bind_text(st, 13, r->control_id);
+    bind_text(st, 14, r->version);
+    sqlite3_bind_int64(st, 15, r->segments);
+    sqlite3_bind_int64(st, 16, r->pid_segments);
+    sqlite3_bind_int64(st, 17, (sqlite3_int64)r->size);
+    sqlite3_bind_int(st, 18, r->complete);
+    bind_text(st, 19, r->sha256);
     return step(db, st);
 }
 

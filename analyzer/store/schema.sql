@@ -184,6 +184,30 @@ CREATE TABLE tls_session (
 ) STRICT;
 CREATE INDEX tls_session_sni ON tls_session(sni);
 
+-- One row per HL7 v2 message carried over MLLP; the message itself is an object.
+CREATE TABLE hl7_message (
+    id                  INTEGER PRIMARY KEY,
+    flow_id             INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    seq                 INTEGER NOT NULL,
+    direction           TEXT NOT NULL,    -- c2s | s2c
+    ts                  INTEGER,
+    item_id             INTEGER REFERENCES evidence_item(id),
+    frame               INTEGER,
+    sending_app         TEXT,             -- MSH-3
+    sending_facility    TEXT,             -- MSH-4
+    receiving_app       TEXT,             -- MSH-5
+    receiving_facility  TEXT,             -- MSH-6
+    msg_time            TEXT,             -- MSH-7
+    msg_type            TEXT,             -- MSH-9
+    control_id          TEXT,             -- MSH-10
+    version             TEXT,             -- MSH-12
+    segments            INTEGER NOT NULL,
+    pid_segments        INTEGER NOT NULL,
+    size                INTEGER NOT NULL,
+    complete            INTEGER NOT NULL,
+    sha256              TEXT
+) STRICT;
+
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,
     item_id INTEGER REFERENCES evidence_item(id),

@@ -286,11 +286,23 @@ int main(int argc, char **argv)
     tcp_send(&c, 1, buf, 6000);
     tcp_close(&c);
 
-    /* 2. Internal HL7 over MLLP: RIS -> interface engine (10.1.1.30 -> 10.1.1.40:2575). */
-    fill_text(buf, 900, "\x0bMSH|^~\\&|RIS|RADGRP|ENGINE|RADGRP|20260101100000||ORU^R01|1|P|2.5\r");
+    /* 2. Internal HL7 over MLLP: RIS -> interface engine (10.1.1.30 -> 10.1.1.40:2575),
+     * two ORU^R01 messages, each acknowledged. */
     tcp_open(&c, ris, 40002, hl7eng, 2575);
-    tcp_send(&c, 1, buf, 900);
-    tcp_send(&c, 0, (const uint8_t *)"\x0bMSH|^~\\&|ENGINE||RIS||||ACK|1|P|2.5\rMSA|AA|1\r\x1c\r", 46);
+    for (int i = 1; i <= 2; i++) {
+        char msg[512], ack[256];
+        int ml = snprintf(msg, sizeof msg,
+                          "\x0bMSH|^~\\&|RIS|RADGRP|ENGINE|RADGRP|2026010110000%d||ORU^R01|MSG%04d|P|"
+                          "2.5\rPID|1||MRN%04d^^^RADGRP^MR||SAMPLE^PATIENT%d\rOBR|1|||71020^CHEST "
+                          "XRAY\rOBX|1|TX|71020||no acute findings\r\x1c\r",
+                          i, i, 4200 + i, i);
+        tcp_send(&c, 1, (const uint8_t *)msg, (size_t)ml);
+        int al = snprintf(ack, sizeof ack,
+                          "\x0bMSH|^~\\&|ENGINE|RADGRP|RIS|RADGRP|2026010110000%d||ACK|ACK%04d|P|"
+                          "2.5\rMSA|AA|MSG%04d\r\x1c\r",
+                          i, i, i);
+        tcp_send(&c, 0, (const uint8_t *)ack, (size_t)al);
+    }
     tcp_close(&c);
 
     /* 3. Benign DNS and browsing: workstation 10.1.1.50 resolves and fetches a page. */

@@ -160,7 +160,19 @@ def samples_exact_flows():
     assert beacons == (12, 2400), beacons
     items = con.execute("SELECT kind, format, linktype_name, packets, status FROM evidence_item"
                         ).fetchall()
-    assert items == [("capture", "pcap", "ethernet", 254, "ok")], items
+    assert items == [("capture", "pcap", "ethernet", 258, "ok")], items
+    hl7 = con.execute("SELECT direction, sending_app, receiving_app, msg_type, control_id,"
+                      " segments, pid_segments, complete FROM hl7_message ORDER BY seq").fetchall()
+    assert hl7 == [("c2s", "RIS", "ENGINE", "ORU^R01", "MSG0001", 4, 1, 1),
+                   ("s2c", "ENGINE", "RIS", "ACK", "ACK0001", 2, 0, 1),
+                   ("c2s", "RIS", "ENGINE", "ORU^R01", "MSG0002", 4, 1, 1),
+                   ("s2c", "ENGINE", "RIS", "ACK", "ACK0002", 2, 0, 1)], hl7
+    # each message is stored, framing removed
+    sha = con.execute("SELECT sha256 FROM hl7_message WHERE control_id='MSG0002'").fetchone()[0]
+    with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+        msg = f.read()
+    assert msg.startswith(b"MSH|^~\\&|RIS|") and msg.endswith(b"no acute findings\r"), msg
+    assert con.execute("SELECT app FROM flow WHERE server_port = 2575").fetchone()[0] == "hl7"
     assert con.execute("SELECT count(*) FROM anomaly").fetchone()[0] == 0
     with open(os.path.join(c, "summary.txt")) as f:
         s = f.read()
@@ -199,7 +211,7 @@ def sample_in_every_container_format():
         run("analyze", "-q", os.path.join(d, name), "-o", c, check=0)
         con = db(c)
         assert con.execute("SELECT format, status, packets FROM evidence_item").fetchone() == (
-            fmt, "ok", 254), name
+            fmt, "ok", 258), name
         flows.append(sorted(con.execute("SELECT * FROM flow").fetchall()))
     c = case("fmt-orig")
     run("analyze", "-q", src, "-o", c, check=0)
@@ -503,7 +515,7 @@ def threads_do_not_change_the_database():
         con = db(c)
         rows = []
         for t in ("evidence_item", "flow", "anomaly", "stream_gap", "stream_conflict", "object",
-                  "http_txn", "dns_query", "tls_session"):
+                  "http_txn", "dns_query", "tls_session", "hl7_message"):
             cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t) if r[1] != "id" or
                     t == "evidence_item" or t == "flow"]
             rows.append(sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t)).fetchall(),
@@ -578,8 +590,8 @@ def unknown_inputs_are_skipped_with_reason_and_hashed():
     assert rows == [
         ("notes.txt", "unknown", None, "skipped", 0, 1),
         ("sub/empty.bin", "unknown", None, "skipped", 0, 1),
-        ("sub/x.cap", "capture", "pcap", "ok", 254, 1),
-        ("z.gz", "capture", "pcap+gzip", "ok", 254, 1),
+        ("sub/x.cap", "capture", "pcap", "ok", 258, 1),
+        ("z.gz", "capture", "pcap+gzip", "ok", 258, 1),
     ], rows
     # The gzip item's hash is of the compressed file on disk.
     import hashlib
@@ -606,7 +618,7 @@ def unreadable_capture_is_an_error_item_and_the_run_goes_on():
     rows = con.execute("SELECT status, error, packets FROM evidence_item ORDER BY id").fetchall()
     assert rows[0][0] == "error" and "libpcap cannot read it" in rows[0][1], rows[0]
     assert rows[1][0] == "error" and "libpcap cannot read it" in rows[1][1], rows[1]
-    assert rows[2] == ("ok", None, 254), rows[2]
+    assert rows[2] == ("ok", None, 258), rows[2]
     assert con.execute("SELECT count(*) FROM anomaly WHERE kind='capture.unreadable'"
                        ).fetchone()[0] == 2
     with open(os.path.join(c, "summary.txt")) as f:

@@ -1,0 +1,286 @@
+/*
+ * hl7.c - HL7 version 2 messages over MLLP (HL7 v2.5.1 Appendix C, Minimal Lower Layer
+ * Protocol): each message is framed as <VT=0x0b> message <FS=0x1c><CR=0x0d>.
+ *
+ * Every message becomes an object (stored as it streamed, without the framing bytes) and
+ * an hl7_message row with the MSH header: sending and receiving application and facility,
+ * message type, control id, version, and its segment and PID-segment counts. Patient
+ * content is left to the PHI stage, which reads the stored object.
+ *
+ * Trust boundary: the stream is untrusted. The MSH fields are read from the first
+ * PT_HL7_HEADER_BYTES of a message; messages longer than PT_HL7_MAX_MESSAGE are cut
+ * (partial object plus an anomaly); bytes outside a frame are counted, not stored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/limits.h"
+#include "app.h"
+
+struct hl7_dir {
+    bool in_msg;
+    bool saw_fs;           /* the previous byte was FS: a CR ends the message */
+    struct pt_obj *obj;
+    char head[PT_HL7_HEADER_BYTES + 1];
+    size_t head_len;
+    uint32_t segments, pid;
+    char seg_start[4];     /* first bytes of the current segment */
+    size_t seg_len;
+    uint64_t size;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    uint64_t start_off;
+    bool dead;
+};
+
+struct hl7_flow {
+    struct pt_app_ctx *ctx;
+    struct pt_flow_rec rec;
+    struct hl7_dir d[2];
+    const struct pt_flow_pkt *pkt;
+    uint32_t seq;
+};
+
+static bool hl7_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
+                      uint16_t sport)
+{
+    (void)dir;
+    (void)cport;
+    (void)sport;
+    size_t i = 0;
+    if (transport != 6 || n < 4 || p[0] != 0x0b) {
+        return false;
+    }
+    i = 1;
+    while (i < n && (p[i] == '\r' || p[i] == '\n')) { /* some senders add a line break */
+        i++;
+    }
+    return n - i >= 3 && memcmp(p + i, "MSH", 3) == 0;
+}
+
+static void *hl7_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
+{
+    struct hl7_flow *h = calloc(1, sizeof *h);
+    if (h != NULL) {
+        h->ctx = ctx;
+        h->rec = *rec;
+    }
+    return h;
+}
+
+static void anomaly(struct hl7_flow *h, const char *kind, const char *detail)
+{
+    if (h->ctx->anomaly != NULL) {
+        h->ctx->anomaly(h->ctx->arg, h->pkt ? h->pkt->item : 0, h->pkt ? h->pkt->frame : 0, kind,
+                        detail);
+    }
+}
+
+/* Field n (MSH-n numbering) of the MSH segment in head, into out. */
+static void msh_field(const char *head, unsigned n, char *out, size_t len)
+{
+    out[0] = '\0';
+    const char *msh = strstr(head, "MSH");
+    if (msh == NULL || msh[3] == '\0') {
+        return;
+    }
+    char sep = msh[3]; /* MSH-1 is the field separator itself; MSH-2 follows it */
+    const char *p = msh + 3;
+    for (unsigned f = 2; f < n; f++) {
+        p = strchr(p + 1, sep);
+        if (p == NULL) {
+            return;
+        }
+    }
+    p++;
+    size_t i = 0;
+    while (p[i] != '\0' && p[i] != sep && p[i] != '\r' && p[i] != '\n' && i + 1 < len) {
+        out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?';
+        i++;
+    }
+    out[i] = '\0';
+}
+
+static void message_start(struct hl7_flow *h, int dir, uint64_t off)
+{
+    struct hl7_dir *d = &h->d[dir];
+    memset(d, 0, sizeof *d);
+    d->in_msg = true;
+    d->start_off = off;
+    if (h->pkt != NULL) {
+        d->item = h->pkt->item;
+        d->frame = h->pkt->frame;
+        d->ts_us = h->pkt->ts_us;
+    }
+    struct pt_object_rec meta;
+    memset(&meta, 0, sizeof meta);
+    snprintf(meta.protocol, sizeof meta.protocol, "hl7");
+    meta.flow_id = h->rec.id;
+    meta.dir = (uint8_t)dir;
+    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&h->rec, dir));
+    meta.stream_off = off;
+    meta.item = d->item;
+    meta.frame = d->frame;
+    meta.ts_us = d->ts_us;
+    d->obj = pt_obj_open(h->ctx->store, &meta);
+    if (d->obj == NULL) {
+        anomaly(h, "object.store_failed", "cannot create the object file");
+    }
+}
+
+static void message_end(struct hl7_flow *h, int dir, bool complete)
+{
+    struct hl7_dir *d = &h->d[dir];
+    if (!d->in_msg) {
+        return;
+    }
+    struct pt_hl7_rec r;
+    memset(&r, 0, sizeof r);
+    d->head[d->head_len] = '\0';
+    r.flow_id = h->rec.id;
+    r.seq = h->seq++;
+    r.dir = (uint8_t)dir;
+    r.item = d->item;
+    r.frame = d->frame;
+    r.ts_us = d->ts_us;
+    msh_field(d->head, 3, r.sending_app, sizeof r.sending_app);
+    msh_field(d->head, 4, r.sending_facility, sizeof r.sending_facility);
+    msh_field(d->head, 5, r.receiving_app, sizeof r.receiving_app);
+    msh_field(d->head, 6, r.receiving_facility, sizeof r.receiving_facility);
+    msh_field(d->head, 7, r.msg_time, sizeof r.msg_time);
+    msh_field(d->head, 9, r.msg_type, sizeof r.msg_type);
+    msh_field(d->head, 10, r.control_id, sizeof r.control_id);
+    msh_field(d->head, 12, r.version, sizeof r.version);
+    r.segments = d->segments + (d->seg_len > 0);
+    r.pid_segments = d->pid;
+    r.size = d->size;
+    r.complete = complete;
+    if (strstr(d->head, "MSH") == NULL) {
+        anomaly(h, "hl7.no_msh", "MLLP frame without an MSH segment");
+    }
+    if (d->obj != NULL) {
+        struct pt_object_rec o;
+        char name[256];
+        snprintf(name, sizeof name, "%s %s", r.msg_type, r.control_id);
+        if (pt_obj_close(d->obj, complete, &o)) {
+            snprintf(o.name, sizeof o.name, "%s", name);
+            snprintf(r.sha256, sizeof r.sha256, "%s", o.sha256);
+            if (h->ctx->object != NULL) {
+                h->ctx->object(h->ctx->arg, &o);
+            }
+        } else {
+            anomaly(h, "object.store_failed", "cannot write the object file");
+        }
+        d->obj = NULL;
+    }
+    if (h->ctx->hl7 != NULL) {
+        h->ctx->hl7(h->ctx->arg, &r);
+    }
+    d->in_msg = false;
+}
+
+/* Message bytes (framing removed): store, keep the header, count segments. */
+static void body(struct hl7_dir *d, const uint8_t *p, size_t n)
+{
+    pt_obj_write(d->obj, p, n);
+    d->size += n;
+    if (d->head_len < PT_HL7_HEADER_BYTES) {
+        size_t k = PT_HL7_HEADER_BYTES - d->head_len < n ? PT_HL7_HEADER_BYTES - d->head_len : n;
+        for (size_t i = 0; i < k; i++) {
+            d->head[d->head_len++] = p[i] == '\0' ? ' ' : (char)p[i];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\r' || p[i] == '\n') {
+            if (d->seg_len > 0) {
+                d->segments++;
+            }
+            d->seg_len = 0;
+            continue;
+        }
+        if (d->seg_len < 3) {
+            d->seg_start[d->seg_len] = (char)p[i];
+        }
+        if (++d->seg_len == 3 && memcmp(d->seg_start, "PID", 3) == 0) {
+            d->pid++;
+        }
+    }
+}
+
+static void hl7_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                     const struct pt_flow_pkt *pkt)
+{
+    struct hl7_flow *h = st;
+    struct hl7_dir *d = &h->d[dir];
+    h->pkt = pkt;
+    size_t i = 0;
+    while (i < n && !d->dead) {
+        if (!d->in_msg) {
+            const uint8_t *vt = memchr(p + i, 0x0b, n - i);
+            if (vt == NULL) {
+                return; /* bytes between frames (ACK padding, keep-alives): not a message */
+            }
+            i = (size_t)(vt - p) + 1;
+            message_start(h, dir, off + i);
+            continue;
+        }
+        /* inside a message: copy up to FS */
+        size_t start = i;
+        while (i < n && p[i] != 0x1c && !d->saw_fs) {
+            i++;
+        }
+        if (i > start) {
+            if (d->size + (i - start) > PT_HL7_MAX_MESSAGE) {
+                anomaly(h, "limit.hl7_message", "message longer than PT_HL7_MAX_MESSAGE");
+                message_end(h, dir, false);
+                d->dead = true;
+                return;
+            }
+            body(d, p + start, i - start);
+        }
+        if (i == n) {
+            return;
+        }
+        if (!d->saw_fs) {
+            d->saw_fs = true; /* p[i] is FS */
+            i++;
+            if (i == n) {
+                return;
+            }
+        }
+        /* the byte after FS should be CR; end the message either way */
+        if (p[i] == 0x0d) {
+            i++;
+        } else {
+            anomaly(h, "hl7.bad_trailer", "FS not followed by CR");
+        }
+        d->saw_fs = false;
+        message_end(h, dir, true);
+    }
+}
+
+static void hl7_gap(void *st, int dir, uint64_t off, uint64_t n)
+{
+    (void)off;
+    struct hl7_flow *h = st;
+    struct hl7_dir *d = &h->d[dir];
+    h->pkt = NULL;
+    if (d->in_msg) {
+        pt_obj_gap(d->obj, n); /* the message stays open; its object is partial */
+        d->size += n;
+    }
+}
+
+static void hl7_close(void *st)
+{
+    struct hl7_flow *h = st;
+    h->pkt = NULL;
+    message_end(h, 0, false);
+    message_end(h, 1, false);
+    free(h);
+}
+
+const struct pt_app_proto pt_app_hl7 = {"hl7", hl7_probe, hl7_open, hl7_data, hl7_gap, hl7_close,
+                                        NULL};
