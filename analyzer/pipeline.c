@@ -53,6 +53,8 @@ enum wmsg_kind {
     W_DNS,
     W_TLS,
     W_HL7,
+    W_DICOM,
+    W_DICOM_ASSOC,
     W_ITEM,
     W_MANIFEST,
     W_AUDIT,
@@ -126,6 +128,16 @@ static pt_status put_hl7(struct pt_db *db, const void *row)
     return pt_db_hl7_put(db, row);
 }
 
+static pt_status put_dicom(struct pt_db *db, const void *row)
+{
+    return pt_db_dicom_put(db, row);
+}
+
+static pt_status put_dicom_assoc(struct pt_db *db, const void *row)
+{
+    return pt_db_dicom_assoc_put(db, row);
+}
+
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
     size_t size;
@@ -138,6 +150,8 @@ static const struct {
     [W_DNS] = {put_dns, sizeof(struct pt_dns_rec)},
     [W_TLS] = {put_tls, sizeof(struct pt_tls_rec)},
     [W_HL7] = {put_hl7, sizeof(struct pt_hl7_rec)},
+    [W_DICOM] = {put_dicom, sizeof(struct pt_dicom_rec)},
+    [W_DICOM_ASSOC] = {put_dicom_assoc, sizeof(struct pt_dicom_assoc_rec)},
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
@@ -152,6 +166,8 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         case W_DNS:
         case W_TLS:
         case W_HL7:
+        case W_DICOM:
+        case W_DICOM_ASSOC:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
                 rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
@@ -383,6 +399,8 @@ struct worker {
     struct rowbuf dns;            /* kind W_DNS */
     struct rowbuf tls;            /* kind W_TLS */
     struct rowbuf hl7;            /* kind W_HL7 */
+    struct rowbuf dicom;          /* kind W_DICOM */
+    struct rowbuf dicom_assoc;    /* kind W_DICOM_ASSOC */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
     struct writer *w;
@@ -416,6 +434,18 @@ static void worker_hl7(void *arg, const struct pt_hl7_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->hl7, r);
+}
+
+static void worker_dicom(void *arg, const struct pt_dicom_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->dicom, r);
+}
+
+static void worker_dicom_assoc(void *arg, const struct pt_dicom_assoc_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->dicom_assoc, r);
 }
 
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
@@ -475,6 +505,8 @@ static void *worker_main(void *arg)
     rowbuf_flush(wk->w, &wk->dns);
     rowbuf_flush(wk->w, &wk->tls);
     rowbuf_flush(wk->w, &wk->hl7);
+    rowbuf_flush(wk->w, &wk->dicom);
+    rowbuf_flush(wk->w, &wk->dicom_assoc);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -899,8 +931,11 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->dns = (struct rowbuf){.kind = W_DNS, .cap = 512};
         wk->tls = (struct rowbuf){.kind = W_TLS, .cap = 128};
         wk->hl7 = (struct rowbuf){.kind = W_HL7, .cap = 256};
+        wk->dicom = (struct rowbuf){.kind = W_DICOM, .cap = 256};
+        wk->dicom_assoc = (struct rowbuf){.kind = W_DICOM_ASSOC, .cap = 32};
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
                                       .dns = worker_dns, .tls = worker_tls, .hl7 = worker_hl7,
+                                      .dicom = worker_dicom, .dicom_assoc = worker_dicom_assoc,
                                       .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
@@ -1001,6 +1036,8 @@ out:
             free(wk->dns.rows);
             free(wk->tls.rows);
             free(wk->hl7.rows);
+            free(wk->dicom.rows);
+            free(wk->dicom_assoc.rows);
             pt_objstore_free(wk->app.store);
             free(wk->anoms.rb.rows);
             pt_queue_fini(&wk->full);

@@ -88,6 +88,40 @@ struct pt_hl7_rec {
     char sha256[PT_SHA256_HEX]; /* the stored message */
 };
 
+/* One DIMSE message (command, and its data set when it has one). */
+struct pt_dicom_rec {
+    int64_t flow_id;
+    uint32_t seq;
+    uint8_t dir;
+    uint8_t pc_id;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    char command[16];         /* C-STORE-RQ, ... or 0xNNNN */
+    uint16_t message_id;
+    char sop_class[65];
+    char sop_instance[65];
+    char move_destination[17];
+    uint16_t status;
+    bool has_status;
+    uint64_t dataset_size;    /* data set bytes (gaps included) */
+    bool complete;
+    char sha256[PT_SHA256_HEX]; /* the stored Part 10 file, "" when no data set */
+};
+
+struct pt_dicom_assoc_rec {
+    int64_t flow_id;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    char calling_ae[17], called_ae[17];
+    char app_context[65];
+    char result[16];          /* accepted | rejected | aborted | no answer */
+    char reject[48];
+    bool released;
+    char contexts[16384];     /* JSON list of presentation contexts */
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
@@ -96,6 +130,8 @@ struct pt_app_ctx {
     void (*dns)(void *arg, const struct pt_dns_rec *r);
     void (*tls)(void *arg, const struct pt_tls_rec *r);
     void (*hl7)(void *arg, const struct pt_hl7_rec *r);
+    void (*dicom)(void *arg, const struct pt_dicom_rec *r);
+    void (*dicom_assoc)(void *arg, const struct pt_dicom_assoc_rec *r);
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
 

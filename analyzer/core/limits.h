@@ -60,6 +60,11 @@
 #define PT_DECODE_MAX_RATIO 1100
 #define PT_DECODE_MAX_BYTES (1ull << 32)
 
+/* DICOM: association PDUs are small (a few kB for hundreds of presentation contexts);
+ * command sets are a few hundred bytes. Data sets are streamed and have no limit. */
+#define PT_DICOM_MAX_ASSOC_PDU (256u * 1024)
+#define PT_DICOM_MAX_COMMAND (64u * 1024)
+
 /* HL7 over MLLP: header bytes kept to read MSH, and the longest message stored whole
  * (large ORU results with embedded PDFs run to megabytes). */
 #define PT_HL7_HEADER_BYTES 4096

@@ -30,6 +30,8 @@ enum {
     ST_DNS,
     ST_TLS,
     ST_HL7,
+    ST_DICOM,
+    ST_DICOM_ASSOC,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -63,6 +65,13 @@ static const char *const st_sql[N_ST] = {
                "sending_facility, receiving_app, receiving_facility, msg_time, msg_type, "
                "control_id, version, segments, pid_segments, size, complete, sha256) VALUES "
                "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+    [ST_DICOM] = "INSERT INTO dicom_message(flow_id, seq, direction, ts, item_id, frame, command, "
+                 "message_id, pc_id, sop_class, sop_instance, move_destination, status, "
+                 "dataset_size, complete, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                 "?13,?14,?15,?16)",
+    [ST_DICOM_ASSOC] = "INSERT INTO dicom_assoc(flow_id, ts, item_id, frame, calling_ae, "
+                       "called_ae, app_context, result, reject, released, contexts) VALUES "
+                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -536,6 +545,51 @@ pt_status pt_db_hl7_put(struct pt_db *db, const struct pt_hl7_rec *r)
     sqlite3_bind_int64(st, 17, (sqlite3_int64)r->size);
     sqlite3_bind_int(st, 18, r->complete);
     bind_text(st, 19, r->sha256);
+    return step(db, st);
+}
+
+pt_status pt_db_dicom_put(struct pt_db *db, const struct pt_dicom_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_DICOM];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    sqlite3_bind_int64(st, 2, r->seq);
+    sqlite3_bind_text(st, 3, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 4, r->ts_us);
+        sqlite3_bind_int64(st, 5, r->item);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->frame);
+    }
+    bind_text(st, 7, r->command);
+    sqlite3_bind_int(st, 8, r->message_id);
+    sqlite3_bind_int(st, 9, r->pc_id);
+    bind_text(st, 10, r->sop_class);
+    bind_text(st, 11, r->sop_instance);
+    bind_text(st, 12, r->move_destination);
+    if (r->has_status) {
+        sqlite3_bind_int(st, 13, r->status);
+    }
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->dataset_size);
+    sqlite3_bind_int(st, 15, r->complete);
+    bind_text(st, 16, r->sha256);
+    return step(db, st);
+}
+
+pt_status pt_db_dicom_assoc_put(struct pt_db *db, const struct pt_dicom_assoc_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_DICOM_ASSOC];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 2, r->ts_us);
+        sqlite3_bind_int64(st, 3, r->item);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
+    }
+    bind_text(st, 5, r->calling_ae);
+    bind_text(st, 6, r->called_ae);
+    bind_text(st, 7, r->app_context);
+    bind_text(st, 8, r->result);
+    bind_text(st, 9, r->reject);
+    sqlite3_bind_int(st, 10, r->released);
+    sqlite3_bind_text(st, 11, r->contexts, -1, SQLITE_TRANSIENT);
     return step(db, st);
 }
 

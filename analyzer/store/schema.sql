@@ -208,6 +208,43 @@ CREATE TABLE hl7_message (
     sha256              TEXT
 ) STRICT;
 
+-- DICOM associations: AE titles, presentation contexts, outcome.
+CREATE TABLE dicom_assoc (
+    id           INTEGER PRIMARY KEY,
+    flow_id      INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    ts           INTEGER,
+    item_id      INTEGER REFERENCES evidence_item(id),
+    frame        INTEGER,
+    calling_ae   TEXT,
+    called_ae    TEXT,
+    app_context  TEXT,
+    result       TEXT NOT NULL,           -- accepted | rejected | aborted | no answer
+    reject       TEXT,
+    released     INTEGER NOT NULL,
+    contexts     TEXT NOT NULL            -- JSON: [{"id","abstract","transfer","accepted"}]
+) STRICT;
+
+-- DIMSE messages; a data set is stored as a Part 10 file (object with protocol 'dicom').
+CREATE TABLE dicom_message (
+    id                INTEGER PRIMARY KEY,
+    flow_id           INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    seq               INTEGER NOT NULL,
+    direction         TEXT NOT NULL,
+    ts                INTEGER,
+    item_id           INTEGER REFERENCES evidence_item(id),
+    frame             INTEGER,
+    command           TEXT NOT NULL,      -- C-STORE-RQ, C-MOVE-RQ, ...
+    message_id        INTEGER,
+    pc_id             INTEGER NOT NULL,
+    sop_class         TEXT,
+    sop_instance      TEXT,
+    move_destination  TEXT,
+    status            INTEGER,
+    dataset_size      INTEGER NOT NULL,
+    complete          INTEGER NOT NULL,
+    sha256            TEXT
+) STRICT;
+
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,
     item_id INTEGER REFERENCES evidence_item(id),

@@ -498,6 +498,73 @@ def corpus_tls_ja3_and_sni_equal_tshark():
     assert hellos > 200 and not bad, "\n".join(bad)
 
 
+LIVE_DICOM = r'''
+set -e
+ip link set lo up
+tcpdump -Z root -i lo -U -w "$D/cap.pcap" 'tcp port 11112' 2>"$D/tcpdump.err" &
+TP=$!
+for i in $(seq 100); do grep -q "listening on" "$D/tcpdump.err" && break; sleep 0.1; done
+sleep 0.2
+storescp -od "$D/out" -aet PACS 11112 &
+SP=$!
+sleep 0.5
+storescu -aet MODALITY -aec PACS 127.0.0.1 11112 "$@"
+sleep 0.5
+kill $SP
+sleep 0.5
+kill -INT $TP
+wait $TP 2>/dev/null || true
+'''
+
+
+def _dicom_dataset(b):
+    import struct
+    assert b[128:132] == b"DICM", "not a Part 10 file"
+    return b[144 + struct.unpack("<I", b[140:144])[0]:]
+
+
+@test
+def dicom_storescu_to_storescp_live():
+    """dcmtk storescu sends two studies to storescp inside a private network namespace
+    (loopback only) while tcpdump records; phitrace must give back byte-identical data
+    sets, the AE titles and the SOP instances."""
+    import glob
+    if os.geteuid() != 0:
+        raise Skip("needs root for unshare -n")
+    for tool in ("storescu", "storescp", "tcpdump", "unshare", "ip"):
+        if shutil.which(tool) is None:
+            raise Skip(tool + " is not installed (make deps)")
+    files = [corpus("pydicom/src/pydicom/data/test_files/CT_small.dcm"),
+             corpus("pydicom/src/pydicom/data/test_files/MR_small.dcm")]
+    d = os.path.join(TMP, "live-dicom")
+    os.makedirs(os.path.join(d, "out"), exist_ok=True)
+    r = subprocess.run(["unshare", "-n", "bash", "-c", LIVE_DICOM, "live"] + files,
+                       env=dict(ENV, D=d), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    c = case("live-dicom-case")
+    run("analyze", "-q", os.path.join(d, "cap.pcap"), "-o", c, check=0)
+    con = db(c)
+    assoc = con.execute("SELECT calling_ae, called_ae, result, released FROM dicom_assoc"
+                        ).fetchall()
+    assert assoc == [("MODALITY", "PACS", "accepted", 1)], assoc
+    msgs = con.execute("SELECT command, sop_instance, status, complete, sha256 FROM"
+                       " dicom_message ORDER BY seq").fetchall()
+    assert [m[0] for m in msgs] == ["C-STORE-RQ", "C-STORE-RSP"] * 2, msgs
+    stored = [m for m in msgs if m[0] == "C-STORE-RQ"]
+    for _, inst, _, complete, sha in stored:
+        with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+            mine = _dicom_dataset(f.read())
+        theirs_path = glob.glob(os.path.join(d, "out", "*" + inst))
+        assert len(theirs_path) == 1, inst
+        with open(theirs_path[0], "rb") as f:
+            theirs = _dicom_dataset(f.read())
+        assert complete == 1 and mine == theirs, inst
+    assert [m[2] for m in msgs if m[0] == "C-STORE-RSP"] == [0, 0]
+    assert con.execute("SELECT app FROM flow WHERE server_port = 11112").fetchone()[0] == "dicom"
+    assert con.execute("SELECT count(*) FROM object WHERE protocol = 'dicom' AND"
+                       " mime = 'application/dicom'").fetchone()[0] == 2
+
+
 @test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
@@ -515,7 +582,8 @@ def threads_do_not_change_the_database():
         con = db(c)
         rows = []
         for t in ("evidence_item", "flow", "anomaly", "stream_gap", "stream_conflict", "object",
-                  "http_txn", "dns_query", "tls_session", "hl7_message"):
+                  "http_txn", "dns_query", "tls_session", "hl7_message", "dicom_assoc",
+                  "dicom_message"):
             cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t) if r[1] != "id" or
                     t == "evidence_item" or t == "flow"]
             rows.append(sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t)).fetchall(),
