@@ -73,6 +73,41 @@ pt_status pt_verify(const char *case_dir)
         }
     }
     sqlite3_finalize(st);
+    /* Rows that point to a flow must find it (no FOREIGN KEY: flows are written last). */
+    static const char *const children[] = {"stream_gap", "stream_conflict", "object", "http_txn",
+                                           "dns_query", "tls_session", "hl7_message",
+                                           "dicom_assoc", "dicom_message"};
+    for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM %s WHERE flow_id NOT IN (SELECT id FROM flow)", children[i]);
+        if (sqlite3_prepare_v2(pt_db_handle(db), sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
+            printf("ORPHANS     %lld row(s) of %s point to no flow\n",
+                   sqlite3_column_int64(st, 0), children[i]);
+            bad++;
+        }
+        sqlite3_finalize(st);
+    }
+    /* Every stored object file must still hash to its name. */
+    sqlite3_prepare_v2(pt_db_handle(db), "SELECT DISTINCT sha256 FROM object ORDER BY sha256", -1,
+                       &st, NULL);
+    int objects = 0;
+    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        const char *want = col(st, 0);
+        char path[4400], got[PT_SHA256_HEX];
+        snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, want, want);
+        if (pt_sha256_file(path, got, NULL) != PT_OK) {
+            printf("MISSING     object %s\n", want);
+            bad++;
+        } else if (strcmp(got, want) != 0) {
+            printf("MISMATCH    object %s now hashes to %s\n", want, got);
+            bad++;
+        }
+        objects++;
+    }
+    sqlite3_finalize(st);
+    printf("%s          %d stored object(s) checked\n", bad ? "  " : "OK", objects);
     uint64_t rows = 0;
     pt_status rc = pt_db_audit_verify(db, &rows, err, sizeof err);
     if (rc != PT_OK) {

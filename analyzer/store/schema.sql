@@ -1,6 +1,9 @@
 -- phitrace evidence database, schema version 1.
 -- STRICT tables; timestamps are UTC microseconds since the epoch (INTEGER).
 -- Ids of flows are deterministic (see analyzer/flow/flow.h); anomaly ids follow insertion.
+-- A flow row is written when the flow ends, usually after the rows that point to it
+-- (objects, transactions, stream events), so flow_id columns carry no FOREIGN KEY clause;
+-- `phitrace verify` checks that every one of them finds its flow.
 CREATE TABLE run_manifest (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -70,7 +73,7 @@ CREATE INDEX flow_class ON flow(class);
 -- TCP stream ranges that are not in the capture (never zero-filled anywhere).
 CREATE TABLE stream_gap (
     id        INTEGER PRIMARY KEY,
-    flow_id   INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id   INTEGER NOT NULL,                    -- flow(id); see the note at the top
     direction TEXT NOT NULL,              -- c2s | s2c
     offset    INTEGER NOT NULL,           -- stream offset of the first missing byte
     length    INTEGER NOT NULL,
@@ -82,7 +85,7 @@ CREATE INDEX stream_gap_flow ON stream_gap(flow_id);
 -- Retransmissions whose bytes differ from the bytes kept (first data wins).
 CREATE TABLE stream_conflict (
     id            INTEGER PRIMARY KEY,
-    flow_id       INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id       INTEGER NOT NULL,                    -- flow(id); see the note at the top
     direction     TEXT NOT NULL,
     offset        INTEGER NOT NULL,
     length        INTEGER NOT NULL,
@@ -103,7 +106,7 @@ CREATE TABLE object (
     name        TEXT,                    -- file name, URI or path
     protocol    TEXT NOT NULL,
     encoding    TEXT,                    -- encodings removed (chunked, gzip, ...)
-    flow_id     INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id     INTEGER NOT NULL,                    -- flow(id); see the note at the top
     direction   TEXT NOT NULL,           -- upload | download | internal | external
     stream_dir  TEXT NOT NULL,           -- c2s | s2c
     stream_off  INTEGER NOT NULL,        -- where the object starts in its stream
@@ -120,7 +123,7 @@ CREATE INDEX object_flow ON object(flow_id);
 
 CREATE TABLE http_txn (
     id             INTEGER PRIMARY KEY,
-    flow_id        INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id        INTEGER NOT NULL,                    -- flow(id); see the note at the top
     seq            INTEGER NOT NULL,     -- transaction index in the flow
     ts             INTEGER,
     item_id        INTEGER REFERENCES evidence_item(id),
@@ -142,7 +145,7 @@ CREATE INDEX http_txn_flow ON http_txn(flow_id);
 -- One row per DNS message (query or response), over UDP or TCP.
 CREATE TABLE dns_query (
     id            INTEGER PRIMARY KEY,
-    flow_id       INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id       INTEGER NOT NULL,                    -- flow(id); see the note at the top
     ts            INTEGER,
     item_id       INTEGER REFERENCES evidence_item(id),
     frame         INTEGER,
@@ -166,7 +169,7 @@ CREATE INDEX dns_query_qname ON dns_query(qname);
 -- One row per TLS connection whose handshake was seen.
 CREATE TABLE tls_session (
     id              INTEGER PRIMARY KEY,
-    flow_id         INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id         INTEGER NOT NULL,                    -- flow(id); see the note at the top
     ts              INTEGER,
     item_id         INTEGER REFERENCES evidence_item(id),
     frame           INTEGER,
@@ -187,7 +190,7 @@ CREATE INDEX tls_session_sni ON tls_session(sni);
 -- One row per HL7 v2 message carried over MLLP; the message itself is an object.
 CREATE TABLE hl7_message (
     id                  INTEGER PRIMARY KEY,
-    flow_id             INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id             INTEGER NOT NULL,                    -- flow(id); see the note at the top
     seq                 INTEGER NOT NULL,
     direction           TEXT NOT NULL,    -- c2s | s2c
     ts                  INTEGER,
@@ -211,7 +214,7 @@ CREATE TABLE hl7_message (
 -- DICOM associations: AE titles, presentation contexts, outcome.
 CREATE TABLE dicom_assoc (
     id           INTEGER PRIMARY KEY,
-    flow_id      INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id      INTEGER NOT NULL,                    -- flow(id); see the note at the top
     ts           INTEGER,
     item_id      INTEGER REFERENCES evidence_item(id),
     frame        INTEGER,
@@ -227,7 +230,7 @@ CREATE TABLE dicom_assoc (
 -- DIMSE messages; a data set is stored as a Part 10 file (object with protocol 'dicom').
 CREATE TABLE dicom_message (
     id                INTEGER PRIMARY KEY,
-    flow_id           INTEGER NOT NULL REFERENCES flow(id) DEFERRABLE INITIALLY DEFERRED,
+    flow_id           INTEGER NOT NULL,                    -- flow(id); see the note at the top
     seq               INTEGER NOT NULL,
     direction         TEXT NOT NULL,
     ts                INTEGER,

@@ -237,14 +237,26 @@ static int bench(long mb, const char *path)
         uint32_t cli = ip4(10, 2, (int)(rnd() % 4), (int)(1 + rnd() % 50));
         uint32_t srv = (rnd() & 1) ? ip4(10, 3, 0, (int)(1 + rnd() % 20))
                                    : ip4(198, 18, (int)(rnd() % 256), (int)(1 + rnd() % 250));
-        uint16_t dports[] = {80, 443, 104, 2575, 21};
+        static const uint16_t dports[] = {80, 443, 104, 2575, 21};
         size_t n = 16384 + (rnd() % 240) * 1024;
         struct tcp c;
-        tcp_open(&c, cli, port++, srv, dports[rnd() % 5]);
+        uint16_t dport = dports[rnd() % 5];
+        tcp_open(&c, cli, port++, srv, dport);
         if (port < 20000) {
             port = 20000;
         }
-        tcp_send(&c, rnd() & 1, buf, n);
+        if (dport == 80) {
+            /* a real HTTP upload: the body becomes an object */
+            char hdr[160];
+            int hl = snprintf(hdr, sizeof hdr,
+                              "POST /upload HTTP/1.1\r\nHost: bench\r\nContent-Length: %zu\r\n\r\n",
+                              n);
+            tcp_send(&c, 1, (const uint8_t *)hdr, (size_t)hl);
+            tcp_send(&c, 1, buf, n);
+            tcp_send(&c, 0, (const uint8_t *)"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
+        } else {
+            tcp_send(&c, rnd() & 1, buf, n);
+        }
         tcp_close(&c);
         written += (long long)n + (long long)(n / 1460 + 1) * 2 * (54 + 16) + 6 * 70;
         size_t dn = dns_msg(m, (uint16_t)rnd(), "pacs.example.org", 1, 0);

@@ -610,7 +610,7 @@ def verify_detects_changed_input_and_broken_chain():
     after = os.stat(copy)
     assert (before.st_mtime_ns, before.st_size) == (after.st_mtime_ns, after.st_size)
     p = run("verify", c, check=0)
-    assert "audit chain intact" in p.stdout
+    assert "audit chain intact" in p.stdout and "stored object(s) checked" in p.stdout
     import hashlib
     with open(copy, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
@@ -631,6 +631,18 @@ def verify_detects_changed_input_and_broken_chain():
         raise AssertionError("audit_log accepted an UPDATE")
     except sqlite3.DatabaseError:
         pass
+    # an object file changed after the analysis is caught too
+    sha = con.execute("SELECT sha256 FROM object LIMIT 1").fetchone()[0]
+    obj = os.path.join(c, "objects", sha[:2], sha)
+    with open(obj, "rb") as f:
+        keep = f.read()
+    with open(obj, "ab") as f:
+        f.write(b"x")
+    p = run("verify", c, check=2)
+    assert "MISMATCH    object " + sha in p.stdout, p.stdout
+    with open(obj, "wb") as f:
+        f.write(keep)
+    run("verify", c, check=0)
     con.execute("DROP TRIGGER audit_log_no_update")
     con.execute("UPDATE audit_log SET detail='path=/elsewhere' WHERE seq=2")
     con.commit()
