@@ -39,6 +39,7 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
 {
     sqlite3_stmt *st = NULL;
     char a[40], b[40];
+    int rows = 0;
 
     fprintf(out, "phitrace summary\n================\n\n");
     /* The one-line answer to "how much left the network, to where". */
@@ -97,7 +98,7 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
              "ORDER BY sent DESC, inside, outside LIMIT %d",
              PT_SUMMARY_TOP);
     PT_TRY(query(db, sql, &st));
-    int rows = 0;
+    rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         fmt_ts(sqlite3_column_int64(st, 4), a, sizeof a);
         fmt_ts(sqlite3_column_int64(st, 5), b, sizeof b);
@@ -107,6 +108,45 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
     }
     if (rows == 0) {
         fprintf(out, "  none: no flow crossed the home-net boundary\n");
+    }
+    sqlite3_finalize(st);
+
+    fprintf(out, "\nApplication layer\n");
+    static const struct {
+        const char *label, *sql;
+    } counts[] = {
+        {"HTTP transactions", "SELECT count(*) FROM http_txn"},
+        {"DNS messages", "SELECT count(*) FROM dns_query"},
+        {"TLS sessions", "SELECT count(*) FROM tls_session"},
+        {"HL7 v2 messages", "SELECT count(*) FROM hl7_message"},
+        {"DICOM associations", "SELECT count(*) FROM dicom_assoc"},
+        {"DICOM data sets (C-STORE and others)",
+         "SELECT count(*) FROM dicom_message WHERE sha256 IS NOT NULL"},
+        {"TCP stream gaps (bytes not captured)", "SELECT coalesce(sum(length), 0) FROM stream_gap"},
+        {"TCP retransmission conflicts", "SELECT count(*) FROM stream_conflict"},
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        PT_TRY(query(db, counts[i].sql, &st));
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(out, "  %-40s %10lld\n", counts[i].label, sqlite3_column_int64(st, 0));
+        }
+        sqlite3_finalize(st);
+    }
+
+    fprintf(out, "\nObjects (files and messages transferred, stored under objects/)\n");
+    PT_TRY(query(db,
+                 "SELECT direction, protocol, count(*), sum(size), sum(complete = 0) FROM object "
+                 "GROUP BY direction, protocol ORDER BY direction, protocol",
+                 &st));
+    rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(out, "  %-9s %-6s %8lld object(s) %14lld bytes  %lld partial\n", txt(st, 0),
+                txt(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                sqlite3_column_int64(st, 4));
+        rows++;
+    }
+    if (rows == 0) {
+        fprintf(out, "  none\n");
     }
     sqlite3_finalize(st);
 

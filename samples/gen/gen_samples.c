@@ -326,8 +326,11 @@ int main(int argc, char **argv)
     tcp_open(&c, ws, 40003, ip4(93, 184, 216, 34), 80);
     const char *get = "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n";
     tcp_send(&c, 1, (const uint8_t *)get, strlen(get));
-    fill_text(buf, 3000, "<html>benign page</html>");
-    tcp_send(&c, 0, buf, 3000);
+    const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 3000\r\n\r\n";
+    size_t okl = strlen(ok);
+    memcpy(buf, ok, okl);
+    fill_text(buf + okl, 3000, "<html>benign page</html>");
+    tcp_send(&c, 0, buf, okl + 3000);
     tcp_close(&c);
 
     /* 4. Exfiltration by HTTP POST: 10.1.1.20 -> 203.0.113.50:80, 20000-byte body. */
