@@ -45,7 +45,11 @@ bool pt_cidr_set_contains(const struct pt_cidr_set *set, const struct pt_addr *a
 /* Canonical text of the set, for the manifest. Returns bytes written (truncated at len). */
 size_t pt_cidr_set_str(const struct pt_cidr_set *set, char *out, size_t len);
 
-/* RFC 1918, RFC 6598 shared space 100.64/10, fc00::/7 unique local (DESIGN.md). */
-#define PT_HOME_NET_DEFAULT "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7"
+/* RFC 1918, RFC 6598 shared space 100.64/10, fc00::/7 unique local (DESIGN.md), plus the
+ * ranges that cannot leave a network at all: loopback and link-local (RFC 1122, 3927, 4291),
+ * so a capture taken on a host's loopback is not mistaken for traffic to the outside. */
+#define PT_HOME_NET_DEFAULT                                                                        \
+    "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,fc00::/7,"   \
+    "fe80::/10,::1/128"
 
 #endif
