@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -55,6 +56,7 @@ enum wmsg_kind {
     W_HL7,
     W_DICOM,
     W_DICOM_ASSOC,
+    W_FTP,
     W_ITEM,
     W_MANIFEST,
     W_AUDIT,
@@ -138,6 +140,11 @@ static pt_status put_dicom_assoc(struct pt_db *db, const void *row)
     return pt_db_dicom_assoc_put(db, row);
 }
 
+static pt_status put_ftp(struct pt_db *db, const void *row)
+{
+    return pt_db_ftp_put(db, row);
+}
+
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
     size_t size;
@@ -152,6 +159,7 @@ static const struct {
     [W_HL7] = {put_hl7, sizeof(struct pt_hl7_rec)},
     [W_DICOM] = {put_dicom, sizeof(struct pt_dicom_rec)},
     [W_DICOM_ASSOC] = {put_dicom_assoc, sizeof(struct pt_dicom_assoc_rec)},
+    [W_FTP] = {put_ftp, sizeof(struct pt_ftp_rec)},
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
@@ -168,6 +176,7 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         case W_HL7:
         case W_DICOM:
         case W_DICOM_ASSOC:
+        case W_FTP:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
                 rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
@@ -401,6 +410,7 @@ struct worker {
     struct rowbuf hl7;            /* kind W_HL7 */
     struct rowbuf dicom;          /* kind W_DICOM */
     struct rowbuf dicom_assoc;    /* kind W_DICOM_ASSOC */
+    struct rowbuf ftp;            /* kind W_FTP */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
     struct writer *w;
@@ -446,6 +456,12 @@ static void worker_dicom_assoc(void *arg, const struct pt_dicom_assoc_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->dicom_assoc, r);
+}
+
+static void worker_ftp(void *arg, const struct pt_ftp_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->ftp, r);
 }
 
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
@@ -507,6 +523,7 @@ static void *worker_main(void *arg)
     rowbuf_flush(wk->w, &wk->hl7);
     rowbuf_flush(wk->w, &wk->dicom);
     rowbuf_flush(wk->w, &wk->dicom_assoc);
+    rowbuf_flush(wk->w, &wk->ftp);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -523,10 +540,157 @@ static void worker_ship(struct worker *wk, bool end, int64_t end_ts)
     wk->cur = end ? NULL : pt_queue_pop(&wk->free);
 }
 
-static void dispatch_view(struct worker *workers, unsigned n_workers, const struct pt_frame *f,
-                          const struct pt_view *v, uint8_t idx)
+/*
+ * Routing of FTP data connections. A data connection has its own 5-tuple, so the symmetric
+ * hash would send it to any worker; its control connection's decoder, which knows the file
+ * name, lives on one. The reader therefore watches for the four announcements (PORT, EPRT,
+ * 227, 229) at the start of any TCP payload (port-independent, so the result is the same for
+ * any thread count), remembers the announced endpoint with the control flow's worker, and
+ * sends the connection that then uses it to that worker, for its whole life.
+ */
+#define ROUTE_EXPECT 256
+#define ROUTE_FLOWS 4096
+#define ROUTE_PROBE 32
+
+struct router {
+    struct {
+        struct pt_addr addr;
+        uint16_t port;
+        unsigned worker;
+        int64_t expires;
+    } e[ROUTE_EXPECT];
+    unsigned next_e, n_e;
+    struct {
+        uint64_t hash;
+        unsigned worker;
+        int64_t last;
+        bool used;
+    } f[ROUTE_FLOWS];
+    unsigned n_f;
+};
+
+static bool announce(const struct pt_view *v, struct pt_addr *a, uint16_t *port)
 {
-    struct worker *wk = &workers[pt_flow_hash(v) % n_workers];
+    const uint8_t *p = v->payload;
+    size_t n = v->payload_len < 200 ? v->payload_len : 200;
+    if (n < 8 || p == NULL) {
+        return false;
+    }
+    char line[201];
+    memcpy(line, p, n);
+    line[n] = '\0';
+    unsigned h[6];
+    const char *q = NULL;
+    if (strncasecmp(line, "PORT ", 5) == 0) {
+        q = line + 5;
+    } else if (strncmp(line, "227 ", 4) == 0) {
+        q = strchr(line, '(');
+        q = q ? q + 1 : NULL;
+    }
+    if (q != NULL && sscanf(q, "%u,%u,%u,%u,%u,%u", &h[0], &h[1], &h[2], &h[3], &h[4], &h[5]) == 6) {
+        for (int i = 0; i < 6; i++) {
+            if (h[i] > 255) {
+                return false;
+            }
+        }
+        uint8_t ip[4] = {(uint8_t)h[0], (uint8_t)h[1], (uint8_t)h[2], (uint8_t)h[3]};
+        pt_addr_from_v4(a, ip);
+        *port = (uint16_t)(h[4] << 8 | h[5]);
+        return true;
+    }
+    if (strncasecmp(line, "EPRT ", 5) == 0 && line[5] != '\0') {
+        /* EPRT <d>proto<d>address<d>port<d> (RFC 2428 §2) */
+        char d = line[5];
+        char *f1 = line + 6, *f2 = strchr(f1, d);
+        char *f3 = f2 ? strchr(f2 + 1, d) : NULL;
+        if (f2 != NULL && f3 != NULL) {
+            *f3 = '\0';
+            long pn = strtol(f3 + 1, NULL, 10);
+            if (pn > 0 && pn < 65536 && pt_addr_parse(f2 + 1, a)) {
+                *port = (uint16_t)pn;
+                return true;
+            }
+        }
+    }
+    if (strncmp(line, "229 ", 4) == 0) {
+        const char *o = strchr(line, '(');
+        unsigned pn;
+        if (o != NULL && o[1] != '\0' && o[2] == o[1] && o[3] == o[1] &&
+            sscanf(o + 4, "%u", &pn) == 1 && pn > 0 && pn < 65536) {
+            *a = v->src; /* EPSV: the replying server's address */
+            *port = (uint16_t)pn;
+            return true;
+        }
+    }
+    return false;
+}
+
+static unsigned route(struct router *r, const struct pt_view *v, const struct pt_frame *f,
+                      uint64_t h, unsigned n_workers)
+{
+    unsigned w = (unsigned)(h % n_workers);
+    if (v->proto != 6 || !v->has_ports || n_workers == 1) {
+        return w;
+    }
+    bool routed = false;
+    if (r->n_f > 0) {
+        for (unsigned i = 0; i < ROUTE_PROBE; i++) {
+            unsigned at = (unsigned)((h + i) % ROUTE_FLOWS);
+            if (r->f[at].used && r->f[at].hash == h) {
+                w = r->f[at].worker;
+                r->f[at].last = f->ts_us;
+                routed = true;
+                break;
+            }
+        }
+    }
+    if (!routed && r->n_e > 0) {
+        for (unsigned i = 0; i < ROUTE_EXPECT; i++) {
+            if (r->e[i].expires < f->ts_us) {
+                continue;
+            }
+            bool dst = r->e[i].port == v->dport && pt_addr_cmp(&r->e[i].addr, &v->dst) == 0;
+            bool src = r->e[i].port == v->sport && pt_addr_cmp(&r->e[i].addr, &v->src) == 0;
+            if (!dst && !src) {
+                continue;
+            }
+            w = r->e[i].worker;
+            unsigned best = (unsigned)(h % ROUTE_FLOWS);
+            for (unsigned k = 0; k < ROUTE_PROBE; k++) { /* a free slot, else the oldest */
+                unsigned at = (unsigned)((h + k) % ROUTE_FLOWS);
+                if (!r->f[at].used) {
+                    best = at;
+                    break;
+                }
+                if (r->f[at].last < r->f[best].last) {
+                    best = at;
+                }
+            }
+            r->n_f += !r->f[best].used;
+            r->f[best].used = true;
+            r->f[best].hash = h;
+            r->f[best].worker = w;
+            r->f[best].last = f->ts_us;
+            break;
+        }
+    }
+    struct pt_addr a;
+    uint16_t port;
+    if (v->payload_len >= 8 && announce(v, &a, &port)) {
+        r->e[r->next_e].addr = a;
+        r->e[r->next_e].port = port;
+        r->e[r->next_e].worker = w; /* the control connection's worker */
+        r->e[r->next_e].expires = f->ts_us + (int64_t)PT_FTP_EXPECT_S * 1000000;
+        r->next_e = (r->next_e + 1) % ROUTE_EXPECT;
+        r->n_e += r->n_e < ROUTE_EXPECT;
+    }
+    return w;
+}
+
+static void dispatch_view(struct router *rt, struct worker *workers, unsigned n_workers,
+                          const struct pt_frame *f, const struct pt_view *v, uint8_t idx)
+{
+    struct worker *wk = &workers[route(rt, v, f, pt_flow_hash(v), n_workers)];
     struct batch *b = wk->cur;
     uint32_t plen = v->payload_len;
     if (b->n == PT_BATCH_PKTS || plen > PT_BATCH_BYTES - b->used) {
@@ -626,6 +790,7 @@ struct run {
     struct progress prog;
     struct pt_run_result res;
     int64_t max_ts;       /* latest packet time over all inputs */
+    struct router router; /* FTP data connections to their control's worker */
 };
 
 static void read_capture(struct run *r, struct pt_source *src, struct pt_item_rec *it)
@@ -690,7 +855,7 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
         }
         pt_decode_frame(r->dec, &f, &dec);
         for (unsigned i = 0; i < dec.n; i++) {
-            dispatch_view(r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
+            dispatch_view(&r->router, r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
         }
     }
     it->packets = num;
@@ -933,10 +1098,11 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->hl7 = (struct rowbuf){.kind = W_HL7, .cap = 256};
         wk->dicom = (struct rowbuf){.kind = W_DICOM, .cap = 256};
         wk->dicom_assoc = (struct rowbuf){.kind = W_DICOM_ASSOC, .cap = 32};
+        wk->ftp = (struct rowbuf){.kind = W_FTP, .cap = 128};
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
                                       .dns = worker_dns, .tls = worker_tls, .hl7 = worker_hl7,
                                       .dicom = worker_dicom, .dicom_assoc = worker_dicom_assoc,
-                                      .anomaly = worker_app_anomaly};
+                                      .ftp_transfer = worker_ftp, .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
             rc = PT_EIO;
@@ -1038,6 +1204,8 @@ out:
             free(wk->hl7.rows);
             free(wk->dicom.rows);
             free(wk->dicom_assoc.rows);
+            free(wk->ftp.rows);
+            pt_ftp_table_free(wk->app.ftp);
             pt_objstore_free(wk->app.store);
             free(wk->anoms.rb.rows);
             pt_queue_fini(&wk->full);

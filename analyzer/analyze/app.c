@@ -14,6 +14,7 @@
 #define PT_APP_PROTO(name) extern const struct pt_app_proto pt_app_##name;
 #include "protocols.def"
 #undef PT_APP_PROTO
+extern const struct pt_app_proto pt_app_ftp_data;
 
 static const struct pt_app_proto *const protos[] = {
 #define PT_APP_PROTO(name) &pt_app_##name,
@@ -55,7 +56,12 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
     struct app_flow *a = st;
     if (!a->decided) {
         a->decided = true;
-        for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+        /* an FTP data channel is known by its announcement, not by its content */
+        a->st = pt_ftp_claim(a->ctx, rec, pkt ? pkt->ts_us : INT64_MIN);
+        if (a->st != NULL) {
+            a->proto = &pt_app_ftp_data;
+        }
+        for (size_t i = 0; a->st == NULL && i < sizeof protos / sizeof protos[0]; i++) {
             if (protos[i]->probe(6, dir, p, n, rec->cport, rec->sport)) {
                 a->proto = protos[i];
                 a->st = a->proto->open(a->ctx, rec);

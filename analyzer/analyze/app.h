@@ -122,6 +122,22 @@ struct pt_dicom_assoc_rec {
     char contexts[16384];     /* JSON list of presentation contexts */
 };
 
+struct pt_ftp_rec {
+    int64_t ctl_flow, data_flow;
+    uint32_t item;
+    uint64_t frame;            /* first data byte */
+    int64_t ts_us;
+    char command[8];           /* STOR, RETR, APPE, STOU, LIST, NLST, MLSD */
+    char name[256];            /* the command's argument (file name or path) */
+    char user[64];
+    char direction[10];        /* upload | download | internal | external */
+    uint64_t size;             /* bytes (gaps included) */
+    bool complete;
+    char sha256[PT_SHA256_HEX];
+};
+
+struct pt_ftp_table;
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
@@ -132,11 +148,17 @@ struct pt_app_ctx {
     void (*hl7)(void *arg, const struct pt_hl7_rec *r);
     void (*dicom)(void *arg, const struct pt_dicom_rec *r);
     void (*dicom_assoc)(void *arg, const struct pt_dicom_assoc_rec *r);
+    void (*ftp_transfer)(void *arg, const struct pt_ftp_rec *r);
+    struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
 
 /* Stream operations for pt_flow_set_stream_ops(); their arg is a struct pt_app_ctx. */
 extern const struct pt_stream_ops pt_app_stream_ops;
+
+/* A data connection announced by an FTP control connection of this worker, or NULL. */
+void *pt_ftp_claim(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec, int64_t now_us);
+void pt_ftp_table_free(struct pt_ftp_table *t);
 
 /* "upload", "download", "internal" or "external" for bytes sent in `dir` of a flow. */
 const char *pt_app_direction(const struct pt_flow_rec *rec, int dir);

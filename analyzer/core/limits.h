@@ -60,6 +60,12 @@
 #define PT_DECODE_MAX_RATIO 1100
 #define PT_DECODE_MAX_BYTES (1ull << 32)
 
+/* FTP: control line length (RFC 959 sets none; 2 kB holds any real path), announced data
+ * connections remembered per worker, and how long an announcement stays valid. */
+#define PT_FTP_MAX_LINE 2048
+#define PT_FTP_MAX_EXPECT 256
+#define PT_FTP_EXPECT_S 300
+
 /* DICOM: association PDUs are small (a few kB for hundreds of presentation contexts);
  * command sets are a few hundred bytes. Data sets are streamed and have no limit. */
 #define PT_DICOM_MAX_ASSOC_PDU (256u * 1024)

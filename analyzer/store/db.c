@@ -32,6 +32,7 @@ enum {
     ST_HL7,
     ST_DICOM,
     ST_DICOM_ASSOC,
+    ST_FTP,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -72,6 +73,9 @@ static const char *const st_sql[N_ST] = {
     [ST_DICOM_ASSOC] = "INSERT INTO dicom_assoc(flow_id, ts, item_id, frame, calling_ae, "
                        "called_ae, app_context, result, reject, released, contexts) VALUES "
                        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [ST_FTP] = "INSERT INTO ftp_transfer(flow_id, ctl_flow, ts, item_id, frame, command, name, "
+               "user, direction, size, complete, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+               "?11,?12)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -590,6 +594,26 @@ pt_status pt_db_dicom_assoc_put(struct pt_db *db, const struct pt_dicom_assoc_re
     bind_text(st, 9, r->reject);
     sqlite3_bind_int(st, 10, r->released);
     sqlite3_bind_text(st, 11, r->contexts, -1, SQLITE_TRANSIENT);
+    return step(db, st);
+}
+
+pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_FTP];
+    sqlite3_bind_int64(st, 1, r->data_flow);
+    sqlite3_bind_int64(st, 2, r->ctl_flow);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 3, r->ts_us);
+        sqlite3_bind_int64(st, 4, r->item);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->frame);
+    }
+    bind_text(st, 6, r->command);
+    bind_text(st, 7, r->name);
+    bind_text(st, 8, r->user);
+    bind_text(st, 9, r->direction);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)r->size);
+    sqlite3_bind_int(st, 11, r->complete);
+    bind_text(st, 12, r->sha256);
     return step(db, st);
 }
 

@@ -211,6 +211,23 @@ CREATE TABLE hl7_message (
     sha256              TEXT
 ) STRICT;
 
+-- FTP data transfers, each linking the control and the data connection.
+CREATE TABLE ftp_transfer (
+    id         INTEGER PRIMARY KEY,
+    flow_id    INTEGER NOT NULL,             -- the data connection; flow(id)
+    ctl_flow   INTEGER NOT NULL,             -- the control connection; flow(id)
+    ts         INTEGER,
+    item_id    INTEGER REFERENCES evidence_item(id),
+    frame      INTEGER,
+    command    TEXT,                         -- STOR, RETR, APPE, STOU, LIST, NLST, MLSD
+    name       TEXT,
+    user       TEXT,
+    direction  TEXT NOT NULL,                -- upload | download | internal | external
+    size       INTEGER NOT NULL,
+    complete   INTEGER NOT NULL,
+    sha256     TEXT
+) STRICT;
+
 -- DICOM associations: AE titles, presentation contexts, outcome.
 CREATE TABLE dicom_assoc (
     id           INTEGER PRIMARY KEY,

@@ -1,0 +1,454 @@
+/*
+ * ftp.c - FTP control connections (RFC 959, RFC 2428 EPRT/EPSV) and their data channels.
+ *
+ * The control decoder reads commands and replies line by line. PORT/EPRT commands and
+ * 227/229 replies announce where the next data connection will go; they become
+ * expectations in this worker (the reader routes the data connection here, see
+ * pipeline.c). A data connection that matches an expectation is claimed before protocol
+ * detection; its bytes are stored as an object named by the command it serves (STOR, APPE,
+ * STOU, RETR, LIST, NLST, MLSD), and an ftp_transfer row links both flows.
+ *
+ * Trust boundary: both connections are untrusted. Lines are bounded by PT_FTP_MAX_LINE;
+ * expectations by PT_FTP_MAX_EXPECT per worker (oldest replaced) and expire after
+ * PT_FTP_EXPECT_S seconds of capture time.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/limits.h"
+#include "app.h"
+
+/* What the control connection last asked the data channel to carry. Shared (reference
+ * counted) between the control decoder and the data channels it announced. */
+struct ftp_session {
+    unsigned refs;
+    int64_t ctl_flow;
+    char user[64];
+    char cmd[8];
+    char arg[256];
+    uint32_t cmd_seq;       /* bumps with every transfer command */
+};
+
+struct ftp_expect {
+    struct pt_addr addr;
+    uint16_t port;
+    int64_t expires_us;
+    struct ftp_session *s;  /* one reference */
+};
+
+struct pt_ftp_table {
+    struct ftp_expect e[PT_FTP_MAX_EXPECT];
+    unsigned next;          /* slot to (re)use next */
+};
+
+struct ftp_ctl {
+    struct pt_app_ctx *ctx;
+    struct pt_flow_rec rec;
+    struct ftp_session *s;
+    char line[2][PT_FTP_MAX_LINE];
+    size_t len[2];
+    bool dead[2];
+    bool pasv_pending, epsv_pending;
+    const struct pt_flow_pkt *pkt;
+};
+
+struct ftp_data {
+    struct pt_app_ctx *ctx;
+    struct pt_flow_rec rec;
+    struct ftp_session *s;
+    struct pt_obj *obj;
+    int dir;                /* direction the bytes flow in, -1 until the first byte */
+    struct pt_ftp_rec out;
+};
+
+static void session_put(struct ftp_session *s)
+{
+    if (s != NULL && --s->refs == 0) {
+        free(s);
+    }
+}
+
+static struct pt_ftp_table *table(struct pt_app_ctx *ctx)
+{
+    if (ctx->ftp == NULL) {
+        ctx->ftp = calloc(1, sizeof(struct pt_ftp_table));
+    }
+    return ctx->ftp;
+}
+
+void pt_ftp_table_free(struct pt_ftp_table *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    for (unsigned i = 0; i < PT_FTP_MAX_EXPECT; i++) {
+        session_put(t->e[i].s);
+    }
+    free(t);
+}
+
+static void expect(struct ftp_ctl *c, const struct pt_addr *a, uint16_t port)
+{
+    struct pt_ftp_table *t = table(c->ctx);
+    if (t == NULL) {
+        return;
+    }
+    struct ftp_expect *e = &t->e[t->next];
+    t->next = (t->next + 1) % PT_FTP_MAX_EXPECT;
+    session_put(e->s);
+    e->addr = *a;
+    e->port = port;
+    e->expires_us = (c->pkt ? c->pkt->ts_us : 0) + (int64_t)PT_FTP_EXPECT_S * 1000000;
+    e->s = c->s;
+    c->s->refs++;
+}
+
+/* ---- parsing the announcements ------------------------------------------------------- */
+
+/* "h1,h2,h3,h4,p1,p2" (PORT argument, or inside a 227 reply) */
+static bool parse_hostport(const char *p, struct pt_addr *a, uint16_t *port)
+{
+    unsigned v[6];
+    int n = 0;
+    while (*p != '\0' && !isdigit((unsigned char)*p)) {
+        p++;
+    }
+    if (sscanf(p, "%u,%u,%u,%u,%u,%u%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &n) != 6) {
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        if (v[i] > 255) {
+            return false;
+        }
+    }
+    uint8_t ip[4] = {(uint8_t)v[0], (uint8_t)v[1], (uint8_t)v[2], (uint8_t)v[3]};
+    pt_addr_from_v4(a, ip);
+    *port = (uint16_t)(v[4] << 8 | v[5]);
+    return true;
+}
+
+/* EPRT |proto|addr|port| (RFC 2428 §2), any delimiter character. */
+static bool parse_eprt(const char *p, struct pt_addr *a, uint16_t *port)
+{
+    while (*p == ' ') {
+        p++;
+    }
+    char d = *p;
+    if (d == '\0') {
+        return false;
+    }
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", p + 1);
+    char *f1 = buf, *f2 = strchr(f1, d);
+    if (f2 == NULL) {
+        return false;
+    }
+    *f2++ = '\0';
+    char *f3 = strchr(f2, d);
+    if (f3 == NULL) {
+        return false;
+    }
+    *f3++ = '\0';
+    char *end = strchr(f3, d);
+    if (end != NULL) {
+        *end = '\0';
+    }
+    long pn = strtol(f3, NULL, 10);
+    if (pn <= 0 || pn > 65535 || !pt_addr_parse(f2, a)) {
+        return false;
+    }
+    *port = (uint16_t)pn;
+    return true;
+}
+
+/* 229 Entering Extended Passive Mode (|||port|) */
+static bool parse_epsv(const char *p, uint16_t *port)
+{
+    const char *o = strchr(p, '(');
+    if (o == NULL || o[1] == '\0') {
+        return false;
+    }
+    char d = o[1];
+    const char *q = o + 1;
+    for (int i = 0; i < 3; i++) {
+        q = strchr(q + (i ? 1 : 0), d);
+        if (q == NULL) {
+            return false;
+        }
+    }
+    long pn = strtol(q + 1, NULL, 10);
+    if (pn <= 0 || pn > 65535) {
+        return false;
+    }
+    *port = (uint16_t)pn;
+    return true;
+}
+
+/* ---- control ----------------------------------------------------------------------------- */
+
+static bool ftp_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
+                      uint16_t sport)
+{
+    (void)cport;
+    (void)sport;
+    if (transport != 6 || n < 4) {
+        return false;
+    }
+    if (dir == 1) { /* greeting: 220 then SP or '-' (RFC 959 §4.2) */
+        return memcmp(p, "220", 3) == 0 && (p[3] == ' ' || p[3] == '-') &&
+               memmem(p, n < 512 ? n : 512, "FTP", 3) != NULL;
+    }
+    return (n >= 5 && (strncasecmp((const char *)p, "USER ", 5) == 0 ||
+                       strncasecmp((const char *)p, "AUTH ", 5) == 0));
+}
+
+static void *ftp_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
+{
+    struct ftp_ctl *c = calloc(1, sizeof *c);
+    struct ftp_session *s = calloc(1, sizeof *s);
+    if (c == NULL || s == NULL) {
+        free(c);
+        free(s);
+        return NULL;
+    }
+    s->refs = 1;
+    s->ctl_flow = rec->id;
+    c->ctx = ctx;
+    c->rec = *rec;
+    c->s = s;
+    return c;
+}
+
+static void command(struct ftp_ctl *c, char *line)
+{
+    char *sp = strchr(line, ' ');
+    char *arg = sp ? sp + 1 : (char *)"";
+    if (sp != NULL) {
+        *sp = '\0';
+    }
+    struct pt_addr a;
+    uint16_t port;
+    if (strcasecmp(line, "USER") == 0) {
+        snprintf(c->s->user, sizeof c->s->user, "%s", arg);
+    } else if (strcasecmp(line, "PORT") == 0) {
+        if (parse_hostport(arg, &a, &port)) {
+            expect(c, &a, port);
+        }
+    } else if (strcasecmp(line, "EPRT") == 0) {
+        if (parse_eprt(arg, &a, &port)) {
+            expect(c, &a, port);
+        }
+    } else if (strcasecmp(line, "PASV") == 0) {
+        c->pasv_pending = true;
+    } else if (strcasecmp(line, "EPSV") == 0) {
+        c->epsv_pending = true;
+    } else if (strcasecmp(line, "STOR") == 0 || strcasecmp(line, "APPE") == 0 ||
+               strcasecmp(line, "STOU") == 0 || strcasecmp(line, "RETR") == 0 ||
+               strcasecmp(line, "LIST") == 0 || strcasecmp(line, "NLST") == 0 ||
+               strcasecmp(line, "MLSD") == 0) {
+        for (char *q = line; *q; q++) {
+            *q = (char)toupper((unsigned char)*q);
+        }
+        snprintf(c->s->cmd, sizeof c->s->cmd, "%s", line);
+        snprintf(c->s->arg, sizeof c->s->arg, "%s", arg);
+        c->s->cmd_seq++;
+    }
+}
+
+static void reply(struct ftp_ctl *c, const char *line)
+{
+    struct pt_addr a;
+    uint16_t port;
+    if (strncmp(line, "227", 3) == 0 && c->pasv_pending) {
+        c->pasv_pending = false;
+        if (parse_hostport(line + 3, &a, &port)) {
+            expect(c, &a, port);
+        }
+    } else if (strncmp(line, "229", 3) == 0 && c->epsv_pending) {
+        c->epsv_pending = false;
+        if (parse_epsv(line, &port)) {
+            expect(c, &c->rec.srv, port); /* EPSV: the control connection's server address */
+        }
+    }
+}
+
+static void ftp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                     const struct pt_flow_pkt *pkt)
+{
+    (void)off;
+    struct ftp_ctl *c = st;
+    c->pkt = pkt;
+    while (n > 0 && !c->dead[dir]) {
+        const uint8_t *lf = memchr(p, '\n', n);
+        size_t k = lf ? (size_t)(lf - p) + 1 : n;
+        if (c->len[dir] + k >= PT_FTP_MAX_LINE) {
+            if (c->ctx->anomaly != NULL) {
+                c->ctx->anomaly(c->ctx->arg, pkt ? pkt->item : 0, pkt ? pkt->frame : 0,
+                                "limit.ftp_line", "control line longer than PT_FTP_MAX_LINE");
+            }
+            c->dead[dir] = true;
+            return;
+        }
+        memcpy(c->line[dir] + c->len[dir], p, k);
+        c->len[dir] += k;
+        p += k;
+        n -= k;
+        if (lf == NULL) {
+            return;
+        }
+        size_t len = c->len[dir] - 1;
+        if (len > 0 && c->line[dir][len - 1] == '\r') {
+            len--;
+        }
+        c->line[dir][len] = '\0';
+        c->len[dir] = 0;
+        for (size_t i = 0; i < len; i++) { /* NUL or control bytes: keep the line printable */
+            if ((unsigned char)c->line[dir][i] < 0x20) {
+                c->line[dir][i] = ' ';
+            }
+        }
+        if (dir == 0) {
+            command(c, c->line[dir]);
+        } else {
+            reply(c, c->line[dir]);
+        }
+    }
+}
+
+static void ftp_gap(void *st, int dir, uint64_t off, uint64_t n)
+{
+    (void)off;
+    (void)n;
+    struct ftp_ctl *c = st;
+    c->len[dir] = 0; /* drop the partial line; the next full line parses again */
+}
+
+static void ftp_close(void *st)
+{
+    struct ftp_ctl *c = st;
+    session_put(c->s);
+    free(c);
+}
+
+const struct pt_app_proto pt_app_ftp = {"ftp", ftp_probe, ftp_open, ftp_data, ftp_gap, ftp_close,
+                                        NULL};
+
+/* ---- data channels ------------------------------------------------------------------------ */
+
+void *pt_ftp_claim(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec, int64_t now_us)
+{
+    struct pt_ftp_table *t = ctx->ftp;
+    if (t == NULL) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < PT_FTP_MAX_EXPECT; i++) {
+        struct ftp_expect *e = &t->e[i];
+        if (e->s == NULL || now_us > e->expires_us) {
+            continue;
+        }
+        bool srv = e->port == rec->sport && pt_addr_cmp(&e->addr, &rec->srv) == 0;
+        bool cli = e->port == rec->cport && pt_addr_cmp(&e->addr, &rec->cli) == 0;
+        if (!srv && !cli) {
+            continue;
+        }
+        struct ftp_data *d = calloc(1, sizeof *d);
+        if (d == NULL) {
+            return NULL;
+        }
+        d->ctx = ctx;
+        d->rec = *rec;
+        d->s = e->s; /* the expectation's reference moves to the data channel */
+        e->s = NULL;
+        d->dir = -1;
+        return d;
+    }
+    return NULL;
+}
+
+static void data_bytes(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                       const struct pt_flow_pkt *pkt)
+{
+    struct ftp_data *d = st;
+    if (d->dir == -1) {
+        d->dir = dir;
+        struct ftp_session *s = d->s;
+        struct pt_ftp_rec *o = &d->out;
+        o->ctl_flow = s->ctl_flow;
+        o->data_flow = d->rec.id;
+        snprintf(o->command, sizeof o->command, "%s", s->cmd);
+        snprintf(o->name, sizeof o->name, "%s", s->arg);
+        snprintf(o->user, sizeof o->user, "%s", s->user);
+        if (pkt != NULL) {
+            o->item = pkt->item;
+            o->frame = pkt->frame;
+            o->ts_us = pkt->ts_us;
+        }
+        struct pt_object_rec meta;
+        memset(&meta, 0, sizeof meta);
+        snprintf(meta.protocol, sizeof meta.protocol, "ftp");
+        snprintf(meta.name, sizeof meta.name, "%s", s->arg[0] ? s->arg : s->cmd);
+        meta.flow_id = d->rec.id;
+        meta.dir = (uint8_t)dir;
+        snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&d->rec, dir));
+        meta.stream_off = off;
+        meta.item = o->item;
+        meta.frame = o->frame;
+        meta.ts_us = o->ts_us;
+        d->obj = pt_obj_open(d->ctx->store, &meta);
+    }
+    if (dir != d->dir) {
+        return; /* a data channel carries one direction; the other side only acknowledges */
+    }
+    pt_obj_write(d->obj, p, n);
+    d->out.size += n;
+}
+
+static void data_gap(void *st, int dir, uint64_t off, uint64_t n)
+{
+    (void)off;
+    struct ftp_data *d = st;
+    if (dir == d->dir) {
+        pt_obj_gap(d->obj, n);
+        d->out.size += n;
+    }
+}
+
+static void data_close(void *st)
+{
+    struct ftp_data *d = st;
+    if (d->obj != NULL) {
+        struct pt_object_rec o;
+        if (pt_obj_close(d->obj, true, &o)) {
+            snprintf(d->out.sha256, sizeof d->out.sha256, "%s", o.sha256);
+            d->out.complete = o.complete;
+            if (d->ctx->object != NULL) {
+                d->ctx->object(d->ctx->arg, &o);
+            }
+        }
+        snprintf(d->out.direction, sizeof d->out.direction, "%s",
+                 pt_app_direction(&d->rec, d->dir));
+        if (d->ctx->ftp_transfer != NULL) {
+            d->ctx->ftp_transfer(d->ctx->arg, &d->out);
+        }
+    }
+    session_put(d->s);
+    free(d);
+}
+
+static bool never(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
+                  uint16_t sport)
+{
+    (void)transport;
+    (void)dir;
+    (void)p;
+    (void)n;
+    (void)cport;
+    (void)sport;
+    return false; /* data channels are claimed by expectation, never by content */
+}
+
+const struct pt_app_proto pt_app_ftp_data = {"ftp-data", never,      NULL, data_bytes,
+                                             data_gap,   data_close, NULL};

@@ -1,0 +1,71 @@
+/*
+ * fuzz_ftp.c - libFuzzer target for the FTP control decoder and data-channel claims. The
+ * input is split at its first 0xff byte into the client's and the server's control
+ * streams; then data connections to every announced endpoint are offered for claiming.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze/app.h"
+
+extern const struct pt_app_proto pt_app_ftp;
+extern const struct pt_app_proto pt_app_ftp_data;
+
+static struct pt_objstore *store;
+static char dir[64];
+
+static void on_obj(void *arg, const struct pt_object_rec *r)
+{
+    (void)arg;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/objects/%.2s/%s", dir, r->sha256, r->sha256);
+    unlink(path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (store == NULL) {
+        snprintf(dir, sizeof dir, "/tmp/pt-fuzz-ftp-XXXXXX");
+        if (mkdtemp(dir) == NULL || pt_objstore_new(dir, 0, &store) != PT_OK) {
+            abort();
+        }
+    }
+    struct pt_app_ctx ctx = {.store = store, .object = on_obj};
+    struct pt_flow_rec rec;
+    memset(&rec, 0, sizeof rec);
+    pt_addr_parse("10.0.0.1", &rec.cli);
+    pt_addr_parse("10.0.0.2", &rec.srv);
+    rec.cport = 40000;
+    rec.sport = 21;
+    const uint8_t *sep = memchr(data, 0xff, size);
+    size_t n0 = sep ? (size_t)(sep - data) : size;
+    uint8_t *a = malloc(size ? size : 1);
+    if (a == NULL) {
+        return 0;
+    }
+    memcpy(a, data, size);
+    pt_app_ftp.probe(6, 0, a, n0, 40000, 21);
+    void *st = pt_app_ftp.open(&ctx, &rec);
+    pt_app_ftp.data(st, 0, 0, a, n0, NULL);
+    if (sep != NULL) {
+        pt_app_ftp.data(st, 1, 0, a + n0 + 1, size - n0 - 1, NULL);
+    }
+    /* a data connection from the server to the client on every port the input names */
+    struct pt_flow_rec drec = rec;
+    drec.id = 2;
+    for (uint32_t port = 1; port < 65536 && ctx.ftp != NULL; port += 4099) {
+        drec.sport = (uint16_t)port;
+        void *d = pt_ftp_claim(&ctx, &drec, 0);
+        if (d != NULL) {
+            pt_app_ftp_data.data(d, 1, 0, a, n0, NULL);
+            pt_app_ftp_data.close(d);
+        }
+    }
+    pt_app_ftp.close(st);
+    pt_ftp_table_free(ctx.ftp);
+    free(a);
+    return 0;
+}
