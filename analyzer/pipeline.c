@@ -57,6 +57,7 @@ enum wmsg_kind {
     W_DICOM,
     W_DICOM_ASSOC,
     W_FTP,
+    W_SMTP,
     W_ITEM,
     W_MANIFEST,
     W_AUDIT,
@@ -145,6 +146,11 @@ static pt_status put_ftp(struct pt_db *db, const void *row)
     return pt_db_ftp_put(db, row);
 }
 
+static pt_status put_smtp(struct pt_db *db, const void *row)
+{
+    return pt_db_smtp_put(db, row);
+}
+
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
     size_t size;
@@ -160,6 +166,7 @@ static const struct {
     [W_DICOM] = {put_dicom, sizeof(struct pt_dicom_rec)},
     [W_DICOM_ASSOC] = {put_dicom_assoc, sizeof(struct pt_dicom_assoc_rec)},
     [W_FTP] = {put_ftp, sizeof(struct pt_ftp_rec)},
+    [W_SMTP] = {put_smtp, sizeof(struct pt_smtp_rec)},
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
@@ -177,6 +184,7 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         case W_DICOM:
         case W_DICOM_ASSOC:
         case W_FTP:
+        case W_SMTP:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
                 rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
@@ -411,6 +419,7 @@ struct worker {
     struct rowbuf dicom;          /* kind W_DICOM */
     struct rowbuf dicom_assoc;    /* kind W_DICOM_ASSOC */
     struct rowbuf ftp;            /* kind W_FTP */
+    struct rowbuf smtp;           /* kind W_SMTP */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
     struct writer *w;
@@ -462,6 +471,12 @@ static void worker_ftp(void *arg, const struct pt_ftp_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->ftp, r);
+}
+
+static void worker_smtp(void *arg, const struct pt_smtp_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->smtp, r);
 }
 
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
@@ -524,6 +539,7 @@ static void *worker_main(void *arg)
     rowbuf_flush(wk->w, &wk->dicom);
     rowbuf_flush(wk->w, &wk->dicom_assoc);
     rowbuf_flush(wk->w, &wk->ftp);
+    rowbuf_flush(wk->w, &wk->smtp);
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -1099,10 +1115,12 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->dicom = (struct rowbuf){.kind = W_DICOM, .cap = 256};
         wk->dicom_assoc = (struct rowbuf){.kind = W_DICOM_ASSOC, .cap = 32};
         wk->ftp = (struct rowbuf){.kind = W_FTP, .cap = 128};
+        wk->smtp = (struct rowbuf){.kind = W_SMTP, .cap = 64};
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
                                       .dns = worker_dns, .tls = worker_tls, .hl7 = worker_hl7,
                                       .dicom = worker_dicom, .dicom_assoc = worker_dicom_assoc,
-                                      .ftp_transfer = worker_ftp, .anomaly = worker_app_anomaly};
+                                      .ftp_transfer = worker_ftp, .smtp = worker_smtp,
+                                      .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
             rc = PT_EIO;
@@ -1205,6 +1223,7 @@ out:
             free(wk->dicom.rows);
             free(wk->dicom_assoc.rows);
             free(wk->ftp.rows);
+            free(wk->smtp.rows);
             pt_ftp_table_free(wk->app.ftp);
             pt_objstore_free(wk->app.store);
             free(wk->anoms.rb.rows);

@@ -27,7 +27,12 @@ struct app_flow {
     const struct pt_app_proto *proto;
     void *st;
     bool decided;
+    unsigned tries;
 };
+
+/* A stream whose first bytes come from the server (a greeting such as "220 mail ready")
+ * may say nothing about its protocol; the client's first line then decides. */
+#define APP_SERVER_FIRST_TRIES 4
 
 const char *pt_app_direction(const struct pt_flow_rec *rec, int dir)
 {
@@ -67,6 +72,9 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
                 a->st = a->proto->open(a->ctx, rec);
                 break;
             }
+        }
+        if (a->st == NULL && dir == 1 && ++a->tries < APP_SERVER_FIRST_TRIES) {
+            a->decided = false; /* wait for the client to speak */
         }
     }
     if (a->st != NULL) {

@@ -138,6 +138,23 @@ struct pt_ftp_rec {
 
 struct pt_ftp_table;
 
+struct pt_smtp_rec {
+    int64_t flow_id;
+    uint32_t seq;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    char helo[128];
+    char mail_from[256];
+    char rcpt_to[512];        /* comma separated */
+    char from[256], to[512], subject[512], date[64], msg_id[256];
+    uint64_t size;            /* message bytes (dot-unstuffed; gaps included) */
+    unsigned attachments;     /* MIME leaves with a file name */
+    bool complete;
+    bool starttls;            /* the session switched to TLS */
+    char sha256[PT_SHA256_HEX];
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
@@ -149,6 +166,7 @@ struct pt_app_ctx {
     void (*dicom)(void *arg, const struct pt_dicom_rec *r);
     void (*dicom_assoc)(void *arg, const struct pt_dicom_assoc_rec *r);
     void (*ftp_transfer)(void *arg, const struct pt_ftp_rec *r);
+    void (*smtp)(void *arg, const struct pt_smtp_rec *r);
     struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };

@@ -238,7 +238,7 @@ static void body_open(struct http_flow *h, int dir)
     if (pt_multipart_boundary(m->ctype, boundary, sizeof boundary)) {
         m->owner = h;
         m->dir = dir;
-        m->mp = pt_multipart_new(boundary, &part_ops, m);
+        m->mp = pt_multipart_new(boundary, &part_ops, m, false);
     }
     if (strcasecmp(m->ce, "gzip") == 0 || strcasecmp(m->ce, "x-gzip") == 0 ||
         strcasecmp(m->ce, "deflate") == 0) {

@@ -34,6 +34,7 @@ struct pt_multipart {
     size_t line_len;
     unsigned parts;
     bool open;     /* a part is open: begin sent, end not yet */
+    bool raw;      /* parts go out with their headers */
     char name[256], ctype[128];
 };
 
@@ -62,7 +63,7 @@ bool pt_multipart_boundary(const char *ct, char *out, size_t len)
 }
 
 struct pt_multipart *pt_multipart_new(const char *boundary, const struct pt_multipart_ops *ops,
-                                      void *arg)
+                                      void *arg, bool raw_parts)
 {
     size_t bl = strlen(boundary);
     if (bl == 0 || bl > PT_MULTIPART_MAX_BOUNDARY) {
@@ -74,6 +75,7 @@ struct pt_multipart *pt_multipart_new(const char *boundary, const struct pt_mult
     }
     m->ops = ops;
     m->arg = arg;
+    m->raw = raw_parts;
     m->dlen = (size_t)snprintf(m->delim, sizeof m->delim, "\r\n--%s", boundary);
     /* KMP: fail[k] is the longest proper prefix of delim[0..k) that is also its suffix. */
     m->fail[0] = m->fail[1] = 0;
@@ -230,6 +232,15 @@ void pt_multipart_feed(struct pt_multipart *m, const uint8_t *p, size_t n)
                 if (done && m->st != MP_DEAD) {
                     m->st = strncmp(m->line, "--", 2) == 0 ? MP_EPILOGUE : MP_HEADERS;
                     m->name[0] = m->ctype[0] = '\0';
+                    if (m->st == MP_HEADERS && m->raw) {
+                        if (++m->parts > PT_MULTIPART_MAX_PARTS) {
+                            m->st = MP_DEAD;
+                        } else {
+                            m->ops->begin(m->arg, m->parts, "", "");
+                            m->open = true;
+                            m->st = MP_BODY;
+                        }
+                    }
                 } else if (!done && m->line_len >= 2 && memcmp(m->line, "--", 2) == 0) {
                     m->st = MP_EPILOGUE; /* closing delimiter, whatever follows */
                 }

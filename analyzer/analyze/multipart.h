@@ -31,9 +31,11 @@ struct pt_multipart;
  * False when the type is not multipart or the boundary is missing or too long. */
 bool pt_multipart_boundary(const char *content_type, char *out, size_t len);
 
-/* Returns owned (pt_multipart_free) or NULL. ops is borrowed. */
+/* Returns owned (pt_multipart_free) or NULL. ops is borrowed. With raw_parts, part headers
+ * are not read here: each part's bytes, headers included, go to data (for a MIME walker
+ * that parses every part as an entity of its own); begin then gets empty name and type. */
 struct pt_multipart *pt_multipart_new(const char *boundary, const struct pt_multipart_ops *ops,
-                                      void *arg);
+                                      void *arg, bool raw_parts);
 void pt_multipart_feed(struct pt_multipart *m, const uint8_t *p, size_t n);
 void pt_multipart_gap(struct pt_multipart *m, uint64_t n);
 /* End of the body: a part still open ends incomplete. Frees m. */

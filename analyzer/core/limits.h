@@ -66,6 +66,11 @@
 #define PT_FTP_MAX_EXPECT 256
 #define PT_FTP_EXPECT_S 300
 
+/* SMTP: command line length (RFC 5321 §4.5.3.1.4: 512; we allow extensions) and the message
+ * head kept for the header fields. */
+#define PT_SMTP_MAX_LINE 4096
+#define PT_SMTP_HEADER_BYTES (64u * 1024)
+
 /* DICOM: association PDUs are small (a few kB for hundreds of presentation contexts);
  * command sets are a few hundred bytes. Data sets are streamed and have no limit. */
 #define PT_DICOM_MAX_ASSOC_PDU (256u * 1024)

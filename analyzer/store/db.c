@@ -33,6 +33,7 @@ enum {
     ST_DICOM,
     ST_DICOM_ASSOC,
     ST_FTP,
+    ST_SMTP,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -76,6 +77,10 @@ static const char *const st_sql[N_ST] = {
     [ST_FTP] = "INSERT INTO ftp_transfer(flow_id, ctl_flow, ts, item_id, frame, command, name, "
                "user, direction, size, complete, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
                "?11,?12)",
+    [ST_SMTP] = "INSERT INTO smtp_message(flow_id, seq, ts, item_id, frame, helo, mail_from, "
+                "rcpt_to, hdr_from, hdr_to, subject, date, msg_id, size, attachments, complete, "
+                "starttls, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+                "?16,?17,?18)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -614,6 +619,32 @@ pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r)
     sqlite3_bind_int64(st, 10, (sqlite3_int64)r->size);
     sqlite3_bind_int(st, 11, r->complete);
     bind_text(st, 12, r->sha256);
+    return step(db, st);
+}
+
+pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_SMTP];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    sqlite3_bind_int64(st, 2, r->seq);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 3, r->ts_us);
+        sqlite3_bind_int64(st, 4, r->item);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->frame);
+    }
+    bind_text(st, 6, r->helo);
+    bind_text(st, 7, r->mail_from);
+    bind_text(st, 8, r->rcpt_to);
+    bind_text(st, 9, r->from);
+    bind_text(st, 10, r->to);
+    bind_text(st, 11, r->subject);
+    bind_text(st, 12, r->date);
+    bind_text(st, 13, r->msg_id);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->size);
+    sqlite3_bind_int(st, 15, (int)r->attachments);
+    sqlite3_bind_int(st, 16, r->complete);
+    sqlite3_bind_int(st, 17, r->starttls);
+    bind_text(st, 18, r->sha256);
     return step(db, st);
 }
 

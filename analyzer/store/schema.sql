@@ -228,6 +228,29 @@ CREATE TABLE ftp_transfer (
     sha256     TEXT
 ) STRICT;
 
+-- SMTP messages: the envelope and the header fields; the message and each MIME leaf are objects.
+CREATE TABLE smtp_message (
+    id           INTEGER PRIMARY KEY,
+    flow_id      INTEGER NOT NULL,           -- flow(id)
+    seq          INTEGER NOT NULL,
+    ts           INTEGER,
+    item_id      INTEGER REFERENCES evidence_item(id),
+    frame        INTEGER,
+    helo         TEXT,
+    mail_from    TEXT,
+    rcpt_to      TEXT,                       -- comma separated
+    hdr_from     TEXT,
+    hdr_to       TEXT,
+    subject      TEXT,
+    date         TEXT,
+    msg_id       TEXT,
+    size         INTEGER NOT NULL,
+    attachments  INTEGER NOT NULL,
+    complete     INTEGER NOT NULL,
+    starttls     INTEGER NOT NULL,           -- the rest of the session was encrypted
+    sha256       TEXT
+) STRICT;
+
 -- DICOM associations: AE titles, presentation contexts, outcome.
 CREATE TABLE dicom_assoc (
     id           INTEGER PRIMARY KEY,

@@ -68,7 +68,7 @@ static void whole_body(void **state)
 {
     (void)state;
     struct got g = {0};
-    struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g);
+    struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g, false);
     pt_multipart_feed(m, (const uint8_t *)body, strlen(body));
     pt_multipart_free(m);
     assert_int_equal(g.n, strlen(expect));
@@ -85,7 +85,7 @@ static void split_at_every_offset_and_bytewise(void **state)
     size_t len = strlen(body);
     for (size_t cut = 0; cut <= len; cut++) {
         struct got g = {0};
-        struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g);
+        struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g, false);
         pt_multipart_feed(m, (const uint8_t *)body, cut);
         pt_multipart_feed(m, (const uint8_t *)body + cut, len - cut);
         pt_multipart_free(m);
@@ -93,7 +93,7 @@ static void split_at_every_offset_and_bytewise(void **state)
         assert_memory_equal(g.out, expect, g.n);
     }
     struct got g = {0};
-    struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g);
+    struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g, false);
     for (size_t i = 0; i < len; i++) {
         pt_multipart_feed(m, (const uint8_t *)body + i, 1);
     }
@@ -107,13 +107,13 @@ static void truncated_and_gapped(void **state)
     size_t len = strlen(body);
     for (size_t cut = 0; cut < len; cut++) { /* every truncation ends cleanly */
         struct got g = {0};
-        struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g);
+        struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g, false);
         pt_multipart_feed(m, (const uint8_t *)body, cut);
         pt_multipart_free(m);
         assert_true(g.complete + g.incomplete == g.parts);
     }
     struct got g = {0};
-    struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g);
+    struct pt_multipart *m = pt_multipart_new("XyZ", &ops, &g, false);
     const char *p2 = strstr(body, "a\r\n--XyQ");
     pt_multipart_feed(m, (const uint8_t *)body, (size_t)(p2 - body) + 1);
     pt_multipart_gap(m, 100); /* a hole inside the second part's data */

@@ -1,0 +1,467 @@
+/*
+ * smtp.c - SMTP and ESMTP (RFC 5321), DATA with dot-stuffing (§4.5.2), BDAT chunking
+ * (RFC 3030), STARTTLS (RFC 3207: what follows is encrypted and only counted).
+ *
+ * Every message is stored whole as an object (as the server received it, dot-unstuffed);
+ * its MIME structure is walked (mime.c) and every leaf -- body text and attachments -- is
+ * stored decoded from base64 or quoted-printable, named by its filename. An smtp_message row
+ * carries the envelope (HELO, MAIL FROM, RCPT TO) and the header fields From, To, Subject,
+ * Date and Message-ID, read from the first PT_SMTP_HEADER_BYTES of the message.
+ *
+ * Trust boundary: both streams are untrusted; command lines are bounded by
+ * PT_SMTP_MAX_LINE, recipients by the row's buffer.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/limits.h"
+#include "app.h"
+#include "mime.h"
+
+enum sstate {
+    SS_CMD,     /* command lines */
+    SS_DATA,    /* DATA content, line by line */
+    SS_BDAT,    /* BDAT chunk bytes */
+    SS_TLS,     /* after STARTTLS: encrypted */
+    SS_DEAD,
+};
+
+struct smtp_flow {
+    struct pt_app_ctx *ctx;
+    struct pt_flow_rec rec;
+    enum sstate st;
+    char line[PT_SMTP_MAX_LINE];
+    size_t len;
+    bool bol;                 /* DATA: at the beginning of a line */
+    uint64_t bdat_left;
+    bool bdat_last;
+    bool starttls_asked;
+    char helo[128], mail_from[256], rcpt[512];
+    struct pt_smtp_rec msg;
+    bool in_msg;
+    struct pt_obj *obj;
+    struct pt_mime *mime;
+    char head[PT_SMTP_HEADER_BYTES + 1];
+    size_t head_len;
+    uint32_t seq;
+    unsigned attachments;
+    const struct pt_flow_pkt *pkt;
+};
+
+static bool smtp_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
+                       uint16_t sport)
+{
+    (void)cport;
+    (void)sport;
+    if (transport != 6 || n < 5) {
+        return false;
+    }
+    if (dir == 1) {
+        size_t k = n < 512 ? n : 512;
+        const uint8_t *lf = memchr(p, '\n', k);
+        size_t l = lf ? (size_t)(lf - p) : k;
+        return memcmp(p, "220", 3) == 0 && (p[3] == ' ' || p[3] == '-') &&
+               memmem(p, l, "SMTP", 4) != NULL;
+    }
+    return strncasecmp((const char *)p, "EHLO ", 5) == 0 ||
+           strncasecmp((const char *)p, "HELO ", 5) == 0;
+}
+
+static void *smtp_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
+{
+    struct smtp_flow *s = calloc(1, sizeof *s);
+    if (s != NULL) {
+        s->ctx = ctx;
+        s->rec = *rec;
+    }
+    return s;
+}
+
+/* ---- MIME leaves become objects ------------------------------------------------------- */
+
+struct leaf_obj {
+    struct pt_obj *obj;
+};
+
+static void *leaf_begin(void *arg, const struct pt_mime_leaf *leaf)
+{
+    struct smtp_flow *s = arg;
+    struct pt_object_rec meta;
+    memset(&meta, 0, sizeof meta);
+    snprintf(meta.protocol, sizeof meta.protocol, "smtp");
+    snprintf(meta.name, sizeof meta.name, "%s", leaf->name);
+    snprintf(meta.encoding, sizeof meta.encoding, "mime%s%.24s", leaf->cte[0] ? "," : "",
+             leaf->cte);
+    meta.flow_id = s->rec.id;
+    meta.dir = 0;
+    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&s->rec, 0));
+    meta.stream_off = s->seq;
+    meta.part = leaf->index;
+    meta.item = s->msg.item;
+    meta.frame = s->msg.frame;
+    meta.ts_us = s->msg.ts_us;
+    if (leaf->name[0] != '\0') {
+        s->attachments++;
+    }
+    return pt_obj_open(s->ctx->store, &meta);
+}
+
+static void leaf_data(void *arg, void *h, const uint8_t *p, size_t n)
+{
+    (void)arg;
+    pt_obj_write(h, p, n);
+}
+
+static void leaf_gap(void *arg, void *h, uint64_t n)
+{
+    (void)arg;
+    pt_obj_gap(h, n);
+}
+
+static void leaf_end(void *arg, void *h, bool complete)
+{
+    struct smtp_flow *s = arg;
+    struct pt_object_rec o;
+    if (h != NULL && pt_obj_close(h, complete, &o) && s->ctx->object != NULL) {
+        s->ctx->object(s->ctx->arg, &o);
+    }
+}
+
+static const struct pt_mime_ops leaf_ops = {leaf_begin, leaf_data, leaf_gap, leaf_end};
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+static void msg_begin(struct smtp_flow *s)
+{
+    struct pt_smtp_rec *m = &s->msg;
+    memset(m, 0, sizeof *m);
+    m->flow_id = s->rec.id;
+    if (s->pkt != NULL) {
+        m->item = s->pkt->item;
+        m->frame = s->pkt->frame;
+        m->ts_us = s->pkt->ts_us;
+    }
+    snprintf(m->helo, sizeof m->helo, "%s", s->helo);
+    snprintf(m->mail_from, sizeof m->mail_from, "%s", s->mail_from);
+    snprintf(m->rcpt_to, sizeof m->rcpt_to, "%s", s->rcpt);
+    s->in_msg = true;
+    s->head_len = 0;
+    s->attachments = 0;
+    struct pt_object_rec meta;
+    memset(&meta, 0, sizeof meta);
+    snprintf(meta.protocol, sizeof meta.protocol, "smtp");
+    snprintf(meta.name, sizeof meta.name, "message");
+    meta.flow_id = s->rec.id;
+    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&s->rec, 0));
+    meta.stream_off = s->seq;
+    meta.item = m->item;
+    meta.frame = m->frame;
+    meta.ts_us = m->ts_us;
+    s->obj = pt_obj_open(s->ctx->store, &meta);
+    s->mime = pt_mime_new(&leaf_ops, s);
+}
+
+static void msg_bytes(struct smtp_flow *s, const uint8_t *p, size_t n)
+{
+    pt_obj_write(s->obj, p, n);
+    pt_mime_feed(s->mime, p, n);
+    s->msg.size += n;
+    if (s->head_len < PT_SMTP_HEADER_BYTES) {
+        size_t k = PT_SMTP_HEADER_BYTES - s->head_len < n ? PT_SMTP_HEADER_BYTES - s->head_len : n;
+        memcpy(s->head + s->head_len, p, k);
+        s->head_len += k;
+    }
+}
+
+/* A header field's (unfolded) value from the message head, or "". */
+static void header_field(const char *head, const char *name, char *out, size_t len)
+{
+    out[0] = '\0';
+    size_t nl = strlen(name);
+    const char *p = head;
+    while (*p != '\0') {
+        if ((p == head || p[-1] == '\n') && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            size_t w = 0;
+            while (*v != '\0' && w + 1 < len) {
+                if (*v == '\r' || *v == '\n') {
+                    const char *q = v;
+                    while (*q == '\r' || *q == '\n') {
+                        q++;
+                    }
+                    if (*q != ' ' && *q != '\t') {
+                        break; /* end of the field */
+                    }
+                    v = q; /* folded: continue on the next line */
+                    continue;
+                }
+                if (w > 0 || (*v != ' ' && *v != '\t')) {
+                    out[w++] = (unsigned char)*v < 0x20 ? ' ' : *v;
+                }
+                v++;
+            }
+            out[w] = '\0';
+            return;
+        }
+        if (p[0] == '\n' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
+            return; /* end of the header section */
+        }
+        p++;
+    }
+}
+
+static void msg_end(struct smtp_flow *s, bool complete)
+{
+    if (!s->in_msg) {
+        return;
+    }
+    struct pt_smtp_rec *m = &s->msg;
+    s->head[s->head_len] = '\0';
+    for (size_t i = 0; i < s->head_len; i++) {
+        if (s->head[i] == '\0') {
+            s->head[i] = ' ';
+        }
+    }
+    header_field(s->head, "From", m->from, sizeof m->from);
+    header_field(s->head, "To", m->to, sizeof m->to);
+    header_field(s->head, "Subject", m->subject, sizeof m->subject);
+    header_field(s->head, "Date", m->date, sizeof m->date);
+    header_field(s->head, "Message-ID", m->msg_id, sizeof m->msg_id);
+    pt_mime_free(s->mime, complete);
+    s->mime = NULL;
+    m->attachments = s->attachments;
+    m->complete = complete;
+    m->seq = s->seq++;
+    if (s->obj != NULL) {
+        struct pt_object_rec o;
+        if (pt_obj_close(s->obj, complete, &o)) {
+            snprintf(m->sha256, sizeof m->sha256, "%s", o.sha256);
+            if (s->ctx->object != NULL) {
+                s->ctx->object(s->ctx->arg, &o);
+            }
+        }
+        s->obj = NULL;
+    }
+    if (s->ctx->smtp != NULL) {
+        s->ctx->smtp(s->ctx->arg, m);
+    }
+    s->in_msg = false;
+    s->rcpt[0] = '\0';
+}
+
+static void add_rcpt(struct smtp_flow *s, const char *arg)
+{
+    size_t used = strlen(s->rcpt), l = strlen(arg);
+    if (used + l + 2 < sizeof s->rcpt) {
+        if (used > 0) {
+            s->rcpt[used++] = ',';
+        }
+        memcpy(s->rcpt + used, arg, l + 1);
+    }
+}
+
+/* An address argument "FROM:<a@b> SIZE=10" -> "a@b". */
+static void address(const char *arg, char *out, size_t len)
+{
+    const char *lt = strchr(arg, '<');
+    const char *p = lt ? lt + 1 : arg;
+    const char *end = lt ? strchr(p, '>') : NULL;
+    size_t n = end ? (size_t)(end - p) : strcspn(p, " ");
+    if (n >= len) {
+        n = len - 1;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void command(struct smtp_flow *s, char *line)
+{
+    if (strncasecmp(line, "HELO ", 5) == 0 || strncasecmp(line, "EHLO ", 5) == 0) {
+        snprintf(s->helo, sizeof s->helo, "%s", line + 5);
+    } else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
+        address(line + 10, s->mail_from, sizeof s->mail_from);
+        s->rcpt[0] = '\0';
+    } else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
+        char a[256];
+        address(line + 8, a, sizeof a);
+        add_rcpt(s, a);
+    } else if (strcasecmp(line, "DATA") == 0) {
+        msg_begin(s);
+        s->st = SS_DATA;
+        s->bol = true;
+    } else if (strncasecmp(line, "BDAT ", 5) == 0) {
+        char *end = NULL;
+        unsigned long long n = strtoull(line + 5, &end, 10);
+        if (end == line + 5) {
+            s->st = SS_DEAD;
+            return;
+        }
+        if (!s->in_msg) {
+            msg_begin(s);
+        }
+        s->bdat_left = n;
+        s->bdat_last = strcasestr(end, "LAST") != NULL;
+        s->st = SS_BDAT;
+        if (n == 0 && s->bdat_last) {
+            msg_end(s, true);
+            s->st = SS_CMD;
+        }
+    } else if (strcasecmp(line, "STARTTLS") == 0) {
+        s->starttls_asked = true;
+    }
+}
+
+static void smtp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                      const struct pt_flow_pkt *pkt)
+{
+    (void)off;
+    struct smtp_flow *s = st;
+    s->pkt = pkt;
+    if (dir == 1) {
+        /* replies: only the 220 that answers STARTTLS matters (RFC 3207 §4) */
+        if (s->starttls_asked && n >= 3 && memcmp(p, "220", 3) == 0) {
+            s->st = SS_TLS;
+            s->msg.starttls = true;
+            if (s->ctx->anomaly != NULL) {
+                /* not an anomaly of the evidence: recorded on the flow via app = smtp */
+            }
+        }
+        return;
+    }
+    while (n > 0) {
+        switch (s->st) {
+            case SS_TLS:
+            case SS_DEAD:
+                return;
+            case SS_BDAT: {
+                size_t k = s->bdat_left < n ? (size_t)s->bdat_left : n;
+                msg_bytes(s, p, k);
+                s->bdat_left -= k;
+                p += k;
+                n -= k;
+                if (s->bdat_left == 0) {
+                    if (s->bdat_last) {
+                        msg_end(s, true);
+                    }
+                    s->st = SS_CMD;
+                }
+                continue;
+            }
+            case SS_DATA:
+            case SS_CMD: {
+                const uint8_t *lf = memchr(p, '\n', n);
+                size_t k = lf ? (size_t)(lf - p) + 1 : n;
+                if (s->st == SS_DATA) {
+                    /* pass DATA content through line by line; only ".\r\n" and a leading
+                     * dot need the start of a line (RFC 5321 §4.5.2) */
+                    if (s->bol && k >= 1 && p[0] == '.') {
+                        if ((k == 3 && p[1] == '\r' && p[2] == '\n') || (k == 2 && p[1] == '\n')) {
+                            msg_end(s, true);
+                            s->st = SS_CMD;
+                            p += k;
+                            n -= k;
+                            continue;
+                        }
+                        if (k == 1 && lf == NULL) {
+                            /* a lone dot at the end of the piece: wait for what follows */
+                            if (s->len + 1 < sizeof s->line) {
+                                s->line[s->len++] = '.';
+                            }
+                            p += 1;
+                            n -= 1;
+                            s->bol = false;
+                            continue;
+                        }
+                        p++; /* dot-stuffing: drop the first dot */
+                        n--;
+                        k--;
+                    } else if (!s->bol && s->len == 1 && s->line[0] == '.') {
+                        /* the held dot from the previous piece */
+                        s->len = 0;
+                        if ((k == 2 && p[0] == '\r' && p[1] == '\n') || (k == 1 && p[0] == '\n')) {
+                            msg_end(s, true);
+                            s->st = SS_CMD;
+                            p += k;
+                            n -= k;
+                            s->bol = true;
+                            continue;
+                        }
+                    }
+                    msg_bytes(s, p, k);
+                    s->bol = lf != NULL;
+                    p += k;
+                    n -= k;
+                    continue;
+                }
+                if (s->len + k >= sizeof s->line) {
+                    s->st = SS_DEAD;
+                    if (s->ctx->anomaly != NULL) {
+                        s->ctx->anomaly(s->ctx->arg, pkt ? pkt->item : 0, pkt ? pkt->frame : 0,
+                                        "limit.smtp_line", "command line beyond PT_SMTP_MAX_LINE");
+                    }
+                    return;
+                }
+                memcpy(s->line + s->len, p, k);
+                s->len += k;
+                p += k;
+                n -= k;
+                if (lf == NULL) {
+                    return;
+                }
+                size_t len = s->len - 1;
+                if (len > 0 && s->line[len - 1] == '\r') {
+                    len--;
+                }
+                s->line[len] = '\0';
+                s->len = 0;
+                command(s, s->line);
+                continue;
+            }
+        }
+    }
+}
+
+static void smtp_gap(void *st, int dir, uint64_t off, uint64_t n)
+{
+    (void)off;
+    struct smtp_flow *s = st;
+    if (dir != 0) {
+        return;
+    }
+    if ((s->st == SS_DATA || s->st == SS_BDAT) && s->in_msg) {
+        pt_obj_gap(s->obj, n);
+        pt_mime_gap(s->mime, n);
+        s->msg.size += n;
+        if (s->st == SS_BDAT) {
+            uint64_t k = n < s->bdat_left ? n : s->bdat_left;
+            s->bdat_left -= k;
+            if (s->bdat_left == 0) {
+                s->st = SS_CMD;
+            }
+        }
+        return;
+    }
+    s->len = 0; /* a partial command line is dropped */
+}
+
+static void smtp_close(void *st)
+{
+    struct smtp_flow *s = st;
+    s->pkt = NULL;
+    msg_end(s, false);
+    if (s->msg.starttls && s->ctx->smtp != NULL && s->seq == 0) {
+        /* only the envelope before STARTTLS was visible: still worth a row */
+        memset(&s->msg, 0, sizeof s->msg);
+        s->msg.flow_id = s->rec.id;
+        s->msg.starttls = true;
+        snprintf(s->msg.helo, sizeof s->msg.helo, "%s", s->helo);
+        s->ctx->smtp(s->ctx->arg, &s->msg);
+    }
+    free(s);
+}
+
+const struct pt_app_proto pt_app_smtp = {"smtp",   smtp_probe, smtp_open, smtp_data,
+                                         smtp_gap, smtp_close, NULL};
