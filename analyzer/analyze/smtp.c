@@ -134,8 +134,13 @@ static const struct pt_mime_ops leaf_ops = {leaf_begin, leaf_data, leaf_gap, lea
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
+static void msg_end(struct smtp_flow *s, bool complete);
+
 static void msg_begin(struct smtp_flow *s)
 {
+    if (s->in_msg) {
+        msg_end(s, false); /* DATA after an unfinished BDAT: the earlier message is cut short */
+    }
     struct pt_smtp_rec *m = &s->msg;
     memset(m, 0, sizeof *m);
     m->flow_id = s->rec.id;
