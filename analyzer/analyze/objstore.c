@@ -10,11 +10,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TYPE_CACHE 1024
+
 struct pt_objstore {
     char *dir;        /* CASE/objects */
     unsigned worker;
     uint64_t counter;
     magic_t magic;
+    uint8_t subdirs[32]; /* bitmap: objects/<xx>/ known to exist */
+    /* Types of content seen before, by SHA-256: the same bytes need not be typed twice. */
+    struct {
+        char sha[PT_SHA256_HEX];
+        char mime[64];
+        char magic[200];
+    } cache[TYPE_CACHE];
 };
 
 struct pt_obj {
@@ -174,17 +183,32 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
         o->io_error = true;
     }
     o->f = NULL;
-    const char *desc = magic_buffer(o->s->magic, o->head, o->head_len);
-    snprintf(o->rec.magic, sizeof o->rec.magic, "%s", desc ? desc : "unknown");
-    magic_setflags(o->s->magic, MAGIC_MIME_TYPE | MAGIC_ERROR);
-    const char *mime = magic_buffer(o->s->magic, o->head, o->head_len);
-    snprintf(o->rec.mime, sizeof o->rec.mime, "%s", mime ? mime : "application/octet-stream");
-    magic_setflags(o->s->magic, MAGIC_NONE | MAGIC_ERROR);
+    struct pt_objstore *st = o->s;
+    unsigned slot = (unsigned)strtoul((char[5]){o->rec.sha256[0], o->rec.sha256[1],
+                                               o->rec.sha256[2], 0, 0},
+                                      NULL, 16) % TYPE_CACHE;
+    if (strcmp(st->cache[slot].sha, o->rec.sha256) == 0) {
+        memcpy(o->rec.magic, st->cache[slot].magic, sizeof o->rec.magic);
+        memcpy(o->rec.mime, st->cache[slot].mime, sizeof o->rec.mime);
+    } else {
+        const char *desc = magic_buffer(st->magic, o->head, o->head_len);
+        snprintf(o->rec.magic, sizeof o->rec.magic, "%s", desc ? desc : "unknown");
+        magic_setflags(st->magic, MAGIC_MIME_TYPE | MAGIC_ERROR);
+        const char *mime = magic_buffer(st->magic, o->head, o->head_len);
+        snprintf(o->rec.mime, sizeof o->rec.mime, "%s", mime ? mime : "application/octet-stream");
+        magic_setflags(st->magic, MAGIC_NONE | MAGIC_ERROR);
+        memcpy(st->cache[slot].sha, o->rec.sha256, sizeof st->cache[slot].sha);
+        memcpy(st->cache[slot].magic, o->rec.magic, sizeof st->cache[slot].magic);
+        memcpy(st->cache[slot].mime, o->rec.mime, sizeof st->cache[slot].mime);
+    }
     if (!o->io_error) {
         char sub[4300], final[4400];
-        snprintf(sub, sizeof sub, "%s/%.2s", o->s->dir, o->rec.sha256);
+        snprintf(sub, sizeof sub, "%s/%.2s", st->dir, o->rec.sha256);
         snprintf(final, sizeof final, "%s/%s", sub, o->rec.sha256);
-        if (mkdir(sub, 0700) == 0 || errno == EEXIST) {
+        unsigned idx = (unsigned)strtoul((char[3]){o->rec.sha256[0], o->rec.sha256[1], 0}, NULL, 16);
+        bool have = (st->subdirs[idx / 8] >> (idx % 8)) & 1;
+        if (have || mkdir(sub, 0700) == 0 || errno == EEXIST) {
+            st->subdirs[idx / 8] |= (uint8_t)(1u << (idx % 8));
             /* Content addressing: an identical object is already there when the name exists. */
             if (access(final, F_OK) == 0) {
                 unlink(o->tmp);
