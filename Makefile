@@ -26,7 +26,7 @@ INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c
 DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
-               analyzer/analyze/ftp.c analyzer/analyze/hl7.c \
+               analyzer/analyze/ftp.c analyzer/analyze/hl7.c analyzer/analyze/icmp.c \
                analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/multipart.c \
                analyzer/analyze/objstore.c analyzer/analyze/smtp.c analyzer/analyze/tls.c
 STORE_SRC := analyzer/store/db.c
@@ -62,28 +62,28 @@ REL_LIB_OBJ := $(call rel_obj,$(LIB_SRC)) $(REL)/schema.o
 SAN_LIB_OBJ := $(call san_obj,$(LIB_SRC)) $(SAN)/schema.o
 
 phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC))
-	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC))
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(SAN)/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< -o $@ $(SAN_LIB_OBJ) \
-	    $(PKG_LIBS) -lcmocka -lpthread
+	    $(PKG_LIBS) -lcmocka -lpthread -lm
 
 # Fuzz targets: a replay driver (gcc + sanitizers) for `make test`, libFuzzer (clang) for `make fuzz`.
 $(SAN)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< tests/fuzz/replay_main.c \
-	    -o $@ $(SAN_LIB_OBJ) $(PKG_LIBS) -lpthread
+	    -o $@ $(SAN_LIB_OBJ) $(PKG_LIBS) -lpthread -lm
 
 FUZZ_DIR := build/fuzz
 FUZZ_LIB_SRC := $(LIB_SRC)
 $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 	@mkdir -p $(dir $@)
 	clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread
+	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread -lm
 
 .PHONY: all deps test unit e2e fuzz-replay fuzz bench demo samples format lint clean install help
 

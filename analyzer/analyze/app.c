@@ -113,7 +113,8 @@ static void app_datagram(void *arg, void *st, const struct pt_flow_rec *rec, int
     if (!a->decided) {
         a->decided = true;
         for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
-            if (protos[i]->datagram != NULL && protos[i]->probe(17, dir, p, n, rec->cport, rec->sport)) {
+            if (protos[i]->datagram != NULL &&
+                protos[i]->probe(rec->proto, dir, p, n, rec->cport, rec->sport)) {
                 a->proto = protos[i];
                 a->st = a->proto->open(a->ctx, rec);
                 break;

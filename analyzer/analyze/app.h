@@ -155,6 +155,20 @@ struct pt_smtp_rec {
     char sha256[PT_SHA256_HEX];
 };
 
+struct pt_icmp_rec {
+    int64_t flow_id;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    uint64_t messages;
+    uint64_t echo_requests, echo_replies, other;
+    uint64_t payload_bytes[2];  /* client to server, server to client */
+    uint32_t max_payload;
+    double entropy;             /* bits per byte over all payload bytes */
+    uint64_t mismatched_replies;/* echo replies that did not return the request's payload */
+    uint64_t unanswered;
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
@@ -167,6 +181,7 @@ struct pt_app_ctx {
     void (*dicom_assoc)(void *arg, const struct pt_dicom_assoc_rec *r);
     void (*ftp_transfer)(void *arg, const struct pt_ftp_rec *r);
     void (*smtp)(void *arg, const struct pt_smtp_rec *r);
+    void (*icmp)(void *arg, const struct pt_icmp_rec *r);
     struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };

@@ -83,6 +83,9 @@ void pt_objstore_free(struct pt_objstore *s)
 
 struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *meta)
 {
+    if (s == NULL) {
+        return NULL; /* no store (a fuzzer, a dry run): decoders go on without objects */
+    }
     struct pt_obj *o = calloc(1, sizeof *o);
     if (o == NULL) {
         return NULL;

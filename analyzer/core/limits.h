@@ -71,6 +71,9 @@
 #define PT_SMTP_MAX_LINE 4096
 #define PT_SMTP_HEADER_BYTES (64u * 1024)
 
+/* ICMP: echo requests remembered per flow to match their replies. */
+#define PT_ICMP_PENDING 64
+
 /* DICOM: association PDUs are small (a few kB for hundreds of presentation contexts);
  * command sets are a few hundred bytes. Data sets are streamed and have no limit. */
 #define PT_DICOM_MAX_ASSOC_PDU (256u * 1024)

@@ -680,7 +680,7 @@ static void decode_icmp_common(struct dstate *s, struct pt_cur *c, struct pt_vie
     if (echo_rq || echo_rp) {
         v->sport = v->dport = id;
     }
-    pt_cur_skip(c, 2);
+    v->seq = pt_cur_be16(c); /* echo sequence number (ICMP views have no TCP seq) */
     v->payload_len = (uint32_t)pt_cur_left(c);
     v->payload_wire = v->payload_wire >= 8 ? v->payload_wire - 8 : 0;
     if (v->payload_len > v->payload_wire) {

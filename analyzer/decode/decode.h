@@ -74,7 +74,7 @@ struct pt_view {
     uint32_t payload_len;     /* transport payload bytes captured */
     uint32_t payload_wire;    /* transport payload bytes announced by the headers */
     const uint8_t *payload;   /* borrowed: valid until the next pt_decode_frame() */
-    uint32_t seq, ack;        /* TCP */
+    uint32_t seq, ack;        /* TCP; seq also holds an ICMP echo sequence number */
     uint16_t win;             /* TCP */
     uint8_t tcp_flags;        /* TCP, enum pt_tcp_flag */
     uint8_t icmp_type, icmp_code;

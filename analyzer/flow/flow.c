@@ -720,7 +720,8 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
     f->rec.last_item = p->item;
     f->rec.last_frame = p->frame;
     int which = f->lru;
-    if (v->proto == 17 && v->has_ports && v->payload_len > 0 && t->ops != NULL &&
+    bool dgram = (v->proto == 17 && v->has_ports) || v->proto == 1 || v->proto == 58;
+    if (dgram && (v->payload_len > 0 || v->proto != 17) && t->ops != NULL &&
         t->ops->datagram != NULL) {
         if (!f->app_tried) {
             f->app_tried = true;

@@ -34,6 +34,7 @@ enum {
     ST_DICOM_ASSOC,
     ST_FTP,
     ST_SMTP,
+    ST_ICMP,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -81,6 +82,10 @@ static const char *const st_sql[N_ST] = {
                 "rcpt_to, hdr_from, hdr_to, subject, date, msg_id, size, attachments, complete, "
                 "starttls, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
                 "?16,?17,?18)",
+    [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
+                "echo_replies, other, c_payload_bytes, s_payload_bytes, max_payload, entropy, "
+                "mismatched_replies, unanswered) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                "?13,?14)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -645,6 +650,28 @@ pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r)
     sqlite3_bind_int(st, 16, r->complete);
     sqlite3_bind_int(st, 17, r->starttls);
     bind_text(st, 18, r->sha256);
+    return step(db, st);
+}
+
+pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_ICMP];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    if (r->item != 0) {
+        sqlite3_bind_int64(st, 2, r->ts_us);
+        sqlite3_bind_int64(st, 3, r->item);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
+    }
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->messages);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->echo_requests);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->echo_replies);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)r->other);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)r->payload_bytes[0]);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)r->payload_bytes[1]);
+    sqlite3_bind_int64(st, 11, r->max_payload);
+    sqlite3_bind_double(st, 12, r->entropy);
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)r->mismatched_replies);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->unanswered);
     return step(db, st);
 }
 

@@ -251,6 +251,25 @@ CREATE TABLE smtp_message (
     sha256       TEXT
 ) STRICT;
 
+-- ICMP flows: what their payloads look like (tunnel material for the heuristics).
+CREATE TABLE icmp_summary (
+    id                  INTEGER PRIMARY KEY,
+    flow_id             INTEGER NOT NULL,    -- flow(id)
+    ts                  INTEGER,
+    item_id             INTEGER REFERENCES evidence_item(id),
+    frame               INTEGER,
+    messages            INTEGER NOT NULL,
+    echo_requests       INTEGER NOT NULL,
+    echo_replies        INTEGER NOT NULL,
+    other               INTEGER NOT NULL,
+    c_payload_bytes     INTEGER NOT NULL,
+    s_payload_bytes     INTEGER NOT NULL,
+    max_payload         INTEGER NOT NULL,
+    entropy             REAL NOT NULL,       -- bits per byte
+    mismatched_replies  INTEGER NOT NULL,    -- replies not echoing their request
+    unanswered          INTEGER NOT NULL
+) STRICT;
+
 -- DICOM associations: AE titles, presentation contexts, outcome.
 CREATE TABLE dicom_assoc (
     id           INTEGER PRIMARY KEY,

@@ -705,6 +705,42 @@ def corpus_smtp_messages_equal_tshark_imf_export():
     assert total >= 8 and not bad, "\n".join(bad)
 
 
+def icmp_frame(src, dst, typ, ident, seq, data):
+    import socket
+    import struct
+    icmp = struct.pack(">BBHHH", typ, 0, 0, ident, seq) + data
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + icmp
+
+
+@test
+def icmp_echo_payloads_ping_and_tunnel():
+    # a real ping (corpus) against a crafted tunnel whose replies carry their own data
+    p = corpus("suricata-verify/tests/detect-itype-prefilter/icmpv4-ping.pcap")
+    c = case("icmp-ping")
+    run("analyze", "-q", p, "-o", c, check=0)
+    row = db(c).execute("SELECT sum(echo_requests), sum(echo_replies), sum(mismatched_replies),"
+                        " sum(unanswered), max(entropy) FROM icmp_summary").fetchone()
+    assert row[:4] == (75, 75, 0, 0) and row[4] < 6.0, row  # tshark: 75 requests, 75 replies
+    rnd = __import__("random").Random(5)
+    fr = []
+    for i in range(20):
+        req = bytes(rnd.getrandbits(8) for _ in range(512))
+        rep = bytes(rnd.getrandbits(8) for _ in range(512))
+        fr.append(icmp_frame("10.0.0.9", "198.51.100.9", 8, 0x4242, i, req))
+        fr.append(icmp_frame("198.51.100.9", "10.0.0.9", 0, 0x4242, i, rep))
+    d = os.path.join(TMP, "icmp")
+    os.makedirs(d, exist_ok=True)
+    write_pcap(os.path.join(d, "t.pcap"), [(1700000000000000 + i * 1000, f) for i, f in
+                                            enumerate(fr)])
+    c = case("icmp-tunnel")
+    run("analyze", "-q", os.path.join(d, "t.pcap"), "-o", c, check=0)
+    row = db(c).execute("SELECT echo_requests, echo_replies, c_payload_bytes, s_payload_bytes,"
+                        " max_payload, mismatched_replies, entropy FROM icmp_summary").fetchone()
+    assert row[:6] == (20, 20, 10240, 10240, 512, 20) and row[6] > 7.9, row
+
+
 @test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
@@ -726,7 +762,7 @@ def threads_do_not_change_the_database():
         rows = []
         for t in ("evidence_item", "flow", "anomaly", "stream_gap", "stream_conflict", "object",
                   "http_txn", "dns_query", "tls_session", "hl7_message", "dicom_assoc",
-                  "dicom_message", "ftp_transfer", "smtp_message"):
+                  "dicom_message", "ftp_transfer", "smtp_message", "icmp_summary"):
             cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t) if r[1] != "id" or
                     t == "evidence_item" or t == "flow"]
             rows.append(sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t)).fetchall(),

@@ -14,6 +14,7 @@
 
 #include "core/addr.h"
 #include "decode/decode.h"
+#include "analyze/app.h"
 #include "flow/flow.h"
 
 static void sink(void *arg, const struct pt_frame *f, uint64_t off, const char *kind,
@@ -49,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t counted = 0;
     struct pt_decoder *d = pt_decoder_new(sink, NULL);
     struct pt_flow_table *t = pt_flow_table_new(&home, 64, emit, NULL, &counted);
+    struct pt_app_ctx app = {0}; /* no object store: decoders run, objects are not written */
+    if (t != NULL) {
+        pt_flow_set_stream_ops(t, &pt_app_stream_ops, &app);
+    }
     size_t off = 1;
     uint64_t num = 0;
     while (d != NULL && t != NULL && off < size) {
@@ -85,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pt_decoder_flush(d, 0);
     }
     pt_flow_table_free(t);
+    pt_ftp_table_free(app.ftp);
     pt_decoder_free(d);
     pt_cidr_set_fini(&home);
     return 0;

@@ -1,0 +1,157 @@
+/*
+ * icmp.c - ICMP and ICMPv6 payloads (RFC 792, RFC 4443): what an echo channel carries.
+ *
+ * Per ICMP flow: echo requests and replies, payload bytes each way, the largest payload,
+ * the Shannon entropy of all payload bytes (ping fills are low; tunnels and encrypted data
+ * approach 8 bits per byte), replies whose payload differs from their request's (a tunnel
+ * answers with its own data; a real host echoes), and requests never answered. One
+ * icmp_summary row per flow; heuristics read them later.
+ *
+ * Trust boundary: payloads are untrusted and only counted and hashed; requests waiting
+ * for a reply are remembered up to PT_ICMP_PENDING per flow.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/limits.h"
+#include "app.h"
+
+struct pending {
+    uint16_t id, seq;
+    uint64_t hash;
+    bool used;
+};
+
+struct icmp_flow {
+    struct pt_app_ctx *ctx;
+    struct pt_icmp_rec out;
+    uint64_t hist[256];
+    uint64_t total;
+    struct pending p[PT_ICMP_PENDING];
+    unsigned next;
+};
+
+static bool icmp_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
+                       uint16_t sport)
+{
+    (void)dir;
+    (void)p;
+    (void)n;
+    (void)cport;
+    (void)sport;
+    return transport == 1 || transport == 58;
+}
+
+static void *icmp_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
+{
+    struct icmp_flow *f = calloc(1, sizeof *f);
+    if (f != NULL) {
+        f->ctx = ctx;
+        f->out.flow_id = rec->id;
+    }
+    return f;
+}
+
+static uint64_t fnv(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 1099511628211ull;
+    }
+    return h ^ n;
+}
+
+static void icmp_datagram(void *st, int dir, const uint8_t *p, size_t n,
+                          const struct pt_flow_pkt *pkt)
+{
+    struct icmp_flow *f = st;
+    struct pt_icmp_rec *o = &f->out;
+    if (pkt == NULL) {
+        return;
+    }
+    const struct pt_view *v = pkt->v;
+    if (o->item == 0) {
+        o->item = pkt->item;
+        o->frame = pkt->frame;
+        o->ts_us = pkt->ts_us;
+    }
+    o->messages++;
+    o->payload_bytes[dir ? 1 : 0] += n;
+    if (n > o->max_payload) {
+        o->max_payload = (uint32_t)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        f->hist[p[i]]++;
+    }
+    f->total += n;
+    bool v6 = v->proto == 58;
+    bool rq = v->icmp_type == (v6 ? 128 : 8), rp = v->icmp_type == (v6 ? 129 : 0);
+    uint16_t id = v->sport, seq = (uint16_t)v->seq;
+    if (rq) {
+        o->echo_requests++;
+        struct pending *e = &f->p[f->next];
+        f->next = (f->next + 1) % PT_ICMP_PENDING;
+        if (e->used) {
+            o->unanswered++; /* pushed out before any reply came */
+        }
+        *e = (struct pending){id, seq, fnv(p, n), true};
+    } else if (rp) {
+        o->echo_replies++;
+        for (unsigned i = 0; i < PT_ICMP_PENDING; i++) {
+            struct pending *e = &f->p[i];
+            if (e->used && e->id == id && e->seq == seq) {
+                if (e->hash != fnv(p, n)) {
+                    o->mismatched_replies++;
+                }
+                e->used = false;
+                break;
+            }
+        }
+    } else {
+        o->other++;
+    }
+}
+
+static void icmp_close(void *st)
+{
+    struct icmp_flow *f = st;
+    struct pt_icmp_rec *o = &f->out;
+    for (unsigned i = 0; i < PT_ICMP_PENDING; i++) {
+        o->unanswered += f->p[i].used;
+    }
+    double h = 0;
+    for (int i = 0; i < 256 && f->total > 0; i++) {
+        if (f->hist[i] > 0) {
+            double q = (double)f->hist[i] / (double)f->total;
+            h -= q * log2(q);
+        }
+    }
+    o->entropy = h;
+    if (f->ctx->icmp != NULL && o->messages > 0) {
+        f->ctx->icmp(f->ctx->arg, o);
+    }
+    free(f);
+}
+
+static void no_stream(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                      const struct pt_flow_pkt *pkt)
+{
+    (void)st;
+    (void)dir;
+    (void)off;
+    (void)p;
+    (void)n;
+    (void)pkt;
+}
+
+static void no_gap(void *st, int dir, uint64_t off, uint64_t n)
+{
+    (void)st;
+    (void)dir;
+    (void)off;
+    (void)n;
+}
+
+const struct pt_app_proto pt_app_icmp = {"icmp", icmp_probe, icmp_open,    no_stream,
+                                         no_gap, icmp_close, icmp_datagram};
