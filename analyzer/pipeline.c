@@ -41,6 +41,7 @@
 #include "ingest/source.h"
 #include "report/summary.h"
 #include "analyze/app.h"
+#include "analyze/unpack.h"
 #include "store/db.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
@@ -438,6 +439,7 @@ static void worker_object(void *arg, const struct pt_object_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->objs, r);
+    pt_unpack(&wk->app, r); /* archive members become objects too (recursively, bounded) */
 }
 
 static void worker_http(void *arg, const struct pt_http_rec *r)

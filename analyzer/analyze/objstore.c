@@ -245,3 +245,9 @@ void pt_obj_discard(struct pt_obj *o)
     free(o->head);
     free(o);
 }
+
+bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out, size_t len)
+{
+    int w = snprintf(out, len, "%s/%.2s/%s", s->dir, sha256, sha256);
+    return w > 0 && (size_t)w < len;
+}

@@ -35,6 +35,9 @@ struct pt_object_rec {
     uint64_t stream_off;        /* where the object starts in its stream */
     uint32_t part;              /* index within the message (multipart parts) */
     bool complete;
+    bool encrypted;             /* an archive member that could not be decrypted */
+    char parent_sha256[PT_SHA256_HEX]; /* the archive it came out of, "" at the top */
+    unsigned depth;             /* 0 for objects seen on the wire */
     uint64_t gap_bytes;
     char gap_map[200];          /* "[[off,len],...]" of missing ranges (first ones) */
     uint32_t item;
@@ -58,6 +61,8 @@ void pt_obj_gap(struct pt_obj *o, uint64_t n);
 uint64_t pt_obj_size(const struct pt_obj *o);
 /* Finish and store; fills *rec. Returns false (nothing stored) on an I/O failure. */
 bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec);
+/* Path of a stored object's file; false when it does not fit. */
+bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out, size_t len);
 /* Abandon without storing. */
 void pt_obj_discard(struct pt_obj *o);
 

@@ -92,6 +92,15 @@
 #define PT_DNS_MAX_JUMPS 64
 #define PT_DNS_MAX_RRS 32
 
+/* Archives inside objects: nesting decoded, entries per archive, and what a member may expand
+ * to: 1 GiB, and 250 times its compressed size (real documents stay far below; an all-zero
+ * bomb layer reaches zlib's ~1030). An archive's members together stop at 4 GiB. */
+#define PT_UNPACK_MAX_DEPTH 4
+#define PT_UNPACK_MAX_ENTRIES 10000
+#define PT_UNPACK_MAX_RATIO 250
+#define PT_UNPACK_MAX_MEMBER (1ull << 30)
+#define PT_UNPACK_MAX_ARCHIVE (4ull << 30)
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 

@@ -55,8 +55,8 @@ static const char *const st_sql[N_ST] = {
                 "?40,?41)",
     [ST_OBJECT] = "INSERT INTO object(sha256, size, mime, magic, name, protocol, encoding, flow_id, "
                   "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
-                  "frame, ts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-                  "?18)",
+                  "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                  "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
     [ST_DNS] = "INSERT INTO dns_query(flow_id, ts, item_id, frame, direction, transport, msg_id, "
                "response, opcode, rcode, qname, qtype, qclass, answers, answer_bytes, answer_text, "
                "size, malformed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
@@ -475,6 +475,9 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
         sqlite3_bind_int64(st, 17, (sqlite3_int64)o->frame);
         sqlite3_bind_int64(st, 18, o->ts_us);
     }
+    sqlite3_bind_int(st, 19, o->encrypted);
+    bind_text(st, 20, o->parent_sha256);
+    sqlite3_bind_int(st, 21, (int)o->depth);
     return step(db, st);
 }
 

@@ -112,6 +112,9 @@ CREATE TABLE object (
     stream_off  INTEGER NOT NULL,        -- where the object starts in its stream
     part        INTEGER NOT NULL,
     complete    INTEGER NOT NULL,        -- 1 complete, 0 partial
+    encrypted   INTEGER NOT NULL,        -- an archive member that could not be decrypted
+    parent_sha256 TEXT,                  -- the archive (gzip, zip) it was unpacked from
+    depth       INTEGER NOT NULL,        -- 0 on the wire, 1 inside an archive, ...
     gap_bytes   INTEGER NOT NULL,
     gap_map     TEXT NOT NULL,           -- JSON [[offset,length],...] in object coordinates
     item_id     INTEGER REFERENCES evidence_item(id),

@@ -741,6 +741,99 @@ def icmp_echo_payloads_ping_and_tunnel():
     assert row[:6] == (20, 20, 10240, 10240, 512, 20) and row[6] > 7.9, row
 
 
+def _http_post_capture(path, body, ctype=b"application/zip"):
+    req = (b"POST /drop HTTP/1.1\r\nHost: files.example.net\r\nContent-Type: " + ctype +
+           b"\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    c_, s_ = "10.1.1.20", "203.0.113.81"
+    isn, sisn = 100, 5000
+    fr = [tcp_frame(c_, s_, 40200, 80, isn, 0, 0x02),
+          tcp_frame(s_, c_, 80, 40200, sisn, isn + 1, 0x12),
+          tcp_frame(c_, s_, 40200, 80, isn + 1, sisn + 1, 0x10)]
+    seq = isn + 1
+    for i in range(0, len(req), 1400):
+        fr.append(tcp_frame(c_, s_, 40200, 80, seq, sisn + 1, 0x18, req[i:i + 1400]))
+        seq += len(req[i:i + 1400])
+    resp = b"HTTP/1.1 204 No Content\r\n\r\n"
+    fr.append(tcp_frame(s_, c_, 80, 40200, sisn + 1, seq, 0x18, resp))
+    fr.append(tcp_frame(c_, s_, 40200, 80, seq, sisn + 1 + len(resp), 0x11))
+    fr.append(tcp_frame(s_, c_, 80, 40200, sisn + 1 + len(resp), seq + 1, 0x11))
+    write_pcap(path, [(1700000000000000 + i * 1000, f) for i, f in enumerate(fr)])
+
+
+@test
+def zip_and_gzip_members_become_objects():
+    import gzip as gz
+    import hashlib
+    import io
+    import zipfile
+    hl7 = [b"MSH|^~\\&|RIS|RADGRP|X|Y|20260101||ORU^R01|%d|P|2.5\rPID|1||MRN%04d\r" % (i, i)
+           for i in range(3)]
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("nested/c.hl7", hl7[2])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.hl7", hl7[0])
+        z.writestr("b.hl7.gz", gz.compress(hl7[1], mtime=0))
+        z.writestr("inner.zip", inner.getvalue())
+        z.writestr("secret.bin", b"x" * 100)
+    data = bytearray(buf.getvalue())
+    # mark secret.bin as encrypted (general purpose flag bit 0) in both headers
+    for sig in (b"PK\x03\x04", b"PK\x01\x02"):
+        at = 0
+        while True:
+            at = data.find(sig, at)
+            if at < 0:
+                break
+            name_at = at + (30 if sig == b"PK\x03\x04" else 46)
+            if data[name_at:name_at + 10] == b"secret.bin":
+                flag_at = at + (6 if sig == b"PK\x03\x04" else 8)
+                data[flag_at] |= 1
+            at += 4
+    d = os.path.join(TMP, "zips")
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, "z.pcap")
+    _http_post_capture(p, bytes(data))
+    c = case("zips-case")
+    run("analyze", "-q", p, "-o", c, check=0)
+    con = db(c)
+    top = hashlib.sha256(bytes(data)).hexdigest()
+    rows = con.execute("SELECT name, depth, encrypted, complete, sha256, parent_sha256, direction"
+                       " FROM object WHERE depth > 0 ORDER BY depth, name").fetchall()
+    names = [(r[0], r[1], r[2]) for r in rows]
+    assert names == [("a.hl7", 1, 0), ("b.hl7.gz", 1, 0), ("inner.zip", 1, 0),
+                     ("secret.bin", 1, 1), ("b.hl7", 2, 0), ("nested/c.hl7", 2, 0)], names
+    by = {r[0]: r for r in rows}
+    assert by["a.hl7"][4] == hashlib.sha256(hl7[0]).hexdigest() and by["a.hl7"][5] == top
+    assert by["b.hl7"][4] == hashlib.sha256(hl7[1]).hexdigest()
+    assert by["nested/c.hl7"][4] == hashlib.sha256(hl7[2]).hexdigest()
+    assert by["nested/c.hl7"][5] == by["inner.zip"][4]
+    assert all(r[6] == "upload" for r in rows)
+
+
+@test
+def zip_bomb_is_an_anomaly_not_a_hang():
+    import io
+    import time
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zeros.bin", b"\0" * (64 * 1024 * 1024))  # about 1000:1
+    d = os.path.join(TMP, "bomb")
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, "b.pcap")
+    _http_post_capture(p, buf.getvalue())
+    c = case("bomb-case")
+    t0 = time.time()
+    run("analyze", "-q", p, "-o", c, check=0)
+    assert time.time() - t0 < 60
+    con = db(c)
+    assert con.execute("SELECT count(*) FROM anomaly WHERE kind = 'limit.decompression_bomb'"
+                       ).fetchone()[0] == 1
+    row = con.execute("SELECT complete, size FROM object WHERE name = 'zeros.bin'").fetchone()
+    assert row[0] == 0 and row[1] < 64 * 1024 * 1024, row
+
+
 @test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
