@@ -22,9 +22,12 @@ static const struct pt_app_proto *const protos[] = {
 #undef PT_APP_PROTO
 };
 
+extern const struct pt_app_proto pt_app_tls;
+
 struct app_flow {
     struct pt_app_ctx *ctx;
     const struct pt_app_proto *proto;
+    const char *name;              /* the protocol found first (kept across STARTTLS) */
     void *st;
     bool decided;
     unsigned tries;
@@ -78,7 +81,16 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
         }
     }
     if (a->st != NULL) {
+        if (a->name == NULL) {
+            a->name = a->proto->name;
+        }
         a->proto->data(a->st, dir, off, p, n, pkt);
+        if (a->proto->upgraded != NULL && a->proto->upgraded(a->st)) {
+            /* STARTTLS: the plain-text decoder is done; the handshake follows (RFC 3207) */
+            a->proto->close(a->st);
+            a->proto = &pt_app_tls;
+            a->st = a->proto->open(a->ctx, rec);
+        }
     }
 }
 
@@ -99,7 +111,7 @@ static void app_close(void *arg, void *st, struct pt_flow_rec *rec)
     struct app_flow *a = st;
     if (a->st != NULL) {
         a->proto->close(a->st);
-        snprintf(rec->app, sizeof rec->app, "%s", a->proto->name);
+        snprintf(rec->app, sizeof rec->app, "%s", a->name ? a->name : a->proto->name);
     }
     free(a);
 }

@@ -210,6 +210,8 @@ struct pt_app_proto {
     void (*close)(void *st);
     /* For datagram protocols (NULL otherwise): one UDP payload. */
     void (*datagram)(void *st, int dir, const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt);
+    /* True once the session switched to TLS (STARTTLS); NULL when it cannot. */
+    bool (*upgraded)(void *st);
 };
 
 #endif

@@ -644,5 +644,12 @@ static void dicom_close(void *st)
     free(f);
 }
 
-const struct pt_app_proto pt_app_dicom = {"dicom",   dicom_probe, dicom_open, dicom_data,
-                                          dicom_gap, dicom_close, NULL};
+const struct pt_app_proto pt_app_dicom = {
+    .name = "dicom",
+    .probe = dicom_probe,
+    .open = dicom_open,
+    .data = dicom_data,
+    .gap = dicom_gap,
+    .close = dicom_close,
+    .datagram = NULL,
+};

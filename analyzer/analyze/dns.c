@@ -342,5 +342,12 @@ static void dns_close(void *st)
     free(d);
 }
 
-const struct pt_app_proto pt_app_dns = {"dns",   dns_probe, dns_open,    dns_data,
-                                        dns_gap, dns_close, dns_datagram};
+const struct pt_app_proto pt_app_dns = {
+    .name = "dns",
+    .probe = dns_probe,
+    .open = dns_open,
+    .data = dns_data,
+    .gap = dns_gap,
+    .close = dns_close,
+    .datagram = dns_datagram,
+};

@@ -333,8 +333,15 @@ static void ftp_close(void *st)
     free(c);
 }
 
-const struct pt_app_proto pt_app_ftp = {"ftp", ftp_probe, ftp_open, ftp_data, ftp_gap, ftp_close,
-                                        NULL};
+const struct pt_app_proto pt_app_ftp = {
+    .name = "ftp",
+    .probe = ftp_probe,
+    .open = ftp_open,
+    .data = ftp_data,
+    .gap = ftp_gap,
+    .close = ftp_close,
+    .datagram = NULL,
+};
 
 /* ---- data channels ------------------------------------------------------------------------ */
 
@@ -450,5 +457,12 @@ static bool never(int transport, int dir, const uint8_t *p, size_t n, uint16_t c
     return false; /* data channels are claimed by expectation, never by content */
 }
 
-const struct pt_app_proto pt_app_ftp_data = {"ftp-data", never,      NULL, data_bytes,
-                                             data_gap,   data_close, NULL};
+const struct pt_app_proto pt_app_ftp_data = {
+    .name = "ftp-data",
+    .probe = never,
+    .open = NULL,
+    .data = data_bytes,
+    .gap = data_gap,
+    .close = data_close,
+    .datagram = NULL,
+};

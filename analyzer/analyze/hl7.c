@@ -282,5 +282,12 @@ static void hl7_close(void *st)
     free(h);
 }
 
-const struct pt_app_proto pt_app_hl7 = {"hl7", hl7_probe, hl7_open, hl7_data, hl7_gap, hl7_close,
-                                        NULL};
+const struct pt_app_proto pt_app_hl7 = {
+    .name = "hl7",
+    .probe = hl7_probe,
+    .open = hl7_open,
+    .data = hl7_data,
+    .gap = hl7_gap,
+    .close = hl7_close,
+    .datagram = NULL,
+};

@@ -780,5 +780,12 @@ static void http_close(void *st)
     free(h);
 }
 
-const struct pt_app_proto pt_app_http = {"http",    http_probe, http_open, http_data,
-                                         http_gap,  http_close, NULL};
+const struct pt_app_proto pt_app_http = {
+    .name = "http",
+    .probe = http_probe,
+    .open = http_open,
+    .data = http_data,
+    .gap = http_gap,
+    .close = http_close,
+    .datagram = NULL,
+};

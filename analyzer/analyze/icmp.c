@@ -153,5 +153,12 @@ static void no_gap(void *st, int dir, uint64_t off, uint64_t n)
     (void)n;
 }
 
-const struct pt_app_proto pt_app_icmp = {"icmp", icmp_probe, icmp_open,    no_stream,
-                                         no_gap, icmp_close, icmp_datagram};
+const struct pt_app_proto pt_app_icmp = {
+    .name = "icmp",
+    .probe = icmp_probe,
+    .open = icmp_open,
+    .data = no_stream,
+    .gap = no_gap,
+    .close = icmp_close,
+    .datagram = icmp_datagram,
+};

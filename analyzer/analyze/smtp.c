@@ -468,5 +468,18 @@ static void smtp_close(void *st)
     free(s);
 }
 
-const struct pt_app_proto pt_app_smtp = {"smtp",   smtp_probe, smtp_open, smtp_data,
-                                         smtp_gap, smtp_close, NULL};
+static bool smtp_upgraded(void *st)
+{
+    return ((struct smtp_flow *)st)->st == SS_TLS;
+}
+
+const struct pt_app_proto pt_app_smtp = {
+    .name = "smtp",
+    .probe = smtp_probe,
+    .open = smtp_open,
+    .data = smtp_data,
+    .gap = smtp_gap,
+    .close = smtp_close,
+    .datagram = NULL,
+    .upgraded = smtp_upgraded,
+};

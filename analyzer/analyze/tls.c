@@ -455,5 +455,12 @@ static void tls_close(void *st)
     free(t);
 }
 
-const struct pt_app_proto pt_app_tls = {"tls", tls_probe, tls_open, tls_data, tls_gap, tls_close,
-                                        NULL};
+const struct pt_app_proto pt_app_tls = {
+    .name = "tls",
+    .probe = tls_probe,
+    .open = tls_open,
+    .data = tls_data,
+    .gap = tls_gap,
+    .close = tls_close,
+    .datagram = NULL,
+};

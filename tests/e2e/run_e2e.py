@@ -463,10 +463,7 @@ def tls_ja4_matches_the_reference():
                     "spdy/3.1,http/1.1", 0x0303, "/C=FR/ST=IDF/L=Paris/O=Stamus/CN=SELKS")], row
 
 
-# TLS that starts after SMTP STARTTLS is found once SMTP is decoded (not yet).
-TLS_DIFFERENCES = {"nDPI/tests/cfgs/default/pcap/smtp-starttls.pcap",
-                   "suricata-verify/tests/smtp-startssl/input.pcap",
-                   "zeek/testing/btest/Traces/tls/smtp-starttls.pcap"}
+TLS_DIFFERENCES = set()  # TLS after SMTP STARTTLS is followed too
 
 
 @test
