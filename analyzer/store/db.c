@@ -335,6 +335,17 @@ pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it)
     return step(db, st);
 }
 
+/* Provenance columns ts, item_id, frame at consecutive parameters from `at`; NULL when the
+ * row is not tied to a packet (item 0). */
+static void bind_prov(sqlite3_stmt *st, int at, uint32_t item, uint64_t frame, int64_t ts)
+{
+    if (item != 0) {
+        sqlite3_bind_int64(st, at, ts);
+        sqlite3_bind_int64(st, at + 1, item);
+        sqlite3_bind_int64(st, at + 2, (sqlite3_int64)frame);
+    }
+}
+
 static void format_ctx(const struct pt_ctx *c, char *vlan, size_t vl, char *tun, size_t tl)
 {
     static const char *names[] = {"none", "ipip", "gre", "vxlan", "teredo"};
@@ -485,11 +496,7 @@ pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r)
 {
     sqlite3_stmt *st = db->st[ST_DNS];
     sqlite3_bind_int64(st, 1, r->flow_id);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 2, r->ts_us);
-        sqlite3_bind_int64(st, 3, r->item);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 2, r->item, r->frame, r->ts_us);
     sqlite3_bind_text(st, 5, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, r->transport == 6 ? "tcp" : "udp", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, r->id);
@@ -513,11 +520,7 @@ pt_status pt_db_tls_put(struct pt_db *db, const struct pt_tls_rec *r)
 {
     sqlite3_stmt *st = db->st[ST_TLS];
     sqlite3_bind_int64(st, 1, r->flow_id);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 2, r->ts_us);
-        sqlite3_bind_int64(st, 3, r->item);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 2, r->item, r->frame, r->ts_us);
     if (r->client_version != 0) {
         sqlite3_bind_int(st, 5, r->client_version);
     }
@@ -544,11 +547,7 @@ pt_status pt_db_hl7_put(struct pt_db *db, const struct pt_hl7_rec *r)
     sqlite3_bind_int64(st, 1, r->flow_id);
     sqlite3_bind_int64(st, 2, r->seq);
     sqlite3_bind_text(st, 3, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 4, r->ts_us);
-        sqlite3_bind_int64(st, 5, r->item);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 4, r->item, r->frame, r->ts_us);
     bind_text(st, 7, r->sending_app);
     bind_text(st, 8, r->sending_facility);
     bind_text(st, 9, r->receiving_app);
@@ -571,11 +570,7 @@ pt_status pt_db_dicom_put(struct pt_db *db, const struct pt_dicom_rec *r)
     sqlite3_bind_int64(st, 1, r->flow_id);
     sqlite3_bind_int64(st, 2, r->seq);
     sqlite3_bind_text(st, 3, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 4, r->ts_us);
-        sqlite3_bind_int64(st, 5, r->item);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 4, r->item, r->frame, r->ts_us);
     bind_text(st, 7, r->command);
     sqlite3_bind_int(st, 8, r->message_id);
     sqlite3_bind_int(st, 9, r->pc_id);
@@ -595,11 +590,7 @@ pt_status pt_db_dicom_assoc_put(struct pt_db *db, const struct pt_dicom_assoc_re
 {
     sqlite3_stmt *st = db->st[ST_DICOM_ASSOC];
     sqlite3_bind_int64(st, 1, r->flow_id);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 2, r->ts_us);
-        sqlite3_bind_int64(st, 3, r->item);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 2, r->item, r->frame, r->ts_us);
     bind_text(st, 5, r->calling_ae);
     bind_text(st, 6, r->called_ae);
     bind_text(st, 7, r->app_context);
@@ -615,11 +606,7 @@ pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r)
     sqlite3_stmt *st = db->st[ST_FTP];
     sqlite3_bind_int64(st, 1, r->data_flow);
     sqlite3_bind_int64(st, 2, r->ctl_flow);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 3, r->ts_us);
-        sqlite3_bind_int64(st, 4, r->item);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 3, r->item, r->frame, r->ts_us);
     bind_text(st, 6, r->command);
     bind_text(st, 7, r->name);
     bind_text(st, 8, r->user);
@@ -635,11 +622,7 @@ pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r)
     sqlite3_stmt *st = db->st[ST_SMTP];
     sqlite3_bind_int64(st, 1, r->flow_id);
     sqlite3_bind_int64(st, 2, r->seq);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 3, r->ts_us);
-        sqlite3_bind_int64(st, 4, r->item);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 3, r->item, r->frame, r->ts_us);
     bind_text(st, 6, r->helo);
     bind_text(st, 7, r->mail_from);
     bind_text(st, 8, r->rcpt_to);
@@ -660,11 +643,7 @@ pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
 {
     sqlite3_stmt *st = db->st[ST_ICMP];
     sqlite3_bind_int64(st, 1, r->flow_id);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 2, r->ts_us);
-        sqlite3_bind_int64(st, 3, r->item);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 2, r->item, r->frame, r->ts_us);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)r->messages);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)r->echo_requests);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)r->echo_replies);
@@ -683,11 +662,7 @@ pt_status pt_db_http_put(struct pt_db *db, const struct pt_http_rec *r)
     sqlite3_stmt *st = db->st[ST_HTTP];
     sqlite3_bind_int64(st, 1, r->flow_id);
     sqlite3_bind_int64(st, 2, r->seq);
-    if (r->item != 0) {
-        sqlite3_bind_int64(st, 3, r->ts_us);
-        sqlite3_bind_int64(st, 4, r->item);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->frame);
-    }
+    bind_prov(st, 3, r->item, r->frame, r->ts_us);
     bind_text(st, 6, r->method);
     bind_text(st, 7, r->uri);
     bind_text(st, 8, r->host);

@@ -9,32 +9,17 @@
 #include <unistd.h>
 
 #include "analyze/app.h"
+#include "fuzz_store.h"
 
 extern const struct pt_app_proto pt_app_hl7;
 
-static struct pt_objstore *store;
-static char dir[64];
-
-static void on_obj(void *arg, const struct pt_object_rec *r)
-{
-    (void)arg;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/objects/%.2s/%s", dir, r->sha256, r->sha256);
-    unlink(path);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) {
         return 0;
     }
-    if (store == NULL) {
-        snprintf(dir, sizeof dir, "/tmp/pt-fuzz-hl7-XXXXXX");
-        if (mkdtemp(dir) == NULL || pt_objstore_new(dir, 0, &store) != PT_OK) {
-            abort();
-        }
-    }
-    struct pt_app_ctx ctx = {.store = store, .object = on_obj};
+    struct pt_app_ctx ctx = {.store = fuzz_store_get(), .object = fuzz_on_object};
     struct pt_flow_rec rec;
     memset(&rec, 0, sizeof rec);
     size_t step = 1 + (data[0] & 0x7f);
