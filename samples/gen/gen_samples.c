@@ -205,6 +205,98 @@ static size_t dns_msg(uint8_t *m, uint16_t id, const char *name, uint16_t type, 
     return o;
 }
 
+/* ---- DICOM upper layer (PS3.8) and DIMSE (PS3.7), just enough for a C-STORE ---------- */
+
+static size_t put_item(uint8_t *o, uint8_t type, const void *v, size_t n)
+{
+    o[0] = type;
+    o[1] = 0;
+    put16(o + 2, (uint16_t)n);
+    memcpy(o + 4, v, n);
+    return 4 + n;
+}
+
+/* A UID padded with NUL to even length (PS3.5 §9.1). */
+static size_t uid_pad(char *dst, const char *uid)
+{
+    size_t n = strlen(uid);
+    memcpy(dst, uid, n);
+    if (n & 1) {
+        dst[n++] = '\0';
+    }
+    return n;
+}
+
+/* Implicit VR little endian element: group(2) element(2) length(4) value. */
+static size_t el(uint8_t *o, uint16_t g, uint16_t e, const void *v, uint32_t n)
+{
+    o[0] = (uint8_t)g;
+    o[1] = (uint8_t)(g >> 8);
+    o[2] = (uint8_t)e;
+    o[3] = (uint8_t)(e >> 8);
+    o[4] = (uint8_t)n;
+    o[5] = (uint8_t)(n >> 8);
+    o[6] = (uint8_t)(n >> 16);
+    o[7] = (uint8_t)(n >> 24);
+    memcpy(o + 8, v, n);
+    return 8 + n;
+}
+
+static size_t el_uid(uint8_t *o, uint16_t g, uint16_t e, const char *uid)
+{
+    char b[70];
+    return el(o, g, e, b, (uint32_t)uid_pad(b, uid));
+}
+
+static size_t el_u16(uint8_t *o, uint16_t g, uint16_t e, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    return el(o, g, e, b, 2);
+}
+
+/* A P-DATA-TF PDU with one PDV. */
+static size_t pdata(uint8_t *o, uint8_t pc, uint8_t mch, const uint8_t *v, size_t n)
+{
+    o[0] = 4;
+    o[1] = 0;
+    put32(o + 2, (uint32_t)(n + 6));
+    put32(o + 6, (uint32_t)(n + 2));
+    o[10] = pc;
+    o[11] = mch;
+    memcpy(o + 12, v, n);
+    return 12 + n;
+}
+
+static size_t associate(uint8_t *o, uint8_t type, const char *called, const char *calling,
+                        const char *abstract)
+{
+    uint8_t body[512], pcx[200];
+    size_t b = 0, p = 0;
+    char uid[70];
+    put16(body, 1);
+    put16(body + 2, 0);
+    memset(body + 4, ' ', 32);
+    memcpy(body + 4, called, strlen(called));
+    memcpy(body + 20, calling, strlen(calling));
+    memset(body + 36, 0, 32);
+    b = 68;
+    b += put_item(body + b, 0x10, uid, uid_pad(uid, "1.2.840.10008.3.1.1.1"));
+    pcx[p++] = 1; /* presentation context id */
+    pcx[p++] = 0;
+    pcx[p++] = 0; /* result (AC: acceptance) */
+    pcx[p++] = 0;
+    if (type == 1) {
+        p += put_item(pcx + p, 0x30, uid, uid_pad(uid, abstract));
+    }
+    p += put_item(pcx + p, 0x40, uid, uid_pad(uid, "1.2.840.10008.1.2"));
+    b += put_item(body + b, type == 1 ? 0x20 : 0x21, pcx, p);
+    o[0] = type;
+    o[1] = 0;
+    put32(o + 2, (uint32_t)b);
+    memcpy(o + 6, body, b);
+    return 6 + b;
+}
+
 static void fill_text(uint8_t *buf, size_t n, const char *line)
 {
     size_t l = strlen(line);
@@ -292,11 +384,54 @@ int main(int argc, char **argv)
     static uint8_t buf[65536];
     struct tcp c;
 
-    /* 1. Internal DICOM: modality stores to the PACS (10.1.1.20 -> 10.1.1.10:104). */
-    fill_text(buf, 6000, "DICM internal study transfer ");
-    tcp_open(&c, modality, 40001, pacs, 104);
-    tcp_send(&c, 1, buf, 6000);
-    tcp_close(&c);
+    /* 1. Internal DICOM: the CT modality (AE CT01) stores one synthetic image to the PACS
+     * (AE PACS) with C-STORE (10.1.1.20 -> 10.1.1.10:104). */
+    {
+        const char *ct = "1.2.840.10008.5.1.4.1.1.2", *inst = "1.2.826.0.1.3680043.10.1455.42.1";
+        uint8_t pdu[8192], cmd[512], ds[4096];
+        tcp_open(&c, modality, 40001, pacs, 104);
+        tcp_send(&c, 1, pdu, associate(pdu, 1, "PACS", "CT01", ct));
+        tcp_send(&c, 0, pdu, associate(pdu, 2, "PACS", "CT01", ct));
+        size_t d = 0;
+        d += el(ds + d, 0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.2", 26);
+        d += el_uid(ds + d, 0x0008, 0x0018, inst);
+        d += el(ds + d, 0x0010, 0x0010, "SAMPLE^PATIENT^ONE", 18);
+        d += el(ds + d, 0x0010, 0x0020, "MRN4201 ", 8);
+        d += el(ds + d, 0x0010, 0x0030, "19700101", 8);
+        uint8_t pixels[2048];
+        for (size_t i = 0; i < sizeof pixels; i++) {
+            pixels[i] = (uint8_t)(rnd() & 0xff);
+        }
+        d += el(ds + d, 0x7fe0, 0x0010, pixels, sizeof pixels);
+        size_t k = 0, g0;
+        k += 12; /* (0000,0000) group length, filled below */
+        g0 = k;
+        k += el_uid(cmd + k, 0x0000, 0x0002, ct);
+        k += el_u16(cmd + k, 0x0000, 0x0100, 0x0001); /* C-STORE-RQ */
+        k += el_u16(cmd + k, 0x0000, 0x0110, 1);
+        k += el_u16(cmd + k, 0x0000, 0x0700, 0);
+        k += el_u16(cmd + k, 0x0000, 0x0800, 0x0000); /* a data set follows */
+        k += el_uid(cmd + k, 0x0000, 0x1000, inst);
+        uint32_t gl = (uint32_t)(k - g0);
+        el(cmd, 0x0000, 0x0000, (uint8_t[4]){(uint8_t)gl, (uint8_t)(gl >> 8), 0, 0}, 4);
+        tcp_send(&c, 1, pdu, pdata(pdu, 1, 3, cmd, k));
+        tcp_send(&c, 1, pdu, pdata(pdu, 1, 2, ds, d));
+        k = 12;
+        g0 = k;
+        k += el_uid(cmd + k, 0x0000, 0x0002, ct);
+        k += el_u16(cmd + k, 0x0000, 0x0100, 0x8001); /* C-STORE-RSP */
+        k += el_u16(cmd + k, 0x0000, 0x0120, 1);
+        k += el_u16(cmd + k, 0x0000, 0x0800, 0x0101); /* no data set */
+        k += el_u16(cmd + k, 0x0000, 0x0900, 0x0000); /* success */
+        k += el_uid(cmd + k, 0x0000, 0x1000, inst);
+        gl = (uint32_t)(k - g0);
+        el(cmd, 0x0000, 0x0000, (uint8_t[4]){(uint8_t)gl, (uint8_t)(gl >> 8), 0, 0}, 4);
+        tcp_send(&c, 0, pdu, pdata(pdu, 1, 3, cmd, k));
+        static const uint8_t rq[10] = {5, 0, 0, 0, 0, 4, 0, 0, 0, 0}, rp[10] = {6, 0, 0, 0, 0, 4};
+        tcp_send(&c, 1, rq, sizeof rq);
+        tcp_send(&c, 0, rp, sizeof rp);
+        tcp_close(&c);
+    }
 
     /* 2. Internal HL7 over MLLP: RIS -> interface engine (10.1.1.30 -> 10.1.1.40:2575),
      * two ORU^R01 messages, each acknowledged. */

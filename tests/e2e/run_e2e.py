@@ -160,7 +160,7 @@ def samples_exact_flows():
     assert beacons == (12, 2400), beacons
     items = con.execute("SELECT kind, format, linktype_name, packets, status FROM evidence_item"
                         ).fetchall()
-    assert items == [("capture", "pcap", "ethernet", 258, "ok")], items
+    assert items == [("capture", "pcap", "ethernet", 264, "ok")], items
     hl7 = con.execute("SELECT direction, sending_app, receiving_app, msg_type, control_id,"
                       " segments, pid_segments, complete FROM hl7_message ORDER BY seq").fetchall()
     assert hl7 == [("c2s", "RIS", "ENGINE", "ORU^R01", "MSG0001", 4, 1, 1),
@@ -173,6 +173,19 @@ def samples_exact_flows():
         msg = f.read()
     assert msg.startswith(b"MSH|^~\\&|RIS|") and msg.endswith(b"no acute findings\r"), msg
     assert con.execute("SELECT app FROM flow WHERE server_port = 2575").fetchone()[0] == "hl7"
+    # the internal C-STORE: association, command and data set stored as a Part 10 file
+    assert con.execute("SELECT calling_ae, called_ae, result, released FROM dicom_assoc"
+                       ).fetchall() == [("CT01", "PACS", "accepted", 1)]
+    dm = con.execute("SELECT command, sop_instance, status, complete, sha256 FROM dicom_message"
+                     " ORDER BY seq").fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in dm] == [
+        ("C-STORE-RQ", "1.2.826.0.1.3680043.10.1455.42.1", None, 1),
+        ("C-STORE-RSP", "1.2.826.0.1.3680043.10.1455.42.1", 0, 0)], dm
+    with open(os.path.join(c, "objects", dm[0][4][:2], dm[0][4]), "rb") as f:
+        part10 = f.read()
+    assert part10[128:132] == b"DICM" and b"SAMPLE^PATIENT^ONE" in part10
+    assert con.execute("SELECT direction, mime FROM object WHERE protocol = 'dicom'"
+                       ).fetchall() == [("internal", "application/dicom")]
     assert con.execute("SELECT count(*) FROM anomaly").fetchone()[0] == 0
     with open(os.path.join(c, "summary.txt")) as f:
         s = f.read()
@@ -211,7 +224,7 @@ def sample_in_every_container_format():
         run("analyze", "-q", os.path.join(d, name), "-o", c, check=0)
         con = db(c)
         assert con.execute("SELECT format, status, packets FROM evidence_item").fetchone() == (
-            fmt, "ok", 258), name
+            fmt, "ok", 264), name
         flows.append(sorted(con.execute("SELECT * FROM flow").fetchall()))
     c = case("fmt-orig")
     run("analyze", "-q", src, "-o", c, check=0)
@@ -939,8 +952,8 @@ def unknown_inputs_are_skipped_with_reason_and_hashed():
     assert rows == [
         ("notes.txt", "unknown", None, "skipped", 0, 1),
         ("sub/empty.bin", "unknown", None, "skipped", 0, 1),
-        ("sub/x.cap", "capture", "pcap", "ok", 258, 1),
-        ("z.gz", "capture", "pcap+gzip", "ok", 258, 1),
+        ("sub/x.cap", "capture", "pcap", "ok", 264, 1),
+        ("z.gz", "capture", "pcap+gzip", "ok", 264, 1),
     ], rows
     # The gzip item's hash is of the compressed file on disk.
     import hashlib
@@ -967,7 +980,7 @@ def unreadable_capture_is_an_error_item_and_the_run_goes_on():
     rows = con.execute("SELECT status, error, packets FROM evidence_item ORDER BY id").fetchall()
     assert rows[0][0] == "error" and "libpcap cannot read it" in rows[0][1], rows[0]
     assert rows[1][0] == "error" and "libpcap cannot read it" in rows[1][1], rows[1]
-    assert rows[2] == ("ok", None, 258), rows[2]
+    assert rows[2] == ("ok", None, 264), rows[2]
     assert con.execute("SELECT count(*) FROM anomaly WHERE kind='capture.unreadable'"
                        ).fetchone()[0] == 2
     with open(os.path.join(c, "summary.txt")) as f:
