@@ -142,7 +142,7 @@ demo: ## install deps, build, analyze samples/, print the result line and case p
 	@$(MAKE) --no-print-directory phitrace
 	@./phitrace analyze --quiet --force --home-net 10.1.0.0/16 samples/evidence -o build/demo-case
 	@grep '^Result:' build/demo-case/summary.txt
-	@echo "Case: build/demo-case (evidence.db, summary.txt)"
+	@echo "Case: build/demo-case (evidence.db, summary.txt, objects/)"
 
 format: ## clang-format every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')
