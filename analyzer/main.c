@@ -45,6 +45,8 @@ static void usage(FILE *out)
         "      --progress        progress bar on stderr (default: when stderr is a terminal)\n"
         "  -q, --quiet           no progress bar and no summary on stdout\n"
         "      --force           replace the evidence database of an existing case directory\n"
+        "      --flows-only      triage pass: decode and flows only (no reassembly, protocols,\n"
+        "                        objects); about twice as fast\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the run could not\n"
@@ -77,6 +79,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"progress", no_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},
         {"force", no_argument, NULL, 'F'},
+        {"flows-only", no_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -107,6 +110,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'P': o.progress = true; break;
             case 'q': o.quiet = true; break;
             case 'F': o.force = true; break;
+            case 'O': o.flows_only = true; break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");

@@ -1014,6 +1014,7 @@ static void write_manifest(struct run *r, const char *home, const char *start)
     snprintf(buf, sizeof buf, "%d", PT_DB_SCHEMA_VERSION);
     send_manifest(&r->w, "schema_version", buf);
     send_manifest(&r->w, "home_net", home);
+    send_manifest(&r->w, "mode", o->flows_only ? "flows-only" : "full");
     snprintf(buf, sizeof buf, "%u", r->n_workers);
     send_manifest(&r->w, "threads", buf);
     send_manifest(&r->w, "start_utc", start);
@@ -1146,7 +1147,9 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
             goto out;
         }
         wk->flows = pt_flow_table_new(&home, opt->max_flows, worker_emit, worker_anomaly, wk);
-        if (wk->flows != NULL) {
+        if (wk->flows != NULL && opt->flows_only) {
+            pt_flow_set_flows_only(wk->flows);
+        } else if (wk->flows != NULL) {
             pt_flow_set_stream_events(wk->flows, worker_stream_event);
             pt_flow_set_stream_ops(wk->flows, &pt_app_stream_ops, &wk->app);
         }

@@ -84,6 +84,7 @@ struct pt_flow_table {
     pt_flow_stream_fn stream_ev;
     const struct pt_stream_ops *ops;
     void *ops_arg;
+    bool no_streams;                 /* flows only: no reassembly, no stream consumers */
 };
 
 const char *pt_flow_class_str(enum pt_flow_class c)
@@ -362,6 +363,11 @@ void pt_flow_set_stream_events(struct pt_flow_table *t, pt_flow_stream_fn fn)
     t->stream_ev = fn;
 }
 
+void pt_flow_set_flows_only(struct pt_flow_table *t)
+{
+    t->no_streams = true;
+}
+
 void pt_flow_set_stream_ops(struct pt_flow_table *t, const struct pt_stream_ops *ops, void *arg)
 {
     t->ops = ops;
@@ -583,7 +589,7 @@ static void tcp_account(struct pt_flow_table *t, struct flow *f, const struct pt
         pt_reasm_start(&f->rs[dir], s->base);
     }
     /* The byte stream: data of a SYN (TCP Fast Open) starts after the SYN's own number. */
-    if (v->payload_wire > 0) {
+    if (v->payload_wire > 0 && !t->no_streams) {
         uint32_t data_seq = (fl & PT_TCP_SYN) ? v->seq + 1 : v->seq;
         pt_reasm_segment(&f->rs[dir], dir, data_seq, v->payload, v->payload_len, v->payload_wire,
                          &t->budget, &t->rsink);
@@ -619,7 +625,7 @@ static void tcp_account(struct pt_flow_table *t, struct flow *f, const struct pt
             peer->first_seq = v->ack;
             peer->base = v->ack;
             pt_reasm_start(&f->rs[!dir], peer->base);
-        } else if (s->syn || !f->sq[!dir].syn) {
+        } else if ((s->syn || !f->sq[!dir].syn) && !t->no_streams) {
             /* Acknowledgements count once this side's handshake is seen (or when the capture
              * holds no handshake at all): a challenge ACK before it acknowledges nothing. */
             seq_advance(&peer->ack_hi, peer->base, v->ack);

@@ -135,6 +135,8 @@ struct pt_flow_table *pt_flow_table_new(const struct pt_cidr_set *home, uint32_t
                                         pt_flow_emit_fn emit, pt_flow_anomaly_fn anomaly,
                                         void *arg);
 void pt_flow_table_free(struct pt_flow_table *t);
+/* Count flows only: no TCP reassembly, no stream or datagram consumers (a triage pass). */
+void pt_flow_set_flows_only(struct pt_flow_table *t);
 /* Hand reassembled streams to `ops` (borrowed), called with `arg`. */
 void pt_flow_set_stream_ops(struct pt_flow_table *t, const struct pt_stream_ops *ops, void *arg);
 /* Receive stream gaps and conflicts (called with the table's arg). */

@@ -36,6 +36,7 @@ measure() { # name, then the command; prints "name median_seconds max_rss_kb" ov
 results=()
 results+=("$(measure phitrace ./phitrace analyze -q --force "$big" -o "$dir/case")")
 results+=("$(measure phitrace-half ./phitrace analyze -q --force "$half" -o "$dir/case-half")")
+results+=("$(measure flows-only ./phitrace analyze -q --force --flows-only "$big" -o "$dir/case-half")")
 results+=("$(measure tcpflow tcpflow -r "$big" -o "$dir/tcpflow")")
 results+=("$(measure tshark tshark -n -q -r "$big" -z conv,tcp)")
 rm -rf "$dir/tcpflow"

@@ -845,6 +845,24 @@ def zip_bomb_is_an_anomaly_not_a_hang():
 
 
 @test
+def flows_only_counts_the_same_flows():
+    full, quick = case("mode-full"), case("mode-flows")
+    run("analyze", "-q", SAMPLES, "-o", full, check=0)
+    run("analyze", "-q", "--flows-only", SAMPLES, "-o", quick, check=0)
+    cols = ("id, client_addr, client_port, server_addr, server_port, c_pkts, c_frame_bytes,"
+            " c_payload_bytes, c_seq_bytes, s_pkts, s_frame_bytes, s_payload_bytes, s_seq_bytes,"
+            " history, end_reason")
+    a = db(full).execute("SELECT %s FROM flow ORDER BY id" % cols).fetchall()
+    b = db(quick).execute("SELECT %s FROM flow ORDER BY id" % cols).fetchall()
+    assert a == b and len(a) == 57
+    q = db(quick)
+    assert q.execute("SELECT count(*) FROM object").fetchone()[0] == 0
+    assert q.execute("SELECT sum(c_stream_bytes) FROM flow").fetchone()[0] == 0
+    assert q.execute("SELECT value FROM run_manifest WHERE key = 'mode'").fetchone()[0] == \
+        "flows-only"
+
+
+@test
 def threads_do_not_change_the_database():
     inputs = [SAMPLES]
     if os.path.isdir(CORPUS):
