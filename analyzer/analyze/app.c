@@ -37,6 +37,14 @@ struct app_flow {
  * may say nothing about its protocol; the client's first line then decides. */
 #define APP_SERVER_FIRST_TRIES 4
 
+void pt_app_anomaly(const struct pt_app_ctx *ctx, const struct pt_flow_pkt *pkt, uint32_t item,
+                    const char *kind, const char *detail)
+{
+    if (ctx->anomaly != NULL) {
+        ctx->anomaly(ctx->arg, pkt ? pkt->item : item, pkt ? pkt->frame : 0, kind, detail);
+    }
+}
+
 const char *pt_app_direction(const struct pt_flow_rec *rec, int dir)
 {
     switch (rec->cls) {

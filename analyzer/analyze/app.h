@@ -193,6 +193,11 @@ extern const struct pt_stream_ops pt_app_stream_ops;
 void *pt_ftp_claim(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec, int64_t now_us);
 void pt_ftp_table_free(struct pt_ftp_table *t);
 
+/* Record an anomaly found by a decoder, at the packet that delivered the bytes (pkt may be
+ * NULL: bytes released at the end of a flow are then tied to `item` without a frame). */
+void pt_app_anomaly(const struct pt_app_ctx *ctx, const struct pt_flow_pkt *pkt, uint32_t item,
+                    const char *kind, const char *detail);
+
 /* "upload", "download", "internal" or "external" for bytes sent in `dir` of a flow. */
 const char *pt_app_direction(const struct pt_flow_rec *rec, int dir);
 

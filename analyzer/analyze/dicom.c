@@ -101,10 +101,7 @@ static void *dicom_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
 
 static void anomaly(struct dicom_flow *f, const char *kind, const char *detail)
 {
-    if (f->ctx->anomaly != NULL) {
-        f->ctx->anomaly(f->ctx->arg, f->pkt ? f->pkt->item : 0, f->pkt ? f->pkt->frame : 0, kind,
-                        detail);
-    }
+    pt_app_anomaly(f->ctx, f->pkt, 0, kind, detail);
 }
 
 /* Copy a text value, dropping the trailing NUL and space padding DICOM uses. */

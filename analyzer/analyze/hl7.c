@@ -72,10 +72,7 @@ static void *hl7_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
 
 static void anomaly(struct hl7_flow *h, const char *kind, const char *detail)
 {
-    if (h->ctx->anomaly != NULL) {
-        h->ctx->anomaly(h->ctx->arg, h->pkt ? h->pkt->item : 0, h->pkt ? h->pkt->frame : 0, kind,
-                        detail);
-    }
+    pt_app_anomaly(h->ctx, h->pkt, 0, kind, detail);
 }
 
 /* Field n (MSH-n numbering) of the MSH segment in head, into out. */

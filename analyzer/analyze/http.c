@@ -139,10 +139,7 @@ static bool http_probe(int transport, int dir, const uint8_t *p, size_t n, uint1
 
 static void anomaly(struct http_flow *h, const char *kind, const char *detail)
 {
-    if (h->ctx->anomaly != NULL) {
-        h->ctx->anomaly(h->ctx->arg, h->pkt ? h->pkt->item : h->rec.item,
-                        h->pkt ? h->pkt->frame : 0, kind, detail);
-    }
+    pt_app_anomaly(h->ctx, h->pkt, h->rec.item, kind, detail);
 }
 
 static void *http_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)

@@ -70,10 +70,7 @@ static void *tls_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
 
 static void anomaly(struct tls_flow *t, const char *kind, const char *detail)
 {
-    if (t->ctx->anomaly != NULL) {
-        t->ctx->anomaly(t->ctx->arg, t->pkt ? t->pkt->item : 0, t->pkt ? t->pkt->frame : 0, kind,
-                        detail);
-    }
+    pt_app_anomaly(t->ctx, t->pkt, 0, kind, detail);
 }
 
 /* Append "v" to a "-" or "," separated decimal list. */
