@@ -610,6 +610,11 @@ static bool announce(const struct pt_view *v, struct pt_addr *a, uint16_t *port)
     if (n < 8 || p == NULL) {
         return false;
     }
+    /* Per-packet path: only the four announcements are looked at further. */
+    uint8_t c0 = p[0] | 0x20;
+    if (!(c0 == 'p' || c0 == 'e' || (p[0] == '2' && p[1] == '2' && (p[2] == '7' || p[2] == '9')))) {
+        return false;
+    }
     char line[201];
     memcpy(line, p, n);
     line[n] = '\0';
