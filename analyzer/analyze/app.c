@@ -45,6 +45,21 @@ void pt_app_anomaly(const struct pt_app_ctx *ctx, const struct pt_flow_pkt *pkt,
     }
 }
 
+void pt_app_object_meta(struct pt_object_rec *meta, const struct pt_flow_rec *rec, int dir,
+                        const char *protocol, uint64_t off, uint32_t item, uint64_t frame,
+                        int64_t ts_us)
+{
+    memset(meta, 0, sizeof *meta);
+    snprintf(meta->protocol, sizeof meta->protocol, "%s", protocol);
+    meta->flow_id = rec->id;
+    meta->dir = (uint8_t)dir;
+    snprintf(meta->direction, sizeof meta->direction, "%s", pt_app_direction(rec, dir));
+    meta->stream_off = off;
+    meta->item = item;
+    meta->frame = frame;
+    meta->ts_us = ts_us;
+}
+
 const char *pt_app_direction(const struct pt_flow_rec *rec, int dir)
 {
     switch (rec->cls) {

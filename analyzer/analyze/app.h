@@ -198,6 +198,12 @@ void pt_ftp_table_free(struct pt_ftp_table *t);
 void pt_app_anomaly(const struct pt_app_ctx *ctx, const struct pt_flow_pkt *pkt, uint32_t item,
                     const char *kind, const char *detail);
 
+/* Start an object description for bytes sent in `dir` of flow `rec` at stream offset `off`,
+ * first seen in (item, frame, ts); the caller adds name, encoding and part. */
+void pt_app_object_meta(struct pt_object_rec *meta, const struct pt_flow_rec *rec, int dir,
+                        const char *protocol, uint64_t off, uint32_t item, uint64_t frame,
+                        int64_t ts_us);
+
 /* "upload", "download", "internal" or "external" for bytes sent in `dir` of a flow. */
 const char *pt_app_direction(const struct pt_flow_rec *rec, int dir);
 

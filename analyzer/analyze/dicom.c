@@ -340,17 +340,9 @@ static void data_start(struct dicom_flow *f, int dir, uint8_t pc_id)
     struct pt_dicom_rec *r = &d->pending;
     struct pcx *pc = find_pc(f, pc_id, false);
     struct pt_object_rec meta;
-    memset(&meta, 0, sizeof meta);
-    snprintf(meta.protocol, sizeof meta.protocol, "dicom");
+    pt_app_object_meta(&meta, &f->rec, dir, "dicom", f->seq, r->item, r->frame, r->ts_us);
     snprintf(meta.name, sizeof meta.name, "%s", r->sop_instance);
     snprintf(meta.encoding, sizeof meta.encoding, "part10");
-    meta.flow_id = f->rec.id;
-    meta.dir = (uint8_t)dir;
-    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&f->rec, dir));
-    meta.stream_off = f->seq;
-    meta.item = r->item;
-    meta.frame = r->frame;
-    meta.ts_us = r->ts_us;
     d->data = pt_obj_open(f->ctx->store, &meta);
     d->data_size = 0;
     if (d->data == NULL) {

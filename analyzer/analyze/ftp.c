@@ -394,16 +394,8 @@ static void data_bytes(void *st, int dir, uint64_t off, const uint8_t *p, size_t
             o->ts_us = pkt->ts_us;
         }
         struct pt_object_rec meta;
-        memset(&meta, 0, sizeof meta);
-        snprintf(meta.protocol, sizeof meta.protocol, "ftp");
+        pt_app_object_meta(&meta, &d->rec, dir, "ftp", off, o->item, o->frame, o->ts_us);
         snprintf(meta.name, sizeof meta.name, "%s", s->arg[0] ? s->arg : s->cmd);
-        meta.flow_id = d->rec.id;
-        meta.dir = (uint8_t)dir;
-        snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&d->rec, dir));
-        meta.stream_off = off;
-        meta.item = o->item;
-        meta.frame = o->frame;
-        meta.ts_us = o->ts_us;
         d->obj = pt_obj_open(d->ctx->store, &meta);
     }
     if (dir != d->dir) {

@@ -112,15 +112,7 @@ static void message_start(struct hl7_flow *h, int dir, uint64_t off)
         d->ts_us = h->pkt->ts_us;
     }
     struct pt_object_rec meta;
-    memset(&meta, 0, sizeof meta);
-    snprintf(meta.protocol, sizeof meta.protocol, "hl7");
-    meta.flow_id = h->rec.id;
-    meta.dir = (uint8_t)dir;
-    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&h->rec, dir));
-    meta.stream_off = off;
-    meta.item = d->item;
-    meta.frame = d->frame;
-    meta.ts_us = d->ts_us;
+    pt_app_object_meta(&meta, &h->rec, dir, "hl7", off, d->item, d->frame, d->ts_us);
     d->obj = pt_obj_open(h->ctx->store, &meta);
     if (d->obj == NULL) {
         anomaly(h, "object.store_failed", "cannot create the object file");

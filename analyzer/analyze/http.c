@@ -163,18 +163,10 @@ static void part_begin(void *arg, unsigned index, const char *name, const char *
     struct hmsg *m = arg;
     struct http_flow *h = m->owner;
     struct pt_object_rec meta;
-    memset(&meta, 0, sizeof meta);
-    snprintf(meta.protocol, sizeof meta.protocol, "http");
+    pt_app_object_meta(&meta, &h->rec, m->dir, "http", m->body_off, m->item, m->frame, m->ts_us);
     snprintf(meta.name, sizeof meta.name, "%.255s", name[0] ? name : m->uri);
     snprintf(meta.encoding, sizeof meta.encoding, "multipart");
-    meta.flow_id = h->rec.id;
-    meta.dir = (uint8_t)m->dir;
-    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&h->rec, m->dir));
-    meta.stream_off = m->body_off;
     meta.part = index;
-    meta.item = m->item;
-    meta.frame = m->frame;
-    meta.ts_us = m->ts_us;
     m->part = pt_obj_open(h->ctx->store, &meta);
 }
 
@@ -214,19 +206,11 @@ static void body_open(struct http_flow *h, int dir)
 {
     struct hmsg *m = &h->d[dir].m;
     struct pt_object_rec meta;
-    memset(&meta, 0, sizeof meta);
-    snprintf(meta.protocol, sizeof meta.protocol, "http");
+    pt_app_object_meta(&meta, &h->rec, dir, "http", m->body_off, m->item, m->frame, m->ts_us);
     const char *uri = dir == 0 ? m->uri : (h->q_n ? h->q[h->q_head].uri : "");
     snprintf(meta.name, sizeof meta.name, "%.255s", m->name[0] ? m->name : uri);
     snprintf(meta.encoding, sizeof meta.encoding, "%s%s%s", m->chunked ? "chunked" : "",
              m->chunked && m->ce[0] ? "," : "", m->ce);
-    meta.flow_id = h->rec.id;
-    meta.dir = (uint8_t)dir;
-    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&h->rec, dir));
-    meta.stream_off = m->body_off;
-    meta.item = m->item;
-    meta.frame = m->frame;
-    meta.ts_us = m->ts_us;
     m->obj = pt_obj_open(h->ctx->store, &meta);
     if (m->obj == NULL) {
         anomaly(h, "object.store_failed", "cannot create the object file");

@@ -90,19 +90,12 @@ static void *leaf_begin(void *arg, const struct pt_mime_leaf *leaf)
 {
     struct smtp_flow *s = arg;
     struct pt_object_rec meta;
-    memset(&meta, 0, sizeof meta);
-    snprintf(meta.protocol, sizeof meta.protocol, "smtp");
+    pt_app_object_meta(&meta, &s->rec, 0, "smtp", s->seq, s->msg.item, s->msg.frame,
+                       s->msg.ts_us);
     snprintf(meta.name, sizeof meta.name, "%s", leaf->name);
     snprintf(meta.encoding, sizeof meta.encoding, "mime%s%.24s", leaf->cte[0] ? "," : "",
              leaf->cte);
-    meta.flow_id = s->rec.id;
-    meta.dir = 0;
-    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&s->rec, 0));
-    meta.stream_off = s->seq;
     meta.part = leaf->index;
-    meta.item = s->msg.item;
-    meta.frame = s->msg.frame;
-    meta.ts_us = s->msg.ts_us;
     if (leaf->name[0] != '\0') {
         s->attachments++;
     }
@@ -156,15 +149,8 @@ static void msg_begin(struct smtp_flow *s)
     s->head_len = 0;
     s->attachments = 0;
     struct pt_object_rec meta;
-    memset(&meta, 0, sizeof meta);
-    snprintf(meta.protocol, sizeof meta.protocol, "smtp");
+    pt_app_object_meta(&meta, &s->rec, 0, "smtp", s->seq, m->item, m->frame, m->ts_us);
     snprintf(meta.name, sizeof meta.name, "message");
-    meta.flow_id = s->rec.id;
-    snprintf(meta.direction, sizeof meta.direction, "%s", pt_app_direction(&s->rec, 0));
-    meta.stream_off = s->seq;
-    meta.item = m->item;
-    meta.frame = m->frame;
-    meta.ts_us = m->ts_us;
     s->obj = pt_obj_open(s->ctx->store, &meta);
     s->mime = pt_mime_new(&leaf_ops, s);
 }
