@@ -169,6 +169,26 @@ struct pt_icmp_rec {
     uint64_t unanswered;
 };
 
+/* One SMB2 file handle: opened, read and written, closed. */
+struct pt_smb_rec {
+    int64_t flow_id;
+    uint32_t item;
+    uint64_t frame;           /* the CREATE request (or the first READ/WRITE seen) */
+    int64_t ts_us;
+    char share[256];          /* TREE_CONNECT path, "\\server\share" */
+    char name[512];           /* path within the share */
+    char action[16];          /* CREATE result: opened, created, overwritten, superseded */
+    char user[128];           /* NTLMSSP user of the session, "DOMAIN\user" */
+    bool is_dir;
+    bool is_pipe;             /* a named pipe on IPC$: bytes counted, no object */
+    uint64_t size;            /* end of file from CREATE or CLOSE */
+    bool size_known;
+    int64_t created_us, modified_us;
+    uint64_t bytes_read, bytes_written;   /* data bytes seen, repeats included */
+    char read_sha256[PT_SHA256_HEX], write_sha256[PT_SHA256_HEX];
+    bool read_complete, write_complete;
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
@@ -182,6 +202,7 @@ struct pt_app_ctx {
     void (*ftp_transfer)(void *arg, const struct pt_ftp_rec *r);
     void (*smtp)(void *arg, const struct pt_smtp_rec *r);
     void (*icmp)(void *arg, const struct pt_icmp_rec *r);
+    void (*smb)(void *arg, const struct pt_smb_rec *r);
     struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };

@@ -84,6 +84,15 @@
 #define PT_HL7_HEADER_BYTES 4096
 #define PT_HL7_MAX_MESSAGE (64u * 1024 * 1024)
 
+/* SMB2: a message head buffered to parse it (a CREATE name is at most 64 KiB of UTF-16;
+ * larger messages are READ or WRITE data, which streams to its object); requests awaiting
+ * a response (slots by message id; clients keep far fewer outstanding), open handles and
+ * connected shares per flow. */
+#define PT_SMB_MSG_BUFFER (68u * 1024)
+#define PT_SMB_MAX_PENDING 1024
+#define PT_SMB_MAX_FILES 4096
+#define PT_SMB_MAX_TREES 64
+
 /* TLS: handshake bytes gathered per direction (a ClientHello with post-quantum key shares and
  * a certificate chain fit comfortably). */
 #define PT_TLS_MAX_HANDSHAKE (64u * 1024)

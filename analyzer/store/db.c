@@ -35,6 +35,7 @@ enum {
     ST_FTP,
     ST_SMTP,
     ST_ICMP,
+    ST_SMB,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -82,6 +83,10 @@ static const char *const st_sql[N_ST] = {
                 "rcpt_to, hdr_from, hdr_to, subject, date, msg_id, size, attachments, complete, "
                 "starttls, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
                 "?16,?17,?18)",
+    [ST_SMB] = "INSERT INTO smb_file(flow_id, ts, item_id, frame, share, name, action, user, "
+               "kind, size, created, modified, bytes_read, bytes_written, read_sha256, "
+               "read_complete, write_sha256, write_complete) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
+               "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
     [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
                 "echo_replies, other, c_payload_bytes, s_payload_bytes, max_payload, entropy, "
                 "mismatched_replies, unanswered) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
@@ -654,6 +659,35 @@ pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
     sqlite3_bind_double(st, 12, r->entropy);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)r->mismatched_replies);
     sqlite3_bind_int64(st, 14, (sqlite3_int64)r->unanswered);
+    return step(db, st);
+}
+
+pt_status pt_db_smb_put(struct pt_db *db, const struct pt_smb_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_SMB];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    bind_prov(st, 2, r->item, r->frame, r->ts_us);
+    bind_text(st, 5, r->share);
+    sqlite3_bind_text(st, 6, r->name, -1, SQLITE_TRANSIENT);
+    bind_text(st, 7, r->action);
+    bind_text(st, 8, r->user);
+    sqlite3_bind_text(st, 9, r->is_pipe ? "pipe" : r->is_dir ? "directory" : "file", -1,
+                      SQLITE_STATIC);
+    if (r->size_known) {
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)r->size);
+    }
+    if (r->created_us != 0) {
+        sqlite3_bind_int64(st, 11, r->created_us);
+    }
+    if (r->modified_us != 0) {
+        sqlite3_bind_int64(st, 12, r->modified_us);
+    }
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)r->bytes_read);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->bytes_written);
+    bind_text(st, 15, r->read_sha256);
+    sqlite3_bind_int(st, 16, r->read_complete);
+    bind_text(st, 17, r->write_sha256);
+    sqlite3_bind_int(st, 18, r->write_complete);
     return step(db, st);
 }
 

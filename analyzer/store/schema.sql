@@ -273,6 +273,30 @@ CREATE TABLE icmp_summary (
     unanswered          INTEGER NOT NULL
 ) STRICT;
 
+-- SMB2 file handles: share, path, what was read and written through them; the data is an
+-- object (protocol 'smb') per handle and direction.
+CREATE TABLE smb_file (
+    id              INTEGER PRIMARY KEY,
+    flow_id         INTEGER NOT NULL,    -- flow(id)
+    ts              INTEGER,
+    item_id         INTEGER REFERENCES evidence_item(id),
+    frame           INTEGER,
+    share           TEXT,                -- \\server\share from TREE_CONNECT
+    name            TEXT NOT NULL,       -- path within the share
+    action          TEXT,                -- opened | created | overwritten | superseded
+    user            TEXT,                -- NTLMSSP DOMAIN\user of the session
+    kind            TEXT NOT NULL,       -- file | directory | pipe (IPC$: no object)
+    size            INTEGER,             -- end of file (CREATE or CLOSE), NULL when unknown
+    created         INTEGER,             -- file times, UTC microseconds
+    modified        INTEGER,
+    bytes_read      INTEGER NOT NULL,
+    bytes_written   INTEGER NOT NULL,
+    read_sha256     TEXT,
+    read_complete   INTEGER NOT NULL,
+    write_sha256    TEXT,
+    write_complete  INTEGER NOT NULL
+) STRICT;
+
 -- DICOM associations: AE titles, presentation contexts, outcome.
 CREATE TABLE dicom_assoc (
     id           INTEGER PRIMARY KEY,
