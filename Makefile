@@ -29,7 +29,7 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
                analyzer/analyze/ftp.c analyzer/analyze/hl7.c analyzer/analyze/icmp.c \
                analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/multipart.c \
                analyzer/analyze/objstore.c analyzer/analyze/smb.c analyzer/analyze/smtp.c \
-               analyzer/analyze/tls.c analyzer/analyze/unpack.c
+               analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/websocket.c
 STORE_SRC := analyzer/store/db.c
 REPORT_SRC := analyzer/report/summary.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
@@ -37,7 +37,7 @@ LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart
-FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb \
+FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket \
                 fuzz_unpack
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.

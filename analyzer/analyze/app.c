@@ -24,6 +24,8 @@ static const struct pt_app_proto *const protos[] = {
 
 extern const struct pt_app_proto pt_app_tls;
 
+const struct pt_app_proto pt_app_reprobe = {.name = "reprobe"};
+
 struct app_flow {
     struct pt_app_ctx *ctx;
     const struct pt_app_proto *proto;
@@ -83,7 +85,6 @@ static void *app_open(void *arg, struct pt_flow_rec *rec)
 static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
                      const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt)
 {
-    (void)arg;
     struct app_flow *a = st;
     if (!a->decided) {
         a->decided = true;
@@ -108,11 +109,39 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
             a->name = a->proto->name;
         }
         a->proto->data(a->st, dir, off, p, n, pkt);
-        if (a->proto->upgraded != NULL && a->proto->upgraded(a->st)) {
-            /* STARTTLS: the plain-text decoder is done; the handshake follows (RFC 3207) */
+        const struct pt_app_proto *next =
+            a->proto->upgraded != NULL ? a->proto->upgraded(a->st) : NULL;
+        if (next != NULL) {
+            /* STARTTLS (RFC 3207), CONNECT or Upgrade (RFC 9110 §9.3.6, §7.8): the decoder
+             * is done; bytes it already took after the switch go to the next one */
+            const uint8_t *t[2] = {NULL, NULL};
+            size_t tn[2] = {0, 0};
+            uint8_t *keep[2] = {NULL, NULL};
+            for (int d = 0; d < 2 && a->proto->tail != NULL; d++) {
+                tn[d] = a->proto->tail(a->st, d, &t[d]);
+                if (tn[d] > 0 && (keep[d] = malloc(tn[d])) != NULL) {
+                    memcpy(keep[d], t[d], tn[d]);
+                } else {
+                    tn[d] = 0;
+                }
+            }
             a->proto->close(a->st);
-            a->proto = &pt_app_tls;
-            a->st = a->proto->open(a->ctx, rec);
+            a->st = NULL;
+            a->proto = NULL;
+            if (next != &pt_app_reprobe) {
+                a->proto = next;
+                a->st = a->proto->open(a->ctx, rec);
+                a->decided = true;
+            } else {
+                a->decided = false;
+                a->tries = 0;
+            }
+            for (int d = 0; d < 2; d++) {
+                if (tn[d] > 0) {
+                    app_data(arg, a, rec, d, off + n - tn[d], keep[d], tn[d], pkt);
+                }
+                free(keep[d]);
+            }
         }
     }
 }
@@ -134,7 +163,9 @@ static void app_close(void *arg, void *st, struct pt_flow_rec *rec)
     struct app_flow *a = st;
     if (a->st != NULL) {
         a->proto->close(a->st);
-        snprintf(rec->app, sizeof rec->app, "%s", a->name ? a->name : a->proto->name);
+    }
+    if (a->name != NULL) {
+        snprintf(rec->app, sizeof rec->app, "%s", a->name);
     }
     free(a);
 }

@@ -207,6 +207,9 @@ struct pt_app_ctx {
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
 
+/* Returned by upgraded(): the tunnel's content decides its protocol (HTTP CONNECT). */
+extern const struct pt_app_proto pt_app_reprobe;
+
 /* Stream operations for pt_flow_set_stream_ops(); their arg is a struct pt_app_ctx. */
 extern const struct pt_stream_ops pt_app_stream_ops;
 
@@ -242,8 +245,13 @@ struct pt_app_proto {
     void (*close)(void *st);
     /* For datagram protocols (NULL otherwise): one UDP payload. */
     void (*datagram)(void *st, int dir, const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt);
-    /* True once the session switched to TLS (STARTTLS); NULL when it cannot. */
-    bool (*upgraded)(void *st);
+    /* Once the session switched protocol (STARTTLS, HTTP CONNECT or Upgrade): what decodes
+     * the rest, or &pt_app_reprobe to decide by content again; NULL while it has not.
+     * NULL member when the protocol cannot switch. */
+    const struct pt_app_proto *(*upgraded)(void *st);
+    /* Bytes the decoder received after the switch, for the next decoder; NULL member when
+     * there are none. */
+    size_t (*tail)(void *st, int dir, const uint8_t **p);
 };
 
 #endif

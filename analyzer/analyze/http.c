@@ -42,6 +42,7 @@ struct hmsg {
     char uri[1024];
     int status;
     char host[256], ua[256], ctype[128], name[256], ce[32];
+    bool websocket;   /* Upgrade: websocket */
     int64_t clen;     /* -1 when absent */
     bool chunked;
     unsigned n_headers;
@@ -86,7 +87,12 @@ struct http_flow {
     unsigned q_head, q_n;
     uint32_t txn_seq;
     const struct pt_flow_pkt *pkt; /* packet delivering the current bytes, may be NULL */
+    const struct pt_app_proto *tunnel; /* what the connection became (101, CONNECT) */
+    uint8_t *tail[2];              /* bytes after the switch, for that decoder */
+    size_t tail_n[2];
 };
+
+extern const struct pt_app_proto pt_app_websocket;
 
 /* RFC 9110 §5.6.2 token characters. */
 static bool tchar(uint8_t c)
@@ -482,6 +488,8 @@ static void header_line(struct http_flow *h, int dir, char *line)
         snprintf(m->ce, sizeof m->ce, "%s", v);
     } else if (strcasecmp(line, "Content-Disposition") == 0) {
         disposition_name(v, m->name, sizeof m->name);
+    } else if (strcasecmp(line, "Upgrade") == 0) {
+        m->websocket = strcasestr(v, "websocket") != NULL;
     } else if (strcasecmp(line, "Transfer-Encoding") == 0) {
         m->chunked = strcasestr(v, "chunked") != NULL;
     } else if (strcasecmp(line, "Content-Length") == 0) {
@@ -549,10 +557,12 @@ static void headers_done(struct http_flow *h, int dir, uint64_t body_off)
         if (strcmp(rq_method, "HEAD") == 0 || (m->status >= 100 && m->status < 200) ||
             m->status == 204 || m->status == 304) {
             bool upgrade = m->status == 101;
+            bool ws = m->websocket;
             message_done(h, dir, true);
             if (upgrade) {
                 d->st = HS_TUNNEL;
                 h->d[0].st = HS_TUNNEL;
+                h->tunnel = ws ? &pt_app_websocket : &pt_app_reprobe;
             }
             return;
         }
@@ -560,6 +570,7 @@ static void headers_done(struct http_flow *h, int dir, uint64_t body_off)
             message_done(h, dir, true);
             d->st = HS_TUNNEL;
             h->d[0].st = HS_TUNNEL;
+            h->tunnel = &pt_app_reprobe;
             return;
         }
     }
@@ -638,7 +649,14 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
     while (n > 0) {
         switch (d->st) {
             case HS_DEAD:
+                return;
             case HS_TUNNEL:
+                /* the rest of this call belongs to the tunnel's protocol */
+                if (h->tunnel != NULL && h->tail[dir] == NULL &&
+                    (h->tail[dir] = malloc(n)) != NULL) {
+                    memcpy(h->tail[dir], p, n);
+                    h->tail_n[dir] = n;
+                }
                 return;
             case HS_BODY_EOF:
                 body_data(h, dir, p, n);
@@ -758,7 +776,22 @@ static void http_close(void *st)
         h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
         h->q_n--;
     }
+    free(h->tail[0]);
+    free(h->tail[1]);
     free(h);
+}
+
+static const struct pt_app_proto *http_upgraded(void *st)
+{
+    struct http_flow *h = st;
+    return h->d[1].st == HS_TUNNEL ? h->tunnel : NULL;
+}
+
+static size_t http_tail(void *st, int dir, const uint8_t **p)
+{
+    struct http_flow *h = st;
+    *p = h->tail[dir];
+    return h->tail_n[dir];
 }
 
 const struct pt_app_proto pt_app_http = {
@@ -769,4 +802,6 @@ const struct pt_app_proto pt_app_http = {
     .gap = http_gap,
     .close = http_close,
     .datagram = NULL,
+    .upgraded = http_upgraded,
+    .tail = http_tail,
 };

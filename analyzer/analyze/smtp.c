@@ -454,9 +454,11 @@ static void smtp_close(void *st)
     free(s);
 }
 
-static bool smtp_upgraded(void *st)
+extern const struct pt_app_proto pt_app_tls;
+
+static const struct pt_app_proto *smtp_upgraded(void *st)
 {
-    return ((struct smtp_flow *)st)->st == SS_TLS;
+    return ((struct smtp_flow *)st)->st == SS_TLS ? &pt_app_tls : NULL;
 }
 
 const struct pt_app_proto pt_app_smtp = {

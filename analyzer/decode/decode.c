@@ -591,8 +591,10 @@ static void decode_vxlan(struct dstate *s, struct pt_cur *c, struct pt_view *out
 }
 
 /* Teredo (RFC 4380 §5.1.1): optional authentication (0x0001) and origin (0x0000) indicators,
- * then an IPv6 packet. */
-static void decode_teredo(struct dstate *s, struct pt_cur *c, struct pt_view *outer)
+ * then an IPv6 packet. Off port 3544 (a relay's data path uses any port) only a packet that
+ * fills the datagram exactly and has a Teredo address (2001:0::/32, §2.14) is taken
+ * (`strict`). */
+static void decode_teredo(struct dstate *s, struct pt_cur *c, struct pt_view *outer, bool strict)
 {
     struct pt_cur t = *c;
     if (pt_cur_peek_u8(&t, 0) == 0 && pt_cur_peek_u8(&t, 1) == 1) {
@@ -611,6 +613,14 @@ static void decode_teredo(struct dstate *s, struct pt_cur *c, struct pt_view *ou
     uint16_t plen = (uint16_t)((pt_cur_peek_u8(&t, 4) << 8) | pt_cur_peek_u8(&t, 5));
     if ((size_t)plen + 40 > pt_cur_left(&t)) {
         return;
+    }
+    if (strict) {
+        const uint8_t *ip6 = pt_cur_ptr(&t);
+        static const uint8_t prefix[4] = {0x20, 0x01, 0x00, 0x00};
+        if ((size_t)plen + 40 != pt_cur_left(&t) ||
+            (memcmp(ip6 + 8, prefix, 4) != 0 && memcmp(ip6 + 24, prefix, 4) != 0)) {
+            return;
+        }
     }
     s->ctx.depth++;
     s->ctx.tunnel = PT_TUN_TEREDO;
@@ -658,7 +668,9 @@ static void decode_udp(struct dstate *s, struct pt_cur *c, struct pt_view *v)
     if (dport == 4789) { /* IANA VXLAN port; the source port is an entropy hash */
         decode_vxlan(s, &inner, v);
     } else if (sport == 3544 || dport == 3544) {
-        decode_teredo(s, &inner, v);
+        decode_teredo(s, &inner, v, false);
+    } else if (v->payload_len >= 40) {
+        decode_teredo(s, &inner, v, true);
     }
 }
 

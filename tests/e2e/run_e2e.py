@@ -719,6 +719,85 @@ def smb_files_equal_suricata_filestore_and_tshark_export():
             assert theirs == ours, (rel, theirs ^ ours)
 
 
+def _zeek_log(path):
+    """Rows of a zeek log as dicts: the #fields header, or a cut file's first plain line."""
+    fields, out = None, []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("#fields"):
+                fields = line.split("\t")[1:]
+            elif line.startswith("#") or not line:
+                continue
+            elif fields is None:
+                fields = line.split("\t")
+            else:
+                out.append(dict(zip(fields, line.split("\t"))))
+    return out
+
+
+@test
+def zeek_baselines_transactions_and_files():
+    """Every zeek trace whose baseline has http.log, dns.log, ftp.log, smtp.log or files.log
+    (listed in the corpus MANIFEST): the same transaction counts and files. Principled
+    differences, each in the README: phitrace also decodes HTTP on flows picked up without
+    their handshake (zeek does not); DNS rows are messages, zeek's are query/response pairs;
+    zeek keeps the CRLF before a MIME boundary that RFC 2046 gives to the boundary."""
+    import re
+    need_corpus()
+    pairs = []
+    with open(os.path.join(CORPUS, "MANIFEST.md")) as f:
+        for line in f:
+            m = re.match(r"\| `(testing/btest/Traces/[^`]+)`", line)
+            if not m:
+                continue
+            for base, files in re.findall(r"Baseline/([^/]+)/\(([^)]*)\)", line):
+                for name in files.split(","):
+                    if name.strip() in ("http.log", "dns.log", "ftp.log", "smtp.log", "files.log"):
+                        pairs.append((m.group(1), base, name.strip()))
+    bad = []
+    for trace, base, log in pairs:
+        zrows = _zeek_log(os.path.join(CORPUS, "zeek", "testing/btest/Baseline", base, log))
+        c = case("zeek-logs")
+        run("analyze", "-q", corpus(os.path.join("zeek", trace)), "-o", c, check=0)
+        con = db(c)
+        q = lambda sql: con.execute(sql).fetchall()
+        if log == "http.log":
+            ours = q("SELECT count(*) FROM http_txn h JOIN flow f ON f.id = h.flow_id"
+                     " WHERE instr(f.history, 'S') > 0")[0][0]
+            want = len(zrows)
+        elif log == "dns.log":
+            ours = q("SELECT count(*) FROM dns_query d WHERE response = 0 OR NOT EXISTS"
+                     " (SELECT 1 FROM dns_query e WHERE e.flow_id = d.flow_id AND"
+                     " e.msg_id = d.msg_id AND e.response = 0)")[0][0]
+            want = len(zrows)
+        elif log == "smtp.log":
+            ours, want = q("SELECT count(*) FROM smtp_message")[0][0], len(zrows)
+        elif log == "ftp.log":
+            want = sorted((r["command"], r["arg"].rsplit("/", 1)[-1], int(r["file_size"]))
+                          for r in zrows if r["command"] in ("RETR", "STOR", "APPE", "STOU"))
+            ours = sorted((cmd, name.rsplit("/", 1)[-1], size) for cmd, name, size in
+                          q("SELECT command, name, size FROM ftp_transfer WHERE command IN"
+                            " ('RETR', 'STOR', 'APPE', 'STOU')"))
+        else:  # files.log
+            objs = q("SELECT protocol, size, mime, complete FROM object WHERE depth = 0 AND"
+                     " NOT (protocol = 'smtp' AND part = 0)")
+            want, ours = len(zrows), 0
+            for r in zrows:
+                proto = {"FTP_DATA": "ftp"}.get(r["source"], r["source"].lower())
+                size, partial = int(r["seen_bytes"]), int(r["missing_bytes"] or 0) > 0
+                sizes = (size, size - 2) if proto == "smtp" else (size,)
+                if any(o[0] == proto and o[1] in sizes and o[2] == r["mime_type"] and
+                       o[3] == (0 if partial else 1) for o in objs):
+                    ours += 1
+        print("    %-52s %-10s zeek %-4s phitrace %s" % (trace[21:], log,
+              want if isinstance(want, int) else len(want),
+              ours if isinstance(ours, int) else len(ours)))
+        if ours != want:
+            bad.append("%s %s: zeek %r, phitrace %r" % (trace, log, want, ours))
+    assert len(pairs) >= 14 and not bad, "\n".join(bad)
+
+
 @test
 def smtp_envelope_headers_and_attachments_equal_zeek():
     c = case("smtp-zeek")

