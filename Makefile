@@ -108,9 +108,9 @@ deps: ## install the Debian packages phitrace needs (apt-get as root; otherwise 
 unit: $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) ## cmocka unit tests under ASan/UBSan
 	@fail=0; for t in $^; do echo "== $$t"; $$t 2>&1 || fail=1; done; exit $$fail
 
-fuzz-replay: $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) ## replay fuzz seed corpora
+fuzz-replay: $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) ## replay fuzz seeds, each cut at every offset
 	@fail=0; for t in $(FUZZ_TARGETS); do \
-	    $(SAN)/tests/fuzz/$$t tests/fuzz/corpus/$${t#fuzz_} || fail=1; done; exit $$fail
+	    $(SAN)/tests/fuzz/$$t -t tests/fuzz/corpus/$${t#fuzz_} || fail=1; done; exit $$fail
 
 e2e: $(SAN)/phitrace phitrace build/gen_samples ## end-to-end tests (binary on samples/ and ../shared/corpus)
 	@PHITRACE=$(SAN)/phitrace python3 tests/e2e/run_e2e.py

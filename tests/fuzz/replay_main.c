@@ -2,6 +2,10 @@
  * replay_main.c - runs a fuzz target over files and directories (one level of files each),
  * so `make test` replays every seed and every committed crash under the sanitizers without
  * needing libFuzzer.
+ *
+ * With -t, every file is also replayed cut at every offset (truncate-at-every-offset: each
+ * prefix is a fresh heap copy, so a read past the cut is caught by AddressSanitizer); files
+ * longer than TRUNC_CUTS bytes are cut at TRUNC_CUTS evenly spaced offsets instead.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -11,6 +15,23 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define TRUNC_CUTS 256
+
+static int truncate_mode;
+static unsigned long runs;
+
+static void run_copy(const uint8_t *buf, size_t n)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    if (copy == NULL) {
+        return;
+    }
+    memcpy(copy, buf, n);
+    LLVMFuzzerTestOneInput(copy, n);
+    free(copy);
+    runs++;
+}
 
 static int replay_file(const char *path)
 {
@@ -25,7 +46,13 @@ static int replay_file(const char *path)
     uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
     size_t got = n > 0 ? fread(buf, 1, (size_t)n, f) : 0;
     fclose(f);
-    LLVMFuzzerTestOneInput(buf, got);
+    run_copy(buf, got);
+    if (truncate_mode) {
+        size_t step = got > TRUNC_CUTS ? got / TRUNC_CUTS : 1;
+        for (size_t cut = 0; cut < got; cut += step) {
+            run_copy(buf, cut);
+        }
+    }
     free(buf);
     return 0;
 }
@@ -38,7 +65,12 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int count = 0;
-    for (int i = 1; i < argc; i++) {
+    int first = 1;
+    if (argc > 1 && strcmp(argv[1], "-t") == 0) {
+        truncate_mode = 1;
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
             fprintf(stderr, "replay: %s is missing\n", argv[i]);
@@ -68,6 +100,7 @@ int main(int argc, char **argv)
             free(names[k]);
         }
     }
-    printf("replayed %d input(s)\n", count);
+    printf("replayed %d input(s)%s, %lu run(s)\n", count,
+           truncate_mode ? " cut at every offset" : "", runs);
     return count > 0 ? 0 : 1;
 }
