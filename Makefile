@@ -15,7 +15,9 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wimplicit-fallthrough
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPT_GIT_COMMIT='"$(GIT_COMMIT)"' -MMD -MP
+PREFIX ?= /usr/local
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPT_GIT_COMMIT='"$(GIT_COMMIT)"' \
+               -DPT_DATADIR='"$(PREFIX)/share/phitrace"' -MMD -MP
 OPT_CFLAGS ?= -O2 -g
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
@@ -30,10 +32,13 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
                analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/multipart.c \
                analyzer/analyze/objstore.c analyzer/analyze/smb.c analyzer/analyze/smtp.c \
                analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/websocket.c
+PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
+           analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
+           analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/phase.c
 STORE_SRC := analyzer/store/db.c
 REPORT_SRC := analyzer/report/summary.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
-LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
+LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart
@@ -151,8 +156,10 @@ lint: ## cppcheck over the analyzer
 	cppcheck --quiet --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
 	    --suppress=missingIncludeSystem analyzer
 
-install: phitrace ## install to $(PREFIX)/bin (default /usr/local)
-	install -D -m 0755 phitrace $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/phitrace
+install: phitrace ## install to $(PREFIX)/bin and the signatures to $(PREFIX)/share/phitrace
+	install -D -m 0755 phitrace $(DESTDIR)$(PREFIX)/bin/phitrace
+	install -d $(DESTDIR)$(PREFIX)/share/phitrace/signatures
+	install -m 0644 signatures/* $(DESTDIR)$(PREFIX)/share/phitrace/signatures/
 
 clean:
 	rm -rf build phitrace

@@ -31,8 +31,14 @@ static void usage(FILE *out)
         "\n"
         "INPUT is a file or a directory (walked recursively, in name order). The kind of each\n"
         "file is found from its content, not its name: pcap (micro- or nanosecond), pcapng, and\n"
-        "either of them gzip-compressed. Other files are listed in the case as skipped, with the\n"
-        "reason, and still hashed. Inputs are opened read-only and never modified.\n"
+        "either of them gzip-compressed, are packet captures; any other file is evidence at rest\n"
+        "(a DICOM study, an HL7 or FHIR export, a CSV, a zip) and is stored and scanned like a\n"
+        "file carried over the network. Inputs are opened read-only and never modified.\n"
+        "\n"
+        "Every object (file, message, data set) is scanned for PHI: DICOM, HL7 v2, FHIR JSON and\n"
+        "XML, CDA, X12 and patient CSVs are parsed; other text is searched for validated\n"
+        "identifiers (SSN, MRN, NPI, DEA, MBI, cards, birth dates, phones, emails, addresses).\n"
+        "Values are stored masked with a keyed hash (key in CASE/phi.key, mode 0600).\n"
         "\n"
         "analyze options:\n"
         "  -o, --case DIR        case directory (created mode 0700): evidence.db, summary.txt\n"
@@ -47,6 +53,11 @@ static void usage(FILE *out)
         "      --force           replace the evidence database of an existing case directory\n"
         "      --flows-only      triage pass: decode and flows only (no reassembly, protocols,\n"
         "                        objects); about twice as fast\n"
+        "      --keep-phi        also store full PHI values (table phi_value); without it the\n"
+        "                        database holds masked values and keyed hashes only\n"
+        "      --no-phi          skip PHI detection\n"
+        "      --signatures DIR  signatures directory (ICD-10-CM table, phi.conf; default: the\n"
+        "                        signatures/ shipped with phitrace)\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the run could not\n"
@@ -80,6 +91,9 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"quiet", no_argument, NULL, 'q'},
         {"force", no_argument, NULL, 'F'},
         {"flows-only", no_argument, NULL, 'O'},
+        {"keep-phi", no_argument, NULL, 'K'},
+        {"no-phi", no_argument, NULL, 'N'},
+        {"signatures", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -111,6 +125,9 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'q': o.quiet = true; break;
             case 'F': o.force = true; break;
             case 'O': o.flows_only = true; break;
+            case 'K': o.keep_phi = true; break;
+            case 'N': o.no_phi = true; break;
+            case 'S': o.signatures = optarg; break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");

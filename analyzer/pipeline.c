@@ -13,6 +13,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <magic.h>
 #include <openssl/opensslv.h>
 #include <pcap/pcap.h>
@@ -42,6 +43,8 @@
 #include "report/summary.h"
 #include "analyze/app.h"
 #include "analyze/unpack.h"
+#include "phi/config.h"
+#include "phi/phase.h"
 #include "store/db.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
@@ -846,7 +849,55 @@ struct run {
     struct pt_run_result res;
     int64_t max_ts;       /* latest packet time over all inputs */
     struct router router; /* FTP data connections to their control's worker */
+    struct worker files;  /* the reader's object store for files at rest (not a thread) */
 };
+
+/* A file at rest (not a capture): its bytes become an object, unpacked like any other. */
+static void ingest_file(struct run *r, const char *path, struct pt_item_rec *it)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "cannot open: %s", strerror(errno));
+        return;
+    }
+    struct pt_object_rec meta;
+    memset(&meta, 0, sizeof meta);
+    snprintf(meta.protocol, sizeof meta.protocol, "file");
+    snprintf(meta.direction, sizeof meta.direction, "at-rest");
+    snprintf(meta.name, sizeof meta.name, "%s", path);
+    meta.item = it->id;
+    meta.complete = true;
+    struct pt_obj *o = pt_obj_open(r->files.app.store, &meta);
+    if (o == NULL) {
+        close(fd);
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "cannot create the object file in the case");
+        return;
+    }
+    static uint8_t buf[1 << 16];
+    ssize_t got;
+    while ((got = read(fd, buf, sizeof buf)) > 0) {
+        pt_obj_write(o, buf, (size_t)got);
+    }
+    bool ok = got == 0;
+    close(fd);
+    struct pt_object_rec rec;
+    if (!pt_obj_close(o, ok, &rec)) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "cannot store the object file in the case");
+        return;
+    }
+    if (!ok) {
+        it->status = "damaged";
+        snprintf(it->error, sizeof it->error, "read error: %s", strerror(errno));
+    }
+    it->kind = "file";
+    snprintf(it->format, sizeof it->format, "%.31s", rec.mime);
+    r->files.app.object(r->files.app.arg, &rec);
+    rowbuf_flush(r->files.w, &r->files.objs);
+    anomaly_flush(&r->files.anoms);
+}
 
 static void read_capture(struct run *r, struct pt_source *src, struct pt_item_rec *it)
 {
@@ -979,13 +1030,13 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         it->kind = "capture";
         snprintf(it->format, sizeof it->format, "%s%s", names[kind], gz ? "+gzip" : "");
         read_capture(r, src, it);
-    } else {
+    } else if (r->opt->flows_only) {
         it->status = "skipped";
         snprintf(it->format, sizeof it->format, "%s", gz ? "gzip" : "");
         snprintf(it->error, sizeof it->error,
-                 "content is not a packet capture (pcap/pcapng%s); this version analyzes captures "
-                 "only",
-                 gz ? " inside gzip" : "");
+                 "not a packet capture; files at rest are not analyzed with --flows-only");
+    } else {
+        ingest_file(r, in->path, it);
     }
     uint64_t size = 0, unread = 0;
     if (pt_source_close(src, it->sha256, &size, &unread) != PT_OK) {
@@ -1006,6 +1057,39 @@ done:
 }
 
 /* ---- manifest -------------------------------------------------------------------------------- */
+
+bool pt_signatures_dir(const char *given, char *out, size_t len)
+{
+    struct stat st;
+    if (given != NULL) {
+        snprintf(out, len, "%s", given);
+        return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+    }
+    const char *env = getenv("PHITRACE_SIGNATURES");
+    if (env != NULL && env[0] != '\0') {
+        snprintf(out, len, "%s", env);
+        return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+        }
+        static const char *const rel[] = {"signatures", "../../signatures", "../share/phitrace/signatures"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            snprintf(out, len, "%s/%s/icd10cm.txt", exe, rel[i]);
+            if (stat(out, &st) == 0) {
+                snprintf(out, len, "%s/%s", exe, rel[i]);
+                return true;
+            }
+        }
+    }
+    snprintf(out, len, "%s/signatures", PT_DATADIR);
+    return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 void pt_print_versions(void)
 {
@@ -1132,6 +1216,29 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
     snprintf(err, sizeof err, "case=%s inputs=%zu", opt->case_dir, inputs.n);
     send_audit(&r->w, "analysis_started", err);
     write_manifest(r, homes, start);
+    if (!opt->flows_only && !opt->no_phi) {
+        char sig[4096];
+        struct pt_phi_config_file files[8];
+        size_t nf = 0;
+        if (!pt_signatures_dir(opt->signatures, sig, sizeof sig)) {
+            pt_error("no signatures directory found; give one with --signatures DIR (the "
+                     "signatures/ folder of phitrace)");
+            rc = PT_EUSAGE;
+            goto out;
+        }
+        if (pt_phi_config_load(sig, files, 8, &nf, err, sizeof err) != PT_OK) {
+            pt_error("%s", err);
+            rc = PT_EUSAGE;
+            goto out;
+        }
+        send_manifest(&r->w, "signatures_dir", sig);
+        for (size_t i = 0; i < nf; i++) {
+            char k[96];
+            snprintf(k, sizeof k, "signature_sha256:%.63s", files[i].name);
+            send_manifest(&r->w, k, files[i].sha256);
+        }
+        send_manifest(&r->w, "keep_phi", opt->keep_phi ? "yes" : "no");
+    }
 
     anomaly_sink_init(&r->anoms, &r->w);
     r->dec = pt_decoder_new(decode_anomaly, &r->anoms);
@@ -1196,6 +1303,17 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         started_workers++;
     }
 
+    r->files.idx = r->n_workers;
+    r->files.w = &r->w;
+    anomaly_sink_init(&r->files.anoms, &r->w);
+    r->files.objs = (struct rowbuf){.kind = W_OBJECTS, .cap = 64};
+    r->files.app = (struct pt_app_ctx){.arg = &r->files, .object = worker_object,
+                                       .anomaly = worker_app_anomaly};
+    if (pt_objstore_new(opt->case_dir, r->n_workers, &r->files.app.store) != PT_OK) {
+        pt_error("cannot create the object store under %s/objects", opt->case_dir);
+        rc = PT_EIO;
+        goto out;
+    }
     r->prog.total = inputs.total_bytes;
     r->prog.enabled = opt->progress && !opt->quiet;
     clock_gettime(CLOCK_MONOTONIC, &r->prog.start);
@@ -1225,13 +1343,6 @@ out:
         progress_draw(&r->prog, true);
     }
     if (writer_started) {
-        char end[32];
-        pt_utc_now(end);
-        send_manifest(&r->w, "end_utc", end);
-        snprintf(err, sizeof err, "items=%llu packets=%llu status=%s",
-                 (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
-                 rc == PT_OK ? "completed" : pt_status_str(rc));
-        send_audit(&r->w, "analysis_finished", err);
         pt_queue_close(&r->w.q);
         pthread_join(r->w.th, NULL);
         if (atomic_load(&r->w.failed) != PT_OK && rc == PT_OK) {
@@ -1240,6 +1351,32 @@ out:
         }
         r->res.flows = r->w.flows;
         r->res.anomalies = r->w.anomalies;
+        /* the PHI stage reads the objects the writer stored */
+        if (rc == PT_OK && !opt->flows_only && !opt->no_phi) {
+            struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,
+                                        .keep_phi = opt->keep_phi, .quiet = opt->quiet};
+            struct pt_phi_result pr;
+            char perr[512] = "";
+            rc = pt_phi_phase(r->w.db, &po, &pr, perr, sizeof perr);
+            if (rc != PT_OK) {
+                pt_error("PHI stage: %s", perr[0] ? perr : pt_status_str(rc));
+            } else {
+                r->res.phi_hits = pr.hits;
+                r->res.individuals = pr.individuals;
+                r->res.individuals_outbound = pr.individuals_outbound;
+                snprintf(err, sizeof err, "objects=%llu records=%llu hits=%llu individuals=%llu",
+                         (unsigned long long)pr.objects, (unsigned long long)pr.records,
+                         (unsigned long long)pr.hits, (unsigned long long)pr.individuals);
+                pt_db_audit(r->w.db, "phitrace " PT_VERSION, "phi_scanned", err);
+            }
+        }
+        char end[32];
+        pt_utc_now(end);
+        pt_db_manifest_set(r->w.db, "end_utc", end);
+        snprintf(err, sizeof err, "items=%llu packets=%llu status=%s",
+                 (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
+                 rc == PT_OK ? "completed" : pt_status_str(rc));
+        pt_db_audit(r->w.db, "phitrace " PT_VERSION, "analysis_finished", err);
     }
     if (r->workers != NULL) {
         for (unsigned i = 0; i < r->n_workers; i++) {
@@ -1279,6 +1416,10 @@ out:
         free(r->workers);
     }
     free(r->anoms.rb.rows);
+    free(r->files.objs.rows);
+    free(r->files.anoms.rb.rows);
+    pt_objstore_free(r->files.app.store);
+    pt_phi_config_free();
     if (r->w.db != NULL && rc == PT_OK) {
         rc = pt_summary_write(r->w.db, opt->case_dir);
     }

@@ -26,12 +26,16 @@ struct pt_options {
     bool progress;
     bool quiet;
     bool force;            /* reuse a case directory that already holds a database */
+    bool keep_phi;         /* store full PHI values (phi_value) besides masked ones */
+    bool no_phi;           /* skip the PHI stage */
+    const char *signatures;/* signatures directory; NULL: found beside the executable */
     int argc;
     char **argv;
 };
 
 struct pt_run_result {
     uint64_t items, items_failed, packets, flows, anomalies;
+    uint64_t phi_hits, individuals, individuals_outbound;
 };
 
 /* Run an analysis. PT_EUSAGE: bad options (message printed); PT_EIO/PT_EDB/PT_ENOMEM: the run
@@ -41,6 +45,10 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res);
 /* Re-hash every input and check the audit chain. Prints a report on stdout.
  * PT_OK when everything matches, PT_EMALFORMED on any mismatch. */
 pt_status pt_verify(const char *case_dir);
+
+/* The signatures directory: `given`, else $PHITRACE_SIGNATURES, else signatures/ beside the
+ * executable (or two levels up, for build/san/phitrace), else PT_DATADIR/signatures. */
+bool pt_signatures_dir(const char *given, char *out, size_t len);
 
 /* The versions line(s) for --version. */
 void pt_print_versions(void);

@@ -110,6 +110,17 @@
 #define PT_UNPACK_MAX_MEMBER (1ull << 30)
 #define PT_UNPACK_MAX_ARCHIVE (4ull << 30)
 
+/* PHI: a free-text record (paragraph) is cut at this many bytes on a line end; DICOM
+ * sequences nest at most PT_PHI_DICOM_DEPTH deep and a data set holds at most
+ * PT_PHI_DICOM_ELEMENTS elements; a deflated data set inflates to at most PT_PHI_INFLATE_MAX;
+ * JSON nests at most PT_PHI_JSON_DEPTH deep; hits per object are capped. */
+#define PT_PHI_TEXT_RECORD (16u * 1024)
+#define PT_PHI_DICOM_DEPTH 16
+#define PT_PHI_DICOM_ELEMENTS 200000
+#define PT_PHI_INFLATE_MAX (256u * 1024 * 1024)
+#define PT_PHI_JSON_DEPTH 64
+#define PT_PHI_MAX_HITS_PER_OBJECT 1000000
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 

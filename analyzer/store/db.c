@@ -478,9 +478,11 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
     bind_text(st, 5, o->name);
     bind_text(st, 6, o->protocol);
     bind_text(st, 7, o->encoding);
-    sqlite3_bind_int64(st, 8, o->flow_id);
+    if (o->flow_id != 0) {
+        sqlite3_bind_int64(st, 8, o->flow_id);
+        sqlite3_bind_text(st, 10, o->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+    }
     bind_text(st, 9, o->direction);
-    sqlite3_bind_text(st, 10, o->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)o->stream_off);
     sqlite3_bind_int64(st, 12, o->part);
     sqlite3_bind_int(st, 13, o->complete);

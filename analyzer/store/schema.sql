@@ -14,7 +14,7 @@ CREATE TABLE evidence_item (
     path          TEXT NOT NULL,
     size          INTEGER NOT NULL,
     sha256        TEXT,
-    kind          TEXT NOT NULL,          -- capture | unknown
+    kind          TEXT NOT NULL,          -- capture | file | unknown
     format        TEXT,                   -- pcap | pcap-ns | pcapng, with +gzip when compressed
     linktype      INTEGER,
     linktype_name TEXT,
@@ -106,9 +106,9 @@ CREATE TABLE object (
     name        TEXT,                    -- file name, URI or path
     protocol    TEXT NOT NULL,
     encoding    TEXT,                    -- encodings removed (chunked, gzip, ...)
-    flow_id     INTEGER NOT NULL,                    -- flow(id); see the note at the top
-    direction   TEXT NOT NULL,           -- upload | download | internal | external
-    stream_dir  TEXT NOT NULL,           -- c2s | s2c
+    flow_id     INTEGER,                 -- flow(id) (see the note at the top); NULL for files
+    direction   TEXT NOT NULL,           -- upload | download | internal | external | at-rest
+    stream_dir  TEXT,                    -- c2s | s2c; NULL for files
     stream_off  INTEGER NOT NULL,        -- where the object starts in its stream
     part        INTEGER NOT NULL,
     complete    INTEGER NOT NULL,        -- 1 complete, 0 partial
@@ -332,6 +332,84 @@ CREATE TABLE dicom_message (
     dataset_size      INTEGER NOT NULL,
     complete          INTEGER NOT NULL,
     sha256            TEXT
+) STRICT;
+
+-- PHI (analyzer/phi/): records (one patient context each), hits (one identifier each,
+-- masked, with a keyed hash), the individuals they resolve to, and per-object results.
+-- Values are stored masked; phi_value holds full values only with --keep-phi.
+CREATE TABLE phi_object (
+    object_sha256 TEXT PRIMARY KEY,
+    format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text | binary
+    records       INTEGER NOT NULL,
+    hits          INTEGER NOT NULL,
+    phi_hits      INTEGER NOT NULL,       -- hits in records with health information
+    individuals   INTEGER NOT NULL        -- distinct patient entities in this object
+) STRICT;
+
+CREATE TABLE phi_record (
+    id            INTEGER PRIMARY KEY,
+    object_sha256 TEXT NOT NULL,
+    seq           INTEGER NOT NULL,       -- record index within the object
+    kind          TEXT NOT NULL,          -- hl7 message ORU^R01 | dicom data set | fhir Patient | csv row | text ...
+    offset        INTEGER NOT NULL,
+    health        INTEGER NOT NULL,       -- the record carries health information
+    health_reason TEXT,
+    entity_id     INTEGER                 -- patient_entity(id), NULL when no individual
+) STRICT;
+CREATE INDEX phi_record_object ON phi_record(object_sha256);
+
+CREATE TABLE phi_hit (
+    id            INTEGER PRIMARY KEY,
+    record_id     INTEGER NOT NULL REFERENCES phi_record(id),
+    object_sha256 TEXT NOT NULL,
+    offset        INTEGER NOT NULL,       -- byte offset in the object
+    detector      TEXT NOT NULL,          -- dicom | hl7 | fhir | cda | x12 | csv | text
+    field         TEXT NOT NULL,          -- "(0010,0010) PatientName", "PID-3 (MR)", "column ssn", "text"
+    type          TEXT NOT NULL,          -- name | ssn | mrn | birth_date | ...
+    safe_harbor   TEXT NOT NULL,          -- 45 CFR 164.514(b)(2)(i) letter A-R, '' for health data
+    phi_class     TEXT NOT NULL,          -- PHI (with health information) | PII
+    subject       INTEGER NOT NULL,       -- identifies the record's own patient
+    masked        TEXT NOT NULL,          -- e.g. ***-**-6789, S****^J***
+    hmac          TEXT NOT NULL,          -- HMAC-SHA-256 under the case key (CASE/phi.key)
+    state         TEXT,                   -- US state of an address or ZIP
+    issuer        TEXT,
+    confidence    REAL NOT NULL,
+    reason        TEXT NOT NULL
+) STRICT;
+CREATE INDEX phi_hit_record ON phi_hit(record_id);
+
+CREATE TABLE phi_value (
+    hmac  TEXT PRIMARY KEY,
+    type  TEXT NOT NULL,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE patient_entity (
+    id          INTEGER PRIMARY KEY,
+    records     INTEGER NOT NULL,
+    objects     INTEGER NOT NULL,
+    identifiers TEXT NOT NULL,            -- identifier types seen, e.g. "mrn,name,birth_date"
+    state       TEXT,                     -- most frequent state of the entity's addresses
+    phi         INTEGER NOT NULL,         -- seen with health information
+    outbound    INTEGER NOT NULL,         -- in an object that left home-net (direction upload)
+    name_masked TEXT
+) STRICT;
+
+-- Unique individuals: the estimate and its bounds, per scope ('all' objects analyzed,
+-- 'outbound' objects that left home-net), with the method.
+CREATE TABLE individuals (
+    scope    TEXT PRIMARY KEY,
+    estimate INTEGER NOT NULL,
+    lower    INTEGER NOT NULL,
+    upper    INTEGER NOT NULL,
+    method   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE individuals_by_state (
+    scope       TEXT NOT NULL,
+    state       TEXT NOT NULL,             -- two letters, or 'unknown'
+    individuals INTEGER NOT NULL,
+    PRIMARY KEY (scope, state)
 ) STRICT;
 
 CREATE TABLE anomaly (

@@ -798,6 +798,98 @@ def zeek_baselines_transactions_and_files():
     assert len(pairs) >= 14 and not bad, "\n".join(bad)
 
 
+def _pn_norm(v):
+    """phitrace's name normal form (phi/validate.c): the alphabetic group upper-cased with
+    spaces collapsed and ',' '.' dropped, trailing empty components cut; the ideographic and
+    phonetic groups after '=' as they are."""
+    first, _, rest = v.partition("=")
+    comps = []
+    for c in first.split("^"):
+        c = "".join(ch.upper() if ch.isascii() else ch for ch in c)
+        c = " ".join(c.replace(",", " ").replace(".", " ").split())
+        comps.append(c)
+    out = "^".join(comps).rstrip("^ ")
+    rest = rest.rstrip("=^ ")
+    if len(rest) > 0 and _ != "":
+        out += "=" + rest
+    return out
+
+
+def _dcmdump_patient(path):
+    """(0010,0010), (0010,0020), (0010,0030) values as dcmdump +Ep prints them (raw bytes,
+    decoded with the file's Specific Character Set)."""
+    import re
+    out = subprocess.run(["dcmdump", "+Ep", path], capture_output=True, timeout=60).stdout
+    charset = b""
+    vals = set()
+    for line in out.split(b"\n"):
+        m = re.match(rb"\s*\(0008,0005\) CS \[(.*)\]", line)
+        if m:
+            charset = m.group(1)
+        m = re.match(rb"\s*\(0010,(0010|0020|0030)\) \w\w \[(.*)\]\s+#", line)
+        if not m:
+            continue
+        raw = m.group(2)
+        codecs = {b"ISO_IR 192": "utf-8", b"ISO_IR 100": "latin-1", b"ISO_IR 101": "iso8859_2",
+                  b"ISO_IR 144": "iso8859_5", b"ISO_IR 127": "iso8859_6",
+                  b"ISO_IR 126": "iso8859_7", b"ISO_IR 138": "iso8859_8",
+                  b"ISO_IR 148": "iso8859_9", b"GB18030": "gb18030", b"GBK": "gbk"}
+        if b"\x1b" in raw:
+            text = raw.decode("iso2022_jp_2", "replace")
+        else:
+            text = raw.decode(codecs.get(charset.split(b"\\")[0].strip(), "ascii"), "replace")
+        for one in text.split("\\"):
+            one = one.strip()
+            if not one:
+                continue
+            tag = m.group(1).decode()
+            vals.add((tag, _pn_norm(one) if tag == "0010" else one))
+    return vals
+
+
+@test
+def pydicom_patient_attributes_equal_dcmdump():
+    """Every DICOM file of the pydicom corpus: PatientName, PatientID and PatientBirthDate
+    as dcmdump reports them (with --keep-phi to compare values); the truncated files give
+    an anomaly plus what could be read."""
+    if shutil.which("dcmdump") is None:
+        raise Skip("dcmdump (dcmtk) is not installed")
+    root = corpus("pydicom/src/pydicom/data")
+    c = case("pydicom")
+    run("analyze", "-q", "--keep-phi", root, "-o", c, check=0)
+    con = db(c)
+    tagof = {"(0010,0010) PatientName": "0010", "(0010,0020) PatientID": "0020",
+             "(0010,0030) PatientBirthDate": "0030"}
+    files, bad = 0, []
+    for d, _, names in os.walk(root):
+        for n in sorted(names):
+            path = os.path.join(d, n)
+            with open(path, "rb") as f:
+                head = f.read(132)
+            if head[128:132] != b"DICM" and not n.endswith(".dcm") and n != "DICOMDIR":
+                continue
+            want = _dcmdump_patient(path)
+            sha = con.execute("SELECT sha256 FROM object WHERE name = ?", (path,)).fetchone()
+            assert sha is not None, path
+            got = {(tagof[f], v) for f, v in con.execute(
+                "SELECT h.field, v.value FROM phi_hit h JOIN phi_value v ON v.hmac = h.hmac"
+                " WHERE h.object_sha256 = ? AND h.field IN (?, ?, ?)", (sha[0], *tagof))}
+            got = {(t, v if t != "0030" else v) for t, v in got}
+            truncated = con.execute("SELECT count(*) FROM anomaly WHERE kind ="
+                                    " 'phi.dicom.truncated' AND detail LIKE ?",
+                                    ("object " + sha[0][:16] + "%",)).fetchone()[0]
+            files += 1
+            if "truncated" in n:
+                if truncated == 0 or not want <= got:
+                    bad.append("%s: truncated file: anomaly %d, dcmdump %s, phitrace %s" % (
+                        n, truncated, sorted(want), sorted(got)))
+            elif want != got:
+                bad.append("%s: dcmdump %s, phitrace %s" % (n, sorted(want - got),
+                                                           sorted(got - want)))
+    print("    %d DICOM files compared with dcmdump" % files)
+    assert files >= 20 and not bad, "\n".join(bad)
+
+
 @test
 def smtp_envelope_headers_and_attachments_equal_zeek():
     c = case("smtp-zeek")

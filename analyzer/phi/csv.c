@@ -1,0 +1,379 @@
+/*
+ * csv.c - PHI in delimited exports (RFC 4180 CSV; TSV, ';' and '|' too): the header row
+ * names the columns, and a column name is the context of its values (the way Macie treats
+ * a CSV column name as the keyword, research/phi-disk-compliance.md §2.2).
+ *
+ * The delimiter is the one of ',', '\t', ';', '|' that splits the first line most; quoted
+ * fields with doubled quotes and embedded line breaks are read. A file is taken as a
+ * patient table when at least two header cells name patient columns; each row is then a
+ * record. Values of mapped columns are validated by type (SSN rules, dates, digits); long
+ * free-text cells of other columns go to the free-text scanner.
+ *
+ * Trust boundary: the bytes are untrusted; columns per row and cell sizes are capped.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "phi.h"
+
+#define MAX_COLS 256
+#define CELL_MAX 2048
+
+enum col {
+    COL_NONE, COL_NAME, COL_FIRST, COL_LAST, COL_MRN, COL_SSN, COL_DOB, COL_ADDRESS,
+    COL_CITY, COL_STATE, COL_ZIP, COL_PHONE, COL_EMAIL, COL_NPI, COL_MBI, COL_PLAN,
+    COL_DIAG, COL_HEALTH, COL_TEXT,
+};
+
+static const struct {
+    const char *name; /* lower case, letters and digits only */
+    enum col col;
+} headers[] = {
+    {"ssn", COL_SSN}, {"socialsecurity", COL_SSN}, {"socialsecuritynumber", COL_SSN},
+    {"ss", COL_SSN}, {"mrn", COL_MRN}, {"medicalrecordnumber", COL_MRN},
+    {"medicalrecord", COL_MRN}, {"patientid", COL_MRN}, {"patientnumber", COL_MRN},
+    {"chartnumber", COL_MRN}, {"recordnumber", COL_MRN}, {"name", COL_NAME},
+    {"patientname", COL_NAME}, {"fullname", COL_NAME}, {"patient", COL_NAME},
+    {"firstname", COL_FIRST}, {"first", COL_FIRST}, {"givenname", COL_FIRST},
+    {"given", COL_FIRST}, {"fname", COL_FIRST}, {"lastname", COL_LAST}, {"last", COL_LAST},
+    {"surname", COL_LAST}, {"familyname", COL_LAST}, {"family", COL_LAST}, {"lname", COL_LAST},
+    {"dob", COL_DOB}, {"birthdate", COL_DOB}, {"dateofbirth", COL_DOB}, {"birth", COL_DOB},
+    {"address", COL_ADDRESS}, {"street", COL_ADDRESS}, {"streetaddress", COL_ADDRESS},
+    {"address1", COL_ADDRESS}, {"addressline1", COL_ADDRESS}, {"city", COL_CITY},
+    {"state", COL_STATE}, {"zip", COL_ZIP}, {"zipcode", COL_ZIP}, {"postalcode", COL_ZIP},
+    {"postcode", COL_ZIP}, {"phone", COL_PHONE}, {"telephone", COL_PHONE},
+    {"phonenumber", COL_PHONE}, {"mobile", COL_PHONE}, {"cell", COL_PHONE},
+    {"homephone", COL_PHONE}, {"email", COL_EMAIL}, {"emailaddress", COL_EMAIL},
+    {"npi", COL_NPI}, {"mbi", COL_MBI}, {"medicareid", COL_MBI}, {"medicare", COL_MBI},
+    {"memberid", COL_PLAN}, {"insuranceid", COL_PLAN}, {"policynumber", COL_PLAN},
+    {"subscriberid", COL_PLAN}, {"diagnosis", COL_DIAG}, {"diagnosiscode", COL_DIAG},
+    {"icd", COL_DIAG}, {"icd10", COL_DIAG}, {"icd10code", COL_DIAG}, {"dx", COL_DIAG},
+    {"dxcode", COL_DIAG}, {"condition", COL_HEALTH}, {"medication", COL_HEALTH},
+    {"medications", COL_HEALTH}, {"procedure", COL_HEALTH}, {"allergies", COL_HEALTH},
+    {"allergy", COL_HEALTH}, {"result", COL_HEALTH}, {"labresult", COL_HEALTH},
+    {"treatment", COL_HEALTH}, {"notes", COL_TEXT}, {"note", COL_TEXT}, {"comments", COL_TEXT},
+    {"comment", COL_TEXT}, {"description", COL_TEXT},
+};
+
+struct cell {
+    char v[CELL_MAX];
+    size_t off;
+};
+
+static enum col map_header(const char *h)
+{
+    char k[64];
+    size_t n = 0;
+    for (size_t i = 0; h[i] != '\0' && n + 1 < sizeof k; i++) {
+        if (isalnum((unsigned char)h[i])) {
+            k[n++] = (char)tolower((unsigned char)h[i]);
+        }
+    }
+    k[n] = '\0';
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        if (strcmp(k, headers[i].name) == 0) {
+            return headers[i].col;
+        }
+    }
+    return COL_NONE;
+}
+
+static char pick_delim(const uint8_t *p, size_t n)
+{
+    static const char cand[] = {',', '\t', ';', '|'};
+    size_t best = 0;
+    char d = 0;
+    for (size_t c = 0; c < sizeof cand; c++) {
+        size_t k = 0;
+        bool q = false;
+        for (size_t i = 0; i < n && p[i] != '\n'; i++) {
+            if (p[i] == '"') {
+                q = !q;
+            } else if (!q && p[i] == (uint8_t)cand[c]) {
+                k++;
+            }
+        }
+        if (k > best) {
+            best = k;
+            d = cand[c];
+        }
+    }
+    return d;
+}
+
+/* One row from *pos: cells into `cells`; returns the number of cells (0 at the end). */
+static size_t row(const uint8_t *p, size_t n, size_t *pos, char delim, struct cell *cells,
+                  size_t max)
+{
+    size_t i = *pos, nc = 0;
+    if (i >= n) {
+        return 0;
+    }
+    while (i <= n && nc < max) {
+        struct cell *c = &cells[nc];
+        size_t k = 0;
+        c->off = i;
+        bool quoted = i < n && p[i] == '"';
+        if (quoted) {
+            i++;
+            while (i < n) {
+                if (p[i] == '"') {
+                    if (i + 1 < n && p[i + 1] == '"') {
+                        i++;
+                    } else {
+                        i++;
+                        break;
+                    }
+                }
+                if (k + 1 < CELL_MAX) {
+                    c->v[k++] = (char)p[i];
+                }
+                i++;
+            }
+        }
+        while (i < n && p[i] != (uint8_t)delim && p[i] != '\n') {
+            if (k + 1 < CELL_MAX && p[i] != '\r') {
+                c->v[k++] = (char)p[i];
+            }
+            i++;
+        }
+        while (k > 0 && (c->v[k - 1] == ' ' || c->v[k - 1] == '\r')) {
+            k--;
+        }
+        c->v[k] = '\0';
+        nc++;
+        if (i >= n || p[i] == '\n') {
+            i++;
+            break;
+        }
+        i++; /* the delimiter */
+    }
+    while (nc == max && i < n && p[i - 1] != '\n') { /* too many columns: skip the rest */
+        i++;
+    }
+    *pos = i;
+    return nc;
+}
+
+static void digits(const char *in, char *out, size_t len)
+{
+    size_t k = 0;
+    for (size_t i = 0; in[i] != '\0' && k + 1 < len; i++) {
+        if (isdigit((unsigned char)in[i])) {
+            out[k++] = in[i];
+        }
+    }
+    out[k] = '\0';
+}
+
+/* "1961-04-12", "04/12/1961", "19610412", "4/12/1961" to YYYYMMDD. */
+static bool date_norm(const char *v, char ymd[9])
+{
+    int a, b, c;
+    char s1, s2;
+    char t[32];
+    if (sscanf(v, "%4d%c%2d%c%2d", &a, &s1, &b, &s2, &c) == 5 && a > 1000 && a < 10000 &&
+        s1 == s2 && (s1 == '-' || s1 == '/' || s1 == '.') && b >= 0 && b < 100 && c >= 0 &&
+        c < 100) {
+        snprintf(t, sizeof t, "%04d%02d%02d", a, b, c);
+        memcpy(ymd, t, 9);
+    } else if (sscanf(v, "%2d%c%2d%c%4d", &a, &s1, &b, &s2, &c) == 5 && c > 1000 && c < 10000 &&
+               s1 == s2 && (s1 == '/' || s1 == '-') && a >= 0 && a < 100 && b >= 0 && b < 100) {
+        snprintf(t, sizeof t, "%04d%02d%02d", c, a, b);
+        memcpy(ymd, t, 9);
+    } else {
+        char d[16];
+        digits(v, d, sizeof d);
+        if (strlen(d) != 8 || strlen(v) != 8) {
+            return false;
+        }
+        memcpy(ymd, d, 9);
+    }
+    return pt_phi_date_valid(ymd);
+}
+
+/* Copy v into out, upper or lower case. */
+static void recase(char *out, size_t len, const char *v, bool upper)
+{
+    size_t k = 0;
+    for (; v[k] != '\0' && k + 1 < len; k++) {
+        out[k] = (char)(upper ? toupper((unsigned char)v[k]) : tolower((unsigned char)v[k]));
+    }
+    out[k] = '\0';
+}
+
+static void emit(const struct pt_phi_sink *s, enum pt_phi_type t, const char *v, uint64_t off,
+                 const char *header, const char *state)
+{
+    char field[96], why[128];
+    snprintf(field, sizeof field, "column %.80s", header);
+    snprintf(why, sizeof why, "value of column \"%.80s\"", header);
+    struct pt_phi_hit h = {.type = t, .value = v, .field = field, .detector = "csv",
+                           .offset = off, .confidence = 0.95, .reason = why,
+                           .state = state ? state : "", .issuer = "", .subject = true};
+    if (v[0] != '\0' && s->hit != NULL) {
+        s->hit(s->arg, &h);
+    }
+}
+
+/* True when p starts with a header naming at least two patient columns. */
+bool pt_phi_csv_header(const uint8_t *p, size_t n)
+{
+    char delim = pick_delim(p, n < 4096 ? n : 4096);
+    if (delim == 0) {
+        return false;
+    }
+    struct cell hdr[32];
+    size_t pos = 0;
+    size_t nc = row(p, n < 4096 ? n : 4096, &pos, delim, hdr, 32);
+    unsigned mapped = 0;
+    for (size_t i = 0; i < nc; i++) {
+        enum col c = map_header(hdr[i].v);
+        mapped += c != COL_NONE && c != COL_TEXT && c != COL_HEALTH;
+    }
+    return mapped >= 2;
+}
+
+void pt_phi_csv(const uint8_t *p, size_t n, const struct pt_phi_sink *s)
+{
+    char delim = pick_delim(p, n < 4096 ? n : 4096);
+    if (delim == 0) {
+        return;
+    }
+    static _Thread_local struct cell hdr[MAX_COLS];
+    static _Thread_local struct cell cells[MAX_COLS];
+    size_t pos = 0;
+    size_t nh = row(p, n, &pos, delim, hdr, MAX_COLS);
+    enum col map[MAX_COLS];
+    for (size_t i = 0; i < nh; i++) {
+        map[i] = map_header(hdr[i].v);
+    }
+    size_t nc;
+    while ((nc = row(p, n, &pos, delim, cells, MAX_COLS)) > 0) {
+        if (nc == 1 && cells[0].v[0] == '\0') {
+            continue; /* blank line */
+        }
+        if (s->record != NULL) {
+            s->record(s->arg, "csv row", cells[0].off);
+        }
+        char first[256] = "", last[256] = "", state[3] = "";
+        size_t name_off = 0;
+        bool health = false;
+        for (size_t i = 0; i < nc && i < nh; i++) {
+            if (map[i] == COL_STATE && strlen(cells[i].v) == 2) {
+                state[0] = (char)toupper((unsigned char)cells[i].v[0]);
+                state[1] = (char)toupper((unsigned char)cells[i].v[1]);
+                state[2] = '\0';
+                if (!pt_phi_state_valid(state)) {
+                    state[0] = '\0';
+                }
+            }
+        }
+        for (size_t i = 0; i < nc && i < nh; i++) {
+            const char *v = cells[i].v;
+            uint64_t off = cells[i].off;
+            char buf[CELL_MAX], ymd[9];
+            if (v[0] == '\0') {
+                continue;
+            }
+            switch (map[i]) {
+                case COL_NAME:
+                    if (pt_phi_name_norm(v, strlen(v), strchr(v, '^') == NULL, buf, sizeof buf)) {
+                        emit(s, PT_PHI_NAME, buf, off, hdr[i].v, "");
+                    }
+                    break;
+                case COL_FIRST:
+                    snprintf(first, sizeof first, "%s", v);
+                    name_off = name_off ? name_off : off;
+                    break;
+                case COL_LAST:
+                    snprintf(last, sizeof last, "%s", v);
+                    name_off = name_off ? name_off : off;
+                    break;
+                case COL_MRN: emit(s, PT_PHI_MRN, v, off, hdr[i].v, ""); break;
+                case COL_SSN:
+                    digits(v, buf, sizeof buf);
+                    if (strlen(buf) == 9 && pt_phi_ssn_valid(buf) && !pt_phi_ssn_denied(buf)) {
+                        emit(s, PT_PHI_SSN, buf, off, hdr[i].v, "");
+                    }
+                    break;
+                case COL_DOB:
+                    if (date_norm(v, ymd)) {
+                        emit(s, PT_PHI_DOB, ymd, off, hdr[i].v, "");
+                    }
+                    break;
+                case COL_ADDRESS:
+                    recase(buf, sizeof buf, v, true);
+                    emit(s, PT_PHI_ADDRESS, buf, off, hdr[i].v, state);
+                    break;
+                case COL_ZIP:
+                    digits(v, buf, sizeof buf);
+                    if (strlen(buf) >= 5) {
+                        buf[5] = '\0';
+                        emit(s, PT_PHI_ZIP, buf, off, hdr[i].v,
+                             state[0] ? state : pt_phi_zip_state(buf));
+                    }
+                    break;
+                case COL_PHONE:
+                    digits(v, buf, sizeof buf);
+                    if (strlen(buf) == 11 && buf[0] == '1') {
+                        memmove(buf, buf + 1, 11);
+                    }
+                    if (strlen(buf) == 10) {
+                        emit(s, PT_PHI_PHONE, buf, off, hdr[i].v, "");
+                    }
+                    break;
+                case COL_EMAIL:
+                    if (strchr(v, '@') != NULL) {
+                        recase(buf, sizeof buf, v, false);
+                        emit(s, PT_PHI_EMAIL, buf, off, hdr[i].v, "");
+                    }
+                    break;
+                case COL_NPI:
+                    digits(v, buf, sizeof buf);
+                    if (strlen(buf) == 10 && pt_phi_npi_valid(buf)) {
+                        emit(s, PT_PHI_NPI, buf, off, hdr[i].v, "");
+                    }
+                    break;
+                case COL_MBI: {
+                    size_t k = 0;
+                    for (size_t q = 0; v[q] != '\0' && k < 11; q++) {
+                        if (v[q] != '-') {
+                            buf[k++] = (char)toupper((unsigned char)v[q]);
+                        }
+                    }
+                    buf[k] = '\0';
+                    if (k == 11 && pt_phi_mbi_valid(buf)) {
+                        emit(s, PT_PHI_MBI, buf, off, hdr[i].v, "");
+                    }
+                    break;
+                }
+                case COL_PLAN: emit(s, PT_PHI_PLAN_ID, v, off, hdr[i].v, ""); break;
+                case COL_DIAG:
+                    emit(s, PT_PHI_DIAGNOSIS, v, off, hdr[i].v, "");
+                    health = true;
+                    break;
+                case COL_HEALTH: health = true; break;
+                case COL_TEXT:
+                case COL_NONE:
+                    if (strlen(v) >= 16) {
+                        pt_phi_text_record((const uint8_t *)v, strlen(v), off, s);
+                    }
+                    break;
+                case COL_CITY:
+                case COL_STATE: break;
+            }
+        }
+        if (first[0] != '\0' || last[0] != '\0') {
+            char raw[600], norm[600];
+            snprintf(raw, sizeof raw, "%s^%s", last, first);
+            if (pt_phi_name_norm(raw, strlen(raw), false, norm, sizeof norm)) {
+                emit(s, PT_PHI_NAME, norm, name_off, "first/last name", "");
+            }
+        }
+        if (health && s->health != NULL) {
+            s->health(s->arg, "health column in a patient table");
+        }
+    }
+}

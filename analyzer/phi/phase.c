@@ -1,0 +1,978 @@
+/*
+ * phase.c - the PHI stage (see phase.h).
+ *
+ * Threads take objects in hash order from a shared index and scan them into private result
+ * buffers; the database thread writes results strictly in that order, and workers never run
+ * more than WINDOW objects ahead of it, so memory stays bounded however many objects a case
+ * holds. Each object file is mapped read-only.
+ *
+ * Individuals (union-find over records):
+ *   estimate  records sharing an SSN, a record number (MRN, any issuer), a health plan or
+ *             Medicare id, a FHIR Patient id, or the same name and birth date are one person;
+ *   upper     only SSN, Medicare/plan id, FHIR id, and MRN together with its issuer when the
+ *             issuer is known: nothing is joined on names or across numbering systems;
+ *   lower     the estimate, and also records that share a name alone.
+ * A record counts when it names its patient or carries a joining identifier; an individual
+ * is a PHI individual when any of its records carries health information (a healthcare
+ * format, a health term or code, or a record number or plan id).
+ */
+#include "phase.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/limits.h"
+#include "../core/log.h"
+#include "../core/sha256.h"
+#include "../store/db.h"
+#include "phi.h"
+
+#define WINDOW 64
+
+/* ---- key and masking ------------------------------------------------------------------------ */
+
+pt_status pt_phi_key(const char *case_dir, uint8_t key[32], char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/phi.key", case_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t got = read(fd, key, 32);
+        close(fd);
+        if (got == 32) {
+            return PT_OK;
+        }
+        snprintf(err, errlen, "%s is not a 32-byte key", path);
+        return PT_EIO;
+    }
+    if (RAND_bytes(key, 32) != 1) {
+        snprintf(err, errlen, "no random bytes for the case key");
+        return PT_EINTERNAL;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, key, 32) != 32) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return PT_EIO;
+    }
+    close(fd);
+    return PT_OK;
+}
+
+static void stars(const char *v, size_t keep_head, size_t keep_tail, char *out, size_t len)
+{
+    size_t n = strlen(v), k = 0;
+    for (size_t i = 0; i < n && k + 1 < len; i++) {
+        bool keep = i < keep_head || i + keep_tail >= n;
+        out[k++] = keep ? v[i] : '*';
+    }
+    out[k] = '\0';
+}
+
+void pt_phi_mask(const char *type, const char *v, char *out, size_t len)
+{
+    size_t n = strlen(v);
+    if (strcmp(type, "ssn") == 0 && n == 9) {
+        snprintf(out, len, "***-**-%.4s", v + 5);
+    } else if (strcmp(type, "name") == 0 || strcmp(type, "address") == 0) {
+        /* the first character of each word, the rest starred (per UTF-8 character) */
+        size_t k = 0;
+        bool start = true;
+        for (size_t i = 0; i < n && k + 5 < len;) {
+            unsigned char c = (unsigned char)v[i];
+            size_t cl = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+            if (i + cl > n) {
+                cl = n - i;
+            }
+            bool sep = c == '^' || c == ' ' || c == ',' || c == '-' || c == '=';
+            if (sep || start) {
+                memcpy(out + k, v + i, cl);
+                k += cl;
+            } else {
+                out[k++] = '*';
+            }
+            start = sep;
+            i += cl;
+        }
+        out[k] = '\0';
+    } else if ((strcmp(type, "birth_date") == 0 || strcmp(type, "date") == 0) && n >= 8) {
+        snprintf(out, len, "%.4s-**-**", v); /* Safe Harbor keeps the year */
+    } else if (strcmp(type, "phone") == 0 && n >= 4) {
+        snprintf(out, len, "***-***-%s", v + n - 4);
+    } else if (strcmp(type, "email") == 0) {
+        const char *at = strchr(v, '@');
+        snprintf(out, len, "%c***%s", v[0], at ? at : "");
+    } else if (strcmp(type, "zip") == 0 && n >= 3) {
+        snprintf(out, len, "%.3s**", v); /* ZIP3 as Safe Harbor allows */
+    } else if (strcmp(type, "diagnosis_code") == 0) {
+        snprintf(out, len, "%s", v); /* a code is not an identifier */
+    } else if (strcmp(type, "payment_card") == 0) {
+        stars(v, 0, 4, out, len);
+    } else {
+        stars(v, 0, n > 6 ? 2 : 1, out, len);
+    }
+}
+
+static void hmac_hex(const uint8_t key[32], const char *type, const char *value, char hex[65],
+                     uint64_t *key64)
+{
+    uint8_t mac[32];
+    unsigned ml = 0;
+    char buf[1200];
+    int bl = snprintf(buf, sizeof buf, "%s:%s", type, value);
+    if (bl < 0) {
+        bl = 0;
+    }
+    HMAC(EVP_sha256(), key, 32, (const uint8_t *)buf, (size_t)(bl < (int)sizeof buf ? bl : (int)sizeof buf - 1),
+         mac, &ml);
+    if (hex != NULL) {
+        pt_hex(mac, 32, hex);
+    }
+    if (key64 != NULL) {
+        uint64_t k = 0;
+        for (int i = 0; i < 8; i++) {
+            k = (k << 8) | mac[i];
+        }
+        *key64 = k;
+    }
+}
+
+/* ---- per-object results ------------------------------------------------------------------------ */
+
+struct rhit {
+    enum pt_phi_type type;
+    char *value, *field, *reason, *issuer;
+    const char *detector;   /* static strings of the parsers */
+    uint64_t offset;
+    double conf;
+    char state[3];
+    bool subject;
+};
+
+struct rrec {
+    char *kind;
+    uint64_t offset;
+    bool health;
+    char *health_reason;
+    size_t first, n;        /* hits */
+};
+
+struct ranom {
+    uint64_t offset;
+    char *kind, *detail;
+};
+
+struct oresult {
+    char sha[PT_SHA256_HEX];
+    uint64_t size;
+    uint32_t item;
+    enum pt_phi_format fmt;
+    struct rrec *recs;
+    size_t nrec, caprec;
+    struct rhit *hits;
+    size_t nhit, caphit;
+    struct ranom *anoms;
+    size_t nanom, capanom;
+    bool capped;
+    bool ready;
+    const char *error;
+};
+
+static char *sdup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static void sink_record(void *arg, const char *kind, uint64_t offset)
+{
+    struct oresult *r = arg;
+    if (r->nrec == r->caprec) {
+        size_t nc = r->caprec ? r->caprec * 2 : 16;
+        struct rrec *nr = realloc(r->recs, nc * sizeof *nr);
+        if (nr == NULL) {
+            return;
+        }
+        r->recs = nr;
+        r->caprec = nc;
+    }
+    r->recs[r->nrec++] = (struct rrec){.kind = sdup(kind), .offset = offset, .first = r->nhit};
+}
+
+static void sink_hit(void *arg, const struct pt_phi_hit *h)
+{
+    struct oresult *r = arg;
+    if (r->nhit >= PT_PHI_MAX_HITS_PER_OBJECT) {
+        r->capped = true;
+        return;
+    }
+    if (r->nrec == 0) {
+        sink_record(arg, "object", 0);
+    }
+    if (r->nhit == r->caphit) {
+        size_t nc = r->caphit ? r->caphit * 2 : 32;
+        struct rhit *nh = realloc(r->hits, nc * sizeof *nh);
+        if (nh == NULL) {
+            return;
+        }
+        r->hits = nh;
+        r->caphit = nc;
+    }
+    struct rhit *x = &r->hits[r->nhit++];
+    *x = (struct rhit){.type = h->type, .value = sdup(h->value), .field = sdup(h->field),
+                       .reason = sdup(h->reason), .issuer = sdup(h->issuer),
+                       .detector = h->detector, .offset = h->offset, .conf = h->confidence,
+                       .subject = h->subject};
+    snprintf(x->state, sizeof x->state, "%s", h->state ? h->state : "");
+    r->recs[r->nrec - 1].n++;
+}
+
+static void sink_health(void *arg, const char *what)
+{
+    struct oresult *r = arg;
+    if (r->nrec == 0) {
+        sink_record(arg, "object", 0);
+    }
+    struct rrec *c = &r->recs[r->nrec - 1];
+    if (!c->health) {
+        c->health = true;
+        c->health_reason = sdup(what);
+    }
+}
+
+static void sink_anomaly(void *arg, uint64_t offset, const char *kind, const char *detail)
+{
+    struct oresult *r = arg;
+    if (r->nanom >= 100) {
+        return;
+    }
+    if (r->nanom == r->capanom) {
+        size_t nc = r->capanom ? r->capanom * 2 : 4;
+        struct ranom *na = realloc(r->anoms, nc * sizeof *na);
+        if (na == NULL) {
+            return;
+        }
+        r->anoms = na;
+        r->capanom = nc;
+    }
+    r->anoms[r->nanom++] = (struct ranom){offset, sdup(kind), sdup(detail)};
+}
+
+static void result_free(struct oresult *r)
+{
+    for (size_t i = 0; i < r->nrec; i++) {
+        free(r->recs[i].kind);
+        free(r->recs[i].health_reason);
+    }
+    for (size_t i = 0; i < r->nhit; i++) {
+        free(r->hits[i].value);
+        free(r->hits[i].field);
+        free(r->hits[i].reason);
+        free(r->hits[i].issuer);
+    }
+    for (size_t i = 0; i < r->nanom; i++) {
+        free(r->anoms[i].kind);
+        free(r->anoms[i].detail);
+    }
+    free(r->recs);
+    free(r->hits);
+    free(r->anoms);
+    r->recs = NULL;
+    r->hits = NULL;
+    r->anoms = NULL;
+    r->nrec = r->nhit = r->nanom = 0;
+    r->caprec = r->caphit = r->capanom = 0;
+}
+
+static void scan_object(const char *case_dir, struct oresult *r)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, r->sha, r->sha);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        r->error = "object file missing";
+        if (fd >= 0) {
+            close(fd);
+        }
+        return;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return;
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        r->error = "object file cannot be mapped";
+        return;
+    }
+    struct pt_phi_sink sink = {.arg = r, .record = sink_record, .hit = sink_hit,
+                               .health = sink_health, .anomaly = sink_anomaly};
+    r->fmt = pt_phi_scan(m, (size_t)st.st_size, &sink);
+    munmap(m, (size_t)st.st_size);
+}
+
+/* ---- the worker pool ------------------------------------------------------------------------------ */
+
+struct pool {
+    const char *case_dir;
+    struct oresult *res;
+    size_t n;
+    size_t next;            /* next object to take */
+    size_t written;         /* objects the writer has finished */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *pool_main(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->next < p->n && p->next >= p->written + WINDOW) {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        if (p->next >= p->n) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        size_t i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        scan_object(p->case_dir, &p->res[i]);
+        pthread_mutex_lock(&p->mu);
+        p->res[i].ready = true;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* ---- union-find ------------------------------------------------------------------------------------ */
+
+struct uf {
+    uint32_t *parent;
+    size_t n, cap;
+    /* key -> first record, open addressing */
+    uint64_t *keys;
+    uint32_t *vals;
+    size_t kcap, kn;
+};
+
+static uint32_t uf_find(struct uf *u, uint32_t x)
+{
+    while (u->parent[x] != x) {
+        u->parent[x] = u->parent[u->parent[x]];
+        x = u->parent[x];
+    }
+    return x;
+}
+
+static void uf_union(struct uf *u, uint32_t a, uint32_t b)
+{
+    a = uf_find(u, a);
+    b = uf_find(u, b);
+    if (a != b) {
+        if (a < b) {
+            u->parent[b] = a; /* the older record is the root: ids follow first sight */
+        } else {
+            u->parent[a] = b;
+        }
+    }
+}
+
+static bool uf_add(struct uf *u)
+{
+    if (u->n == u->cap) {
+        size_t nc = u->cap ? u->cap * 2 : 1024;
+        uint32_t *np = realloc(u->parent, nc * sizeof *np);
+        if (np == NULL) {
+            return false;
+        }
+        u->parent = np;
+        u->cap = nc;
+    }
+    u->parent[u->n] = (uint32_t)u->n;
+    u->n++;
+    return true;
+}
+
+/* Join record r with the first record that had `key`. */
+static bool uf_key(struct uf *u, uint64_t key, uint32_t r)
+{
+    if (key == 0) {
+        key = 1;
+    }
+    if (u->kn * 2 >= u->kcap) {
+        size_t nc = u->kcap ? u->kcap * 2 : 4096;
+        uint64_t *nk = calloc(nc, sizeof *nk);
+        uint32_t *nv = calloc(nc, sizeof *nv);
+        if (nk == NULL || nv == NULL) {
+            free(nk);
+            free(nv);
+            return false;
+        }
+        for (size_t i = 0; i < u->kcap; i++) {
+            if (u->keys[i] != 0) {
+                size_t h = (size_t)(u->keys[i] & (nc - 1));
+                while (nk[h] != 0) {
+                    h = (h + 1) & (nc - 1);
+                }
+                nk[h] = u->keys[i];
+                nv[h] = u->vals[i];
+            }
+        }
+        free(u->keys);
+        free(u->vals);
+        u->keys = nk;
+        u->vals = nv;
+        u->kcap = nc;
+    }
+    size_t h = (size_t)(key & (u->kcap - 1));
+    while (u->keys[h] != 0) {
+        if (u->keys[h] == key) {
+            uf_union(u, u->vals[h], r);
+            return true;
+        }
+        h = (h + 1) & (u->kcap - 1);
+    }
+    u->keys[h] = key;
+    u->vals[h] = r;
+    u->kn++;
+    return true;
+}
+
+static void uf_free(struct uf *u)
+{
+    free(u->parent);
+    free(u->keys);
+    free(u->vals);
+}
+
+/* Per record, what the counting needs. */
+struct recinfo {
+    uint32_t object;        /* index into the object list */
+    bool countable, health, outbound;
+    char state[3];
+    char name_masked[64];
+    uint32_t types;         /* bit per identifier type */
+};
+
+/* ---- the stage ------------------------------------------------------------------------------------ */
+
+struct strset {
+    char (*v)[PT_SHA256_HEX];
+    size_t n;
+};
+
+static int cmp_sha(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool joins(enum pt_phi_type t)
+{
+    return t == PT_PHI_SSN || t == PT_PHI_MRN || t == PT_PHI_PLAN_ID || t == PT_PHI_MBI ||
+           t == PT_PHI_RECORD_ID;
+}
+
+static const char *join_group(enum pt_phi_type t)
+{
+    return t == PT_PHI_SSN ? "ssn" : t == PT_PHI_MRN ? "mrn" : t == PT_PHI_RECORD_ID ? "rec"
+                                                                                      : "plan";
+}
+
+static pt_status exec_sql(sqlite3 *h, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : "sqlite error");
+        sqlite3_free(msg);
+        return PT_EDB;
+    }
+    return PT_OK;
+}
+
+static void bind_s(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v != NULL && v[0] != '\0') {
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+static pt_status step_reset(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct pt_phi_result *res,
+                       char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    sqlite3 *h = pt_db_handle(db);
+    uint8_t key[32];
+    PT_TRY(pt_phi_key(o->case_dir, key, err, errlen));
+
+    /* the objects, in hash order, with their first evidence item; and those that left */
+    struct pool pool = {.case_dir = o->case_dir};
+    struct strset outbound = {0};
+    sqlite3_stmt *q = NULL;
+    size_t cap = 0;
+    if (sqlite3_prepare_v2(h, "SELECT sha256, max(size), min(item_id), max(direction = 'upload')"
+                              " FROM object WHERE size > 0 GROUP BY sha256 ORDER BY sha256",
+                           -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (pool.n == cap) {
+            cap = cap ? cap * 2 : 256;
+            struct oresult *nr = realloc(pool.res, cap * sizeof *nr);
+            char(*no)[PT_SHA256_HEX] = realloc(outbound.v, cap * sizeof *no);
+            if (nr == NULL || no == NULL) {
+                free(nr ? nr : pool.res);
+                free(no ? no : outbound.v);
+                sqlite3_finalize(q);
+                return PT_ENOMEM;
+            }
+            pool.res = nr;
+            outbound.v = no;
+        }
+        struct oresult *r = &pool.res[pool.n];
+        memset(r, 0, sizeof *r);
+        snprintf(r->sha, sizeof r->sha, "%s", (const char *)sqlite3_column_text(q, 0));
+        r->size = (uint64_t)sqlite3_column_int64(q, 1);
+        r->item = (uint32_t)sqlite3_column_int64(q, 2);
+        if (sqlite3_column_int(q, 3)) {
+            memcpy(outbound.v[outbound.n++], r->sha, PT_SHA256_HEX);
+        }
+        pool.n++;
+    }
+    sqlite3_finalize(q);
+    res->objects = pool.n;
+
+    static const char *const sql[] = {
+        "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6)",
+        "INSERT INTO phi_record(id, object_sha256, seq, kind, offset, health, health_reason) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        "INSERT INTO phi_hit(record_id, object_sha256, offset, detector, field, type, safe_harbor, "
+        "phi_class, subject, masked, hmac, state, issuer, confidence, reason) VALUES (?1,?2,?3,"
+        "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+        "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
+        "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES (?1, NULL, ?2, ?3, ?4)",
+    };
+    sqlite3_stmt *st[5] = {NULL};
+    for (int i = 0; i < 5; i++) {
+        if (sqlite3_prepare_v2(h, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+            rc = PT_EDB;
+            goto out;
+        }
+    }
+
+    rc = exec_sql(h, "BEGIN", err, errlen);
+    if (rc != PT_OK) {
+        goto out;
+    }
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.cv, NULL);
+    unsigned nth = o->threads ? o->threads : 1;
+    pthread_t th[64];
+    unsigned started = 0;
+    for (unsigned i = 0; i < nth && i < 64; i++) {
+        if (pthread_create(&th[i], NULL, pool_main, &pool) == 0) {
+            started++;
+        }
+    }
+    if (started == 0) {
+        pool_main(&pool); /* no threads: scan here, then write */
+    }
+
+    struct uf est = {0}, lower = {0}, upper = {0};
+    struct recinfo *ri = NULL;
+    size_t nri = 0, capri = 0;
+    uint32_t record_id = 0;
+    for (size_t i = 0; i < pool.n && rc == PT_OK; i++) {
+        pthread_mutex_lock(&pool.mu);
+        while (!pool.res[i].ready) {
+            pthread_cond_wait(&pool.cv, &pool.mu);
+        }
+        pthread_mutex_unlock(&pool.mu);
+        struct oresult *r = &pool.res[i];
+        bool out_obj = bsearch(r->sha, outbound.v, outbound.n, sizeof *outbound.v, cmp_sha) != NULL;
+        for (size_t a = 0; a < r->nanom; a++) {
+            sqlite3_bind_int64(st[4], 1, r->item);
+            sqlite3_bind_int64(st[4], 2, (sqlite3_int64)r->anoms[a].offset);
+            bind_s(st[4], 3, r->anoms[a].kind);
+            char det[400];
+            snprintf(det, sizeof det, "object %.16s: %s", r->sha, r->anoms[a].detail);
+            bind_s(st[4], 4, det);
+            rc = rc == PT_OK ? step_reset(st[4]) : rc;
+        }
+        if (r->capped) {
+            sqlite3_bind_int64(st[4], 1, r->item);
+            sqlite3_bind_int64(st[4], 2, 0);
+            bind_s(st[4], 3, "limit.phi_hits");
+            bind_s(st[4], 4, "more PHI hits in one object than the limit; the rest were not recorded");
+            rc = rc == PT_OK ? step_reset(st[4]) : rc;
+        }
+        uint64_t phi_hits = 0;
+        size_t first_ri = nri;
+        for (size_t k = 0; k < r->nrec && rc == PT_OK; k++) {
+            struct rrec *rec = &r->recs[k];
+            /* record numbers and plan ids imply a healthcare relationship */
+            for (size_t x = rec->first; x < rec->first + rec->n; x++) {
+                enum pt_phi_type t = r->hits[x].type;
+                if (!rec->health && (t == PT_PHI_MRN || t == PT_PHI_PLAN_ID || t == PT_PHI_MBI ||
+                                     t == PT_PHI_DIAGNOSIS)) {
+                    rec->health = true;
+                    rec->health_reason = sdup("record number, health plan id or diagnosis");
+                }
+            }
+            if (rec->n == 0) {
+                continue; /* a record without identifiers is not stored */
+            }
+            record_id++;
+            if (!uf_add(&est) || !uf_add(&lower) || !uf_add(&upper)) {
+                rc = PT_ENOMEM;
+                break;
+            }
+            if (nri == capri) {
+                capri = capri ? capri * 2 : 1024;
+                struct recinfo *nr2 = realloc(ri, capri * sizeof *nr2);
+                if (nr2 == NULL) {
+                    rc = PT_ENOMEM;
+                    break;
+                }
+                ri = nr2;
+            }
+            struct recinfo *info = &ri[nri++];
+            memset(info, 0, sizeof *info);
+            info->object = (uint32_t)i;
+            info->health = rec->health;
+            info->outbound = out_obj;
+            sqlite3_bind_int64(st[1], 1, record_id);
+            bind_s(st[1], 2, r->sha);
+            sqlite3_bind_int64(st[1], 3, (sqlite3_int64)k);
+            bind_s(st[1], 4, rec->kind);
+            sqlite3_bind_int64(st[1], 5, (sqlite3_int64)rec->offset);
+            sqlite3_bind_int(st[1], 6, rec->health);
+            bind_s(st[1], 7, rec->health_reason);
+            rc = step_reset(st[1]);
+            const char *name = NULL, *dob = NULL;
+            unsigned state_votes = 0;
+            for (size_t x = rec->first; x < rec->first + rec->n && rc == PT_OK; x++) {
+                struct rhit *hh = &r->hits[x];
+                const char *tn = pt_phi_type_name(hh->type);
+                char hex[65], masked[256];
+                uint64_t k64;
+                hmac_hex(key, tn, hh->value, hex, &k64);
+                pt_phi_mask(tn, hh->value, masked, sizeof masked);
+                char letter[2] = {pt_phi_type_letter(hh->type), 0};
+                if (letter[0] == ' ') {
+                    letter[0] = '\0';
+                }
+                sqlite3_bind_int64(st[2], 1, record_id);
+                bind_s(st[2], 2, r->sha);
+                sqlite3_bind_int64(st[2], 3, (sqlite3_int64)hh->offset);
+                bind_s(st[2], 4, hh->detector);
+                bind_s(st[2], 5, hh->field);
+                bind_s(st[2], 6, tn);
+                sqlite3_bind_text(st[2], 7, letter, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st[2], 8, rec->health ? "PHI" : "PII", -1, SQLITE_STATIC);
+                sqlite3_bind_int(st[2], 9, hh->subject);
+                bind_s(st[2], 10, masked);
+                bind_s(st[2], 11, hex);
+                bind_s(st[2], 12, hh->state);
+                bind_s(st[2], 13, hh->issuer);
+                sqlite3_bind_double(st[2], 14, hh->conf);
+                bind_s(st[2], 15, hh->reason);
+                rc = step_reset(st[2]);
+                if (o->keep_phi && rc == PT_OK) {
+                    bind_s(st[3], 1, hex);
+                    bind_s(st[3], 2, tn);
+                    sqlite3_bind_text(st[3], 3, hh->value, -1, SQLITE_TRANSIENT);
+                    rc = step_reset(st[3]);
+                }
+                res->hits++;
+                phi_hits += rec->health;
+                if (!hh->subject) {
+                    continue;
+                }
+                info->types |= 1u << hh->type;
+                if (hh->state[0] != '\0' && state_votes == 0) {
+                    memcpy(info->state, hh->state, 3);
+                    state_votes++;
+                }
+                if (hh->type == PT_PHI_NAME && name == NULL) {
+                    name = hh->value;
+                    snprintf(info->name_masked, sizeof info->name_masked, "%.63s", masked);
+                }
+                if (hh->type == PT_PHI_DOB && dob == NULL) {
+                    dob = hh->value;
+                }
+                if (joins(hh->type)) {
+                    uint64_t ke, ku;
+                    hmac_hex(key, join_group(hh->type), hh->value, NULL, &ke);
+                    uf_key(&est, ke, record_id - 1);
+                    uf_key(&lower, ke, record_id - 1);
+                    if (hh->type == PT_PHI_MRN && hh->issuer[0] != '\0') {
+                        char iv[700];
+                        snprintf(iv, sizeof iv, "%s|%s", hh->issuer, hh->value);
+                        hmac_hex(key, "mrn-issuer", iv, NULL, &ku);
+                    } else {
+                        ku = ke;
+                    }
+                    uf_key(&upper, ku, record_id - 1);
+                    info->countable = true;
+                }
+            }
+            if (name != NULL) {
+                info->countable = true;
+                uint64_t kn;
+                hmac_hex(key, "name-only", name, NULL, &kn);
+                uf_key(&lower, kn, record_id - 1);
+                if (dob != NULL) {
+                    char nd[700];
+                    snprintf(nd, sizeof nd, "%s|%s", name, dob);
+                    hmac_hex(key, "name-dob", nd, NULL, &kn);
+                    uf_key(&est, kn, record_id - 1);
+                    uf_key(&lower, kn, record_id - 1);
+                }
+            }
+        }
+        /* individuals in this object: distinct estimate roots of its records (so far: joins
+         * through later objects do not change who is in this one) */
+        size_t indiv = 0;
+        if (nri > first_ri) {
+            uint32_t *roots = malloc((nri - first_ri) * sizeof *roots);
+            size_t nr = 0;
+            for (size_t a = first_ri; roots != NULL && a < nri; a++) {
+                if (ri[a].countable) {
+                    roots[nr++] = uf_find(&est, (uint32_t)a);
+                }
+            }
+            if (roots != NULL) {
+                qsort(roots, nr, sizeof *roots, cmp_u32);
+                for (size_t a = 0; a < nr; a++) {
+                    indiv += a == 0 || roots[a] != roots[a - 1];
+                }
+                free(roots);
+            }
+        }
+        if (rc == PT_OK) {
+            bind_s(st[0], 1, r->sha);
+            bind_s(st[0], 2, pt_phi_format_name(r->fmt));
+            sqlite3_bind_int64(st[0], 3, (sqlite3_int64)(nri - first_ri));
+            sqlite3_bind_int64(st[0], 4, (sqlite3_int64)r->nhit);
+            sqlite3_bind_int64(st[0], 5, (sqlite3_int64)phi_hits);
+            sqlite3_bind_int64(st[0], 6, (sqlite3_int64)indiv);
+            rc = step_reset(st[0]);
+        }
+        res->phi_hits += phi_hits;
+        result_free(r);
+        pthread_mutex_lock(&pool.mu);
+        pool.written = i + 1;
+        pthread_cond_broadcast(&pool.cv);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    if (rc != PT_OK && err[0] == '\0') {
+        snprintf(err, errlen, "writing PHI results: %s", sqlite3_errmsg(h));
+    }
+    /* let the scanners finish (they stop taking work once everything is taken) */
+    pthread_mutex_lock(&pool.mu);
+    pool.written = pool.n;
+    pool.next = pool.n;
+    pthread_cond_broadcast(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+    }
+    res->records = nri;
+
+    /* entities of the estimate: ids in order of first sight */
+    if (rc == PT_OK) {
+        uint32_t *eid = calloc(nri ? nri : 1, sizeof *eid);
+        uint32_t next_id = 0;
+        sqlite3_stmt *ue = NULL, *ie = NULL;
+        if (eid == NULL ||
+            sqlite3_prepare_v2(h, "UPDATE phi_record SET entity_id = ?1 WHERE id = ?2", -1, &ue,
+                               NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(h, "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", -1,
+                               &ie, NULL) != SQLITE_OK) {
+            rc = PT_EDB;
+        }
+        for (size_t a = 0; a < nri && rc == PT_OK; a++) {
+            if (!ri[a].countable) {
+                continue;
+            }
+            uint32_t root = uf_find(&est, (uint32_t)a);
+            if (eid[root] == 0) {
+                eid[root] = ++next_id;
+            }
+            sqlite3_bind_int64(ue, 1, eid[root]);
+            sqlite3_bind_int64(ue, 2, (sqlite3_int64)a + 1);
+            rc = step_reset(ue);
+        }
+        /* aggregate per entity */
+        struct agg {
+            uint32_t records, objects, last_object, types;
+            bool phi, outbound;
+            char state[3];
+            char name[64];
+        } *ag = calloc(next_id + 1, sizeof *ag);
+        if (ag == NULL && rc == PT_OK) {
+            rc = PT_ENOMEM;
+        }
+        for (size_t a = 0; a < nri && rc == PT_OK; a++) {
+            if (!ri[a].countable) {
+                continue;
+            }
+            struct agg *g = &ag[eid[uf_find(&est, (uint32_t)a)]];
+            g->records++;
+            if (g->objects == 0 || g->last_object != ri[a].object + 1) {
+                g->objects++;
+                g->last_object = ri[a].object + 1;
+            }
+            g->types |= ri[a].types;
+            g->phi = g->phi || ri[a].health;
+            g->outbound = g->outbound || ri[a].outbound;
+            if (g->state[0] == '\0' && ri[a].state[0] != '\0') {
+                memcpy(g->state, ri[a].state, 3);
+            }
+            if (g->name[0] == '\0' && ri[a].name_masked[0] != '\0') {
+                memcpy(g->name, ri[a].name_masked, sizeof g->name);
+            }
+        }
+        for (uint32_t e = 1; e <= next_id && rc == PT_OK; e++) {
+            char types[256] = "";
+            for (int t = 0; t < PT_PHI_N_TYPES; t++) {
+                if (ag[e].types & (1u << t)) {
+                    size_t l = strlen(types);
+                    snprintf(types + l, sizeof types - l, "%s%s", l ? "," : "",
+                             pt_phi_type_name((enum pt_phi_type)t));
+                }
+            }
+            sqlite3_bind_int64(ie, 1, e);
+            sqlite3_bind_int64(ie, 2, ag[e].records);
+            sqlite3_bind_int64(ie, 3, ag[e].objects);
+            sqlite3_bind_text(ie, 4, types, -1, SQLITE_TRANSIENT);
+            bind_s(ie, 5, ag[e].state);
+            sqlite3_bind_int(ie, 6, ag[e].phi);
+            sqlite3_bind_int(ie, 7, ag[e].outbound);
+            bind_s(ie, 8, ag[e].name);
+            rc = step_reset(ie);
+        }
+        /* counts: components of each structure among countable PHI records */
+        static const char *const scopes[] = {"all", "outbound"};
+        for (int sc = 0; sc < 2 && rc == PT_OK; sc++) {
+            uint64_t cnt[3] = {0, 0, 0};
+            struct uf *uu[3] = {&est, &lower, &upper};
+            for (int m = 0; m < 3; m++) {
+                /* a root counts when its component has a countable PHI record in scope */
+                uint8_t *mark = calloc(nri ? nri : 1, 1);
+                uint8_t *phi_root = calloc(nri ? nri : 1, 1);
+                if (mark == NULL || phi_root == NULL) {
+                    free(mark);
+                    free(phi_root);
+                    rc = PT_ENOMEM;
+                    break;
+                }
+                for (size_t a = 0; a < nri; a++) {
+                    if (ri[a].countable && ri[a].health) {
+                        phi_root[uf_find(uu[m], (uint32_t)a)] = 1;
+                    }
+                }
+                for (size_t a = 0; a < nri; a++) {
+                    uint32_t root = uf_find(uu[m], (uint32_t)a);
+                    if (ri[a].countable && phi_root[root] && (sc == 0 || ri[a].outbound) &&
+                        !mark[root]) {
+                        mark[root] = 1;
+                        cnt[m]++;
+                    }
+                }
+                free(mark);
+                free(phi_root);
+            }
+            if (rc != PT_OK) {
+                break;
+            }
+            char sqlq[1024];
+            snprintf(sqlq, sizeof sqlq,
+                     "INSERT INTO individuals VALUES ('%s', %llu, %llu, %llu, 'union-find over "
+                     "records (HL7 message, DICOM data set, FHIR resource, CSV row, text "
+                     "paragraph): estimate joins SSN, record numbers, plan and Medicare ids, "
+                     "FHIR Patient ids, and name with birth date; lower bound also joins equal "
+                     "names; upper bound joins only SSN, plan/Medicare/FHIR ids and record "
+                     "numbers with the same issuer. Individuals with health information only.')",
+                     scopes[sc], (unsigned long long)cnt[0], (unsigned long long)cnt[1],
+                     (unsigned long long)cnt[2]);
+            rc = exec_sql(h, sqlq, err, errlen);
+            if (sc == 0) {
+                res->individuals = cnt[0];
+            } else {
+                res->individuals_outbound = cnt[0];
+            }
+        }
+        if (rc == PT_OK) {
+            rc = exec_sql(h,
+                          "INSERT INTO individuals_by_state SELECT 'all', coalesce(state, "
+                          "'unknown'), count(*) FROM patient_entity WHERE phi = 1 GROUP BY 2;"
+                          "INSERT INTO individuals_by_state SELECT 'outbound', coalesce(state, "
+                          "'unknown'), count(*) FROM patient_entity WHERE phi = 1 AND outbound = 1 "
+                          "GROUP BY 2;",
+                          err, errlen);
+        }
+        free(ag);
+        free(eid);
+        sqlite3_finalize(ue);
+        sqlite3_finalize(ie);
+    }
+    if (rc == PT_OK) {
+        rc = exec_sql(h, "COMMIT", err, errlen);
+    } else {
+        char ignored[256];
+        exec_sql(h, "ROLLBACK", ignored, sizeof ignored);
+    }
+    uf_free(&est);
+    uf_free(&lower);
+    uf_free(&upper);
+    free(ri);
+    pthread_mutex_destroy(&pool.mu);
+    pthread_cond_destroy(&pool.cv);
+out:
+    for (int i = 0; i < 5; i++) {
+        sqlite3_finalize(st[i]);
+    }
+    for (size_t i = 0; i < pool.n; i++) {
+        result_free(&pool.res[i]);
+    }
+    free(pool.res);
+    free(outbound.v);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}

@@ -1,0 +1,718 @@
+/*
+ * text.c - free-text PHI candidates: candidate, validator, deny-list, context, record
+ * (research/phi-disk-compliance.md §2.2-2.4).
+ *
+ * One pass over the bytes; a byte-class table sends only digits, '@' and capital letters at a
+ * word start to the candidate readers, so prose costs a table lookup per byte. Candidates:
+ *   SSN        ddd-dd-dddd / ddd dd dddd (area, group, serial rules; deny-list); 9 bare
+ *              digits only after a context word ("ssn", "social security", ...)
+ *   phone      (ddd) ddd-dddd, ddd-ddd-dddd, ddd.ddd.dddd, +1 forms (NANP: area and exchange
+ *              start 2-9; 555-01xx is fictional); 10 bare digits after "phone"/"tel"/...
+ *   birth date YYYY-MM-DD, MM/DD/YYYY, YYYYMMDD, only after "DOB"/"birth"/"born"
+ *   NPI        10 digits, Luhn with the 80840 prefix, after "NPI"/"provider"
+ *   DEA        two letters and seven digits with the DEA checksum, after "DEA"
+ *   MBI        the CMS 11-character format (dashes 4-3-4 allowed); stronger after "Medicare"
+ *   card       13-19 digits (grouped by 4, or bare after "card"/"visa"/...), Luhn, IIN 3-6,
+ *              test numbers denied
+ *   MRN        after "MRN"/"medical record"/"patient id"/"chart": a 5-15 character token with
+ *              at least 4 digits; or a token matching an institution mask from phi.conf
+ *   ZIP        5 or 5+4 digits after a state abbreviation ("CA 94110") or "zip"
+ *   address    house number, street words and a street suffix ("12 Elm Street")
+ *   email      local@domain.tld
+ *   ICD-10-CM  letter, digit, digit/A/B, optional .1-4 characters, after "ICD"/"diagnosis"/
+ *              "Dx", checked against signatures/icd10cm.txt
+ * Bare dates, bare 9-digit numbers and bare long numbers are not reported: the measured
+ * false-positive rate of context-free modes is what makes DLP noise (§2.4).
+ *
+ * Records: a paragraph (text between blank lines), cut at PT_PHI_TEXT_RECORD bytes. A record
+ * carries health information when a health term or a diagnosis code appears in it.
+ *
+ * Trust boundary: every byte is untrusted; indexes are checked against the span end.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/limits.h"
+#include "config.h"
+#include "phi.h"
+
+enum { C_DIGIT = 1, C_UPPER = 2, C_AT = 4, C_ALNUM = 8 };
+
+static unsigned char cls[256];
+
+static void cls_init(void)
+{
+    if (cls['0'] != 0) {
+        return;
+    }
+    for (int c = 0; c < 256; c++) {
+        unsigned char v = 0;
+        if (c >= '0' && c <= '9') {
+            v |= C_DIGIT | C_ALNUM;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            v |= C_UPPER | C_ALNUM;
+        }
+        if (c >= 'a' && c <= 'z') {
+            v |= C_ALNUM;
+        }
+        if (c == '@') {
+            v |= C_AT;
+        }
+        cls[c] = v;
+    }
+}
+
+struct span {
+    const uint8_t *p;
+    size_t a, b;          /* the record [a, b) */
+    uint64_t base;
+    const struct pt_phi_sink *s;
+    bool health;
+    unsigned hits;
+};
+
+static bool alnum_at(const struct span *t, size_t i)
+{
+    return i >= t->a && i < t->b && (cls[t->p[i]] & C_ALNUM);
+}
+
+/* A context word (lower case) in the `window` bytes before `i`, case-insensitively. */
+static const char *context(const struct span *t, size_t i, const char *const *words, size_t window)
+{
+    size_t lo = i > t->a + window ? i - window : t->a;
+    for (const char *const *w = words; *w != NULL; w++) {
+        size_t wl = strlen(*w);
+        for (size_t k = lo; k + wl <= i; k++) {
+            if (strncasecmp((const char *)t->p + k, *w, wl) == 0 &&
+                (k == t->a || !(cls[t->p[k - 1]] & C_ALNUM) || wl > 4)) {
+                return *w;
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *const ssn_words[] = {"ssn", "social security", "ss#", "soc sec", "ss no",
+                                        "social sec", NULL};
+static const char *const phone_words[] = {"phone", "tel", "cell", "mobile", "fax", "contact",
+                                          "call", NULL};
+static const char *const dob_words[] = {"dob", "d.o.b", "birth", "born", "bday", NULL};
+static const char *const npi_words[] = {"npi", "provider", NULL};
+static const char *const dea_words[] = {"dea", NULL};
+static const char *const mbi_words[] = {"medicare", "mbi", "beneficiary", "hicn", NULL};
+static const char *const card_words[] = {"card", "visa", "mastercard", "amex", "discover",
+                                         "credit", "payment", NULL};
+static const char *const mrn_words[] = {"mrn", "medical record", "med rec", "med. rec",
+                                        "patient id", "patient #", "patient no", "chart",
+                                        "record no", "record #", NULL};
+static const char *const zip_words[] = {"zip", "postal", NULL};
+static const char *const icd_words[] = {"icd", "diagnos", "dx", "diag", NULL};
+static const char *const health_words[] = {
+    "diagnos", "patient", "medical", "treatment", "prescri", "medication", "clinical",
+    "hospital", "radiolog", "admission", "admitted", "discharge", "allerg", "procedure",
+    "insurance", "health", "physician", "symptom", "therapy", "surgery", "oncolog", "biopsy",
+    "lab result", "dx", "mrn", "icd", "imaging", "mri", "ct scan", "x-ray", "pathology",
+    "prognosis", "chemotherapy", "dialysis", "pregnan", "hiv", "diabetes", "cancer", NULL};
+
+static void emit(struct span *t, enum pt_phi_type type, const char *value, size_t at,
+                 double conf, const char *reason, const char *state)
+{
+    struct pt_phi_hit h = {.type = type, .value = value, .field = "text", .detector = "text",
+                           .offset = t->base + at, .confidence = conf, .reason = reason,
+                           .state = state ? state : "", .issuer = "", .subject = true};
+    t->hits++;
+    if (t->s->hit != NULL) {
+        t->s->hit(t->s->arg, &h);
+    }
+}
+
+static void reason_ctx(char *out, size_t len, const char *what, const char *word)
+{
+    if (word != NULL) {
+        snprintf(out, len, "%s; context \"%s\"", what, word);
+    } else {
+        snprintf(out, len, "%s", what);
+    }
+}
+
+/* ---- numbers ------------------------------------------------------------------------------- */
+
+struct numtok {
+    char d[24];             /* digits */
+    size_t nd;
+    unsigned groups[8];     /* digit counts per group */
+    char seps[8];           /* separator after each group */
+    unsigned ng;
+    size_t end;             /* index after the token */
+};
+
+/* Digits with single separators between groups, as long as it stays a number. */
+static void read_number(const struct span *t, size_t i, struct numtok *k)
+{
+    memset(k, 0, sizeof *k);
+    size_t j = i;
+    unsigned cur = 0;
+    while (j < t->b && k->nd < sizeof k->d - 1) {
+        uint8_t c = t->p[j];
+        if (c >= '0' && c <= '9') {
+            k->d[k->nd++] = (char)c;
+            cur++;
+            j++;
+            continue;
+        }
+        bool sep = c == '-' || c == ' ' || c == '.' || c == '/';
+        if (sep && cur > 0 && j + 1 < t->b && (cls[t->p[j + 1]] & C_DIGIT) && k->ng < 7) {
+            k->groups[k->ng] = cur;
+            k->seps[k->ng++] = (char)c;
+            cur = 0;
+            j++;
+            continue;
+        }
+        break;
+    }
+    if (cur > 0 && k->ng < 8) {
+        k->groups[k->ng] = cur;
+        k->seps[k->ng++] = 0;
+    }
+    k->end = j;
+}
+
+static bool groups_are(const struct numtok *k, unsigned n, const unsigned *g, const char *seps)
+{
+    if (k->ng != n) {
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (k->groups[i] != g[i]) {
+            return false;
+        }
+        if (i + 1 < n && strchr(seps, k->seps[i]) == NULL) {
+            return false;
+        }
+    }
+    for (unsigned i = 1; i + 1 < n; i++) { /* one separator kind throughout */
+        if (k->seps[i] != k->seps[0] && k->seps[0] != ')') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool nanp(const char *d)
+{
+    if (d[0] < '2' || d[3] < '2') {
+        return false;
+    }
+    /* 555-0100 to 555-0199 are reserved for fiction */
+    return !(memcmp(d + 3, "555", 3) == 0 && d[6] == '0' && d[7] == '1');
+}
+
+/* A house number followed by words and a street suffix within a few words. */
+static bool street_address(struct span *t, size_t i, const struct numtok *k)
+{
+    static const char *const suffix[] = {"street", "st", "avenue", "ave", "road", "rd",
+                                         "boulevard", "blvd", "drive", "dr", "lane", "ln",
+                                         "way", "court", "ct", "place", "pl", "terrace",
+                                         "circle", "cir", "parkway", "pkwy", "highway", "hwy",
+                                         NULL};
+    if (k->ng != 1 || k->nd > 6 || k->end >= t->b || t->p[k->end] != ' ') {
+        return false;
+    }
+    size_t j = k->end + 1;
+    for (unsigned w = 0; w < 5 && j < t->b; w++) {
+        size_t s = j;
+        while (j < t->b && ((cls[t->p[j]] & C_ALNUM) || t->p[j] == '\'')) {
+            j++;
+        }
+        size_t wl = j - s;
+        if (wl == 0) {
+            return false;
+        }
+        if (w > 0) {
+            for (const char *const *x = suffix; *x != NULL; x++) {
+                if (strlen(*x) == wl && strncasecmp((const char *)t->p + s, *x, wl) == 0 &&
+                    (j >= t->b || !(cls[t->p[j]] & C_ALNUM))) {
+                    char v[128];
+                    size_t n = j - i < sizeof v - 1 ? j - i : sizeof v - 1;
+                    for (size_t q = 0; q < n; q++) {
+                        v[q] = (char)toupper(t->p[i + q]);
+                    }
+                    v[n] = '\0';
+                    emit(t, PT_PHI_ADDRESS, v, i, 0.75, "house number, street and suffix", "");
+                    return true;
+                }
+            }
+        }
+        if (j < t->b && t->p[j] == '.') {
+            j++;
+        }
+        if (j >= t->b || t->p[j] != ' ') {
+            return false;
+        }
+        j++;
+    }
+    return false;
+}
+
+/* ZIP after a state abbreviation ("Boston, MA 02118") or a "zip" context word. */
+static bool zip_code(struct span *t, size_t i, const struct numtok *k)
+{
+    bool zip5 = k->ng == 1 && k->nd == 5;
+    bool zip9 = k->ng == 2 && k->groups[0] == 5 && k->groups[1] == 4 && k->seps[0] == '-';
+    if (!zip5 && !zip9) {
+        return false;
+    }
+    char st[3] = "";
+    if (i >= t->a + 3 && t->p[i - 1] == ' ' && isupper(t->p[i - 2]) && isupper(t->p[i - 3]) &&
+        (i < t->a + 4 || !(cls[t->p[i - 4]] & C_ALNUM))) {
+        st[0] = (char)t->p[i - 3];
+        st[1] = (char)t->p[i - 2];
+    }
+    const char *w = context(t, i, zip_words, 16);
+    if (st[0] != '\0' && !pt_phi_state_valid(st)) {
+        st[0] = '\0';
+    }
+    if (st[0] == '\0' && w == NULL) {
+        return false;
+    }
+    char z[6];
+    memcpy(z, k->d, 5);
+    z[5] = '\0';
+    const char *zs = pt_phi_zip_state(z);
+    emit(t, PT_PHI_ZIP, z, i, st[0] ? 0.85 : 0.7, st[0] ? "ZIP after a state abbreviation"
+                                                       : "ZIP after a context word",
+         st[0] ? st : zs);
+    return true;
+}
+
+static bool date_of(const struct numtok *k, char ymd[9])
+{
+    static const unsigned iso[] = {4, 2, 2}, us[] = {2, 2, 4};
+    if (groups_are(k, 3, iso, "-/.")) {
+        memcpy(ymd, k->d, 8);
+    } else if (k->ng == 3 && k->groups[2] == 4 && k->groups[0] <= 2 && k->groups[1] <= 2 &&
+               k->seps[0] == '/' && k->seps[1] == '/') {
+        char m[3] = "00", d[3] = "00";
+        memcpy(m + 2 - k->groups[0], k->d, k->groups[0]);
+        memcpy(d + 2 - k->groups[1], k->d + k->groups[0], k->groups[1]);
+        memcpy(ymd, k->d + k->groups[0] + k->groups[1], 4);
+        memcpy(ymd + 4, m, 2);
+        memcpy(ymd + 6, d, 2);
+    } else if (groups_are(k, 3, us, "-")) {
+        memcpy(ymd, k->d + 4, 4);
+        memcpy(ymd + 4, k->d, 4);
+    } else if (k->ng == 1 && k->nd == 8) {
+        memcpy(ymd, k->d, 8);
+    } else {
+        return false;
+    }
+    ymd[8] = '\0';
+    return pt_phi_date_valid(ymd);
+}
+
+/* "(617) 555-2368": the parenthesis was just before `i`. Returns the end, or i. */
+static size_t paren_phone(struct span *t, size_t i)
+{
+    char d[11];
+    size_t nd = 0, j = i;
+    unsigned cur = 0;
+    while (j < t->b && nd < 10) {
+        uint8_t c = t->p[j];
+        if (c >= '0' && c <= '9') {
+            d[nd++] = (char)c;
+            cur++;
+            j++;
+        } else if (c == ')' && nd == 3) {
+            j++;
+            if (j < t->b && t->p[j] == ' ') {
+                j++;
+            }
+            cur = 0;
+        } else if (c == '-' && nd == 6 && cur == 3) {
+            j++;
+            cur = 0;
+        } else {
+            break;
+        }
+    }
+    if (nd != 10 || cur != 4 || alnum_at(t, j) || !nanp(d)) {
+        return i;
+    }
+    d[10] = '\0';
+    const char *w = context(t, i, phone_words, 32);
+    char why[96];
+    reason_ctx(why, sizeof why, "NANP number (ddd) ddd-dddd", w);
+    emit(t, PT_PHI_PHONE, d, i - 1, w ? 0.9 : 0.7, why, "");
+    return j;
+}
+
+static size_t try_number(struct span *t, size_t i)
+{
+    struct numtok k;
+    if (i > t->a && t->p[i - 1] == '(') {
+        size_t j = paren_phone(t, i);
+        if (j > i) {
+            return j;
+        }
+    }
+    read_number(t, i, &k);
+    if (alnum_at(t, k.end) && !(k.end < t->b && t->p[k.end] == ' ')) {
+        /* glued to letters ("12ab"): an MBI starts with a digit and a letter */
+        if (k.nd == 1 && k.end + 10 <= t->b) {
+            char m[12];
+            size_t j = i, q = 0;
+            while (j < t->b && q < 11 && ((cls[t->p[j]] & (C_DIGIT | C_UPPER)) ||
+                                          (t->p[j] == '-' && (q == 4 || q == 7)))) {
+                if (t->p[j] != '-') {
+                    m[q++] = (char)t->p[j];
+                }
+                j++;
+            }
+            if (q == 11 && !alnum_at(t, j) && pt_phi_mbi_valid(m)) {
+                m[11] = '\0';
+                const char *w = context(t, i, mbi_words, 48);
+                char why[96];
+                reason_ctx(why, sizeof why, "Medicare MBI format", w);
+                emit(t, PT_PHI_MBI, m, i, w ? 0.95 : 0.7, why, "");
+                return j;
+            }
+        }
+        size_t j = k.end;
+        while (j < t->b && (cls[t->p[j]] & C_ALNUM)) {
+            j++;
+        }
+        return j;
+    }
+    char why[128];
+    static const unsigned ssn_g[] = {3, 2, 4}, ph_g[] = {3, 3, 4}, card4[] = {4, 4, 4, 4};
+    if (groups_are(&k, 3, ssn_g, "- ")) {
+        const char *w = context(t, i, ssn_words, 32);
+        if (pt_phi_ssn_valid(k.d) && !pt_phi_ssn_denied(k.d)) {
+            char v[10];
+            memcpy(v, k.d, 9);
+            v[9] = '\0';
+            reason_ctx(why, sizeof why, "SSN ddd-dd-dddd, SSA rules", w);
+            emit(t, PT_PHI_SSN, v, i, w ? 0.95 : 0.8, why, "");
+        }
+        return k.end;
+    }
+    if (k.ng == 1 && k.nd == 9) {
+        const char *w = context(t, i, ssn_words, 24);
+        if (w != NULL && pt_phi_ssn_valid(k.d) && !pt_phi_ssn_denied(k.d)) {
+            char v[10];
+            memcpy(v, k.d, 9);
+            v[9] = '\0';
+            reason_ctx(why, sizeof why, "9 digits, SSA rules", w);
+            emit(t, PT_PHI_SSN, v, i, 0.9, why, "");
+            return k.end;
+        }
+    }
+    if (groups_are(&k, 3, ph_g, "-.") || (k.ng == 1 && k.nd == 10) ||
+        (k.ng == 4 && k.groups[0] == 1 && k.d[0] == '1' && k.groups[1] == 3 && k.groups[2] == 3 &&
+         k.groups[3] == 4 && i > t->a && t->p[i - 1] == '+')) {
+        const char *digits = k.nd == 11 ? k.d + 1 : k.d;
+        const char *w = context(t, i, phone_words, 32);
+        if (k.ng == 1) {
+            const char *nw = context(t, i, npi_words, 24);
+            if (nw != NULL && pt_phi_npi_valid(k.d)) {
+                char v[11];
+                memcpy(v, k.d, 10);
+                v[10] = '\0';
+                reason_ctx(why, sizeof why, "NPI Luhn (80840 prefix)", nw);
+                emit(t, PT_PHI_NPI, v, i, 0.95, why, "");
+                return k.end;
+            }
+            const char *mw = context(t, i, mrn_words, 24);
+            if (w == NULL && mw != NULL) {
+                goto mrn;
+            }
+        }
+        if ((k.ng > 1 || w != NULL) && nanp(digits)) {
+            char v[11];
+            memcpy(v, digits, 10);
+            v[10] = '\0';
+            reason_ctx(why, sizeof why, "NANP number", w);
+            emit(t, PT_PHI_PHONE, v, k.ng == 4 ? i - 1 : i, w ? 0.9 : 0.7, why, "");
+            return k.end;
+        }
+    }
+    {
+        char ymd[9];
+        if (date_of(&k, ymd)) {
+            const char *w = context(t, i, dob_words, 24);
+            if (w != NULL) {
+                reason_ctx(why, sizeof why, "calendar date", w);
+                emit(t, PT_PHI_DOB, ymd, i, 0.9, why, "");
+            }
+            return k.end;
+        }
+    }
+    if (k.nd >= 13 && k.nd <= 19 && k.d[0] >= '3' && k.d[0] <= '6' &&
+        (groups_are(&k, 4, card4, "- ") || k.ng == 1) && pt_phi_luhn_valid(k.d, k.nd) &&
+        !pt_phi_card_denied(k.d, k.nd)) {
+        const char *w = context(t, i, card_words, 32);
+        if (k.ng > 1 || w != NULL) {
+            reason_ctx(why, sizeof why, "card number, Luhn", w);
+            emit(t, PT_PHI_CARD, k.d, i, w ? 0.95 : 0.75, why, "");
+        }
+        return k.end;
+    }
+    if (zip_code(t, i, &k) || street_address(t, i, &k)) {
+        return k.end;
+    }
+mrn:
+    if (k.ng == 1 && k.nd >= 5 && k.nd <= 15) {
+        const char *w = context(t, i, mrn_words, 24);
+        if (w != NULL) {
+            reason_ctx(why, sizeof why, "number after a record-number word", w);
+            emit(t, PT_PHI_MRN, k.d, i, 0.9, why, "");
+        } else if (pt_phi_config_mrn_mask((const char *)t->p + i, k.end - i)) {
+            char v[24];
+            snprintf(v, sizeof v, "%.*s", (int)(k.end - i), (const char *)t->p + i);
+            emit(t, PT_PHI_MRN, v, i, 0.8, "institution MRN format (phi.conf)", "");
+        }
+    }
+    return k.end;
+}
+
+/* ---- tokens starting with a capital letter ------------------------------------------------- */
+
+static size_t try_upper(struct span *t, size_t i)
+{
+    size_t j = i;
+    while (j < t->b && (cls[t->p[j]] & C_ALNUM) && j - i < 16) {
+        j++;
+    }
+    size_t n = j - i;
+    if (j < t->b && (cls[t->p[j]] & C_ALNUM)) {
+        while (j < t->b && (cls[t->p[j]] & C_ALNUM)) {
+            j++;
+        }
+        return j;
+    }
+    const char *s = (const char *)t->p + i;
+    char why[96];
+    /* DEA: two letters, seven digits */
+    if (n == 9 && (cls[(uint8_t)s[1]] & C_UPPER || s[1] == '9') && isdigit((uint8_t)s[2])) {
+        const char *w = context(t, i, dea_words, 24);
+        if (w != NULL && pt_phi_dea_valid(s)) {
+            char v[10];
+            memcpy(v, s, 9);
+            v[9] = '\0';
+            reason_ctx(why, sizeof why, "DEA checksum", w);
+            emit(t, PT_PHI_DEA, v, i, 0.95, why, "");
+            return j;
+        }
+    }
+    /* ICD-10-CM: A00, A00.0, S72.001A (the point may be missing) */
+    if (n >= 3 && n <= 7 && isdigit((uint8_t)s[1]) &&
+        (isdigit((uint8_t)s[2]) || s[2] == 'A' || s[2] == 'B')) {
+        size_t e = j;
+        char code[9];
+        memcpy(code, s, 3);
+        size_t cn = 3;
+        if (n == 3 && e + 1 < t->b && t->p[e] == '.' && (cls[t->p[e + 1]] & C_ALNUM)) {
+            code[cn++] = '.';
+            e++;
+            while (e < t->b && (cls[t->p[e]] & C_ALNUM) && cn < 8) {
+                code[cn++] = (char)toupper(t->p[e]);
+                e++;
+            }
+        } else if (n > 3) {
+            code[cn++] = '.';
+            for (size_t q = 3; q < n && cn < 8; q++) {
+                code[cn++] = s[q];
+            }
+        }
+        code[cn] = '\0';
+        const char *w = context(t, i, icd_words, 40);
+        if (w != NULL && !(e < t->b && (cls[t->p[e]] & C_ALNUM)) && pt_phi_config_icd10(code)) {
+            reason_ctx(why, sizeof why, "ICD-10-CM code table", w);
+            emit(t, PT_PHI_DIAGNOSIS, code, i, 0.9, why, "");
+            t->health = true;
+            if (t->s->health != NULL) {
+                t->s->health(t->s->arg, "ICD-10-CM diagnosis code");
+            }
+            return e;
+        }
+    }
+    /* institution MRN masks ("RAD0012345") */
+    if (n >= 4 && pt_phi_config_mrn_mask(s, n)) {
+        const char *w = context(t, i, mrn_words, 24);
+        char v[20];
+        memcpy(v, s, n);
+        v[n] = '\0';
+        emit(t, PT_PHI_MRN, v, i, w ? 0.95 : 0.8,
+             w ? "institution MRN format (phi.conf) and context" : "institution MRN format (phi.conf)",
+             "");
+        return j;
+    }
+    /* MRN with context: a token of letters and digits with 4 digits or more */
+    if (n >= 5 && n <= 15) {
+        unsigned digits = 0;
+        for (size_t q = 0; q < n; q++) {
+            digits += isdigit((uint8_t)s[q]) != 0;
+        }
+        if (digits >= 4) {
+            const char *w = context(t, i, mrn_words, 24);
+            if (w != NULL) {
+                char v[20];
+                memcpy(v, s, n);
+                v[n] = '\0';
+                reason_ctx(why, sizeof why, "identifier after a record-number word", w);
+                emit(t, PT_PHI_MRN, v, i, 0.85, why, "");
+            }
+        }
+    }
+    return j;
+}
+
+/* ---- email ----------------------------------------------------------------------------------- */
+
+static bool local_char(uint8_t c)
+{
+    return (cls[c] & C_ALNUM) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+static size_t try_email(struct span *t, size_t at)
+{
+    size_t s = at;
+    while (s > t->a && local_char(t->p[s - 1]) && at - s < 64) {
+        s--;
+    }
+    if (s == at || t->p[s] == '.') {
+        return at + 1;
+    }
+    size_t e = at + 1, dots = 0, last_dot = 0;
+    while (e < t->b && ((cls[t->p[e]] & C_ALNUM) || t->p[e] == '-' || t->p[e] == '.') &&
+           e - at < 255) {
+        if (t->p[e] == '.') {
+            dots++;
+            last_dot = e;
+        }
+        e++;
+    }
+    while (e > at + 1 && t->p[e - 1] == '.') { /* sentence end */
+        e--;
+        dots--;
+    }
+    if (dots == 0 || last_dot + 3 > e) {
+        return at + 1;
+    }
+    for (size_t q = last_dot + 1; q < e; q++) {
+        if (!isalpha(t->p[q])) {
+            return e;
+        }
+    }
+    char v[320];
+    size_t n = e - s < sizeof v - 1 ? e - s : sizeof v - 1;
+    for (size_t q = 0; q < n; q++) {
+        v[q] = (char)tolower(t->p[s + q]);
+    }
+    v[n] = '\0';
+    emit(t, PT_PHI_EMAIL, v, s, 0.9, "address syntax", "");
+    return e;
+}
+
+/* ---- records ---------------------------------------------------------------------------------- */
+
+static void health_terms(struct span *t)
+{
+    if (t->health || t->s->health == NULL) {
+        return;
+    }
+    for (size_t i = t->a; i < t->b; i++) {
+        uint8_t c = (uint8_t)tolower(t->p[i]);
+        if (c < 'a' || c > 'z' || (i > t->a && (cls[t->p[i - 1]] & C_ALNUM))) {
+            continue;
+        }
+        for (const char *const *w = health_words; *w != NULL; w++) {
+            size_t wl = strlen(*w);
+            if ((*w)[0] == c && i + wl <= t->b &&
+                strncasecmp((const char *)t->p + i, *w, wl) == 0 &&
+                (wl > 3 || !alnum_at(t, i + wl))) {
+                char what[64];
+                snprintf(what, sizeof what, "health term \"%s\"", *w);
+                t->s->health(t->s->arg, what);
+                t->health = true;
+                return;
+            }
+        }
+    }
+}
+
+static void scan_span(struct span *t)
+{
+    size_t i = t->a;
+    while (i < t->b) {
+        uint8_t c = t->p[i];
+        unsigned k = cls[c];
+        if (k == 0 || !(k & (C_DIGIT | C_UPPER | C_AT))) {
+            i++;
+            continue;
+        }
+        if (k & C_AT) {
+            i = try_email(t, i);
+            continue;
+        }
+        if (i > t->a && (cls[t->p[i - 1]] & C_ALNUM)) {
+            i++;
+            continue;
+        }
+        size_t next = (k & C_DIGIT) ? try_number(t, i) : try_upper(t, i);
+        i = next > i ? next : i + 1;
+    }
+}
+
+void pt_phi_text_record(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
+{
+    cls_init();
+    struct span t = {.p = p, .a = 0, .b = n, .base = base, .s = s};
+    scan_span(&t);
+    if (t.hits > 0) {
+        health_terms(&t);
+    }
+}
+
+void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
+{
+    cls_init();
+    size_t a = 0;
+    while (a < n) {
+        /* a paragraph ends at a blank line, or at the record limit on a line end */
+        size_t b = a;
+        while (b < n) {
+            if (p[b] == '\n') {
+                size_t q = b + 1;
+                while (q < n && (p[q] == '\r' || p[q] == ' ' || p[q] == '\t')) {
+                    q++;
+                }
+                if (q < n && p[q] == '\n') {
+                    break;
+                }
+                if (b - a >= PT_PHI_TEXT_RECORD) {
+                    break;
+                }
+            }
+            if (b - a >= 4 * PT_PHI_TEXT_RECORD) {
+                break;
+            }
+            b++;
+        }
+        if (b < n) {
+            b++;
+        }
+        if (s->record != NULL) {
+            s->record(s->arg, "text", base + a);
+        }
+        struct span t = {.p = p, .a = a, .b = b, .base = base, .s = s};
+        scan_span(&t);
+        if (t.hits > 0) {
+            health_terms(&t);
+        }
+        a = b;
+    }
+}

@@ -1,0 +1,315 @@
+/*
+ * xml.c - PHI in FHIR XML (https://hl7.org/fhir/R4/xml.html: values in value="..."
+ * attributes) and HL7 CDA / C-CDA headers (recordTarget/patientRole: id root+extension,
+ * addr, telecom, patient/name, birthTime; research/phi-disk-compliance.md §2.5.4).
+ *
+ * A tag scanner, not a full XML parser: elements are matched by local name (namespace
+ * prefixes dropped), with a stack of open element names; attribute values and text content
+ * are read with the five predefined entities decoded. A FHIR <Patient> or a CDA
+ * <recordTarget> is a record; anything else is passed to the free-text scanner.
+ *
+ * Trust boundary: the bytes are untrusted; nesting is capped at 64 and names at 63 bytes.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "phi.h"
+
+#define DEPTH 64
+
+struct xctx {
+    const uint8_t *p;
+    size_t n;
+    const struct pt_phi_sink *s;
+    char stack[DEPTH][64];
+    int depth;
+    int rec_depth;        /* depth of the open record element, -1 when none */
+    bool cda;
+    char given[128], family[128], given2[128];
+    size_t name_off;
+};
+
+static bool in(const struct xctx *x, const char *name)
+{
+    for (int i = x->rec_depth; i < x->depth; i++) {
+        if (i >= 0 && strcmp(x->stack[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The value of attribute `attr` in the tag text t[0..n), entities decoded. */
+static bool attr(const uint8_t *t, size_t n, const char *name, char *out, size_t len)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i + nl + 2 < n; i++) {
+        if ((i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n') &&
+            memcmp(t + i, name, nl) == 0 && t[i + nl] == '=' &&
+            (t[i + nl + 1] == '"' || t[i + nl + 1] == '\'')) {
+            uint8_t q = t[i + nl + 1];
+            size_t k = 0;
+            for (size_t j = i + nl + 2; j < n && t[j] != q && k + 1 < len; j++) {
+                if (t[j] == '&') {
+                    static const char *const ent[][2] = {{"&lt;", "<"}, {"&gt;", ">"},
+                                                         {"&amp;", "&"}, {"&quot;", "\""},
+                                                         {"&apos;", "'"}};
+                    bool done = false;
+                    for (size_t e = 0; e < 5 && !done; e++) {
+                        size_t el = strlen(ent[e][0]);
+                        if (j + el <= n && memcmp(t + j, ent[e][0], el) == 0) {
+                            out[k++] = ent[e][1][0];
+                            j += el - 1;
+                            done = true;
+                        }
+                    }
+                    if (done) {
+                        continue;
+                    }
+                }
+                out[k++] = (char)t[j];
+            }
+            out[k] = '\0';
+            return true;
+        }
+    }
+    out[0] = '\0';
+    return false;
+}
+
+static void emit(struct xctx *x, enum pt_phi_type t, const char *v, size_t off,
+                 const char *field, const char *state)
+{
+    char why[96];
+    snprintf(why, sizeof why, "%s element %s", x->cda ? "CDA" : "FHIR XML", field);
+    struct pt_phi_hit h = {.type = t, .value = v, .field = field,
+                           .detector = x->cda ? "cda" : "fhir", .offset = off,
+                           .confidence = 1.0, .reason = why, .state = state ? state : "",
+                           .issuer = "", .subject = true};
+    if (v[0] != '\0' && x->s->hit != NULL) {
+        x->s->hit(x->s->arg, &h);
+    }
+}
+
+static void digits(const char *in, char *out, size_t len)
+{
+    size_t k = 0;
+    for (size_t i = 0; in[i] != '\0' && k + 1 < len; i++) {
+        if (isdigit((unsigned char)in[i])) {
+            out[k++] = in[i];
+        }
+    }
+    out[k] = '\0';
+}
+
+static void name_done(struct xctx *x)
+{
+    if (x->family[0] == '\0' && x->given[0] == '\0') {
+        return;
+    }
+    char raw[400], norm[400];
+    snprintf(raw, sizeof raw, "%s^%s^%s", x->family, x->given, x->given2);
+    if (pt_phi_name_norm(raw, strlen(raw), false, norm, sizeof norm)) {
+        emit(x, PT_PHI_NAME, norm, x->name_off, x->cda ? "patient/name" : "Patient.name", "");
+    }
+    x->family[0] = x->given[0] = x->given2[0] = '\0';
+}
+
+/* Text content after the tag ending at `i`, up to the next '<'. */
+static void content(const struct xctx *x, size_t i, char *out, size_t len)
+{
+    size_t k = 0;
+    for (size_t j = i; j < x->n && x->p[j] != '<' && k + 1 < len; j++) {
+        out[k++] = (char)x->p[j];
+    }
+    while (k > 0 && isspace((unsigned char)out[k - 1])) {
+        k--;
+    }
+    out[k] = '\0';
+    size_t s = 0;
+    while (isspace((unsigned char)out[s])) {
+        s++;
+    }
+    memmove(out, out + s, k - s + 1);
+}
+
+/* An element opened at t (tag text without '<' '>'), content starting at `after`. */
+static void element(struct xctx *x, const char *name, const uint8_t *t, size_t tn, size_t off,
+                    size_t after)
+{
+    char v[512], w[512];
+    bool fhir_value = attr(t, tn, "value", v, sizeof v);
+    if (x->rec_depth < 0) {
+        if ((x->cda && strcmp(name, "recordTarget") == 0) ||
+            (!x->cda && strcmp(name, "Patient") == 0)) {
+            x->rec_depth = x->depth - 1;
+            if (x->s->record != NULL) {
+                x->s->record(x->s->arg, x->cda ? "cda recordTarget" : "fhir Patient", off);
+            }
+            if (x->s->health != NULL) {
+                x->s->health(x->s->arg, x->cda ? "CDA clinical document" : "FHIR Patient resource");
+            }
+        }
+        return;
+    }
+    if (x->cda) {
+        if (strcmp(name, "id") == 0 && x->depth - 1 == x->rec_depth + 1) {
+            attr(t, tn, "extension", v, sizeof v);
+            attr(t, tn, "root", w, sizeof w);
+            if (strcmp(w, "2.16.840.1.113883.4.1") == 0) {
+                char d[32];
+                digits(v, d, sizeof d);
+                if (strlen(d) == 9 && pt_phi_ssn_valid(d)) {
+                    emit(x, PT_PHI_SSN, d, off, "patientRole/id (SSN)", "");
+                }
+            } else if (v[0] != '\0') {
+                emit(x, PT_PHI_MRN, v, off, "patientRole/id", "");
+            }
+        } else if (strcmp(name, "given") == 0 && in(x, "patient") && in(x, "name")) {
+            content(x, after, x->given[0] ? x->given2 : x->given, sizeof x->given);
+            x->name_off = x->name_off ? x->name_off : off;
+        } else if (strcmp(name, "family") == 0 && in(x, "patient") && in(x, "name")) {
+            content(x, after, x->family, sizeof x->family);
+            x->name_off = x->name_off ? x->name_off : off;
+        } else if (strcmp(name, "birthTime") == 0 && attr(t, tn, "value", v, sizeof v)) {
+            v[8] = '\0';
+            if (strlen(v) == 8 && pt_phi_date_valid(v)) {
+                emit(x, PT_PHI_DOB, v, off, "patient/birthTime", "");
+            }
+        } else if (strcmp(name, "streetAddressLine") == 0 && in(x, "addr")) {
+            content(x, after, v, sizeof v);
+            for (char *q = v; *q; q++) {
+                *q = (char)toupper((unsigned char)*q);
+            }
+            emit(x, PT_PHI_ADDRESS, v, off, "addr/streetAddressLine", "");
+        } else if (strcmp(name, "postalCode") == 0 && in(x, "addr")) {
+            content(x, after, v, sizeof v);
+            if (strlen(v) >= 5) {
+                v[5] = '\0';
+                emit(x, PT_PHI_ZIP, v, off, "addr/postalCode", pt_phi_zip_state(v));
+            }
+        } else if (strcmp(name, "telecom") == 0 && attr(t, tn, "value", v, sizeof v)) {
+            if (strncmp(v, "tel:", 4) == 0) {
+                char d[32];
+                digits(v, d, sizeof d);
+                if (strlen(d) == 11 && d[0] == '1') {
+                    memmove(d, d + 1, 11);
+                }
+                emit(x, PT_PHI_PHONE, d, off, "telecom", "");
+            } else if (strncmp(v, "mailto:", 7) == 0) {
+                emit(x, PT_PHI_EMAIL, v + 7, off, "telecom", "");
+            }
+        }
+        return;
+    }
+    /* FHIR XML: values in value attributes */
+    if (!fhir_value) {
+        return;
+    }
+    if (strcmp(name, "family") == 0 && in(x, "name")) {
+        snprintf(x->family, sizeof x->family, "%.127s", v);
+        x->name_off = x->name_off ? x->name_off : off;
+    } else if (strcmp(name, "given") == 0 && in(x, "name")) {
+        snprintf(x->given[0] ? x->given2 : x->given, sizeof x->given, "%.127s", v);
+        x->name_off = x->name_off ? x->name_off : off;
+    } else if (strcmp(name, "birthDate") == 0) {
+        char d[16];
+        digits(v, d, sizeof d);
+        if (strlen(d) == 8 && pt_phi_date_valid(d)) {
+            emit(x, PT_PHI_DOB, d, off, "Patient.birthDate", "");
+        }
+    } else if (strcmp(name, "value") == 0 && in(x, "identifier")) {
+        emit(x, PT_PHI_MRN, v, off, "Patient.identifier", "");
+    } else if (strcmp(name, "line") == 0 && in(x, "address")) {
+        for (char *q = v; *q; q++) {
+            *q = (char)toupper((unsigned char)*q);
+        }
+        emit(x, PT_PHI_ADDRESS, v, off, "Patient.address.line", "");
+    } else if (strcmp(name, "postalCode") == 0 && strlen(v) >= 5) {
+        v[5] = '\0';
+        emit(x, PT_PHI_ZIP, v, off, "Patient.address.postalCode", pt_phi_zip_state(v));
+    } else if (strcmp(name, "id") == 0 && x->depth - 1 == x->rec_depth + 1) {
+        snprintf(w, sizeof w, "Patient/%.500s", v);
+        emit(x, PT_PHI_RECORD_ID, w, off, "Patient.id", "");
+    }
+}
+
+static void close_element(struct xctx *x, const char *name)
+{
+    while (x->depth > 0) {
+        x->depth--;
+        bool match = strcmp(x->stack[x->depth], name) == 0;
+        if (strcmp(x->stack[x->depth], "name") == 0) {
+            name_done(x);
+        }
+        if (x->depth == x->rec_depth) {
+            x->rec_depth = -1;
+            x->name_off = 0;
+        }
+        if (match) {
+            return;
+        }
+    }
+}
+
+void pt_phi_xml(const uint8_t *p, size_t n, const struct pt_phi_sink *sink)
+{
+    struct xctx x;
+    memset(&x, 0, sizeof x);
+    x.p = p;
+    x.n = n;
+    x.s = sink;
+    x.rec_depth = -1;
+    size_t head = n < 4096 ? n : 4096;
+    x.cda = memmem(p, head, "ClinicalDocument", 16) != NULL;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '<' || i + 1 >= n) {
+            continue;
+        }
+        size_t j = i + 1;
+        if (p[j] == '?' || p[j] == '!') {
+            const uint8_t *e = memchr(p + j, '>', n - j);
+            i = e ? (size_t)(e - p) : n;
+            continue;
+        }
+        bool closing = p[j] == '/';
+        if (closing) {
+            j++;
+        }
+        size_t ns = j;
+        while (j < n && !isspace(p[j]) && p[j] != '>' && p[j] != '/') {
+            j++;
+        }
+        char name[64];
+        size_t s = ns;
+        for (size_t q = ns; q < j; q++) {
+            if (p[q] == ':') {
+                s = q + 1; /* drop the namespace prefix */
+            }
+        }
+        size_t nl = j - s < sizeof name - 1 ? j - s : sizeof name - 1;
+        memcpy(name, p + s, nl);
+        name[nl] = '\0';
+        const uint8_t *e = memchr(p + j, '>', n - j);
+        size_t end = e ? (size_t)(e - p) : n;
+        bool empty = end > 0 && end < n && p[end - 1] == '/';
+        if (closing) {
+            close_element(&x, name);
+        } else {
+            if (x.depth < DEPTH) {
+                snprintf(x.stack[x.depth++], sizeof x.stack[0], "%s", name);
+            }
+            element(&x, name, p + j, end - j, i, end + 1);
+            any = any || x.rec_depth >= 0;
+            if (empty) {
+                close_element(&x, name);
+            }
+        }
+        i = end;
+    }
+    if (!any) {
+        pt_phi_text(p, n, 0, sink); /* XML that is neither FHIR nor CDA */
+    }
+}
