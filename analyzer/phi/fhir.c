@@ -328,6 +328,16 @@ static void patient(struct fctx *f, int r)
     if (strlen(ymd) == 8 && pt_phi_date_valid(ymd)) {
         emit(f, PT_PHI_DOB, ymd, bd, "Patient.birthDate", "", "", true);
     }
+    int dth = get(d, r, "deceasedDateTime");
+    str(d, dth, v, sizeof v);
+    digits(v, ymd, sizeof ymd);
+    if (strlen(ymd) >= 8) {
+        ymd[8] = '\0';
+        emit(f, PT_PHI_DEATH, ymd, dth, "Patient.deceasedDateTime", "", "", true);
+    } else if ((dth = get(d, r, "deceasedBoolean")) >= 0 && d->t[dth].type == J_PRIM &&
+               d->p[d->t[dth].start] == 't') {
+        emit(f, PT_PHI_DEATH, "deceased", dth, "Patient.deceasedBoolean", "", "", true);
+    }
     int addrs = get(d, r, "address");
     for (int i = 0, e; (e = elem(d, addrs, i)) >= 0; i++) {
         char line[256] = "", city[128], state[32], zip[32], full[512];

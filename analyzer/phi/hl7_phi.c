@@ -269,6 +269,14 @@ static void record_health(struct hctx *h, const char *what)
 
 static void segment(struct hctx *h, struct view seg)
 {
+    if (seg.n >= 3 && seg.p[0] == 0xef && seg.p[1] == 0xbb && seg.p[2] == 0xbf) {
+        seg.p += 3; /* UTF-8 byte order mark */
+        seg.n -= 3;
+    }
+    while (seg.n > 0 && (seg.p[0] == ' ' || seg.p[0] == '\t')) {
+        seg.p++;
+        seg.n--;
+    }
     if (seg.n < 3) {
         return;
     }
@@ -326,6 +334,15 @@ static void segment(struct hctx *h, struct view seg)
         text(h, comp(h, FIELD(18), 1, true), acct, sizeof acct);
         emit(h, PT_PHI_ACCOUNT, acct, FIELD(18), "PID-18", 1.0, "", "", true);
         ssn(h, FIELD(19), "PID-19", true);
+        char death[32], flag[8];
+        text(h, comp(h, FIELD(29), 1, false), death, sizeof death);
+        text(h, comp(h, FIELD(30), 1, false), flag, sizeof flag);
+        if (strlen(death) >= 8) {
+            death[8] = '\0';
+            emit(h, PT_PHI_DEATH, death, FIELD(29), "PID-29", 1.0, "", "", true);
+        } else if (strcmp(flag, "Y") == 0) {
+            emit(h, PT_PHI_DEATH, "deceased", FIELD(30), "PID-30", 1.0, "", "", true);
+        }
     } else if (strcmp(id, "NK1") == 0 || strcmp(id, "GT1") == 0) {
         bool nk = id[0] == 'N';
         name(h, FIELD(nk ? 2 : 3), nk ? "NK1-2" : "GT1-3", false);

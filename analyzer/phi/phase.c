@@ -464,7 +464,7 @@ static void uf_free(struct uf *u)
 /* Per record, what the counting needs. */
 struct recinfo {
     uint32_t object;        /* index into the object list */
-    bool countable, health, outbound;
+    bool countable, health, outbound, deceased;
     char state[3];
     char name_masked[64];
     uint32_t types;         /* bit per identifier type */
@@ -724,6 +724,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     continue;
                 }
                 info->types |= 1u << hh->type;
+                info->deceased = info->deceased || hh->type == PT_PHI_DEATH;
                 if (hh->state[0] != '\0' && state_votes == 0) {
                     memcpy(info->state, hh->state, 3);
                     state_votes++;
@@ -822,7 +823,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         if (eid == NULL ||
             sqlite3_prepare_v2(h, "UPDATE phi_record SET entity_id = ?1 WHERE id = ?2", -1, &ue,
                                NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(h, "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", -1,
+            sqlite3_prepare_v2(h, "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
                                &ie, NULL) != SQLITE_OK) {
             rc = PT_EDB;
         }
@@ -841,7 +842,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         /* aggregate per entity */
         struct agg {
             uint32_t records, objects, last_object, types;
-            bool phi, outbound;
+            bool phi, outbound, deceased;
             char state[3];
             char name[64];
         } *ag = calloc(next_id + 1, sizeof *ag);
@@ -861,6 +862,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             g->types |= ri[a].types;
             g->phi = g->phi || ri[a].health;
             g->outbound = g->outbound || ri[a].outbound;
+            g->deceased = g->deceased || ri[a].deceased;
             if (g->state[0] == '\0' && ri[a].state[0] != '\0') {
                 memcpy(g->state, ri[a].state, 3);
             }
@@ -885,6 +887,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             sqlite3_bind_int(ie, 6, ag[e].phi);
             sqlite3_bind_int(ie, 7, ag[e].outbound);
             bind_s(ie, 8, ag[e].name);
+            sqlite3_bind_int(ie, 9, ag[e].deceased);
             rc = step_reset(ie);
         }
         /* counts: components of each structure among countable PHI records */
@@ -921,16 +924,17 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             if (rc != PT_OK) {
                 break;
             }
-            char sqlq[1024];
+            char sqlq[1400];
             snprintf(sqlq, sizeof sqlq,
                      "INSERT INTO individuals VALUES ('%s', %llu, %llu, %llu, 'union-find over "
                      "records (HL7 message, DICOM data set, FHIR resource, CSV row, text "
                      "paragraph): estimate joins SSN, record numbers, plan and Medicare ids, "
                      "FHIR Patient ids, and name with birth date; lower bound also joins equal "
                      "names; upper bound joins only SSN, plan/Medicare/FHIR ids and record "
-                     "numbers with the same issuer. Individuals with health information only.')",
+                     "numbers with the same issuer. Individuals with health information only.', "
+                     "(SELECT count(*) FROM patient_entity WHERE phi = 1 AND deceased = 1%s))",
                      scopes[sc], (unsigned long long)cnt[0], (unsigned long long)cnt[1],
-                     (unsigned long long)cnt[2]);
+                     (unsigned long long)cnt[2], sc == 1 ? " AND outbound = 1" : "");
             rc = exec_sql(h, sqlq, err, errlen);
             if (sc == 0) {
                 res->individuals = cnt[0];

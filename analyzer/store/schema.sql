@@ -392,7 +392,8 @@ CREATE TABLE patient_entity (
     state       TEXT,                     -- most frequent state of the entity's addresses
     phi         INTEGER NOT NULL,         -- seen with health information
     outbound    INTEGER NOT NULL,         -- in an object that left home-net (direction upload)
-    name_masked TEXT
+    name_masked TEXT,
+    deceased    INTEGER NOT NULL          -- a date of death or deceased flag was seen
 ) STRICT;
 
 -- Unique individuals: the estimate and its bounds, per scope ('all' objects analyzed,
@@ -402,7 +403,9 @@ CREATE TABLE individuals (
     estimate INTEGER NOT NULL,
     lower    INTEGER NOT NULL,
     upper    INTEGER NOT NULL,
-    method   TEXT NOT NULL
+    method   TEXT NOT NULL,
+    deceased INTEGER NOT NULL             -- of the estimate, known to have died (45 CFR
+                                          -- 164.404(d)(1)(ii): their next of kin are notified)
 ) STRICT;
 
 CREATE TABLE individuals_by_state (

@@ -8,6 +8,7 @@ Ends with the line "N passed, N failed, N skipped".
 import gzip
 import os
 import shutil
+import re
 import sqlite3
 import subprocess
 import sys
@@ -888,6 +889,73 @@ def pydicom_patient_attributes_equal_dcmdump():
                                                            sorted(got - want)))
     print("    %d DICOM files compared with dcmdump" % files)
     assert files >= 20 and not bad, "\n".join(bad)
+
+
+@test
+def hl7_corpus_patients_per_file_equal_distinct_pid3():
+    """Every HL7 v2 file of the corpus: the individuals phitrace finds in it equal the
+    patients its PID-3 identifier lists name (repetitions of one PID-3 are one patient)."""
+    import re
+    need_corpus()
+    files = sorted(os.path.join(d, n) for d, _, ns in os.walk(CORPUS) for n in ns
+                   if n.endswith(".hl7"))
+    assert len(files) >= 10, files
+    c = case("hl7-corpus")
+    run("analyze", "-q", *files, "-o", c, check=0)
+    con = db(c)
+    bad = []
+    for path in files:
+        text = open(path, "rb").read().decode("latin-1").lstrip("\ufeff\xef\xbb\xbf")
+        groups = []  # union of PID segments sharing an identifier
+        fs = "|"
+        for seg in re.split(r"\r\n|\r|\n", text):
+            seg = seg.lstrip("\ufeff")
+            if seg.startswith("MSH"):
+                fs = seg[3]
+            if seg.startswith("PID"):
+                f = seg.split(fs)
+                ids = {r.split("^")[0] for r in (f[3] if len(f) > 3 else "").split("~")} - {""}
+                merged = [g for g in groups if g & ids]
+                for g in merged:
+                    groups.remove(g)
+                    ids |= g
+                groups.append(ids)
+        row = con.execute("SELECT p.individuals FROM phi_object p JOIN object o ON o.sha256 ="
+                          " p.object_sha256 WHERE o.name = ?", (path,)).fetchone()
+        if row is None or row[0] != len(groups):
+            bad.append("%s: PID-3 patients %d, phitrace %s" % (os.path.relpath(path, CORPUS),
+                                                             len(groups), row))
+    print("    %d HL7 files; individuals over all of them: %s" % (
+        len(files), con.execute("SELECT estimate, lower, upper FROM individuals"
+                                " WHERE scope = 'all'").fetchone()))
+    assert not bad, "\n".join(bad)
+
+
+@test
+def synthea_bulk_fhir_individuals():
+    """The Synthea bulk export (10-patient branch): 13 Patient resources, 3 of them deceased;
+    every Condition, Immunization, AllergyIntolerance joins its patient by reference: 13
+    individuals, 10 living, and no bound differs (every join is by a FHIR id)."""
+    c = case("synthea")
+    run("analyze", "-q", corpus("sample-bulk-fhir-datasets"), "-o", c, check=0)
+    con = db(c)
+    row = con.execute("SELECT estimate, lower, upper, deceased FROM individuals"
+                      " WHERE scope = 'all'").fetchone()
+    assert row == (13, 13, 13, 3), row
+    assert row[0] - row[3] == 10
+    # every record of a clinical resource belongs to one of the 13
+    orphans = con.execute("SELECT count(*) FROM phi_record WHERE kind LIKE 'fhir %' AND"
+                          " kind != 'fhir Device' AND entity_id IS NULL").fetchone()[0]
+    assert orphans == 0, orphans
+    # Synthea's SSNs (system us-ssn) are all in the never-issued 999 area: none is an SSN
+    ssn = con.execute("SELECT count(*) FROM phi_hit WHERE type = 'ssn'").fetchone()[0]
+    assert ssn == 0, ssn
+    dob = con.execute("SELECT count(DISTINCT hmac), min(masked) FROM phi_hit"
+                      " WHERE type = 'birth_date'").fetchone()
+    assert dob[0] == 10 and re.match(r"^\d{4}-\*\*-\*\*$", dob[1]), dob  # 3 share 1927-05-21
+    assert con.execute("SELECT count(*) FROM phi_value").fetchone()[0] == 0  # no --keep-phi
+    mode = os.stat(os.path.join(c, "phi.key")).st_mode & 0o777
+    assert mode == 0o600, oct(mode)
 
 
 @test
