@@ -41,8 +41,10 @@ APP_SRC := analyzer/pipeline.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c
 
-UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart
+UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart \
+              test_phi
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket \
+                fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
@@ -76,8 +78,8 @@ $(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC))
 
 $(SAN)/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< -o $@ $(SAN_LIB_OBJ) \
-	    $(PKG_LIBS) -lcmocka -lpthread -lm
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer -DSIGNATURES_DIR='"signatures"' \
+	    $< -o $@ $(SAN_LIB_OBJ) $(PKG_LIBS) -lcmocka -lpthread -lm
 
 # Fuzz targets: a replay driver (gcc + sanitizers) for `make test`, libFuzzer (clang) for `make fuzz`.
 $(SAN)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(SAN_LIB_OBJ)

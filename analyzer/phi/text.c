@@ -599,6 +599,9 @@ static size_t try_email(struct span *t, size_t at)
         e--;
         dots--;
     }
+    while (last_dot > at && (last_dot >= e || t->p[last_dot] != '.')) {
+        last_dot--;
+    }
     if (dots == 0 || last_dot + 3 > e) {
         return at + 1;
     }

@@ -154,7 +154,8 @@ static void element(struct xctx *x, const char *name, const uint8_t *t, size_t t
         return;
     }
     if (x->cda) {
-        if (strcmp(name, "id") == 0 && x->depth - 1 == x->rec_depth + 1) {
+        if (strcmp(name, "id") == 0 && in(x, "patientRole") && !in(x, "patient") &&
+            !in(x, "providerOrganization")) {
             attr(t, tn, "extension", v, sizeof v);
             attr(t, tn, "root", w, sizeof w);
             if (strcmp(w, "2.16.840.1.113883.4.1") == 0) {

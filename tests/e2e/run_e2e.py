@@ -958,6 +958,66 @@ def synthea_bulk_fhir_individuals():
     assert mode == 0o600, oct(mode)
 
 
+def _vnorm(v):
+    return "".join(ch for ch in v.upper() if ch.isalnum() or ch == "^")
+
+
+@test
+def labelled_phi_precision_and_recall():
+    """tests/phi/gen_labelled.py plants PHI and look-alikes in CSV, text, HL7, DICOM, FHIR, a
+    zip and a gzip; every detector must reach precision >= 0.99 and recall >= 0.98 on its
+    labels, and the individuals must be exactly the 60 planted."""
+    import collections
+    import json
+    d = os.path.join(TMP, "labelled")
+    shutil.rmtree(d, ignore_errors=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests/phi/gen_labelled.py"),
+                    os.path.join(d, "data"), os.path.join(d, "labels.json")], check=True)
+    labels = json.load(open(os.path.join(d, "labels.json")))
+    c = case("labelled-case")
+    run("analyze", "-q", "--keep-phi", os.path.join(d, "data"), "-o", c, check=0)
+    con = db(c)
+    want = {(sha, det, typ, _vnorm(v)) for sha, o in labels["objects"].items()
+            for det, typ, v in o["hits"]}
+    got = {(sha, det, typ, _vnorm(v)) for sha, det, typ, v in con.execute(
+        "SELECT h.object_sha256, h.detector, h.type, v.value FROM phi_hit h"
+        " JOIN phi_value v ON v.hmac = h.hmac")}
+    stats = collections.defaultdict(lambda: [0, 0, 0])  # tp, fp, fn per detector
+    for k in got | want:
+        key = k[1]
+        if k in got and k in want:
+            stats[key][0] += 1
+        elif k in got:
+            stats[key][1] += 1
+        else:
+            stats[key][2] += 1
+    bad = []
+    for det in sorted(stats):
+        tp, fp, fn = stats[det]
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        print("    %-6s precision %.3f  recall %.3f  (tp %d, fp %d, fn %d)" % (det, prec, rec,
+                                                                            tp, fp, fn))
+        if prec < 0.99 or rec < 0.98:
+            bad.append(det)
+    for k in sorted(got - want)[:8]:
+        print("      unexpected:", k[1:], labels["objects"].get(k[0], {}).get("name"))
+    for k in sorted(want - got)[:8]:
+        print("      missed:", k[1:], labels["objects"].get(k[0], {}).get("name"))
+    ind = con.execute("SELECT estimate, lower, upper FROM individuals WHERE scope = 'all'"
+                      ).fetchone()
+    print("    individuals: estimate %d, lower %d, upper %d (planted %d)" % (
+        ind + (labels["individuals"],)))
+    assert not bad, bad
+    assert ind[0] == labels["individuals"], ind
+    # nothing at all from the order table and the README (look-alikes only)
+    for sha, o in labels["objects"].items():
+        if o.get("name") in ("exports/orders.csv", "README.txt"):
+            n = con.execute("SELECT count(*) FROM phi_hit WHERE object_sha256 = ?", (sha,)
+                            ).fetchone()[0]
+            assert n == 0, (o["name"], n)
+
+
 @test
 def smtp_envelope_headers_and_attachments_equal_zeek():
     c = case("smtp-zeek")
