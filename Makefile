@@ -34,7 +34,8 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
                analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/websocket.c
 PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
-           analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/phase.c
+           analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/phase.c \
+           analyzer/phi/yara_scan.c
 STORE_SRC := analyzer/store/db.c
 REPORT_SRC := analyzer/report/summary.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
@@ -42,7 +43,7 @@ LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart \
-              test_phi
+              test_phi test_yara
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack

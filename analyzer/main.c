@@ -7,6 +7,7 @@
  * --fail-on.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/version.h"
+#include "phi/yara_scan.h"
 #include "pipeline.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2 };
@@ -26,6 +28,8 @@ static void usage(FILE *out)
         "Usage:\n"
         "  phitrace analyze [options] INPUT... -o CASE   analyze evidence into a case directory\n"
         "  phitrace verify CASE                          re-hash the inputs, check the audit chain\n"
+        "  phitrace rules check DIR [--strict]           compile YARA rules: errors and slow-rule\n"
+        "                                                warnings (--strict: warnings fail too)\n"
         "  phitrace --version                            versions of phitrace and its libraries\n"
         "  phitrace --help                               this text\n"
         "\n"
@@ -56,8 +60,10 @@ static void usage(FILE *out)
         "      --keep-phi        also store full PHI values (table phi_value); without it the\n"
         "                        database holds masked values and keyed hashes only\n"
         "      --no-phi          skip PHI detection\n"
-        "      --signatures DIR  signatures directory (ICD-10-CM table, phi.conf; default: the\n"
-        "                        signatures/ shipped with phitrace)\n"
+        "      --signatures DIR  signatures directory (YARA rules, ICD-10-CM table, phi.conf;\n"
+        "                        default: the signatures/ shipped with phitrace)\n"
+        "      --rules DIR       more YARA rules (*.yar, *.yara), run on every object besides\n"
+        "                        the shipped ones; externals: filename, protocol, direction, mime\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the run could not\n"
@@ -94,6 +100,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"keep-phi", no_argument, NULL, 'K'},
         {"no-phi", no_argument, NULL, 'N'},
         {"signatures", required_argument, NULL, 'S'},
+        {"rules", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -128,6 +135,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'K': o.keep_phi = true; break;
             case 'N': o.no_phi = true; break;
             case 'S': o.signatures = optarg; break;
+            case 'R': o.rules = optarg; break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");
@@ -195,6 +203,15 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         return pt_verify(argv[2]) == PT_OK ? EXIT_OK : EXIT_FAILED;
+    }
+    if (strcmp(cmd, "rules") == 0) {
+        bool strict = argc == 5 && strcmp(argv[4], "--strict") == 0;
+        if (argc < 4 || strcmp(argv[2], "check") != 0 || (argc == 5 && !strict) || argc > 5) {
+            fprintf(stderr, "phitrace: error: usage: phitrace rules check DIR [--strict]\n");
+            return EXIT_USAGE;
+        }
+        pt_status st = pt_yara_check(argv[3], strict, stdout);
+        return st == PT_OK ? EXIT_OK : st == PT_EUSAGE ? EXIT_FAILED : EXIT_FAILED;
     }
     fprintf(stderr, "phitrace: error: unknown command '%s'. Run 'phitrace --help'.\n", cmd);
     return EXIT_USAGE;

@@ -45,6 +45,7 @@
 #include "analyze/unpack.h"
 #include "phi/config.h"
 #include "phi/phase.h"
+#include "phi/yara_scan.h"
 #include "store/db.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
@@ -850,6 +851,7 @@ struct run {
     int64_t max_ts;       /* latest packet time over all inputs */
     struct router router; /* FTP data connections to their control's worker */
     struct worker files;  /* the reader's object store for files at rest (not a thread) */
+    struct pt_yara *yara; /* compiled rules, shared read-only by the scanning threads */
 };
 
 /* A file at rest (not a capture): its bytes become an object, unpacked like any other. */
@@ -1238,6 +1240,23 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
             send_manifest(&r->w, k, files[i].sha256);
         }
         send_manifest(&r->w, "keep_phi", opt->keep_phi ? "yes" : "no");
+        const char *dirs[2] = {sig, opt->rules};
+        struct pt_yara_file yf[64];
+        size_t ny = 0;
+        if (pt_yara_load(dirs, 2, opt->quiet ? NULL : stderr, yf, 64, &ny, &r->yara, err,
+                         sizeof err) != PT_OK) {
+            pt_error("YARA rules: %s (check them with: phitrace rules check DIR)", err);
+            rc = PT_EUSAGE;
+            goto out;
+        }
+        for (size_t i = 0; i < ny; i++) {
+            char k[600];
+            snprintf(k, sizeof k, "rules_sha256:%.500s", yf[i].path);
+            send_manifest(&r->w, k, yf[i].sha256);
+        }
+        snprintf(err, sizeof err, "%u", pt_yara_rule_count(r->yara));
+        send_manifest(&r->w, "yara_rules", err);
+        err[0] = '\0';
     }
 
     anomaly_sink_init(&r->anoms, &r->w);
@@ -1354,7 +1373,8 @@ out:
         /* the PHI stage reads the objects the writer stored */
         if (rc == PT_OK && !opt->flows_only && !opt->no_phi) {
             struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,
-                                        .keep_phi = opt->keep_phi, .quiet = opt->quiet};
+                                        .keep_phi = opt->keep_phi, .quiet = opt->quiet,
+                                        .yara = r->yara};
             struct pt_phi_result pr;
             char perr[512] = "";
             rc = pt_phi_phase(r->w.db, &po, &pr, perr, sizeof perr);
@@ -1364,6 +1384,7 @@ out:
                 r->res.phi_hits = pr.hits;
                 r->res.individuals = pr.individuals;
                 r->res.individuals_outbound = pr.individuals_outbound;
+                r->res.yara_matches = pr.yara_matches;
                 snprintf(err, sizeof err, "objects=%llu records=%llu hits=%llu individuals=%llu",
                          (unsigned long long)pr.objects, (unsigned long long)pr.records,
                          (unsigned long long)pr.hits, (unsigned long long)pr.individuals);
@@ -1420,6 +1441,7 @@ out:
     free(r->files.anoms.rb.rows);
     pt_objstore_free(r->files.app.store);
     pt_phi_config_free();
+    pt_yara_free(r->yara);
     if (r->w.db != NULL && rc == PT_OK) {
         rc = pt_summary_write(r->w.db, opt->case_dir);
     }

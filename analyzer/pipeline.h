@@ -29,13 +29,14 @@ struct pt_options {
     bool keep_phi;         /* store full PHI values (phi_value) besides masked ones */
     bool no_phi;           /* skip the PHI stage */
     const char *signatures;/* signatures directory; NULL: found beside the executable */
+    const char *rules;     /* extra YARA rules directory (--rules) */
     int argc;
     char **argv;
 };
 
 struct pt_run_result {
     uint64_t items, items_failed, packets, flows, anomalies;
-    uint64_t phi_hits, individuals, individuals_outbound;
+    uint64_t phi_hits, individuals, individuals_outbound, yara_matches;
 };
 
 /* Run an analysis. PT_EUSAGE: bad options (message printed); PT_EIO/PT_EDB/PT_ENOMEM: the run

@@ -121,6 +121,13 @@
 #define PT_PHI_JSON_DEPTH 64
 #define PT_PHI_MAX_HITS_PER_OBJECT 1000000
 
+/* YARA: objects larger than the window are scanned in windows overlapping by
+ * PT_YARA_OVERLAP (about 2 x YR_RE_SCAN_LIMIT, c-deps-guide §4); a scan of one window stops
+ * after PT_YARA_TIMEOUT_S seconds (an anomaly says so). */
+#define PT_YARA_WINDOW (64u * 1024 * 1024)
+#define PT_YARA_OVERLAP (16u * 1024)
+#define PT_YARA_TIMEOUT_S 60
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 

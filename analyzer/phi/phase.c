@@ -38,6 +38,7 @@
 #include "../core/sha256.h"
 #include "../store/db.h"
 #include "phi.h"
+#include "yara_scan.h"
 
 #define WINDOW 64
 
@@ -176,10 +177,19 @@ struct ranom {
     char *kind, *detail;
 };
 
+struct ymatch {
+    char *rule, *ns, *tags, *description, *category, *severity, *reference;
+    uint64_t offset;
+    unsigned strings;
+};
+
 struct oresult {
     char sha[PT_SHA256_HEX];
     uint64_t size;
     uint32_t item;
+    char *name, *protocol, *direction, *mime;
+    struct ymatch *ym;
+    size_t nym, capym;
     enum pt_phi_format fmt;
     struct rrec *recs;
     size_t nrec, caprec;
@@ -287,6 +297,19 @@ static void result_free(struct oresult *r)
         free(r->anoms[i].kind);
         free(r->anoms[i].detail);
     }
+    for (size_t i = 0; i < r->nym; i++) {
+        struct ymatch *y = &r->ym[i];
+        free(y->rule);
+        free(y->ns);
+        free(y->tags);
+        free(y->description);
+        free(y->category);
+        free(y->severity);
+        free(y->reference);
+    }
+    free(r->ym);
+    r->ym = NULL;
+    r->nym = r->capym = 0;
     free(r->recs);
     free(r->hits);
     free(r->anoms);
@@ -297,7 +320,25 @@ static void result_free(struct oresult *r)
     r->caprec = r->caphit = r->capanom = 0;
 }
 
-static void scan_object(const char *case_dir, struct oresult *r)
+static void on_yara(void *arg, const struct pt_yara_match *m)
+{
+    struct oresult *r = arg;
+    if (r->nym == r->capym) {
+        size_t nc = r->capym ? r->capym * 2 : 4;
+        struct ymatch *ny = realloc(r->ym, nc * sizeof *ny);
+        if (ny == NULL) {
+            return;
+        }
+        r->ym = ny;
+        r->capym = nc;
+    }
+    r->ym[r->nym++] = (struct ymatch){sdup(m->rule), sdup(m->ns), sdup(m->tags),
+                                      sdup(m->description), sdup(m->category),
+                                      sdup(m->severity), sdup(m->reference), m->offset,
+                                      m->strings};
+}
+
+static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_scanner *ys)
 {
     char path[4300];
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, r->sha, r->sha);
@@ -323,6 +364,10 @@ static void scan_object(const char *case_dir, struct oresult *r)
     struct pt_phi_sink sink = {.arg = r, .record = sink_record, .hit = sink_hit,
                                .health = sink_health, .anomaly = sink_anomaly};
     r->fmt = pt_phi_scan(m, (size_t)st.st_size, &sink);
+    if (ys != NULL) {
+        struct pt_yara_ext ext = {r->name, r->protocol, r->direction, r->mime};
+        pt_yara_scan(ys, m, (size_t)st.st_size, &ext, on_yara, sink_anomaly, r);
+    }
     munmap(m, (size_t)st.st_size);
 }
 
@@ -330,6 +375,7 @@ static void scan_object(const char *case_dir, struct oresult *r)
 
 struct pool {
     const char *case_dir;
+    const struct pt_yara *yara;
     struct oresult *res;
     size_t n;
     size_t next;            /* next object to take */
@@ -341,6 +387,7 @@ struct pool {
 static void *pool_main(void *arg)
 {
     struct pool *p = arg;
+    struct pt_yara_scanner *ys = p->yara ? pt_yara_scanner_new(p->yara, 0, 0) : NULL;
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->next < p->n && p->next >= p->written + WINDOW) {
@@ -348,11 +395,12 @@ static void *pool_main(void *arg)
         }
         if (p->next >= p->n) {
             pthread_mutex_unlock(&p->mu);
+            pt_yara_scanner_free(ys);
             return NULL;
         }
         size_t i = p->next++;
         pthread_mutex_unlock(&p->mu);
-        scan_object(p->case_dir, &p->res[i]);
+        scan_object(p->case_dir, &p->res[i], ys);
         pthread_mutex_lock(&p->mu);
         p->res[i].ready = true;
         pthread_cond_broadcast(&p->cv);
@@ -537,11 +585,12 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     PT_TRY(pt_phi_key(o->case_dir, key, err, errlen));
 
     /* the objects, in hash order, with their first evidence item; and those that left */
-    struct pool pool = {.case_dir = o->case_dir};
+    struct pool pool = {.case_dir = o->case_dir, .yara = o->yara};
     struct strset outbound = {0};
     sqlite3_stmt *q = NULL;
     size_t cap = 0;
-    if (sqlite3_prepare_v2(h, "SELECT sha256, max(size), min(item_id), max(direction = 'upload')"
+    if (sqlite3_prepare_v2(h, "SELECT sha256, max(size), min(item_id), max(direction = 'upload'),"
+                              " min(name), min(protocol), max(direction), min(mime)"
                               " FROM object WHERE size > 0 GROUP BY sha256 ORDER BY sha256",
                            -1, &q, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(h));
@@ -570,6 +619,10 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         if (sqlite3_column_int(q, 3)) {
             memcpy(outbound.v[outbound.n++], r->sha, PT_SHA256_HEX);
         }
+        r->name = sdup((const char *)sqlite3_column_text(q, 4));
+        r->protocol = sdup((const char *)sqlite3_column_text(q, 5));
+        r->direction = sdup((const char *)sqlite3_column_text(q, 6));
+        r->mime = sdup((const char *)sqlite3_column_text(q, 7));
         pool.n++;
     }
     sqlite3_finalize(q);
@@ -584,9 +637,11 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
         "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
         "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES (?1, NULL, ?2, ?3, ?4)",
+        "INSERT INTO yara_match(object_sha256, rule, namespace, tags, description, category, "
+        "severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     };
-    sqlite3_stmt *st[5] = {NULL};
-    for (int i = 0; i < 5; i++) {
+    sqlite3_stmt *st[6] = {NULL};
+    for (int i = 0; i < 6; i++) {
         if (sqlite3_prepare_v2(h, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "%s", sqlite3_errmsg(h));
             rc = PT_EDB;
@@ -609,7 +664,12 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
     }
     if (started == 0) {
-        pool_main(&pool); /* no threads: scan here, then write */
+        snprintf(err, errlen, "cannot start the scanning threads");
+        rc = PT_EINTERNAL;
+        exec_sql(h, "ROLLBACK", (char[8]){0}, 8);
+        pthread_mutex_destroy(&pool.mu);
+        pthread_cond_destroy(&pool.cv);
+        goto out;
     }
 
     struct uf est = {0}, lower = {0}, upper = {0};
@@ -639,6 +699,21 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             bind_s(st[4], 3, "limit.phi_hits");
             bind_s(st[4], 4, "more PHI hits in one object than the limit; the rest were not recorded");
             rc = rc == PT_OK ? step_reset(st[4]) : rc;
+        }
+        for (size_t y = 0; y < r->nym && rc == PT_OK; y++) {
+            struct ymatch *m = &r->ym[y];
+            bind_s(st[5], 1, r->sha);
+            bind_s(st[5], 2, m->rule);
+            bind_s(st[5], 3, m->ns);
+            bind_s(st[5], 4, m->tags);
+            bind_s(st[5], 5, m->description);
+            bind_s(st[5], 6, m->category);
+            bind_s(st[5], 7, m->severity);
+            bind_s(st[5], 8, m->reference);
+            sqlite3_bind_int64(st[5], 9, (sqlite3_int64)m->offset);
+            sqlite3_bind_int64(st[5], 10, m->strings);
+            rc = step_reset(st[5]);
+            res->yara_matches++;
         }
         uint64_t phi_hits = 0;
         size_t first_ri = nri;
@@ -969,11 +1044,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     pthread_mutex_destroy(&pool.mu);
     pthread_cond_destroy(&pool.cv);
 out:
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         sqlite3_finalize(st[i]);
     }
     for (size_t i = 0; i < pool.n; i++) {
         result_free(&pool.res[i]);
+        free(pool.res[i].name);
+        free(pool.res[i].protocol);
+        free(pool.res[i].direction);
+        free(pool.res[i].mime);
     }
     free(pool.res);
     free(outbound.v);

@@ -17,16 +17,18 @@
 #include "../core/status.h"
 
 struct pt_db;
+struct pt_yara;
 
 struct pt_phi_options {
     const char *case_dir;
     unsigned threads;
     bool keep_phi;          /* also store full values in phi_value */
     bool quiet;
+    const struct pt_yara *yara; /* rules to run on every object, NULL for none */
 };
 
 struct pt_phi_result {
-    uint64_t objects, records, hits, phi_hits, individuals, individuals_outbound;
+    uint64_t objects, records, hits, phi_hits, individuals, individuals_outbound, yara_matches;
 };
 
 /* Create CASE/phi.key (32 random bytes, mode 0600) or read the existing one. */

@@ -396,6 +396,22 @@ CREATE TABLE patient_entity (
     deceased    INTEGER NOT NULL          -- a date of death or deceased flag was seen
 ) STRICT;
 
+-- YARA rules that matched a stored object (each rule once per object, at its first match).
+CREATE TABLE yara_match (
+    id            INTEGER PRIMARY KEY,
+    object_sha256 TEXT NOT NULL,
+    rule          TEXT NOT NULL,
+    namespace     TEXT NOT NULL,          -- the rule file
+    tags          TEXT,
+    description   TEXT,
+    category      TEXT,                   -- meta category, or phi_class for healthcare formats
+    severity      TEXT,
+    reference     TEXT,
+    offset        INTEGER NOT NULL,       -- first matching string, 0 for condition-only rules
+    strings       INTEGER NOT NULL        -- matching string occurrences
+) STRICT;
+CREATE INDEX yara_match_object ON yara_match(object_sha256);
+
 -- Unique individuals: the estimate and its bounds, per scope ('all' objects analyzed,
 -- 'outbound' objects that left home-net), with the method.
 CREATE TABLE individuals (
