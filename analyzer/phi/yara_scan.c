@@ -388,7 +388,9 @@ void pt_yara_scan(struct pt_yara_scanner *s, const uint8_t *p, size_t n,
             break;
         }
     }
-    qsort(s->hits, s->n, sizeof *s->hits, cmp_hit);
+    if (s->n > 1) {
+        qsort(s->hits, s->n, sizeof *s->hits, cmp_hit);
+    }
     for (size_t i = 0; i < s->n; i++) {
         const YR_RULE *r = s->hits[i].rule;
         char tags[256] = "";

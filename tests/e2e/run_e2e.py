@@ -1341,7 +1341,9 @@ def verify_detects_changed_input_and_broken_chain():
 
 
 @test
-def unknown_inputs_are_skipped_with_reason_and_hashed():
+def files_at_rest_are_objects_and_hashed():
+    """Non-capture inputs are evidence at rest: stored as objects, typed, hashed; captures
+    (also gzip-compressed ones) are read as captures; the case directory is never input."""
     d = os.path.join(TMP, "mixed")
     os.makedirs(os.path.join(d, "sub"), exist_ok=True)
     with open(os.path.join(d, "notes.txt"), "w") as f:
@@ -1357,11 +1359,14 @@ def unknown_inputs_are_skipped_with_reason_and_hashed():
     rows = db(c).execute("SELECT substr(path, %d), kind, format, status, packets, sha256 IS NOT NULL"
                          " FROM evidence_item ORDER BY id" % (len(d) + 2)).fetchall()
     assert rows == [
-        ("notes.txt", "unknown", None, "skipped", 0, 1),
-        ("sub/empty.bin", "unknown", None, "skipped", 0, 1),
+        ("notes.txt", "file", "text/plain", "ok", 0, 1),
+        ("sub/empty.bin", "file", "application/x-empty", "ok", 0, 1),
         ("sub/x.cap", "capture", "pcap", "ok", 264, 1),
         ("z.gz", "capture", "pcap+gzip", "ok", 264, 1),
     ], rows
+    obj = db(c).execute("SELECT protocol, direction, flow_id, stream_dir, size FROM object"
+                        " WHERE name LIKE '%notes.txt'").fetchone()
+    assert obj == ("file", "at-rest", None, None, 19), obj
     # The gzip item's hash is of the compressed file on disk.
     import hashlib
     with open(os.path.join(d, "z.gz"), "rb") as f:
@@ -1419,9 +1424,10 @@ def truncated_sample_everywhere():
     c = case("cutcase")
     run("analyze", "-q", d, "-o", c, check=0)
     con = db(c)
-    statuses = {os.path.basename(p): s for p, s in
-                con.execute("SELECT path, status FROM evidence_item")}
-    assert statuses["cut000000.pcap"] == "skipped", statuses  # empty file: no magic
+    statuses = {os.path.basename(p): (k, s) for p, k, s in
+                con.execute("SELECT path, kind, status FROM evidence_item")}
+    # no capture magic: an (empty) file at rest, not a capture
+    assert statuses["cut000000.pcap"] == ("file", "ok"), statuses
     truncated = con.execute("SELECT count(*) FROM evidence_item WHERE status='truncated'"
                             ).fetchone()[0]
     anomalies = con.execute("SELECT count(*) FROM anomaly WHERE kind='capture.truncated'"
