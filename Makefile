@@ -36,10 +36,11 @@ PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
            analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/phase.c \
            analyzer/phi/yara_scan.c
+VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c
 STORE_SRC := analyzer/store/db.c
 REPORT_SRC := analyzer/report/summary.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
-LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
+LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart \

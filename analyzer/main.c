@@ -3,8 +3,8 @@
  * results to stdout.
  *
  * Exit codes: 0 analysis completed; 1 usage error; 2 an input or engine
- * failure stopped the run (or verification failed); 3 reserved for
- * --fail-on.
+ * failure stopped the run (or verification failed); 3 the verdict
+ * reached --fail-on.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -16,9 +16,10 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "phi/yara_scan.h"
+#include "verdict/verdict.h"
 #include "pipeline.h"
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2 };
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2, EXIT_FAIL_ON = 3 };
 
 static void usage(FILE *out)
 {
@@ -62,12 +63,15 @@ static void usage(FILE *out)
         "      --no-phi          skip PHI detection\n"
         "      --signatures DIR  signatures directory (YARA rules, ICD-10-CM table, phi.conf;\n"
         "                        default: the signatures/ shipped with phitrace)\n"
+        "      --fail-on LEVEL   exit 3 when the overall verdict is LEVEL or worse: confirmed,\n"
+        "                        likely or possible (for pipelines)\n"
         "      --rules DIR       more YARA rules (*.yar, *.yara), run on every object besides\n"
         "                        the shipped ones; externals: filename, protocol, direction, mime\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the run could not\n"
-        "complete (case directory or database failure), or `verify` found a mismatch.\n"
+        "complete (case directory or database failure), or `verify` found a mismatch; 3 the\n"
+        "verdict reached --fail-on.\n"
         "\n"
         "Example:\n"
         "  phitrace analyze --home-net 10.20.0.0/16 /evidence/pcaps -o case1\n"
@@ -101,10 +105,11 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"no-phi", no_argument, NULL, 'N'},
         {"signatures", required_argument, NULL, 'S'},
         {"rules", required_argument, NULL, 'R'},
+        {"fail-on", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct pt_options o = {.argc = full_argc, .argv = full_argv};
+    struct pt_options o = {.argc = full_argc, .argv = full_argv, .fail_on = -1};
     o.progress = isatty(STDERR_FILENO);
     int c;
     unsigned long v;
@@ -136,6 +141,14 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'N': o.no_phi = true; break;
             case 'S': o.signatures = optarg; break;
             case 'R': o.rules = optarg; break;
+            case 'f':
+                o.fail_on = pt_verdict_parse(optarg);
+                if (o.fail_on <= 0) {
+                    fprintf(stderr, "phitrace: error: --fail-on takes confirmed, likely or "
+                                    "possible\n");
+                    return EXIT_USAGE;
+                }
+                break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");
@@ -175,6 +188,14 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             fclose(f);
         }
         printf("\nCase: %s (evidence.db, summary.txt)\n", o.case_dir);
+    }
+    if (o.fail_on > 0 && res.verdict >= o.fail_on) {
+        if (!o.quiet) {
+            fprintf(stderr, "phitrace: verdict %s reaches --fail-on %s: exit 3\n",
+                    pt_verdict_name((enum pt_verdict_level)res.verdict),
+                    pt_verdict_name((enum pt_verdict_level)o.fail_on));
+        }
+        return EXIT_FAIL_ON;
     }
     return EXIT_OK;
 }

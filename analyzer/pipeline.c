@@ -46,6 +46,7 @@
 #include "phi/config.h"
 #include "phi/phase.h"
 #include "phi/yara_scan.h"
+#include "verdict/verdict.h"
 #include "store/db.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
@@ -1389,6 +1390,22 @@ out:
                          (unsigned long long)pr.objects, (unsigned long long)pr.records,
                          (unsigned long long)pr.hits, (unsigned long long)pr.individuals);
                 pt_db_audit(r->w.db, "phitrace " PT_VERSION, "phi_scanned", err);
+            }
+        }
+        if (rc == PT_OK) {
+            char sig[4096], verr[512] = "";
+            struct pt_verdict_result vr;
+            if (!pt_signatures_dir(opt->signatures, sig, sizeof sig)) {
+                pt_error("no signatures directory found (heuristics.conf); give one with "
+                         "--signatures DIR");
+                rc = PT_EUSAGE;
+            } else if ((rc = pt_verdict_run(r->w.db, sig, &vr, verr, sizeof verr)) != PT_OK) {
+                pt_error("verdict stage: %s", verr[0] ? verr : pt_status_str(rc));
+            } else {
+                r->res.verdict = (int)vr.overall;
+                snprintf(err, sizeof err, "verdict=%s findings=%u events=%u",
+                         pt_verdict_name(vr.overall), vr.findings, vr.events);
+                pt_db_audit(r->w.db, "phitrace " PT_VERSION, "verdict", err);
             }
         }
         char end[32];

@@ -30,6 +30,7 @@ struct pt_options {
     bool no_phi;           /* skip the PHI stage */
     const char *signatures;/* signatures directory; NULL: found beside the executable */
     const char *rules;     /* extra YARA rules directory (--rules) */
+    int fail_on;           /* exit 3 at this verdict level or above; -1: off */
     int argc;
     char **argv;
 };
@@ -37,6 +38,7 @@ struct pt_options {
 struct pt_run_result {
     uint64_t items, items_failed, packets, flows, anomalies;
     uint64_t phi_hits, individuals, individuals_outbound, yara_matches;
+    int verdict;           /* enum pt_verdict_level of the run */
 };
 
 /* Run an analysis. PT_EUSAGE: bad options (message printed); PT_EIO/PT_EDB/PT_ENOMEM: the run

@@ -431,6 +431,71 @@ CREATE TABLE individuals_by_state (
     PRIMARY KEY (scope, state)
 ) STRICT;
 
+-- The verdict stage (analyzer/verdict/): heuristic findings, exfiltration events with their
+-- verdicts, verdicts per destination and overall, limitations, and the timeline.
+CREATE TABLE finding (
+    id          INTEGER PRIMARY KEY,
+    heuristic   TEXT NOT NULL,            -- outbound_volume | upload_burst | upload_ratio | beacon |
+                                          -- dns_tunnel | icmp_tunnel | long_connection |
+                                          -- cloud_storage | dicom_outbound | phi_outbound |
+                                          -- yara | after_hours
+    source      TEXT NOT NULL,            -- inside host ('' when several)
+    destination TEXT NOT NULL,            -- outside address or domain
+    protocol    TEXT NOT NULL,
+    first_ts    INTEGER,
+    last_ts     INTEGER,
+    bytes_out   INTEGER NOT NULL,
+    score       REAL NOT NULL,            -- 0..1 (RITA bucketing where it applies)
+    severity    TEXT NOT NULL,            -- info | low | medium | high | critical
+    summary     TEXT NOT NULL,            -- one sentence for the report
+    detail      TEXT NOT NULL,            -- JSON: the measured values
+    evidence    TEXT NOT NULL             -- JSON: flow ids, object hashes, queries
+) STRICT;
+
+CREATE TABLE exfil_event (
+    id           INTEGER PRIMARY KEY,
+    source       TEXT NOT NULL,
+    destination  TEXT NOT NULL,
+    protocols    TEXT,
+    first_ts     INTEGER,
+    last_ts      INTEGER,
+    bytes_out    INTEGER NOT NULL,
+    objects      INTEGER NOT NULL,        -- objects uploaded to the destination
+    phi_objects  INTEGER NOT NULL,        -- of them, with PHI
+    phi_types    TEXT,
+    individuals  INTEGER NOT NULL,        -- patient entities in those objects
+    verdict      TEXT NOT NULL,           -- confirmed | likely | possible
+    reasons      TEXT NOT NULL            -- JSON: finding ids and the measures the rule used
+) STRICT;
+
+CREATE TABLE verdict (
+    id        INTEGER PRIMARY KEY,
+    scope     TEXT NOT NULL,              -- overall | destination
+    subject   TEXT NOT NULL,              -- the destination, '' for overall
+    verdict   TEXT NOT NULL,              -- confirmed | likely | possible | not observed
+    bytes_out INTEGER NOT NULL,
+    reasons   TEXT NOT NULL               -- JSON: exfil_event ids
+) STRICT;
+
+CREATE TABLE limitation (
+    id     INTEGER PRIMARY KEY,
+    kind   TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    value  REAL
+) STRICT;
+
+-- Chronology with plaso-compatible fields (timestamp in UTC microseconds).
+CREATE TABLE timeline_event (
+    id             INTEGER PRIMARY KEY,
+    ts             INTEGER,
+    timestamp_desc TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    source_long    TEXT NOT NULL,
+    data_type      TEXT NOT NULL,
+    message        TEXT NOT NULL,
+    evidence       TEXT NOT NULL          -- table:key of the row it comes from
+) STRICT;
+
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,
     item_id INTEGER REFERENCES evidence_item(id),
