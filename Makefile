@@ -38,7 +38,7 @@ PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/yara_scan.c
 VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c
 STORE_SRC := analyzer/store/db.c
-REPORT_SRC := analyzer/report/summary.c
+REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c

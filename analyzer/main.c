@@ -17,6 +17,8 @@
 #include "core/version.h"
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
+#include "report/report.h"
+#include "store/db.h"
 #include "pipeline.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2, EXIT_FAIL_ON = 3 };
@@ -29,6 +31,7 @@ static void usage(FILE *out)
         "Usage:\n"
         "  phitrace analyze [options] INPUT... -o CASE   analyze evidence into a case directory\n"
         "  phitrace verify CASE                          re-hash the inputs, check the audit chain\n"
+        "  phitrace report CASE [--format html,json,txt] rebuild the reports from evidence.db\n"
         "  phitrace rules check DIR [--strict]           compile YARA rules: errors and slow-rule\n"
         "                                                warnings (--strict: warnings fail too)\n"
         "  phitrace --version                            versions of phitrace and its libraries\n"
@@ -187,7 +190,8 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             }
             fclose(f);
         }
-        printf("\nCase: %s (evidence.db, summary.txt)\n", o.case_dir);
+        printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
+               o.case_dir);
     }
     if (o.fail_on > 0 && res.verdict >= o.fail_on) {
         if (!o.quiet) {
@@ -224,6 +228,37 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         return pt_verify(argv[2]) == PT_OK ? EXIT_OK : EXIT_FAILED;
+    }
+    if (strcmp(cmd, "report") == 0) {
+        const char *formats = "html,json,txt";
+        if (argc == 5 && strcmp(argv[3], "--format") == 0) {
+            formats = argv[4];
+        } else if (argc != 3) {
+            fprintf(stderr, "phitrace: error: usage: phitrace report CASE [--format html,json,txt]\n");
+            return EXIT_USAGE;
+        }
+        unsigned mask = pt_report_formats(formats);
+        if (mask == 0) {
+            fprintf(stderr, "phitrace: error: --format takes html, json and txt, comma separated\n");
+            return EXIT_USAGE;
+        }
+        char path[4200], err[512] = "";
+        snprintf(path, sizeof path, "%s/evidence.db", argv[2]);
+        struct pt_db *db = NULL;
+        if (pt_db_open_ro(path, &db, err, sizeof err) != PT_OK) {
+            fprintf(stderr, "phitrace: error: %s\n", err);
+            return EXIT_FAILED;
+        }
+        pt_status st = pt_report_write(db, argv[2], mask, err, sizeof err);
+        pt_db_close(db);
+        if (st != PT_OK) {
+            fprintf(stderr, "phitrace: error: %s\n", err);
+            return EXIT_FAILED;
+        }
+        printf("%s%s%s written in %s\n", mask & PT_REPORT_HTML ? "report.html " : "",
+               mask & PT_REPORT_JSON ? "report.json " : "", mask & PT_REPORT_TXT ? "report.txt" : "",
+               argv[2]);
+        return EXIT_OK;
     }
     if (strcmp(cmd, "rules") == 0) {
         bool strict = argc == 5 && strcmp(argv[4], "--strict") == 0;

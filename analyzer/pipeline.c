@@ -47,6 +47,7 @@
 #include "phi/phase.h"
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
+#include "report/report.h"
 #include "store/db.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
@@ -1411,6 +1412,14 @@ out:
         char end[32];
         pt_utc_now(end);
         pt_db_manifest_set(r->w.db, "end_utc", end);
+        if (rc == PT_OK) {
+            char rerr[256] = "";
+            rc = pt_report_write(r->w.db, opt->case_dir, PT_REPORT_JSON | PT_REPORT_HTML |
+                                 PT_REPORT_TXT, rerr, sizeof rerr);
+            if (rc != PT_OK) {
+                pt_error("%s", rerr);
+            }
+        }
         snprintf(err, sizeof err, "items=%llu packets=%llu status=%s",
                  (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
                  rc == PT_OK ? "completed" : pt_status_str(rc));

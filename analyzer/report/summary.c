@@ -42,6 +42,21 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
     int rows = 0;
 
     fprintf(out, "phitrace summary\n================\n\n");
+    /* The verdict, when the verdict stage ran, and the individuals. */
+    if (query(db, "SELECT v.verdict, v.bytes_out, (SELECT count(*) FROM exfil_event), "
+                  "coalesce((SELECT estimate || ' (bounds ' || lower || '-' || upper || ')' FROM "
+                  "individuals WHERE scope = 'outbound'), '0'), coalesce((SELECT estimate || "
+                  "' (bounds ' || lower || '-' || upper || ')' FROM individuals WHERE scope = "
+                  "'all'), '0') FROM verdict v WHERE v.scope = 'overall'", &st) == PT_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(out, "Verdict: %s (did patient data leave the network?); %lld event(s), "
+                         "%lld bytes out in them\n"
+                         "Individuals in data that left: %s; in all evidence: %s\n\n",
+                    txt(st, 0), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
+                    txt(st, 3), txt(st, 4));
+        }
+        sqlite3_finalize(st);
+    }
     /* The one-line answer to "how much left the network, to where". */
     PT_TRY(query(db,
                  "SELECT count(DISTINCT CASE WHEN class='outbound' THEN client_addr ELSE server_addr "

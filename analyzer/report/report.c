@@ -1,0 +1,813 @@
+/*
+ * report.c - report.json, report.html and report.txt from the evidence database alone
+ * (see report.h). Sections follow research/phi-disk-compliance.md §3.4: executive summary,
+ * evidence inventory with SHA-256, chain of custody, methodology, findings with evidence,
+ * timeline, HIPAA four-factor risk assessment support (45 CFR 164.402(2)), OCR breach
+ * portal field suggestions, individuals per state, limitations, appendices.
+ *
+ * The report never says "no breach": it states what was observed, in which window, with
+ * what coverage. Text from the evidence (names, paths, hostnames) is escaped for HTML and
+ * JSON; the HTML carries no script and loads nothing.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/version.h"
+#include "../store/db.h"
+
+/* ---- a growing string -------------------------------------------------------------------------- */
+
+struct sb {
+    char *p;
+    size_t n, cap;
+    int oom;
+};
+
+static void sb_put(struct sb *b, const char *s, size_t n)
+{
+    if (b->oom) {
+        return;
+    }
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 65536;
+        while (nc < b->n + n + 1) {
+            nc *= 2;
+        }
+        char *np = realloc(b->p, nc);
+        if (np == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void sb_s(struct sb *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_f(struct sb *b, const char *fmt, ...)
+{
+    char tmp[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k > 0) {
+        sb_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+    }
+}
+
+static void sb_json(struct sb *b, const char *s)
+{
+    sb_s(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', (char)*p};
+            sb_put(b, e, 2);
+        } else if (*p < 0x20) {
+            sb_f(b, "\\u%04x", *p);
+        } else {
+            sb_put(b, (const char *)p, 1);
+        }
+    }
+    sb_s(b, "\"");
+}
+
+static void sb_html(struct sb *b, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++) {
+        switch (*p) {
+            case '<': sb_s(b, "&lt;"); break;
+            case '>': sb_s(b, "&gt;"); break;
+            case '&': sb_s(b, "&amp;"); break;
+            case '"': sb_s(b, "&quot;"); break;
+            case '\'': sb_s(b, "&#39;"); break;
+            default: sb_put(b, p, 1); break;
+        }
+    }
+}
+
+/* ---- queries ------------------------------------------------------------------------------------- */
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+static void iso(int64_t us, char *out, size_t len)
+{
+    if (us == 0) {
+        snprintf(out, len, "-");
+        return;
+    }
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void human(double b, char *out, size_t len)
+{
+    const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (b >= 1024 && i < 4) {
+        b /= 1024;
+        i++;
+    }
+    snprintf(out, len, i == 0 ? "%.0f %s" : "%.1f %s", b, u[i]);
+}
+
+struct facts {
+    char verdict[32];
+    int64_t bytes_out;
+    int64_t first, last;           /* capture window */
+    long long ind[2][4];           /* [all, outbound][estimate, lower, upper, deceased] */
+    char method[1024];
+    long long events, findings, phi_objects_out, objects;
+    char phi_types_out[512];
+    char top_dest[1024];
+    char statement[2048];
+};
+
+static int64_t one_int(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void one_text(sqlite3 *h, const char *sql, char *out, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(out, len, "%s", col(st, 0));
+    }
+    sqlite3_finalize(st);
+}
+
+static void gather(sqlite3 *h, struct facts *f)
+{
+    memset(f, 0, sizeof *f);
+    one_text(h, "SELECT verdict FROM verdict WHERE scope = 'overall'", f->verdict, sizeof f->verdict);
+    if (f->verdict[0] == '\0') {
+        snprintf(f->verdict, sizeof f->verdict, "not assessed");
+    }
+    f->bytes_out = one_int(h, "SELECT bytes_out FROM verdict WHERE scope = 'overall'");
+    f->first = one_int(h, "SELECT min(first_ts) FROM evidence_item WHERE first_ts IS NOT NULL");
+    f->last = one_int(h, "SELECT max(last_ts) FROM evidence_item WHERE last_ts IS NOT NULL");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT scope, estimate, lower, upper, deceased, method FROM "
+                              "individuals", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int k = strcmp(col(st, 0), "outbound") == 0;
+            for (int i = 0; i < 4; i++) {
+                f->ind[k][i] = sqlite3_column_int64(st, i + 1);
+            }
+            snprintf(f->method, sizeof f->method, "%s", col(st, 5));
+        }
+    }
+    sqlite3_finalize(st);
+    f->events = one_int(h, "SELECT count(*) FROM exfil_event");
+    f->findings = one_int(h, "SELECT count(*) FROM finding");
+    f->objects = one_int(h, "SELECT count(DISTINCT sha256) FROM object");
+    f->phi_objects_out = one_int(h, "SELECT count(DISTINCT o.sha256) FROM object o JOIN phi_object "
+                                    "p ON p.object_sha256 = o.sha256 WHERE o.direction = 'upload' "
+                                    "AND p.phi_hits > 0");
+    one_text(h, "SELECT group_concat(type, ', ') FROM (SELECT DISTINCT h.type FROM phi_hit h JOIN "
+                "object o ON o.sha256 = h.object_sha256 WHERE o.direction = 'upload' AND "
+                "h.phi_class = 'PHI' ORDER BY 1)", f->phi_types_out, sizeof f->phi_types_out);
+    one_text(h, "SELECT group_concat(subject || ' (' || verdict || ')', ', ') FROM (SELECT "
+                "subject, verdict FROM verdict WHERE scope = 'destination' ORDER BY CASE verdict "
+                "WHEN 'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC LIMIT 5)",
+             f->top_dest, sizeof f->top_dest);
+    char a[32], b[32], hb[32];
+    iso(f->first, a, sizeof a);
+    iso(f->last, b, sizeof b);
+    human((double)f->bytes_out, hb, sizeof hb);
+    if (strcmp(f->verdict, "confirmed") == 0) {
+        snprintf(f->statement, sizeof f->statement,
+                 "Patient data was observed leaving the network: %lld object(s) carrying PHI "
+                 "(%s) of an estimated %lld individual(s) (between %lld and %lld) were sent to "
+                 "%s, in the evidence covering %s to %s.",
+                 f->phi_objects_out, f->phi_types_out, f->ind[1][0], f->ind[1][1], f->ind[1][2],
+                 f->top_dest, a, b);
+    } else if (strcmp(f->verdict, "likely") == 0) {
+        snprintf(f->statement, sizeof f->statement,
+                 "Patient data was likely taken: PHI was staged or accessed inside the network and "
+                 "then %s left in encrypted or tunnelled traffic to unusual destinations (%s), in "
+                 "the evidence covering %s to %s. The content of that traffic could not be read.",
+                 hb, f->top_dest, a, b);
+    } else if (strcmp(f->verdict, "possible") == 0) {
+        snprintf(f->statement, sizeof f->statement,
+                 "Exfiltration-shaped activity was observed (%s; %s out) but no patient data was "
+                 "seen leaving in the traffic that could be decoded, in the evidence covering %s "
+                 "to %s. See the limitations before concluding anything about data that was not "
+                 "captured or was encrypted.",
+                 f->top_dest, hb, a, b);
+    } else {
+        snprintf(f->statement, sizeof f->statement,
+                 "No transfer of patient data and no exfiltration-shaped activity was observed in "
+                 "the evidence covering %s to %s, within the coverage and limitations listed "
+                 "below. This is a statement about this evidence, not a finding that no breach "
+                 "occurred.",
+                 a, b);
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------- */
+
+/* Rows of `sql` as an array of objects; columns named by the query; integer, real and text
+ * kept as such; columns whose name ends in "_json" are embedded as JSON. */
+static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    sb_s(b, "[");
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+        sb_s(b, "]");
+        return;
+    }
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        sb_s(b, n++ ? ",{" : "{");
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *name = sqlite3_column_name(st, i);
+            size_t nl = strlen(name);
+            bool raw = nl > 5 && strcmp(name + nl - 5, "_json") == 0;
+            if (i) {
+                sb_s(b, ",");
+            }
+            if (raw) {
+                char k[64];
+                snprintf(k, sizeof k, "%.*s", (int)(nl - 5), name);
+                sb_json(b, k);
+            } else {
+                sb_json(b, name);
+            }
+            sb_s(b, ":");
+            switch (sqlite3_column_type(st, i)) {
+                case SQLITE_INTEGER: sb_f(b, "%lld", sqlite3_column_int64(st, i)); break;
+                case SQLITE_FLOAT: sb_f(b, "%.6g", sqlite3_column_double(st, i)); break;
+                case SQLITE_NULL: sb_s(b, "null"); break;
+                default:
+                    if (raw && col(st, i)[0] != '\0') {
+                        sb_s(b, col(st, i));
+                    } else {
+                        sb_json(b, col(st, i));
+                    }
+            }
+        }
+        sb_s(b, "}");
+    }
+    sqlite3_finalize(st);
+    sb_s(b, "]");
+}
+
+#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000000, 'unixepoch')"
+
+static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const char *case_dir)
+{
+    char a[32], z[32];
+    iso(f->first, a, sizeof a);
+    iso(f->last, z, sizeof z);
+    sb_s(b, "{\"schema\":\"phitrace-report\",\"schema_version\":1,\"generated_by\":{\"tool\":"
+            "\"phitrace\",\"version\":");
+    sb_json(b, PT_VERSION);
+    sb_s(b, ",\"git_commit\":");
+    sb_json(b, PT_GIT_COMMIT);
+    sb_s(b, "},\"case\":{\"directory\":");
+    sb_json(b, case_dir);
+    sb_s(b, "},\"verdict\":{\"overall\":");
+    sb_json(b, f->verdict);
+    sb_s(b, ",\"statement\":");
+    sb_json(b, f->statement);
+    sb_f(b, ",\"bytes_out\":%lld,\"destinations\":", (long long)f->bytes_out);
+    json_rows(b, h, "SELECT subject AS destination, verdict, bytes_out, reasons AS events_json "
+                    "FROM verdict WHERE scope = 'destination' ORDER BY CASE verdict WHEN "
+                    "'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC, subject");
+    sb_s(b, "},\"time_window\":{\"first\":");
+    sb_json(b, a);
+    sb_s(b, ",\"last\":");
+    sb_json(b, z);
+    sb_s(b, "},\"individuals\":{");
+    static const char *const scope[] = {"all", "outbound"};
+    for (int k = 0; k < 2; k++) {
+        sb_f(b, "%s\"%s\":{\"estimate\":%lld,\"lower\":%lld,\"upper\":%lld,\"deceased\":%lld}",
+             k ? "," : "", scope[k], f->ind[k][0], f->ind[k][1], f->ind[k][2], f->ind[k][3]);
+    }
+    sb_s(b, ",\"method\":");
+    sb_json(b, f->method);
+    sb_s(b, ",\"by_state\":");
+    json_rows(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
+                    "individuals DESC, state");
+    sb_s(b, "},\"phi_types\":");
+    json_rows(b, h, "SELECT type, safe_harbor, count(*) AS hits, count(DISTINCT object_sha256) AS "
+                    "objects, sum(object_sha256 IN (SELECT sha256 FROM object WHERE direction = "
+                    "'upload')) AS outbound_hits FROM phi_hit WHERE phi_class = 'PHI' GROUP BY "
+                    "type, safe_harbor ORDER BY hits DESC, type");
+    sb_s(b, ",\"events\":");
+    json_rows(b, h, "SELECT id, source, destination, protocols, " ISO("first_ts") " AS first, "
+                    ISO("last_ts") " AS last, bytes_out, objects, phi_objects, phi_types, "
+                    "individuals, verdict, reasons AS reasons_json FROM exfil_event ORDER BY id");
+    sb_s(b, ",\"findings\":");
+    json_rows(b, h, "SELECT id, heuristic, source, destination, protocol, " ISO("first_ts")
+                    " AS first, " ISO("last_ts") " AS last, bytes_out, score, severity, summary, "
+                    "detail AS detail_json, evidence AS evidence_json FROM finding ORDER BY id");
+    sb_s(b, ",\"objects_with_phi\":");
+    json_rows(b, h, "SELECT p.object_sha256 AS sha256, min(o.name) AS name, min(o.protocol) AS "
+                    "protocol, max(o.direction) AS direction, p.format, p.hits, p.phi_hits, "
+                    "p.individuals FROM phi_object p JOIN object o ON o.sha256 = p.object_sha256 "
+                    "WHERE p.hits > 0 GROUP BY p.object_sha256 ORDER BY p.phi_hits DESC, 1");
+    sb_s(b, ",\"yara_matches\":");
+    json_rows(b, h, "SELECT y.rule, y.namespace, y.category, y.severity, y.description, "
+                    "y.object_sha256 AS sha256, min(o.name) AS name FROM yara_match y JOIN object "
+                    "o ON o.sha256 = y.object_sha256 GROUP BY y.id ORDER BY y.rule, 6");
+    sb_s(b, ",\"evidence_items\":");
+    json_rows(b, h, "SELECT id, path, size, sha256, kind, format, packets, " ISO("first_ts")
+                    " AS first, " ISO("last_ts") " AS last, status, error FROM evidence_item "
+                    "ORDER BY id");
+    sb_s(b, ",\"chain_of_custody\":");
+    json_rows(b, h, "SELECT seq, ts_utc, actor, action, detail, row_hash FROM audit_log ORDER BY "
+                    "seq");
+    sb_s(b, ",\"methodology\":");
+    json_rows(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments') ORDER BY "
+                    "key");
+    sb_s(b, ",\"limitations\":");
+    json_rows(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id");
+    sb_s(b, ",\"timeline\":");
+    json_rows(b, h, "SELECT ts AS timestamp, " ISO("ts") " AS datetime, timestamp_desc, source, "
+                    "source_long, data_type, message, evidence FROM timeline_event ORDER BY ts, id");
+    sb_s(b, ",\"hipaa_risk_assessment\":{\"nature_and_extent\":");
+    char t[2048];
+    snprintf(t, sizeof t, "PHI types seen leaving: %s. Individuals in data that left: %lld "
+                          "(bounds %lld-%lld). PHI types seen anywhere in the evidence: see phi_types.",
+             f->phi_types_out[0] ? f->phi_types_out : "none observed", f->ind[1][0], f->ind[1][1],
+             f->ind[1][2]);
+    sb_json(b, t);
+    sb_s(b, ",\"unauthorized_recipient\":");
+    snprintf(t, sizeof t, "Destinations outside the home network: %s.",
+             f->top_dest[0] ? f->top_dest : "none observed");
+    sb_json(b, t);
+    sb_s(b, ",\"acquired_or_viewed\":");
+    snprintf(t, sizeof t, "Overall verdict %s: %s", f->verdict,
+             strcmp(f->verdict, "confirmed") == 0
+                 ? "PHI content was transferred to the destinations (acquired)."
+                 : strcmp(f->verdict, "likely") == 0
+                       ? "encrypted or tunnelled volume comparable to staged PHI left; content unreadable."
+                       : "no PHI content was seen leaving in decoded traffic.");
+    sb_json(b, t);
+    sb_s(b, ",\"mitigation\":");
+    sb_json(b, "Not determinable from network evidence: record recovery of data, assurances from "
+               "recipients, and blocking of the destinations here.");
+    sb_s(b, "},\"ocr_portal\":{\"breach_start_date\":");
+    one_text(h, "SELECT " ISO("min(first_ts)") " FROM exfil_event", t, sizeof t);
+    sb_json(b, t);
+    sb_s(b, ",\"breach_end_date\":");
+    one_text(h, "SELECT " ISO("max(last_ts)") " FROM exfil_event", t, sizeof t);
+    sb_json(b, t);
+    sb_f(b, ",\"approximate_individuals_affected\":%lld,\"type_of_breach\":\"Hacking/IT Incident\","
+            "\"location_of_breached_information\":\"Network Server\",\"type_of_phi\":",
+         f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0]);
+    json_rows(b, h, "SELECT DISTINCT CASE type WHEN 'name' THEN 'Demographic' WHEN 'address' THEN "
+                    "'Demographic' WHEN 'zip' THEN 'Demographic' WHEN 'birth_date' THEN "
+                    "'Demographic' WHEN 'phone' THEN 'Demographic' WHEN 'email' THEN 'Demographic' "
+                    "WHEN 'ssn' THEN 'Demographic' WHEN 'diagnosis_code' THEN 'Clinical' WHEN "
+                    "'health_plan_id' THEN 'Financial' WHEN 'medicare_mbi' THEN 'Financial' WHEN "
+                    "'payment_card' THEN 'Financial' WHEN 'account' THEN 'Financial' ELSE 'Other' "
+                    "END AS category FROM phi_hit h JOIN object o ON o.sha256 = h.object_sha256 "
+                    "WHERE o.direction = 'upload' AND h.phi_class = 'PHI' ORDER BY 1");
+    sb_s(b, "}}\n");
+}
+
+/* ---- HTML ------------------------------------------------------------------------------------ */
+
+static const char css[] =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
+    "margin:0;background:#f6f7f9}main{max-width:1080px;margin:0 auto;padding:24px 32px;"
+    "background:#fff}h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;"
+    "border-bottom:2px solid #e3e6ec;padding-bottom:4px}h3{font-size:15px;margin:16px 0 6px}"
+    ".muted{color:#5b6475}.verdict{display:inline-block;padding:4px 12px;border-radius:4px;"
+    "font-weight:700;text-transform:uppercase;letter-spacing:.04em}.v-confirmed{background:"
+    "#b3261e;color:#fff}.v-likely{background:#e46c0a;color:#fff}.v-possible{background:#f2c94c;"
+    "color:#1d2330}.v-not{background:#2e7d32;color:#fff}.statement{font-size:16px;margin:12px 0}"
+    ".kpis{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}.kpi{border:1px solid #e3e6ec;"
+    "border-radius:6px;padding:8px 14px;min-width:150px}.kpi b{display:block;font-size:20px}"
+    "table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}th,td{border:"
+    "1px solid #e3e6ec;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f0f2f5}"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:ui-monospace,"
+    "'DejaVu Sans Mono',monospace;font-size:12px;word-break:break-all}svg{max-width:100%;"
+    "height:auto}.sev-critical,.sev-high{color:#b3261e;font-weight:600}.sev-medium{color:#e46c0a}"
+    "footer{margin-top:32px;font-size:12px;color:#5b6475}"
+    "@media print{body{background:#fff}main{max-width:none;padding:0}h2{page-break-after:avoid}"
+    "table,svg{page-break-inside:avoid}a{color:inherit;text-decoration:none}}"
+    "@page{size:A4;margin:16mm}";
+
+/* An HTML table of `sql`'s rows: header from the column names; numbers right-aligned. */
+static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *empty)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+        sb_s(b, "<p class=\"muted\">(query failed)</p>");
+        return;
+    }
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (rows++ == 0) {
+            sb_s(b, "<table><thead><tr>");
+            for (int i = 0; i < sqlite3_column_count(st); i++) {
+                sb_s(b, "<th>");
+                sb_html(b, sqlite3_column_name(st, i));
+                sb_s(b, "</th>");
+            }
+            sb_s(b, "</tr></thead><tbody>");
+        }
+        sb_s(b, "<tr>");
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            int t = sqlite3_column_type(st, i);
+            const char *name = sqlite3_column_name(st, i);
+            bool mono = strstr(name, "sha256") != NULL || strstr(name, "hash") != NULL;
+            sb_s(b, t == SQLITE_INTEGER || t == SQLITE_FLOAT ? "<td class=\"num\">"
+                    : mono ? "<td class=\"mono\">" : "<td>");
+            if (strcmp(name, "severity") == 0) {
+                sb_f(b, "<span class=\"sev-%s\">", col(st, i));
+                sb_html(b, col(st, i));
+                sb_s(b, "</span>");
+            } else if (t == SQLITE_FLOAT) {
+                sb_f(b, "%.3f", sqlite3_column_double(st, i));
+            } else {
+                sb_html(b, col(st, i));
+            }
+            sb_s(b, "</td>");
+        }
+        sb_s(b, "</tr>");
+    }
+    sqlite3_finalize(st);
+    if (rows == 0) {
+        sb_s(b, "<p class=\"muted\">");
+        sb_html(b, empty);
+        sb_s(b, "</p>");
+    } else {
+        sb_s(b, "</tbody></table>");
+    }
+}
+
+/* Horizontal bar chart of (label, value) rows, inline SVG. */
+static void svg_bars(struct sb *b, sqlite3 *h, const char *sql, const char *title, bool bytes)
+{
+    sqlite3_stmt *st = NULL;
+    char label[24][96];
+    double val[24];
+    int n = 0;
+    double max = 0;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW && n < 24) {
+            snprintf(label[n], sizeof label[0], "%s", col(st, 0));
+            val[n] = sqlite3_column_double(st, 1);
+            max = val[n] > max ? val[n] : max;
+            n++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (n == 0) {
+        return;
+    }
+    int w = 760, row = 22, left = 230, height = 30 + n * row;
+    sb_f(b, "<svg role=\"img\" aria-label=\"%s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+            "xmlns=\"http://www.w3.org/2000/svg\"><title>", title, w, height, w, height);
+    sb_html(b, title);
+    sb_s(b, "</title>");
+    sb_f(b, "<text x=\"0\" y=\"16\" font-size=\"13\" font-weight=\"600\">%s</text>", title);
+    for (int i = 0; i < n; i++) {
+        double bw = max > 0 ? (w - left - 110) * val[i] / max : 0;
+        int y = 28 + i * row;
+        char v[32];
+        if (bytes) {
+            human(val[i], v, sizeof v);
+        } else {
+            snprintf(v, sizeof v, "%.0f", val[i]);
+        }
+        sb_f(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">", left - 6, y + 13);
+        sb_html(b, label[i]);
+        sb_f(b, "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#3f6fb5\"/>"
+                "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%s</text>",
+             left, y + 2, bw, row - 6, left + bw + 4, y + 13, v);
+    }
+    sb_s(b, "</svg>");
+}
+
+/* Timeline chart: events (by verdict colour) and findings on a time axis. */
+static void svg_timeline(struct sb *b, sqlite3 *h, const struct facts *f)
+{
+    if (f->last <= f->first) {
+        return;
+    }
+    int w = 760, top = 24, lane = 26;
+    const char *lanes[] = {"findings", "events", "PHI objects"};
+    int height = top + 3 * lane + 30;
+    sb_f(b, "<svg role=\"img\" aria-label=\"timeline\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+            "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\"><title>Timeline</title>",
+         w, height, w, height);
+    sb_s(b, "<text x=\"0\" y=\"14\" font-size=\"13\" font-weight=\"600\">Timeline (UTC)</text>");
+    int left = 110, right = w - 10;
+    for (int i = 0; i < 3; i++) {
+        int y = top + i * lane;
+        sb_f(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">%s</text>"
+                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#d0d5dd\"/>",
+             left - 6, y + 14, lanes[i], left, y + 10, right, y + 10);
+    }
+    double span = (double)(f->last - f->first);
+    static const char *const q[] = {
+        "SELECT first_ts, CASE severity WHEN 'critical' THEN '#b3261e' WHEN 'high' THEN '#b3261e' "
+        "WHEN 'medium' THEN '#e46c0a' ELSE '#8a94a6' END FROM finding WHERE first_ts > 0",
+        "SELECT first_ts, CASE verdict WHEN 'confirmed' THEN '#b3261e' WHEN 'likely' THEN "
+        "'#e46c0a' ELSE '#c9a227' END FROM exfil_event WHERE first_ts > 0",
+        "SELECT o.ts, CASE o.direction WHEN 'upload' THEN '#b3261e' ELSE '#3f6fb5' END FROM object "
+        "o JOIN phi_object p ON p.object_sha256 = o.sha256 WHERE p.phi_hits > 0 AND o.ts > 0",
+    };
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(h, q[i], -1, &st, NULL) != SQLITE_OK) {
+            continue;
+        }
+        int shown = 0;
+        while (sqlite3_step(st) == SQLITE_ROW && shown++ < 2000) {
+            double x = left + (right - left) * (double)(sqlite3_column_int64(st, 0) - f->first) / span;
+            if (x < left) {
+                x = left;
+            }
+            if (x > right) {
+                x = right;
+            }
+            sb_f(b, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\" fill-opacity=\"0.8\"/>", x,
+                 top + i * lane + 10, col(st, 1));
+        }
+        sqlite3_finalize(st);
+    }
+    char a[32], z[32];
+    iso(f->first, a, sizeof a);
+    iso(f->last, z, sizeof z);
+    sb_f(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text><text x=\"%d\" y=\"%d\" "
+            "font-size=\"11\" text-anchor=\"end\">%s</text></svg>",
+         left, height - 6, a, right, height - 6, z);
+}
+
+static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
+{
+    char a[32], z[32], hb[32];
+    iso(f->first, a, sizeof a);
+    iso(f->last, z, sizeof z);
+    human((double)f->bytes_out, hb, sizeof hb);
+    const char *vc = strcmp(f->verdict, "confirmed") == 0 ? "v-confirmed"
+                     : strcmp(f->verdict, "likely") == 0 ? "v-likely"
+                     : strcmp(f->verdict, "possible") == 0 ? "v-possible" : "v-not";
+    sb_s(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            "content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-"
+            "Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+            "<title>phitrace report</title><style>");
+    sb_s(b, css);
+    sb_s(b, "</style></head><body><main>");
+    sb_s(b, "<h1>Breach analysis report</h1><p class=\"muted\">phitrace " PT_VERSION
+            " &middot; evidence window ");
+    sb_f(b, "%s to %s</p>", a, z);
+
+    sb_s(b, "<h2>1. Executive summary</h2>");
+    sb_f(b, "<p>Overall verdict: <span class=\"verdict %s\">", vc);
+    sb_html(b, f->verdict);
+    sb_s(b, "</span></p><p class=\"statement\">");
+    sb_html(b, f->statement);
+    sb_s(b, "</p><div class=\"kpis\">");
+    sb_f(b, "<div class=\"kpi\">individuals in data that left<b>%lld</b>bounds %lld&ndash;%lld"
+            "</div>", f->ind[1][0], f->ind[1][1], f->ind[1][2]);
+    sb_f(b, "<div class=\"kpi\">individuals in all evidence<b>%lld</b>bounds %lld&ndash;%lld, "
+            "%lld deceased</div>", f->ind[0][0], f->ind[0][1], f->ind[0][2], f->ind[0][3]);
+    sb_f(b, "<div class=\"kpi\">bytes out in events<b>%s</b>%lld event(s)</div>", hb, f->events);
+    sb_f(b, "<div class=\"kpi\">PHI objects that left<b>%lld</b>of %lld objects</div></div>",
+         f->phi_objects_out, f->objects);
+    sb_s(b, "<p>PHI types seen leaving: ");
+    sb_html(b, f->phi_types_out[0] ? f->phi_types_out : "none observed");
+    sb_s(b, ".</p><h3>Destinations</h3>");
+    html_table(b, h, "SELECT subject AS destination, verdict, bytes_out FROM verdict WHERE scope = "
+                     "'destination' ORDER BY CASE verdict WHEN 'confirmed' THEN 0 WHEN 'likely' "
+                     "THEN 1 ELSE 2 END, bytes_out DESC, subject",
+               "No destination outside the home network showed exfiltration-shaped activity.");
+    sb_s(b, "<h3>Key limitations</h3>");
+    html_table(b, h, "SELECT kind, detail FROM limitation WHERE kind IN ('encrypted_outbound_share',"
+                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured') OR kind LIKE "
+                     "'input_%' ORDER BY id LIMIT 12", "None recorded.");
+    svg_timeline(b, h, f);
+    svg_bars(b, h, "SELECT subject, bytes_out FROM verdict WHERE scope = 'destination' ORDER BY "
+                   "bytes_out DESC LIMIT 12", "Bytes out per destination", true);
+    svg_bars(b, h, "SELECT type, count(*) FROM phi_hit WHERE phi_class = 'PHI' GROUP BY type ORDER "
+                   "BY 2 DESC LIMIT 16", "PHI identifiers by type", false);
+
+    sb_s(b, "<h2>2. Findings and events</h2><h3>Exfiltration events</h3>");
+    html_table(b, h, "SELECT id, verdict, source, destination, protocols, " ISO("first_ts")
+                     " AS first, " ISO("last_ts") " AS last, bytes_out, phi_objects, phi_types, "
+                     "individuals FROM exfil_event ORDER BY id", "No exfiltration event.");
+    sb_s(b, "<h3>Heuristic findings</h3>");
+    html_table(b, h, "SELECT id, heuristic, severity, round(score, 3) AS score, summary FROM finding "
+                     "ORDER BY id LIMIT 500", "No heuristic fired.");
+    sb_s(b, "<h3>Objects with PHI</h3>");
+    html_table(b, h, "SELECT min(o.name) AS name, max(o.direction) AS direction, min(o.protocol) "
+                     "AS protocol, p.format, p.phi_hits, p.individuals, p.object_sha256 AS sha256 "
+                     "FROM phi_object p JOIN object o ON o.sha256 = p.object_sha256 WHERE "
+                     "p.phi_hits > 0 GROUP BY p.object_sha256 ORDER BY max(o.direction = 'upload') "
+                     "DESC, p.phi_hits DESC LIMIT 300", "No object carried PHI.");
+    sb_s(b, "<h3>YARA matches</h3>");
+    html_table(b, h, "SELECT y.rule, y.category, y.severity, min(o.name) AS object, y.object_sha256 "
+                     "AS sha256 FROM yara_match y JOIN object o ON o.sha256 = y.object_sha256 GROUP "
+                     "BY y.id ORDER BY y.severity, y.rule LIMIT 300", "No rule matched.");
+
+    sb_s(b, "<h2>3. Individuals</h2><p>");
+    sb_html(b, f->method);
+    sb_s(b, "</p>");
+    html_table(b, h, "SELECT scope, estimate, lower, upper, deceased FROM individuals ORDER BY scope",
+               "No individual identified.");
+    sb_s(b, "<h3>Individuals per state (where an address or ZIP is known)</h3>");
+    html_table(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
+                     "individuals DESC, state", "No state could be determined.");
+    sb_s(b, "<h3>PHI types (HIPAA Safe Harbor identifiers)</h3>");
+    html_table(b, h, "SELECT type, safe_harbor, count(*) AS hits, count(DISTINCT object_sha256) AS "
+                     "objects FROM phi_hit WHERE phi_class = 'PHI' GROUP BY type, safe_harbor ORDER "
+                     "BY hits DESC", "No PHI identifier.");
+
+    sb_s(b, "<h2>4. HIPAA risk assessment support (45 CFR 164.402(2))</h2><table><tbody>");
+    char t[2048];
+    snprintf(t, sizeof t, "PHI types seen leaving: %s; individuals in data that left: %lld "
+                          "(bounds %lld-%lld); in all evidence: %lld.",
+             f->phi_types_out[0] ? f->phi_types_out : "none observed", f->ind[1][0], f->ind[1][1],
+             f->ind[1][2], f->ind[0][0]);
+    sb_s(b, "<tr><th>1. Nature and extent of the PHI</th><td>");
+    sb_html(b, t);
+    sb_s(b, "</td></tr><tr><th>2. Unauthorized person who received it</th><td>");
+    sb_html(b, f->top_dest[0] ? f->top_dest : "No outside destination observed.");
+    sb_s(b, "</td></tr><tr><th>3. Whether PHI was acquired or viewed</th><td>");
+    sb_html(b, strcmp(f->verdict, "confirmed") == 0
+                   ? "Acquired: PHI content was transferred to the destinations above."
+                   : strcmp(f->verdict, "likely") == 0
+                         ? "Likely acquired: encrypted or tunnelled volume comparable to staged PHI "
+                           "left; its content could not be read."
+                         : "No PHI content was seen leaving in the decoded traffic.");
+    sb_s(b, "</td></tr><tr><th>4. Extent to which the risk was mitigated</th><td>Not determinable "
+            "from network evidence: record here recovery, assurances and blocking.</td></tr>"
+            "</tbody></table>");
+    sb_s(b, "<h2>5. OCR breach portal field suggestions</h2><table><tbody>");
+    char s1[40] = "", s2[40] = "";
+    one_text(h, "SELECT " ISO("min(first_ts)") " FROM exfil_event", s1, sizeof s1);
+    one_text(h, "SELECT " ISO("max(last_ts)") " FROM exfil_event", s2, sizeof s2);
+    sb_s(b, "<tr><th>Breach start / end</th><td>");
+    sb_html(b, s1[0] ? s1 : "not determined");
+    sb_s(b, " / ");
+    sb_html(b, s2[0] ? s2 : "not determined");
+    sb_f(b, "</td></tr><tr><th>Approximate number of individuals affected</th><td>%lld (bounds "
+            "%lld&ndash;%lld)</td></tr>",
+         f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0], f->ind[1][0] > 0 ? f->ind[1][1] : f->ind[0][1],
+         f->ind[1][0] > 0 ? f->ind[1][2] : f->ind[0][2]);
+    sb_s(b, "<tr><th>Type of breach</th><td>Hacking/IT Incident</td></tr><tr><th>Location of "
+            "breached information</th><td>Network Server</td></tr></tbody></table>");
+
+    sb_s(b, "<h2>6. Timeline</h2>");
+    html_table(b, h, "SELECT " ISO("ts") " AS time, timestamp_desc, source, message FROM "
+                     "timeline_event ORDER BY ts, id LIMIT 400", "No timeline event.");
+    sb_s(b, "<h2>7. Coverage and limitations</h2>");
+    html_table(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id", "None recorded.");
+    sb_s(b, "<h2>8. Evidence inventory</h2>");
+    html_table(b, h, "SELECT id, path, size, kind, format, packets, status, sha256 FROM "
+                     "evidence_item ORDER BY id", "No input.");
+    sb_s(b, "<h2>9. Chain of custody</h2>");
+    html_table(b, h, "SELECT seq, ts_utc, action, detail, row_hash FROM audit_log ORDER BY seq",
+               "No custody record.");
+    sb_s(b, "<h2>10. Methodology</h2><p>Versions, rule and table hashes and thresholds as recorded "
+            "in the run manifest. Heuristic thresholds come from signatures/heuristics.conf.</p>");
+    html_table(b, h, "SELECT key, value FROM run_manifest WHERE key != 'arguments' ORDER BY key",
+               "No manifest.");
+    sb_s(b, "<footer>Generated by phitrace from the case database alone. Values of identifiers "
+            "are masked; the case key (phi.key) links equal values without revealing them."
+            "</footer></main></body></html>\n");
+}
+
+/* ---- text -------------------------------------------------------------------------------------- */
+
+static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
+{
+    char a[32], z[32];
+    iso(f->first, a, sizeof a);
+    iso(f->last, z, sizeof z);
+    sb_f(b, "phitrace %s breach analysis\nEvidence window: %s to %s\n\nVERDICT: %s\n%s\n\n",
+         PT_VERSION, a, z, f->verdict, f->statement);
+    sb_f(b, "Individuals in data that left: %lld (bounds %lld-%lld)\n", f->ind[1][0], f->ind[1][1],
+         f->ind[1][2]);
+    sb_f(b, "Individuals in all evidence:   %lld (bounds %lld-%lld, %lld deceased)\n\n",
+         f->ind[0][0], f->ind[0][1], f->ind[0][2], f->ind[0][3]);
+    sqlite3_stmt *st = NULL;
+    sb_s(b, "Events (verdict, source -> destination, bytes out, PHI objects, individuals):\n");
+    int n = 0;
+    if (sqlite3_prepare_v2(h, "SELECT verdict, source, destination, bytes_out, phi_objects, "
+                              "individuals, protocols FROM exfil_event ORDER BY CASE verdict WHEN "
+                              "'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC",
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            sb_f(b, "  %-10s %s -> %s  %lld bytes  %d PHI object(s)  %d individual(s)  [%s]\n",
+                 col(st, 0), col(st, 1)[0] ? col(st, 1) : "(several)", col(st, 2),
+                 sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4), sqlite3_column_int(st, 5),
+                 col(st, 6));
+            n++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (n == 0) {
+        sb_s(b, "  none\n");
+    }
+    sb_s(b, "\nLimitations:\n");
+    if (sqlite3_prepare_v2(h, "SELECT kind, detail FROM limitation ORDER BY id", -1, &st, NULL) ==
+        SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            sb_f(b, "  - %s: %s\n", col(st, 0), col(st, 1));
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+unsigned pt_report_formats(const char *list)
+{
+    unsigned m = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "json") == 0) {
+            m |= PT_REPORT_JSON;
+        } else if (strcmp(t, "html") == 0) {
+            m |= PT_REPORT_HTML;
+        } else if (strcmp(t, "txt") == 0 || strcmp(t, "text") == 0) {
+            m |= PT_REPORT_TXT;
+        } else {
+            return 0;
+        }
+    }
+    return m;
+}
+
+static pt_status write_file(const char *case_dir, const char *name, const struct sb *b)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", case_dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        return PT_EIO;
+    }
+    size_t w = b->n ? fwrite(b->p, 1, b->n, f) : 0;
+    int c = fclose(f);
+    return w == b->n && c == 0 ? PT_OK : PT_EIO;
+}
+
+pt_status pt_report_write(struct pt_db *db, const char *case_dir, unsigned mask, char *err,
+                          size_t errlen)
+{
+    sqlite3 *h = pt_db_handle(db);
+    struct facts f;
+    gather(h, &f);
+    static const struct {
+        unsigned bit;
+        const char *name;
+        void (*render)(struct sb *, sqlite3 *, const struct facts *);
+    } out[] = {{PT_REPORT_HTML, "report.html", render_html},
+               {PT_REPORT_TXT, "report.txt", render_txt}};
+    pt_status rc = PT_OK;
+    if (mask & PT_REPORT_JSON) {
+        struct sb b = {0};
+        render_json(&b, h, &f, case_dir);
+        rc = b.oom ? PT_ENOMEM : write_file(case_dir, "report.json", &b);
+        free(b.p);
+    }
+    for (size_t i = 0; i < 2 && rc == PT_OK; i++) {
+        if (mask & out[i].bit) {
+            struct sb b = {0};
+            out[i].render(&b, h, &f);
+            rc = b.oom ? PT_ENOMEM : write_file(case_dir, out[i].name, &b);
+            free(b.p);
+        }
+    }
+    if (rc != PT_OK) {
+        snprintf(err, errlen, "cannot write the reports in %s", case_dir);
+    }
+    return rc;
+}
