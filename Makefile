@@ -6,7 +6,7 @@ CC ?= cc
 PKGS := libpcap libmagic yara sqlite3 zlib libcrypto
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libcmocka-dev sqlite3 python3 clang tshark tcpflow time bc \
-            dcmtk tcpdump iproute2 util-linux
+            dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -44,7 +44,7 @@ LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart \
-              test_phi test_yara
+              test_phi test_yara test_beacon
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack
@@ -77,6 +77,10 @@ phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC))
 
 $(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC))
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+build/phi_bench: tests/bench/phi_bench.c $(REL_LIB_OBJ)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< -o $@ $(REL_LIB_OBJ) \
+	    $(PKG_LIBS) -lpthread -lm
 
 $(SAN)/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -1372,6 +1372,9 @@ out:
         }
         r->res.flows = r->w.flows;
         r->res.anomalies = r->w.anomalies;
+        /* stage times go to the manifest, so `make bench` can show what each costs */
+        struct timespec t0, t1, t2, t3;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         /* the PHI stage reads the objects the writer stored */
         if (rc == PT_OK && !opt->flows_only && !opt->no_phi) {
             struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,
@@ -1393,6 +1396,7 @@ out:
                 pt_db_audit(r->w.db, "phitrace " PT_VERSION, "phi_scanned", err);
             }
         }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         if (rc == PT_OK) {
             char sig[4096], verr[512] = "";
             struct pt_verdict_result vr;
@@ -1409,9 +1413,23 @@ out:
                 pt_db_audit(r->w.db, "phitrace " PT_VERSION, "verdict", err);
             }
         }
+        clock_gettime(CLOCK_MONOTONIC, &t2);
         char end[32];
         pt_utc_now(end);
         pt_db_manifest_set(r->w.db, "end_utc", end);
+        snprintf(err, sizeof err, "%.3f", (double)(t0.tv_sec - r->prog.start.tv_sec) +
+                                             (double)(t0.tv_nsec - r->prog.start.tv_nsec) / 1e9);
+        pt_db_manifest_set(r->w.db, "stage_seconds:capture", err);
+        snprintf(err, sizeof err, "%.3f", (double)(t1.tv_sec - t0.tv_sec) +
+                                             (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        pt_db_manifest_set(r->w.db, "stage_seconds:content", err);
+        snprintf(err, sizeof err, "%.3f", (double)(t2.tv_sec - t1.tv_sec) +
+                                             (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
+        pt_db_manifest_set(r->w.db, "stage_seconds:verdict", err);
+        snprintf(err, sizeof err, "items=%llu packets=%llu status=%s",
+                 (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
+                 rc == PT_OK ? "completed" : pt_status_str(rc));
+        pt_db_audit(r->w.db, "phitrace " PT_VERSION, "analysis_finished", err);
         if (rc == PT_OK) {
             char rerr[256] = "";
             rc = pt_report_write(r->w.db, opt->case_dir, PT_REPORT_JSON | PT_REPORT_HTML |
@@ -1419,11 +1437,10 @@ out:
             if (rc != PT_OK) {
                 pt_error("%s", rerr);
             }
+            clock_gettime(CLOCK_MONOTONIC, &t3);
+            r->res.report_seconds = (double)(t3.tv_sec - t2.tv_sec) +
+                                    (double)(t3.tv_nsec - t2.tv_nsec) / 1e9;
         }
-        snprintf(err, sizeof err, "items=%llu packets=%llu status=%s",
-                 (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
-                 rc == PT_OK ? "completed" : pt_status_str(rc));
-        pt_db_audit(r->w.db, "phitrace " PT_VERSION, "analysis_finished", err);
     }
     if (r->workers != NULL) {
         for (unsigned i = 0; i < r->n_workers; i++) {

@@ -39,6 +39,7 @@ struct pt_run_result {
     uint64_t items, items_failed, packets, flows, anomalies;
     uint64_t phi_hits, individuals, individuals_outbound, yara_matches;
     int verdict;           /* enum pt_verdict_level of the run */
+    double report_seconds; /* writing the reports (after the manifest was sealed) */
 };
 
 /* Run an analysis. PT_EUSAGE: bad options (message printed); PT_EIO/PT_EDB/PT_ENOMEM: the run

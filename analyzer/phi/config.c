@@ -207,6 +207,11 @@ bool pt_phi_config_icd10(const char *code)
     return false;
 }
 
+bool pt_phi_config_has_masks(void)
+{
+    return n_masks > 0;
+}
+
 bool pt_phi_config_mrn_mask(const char *s, size_t n)
 {
     for (size_t m = 0; m < n_masks; m++) {

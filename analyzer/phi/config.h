@@ -29,6 +29,8 @@ void pt_phi_config_free(void);
 bool pt_phi_config_icd10(const char *code);
 /* The token s[0..n) matches one of the institution MRN masks. */
 bool pt_phi_config_mrn_mask(const char *s, size_t n);
+/* Institution masks are configured. */
+bool pt_phi_config_has_masks(void);
 /* Add a mask (tests, and phi.conf). */
 void pt_phi_config_add_mask(const char *mask);
 

@@ -41,6 +41,7 @@
 enum { C_DIGIT = 1, C_UPPER = 2, C_AT = 4, C_ALNUM = 8 };
 
 static unsigned char cls[256];
+static unsigned char lower[256];
 
 static void cls_init(void)
 {
@@ -48,6 +49,7 @@ static void cls_init(void)
         return;
     }
     for (int c = 0; c < 256; c++) {
+        lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         unsigned char v = 0;
         if (c >= '0' && c <= '9') {
             v |= C_DIGIT | C_ALNUM;
@@ -72,6 +74,12 @@ struct span {
     const struct pt_phi_sink *s;
     bool health;
     unsigned hits;
+    /* the lower-cased bytes before the current candidate (see context()) */
+    char win[48];
+    size_t win_n, win_at, win_lo;
+    uint32_t win_present;
+    bool win_ready;
+    uint64_t win_bigrams[11];  /* letter pairs present in the window (26 x 26 bits) */
 };
 
 static bool alnum_at(const struct span *t, size_t i)
@@ -79,16 +87,66 @@ static bool alnum_at(const struct span *t, size_t i)
     return i >= t->a && i < t->b && (cls[t->p[i]] & C_ALNUM);
 }
 
-/* A context word (lower case) in the `window` bytes before `i`, case-insensitively. */
-static const char *context(const struct span *t, size_t i, const char *const *words, size_t window)
+/* A context word (lower case) in the `window` bytes before `i`, case-insensitively. The
+ * 48 bytes before `i` are lower-cased once per candidate (cached in the span); a word is
+ * looked for only when its first letter occurs there. */
+static const char *context(struct span *t, size_t i, const char *const *words, size_t window)
 {
-    size_t lo = i > t->a + window ? i - window : t->a;
+    if (!t->win_ready || t->win_at != i || (t->win_n < window && t->win_lo > t->a)) {
+        size_t want = window < sizeof t->win ? window : sizeof t->win;
+        size_t lo = i > t->a + want ? i - want : t->a;
+        t->win_n = i - lo;
+        t->win_lo = lo;
+        t->win_present = 0;
+        memset(t->win_bigrams, 0, sizeof t->win_bigrams);
+        unsigned prev = 26;
+        for (size_t k = 0; k < t->win_n; k++) {
+            unsigned char c = lower[t->p[lo + k]];
+            t->win[k] = (char)c;
+            unsigned l = c >= 'a' && c <= 'z' ? (unsigned)(c - 'a') : 26;
+            if (l < 26) {
+                t->win_present |= 1u << l;
+                if (prev < 26) {
+                    unsigned bit = prev * 26 + l;
+                    t->win_bigrams[bit >> 6] |= 1ull << (bit & 63);
+                }
+            }
+            prev = l;
+        }
+        t->win_at = i;
+        t->win_ready = true;
+    }
+    size_t n = window < t->win_n ? window : t->win_n;
+    const char *buf = t->win + (t->win_n - n);
+    size_t lo = i - n;
     for (const char *const *w = words; *w != NULL; w++) {
-        size_t wl = strlen(*w);
-        for (size_t k = lo; k + wl <= i; k++) {
-            if (strncasecmp((const char *)t->p + k, *w, wl) == 0 &&
-                (k == t->a || !(cls[t->p[k - 1]] & C_ALNUM) || wl > 4)) {
-                return *w;
+        unsigned char f = (unsigned char)(*w)[0], g = (unsigned char)(*w)[1];
+        if (f >= 'a' && f <= 'z' && !(t->win_present & (1u << (f - 'a')))) {
+            continue;
+        }
+        if (f >= 'a' && f <= 'z' && g >= 'a' && g <= 'z') {
+            unsigned bit = (unsigned)(f - 'a') * 26 + (unsigned)(g - 'a');
+            if (!(t->win_bigrams[bit >> 6] & (1ull << (bit & 63)))) {
+                continue;
+            }
+        }
+        /* the window is at most 48 bytes: a plain search beats memmem's set-up */
+        const char *word = *w;
+        for (size_t k = 0; k < n; k++) {
+            if (buf[k] != word[0]) {
+                continue;
+            }
+            size_t m = 1;
+            while (word[m] != '\0' && k + m < n && buf[k + m] == word[m]) {
+                m++;
+            }
+            if (word[m] != '\0') {
+                continue;
+            }
+            size_t abs = lo + k;
+            /* short words must start a word ("dx", not "index") */
+            if (m > 4 || abs == t->a || !(cls[t->p[abs - 1]] & C_ALNUM)) {
+                return word;
             }
         }
     }
@@ -218,7 +276,9 @@ static bool street_address(struct span *t, size_t i, const struct numtok *k)
                                          "way", "court", "ct", "place", "pl", "terrace",
                                          "circle", "cir", "parkway", "pkwy", "highway", "hwy",
                                          NULL};
-    if (k->ng != 1 || k->nd > 6 || k->end >= t->b || t->p[k->end] != ' ') {
+    /* street names are written with a capital or a number ("12 Elm St", "5 3rd Ave") */
+    if (k->ng != 1 || k->nd > 6 || k->end + 1 >= t->b || t->p[k->end] != ' ' ||
+        !(cls[t->p[k->end + 1]] & (C_UPPER | C_DIGIT))) {
         return false;
     }
     size_t j = k->end + 1;
@@ -231,9 +291,11 @@ static bool street_address(struct span *t, size_t i, const struct numtok *k)
         if (wl == 0) {
             return false;
         }
-        if (w > 0) {
+        if (w > 0 && wl <= 9) {
+            unsigned char f = (unsigned char)tolower(t->p[s]);
             for (const char *const *x = suffix; *x != NULL; x++) {
-                if (strlen(*x) == wl && strncasecmp((const char *)t->p + s, *x, wl) == 0 &&
+                if ((unsigned char)(*x)[0] == f && strlen(*x) == wl &&
+                    strncasecmp((const char *)t->p + s, *x, wl) == 0 &&
                     (j >= t->b || !(cls[t->p[j]] & C_ALNUM))) {
                     char v[128];
                     size_t n = j - i < sizeof v - 1 ? j - i : sizeof v - 1;
@@ -359,6 +421,11 @@ static size_t try_number(struct span *t, size_t i)
         }
     }
     read_number(t, i, &k);
+    if (k.ng == 1 && k.nd <= 4 && !alnum_at(t, k.end)) {
+        /* a short bare number can only start a street address */
+        street_address(t, i, &k);
+        return k.end;
+    }
     if (alnum_at(t, k.end) && !(k.end < t->b && t->p[k.end] == ' ')) {
         /* glued to letters ("12ab"): an MBI starts with a digit and a letter */
         if (k.nd == 1 && k.end + 10 <= t->b) {
@@ -491,6 +558,14 @@ static size_t try_upper(struct span *t, size_t i)
         while (j < t->b && (cls[t->p[j]] & C_ALNUM)) {
             j++;
         }
+        return j;
+    }
+    /* every identifier read here holds a digit, unless an institution mask says otherwise */
+    bool digit = false;
+    for (size_t q = i + 1; q < j && !digit; q++) {
+        digit = (cls[t->p[q]] & C_DIGIT) != 0;
+    }
+    if (!digit && !pt_phi_config_has_masks()) {
         return j;
     }
     const char *s = (const char *)t->p + i;
@@ -647,10 +722,28 @@ static void health_terms(struct span *t)
     }
 }
 
+/* SWAR test (Bit Twiddling Hacks, "determine if a word has a byte between m and n"): does
+ * any of the 8 bytes lie in 0x30..0x5A (digits, '@', capitals and a few signs)? Bytes with
+ * the top bit set never count, as the scanner never starts on them. */
+static inline bool any_interesting(uint64_t x)
+{
+    const uint64_t ones = ~0ull / 255, m = 0x2f, n = 0x5b;
+    return ((ones * (127 + n) - (x & ones * 127)) & ~x & ((x & ones * 127) + ones * (127 - m)) &
+            ones * 128) != 0;
+}
+
 static void scan_span(struct span *t)
 {
     size_t i = t->a;
     while (i < t->b) {
+        if (i + 8 <= t->b) {
+            uint64_t w;
+            memcpy(&w, t->p + i, 8);
+            if (!any_interesting(w)) {
+                i += 8;
+                continue;
+            }
+        }
         uint8_t c = t->p[i];
         unsigned k = cls[c];
         if (k == 0 || !(k & (C_DIGIT | C_UPPER | C_AT))) {
@@ -687,26 +780,23 @@ void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_
     while (a < n) {
         /* a paragraph ends at a blank line, or at the record limit on a line end */
         size_t b = a;
-        while (b < n) {
-            if (p[b] == '\n') {
-                size_t q = b + 1;
-                while (q < n && (p[q] == '\r' || p[q] == ' ' || p[q] == '\t')) {
-                    q++;
-                }
-                if (q < n && p[q] == '\n') {
-                    break;
-                }
-                if (b - a >= PT_PHI_TEXT_RECORD) {
-                    break;
-                }
-            }
-            if (b - a >= 4 * PT_PHI_TEXT_RECORD) {
+        for (;;) {
+            const uint8_t *nl = memchr(p + b, '\n', n - b);
+            if (nl == NULL) {
+                b = n;
                 break;
             }
-            b++;
+            b = (size_t)(nl - p) + 1;
+            size_t q = b;
+            while (q < n && (p[q] == '\r' || p[q] == ' ' || p[q] == '\t')) {
+                q++;
+            }
+            if ((q < n && p[q] == '\n') || b - a >= PT_PHI_TEXT_RECORD) {
+                break;
+            }
         }
-        if (b < n) {
-            b++;
+        if (b - a > 4 * PT_PHI_TEXT_RECORD) { /* no line end for a long way */
+            b = a + 4 * PT_PHI_TEXT_RECORD;
         }
         if (s->record != NULL) {
             s->record(s->arg, "text", base + a);

@@ -133,7 +133,7 @@ static pt_status load_conf(const char *dir, struct hconf *c, char *err, size_t e
         }
         trim(line);
         if (line[0] != '\0' && strlen(line) < sizeof c->cloud[0]) {
-            snprintf(c->cloud[c->n_cloud++], sizeof c->cloud[0], "%s", line);
+            snprintf(c->cloud[c->n_cloud++], sizeof c->cloud[0], "%.79s", line);
         }
     }
     if (f != NULL) {
@@ -616,7 +616,7 @@ static void dns_tunnels(struct ctx *x)
             g = &groups[ng++];
             memset(g, 0, sizeof *g);
             snprintf(g->client, sizeof g->client, "%s", client);
-            snprintf(g->domain, sizeof g->domain, "%s", reg);
+            snprintf(g->domain, sizeof g->domain, "%.255s", reg);
             g->first = sqlite3_column_int64(st, 5);
         }
         int64_t ts = sqlite3_column_int64(st, 5);

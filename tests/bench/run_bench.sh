@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 MB=${BENCH_MB:-320}
 dir=build/bench
 mkdir -p "$dir"
-make --no-print-directory build/gen_samples phitrace >/dev/null
+make --no-print-directory build/gen_samples phitrace build/phi_bench >/dev/null
 for size in $((MB / 2)) $MB; do
     f=$dir/bench-$size.pcap
     [ -s "$f" ] || build/gen_samples --bench "$size" "$f"
@@ -39,6 +39,7 @@ results+=("$(measure phitrace-half ./phitrace analyze -q --force "$half" -o "$di
 results+=("$(measure flows-only ./phitrace analyze -q --force --flows-only "$big" -o "$dir/case-half")")
 results+=("$(measure tcpflow tcpflow -r "$big" -o "$dir/tcpflow")")
 results+=("$(measure tshark tshark -n -q -r "$big" -z conv,tcp)")
+results+=("$(measure yara yara -s signatures/healthcare_formats.yar signatures/exfil_tools.yar signatures/ransomware.yar signatures/dicom_polyglot.yar "$big")")
 rm -rf "$dir/tcpflow"
 mkdir -p "$dir/case"
 ./phitrace analyze -q --force "$big" -o "$dir/case"
@@ -58,3 +59,46 @@ printf '\nphitrace / tcpflow: %.2fx   phitrace / tshark conv: %.2fx\n' \
     "$(echo "${rate[phitrace]} / ${rate[tcpflow]}" | bc -l)" \
     "$(echo "${rate[phitrace]} / ${rate[tshark]}" | bc -l)"
 echo "peak RSS, half-size vs full-size capture: see phitrace-half vs phitrace above"
+
+# Stages of the full run (run_manifest of the last case): capture, content (PHI and YARA),
+# verdict; heuristics plus reports against the whole analysis.
+stage() { sqlite3 "$dir/case/evidence.db" "select value from run_manifest where key='stage_seconds:$1'"; }
+cap=$(stage capture); con=$(stage content); ver=$(stage verdict)
+printf '\nstages of the full run: capture %.3f s, content (PHI + YARA) %.3f s, verdict %.3f s\n' \
+    "$cap" "$con" "$ver"
+t0=$(date +%s.%N); ./phitrace report "$dir/case" >/dev/null; t1=$(date +%s.%N)
+rep=$(echo "$t1 - $t0" | bc -l)
+printf 'heuristics + reports: %.3f s = %.1f%% of the analysis (%.3f s)\n' "$(echo "$ver + $rep" | bc -l)" \
+    "$(echo "100 * ($ver + $rep) / ($cap + $con + $ver)" | bc -l)" "$(echo "$cap + $con + $ver" | bc -l)"
+
+# PHI candidate scanning of cleartext, one core: clinic notes with planted PHI among prose and
+# logs (mixed), the prose and notes alone, and number-dense log lines alone.
+text=$dir/text
+if [ ! -s "$text/mixed.txt" ]; then
+    rm -rf "$text"; mkdir -p "$text"
+    python3 tests/phi/gen_labelled.py "$text/lab" "$text/labels.json" >/dev/null
+    python3 tests/bench/make_text.py "$text/lab/notes" 256 "$text/mixed.txt"
+    python3 - "$text" <<'PY'
+import random, sys
+d = sys.argv[1]
+rnd = random.Random(3)
+lines = open(d + "/mixed.txt", "rb").read().split(b"\n")
+prose = [l for l in lines if l and not l[:2].isdigit()]
+logs = [l for l in lines if l[:4].isdigit()]
+for name, src in (("prose", prose), ("logs", logs)):
+    with open("%s/%s.txt" % (d, name), "wb") as f:
+        n = 0
+        while n < 128_000_000:
+            chunk = b"\n".join(rnd.choice(src) for _ in range(30)) + b"\n\n"
+            f.write(chunk)
+            n += len(chunk)
+PY
+fi
+printf '\nPHI free-text scan (one core)   seconds       MB/s   hits\n'
+for mix in mixed prose logs; do
+    set -- $(build/phi_bench "$text/$mix.txt" signatures)
+    printf '  %-28s %8.3f %10.1f %6s\n' "$mix ($(du -m "$text/$mix.txt" | cut -f1) MB)" "$2" "$3" "$4"
+done
+set -- $( { /usr/bin/time -f "%e" yara -s -r signatures/healthcare_formats.yar "$text/mixed.txt" >/dev/null; } 2>&1 | tail -1)
+printf '  yara (shipped healthcare rules) on mixed: %.3f s, %.1f MB/s\n' "$1" \
+    "$(echo "$(stat -c %s "$text/mixed.txt") / $1 / 1000000" | bc -l)"
