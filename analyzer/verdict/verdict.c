@@ -904,26 +904,29 @@ static const char events_sql[] =
 static pt_status events(struct ctx *x, char *err, size_t errlen)
 {
     PT_TRY(exec_sql(x->h, events_sql, err, errlen));
+    /* what was uploaded where, once, instead of a correlated query per event */
+    PT_TRY(exec_sql(x->h,
+                    "CREATE TEMP TABLE upl AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL
+                    " AS destination, o.sha256 AS sha256, coalesce(p.phi_hits, 0) > 0 AS phi "
+                    "FROM object o JOIN flow f ON f.id = o.flow_id LEFT JOIN phi_object p ON "
+                    "p.object_sha256 = o.sha256 WHERE o.direction = 'upload';"
+                    "CREATE TEMP TABLE upl_agg AS SELECT u.source, u.destination, count(DISTINCT "
+                    "u.sha256) AS objects, count(DISTINCT CASE WHEN u.phi THEN u.sha256 END) AS "
+                    "phi_objects, (SELECT group_concat(DISTINCT h.type) FROM upl v JOIN phi_hit h "
+                    "ON h.object_sha256 = v.sha256 WHERE v.source = u.source AND v.destination = "
+                    "u.destination AND v.phi AND h.phi_class = 'PHI') AS phi_types, (SELECT "
+                    "count(DISTINCT r.entity_id) FROM upl v JOIN phi_record r ON r.object_sha256 "
+                    "= v.sha256 WHERE v.source = u.source AND v.destination = u.destination AND "
+                    "v.phi AND r.entity_id IS NOT NULL) AS individuals FROM upl u GROUP BY "
+                    "u.source, u.destination;",
+                    err, errlen));
     char sql[4096];
     snprintf(sql, sizeof sql,
              "INSERT INTO exfil_event(source, destination, protocols, first_ts, last_ts, "
              "bytes_out, objects, phi_objects, phi_types, individuals, verdict, reasons) "
              "SELECT e.source, e.destination, e.protocols, e.first_ts, e.last_ts, "
-             "max(e.bytes_out, coalesce(enc.bytes, 0)), "
-             "(SELECT count(DISTINCT o.sha256) FROM object o JOIN flow f ON f.id = o.flow_id WHERE "
-             "o.direction = 'upload' AND " INSIDE_SQL " = e.source AND " OUTSIDE_SQL
-             " = e.destination), "
-             "(SELECT count(DISTINCT o.sha256) FROM object o JOIN flow f ON f.id = o.flow_id JOIN "
-             "phi_object p ON p.object_sha256 = o.sha256 WHERE p.phi_hits > 0 AND o.direction = "
-             "'upload' AND " INSIDE_SQL " = e.source AND " OUTSIDE_SQL " = e.destination), "
-             "(SELECT group_concat(DISTINCT h.type) FROM phi_hit h JOIN object o ON o.sha256 = "
-             "h.object_sha256 JOIN flow f ON f.id = o.flow_id WHERE h.phi_class = 'PHI' AND "
-             "o.direction = 'upload' AND " INSIDE_SQL " = e.source AND " OUTSIDE_SQL
-             " = e.destination), "
-             "(SELECT count(DISTINCT r.entity_id) FROM phi_record r JOIN object o ON o.sha256 = "
-             "r.object_sha256 JOIN flow f ON f.id = o.flow_id WHERE r.entity_id IS NOT NULL AND "
-             "o.direction = 'upload' AND " INSIDE_SQL " = e.source AND " OUTSIDE_SQL
-             " = e.destination), "
+             "max(e.bytes_out, coalesce(enc.bytes, 0)), coalesce(ua.objects, 0), "
+             "coalesce(ua.phi_objects, 0), ua.phi_types, coalesce(ua.individuals, 0), "
              "CASE WHEN e.phi_left THEN 'confirmed' "
              "WHEN s.bytes > 0 AND (e.tunnel OR coalesce(enc.bytes, 0) > 0) AND "
              "max(e.bytes_out, coalesce(enc.bytes, 0)) >= %.6f * s.bytes AND (e.tunnel OR e.beacon "
@@ -934,6 +937,7 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
              "'destination_sources', coalesce(pv.sources, 0)) "
              "FROM ev e CROSS JOIN staged s LEFT JOIN enc ON enc.source = e.source AND "
              "enc.destination = e.destination LEFT JOIN prevalence pv ON pv.destination = "
+             "e.destination LEFT JOIN upl_agg ua ON ua.source = e.source AND ua.destination = "
              "e.destination ORDER BY e.first_ts, e.source, e.destination",
              x->c.likely_volume_ratio, x->c.rare_max_sources);
     PT_TRY(exec_sql(x->h, sql, err, errlen));
@@ -951,7 +955,8 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
                     "ELSE 'possible' END FROM exfil_event), 'not observed'), (SELECT "
                     "coalesce(sum(bytes_out), 0) FROM exfil_event), (SELECT json_group_array(id) "
                     "FROM exfil_event);"
-                    "DROP TABLE ev; DROP TABLE staged; DROP TABLE enc; DROP TABLE prevalence;",
+                    "DROP TABLE ev; DROP TABLE staged; DROP TABLE enc; DROP TABLE prevalence; "
+                    "DROP TABLE upl; DROP TABLE upl_agg;",
                     err, errlen));
     return PT_OK;
 }
