@@ -144,11 +144,11 @@ bench: phitrace ## throughput and memory against tcpflow and tshark (not part of
 
 samples: build/gen_samples ## regenerate samples/evidence/ (byte-identical)
 	@mkdir -p samples/evidence
-	build/gen_samples samples/evidence
+	build/gen_samples samples/evidence samples/ground-truth.json
 
 build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
-	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap)
+	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
 demo: ## install deps, build, analyze samples/, print the result line and case path
 	@$(MAKE) --no-print-directory deps

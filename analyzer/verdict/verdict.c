@@ -368,7 +368,7 @@ static void flow_heuristics(struct ctx *x)
                  col(st, 7));
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)sqlite3_column_int64(st, 0));
         snprintf(det, sizeof det, "{\"endpoint\":\"%s\",\"bytes_out\":%.0f}", nm, out);
-        finding(x, "cloud_storage", col(st, 1), name, col(st, 7), sqlite3_column_int64(st, 4),
+        finding(x, "cloud_storage", col(st, 1), col(st, 2), col(st, 7), sqlite3_column_int64(st, 4),
                 sqlite3_column_int64(st, 5), (int64_t)out, 0.4, sum, det, ev);
     }
     sqlite3_finalize(st);
@@ -899,7 +899,11 @@ static const char events_sql[] =
     "(f.app = 'tls' OR f.app IS NULL AND f.proto = 6) GROUP BY 1, 2;"
     /* how many inside hosts talked to each destination */
     "CREATE TEMP TABLE prevalence AS SELECT " OUTSIDE_SQL " AS destination, count(DISTINCT "
-    INSIDE_SQL ") AS sources FROM flow f WHERE f.class IN ('outbound','inbound') GROUP BY 1;";
+    INSIDE_SQL ") AS sources FROM flow f WHERE f.class IN ('outbound','inbound') GROUP BY 1;"
+    /* all bytes an inside host sent to an outside address */
+    "CREATE TEMP TABLE pairbytes AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS "
+    "destination, sum(" OUT_BYTES_SQL ") AS bytes FROM flow f WHERE f.class IN ('outbound',"
+    "'inbound') GROUP BY 1, 2;";
 
 static pt_status events(struct ctx *x, char *err, size_t errlen)
 {
@@ -925,7 +929,8 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
              "INSERT INTO exfil_event(source, destination, protocols, first_ts, last_ts, "
              "bytes_out, objects, phi_objects, phi_types, individuals, verdict, reasons) "
              "SELECT e.source, e.destination, e.protocols, e.first_ts, e.last_ts, "
-             "max(e.bytes_out, coalesce(enc.bytes, 0)), coalesce(ua.objects, 0), "
+             "max(e.bytes_out, coalesce(enc.bytes, 0), coalesce(pb.bytes, 0)), "
+             "coalesce(ua.objects, 0), "
              "coalesce(ua.phi_objects, 0), ua.phi_types, coalesce(ua.individuals, 0), "
              "CASE WHEN e.phi_left THEN 'confirmed' "
              "WHEN s.bytes > 0 AND (e.tunnel OR coalesce(enc.bytes, 0) > 0) AND "
@@ -938,6 +943,7 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
              "FROM ev e CROSS JOIN staged s LEFT JOIN enc ON enc.source = e.source AND "
              "enc.destination = e.destination LEFT JOIN prevalence pv ON pv.destination = "
              "e.destination LEFT JOIN upl_agg ua ON ua.source = e.source AND ua.destination = "
+             "e.destination LEFT JOIN pairbytes pb ON pb.source = e.source AND pb.destination = "
              "e.destination ORDER BY e.first_ts, e.source, e.destination",
              x->c.likely_volume_ratio, x->c.rare_max_sources);
     PT_TRY(exec_sql(x->h, sql, err, errlen));
@@ -952,11 +958,11 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
                     "INSERT INTO verdict(scope, subject, verdict, bytes_out, reasons) SELECT "
                     "'overall', '', coalesce((SELECT CASE max(CASE verdict WHEN 'confirmed' THEN 3 "
                     "WHEN 'likely' THEN 2 ELSE 1 END) WHEN 3 THEN 'confirmed' WHEN 2 THEN 'likely' "
-                    "ELSE 'possible' END FROM exfil_event), 'not observed'), (SELECT "
+                    "WHEN 1 THEN 'possible' END FROM exfil_event), 'not observed'), (SELECT "
                     "coalesce(sum(bytes_out), 0) FROM exfil_event), (SELECT json_group_array(id) "
                     "FROM exfil_event);"
                     "DROP TABLE ev; DROP TABLE staged; DROP TABLE enc; DROP TABLE prevalence; "
-                    "DROP TABLE upl; DROP TABLE upl_agg;",
+                    "DROP TABLE upl; DROP TABLE upl_agg; DROP TABLE pairbytes;",
                     err, errlen));
     return PT_OK;
 }

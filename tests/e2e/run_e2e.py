@@ -145,9 +145,10 @@ def samples_exact_flows():
     assert "Top outbound talkers" in p.stdout
     con = db(c)
     classes = dict(con.execute("SELECT class, count(*) FROM flow GROUP BY class"))
-    # 3 internal: DICOM, HL7, DNS to the internal resolver; outbound: web, POST, 40 DNS-tunnel
-    # queries (one UDP flow each: distinct source ports), 12 beacon connections.
-    assert classes == {"internal": 3, "outbound": 54}, classes
+    # 4 internal: two DICOM associations, HL7, DNS to the internal resolver; 60 outbound:
+    # web, the filler POST, 40 DNS-tunnel queries (one UDP flow each), 12 beacon connections,
+    # the CSV POST, the DICOM C-STORE out, FTP control and data, SMTP, the TLS upload.
+    assert classes == {"internal": 4, "outbound": 60}, classes
     post = con.execute(
         "SELECT c_payload_bytes, c_seq_bytes, c_stream_bytes, c_gap_bytes, s_stream_bytes,"
         " history, end_reason FROM flow WHERE server_addr='203.0.113.50'").fetchall()
@@ -161,7 +162,7 @@ def samples_exact_flows():
     assert beacons == (12, 2400), beacons
     items = con.execute("SELECT kind, format, linktype_name, packets, status FROM evidence_item"
                         ).fetchall()
-    assert items == [("capture", "pcap", "ethernet", 264, "ok")], items
+    assert items == [("capture", "pcap", "ethernet", 526, "ok")], items
     hl7 = con.execute("SELECT direction, sending_app, receiving_app, msg_type, control_id,"
                       " segments, pid_segments, complete FROM hl7_message ORDER BY seq").fetchall()
     assert hl7 == [("c2s", "RIS", "ENGINE", "ORU^R01", "MSG0001", 4, 1, 1),
@@ -176,21 +177,71 @@ def samples_exact_flows():
     assert con.execute("SELECT app FROM flow WHERE server_port = 2575").fetchone()[0] == "hl7"
     # the internal C-STORE: association, command and data set stored as a Part 10 file
     assert con.execute("SELECT calling_ae, called_ae, result, released FROM dicom_assoc"
-                       ).fetchall() == [("CT01", "PACS", "accepted", 1)]
+                       " ORDER BY ts").fetchall() == [("CT01", "PACS", "accepted", 1),
+                                                      ("CT01", "PACS", "accepted", 1),
+                                                      ("PACS", "EXTPACS", "accepted", 1)]
     dm = con.execute("SELECT command, sop_instance, status, complete, sha256 FROM dicom_message"
-                     " ORDER BY seq").fetchall()
-    assert [(r[0], r[1], r[2], r[3]) for r in dm] == [
+                     " ORDER BY ts, seq").fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in dm[:2]] == [
         ("C-STORE-RQ", "1.2.826.0.1.3680043.10.1455.42.1", None, 1),
         ("C-STORE-RSP", "1.2.826.0.1.3680043.10.1455.42.1", 0, 0)], dm
+    assert [r[1][-3:] for r in dm if r[0] == "C-STORE-RQ"][1:] == [
+        "100", "101", "102", "200", "201", "202", "203"], dm
     with open(os.path.join(c, "objects", dm[0][4][:2], dm[0][4]), "rb") as f:
         part10 = f.read()
     assert part10[128:132] == b"DICM" and b"SAMPLE^PATIENT^ONE" in part10
-    assert con.execute("SELECT direction, mime FROM object WHERE protocol = 'dicom'"
-                       ).fetchall() == [("internal", "application/dicom")]
+    assert con.execute("SELECT direction, mime, count(*) FROM object WHERE protocol = 'dicom'"
+                       " GROUP BY 1, 2 ORDER BY 1").fetchall() == [
+        ("internal", "application/dicom", 4), ("upload", "application/dicom", 4)]
     assert con.execute("SELECT count(*) FROM anomaly").fetchone()[0] == 0
     with open(os.path.join(c, "summary.txt")) as f:
         s = f.read()
     assert "10.1.1.20" in s and "203.0.113.50" in s
+
+
+@test
+def samples_report_exactly_the_ground_truth():
+    """samples/README.md: the events, destinations, protocols, verdicts, objects by hash,
+    DICOM instances, individuals (18 out, 20 in all) and states; nothing for benign traffic."""
+    import json
+    c = case("truth")
+    run("analyze", "-q", SAMPLES, "-o", c, check=0)
+    con = db(c)
+    ev = con.execute("SELECT source, destination, verdict, phi_objects, individuals FROM"
+                     " exfil_event ORDER BY verdict, destination").fetchall()
+    assert ev == [
+        ("10.1.1.60", "192.0.2.25", "confirmed", 1, 3),
+        ("10.1.1.10", "198.51.100.104", "confirmed", 4, 4),
+        ("10.1.1.40", "203.0.113.21", "confirmed", 2, 6),
+        ("10.1.1.50", "203.0.113.80", "confirmed", 1, 10),
+        ("10.1.1.50", "198.51.100.200", "likely", 0, 0),
+        ("10.1.1.50", "198.51.100.53", "possible", 0, 0),
+        ("10.1.1.77", "198.51.100.7", "possible", 0, 0),
+        ("10.1.1.50", "exfil.example", "possible", 0, 0)], ev
+    assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] \
+        == "confirmed"
+    heur = dict(con.execute("SELECT destination, group_concat(DISTINCT heuristic) FROM finding"
+                            " GROUP BY destination"))
+    assert "cloud_storage" in heur["198.51.100.200"] and "dns_tunnel" in heur["exfil.example"]
+    assert "dicom_outbound" in heur["198.51.100.104"] and "beacon" in heur["198.51.100.7"]
+    for benign in ("93.184.216.34", "203.0.113.50", "10.1.1.10", "10.1.1.40"):
+        assert benign not in heur, (benign, heur.get(benign))
+    truth = json.load(open(os.path.join(ROOT, "samples", "ground-truth.json")))
+    up = {r[0]: r[1:] for r in con.execute("SELECT sha256, size, direction FROM object"
+                                           " WHERE direction = 'upload'")}
+    for o in truth["objects_sent_out"]:
+        assert o["sha256"] in up and up[o["sha256"]] == (o["size"], "upload"), o
+    sent = sorted(r[0] for r in con.execute(
+        "SELECT m.sop_instance FROM dicom_message m JOIN flow f ON f.id = m.flow_id WHERE"
+        " m.command = 'C-STORE-RQ' AND f.class = 'outbound'"))
+    assert sent == ["1.2.826.0.1.3680043.10.1455.7.%d" % i for i in range(200, 204)], sent
+    ind = dict((r[0], r[1:]) for r in con.execute("SELECT scope, estimate, lower, upper FROM"
+                                                  " individuals"))
+    assert ind["outbound"][0] == 18 and ind["all"][0] == 20, ind
+    states = dict(con.execute("SELECT state, individuals FROM individuals_by_state WHERE"
+                              " scope = 'outbound'"))
+    assert states == {"MA": 4, "TX": 4, "IL": 2, "WA": 2, "FL": 2, "CO": 2, "NY": 2}, states
+    assert con.execute("SELECT count(*) FROM anomaly").fetchone()[0] == 0
 
 
 @test
@@ -200,10 +251,15 @@ def samples_regenerate_identically():
         raise Skip("build/gen_samples not built (make samples)")
     d = os.path.join(TMP, "regen")
     os.makedirs(d, exist_ok=True)
-    subprocess.run([gen, d], check=True)
+    truth = os.path.join(TMP, "regen-truth.json")
+    subprocess.run([gen, d, truth], check=True)
     for name in os.listdir(SAMPLES):
         with open(os.path.join(SAMPLES, name), "rb") as a, open(os.path.join(d, name), "rb") as b:
             assert a.read() == b.read(), name + " differs from its regeneration"
+    with open(os.path.join(ROOT, "samples", "ground-truth.json"), "rb") as a, \
+            open(truth, "rb") as b:
+        assert a.read() == b.read(), "ground-truth.json differs from its regeneration"
+    assert os.path.getsize(os.path.join(SAMPLES, "radiology-breach.pcap")) < 5 * 1024 * 1024
 
 
 @test
@@ -225,7 +281,7 @@ def sample_in_every_container_format():
         run("analyze", "-q", os.path.join(d, name), "-o", c, check=0)
         con = db(c)
         assert con.execute("SELECT format, status, packets FROM evidence_item").fetchone() == (
-            fmt, "ok", 264), name
+            fmt, "ok", 526), name
         flows.append(sorted(con.execute("SELECT * FROM flow").fetchall()))
     c = case("fmt-orig")
     run("analyze", "-q", src, "-o", c, check=0)
@@ -1056,13 +1112,21 @@ def hourly_beacon_of_zeek_ticks_capture():
 
 @test
 def fail_on_gives_exit_3_at_the_level():
-    # the sample: internal PHI (DICOM, HL7), then a DNS tunnel and an encrypted beacon out
+    # the sample: PHI leaves (confirmed): --fail-on likely and confirmed both exit 3
     c = case("failon")
     run("analyze", "-q", "--fail-on", "likely", SAMPLES, "-o", c, check=3)
     assert db(c).execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] \
-        == "likely"
+        == "confirmed"
+    run("analyze", "-q", "--fail-on", "confirmed", SAMPLES, "-o", case("failon1"), check=3)
+    # a note at rest, no network: not observed, below any level
+    d = os.path.join(TMP, "quiet-evidence")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "memo.txt"), "w") as f:
+        f.write("Staff meeting moved to Thursday.\n")
     c2 = case("failon2")
-    run("analyze", "-q", "--fail-on", "confirmed", SAMPLES, "-o", c2, check=0)
+    run("analyze", "-q", "--fail-on", "possible", d, "-o", c2, check=0)
+    assert db(c2).execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] \
+        == "not observed"
     p = run("analyze", "-q", "--fail-on", "sometimes", SAMPLES, "-o", case("failon3"), check=1)
     assert "--fail-on takes" in p.stderr
 
@@ -1466,8 +1530,8 @@ def files_at_rest_are_objects_and_hashed():
     assert rows == [
         ("notes.txt", "file", "text/plain", "ok", 0, 1),
         ("sub/empty.bin", "file", "application/x-empty", "ok", 0, 1),
-        ("sub/x.cap", "capture", "pcap", "ok", 264, 1),
-        ("z.gz", "capture", "pcap+gzip", "ok", 264, 1),
+        ("sub/x.cap", "capture", "pcap", "ok", 526, 1),
+        ("z.gz", "capture", "pcap+gzip", "ok", 526, 1),
     ], rows
     obj = db(c).execute("SELECT protocol, direction, flow_id, stream_dir, size FROM object"
                         " WHERE name LIKE '%notes.txt'").fetchone()
@@ -1497,7 +1561,7 @@ def unreadable_capture_is_an_error_item_and_the_run_goes_on():
     rows = con.execute("SELECT status, error, packets FROM evidence_item ORDER BY id").fetchall()
     assert rows[0][0] == "error" and "libpcap cannot read it" in rows[0][1], rows[0]
     assert rows[1][0] == "error" and "libpcap cannot read it" in rows[1][1], rows[1]
-    assert rows[2] == ("ok", None, 264), rows[2]
+    assert rows[2] == ("ok", None, 526), rows[2]
     assert con.execute("SELECT count(*) FROM anomaly WHERE kind='capture.unreadable'"
                        ).fetchone()[0] == 2
     with open(os.path.join(c, "summary.txt")) as f:
