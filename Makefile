@@ -100,7 +100,7 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 	clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread -lm
 
-.PHONY: all deps test unit e2e fuzz-replay fuzz bench demo samples format lint clean install help
+.PHONY: all deps test unit e2e fuzz-replay fuzz bench demo example samples format lint clean install help
 
 all: phitrace ## build ./phitrace
 
@@ -150,12 +150,19 @@ build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
 	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
-demo: ## install deps, build, analyze samples/, print the result line and case path
+demo: ## install deps, build, analyze samples/, print the verdict line and the report path
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory phitrace
 	@./phitrace analyze --quiet --force --home-net 10.1.0.0/16 samples/evidence -o build/demo-case
-	@grep '^Result:' build/demo-case/summary.txt
-	@echo "Case: build/demo-case (evidence.db, summary.txt, objects/)"
+	@grep -A1 '^Verdict:' build/demo-case/summary.txt
+	@echo "Report: build/demo-case/report.html (also report.json, report.txt, evidence.db)"
+
+example: ## refresh reports/example/ from the demo case (the committed reference report)
+	@$(MAKE) --no-print-directory phitrace
+	@./phitrace analyze --quiet --force --home-net 10.1.0.0/16 samples/evidence -o build/demo-case
+	@mkdir -p reports/example
+	cp build/demo-case/report.html build/demo-case/report.json build/demo-case/report.txt \
+	    build/demo-case/summary.txt reports/example/
 
 format: ## clang-format every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')

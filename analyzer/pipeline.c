@@ -1252,8 +1252,13 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
             goto out;
         }
         for (size_t i = 0; i < ny; i++) {
+            /* shipped rules by file name (the install path is not evidence), --rules by path */
             char k[600];
-            snprintf(k, sizeof k, "rules_sha256:%.500s", yf[i].path);
+            size_t sl = strlen(sig);
+            const char *name = strncmp(yf[i].path, sig, sl) == 0 && yf[i].path[sl] == '/'
+                                   ? yf[i].path + sl + 1
+                                   : yf[i].path;
+            snprintf(k, sizeof k, "rules_sha256:%.500s", name);
             send_manifest(&r->w, k, yf[i].sha256);
         }
         snprintf(err, sizeof err, "%u", pt_yara_rule_count(r->yara));

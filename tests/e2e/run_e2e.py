@@ -245,6 +245,30 @@ def samples_report_exactly_the_ground_truth():
 
 
 @test
+def reference_report_is_what_the_demo_produces():
+    """reports/example/ (make example) equals a fresh analysis of samples/ apart from what
+    differs between runs: times, the custody chain's hashes, host, paths of the case."""
+    import json
+    c = case("demo-like")
+    run("analyze", "-q", "--home-net", "10.1.0.0/16", "samples/evidence", "-o", c, check=0,
+        cwd=ROOT)
+    volatile = {"start_utc", "end_utc", "host", "signatures_dir", "threads", "git_commit"}
+
+    def norm(d):
+        d = dict(d)
+        d.pop("case")
+        d["generated_by"] = {k: v for k, v in d["generated_by"].items() if k != "git_commit"}
+        d["chain_of_custody"] = [r["action"] for r in d["chain_of_custody"]]
+        d["methodology"] = [r for r in d["methodology"] if r["key"] not in volatile and
+                            not r["key"].startswith("stage_seconds")]
+        return d
+    fresh = norm(json.load(open(os.path.join(c, "report.json"))))
+    ref = norm(json.load(open(os.path.join(ROOT, "reports", "example", "report.json"))))
+    assert fresh == ref, [k for k in fresh if fresh[k] != ref.get(k)]
+    assert ref["verdict"]["overall"] == "confirmed"
+
+
+@test
 def samples_regenerate_identically():
     gen = os.path.join(ROOT, "build", "gen_samples")
     if not os.path.exists(gen):
