@@ -6,7 +6,8 @@ CC ?= cc
 PKGS := libpcap libmagic yara sqlite3 zlib libcrypto
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libcmocka-dev sqlite3 python3 clang tshark tcpflow time bc \
-            dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema
+            dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl swaks \
+            python3-pyftpdlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -100,7 +101,7 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 	clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread -lm
 
-.PHONY: all deps test unit e2e fuzz-replay fuzz bench demo example samples format lint clean install help
+.PHONY: all deps test test-live unit e2e fuzz-replay fuzz bench demo example samples format lint clean install help
 
 all: phitrace ## build ./phitrace
 
@@ -149,6 +150,9 @@ samples: build/gen_samples ## regenerate samples/evidence/ (byte-identical)
 build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
 	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
+
+test-live: phitrace ## real clients (curl, FTP, swaks, storescu) in a private network namespace (root)
+	@python3 tests/live/run_live.py
 
 demo: ## install deps, build, analyze samples/, print the verdict line and the report path
 	@$(MAKE) --no-print-directory deps

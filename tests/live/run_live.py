@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""make test-live: real clients from Debian's packages send synthetic PHI inside a private
+network namespace (unshare -n: loopback only, nothing leaves it) while tcpdump records;
+phitrace must report exactly what was sent: the files by hash, the patients by count, the
+destinations, and the verdict.
+
+    curl     POSTs a CSV export to an HTTP sink          (127.0.0.2:8080)
+    curl     uploads an HL7 batch by FTP (EPSV/PASV)     (pyftpdlib, 127.0.0.4:2121)
+    swaks    mails a clinic note as an attachment        (SMTP sink, 127.0.0.3:2525)
+    storescu sends a DICOM study to storescp             (127.0.0.5:11112)
+
+Home network: 127.0.0.1/32, so the sinks are outside it. Needs root; without it the test
+says so and exits 0 (skipped). Ends with the plain "N passed, N failed" line.
+"""
+import hashlib
+import json
+import os
+import shutil
+import socketserver
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BIN = os.path.abspath(os.environ.get("PHITRACE", os.path.join(ROOT, "phitrace")))
+# Debian's interpreter, which sees the python3-* packages (a pyenv shim may not)
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+# ---- sinks (run inside the namespace) -----------------------------------------------------
+
+class HTTPSink(socketserver.StreamRequestHandler):
+    def handle(self):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.request.recv(65536)
+            if not chunk:
+                return
+            head += chunk
+        h, _, body = head.partition(b"\r\n\r\n")
+        n = 0
+        for line in h.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                n = int(line.split(b":")[1])
+        while len(body) < n:
+            chunk = self.request.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        self.wfile.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+class SMTPSink(socketserver.StreamRequestHandler):
+    def handle(self):
+        w = self.wfile.write
+        w(b"220 sink ESMTP\r\n")
+        data = False
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            if data:
+                if line == b".\r\n":
+                    data = False
+                    w(b"250 queued\r\n")
+                continue
+            cmd = line[:4].upper()
+            if cmd in (b"EHLO", b"HELO"):
+                w(b"250 sink\r\n")
+            elif cmd == b"DATA":
+                data = True
+                w(b"354 go ahead\r\n")
+            elif cmd == b"QUIT":
+                w(b"221 bye\r\n")
+                return
+            else:
+                w(b"250 ok\r\n")
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def inner(work):
+    """Inside `unshare -n`: bring up loopback, record, run the sinks and the clients."""
+    run = lambda *a, **k: subprocess.run(*a, check=True, timeout=120, **k)
+    run(["ip", "link", "set", "lo", "up"])
+    err = open(os.path.join(work, "tcpdump.err"), "w")
+    tcp = subprocess.Popen(["tcpdump", "-Z", "root", "-i", "lo", "-U", "-w",
+                            os.path.join(work, "cap.pcap"), "tcp"], stderr=err)
+    for _ in range(100):
+        if "listening on" in open(os.path.join(work, "tcpdump.err")).read():
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    for addr, handler in ((("127.0.0.2", 8080), HTTPSink), (("127.0.0.3", 2525), SMTPSink)):
+        srv = Server(addr, handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    os.makedirs(os.path.join(work, "ftp"), exist_ok=True)
+    os.makedirs(os.path.join(work, "pacs"), exist_ok=True)
+    ftp = subprocess.Popen([PY, "-m", "pyftpdlib", "-i", "127.0.0.4", "-p", "2121",
+                            "-w", "-d", os.path.join(work, "ftp"), "-u", "export", "-P",
+                            "export"], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    scp = subprocess.Popen(["storescp", "-od", os.path.join(work, "pacs"), "-aet", "PACS",
+                            "--fork", "11112"], stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    data = os.path.join(work, "data")
+    run(["curl", "-sS", "--data-binary", "@" + os.path.join(data, "exports/patients.csv"),
+         "-H", "Content-Type: text/csv", "http://127.0.0.2:8080/upload"])
+    run(["curl", "-sS", "-T", os.path.join(data, "hl7/adt_batch.hl7"), "--user",
+         "export:export", "ftp://127.0.0.4:2121/"])
+    run(["swaks", "--server", "127.0.0.3", "--port", "2525", "--from",
+         "frontdesk@radgroup.example", "--to", "records@outside.example", "--header",
+         "Subject: follow-up", "--body", "See the attached note.", "--attach-type",
+         "text/plain", "--attach-name", "note_00.txt", "--attach",
+         "@" + os.path.join(data, "notes/note_00.txt")], stdout=subprocess.DEVNULL)
+    run(["storescu", "-aet", "MODALITY", "-aec", "PACS", "127.0.0.5", "11112",
+         os.path.join(data, "dicom/IMG00.dcm")])
+    time.sleep(1.0)
+    ftp.terminate()
+    scp.terminate()
+    time.sleep(0.5)
+    tcp.send_signal(2)
+    tcp.wait(timeout=30)
+
+
+# ---- the check (outside the namespace) -------------------------------------------------------
+
+def check(work):
+    passed, failed = [], []
+
+    def expect(name, ok, detail=""):
+        (passed if ok else failed).append(name)
+        print("%s  %s%s" % ("PASS" if ok else "FAIL", name, "" if ok else ": " + str(detail)))
+
+    case = os.path.join(work, "case")
+    p = subprocess.run([BIN, "analyze", "-q", "--home-net", "127.0.0.1/32",
+                        os.path.join(work, "cap.pcap"), "-o", case], capture_output=True,
+                       text=True, timeout=600)
+    expect("analyze exits 0", p.returncode == 0, p.stderr[-500:])
+    con = sqlite3.connect(os.path.join(case, "evidence.db"))
+    data = os.path.join(work, "data")
+    sha = lambda rel: hashlib.sha256(open(os.path.join(data, rel), "rb").read()).hexdigest()
+    up = {r[0]: (r[1], r[2]) for r in con.execute(
+        "SELECT sha256, protocol, direction FROM object WHERE direction = 'upload'")}
+    for rel, proto in (("exports/patients.csv", "http"), ("hl7/adt_batch.hl7", "ftp"),
+                       ("notes/note_00.txt", "smtp")):
+        expect("%s left by %s, byte-identical" % (rel, proto),
+               up.get(sha(rel)) == (proto, "upload"), sorted(set(v for v in up.values())))
+    # DICOM: the data set storescp received equals the one phitrace stored (Part 10 rebuilt)
+    rows = con.execute("SELECT sha256 FROM dicom_message WHERE command = 'C-STORE-RQ'"
+                       ).fetchall()
+    import struct
+
+    def dataset(b):
+        return b[144 + struct.unpack("<I", b[140:144])[0]:]
+    pacs = [os.path.join(work, "pacs", f) for f in os.listdir(os.path.join(work, "pacs"))]
+    same = len(rows) == 1 and len(pacs) == 1 and dataset(open(os.path.join(
+        case, "objects", rows[0][0][:2], rows[0][0]), "rb").read()) == dataset(
+        open(pacs[0], "rb").read())
+    expect("DICOM study sent by storescu, data set identical to storescp's", same, rows)
+    dest = sorted(r[0] for r in con.execute("SELECT destination FROM exfil_event WHERE verdict"
+                                            " = 'confirmed'"))
+    expect("confirmed destinations", dest == ["127.0.0.2", "127.0.0.3", "127.0.0.4",
+                                              "127.0.0.5"], dest)
+    overall = con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()
+    expect("overall verdict confirmed", overall == ("confirmed",), overall)
+    # patients: CSV 0-19, HL7 30-39, note 20, DICOM 40 (tests/phi/gen_labelled.py)
+    ind = con.execute("SELECT estimate FROM individuals WHERE scope = 'outbound'").fetchone()
+    expect("individuals whose data left: 32", ind == (32,), ind)
+    print("live: %d passed, %d failed" % (len(passed), len(failed)))
+    return not failed
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--inner":
+        inner(sys.argv[2])
+        return 0
+    if os.geteuid() != 0:
+        print("test-live: skipped: needs root for unshare -n (a private network namespace)")
+        print("live: 0 passed, 0 failed")
+        return 0
+    missing = [t for t in ("unshare", "ip", "tcpdump", "curl", "swaks", "storescu", "storescp")
+               if shutil.which(t) is None]
+    if subprocess.run([PY, "-c", "import pyftpdlib"], capture_output=True).returncode != 0:
+        missing.append("python3-pyftpdlib")
+    if missing:
+        print("test-live: missing %s; run make deps" % ", ".join(missing))
+        return 1
+    work = tempfile.mkdtemp(prefix="phitrace-live-")
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests/phi/gen_labelled.py"),
+                    os.path.join(work, "data"), os.path.join(work, "labels.json")], check=True)
+    r = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), "--inner",
+                        work], timeout=300)
+    if r.returncode != 0:
+        print("test-live: the recording inside the namespace failed")
+        return 1
+    ok = check(work)
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
