@@ -31,7 +31,7 @@ FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
                analyzer/analyze/ftp.c analyzer/analyze/hl7.c analyzer/analyze/icmp.c \
                analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/multipart.c \
-               analyzer/analyze/objstore.c analyzer/analyze/smb.c analyzer/analyze/smtp.c \
+               analyzer/analyze/objstore.c analyzer/analyze/raw.c analyzer/analyze/smb.c analyzer/analyze/smtp.c \
                analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/websocket.c
 PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \

@@ -128,6 +128,9 @@
 #define PT_YARA_OVERLAP (16u * 1024)
 #define PT_YARA_TIMEOUT_S 60
 
+/* A TCP stream no decoder recognises is stored per direction up to this many bytes. */
+#define PT_RAW_MAX_BYTES (1ull << 30)
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 

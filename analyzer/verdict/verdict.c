@@ -896,7 +896,7 @@ static const char events_sql[] =
     /* encrypted bytes out per pair (TLS, SSH-like unknown streams) */
     "CREATE TEMP TABLE enc AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS destination, "
     "sum(" OUT_BYTES_SQL ") AS bytes FROM flow f WHERE f.class IN ('outbound','inbound') AND "
-    "(f.app = 'tls' OR f.app IS NULL AND f.proto = 6) GROUP BY 1, 2;"
+    "(f.app IN ('tls', 'tcp') OR f.app IS NULL AND f.proto = 6) GROUP BY 1, 2;"
     /* how many inside hosts talked to each destination */
     "CREATE TEMP TABLE prevalence AS SELECT " OUTSIDE_SQL " AS destination, count(DISTINCT "
     INSIDE_SQL ") AS sources FROM flow f WHERE f.class IN ('outbound','inbound') GROUP BY 1;"
@@ -994,9 +994,10 @@ static const char limitations_sql[] =
     "s_seq_bytes - s_payload_bytes) END) > 0;"
     /* the encrypted share of outbound bytes */
     "INSERT INTO limitation(kind, detail, value) SELECT 'encrypted_outbound_share', "
-    "printf('%.1f%% of the %lld bytes sent to outside addresses were encrypted (TLS) or in "
-    "streams no decoder read; their content cannot be seen', 100.0 * enc / tot, tot), "
-    "1.0 * enc / tot FROM (SELECT sum(CASE WHEN app = 'tls' OR app IS NULL AND proto = 6 THEN "
+    "printf('%.1f%% of the %lld bytes sent to outside addresses were encrypted (TLS) or of no "
+    "protocol phitrace decodes (stored and scanned as raw streams; encrypted ones cannot be "
+    "read)', 100.0 * enc / tot, tot), "
+    "1.0 * enc / tot FROM (SELECT sum(CASE WHEN app IN ('tls', 'tcp') OR app IS NULL AND proto = 6 THEN "
     "b ELSE 0 END) AS enc, sum(b) AS tot FROM (SELECT app, proto, CASE WHEN class = 'outbound' "
     "THEN max(c_payload_bytes, c_seq_bytes) ELSE max(s_payload_bytes, s_seq_bytes) END AS b FROM "
     "flow WHERE class IN ('outbound', 'inbound'))) WHERE tot > 0;"

@@ -334,6 +334,38 @@ def tcp_frame(src, dst, sport, dport, seq, ack, flags, data=b""):
 
 
 @test
+def netcat_style_raw_tcp_exfil_is_confirmed():
+    """A CSV of 20 patients piped over a TCP port no decoder knows (nc-style): the stream is
+    stored as an object, scanned, and the transfer is confirmed with its 20 individuals."""
+    csv = b"mrn,first_name,last_name,dob,ssn,state\n" + b"".join(
+        b"%d,Ann%d,Zed%d,1970-01-%02d,%03d-45-%04d,MA\n" % (5000000 + i, i, i, i + 1, 500 + i,
+                                                           1000 + i) for i in range(20))
+    c, s, C, S, t = 1000, 5000, "10.1.1.9", "198.51.100.66", 1767261600000000
+    fr = [(t, tcp_frame(C, S, 40000, 4444, c, 0, 2)), (t, tcp_frame(S, C, 4444, 40000, s,
+                                                                    c + 1, 0x12))]
+    c, s = c + 1, s + 1
+    fr.append((t, tcp_frame(C, S, 40000, 4444, c, s, 0x10)))
+    for i in range(0, len(csv), 1400):
+        d = csv[i:i + 1400]
+        fr.append((t + 1000, tcp_frame(C, S, 40000, 4444, c, s, 0x18, d)))
+        c += len(d)
+    fr += [(t + 2000, tcp_frame(C, S, 40000, 4444, c, s, 0x11)),
+           (t + 2000, tcp_frame(S, C, 4444, 40000, s, c + 1, 0x11)),
+           (t + 2000, tcp_frame(C, S, 40000, 4444, c + 1, s + 1, 0x10))]
+    p = os.path.join(TMP, "nc.pcap")
+    write_pcap(p, fr)
+    case_dir = case("nc")
+    run("analyze", "-q", p, "-o", case_dir, check=0)
+    con = db(case_dir)
+    import hashlib
+    obj = con.execute("SELECT protocol, direction, name, sha256 FROM object").fetchall()
+    assert obj == [("tcp", "upload", "tcp stream c2s", hashlib.sha256(csv).hexdigest())], obj
+    assert con.execute("SELECT app FROM flow").fetchone()[0] == "tcp"
+    ev = con.execute("SELECT verdict, destination, individuals FROM exfil_event").fetchall()
+    assert ev == [("confirmed", "198.51.100.66", 20)], ev
+
+
+@test
 def crafted_overlap_gives_first_data_and_one_conflict():
     """The issue's flow: "0123456789"@10, "AAAAAAAAAA"@0, "XXXXXXXXXX"@5, "AAAAAAAAAA"@0."""
     c_, s_ = "10.0.0.1", "198.51.100.1"
