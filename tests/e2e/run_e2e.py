@@ -536,6 +536,39 @@ def suricata_verify_fileinfo_expectations():
     _, rows = _sv_objects("http-range-file/input.pcap")
     table.append(("http-range-file ranges total 146515",
                   sum(r[1] for r in rows if r[2] == "/z4d4kWk.jpg") == 146515))
+    # decode-teredo-01: HTTP over Teredo, one upload (589) and one download (11845)
+    _, rows = _sv_objects("decode-teredo-01/input.pcap")
+    by_name = {(r[2], r[1], r[3]) for r in rows}
+    table.append(("decode-teredo-01 /cgi-bin/iavs4stats.cgi size 589",
+                  ("/cgi-bin/iavs4stats.cgi", 589, 1) in by_name))
+    table.append(("decode-teredo-01 / size 11845", ("/", 11845, 1) in by_name))
+    # mime-quoted-printable: the quoted-printable attachment, decoded
+    _, rows = _sv_objects("mime/mime-quoted-printable/input.pcap")
+    table.append(("mime-quoted-printable related.patch 34224 sha256 359641873610", (
+        "359641873610597882317aee0f72104ed54fe8aa82d6fa323a5418e4529bd3b9", 34224,
+        "related.patch") in {r[:3] for r in rows}))
+    # smtp-attachment-md5: the rule matches filemd5 of the EICAR file
+    c, rows = _sv_objects("smtp-attachment-md5/input.pcap")
+    md5s = set()
+    for r in rows:
+        with open(os.path.join(c, "objects", r[0][:2], r[0]), "rb") as f:
+            md5s.add(hashlib.md5(f.read()).hexdigest())
+    table.append(("smtp-attachment-md5 md5 44d88612fea8", "44d88612fea8a8f36de82e1278abb02f" in md5s))
+    # ftp-upload-active/-passive: the STOR file holds "root" (the rules' file_data content);
+    # ftp-download-passive the same file by RETR; filestore-ftp-passive-mode expects exactly
+    # one stored file (directory listings are transfers too, but not files).
+    for rel, cmd in (("ftp/ftp-upload-active/input.pcap", "STOR"),
+                     ("ftp/ftp-upload-passive/input.pcap", "STOR"),
+                     ("ftp/ftp-download-passive/input.pcap", "RETR"),
+                     ("filestore-ftp-passive-mode/ftp-passive-mode.pcap", "RETR")):
+        c, _ = _sv_objects(rel)
+        files = db(c).execute("SELECT command, sha256 FROM ftp_transfer WHERE command NOT IN"
+                              " ('LIST', 'NLST', 'MLSD')").fetchall()
+        ok = len(files) == 1 and files[0][0] == cmd
+        if ok:
+            with open(os.path.join(c, "objects", files[0][1][:2], files[0][1]), "rb") as f:
+                ok = b"root" in f.read()
+        table.append((rel.split("/")[-2] + " one %s file with file_data 'root'" % cmd, ok))
     for name, ok in table:
         print("    %-66s %s" % (name, "pass" if ok else "FAIL"))
     assert all(ok for _, ok in table)
