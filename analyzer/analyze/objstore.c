@@ -196,10 +196,17 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
     } else {
         const char *desc = magic_buffer(st->magic, o->head, o->head_len);
         snprintf(o->rec.magic, sizeof o->rec.magic, "%s", desc ? desc : "unknown");
-        magic_setflags(st->magic, MAGIC_MIME_TYPE | MAGIC_ERROR);
-        const char *mime = magic_buffer(st->magic, o->head, o->head_len);
-        snprintf(o->rec.mime, sizeof o->rec.mime, "%s", mime ? mime : "application/octet-stream");
-        magic_setflags(st->magic, MAGIC_NONE | MAGIC_ERROR);
+        if (desc != NULL && strcmp(desc, "data") == 0) {
+            /* libmagic's fallback when no test matched; its MIME fallback is octet-stream,
+             * so the second pass (as costly as the first) would say the same. */
+            snprintf(o->rec.mime, sizeof o->rec.mime, "application/octet-stream");
+        } else {
+            magic_setflags(st->magic, MAGIC_MIME_TYPE | MAGIC_ERROR);
+            const char *mime = magic_buffer(st->magic, o->head, o->head_len);
+            snprintf(o->rec.mime, sizeof o->rec.mime, "%s",
+                     mime ? mime : "application/octet-stream");
+            magic_setflags(st->magic, MAGIC_NONE | MAGIC_ERROR);
+        }
         memcpy(st->cache[slot].sha, o->rec.sha256, sizeof st->cache[slot].sha);
         memcpy(st->cache[slot].magic, o->rec.magic, sizeof st->cache[slot].magic);
         memcpy(st->cache[slot].mime, o->rec.mime, sizeof st->cache[slot].mime);
