@@ -30,7 +30,9 @@ struct pt_obj {
     struct pt_objstore *s;
     struct pt_object_rec rec;
     char tmp[4200];
-    FILE *f;
+    FILE *f;          /* NULL while the bytes fit in mem */
+    uint8_t *mem;     /* the object so far, until it outgrows PT_OBJ_MEM_BYTES */
+    size_t mem_len, mem_cap;
     struct pt_sha256 *sha;
     uint8_t *head;    /* first PT_OBJ_MAGIC_BYTES, for libmagic */
     size_t head_len;
@@ -92,21 +94,47 @@ struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *me
     }
     o->s = s;
     o->rec = *meta;
-    snprintf(o->tmp, sizeof o->tmp, "%s/tmp/w%u-%llu", s->dir, s->worker,
-             (unsigned long long)s->counter++);
-    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    o->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     o->sha = pt_sha256_new();
     o->head = malloc(PT_OBJ_MAGIC_BYTES);
-    if (o->f == NULL || o->sha == NULL || o->head == NULL) {
-        if (fd >= 0 && o->f == NULL) {
-            close(fd);
-        }
+    if (o->sha == NULL || o->head == NULL) {
         pt_obj_discard(o);
         return NULL;
     }
-    setvbuf(o->f, NULL, _IOFBF, 256 * 1024);
     return o;
+}
+
+/* A temporary file under objects/tmp/, opened for writing; false when it cannot be made. */
+static bool open_tmp(struct pt_obj *o)
+{
+    snprintf(o->tmp, sizeof o->tmp, "%s/tmp/w%u-%llu", o->s->dir, o->s->worker,
+             (unsigned long long)o->s->counter++);
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    o->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (o->f == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (fd >= 0 || errno == EEXIST) {
+            unlink(o->tmp);
+        }
+        o->tmp[0] = '\0';
+        return false;
+    }
+    setvbuf(o->f, NULL, _IOFBF, 256 * 1024);
+    return true;
+}
+
+/* The object outgrew memory: its bytes so far go to a temporary file, the rest follows. */
+static void spill(struct pt_obj *o)
+{
+    if (!open_tmp(o)) {
+        o->io_error = true;
+    } else if (o->mem_len > 0 && fwrite(o->mem, 1, o->mem_len, o->f) != o->mem_len) {
+        o->io_error = true;
+    }
+    free(o->mem);
+    o->mem = NULL;
+    o->mem_len = o->mem_cap = 0;
 }
 
 void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n)
@@ -120,10 +148,38 @@ void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n)
         o->head_len += k;
     }
     pt_sha256_update(o->sha, p, n);
-    if (fwrite(p, 1, n, o->f) != n) {
+    o->rec.size += n;
+    if (o->io_error) {
+        return; /* hashed and counted; the stored copy is already lost */
+    }
+    /* Small objects stay in memory until closed: a duplicate (same SHA-256) then costs no
+     * file at all, and no temporary file is created and deleted for it. */
+    if (o->f == NULL && o->mem_len + n <= PT_OBJ_MEM_BYTES) {
+        if (o->mem_len + n > o->mem_cap) {
+            size_t cap = o->mem_cap ? o->mem_cap * 2 : 4096;
+            while (cap < o->mem_len + n) {
+                cap *= 2;
+            }
+            cap = cap < PT_OBJ_MEM_BYTES ? cap : PT_OBJ_MEM_BYTES;
+            uint8_t *m = realloc(o->mem, cap);
+            if (m == NULL) {
+                spill(o);
+                goto to_file;
+            }
+            o->mem = m;
+            o->mem_cap = cap;
+        }
+        memcpy(o->mem + o->mem_len, p, n);
+        o->mem_len += n;
+        return;
+    }
+    if (o->f == NULL) {
+        spill(o);
+    }
+to_file:
+    if (!o->io_error && fwrite(p, 1, n, o->f) != n) {
         o->io_error = true;
     }
-    o->rec.size += n;
 }
 
 void pt_obj_gap(struct pt_obj *o, uint64_t n)
@@ -182,7 +238,7 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
     pt_hex(dig, sizeof dig, o->rec.sha256);
     o->rec.complete = complete && o->rec.gap_bytes == 0;
     render_gaps(o);
-    if (fclose(o->f) != 0) {
+    if (o->f != NULL && fclose(o->f) != 0) {
         o->io_error = true;
     }
     o->f = NULL;
@@ -219,21 +275,31 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
         bool have = (st->subdirs[idx / 8] >> (idx % 8)) & 1;
         if (have || mkdir(sub, 0700) == 0 || errno == EEXIST) {
             st->subdirs[idx / 8] |= (uint8_t)(1u << (idx % 8));
-            /* Content addressing: an identical object is already there when the name exists. */
+            /* Content addressing: an identical object is already there when the name exists.
+             * An object still in memory is written (to a temporary name, then renamed, so a
+             * name under objects/ is always a whole object) only when it is new. */
             if (access(final, F_OK) == 0) {
-                unlink(o->tmp);
                 ok = true;
+            } else if (o->tmp[0] == '\0') {
+                ok = open_tmp(o);
+                if (ok && o->mem_len > 0 && fwrite(o->mem, 1, o->mem_len, o->f) != o->mem_len) {
+                    ok = false;
+                }
+                if (o->f != NULL && fclose(o->f) != 0) {
+                    ok = false;
+                }
+                o->f = NULL;
+                ok = ok && rename(o->tmp, final) == 0;
             } else {
                 ok = rename(o->tmp, final) == 0;
             }
+            if (ok) {
+                o->tmp[0] = '\0';
+            }
         }
     }
-    if (!ok) {
-        unlink(o->tmp);
-    }
     *rec = o->rec;
-    o->tmp[0] = '\0';
-    pt_obj_discard(o);
+    pt_obj_discard(o); /* removes a temporary file left behind */
     return ok;
 }
 
@@ -249,6 +315,7 @@ void pt_obj_discard(struct pt_obj *o)
         unlink(o->tmp);
     }
     pt_sha256_free(o->sha);
+    free(o->mem);
     free(o->head);
     free(o);
 }

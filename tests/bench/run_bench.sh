@@ -22,7 +22,12 @@ measure() { # name, then the command; prints "name median_seconds max_rss_kb" ov
     local name=$1; shift
     local t0 t1 times=() rss=0
     for run in 1 2 3; do
-        rm -rf "$dir/case" "$dir/case-half" "$dir/tcpflow"; mkdir -p "$dir/tcpflow"
+        # Every run writes into a fresh directory ($dir/out links to it): ext4 is slow to
+        # allocate inodes in a directory whose files were just deleted, which made the
+        # timings depend on the previous run. sync: earlier runs' files reach the disk first.
+        rm -rf "$dir"/run.*
+        ln -sfn "$(basename "$(mktemp -d "$dir/run.XXXXXX")")" "$dir/out"; mkdir -p "$dir/out/tcpflow"
+        sync
         t0=$(date +%s.%N)
         /usr/bin/time -f "%M" -o "$dir/rss" "$@" > /dev/null 2> "$dir/$name.err" || {
             echo "bench: $name failed:"; tail -5 "$dir/$name.err"; exit 1; }
@@ -34,18 +39,19 @@ measure() { # name, then the command; prints "name median_seconds max_rss_kb" ov
 }
 
 results=()
-results+=("$(measure phitrace ./phitrace analyze -q --force "$big" -o "$dir/case")")
-results+=("$(measure phitrace-half ./phitrace analyze -q --force "$half" -o "$dir/case-half")")
-results+=("$(measure flows-only ./phitrace analyze -q --force --flows-only "$big" -o "$dir/case-half")")
-results+=("$(measure tcpflow tcpflow -r "$big" -o "$dir/tcpflow")")
+results+=("$(measure phitrace ./phitrace analyze -q "$big" -o "$dir/out/case")")
+results+=("$(measure phitrace-half ./phitrace analyze -q "$half" -o "$dir/out/case")")
+results+=("$(measure flows-only ./phitrace analyze -q --flows-only "$big" -o "$dir/out/case")")
+results+=("$(measure tcpflow tcpflow -r "$big" -o "$dir/out/tcpflow")")
 results+=("$(measure tshark tshark -n -q -r "$big" -z conv,tcp)")
 results+=("$(measure yara yara -s signatures/healthcare_formats.yar signatures/exfil_tools.yar signatures/ransomware.yar signatures/dicom_polyglot.yar "$big")")
-rm -rf "$dir/tcpflow"
-mkdir -p "$dir/case"
-./phitrace analyze -q --force "$big" -o "$dir/case"
+rm -rf "$dir"/run.* "$dir/out" "$dir"/case "$dir"/final.*
+final=$(mktemp -d "$dir/final.XXXXXX")/case
+sync   # let tcpflow's thousands of files reach the disk before the timed stages below
+./phitrace analyze -q "$big" -o "$final"
 
 printf '\ncapture: %s (%.1f MB), %s packets\n' "$big" "$(echo "$bytes / 1000000" | bc -l)" \
-    "$(sqlite3 "$dir/case/evidence.db" 'select packets from evidence_item')"
+    "$(sqlite3 "$final/evidence.db" 'select packets from evidence_item')"
 printf '%-14s %10s %10s %12s\n' tool seconds MB/s "peak RSS MB"
 declare -A rate
 for r in "${results[@]}"; do
@@ -62,14 +68,15 @@ echo "peak RSS, half-size vs full-size capture: see phitrace-half vs phitrace ab
 
 # Stages of the full run (run_manifest of the last case): capture, content (PHI and YARA),
 # verdict; heuristics plus reports against the whole analysis.
-stage() { sqlite3 "$dir/case/evidence.db" "select value from run_manifest where key='stage_seconds:$1'"; }
+stage() { sqlite3 "$final/evidence.db" "select value from run_manifest where key='stage_seconds:$1'"; }
 cap=$(stage capture); con=$(stage content); ver=$(stage verdict)
 printf '\nstages of the full run: capture %.3f s, content (PHI + YARA) %.3f s, verdict %.3f s\n' \
     "$cap" "$con" "$ver"
-t0=$(date +%s.%N); ./phitrace report "$dir/case" >/dev/null; t1=$(date +%s.%N)
+t0=$(date +%s.%N); ./phitrace report "$final" >/dev/null; t1=$(date +%s.%N)
 rep=$(echo "$t1 - $t0" | bc -l)
-printf 'heuristics + reports: %.3f s = %.1f%% of the analysis (%.3f s)\n' "$(echo "$ver + $rep" | bc -l)" \
-    "$(echo "100 * ($ver + $rep) / ($cap + $con + $ver)" | bc -l)" "$(echo "$cap + $con + $ver" | bc -l)"
+full=$(echo "$bytes / ${rate[phitrace]} / 1000000" | bc -l)
+printf 'heuristics + reports: %.3f s = %.1f%% of the analysis (median full run, %.3f s)\n' \
+    "$(echo "$ver + $rep" | bc -l)" "$(echo "100 * ($ver + $rep) / $full" | bc -l)" "$full"
 
 # PHI candidate scanning of cleartext, one core: clinic notes with planted PHI among prose and
 # logs (mixed), the prose and notes alone, and number-dense log lines alone.
