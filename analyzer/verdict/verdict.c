@@ -914,15 +914,21 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
                     " AS destination, o.sha256 AS sha256, coalesce(p.phi_hits, 0) > 0 AS phi "
                     "FROM object o JOIN flow f ON f.id = o.flow_id LEFT JOIN phi_object p ON "
                     "p.object_sha256 = o.sha256 WHERE o.direction = 'upload';"
-                    "CREATE TEMP TABLE upl_agg AS SELECT u.source, u.destination, count(DISTINCT "
-                    "u.sha256) AS objects, count(DISTINCT CASE WHEN u.phi THEN u.sha256 END) AS "
-                    "phi_objects, (SELECT group_concat(DISTINCT h.type) FROM upl v JOIN phi_hit h "
-                    "ON h.object_sha256 = v.sha256 WHERE v.source = u.source AND v.destination = "
-                    "u.destination AND v.phi AND h.phi_class = 'PHI') AS phi_types, (SELECT "
-                    "count(DISTINCT r.entity_id) FROM upl v JOIN phi_record r ON r.object_sha256 "
-                    "= v.sha256 WHERE v.source = u.source AND v.destination = u.destination AND "
-                    "v.phi AND r.entity_id IS NOT NULL) AS individuals FROM upl u GROUP BY "
-                    "u.source, u.destination;",
+                    /* per pair: objects, PHI objects, PHI types (sorted), individuals; joined
+                     * from grouped subqueries, not correlated ones (one pass each) */
+                    "CREATE TEMP TABLE upl_agg AS SELECT a.source, a.destination, a.objects, "
+                    "a.phi_objects, t.phi_types, coalesce(i.individuals, 0) AS individuals FROM "
+                    "(SELECT source, destination, count(DISTINCT sha256) AS objects, count("
+                    "DISTINCT CASE WHEN phi THEN sha256 END) AS phi_objects FROM upl GROUP BY "
+                    "source, destination) a LEFT JOIN (SELECT source, destination, group_concat("
+                    "type) AS phi_types FROM (SELECT DISTINCT v.source, v.destination, h.type FROM "
+                    "upl v JOIN phi_hit h ON h.object_sha256 = v.sha256 WHERE v.phi AND "
+                    "h.phi_class = 'PHI' ORDER BY 1, 2, 3) GROUP BY source, destination) t ON "
+                    "t.source = a.source AND t.destination = a.destination LEFT JOIN (SELECT "
+                    "v.source, v.destination, count(DISTINCT r.entity_id) AS individuals FROM upl "
+                    "v JOIN phi_record r ON r.object_sha256 = v.sha256 WHERE v.phi AND "
+                    "r.entity_id IS NOT NULL GROUP BY v.source, v.destination) i ON i.source = "
+                    "a.source AND i.destination = a.destination;",
                     err, errlen));
     char sql[4096];
     snprintf(sql, sizeof sql,
