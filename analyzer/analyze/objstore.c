@@ -16,6 +16,7 @@ struct pt_objstore {
     char *dir;        /* CASE/objects */
     unsigned worker;
     uint64_t counter;
+    size_t mem_used;  /* bytes held by this store's open in-memory objects */
     magic_t magic;
     uint8_t subdirs[32]; /* bitmap: objects/<xx>/ known to exist */
     /* Types of content seen before, by SHA-256: the same bytes need not be typed twice. */
@@ -120,7 +121,7 @@ static bool open_tmp(struct pt_obj *o)
         o->tmp[0] = '\0';
         return false;
     }
-    setvbuf(o->f, NULL, _IOFBF, 256 * 1024);
+    setvbuf(o->f, NULL, _IOFBF, 64 * 1024);
     return true;
 }
 
@@ -132,6 +133,7 @@ static void spill(struct pt_obj *o)
     } else if (o->mem_len > 0 && fwrite(o->mem, 1, o->mem_len, o->f) != o->mem_len) {
         o->io_error = true;
     }
+    o->s->mem_used -= o->mem_cap;
     free(o->mem);
     o->mem = NULL;
     o->mem_len = o->mem_cap = 0;
@@ -161,11 +163,15 @@ void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n)
                 cap *= 2;
             }
             cap = cap < PT_OBJ_MEM_BYTES ? cap : PT_OBJ_MEM_BYTES;
-            uint8_t *m = realloc(o->mem, cap);
+            uint8_t *m = NULL;
+            if (o->s->mem_used + (cap - o->mem_cap) <= PT_OBJ_MEM_BUDGET) {
+                m = realloc(o->mem, cap); /* over the budget: this one goes to a file */
+            }
             if (m == NULL) {
                 spill(o);
                 goto to_file;
             }
+            o->s->mem_used += cap - o->mem_cap;
             o->mem = m;
             o->mem_cap = cap;
         }
@@ -278,8 +284,9 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
             /* Content addressing: an identical object is already there when the name exists.
              * An object still in memory is written (to a temporary name, then renamed, so a
              * name under objects/ is always a whole object) only when it is new. */
+            bool renamed = false;
             if (access(final, F_OK) == 0) {
-                ok = true;
+                ok = true; /* a spilled duplicate's temporary file is removed below */
             } else if (o->tmp[0] == '\0') {
                 ok = open_tmp(o);
                 if (ok && o->mem_len > 0 && fwrite(o->mem, 1, o->mem_len, o->f) != o->mem_len) {
@@ -289,11 +296,11 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
                     ok = false;
                 }
                 o->f = NULL;
-                ok = ok && rename(o->tmp, final) == 0;
+                ok = renamed = ok && rename(o->tmp, final) == 0;
             } else {
-                ok = rename(o->tmp, final) == 0;
+                ok = renamed = rename(o->tmp, final) == 0;
             }
-            if (ok) {
+            if (renamed) {
                 o->tmp[0] = '\0';
             }
         }
@@ -315,6 +322,7 @@ void pt_obj_discard(struct pt_obj *o)
         unlink(o->tmp);
     }
     pt_sha256_free(o->sha);
+    o->s->mem_used -= o->mem_cap;
     free(o->mem);
     free(o->head);
     free(o);

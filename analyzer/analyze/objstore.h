@@ -2,8 +2,8 @@
  * objstore.h - the case's object store: every transferred file or message, by SHA-256.
  *
  * An object is hashed as it streams out of a decoder and kept in memory up to
- * PT_OBJ_MEM_BYTES (what a stdio buffer for its file would hold anyway); a larger one goes
- * on to a temporary file under CASE/objects/tmp/, so no object is ever held whole. Closed,
+ * PT_OBJ_MEM_BYTES (within a per-worker budget); a larger one, or one past the budget, goes
+ * on to a temporary file under CASE/objects/tmp/, so no large object is held whole. Closed,
  * it is typed with libmagic from its first PT_OBJ_MAGIC_BYTES and lands, by rename, at
  * CASE/objects/<first two hex>/<sha256>; a duplicate of a stored object writes nothing. Bytes
  * the capture did not hold are never invented: they are skipped and listed in the gap map,
@@ -21,8 +21,11 @@
 /* libmagic reads this much of each object: its text tests are linear in the length, and
  * on 16 KiB the descriptions equal those on 64 KiB for the test corpus (c-deps-guide §6). */
 #define PT_OBJ_MAGIC_BYTES (16 * 1024)
-/* An open object's bytes held in memory before it spills to a temporary file. */
+/* An open object's bytes held in memory before it spills to a temporary file, and all of a
+ * store's (a worker's) open objects together: past the budget new bytes go to files, so
+ * thousands of concurrent transfers cannot exhaust memory. */
 #define PT_OBJ_MEM_BYTES (256 * 1024)
+#define PT_OBJ_MEM_BUDGET (64u * 1024 * 1024)
 /* Gap ranges listed in an object's gap map; the rest are counted. */
 #define PT_OBJ_MAP_GAPS 8
 

@@ -1,0 +1,205 @@
+/* test_objstore.c - the object store: content addressing, duplicates, spilling to files past
+ * the per-object size and the per-worker memory budget, gaps, discarded objects. */
+#include "cm.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyze/objstore.h"
+#include "core/sha256.h"
+
+static char case_dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(case_dir, sizeof case_dir, "/tmp/pt-objstore-XXXXXX");
+    return mkdtemp(case_dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", case_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Bytes of object `k`, position `i`: distinct per object. */
+static uint8_t byte_of(unsigned k, size_t i)
+{
+    return (uint8_t)((i * 31u + k * 7u + (i >> 9)) ^ k);
+}
+
+static void expected_sha(unsigned k, size_t n, char hex[PT_SHA256_HEX])
+{
+    struct pt_sha256 *h = pt_sha256_new();
+    assert_non_null(h);
+    uint8_t buf[4096];
+    for (size_t off = 0; off < n; off += sizeof buf) {
+        size_t m = n - off < sizeof buf ? n - off : sizeof buf;
+        for (size_t i = 0; i < m; i++) {
+            buf[i] = byte_of(k, off + i);
+        }
+        pt_sha256_update(h, buf, m);
+    }
+    uint8_t d[PT_SHA256_LEN];
+    pt_sha256_final(h, d);
+    pt_sha256_free(h);
+    pt_hex(d, sizeof d, hex);
+}
+
+static void write_obj(struct pt_obj *o, unsigned k, size_t n, size_t chunk)
+{
+    uint8_t *buf = malloc(chunk);
+    assert_non_null(buf);
+    for (size_t off = 0; off < n; off += chunk) {
+        size_t m = n - off < chunk ? n - off : chunk;
+        for (size_t i = 0; i < m; i++) {
+            buf[i] = byte_of(k, off + i);
+        }
+        pt_obj_write(o, buf, m);
+    }
+    free(buf);
+}
+
+/* The stored file holds exactly the object's bytes. */
+static void assert_stored(struct pt_objstore *s, const struct pt_object_rec *rec, unsigned k,
+                          size_t n)
+{
+    char path[512];
+    assert_true(pt_objstore_path(s, rec->sha256, path, sizeof path));
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t i = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        assert_true(i < n);
+        assert_int_equal(c, byte_of(k, i));
+        i++;
+    }
+    fclose(f);
+    assert_int_equal(i, n);
+}
+
+static size_t files_in(const char *sub)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/objects/%s", case_dir, sub);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
+static void sizes_small_large_and_duplicates(void **state)
+{
+    (void)state;
+    struct pt_objstore *s = NULL;
+    assert_int_equal(pt_objstore_new(case_dir, 0, &s), PT_OK);
+    const size_t sizes[] = {0, 1, 4095, 4096, 4097, PT_OBJ_MEM_BYTES - 1, PT_OBJ_MEM_BYTES,
+                            PT_OBJ_MEM_BYTES + 1, 3 * PT_OBJ_MEM_BYTES + 17};
+    for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        for (int copy = 0; copy < 2; copy++) { /* the second is a duplicate */
+            struct pt_object_rec meta = {0}, rec;
+            snprintf(meta.protocol, sizeof meta.protocol, "test");
+            struct pt_obj *o = pt_obj_open(s, &meta);
+            assert_non_null(o);
+            write_obj(o, k, sizes[k], copy ? 1000 : 65536);
+            assert_int_equal(pt_obj_size(o), sizes[k]);
+            assert_true(pt_obj_close(o, true, &rec));
+            char want[PT_SHA256_HEX];
+            expected_sha(k, sizes[k], want);
+            assert_string_equal(rec.sha256, want);
+            assert_int_equal(rec.size, sizes[k]);
+            assert_true(rec.complete);
+            assert_stored(s, &rec, k, sizes[k]);
+        }
+    }
+    assert_int_equal(files_in("tmp"), 0); /* no temporary file left behind */
+    pt_objstore_free(s);
+}
+
+/* More open objects than the memory budget holds: the later ones go to files, all land. */
+static void memory_budget_spills_to_files(void **state)
+{
+    (void)state;
+    struct pt_objstore *s = NULL;
+    assert_int_equal(pt_objstore_new(case_dir, 1, &s), PT_OK);
+    enum { N = PT_OBJ_MEM_BUDGET / (PT_OBJ_MEM_BYTES / 2) + 8 };
+    const size_t n = PT_OBJ_MEM_BYTES / 2 + 100; /* each wants 256 KiB of memory */
+    struct pt_obj **open = calloc(N, sizeof *open);
+    assert_non_null(open);
+    for (unsigned k = 0; k < N; k++) {
+        struct pt_object_rec meta = {0};
+        open[k] = pt_obj_open(s, &meta);
+        assert_non_null(open[k]);
+    }
+    for (size_t off = 0; off < n; off += 8192) { /* interleaved, as concurrent flows are */
+        for (unsigned k = 0; k < N; k++) {
+            uint8_t buf[8192];
+            size_t m = n - off < sizeof buf ? n - off : sizeof buf;
+            for (size_t i = 0; i < m; i++) {
+                buf[i] = byte_of(100 + k, off + i);
+            }
+            pt_obj_write(open[k], buf, m);
+        }
+    }
+    assert_true(files_in("tmp") >= N - PT_OBJ_MEM_BUDGET / PT_OBJ_MEM_BYTES); /* spilled */
+    for (unsigned k = 0; k < N; k++) {
+        struct pt_object_rec rec;
+        assert_true(pt_obj_close(open[k], true, &rec));
+        char want[PT_SHA256_HEX];
+        expected_sha(100 + k, n, want);
+        assert_string_equal(rec.sha256, want);
+        assert_stored(s, &rec, 100 + k, n);
+    }
+    assert_int_equal(files_in("tmp"), 0);
+    free(open);
+    pt_objstore_free(s);
+}
+
+static void gaps_and_discard(void **state)
+{
+    (void)state;
+    struct pt_objstore *s = NULL;
+    assert_int_equal(pt_objstore_new(case_dir, 2, &s), PT_OK);
+    struct pt_object_rec meta = {0}, rec;
+    struct pt_obj *o = pt_obj_open(s, &meta);
+    pt_obj_write(o, (const uint8_t *)"abc", 3);
+    pt_obj_gap(o, 10);
+    pt_obj_write(o, (const uint8_t *)"def", 3);
+    assert_true(pt_obj_close(o, true, &rec));
+    assert_false(rec.complete); /* a gap makes it partial whatever the caller says */
+    assert_int_equal(rec.gap_bytes, 10);
+    assert_string_equal(rec.gap_map, "[[3,10]]");
+    assert_int_equal(rec.size, 6);
+    /* discarded objects, in memory or spilled, leave nothing */
+    o = pt_obj_open(s, &meta);
+    write_obj(o, 7, 100, 100);
+    pt_obj_discard(o);
+    o = pt_obj_open(s, &meta);
+    write_obj(o, 8, PT_OBJ_MEM_BYTES * 2, 65536);
+    assert_int_equal(files_in("tmp"), 1);
+    pt_obj_discard(o);
+    assert_int_equal(files_in("tmp"), 0);
+    pt_objstore_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(sizes_small_large_and_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(memory_budget_spills_to_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(gaps_and_discard, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("objstore", tests, NULL, NULL);
+}
