@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/cursor.h"
 #include "app.h"
 
 struct ws_dir {
@@ -66,34 +67,27 @@ static size_t hdr_need(const uint8_t *h)
 
 static void frame_start(struct ws_flow *w, struct ws_dir *d)
 {
-    const uint8_t *h = d->hdr;
-    uint8_t opcode = h[0] & 0x0f;
-    uint8_t l7 = h[1] & 0x7f;
-    size_t at = 2;
-    uint64_t len = l7;
-    if (l7 == 126) {
-        len = ((uint64_t)h[2] << 8) | h[3];
-        at = 4;
-    } else if (l7 == 127) {
-        len = 0;
-        for (int i = 0; i < 8; i++) {
-            len = (len << 8) | h[2 + i];
-        }
-        at = 10;
-    }
-    d->masked = (h[1] & 0x80) != 0;
+    struct pt_cur c = pt_cur_make(d->hdr, d->hdr_len);
+    uint8_t b0 = pt_cur_u8(&c), b1 = pt_cur_u8(&c);
+    uint8_t opcode = b0 & 0x0f, l7 = b1 & 0x7f;
+    uint64_t len = l7 == 126 ? pt_cur_be16(&c) : l7 == 127 ? pt_cur_be64(&c) : l7;
+    d->masked = (b1 & 0x80) != 0;
     if (d->masked) {
-        memcpy(d->mask, h + at, 4);
+        pt_cur_copy(&c, d->mask, 4);
+    }
+    if (!pt_cur_ok(&c)) { /* hdr_need() sized the header, so this is a logic error */
+        d->dead = true;
+        return;
     }
     d->mask_pos = 0;
     d->left = len;
     d->data = opcode <= 2;
-    if (d->data && (h[0] & 0x40) && !w->said_deflate) {
+    if (d->data && (b0 & 0x40) && !w->said_deflate) {
         w->said_deflate = true;
         pt_app_anomaly(w->ctx, w->pkt, 0, "websocket.compressed",
                        "permessage-deflate frames: the carried stream is not decoded");
     }
-    if (h[0] & 0x40) {
+    if (b0 & 0x40) {
         d->data = false;
     }
     if (opcode > 2 && opcode < 8) {
