@@ -31,7 +31,8 @@ FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
                analyzer/analyze/ftp.c analyzer/analyze/hl7.c analyzer/analyze/icmp.c \
                analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/multipart.c \
-               analyzer/analyze/objstore.c analyzer/analyze/raw.c analyzer/analyze/smb.c analyzer/analyze/smtp.c \
+               analyzer/analyze/objstore.c analyzer/analyze/raw.c analyzer/analyze/smb.c \
+               analyzer/analyze/smtp.c analyzer/analyze/ssh.c \
                analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/websocket.c
 PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
@@ -47,7 +48,7 @@ MAIN_SRC := analyzer/main.c
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart \
               test_objstore \
               test_phi test_yara test_beacon
-FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket \
+FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack
 

@@ -67,6 +67,7 @@ enum wmsg_kind {
     W_SMTP,
     W_ICMP,
     W_SMB,
+    W_SSH,
     W_ITEM,
     W_MANIFEST,
     W_AUDIT,
@@ -170,6 +171,11 @@ static pt_status put_smb(struct pt_db *db, const void *row)
     return pt_db_smb_put(db, row);
 }
 
+static pt_status put_ssh(struct pt_db *db, const void *row)
+{
+    return pt_db_ssh_put(db, row);
+}
+
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
     size_t size;
@@ -188,6 +194,7 @@ static const struct {
     [W_SMTP] = {put_smtp, sizeof(struct pt_smtp_rec)},
     [W_ICMP] = {put_icmp, sizeof(struct pt_icmp_rec)},
     [W_SMB] = {put_smb, sizeof(struct pt_smb_rec)},
+    [W_SSH] = {put_ssh, sizeof(struct pt_ssh_rec)},
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
@@ -208,6 +215,7 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         case W_SMTP:
         case W_ICMP:
         case W_SMB:
+        case W_SSH:
             for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
                 rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
             }
@@ -445,6 +453,7 @@ struct worker {
     struct rowbuf smtp;           /* kind W_SMTP */
     struct rowbuf icmp;           /* kind W_ICMP */
     struct rowbuf smb;            /* kind W_SMB */
+    struct rowbuf ssh;            /* kind W_SSH */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
     struct writer *w;
@@ -509,6 +518,12 @@ static void worker_icmp(void *arg, const struct pt_icmp_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->icmp, r);
+}
+
+static void worker_ssh(void *arg, const struct pt_ssh_rec *r)
+{
+    struct worker *wk = arg;
+    rowbuf_add(wk->w, &wk->ssh, r);
 }
 
 static void worker_smb(void *arg, const struct pt_smb_rec *r)
@@ -579,6 +594,7 @@ static void *worker_main(void *arg)
     rowbuf_flush(wk->w, &wk->ftp);
     rowbuf_flush(wk->w, &wk->smtp);
     rowbuf_flush(wk->w, &wk->icmp);
+    rowbuf_flush(wk->w, &wk->ssh);
     rowbuf_flush(wk->w, &wk->smb);
     anomaly_flush(&wk->anoms);
     return NULL;
@@ -1291,11 +1307,12 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->smtp = (struct rowbuf){.kind = W_SMTP, .cap = 64};
         wk->icmp = (struct rowbuf){.kind = W_ICMP, .cap = 256};
         wk->smb = (struct rowbuf){.kind = W_SMB, .cap = 64};
+        wk->ssh = (struct rowbuf){.kind = W_SSH, .cap = 64};
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
                                       .dns = worker_dns, .tls = worker_tls, .hl7 = worker_hl7,
                                       .dicom = worker_dicom, .dicom_assoc = worker_dicom_assoc,
                                       .ftp_transfer = worker_ftp, .smtp = worker_smtp,
-                                      .icmp = worker_icmp, .smb = worker_smb, .anomaly = worker_app_anomaly};
+                                      .icmp = worker_icmp, .smb = worker_smb, .ssh = worker_ssh, .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
             rc = PT_EIO;
@@ -1475,6 +1492,7 @@ out:
             free(wk->ftp.rows);
             free(wk->smtp.rows);
             free(wk->icmp.rows);
+            free(wk->ssh.rows);
             free(wk->smb.rows);
             pt_ftp_table_free(wk->app.ftp);
             pt_objstore_free(wk->app.store);

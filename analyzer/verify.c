@@ -77,7 +77,7 @@ pt_status pt_verify(const char *case_dir)
     static const char *const children[] = {"stream_gap", "stream_conflict", "object", "http_txn",
                                            "dns_query", "tls_session", "hl7_message",
                                            "dicom_assoc", "dicom_message", "ftp_transfer",
-                                           "smtp_message", "icmp_summary", "smb_file"};
+                                           "smtp_message", "icmp_summary", "smb_file", "ssh_session"};
     for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
         char sql[200];
         snprintf(sql, sizeof sql,

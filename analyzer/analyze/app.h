@@ -169,6 +169,15 @@ struct pt_icmp_rec {
     uint64_t unanswered;
 };
 
+/* One SSH connection: the version strings of both ends (RFC 4253 §4.2). */
+struct pt_ssh_rec {
+    int64_t flow_id;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    char client[1024], server[1024]; /* "" when that side's was not seen; \xNN escapes */
+};
+
 /* One SMB2 file handle: opened, read and written, closed. */
 struct pt_smb_rec {
     int64_t flow_id;
@@ -203,6 +212,7 @@ struct pt_app_ctx {
     void (*smtp)(void *arg, const struct pt_smtp_rec *r);
     void (*icmp)(void *arg, const struct pt_icmp_rec *r);
     void (*smb)(void *arg, const struct pt_smb_rec *r);
+    void (*ssh)(void *arg, const struct pt_ssh_rec *r);
     struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };

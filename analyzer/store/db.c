@@ -36,6 +36,7 @@ enum {
     ST_SMTP,
     ST_ICMP,
     ST_SMB,
+    ST_SSH,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -87,6 +88,8 @@ static const char *const st_sql[N_ST] = {
                "kind, size, created, modified, bytes_read, bytes_written, read_sha256, "
                "read_complete, write_sha256, write_complete) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
                "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+    [ST_SSH] = "INSERT INTO ssh_session(flow_id, ts, item_id, frame, client_version, "
+               "server_version) VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
                 "echo_replies, other, c_payload_bytes, s_payload_bytes, max_payload, entropy, "
                 "mismatched_replies, unanswered) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
@@ -661,6 +664,16 @@ pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
     sqlite3_bind_double(st, 12, r->entropy);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)r->mismatched_replies);
     sqlite3_bind_int64(st, 14, (sqlite3_int64)r->unanswered);
+    return step(db, st);
+}
+
+pt_status pt_db_ssh_put(struct pt_db *db, const struct pt_ssh_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_SSH];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    bind_prov(st, 2, r->item, r->frame, r->ts_us);
+    bind_text(st, 5, r->client);
+    bind_text(st, 6, r->server);
     return step(db, st);
 }
 

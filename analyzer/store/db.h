@@ -69,6 +69,7 @@ pt_status pt_db_dicom_assoc_put(struct pt_db *db, const struct pt_dicom_assoc_re
 pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r);
 pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r);
 pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r);
+pt_status pt_db_ssh_put(struct pt_db *db, const struct pt_ssh_rec *r);
 pt_status pt_db_smb_put(struct pt_db *db, const struct pt_smb_rec *r);
 
 /* Append a custody event to the hash chain (its own transaction when none is open). */

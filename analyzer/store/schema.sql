@@ -254,6 +254,18 @@ CREATE TABLE smtp_message (
     sha256       TEXT
 ) STRICT;
 
+-- SSH connections: the software at both ends, from the version exchange (RFC 4253 §4.2).
+-- The rest is encrypted: nothing is stored; the flow has the bytes.
+CREATE TABLE ssh_session (
+    id              INTEGER PRIMARY KEY,
+    flow_id         INTEGER NOT NULL,        -- flow(id)
+    ts              INTEGER,
+    item_id         INTEGER REFERENCES evidence_item(id),
+    frame           INTEGER,
+    client_version  TEXT,                    -- "SSH-2.0-OpenSSH_9.2p1 Debian-2", NULL unseen
+    server_version  TEXT
+) STRICT;
+
 -- ICMP flows: what their payloads look like (tunnel material for the heuristics).
 CREATE TABLE icmp_summary (
     id                  INTEGER PRIMARY KEY,

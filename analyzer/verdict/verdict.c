@@ -893,10 +893,10 @@ static const char events_sql[] =
     "min(ts) AS first_ts FROM (SELECT o.sha256, max(o.size) AS size, min(o.ts) AS ts FROM object o "
     "JOIN phi_object p ON p.object_sha256 = o.sha256 WHERE p.phi_hits > 0 AND o.direction != "
     "'upload' GROUP BY o.sha256);"
-    /* encrypted bytes out per pair (TLS, SSH-like unknown streams) */
+    /* encrypted bytes out per pair (TLS, SSH, unknown streams) */
     "CREATE TEMP TABLE enc AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS destination, "
     "sum(" OUT_BYTES_SQL ") AS bytes FROM flow f WHERE f.class IN ('outbound','inbound') AND "
-    "(f.app IN ('tls', 'tcp') OR f.app IS NULL AND f.proto = 6) GROUP BY 1, 2;"
+    "(f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6) GROUP BY 1, 2;"
     /* how many inside hosts talked to each destination */
     "CREATE TEMP TABLE prevalence AS SELECT " OUTSIDE_SQL " AS destination, count(DISTINCT "
     INSIDE_SQL ") AS sources FROM flow f WHERE f.class IN ('outbound','inbound') GROUP BY 1;"
@@ -1000,10 +1000,10 @@ static const char limitations_sql[] =
     "s_seq_bytes - s_payload_bytes) END) > 0;"
     /* the encrypted share of outbound bytes */
     "INSERT INTO limitation(kind, detail, value) SELECT 'encrypted_outbound_share', "
-    "printf('%.1f%% of the %lld bytes sent to outside addresses were encrypted (TLS) or of no "
+    "printf('%.1f%% of the %lld bytes sent to outside addresses were encrypted (TLS, SSH) or of no "
     "protocol phitrace decodes (stored and scanned as raw streams; encrypted ones cannot be "
     "read)', 100.0 * enc / tot, tot), "
-    "1.0 * enc / tot FROM (SELECT sum(CASE WHEN app IN ('tls', 'tcp') OR app IS NULL AND proto = 6 THEN "
+    "1.0 * enc / tot FROM (SELECT sum(CASE WHEN app IN ('tls', 'ssh', 'tcp') OR app IS NULL AND proto = 6 THEN "
     "b ELSE 0 END) AS enc, sum(b) AS tot FROM (SELECT app, proto, CASE WHEN class = 'outbound' "
     "THEN max(c_payload_bytes, c_seq_bytes) ELSE max(s_payload_bytes, s_seq_bytes) END AS b FROM "
     "flow WHERE class IN ('outbound', 'inbound'))) WHERE tot > 0;"

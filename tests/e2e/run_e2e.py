@@ -366,6 +366,57 @@ def netcat_style_raw_tcp_exfil_is_confirmed():
 
 
 @test
+def scp_style_ssh_upload_is_encrypted_not_stored():
+    """An SSH session (server lines before its version, RFC 4253 section 4.2) carrying 200 KB
+    out after PHI was read inside: ssh_session names both ends' software, nothing is stored
+    as an object, the bytes count as encrypted, and a client whose first line is not an SSH
+    version is recorded as an anomaly."""
+    import random
+    rnd = random.Random(7)
+    blob = bytes(rnd.getrandbits(8) for _ in range(200000))
+    t = 1767261600000000
+    fr = []
+
+    def session(C, S, cport, client_lines, server_lines, payload):
+        c, s = 1000, 5000
+        fr.append((t, tcp_frame(C, S, cport, 22, c, 0, 2)))
+        fr.append((t, tcp_frame(S, C, 22, cport, s, c + 1, 0x12)))
+        c, s = c + 1, s + 1
+        fr.append((t, tcp_frame(C, S, cport, 22, c, s, 0x10)))
+        fr.append((t + 100, tcp_frame(S, C, 22, cport, s, c, 0x18, server_lines)))
+        s += len(server_lines)
+        fr.append((t + 200, tcp_frame(C, S, cport, 22, c, s, 0x18, client_lines)))
+        c += len(client_lines)
+        for i in range(0, len(payload), 1400):
+            d = payload[i:i + 1400]
+            fr.append((t + 1000 + i, tcp_frame(C, S, cport, 22, c, s, 0x18, d)))
+            c += len(d)
+        fr.append((t + 400000, tcp_frame(C, S, cport, 22, c, s, 0x11)))
+        fr.append((t + 400000, tcp_frame(S, C, 22, cport, s, c + 1, 0x11)))
+        fr.append((t + 400000, tcp_frame(C, S, cport, 22, c + 1, s + 1, 0x10)))
+
+    session("10.1.1.9", "198.51.100.70", 40001, b"SSH-2.0-paramiko_3.4.0\r\n",
+            b"Authorised use only\r\nSSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", blob)
+    session("10.1.1.9", "198.51.100.71", 40002, b"HELLO\r\n",
+            b"SSH-2.0-OpenSSH_9.2p1\r\n", b"")
+    p = os.path.join(TMP, "scp.pcap")
+    write_pcap(p, fr)
+    c = case("scp")
+    run("analyze", "-q", p, "-o", c, check=0)
+    con = db(c)
+    rows = con.execute("SELECT client_version, server_version FROM ssh_session ORDER BY flow_id"
+                       ).fetchall()
+    assert rows == [("SSH-2.0-paramiko_3.4.0", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"),
+                    (None, "SSH-2.0-OpenSSH_9.2p1")], rows
+    assert con.execute("SELECT count(*) FROM object").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM anomaly WHERE kind = 'ssh.bad_version'"
+                       ).fetchone()[0] == 1
+    enc = con.execute("SELECT value FROM limitation WHERE kind = 'encrypted_outbound_share'"
+                      ).fetchone()[0]
+    assert enc == 1.0, enc
+
+
+@test
 def crafted_overlap_gives_first_data_and_one_conflict():
     """The issue's flow: "0123456789"@10, "AAAAAAAAAA"@0, "XXXXXXXXXX"@5, "AAAAAAAAAA"@0."""
     c_, s_ = "10.0.0.1", "198.51.100.1"
@@ -775,6 +826,47 @@ def ftp_ipv6_active_and_passive_channels():
     assert cmds == ["STOR", "APPE", "STOU", "LIST", "NLST", "MLSD", "RETR"] * 2, rows
     assert all(r[3] == 1 for r in rows)
     assert ("STOR", "all-data-ipv6-active-stor-appe.txt", 83, 1) in rows
+
+
+@test
+def ssh_version_strings_equal_tshark_and_zeek():
+    """Every SSH connection's client and server version strings: as tshark decodes them (by
+    TCP direction) on three corpus captures, one of them GRE-encapsulated and one a reverse
+    connection; and zeek's ssh.log for SSH inside a WebSocket tunnel. SSH streams are not
+    stored as objects (encrypted)."""
+    need_corpus()
+    caps = ["zeek/testing/btest/Traces/ssh/reverse-ssh.pcap",
+            "suricata-verify/tests/bug-5633-gre-02/gre-sample.pcap"]
+    for rel in caps:
+        want = set()
+        if shutil.which("tshark") is not None:
+            r = subprocess.run(["tshark", "-n", "-r", corpus(rel), "-Y", "ssh.protocol", "-T",
+                                "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e",
+                                "ssh.protocol"], capture_output=True, text=True, timeout=120)
+            by_conn = {}
+            for line in r.stdout.splitlines():
+                sport, dport, proto = line.split("\t")
+                key = tuple(sorted((sport, dport)))
+                # the side whose port is the lower well-known one (22) is the server here
+                role = "server" if int(sport) < int(dport) else "client"
+                by_conn.setdefault(key, {})[role] = proto
+            want = {(v.get("client"), v.get("server")) for v in by_conn.values()}
+        c = case("ssh")
+        run("analyze", "-q", corpus(rel), "-o", c, check=0)
+        con = db(c)
+        got = set(con.execute("SELECT client_version, server_version FROM ssh_session"))
+        assert got and (not want or got == want), (rel, got, want)
+        assert con.execute("SELECT count(*) FROM object o JOIN flow f ON f.id = o.flow_id "
+                           "WHERE f.app = 'ssh'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM flow WHERE app = 'ssh'").fetchone()[0] == \
+            len(got)
+    zeek = _zeek_log(corpus("zeek/testing/btest/Baseline/"
+                            "scripts.base.protocols.websocket.wstunnel-ssh-configure/ssh.log"))
+    c = case("ssh-ws")
+    run("analyze", "-q", corpus("zeek/testing/btest/Traces/websocket/wstunnel-ssh.pcap"), "-o", c,
+        check=0)
+    got = sorted(db(c).execute("SELECT client_version, server_version FROM ssh_session"))
+    assert got == sorted((z["client"], z["server"]) for z in zeek), (got, zeek)
 
 
 @test

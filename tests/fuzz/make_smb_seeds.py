@@ -125,3 +125,20 @@ for name, step, recs in (
         f.write(bytes([step]))
         for d, b in recs:
             f.write(struct.pack("<BH", d, len(b) & 0xffff) + b)
+
+# SSH seeds (OUTDIR/../ssh): version exchanges, a server's lines before its version, an
+# over-long line, a client that is not SSH after all.
+sshout = os.path.join(os.path.dirname(os.path.abspath(out)), "ssh")
+os.makedirs(sshout, exist_ok=True)
+kexinit = bytes([0, 0, 1, 12, 10, 20]) + b"\x00" * 16 + b"\x00\x00\x00\x11curve25519-sha256"
+for name, step, recs in (
+        ("openssh", 0x7f, [(1, b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"),
+                           (0, b"SSH-2.0-paramiko_3.4.0\r\n" + kexinit), (1, kexinit)]),
+        ("banner-lines-first", 0x00, [(1, b"Welcome\r\nauthorised use only\r\nSSH-1.99-Cisco-1.25\r\n"),
+                                      (0, b"SSH-2.0-PuTTY_Release_0.78\r\n")]),
+        ("long-line", 0x83, [(1, b"SSH-2.0-" + b"A" * 600 + b"\r\n"), (0, b"SSH-2.0-x\n")]),
+        ("not-ssh-client", 0x01, [(0, b"SSH-\x00\xff\r\n"), (0, b"GET / HTTP/1.1\r\n\r\n")])):
+    with open(os.path.join(sshout, name), "wb") as f:
+        f.write(bytes([step]))
+        for d, b in recs:
+            f.write(struct.pack("<BH", d, len(b) & 0xffff) + b)
