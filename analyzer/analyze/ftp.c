@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/cursor.h"
 #include "../core/limits.h"
 #include "app.h"
 
@@ -281,10 +282,12 @@ static void ftp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
     (void)off;
     struct ftp_ctl *c = st;
     c->pkt = pkt;
-    while (n > 0 && !c->dead[dir]) {
-        const uint8_t *lf = memchr(p, '\n', n);
-        size_t k = lf ? (size_t)(lf - p) + 1 : n;
-        if (c->len[dir] + k >= PT_FTP_MAX_LINE) {
+    struct pt_cur cur = pt_cur_make(p, n);
+    while (pt_cur_left(&cur) > 0 && !c->dead[dir]) {
+        size_t len = 0;
+        enum pt_line_rc rc = pt_cur_line(&cur, c->line[dir], sizeof c->line[dir], &c->len[dir],
+                                         &len, NULL);
+        if (rc == PT_LINE_LONG) {
             if (c->ctx->anomaly != NULL) {
                 c->ctx->anomaly(c->ctx->arg, pkt ? pkt->item : 0, pkt ? pkt->frame : 0,
                                 "limit.ftp_line", "control line longer than PT_FTP_MAX_LINE");
@@ -292,19 +295,9 @@ static void ftp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
             c->dead[dir] = true;
             return;
         }
-        memcpy(c->line[dir] + c->len[dir], p, k);
-        c->len[dir] += k;
-        p += k;
-        n -= k;
-        if (lf == NULL) {
+        if (rc == PT_LINE_MORE) {
             return;
         }
-        size_t len = c->len[dir] - 1;
-        if (len > 0 && c->line[dir][len - 1] == '\r') {
-            len--;
-        }
-        c->line[dir][len] = '\0';
-        c->len[dir] = 0;
         for (size_t i = 0; i < len; i++) { /* NUL or control bytes: keep the line printable */
             if ((unsigned char)c->line[dir][i] < 0x20) {
                 c->line[dir][i] = ' ';

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/cursor.h"
 #include "../core/limits.h"
 #include "app.h"
 
@@ -204,44 +205,45 @@ static void hl7_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
     struct hl7_flow *h = st;
     struct hl7_dir *d = &h->d[dir];
     h->pkt = pkt;
-    size_t i = 0;
-    while (i < n && !d->dead) {
+    struct pt_cur c = pt_cur_make(p, n);
+    while (pt_cur_left(&c) > 0 && !d->dead) {
+        const uint8_t *q = pt_cur_ptr(&c);
+        size_t left = pt_cur_left(&c);
         if (!d->in_msg) {
-            const uint8_t *vt = memchr(p + i, 0x0b, n - i);
+            const uint8_t *vt = memchr(q, 0x0b, left);
             if (vt == NULL) {
                 return; /* bytes between frames (ACK padding, keep-alives): not a message */
             }
-            i = (size_t)(vt - p) + 1;
-            message_start(h, dir, off + i);
+            pt_cur_skip(&c, (size_t)(vt - q) + 1);
+            message_start(h, dir, off + (n - pt_cur_left(&c)));
             continue;
         }
-        /* inside a message: copy up to FS */
-        size_t start = i;
-        while (i < n && p[i] != 0x1c && !d->saw_fs) {
-            i++;
-        }
-        if (i > start) {
-            if (d->size + (i - start) > PT_HL7_MAX_MESSAGE) {
-                anomaly(h, "limit.hl7_message", "message longer than PT_HL7_MAX_MESSAGE");
-                message_end(h, dir, false);
-                d->dead = true;
+        if (!d->saw_fs) {
+            /* inside a message: copy up to FS */
+            const uint8_t *fs = memchr(q, 0x1c, left);
+            size_t k = fs != NULL ? (size_t)(fs - q) : left;
+            if (k > 0) {
+                if (d->size + k > PT_HL7_MAX_MESSAGE) {
+                    anomaly(h, "limit.hl7_message", "message longer than PT_HL7_MAX_MESSAGE");
+                    message_end(h, dir, false);
+                    d->dead = true;
+                    return;
+                }
+                body(d, q, k);
+                pt_cur_skip(&c, k);
+            }
+            if (fs == NULL) {
                 return;
             }
-            body(d, p + start, i - start);
-        }
-        if (i == n) {
-            return;
-        }
-        if (!d->saw_fs) {
-            d->saw_fs = true; /* p[i] is FS */
-            i++;
-            if (i == n) {
+            d->saw_fs = true;
+            pt_cur_skip(&c, 1);
+            if (pt_cur_left(&c) == 0) {
                 return;
             }
         }
         /* the byte after FS should be CR; end the message either way */
-        if (p[i] == 0x0d) {
-            i++;
+        if (pt_cur_peek_u8(&c, 0) == 0x0d) {
+            pt_cur_skip(&c, 1);
         } else {
             anomaly(h, "hl7.bad_trailer", "FS not followed by CR");
         }

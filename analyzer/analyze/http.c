@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "../core/cursor.h"
 #include "../core/limits.h"
 #include "app.h"
 #include "multipart.h"
@@ -646,28 +647,29 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
     struct http_flow *h = st;
     struct hdir *d = &h->d[dir];
     h->pkt = pkt;
-    while (n > 0) {
+    struct pt_cur c = pt_cur_make(p, n);
+    while (pt_cur_left(&c) > 0) {
+        size_t left = pt_cur_left(&c);
         switch (d->st) {
             case HS_DEAD:
                 return;
             case HS_TUNNEL:
                 /* the rest of this call belongs to the tunnel's protocol */
                 if (h->tunnel != NULL && h->tail[dir] == NULL &&
-                    (h->tail[dir] = malloc(n)) != NULL) {
-                    memcpy(h->tail[dir], p, n);
-                    h->tail_n[dir] = n;
+                    (h->tail[dir] = malloc(left)) != NULL) {
+                    pt_cur_copy(&c, h->tail[dir], left);
+                    h->tail_n[dir] = left;
                 }
                 return;
             case HS_BODY_EOF:
-                body_data(h, dir, p, n);
+                body_data(h, dir, pt_cur_ptr(&c), left);
                 return;
             case HS_BODY_LEN:
             case HS_CHUNK_DATA: {
-                size_t k = d->remaining < n ? (size_t)d->remaining : n;
-                body_data(h, dir, p, k);
+                size_t k = d->remaining < left ? (size_t)d->remaining : left;
+                body_data(h, dir, pt_cur_ptr(&c), k);
+                pt_cur_skip(&c, k);
                 d->remaining -= k;
-                p += k;
-                n -= k;
                 off += k;
                 if (d->remaining == 0) {
                     if (d->st == HS_BODY_LEN) {
@@ -680,35 +682,25 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
             }
             default: {
                 /* line-oriented states: gather up to LF */
-                const uint8_t *lf = memchr(p, '\n', n);
-                size_t k = lf ? (size_t)(lf - p) + 1 : n;
-                if (d->line_len + k >= sizeof d->line) {
+                size_t len = 0, raw = 0;
+                enum pt_line_rc rc = pt_cur_line(&c, d->line, sizeof d->line, &d->line_len,
+                                                 &len, &raw);
+                if (rc == PT_LINE_LONG) {
                     anomaly(h, "limit.http_line", "line longer than PT_HTTP_MAX_LINE");
                     body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
                     d->st = HS_DEAD;
                     return;
                 }
-                memcpy(d->line + d->line_len, p, k);
-                d->line_len += k;
-                p += k;
-                n -= k;
-                off += k;
-                if (lf == NULL) {
+                off += left - pt_cur_left(&c);
+                if (rc == PT_LINE_MORE) {
                     continue;
                 }
-                size_t len = d->line_len - 1; /* drop LF (and CR) */
-                if (len > 0 && d->line[len - 1] == '\r') {
-                    len--;
-                }
-                d->line[len] = '\0';
                 if (memchr(d->line, '\0', len) != NULL) {
                     anomaly(h, "http.nul_in_line", "NUL byte in a start or header line");
                     d->st = HS_DEAD;
                     return;
                 }
-                uint64_t line_off = off - d->line_len;
-                d->line_len = 0;
-                on_line(h, dir, d->line, line_off, off);
+                on_line(h, dir, d->line, off - raw, off);
             }
         }
     }

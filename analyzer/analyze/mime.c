@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/cursor.h"
 #include "multipart.h"
 
 enum mstate { M_HEADERS, M_BODY, M_DEAD };
@@ -297,38 +298,29 @@ void pt_mime_feed(struct pt_mime *m, const uint8_t *p, size_t n)
     if (e == NULL) {
         return;
     }
-    while (n > 0) {
+    struct pt_cur c = pt_cur_make(p, n);
+    while (pt_cur_left(&c) > 0) {
         if (e->st == M_DEAD) {
             return;
         }
         if (e->st == M_BODY) {
             if (e->mp != NULL) {
-                pt_multipart_feed(e->mp, p, n);
+                pt_multipart_feed(e->mp, pt_cur_ptr(&c), pt_cur_left(&c));
             } else {
-                decode(e, p, n);
+                decode(e, pt_cur_ptr(&c), pt_cur_left(&c));
             }
             return;
         }
         /* headers: lines, unfolded (RFC 5322 §2.2.3) */
-        const uint8_t *lf = memchr(p, '\n', n);
-        size_t k = lf ? (size_t)(lf - p) + 1 : n;
-        if (e->line_len + k >= sizeof e->line) {
+        size_t len = 0;
+        enum pt_line_rc rc = pt_cur_line(&c, e->line, sizeof e->line, &e->line_len, &len, NULL);
+        if (rc == PT_LINE_LONG) {
             e->st = M_DEAD; /* a header line beyond the limit: not a sane entity */
             return;
         }
-        memcpy(e->line + e->line_len, p, k);
-        e->line_len += k;
-        p += k;
-        n -= k;
-        if (lf == NULL) {
+        if (rc == PT_LINE_MORE) {
             return;
         }
-        size_t len = e->line_len - 1;
-        if (len > 0 && e->line[len - 1] == '\r') {
-            len--;
-        }
-        e->line[len] = '\0';
-        e->line_len = 0;
         if (len > 0 && (e->line[0] == ' ' || e->line[0] == '\t')) {
             if (e->hdr_len + len + 1 < sizeof e->hdr) { /* continuation of the header */
                 memcpy(e->hdr + e->hdr_len, e->line, len);

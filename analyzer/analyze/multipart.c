@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/cursor.h"
+
 enum mp_state {
     MP_PREAMBLE,    /* before the first delimiter: ignored */
     MP_AFTER_DELIM, /* the rest of a delimiter line: "--" closes the body */
@@ -186,34 +188,23 @@ static void header_line(struct pt_multipart *m, char *line)
     m->name[i] = '\0';
 }
 
-/* Gather a line; returns bytes consumed and sets *done when the line ended (LF seen). */
-static size_t gather(struct pt_multipart *m, const uint8_t *p, size_t n, bool *done)
+/* Gather a line from c; sets *done when the line ended (LF seen). */
+static void gather(struct pt_multipart *m, struct pt_cur *c, bool *done)
 {
-    const uint8_t *lf = memchr(p, '\n', n);
-    size_t k = lf ? (size_t)(lf - p) + 1 : n;
-    *done = lf != NULL;
-    if (m->line_len + k >= sizeof m->line) {
+    size_t len = 0;
+    enum pt_line_rc rc = pt_cur_line(c, m->line, sizeof m->line, &m->line_len, &len, NULL);
+    *done = rc == PT_LINE_DONE;
+    if (rc == PT_LINE_LONG) {
         part_end(m, false);
         m->st = MP_DEAD;
-        return n;
+        pt_cur_skip(c, pt_cur_left(c));
     }
-    memcpy(m->line + m->line_len, p, k);
-    m->line_len += k;
-    if (*done) {
-        size_t len = m->line_len - 1;
-        if (len > 0 && m->line[len - 1] == '\r') {
-            len--;
-        }
-        m->line[len] = '\0';
-        m->line_len = 0;
-    }
-    return k;
 }
 
 void pt_multipart_feed(struct pt_multipart *m, const uint8_t *p, size_t n)
 {
-    while (m != NULL && n > 0) {
-        size_t used = n;
+    struct pt_cur c = pt_cur_make(p, n);
+    while (m != NULL && pt_cur_left(&c) > 0) {
         bool done = false;
         switch (m->st) {
             case MP_DEAD:
@@ -221,14 +212,14 @@ void pt_multipart_feed(struct pt_multipart *m, const uint8_t *p, size_t n)
                 return;
             case MP_PREAMBLE:
             case MP_BODY:
-                used = scan(m, p, n, &done);
+                pt_cur_skip(&c, scan(m, pt_cur_ptr(&c), pt_cur_left(&c), &done));
                 if (done) {
                     part_end(m, true);
                     m->st = MP_AFTER_DELIM;
                 }
                 break;
             case MP_AFTER_DELIM:
-                used = gather(m, p, n, &done);
+                gather(m, &c, &done);
                 if (done && m->st != MP_DEAD) {
                     m->st = strncmp(m->line, "--", 2) == 0 ? MP_EPILOGUE : MP_HEADERS;
                     m->name[0] = m->ctype[0] = '\0';
@@ -246,7 +237,7 @@ void pt_multipart_feed(struct pt_multipart *m, const uint8_t *p, size_t n)
                 }
                 break;
             case MP_HEADERS:
-                used = gather(m, p, n, &done);
+                gather(m, &c, &done);
                 if (done && m->st != MP_DEAD) {
                     if (m->line[0] != '\0') {
                         header_line(m, m->line);
@@ -260,8 +251,6 @@ void pt_multipart_feed(struct pt_multipart *m, const uint8_t *p, size_t n)
                 }
                 break;
         }
-        p += used;
-        n -= used;
     }
 }
 

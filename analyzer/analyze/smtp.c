@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/cursor.h"
 #include "../core/limits.h"
 #include "app.h"
 #include "mime.h"
@@ -322,17 +323,18 @@ static void smtp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
         }
         return;
     }
-    while (n > 0) {
+    struct pt_cur c = pt_cur_make(p, n);
+    while (pt_cur_left(&c) > 0) {
+        size_t left = pt_cur_left(&c);
         switch (s->st) {
             case SS_TLS:
             case SS_DEAD:
                 return;
             case SS_BDAT: {
-                size_t k = s->bdat_left < n ? (size_t)s->bdat_left : n;
-                msg_bytes(s, p, k);
+                size_t k = s->bdat_left < left ? (size_t)s->bdat_left : left;
+                msg_bytes(s, pt_cur_ptr(&c), k);
+                pt_cur_skip(&c, k);
                 s->bdat_left -= k;
-                p += k;
-                n -= k;
                 if (s->bdat_left == 0) {
                     if (s->bdat_last) {
                         msg_end(s, true);
@@ -341,53 +343,51 @@ static void smtp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                 }
                 continue;
             }
-            case SS_DATA:
-            case SS_CMD: {
-                const uint8_t *lf = memchr(p, '\n', n);
-                size_t k = lf ? (size_t)(lf - p) + 1 : n;
-                if (s->st == SS_DATA) {
-                    /* pass DATA content through line by line; only ".\r\n" and a leading
-                     * dot need the start of a line (RFC 5321 §4.5.2) */
-                    if (s->bol && k >= 1 && p[0] == '.') {
-                        if ((k == 3 && p[1] == '\r' && p[2] == '\n') || (k == 2 && p[1] == '\n')) {
-                            msg_end(s, true);
-                            s->st = SS_CMD;
-                            p += k;
-                            n -= k;
-                            continue;
-                        }
-                        if (k == 1 && lf == NULL) {
-                            /* a lone dot at the end of the piece: wait for what follows */
-                            if (s->len + 1 < sizeof s->line) {
-                                s->line[s->len++] = '.';
-                            }
-                            p += 1;
-                            n -= 1;
-                            s->bol = false;
-                            continue;
-                        }
-                        p++; /* dot-stuffing: drop the first dot */
-                        n--;
-                        k--;
-                    } else if (!s->bol && s->len == 1 && s->line[0] == '.') {
-                        /* the held dot from the previous piece */
-                        s->len = 0;
-                        if ((k == 2 && p[0] == '\r' && p[1] == '\n') || (k == 1 && p[0] == '\n')) {
-                            msg_end(s, true);
-                            s->st = SS_CMD;
-                            p += k;
-                            n -= k;
-                            s->bol = true;
-                            continue;
-                        }
+            case SS_DATA: {
+                /* pass DATA content through line by line; only ".\r\n" and a leading dot
+                 * need the start of a line (RFC 5321 §4.5.2) */
+                const uint8_t *lf = memchr(pt_cur_ptr(&c), '\n', left);
+                size_t k = lf ? (size_t)(lf - pt_cur_ptr(&c)) + 1 : left;
+                uint8_t b0 = pt_cur_peek_u8(&c, 0), b1 = pt_cur_peek_u8(&c, 1),
+                        b2 = pt_cur_peek_u8(&c, 2);
+                if (s->bol && b0 == '.') {
+                    if ((k == 3 && b1 == '\r' && b2 == '\n') || (k == 2 && b1 == '\n')) {
+                        msg_end(s, true);
+                        s->st = SS_CMD;
+                        pt_cur_skip(&c, k);
+                        continue;
                     }
-                    msg_bytes(s, p, k);
-                    s->bol = lf != NULL;
-                    p += k;
-                    n -= k;
-                    continue;
+                    if (k == 1 && lf == NULL) {
+                        /* a lone dot at the end of the piece: wait for what follows */
+                        if (s->len + 1 < sizeof s->line) {
+                            s->line[s->len++] = '.';
+                        }
+                        pt_cur_skip(&c, 1);
+                        s->bol = false;
+                        continue;
+                    }
+                    pt_cur_skip(&c, 1); /* dot-stuffing: drop the first dot */
+                    k--;
+                } else if (!s->bol && s->len == 1 && s->line[0] == '.') {
+                    /* the held dot from the previous piece */
+                    s->len = 0;
+                    if ((k == 2 && b0 == '\r' && b1 == '\n') || (k == 1 && b0 == '\n')) {
+                        msg_end(s, true);
+                        s->st = SS_CMD;
+                        pt_cur_skip(&c, k);
+                        s->bol = true;
+                        continue;
+                    }
                 }
-                if (s->len + k >= sizeof s->line) {
+                msg_bytes(s, pt_cur_ptr(&c), k);
+                pt_cur_skip(&c, k);
+                s->bol = lf != NULL;
+                continue;
+            }
+            case SS_CMD: {
+                size_t len = 0;
+                enum pt_line_rc rc = pt_cur_line(&c, s->line, sizeof s->line, &s->len, &len, NULL);
+                if (rc == PT_LINE_LONG) {
                     s->st = SS_DEAD;
                     if (s->ctx->anomaly != NULL) {
                         s->ctx->anomaly(s->ctx->arg, pkt ? pkt->item : 0, pkt ? pkt->frame : 0,
@@ -395,19 +395,9 @@ static void smtp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                     }
                     return;
                 }
-                memcpy(s->line + s->len, p, k);
-                s->len += k;
-                p += k;
-                n -= k;
-                if (lf == NULL) {
+                if (rc == PT_LINE_MORE) {
                     return;
                 }
-                size_t len = s->len - 1;
-                if (len > 0 && s->line[len - 1] == '\r') {
-                    len--;
-                }
-                s->line[len] = '\0';
-                s->len = 0;
                 command(s, s->line);
                 continue;
             }

@@ -45,3 +45,31 @@ struct pt_cur pt_cur_rest(struct pt_cur *c)
     pt_cur_sub(c, pt_cur_left(c), &child);
     return child;
 }
+
+enum pt_line_rc pt_cur_line(struct pt_cur *c, char *buf, size_t cap, size_t *held, size_t *len,
+                            size_t *raw)
+{
+    size_t left = pt_cur_left(c);
+    const uint8_t *p = pt_cur_ptr(c);
+    const uint8_t *lf = p != NULL && left > 0 ? memchr(p, '\n', left) : NULL;
+    size_t k = lf != NULL ? (size_t)(lf - p) + 1 : left;
+    if (*held >= cap || k >= cap - *held) {
+        return PT_LINE_LONG;
+    }
+    pt_cur_copy(c, buf + *held, k);
+    *held += k;
+    if (lf == NULL) {
+        return PT_LINE_MORE;
+    }
+    size_t n = *held - 1; /* drop LF (and CR) */
+    if (n > 0 && buf[n - 1] == '\r') {
+        n--;
+    }
+    buf[n] = '\0';
+    *len = n;
+    if (raw != NULL) {
+        *raw = *held;
+    }
+    *held = 0;
+    return PT_LINE_DONE;
+}

@@ -151,6 +151,20 @@ bool pt_cur_sub(struct pt_cur *c, size_t n, struct pt_cur *child);
 /* The rest of the view as a child; the parent ends up at its end. */
 struct pt_cur pt_cur_rest(struct pt_cur *c);
 
+/*
+ * Text lines that arrive in stream pieces (HTTP, FTP, SMTP, MIME headers): take bytes up to
+ * and including the next LF from c into buf, after the *held bytes kept from earlier pieces.
+ *   PT_LINE_MORE  c is used up without an LF; the bytes are held, call again with more.
+ *   PT_LINE_DONE  buf holds the line, its LF or CR LF removed, NUL-terminated; *len is its
+ *                 length and *raw the bytes it took on the wire (LF included); *held is 0.
+ *   PT_LINE_LONG  the line would not fit buf (cap - 1 bytes); nothing more is taken.
+ * raw may be NULL. The line may contain NUL bytes: callers that treat it as a C string
+ * check memchr(buf, 0, *len).
+ */
+enum pt_line_rc { PT_LINE_MORE, PT_LINE_DONE, PT_LINE_LONG };
+enum pt_line_rc pt_cur_line(struct pt_cur *c, char *buf, size_t cap, size_t *held, size_t *len,
+                            size_t *raw);
+
 /* Pointer to the next unread byte (a borrowed view of pt_cur_left() bytes). */
 static inline const uint8_t *pt_cur_ptr(const struct pt_cur *c)
 {

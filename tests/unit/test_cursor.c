@@ -87,6 +87,58 @@ static void copy_and_peek(void **state)
     assert_int_equal(pt_cur_left(&r), 0);
 }
 
+/* Lines split across pieces at every offset come out the same; over-long lines stop. */
+static void lines_from_pieces(void **state)
+{
+    (void)state;
+    static const char text[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\nbare LF\nlast";
+    const size_t n = sizeof text - 1;
+    for (size_t cut = 0; cut <= n; cut++) {
+        char buf[32], lines[8][32];
+        size_t held = 0, len = 0, raw = 0, got = 0, raw_total = 0;
+        for (int piece = 0; piece < 2; piece++) {
+            struct pt_cur c = piece == 0 ? pt_cur_make((const uint8_t *)text, cut)
+                                         : pt_cur_make((const uint8_t *)text + cut, n - cut);
+            enum pt_line_rc rc;
+            while ((rc = pt_cur_line(&c, buf, sizeof buf, &held, &len, &raw)) == PT_LINE_DONE) {
+                assert_true(got < 8);
+                assert_int_equal(strlen(buf), len);
+                memcpy(lines[got++], buf, len + 1);
+                raw_total += raw;
+            }
+            assert_int_equal(rc, PT_LINE_MORE);
+            assert_int_equal(pt_cur_left(&c), 0);
+        }
+        assert_int_equal(got, 4);
+        assert_string_equal(lines[0], "GET / HTTP/1.1");
+        assert_string_equal(lines[1], "Host: x");
+        assert_string_equal(lines[2], "");
+        assert_string_equal(lines[3], "bare LF");
+        assert_int_equal(raw_total, n - 4);
+        assert_int_equal(held, 4); /* "last" waits for its LF */
+    }
+    /* a line that does not fit: LONG, nothing taken, also when it grows over pieces */
+    char small[8];
+    size_t held = 0, len = 0;
+    struct pt_cur c = pt_cur_make((const uint8_t *)"1234567\n", 8);
+    assert_int_equal(pt_cur_line(&c, small, sizeof small, &held, &len, NULL), PT_LINE_LONG);
+    assert_int_equal(pt_cur_left(&c), 8);
+    c = pt_cur_make((const uint8_t *)"123456\n", 7);
+    assert_int_equal(pt_cur_line(&c, small, sizeof small, &held, &len, NULL), PT_LINE_DONE);
+    assert_int_equal(len, 6);
+    c = pt_cur_make((const uint8_t *)"1234", 4);
+    assert_int_equal(pt_cur_line(&c, small, sizeof small, &held, &len, NULL), PT_LINE_MORE);
+    c = pt_cur_make((const uint8_t *)"5678", 4);
+    assert_int_equal(pt_cur_line(&c, small, sizeof small, &held, &len, NULL), PT_LINE_LONG);
+    assert_int_equal(pt_cur_line(&c, small, 0, &held, &len, NULL), PT_LINE_LONG);
+    /* NUL bytes are kept (the caller decides); a lone CR is not a line end */
+    held = 0;
+    c = pt_cur_make((const uint8_t *)"a\0b\rc\r\n", 7);
+    assert_int_equal(pt_cur_line(&c, small, sizeof small, &held, &len, NULL), PT_LINE_DONE);
+    assert_int_equal(len, 5);
+    assert_memory_equal(small, "a\0b\rc", 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +147,7 @@ int main(void)
         cmocka_unit_test(huge_lengths_do_not_wrap),
         cmocka_unit_test(sub_cursor_is_bounded),
         cmocka_unit_test(copy_and_peek),
+        cmocka_unit_test(lines_from_pieces),
     };
     return cmocka_run_group_tests_name("cursor", tests, NULL, NULL);
 }
