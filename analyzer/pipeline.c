@@ -57,18 +57,8 @@ enum wmsg_kind {
     W_ANOMALIES,
     W_STREAM_EVENTS,
     W_OBJECTS,
-    W_HTTP,
-    W_DNS,
-    W_TLS,
-    W_HL7,
-    W_DICOM,
-    W_DICOM_ASSOC,
-    W_FTP,
-    W_SMTP,
-    W_ICMP,
-    W_SMB,
-    W_SSH,
-    W_ITEM,
+    W_REC,              /* W_REC + enum pt_rec_kind: the decoders' records (records.def) */
+    W_ITEM = W_REC + PT_REC_COUNT,
     W_MANIFEST,
     W_AUDIT,
 };
@@ -121,60 +111,13 @@ static pt_status put_object(struct pt_db *db, const void *row)
     return pt_db_object_put(db, row);
 }
 
-static pt_status put_http(struct pt_db *db, const void *row)
-{
-    return pt_db_http_put(db, row);
-}
-
-static pt_status put_dns(struct pt_db *db, const void *row)
-{
-    return pt_db_dns_put(db, row);
-}
-
-static pt_status put_tls(struct pt_db *db, const void *row)
-{
-    return pt_db_tls_put(db, row);
-}
-
-static pt_status put_hl7(struct pt_db *db, const void *row)
-{
-    return pt_db_hl7_put(db, row);
-}
-
-static pt_status put_dicom(struct pt_db *db, const void *row)
-{
-    return pt_db_dicom_put(db, row);
-}
-
-static pt_status put_dicom_assoc(struct pt_db *db, const void *row)
-{
-    return pt_db_dicom_assoc_put(db, row);
-}
-
-static pt_status put_ftp(struct pt_db *db, const void *row)
-{
-    return pt_db_ftp_put(db, row);
-}
-
-static pt_status put_smtp(struct pt_db *db, const void *row)
-{
-    return pt_db_smtp_put(db, row);
-}
-
-static pt_status put_icmp(struct pt_db *db, const void *row)
-{
-    return pt_db_icmp_put(db, row);
-}
-
-static pt_status put_smb(struct pt_db *db, const void *row)
-{
-    return pt_db_smb_put(db, row);
-}
-
-static pt_status put_ssh(struct pt_db *db, const void *row)
-{
-    return pt_db_ssh_put(db, row);
-}
+#define PT_RECORD(name, NAME, batch)                                                            \
+    static pt_status put_##name(struct pt_db *db, const void *row)                            \
+    {                                                                                           \
+        return pt_db_##name##_put(db, row);                                                     \
+    }
+#include "analyze/records.def"
+#undef PT_RECORD
 
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
@@ -184,47 +127,26 @@ static const struct {
     [W_ANOMALIES] = {put_anomaly, sizeof(struct pt_anomaly_rec)},
     [W_STREAM_EVENTS] = {put_stream_event, sizeof(struct pt_stream_event)},
     [W_OBJECTS] = {put_object, sizeof(struct pt_object_rec)},
-    [W_HTTP] = {put_http, sizeof(struct pt_http_rec)},
-    [W_DNS] = {put_dns, sizeof(struct pt_dns_rec)},
-    [W_TLS] = {put_tls, sizeof(struct pt_tls_rec)},
-    [W_HL7] = {put_hl7, sizeof(struct pt_hl7_rec)},
-    [W_DICOM] = {put_dicom, sizeof(struct pt_dicom_rec)},
-    [W_DICOM_ASSOC] = {put_dicom_assoc, sizeof(struct pt_dicom_assoc_rec)},
-    [W_FTP] = {put_ftp, sizeof(struct pt_ftp_rec)},
-    [W_SMTP] = {put_smtp, sizeof(struct pt_smtp_rec)},
-    [W_ICMP] = {put_icmp, sizeof(struct pt_icmp_rec)},
-    [W_SMB] = {put_smb, sizeof(struct pt_smb_rec)},
-    [W_SSH] = {put_ssh, sizeof(struct pt_ssh_rec)},
+#define PT_RECORD(name, NAME, batch) [W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
+#include "analyze/records.def"
+#undef PT_RECORD
 };
 
 static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
 {
     pt_status rc = PT_OK;
-    switch (m->kind) {
-        case W_FLOWS:
-        case W_ANOMALIES:
-        case W_STREAM_EVENTS:
-        case W_OBJECTS:
-        case W_HTTP:
-        case W_DNS:
-        case W_TLS:
-        case W_HL7:
-        case W_DICOM:
-        case W_DICOM_ASSOC:
-        case W_FTP:
-        case W_SMTP:
-        case W_ICMP:
-        case W_SMB:
-        case W_SSH:
-            for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
-                rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
-            }
-            w->flows += m->kind == W_FLOWS ? m->n : 0;
-            w->anomalies += m->kind == W_ANOMALIES ? m->n : 0;
-            break;
-        case W_ITEM: rc = pt_db_item_put(w->db, m->rows); break;
-        case W_MANIFEST: rc = pt_db_manifest_set(w->db, m->a, m->b); break;
-        case W_AUDIT: rc = pt_db_audit(w->db, m->a, m->b, m->c); break;
+    if (m->kind < W_ITEM) { /* bulk rows: flows, anomalies, stream events, objects, records */
+        for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
+            rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
+        }
+        w->flows += m->kind == W_FLOWS ? m->n : 0;
+        w->anomalies += m->kind == W_ANOMALIES ? m->n : 0;
+    } else if (m->kind == W_ITEM) {
+        rc = pt_db_item_put(w->db, m->rows);
+    } else if (m->kind == W_MANIFEST) {
+        rc = pt_db_manifest_set(w->db, m->a, m->b);
+    } else if (m->kind == W_AUDIT) {
+        rc = pt_db_audit(w->db, m->a, m->b, m->c);
     }
     *rows += m->n ? m->n : 1;
     return rc;
@@ -443,17 +365,7 @@ struct worker {
     struct rowbuf out;            /* finished flows, kind W_FLOWS */
     struct rowbuf sev;            /* stream gaps and conflicts, kind W_STREAM_EVENTS */
     struct rowbuf objs;           /* kind W_OBJECTS */
-    struct rowbuf http;           /* kind W_HTTP */
-    struct rowbuf dns;            /* kind W_DNS */
-    struct rowbuf tls;            /* kind W_TLS */
-    struct rowbuf hl7;            /* kind W_HL7 */
-    struct rowbuf dicom;          /* kind W_DICOM */
-    struct rowbuf dicom_assoc;    /* kind W_DICOM_ASSOC */
-    struct rowbuf ftp;            /* kind W_FTP */
-    struct rowbuf smtp;           /* kind W_SMTP */
-    struct rowbuf icmp;           /* kind W_ICMP */
-    struct rowbuf smb;            /* kind W_SMB */
-    struct rowbuf ssh;            /* kind W_SSH */
+    struct rowbuf rec[PT_REC_COUNT]; /* kind W_REC + k: the decoders' records */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
     struct writer *w;
@@ -466,70 +378,10 @@ static void worker_object(void *arg, const struct pt_object_rec *r)
     pt_unpack(&wk->app, r); /* archive members become objects too (recursively, bounded) */
 }
 
-static void worker_http(void *arg, const struct pt_http_rec *r)
+static void worker_record(void *arg, enum pt_rec_kind kind, const void *rec)
 {
     struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->http, r);
-}
-
-static void worker_dns(void *arg, const struct pt_dns_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->dns, r);
-}
-
-static void worker_tls(void *arg, const struct pt_tls_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->tls, r);
-}
-
-static void worker_hl7(void *arg, const struct pt_hl7_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->hl7, r);
-}
-
-static void worker_dicom(void *arg, const struct pt_dicom_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->dicom, r);
-}
-
-static void worker_dicom_assoc(void *arg, const struct pt_dicom_assoc_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->dicom_assoc, r);
-}
-
-static void worker_ftp(void *arg, const struct pt_ftp_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->ftp, r);
-}
-
-static void worker_smtp(void *arg, const struct pt_smtp_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->smtp, r);
-}
-
-static void worker_icmp(void *arg, const struct pt_icmp_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->icmp, r);
-}
-
-static void worker_ssh(void *arg, const struct pt_ssh_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->ssh, r);
-}
-
-static void worker_smb(void *arg, const struct pt_smb_rec *r)
-{
-    struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->smb, r);
+    rowbuf_add(wk->w, &wk->rec[kind], rec);
 }
 
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
@@ -585,17 +437,9 @@ static void *worker_main(void *arg)
     rowbuf_flush(wk->w, &wk->out);
     rowbuf_flush(wk->w, &wk->sev);
     rowbuf_flush(wk->w, &wk->objs);
-    rowbuf_flush(wk->w, &wk->http);
-    rowbuf_flush(wk->w, &wk->dns);
-    rowbuf_flush(wk->w, &wk->tls);
-    rowbuf_flush(wk->w, &wk->hl7);
-    rowbuf_flush(wk->w, &wk->dicom);
-    rowbuf_flush(wk->w, &wk->dicom_assoc);
-    rowbuf_flush(wk->w, &wk->ftp);
-    rowbuf_flush(wk->w, &wk->smtp);
-    rowbuf_flush(wk->w, &wk->icmp);
-    rowbuf_flush(wk->w, &wk->ssh);
-    rowbuf_flush(wk->w, &wk->smb);
+    for (int k = 0; k < PT_REC_COUNT; k++) {
+        rowbuf_flush(wk->w, &wk->rec[k]);
+    }
     anomaly_flush(&wk->anoms);
     return NULL;
 }
@@ -1297,22 +1141,16 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         wk->out = (struct rowbuf){.kind = W_FLOWS, .cap = 1024};
         wk->sev = (struct rowbuf){.kind = W_STREAM_EVENTS, .cap = 256};
         wk->objs = (struct rowbuf){.kind = W_OBJECTS, .cap = 256};
-        wk->http = (struct rowbuf){.kind = W_HTTP, .cap = 256};
-        wk->dns = (struct rowbuf){.kind = W_DNS, .cap = 512};
-        wk->tls = (struct rowbuf){.kind = W_TLS, .cap = 128};
-        wk->hl7 = (struct rowbuf){.kind = W_HL7, .cap = 256};
-        wk->dicom = (struct rowbuf){.kind = W_DICOM, .cap = 256};
-        wk->dicom_assoc = (struct rowbuf){.kind = W_DICOM_ASSOC, .cap = 32};
-        wk->ftp = (struct rowbuf){.kind = W_FTP, .cap = 128};
-        wk->smtp = (struct rowbuf){.kind = W_SMTP, .cap = 64};
-        wk->icmp = (struct rowbuf){.kind = W_ICMP, .cap = 256};
-        wk->smb = (struct rowbuf){.kind = W_SMB, .cap = 64};
-        wk->ssh = (struct rowbuf){.kind = W_SSH, .cap = 64};
-        wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .http = worker_http,
-                                      .dns = worker_dns, .tls = worker_tls, .hl7 = worker_hl7,
-                                      .dicom = worker_dicom, .dicom_assoc = worker_dicom_assoc,
-                                      .ftp_transfer = worker_ftp, .smtp = worker_smtp,
-                                      .icmp = worker_icmp, .smb = worker_smb, .ssh = worker_ssh, .anomaly = worker_app_anomaly};
+        static const size_t rec_batch[PT_REC_COUNT] = {
+#define PT_RECORD(name, NAME, batch) [PT_REC_##NAME] = batch,
+#include "analyze/records.def"
+#undef PT_RECORD
+        };
+        for (int k = 0; k < PT_REC_COUNT; k++) {
+            wk->rec[k] = (struct rowbuf){.kind = (enum wmsg_kind)(W_REC + k), .cap = rec_batch[k]};
+        }
+        wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .emit = worker_record,
+                                      .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
             rc = PT_EIO;
@@ -1483,17 +1321,9 @@ out:
             free(wk->out.rows);
             free(wk->sev.rows);
             free(wk->objs.rows);
-            free(wk->http.rows);
-            free(wk->dns.rows);
-            free(wk->tls.rows);
-            free(wk->hl7.rows);
-            free(wk->dicom.rows);
-            free(wk->dicom_assoc.rows);
-            free(wk->ftp.rows);
-            free(wk->smtp.rows);
-            free(wk->icmp.rows);
-            free(wk->ssh.rows);
-            free(wk->smb.rows);
+            for (int k = 0; k < PT_REC_COUNT; k++) {
+                free(wk->rec[k].rows);
+            }
             pt_ftp_table_free(wk->app.ftp);
             pt_objstore_free(wk->app.store);
             free(wk->anoms.rb.rows);

@@ -198,24 +198,35 @@ struct pt_smb_rec {
     bool read_complete, write_complete;
 };
 
+/* The record kinds of records.def. */
+enum pt_rec_kind {
+#define PT_RECORD(name, NAME, batch) PT_REC_##NAME,
+#include "records.def"
+#undef PT_RECORD
+    PT_REC_COUNT
+};
+
 struct pt_app_ctx {
     struct pt_objstore *store;
     void *arg;
     void (*object)(void *arg, const struct pt_object_rec *r);
-    void (*http)(void *arg, const struct pt_http_rec *r);
-    void (*dns)(void *arg, const struct pt_dns_rec *r);
-    void (*tls)(void *arg, const struct pt_tls_rec *r);
-    void (*hl7)(void *arg, const struct pt_hl7_rec *r);
-    void (*dicom)(void *arg, const struct pt_dicom_rec *r);
-    void (*dicom_assoc)(void *arg, const struct pt_dicom_assoc_rec *r);
-    void (*ftp_transfer)(void *arg, const struct pt_ftp_rec *r);
-    void (*smtp)(void *arg, const struct pt_smtp_rec *r);
-    void (*icmp)(void *arg, const struct pt_icmp_rec *r);
-    void (*smb)(void *arg, const struct pt_smb_rec *r);
-    void (*ssh)(void *arg, const struct pt_ssh_rec *r);
+    /* a decoder's record (records.def): kind says which struct rec points to */
+    void (*emit)(void *arg, enum pt_rec_kind kind, const void *rec);
     struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
+
+/* pt_emit_http(ctx, &rec) and so on: hand a finished record to the pipeline (typed). */
+#define PT_RECORD(name, NAME, batch)                                                            \
+    static inline void pt_emit_##name(const struct pt_app_ctx *ctx,                            \
+                                      const struct pt_##name##_rec *rec)                      \
+    {                                                                                           \
+        if (ctx->emit != NULL) {                                                                \
+            ctx->emit(ctx->arg, PT_REC_##NAME, rec);                                            \
+        }                                                                                       \
+    }
+#include "records.def"
+#undef PT_RECORD
 
 /* Returned by upgraded(): the tunnel's content decides its protocol (HTTP CONNECT). */
 extern const struct pt_app_proto pt_app_reprobe;

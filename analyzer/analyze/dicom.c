@@ -289,10 +289,8 @@ static void command(struct dicom_flow *f, int dir, uint8_t pc_id)
     d->have_pending = dst != 0x0101; /* 0x0101: no data set follows (PS3.7 §E.1) */
     d->data_started = false;
     if (!d->have_pending) {
-        if (f->ctx->dicom != NULL) {
-            r->seq = f->seq++;
-            f->ctx->dicom(f->ctx->arg, r);
-        }
+        r->seq = f->seq++;
+        pt_emit_dicom(f->ctx, r);
     }
 }
 
@@ -390,9 +388,7 @@ static void data_end(struct dicom_flow *f, int dir, bool complete)
         d->data = NULL;
     }
     r->seq = f->seq++;
-    if (f->ctx->dicom != NULL) {
-        f->ctx->dicom(f->ctx->arg, r);
-    }
+    pt_emit_dicom(f->ctx, r);
     d->have_pending = false;
 }
 
@@ -608,7 +604,7 @@ static void dicom_close(void *st)
         free(f->d[dir].pdu);
         free(f->d[dir].cmd);
     }
-    if (f->have_assoc && f->ctx->dicom_assoc != NULL) {
+    if (f->have_assoc) {
         struct pt_dicom_assoc_rec *a = &f->assoc;
         size_t used = 0;
         used += (size_t)snprintf(a->contexts, sizeof a->contexts, "[");
@@ -628,7 +624,7 @@ static void dicom_close(void *st)
         if (a->result[0] == '\0') {
             snprintf(a->result, sizeof a->result, "no answer");
         }
-        f->ctx->dicom_assoc(f->ctx->arg, a);
+        pt_emit_dicom_assoc(f->ctx, a);
     }
     free(f);
 }

@@ -276,9 +276,7 @@ static void emit(struct dns_flow *d, int dir, const uint8_t *msg, size_t n, int 
         d->ctx->anomaly(d->ctx->arg, r.item, r.frame, "dns.malformed",
                         "DNS message breaks RFC 1035 framing; partial row kept");
     }
-    if (d->ctx->dns != NULL) {
-        d->ctx->dns(d->ctx->arg, &r);
-    }
+    pt_emit_dns(d->ctx, &r);
 }
 
 static void dns_datagram(void *st, int dir, const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt)

@@ -422,9 +422,7 @@ static void data_close(void *st)
         }
         snprintf(d->out.direction, sizeof d->out.direction, "%s",
                  pt_app_direction(&d->rec, d->dir));
-        if (d->ctx->ftp_transfer != NULL) {
-            d->ctx->ftp_transfer(d->ctx->arg, &d->out);
-        }
+        pt_emit_ftp(d->ctx, &d->out);
     }
     session_put(d->s);
     free(d);

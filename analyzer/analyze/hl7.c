@@ -165,9 +165,7 @@ static void message_end(struct hl7_flow *h, int dir, bool complete)
         }
         d->obj = NULL;
     }
-    if (h->ctx->hl7 != NULL) {
-        h->ctx->hl7(h->ctx->arg, &r);
-    }
+    pt_emit_hl7(h->ctx, &r);
     d->in_msg = false;
 }
 

@@ -376,9 +376,7 @@ static void emit_txn(struct http_flow *h, const struct req_summary *rq, const st
         r.resp_body = resp_size;
         snprintf(r.resp_sha256, sizeof r.resp_sha256, "%s", resp_sha);
     }
-    if (h->ctx->http != NULL) {
-        h->ctx->http(h->ctx->arg, &r);
-    }
+    pt_emit_http(h->ctx, &r);
 }
 
 /* Bounded string copy between fields of one flow (snprintf would trip -Wrestrict there). */

@@ -128,8 +128,8 @@ static void icmp_close(void *st)
         }
     }
     o->entropy = h;
-    if (f->ctx->icmp != NULL && o->messages > 0) {
-        f->ctx->icmp(f->ctx->arg, o);
+    if (o->messages > 0) {
+        pt_emit_icmp(f->ctx, o);
     }
     free(f);
 }

@@ -465,9 +465,7 @@ static void file_end(struct smb_flow *f, struct smb_file *h)
     r->write_complete = h->io[0].complete;
     r->read_complete = h->io[1].complete;
     snprintf(r->user, sizeof r->user, "%s", f->user);
-    if (f->ctx->smb != NULL) {
-        f->ctx->smb(f->ctx->arg, r);
-    }
+    pt_emit_smb(f->ctx, r);
     for (size_t i = 0; i < f->n_files; i++) {
         if (f->files[i] == h) {
             f->files[i] = f->files[--f->n_files];

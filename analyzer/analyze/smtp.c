@@ -237,9 +237,7 @@ static void msg_end(struct smtp_flow *s, bool complete)
         }
         s->obj = NULL;
     }
-    if (s->ctx->smtp != NULL) {
-        s->ctx->smtp(s->ctx->arg, m);
-    }
+    pt_emit_smtp(s->ctx, m);
     s->in_msg = false;
     s->rcpt[0] = '\0';
 }
@@ -433,13 +431,13 @@ static void smtp_close(void *st)
     struct smtp_flow *s = st;
     s->pkt = NULL;
     msg_end(s, false);
-    if (s->msg.starttls && s->ctx->smtp != NULL && s->seq == 0) {
+    if (s->msg.starttls && s->seq == 0) {
         /* only the envelope before STARTTLS was visible: still worth a row */
         memset(&s->msg, 0, sizeof s->msg);
         s->msg.flow_id = s->rec.id;
         s->msg.starttls = true;
         snprintf(s->msg.helo, sizeof s->msg.helo, "%s", s->helo);
-        s->ctx->smtp(s->ctx->arg, &s->msg);
+        pt_emit_smtp(s->ctx, &s->msg);
     }
     free(s);
 }

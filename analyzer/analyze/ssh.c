@@ -146,8 +146,8 @@ static void ssh_close(void *st)
             ssh_line(f, dir, NULL); /* the capture ends inside the version line */
         }
     }
-    if ((f->d[0].found || f->d[1].found) && f->ctx->ssh != NULL) {
-        f->ctx->ssh(f->ctx->arg, &f->rec);
+    if (f->d[0].found || f->d[1].found) {
+        pt_emit_ssh(f->ctx, &f->rec);
     }
     free(f);
 }

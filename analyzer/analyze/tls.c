@@ -444,8 +444,8 @@ static void tls_gap(void *st, int dir, uint64_t off, uint64_t n)
 static void tls_close(void *st)
 {
     struct tls_flow *t = st;
-    if ((t->have_client || t->have_server) && t->ctx->tls != NULL) {
-        t->ctx->tls(t->ctx->arg, &t->out);
+    if (t->have_client || t->have_server) {
+        pt_emit_tls(t->ctx, &t->out);
     }
     free(t->d[0].hs);
     free(t->d[1].hs);
