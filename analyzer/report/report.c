@@ -73,31 +73,41 @@ __attribute__((format(printf, 2, 3))) static void sb_f(struct sb *b, const char 
 static void sb_json(struct sb *b, const char *s)
 {
     sb_s(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char e[2] = {'\\', (char)*p};
-            sb_put(b, e, 2);
-        } else if (*p < 0x20) {
+    const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
+    for (; *p; p++) { /* runs of plain bytes are copied at once */
+        if (*p != '"' && *p != '\\' && *p >= 0x20) {
+            continue;
+        }
+        sb_put(b, (const char *)run, (size_t)(p - run));
+        if (*p < 0x20) {
             sb_f(b, "\\u%04x", *p);
         } else {
-            sb_put(b, (const char *)p, 1);
+            char e[2] = {'\\', (char)*p};
+            sb_put(b, e, 2);
         }
+        run = p + 1;
     }
+    sb_put(b, (const char *)run, (size_t)(p - run));
     sb_s(b, "\"");
 }
 
 static void sb_html(struct sb *b, const char *s)
 {
-    for (const char *p = s ? s : ""; *p; p++) {
-        switch (*p) {
-            case '<': sb_s(b, "&lt;"); break;
-            case '>': sb_s(b, "&gt;"); break;
-            case '&': sb_s(b, "&amp;"); break;
-            case '"': sb_s(b, "&quot;"); break;
-            case '\'': sb_s(b, "&#39;"); break;
-            default: sb_put(b, p, 1); break;
+    const char *p = s ? s : "", *run = p;
+    for (; *p; p++) {
+        const char *ent = *p == '<'    ? "&lt;"
+                          : *p == '>'  ? "&gt;"
+                          : *p == '&'  ? "&amp;"
+                          : *p == '"'  ? "&quot;"
+                          : *p == '\'' ? "&#39;"
+                                       : NULL;
+        if (ent != NULL) {
+            sb_put(b, run, (size_t)(p - run));
+            sb_s(b, ent);
+            run = p + 1;
         }
     }
+    sb_put(b, run, (size_t)(p - run));
 }
 
 /* ---- queries ------------------------------------------------------------------------------------- */
