@@ -758,6 +758,12 @@ static void scan_span(struct span *t)
             i++;
             continue;
         }
+        if ((k & C_DIGIT) && i >= t->a + 2 && t->p[i - 1] == ':' &&
+            (cls[t->p[i - 2]] & C_DIGIT) && i + 2 <= t->b && (cls[t->p[i + 1]] & C_DIGIT) &&
+            (i + 2 == t->b || !(cls[t->p[i + 2]] & C_DIGIT))) {
+            i += 2; /* minutes or seconds of a time of day ("12:58:03"): not an identifier */
+            continue;
+        }
         size_t next = (k & C_DIGIT) ? try_number(t, i) : try_upper(t, i);
         i = next > i ? next : i + 1;
     }

@@ -166,6 +166,11 @@ static void free_text(void **state)
                                 "diagnosis_code=E11.9;");
     assert_int_equal(g.records, 2);
     assert_true(g.health >= 1);
+    /* times of day are skipped, a value glued to its label after a colon is not */
+    s = sink_of(&g);
+    t = "12:58:03 login; at 09:15 MRN:4000123 SSN:536-22-5401 phone 617-645-2368 at 10:30\n";
+    pt_phi_text((const uint8_t *)t, strlen(t), 0, &s);
+    assert_string_equal(g.text, "mrn=4000123;ssn=536225401;phone=6176452368;");
 }
 
 static const char hl7_msg[] =
