@@ -293,6 +293,22 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
 
 #define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000000, 'unixepoch')"
 
+/* Encrypted (TLS, SSH) and undecoded TCP channels between inside and outside addresses, per
+ * source, destination, protocol and what names the far end (SNI, SSH software): where PHI
+ * may have left unseen. Bytes are those sent from inside. */
+#define CHANNELS_SQL                                                                            \
+    "SELECT CASE WHEN f.class = 'outbound' THEN f.client_addr ELSE f.server_addr END AS "      \
+    "source, CASE WHEN f.class = 'outbound' THEN f.server_addr ELSE f.client_addr END AS "     \
+    "destination, coalesce(f.app, 'tcp') AS protocol, coalesce(t.sni, CASE WHEN s.flow_id IS "  \
+    "NOT NULL THEN 'client ' || coalesce(s.client_version, '?') || ', server ' || "             \
+    "coalesce(s.server_version, '?') END, '') AS name, count(*) AS connections, "               \
+    "sum(CASE WHEN f.class = 'outbound' THEN max(f.c_payload_bytes, f.c_seq_bytes) ELSE "      \
+    "max(f.s_payload_bytes, f.s_seq_bytes) END) AS bytes_out, " ISO("min(f.first_ts)")         \
+    " AS first, " ISO("max(f.last_ts)") " AS last FROM flow f LEFT JOIN tls_session t ON "      \
+    "t.flow_id = f.id LEFT JOIN ssh_session s ON s.flow_id = f.id WHERE f.class IN "          \
+    "('outbound', 'inbound') AND (f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND "         \
+    "f.proto = 6) GROUP BY 1, 2, 3, 4 ORDER BY bytes_out DESC, 1, 2, 3, 4 LIMIT 200"
+
 static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const char *case_dir)
 {
     char a[32], z[32];
@@ -362,6 +378,8 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const c
                     "key");
     sb_s(b, ",\"limitations\":");
     json_rows(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id");
+    sb_s(b, ",\"encrypted_channels\":");
+    json_rows(b, h, CHANNELS_SQL);
     sb_s(b, ",\"timeline\":");
     json_rows(b, h, "SELECT ts AS timestamp, " ISO("ts") " AS datetime, timestamp_desc, source, "
                     "source_long, data_type, message, evidence FROM timeline_event ORDER BY ts, id");
@@ -699,6 +717,11 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
                      "timeline_event ORDER BY ts, id LIMIT 400", "No timeline event.");
     sb_s(b, "<h2>7. Coverage and limitations</h2>");
     html_table(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id", "None recorded.");
+    sb_s(b, "<h3>Encrypted and undecoded channels to outside addresses</h3><p class=\"muted\">"
+            "TLS, SSH and TCP streams of no known protocol: their content could not be read, "
+            "so PHI in them cannot be confirmed or ruled out. Bytes are those sent from inside."
+            "</p>");
+    html_table(b, h, CHANNELS_SQL, "None.");
     sb_s(b, "<h2>8. Evidence inventory</h2>");
     html_table(b, h, "SELECT id, path, size, kind, format, packets, status, sha256 FROM "
                      "evidence_item ORDER BY id", "No input.");
@@ -754,6 +777,21 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
         }
     }
     sqlite3_finalize(st);
+    sb_s(b, "\nEncrypted and undecoded channels to outside addresses (content unread; top 10 by "
+            "bytes out):\n");
+    n = 0;
+    if (sqlite3_prepare_v2(h, CHANNELS_SQL, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW && n < 10) {
+            n++;
+            sb_f(b, "  %s -> %s  %s  %lld bytes in %d connection(s)%s%s\n", col(st, 0), col(st, 1),
+                 col(st, 2), sqlite3_column_int64(st, 5), sqlite3_column_int(st, 4),
+                 col(st, 3)[0] ? "  " : "", col(st, 3));
+        }
+    }
+    sqlite3_finalize(st);
+    if (n == 0) {
+        sb_s(b, "  none\n");
+    }
 }
 
 unsigned pt_report_formats(const char *list)

@@ -414,6 +414,16 @@ def scp_style_ssh_upload_is_encrypted_not_stored():
     enc = con.execute("SELECT value FROM limitation WHERE kind = 'encrypted_outbound_share'"
                       ).fetchone()[0]
     assert enc == 1.0, enc
+    import json
+    with open(os.path.join(c, "report.json")) as f:
+        ch = json.load(f)["encrypted_channels"]
+    assert [(x["destination"], x["protocol"], x["name"], x["connections"], x["bytes_out"])
+            for x in ch] == [("198.51.100.70", "ssh", "client SSH-2.0-paramiko_3.4.0, server "
+                              "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", 1, 200000 + 24),
+                             ("198.51.100.71", "ssh", "client ?, server SSH-2.0-OpenSSH_9.2p1", 1,
+                              7)], ch
+    with open(os.path.join(c, "report.txt")) as f:
+        assert "10.1.1.9 -> 198.51.100.70  ssh  200024 bytes in 1 connection(s)" in f.read()
 
 
 @test
