@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/conf.h"
+
 #define MAX_BLOCKS 4096
 #define MAX_CODES 131072
 #define MAX_MASKS 64
@@ -43,19 +45,6 @@ void pt_phi_config_add_mask(const char *mask)
     }
 }
 
-static void trim(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) {
-        s[--n] = '\0';
-    }
-    size_t k = 0;
-    while (isspace((unsigned char)s[k])) {
-        k++;
-    }
-    memmove(s, s + k, n - k + 1);
-}
-
 static bool code_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -72,28 +61,17 @@ static bool code_ok(const char *s)
 
 static pt_status load_icd(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
+    struct pt_conf cf;
+    if (!pt_conf_open(&cf, path)) {
         snprintf(err, errlen, "cannot open %s (the ICD-10-CM table); use --signatures DIR", path);
         return PT_EIO;
     }
     if (codes == NULL && (codes = calloc(MAX_CODES, sizeof *codes)) == NULL) {
-        fclose(f);
+        pt_conf_close(&cf);
         return PT_ENOMEM;
     }
-    char line[256];
-    unsigned ln = 0;
     pt_status rc = PT_OK;
-    while (fgets(line, sizeof line, f) != NULL) {
-        ln++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL) {
-            *hash = '\0';
-        }
-        trim(line);
-        if (line[0] == '\0') {
-            continue;
-        }
+    for (char *line; (line = pt_conf_next(&cf)) != NULL;) {
         char *sp = strpbrk(line, " \t"); /* CMS files: "A000    Cholera due to ..." */
         if (sp != NULL) {
             *sp = '\0';
@@ -112,54 +90,39 @@ static pt_status load_icd(const char *path, char *err, size_t errlen)
             }
             codes[n_codes++][k] = '\0';
         } else {
-            snprintf(err, errlen, "%s:%u: not a code or block: %s", path, ln, line);
+            snprintf(err, errlen, "%s:%u: not a code or block: %s", path, cf.ln, line);
             rc = PT_EUSAGE;
             break;
         }
     }
-    fclose(f);
+    pt_conf_close(&cf);
     qsort(codes, n_codes, sizeof *codes, cmp_code);
     return rc;
 }
 
 static pt_status load_conf(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
+    struct pt_conf cf;
+    if (!pt_conf_open(&cf, path)) {
         return PT_OK; /* optional */
     }
-    char line[512];
-    unsigned ln = 0;
     pt_status rc = PT_OK;
-    while (fgets(line, sizeof line, f) != NULL) {
-        ln++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL) {
-            *hash = '\0';
-        }
-        trim(line);
-        if (line[0] == '\0') {
-            continue;
-        }
-        char *eq = strchr(line, '=');
-        if (eq == NULL) {
-            snprintf(err, errlen, "%s:%u: expected key = value", path, ln);
+    for (char *line; (line = pt_conf_next(&cf)) != NULL;) {
+        char *key = NULL, *val = NULL;
+        if (!pt_conf_kv(line, &key, &val)) {
+            snprintf(err, errlen, "%s:%u: expected key = value", path, cf.ln);
             rc = PT_EUSAGE;
             break;
         }
-        *eq = '\0';
-        char *key = line, *val = eq + 1;
-        trim(key);
-        trim(val);
         if (strcmp(key, "mrn_mask") == 0 && val[0] != '\0' && strlen(val) < 32) {
             pt_phi_config_add_mask(val);
         } else {
-            snprintf(err, errlen, "%s:%u: unknown setting \"%s\"", path, ln, key);
+            snprintf(err, errlen, "%s:%u: unknown setting \"%s\"", path, cf.ln, key);
             rc = PT_EUSAGE;
             break;
         }
     }
-    fclose(f);
+    pt_conf_close(&cf);
     return rc;
 }
 

@@ -8,7 +8,6 @@
  */
 #include "verdict.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/conf.h"
 #include "../store/db.h"
 #include "beacon.h"
 
@@ -51,50 +51,23 @@ static const struct {
 #undef K
 };
 
-static void trim(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) {
-        s[--n] = '\0';
-    }
-    size_t k = 0;
-    while (isspace((unsigned char)s[k])) {
-        k++;
-    }
-    memmove(s, s + k, n - k + 1);
-}
-
 static pt_status load_conf(const char *dir, struct hconf *c, char *err, size_t errlen)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/heuristics.conf", dir);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
+    struct pt_conf cf;
+    if (!pt_conf_open(&cf, path)) {
         snprintf(err, errlen, "cannot open %s (heuristic thresholds)", path);
         return PT_EIO;
     }
-    char line[1200];
-    unsigned ln = 0, seen = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        ln++;
-        char *h = strchr(line, '#');
-        if (h != NULL) {
-            *h = '\0';
-        }
-        trim(line);
-        if (line[0] == '\0') {
-            continue;
-        }
-        char *eq = strchr(line, '=');
-        if (eq == NULL) {
-            snprintf(err, errlen, "%s:%u: expected key = value", path, ln);
-            fclose(f);
+    unsigned seen = 0;
+    for (char *line; (line = pt_conf_next(&cf)) != NULL;) {
+        char *k = NULL, *v = NULL;
+        if (!pt_conf_kv(line, &k, &v)) {
+            snprintf(err, errlen, "%s:%u: expected key = value", path, cf.ln);
+            pt_conf_close(&cf);
             return PT_EUSAGE;
         }
-        *eq = '\0';
-        char *k = line, *v = eq + 1;
-        trim(k);
-        trim(v);
         if (strcmp(k, "known_ae_titles") == 0) {
             snprintf(c->known_ae_titles, sizeof c->known_ae_titles, "%s", v);
             continue;
@@ -113,31 +86,25 @@ static pt_status load_conf(const char *dir, struct hconf *c, char *err, size_t e
             }
         }
         if (!ok) {
-            snprintf(err, errlen, "%s:%u: unknown key or bad number: %s", path, ln, k);
-            fclose(f);
+            snprintf(err, errlen, "%s:%u: unknown key or bad number: %s", path, cf.ln, k);
+            pt_conf_close(&cf);
             return PT_EUSAGE;
         }
     }
-    fclose(f);
+    pt_conf_close(&cf);
     if (seen < sizeof conf_keys / sizeof conf_keys[0]) {
         snprintf(err, errlen, "%s: %u of %zu thresholds set; every key must be given", path,
                  seen, sizeof conf_keys / sizeof conf_keys[0]);
         return PT_EUSAGE;
     }
     snprintf(path, sizeof path, "%s/cloud_endpoints.txt", dir);
-    f = fopen(path, "r");
-    while (f != NULL && fgets(line, sizeof line, f) != NULL && c->n_cloud < 256) {
-        char *h = strchr(line, '#');
-        if (h != NULL) {
-            *h = '\0';
+    if (pt_conf_open(&cf, path)) { /* optional */
+        for (char *line; (line = pt_conf_next(&cf)) != NULL && c->n_cloud < 256;) {
+            if (strlen(line) < sizeof c->cloud[0]) {
+                snprintf(c->cloud[c->n_cloud++], sizeof c->cloud[0], "%s", line);
+            }
         }
-        trim(line);
-        if (line[0] != '\0' && strlen(line) < sizeof c->cloud[0]) {
-            snprintf(c->cloud[c->n_cloud++], sizeof c->cloud[0], "%.79s", line);
-        }
-    }
-    if (f != NULL) {
-        fclose(f);
+        pt_conf_close(&cf);
     }
     return PT_OK;
 }
@@ -698,7 +665,7 @@ static bool ae_known(const struct hconf *c, const char *ae)
     snprintf(list, sizeof list, "%s", c->known_ae_titles);
     char *save = NULL;
     for (char *t = strtok_r(list, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-        trim(t);
+        pt_trim(t);
         if (strcasecmp(t, ae) == 0) {
             return true;
         }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/conf.h"
 #include "phi/config.h"
 #include "phi/phase.h"
 #include "phi/phi.h"
@@ -79,6 +80,69 @@ static void icd10_table(void **state)
     pt_phi_config_add_mask("RAD######");
     assert_true(pt_phi_config_mrn_mask("RAD001234", 9));
     assert_false(pt_phi_config_mrn_mask("RAD00123X", 9));
+}
+
+/* The signatures files' reader: comment lines, blanks, key = value with '#' kept inside a
+ * value (an MRN mask), over-long lines; a bad setting in phi.conf is an error that names
+ * the file and line. */
+static void signature_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pt-sig-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/phi.conf", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "# comment\n\n  mrn_mask = RAD######   \n   # indented comment\n");
+    for (int i = 0; i < 1500; i++) {
+        fputc('x', f);
+    }
+    fprintf(f, "\nlast=1");
+    fclose(f);
+    struct pt_conf c;
+    assert_true(pt_conf_open(&c, path));
+    char *line = pt_conf_next(&c), *k = NULL, *v = NULL;
+    assert_non_null(line);
+    assert_int_equal(c.ln, 3);
+    assert_true(pt_conf_kv(line, &k, &v));
+    assert_string_equal(k, "mrn_mask");
+    assert_string_equal(v, "RAD######");
+    line = pt_conf_next(&c);
+    assert_non_null(line);
+    assert_true(c.too_long);
+    assert_int_equal(strlen(line), sizeof c.line - 1);
+    line = pt_conf_next(&c); /* the over-long line's rest was skipped, not taken as a line */
+    assert_non_null(line);
+    assert_int_equal(c.ln, 6);
+    assert_string_equal(line, "last=1");
+    assert_null(pt_conf_next(&c));
+    pt_conf_close(&c);
+    assert_false(pt_conf_open(&c, "/nonexistent/phi.conf"));
+
+    /* a copy of the shipped table and a phi.conf with an unknown key on line 2 */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp %s/icd10cm.txt %s/ && printf 'mrn_mask = A#####\\nbogus = 1\\n' "
+             "> %s/phi.conf", SIGNATURES_DIR, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    pt_phi_config_free();
+    char err[256] = "";
+    struct pt_phi_config_file files[4];
+    size_t n = 0;
+    assert_int_equal(pt_phi_config_load(dir, files, 4, &n, err, sizeof err), PT_EUSAGE);
+    assert_non_null(strstr(err, "phi.conf:2: unknown setting \"bogus\""));
+    pt_phi_config_free();
+    /* the mask as the file gives it, '#' digits included */
+    snprintf(cmd, sizeof cmd, "printf '# masks\\nmrn_mask = RAD######\\n' > %s/phi.conf", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(pt_phi_config_load(dir, files, 4, &n, err, sizeof err), PT_OK);
+    assert_true(pt_phi_config_mrn_mask("RAD123456", 9));
+    assert_false(pt_phi_config_mrn_mask("RAD", 3));
+    pt_phi_config_free();
+    /* the tests that follow use the shipped tables */
+    assert_int_equal(pt_phi_config_load(SIGNATURES_DIR, files, 4, &n, err, sizeof err), PT_OK);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void names_and_masks(void **state)
@@ -309,6 +373,7 @@ int main(void)
         cmocka_unit_test(npi_dea_luhn_mbi),
         cmocka_unit_test(dates_states_zips),
         cmocka_unit_test(icd10_table),
+        cmocka_unit_test(signature_files),
         cmocka_unit_test(names_and_masks),
         cmocka_unit_test(free_text),
         cmocka_unit_test(hl7_fields),
