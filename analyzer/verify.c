@@ -74,10 +74,11 @@ pt_status pt_verify(const char *case_dir)
     }
     sqlite3_finalize(st);
     /* Rows that point to a flow must find it (no FOREIGN KEY: flows are written last). */
-    static const char *const children[] = {"stream_gap", "stream_conflict", "object", "http_txn",
-                                           "dns_query", "tls_session", "hl7_message",
-                                           "dicom_assoc", "dicom_message", "ftp_transfer",
-                                           "smtp_message", "icmp_summary", "smb_file", "ssh_session"};
+    static const char *const children[] = {"stream_gap", "stream_conflict", "object",
+#define PT_RECORD(name, NAME, table, batch) #table,
+#include "analyze/records.def"
+#undef PT_RECORD
+    };
     for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
         char sql[200];
         snprintf(sql, sizeof sql,

@@ -200,7 +200,7 @@ struct pt_smb_rec {
 
 /* The record kinds of records.def. */
 enum pt_rec_kind {
-#define PT_RECORD(name, NAME, batch) PT_REC_##NAME,
+#define PT_RECORD(name, NAME, table, batch) PT_REC_##NAME,
 #include "records.def"
 #undef PT_RECORD
     PT_REC_COUNT
@@ -217,7 +217,7 @@ struct pt_app_ctx {
 };
 
 /* pt_emit_http(ctx, &rec) and so on: hand a finished record to the pipeline (typed). */
-#define PT_RECORD(name, NAME, batch)                                                            \
+#define PT_RECORD(name, NAME, table, batch)                                                            \
     static inline void pt_emit_##name(const struct pt_app_ctx *ctx,                            \
                                       const struct pt_##name##_rec *rec)                      \
     {                                                                                           \
