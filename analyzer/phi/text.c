@@ -269,6 +269,16 @@ static bool nanp(const char *d)
 }
 
 /* A house number followed by words and a street suffix within a few words. */
+/* The value of a hit, cut to fit, in one case: addresses upper, e-mail addresses lower. */
+static void copy_case(char *out, size_t cap, const uint8_t *p, size_t n, bool upper)
+{
+    n = n < cap - 1 ? n : cap - 1;
+    for (size_t q = 0; q < n; q++) {
+        out[q] = (char)(upper ? toupper(p[q]) : tolower(p[q]));
+    }
+    out[n] = '\0';
+}
+
 static bool street_address(struct span *t, size_t i, const struct numtok *k)
 {
     static const char *const suffix[] = {"street", "st", "avenue", "ave", "road", "rd",
@@ -298,11 +308,7 @@ static bool street_address(struct span *t, size_t i, const struct numtok *k)
                     strncasecmp((const char *)t->p + s, *x, wl) == 0 &&
                     (j >= t->b || !(cls[t->p[j]] & C_ALNUM))) {
                     char v[128];
-                    size_t n = j - i < sizeof v - 1 ? j - i : sizeof v - 1;
-                    for (size_t q = 0; q < n; q++) {
-                        v[q] = (char)toupper(t->p[i + q]);
-                    }
-                    v[n] = '\0';
+                    copy_case(v, sizeof v, t->p + i, j - i, true);
                     emit(t, PT_PHI_ADDRESS, v, i, 0.75, "house number, street and suffix", "");
                     return true;
                 }
@@ -686,11 +692,7 @@ static size_t try_email(struct span *t, size_t at)
         }
     }
     char v[320];
-    size_t n = e - s < sizeof v - 1 ? e - s : sizeof v - 1;
-    for (size_t q = 0; q < n; q++) {
-        v[q] = (char)tolower(t->p[s + q]);
-    }
-    v[n] = '\0';
+    copy_case(v, sizeof v, t->p + s, e - s, false);
     emit(t, PT_PHI_EMAIL, v, s, 0.9, "address syntax", "");
     return e;
 }
