@@ -111,10 +111,10 @@ static pt_status put_object(struct pt_db *db, const void *row)
     return pt_db_object_put(db, row);
 }
 
-#define PT_RECORD(name, NAME, table, batch)                                                            \
-    static pt_status put_##name(struct pt_db *db, const void *row)                            \
-    {                                                                                           \
-        return pt_db_##name##_put(db, row);                                                     \
+#define PT_RECORD(name, NAME, table, batch)                                                        \
+    static pt_status put_##name(struct pt_db *db, const void *row)                                 \
+    {                                                                                              \
+        return pt_db_##name##_put(db, row);                                                        \
     }
 #include "analyze/records.def"
 #undef PT_RECORD
@@ -127,7 +127,8 @@ static const struct {
     [W_ANOMALIES] = {put_anomaly, sizeof(struct pt_anomaly_rec)},
     [W_STREAM_EVENTS] = {put_stream_event, sizeof(struct pt_stream_event)},
     [W_OBJECTS] = {put_object, sizeof(struct pt_object_rec)},
-#define PT_RECORD(name, NAME, table, batch) [W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
+#define PT_RECORD(name, NAME, table, batch)                                                        \
+    [W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
 #include "analyze/records.def"
 #undef PT_RECORD
 };

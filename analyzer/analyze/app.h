@@ -217,13 +217,13 @@ struct pt_app_ctx {
 };
 
 /* pt_emit_http(ctx, &rec) and so on: hand a finished record to the pipeline (typed). */
-#define PT_RECORD(name, NAME, table, batch)                                                            \
-    static inline void pt_emit_##name(const struct pt_app_ctx *ctx,                            \
-                                      const struct pt_##name##_rec *rec)                      \
-    {                                                                                           \
-        if (ctx->emit != NULL) {                                                                \
-            ctx->emit(ctx->arg, PT_REC_##NAME, rec);                                            \
-        }                                                                                       \
+#define PT_RECORD(name, NAME, table, batch)                                                        \
+    static inline void pt_emit_##name(const struct pt_app_ctx *ctx,                                \
+                                      const struct pt_##name##_rec *rec)                           \
+    {                                                                                              \
+        if (ctx->emit != NULL) {                                                                   \
+            ctx->emit(ctx->arg, PT_REC_##NAME, rec);                                               \
+        }                                                                                          \
     }
 #include "records.def"
 #undef PT_RECORD

@@ -548,17 +548,6 @@ static const char *join_group(enum pt_phi_type t)
                                                                                       : "plan";
 }
 
-static pt_status exec_sql(sqlite3 *h, const char *sql, char *err, size_t errlen)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", msg ? msg : "sqlite error");
-        sqlite3_free(msg);
-        return PT_EDB;
-    }
-    return PT_OK;
-}
-
 static void bind_s(sqlite3_stmt *st, int i, const char *v)
 {
     if (v != NULL && v[0] != '\0') {
@@ -649,7 +638,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
     }
 
-    rc = exec_sql(h, "BEGIN", err, errlen);
+    rc = pt_db_exec(h, "BEGIN", err, errlen);
     if (rc != PT_OK) {
         goto out;
     }
@@ -666,7 +655,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     if (started == 0) {
         snprintf(err, errlen, "cannot start the scanning threads");
         rc = PT_EINTERNAL;
-        exec_sql(h, "ROLLBACK", (char[8]){0}, 8);
+        pt_db_exec(h, "ROLLBACK", NULL, 0);
         pthread_mutex_destroy(&pool.mu);
         pthread_cond_destroy(&pool.cv);
         goto out;
@@ -1010,7 +999,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                      "(SELECT count(*) FROM patient_entity WHERE phi = 1 AND deceased = 1%s))",
                      scopes[sc], (unsigned long long)cnt[0], (unsigned long long)cnt[1],
                      (unsigned long long)cnt[2], sc == 1 ? " AND outbound = 1" : "");
-            rc = exec_sql(h, sqlq, err, errlen);
+            rc = pt_db_exec(h, sqlq, err, errlen);
             if (sc == 0) {
                 res->individuals = cnt[0];
             } else {
@@ -1018,7 +1007,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             }
         }
         if (rc == PT_OK) {
-            rc = exec_sql(h,
+            rc = pt_db_exec(h,
                           "INSERT INTO individuals_by_state SELECT 'all', coalesce(state, "
                           "'unknown'), count(*) FROM patient_entity WHERE phi = 1 GROUP BY 2;"
                           "INSERT INTO individuals_by_state SELECT 'outbound', coalesce(state, "
@@ -1032,10 +1021,10 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         sqlite3_finalize(ie);
     }
     if (rc == PT_OK) {
-        rc = exec_sql(h, "COMMIT", err, errlen);
+        rc = pt_db_exec(h, "COMMIT", err, errlen);
     } else {
         char ignored[256];
-        exec_sql(h, "ROLLBACK", ignored, sizeof ignored);
+        pt_db_exec(h, "ROLLBACK", ignored, sizeof ignored);
     }
     uf_free(&est);
     uf_free(&lower);

@@ -21,6 +21,7 @@
 
 #include "../core/version.h"
 #include "../store/db.h"
+#include "../verdict/flow_sql.h"
 
 /* ---- a growing string -------------------------------------------------------------------------- */
 
@@ -296,18 +297,16 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
 /* Encrypted (TLS, SSH) and undecoded TCP channels between inside and outside addresses, per
  * source, destination, protocol and what names the far end (SNI, SSH software): where PHI
  * may have left unseen. Bytes are those sent from inside. */
-#define CHANNELS_SQL                                                                            \
-    "SELECT CASE WHEN f.class = 'outbound' THEN f.client_addr ELSE f.server_addr END AS "      \
-    "source, CASE WHEN f.class = 'outbound' THEN f.server_addr ELSE f.client_addr END AS "     \
-    "destination, coalesce(f.app, 'tcp') AS protocol, coalesce(t.sni, CASE WHEN s.flow_id IS "  \
-    "NOT NULL THEN 'client ' || coalesce(s.client_version, '?') || ', server ' || "             \
-    "coalesce(s.server_version, '?') END, '') AS name, count(*) AS connections, "               \
-    "sum(CASE WHEN f.class = 'outbound' THEN max(f.c_payload_bytes, f.c_seq_bytes) ELSE "      \
-    "max(f.s_payload_bytes, f.s_seq_bytes) END) AS bytes_out, " ISO("min(f.first_ts)")         \
-    " AS first, " ISO("max(f.last_ts)") " AS last FROM flow f LEFT JOIN tls_session t ON "      \
-    "t.flow_id = f.id LEFT JOIN ssh_session s ON s.flow_id = f.id WHERE f.class IN "          \
-    "('outbound', 'inbound') AND (f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND "         \
-    "f.proto = 6) GROUP BY 1, 2, 3, 4 ORDER BY bytes_out DESC, 1, 2, 3, 4 LIMIT 200"
+#define CHANNELS_SQL                                                                               \
+    "SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS destination, "                            \
+    "coalesce(f.app, 'tcp') AS protocol, coalesce(t.sni, CASE WHEN s.flow_id IS "                  \
+    "NOT NULL THEN 'client ' || coalesce(s.client_version, '?') || ', server ' || "                \
+    "coalesce(s.server_version, '?') END, '') AS name, count(*) AS connections, "                  \
+    "sum(" OUT_BYTES_SQL ") AS bytes_out, " ISO("min(f.first_ts)")                                 \
+    " AS first, " ISO("max(f.last_ts)") " AS last FROM flow f LEFT JOIN tls_session t ON "         \
+    "t.flow_id = f.id LEFT JOIN ssh_session s ON s.flow_id = f.id WHERE f.class IN "               \
+    "('outbound', 'inbound') AND " UNREAD_SQL " GROUP BY 1, 2, 3, 4 ORDER BY bytes_out DESC, "     \
+    "1, 2, 3, 4 LIMIT 200"
 
 static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const char *case_dir)
 {

@@ -136,14 +136,22 @@ void pt_utc_now(char out[32])
     snprintf(out + n, 32 - n, ".%06ldZ", (long)tv.tv_usec);
 }
 
-static pt_status exec(struct pt_db *db, const char *sql)
+pt_status pt_db_exec(sqlite3 *h, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        if (err != NULL && errlen > 0) {
+            snprintf(err, errlen, "%s", msg ? msg : "sqlite error");
+        }
         sqlite3_free(msg);
         return PT_EDB;
     }
     return PT_OK;
+}
+
+static pt_status exec(struct pt_db *db, const char *sql)
+{
+    return pt_db_exec(db->h, sql, NULL, 0);
 }
 
 static pt_status prepare_all(struct pt_db *db)

@@ -49,6 +49,10 @@ pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t e
 pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen);
 void pt_db_close(struct pt_db *db);
 sqlite3 *pt_db_handle(struct pt_db *db);
+
+/* Run SQL statements on a handle (the stages after capture write through it); on failure
+ * SQLite's message goes to err (may be NULL) and the result is PT_EDB. */
+pt_status pt_db_exec(sqlite3 *h, const char *sql, char *err, size_t errlen);
 const char *pt_db_errmsg(struct pt_db *db);
 
 pt_status pt_db_begin(struct pt_db *db);

@@ -18,6 +18,7 @@
 #include "../core/conf.h"
 #include "../store/db.h"
 #include "beacon.h"
+#include "flow_sql.h"
 
 /* ---- configuration -------------------------------------------------------------------------- */
 
@@ -213,14 +214,6 @@ static void human(double b, char *out, size_t len)
 
 /* ---- flow heuristics: volume, ratio, bursts, long connections, cloud endpoints -------------------- */
 
-#define OUT_BYTES_SQL                                                                            \
-    "CASE WHEN f.class = 'outbound' THEN max(f.c_payload_bytes, f.c_seq_bytes) "                 \
-    "ELSE max(f.s_payload_bytes, f.s_seq_bytes) END"
-#define IN_BYTES_SQL                                                                             \
-    "CASE WHEN f.class = 'outbound' THEN max(f.s_payload_bytes, f.s_seq_bytes) "                 \
-    "ELSE max(f.c_payload_bytes, f.c_seq_bytes) END"
-#define INSIDE_SQL "CASE WHEN f.class = 'outbound' THEN f.client_addr ELSE f.server_addr END"
-#define OUTSIDE_SQL "CASE WHEN f.class = 'outbound' THEN f.server_addr ELSE f.client_addr END"
 
 static void flow_heuristics(struct ctx *x)
 {
@@ -827,17 +820,6 @@ static void after_hours(struct ctx *x)
 
 /* ---- events, verdicts ------------------------------------------------------------------------------ */
 
-static pt_status exec_sql(sqlite3 *h, const char *sql, char *err, size_t errlen)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", msg ? msg : "sqlite error");
-        sqlite3_free(msg);
-        return PT_EDB;
-    }
-    return PT_OK;
-}
-
 /* Events: one per (inside host, destination) with a finding that says "exfiltration
  * shape" or PHI leaving; supporting findings (ratio, after hours, yara, long connection to
  * a destination already in an event) add reasons. The verdict rules are SQL, in the open. */
@@ -863,7 +845,7 @@ static const char events_sql[] =
     /* encrypted bytes out per pair (TLS, SSH, unknown streams) */
     "CREATE TEMP TABLE enc AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS destination, "
     "sum(" OUT_BYTES_SQL ") AS bytes FROM flow f WHERE f.class IN ('outbound','inbound') AND "
-    "(f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6) GROUP BY 1, 2;"
+    UNREAD_SQL " GROUP BY 1, 2;"
     /* how many inside hosts talked to each destination */
     "CREATE TEMP TABLE prevalence AS SELECT " OUTSIDE_SQL " AS destination, count(DISTINCT "
     INSIDE_SQL ") AS sources FROM flow f WHERE f.class IN ('outbound','inbound') GROUP BY 1;"
@@ -874,9 +856,9 @@ static const char events_sql[] =
 
 static pt_status events(struct ctx *x, char *err, size_t errlen)
 {
-    PT_TRY(exec_sql(x->h, events_sql, err, errlen));
+    PT_TRY(pt_db_exec(x->h, events_sql, err, errlen));
     /* what was uploaded where, once, instead of a correlated query per event */
-    PT_TRY(exec_sql(x->h,
+    PT_TRY(pt_db_exec(x->h,
                     "CREATE TEMP TABLE upl AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL
                     " AS destination, o.sha256 AS sha256, coalesce(p.phi_hits, 0) > 0 AS phi "
                     "FROM object o JOIN flow f ON f.id = o.flow_id LEFT JOIN phi_object p ON "
@@ -919,10 +901,10 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
              "e.destination LEFT JOIN pairbytes pb ON pb.source = e.source AND pb.destination = "
              "e.destination ORDER BY e.first_ts, e.source, e.destination",
              x->c.likely_volume_ratio, x->c.rare_max_sources);
-    PT_TRY(exec_sql(x->h, sql, err, errlen));
+    PT_TRY(pt_db_exec(x->h, sql, err, errlen));
     /* DNS tunnel destinations are domains: the flow sub-selects found nothing, which is
      * right (no object can travel in DNS labels); verdict per destination and overall */
-    PT_TRY(exec_sql(x->h,
+    PT_TRY(pt_db_exec(x->h,
                     "INSERT INTO verdict(scope, subject, verdict, bytes_out, reasons) "
                     "SELECT 'destination', destination, CASE max(CASE verdict WHEN 'confirmed' "
                     "THEN 3 WHEN 'likely' THEN 2 ELSE 1 END) WHEN 3 THEN 'confirmed' WHEN 2 THEN "
@@ -970,10 +952,9 @@ static const char limitations_sql[] =
     "printf('%.1f%% of the %lld bytes sent to outside addresses were encrypted (TLS, SSH) or of no "
     "protocol phitrace decodes (stored and scanned as raw streams; encrypted ones cannot be "
     "read)', 100.0 * enc / tot, tot), "
-    "1.0 * enc / tot FROM (SELECT sum(CASE WHEN app IN ('tls', 'ssh', 'tcp') OR app IS NULL AND proto = 6 THEN "
-    "b ELSE 0 END) AS enc, sum(b) AS tot FROM (SELECT app, proto, CASE WHEN class = 'outbound' "
-    "THEN max(c_payload_bytes, c_seq_bytes) ELSE max(s_payload_bytes, s_seq_bytes) END AS b FROM "
-    "flow WHERE class IN ('outbound', 'inbound'))) WHERE tot > 0;"
+    "1.0 * enc / tot FROM (SELECT sum(CASE WHEN unread THEN b ELSE 0 END) AS enc, sum(b) AS tot "
+    "FROM (SELECT " UNREAD_SQL " AS unread, " OUT_BYTES_SQL " AS b FROM flow f WHERE f.class IN "
+    "('outbound', 'inbound'))) WHERE tot > 0;"
     /* inputs that could not be read fully, caps that truncated data, objects not scanned */
     "INSERT INTO limitation(kind, detail, value) SELECT 'input_' || status, path || ': ' || "
     "coalesce(error, status), size FROM evidence_item WHERE status NOT IN ('ok', 'skipped') "
@@ -1031,7 +1012,7 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
         free(x);
         return rc;
     }
-    rc = exec_sql(x->h, "BEGIN", err, errlen);
+    rc = pt_db_exec(x->h, "BEGIN", err, errlen);
     if (rc == PT_OK &&
         sqlite3_prepare_v2(x->h, "INSERT INTO finding(heuristic, source, destination, protocol, "
                                  "first_ts, last_ts, bytes_out, score, severity, summary, detail, "
@@ -1058,16 +1039,15 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
         rc = events(x, err, errlen);
     }
     if (rc == PT_OK) {
-        rc = exec_sql(x->h, limitations_sql, err, errlen);
+        rc = pt_db_exec(x->h, limitations_sql, err, errlen);
     }
     if (rc == PT_OK) {
-        rc = exec_sql(x->h, timeline_sql, err, errlen);
+        rc = pt_db_exec(x->h, timeline_sql, err, errlen);
     }
     if (rc == PT_OK) {
-        rc = exec_sql(x->h, "COMMIT", err, errlen);
+        rc = pt_db_exec(x->h, "COMMIT", err, errlen);
     } else {
-        char ignored[64];
-        exec_sql(x->h, "ROLLBACK", ignored, sizeof ignored);
+        pt_db_exec(x->h, "ROLLBACK", NULL, 0);
     }
     res->findings = x->findings;
     free(x);
