@@ -1924,6 +1924,14 @@ def corpus_link_types():
             assert row[0] == name, (rel, row)
 
 
+# Tests of one topic may live in tests/e2e/e2e_<topic>.py: each is run in this module's
+# namespace, so it uses @test, run(), case(), db() and corpus() as the tests above do.
+for _path in sorted(os.listdir(HERE)):
+    if _path.startswith("e2e_") and _path.endswith(".py"):
+        with open(os.path.join(HERE, _path)) as _fh:
+            exec(compile(_fh.read(), os.path.join(HERE, _path), "exec"), globals())
+
+
 def main():
     only = sys.argv[1:]
     for fn in TESTS:
