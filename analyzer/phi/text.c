@@ -1331,18 +1331,17 @@ void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_
             if (b - a > PT_PHI_TEXT_RECORD) {
                 b = a + PT_PHI_TEXT_RECORD;
             }
-            if (!blank_line(p, a, b > a && p[b - 1] == '\n' ? b - 1 : b)) {
-                if (s->record != NULL) {
-                    s->record(s->arg, "text line", base + a);
-                }
-                struct span t = {.p = p, .a = a, .b = b, .base = base, .s = s};
-                scan_span(&t);
-                if (t.hits > 0) {
-                    health_terms(&t);
-                }
+            g.buf.n = 0;
+            struct pt_phi_sink bs = {.arg = &g.buf, .hit = buf_hit, .health = buf_health};
+            struct span t = {.p = p, .a = a, .b = b, .base = base, .s = &bs};
+            scan_span(&t);
+            size_t next = 0;
+            if (g.buf.n > 0) {
+                emit_record(&g, "text line", a, b, &next);
             }
             a = b;
         }
+        free(g.buf.v);
         return;
     }
     size_t a = 0;
