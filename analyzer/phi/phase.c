@@ -607,7 +607,6 @@ struct recinfo {
     char name_masked[64];
     uint32_t types;         /* bit per identifier type */
     uint64_t name_key;      /* the folded name's key, 0 when the record names nobody */
-    uint32_t extra;         /* a record of several people that was not joined: people - 1 */
 };
 
 /* The numbering system of a record number without an assigning authority: its shape
@@ -621,39 +620,84 @@ static void mrn_shape(const char *v, char *out, size_t len)
     out[k] = '\0';
 }
 
-/* One record's joins, gathered before any is made (a record of several people makes none). */
-struct joinset {
-    uint64_t est[24], lower[24], upper[24];
-    unsigned ne, nl, nu;
-    struct attr at[24];
-    unsigned nat;
-    uint32_t people;        /* most distinct values of one class in this record */
+/* One record's joins, gathered before any is made. Each key says which structures use it
+ * (estimate, lower, upper) and the strong identifier it stands for (class and value; 0 for
+ * names), so that a record of several people can keep the keys of one of them. */
+enum { J_EST = 1, J_LOWER = 2, J_UPPER = 4 };
+
+struct jkey {
+    uint64_t key, cls, val;
+    unsigned which;
 };
 
-static void js_key(uint64_t *arr, unsigned *n, uint64_t k)
+struct joinset {
+    struct jkey k[32];
+    unsigned nk;
+    struct attr at[24];
+    unsigned nat;
+};
+
+static void js_key(struct joinset *j, unsigned which, uint64_t key, uint64_t cls, uint64_t val)
 {
-    if (*n < 24) {
-        arr[(*n)++] = k;
+    if (j->nk < 32) {
+        j->k[j->nk++] = (struct jkey){key, cls, val, which};
     }
 }
 
 static void js_attr(struct joinset *j, uint64_t cls, uint64_t val)
 {
-    unsigned same = 1;
     for (unsigned i = 0; i < j->nat; i++) {
-        if (j->at[i].cls == cls) {
-            if (j->at[i].val == val) {
-                return;
-            }
-            same++;
+        if (j->at[i].cls == cls && j->at[i].val == val) {
+            return;
         }
     }
     if (j->nat < 24) {
         j->at[j->nat++] = (struct attr){cls, val};
     }
-    if (same > j->people) {
-        j->people = same;
+}
+
+/* The class with the most distinct values in the record (its people), and that count. */
+static unsigned js_people(const struct joinset *j, uint64_t *cls)
+{
+    unsigned best = 1;
+    *cls = 0;
+    for (unsigned i = 0; i < j->nat; i++) {
+        unsigned n = 0;
+        for (unsigned k = 0; k < j->nat; k++) {
+            n += j->at[k].cls == j->at[i].cls;
+        }
+        if (n > best) {
+            best = n;
+            *cls = j->at[i].cls;
+        }
     }
+    return best;
+}
+
+/* Keys of the other people of a record of several people: each counts as one more person
+ * unless some other record carries it. */
+struct extra_key {
+    uint32_t rec;
+    uint64_t key;
+    unsigned which;
+};
+
+static bool uf_has(const struct uf *u, uint64_t key)
+{
+    if (key == 0) {
+        key = 1;
+    }
+    if (u->kcap == 0) {
+        return false;
+    }
+    size_t h = (size_t)(key & (u->kcap - 1));
+    while (u->keys[h] != 0) {
+        if (u->keys[h] == key) {
+            return true;
+        }
+        h = (h + 1) & (u->kcap - 1);
+    }
+    return false;
 }
 
 static uint64_t key64(const uint8_t key[32], const char *group, const char *a, const char *b)
@@ -831,6 +875,8 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
 
     struct uf est = {0}, lower = {0}, upper = {0};
     uint64_t multi_person = 0;
+    struct extra_key *extra = NULL;
+    size_t nextra = 0;
     struct recinfo *ri = NULL;
     size_t nri = 0, capri = 0;
     uint32_t record_id = 0;
@@ -920,7 +966,6 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             unsigned state_votes = 0;
             struct joinset js;
             memset(&js, 0, sizeof js);
-            js.people = 1;
             for (size_t x = rec->first; x < rec->first + rec->n && rc == PT_OK; x++) {
                 struct rhit *hh = &r->hits[x];
                 const char *tn = pt_phi_type_name(hh->type);
@@ -982,23 +1027,26 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                          * without one, of one shape) never join. */
                         mrn_shape(hh->value, shape, sizeof shape);
                         uint64_t ke = key64(key, "mrn", shape, hh->value);
-                        js_key(js.est, &js.ne, ke);
-                        js_key(js.lower, &js.nl, key64(key, "mrn", "", hh->value));
-                        js_key(js.upper, &js.nu,
-                               hh->issuer[0] != '\0' ? key64(key, "mrn-issuer", hh->issuer, hh->value)
-                                                     : key64(key, "mrn-object", r->sha, hh->value));
+                        uint64_t kl = key64(key, "mrn", "", hh->value);
+                        uint64_t ku = hh->issuer[0] != '\0'
+                                          ? key64(key, "mrn-issuer", hh->issuer, hh->value)
+                                          : key64(key, "mrn-object", r->sha, hh->value);
                         if (hh->issuer[0] != '\0') {
                             snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
                         }
-                        js_attr(&js, key64(key, "class", "mrn", shape), ke);
+                        uint64_t cls = key64(key, "class", "mrn", shape);
+                        js_key(&js, J_EST, ke, cls, ke);
+                        js_key(&js, J_LOWER, kl, cls, ke);
+                        js_key(&js, J_UPPER, ku, cls, ke);
+                        js_attr(&js, cls, ke);
                     } else {
                         uint64_t ke = key64(key, grp, hh->value, "");
-                        js_key(js.est, &js.ne, ke);
-                        js_key(js.lower, &js.nl, ke);
-                        js_key(js.upper, &js.nu, ke);
+                        uint64_t cls = 0;
                         if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
-                            js_attr(&js, key64(key, "class", grp, ""), ke);
+                            cls = key64(key, "class", grp, "");
+                            js_attr(&js, cls, ke);
                         }
+                        js_key(&js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
                     }
                     info->countable = true;
                 }
@@ -1011,34 +1059,57 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 pt_phi_name_fold(name, folded, sizeof folded);
                 info->countable = true;
                 info->name_key = key64(key, "name-only", folded, "");
-                js_key(js.lower, &js.nl, info->name_key);
+                js_key(&js, J_LOWER, info->name_key, 0, 0);
                 if (dob != NULL) {
-                    js_key(js.est, &js.ne, key64(key, "name-dob", folded, dob));
-                    js_key(js.lower, &js.nl, key64(key, "name-dob", folded, dob));
+                    js_key(&js, J_EST | J_LOWER, key64(key, "name-dob", folded, dob), 0, 0);
                     char od[700];
                     snprintf(od, sizeof od, "%s|%s", r->sha, folded);
-                    js_key(js.upper, &js.nu, key64(key, "name-dob-object", od, dob));
+                    js_key(&js, J_UPPER, key64(key, "name-dob-object", od, dob), 0, 0);
                 }
             }
-            if (js.people > 1) {
-                /* identifiers of several people in one record: it joins nobody */
-                info->extra = js.people - 1;
+            uint64_t anchor = 0;
+            unsigned people = js_people(&js, &anchor);
+            uint64_t keep = 0; /* with several people: the value of the one this record keeps */
+            if (people > 1) {
+                /* identifiers of several people in one record that no layout rule could
+                 * split: the record stands for the first value of the class with the most
+                 * values, joins only through it, and the other values count as people
+                 * unless another record carries them */
                 multi_person++;
-            } else {
-                uint32_t rid = record_id - 1;
-                for (unsigned a = 0; a < js.nat; a++) {
-                    attrs_add(&est.at[rid], js.at[a].cls, js.at[a].val);
-                    attrs_add(&lower.at[rid], js.at[a].cls, js.at[a].val);
-                    attrs_add(&upper.at[rid], js.at[a].cls, js.at[a].val);
+                for (unsigned a = 0; a < js.nat && keep == 0; a++) {
+                    keep = js.at[a].cls == anchor ? js.at[a].val : 0;
                 }
-                for (unsigned a = 0; a < js.ne; a++) {
-                    uf_key(&est, js.est[a], rid);
+            }
+            uint32_t rid = record_id - 1;
+            struct uf *us[3] = {&est, &lower, &upper};
+            static const unsigned bit[3] = {J_EST, J_LOWER, J_UPPER};
+            for (unsigned a = 0; a < js.nat; a++) {
+                if (people > 1 && (js.at[a].cls != anchor || js.at[a].val != keep)) {
+                    continue;
                 }
-                for (unsigned a = 0; a < js.nl; a++) {
-                    uf_key(&lower, js.lower[a], rid);
+                for (int m = 0; m < 3; m++) {
+                    attrs_add(&us[m]->at[rid], js.at[a].cls, js.at[a].val);
                 }
-                for (unsigned a = 0; a < js.nu; a++) {
-                    uf_key(&upper, js.upper[a], rid);
+            }
+            for (unsigned a = 0; a < js.nk; a++) {
+                struct jkey *jk = &js.k[a];
+                if (people > 1 && jk->cls != anchor) {
+                    continue;
+                }
+                if (people > 1 && jk->val != keep) {
+                    if (nextra < PT_PHI_MAX_HITS_PER_OBJECT) {
+                        struct extra_key *nx = realloc(extra, (nextra + 1) * sizeof *nx);
+                        if (nx != NULL) {
+                            extra = nx;
+                            extra[nextra++] = (struct extra_key){rid, jk->key, jk->which};
+                        }
+                    }
+                    continue;
+                }
+                for (int m = 0; m < 3; m++) {
+                    if (jk->which & bit[m]) {
+                        uf_key(us[m], jk->key, rid);
+                    }
                 }
             }
         }
@@ -1222,9 +1293,6 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                         !mark[root]) {
                         mark[root] = 1;
                         cnt[m]++;
-                        /* a record of several people stands alone: count them (not in the
-                         * lower bound, which assumes they are all seen elsewhere) */
-                        cnt[m] += m != 1 ? ri[a].extra : 0;
                     }
                 }
                 free(mark);
@@ -1232,6 +1300,25 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             }
             if (rc != PT_OK) {
                 break;
+            }
+            /* the other people of records of several people, once per value, when no other
+             * record carries their identifier */
+            for (int m = 0; m < 3; m++) {
+                if (m == 1) {
+                    continue; /* the lower bound assumes they are seen elsewhere */
+                }
+                for (size_t x = 0; x < nextra; x++) {
+                    const struct recinfo *rx = &ri[extra[x].rec];
+                    bool dup = false;
+                    for (size_t y = 0; y < x && !dup; y++) {
+                        dup = extra[y].key == extra[x].key && (extra[y].which & extra[x].which);
+                    }
+                    unsigned b = m == 0 ? J_EST : J_UPPER;
+                    if ((extra[x].which & b) && !dup && rx->countable && rx->health &&
+                        (sc == 0 || rx->outbound) && !uf_has(uu[m], extra[x].key)) {
+                        cnt[m]++;
+                    }
+                }
             }
             char sqlq[1400];
             snprintf(sqlq, sizeof sqlq,
@@ -1309,6 +1396,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         char ignored[256];
         pt_db_exec(h, "ROLLBACK", ignored, sizeof ignored);
     }
+    free(extra);
     uf_free(&est);
     uf_free(&lower);
     uf_free(&upper);
