@@ -123,6 +123,10 @@
 /* An individual joined from records with more different names than this is implausible:
  * a warning and a limitation (the joins themselves stand). */
 #define PT_PHI_ENTITY_MAX_NAMES 3
+/* Binary content no parser opened is read in printable runs of at least PT_PHI_STRINGS_MIN
+ * characters (ASCII/UTF-8 and UTF-16LE); a run is read in pieces of PT_PHI_STRINGS_RUN. */
+#define PT_PHI_STRINGS_MIN 6
+#define PT_PHI_STRINGS_RUN (1u << 20)
 
 /* YARA: objects larger than the window are scanned in windows overlapping by
  * PT_YARA_OVERLAP (about 2 x YR_RE_SCAN_LIMIT, c-deps-guide §4); a scan of one window stops

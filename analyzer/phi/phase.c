@@ -199,6 +199,7 @@ struct oresult {
     size_t nanom, capanom;
     bool capped;
     bool container;         /* its parts are objects of their own: not read as records */
+    uint64_t read_bytes;    /* bytes read for PHI (binary: its printable runs) */
     bool ready;
     const char *error;
 };
@@ -366,6 +367,11 @@ static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_
                                .health = sink_health, .anomaly = sink_anomaly};
     if (!r->container) {
         r->fmt = pt_phi_scan(m, (size_t)st.st_size, &sink);
+        r->read_bytes = (uint64_t)st.st_size;
+        if (r->fmt == PT_PHI_FMT_NONE) {
+            /* no parser opened it: its printable runs are read as carved text */
+            r->read_bytes = pt_phi_strings(m, (size_t)st.st_size, &sink);
+        }
     }
     if (ys != NULL) {
         struct pt_yara_ext ext = {r->name, r->protocol, r->direction, r->mime};
@@ -830,7 +836,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     res->objects = pool.n;
 
     static const char *const sql[] = {
-        "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6)",
+        "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7)",
         "INSERT INTO phi_record(id, object_sha256, seq, kind, offset, health, health_reason) "
         "VALUES (?1,?2,?3,?4,?5,?6,?7)",
         "INSERT INTO phi_hit(record_id, object_sha256, offset, detector, field, type, safe_harbor, "
@@ -1134,11 +1140,14 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
         if (rc == PT_OK) {
             bind_s(st[0], 1, r->sha);
-            bind_s(st[0], 2, r->container ? "container" : pt_phi_format_name(r->fmt));
+            bind_s(st[0], 2, r->container ? "container"
+                             : r->fmt == PT_PHI_FMT_NONE ? "binary-strings"
+                                                         : pt_phi_format_name(r->fmt));
             sqlite3_bind_int64(st[0], 3, (sqlite3_int64)(nri - first_ri));
             sqlite3_bind_int64(st[0], 4, (sqlite3_int64)r->nhit);
             sqlite3_bind_int64(st[0], 5, (sqlite3_int64)phi_hits);
             sqlite3_bind_int64(st[0], 6, (sqlite3_int64)indiv);
+            sqlite3_bind_int64(st[0], 7, (sqlite3_int64)r->read_bytes);
             rc = step_reset(st[0]);
         }
         res->phi_hits += phi_hits;

@@ -94,6 +94,10 @@ bool pt_phi_csv_header(const uint8_t *p, size_t n);
 /* A bare DICOM data set (no preamble) plausibly starts at p. */
 bool pt_phi_dicom_bare(const uint8_t *p, size_t n);
 
+/* Binary content: read the printable runs (ASCII/UTF-8 and UTF-16LE) as text; records are
+ * "carved ...". Returns the bytes read that way. */
+uint64_t pt_phi_strings(const uint8_t *p, size_t n, const struct pt_phi_sink *sink);
+
 /* Validators (validate.c), each on the digits or characters of the candidate. */
 bool pt_phi_ssn_valid(const char digits[9]);
 bool pt_phi_ssn_denied(const char digits[9]);

@@ -351,12 +351,16 @@ CREATE TABLE dicom_message (
 -- Values are stored masked; phi_value holds full values only with --keep-phi.
 CREATE TABLE phi_object (
     object_sha256 TEXT PRIMARY KEY,
-    format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text | binary
-                                          -- | container (its parts are objects: not read as records)
+    format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text
+                                          -- | binary-strings (no parser: printable runs read,
+                                          -- records "carved ...") | container (its parts are
+                                          -- objects: not read as records)
     records       INTEGER NOT NULL,
     hits          INTEGER NOT NULL,
     phi_hits      INTEGER NOT NULL,       -- hits in records with health information
-    individuals   INTEGER NOT NULL        -- distinct patient entities in this object
+    individuals   INTEGER NOT NULL,       -- distinct patient entities in this object
+    read_bytes    INTEGER NOT NULL        -- bytes read for PHI: all of a parsed object, the
+                                          -- printable runs of a binary one, 0 for a container
 ) STRICT;
 
 CREATE TABLE phi_record (

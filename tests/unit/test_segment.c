@@ -194,6 +194,51 @@ static void markup_rows(void **state)
                         "|mrn=4000124;birth_date=19700102;name=ROE^JOHN;");
 }
 
+/* Binary content: printable runs (ASCII and UTF-16LE) read as carved text, offsets the
+ * object's. */
+static struct seen carved_seen;
+static uint64_t carved_off[8];
+static unsigned carved_n;
+
+static void carved_record(void *arg, const char *kind, uint64_t off)
+{
+    assert_memory_equal(kind, "carved ", 7);
+    on_record(arg, kind, off);
+}
+
+static void carved_hit(void *arg, const struct pt_phi_hit *h)
+{
+    if (carved_n < 8) {
+        carved_off[carved_n++] = h->offset;
+    }
+    on_hit(arg, h);
+}
+
+static void binary_strings(void **state)
+{
+    (void)state;
+    uint8_t img[600];
+    for (size_t i = 0; i < sizeof img; i++) {
+        img[i] = (uint8_t)(i * 7 + 3) | 0x80; /* no printable byte */
+    }
+    const char *a = "MRN: 4000123 seen";
+    memcpy(img + 100, a, strlen(a));
+    const char *u = "SSN 536-22-5401";
+    for (size_t k = 0; k < strlen(u); k++) {
+        img[301 + 2 * k] = (uint8_t)u[k];
+        img[302 + 2 * k] = 0;
+    }
+    memset(&carved_seen, 0, sizeof carved_seen);
+    carved_n = 0;
+    struct pt_phi_sink s = {&carved_seen, carved_record, carved_hit, NULL, NULL};
+    uint64_t read = pt_phi_strings(img, sizeof img, &s);
+    assert_string_equal(carved_seen.text, "|mrn=4000123;|ssn=536225401;");
+    assert_int_equal(carved_n, 2);
+    assert_int_equal(carved_off[0], 105);     /* "4000123" in the ASCII run */
+    assert_int_equal(carved_off[1], 301 + 8); /* "536..." is the 5th UTF-16 character */
+    assert_int_equal(read, strlen(a) + 2 * strlen(u));
+}
+
 /* Cut at every offset, no rule reads out of bounds (ASan) and records stay consistent. */
 static void truncated_layouts(void **state)
 {
@@ -216,6 +261,7 @@ static void truncated_layouts(void **state)
             struct pt_phi_sink s = {&g, on_record, on_hit, NULL, NULL};
             pt_phi_text(p, cut, 0, &s);
             pt_phi_scan(p, cut, &s);
+            pt_phi_strings(p, cut, &s);
             free(p);
         }
     }
@@ -228,7 +274,8 @@ int main(void)
         cmocka_unit_test(repeated_labels),  cmocka_unit_test(anchor_split),
         cmocka_unit_test(names_after_labels), cmocka_unit_test(name_folding),
         cmocka_unit_test(json_escapes),     cmocka_unit_test(commented_header),
-        cmocka_unit_test(markup_rows),      cmocka_unit_test(truncated_layouts),
+        cmocka_unit_test(markup_rows),      cmocka_unit_test(binary_strings),
+        cmocka_unit_test(truncated_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
