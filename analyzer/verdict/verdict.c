@@ -837,11 +837,17 @@ static const char events_sql[] =
     "source, destination HAVING max(heuristic IN ('outbound_volume','upload_burst','beacon',"
     "'dns_tunnel','icmp_tunnel','long_connection','cloud_storage','dicom_outbound',"
     "'phi_outbound')) = 1;"
-    /* PHI bytes seen staged or accessed (not leaving): at rest, internal, downloads */
-    "CREATE TEMP TABLE staged AS SELECT coalesce(sum(size), 0) AS bytes, count(*) AS objects, "
-    "min(ts) AS first_ts FROM (SELECT o.sha256, max(o.size) AS size, min(o.ts) AS ts FROM object o "
-    "JOIN phi_object p ON p.object_sha256 = o.sha256 WHERE p.phi_hits > 0 AND o.direction != "
-    "'upload' GROUP BY o.sha256);"
+    /* PHI each host held: objects with PHI that it received, read or sent over any flow
+     * (downloads, internal transfers, SMB reads and writes, uploads). Per host, so that PHI
+     * one host read does not make another host's upload likely. Files at rest belong to no
+     * host here. */
+    "CREATE TEMP TABLE staged AS SELECT host, sum(size) AS bytes, count(*) AS objects, "
+    "min(ts) AS first_ts, json_group_array(sha256) AS objects_json FROM (SELECT host, sha256, "
+    "max(size) AS size, min(ts) AS ts FROM (SELECT f.client_addr AS host, o.sha256, o.size, "
+    "o.ts FROM object o JOIN flow f ON f.id = o.flow_id JOIN phi_object p ON p.object_sha256 = "
+    "o.sha256 WHERE p.phi_hits > 0 UNION ALL SELECT f.server_addr, o.sha256, o.size, o.ts FROM "
+    "object o JOIN flow f ON f.id = o.flow_id JOIN phi_object p ON p.object_sha256 = o.sha256 "
+    "WHERE p.phi_hits > 0) GROUP BY host, sha256 ORDER BY host, sha256) GROUP BY host;"
     /* encrypted bytes out per pair (TLS, SSH, unknown streams) */
     "CREATE TEMP TABLE enc AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS destination, "
     "sum(" OUT_BYTES_SQL ") AS bytes FROM flow f WHERE f.class IN ('outbound','inbound') AND "
@@ -888,14 +894,15 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
              "coalesce(ua.objects, 0), "
              "coalesce(ua.phi_objects, 0), ua.phi_types, coalesce(ua.individuals, 0), "
              "CASE WHEN e.phi_left THEN 'confirmed' "
-             "WHEN s.bytes > 0 AND (e.tunnel OR coalesce(enc.bytes, 0) > 0) AND "
+             "WHEN coalesce(s.bytes, 0) > 0 AND (e.tunnel OR coalesce(enc.bytes, 0) > 0) AND "
              "max(e.bytes_out, coalesce(enc.bytes, 0)) >= %.6f * s.bytes AND (e.tunnel OR e.beacon "
              "OR coalesce(pv.sources, 1) <= %.0f OR instr(e.heuristics, 'cloud_storage') > 0) "
              "AND e.last_ts >= s.first_ts THEN 'likely' ELSE 'possible' END, "
              "json_object('findings', json(e.finding_ids), 'heuristics', e.heuristics, "
-             "'encrypted_bytes_out', coalesce(enc.bytes, 0), 'phi_staged_bytes', s.bytes, "
+             "'encrypted_bytes_out', coalesce(enc.bytes, 0), 'phi_staged_bytes', "
+             "coalesce(s.bytes, 0), 'phi_staged_objects', json(coalesce(s.objects_json, '[]')), "
              "'destination_sources', coalesce(pv.sources, 0)) "
-             "FROM ev e CROSS JOIN staged s LEFT JOIN enc ON enc.source = e.source AND "
+             "FROM ev e LEFT JOIN staged s ON s.host = e.source LEFT JOIN enc ON enc.source = e.source AND "
              "enc.destination = e.destination LEFT JOIN prevalence pv ON pv.destination = "
              "e.destination LEFT JOIN upl_agg ua ON ua.source = e.source AND ua.destination = "
              "e.destination LEFT JOIN pairbytes pb ON pb.source = e.source AND pb.destination = "

@@ -1,0 +1,64 @@
+"""pcapw.py - write small classic pcap files of whole TCP conversations for the e2e tests.
+
+Ethernet, IPv4, TCP with a three-way handshake, data in segments of at most 1400 bytes with
+their ACKs, and FIN on both sides; checksums are computed. Nothing is sent anywhere: the
+addresses are bytes in a file.
+"""
+import struct
+
+
+def _csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+
+def _tcp(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    ip_src = bytes(int(x) for x in src.split("."))
+    ip_dst = bytes(int(x) for x in dst.split("."))
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    pseudo = ip_src + ip_dst + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    c = _csum(pseudo + hdr + payload)
+    hdr = hdr[:16] + struct.pack("!H", c) + hdr[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(hdr) + len(payload), 1, 0x4000, 64, 6,
+                     0, ip_src, ip_dst)
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00" + ip + hdr + payload
+
+
+def pcap(conns, start=1700000000.0):
+    """conns: (client, server, sport, dport, request bytes, response bytes) per connection,
+    one after the other, a millisecond a packet."""
+    out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+    t = [start]
+
+    def pkt(frame):
+        t[0] += 0.001
+        out.append(struct.pack("<IIII", int(t[0]), int(round((t[0] % 1) * 1e6)) % 1000000,
+                               len(frame), len(frame)))
+        out.append(frame)
+
+    for cli, srv, sport, dport, req, resp in conns:
+        cs, ss = 1000, 5000
+        pkt(_tcp(cli, srv, sport, dport, cs, 0, 0x02))
+        pkt(_tcp(srv, cli, dport, sport, ss, cs + 1, 0x12))
+        cs += 1
+        ss += 1
+        pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x10))
+        for i in range(0, len(req), 1400):
+            seg = req[i:i + 1400]
+            pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x18, seg))
+            cs += len(seg)
+            pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x10))
+        for i in range(0, len(resp), 1400):
+            seg = resp[i:i + 1400]
+            pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x18, seg))
+            ss += len(seg)
+            pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x10))
+        pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x11))
+        pkt(_tcp(srv, cli, dport, sport, ss, cs + 1, 0x11))
+        pkt(_tcp(cli, srv, sport, dport, cs + 1, ss + 1, 0x10))
+    return b"".join(out)
