@@ -36,6 +36,7 @@
 #include "../core/limits.h"
 #include "../core/log.h"
 #include "../core/sha256.h"
+#include "../ingest/sniff.h"
 #include "../store/db.h"
 #include "phi.h"
 #include "yara_scan.h"
@@ -200,6 +201,7 @@ struct oresult {
     bool capped;
     bool container;         /* its parts are objects of their own: not read as records */
     uint64_t read_bytes;    /* bytes read for PHI (binary: its printable runs) */
+    const char *evidence;   /* "image:ntfs", "log:zeek", ... (ingest/sniff.h) or NULL */
     bool ready;
     const char *error;
 };
@@ -365,6 +367,7 @@ static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_
     }
     struct pt_phi_sink sink = {.arg = r, .record = sink_record, .hit = sink_hit,
                                .health = sink_health, .anomaly = sink_anomaly};
+    r->evidence = pt_sniff_evidence(m, (size_t)st.st_size);
     if (!r->container) {
         r->fmt = pt_phi_scan(m, (size_t)st.st_size, &sink);
         r->read_bytes = (uint64_t)st.st_size;
@@ -836,7 +839,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     res->objects = pool.n;
 
     static const char *const sql[] = {
-        "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
         "INSERT INTO phi_record(id, object_sha256, seq, kind, offset, health, health_reason) "
         "VALUES (?1,?2,?3,?4,?5,?6,?7)",
         "INSERT INTO phi_hit(record_id, object_sha256, offset, detector, field, type, safe_harbor, "
@@ -1148,6 +1151,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             sqlite3_bind_int64(st[0], 5, (sqlite3_int64)phi_hits);
             sqlite3_bind_int64(st[0], 6, (sqlite3_int64)indiv);
             sqlite3_bind_int64(st[0], 7, (sqlite3_int64)r->read_bytes);
+            bind_s(st[0], 8, r->evidence);
             rc = step_reset(st[0]);
         }
         res->phi_hits += phi_hits;

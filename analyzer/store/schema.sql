@@ -359,8 +359,10 @@ CREATE TABLE phi_object (
     hits          INTEGER NOT NULL,
     phi_hits      INTEGER NOT NULL,       -- hits in records with health information
     individuals   INTEGER NOT NULL,       -- distinct patient entities in this object
-    read_bytes    INTEGER NOT NULL        -- bytes read for PHI: all of a parsed object, the
+    read_bytes    INTEGER NOT NULL,       -- bytes read for PHI: all of a parsed object, the
                                           -- printable runs of a binary one, 0 for a container
+    evidence_format TEXT                  -- image:<fs or container> | log:<format> (by content,
+                                          -- ingest/sniff.c); neither is parsed by this version
 ) STRICT;
 
 CREATE TABLE phi_record (
@@ -440,6 +442,35 @@ CREATE TABLE individuals (
     method   TEXT NOT NULL,
     deceased INTEGER NOT NULL             -- of the estimate, known to have died (45 CFR
                                           -- 164.404(d)(1)(ii): their next of kin are notified)
+) STRICT;
+
+-- What each input was examined as and how much of it was read (the verdict stage). Byte
+-- counts: bytes = the input; parsed_bytes = read by a decoder of its format (a capture by
+-- libpcap, a file by a PHI parser or unpacker); object_bytes = the objects it gave (distinct);
+-- phi_bytes = of those, read for PHI (binary ones: their printable runs); yara_bytes =
+-- scanned by YARA.
+CREATE TABLE coverage (
+    item_id      INTEGER PRIMARY KEY REFERENCES evidence_item(id),
+    examined_as  TEXT NOT NULL,         -- capture | file:<format> | archive | document |
+                                        -- image:<fs> | log:<format> | unreadable
+    examined     INTEGER NOT NULL,      -- 1 when its format was decoded
+    bytes        INTEGER NOT NULL,
+    parsed_bytes INTEGER NOT NULL,
+    object_bytes INTEGER NOT NULL,
+    phi_bytes    INTEGER NOT NULL,
+    yara_bytes   INTEGER NOT NULL,
+    reason       TEXT                   -- why the rest was not examined
+) STRICT;
+
+-- The coverage in one sentence, stated before the verdict in every report (one row).
+CREATE TABLE coverage_summary (
+    sentence     TEXT NOT NULL,
+    captures     INTEGER NOT NULL,      -- captures decoded
+    examined     INTEGER NOT NULL,      -- inputs whose format was decoded
+    not_examined INTEGER NOT NULL,      -- inputs that were not (images, logs, unreadable)
+    first_ts     INTEGER,               -- the evidence window, NULL when none is known
+    last_ts      INTEGER,
+    window_from  TEXT NOT NULL          -- captures | none
 ) STRICT;
 
 -- How far the joining can be trusted (one row).

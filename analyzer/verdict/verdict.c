@@ -10,9 +10,11 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "../core/conf.h"
@@ -931,6 +933,152 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
 
 /* ---- coverage and limitations ---------------------------------------------------------------------- */
 
+/* What each input was examined as, and how much of it was read. A file's class comes from its
+ * top object: disk images and logs by content (ingest/sniff.c; not parsed by this version),
+ * containers as archives or documents, binary content as read in printable runs only. */
+static const char coverage_sql[] =
+    "CREATE TEMP TABLE item_obj AS SELECT o.item_id, o.sha256, max(o.size) AS size, "
+    "coalesce(max(p.read_bytes), 0) AS read_bytes FROM object o LEFT JOIN phi_object p ON "
+    "p.object_sha256 = o.sha256 WHERE o.item_id IS NOT NULL GROUP BY o.item_id, o.sha256;"
+    "CREATE TEMP TABLE item_top AS SELECT e.id AS item_id, (SELECT o.sha256 FROM object o WHERE "
+    "o.item_id = e.id AND o.depth = 0 ORDER BY o.id LIMIT 1) AS sha256 FROM evidence_item e WHERE "
+    "e.kind != 'capture';"
+    "INSERT INTO coverage SELECT e.id, CASE WHEN e.kind = 'capture' THEN 'capture' "
+    "WHEN e.status IN ('error', 'skipped') OR t.sha256 IS NULL THEN 'unreadable' "
+    "WHEN p.evidence_format IS NOT NULL THEN p.evidence_format "
+    "WHEN p.format = 'container' AND EXISTS (SELECT 1 FROM object c WHERE c.parent_sha256 = "
+    "t.sha256 AND c.encoding LIKE '%-text') THEN 'document' "
+    "WHEN p.format = 'container' THEN 'archive' WHEN p.format = 'binary-strings' THEN "
+    "'file:binary' ELSE 'file:' || coalesce(p.format, 'empty') END, "
+    "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') ELSE e.status = 'ok' AND "
+    "p.evidence_format IS NULL AND coalesce(p.format, '') != 'binary-strings' AND t.sha256 IS "
+    "NOT NULL END, e.size, "
+    "CASE WHEN e.kind = 'capture' AND e.status IN ('ok', 'truncated') THEN e.size "
+    "WHEN e.kind != 'capture' AND e.status = 'ok' AND p.evidence_format IS NULL AND "
+    "coalesce(p.format, '') != 'binary-strings' THEN e.size ELSE 0 END, "
+    "coalesce((SELECT sum(size) FROM item_obj i WHERE i.item_id = e.id), 0), "
+    "coalesce((SELECT sum(read_bytes) FROM item_obj i WHERE i.item_id = e.id), 0), "
+    "coalesce((SELECT sum(size) FROM item_obj i WHERE i.item_id = e.id), 0), "
+    "CASE WHEN e.status IN ('error', 'skipped') THEN coalesce(e.error, e.status) "
+    "WHEN e.kind = 'capture' THEN NULL "
+    "WHEN p.evidence_format = 'image:ewf' THEN 'EnCase (E01) image: its compressed chunks are "
+    "not decoded by this version, so neither PHI nor files inside it can be seen' "
+    "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: partitions and file systems are "
+    "not parsed by this version (no files, deleted files or unallocated space); only its "
+    "printable runs were read for PHI and YARA saw its raw bytes' "
+    "WHEN p.evidence_format LIKE 'log:%' THEN 'log: its records are not turned into flows, "
+    "DNS queries or transfers by this version; its text was read for PHI only' "
+    "WHEN p.format = 'binary-strings' THEN 'no parser for its format: only its printable runs "
+    "were read for PHI' END "
+    "FROM evidence_item e LEFT JOIN item_top t ON t.item_id = e.id LEFT JOIN phi_object p ON "
+    "p.object_sha256 = t.sha256 ORDER BY e.id;"
+    "DROP TABLE item_obj; DROP TABLE item_top;";
+
+/* Plural-aware "3 disk images" for the coverage sentence. */
+static void count_phrase(char *out, size_t len, long long n, const char *one, const char *many)
+{
+    snprintf(out, len, "%lld %s", n, n == 1 ? one : many);
+}
+
+static int64_t int_of(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The coverage sentence: what was decoded, over which window, and what was not examined. */
+static pt_status coverage(struct ctx *x, char *err, size_t errlen)
+{
+    PT_TRY(pt_db_exec(x->h, coverage_sql, err, errlen));
+    sqlite3 *h = x->h;
+    long long caps = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as = 'capture' AND "
+                               "examined");
+    long long files = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as != 'capture' "
+                                "AND examined");
+    long long images = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
+    long long logs = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%'");
+    long long binary = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as = 'file:binary'");
+    long long bad = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as = 'unreadable' OR "
+                              "(examined_as = 'capture' AND NOT examined)");
+    int64_t first = int_of(h, "SELECT coalesce(min(first_ts), -1) FROM evidence_item WHERE kind = "
+                              "'capture' AND first_ts IS NOT NULL");
+    int64_t last = int_of(h, "SELECT coalesce(max(last_ts), -1) FROM evidence_item WHERE kind = "
+                             "'capture' AND last_ts IS NOT NULL");
+    char sentence[1024], part[160], a[40] = "", b[40] = "";
+    size_t k = 0;
+    if (first >= 0 && last >= 0) {
+        time_t t0 = (time_t)(first / 1000000), t1 = (time_t)(last / 1000000);
+        struct tm tm;
+        strftime(a, sizeof a, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
+        strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
+    }
+    if (caps > 0) {
+        count_phrase(part, sizeof part, caps, "packet capture", "packet captures");
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s decoded, covering %s to %s",
+                              part, a, b);
+    } else {
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k,
+                              "no packet capture, so no network traffic was seen and the "
+                              "evidence window is not known");
+    }
+    if (files > 0 && k < sizeof sentence) {
+        count_phrase(part, sizeof part, files, "file", "files");
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k, "; %s read for PHI", part);
+    }
+    if ((images || logs || binary || bad) && k < sizeof sentence) {
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k, "; not examined:");
+        const struct {
+            long long n;
+            const char *one, *many;
+        } ne[] = {{images, "disk image", "disk images"},
+                  {logs, "log file", "log files"},
+                  {binary, "file of a format phitrace does not read (printable text only)",
+                   "files of formats phitrace does not read (printable text only)"},
+                  {bad, "unreadable input", "unreadable inputs"}};
+        bool first_part = true;
+        for (size_t i = 0; i < sizeof ne / sizeof ne[0] && k < sizeof sentence; i++) {
+            if (ne[i].n == 0) {
+                continue;
+            }
+            count_phrase(part, sizeof part, ne[i].n, ne[i].one, ne[i].many);
+            k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s %s",
+                                  first_part ? "" : ",", part);
+            first_part = false;
+        }
+        if (k < sizeof sentence) {
+            snprintf(sentence + k, sizeof sentence - k, " (see the limitations)");
+        }
+    }
+    sentence[0] = (char)toupper((unsigned char)sentence[0]);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO coverage_summary VALUES (?1,?2,?3,?4,?5,?6,?7)", -1,
+                           &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "coverage: %s", sqlite3_errmsg(h));
+        return PT_EDB;
+    }
+    sqlite3_bind_text(st, 1, sentence, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, caps);
+    sqlite3_bind_int64(st, 3, caps + files);
+    sqlite3_bind_int64(st, 4, images + logs + binary + bad);
+    if (first >= 0 && last >= 0) {
+        sqlite3_bind_int64(st, 5, first);
+        sqlite3_bind_int64(st, 6, last);
+    }
+    sqlite3_bind_text(st, 7, first >= 0 ? "captures" : "none", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "coverage: %s", sqlite3_errmsg(h));
+        return PT_EDB;
+    }
+    return PT_OK;
+}
+
 static const char limitations_sql[] =
     /* each capture's window, and the holes between capture windows (over 60 s) */
     "INSERT INTO limitation(kind, detail, value) SELECT 'capture_window', path || ': ' || "
@@ -977,6 +1125,16 @@ static const char limitations_sql[] =
     "INSERT INTO limitation(kind, detail, value) SELECT 'partial_objects', count(*) || ' "
     "object(s) are partial (capture gaps); PHI in the missing bytes cannot be seen', count(*) "
     "FROM object WHERE complete = 0 HAVING count(*) > 0;"
+    /* inputs not examined, and content read only in its printable runs */
+    "INSERT INTO limitation(kind, detail, value) SELECT 'not_examined', e.path || ' (' || "
+    "c.examined_as || '): ' || c.reason, c.bytes FROM coverage c JOIN evidence_item e ON e.id = "
+    "c.item_id WHERE NOT c.examined AND c.reason IS NOT NULL ORDER BY c.item_id;"
+    "INSERT INTO limitation(kind, detail, value) SELECT 'binary_objects_strings_only', count(*) || "
+    "' object(s) of formats no parser reads (' || sum(o.size) || ' bytes) were read for PHI "
+    "only in their printable runs (ASCII and UTF-16LE); identifiers inside compressed or "
+    "encoded parts of them cannot be seen', count(*) FROM phi_object p JOIN (SELECT sha256, "
+    "max(size) AS size FROM object GROUP BY sha256) o ON o.sha256 = p.object_sha256 WHERE "
+    "p.format = 'binary-strings' HAVING count(*) > 0;"
     /* how far the joining of records into individuals can be trusted */
     "INSERT INTO limitation(kind, detail, value) SELECT replace(kind, '.', '_'), detail, "
     "CAST(detail AS INTEGER) FROM anomaly WHERE kind IN ('phi.join_refused', "
@@ -1049,6 +1207,9 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
     sqlite3_finalize(x->ins);
     if (rc == PT_OK) {
         rc = events(x, err, errlen);
+    }
+    if (rc == PT_OK) {
+        rc = coverage(x, err, errlen);
     }
     if (rc == PT_OK) {
         rc = pt_db_exec(x->h, limitations_sql, err, errlen);

@@ -1,0 +1,212 @@
+/*
+ * sniff.c - what kind of evidence a file is, by content (see sniff.h).
+ *
+ * Disk images by their volume or container signatures (Brian Carrier, "File System Forensic
+ * Analysis": MBR 0x55AA at 510, GPT "EFI PART" at 512, NTFS "NTFS    " at 3, FAT labels at
+ * 54/82, exFAT at 3, ext2/3/4 magic 0xEF53 at 1080, HFS+ "H+"/"HX" at 1024, ISO 9660
+ * "CD001" at 32769; libewf's "EVF\t\r\n\xff\0" and "LVF", VMDK "KDMV" and descriptor, VHD
+ * "conectix", VHDX "vhdxfile", QCOW "QFI\xfb"). Logs by their first lines: Zeek TSV
+ * (#separator / #fields) and JSON (ts + uid), Suricata EVE (event_type), W3C extended
+ * (#Fields:), syslog (RFC 3164 and 5424), Apache/NGINX combined, CEF/LEEF, Windows EVTX
+ * ("ElfFile"), nfcapd files, and NetFlow/flow CSV exports (a header naming source and
+ * destination addresses and bytes).
+ *
+ * Trust boundary: reads only the first PT_SNIFF_HEAD bytes given, with bounds checks.
+ */
+#include "sniff.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool at(const uint8_t *p, size_t n, size_t off, const char *sig, size_t len)
+{
+    return off + len <= n && memcmp(p + off, sig, len) == 0;
+}
+
+static const char *image(const uint8_t *p, size_t n)
+{
+    if (at(p, n, 0, "EVF\x09\x0d\x0a\xff\x00", 8) || at(p, n, 0, "EVF2\x0d\x0a\x81\x00", 8)) {
+        return "image:ewf";
+    }
+    if (at(p, n, 0, "LVF\x09\x0d\x0a\xff\x00", 8)) {
+        return "image:ewf-logical";
+    }
+    if (at(p, n, 0, "KDMV", 4) || at(p, n, 0, "# Disk DescriptorFile", 21)) {
+        return "image:vmdk";
+    }
+    if (at(p, n, 0, "conectix", 8)) {
+        return "image:vhd";
+    }
+    if (at(p, n, 0, "vhdxfile", 8)) {
+        return "image:vhdx";
+    }
+    if (at(p, n, 0, "QFI\xfb", 4)) {
+        return "image:qcow";
+    }
+    if (at(p, n, 3, "NTFS    ", 8)) {
+        return "image:ntfs";
+    }
+    if (at(p, n, 3, "EXFAT   ", 8)) {
+        return "image:exfat";
+    }
+    if (at(p, n, 82, "FAT32   ", 8) || at(p, n, 54, "FAT16   ", 8) ||
+        at(p, n, 54, "FAT12   ", 8)) {
+        return "image:fat";
+    }
+    if (n >= 1082 && p[1080] == 0x53 && p[1081] == 0xef) {
+        return "image:ext";
+    }
+    if (at(p, n, 1024, "H+", 2) || at(p, n, 1024, "HX", 2)) {
+        return "image:hfsplus";
+    }
+    if (at(p, n, 512, "EFI PART", 8)) {
+        return "image:gpt";
+    }
+    if (at(p, n, 32769, "CD001", 5)) {
+        return "image:iso9660";
+    }
+    if (n >= 512 && p[510] == 0x55 && p[511] == 0xaa) {
+        /* an MBR: partition entries with a known type and a non-zero size */
+        for (int e = 0; e < 4; e++) {
+            const uint8_t *q = p + 446 + 16 * e;
+            uint32_t sectors = (uint32_t)q[12] | (uint32_t)q[13] << 8 | (uint32_t)q[14] << 16 |
+                               (uint32_t)q[15] << 24;
+            if ((q[0] == 0x00 || q[0] == 0x80) && q[4] != 0 && sectors != 0) {
+                return "image:mbr";
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The first line (without its end) into out; false when there is none. */
+static bool line(const uint8_t *p, size_t n, size_t *pos, char *out, size_t len)
+{
+    size_t i = *pos, k = 0;
+    if (i >= n) {
+        return false;
+    }
+    while (i < n && p[i] != '\n') {
+        if (k + 1 < len && p[i] != '\r') {
+            out[k++] = (char)p[i];
+        }
+        i++;
+    }
+    out[k] = '\0';
+    *pos = i + 1;
+    return true;
+}
+
+static bool syslog_line(const char *l)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (l[0] == '<') { /* <PRI> then RFC 5424 "1 2024-..." or RFC 3164 "Jan  5 ..." */
+        const char *e = strchr(l, '>');
+        if (e == NULL || e - l > 4) {
+            return false;
+        }
+        l = e + 1;
+        if (l[0] == '1' && l[1] == ' ' && isdigit((unsigned char)l[2])) {
+            return true;
+        }
+    }
+    for (int m = 0; m < 12; m++) {
+        if (strncmp(l, months[m], 3) == 0 && l[3] == ' ' &&
+            (isdigit((unsigned char)l[4]) || l[4] == ' ') && strlen(l) > 15 && l[9] == ':' &&
+            l[12] == ':') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool combined_log_line(const char *l)
+{
+    /* 203.0.113.5 - - [05/Jan/2024:10:00:01 +0000] "GET / HTTP/1.1" 200 ... */
+    const char *b = strstr(l, " [");
+    const char *q = strstr(l, "] \"");
+    return b != NULL && q != NULL && b < q && q - b > 20 && isdigit((unsigned char)b[2]) &&
+           (isdigit((unsigned char)l[0]) || isxdigit((unsigned char)l[0]));
+}
+
+static const char *logfile(const uint8_t *p, size_t n)
+{
+    if (at(p, n, 0, "ElfFile", 8)) {
+        return "log:evtx";
+    }
+    if (n >= 4 && p[0] == 0xa5 && p[1] == 0x0c && (p[2] == 1 || p[2] == 2) && p[3] == 0) {
+        return "log:nfcapd"; /* nfdump's file magic 0xA50C, layout 1 or 2 */
+    }
+    char l[1024];
+    size_t pos = 0;
+    unsigned lines = 0, sys = 0, combined = 0, cef = 0, eve = 0, zeekj = 0;
+    bool w3c = false;
+    while (lines < 20 && line(p, n, &pos, l, sizeof l)) {
+        if (lines == 0 && (strncmp(l, "#separator", 10) == 0 || strncmp(l, "#fields\t", 8) == 0)) {
+            return "log:zeek";
+        }
+        if (strncmp(l, "#Fields:", 8) == 0 || strncmp(l, "#Software: Microsoft", 20) == 0) {
+            w3c = true;
+        }
+        if (l[0] == '\0') {
+            continue;
+        }
+        lines++;
+        if (l[0] == '{') {
+            eve += strstr(l, "\"event_type\"") != NULL;
+            zeekj += strstr(l, "\"uid\"") != NULL && strstr(l, "\"ts\"") != NULL;
+        }
+        sys += syslog_line(l);
+        combined += combined_log_line(l);
+        cef += strstr(l, "CEF:0|") != NULL || strstr(l, "LEEF:") != NULL;
+    }
+    if (lines == 0) {
+        return NULL;
+    }
+    if (w3c) {
+        return "log:w3c";
+    }
+    if (eve * 2 > lines) {
+        return "log:suricata-eve";
+    }
+    if (zeekj * 2 > lines) {
+        return "log:zeek-json";
+    }
+    if (cef * 2 > lines) {
+        return "log:cef";
+    }
+    if (sys * 2 > lines) {
+        return "log:syslog";
+    }
+    if (combined * 2 > lines) {
+        return "log:web-access";
+    }
+    /* flow exports: a CSV header with source/destination addresses and a byte count */
+    pos = 0;
+    if (line(p, n, &pos, l, sizeof l)) {
+        for (char *c = l; *c; c++) {
+            *c = (char)tolower((unsigned char)*c);
+        }
+        bool src = strstr(l, "srcaddr") || strstr(l, "src_ip") || strstr(l, "sa,") ||
+                   strstr(l, "source address") || strstr(l, "srcip") || strstr(l, "src_addr");
+        bool dst = strstr(l, "dstaddr") || strstr(l, "dst_ip") || strstr(l, "da,") ||
+                   strstr(l, "destination address") || strstr(l, "dstip") || strstr(l, "dst_addr");
+        bool bytes = strstr(l, "byt") != NULL || strstr(l, "octets") != NULL;
+        if (src && dst && bytes) {
+            return "log:flow-csv";
+        }
+    }
+    return NULL;
+}
+
+const char *pt_sniff_evidence(const uint8_t *p, size_t n)
+{
+    if (n > PT_SNIFF_HEAD) {
+        n = PT_SNIFF_HEAD;
+    }
+    const char *k = image(p, n);
+    return k != NULL ? k : logfile(p, n);
+}
