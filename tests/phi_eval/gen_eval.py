@@ -357,6 +357,11 @@ class Doc:
     def other(self, typ, value, role):
         self.staff.add((typ, value, role))
 
+    def place(self, addr, role):
+        """A clinic or hospital address (street, city, state, ZIP): not a patient's."""
+        self.staff.add(("address", addr[0].upper(), role))
+        self.staff.add(("zip", addr[3], role))
+
 
 def lab_results(rng, n=None):
     tests = [("GLUCOSE", "mg/dL", "70-99", 60, 240), ("SODIUM", "mmol/L", "135-145", 128, 150),
@@ -631,8 +636,8 @@ Electronically signed by %s %s, %s on %s.
         d.patient(p, "name", "mrn", "birth_date", "address", "zip", "phone")
         d.staffer(att, "name", "npi", "pager", "phone")
         d.staffer(pcp, "name", "phone")
-        d.other("address", clinic[0].upper(), "clinic")
-        d.other("address", HOSP_ADDR[0].upper(), "hospital")
+        d.place(clinic, "clinic")
+        d.place(HOSP_ADDR, "hospital")
         d.other("phone", norm("phone", HOSP_PHONE), "hospital")
         d.other("date", hl7_date(adm), "admission")
         docs.append(d)
@@ -874,6 +879,7 @@ def L_dicom(rng, pats, staff):
             d.other("name", "QA^PHANTOM", "QA phantom")
             d.other("mrn", "QA_PHANTOM_CT2", "QA phantom")
         d.staffer(ref, "name")
+        d.place(HOSP_ADDR, "hospital")
         docs.append(d)
     return docs
 
@@ -997,7 +1003,7 @@ def L_docx(rng, pats, staff):
                          CLINIC_ADDRS[2][3], phone_paren(np_.phone), np_.given, np_.family,
                          np_.cred, np_.npi))
     d.staffer(np_, "phone", "npi", "name")
-    d.other("address", CLINIC_ADDRS[2][0].upper(), "clinic")
+    d.place(CLINIC_ADDRS[2], "clinic")
     t = doc.add_table(rows=1, cols=5)
     for c, h in enumerate(("Patient", "MRN", "DOB", "Wound / diagnosis", "Next visit")):
         t.rows[0].cells[c].text = h
@@ -1066,6 +1072,8 @@ def L_pdf(rng, pats, staff):
     c.drawString(40, y - 20, "Administered by %s %s, %s. Questions: %s" % (
         nurse.given, nurse.family, nurse.cred, phone_paren(nurse.phone)))
     d.staffer(nurse, "phone")
+    d.place(HOSP_ADDR, "hospital")
+    d.other("phone", norm("phone", HOSP_PHONE), "hospital")
     c.save()
     d.data = bio.getvalue()
     return [d]
@@ -1082,7 +1090,7 @@ def L_staff_directory(rng, pats, staff):
         w.writerow(["%s, %s" % (s.family, s.given), s.cred, s.npi, s.dea, s.dept,
                     phone_paren(s.phone), phone_dash(s.pager), "%s, %s, %s %s" % clinic])
         d.staffer(s, "name", "npi", "dea", "phone", "pager")
-        d.other("address", clinic[0].upper(), "clinic")
+        d.place(clinic, "clinic")
     d.data = buf.getvalue().encode()
     return [d]
 
