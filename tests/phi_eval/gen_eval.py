@@ -1203,6 +1203,8 @@ def write_docs(root, docs):
         with open(p, "wb") as fh:
             fh.write(d.data)
         os.utime(p, (FIXED_EPOCH, FIXED_EPOCH))
+    for dirpath, _, _ in os.walk(root):
+        os.utime(dirpath, (FIXED_EPOCH, FIXED_EPOCH))
 
 
 def c_zip(path, docs):
@@ -1233,7 +1235,7 @@ def c_7z(path, docs_root):
     if not exe:
         SKIPPED.append(("container 7z", "the 7z command (p7zip-full) is not installed"))
         return False
-    subprocess.run([exe, "a", "-t7z", "-mx=5", "-mtc=off", "-mta=off", "-bd", "-y", "-bso0",
+    subprocess.run([exe, "a", "-t7z", "-mx=5", "-mtm=off", "-mtc=off", "-mta=off", "-bd", "-y", "-bso0",
                     os.path.abspath(path), "."], cwd=docs_root, check=True,
                    stdout=subprocess.DEVNULL)
     return True
