@@ -120,6 +120,9 @@
 #define PT_PHI_INFLATE_MAX (256u * 1024 * 1024)
 #define PT_PHI_JSON_DEPTH 64
 #define PT_PHI_MAX_HITS_PER_OBJECT 1000000
+/* An individual joined from records with more different names than this is implausible:
+ * a warning and a limitation (the joins themselves stand). */
+#define PT_PHI_ENTITY_MAX_NAMES 3
 
 /* YARA: objects larger than the window are scanned in windows overlapping by
  * PT_YARA_OVERLAP (about 2 x YR_RE_SCAN_LIMIT, c-deps-guide §4); a scan of one window stops

@@ -12,6 +12,7 @@
  * Trust boundary: the bytes are untrusted; columns per row and cell sizes are capped.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -217,33 +218,61 @@ static void emit(const struct pt_phi_sink *s, enum pt_phi_type t, const char *v,
     }
 }
 
+/* Where the header row starts: the first line, or after comment lines that start with '#'
+ * (the header itself may carry a leading '#': "#mrn|last|first"); *delim is its delimiter.
+ * SIZE_MAX when no line there names at least two patient columns. */
+static size_t header_at(const uint8_t *p, size_t n, char *delim)
+{
+    size_t a = 0;
+    for (unsigned line = 0; line < 16 && a < n && a < 8192; line++) {
+        size_t h = a;
+        while (h < n && (p[h] == '#' || p[h] == ' ')) {
+            h++;
+        }
+        size_t m = n - h < 4096 ? n - h : 4096;
+        char d = pick_delim(p + h, m);
+        if (d != 0) {
+            struct cell hdr[32];
+            size_t pos = 0;
+            size_t nc = row(p + h, m, &pos, d, hdr, 32);
+            unsigned mapped = 0;
+            for (size_t i = 0; i < nc; i++) {
+                enum col c = map_header(hdr[i].v);
+                mapped += c != COL_NONE && c != COL_TEXT && c != COL_HEALTH;
+            }
+            if (mapped >= 2) {
+                *delim = d;
+                return h;
+            }
+        }
+        if (p[a] != '#') {
+            return SIZE_MAX; /* only comment lines may come before the header */
+        }
+        const uint8_t *nl = memchr(p + a, '\n', n - a);
+        if (nl == NULL) {
+            return SIZE_MAX;
+        }
+        a = (size_t)(nl - p) + 1;
+    }
+    return SIZE_MAX;
+}
+
 /* True when p starts with a header naming at least two patient columns. */
 bool pt_phi_csv_header(const uint8_t *p, size_t n)
 {
-    char delim = pick_delim(p, n < 4096 ? n : 4096);
-    if (delim == 0) {
-        return false;
-    }
-    struct cell hdr[32];
-    size_t pos = 0;
-    size_t nc = row(p, n < 4096 ? n : 4096, &pos, delim, hdr, 32);
-    unsigned mapped = 0;
-    for (size_t i = 0; i < nc; i++) {
-        enum col c = map_header(hdr[i].v);
-        mapped += c != COL_NONE && c != COL_TEXT && c != COL_HEALTH;
-    }
-    return mapped >= 2;
+    char delim;
+    return header_at(p, n, &delim) != SIZE_MAX;
 }
 
 void pt_phi_csv(const uint8_t *p, size_t n, const struct pt_phi_sink *s)
 {
-    char delim = pick_delim(p, n < 4096 ? n : 4096);
-    if (delim == 0) {
+    char delim;
+    size_t pos = header_at(p, n, &delim);
+    if (pos == SIZE_MAX) {
         return;
     }
     static _Thread_local struct cell hdr[MAX_COLS];
     static _Thread_local struct cell cells[MAX_COLS];
-    size_t pos = 0;
     size_t nh = row(p, n, &pos, delim, hdr, MAX_COLS);
     enum col map[MAX_COLS];
     for (size_t i = 0; i < nh; i++) {

@@ -128,7 +128,20 @@ static bool tokenize(struct jdoc *d)
     return parent == -1;
 }
 
-/* The string value of token k, unescaped (basic escapes; \u as '?' unless ASCII). */
+static unsigned hex4(const uint8_t *h)
+{
+    unsigned v = 0;
+    for (int q = 0; q < 4; q++) {
+        uint8_t c = h[q];
+        unsigned d = isdigit(c) ? (unsigned)(c - '0')
+                   : isxdigit(c) ? (unsigned)(tolower(c) - 'a' + 10) : 0x110000u;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* The string value of token k, unescaped: \uXXXX (with surrogate pairs) as UTF-8, control
+ * escapes as a space, an invalid escape as U+FFFD. */
 static void str(const struct jdoc *d, int k, char *out, size_t len)
 {
     size_t o = 0;
@@ -136,24 +149,46 @@ static void str(const struct jdoc *d, int k, char *out, size_t len)
         out[0] = '\0';
         return;
     }
-    for (size_t i = d->t[k].start; i < d->t[k].end && o + 1 < len; i++) {
+    size_t end = d->t[k].end;
+    for (size_t i = d->t[k].start; i < end && o + 5 < len; i++) {
         uint8_t c = d->p[i];
-        if (c == '\\' && i + 1 < d->t[k].end) {
-            uint8_t e = d->p[++i];
-            if (e == 'u' && i + 4 < d->t[k].end) {
-                unsigned v = 0;
-                for (int q = 1; q <= 4; q++) {
-                    uint8_t h = d->p[i + (size_t)q];
-                    v = v * 16 + (unsigned)(isdigit(h) ? h - '0' : (tolower(h) - 'a' + 10) & 15);
-                }
-                out[o++] = v >= 0x20 && v < 0x7f ? (char)v : '?';
-                i += 4;
-            } else {
-                out[o++] = e == 'n' || e == 't' || e == 'r' ? ' ' : (char)e;
-            }
+        if (c != '\\' || i + 1 >= end) {
+            out[o++] = (char)c;
             continue;
         }
-        out[o++] = (char)c;
+        uint8_t e = d->p[++i];
+        if (e != 'u') {
+            out[o++] = e == 'n' || e == 't' || e == 'r' || e == 'b' || e == 'f' ? ' ' : (char)e;
+            continue;
+        }
+        uint32_t v = i + 4 < end ? hex4(d->p + i + 1) : 0x110000u;
+        i += i + 4 < end ? 4 : end - 1 - i;
+        if (v >= 0xd800 && v <= 0xdbff && i + 6 < end && d->p[i + 1] == '\\' &&
+            d->p[i + 2] == 'u') {
+            uint32_t lo = hex4(d->p + i + 3);
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+                v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+                i += 6;
+            }
+        }
+        if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || v < 0x20) {
+            v = v < 0x20 ? ' ' : 0xfffd;
+        }
+        if (v < 0x80) {
+            out[o++] = (char)v;
+        } else if (v < 0x800) {
+            out[o++] = (char)(0xc0 | (v >> 6));
+            out[o++] = (char)(0x80 | (v & 0x3f));
+        } else if (v < 0x10000) {
+            out[o++] = (char)(0xe0 | (v >> 12));
+            out[o++] = (char)(0x80 | ((v >> 6) & 0x3f));
+            out[o++] = (char)(0x80 | (v & 0x3f));
+        } else {
+            out[o++] = (char)(0xf0 | (v >> 18));
+            out[o++] = (char)(0x80 | ((v >> 12) & 0x3f));
+            out[o++] = (char)(0x80 | ((v >> 6) & 0x3f));
+            out[o++] = (char)(0x80 | (v & 0x3f));
+        }
     }
     out[o] = '\0';
 }

@@ -198,6 +198,7 @@ struct oresult {
     struct ranom *anoms;
     size_t nanom, capanom;
     bool capped;
+    bool container;         /* its parts are objects of their own: not read as records */
     bool ready;
     const char *error;
 };
@@ -363,13 +364,25 @@ static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_
     }
     struct pt_phi_sink sink = {.arg = r, .record = sink_record, .hit = sink_hit,
                                .health = sink_health, .anomaly = sink_anomaly};
-    r->fmt = pt_phi_scan(m, (size_t)st.st_size, &sink);
+    if (!r->container) {
+        r->fmt = pt_phi_scan(m, (size_t)st.st_size, &sink);
+    }
     if (ys != NULL) {
         struct pt_yara_ext ext = {r->name, r->protocol, r->direction, r->mime};
         pt_yara_scan(ys, m, (size_t)st.st_size, &ext, on_yara, sink_anomaly, r);
     }
     munmap(m, (size_t)st.st_size);
 }
+
+/* Multipart parts (HTTP) and MIME leaves (SMTP) share their flow, direction and stream
+ * offset with the body or message they were cut from. */
+static const char link_parts_sql[] =
+    "UPDATE object SET parent_sha256 = (SELECT c.sha256 FROM object c WHERE c.flow_id = "
+    "object.flow_id AND c.stream_dir IS object.stream_dir AND c.stream_off = object.stream_off "
+    "AND c.protocol = object.protocol AND c.depth = object.depth AND c.id <> object.id AND "
+    "coalesce(c.encoding, '') NOT LIKE 'multipart%' AND coalesce(c.encoding, '') NOT LIKE "
+    "'mime%' ORDER BY c.id LIMIT 1) WHERE flow_id IS NOT NULL AND coalesce(parent_sha256, '') = "
+    "'' AND (encoding LIKE 'multipart%' OR encoding LIKE 'mime%');";
 
 /* ---- the worker pool ------------------------------------------------------------------------------ */
 
@@ -410,13 +423,28 @@ static void *pool_main(void *arg)
 
 /* ---- union-find ------------------------------------------------------------------------------------ */
 
+/* A component's strong identifiers: at most one value per class (an SSN, a birth date, a
+ * Medicare id, a record number of one numbering system), so two components whose values of a
+ * class differ are two people and are never joined. */
+struct attr {
+    uint64_t cls, val;
+};
+
+struct attrs {
+    struct attr *v;
+    uint32_t n, cap;
+};
+
 struct uf {
     uint32_t *parent;
+    uint32_t *size;
+    struct attrs *at;       /* per root */
     size_t n, cap;
     /* key -> first record, open addressing */
     uint64_t *keys;
     uint32_t *vals;
     size_t kcap, kn;
+    uint64_t refused;       /* joins refused because strong identifiers conflict */
 };
 
 static uint32_t uf_find(struct uf *u, uint32_t x)
@@ -428,17 +456,62 @@ static uint32_t uf_find(struct uf *u, uint32_t x)
     return x;
 }
 
+static bool attrs_conflict(const struct attrs *a, const struct attrs *b)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        for (uint32_t j = 0; j < b->n; j++) {
+            if (a->v[i].cls == b->v[j].cls && a->v[i].val != b->v[j].val) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool attrs_add(struct attrs *a, uint64_t cls, uint64_t val)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        if (a->v[i].cls == cls) {
+            return a->v[i].val == val;
+        }
+    }
+    if (a->n == a->cap) {
+        uint32_t nc = a->cap ? a->cap * 2 : 4;
+        struct attr *nv = realloc(a->v, nc * sizeof *nv);
+        if (nv == NULL) {
+            return true; /* no memory: the value is not kept, the join still happens */
+        }
+        a->v = nv;
+        a->cap = nc;
+    }
+    a->v[a->n++] = (struct attr){cls, val};
+    return true;
+}
+
+/* Join the components of a and b unless their strong identifiers conflict. */
 static void uf_union(struct uf *u, uint32_t a, uint32_t b)
 {
     a = uf_find(u, a);
     b = uf_find(u, b);
-    if (a != b) {
-        if (a < b) {
-            u->parent[b] = a; /* the older record is the root: ids follow first sight */
-        } else {
-            u->parent[a] = b;
-        }
+    if (a == b) {
+        return;
     }
+    if (attrs_conflict(&u->at[a], &u->at[b])) {
+        u->refused++;
+        return;
+    }
+    if (u->size[a] < u->size[b]) {
+        uint32_t t = a;
+        a = b;
+        b = t;
+    }
+    u->parent[b] = a;
+    u->size[a] += u->size[b];
+    for (uint32_t i = 0; i < u->at[b].n; i++) {
+        attrs_add(&u->at[a], u->at[b].v[i].cls, u->at[b].v[i].val);
+    }
+    free(u->at[b].v);
+    u->at[b] = (struct attrs){0};
 }
 
 static bool uf_add(struct uf *u)
@@ -450,9 +523,21 @@ static bool uf_add(struct uf *u)
             return false;
         }
         u->parent = np;
+        uint32_t *ns = realloc(u->size, nc * sizeof *ns);
+        if (ns == NULL) {
+            return false;
+        }
+        u->size = ns;
+        struct attrs *na = realloc(u->at, nc * sizeof *na);
+        if (na == NULL) {
+            return false;
+        }
+        u->at = na;
         u->cap = nc;
     }
     u->parent[u->n] = (uint32_t)u->n;
+    u->size[u->n] = 1;
+    u->at[u->n] = (struct attrs){0};
     u->n++;
     return true;
 }
@@ -504,6 +589,11 @@ static bool uf_key(struct uf *u, uint64_t key, uint32_t r)
 
 static void uf_free(struct uf *u)
 {
+    for (size_t i = 0; i < u->n; i++) {
+        free(u->at[i].v);
+    }
+    free(u->at);
+    free(u->size);
     free(u->parent);
     free(u->keys);
     free(u->vals);
@@ -516,7 +606,108 @@ struct recinfo {
     char state[3];
     char name_masked[64];
     uint32_t types;         /* bit per identifier type */
+    uint64_t name_key;      /* the folded name's key, 0 when the record names nobody */
 };
+
+/* The numbering system of a record number without an assigning authority: its shape
+ * (letters kept, digits as '9'): "RAD0012345" -> "RAD9999999". */
+static void mrn_shape(const char *v, char *out, size_t len)
+{
+    size_t k = 0;
+    for (; v[k] != '\0' && k + 1 < len; k++) {
+        out[k] = v[k] >= '0' && v[k] <= '9' ? '9' : v[k];
+    }
+    out[k] = '\0';
+}
+
+/* One record's joins, gathered before any is made. Each key says which structures use it
+ * (estimate, lower, upper) and the strong identifier it stands for (class and value; 0 for
+ * names), so that a record of several people can keep the keys of one of them. */
+enum { J_EST = 1, J_LOWER = 2, J_UPPER = 4 };
+
+struct jkey {
+    uint64_t key, cls, val;
+    unsigned which;
+};
+
+struct joinset {
+    struct jkey k[32];
+    unsigned nk;
+    struct attr at[24];
+    unsigned nat;
+};
+
+static void js_key(struct joinset *j, unsigned which, uint64_t key, uint64_t cls, uint64_t val)
+{
+    if (j->nk < 32) {
+        j->k[j->nk++] = (struct jkey){key, cls, val, which};
+    }
+}
+
+static void js_attr(struct joinset *j, uint64_t cls, uint64_t val)
+{
+    for (unsigned i = 0; i < j->nat; i++) {
+        if (j->at[i].cls == cls && j->at[i].val == val) {
+            return;
+        }
+    }
+    if (j->nat < 24) {
+        j->at[j->nat++] = (struct attr){cls, val};
+    }
+}
+
+/* The class with the most distinct values in the record (its people), and that count. */
+static unsigned js_people(const struct joinset *j, uint64_t *cls)
+{
+    unsigned best = 1;
+    *cls = 0;
+    for (unsigned i = 0; i < j->nat; i++) {
+        unsigned n = 0;
+        for (unsigned k = 0; k < j->nat; k++) {
+            n += j->at[k].cls == j->at[i].cls;
+        }
+        if (n > best) {
+            best = n;
+            *cls = j->at[i].cls;
+        }
+    }
+    return best;
+}
+
+/* Keys of the other people of a record of several people: each counts as one more person
+ * unless some other record carries it. */
+struct extra_key {
+    uint32_t rec;
+    uint64_t key;
+    unsigned which;
+};
+
+static bool uf_has(const struct uf *u, uint64_t key)
+{
+    if (key == 0) {
+        key = 1;
+    }
+    if (u->kcap == 0) {
+        return false;
+    }
+    size_t h = (size_t)(key & (u->kcap - 1));
+    while (u->keys[h] != 0) {
+        if (u->keys[h] == key) {
+            return true;
+        }
+        h = (h + 1) & (u->kcap - 1);
+    }
+    return false;
+}
+
+static uint64_t key64(const uint8_t key[32], const char *group, const char *a, const char *b)
+{
+    char buf[900];
+    uint64_t k;
+    snprintf(buf, sizeof buf, "%s%s%s", a, b[0] ? "|" : "", b);
+    hmac_hex(key, group, buf, NULL, &k);
+    return k;
+}
 
 /* ---- the stage ------------------------------------------------------------------------------------ */
 
@@ -528,6 +719,20 @@ struct strset {
 static int cmp_sha(const void *a, const void *b)
 {
     return strcmp(a, b);
+}
+
+struct ename_key {
+    uint32_t e;
+    uint64_t k;
+};
+
+static int cmp_ename(const void *a, const void *b)
+{
+    const struct ename_key *x = a, *y = b;
+    if (x->e != y->e) {
+        return x->e < y->e ? -1 : 1;
+    }
+    return x->k < y->k ? -1 : x->k > y->k;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -578,9 +783,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     struct strset outbound = {0};
     sqlite3_stmt *q = NULL;
     size_t cap = 0;
+    /* Containers are scanned once: the parts of a multipart body or a MIME message are
+     * linked to the body or message they came out of (archives, documents and encodings
+     * were linked when unpacked), and an object with parts is not read as records itself. */
+    PT_TRY(pt_db_exec(h, link_parts_sql, err, errlen));
     if (sqlite3_prepare_v2(h, "SELECT sha256, max(size), min(item_id), max(direction = 'upload'),"
-                              " min(name), min(protocol), max(direction), min(mime)"
-                              " FROM object WHERE size > 0 GROUP BY sha256 ORDER BY sha256",
+                              " min(name), min(protocol), max(direction), min(mime),"
+                              " sha256 IN (SELECT parent_sha256 FROM object WHERE parent_sha256"
+                              " IS NOT NULL) FROM object WHERE size > 0 GROUP BY sha256"
+                              " ORDER BY sha256",
                            -1, &q, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(h));
         return PT_EDB;
@@ -612,6 +823,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         r->protocol = sdup((const char *)sqlite3_column_text(q, 5));
         r->direction = sdup((const char *)sqlite3_column_text(q, 6));
         r->mime = sdup((const char *)sqlite3_column_text(q, 7));
+        r->container = sqlite3_column_int(q, 8) != 0;
         pool.n++;
     }
     sqlite3_finalize(q);
@@ -662,6 +874,9 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     }
 
     struct uf est = {0}, lower = {0}, upper = {0};
+    uint64_t multi_person = 0;
+    struct extra_key *extra = NULL;
+    size_t nextra = 0;
     struct recinfo *ri = NULL;
     size_t nri = 0, capri = 0;
     uint32_t record_id = 0;
@@ -749,6 +964,8 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             rc = step_reset(st[1]);
             const char *name = NULL, *dob = NULL;
             unsigned state_votes = 0;
+            struct joinset js;
+            memset(&js, 0, sizeof js);
             for (size_t x = rec->first; x < rec->first + rec->n && rc == PT_OK; x++) {
                 struct rhit *hh = &r->hits[x];
                 const char *tn = pt_phi_type_name(hh->type);
@@ -801,32 +1018,98 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     dob = hh->value;
                 }
                 if (joins(hh->type)) {
-                    uint64_t ke, ku;
-                    hmac_hex(key, join_group(hh->type), hh->value, NULL, &ke);
-                    uf_key(&est, ke, record_id - 1);
-                    uf_key(&lower, ke, record_id - 1);
-                    if (hh->type == PT_PHI_MRN && hh->issuer[0] != '\0') {
-                        char iv[700];
-                        snprintf(iv, sizeof iv, "%s|%s", hh->issuer, hh->value);
-                        hmac_hex(key, "mrn-issuer", iv, NULL, &ku);
+                    char shape[64];
+                    const char *grp = join_group(hh->type);
+                    if (hh->type == PT_PHI_MRN) {
+                        /* estimate: the same number of the same shape (issuers are often
+                         * missing on one side); lower: the same number; upper: the same
+                         * issuer, or else the same object. Two numbers of one issuer (or,
+                         * without one, of one shape) never join. */
+                        mrn_shape(hh->value, shape, sizeof shape);
+                        uint64_t ke = key64(key, "mrn", shape, hh->value);
+                        uint64_t kl = key64(key, "mrn", "", hh->value);
+                        uint64_t ku = hh->issuer[0] != '\0'
+                                          ? key64(key, "mrn-issuer", hh->issuer, hh->value)
+                                          : key64(key, "mrn-object", r->sha, hh->value);
+                        if (hh->issuer[0] != '\0') {
+                            snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
+                        }
+                        uint64_t cls = key64(key, "class", "mrn", shape);
+                        js_key(&js, J_EST, ke, cls, ke);
+                        js_key(&js, J_LOWER, kl, cls, ke);
+                        js_key(&js, J_UPPER, ku, cls, ke);
+                        js_attr(&js, cls, ke);
                     } else {
-                        ku = ke;
+                        uint64_t ke = key64(key, grp, hh->value, "");
+                        uint64_t cls = 0;
+                        if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
+                            cls = key64(key, "class", grp, "");
+                            js_attr(&js, cls, ke);
+                        }
+                        js_key(&js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
                     }
-                    uf_key(&upper, ku, record_id - 1);
                     info->countable = true;
+                }
+                if (hh->type == PT_PHI_DOB) {
+                    js_attr(&js, key64(key, "class", "dob", ""), k64);
                 }
             }
             if (name != NULL) {
+                char folded[600];
+                pt_phi_name_fold(name, folded, sizeof folded);
                 info->countable = true;
-                uint64_t kn;
-                hmac_hex(key, "name-only", name, NULL, &kn);
-                uf_key(&lower, kn, record_id - 1);
+                info->name_key = key64(key, "name-only", folded, "");
+                js_key(&js, J_LOWER, info->name_key, 0, 0);
                 if (dob != NULL) {
-                    char nd[700];
-                    snprintf(nd, sizeof nd, "%s|%s", name, dob);
-                    hmac_hex(key, "name-dob", nd, NULL, &kn);
-                    uf_key(&est, kn, record_id - 1);
-                    uf_key(&lower, kn, record_id - 1);
+                    js_key(&js, J_EST | J_LOWER, key64(key, "name-dob", folded, dob), 0, 0);
+                    char od[700];
+                    snprintf(od, sizeof od, "%s|%s", r->sha, folded);
+                    js_key(&js, J_UPPER, key64(key, "name-dob-object", od, dob), 0, 0);
+                }
+            }
+            uint64_t anchor = 0;
+            unsigned people = js_people(&js, &anchor);
+            uint64_t keep = 0; /* with several people: the value of the one this record keeps */
+            if (people > 1) {
+                /* identifiers of several people in one record that no layout rule could
+                 * split: the record stands for the first value of the class with the most
+                 * values, joins only through it, and the other values count as people
+                 * unless another record carries them */
+                multi_person++;
+                for (unsigned a = 0; a < js.nat && keep == 0; a++) {
+                    keep = js.at[a].cls == anchor ? js.at[a].val : 0;
+                }
+            }
+            uint32_t rid = record_id - 1;
+            struct uf *us[3] = {&est, &lower, &upper};
+            static const unsigned bit[3] = {J_EST, J_LOWER, J_UPPER};
+            for (unsigned a = 0; a < js.nat; a++) {
+                if (people > 1 && (js.at[a].cls != anchor || js.at[a].val != keep)) {
+                    continue;
+                }
+                for (int m = 0; m < 3; m++) {
+                    attrs_add(&us[m]->at[rid], js.at[a].cls, js.at[a].val);
+                }
+            }
+            for (unsigned a = 0; a < js.nk; a++) {
+                struct jkey *jk = &js.k[a];
+                if (people > 1 && jk->cls != anchor) {
+                    continue;
+                }
+                if (people > 1 && jk->val != keep) {
+                    if (nextra < PT_PHI_MAX_HITS_PER_OBJECT) {
+                        struct extra_key *nx = realloc(extra, (nextra + 1) * sizeof *nx);
+                        if (nx != NULL) {
+                            extra = nx;
+                            extra[nextra++] = (struct extra_key){rid, jk->key, jk->which};
+                        }
+                    }
+                    continue;
+                }
+                for (int m = 0; m < 3; m++) {
+                    if (jk->which & bit[m]) {
+                        uf_key(us[m], jk->key, rid);
+                    }
                 }
             }
         }
@@ -851,7 +1134,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
         if (rc == PT_OK) {
             bind_s(st[0], 1, r->sha);
-            bind_s(st[0], 2, pt_phi_format_name(r->fmt));
+            bind_s(st[0], 2, r->container ? "container" : pt_phi_format_name(r->fmt));
             sqlite3_bind_int64(st[0], 3, (sqlite3_int64)(nri - first_ri));
             sqlite3_bind_int64(st[0], 4, (sqlite3_int64)r->nhit);
             sqlite3_bind_int64(st[0], 5, (sqlite3_int64)phi_hits);
@@ -887,10 +1170,11 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         if (eid == NULL ||
             sqlite3_prepare_v2(h, "UPDATE phi_record SET entity_id = ?1 WHERE id = ?2", -1, &ue,
                                NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(h, "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
+            sqlite3_prepare_v2(h, "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", -1,
                                &ie, NULL) != SQLITE_OK) {
             rc = PT_EDB;
         }
+        uint32_t largest = 0, largest_names = 0, implausible = 0;
         for (size_t a = 0; a < nri && rc == PT_OK; a++) {
             if (!ri[a].countable) {
                 continue;
@@ -909,10 +1193,31 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             bool phi, outbound, deceased;
             char state[3];
             char name[64];
+            uint32_t names;     /* distinct names (folded) */
         } *ag = calloc(next_id + 1, sizeof *ag);
         if (ag == NULL && rc == PT_OK) {
             rc = PT_ENOMEM;
         }
+        /* distinct names per entity: (entity, name key) pairs sorted */
+        struct ename_key *en = calloc(nri ? nri : 1, sizeof *en);
+        size_t nen = 0;
+        if (en == NULL && rc == PT_OK) {
+            rc = PT_ENOMEM;
+        }
+        for (size_t a = 0; a < nri && rc == PT_OK; a++) {
+            if (ri[a].countable && ri[a].name_key != 0) {
+                en[nen++] = (struct ename_key){eid[uf_find(&est, (uint32_t)a)], ri[a].name_key};
+            }
+        }
+        if (rc == PT_OK) {
+            qsort(en, nen, sizeof *en, cmp_ename);
+            for (size_t a = 0; a < nen; a++) {
+                if (a == 0 || en[a].e != en[a - 1].e || en[a].k != en[a - 1].k) {
+                    ag[en[a].e].names++;
+                }
+            }
+        }
+        free(en);
         for (size_t a = 0; a < nri && rc == PT_OK; a++) {
             if (!ri[a].countable) {
                 continue;
@@ -952,7 +1257,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             sqlite3_bind_int(ie, 7, ag[e].outbound);
             bind_s(ie, 8, ag[e].name);
             sqlite3_bind_int(ie, 9, ag[e].deceased);
+            sqlite3_bind_int64(ie, 10, ag[e].names);
             rc = step_reset(ie);
+            if (ag[e].records > largest) {
+                largest = ag[e].records;
+            }
+            if (ag[e].names > largest_names) {
+                largest_names = ag[e].names;
+            }
+            implausible += ag[e].names > PT_PHI_ENTITY_MAX_NAMES;
         }
         /* counts: components of each structure among countable PHI records */
         static const char *const scopes[] = {"all", "outbound"};
@@ -988,14 +1301,36 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             if (rc != PT_OK) {
                 break;
             }
+            /* the other people of records of several people, once per value, when no other
+             * record carries their identifier */
+            for (int m = 0; m < 3; m++) {
+                if (m == 1) {
+                    continue; /* the lower bound assumes they are seen elsewhere */
+                }
+                for (size_t x = 0; x < nextra; x++) {
+                    const struct recinfo *rx = &ri[extra[x].rec];
+                    bool dup = false;
+                    for (size_t y = 0; y < x && !dup; y++) {
+                        dup = extra[y].key == extra[x].key && (extra[y].which & extra[x].which);
+                    }
+                    unsigned b = m == 0 ? J_EST : J_UPPER;
+                    if ((extra[x].which & b) && !dup && rx->countable && rx->health &&
+                        (sc == 0 || rx->outbound) && !uf_has(uu[m], extra[x].key)) {
+                        cnt[m]++;
+                    }
+                }
+            }
             char sqlq[1400];
             snprintf(sqlq, sizeof sqlq,
                      "INSERT INTO individuals VALUES ('%s', %llu, %llu, %llu, 'union-find over "
-                     "records (HL7 message, DICOM data set, FHIR resource, CSV row, text "
-                     "paragraph): estimate joins SSN, record numbers, plan and Medicare ids, "
-                     "FHIR Patient ids, and name with birth date; lower bound also joins equal "
-                     "names; upper bound joins only SSN, plan/Medicare/FHIR ids and record "
-                     "numbers with the same issuer. Individuals with health information only.', "
+                     "records (HL7 message, DICOM data set, FHIR resource, CSV row, text line or "
+                     "block): estimate joins SSN, record numbers of one numbering system, plan "
+                     "and Medicare ids, FHIR Patient ids, and name with birth date; never two "
+                     "components whose SSN, birth date, Medicare id or record number of one "
+                     "system differ; lower bound also joins equal names and record numbers "
+                     "across systems; upper bound joins record numbers without an issuer and "
+                     "names with birth date only inside one object. Individuals with health "
+                     "information only.', "
                      "(SELECT count(*) FROM patient_entity WHERE phi = 1 AND deceased = 1%s))",
                      scopes[sc], (unsigned long long)cnt[0], (unsigned long long)cnt[1],
                      (unsigned long long)cnt[2], sc == 1 ? " AND outbound = 1" : "");
@@ -1015,6 +1350,41 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                           "GROUP BY 2;",
                           err, errlen);
         }
+        if (rc == PT_OK) {
+            char sqlq[600];
+            snprintf(sqlq, sizeof sqlq,
+                     "INSERT INTO individuals_quality VALUES (%llu, %llu, %llu, %u, %u, %u)",
+                     (unsigned long long)est.refused, (unsigned long long)multi_person,
+                     (unsigned long long)(lower.refused + upper.refused), largest, largest_names,
+                     implausible);
+            rc = pt_db_exec(h, sqlq, err, errlen);
+        }
+        const struct {
+            uint64_t n;
+            const char *kind, *what;
+        } warn[] = {
+            {est.refused, "phi.join_refused",
+             "joins refused: records that share an identifier but whose SSN, birth date, "
+             "Medicare id or record number of one system differ were kept apart"},
+            {multi_person, "phi.multi_person_record",
+             "records hold identifiers of several people (two SSNs, record numbers or birth "
+             "dates) that could not be split; they were not joined and each counts its people"},
+            {implausible, "phi.implausible_entity",
+             "individuals were joined from records with more different names than the limit "
+             "(PT_PHI_ENTITY_MAX_NAMES); their count may be too low"},
+        };
+        for (size_t w = 0; w < sizeof warn / sizeof warn[0] && rc == PT_OK; w++) {
+            if (warn[w].n == 0) {
+                continue;
+            }
+            char det[400];
+            snprintf(det, sizeof det, "%llu %s", (unsigned long long)warn[w].n, warn[w].what);
+            sqlite3_bind_null(st[4], 1);
+            sqlite3_bind_int64(st[4], 2, 0);
+            bind_s(st[4], 3, warn[w].kind);
+            bind_s(st[4], 4, det);
+            rc = step_reset(st[4]);
+        }
         free(ag);
         free(eid);
         sqlite3_finalize(ue);
@@ -1026,6 +1396,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         char ignored[256];
         pt_db_exec(h, "ROLLBACK", ignored, sizeof ignored);
     }
+    free(extra);
     uf_free(&est);
     uf_free(&lower);
     uf_free(&upper);

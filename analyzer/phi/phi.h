@@ -111,5 +111,10 @@ const char *pt_phi_zip_state(const char zip[5]);
 /* Upper-case a personal name into "FAMILY^GIVEN^MIDDLE" form from `in` (HL7 XPN, DICOM PN:
  * '^'-separated already; "Given Family" when `natural`). Returns false for an empty name. */
 bool pt_phi_name_norm(const char *in, size_t n, bool natural, char *out, size_t len);
+/* The comparison form of a normalised name: accents and case folded ("MÜLLER^JÜRGEN",
+ * "Muller^Jurgen" and decomposed "Mu\u0308ller" all give "MULLER^JURGEN"; "ß" gives "SS",
+ * Greek and Cyrillic are upper-cased), apostrophes dropped and hyphens as spaces. Bytes that
+ * are not UTF-8 pass through. Returns the length written (out is always terminated). */
+size_t pt_phi_name_fold(const char *in, char *out, size_t len);
 
 #endif

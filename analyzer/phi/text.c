@@ -31,6 +31,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -651,6 +652,113 @@ static size_t try_upper(struct span *t, size_t i)
     return j;
 }
 
+/* ---- names after a label -------------------------------------------------------------------- */
+
+/* Labels that introduce the record's own patient's name, as a whole field label (from the
+ * line start or a field separator to the colon), lower case with single spaces. Staff and
+ * other people ("Provider Name:", "Guarantor:") are not in the list. */
+static const char *const name_labels[] = {
+    "patient", "patient name", "pt name", "pt", "name", "patient full name", "full name",
+    "member name", "member", "subscriber name", "resident", "resident name", "client name",
+    "patient's name", "name of patient", "patient (last, first)", "name (last, first)", NULL};
+
+/* Is the capital at i the first letter after "<label>:" where the label is a field of its
+ * own (it starts a line, or follows a tab, '|' or two spaces)? */
+static bool after_name_label(const struct span *t, size_t i)
+{
+    size_t j = i;
+    while (j > t->a && (t->p[j - 1] == ' ' || t->p[j - 1] == '\t') && i - j < 4) {
+        j--;
+    }
+    if (j == t->a || t->p[j - 1] != ':') {
+        return false;
+    }
+    size_t colon = j - 1, s = colon;
+    while (s > t->a && colon - s < 32) {
+        uint8_t c = t->p[s - 1];
+        if (c == '\n' || c == '\r' || c == '\t' || c == '|' || c == '\f' ||
+            (c == ' ' && s >= t->a + 2 && t->p[s - 2] == ' ')) {
+            break;
+        }
+        s--;
+    }
+    if (s > t->a && colon - s >= 32) {
+        return false;
+    }
+    char label[40];
+    size_t k = 0;
+    for (size_t q = s; q < colon && k + 1 < sizeof label; q++) {
+        uint8_t c = lower[t->p[q]];
+        if (c == ' ' && (k == 0 || label[k - 1] == ' ')) {
+            continue;
+        }
+        label[k++] = (char)c;
+    }
+    while (k > 0 && label[k - 1] == ' ') {
+        k--;
+    }
+    label[k] = '\0';
+    for (const char *const *w = name_labels; *w != NULL; w++) {
+        if (strcmp(label, *w) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A personal name after a name label: two to five words of letters (UTF-8 letters too),
+ * apostrophes, hyphens and periods, "LAST, FIRST M" or "First Last", ending at the line end,
+ * a tab, '|', two spaces or a digit. Returns the end, or i when it is not a name. */
+static size_t try_name(struct span *t, size_t i)
+{
+    size_t j = i, words = 0, commas = 0, end = i, prev_end = i;
+    bool in_word = false;
+    while (j < t->b && j - i < 96) {
+        uint8_t c = t->p[j];
+        bool letter = (cls[c] & C_ALNUM && !(cls[c] & C_DIGIT)) || c >= 0x80;
+        if (letter || ((c == '\'' || c == '-' || c == '.') && in_word)) {
+            if (!in_word) {
+                words++;
+                prev_end = end;
+            }
+            in_word = true;
+            j++;
+            end = j;
+            continue;
+        }
+        if (c == ',' && in_word && commas == 0) {
+            commas++;
+            in_word = false;
+            j++;
+            continue;
+        }
+        if (c == ' ' && !(j + 1 < t->b && t->p[j + 1] == ' ')) {
+            in_word = false;
+            j++;
+            continue;
+        }
+        break;
+    }
+    if (j < t->b && t->p[j] == ':' && in_word) {
+        end = prev_end; /* "Jane Doe, DOB: ...": the last word is the next label */
+        words--;
+        while (end > i && (t->p[end - 1] == ',' || t->p[end - 1] == ' ')) {
+            end--;
+        }
+    } else if (j < t->b && (cls[t->p[j]] & C_DIGIT)) {
+        return i; /* "Name: Room 12": not a name */
+    }
+    if (words < 2 || words > 5) {
+        return i;
+    }
+    char norm[160];
+    if (!pt_phi_name_norm((const char *)t->p + i, end - i, true, norm, sizeof norm)) {
+        return i;
+    }
+    emit(t, PT_PHI_NAME, norm, i, 0.85, "personal name after a patient-name label", "");
+    return end;
+}
+
 /* ---- email ----------------------------------------------------------------------------------- */
 
 static bool local_char(uint8_t c)
@@ -766,6 +874,13 @@ static void scan_span(struct span *t)
             i += 2; /* minutes or seconds of a time of day ("12:58:03"): not an identifier */
             continue;
         }
+        if ((k & C_UPPER) && after_name_label(t, i)) {
+            size_t e = try_name(t, i);
+            if (e > i) {
+                i = e;
+                continue;
+            }
+        }
         size_t next = (k & C_DIGIT) ? try_number(t, i) : try_upper(t, i);
         i = next > i ? next : i + 1;
     }
@@ -781,39 +896,493 @@ void pt_phi_text_record(const uint8_t *p, size_t n, uint64_t base, const struct 
     }
 }
 
+/* ---- records: segmenting text by its layout -------------------------------------------------- */
+/*
+ * A record is the smallest span that describes one person; the rules, in order:
+ *  1. line records: when most lines of the text's head are log lines (they start with a
+ *     date or time), JSON objects (JSON Lines), or rows of a delimited table without a header
+ *     (the same count, two or more, of one of , TAB ; | on most lines), every line is a record;
+ *  2. otherwise blocks end at blank lines, rule lines (----, ====, ****, ____, ####), form
+ *     feeds, and at PT_PHI_TEXT_RECORD bytes on a line end;
+ *  3. in a block, a repeated leading label starts a record at each line that begins with it
+ *     ("PATIENT:", "Name:", "MRN:"): a patient label if one repeats, else the block's first
+ *     label when it repeats;
+ *  4. a record that still holds several distinct values of one subject identifier (SSN, MRN,
+ *     Medicare id, plan id, a labelled name) is split at the start of each line where a new
+ *     value of the most frequent such type first appears (fixed-width report rows, lists).
+ * Hits of a block are collected first (rules 3 and 4 need them), then replayed per record.
+ */
+
+struct bufhit {
+    bool health;             /* a health event rather than a hit */
+    struct pt_phi_hit h;
+    char value[328], reason[128], state[4];
+};
+
+struct hitbuf {
+    struct bufhit *v;
+    size_t n, cap;
+    bool overflow;
+};
+
+static void buf_hit(void *arg, const struct pt_phi_hit *h)
+{
+    struct hitbuf *b = arg;
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 64;
+        struct bufhit *nv = nc <= PT_PHI_MAX_HITS_PER_OBJECT ? realloc(b->v, nc * sizeof *nv) : NULL;
+        if (nv == NULL) {
+            b->overflow = true;
+            return;
+        }
+        b->v = nv;
+        b->cap = nc;
+    }
+    struct bufhit *x = &b->v[b->n++];
+    x->health = false;
+    x->h = *h;
+    snprintf(x->value, sizeof x->value, "%s", h->value);
+    snprintf(x->reason, sizeof x->reason, "%s", h->reason);
+    snprintf(x->state, sizeof x->state, "%s", h->state ? h->state : "");
+    x->h.value = x->value;
+    x->h.reason = x->reason;
+    x->h.state = x->state;
+}
+
+static void buf_health(void *arg, const char *what)
+{
+    struct pt_phi_hit h = {.value = "", .reason = what, .state = "", .offset = 0};
+    struct hitbuf *b = arg;
+    size_t before = b->n;
+    buf_hit(arg, &h);
+    if (b->n > before) {
+        b->v[b->n - 1].health = true;
+        b->v[b->n - 1].h.offset = b->n > 1 ? b->v[b->n - 2].h.offset : 0;
+    }
+}
+
+static bool rule_line(const uint8_t *p, size_t a, size_t e)
+{
+    size_t k = 0;
+    uint8_t r = 0;
+    for (size_t i = a; i < e; i++) {
+        uint8_t c = p[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '+' || c == '|') {
+            continue;
+        }
+        if (c != '-' && c != '=' && c != '*' && c != '_' && c != '#' && c != '~') {
+            return false;
+        }
+        if (r != 0 && c != r) {
+            return false;
+        }
+        r = c;
+        k++;
+    }
+    return k >= 3;
+}
+
+static bool blank_line(const uint8_t *p, size_t a, size_t e)
+{
+    for (size_t i = a; i < e; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The leading label of a line ("patient name" for "Patient Name: ..."), lower case, or "". */
+static void line_label(const uint8_t *p, size_t a, size_t e, char *out, size_t len)
+{
+    size_t i = a, k = 0;
+    out[0] = '\0';
+    while (i < e && (p[i] == ' ' || p[i] == '\t')) {
+        i++;
+    }
+    if (i >= e || !isalpha(p[i])) {
+        return;
+    }
+    for (; i < e && i - a < 40; i++) {
+        uint8_t c = p[i];
+        if (c == ':') {
+            while (k > 0 && out[k - 1] == ' ') {
+                k--;
+            }
+            out[k] = '\0';
+            return;
+        }
+        if (!(isalnum(c) || c == ' ' || c == '#' || c == '.' || c == '\'' || c == '/') ||
+            k + 1 >= len) {
+            break;
+        }
+        out[k++] = (char)lower[c];
+    }
+    out[0] = '\0';
+}
+
+static bool patient_label(const char *l)
+{
+    static const char *const keys[] = {"patient", "patient name", "pt name", "pt", "name",
+                                       "mrn", "medical record number", "medical record",
+                                       "patient id", "member", "member name", "subscriber",
+                                       "resident", "client", "account", "acct", NULL};
+    for (const char *const *k = keys; *k != NULL; k++) {
+        if (strcmp(l, *k) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool starts_with_time(const uint8_t *p, size_t a, size_t e)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                         "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (a < e && p[a] == '[') {
+        a++;
+    }
+    size_t d = 0;
+    while (a + d < e && d < 4 && isdigit(p[a + d])) {
+        d++;
+    }
+    if (d == 4 && a + 7 < e && (p[a + 4] == '-' || p[a + 4] == '/') && isdigit(p[a + 5])) {
+        return true; /* 2024-01-05... */
+    }
+    if (d == 2 && a + 5 < e && (p[a + 2] == '/' || p[a + 2] == ':' || p[a + 2] == '-') &&
+        isdigit(p[a + 3])) {
+        return true; /* 01/05/2024 ..., 12:00:01 ... */
+    }
+    if (a + 4 < e && p[a + 3] == ' ') {
+        for (int m = 0; m < 12; m++) {
+            if (memcmp(p + a, months[m], 3) == 0) {
+                return true; /* syslog "Jan  5 12:00:01" */
+            }
+        }
+    }
+    return false;
+}
+
+/* Rule 1: is this text a list of line records? Looks at the first 64 KiB. */
+static bool line_records(const uint8_t *p, size_t n)
+{
+    size_t m = n < 65536 ? n : 65536, lines = 0, logl = 0, jsonl = 0;
+    static const char delims[] = {',', '\t', ';', '|'};
+    unsigned cnt[4][64];
+    memset(cnt, 0, sizeof cnt);
+    size_t a = 0;
+    while (a < m && lines < 400) {
+        const uint8_t *nl = memchr(p + a, '\n', m - a);
+        size_t e = nl ? (size_t)(nl - p) : m;
+        if (nl == NULL && m < n) {
+            break; /* a cut line at the sample's end */
+        }
+        if (!blank_line(p, a, e)) {
+            lines++;
+            logl += starts_with_time(p, a, e);
+            size_t x = e;
+            while (x > a && (p[x - 1] == '\r' || p[x - 1] == ' ')) {
+                x--;
+            }
+            jsonl += p[a] == '{' && x > a && p[x - 1] == '}';
+            for (int d = 0; d < 4; d++) {
+                unsigned c = 0;
+                bool q = false;
+                for (size_t i = a; i < e; i++) {
+                    if (p[i] == '"') {
+                        q = !q;
+                    } else if (!q && p[i] == (uint8_t)delims[d]) {
+                        c++;
+                    }
+                }
+                cnt[d][c < 63 ? c : 63]++;
+            }
+        }
+        a = e + 1;
+    }
+    if (lines < 3) {
+        return false;
+    }
+    if (logl * 10 >= lines * 8 || jsonl * 10 >= lines * 8) {
+        return true;
+    }
+    for (int d = 0; d < 4; d++) {
+        for (int c = 2; c < 64; c++) {
+            if (cnt[d][c] * 10 >= lines * 8) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+struct segger {
+    const uint8_t *p;
+    size_t n;
+    uint64_t base;
+    const struct pt_phi_sink *s;
+    struct hitbuf buf;
+};
+
+/* Emit one record [a, b) with the buffered entries whose offsets fall in it. */
+static void emit_record(struct segger *g, const char *kind, size_t a, size_t b, size_t *next)
+{
+    const struct pt_phi_sink *s = g->s;
+    if (s->record != NULL) {
+        s->record(s->arg, kind, g->base + a);
+    }
+    bool any = false, health = false;
+    while (*next < g->buf.n && g->buf.v[*next].h.offset < g->base + b) {
+        struct bufhit *x = &g->buf.v[*next];
+        if (x->health) {
+            health = true;
+            if (s->health != NULL) {
+                s->health(s->arg, x->reason);
+            }
+        } else {
+            any = true;
+            if (s->hit != NULL) {
+                s->hit(s->arg, &x->h);
+            }
+        }
+        (*next)++;
+    }
+    if (any) {
+        struct span t = {.p = g->p, .a = a, .b = b, .base = g->base, .s = s, .health = health};
+        health_terms(&t);
+    }
+}
+
+static bool anchor_type(enum pt_phi_type t)
+{
+    return t == PT_PHI_SSN || t == PT_PHI_MRN || t == PT_PHI_MBI || t == PT_PHI_PLAN_ID ||
+           t == PT_PHI_NAME;
+}
+
+static size_t line_start(const uint8_t *p, size_t lo, size_t i)
+{
+    while (i > lo && p[i - 1] != '\n') {
+        i--;
+    }
+    return i;
+}
+
+static uint64_t fnv(enum pt_phi_type t, const char *v)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)t;
+    for (; *v != '\0'; v++) {
+        h = (h ^ (uint8_t)*v) * 1099511628211ull;
+    }
+    return h | 1; /* never 0: 0 marks an empty slot */
+}
+
+/* Insert h into the set (capacity a power of two, at most half full); true when new. */
+static bool set_add(uint64_t *set, size_t cap, uint64_t h)
+{
+    size_t i = (size_t)(h & (cap - 1));
+    while (set[i] != 0) {
+        if (set[i] == h) {
+            return false;
+        }
+        i = (i + 1) & (cap - 1);
+    }
+    set[i] = h;
+    return true;
+}
+
+/* Rule 4 over the record [a, b): entries from *next up to b. */
+static void emit_split(struct segger *g, const char *kind, size_t a, size_t b, size_t *next)
+{
+    size_t first = *next, last = first;
+    while (last < g->buf.n && g->buf.v[last].h.offset < g->base + b) {
+        last++;
+    }
+    size_t cap = 16;
+    while (cap < 2 * (last - first)) {
+        cap *= 2;
+    }
+    uint64_t *set = last - first >= 2 ? calloc(cap, sizeof *set) : NULL;
+    if (set == NULL) {
+        emit_record(g, kind, a, b, next);
+        return;
+    }
+    /* the subject identifier type with the most distinct values */
+    size_t distinct[PT_PHI_N_TYPES] = {0};
+    for (size_t x = first; x < last; x++) {
+        struct bufhit *h = &g->buf.v[x];
+        if (!h->health && h->h.subject && anchor_type(h->h.type) &&
+            set_add(set, cap, fnv(h->h.type, h->value))) {
+            distinct[h->h.type]++;
+        }
+    }
+    enum pt_phi_type best = PT_PHI_N_TYPES;
+    size_t best_n = 1;
+    for (int ty = 0; ty < PT_PHI_N_TYPES; ty++) {
+        if (distinct[ty] > best_n) {
+            best_n = distinct[ty];
+            best = (enum pt_phi_type)ty;
+        }
+    }
+    if (best == PT_PHI_N_TYPES) {
+        free(set);
+        emit_record(g, kind, a, b, next);
+        return;
+    }
+    /* cut at the line of each anchor value's first appearance (the first stays with a) */
+    memset(set, 0, cap * sizeof *set);
+    size_t cur = a;
+    bool first_anchor = true;
+    for (size_t x = first; x < last; x++) {
+        struct bufhit *h = &g->buf.v[x];
+        if (h->health || h->h.type != best || !h->h.subject ||
+            !set_add(set, cap, fnv(best, h->value))) {
+            continue;
+        }
+        if (first_anchor) {
+            first_anchor = false;
+            continue;
+        }
+        size_t ls = line_start(g->p, a, (size_t)(h->h.offset - g->base));
+        if (ls > cur) {
+            emit_record(g, kind, cur, ls, next);
+            cur = ls;
+        }
+    }
+    free(set);
+    emit_record(g, kind, cur, b, next);
+}
+
+/* Rules 3 and 4 over the block [a, b): its hits are scanned into the buffer first. */
+static void block(struct segger *g, size_t a, size_t b)
+{
+    g->buf.n = 0;
+    struct pt_phi_sink bs = {.arg = &g->buf, .hit = buf_hit, .health = buf_health};
+    struct span t = {.p = g->p, .a = a, .b = b, .base = g->base, .s = &bs};
+    scan_span(&t);
+    size_t next = 0;
+    if (g->buf.n == 0) {
+        return; /* a record without identifiers is not stored */
+    }
+    /* rule 3: the repeated leading label */
+    char chosen[40] = "";
+    {
+        char first_label[40] = "", l[40];
+        unsigned first_count = 0, best_count = 0;
+        char best[40] = "";
+        size_t i = a;
+        while (i < b) {
+            const uint8_t *nl = memchr(g->p + i, '\n', b - i);
+            size_t e = nl ? (size_t)(nl - g->p) : b;
+            line_label(g->p, i, e, l, sizeof l);
+            if (l[0] != '\0') {
+                if (first_label[0] == '\0') {
+                    snprintf(first_label, sizeof first_label, "%s", l);
+                }
+                if (strcmp(l, first_label) == 0) {
+                    first_count++;
+                }
+                if (patient_label(l)) {
+                    if (best[0] == '\0') {
+                        snprintf(best, sizeof best, "%s", l);
+                    }
+                    best_count += strcmp(l, best) == 0;
+                }
+            }
+            i = e + 1;
+        }
+        if (best_count >= 2) {
+            snprintf(chosen, sizeof chosen, "%s", best);
+        } else if (first_count >= 2) {
+            snprintf(chosen, sizeof chosen, "%s", first_label);
+        }
+    }
+    if (chosen[0] == '\0') {
+        emit_split(g, "text", a, b, &next);
+        return;
+    }
+    size_t cur = a, i = a;
+    bool seen_label = false;
+    char l[40];
+    while (i < b) {
+        const uint8_t *nl = memchr(g->p + i, '\n', b - i);
+        size_t e = nl ? (size_t)(nl - g->p) : b;
+        line_label(g->p, i, e, l, sizeof l);
+        if (strcmp(l, chosen) == 0) {
+            if (seen_label && i > cur) {
+                emit_split(g, "text block", cur, i, &next);
+                cur = i;
+            }
+            seen_label = true;
+        }
+        i = e + 1;
+    }
+    emit_split(g, "text block", cur, b, &next);
+}
+
 void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
 {
     cls_init();
+    struct segger g = {.p = p, .n = n, .base = base, .s = s};
+    if (line_records(p, n)) {
+        size_t a = 0;
+        while (a < n) {
+            const uint8_t *nl = memchr(p + a, '\n', n - a);
+            size_t b = nl ? (size_t)(nl - p) + 1 : n;
+            if (b - a > PT_PHI_TEXT_RECORD) {
+                b = a + PT_PHI_TEXT_RECORD;
+            }
+            g.buf.n = 0;
+            struct pt_phi_sink bs = {.arg = &g.buf, .hit = buf_hit, .health = buf_health};
+            struct span t = {.p = p, .a = a, .b = b, .base = base, .s = &bs};
+            scan_span(&t);
+            size_t next = 0;
+            if (g.buf.n > 0) {
+                emit_record(&g, "text line", a, b, &next);
+            }
+            a = b;
+        }
+        free(g.buf.v);
+        return;
+    }
     size_t a = 0;
     while (a < n) {
-        /* a paragraph ends at a blank line, or at the record limit on a line end */
-        size_t b = a;
+        /* a block ends before a blank line, a rule line or a form feed, or at the record
+         * limit on a line end */
+        size_t b = a, next_a;
         for (;;) {
             const uint8_t *nl = memchr(p + b, '\n', n - b);
-            if (nl == NULL) {
-                b = n;
+            size_t e = nl ? (size_t)(nl - p) : n;
+            if (b > a && memchr(p + b, '\f', e - b) != NULL) {
+                next_a = b; /* a form feed (new page) starts the next block */
                 break;
             }
-            b = (size_t)(nl - p) + 1;
-            size_t q = b;
-            while (q < n && (p[q] == '\r' || p[q] == ' ' || p[q] == '\t')) {
-                q++;
+            bool sep = blank_line(p, b, e) || rule_line(p, b, e);
+            if (sep && b > a) {
+                next_a = b; /* the separator line starts the next round (and is skipped) */
+                break;
             }
-            if ((q < n && p[q] == '\n') || b - a >= PT_PHI_TEXT_RECORD) {
+            if (sep) { /* a separator at the block's start: skip it */
+                a = b = e < n ? e + 1 : n;
+                if (b >= n) {
+                    next_a = n;
+                    break;
+                }
+                continue;
+            }
+            b = e < n ? e + 1 : n;
+            if (b >= n || b - a >= PT_PHI_TEXT_RECORD) {
+                next_a = b;
                 break;
             }
         }
         if (b - a > 4 * PT_PHI_TEXT_RECORD) { /* no line end for a long way */
             b = a + 4 * PT_PHI_TEXT_RECORD;
+            next_a = b;
         }
-        if (s->record != NULL) {
-            s->record(s->arg, "text", base + a);
+        if (b > a) {
+            block(&g, a, b);
         }
-        struct span t = {.p = p, .a = a, .b = b, .base = base, .s = s};
-        scan_span(&t);
-        if (t.hits > 0) {
-            health_terms(&t);
-        }
-        a = b;
+        a = next_a > a ? next_a : a + 1;
     }
+    free(g.buf.v);
 }

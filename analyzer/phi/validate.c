@@ -246,21 +246,180 @@ const char *pt_phi_zip_state(const char zip[5])
     return "";
 }
 
-/* Upper case, collapse spaces, drop surrounding punctuation of each component. */
+/* ---- names: Unicode case and accents ------------------------------------------------------- */
+
+/* One UTF-8 sequence at s[0..n): its length, and the code point in *cp (an invalid byte is
+ * returned alone as itself with *cp = 0xFFFFFFFF, so Latin-1 text passes through). */
+static size_t utf8_get(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                                                   : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || len > n) {
+        *cp = 0xFFFFFFFFu;
+        return 1;
+    }
+    uint32_t v = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            *cp = 0xFFFFFFFFu;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3fu);
+    }
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+        *cp = 0xFFFFFFFFu;
+        return 1;
+    }
+    *cp = v;
+    return len;
+}
+
+static size_t utf8_put(uint32_t v, char *out, size_t room)
+{
+    if (v < 0x80 && room >= 1) {
+        out[0] = (char)v;
+        return 1;
+    }
+    if (v < 0x800 && room >= 2) {
+        out[0] = (char)(0xc0 | (v >> 6));
+        out[1] = (char)(0x80 | (v & 0x3f));
+        return 2;
+    }
+    if (v < 0x10000 && room >= 3) {
+        out[0] = (char)(0xe0 | (v >> 12));
+        out[1] = (char)(0x80 | ((v >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (v & 0x3f));
+        return 3;
+    }
+    if (v >= 0x10000 && room >= 4) {
+        out[0] = (char)(0xf0 | (v >> 18));
+        out[1] = (char)(0x80 | ((v >> 12) & 0x3f));
+        out[2] = (char)(0x80 | ((v >> 6) & 0x3f));
+        out[3] = (char)(0x80 | (v & 0x3f));
+        return 4;
+    }
+    return 0;
+}
+
+/* Simple upper-case mapping (Unicode's one-to-one mappings) for Latin-1, Latin Extended-A,
+ * Greek and Cyrillic, the scripts of the names DICOM's and HL7's character sets carry. */
+static uint32_t upper_cp(uint32_t v)
+{
+    if (v >= 'a' && v <= 'z') {
+        return v - 32;
+    }
+    if ((v >= 0xe0 && v <= 0xfe && v != 0xf7)) {
+        return v - 32;
+    }
+    if (v == 0xff) {
+        return 0x178;
+    }
+    if (v >= 0x100 && v <= 0x17f) {
+        bool odd_upper = (v >= 0x139 && v <= 0x148) || (v >= 0x179 && v <= 0x17e);
+        if (v == 0x131 || v == 0x138 || v == 0x149 || v == 0x17f) {
+            return v; /* dotless i, kra, 'n, long s: no simple pair */
+        }
+        if (odd_upper) {
+            return (v & 1) ? v : v - 1;
+        }
+        return (v & 1) ? v - 1 : v;
+    }
+    if (v >= 0x3b1 && v <= 0x3c9) {
+        return v == 0x3c2 ? 0x3a3 : v - 32; /* final sigma */
+    }
+    if (v >= 0x430 && v <= 0x44f) {
+        return v - 32;
+    }
+    if (v >= 0x450 && v <= 0x45f) {
+        return v - 80;
+    }
+    return v;
+}
+
+/* Base letters of U+00C0..U+017F, for accent-insensitive comparison ('*': not a letter). */
+static const char latin1_base[] = "AAAAAAACEEEEIIIIDNOOOOO*OUUUUYTS"
+                                  "AAAAAAACEEEEIIIIDNOOOOO*OUUUUYTY";
+static const char latin_a_base[] = "AAAAAACCCCCCCCDDDDEEEEEEEEEEGGGGGGGGHHHHIIIIIIIIIIIIJJKKK"
+                                   "LLLLLLLLLLNNNNNNNNNOOOOOOOORRRRRRSSSSSSSSTTTTTTUUUUUUUUUUUU"
+                                   "WWYYYZZZZZZS";
+
+size_t pt_phi_name_fold(const char *in, char *out, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t n = strlen(in), k = 0;
+    if (len == 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < n && k + 4 < len;) {
+        uint32_t v;
+        size_t l = utf8_get(s + i, n - i, &v);
+        if (v == 0xFFFFFFFFu) { /* not UTF-8: the byte as it is */
+            out[k++] = (char)s[i];
+            i += l;
+            continue;
+        }
+        i += l;
+        if (v >= 0x300 && v <= 0x36f) {
+            continue; /* combining accents (decomposed text) */
+        }
+        if (v == '\'' || v == 0x2019 || v == '`' || v == 0xb4) {
+            continue; /* O'Brien = OBrien */
+        }
+        if (v == '-') {
+            v = ' ';
+        }
+        const char *two = v == 0xdf ? "SS" : (v == 0xc6 || v == 0xe6) ? "AE"
+                        : (v == 0x152 || v == 0x153) ? "OE" : NULL;
+        if (two != NULL) {
+            out[k++] = two[0];
+            out[k++] = two[1];
+            continue;
+        }
+        if (v >= 0xc0 && v <= 0xff && latin1_base[v - 0xc0] != '*') {
+            out[k++] = latin1_base[v - 0xc0];
+            continue;
+        }
+        if (v >= 0x100 && v <= 0x17f) {
+            out[k++] = latin_a_base[v - 0x100];
+            continue;
+        }
+        k += utf8_put(upper_cp(v), out + k, len - k - 1);
+    }
+    out[k] = '\0';
+    return k;
+}
+
+/* Upper case (Unicode simple mappings, see upper_cp), collapse spaces, drop surrounding
+ * punctuation of each component; the letters themselves (accents) are kept. */
 static size_t put_component(const char *s, size_t n, char *out, size_t len, size_t k)
 {
     bool space = false;
-    for (size_t i = 0; i < n && k + 2 < len; i++) {
+    for (size_t i = 0; i < n && k + 5 < len;) {
         unsigned char c = (unsigned char)s[i];
         if (c == ' ' || c == '\t' || c == ',' || c == '.') {
             space = k > 0 && out[k - 1] != '^';
+            i++;
             continue;
         }
         if (space) {
             out[k++] = ' ';
             space = false;
         }
-        out[k++] = (char)(c < 0x80 ? toupper(c) : c);
+        if (c < 0x80) {
+            out[k++] = (char)toupper(c);
+            i++;
+            continue;
+        }
+        uint32_t v;
+        size_t l = utf8_get((const unsigned char *)s + i, n - i, &v);
+        if (v == 0xFFFFFFFFu) {
+            out[k++] = (char)c;
+        } else {
+            k += utf8_put(upper_cp(v), out + k, len - k - 1);
+        }
+        i += l;
     }
     return k;
 }

@@ -352,6 +352,7 @@ CREATE TABLE dicom_message (
 CREATE TABLE phi_object (
     object_sha256 TEXT PRIMARY KEY,
     format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text | binary
+                                          -- | container (its parts are objects: not read as records)
     records       INTEGER NOT NULL,
     hits          INTEGER NOT NULL,
     phi_hits      INTEGER NOT NULL,       -- hits in records with health information
@@ -405,7 +406,8 @@ CREATE TABLE patient_entity (
     phi         INTEGER NOT NULL,         -- seen with health information
     outbound    INTEGER NOT NULL,         -- in an object that left home-net (direction upload)
     name_masked TEXT,
-    deceased    INTEGER NOT NULL          -- a date of death or deceased flag was seen
+    deceased    INTEGER NOT NULL,         -- a date of death or deceased flag was seen
+    names       INTEGER NOT NULL          -- distinct names (case and accents folded)
 ) STRICT;
 
 -- YARA rules that matched a stored object (each rule once per object, at its first match).
@@ -434,6 +436,16 @@ CREATE TABLE individuals (
     method   TEXT NOT NULL,
     deceased INTEGER NOT NULL             -- of the estimate, known to have died (45 CFR
                                           -- 164.404(d)(1)(ii): their next of kin are notified)
+) STRICT;
+
+-- How far the joining can be trusted (one row).
+CREATE TABLE individuals_quality (
+    refused_joins        INTEGER NOT NULL,  -- estimate: joins refused, strong identifiers differ
+    multi_person_records INTEGER NOT NULL,  -- records with several people's identifiers, not joined
+    bound_refused_joins  INTEGER NOT NULL,  -- the same refusals in the lower and upper bounds
+    largest_entity       INTEGER NOT NULL,  -- records of the largest individual
+    largest_entity_names INTEGER NOT NULL,  -- most distinct names in one individual
+    implausible_entities INTEGER NOT NULL   -- individuals with more names than PT_PHI_ENTITY_MAX_NAMES
 ) STRICT;
 
 CREATE TABLE individuals_by_state (

@@ -970,9 +970,14 @@ static const char limitations_sql[] =
     "INSERT INTO limitation(kind, detail, value) SELECT 'partial_objects', count(*) || ' "
     "object(s) are partial (capture gaps); PHI in the missing bytes cannot be seen', count(*) "
     "FROM object WHERE complete = 0 HAVING count(*) > 0;"
+    /* how far the joining of records into individuals can be trusted */
+    "INSERT INTO limitation(kind, detail, value) SELECT replace(kind, '.', '_'), detail, "
+    "CAST(detail AS INTEGER) FROM anomaly WHERE kind IN ('phi.join_refused', "
+    "'phi.multi_person_record', 'phi.implausible_entity') ORDER BY kind;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'names_in_free_text', 'personal names in "
-    "free text are not detected (no named-entity recognition); names come from structured "
-    "records (DICOM, HL7, FHIR, CDA, X12, CSV columns)', 0;";
+    "free text are detected only after a patient-name label (\"Patient:\", \"Name:\"); there is "
+    "no named-entity recognition; other names come from structured records (DICOM, HL7, "
+    "FHIR, CDA, X12, CSV columns)', 0;";
 
 /* ---- timeline (plaso-compatible fields) ------------------------------------------------------------- */
 
