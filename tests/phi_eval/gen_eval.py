@@ -590,6 +590,29 @@ def L_kv_demographics(rng, pats, staff):
     return [d]
 
 
+def L_kv_handoff(rng, pats, staff):
+    d = Doc("kv_handoff", "kv_handoff/6E_shift_handoff_1900.txt")
+    out = ["6 EAST CARDIOLOGY - NURSING SHIFT HANDOFF 11/28/2026 19:00",
+           "Charge RN: %s %s, ext %s" % (staff[8].given, staff[8].family, staff[8].phone[-4:])]
+    for i, p in enumerate(pats):
+        blk = ["====" if i % 3 else "=" * 40,
+               "Name: %s, %s" % (p.family, p.given),
+               "DOB: %d/%d/%d" % (p.dob.month, p.dob.day, p.dob.year),
+               "MRN: %s" % p.mrn,
+               "Room: 6E-%d%s" % (rng.randrange(601, 640), rng.choice("AB")),
+               "Dx: %s" % rng.choice(DX)[1],
+               "Allergies: %s" % rng.choice(("NKDA", "penicillin", "sulfa", "latex")),
+               "Code status: %s" % rng.choice(("Full code", "DNR/DNI")),
+               "Last BM: 11/%d   Weight: %d kg" % (rng.randrange(20, 28), rng.randrange(45, 120)),
+               "Covering MD: %s, pager %s" % (rng.choice(staff[:8]).family,
+                                               phone_dash(staff[6].pager))]
+        out.append("\n".join(blk) + ("\n" if i % 2 else ""))
+        d.patient(p, "name", "birth_date", "mrn")
+    d.staffer(staff[6], "pager")
+    d.data = ("\n".join(out) + "\n").encode()
+    return [d]
+
+
 def L_discharge(rng, pats, staff):
     docs = []
     for i, p in enumerate(pats):
@@ -1105,6 +1128,7 @@ LAYOUTS = [
     ("tsv_noheader", L_tsv_noheader, 20, "LIS specimen log, tab-separated, no header"),
     ("semicolon_csv", L_semicolon_csv, 15, "semicolon CSV from European-locale Excel"),
     ("kv_demographics", L_kv_demographics, 15, "registration key:value demographics blocks"),
+    ("kv_handoff", L_kv_handoff, 18, "nursing shift handoff, Name/DOB/MRN key:value blocks"),
     ("discharge_summary", L_discharge, 4, "discharge summary prose, one patient per document"),
     ("appointments", L_appointments, 24, "ambulatory appointment list per provider"),
     ("jsonl", L_jsonl, 25, "JSON Lines encounter export from an integration engine"),
