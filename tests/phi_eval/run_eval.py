@@ -248,7 +248,8 @@ def table(truth, results, out=sys.stdout):
     for c in conts:
         a = results[c]["union"]["all"]
         o = results[c]["union"]["outbound"]
-        exact = sum(1 for r in results[c]["docs"].values() if r.found == r.expected)
+        exact = sum(1 for r in results[c]["docs"].values()
+                    if r.extracted and r.found == r.expected)
         print("  %-6s all: %-16s outbound: %-16s documents exact %d/%d" % (
             c, "%d (%d-%d)" % a if a else "-", "%d (%d-%d)" % o if o else "-", exact,
             len(results[c]["docs"])), file=out)
