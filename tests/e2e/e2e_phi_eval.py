@@ -35,9 +35,11 @@ def phi_eval_individuals_per_layout_and_container():
         run(*cmd[1:], check=0)
         con = db(cdir)
         results[c] = ev.evaluate(con, truth, c)
+        results[c]["purity"] = ev.entity_purity(con, truth)
         con.close()
         bad += ev.check(truth, c, results[c])
     ev.table(truth, results)
+    ev.purity(truth, results, limit=4)
     print("    phi_eval: %d containers in %.1f s" % (len(results), time.time() - t0))
     shutil.rmtree(out, ignore_errors=True)
     per = {}

@@ -59,6 +59,8 @@ def cmp_form(typ, v):
         return "".join(c for c in v if c.isdigit())[:5]
     if typ == "name":
         comps = v.split("^")[:2]
+        if len(comps) == 2:  # the given name's first word: a middle name or initial is not
+            comps[1] = (comps[1].split() or [""])[0]  # compared ("COOK^RONALD J")
         return "^".join("".join(c for c in x if c.isalnum()) for x in comps)
     if typ == "email":
         return v.lower()
@@ -161,6 +163,36 @@ def evaluate(con, truth, container):
                         (scope,)).fetchone()
         union[scope] = tuple(r) if r else None
     return {"docs": docs, "layouts": layouts, "union": union}
+
+
+def entity_purity(con, truth):
+    """Which patients each counted entity holds, from the strong identifiers (SSN, MRN, member
+    id, e-mail) its records' hits carry. Returns (merged, split): entities holding several
+    patients ({entity: [pids]}), and patients in more entities than linking allows
+    ({pid: n})."""
+    sha_doc = {d["sha256"]: name for name, d in truth["documents"].items()}
+    owner = {}
+    for name, d in truth["documents"].items():
+        for typ, val, pid in d["identifiers"]:
+            if typ in ("ssn", "mrn", "health_plan_id", "email"):
+                owner.setdefault((name, typ, cmp_form(typ, val)), set()).add(pid)
+    ent = {}
+    for sha, typ, val, eid in con.execute(
+            "SELECT h.object_sha256, h.type, v.value, r.entity_id FROM phi_hit h"
+            " JOIN phi_value v ON v.hmac = h.hmac JOIN phi_record r ON r.id = h.record_id"
+            " JOIN patient_entity e ON e.id = r.entity_id WHERE e.phi = 1 AND h.subject = 1"):
+        doc = sha_doc.get(sha)
+        pids = owner.get((doc, typ, cmp_form(typ, val))) if doc else None
+        if pids and len(pids) == 1:
+            ent.setdefault(eid, set()).update(pids)
+    merged = {e: sorted(p) for e, p in ent.items() if len(p) > 1}
+    per = {}
+    for e, ps in ent.items():
+        for p in ps:
+            per[p] = per.get(p, 0) + 1
+    allowed = set(truth["union"]["split_patients"])
+    split = {p: n for p, n in per.items() if n > 1 and p not in allowed}
+    return merged, split
 
 
 def check(truth, container, res):
@@ -276,6 +308,30 @@ def details(truth, results, out=sys.stdout, limit=4):
                     [x[0] + "=" + x[1][:24] for x in fps[:limit]]), file=out)
 
 
+def purity(truth, results, out=sys.stdout, limit=12):
+    """Entities holding several patients, and patients split beyond what linking allows."""
+    pats = truth["patients"]
+
+    def who(pid):
+        p = pats[pid]
+        return "%s %s %s" % (pid, p["family"], p["birth_date"])
+    for c, res in results.items():
+        if "purity" not in res:
+            continue
+        merged, split = res["purity"]
+        if not merged and not split:
+            continue
+        print("  %s: %d entities hold several patients, %d patients split beyond linking"
+              " (a document not read can be the missing link)" % (
+            c, len(merged), len(split)), file=out)
+        for e, ps in sorted(merged.items(), key=lambda kv: -len(kv[1]))[:limit]:
+            print("    entity %d: %s" % (e, "; ".join(who(p) for p in ps[:6]) +
+                                         (" ..." if len(ps) > 6 else "")), file=out)
+        if split:
+            print("    split: %s" % ", ".join("%s x%d" % (p, n) for p, n in
+                                              sorted(split.items())[:limit]), file=out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--phitrace", default=os.path.join(ROOT, "phitrace"))
@@ -304,12 +360,15 @@ def main():
             continue
         con = sqlite3.connect(os.path.join(case_dir, "evidence.db"))
         results[c] = evaluate(con, truth, c)
+        results[c]["purity"] = entity_purity(con, truth)
         con.close()
     print("")
     table(truth, results)
     if a.details:
         print("")
         details(truth, results)
+        print("")
+        purity(truth, results)
     print("")
     print("phitrace time per container: %s; total %.1f s" % (
         ", ".join("%s %.1fs" % (c, t) for c, t in times.items()), time.time() - t0))
