@@ -73,6 +73,13 @@ def norm(typ, raw):
     return nfc(raw)
 
 
+def ascii_fold(s):
+    """What an ASCII-only system prints for a name: accents dropped (GONCALVES, LUKASZ)."""
+    s = "".join({"Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ß": "ss",
+                 "Æ": "AE", "æ": "ae"}.get(c, c) for c in s)
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
 # ---- the synthetic population ---------------------------------------------------------------
 
 FAMILIES = [
@@ -959,6 +966,133 @@ def L_fhir_bundle(rng, pats, staff):
     return [d]
 
 
+def L_x12_837(rng, pats, staff):
+    d = Doc("x12_837", "x12_837/837P_RGH_20261128.x12")
+    bill = staff[0]
+    segs = []
+    isa = "ISA*00*%s*00*%s*ZZ*%s*ZZ*%s*261128*0200*^*00501*%09d*0*P*:" % (
+        " " * 10, " " * 10, pad("RGHBILLING", 15), pad("CLEARINGHSE", 15), 4711)
+    segs.append(isa)
+    segs.append("GS*HC*RGHBILLING*CLEARINGHSE*20261128*0200*4711*X*005010X222A1")
+    segs.append("ST*837*0001*005010X222A1")
+    segs.append("BHT*0019*00*RGH4711*20261128*0200*CH")
+    segs.append("NM1*41*2*RIVERSIDE GENERAL HOSPITAL*****46*RGH001")
+    segs.append("PER*IC*BILLING OFFICE*TE*%s" % HOSP_PHONE.replace("(", "").replace(")", "")
+                .replace(" ", "").replace("-", ""))
+    segs.append("NM1*40*2*CLEARINGHOUSE INC*****46*CH0001")
+    segs.append("HL*1**20*1")
+    segs.append("NM1*85*2*RIVERSIDE GENERAL HOSPITAL*****XX*%s" % bill.npi)
+    segs.append("N3*%s" % HOSP_ADDR[0].upper())
+    segs.append("N4*%s*%s*%s" % (HOSP_ADDR[1].upper(), HOSP_ADDR[2], HOSP_ADDR[3]))
+    segs.append("REF*EI*04%07d" % rng.randrange(10 ** 7))
+    d.place(HOSP_ADDR, "hospital")
+    d.other("phone", norm("phone", HOSP_PHONE), "hospital")
+    d.staffer(bill, "npi")
+    for i, p in enumerate(pats):
+        prov = rng.choice(staff[:8])
+        segs.append("HL*%d*1*22*0" % (i + 2))
+        segs.append("SBR*P*18*******CI")
+        # X12's character set has no accents: clearinghouses print names folded to ASCII
+        fam, giv = ascii_fold(p.family).upper(), ascii_fold(p.given).upper()
+        segs.append("NM1*IL*1*%s*%s*%s***MI*%s" % (fam, giv, p.middle, p.plan))
+        d.plant(p, "name", (fam, giv))
+        segs.append("N3*%s" % p.street.upper())
+        segs.append("N4*%s*%s*%s" % (p.city.upper(), p.state, p.zip))
+        segs.append("DMG*D8*%s*%s" % (hl7_date(p.dob), p.sex))
+        types = ["health_plan_id", "address", "zip", "birth_date"]
+        if p.ssn and i % 3 == 0:
+            segs.append("REF*SY*%s" % p.ssn.replace("-", ""))
+            types.append("ssn")
+        segs.append("NM1*PR*2*%s*****PI*%05d" % ({"BCX": "BLUE CROSS", "HPH": "HARVARD PILGRIM",
+                                                   "TUF": "TUFTS HEALTH PLAN",
+                                                   "AET": "AETNA"}[p.plan[:3]],
+                                                  rng.randrange(10 ** 5)))
+        dx = rng.choice(DX)[0].replace(".", "")
+        segs.append("CLM*RGH%08d*%.2f***11:B:1*Y*A*Y*Y" % (rng.randrange(10 ** 8),
+                                                          rng.uniform(80, 900)))
+        segs.append("HI*ABK:%s" % dx)
+        segs.append("NM1*82*1*%s*%s****XX*%s" % (prov.family.upper(), prov.given.upper(),
+                                                 prov.npi))
+        segs.append("LX*1")
+        segs.append("SV1*HC:%s*%.2f*UN*1***1" % (rng.choice(("99213", "99214", "93000")),
+                                                  rng.uniform(80, 900)))
+        segs.append("DTP*472*D8*202611%02d" % rng.randrange(1, 28))
+        d.patient(p, *types)
+        d.staffer(prov, "npi", "name")
+    segs.append("SE*%d*0001" % (len(segs) - 1))
+    segs.append("GE*1*4711")
+    segs.append("IEA*1*%09d" % 4711)
+    d.data = ("~\n".join(segs) + "~\n").encode()
+    return [d]
+
+
+def L_cda(rng, pats, staff):
+    docs = []
+    from xml.sax.saxutils import escape
+    for i, p in enumerate(pats):
+        d = Doc("cda_ccd", "cda_ccd/CCD_%s.xml" % p.mrn)
+        auth = rng.choice(staff[:8])
+        ssn_id = ('\n        <id root="2.16.840.1.113883.4.1" extension="%s"/>' % p.ssn
+                  if p.ssn else "")
+        xml = """<?xml version="1.0" encoding="UTF-8"?>
+<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <realmCode code="US"/>
+  <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
+  <templateId root="2.16.840.1.113883.10.20.22.1.2" extension="2015-08-01"/>
+  <id root="2.16.840.1.113883.3.7412.2" extension="CCD%08d"/>
+  <code code="34133-9" codeSystem="2.16.840.1.113883.6.1" displayName="Summarization of Episode Note"/>
+  <title>Continuity of Care Document</title>
+  <effectiveTime value="20261128020000-0500"/>
+  <recordTarget>
+    <patientRole>
+        <id root="2.16.840.1.113883.3.7412.1" extension="%s"/>%s
+      <addr use="HP"><streetAddressLine>%s</streetAddressLine><city>%s</city><state>%s</state><postalCode>%s</postalCode><country>US</country></addr>
+      <telecom use="HP" value="tel:+1-%s"/>
+      <patient>
+        <name use="L"><given>%s</given><family>%s</family></name>
+        <administrativeGenderCode code="%s" codeSystem="2.16.840.1.113883.5.1"/>
+        <birthTime value="%s"/>
+      </patient>
+    </patientRole>
+  </recordTarget>
+  <author>
+    <time value="20261128020000-0500"/>
+    <assignedAuthor>
+      <id root="2.16.840.1.113883.4.6" extension="%s"/>
+      <addr><streetAddressLine>%s</streetAddressLine><city>%s</city><state>%s</state><postalCode>%s</postalCode></addr>
+      <telecom use="WP" value="tel:+1-%s"/>
+      <assignedPerson><name><given>%s</given><family>%s</family></name></assignedPerson>
+    </assignedAuthor>
+  </author>
+  <custodian><assignedCustodian><representedCustodianOrganization>
+    <id root="2.16.840.1.113883.4.6" extension="%s"/>
+    <name>%s</name>
+    <telecom value="tel:+1-617-726-2000"/>
+    <addr><streetAddressLine>%s</streetAddressLine><city>%s</city><state>%s</state><postalCode>%s</postalCode></addr>
+  </representedCustodianOrganization></assignedCustodian></custodian>
+  <component><structuredBody><component><section>
+    <code code="11450-4" codeSystem="2.16.840.1.113883.6.1" displayName="Problem list"/>
+    <title>Problems</title>
+    <text><list><item>%s (%s), noted %s</item></list></text>
+  </section></component></structuredBody></component>
+</ClinicalDocument>
+""" % (rng.randrange(10 ** 8), p.mrn, ssn_id, escape(p.street), escape(p.city), p.state, p.zip,
+            phone_dash(p.phone), escape(p.given), escape(p.family), p.sex, hl7_date(p.dob),
+            auth.npi, CLINIC_ADDRS[0][0], CLINIC_ADDRS[0][1], CLINIC_ADDRS[0][2],
+            CLINIC_ADDRS[0][3], phone_dash(auth.phone), auth.given, auth.family, staff[0].npi,
+            HOSPITAL, HOSP_ADDR[0], HOSP_ADDR[1], HOSP_ADDR[2], HOSP_ADDR[3],
+            *(lambda dx: (escape(dx[1]), dx[0]))(rng.choice(DX)), "11/%02d/2026" % rng.randrange(1, 28))
+        d.data = xml.encode()
+        d.patient(p, "mrn", "ssn", "address", "zip", "phone", "name", "birth_date")
+        d.staffer(auth, "npi", "phone", "name")
+        d.staffer(staff[0], "npi")
+        d.place(CLINIC_ADDRS[0], "clinic")
+        d.place(HOSP_ADDR, "hospital")
+        d.other("phone", norm("phone", HOSP_PHONE), "hospital")
+        docs.append(d)
+    return docs
+
+
 def rezip_fixed(data):
     """Office files are zips whose members carry the time of writing; rewrite them with a
     fixed time so the generator is deterministic."""
@@ -1134,6 +1268,8 @@ LAYOUTS = [
     ("jsonl", L_jsonl, 25, "JSON Lines encounter export from an integration engine"),
     ("html_report", L_html_report, 20, "HTML table report (pathology daily log)"),
     ("hl7_batch", L_hl7_batch, 20, "HL7 v2.5.1 ADT^A01/ORU^R01 batch file with FHS/BHS"),
+    ("x12_837", L_x12_837, 20, "ASC X12 837P professional claim batch (clearinghouse)"),
+    ("cda_ccd", L_cda, 3, "HL7 C-CDA Continuity of Care Documents, one patient each"),
     ("dicom", L_dicom, 6, "DICOM CT studies, 2-3 files per patient, plus a QA phantom"),
     ("fhir_bundle", L_fhir_bundle, 15, "FHIR R4 collection Bundle: Patient, Condition, Observation"),
     ("xlsx", L_xlsx, 15, "infusion-center schedule spreadsheet (Excel .xlsx)"),
@@ -1170,7 +1306,8 @@ def components(records, mode):
     first = {}
     for key, pid, ids in records:
         uf.find(key)
-        names = [v for t, v in ids if t == "name"]
+        names = [ascii_fold(v).upper() for t, v in ids if t == "name"]  # a careful reader
+        # joins GONCALVES^JOAO and GONÇALVES^JOÃO
         dobs = [v for t, v in ids if t == "birth_date"]
         keys = [(t, v) for t, v in ids if t in ("ssn", "mrn", "health_plan_id")]
         if mode in ("estimate", "lower"):
