@@ -1,5 +1,5 @@
 # Independent PHI evaluation (issue 10, item 8); exec'd by run_e2e.py in its namespace.
-# tests/phi_eval/gen_eval.py writes documents in 19 hospital layouts and ships them in every
+# tests/phi_eval/gen_eval.py writes documents in 22 hospital layouts and ships them in every
 # container phitrace opens; truth.json (written before phitrace runs) says which patients each
 # document holds. One case per container holds every layout; the test prints the layout x
 # container table and fails when any individuals count is off: per document
