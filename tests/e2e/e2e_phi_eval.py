@@ -35,7 +35,7 @@ def phi_eval_individuals_per_layout_and_container():
         run(*cmd[1:], check=0)
         con = db(cdir)
         results[c] = ev.evaluate(con, truth, c)
-        results[c]["purity"] = ev.entity_purity(con, truth)
+        results[c]["purity"] = ev.entity_purity(con, truth, results[c])
         con.close()
         bad += ev.check(truth, c, results[c])
     ev.table(truth, results)
