@@ -1189,9 +1189,11 @@ def L_pdf(rng, pats, staff):
     except ImportError:
         SKIPPED.append(("layout pdf", "python3-reportlab is not installed"))
         return []
+    from reportlab import rl_config
+    rl_config.useA85 = 0  # FlateDecode streams alone, as report writers emit them
     d = Doc("pdf", "pdf/immunization_report_nov2026.pdf")
     bio = io.BytesIO()
-    c = canvas.Canvas(bio, pagesize=letter, invariant=1)
+    c = canvas.Canvas(bio, pagesize=letter, invariant=1, pageCompression=1)
     c.setTitle("Immunization Administration Report")
     nurse = staff[8]
     y = 740
