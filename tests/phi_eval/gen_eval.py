@@ -834,7 +834,7 @@ def L_hl7_batch(rng, pats, staff):
 def L_dicom(rng, pats, staff):
     try:
         import pydicom
-        from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+        from pydicom.dataset import FileDataset, FileMetaDataset
         from pydicom.uid import ExplicitVRLittleEndian
     except ImportError:
         SKIPPED.append(("layout dicom", "python3-pydicom is not installed"))
