@@ -114,6 +114,9 @@ static size_t row(const uint8_t *p, size_t n, size_t *pos, char delim, struct ce
     while (i <= n && nc < max) {
         struct cell *c = &cells[nc];
         size_t k = 0;
+        while (i < n && p[i] == ' ' && (uint8_t)delim != ' ') {
+            i++; /* "a, b": spaces after a delimiter are not part of the value */
+        }
         c->off = i;
         bool quoted = i < n && p[i] == '"';
         if (quoted) {

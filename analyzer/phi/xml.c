@@ -12,6 +12,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "phi.h"
@@ -254,6 +255,188 @@ static void close_element(struct xctx *x, const char *name)
     }
 }
 
+/* ---- other XML and HTML: rendered in place as text, one record per row element ------------- */
+
+/* The tag at p[i] ('<'): its name (namespace prefix dropped, lower case), whether it closes,
+ * and its end ('>' or n). */
+static size_t tag_at(const uint8_t *p, size_t n, size_t i, char *name, size_t len, bool *closing)
+{
+    size_t j = i + 1;
+    *closing = j < n && p[j] == '/';
+    if (*closing) {
+        j++;
+    }
+    size_t s = j, k = 0;
+    while (j < n && !isspace(p[j]) && p[j] != '>' && p[j] != '/') {
+        if (p[j] == ':') {
+            s = j + 1;
+        }
+        j++;
+    }
+    for (size_t q = s; q < j && k + 1 < len; q++) {
+        name[k++] = (char)tolower(p[q]);
+    }
+    name[k] = '\0';
+    const uint8_t *e = memchr(p + j, '>', n - j);
+    return e ? (size_t)(e - p) : n;
+}
+
+/* The element that holds one row or one person: <tr> in HTML tables, else the element with
+ * child elements that closes most often (two times at least). "" when none. */
+static void row_element(const uint8_t *p, size_t n, char *row, size_t len)
+{
+    enum { NAMES = 64, STACK = 64 };
+    char names[NAMES][32], stack[STACK][32];
+    unsigned counts[NAMES] = {0}, nn = 0;
+    bool child[STACK] = {false};
+    int depth = 0;
+    row[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '<' || i + 1 >= n || p[i + 1] == '!' || p[i + 1] == '?') {
+            continue;
+        }
+        char name[32];
+        bool closing;
+        size_t end = tag_at(p, n, i, name, sizeof name, &closing);
+        if (strcmp(name, "tr") == 0) {
+            snprintf(row, len, "tr");
+            return;
+        }
+        bool empty = end < n && end > i && p[end - 1] == '/';
+        if (!closing) {
+            if (depth > 0 && depth <= STACK) {
+                child[depth - 1] = true;
+            }
+            if (!empty && depth < STACK) {
+                snprintf(stack[depth], sizeof stack[0], "%s", name);
+                child[depth] = false;
+            }
+            depth += !empty;
+        } else {
+            while (depth > 0) {
+                depth--;
+                if (depth >= STACK) {
+                    continue;
+                }
+                bool match = strcmp(stack[depth], name) == 0;
+                if (match && child[depth]) {
+                    unsigned k = 0;
+                    while (k < nn && strcmp(names[k], name) != 0) {
+                        k++;
+                    }
+                    if (k == nn && nn < NAMES) {
+                        snprintf(names[nn++], sizeof names[0], "%s", name);
+                    }
+                    if (k < NAMES) {
+                        counts[k]++;
+                    }
+                }
+                if (match) {
+                    break;
+                }
+            }
+        }
+        i = end;
+    }
+    unsigned best = 1;
+    for (unsigned k = 0; k < nn; k++) {
+        if (counts[k] > best) {
+            best = counts[k];
+            snprintf(row, len, "%.31s", names[k]);
+        }
+    }
+}
+
+/* Render markup as text of the same length, so offsets stay the object's: tags become
+ * spaces, except that an opening tag of a leaf becomes its name as a label (" mrn:"), table
+ * cells a TAB, line-level HTML elements a line end, and the row element's end a blank line;
+ * whitespace between tags becomes spaces. Then the text is read as a table (a header row of
+ * patient columns) or as free text. */
+static void markup(const uint8_t *p, size_t n, const struct pt_phi_sink *sink)
+{
+    static const char *const lines[] = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5",
+                                        "h6", "dt", "dd", "hr", "table", "section", NULL};
+    uint8_t *t = malloc(n ? n : 1);
+    if (t == NULL) {
+        pt_phi_text(p, n, 0, sink);
+        return;
+    }
+    memcpy(t, p, n);
+    char row[32];
+    row_element(p, n, row, sizeof row);
+    bool html = strcmp(row, "tr") == 0;
+    bool in_row_cells = false;
+    size_t text_start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '<') {
+            continue;
+        }
+        /* the text since the last tag: whitespace only becomes spaces */
+        bool blank = true;
+        for (size_t q = text_start; q < i && blank; q++) {
+            blank = isspace(p[q]) != 0;
+        }
+        if (blank) {
+            memset(t + text_start, ' ', i - text_start);
+        }
+        char name[32];
+        bool closing;
+        size_t end = tag_at(p, n, i, name, sizeof name, &closing);
+        size_t tl = (end < n ? end + 1 : n) - i;
+        memset(t + i, ' ', tl);
+        bool is_line = false;
+        for (const char *const *l = lines; *l != NULL && !is_line; l++) {
+            is_line = strcmp(name, *l) == 0;
+        }
+        if (row[0] != '\0' && closing && strcmp(name, row) == 0 && tl >= 3) {
+            t[i] = '\n';
+            t[i + 1] = '\n';
+            in_row_cells = false;
+        } else if (html && !closing && (strcmp(name, "td") == 0 || strcmp(name, "th") == 0)) {
+            if (in_row_cells) {
+                t[i] = '\t';
+            }
+            in_row_cells = true;
+        } else if (is_line && (closing || strcmp(name, "br") == 0 || strcmp(name, "hr") == 0)) {
+            t[i] = '\n';
+        } else if (!html && !closing && i + 1 < n && p[i + 1] != '!' && p[i + 1] != '?' && name[0] != '\0' &&
+                   strlen(name) + 2 <= tl && end < n) {
+            /* a leaf's name as its label: "<mrn>" -> " mrn:" */
+            size_t nl = strlen(name);
+            size_t after = end + 1;
+            while (after < n && isspace(p[after])) {
+                after++;
+            }
+            if (after < n && p[after] != '<') {
+                memcpy(t + i + 1, name, nl);
+                t[i + 1 + nl] = ':';
+            }
+        }
+        text_start = end < n ? end + 1 : n;
+        i = end < n ? end : n;
+    }
+    bool blank = true;
+    for (size_t q = text_start; q < n && blank; q++) {
+        blank = isspace(p[q]) != 0;
+    }
+    if (blank && text_start < n) {
+        memset(t + text_start, ' ', n - text_start);
+    }
+    size_t pre = 0; /* HTML before the table: read as text, then blanked for the table */
+    while (html && pre < n && !(p[pre] == '<' && pre + 3 < n && tolower(p[pre + 1]) == 't' &&
+                                tolower(p[pre + 2]) == 'r' && !isalnum(p[pre + 3]))) {
+        pre++;
+    }
+    if (html && pre < n && pt_phi_csv_header(t + pre, n - pre)) {
+        pt_phi_text(t, pre, 0, sink);
+        memset(t, ' ', pre);
+        pt_phi_csv(t, n, sink);
+    } else {
+        pt_phi_text(t, n, 0, sink);
+    }
+    free(t);
+}
+
 void pt_phi_xml(const uint8_t *p, size_t n, const struct pt_phi_sink *sink)
 {
     struct xctx x;
@@ -311,6 +494,6 @@ void pt_phi_xml(const uint8_t *p, size_t n, const struct pt_phi_sink *sink)
         i = end;
     }
     if (!any) {
-        pt_phi_text(p, n, 0, sink); /* XML that is neither FHIR nor CDA */
+        markup(p, n, sink); /* XML or HTML that is neither FHIR nor CDA */
     }
 }

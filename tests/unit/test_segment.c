@@ -175,6 +175,25 @@ static void commented_header(void **state)
                         "diagnosis_code=I10;name=ROE^JOHN;");
 }
 
+/* XML and HTML that are neither FHIR nor CDA: one record per row element; leaf names are
+ * the labels; an HTML table with a header row is read as a table. */
+static void markup_rows(void **state)
+{
+    (void)state;
+    assert_string_equal(segs("<?xml version=\"1.0\"?>\n<export>\n"
+                             "  <patient><mrn>4000123</mrn><dob>1961-04-12</dob></patient>\n"
+                             "  <patient>\n    <mrn>4000124</mrn>\n    <ssn>536-22-5402</ssn>\n"
+                             "  </patient>\n</export>\n"),
+                        "|mrn=4000123;birth_date=19610412;|mrn=4000124;ssn=536225402;");
+    assert_string_equal(segs("<html><body><h1>Census</h1><table>\n"
+                             "<tr><th>MRN</th><th>Last Name</th><th>First Name</th><th>DOB</th></tr>\n"
+                             "<tr>\n <td>4000123</td>\n <td>DOE</td><td>JANE</td><td>1961-04-12</td>"
+                             "</tr>\n<tr><td>4000124</td><td>ROE</td><td>JOHN</td>"
+                             "<td>1970-01-02</td></tr></table></body></html>\n"),
+                        "|mrn=4000123;birth_date=19610412;name=DOE^JANE;"
+                        "|mrn=4000124;birth_date=19700102;name=ROE^JOHN;");
+}
+
 /* Cut at every offset, no rule reads out of bounds (ASan) and records stay consistent. */
 static void truncated_layouts(void **state)
 {
@@ -183,6 +202,8 @@ static void truncated_layouts(void **state)
         "PATIENT: DOE, JANE   MRN: 4000123   DOB: 04/12/1961\n---\nPATIENT: ROE, JOHN  MRN: 4000124\n",
         "2024-01-05 10:00:01 MRN: 4000123\n2024-01-05 10:00:02 MRN: 4000124\n2024-01-05 x\n",
         "Name: Jane Doe\nDOB: 1961-04-12\nName: John Roe\n\fSSN 536-22-5401\n",
+        "<x><p><mrn>4000123</mrn></p><p><mrn>4000124</mrn></p></x>",
+        "<table><tr><th>MRN</th><th>DOB</th></tr><tr><td>4000123</td><td>1961-04-12</td></tr>",
     };
     for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
         size_t n = strlen(docs[d]);
@@ -194,6 +215,7 @@ static void truncated_layouts(void **state)
             memset(&g, 0, sizeof g);
             struct pt_phi_sink s = {&g, on_record, on_hit, NULL, NULL};
             pt_phi_text(p, cut, 0, &s);
+            pt_phi_scan(p, cut, &s);
             free(p);
         }
     }
@@ -206,7 +228,7 @@ int main(void)
         cmocka_unit_test(repeated_labels),  cmocka_unit_test(anchor_split),
         cmocka_unit_test(names_after_labels), cmocka_unit_test(name_folding),
         cmocka_unit_test(json_escapes),     cmocka_unit_test(commented_header),
-        cmocka_unit_test(truncated_layouts),
+        cmocka_unit_test(markup_rows),      cmocka_unit_test(truncated_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
