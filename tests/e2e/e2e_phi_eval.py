@@ -42,8 +42,11 @@ def phi_eval_individuals_per_layout_and_container():
     ev.purity(truth, results, limit=4)
     print("    phi_eval: %d containers in %.1f s" % (len(results), time.time() - t0))
     shutil.rmtree(out, ignore_errors=True)
-    per = {}
+    per, same = {}, {}
     for b in bad:
-        per[b.split(":")[0]] = per.get(b.split(":")[0], 0) + 1
-    assert not bad, "%d individuals counts off (%s); first 80:\n%s" % (
-        len(bad), ", ".join("%s %d" % kv for kv in sorted(per.items())), "\n".join(bad[:80]))
+        cont, _, what = b.partition(": ")
+        per[cont] = per.get(cont, 0) + 1
+        same.setdefault(what, []).append(cont)  # one line for a failure in several containers
+    lines = ["%s  [%s]" % (what, " ".join(conts)) for what, conts in same.items()]
+    assert not bad, "%d individuals counts off (%s):\n%s" % (
+        len(bad), ", ".join("%s %d" % kv for kv in sorted(per.items())), "\n".join(lines[:80]))
