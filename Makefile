@@ -7,7 +7,8 @@ PKGS := libpcap libmagic yara sqlite3 zlib libcrypto
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libcmocka-dev sqlite3 python3 clang tshark tcpflow time bc \
             dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl swaks \
-            python3-pyftpdlib
+            python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx python3-reportlab \
+            p7zip-full
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
