@@ -40,8 +40,10 @@ static const struct {
     {"given", COL_FIRST}, {"fname", COL_FIRST}, {"lastname", COL_LAST}, {"last", COL_LAST},
     {"surname", COL_LAST}, {"familyname", COL_LAST}, {"family", COL_LAST}, {"lname", COL_LAST},
     {"dob", COL_DOB}, {"birthdate", COL_DOB}, {"dateofbirth", COL_DOB}, {"birth", COL_DOB},
+    {"bdate", COL_DOB}, {"birthdt", COL_DOB}, {"mi", COL_NONE}, {"middle", COL_NONE},
     {"address", COL_ADDRESS}, {"street", COL_ADDRESS}, {"streetaddress", COL_ADDRESS},
-    {"address1", COL_ADDRESS}, {"addressline1", COL_ADDRESS}, {"city", COL_CITY},
+    {"address1", COL_ADDRESS}, {"addressline1", COL_ADDRESS}, {"addr", COL_ADDRESS},
+    {"addrline1", COL_ADDRESS}, {"city", COL_CITY},
     {"state", COL_STATE}, {"zip", COL_ZIP}, {"zipcode", COL_ZIP}, {"postalcode", COL_ZIP},
     {"postcode", COL_ZIP}, {"phone", COL_PHONE}, {"telephone", COL_PHONE},
     {"phonenumber", COL_PHONE}, {"mobile", COL_PHONE}, {"cell", COL_PHONE},
@@ -62,6 +64,31 @@ struct cell {
     size_t off;
 };
 
+static enum col map_exact(const char *k)
+{
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        if (strcmp(k, headers[i].name) == 0) {
+            return headers[i].col;
+        }
+    }
+    return COL_NONE;
+}
+
+static bool starts(const char *k, const char *w)
+{
+    return strncmp(k, w, strlen(w)) == 0;
+}
+
+static bool ends(const char *k, const char *w)
+{
+    size_t a = strlen(k), b = strlen(w);
+    return a >= b && strcmp(k + a - b, w) == 0;
+}
+
+/* A column name to its meaning: exact names first ("dob", "patient name"), then system
+ * export names with a subject prefix ("PAT_MRN", "PT_LAST", "MBR_DOB", "HOME_PHONE") or a
+ * telling suffix ("PATIENT_SSN", "LAST_DX"). Columns about other people ("PCP_NPI",
+ * "GUARANTOR_NAME", "NOK_PHONE", "REFERRING") are not the patient's. */
 static enum col map_header(const char *h)
 {
     char k[64];
@@ -72,9 +99,42 @@ static enum col map_header(const char *h)
         }
     }
     k[n] = '\0';
-    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
-        if (strcmp(k, headers[i].name) == 0) {
-            return headers[i].col;
+    enum col c = map_exact(k);
+    if (c != COL_NONE || n == 0) {
+        return c;
+    }
+    static const char *const others[] = {"pcp", "provider", "attending", "referring", "ordering",
+                                         "physician", "doctor", "dr", "staff", "nurse",
+                                         "guarantor", "nok", "kin", "emergency", "employer",
+                                         "facility", "clinic", "hospital", "insurer", "payer",
+                                         "rendering", "billing", "tech", "user", NULL};
+    for (const char *const *o = others; *o != NULL; o++) {
+        if (starts(k, *o)) {
+            return COL_NONE;
+        }
+    }
+    static const char *const prefixes[] = {"patient", "pat", "pt", "member", "mbr", "subscriber",
+                                           "sub", "person", "home", "primary", "client", NULL};
+    for (const char *const *pre = prefixes; *pre != NULL; pre++) {
+        if (starts(k, *pre) && k[strlen(*pre)] != '\0') {
+            c = map_exact(k + strlen(*pre));
+            if (c != COL_NONE) {
+                return c;
+            }
+        }
+    }
+    static const struct {
+        const char *suffix;
+        enum col col;
+    } tails[] = {{"mrn", COL_MRN}, {"ssn", COL_SSN}, {"dob", COL_DOB}, {"birthdate", COL_DOB},
+                 {"dateofbirth", COL_DOB}, {"dx", COL_DIAG}, {"diagnosis", COL_DIAG},
+                 {"icd10", COL_DIAG}, {"phone", COL_PHONE}, {"email", COL_EMAIL},
+                 {"zip", COL_ZIP}, {"zipcode", COL_ZIP}, {"addrline1", COL_ADDRESS},
+                 {"address1", COL_ADDRESS}, {"lastname", COL_LAST}, {"firstname", COL_FIRST},
+                 {"memberid", COL_PLAN}};
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        if (ends(k, tails[i].suffix)) {
+            return tails[i].col;
         }
     }
     return COL_NONE;
@@ -267,6 +327,130 @@ bool pt_phi_csv_header(const uint8_t *p, size_t n)
     return header_at(p, n, &delim) != SIZE_MAX;
 }
 
+/* The hits of one row: cells[i] holds the value of the column the header's cell i names. */
+static void row_hits(const struct pt_phi_sink *s, const enum col *map, const struct cell *hdr,
+                     size_t nh, const struct cell *cells, size_t nc)
+{
+    char first[256] = "", last[256] = "", state[3] = "";
+    size_t name_off = 0;
+    bool health = false;
+    for (size_t i = 0; i < nc && i < nh; i++) {
+        if (map[i] == COL_STATE && strlen(cells[i].v) == 2) {
+            state[0] = (char)toupper((unsigned char)cells[i].v[0]);
+            state[1] = (char)toupper((unsigned char)cells[i].v[1]);
+            state[2] = '\0';
+            if (!pt_phi_state_valid(state)) {
+                state[0] = '\0';
+            }
+        }
+    }
+    for (size_t i = 0; i < nc && i < nh; i++) {
+        const char *v = cells[i].v;
+        uint64_t off = cells[i].off;
+        char buf[CELL_MAX], ymd[9];
+        if (v[0] == '\0') {
+            continue;
+        }
+        switch (map[i]) {
+            case COL_NAME:
+                if (pt_phi_name_norm(v, strlen(v), strchr(v, '^') == NULL, buf, sizeof buf)) {
+                    emit(s, PT_PHI_NAME, buf, off, hdr[i].v, "");
+                }
+                break;
+            case COL_FIRST:
+                snprintf(first, sizeof first, "%s", v);
+                name_off = name_off ? name_off : off;
+                break;
+            case COL_LAST:
+                snprintf(last, sizeof last, "%s", v);
+                name_off = name_off ? name_off : off;
+                break;
+            case COL_MRN: emit(s, PT_PHI_MRN, v, off, hdr[i].v, ""); break;
+            case COL_SSN:
+                digits(v, buf, sizeof buf);
+                if (strlen(buf) == 9 && pt_phi_ssn_valid(buf) && !pt_phi_ssn_denied(buf)) {
+                    emit(s, PT_PHI_SSN, buf, off, hdr[i].v, "");
+                }
+                break;
+            case COL_DOB:
+                if (date_norm(v, ymd)) {
+                    emit(s, PT_PHI_DOB, ymd, off, hdr[i].v, "");
+                }
+                break;
+            case COL_ADDRESS:
+                recase(buf, sizeof buf, v, true);
+                emit(s, PT_PHI_ADDRESS, buf, off, hdr[i].v, state);
+                break;
+            case COL_ZIP:
+                digits(v, buf, sizeof buf);
+                if (strlen(buf) >= 5) {
+                    buf[5] = '\0';
+                    emit(s, PT_PHI_ZIP, buf, off, hdr[i].v,
+                         state[0] ? state : pt_phi_zip_state(buf));
+                }
+                break;
+            case COL_PHONE:
+                digits(v, buf, sizeof buf);
+                if (strlen(buf) == 11 && buf[0] == '1') {
+                    memmove(buf, buf + 1, 11);
+                }
+                if (strlen(buf) == 10) {
+                    emit(s, PT_PHI_PHONE, buf, off, hdr[i].v, "");
+                }
+                break;
+            case COL_EMAIL:
+                if (strchr(v, '@') != NULL) {
+                    recase(buf, sizeof buf, v, false);
+                    emit(s, PT_PHI_EMAIL, buf, off, hdr[i].v, "");
+                }
+                break;
+            case COL_NPI:
+                digits(v, buf, sizeof buf);
+                if (strlen(buf) == 10 && pt_phi_npi_valid(buf)) {
+                    emit(s, PT_PHI_NPI, buf, off, hdr[i].v, "");
+                }
+                break;
+            case COL_MBI: {
+                size_t k = 0;
+                for (size_t q = 0; v[q] != '\0' && k < 11; q++) {
+                    if (v[q] != '-') {
+                        buf[k++] = (char)toupper((unsigned char)v[q]);
+                    }
+                }
+                buf[k] = '\0';
+                if (k == 11 && pt_phi_mbi_valid(buf)) {
+                    emit(s, PT_PHI_MBI, buf, off, hdr[i].v, "");
+                }
+                break;
+            }
+            case COL_PLAN: emit(s, PT_PHI_PLAN_ID, v, off, hdr[i].v, ""); break;
+            case COL_DIAG:
+                emit(s, PT_PHI_DIAGNOSIS, v, off, hdr[i].v, "");
+                health = true;
+                break;
+            case COL_HEALTH: health = true; break;
+            case COL_TEXT:
+            case COL_NONE:
+                if (strlen(v) >= 16) {
+                    pt_phi_text_record((const uint8_t *)v, strlen(v), off, s);
+                }
+                break;
+            case COL_CITY:
+            case COL_STATE: break;
+        }
+    }
+    if (first[0] != '\0' || last[0] != '\0') {
+        char raw[600], norm[600];
+        snprintf(raw, sizeof raw, "%s^%s", last, first);
+        if (pt_phi_name_norm(raw, strlen(raw), false, norm, sizeof norm)) {
+            emit(s, PT_PHI_NAME, norm, name_off, "first/last name", "");
+        }
+    }
+    if (health && s->health != NULL) {
+        s->health(s->arg, "health column in a patient table");
+    }
+}
+
 void pt_phi_csv(const uint8_t *p, size_t n, const struct pt_phi_sink *s)
 {
     char delim;
@@ -289,123 +473,131 @@ void pt_phi_csv(const uint8_t *p, size_t n, const struct pt_phi_sink *s)
         if (s->record != NULL) {
             s->record(s->arg, "csv row", cells[0].off);
         }
-        char first[256] = "", last[256] = "", state[3] = "";
-        size_t name_off = 0;
-        bool health = false;
-        for (size_t i = 0; i < nc && i < nh; i++) {
-            if (map[i] == COL_STATE && strlen(cells[i].v) == 2) {
-                state[0] = (char)toupper((unsigned char)cells[i].v[0]);
-                state[1] = (char)toupper((unsigned char)cells[i].v[1]);
-                state[2] = '\0';
-                if (!pt_phi_state_valid(state)) {
-                    state[0] = '\0';
-                }
-            }
-        }
-        for (size_t i = 0; i < nc && i < nh; i++) {
-            const char *v = cells[i].v;
-            uint64_t off = cells[i].off;
-            char buf[CELL_MAX], ymd[9];
-            if (v[0] == '\0') {
-                continue;
-            }
-            switch (map[i]) {
-                case COL_NAME:
-                    if (pt_phi_name_norm(v, strlen(v), strchr(v, '^') == NULL, buf, sizeof buf)) {
-                        emit(s, PT_PHI_NAME, buf, off, hdr[i].v, "");
-                    }
-                    break;
-                case COL_FIRST:
-                    snprintf(first, sizeof first, "%s", v);
-                    name_off = name_off ? name_off : off;
-                    break;
-                case COL_LAST:
-                    snprintf(last, sizeof last, "%s", v);
-                    name_off = name_off ? name_off : off;
-                    break;
-                case COL_MRN: emit(s, PT_PHI_MRN, v, off, hdr[i].v, ""); break;
-                case COL_SSN:
-                    digits(v, buf, sizeof buf);
-                    if (strlen(buf) == 9 && pt_phi_ssn_valid(buf) && !pt_phi_ssn_denied(buf)) {
-                        emit(s, PT_PHI_SSN, buf, off, hdr[i].v, "");
-                    }
-                    break;
-                case COL_DOB:
-                    if (date_norm(v, ymd)) {
-                        emit(s, PT_PHI_DOB, ymd, off, hdr[i].v, "");
-                    }
-                    break;
-                case COL_ADDRESS:
-                    recase(buf, sizeof buf, v, true);
-                    emit(s, PT_PHI_ADDRESS, buf, off, hdr[i].v, state);
-                    break;
-                case COL_ZIP:
-                    digits(v, buf, sizeof buf);
-                    if (strlen(buf) >= 5) {
-                        buf[5] = '\0';
-                        emit(s, PT_PHI_ZIP, buf, off, hdr[i].v,
-                             state[0] ? state : pt_phi_zip_state(buf));
-                    }
-                    break;
-                case COL_PHONE:
-                    digits(v, buf, sizeof buf);
-                    if (strlen(buf) == 11 && buf[0] == '1') {
-                        memmove(buf, buf + 1, 11);
-                    }
-                    if (strlen(buf) == 10) {
-                        emit(s, PT_PHI_PHONE, buf, off, hdr[i].v, "");
-                    }
-                    break;
-                case COL_EMAIL:
-                    if (strchr(v, '@') != NULL) {
-                        recase(buf, sizeof buf, v, false);
-                        emit(s, PT_PHI_EMAIL, buf, off, hdr[i].v, "");
-                    }
-                    break;
-                case COL_NPI:
-                    digits(v, buf, sizeof buf);
-                    if (strlen(buf) == 10 && pt_phi_npi_valid(buf)) {
-                        emit(s, PT_PHI_NPI, buf, off, hdr[i].v, "");
-                    }
-                    break;
-                case COL_MBI: {
-                    size_t k = 0;
-                    for (size_t q = 0; v[q] != '\0' && k < 11; q++) {
-                        if (v[q] != '-') {
-                            buf[k++] = (char)toupper((unsigned char)v[q]);
-                        }
-                    }
-                    buf[k] = '\0';
-                    if (k == 11 && pt_phi_mbi_valid(buf)) {
-                        emit(s, PT_PHI_MBI, buf, off, hdr[i].v, "");
-                    }
-                    break;
-                }
-                case COL_PLAN: emit(s, PT_PHI_PLAN_ID, v, off, hdr[i].v, ""); break;
-                case COL_DIAG:
-                    emit(s, PT_PHI_DIAGNOSIS, v, off, hdr[i].v, "");
-                    health = true;
-                    break;
-                case COL_HEALTH: health = true; break;
-                case COL_TEXT:
-                case COL_NONE:
-                    if (strlen(v) >= 16) {
-                        pt_phi_text_record((const uint8_t *)v, strlen(v), off, s);
-                    }
-                    break;
-                case COL_CITY:
-                case COL_STATE: break;
-            }
-        }
-        if (first[0] != '\0' || last[0] != '\0') {
-            char raw[600], norm[600];
-            snprintf(raw, sizeof raw, "%s^%s", last, first);
-            if (pt_phi_name_norm(raw, strlen(raw), false, norm, sizeof norm)) {
-                emit(s, PT_PHI_NAME, norm, name_off, "first/last name", "");
-            }
-        }
-        if (health && s->health != NULL) {
-            s->health(s->arg, "health column in a patient table");
+        row_hits(s, map, hdr, nh, cells, nc);
+    }
+}
+
+/* ---- fixed-width reports ------------------------------------------------------------------ */
+
+/* Byte offsets of the character positions of the line [a, e): pos[c] for c < *nchars, counted
+ * in UTF-8 characters (report columns are aligned by characters, not bytes). */
+static size_t char_offsets(const uint8_t *p, size_t a, size_t e, size_t *pos, size_t max)
+{
+    size_t c = 0;
+    for (size_t i = a; i < e && c < max; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            pos[c++] = i;
         }
     }
+    return c;
+}
+
+static size_t line_end(const uint8_t *p, size_t n, size_t a)
+{
+    const uint8_t *nl = memchr(p + a, '\n', n - a);
+    size_t e = nl ? (size_t)(nl - p) : n;
+    return e;
+}
+
+/* Column starts (in characters) from a rule line of dash groups ("-----  ------  ---"). */
+static size_t rule_columns(const uint8_t *p, size_t a, size_t e, size_t *starts, size_t max)
+{
+    size_t k = 0, c = 0;
+    bool in = false;
+    for (size_t i = a; i < e; i++) {
+        uint8_t ch = p[i];
+        if (ch == '\r') {
+            continue;
+        }
+        if (ch == '-' || ch == '=') {
+            if (!in && k < max) {
+                starts[k++] = c;
+            }
+            in = true;
+        } else if (ch == ' ') {
+            in = false;
+        } else {
+            return 0;
+        }
+        c++;
+    }
+    return k;
+}
+
+/* The text of the characters [from, to) of the line, trimmed, into c. */
+static void cut_cell(const uint8_t *p, const size_t *pos, size_t nchars, size_t e, size_t from,
+                     size_t to, struct cell *c)
+{
+    c->v[0] = '\0';
+    c->off = from < nchars ? pos[from] : e;
+    if (from >= nchars) {
+        return;
+    }
+    size_t bs = pos[from], be = to < nchars ? pos[to] : e;
+    while (bs < be && (p[bs] == ' ' || p[bs] == '\t')) {
+        bs++;
+    }
+    while (be > bs && (p[be - 1] == ' ' || p[be - 1] == '\r' || p[be - 1] == '\t')) {
+        be--;
+    }
+    size_t k = be - bs < CELL_MAX - 1 ? be - bs : CELL_MAX - 1;
+    memcpy(c->v, p + bs, k);
+    c->v[k] = '\0';
+    c->off = bs;
+}
+
+size_t pt_phi_fixed_table(const uint8_t *p, size_t n, size_t a, const struct pt_phi_sink *s)
+{
+    enum { MAXC = 64, MAXW = 1024 };
+    size_t he = line_end(p, n, a);
+    if (he >= n) {
+        return a;
+    }
+    size_t ra = he + 1, re = line_end(p, n, ra);
+    size_t starts[MAXC];
+    size_t ncol = rule_columns(p, ra, re, starts, MAXC);
+    if (ncol < 2) {
+        return a;
+    }
+    static _Thread_local struct cell hdr[MAXC];
+    static _Thread_local struct cell cells[MAXC];
+    static _Thread_local size_t pos[MAXW];
+    size_t nchars = char_offsets(p, a, he, pos, MAXW);
+    enum col map[MAXC];
+    unsigned mapped = 0;
+    for (size_t k = 0; k < ncol; k++) {
+        cut_cell(p, pos, nchars, he, starts[k], k + 1 < ncol ? starts[k + 1] : MAXW, &hdr[k]);
+        map[k] = map_header(hdr[k].v);
+        mapped += map[k] != COL_NONE && map[k] != COL_TEXT && map[k] != COL_HEALTH;
+    }
+    if (mapped < 2) {
+        return a;
+    }
+    size_t i = re < n ? re + 1 : n;
+    while (i < n) {
+        size_t e = line_end(p, n, i);
+        nchars = char_offsets(p, i, e, pos, MAXW);
+        bool blank = true;
+        for (size_t q = i; q < e && blank; q++) {
+            blank = p[q] == ' ' || p[q] == '\t' || p[q] == '\r';
+        }
+        /* a row has spaces where the columns meet; anything else ends the table */
+        bool fits = !blank && memchr(p + i, '\f', e - i) == NULL;
+        for (size_t k = 1; k < ncol && fits; k++) {
+            size_t gap = starts[k] - 1;
+            fits = gap >= nchars || p[pos[gap]] == ' ';
+        }
+        if (!fits) {
+            break;
+        }
+        for (size_t k = 0; k < ncol; k++) {
+            cut_cell(p, pos, nchars, e, starts[k], k + 1 < ncol ? starts[k + 1] : MAXW, &cells[k]);
+        }
+        if (s->record != NULL) {
+            s->record(s->arg, "report row", i);
+        }
+        row_hits(s, map, hdr, ncol, cells, ncol);
+        i = e < n ? e + 1 : n;
+    }
+    return i;
 }

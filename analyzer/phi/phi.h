@@ -89,6 +89,10 @@ void pt_phi_csv(const uint8_t *p, size_t n, const struct pt_phi_sink *sink);
  * record (a CSV cell, an HL7 OBX value). */
 void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *sink);
 void pt_phi_text_record(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *sink);
+/* A fixed-width report table at p[a]: a header line naming two patient columns or more, a
+ * rule line of dash groups marking the columns, then rows (one record each) up to a line that
+ * does not fit the columns. Returns the offset after it, or `a` when there is no table. */
+size_t pt_phi_fixed_table(const uint8_t *p, size_t n, size_t a, const struct pt_phi_sink *sink);
 /* A CSV whose header names at least two patient columns starts at p. */
 bool pt_phi_csv_header(const uint8_t *p, size_t n);
 /* A bare DICOM data set (no preamble) plausibly starts at p. */

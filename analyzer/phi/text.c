@@ -1319,9 +1319,9 @@ static void block(struct segger *g, size_t a, size_t b)
     emit_split(g, "text block", cur, b, &next);
 }
 
-void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
+/* The layout rules 1-4 over p[0, n) (offsets + base). */
+static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
 {
-    cls_init();
     struct segger g = {.p = p, .n = n, .base = base, .s = s};
     if (line_records(p, n)) {
         size_t a = 0;
@@ -1385,4 +1385,70 @@ void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_
         a = next_a > a ? next_a : a + 1;
     }
     free(g.buf.v);
+}
+
+/* Offsets of a fixed-width table found inside text shifted by the text's base. */
+struct shifted {
+    const struct pt_phi_sink *s;
+    uint64_t base;
+};
+
+static void sh_record(void *arg, const char *kind, uint64_t off)
+{
+    struct shifted *x = arg;
+    if (x->s->record != NULL) {
+        x->s->record(x->s->arg, kind, x->base + off);
+    }
+}
+
+static void sh_hit(void *arg, const struct pt_phi_hit *h)
+{
+    struct shifted *x = arg;
+    struct pt_phi_hit y = *h;
+    y.offset += x->base;
+    if (x->s->hit != NULL) {
+        x->s->hit(x->s->arg, &y);
+    }
+}
+
+static void sh_health(void *arg, const char *what)
+{
+    struct shifted *x = arg;
+    if (x->s->health != NULL) {
+        x->s->health(x->s->arg, what);
+    }
+}
+
+/* Text: fixed-width report tables (a header line over a rule line of dash groups) are read
+ * column by column; everything between them by the layout rules. */
+void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
+{
+    cls_init();
+    struct shifted sh = {s, base};
+    struct pt_phi_sink ss = {&sh, sh_record, sh_hit, sh_health, NULL};
+    size_t cur = 0, i = 0;
+    while (i < n) {
+        const uint8_t *nl = memchr(p + i, '\n', n - i);
+        if (nl == NULL) {
+            break;
+        }
+        size_t next = (size_t)(nl - p) + 1, k = next;
+        while (k < n && p[k] == ' ') {
+            k++;
+        }
+        if (k + 1 < n && (p[k] == '-' || p[k] == '=') && p[k + 1] == p[k]) {
+            size_t end = pt_phi_fixed_table(p, n, i, &ss);
+            if (end > i) {
+                if (i > cur) {
+                    segment(p + cur, i - cur, base + cur, s);
+                }
+                cur = i = end;
+                continue;
+            }
+        }
+        i = next;
+    }
+    if (n > cur) {
+        segment(p + cur, n - cur, base + cur, s);
+    }
 }
