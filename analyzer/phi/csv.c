@@ -243,8 +243,10 @@ static bool date_norm(const char *v, char ymd[9])
         snprintf(t, sizeof t, "%04d%02d%02d", a, b, c);
         memcpy(ymd, t, 9);
     } else if (sscanf(v, "%2d%c%2d%c%4d", &a, &s1, &b, &s2, &c) == 5 && c > 1000 && c < 10000 &&
-               s1 == s2 && (s1 == '/' || s1 == '-') && a >= 0 && a < 100 && b >= 0 && b < 100) {
-        snprintf(t, sizeof t, "%04d%02d%02d", c, a, b);
+               s1 == s2 && (s1 == '/' || s1 == '-' || s1 == '.') && a >= 0 && a < 100 &&
+               b >= 0 && b < 100) {
+        /* 04/12/1961 and 04-12-1961 month first (US); 12.04.1961 day first (Europe) */
+        snprintf(t, sizeof t, "%04d%02d%02d", c, s1 == '.' ? b : a, s1 == '.' ? a : b);
         memcpy(ymd, t, 9);
     } else {
         char d[16];

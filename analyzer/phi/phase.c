@@ -618,6 +618,51 @@ struct recinfo {
     uint64_t name_key;      /* the folded name's key, 0 when the record names nobody */
 };
 
+/* The part of a folded name that identifies: FAMILY^GIVEN with the given name's first word
+ * only, so "PARKER^SANDRA S", "PARKER^SANDRA^S" and "PARKER^SANDRA" are one key. */
+static void name_key_form(char *f)
+{
+    char *caret = strchr(f, '^');
+    if (caret == NULL) {
+        return;
+    }
+    char *g = caret + 1;
+    while (*g == ' ') {
+        g++;
+    }
+    size_t k = 0;
+    while (g[k] != '\0' && g[k] != ' ' && g[k] != '^') {
+        k++;
+    }
+    memmove(caret + 1, g, k);
+    caret[1 + k] = '\0';
+}
+
+/* Names that are no person: scanner QA and calibration objects, test patients. */
+static bool not_a_person(const char *folded)
+{
+    static const char *const words[] = {"PHANTOM", "QA", "QC", "CALIBRATION", "CALIB", "WATER",
+                                        "TEST", "TESTPATIENT", "DUMMY", "ANONYMOUS",
+                                        "ANONYMIZED", NULL};
+    const char *p = folded;
+    while (*p != '\0') {
+        size_t k = 0;
+        while (p[k] != '\0' && p[k] != '^' && p[k] != ' ') {
+            k++;
+        }
+        for (const char *const *w = words; *w != NULL; w++) {
+            if (strlen(*w) == k && strncmp(p, *w, k) == 0) {
+                return true;
+            }
+        }
+        p += k;
+        while (*p == '^' || *p == ' ') {
+            p++;
+        }
+    }
+    return false;
+}
+
 /* The numbering system of a record number without an assigning authority: its shape
  * (letters kept, digits as '9'): "RAD0012345" -> "RAD9999999". */
 static void mrn_shape(const char *v, char *out, size_t len)
@@ -1063,9 +1108,17 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     js_attr(&js, key64(key, "class", "dob", ""), k64);
                 }
             }
+            char folded[600] = "";
             if (name != NULL) {
-                char folded[600];
                 pt_phi_name_fold(name, folded, sizeof folded);
+                name_key_form(folded);
+            }
+            if (name != NULL && not_a_person(folded)) {
+                /* a QA phantom or test patient (DICOM "QA^PHANTOM"): nobody to count */
+                info->countable = false;
+                continue;
+            }
+            if (name != NULL) {
                 info->countable = true;
                 info->name_key = key64(key, "name-only", folded, "");
                 js_key(&js, J_LOWER, info->name_key, 0, 0);

@@ -168,6 +168,9 @@ static const char *const mrn_words[] = {"mrn", "medical record", "med rec", "med
                                         "patient id", "patient #", "patient no", "chart",
                                         "record no", "record #", NULL};
 static const char *const zip_words[] = {"zip", "postal", NULL};
+static const char *const plan_words[] = {"member id", "member #", "member no", "subscriber id",
+                                         "policy", "insurance id", "plan id", "medicaid id",
+                                         "id card", NULL};
 static const char *const icd_words[] = {"icd", "diagnos", "dx", "diag", NULL};
 static const char *const health_words[] = {
     "diagnos", "patient", "medical", "treatment", "prescri", "medication", "clinical",
@@ -418,6 +421,24 @@ static size_t paren_phone(struct span *t, size_t i)
     return j;
 }
 
+/* A health plan member id (letters and digits, 4 digits or more) after a plan label. */
+static bool plan_id(struct span *t, size_t i, const char *v, size_t n)
+{
+    unsigned digits = 0;
+    for (size_t q = 0; q < n; q++) {
+        digits += v[q] >= '0' && v[q] <= '9';
+    }
+    const char *w = digits >= 4 ? context(t, i, plan_words, 24) : NULL;
+    if (w == NULL) {
+        return false;
+    }
+    char val[20], why[96];
+    snprintf(val, sizeof val, "%.*s", (int)n, v);
+    reason_ctx(why, sizeof why, "member id after a health plan label", w);
+    emit(t, PT_PHI_PLAN_ID, val, i, 0.85, why, "");
+    return true;
+}
+
 static size_t try_number(struct span *t, size_t i)
 {
     struct numtok k;
@@ -538,6 +559,10 @@ static size_t try_number(struct span *t, size_t i)
         return k.end;
     }
 mrn:
+    if (k.ng == 1 && k.nd >= 6 && k.nd <= 16 &&
+        plan_id(t, i, (const char *)t->p + i, k.end - i)) {
+        return k.end;
+    }
     if (k.ng == 1 && k.nd >= 5 && k.nd <= 15) {
         const char *w = context(t, i, mrn_words, 24);
         if (w != NULL) {
@@ -630,6 +655,10 @@ static size_t try_upper(struct span *t, size_t i)
         emit(t, PT_PHI_MRN, v, i, w ? 0.95 : 0.8,
              w ? "institution MRN format (phi.conf) and context" : "institution MRN format (phi.conf)",
              "");
+        return j;
+    }
+    /* health plan member ids after a plan label ("Member ID: HPH013473582") */
+    if (n >= 6 && n <= 16 && plan_id(t, i, s, n)) {
         return j;
     }
     /* MRN with context: a token of letters and digits with 4 digits or more */
@@ -759,6 +788,103 @@ static size_t try_name(struct span *t, size_t i)
     return end;
 }
 
+/* ---- names in JSON that is not FHIR ---------------------------------------------------------- */
+
+/* The JSON string key ending just before the ':' at i (lower case, '_' and '-' dropped). */
+static bool json_key(const struct span *t, size_t i, char *out, size_t len)
+{
+    size_t e = i - 1, s = e; /* t->p[e] is the closing quote */
+    while (s > t->a && t->p[s - 1] != '"' && e - s < 40) {
+        s--;
+    }
+    if (s == t->a || t->p[s - 1] != '"' || e - s >= 40) {
+        return false;
+    }
+    size_t k = 0;
+    for (size_t q = s; q < e && k + 1 < len; q++) {
+        if (t->p[q] != '_' && t->p[q] != '-') {
+            out[k++] = (char)lower[t->p[q]];
+        }
+    }
+    out[k] = '\0';
+    return true;
+}
+
+/* The string value after the ':' at i: [*vs, *ve) without quotes; false for other values. */
+static bool json_string(const struct span *t, size_t i, size_t *vs, size_t *ve)
+{
+    size_t j = i + 1;
+    while (j < t->b && (t->p[j] == ' ' || t->p[j] == '\t')) {
+        j++;
+    }
+    if (j >= t->b || t->p[j] != '"') {
+        return false;
+    }
+    size_t e = j + 1;
+    while (e < t->b && t->p[e] != '"' && t->p[e] != '\\' && e - j < 96) {
+        e++;
+    }
+    if (e >= t->b || t->p[e] != '"') {
+        return false;
+    }
+    *vs = j + 1;
+    *ve = e;
+    return *ve > *vs;
+}
+
+static bool key_in(const char *k, const char *const *list)
+{
+    for (; *list != NULL; list++) {
+        if (strcmp(k, *list) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "name": "Ashley Taylor", or "family": "Taylor" with "given": "Ashley" in the same object:
+ * a personal name of the record's subject (keys of other people are not in the lists). */
+static size_t json_name(struct span *t, size_t i)
+{
+    static const char *const whole[] = {"name", "patientname", "fullname", "ptname", NULL};
+    static const char *const fam[] = {"family", "familyname", "last", "lastname", "surname",
+                                      NULL};
+    static const char *const giv[] = {"given", "givenname", "first", "firstname", NULL};
+    char k[48];
+    size_t vs, ve;
+    if (!json_key(t, i, k, sizeof k) || !json_string(t, i, &vs, &ve)) {
+        return i;
+    }
+    char norm[200];
+    if (key_in(k, whole)) {
+        if (pt_phi_name_norm((const char *)t->p + vs, ve - vs, true, norm, sizeof norm) &&
+            strchr(norm, '^') != NULL) {
+            emit(t, PT_PHI_NAME, norm, vs, 0.85, "personal name in a JSON name member", "");
+        }
+        return ve + 1;
+    }
+    if (!key_in(k, fam)) {
+        return i;
+    }
+    /* the given name in the same object, within a short distance */
+    for (size_t q = ve + 1; q < t->b && q < ve + 160 && t->p[q] != '}' && t->p[q] != '{'; q++) {
+        size_t gs, ge;
+        char gk[48];
+        if (t->p[q] == ':' && t->p[q - 1] == '"' && json_key(t, q, gk, sizeof gk) &&
+            key_in(gk, giv) && json_string(t, q, &gs, &ge)) {
+            char raw[200];
+            snprintf(raw, sizeof raw, "%.*s^%.*s", (int)(ve - vs), (const char *)t->p + vs,
+                     (int)(ge - gs), (const char *)t->p + gs);
+            if (pt_phi_name_norm(raw, strlen(raw), false, norm, sizeof norm)) {
+                emit(t, PT_PHI_NAME, norm, vs, 0.85, "family and given names in a JSON object",
+                     "");
+            }
+            return ge + 1;
+        }
+    }
+    return ve + 1;
+}
+
 /* ---- email ----------------------------------------------------------------------------------- */
 
 static bool local_char(uint8_t c)
@@ -856,6 +982,29 @@ static void scan_span(struct span *t)
         }
         uint8_t c = t->p[i];
         unsigned k = cls[c];
+        if (c == ':' && i > t->a && t->p[i - 1] == '"') {
+            size_t e = json_name(t, i);
+            i = e > i ? e : i + 1;
+            continue;
+        }
+        if (c == ':') {
+            /* "Name: Ñúñez, María": a name after a patient-name label, whatever its letters */
+            size_t j = i + 1;
+            while (j < t->b && (t->p[j] == ' ' || t->p[j] == '\t') && j - i < 4) {
+                j++;
+            }
+            if (j < t->b && ((cls[t->p[j]] & C_ALNUM && !(cls[t->p[j]] & C_DIGIT)) ||
+                             t->p[j] >= 0xc0) &&
+                after_name_label(t, j)) {
+                size_t e = try_name(t, j);
+                if (e > j) {
+                    i = e;
+                    continue;
+                }
+            }
+            i++;
+            continue;
+        }
         if (k == 0 || !(k & (C_DIGIT | C_UPPER | C_AT))) {
             i++;
             continue;
@@ -874,13 +1023,7 @@ static void scan_span(struct span *t)
             i += 2; /* minutes or seconds of a time of day ("12:58:03"): not an identifier */
             continue;
         }
-        if ((k & C_UPPER) && after_name_label(t, i)) {
-            size_t e = try_name(t, i);
-            if (e > i) {
-                i = e;
-                continue;
-            }
-        }
+
         size_t next = (k & C_DIGIT) ? try_number(t, i) : try_upper(t, i);
         i = next > i ? next : i + 1;
     }
