@@ -1206,6 +1206,146 @@ static bool starts_with_time(const uint8_t *p, size_t a, size_t e)
     return false;
 }
 
+/* ---- headerless clinical tables: the patient identifier column ---------------------------- */
+
+/* Lab analytes and units: a table whose rows name them is clinical. */
+static const char *const clinical_words[] = {
+    "mg/dl", "mmol/l", "g/dl", "k/ul", "u/l", "meq/l", "uiu/ml", "ng/ml", "glucose",
+    "hemoglobin", "creatinine", "sodium", "potassium", "wbc", "platelet", "tsh", "a1c",
+    "troponin", "inr", "bun", "culture", "specimen", NULL};
+
+struct idcol {
+    int col;            /* the column holding patient record numbers, -1 when none */
+    char delim;
+    size_t len;         /* their length (all digits) */
+};
+
+/* The i-th cell [*cs, *ce) of the line [a, b) split at delim. */
+static bool cell_of(const uint8_t *p, size_t a, size_t b, char delim, int col, size_t *cs,
+                    size_t *ce)
+{
+    int c = 0;
+    size_t s = a;
+    for (size_t i = a; i <= b; i++) {
+        if (i == b || p[i] == (uint8_t)delim || p[i] == '\n' || p[i] == '\r') {
+            if (c == col) {
+                *cs = s;
+                *ce = i;
+                return true;
+            }
+            if (i == b || p[i] != (uint8_t)delim) {
+                return false;
+            }
+            c++;
+            s = i + 1;
+        }
+    }
+    return false;
+}
+
+/* In a table without a header (rule 1), a column of all-digit values of one length (6 to 12)
+ * in nine rows of ten, where values recur (a patient on several rows), in a table whose rows
+ * name lab analytes or units, holds patient record numbers. Looks at the first 64 KiB. */
+static void id_column(const uint8_t *p, size_t n, struct idcol *ic)
+{
+    enum { COLS = 16, ROWS = 400 };
+    ic->col = -1;
+    static const char delims[] = {'\t', ',', ';', '|'};
+    size_t m = n < 65536 ? n : 65536;
+    for (int d = 0; d < 4 && ic->col < 0; d++) {
+        static _Thread_local uint64_t vals[COLS][ROWS];
+        unsigned good[COLS] = {0}, lens[COLS] = {0}, rows = 0, clinical = 0;
+        size_t a = 0;
+        while (a < m && rows < ROWS) {
+            const uint8_t *nl = memchr(p + a, '\n', m - a);
+            size_t b = nl ? (size_t)(nl - p) : m;
+            if (memchr(p + a, delims[d], b - a) == NULL) {
+                a = b + 1;
+                continue;
+            }
+            for (int c = 0; c < COLS; c++) {
+                size_t cs, ce;
+                vals[c][rows] = 0;
+                if (!cell_of(p, a, b, delims[d], c, &cs, &ce)) {
+                    break;
+                }
+                size_t l = ce - cs;
+                bool digits = l >= 6 && l <= 12;
+                uint64_t v = 0;
+                for (size_t q = cs; q < ce && digits; q++) {
+                    digits = isdigit(p[q]) != 0;
+                    v = v * 10 + (uint64_t)(p[q] - '0');
+                }
+                if (digits && (lens[c] == 0 || lens[c] == l)) {
+                    lens[c] = (unsigned)l;
+                    good[c]++;
+                    vals[c][rows] = v + 1;
+                }
+            }
+            for (const char *const *w = clinical_words; *w != NULL; w++) {
+                size_t wl = strlen(*w);
+                bool found = false;
+                for (size_t q = a; q + wl <= b && !found; q++) {
+                    found = strncasecmp((const char *)p + q, *w, wl) == 0;
+                }
+                if (found) {
+                    clinical++;
+                    break;
+                }
+            }
+            rows++;
+            a = b + 1;
+        }
+        if (rows < 3 || clinical * 10 < rows * 3) {
+            continue;
+        }
+        for (int c = 0; c < COLS && ic->col < 0; c++) {
+            if (good[c] * 10 < rows * 9) {
+                continue;
+            }
+            unsigned repeats = 0;
+            for (unsigned r = 1; r < rows; r++) {
+                for (unsigned q = 0; q < r && vals[c][r] != 0; q++) {
+                    if (vals[c][q] == vals[c][r]) {
+                        repeats++;
+                        break;
+                    }
+                }
+            }
+            if (repeats * 5 >= rows) {
+                ic->col = c;
+                ic->delim = delims[d];
+                ic->len = lens[c];
+            }
+        }
+    }
+}
+
+/* The record number of line [a, b) in the identifier column, as a hit. */
+static void id_cell(const uint8_t *p, size_t a, size_t b, uint64_t base, const struct idcol *ic,
+                    const struct pt_phi_sink *s)
+{
+    size_t cs, ce;
+    if (!cell_of(p, a, b, ic->delim, ic->col, &cs, &ce) || ce - cs != ic->len) {
+        return;
+    }
+    char v[16];
+    for (size_t q = cs; q < ce; q++) {
+        if (!isdigit(p[q])) {
+            return;
+        }
+        v[q - cs] = (char)p[q];
+    }
+    v[ce - cs] = '\0';
+    char why[96];
+    snprintf(why, sizeof why, "column %d of a headerless clinical table: recurring record numbers",
+             ic->col + 1);
+    struct pt_phi_hit h = {.type = PT_PHI_MRN, .value = v, .field = "table column",
+                           .detector = "text", .offset = base + cs, .confidence = 0.7,
+                           .reason = why, .state = "", .issuer = "", .subject = true};
+    s->hit(s->arg, &h);
+}
+
 /* Rule 1: is this text a list of line records? Looks at the first 64 KiB. */
 static bool line_records(const uint8_t *p, size_t n)
 {
@@ -1467,6 +1607,8 @@ static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_p
 {
     struct segger g = {.p = p, .n = n, .base = base, .s = s};
     if (line_records(p, n)) {
+        struct idcol ic;
+        id_column(p, n, &ic);
         size_t a = 0;
         while (a < n) {
             const uint8_t *nl = memchr(p + a, '\n', n - a);
@@ -1478,6 +1620,9 @@ static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_p
             struct pt_phi_sink bs = {.arg = &g.buf, .hit = buf_hit, .health = buf_health};
             struct span t = {.p = p, .a = a, .b = b, .base = base, .s = &bs};
             scan_span(&t);
+            if (ic.col >= 0) {
+                id_cell(p, a, b, base, &ic, &bs);
+            }
             size_t next = 0;
             if (g.buf.n > 0) {
                 emit_record(&g, "text line", a, b, &next);

@@ -347,6 +347,115 @@ static void row_element(const uint8_t *p, size_t n, char *row, size_t len)
     }
 }
 
+/* A character reference or a Latin-1 named entity at p[i] ('&'): its code point and length,
+ * 0 when it is none. Named letters are built from their base letter and accent
+ * ("&eacute;", "&Ouml;", "&ntilde;", "&szlig;", "&oslash;"). */
+static size_t entity(const uint8_t *p, size_t n, size_t i, uint32_t *cp)
+{
+    size_t e = i + 1;
+    while (e < n && e - i < 12 && p[e] != ';') {
+        e++;
+    }
+    if (e >= n || p[e] != ';' || e == i + 1) {
+        return 0;
+    }
+    char name[12];
+    size_t k = e - i - 1;
+    memcpy(name, p + i + 1, k);
+    name[k] = '\0';
+    if (name[0] == '#') {
+        char *end = NULL;
+        unsigned long v = name[1] == 'x' || name[1] == 'X' ? strtoul(name + 2, &end, 16)
+                                                           : strtoul(name + 1, &end, 10);
+        if (end == NULL || *end != '\0' || v == 0 || v > 0x10ffff || (v >= 0xd800 && v < 0xe000)) {
+            return 0;
+        }
+        *cp = (uint32_t)v;
+        return e - i + 1;
+    }
+    static const struct {
+        const char *name;
+        uint32_t cp;
+    } fixed[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
+                 {"nbsp", ' '}, {"szlig", 0xdf}, {"AElig", 0xc6}, {"aelig", 0xe6},
+                 {"Oslash", 0xd8}, {"oslash", 0xf8}, {"ETH", 0xd0}, {"eth", 0xf0},
+                 {"THORN", 0xde}, {"thorn", 0xfe}, {"mdash", 0x2014}, {"ndash", 0x2013}};
+    for (size_t f = 0; f < sizeof fixed / sizeof fixed[0]; f++) {
+        if (strcmp(name, fixed[f].name) == 0) {
+            *cp = fixed[f].cp;
+            return e - i + 1;
+        }
+    }
+    /* letter + accent: the Latin-1 block is laid out by base letter and accent */
+    static const char *const accents[] = {"grave", "acute", "circ", "tilde", "uml", "ring",
+                                          "cedil"};
+    static const char bases[] = "AEIOUYNC";
+    /* code points of upper-case letter/accent pairs in Latin-1 (0 = none) */
+    static const uint16_t table[8][7] = {
+        {0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0}, {0xc8, 0xc9, 0xca, 0, 0xcb, 0, 0},
+        {0xcc, 0xcd, 0xce, 0, 0xcf, 0, 0},       {0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0, 0},
+        {0xd9, 0xda, 0xdb, 0, 0xdc, 0, 0},       {0, 0xdd, 0, 0, 0x178, 0, 0},
+        {0, 0, 0, 0xd1, 0, 0, 0},                {0, 0, 0, 0, 0, 0, 0xc7}};
+    const char *b = strchr(bases, toupper((unsigned char)name[0]));
+    if (b == NULL || name[0] == '\0') {
+        return 0;
+    }
+    for (size_t a = 0; a < sizeof accents / sizeof accents[0]; a++) {
+        if (strcmp(name + 1, accents[a]) == 0) {
+            uint32_t v = table[b - bases][a];
+            if (v == 0) {
+                return 0;
+            }
+            if (islower((unsigned char)name[0])) {
+                v = v == 0x178 ? 0xff : v + 0x20;
+            }
+            *cp = v;
+            return e - i + 1;
+        }
+    }
+    return 0;
+}
+
+/* Decode the entities of the text t[a, b) in place, moving the rest left, and pad the end
+ * with spaces (the text stays the same length; a value's offset moves by a few bytes). */
+static void decode_entities(uint8_t *t, size_t a, size_t b)
+{
+    size_t w = a;
+    for (size_t r = a; r < b;) {
+        uint32_t cp;
+        size_t l = t[r] == '&' ? entity(t, b, r, &cp) : 0;
+        if (l == 0) {
+            t[w++] = t[r++];
+            continue;
+        }
+        uint8_t u[4];
+        size_t ul = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        if (ul == 1) {
+            u[0] = (uint8_t)cp;
+        } else if (ul == 2) {
+            u[0] = (uint8_t)(0xc0 | (cp >> 6));
+            u[1] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else if (ul == 3) {
+            u[0] = (uint8_t)(0xe0 | (cp >> 12));
+            u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            u[2] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else {
+            u[0] = (uint8_t)(0xf0 | (cp >> 18));
+            u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+            u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            u[3] = (uint8_t)(0x80 | (cp & 0x3f));
+        }
+        if (ul > l) { /* never longer than the reference ("&#1;" is 4 bytes) */
+            t[w++] = t[r++];
+            continue;
+        }
+        memcpy(t + w, u, ul);
+        w += ul;
+        r += l;
+    }
+    memset(t + w, ' ', b - w);
+}
+
 /* Render markup as text of the same length, so offsets stay the object's: tags become
  * spaces, except that an opening tag of a leaf becomes its name as a label (" mrn:"), table
  * cells a TAB, line-level HTML elements a line end, and the row element's end a blank line;
@@ -378,6 +487,8 @@ static void markup(const uint8_t *p, size_t n, const struct pt_phi_sink *sink)
         }
         if (blank) {
             memset(t + text_start, ' ', i - text_start);
+        } else {
+            decode_entities(t, text_start, i);
         }
         char name[32];
         bool closing;

@@ -194,6 +194,55 @@ static void markup_rows(void **state)
                         "|mrn=4000124;birth_date=19700102;name=ROE^JOHN;");
 }
 
+/* Fixed-width reports: a header over a rule line of dash groups; columns by characters. */
+static void fixed_width(void **state)
+{
+    (void)state;
+    assert_string_equal(segs("RIVERSIDE GENERAL  MIDNIGHT CENSUS\n"
+                             "ROOM  PATIENT NAME        MRN       DOB\n"
+                             "----  ------------------  --------  ----------\n"
+                             "4W21  JENKINS, ELIZABETH  10999721  1961-04-12\n"
+                             "4W38  DVO\xc5\x98\xc3\x81K, ANE\xc5\xbdKA      48708610  1970-01-02\n"
+                             "UNIT TOTAL: 2\n"),
+                        "|name=JENKINS^ELIZABETH;mrn=10999721;birth_date=19610412;"
+                        "|name=DVO\xc5\x98\xc3\x81K^ANE\xc5\xbdKA;mrn=48708610;"
+                        "birth_date=19700102;");
+}
+
+/* Export column names with prefixes, JSON names, plan ids, dotted dates, HTML entities and a
+ * headerless clinical table's record-number column. */
+static void more_layouts(void **state)
+{
+    (void)state;
+    assert_string_equal(segs("PAT_MRN|PAT_LAST|PAT_FIRST|BIRTH_DATE|PCP_NPI|LAST_DX\n"
+                             "26636549|WOOD|JESSICA|2015-06-03|2275372011|F32.9\n"),
+                        "|mrn=26636549;birth_date=20150603;diagnosis_code=F32.9;"
+                        "name=WOOD^JESSICA;");
+    assert_string_equal(segs("{\"mrn\": \"40716583\", \"name\": {\"family\": \"Taylor\", "
+                             "\"given\": \"Ashley\"}}\n{\"mrn\": \"40716584\", \"name\": "
+                             "\"Sharon Baker\"}\n{\"mrn\": \"40716585\"}\n"),
+                        "|mrn=40716583;name=TAYLOR^ASHLEY;|mrn=40716584;name=BAKER^SHARON;"
+                        "|mrn=40716585;");
+    assert_string_equal(segs("Name: Ronald Cook\nInsurance: Harvard Pilgrim  Member ID: "
+                             "HPH013473582\n"),
+                        "|name=COOK^RONALD;health_plan_id=HPH013473582;");
+    assert_string_equal(segs("Surname;Given name;Date of birth\nPeterson;Joshua;03.06.1973\n"),
+                        "|birth_date=19730603;name=PETERSON^JOSHUA;");
+    assert_string_equal(segs("<table><tr><th>Patient</th><th>MRN</th></tr>\n"
+                             "<tr><td>Garc&#237;a, Jos&eacute;</td><td>46836607</td></tr>"
+                             "</table>"),
+                        "|name=GARC\xc3\x8d" "A^JOS\xc3\x89;mrn=46836607;");
+    assert_string_equal(segs("L26-4925427\t77300513\t2026-11-27 06:27\tGLUCOSE\t192\tmg/dL\n"
+                             "L26-6616150\t77300513\t2026-11-27 04:02\tTSH\t7.0\tuIU/mL\n"
+                             "L26-4254836\t42970701\t2026-11-27 08:40\tSODIUM\t129\tmmol/L\n"
+                             "L26-5705856\t42970701\t2026-11-27 08:26\tCREATININE\t1.7\tmg/dL\n"),
+                        "|mrn=77300513;|mrn=77300513;|mrn=42970701;|mrn=42970701;");
+    /* the same numbers without anything clinical are not record numbers */
+    assert_string_equal(segs("A-1\t77300513\tlogin\nA-2\t77300513\tlogout\n"
+                             "A-3\t42970701\tlogin\nA-4\t42970701\tlogout\n"),
+                        "");
+}
+
 /* Binary content: printable runs (ASCII and UTF-16LE) read as carved text, offsets the
  * object's. */
 static struct seen carved_seen;
@@ -249,6 +298,10 @@ static void truncated_layouts(void **state)
         "Name: Jane Doe\nDOB: 1961-04-12\nName: John Roe\n\fSSN 536-22-5401\n",
         "<x><p><mrn>4000123</mrn></p><p><mrn>4000124</mrn></p></x>",
         "<table><tr><th>MRN</th><th>DOB</th></tr><tr><td>4000123</td><td>1961-04-12</td></tr>",
+        "PATIENT NAME   MRN\n-------------  --------\nDOE, JANE      40001234\n",
+        "{\"name\": {\"family\": \"Taylor\", \"given\": \"Ashley\"}}",
+        "<p>Jos&eacute; &#x4e2d; &#99999999; &amp</p>",
+        "1\t40001234\tGLUCOSE\n2\t40001234\tWBC\n3\t40001235\tTSH\n",
     };
     for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
         size_t n = strlen(docs[d]);
@@ -274,7 +327,8 @@ int main(void)
         cmocka_unit_test(repeated_labels),  cmocka_unit_test(anchor_split),
         cmocka_unit_test(names_after_labels), cmocka_unit_test(name_folding),
         cmocka_unit_test(json_escapes),     cmocka_unit_test(commented_header),
-        cmocka_unit_test(markup_rows),      cmocka_unit_test(binary_strings),
+        cmocka_unit_test(markup_rows),      cmocka_unit_test(fixed_width),
+        cmocka_unit_test(more_layouts),     cmocka_unit_test(binary_strings),
         cmocka_unit_test(truncated_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
