@@ -152,6 +152,9 @@ struct facts {
     char phi_types_out[512];
     char top_dest[1024];
     char statement[2048];
+    char coverage[1100];      /* the coverage sentence (coverage_summary) */
+    char window[300];         /* "in the 2 packet captures covering ... to ..." */
+    char not_examined[420];   /* "1 disk image, 5 log files were not examined", or "" */
 };
 
 static int64_t one_int(sqlite3 *h, const char *sql)
@@ -214,33 +217,42 @@ static void gather(sqlite3 *h, struct facts *f)
     iso(f->first, a, sizeof a);
     iso(f->last, b, sizeof b);
     human((double)f->bytes_out, hb, sizeof hb);
+    one_text(h, "SELECT sentence FROM coverage_summary", f->coverage, sizeof f->coverage);
+    one_text(h, "SELECT window_text FROM coverage_summary", f->window, sizeof f->window);
+    one_text(h, "SELECT not_examined_text FROM coverage_summary", f->not_examined,
+             sizeof f->not_examined);
+    if (f->window[0] == '\0') { /* a case from before coverage was recorded */
+        snprintf(f->window, sizeof f->window, "in the evidence covering %s to %s", a, b);
+    }
+    char also[460] = "";
+    if (f->not_examined[0] != '\0') {
+        snprintf(also, sizeof also, "; %s", f->not_examined);
+    }
     if (strcmp(f->verdict, "confirmed") == 0) {
         snprintf(f->statement, sizeof f->statement,
                  "Patient data was observed leaving the network: %lld object(s) carrying PHI "
                  "(%s) of an estimated %lld individual(s) (between %lld and %lld) were sent to "
-                 "%s, in the evidence covering %s to %s.",
+                 "%s, %s%s.",
                  f->phi_objects_out, f->phi_types_out, f->ind[1][0], f->ind[1][1], f->ind[1][2],
-                 f->top_dest, a, b);
+                 f->top_dest, f->window, also);
     } else if (strcmp(f->verdict, "likely") == 0) {
         snprintf(f->statement, sizeof f->statement,
-                 "Patient data was likely taken: PHI was staged or accessed inside the network and "
-                 "then %s left in encrypted or tunnelled traffic to unusual destinations (%s), in "
-                 "the evidence covering %s to %s. The content of that traffic could not be read.",
-                 hb, f->top_dest, a, b);
+                 "Patient data was likely taken: PHI was held by the sending host inside the "
+                 "network and then %s left in encrypted or tunnelled traffic to unusual "
+                 "destinations (%s), %s%s. The content of that traffic could not be read.",
+                 hb, f->top_dest, f->window, also);
     } else if (strcmp(f->verdict, "possible") == 0) {
         snprintf(f->statement, sizeof f->statement,
                  "Exfiltration-shaped activity was observed (%s; %s out) but no patient data was "
-                 "seen leaving in the traffic that could be decoded, in the evidence covering %s "
-                 "to %s. See the limitations before concluding anything about data that was not "
-                 "captured or was encrypted.",
-                 f->top_dest, hb, a, b);
+                 "seen leaving in the traffic that could be decoded, %s%s. See the limitations "
+                 "before concluding anything about data that was not captured or was encrypted.",
+                 f->top_dest, hb, f->window, also);
     } else {
         snprintf(f->statement, sizeof f->statement,
-                 "No transfer of patient data and no exfiltration-shaped activity was observed in "
-                 "the evidence covering %s to %s, within the coverage and limitations listed "
-                 "below. This is a statement about this evidence, not a finding that no breach "
-                 "occurred.",
-                 a, b);
+                 "No transfer of patient data and no exfiltration-shaped activity was observed "
+                 "%s%s, within the coverage and limitations listed below. This is a statement "
+                 "about this evidence, not a finding that no breach occurred.",
+                 f->window, also);
     }
 }
 
@@ -324,6 +336,8 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const c
     sb_json(b, f->verdict);
     sb_s(b, ",\"statement\":");
     sb_json(b, f->statement);
+    sb_s(b, ",\"coverage\":");
+    sb_json(b, f->coverage);
     sb_f(b, ",\"bytes_out\":%lld,\"destinations\":", (long long)f->bytes_out);
     json_rows(b, h, "SELECT subject AS destination, verdict, bytes_out, reasons AS events_json "
                     "FROM verdict WHERE scope = 'destination' ORDER BY CASE verdict WHEN "
@@ -365,6 +379,10 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const c
     json_rows(b, h, "SELECT y.rule, y.namespace, y.category, y.severity, y.description, "
                     "y.object_sha256 AS sha256, min(o.name) AS name FROM yara_match y JOIN object "
                     "o ON o.sha256 = y.object_sha256 GROUP BY y.id ORDER BY y.rule, 6");
+    sb_s(b, ",\"coverage\":");
+    json_rows(b, h, "SELECT c.item_id, e.path, c.examined_as, c.examined, c.bytes, "
+                    "c.parsed_bytes, c.object_bytes, c.phi_bytes, c.yara_bytes, c.reason FROM "
+                    "coverage c JOIN evidence_item e ON e.id = c.item_id ORDER BY c.item_id");
     sb_s(b, ",\"evidence_items\":");
     json_rows(b, h, "SELECT id, path, size, sha256, kind, format, packets, " ISO("first_ts")
                     " AS first, " ISO("last_ts") " AS last, status, error FROM evidence_item "
@@ -616,6 +634,11 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_f(b, "%s to %s</p>", a, z);
 
     sb_s(b, "<h2>1. Executive summary</h2>");
+    if (f->coverage[0] != '\0') {
+        sb_s(b, "<p class=\"coverage\"><b>Coverage:</b> ");
+        sb_html(b, f->coverage);
+        sb_s(b, "</p>");
+    }
     sb_f(b, "<p>Overall verdict: <span class=\"verdict %s\">", vc);
     sb_html(b, f->verdict);
     sb_s(b, "</span></p><p class=\"statement\">");
@@ -724,6 +747,13 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, "<h2>8. Evidence inventory</h2>");
     html_table(b, h, "SELECT id, path, size, kind, format, packets, status, sha256 FROM "
                      "evidence_item ORDER BY id", "No input.");
+    sb_s(b, "<p>How each input was examined: bytes parsed by a decoder of its format, bytes of "
+            "the objects it gave, of those read for PHI and scanned by YARA, and why the rest "
+            "was not examined.</p>");
+    html_table(b, h, "SELECT c.item_id AS id, e.path, c.examined_as, c.bytes, c.parsed_bytes, "
+                     "c.object_bytes, c.phi_bytes, c.yara_bytes, coalesce(c.reason, '') AS "
+                     "not_examined FROM coverage c JOIN evidence_item e ON e.id = c.item_id "
+                     "ORDER BY c.item_id", "No coverage recorded.");
     sb_s(b, "<h2>9. Chain of custody</h2>");
     html_table(b, h, "SELECT seq, ts_utc, action, detail, row_hash FROM audit_log ORDER BY seq",
                "No custody record.");
@@ -743,8 +773,9 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
     char a[32], z[32];
     iso(f->first, a, sizeof a);
     iso(f->last, z, sizeof z);
-    sb_f(b, "phitrace %s breach analysis\nEvidence window: %s to %s\n\nVERDICT: %s\n%s\n\n",
-         PT_VERSION, a, z, f->verdict, f->statement);
+    sb_f(b, "phitrace %s breach analysis\nEvidence window: %s to %s\n\nCOVERAGE: %s\n\n"
+            "VERDICT: %s\n%s\n\n",
+         PT_VERSION, a, z, f->coverage, f->verdict, f->statement);
     sb_f(b, "Individuals in data that left: %lld (bounds %lld-%lld)\n", f->ind[1][0], f->ind[1][1],
          f->ind[1][2]);
     sb_f(b, "Individuals in all evidence:   %lld (bounds %lld-%lld, %lld deceased)\n\n",

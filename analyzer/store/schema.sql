@@ -470,7 +470,9 @@ CREATE TABLE coverage_summary (
     not_examined INTEGER NOT NULL,      -- inputs that were not (images, logs, unreadable)
     first_ts     INTEGER,               -- the evidence window, NULL when none is known
     last_ts      INTEGER,
-    window_from  TEXT NOT NULL          -- captures | none
+    window_from  TEXT NOT NULL,         -- captures | none
+    window_text  TEXT NOT NULL,         -- "in the 3 packet captures covering ... to ..."
+    not_examined_text TEXT NOT NULL     -- "2 disk images, 5 log files were not examined" or ""
 ) STRICT;
 
 -- How far the joining can be trusted (one row).

@@ -1009,7 +1009,7 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
                               "'capture' AND first_ts IS NOT NULL");
     int64_t last = int_of(h, "SELECT coalesce(max(last_ts), -1) FROM evidence_item WHERE kind = "
                              "'capture' AND last_ts IS NOT NULL");
-    char sentence[1024], part[160], a[40] = "", b[40] = "";
+    char sentence[1024], part[160], a[40] = "", b[40] = "", window[256], ne_text[400] = "";
     size_t k = 0;
     if (first >= 0 && last >= 0) {
         time_t t0 = (time_t)(first / 1000000), t1 = (time_t)(last / 1000000);
@@ -1019,9 +1019,12 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
     }
     if (caps > 0) {
         count_phrase(part, sizeof part, caps, "packet capture", "packet captures");
+        snprintf(window, sizeof window, "in the %s covering %s to %s", part, a, b);
         k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s decoded, covering %s to %s",
                               part, a, b);
     } else {
+        snprintf(window, sizeof window, "in evidence without any packet capture (no network "
+                                        "traffic was seen; no evidence window is known)");
         k += (size_t)snprintf(sentence + k, sizeof sentence - k,
                               "no packet capture, so no network traffic was seen and the "
                               "evidence window is not known");
@@ -1048,16 +1051,21 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
             count_phrase(part, sizeof part, ne[i].n, ne[i].one, ne[i].many);
             k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s %s",
                                   first_part ? "" : ",", part);
+            size_t l = strlen(ne_text);
+            snprintf(ne_text + l, sizeof ne_text - l, "%s%s", first_part ? "" : ", ", part);
             first_part = false;
         }
         if (k < sizeof sentence) {
             snprintf(sentence + k, sizeof sentence - k, " (see the limitations)");
         }
+        size_t l = strlen(ne_text);
+        snprintf(ne_text + l, sizeof ne_text - l, " %s not examined",
+                 images + logs + binary + bad == 1 ? "was" : "were");
     }
     sentence[0] = (char)toupper((unsigned char)sentence[0]);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, "INSERT INTO coverage_summary VALUES (?1,?2,?3,?4,?5,?6,?7)", -1,
-                           &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "INSERT INTO coverage_summary VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                           -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "coverage: %s", sqlite3_errmsg(h));
         return PT_EDB;
     }
@@ -1070,6 +1078,8 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
         sqlite3_bind_int64(st, 6, last);
     }
     sqlite3_bind_text(st, 7, first >= 0 ? "captures" : "none", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, window, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 9, ne_text, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
