@@ -151,9 +151,9 @@ struct facts {
     long long events, findings, phi_objects_out, objects;
     char phi_types_out[512];
     char top_dest[1024];
-    char statement[2048];
+    char statement[4096];
     char coverage[1100];      /* the coverage sentence (coverage_summary) */
-    char window[300];         /* "in the 2 packet captures covering ... to ..." */
+    char window[400];         /* "in the 2 packet captures covering ... to ..." */
     char not_examined[420];   /* "1 disk image, 5 log files were not examined", or "" */
 };
 

@@ -1009,7 +1009,7 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
                               "'capture' AND first_ts IS NOT NULL");
     int64_t last = int_of(h, "SELECT coalesce(max(last_ts), -1) FROM evidence_item WHERE kind = "
                              "'capture' AND last_ts IS NOT NULL");
-    char sentence[1024], part[160], a[40] = "", b[40] = "", window[256], ne_text[400] = "";
+    char sentence[1024], part[160], a[40] = "", b[40] = "", window[400], ne_text[400] = "";
     size_t k = 0;
     if (first >= 0 && last >= 0) {
         time_t t0 = (time_t)(first / 1000000), t1 = (time_t)(last / 1000000);

@@ -1,5 +1,6 @@
 # e2e_coverage.py - the verdict never outruns the evidence (issue 11): per-host staging,
 # coverage of every input, content no parser opened. Run in run_e2e.py's namespace.
+import json
 import os
 import random
 
@@ -48,3 +49,79 @@ def coverage_staged_phi_is_per_host():
     # the same upload by the host that read the export is likely
     v = _staging_case("staged-same", "10.2.0.2")
     assert v is not None and v[0] == "likely" and v[1] > 0, v
+
+
+def _ntfs_image():
+    """A crafted raw NTFS volume: boot sector signature, random clusters, a patient CSV and a
+    UTF-16LE note in its data area (no file system parser exists yet; the floor must show)."""
+    rnd = random.Random(5)
+    img = bytearray(rnd.getrandbits(8) for _ in range(256 * 1024))
+    img[0:512] = bytes(512)
+    img[3:11] = b"NTFS    "
+    img[510:512] = b"\x55\xaa"
+    csv = _roster(40)
+    img[65536:65536 + len(csv)] = csv
+    note = "Patient note\nMRN: 4299977 SSN 536-22-5401 diagnosis E11.9\n".encode("utf-16-le")
+    img[200000:200000 + len(note)] = note
+    return bytes(img)
+
+
+def _coverage_case(name, files):
+    c = case(name)
+    paths = _write(c + "-in", files)
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    return c
+
+
+@test
+def coverage_raw_image_gives_a_carved_floor_and_says_it_was_not_examined():
+    c = _coverage_case("cov-image", {"ws01.dd": _ntfs_image()})
+    est = db(c).execute("SELECT estimate FROM individuals WHERE scope = 'all'").fetchone()[0]
+    assert est == 41, est  # 40 CSV rows and the UTF-16 note, read in printable runs
+    kinds = {r[0] for r in db(c).execute("SELECT kind FROM phi_record")}
+    assert kinds == {"carved csv row", "carved text"}, kinds
+    row = db(c).execute("SELECT examined_as, examined, phi_bytes > 0 FROM coverage").fetchone()
+    assert row == ("image:ntfs", 0, 1), row
+    lim = db(c).execute("SELECT detail FROM limitation WHERE kind = 'not_examined'").fetchall()
+    assert len(lim) == 1 and "ws01.dd (image:ntfs): disk image" in lim[0][0], lim
+    sentence = db(c).execute("SELECT sentence FROM coverage_summary").fetchone()[0]
+    assert sentence == ("No packet capture, so no network traffic was seen and the evidence "
+                        "window is not known; not examined: 1 disk image (see the "
+                        "limitations)"), sentence
+    with open(os.path.join(c, "report.txt")) as fh:
+        txt = fh.read()
+    assert txt.index("COVERAGE: No packet capture") < txt.index("VERDICT:"), txt[:400]
+
+
+@test
+def coverage_logs_and_a_capture_not_observed_names_what_was_not_examined():
+    import pcapw
+    cap = pcapw.pcap([("10.2.0.5", "10.2.0.9", 42000, 80, b"GET / HTTP/1.1\r\nHost: intranet\r\n\r\n",
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")])
+    syslog = b"".join(b"Jan  5 10:00:%02d fw01 kernel: ACCEPT IN=eth0 SRC=10.2.0.%d DST=203.0.113.9\n"
+                      % (i, i) for i in range(30))
+    zeek = (b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+            b"#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\n"
+            b"#types\ttime\tstring\taddr\tport\taddr\tport\n"
+            b"1700000000.0\tCabc\t10.2.0.5\t5000\t203.0.113.9\t443\n")
+    c = _coverage_case("cov-logs", {"lan.pcap": cap, "fw.log": syslog, "conn.log": zeek})
+    got = dict(db(c).execute("SELECT e.path, c.examined_as FROM coverage c JOIN evidence_item e "
+                             "ON e.id = c.item_id"))
+    got = {os.path.basename(k): v for k, v in got.items()}
+    assert got == {"lan.pcap": "capture", "fw.log": "log:syslog", "conn.log": "log:zeek"}, got
+    lim = [r[0] for r in db(c).execute("SELECT detail FROM limitation WHERE kind = "
+                                       "'not_examined' ORDER BY detail")]
+    assert len(lim) == 2 and "conn.log (log:zeek): log:" in lim[0] and \
+        "fw.log (log:syslog): log:" in lim[1], lim
+    assert db(c).execute("SELECT verdict FROM verdict WHERE scope = 'overall'"
+                         ).fetchone()[0] == "not observed"
+    sentence = db(c).execute("SELECT sentence FROM coverage_summary").fetchone()[0]
+    assert sentence == ("1 packet capture decoded, covering 2023-11-14T22:13:20Z to "
+                        "2023-11-14T22:13:20Z; not examined: 2 log files (see the "
+                        "limitations)"), sentence
+    with open(os.path.join(c, "report.json")) as fh:
+        rep = json.load(fh)
+    assert rep["verdict"]["statement"].startswith(
+        "No transfer of patient data and no exfiltration-shaped activity was observed in the 1 "
+        "packet capture covering 2023-11-14T22:13:20Z to 2023-11-14T22:13:20Z; 2 log files "
+        "were not examined, within the coverage"), rep["verdict"]["statement"]
