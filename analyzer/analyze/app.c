@@ -26,18 +26,37 @@ extern const struct pt_app_proto pt_app_tls;
 
 const struct pt_app_proto pt_app_reprobe = {.name = "reprobe"};
 
+/* Bytes that arrived before any decoder recognised the stream, in arrival order (both
+ * directions), so that a request line cut over segments ("PO" + "ST /up...") or a server
+ * greeting before the client's first command is decided on whole and then replayed: detection
+ * never decides on a fragment, and no byte is dropped while it waits. */
+struct look_chunk {
+    uint8_t dir;
+    uint64_t off;
+    uint32_t at, n;             /* in the look-ahead buffer */
+    struct pt_flow_pkt pkt;     /* a copy (its view pointer cleared) */
+    bool has_pkt;
+};
+
 struct app_flow {
     struct pt_app_ctx *ctx;
     const struct pt_app_proto *proto;
     const char *name;              /* the protocol found first (kept across STARTTLS) */
     void *st;
     bool decided;
+    bool claim_checked;            /* the FTP data-channel table was asked */
     unsigned tries;
+    uint8_t *look;                 /* PT_APP_LOOKAHEAD bytes while undecided */
+    uint32_t look_n;
+    struct look_chunk chunks[PT_APP_LOOK_CHUNKS];
+    unsigned nchunks;
 };
 
 /* A stream whose first bytes come from the server (a greeting such as "220 mail ready")
  * may say nothing about its protocol; the client's first line then decides. */
 #define APP_SERVER_FIRST_TRIES 4
+/* A client's first bytes shorter than this, without a line end, may be a cut command. */
+#define APP_CLIENT_MIN 128
 
 void pt_app_anomaly(const struct pt_app_ctx *ctx, const struct pt_flow_pkt *pkt, uint32_t item,
                     const char *kind, const char *detail)
@@ -82,28 +101,128 @@ static void *app_open(void *arg, struct pt_flow_rec *rec)
     return a;
 }
 
+static void dispatch(void *arg, struct app_flow *a, const struct pt_flow_rec *rec, int dir,
+                     uint64_t off, const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt);
+static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
+                     const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt);
+
+/* The held bytes of one direction, contiguous, into out (at most cap); returns the length. */
+static size_t held(const struct app_flow *a, int dir, uint8_t *out, size_t cap)
+{
+    size_t k = 0;
+    for (unsigned c = 0; c < a->nchunks; c++) {
+        const struct look_chunk *ch = &a->chunks[c];
+        if (ch->dir != dir) {
+            continue;
+        }
+        size_t m = ch->n < cap - k ? ch->n : cap - k;
+        memcpy(out + k, a->look + ch->at, m);
+        k += m;
+    }
+    return k;
+}
+
+/* Choose the decoder (the raw one when `force` and nothing else recognises the held bytes),
+ * then replay what was held, in arrival order. Returns false to keep waiting. */
+static bool decide(void *arg, struct app_flow *a, const struct pt_flow_rec *rec, bool force)
+{
+    static _Thread_local uint8_t buf[2][PT_APP_LOOKAHEAD];
+    size_t len[2] = {held(a, 0, buf[0], sizeof buf[0]), held(a, 1, buf[1], sizeof buf[1])};
+    const struct pt_app_proto *chosen = NULL;
+    size_t last = sizeof protos / sizeof protos[0] - 1; /* raw, the fallback */
+    for (int d = 0; d < 2 && chosen == NULL; d++) {
+        for (size_t i = 0; len[d] > 0 && i < last && chosen == NULL; i++) {
+            if (protos[i]->probe(6, d, buf[d], len[d], rec->cport, rec->sport)) {
+                chosen = protos[i];
+            }
+        }
+    }
+    if (chosen == NULL && !force) {
+        bool client_cut = len[0] > 0 && len[0] < APP_CLIENT_MIN && !memchr(buf[0], '\n', len[0]);
+        bool server_first = len[0] == 0 && a->tries < APP_SERVER_FIRST_TRIES;
+        if (client_cut || server_first) {
+            return false;
+        }
+    }
+    if (chosen == NULL) {
+        chosen = protos[last];
+    }
+    a->decided = true;
+    a->proto = chosen;
+    a->st = chosen->open(a->ctx, rec);
+    /* replay: the chunks stay valid while dispatch runs (a nested decision starts anew) */
+    struct look_chunk chunks[PT_APP_LOOK_CHUNKS];
+    unsigned nc = a->nchunks;
+    uint8_t *look = a->look;
+    memcpy(chunks, a->chunks, nc * sizeof chunks[0]);
+    a->look = NULL;
+    a->look_n = 0;
+    a->nchunks = 0;
+    for (unsigned c = 0; c < nc; c++) {
+        dispatch(arg, a, rec, chunks[c].dir, chunks[c].off, look + chunks[c].at, chunks[c].n,
+                 chunks[c].has_pkt ? &chunks[c].pkt : NULL);
+    }
+    free(look);
+    return true;
+}
+
 static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
                      const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt)
 {
     struct app_flow *a = st;
-    if (!a->decided) {
-        a->decided = true;
+    if (!a->decided && !a->claim_checked) {
         /* an FTP data channel is known by its announcement, not by its content */
+        a->claim_checked = true;
         a->st = pt_ftp_claim(a->ctx, rec, pkt ? pkt->ts_us : INT64_MIN);
         if (a->st != NULL) {
             a->proto = &pt_app_ftp_data;
+            a->decided = true;
         }
-        for (size_t i = 0; a->st == NULL && i < sizeof protos / sizeof protos[0]; i++) {
+    }
+    if (a->decided) {
+        dispatch(arg, a, rec, dir, off, p, n, pkt);
+        return;
+    }
+    /* hold the bytes while no decoder can tell; a full buffer forces the decision */
+    if (a->look == NULL && (a->look = malloc(PT_APP_LOOKAHEAD)) == NULL) {
+        a->decided = true; /* no memory: decide on this piece alone */
+        a->proto = protos[sizeof protos / sizeof protos[0] - 1];
+        for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
             if (protos[i]->probe(6, dir, p, n, rec->cport, rec->sport)) {
                 a->proto = protos[i];
-                a->st = a->proto->open(a->ctx, rec);
                 break;
             }
         }
-        if (a->st == NULL && dir == 1 && ++a->tries < APP_SERVER_FIRST_TRIES) {
-            a->decided = false; /* wait for the client to speak */
-        }
+        a->st = a->proto->open(a->ctx, rec);
+        dispatch(arg, a, rec, dir, off, p, n, pkt);
+        return;
     }
+    if (a->look_n + n > PT_APP_LOOKAHEAD || a->nchunks == PT_APP_LOOK_CHUNKS) {
+        decide(arg, a, rec, true);
+        dispatch(arg, a, rec, dir, off, p, n, pkt);
+        return;
+    }
+    struct look_chunk *ch = &a->chunks[a->nchunks++];
+    ch->dir = (uint8_t)dir;
+    ch->off = off;
+    ch->at = a->look_n;
+    ch->n = (uint32_t)n;
+    ch->has_pkt = pkt != NULL;
+    if (pkt != NULL) {
+        ch->pkt = *pkt;
+        ch->pkt.v = NULL;
+    }
+    memcpy(a->look + a->look_n, p, n);
+    a->look_n += (uint32_t)n;
+    if (dir == 1) {
+        a->tries++;
+    }
+    decide(arg, a, rec, false);
+}
+
+static void dispatch(void *arg, struct app_flow *a, const struct pt_flow_rec *rec, int dir,
+                     uint64_t off, const uint8_t *p, size_t n, const struct pt_flow_pkt *pkt)
+{
     if (a->st != NULL) {
         if (a->name == NULL) {
             a->name = a->proto->name;
@@ -149,9 +268,10 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
 static void app_gap(void *arg, void *st, const struct pt_flow_rec *rec, int dir, uint64_t off,
                     uint64_t n)
 {
-    (void)arg;
-    (void)rec;
     struct app_flow *a = st;
+    if (!a->decided && a->nchunks > 0) {
+        decide(arg, a, rec, true); /* a hole: decide on what was held */
+    }
     if (a->st != NULL) {
         a->proto->gap(a->st, dir, off, n);
     }
@@ -159,8 +279,11 @@ static void app_gap(void *arg, void *st, const struct pt_flow_rec *rec, int dir,
 
 static void app_close(void *arg, void *st, struct pt_flow_rec *rec)
 {
-    (void)arg;
     struct app_flow *a = st;
+    if (!a->decided && a->nchunks > 0) {
+        decide(arg, a, rec, true); /* the flow ended while held: nothing is dropped */
+    }
+    free(a->look);
     if (a->st != NULL) {
         a->proto->close(a->st);
     }

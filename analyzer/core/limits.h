@@ -120,6 +120,11 @@
 #define PT_PHI_INFLATE_MAX (256u * 1024 * 1024)
 #define PT_PHI_JSON_DEPTH 64
 #define PT_PHI_MAX_HITS_PER_OBJECT 1000000
+/* Protocol detection holds at most PT_APP_LOOKAHEAD bytes in PT_APP_LOOK_CHUNKS pieces per
+ * flow while no decoder recognises the stream (a request line cut over segments, a server
+ * greeting before the client speaks), then decides on all of them and replays them. */
+#define PT_APP_LOOKAHEAD 2048
+#define PT_APP_LOOK_CHUNKS 16
 /* An individual joined from records with more different names than this is implausible:
  * a warning and a limitation (the joins themselves stand). */
 #define PT_PHI_ENTITY_MAX_NAMES 3

@@ -29,9 +29,16 @@ def _tcp(src, dst, sport, dport, seq, ack, flags, payload=b""):
     return b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00" + ip + hdr + payload
 
 
+def _segments(data):
+    if isinstance(data, list):
+        return [d for d in data if d]
+    return [data[i:i + 1400] for i in range(0, len(data), 1400)]
+
+
 def pcap(conns, start=1700000000.0):
-    """conns: (client, server, sport, dport, request bytes, response bytes) per connection,
-    one after the other, a millisecond a packet."""
+    """conns: (client, server, sport, dport, request, response) per connection, one after the
+    other, a millisecond a packet. A request or response given as a list of byte strings is
+    sent one segment per element (to cut a line where a test wants it)."""
     out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
     t = [start]
 
@@ -48,13 +55,11 @@ def pcap(conns, start=1700000000.0):
         cs += 1
         ss += 1
         pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x10))
-        for i in range(0, len(req), 1400):
-            seg = req[i:i + 1400]
+        for seg in _segments(req):
             pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x18, seg))
             cs += len(seg)
             pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x10))
-        for i in range(0, len(resp), 1400):
-            seg = resp[i:i + 1400]
+        for seg in _segments(resp):
             pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x18, seg))
             ss += len(seg)
             pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x10))
