@@ -67,7 +67,10 @@ struct hdir {
     enum hstate st;
     char line[PT_HTTP_MAX_LINE];
     size_t line_len;
+    bool skipping;            /* the rest of an over-long line is being skipped */
     uint64_t remaining;
+    uint64_t pos;             /* stream offset reached (for the unparsed rest) */
+    struct pt_obj *dead;      /* after framing is lost: the rest of this direction, raw */
     struct hmsg m;
 };
 
@@ -149,6 +152,29 @@ static void anomaly(struct http_flow *h, const char *kind, const char *detail)
     pt_app_anomaly(h->ctx, h->pkt, h->rec.item, kind, detail);
 }
 
+/* Framing is lost in this direction (a bad start line, chunk size or Content-Length, a
+ * capture gap): the rest of it is kept as one object, starting with the line that could not
+ * be parsed when there is one, and scanned like any other (fail closed: nothing is dropped). */
+static void go_dead(struct http_flow *h, int dir, uint64_t off, const char *pre, size_t pre_n)
+{
+    struct hdir *d = &h->d[dir];
+    d->st = HS_DEAD;
+    if (d->dead != NULL) {
+        return;
+    }
+    struct pt_object_rec meta;
+    pt_app_object_meta(&meta, &h->rec, dir, "http", off, h->pkt ? h->pkt->item : h->rec.item,
+                       h->pkt ? h->pkt->frame : 0, h->pkt ? h->pkt->ts_us : h->rec.last_ts);
+    snprintf(meta.name, sizeof meta.name, "unparsed rest of the %s stream",
+             dir == 0 ? "request" : "response");
+    snprintf(meta.encoding, sizeof meta.encoding, "unparsed");
+    d->dead = pt_obj_open(h->ctx->store, &meta);
+    if (d->dead != NULL && pre != NULL) {
+        pt_obj_write(d->dead, (const uint8_t *)pre, pre_n);
+        pt_obj_write(d->dead, (const uint8_t *)"\n", 1);
+    }
+}
+
 static void *http_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
 {
     struct http_flow *h = calloc(1, sizeof *h);
@@ -200,7 +226,14 @@ static void part_end(void *arg, bool complete)
     }
 }
 
-static const struct pt_multipart_ops part_ops = {part_begin, part_data, part_gap, part_end};
+static void part_anomaly(void *arg, const char *kind, const char *detail)
+{
+    struct hmsg *m = arg;
+    anomaly(m->owner, kind, detail);
+}
+
+static const struct pt_multipart_ops part_ops = {part_begin, part_data, part_gap, part_end,
+                                                 part_anomaly};
 
 /* Decoded body bytes go to the body's object and, for multipart bodies, to the splitter. */
 static void body_out(struct hmsg *m, const uint8_t *p, size_t n)
@@ -496,7 +529,7 @@ static void header_line(struct http_flow *h, int dir, char *line)
         long long n = strtoll(v, &end, 10);
         if (end == v || *end != '\0' || n < 0 || (m->clen >= 0 && m->clen != n)) {
             anomaly(h, "http.bad_content_length", "invalid or conflicting Content-Length");
-            h->d[dir].st = HS_DEAD; /* RFC 9112 §6.3: unrecoverable framing error */
+            go_dead(h, dir, h->d[dir].pos, NULL, 0); /* RFC 9112 §6.3: unrecoverable */
             return;
         }
         m->clen = n;
@@ -522,7 +555,7 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
         if (tl < 0 || !is_request_line((const uint8_t *)tmp, (size_t)tl, &ml) ||
             ml >= sizeof m->method) {
             anomaly(h, "http.bad_request_line", "not an HTTP request line");
-            d->st = HS_DEAD;
+            go_dead(h, dir, off, line, strlen(line));
             return;
         }
         memcpy(m->method, line, ml);
@@ -530,7 +563,7 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
         char *sp = strrchr(uri, ' ');
         if (sp == NULL || strncmp(sp + 1, "HTTP/", 5) != 0) {
             anomaly(h, "http.bad_request_line", "request line without an HTTP version");
-            d->st = HS_DEAD;
+            go_dead(h, dir, off, line, strlen(line));
             return;
         }
         *sp = '\0';
@@ -538,7 +571,7 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
     } else {
         if (strncmp(line, "HTTP/", 5) != 0 || strlen(line) < 12 || !isdigit((unsigned char)line[9])) {
             anomaly(h, "http.bad_status_line", "not an HTTP status line");
-            d->st = HS_DEAD;
+            go_dead(h, dir, off, line, strlen(line));
             return;
         }
         m->status = atoi(line + 9);
@@ -612,7 +645,7 @@ static void on_line(struct http_flow *h, int dir, char *line, uint64_t line_off,
             if (end == line || (*end != '\0' && *end != ';' && *end != ' ' && *end != '\t')) {
                 anomaly(h, "http.bad_chunk_size", "chunk size is not hexadecimal");
                 body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
-                d->st = HS_DEAD;
+                go_dead(h, dir, d->pos, line, strlen(line));
                 return;
             }
             if (sz == 0) {
@@ -648,8 +681,10 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
     struct pt_cur c = pt_cur_make(p, n);
     while (pt_cur_left(&c) > 0) {
         size_t left = pt_cur_left(&c);
+        d->pos = off;
         switch (d->st) {
             case HS_DEAD:
+                pt_obj_write(d->dead, pt_cur_ptr(&c), left); /* NULL-safe */
                 return;
             case HS_TUNNEL:
                 /* the rest of this call belongs to the tunnel's protocol */
@@ -681,22 +716,22 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
             default: {
                 /* line-oriented states: gather up to LF */
                 size_t len = 0, raw = 0;
-                enum pt_line_rc rc = pt_cur_line(&c, d->line, sizeof d->line, &d->line_len,
-                                                 &len, &raw);
-                if (rc == PT_LINE_LONG) {
-                    anomaly(h, "limit.http_line", "line longer than PT_HTTP_MAX_LINE");
-                    body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
-                    d->st = HS_DEAD;
-                    return;
-                }
+                enum pt_line_rc rc = pt_cur_line_resync(&c, d->line, sizeof d->line,
+                                                        &d->line_len, &d->skipping, &len, &raw);
                 off += left - pt_cur_left(&c);
                 if (rc == PT_LINE_MORE) {
                     continue;
                 }
+                if (rc == PT_LINE_CUT) {
+                    /* read up to the limit; parsing goes on after its end (resync) */
+                    anomaly(h, "limit.http_line", "a line longer than PT_HTTP_MAX_LINE was cut "
+                                                  "there; parsing went on after its end");
+                }
                 if (memchr(d->line, '\0', len) != NULL) {
                     anomaly(h, "http.nul_in_line", "NUL byte in a start or header line");
-                    d->st = HS_DEAD;
-                    return;
+                    body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
+                    go_dead(h, dir, off - raw, d->line, len);
+                    continue;
                 }
                 on_line(h, dir, d->line, off - raw, off);
             }
@@ -738,10 +773,16 @@ static void http_gap(void *st, int dir, uint64_t off, uint64_t n)
             body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
             break;
     }
-    if (d->st != HS_DEAD && d->st != HS_TUNNEL) {
-        anomaly(h, "http.gap_lost_framing", "a capture gap broke the message framing");
+    if (d->st == HS_DEAD) {
+        pt_obj_gap(d->dead, n);
+        return;
     }
-    d->st = HS_DEAD;
+    if (d->st == HS_TUNNEL) {
+        return;
+    }
+    anomaly(h, "http.gap_lost_framing", "a capture gap broke the message framing; the rest of "
+                                        "this direction is kept unparsed");
+    go_dead(h, dir, off + n, NULL, 0);
 }
 
 static void http_close(void *st)
@@ -759,6 +800,14 @@ static void http_close(void *st)
             char sha[PT_SHA256_HEX];
             uint64_t size;
             body_close(h, dir, false, sha, &size);
+        }
+    }
+    for (int dir = 0; dir < 2; dir++) {
+        if (h->d[dir].dead != NULL) {
+            char sha[PT_SHA256_HEX];
+            uint64_t size;
+            emit_object(h, h->d[dir].dead, true, sha, &size);
+            h->d[dir].dead = NULL;
         }
     }
     while (h->q_n > 0) { /* requests that never saw a response */

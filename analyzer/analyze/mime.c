@@ -27,6 +27,7 @@ struct entity {
     size_t hdr_len;
     char line[PT_MIME_MAX_HEADER];
     size_t line_len;
+    bool skipping;           /* the rest of an over-long header line is being skipped */
     struct pt_mime_leaf leaf;
     char boundary[PT_MULTIPART_MAX_BOUNDARY + 1];
     enum cte cte;
@@ -164,7 +165,16 @@ static void part_end(void *arg, bool complete)
     e->child = NULL;
 }
 
-static const struct pt_multipart_ops part_ops = {part_begin, part_data, part_gap, part_end};
+static void part_anomaly(void *arg, const char *kind, const char *detail)
+{
+    struct entity *e = arg;
+    if (e->sh->ops->anomaly != NULL) {
+        e->sh->ops->anomaly(e->sh->arg, kind, detail);
+    }
+}
+
+static const struct pt_multipart_ops part_ops = {part_begin, part_data, part_gap, part_end,
+                                                 part_anomaly};
 
 /* ---- leaves -------------------------------------------------------------------------------- */
 
@@ -313,13 +323,16 @@ void pt_mime_feed(struct pt_mime *m, const uint8_t *p, size_t n)
         }
         /* headers: lines, unfolded (RFC 5322 §2.2.3) */
         size_t len = 0;
-        enum pt_line_rc rc = pt_cur_line(&c, e->line, sizeof e->line, &e->line_len, &len, NULL);
-        if (rc == PT_LINE_LONG) {
-            e->st = M_DEAD; /* a header line beyond the limit: not a sane entity */
-            return;
-        }
+        enum pt_line_rc rc = pt_cur_line_resync(&c, e->line, sizeof e->line, &e->line_len,
+                                                &e->skipping, &len, NULL);
         if (rc == PT_LINE_MORE) {
             return;
+        }
+        if (rc == PT_LINE_CUT && e->sh->ops->anomaly != NULL) {
+            /* kept up to the limit; the entity's other headers and its body are still read */
+            e->sh->ops->anomaly(e->sh->arg, "limit.mime_header",
+                                "a MIME header line longer than PT_MIME_MAX_HEADER was cut there; "
+                                "parsing went on after its end");
         }
         if (len > 0 && (e->line[0] == ' ' || e->line[0] == '\t')) {
             if (e->hdr_len + len + 1 < sizeof e->hdr) { /* continuation of the header */

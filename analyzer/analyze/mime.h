@@ -31,6 +31,8 @@ struct pt_mime_ops {
     void (*data)(void *arg, void *h, const uint8_t *p, size_t n);
     void (*gap)(void *arg, void *h, uint64_t n);
     void (*end)(void *arg, void *h, bool complete);
+    /* Optional: something in the message could not be read whole (kind "limit.mime_header"). */
+    void (*anomaly)(void *arg, const char *kind, const char *detail);
 };
 
 struct pt_mime;

@@ -34,6 +34,7 @@ struct pt_multipart {
     size_t match;  /* delimiter bytes matched so far; they are withheld from the part */
     char line[PT_MULTIPART_MAX_LINE];
     size_t line_len;
+    bool skipping;  /* the rest of an over-long line is being skipped */
     unsigned parts;
     bool open;     /* a part is open: begin sent, end not yet */
     bool raw;      /* parts go out with their headers */
@@ -188,16 +189,18 @@ static void header_line(struct pt_multipart *m, char *line)
     m->name[i] = '\0';
 }
 
-/* Gather a line from c; sets *done when the line ended (LF seen). */
+/* Gather a line from c; sets *done when the line ended (LF seen). An over-long header line
+ * is kept up to the limit and parsing goes on after it (resynchronisation), with an anomaly. */
 static void gather(struct pt_multipart *m, struct pt_cur *c, bool *done)
 {
     size_t len = 0;
-    enum pt_line_rc rc = pt_cur_line(c, m->line, sizeof m->line, &m->line_len, &len, NULL);
-    *done = rc == PT_LINE_DONE;
-    if (rc == PT_LINE_LONG) {
-        part_end(m, false);
-        m->st = MP_DEAD;
-        pt_cur_skip(c, pt_cur_left(c));
+    enum pt_line_rc rc =
+        pt_cur_line_resync(c, m->line, sizeof m->line, &m->line_len, &m->skipping, &len, NULL);
+    *done = rc == PT_LINE_DONE || rc == PT_LINE_CUT;
+    if (rc == PT_LINE_CUT && m->ops->anomaly != NULL) {
+        m->ops->anomaly(m->arg, "limit.multipart_line",
+                        "a part header line longer than PT_MULTIPART_MAX_LINE was cut there; "
+                        "parsing went on after its end");
     }
 }
 

@@ -23,6 +23,8 @@ struct pt_multipart_ops {
     void (*data)(void *arg, const uint8_t *p, size_t n);
     void (*gap)(void *arg, uint64_t n);
     void (*end)(void *arg, bool complete);
+    /* Optional: a part's headers could not be read whole ("limit.multipart_line"). */
+    void (*anomaly)(void *arg, const char *kind, const char *detail);
 };
 
 struct pt_multipart;

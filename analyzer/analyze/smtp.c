@@ -124,7 +124,14 @@ static void leaf_end(void *arg, void *h, bool complete)
     }
 }
 
-static const struct pt_mime_ops leaf_ops = {leaf_begin, leaf_data, leaf_gap, leaf_end};
+static void leaf_anomaly(void *arg, const char *kind, const char *detail)
+{
+    struct smtp_flow *s = arg;
+    pt_app_anomaly(s->ctx, s->pkt, s->rec.item, kind, detail);
+}
+
+static const struct pt_mime_ops leaf_ops = {leaf_begin, leaf_data, leaf_gap, leaf_end,
+                                            leaf_anomaly};
 
 /* ---- messages ------------------------------------------------------------------------------ */
 

@@ -73,3 +73,37 @@ enum pt_line_rc pt_cur_line(struct pt_cur *c, char *buf, size_t cap, size_t *hel
     *held = 0;
     return PT_LINE_DONE;
 }
+
+enum pt_line_rc pt_cur_line_resync(struct pt_cur *c, char *buf, size_t cap, size_t *held,
+                                   bool *skipping, size_t *len, size_t *raw)
+{
+    if (!*skipping) {
+        enum pt_line_rc rc = pt_cur_line(c, buf, cap, held, len, raw);
+        if (rc != PT_LINE_LONG) {
+            return rc;
+        }
+        /* keep what fits (there is no LF in it), skip the rest up to the LF */
+        size_t room = *held < cap - 1 ? cap - 1 - *held : 0;
+        size_t take = room < pt_cur_left(c) ? room : pt_cur_left(c);
+        pt_cur_copy(c, buf + *held, take);
+        *held += take;
+        *skipping = true;
+    }
+    size_t left = pt_cur_left(c);
+    const uint8_t *p = pt_cur_ptr(c);
+    const uint8_t *lf = p != NULL && left > 0 ? memchr(p, '\n', left) : NULL;
+    if (lf == NULL) {
+        pt_cur_skip(c, left);
+        return PT_LINE_MORE;
+    }
+    pt_cur_skip(c, (size_t)(lf - p) + 1);
+    size_t n = *held < cap ? *held : cap - 1;
+    buf[n] = '\0';
+    *len = n;
+    if (raw != NULL) {
+        *raw = n;
+    }
+    *held = 0;
+    *skipping = false;
+    return PT_LINE_CUT;
+}

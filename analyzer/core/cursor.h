@@ -161,9 +161,20 @@ struct pt_cur pt_cur_rest(struct pt_cur *c);
  * raw may be NULL. The line may contain NUL bytes: callers that treat it as a C string
  * check memchr(buf, 0, *len).
  */
-enum pt_line_rc { PT_LINE_MORE, PT_LINE_DONE, PT_LINE_LONG };
+enum pt_line_rc { PT_LINE_MORE, PT_LINE_DONE, PT_LINE_LONG, PT_LINE_CUT };
 enum pt_line_rc pt_cur_line(struct pt_cur *c, char *buf, size_t cap, size_t *held, size_t *len,
                             size_t *raw);
+
+/*
+ * The same, resynchronising after an over-long line as Zeek and Suricata do: the line is kept
+ * up to cap - 1 bytes, the rest of it up to its LF is skipped (over as many pieces as it
+ * takes, *skipping says so between calls), and it is returned as
+ *   PT_LINE_CUT   buf holds the line's first cap - 1 bytes, NUL-terminated, *len their count;
+ *                 the caller records an anomaly and parses on from the next line.
+ * PT_LINE_LONG is never returned.
+ */
+enum pt_line_rc pt_cur_line_resync(struct pt_cur *c, char *buf, size_t cap, size_t *held,
+                                   bool *skipping, size_t *len, size_t *raw);
 
 /* Pointer to the next unread byte (a borrowed view of pt_cur_left() bytes). */
 static inline const uint8_t *pt_cur_ptr(const struct pt_cur *c)

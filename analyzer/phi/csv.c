@@ -283,12 +283,29 @@ static void emit(const struct pt_phi_sink *s, enum pt_phi_type t, const char *v,
     }
 }
 
+/* Delimiters on the line at p[a] outside quotes. */
+static size_t delims_on_line(const uint8_t *p, size_t n, size_t a, char d)
+{
+    size_t k = 0;
+    bool q = false;
+    for (size_t i = a; i < n && p[i] != '\n'; i++) {
+        if (p[i] == '"') {
+            q = !q;
+        } else if (!q && p[i] == (uint8_t)d) {
+            k++;
+        }
+    }
+    return k;
+}
+
 /* Where the header row starts: the first line, or after comment lines that start with '#'
- * (the header itself may carry a leading '#': "#mrn|last|first"); *delim is its delimiter.
- * SIZE_MAX when no line there names at least two patient columns. */
+ * (the header itself may carry a leading '#': "#mrn|last|first"), or after a few lines of a
+ * title or junk when the row below the header has as many delimiters as the header; *delim
+ * is its delimiter. SIZE_MAX when no line there names at least two patient columns. */
 static size_t header_at(const uint8_t *p, size_t n, char *delim)
 {
     size_t a = 0;
+    bool comments_only = true;
     for (unsigned line = 0; line < 16 && a < n && a < 8192; line++) {
         size_t h = a;
         while (h < n && (p[h] == '#' || p[h] == ' ')) {
@@ -306,12 +323,18 @@ static size_t header_at(const uint8_t *p, size_t n, char *delim)
                 mapped += c != COL_NONE && c != COL_TEXT && c != COL_HEALTH;
             }
             if (mapped >= 2) {
-                *delim = d;
-                return h;
+                const uint8_t *nl = memchr(p + h, '\n', n - h);
+                size_t own = delims_on_line(p, n, h, d);
+                if (comments_only ||
+                    (nl != NULL && own >= 2 && delims_on_line(p, n, (size_t)(nl - p) + 1, d) == own)) {
+                    *delim = d;
+                    return h;
+                }
             }
         }
-        if (p[a] != '#') {
-            return SIZE_MAX; /* only comment lines may come before the header */
+        comments_only = comments_only && p[a] == '#';
+        if (line >= 8 && !comments_only) {
+            return SIZE_MAX; /* a title of a few lines at most */
         }
         const uint8_t *nl = memchr(p + a, '\n', n - a);
         if (nl == NULL) {
@@ -459,6 +482,9 @@ void pt_phi_csv(const uint8_t *p, size_t n, const struct pt_phi_sink *s)
     size_t pos = header_at(p, n, &delim);
     if (pos == SIZE_MAX) {
         return;
+    }
+    if (pos > 0) {
+        pt_phi_text(p, pos, 0, s); /* the title or comments above the header */
     }
     static _Thread_local struct cell hdr[MAX_COLS];
     static _Thread_local struct cell cells[MAX_COLS];

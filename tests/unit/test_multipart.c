@@ -46,7 +46,7 @@ static void end(void *arg, bool complete)
     g->n += (size_t)snprintf(g->out + g->n, sizeof g->out - g->n, "</>");
 }
 
-static const struct pt_multipart_ops ops = {begin, data, gap, end};
+static const struct pt_multipart_ops ops = {begin, data, gap, end, NULL};
 
 /* Two parts; the second holds text that nearly matches the delimiter. */
 static const char body[] = "preamble\r\n"
