@@ -104,3 +104,24 @@ def evasion_unparseable_http_is_kept_and_scanned():
                         ).fetchone()
     assert row is not None and "request" in row[1], row
     _confirmed_30(c, "unparsed")
+
+
+@test
+def gzip_bomb_in_http_stops_at_the_ratio_limit():
+    import gzip
+    z = gzip.compress(b"\0" * (200 * 1024 * 1024), 9)  # about 200 KiB, ratio about 1000:1
+    resp = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(z) + z
+    import pcapw
+    cap = pcapw.pcap([("10.3.0.7", "198.51.100.9", 43002, 80,
+                       b"GET /big HTTP/1.1\r\nHost: y.example\r\n\r\n", resp)])
+    c = case("gzip-bomb")
+    os.makedirs(c + "-in", exist_ok=True)
+    p = os.path.join(c + "-in", "b.pcap")
+    with open(p, "wb") as fh:
+        fh.write(cap)
+    run("analyze", "-q", p, "-o", c, check=0)
+    kinds = [r[0] for r in db(c).execute("SELECT kind FROM anomaly")]
+    assert "limit.decompression" in kinds, kinds
+    size, complete = db(c).execute("SELECT size, complete FROM object WHERE protocol = 'http' "
+                                   "ORDER BY size DESC").fetchone()
+    assert size <= 260 * len(z) and complete == 0, (size, len(z), complete)
