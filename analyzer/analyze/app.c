@@ -122,12 +122,19 @@ static size_t held(const struct app_flow *a, int dir, uint8_t *out, size_t cap)
     return k;
 }
 
-/* Choose the decoder (the raw one when `force` and nothing else recognises the held bytes),
- * then replay what was held, in arrival order. Returns false to keep waiting. */
-static bool decide(void *arg, struct app_flow *a, const struct pt_flow_rec *rec, bool force)
+/* Choose the decoder (the raw one when `force` and nothing else recognises the held bytes
+ * and the piece `xp` that is about to be dispatched after them, in direction xdir), then
+ * replay what was held, in arrival order. Returns false to keep waiting. */
+static bool decide(void *arg, struct app_flow *a, const struct pt_flow_rec *rec, bool force,
+                   int xdir, const uint8_t *xp, size_t xn)
 {
     static _Thread_local uint8_t buf[2][PT_APP_LOOKAHEAD];
     size_t len[2] = {held(a, 0, buf[0], sizeof buf[0]), held(a, 1, buf[1], sizeof buf[1])};
+    if (xp != NULL && len[xdir] < sizeof buf[xdir]) {
+        size_t m = xn < sizeof buf[xdir] - len[xdir] ? xn : sizeof buf[xdir] - len[xdir];
+        memcpy(buf[xdir] + len[xdir], xp, m);
+        len[xdir] += m;
+    }
     const struct pt_app_proto *chosen = NULL;
     size_t last = sizeof protos / sizeof protos[0] - 1; /* raw, the fallback */
     for (int d = 0; d < 2 && chosen == NULL; d++) {
@@ -185,20 +192,12 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
     }
     /* hold the bytes while no decoder can tell; a full buffer forces the decision */
     if (a->look == NULL && (a->look = malloc(PT_APP_LOOKAHEAD)) == NULL) {
-        a->decided = true; /* no memory: decide on this piece alone */
-        a->proto = protos[sizeof protos / sizeof protos[0] - 1];
-        for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
-            if (protos[i]->probe(6, dir, p, n, rec->cport, rec->sport)) {
-                a->proto = protos[i];
-                break;
-            }
-        }
-        a->st = a->proto->open(a->ctx, rec);
+        decide(arg, a, rec, true, dir, p, n); /* no memory: decide on this piece alone */
         dispatch(arg, a, rec, dir, off, p, n, pkt);
         return;
     }
     if (a->look_n + n > PT_APP_LOOKAHEAD || a->nchunks == PT_APP_LOOK_CHUNKS) {
-        decide(arg, a, rec, true);
+        decide(arg, a, rec, true, dir, p, n); /* probes see this piece too */
         dispatch(arg, a, rec, dir, off, p, n, pkt);
         return;
     }
@@ -217,7 +216,7 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
     if (dir == 1) {
         a->tries++;
     }
-    decide(arg, a, rec, false);
+    decide(arg, a, rec, false, 0, NULL, 0);
 }
 
 static void dispatch(void *arg, struct app_flow *a, const struct pt_flow_rec *rec, int dir,
@@ -270,7 +269,7 @@ static void app_gap(void *arg, void *st, const struct pt_flow_rec *rec, int dir,
 {
     struct app_flow *a = st;
     if (!a->decided && a->nchunks > 0) {
-        decide(arg, a, rec, true); /* a hole: decide on what was held */
+        decide(arg, a, rec, true, 0, NULL, 0); /* a hole: decide on what was held */
     }
     if (a->st != NULL) {
         a->proto->gap(a->st, dir, off, n);
@@ -281,7 +280,7 @@ static void app_close(void *arg, void *st, struct pt_flow_rec *rec)
 {
     struct app_flow *a = st;
     if (!a->decided && a->nchunks > 0) {
-        decide(arg, a, rec, true); /* the flow ended while held: nothing is dropped */
+        decide(arg, a, rec, true, 0, NULL, 0); /* the flow ended: nothing is dropped */
     }
     free(a->look);
     if (a->st != NULL) {

@@ -125,3 +125,24 @@ def gzip_bomb_in_http_stops_at_the_ratio_limit():
     size, complete = db(c).execute("SELECT size, complete FROM object WHERE protocol = 'http' "
                                    "ORDER BY size DESC").fetchone()
     assert size <= 260 * len(z) and complete == 0, (size, len(z), complete)
+
+
+@test
+def server_greeting_of_an_unknown_protocol_is_kept():
+    # the server speaks first with a greeting no decoder knows; the client then sends a CSV:
+    # both directions are stored whole (the greeting used to be dropped, leaving a false gap)
+    import pcapw
+    greet = b"* custom sync agent v2 ready\r\n"
+    body = _evasion_csv()
+    cap = pcapw.pcap([("10.3.0.8", "203.0.113.80", 43003, 7000, [b"PUSH\r\n", body],
+                       [greet, b"+OK\r\n"])], server_first=True)
+    c = case("greeting")
+    os.makedirs(c + "-in", exist_ok=True)
+    p = os.path.join(c + "-in", "g.pcap")
+    with open(p, "wb") as fh:
+        fh.write(cap)
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", p, "-o", c, check=0)
+    rows = db(c).execute("SELECT stream_dir, size, gap_bytes FROM object WHERE protocol = 'tcp' "
+                         "ORDER BY stream_dir").fetchall()
+    assert rows == [("c2s", 6 + len(body), 0), ("s2c", len(greet) + 5, 0)], rows
+    _confirmed_30(c, "raw")

@@ -35,10 +35,11 @@ def _segments(data):
     return [data[i:i + 1400] for i in range(0, len(data), 1400)]
 
 
-def pcap(conns, start=1700000000.0):
+def pcap(conns, start=1700000000.0, server_first=False):
     """conns: (client, server, sport, dport, request, response) per connection, one after the
     other, a millisecond a packet. A request or response given as a list of byte strings is
-    sent one segment per element (to cut a line where a test wants it)."""
+    sent one segment per element (to cut a line where a test wants it). With server_first the
+    response is sent before the request (a greeting)."""
     out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
     t = [start]
 
@@ -55,14 +56,26 @@ def pcap(conns, start=1700000000.0):
         cs += 1
         ss += 1
         pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x10))
-        for seg in _segments(req):
-            pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x18, seg))
-            cs += len(seg)
-            pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x10))
-        for seg in _segments(resp):
-            pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x18, seg))
-            ss += len(seg)
-            pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x10))
+        def client_data():
+            nonlocal cs
+            for seg in _segments(req):
+                pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x18, seg))
+                cs += len(seg)
+                pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x10))
+
+        def server_data():
+            nonlocal ss
+            for seg in _segments(resp):
+                pkt(_tcp(srv, cli, dport, sport, ss, cs, 0x18, seg))
+                ss += len(seg)
+                pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x10))
+
+        if server_first:
+            server_data()
+            client_data()
+        else:
+            client_data()
+            server_data()
         pkt(_tcp(cli, srv, sport, dport, cs, ss, 0x11))
         pkt(_tcp(srv, cli, dport, sport, ss, cs + 1, 0x11))
         pkt(_tcp(cli, srv, sport, dport, cs + 1, ss + 1, 0x10))
