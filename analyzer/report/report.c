@@ -157,17 +157,6 @@ struct facts {
     char not_examined[420];   /* "1 disk image, 5 log files were not examined", or "" */
 };
 
-static int64_t one_int(sqlite3 *h, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v = 0;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        v = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void one_text(sqlite3 *h, const char *sql, char *out, size_t len)
 {
     sqlite3_stmt *st = NULL;
@@ -185,9 +174,9 @@ static void gather(sqlite3 *h, struct facts *f)
     if (f->verdict[0] == '\0') {
         snprintf(f->verdict, sizeof f->verdict, "not assessed");
     }
-    f->bytes_out = one_int(h, "SELECT bytes_out FROM verdict WHERE scope = 'overall'");
-    f->first = one_int(h, "SELECT min(first_ts) FROM evidence_item WHERE first_ts IS NOT NULL");
-    f->last = one_int(h, "SELECT max(last_ts) FROM evidence_item WHERE last_ts IS NOT NULL");
+    f->bytes_out = pt_db_int(h, "SELECT bytes_out FROM verdict WHERE scope = 'overall'");
+    f->first = pt_db_int(h, "SELECT min(first_ts) FROM evidence_item WHERE first_ts IS NOT NULL");
+    f->last = pt_db_int(h, "SELECT max(last_ts) FROM evidence_item WHERE last_ts IS NOT NULL");
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(h, "SELECT scope, estimate, lower, upper, deceased, method FROM "
                               "individuals", -1, &st, NULL) == SQLITE_OK) {
@@ -200,10 +189,10 @@ static void gather(sqlite3 *h, struct facts *f)
         }
     }
     sqlite3_finalize(st);
-    f->events = one_int(h, "SELECT count(*) FROM exfil_event");
-    f->findings = one_int(h, "SELECT count(*) FROM finding");
-    f->objects = one_int(h, "SELECT count(DISTINCT sha256) FROM object");
-    f->phi_objects_out = one_int(h, "SELECT count(DISTINCT o.sha256) FROM object o JOIN phi_object "
+    f->events = pt_db_int(h, "SELECT count(*) FROM exfil_event");
+    f->findings = pt_db_int(h, "SELECT count(*) FROM finding");
+    f->objects = pt_db_int(h, "SELECT count(DISTINCT sha256) FROM object");
+    f->phi_objects_out = pt_db_int(h, "SELECT count(DISTINCT o.sha256) FROM object o JOIN phi_object "
                                     "p ON p.object_sha256 = o.sha256 WHERE o.direction = 'upload' "
                                     "AND p.phi_hits > 0");
     one_text(h, "SELECT group_concat(type, ', ') FROM (SELECT DISTINCT h.type FROM phi_hit h JOIN "

@@ -149,6 +149,17 @@ pt_status pt_db_exec(sqlite3 *h, const char *sql, char *err, size_t errlen)
     return PT_OK;
 }
 
+int64_t pt_db_int(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
 static pt_status exec(struct pt_db *db, const char *sql)
 {
     return pt_db_exec(db->h, sql, NULL, 0);

@@ -53,6 +53,8 @@ sqlite3 *pt_db_handle(struct pt_db *db);
 /* Run SQL statements on a handle (the stages after capture write through it); on failure
  * SQLite's message goes to err (may be NULL) and the result is PT_EDB. */
 pt_status pt_db_exec(sqlite3 *h, const char *sql, char *err, size_t errlen);
+/* The first column of the first row of `sql` as an integer, 0 when there is none. */
+int64_t pt_db_int(sqlite3 *h, const char *sql);
 const char *pt_db_errmsg(struct pt_db *db);
 
 pt_status pt_db_begin(struct pt_db *db);

@@ -980,34 +980,23 @@ static void count_phrase(char *out, size_t len, long long n, const char *one, co
     snprintf(out, len, "%lld %s", n, n == 1 ? one : many);
 }
 
-static int64_t int_of(sqlite3 *h, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v = 0;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        v = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* The coverage sentence: what was decoded, over which window, and what was not examined. */
 static pt_status coverage(struct ctx *x, char *err, size_t errlen)
 {
     PT_TRY(pt_db_exec(x->h, coverage_sql, err, errlen));
     sqlite3 *h = x->h;
-    long long caps = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as = 'capture' AND "
+    long long caps = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'capture' AND "
                                "examined");
-    long long files = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as != 'capture' "
+    long long files = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as != 'capture' "
                                 "AND examined");
-    long long images = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
-    long long logs = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%'");
-    long long binary = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as = 'file:binary'");
-    long long bad = int_of(h, "SELECT count(*) FROM coverage WHERE examined_as = 'unreadable' OR "
+    long long images = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
+    long long logs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%'");
+    long long binary = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'file:binary'");
+    long long bad = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'unreadable' OR "
                               "(examined_as = 'capture' AND NOT examined)");
-    int64_t first = int_of(h, "SELECT coalesce(min(first_ts), -1) FROM evidence_item WHERE kind = "
+    int64_t first = pt_db_int(h, "SELECT coalesce(min(first_ts), -1) FROM evidence_item WHERE kind = "
                               "'capture' AND first_ts IS NOT NULL");
-    int64_t last = int_of(h, "SELECT coalesce(max(last_ts), -1) FROM evidence_item WHERE kind = "
+    int64_t last = pt_db_int(h, "SELECT coalesce(max(last_ts), -1) FROM evidence_item WHERE kind = "
                              "'capture' AND last_ts IS NOT NULL");
     char sentence[1024], part[160], a[40] = "", b[40] = "", window[400], ne_text[400] = "";
     size_t k = 0;
