@@ -1131,7 +1131,8 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
     anomaly_sink_init(&r->anoms, &r->w);
     r->dec = pt_decoder_new(decode_anomaly, &r->anoms);
     r->workers = calloc(r->n_workers, sizeof *r->workers);
-    if (r->dec == NULL || r->workers == NULL || pt_unpack_run_new(&r->unpack) != PT_OK) {
+    if (r->dec == NULL || r->workers == NULL ||
+        pt_unpack_run_new(PT_UNPACK_BUDGET_TOP, PT_UNPACK_BUDGET_CASE, &r->unpack) != PT_OK) {
         rc = PT_ENOMEM;
         goto out;
     }

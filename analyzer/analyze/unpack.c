@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,11 +148,13 @@ struct pt_unpack_run {
     pthread_mutex_t mu;
     pthread_cond_t cv;          /* a memo became done */
     struct table memos;         /* value: struct memo * */
-    uint64_t case_left;         /* PT_UNPACK_BUDGET_CASE minus what the run expanded */
+    uint64_t top_budget;        /* each top-level object's tree may expand to this */
+    uint64_t case_left;         /* the run's budget minus what the run expanded */
     uint64_t memo_bytes;        /* members remembered, against PT_UNPACK_MEMO_BYTES */
 };
 
-pt_status pt_unpack_run_new(struct pt_unpack_run **out)
+pt_status pt_unpack_run_new(uint64_t top_budget, uint64_t case_budget,
+                            struct pt_unpack_run **out)
 {
     struct pt_unpack_run *r = calloc(1, sizeof *r);
     if (r == NULL) {
@@ -166,7 +169,8 @@ pt_status pt_unpack_run_new(struct pt_unpack_run **out)
         free(r);
         return PT_ENOMEM;
     }
-    r->case_left = PT_UNPACK_BUDGET_CASE;
+    r->top_budget = top_budget;
+    r->case_left = case_budget;
     *out = r;
     return PT_OK;
 }
@@ -445,14 +449,15 @@ static bool take_bytes(struct job *j, struct pt_obj *o, const uint8_t *p, size_t
         j->top->left = 0;
         j->top->spent = true;
         anomaly(j, "limit.expansion_budget",
-                "the members under one top-level object expand beyond PT_UNPACK_BUDGET_TOP; "
+                "the members under one top-level object expand beyond its budget "
+                "(PT_UNPACK_BUDGET_TOP); "
                 "this member is cut there and the rest of the tree is not unpacked");
         return false;
     }
     if (j->ctx->unpack != NULL && !case_take(j->ctx->unpack, n)) {
         j->top->spent = true;
         anomaly(j, "limit.expansion_budget",
-                "the archives of this run expand beyond PT_UNPACK_BUDGET_CASE; this member is "
+                "the archives of this run expand beyond its budget (PT_UNPACK_BUDGET_CASE); this member is "
                 "cut there and no further archive is unpacked");
         return false;
     }
@@ -638,7 +643,7 @@ static void member(struct job *j, struct archive *a, struct archive_entry *e, ui
     bool ok;
     if (encrypted) {
         /* the content cannot be read: a zip entry is kept as sent, others as nothing */
-        char d[300];
+        char d[400];
         snprintf(d, sizeof d, "%s is encrypted; %s", name,
                  ze ? "kept as sent" : "its bytes are not separable, stored empty");
         anomaly(j, "unpack.encrypted_member", d);
@@ -659,15 +664,38 @@ static void member(struct job *j, struct archive *a, struct archive_entry *e, ui
 
 /* ---- archives ----------------------------------------------------------------------------- */
 
+/* libarchive converts names through the thread's locale; in the C locale a UTF-8 name has
+ * no form at all. C.UTF-8 for the duration of a read, per thread (uselocale), leaves the
+ * process locale alone. */
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+static locale_t utf8;
+
+static void utf8_init(void)
+{
+    utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static locale_t utf8_locale(void)
+{
+    pthread_once(&utf8_once, utf8_init);
+    return utf8 != (locale_t)0 ? utf8 : LC_GLOBAL_LOCALE;
+}
+
+enum mode {
+    MODE_STREAM,    /* entries in the order they come */
+    MODE_DIRECTORY, /* a zip by its central directory, entries matched to our pass */
+    MODE_RAW        /* a compressed file as one child, even if it starts like a tar */
+};
+
 /* Enable exactly what the container needs. Every call must answer ARCHIVE_OK: ARCHIVE_WARN
  * means libarchive would run an external program for it, which phitrace never allows. */
-static bool setup(const struct job *j, struct archive *a, bool streaming)
+static bool setup(const struct job *j, struct archive *a, enum mode mode)
 {
     int r = ARCHIVE_OK;
     switch (j->c->kind) {
     case K_ZIP:
-        r = streaming ? archive_read_support_format_zip_streamable(a)
-                      : archive_read_support_format_zip_seekable(a);
+        r = mode == MODE_DIRECTORY ? archive_read_support_format_zip_seekable(a)
+                                   : archive_read_support_format_zip_streamable(a);
         break;
     case K_ARCHIVE:
         r = j->c->support(a);
@@ -681,10 +709,10 @@ static bool setup(const struct job *j, struct archive *a, bool streaming)
         if (j->c->kind == K_STREAM) {
             r = j->c->support(a);
         }
-        if (r == ARCHIVE_OK) {
+        if (r == ARCHIVE_OK && mode != MODE_RAW) {
             r = archive_read_support_format_tar(a);
         }
-        if (r == ARCHIVE_OK) {
+        if (r == ARCHIVE_OK && mode != MODE_RAW) {
             r = archive_read_support_format_cpio(a);
         }
         if (r == ARCHIVE_OK) {
@@ -707,15 +735,22 @@ static void archive_failed(const struct job *j, struct archive *a, uint32_t inde
     anomaly(j, enc ? "unpack.encrypted_archive" : "unpack.corrupt", d);
 }
 
-static void read_archive(struct job *j, bool streaming)
+/* Read the archive; false when a compressed file's tar or cpio held no entry at all, which
+ * is what zeros look like to the tar reader (an end-of-archive marker): read it again as one
+ * child then, or a zero prefix would hide whatever follows it. */
+static bool read_archive(struct job *j, enum mode mode)
 {
+    bool empty = false;
+    locale_t was = uselocale(utf8_locale());
     struct archive *a = archive_read_new();
     if (a == NULL) {
         anomaly(j, "unpack.corrupt", "libarchive could not start (out of memory)");
-        return;
+        uselocale(was);
+        return true;
     }
     int r;
-    if (!setup(j, a, streaming)) {
+    uint32_t i = 0;
+    if (!setup(j, a, mode)) {
         anomaly(j, "unpack.unsupported", "this libarchive needs an external program here");
         goto out;
     }
@@ -728,10 +763,13 @@ static void read_archive(struct job *j, bool streaming)
         archive_failed(j, a, 0);
         goto out;
     }
-    for (uint32_t i = 0;; i++) {
+    for (;; i++) {
         struct archive_entry *e;
         r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) {
+            int f = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
+            empty = i == 0 && (f == ARCHIVE_FORMAT_TAR || f == ARCHIVE_FORMAT_CPIO) &&
+                    (j->c->kind == K_STREAM || j->c->kind == K_GZIP);
             break;
         }
         if (r == ARCHIVE_FATAL) {
@@ -771,6 +809,8 @@ static void read_archive(struct job *j, bool streaming)
     }
 out:
     archive_read_free(a);
+    uselocale(was);
+    return !empty;
 }
 
 /* A zip: the directory pass decides how libarchive may read it. */
@@ -807,7 +847,7 @@ static void read_zip(struct job *j)
     }
     /* Read in local-header order, each byte of the zip is read once, so overlapping entries
      * cannot multiply anything there either. */
-    read_archive(j, streaming);
+    read_archive(j, streaming ? MODE_STREAM : MODE_DIRECTORY);
     pt_zipdir_fini(&j->zd);
 }
 
@@ -822,7 +862,13 @@ static void read_gzip(struct job *j)
     g->in = j->b;
     g->n = j->n;
     j->gz = g;
-    read_archive(j, true);
+    if (!read_archive(j, MODE_STREAM)) {
+        inflateReset(&g->z);
+        g->z.avail_in = 0;
+        g->fed = 0;
+        g->done = g->corrupt = false;
+        read_archive(j, MODE_RAW);
+    }
     if (g->corrupt) {
         bool crc = strstr(g->why, "check") != NULL; /* "incorrect data/length check" */
         anomaly(j, crc ? "unpack.crc_mismatch" : "unpack.gzip_corrupt", g->why);
@@ -899,8 +945,8 @@ static void unpack_mapped(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
             read_zip(&j);
         } else if (c->kind == K_GZIP) {
             read_gzip(&j);
-        } else {
-            read_archive(&j, true);
+        } else if (!read_archive(&j, MODE_STREAM)) {
+            read_archive(&j, MODE_RAW);
         }
     }
     free(j.buf);
@@ -915,7 +961,7 @@ void pt_unpack(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
     if (c == NULL || parent->encrypted || ctx->store == NULL || parent->size == 0) {
         return;
     }
-    struct top own = {.left = PT_UNPACK_BUDGET_TOP};
+    struct top own = {.left = ctx->unpack ? ctx->unpack->top_budget : PT_UNPACK_BUDGET_TOP};
     bool outer = active == NULL;
     if (outer) {
         active = &own;

@@ -31,8 +31,10 @@
  * later copies) and the run's expansion budget. Thread-safe. */
 struct pt_unpack_run;
 
-/* Returns owned, free with pt_unpack_run_free (NULL-safe). */
-pt_status pt_unpack_run_new(struct pt_unpack_run **out);
+/* Budgets in bytes: all members under one top-level object (PT_UNPACK_BUDGET_TOP), all of
+ * the run (PT_UNPACK_BUDGET_CASE). Returns owned, free with pt_unpack_run_free (NULL-safe). */
+pt_status pt_unpack_run_new(uint64_t top_budget, uint64_t case_budget,
+                            struct pt_unpack_run **out);
 void pt_unpack_run_free(struct pt_unpack_run *run);
 
 /* Decode `parent` (just stored) if its MIME type names an archive or compressed stream;

@@ -222,6 +222,9 @@ pt_status pt_zipdir_read(const uint8_t *b, size_t n, struct pt_zipdir *d, enum p
                                            .method = method};
         d->n++;
     }
+    if (d->n == 0) {
+        return PT_OK;
+    }
     /* Sort by local header, then keep greedily: an entry is kept when its range starts at
      * or after the end of every range kept before it. A header listed twice is read once. */
     qsort(d->v, d->n, sizeof *d->v, by_local);

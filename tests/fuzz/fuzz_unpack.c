@@ -1,6 +1,8 @@
 /*
- * fuzz_unpack.c - libFuzzer target for the zip reader and gzip unpacking: the input is stored
- * as an object and unpacked as a zip (byte 0 even) or a gzip (odd), recursively.
+ * fuzz_unpack.c - libFuzzer target for archive unpacking: the input after its first byte is
+ * stored as an object and unpacked as the container that byte picks (0 zip, 1 gzip, then
+ * tar, cpio, 7z, rar, bzip2, xz, zstd, lzma, lz4, compress), recursively, with a fresh
+ * run state each time so the unpack-once memo and the budgets are exercised too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,17 +12,29 @@
 
 #include "analyze/unpack.h"
 
+static const char *const mimes[] = {
+    "application/zip",    "application/gzip",  "application/x-tar",
+    "application/x-cpio", "application/x-7z-compressed", "application/x-rar",
+    "application/x-bzip2", "application/x-xz", "application/zstd",
+    "application/x-lzma", "application/x-lz4", "application/x-compress",
+};
+
 static struct pt_objstore *store;
 static char dir[64];
 static struct pt_app_ctx ctx;
+
+static void forget(const char *sha256)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/objects/%.2s/%s", dir, sha256, sha256);
+    unlink(path);
+}
 
 static void on_obj(void *arg, const struct pt_object_rec *r)
 {
     (void)arg;
     pt_unpack(&ctx, r);
-    char path[4400];
-    snprintf(path, sizeof path, "%s/objects/%.2s/%s", dir, r->sha256, r->sha256);
-    unlink(path);
+    forget(r->sha256);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,20 +50,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ctx.store = store;
         ctx.object = on_obj;
     }
+    /* small budgets, so fuzzing reaches them */
+    if (pt_unpack_run_new(64u << 20, 96u << 20, &ctx.unpack) != PT_OK) {
+        abort();
+    }
     struct pt_object_rec meta;
     memset(&meta, 0, sizeof meta);
     struct pt_obj *o = pt_obj_open(store, &meta);
-    if (o == NULL) {
-        return 0;
+    if (o != NULL) {
+        pt_obj_write(o, data + 1, size - 1);
+        struct pt_object_rec rec;
+        if (pt_obj_close(o, true, &rec)) {
+            snprintf(rec.mime, sizeof rec.mime, "%s", mimes[data[0] % (sizeof mimes / sizeof *mimes)]);
+            pt_unpack(&ctx, &rec);
+            forget(rec.sha256);
+        }
     }
-    pt_obj_write(o, data + 1, size - 1);
-    struct pt_object_rec rec;
-    if (pt_obj_close(o, true, &rec)) {
-        snprintf(rec.mime, sizeof rec.mime, "%s", (data[0] & 1) ? "application/gzip" : "application/zip");
-        pt_unpack(&ctx, &rec);
-        char path[4400];
-        snprintf(path, sizeof path, "%s/objects/%.2s/%s", dir, rec.sha256, rec.sha256);
-        unlink(path);
-    }
+    pt_unpack_run_free(ctx.unpack);
+    ctx.unpack = NULL;
     return 0;
 }
