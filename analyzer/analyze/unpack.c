@@ -797,7 +797,11 @@ static bool read_archive(struct job *j, enum mode mode)
             anomaly(j, "unpack.corrupt", "compressed data not recognised by its decoder");
             break;
         }
-        if (archive_entry_filetype(e) == AE_IFREG) {
+        /* files, and entries of no stated type (a hostile header may clear it; their bytes
+         * are read all the same); directories, links and devices carry no content */
+        unsigned type = archive_entry_filetype(e);
+        bool link = archive_entry_hardlink(e) != NULL && archive_entry_size(e) == 0;
+        if ((type == AE_IFREG || type == 0) && !link) {
             member(j, a, e, i + 1);
         }
     }

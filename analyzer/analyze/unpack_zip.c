@@ -105,13 +105,17 @@ static void zip64_extra(struct pt_cur x, uint64_t *usize, uint64_t *csize, uint6
     }
 }
 
-static int by_local(const void *a, const void *b)
+/* Earliest end first; of equal ends the latest start (the innermost of nested ranges); of
+ * one header listed twice, the first listed (qsort is not stable). */
+static int by_end(const void *a, const void *b)
 {
     const struct pt_zip_entry *x = a, *y = b;
-    if (x->local != y->local) {
-        return x->local < y->local ? -1 : 1;
+    if (x->end != y->end) {
+        return x->end < y->end ? -1 : 1;
     }
-    /* the same header listed twice: the first listed wins (qsort is not stable) */
+    if (x->local != y->local) {
+        return x->local > y->local ? -1 : 1;
+    }
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
@@ -225,24 +229,29 @@ pt_status pt_zipdir_read(const uint8_t *b, size_t n, struct pt_zipdir *d, enum p
     if (d->n == 0) {
         return PT_OK;
     }
-    /* Sort by local header, then keep greedily: an entry is kept when its range starts at
-     * or after the end of every range kept before it. A header listed twice is read once. */
-    qsort(d->v, d->n, sizeof *d->v, by_local);
-    uint64_t reach = 0;
+    /* Keep the largest set of entries whose ranges do not overlap: interval scheduling,
+     * earliest end first, an entry kept when it starts at or after the end of the last one
+     * kept. Nested ("quoted") overlaps keep their innermost entry, the real data; entries
+     * sharing one header keep one; a zip without overlaps keeps everything. */
     size_t out = 0;
     for (size_t i = 0; i < d->n; i++) {
         struct pt_zip_entry e = d->v[i];
-        if (!locate_data(b, n, &e)) {
+        if (locate_data(b, n, &e)) {
+            d->v[out++] = e;
+        } else {
             d->bad++;
-            continue;
         }
-        e.keep = e.local >= reach;
-        if (e.keep) {
-            reach = e.end;
+    }
+    qsort(d->v, out, sizeof *d->v, by_end);
+    uint64_t reach = 0;
+    for (size_t i = 0; i < out; i++) {
+        struct pt_zip_entry *e = &d->v[i];
+        e->keep = e->local >= reach;
+        if (e->keep) {
+            reach = e->end;
         } else {
             d->refused++;
         }
-        d->v[out++] = e;
     }
     /* one entry per data offset: a header listed twice is read (by libarchive too) once */
     qsort(d->v, out, sizeof *d->v, by_data);

@@ -5,17 +5,17 @@
  * Why: libarchive trusts the central directory, so entries whose local data ranges overlap
  * (David Fifield's "better zip bomb", 2019: one deflate kernel referenced by thousands of
  * entries) would each be inflated in full. The pass finds every entry's range
- * [local header, end of data) and keeps, in file order, only entries that start at or after
- * the end of every range kept before; the others are refused. Entries are later matched to
- * libarchive's by the offset of their first data byte. It also keeps each entry's data range
- * so an encrypted entry can be stored as sent.
+ * [local header, end of data) and keeps the largest set of entries whose ranges do not
+ * overlap (earliest end first, so nested overlaps keep their innermost entry, the real
+ * data); the others are refused. Entries are later matched to libarchive's by the offset
+ * of their first data byte. The data range also lets an encrypted entry be stored as sent.
  *
  * Format (APPNOTE 6.3.10): end of central directory record §4.3.16, zip64 locator §4.3.15
  * and record §4.3.14, central directory header §4.3.12, zip64 extra field §4.5.3, local
  * file header §4.3.7.
  *
- * Trust boundary: b[0..n) is hostile; every read goes through struct pt_cur. Limits: at most
- * PT_UNPACK_MAX_ENTRIES entries are recorded; the rest are counted.
+ * Trust boundary: b[0..n) is hostile; every read goes through struct pt_cur. Limits: past
+ * PT_UNPACK_MAX_ENTRIES entries the pass stops (PT_ZIPDIR_TOO_MANY).
  */
 #ifndef PT_UNPACK_ZIP_H
 #define PT_UNPACK_ZIP_H
