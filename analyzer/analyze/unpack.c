@@ -843,9 +843,9 @@ static void read_zip(struct job *j)
         streaming = false;
         j->by_directory = true;
         if (j->zd.refused > 0) {
-            snprintf(d, sizeof d, "%zu of %zu entries overlap the data of an entry before them "
-                                  "(zip bomb by overlap): refused, the others read",
-                     j->zd.refused, j->zd.refused + j->zd.n);
+            snprintf(d, sizeof d, "%zu of %zu entries overlap the data of another (zip bomb by "
+                                  "overlap): refused, the largest set without overlap read",
+                     j->zd.refused, j->zd.listed);
             anomaly(j, "unpack.zip_overlap", d);
         }
     }

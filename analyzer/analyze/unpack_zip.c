@@ -226,6 +226,7 @@ pt_status pt_zipdir_read(const uint8_t *b, size_t n, struct pt_zipdir *d, enum p
                                            .method = method};
         d->n++;
     }
+    d->listed = d->n;
     if (d->n == 0) {
         return PT_OK;
     }

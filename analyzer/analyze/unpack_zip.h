@@ -49,6 +49,7 @@ enum pt_zipdir_rc {
 struct pt_zipdir {
     struct pt_zip_entry *v; /* sorted by data offset (owned) */
     size_t n;
+    size_t listed;          /* entries in the directory */
     size_t refused;         /* entries refused for overlapping */
     size_t bad;             /* entries whose local header or data lie outside the zip */
 };
