@@ -350,10 +350,11 @@ static la_ssize_t gz_read(struct archive *a, void *arg, const void **buf)
                 continue;
             }
             g->done = true;
-        } else if (r == Z_BUF_ERROR && g->z.avail_in == 0 && g->fed == g->n) {
+        } else if (r == Z_BUF_ERROR) {
+            /* no progress with output room left: the input ran out mid-stream */
             g->done = g->corrupt = true;
             snprintf(g->why, sizeof g->why, "the gzip data end before the stream does");
-        } else if (r != Z_OK && r != Z_BUF_ERROR) {
+        } else if (r != Z_OK) {
             g->done = g->corrupt = true;
             snprintf(g->why, sizeof g->why, "%s", g->z.msg ? g->z.msg : "inflate failed");
         }
@@ -494,7 +495,9 @@ static bool copy_data(struct job *j, struct archive *a, struct pt_obj *o, const 
             member_failed(j, a, name);
             return false;
         }
-        if (!take_bytes(j, o, j->buf, (size_t)got, total, consumed(j, a) - start)) {
+        /* libarchive may hold up to a chunk of input read before this member began */
+        uint64_t in = consumed(j, a) - start + PT_UNPACK_CHUNK;
+        if (!take_bytes(j, o, j->buf, (size_t)got, total, in)) {
             return false;
         }
         total += (uint64_t)got;
@@ -696,6 +699,11 @@ static bool setup(const struct job *j, struct archive *a, enum mode mode)
     case K_ZIP:
         r = mode == MODE_DIRECTORY ? archive_read_support_format_zip_seekable(a)
                                    : archive_read_support_format_zip_streamable(a);
+        /* names without the UTF-8 flag are CP437 (APPNOTE appendix D); without iconv's CP437
+         * they stay bytes, cleaned to '?' */
+        if (r == ARCHIVE_OK) {
+            archive_read_set_format_option(a, "zip", "hdrcharset", "CP437");
+        }
         break;
     case K_ARCHIVE:
         r = j->c->support(a);
@@ -872,6 +880,12 @@ static void read_gzip(struct job *j)
         g->fed = 0;
         g->done = g->corrupt = false;
         read_archive(j, MODE_RAW);
+    }
+    size_t left = g->n - g->fed + g->z.avail_in;
+    if (!g->corrupt && left > 0) {
+        char d[120];
+        snprintf(d, sizeof d, "%zu bytes after the last gzip member are not gzip; not read", left);
+        anomaly(j, "unpack.gzip_trailing", d);
     }
     if (g->corrupt) {
         bool crc = strstr(g->why, "check") != NULL; /* "incorrect data/length check" */

@@ -407,6 +407,22 @@ static void zip_methods_bzip2_and_lzma(void **state)
     assert_int_equal(n_anomalies, 0);
 }
 
+/* A zip name without the UTF-8 flag is CP437 (APPNOTE appendix D): 0x81 0x82 are "üé". */
+static void zip_cp437_name(void **state)
+{
+    (void)state;
+    struct grow g = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE,
+                                  "zip:compression=store", NULL);
+    for (uint8_t *p = g.p; (p = memmem(p, g.n - (size_t)(p - g.p), "a.csv", 5)) != NULL; p++) {
+        p[0] = 0x81; /* in the local and the central header */
+    }
+    struct pt_object_rec top = store_top(g.p, g.n, "cp.zip");
+    pt_unpack(&ctx, &top);
+    assert_int_equal(n_kids, 2);
+    assert_member(&top, "\xc3\xbc.csv", CSV, strlen(CSV), "zip");
+    free(g.p);
+}
+
 /* RAR cannot be written by libarchive (or by free software): a stored RAR 5 built by hand. */
 static void rar5_members(void **state)
 {
@@ -521,8 +537,8 @@ static void ratio_limit(void **state)
     assert_int_equal(n_kids, 1);
     assert_false(kids[0].complete);
     assert_true(kids[0].size < n);
-    assert_true(kids[0].size <= (uint64_t)PT_UNPACK_MAX_RATIO * g.n + PT_UNPACK_RATIO_FLOOR +
-                                      PT_UNPACK_CHUNK);
+    assert_true(kids[0].size <= (uint64_t)PT_UNPACK_MAX_RATIO * (g.n + PT_UNPACK_CHUNK) +
+                                      PT_UNPACK_RATIO_FLOOR + PT_UNPACK_CHUNK);
     assert_int_equal(anomaly_count("limit.decompression_bomb"), 1);
     free(g.p);
 }
@@ -764,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(compressed_files_give_one_child, setup, teardown),
         cmocka_unit_test_setup_teardown(gzip_members_concatenated, setup, teardown),
         cmocka_unit_test_setup_teardown(zip_methods_bzip2_and_lzma, setup, teardown),
+        cmocka_unit_test_setup_teardown(zip_cp437_name, setup, teardown),
         cmocka_unit_test_setup_teardown(rar5_members, setup, teardown),
         cmocka_unit_test_setup_teardown(encrypted_zip_member_is_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(crc_errors_are_anomalies_and_partial, setup, teardown),
