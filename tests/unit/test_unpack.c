@@ -193,12 +193,16 @@ struct grow {
     size_t n;
 };
 
-/* An archive of `format` (libarchive write code) with `filter`, holding CSV as "a.csv" and
- * big as "dir/b.txt"; options e.g. "zip:compression=store". */
-static struct grow write_archive(int format, int filter, const char *options, const char *pass)
+/* An archive of `format` (libarchive write code) with `filter` (options e.g.
+ * "zip:compression=store", a passphrase or NULL) holding n members. */
+static struct grow write_members(int format, int filter, const char *options, const char *pass,
+                                 const char *const *names, const size_t *sizes,
+                                 const void *const *data, int n)
 {
-    make_big();
-    size_t cap = big_n * 2 + 65536, used = 0;
+    size_t cap = 65536, used = 0;
+    for (int i = 0; i < n; i++) {
+        cap += sizes[i] * 2 + 1024;
+    }
     struct grow g = {malloc(cap), 0};
     assert_non_null(g.p);
     struct archive *a = archive_write_new();
@@ -213,10 +217,7 @@ static struct grow write_archive(int format, int filter, const char *options, co
         assert_int_equal(archive_write_set_passphrase(a, pass), ARCHIVE_OK);
     }
     assert_int_equal(archive_write_open_memory(a, g.p, cap, &used), ARCHIVE_OK);
-    const char *names[2] = {"a.csv", "dir/b.txt"};
-    const void *data[2] = {CSV, big};
-    size_t sizes[2] = {strlen(CSV), big_n};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         struct archive_entry *e = archive_entry_new();
         archive_entry_set_pathname(e, names[i]);
         archive_entry_set_size(e, (la_int64_t)sizes[i]);
@@ -233,27 +234,22 @@ static struct grow write_archive(int format, int filter, const char *options, co
     return g;
 }
 
+/* The two members most tests use: CSV as "a.csv" and big as "dir/b.txt". */
+static struct grow write_archive(int format, int filter, const char *options, const char *pass)
+{
+    make_big();
+    const char *names[2] = {"a.csv", "dir/b.txt"};
+    const void *data[2] = {CSV, big};
+    size_t sizes[2] = {strlen(CSV), big_n};
+    return write_members(format, filter, options, pass, names, sizes, data, 2);
+}
+
 /* One member of `bytes` compressed by `filter` alone (format raw). */
 static struct grow write_stream(int filter, const void *bytes, size_t n)
 {
-    size_t cap = n * 2 + 4096, used = 0;
-    struct grow g = {malloc(cap), 0};
-    assert_non_null(g.p);
-    struct archive *a = archive_write_new();
-    assert_int_equal(archive_write_set_format_raw(a), ARCHIVE_OK);
-    assert_int_equal(archive_write_add_filter(a, filter), ARCHIVE_OK);
-    assert_int_equal(archive_write_open_memory(a, g.p, cap, &used), ARCHIVE_OK);
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, "x");
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_size(e, (la_int64_t)n);
-    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-    assert_int_equal(archive_write_data(a, bytes, n), (la_ssize_t)n);
-    archive_entry_free(e);
-    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    g.n = used;
-    return g;
+    const char *names[1] = {"x"};
+    const void *data[1] = {bytes};
+    return write_members(ARCHIVE_FORMAT_RAW, filter, NULL, NULL, names, &n, data, 1);
 }
 
 static const struct pt_object_rec *kid(const char *name)
@@ -687,34 +683,6 @@ static void nested_overlap_bomb_is_bounded(void **state)
     free(g.p);
 }
 
-/* A tar of the given members (name, size; content distinct per member and position). */
-static struct grow tar_of(const char *const *names, const size_t *sizes, const uint8_t *const *data,
-                          int n)
-{
-    size_t cap = 65536, used = 0;
-    for (int i = 0; i < n; i++) {
-        cap += sizes[i] + 1024;
-    }
-    struct grow g = {malloc(cap), 0};
-    assert_non_null(g.p);
-    struct archive *a = archive_write_new();
-    assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-    assert_int_equal(archive_write_open_memory(a, g.p, cap, &used), ARCHIVE_OK);
-    for (int i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, names[i]);
-        archive_entry_set_size(e, (la_int64_t)sizes[i]);
-        archive_entry_set_filetype(e, AE_IFREG);
-        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-        assert_int_equal(archive_write_data(a, data[i], sizes[i]), (la_ssize_t)sizes[i]);
-        archive_entry_free(e);
-    }
-    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    g.n = used;
-    return g;
-}
-
 static uint8_t *noise(size_t n, unsigned seed)
 {
     uint8_t *b = malloc(n);
@@ -736,13 +704,15 @@ static void budgets_cover_the_tree_and_the_run(void **state)
     uint8_t *x = noise(mib, 1), *y = noise(mib, 2), *z = noise(mib, 3);
     const char *in_names[1] = {"x"};
     const size_t in_sizes[1] = {mib};
-    const uint8_t *in_data[1] = {x};
-    struct grow inner = tar_of(in_names, in_sizes, in_data, 1);
+    const void *in_data[1] = {x};
+    struct grow inner = write_members(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, NULL,
+                                      NULL, in_names, in_sizes, in_data, 1);
     /* outer: inner.tar (~1 MiB, holding x: 1 MiB more), then y (1 MiB), then z */
     const char *names[3] = {"inner.tar", "y", "z"};
     const size_t sizes[3] = {inner.n, mib, mib};
-    const uint8_t *data[3] = {inner.p, y, z};
-    struct grow outer = tar_of(names, sizes, data, 3);
+    const void *data[3] = {inner.p, y, z};
+    struct grow outer = write_members(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, NULL,
+                                      NULL, names, sizes, data, 3);
     struct pt_object_rec top = store_top(outer.p, outer.n, "outer.tar");
     pt_unpack(&ctx, &top);
     /* inner.tar + x + y would be 3 MiB: y is cut at the 2.5 MiB budget, z never read */
@@ -757,8 +727,9 @@ static void budgets_cover_the_tree_and_the_run(void **state)
     n_kids = n_anomalies = 0;
     const char *names2[2] = {"y", "z"};
     const size_t sizes2[2] = {mib, mib};
-    const uint8_t *data2[2] = {y, z};
-    struct grow second = tar_of(names2, sizes2, data2, 2);
+    const void *data2[2] = {y, z};
+    struct grow second = write_members(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE,
+                                       NULL, NULL, names2, sizes2, data2, 2);
     top = store_top(second.p, second.n, "second.tar");
     pt_unpack(&ctx, &top);
     assert_int_equal(n_kids, 2);
