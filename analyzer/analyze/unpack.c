@@ -138,10 +138,19 @@ static void **table_at(struct table *t, const uint8_t key[32], bool add)
 /* ---- what a run shares ------------------------------------------------------------------ */
 
 /* The members one unpacked hash gave, to repeat for later copies of it. */
+struct note {
+    char kind[48], detail[200];
+};
+
+/* The members and anomalies one unpacked hash gave, to repeat for later copies (so the case
+ * is the same whichever copy a worker reached first). */
 struct memo {
     bool done;                  /* false while a worker is still unpacking it */
+    bool full;                  /* PT_UNPACK_MEMO_BYTES was reached while filling it */
     struct pt_object_rec *kids; /* as first emitted */
     size_t n, cap;
+    struct note *notes;
+    size_t nn, ncap;
 };
 
 struct pt_unpack_run {
@@ -184,6 +193,7 @@ void pt_unpack_run_free(struct pt_unpack_run *run)
         struct memo *m = run->memos.v[i].val;
         if (m != NULL) {
             free(m->kids);
+            free(m->notes);
             free(m);
         }
     }
@@ -225,25 +235,37 @@ static enum claim memo_claim(struct pt_unpack_run *run, const uint8_t key[32], s
     return c;
 }
 
-/* Remember one member of the archive being unpacked; false past PT_UNPACK_MEMO_BYTES. */
-static bool memo_add(struct pt_unpack_run *run, struct memo *m, const struct pt_object_rec *r)
+/* Append one item of `size` bytes to v[*n..*cap); false when it does not fit. */
+static bool append(void **v, size_t *n, size_t *cap, const void *item, size_t size)
 {
-    bool ok = false;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        void *nv = realloc(*v, nc * size);
+        if (nv == NULL) {
+            return false;
+        }
+        *v = nv;
+        *cap = nc;
+    }
+    memcpy((uint8_t *)*v + *n * size, item, size);
+    (*n)++;
+    return true;
+}
+
+/* Remember a member (r) or an anomaly (note) of the archive being unpacked; false once
+ * PT_UNPACK_MEMO_BYTES are used (the memo is then marked full). */
+static bool memo_add(struct pt_unpack_run *run, struct memo *m, const struct pt_object_rec *r,
+                     const struct note *note)
+{
+    size_t size = r ? sizeof *r : sizeof *note;
     pthread_mutex_lock(&run->mu);
-    if (run->memo_bytes + sizeof *r <= PT_UNPACK_MEMO_BYTES) {
-        if (m->n == m->cap) {
-            size_t nc = m->cap ? m->cap * 2 : 8;
-            struct pt_object_rec *nk = realloc(m->kids, nc * sizeof *nk);
-            if (nk != NULL) {
-                m->kids = nk;
-                m->cap = nc;
-            }
-        }
-        if (m->n < m->cap) {
-            m->kids[m->n++] = *r;
-            run->memo_bytes += sizeof *r;
-            ok = true;
-        }
+    bool ok = !m->full && run->memo_bytes + size <= PT_UNPACK_MEMO_BYTES &&
+              (r ? append((void **)&m->kids, &m->n, &m->cap, r, size)
+                 : append((void **)&m->notes, &m->nn, &m->ncap, note, size));
+    if (ok) {
+        run->memo_bytes += size;
+    } else {
+        m->full = true;
     }
     pthread_mutex_unlock(&run->mu);
     return ok;
@@ -294,7 +316,6 @@ struct job {
     size_t n;
     struct top *top;
     struct memo *memo;         /* NULL: members are not remembered */
-    bool memo_full;
     struct pt_zipdir zd;       /* K_ZIP read by the directory: its entries */
     bool by_directory;
     struct gz *gz;             /* K_GZIP: the zlib source */
@@ -302,10 +323,31 @@ struct job {
     size_t unlisted;           /* zip entries libarchive gave that the directory pass had not */
 };
 
+static void memo_overflow(const struct job *j);
+
+/* Record an anomaly of the archive being read, and remember it for later copies. */
 static void anomaly(const struct job *j, const char *kind, const char *detail)
 {
     if (j->ctx->anomaly != NULL) {
         j->ctx->anomaly(j->ctx->arg, j->p->item, j->p->frame, kind, detail);
+    }
+    if (j->memo != NULL && !j->memo->full) {
+        struct note n;
+        snprintf(n.kind, sizeof n.kind, "%s", kind);
+        snprintf(n.detail, sizeof n.detail, "%s", detail);
+        if (!memo_add(j->ctx->unpack, j->memo, NULL, &n)) {
+            memo_overflow(j);
+        }
+    }
+}
+
+/* Said once per archive, when its memo fills up. */
+static void memo_overflow(const struct job *j)
+{
+    if (j->ctx->anomaly != NULL) {
+        j->ctx->anomaly(j->ctx->arg, j->p->item, j->p->frame, "limit.unpack_memo",
+                        "members past PT_UNPACK_MEMO_BYTES are not remembered: later copies of "
+                        "this archive list only those remembered before");
     }
 }
 
@@ -406,11 +448,8 @@ static void child_close(struct job *j, struct pt_obj *o, bool complete, bool enc
         return;
     }
     rec.encrypted = encrypted;
-    if (j->memo != NULL && !j->memo_full && !memo_add(j->ctx->unpack, j->memo, &rec)) {
-        j->memo_full = true;
-        anomaly(j, "limit.unpack_memo",
-                "members past PT_UNPACK_MEMO_BYTES are not remembered: later copies of this "
-                "archive list only the members remembered before");
+    if (j->memo != NULL && !j->memo->full && !memo_add(j->ctx->unpack, j->memo, &rec, NULL)) {
+        memo_overflow(j);
     }
     if (j->ctx->object != NULL) {
         j->ctx->object(j->ctx->arg, &rec);
@@ -908,11 +947,14 @@ static const struct container *container_of(const char *mime)
     return NULL;
 }
 
-/* A later copy of an archive unpacked before: its remembered members again, with this
- * copy's flow, direction and place, so each copy shows what it carried. */
+/* A later copy of an archive unpacked before: its remembered members and anomalies again,
+ * with this copy's flow, direction and place, so each copy shows what it carried. */
 static void repeat(struct pt_app_ctx *ctx, const struct pt_object_rec *p, const struct memo *m)
 {
     struct job j = {.ctx = ctx, .p = p, .top = active};
+    for (size_t i = 0; i < m->nn; i++) {
+        anomaly(&j, m->notes[i].kind, m->notes[i].detail);
+    }
     for (size_t i = 0; i < m->n; i++) {
         if (!take_member(&j)) {
             return;
