@@ -678,7 +678,7 @@ static void member(struct job *j, struct archive *a, struct archive_entry *e, ui
     bool encrypted = archive_entry_is_data_encrypted(e) || (ze != NULL && (ze->flags & 1));
     char enc[32];
     member_encoding(j, a, encrypted, enc, sizeof enc);
-    struct pt_obj *o = child_open(j, name, enc, part);
+    struct pt_obj *o = child_open(j, name, enc, ze ? ze->order + 1 : part);
     if (o == NULL) {
         return;
     }
@@ -770,16 +770,21 @@ static bool setup(const struct job *j, struct archive *a, enum mode mode)
     return r == ARCHIVE_OK;
 }
 
-/* An archive-level failure: the header of entry `index` could not be read. */
-static void archive_failed(const struct job *j, struct archive *a, uint32_t index)
+/* The header of entry `index` gave libarchive's status r: a warning (the entry is still
+ * read), a skipped entry, or the end of what can be read. */
+static void archive_failed(const struct job *j, struct archive *a, uint32_t index, int r)
 {
     const char *msg = archive_error_string(a);
     char d[400];
     snprintf(d, sizeof d, "%s %s: %s", j->c->word,
-             index == 0 ? "not readable" : "damaged after its first members",
-             msg ? msg : "unknown error");
+             r == ARCHIVE_WARN     ? "entry read with a warning"
+             : r != ARCHIVE_FATAL  ? "entry skipped"
+             : index == 0          ? "not readable"
+                                   : "damaged after its first members",
+             msg ? msg : "no reason given");
     bool enc = msg != NULL && (strstr(msg, "ncrypt") != NULL || strstr(msg, "assphrase") != NULL);
-    anomaly(j, enc ? "unpack.encrypted_archive" : "unpack.corrupt", d);
+    anomaly(j, enc ? "unpack.encrypted_archive" : r == ARCHIVE_WARN ? "unpack.warning"
+                                                                    : "unpack.corrupt", d);
 }
 
 /* Read the archive; false when a compressed file's tar or cpio held no entry at all, which
@@ -807,7 +812,7 @@ static bool read_archive(struct job *j, enum mode mode)
         r = archive_read_open_memory2(a, j->b, j->n, PT_UNPACK_CHUNK);
     }
     if (r != ARCHIVE_OK) {
-        archive_failed(j, a, 0);
+        archive_failed(j, a, 0, ARCHIVE_FATAL);
         goto out;
     }
     for (;; i++) {
@@ -820,7 +825,7 @@ static bool read_archive(struct job *j, enum mode mode)
             break;
         }
         if (r == ARCHIVE_FATAL) {
-            archive_failed(j, a, i);
+            archive_failed(j, a, i, r);
             break;
         }
         if (i >= PT_UNPACK_MAX_ENTRIES) {
@@ -833,7 +838,7 @@ static bool read_archive(struct job *j, enum mode mode)
             break;
         }
         if (r != ARCHIVE_OK) {
-            archive_failed(j, a, i); /* a warning or a skippable entry: the next may be fine */
+            archive_failed(j, a, i, r); /* a warning or a skipped entry: the next may be fine */
             if (r != ARCHIVE_WARN) {
                 continue;
             }
