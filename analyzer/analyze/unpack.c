@@ -27,7 +27,8 @@ enum kind {
     K_ZIP,     /* zip: our directory pass, then libarchive's seekable (or streaming) reader */
     K_ARCHIVE, /* an archive format read as is */
     K_STREAM,  /* a libarchive decompression filter over tar, cpio or one raw child */
-    K_GZIP     /* the same with zlib as the filter: it checks the CRC, libarchive does not */
+    K_GZIP,    /* the same with zlib as the filter: it checks the CRC, libarchive does not */
+    K_SFX      /* a Windows executable that may carry a zip, 7z or RAR (a self-extractor) */
 };
 
 /* One line per libmagic MIME type. `word` names the format or the compression in the
@@ -42,6 +43,8 @@ struct container {
 
 static const struct container containers[] = {
     {"application/zip", K_ZIP, "zip", NULL, NULL},
+    {"application/x-dosexec", K_SFX, "executable", archive_read_support_format_7zip,
+     archive_read_support_format_rar},
     {"application/x-tar", K_ARCHIVE, "tar", archive_read_support_format_tar, NULL},
     {"application/x-cpio", K_ARCHIVE, "cpio", archive_read_support_format_cpio, NULL},
     {"application/x-7z-compressed", K_ARCHIVE, "7z", archive_read_support_format_7zip, NULL},
@@ -64,6 +67,16 @@ static const struct container containers[] = {
 /* File name endings a compressed file loses when its one child is named after it. */
 static const char *const stream_suffixes[] = {".gz", ".gzip", ".z", ".bz2", ".xz", ".lzma",
                                               ".lz", ".zst", ".lz4", ".Z"};
+
+static const struct container *container_of(const char *mime)
+{
+    for (size_t i = 0; i < sizeof containers / sizeof *containers; i++) {
+        if (strcmp(mime, containers[i].mime) == 0) {
+            return &containers[i];
+        }
+    }
+    return NULL;
+}
 
 /* ---- SHA-256 keyed table ---------------------------------------------------------------- */
 
@@ -745,9 +758,13 @@ static bool setup(const struct job *j, struct archive *a, enum mode mode)
         }
         break;
     case K_ARCHIVE:
+    case K_SFX:
         r = j->c->support(a);
         if (r == ARCHIVE_OK && j->c->support2 != NULL) {
             r = j->c->support2(a);
+        }
+        if (r == ARCHIVE_OK && j->c->kind == K_SFX) {
+            r = archive_read_support_format_rar5(a);
         }
         break;
     case K_STREAM:
@@ -812,7 +829,9 @@ static bool read_archive(struct job *j, enum mode mode)
         r = archive_read_open_memory2(a, j->b, j->n, PT_UNPACK_CHUNK);
     }
     if (r != ARCHIVE_OK) {
-        archive_failed(j, a, 0, ARCHIVE_FATAL);
+        if (j->c->kind != K_SFX) {
+            archive_failed(j, a, 0, ARCHIVE_FATAL);
+        }
         goto out;
     }
     for (;; i++) {
@@ -825,7 +844,9 @@ static bool read_archive(struct job *j, enum mode mode)
             break;
         }
         if (r == ARCHIVE_FATAL) {
-            archive_failed(j, a, i, r);
+            if (i > 0 || j->c->kind != K_SFX) { /* most executables carry no archive */
+                archive_failed(j, a, i, r);
+            }
             break;
         }
         if (i >= PT_UNPACK_MAX_ENTRIES) {
@@ -907,6 +928,24 @@ static void read_zip(struct job *j)
     pt_zipdir_fini(&j->zd);
 }
 
+/* A Windows executable may carry an archive after its stub (a self-extractor, a staging
+ * tool's favourite): a zip found by its central directory is read as a zip; otherwise
+ * libarchive looks for a 7z or RAR signature in it. An executable that carries none is not
+ * an anomaly. */
+static void read_sfx(struct job *j)
+{
+    enum pt_zipdir_rc rc;
+    struct pt_zipdir zd;
+    bool zip = pt_zipdir_read(j->b, j->n, &zd, &rc) == PT_OK && rc == PT_ZIPDIR_OK && zd.n > 0;
+    pt_zipdir_fini(&zd);
+    if (zip) {
+        j->c = container_of("application/zip");
+        read_zip(j);
+    } else {
+        read_archive(j, MODE_STREAM);
+    }
+}
+
 static void read_gzip(struct job *j)
 {
     struct gz *g = calloc(1, sizeof *g);
@@ -941,16 +980,6 @@ static void read_gzip(struct job *j)
 }
 
 /* ---- entry ------------------------------------------------------------------------------ */
-
-static const struct container *container_of(const char *mime)
-{
-    for (size_t i = 0; i < sizeof containers / sizeof *containers; i++) {
-        if (strcmp(mime, containers[i].mime) == 0) {
-            return &containers[i];
-        }
-    }
-    return NULL;
-}
 
 /* A later copy of an archive unpacked before: its remembered members and anomalies again,
  * with this copy's flow, direction and place, so each copy shows what it carried. */
@@ -1008,6 +1037,8 @@ static void unpack_mapped(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
         j.b = map;
         if (c->kind == K_ZIP) {
             read_zip(&j);
+        } else if (c->kind == K_SFX) {
+            read_sfx(&j);
         } else if (c->kind == K_GZIP) {
             read_gzip(&j);
         } else if (!read_archive(&j, MODE_STREAM)) {

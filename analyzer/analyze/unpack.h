@@ -7,7 +7,8 @@
  * cpio (odc, newc, crc, binary), 7z, RAR 4 and 5 (read only), and the compressed streams
  * gzip (RFC 1952, through zlib so the CRC is checked and concatenated members are kept),
  * bzip2, xz, lzma, lzip, zstd, lz4 and compress (.Z); a compressed tar or cpio gives its
- * members directly, any other compressed file one child. Only libarchive's in-library
+ * members directly, any other compressed file one child. A Windows executable is read for a
+ * self-extractor's zip, 7z or RAR. Only libarchive's in-library
  * decoders are enabled: nothing may run an external program.
  *
  * Trust boundary: the object's bytes are hostile. A zip's central directory is walked

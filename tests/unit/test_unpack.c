@@ -419,6 +419,45 @@ static void zip_cp437_name(void **state)
     free(g.p);
 }
 
+/* Self-extractors: an MS-DOS stub, then a zip (found by its central directory, offsets
+ * corrected for the stub) or a 7z (found by its signature); a bare executable is nothing. */
+static void self_extractors(void **state)
+{
+    (void)state;
+    static const struct {
+        int format;
+        size_t stub;
+        const char *encoding;
+    } cases[] = {
+        {ARCHIVE_FORMAT_ZIP, 512, "zip,deflate"},
+        {ARCHIVE_FORMAT_7ZIP, 0x27000, "7z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        n_kids = n_anomalies = 0;
+        struct grow g = write_archive(cases[i].format, ARCHIVE_FILTER_NONE, NULL, NULL);
+        uint8_t *exe = calloc(1, cases[i].stub + g.n);
+        assert_non_null(exe);
+        memcpy(exe, "MZ", 2);
+        memcpy(exe + cases[i].stub, g.p, g.n);
+        struct pt_object_rec top = store_top(exe, cases[i].stub + g.n, "setup.exe");
+        assert_string_equal(top.mime, "application/x-dosexec");
+        pt_unpack(&ctx, &top);
+        assert_int_equal(n_kids, 2);
+        assert_int_equal(n_anomalies, 0);
+        assert_member(&top, "a.csv", CSV, strlen(CSV), cases[i].encoding);
+        assert_member(&top, "dir/b.txt", big, big_n, cases[i].encoding);
+        free(exe);
+        free(g.p);
+    }
+    n_kids = n_anomalies = 0;
+    uint8_t stub[4096] = {'M', 'Z'};
+    struct pt_object_rec top = store_top(stub, sizeof stub, "plain.exe");
+    assert_string_equal(top.mime, "application/x-dosexec");
+    pt_unpack(&ctx, &top);
+    assert_int_equal(n_kids, 0);
+    assert_int_equal(n_anomalies, 0);
+}
+
 /* RAR cannot be written by libarchive (or by free software): a stored RAR 5 built by hand. */
 static void rar5_members(void **state)
 {
@@ -771,6 +810,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(zip_methods_bzip2_and_lzma, setup, teardown),
         cmocka_unit_test_setup_teardown(zip_cp437_name, setup, teardown),
         cmocka_unit_test_setup_teardown(rar5_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(self_extractors, setup, teardown),
         cmocka_unit_test_setup_teardown(encrypted_zip_member_is_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(crc_errors_are_anomalies_and_partial, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_archive_is_an_anomaly, setup, teardown),
