@@ -9,7 +9,7 @@
  * untouched address space (or a failed malloc libarchive reports as an error); under
  * AddressSanitizer every such allocation is poisoned byte by byte and takes seconds, which
  * reads as a hang. So this target, like a machine with a memory limit, refuses allocations
- * above 512 MiB, and libarchive's error path is what gets fuzzed.
+ * above 128 MiB, and libarchive's error path is what gets fuzzed.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-    return "max_allocation_size_mb=512:allocator_may_return_null=1";
+    return "max_allocation_size_mb=128:allocator_may_return_null=1";
 }
 
 static const char *const mimes[] = {
