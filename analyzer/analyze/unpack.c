@@ -45,6 +45,8 @@ static const struct container containers[] = {
     {"application/zip", K_ZIP, "zip", NULL, NULL},
     {"application/x-dosexec", K_SFX, "executable", archive_read_support_format_7zip,
      archive_read_support_format_rar},
+    {"application/vnd.microsoft.portable-executable", K_SFX, "executable",
+     archive_read_support_format_7zip, archive_read_support_format_rar},
     {"application/x-tar", K_ARCHIVE, "tar", archive_read_support_format_tar, NULL},
     {"application/x-cpio", K_ARCHIVE, "cpio", archive_read_support_format_cpio, NULL},
     {"application/x-7z-compressed", K_ARCHIVE, "7z", archive_read_support_format_7zip, NULL},
