@@ -152,7 +152,7 @@ static void **table_at(struct table *t, const uint8_t key[32], bool add)
 
 /* ---- what a run shares ------------------------------------------------------------------ */
 
-/* The members one unpacked hash gave, to repeat for later copies of it. */
+/* An anomaly an unpacked archive gave, kept to repeat. */
 struct note {
     char kind[48], detail[200];
 };
@@ -372,7 +372,7 @@ struct gz {
     z_stream z;
     const uint8_t *in;
     size_t n, fed;
-    bool live, done, corrupt;
+    bool done, corrupt;
     char why[96];
     uint8_t out[PT_UNPACK_CHUNK];
 };
@@ -505,15 +505,15 @@ static bool take_bytes(struct job *j, struct pt_obj *o, const uint8_t *p, size_t
         j->top->spent = true;
         anomaly(j, "limit.expansion_budget",
                 "the members under one top-level object expand beyond its budget "
-                "(PT_UNPACK_BUDGET_TOP); "
-                "this member is cut there and the rest of the tree is not unpacked");
+                "(PT_UNPACK_BUDGET_TOP); this member is cut there and the rest of the tree is "
+                "not unpacked");
         return false;
     }
     if (j->ctx->unpack != NULL && !case_take(j->ctx->unpack, n)) {
         j->top->spent = true;
         anomaly(j, "limit.expansion_budget",
-                "the archives of this run expand beyond its budget (PT_UNPACK_BUDGET_CASE); this member is "
-                "cut there and no further archive is unpacked");
+                "the archives of this run expand beyond its budget (PT_UNPACK_BUDGET_CASE); "
+                "this member is cut there and no further archive is unpacked");
         return false;
     }
     j->top->left -= n;

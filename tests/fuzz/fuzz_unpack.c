@@ -1,8 +1,8 @@
 /*
  * fuzz_unpack.c - libFuzzer target for archive unpacking: the input after its first byte is
  * stored as an object and unpacked as the container that byte picks (0 zip, 1 gzip, then
- * tar, cpio, 7z, rar, bzip2, xz, zstd, lzma, lz4, compress), recursively, with a fresh
- * run state each time so the unpack-once memo and the budgets are exercised too.
+ * tar, cpio, 7z, rar, bzip2, xz, zstd, lzma, lz4, compress, executable), recursively, with a
+ * fresh run state each time so the unpack-once memo and the budgets are exercised too.
  *
  * libarchive's read-ahead reserves a buffer as large as a header says it needs before it
  * learns the input is shorter (a cpio name length is up to 4 GiB). In production that is
@@ -30,6 +30,7 @@ static const char *const mimes[] = {
     "application/x-cpio", "application/x-7z-compressed", "application/x-rar",
     "application/x-bzip2", "application/x-xz", "application/zstd",
     "application/x-lzma", "application/x-lz4", "application/x-compress",
+    "application/x-dosexec",
 };
 
 static struct pt_objstore *store;
@@ -74,7 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pt_obj_write(o, data + 1, size - 1);
         struct pt_object_rec rec;
         if (pt_obj_close(o, true, &rec)) {
-            snprintf(rec.mime, sizeof rec.mime, "%s", mimes[data[0] % (sizeof mimes / sizeof *mimes)]);
+            const char *mime = mimes[data[0] % (sizeof mimes / sizeof *mimes)];
+            snprintf(rec.mime, sizeof rec.mime, "%s", mime);
             pt_unpack(&ctx, &rec);
             forget(rec.sha256);
         }

@@ -173,7 +173,8 @@ static uint8_t *stored(const struct pt_object_rec *r, size_t *n)
 }
 
 /* Two members every archive test carries: a small CSV and 200 kB of text in a directory. */
-#define CSV "mrn,last_name,first_name,dob,ssn,diagnosis\nMRN000001,Doe,Jane,1961-02-03,219-09-9999,E11.9\n"
+#define CSV                                                                                        \
+    "mrn,last_name,first_name,dob,ssn,diagnosis\nMRN000001,Doe,Jane,1961-02-03,219-09-9999,E11.9\n"
 static uint8_t *big;
 static const size_t big_n = 200000;
 
