@@ -236,3 +236,48 @@ def same_archive_twice_is_unpacked_once_with_both_places():
     top = hashlib.sha256(blob).hexdigest()
     assert [r[1] for r in rows] == [top, top] and rows[0][0] != rows[1][0], rows
     assert _individuals(c) == 120
+
+
+def _move_client_port(path, old, new):
+    """Rewrite a client port in a pcap of Ethernet/IPv4/TCP frames written by tcp_frame()
+    (ports at bytes 34 and 36; its checksums are zero, so nothing else changes)."""
+    with open(path, "rb") as f:
+        b = bytearray(f.read())
+    at = 24
+    while at + 16 <= len(b):
+        n = struct.unpack_from("<I", b, at + 8)[0]
+        fr = at + 16
+        for o in (34, 36):
+            if struct.unpack_from(">H", b, fr + o)[0] == old:
+                struct.pack_into(">H", b, fr + o, new)
+        at = fr + n
+    with open(path, "wb") as f:
+        f.write(b)
+
+
+@test
+def same_archive_in_two_flows_gives_one_database_for_any_thread_count():
+    """One overlapping zip uploaded in two captures: whichever worker unpacks it first, the
+    other repeats its members and anomalies, so -j1 and -j3 give the same rows."""
+    blob = _overlap_level(_overlap_level(_patients_csv()))
+    d = os.path.join(TMP, "twoflows")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for n, port in (("a.pcap", 40200), ("b.pcap", 40300)):
+        _http_post_capture(os.path.join(d, n), blob)
+        _move_client_port(os.path.join(d, n), 40200, port)
+    dumps = []
+    for j in ("1", "3"):
+        c = case("twoflows-j" + j)
+        run("analyze", "-q", "-j", j, d, "-o", c, check=0)
+        con = db(c)
+        objs = sorted(con.execute("SELECT sha256, name, encoding, depth, parent_sha256, item_id,"
+                                  " flow_id, direction, complete FROM object").fetchall())
+        anoms = sorted(con.execute("SELECT item_id, frame, kind, detail FROM anomaly"
+                                   " WHERE kind LIKE 'unpack.%' OR kind LIKE 'limit.%'").fetchall())
+        dumps.append((objs, anoms))
+    objs, anoms = dumps[0]
+    assert dumps[1] == dumps[0]
+    members = [o for o in objs if o[3] > 0]
+    assert len(members) == 4 and {o[5] for o in members} == {1, 2}, members
+    assert [a[2] for a in anoms].count("unpack.zip_overlap") == 4, anoms
