@@ -558,14 +558,26 @@ static bool copy_data(struct job *j, struct archive *a, struct pt_obj *o, const 
     }
 }
 
-/* UTF-8 as is, any other byte and every control character as '?', cut on a character. */
-static void clean_name(char *out, size_t cap, const char *s, bool utf8)
+enum charset { CS_BYTES, CS_UTF8, CS_LATIN1 };
+
+/* A name as UTF-8, cut on a character: valid UTF-8 as is (CS_UTF8), ISO 8859-1 converted
+ * (CS_LATIN1), any other byte and every control character as '?'. */
+static void clean_name(char *out, size_t cap, const char *s, enum charset cs)
 {
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p != '\0') {
         size_t len = 1;
-        if (utf8 && *p >= 0xc2 && *p <= 0xf4) {
+        if (cs == CS_LATIN1 && *p >= 0xa0) {
+            if (o + 2 >= cap) {
+                break;
+            }
+            out[o++] = (char)(0xc0 | (*p >> 6));
+            out[o++] = (char)(0x80 | (*p & 0x3f));
+            p++;
+            continue;
+        }
+        if (cs == CS_UTF8 && *p >= 0xc2 && *p <= 0xf4) {
             len = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
             for (size_t k = 1; k < len; k++) {
                 if ((p[k] & 0xc0) != 0x80) {
@@ -607,7 +619,7 @@ static void stream_name(const struct job *j, char *out, size_t cap)
         }
         const uint8_t *z = pt_cur_ptr(&c);
         if ((flg & 0x08) && z != NULL && memchr(z, 0, pt_cur_left(&c)) != NULL) {
-            clean_name(out, cap, (const char *)z, false);
+            clean_name(out, cap, (const char *)z, CS_LATIN1); /* FNAME is ISO 8859-1 */
         }
     }
     if (out[0] == '\0') {
@@ -629,7 +641,7 @@ static const char *zip_method(const char *format_name)
     static const char *const map[][2] = {
         {"(uncompressed)", ""},      {"(deflation)", "deflate"}, {"(bzip)", "bzip2"},
         {"(lzma)", "lzma"},          {"(xz)", "xz"},             {"(zstd)", "zstd"},
-        {"(ppmd-1)", "ppmd"},        {"(deflation-64-bit)", "deflate64"},
+        {"(ppmd-1)", "ppmd"},
     };
     for (size_t i = 0; format_name != NULL && i < sizeof map / sizeof *map; i++) {
         if (strstr(format_name, map[i][0]) != NULL) {
@@ -688,7 +700,7 @@ static void member(struct job *j, struct archive *a, struct archive_entry *e, ui
     } else {
         const char *u = archive_entry_pathname_utf8(e);
         const char *raw = archive_entry_pathname(e);
-        clean_name(name, sizeof name, u ? u : raw ? raw : "", u != NULL);
+        clean_name(name, sizeof name, u ? u : raw ? raw : "", u ? CS_UTF8 : CS_BYTES);
     }
     bool encrypted = archive_entry_is_data_encrypted(e) || (ze != NULL && (ze->flags & 1));
     char enc[32];
