@@ -715,6 +715,7 @@ struct run {
     struct router router; /* FTP data connections to their control's worker */
     struct worker files;  /* the reader's object store for files at rest (not a thread) */
     struct pt_yara *yara; /* compiled rules, shared read-only by the scanning threads */
+    struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
 };
 
 /* A file at rest (not a capture): its bytes become an object, unpacked like any other. */
@@ -1130,7 +1131,8 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
     anomaly_sink_init(&r->anoms, &r->w);
     r->dec = pt_decoder_new(decode_anomaly, &r->anoms);
     r->workers = calloc(r->n_workers, sizeof *r->workers);
-    if (r->dec == NULL || r->workers == NULL) {
+    if (r->dec == NULL || r->workers == NULL ||
+        pt_unpack_run_new(PT_UNPACK_BUDGET_TOP, PT_UNPACK_BUDGET_CASE, &r->unpack) != PT_OK) {
         rc = PT_ENOMEM;
         goto out;
     }
@@ -1151,7 +1153,7 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
             wk->rec[k] = (struct rowbuf){.kind = (enum wmsg_kind)(W_REC + k), .cap = rec_batch[k]};
         }
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .emit = worker_record,
-                                      .anomaly = worker_app_anomaly};
+                                      .unpack = r->unpack, .anomaly = worker_app_anomaly};
         if (pt_objstore_new(opt->case_dir, i, &wk->app.store) != PT_OK) {
             pt_error("cannot create the object store under %s/objects", opt->case_dir);
             rc = PT_EIO;
@@ -1190,7 +1192,7 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
     anomaly_sink_init(&r->files.anoms, &r->w);
     r->files.objs = (struct rowbuf){.kind = W_OBJECTS, .cap = 64};
     r->files.app = (struct pt_app_ctx){.arg = &r->files, .object = worker_object,
-                                       .anomaly = worker_app_anomaly};
+                                       .unpack = r->unpack, .anomaly = worker_app_anomaly};
     if (pt_objstore_new(opt->case_dir, r->n_workers, &r->files.app.store) != PT_OK) {
         pt_error("cannot create the object store under %s/objects", opt->case_dir);
         rc = PT_EIO;
@@ -1337,6 +1339,7 @@ out:
     free(r->files.objs.rows);
     free(r->files.anoms.rb.rows);
     pt_objstore_free(r->files.app.store);
+    pt_unpack_run_free(r->unpack);
     pt_phi_config_free();
     pt_yara_free(r->yara);
     if (r->w.db != NULL && rc == PT_OK) {

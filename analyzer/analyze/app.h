@@ -14,6 +14,8 @@
 #include "../flow/flow.h"
 #include "objstore.h"
 
+struct pt_unpack_run;
+
 struct pt_http_rec {
     int64_t flow_id;
     uint32_t seq;             /* transaction index within the flow */
@@ -213,6 +215,8 @@ struct pt_app_ctx {
     /* a decoder's record (records.def): kind says which struct rec points to */
     void (*emit)(void *arg, enum pt_rec_kind kind, const void *rec);
     struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
+    struct pt_unpack_run *unpack; /* archives unpacked in this run, shared by all workers
+                                     (borrowed; NULL: nothing shared, see unpack.h) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
 };
 

@@ -104,13 +104,27 @@
 #define PT_DNS_MAX_RRS 32
 
 /* Archives inside objects: nesting decoded, entries per archive, and what a member may expand
- * to: 1 GiB, and 250 times its compressed size (real documents stay far below; an all-zero
- * bomb layer reaches zlib's ~1030). An archive's members together stop at 4 GiB. */
+ * to: 1 GiB, and 250 times the compressed bytes it was read from once past 1 MiB (real
+ * documents stay far below; an all-zero bomb layer reaches zlib's ~1030). */
 #define PT_UNPACK_MAX_DEPTH 4
 #define PT_UNPACK_MAX_ENTRIES 10000
 #define PT_UNPACK_MAX_RATIO 250
+#define PT_UNPACK_RATIO_FLOOR (1u << 20)
 #define PT_UNPACK_MAX_MEMBER (1ull << 30)
-#define PT_UNPACK_MAX_ARCHIVE (4ull << 30)
+/* Expansion budgets (issue 17): all members under one top-level object, nested ones included,
+ * and all members of a run. Stored and encrypted members count: the budgets bound bytes
+ * written, whatever their method. Members per top-level tree bound the rows a tree of small
+ * archives can make. */
+#define PT_UNPACK_BUDGET_TOP (4ull << 30)
+#define PT_UNPACK_BUDGET_CASE (64ull << 30)
+#define PT_UNPACK_MAX_TREE_MEMBERS 100000
+/* Each archive hash is unpacked once per run; its members are remembered (up to this many
+ * bytes of records, ~1 KiB each) so a later copy lists them again without decompressing. A
+ * worker waits this long for another that is unpacking the same hash. */
+#define PT_UNPACK_MEMO_BYTES (64u * 1024 * 1024)
+#define PT_UNPACK_WAIT_S 120
+/* Bytes libarchive is handed, and a member is copied, at a time. */
+#define PT_UNPACK_CHUNK (64u * 1024)
 
 /* PHI: a free-text record (paragraph) is cut at this many bytes on a line end; DICOM
  * sequences nest at most PT_PHI_DICOM_DEPTH deep and a data set holds at most
