@@ -264,7 +264,7 @@ int main(int argc, char **argv)
         /* An incomplete case still gets its reports, each saying INCOMPLETE CASE first,
          * and the command fails: nobody should read a verdict from it. */
         char why[600];
-        bool incomplete = pt_case_incomplete(db, why, sizeof why);
+        bool incomplete = pt_case_incomplete(db, argv[2], why, sizeof why);
         pt_status st = pt_report_write(db, argv[2], mask, incomplete ? why : NULL, err, sizeof err);
         pt_db_close(db);
         if (st != PT_OK) {

@@ -53,10 +53,11 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res);
 pt_status pt_verify(const char *case_dir);
 
 struct pt_db;
-/* True when the case in `db` is not whole, with the reason in `why`: it has no completion
- * record (the run was interrupted or failed), the run sealed it incomplete (objects lost), or
- * an evidence item was never hashed. `verify` and `report` refuse such a case (exit 2). */
-bool pt_case_incomplete(struct pt_db *db, char *why, size_t len);
+/* True when the case in `db` (directory `case_dir`) is not whole, with the reason in `why`:
+ * it has no completion record or summary.txt does not name it (the run was interrupted or
+ * failed), the run sealed it incomplete (objects lost), or an evidence item was never hashed.
+ * `verify` and `report` refuse such a case (exit 2). */
+bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_t len);
 
 /* The signatures directory: `given`, else $PHITRACE_SIGNATURES, else signatures/ beside the
  * executable (or two levels up, for build/san/phitrace), else PT_DATADIR/signatures. */

@@ -73,14 +73,20 @@ static bool seal_row(sqlite3 *h, long long *seq, char *detail, size_t len)
     return found;
 }
 
-bool pt_case_incomplete(struct pt_db *db, char *why, size_t len)
+bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_t len)
 {
     sqlite3 *h = pt_db_handle(db);
-    char detail[1600];
-    long long seq = 0;
+    char detail[1600], head[PT_SHA256_HEX];
+    long long seq = 0, head_seq = 0;
     if (!seal_row(h, &seq, detail, sizeof detail)) {
         snprintf(why, len, "the run did not finish (no completion record; it was interrupted "
                            "or failed)");
+        return true;
+    }
+    if (!summary_head(case_dir, &head_seq, head) || head_seq < seq) {
+        /* summary.txt is written after the completion record, as the run's last step */
+        snprintf(why, len, "the run did not finish (summary.txt does not name the completion "
+                           "record as the audit chain head)");
         return true;
     }
     char status[32];
@@ -315,7 +321,7 @@ pt_status pt_verify(const char *case_dir)
     }
     int bad = 0, checked = 0;
     char why[600];
-    bool incomplete = pt_case_incomplete(db, why, sizeof why);
+    bool incomplete = pt_case_incomplete(db, case_dir, why, sizeof why);
     if (incomplete) {
         printf("INCOMPLETE  %s\n", why);
         bad++;
