@@ -1035,12 +1035,13 @@ static pt_status make_case_dir(const struct pt_options *o, char *build, size_t l
         return PT_EIO;
     }
     if ((st.st_mode & 077) != 0) {
-        pt_warn("case directory %s was mode %03o; tightened to 0700 (a case holds patient "
-                "data)", o->case_dir, (unsigned)(st.st_mode & 0777));
         if (chmod(o->case_dir, 0700) != 0) {
-            pt_error("cannot make %s private (chmod 0700): %s", o->case_dir, strerror(errno));
+            pt_error("cannot make case directory %s private (chmod 0700): %s", o->case_dir,
+                     strerror(errno));
             return PT_EIO;
         }
+        pt_warn("case directory %s was mode %03o; tightened to 0700 (a case holds patient "
+                "data)", o->case_dir, (unsigned)(st.st_mode & 0777));
     }
     char dbpath[4300];
     snprintf(dbpath, sizeof dbpath, "%s/evidence.db", o->case_dir);

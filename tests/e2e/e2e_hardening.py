@@ -56,7 +56,7 @@ def _killed_runs(iterations, seed, force_over=None):
         c = force_over if force_over else case("kill%02d" % i)
         args = [BIN, "analyze", "-q"] + (["--force"] if force_over else []) + [src, "-o", c]
         p = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.0, full * 1.05))
+        time.sleep(rng.uniform(0.0, full * 0.9))
         killed = p.poll() is None
         if killed:
             p.send_signal(signal.SIGKILL)
@@ -215,14 +215,18 @@ def full_disk_is_a_store_failure_and_exit_2():
 
 @test
 def read_only_output_directory_is_a_clear_error():
-    """Root only: a case under a read-only mount exits 2 naming the directory and the reason."""
+    """Root only: a case in or under a read-only mount exits 2 naming the directory and the
+    reason (before: an existing read-only directory gave SQLite's "unable to open")."""
     parent = os.path.join(TMP, "ro-parent")
     os.makedirs(parent, exist_ok=True)
-    _root_mount("-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", parent)
+    _root_mount("-t", "tmpfs", "-o", "ro,size=1m,mode=0700", "tmpfs", parent)
     try:
         c = os.path.join(parent, "case")
         p = run("analyze", "-q", SAMPLES, "-o", c, check=2)
         assert "cannot create case directory " + c in p.stderr, p.stderr
+        assert "Read-only file system" in p.stderr, p.stderr
+        p = run("analyze", "-q", SAMPLES, "-o", parent, check=2)  # an existing directory
+        assert "cannot write in case directory " + parent in p.stderr, p.stderr
         assert "Read-only file system" in p.stderr, p.stderr
     finally:
         _umount(parent)
