@@ -49,7 +49,9 @@ static void usage(FILE *out)
         "Values are stored masked with a keyed hash (key in CASE/phi.key, mode 0600).\n"
         "\n"
         "analyze options:\n"
-        "  -o, --case DIR        case directory (created mode 0700): evidence.db, summary.txt\n"
+        "  -o, --case DIR        case directory (mode 0700, files 0600): evidence.db,\n"
+        "                        summary.txt, reports, objects/ (full copies of every\n"
+        "                        transferred file: raw PHI), phi.key\n"
         "      --home-net CIDRS  internal networks, comma separated\n"
         "                        (default: RFC 1918, 100.64.0.0/10, fc00::/7, loopback and\n"
         "                        link-local); decides which flows are outbound\n"
@@ -58,7 +60,8 @@ static void usage(FILE *out)
         "                        seen is ended early (default 1048576; an anomaly says so)\n"
         "      --progress        progress bar on stderr (default: when stderr is a terminal)\n"
         "  -q, --quiet           no progress bar and no summary on stdout\n"
-        "      --force           replace the evidence database of an existing case directory\n"
+        "      --force           replace an existing case: the new one is built beside it and\n"
+        "                        swapped in when complete (the old one stays if the run fails)\n"
         "      --flows-only      triage pass: decode and flows only (no reassembly, protocols,\n"
         "                        objects); about twice as fast\n"
         "      --keep-phi        also store full PHI values (table phi_value); without it the\n"
@@ -72,9 +75,10 @@ static void usage(FILE *out)
         "                        the shipped ones; externals: filename, protocol, direction, mime\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
-        "case as anomalies and do not fail the run); 1 usage error; 2 the run could not\n"
-        "complete (case directory or database failure), or `verify` found a mismatch; 3 the\n"
-        "verdict reached --fail-on.\n"
+        "case as anomalies and do not fail the run); 1 usage error; 2 the case is incomplete\n"
+        "(case directory or database failure, an object that could not be stored, an\n"
+        "interrupted run), `verify` found a mismatch, or `report` was given an incomplete case;\n"
+        "3 the verdict reached --fail-on.\n"
         "\n"
         "Example:\n"
         "  phitrace analyze --home-net 10.20.0.0/16 /evidence/pcaps -o case1\n"
@@ -178,6 +182,11 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
         return EXIT_FAILED;
     }
+    if (res.incomplete) {
+        fprintf(stderr, "phitrace: error: the case is incomplete: %llu object(s) could not be "
+                        "written (see the store.failed anomalies); its reports say so\n",
+                (unsigned long long)res.objects_lost);
+    }
     if (!o.quiet) {
         char path[4200];
         snprintf(path, sizeof path, "%s/summary.txt", o.case_dir);
@@ -192,6 +201,9 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         }
         printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
                o.case_dir);
+    }
+    if (res.incomplete) {
+        return EXIT_FAILED;
     }
     if (o.fail_on > 0 && res.verdict >= o.fail_on) {
         if (!o.quiet) {
@@ -249,10 +261,20 @@ int main(int argc, char **argv)
             fprintf(stderr, "phitrace: error: %s\n", err);
             return EXIT_FAILED;
         }
-        pt_status st = pt_report_write(db, argv[2], mask, err, sizeof err);
+        /* An incomplete case still gets its reports, each saying INCOMPLETE CASE first,
+         * and the command fails: nobody should read a verdict from it. */
+        char why[600];
+        bool incomplete = pt_case_incomplete(db, argv[2], why, sizeof why);
+        pt_status st = pt_report_write(db, argv[2], mask, incomplete ? why : NULL, err, sizeof err);
         pt_db_close(db);
         if (st != PT_OK) {
             fprintf(stderr, "phitrace: error: %s\n", err);
+            return EXIT_FAILED;
+        }
+        if (incomplete) {
+            fprintf(stderr, "phitrace: error: %s is an incomplete case: %s; the reports written "
+                            "are marked INCOMPLETE CASE and must not be relied on\n",
+                    argv[2], why);
             return EXIT_FAILED;
         }
         printf("%s%s%s written in %s\n", mask & PT_REPORT_HTML ? "report.html " : "",

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <magic.h>
 #include <openssl/opensslv.h>
 #include <pcap/pcap.h>
@@ -48,6 +49,7 @@
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
 #include "report/report.h"
+#include "core/sha256.h"
 #include "store/db.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
@@ -718,15 +720,12 @@ struct run {
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
 };
 
-/* A file at rest (not a capture): its bytes become an object, unpacked like any other. */
-static void ingest_file(struct run *r, const char *path, struct pt_item_rec *it)
+/* A file at rest (not a capture): its bytes become an object, unpacked like any other. They
+ * are read through the source that hashes them (one descriptor, one pass), so the object is
+ * exactly the bytes the item's SHA-256 covers even when the file changes meanwhile. */
+static void ingest_file(struct run *r, struct pt_source *src, const char *path,
+                        struct pt_item_rec *it)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        it->status = "error";
-        snprintf(it->error, sizeof it->error, "cannot open: %s", strerror(errno));
-        return;
-    }
     struct pt_object_rec meta;
     memset(&meta, 0, sizeof meta);
     snprintf(meta.protocol, sizeof meta.protocol, "file");
@@ -736,27 +735,27 @@ static void ingest_file(struct run *r, const char *path, struct pt_item_rec *it)
     meta.complete = true;
     struct pt_obj *o = pt_obj_open(r->files.app.store, &meta);
     if (o == NULL) {
-        close(fd);
         it->status = "error";
         snprintf(it->error, sizeof it->error, "cannot create the object file in the case");
         return;
     }
     static uint8_t buf[1 << 16];
     ssize_t got;
-    while ((got = read(fd, buf, sizeof buf)) > 0) {
+    while ((got = pt_source_raw(src, buf, sizeof buf)) > 0) {
         pt_obj_write(o, buf, (size_t)got);
     }
     bool ok = got == 0;
-    close(fd);
+    int read_errno = errno;
     struct pt_object_rec rec;
     if (!pt_obj_close(o, ok, &rec)) {
         it->status = "error";
         snprintf(it->error, sizeof it->error, "cannot store the object file in the case");
+        anomaly_flush(&r->files.anoms);
         return;
     }
     if (!ok) {
         it->status = "damaged";
-        snprintf(it->error, sizeof it->error, "read error: %s", strerror(errno));
+        snprintf(it->error, sizeof it->error, "read error: %s", strerror(read_errno));
     }
     it->kind = "file";
     snprintf(it->format, sizeof it->format, "%.31s", rec.mime);
@@ -902,7 +901,13 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         snprintf(it->error, sizeof it->error,
                  "not a packet capture; files at rest are not analyzed with --flows-only");
     } else {
-        ingest_file(r, in->path, it);
+        ingest_file(r, src, in->path, it);
+    }
+    char why[300];
+    if (pt_source_changed(src, why, sizeof why)) {
+        /* what was hashed is what was analyzed (one descriptor), but it is not the file as it
+         * is now: say so, so nobody reads the item's hash as the file's */
+        anomaly_push(&r->anoms, it->id, 0, 0, "input.changed_during_run", why);
     }
     uint64_t size = 0, unread = 0;
     if (pt_source_close(src, it->sha256, &size, &unread) != PT_OK) {
@@ -910,8 +915,8 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         snprintf(it->error, sizeof it->error, "read error while hashing");
     }
     it->size = size;
-    snprintf(detail, sizeof detail, "path=%s size=%llu sha256=%s status=%s", in->path,
-             (unsigned long long)size, it->sha256, it->status);
+    snprintf(detail, sizeof detail, "item=%u size=%llu sha256=%s status=%s path=%s", id,
+             (unsigned long long)size, it->sha256, it->status, in->path);
     send_audit(&r->w, "input_hashed", detail);
 done:
     if (strcmp(it->status, "ok") != 0 && strcmp(it->status, "skipped") != 0) {
@@ -1011,45 +1016,166 @@ static void write_manifest(struct run *r, const char *home, const char *start)
     }
 }
 
-/* ---- the run --------------------------------------------------------------------------------- */
+/* ---- the run ----------------------------------------------------------------------------- */
 
-static pt_status make_case_dir(const struct pt_options *o, char *dbpath, size_t len)
+/* The case directory. A new one is created 0700 and built in place; an existing one is
+ * tightened to 0700 (with a warning) when group or others could enter it. With --force over
+ * an existing case, the run builds a sibling, CASE.partial-XXXXXX, and publish_case swaps it
+ * in at the end, so the old case stays whole until the new one is (and stays if the run
+ * fails). `build` receives the directory the run writes into. */
+static pt_status make_case_dir(const struct pt_options *o, char *build, size_t len)
 {
-    if (mkdir(o->case_dir, 0700) != 0 && errno != EEXIST) {
-        pt_error("cannot create case directory %s: %s", o->case_dir, strerror(errno));
+    snprintf(build, len, "%s", o->case_dir);
+    if (mkdir(o->case_dir, 0700) == 0) {
+        return PT_OK;
+    }
+    struct stat st;
+    if (errno != EEXIST || stat(o->case_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        pt_error("cannot create case directory %s: %s", o->case_dir,
+                 errno == EEXIST ? "it exists and is not a directory" : strerror(errno));
         return PT_EIO;
     }
-    snprintf(dbpath, len, "%s/evidence.db", o->case_dir);
-    if (access(dbpath, F_OK) == 0) {
-        if (!o->force) {
-            pt_error("%s already holds an evidence database; choose a new case directory or "
-                     "pass --force to replace it",
-                     o->case_dir);
-            return PT_EUSAGE;
+    if ((st.st_mode & 077) != 0) {
+        if (chmod(o->case_dir, 0700) != 0) {
+            pt_error("cannot make case directory %s private (chmod 0700): %s", o->case_dir,
+                     strerror(errno));
+            return PT_EIO;
         }
-        char side[4300];
-        unlink(dbpath);
-        snprintf(side, sizeof side, "%s-wal", dbpath);
-        unlink(side);
-        snprintf(side, sizeof side, "%s-shm", dbpath);
-        unlink(side);
+        pt_warn("case directory %s was mode %03o; tightened to 0700 (a case holds patient "
+                "data)", o->case_dir, (unsigned)(st.st_mode & 0777));
+    }
+    char dbpath[4300];
+    snprintf(dbpath, sizeof dbpath, "%s/evidence.db", o->case_dir);
+    if (access(dbpath, F_OK) != 0) {
+        if (access(o->case_dir, W_OK) != 0) {
+            pt_error("cannot write in case directory %s: %s", o->case_dir, strerror(errno));
+            return PT_EIO;
+        }
+        return PT_OK;
+    }
+    if (!o->force) {
+        pt_error("%s already holds an evidence database; choose a new case directory or "
+                 "pass --force to replace it",
+                 o->case_dir);
+        return PT_EUSAGE;
+    }
+    size_t n = strlen(o->case_dir);
+    while (n > 1 && o->case_dir[n - 1] == '/') {
+        n--;
+    }
+    int w = snprintf(build, len, "%.*s.partial-XXXXXX", (int)n, o->case_dir);
+    if (w < 0 || (size_t)w >= len || mkdtemp(build) == NULL) {
+        pt_error("cannot create a directory beside %s to build the new case in: %s",
+                 o->case_dir, strerror(errno));
+        return PT_EIO;
     }
     return PT_OK;
 }
 
-pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* --force: the case built beside the old one takes its place in one rename (an exchange, so
+ * no moment lacks a case), then the old one is removed. */
+static pt_status publish_case(const char *build, const char *case_dir)
+{
+    char old[4300];
+    if (renameat2(AT_FDCWD, build, AT_FDCWD, case_dir, RENAME_EXCHANGE) == 0) {
+        snprintf(old, sizeof old, "%s", build); /* the exchange left the old case there */
+    } else {
+        /* a file system without RENAME_EXCHANGE: two renames */
+        snprintf(old, sizeof old, "%s.old", build);
+        if (rename(case_dir, old) != 0 || rename(build, case_dir) != 0) {
+            pt_error("cannot move the new case %s to %s: %s; the new case is left in %s",
+                     build, case_dir, strerror(errno), build);
+            return PT_EIO;
+        }
+    }
+    if (nftw(old, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        pt_warn("the previous case was replaced, but removing its copy %s failed: %s", old,
+                strerror(errno));
+    }
+    return PT_OK;
+}
+
+/* An object the store could not write (disk full, EIO): an anomaly naming it, on the thread
+ * that owns the store. The run then ends with the case sealed incomplete (exit 2). */
+static void store_failed(void *arg, const struct pt_object_rec *rec)
+{
+    struct worker *wk = arg;
+    char d[200];
+    snprintf(d, sizeof d, "%s object '%.100s' (%llu bytes, sha256 %.16s...) could not be written "
+             "to the case: %s", rec->protocol[0] ? rec->protocol : "?", rec->name,
+             (unsigned long long)rec->size, rec->sha256, strerror(errno));
+    anomaly_push(&wk->anoms, rec->item, rec->frame, 0, "store.failed", d);
+}
+
+/* The completion record, written last: a digest of every table's rows and the SHA-256 of each
+ * staged report, sealed into the audit chain; then the reports are moved into place. A case
+ * without this row did not finish, and `verify` recomputes both. */
+static pt_status seal_case(struct pt_db *db, const char *dir, unsigned reports,
+                           const char *incomplete)
+{
+    char digest[PT_SHA256_HEX], err[512] = "";
+    uint64_t rows = 0;
+    pt_status rc = pt_db_digest(db, digest, &rows, err, sizeof err);
+    if (rc != PT_OK) {
+        pt_error("%s", err);
+        return rc;
+    }
+    char detail[1400];
+    size_t used = (size_t)snprintf(detail, sizeof detail, "status=%s rows=%llu tables_sha256=%s",
+                                   incomplete ? "incomplete" : "complete",
+                                   (unsigned long long)rows, digest);
+    for (unsigned bit = 1; bit <= PT_REPORT_TXT; bit <<= 1) {
+        char path[4400], sha[PT_SHA256_HEX];
+        if ((reports & bit) == 0) {
+            continue;
+        }
+        if (!pt_report_staged_path(dir, bit, path, sizeof path) ||
+            pt_sha256_file(path, sha, NULL) != PT_OK) {
+            pt_error("cannot read back the report %s", path);
+            return PT_EIO;
+        }
+        used += (size_t)snprintf(detail + used, sizeof detail - used, " %s=%s",
+                                 pt_report_name(bit), sha);
+    }
+    if (incomplete != NULL) {
+        snprintf(detail + used, sizeof detail - used, " reason=%s", incomplete);
+    }
+    PT_TRY(pt_db_audit(db, "phitrace " PT_VERSION, "case_sealed", detail));
+    rc = pt_report_publish(dir, reports, err, sizeof err);
+    if (rc != PT_OK) {
+        pt_error("%s", err);
+    }
+    return rc;
+}
+
+pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *res)
 {
     struct run *r = calloc(1, sizeof *r);
     if (r == NULL) {
         return PT_ENOMEM;
     }
+    /* Every file and directory of a case is private whatever the caller's umask: the case
+     * holds copies of patient data (objects/), the PHI key and the reports. */
+    mode_t saved_umask = umask(077);
+    struct pt_options o = *user_opt; /* o.case_dir: where this run builds (see make_case_dir) */
+    const struct pt_options *opt = &o;
     r->opt = opt;
     pt_status rc = PT_OK;
     struct pt_cidr_set home = {0};
     struct pt_input_list inputs = {0};
-    char err[512] = "", dbpath[4200], start[32], homes[512];
-    bool writer_started = false, progress_started = false;
+    char err[512] = "", dbpath[4400], start[32], homes[512], build[4200], final_abs[4200];
+    char incomplete[300] = "";
+    bool writer_started = false, progress_started = false, sealed = false;
     unsigned started_workers = 0;
+    build[0] = '\0';
 
     const char *home_text = opt->home_net ? opt->home_net : PT_HOME_NET_DEFAULT;
     if (pt_cidr_set_parse(home_text, &home, err, sizeof err) != PT_OK) {
@@ -1063,7 +1189,12 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         pt_error("%s", err[0] ? err : "cannot list the inputs");
         goto out;
     }
-    PT_TRY_OUT(make_case_dir(opt, dbpath, sizeof dbpath));
+    PT_TRY_OUT(make_case_dir(user_opt, build, sizeof build));
+    if (realpath(user_opt->case_dir, final_abs) == NULL) {
+        snprintf(final_abs, sizeof final_abs, "%s", user_opt->case_dir);
+    }
+    o.case_dir = build;
+    snprintf(dbpath, sizeof dbpath, "%s/evidence.db", build);
     rc = pt_db_create(dbpath, &r->w.db, err, sizeof err);
     if (rc != PT_OK) {
         pt_error("%s", err);
@@ -1079,9 +1210,10 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         goto out;
     }
     writer_started = true;
-    snprintf(err, sizeof err, "case=%s inputs=%zu", opt->case_dir, inputs.n);
+    snprintf(err, sizeof err, "case=%.400s inputs=%zu", final_abs, inputs.n);
     send_audit(&r->w, "analysis_started", err);
     write_manifest(r, homes, start);
+    send_manifest(&r->w, "case_dir", final_abs);
     if (!opt->flows_only && !opt->no_phi) {
         char sig[4096];
         struct pt_phi_config_file files[8];
@@ -1159,6 +1291,7 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
             rc = PT_EIO;
             goto out;
         }
+        pt_objstore_on_fail(wk->app.store, store_failed, wk);
         wk->flows = pt_flow_table_new(&home, opt->max_flows, worker_emit, worker_anomaly, wk);
         if (wk->flows != NULL && opt->flows_only) {
             pt_flow_set_flows_only(wk->flows);
@@ -1198,6 +1331,7 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res)
         rc = PT_EIO;
         goto out;
     }
+    pt_objstore_on_fail(r->files.app.store, store_failed, &r->files);
     r->prog.total = inputs.total_bytes;
     r->prog.enabled = opt->progress && !opt->quiet;
     clock_gettime(CLOCK_MONOTONIC, &r->prog.start);
@@ -1220,6 +1354,16 @@ out:
     }
     for (unsigned i = 0; i < started_workers; i++) {
         pthread_join(r->workers[i].th, NULL);
+    }
+    for (unsigned i = 0; r->workers != NULL && i < r->n_workers; i++) {
+        r->res.objects_lost += pt_objstore_failures(r->workers[i].app.store);
+    }
+    r->res.objects_lost += pt_objstore_failures(r->files.app.store);
+    if (r->res.objects_lost > 0) {
+        snprintf(incomplete, sizeof incomplete,
+                 "%llu object(s) could not be written to the case (disk full or I/O error; see "
+                 "the store.failed anomalies), so their content was not analyzed",
+                 (unsigned long long)r->res.objects_lost);
     }
     if (progress_started) {
         atomic_store(&r->prog.stop, true);
@@ -1291,18 +1435,23 @@ out:
         pt_db_manifest_set(r->w.db, "stage_seconds:verdict", err);
         snprintf(err, sizeof err, "items=%llu packets=%llu status=%s",
                  (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
-                 rc == PT_OK ? "completed" : pt_status_str(rc));
+                 rc != PT_OK ? pt_status_str(rc) : incomplete[0] ? "incomplete" : "completed");
         pt_db_audit(r->w.db, "phitrace " PT_VERSION, "analysis_finished", err);
         if (rc == PT_OK) {
-            char rerr[256] = "";
-            rc = pt_report_write(r->w.db, opt->case_dir, PT_REPORT_JSON | PT_REPORT_HTML |
-                                 PT_REPORT_TXT, rerr, sizeof rerr);
+            char rerr[512] = "";
+            const unsigned all = PT_REPORT_JSON | PT_REPORT_HTML | PT_REPORT_TXT;
+            rc = pt_report_stage(r->w.db, opt->case_dir, all, incomplete[0] ? incomplete : NULL,
+                                 rerr, sizeof rerr);
             if (rc != PT_OK) {
                 pt_error("%s", rerr);
             }
             clock_gettime(CLOCK_MONOTONIC, &t3);
             r->res.report_seconds = (double)(t3.tv_sec - t2.tv_sec) +
                                     (double)(t3.tv_nsec - t2.tv_nsec) / 1e9;
+            if (rc == PT_OK) {
+                rc = seal_case(r->w.db, opt->case_dir, all, incomplete[0] ? incomplete : NULL);
+                sealed = rc == PT_OK;
+            }
         }
     }
     if (r->workers != NULL) {
@@ -1346,6 +1495,20 @@ out:
         rc = pt_summary_write(r->w.db, opt->case_dir);
     }
     pt_db_close(r->w.db);
+    if (rc == PT_OK && sealed && strcmp(build, user_opt->case_dir) != 0) {
+        if (incomplete[0] != '\0') {
+            pt_error("the new case is incomplete, so it does not replace %s; it is in %s",
+                     user_opt->case_dir, build);
+        } else {
+            rc = publish_case(build, user_opt->case_dir);
+        }
+    } else if (rc != PT_OK && build[0] != '\0' && user_opt->case_dir != NULL &&
+               strcmp(build, user_opt->case_dir) != 0) {
+        pt_error("the run failed; %s is unchanged (the partial new case is in %s)",
+                 user_opt->case_dir, build);
+    }
+    r->res.incomplete = incomplete[0] != '\0';
+    umask(saved_umask);
     pt_queue_fini(&r->w.q);
     pt_decoder_free(r->dec);
     pt_inputs_fini(&inputs);

@@ -40,6 +40,8 @@ struct pt_run_result {
     uint64_t phi_hits, individuals, individuals_outbound, yara_matches;
     int verdict;           /* enum pt_verdict_level of the run */
     double report_seconds; /* writing the reports (after the manifest was sealed) */
+    uint64_t objects_lost; /* objects the store could not write (store.failed anomalies) */
+    bool incomplete;       /* the case was sealed incomplete (objects lost): exit 2 */
 };
 
 /* Run an analysis. PT_EUSAGE: bad options (message printed); PT_EIO/PT_EDB/PT_ENOMEM: the run
@@ -49,6 +51,13 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res);
 /* Re-hash every input and check the audit chain. Prints a report on stdout.
  * PT_OK when everything matches, PT_EMALFORMED on any mismatch. */
 pt_status pt_verify(const char *case_dir);
+
+struct pt_db;
+/* True when the case in `db` (directory `case_dir`) is not whole, with the reason in `why`:
+ * it has no completion record or summary.txt does not name it (the run was interrupted or
+ * failed), the run sealed it incomplete (objects lost), or an evidence item was never hashed.
+ * `verify` and `report` refuse such a case (exit 2). */
+bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_t len);
 
 /* The signatures directory: `given`, else $PHITRACE_SIGNATURES, else signatures/ beside the
  * executable (or two levels up, for build/san/phitrace), else PT_DATADIR/signatures. */

@@ -1,6 +1,13 @@
 /*
- * verify.c - `phitrace verify CASE`: re-hash every input recorded in the case
- * and recompute the audit chain. Any difference fails loudly.
+ * verify.c - `phitrace verify CASE`: is the case whole, and is it still what the run wrote?
+ *
+ * Checks, each printed on its own line, any failure making the result "VERIFICATION FAILED":
+ * the completion record (the run's last audit row, `case_sealed`) exists and says complete;
+ * every evidence item was hashed, and there is at least one; every input re-hashes to its
+ * recorded size and SHA-256, and the audit log's `input_hashed` rows agree with the items;
+ * every row pointing to a flow finds it; every stored object hashes to its name; the audit
+ * chain recomputes, its head is the completion record and equals summary.txt's; the digest of
+ * every table's rows and the reports' SHA-256 equal what the completion record sealed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,44 +43,153 @@ static bool summary_head(const char *case_dir, long long *seq, char hash[PT_SHA2
     return found;
 }
 
-pt_status pt_verify(const char *case_dir)
+/* The value of `key=` in a space-separated audit detail (values without spaces), or "". */
+static void field(const char *detail, const char *key, char *out, size_t len)
 {
-    char dbpath[4200], err[512];
-    snprintf(dbpath, sizeof dbpath, "%s/evidence.db", case_dir);
-    struct pt_db *db = NULL;
-    if (pt_db_open_ro(dbpath, &db, err, sizeof err) != PT_OK) {
-        fprintf(stderr, "phitrace: error: %s\n", err);
-        return PT_EIO;
+    size_t kl = strlen(key);
+    out[0] = '\0';
+    for (const char *p = detail; p != NULL && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            size_t n = strcspn(p + kl + 1, " ");
+            snprintf(out, len, "%.*s", (int)n, p + kl + 1);
+            return;
+        }
     }
-    int bad = 0, checked = 0;
+}
+
+/* The completion record: its seq and detail; false when there is none. */
+static bool seal_row(sqlite3 *h, long long *seq, char *detail, size_t len)
+{
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(pt_db_handle(db),
-                       "SELECT id, path, size, sha256, status FROM evidence_item ORDER BY id", -1,
-                       &st, NULL);
+    bool found = false;
+    if (sqlite3_prepare_v2(h, "SELECT seq, detail FROM audit_log WHERE action = 'case_sealed' "
+                              "ORDER BY seq DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        snprintf(detail, len, "%s", col(st, 1));
+        found = true;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_t len)
+{
+    sqlite3 *h = pt_db_handle(db);
+    char detail[1600], head[PT_SHA256_HEX];
+    long long seq = 0, head_seq = 0;
+    if (!seal_row(h, &seq, detail, sizeof detail)) {
+        snprintf(why, len, "the run did not finish (no completion record; it was interrupted "
+                           "or failed)");
+        return true;
+    }
+    if (!summary_head(case_dir, &head_seq, head) || head_seq < seq) {
+        /* summary.txt is written after the completion record, as the run's last step */
+        snprintf(why, len, "the run did not finish (summary.txt does not name the completion "
+                           "record as the audit chain head)");
+        return true;
+    }
+    char status[32];
+    field(detail, "status", status, sizeof status);
+    if (strcmp(status, "complete") != 0) {
+        const char *reason = strstr(detail, " reason=");
+        snprintf(why, len, "%s", reason ? reason + 8 : "the run recorded the case as incomplete");
+        return true;
+    }
+    sqlite3_stmt *st = NULL;
+    long long unhashed = 0;
+    if (sqlite3_prepare_v2(h, "SELECT count(*) FROM evidence_item WHERE sha256 IS NULL AND "
+                              "status NOT IN ('skipped', 'error')", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        unhashed = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (unhashed > 0) {
+        snprintf(why, len, "%lld evidence item(s) were never hashed", unhashed);
+        return true;
+    }
+    return false;
+}
+
+/* Inputs: re-hash each, and compare with the audit log's record of its hash. */
+static void check_inputs(sqlite3 *h, int *bad, int *checked)
+{
+    sqlite3_stmt *st = NULL;
+    int items = 0;
+    sqlite3_prepare_v2(h, "SELECT id, path, size, sha256, status FROM evidence_item ORDER BY id",
+                       -1, &st, NULL);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
         const char *path = col(st, 1);
         const char *want = col(st, 3);
+        const char *status = col(st, 4);
         long long size = sqlite3_column_int64(st, 2);
+        items++;
         if (want[0] == '\0') {
-            printf("NOT HASHED  %s (status %s at analysis)\n", path, col(st, 4));
+            bool legit = strcmp(status, "skipped") == 0 || strcmp(status, "error") == 0;
+            printf("NOT HASHED  %s (status %s at analysis)%s\n", path, status,
+                   legit ? "" : ": the run never finished reading it");
+            *bad += !legit;
             continue;
         }
         char got[PT_SHA256_HEX];
         uint64_t gsize = 0;
-        checked++;
+        (*checked)++;
         if (pt_sha256_file(path, got, &gsize) != PT_OK) {
             printf("MISSING     %s: cannot be read now\n", path);
-            bad++;
+            (*bad)++;
         } else if (strcmp(got, want) != 0 || (long long)gsize != size) {
             printf("MISMATCH    %s: sha256 %s, size %llu; recorded %s, size %lld\n", path, got,
                    (unsigned long long)gsize, want, size);
-            bad++;
+            (*bad)++;
         } else {
             printf("OK          %s %s\n", want, path);
         }
     }
     sqlite3_finalize(st);
-    /* Rows that point to a flow must find it (no FOREIGN KEY: flows are written last). */
+    if (items == 0) {
+        printf("NO INPUTS   the case records no evidence item: nothing was verified\n");
+        (*bad)++;
+    }
+    /* The audit chain's input_hashed rows, written as each input was finished, must agree
+     * with evidence_item (a row edited later would not), and every hashed item needs one. */
+    st = NULL;
+    sqlite3_prepare_v2(h, "SELECT i.id, i.sha256, i.size, (SELECT group_concat(detail, '\n') "
+                          "FROM audit_log a WHERE a.action = 'input_hashed' AND a.detail LIKE "
+                          "'item=' || i.id || ' %') FROM evidence_item i ORDER BY i.id",
+                       -1, &st, NULL);
+    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(st, 0);
+        const char *sha = col(st, 1), *audit = col(st, 3);
+        char asha[80], asize[32], size[32];
+        snprintf(size, sizeof size, "%lld", sqlite3_column_int64(st, 2));
+        if (audit[0] == '\0') {
+            if (sha[0] != '\0') {
+                printf("UNAUDITED   item %lld has a hash but no input_hashed row in the audit "
+                       "log\n", id);
+                (*bad)++;
+            }
+            continue;
+        }
+        if (strchr(audit, '\n') != NULL) {
+            printf("AUDIT       item %lld has more than one input_hashed row\n", id);
+            (*bad)++;
+            continue;
+        }
+        field(audit, "sha256", asha, sizeof asha);
+        field(audit, "size", asize, sizeof asize);
+        if (strcmp(asha, sha) != 0 || strcmp(asize, size) != 0) {
+            printf("MISMATCH    item %lld: evidence_item says sha256 %s size %s, the audit log "
+                   "recorded sha256 %s size %s\n", id, sha[0] ? sha : "(none)", size,
+                   asha[0] ? asha : "(none)", asize);
+            (*bad)++;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* Rows that point to a flow must find it (no FOREIGN KEY: flows are written last). */
+static void check_orphans(sqlite3 *h, int *bad)
+{
     static const char *const children[] = {"stream_gap", "stream_conflict", "object",
 #define PT_RECORD(name, NAME, table, batch) #table,
 #include "analyze/records.def"
@@ -81,68 +197,149 @@ pt_status pt_verify(const char *case_dir)
     };
     for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
         char sql[200];
+        sqlite3_stmt *st = NULL;
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM %s WHERE flow_id NOT IN (SELECT id FROM flow)", children[i]);
-        if (sqlite3_prepare_v2(pt_db_handle(db), sql, -1, &st, NULL) == SQLITE_OK &&
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
             printf("ORPHANS     %lld row(s) of %s point to no flow\n",
                    sqlite3_column_int64(st, 0), children[i]);
-            bad++;
+            (*bad)++;
         }
         sqlite3_finalize(st);
     }
-    /* Every stored object file must still hash to its name. */
-    sqlite3_prepare_v2(pt_db_handle(db), "SELECT DISTINCT sha256 FROM object ORDER BY sha256", -1,
-                       &st, NULL);
-    int objects = 0;
+}
+
+/* Every stored object file must still hash to its name. */
+static void check_objects(sqlite3 *h, const char *case_dir, int *bad)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(h, "SELECT DISTINCT sha256 FROM object ORDER BY sha256", -1, &st, NULL);
+    int objects = 0, before = *bad;
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
         const char *want = col(st, 0);
         char path[4400], got[PT_SHA256_HEX];
         snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, want, want);
         if (pt_sha256_file(path, got, NULL) != PT_OK) {
             printf("MISSING     object %s\n", want);
-            bad++;
+            (*bad)++;
         } else if (strcmp(got, want) != 0) {
             printf("MISMATCH    object %s now hashes to %s\n", want, got);
-            bad++;
+            (*bad)++;
         }
         objects++;
     }
     sqlite3_finalize(st);
-    printf("%s          %d stored object(s) checked\n", bad ? "  " : "OK", objects);
+    printf("%s          %d stored object(s) checked\n", *bad > before ? "  " : "OK", objects);
+}
+
+/* The chain, its head against summary.txt, and the sealed digest of rows and reports. */
+static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *bad)
+{
+    sqlite3 *h = pt_db_handle(db);
+    char err[512];
     uint64_t rows = 0;
-    pt_status rc = pt_db_audit_verify(db, &rows, err, sizeof err);
-    if (rc != PT_OK) {
+    if (pt_db_audit_verify(db, &rows, err, sizeof err) != PT_OK) {
         printf("AUDIT BROKEN %s\n", err);
-        bad++;
+        (*bad)++;
+        return;
+    }
+    sqlite3_stmt *st = NULL;
+    long long last = 0, seq = 0, seal = 0;
+    char last_hash[PT_SHA256_HEX] = "", head[PT_SHA256_HEX] = "";
+    sqlite3_prepare_v2(h, "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1", -1,
+                       &st, NULL);
+    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        last = sqlite3_column_int64(st, 0);
+        snprintf(last_hash, sizeof last_hash, "%s", col(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (!summary_head(case_dir, &seq, head)) {
+        printf("AUDIT       summary.txt is missing or names no chain head: a truncated chain "
+               "cannot be ruled out\n");
+        (*bad)++;
+    } else if (seq != last || strcmp(head, last_hash) != 0) {
+        printf("AUDIT BROKEN chain head is row %lld %s but summary.txt recorded row %lld %s\n",
+               last, last_hash, seq, head);
+        (*bad)++;
     } else {
-        long long seq = 0;
-        char head[PT_SHA256_HEX] = "";
-        sqlite3_prepare_v2(pt_db_handle(db),
-                           "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1", -1, &st,
-                           NULL);
-        long long last = 0;
-        char last_hash[PT_SHA256_HEX] = "";
-        if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-            last = sqlite3_column_int64(st, 0);
-            snprintf(last_hash, sizeof last_hash, "%s", col(st, 1));
+        printf("OK          audit chain intact, %llu rows, head %s\n", (unsigned long long)rows,
+               last_hash);
+    }
+    char detail[1600];
+    if (!seal_row(h, &seal, detail, sizeof detail)) {
+        return; /* reported as INCOMPLETE already */
+    }
+    if (seal != last) {
+        printf("AUDIT       %lld row(s) follow the completion record\n", last - seal);
+        (*bad)++;
+    }
+    char want[80], digest[PT_SHA256_HEX];
+    uint64_t nrows = 0;
+    field(detail, "tables_sha256", want, sizeof want);
+    if (pt_db_digest(db, digest, &nrows, err, sizeof err) != PT_OK) {
+        printf("DATABASE    %s\n", err);
+        (*bad)++;
+    } else if (strcmp(digest, want) != 0) {
+        printf("MISMATCH    database rows: digest %s over %llu row(s), sealed %s: a row was "
+               "edited, added or removed after the run\n", digest, (unsigned long long)nrows,
+               want);
+        (*bad)++;
+    } else {
+        printf("OK          %llu database row(s) match the sealed digest\n",
+               (unsigned long long)nrows);
+    }
+    static const char *const reports[] = {"report.json", "report.html", "report.txt"};
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+        char path[4300], got[PT_SHA256_HEX];
+        field(detail, reports[i], want, sizeof want);
+        if (want[0] == '\0') {
+            continue;
         }
-        sqlite3_finalize(st);
-        if (summary_head(case_dir, &seq, head) && (seq != last || strcmp(head, last_hash) != 0)) {
-            printf("AUDIT BROKEN chain head is row %lld %s but summary.txt recorded row %lld %s\n",
-                   last, last_hash, seq, head);
-            bad++;
+        snprintf(path, sizeof path, "%s/%s", case_dir, reports[i]);
+        if (pt_sha256_file(path, got, NULL) != PT_OK) {
+            printf("MISSING     %s\n", reports[i]);
+            (*bad)++;
+        } else if (strcmp(got, want) != 0) {
+            printf("MISMATCH    %s: sha256 %s, sealed %s\n", reports[i], got, want);
+            (*bad)++;
         } else {
-            printf("OK          audit chain intact, %llu rows, head %s\n", (unsigned long long)rows,
-                   last_hash);
+            printf("OK          %s matches its sealed SHA-256\n", reports[i]);
         }
     }
+}
+
+pt_status pt_verify(const char *case_dir)
+{
+    char dbpath[4200], err[512];
+    snprintf(dbpath, sizeof dbpath, "%s/evidence.db", case_dir);
+    struct pt_db *db = NULL;
+    if (pt_db_open_ro(dbpath, &db, err, sizeof err) != PT_OK) {
+        fprintf(stderr, "phitrace: error: %s\n", err);
+        printf("VERIFICATION FAILED: the case database cannot be read\n");
+        return PT_EIO;
+    }
+    int bad = 0, checked = 0;
+    char why[600];
+    bool incomplete = pt_case_incomplete(db, case_dir, why, sizeof why);
+    if (incomplete) {
+        printf("INCOMPLETE  %s\n", why);
+        bad++;
+    }
+    check_inputs(pt_db_handle(db), &bad, &checked);
+    check_orphans(pt_db_handle(db), &bad);
+    check_objects(pt_db_handle(db), case_dir, &bad);
+    check_chain_and_seal(db, case_dir, &bad);
     pt_db_close(db);
     if (bad > 0) {
-        printf("VERIFICATION FAILED: %d problem(s) among %d input(s) and the audit chain\n", bad,
-               checked);
+        printf("VERIFICATION FAILED: %d problem(s)%s\n", bad,
+               incomplete ? "; the case is incomplete and must not be relied on" : "");
+        if (incomplete) {
+            fprintf(stderr, "phitrace: error: %s is an incomplete case: %s\n", case_dir, why);
+        }
         return PT_EMALFORMED;
     }
-    printf("verified: %d input(s) match their recorded SHA-256; audit chain intact\n", checked);
+    printf("verified: %d input(s) match their recorded SHA-256; audit chain intact; database "
+           "rows and reports match the completion record\n", checked);
     return PT_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TYPE_CACHE 1024
@@ -16,6 +17,10 @@ struct pt_objstore {
     char *dir;        /* CASE/objects */
     unsigned worker;
     uint64_t counter;
+    char run_tag[40]; /* pid and start time: temporary names never repeat a crashed run's */
+    uint64_t failed;  /* objects that could not be stored */
+    pt_objstore_fail_fn on_fail;
+    void *fail_arg;
     size_t mem_used;  /* bytes held by this store's open in-memory objects */
     magic_t magic;
     uint8_t subdirs[32]; /* bitmap: objects/<xx>/ known to exist */
@@ -63,6 +68,10 @@ pt_status pt_objstore_new(const char *case_dir, unsigned worker, struct pt_objst
         return PT_EIO;
     }
     s->worker = worker;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(s->run_tag, sizeof s->run_tag, "%ld-%llx", (long)getpid(),
+             (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
     s->magic = magic_open(MAGIC_NONE | MAGIC_ERROR);
     if (s->magic == NULL || magic_load(s->magic, NULL) != 0) {
         pt_objstore_free(s);
@@ -104,18 +113,38 @@ struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *me
     return o;
 }
 
-/* A temporary file under objects/tmp/, opened for writing; false when it cannot be made. */
+void pt_objstore_on_fail(struct pt_objstore *s, pt_objstore_fail_fn fn, void *arg)
+{
+    if (s != NULL) {
+        s->on_fail = fn;
+        s->fail_arg = arg;
+    }
+}
+
+uint64_t pt_objstore_failures(const struct pt_objstore *s)
+{
+    return s == NULL ? 0 : s->failed;
+}
+
+/* A temporary file under objects/tmp/, opened for writing; false when it cannot be made.
+ * Names carry the run's tag, and a name that exists anyway (a stale file) is skipped. */
 static bool open_tmp(struct pt_obj *o)
 {
-    snprintf(o->tmp, sizeof o->tmp, "%s/tmp/w%u-%llu", o->s->dir, o->s->worker,
-             (unsigned long long)o->s->counter++);
-    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = -1;
+    for (int tries = 0; tries < 8 && fd < 0; tries++) {
+        snprintf(o->tmp, sizeof o->tmp, "%s/tmp/w%u-%s-%llu", o->s->dir, o->s->worker,
+                 o->s->run_tag, (unsigned long long)o->s->counter++);
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) {
+            break;
+        }
+    }
     o->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (o->f == NULL) {
         if (fd >= 0) {
             close(fd);
         }
-        if (fd >= 0 || errno == EEXIST) {
+        if (fd >= 0) {
             unlink(o->tmp);
         }
         o->tmp[0] = '\0';
@@ -306,6 +335,12 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
         }
     }
     *rec = o->rec;
+    if (!ok) {
+        st->failed++;
+        if (st->on_fail != NULL) {
+            st->on_fail(st->fail_arg, rec);
+        }
+    }
     pt_obj_discard(o); /* removes a temporary file left behind */
     return ok;
 }

@@ -60,6 +60,12 @@ struct pt_obj;
 /* `case_dir` is borrowed; creates objects/ and objects/tmp/ (mode 0700). */
 pt_status pt_objstore_new(const char *case_dir, unsigned worker, struct pt_objstore **out);
 void pt_objstore_free(struct pt_objstore *s);
+/* Called on the store's thread for every object pt_obj_close could not store; `rec` carries
+ * its name, protocol, item and frame (its sha256 and size are what was lost). */
+typedef void (*pt_objstore_fail_fn)(void *arg, const struct pt_object_rec *rec);
+void pt_objstore_on_fail(struct pt_objstore *s, pt_objstore_fail_fn fn, void *arg);
+/* Objects that could not be stored so far. */
+uint64_t pt_objstore_failures(const struct pt_objstore *s);
 
 /* Start an object described by `meta` (copied; sha256/size/mime are filled at close).
  * Returns NULL when the file cannot be created (the caller records an anomaly). */
@@ -68,7 +74,9 @@ void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n);
 /* `n` bytes of the object are missing here. */
 void pt_obj_gap(struct pt_obj *o, uint64_t n);
 uint64_t pt_obj_size(const struct pt_obj *o);
-/* Finish and store; fills *rec. Returns false (nothing stored) on an I/O failure. */
+/* Finish and store; fills *rec. Returns false (nothing stored) on an I/O failure (disk full,
+ * EIO), which is also counted and reported to the store's failure callback, so no caller can
+ * lose an object silently. */
 bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec);
 /* Path of a stored object's file; false when it does not fit. */
 bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out, size_t len);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/limits.h"
 
@@ -110,6 +111,32 @@ static pt_status walk(struct pt_input_list *l, const char *dir, const struct sta
     return rc;
 }
 
+/* `path` made absolute against the working directory (not resolved: a link stays a link), so
+ * the case records where each input is whatever directory `verify` later runs in. Owned. */
+static char *absolute(const char *path)
+{
+    if (path[0] == '/') {
+        return strdup(path);
+    }
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == NULL) {
+        return NULL;
+    }
+    while (path[0] == '.' && path[1] == '/') {
+        path += 2;
+        while (path[0] == '/') {
+            path++;
+        }
+    }
+    bool dot = strcmp(path, ".") == 0 || path[0] == '\0';
+    size_t len = strlen(cwd) + strlen(path) + 2;
+    char *p = malloc(len);
+    if (p != NULL) {
+        snprintf(p, len, "%s%s%s", cwd, dot || strcmp(cwd, "/") == 0 ? "" : "/", dot ? "" : path);
+    }
+    return p;
+}
+
 pt_status pt_inputs_expand(char *const *paths, size_t n_paths, const char *exclude,
                            struct pt_input_list *out, char *err, size_t errlen)
 {
@@ -127,13 +154,17 @@ pt_status pt_inputs_expand(char *const *paths, size_t n_paths, const char *exclu
             return PT_EUSAGE;
         }
         pt_status rc;
-        if (S_ISDIR(st.st_mode)) {
-            rc = walk(out, paths[i], excl, 0);
+        char *abs = absolute(paths[i]);
+        if (abs == NULL) {
+            rc = PT_ENOMEM;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk(out, abs, excl, 0);
         } else if (S_ISREG(st.st_mode)) {
-            rc = add(out, paths[i], (uint64_t)st.st_size, NULL);
+            rc = add(out, abs, (uint64_t)st.st_size, NULL);
         } else {
-            rc = add(out, paths[i], 0, "not a regular file (device, socket or pipe)");
+            rc = add(out, abs, 0, "not a regular file (device, socket or pipe)");
         }
+        free(abs);
         if (rc != PT_OK) {
             pt_inputs_fini(out);
             return rc;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <zlib.h>
@@ -47,6 +48,10 @@ struct pt_source {
     FILE *stream;
     bool stream_open;
     uint64_t delivered;       /* bytes handed to the consumer */
+    uint8_t *first;           /* the first raw chunk (borrowed from bufs), for pt_source_raw */
+    size_t first_len;
+    bool raw_mode;            /* pt_source_raw has started: first chunk served from offset 0 */
+    struct stat at_open;      /* size and mtime when opened, to see a file changed meanwhile */
 };
 
 static void *hasher_main(void *arg)
@@ -206,6 +211,9 @@ pt_status pt_source_open(const char *path, _Atomic uint64_t *progress, struct pt
         free(s);
         return PT_EIO;
     }
+    if (fstat(s->fd, &s->at_open) != 0) {
+        memset(&s->at_open, 0, sizeof s->at_open);
+    }
     s->progress = progress;
     s->sha = pt_sha256_new();
     bool ok = s->sha != NULL && pt_queue_init(&s->free_q, RAW_BUFS + 1) == PT_OK &&
@@ -230,6 +238,8 @@ pt_status pt_source_open(const char *path, _Atomic uint64_t *progress, struct pt
         pt_source_close(s, NULL, NULL, NULL);
         return PT_EIO;
     }
+    s->first = s->raw;
+    s->first_len = s->raw_len;
     if (s->raw_len >= 2 && s->raw[0] == 0x1f && s->raw[1] == 0x8b) {
         s->gzip = true;
         if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
@@ -300,6 +310,51 @@ FILE *pt_source_stream(struct pt_source *s)
         }
     }
     return s->stream;
+}
+
+ssize_t pt_source_raw(struct pt_source *s, uint8_t *buf, size_t cap)
+{
+    if (!s->raw_mode) {
+        /* The kind was found from the first chunk; a gzip peek may have read past it, and
+         * then those bytes are gone from the buffers (never the case below 64 KiB of
+         * content per MiB of input, which deflate cannot undercut). */
+        if (s->stream_open || s->raw_total != s->first_len) {
+            errno = EINVAL;
+            return -1;
+        }
+        s->raw_mode = true;
+        s->raw = s->first;
+        s->raw_len = s->first_len;
+        s->raw_off = 0;
+    }
+    if (s->raw_off == s->raw_len) {
+        ssize_t n = raw_fill(s);
+        if (n <= 0) {
+            return n;
+        }
+    }
+    size_t n = s->raw_len - s->raw_off < cap ? s->raw_len - s->raw_off : cap;
+    memcpy(buf, s->raw + s->raw_off, n);
+    s->raw_off += n;
+    return (ssize_t)n;
+}
+
+bool pt_source_changed(const struct pt_source *s, char *why, size_t len)
+{
+    struct stat now;
+    if (s->fd < 0 || fstat(s->fd, &now) != 0) {
+        return false;
+    }
+    if (now.st_size != s->at_open.st_size || now.st_mtim.tv_sec != s->at_open.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != s->at_open.st_mtim.tv_nsec) {
+        snprintf(why, len, "size %lld and mtime %lld.%09ld when opened, size %lld and mtime "
+                 "%lld.%09ld after reading %llu bytes",
+                 (long long)s->at_open.st_size, (long long)s->at_open.st_mtim.tv_sec,
+                 s->at_open.st_mtim.tv_nsec, (long long)now.st_size, (long long)now.st_mtim.tv_sec,
+                 now.st_mtim.tv_nsec, (unsigned long long)s->raw_total);
+        return true;
+    }
+    return false;
 }
 
 void pt_source_stream_closed(struct pt_source *s)

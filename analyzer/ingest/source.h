@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "../core/sha256.h"
 #include "../core/status.h"
@@ -39,6 +40,13 @@ bool pt_source_gzip(const struct pt_source *s);
  * (libpcap's pcap_close does) must call pt_source_stream_closed() afterwards. */
 FILE *pt_source_stream(struct pt_source *s);
 void pt_source_stream_closed(struct pt_source *s);
+/* The file's bytes as they are on disk, from its first byte, through the descriptor that
+ * hashes them (a file at rest is stored exactly as hashed, even if it changes meanwhile).
+ * Only instead of the stream, never after it. Returns bytes copied, 0 at the end, -1 on error. */
+ssize_t pt_source_raw(struct pt_source *s, uint8_t *buf, size_t cap);
+/* True when the file's size or modification time now differ from when it was opened (it was
+ * written to while being read); `why` says how. Call before pt_source_close. */
+bool pt_source_changed(const struct pt_source *s, char *why, size_t len);
 /* True when the gzip layer hit corrupt or truncated compressed data. */
 bool pt_source_gzip_error(const struct pt_source *s, const char **why);
 /* Finish hashing the rest of the file, fill hex and size, and free everything. */

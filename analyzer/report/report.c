@@ -11,13 +11,17 @@
  */
 #include "report.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/version.h"
 #include "../store/db.h"
@@ -71,44 +75,104 @@ __attribute__((format(printf, 2, 3))) static void sb_f(struct sb *b, const char 
     }
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 when the byte there starts none. */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80) {
+        return 1;
+    }
+    size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0; /* also stops at the terminating NUL */
+        }
+    }
+    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90)) {
+        return 0;
+    }
+    return n;
+}
+
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD, for each byte that is not UTF-8 */
+
+/* Text from the evidence as a JSON string: valid UTF-8 whatever the bytes (RFC 8259 §8.1). */
 static void sb_json(struct sb *b, const char *s)
 {
     sb_s(b, "\"");
     const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
-    for (; *p; p++) { /* runs of plain bytes are copied at once */
-        if (*p != '"' && *p != '\\' && *p >= 0x20) {
+    while (*p) { /* runs of plain bytes are copied at once */
+        size_t n = utf8_len(p);
+        if (n > 0 && *p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f) {
+            p += n;
             continue;
         }
         sb_put(b, (const char *)run, (size_t)(p - run));
-        if (*p < 0x20) {
+        if (n == 0) {
+            sb_s(b, REPLACEMENT);
+        } else if (*p < 0x20 || *p == 0x7f) {
             sb_f(b, "\\u%04x", *p);
         } else {
             char e[2] = {'\\', (char)*p};
             sb_put(b, e, 2);
         }
-        run = p + 1;
+        run = ++p;
     }
     sb_put(b, (const char *)run, (size_t)(p - run));
     sb_s(b, "\"");
 }
 
+/* JSON we generated ourselves (a finding's detail), embedded as is but for bytes that are not
+ * UTF-8, which evidence strings inside it may carry. */
+static void sb_json_raw(struct sb *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (n > 0) {
+            p += n;
+            continue;
+        }
+        sb_put(b, (const char *)run, (size_t)(p - run));
+        sb_s(b, REPLACEMENT);
+        run = ++p;
+    }
+    sb_put(b, (const char *)run, (size_t)(p - run));
+}
+
+/* Text from the evidence as HTML: markup characters as entities, C0 controls and DEL as their
+ * visible Control Pictures (U+2400 block; raw they are parse errors), bytes that are not UTF-8
+ * as U+FFFD. */
 static void sb_html(struct sb *b, const char *s)
 {
-    const char *p = s ? s : "", *run = p;
-    for (; *p; p++) {
-        const char *ent = *p == '<'    ? "&lt;"
+    const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
+    while (*p) {
+        size_t n = utf8_len(p);
+        const char *ent = n == 0       ? REPLACEMENT
+                          : *p == '<'  ? "&lt;"
                           : *p == '>'  ? "&gt;"
                           : *p == '&'  ? "&amp;"
                           : *p == '"'  ? "&quot;"
                           : *p == '\'' ? "&#39;"
                                        : NULL;
-        if (ent != NULL) {
-            sb_put(b, run, (size_t)(p - run));
-            sb_s(b, ent);
-            run = p + 1;
+        if (ent == NULL && (*p < 0x20 || *p == 0x7f) && *p != '\n' && *p != '\t') {
+            char pic[4] = {(char)0xe2, (char)0x90, (char)(*p == 0x7f ? 0xa1 : 0x80 + *p), 0};
+            sb_put(b, (const char *)run, (size_t)(p - run));
+            sb_s(b, pic);
+            run = ++p;
+            continue;
         }
+        if (ent != NULL) {
+            sb_put(b, (const char *)run, (size_t)(p - run));
+            sb_s(b, ent);
+            run = ++p;
+            continue;
+        }
+        p += n;
     }
-    sb_put(b, run, (size_t)(p - run));
+    sb_put(b, (const char *)run, (size_t)(p - run));
 }
 
 /* ---- queries ------------------------------------------------------------------------------------- */
@@ -152,9 +216,11 @@ struct facts {
     char phi_types_out[512];
     char top_dest[1024];
     char statement[4096];
-    char coverage[1100];      /* the coverage sentence (coverage_summary) */
-    char window[400];         /* "in the 2 packet captures covering ... to ..." */
-    char not_examined[420];   /* "1 disk image, 5 log files were not examined", or "" */
+    char coverage[1100];           /* the coverage sentence (coverage_summary) */
+    char window[400];              /* "in the 2 packet captures covering ... to ..." */
+    char not_examined[420];        /* "1 disk image, 5 log files were not examined", or "" */
+    char incomplete[512];          /* why the case is incomplete; "" when it is complete */
+    char directory[4200];          /* the case as the run named it (manifest case_dir) */
 };
 
 static void one_text(sqlite3 *h, const char *sql, char *out, size_t len)
@@ -167,9 +233,15 @@ static void one_text(sqlite3 *h, const char *sql, char *out, size_t len)
     sqlite3_finalize(st);
 }
 
-static void gather(sqlite3 *h, struct facts *f)
+static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const char *case_dir)
 {
     memset(f, 0, sizeof *f);
+    snprintf(f->incomplete, sizeof f->incomplete, "%s", incomplete ? incomplete : "");
+    one_text(h, "SELECT value FROM run_manifest WHERE key = 'case_dir'", f->directory,
+             sizeof f->directory);
+    if (f->directory[0] == '\0') {
+        snprintf(f->directory, sizeof f->directory, "%s", case_dir);
+    }
     one_text(h, "SELECT verdict FROM verdict WHERE scope = 'overall'", f->verdict, sizeof f->verdict);
     if (f->verdict[0] == '\0') {
         snprintf(f->verdict, sizeof f->verdict, "not assessed");
@@ -243,6 +315,15 @@ static void gather(sqlite3 *h, struct facts *f)
                  "about this evidence, not a finding that no breach occurred.",
                  f->window, also);
     }
+    if (f->incomplete[0] != '\0') {
+        /* said first, in every output: what follows rests on a case that is not whole */
+        char done[sizeof f->statement];
+        memcpy(done, f->statement, sizeof done);
+        snprintf(f->statement, sizeof f->statement,
+                 "INCOMPLETE CASE: %.500s. The analysis below covers only what was recorded "
+                 "and must not be relied on; re-run the analysis. %.3000s",
+                 f->incomplete, done);
+    }
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------- */
@@ -281,7 +362,7 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
                 case SQLITE_NULL: sb_s(b, "null"); break;
                 default:
                     if (raw && col(st, i)[0] != '\0') {
-                        sb_s(b, col(st, i));
+                        sb_json_raw(b, col(st, i));
                     } else {
                         sb_json(b, col(st, i));
                     }
@@ -309,7 +390,7 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
     "('outbound', 'inbound') AND " UNREAD_SQL " GROUP BY 1, 2, 3, 4 ORDER BY bytes_out DESC, "     \
     "1, 2, 3, 4 LIMIT 200"
 
-static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const char *case_dir)
+static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
 {
     char a[32], z[32];
     iso(f->first, a, sizeof a);
@@ -320,7 +401,13 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const c
     sb_s(b, ",\"git_commit\":");
     sb_json(b, PT_GIT_COMMIT);
     sb_s(b, "},\"case\":{\"directory\":");
-    sb_json(b, case_dir);
+    sb_json(b, f->directory);
+    sb_s(b, ",\"status\":");
+    sb_json(b, f->incomplete[0] ? "incomplete" : "complete");
+    if (f->incomplete[0]) {
+        sb_s(b, ",\"incomplete_reason\":");
+        sb_json(b, f->incomplete);
+    }
     sb_s(b, "},\"verdict\":{\"overall\":");
     sb_json(b, f->verdict);
     sb_s(b, ",\"statement\":");
@@ -377,11 +464,11 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f, const c
                     " AS first, " ISO("last_ts") " AS last, status, error FROM evidence_item "
                     "ORDER BY id");
     sb_s(b, ",\"chain_of_custody\":");
-    json_rows(b, h, "SELECT seq, ts_utc, actor, action, detail, row_hash FROM audit_log ORDER BY "
-                    "seq");
+    json_rows(b, h, "SELECT seq, ts_utc, actor, action, detail, row_hash FROM audit_log WHERE "
+                    "action != 'case_sealed' ORDER BY seq");
     sb_s(b, ",\"methodology\":");
-    json_rows(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments') ORDER BY "
-                    "key");
+    json_rows(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments', 'case_dir') "
+                    "ORDER BY key");
     sb_s(b, ",\"limitations\":");
     json_rows(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id");
     sb_s(b, ",\"encrypted_channels\":");
@@ -622,6 +709,11 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
             " &middot; evidence window ");
     sb_f(b, "%s to %s</p>", a, z);
 
+    if (f->incomplete[0] != '\0') {
+        sb_s(b, "<p class=\"verdict v-confirmed\">Incomplete case: ");
+        sb_html(b, f->incomplete);
+        sb_s(b, "</p>");
+    }
     sb_s(b, "<h2>1. Executive summary</h2>");
     if (f->coverage[0] != '\0') {
         sb_s(b, "<p class=\"coverage\"><b>Coverage:</b> ");
@@ -649,7 +741,7 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
                "No destination outside the home network showed exfiltration-shaped activity.");
     sb_s(b, "<h3>Key limitations</h3>");
     html_table(b, h, "SELECT kind, detail FROM limitation WHERE kind IN ('encrypted_outbound_share',"
-                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured') OR kind LIKE "
+                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured','objects_not_stored') OR kind LIKE "
                      "'input_%' ORDER BY id LIMIT 12", "None recorded.");
     svg_timeline(b, h, f);
     svg_bars(b, h, "SELECT subject, bytes_out FROM verdict WHERE scope = 'destination' ORDER BY "
@@ -744,12 +836,12 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
                      "not_examined FROM coverage c JOIN evidence_item e ON e.id = c.item_id "
                      "ORDER BY c.item_id", "No coverage recorded.");
     sb_s(b, "<h2>9. Chain of custody</h2>");
-    html_table(b, h, "SELECT seq, ts_utc, action, detail, row_hash FROM audit_log ORDER BY seq",
-               "No custody record.");
+    html_table(b, h, "SELECT seq, ts_utc, action, detail, row_hash FROM audit_log WHERE action != "
+                     "'case_sealed' ORDER BY seq", "No custody record.");
     sb_s(b, "<h2>10. Methodology</h2><p>Versions, rule and table hashes and thresholds as recorded "
             "in the run manifest. Heuristic thresholds come from signatures/heuristics.conf.</p>");
-    html_table(b, h, "SELECT key, value FROM run_manifest WHERE key != 'arguments' ORDER BY key",
-               "No manifest.");
+    html_table(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments', "
+                     "'case_dir') ORDER BY key", "No manifest.");
     sb_s(b, "<footer>Generated by phitrace from the case database alone. Values of identifiers "
             "are masked; the case key (phi.key) links equal values without revealing them."
             "</footer></main></body></html>\n");
@@ -762,6 +854,9 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
     char a[32], z[32];
     iso(f->first, a, sizeof a);
     iso(f->last, z, sizeof z);
+    if (f->incomplete[0] != '\0') {
+        sb_f(b, "*** INCOMPLETE CASE: %s ***\n\n", f->incomplete);
+    }
     sb_f(b, "phitrace %s breach analysis\nEvidence window: %s to %s\n\nCOVERAGE: %s\n\n"
             "VERDICT: %s\n%s\n\n",
          PT_VERSION, a, z, f->coverage, f->verdict, f->statement);
@@ -833,12 +928,19 @@ unsigned pt_report_formats(const char *list)
     return m;
 }
 
-static pt_status write_file(const char *case_dir, const char *name, const struct sb *b)
+/* CASE/<name><suffix>, created 0600 whatever the umask (the reports name patients' data). */
+static pt_status write_file(const char *case_dir, const char *name, const char *suffix,
+                            const struct sb *b)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", case_dir, name);
-    FILE *f = fopen(path, "w");
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s%s", case_dir, name, suffix);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return PT_EIO;
+    }
+    FILE *f = fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
+        close(fd);
         return PT_EIO;
     }
     size_t w = b->n ? fwrite(b->p, 1, b->n, f) : 0;
@@ -846,35 +948,78 @@ static pt_status write_file(const char *case_dir, const char *name, const struct
     return w == b->n && c == 0 ? PT_OK : PT_EIO;
 }
 
-pt_status pt_report_write(struct pt_db *db, const char *case_dir, unsigned mask, char *err,
-                          size_t errlen)
+static const struct {
+    unsigned bit;
+    const char *name;
+    void (*render)(struct sb *, sqlite3 *, const struct facts *);
+} outputs[] = {{PT_REPORT_JSON, "report.json", render_json},
+               {PT_REPORT_HTML, "report.html", render_html},
+               {PT_REPORT_TXT, "report.txt", render_txt}};
+
+#define STAGED ".staged"
+
+const char *pt_report_name(unsigned bit)
+{
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        if (outputs[i].bit == bit) {
+            return outputs[i].name;
+        }
+    }
+    return NULL;
+}
+
+pt_status pt_report_stage(struct pt_db *db, const char *case_dir, unsigned mask,
+                          const char *incomplete, char *err, size_t errlen)
 {
     sqlite3 *h = pt_db_handle(db);
-    struct facts f;
-    gather(h, &f);
-    static const struct {
-        unsigned bit;
-        const char *name;
-        void (*render)(struct sb *, sqlite3 *, const struct facts *);
-    } out[] = {{PT_REPORT_HTML, "report.html", render_html},
-               {PT_REPORT_TXT, "report.txt", render_txt}};
-    pt_status rc = PT_OK;
-    if (mask & PT_REPORT_JSON) {
-        struct sb b = {0};
-        render_json(&b, h, &f, case_dir);
-        rc = b.oom ? PT_ENOMEM : write_file(case_dir, "report.json", &b);
-        free(b.p);
+    struct facts *f = malloc(sizeof *f);
+    if (f == NULL) {
+        return PT_ENOMEM;
     }
-    for (size_t i = 0; i < 2 && rc == PT_OK; i++) {
-        if (mask & out[i].bit) {
+    gather(h, f, incomplete, case_dir);
+    pt_status rc = PT_OK;
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0] && rc == PT_OK; i++) {
+        if (mask & outputs[i].bit) {
             struct sb b = {0};
-            out[i].render(&b, h, &f);
-            rc = b.oom ? PT_ENOMEM : write_file(case_dir, out[i].name, &b);
+            outputs[i].render(&b, h, f);
+            rc = b.oom ? PT_ENOMEM : write_file(case_dir, outputs[i].name, STAGED, &b);
             free(b.p);
         }
     }
+    free(f);
     if (rc != PT_OK) {
-        snprintf(err, errlen, "cannot write the reports in %s", case_dir);
+        snprintf(err, errlen, "cannot write the reports in %s: %s", case_dir,
+                 rc == PT_ENOMEM ? "out of memory" : strerror(errno));
     }
     return rc;
+}
+
+bool pt_report_staged_path(const char *case_dir, unsigned bit, char *out, size_t len)
+{
+    const char *name = pt_report_name(bit);
+    int n = name ? snprintf(out, len, "%s/%s" STAGED, case_dir, name) : -1;
+    return n > 0 && (size_t)n < len;
+}
+
+pt_status pt_report_publish(const char *case_dir, unsigned mask, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        if (mask & outputs[i].bit) {
+            char from[4300], to[4300];
+            snprintf(from, sizeof from, "%s/%s" STAGED, case_dir, outputs[i].name);
+            snprintf(to, sizeof to, "%s/%s", case_dir, outputs[i].name);
+            if (rename(from, to) != 0) {
+                snprintf(err, errlen, "cannot rename %s to %s: %s", from, to, strerror(errno));
+                return PT_EIO;
+            }
+        }
+    }
+    return PT_OK;
+}
+
+pt_status pt_report_write(struct pt_db *db, const char *case_dir, unsigned mask,
+                          const char *incomplete, char *err, size_t errlen)
+{
+    PT_TRY(pt_report_stage(db, case_dir, mask, incomplete, err, errlen));
+    return pt_report_publish(case_dir, mask, err, errlen);
 }

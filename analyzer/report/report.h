@@ -8,6 +8,7 @@
 #ifndef PT_REPORT_H
 #define PT_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/status.h"
@@ -23,8 +24,19 @@ enum {
 /* "html,json,txt" to a mask; 0 on an unknown name. */
 unsigned pt_report_formats(const char *list);
 
-/* Write CASE/report.{json,html,txt} for the formats in `mask`. */
-pt_status pt_report_write(struct pt_db *db, const char *case_dir, unsigned mask, char *err,
-                          size_t errlen);
+/* Write CASE/report.{json,html,txt} for the formats in `mask`, each file 0600 and replaced
+ * by rename. `incomplete` is NULL for a complete case, else why the case is not whole: every
+ * report then says INCOMPLETE CASE with that reason before anything else. */
+pt_status pt_report_write(struct pt_db *db, const char *case_dir, unsigned mask,
+                          const char *incomplete, char *err, size_t errlen);
+
+/* The same in two steps, for the run, which seals the reports' hashes into the audit chain
+ * between them: stage writes CASE/report.*.staged, publish renames them into place. */
+pt_status pt_report_stage(struct pt_db *db, const char *case_dir, unsigned mask,
+                          const char *incomplete, char *err, size_t errlen);
+pt_status pt_report_publish(const char *case_dir, unsigned mask, char *err, size_t errlen);
+/* File name of one format ("report.json"), and the path of its staged file. */
+const char *pt_report_name(unsigned bit);
+bool pt_report_staged_path(const char *case_dir, unsigned bit, char *out, size_t len);
 
 #endif

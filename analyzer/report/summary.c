@@ -42,6 +42,15 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
     int rows = 0;
 
     fprintf(out, "phitrace summary\n================\n\n");
+    /* The completion record says whether the case is whole; an incomplete one says so first. */
+    if (query(db, "SELECT coalesce(substr(detail, instr(detail, ' reason=') + 8), 'no reason "
+                  "recorded') FROM audit_log WHERE action = 'case_sealed' AND detail NOT LIKE "
+                  "'status=complete %' ORDER BY seq DESC LIMIT 1", &st) == PT_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(out, "*** INCOMPLETE CASE: %s ***\n\n", txt(st, 0));
+        }
+        sqlite3_finalize(st);
+    }
     /* The verdict, when the verdict stage ran, and the individuals. */
     if (query(db, "SELECT v.verdict, v.bytes_out, (SELECT count(*) FROM exfil_event), "
                   "coalesce((SELECT estimate || ' (bounds ' || lower || '-' || upper || ')' FROM "

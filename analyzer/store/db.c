@@ -8,6 +8,7 @@
  */
 #include "db.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,32 @@ static pt_status exec(struct pt_db *db, const char *sql)
     return pt_db_exec(db->h, sql, NULL, 0);
 }
 
+/* `path` as an SQLite URI filename (sqlite.org/uri.html §3.1): every byte but unreserved ones
+ * and '/' percent-encoded, so a case directory named with '#', '?' or '%' opens the right
+ * file. Owned (sqlite3_free). */
+static char *uri_of(const char *path, const char *query)
+{
+    size_t n = strlen(path);
+    char *enc = malloc(n * 3 + 1);
+    if (enc == NULL) {
+        return NULL;
+    }
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL;
+        if (plain) {
+            enc[k++] = (char)*p;
+        } else {
+            k += (size_t)snprintf(enc + k, 4, "%%%02X", *p);
+        }
+    }
+    enc[k] = '\0';
+    char *uri = sqlite3_mprintf("file:%s%s", enc, query);
+    free(enc);
+    return uri;
+}
+
 static pt_status prepare_all(struct pt_db *db)
 {
     for (int i = 0; i < N_ST; i++) {
@@ -187,8 +214,15 @@ pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t e
         return PT_ENOMEM;
     }
     pt_status rc = PT_OK;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXCLUSIVE;
-    if (sqlite3_open_v2(path, &db->h, flags & ~SQLITE_OPEN_EXCLUSIVE, NULL) != SQLITE_OK) {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+    char *uri = uri_of(path, "");
+    if (uri == NULL) {
+        free(db);
+        return PT_ENOMEM;
+    }
+    int orc = sqlite3_open_v2(uri, &db->h, flags, NULL);
+    sqlite3_free(uri);
+    if (orc != SQLITE_OK) {
         snprintf(err, errlen, "cannot create %s: %s", path, pt_db_errmsg(db));
         rc = PT_EDB;
         goto out;
@@ -227,7 +261,7 @@ pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t 
     }
     db->readonly = 1;
     pt_status rc = PT_OK;
-    char *uri = sqlite3_mprintf("file:%s?mode=ro", path);
+    char *uri = uri_of(path, "?mode=ro");
     if (uri == NULL) {
         free(db);
         return PT_ENOMEM;
@@ -859,5 +893,106 @@ pt_status pt_db_audit_verify(struct pt_db *db, uint64_t *rows, char *err, size_t
         rc = PT_EDB;
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* One value into the digest: a type tag, then the value with its length, so that no two
+ * different rows can feed the same bytes. */
+static void digest_value(struct pt_sha256 *h, sqlite3_stmt *st, int i)
+{
+    char head[48];
+    int type = sqlite3_column_type(st, i);
+    int n = 0;
+    if (type == SQLITE_INTEGER) {
+        n = snprintf(head, sizeof head, "i%lld;", (long long)sqlite3_column_int64(st, i));
+    } else if (type == SQLITE_FLOAT) {
+        n = snprintf(head, sizeof head, "f%.17g;", sqlite3_column_double(st, i));
+    } else if (type == SQLITE_NULL) {
+        n = snprintf(head, sizeof head, "n;");
+    } else {
+        const void *p = type == SQLITE_BLOB ? sqlite3_column_blob(st, i)
+                                            : (const void *)sqlite3_column_text(st, i);
+        int len = sqlite3_column_bytes(st, i);
+        n = snprintf(head, sizeof head, "%c%d:", type == SQLITE_BLOB ? 'b' : 't', len);
+        pt_sha256_update(h, head, (size_t)n);
+        if (len > 0 && p != NULL) {
+            pt_sha256_update(h, p, (size_t)len);
+        }
+        return;
+    }
+    pt_sha256_update(h, head, (size_t)n);
+}
+
+pt_status pt_db_digest(struct pt_db *db, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
+                       size_t errlen)
+{
+    *rows = 0;
+    struct pt_sha256 *h = pt_sha256_new();
+    sqlite3_stmt *tables = NULL, *st = NULL;
+    pt_status rc = PT_OK;
+    if (h == NULL) {
+        return PT_ENOMEM;
+    }
+    if (sqlite3_prepare_v2(db->h, "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND "
+                                  "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'audit_log' "
+                                  "ORDER BY name", -1, &tables, NULL) != SQLITE_OK) {
+        rc = PT_EDB;
+        goto out;
+    }
+    int r;
+    while ((r = sqlite3_step(tables)) == SQLITE_ROW) {
+        const char *name = col(tables, 0);
+        /* columns first, to order the rows by all of them: the digest does not depend on
+         * rowids or insertion order, only on the rows */
+        char *sql = sqlite3_mprintf("SELECT * FROM \"%w\"", name);
+        int ncol = 0;
+        if (sql != NULL && sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK) {
+            ncol = sqlite3_column_count(st);
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        sqlite3_free(sql);
+        sql = sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY 1", name);
+        for (int c = 2; sql != NULL && c <= ncol; c++) {
+            char *more = sqlite3_mprintf("%s, %d", sql, c);
+            sqlite3_free(sql);
+            sql = more;
+        }
+        if (sql == NULL || ncol == 0 || sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+            sqlite3_free(sql);
+            rc = PT_EDB;
+            goto out;
+        }
+        sqlite3_free(sql);
+        char tag[160];
+        int n = snprintf(tag, sizeof tag, "T%zu:%s;", strlen(name), name);
+        pt_sha256_update(h, tag, (size_t)n < sizeof tag ? (size_t)n : sizeof tag - 1);
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            pt_sha256_update(h, "R", 1);
+            for (int c = 0; c < ncol; c++) {
+                digest_value(h, st, c);
+            }
+            (*rows)++;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (r != SQLITE_DONE) {
+            rc = PT_EDB;
+            goto out;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        rc = PT_EDB;
+    }
+out:
+    if (rc != PT_OK && err != NULL) {
+        snprintf(err, errlen, "cannot digest the database: %s", pt_db_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(tables);
+    uint8_t dig[PT_SHA256_LEN];
+    pt_sha256_final(h, dig);
+    pt_sha256_free(h);
+    pt_hex(dig, sizeof dig, hex);
     return rc;
 }

@@ -83,6 +83,13 @@ pt_status pt_db_audit(struct pt_db *db, const char *actor, const char *action, c
 /* Recompute the chain. PT_OK when intact; PT_EMALFORMED with `err` naming the first bad row. */
 pt_status pt_db_audit_verify(struct pt_db *db, uint64_t *rows, char *err, size_t errlen);
 
+/* SHA-256 over the rows of every table but audit_log (which is chained): tables by name, rows
+ * ordered by all their columns, each value typed and length-prefixed. Equal contents give
+ * equal digests whatever the insertion order; an edited, added or removed row changes it.
+ * `rows` counts the rows covered. */
+pt_status pt_db_digest(struct pt_db *db, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
+                       size_t errlen);
+
 /* Current UTC time as ISO 8601 with microseconds. */
 void pt_utc_now(char out[32]);
 

@@ -194,12 +194,48 @@ static void gaps_and_discard(void **state)
     pt_objstore_free(s);
 }
 
+static void count_failure(void *arg, const struct pt_object_rec *rec)
+{
+    unsigned *n = arg;
+    assert_string_equal(rec->name, "lost.bin");
+    assert_string_equal(rec->protocol, "ftp");
+    (*n)++;
+}
+
+/* A store that cannot write (here objects/tmp/ is a file, as ENOSPC or EIO would do) reports
+ * every lost object to its callback and counts it: no caller can drop one silently. */
+static void failed_store_is_reported(void **state)
+{
+    (void)state;
+    struct pt_objstore *s = NULL;
+    assert_int_equal(pt_objstore_new(case_dir, 0, &s), PT_OK);
+    unsigned failures = 0;
+    pt_objstore_on_fail(s, count_failure, &failures);
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%s/objects/tmp", case_dir);
+    assert_int_equal(rmdir(tmp), 0);
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fclose(f);
+    struct pt_object_rec meta = {.name = "lost.bin", .protocol = "ftp"}, rec;
+    for (unsigned k = 0; k < 2; k++) { /* one in memory until closed, one spilled */
+        struct pt_obj *o = pt_obj_open(s, &meta);
+        assert_non_null(o);
+        write_obj(o, k, k ? 3 * PT_OBJ_MEM_BYTES : 1000, 4096);
+        assert_false(pt_obj_close(o, true, &rec));
+    }
+    assert_int_equal(failures, 2);
+    assert_int_equal(pt_objstore_failures(s), 2);
+    pt_objstore_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sizes_small_large_and_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(memory_budget_spills_to_files, setup, teardown),
         cmocka_unit_test_setup_teardown(gaps_and_discard, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_store_is_reported, setup, teardown),
     };
     return cmocka_run_group_tests_name("objstore", tests, NULL, NULL);
 }

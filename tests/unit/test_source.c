@@ -139,6 +139,47 @@ static void missing_file(void **state)
     assert_non_null(strstr(err, "No such file"));
 }
 
+/* A file at rest is stored as it is on disk (gzip included, not inflated), through the
+ * descriptor that hashes it: the raw bytes equal the file and hash to the item's SHA-256. */
+static void raw_bytes_are_the_hashed_bytes(void **state)
+{
+    (void)state;
+    uint8_t *content;
+    size_t n = make_content(&content);
+    char gz[128];
+    snprintf(gz, sizeof gz, "%s/b.gz", dir);
+    gzFile g = gzopen(gz, "wb");
+    gzwrite(g, content, (unsigned)n);
+    gzclose(g);
+    char want[PT_SHA256_HEX], hex[PT_SHA256_HEX], why[300];
+    uint64_t size = 0;
+    assert_int_equal(pt_sha256_file(gz, want, &size), PT_OK);
+    struct pt_source *s = NULL;
+    char err[128];
+    assert_int_equal(pt_source_open(gz, NULL, &s, err, sizeof err), PT_OK);
+    uint8_t *raw = malloc(size + 1);
+    assert_non_null(raw);
+    size_t got = 0;
+    ssize_t k;
+    while ((k = pt_source_raw(s, raw + got, size + 1 - got < 7777 ? size + 1 - got : 7777)) > 0) {
+        got += (size_t)k;
+    }
+    assert_int_equal(k, 0);
+    assert_int_equal(got, size);
+    assert_false(pt_source_changed(s, why, sizeof why));
+    assert_int_equal(pt_source_close(s, hex, NULL, NULL), PT_OK);
+    assert_string_equal(hex, want);
+    assert_int_equal(raw[0], 0x1f); /* still compressed */
+    FILE *f = fopen(gz, "ab"); /* a change after opening is seen */
+    assert_int_equal(pt_source_open(gz, NULL, &s, err, sizeof err), PT_OK);
+    fputs("more", f);
+    fclose(f);
+    assert_true(pt_source_changed(s, why, sizeof why));
+    pt_source_close(s, hex, NULL, NULL);
+    free(raw);
+    free(content);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +187,7 @@ int main(void)
         cmocka_unit_test(hash_covers_unread_rest),
         cmocka_unit_test(truncated_gzip_is_reported),
         cmocka_unit_test(missing_file),
+        cmocka_unit_test(raw_bytes_are_the_hashed_bytes),
     };
     return cmocka_run_group_tests_name("source", tests, setup, teardown);
 }
