@@ -105,7 +105,7 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 	clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread -lm
 
-.PHONY: all deps test test-live unit e2e fuzz-replay fuzz bench demo example samples format lint clean install help
+.PHONY: all deps test test-live unit e2e fuzz-replay fuzz tsan bench demo example samples format lint clean install help
 
 all: phitrace ## build ./phitrace
 
@@ -143,6 +143,21 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS)) ## run each libFuzzer target for
 	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz-corpus/$$t; \
 	    $(FUZZ_DIR)/$$t -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz-corpus/$$t \
 	        tests/fuzz/corpus/$${t#fuzz_} || exit 1; done
+
+TSAN := build/tsan
+$(TSAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g -fsanitize=thread $(PKG_CFLAGS) -c $< -o $@
+$(TSAN)/schema.c: analyzer/store/schema.sql $(REL)/schema.c
+	@mkdir -p $(dir $@)
+	cp $(REL)/schema.c $@
+$(TSAN)/phitrace: $(patsubst %.c,$(TSAN)/%.o,$(LIB_SRC) $(MAIN_SRC)) $(TSAN)/schema.o
+	$(CC) -fsanitize=thread -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+tsan: $(TSAN)/phitrace ## ThreadSanitizer: analyze the samples and the gzip capture on 4 threads
+	@rm -rf build/tsan-case && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	    $(TSAN)/phitrace analyze -q -j 4 --force --home-net 10.1.0.0/16 samples/evidence \
+	    -o build/tsan-case && echo "tsan: samples on 4 threads, no report"
 
 bench: phitrace ## throughput and memory against tcpflow and tshark (not part of test)
 	@bash tests/bench/run_bench.sh
