@@ -30,6 +30,7 @@
  * Trust boundary: every byte is untrusted; indexes are checked against the span end.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +45,8 @@ enum { C_DIGIT = 1, C_UPPER = 2, C_AT = 4, C_ALNUM = 8 };
 static unsigned char cls[256];
 static unsigned char lower[256];
 
-static void cls_init(void)
+static void cls_fill(void)
 {
-    if (cls['0'] != 0) {
-        return;
-    }
     for (int c = 0; c < 256; c++) {
         lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         unsigned char v = 0;
@@ -66,6 +64,13 @@ static void cls_init(void)
         }
         cls[c] = v;
     }
+}
+
+/* The tables are filled once, whichever scanning thread comes first. */
+static void cls_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, cls_fill);
 }
 
 struct span {
