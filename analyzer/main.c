@@ -67,6 +67,8 @@ static void usage(FILE *out)
         "      --keep-phi        also store full PHI values (table phi_value); without it the\n"
         "                        database holds masked values and keyed hashes only\n"
         "      --no-phi          skip PHI detection\n"
+        "      --copy-inputs     copy files at rest into CASE/objects/ (default: the case links\n"
+        "                        to them by absolute path and SHA-256; captures are never copied)\n"
         "      --signatures DIR  signatures directory (YARA rules, ICD-10-CM table, phi.conf;\n"
         "                        default: the signatures/ shipped with phitrace)\n"
         "      --fail-on LEVEL   exit 3 when the overall verdict is LEVEL or worse: confirmed,\n"
@@ -110,6 +112,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"flows-only", no_argument, NULL, 'O'},
         {"keep-phi", no_argument, NULL, 'K'},
         {"no-phi", no_argument, NULL, 'N'},
+        {"copy-inputs", no_argument, NULL, 'C'},
         {"signatures", required_argument, NULL, 'S'},
         {"rules", required_argument, NULL, 'R'},
         {"fail-on", required_argument, NULL, 'f'},
@@ -146,6 +149,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'O': o.flows_only = true; break;
             case 'K': o.keep_phi = true; break;
             case 'N': o.no_phi = true; break;
+            case 'C': o.copy_inputs = true; break;
             case 'S': o.signatures = optarg; break;
             case 'R': o.rules = optarg; break;
             case 'f':

@@ -13,6 +13,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <magic.h>
@@ -733,7 +734,12 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
     snprintf(meta.name, sizeof meta.name, "%s", path);
     meta.item = it->id;
     meta.complete = true;
-    struct pt_obj *o = pt_obj_open(r->files.app.store, &meta);
+    /* by reference (a link to the evidence) unless copies were asked for: a 500 GB image
+     * must not need another 500 GB in the case */
+    char target[PATH_MAX];
+    struct pt_obj *o = !r->opt->copy_inputs && realpath(path, target) != NULL
+                           ? pt_obj_open_link(r->files.app.store, &meta, target)
+                           : pt_obj_open(r->files.app.store, &meta);
     if (o == NULL) {
         it->status = "error";
         snprintf(it->error, sizeof it->error, "cannot create the object file in the case");

@@ -28,6 +28,7 @@ struct pt_options {
     bool force;            /* reuse a case directory that already holds a database */
     bool keep_phi;         /* store full PHI values (phi_value) besides masked ones */
     bool no_phi;           /* skip the PHI stage */
+    bool copy_inputs;      /* copy files at rest into CASE/objects (default: link to them) */
     const char *signatures;/* signatures directory; NULL: found beside the executable */
     const char *rules;     /* extra YARA rules directory (--rules) */
     int fail_on;           /* exit 3 at this verdict level or above; -1: off */

@@ -199,7 +199,8 @@ static void check_orphans(sqlite3 *h, int *bad)
         char sql[200];
         sqlite3_stmt *st = NULL;
         snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM %s WHERE flow_id NOT IN (SELECT id FROM flow)", children[i]);
+                 "SELECT count(*) FROM %s WHERE flow_id IS NOT NULL AND flow_id NOT IN (SELECT id "
+                 "FROM flow)", children[i]);
         if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
             printf("ORPHANS     %lld row(s) of %s point to no flow\n",

@@ -45,6 +45,7 @@ struct pt_obj {
     uint64_t gaps[PT_OBJ_MAP_GAPS][2]; /* (offset in stored bytes, length), adjacent merged */
     size_t n_gaps;    /* ranges, may exceed PT_OBJ_MAP_GAPS */
     bool io_error;
+    char *link;       /* an input by reference: hashed and typed, stored as a link to it */
 };
 
 pt_status pt_objstore_new(const char *case_dir, unsigned worker, struct pt_objstore **out)
@@ -107,6 +108,17 @@ struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *me
     o->sha = pt_sha256_new();
     o->head = malloc(PT_OBJ_MAGIC_BYTES);
     if (o->sha == NULL || o->head == NULL) {
+        pt_obj_discard(o);
+        return NULL;
+    }
+    return o;
+}
+
+struct pt_obj *pt_obj_open_link(struct pt_objstore *s, const struct pt_object_rec *meta,
+                                const char *target)
+{
+    struct pt_obj *o = pt_obj_open(s, meta);
+    if (o != NULL && (o->link = strdup(target)) == NULL) {
         pt_obj_discard(o);
         return NULL;
     }
@@ -180,7 +192,7 @@ void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n)
     }
     pt_sha256_update(o->sha, p, n);
     o->rec.size += n;
-    if (o->io_error) {
+    if (o->io_error || o->link != NULL) {
         return; /* hashed and counted; the stored copy is already lost */
     }
     /* Small objects stay in memory until closed: a duplicate (same SHA-256) then costs no
@@ -314,8 +326,12 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
              * An object still in memory is written (to a temporary name, then renamed, so a
              * name under objects/ is always a whole object) only when it is new. */
             bool renamed = false;
-            if (access(final, F_OK) == 0) {
+            struct stat lst;
+            if (lstat(final, &lst) == 0) {
                 ok = true; /* a spilled duplicate's temporary file is removed below */
+            } else if (o->link != NULL) {
+                /* an input by reference: a link to it, not a copy (the case stays small) */
+                ok = symlink(o->link, final) == 0 || errno == EEXIST;
             } else if (o->tmp[0] == '\0') {
                 ok = open_tmp(o);
                 if (ok && o->mem_len > 0 && fwrite(o->mem, 1, o->mem_len, o->f) != o->mem_len) {
@@ -357,6 +373,7 @@ void pt_obj_discard(struct pt_obj *o)
         unlink(o->tmp);
     }
     pt_sha256_free(o->sha);
+    free(o->link);
     o->s->mem_used -= o->mem_cap;
     free(o->mem);
     free(o->head);

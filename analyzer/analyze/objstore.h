@@ -78,6 +78,12 @@ uint64_t pt_obj_size(const struct pt_obj *o);
  * EIO), which is also counted and reported to the store's failure callback, so no caller can
  * lose an object silently. */
 bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec);
+/* An input at rest by reference: its bytes are hashed and typed as they are written, but
+ * not kept; on close objects/<xx>/<sha256> becomes a symbolic link to `target` (absolute),
+ * so readers open the evidence itself, read-only, and the case stays small. An object with
+ * the same content already stored is kept as it is. */
+struct pt_obj *pt_obj_open_link(struct pt_objstore *s, const struct pt_object_rec *meta,
+                                const char *target);
 /* Path of a stored object's file; false when it does not fit. */
 bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out, size_t len);
 /* Abandon without storing. */

@@ -125,3 +125,36 @@ def coverage_logs_and_a_capture_not_observed_names_what_was_not_examined():
         "No transfer of patient data and no exfiltration-shaped activity was observed in the 1 "
         "packet capture covering 2023-11-14T22:13:20Z to 2023-11-14T22:13:20Z; 2 log files "
         "were not examined, within the coverage"), rep["verdict"]["statement"]
+
+
+def _tree_bytes(d):
+    total = 0
+    for root, _, files in os.walk(d):
+        for f in files:
+            total += os.lstat(os.path.join(root, f)).st_size
+    return total
+
+
+@test
+def coverage_inputs_at_rest_are_referenced_not_copied():
+    # a 300 MB image (sparse, with one patient row in it) gives a case of well under 5% of it:
+    # the object is a link to the evidence; --copy-inputs copies it as before
+    c = case("by-reference")
+    os.makedirs(c + "-in", exist_ok=True)
+    img = os.path.join(c + "-in", "vol.img")
+    with open(img, "wb") as fh:
+        fh.truncate(300 * 1024 * 1024)
+        fh.seek(100 * 1000 * 1000)
+        fh.write(b"mrn,last_name,first_name,dob,ssn\n4000001,DOE,JANE,1961-04-12,536-22-5401\n")
+    run("analyze", "-q", img, "-o", c, check=0)
+    used = _tree_bytes(c)
+    assert used < 0.05 * 300 * 1024 * 1024, used
+    sha = db(c).execute("SELECT sha256 FROM object").fetchone()[0]
+    link = os.path.join(c, "objects", sha[:2], sha)
+    assert os.path.islink(link) and os.readlink(link) == os.path.realpath(img), link
+    assert db(c).execute("SELECT estimate FROM individuals WHERE scope = 'all'").fetchone()[0] == 1
+    run("verify", c, check=0)
+    c2 = case("by-copy")
+    run("analyze", "-q", "--copy-inputs", img, "-o", c2, check=0)
+    link2 = os.path.join(c2, "objects", sha[:2], sha)
+    assert not os.path.islink(link2) and os.path.getsize(link2) == 300 * 1024 * 1024
