@@ -1327,10 +1327,50 @@ static void font_encoding(struct pdf *p, struct font *f, const struct pv *fd)
     }
 }
 
+/* Widths of ASCII 32..126 in the standard 14 fonts that text uses (Adobe AFM files), for
+ * fonts that give no /Widths (§9.6.2.2: the standard 14 may omit them); Courier is 600. */
+static const uint16_t helvetica_w[95] = {
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556,
+    556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722,
+    722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722,
+    667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556,
+    556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500,
+    500, 334, 260, 334, 584};
+static const uint16_t helvetica_bold_w[95] = {
+    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556,
+    556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722,
+    722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722,
+    667, 944, 667, 667, 611, 333, 278, 333, 584, 556, 333, 556, 611, 556, 611, 556, 333, 611,
+    611, 278, 278, 556, 278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778, 556, 556,
+    500, 389, 280, 389, 584};
+static const uint16_t times_w[95] = {
+    250, 333, 408, 500, 500, 833, 778, 180, 333, 333, 500, 564, 250, 333, 250, 278, 500, 500,
+    500, 500, 500, 500, 500, 500, 500, 500, 278, 278, 564, 564, 564, 444, 921, 722, 667, 667,
+    722, 611, 556, 722, 722, 333, 389, 722, 611, 889, 722, 722, 556, 722, 667, 556, 611, 722,
+    722, 944, 722, 722, 611, 333, 278, 333, 469, 500, 333, 444, 500, 444, 500, 444, 333, 500,
+    500, 278, 278, 500, 278, 778, 500, 500, 500, 500, 333, 389, 278, 500, 500, 722, 500, 500,
+    444, 480, 200, 480, 541};
+
 static void font_widths(struct pdf *p, struct font *f, const struct pv *fd)
 {
+    const struct pv *base = rget(p, fd, "BaseFont");
+    const uint16_t *std = NULL;
+    double mono = 0;
+    if (base->t == PV_NAME) {
+        const char *bn = (const char *)base->s;
+        size_t bl = base->n;
+        bool bold = memmem(bn, bl, "Bold", 4) != NULL;
+        if (memmem(bn, bl, "Courier", 7) != NULL) {
+            mono = 600;
+        } else if (memmem(bn, bl, "Times", 5) != NULL) {
+            std = times_w;
+        } else if (memmem(bn, bl, "Helvetica", 9) != NULL || memmem(bn, bl, "Arial", 5) != NULL) {
+            std = bold ? helvetica_bold_w : helvetica_w;
+        }
+    }
     for (int i = 0; i < 256; i++) {
-        f->widths[i] = i == ' ' ? 278 : 556; /* Helvetica-like when a font gives none */
+        f->widths[i] = mono > 0 ? mono : std != NULL && i >= 32 && i < 127 ? std[i - 32]
+                                                : i == ' ' ? 278 : 556;
     }
     f->dw = 1000;
     if (!f->cid) {
