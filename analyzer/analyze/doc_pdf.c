@@ -578,6 +578,9 @@ static bool add_obj(struct pdf *p, uint32_t num, size_t off, int32_t stm)
 /* Sort and keep one entry per number (the winner sorts last). */
 static void settle(struct pdf *p)
 {
+    if (p->n == 0) {
+        return;
+    }
     qsort(p->o, p->n, sizeof *p->o, obj_cmp);
     size_t w = 0;
     for (size_t i = 0; i < p->n; i++) {
@@ -1282,7 +1285,9 @@ static void parse_cmap(struct pdf *p, struct font *f, const uint8_t *b, size_t n
     }
     arena_reset(&p->scratch, m);
     p->cur = saved;
-    qsort(f->map, f->n_map, sizeof *f->map, cmap_cmp);
+    if (f->n_map > 0) {
+        qsort(f->map, f->n_map, sizeof *f->map, cmap_cmp);
+    }
 }
 
 static const struct cmap_ent *cmap_find(const struct font *f, uint32_t code, uint8_t len)
@@ -1571,10 +1576,18 @@ struct interp {
     struct gstate stack[32];
     unsigned sp;
     struct mat tm, tlm;
+    bool fresh;           /* no text shown yet in this BT block */
     const struct pv *res;
 };
 
-static void separate(struct interp *in, double x, double y, double size)
+/* Before text drawn at (x, y) with font size `size` (device space): a new line when the
+ * baseline moved; on the same line a TAB for a gap wider than `tab` font sizes, a space for
+ * a gap over 0.15 of a size (word spacing by position, as pdfTeX and TJ kerning do). The
+ * caller picks `tab`: 0.15 for the first text of a new BT block (LibreOffice, reportlab and
+ * Word draw each table cell as its own text object, and Calc leaves only ~0.2 of a size
+ * between a right-aligned number and the next cell), 0.5 for text moved by Td/Tm in the
+ * same block, a whole size inside a TJ array, where gaps are kerning between words. */
+static void separate(struct interp *in, double x, double y, double size, double tab)
 {
     struct doc *d = in->p->d;
     if (!in->pos->have) {
@@ -1584,7 +1597,7 @@ static void separate(struct interp *in, double x, double y, double size)
     char last = doc_last(d);
     if (fabs(y - in->pos->y) > fs * 0.5) {
         doc_newline(d);
-    } else if (x - in->pos->x_end > fs * 1.0) {
+    } else if (x - in->pos->x_end > fs * tab) {
         if (last != '\t' && last != '\n' && last != '\f') {
             doc_putc(d, '\t');
         }
@@ -1594,12 +1607,13 @@ static void separate(struct interp *in, double x, double y, double size)
     }
 }
 
-static void show(struct interp *in, const uint8_t *s, size_t n)
+static void show(struct interp *in, const uint8_t *s, size_t n, bool in_tj)
 {
     struct font *f = in->g.font;
     struct mat trm = mul(in->tm, in->g.ctm);
     double size = in->g.fs * hypot(trm.c, trm.d);
-    separate(in, trm.e, trm.f, size);
+    separate(in, trm.e, trm.f, size, in->fresh ? 0.15 : in_tj ? 1.0 : 0.5);
+    in->fresh = false;
     for (size_t i = 0; i < n && !in->p->d->stop;) {
         uint8_t l = f != NULL ? code_len(f, s + i, n - i) : 1;
         if (l > n - i) {
@@ -1744,6 +1758,7 @@ static void run_content(struct interp *in, const uint8_t *b, size_t n, unsigned 
 #define OP(s) (ol == sizeof(s) - 1 && memcmp(op, s, sizeof(s) - 1) == 0)
         if (OP("BT")) {
             in->tm = in->tlm = ident;
+            in->fresh = true;
         } else if (OP("Tf") && nops >= 2) {
             set_font(in, &ops[nops - 2]);
             in->g.fs = num_at(ops, nops, nops - 1);
@@ -1771,7 +1786,7 @@ static void run_content(struct interp *in, const uint8_t *b, size_t n, unsigned 
                 in->g.tc = num_at(ops, nops, nops - 2);
             }
             if (!OP("T*") && nops >= 1 && ops[nops - 1].t == PV_STR) {
-                show(in, ops[nops - 1].s, ops[nops - 1].n);
+                show(in, ops[nops - 1].s, ops[nops - 1].n, false);
             }
         } else if (OP("TL") && nops >= 1) {
             in->g.tl = num_at(ops, nops, nops - 1);
@@ -1782,12 +1797,14 @@ static void run_content(struct interp *in, const uint8_t *b, size_t n, unsigned 
         } else if (OP("Tz") && nops >= 1) {
             in->g.th = num_at(ops, nops, nops - 1) / 100;
         } else if (OP("Tj") && nops >= 1 && ops[nops - 1].t == PV_STR) {
-            show(in, ops[nops - 1].s, ops[nops - 1].n);
+            show(in, ops[nops - 1].s, ops[nops - 1].n, false);
         } else if (OP("TJ") && nops >= 1 && ops[nops - 1].t == PV_ARR) {
             const struct pv *a = &ops[nops - 1];
+            bool inside = false;
             for (size_t i = 0; i < a->n; i++) {
                 if (a->items[i].t == PV_STR) {
-                    show(in, a->items[i].s, a->items[i].n);
+                    show(in, a->items[i].s, a->items[i].n, inside);
+                    inside = true;
                 } else if (a->items[i].t == PV_NUM) {
                     struct mat t = {1, 0, 0, 1, -a->items[i].num / 1000 * in->g.fs * in->g.th, 0};
                     in->tm = mul(t, in->tm);

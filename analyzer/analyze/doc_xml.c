@@ -64,6 +64,8 @@ enum xml_tok xml_next(struct xml *x)
         if (p[0] != '<') {
             const uint8_t *lt = memchr(p, '<', left);
             size_t n = lt == NULL ? left : (size_t)(lt - p);
+            x->name = NULL;
+            x->name_len = 0;
             x->text = p;
             x->text_len = n;
             pt_cur_skip(&x->c, n);
@@ -82,6 +84,8 @@ enum xml_tok xml_next(struct xml *x)
             if (e == SIZE_MAX) {
                 return XML_BAD;
             }
+            x->name = NULL;
+            x->name_len = 0;
             x->text = p + 9;
             x->text_len = e - 9;
             pt_cur_skip(&x->c, e + 3);
@@ -135,6 +139,9 @@ enum xml_tok xml_next(struct xml *x)
 
 static bool local_eq(const uint8_t *q, size_t n, const char *local)
 {
+    if (q == NULL || n == 0) {
+        return false;
+    }
     const uint8_t *colon = memchr(q, ':', n);
     if (colon != NULL) {
         n -= (size_t)(colon - q) + 1;

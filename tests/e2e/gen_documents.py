@@ -64,6 +64,11 @@ def xlsx(path, pts):
         ws.column_dimensions[col].width = w
     for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
         row[0].number_format = "yyyy-mm-dd"
+    # printed (LibreOffice to PDF) landscape on one page width, as an export would be
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
     wb.save(path)
 
 
@@ -77,7 +82,10 @@ def docx(path, pts):
     sec.page_width, sec.page_height = sec.page_height, sec.page_width
     d.styles["Normal"].font.size = Pt(9)
     t = d.add_table(rows=1, cols=5)
-    widths = (Cm(3), Cm(5), Cm(3), Cm(3.2), Cm(8.5))
+    t.autofit = False
+    widths = (Cm(3), Cm(5), Cm(3), Cm(3.2), Cm(9))
+    for j, col in enumerate(t.columns):
+        col.width = widths[j]
     for j, h in enumerate(HEADER):
         t.rows[0].cells[j].text = h
     for p in pts:
