@@ -106,6 +106,8 @@ bool xml_is(const struct xml *x, const char *local);
 bool xml_attr(const struct xml *x, const char *local, const uint8_t **v, size_t *vl);
 /* Attribute decoded into buf (NUL-terminated, cut to cap - 1); false when absent. */
 bool xml_attr_str(const struct xml *x, const char *local, char *buf, size_t cap);
+/* The relationship id r:id (a prefixed "id": p:sldId also has a plain id="256"). */
+bool xml_attr_rel(const struct xml *x, char *buf, size_t cap);
 /* Append text with entities decoded; collapse: runs of XML white space become one space. */
 bool xml_put_text(struct doc *d, const uint8_t *s, size_t n, bool collapse);
 /* Decode entities of s[0..n) into buf (NUL-terminated, cut to cap - 1); returns length. */

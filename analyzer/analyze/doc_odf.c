@@ -238,7 +238,10 @@ static void sheets(struct doc *d, const uint8_t *m, size_t mn)
                 in_p--;
             }
         } else if (xml_is(&x, "s") && start && in_p > 0 && !skip_text) {
-            doc_putc(&o.cd, ' ');
+            unsigned long c = repeated(&x, "c", 64);
+            for (unsigned long i = 0; i < c; i++) {
+                doc_putc(&o.cd, ' ');
+            }
         } else if ((xml_is(&x, "annotation") || xml_is(&x, "note")) && open) {
             if (xml_skip(&x) == XML_BAD) {
                 bad_xml(d);

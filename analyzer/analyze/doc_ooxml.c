@@ -395,7 +395,7 @@ static pt_status ordered_parts(struct doc *d, const struct doc_zip *z, const cha
             xml_attr_str(&x, "date1904", v, sizeof v)) {
             *date1904 = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
         }
-        if (!xml_is(&x, item_elem) || !xml_attr_str(&x, "id", v, sizeof v)) {
+        if (!xml_is(&x, item_elem) || !xml_attr_rel(&x, v, sizeof v)) {
             continue;
         }
         const char *target = rel_by_id(&rs, v);

@@ -156,7 +156,8 @@ bool xml_is(const struct xml *x, const char *local)
     return local_eq(x->name, x->name_len, local);
 }
 
-bool xml_attr(const struct xml *x, const char *local, const uint8_t **v, size_t *vl)
+static bool attr(const struct xml *x, const char *local, bool prefixed, const uint8_t **v,
+                 size_t *vl)
 {
     const uint8_t *p = x->attrs;
     size_t n = x->attrs_len, i = 0;
@@ -188,7 +189,8 @@ bool xml_attr(const struct xml *x, const char *local, const uint8_t **v, size_t 
         if (i >= n) {
             return false;
         }
-        if (nl > 0 && local_eq(p + ns, nl, local)) {
+        if (nl > 0 && local_eq(p + ns, nl, local) &&
+            (!prefixed || memchr(p + ns, ':', nl) != NULL)) {
             *v = p + vs;
             *vl = i - vs;
             return true;
@@ -196,6 +198,11 @@ bool xml_attr(const struct xml *x, const char *local, const uint8_t **v, size_t 
         i++;
     }
     return false;
+}
+
+bool xml_attr(const struct xml *x, const char *local, const uint8_t **v, size_t *vl)
+{
+    return attr(x, local, false, v, vl);
 }
 
 bool xml_attr_str(const struct xml *x, const char *local, char *buf, size_t cap)
@@ -206,6 +213,18 @@ bool xml_attr_str(const struct xml *x, const char *local, char *buf, size_t cap)
         if (cap > 0) {
             buf[0] = '\0';
         }
+        return false;
+    }
+    xml_decode(v, vl, buf, cap);
+    return true;
+}
+
+bool xml_attr_rel(const struct xml *x, char *buf, size_t cap)
+{
+    const uint8_t *v;
+    size_t vl;
+    if (!attr(x, "id", true, &v, &vl)) {
+        buf[0] = '\0';
         return false;
     }
     xml_decode(v, vl, buf, cap);
