@@ -110,6 +110,8 @@ bool xml_attr_str(const struct xml *x, const char *local, char *buf, size_t cap)
 bool xml_attr_rel(const struct xml *x, char *buf, size_t cap);
 /* Append text with entities decoded; collapse: runs of XML white space become one space. */
 bool xml_put_text(struct doc *d, const uint8_t *s, size_t n, bool collapse);
+/* The text of a TEXT (entities decoded, collapsed if asked) or CDATA (verbatim) token. */
+bool xml_put_token(struct doc *d, const struct xml *x, enum xml_tok t, bool collapse);
 /* Decode entities of s[0..n) into buf (NUL-terminated, cut to cap - 1); returns length. */
 size_t xml_decode(const uint8_t *s, size_t n, char *buf, size_t cap);
 /* Skip to the end of the element just opened (its subtree). */

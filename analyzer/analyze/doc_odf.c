@@ -50,7 +50,7 @@ static void flow(struct doc *d, const uint8_t *m, size_t mn)
         }
         if (t == XML_TEXT || t == XML_CDATA) {
             if (in_p > 0) {
-                xml_put_text(d, x.text, x.text_len, true);
+                xml_put_token(d, &x, t, true);
             }
             continue;
         }
@@ -184,7 +184,7 @@ static void sheets(struct doc *d, const uint8_t *m, size_t mn)
         }
         if (t == XML_TEXT || t == XML_CDATA) {
             if (in_cell > 0 && in_p > 0 && !skip_text) {
-                xml_put_text(&o.cd, x.text, x.text_len, true);
+                xml_put_token(&o.cd, &x, t, true);
             }
             continue;
         }

@@ -266,11 +266,7 @@ static void flow_text(struct doc *d, const uint8_t *m, size_t mn, const char *pa
         }
         if (t == XML_TEXT || t == XML_CDATA) {
             if (in_t > 0) {
-                if (t == XML_CDATA) {
-                    put_cell(d, (const char *)x.text, x.text_len);
-                } else {
-                    xml_put_text(d, x.text, x.text_len, cells > 0);
-                }
+                xml_put_token(d, &x, t, cells > 0);
             }
             continue;
         }
@@ -475,11 +471,7 @@ static pt_status read_sst(struct doc *d, const struct doc_zip *z, const char *pa
         }
         if (t == XML_TEXT || t == XML_CDATA) {
             if (in_t > 0) {
-                if (t == XML_CDATA) {
-                    doc_put(&pd, (const char *)x.text, x.text_len);
-                } else {
-                    xml_put_text(&pd, x.text, x.text_len, false);
-                }
+                xml_put_token(&pd, &x, t, false);
             }
         } else if (t == XML_OPEN && xml_is(&x, "rPh")) {
             xml_skip(&x);
@@ -733,10 +725,8 @@ static void read_sheet(struct doc *d, const struct doc_zip *z, const char *part,
             break;
         }
         if (t == XML_TEXT || t == XML_CDATA) {
-            if (in_v) {
-                xml_put_text(&vd, x.text, x.text_len, false);
-            } else if (in_is_t) {
-                xml_put_text(&id, x.text, x.text_len, false);
+            if (in_v || in_is_t) {
+                xml_put_token(in_v ? &vd : &id, &x, t, false);
             }
             continue;
         }

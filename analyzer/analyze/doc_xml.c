@@ -318,6 +318,14 @@ bool xml_put_text(struct doc *d, const uint8_t *s, size_t n, bool collapse)
     return i > run ? doc_put(d, (const char *)s + run, i - run) : !d->stop;
 }
 
+bool xml_put_token(struct doc *d, const struct xml *x, enum xml_tok t, bool collapse)
+{
+    if (t == XML_CDATA) {
+        return doc_put(d, (const char *)x->text, x->text_len);
+    }
+    return xml_put_text(d, x->text, x->text_len, collapse);
+}
+
 size_t xml_decode(const uint8_t *s, size_t n, char *buf, size_t cap)
 {
     size_t o = 0;

@@ -425,20 +425,11 @@ static bool maybe_document(int fd)
 static void store_text(struct pt_app_ctx *ctx, const struct pt_object_rec *parent,
                        enum pt_doc_kind k, const struct pt_doc_text *t)
 {
-    struct pt_object_rec meta = *parent;
-    memset(meta.sha256, 0, sizeof meta.sha256);
-    meta.size = 0;
-    meta.gap_bytes = 0;
-    meta.gap_map[0] = '\0';
-    meta.mime[0] = meta.magic[0] = '\0';
-    meta.complete = false;
-    meta.encrypted = false;
-    snprintf(meta.name, sizeof meta.name, "%.*s#text", (int)(sizeof meta.name - 6),
-             parent->name);
-    snprintf(meta.encoding, sizeof meta.encoding, "%s-text", pt_doc_kind_name(k));
-    snprintf(meta.parent_sha256, sizeof meta.parent_sha256, "%s", parent->sha256);
-    meta.depth = parent->depth + 1;
-    meta.part = 1;
+    char name[sizeof parent->name], enc[32];
+    snprintf(name, sizeof name, "%.*s#text", (int)(sizeof name - 6), parent->name);
+    snprintf(enc, sizeof enc, "%s-text", pt_doc_kind_name(k));
+    struct pt_object_rec meta;
+    pt_obj_child_meta(&meta, parent, name, enc, 1);
     struct pt_obj *o = pt_obj_open(ctx->store, &meta);
     if (o == NULL) {
         return;
