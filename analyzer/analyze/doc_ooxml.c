@@ -681,7 +681,9 @@ static void emit_cell(struct doc *d, const struct sheet_ctx *sc, const char *typ
             doc_anomaly(d, "bad_shared_string", "a cell names a shared string that is absent");
             return;
         }
-        put_cell(d, sc->sst->pool.p + sc->sst->off[i], sc->sst->len[i]);
+        if (sc->sst->len[i] > 0) {
+            put_cell(d, sc->sst->pool.p + sc->sst->off[i], sc->sst->len[i]);
+        }
     } else if (strcmp(type, "inlineStr") == 0) {
         put_cell(d, is, isn);
     } else if (strcmp(type, "b") == 0) {

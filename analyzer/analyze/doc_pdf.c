@@ -935,6 +935,15 @@ static pt_status stream_data(struct pdf *p, struct pdf_obj *o, uint8_t **out, si
     if (!stream_raw(p, o, &raw, &rn)) {
         return PT_EUNSUPPORTED;
     }
+    /* every stream read counts against the document's budget, so pages or forms that name
+     * one large stream many times cannot make the work grow without bound */
+    if (rn > PT_DOC_MAX_INFLATED - (p->d->inflated < PT_DOC_MAX_INFLATED ? p->d->inflated
+                                                                            : PT_DOC_MAX_INFLATED)) {
+        doc_anomaly_kind(p->d, "limit.doc_inflate", "the streams read exceed "
+                                                    "PT_DOC_MAX_INFLATED; the rest is not read");
+        return PT_ELIMIT;
+    }
+    p->d->inflated += rn;
     const struct pv *f = rget(p, &o->val, "Filter");
     const struct pv *parms = rget(p, &o->val, "DecodeParms");
     size_t nf = f->t == PV_ARR ? f->n : f->t == PV_NAME ? 1 : 0;
@@ -963,8 +972,8 @@ static pt_status stream_data(struct pdf *p, struct pdf_obj *o, uint8_t **out, si
                 doc_anomaly(p->d, "flate_cut", "a FlateDecode stream ends early or is corrupt; "
                                                "what inflated is kept");
             }
-            if (st == PT_ELIMIT) {
-                st = PT_OK;
+            if (st == PT_ELIMIT && next != NULL) {
+                st = PT_OK; /* cut at a limit: what inflated is kept */
             }
         } else if (pv_is_name(name, "ASCIIHexDecode") || pv_is_name(name, "AHx")) {
             st = unhex(cur, cn, &next, &nn);
@@ -1842,6 +1851,7 @@ static void run_content(struct interp *in, const uint8_t *b, size_t n, unsigned 
 struct walk {
     unsigned pages;
     unsigned nodes;
+    bool over;            /* the node limit was hit: every call returns at once */
     struct textpos pos;
 };
 
@@ -1909,11 +1919,13 @@ static void walk_pages(struct pdf *p, const struct pv *node, const struct pv *re
                        struct walk *w)
 {
     node = resolve(p, node);
-    if (node->t != PV_DICT || p->d->stop || p->oom) {
+    if (node->t != PV_DICT || p->d->stop || p->oom || w->over) {
         return;
     }
     if (depth >= PT_DOC_PDF_DEPTH || w->nodes++ >= 2 * PT_DOC_PDF_MAX_PAGES) {
+        /* a Kids array naming its own node thousands of times must not fan out */
         doc_anomaly_kind(p->d, "limit.pdf_pages", "the page tree is too deep or too large");
+        w->over = true;
         return;
     }
     const struct pv *r = rget(p, node, "Resources");
@@ -1922,7 +1934,7 @@ static void walk_pages(struct pdf *p, const struct pv *node, const struct pv *re
     }
     const struct pv *kids = rget(p, node, "Kids");
     if (kids->t == PV_ARR && !pv_is_name(dict_get(node, "Type"), "Page")) {
-        for (size_t i = 0; i < kids->n; i++) {
+        for (size_t i = 0; i < kids->n && !w->over; i++) {
             walk_pages(p, &kids->items[i], res, depth + 1, w);
         }
         return;

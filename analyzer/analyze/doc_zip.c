@@ -272,6 +272,12 @@ pt_status doc_zip_read(struct doc *d, const struct doc_zip *z, const char *name,
     }
     if (e->method == 0) {
         size_t m = e->csize < PT_DOC_MAX_MEMBER ? e->csize : PT_DOC_MAX_MEMBER;
+        if (d->inflated + m > PT_DOC_MAX_INFLATED) {
+            doc_anomaly_kind(d, "limit.doc_inflate", "the members read exceed "
+                                                     "PT_DOC_MAX_INFLATED; the rest is not read");
+            return PT_EUNSUPPORTED;
+        }
+        d->inflated += m; /* stored members count too: one member named by many sheets */
         uint8_t *p = malloc(m ? m : 1);
         if (p == NULL) {
             return PT_ENOMEM;
@@ -289,6 +295,9 @@ pt_status doc_zip_read(struct doc *d, const struct doc_zip *z, const char *name,
     pt_status st = doc_inflate(d, data, e->csize, true, PT_DOC_MAX_MEMBER, out, out_n, &complete);
     if (st == PT_ENOMEM) {
         return st;
+    }
+    if (*out == NULL) {
+        return PT_EUNSUPPORTED; /* the budget was spent before this member */
     }
     if (st == PT_OK && !complete) {
         doc_anomaly(d, "zip_member_cut", "a package member ends early or is corrupt; read so far");

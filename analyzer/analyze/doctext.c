@@ -149,6 +149,12 @@ pt_status doc_inflate(struct doc *d, const uint8_t *in, size_t n, bool raw, size
     *out = NULL;
     *out_n = 0;
     *complete = false;
+    if (d->inflated >= PT_DOC_MAX_INFLATED) {
+        doc_anomaly_kind(d, "limit.doc_inflate",
+                         "the document's inflated bytes reached PT_DOC_MAX_INFLATED; the rest "
+                         "is not read");
+        return PT_ELIMIT;
+    }
     z_stream z;
     memset(&z, 0, sizeof z);
     /* 15 + 32: a zlib or gzip header, detected (PDF FlateDecode is zlib, ISO 32000-1 7.4.4) */

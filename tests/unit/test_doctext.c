@@ -394,6 +394,25 @@ static void pdf_malformed(void **state)
     assert_string_equal(t, "a\n");
     free(t);
     free(deep.p);
+    /* a page tree whose node names itself 2000 times, and a page whose one content stream
+     * is named 5000 times: bounded by the node limit and the decoded-bytes budget */
+    struct buf fan = {0};
+    puts_(&fan, "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+                "2 0 obj << /Type /Pages /Kids [3 0 R");
+    for (int i = 0; i < 2000; i++) {
+        puts_(&fan, " 2 0 R");
+    }
+    puts_(&fan, "] >> endobj\n3 0 obj << /Type /Page /Contents [");
+    for (int i = 0; i < 5000; i++) {
+        puts_(&fan, " 4 0 R");
+    }
+    puts_(&fan, "] >> endobj\n4 0 obj << /Length 16 >> stream\nBT (once) Tj ET \nendstream "
+                "endobj\ntrailer << /Root 1 0 R >>\n");
+    t = extract(fan.p, fan.n, PT_DOC_PDF, &s);
+    assert_non_null(strstr(s.kinds, "limit.pdf_pages;"));
+    assert_true(strncmp(t, "once", 4) == 0);
+    free(t);
+    free(fan.p);
 }
 
 /* ---- OOXML and OpenDocument ------------------------------------------------------------------ */
