@@ -1616,6 +1616,18 @@ static void separate(struct interp *in, double x, double y, double size, double 
     }
 }
 
+/* One character of shown text. Ligatures (Chrome/Skia map the "fi" glyph to U+FB01) are
+ * spelt out, so a name like Whitfield stays searchable; control characters are dropped. */
+static void put_char(struct doc *d, uint32_t cp)
+{
+    static const char *const lig[] = {"ff", "fi", "fl", "ffi", "ffl", "st", "st"};
+    if (cp >= 0xfb00 && cp <= 0xfb06) {
+        doc_put(d, lig[cp - 0xfb00], strlen(lig[cp - 0xfb00]));
+    } else if (cp >= 0x20 || cp == '\t') {
+        doc_put_cp(d, cp);
+    }
+}
+
 static void show(struct interp *in, const uint8_t *s, size_t n, bool in_tj)
 {
     struct font *f = in->g.font;
@@ -1633,16 +1645,10 @@ static void show(struct interp *in, const uint8_t *s, size_t n, bool in_tj)
         const struct cmap_ent *e = f != NULL ? cmap_find(f, code, l) : NULL;
         if (e != NULL) {
             for (uint8_t k = 0; k < e->n; k++) {
-                uint32_t cp = e->dst[k] + (k + 1 == e->n ? code - e->lo : 0);
-                if (cp >= 0x20 || cp == '\t') {
-                    doc_put_cp(in->p->d, cp);
-                }
+                put_char(in->p->d, e->dst[k] + (k + 1 == e->n ? code - e->lo : 0));
             }
         } else if (f == NULL || (!f->cid && l == 1)) {
-            uint32_t cp = f != NULL ? f->enc[code & 0xff] : winansi((uint8_t)code);
-            if (cp >= 0x20) {
-                doc_put_cp(in->p->d, cp);
-            }
+            put_char(in->p->d, f != NULL ? f->enc[code & 0xff] : winansi((uint8_t)code));
         }
         double w = f != NULL ? width_of(f, code) : 500;
         double adv = (w / 1000 * in->g.fs + in->g.tc + (l == 1 && code == 32 ? in->g.tw : 0)) *

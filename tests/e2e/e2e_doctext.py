@@ -170,6 +170,21 @@ def doc_ods_libreoffice():
 
 
 @test
+def doc_pdf_chromium():
+    """Chromium (Skia) prints the roster table: subset fonts, ToUnicode, ligatures."""
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chrome is None:
+        raise Skip("chromium is not installed")
+    out = os.path.join(TMP, "docs-chromium.pdf")
+    if not os.path.exists(out):
+        subprocess.run([chrome, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--no-pdf-header-footer", "--print-to-pdf=" + out,
+                        "file://" + _doc("roster.html")], capture_output=True, timeout=300)
+    assert os.path.exists(out), "chromium printed nothing"
+    _check_document(out, "pdf-text")
+
+
+@test
 def doc_in_zip_and_encrypted_pdf():
     """A DOCX inside a zip is read as a document; an encrypted PDF is an anomaly, no text."""
     import zipfile

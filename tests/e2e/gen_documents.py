@@ -9,6 +9,7 @@ Writes OUTDIR/roster.json (the planted patients: mrn, name, dob, ssn, diagnosis)
   roster-helvetica.pdf (reportlab, standard Helvetica, WinAnsi)
   roster-ttf.pdf (reportlab, DejaVuSans embedded as a subset with a ToUnicode CMap)
   roster.ods, roster.odt (odfpy; dob as office:date-value in the ODS)
+  roster.html (for Chromium's print to PDF)
 and prints a JSON object {"made": [...], "skipped": {"file": "reason"}}. The expected values
 come from here, never from phitrace.
 """
@@ -148,6 +149,16 @@ def odt(path, pts):
     doc.save(path)
 
 
+def html(path, pts):
+    """For Chromium's print to PDF (Skia): landscape, cells kept on one line."""
+    rows = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % v for v in cells(p)) for p in pts)
+    with open(path, "w") as fh:
+        fh.write("<html><head><style>@page { size: letter landscape } body { font: 10pt "
+                 "sans-serif } td { white-space: nowrap }</style></head><body><table border=1>"
+                 "<tr>%s</tr>%s</table></body></html>"
+                 % ("".join("<th>%s</th>" % h for h in HEADER), rows))
+
+
 def main():
     out = sys.argv[1]
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 20240611
@@ -158,7 +169,8 @@ def main():
     made, skipped = [], {}
     jobs = [("roster.xlsx", lambda p: xlsx(p, pts)), ("roster.docx", lambda p: docx(p, pts)),
             ("roster-helvetica.pdf", lambda p: pdf(p, pts, "Helvetica")),
-            ("roster.ods", lambda p: ods(p, pts)), ("roster.odt", lambda p: odt(p, pts))]
+            ("roster.ods", lambda p: ods(p, pts)), ("roster.odt", lambda p: odt(p, pts)),
+            ("roster.html", lambda p: html(p, pts))]
     ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     if os.path.exists(ttf):
         def ttf_pdf(p):
