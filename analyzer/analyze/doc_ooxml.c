@@ -339,6 +339,42 @@ static void flow_text(struct doc *d, const uint8_t *m, size_t mn, const char *pa
     }
 }
 
+static void read_flow(struct doc *d, const struct doc_zip *z, const char *part, bool word);
+
+/* Headers, footers, footnotes, endnotes and comments (§17.10-17.13) hold text too (a
+ * patient's name in every page header): after the body, each part once, FF before each. */
+static void docx_more(struct doc *d, const struct doc_zip *z, const char *main)
+{
+    static const char *const types[] = {"header", "footer", "footnotes", "endnotes", "comments"};
+    struct rels rs = {0};
+    if (read_rels(d, z, main, &rs) != PT_OK) {
+        return;
+    }
+    for (size_t t = 0; t < sizeof types / sizeof types[0] && !d->stop; t++) {
+        for (size_t i = 0; i < rs.n && !d->stop; i++) {
+            if (strcmp(rs.r[i].type, types[t]) != 0) {
+                continue;
+            }
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++) {
+                seen = strcmp(rs.r[j].target, rs.r[i].target) == 0;
+            }
+            if (seen) {
+                continue;
+            }
+            size_t before = d->out->n;
+            doc_newline(d);
+            doc_putc(d, '\f');
+            size_t mark = d->out->n;
+            read_flow(d, z, rs.r[i].target, true);
+            if (d->out->n == mark) {
+                d->out->n = before; /* an empty header leaves no page break */
+            }
+        }
+    }
+    rels_free(&rs);
+}
+
 static void read_flow(struct doc *d, const struct doc_zip *z, const char *part, bool word)
 {
     uint8_t *m;
@@ -837,6 +873,7 @@ void doc_ooxml(struct doc *d, const struct doc_zip *z, enum pt_doc_kind k)
     main_part(d, z, k, main, sizeof main);
     if (k == PT_DOC_DOCX) {
         read_flow(d, z, main, true);
+        docx_more(d, z, main);
     } else if (k == PT_DOC_XLSX) {
         xlsx(d, z, main);
     } else {

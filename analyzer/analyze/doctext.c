@@ -414,6 +414,12 @@ static void glue_anomaly(void *arg, const char *kind, const char *detail)
     }
 }
 
+static bool cfb_start(const uint8_t *b, size_t n)
+{
+    static const uint8_t sig[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+    return n >= 8 && memcmp(b, sig, 8) == 0;
+}
+
 /* Is it worth mapping? The first bytes tell a zip, an RTF or a PDF apart from anything else
  * without reading the whole object. */
 static bool maybe_document(int fd)
@@ -425,7 +431,37 @@ static bool maybe_document(int fd)
     }
     size_t n = (size_t)got;
     return (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) ||
-           pdf_start(head, n) || rtf_start(head, n);
+           pdf_start(head, n) || rtf_start(head, n) || cfb_start(head, n);
+}
+
+/* An OLE compound file ([MS-CFB] signature D0 CF 11 E0 A1 B1 1A E1) holding an encrypted
+ * OOXML package ([MS-OFFCRYPTO]: stream "EncryptedPackage") or a legacy binary Word, Excel
+ * or PowerPoint document: not read, but said, so no document is skipped silently. The
+ * directory names are UTF-16LE; they are looked for anywhere in the file. */
+static void cfb_anomaly(struct glue *g, const uint8_t *b, size_t n)
+{
+    static const struct {
+        const char *stream, *kind, *detail;
+    } known[] = {
+        {"EncryptedPackage", "doc.office_encrypted",
+         "an encrypted Office document (MS-OFFCRYPTO): its text cannot be read without the key"},
+        {"WordDocument", "doc.legacy_office", "a legacy binary Word document: text not extracted"},
+        {"Workbook", "doc.legacy_office", "a legacy binary Excel workbook: text not extracted"},
+        {"PowerPoint Document", "doc.legacy_office",
+         "a legacy binary PowerPoint file: text not extracted"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        char u16[64];
+        size_t l = strlen(known[i].stream);
+        for (size_t k = 0; k < l; k++) {
+            u16[2 * k] = known[i].stream[k];
+            u16[2 * k + 1] = '\0';
+        }
+        if (memmem(b, n, u16, 2 * l) != NULL) {
+            glue_anomaly(g, known[i].kind, known[i].detail);
+            return;
+        }
+    }
 }
 
 static void store_text(struct pt_app_ctx *ctx, const struct pt_object_rec *parent,
@@ -477,6 +513,11 @@ bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
     uint8_t *b = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (b == MAP_FAILED) {
+        return false;
+    }
+    if (cfb_start(b, n)) {
+        cfb_anomaly(&g, b, n);
+        munmap(b, n);
         return false;
     }
     struct pt_doc_text scratch = {0};

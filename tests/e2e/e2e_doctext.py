@@ -185,6 +185,17 @@ def doc_pdf_chromium():
 
 
 @test
+def doc_legacy_word_is_an_anomaly():
+    """A legacy binary .doc (LibreOffice) is not read, and an anomaly says so."""
+    c = case("doc-legacy")
+    run("analyze", "-q", _libreoffice("roster.docx", "doc"), "-o", c, check=0)
+    con = db(c)
+    kinds = [k for (k,) in con.execute("SELECT kind FROM anomaly")]
+    assert kinds == ["doc.legacy_office"], kinds
+    assert con.execute("SELECT count(*) FROM object WHERE depth > 0").fetchone()[0] == 0
+
+
+@test
 def doc_in_zip_and_encrypted_pdf():
     """A DOCX inside a zip is read as a document; an encrypted PDF is an anomaly, no text."""
     import zipfile

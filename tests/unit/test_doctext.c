@@ -562,6 +562,47 @@ static void ods_dates_and_repeats(void **state)
     free(z.p);
 }
 
+static void pptx_slides_in_show_order(void **state)
+{
+    (void)state;
+    static const char types[] =
+        "<Types><Override PartName=\"/ppt/presentation.xml\" ContentType=\"application/vnd."
+        "openxmlformats-officedocument.presentationml.presentation.main+xml\"/></Types>";
+    static const char pres[] =
+        "<p:presentation xmlns:p=\"p\" xmlns:r=\"r\"><p:sldIdLst>"
+        "<p:sldId id=\"256\" r:id=\"rId3\"/><p:sldId id=\"257\" r:id=\"rId2\"/>"
+        "</p:sldIdLst></p:presentation>";
+    static const char rels[] =
+        "<Relationships><Relationship Id=\"rId2\" Type=\"x/slide\" Target=\"slides/slide1.xml\"/>"
+        "<Relationship Id=\"rId3\" Type=\"x/slide\" Target=\"slides/slide2.xml\"/>"
+        "<Relationship Id=\"rId9\" Type=\"x/hyperlink\" Target=\"http://x\" "
+        "TargetMode=\"External\"/></Relationships>";
+    static const char s1[] =
+        "<p:sld xmlns:p=\"p\" xmlns:a=\"a\"><p:txBody><a:p><a:r><a:t>second</a:t></a:r></a:p>"
+        "</p:txBody><a:tbl><a:tr><a:tc><a:txBody><a:p><a:r><a:t>MRN</a:t></a:r></a:p>"
+        "</a:txBody></a:tc><a:tc><a:txBody><a:p><a:r><a:t>00451234</a:t></a:r></a:p>"
+        "</a:txBody></a:tc></a:tr></a:tbl></p:sld>";
+    static const char s2[] =
+        "<p:sld xmlns:p=\"p\" xmlns:a=\"a\"><a:p><a:r><a:t>first</a:t></a:r><a:br/><a:r>"
+        "<a:t>line two</a:t></a:r></a:p><mc:AlternateContent><mc:Choice><a:p><a:r><a:t>new"
+        "</a:t></a:r></a:p></mc:Choice><mc:Fallback><a:p><a:r><a:t>old</a:t></a:r></a:p>"
+        "</mc:Fallback></mc:AlternateContent></p:sld>";
+    struct member m[] = {{"[Content_Types].xml", types, 0, false},
+                         {"ppt/presentation.xml", pres, 0, true},
+                         {"ppt/_rels/presentation.xml.rels", rels, 0, false},
+                         {"ppt/slides/slide1.xml", s1, 0, true},
+                         {"ppt/slides/slide2.xml", s2, 0, true}};
+    struct buf z = zip(m, 5);
+    assert_int_equal(pt_doc_sniff(z.p, z.n), PT_DOC_PPTX);
+    struct seen s;
+    char *t = extract(z.p, z.n, PT_DOC_PPTX, &s);
+    assert_string_equal(t, "first\nline two\nnew\n\fsecond\nMRN\t00451234\n");
+    assert_string_equal(s.kinds, "");
+    free(t);
+    every_prefix(z.p, z.n, PT_DOC_PPTX);
+    free(z.p);
+}
+
 static void package_limits_and_damage(void **state)
 {
     (void)state;
@@ -625,6 +666,7 @@ int main(void)
         cmocka_unit_test(docx_entities_table_breaks),
         cmocka_unit_test(xlsx_shared_strings_and_dates),
         cmocka_unit_test(ods_dates_and_repeats),
+        cmocka_unit_test(pptx_slides_in_show_order),
         cmocka_unit_test(package_limits_and_damage),
     };
     return cmocka_run_group_tests_name("doctext", tests, NULL, NULL);
