@@ -1511,6 +1511,9 @@ static struct font *get_font(struct pdf *p, const struct pv *fd)
                 free(data);
             } else if (st == PT_ENOMEM) {
                 p->oom = true;
+            } else {
+                doc_anomaly(p->d, "tounicode_unreadable", "a font's ToUnicode CMap stream "
+                                                          "cannot be decoded");
             }
         }
     }
@@ -1696,7 +1699,13 @@ static void do_xobject(struct interp *in, const struct pv *name, unsigned depth)
     }
     uint8_t *data;
     size_t dn;
-    if (stream_data(p, o, &data, &dn) != PT_OK) {
+    pt_status st = stream_data(p, o, &data, &dn);
+    if (st != PT_OK) {
+        if (st == PT_ENOMEM) {
+            p->oom = true;
+        } else if (st == PT_EUNSUPPORTED) {
+            doc_anomaly(p->d, "form_filter", "a form XObject uses a filter not decoded");
+        }
         return;
     }
     struct interp sub = *in;

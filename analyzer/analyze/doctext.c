@@ -464,7 +464,7 @@ static void cfb_anomaly(struct glue *g, const uint8_t *b, size_t n)
     }
 }
 
-static void store_text(struct pt_app_ctx *ctx, const struct pt_object_rec *parent,
+static bool store_text(struct pt_app_ctx *ctx, const struct pt_object_rec *parent,
                        enum pt_doc_kind k, const struct pt_doc_text *t)
 {
     char name[sizeof parent->name], enc[32];
@@ -473,14 +473,20 @@ static void store_text(struct pt_app_ctx *ctx, const struct pt_object_rec *paren
     struct pt_object_rec meta;
     pt_obj_child_meta(&meta, parent, name, enc, 1);
     struct pt_obj *o = pt_obj_open(ctx->store, &meta);
-    if (o == NULL) {
-        return;
-    }
-    pt_obj_write(o, (const uint8_t *)t->p, t->n);
     struct pt_object_rec rec;
-    if (pt_obj_close(o, parent->complete && !t->cut, &rec) && ctx->object != NULL) {
+    if (o != NULL) {
+        pt_obj_write(o, (const uint8_t *)t->p, t->n);
+    }
+    if (o == NULL || !pt_obj_close(o, parent->complete && !t->cut, &rec)) {
+        struct glue g = {ctx, parent};
+        glue_anomaly(&g, "doc.store_failed", "the document's text could not be stored in the "
+                                             "case (disk full or unwritable?)");
+        return false;
+    }
+    if (ctx->object != NULL) {
         ctx->object(ctx->arg, &rec);
     }
+    return true;
 }
 
 bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
@@ -535,8 +541,7 @@ bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
             glue_anomaly(&g, "limit.doc_memory", "out of memory while extracting a document");
         }
         if (t.n > 0) {
-            store_text(ctx, parent, k, &t);
-            made = true;
+            made = store_text(ctx, parent, k, &t);
         }
         pt_doc_text_fini(&t);
     }
