@@ -37,7 +37,7 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
                analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/websocket.c \
                analyzer/analyze/doctext.c analyzer/analyze/doc_zip.c analyzer/analyze/doc_xml.c \
                analyzer/analyze/doc_ooxml.c analyzer/analyze/doc_odf.c analyzer/analyze/doc_rtf.c \
-               analyzer/analyze/doc_pdf.c
+               analyzer/analyze/doc_pdf.c analyzer/analyze/doc_pdf_text.c
 PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
            analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/phase.c \
