@@ -163,6 +163,30 @@ int pdf_hexval(uint8_t c)
 
 
 
+/* Hex digits of in[0..n) up to a '>' into o (n / 2 + 1 bytes); other bytes are white space
+ * (§7.3.4.3, §7.4.2); a missing last digit is 0. Returns the bytes written. */
+static size_t hex_decode(const uint8_t *in, size_t n, uint8_t *o)
+{
+    size_t k = 0;
+    int hi = -1;
+    for (size_t i = 0; i < n && in[i] != '>'; i++) {
+        int v = pdf_hexval(in[i]);
+        if (v < 0) {
+            continue;
+        }
+        if (hi < 0) {
+            hi = v;
+        } else {
+            o[k++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    if (hi >= 0) {
+        o[k++] = (uint8_t)(hi << 4);
+    }
+    return k;
+}
+
 static uint8_t *str_lit(struct pdf *p, struct pt_cur *c, size_t *len)
 {
     /* the decoded string is never longer than the source: size by the bytes left */
@@ -245,23 +269,7 @@ static uint8_t *str_hex(struct pdf *p, struct pt_cur *c, size_t *len)
     if (o == NULL) {
         return NULL;
     }
-    size_t i = 0;
-    int hi = -1;
-    for (size_t k = 0; k < span; k++) {
-        int v = pdf_hexval(b[k]);
-        if (v < 0) {
-            continue;
-        }
-        if (hi < 0) {
-            hi = v;
-        } else {
-            o[i++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    if (hi >= 0) {
-        o[i++] = (uint8_t)(hi << 4); /* §7.3.4.3: a missing last digit is 0 */
-    }
+    size_t i = hex_decode(b, span, o);
     pt_cur_skip(c, gt == NULL ? span : span + 1);
     *len = i;
     return o;
@@ -670,23 +678,7 @@ static pt_status unhex(const uint8_t *in, size_t n, uint8_t **out, size_t *on)
     if (o == NULL) {
         return PT_ENOMEM;
     }
-    size_t k = 0;
-    int hi = -1;
-    for (size_t i = 0; i < n && in[i] != '>'; i++) {
-        int v = pdf_hexval(in[i]);
-        if (v < 0) {
-            continue;
-        }
-        if (hi < 0) {
-            hi = v;
-        } else {
-            o[k++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    if (hi >= 0) {
-        o[k++] = (uint8_t)(hi << 4);
-    }
+    size_t k = hex_decode(in, n, o);
     *out = o;
     *on = k;
     return PT_OK;
