@@ -8,7 +8,8 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
             swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
-            python3-reportlab p7zip-full
+            python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
+            libreoffice-writer-nogui libreoffice-calc-nogui
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -35,7 +36,10 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
                analyzer/analyze/objstore.c analyzer/analyze/raw.c analyzer/analyze/smb.c \
                analyzer/analyze/smtp.c analyzer/analyze/ssh.c \
                analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/unpack_zip.c \
-               analyzer/analyze/websocket.c
+               analyzer/analyze/websocket.c \
+               analyzer/analyze/doctext.c analyzer/analyze/doc_zip.c analyzer/analyze/doc_xml.c \
+               analyzer/analyze/doc_ooxml.c analyzer/analyze/doc_odf.c analyzer/analyze/doc_rtf.c \
+               analyzer/analyze/doc_pdf.c analyzer/analyze/doc_pdf_text.c
 PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
            analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/strings.c analyzer/phi/phase.c \
@@ -48,11 +52,11 @@ LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart \
-              test_objstore test_unpack \
+              test_objstore test_unpack test_doctext \
               test_phi test_segment test_yara test_beacon
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
-                fuzz_unpack
+                fuzz_unpack fuzz_doctext
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel

@@ -44,6 +44,7 @@
 #include "ingest/source.h"
 #include "report/summary.h"
 #include "analyze/app.h"
+#include "analyze/doctext.h"
 #include "analyze/unpack.h"
 #include "phi/config.h"
 #include "phi/phase.h"
@@ -379,7 +380,11 @@ static void worker_object(void *arg, const struct pt_object_rec *r)
 {
     struct worker *wk = arg;
     rowbuf_add(wk->w, &wk->objs, r);
-    pt_unpack(&wk->app, r); /* archive members become objects too (recursively, bounded) */
+    /* a document's text becomes one derived object; its package is then not unpacked, or
+     * the raw XML members would be scanned a second time and count patients twice */
+    if (!pt_doctext(&wk->app, r)) {
+        pt_unpack(&wk->app, r); /* archive members become objects too (recursively, bounded) */
+    }
 }
 
 static void worker_record(void *arg, enum pt_rec_kind kind, const void *rec)

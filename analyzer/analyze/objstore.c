@@ -385,3 +385,21 @@ bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out
     int w = snprintf(out, len, "%s/%.2s/%s", s->dir, sha256, sha256);
     return w > 0 && (size_t)w < len;
 }
+
+void pt_obj_child_meta(struct pt_object_rec *meta, const struct pt_object_rec *parent,
+                       const char *name, const char *encoding, uint32_t part)
+{
+    *meta = *parent;
+    memset(meta->sha256, 0, sizeof meta->sha256);
+    meta->size = 0;
+    meta->gap_bytes = 0;
+    meta->gap_map[0] = '\0';
+    meta->mime[0] = meta->magic[0] = '\0';
+    meta->complete = false;
+    meta->encrypted = false;
+    snprintf(meta->name, sizeof meta->name, "%s", name);
+    snprintf(meta->encoding, sizeof meta->encoding, "%s", encoding);
+    snprintf(meta->parent_sha256, sizeof meta->parent_sha256, "%s", parent->sha256);
+    meta->depth = parent->depth + 1;
+    meta->part = part;
+}

@@ -86,6 +86,12 @@ struct pt_obj *pt_obj_open_link(struct pt_objstore *s, const struct pt_object_re
                                 const char *target);
 /* Path of a stored object's file; false when it does not fit. */
 bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out, size_t len);
+/* Describe a child of `parent` (an archive member, a document's text): the parent's
+ * provenance (flow, item, frame, protocol, direction) with parent_sha256 = its hash and
+ * depth + 1; content fields (hash, size, type, gaps) cleared; name and encoding copied (cut
+ * to fit). */
+void pt_obj_child_meta(struct pt_object_rec *meta, const struct pt_object_rec *parent,
+                       const char *name, const char *encoding, uint32_t part);
 /* Abandon without storing. */
 void pt_obj_discard(struct pt_obj *o);
 

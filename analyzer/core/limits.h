@@ -126,6 +126,37 @@
 /* Bytes libarchive is handed, and a member is copied, at a time. */
 #define PT_UNPACK_CHUNK (64u * 1024)
 
+/* Documents (analyze/doctext.h): a document larger than PT_DOC_MAX_INPUT is not read (its
+ * size is an anomaly); the derived text stops at PT_DOC_MAX_TEXT (64 MiB is millions of
+ * patient rows; the PHI stage reads text at ~1 GB/s). A package member or PDF stream inflates
+ * to at most PT_DOC_MAX_MEMBER and PT_DOC_MAX_RATIO times its compressed size (XML of a
+ * sheet compresses ~20:1; a zip bomb layer ~1030:1) and a document's inflated bytes together
+ * to PT_DOC_MAX_INFLATED. XML nests at most PT_DOC_MAX_XML_DEPTH (Word tables in tables stay
+ * far below); RTF groups PT_DOC_RTF_DEPTH. A spreadsheet row keeps PT_DOC_MAX_COLUMNS cells
+ * (Excel's own 16384) and at most PT_DOC_MAX_EMPTY_ROWS repeated empty rows; packages list at
+ * most PT_DOC_MAX_PARTS sheets or slides. PDF: objects indexed PT_DOC_PDF_MAX_OBJECTS, nesting
+ * of values, page tree and form XObjects PT_DOC_PDF_DEPTH, pages PT_DOC_PDF_MAX_PAGES,
+ * ToUnicode entries per font PT_DOC_PDF_MAX_CMAP, fonts per document PT_DOC_PDF_MAX_FONTS. At
+ * most PT_DOC_MAX_ANOMALIES anomalies per document (a broken file repeats one fault). */
+#define PT_DOC_MAX_INPUT (1ull << 30)
+#define PT_DOC_MAX_TEXT (64u * 1024 * 1024)
+#define PT_DOC_MAX_MEMBER (256u * 1024 * 1024)
+#define PT_DOC_MAX_RATIO 250
+#define PT_DOC_MAX_INFLATED (1ull << 30)
+#define PT_DOC_MAX_XML_DEPTH 256
+#define PT_DOC_RTF_DEPTH 256
+#define PT_DOC_MAX_COLUMNS 16384
+#define PT_DOC_MAX_EMPTY_ROWS 1024
+#define PT_DOC_MAX_PARTS 4096
+#define PT_DOC_PDF_MAX_OBJECTS 1000000
+#define PT_DOC_PDF_DEPTH 64
+#define PT_DOC_PDF_MAX_PAGES 100000
+#define PT_DOC_PDF_MAX_CMAP 65536
+#define PT_DOC_PDF_MAX_FONTS 256
+/* Memory for a PDF's parsed objects (values, decoded strings, object streams kept). */
+#define PT_DOC_PDF_MAX_MEMORY (512u * 1024 * 1024)
+#define PT_DOC_MAX_ANOMALIES 32
+
 /* PHI: a free-text record (paragraph) is cut at this many bytes on a line end; DICOM
  * sequences nest at most PT_PHI_DICOM_DEPTH deep and a data set holds at most
  * PT_PHI_DICOM_ELEMENTS elements; a deflated data set inflates to at most PT_PHI_INFLATE_MAX;
