@@ -55,7 +55,11 @@ static const struct {
     {"dxcode", COL_DIAG}, {"condition", COL_HEALTH}, {"medication", COL_HEALTH},
     {"medications", COL_HEALTH}, {"procedure", COL_HEALTH}, {"allergies", COL_HEALTH},
     {"allergy", COL_HEALTH}, {"result", COL_HEALTH}, {"labresult", COL_HEALTH},
-    {"treatment", COL_HEALTH}, {"notes", COL_TEXT}, {"note", COL_TEXT}, {"comments", COL_TEXT},
+    {"treatment", COL_HEALTH}, {"vaccine", COL_HEALTH}, {"vaccination", COL_HEALTH},
+    {"immunization", COL_HEALTH}, {"exam", COL_HEALTH}, {"specimen", COL_HEALTH},
+    {"test", COL_HEALTH}, {"testname", COL_HEALTH}, {"reason", COL_HEALTH},
+    {"reasonforvisit", COL_HEALTH}, {"chiefcomplaint", COL_HEALTH}, {"problem", COL_HEALTH},
+    {"notes", COL_TEXT}, {"note", COL_TEXT}, {"comments", COL_TEXT},
     {"comment", COL_TEXT}, {"description", COL_TEXT},
 };
 
@@ -269,6 +273,24 @@ static void recase(char *out, size_t len, const char *v, bool upper)
     out[k] = '\0';
 }
 
+/* A name cell holds letters (any script), spaces and name punctuation, a few words, no
+ * digits: "Cook, Ronald", "O'Neil^Mary-Kate"; not a date or a sentence in a name column. */
+static bool name_like(const char *v)
+{
+    unsigned words = 0;
+    bool in = false;
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++, n++) {
+        if (isdigit(*p) || *p == ':' || *p == '(' || *p == '@' || *p == '/') {
+            return false;
+        }
+        bool sep = *p == ' ' || *p == ',' || *p == '^';
+        words += !sep && !in;
+        in = !sep;
+    }
+    return n > 0 && n <= 80 && words <= 6;
+}
+
 static void emit(const struct pt_phi_sink *s, enum pt_phi_type t, const char *v, uint64_t off,
                  const char *header, const char *state)
 {
@@ -378,15 +400,22 @@ static void row_hits(const struct pt_phi_sink *s, const enum col *map, const str
         }
         switch (map[i]) {
             case COL_NAME:
-                if (pt_phi_name_norm(v, strlen(v), strchr(v, '^') == NULL, buf, sizeof buf)) {
+                if (name_like(v) &&
+                    pt_phi_name_norm(v, strlen(v), strchr(v, '^') == NULL, buf, sizeof buf)) {
                     emit(s, PT_PHI_NAME, buf, off, hdr[i].v, "");
                 }
                 break;
             case COL_FIRST:
+                if (!name_like(v)) {
+                    break; /* "Given" may be the date a vaccine was given, not a name */
+                }
                 snprintf(first, sizeof first, "%s", v);
                 name_off = name_off ? name_off : off;
                 break;
             case COL_LAST:
+                if (!name_like(v)) {
+                    break;
+                }
                 snprintf(last, sizeof last, "%s", v);
                 name_off = name_off ? name_off : off;
                 break;
@@ -497,6 +526,15 @@ void pt_phi_csv(const uint8_t *p, size_t n, const struct pt_phi_sink *s)
     while ((nc = row(p, n, &pos, delim, cells, MAX_COLS)) > 0) {
         if (nc == 1 && cells[0].v[0] == '\0') {
             continue; /* blank line */
+        }
+        if (nc == 1 && nh >= 3) {
+            /* one cell under a table of three columns or more: a footer or a note, text */
+            size_t e = cells[0].off;
+            while (e < n && p[e] != '\n') {
+                e++;
+            }
+            pt_phi_text(p + cells[0].off, e - cells[0].off, cells[0].off, s);
+            continue;
         }
         if (s->record != NULL) {
             s->record(s->arg, "csv row", cells[0].off);

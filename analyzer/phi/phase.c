@@ -929,6 +929,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
 
     struct uf est = {0}, lower = {0}, upper = {0};
     uint64_t multi_person = 0;
+    const uint64_t dob_class = key64(key, "class", "dob", "");
     struct extra_key *extra = NULL;
     size_t nextra = 0;
     struct recinfo *ri = NULL;
@@ -1105,7 +1106,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     info->countable = true;
                 }
                 if (hh->type == PT_PHI_DOB) {
-                    js_attr(&js, key64(key, "class", "dob", ""), k64);
+                    js_attr(&js, dob_class, k64);
                 }
             }
             char folded[600] = "";
@@ -1150,6 +1151,9 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     continue;
                 }
                 for (int m = 0; m < 3; m++) {
+                    if (m == 1 && js.at[a].cls == dob_class) {
+                        continue; /* the lower bound allows a mistyped birth date */
+                    }
                     attrs_add(&us[m]->at[rid], js.at[a].cls, js.at[a].val);
                 }
             }
@@ -1360,6 +1364,39 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                         mark[root] = 1;
                         cnt[m]++;
                     }
+                }
+                if (m == 1) {
+                    /* partial records: an individual known only by a record number (no name,
+                     * birth date or other identifier) may be one of those known only by
+                     * name, whose record number the evidence never shows; the lower bound
+                     * counts such pairs once */
+                    uint32_t *tset = calloc(nri ? nri : 1, sizeof *tset);
+                    if (tset == NULL) {
+                        free(mark);
+                        free(phi_root);
+                        rc = PT_ENOMEM;
+                        break;
+                    }
+                    for (size_t a = 0; a < nri; a++) {
+                        if (ri[a].countable) {
+                            tset[uf_find(uu[m], (uint32_t)a)] |= ri[a].types;
+                        }
+                    }
+                    const uint32_t strong = 1u << PT_PHI_SSN | 1u << PT_PHI_MBI |
+                                            1u << PT_PHI_PLAN_ID | 1u << PT_PHI_RECORD_ID;
+                    uint64_t only_number = 0, only_name = 0;
+                    for (size_t a = 0; a < nri; a++) {
+                        uint32_t t = tset[a];
+                        if (!mark[a] || t == 0) {
+                            continue; /* not a counted root */
+                        }
+                        bool mrn = t & 1u << PT_PHI_MRN, name = t & 1u << PT_PHI_NAME;
+                        bool dob = t & 1u << PT_PHI_DOB;
+                        only_number += mrn && !name && !dob && !(t & strong);
+                        only_name += name && !mrn && !(t & strong);
+                    }
+                    cnt[m] -= only_number < only_name ? only_number : only_name;
+                    free(tset);
                 }
                 free(mark);
                 free(phi_root);

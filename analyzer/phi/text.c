@@ -182,7 +182,8 @@ static const char *const health_words[] = {
     "hospital", "radiolog", "admission", "admitted", "discharge", "allerg", "procedure",
     "insurance", "health", "physician", "symptom", "therapy", "surgery", "oncolog", "biopsy",
     "lab result", "dx", "mrn", "icd", "imaging", "mri", "ct scan", "x-ray", "pathology",
-    "prognosis", "chemotherapy", "dialysis", "pregnan", "hiv", "diabetes", "cancer", NULL};
+    "prognosis", "chemotherapy", "dialysis", "pregnan", "hiv", "diabetes", "cancer", "vaccin",
+    "immuniz", NULL};
 
 static void emit(struct span *t, enum pt_phi_type type, const char *value, size_t at,
                  double conf, const char *reason, const char *state)

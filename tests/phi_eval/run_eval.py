@@ -96,8 +96,27 @@ def evaluate(con, truth, container):
     """Compares one case database with truth.json. Returns a dict:
     docs: {name: DocResult}, layouts: {layout: row dict}, union: {...}."""
     shas = {r[0] for r in con.execute("SELECT DISTINCT sha256 FROM object")}
-    phi_obj = {r[0]: r[1] for r in con.execute(
-        "SELECT object_sha256, individuals FROM phi_object")}
+    scanned = {r[0] for r in con.execute("SELECT object_sha256 FROM phi_object")}
+    # a document's content may be read through objects derived from it (the text of a DOCX
+    # or PDF, the parts of a container): its individuals and hits are those of the document
+    # and its descendants (object.parent_sha256)
+    children = {}
+    for sha, parent in con.execute("SELECT DISTINCT sha256, parent_sha256 FROM object WHERE "
+                                   "parent_sha256 IS NOT NULL AND parent_sha256 <> ''"):
+        children.setdefault(parent, set()).add(sha)
+
+    def family(sha):
+        seen, todo = set(), [sha]
+        while todo:
+            x = todo.pop()
+            if x not in seen:
+                seen.add(x)
+                todo.extend(children.get(x, ()))
+        return seen
+    entities = {}
+    for sha, eid in con.execute("SELECT r.object_sha256, r.entity_id FROM phi_record r JOIN "
+                                "patient_entity e ON e.id = r.entity_id WHERE e.phi = 1"):
+        entities.setdefault(sha, set()).add(eid)
     hits = {}
     # a hit is "attributed to a patient" when it describes its record's subject and that
     # record belongs to a counted individual
@@ -113,16 +132,17 @@ def evaluate(con, truth, container):
         r = DocResult(name, d["layout"])
         r.expected = d["individuals"]
         sha = d["sha256"]
+        fam = family(sha)
         r.extracted = sha in shas
-        r.scanned = sha in phi_obj
-        r.found = phi_obj.get(sha, 0)
+        r.scanned = sha in scanned
+        r.found = len(set().union(*(entities.get(x, set()) for x in fam)))
         planted = {}
         for typ, val, pid in d["identifiers"]:
             planted.setdefault(typ, set()).add(cmp_form(typ, val))
         others = {}
         for typ, val, role in d["others"]:
             others.setdefault(typ, set()).add(cmp_form(typ, val))
-        for typ, val, attributed in hits.get(sha, []):
+        for typ, val, attributed in (h for x in sorted(fam) for h in hits.get(x, [])):
             if typ not in EVAL_TYPES:
                 continue
             g = cmp_form(typ, val)
