@@ -1167,6 +1167,23 @@ static pt_status seal_case(struct pt_db *db, const char *dir, unsigned reports,
     return rc;
 }
 
+static pt_status write_summary(const char *dir, const char *text, size_t len)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/summary.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        pt_error("cannot write %s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
+    size_t w = len ? fwrite(text, 1, len, f) : 0;
+    if (fclose(f) != 0 || w != len) {
+        pt_error("cannot write %s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
+    return PT_OK;
+}
+
 pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *res)
 {
     struct run *r = calloc(1, sizeof *r);
@@ -1502,10 +1519,23 @@ out:
     pt_unpack_run_free(r->unpack);
     pt_phi_config_free();
     pt_yara_free(r->yara);
+    /* summary.txt names the completion record as the chain head: it is the run's last
+     * write, after the database is checkpointed and closed, so a case whose summary.txt is
+     * there is whole (rendered first, while the database is open). */
+    char *summary = NULL;
+    size_t summary_len = 0;
     if (r->w.db != NULL && rc == PT_OK) {
-        rc = pt_summary_write(r->w.db, opt->case_dir);
+        FILE *m = open_memstream(&summary, &summary_len);
+        rc = m == NULL ? PT_ENOMEM : pt_summary_render(r->w.db, m);
+        if (m != NULL && fclose(m) != 0 && rc == PT_OK) {
+            rc = PT_ENOMEM;
+        }
     }
     pt_db_close(r->w.db);
+    if (rc == PT_OK) {
+        rc = write_summary(opt->case_dir, summary, summary_len);
+    }
+    free(summary);
     if (rc == PT_OK && sealed && strcmp(build, user_opt->case_dir) != 0) {
         if (incomplete[0] != '\0') {
             pt_error("the new case is incomplete, so it does not replace %s; it is in %s",

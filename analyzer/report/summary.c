@@ -212,23 +212,3 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
     sqlite3_finalize(st);
     return PT_OK;
 }
-
-pt_status pt_summary_write(struct pt_db *db, const char *case_dir)
-{
-    size_t len = strlen(case_dir) + 16;
-    char *path = malloc(len);
-    if (path == NULL) {
-        return PT_ENOMEM;
-    }
-    snprintf(path, len, "%s/summary.txt", case_dir);
-    FILE *f = fopen(path, "w");
-    free(path);
-    if (f == NULL) {
-        return PT_EIO;
-    }
-    pt_status rc = pt_summary_render(db, f);
-    if (fclose(f) != 0 && rc == PT_OK) {
-        rc = PT_EIO;
-    }
-    return rc;
-}

@@ -13,7 +13,5 @@
 #include "../store/db.h"
 
 pt_status pt_summary_render(struct pt_db *db, FILE *out);
-/* Write CASE/summary.txt. */
-pt_status pt_summary_write(struct pt_db *db, const char *case_dir);
 
 #endif

@@ -1648,7 +1648,7 @@ def threads_do_not_change_the_database():
             rows.append((t, sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t))
                                    .fetchall(), key=repr)))
         rows.append(sorted(con.execute("SELECT key, value FROM run_manifest WHERE key NOT IN "
-                                       "('threads','arguments','start_utc','end_utc') AND "
+                                       "('threads','arguments','case_dir','start_utc','end_utc') AND "
                                        "key NOT LIKE 'stage_seconds:%'")))
         dumps.append(rows)
     assert dumps[0] == dumps[1] == dumps[2], "database differs between -j1, -j2 and -j3"
