@@ -994,7 +994,13 @@ static void scan_span(struct span *t)
             continue;
         }
         if (c == ':') {
-            /* "Name: Ñúñez, María": a name after a patient-name label, whatever its letters */
+            /* "Name: Ñúñez, María": a name after a patient-name label, whatever its letters.
+             * Every label in name_labels ends in 't', 'e', 'r' or ')': a cheap first test. */
+            uint8_t pc = i > t->a ? lower[t->p[i - 1]] : 0;
+            if (pc != 't' && pc != 'e' && pc != 'r' && pc != ')') {
+                i++;
+                continue;
+            }
             size_t j = i + 1;
             while (j < t->b && (t->p[j] == ' ' || t->p[j] == '\t') && j - i < 4) {
                 j++;
@@ -1074,6 +1080,13 @@ struct hitbuf {
     bool overflow;
 };
 
+static void copy_str(char *out, size_t cap, const char *in)
+{
+    size_t n = in != NULL ? strnlen(in, cap - 1) : 0;
+    memcpy(out, in != NULL ? in : "", n);
+    out[n] = '\0';
+}
+
 static void buf_hit(void *arg, const struct pt_phi_hit *h)
 {
     struct hitbuf *b = arg;
@@ -1090,9 +1103,9 @@ static void buf_hit(void *arg, const struct pt_phi_hit *h)
     struct bufhit *x = &b->v[b->n++];
     x->health = false;
     x->h = *h;
-    snprintf(x->value, sizeof x->value, "%s", h->value);
-    snprintf(x->reason, sizeof x->reason, "%s", h->reason);
-    snprintf(x->state, sizeof x->state, "%s", h->state ? h->state : "");
+    copy_str(x->value, sizeof x->value, h->value);
+    copy_str(x->reason, sizeof x->reason, h->reason);
+    copy_str(x->state, sizeof x->state, h->state);
     x->h.value = x->value;
     x->h.reason = x->reason;
     x->h.state = x->state;
@@ -1608,79 +1621,6 @@ static void block(struct segger *g, size_t a, size_t b)
     emit_split(g, "text block", cur, b, &next);
 }
 
-/* The layout rules 1-4 over p[0, n) (offsets + base). */
-static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
-{
-    struct segger g = {.p = p, .n = n, .base = base, .s = s};
-    if (line_records(p, n)) {
-        struct idcol ic;
-        id_column(p, n, &ic);
-        size_t a = 0;
-        while (a < n) {
-            const uint8_t *nl = memchr(p + a, '\n', n - a);
-            size_t b = nl ? (size_t)(nl - p) + 1 : n;
-            if (b - a > PT_PHI_TEXT_RECORD) {
-                b = a + PT_PHI_TEXT_RECORD;
-            }
-            g.buf.n = 0;
-            struct pt_phi_sink bs = {.arg = &g.buf, .hit = buf_hit, .health = buf_health};
-            struct span t = {.p = p, .a = a, .b = b, .base = base, .s = &bs};
-            scan_span(&t);
-            if (ic.col >= 0) {
-                id_cell(p, a, b, base, &ic, &bs);
-            }
-            size_t next = 0;
-            if (g.buf.n > 0) {
-                emit_record(&g, "text line", a, b, &next);
-            }
-            a = b;
-        }
-        free(g.buf.v);
-        return;
-    }
-    size_t a = 0;
-    while (a < n) {
-        /* a block ends before a blank line, a rule line or a form feed, or at the record
-         * limit on a line end */
-        size_t b = a, next_a;
-        for (;;) {
-            const uint8_t *nl = memchr(p + b, '\n', n - b);
-            size_t e = nl ? (size_t)(nl - p) : n;
-            if (b > a && memchr(p + b, '\f', e - b) != NULL) {
-                next_a = b; /* a form feed (new page) starts the next block */
-                break;
-            }
-            bool sep = blank_line(p, b, e) || rule_line(p, b, e);
-            if (sep && b > a) {
-                next_a = b; /* the separator line starts the next round (and is skipped) */
-                break;
-            }
-            if (sep) { /* a separator at the block's start: skip it */
-                a = b = e < n ? e + 1 : n;
-                if (b >= n) {
-                    next_a = n;
-                    break;
-                }
-                continue;
-            }
-            b = e < n ? e + 1 : n;
-            if (b >= n || b - a >= PT_PHI_TEXT_RECORD) {
-                next_a = b;
-                break;
-            }
-        }
-        if (b - a > 4 * PT_PHI_TEXT_RECORD) { /* no line end for a long way */
-            b = a + 4 * PT_PHI_TEXT_RECORD;
-            next_a = b;
-        }
-        if (b > a) {
-            block(&g, a, b);
-        }
-        a = next_a > a ? next_a : a + 1;
-    }
-    free(g.buf.v);
-}
-
 /* Offsets of a fixed-width table found inside text shifted by the text's base. */
 struct shifted {
     const struct pt_phi_sink *s;
@@ -1713,36 +1653,120 @@ static void sh_health(void *arg, const char *what)
     }
 }
 
-/* Text: fixed-width report tables (a header line over a rule line of dash groups) are read
- * column by column; everything between them by the layout rules. */
+/* A rule line of dash or equals groups starts at p[b] (after spaces): the line before it may
+ * be a fixed-width table's header. */
+static bool rule_start(const uint8_t *p, size_t n, size_t b)
+{
+    while (b < n && p[b] == ' ') {
+        b++;
+    }
+    return b + 1 < n && (p[b] == '-' || p[b] == '=') && p[b + 1] == p[b];
+}
+
+/* The layout rules 1-4 over p[0, n) (offsets + base). */
+static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
+{
+    struct segger g = {.p = p, .n = n, .base = base, .s = s};
+    struct shifted sh = {s, base};
+    struct pt_phi_sink ss = {&sh, sh_record, sh_hit, sh_health, NULL};
+    if (line_records(p, n)) {
+        struct idcol ic;
+        id_column(p, n, &ic);
+        size_t a = 0;
+        while (a < n) {
+            const uint8_t *nl = memchr(p + a, '\n', n - a);
+            size_t b = nl ? (size_t)(nl - p) + 1 : n;
+            if (b < n && rule_start(p, n, b)) {
+                /* a fixed-width report table (header, rule line, rows) read by columns */
+                size_t end = pt_phi_fixed_table(p, n, a, &ss);
+                if (end > a) {
+                    a = end;
+                    continue;
+                }
+            }
+            if (b - a > PT_PHI_TEXT_RECORD) {
+                b = a + PT_PHI_TEXT_RECORD;
+            }
+            g.buf.n = 0;
+            struct pt_phi_sink bs = {.arg = &g.buf, .hit = buf_hit, .health = buf_health};
+            struct span t = {.p = p, .a = a, .b = b, .base = base, .s = &bs};
+            scan_span(&t);
+            if (ic.col >= 0) {
+                id_cell(p, a, b, base, &ic, &bs);
+            }
+            size_t next = 0;
+            if (g.buf.n > 0) {
+                emit_record(&g, "text line", a, b, &next);
+            }
+            a = b;
+        }
+        free(g.buf.v);
+        return;
+    }
+    size_t a = 0;
+    bool has_ff = memchr(p, '\f', n) != NULL; /* most text has no page breaks: one look */
+    while (a < n) {
+        /* a block ends before a blank line, a rule line or a form feed, or at the record
+         * limit on a line end */
+        size_t b = a, next_a, prev = SIZE_MAX, table_end = 0;
+        for (;;) {
+            const uint8_t *nl = memchr(p + b, '\n', n - b);
+            size_t e = nl ? (size_t)(nl - p) : n;
+            if (prev != SIZE_MAX && rule_start(p, n, b)) {
+                /* the line before is a fixed-width table's header: the block ends there */
+                size_t end = pt_phi_fixed_table(p, n, prev, &ss);
+                if (end > prev) {
+                    b = prev;
+                    table_end = end;
+                    next_a = end;
+                    break;
+                }
+            }
+            prev = b;
+            if (b > a && has_ff && memchr(p + b, '\f', e - b) != NULL) {
+                next_a = b; /* a form feed (new page) starts the next block */
+                break;
+            }
+            bool sep = blank_line(p, b, e) || rule_line(p, b, e);
+            if (sep && b > a) {
+                next_a = b; /* the separator line starts the next round (and is skipped) */
+                break;
+            }
+            if (sep) { /* a separator at the block's start: skip it */
+                a = b = e < n ? e + 1 : n;
+                if (b >= n) {
+                    next_a = n;
+                    break;
+                }
+                continue;
+            }
+            b = e < n ? e + 1 : n;
+            if (b >= n || b - a >= PT_PHI_TEXT_RECORD) {
+                next_a = b;
+                break;
+            }
+        }
+        if (b - a > 4 * PT_PHI_TEXT_RECORD) { /* no line end for a long way */
+            b = a + 4 * PT_PHI_TEXT_RECORD;
+            next_a = b;
+        }
+        if (b > a) {
+            block(&g, a, b);
+        }
+        if (table_end > 0) {
+            /* the table was read when it was found, so its rows came before this block's
+             * records; records are whole either way */
+            a = table_end;
+            continue;
+        }
+        a = next_a > a ? next_a : a + 1;
+    }
+    free(g.buf.v);
+}
+
+/* Text: the layout rules (fixed-width report tables among them) over the whole of it. */
 void pt_phi_text(const uint8_t *p, size_t n, uint64_t base, const struct pt_phi_sink *s)
 {
     cls_init();
-    struct shifted sh = {s, base};
-    struct pt_phi_sink ss = {&sh, sh_record, sh_hit, sh_health, NULL};
-    size_t cur = 0, i = 0;
-    while (i < n) {
-        const uint8_t *nl = memchr(p + i, '\n', n - i);
-        if (nl == NULL) {
-            break;
-        }
-        size_t next = (size_t)(nl - p) + 1, k = next;
-        while (k < n && p[k] == ' ') {
-            k++;
-        }
-        if (k + 1 < n && (p[k] == '-' || p[k] == '=') && p[k + 1] == p[k]) {
-            size_t end = pt_phi_fixed_table(p, n, i, &ss);
-            if (end > i) {
-                if (i > cur) {
-                    segment(p + cur, i - cur, base + cur, s);
-                }
-                cur = i = end;
-                continue;
-            }
-        }
-        i = next;
-    }
-    if (n > cur) {
-        segment(p + cur, n - cur, base + cur, s);
-    }
+    segment(p, n, base, s);
 }
