@@ -697,6 +697,33 @@ static const char *const name_labels[] = {
     "member name", "member", "subscriber name", "resident", "resident name", "client name",
     "patient's name", "name of patient", "patient (last, first)", "name (last, first)", NULL};
 
+/* A cheap first test at the ':' at i: the label before it ends like one of name_labels
+ * ("...ient", "...name", "pt", "...mber", "...dent", "...rst)"). */
+static bool label_tail(const struct span *t, size_t i)
+{
+    static const char *const tails[] = {"ient", "name", "mber", "dent", "rst)", NULL};
+    if (i < t->a + 2) {
+        return false;
+    }
+    char w[4] = {0, 0, 0, 0};
+    size_t k = i - t->a < 4 ? i - t->a : 4;
+    for (size_t q = 0; q < k; q++) {
+        w[4 - k + q] = (char)lower[t->p[i - k + q]];
+    }
+    if (w[2] == 'p' && w[3] == 't' && (k < 3 || !(cls[(uint8_t)w[1]] & C_ALNUM))) {
+        return true; /* "pt" */
+    }
+    if (k < 4) {
+        return false;
+    }
+    for (const char *const *x = tails; *x != NULL; x++) {
+        if (memcmp(w, *x, 4) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Is the capital at i the first letter after "<label>:" where the label is a field of its
  * own (it starts a line, or follows a tab, '|' or two spaces)? */
 static bool after_name_label(const struct span *t, size_t i)
@@ -996,8 +1023,7 @@ static void scan_span(struct span *t)
         if (c == ':') {
             /* "Name: Ñúñez, María": a name after a patient-name label, whatever its letters.
              * Every label in name_labels ends in 't', 'e', 'r' or ')': a cheap first test. */
-            uint8_t pc = i > t->a ? lower[t->p[i - 1]] : 0;
-            if (pc != 't' && pc != 'e' && pc != 'r' && pc != ')') {
+            if (!label_tail(t, i)) {
                 i++;
                 continue;
             }
@@ -1565,6 +1591,25 @@ static void block(struct segger *g, size_t a, size_t b)
     if (g->buf.n == 0) {
         return; /* a record without identifiers is not stored */
     }
+    /* rules 3 and 4 matter only when some subject identifier type has two different values
+     * in the block (two people at least); most blocks have not, and skip them */
+    const char *first_val[PT_PHI_N_TYPES] = {NULL};
+    bool several = false;
+    for (size_t x = 0; x < g->buf.n && !several; x++) {
+        const struct bufhit *h = &g->buf.v[x];
+        if (h->health || !h->h.subject || !anchor_type(h->h.type)) {
+            continue;
+        }
+        if (first_val[h->h.type] == NULL) {
+            first_val[h->h.type] = h->value;
+        } else {
+            several = strcmp(first_val[h->h.type], h->value) != 0;
+        }
+    }
+    if (!several) {
+        emit_record(g, "text", a, b, &next); /* one person at most: nothing to split */
+        return;
+    }
     /* rule 3: the repeated leading label */
     char chosen[40] = "";
     {
@@ -1672,6 +1717,35 @@ static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_p
     if (line_records(p, n)) {
         struct idcol ic;
         id_column(p, n, &ic);
+        if (ic.col < 0) {
+            /* scanned in large pieces cut at line ends (one scan per piece, not per line),
+             * then each line with hits is a record */
+            size_t a = 0;
+            while (a < n) {
+                size_t b = n - a > 262144 ? a + 262144 : n;
+                if (b < n) {
+                    const uint8_t *nl = memchr(p + b, '\n', n - b);
+                    b = nl ? (size_t)(nl - p) + 1 : n;
+                }
+                g.buf.n = 0;
+                struct pt_phi_sink bs = {.arg = &g.buf, .hit = buf_hit, .health = buf_health};
+                struct span t = {.p = p, .a = a, .b = b, .base = base, .s = &bs};
+                scan_span(&t);
+                size_t next = 0;
+                while (next < g.buf.n) {
+                    size_t at = (size_t)(g.buf.v[next].h.offset - base), la = at;
+                    while (la > a && p[la - 1] != '\n') {
+                        la--;
+                    }
+                    const uint8_t *nl = memchr(p + at, '\n', b - at);
+                    size_t lb = nl ? (size_t)(nl - p) + 1 : b;
+                    emit_record(&g, "text line", la, lb, &next);
+                }
+                a = b;
+            }
+            free(g.buf.v);
+            return;
+        }
         size_t a = 0;
         while (a < n) {
             const uint8_t *nl = memchr(p + a, '\n', n - a);
@@ -1704,7 +1778,6 @@ static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_p
         return;
     }
     size_t a = 0;
-    bool has_ff = memchr(p, '\f', n) != NULL; /* most text has no page breaks: one look */
     while (a < n) {
         /* a block ends before a blank line, a rule line or a form feed, or at the record
          * limit on a line end */
@@ -1723,7 +1796,7 @@ static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_p
                 }
             }
             prev = b;
-            if (b > a && has_ff && memchr(p + b, '\f', e - b) != NULL) {
+            if (b > a && b < n && p[b] == '\f') { /* a page break starts a line */
                 next_a = b; /* a form feed (new page) starts the next block */
                 break;
             }
