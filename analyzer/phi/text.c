@@ -699,7 +699,7 @@ static const char *const name_labels[] = {
 
 /* A cheap first test at the ':' at i: the label before it ends like one of name_labels
  * ("...ient", "...name", "pt", "...mber", "...dent", "...rst)"). */
-static bool label_tail(const struct span *t, size_t i)
+__attribute__((noinline)) static bool label_tail(const struct span *t, size_t i)
 {
     static const char *const tails[] = {"ient", "name", "mber", "dent", "rst)", NULL};
     if (i < t->a + 2) {
@@ -726,7 +726,7 @@ static bool label_tail(const struct span *t, size_t i)
 
 /* Is the capital at i the first letter after "<label>:" where the label is a field of its
  * own (it starts a line, or follows a tab, '|' or two spaces)? */
-static bool after_name_label(const struct span *t, size_t i)
+__attribute__((noinline)) static bool after_name_label(const struct span *t, size_t i)
 {
     size_t j = i;
     while (j > t->a && (t->p[j - 1] == ' ' || t->p[j - 1] == '\t') && i - j < 4) {
@@ -771,7 +771,7 @@ static bool after_name_label(const struct span *t, size_t i)
 /* A personal name after a name label: two to five words of letters (UTF-8 letters too),
  * apostrophes, hyphens and periods, "LAST, FIRST M" or "First Last", ending at the line end,
  * a tab, '|', two spaces or a digit. Returns the end, or i when it is not a name. */
-static size_t try_name(struct span *t, size_t i)
+__attribute__((noinline)) static size_t try_name(struct span *t, size_t i)
 {
     size_t j = i, words = 0, commas = 0, end = i, prev_end = i;
     bool in_word = false;
@@ -877,7 +877,7 @@ static bool key_in(const char *k, const char *const *list)
 
 /* "name": "Ashley Taylor", or "family": "Taylor" with "given": "Ashley" in the same object:
  * a personal name of the record's subject (keys of other people are not in the lists). */
-static size_t json_name(struct span *t, size_t i)
+__attribute__((noinline)) static size_t json_name(struct span *t, size_t i)
 {
     static const char *const whole[] = {"name", "patientname", "fullname", "ptname", NULL};
     static const char *const fam[] = {"family", "familyname", "last", "lastname", "surname",
@@ -1132,9 +1132,6 @@ static void buf_hit(void *arg, const struct pt_phi_hit *h)
     copy_str(x->value, sizeof x->value, h->value);
     copy_str(x->reason, sizeof x->reason, h->reason);
     copy_str(x->state, sizeof x->state, h->state);
-    x->h.value = x->value;
-    x->h.reason = x->reason;
-    x->h.state = x->state;
 }
 
 static void buf_health(void *arg, const char *what)
@@ -1469,6 +1466,10 @@ static void emit_record(struct segger *g, const char *kind, size_t a, size_t b, 
             }
         } else {
             any = true;
+            /* the strings live in the entry; the buffer may have moved since it was filled */
+            x->h.value = x->value;
+            x->h.reason = x->reason;
+            x->h.state = x->state;
             if (s->hit != NULL) {
                 s->hit(s->arg, &x->h);
             }
