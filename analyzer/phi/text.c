@@ -1292,6 +1292,8 @@ static void id_column(const uint8_t *p, size_t n, struct idcol *ic)
 {
     enum { COLS = 16, ROWS = 400 };
     ic->col = -1;
+    ic->delim = 0;
+    ic->len = 0;
     static const char delims[] = {'\t', ',', ';', '|'};
     size_t m = n < 65536 ? n : 65536;
     for (int d = 0; d < 4 && ic->col < 0; d++) {
@@ -1718,7 +1720,10 @@ static void segment(const uint8_t *p, size_t n, uint64_t base, const struct pt_p
     if (line_records(p, n)) {
         struct idcol ic;
         id_column(p, n, &ic);
-        if (ic.col < 0) {
+        /* a fixed-width table (a rule line under its header) needs the line-by-line path */
+        bool tables = memmem(p, n, "\n--", 3) != NULL || memmem(p, n, "\n==", 3) != NULL ||
+                      memmem(p, n, "\n --", 4) != NULL;
+        if (ic.col < 0 && !tables) {
             /* scanned in large pieces cut at line ends (one scan per piece, not per line),
              * then each line with hits is a record */
             size_t a = 0;
