@@ -174,21 +174,7 @@ static void str(const struct jdoc *d, int k, char *out, size_t len)
         if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || v < 0x20) {
             v = v < 0x20 ? ' ' : 0xfffd;
         }
-        if (v < 0x80) {
-            out[o++] = (char)v;
-        } else if (v < 0x800) {
-            out[o++] = (char)(0xc0 | (v >> 6));
-            out[o++] = (char)(0x80 | (v & 0x3f));
-        } else if (v < 0x10000) {
-            out[o++] = (char)(0xe0 | (v >> 12));
-            out[o++] = (char)(0x80 | ((v >> 6) & 0x3f));
-            out[o++] = (char)(0x80 | (v & 0x3f));
-        } else {
-            out[o++] = (char)(0xf0 | (v >> 18));
-            out[o++] = (char)(0x80 | ((v >> 12) & 0x3f));
-            out[o++] = (char)(0x80 | ((v >> 6) & 0x3f));
-            out[o++] = (char)(0x80 | (v & 0x3f));
-        }
+        o += pt_phi_utf8_put(v, out + o, len - o - 1);
     }
     out[o] = '\0';
 }

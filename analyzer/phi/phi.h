@@ -124,5 +124,8 @@ bool pt_phi_name_norm(const char *in, size_t n, bool natural, char *out, size_t 
  * Greek and Cyrillic are upper-cased), apostrophes dropped and hyphens as spaces. Bytes that
  * are not UTF-8 pass through. Returns the length written (out is always terminated). */
 size_t pt_phi_name_fold(const char *in, char *out, size_t len);
+/* Code point v as UTF-8 into out (room bytes); returns the bytes written, 0 when it does not
+ * fit. */
+size_t pt_phi_utf8_put(uint32_t v, char *out, size_t room);
 
 #endif

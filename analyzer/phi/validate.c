@@ -276,7 +276,7 @@ static size_t utf8_get(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-static size_t utf8_put(uint32_t v, char *out, size_t room)
+size_t pt_phi_utf8_put(uint32_t v, char *out, size_t room)
 {
     if (v < 0x80 && room >= 1) {
         out[0] = (char)v;
@@ -385,7 +385,7 @@ size_t pt_phi_name_fold(const char *in, char *out, size_t len)
             out[k++] = latin_a_base[v - 0x100];
             continue;
         }
-        k += utf8_put(upper_cp(v), out + k, len - k - 1);
+        k += pt_phi_utf8_put(upper_cp(v), out + k, len - k - 1);
     }
     out[k] = '\0';
     return k;
@@ -417,7 +417,7 @@ static size_t put_component(const char *s, size_t n, char *out, size_t len, size
         if (v == 0xFFFFFFFFu) {
             out[k++] = (char)c;
         } else {
-            k += utf8_put(upper_cp(v), out + k, len - k - 1);
+            k += pt_phi_utf8_put(upper_cp(v), out + k, len - k - 1);
         }
         i += l;
     }

@@ -428,24 +428,9 @@ static void decode_entities(uint8_t *t, size_t a, size_t b)
             t[w++] = t[r++];
             continue;
         }
-        uint8_t u[4];
-        size_t ul = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-        if (ul == 1) {
-            u[0] = (uint8_t)cp;
-        } else if (ul == 2) {
-            u[0] = (uint8_t)(0xc0 | (cp >> 6));
-            u[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        } else if (ul == 3) {
-            u[0] = (uint8_t)(0xe0 | (cp >> 12));
-            u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-            u[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        } else {
-            u[0] = (uint8_t)(0xf0 | (cp >> 18));
-            u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-            u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-            u[3] = (uint8_t)(0x80 | (cp & 0x3f));
-        }
-        if (ul > l) { /* never longer than the reference ("&#1;" is 4 bytes) */
+        char u[4];
+        size_t ul = pt_phi_utf8_put(cp, u, sizeof u);
+        if (ul == 0 || ul > l) { /* never longer than the reference ("&#1;" is 4 bytes) */
             t[w++] = t[r++];
             continue;
         }
