@@ -41,6 +41,8 @@
 #include "decode/decode.h"
 #include "flow/flow.h"
 #include "ingest/inputs.h"
+#include "ingest/logtime.h"
+#include "ingest/sniff.h"
 #include "ingest/source.h"
 #include "report/summary.h"
 #include "analyze/app.h"
@@ -63,6 +65,7 @@ enum wmsg_kind {
     W_OBJECTS,
     W_REC,              /* W_REC + enum pt_rec_kind: the decoders' records (records.def) */
     W_ITEM = W_REC + PT_REC_COUNT,
+    W_SEGMENT,
     W_MANIFEST,
     W_AUDIT,
 };
@@ -148,6 +151,8 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         w->anomalies += m->kind == W_ANOMALIES ? m->n : 0;
     } else if (m->kind == W_ITEM) {
         rc = pt_db_item_put(w->db, m->rows);
+    } else if (m->kind == W_SEGMENT) {
+        rc = pt_db_segment_put(w->db, m->rows);
     } else if (m->kind == W_MANIFEST) {
         rc = pt_db_manifest_set(w->db, m->a, m->b);
     } else if (m->kind == W_AUDIT) {
@@ -263,19 +268,25 @@ static void send_audit(struct writer *w, const char *action, const char *detail)
     wsend(w, msg_strs(W_AUDIT, "phitrace " PT_VERSION, action, detail));
 }
 
-static void send_item(struct writer *w, const struct pt_item_rec *it)
+/* One row (an item or a segment) copied into a message of `kind`. */
+static void send_row(struct writer *w, enum wmsg_kind kind, const void *row, size_t size)
 {
     struct wmsg *m = calloc(1, sizeof *m);
-    struct pt_item_rec *copy = malloc(sizeof *copy);
+    void *copy = malloc(size);
     if (m == NULL || copy == NULL) {
         free(m);
         free(copy);
         return;
     }
-    *copy = *it;
-    m->kind = W_ITEM;
+    memcpy(copy, row, size);
+    m->kind = kind;
     m->rows = copy;
     wsend(w, m);
+}
+
+static void send_item(struct writer *w, const struct pt_item_rec *it)
+{
+    send_row(w, W_ITEM, it, sizeof *it);
 }
 
 /* ---- anomalies from one producer thread, batched and capped per kind --------------------- */
@@ -726,6 +737,33 @@ struct run {
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
 };
 
+/* The span of a log's line times into its item (several segments widen it), and what was
+ * assumed to read them. */
+static void log_window(struct run *r, struct pt_item_rec *it, const struct pt_logtime *lt,
+                       const char *path)
+{
+    if (lt->stamped == 0) {
+        return;
+    }
+    if (it->time_source == NULL || lt->first < it->first_ts) {
+        it->first_ts = lt->first;
+    }
+    if (it->time_source == NULL || lt->last > it->last_ts) {
+        it->last_ts = lt->last;
+    }
+    it->time_source = "log lines";
+    if (lt->year_assumed || lt->zone_assumed) {
+        char note[600];
+        snprintf(note, sizeof note, "%s: %llu of %llu lines carry a time; %s%s%s", path,
+                 (unsigned long long)lt->stamped, (unsigned long long)lt->lines,
+                 lt->year_assumed ? "syslog lines carry no year: taken from the file's "
+                                    "modification time" : "",
+                 lt->year_assumed && lt->zone_assumed ? "; " : "",
+                 lt->zone_assumed ? "times without a UTC offset were read as UTC" : "");
+        anomaly_push(&r->anoms, it->id, 0, 0, "input.time_assumed", note);
+    }
+}
+
 /* A file at rest (not a capture): its bytes become an object, unpacked like any other. They
  * are read through the source that hashes them (one descriptor, one pass), so the object is
  * exactly the bytes the item's SHA-256 covers even when the file changes meanwhile. */
@@ -751,12 +789,28 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
         return;
     }
     static uint8_t buf[1 << 16];
+    static struct pt_logtime lt;
     ssize_t got;
+    bool first = true, is_log = false;
     while ((got = pt_source_raw(src, buf, sizeof buf)) > 0) {
+        if (first) {
+            /* a text log (by content) gives the window of time the evidence covers */
+            const char *ev = pt_sniff_evidence(buf, (size_t)got);
+            is_log = ev != NULL && strncmp(ev, "log:", 4) == 0 && strcmp(ev, "log:evtx") != 0 &&
+                     strcmp(ev, "log:nfcapd") != 0;
+            pt_logtime_init(&lt, pt_source_mtime_us(src));
+            first = false;
+        }
+        if (is_log) {
+            pt_logtime_feed(&lt, buf, (size_t)got);
+        }
         pt_obj_write(o, buf, (size_t)got);
     }
     bool ok = got == 0;
     int read_errno = errno;
+    if (is_log) {
+        log_window(r, it, &lt, path);
+    }
     struct pt_object_rec rec;
     if (!pt_obj_close(o, ok, &rec)) {
         it->status = "error";
@@ -841,6 +895,7 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
         }
     }
     it->packets = num;
+    it->time_source = num > 0 ? "packets" : NULL;
     r->res.packets += num;
     char note[200];
     if (snap_cut > 0) {
@@ -869,6 +924,87 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
     pt_decoder_flush(r->dec, it->id);
 }
 
+/* The segments of a split image: one item whose SHA-256 and size are over all of them in
+ * order, one evidence_segment row (and audit row) per file with its own hash, and one object
+ * per file, read in place like any file at rest (a record cut at a segment's end is read in
+ * two pieces). */
+static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_item_rec *it)
+{
+    struct pt_sha256 *whole = pt_sha256_new();
+    if (whole == NULL) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "out of memory");
+        return;
+    }
+    it->segments = (uint32_t)in->n_seg;
+    it->kind = "file";
+    it->status = "reading"; /* the row exists before its anomalies reference it */
+    send_item(&r->w, it);
+    it->status = "ok";
+    char detail[4400], format[sizeof it->format] = "";
+    uint64_t total = 0;
+    bool hashed = true;
+    for (size_t k = 0; k < in->n_seg; k++) {
+        struct pt_segment_rec seg = {.item = it->id, .seq = (uint32_t)(k + 1)};
+        snprintf(seg.path, sizeof seg.path, "%s", in->seg[k]);
+        struct pt_source *src = NULL;
+        char err[256] = "";
+        if (pt_source_open_hashing(in->seg[k], &r->prog.done, whole, &src, err, sizeof err) !=
+            PT_OK) {
+            it->status = "error";
+            snprintf(it->error, sizeof it->error, "segment %zu (%s): %s", k + 1, in->seg[k], err);
+            hashed = false;
+            break;
+        }
+        snprintf(detail, sizeof detail, "path=%s size=%llu segment=%zu", in->seg[k],
+                 (unsigned long long)in->seg_size[k], k + 1);
+        send_audit(&r->w, "input_opened", detail);
+        seg.mtime = pt_source_mtime_us(src);
+        it->mtime = k == 0 ? seg.mtime : it->mtime;
+        if (r->opt->flows_only) {
+            it->status = "skipped";
+            snprintf(it->error, sizeof it->error,
+                     "not a packet capture; files at rest are not analyzed with --flows-only");
+        } else {
+            ingest_file(r, src, in->seg[k], it);
+        }
+        if (k == 0) {
+            memcpy(format, it->format, sizeof format);
+        }
+        char why[300];
+        if (pt_source_changed(src, why, sizeof why)) {
+            anomaly_push(&r->anoms, it->id, 0, 0, "input.changed_during_run", why);
+        }
+        uint64_t unread = 0;
+        if (pt_source_close(src, seg.sha256, &seg.size, &unread) != PT_OK) {
+            it->status = "error";
+            snprintf(it->error, sizeof it->error, "segment %zu: read error while hashing", k + 1);
+            hashed = false;
+            break;
+        }
+        total += seg.size;
+        snprintf(detail, sizeof detail, "item=%u segment=%u size=%llu sha256=%s path=%s", it->id,
+                 seg.seq, (unsigned long long)seg.size, seg.sha256, seg.path);
+        send_audit(&r->w, "segment_hashed", detail);
+        send_row(&r->w, W_SEGMENT, &seg, sizeof seg);
+    }
+    memcpy(it->format, format, sizeof format);
+    it->size = total;
+    if (hashed) {
+        uint8_t dig[PT_SHA256_LEN];
+        pt_sha256_final(whole, dig);
+        pt_hex(dig, sizeof dig, it->sha256);
+    }
+    pt_sha256_free(whole);
+    if (in->seg_hole) {
+        char note[600];
+        snprintf(note, sizeof note, "the numbering of %s's segments has a gap after segment %zu: "
+                 "the image ends there and later files are read as separate items; the image "
+                 "is incomplete", in->path, in->n_seg);
+        anomaly_push(&r->anoms, it->id, 0, 0, "input.segment_missing", note);
+    }
+}
+
 static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
 {
     struct pt_item_rec *it = calloc(1, sizeof *it);
@@ -886,6 +1022,14 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         snprintf(it->error, sizeof it->error, "%s", in->skip);
         goto done;
     }
+    if (in->n_seg > 1) {
+        ingest_segments(r, in, it);
+        snprintf(detail, sizeof detail, "item=%u size=%llu sha256=%s status=%s path=%s "
+                 "segments=%zu", id, (unsigned long long)it->size, it->sha256, it->status,
+                 in->path, in->n_seg);
+        send_audit(&r->w, "input_hashed", detail);
+        goto done;
+    }
     struct pt_source *src = NULL;
     char err[256] = "";
     if (pt_source_open(in->path, &r->prog.done, &src, err, sizeof err) != PT_OK) {
@@ -897,6 +1041,7 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     send_audit(&r->w, "input_opened", detail);
     enum pt_input_kind kind = pt_source_kind(src);
     bool gz = pt_source_gzip(src);
+    it->mtime = pt_source_mtime_us(src);
     it->status = "reading"; /* the row exists before its anomalies reference it */
     send_item(&r->w, it);
     it->status = "ok";

@@ -111,13 +111,85 @@ bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_
     return false;
 }
 
+/* A split image: each segment against its evidence_segment row (and the audit log's
+ * segment_hashed row), and their concatenation against the item's hash. Fills got/gsize with
+ * the whole; false when a segment cannot be read. */
+static bool hash_segments(sqlite3 *h, long long item, char got[PT_SHA256_HEX], uint64_t *gsize,
+                          int *bad)
+{
+    struct pt_sha256 *whole = pt_sha256_new();
+    sqlite3_stmt *st = NULL;
+    bool ok = whole != NULL;
+    *gsize = 0;
+    sqlite3_prepare_v2(h, "SELECT s.seq, s.path, s.size, coalesce(s.sha256, ''), (SELECT "
+                          "group_concat(detail, '\n') FROM audit_log a WHERE a.action = "
+                          "'segment_hashed' AND a.detail LIKE 'item=' || s.item_id || ' segment="
+                          "' || s.seq || ' %') FROM evidence_segment s WHERE s.item_id = ?1 "
+                          "ORDER BY s.seq", -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, item);
+    while (ok && st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        const char *path = col(st, 1), *want = col(st, 3), *audit = col(st, 4);
+        long long seq = sqlite3_column_int64(st, 0), size = sqlite3_column_int64(st, 2);
+        char asha[80];
+        field(audit, "sha256", asha, sizeof asha);
+        if (strcmp(asha, want) != 0 || strchr(audit, '\n') != NULL) {
+            printf("MISMATCH    segment %lld of item %lld (%s): the audit log recorded sha256 "
+                   "%s, evidence_segment says %s\n", seq, item, path, asha[0] ? asha : "(none)",
+                   want);
+            (*bad)++;
+        }
+        FILE *f = fopen(path, "rb");
+        if (f == NULL) {
+            printf("MISSING     segment %lld of item %lld: %s cannot be read now\n", seq, item,
+                   path);
+            ok = false;
+            break;
+        }
+        struct pt_sha256 *one = pt_sha256_new();
+        static unsigned char buf[1 << 16];
+        size_t n;
+        uint64_t sz = 0;
+        while (one != NULL && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+            pt_sha256_update(one, buf, n);
+            pt_sha256_update(whole, buf, n);
+            sz += n;
+        }
+        ok = one != NULL && !ferror(f);
+        fclose(f);
+        if (ok) {
+            uint8_t dig[PT_SHA256_LEN];
+            char hex[PT_SHA256_HEX];
+            pt_sha256_final(one, dig);
+            pt_hex(dig, sizeof dig, hex);
+            if (strcmp(hex, want) != 0 || (long long)sz != size) {
+                printf("MISMATCH    segment %lld of item %lld (%s): sha256 %s, size %llu; "
+                       "recorded %s, size %lld\n", seq, item, path, hex,
+                       (unsigned long long)sz, want, size);
+                (*bad)++;
+            } else {
+                printf("OK          %s %s (segment %lld)\n", want, path, seq);
+            }
+        }
+        pt_sha256_free(one);
+        *gsize += sz;
+    }
+    sqlite3_finalize(st);
+    if (ok) {
+        uint8_t dig[PT_SHA256_LEN];
+        pt_sha256_final(whole, dig);
+        pt_hex(dig, sizeof dig, got);
+    }
+    pt_sha256_free(whole);
+    return ok;
+}
+
 /* Inputs: re-hash each, and compare with the audit log's record of its hash. */
 static void check_inputs(sqlite3 *h, int *bad, int *checked)
 {
     sqlite3_stmt *st = NULL;
     int items = 0;
-    sqlite3_prepare_v2(h, "SELECT id, path, size, sha256, status FROM evidence_item ORDER BY id",
-                       -1, &st, NULL);
+    sqlite3_prepare_v2(h, "SELECT id, path, size, sha256, status, segments FROM evidence_item "
+                          "ORDER BY id", -1, &st, NULL);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
         const char *path = col(st, 1);
         const char *want = col(st, 3);
@@ -134,7 +206,18 @@ static void check_inputs(sqlite3 *h, int *bad, int *checked)
         char got[PT_SHA256_HEX];
         uint64_t gsize = 0;
         (*checked)++;
-        if (pt_sha256_file(path, got, &gsize) != PT_OK) {
+        long long segs = sqlite3_column_int64(st, 5);
+        char q[120];
+        snprintf(q, sizeof q, "SELECT count(*) FROM evidence_segment WHERE item_id = %lld",
+                 sqlite3_column_int64(st, 0));
+        if (segs > 1 && pt_db_int(h, q) != segs) {
+            printf("MISSING     %s: the item has %lld segments, not as many evidence_segment "
+                   "rows\n", path, segs);
+            (*bad)++;
+        } else if (segs > 1 && !hash_segments(h, sqlite3_column_int64(st, 0), got, &gsize,
+                                              bad)) {
+            (*bad)++;
+        } else if (segs <= 1 && pt_sha256_file(path, got, &gsize) != PT_OK) {
             printf("MISSING     %s: cannot be read now\n", path);
             (*bad)++;
         } else if (strcmp(got, want) != 0 || (long long)gsize != size) {
@@ -142,7 +225,7 @@ static void check_inputs(sqlite3 *h, int *bad, int *checked)
                    (unsigned long long)gsize, want, size);
             (*bad)++;
         } else {
-            printf("OK          %s %s\n", want, path);
+            printf("OK          %s %s%s\n", want, path, segs > 1 ? " (whole split image)" : "");
         }
     }
     sqlite3_finalize(st);

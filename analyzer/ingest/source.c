@@ -27,6 +27,7 @@ struct rawbuf {
 struct pt_source {
     int fd;
     struct pt_sha256 *sha;     /* owned by the hasher thread while it runs */
+    struct pt_sha256 *whole;   /* not owned: also fed every raw byte, or NULL */
     struct rawbuf bufs[RAW_BUFS];
     struct pt_queue free_q;    /* buffers the reader may fill */
     struct pt_queue hash_q;    /* buffers filled, waiting for the hasher */
@@ -60,6 +61,9 @@ static void *hasher_main(void *arg)
     struct rawbuf *b;
     while ((b = pt_queue_pop(&s->hash_q)) != NULL) {
         pt_sha256_update(s->sha, b->data, b->n);
+        if (s->whole != NULL) {
+            pt_sha256_update(s->whole, b->data, b->n);
+        }
         pt_queue_push(&s->free_q, b);
     }
     return NULL;
@@ -200,11 +204,24 @@ static int cookie_close(void *cookie)
 pt_status pt_source_open(const char *path, _Atomic uint64_t *progress, struct pt_source **out,
                          char *err, size_t errlen)
 {
+    return pt_source_open_hashing(path, progress, NULL, out, err, errlen);
+}
+
+int64_t pt_source_mtime_us(const struct pt_source *s)
+{
+    return (int64_t)s->at_open.st_mtim.tv_sec * 1000000 + s->at_open.st_mtim.tv_nsec / 1000;
+}
+
+pt_status pt_source_open_hashing(const char *path, _Atomic uint64_t *progress,
+                                 struct pt_sha256 *whole, struct pt_source **out, char *err,
+                                 size_t errlen)
+{
     *out = NULL;
     struct pt_source *s = calloc(1, sizeof *s);
     if (s == NULL) {
         return PT_ENOMEM;
     }
+    s->whole = whole;
     s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (s->fd < 0) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));

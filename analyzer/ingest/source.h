@@ -33,6 +33,14 @@ struct pt_source;
 /* Open `path` read-only. `progress` (may be NULL) is advanced by raw bytes read. */
 pt_status pt_source_open(const char *path, _Atomic uint64_t *progress, struct pt_source **out,
                          char *err, size_t errlen);
+/* The same, and every raw byte is also hashed into `whole` (not owned; NULL for none): the
+ * segments of a split image, opened one after the other, hash into one digest of the whole.
+ * `whole` must not be used again until pt_source_close has returned. */
+pt_status pt_source_open_hashing(const char *path, _Atomic uint64_t *progress,
+                                 struct pt_sha256 *whole, struct pt_source **out, char *err,
+                                 size_t errlen);
+/* The file's modification time when it was opened, in microseconds since 1970 (UTC). */
+int64_t pt_source_mtime_us(const struct pt_source *s);
 /* Content kind, from the magic numbers (looking inside gzip). */
 enum pt_input_kind pt_source_kind(const struct pt_source *s);
 bool pt_source_gzip(const struct pt_source *s);

@@ -22,6 +22,7 @@ extern const char pt_schema_sql[]; /* generated from schema.sql */
 enum {
     ST_MANIFEST,
     ST_ITEM,
+    ST_SEGMENT,
     ST_FLOW,
     ST_ANOMALY,
     ST_GAP,
@@ -46,13 +47,16 @@ enum {
 static const char *const st_sql[N_ST] = {
     [ST_MANIFEST] = "INSERT OR REPLACE INTO run_manifest(key, value) VALUES (?1, ?2)",
     [ST_ITEM] = "INSERT INTO evidence_item(id, path, size, sha256, kind, format, "
-                "linktype, linktype_name, packets, first_ts, last_ts, status, error) "
-                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(id) DO UPDATE SET "
+                "linktype, linktype_name, packets, first_ts, last_ts, status, error, mtime, "
+                "time_source, segments) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                "?15,?16) ON CONFLICT(id) DO UPDATE SET "
                 "path=excluded.path, size=excluded.size, sha256=excluded.sha256, "
                 "kind=excluded.kind, format=excluded.format, linktype=excluded.linktype, "
                 "linktype_name=excluded.linktype_name, packets=excluded.packets, "
                 "first_ts=excluded.first_ts, last_ts=excluded.last_ts, status=excluded.status, "
-                "error=excluded.error",
+                "error=excluded.error, mtime=excluded.mtime, time_source=excluded.time_source, "
+                "segments=excluded.segments",
+    [ST_SEGMENT] = "INSERT INTO evidence_segment VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
                 "?40,?41)",
@@ -387,12 +391,31 @@ pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it)
     }
     bind_text(st, 8, it->linktype_name);
     sqlite3_bind_int64(st, 9, (sqlite3_int64)it->packets);
-    if (it->packets > 0) {
+    if (it->packets > 0 || it->time_source != NULL) {
         sqlite3_bind_int64(st, 10, it->first_ts);
         sqlite3_bind_int64(st, 11, it->last_ts);
     }
     bind_text(st, 12, it->status);
     bind_text(st, 13, it->error);
+    if (it->mtime != 0) {
+        sqlite3_bind_int64(st, 14, it->mtime);
+    }
+    bind_text(st, 15, it->time_source);
+    sqlite3_bind_int64(st, 16, it->segments > 1 ? it->segments : 1);
+    return step(db, st);
+}
+
+pt_status pt_db_segment_put(struct pt_db *db, const struct pt_segment_rec *s)
+{
+    sqlite3_stmt *st = db->st[ST_SEGMENT];
+    sqlite3_bind_int64(st, 1, s->item);
+    sqlite3_bind_int64(st, 2, s->seq);
+    sqlite3_bind_text(st, 3, s->path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)s->size);
+    bind_text(st, 5, s->sha256);
+    if (s->mtime != 0) {
+        sqlite3_bind_int64(st, 6, s->mtime);
+    }
     return step(db, st);
 }
 

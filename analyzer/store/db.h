@@ -41,6 +41,18 @@ struct pt_item_rec {
     int64_t first_ts, last_ts; /* 0 when no packet */
     const char *status; /* static string */
     char error[512];
+    int64_t mtime;             /* 0 when unknown */
+    const char *time_source;   /* static: "packets", "log lines" or NULL */
+    uint32_t segments;         /* 0 or 1 for one file */
+};
+
+/* One file of a split image (evidence_segment). */
+struct pt_segment_rec {
+    uint32_t item, seq;
+    char path[4096];
+    uint64_t size;
+    char sha256[65];
+    int64_t mtime;
 };
 
 /* Create a new database at `path` (must not exist). Returns owned through *out. */
@@ -62,6 +74,7 @@ pt_status pt_db_commit(struct pt_db *db);
 
 pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *value);
 pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
+pt_status pt_db_segment_put(struct pt_db *db, const struct pt_segment_rec *s);
 pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);
 pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a);
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);

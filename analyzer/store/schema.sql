@@ -19,10 +19,25 @@ CREATE TABLE evidence_item (
     linktype      INTEGER,
     linktype_name TEXT,
     packets       INTEGER NOT NULL DEFAULT 0,
-    first_ts      INTEGER,
+    first_ts      INTEGER,                -- span of its packets, or of its log lines' times
     last_ts       INTEGER,
     status        TEXT NOT NULL,          -- ok | truncated | error | skipped
-    error         TEXT
+    error         TEXT,
+    mtime         INTEGER,                -- file modification time when read (us, UTC)
+    time_source   TEXT,                   -- what first_ts..last_ts come from: packets | log lines
+    segments      INTEGER NOT NULL DEFAULT 1 -- files of a split image; see evidence_segment
+) STRICT;
+
+-- The files of a split image (NAME.001, NAME.002 ... or NAME.E01, NAME.E02 ...), one row
+-- each; the item's sha256 and size are over their concatenation in this order.
+CREATE TABLE evidence_segment (
+    item_id       INTEGER NOT NULL REFERENCES evidence_item(id),
+    seq           INTEGER NOT NULL,       -- 1 for the first file
+    path          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        TEXT,
+    mtime         INTEGER,
+    PRIMARY KEY (item_id, seq)
 ) STRICT;
 
 CREATE TABLE flow (
@@ -470,7 +485,7 @@ CREATE TABLE coverage_summary (
     not_examined INTEGER NOT NULL,      -- inputs that were not (images, logs, unreadable)
     first_ts     INTEGER,               -- the evidence window, NULL when none is known
     last_ts      INTEGER,
-    window_from  TEXT NOT NULL,         -- captures | none
+    window_from  TEXT NOT NULL,         -- captures | log lines | file times | none
     window_text  TEXT NOT NULL,         -- "in the 3 packet captures covering ... to ..."
     not_examined_text TEXT NOT NULL     -- "2 disk images, 5 log files were not examined" or ""
 ) STRICT;

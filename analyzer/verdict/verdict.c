@@ -998,6 +998,25 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
                               "'capture' AND first_ts IS NOT NULL");
     int64_t last = pt_db_int(h, "SELECT coalesce(max(last_ts), -1) FROM evidence_item WHERE kind = "
                              "'capture' AND last_ts IS NOT NULL");
+    /* without captures: the span of the logs' line times, else of the files' modification
+     * times (which date the copies, not the events, and are said to) */
+    long long timed_logs = pt_db_int(h, "SELECT count(*) FROM evidence_item WHERE kind != "
+                                     "'capture' AND time_source = 'log lines'");
+    const char *from = caps > 0 && first >= 0 ? "captures" : "none";
+    if (strcmp(from, "none") == 0) {
+        first = last = -1;
+    }
+    if (caps == 0 && timed_logs > 0) {
+        first = pt_db_int(h, "SELECT min(first_ts) FROM evidence_item WHERE kind != 'capture' "
+                          "AND time_source = 'log lines'");
+        last = pt_db_int(h, "SELECT max(last_ts) FROM evidence_item WHERE kind != 'capture' "
+                         "AND time_source = 'log lines'");
+        from = "log lines";
+    } else if (caps == 0 && pt_db_int(h, "SELECT count(mtime) FROM evidence_item") > 0) {
+        first = pt_db_int(h, "SELECT min(mtime) FROM evidence_item WHERE mtime IS NOT NULL");
+        last = pt_db_int(h, "SELECT max(mtime) FROM evidence_item WHERE mtime IS NOT NULL");
+        from = "file times";
+    }
     char sentence[1024], part[160], a[40] = "", b[40] = "", window[400], ne_text[400] = "";
     size_t k = 0;
     if (first >= 0 && last >= 0) {
@@ -1011,6 +1030,22 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
         snprintf(window, sizeof window, "in the %s covering %s to %s", part, a, b);
         k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s decoded, covering %s to %s",
                               part, a, b);
+    } else if (strcmp(from, "log lines") == 0) {
+        count_phrase(part, sizeof part, timed_logs, "log file", "log files");
+        snprintf(window, sizeof window, "in evidence without any packet capture (no network "
+                 "traffic was seen; the lines of the %s span %s to %s)", part, a, b);
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k,
+                              "no packet capture, so no network traffic was seen; the evidence "
+                              "window, from the times in %s, is %s to %s", part, a, b);
+    } else if (strcmp(from, "file times") == 0) {
+        snprintf(window, sizeof window, "in evidence without any packet capture (no network "
+                 "traffic was seen; no evidence window is known: the input files were last "
+                 "modified %s to %s, which dates the copies, not the events)", a, b);
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k,
+                              "no packet capture, so no network traffic was seen and no time "
+                              "in the evidence dates it: the input files were last modified "
+                              "%s to %s (when the copies were made, not when events happened)",
+                              a, b);
     } else {
         snprintf(window, sizeof window, "in evidence without any packet capture (no network "
                                         "traffic was seen; no evidence window is known)");
@@ -1066,7 +1101,7 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
         sqlite3_bind_int64(st, 5, first);
         sqlite3_bind_int64(st, 6, last);
     }
-    sqlite3_bind_text(st, 7, first >= 0 ? "captures" : "none", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, from, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, window, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 9, ne_text, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);

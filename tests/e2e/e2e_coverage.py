@@ -66,10 +66,16 @@ def _ntfs_image():
     return bytes(img)
 
 
-def _coverage_case(name, files):
+MTIME = 1704240000  # 2024-01-03T00:00:00Z: the inputs' modification time in these tests
+
+
+def _coverage_case(name, files, whole_dir=False):
     c = case(name)
     paths = _write(c + "-in", files)
-    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    for p in paths:
+        os.utime(p, (MTIME, MTIME))
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *([c + "-in"] if whole_dir else paths),
+        "-o", c, check=0)
     return c
 
 
@@ -85,8 +91,10 @@ def coverage_raw_image_gives_a_carved_floor_and_says_it_was_not_examined():
     lim = db(c).execute("SELECT detail FROM limitation WHERE kind = 'not_examined'").fetchall()
     assert len(lim) == 1 and "ws01.dd (image:ntfs): disk image" in lim[0][0], lim
     sentence = db(c).execute("SELECT sentence FROM coverage_summary").fetchone()[0]
-    assert sentence == ("No packet capture, so no network traffic was seen and the evidence "
-                        "window is not known; not examined: 1 disk image (see the "
+    assert sentence == ("No packet capture, so no network traffic was seen and no time in the "
+                        "evidence dates it: the input files were last modified "
+                        "2024-01-03T00:00:00Z to 2024-01-03T00:00:00Z (when the copies were "
+                        "made, not when events happened); not examined: 1 disk image (see the "
                         "limitations)"), sentence
     with open(os.path.join(c, "report.txt")) as fh:
         txt = fh.read()
@@ -158,3 +166,75 @@ def coverage_inputs_at_rest_are_referenced_not_copied():
     run("analyze", "-q", "--copy-inputs", img, "-o", c2, check=0)
     link2 = os.path.join(c2, "objects", sha[:2], sha)
     assert not os.path.islink(link2) and os.path.getsize(link2) == 300 * 1024 * 1024
+
+
+@test
+def coverage_split_image_is_one_item_with_a_hash_per_segment():
+    import hashlib
+    img = _ntfs_image()
+    third = len(img) // 3
+    segs = {"ws01.001": img[:third], "ws01.002": img[third:2 * third], "ws01.003": img[2 * third:]}
+    c = _coverage_case("cov-split", dict(segs, **{"ws01.005": b"stray"}), whole_dir=True)
+    con = db(c)
+    items = con.execute("SELECT path, size, sha256, segments FROM evidence_item ORDER BY id"
+                        ).fetchall()
+    assert [(os.path.basename(r[0]), r[1], r[2], r[3]) for r in items] == [
+        ("ws01.001", len(img), hashlib.sha256(img).hexdigest(), 3),
+        ("ws01.005", 5, hashlib.sha256(b"stray").hexdigest(), 1)], items
+    rows = con.execute("SELECT seq, path, size, sha256 FROM evidence_segment ORDER BY seq"
+                       ).fetchall()
+    assert [(r[0], os.path.basename(r[1]), r[2], r[3]) for r in rows] == [
+        (i + 1, n, len(d), hashlib.sha256(d).hexdigest()) for i, (n, d) in
+        enumerate(sorted(segs.items()))], rows
+    gap = con.execute("SELECT detail FROM anomaly WHERE kind = 'input.segment_missing'"
+                      ).fetchall()
+    assert len(gap) == 1 and "gap after segment 3" in gap[0][0], gap
+    cov = con.execute("SELECT examined_as FROM coverage ORDER BY item_id").fetchall()
+    assert cov == [("image:ntfs",), ("file:text",)], cov
+    # the carved floor is over the whole image (the CSV and the note sit in its segments)
+    est = con.execute("SELECT estimate FROM individuals WHERE scope = 'all'").fetchone()[0]
+    assert est == 41, est
+    out = run("verify", c, check=0)
+    assert out.returncode == 0 and "(whole split image)" in out.stdout, out.stdout
+    with open(os.path.join(c + "-in", "ws01.002"), "ab") as fh:
+        fh.write(b"x")
+    out = run("verify", c)
+    assert out.returncode != 0 and "MISMATCH    segment 2 of item 1" in out.stdout, out.stdout
+
+
+@test
+def coverage_window_of_logs_without_a_capture():
+    syslog = b"".join(b"Dec 30 10:00:%02d fw01 kernel: ACCEPT SRC=10.2.0.%d DST=203.0.113.9\n"
+                      % (i, i) for i in range(30))
+    web = (b'10.2.0.5 - - [02/Jan/2024:05:00:00 -0500] "GET /chart/4200001 HTTP/1.1" 200 23\n'
+           b'10.2.0.5 - - [02/Jan/2024:06:00:00 -0500] "GET /chart/4200002 HTTP/1.1" 200 23\n')
+    c = _coverage_case("cov-logtime", {"fw.log": syslog, "access.log": web})
+    con = db(c)
+    row = con.execute("SELECT sentence, window_from FROM coverage_summary").fetchone()
+    # syslog has no year: 2023, since Dec 30 2024 would be after the files were written
+    assert row == ("No packet capture, so no network traffic was seen; the evidence window, "
+                   "from the times in 2 log files, is 2023-12-30T10:00:00Z to "
+                   "2024-01-02T11:00:00Z; not examined: 2 log files (see the limitations)",
+                   "log lines"), row
+    assumed = con.execute("SELECT detail FROM anomaly WHERE kind = 'input.time_assumed'"
+                          ).fetchall()
+    assert len(assumed) == 1 and "fw.log: 30 of 30 lines carry a time; syslog lines carry no " \
+        "year" in assumed[0][0], assumed
+
+
+@test
+def coverage_a_killed_runs_partial_case_is_not_evidence():
+    d = case("cov-partial") + "-in"
+    _write(d, {"roster.csv": _roster(5)})
+    _write(os.path.join(d, "old.partial-Xy12Ab"), {"evidence.db": b"SQLite format 3\0"})
+    os.makedirs(os.path.join(d, "old.partial-Xy12Ab", "objects"))
+    _write(os.path.join(d, "old.partial-Xy12Ab", "objects"), {"aa": _roster(50)})
+    c = case("cov-partial")
+    run("analyze", "-q", d, "-o", c, check=0)
+    con = db(c)
+    items = [(os.path.basename(r[0]), r[1], r[2]) for r in con.execute(
+        "SELECT path, status, error FROM evidence_item ORDER BY id")]
+    assert items == [("old.partial-Xy12Ab", "skipped", "a phitrace case directory (the output "
+                      "of a run, not evidence)"), ("roster.csv", "ok", None)], items
+    est = con.execute("SELECT estimate FROM individuals WHERE scope = 'all'").fetchone()[0]
+    assert est == 5, est
