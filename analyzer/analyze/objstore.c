@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "typer.h"
+
 #define TYPE_CACHE 1024
 
 struct pt_objstore {
@@ -296,13 +298,17 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
     if (strcmp(st->cache[slot].sha, o->rec.sha256) == 0) {
         memcpy(o->rec.magic, st->cache[slot].magic, sizeof o->rec.magic);
         memcpy(o->rec.mime, st->cache[slot].mime, sizeof o->rec.mime);
+    } else if (pt_type_sniff(o->head, o->head_len, o->rec.mime, sizeof o->rec.mime,
+                             o->rec.magic, sizeof o->rec.magic)) {
+        /* a format phitrace names itself (typer.h): no libmagic call */
     } else {
         const char *desc = magic_buffer(st->magic, o->head, o->head_len);
         snprintf(o->rec.magic, sizeof o->rec.magic, "%s", desc ? desc : "unknown");
-        if (desc != NULL && strcmp(desc, "data") == 0) {
-            /* libmagic's fallback when no test matched; its MIME fallback is octet-stream,
-             * so the second pass (as costly as the first) would say the same. */
-            snprintf(o->rec.mime, sizeof o->rec.mime, "application/octet-stream");
+        const char *implied = desc != NULL ? pt_type_mime_of(desc) : NULL;
+        if (implied != NULL) {
+            /* the description settles the MIME type: the second pass (as costly as the
+             * first) would say the same (typer.h; checked in test_typer) */
+            snprintf(o->rec.mime, sizeof o->rec.mime, "%s", implied);
         } else {
             magic_setflags(st->magic, MAGIC_MIME_TYPE | MAGIC_ERROR);
             const char *mime = magic_buffer(st->magic, o->head, o->head_len);
