@@ -32,6 +32,8 @@ static void usage(FILE *out)
         "  phitrace analyze [options] INPUT... -o CASE   analyze evidence into a case directory\n"
         "  phitrace verify CASE                          re-hash the inputs, check the audit chain\n"
         "  phitrace report CASE [--format html,json,txt] rebuild the reports from evidence.db\n"
+        "  phitrace export-object CASE SHA256 [-o FILE]  write one stored object's bytes (from\n"
+        "                                                its file or its pack) to FILE or stdout\n"
         "  phitrace rules check DIR [--strict]           compile YARA rules: errors and slow-rule\n"
         "                                                warnings (--strict: warnings fail too)\n"
         "  phitrace --version                            versions of phitrace and its libraries\n"
@@ -285,6 +287,15 @@ int main(int argc, char **argv)
                mask & PT_REPORT_JSON ? "report.json " : "", mask & PT_REPORT_TXT ? "report.txt" : "",
                argv[2]);
         return EXIT_OK;
+    }
+    if (strcmp(cmd, "export-object") == 0) {
+        if (argc != 4 && !(argc == 6 && strcmp(argv[4], "-o") == 0)) {
+            fprintf(stderr, "phitrace: error: usage: phitrace export-object CASE SHA256 "
+                            "[-o FILE]\n");
+            return EXIT_USAGE;
+        }
+        pt_status st = pt_export_object(argv[2], argv[3], argc == 6 ? argv[5] : NULL);
+        return st == PT_OK ? EXIT_OK : st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
     }
     if (strcmp(cmd, "rules") == 0) {
         bool strict = argc == 5 && strcmp(argv[4], "--strict") == 0;

@@ -52,6 +52,9 @@ pt_status pt_analyze(const struct pt_options *opt, struct pt_run_result *res);
 /* Re-hash every input and check the audit chain. Prints a report on stdout.
  * PT_OK when everything matches, PT_EMALFORMED on any mismatch. */
 pt_status pt_verify(const char *case_dir);
+/* `phitrace export-object`: the bytes of one stored object (from its file or its pack,
+ * checked against its SHA-256) to `out_path` (created 0600) or stdout when NULL or "-". */
+pt_status pt_export_object(const char *case_dir, const char *sha256, const char *out_path);
 
 struct pt_db;
 /* True when the case in `db` (directory `case_dir`) is not whole, with the reason in `why`:

@@ -9,10 +9,14 @@
  * chain recomputes, its head is the completion record and equals summary.txt's; the digest of
  * every table's rows and the reports' SHA-256 equal what the completion record sealed.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/objstore.h"
 #include "core/sha256.h"
 #include "pipeline.h"
 #include "store/db.h"
@@ -298,13 +302,24 @@ static void check_orphans(sqlite3 *h, int *bad)
 static void check_objects(sqlite3 *h, const char *case_dir, int *bad)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(h, "SELECT DISTINCT sha256 FROM object ORDER BY sha256", -1, &st, NULL);
+    sqlite3_prepare_v2(h, "SELECT DISTINCT o.sha256, b.pack, b.offset, b.size FROM object o "
+                          "LEFT JOIN object_blob b ON b.sha256 = o.sha256 ORDER BY o.sha256",
+                       -1, &st, NULL);
     int objects = 0, before = *bad;
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
         const char *want = col(st, 0);
-        char path[4400], got[PT_SHA256_HEX];
-        snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, want, want);
-        if (pt_sha256_file(path, got, NULL) != PT_OK) {
+        char got[PT_SHA256_HEX];
+        struct pt_objbytes ob;
+        bool read = pt_object_load(case_dir, want, col(st, 1),
+                                   (uint64_t)sqlite3_column_int64(st, 2),
+                                   (uint64_t)sqlite3_column_int64(st, 3), &ob);
+        if (read) {
+            uint8_t dig[PT_SHA256_LEN];
+            pt_sha256_buf(ob.p, ob.n, dig);
+            pt_hex(dig, sizeof dig, got);
+            pt_object_release(&ob);
+        }
+        if (!read) {
             printf("MISSING     object %s\n", want);
             (*bad)++;
         } else if (strcmp(got, want) != 0) {
@@ -426,4 +441,78 @@ pt_status pt_verify(const char *case_dir)
     printf("verified: %d input(s) match their recorded SHA-256; audit chain intact; database "
            "rows and reports match the completion record\n", checked);
     return PT_OK;
+}
+
+pt_status pt_export_object(const char *case_dir, const char *sha256, const char *out_path)
+{
+    char path[4300], err[512] = "";
+    size_t k = strspn(sha256, "0123456789abcdef");
+    if (k != PT_SHA256_HEX - 1 || sha256[k] != '\0') {
+        fprintf(stderr, "phitrace: error: %s is not a SHA-256 (64 lower-case hex digits)\n",
+                sha256);
+        return PT_EUSAGE;
+    }
+    snprintf(path, sizeof path, "%s/evidence.db", case_dir);
+    struct pt_db *db = NULL;
+    if (pt_db_open_ro(path, &db, err, sizeof err) != PT_OK) {
+        fprintf(stderr, "phitrace: error: %s\n", err);
+        return PT_EIO;
+    }
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(h, "SELECT (SELECT count(*) FROM object WHERE sha256 = ?1), b.pack, "
+                          "b.offset, b.size FROM (SELECT 1) LEFT JOIN object_blob b ON "
+                          "b.sha256 = ?1", -1, &st, NULL);
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+    pt_status rc = PT_OK;
+    struct pt_objbytes ob = {0};
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) == 0) {
+        fprintf(stderr, "phitrace: error: the case holds no object %s\n", sha256);
+        rc = PT_EUSAGE;
+    } else if (!pt_object_load(case_dir, sha256, col(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
+                               (uint64_t)sqlite3_column_int64(st, 3), &ob)) {
+        fprintf(stderr, "phitrace: error: object %s cannot be read from %s/objects\n", sha256,
+                case_dir);
+        rc = PT_EIO;
+    }
+    sqlite3_finalize(st);
+    pt_db_close(db);
+    if (rc != PT_OK) {
+        return rc;
+    }
+    uint8_t dig[PT_SHA256_LEN];
+    char got[PT_SHA256_HEX];
+    pt_sha256_buf(ob.p, ob.n, dig);
+    pt_hex(dig, sizeof dig, got);
+    if (strcmp(got, sha256) != 0) {
+        fprintf(stderr, "phitrace: error: object %s now hashes to %s: the case was altered "
+                        "(run phitrace verify)\n", sha256, got);
+        pt_object_release(&ob);
+        return PT_EIO;
+    }
+    bool to_stdout = out_path == NULL || strcmp(out_path, "-") == 0;
+    int fd = to_stdout ? STDOUT_FILENO
+                       : open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "phitrace: error: cannot create %s: %s\n", out_path, strerror(errno));
+        pt_object_release(&ob);
+        return PT_EIO;
+    }
+    for (size_t done = 0; done < ob.n;) {
+        ssize_t w = write(fd, ob.p + done, ob.n - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            fprintf(stderr, "phitrace: error: writing the object: %s\n", strerror(errno));
+            rc = PT_EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (!to_stdout && close(fd) != 0) {
+        rc = PT_EIO;
+    }
+    pt_object_release(&ob);
+    return rc;
 }

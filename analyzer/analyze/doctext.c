@@ -422,14 +422,9 @@ static bool cfb_start(const uint8_t *b, size_t n)
 
 /* Is it worth mapping? The first bytes tell a zip, an RTF or a PDF apart from anything else
  * without reading the whole object. */
-static bool maybe_document(int fd)
+static bool maybe_document(const uint8_t *head, size_t n)
 {
-    uint8_t head[1024];
-    ssize_t got = pread(fd, head, sizeof head, 0);
-    if (got <= 0) {
-        return false;
-    }
-    size_t n = (size_t)got;
+    n = n < 1024 ? n : 1024;
     return (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) ||
            pdf_start(head, n) || rtf_start(head, n) || cfb_start(head, n);
 }
@@ -494,36 +489,27 @@ bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
     if (ctx->store == NULL || parent->size < 8 || parent->encrypted) {
         return false;
     }
-    char path[4400];
-    if (!pt_objstore_path(ctx->store, parent->sha256, path, sizeof path)) {
+    struct pt_objbytes ob;
+    if (!pt_objstore_load(ctx->store, parent->sha256, &ob)) {
         return false;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return false;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < 8 || !maybe_document(fd)) {
-        close(fd);
+    const uint8_t *b = ob.p;
+    size_t n = ob.n;
+    if (n < 8 || !maybe_document(b, n)) {
+        pt_object_release(&ob);
         return false;
     }
     struct glue g = {ctx, parent};
     struct pt_doc_sink sink = {&g, glue_anomaly};
-    if ((uint64_t)st.st_size > PT_DOC_MAX_INPUT) {
-        close(fd);
+    if ((uint64_t)n > PT_DOC_MAX_INPUT) {
+        pt_object_release(&ob);
         glue_anomaly(&g, "limit.doc_size",
                      "a document larger than PT_DOC_MAX_INPUT is kept as an object, not read");
         return false;
     }
-    size_t n = (size_t)st.st_size;
-    uint8_t *b = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (b == MAP_FAILED) {
-        return false;
-    }
     if (cfb_start(b, n)) {
         cfb_anomaly(&g, b, n);
-        munmap(b, n);
+        pt_object_release(&ob);
         return false;
     }
     struct pt_doc_text scratch = {0};
@@ -545,6 +531,6 @@ bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
         }
         pt_doc_text_fini(&t);
     }
-    munmap(b, n);
+    pt_object_release(&ob);
     return made;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,14 @@ struct pt_objstore {
     size_t mem_used;  /* bytes held by this store's open in-memory objects */
     magic_t magic;
     uint8_t subdirs[32]; /* bitmap: objects/<xx>/ known to exist */
+    int pack_fd;         /* the store's pack, -1 until its first object */
+    char pack[64];       /* its name under objects/ */
+    uint64_t pack_off;   /* its length so far */
+    struct packent {     /* what the pack holds, by SHA-256 (open addressing) */
+        char sha[PT_SHA256_HEX];
+        uint64_t off, len;
+    } *idx;
+    size_t idx_cap, idx_n;
     /* Types of content seen before, by SHA-256: the same bytes need not be typed twice. */
     struct {
         char sha[PT_SHA256_HEX];
@@ -64,9 +73,12 @@ pt_status pt_objstore_new(const char *case_dir, unsigned worker, struct pt_objst
         return PT_ENOMEM;
     }
     snprintf(s->dir, len, "%s/objects", case_dir);
-    char tmp[4200];
+    s->pack_fd = -1;
+    char tmp[4200], packs[4200];
     snprintf(tmp, sizeof tmp, "%s/tmp", s->dir);
-    if ((mkdir(s->dir, 0700) != 0 && errno != EEXIST) || (mkdir(tmp, 0700) != 0 && errno != EEXIST)) {
+    snprintf(packs, sizeof packs, "%s/packs", s->dir);
+    if ((mkdir(s->dir, 0700) != 0 && errno != EEXIST) || (mkdir(tmp, 0700) != 0 && errno != EEXIST) ||
+        (mkdir(packs, 0700) != 0 && errno != EEXIST)) {
         pt_objstore_free(s);
         return PT_EIO;
     }
@@ -92,8 +104,197 @@ void pt_objstore_free(struct pt_objstore *s)
     if (s->magic != NULL) {
         magic_close(s->magic);
     }
+    if (s->pack_fd >= 0) {
+        close(s->pack_fd);
+    }
+    free(s->idx);
     free(s->dir);
     free(s);
+}
+
+/* ---- the pack --------------------------------------------------------------------------- */
+
+static size_t pack_slot(const struct pt_objstore *s, const char *sha)
+{
+    uint64_t h = strtoull((char[17]){sha[0], sha[1], sha[2], sha[3], sha[4], sha[5], sha[6],
+                                     sha[7], sha[8], sha[9], sha[10], sha[11], sha[12], sha[13],
+                                     sha[14], sha[15], 0},
+                          NULL, 16);
+    size_t i = (size_t)(h & (s->idx_cap - 1));
+    while (s->idx[i].sha[0] != '\0' && strcmp(s->idx[i].sha, sha) != 0) {
+        i = (i + 1) & (s->idx_cap - 1);
+    }
+    return i;
+}
+
+static const struct packent *pack_find(const struct pt_objstore *s, const char *sha)
+{
+    if (s->idx_n == 0) {
+        return NULL;
+    }
+    const struct packent *e = &s->idx[pack_slot(s, sha)];
+    return e->sha[0] != '\0' ? e : NULL;
+}
+
+static bool pack_index(struct pt_objstore *s, const char *sha, uint64_t off, uint64_t len)
+{
+    if (2 * (s->idx_n + 1) > s->idx_cap) {
+        size_t cap = s->idx_cap ? s->idx_cap * 2 : 1024;
+        struct packent *old = s->idx;
+        size_t old_cap = s->idx_cap;
+        s->idx = calloc(cap, sizeof *s->idx);
+        if (s->idx == NULL) {
+            s->idx = old;
+            return false;
+        }
+        s->idx_cap = cap;
+        for (size_t i = 0; i < old_cap; i++) {
+            if (old[i].sha[0] != '\0') {
+                s->idx[pack_slot(s, old[i].sha)] = old[i];
+            }
+        }
+        free(old);
+    }
+    struct packent *e = &s->idx[pack_slot(s, sha)];
+    memcpy(e->sha, sha, sizeof e->sha);
+    e->off = off;
+    e->len = len;
+    s->idx_n++;
+    return true;
+}
+
+/* An object held in memory, appended to the pack (once per content); false on an I/O
+ * failure (the pack's length is not advanced, so the next object overwrites the torn tail). */
+static bool pack_put(struct pt_objstore *s, struct pt_obj *o)
+{
+    const struct packent *e = pack_find(s, o->rec.sha256);
+    if (e == NULL) {
+        if (s->pack_fd < 0) {
+            char path[4400];
+            snprintf(s->pack, sizeof s->pack, "packs/p%u-%s.pack", s->worker, s->run_tag);
+            snprintf(path, sizeof path, "%s/%s", s->dir, s->pack);
+            s->pack_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (s->pack_fd < 0) {
+                return false;
+            }
+        }
+        for (size_t done = 0; done < o->mem_len;) {
+            ssize_t w = pwrite(s->pack_fd, o->mem + done, o->mem_len - done,
+                               (off_t)(s->pack_off + done));
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                return false;
+            }
+            done += (size_t)w;
+        }
+        if (!pack_index(s, o->rec.sha256, s->pack_off, o->mem_len)) {
+            return false;
+        }
+        s->pack_off += o->mem_len;
+        e = pack_find(s, o->rec.sha256);
+    }
+    snprintf(o->rec.pack, sizeof o->rec.pack, "%s", s->pack);
+    o->rec.pack_off = e->off;
+    return true;
+}
+
+/* ---- reading stored objects ------------------------------------------------------------- */
+
+static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b)
+{
+    memset(b, 0, sizeof *b);
+    if (len > PT_OBJ_MEM_BYTES) {
+        return false; /* packs hold only objects up to this size: a corrupt location */
+    }
+    b->owned = malloc(len ? len : 1);
+    if (b->owned == NULL) {
+        return false;
+    }
+    for (size_t done = 0; done < len;) {
+        ssize_t r = pread(fd, b->owned + done, len - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            free(b->owned);
+            b->owned = NULL;
+            return false;
+        }
+        done += (size_t)r;
+    }
+    b->p = b->owned;
+    b->n = len;
+    return true;
+}
+
+static bool load_file(const char *path, struct pt_objbytes *b)
+{
+    memset(b, 0, sizeof *b);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return false;
+    }
+    b->n = (size_t)st.st_size;
+    if (b->n > 0) {
+        b->map = mmap(NULL, b->n, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (b->map == MAP_FAILED) {
+            b->map = NULL;
+            close(fd);
+            return false;
+        }
+    }
+    close(fd);
+    b->p = b->map != NULL ? b->map : (const uint8_t *)"";
+    return true;
+}
+
+bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt_objbytes *b)
+{
+    const struct packent *e = pack_find(s, sha256);
+    if (e != NULL) {
+        return load_slice(s->pack_fd, e->off, e->len, b);
+    }
+    char path[4400];
+    return pt_objstore_path(s, sha256, path, sizeof path) && load_file(path, b);
+}
+
+bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
+                    uint64_t size, struct pt_objbytes *b)
+{
+    char path[4400];
+    memset(b, 0, sizeof *b);
+    if (pack != NULL && pack[0] != '\0') {
+        /* a name from the database: packs/<name>.pack, nothing else */
+        if (strncmp(pack, "packs/", 6) != 0 || strchr(pack + 6, '/') != NULL ||
+            strstr(pack, "..") != NULL) {
+            return false;
+        }
+        snprintf(path, sizeof path, "%s/objects/%s", case_dir, pack);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return false;
+        }
+        bool ok = load_slice(fd, off, size, b);
+        close(fd);
+        return ok;
+    }
+    snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, sha256, sha256);
+    return load_file(path, b);
+}
+
+void pt_object_release(struct pt_objbytes *b)
+{
+    if (b->map != NULL) {
+        munmap(b->map, b->n);
+    }
+    free(b->owned);
+    memset(b, 0, sizeof *b);
 }
 
 struct pt_obj *pt_obj_open(struct pt_objstore *s, const struct pt_object_rec *meta)
@@ -320,7 +521,9 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
         memcpy(st->cache[slot].magic, o->rec.magic, sizeof st->cache[slot].magic);
         memcpy(st->cache[slot].mime, o->rec.mime, sizeof st->cache[slot].mime);
     }
-    if (!o->io_error) {
+    if (!o->io_error && o->link == NULL && o->tmp[0] == '\0') {
+        ok = pack_put(st, o); /* it stayed in memory: into the pack */
+    } else if (!o->io_error) {
         char sub[4300], final[4400];
         snprintf(sub, sizeof sub, "%s/%.2s", st->dir, o->rec.sha256);
         snprintf(final, sizeof final, "%s/%s", sub, o->rec.sha256);
@@ -338,16 +541,6 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
             } else if (o->link != NULL) {
                 /* an input by reference: a link to it, not a copy (the case stays small) */
                 ok = symlink(o->link, final) == 0 || errno == EEXIST;
-            } else if (o->tmp[0] == '\0') {
-                ok = open_tmp(o);
-                if (ok && o->mem_len > 0 && fwrite(o->mem, 1, o->mem_len, o->f) != o->mem_len) {
-                    ok = false;
-                }
-                if (o->f != NULL && fclose(o->f) != 0) {
-                    ok = false;
-                }
-                o->f = NULL;
-                ok = renamed = ok && rename(o->tmp, final) == 0;
             } else {
                 ok = renamed = rename(o->tmp, final) == 0;
             }

@@ -4,8 +4,15 @@
  * An object is hashed as it streams out of a decoder and kept in memory up to
  * PT_OBJ_MEM_BYTES (within a per-worker budget); a larger one, or one past the budget, goes
  * on to a temporary file under CASE/objects/tmp/, so no large object is held whole. Closed,
- * it is typed with libmagic from its first PT_OBJ_MAGIC_BYTES and lands, by rename, at
- * CASE/objects/<first two hex>/<sha256>; a duplicate of a stored object writes nothing. Bytes
+ * it is typed (typer.h, else libmagic) from its first PT_OBJ_MAGIC_BYTES. An object that
+ * stayed in memory is appended to the store's pack, CASE/objects/packs/p<worker>-<run>.pack
+ * (one file per worker and run: creating a file per small object cost most of the analysis
+ * of traffic with many small objects), its place given by pt_object_rec.pack/pack_off and
+ * the database's object_blob table; a larger one lands, by rename, at
+ * CASE/objects/<first two hex>/<sha256>. A duplicate of an object the store already holds
+ * writes nothing (an object in another worker's pack may be stored twice; either copy is
+ * the object). Read a stored object with pt_objstore_load (the store's own) or
+ * pt_object_load (from a case directory). Bytes
  * the capture did not hold are never invented: they are skipped and listed in the gap map,
  * and the object is marked partial. One store per worker (libmagic handles are not shared).
  */
@@ -52,6 +59,16 @@ struct pt_object_rec {
     uint32_t item;
     uint64_t frame;             /* frame that started it */
     int64_t ts_us;
+    char pack[64];              /* "packs/<name>.pack" under objects/, "" for a file */
+    uint64_t pack_off;          /* where its bytes start in the pack */
+};
+
+/* A stored object's bytes, read-only: mapped from its file or read from its pack. */
+struct pt_objbytes {
+    const uint8_t *p;
+    size_t n;
+    void *map;                  /* mmap base of a file, or NULL */
+    uint8_t *owned;             /* malloc'd copy of a pack slice, or NULL */
 };
 
 struct pt_objstore;
@@ -86,6 +103,14 @@ struct pt_obj *pt_obj_open_link(struct pt_objstore *s, const struct pt_object_re
                                 const char *target);
 /* Path of a stored object's file; false when it does not fit. */
 bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out, size_t len);
+/* The bytes of an object this store stored (its pack or its file). False when they cannot be
+ * read; an empty object gives n == 0. Release with pt_object_release. */
+bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt_objbytes *b);
+/* The bytes of a stored object of the case at `case_dir`: from `pack` at `off` (`size`
+ * bytes) when `pack` is not empty (object_blob), else from objects/<xx>/<sha256>. */
+bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
+                    uint64_t size, struct pt_objbytes *b);
+void pt_object_release(struct pt_objbytes *b);
 /* Describe a child of `parent` (an archive member, a document's text): the parent's
  * provenance (flow, item, frame, protocol, direction) with parent_sha256 = its hash and
  * depth + 1; content fields (hash, size, type, gaps) cleared; name and encoding copied (cut

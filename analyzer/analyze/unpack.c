@@ -1026,29 +1026,19 @@ static void repeat(struct pt_app_ctx *ctx, const struct pt_object_rec *p, const 
 static void unpack_mapped(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
                           const struct container *c, struct memo *m)
 {
-    char path[4400];
     struct job j = {.ctx = ctx, .p = p, .c = c, .top = active, .memo = m};
-    if (!pt_objstore_path(ctx->store, p->sha256, path, sizeof path)) {
-        anomaly(&j, "unpack.unreadable", "the stored object's path is too long");
+    struct pt_objbytes ob;
+    if (!pt_objstore_load(ctx->store, p->sha256, &ob) || ob.n == 0) {
+        anomaly(&j, "unpack.unreadable", "the stored object cannot be read");
+        pt_object_release(&ob);
         return;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        anomaly(&j, "unpack.unreadable", "the stored object cannot be opened");
-        return;
-    }
-    j.n = (size_t)st.st_size;
-    void *map = mmap(NULL, j.n, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
+    j.n = ob.n;
     j.buf = malloc(PT_UNPACK_CHUNK);
-    if (map == MAP_FAILED || j.buf == NULL) {
-        anomaly(&j, "unpack.unreadable", "the stored object cannot be mapped");
+    if (j.buf == NULL) {
+        anomaly(&j, "unpack.unreadable", "out of memory for the stored object");
     } else {
-        j.b = map;
+        j.b = ob.p;
         if (c->kind == K_ZIP) {
             read_zip(&j);
         } else if (c->kind == K_SFX) {
@@ -1060,9 +1050,7 @@ static void unpack_mapped(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
         }
     }
     free(j.buf);
-    if (map != MAP_FAILED) {
-        munmap(map, j.n);
-    }
+    pt_object_release(&ob);
 }
 
 void pt_unpack(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)

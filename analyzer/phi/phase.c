@@ -36,6 +36,7 @@
 #include "../core/limits.h"
 #include "../core/log.h"
 #include "../core/sha256.h"
+#include "../analyze/objstore.h"
 #include "../ingest/sniff.h"
 #include "../store/db.h"
 #include "phi.h"
@@ -189,6 +190,8 @@ struct oresult {
     uint64_t size;
     uint32_t item;
     char *name, *protocol, *direction, *mime;
+    char *pack;            /* object_blob's pack, NULL for an object file */
+    uint64_t pack_off;
     struct ymatch *ym;
     size_t nym, capym;
     enum pt_phi_format fmt;
@@ -344,43 +347,32 @@ static void on_yara(void *arg, const struct pt_yara_match *m)
 
 static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_scanner *ys)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, r->sha, r->sha);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        r->error = "object file missing";
-        if (fd >= 0) {
-            close(fd);
-        }
+    struct pt_objbytes ob;
+    if (!pt_object_load(case_dir, r->sha, r->pack, r->pack_off, r->size, &ob)) {
+        r->error = "object file missing or unreadable";
         return;
     }
-    if (st.st_size == 0) {
-        close(fd);
+    if (ob.n == 0) {
+        pt_object_release(&ob);
         return;
     }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) {
-        r->error = "object file cannot be mapped";
-        return;
-    }
+    const uint8_t *m = ob.p;
     struct pt_phi_sink sink = {.arg = r, .record = sink_record, .hit = sink_hit,
                                .health = sink_health, .anomaly = sink_anomaly};
-    r->evidence = pt_sniff_evidence(m, (size_t)st.st_size);
+    r->evidence = pt_sniff_evidence(m, ob.n);
     if (!r->container) {
-        r->fmt = pt_phi_scan(m, (size_t)st.st_size, &sink);
-        r->read_bytes = (uint64_t)st.st_size;
+        r->fmt = pt_phi_scan(m, ob.n, &sink);
+        r->read_bytes = (uint64_t)ob.n;
         if (r->fmt == PT_PHI_FMT_NONE) {
             /* no parser opened it: its printable runs are read as carved text */
-            r->read_bytes = pt_phi_strings(m, (size_t)st.st_size, &sink);
+            r->read_bytes = pt_phi_strings(m, ob.n, &sink);
         }
     }
     if (ys != NULL) {
         struct pt_yara_ext ext = {r->name, r->protocol, r->direction, r->mime};
-        pt_yara_scan(ys, m, (size_t)st.st_size, &ext, on_yara, sink_anomaly, r);
+        pt_yara_scan(ys, m, ob.n, &ext, on_yara, sink_anomaly, r);
     }
-    munmap(m, (size_t)st.st_size);
+    pt_object_release(&ob);
 }
 
 /* Multipart parts (HTTP) and MIME leaves (SMTP) share their flow, direction and stream
@@ -844,7 +836,9 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     if (sqlite3_prepare_v2(h, "SELECT sha256, max(size), min(item_id), max(direction = 'upload'),"
                               " min(name), min(protocol), max(direction), min(mime),"
                               " sha256 IN (SELECT parent_sha256 FROM object WHERE parent_sha256"
-                              " IS NOT NULL) FROM object WHERE size > 0 GROUP BY sha256"
+                              " IS NOT NULL), (SELECT pack FROM object_blob b WHERE b.sha256 ="
+                              " o.sha256), (SELECT offset FROM object_blob b WHERE b.sha256 ="
+                              " o.sha256) FROM object o WHERE size > 0 GROUP BY sha256"
                               " ORDER BY sha256",
                            -1, &q, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(h));
@@ -878,6 +872,10 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         r->direction = sdup((const char *)sqlite3_column_text(q, 6));
         r->mime = sdup((const char *)sqlite3_column_text(q, 7));
         r->container = sqlite3_column_int(q, 8) != 0;
+        r->pack = sqlite3_column_type(q, 9) == SQLITE_NULL
+                      ? NULL
+                      : sdup((const char *)sqlite3_column_text(q, 9));
+        r->pack_off = (uint64_t)sqlite3_column_int64(q, 10);
         pool.n++;
     }
     sqlite3_finalize(q);
@@ -1516,6 +1514,7 @@ out:
         free(pool.res[i].protocol);
         free(pool.res[i].direction);
         free(pool.res[i].mime);
+        free(pool.res[i].pack);
     }
     free(pool.res);
     free(outbound.v);

@@ -23,6 +23,7 @@ enum {
     ST_MANIFEST,
     ST_ITEM,
     ST_SEGMENT,
+    ST_BLOB,
     ST_FLOW,
     ST_ANOMALY,
     ST_GAP,
@@ -57,6 +58,7 @@ static const char *const st_sql[N_ST] = {
                 "error=excluded.error, mtime=excluded.mtime, time_source=excluded.time_source, "
                 "segments=excluded.segments",
     [ST_SEGMENT] = "INSERT INTO evidence_segment VALUES (?1,?2,?3,?4,?5,?6)",
+    [ST_BLOB] = "INSERT OR IGNORE INTO object_blob VALUES (?1,?2,?3,?4)",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
                 "?40,?41)",
@@ -575,7 +577,16 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
     sqlite3_bind_int(st, 19, o->encrypted);
     bind_text(st, 20, o->parent_sha256);
     sqlite3_bind_int(st, 21, (int)o->depth);
-    return step(db, st);
+    pt_status rc = step(db, st);
+    if (rc == PT_OK && o->pack[0] != '\0') {
+        st = db->st[ST_BLOB];
+        bind_text(st, 1, o->sha256);
+        bind_text(st, 2, o->pack);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)o->pack_off);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)o->size);
+        rc = step(db, st);
+    }
+    return rc;
 }
 
 pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r)

@@ -137,6 +137,15 @@ CREATE TABLE object (
     ts          INTEGER
 ) STRICT;
 CREATE INDEX object_sha ON object(sha256);
+
+-- Where an object's bytes are when they are not the file objects/<xx>/<sha256>: a slice of a
+-- pack (objects/packs/*.pack) that holds the objects small enough to stay in memory.
+CREATE TABLE object_blob (
+    sha256      TEXT PRIMARY KEY,
+    pack        TEXT NOT NULL,           -- "packs/<name>.pack", under objects/
+    offset      INTEGER NOT NULL,
+    size        INTEGER NOT NULL
+) STRICT;
 CREATE INDEX object_flow ON object(flow_id);
 
 CREATE TABLE http_txn (

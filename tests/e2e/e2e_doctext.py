@@ -64,7 +64,7 @@ def _check_document(path, encoding, dates=False):
     sha, _, mime, name = texts[0]
     assert mime.startswith("text/"), mime
     assert name == path + "#text", name
-    with open(os.path.join(c, "objects", sha[:2], sha), encoding="utf-8") as fh:
+    with io.StringIO(objbytes(c, sha).decode("utf-8")) as fh:
         text = fh.read()
     missing = [p["mrn"] for p in pts if p["mrn"] not in text]
     missing += [p["ssn"] for p in pts if p["ssn"] not in text]
@@ -210,7 +210,7 @@ def doc_in_zip_and_encrypted_pdf():
     row = con.execute("SELECT sha256, depth FROM object WHERE parent_sha256 = ? AND "
                       "encoding = 'docx-text'", (docx_sha,)).fetchone()
     assert row is not None and row[1] == 2, row
-    with open(os.path.join(c, "objects", row[0][:2], row[0]), encoding="utf-8") as fh:
+    with io.StringIO(objbytes(c, row[0]).decode("utf-8")) as fh:
         text = fh.read()
     assert all(p["ssn"] in text for p in pts)
     members = con.execute("SELECT count(*) FROM object WHERE parent_sha256 = ?",

@@ -175,13 +175,13 @@ def edited_rows_reports_and_audit_hashes_fail_verify():
 
 @test
 def full_disk_is_a_store_failure_and_exit_2():
-    """Root only. objects/ on a 64 KiB tmpfs: every object that does not fit is a store.failed
-    anomaly with its name and protocol and an objects_not_stored limitation, exit 2, reports
-    marked incomplete, verify and report refuse. A full tmpfs as the case's parent: exit 2 and
-    a case verify rejects."""
+    """Root only. objects/ on a 16 KiB tmpfs (the samples hold 42 KB of objects, packed):
+    every object that does not fit is a store.failed anomaly with its name and protocol and an
+    objects_not_stored limitation, exit 2, reports marked incomplete, verify and report
+    refuse. A full tmpfs as the case's parent: exit 2 and a case verify rejects."""
     c = case("full-objects")
     os.makedirs(os.path.join(c, "objects"))
-    _root_mount("-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", os.path.join(c, "objects"))
+    _root_mount("-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", os.path.join(c, "objects"))
     try:
         p = run("analyze", "-q", SAMPLES, "-o", c, check=2)
         assert "incomplete" in p.stderr, p.stderr

@@ -6,6 +6,7 @@ Tests that need ../shared/corpus or tshark skip with a message when absent.
 Ends with the line "N passed, N failed, N skipped".
 """
 import gzip
+import io
 import os
 import shutil
 import re
@@ -44,6 +45,23 @@ def run(*args, check=None, cwd=None):
         assert p.returncode == check, "exit %d, want %d\nstdout:%s\nstderr:%s" % (
             p.returncode, check, p.stdout[-2000:], p.stderr[-2000:])
     return p
+
+
+def objbytes(c, sha):
+    """A stored object's bytes, wherever the case keeps them (a pack or a file), through
+    `phitrace export-object` (which checks them against their SHA-256)."""
+    p = subprocess.run([BIN, "export-object", c, sha], capture_output=True, env=ENV, timeout=300)
+    assert p.returncode == 0, p.stderr.decode("utf-8", "replace")
+    return p.stdout
+
+
+def objloc(c, sha):
+    """Where a stored object's bytes are: (file, offset, size); size None for a whole file."""
+    r = db(c).execute("SELECT pack, offset, size FROM object_blob WHERE sha256 = ?",
+                      (sha,)).fetchone()
+    if r:
+        return os.path.join(c, "objects", r[0]), r[1], r[2]
+    return os.path.join(c, "objects", sha[:2], sha), 0, None
 
 
 def case(name):
@@ -171,7 +189,7 @@ def samples_exact_flows():
                    ("s2c", "ENGINE", "RIS", "ACK", "ACK0002", 2, 0, 1)], hl7
     # each message is stored, framing removed
     sha = con.execute("SELECT sha256 FROM hl7_message WHERE control_id='MSG0002'").fetchone()[0]
-    with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+    with io.BytesIO(objbytes(c, sha)) as f:
         msg = f.read()
     assert msg.startswith(b"MSH|^~\\&|RIS|") and msg.endswith(b"no acute findings\r"), msg
     assert con.execute("SELECT app FROM flow WHERE server_port = 2575").fetchone()[0] == "hl7"
@@ -187,7 +205,7 @@ def samples_exact_flows():
         ("C-STORE-RSP", "1.2.826.0.1.3680043.10.1455.42.1", 0, 0)], dm
     assert [r[1][-3:] for r in dm if r[0] == "C-STORE-RQ"][1:] == [
         "100", "101", "102", "200", "201", "202", "203"], dm
-    with open(os.path.join(c, "objects", dm[0][4][:2], dm[0][4]), "rb") as f:
+    with io.BytesIO(objbytes(c, dm[0][4])) as f:
         part10 = f.read()
     assert part10[128:132] == b"DICM" and b"SAMPLE^PATIENT^ONE" in part10
     assert con.execute("SELECT direction, mime, count(*) FROM object WHERE protocol = 'dicom'"
@@ -503,7 +521,7 @@ def http_chunked_gzip_upload_is_stored_decoded():
     assert objs == [(want, len(body), "/upload/hl7", "http", "chunked,gzip", "upload", "c2s", 1, 0),
                     (hashlib.sha256(b"stored\n").hexdigest(), 7, "/upload/hl7", "http", None,
                      "download", "s2c", 1, 0)], objs
-    with open(os.path.join(c, "objects", want[:2], want), "rb") as f:
+    with io.BytesIO(objbytes(c, want)) as f:
         assert f.read() == body
     txn = con.execute("SELECT method, uri, host, user_agent, status, req_body_len, req_sha256,"
                       " resp_body_len FROM http_txn").fetchall()
@@ -582,7 +600,7 @@ def suricata_verify_fileinfo_expectations():
     ok = False
     for sha, size, name, complete, gaps, part in rows:
         if part > 0 and size >= 101422:
-            with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+            with io.BytesIO(objbytes(c, sha)) as f:
                 ok = ok or hashlib.sha256(f.read(101422)).hexdigest() == \
                     "0adad78526c1b9c35f349a2cc7014c458aa87adcb9ec86f052fd8a9a80584e39"
     table.append(("http-mime-truncated sha256 0adad78526c1 (first 101422 bytes)", ok))
@@ -616,7 +634,7 @@ def suricata_verify_fileinfo_expectations():
     c, rows = _sv_objects("smtp-attachment-md5/input.pcap")
     md5s = set()
     for r in rows:
-        with open(os.path.join(c, "objects", r[0][:2], r[0]), "rb") as f:
+        with io.BytesIO(objbytes(c, r[0])) as f:
             md5s.add(hashlib.md5(f.read()).hexdigest())
     table.append(("smtp-attachment-md5 md5 44d88612fea8", "44d88612fea8a8f36de82e1278abb02f" in md5s))
     # ftp-upload-active/-passive: the STOR file holds "root" (the rules' file_data content);
@@ -631,7 +649,7 @@ def suricata_verify_fileinfo_expectations():
                               " ('LIST', 'NLST', 'MLSD')").fetchall()
         ok = len(files) == 1 and files[0][0] == cmd
         if ok:
-            with open(os.path.join(c, "objects", files[0][1][:2], files[0][1]), "rb") as f:
+            with io.BytesIO(objbytes(c, files[0][1])) as f:
                 ok = b"root" in f.read()
         table.append((rel.split("/")[-2] + " one %s file with file_data 'root'" % cmd, ok))
     for name, ok in table:
@@ -775,7 +793,7 @@ def dicom_storescu_to_storescp_live():
     assert [m[0] for m in msgs] == ["C-STORE-RQ", "C-STORE-RSP"] * 2, msgs
     stored = [m for m in msgs if m[0] == "C-STORE-RQ"]
     for _, inst, _, complete, sha in stored:
-        with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+        with io.BytesIO(objbytes(c, sha)) as f:
             mine = _dicom_dataset(f.read())
         theirs_path = glob.glob(os.path.join(d, "out", "*" + inst))
         assert len(theirs_path) == 1, inst
@@ -820,7 +838,7 @@ def corpus_ftp_transfers_equal_tshark_export():
             # the capture (nDPI ftp.pcap); phitrace keeps it, so tshark's file is a prefix.
             prefix = False
             for sha in mine:
-                with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+                with io.BytesIO(objbytes(c, sha)) as f:
                     if f.read(len(theirs)) == theirs:
                         prefix = True
             if not (prefix and rel == "nDPI/tests/cfgs/default/pcap/ftp.pcap"):
@@ -1407,7 +1425,7 @@ def smtp_envelope_headers_and_attachments_equal_zeek():
         ("text/plain", None, 77), ("text/html", None, 1866), ("text/plain", "NEWS.txt", 10807),
         ("text/plain", None, 204)], leaves
     sha = leaves[2][3]
-    with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+    with io.BytesIO(objbytes(c, sha)) as f:
         news = f.read()
     assert news.endswith(b"* Lots of bugfixes\r\n"), news[-40:]
 
@@ -1419,7 +1437,7 @@ def smtp_attachment_is_the_file_that_was_attached():
     run("analyze", "-q", corpus("suricata-verify/tests/smtp-attachment-md5/input.pcap"), "-o", c,
         check=0)
     sha = db(c).execute("SELECT sha256 FROM object WHERE name = 'EICAR-Test-File'").fetchone()[0]
-    with open(os.path.join(c, "objects", sha[:2], sha), "rb") as f:
+    with io.BytesIO(objbytes(c, sha)) as f:
         body = f.read()
     # the EICAR test file's well-known MD5 (the suricata-verify test matches on it)
     assert hashlib.md5(body).hexdigest() == "44d88612fea8a8f36de82e1278abb02f"
@@ -1693,15 +1711,17 @@ def verify_detects_changed_input_and_broken_chain():
     except sqlite3.DatabaseError:
         pass
     # an object file changed after the analysis is caught too
-    sha = con.execute("SELECT sha256 FROM object LIMIT 1").fetchone()[0]
-    obj = os.path.join(c, "objects", sha[:2], sha)
-    with open(obj, "rb") as f:
-        keep = f.read()
-    with open(obj, "ab") as f:
-        f.write(b"x")
+    sha = con.execute("SELECT sha256 FROM object WHERE size > 0 LIMIT 1").fetchone()[0]
+    obj, off, _ = objloc(c, sha)
+    with open(obj, "r+b") as f:  # one byte of its file or of its slice of a pack
+        f.seek(off)
+        keep = f.read(1)
+        f.seek(off)
+        f.write(bytes([keep[0] ^ 1]))
     p = run("verify", c, check=2)
     assert "MISMATCH    object " + sha in p.stdout, p.stdout
-    with open(obj, "wb") as f:
+    with open(obj, "r+b") as f:
+        f.seek(off)
         f.write(keep)
     run("verify", c, check=0)
     con.execute("DROP TRIGGER audit_log_no_update")

@@ -160,8 +160,9 @@ def check(work):
     def dataset(b):
         return b[144 + struct.unpack("<I", b[140:144])[0]:]
     pacs = [os.path.join(work, "pacs", f) for f in os.listdir(os.path.join(work, "pacs"))]
-    same = len(rows) == 1 and len(pacs) == 1 and dataset(open(os.path.join(
-        case, "objects", rows[0][0][:2], rows[0][0]), "rb").read()) == dataset(
+    stored = subprocess.run([BIN, "export-object", case, rows[0][0]], capture_output=True
+                            ).stdout if len(rows) == 1 else b""
+    same = len(rows) == 1 and len(pacs) == 1 and dataset(stored) == dataset(
         open(pacs[0], "rb").read())
     expect("DICOM study sent by storescu, data set identical to storescp's", same, rows)
     dest = sorted(r[0] for r in con.execute("SELECT destination FROM exfil_event WHERE verdict"

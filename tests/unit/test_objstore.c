@@ -67,23 +67,36 @@ static void write_obj(struct pt_obj *o, unsigned k, size_t n, size_t chunk)
     free(buf);
 }
 
-/* The stored file holds exactly the object's bytes. */
+static void assert_bytes(const struct pt_objbytes *b, unsigned k, size_t n)
+{
+    assert_int_equal(b->n, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(b->p[i], byte_of(k, i));
+    }
+}
+
+/* The store holds exactly the object's bytes: read back through the store, and from the
+ * case directory as a later stage would (its pack slice or its file). Objects that stayed in
+ * memory are in the pack, larger ones are files. */
 static void assert_stored(struct pt_objstore *s, const struct pt_object_rec *rec, unsigned k,
                           size_t n)
 {
+    struct pt_objbytes b;
+    assert_true(pt_objstore_load(s, rec->sha256, &b));
+    assert_bytes(&b, k, n);
+    pt_object_release(&b);
+    assert_true(pt_object_load(case_dir, rec->sha256, rec->pack, rec->pack_off, rec->size, &b));
+    assert_bytes(&b, k, n);
+    pt_object_release(&b);
     char path[512];
     assert_true(pt_objstore_path(s, rec->sha256, path, sizeof path));
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t i = 0;
-    int c;
-    while ((c = fgetc(f)) != EOF) {
-        assert_true(i < n);
-        assert_int_equal(c, byte_of(k, i));
-        i++;
+    struct stat st;
+    if (rec->pack[0] != '\0') {
+        assert_non_null(strstr(rec->pack, "packs/p"));
+        assert_int_not_equal(stat(path, &st), 0); /* no file per small object */
+    } else {
+        assert_int_equal(stat(path, &st), 0);
     }
-    fclose(f);
-    assert_int_equal(i, n);
 }
 
 static size_t files_in(const char *sub)
@@ -121,11 +134,34 @@ static void sizes_small_large_and_duplicates(void **state)
             assert_string_equal(rec.sha256, want);
             assert_int_equal(rec.size, sizes[k]);
             assert_true(rec.complete);
+            assert_int_equal(rec.pack[0] != '\0', sizes[k] <= PT_OBJ_MEM_BYTES);
             assert_stored(s, &rec, k, sizes[k]);
         }
     }
     assert_int_equal(files_in("tmp"), 0); /* no temporary file left behind */
+    assert_int_equal(files_in("packs"), 1); /* one pack; duplicates were not appended */
+    size_t packed = 0;
+    for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        packed += sizes[k] <= PT_OBJ_MEM_BYTES ? sizes[k] : 0;
+    }
+    struct pt_object_rec meta = {0}, rec;
+    struct pt_obj *o = pt_obj_open(s, &meta);
+    write_obj(o, 1, 1, 1);
+    assert_true(pt_obj_close(o, true, &rec));
+    char path[512];
+    snprintf(path, sizeof path, "%s/objects/%s", case_dir, rec.pack);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal((size_t)st.st_size, packed);
+    assert_int_equal((st.st_mode & 0777), 0600);
     pt_objstore_free(s);
+    /* a pack name from the database is only ever a file under objects/packs/ */
+    struct pt_objbytes b;
+    assert_false(pt_object_load(case_dir, rec.sha256, "packs/../../evil", 0, 1, &b));
+    assert_false(pt_object_load(case_dir, rec.sha256, "/etc/passwd", 0, 1, &b));
+    assert_false(pt_object_load(case_dir, rec.sha256, "packs/a/b.pack", 0, 1, &b));
+    assert_false(pt_object_load(case_dir, rec.sha256, rec.pack, 0, PT_OBJ_MEM_BYTES + 1, &b));
+    assert_false(pt_object_load(case_dir, rec.sha256, rec.pack, packed, 10, &b)); /* past end */
 }
 
 /* More open objects than the memory budget holds: the later ones go to files, all land. */
@@ -211,12 +247,14 @@ static void failed_store_is_reported(void **state)
     assert_int_equal(pt_objstore_new(case_dir, 0, &s), PT_OK);
     unsigned failures = 0;
     pt_objstore_on_fail(s, count_failure, &failures);
-    char tmp[128];
-    snprintf(tmp, sizeof tmp, "%s/objects/tmp", case_dir);
-    assert_int_equal(rmdir(tmp), 0);
-    FILE *f = fopen(tmp, "w");
-    assert_non_null(f);
-    fclose(f);
+    for (int d = 0; d < 2; d++) { /* neither a temporary file nor the pack can be made */
+        char tmp[128];
+        snprintf(tmp, sizeof tmp, "%s/objects/%s", case_dir, d ? "packs" : "tmp");
+        assert_int_equal(rmdir(tmp), 0);
+        FILE *f = fopen(tmp, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
     struct pt_object_rec meta = {.name = "lost.bin", .protocol = "ftp"}, rec;
     for (unsigned k = 0; k < 2; k++) { /* one in memory until closed, one spilled */
         struct pt_obj *o = pt_obj_open(s, &meta);
