@@ -504,9 +504,9 @@ def dicom_dataset(p, mod, sop, inst, study, series, acc, pixels):
 class Hospital:
     def __init__(self, mb, seed, path):
         self.rng = rng = random.Random(seed)
-        self.scale = mb / 500.0
+        self.scale = mb / 470.0    # sessions per MB, so that --mb 500 writes about 500 MB
         self.w = Pcap(path)
-        self.pats = population(max(20, round(6000 * self.scale)), rng)
+        self.pats = population(max(20, round(6000 * mb / 500.0)), rng)
         self.web = Web(rng)
         # 12-bit pixel values, little endian: the high byte is 0x00-0x0f (no printable runs)
         raw = bytearray(rng.randbytes(4 << 20))
@@ -618,7 +618,7 @@ class Hospital:
         rng = self.rng
         ex = []
         for _ in range(rng.randrange(1, 4)):
-            pats = self.some(5, 50)
+            pats = self.some(5, 45)
             body = fhir_bundle(rng, pats)
             rq = ("GET /fhir/Patient?_count=%d&_lastUpdated=ge2026-01-01&page=%d HTTP/1.1\r\n"
                   "Host: ehr.genhosp.org\r\nAccept: application/fhir+json\r\n"
@@ -635,7 +635,7 @@ class Hospital:
 
     def csv(self):
         rng = self.rng
-        pats = self.some(60, 340)
+        pats = self.some(60, 300)
         body = csv_export(rng, pats)
         name = "census_%06d" % rng.randrange(10 ** 6)
         zipped = rng.random() < 0.15
