@@ -25,7 +25,7 @@ YARA_RULES=(signatures/healthcare_formats.yar signatures/exfil_tools.yar signatu
             signatures/dicom_polyglot.yar)
 measure() { # name, then the command; prints "name median_seconds max_rss_kb" over $RUNS runs
     local name=$1; shift
-    local t0 t1 times=() rss=0
+    local t0 t1 times=() cpus=() rss=0 r u k
     for ((run = 1; run <= RUNS; run++)); do
         # Every run writes into a fresh directory ($dir/out links to it): ext4 is slow to
         # allocate inodes in a directory whose files were just deleted, which made the
@@ -34,13 +34,17 @@ measure() { # name, then the command; prints "name median_seconds max_rss_kb" ov
         ln -sfn "$(basename "$(mktemp -d "$dir/run.XXXXXX")")" "$dir/out"; mkdir -p "$dir/out/tcpflow"
         sync
         t0=$(date +%s.%N)
-        /usr/bin/time -f "%M" -o "$dir/rss" "$@" > /dev/null 2> "$dir/$name.err" || {
+        /usr/bin/time -f "%M %U %S" -o "$dir/rss" "$@" > /dev/null 2> "$dir/$name.err" || {
             echo "bench: $name failed:"; tail -5 "$dir/$name.err"; exit 1; }
         t1=$(date +%s.%N)
         times+=("$(echo "$t1 - $t0" | bc -l)")
-        r=$(cat "$dir/rss"); [ "$r" -gt "$rss" ] && rss=$r
+        read -r r u k < "$dir/rss"; [ "$r" -gt "$rss" ] && rss=$r
+        cpus+=("$(echo "$u + $k" | bc -l)")
     done
-    echo "$name $(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p") $rss"
+    # name, median wall seconds, largest peak RSS (KB), median CPU seconds (user + system)
+    local mid=$(( (RUNS + 1) / 2 ))
+    echo "$name $(printf '%s\n' "${times[@]}" | sort -g | sed -n "${mid}p") $rss" \
+        "$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "${mid}p")"
 }
 
 mixed() {
@@ -155,17 +159,19 @@ local q="sqlite3 $case/evidence.db"
 printf '\nhospital capture: %s (%.1f MB), %s packets, %s objects, %s PHI records (%d runs each)\n' \
     "$cap" "$(echo "$bytes / 1000000" | bc -l)" "$($q 'select sum(packets) from evidence_item')" \
     "$($q 'select count(*) from object')" "$($q 'select count(*) from phi_record')" "$RUNS"
-printf '%-14s %10s %10s %12s %12s\n' tool seconds MB/s "x tcpflow" "peak RSS MB"
-local -A rate secs rss
+printf '%-10s %9s %8s %10s %12s %9s\n' tool seconds MB/s "x tcpflow" "peak RSS MB" "CPU s"
+local -A rate secs rss cpu
 for r in "${results[@]}"; do
     set -- $r
-    secs[$1]=$2; rss[$1]=$3
+    secs[$1]=$2; rss[$1]=$3; cpu[$1]=$4
     rate[$1]=$(echo "$bytes / $2 / 1000000" | bc -l)
 done
 for t in phitrace tcpflow tshark yara; do
-    printf '%-14s %10.2f %10.1f %11.2fx %12.1f\n' "$t" "${secs[$t]}" "${rate[$t]}" \
-        "$(echo "${rate[$t]} / ${rate[tcpflow]}" | bc -l)" "$(echo "${rss[$t]} / 1024" | bc -l)"
+    printf '%-10s %9.2f %8.1f %9.2fx %12.1f %9.2f\n' "$t" "${secs[$t]}" "${rate[$t]}" \
+        "$(echo "${rate[$t]} / ${rate[tcpflow]}" | bc -l)" "$(echo "${rss[$t]} / 1024" | bc -l)" \
+        "${cpu[$t]}"
 done
+echo "(CPU s: user + system of all threads; on a shared machine wall seconds also hold waiting)"
 
 # case size against the input
 local du dbsz rj
