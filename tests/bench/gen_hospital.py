@@ -523,6 +523,7 @@ class Hospital:
                                                                    range(40, 50)]
         self.telerad, self.relay, self.drop = "198.51.100.104", "198.51.100.25", "203.0.113.50"
         self.hosts = set()
+        self.connections = 0
         self.ports = 20000
         self.all, self.out = set(), set()
         self.records = {}
@@ -534,6 +535,7 @@ class Hospital:
     def conn(self, cli, srv, dport):
         self.hosts.update(h for h in (cli, srv) if h.startswith("10."))
         self.ports = 20000 + (self.ports - 19999) % 40000
+        self.connections += 1
         return Conn(self.w, cli, srv, self.ports, dport, self.rng)
 
     def plant(self, kind, pats, outbound, encoded=False):
@@ -779,6 +781,7 @@ def main():
         "comment": "written by tests/bench/gen_hospital.py; patients are what phitrace's "
                    "individuals table should give (estimate) for scopes all and outbound",
         "seed": a.seed, "mb": a.mb, "bytes": h.w.bytes, "packets": h.w.packets,
+        "tcp_connections": h.connections,
         "internal_hosts": len(h.hosts), "population": len(h.pats),
         "patients": {"all": len(h.all), "outbound": len(h.out)},
         "records": records, "records_by_kind": dict(sorted(h.records.items())),

@@ -200,8 +200,9 @@ for scope in ("all", "outbound"):
     want = t["patients"][scope]
     print("individuals %-8s phitrace %s (bounds %s-%s), planted %d: %s" %
           (scope, e, lo, up, want, "exact" if e == want else "DIFFERS by %+d" % ((e or 0) - want)))
-print("planted: %d records (%d in gzip, base64 or zip), %d objects, %d internal hosts" %
-      (t["records"], t["records_in_gzip_base64_zip"], t["objects"], t["internal_hosts"]))
+print("planted: %d records (%d in gzip, base64 or zip), %d objects, %d TCP connections, "
+      "%d internal hosts" % (t["records"], t["records_in_gzip_base64_zip"], t["objects"],
+                             t["tcp_connections"], t["internal_hosts"]))
 PY
 }
 

@@ -7,7 +7,7 @@
 # phitrace's output.
 
 
-def _gen_hospital(path, mb=2, seed=7):
+def _gen_hospital(path, mb=1.5, seed=7):
     import json
     import subprocess
     gen = os.path.join(ROOT, "tests", "bench", "gen_hospital.py")
@@ -43,3 +43,5 @@ def bench_hospital_individuals_equal_the_planted_patients():
     assert records == truth["records"], (records, truth["records"])
     packets = c.execute("SELECT sum(packets) FROM evidence_item").fetchone()[0]
     assert packets == truth["packets"], (packets, truth["packets"])
+    flows = c.execute("SELECT count(*) FROM flow").fetchone()[0]
+    assert flows == truth["tcp_connections"], (flows, truth["tcp_connections"])
