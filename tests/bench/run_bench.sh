@@ -2,13 +2,52 @@
 # make bench: phitrace against tcpflow and tshark on the same generated capture, in one run.
 # Each tool runs three times; the median time and the largest peak RSS are printed, with the
 # ratios. tcpflow writes every flow to a file, so its rate follows the disk (and varies).
+# Two captures: the mixed one (few large flows, build/gen_samples --bench) and the hospital
+# one (tests/bench/gen_hospital.py: many small objects and hundreds of thousands of patient
+# records, issue 16), each with phitrace, tcpflow, tshark and yara on the same file.
 # Not part of `make test`.
+#   BENCH_MB=320            size of the mixed capture (and a half-size one)
+#   BENCH_MIXED=0           skip the mixed capture and the PHI text scan
+#   BENCH_HOSPITAL=0        skip the hospital capture
+#   BENCH_HOSPITAL_MB=500   size of the hospital capture; BENCH_HOSPITAL_SEED=1
+#   BENCH_HOSPITAL_RUNS=1   runs of each tool on it (median time, largest RSS)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MB=${BENCH_MB:-320}
 dir=build/bench
 mkdir -p "$dir"
 make --no-print-directory build/gen_samples phitrace build/phi_bench >/dev/null
+for tool in tcpflow tshark yara bc sqlite3; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is not installed (make deps; yara: apt-get install yara)"; exit 1; }
+done
+RUNS=3
+YARA_RULES=(signatures/healthcare_formats.yar signatures/exfil_tools.yar signatures/ransomware.yar
+            signatures/dicom_polyglot.yar)
+measure() { # name, then the command; prints "name median_seconds max_rss_kb" over $RUNS runs
+    local name=$1; shift
+    local t0 t1 times=() cpus=() rss=0 r u k
+    for ((run = 1; run <= RUNS; run++)); do
+        # Every run writes into a fresh directory ($dir/out links to it): ext4 is slow to
+        # allocate inodes in a directory whose files were just deleted, which made the
+        # timings depend on the previous run. sync: earlier runs' files reach the disk first.
+        rm -rf "$dir"/run.*
+        ln -sfn "$(basename "$(mktemp -d "$dir/run.XXXXXX")")" "$dir/out"; mkdir -p "$dir/out/tcpflow"
+        sync
+        t0=$(date +%s.%N)
+        /usr/bin/time -f "%M %U %S" -o "$dir/rss" "$@" > /dev/null 2> "$dir/$name.err" || {
+            echo "bench: $name failed:"; tail -5 "$dir/$name.err"; exit 1; }
+        t1=$(date +%s.%N)
+        times+=("$(echo "$t1 - $t0" | bc -l)")
+        read -r r u k < "$dir/rss"; [ "$r" -gt "$rss" ] && rss=$r
+        cpus+=("$(echo "$u + $k" | bc -l)")
+    done
+    # name, median wall seconds, largest peak RSS (KB), median CPU seconds (user + system)
+    local mid=$(( (RUNS + 1) / 2 ))
+    echo "$name $(printf '%s\n' "${times[@]}" | sort -g | sed -n "${mid}p") $rss" \
+        "$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "${mid}p")"
+}
+
+mixed() {
 for size in $((MB / 2)) $MB; do
     f=$dir/bench-$size.pcap
     [ -s "$f" ] || build/gen_samples --bench "$size" "$f"
@@ -18,33 +57,13 @@ half=$dir/bench-$((MB / 2)).pcap
 bytes=$(stat -c %s "$big")
 cat "$big" "$half" > /dev/null   # warm the page cache for every tool alike
 
-measure() { # name, then the command; prints "name median_seconds max_rss_kb" over 3 runs
-    local name=$1; shift
-    local t0 t1 times=() rss=0
-    for run in 1 2 3; do
-        # Every run writes into a fresh directory ($dir/out links to it): ext4 is slow to
-        # allocate inodes in a directory whose files were just deleted, which made the
-        # timings depend on the previous run. sync: earlier runs' files reach the disk first.
-        rm -rf "$dir"/run.*
-        ln -sfn "$(basename "$(mktemp -d "$dir/run.XXXXXX")")" "$dir/out"; mkdir -p "$dir/out/tcpflow"
-        sync
-        t0=$(date +%s.%N)
-        /usr/bin/time -f "%M" -o "$dir/rss" "$@" > /dev/null 2> "$dir/$name.err" || {
-            echo "bench: $name failed:"; tail -5 "$dir/$name.err"; exit 1; }
-        t1=$(date +%s.%N)
-        times+=("$(echo "$t1 - $t0" | bc -l)")
-        r=$(cat "$dir/rss"); [ "$r" -gt "$rss" ] && rss=$r
-    done
-    echo "$name $(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p) $rss"
-}
-
 results=()
 results+=("$(measure phitrace ./phitrace analyze -q "$big" -o "$dir/out/case")")
 results+=("$(measure phitrace-half ./phitrace analyze -q "$half" -o "$dir/out/case")")
 results+=("$(measure flows-only ./phitrace analyze -q --flows-only "$big" -o "$dir/out/case")")
 results+=("$(measure tcpflow tcpflow -r "$big" -o "$dir/out/tcpflow")")
 results+=("$(measure tshark tshark -n -q -r "$big" -z conv,tcp)")
-results+=("$(measure yara yara -s signatures/healthcare_formats.yar signatures/exfil_tools.yar signatures/ransomware.yar signatures/dicom_polyglot.yar "$big")")
+results+=("$(measure yara yara -s "${YARA_RULES[@]}" "$big")")
 rm -rf "$dir"/run.* "$dir/out" "$dir"/case "$dir"/final.*
 final=$(mktemp -d "$dir/final.XXXXXX")/case
 sync   # let tcpflow's thousands of files reach the disk before the timed stages below
@@ -109,3 +128,83 @@ done
 set -- $( { /usr/bin/time -f "%e" yara -s -r signatures/healthcare_formats.yar "$text/mixed.txt" >/dev/null; } 2>&1 | tail -1)
 printf '  yara (shipped healthcare rules) on mixed: %.3f s, %.1f MB/s\n' "$1" \
     "$(echo "$(stat -c %s "$text/mixed.txt") / $1 / 1000000" | bc -l)"
+}
+
+# The hospital capture (issue 16): cleartext HL7/MLLP, DICOM, FHIR, CSV, e-mail and web objects,
+# cached by size, seed and the generator's own hash; its ground truth is beside it.
+hospital() {
+local hmb=${BENCH_HOSPITAL_MB:-500} seed=${BENCH_HOSPITAL_SEED:-1}
+local gen=tests/bench/gen_hospital.py
+local cap=$dir/hospital-$hmb-s$seed-$(sha256sum "$gen" | cut -c1-8).pcap
+if [ ! -s "$cap" ] || [ ! -s "$cap.truth.json" ]; then
+    rm -f "$dir"/hospital-"$hmb"-s"$seed"-*.pcap*
+    t0=$(date +%s.%N)
+    python3 "$gen" --mb "$hmb" --seed "$seed" "$cap"
+    printf 'generated %s in %.1f s\n' "$cap" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
+fi
+local bytes case=$dir/hospital-case
+bytes=$(stat -c %s "$cap")
+cat "$cap" > /dev/null   # warm the page cache for every tool alike
+RUNS=${BENCH_HOSPITAL_RUNS:-1}
+local results=()
+rm -rf "$case"
+results+=("$(measure phitrace ./phitrace analyze -q "$cap" -o "$dir/out/case")")
+mv "$dir/out/case" "$case"   # the last run's case, for its size, stages and individuals
+results+=("$(measure tcpflow tcpflow -r "$cap" -o "$dir/out/tcpflow")")
+results+=("$(measure tshark tshark -n -q -r "$cap" -z conv,tcp)")
+results+=("$(measure yara yara -s "${YARA_RULES[@]}" "$cap")")
+rm -rf "$dir"/run.* "$dir/out"
+
+local q="sqlite3 $case/evidence.db"
+printf '\nhospital capture: %s (%.1f MB), %s packets, %s objects, %s PHI records (%d runs each)\n' \
+    "$cap" "$(echo "$bytes / 1000000" | bc -l)" "$($q 'select sum(packets) from evidence_item')" \
+    "$($q 'select count(*) from object')" "$($q 'select count(*) from phi_record')" "$RUNS"
+printf '%-10s %9s %8s %10s %12s %9s\n' tool seconds MB/s "x tcpflow" "peak RSS MB" "CPU s"
+local -A rate secs rss cpu
+for r in "${results[@]}"; do
+    set -- $r
+    secs[$1]=$2; rss[$1]=$3; cpu[$1]=$4
+    rate[$1]=$(echo "$bytes / $2 / 1000000" | bc -l)
+done
+for t in phitrace tcpflow tshark yara; do
+    printf '%-10s %9.2f %8.1f %9.2fx %12.1f %9.2f\n' "$t" "${secs[$t]}" "${rate[$t]}" \
+        "$(echo "${rate[$t]} / ${rate[tcpflow]}" | bc -l)" "$(echo "${rss[$t]} / 1024" | bc -l)" \
+        "${cpu[$t]}"
+done
+echo "(CPU s: user + system of all threads; on a shared machine wall seconds also hold waiting)"
+
+# case size against the input
+local du dbsz rj
+du=$(du -sb "$case" | cut -f1); dbsz=$(stat -c %s "$case/evidence.db")
+rj=$(stat -c %s "$case/report.json" 2>/dev/null || echo 0)
+printf '\ncase size: %.1f MB = %.1f%% of the input (evidence.db %.1f MB = %.1f%%, objects/ %.1f MB, report.json %.1f MB); %s phi_hit rows\n' \
+    "$(echo "$du / 1000000" | bc -l)" "$(echo "100 * $du / $bytes" | bc -l)" \
+    "$(echo "$dbsz / 1000000" | bc -l)" "$(echo "100 * $dbsz / $bytes" | bc -l)" \
+    "$(echo "$(du -sb "$case/objects" | cut -f1) / 1000000" | bc -l)" "$(echo "$rj / 1000000" | bc -l)" \
+    "$($q 'select count(*) from phi_hit')"
+
+# stages of the phitrace run (run_manifest stage_seconds:*), against its wall time
+printf '\nphitrace stages (s):'
+$q "select substr(key, 15), value from run_manifest where key like 'stage_seconds%' order by rowid" |
+    while IFS='|' read -r k v; do printf ' %s %.2f (%.0f%%),' "$k" "$v" "$(echo "100 * $v / ${secs[phitrace]}" | bc -l)"; done
+printf ' of %.2f s wall\n' "${secs[phitrace]}"
+
+# individuals found against the patients planted
+python3 - "$case/evidence.db" "$cap.truth.json" <<'PY'
+import json, sqlite3, sys
+t = json.load(open(sys.argv[2]))
+got = {s: (e, lo, up) for s, e, lo, up in sqlite3.connect(sys.argv[1]).execute(
+    "SELECT scope, estimate, lower, upper FROM individuals")}
+for scope in ("all", "outbound"):
+    e, lo, up = got.get(scope, (None, None, None))
+    want = t["patients"][scope]
+    print("individuals %-8s phitrace %s (bounds %s-%s), planted %d: %s" %
+          (scope, e, lo, up, want, "exact" if e == want else "DIFFERS by %+d" % ((e or 0) - want)))
+print("planted: %d records (%d in gzip, base64 or zip), %d objects, %d TCP connections, "
+      "%d internal hosts" % (t["records"], t["records_in_gzip_base64_zip"], t["objects"],
+                             t["tcp_connections"], t["internal_hosts"]))
+PY
+}
+
+[ "${BENCH_MIXED:-1}" = 0 ] || mixed
+[ "${BENCH_HOSPITAL:-1}" = 0 ] || hospital

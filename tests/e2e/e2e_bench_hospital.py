@@ -1,0 +1,47 @@
+# e2e_bench_hospital.py - the hospital bench's generator and the detector checked against each
+# other (issue 16): a tiny capture of tests/bench/gen_hospital.py (HL7/MLLP, DICOM C-STORE,
+# FHIR bundles some gzip-encoded, CSV and zipped CSV, e-mail with base64 CSV, an exfiltration
+# host) must give exactly the patients the generator planted, in all evidence and in what left
+# home-net, and one phi_record per planted record. Run inside run_e2e.py's namespace (@test,
+# run, case, db); the expected numbers come from the generator's ground truth, never from
+# phitrace's output.
+
+
+def _gen_hospital(path, mb=1.5, seed=7):
+    import json
+    import subprocess
+    gen = os.path.join(ROOT, "tests", "bench", "gen_hospital.py")
+    subprocess.run([sys.executable, gen, "--mb", str(mb), "--seed", str(seed), path,
+                    path + ".truth.json"], check=True, timeout=120)
+    with open(path + ".truth.json") as f:
+        return json.load(f)
+
+
+@test
+def bench_hospital_individuals_equal_the_planted_patients():
+    d = case("hospital")
+    os.makedirs(d + "-in", exist_ok=True)
+    cap = os.path.join(d + "-in", "hospital.pcap")
+    truth = _gen_hospital(cap)
+    # the generator is deterministic: the same seed gives the same bytes
+    again = _gen_hospital(cap + ".2")
+    with open(cap, "rb") as a, open(cap + ".2", "rb") as b:
+        assert a.read() == b.read(), "gen_hospital.py is not deterministic for one seed"
+    assert again == truth
+    os.unlink(cap + ".2")
+    assert 0 < truth["patients"]["outbound"] < truth["patients"]["all"], truth["patients"]
+    run("analyze", "-q", cap, "-o", d, check=0)
+    c = db(d)
+    got = dict((s, (e, lo, up)) for s, e, lo, up in c.execute(
+        "SELECT scope, estimate, lower, upper FROM individuals"))
+    assert got["all"][0] == truth["patients"]["all"], (got, truth["patients"])
+    assert got["outbound"][0] == truth["patients"]["outbound"], (got, truth["patients"])
+    # names are distinct in the population, so not even the lower bound may merge two people
+    assert got["all"][1] == truth["patients"]["all"], got
+    assert got["outbound"][1] == truth["patients"]["outbound"], got
+    records = c.execute("SELECT count(*) FROM phi_record").fetchone()[0]
+    assert records == truth["records"], (records, truth["records"])
+    packets = c.execute("SELECT sum(packets) FROM evidence_item").fetchone()[0]
+    assert packets == truth["packets"], (packets, truth["packets"])
+    flows = c.execute("SELECT count(*) FROM flow").fetchone()[0]
+    assert flows == truth["tcp_connections"], (flows, truth["tcp_connections"])
