@@ -9,7 +9,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
             swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
-            libreoffice-writer-nogui libreoffice-calc-nogui
+            libreoffice-writer-nogui libreoffice-calc-nogui cppcheck
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -195,9 +195,16 @@ example: ## refresh reports/example/ from the demo case (the committed reference
 format: ## clang-format every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-lint: ## cppcheck over the analyzer
+# Functions that read or write untrusted text without bounds or error checks: never in the
+# analyzer (use snprintf, pt_text_uints, strtol with its end pointer, memcpy with a length).
+BANNED := atoi|atol|atoll|sscanf|vsscanf|strcat|strncat|strcpy|strncpy|sprintf|vsprintf|gets
+
+lint: ## cppcheck over the analyzer, and no banned function (BANNED)
 	cppcheck --quiet --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
 	    --suppress=missingIncludeSystem analyzer
+	@if grep -rnE '(^|[^a-z_0-9])($(BANNED))[[:space:]]*\(' analyzer --include='*.c' \
+	        --include='*.h'; then \
+	    echo "lint: banned function above (BANNED in the Makefile says what to use)"; exit 1; fi
 
 install: phitrace ## install to $(PREFIX)/bin and the signatures to $(PREFIX)/share/phitrace
 	install -D -m 0755 phitrace $(DESTDIR)$(PREFIX)/bin/phitrace

@@ -34,6 +34,7 @@
 #include <zlib.h>
 
 #include "core/addr.h"
+#include "core/cursor.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/queue.h"
@@ -528,7 +529,7 @@ static bool announce(const struct pt_view *v, struct pt_addr *a, uint16_t *port)
         q = strchr(line, '(');
         q = q ? q + 1 : NULL;
     }
-    if (q != NULL && sscanf(q, "%u,%u,%u,%u,%u,%u", &h[0], &h[1], &h[2], &h[3], &h[4], &h[5]) == 6) {
+    if (q != NULL && pt_text_uints(q, ',', h, 6) > 0) {
         for (int i = 0; i < 6; i++) {
             if (h[i] > 255) {
                 return false;
@@ -555,9 +556,9 @@ static bool announce(const struct pt_view *v, struct pt_addr *a, uint16_t *port)
     }
     if (strncmp(line, "229 ", 4) == 0) {
         const char *o = strchr(line, '(');
-        unsigned pn;
+        unsigned pn = 0;
         if (o != NULL && o[1] != '\0' && o[2] == o[1] && o[3] == o[1] &&
-            sscanf(o + 4, "%u", &pn) == 1 && pn > 0 && pn < 65536) {
+            pt_text_uints(o + 4, 0, &pn, 1) > 0 && pn > 0 && pn < 65536) {
             *a = v->src; /* EPSV: the replying server's address */
             *port = (uint16_t)pn;
             return true;
@@ -1161,11 +1162,10 @@ static void write_manifest(struct run *r, const char *home, const char *start)
     }
     char *args = malloc(len);
     if (args != NULL) {
+        size_t w = 0;
         args[0] = '\0';
         for (int i = 0; i < o->argc; i++) {
-            strcat(args, i ? " '" : "'");
-            strcat(args, o->argv[i]);
-            strcat(args, "'");
+            w += (size_t)snprintf(args + w, len - w, "%s'%s'", i ? " " : "", o->argv[i]);
         }
         send_manifest(&r->w, "arguments", args);
         free(args);

@@ -39,9 +39,23 @@ static bool summary_head(const char *case_dir, long long *seq, char hash[PT_SHA2
     char line[512];
     bool found = false;
     while (fgets(line, sizeof line, f) != NULL) {
-        if (sscanf(line, "Audit chain head: row %lld, %64s", seq, hash) == 2) {
-            found = true;
+        static const char head[] = "Audit chain head: row ";
+        if (strncmp(line, head, sizeof head - 1) != 0) {
+            continue;
         }
+        char *end = NULL;
+        long long v = strtoll(line + sizeof head - 1, &end, 10);
+        if (end == line + sizeof head - 1 || end[0] != ',' || end[1] != ' ') {
+            continue;
+        }
+        size_t k = strspn(end + 2, "0123456789abcdef");
+        if (k == 0 || k >= PT_SHA256_HEX) {
+            continue;
+        }
+        *seq = v;
+        memcpy(hash, end + 2, k);
+        hash[k] = '\0';
+        found = true;
     }
     fclose(f);
     return found;

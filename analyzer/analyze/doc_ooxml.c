@@ -124,8 +124,8 @@ static pt_status read_rels(struct doc *d, const struct doc_zip *z, const char *p
         if (xml_attr_str(&x, "TargetMode", mode, sizeof mode) && strcmp(mode, "External") == 0) {
             continue;
         }
-        struct rel r;
-        char type[256], target[256];
+        struct rel r = {0};
+        char type[256] = "", target[256] = "";
         if (!xml_attr_str(&x, "Id", r.id, sizeof r.id) ||
             !xml_attr_str(&x, "Target", target, sizeof target)) {
             continue;

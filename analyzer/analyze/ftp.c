@@ -113,11 +113,10 @@ static void expect(struct ftp_ctl *c, const struct pt_addr *a, uint16_t port)
 static bool parse_hostport(const char *p, struct pt_addr *a, uint16_t *port)
 {
     unsigned v[6];
-    int n = 0;
     while (*p != '\0' && !isdigit((unsigned char)*p)) {
         p++;
     }
-    if (sscanf(p, "%u,%u,%u,%u,%u,%u%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &n) != 6) {
+    if (pt_text_uints(p, ',', v, 6) == 0) {
         return false;
     }
     for (int i = 0; i < 6; i++) {

@@ -574,7 +574,9 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
             go_dead(h, dir, off, line, strlen(line));
             return;
         }
-        m->status = atoi(line + 9);
+        unsigned code = 0;
+        pt_text_uints(line + 9, 0, &code, 1);
+        m->status = code > 999 ? 999 : (int)code;
     }
     d->st = HS_HEADERS;
 }

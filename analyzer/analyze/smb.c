@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "../core/cursor.h"
+#include "../core/sha256.h"
 #include "../core/limits.h"
 #include "app.h"
 
@@ -352,12 +353,9 @@ static struct smb_file *file_for_io(struct smb_flow *f, const uint8_t fid[16], u
         if (h != NULL) {
             snprintf(h->rec.share, sizeof h->rec.share, "%s", tree_path(f, tree));
             h->rec.is_pipe = is_ipc(h->rec.share);
-            char *o = h->rec.name;
-            o += sprintf(o, "<file id ");
-            for (int i = 0; i < 8; i++) {
-                o += sprintf(o, "%02x", fid[i]);
-            }
-            sprintf(o, ">");
+            char hex[17];
+            pt_hex(fid, 8, hex);
+            snprintf(h->rec.name, sizeof h->rec.name, "<file id %s>", hex);
         }
     }
     return h;

@@ -98,14 +98,14 @@ static void hex_hash12(const uint16_t *v, size_t n, const uint16_t *tail, size_t
         snprintf(out, 13, "000000000000");
         return;
     }
-    size_t w = 0;
+    size_t w = 0, cap = (n + tn) * 5 + 2;
     for (size_t i = 0; i < n; i++) {
-        w += (size_t)sprintf(s + w, "%s%04x", i ? "," : "", v[i]);
+        w += (size_t)snprintf(s + w, cap - w, "%s%04x", i ? "," : "", v[i]);
     }
     if (tail != NULL && tn > 0) {
         s[w++] = '_';
         for (size_t i = 0; i < tn; i++) {
-            w += (size_t)sprintf(s + w, "%s%04x", i ? "," : "", tail[i]);
+            w += (size_t)snprintf(s + w, cap - w, "%s%04x", i ? "," : "", tail[i]);
         }
     }
     s[w] = '\0';
@@ -140,7 +140,7 @@ static void client_hello(struct tls_flow *t, struct pt_cur *c)
     }
     t->have_client = true;
     o->client_version = legacy;
-    uint16_t ciphers[256], exts[128], sigs[64];
+    uint16_t ciphers[256] = {0}, exts[128] = {0}, sigs[64] = {0};
     size_t n_ciphers = 0, n_exts = 0, n_sigs = 0;
     char ja3_c[1200] = "", ja3_e[800] = "", ja3_g[400] = "", ja3_p[64] = "";
     while (pt_cur_left(&cs) >= 2) {
@@ -263,7 +263,7 @@ static void client_hello(struct tls_flow *t, struct pt_cur *c)
         alpn2[0] = alpn_first[0];
         alpn2[1] = alpn_first[al - 1];
     }
-    uint16_t sorted_c[256], sorted_e[128];
+    uint16_t sorted_c[256] = {0}, sorted_e[128] = {0};
     memcpy(sorted_c, ciphers, n_ciphers * sizeof *ciphers);
     qsort(sorted_c, n_ciphers, sizeof *sorted_c, cmp_u16);
     size_t ne = 0;

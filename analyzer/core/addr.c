@@ -71,7 +71,7 @@ static pt_status parse_one(const char *tok, struct pt_cidr *out, char *err, size
         snprintf(err, errlen, "network '%.40s...' is too long", tok);
         return PT_EUSAGE;
     }
-    strcpy(buf, tok);
+    memcpy(buf, tok, strlen(tok) + 1);
     char *slash = strchr(buf, '/');
     long bits = -1;
     if (slash != NULL) {

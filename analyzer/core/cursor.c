@@ -107,3 +107,29 @@ enum pt_line_rc pt_cur_line_resync(struct pt_cur *c, char *buf, size_t cap, size
     *skipping = false;
     return PT_LINE_CUT;
 }
+
+size_t pt_text_uints(const char *s, char sep, unsigned *v, size_t n)
+{
+    size_t i = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0) {
+            if (s[i] != sep) {
+                return 0;
+            }
+            i++;
+        }
+        unsigned x = 0, digits = 0;
+        while (s[i] >= '0' && s[i] <= '9') {
+            if (++digits > 9) {
+                return 0;
+            }
+            x = x * 10 + (unsigned)(s[i] - '0');
+            i++;
+        }
+        if (digits == 0) {
+            return 0;
+        }
+        v[k] = x;
+    }
+    return i;
+}

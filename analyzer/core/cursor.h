@@ -176,6 +176,11 @@ enum pt_line_rc pt_cur_line(struct pt_cur *c, char *buf, size_t cap, size_t *hel
 enum pt_line_rc pt_cur_line_resync(struct pt_cur *c, char *buf, size_t cap, size_t *held,
                                    bool *skipping, size_t *len, size_t *raw);
 
+/* `n` decimal numbers separated by `sep` at the start of the C string `s` ("10,1,2,3,4,5"
+ * of an FTP PORT command), each of 1 to 9 digits, into v; the count of characters read,
+ * or 0 when the text does not start so. What the line protocols use instead of sscanf. */
+size_t pt_text_uints(const char *s, char sep, unsigned *v, size_t n);
+
 /* Pointer to the next unread byte (a borrowed view of pt_cur_left() bytes). */
 static inline const uint8_t *pt_cur_ptr(const struct pt_cur *c)
 {

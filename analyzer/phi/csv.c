@@ -235,18 +235,47 @@ static void digits(const char *in, char *out, size_t len)
     out[k] = '\0';
 }
 
+/* Three numbers of 1 to wa, wb and wc digits separated by single characters ("1961-04-12",
+ * "4/12/1961"); each field as scanf's %4d, %2d would read it, without the scanf family. */
+static bool date_parts(const char *v, int wa, int wb, int wc, int *a, char *s1, int *b,
+                       char *s2, int *c)
+{
+    const int width[3] = {wa, wb, wc};
+    int *out[3] = {a, b, c};
+    char *sep[2] = {s1, s2};
+    for (int f = 0; f < 3; f++) {
+        int n = 0, x = 0;
+        while (n < width[f] && v[n] >= '0' && v[n] <= '9') {
+            x = x * 10 + (v[n] - '0');
+            n++;
+        }
+        if (n == 0) {
+            return false;
+        }
+        *out[f] = x;
+        v += n;
+        if (f < 2) {
+            if (*v == '\0') {
+                return false;
+            }
+            *sep[f] = *v++;
+        }
+    }
+    return true;
+}
+
 /* "1961-04-12", "04/12/1961", "19610412", "4/12/1961" to YYYYMMDD. */
 static bool date_norm(const char *v, char ymd[9])
 {
-    int a, b, c;
-    char s1, s2;
+    int a = 0, b = 0, c = 0;
+    char s1 = 0, s2 = 0;
     char t[32];
-    if (sscanf(v, "%4d%c%2d%c%2d", &a, &s1, &b, &s2, &c) == 5 && a > 1000 && a < 10000 &&
+    if (date_parts(v, 4, 2, 2, &a, &s1, &b, &s2, &c) && a > 1000 && a < 10000 &&
         s1 == s2 && (s1 == '-' || s1 == '/' || s1 == '.') && b >= 0 && b < 100 && c >= 0 &&
         c < 100) {
         snprintf(t, sizeof t, "%04d%02d%02d", a, b, c);
         memcpy(ymd, t, 9);
-    } else if (sscanf(v, "%2d%c%2d%c%4d", &a, &s1, &b, &s2, &c) == 5 && c > 1000 && c < 10000 &&
+    } else if (date_parts(v, 2, 2, 4, &a, &s1, &b, &s2, &c) && c > 1000 && c < 10000 &&
                s1 == s2 && (s1 == '/' || s1 == '-' || s1 == '.') && a >= 0 && a < 100 &&
                b >= 0 && b < 100) {
         /* 04/12/1961 and 04-12-1961 month first (US); 12.04.1961 day first (Europe) */

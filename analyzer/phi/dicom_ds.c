@@ -529,10 +529,15 @@ static void inflate_and_walk(struct dctx *d, const uint8_t *p, size_t n)
     }
     size_t cap = n * 4 + 4096, got = 0;
     uint8_t *out = malloc(cap);
+    if (out == NULL) {
+        anomaly(d, 0, "limit.dicom_inflate", "out of memory for the deflated data set");
+        inflateEnd(&z);
+        return;
+    }
     z.next_in = (Bytef *)(uintptr_t)p;
     z.avail_in = (uInt)(n > 0xffffffffu ? 0xffffffffu : n);
     int zr = Z_OK;
-    while (out != NULL && zr == Z_OK) {
+    while (zr == Z_OK) {
         if (got == cap) {
             if (cap >= PT_PHI_INFLATE_MAX) {
                 anomaly(d, 0, "limit.dicom_inflate", "deflated data set larger than the limit");

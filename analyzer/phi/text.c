@@ -1411,7 +1411,7 @@ static bool line_records(const uint8_t *p, size_t n)
             while (x > a && (p[x - 1] == '\r' || p[x - 1] == ' ')) {
                 x--;
             }
-            jsonl += p[a] == '{' && x > a && p[x - 1] == '}';
+            jsonl += x > a && p[a] == '{' && p[x - 1] == '}';
             for (int d = 0; d < 4; d++) {
                 unsigned c = 0;
                 bool q = false;

@@ -83,7 +83,7 @@ static pt_status load_conf(const char *dir, struct hconf *c, char *err, size_t e
                 if (end == v || *end != '\0') {
                     break;
                 }
-                *(double *)((char *)c + conf_keys[i].off) = d;
+                memcpy((char *)c + conf_keys[i].off, &d, sizeof d); /* a double field */
                 ok = true;
                 seen++;
             }

@@ -139,9 +139,26 @@ static void lines_from_pieces(void **state)
     assert_memory_equal(small, "a\0b\rc", 6);
 }
 
+static void text_uints(void **state)
+{
+    (void)state;
+    unsigned v[6] = {0};
+    assert_int_equal(pt_text_uints("10,1,2,3,4,5)", ',', v, 6), 12);
+    assert_int_equal(v[0], 10);
+    assert_int_equal(v[5], 5);
+    assert_int_equal(pt_text_uints("10,1,2,3,4", ',', v, 6), 0);      /* too few */
+    assert_int_equal(pt_text_uints("10,1,,3,4,5", ',', v, 6), 0);     /* empty field */
+    assert_int_equal(pt_text_uints(" 10,1,2,3,4,5", ',', v, 6), 0);   /* not at the start */
+    assert_int_equal(pt_text_uints("1234567890,1", ',', v, 2), 0);    /* over 9 digits */
+    assert_int_equal(pt_text_uints("200 OK", 0, v, 1), 3);
+    assert_int_equal(v[0], 200);
+    assert_int_equal(pt_text_uints("", 0, v, 1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(text_uints),
         cmocka_unit_test(reads_in_both_byte_orders),
         cmocka_unit_test(failure_is_sticky_and_reads_nothing),
         cmocka_unit_test(huge_lengths_do_not_wrap),
