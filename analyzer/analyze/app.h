@@ -169,6 +169,8 @@ struct pt_icmp_rec {
     double entropy;             /* bits per byte over all payload bytes */
     uint64_t mismatched_replies;/* echo replies that did not return the request's payload */
     uint64_t unanswered;
+    uint64_t dir_messages[2];   /* client to server, server to client */
+    uint32_t dir_max_payload[2];
 };
 
 /* One SSH connection: the version strings of both ends (RFC 4253 §4.2). */

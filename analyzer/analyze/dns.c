@@ -3,7 +3,7 @@
  *
  * Every message (query or response) becomes one dns_query row: id, flags, the first
  * question, and a summary of the answers with the RDATA byte count (what a tunnel can
- * carry back). Heuristics that need whole-case aggregates run later over these rows.
+ * carry back): A, AAAA, CNAME, NS, PTR, MX, SRV and TXT decoded, others by type and size. Heuristics that need whole-case aggregates run later over these rows.
  *
  * Trust boundary: messages are untrusted. Names follow compression pointers only
  * backwards and at most PT_DNS_MAX_JUMPS times; labels are at most 63 bytes and names
@@ -120,6 +120,60 @@ static void append(char *buf, size_t len, const char *s)
     memcpy(buf + used + sep, s, add + 1);
 }
 
+/* MX (RFC 1035 §3.3.9: preference, exchange) and SRV (RFC 2782: priority, weight, port,
+ * target) as "MX 10 mail.example" and "SRV 0 5 5060 sip.example". */
+static void answer_named(const uint8_t *msg, size_t n, size_t rd_off, const uint8_t *rd,
+                         uint16_t rdlen, uint16_t type, char *item, size_t len)
+{
+    struct pt_cur c = pt_cur_make(rd, rdlen);
+    uint16_t a = pt_cur_be16(&c), b = 0, port = 0;
+    if (type == 33) {
+        b = pt_cur_be16(&c);
+        port = pt_cur_be16(&c);
+    }
+    char target[1024];
+    size_t t = rd_off + (type == 33 ? 6 : 2);
+    if (!pt_cur_ok(&c) || !read_name(msg, n, &t, target, sizeof target)) {
+        snprintf(item, len, "%s[%u]", type == 15 ? "MX" : "SRV", rdlen);
+        return;
+    }
+    if (type == 15) {
+        snprintf(item, len, "MX %u %s", a, target);
+    } else {
+        snprintf(item, len, "SRV %u %u %u %s", a, b, port, target);
+    }
+}
+
+/* TXT (RFC 1035 §3.3.14): its character-strings, quoted, non-printable bytes and quotes as
+ * \DDD; cut at 160 characters with "..." (the byte count says how much there was). */
+static void answer_txt(const uint8_t *rd, uint16_t rdlen, char *item, size_t len)
+{
+    struct pt_cur c = pt_cur_make(rd, rdlen);
+    size_t w = (size_t)snprintf(item, len, "TXT");
+    while (pt_cur_left(&c) > 0 && w + 8 < len) {
+        uint8_t sl = pt_cur_u8(&c);
+        const uint8_t *sp;
+        if (!pt_cur_bytes(&c, sl, &sp)) {
+            snprintf(item, len, "TXT[%u]", rdlen);
+            return;
+        }
+        w += (size_t)snprintf(item + w, len - w, " \"");
+        for (size_t i = 0; i < sl && w + 8 < len; i++) {
+            if (w > 160) {
+                w += (size_t)snprintf(item + w, len - w, "...");
+                break;
+            }
+            if (sp[i] >= 0x20 && sp[i] < 0x7f && sp[i] != '"' && sp[i] != '\\') {
+                item[w++] = (char)sp[i];
+            } else {
+                w += (size_t)snprintf(item + w, len - w, "\\%03u", sp[i]);
+            }
+        }
+        w += (size_t)snprintf(item + w, len - w, "\"");
+    }
+    item[w < len ? w : len - 1] = '\0';
+}
+
 /* Parse one message; false when it is not plausibly DNS at all. */
 static bool parse(const uint8_t *msg, size_t n, struct pt_dns_rec *r)
 {
@@ -197,8 +251,10 @@ static bool parse(const uint8_t *msg, size_t n, struct pt_dns_rec *r)
             }
             snprintf(item, sizeof item, "%s %s", type == 5 ? "CNAME" : type == 2 ? "NS" : "PTR",
                      target);
+        } else if (type == 15 || type == 33) {
+            answer_named(msg, n, rd_off, rd, rdlen, type, item, sizeof item);
         } else if (type == 16) {
-            snprintf(item, sizeof item, "TXT[%u]", rdlen);
+            answer_txt(rd, rdlen, item, sizeof item);
         } else if (type == 10) {
             snprintf(item, sizeof item, "NULL[%u]", rdlen);
         } else {

@@ -93,8 +93,9 @@ static const char *const st_sql[N_ST] = {
                "server_version) VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
                 "echo_replies, other, c_payload_bytes, s_payload_bytes, max_payload, entropy, "
-                "mismatched_replies, unanswered) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                "?13,?14)",
+                "mismatched_replies, unanswered, c_messages, s_messages, c_max_payload, "
+                "s_max_payload) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+                "?17,?18)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -717,6 +718,10 @@ pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
     sqlite3_bind_double(st, 12, r->entropy);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)r->mismatched_replies);
     sqlite3_bind_int64(st, 14, (sqlite3_int64)r->unanswered);
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)r->dir_messages[0]);
+    sqlite3_bind_int64(st, 16, (sqlite3_int64)r->dir_messages[1]);
+    sqlite3_bind_int64(st, 17, r->dir_max_payload[0]);
+    sqlite3_bind_int64(st, 18, r->dir_max_payload[1]);
     return step(db, st);
 }
 

@@ -282,7 +282,12 @@ CREATE TABLE icmp_summary (
     max_payload         INTEGER NOT NULL,
     entropy             REAL NOT NULL,       -- bits per byte
     mismatched_replies  INTEGER NOT NULL,    -- replies not echoing their request
-    unanswered          INTEGER NOT NULL
+    unanswered          INTEGER NOT NULL,
+    -- per direction (client to server, server to client): messages and largest payload
+    c_messages          INTEGER NOT NULL DEFAULT 0,
+    s_messages          INTEGER NOT NULL DEFAULT 0,
+    c_max_payload       INTEGER NOT NULL DEFAULT 0,
+    s_max_payload       INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- SMB2 file handles: share, path, what was read and written through them; the data is an

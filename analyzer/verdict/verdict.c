@@ -811,12 +811,17 @@ static void dns_tunnels(struct ctx *x)
 
 /* ---- ICMP tunnels, DICOM, PHI leaving, YARA ------------------------------------------------------------ */
 
+/* Per flow, what the inside end sent: its payload bytes over its own messages (the mean
+ * of one direction, not of both). */
 static void icmp_tunnels(struct ctx *x)
 {
     const char *sql = "SELECT f.id, " INSIDE_SQL ", " OUTSIDE_SQL ", i.echo_requests, "
                       "i.echo_replies, CASE WHEN f.class='outbound' THEN i.c_payload_bytes ELSE "
-                      "i.s_payload_bytes END, i.max_payload, i.entropy, i.mismatched_replies, "
-                      "f.first_ts, f.last_ts, i.messages FROM icmp_summary i JOIN flow f ON "
+                      "i.s_payload_bytes END, CASE WHEN f.class='outbound' THEN i.c_max_payload "
+                      "ELSE i.s_max_payload END, i.entropy, i.mismatched_replies, "
+                      "f.first_ts, f.last_ts, CASE WHEN f.class='outbound' THEN i.c_messages "
+                      "ELSE i.s_messages END, CASE WHEN f.class='outbound' THEN i.s_payload_bytes "
+                      "ELSE i.c_payload_bytes END FROM icmp_summary i JOIN flow f ON "
                       "f.id = i.flow_id WHERE f.class IN ('outbound','inbound') ORDER BY f.id";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -832,14 +837,20 @@ static void icmp_tunnels(struct ctx *x)
         if (!big && !(mism >= x->c.icmp_mismatched_replies && out >= x->c.icmp_payload_bytes)) {
             continue;
         }
-        char sum[512], det[300], ev[96], hb[32];
+        char sum[512], det[400], ev[96], hb[32];
         human(out, hb, sizeof hb);
-        snprintf(sum, sizeof sum, "ICMP tunnel: %s sent %s of ICMP payload to %s (mean %.0f B, "
-                                  "entropy %.2f, %lld replies not echoing their request)",
-                 col(st, 1), hb, col(st, 2), mean, sqlite3_column_double(st, 7), (long long)mism);
-        snprintf(det, sizeof det, "{\"payload_out\":%.0f,\"mean_payload\":%.1f,\"entropy\":%.3f,"
+        snprintf(sum, sizeof sum, "ICMP tunnel: %s sent %s of ICMP payload to %s in %.0f "
+                                  "messages (mean %.0f B, largest %lld B, entropy %.2f, %lld "
+                                  "replies not echoing their request)",
+                 col(st, 1), hb, col(st, 2), msgs, mean, (long long)sqlite3_column_int64(st, 6),
+                 sqlite3_column_double(st, 7), (long long)mism);
+        snprintf(det, sizeof det, "{\"payload_out\":%.0f,\"messages_out\":%.0f,"
+                                  "\"mean_payload\":%.1f,\"max_payload_out\":%lld,"
+                                  "\"payload_in\":%lld,\"entropy\":%.3f,"
                                   "\"mismatched_replies\":%lld}",
-                 out, mean, sqlite3_column_double(st, 7), (long long)mism);
+                 out, msgs, mean, (long long)sqlite3_column_int64(st, 6),
+                 (long long)sqlite3_column_int64(st, 12), sqlite3_column_double(st, 7),
+                 (long long)mism);
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)sqlite3_column_int64(st, 0));
         finding(x, "icmp_tunnel", col(st, 1), col(st, 2), "icmp", sqlite3_column_int64(st, 9),
                 sqlite3_column_int64(st, 10), (int64_t)out, mism > 0 ? 0.6 : 0.4, sum, det, ev);
