@@ -169,28 +169,32 @@ def base32_tunnel_with_a_lost_query_is_partial():
 
 
 @test
-def iodine_corpus_tunnel_payload_decoded():
-    """nDPI's iodine capture: one dns_tunnel finding naming client and resolver, and the
-    upstream payload decoded (iodine header stripped, fragments joined, zlib inflated): the
-    object holds the tunnelled IPv4 packets."""
-    c = case("iodine-decoded")
+def iodine_dns_tunnel_finding_with_byte_estimate():
+    """nDPI's iodine capture: one dns_tunnel finding naming client and resolver, 222 distinct
+    names under pirate.sea, all NULL queries, the label bytes as the estimate of data sent
+    out; and the upstream payload decoded (iodine header stripped, fragments joined, zlib
+    inflated): the object holds the tunnelled IPv4 packets. No PHI: `possible`."""
+    c = case("iodine-verdict")
     run("analyze", "-q", corpus("nDPI/tests/cfgs/default/pcap/dns-tunnel-iodine.pcap"), "-o", c,
         check=0)
     con = db(c)
-    rows = con.execute("SELECT source, destination, detail FROM finding WHERE heuristic = "
-                       "'dns_tunnel'").fetchall()
+    rows = con.execute("SELECT source, destination, bytes_out, detail FROM finding WHERE "
+                       "heuristic = 'dns_tunnel'").fetchall()
     assert [(r[0], r[1]) for r in rows] == [("10.0.2.30", "pirate.sea")], rows
-    d = json.loads(rows[0][2])
+    d = json.loads(rows[0][3])
+    assert d["distinct_names"] == 222 and d["odd_type_share"] == 1.0, d
+    assert rows[0][2] == d["label_bytes"] and 15000 < rows[0][2] < 20000, rows[0][2]
     assert d["resolvers"] == ["10.0.2.20"] and d["encoding"] == "iodine", d
     obj = con.execute("SELECT sha256, size FROM object WHERE protocol = 'dns-tunnel' AND name ="
                       " 'pirate.sea' AND encoding = 'iodine'").fetchall()
     assert len(obj) == 1 and obj[0][1] > 1000, obj
-    path = os.path.join(c, "objects", obj[0][0][:2], obj[0][0])
-    with open(path, "rb") as fh:
+    with open(os.path.join(c, "objects", obj[0][0][:2], obj[0][0]), "rb") as fh:
         body = fh.read()
     # each tunnelled packet: 4-byte tun header (flags, ethertype 0x0800), then IPv4
     assert body[:6] == b"\x00\x00\x08\x00\x45\x00", body[:16]
     assert body.count(b"\x00\x00\x08\x00\x45") >= 10
+    assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] \
+        == "possible"
 
 
 @test

@@ -1272,26 +1272,6 @@ def labelled_phi_precision_and_recall():
 
 
 @test
-def iodine_dns_tunnel_finding_with_byte_estimate():
-    c = case("iodine-verdict")
-    run("analyze", "-q", corpus("nDPI/tests/cfgs/default/pcap/dns-tunnel-iodine.pcap"), "-o", c,
-        check=0)
-    con = db(c)
-    rows = con.execute("SELECT source, destination, bytes_out, detail FROM finding WHERE"
-                       " heuristic = 'dns_tunnel'").fetchall()
-    assert len(rows) == 1, rows
-    import json
-    src, dst, est, detail = rows[0]
-    d = json.loads(detail)
-    # 222 distinct names under pirate.sea; the label bytes are the estimate of data sent out
-    assert (src, dst) == ("10.0.2.30", "pirate.sea"), rows
-    assert d["distinct_names"] == 222 and d["odd_type_share"] == 1.0, d
-    assert est == d["label_bytes"] and 15000 < est < 20000, est
-    assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] \
-        == "possible"
-
-
-@test
 def hourly_beacon_of_zeek_ticks_capture():
     """ticks-dns-1hr.pcap: one query to 8.8.8.8 every 3600 s, each from another inside host;
     the destination family finds the beacon with its 3600 s period (RITA v5 score)."""
