@@ -620,16 +620,20 @@ static pt_status iodine(struct piece *pc, size_t n, struct pt_tun_payload *p)
     codec_init(&c128, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 62, 7,
                false);
     size_t data = 0, cmds = 0;
+    bool version = false;
     for (size_t i = 0; i < n; i++) {
         uint8_t c0 = pc[i].len > 0 ? pc[i].raw[0] : 0;
         if (pc[i].len >= 5 && isxdigit(c0) && !isupper(c0)) {
             data++;
-        } else if (c0 != 0 && strchr("vliz syorxpnVLIZSYORXPN", c0) != NULL) {
+        } else if (c0 != 0 && strchr("vlizsyorxpnVLIZSYORXPN", c0) != NULL) {
             cmds++;
         }
+        /* the version handshake: 'v' then base32 of a 32-bit version 0x0000xxxx */
+        version |= pc[i].len >= 8 && memcmp(pc[i].raw, "vaaaa", 5) == 0;
     }
-    if (data == 0 || cmds == 0 || (data + cmds) * 10 < n * 9) {
-        return PT_OK; /* not iodine's shape */
+    if (!version || data == 0 || (data + cmds) * 10 < n * 9) {
+        return PT_OK; /* not iodine's shape (a capture that missed the handshake is decoded
+                       * by the generic schemes, if at all) */
     }
     struct pt_tun_payload pkt = {0};
     int cur_seq = -1, next_frag = 0;

@@ -217,12 +217,12 @@ def samples_report_exactly_the_ground_truth():
         ("10.1.1.50", "198.51.100.200", "likely", 0, 0),
         ("10.1.1.50", "198.51.100.53", "possible", 0, 0),
         ("10.1.1.77", "198.51.100.7", "possible", 0, 0),
-        ("10.1.1.50", "exfil.example", "possible", 0, 0)], ev
+        ("10.1.1.50", "t.exfil.example", "possible", 0, 0)], ev
     assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] \
         == "confirmed"
     heur = dict(con.execute("SELECT destination, group_concat(DISTINCT heuristic) FROM finding"
                             " GROUP BY destination"))
-    assert "cloud_storage" in heur["198.51.100.200"] and "dns_tunnel" in heur["exfil.example"]
+    assert "cloud_storage" in heur["198.51.100.200"] and "dns_tunnel" in heur["t.exfil.example"]
     assert "dicom_outbound" in heur["198.51.100.104"] and "beacon" in heur["198.51.100.7"]
     for benign in ("93.184.216.34", "203.0.113.50", "10.1.1.10", "10.1.1.40"):
         assert benign not in heur, (benign, heur.get(benign))
