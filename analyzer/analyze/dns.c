@@ -3,7 +3,8 @@
  *
  * Every message (query or response) becomes one dns_query row: id, flags, the first
  * question, and a summary of the answers with the RDATA byte count (what a tunnel can
- * carry back): A, AAAA, CNAME, NS, PTR, MX, SRV and TXT decoded, others by type and size. Heuristics that need whole-case aggregates run later over these rows.
+ * carry back): A, AAAA, CNAME, NS, PTR, MX, SRV and TXT decoded, others by type and size.
+ * Heuristics that need whole-case aggregates run later over these rows.
  *
  * Trust boundary: messages are untrusted. Names follow compression pointers only
  * backwards and at most PT_DNS_MAX_JUMPS times; labels are at most 63 bytes and names

@@ -564,7 +564,7 @@ static void dns_report(struct ctx *x, struct dgroup *g)
         }
     }
     sqlite3_finalize(q);
-    char sum[900], det[1200], ev[600], dec[200] = "";
+    char sum[1600], det[2400], ev[700], dec[200] = "";
     if (obj[0] != '\0') {
         human((double)osize, ob, sizeof ob);
         snprintf(dec, sizeof dec, "; %s decoded (%s%s)", ob, enc,
@@ -585,17 +585,15 @@ static void dns_report(struct ctx *x, struct dgroup *g)
              dom, dom, cl, vj, g->queries, g->names, (unsigned long long)g->label_bytes, ent,
              odd_share, g->long_label, g->encoded_names, g->responses, g->nx, obj,
              (long long)osize, enc);
-    char like[300];
-    snprintf(like, sizeof like, "%s", dom);
+    /* the rows behind it: names ending in the domain, or starting with a tag's labels */
+    char like[310];
+    snprintf(like, sizeof like, "%s%s", strchr(dom, '*') ? "" : "%", dom);
     char *star = strchr(like, '*');
     if (star != NULL) {
-        *star = '%'; /* a tag: the names start with it */
-        snprintf(ev, sizeof ev, "{\"dns\":\"SELECT * FROM dns_query WHERE qname LIKE '%s'\"%s%s%s}",
-                 like, obj[0] ? ",\"object\":[\"" : "", obj, obj[0] ? "\"]" : "");
-    } else {
-        snprintf(ev, sizeof ev, "{\"dns\":\"SELECT * FROM dns_query WHERE qname LIKE '%%%s'\"%s%s%s}",
-                 like, obj[0] ? ",\"object\":[\"" : "", obj, obj[0] ? "\"]" : "");
+        *star = '%';
     }
+    snprintf(ev, sizeof ev, "{\"dns\":\"SELECT * FROM dns_query WHERE qname LIKE '%s'\"%s%s%s}",
+             like, obj[0] ? ",\"object\":[\"" : "", obj, obj[0] ? "\"]" : "");
     double score = fmax(pt_beacon_bucket(g->names, 100, 500, 800, 1000),
                         fmax(encoded ? 0.5 : 0, oddtypes || longl || datalabels ? 0.4 : 0));
     finding(x, "dns_tunnel", g->client, g->domain, "dns", g->first, g->last,
