@@ -219,7 +219,10 @@ pt_status pt_tun_group(struct pt_tun_name *names, size_t n)
             low[w++] = (char)tolower((unsigned char)*p);
         }
         low[w++] = '\0';
-        slots += MAX_LABELS < w ? MAX_LABELS : w; /* bound on the suffixes of this name */
+    }
+    size_t st[MAX_LABELS];
+    for (size_t i = 0; i < n; i++) {
+        slots += label_starts(lp[i], st, MAX_LABELS); /* the suffixes this name adds */
     }
     size_t cap = 16;
     while (cap < 2 * slots) {
@@ -230,7 +233,6 @@ pt_status pt_tun_group(struct pt_tun_name *names, size_t n)
     if (m.t == NULL) {
         goto out;
     }
-    size_t st[MAX_LABELS];
     for (size_t i = 0; i < n; i++) {
         size_t k = label_starts(lp[i], st, MAX_LABELS);
         for (size_t j = 1; j < k; j++) {
@@ -505,7 +507,10 @@ static pt_status dnscat2(struct piece *pc, size_t n, bool tagged, struct pt_tun_
         uint16_t s;
         size_t bytes;
     } tally[16];
-    size_t nt = 0;
+    size_t nt = 0, nsyn = 0;
+    struct {
+        uint16_t s, isn;
+    } syn[16];
     for (size_t i = 0; i < n; i++) {
         if ((pc[i].len & 1) != 0) {
             continue;
@@ -525,6 +530,13 @@ static pt_status dnscat2(struct piece *pc, size_t n, bool tagged, struct pt_tun_
             continue;
         }
         good++;
+        if (type == 0 && nsyn < 16) {
+            uint16_t isn = pt_cur_be16(&c);
+            if (pt_cur_ok(&c)) {
+                syn[nsyn].s = s;
+                syn[nsyn++].isn = isn;
+            }
+        }
         if (type == 1) {
             uint16_t seq = pt_cur_be16(&c);
             pt_cur_be16(&c); /* ack */
@@ -580,6 +592,14 @@ static pt_status dnscat2(struct piece *pc, size_t n, bool tagged, struct pt_tun_
     uint64_t start = UINT64_MAX;
     for (size_t i = 0; i < k; i++) {
         start = sg[i].off < start ? sg[i].off : start;
+    }
+    /* the SYN's initial sequence number is where the data starts: a lost first MSG is a
+     * gap, not a silently shorter object */
+    for (size_t i = 0; i < nsyn && k > 0; i++) {
+        int16_t d = (int16_t)(uint16_t)(syn[i].isn - (uint16_t)start);
+        if (syn[i].s == best && d < 0 && (uint64_t)(-d) <= start) {
+            start -= (uint64_t)(-d);
+        }
     }
     p->enc = PT_TUN_ENC_DNSCAT2;
     p->pieces = (unsigned)k;
@@ -839,9 +859,9 @@ pt_status pt_tun_decode(const char *const *parts, size_t n, const char *tag,
                 continue;
             }
             if (prev >= 0 && pc[i].seq > prev + 1) {
-                base_decode(cd, run, rl, out);
+                bool ok = base_decode(cd, run, rl, out);
                 rl = 0;
-                if (!gap(out, (uint64_t)(pc[i].seq - prev - 1) * med)) {
+                if (!ok || !gap(out, (uint64_t)(pc[i].seq - prev - 1) * med)) {
                     rc = PT_ENOMEM;
                     break;
                 }
@@ -852,8 +872,8 @@ pt_status pt_tun_decode(const char *const *parts, size_t n, const char *tag,
         memcpy(run + rl, pc[i].raw + pc[i].skip, pc[i].len - pc[i].skip);
         rl += pc[i].len - pc[i].skip;
     }
-    if (rc == PT_OK) {
-        base_decode(cd, run, rl, out);
+    if (rc == PT_OK && !base_decode(cd, run, rl, out)) {
+        rc = PT_ENOMEM; /* every symbol was checked: only the buffer can fail */
     }
     free(run);
     out->enc = enc;

@@ -31,7 +31,9 @@ struct q {
 
 struct phase {
     struct pt_db *db;
-    struct pt_objstore *store;
+    const char *case_dir;
+    unsigned store_id;
+    struct pt_objstore *store;  /* opened at the first payload (libmagic loads slowly) */
     unsigned objects;
     bool tunnels_capped;
     pt_status rc;
@@ -76,6 +78,10 @@ static void store(struct phase *ph, const struct q *first, const char *key,
                     "more DNS tunnels than the limit; the rest were not decoded");
         }
         ph->tunnels_capped = true;
+        return;
+    }
+    if (ph->store == NULL && pt_objstore_new(ph->case_dir, ph->store_id, &ph->store) != PT_OK) {
+        ph->rc = PT_EIO;
         return;
     }
     struct pt_object_rec meta;
@@ -210,12 +216,8 @@ out:
 pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store_id,
                           unsigned *objects, char *err, size_t errlen)
 {
-    struct phase ph = {.db = db, .rc = PT_OK};
+    struct phase ph = {.db = db, .case_dir = case_dir, .store_id = store_id, .rc = PT_OK};
     *objects = 0;
-    if (pt_objstore_new(case_dir, store_id, &ph.store) != PT_OK) {
-        snprintf(err, errlen, "cannot create the object store under %s/objects", case_dir);
-        return PT_EIO;
-    }
     sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *st = NULL;
     const char *sql = "SELECT coalesce(f.client_addr, ''), d.qname, d.ts, d.flow_id, "
@@ -295,7 +297,10 @@ pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store
     if (pt_db_commit(db) != PT_OK && rc == PT_OK) {
         rc = PT_EDB;
     }
-    if (rc != PT_OK) {
+    if (rc == PT_EIO) {
+        snprintf(err, errlen, "tunnel stage: cannot create the object store under %s/objects",
+                 case_dir);
+    } else if (rc != PT_OK) {
         snprintf(err, errlen, "tunnel stage: %s", pt_status_str(rc));
     }
     pt_objstore_free(ph.store);

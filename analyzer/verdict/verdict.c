@@ -609,6 +609,15 @@ static int row_by_name(const void *a, const void *b)
     return c != 0 ? c : (x < y ? -1 : x > y);
 }
 
+static const struct pt_tun_name *sort_names;
+
+static int name_by_key(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(sort_names[x].key, sort_names[y].key);
+    return c != 0 ? c : (x < y ? -1 : x > y);
+}
+
 /* Per-label tests of one distinct name's data part into its group. */
 static void dns_labels(const struct hconf *c, struct dgroup *g, const struct pt_tun_name *nm)
 {
@@ -669,13 +678,14 @@ static bool dns_client(struct ctx *x, struct drow *rows, size_t n, const char *c
     if (pt_tun_group(nm, m) != PT_OK) {
         goto out;
     }
-    size_t base = *ng;
-    for (size_t i = 0; i < m; i++) { /* group of each name (few groups per client) */
-        size_t k = base;
-        while (k < *ng && strcmp((*groups)[k].domain, nm[i].key) != 0) {
-            k++;
-        }
-        if (k == *ng) {
+    for (size_t i = 0; i < m; i++) { /* names by group key: one group per run */
+        ix[i] = i;
+    }
+    sort_names = nm;
+    qsort(ix, m, sizeof *ix, name_by_key);
+    for (size_t j = 0; j < m; j++) {
+        size_t i = ix[j];
+        if (j == 0 || strcmp(nm[i].key, nm[ix[j - 1]].key) != 0) {
             if (*ng == *cap) {
                 size_t nc = *cap ? *cap * 2 : 64;
                 struct dgroup *gg = realloc(*groups, nc * sizeof *gg);
@@ -692,8 +702,8 @@ static bool dns_client(struct ctx *x, struct drow *rows, size_t n, const char *c
             g->first = INT64_MAX;
             g->last = INT64_MIN;
         }
-        gid[i] = k;
-        dns_labels(&x->c, &(*groups)[k], &nm[i]);
+        gid[i] = *ng - 1;
+        dns_labels(&x->c, &(*groups)[*ng - 1], &nm[i]);
     }
     for (size_t i = 0; i < n; i++) {
         struct drow *r = &rows[i];

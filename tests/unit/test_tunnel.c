@@ -111,7 +111,7 @@ static void dnscat2_framing(void **state)
     dc2(a[4], sizeof a[4], 5, 2, 0x000a, "");      /* FIN */
     /* split into labels as a client would */
     char l1[140];
-    snprintf(l1, sizeof l1, "%.10s.%s", a[1], a[1] + 10);
+    snprintf(l1, sizeof l1, "%.10s.%.117s", a[1], a[1] + 10);
     const char *parts[] = {a[0], l1, a[2], a[3], a[4]};
     struct pt_tun_payload p;
     decoded(parts, 5, "dnscat.*", PT_TUN_ENC_DNSCAT2, "abcdghij", &p);
@@ -119,6 +119,22 @@ static void dnscat2_framing(void **state)
     assert_int_equal(p.n_gaps, 1);
     assert_int_equal(p.gaps[0].at, 4);
     assert_int_equal(p.gaps[0].len, 4);
+    pt_tun_payload_free(&p);
+}
+
+static void dnscat2_first_msg_lost(void **state)
+{
+    (void)state;
+    char a[3][128];
+    dc2(a[0], sizeof a[0], 1, 0, 0x0010, "");      /* SYN: data starts at 0x0010 */
+    dc2(a[1], sizeof a[1], 3, 1, 0x0013, "defg");  /* 0x0010..0x0012 lost */
+    dc2(a[2], sizeof a[2], 4, 1, 0x0017, "hi");
+    const char *parts[] = {a[0], a[1], a[2]};
+    struct pt_tun_payload p;
+    decoded(parts, 3, "c2.example.net", PT_TUN_ENC_DNSCAT2, "defghi", &p);
+    assert_int_equal(p.n_gaps, 1);
+    assert_int_equal(p.gaps[0].at, 0);
+    assert_int_equal(p.gaps[0].len, 3);
     pt_tun_payload_free(&p);
 }
 
@@ -136,7 +152,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grouping),        cmocka_unit_test(labels),
         cmocka_unit_test(base32_stream),   cmocka_unit_test(counters_and_gap),
-        cmocka_unit_test(dnscat2_framing), cmocka_unit_test(nothing_fits),
+        cmocka_unit_test(dnscat2_framing), cmocka_unit_test(dnscat2_first_msg_lost),
+        cmocka_unit_test(nothing_fits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
