@@ -29,6 +29,7 @@ enum {
     ST_OBJECT,
     ST_HTTP,
     ST_DNS,
+    ST_DNS_ANSWER,
     ST_TLS,
     ST_HL7,
     ST_DICOM,
@@ -60,6 +61,9 @@ static const char *const st_sql[N_ST] = {
                   "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
                   "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
                   "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+    [ST_DNS_ANSWER] = "INSERT INTO dns_answer(flow_id, ts, item_id, frame, msg_id, idx, name, "
+                      "type, class, ttl, rdlength, decoded, data) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+                      "?8,?9,?10,?11,?12,?13)",
     [ST_DNS] = "INSERT INTO dns_query(flow_id, ts, item_id, frame, direction, transport, msg_id, "
                "response, opcode, rcode, qname, qtype, qclass, answers, answer_bytes, answer_text, "
                "size, malformed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
@@ -553,6 +557,23 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
     sqlite3_bind_int(st, 19, o->encrypted);
     bind_text(st, 20, o->parent_sha256);
     sqlite3_bind_int(st, 21, (int)o->depth);
+    return step(db, st);
+}
+
+pt_status pt_db_dns_answer_put(struct pt_db *db, const struct pt_dns_answer_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_DNS_ANSWER];
+    sqlite3_bind_int64(st, 1, r->flow_id);
+    bind_prov(st, 2, r->item, r->frame, r->ts_us);
+    sqlite3_bind_int(st, 5, r->msg_id);
+    sqlite3_bind_int(st, 6, r->index);
+    sqlite3_bind_text(st, 7, r->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 8, r->type);
+    sqlite3_bind_int(st, 9, r->rclass);
+    sqlite3_bind_int64(st, 10, r->ttl);
+    sqlite3_bind_int(st, 11, r->rdlength);
+    sqlite3_bind_int(st, 12, r->decoded);
+    sqlite3_bind_text(st, 13, r->data, -1, SQLITE_TRANSIENT);
     return step(db, st);
 }
 

@@ -104,9 +104,14 @@ def dnscat2_tunnel_without_a_registered_domain():
     assert obj == [("dns-tunnel", "dnscat.*", "dnscat2", hashlib.sha256(data).hexdigest(),
                     len(data), 1)], obj
     assert d["decoded_object"] == obj[0][3]
-    # MX/TXT/CNAME answers are decoded into the answer text
+    # MX/TXT/CNAME answers are decoded into the answer text and one dns_answer row each
     ans = {r[0] for r in con.execute("SELECT answer_text FROM dns_query WHERE response = 1")}
-    assert "MX 10 x.y" in ans and 'TXT "ok"' in ans, sorted(ans)[:5]
+    assert "MX 10 x.y" in ans and 'TXT "ok"' in ans and "CNAME ok.x" in ans, sorted(ans)[:5]
+    rows = set(con.execute("SELECT type, class, ttl, decoded, data FROM dns_answer"))
+    assert rows == {(15, 1, 60, 1, "10 x.y"), (16, 1, 60, 1, '"ok"'), (5, 1, 60, 1, "ok.x"),
+                    (16, 1, 60, 1, '"ok00"')}, rows
+    n = con.execute("SELECT count(*) FROM dns_answer").fetchone()[0]
+    assert n == con.execute("SELECT count(*) FROM dns_query WHERE response = 1").fetchone()[0]
 
 
 def _base32_tunnel(csv, C, R, domain, drop=()):
@@ -185,6 +190,9 @@ def iodine_dns_tunnel_finding_with_byte_estimate():
     assert d["distinct_names"] == 222 and d["odd_type_share"] == 1.0, d
     assert rows[0][2] == d["label_bytes"] and 15000 < rows[0][2] < 20000, rows[0][2]
     assert d["resolvers"] == ["10.0.2.20"] and d["encoding"] == "iodine", d
+    # the NULL answers (iodine's downstream) are kept whole, in hex: 212 answers, 20743 bytes
+    assert con.execute("SELECT count(*), sum(decoded), sum(rdlength), sum(length(data)) FROM "
+                       "dns_answer WHERE type = 10").fetchone() == (212, 0, 20743, 2 * 20743)
     obj = con.execute("SELECT sha256, size FROM object WHERE protocol = 'dns-tunnel' AND name ="
                       " 'pirate.sea' AND encoding = 'iodine'").fetchall()
     assert len(obj) == 1 and obj[0][1] > 1000, obj
