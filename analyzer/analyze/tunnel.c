@@ -29,9 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 #include "../core/cursor.h"
+#include "../core/grow.h"
 #include "../core/limits.h"
 
 /* ---- names and labels ------------------------------------------------------------------ */
@@ -280,6 +282,78 @@ out:
     return rc;
 }
 
+struct idx {
+    const char *s;
+    size_t i;
+};
+
+static int idx_casecmp(const void *a, const void *b)
+{
+    const struct idx *x = a, *y = b;
+    int c = strcasecmp(x->s, y->s);
+    return c != 0 ? c : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+static int idx_cmp(const void *a, const void *b)
+{
+    const struct idx *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c != 0 ? c : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+static int size_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+pt_status pt_tun_distinct(const char *const *q, size_t n, struct pt_tun_name *names, size_t *m,
+                          size_t *first, size_t *which, size_t *order)
+{
+    pt_status rc = PT_ENOMEM;
+    struct idx *v = malloc((n ? n : 1) * sizeof *v);
+    size_t *rank = malloc((n ? n : 1) * sizeof *rank);
+    size_t k = 0;
+    if (v == NULL || rank == NULL) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i] = (struct idx){q[i], i};
+    }
+    qsort(v, n, sizeof *v, idx_casecmp);
+    for (size_t j = 0; j < n; j++) { /* the first of each run is the first occurrence */
+        if (j == 0 || strcasecmp(v[j].s, v[j - 1].s) != 0) {
+            first[k++] = v[j].i;
+        }
+    }
+    qsort(first, k, sizeof *first, size_cmp); /* names in time order */
+    for (size_t j = 0; j < k; j++) {
+        names[j] = (struct pt_tun_name){.name = q[first[j]]};
+        rank[first[j]] = j;
+    }
+    for (size_t j = 0, lead = 0; j < n && which != NULL; j++) {
+        if (j == 0 || strcasecmp(v[j].s, v[j - 1].s) != 0) {
+            lead = rank[v[j].i];
+        }
+        which[v[j].i] = lead;
+    }
+    if ((rc = pt_tun_group(names, k)) != PT_OK) {
+        goto out;
+    }
+    for (size_t j = 0; j < k; j++) {
+        v[j] = (struct idx){names[j].key, j};
+    }
+    qsort(v, k, sizeof *v, idx_cmp);
+    for (size_t j = 0; j < k; j++) {
+        order[j] = v[j].i;
+    }
+    *m = k;
+out:
+    free(rank);
+    free(v);
+    return rc;
+}
+
 /* ---- payload buffer ------------------------------------------------------------------- */
 
 void pt_tun_payload_free(struct pt_tun_payload *p)
@@ -300,17 +374,8 @@ static bool put(struct pt_tun_payload *p, const uint8_t *b, size_t n)
         n = PT_TUN_MAX_BYTES - p->len;
         p->capped = true;
     }
-    if (p->len + n > p->cap) {
-        size_t cap = p->cap ? p->cap : 4096;
-        while (cap < p->len + n) {
-            cap *= 2;
-        }
-        uint8_t *nd = realloc(p->data, cap);
-        if (nd == NULL) {
-            return false;
-        }
-        p->data = nd;
-        p->cap = cap;
+    if (!pt_grow(&p->data, &p->cap, p->len + n, 1, 4096)) {
+        return false;
     }
     memcpy(p->data + p->len, b, n);
     p->len += n;
@@ -322,14 +387,8 @@ static bool gap(struct pt_tun_payload *p, uint64_t n)
     if (n == 0 || p->capped) {
         return true;
     }
-    if (p->n_gaps == p->cap_gaps) {
-        size_t cap = p->cap_gaps ? p->cap_gaps * 2 : 16;
-        struct pt_tun_gap *ng = realloc(p->gaps, cap * sizeof *ng);
-        if (ng == NULL) {
-            return false;
-        }
-        p->gaps = ng;
-        p->cap_gaps = cap;
+    if (!pt_grow(&p->gaps, &p->cap_gaps, p->n_gaps + 1, sizeof *p->gaps, 16)) {
+        return false;
     }
     p->gaps[p->n_gaps++] = (struct pt_tun_gap){p->len, n};
     p->gap_bytes += n;

@@ -33,6 +33,14 @@ struct pt_tun_name {
  * non-encoded labels followed by "*". Case-insensitive. Returns PT_ENOMEM only. */
 pt_status pt_tun_group(struct pt_tun_name *names, size_t n);
 
+/* One client's query names `q` (borrowed, time order, repeats allowed) as distinct names
+ * (case ignored, the first occurrence kept), grouped with pt_tun_group. Each array has
+ * room for n: names (m of them, in time order), first[k] the query of name k's first
+ * occurrence, which[i] (when not NULL) the name of query i, order the names by key and then
+ * time, so each group is one run. Returns PT_ENOMEM only. */
+pt_status pt_tun_distinct(const char *const *q, size_t n, struct pt_tun_name *names, size_t *m,
+                          size_t *first, size_t *which, size_t *order);
+
 /* The data part of a grouped name into out (its encoded labels with their dots); returns
  * its length. */
 size_t pt_tun_data_part(const struct pt_tun_name *nm, char *out, size_t len);

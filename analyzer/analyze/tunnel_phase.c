@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/grow.h"
 #include "../core/limits.h"
 #include "../store/db.h"
 #include "objstore.h"
@@ -48,24 +49,6 @@ static void anomaly(struct phase *ph, uint32_t item, uint64_t frame, const char 
     if (pt_db_anomaly_put(ph->db, &a) != PT_OK) {
         ph->rc = PT_EDB;
     }
-}
-
-static const struct q *sort_q;
-
-static int by_name(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcasecmp(sort_q[x].name, sort_q[y].name);
-    return c != 0 ? c : (x < y ? -1 : x > y);
-}
-
-static const struct pt_tun_name *sort_nm;
-
-static int by_key(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcmp(sort_nm[x].key, sort_nm[y].key);
-    return c != 0 ? c : (x < y ? -1 : x > y);
 }
 
 /* Store one decoded payload as an object with its row. */
@@ -136,40 +119,18 @@ static void client(struct phase *ph, struct q *qs, size_t n)
     size_t *of = malloc((n ? n : 1) * sizeof *of); /* names index -> qs index */
     const char **parts = calloc(n ? n : 1, sizeof *parts);
     char *pbuf = NULL;
+    size_t m = 0;
     if (ix == NULL || nm == NULL || of == NULL || parts == NULL) {
         ph->rc = PT_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        ix[i] = i;
+        parts[i] = qs[i].name;
     }
-    sort_q = qs;
-    qsort(ix, n, sizeof *ix, by_name);
-    bool *dup = calloc(n ? n : 1, sizeof *dup);
-    if (dup == NULL) {
+    if (pt_tun_distinct(parts, n, nm, &m, of, NULL, ix) != PT_OK) {
         ph->rc = PT_ENOMEM;
         goto out;
     }
-    for (size_t i = 1; i < n; i++) {
-        dup[ix[i]] = strcasecmp(qs[ix[i]].name, qs[ix[i - 1]].name) == 0;
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!dup[i]) {
-            nm[m].name = qs[i].name;
-            of[m++] = i;
-        }
-    }
-    free(dup);
-    if (pt_tun_group(nm, m) != PT_OK) {
-        ph->rc = PT_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < m; i++) {
-        ix[i] = i;
-    }
-    sort_nm = nm;
-    qsort(ix, m, sizeof *ix, by_key);
     for (size_t a = 0; a < m && ph->rc == PT_OK;) {
         size_t b = a + 1;
         while (b < m && strcmp(nm[ix[b]].key, nm[ix[a]].key) == 0) {
@@ -261,15 +222,9 @@ pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store
             capped = true;
             continue;
         }
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            struct q *nq = realloc(qs, nc * sizeof *nq);
-            if (nq == NULL) {
-                ph.rc = PT_ENOMEM;
-                break;
-            }
-            qs = nq;
-            cap = nc;
+        if (!pt_grow(&qs, &cap, n + 1, sizeof *qs, 256)) {
+            ph.rc = PT_ENOMEM;
+            break;
         }
         const char *name = (const char *)sqlite3_column_text(st, 1);
         size_t nl = strlen(name ? name : "");

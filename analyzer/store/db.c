@@ -560,11 +560,20 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
     return step(db, st);
 }
 
+/* A decoder record's statement with its first four columns bound: flow, time, item, frame
+ * (the columns every records.def table starts with). */
+static sqlite3_stmt *record_stmt(struct pt_db *db, int k, int64_t flow_id, uint32_t item,
+                                 uint64_t frame, int64_t ts)
+{
+    sqlite3_stmt *st = db->st[k];
+    sqlite3_bind_int64(st, 1, flow_id);
+    bind_prov(st, 2, item, frame, ts);
+    return st;
+}
+
 pt_status pt_db_dns_answer_put(struct pt_db *db, const struct pt_dns_answer_rec *r)
 {
-    sqlite3_stmt *st = db->st[ST_DNS_ANSWER];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
+    sqlite3_stmt *st = record_stmt(db, ST_DNS_ANSWER, r->flow_id, r->item, r->frame, r->ts_us);
     sqlite3_bind_int(st, 5, r->msg_id);
     sqlite3_bind_int(st, 6, r->index);
     sqlite3_bind_text(st, 7, r->name, -1, SQLITE_TRANSIENT);
@@ -726,9 +735,7 @@ pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r)
 
 pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
 {
-    sqlite3_stmt *st = db->st[ST_ICMP];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
+    sqlite3_stmt *st = record_stmt(db, ST_ICMP, r->flow_id, r->item, r->frame, r->ts_us);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)r->messages);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)r->echo_requests);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)r->echo_replies);

@@ -19,6 +19,7 @@
 
 #include "../analyze/tunnel.h"
 #include "../core/conf.h"
+#include "../core/grow.h"
 #include "../core/limits.h"
 #include "../store/db.h"
 #include "beacon.h"
@@ -600,24 +601,6 @@ static void dns_report(struct ctx *x, struct dgroup *g)
             (int64_t)g->label_bytes, score, sum, det, ev);
 }
 
-static const struct drow *sort_rows;
-
-static int row_by_name(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcasecmp(sort_rows[x].name, sort_rows[y].name);
-    return c != 0 ? c : (x < y ? -1 : x > y);
-}
-
-static const struct pt_tun_name *sort_names;
-
-static int name_by_key(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcmp(sort_names[x].key, sort_names[y].key);
-    return c != 0 ? c : (x < y ? -1 : x > y);
-}
-
 /* Per-label tests of one distinct name's data part into its group. */
 static void dns_labels(const struct hconf *c, struct dgroup *g, const struct pt_tun_name *nm)
 {
@@ -660,40 +643,27 @@ static bool dns_client(struct ctx *x, struct drow *rows, size_t n, const char *c
     size_t *ix = malloc((n ? n : 1) * sizeof *ix);
     struct pt_tun_name *nm = calloc(n ? n : 1, sizeof *nm);
     size_t *gid = malloc((n ? n : 1) * sizeof *gid);
-    if (ix == NULL || nm == NULL || gid == NULL) {
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ix[i] = i;
-    }
-    sort_rows = rows;
-    qsort(ix, n, sizeof *ix, row_by_name);
+    size_t *first = malloc((n ? n : 1) * sizeof *first), *which = NULL;
+    const char **q = malloc((n ? n : 1) * sizeof *q);
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || strcasecmp(rows[ix[i]].name, rows[ix[i - 1]].name) != 0) {
-            nm[m++].name = rows[ix[i]].name;
-        }
-        rows[ix[i]].nm = m - 1;
-    }
-    if (pt_tun_group(nm, m) != PT_OK) {
+    if (ix == NULL || nm == NULL || gid == NULL || first == NULL || q == NULL ||
+        (which = malloc((n ? n : 1) * sizeof *which)) == NULL) {
         goto out;
     }
-    for (size_t i = 0; i < m; i++) { /* names by group key: one group per run */
-        ix[i] = i;
+    for (size_t i = 0; i < n; i++) {
+        q[i] = rows[i].name;
     }
-    sort_names = nm;
-    qsort(ix, m, sizeof *ix, name_by_key);
+    if (pt_tun_distinct(q, n, nm, &m, first, which, ix) != PT_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows[i].nm = which[i];
+    }
     for (size_t j = 0; j < m; j++) {
         size_t i = ix[j];
         if (j == 0 || strcmp(nm[i].key, nm[ix[j - 1]].key) != 0) {
-            if (*ng == *cap) {
-                size_t nc = *cap ? *cap * 2 : 64;
-                struct dgroup *gg = realloc(*groups, nc * sizeof *gg);
-                if (gg == NULL) {
-                    goto out;
-                }
-                *groups = gg;
-                *cap = nc;
+            if (!pt_grow(groups, cap, *ng + 1, sizeof **groups, 64)) {
+                goto out;
             }
             struct dgroup *g = &(*groups)[(*ng)++];
             memset(g, 0, sizeof *g);
@@ -731,6 +701,9 @@ static bool dns_client(struct ctx *x, struct drow *rows, size_t n, const char *c
     }
     ok = true;
 out:
+    free(q);
+    free(which);
+    free(first);
     free(gid);
     free(nm);
     free(ix);
@@ -776,15 +749,9 @@ static void dns_tunnels(struct ctx *x)
         if (n >= PT_TUN_MAX_NAMES) {
             continue; /* the tunnel stage recorded limit.tunnel_names */
         }
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            struct drow *nr = realloc(rows, nc * sizeof *nr);
-            if (nr == NULL) {
-                x->rc = PT_ENOMEM;
-                break;
-            }
-            rows = nr;
-            cap = nc;
+        if (!pt_grow(&rows, &cap, n + 1, sizeof *rows, 256)) {
+            x->rc = PT_ENOMEM;
+            break;
         }
         struct drow *w = &rows[n];
         w->name = strdup(col(st, 1));
