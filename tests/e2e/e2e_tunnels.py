@@ -230,3 +230,24 @@ def icmp_tunnel_carrying_patient_csv_is_confirmed():
         abs(det["mean_payload"] - sent / requests) < 0.1, det
     ev = con.execute("SELECT destination, verdict, individuals FROM exfil_event").fetchall()
     assert ev == [(S, "confirmed", 25)], ev
+
+
+@test
+def dnscat2_corpus_capture_decoded():
+    """nDPI's bad-dns-traffic.pcap is a real dnscat2 session to skullseclabs.org: the finding,
+    and the MSG data reassembled by sequence number: a dnscat2 command-protocol message (its
+    32-bit length, packed id and command) carrying a whole PNG, IEND included."""
+    c = case("dnscat2-corpus")
+    run("analyze", "-q", corpus("nDPI/tests/cfgs/default/pcap/bad-dns-traffic.pcap"), "-o", c,
+        check=0)
+    con = db(c)
+    rows = con.execute("SELECT source, destination FROM finding WHERE heuristic = 'dns_tunnel'"
+                       ).fetchall()
+    assert rows == [("192.168.43.91", "skullseclabs.org")], rows
+    obj = con.execute("SELECT sha256, size, complete FROM object WHERE protocol = 'dns-tunnel'"
+                      " AND encoding = 'dnscat2'").fetchall()
+    assert len(obj) == 1 and obj[0][2] == 1, obj
+    with open(os.path.join(c, "objects", obj[0][0][:2], obj[0][0]), "rb") as fh:
+        body = fh.read()
+    assert struct.unpack(">I", body[:4])[0] == len(body) - 4, body[:8]
+    assert body[8:16] == b"\x89PNG\r\n\x1a\n" and body.endswith(b"IEND\xaeB`\x82"), body[:16]
