@@ -38,6 +38,8 @@
 
 /* ---- names and labels ------------------------------------------------------------------ */
 
+#define MAX_LABELS 128
+
 /* Offsets where the labels of a presentation name start (after unescaped dots). */
 static size_t label_starts(const char *s, size_t *starts, size_t max)
 {
@@ -87,6 +89,18 @@ bool pt_tun_label_encoded(const char *label, size_t len)
         }
     }
     return len >= 16 || (len >= 8 && digit && alpha);
+}
+
+bool pt_tun_part_encoded(const char *part)
+{
+    size_t st[MAX_LABELS];
+    size_t k = label_starts(part, st, MAX_LABELS);
+    for (size_t j = 0; j < k; j++) {
+        if (pt_tun_label_encoded(part + st[j], label_len(part + st[j]))) {
+            return true;
+        }
+    }
+    return false;
 }
 
 unsigned pt_tun_label_charset(const char *label, size_t len)
@@ -181,8 +195,6 @@ static uint32_t smap_count(struct smap *m, const char *s)
     struct slot *e = smap_get(m, s, false);
     return e ? e->n : 0;
 }
-
-#define MAX_LABELS 128
 
 /* The key of a name without a registered domain: its plain labels, then "*". */
 static void tag_key(const char *s, const size_t *st, size_t k, char *key, size_t keylen)

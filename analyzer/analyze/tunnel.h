@@ -58,6 +58,9 @@ pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store
 /* Does a label look like encoded data (long, or mixing letters and digits)? */
 bool pt_tun_label_encoded(const char *label, size_t len);
 
+/* Does a data part (labels with their dots) hold an encoded-looking label? */
+bool pt_tun_part_encoded(const char *part);
+
 /* Character sets a label's bytes all belong to (bits), for the per-label tests. */
 enum {
     PT_TUN_CS_HEX = 1,

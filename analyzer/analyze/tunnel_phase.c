@@ -147,14 +147,18 @@ static void client(struct phase *ph, struct q *qs, size_t n)
                 ph->rc = PT_ENOMEM;
                 break;
             }
-            size_t w = 0;
+            size_t w = 0, encoded = 0;
             for (size_t i = a; i < b; i++) { /* ix is in time order within a key */
                 parts[i - a] = pbuf + w;
                 size_t l = pt_tun_data_part(&nm[ix[i]], pbuf + w, need - w);
+                encoded += pt_tun_part_encoded(pbuf + w);
                 chars += l;
                 w += l + 1;
             }
-            if (chars >= PT_TUN_MIN_DATA) {
+            /* a group of ordinary host names is not decoded: a quarter of the names at least
+             * carry an encoded-looking label (iodine's many short commands leave about a
+             * third) */
+            if (chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= cnt) {
                 struct pt_tun_payload pl;
                 if (pt_tun_decode(parts, cnt, nm[ix[a]].key, &pl) != PT_OK) {
                     ph->rc = PT_ENOMEM;
