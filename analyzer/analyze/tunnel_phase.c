@@ -6,6 +6,7 @@
  * grouped by tunnel domain with pt_tun_group, and each group's data parts decoded with
  * pt_tun_decode. An object is attributed to the client's first query of the group (flow,
  * frame, time) and named by the tunnel domain, so the verdict can join it to the finding.
+ * A resolver's forwarded copies of another inside client's queries are not decoded again.
  *
  * Limits: PT_TUN_MAX_NAMES distinct names per client (limit.tunnel_names), at most
  * PT_TUN_MAX_TUNNELS objects per case (limit.tunnels), PT_TUN_MAX_BYTES per object
@@ -111,8 +112,33 @@ static void store(struct phase *ph, const struct q *first, const char *key,
     ph->objects++;
 }
 
+/* Is this client a resolver forwarding other inside clients' queries for the domain? The
+ * capture then holds both legs; the payload is decoded once, for the client that sent it. */
+static bool forwarder(struct phase *ph, const char *addr, const char *key)
+{
+    char like[300];
+    const char *star = strchr(key, '*');
+    if (star != NULL) { /* a tag: names start with its labels */
+        snprintf(like, sizeof like, "%.*s%%", (int)(star - key), key);
+    } else {
+        snprintf(like, sizeof like, "%%%s", key);
+    }
+    sqlite3_stmt *st = NULL;
+    bool yes = false;
+    if (sqlite3_prepare_v2(pt_db_handle(ph->db), "SELECT 1 FROM dns_query d JOIN flow f ON "
+                           "f.id = d.flow_id WHERE f.server_addr = ?1 AND f.client_addr != ?1 "
+                           "AND d.response = 0 AND lower(d.qname) LIKE ?2 LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return yes;
+}
+
 /* One client's queries (time order): distinct names, groups, payloads. */
-static void client(struct phase *ph, struct q *qs, size_t n)
+static void client(struct phase *ph, const char *addr, struct q *qs, size_t n)
 {
     size_t *ix = malloc((n ? n : 1) * sizeof *ix);
     struct pt_tun_name *nm = calloc(n ? n : 1, sizeof *nm);
@@ -158,7 +184,8 @@ static void client(struct phase *ph, struct q *qs, size_t n)
             /* a group of ordinary host names is not decoded: a quarter of the names at least
              * carry an encoded-looking label (iodine's many short commands leave about a
              * third) */
-            if (chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= cnt) {
+            if (chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= cnt &&
+                !forwarder(ph, addr, nm[ix[a]].key)) {
                 struct pt_tun_payload pl;
                 if (pt_tun_decode(parts, cnt, nm[ix[a]].key, &pl) != PT_OK) {
                     ph->rc = PT_ENOMEM;
@@ -205,7 +232,7 @@ pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store
         const char *cl = r == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
         if (r != SQLITE_ROW || strcmp(cl ? cl : "", cur) != 0) {
             if (n > 0) {
-                client(&ph, qs, n);
+                client(&ph, cur, qs, n);
             }
             for (size_t i = 0; i < n; i++) {
                 free(qs[i].name);

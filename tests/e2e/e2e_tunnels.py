@@ -114,9 +114,10 @@ def dnscat2_tunnel_without_a_registered_domain():
     assert n == con.execute("SELECT count(*) FROM dns_query WHERE response = 1").fetchone()[0]
 
 
-def _base32_tunnel(csv, C, R, domain, drop=()):
+def _base32_tunnel(csv, C, R, domain, drop=(), upstream=None):
     """base32 (RFC 4648, lower case, no padding) of the whole file, cut into names of two
-    labels under `domain`, sent to resolver R; every fifth query is retransmitted."""
+    labels under `domain`, sent to resolver R; every fifth query is retransmitted. With
+    `upstream`, the capture also holds the resolver forwarding each query to it."""
     enc = base64.b32encode(csv).decode().lower().rstrip("=")
     per = 120
     fr, t, qid = [], 1767265200000000, 1
@@ -127,6 +128,9 @@ def _base32_tunnel(csv, C, R, domain, drop=()):
         for _ in range(2 if n % 5 == 0 else 1):
             _exchange(fr, t + qid * 30000, C, R, 30000 + qid % 20000, qid, name, 1,
                       b"\x7f\x00\x00\x01")
+            if upstream is not None:
+                _exchange(fr, t + qid * 30000 + 500, R, upstream, 1024 + qid, qid, name, 1,
+                          b"\x7f\x00\x00\x01")
             qid += 1
     # ordinary lookups by the same client through the same resolver
     for j, host in enumerate(["www.example.org", "mail.example.org", "portal.meddata-sync.com"]):
@@ -156,6 +160,24 @@ def base32_tunnel_through_internal_resolver_is_confirmed():
     ev = con.execute("SELECT source, destination, verdict, individuals FROM exfil_event"
                      ).fetchall()
     assert ev == [(C, "t.meddata-sync.com", "confirmed", 25)], ev
+
+
+@test
+def forwarded_tunnel_queries_are_one_finding():
+    """The same tunnel where the capture also holds the resolver's forwarded queries to the
+    attacker's name server: one finding, for the inside client (the resolver's copy is not a
+    second tunnel), and the event confirmed with 25 individuals."""
+    csv = _tun_patients_csv(25)
+    C, R = "10.20.1.17", "10.20.0.53"
+    _, con = _analyze("b32-forwarded", _base32_tunnel(csv, C, R, "t.meddata-sync.com",
+                                                      upstream="203.0.113.99"),
+                      "--home-net", "10.0.0.0/8")
+    rows = con.execute("SELECT source, destination FROM finding WHERE heuristic = 'dns_tunnel'"
+                       ).fetchall()
+    assert rows == [(C, "t.meddata-sync.com")], rows
+    ev = con.execute("SELECT verdict, individuals FROM exfil_event WHERE destination = "
+                     "'t.meddata-sync.com'").fetchall()
+    assert ev == [("confirmed", 25)], ev
 
 
 @test
