@@ -20,8 +20,11 @@
  *   plain hex, base32 (RFC 4648, case-insensitive), base64url, base64 over the
  *       concatenation.
  *
- * Trust boundary: names are untrusted. Every byte read goes through pt_cur; the output is
- * capped at PT_TUN_MAX_BYTES (capped = true) and inflation likewise.
+ * Trust boundary: names are untrusted text (NUL-terminated, as dns.c wrote them); the
+ * binary headers decoded from them (dnscat2's, iodine's) are read through pt_cur; counts
+ * from the input (sequence numbers, fragment numbers, counters) only place bytes, never
+ * size an allocation. The output is capped at PT_TUN_MAX_BYTES (capped = true); an iodine
+ * packet inflates into at most 64 KiB (else it is kept as sent).
  */
 #include "tunnel.h"
 
