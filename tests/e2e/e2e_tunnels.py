@@ -114,7 +114,7 @@ def dnscat2_tunnel_without_a_registered_domain():
     assert n == con.execute("SELECT count(*) FROM dns_query WHERE response = 1").fetchone()[0]
 
 
-def _base32_tunnel(csv, C, R, domain, drop=(), upstream=None):
+def _base32_tunnel(csv, C, R, domain, drop=(), upstream=None, counter=False):
     """base32 (RFC 4648, lower case, no padding) of the whole file, cut into names of two
     labels under `domain`, sent to resolver R; every fifth query is retransmitted. With
     `upstream`, the capture also holds the resolver forwarding each query to it."""
@@ -124,7 +124,7 @@ def _base32_tunnel(csv, C, R, domain, drop=(), upstream=None):
     for n, i in enumerate(range(0, len(enc), per)):
         if n in drop:
             continue
-        name = _labels(enc[i:i + per], 60) + "." + domain
+        name = ("%d." % n if counter else "") + _labels(enc[i:i + per], 60) + "." + domain
         for _ in range(2 if n % 5 == 0 else 1):
             _exchange(fr, t + qid * 30000, C, R, 30000 + qid % 20000, qid, name, 1,
                       b"\x7f\x00\x00\x01")
@@ -182,17 +182,25 @@ def forwarded_tunnel_queries_are_one_finding():
 
 @test
 def base32_tunnel_with_a_lost_query_is_partial():
-    """The same tunnel with one query missing: the object is partial (base32 without
-    sequence numbers: the gap cannot be placed, so the bytes after it are still decoded)
-    and the patients that survived are still found."""
+    """The same tunnel with a decimal counter as first label and query 7 lost: the object is
+    partial, its gap map holds the missing piece where it was (120 base32 characters are 75
+    bytes: the median piece), and the patients that survived are still found. Without a
+    counter the loss cannot be seen: the object is 75 bytes short and complete."""
     csv = _tun_patients_csv(25)
     _, con = _analyze("b32-lost", _base32_tunnel(csv, "10.20.1.16", "10.20.0.53",
-                                                 "t.meddata-sync.com", drop=(7,)),
+                                                 "t.meddata-sync.com", drop=(7,), counter=True),
                       "--home-net", "10.0.0.0/8")
-    size = con.execute("SELECT size FROM object WHERE protocol = 'dns-tunnel'").fetchone()[0]
-    assert size == len(csv) - 75, size  # 120 base32 characters are 75 bytes
+    row = con.execute("SELECT size, complete, gap_bytes, gap_map, encoding FROM object WHERE "
+                      "protocol = 'dns-tunnel'").fetchone()
+    assert row == (len(csv) - 75, 0, 75, "[[525,75]]", "base32"), row
     v = con.execute("SELECT verdict, individuals FROM exfil_event").fetchone()
     assert v[0] == "confirmed" and 20 <= v[1] < 25, v
+    _, con = _analyze("b32-lost-nocounter", _base32_tunnel(csv, "10.20.1.16", "10.20.0.53",
+                                                           "t.meddata-sync.com", drop=(7,)),
+                      "--home-net", "10.0.0.0/8")
+    row = con.execute("SELECT size, complete FROM object WHERE protocol = 'dns-tunnel'"
+                      ).fetchone()
+    assert row == (len(csv) - 75, 1), row
 
 
 @test
