@@ -903,9 +903,13 @@ static void phi_outbound(struct ctx *x)
         char sum[700], det[700], ev[200], hb[32], nm[300];
         human((double)sqlite3_column_int64(st, 4), hb, sizeof hb);
         jesc(col(st, 5), nm, sizeof nm);
+        /* a tunnel payload is named by its domain, which the sentence gives already */
+        const char *what = strcmp(col(st, 2), "dns-tunnel") == 0 ? "the payload of its queries"
+                           : col(st, 5)[0]                      ? col(st, 5)
+                                                                : "an object";
         snprintf(sum, sizeof sum, "PHI left the network: %s sent %s (%s, %s) to %s over %s: %d "
                                   "PHI identifiers (%s) of %d individual(s)",
-                 col(st, 0), col(st, 5)[0] ? col(st, 5) : "an object", hb, col(st, 3), col(st, 1),
+                 col(st, 0), what, hb, col(st, 3), col(st, 1),
                  col(st, 2), sqlite3_column_int(st, 7), col(st, 9), sqlite3_column_int(st, 10));
         snprintf(det, sizeof det, "{\"object\":\"%s\",\"name\":\"%s\",\"size\":%lld,"
                                   "\"phi_hits\":%d,\"phi_types\":\"%s\",\"individuals\":%d}",
