@@ -51,6 +51,7 @@
 #include "analyze/unpack.h"
 #include "phi/config.h"
 #include "phi/phase.h"
+#include "analyze/tunnel.h"
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
 #include "report/report.h"
@@ -1555,6 +1556,16 @@ out:
         /* stage times go to the manifest, so `make bench` can show what each costs */
         struct timespec t0, t1, t2, t3;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        /* DNS tunnel payloads become objects before the PHI stage reads them all */
+        if (rc == PT_OK && !opt->flows_only) {
+            unsigned tun = 0;
+            char terr[256] = "";
+            rc = pt_tunnel_phase(r->w.db, opt->case_dir, r->n_workers + 1, &tun, terr,
+                                 sizeof terr);
+            if (rc != PT_OK) {
+                pt_error("%s", terr[0] ? terr : pt_status_str(rc));
+            }
+        }
         /* the PHI stage reads the objects the writer stored */
         if (rc == PT_OK && !opt->flows_only && !opt->no_phi) {
             struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,

@@ -54,6 +54,22 @@ struct pt_dns_rec {
     bool malformed;
 };
 
+/* One resource record of a DNS answer section (at most PT_DNS_MAX_RRS per message). */
+struct pt_dns_answer_rec {
+    int64_t flow_id;
+    uint32_t item;
+    uint64_t frame;
+    int64_t ts_us;
+    uint16_t msg_id, index;   /* the message's id; the record's place in its answers */
+    char name[1024];          /* owner, presentation form */
+    uint16_t type, rclass;
+    uint32_t ttl;
+    uint16_t rdlength;
+    bool decoded;             /* data is the type's text; false: the RDATA in hex */
+    char data[4100];          /* "1.2.3.4", "10 mail.example", "\"text\"", ...; RDATA past
+                               * 2 KiB (hex) or 4 KiB of text is cut */
+};
+
 struct pt_tls_rec {
     int64_t flow_id;
     uint32_t item;
@@ -169,6 +185,8 @@ struct pt_icmp_rec {
     double entropy;             /* bits per byte over all payload bytes */
     uint64_t mismatched_replies;/* echo replies that did not return the request's payload */
     uint64_t unanswered;
+    uint64_t dir_messages[2];   /* client to server, server to client */
+    uint32_t dir_max_payload[2];
 };
 
 /* One SSH connection: the version strings of both ends (RFC 4253 §4.2). */

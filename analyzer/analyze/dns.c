@@ -3,7 +3,10 @@
  *
  * Every message (query or response) becomes one dns_query row: id, flags, the first
  * question, and a summary of the answers with the RDATA byte count (what a tunnel can
- * carry back). Heuristics that need whole-case aggregates run later over these rows.
+ * carry back). Every answer is also a dns_answer row: owner, type, class, TTL and its RDATA
+ * as text (A, AAAA, CNAME, NS, PTR, MX, SRV, TXT decoded; other types in hex, so the data a
+ * tunnel returns in NULL or private types is kept). Heuristics that need whole-case
+ * aggregates run later over these rows.
  *
  * Trust boundary: messages are untrusted. Names follow compression pointers only
  * backwards and at most PT_DNS_MAX_JUMPS times; labels are at most 63 bytes and names
@@ -120,8 +123,92 @@ static void append(char *buf, size_t len, const char *s)
     memcpy(buf + used + sep, s, add + 1);
 }
 
-/* Parse one message; false when it is not plausibly DNS at all. */
-static bool parse(const uint8_t *msg, size_t n, struct pt_dns_rec *r)
+/* TXT (RFC 1035 §3.3.14): its character-strings, each quoted, non-printable bytes, quotes
+ * and backslashes as \DDD. */
+static void txt_text(const uint8_t *rd, uint16_t rdlen, char *val, size_t len)
+{
+    struct pt_cur c = pt_cur_make(rd, rdlen);
+    size_t w = 0;
+    val[0] = '\0';
+    while (pt_cur_left(&c) > 0 && w + 8 < len) {
+        uint8_t sl = pt_cur_u8(&c);
+        const uint8_t *sp;
+        if (!pt_cur_bytes(&c, sl, &sp)) {
+            return; /* a string longer than the RDATA: what was read stays */
+        }
+        w += (size_t)snprintf(val + w, len - w, "%s\"", w ? " " : "");
+        for (size_t i = 0; i < sl && w + 8 < len; i++) {
+            if (sp[i] >= 0x20 && sp[i] < 0x7f && sp[i] != '"' && sp[i] != '\\') {
+                val[w++] = (char)sp[i];
+            } else {
+                w += (size_t)snprintf(val + w, len - w, "\\%03u", sp[i]);
+            }
+        }
+        w += (size_t)snprintf(val + w, len - w, "\"");
+    }
+    val[w < len ? w : len - 1] = '\0';
+}
+
+/* One answer's RDATA as text into val: A/AAAA addresses, CNAME/NS/PTR names, MX (RFC 1035
+ * §3.3.9) "preference exchange", SRV (RFC 2782) "priority weight port target", TXT strings.
+ * Returns the type's name, or NULL for a type not decoded or RDATA that does not parse
+ * (val is then the RDATA in hex, cut to fit). */
+static const char *rdata_text(const uint8_t *msg, size_t n, size_t rd_off, const uint8_t *rd,
+                              uint16_t rdlen, uint16_t type, char *val, size_t len)
+{
+    struct pt_cur c = pt_cur_make(rd, rdlen);
+    char target[1024];
+    size_t t = rd_off;
+    switch (type) {
+        case 1:
+        case 28:
+            if (rdlen == (type == 1 ? 4 : 16) && inet_ntop(type == 1 ? AF_INET : AF_INET6, rd, val,
+                                                           (socklen_t)len) != NULL) {
+                return type == 1 ? "A" : "AAAA";
+            }
+            break;
+        case 2:
+        case 5:
+        case 12:
+            if (read_name(msg, n, &t, val, len)) {
+                return type == 5 ? "CNAME" : type == 2 ? "NS" : "PTR";
+            }
+            break;
+        case 15:
+        case 33: {
+            uint16_t a = pt_cur_be16(&c), b = 0, port = 0;
+            if (type == 33) {
+                b = pt_cur_be16(&c);
+                port = pt_cur_be16(&c);
+            }
+            t = rd_off + (type == 33 ? 6 : 2);
+            if (!pt_cur_ok(&c) || !read_name(msg, n, &t, target, sizeof target)) {
+                break;
+            }
+            if (type == 15) {
+                snprintf(val, len, "%u %s", a, target);
+                return "MX";
+            }
+            snprintf(val, len, "%u %u %u %s", a, b, port, target);
+            return "SRV";
+        }
+        case 16:
+            txt_text(rd, rdlen, val, len);
+            return "TXT";
+        default:
+            break;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < rdlen && w + 3 <= len; i++) {
+        w += (size_t)snprintf(val + w, len - w, "%02x", rd[i]);
+    }
+    val[w < len ? w : len - 1] = '\0';
+    return NULL;
+}
+
+/* Parse one message; false when it is not plausibly DNS at all. With `d`, each answer is
+ * also a dns_answer row. */
+static bool parse(const uint8_t *msg, size_t n, struct pt_dns_rec *r, struct dns_flow *d)
 {
     struct pt_cur c = pt_cur_make(msg, n);
     r->id = pt_cur_be16(&c);
@@ -170,8 +257,8 @@ static bool parse(const uint8_t *msg, size_t n, struct pt_dns_rec *r)
         struct pt_cur rr = pt_cur_make(msg, n);
         pt_cur_skip(&rr, off);
         uint16_t type = pt_cur_be16(&rr);
-        pt_cur_be16(&rr);
-        pt_cur_be32(&rr);
+        uint16_t rclass = pt_cur_be16(&rr);
+        uint32_t ttl = pt_cur_be32(&rr);
         uint16_t rdlen = pt_cur_be16(&rr);
         const uint8_t *rd;
         if (!pt_cur_ok(&rr) || !pt_cur_bytes(&rr, rdlen, &rd)) {
@@ -181,28 +268,34 @@ static bool parse(const uint8_t *msg, size_t n, struct pt_dns_rec *r)
         size_t rd_off = off + 10;
         off = rd_off + rdlen;
         r->answer_bytes += rdlen;
-        char item[1100];
-        char addr[INET6_ADDRSTRLEN];
-        if (type == 1 && rdlen == 4) {
-            inet_ntop(AF_INET, rd, addr, sizeof addr);
-            snprintf(item, sizeof item, "A %s", addr);
-        } else if (type == 28 && rdlen == 16) {
-            inet_ntop(AF_INET6, rd, addr, sizeof addr);
-            snprintf(item, sizeof item, "AAAA %s", addr);
-        } else if (type == 5 || type == 2 || type == 12) {
-            char target[1024];
-            size_t t = rd_off;
-            if (!read_name(msg, n, &t, target, sizeof target)) {
-                snprintf(target, sizeof target, "?");
-            }
-            snprintf(item, sizeof item, "%s %s", type == 5 ? "CNAME" : type == 2 ? "NS" : "PTR",
-                     target);
-        } else if (type == 16) {
-            snprintf(item, sizeof item, "TXT[%u]", rdlen);
+        struct pt_dns_answer_rec ans;
+        struct pt_dns_answer_rec *ar = &ans;
+        memset(ar, 0, sizeof *ar);
+        const char *tn = rdata_text(msg, n, rd_off, rd, rdlen, type, ar->data, sizeof ar->data);
+        char item[200];
+        if (tn != NULL) {
+            /* the summary keeps each answer short; the dns_answer row has it whole */
+            snprintf(item, sizeof item, "%s %.160s%s", tn, ar->data,
+                     strlen(ar->data) > 160 ? "..." : "");
         } else if (type == 10) {
             snprintf(item, sizeof item, "NULL[%u]", rdlen);
         } else {
             snprintf(item, sizeof item, "TYPE%u[%u]", type, rdlen);
+        }
+        if (d != NULL) {
+            ar->flow_id = r->flow_id;
+            ar->item = r->item;
+            ar->frame = r->frame;
+            ar->ts_us = r->ts_us;
+            ar->msg_id = r->id;
+            ar->index = (uint16_t)i;
+            snprintf(ar->name, sizeof ar->name, "%s", owner);
+            ar->type = type;
+            ar->rclass = rclass;
+            ar->ttl = ttl;
+            ar->rdlength = rdlen;
+            ar->decoded = tn != NULL;
+            pt_emit_dns_answer(d->ctx, ar);
         }
         append(r->answers, sizeof r->answers, item);
     }
@@ -240,7 +333,7 @@ static bool dns_probe(int transport, int dir, const uint8_t *p, size_t n, uint16
     }
     struct pt_dns_rec r;
     memset(&r, 0, sizeof r);
-    if (!parse(p, n, &r)) {
+    if (!parse(p, n, &r, NULL)) {
         return false;
     }
     uint16_t qd = (uint16_t)((p[4] << 8) | p[5]);
@@ -269,7 +362,7 @@ static void emit(struct dns_flow *d, int dir, const uint8_t *msg, size_t n, int 
         r.frame = d->pkt->frame;
         r.ts_us = d->pkt->ts_us;
     }
-    if (!parse(msg, n, &r)) {
+    if (!parse(msg, n, &r, d)) {
         r.malformed = true;
     }
     if (r.malformed && d->ctx->anomaly != NULL) {

@@ -11,6 +11,7 @@
  * for a reply are remembered up to PT_ICMP_PENDING per flow.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,10 @@ struct pending {
 
 struct icmp_flow {
     struct pt_app_ctx *ctx;
+    struct pt_flow_rec rec;
+    struct pt_obj *obj;         /* the echo requests' payloads */
+    uint64_t obj_bytes, fill_hash;
+    bool varied, capped;
     struct pt_icmp_rec out;
     uint64_t hist[256];
     uint64_t total;
@@ -48,6 +53,7 @@ static void *icmp_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
     struct icmp_flow *f = calloc(1, sizeof *f);
     if (f != NULL) {
         f->ctx = ctx;
+        f->rec = *rec;
         f->out.flow_id = rec->id;
     }
     return f;
@@ -60,6 +66,44 @@ static uint64_t fnv(const uint8_t *p, size_t n)
         h = (h ^ p[i]) * 1099511628211ull;
     }
     return h ^ n;
+}
+
+/* Add a request's payload to the flow's object unless it is a retransmission. */
+static void keep(struct icmp_flow *f, int dir, const uint8_t *p, size_t n,
+                 const struct pt_flow_pkt *pkt, uint16_t id, uint16_t seq)
+{
+    uint64_t h = fnv(p, n);
+    for (unsigned i = 0; i < PT_ICMP_PENDING; i++) {
+        const struct pending *e = &f->p[i];
+        if ((e->used || e->hash != 0) && e->id == id && e->seq == seq && e->hash == h) {
+            return; /* the same request again */
+        }
+    }
+    if (n == 0 || f->capped || f->ctx->store == NULL) {
+        return;
+    }
+    if (f->obj == NULL) {
+        struct pt_object_rec meta;
+        pt_app_object_meta(&meta, &f->rec, dir, "icmp", 0, pkt->item, pkt->frame, pkt->ts_us);
+        snprintf(meta.name, sizeof meta.name, "icmp echo request payloads");
+        f->obj = pt_obj_open(f->ctx->store, &meta);
+        if (f->obj == NULL) {
+            f->capped = true;
+            return;
+        }
+        f->fill_hash = n > 16 ? fnv(p + 16, n - 16) : 0;
+    }
+    if (!f->varied && (n > 16 ? fnv(p + 16, n - 16) : 0) != f->fill_hash) {
+        f->varied = true;
+    }
+    if (f->obj_bytes + n > PT_TUN_MAX_BYTES) {
+        n = (size_t)(PT_TUN_MAX_BYTES - f->obj_bytes);
+        f->capped = true;
+        pt_app_anomaly(f->ctx, pkt, f->rec.item, "limit.icmp_payload",
+                       "ICMP echo payloads longer than the limit; the object is cut");
+    }
+    pt_obj_write(f->obj, p, n);
+    f->obj_bytes += n;
 }
 
 static void icmp_datagram(void *st, int dir, const uint8_t *p, size_t n,
@@ -78,8 +122,12 @@ static void icmp_datagram(void *st, int dir, const uint8_t *p, size_t n,
     }
     o->messages++;
     o->payload_bytes[dir ? 1 : 0] += n;
+    o->dir_messages[dir ? 1 : 0]++;
     if (n > o->max_payload) {
         o->max_payload = (uint32_t)n;
+    }
+    if (n > o->dir_max_payload[dir ? 1 : 0]) {
+        o->dir_max_payload[dir ? 1 : 0] = (uint32_t)n;
     }
     for (size_t i = 0; i < n; i++) {
         f->hist[p[i]]++;
@@ -90,6 +138,7 @@ static void icmp_datagram(void *st, int dir, const uint8_t *p, size_t n,
     uint16_t id = v->sport, seq = (uint16_t)v->seq;
     if (rq) {
         o->echo_requests++;
+        keep(f, dir, p, n, pkt, id, seq);
         struct pending *e = &f->p[f->next];
         f->next = (f->next + 1) % PT_ICMP_PENDING;
         if (e->used) {
@@ -130,6 +179,19 @@ static void icmp_close(void *st)
     o->entropy = h;
     if (o->messages > 0) {
         pt_emit_icmp(f->ctx, o);
+    }
+    if (f->obj != NULL) {
+        struct pt_object_rec rec;
+        if (f->obj_bytes < PT_ICMP_OBJECT_MIN || !f->varied) {
+            pt_obj_discard(f->obj); /* ping's fill, not data */
+        } else if (pt_obj_close(f->obj, !f->capped, &rec)) {
+            if (f->ctx->object != NULL) {
+                f->ctx->object(f->ctx->arg, &rec);
+            }
+        } else {
+            pt_app_anomaly(f->ctx, NULL, f->rec.item, "object.store_failed",
+                           "cannot write the object file");
+        }
     }
     free(f);
 }

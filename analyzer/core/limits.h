@@ -190,6 +190,20 @@
 /* A TCP stream no decoder recognises is stored per direction up to this many bytes. */
 #define PT_RAW_MAX_BYTES (1ull << 30)
 
+/* DNS and ICMP tunnel payloads (analyze/tunnel.c): distinct query names read per inside
+ * client (the rest are counted in a limit.tunnel_names anomaly), tunnels decoded per case,
+ * the least a group needs to be decoded at all, and the bytes one reassembled tunnel object
+ * may hold (past it the object is cut and partial, with a limit.tunnel_bytes anomaly). ICMP
+ * echo payloads of one flow are kept as an object up to PT_TUN_MAX_BYTES too. */
+#define PT_TUN_MAX_NAMES (1u << 18)
+#define PT_TUN_MAX_TUNNELS 256
+#define PT_TUN_MIN_NAMES 8
+#define PT_TUN_MIN_DATA 64
+#define PT_TUN_MAX_BYTES (64u * 1024 * 1024)
+/* ICMP echo payloads become an object only past this many bytes with at least two
+ * different payloads (ping's fill pattern repeats; a tunnel's data does not). */
+#define PT_ICMP_OBJECT_MIN 1000
+
 /* Anomaly rows of one kind per evidence item; past this one "limit.anomalies" row says so. */
 #define PT_ANOMALY_MAX_PER_KIND 10000
 

@@ -31,6 +31,7 @@ enum {
     ST_OBJECT,
     ST_HTTP,
     ST_DNS,
+    ST_DNS_ANSWER,
     ST_TLS,
     ST_HL7,
     ST_DICOM,
@@ -73,6 +74,9 @@ static const char *const st_sql[N_ST] = {
                   "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
                   "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
                   "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+    [ST_DNS_ANSWER] = "INSERT INTO dns_answer(flow_id, ts, item_id, frame, msg_id, idx, name, "
+                      "type, class, ttl, rdlength, decoded, data) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+                      "?8,?9,?10,?11,?12,?13)",
     [ST_DNS] = "INSERT INTO dns_query(flow_id, ts, item_id, frame, direction, transport, msg_id, "
                "response, opcode, rcode, qname, qtype, qclass, answers, answer_bytes, answer_text, "
                "size, malformed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
@@ -106,8 +110,9 @@ static const char *const st_sql[N_ST] = {
                "server_version) VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
                 "echo_replies, other, c_payload_bytes, s_payload_bytes, max_payload, entropy, "
-                "mismatched_replies, unanswered) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                "?13,?14)",
+                "mismatched_replies, unanswered, c_messages, s_messages, c_max_payload, "
+                "s_max_payload) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+                "?17,?18)",
     [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
                 "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
                 "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
@@ -596,6 +601,32 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
     return rc;
 }
 
+/* A decoder record's statement with its first four columns bound: flow, time, item, frame
+ * (the columns every records.def table starts with). */
+static sqlite3_stmt *record_stmt(struct pt_db *db, int k, int64_t flow_id, uint32_t item,
+                                 uint64_t frame, int64_t ts)
+{
+    sqlite3_stmt *st = db->st[k];
+    sqlite3_bind_int64(st, 1, flow_id);
+    bind_prov(st, 2, item, frame, ts);
+    return st;
+}
+
+pt_status pt_db_dns_answer_put(struct pt_db *db, const struct pt_dns_answer_rec *r)
+{
+    sqlite3_stmt *st = record_stmt(db, ST_DNS_ANSWER, r->flow_id, r->item, r->frame, r->ts_us);
+    sqlite3_bind_int(st, 5, r->msg_id);
+    sqlite3_bind_int(st, 6, r->index);
+    sqlite3_bind_text(st, 7, r->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 8, r->type);
+    sqlite3_bind_int(st, 9, r->rclass);
+    sqlite3_bind_int64(st, 10, r->ttl);
+    sqlite3_bind_int(st, 11, r->rdlength);
+    sqlite3_bind_int(st, 12, r->decoded);
+    sqlite3_bind_text(st, 13, r->data, -1, SQLITE_TRANSIENT);
+    return step(db, st);
+}
+
 pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r)
 {
     sqlite3_stmt *st = db->st[ST_DNS];
@@ -745,9 +776,7 @@ pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r)
 
 pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
 {
-    sqlite3_stmt *st = db->st[ST_ICMP];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
+    sqlite3_stmt *st = record_stmt(db, ST_ICMP, r->flow_id, r->item, r->frame, r->ts_us);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)r->messages);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)r->echo_requests);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)r->echo_replies);
@@ -758,6 +787,10 @@ pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
     sqlite3_bind_double(st, 12, r->entropy);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)r->mismatched_replies);
     sqlite3_bind_int64(st, 14, (sqlite3_int64)r->unanswered);
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)r->dir_messages[0]);
+    sqlite3_bind_int64(st, 16, (sqlite3_int64)r->dir_messages[1]);
+    sqlite3_bind_int64(st, 17, r->dir_max_payload[0]);
+    sqlite3_bind_int64(st, 18, r->dir_max_payload[1]);
     return step(db, st);
 }
 

@@ -81,6 +81,7 @@ pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event 
 pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o);
 pt_status pt_db_http_put(struct pt_db *db, const struct pt_http_rec *r);
 pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r);
+pt_status pt_db_dns_answer_put(struct pt_db *db, const struct pt_dns_answer_rec *r);
 pt_status pt_db_tls_put(struct pt_db *db, const struct pt_tls_rec *r);
 pt_status pt_db_hl7_put(struct pt_db *db, const struct pt_hl7_rec *r);
 pt_status pt_db_dicom_put(struct pt_db *db, const struct pt_dicom_rec *r);

@@ -193,6 +193,28 @@ CREATE TABLE dns_query (
 ) STRICT;
 CREATE INDEX dns_query_qname ON dns_query(qname);
 
+-- One row per resource record in the answer section of a DNS message (the first 32): the
+-- RDATA as text for A, AAAA, CNAME, NS, PTR, MX ("preference exchange"), SRV ("priority
+-- weight port target") and TXT (quoted strings, \DDD escapes); other types in hex (the
+-- data a tunnel returns in NULL or private types); cut past 2 KiB of RDATA.
+CREATE TABLE dns_answer (
+    id            INTEGER PRIMARY KEY,
+    flow_id       INTEGER NOT NULL,                    -- flow(id)
+    ts            INTEGER,
+    item_id       INTEGER REFERENCES evidence_item(id),
+    frame         INTEGER,
+    msg_id        INTEGER NOT NULL,       -- dns_query.msg_id of the response
+    idx           INTEGER NOT NULL,       -- place in the answer section, from 0
+    name          TEXT NOT NULL,          -- owner
+    type          INTEGER NOT NULL,
+    class         INTEGER NOT NULL,
+    ttl           INTEGER NOT NULL,
+    rdlength      INTEGER NOT NULL,
+    decoded       INTEGER NOT NULL,       -- 1: data is the type's text; 0: RDATA in hex
+    data          TEXT NOT NULL
+) STRICT;
+CREATE INDEX dns_answer_name ON dns_answer(name);
+
 -- One row per TLS connection whose handshake was seen.
 CREATE TABLE tls_session (
     id              INTEGER PRIMARY KEY,
@@ -306,7 +328,12 @@ CREATE TABLE icmp_summary (
     max_payload         INTEGER NOT NULL,
     entropy             REAL NOT NULL,       -- bits per byte
     mismatched_replies  INTEGER NOT NULL,    -- replies not echoing their request
-    unanswered          INTEGER NOT NULL
+    unanswered          INTEGER NOT NULL,
+    -- per direction (client to server, server to client): messages and largest payload
+    c_messages          INTEGER NOT NULL DEFAULT 0,
+    s_messages          INTEGER NOT NULL DEFAULT 0,
+    c_max_payload       INTEGER NOT NULL DEFAULT 0,
+    s_max_payload       INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 -- SMB2 file handles: share, path, what was read and written through them; the data is an

@@ -10,6 +10,13 @@
 #define INSIDE_SQL "CASE WHEN f.class = 'outbound' THEN f.client_addr ELSE f.server_addr END"
 #define OUTSIDE_SQL "CASE WHEN f.class = 'outbound' THEN f.server_addr ELSE f.client_addr END"
 
+/* where an object went, for an object row aliased `o` of flow `f`: a decoded DNS tunnel
+ * payload went from the client that queried to the tunnel domain (its name), whichever
+ * resolver the queries passed */
+#define OBJ_SOURCE_SQL                                                                           \
+    "CASE WHEN o.protocol = 'dns-tunnel' THEN f.client_addr ELSE " INSIDE_SQL " END"
+#define OBJ_DEST_SQL "CASE WHEN o.protocol = 'dns-tunnel' THEN o.name ELSE " OUTSIDE_SQL " END"
+
 /* bytes sent from the inside end (sequence-implied where payload is missing), and back */
 #define OUT_BYTES_SQL                                                                            \
     "CASE WHEN f.class = 'outbound' THEN max(f.c_payload_bytes, f.c_seq_bytes) "                 \

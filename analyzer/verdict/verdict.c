@@ -17,7 +17,10 @@
 #include <time.h>
 #include <strings.h>
 
+#include "../analyze/tunnel.h"
 #include "../core/conf.h"
+#include "../core/grow.h"
+#include "../core/limits.h"
 #include "../store/db.h"
 #include "beacon.h"
 #include "flow_sql.h"
@@ -456,45 +459,31 @@ static void beacons(struct ctx *x)
 
 /* ---- DNS tunnels ---------------------------------------------------------------------------------------- */
 
-/* The registered domain of a name: the last two labels, three under common second-level
- * public suffixes (co.uk, com.au, ...). A short list, not the Public Suffix List. */
-static const char *registered(const char *name)
-{
-    static const char *const sld[] = {"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au",
-                                      "org.au", "co.jp", "ne.jp", "com.br", "co.nz", "co.in",
-                                      "com.cn", "com.mx", "co.za", "com.tr", NULL};
-    size_t n = strlen(name);
-    const char *p = name + n;
-    int dots = 0;
-    while (p > name) {
-        p--;
-        if (*p == '.' && ++dots == 2) {
-            const char *cand = p + 1;
-            for (const char *const *s = sld; *s != NULL; s++) {
-                if (strcmp(cand, *s) == 0) {
-                    dots = 1; /* keep going for one more label */
-                    break;
-                }
-            }
-            if (dots == 2) {
-                return cand;
-            }
-        }
-    }
-    return name;
-}
+#define DNS_RESOLVERS 4
 
 struct dgroup {
     char client[64], domain[256];
-    unsigned queries, names, odd, responses, nx, long_label;
+    unsigned queries, names, odd, responses, nx, long_label, encoded_names;
+    unsigned charset[4];        /* names whose data labels all fit hex, base32, base64, url */
     uint64_t label_bytes;
     uint64_t chars[256];
     int64_t first, last;
+    char resolver[DNS_RESOLVERS][64];
+    bool resolver_inside[DNS_RESOLVERS];
+    unsigned n_resolvers;
 };
 
-static void dns_report(struct ctx *x, struct dgroup *g)
+struct drow {
+    char *name;
+    int qtype, response, rcode;
+    int64_t ts;
+    char server[64];
+    bool internal;
+    size_t nm;                  /* index of its distinct name */
+};
+
+static double dns_entropy(const struct dgroup *g)
 {
-    const struct hconf *c = &x->c;
     double total = 0, ent = 0;
     for (int i = 0; i < 256; i++) {
         total += (double)g->chars[i];
@@ -505,125 +494,309 @@ static void dns_report(struct ctx *x, struct dgroup *g)
             ent -= p * log2(p);
         }
     }
+    return ent;
+}
+
+/* The forwarded copy of a tunnel: its client is the resolver of another client's group
+ * under the same domain (the capture saw both legs). */
+static bool forwarded(const struct dgroup *all, size_t n, const struct dgroup *g)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (&all[i] == g || strcmp(all[i].domain, g->domain) != 0) {
+            continue;
+        }
+        for (unsigned r = 0; r < all[i].n_resolvers; r++) {
+            if (strcmp(all[i].resolver[r], g->client) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void dns_report(struct ctx *x, struct dgroup *g)
+{
+    const struct hconf *c = &x->c;
+    double ent = dns_entropy(g);
     double odd_share = g->queries ? (double)g->odd / g->queries : 0;
+    unsigned cs_best = 0;
+    for (int i = 0; i < 4; i++) {
+        cs_best = g->charset[i] > cs_best ? g->charset[i] : cs_best;
+    }
     bool many = g->names >= c->dns_subdomains;
     bool encoded = g->label_bytes >= c->dns_label_bytes && ent >= c->dns_entropy &&
                    g->queries >= c->dns_min_queries;
     bool oddtypes = odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
     bool longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
-    if (!many && !encoded && !oddtypes && !longl) {
+    /* most names carry labels that look encoded, in one character set */
+    bool datalabels = g->encoded_names >= c->dns_min_queries &&
+                      4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
+                      10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
+                      g->label_bytes * 4 >= c->dns_label_bytes;
+    if (!many && !encoded && !oddtypes && !longl && !datalabels) {
         return;
     }
-    char sum[600], det[600], ev[400], dom[300], cl[100], hb[32];
+    char via[300] = "", vj[300] = "[", dom[300], cl[100], hb[32];
+    for (unsigned r = 0; r < g->n_resolvers; r++) {
+        size_t u = strlen(via), v = strlen(vj);
+        snprintf(via + u, sizeof via - u, "%s%s%s", r ? ", " : "",
+                 g->resolver_inside[r] ? "resolver " : "", g->resolver[r]);
+        snprintf(vj + v, sizeof vj - v, "%s\"%s\"", r ? "," : "", g->resolver[r]);
+    }
+    snprintf(vj + strlen(vj), sizeof vj - strlen(vj), "]");
     jesc(g->domain, dom, sizeof dom);
     jesc(g->client, cl, sizeof cl);
     human((double)g->label_bytes, hb, sizeof hb);
-    snprintf(sum, sizeof sum, "DNS tunnel: %s sent %u queries for %u distinct names under %s, "
-                              "about %s encoded in labels (entropy %.2f bits/char, %.0f%% "
-                              "NULL/TXT/other record types, %u NXDOMAIN)",
-             g->client, g->queries, g->names, g->domain, hb, ent, 100 * odd_share, g->nx);
-    snprintf(det, sizeof det, "{\"registered_domain\":\"%s\",\"queries\":%u,\"distinct_names\":%u,"
-                              "\"label_bytes\":%llu,\"entropy\":%.3f,\"odd_type_share\":%.3f,"
-                              "\"long_labels\":%u,\"responses\":%u,\"nxdomain\":%u,"
+    /* the payload decoded by the tunnel stage, when there is one */
+    char obj[80] = "", enc[40] = "", ob[32] = "";
+    int64_t osize = 0, ogap = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(x->h, "SELECT o.sha256, o.size, o.encoding, o.gap_bytes FROM object o "
+                           "JOIN flow f ON f.id = o.flow_id WHERE o.protocol = 'dns-tunnel' AND "
+                           "o.name = ?1 AND f.client_addr = ?2 ORDER BY o.id LIMIT 1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, g->domain, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, g->client, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            snprintf(obj, sizeof obj, "%s", col(q, 0));
+            osize = sqlite3_column_int64(q, 1);
+            snprintf(enc, sizeof enc, "%s", col(q, 2));
+            ogap = sqlite3_column_int64(q, 3);
+        }
+    }
+    sqlite3_finalize(q);
+    char sum[1600], det[2400], ev[700], dec[200] = "";
+    if (obj[0] != '\0') {
+        human((double)osize, ob, sizeof ob);
+        snprintf(dec, sizeof dec, "; %s decoded (%s%s)", ob, enc,
+                 ogap > 0 ? ", partial" : "");
+    }
+    snprintf(sum, sizeof sum, "DNS tunnel: %s sent %u queries %s%s for %u distinct names under "
+                              "%s, about %s encoded in labels (entropy %.2f bits/char, %.0f%% "
+                              "NULL/TXT/other record types, %u NXDOMAIN)%s",
+             g->client, g->queries, g->n_resolvers ? "via " : "", via, g->names, g->domain, hb,
+             ent, 100 * odd_share, g->nx, dec);
+    snprintf(det, sizeof det, "{\"tunnel_domain\":\"%s\",\"registered_domain\":\"%s\","
+                              "\"client\":\"%s\",\"resolvers\":%s,\"queries\":%u,"
+                              "\"distinct_names\":%u,\"label_bytes\":%llu,\"entropy\":%.3f,"
+                              "\"odd_type_share\":%.3f,\"long_labels\":%u,\"encoded_names\":%u,"
+                              "\"responses\":%u,\"nxdomain\":%u,\"decoded_object\":\"%s\","
+                              "\"decoded_bytes\":%lld,\"encoding\":\"%s\","
                               "\"estimate\":\"label bytes approximate the data sent out\"}",
-             dom, g->queries, g->names, (unsigned long long)g->label_bytes, ent, odd_share,
-             g->long_label, g->responses, g->nx);
-    snprintf(ev, sizeof ev, "{\"dns\":\"SELECT * FROM dns_query WHERE qname LIKE '%%%s'\"}", dom);
+             dom, dom, cl, vj, g->queries, g->names, (unsigned long long)g->label_bytes, ent,
+             odd_share, g->long_label, g->encoded_names, g->responses, g->nx, obj,
+             (long long)osize, enc);
+    /* the rows behind it: names ending in the domain, or starting with a tag's labels */
+    char like[310];
+    snprintf(like, sizeof like, "%s%s", strchr(dom, '*') ? "" : "%", dom);
+    char *star = strchr(like, '*');
+    if (star != NULL) {
+        *star = '%';
+    }
+    snprintf(ev, sizeof ev, "{\"dns\":\"SELECT * FROM dns_query WHERE qname LIKE '%s'\"%s%s%s}",
+             like, obj[0] ? ",\"object\":[\"" : "", obj, obj[0] ? "\"]" : "");
     double score = fmax(pt_beacon_bucket(g->names, 100, 500, 800, 1000),
-                        fmax(encoded ? 0.5 : 0, oddtypes || longl ? 0.4 : 0));
+                        fmax(encoded ? 0.5 : 0, oddtypes || longl || datalabels ? 0.4 : 0));
     finding(x, "dns_tunnel", g->client, g->domain, "dns", g->first, g->last,
             (int64_t)g->label_bytes, score, sum, det, ev);
 }
 
+/* Per-label tests of one distinct name's data part into its group. */
+static void dns_labels(const struct hconf *c, struct dgroup *g, const struct pt_tun_name *nm)
+{
+    char data[1100];
+    size_t dl = pt_tun_data_part(nm, data, sizeof data);
+    bool enc = false, longl = false;
+    unsigned cs = 0xf;
+    size_t chars = 0;
+    for (size_t i = 0; i < dl;) {
+        size_t l = strcspn(data + i, ".");
+        if (l > c->dns_long_label) {
+            longl = true;
+        }
+        if (pt_tun_label_encoded(data + i, l)) {
+            enc = true;
+            cs &= pt_tun_label_charset(data + i, l);
+        }
+        for (size_t k = 0; k < l; k++) {
+            g->chars[(unsigned char)data[i + k]]++;
+        }
+        chars += l;
+        i += l + 1;
+    }
+    g->names++;
+    g->label_bytes += chars;
+    g->long_label += longl;
+    if (enc) {
+        g->encoded_names++;
+        for (int b = 0; b < 4; b++) {
+            g->charset[b] += (cs >> b) & 1;
+        }
+    }
+}
+
+/* One client's rows: distinct names, their groups, the aggregates of each group. */
+static bool dns_client(struct ctx *x, struct drow *rows, size_t n, const char *client,
+                       struct dgroup **groups, size_t *ng, size_t *cap)
+{
+    bool ok = false;
+    size_t *ix = malloc((n ? n : 1) * sizeof *ix);
+    struct pt_tun_name *nm = calloc(n ? n : 1, sizeof *nm);
+    size_t *gid = malloc((n ? n : 1) * sizeof *gid);
+    size_t *first = malloc((n ? n : 1) * sizeof *first), *which = NULL;
+    const char **q = malloc((n ? n : 1) * sizeof *q);
+    size_t m = 0;
+    if (ix == NULL || nm == NULL || gid == NULL || first == NULL || q == NULL ||
+        (which = malloc((n ? n : 1) * sizeof *which)) == NULL) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        q[i] = rows[i].name;
+    }
+    if (pt_tun_distinct(q, n, nm, &m, first, which, ix) != PT_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows[i].nm = which[i];
+    }
+    for (size_t j = 0; j < m; j++) {
+        size_t i = ix[j];
+        if (j == 0 || strcmp(nm[i].key, nm[ix[j - 1]].key) != 0) {
+            if (!pt_grow(groups, cap, *ng + 1, sizeof **groups, 64)) {
+                goto out;
+            }
+            struct dgroup *g = &(*groups)[(*ng)++];
+            memset(g, 0, sizeof *g);
+            snprintf(g->client, sizeof g->client, "%s", client);
+            snprintf(g->domain, sizeof g->domain, "%s", nm[i].key);
+            g->first = INT64_MAX;
+            g->last = INT64_MIN;
+        }
+        gid[i] = *ng - 1;
+        dns_labels(&x->c, &(*groups)[*ng - 1], &nm[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct drow *r = &rows[i];
+        struct dgroup *g = &(*groups)[gid[r->nm]];
+        g->first = r->ts < g->first ? r->ts : g->first;
+        g->last = r->ts > g->last ? r->ts : g->last;
+        if (r->response) {
+            g->responses++;
+            g->nx += r->rcode == 3;
+            continue;
+        }
+        g->queries++;
+        int t = r->qtype;
+        g->odd += !(t == 1 || t == 28 || t == 12 || t == 6 || t == 33 || t == 32 || t == 65 ||
+                    t == 64 || t == 15 || t == 5);
+        unsigned k = 0;
+        while (k < g->n_resolvers && strcmp(g->resolver[k], r->server) != 0) {
+            k++;
+        }
+        if (k == g->n_resolvers && k < DNS_RESOLVERS && r->server[0] != '\0') {
+            snprintf(g->resolver[k], sizeof g->resolver[k], "%s", r->server);
+            g->resolver_inside[k] = r->internal;
+            g->n_resolvers++;
+        }
+    }
+    ok = true;
+out:
+    free(q);
+    free(which);
+    free(first);
+    free(gid);
+    free(nm);
+    free(ix);
+    return ok;
+}
+
+/* Groups are (inside client, tunnel domain): the client's names grouped by their longest
+ * shared suffix (analyze/tunnel.c), so a tunnel without a registered domain, or under a
+ * subdomain of a busy one, is one group; queries to an internal resolver count for the
+ * client that sent them, and the resolver's forwarded copies are not a second tunnel. */
 static void dns_tunnels(struct ctx *x)
 {
-    const char *sql = "SELECT coalesce(f.client_addr, ''), lower(d.qname), d.qtype, d.response, "
-                      "d.rcode, d.ts FROM dns_query d LEFT JOIN flow f ON f.id = d.flow_id "
+    const char *sql = "SELECT coalesce(f.client_addr, ''), d.qname, d.qtype, d.response, "
+                      "d.rcode, d.ts, coalesce(f.server_addr, ''), coalesce(f.class, '') = "
+                      "'internal' FROM dns_query d LEFT JOIN flow f ON f.id = d.flow_id "
                       "WHERE d.qname != '' AND lower(d.qname) NOT LIKE '%.arpa' AND "
-                      "lower(d.qname) NOT LIKE '%.local' ORDER BY 1, d.qname";
+                      "lower(d.qname) NOT LIKE '%.local' ORDER BY 1, d.ts, d.id";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
         x->rc = PT_EDB;
         return;
     }
-    /* groups are (client, registered domain); names arrive sorted, so one map per client */
     struct dgroup *groups = NULL;
-    size_t ng = 0, cap = 0;
-    char last_name[1100] = "";
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *client = col(st, 0);
-        char name[1100];
-        snprintf(name, sizeof name, "%s", col(st, 1));
-        size_t nl = strlen(name);
-        if (nl > 0 && name[nl - 1] == '.') {
-            name[--nl] = '\0';
-        }
-        const char *reg = registered(name);
-        struct dgroup *g = NULL;
-        for (size_t i = ng; i-- > 0;) {
-            if (strcmp(groups[i].client, client) == 0 && strcmp(groups[i].domain, reg) == 0) {
-                g = &groups[i];
+    size_t ng = 0, gcap = 0, n = 0, cap = 0;
+    struct drow *rows = NULL;
+    char cur[64] = "";
+    for (;;) {
+        int r = sqlite3_step(st);
+        const char *cl = r == SQLITE_ROW ? col(st, 0) : "";
+        if (r != SQLITE_ROW || strcmp(cl, cur) != 0) {
+            if (n > 0 && !dns_client(x, rows, n, cur, &groups, &ng, &gcap)) {
+                x->rc = PT_ENOMEM;
+            }
+            for (size_t i = 0; i < n; i++) {
+                free(rows[i].name);
+            }
+            n = 0;
+            if (r != SQLITE_ROW || x->rc != PT_OK) {
                 break;
             }
+            snprintf(cur, sizeof cur, "%s", cl);
         }
-        if (g == NULL) {
-            if (ng == cap) {
-                cap = cap ? cap * 2 : 64;
-                struct dgroup *nn = realloc(groups, cap * sizeof *nn);
-                if (nn == NULL) {
-                    break;
-                }
-                groups = nn;
-            }
-            g = &groups[ng++];
-            memset(g, 0, sizeof *g);
-            snprintf(g->client, sizeof g->client, "%s", client);
-            snprintf(g->domain, sizeof g->domain, "%.255s", reg);
-            g->first = sqlite3_column_int64(st, 5);
+        if (n >= PT_TUN_MAX_NAMES) {
+            continue; /* the tunnel stage recorded limit.tunnel_names */
         }
-        int64_t ts = sqlite3_column_int64(st, 5);
-        g->first = ts < g->first ? ts : g->first;
-        g->last = ts > g->last ? ts : g->last;
-        int qtype = sqlite3_column_int(st, 2);
-        if (sqlite3_column_int(st, 3)) {
-            g->responses++;
-            g->nx += sqlite3_column_int(st, 4) == 3;
-            continue;
+        if (!pt_grow(&rows, &cap, n + 1, sizeof *rows, 256)) {
+            x->rc = PT_ENOMEM;
+            break;
         }
-        g->queries++;
-        g->odd += !(qtype == 1 || qtype == 28 || qtype == 12 || qtype == 6 || qtype == 33 ||
-                    qtype == 32 || qtype == 65 || qtype == 64 || qtype == 15 || qtype == 5);
-        size_t sub = nl > strlen(reg) ? nl - strlen(reg) - 1 : 0;
-        size_t first_label = strcspn(name, ".");
-        if (first_label > x->c.dns_long_label && sub > 0) {
-            g->long_label++;
+        struct drow *w = &rows[n];
+        w->name = strdup(col(st, 1));
+        if (w->name == NULL) {
+            x->rc = PT_ENOMEM;
+            break;
         }
-        if (strcmp(name, last_name) != 0) { /* a new distinct name (rows are sorted) */
-            g->names++;
-            g->label_bytes += sub;
-            for (size_t i = 0; i < sub; i++) {
-                if (name[i] != '.') {
-                    g->chars[(unsigned char)name[i]]++;
-                }
-            }
-            snprintf(last_name, sizeof last_name, "%s", name);
+        size_t nl = strlen(w->name);
+        if (nl > 1 && w->name[nl - 1] == '.' && w->name[nl - 2] != '\\') {
+            w->name[nl - 1] = '\0';
         }
+        w->qtype = sqlite3_column_int(st, 2);
+        w->response = sqlite3_column_int(st, 3);
+        w->rcode = sqlite3_column_int(st, 4);
+        w->ts = sqlite3_column_int64(st, 5);
+        snprintf(w->server, sizeof w->server, "%s", col(st, 6));
+        w->internal = sqlite3_column_int(st, 7) != 0;
+        n++;
     }
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].name);
+    }
+    free(rows);
     sqlite3_finalize(st);
     for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
-        dns_report(x, &groups[i]);
+        if (groups[i].queries > 0 && !forwarded(groups, ng, &groups[i])) {
+            dns_report(x, &groups[i]);
+        }
     }
     free(groups);
 }
 
 /* ---- ICMP tunnels, DICOM, PHI leaving, YARA ------------------------------------------------------------ */
 
+/* Per flow, what the inside end sent: its payload bytes over its own messages (the mean
+ * of one direction, not of both). */
 static void icmp_tunnels(struct ctx *x)
 {
     const char *sql = "SELECT f.id, " INSIDE_SQL ", " OUTSIDE_SQL ", i.echo_requests, "
                       "i.echo_replies, CASE WHEN f.class='outbound' THEN i.c_payload_bytes ELSE "
-                      "i.s_payload_bytes END, i.max_payload, i.entropy, i.mismatched_replies, "
-                      "f.first_ts, f.last_ts, i.messages FROM icmp_summary i JOIN flow f ON "
+                      "i.s_payload_bytes END, CASE WHEN f.class='outbound' THEN i.c_max_payload "
+                      "ELSE i.s_max_payload END, i.entropy, i.mismatched_replies, "
+                      "f.first_ts, f.last_ts, CASE WHEN f.class='outbound' THEN i.c_messages "
+                      "ELSE i.s_messages END, CASE WHEN f.class='outbound' THEN i.s_payload_bytes "
+                      "ELSE i.c_payload_bytes END FROM icmp_summary i JOIN flow f ON "
                       "f.id = i.flow_id WHERE f.class IN ('outbound','inbound') ORDER BY f.id";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -639,14 +812,20 @@ static void icmp_tunnels(struct ctx *x)
         if (!big && !(mism >= x->c.icmp_mismatched_replies && out >= x->c.icmp_payload_bytes)) {
             continue;
         }
-        char sum[512], det[300], ev[96], hb[32];
+        char sum[512], det[400], ev[96], hb[32];
         human(out, hb, sizeof hb);
-        snprintf(sum, sizeof sum, "ICMP tunnel: %s sent %s of ICMP payload to %s (mean %.0f B, "
-                                  "entropy %.2f, %lld replies not echoing their request)",
-                 col(st, 1), hb, col(st, 2), mean, sqlite3_column_double(st, 7), (long long)mism);
-        snprintf(det, sizeof det, "{\"payload_out\":%.0f,\"mean_payload\":%.1f,\"entropy\":%.3f,"
+        snprintf(sum, sizeof sum, "ICMP tunnel: %s sent %s of ICMP payload to %s in %.0f "
+                                  "messages (mean %.0f B, largest %lld B, entropy %.2f, %lld "
+                                  "replies not echoing their request)",
+                 col(st, 1), hb, col(st, 2), msgs, mean, (long long)sqlite3_column_int64(st, 6),
+                 sqlite3_column_double(st, 7), (long long)mism);
+        snprintf(det, sizeof det, "{\"payload_out\":%.0f,\"messages_out\":%.0f,"
+                                  "\"mean_payload\":%.1f,\"max_payload_out\":%lld,"
+                                  "\"payload_in\":%lld,\"entropy\":%.3f,"
                                   "\"mismatched_replies\":%lld}",
-                 out, mean, sqlite3_column_double(st, 7), (long long)mism);
+                 out, msgs, mean, (long long)sqlite3_column_int64(st, 6),
+                 (long long)sqlite3_column_int64(st, 12), sqlite3_column_double(st, 7),
+                 (long long)mism);
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)sqlite3_column_int64(st, 0));
         finding(x, "icmp_tunnel", col(st, 1), col(st, 2), "icmp", sqlite3_column_int64(st, 9),
                 sqlite3_column_int64(st, 10), (int64_t)out, mism > 0 ? 0.6 : 0.4, sum, det, ev);
@@ -709,7 +888,7 @@ static void dicom_outbound(struct ctx *x)
 static void phi_outbound(struct ctx *x)
 {
     const char *sql =
-        "SELECT " INSIDE_SQL ", " OUTSIDE_SQL ", o.protocol, o.sha256, o.size, o.name, o.ts, "
+        "SELECT " OBJ_SOURCE_SQL ", " OBJ_DEST_SQL ", o.protocol, o.sha256, o.size, o.name, o.ts, "
         "p.phi_hits, p.hits, (SELECT group_concat(DISTINCT h.type) FROM phi_hit h WHERE "
         "h.object_sha256 = o.sha256 AND h.phi_class = 'PHI'), (SELECT count(DISTINCT r.entity_id) "
         "FROM phi_record r WHERE r.object_sha256 = o.sha256 AND r.entity_id IS NOT NULL), f.id "
@@ -724,9 +903,13 @@ static void phi_outbound(struct ctx *x)
         char sum[700], det[700], ev[200], hb[32], nm[300];
         human((double)sqlite3_column_int64(st, 4), hb, sizeof hb);
         jesc(col(st, 5), nm, sizeof nm);
+        /* a tunnel payload is named by its domain, which the sentence gives already */
+        const char *what = strcmp(col(st, 2), "dns-tunnel") == 0 ? "the payload of its queries"
+                           : col(st, 5)[0]                      ? col(st, 5)
+                                                                : "an object";
         snprintf(sum, sizeof sum, "PHI left the network: %s sent %s (%s, %s) to %s over %s: %d "
                                   "PHI identifiers (%s) of %d individual(s)",
-                 col(st, 0), col(st, 5)[0] ? col(st, 5) : "an object", hb, col(st, 3), col(st, 1),
+                 col(st, 0), what, hb, col(st, 3), col(st, 1),
                  col(st, 2), sqlite3_column_int(st, 7), col(st, 9), sqlite3_column_int(st, 10));
         snprintf(det, sizeof det, "{\"object\":\"%s\",\"name\":\"%s\",\"size\":%lld,"
                                   "\"phi_hits\":%d,\"phi_types\":\"%s\",\"individuals\":%d}",
@@ -867,7 +1050,7 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
     PT_TRY(pt_db_exec(x->h, events_sql, err, errlen));
     /* what was uploaded where, once, instead of a correlated query per event */
     PT_TRY(pt_db_exec(x->h,
-                    "CREATE TEMP TABLE upl AS SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL
+                    "CREATE TEMP TABLE upl AS SELECT " OBJ_SOURCE_SQL " AS source, " OBJ_DEST_SQL
                     " AS destination, o.sha256 AS sha256, coalesce(p.phi_hits, 0) > 0 AS phi "
                     "FROM object o JOIN flow f ON f.id = o.flow_id LEFT JOIN phi_object p ON "
                     "p.object_sha256 = o.sha256 WHERE o.direction = 'upload';"

@@ -1,0 +1,295 @@
+/*
+ * tunnel_phase.c - DNS tunnel payloads of a case as objects (see tunnel.h).
+ *
+ * The queries of each inside client, in time order, are reduced to distinct names (a
+ * retransmitted query is the same name; case is ignored, as resolvers may randomise it),
+ * grouped by tunnel domain with pt_tun_group, and each group's data parts decoded with
+ * pt_tun_decode. An object is attributed to the client's first query of the group (flow,
+ * frame, time) and named by the tunnel domain, so the verdict can join it to the finding.
+ * A resolver's forwarded copies of another inside client's queries are not decoded again.
+ *
+ * Limits: PT_TUN_MAX_NAMES distinct names per client (limit.tunnel_names), at most
+ * PT_TUN_MAX_TUNNELS objects per case (limit.tunnels), PT_TUN_MAX_BYTES per object
+ * (limit.tunnel_bytes).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/grow.h"
+#include "../core/limits.h"
+#include "../store/db.h"
+#include "objstore.h"
+#include "tunnel.h"
+
+struct q {
+    char *name;
+    int64_t flow_id, ts;
+    uint32_t item;
+    uint64_t frame;
+};
+
+struct phase {
+    struct pt_db *db;
+    const char *case_dir;
+    unsigned store_id;
+    struct pt_objstore *store;  /* opened at the first payload (libmagic loads slowly) */
+    unsigned objects;
+    bool tunnels_capped;
+    pt_status rc;
+};
+
+static void anomaly(struct phase *ph, uint32_t item, uint64_t frame, const char *kind,
+                    const char *detail)
+{
+    struct pt_anomaly_rec a = {.item = item, .frame = frame};
+    snprintf(a.kind, sizeof a.kind, "%s", kind);
+    snprintf(a.detail, sizeof a.detail, "%s", detail);
+    if (pt_db_anomaly_put(ph->db, &a) != PT_OK) {
+        ph->rc = PT_EDB;
+    }
+}
+
+/* Store one decoded payload as an object with its row. */
+static void store(struct phase *ph, const struct q *first, const char *key,
+                  const struct pt_tun_payload *pl)
+{
+    if (ph->objects >= PT_TUN_MAX_TUNNELS) {
+        if (!ph->tunnels_capped) {
+            anomaly(ph, first->item, first->frame, "limit.tunnels",
+                    "more DNS tunnels than the limit; the rest were not decoded");
+        }
+        ph->tunnels_capped = true;
+        return;
+    }
+    if (ph->store == NULL && pt_objstore_new(ph->case_dir, ph->store_id, &ph->store) != PT_OK) {
+        ph->rc = PT_EIO;
+        return;
+    }
+    struct pt_object_rec meta;
+    memset(&meta, 0, sizeof meta);
+    snprintf(meta.protocol, sizeof meta.protocol, "dns-tunnel");
+    snprintf(meta.name, sizeof meta.name, "%s", key);
+    snprintf(meta.encoding, sizeof meta.encoding, "%s", pt_tun_enc_name(pl->enc));
+    snprintf(meta.direction, sizeof meta.direction, "upload");
+    meta.flow_id = first->flow_id;
+    meta.item = first->item;
+    meta.frame = first->frame;
+    meta.ts_us = first->ts;
+    struct pt_obj *o = pt_obj_open(ph->store, &meta);
+    if (o == NULL) {
+        anomaly(ph, first->item, first->frame, "object.store_failed",
+                "cannot create the object file");
+        return;
+    }
+    size_t at = 0;
+    for (size_t g = 0; g <= pl->n_gaps; g++) {
+        size_t upto = g < pl->n_gaps ? (size_t)pl->gaps[g].at : pl->len;
+        if (upto > at) {
+            pt_obj_write(o, pl->data + at, upto - at);
+            at = upto;
+        }
+        if (g < pl->n_gaps) {
+            pt_obj_gap(o, pl->gaps[g].len);
+        }
+    }
+    if (pl->capped) {
+        anomaly(ph, first->item, first->frame, "limit.tunnel_bytes",
+                "DNS tunnel payload longer than the limit; the object is cut");
+    }
+    struct pt_object_rec rec;
+    if (!pt_obj_close(o, pl->n_gaps == 0 && !pl->capped, &rec)) {
+        anomaly(ph, first->item, first->frame, "object.store_failed",
+                "cannot write the object file");
+        return;
+    }
+    if (pt_db_object_put(ph->db, &rec) != PT_OK) {
+        ph->rc = PT_EDB;
+        return;
+    }
+    ph->objects++;
+}
+
+/* Is this client a resolver forwarding other inside clients' queries for the domain? The
+ * capture then holds both legs; the payload is decoded once, for the client that sent it. */
+static bool forwarder(struct phase *ph, const char *addr, const char *key)
+{
+    char like[300];
+    const char *star = strchr(key, '*');
+    if (star != NULL) { /* a tag: names start with its labels */
+        snprintf(like, sizeof like, "%.*s%%", (int)(star - key), key);
+    } else {
+        snprintf(like, sizeof like, "%%%s", key);
+    }
+    sqlite3_stmt *st = NULL;
+    bool yes = false;
+    if (sqlite3_prepare_v2(pt_db_handle(ph->db), "SELECT 1 FROM dns_query d JOIN flow f ON "
+                           "f.id = d.flow_id WHERE f.server_addr = ?1 AND f.client_addr != ?1 "
+                           "AND d.response = 0 AND lower(d.qname) LIKE ?2 LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* One client's queries (time order): distinct names, groups, payloads. */
+static void client(struct phase *ph, const char *addr, struct q *qs, size_t n)
+{
+    size_t *ix = malloc((n ? n : 1) * sizeof *ix);
+    struct pt_tun_name *nm = calloc(n ? n : 1, sizeof *nm);
+    size_t *of = malloc((n ? n : 1) * sizeof *of); /* names index -> qs index */
+    const char **parts = calloc(n ? n : 1, sizeof *parts);
+    char *pbuf = NULL;
+    size_t m = 0;
+    if (ix == NULL || nm == NULL || of == NULL || parts == NULL) {
+        ph->rc = PT_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = qs[i].name;
+    }
+    if (pt_tun_distinct(parts, n, nm, &m, of, NULL, ix) != PT_OK) {
+        ph->rc = PT_ENOMEM;
+        goto out;
+    }
+    for (size_t a = 0; a < m && ph->rc == PT_OK;) {
+        size_t b = a + 1;
+        while (b < m && strcmp(nm[ix[b]].key, nm[ix[a]].key) == 0) {
+            b++;
+        }
+        size_t cnt = b - a, chars = 0, need = 0;
+        for (size_t i = a; i < b; i++) {
+            need += strlen(nm[ix[i]].name) + 1;
+        }
+        if (cnt >= PT_TUN_MIN_NAMES) {
+            free(pbuf);
+            pbuf = malloc(need);
+            if (pbuf == NULL) {
+                ph->rc = PT_ENOMEM;
+                break;
+            }
+            size_t w = 0, encoded = 0;
+            for (size_t i = a; i < b; i++) { /* ix is in time order within a key */
+                parts[i - a] = pbuf + w;
+                size_t l = pt_tun_data_part(&nm[ix[i]], pbuf + w, need - w);
+                encoded += pt_tun_part_encoded(pbuf + w);
+                chars += l;
+                w += l + 1;
+            }
+            /* a group of ordinary host names is not decoded: a quarter of the names at least
+             * carry an encoded-looking label (iodine's many short commands leave about a
+             * third) */
+            if (chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= cnt &&
+                !forwarder(ph, addr, nm[ix[a]].key)) {
+                struct pt_tun_payload pl;
+                if (pt_tun_decode(parts, cnt, nm[ix[a]].key, &pl) != PT_OK) {
+                    ph->rc = PT_ENOMEM;
+                } else if (pl.enc != PT_TUN_ENC_NONE && pl.len >= 16) {
+                    store(ph, &qs[of[ix[a]]], nm[ix[a]].key, &pl);
+                }
+                pt_tun_payload_free(&pl);
+            }
+        }
+        a = b;
+    }
+out:
+    free(pbuf);
+    free(parts);
+    free(of);
+    free(nm);
+    free(ix);
+}
+
+pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store_id,
+                          unsigned *objects, char *err, size_t errlen)
+{
+    struct phase ph = {.db = db, .case_dir = case_dir, .store_id = store_id, .rc = PT_OK};
+    *objects = 0;
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    const char *sql = "SELECT coalesce(f.client_addr, ''), d.qname, d.ts, d.flow_id, "
+                      "coalesce(d.item_id, 0), coalesce(d.frame, 0) FROM dns_query d LEFT JOIN "
+                      "flow f ON f.id = d.flow_id WHERE d.response = 0 AND d.qname != '' AND "
+                      "lower(d.qname) NOT LIKE '%.arpa' AND lower(d.qname) NOT LIKE '%.local' "
+                      "ORDER BY 1, d.ts, d.id";
+    struct q *qs = NULL;
+    size_t n = 0, cap = 0;
+    char cur[64] = "";
+    bool capped = false;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK || pt_db_begin(db) != PT_OK) {
+        snprintf(err, errlen, "tunnel stage: %s", sqlite3_errmsg(h));
+        sqlite3_finalize(st);
+        pt_objstore_free(ph.store);
+        return PT_EDB;
+    }
+    for (int r; ph.rc == PT_OK;) {
+        r = sqlite3_step(st);
+        const char *cl = r == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (r != SQLITE_ROW || strcmp(cl ? cl : "", cur) != 0) {
+            if (n > 0) {
+                client(&ph, cur, qs, n);
+            }
+            for (size_t i = 0; i < n; i++) {
+                free(qs[i].name);
+            }
+            n = 0;
+            capped = false;
+            if (r != SQLITE_ROW) {
+                break;
+            }
+            snprintf(cur, sizeof cur, "%s", cl ? cl : "");
+        }
+        if (n >= PT_TUN_MAX_NAMES) {
+            if (!capped) {
+                anomaly(&ph, (uint32_t)sqlite3_column_int64(st, 4),
+                        (uint64_t)sqlite3_column_int64(st, 5), "limit.tunnel_names",
+                        "more DNS queries from one client than the tunnel decoder reads");
+            }
+            capped = true;
+            continue;
+        }
+        if (!pt_grow(&qs, &cap, n + 1, sizeof *qs, 256)) {
+            ph.rc = PT_ENOMEM;
+            break;
+        }
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        size_t nl = strlen(name ? name : "");
+        qs[n].name = malloc(nl + 1);
+        if (qs[n].name == NULL) {
+            ph.rc = PT_ENOMEM;
+            break;
+        }
+        memcpy(qs[n].name, name ? name : "", nl + 1);
+        if (nl > 1 && qs[n].name[nl - 1] == '.' && qs[n].name[nl - 2] != '\\') {
+            qs[n].name[nl - 1] = '\0';
+        }
+        qs[n].ts = sqlite3_column_int64(st, 2);
+        qs[n].flow_id = sqlite3_column_int64(st, 3);
+        qs[n].item = (uint32_t)sqlite3_column_int64(st, 4);
+        qs[n].frame = (uint64_t)sqlite3_column_int64(st, 5);
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(qs[i].name);
+    }
+    free(qs);
+    sqlite3_finalize(st);
+    pt_status rc = ph.rc;
+    if (pt_db_commit(db) != PT_OK && rc == PT_OK) {
+        rc = PT_EDB;
+    }
+    if (rc == PT_EIO) {
+        snprintf(err, errlen, "tunnel stage: cannot create the object store under %s/objects",
+                 case_dir);
+    } else if (rc != PT_OK) {
+        snprintf(err, errlen, "tunnel stage: %s", pt_status_str(rc));
+    }
+    pt_objstore_free(ph.store);
+    *objects = ph.objects;
+    return rc;
+}
