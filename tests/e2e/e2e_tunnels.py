@@ -226,8 +226,7 @@ def iodine_dns_tunnel_finding_with_byte_estimate():
     obj = con.execute("SELECT sha256, size FROM object WHERE protocol = 'dns-tunnel' AND name ="
                       " 'pirate.sea' AND encoding = 'iodine'").fetchall()
     assert len(obj) == 1 and obj[0][1] > 1000, obj
-    with open(os.path.join(c, "objects", obj[0][0][:2], obj[0][0]), "rb") as fh:
-        body = fh.read()
+    body = objbytes(c, obj[0][0])
     # each tunnelled packet: 4-byte tun header (flags, ethertype 0x0800), then IPv4
     assert body[:6] == b"\x00\x00\x08\x00\x45\x00", body[:16]
     assert body.count(b"\x00\x00\x08\x00\x45") >= 10
@@ -277,7 +276,6 @@ def dnscat2_corpus_capture_decoded():
     obj = con.execute("SELECT sha256, size, complete FROM object WHERE protocol = 'dns-tunnel'"
                       " AND encoding = 'dnscat2'").fetchall()
     assert len(obj) == 1 and obj[0][2] == 1, obj
-    with open(os.path.join(c, "objects", obj[0][0][:2], obj[0][0]), "rb") as fh:
-        body = fh.read()
+    body = objbytes(c, obj[0][0])
     assert struct.unpack(">I", body[:4])[0] == len(body) - 4, body[:8]
     assert body[8:16] == b"\x89PNG\r\n\x1a\n" and body.endswith(b"IEND\xaeB`\x82"), body[:16]
