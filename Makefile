@@ -26,7 +26,8 @@ SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 
 # Sources per stage.
 CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c \
-            analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c analyzer/core/conf.c
+            analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c analyzer/core/conf.c \
+            analyzer/core/memcap.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c
 DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c

@@ -35,6 +35,7 @@
 
 #include "core/addr.h"
 #include "core/limits.h"
+#include "core/memcap.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "core/version.h"
@@ -724,6 +725,7 @@ struct run {
     struct worker files;  /* the reader's object store for files at rest (not a thread) */
     struct pt_yara *yara; /* compiled rules, shared read-only by the scanning threads */
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
+    struct pt_memcap memcap;      /* per-flow decoder state of all workers (--memcap) */
 };
 
 /* A file at rest (not a capture): its bytes become an object, unpacked like any other. They
@@ -1289,6 +1291,7 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
     }
 
     anomaly_sink_init(&r->anoms, &r->w);
+    pt_memcap_init(&r->memcap, opt->memcap ? opt->memcap : PT_MEMCAP_DEFAULT);
     r->dec = pt_decoder_new(decode_anomaly, &r->anoms);
     r->workers = calloc(r->n_workers, sizeof *r->workers);
     if (r->dec == NULL || r->workers == NULL ||
@@ -1326,6 +1329,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
         } else if (wk->flows != NULL) {
             pt_flow_set_stream_events(wk->flows, worker_stream_event);
             pt_flow_set_stream_ops(wk->flows, &pt_app_stream_ops, &wk->app);
+        }
+        if (wk->flows != NULL) {
+            pt_flow_set_memcap(wk->flows, &r->memcap);
         }
         if (wk->flows == NULL || pt_queue_init(&wk->full, PT_RING_SLOTS) != PT_OK ||
             pt_queue_init(&wk->free, PT_RING_SLOTS) != PT_OK) {
