@@ -1,9 +1,10 @@
 """halfopen.py - write a capture of many half-open TCP flows whose decoders must hold state:
 DICOM (an A-ASSOCIATE-RQ cut after its AE titles), TLS (a ClientHello record cut short) and
-SMB2 (a NetBIOS message cut inside its header). Each flow is a SYN and one data segment from
+SMB2 (a NetBIOS message cut inside its header), and optionally "held": bytes of no known
+protocol that detection holds until it can decide. Each flow is a SYN and one data segment from
 the client; nothing follows, so every decoder keeps its buffers until the flow ends.
 
-Usage: python3 halfopen.py OUT.pcap FLOWS_PER_KIND [dicom,tls,smb]   (issue 17 memcap)
+Usage: python3 halfopen.py OUT.pcap FLOWS_PER_KIND [dicom,tls,smb,held]   (issue 17 memcap)
 """
 import struct
 import sys
@@ -14,7 +15,9 @@ TLS = (b"\x16\x03\x01" + struct.pack("!H", 512) + b"\x01\x00\x01\xfc\x03\x03" + 
        + b"\x20" + bytes(32) + b"\x00\x20" + bytes(range(0x30, 0x50)))
 SMB = (b"\x00" + struct.pack("!I", 4096)[1:] + b"\xfeSMB" + struct.pack("<HHIHHII", 64, 0, 0, 5, 1, 0, 0)
        + bytes(40) + b"\x39\x00" + bytes(30))
-PAYLOADS = {"dicom": (DICOM, 104), "tls": (TLS, 443), "smb": (SMB, 445)}
+# bytes no decoder recognises yet (no line end, under 128 bytes): held by protocol detection
+HELD = b"XFER-BEGIN patient-export part 1 of"
+PAYLOADS = {"dicom": (DICOM, 104), "tls": (TLS, 443), "smb": (SMB, 445), "held": (HELD, 7777)}
 
 
 def _frame(src, dst, sport, dport, seq, flags, payload):
@@ -34,7 +37,7 @@ def write(path, flows, kinds=("dicom", "tls", "smb"), start=1700000000):
                 payload, port = PAYLOADS[kind]
                 src = bytes((10, k + 1, (i >> 8) & 0xff, i & 0xff))
                 dst = bytes((203, 0, 113, 1 + (i >> 16) % 200))
-                sport = 1024 + (i % 60000)
+                sport = 30000 + (i % 30000)  # clear of port hints (5353 is DNS)
                 for flags, seq, data in ((0x02, 999, b""), (0x18, 1000, payload)):
                     f = _frame(src, dst, sport, port, seq, flags, data)
                     usec += 5
