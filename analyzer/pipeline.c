@@ -1393,6 +1393,14 @@ out:
         r->res.objects_lost += pt_objstore_failures(r->workers[i].app.store);
     }
     r->res.objects_lost += pt_objstore_failures(r->files.app.store);
+    if (r->memcap.evicted_flows > 0) {
+        pt_warn("memory cap of %llu MiB over per-flow state reached: %llu flow(s) ended early in "
+                "%llu burst(s) (limit.memcap anomalies); the state peaked at %llu MiB",
+                (unsigned long long)(r->memcap.max >> 20),
+                (unsigned long long)r->memcap.evicted_flows,
+                (unsigned long long)r->memcap.bursts,
+                (unsigned long long)(r->memcap.peak >> 20));
+    }
     if (r->res.objects_lost > 0) {
         snprintf(incomplete, sizeof incomplete,
                  "%llu object(s) could not be written to the case (disk full or I/O error; see "
