@@ -428,10 +428,11 @@ static struct flow *oldest(struct pt_flow_table *t, const struct flow *keep)
 }
 
 /*
- * Over the cap: end this worker's oldest idle flows (never `keep`, whose packet is being
- * handled) as at the end of the capture, so what they buffered still reaches their decoders,
- * which store it (undecided streams are stored raw), until the whole run is back under the
- * low watermark or this burst released its share. One anomaly per burst, with its counts.
+ * Over the cap: end this worker's least recently seen flows (never `keep`, whose packet is
+ * being handled) as at the end of the capture, so what they buffered still reaches their
+ * decoders, which store it (undecided streams are stored raw), until the whole run is back at
+ * the low watermark, this worker at its share of it, or the burst at its size. One anomaly per
+ * burst, with its counts.
  */
 static void memcap_evict(struct pt_flow_table *t, const struct pt_flow_pkt *p, struct flow *keep)
 {
