@@ -821,8 +821,8 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
                "No destination outside the home network showed exfiltration-shaped activity.");
     sb_s(b, "<h3>Key limitations</h3>");
     html_table(b, h, "SELECT kind, detail FROM limitation WHERE kind IN ('encrypted_outbound_share',"
-                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured','objects_not_stored',"
-                     "'memcap_evictions') OR kind LIKE "
+                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured',"
+                     "'objects_not_stored','memcap_evictions') OR kind LIKE "
                      "'input_%' ORDER BY id LIMIT 12", "None recorded.");
     svg_timeline(b, h, f);
     svg_bars(b, h, "SELECT subject, bytes_out FROM verdict WHERE scope = 'destination' ORDER BY "

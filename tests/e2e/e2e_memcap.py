@@ -63,8 +63,8 @@ def memcap_evicts_half_open_flows_in_bursts_with_a_limitation():
     assert "memcap_evictions" in txt and "data may be missing" in txt
     # what detection held for an evicted flow was stored raw, as at the end of a flow
     held = con.execute("SELECT count(*) FROM object o JOIN flow f ON f.id = o.flow_id WHERE "
-                       "f.end_reason = 'evicted' AND f.server_port = 7777 AND o.protocol = 'tcp' AND "
-                       "o.size = ?", (len(halfopen.HELD),)).fetchone()[0]
+                       "f.end_reason = 'evicted' AND f.server_port = 7777 AND o.protocol = 'tcp' "
+                       "AND o.size = ?", (len(halfopen.HELD),)).fetchone()[0]
     assert held > 0, held
     raw_all = con.execute("SELECT count(*) FROM object WHERE protocol = 'tcp'").fetchone()[0]
     assert raw_all == n, raw_all  # every held stream, evicted or not

@@ -13,8 +13,8 @@ DICOM = (b"\x01\x00" + struct.pack("!I", 4096) + b"\x00\x01\x00\x00" + b"STORESC
          + b"EVILSCU".ljust(16) + b"\x00" * 32 + b"\x10\x00\x00\x15" + b"1.2.840.10008.3.1.1.1")
 TLS = (b"\x16\x03\x01" + struct.pack("!H", 512) + b"\x01\x00\x01\xfc\x03\x03" + bytes(range(32))
        + b"\x20" + bytes(32) + b"\x00\x20" + bytes(range(0x30, 0x50)))
-SMB = (b"\x00" + struct.pack("!I", 4096)[1:] + b"\xfeSMB" + struct.pack("<HHIHHII", 64, 0, 0, 5, 1, 0, 0)
-       + bytes(40) + b"\x39\x00" + bytes(30))
+SMB = (b"\x00" + struct.pack("!I", 4096)[1:] + b"\xfeSMB"
+       + struct.pack("<HHIHHII", 64, 0, 0, 5, 1, 0, 0) + bytes(40) + b"\x39\x00" + bytes(30))
 # bytes no decoder recognises yet (no line end, under 128 bytes): held by protocol detection
 HELD = b"XFER-BEGIN patient-export part 1 of"
 PAYLOADS = {"dicom": (DICOM, 104), "tls": (TLS, 443), "smb": (SMB, 445), "held": (HELD, 7777)}
