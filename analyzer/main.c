@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "phi/yara_scan.h"
@@ -60,6 +61,10 @@ static void usage(FILE *out)
         "  -j, --threads N       flow worker threads (default: number of cores)\n"
         "      --max-flows N     flows kept in memory per worker before the least recently\n"
         "                        seen is ended early (default 1048576; an anomaly says so)\n"
+        "      --memcap SIZE     memory for per-flow decoder state of all workers together\n"
+        "                        (flows, reassembly, protocol decoders; bytes, or with K, M or\n"
+        "                        G; default 512M, at least 1M); past it the oldest idle flows\n"
+        "                        are ended early, with a limit.memcap anomaly and a limitation\n"
         "      --progress        progress bar on stderr (default: when stderr is a terminal)\n"
         "  -q, --quiet           no progress bar and no summary on stdout\n"
         "      --force           replace an existing case: the new one is built beside it and\n"
@@ -90,6 +95,28 @@ static void usage(FILE *out)
         out);
 }
 
+/* "536870912", "512M", "2G": bytes, below 2^50. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    if (s[0] < '0' || s[0] > '9') {
+        return -1;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    switch (*end) {
+        case 'K': case 'k': shift = 10; end++; break;
+        case 'M': case 'm': shift = 20; end++; break;
+        case 'G': case 'g': shift = 30; end++; break;
+        default: break;
+    }
+    if (end == s || *end != '\0' || v >= (1ull << (50 - shift))) {
+        return -1;
+    }
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
     char *end = NULL;
@@ -108,6 +135,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"home-net", required_argument, NULL, 'H'},
         {"threads", required_argument, NULL, 'j'},
         {"max-flows", required_argument, NULL, 'M'},
+        {"memcap", required_argument, NULL, 'm'},
         {"progress", no_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},
         {"force", no_argument, NULL, 'F'},
@@ -144,6 +172,13 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                     return EXIT_USAGE;
                 }
                 o.max_flows = (uint32_t)v;
+                break;
+            case 'm':
+                if (parse_size(optarg, &o.memcap) != 0 || o.memcap < PT_MEMCAP_MIN) {
+                    fprintf(stderr, "phitrace: error: --memcap takes a size of at least 1M "
+                                    "(bytes, or a number with K, M or G)\n");
+                    return EXIT_USAGE;
+                }
                 break;
             case 'P': o.progress = true; break;
             case 'q': o.quiet = true; break;

@@ -36,6 +36,7 @@
 #include "core/addr.h"
 #include "core/cursor.h"
 #include "core/limits.h"
+#include "core/memcap.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "core/version.h"
@@ -737,6 +738,7 @@ struct run {
     struct worker files;  /* the reader's object store for files at rest (not a thread) */
     struct pt_yara *yara; /* compiled rules, shared read-only by the scanning threads */
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
+    struct pt_memcap memcap;      /* per-flow decoder state of all workers (--memcap) */
 };
 
 /* The span of a log's line times into its item (several segments widen it), and what was
@@ -1435,6 +1437,7 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
     }
 
     anomaly_sink_init(&r->anoms, &r->w);
+    pt_memcap_init(&r->memcap, opt->memcap ? opt->memcap : PT_MEMCAP_DEFAULT);
     r->dec = pt_decoder_new(decode_anomaly, &r->anoms);
     r->workers = calloc(r->n_workers, sizeof *r->workers);
     if (r->dec == NULL || r->workers == NULL ||
@@ -1472,6 +1475,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
         } else if (wk->flows != NULL) {
             pt_flow_set_stream_events(wk->flows, worker_stream_event);
             pt_flow_set_stream_ops(wk->flows, &pt_app_stream_ops, &wk->app);
+        }
+        if (wk->flows != NULL) {
+            pt_flow_set_memcap(wk->flows, &r->memcap);
         }
         if (wk->flows == NULL || pt_queue_init(&wk->full, PT_RING_SLOTS) != PT_OK ||
             pt_queue_init(&wk->free, PT_RING_SLOTS) != PT_OK) {
@@ -1533,6 +1539,14 @@ out:
         r->res.objects_lost += pt_objstore_failures(r->workers[i].app.store);
     }
     r->res.objects_lost += pt_objstore_failures(r->files.app.store);
+    if (r->memcap.evicted_flows > 0) {
+        pt_warn("memory cap of %llu MiB over per-flow state reached: %llu flow(s) ended early in "
+                "%llu burst(s) (limit.memcap anomalies); the state peaked at %llu MiB",
+                (unsigned long long)(r->memcap.max >> 20),
+                (unsigned long long)r->memcap.evicted_flows,
+                (unsigned long long)r->memcap.bursts,
+                (unsigned long long)(r->memcap.peak >> 20));
+    }
     if (r->res.objects_lost > 0) {
         snprintf(incomplete, sizeof incomplete,
                  "%llu object(s) could not be written to the case (disk full or I/O error; see "

@@ -22,6 +22,7 @@ struct pt_options {
     const char *home_net;  /* NULL: PT_HOME_NET_DEFAULT */
     unsigned threads;      /* workers; 0 = number of cores */
     uint32_t max_flows;    /* per worker; 0 = default */
+    uint64_t memcap;       /* bytes of per-flow decoder state, all workers; 0 = default */
     bool flows_only;       /* decode and flows; no reassembly, protocols or objects */
     bool progress;
     bool quiet;

@@ -314,5 +314,17 @@ static void app_datagram(void *arg, void *st, const struct pt_flow_rec *rec, int
     }
 }
 
+/* What a flow's application state holds, for the memory cap (core/memcap.h). */
+static size_t app_mem(void *arg, const void *st)
+{
+    (void)arg;
+    const struct app_flow *a = st;
+    size_t n = sizeof *a + (a->look != NULL ? PT_APP_LOOKAHEAD : 0);
+    if (a->st != NULL && a->proto != NULL) {
+        n += a->proto->state_size + (a->proto->mem != NULL ? a->proto->mem(a->st) : 0);
+    }
+    return n;
+}
+
 const struct pt_stream_ops pt_app_stream_ops = {app_open, app_data, app_gap, app_close,
-                                                app_datagram};
+                                                app_datagram, app_mem};

@@ -295,6 +295,10 @@ struct pt_app_proto {
     /* Bytes the decoder received after the switch, for the next decoder; NULL member when
      * there are none. */
     size_t (*tail)(void *st, int dir, const uint8_t **p);
+    /* For the memory cap (core/memcap.h): the size of the per-flow state `open` allocates,
+     * and (NULL member when it has none) what its buffers hold now beyond that. */
+    size_t state_size;
+    size_t (*mem)(const void *st);
 };
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "../core/cursor.h"
 #include "../core/limits.h"
+#include "../core/memcap.h"
 #include "app.h"
 
 #define MAX_PC 128
@@ -39,13 +40,13 @@ struct ddir {
     size_t hdr_len;
     uint8_t pdu_type;
     uint64_t pdu_left;      /* bytes of the current PDU still to come */
-    uint8_t *pdu;           /* buffered association PDU */
-    size_t pdu_len;
+    uint8_t *pdu;           /* buffered association PDU (grown as it arrives) */
+    size_t pdu_len, pdu_cap;
     uint32_t pdv_left;      /* fragment bytes of the current PDV still to come */
     uint8_t pdv_pc;
     uint8_t pdv_mch;
-    uint8_t *cmd;           /* command set being gathered */
-    size_t cmd_len;
+    uint8_t *cmd;           /* command set being gathered (grown as it arrives) */
+    size_t cmd_len, cmd_cap;
     bool cmd_overflow;
     /* the last command, waiting for its data set */
     struct pt_dicom_rec pending;
@@ -55,13 +56,19 @@ struct ddir {
     uint64_t data_size;
 };
 
+/* The association (17 KiB of contexts and 16 KiB of record): allocated with the first
+ * association PDU, so a flow that never completes one holds none of it (memory cap). */
+struct dicom_assoc {
+    struct pcx pc[MAX_PC];
+    size_t n_pc;
+    struct pt_dicom_assoc_rec rec;
+};
+
 struct dicom_flow {
     struct pt_app_ctx *ctx;
     struct pt_flow_rec rec;
     struct ddir d[2];
-    struct pcx pc[MAX_PC];
-    size_t n_pc;
-    struct pt_dicom_assoc_rec assoc;
+    struct dicom_assoc *as;     /* NULL until an association PDU is complete */
     bool have_assoc;
     uint32_t seq;
     const struct pt_flow_pkt *pkt;
@@ -94,7 +101,6 @@ static void *dicom_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
     if (f != NULL) {
         f->ctx = ctx;
         f->rec = *rec;
-        f->assoc.flow_id = rec->id;
     }
     return f;
 }
@@ -120,17 +126,29 @@ static void text(const uint8_t *p, size_t n, char *out, size_t len)
     out[k] = '\0';
 }
 
+/* The association state, allocated on first use; NULL when out of memory. */
+static struct dicom_assoc *assoc_state(struct dicom_flow *f)
+{
+    if (f->as == NULL && (f->as = calloc(1, sizeof *f->as)) != NULL) {
+        f->as->rec.flow_id = f->rec.id;
+    }
+    return f->as;
+}
+
 static struct pcx *find_pc(struct dicom_flow *f, uint8_t id, bool create)
 {
-    for (size_t i = 0; i < f->n_pc; i++) {
-        if (f->pc[i].id == id) {
-            return &f->pc[i];
+    if (f->as == NULL) {
+        return NULL; /* every caller that creates has made the state */
+    }
+    for (size_t i = 0; i < f->as->n_pc; i++) {
+        if (f->as->pc[i].id == id) {
+            return &f->as->pc[i];
         }
     }
-    if (!create || f->n_pc == MAX_PC) {
+    if (!create || f->as->n_pc == MAX_PC) {
         return NULL;
     }
-    struct pcx *c = &f->pc[f->n_pc++];
+    struct pcx *c = &f->as->pc[f->as->n_pc++];
     memset(c, 0, sizeof *c);
     c->id = id;
     return c;
@@ -141,7 +159,10 @@ static struct pcx *find_pc(struct dicom_flow *f, uint8_t id, bool create)
 static void associate(struct dicom_flow *f, int dir, uint8_t type, const uint8_t *p, size_t n)
 {
     struct pt_cur c = pt_cur_make(p, n);
-    struct pt_dicom_assoc_rec *a = &f->assoc;
+    if (assoc_state(f) == NULL) {
+        return;
+    }
+    struct pt_dicom_assoc_rec *a = &f->as->rec;
     if (type == 0x03) { /* A-ASSOCIATE-RJ: reserved(1) result(1) source(1) reason(1) */
         pt_cur_skip(&c, 1);
         uint8_t result = pt_cur_u8(&c), source = pt_cur_u8(&c), reason = pt_cur_u8(&c);
@@ -399,7 +420,8 @@ static void fragment(struct dicom_flow *f, int dir, const uint8_t *p, size_t n, 
     bool is_cmd = d->pdv_mch & 1;
     bool last = (d->pdv_mch & 2) != 0;
     if (is_cmd) {
-        if (d->cmd == NULL && (d->cmd = malloc(PT_DICOM_MAX_COMMAND)) == NULL) {
+        if (d->cmd_len + n <= PT_DICOM_MAX_COMMAND &&
+            !pt_buf_reserve(&d->cmd, &d->cmd_cap, d->cmd_len + n, PT_DICOM_MAX_COMMAND)) {
             return;
         }
         if (d->cmd_len + n > PT_DICOM_MAX_COMMAND) {
@@ -446,9 +468,15 @@ static void pdu_done(struct dicom_flow *f, int dir)
         case 0x02:
         case 0x03: associate(f, dir, d->pdu_type, d->pdu, d->pdu_len); break;
         case 0x05:
-        case 0x06: f->assoc.released = true; break;
+        case 0x06:
+            if (assoc_state(f) != NULL) {
+                f->as->rec.released = true;
+            }
+            break;
         case 0x07:
-            snprintf(f->assoc.result, sizeof f->assoc.result, "aborted");
+            if (assoc_state(f) != NULL) {
+                snprintf(f->as->rec.result, sizeof f->as->rec.result, "aborted");
+            }
             break;
         default: break;
     }
@@ -500,11 +528,12 @@ static void dicom_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t
                 continue;
             }
             case DS_PDU_BODY: {
-                if (d->pdu == NULL && (d->pdu = malloc(PT_DICOM_MAX_ASSOC_PDU)) == NULL) {
+                size_t k = d->pdu_left < n ? (size_t)d->pdu_left : n;
+                if (!pt_buf_reserve(&d->pdu, &d->pdu_cap, d->pdu_len + k,
+                                    PT_DICOM_MAX_ASSOC_PDU)) {
                     d->st = DS_DEAD;
                     return;
                 }
-                size_t k = d->pdu_left < n ? (size_t)d->pdu_left : n;
                 memcpy(d->pdu + d->pdu_len, p, k);
                 d->pdu_len += k;
                 d->pdu_left -= k;
@@ -605,20 +634,21 @@ static void dicom_close(void *st)
         free(f->d[dir].cmd);
     }
     if (f->have_assoc) {
-        struct pt_dicom_assoc_rec *a = &f->assoc;
+        struct pt_dicom_assoc_rec *a = &f->as->rec;
         size_t used = 0;
         used += (size_t)snprintf(a->contexts, sizeof a->contexts, "[");
         size_t i = 0;
-        for (; i < f->n_pc && used + 260 < sizeof a->contexts; i++) {
+        const struct dicom_assoc *as = f->as;
+        for (; i < as->n_pc && used + 260 < sizeof a->contexts; i++) {
             used += (size_t)snprintf(a->contexts + used, sizeof a->contexts - used,
                                      "%s{\"id\":%u,\"abstract\":\"%s\",\"transfer\":\"%s\","
                                      "\"accepted\":%s}",
-                                     i ? "," : "", f->pc[i].id, f->pc[i].abstract,
-                                     f->pc[i].transfer, f->pc[i].accepted ? "true" : "false");
+                                     i ? "," : "", as->pc[i].id, as->pc[i].abstract,
+                                     as->pc[i].transfer, as->pc[i].accepted ? "true" : "false");
         }
-        if (i < f->n_pc) { /* cannot happen with 128 contexts, but the JSON stays valid */
+        if (i < as->n_pc) { /* cannot happen with 128 contexts, but the JSON stays valid */
             used += (size_t)snprintf(a->contexts + used, sizeof a->contexts - used,
-                                     ",{\"omitted\":%zu}", f->n_pc - i);
+                                     ",{\"omitted\":%zu}", as->n_pc - i);
         }
         snprintf(a->contexts + used, sizeof a->contexts - used, "]");
         if (a->result[0] == '\0') {
@@ -626,7 +656,15 @@ static void dicom_close(void *st)
         }
         pt_emit_dicom_assoc(f->ctx, a);
     }
+    free(f->as);
     free(f);
+}
+
+static size_t dicom_mem(const void *st)
+{
+    const struct dicom_flow *f = st;
+    return f->d[0].pdu_cap + f->d[0].cmd_cap + f->d[1].pdu_cap + f->d[1].cmd_cap +
+           (f->as != NULL ? sizeof *f->as : 0);
 }
 
 const struct pt_app_proto pt_app_dicom = {
@@ -637,4 +675,6 @@ const struct pt_app_proto pt_app_dicom = {
     .gap = dicom_gap,
     .close = dicom_close,
     .datagram = NULL,
+    .state_size = sizeof(struct dicom_flow),
+    .mem = dicom_mem,
 };

@@ -441,4 +441,5 @@ const struct pt_app_proto pt_app_dns = {
     .gap = dns_gap,
     .close = dns_close,
     .datagram = dns_datagram,
+    .state_size = sizeof(struct dns_flow),
 };

@@ -333,6 +333,7 @@ const struct pt_app_proto pt_app_ftp = {
     .gap = ftp_gap,
     .close = ftp_close,
     .datagram = NULL,
+    .state_size = sizeof(struct ftp_ctl) + sizeof(struct ftp_session),
 };
 
 /* ---- data channels ------------------------------------------------------------------------ */
@@ -447,4 +448,5 @@ const struct pt_app_proto pt_app_ftp_data = {
     .gap = data_gap,
     .close = data_close,
     .datagram = NULL,
+    .state_size = sizeof(struct ftp_data),
 };

@@ -279,4 +279,5 @@ const struct pt_app_proto pt_app_hl7 = {
     .gap = hl7_gap,
     .close = hl7_close,
     .datagram = NULL,
+    .state_size = sizeof(struct hl7_flow),
 };

@@ -845,4 +845,5 @@ const struct pt_app_proto pt_app_http = {
     .datagram = NULL,
     .upgraded = http_upgraded,
     .tail = http_tail,
+    .state_size = sizeof(struct http_flow),
 };

@@ -223,4 +223,5 @@ const struct pt_app_proto pt_app_icmp = {
     .gap = no_gap,
     .close = icmp_close,
     .datagram = icmp_datagram,
+    .state_size = sizeof(struct icmp_flow),
 };

@@ -131,4 +131,5 @@ const struct pt_app_proto pt_app_raw = {
     .gap = raw_gap,
     .close = raw_close,
     .datagram = NULL,
+    .state_size = sizeof(struct raw_flow),
 };

@@ -33,6 +33,7 @@
 #include "../core/cursor.h"
 #include "../core/sha256.h"
 #include "../core/limits.h"
+#include "../core/memcap.h"
 #include "app.h"
 
 enum {
@@ -99,8 +100,8 @@ struct smb_dir {
     uint8_t nb[4];
     size_t nb_len;
     uint32_t msg_left;      /* bytes of the current message still to come */
-    uint8_t *buf;           /* buffered message head */
-    size_t buf_len, buf_want;
+    uint8_t *buf;           /* buffered message head (grown as it arrives) */
+    size_t buf_len, buf_want, buf_cap;
     /* SS_STREAM: data bytes still to go to `sink` at file offset `sink_off` */
     struct smb_file *sink;
     int sink_io;
@@ -1132,11 +1133,11 @@ static void smb_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
                 continue;
             }
             case SS_MSG: {
-                if (d->buf == NULL && (d->buf = malloc(PT_SMB_MSG_BUFFER)) == NULL) {
+                size_t k = d->buf_want - d->buf_len < n ? d->buf_want - d->buf_len : n;
+                if (!pt_buf_reserve(&d->buf, &d->buf_cap, d->buf_len + k, PT_SMB_MSG_BUFFER)) {
                     d->st = SS_DEAD;
                     return;
                 }
-                size_t k = d->buf_want - d->buf_len < n ? d->buf_want - d->buf_len : n;
                 memcpy(d->buf + d->buf_len, p, k);
                 d->buf_len += k;
                 d->msg_left -= (uint32_t)k;
@@ -1238,6 +1239,20 @@ static void smb_close(void *st)
     free(f);
 }
 
+/* The buffers, the pending-request slots and the handle table (names and paths aside). */
+static size_t smb_mem(const void *st)
+{
+    const struct smb_flow *f = st;
+    size_t n = f->d[0].buf_cap + f->d[1].buf_cap;
+    if (f->pend != NULL) {
+        n += PT_SMB_MAX_PENDING * sizeof *f->pend;
+    }
+    if (f->files != NULL) {
+        n += PT_SMB_MAX_FILES * sizeof *f->files + f->n_files * sizeof(struct smb_file);
+    }
+    return n;
+}
+
 const struct pt_app_proto pt_app_smb = {
     .name = "smb",
     .probe = smb_probe,
@@ -1246,4 +1261,6 @@ const struct pt_app_proto pt_app_smb = {
     .gap = smb_gap,
     .close = smb_close,
     .datagram = NULL,
+    .state_size = sizeof(struct smb_flow),
+    .mem = smb_mem,
 };

@@ -465,4 +465,5 @@ const struct pt_app_proto pt_app_smtp = {
     .close = smtp_close,
     .datagram = NULL,
     .upgraded = smtp_upgraded,
+    .state_size = sizeof(struct smtp_flow),
 };

@@ -160,4 +160,5 @@ const struct pt_app_proto pt_app_ssh = {
     .gap = ssh_gap,
     .close = ssh_close,
     .datagram = NULL,
+    .state_size = sizeof(struct ssh_flow),
 };

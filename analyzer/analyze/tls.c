@@ -19,6 +19,7 @@
 
 #include "../core/cursor.h"
 #include "../core/limits.h"
+#include "../core/memcap.h"
 #include "../core/sha256.h"
 #include "app.h"
 
@@ -27,8 +28,8 @@ struct tls_dir {
     size_t rec_hdr_len;
     size_t rec_left;       /* bytes of the current record still to come */
     uint8_t rec_type;
-    uint8_t *hs;           /* gathered handshake bytes */
-    size_t hs_len;
+    uint8_t *hs;           /* gathered handshake bytes (grown as they arrive) */
+    size_t hs_len, hs_cap;
     bool done;             /* stop parsing: encrypted, gap, or limit */
 };
 
@@ -412,12 +413,12 @@ static void tls_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
         }
         size_t k = d->rec_left < n ? d->rec_left : n;
         if (d->rec_type == 22) {
-            if (d->hs == NULL && (d->hs = malloc(PT_TLS_MAX_HANDSHAKE + 4)) == NULL) {
+            if (d->hs_len + k > PT_TLS_MAX_HANDSHAKE + 4) {
+                anomaly(t, "limit.tls_handshake", "handshake bytes beyond the limit");
                 d->done = true;
                 return;
             }
-            if (d->hs_len + k > PT_TLS_MAX_HANDSHAKE + 4) {
-                anomaly(t, "limit.tls_handshake", "handshake bytes beyond the limit");
+            if (!pt_buf_reserve(&d->hs, &d->hs_cap, d->hs_len + k, PT_TLS_MAX_HANDSHAKE + 4)) {
                 d->done = true;
                 return;
             }
@@ -452,6 +453,12 @@ static void tls_close(void *st)
     free(t);
 }
 
+static size_t tls_mem(const void *st)
+{
+    const struct tls_flow *t = st;
+    return t->d[0].hs_cap + t->d[1].hs_cap;
+}
+
 const struct pt_app_proto pt_app_tls = {
     .name = "tls",
     .probe = tls_probe,
@@ -460,4 +467,6 @@ const struct pt_app_proto pt_app_tls = {
     .gap = tls_gap,
     .close = tls_close,
     .datagram = NULL,
+    .state_size = sizeof(struct tls_flow),
+    .mem = tls_mem,
 };

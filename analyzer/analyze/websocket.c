@@ -175,4 +175,5 @@ const struct pt_app_proto pt_app_websocket = {
     .gap = ws_gap,
     .close = ws_close,
     .datagram = NULL,
+    .state_size = sizeof(struct ws_flow),
 };

@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "../core/limits.h"
+#include "../core/memcap.h"
 #include "../reassemble/tcp_reasm.h"
 
 enum { LRU_TCP_OPEN, LRU_TCP_CLOSED, LRU_OTHER, N_LRU };
@@ -57,6 +61,7 @@ struct flow {
     struct pt_reasm_dir rs[2];/* TCP byte streams, same directions */
     void *app;                /* stream consumer's state, NULL when none */
     bool app_tried, app_closed;
+    uint64_t charged;         /* bytes charged to the memory cap for this flow */
     struct pt_flow_rec rec;
 };
 
@@ -85,6 +90,8 @@ struct pt_flow_table {
     const struct pt_stream_ops *ops;
     void *ops_arg;
     bool no_streams;                 /* flows only: no reassembly, no stream consumers */
+    struct pt_memcap *mc;            /* the run's cap over per-flow state (borrowed), or NULL */
+    uint64_t charged;                /* what this table's flows have charged to it */
 };
 
 const char *pt_flow_class_str(enum pt_flow_class c)
@@ -374,6 +381,94 @@ void pt_flow_set_stream_ops(struct pt_flow_table *t, const struct pt_stream_ops 
     t->ops_arg = arg;
 }
 
+/* ---- memory cap ------------------------------------------------------------------------------ */
+
+void pt_flow_set_memcap(struct pt_flow_table *t, struct pt_memcap *m)
+{
+    t->mc = m;
+    pt_memcap_hold(m);
+}
+
+/* What a flow holds: itself, its two reassembled streams and its consumer's state. */
+static uint64_t flow_mem(const struct pt_flow_table *t, const struct flow *f)
+{
+    uint64_t n = sizeof *f + pt_reasm_mem(&f->rs[0]) + pt_reasm_mem(&f->rs[1]);
+    if (f->app != NULL && !f->app_closed && t->ops != NULL && t->ops->mem != NULL) {
+        n += t->ops->mem(t->ops_arg, f->app);
+    }
+    return n;
+}
+
+static void charge(struct pt_flow_table *t, struct flow *f, uint64_t now)
+{
+    if (t->mc == NULL || now == f->charged) {
+        return;
+    }
+    pt_memcap_charge(t->mc, (int64_t)now - (int64_t)f->charged);
+    t->charged = t->charged + now - f->charged;
+    f->charged = now;
+}
+
+static void finish(struct pt_flow_table *t, struct flow *f, enum pt_flow_end why);
+
+/* The least recently seen flow of all lists, other than `keep`. */
+static struct flow *oldest(struct pt_flow_table *t, const struct flow *keep)
+{
+    struct flow *victim = NULL;
+    for (int i = 0; i < N_LRU; i++) {
+        struct flow *h = t->lru[i].head;
+        if (h == keep) {
+            h = h->next;
+        }
+        if (h != NULL && (victim == NULL || h->rec.last_ts < victim->rec.last_ts)) {
+            victim = h;
+        }
+    }
+    return victim;
+}
+
+/*
+ * Over the cap: end this worker's least recently seen flows (never `keep`, whose packet is
+ * being handled) as at the end of the capture, so what they buffered still reaches their
+ * decoders, which store it (undecided streams are stored raw), until the whole run is back at
+ * the low watermark, this worker at its share of it, or the burst at its size. One anomaly per
+ * burst, with its counts.
+ */
+static void memcap_evict(struct pt_flow_table *t, const struct pt_flow_pkt *p, struct flow *keep)
+{
+    if (!pt_memcap_over(t->mc)) {
+        return;
+    }
+    uint64_t low = pt_memcap_low(t->mc);
+    uint64_t share = pt_memcap_share(t->mc);
+    uint64_t burst = t->mc->max / 100 * PT_MEMCAP_BURST_PERCENT;
+    uint64_t flows = 0, bytes = 0, pkts = 0, payload = 0;
+    struct flow *v;
+    while (pt_memcap_used(t->mc) > low && t->charged > share && bytes < burst &&
+           (v = oldest(t, keep)) != NULL) {
+        bytes += v->charged;
+        flows++;
+        pkts += v->rec.c2s.pkts + v->rec.s2c.pkts;
+        payload += v->rec.c2s.captured_bytes + v->rec.s2c.captured_bytes;
+        finish(t, v, PT_END_EVICTED);
+    }
+    if (flows == 0) {
+        return;
+    }
+    pt_memcap_evicted(t->mc, flows, bytes);
+    if (t->anomaly != NULL) {
+        char detail[384];
+        snprintf(detail, sizeof detail,
+                 "memory cap of %" PRIu64 " MiB over per-flow decoder state reached: %" PRIu64
+                 " flow(s) ended early, oldest idle first, releasing %" PRIu64
+                 " bytes of state (%" PRIu64 " packets, %" PRIu64
+                 " payload bytes so far; what they buffered was decoded or stored raw); later "
+                 "packets of them start new flows, so records and objects may be missing or split",
+                 t->mc->max >> 20, flows, bytes, pkts, payload);
+        t->anomaly(t->arg, p, "limit.memcap", detail);
+    }
+}
+
 static void finish(struct pt_flow_table *t, struct flow *f, enum pt_flow_end why)
 {
     if (f->app != NULL && !f->app_closed && !(f->key.proto == 6 && f->key.has_ports)) {
@@ -407,6 +502,7 @@ static void finish(struct pt_flow_table *t, struct flow *f, enum pt_flow_end why
     lru_unlink(t, f);
     unlink_hash(t, f);
     t->live--;
+    charge(t, f, 0);
     free(f);
 }
 
@@ -765,6 +861,10 @@ void pt_flow_update(struct pt_flow_table *t, const struct pt_flow_pkt *p)
     }
     lru_unlink(t, f);
     lru_push(t, f, which);
+    if (t->mc != NULL) {
+        charge(t, f, flow_mem(t, f));
+        memcap_evict(t, p, f);
+    }
 }
 
 void pt_flow_flush(struct pt_flow_table *t, int64_t end_ts)
@@ -798,6 +898,7 @@ void pt_flow_table_free(struct pt_flow_table *t)
         struct flow *f = t->lru[i].head;
         while (f != NULL) {
             struct flow *n = f->next;
+            charge(t, f, 0);
             pt_reasm_free(&f->rs[0], &t->budget);
             pt_reasm_free(&f->rs[1], &t->budget);
             free(f);

@@ -126,6 +126,8 @@ struct pt_stream_ops {
     /* One UDP datagram's captured payload (`wire` bytes were announced). */
     void (*datagram)(void *arg, void *st, const struct pt_flow_rec *rec, int dir,
                      const uint8_t *p, size_t n, size_t wire, const struct pt_flow_pkt *pkt);
+    /* Bytes the consumer's state for one flow holds (core/memcap.h); NULL: not counted. */
+    size_t (*mem)(void *arg, const void *st);
 };
 
 struct pt_flow_table;
@@ -139,6 +141,11 @@ void pt_flow_table_free(struct pt_flow_table *t);
 void pt_flow_set_flows_only(struct pt_flow_table *t);
 /* Hand reassembled streams to `ops` (borrowed), called with `arg`. */
 void pt_flow_set_stream_ops(struct pt_flow_table *t, const struct pt_stream_ops *ops, void *arg);
+/* Charge every flow's state (the flow, reassembly, the consumer's `mem`) to `m` (borrowed,
+ * shared by the tables of a run); past its cap the oldest idle flows end early ("evicted")
+ * with one anomaly "limit.memcap" per eviction burst. */
+struct pt_memcap;
+void pt_flow_set_memcap(struct pt_flow_table *t, struct pt_memcap *m);
 /* Receive stream gaps and conflicts (called with the table's arg). */
 void pt_flow_set_stream_events(struct pt_flow_table *t, pt_flow_stream_fn fn);
 

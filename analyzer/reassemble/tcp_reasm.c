@@ -60,7 +60,8 @@ static void hist_grow(struct pt_reasm_dir *d, size_t want, struct pt_reasm_budge
     if (cap >= want || cap >= PT_REASM_HISTORY) {
         return;
     }
-    size_t ncap = cap ? cap : 4096;
+    /* small first: a half-open stream of a few bytes should not hold a page (memcap) */
+    size_t ncap = cap ? cap : 256;
     while (ncap < want && ncap < PT_REASM_HISTORY) {
         ncap *= 2;
     }
@@ -394,6 +395,12 @@ void pt_reasm_finish(struct pt_reasm_dir *d, int dir, struct pt_reasm_budget *b,
     }
     pt_reasm_free(d, b);
     d->closed = true;
+}
+
+size_t pt_reasm_mem(const struct pt_reasm_dir *d)
+{
+    size_t h = hist_cap(d);
+    return (h > 0 ? h + sizeof(struct hist_hdr) : 0) + (size_t)d->ooo_bytes;
 }
 
 void pt_reasm_free(struct pt_reasm_dir *d, struct pt_reasm_budget *b)

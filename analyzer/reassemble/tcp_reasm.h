@@ -82,6 +82,9 @@ void pt_reasm_ack(struct pt_reasm_dir *d, int dir, uint32_t ack, struct pt_reasm
 void pt_reasm_finish(struct pt_reasm_dir *d, int dir, struct pt_reasm_budget *b,
                      const struct pt_reasm_sink *s);
 
+/* Bytes this direction holds: the history ring and the out-of-order payload (core/memcap.h). */
+size_t pt_reasm_mem(const struct pt_reasm_dir *d);
+
 /* Free without delivering (table teardown). */
 void pt_reasm_free(struct pt_reasm_dir *d, struct pt_reasm_budget *b);
 

@@ -175,6 +175,46 @@ static void sb_html(struct sb *b, const char *s)
     sb_put(b, (const char *)run, (size_t)(p - run));
 }
 
+/* Text from the evidence for report.txt: bytes that are not UTF-8, C0 controls (line ends and
+ * tabs too, so a field never starts a line of its own) and DEL as \xNN, lower-case hex as in
+ * the SSH records; everything else as is. */
+static void sb_txt(struct sb *b, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
+    while (p < end) {
+        size_t n = *p ? utf8_len(p) : 0;
+        if (n > 0 && (size_t)(end - p) >= n && *p >= 0x20 && *p != 0x7f) {
+            p += n;
+            continue;
+        }
+        sb_put(b, (const char *)run, (size_t)(p - run));
+        sb_f(b, "\\x%02x", *p);
+        run = ++p;
+    }
+    sb_put(b, (const char *)run, (size_t)(p - run));
+}
+
+/* One line of report.txt: the format's own text is ASCII, so the whole formatted line is
+ * escaped as evidence text (sb_txt) and then ended; a line is never cut. */
+__attribute__((format(printf, 2, 3))) static void txt_line(struct sb *b, const char *fmt, ...)
+{
+    va_list ap, aq;
+    va_start(ap, fmt);
+    va_copy(aq, ap);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *tmp = k >= 0 ? malloc((size_t)k + 1) : NULL;
+    if (tmp == NULL) {
+        b->oom = 1;
+    } else {
+        vsnprintf(tmp, (size_t)k + 1, fmt, aq);
+        sb_txt(b, tmp, (size_t)k);
+        free(tmp);
+    }
+    va_end(aq);
+    sb_s(b, "\n");
+}
+
 /* ---- queries ------------------------------------------------------------------------------------- */
 
 static const char *col(sqlite3_stmt *st, int i)
@@ -328,6 +368,43 @@ static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const ch
 
 /* ---- JSON ------------------------------------------------------------------------------------- */
 
+/* Columns whose text names a thing from the evidence (a file, a path, a URI, a host, a user):
+ * when their bytes are not UTF-8, the JSON shows them with U+FFFD and also gives the original
+ * bytes in hex in a sibling "<column>_hex", so the thing can still be found byte for byte. */
+static bool identifies(const char *column)
+{
+    static const char *const names[] = {"name", "path", "source", "destination", "uri", "host",
+                                        "user", "filename", "sni"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(column, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    return true;
+}
+
+/* ,"<column>_hex":"<lower-case hex of the bytes>" */
+static void sb_json_hex(struct sb *b, const char *column, const char *s)
+{
+    sb_f(b, ",\"%s_hex\":\"", column);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        sb_f(b, "%02x", *p);
+    }
+    sb_s(b, "\"");
+}
+
 /* Rows of `sql` as an array of objects; columns named by the query; integer, real and text
  * kept as such; columns whose name ends in "_json" are embedded as JSON. */
 static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
@@ -365,6 +442,9 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
                         sb_json_raw(b, col(st, i));
                     } else {
                         sb_json(b, col(st, i));
+                        if (identifies(name) && !utf8_valid(col(st, i))) {
+                            sb_json_hex(b, name, col(st, i));
+                        }
                     }
             }
         }
@@ -741,7 +821,8 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
                "No destination outside the home network showed exfiltration-shaped activity.");
     sb_s(b, "<h3>Key limitations</h3>");
     html_table(b, h, "SELECT kind, detail FROM limitation WHERE kind IN ('encrypted_outbound_share',"
-                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured','objects_not_stored') OR kind LIKE "
+                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured',"
+                     "'objects_not_stored','memcap_evictions') OR kind LIKE "
                      "'input_%' ORDER BY id LIMIT 12", "None recorded.");
     svg_timeline(b, h, f);
     svg_bars(b, h, "SELECT subject, bytes_out FROM verdict WHERE scope = 'destination' ORDER BY "
@@ -855,15 +936,22 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
     iso(f->first, a, sizeof a);
     iso(f->last, z, sizeof z);
     if (f->incomplete[0] != '\0') {
-        sb_f(b, "*** INCOMPLETE CASE: %s ***\n\n", f->incomplete);
+        txt_line(b, "*** INCOMPLETE CASE: %s ***", f->incomplete);
+        sb_s(b, "\n");
     }
-    sb_f(b, "phitrace %s breach analysis\nEvidence window: %s to %s\n\nCOVERAGE: %s\n\n"
-            "VERDICT: %s\n%s\n\n",
-         PT_VERSION, a, z, f->coverage, f->verdict, f->statement);
-    sb_f(b, "Individuals in data that left: %lld (bounds %lld-%lld)\n", f->ind[1][0], f->ind[1][1],
-         f->ind[1][2]);
-    sb_f(b, "Individuals in all evidence:   %lld (bounds %lld-%lld, %lld deceased)\n\n",
-         f->ind[0][0], f->ind[0][1], f->ind[0][2], f->ind[0][3]);
+    txt_line(b, "phitrace %s breach analysis", PT_VERSION);
+    txt_line(b, "Evidence window: %s to %s", a, z);
+    sb_s(b, "\n");
+    txt_line(b, "COVERAGE: %s", f->coverage);
+    sb_s(b, "\n");
+    txt_line(b, "VERDICT: %s", f->verdict);
+    txt_line(b, "%s", f->statement);
+    sb_s(b, "\n");
+    txt_line(b, "Individuals in data that left: %lld (bounds %lld-%lld)", f->ind[1][0],
+             f->ind[1][1], f->ind[1][2]);
+    txt_line(b, "Individuals in all evidence:   %lld (bounds %lld-%lld, %lld deceased)",
+             f->ind[0][0], f->ind[0][1], f->ind[0][2], f->ind[0][3]);
+    sb_s(b, "\n");
     sqlite3_stmt *st = NULL;
     sb_s(b, "Events (verdict, source -> destination, bytes out, PHI objects, individuals):\n");
     int n = 0;
@@ -872,10 +960,10 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
                               "'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC",
                            -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
-            sb_f(b, "  %-10s %s -> %s  %lld bytes  %d PHI object(s)  %d individual(s)  [%s]\n",
-                 col(st, 0), col(st, 1)[0] ? col(st, 1) : "(several)", col(st, 2),
-                 sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4), sqlite3_column_int(st, 5),
-                 col(st, 6));
+            txt_line(b, "  %-10s %s -> %s  %lld bytes  %d PHI object(s)  %d individual(s)  [%s]",
+                     col(st, 0), col(st, 1)[0] ? col(st, 1) : "(several)", col(st, 2),
+                     sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4),
+                     sqlite3_column_int(st, 5), col(st, 6));
             n++;
         }
     }
@@ -887,7 +975,7 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
     if (sqlite3_prepare_v2(h, "SELECT kind, detail FROM limitation ORDER BY id", -1, &st, NULL) ==
         SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
-            sb_f(b, "  - %s: %s\n", col(st, 0), col(st, 1));
+            txt_line(b, "  - %s: %s", col(st, 0), col(st, 1));
         }
     }
     sqlite3_finalize(st);
@@ -897,9 +985,9 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
     if (sqlite3_prepare_v2(h, CHANNELS_SQL, -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW && n < 10) {
             n++;
-            sb_f(b, "  %s -> %s  %s  %lld bytes in %d connection(s)%s%s\n", col(st, 0), col(st, 1),
-                 col(st, 2), sqlite3_column_int64(st, 5), sqlite3_column_int(st, 4),
-                 col(st, 3)[0] ? "  " : "", col(st, 3));
+            txt_line(b, "  %s -> %s  %s  %lld bytes in %d connection(s)%s%s", col(st, 0),
+                     col(st, 1), col(st, 2), sqlite3_column_int64(st, 5),
+                     sqlite3_column_int(st, 4), col(st, 3)[0] ? "  " : "", col(st, 3));
         }
     }
     sqlite3_finalize(st);

@@ -15,6 +15,7 @@
 #include "core/addr.h"
 #include "decode/decode.h"
 #include "analyze/app.h"
+#include "core/memcap.h"
 #include "flow/flow.h"
 
 static void sink(void *arg, const struct pt_frame *f, uint64_t off, const char *kind,
@@ -51,8 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pt_decoder *d = pt_decoder_new(sink, NULL);
     struct pt_flow_table *t = pt_flow_table_new(&home, 64, emit, NULL, &counted);
     struct pt_app_ctx app = {0}; /* no object store: decoders run, objects are not written */
+    struct pt_memcap mc;
+    pt_memcap_init(&mc, 64 * 1024); /* a few flows: evictions happen mid-input (issue 17) */
     if (t != NULL) {
         pt_flow_set_stream_ops(t, &pt_app_stream_ops, &app);
+        pt_flow_set_memcap(t, &mc);
     }
     size_t off = 1;
     uint64_t num = 0;
@@ -90,6 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pt_decoder_flush(d, 0);
     }
     pt_flow_table_free(t);
+    if (pt_memcap_used(&mc) != 0) {
+        abort(); /* every byte a flow charged is released when it ends */
+    }
     pt_ftp_table_free(app.ftp);
     pt_decoder_free(d);
     pt_cidr_set_fini(&home);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flow/flow.h"
+#include "home_net.h"
 
 struct out {
     struct pt_flow_rec rec[64];
@@ -38,22 +39,7 @@ static void anom(void *arg, const struct pt_flow_pkt *p, const char *k, const ch
     ((struct out *)arg)->anomalies++;
 }
 
-static struct pt_cidr_set home;
 static uint64_t frame;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[64];
-    return pt_cidr_set_parse("10.0.0.0/8", &home, err, sizeof err) == PT_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pt_cidr_set_fini(&home);
-    return 0;
-}
 
 static struct pt_view tcpv(const char *src, uint16_t sp, const char *dst, uint16_t dp, uint32_t seq,
                            uint32_t ack, uint8_t flags, uint32_t len)
