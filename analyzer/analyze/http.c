@@ -6,7 +6,9 @@
  * CONNECT switch to a tunnel; chunked transfer coding; Content-Length; otherwise a
  * response runs to the end of the connection and a request has no body. Pipelined
  * requests are matched to responses in order. Bodies are stored de-chunked and with the
- * Content-Encoding (gzip, deflate) removed, as they were meant to be read.
+ * Content-Encoding (gzip, deflate) removed, as they were meant to be read. An HTTP/0.9
+ * request (RFC 1945 §4.1: "GET" SP Request-URI CRLF, no version, no headers) is answered by
+ * the bare body up to the end of the connection; the transaction then has no status.
  *
  * Trust boundary: every byte of both streams is untrusted. Lines are bounded by
  * PT_HTTP_MAX_LINE, headers by PT_HTTP_MAX_HEADERS, pipelining by PT_HTTP_MAX_PIPELINE,
@@ -44,6 +46,7 @@ struct hmsg {
     int status;
     char host[256], ua[256], ctype[128], name[256], ce[32];
     bool websocket;   /* Upgrade: websocket */
+    bool http09;      /* an HTTP/0.9 simple request */
     int64_t clen;     /* -1 when absent */
     bool chunked;
     unsigned n_headers;
@@ -76,6 +79,7 @@ struct hdir {
 
 struct req_summary {
     char method[16], uri[1024], host[256], ua[256], ctype[128];
+    bool http09;              /* the response is a bare body (RFC 1945 §6) */
     uint64_t body;
     char sha[PT_SHA256_HEX];
     uint32_t item;
@@ -133,6 +137,24 @@ static bool is_request_line(const uint8_t *p, size_t n, size_t *len)
     return true;
 }
 
+/* An HTTP/0.9 simple request: "GET" SP target CRLF (or LF), the target an absolute path or
+ * URI without spaces or control bytes (RFC 1945 §4.1, §5.1.2). */
+static bool is_simple_request(const uint8_t *p, size_t n)
+{
+    if (n < 6 || memcmp(p, "GET ", 4) != 0 || (p[4] != '/' && !isalpha(p[4]))) {
+        return false;
+    }
+    for (size_t i = 4; i < n && i < PT_HTTP_MAX_LINE; i++) {
+        if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+            return i > 4 && (p[4] == '/' || memchr(p + 4, ':', i - 4) != NULL);
+        }
+        if (p[i] <= ' ' || p[i] == 0x7f) {
+            return false;
+        }
+    }
+    return false;
+}
+
 static bool http_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
                        uint16_t sport)
 {
@@ -142,7 +164,7 @@ static bool http_probe(int transport, int dir, const uint8_t *p, size_t n, uint1
         return false;
     }
     if (dir == 0) {
-        return is_request_line(p, n, NULL);
+        return is_request_line(p, n, NULL) || is_simple_request(p, n);
     }
     return n >= 9 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ';
 }
@@ -443,6 +465,7 @@ static void message_done(struct http_flow *h, int dir, bool complete)
         scopy(rq->ua, sizeof rq->ua, m->ua);
         scopy(rq->ctype, sizeof rq->ctype, m->ctype);
         scopy(rq->sha, sizeof rq->sha, sha);
+        rq->http09 = m->http09;
         rq->body = size;
         rq->item = m->item;
         rq->frame = m->frame;
@@ -536,10 +559,10 @@ static void header_line(struct http_flow *h, int dir, char *line)
     }
 }
 
-static void start_message(struct http_flow *h, int dir, char *line, uint64_t off)
+/* A new message in `dir` starts at stream offset off, in the packet at hand. */
+static struct hmsg *msg_reset(struct http_flow *h, int dir, uint64_t off)
 {
-    struct hdir *d = &h->d[dir];
-    struct hmsg *m = &d->m;
+    struct hmsg *m = &h->d[dir].m;
     memset(m, 0, sizeof *m);
     m->clen = -1;
     m->off = off;
@@ -548,10 +571,24 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
         m->frame = h->pkt->frame;
         m->ts_us = h->pkt->ts_us;
     }
+    return m;
+}
+
+static void start_message(struct http_flow *h, int dir, char *line, uint64_t off)
+{
+    struct hdir *d = &h->d[dir];
+    struct hmsg *m = msg_reset(h, dir, off);
     if (dir == 0) {
         size_t ml = 0;
         char tmp[PT_HTTP_MAX_LINE + 2];
         int tl = snprintf(tmp, sizeof tmp, "%s\n", line);
+        if (tl > 0 && is_simple_request((const uint8_t *)tmp, (size_t)tl)) {
+            snprintf(m->method, sizeof m->method, "GET");
+            snprintf(m->uri, sizeof m->uri, "%s", line + 4);
+            m->http09 = true;
+            message_done(h, dir, true); /* no headers, no body */
+            return;
+        }
         if (tl < 0 || !is_request_line((const uint8_t *)tmp, (size_t)tl, &ml) ||
             ml >= sizeof m->method) {
             anomaly(h, "http.bad_request_line", "not an HTTP request line");
@@ -672,6 +709,21 @@ static void on_line(struct http_flow *h, int dir, char *line, uint64_t line_off,
     }
 }
 
+/* Do p[0..n) begin (as far as they go) like "HTTP/"? A server may answer an HTTP/0.9 request
+ * with a full response all the same. */
+static bool status_line_start(const uint8_t *p, size_t n)
+{
+    return memcmp(p, "HTTP/", n < 5 ? n : 5) == 0;
+}
+
+/* The response to an HTTP/0.9 request: the body, up to the end of the connection. */
+static void simple_response(struct http_flow *h, uint64_t off)
+{
+    msg_reset(h, 1, off)->body_off = off;
+    body_open(h, 1);
+    h->d[1].st = HS_BODY_EOF;
+}
+
 static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
                       const struct pt_flow_pkt *pkt)
 {
@@ -713,6 +765,13 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                 }
                 continue;
             }
+            case HS_START:
+                if (dir == 1 && d->line_len == 0 && h->q_n > 0 && h->q[h->q_head].http09 &&
+                    !status_line_start(pt_cur_ptr(&c), left)) {
+                    simple_response(h, off);
+                    continue;
+                }
+                /* fall through - a start line */
             default: {
                 /* line-oriented states: gather up to LF */
                 size_t len = 0, raw = 0;
