@@ -32,7 +32,8 @@ DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
                analyzer/analyze/ftp.c analyzer/analyze/hl7.c analyzer/analyze/icmp.c \
-               analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/multipart.c \
+               analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/mimehdr.c \
+               analyzer/analyze/multipart.c \
                analyzer/analyze/objstore.c analyzer/analyze/raw.c analyzer/analyze/smb.c \
                analyzer/analyze/smtp.c analyzer/analyze/ssh.c \
                analyzer/analyze/tls.c analyzer/analyze/unpack.c analyzer/analyze/unpack_zip.c \
@@ -52,9 +53,11 @@ LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_db test_addr test_source test_reasm test_multipart \
+              test_mimehdr \
               test_objstore test_unpack test_doctext \
               test_phi test_segment test_yara test_beacon
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
+                fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack fuzz_doctext
 

@@ -25,6 +25,7 @@
 #include "../core/cursor.h"
 #include "../core/limits.h"
 #include "app.h"
+#include "mimehdr.h"
 #include "multipart.h"
 
 enum hstate {
@@ -493,26 +494,6 @@ static void trim(char *s)
     }
 }
 
-/* filename="x" or filename=x from Content-Disposition (RFC 6266); filename* is not decoded. */
-static void disposition_name(const char *v, char *out, size_t len)
-{
-    const char *f = strcasestr(v, "filename=");
-    if (f == NULL) {
-        return;
-    }
-    f += 9;
-    char q = *f == '"' ? '"' : ';';
-    if (*f == '"') {
-        f++;
-    }
-    size_t i = 0;
-    while (f[i] != '\0' && f[i] != q && i + 1 < len) {
-        out[i] = f[i];
-        i++;
-    }
-    out[i] = '\0';
-}
-
 static void header_line(struct http_flow *h, int dir, char *line)
 {
     struct hmsg *m = &h->d[dir].m;
@@ -542,7 +523,7 @@ static void header_line(struct http_flow *h, int dir, char *line)
     } else if (strcasecmp(line, "Content-Encoding") == 0) {
         snprintf(m->ce, sizeof m->ce, "%s", v);
     } else if (strcasecmp(line, "Content-Disposition") == 0) {
-        disposition_name(v, m->name, sizeof m->name);
+        pt_mime_param(v, "filename", m->name, sizeof m->name); /* RFC 6266 §4.3 */
     } else if (strcasecmp(line, "Upgrade") == 0) {
         m->websocket = strcasestr(v, "websocket") != NULL;
     } else if (strcasecmp(line, "Transfer-Encoding") == 0) {

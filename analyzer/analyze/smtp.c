@@ -22,6 +22,7 @@
 #include "../core/limits.h"
 #include "app.h"
 #include "mime.h"
+#include "mimehdr.h"
 
 enum sstate {
     SS_CMD,     /* command lines */
@@ -233,7 +234,9 @@ static void msg_end(struct smtp_flow *s, bool complete)
     }
     header_field(s->head, "From", m->from, sizeof m->from);
     header_field(s->head, "To", m->to, sizeof m->to);
-    header_field(s->head, "Subject", m->subject, sizeof m->subject);
+    char raw[sizeof m->subject];
+    header_field(s->head, "Subject", raw, sizeof raw);
+    pt_mime_words(raw, m->subject, sizeof m->subject); /* RFC 2047 encoded words */
     header_field(s->head, "Date", m->date, sizeof m->date);
     header_field(s->head, "Message-ID", m->msg_id, sizeof m->msg_id);
     pt_mime_free(s->mime, complete);
