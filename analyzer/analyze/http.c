@@ -97,6 +97,10 @@ struct http_flow {
     uint32_t txn_seq;
     const struct pt_flow_pkt *pkt; /* packet delivering the current bytes, may be NULL */
     const struct pt_app_proto *tunnel; /* what the connection became (101, CONNECT) */
+    bool early;                    /* a response came before its request had ended */
+    struct hmsg early_resp;        /* ... (its body closed), paired when the request ends */
+    char early_sha[PT_SHA256_HEX];
+    uint64_t early_size;
     uint8_t *tail[2];              /* bytes after the switch, for that decoder */
     size_t tail_n[2];
 };
@@ -443,6 +447,14 @@ static void scopy(char *dst, size_t len, const char *src)
     dst[n] = '\0';
 }
 
+/* Is a request being read (its headers or body)? */
+static bool request_open(const struct http_flow *h)
+{
+    enum hstate st = h->d[0].st;
+    return st == HS_HEADERS || st == HS_BODY_LEN || st == HS_CHUNK_SIZE || st == HS_CHUNK_DATA ||
+           st == HS_CHUNK_CRLF || st == HS_TRAILERS;
+}
+
 /* A message in `dir` is complete (or cut short when !complete). */
 static void message_done(struct http_flow *h, int dir, bool complete)
 {
@@ -471,12 +483,25 @@ static void message_done(struct http_flow *h, int dir, bool complete)
         rq->item = m->item;
         rq->frame = m->frame;
         rq->ts_us = m->ts_us;
+        if (h->early && h->q_n == 1) {
+            h->early = false;
+            emit_txn(h, rq, &h->early_resp, h->early_sha, h->early_size);
+            h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
+            h->q_n--;
+        }
     } else if (m->status >= 100 && m->status < 200 && m->status != 101) {
         /* interim response: the final one for the same request follows */
     } else if (h->q_n > 0) {
         emit_txn(h, &h->q[h->q_head], m, sha, size);
         h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
         h->q_n--;
+    } else if (request_open(h) && !h->early) {
+        /* RFC 9110 §15: a server may answer before the request's body has arrived (nginx
+         * does, to "Expect: 100-continue"); the pair is emitted when the request ends */
+        h->early = true;
+        h->early_resp = *m;
+        scopy(h->early_sha, sizeof h->early_sha, sha);
+        h->early_size = size;
     } else {
         anomaly(h, "http.response_without_request", "a response with no request before it");
         emit_txn(h, NULL, m, sha, size);
@@ -849,6 +874,9 @@ static void http_close(void *st)
             emit_object(h, h->d[dir].dead, true, sha, &size);
             h->d[dir].dead = NULL;
         }
+    }
+    if (h->early) { /* its request never ended */
+        emit_txn(h, NULL, &h->early_resp, h->early_sha, h->early_size);
     }
     while (h->q_n > 0) { /* requests that never saw a response */
         emit_txn(h, &h->q[h->q_head], NULL, "", 0);

@@ -135,6 +135,28 @@ def http_methods_of_rfc9110_and_webdav_are_http():
         assert txn == [(method.decode(), 201, 3)], (method, txn)
 
 
+@test
+def early_response_before_the_request_body_is_one_transaction():
+    """nginx answers "Expect: 100-continue" with its final response before the body arrives
+    (RFC 9110 §15 allows it) and curl sends the body all the same: one transaction, the
+    request's body and the response paired, no "response without request"."""
+    import hashlib
+    import pcapw
+    body = _clients_csv(30)
+    cap = pcapw.Capture()
+    t = cap.tcp("10.4.0.14", "198.51.100.28", 40700, 8080)
+    t.c(b"POST /upload/p.csv HTTP/1.1\r\nHost: h\r\nUser-Agent: curl/7.88.1\r\n"
+        b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % len(body))
+    t.s(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+    t.c(body).close()
+    con = _clients_run("early-response", cap.bytes())
+    txn = con.execute("SELECT method, uri, status, req_body_len, req_sha256 FROM http_txn"
+                      ).fetchall()
+    assert txn == [("POST", "/upload/p.csv", 201, len(body), hashlib.sha256(body).hexdigest())], txn
+    kinds = [r[0] for r in con.execute("SELECT kind FROM anomaly")]
+    assert "http.response_without_request" not in kinds, kinds
+
+
 def _smtp_message(att, disposition, subject):
     import base64
     return (b"From: Front Desk <frontdesk@clinic.example>\r\nTo: records@outside.example\r\n"
