@@ -8,6 +8,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
             swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
+            lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
             libreoffice-writer-nogui libreoffice-calc-nogui
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -177,7 +178,7 @@ build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
 	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
-test-live: phitrace ## real clients (curl, FTP, swaks, storescu) in a private network namespace (root)
+test-live: phitrace ## real clients (FTP, HTTP, SMTP, DICOM matrix) in a private network namespace (root)
 	@python3 tests/live/run_live.py
 
 demo: ## install deps, build, analyze samples/, print the verdict line and the report path
