@@ -5,8 +5,8 @@
 
 def _clients_csv(n=12):
     rows = ["mrn,last_name,first_name,dob,ssn"]
-    rows += ["%07d,LFTP%d,ANNA,1961-03-%02d,%03d-41-%04d" % (6100000 + i, i, i + 1, 400 + i, 3000 + i)
-             for i in range(n)]
+    rows += ["%07d,LFTP%d,ANNA,1961-03-%02d,%03d-41-%04d" % (6100000 + i, i, i + 1, 400 + i,
+                                                             3000 + i) for i in range(n)]
     return ("\n".join(rows) + "\n").encode()
 
 

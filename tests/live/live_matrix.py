@@ -303,7 +303,8 @@ def http_runs(files, dirs):
         t = files("http09-%s" % server, 24000)
         shutil.copy(t["path"], os.path.join(www, t["name"]))
         uri = "/" + t["name"]
-        code = ("import socket\ns = socket.create_connection((%r, %d))\ns.sendall(b'GET %s\\r\\n')\n"
+        code = ("import socket\ns = socket.create_connection((%r, %d))\n"
+                "s.sendall(b'GET %s\\r\\n')\n"
                 "s.shutdown(socket.SHUT_WR)\nwhile s.recv(65536):\n    pass\n" % (addr, port, uri))
         add("python socket HTTP/0.9", [PY, "-c", code], t, "GET", uri, "", direction="download")
     return out
@@ -327,7 +328,8 @@ def smtp_runs(files, work):
                   "2026 \u2013 Kardiologie Station 4 %s.csv" % server)
         eml = os.path.join(work, "matrix", "msmtp-%s.eml" % server)
         code = ("import email.message\nm = email.message.EmailMessage()\nm['From'] = %r\n"
-                "m['To'] = 'records@outside.example'\nm['Subject'] = 'Befunde f\\u00fcr M\\u00e4rz'\n"
+                "m['To'] = 'records@outside.example'\n"
+                "m['Subject'] = 'Befunde f\\u00fcr M\\u00e4rz'\n"
                 "m.set_content('see attached')\nm.add_attachment(open(%r, 'rb').read(), "
                 "maintype='text', subtype='csv', filename=%r)\nopen(%r, 'wb').write(bytes(m))\n" % (
                     sender, t["path"], t["name"], eml))
