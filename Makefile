@@ -8,6 +8,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
             swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
+            lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
             libreoffice-writer-nogui libreoffice-calc-nogui cppcheck
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -34,8 +35,9 @@ DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
                analyzer/analyze/ftp.c analyzer/analyze/hl7.c analyzer/analyze/icmp.c \
-               analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/multipart.c \
-               analyzer/analyze/objstore.c analyzer/analyze/typer.c analyzer/analyze/raw.c analyzer/analyze/smb.c \
+               analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/mimehdr.c \
+               analyzer/analyze/multipart.c analyzer/analyze/objstore.c analyzer/analyze/typer.c \
+               analyzer/analyze/raw.c analyzer/analyze/smb.c \
                analyzer/analyze/smtp.c analyzer/analyze/ssh.c \
                analyzer/analyze/tls.c analyzer/analyze/tunnel.c analyzer/analyze/tunnel_phase.c \
                analyzer/analyze/unpack.c analyzer/analyze/unpack_zip.c \
@@ -55,9 +57,10 @@ LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
-              test_reasm test_multipart test_objstore test_unpack test_doctext test_ingest test_typer \
-              test_phi test_segment test_yara test_beacon test_tunnel
+              test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
+              test_typer test_phi test_segment test_yara test_beacon test_tunnel
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
+                fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack fuzz_doctext fuzz_tunnel
 
@@ -177,7 +180,7 @@ build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
 	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
-test-live: phitrace ## real clients (curl, FTP, swaks, storescu) in a private network namespace (root)
+test-live: phitrace ## real clients (FTP, HTTP, SMTP, DICOM matrix) in a private network namespace (root)
 	@python3 tests/live/run_live.py
 
 demo: ## install deps, build, analyze samples/, print the verdict line and the report path

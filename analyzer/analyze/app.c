@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PT_APP_PROTO(name) extern const struct pt_app_proto pt_app_##name;
 #include "protocols.def"
@@ -89,6 +90,17 @@ const char *pt_app_direction(const struct pt_flow_rec *rec, int dir)
         case PT_CLASS_INTERNAL: return "internal";
         default: return "external";
     }
+}
+
+bool pt_app_has_word(const uint8_t *p, size_t n, const char *word)
+{
+    size_t l = strlen(word);
+    for (size_t i = 0; l <= n && i <= n - l; i++) {
+        if (strncasecmp((const char *)p + i, word, l) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void *app_open(void *arg, struct pt_flow_rec *rec)

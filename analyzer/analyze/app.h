@@ -274,6 +274,9 @@ void pt_app_object_meta(struct pt_object_rec *meta, const struct pt_flow_rec *re
 /* "upload", "download", "internal" or "external" for bytes sent in `dir` of a flow. */
 const char *pt_app_direction(const struct pt_flow_rec *rec, int dir);
 
+/* For probes: does `word` (ASCII) occur in p[0..n), ignoring case? */
+bool pt_app_has_word(const uint8_t *p, size_t n, const char *word);
+
 /* Protocol decoder descriptor (one per line of protocols.def). */
 struct pt_app_proto {
     const char *name;

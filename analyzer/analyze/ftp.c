@@ -189,6 +189,32 @@ static bool parse_epsv(const char *p, uint16_t *port)
 
 /* ---- control ----------------------------------------------------------------------------- */
 
+/* Commands a client may open a session with, before or instead of USER: RFC 959 (USER, ACCT,
+ * SYST, PWD, XPWD, STAT), RFC 2228 (AUTH, PBSZ, PROT), RFC 2389 (FEAT, OPTS), RFC 2640 (LANG),
+ * RFC 7151 (HOST), CLNT (sent by several clients, no RFC). lftp opens with FEAT, FileZilla
+ * with AUTH or USER, curl with USER, Windows ftp with OPTS UTF8. NOOP, HELP, QUIT and RSET
+ * are left out: SMTP has them too. */
+static const char *const first_cmds[] = {"USER", "AUTH", "FEAT", "SYST", "OPTS", "HOST",
+                                          "CLNT", "LANG", "ACCT", "PWD",  "XPWD", "PBSZ",
+                                          "PROT", "STAT"};
+
+/* p[0..n) is "<first command>" then SP, CR or LF. */
+static bool first_command(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof first_cmds / sizeof first_cmds[0]; i++) {
+        size_t l = strlen(first_cmds[i]);
+        if (n > l && strncasecmp((const char *)p, first_cmds[i], l) == 0 &&
+            (p[l] == ' ' || p[l] == '\r' || p[l] == '\n')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A greeting is 220 then SP or '-' (RFC 959 §4.2) naming FTP in any case ("vsFTPd",
+ * "pyftpdlib ... ready", "Microsoft FTP Service"); one whose first line says SMTP is a mail
+ * server's on a host called ftp.example. Greetings that name neither are decided by the
+ * client's first command. */
 static bool ftp_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
                       uint16_t sport)
 {
@@ -197,12 +223,14 @@ static bool ftp_probe(int transport, int dir, const uint8_t *p, size_t n, uint16
     if (transport != 6 || n < 4) {
         return false;
     }
-    if (dir == 1) { /* greeting: 220 then SP or '-' (RFC 959 §4.2) */
+    if (dir == 1) {
+        size_t k = n < 512 ? n : 512;
+        const uint8_t *lf = memchr(p, '\n', k);
+        size_t first = lf != NULL ? (size_t)(lf - p) : k;
         return memcmp(p, "220", 3) == 0 && (p[3] == ' ' || p[3] == '-') &&
-               memmem(p, n < 512 ? n : 512, "FTP", 3) != NULL;
+               pt_app_has_word(p, k, "ftp") && !pt_app_has_word(p, first, "smtp");
     }
-    return (n >= 5 && (strncasecmp((const char *)p, "USER ", 5) == 0 ||
-                       strncasecmp((const char *)p, "AUTH ", 5) == 0));
+    return first_command(p, n);
 }
 
 static void *ftp_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)

@@ -6,7 +6,9 @@
  * CONNECT switch to a tunnel; chunked transfer coding; Content-Length; otherwise a
  * response runs to the end of the connection and a request has no body. Pipelined
  * requests are matched to responses in order. Bodies are stored de-chunked and with the
- * Content-Encoding (gzip, deflate) removed, as they were meant to be read.
+ * Content-Encoding (gzip, deflate) removed, as they were meant to be read. An HTTP/0.9
+ * request (RFC 1945 §4.1: "GET" SP Request-URI CRLF, no version, no headers) is answered by
+ * the bare body up to the end of the connection; the transaction then has no status.
  *
  * Trust boundary: every byte of both streams is untrusted. Lines are bounded by
  * PT_HTTP_MAX_LINE, headers by PT_HTTP_MAX_HEADERS, pipelining by PT_HTTP_MAX_PIPELINE,
@@ -23,6 +25,7 @@
 #include "../core/cursor.h"
 #include "../core/limits.h"
 #include "app.h"
+#include "mimehdr.h"
 #include "multipart.h"
 
 enum hstate {
@@ -44,6 +47,7 @@ struct hmsg {
     int status;
     char host[256], ua[256], ctype[128], name[256], ce[32];
     bool websocket;   /* Upgrade: websocket */
+    bool http09;      /* an HTTP/0.9 simple request */
     int64_t clen;     /* -1 when absent */
     bool chunked;
     unsigned n_headers;
@@ -76,6 +80,7 @@ struct hdir {
 
 struct req_summary {
     char method[16], uri[1024], host[256], ua[256], ctype[128];
+    bool http09;              /* the response is a bare body (RFC 1945 §6) */
     uint64_t body;
     char sha[PT_SHA256_HEX];
     uint32_t item;
@@ -92,6 +97,10 @@ struct http_flow {
     uint32_t txn_seq;
     const struct pt_flow_pkt *pkt; /* packet delivering the current bytes, may be NULL */
     const struct pt_app_proto *tunnel; /* what the connection became (101, CONNECT) */
+    bool early;                    /* a response came before its request had ended */
+    struct hmsg early_resp;        /* ... (its body closed), paired when the request ends */
+    char early_sha[PT_SHA256_HEX];
+    uint64_t early_size;
     uint8_t *tail[2];              /* bytes after the switch, for that decoder */
     size_t tail_n[2];
 };
@@ -133,6 +142,24 @@ static bool is_request_line(const uint8_t *p, size_t n, size_t *len)
     return true;
 }
 
+/* An HTTP/0.9 simple request: "GET" SP target CRLF (or LF), the target an absolute path or
+ * URI without spaces or control bytes (RFC 1945 §4.1, §5.1.2). */
+static bool is_simple_request(const uint8_t *p, size_t n)
+{
+    if (n < 6 || memcmp(p, "GET ", 4) != 0 || (p[4] != '/' && !isalpha(p[4]))) {
+        return false;
+    }
+    for (size_t i = 4; i < n && i < PT_HTTP_MAX_LINE; i++) {
+        if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+            return i > 4 && (p[4] == '/' || memchr(p + 4, ':', i - 4) != NULL);
+        }
+        if (p[i] <= ' ' || p[i] == 0x7f) {
+            return false;
+        }
+    }
+    return false;
+}
+
 static bool http_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
                        uint16_t sport)
 {
@@ -142,7 +169,7 @@ static bool http_probe(int transport, int dir, const uint8_t *p, size_t n, uint1
         return false;
     }
     if (dir == 0) {
-        return is_request_line(p, n, NULL);
+        return is_request_line(p, n, NULL) || is_simple_request(p, n);
     }
     return n >= 9 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ';
 }
@@ -420,6 +447,14 @@ static void scopy(char *dst, size_t len, const char *src)
     dst[n] = '\0';
 }
 
+/* Is a request being read (its headers or body)? */
+static bool request_open(const struct http_flow *h)
+{
+    enum hstate st = h->d[0].st;
+    return st == HS_HEADERS || st == HS_BODY_LEN || st == HS_CHUNK_SIZE || st == HS_CHUNK_DATA ||
+           st == HS_CHUNK_CRLF || st == HS_TRAILERS;
+}
+
 /* A message in `dir` is complete (or cut short when !complete). */
 static void message_done(struct http_flow *h, int dir, bool complete)
 {
@@ -443,16 +478,30 @@ static void message_done(struct http_flow *h, int dir, bool complete)
         scopy(rq->ua, sizeof rq->ua, m->ua);
         scopy(rq->ctype, sizeof rq->ctype, m->ctype);
         scopy(rq->sha, sizeof rq->sha, sha);
+        rq->http09 = m->http09;
         rq->body = size;
         rq->item = m->item;
         rq->frame = m->frame;
         rq->ts_us = m->ts_us;
+        if (h->early && h->q_n == 1) {
+            h->early = false;
+            emit_txn(h, rq, &h->early_resp, h->early_sha, h->early_size);
+            h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
+            h->q_n--;
+        }
     } else if (m->status >= 100 && m->status < 200 && m->status != 101) {
         /* interim response: the final one for the same request follows */
     } else if (h->q_n > 0) {
         emit_txn(h, &h->q[h->q_head], m, sha, size);
         h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
         h->q_n--;
+    } else if (request_open(h) && !h->early) {
+        /* RFC 9110 §15: a server may answer before the request's body has arrived (nginx
+         * does, to "Expect: 100-continue"); the pair is emitted when the request ends */
+        h->early = true;
+        h->early_resp = *m;
+        scopy(h->early_sha, sizeof h->early_sha, sha);
+        h->early_size = size;
     } else {
         anomaly(h, "http.response_without_request", "a response with no request before it");
         emit_txn(h, NULL, m, sha, size);
@@ -468,26 +517,6 @@ static void trim(char *s)
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) {
         s[--n] = '\0';
     }
-}
-
-/* filename="x" or filename=x from Content-Disposition (RFC 6266); filename* is not decoded. */
-static void disposition_name(const char *v, char *out, size_t len)
-{
-    const char *f = strcasestr(v, "filename=");
-    if (f == NULL) {
-        return;
-    }
-    f += 9;
-    char q = *f == '"' ? '"' : ';';
-    if (*f == '"') {
-        f++;
-    }
-    size_t i = 0;
-    while (f[i] != '\0' && f[i] != q && i + 1 < len) {
-        out[i] = f[i];
-        i++;
-    }
-    out[i] = '\0';
 }
 
 static void header_line(struct http_flow *h, int dir, char *line)
@@ -519,7 +548,7 @@ static void header_line(struct http_flow *h, int dir, char *line)
     } else if (strcasecmp(line, "Content-Encoding") == 0) {
         snprintf(m->ce, sizeof m->ce, "%s", v);
     } else if (strcasecmp(line, "Content-Disposition") == 0) {
-        disposition_name(v, m->name, sizeof m->name);
+        pt_mime_param(v, "filename", m->name, sizeof m->name); /* RFC 6266 §4.3 */
     } else if (strcasecmp(line, "Upgrade") == 0) {
         m->websocket = strcasestr(v, "websocket") != NULL;
     } else if (strcasecmp(line, "Transfer-Encoding") == 0) {
@@ -536,10 +565,10 @@ static void header_line(struct http_flow *h, int dir, char *line)
     }
 }
 
-static void start_message(struct http_flow *h, int dir, char *line, uint64_t off)
+/* A new message in `dir` starts at stream offset off, in the packet at hand. */
+static struct hmsg *msg_reset(struct http_flow *h, int dir, uint64_t off)
 {
-    struct hdir *d = &h->d[dir];
-    struct hmsg *m = &d->m;
+    struct hmsg *m = &h->d[dir].m;
     memset(m, 0, sizeof *m);
     m->clen = -1;
     m->off = off;
@@ -548,10 +577,24 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
         m->frame = h->pkt->frame;
         m->ts_us = h->pkt->ts_us;
     }
+    return m;
+}
+
+static void start_message(struct http_flow *h, int dir, char *line, uint64_t off)
+{
+    struct hdir *d = &h->d[dir];
+    struct hmsg *m = msg_reset(h, dir, off);
     if (dir == 0) {
         size_t ml = 0;
         char tmp[PT_HTTP_MAX_LINE + 2];
         int tl = snprintf(tmp, sizeof tmp, "%s\n", line);
+        if (tl > 0 && is_simple_request((const uint8_t *)tmp, (size_t)tl)) {
+            snprintf(m->method, sizeof m->method, "GET");
+            snprintf(m->uri, sizeof m->uri, "%s", line + 4);
+            m->http09 = true;
+            message_done(h, dir, true); /* no headers, no body */
+            return;
+        }
         if (tl < 0 || !is_request_line((const uint8_t *)tmp, (size_t)tl, &ml) ||
             ml >= sizeof m->method) {
             anomaly(h, "http.bad_request_line", "not an HTTP request line");
@@ -674,6 +717,21 @@ static void on_line(struct http_flow *h, int dir, char *line, uint64_t line_off,
     }
 }
 
+/* Do p[0..n) begin (as far as they go) like "HTTP/"? A server may answer an HTTP/0.9 request
+ * with a full response all the same. */
+static bool status_line_start(const uint8_t *p, size_t n)
+{
+    return memcmp(p, "HTTP/", n < 5 ? n : 5) == 0;
+}
+
+/* The response to an HTTP/0.9 request: the body, up to the end of the connection. */
+static void simple_response(struct http_flow *h, uint64_t off)
+{
+    msg_reset(h, 1, off)->body_off = off;
+    body_open(h, 1);
+    h->d[1].st = HS_BODY_EOF;
+}
+
 static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
                       const struct pt_flow_pkt *pkt)
 {
@@ -715,6 +773,13 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                 }
                 continue;
             }
+            case HS_START:
+                if (dir == 1 && d->line_len == 0 && h->q_n > 0 && h->q[h->q_head].http09 &&
+                    !status_line_start(pt_cur_ptr(&c), left)) {
+                    simple_response(h, off);
+                    continue;
+                }
+                /* fall through - a start line */
             default: {
                 /* line-oriented states: gather up to LF */
                 size_t len = 0, raw = 0;
@@ -811,6 +876,9 @@ static void http_close(void *st)
             emit_object(h, h->d[dir].dead, true, sha, &size);
             h->d[dir].dead = NULL;
         }
+    }
+    if (h->early) { /* its request never ended */
+        emit_txn(h, NULL, &h->early_resp, h->early_sha, h->early_size);
     }
     while (h->q_n > 0) { /* requests that never saw a response */
         emit_txn(h, &h->q[h->q_head], NULL, "", 0);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "../core/cursor.h"
+#include "mimehdr.h"
 #include "multipart.h"
 
 enum mstate { M_HEADERS, M_BODY, M_DEAD };
@@ -60,7 +61,8 @@ static struct entity *entity_new(struct shared *sh, unsigned depth)
 
 static void entity_free(struct entity *e, bool complete);
 
-/* value of parameter `key` (e.g. "name=") within a header value */
+/* value of parameter `key` (e.g. "boundary=") within a header value, as written: boundaries
+ * are compared byte for byte, never decoded (names go through pt_mime_param) */
 static void param(const char *v, const char *key, char *out, size_t len)
 {
     for (const char *q = strcasestr(v, key); q != NULL; q = strcasestr(q + 1, key)) {
@@ -110,12 +112,11 @@ static void header_done(struct entity *e)
             memcpy(e->boundary, b, bl + 1);
         }
         if (e->leaf.name[0] == '\0') {
-            param(v, "name=", e->leaf.name, sizeof e->leaf.name);
+            pt_mime_param(v, "name", e->leaf.name, sizeof e->leaf.name);
         }
     } else if (strcasecmp(e->hdr, "Content-Disposition") == 0) {
-        char fn[256] = "";
-        param(v, "filename=", fn, sizeof fn);
-        if (fn[0] != '\0') {
+        char fn[sizeof e->leaf.name];
+        if (pt_mime_param(v, "filename", fn, sizeof fn) && fn[0] != '\0') {
             snprintf(e->leaf.name, sizeof e->leaf.name, "%s", fn);
         }
     } else if (strcasecmp(e->hdr, "Content-Transfer-Encoding") == 0) {

@@ -5,7 +5,7 @@
  * Fed an entity's bytes (headers, blank line, body) in pieces of any size; every leaf
  * entity's body is decoded from its Content-Transfer-Encoding (base64, quoted-printable;
  * others as they are) and handed to the callbacks, so attachments come out as the files
- * that were attached. Trust boundary: input is untrusted; header lines are bounded by
+ * that were attached, named in UTF-8 (RFC 2231 and RFC 2047 names decoded by mimehdr.c). Trust boundary: input is untrusted; header lines are bounded by
  * PT_MIME_MAX_HEADER, nesting by PT_MIME_MAX_DEPTH, parts by the multipart splitter.
  */
 #ifndef PT_MIME_H

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "../core/cursor.h"
+#include "mimehdr.h"
 
 enum mp_state {
     MP_PREAMBLE,    /* before the first delimiter: ignored */
@@ -164,29 +165,11 @@ static void header_line(struct pt_multipart *m, char *line)
     if (strcasecmp(line, "Content-Disposition") != 0) {
         return;
     }
-    /* RFC 7578 §4.2: filename= names the file; name= the form field. Prefer the file name. */
-    const char *f = strcasestr(v, "filename=");
-    if (f != NULL) {
-        f += 9;
-    } else {
-        for (const char *q = strcasestr(v, "name="); q != NULL; q = strcasestr(q + 5, "name=")) {
-            if (q == v || q[-1] == ' ' || q[-1] == ';' || q[-1] == '\t') {
-                f = q + 5;
-                break;
-            }
-        }
+    /* RFC 7578 §4.2: filename= names the file; name= the form field. Prefer the file name
+     * (RFC 2231 and RFC 2047 forms decoded: browsers send raw UTF-8, other clients do not). */
+    if (!pt_mime_param(v, "filename", m->name, sizeof m->name)) {
+        pt_mime_param(v, "name", m->name, sizeof m->name);
     }
-    if (f == NULL) {
-        return;
-    }
-    char q = *f == '"' ? '"' : ';';
-    f += *f == '"';
-    size_t i = 0;
-    while (f[i] != '\0' && f[i] != q && f[i] != '\r' && i + 1 < sizeof m->name) {
-        m->name[i] = f[i];
-        i++;
-    }
-    m->name[i] = '\0';
 }
 
 /* Gather a line from c; sets *done when the line ended (LF seen). An over-long header line

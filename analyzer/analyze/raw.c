@@ -4,8 +4,9 @@
  * YARA rules read what was carried even when its protocol is unknown. Listed last in
  * protocols.def: every real decoder is tried first.
  *
- * The client's first bytes decide (a server that speaks first may still be identified by
- * the client's reply); server bytes before the decision are a gap at the object's start.
+ * Detection holds a stream's first bytes and replays them (app.c), so an object starts with
+ * the first byte its direction carried; after a protocol switch (HTTP CONNECT, Upgrade) it
+ * starts where the tunnel does (stream_off), and only capture gaps are gaps in it.
  * A direction longer than PT_RAW_MAX_BYTES is cut: the object is partial and an anomaly
  * says so.
  *
@@ -55,7 +56,7 @@ static void raw_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
     if (!d->started) {
         d->started = true;
         struct pt_object_rec meta;
-        pt_app_object_meta(&meta, &f->rec, dir, "tcp", 0, pkt ? pkt->item : f->rec.item,
+        pt_app_object_meta(&meta, &f->rec, dir, "tcp", off, pkt ? pkt->item : f->rec.item,
                            pkt ? pkt->frame : 0, pkt ? pkt->ts_us : f->rec.first_ts);
         snprintf(meta.name, sizeof meta.name, "tcp stream %s", dir == 0 ? "c2s" : "s2c");
         d->obj = pt_obj_open(f->ctx->store, &meta);
@@ -63,9 +64,6 @@ static void raw_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
             pt_app_anomaly(f->ctx, pkt, f->rec.item, "object.store_failed",
                            "cannot create the object file");
             return;
-        }
-        if (off > 0) {
-            pt_obj_gap(d->obj, off); /* bytes before the protocol was decided */
         }
         d->next = off;
     }

@@ -1,6 +1,7 @@
 /*
  * smtp.c - SMTP and ESMTP (RFC 5321), DATA with dot-stuffing (§4.5.2), BDAT chunking
- * (RFC 3030), STARTTLS (RFC 3207: what follows is encrypted and only counted).
+ * (RFC 3030), STARTTLS (RFC 3207: what follows is encrypted and only counted); LMTP (RFC 2033)
+ * is read the same way (LHLO for EHLO).
  *
  * Every message is stored whole as an object (as the server received it, dot-unstuffed);
  * its MIME structure is walked (mime.c) and every leaf -- body text and attachments -- is
@@ -21,6 +22,7 @@
 #include "../core/limits.h"
 #include "app.h"
 #include "mime.h"
+#include "mimehdr.h"
 
 enum sstate {
     SS_CMD,     /* command lines */
@@ -52,6 +54,10 @@ struct smtp_flow {
     const struct pt_flow_pkt *pkt;
 };
 
+/* The server's banner: 220 then SP or '-', its first line naming SMTP or LMTP in any case
+ * (Postfix "ESMTP Postfix", aiosmtpd "Python SMTP 1.4.3", "esmtp" in lower case). The client:
+ * EHLO, HELO (RFC 5321 §4.1.1.1) or LHLO (LMTP, RFC 2033 §4.1), in any case, then SP, CR or
+ * LF. A banner that names neither is decided by the client's greeting. */
 static bool smtp_probe(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
                        uint16_t sport)
 {
@@ -65,10 +71,12 @@ static bool smtp_probe(int transport, int dir, const uint8_t *p, size_t n, uint1
         const uint8_t *lf = memchr(p, '\n', k);
         size_t l = lf ? (size_t)(lf - p) : k;
         return memcmp(p, "220", 3) == 0 && (p[3] == ' ' || p[3] == '-') &&
-               memmem(p, l, "SMTP", 4) != NULL;
+               (pt_app_has_word(p, l, "smtp") || pt_app_has_word(p, l, "lmtp"));
     }
-    return strncasecmp((const char *)p, "EHLO ", 5) == 0 ||
-           strncasecmp((const char *)p, "HELO ", 5) == 0;
+    bool hello = strncasecmp((const char *)p, "EHLO", 4) == 0 ||
+                 strncasecmp((const char *)p, "HELO", 4) == 0 ||
+                 strncasecmp((const char *)p, "LHLO", 4) == 0;
+    return hello && (p[4] == ' ' || p[4] == '\r' || p[4] == '\n');
 }
 
 static void *smtp_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
@@ -226,7 +234,9 @@ static void msg_end(struct smtp_flow *s, bool complete)
     }
     header_field(s->head, "From", m->from, sizeof m->from);
     header_field(s->head, "To", m->to, sizeof m->to);
-    header_field(s->head, "Subject", m->subject, sizeof m->subject);
+    char raw[sizeof m->subject];
+    header_field(s->head, "Subject", raw, sizeof raw);
+    pt_mime_words(raw, m->subject, sizeof m->subject); /* RFC 2047 encoded words */
     header_field(s->head, "Date", m->date, sizeof m->date);
     header_field(s->head, "Message-ID", m->msg_id, sizeof m->msg_id);
     pt_mime_free(s->mime, complete);
@@ -276,7 +286,8 @@ static void address(const char *arg, char *out, size_t len)
 
 static void command(struct smtp_flow *s, char *line)
 {
-    if (strncasecmp(line, "HELO ", 5) == 0 || strncasecmp(line, "EHLO ", 5) == 0) {
+    if (strncasecmp(line, "HELO ", 5) == 0 || strncasecmp(line, "EHLO ", 5) == 0 ||
+        strncasecmp(line, "LHLO ", 5) == 0) {
         snprintf(s->helo, sizeof s->helo, "%s", line + 5);
     } else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
         address(line + 10, s->mail_from, sizeof s->mail_from);

@@ -89,6 +89,12 @@
 #define PT_SMTP_MAX_LINE 4096
 #define PT_SMTP_HEADER_BYTES (64u * 1024)
 
+/* MIME header values (mimehdr.c): RFC 2231 sections of one parameter, and encoded words joined
+ * in one run (the RFCs set no bound; mailers cut at 78 columns, so 64 hold about 4 kB), and
+ * the bytes one parameter or one run of encoded words decodes to (names are kept in 256). */
+#define PT_MIME_MAX_PARAM_SECTIONS 64
+#define PT_MIME_MAX_VALUE 4096
+
 /* ICMP: echo requests remembered per flow to match their replies. */
 #define PT_ICMP_PENDING 64
 

@@ -80,3 +80,69 @@ def pcap(conns, start=1700000000.0, server_first=False):
         pkt(_tcp(srv, cli, dport, sport, ss, cs + 1, 0x11))
         pkt(_tcp(cli, srv, sport, dport, cs + 1, ss + 1, 0x10))
     return b"".join(out)
+
+
+class Capture:
+    """Connections whose segments interleave in time, as a real session's do: an FTP control
+    connection that opens its data connection between two replies. Each packet is a
+    millisecond after the one before; every data segment is acknowledged at once.
+
+        cap = Capture()
+        ctl = cap.tcp("10.0.0.5", "203.0.113.9", 40001, 21)
+        ctl.s(b"220 ready\\r\\n"); ctl.c(b"USER x\\r\\n"); ...; ctl.close()
+        open(path, "wb").write(cap.bytes())
+    """
+
+    def __init__(self, start=1700000000.0):
+        self.t = start
+        self.out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+
+    def pkt(self, frame):
+        self.t += 0.001
+        self.out.append(struct.pack("<IIII", int(self.t), int(round((self.t % 1) * 1e6)) % 1000000,
+                                    len(frame), len(frame)))
+        self.out.append(frame)
+
+    def tcp(self, cli, srv, sport, dport):
+        return _Conn(self, cli, srv, sport, dport)
+
+    def bytes(self):
+        return b"".join(self.out)
+
+
+class _Conn:
+    def __init__(self, cap, cli, srv, sport, dport):
+        self.cap, self.a = cap, (cli, srv, sport, dport)
+        self.cs, self.ss = 1000, 5000
+        cap.pkt(_tcp(cli, srv, sport, dport, self.cs, 0, 0x02))
+        cap.pkt(_tcp(srv, cli, dport, sport, self.ss, self.cs + 1, 0x12))
+        self.cs += 1
+        self.ss += 1
+        cap.pkt(_tcp(cli, srv, sport, dport, self.cs, self.ss, 0x10))
+
+    def c(self, data):
+        """Client to server, in segments of at most 1400 bytes (a list: one per element)."""
+        return self._send(data, True)
+
+    def s(self, data):
+        """Server to client."""
+        return self._send(data, False)
+
+    def _send(self, data, from_client):
+        cli, srv, sport, dport = self.a
+        src, dst, sp, dp = (cli, srv, sport, dport) if from_client else (srv, cli, dport, sport)
+        for seg in _segments(data):
+            seq, ack = (self.cs, self.ss) if from_client else (self.ss, self.cs)
+            self.cap.pkt(_tcp(src, dst, sp, dp, seq, ack, 0x18, seg))
+            if from_client:
+                self.cs += len(seg)
+            else:
+                self.ss += len(seg)
+            self.cap.pkt(_tcp(dst, src, dp, sp, ack, seq + len(seg), 0x10))
+        return self
+
+    def close(self):
+        cli, srv, sport, dport = self.a
+        self.cap.pkt(_tcp(cli, srv, sport, dport, self.cs, self.ss, 0x11))
+        self.cap.pkt(_tcp(srv, cli, dport, sport, self.ss, self.cs + 1, 0x11))
+        self.cap.pkt(_tcp(cli, srv, sport, dport, self.cs + 1, self.ss + 1, 0x10))

@@ -9,15 +9,20 @@ destinations, and the verdict.
     swaks    mails a clinic note as an attachment        (SMTP sink, 127.0.0.3:2525)
     storescu sends a DICOM study to storescp             (127.0.0.5:11112)
 
+Then the real-client matrix of live_matrix.py is recorded into a capture of its own: lftp,
+curl, python ftplib and wget against pyftpdlib and vsftpd (passive and active); curl, wget,
+python urllib and requests and a raw HTTP/0.9 request against nginx and python http.server
+(POST, multipart, PUT, chunked, GET); swaks, msmtp and python smtplib against aiosmtpd and
+the SMTP sink (attachments with RFC 2231 names). Each transfer must come out exactly:
+protocol, user, file name, size, SHA-256 and direction.
+
 Home network: 127.0.0.1/32, so the sinks are outside it. Needs root; without it the test
 says so and exits 0 (skipped). Ends with the plain "N passed, N failed" line.
 """
 import hashlib
-import json
 import os
 import shutil
 import socketserver
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,6 +30,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import live_matrix  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN = os.path.abspath(os.environ.get("PHITRACE", os.path.join(ROOT, "phitrace")))
 # Debian's interpreter, which sees the python3-* packages (a pyenv shim may not)
@@ -90,13 +97,8 @@ def inner(work):
     """Inside `unshare -n`: bring up loopback, record, run the sinks and the clients."""
     run = lambda *a, **k: subprocess.run(*a, check=True, timeout=120, **k)
     run(["ip", "link", "set", "lo", "up"])
-    err = open(os.path.join(work, "tcpdump.err"), "w")
-    tcp = subprocess.Popen(["tcpdump", "-Z", "root", "-i", "lo", "-U", "-w",
-                            os.path.join(work, "cap.pcap"), "tcp"], stderr=err)
-    for _ in range(100):
-        if "listening on" in open(os.path.join(work, "tcpdump.err")).read():
-            break
-        time.sleep(0.1)
+    tcp = live_matrix.start_tcpdump(os.path.join(work, "cap.pcap"),
+                                    os.path.join(work, "tcpdump.err"))
     time.sleep(0.3)
     for addr, handler in ((("127.0.0.2", 8080), HTTPSink), (("127.0.0.3", 2525), SMTPSink)):
         srv = Server(addr, handler)
@@ -122,11 +124,11 @@ def inner(work):
     run(["storescu", "-aet", "MODALITY", "-aec", "PACS", "127.0.0.5", "11112",
          os.path.join(data, "dicom/IMG00.dcm")])
     time.sleep(1.0)
-    ftp.terminate()
-    scp.terminate()
-    time.sleep(0.5)
     tcp.send_signal(2)
     tcp.wait(timeout=30)
+    live_matrix.inner(work)  # its own capture; uses the FTP server and the SMTP sink above
+    ftp.terminate()
+    scp.terminate()
 
 
 # ---- the check (outside the namespace) -------------------------------------------------------
@@ -139,11 +141,7 @@ def check(work):
         print("%s  %s%s" % ("PASS" if ok else "FAIL", name, "" if ok else ": " + str(detail)))
 
     case = os.path.join(work, "case")
-    p = subprocess.run([BIN, "analyze", "-q", "--home-net", "127.0.0.1/32",
-                        os.path.join(work, "cap.pcap"), "-o", case], capture_output=True,
-                       text=True, timeout=600)
-    expect("analyze exits 0", p.returncode == 0, p.stderr[-500:])
-    con = sqlite3.connect(os.path.join(case, "evidence.db"))
+    con = live_matrix.analyze(BIN, os.path.join(work, "cap.pcap"), case, "", expect)
     data = os.path.join(work, "data")
     sha = lambda rel: hashlib.sha256(open(os.path.join(data, rel), "rb").read()).hexdigest()
     up = {r[0]: (r[1], r[2]) for r in con.execute(
@@ -174,6 +172,7 @@ def check(work):
     # patients: CSV 0-19, HL7 30-39, note 20, DICOM 40 (tests/phi/gen_labelled.py)
     ind = con.execute("SELECT estimate FROM individuals WHERE scope = 'outbound'").fetchone()
     expect("individuals whose data left: 32", ind == (32,), ind)
+    live_matrix.check(work, BIN, expect)
     print("live: %d passed, %d failed" % (len(passed), len(failed)))
     return not failed
 
@@ -188,8 +187,7 @@ def main():
         return 0
     missing = [t for t in ("unshare", "ip", "tcpdump", "curl", "swaks", "storescu", "storescp")
                if shutil.which(t) is None]
-    if subprocess.run([PY, "-c", "import pyftpdlib"], capture_output=True).returncode != 0:
-        missing.append("python3-pyftpdlib")
+    missing += [m for m in live_matrix.missing() if m not in missing]
     if missing:
         print("test-live: missing %s; run make deps" % ", ".join(missing))
         return 1
@@ -202,7 +200,7 @@ def main():
     subprocess.run([sys.executable, os.path.join(ROOT, "tests/phi/gen_labelled.py"),
                     os.path.join(work, "data"), os.path.join(work, "labels.json")], check=True)
     r = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), "--inner",
-                        work], timeout=300)
+                        work], timeout=600)
     if r.returncode != 0:
         print("test-live: the recording inside the namespace failed")
         return 1
