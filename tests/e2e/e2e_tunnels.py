@@ -52,7 +52,7 @@ def _exchange(frames, t, client, server, sport, qid, name, qtype, rdata=None):
                                             _answer(qid, name, qtype, rdata))))
 
 
-def _analyze(name, frames, *args):
+def _tun_analyze(name, frames, *args):
     """Write the frames as NAME.pcap, analyze it into a case of that name, open its DB."""
     p = os.path.join(TMP, name + ".pcap")
     write_pcap(p, frames)
@@ -93,7 +93,7 @@ def dnscat2_tunnel_without_a_registered_domain():
             qid += 1
             sport += 1
         seq = (seq + len(piece)) & 0xffff
-    _, con = _analyze("dnscat2", fr)
+    _, con = _tun_analyze("dnscat2", fr)
     rows = con.execute("SELECT source, destination, detail FROM finding WHERE heuristic = "
                        "'dns_tunnel'").fetchall()
     assert [(r[0], r[1]) for r in rows] == [(C, "dnscat.*")], rows
@@ -146,7 +146,7 @@ def base32_tunnel_through_internal_resolver_is_confirmed():
     confirmed with exactly 25 individuals."""
     csv = _tun_patients_csv(25)
     C, R = "10.20.1.15", "10.20.0.53"
-    _, con = _analyze("b32-tunnel", _base32_tunnel(csv, C, R, "t.meddata-sync.com"),
+    _, con = _tun_analyze("b32-tunnel", _base32_tunnel(csv, C, R, "t.meddata-sync.com"),
                       "--home-net", "10.0.0.0/8")
     rows = con.execute("SELECT source, destination, summary, detail FROM finding WHERE heuristic"
                        " = 'dns_tunnel'").fetchall()
@@ -169,7 +169,7 @@ def forwarded_tunnel_queries_are_one_finding():
     second tunnel), and the event confirmed with 25 individuals."""
     csv = _tun_patients_csv(25)
     C, R = "10.20.1.17", "10.20.0.53"
-    _, con = _analyze("b32-forwarded", _base32_tunnel(csv, C, R, "t.meddata-sync.com",
+    _, con = _tun_analyze("b32-forwarded", _base32_tunnel(csv, C, R, "t.meddata-sync.com",
                                                       upstream="203.0.113.99"),
                       "--home-net", "10.0.0.0/8")
     rows = con.execute("SELECT source, destination FROM finding WHERE heuristic = 'dns_tunnel'"
@@ -187,7 +187,7 @@ def base32_tunnel_with_a_lost_query_is_partial():
     bytes: the median piece), and the patients that survived are still found. Without a
     counter the loss cannot be seen: the object is 75 bytes short and complete."""
     csv = _tun_patients_csv(25)
-    _, con = _analyze("b32-lost", _base32_tunnel(csv, "10.20.1.16", "10.20.0.53",
+    _, con = _tun_analyze("b32-lost", _base32_tunnel(csv, "10.20.1.16", "10.20.0.53",
                                                  "t.meddata-sync.com", drop=(7,), counter=True),
                       "--home-net", "10.0.0.0/8")
     row = con.execute("SELECT size, complete, gap_bytes, gap_map, encoding FROM object WHERE "
@@ -195,7 +195,7 @@ def base32_tunnel_with_a_lost_query_is_partial():
     assert row == (len(csv) - 75, 0, 75, "[[525,75]]", "base32"), row
     v = con.execute("SELECT verdict, individuals FROM exfil_event").fetchone()
     assert v[0] == "confirmed" and 20 <= v[1] < 25, v
-    _, con = _analyze("b32-lost-nocounter", _base32_tunnel(csv, "10.20.1.16", "10.20.0.53",
+    _, con = _tun_analyze("b32-lost-nocounter", _base32_tunnel(csv, "10.20.1.16", "10.20.0.53",
                                                            "t.meddata-sync.com", drop=(7,)),
                       "--home-net", "10.0.0.0/8")
     row = con.execute("SELECT size, complete FROM object WHERE protocol = 'dns-tunnel'"
@@ -249,7 +249,8 @@ def icmp_tunnel_carrying_patient_csv_is_confirmed():
             fr.append(icmp_frame(C, S, 8, 0x5151, seq, piece))
             fr.append(icmp_frame(S, C, 0, 0x5151, seq, b"ack%05d" % seq))
         seq += 1
-    _, con = _analyze("icmp-csv", [(1767270000000000 + i * 1000, f) for i, f in enumerate(fr)])
+    _, con = _tun_analyze("icmp-csv",
+                          [(1767270000000000 + i * 1000, f) for i, f in enumerate(fr)])
     obj = con.execute("SELECT protocol, sha256, direction FROM object").fetchall()
     assert obj == [("icmp", hashlib.sha256(csv).hexdigest(), "upload")], obj
     det = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = 'icmp_tunnel'"
