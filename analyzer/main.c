@@ -63,7 +63,7 @@ static void usage(FILE *out)
         "                        seen is ended early (default 1048576; an anomaly says so)\n"
         "      --memcap SIZE     memory for per-flow decoder state of all workers together\n"
         "                        (flows, reassembly, protocol decoders; bytes, or with K, M or\n"
-        "                        G; default 512M, at least 1M); past it the oldest idle flows\n"
+        "                        G; default 384M, at least 1M); past it the oldest idle flows\n"
         "                        are ended early, with a limit.memcap anomaly and a limitation\n"
         "      --progress        progress bar on stderr (default: when stderr is a terminal)\n"
         "  -q, --quiet           no progress bar and no summary on stdout\n"

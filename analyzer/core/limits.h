@@ -39,15 +39,17 @@
 
 /* Memory cap over all per-flow decoder state of a run (core/memcap.h; `--memcap`): flows,
  * reassembly, detection look-ahead, decoder structs and buffers, counted as allocated. 200k
- * half-open DICOM flows took 3.7 GB before the cap; 512 MiB keeps a 2 GB machine safe while
- * holding ~100k concurrent flows of typical state. Past it the oldest idle flows are ended
+ * half-open DICOM flows took 3.7 GB before the cap. 384 MiB of state keeps the whole process
+ * under 512 MiB of peak RSS on the issue's 200k half-open flows (state plus allocator slack
+ * plus the 35 MB of libmagic, YARA and SQLite) while holding ~80k concurrent flows of typical
+ * state; a 2 GB machine stays safe. Past it the oldest idle flows are ended
  * early (`limit.memcap`) until the state is at PT_MEMCAP_LOW_PERCENT of the cap, so an eviction
  * comes in bursts (one anomaly each) instead of one per packet; a worker evicts only while it
  * holds more than its share of that (its arena would otherwise grow to the whole cap while
  * another worker gives everything up), and a burst stops once it released
  * PT_MEMCAP_BURST_PERCENT of the cap.
  * Decoder buffers start at PT_MEMCAP_BUF_MIN and double up to their own limit. */
-#define PT_MEMCAP_DEFAULT (512ull * 1024 * 1024)
+#define PT_MEMCAP_DEFAULT (384ull * 1024 * 1024)
 #define PT_MEMCAP_MIN (1ull * 1024 * 1024)
 #define PT_MEMCAP_LOW_PERCENT 90
 #define PT_MEMCAP_BURST_PERCENT 10
