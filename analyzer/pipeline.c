@@ -66,6 +66,10 @@ enum wmsg_kind {
     W_ANOMALIES,
     W_STREAM_EVENTS,
     W_OBJECTS,
+    W_LOG_SOURCE,       /* logs read as records (ingest/logparse.h) */
+    W_LOG_CONN,
+    W_LOG_DNS,
+    W_LOG_HTTP,
     W_REC,              /* W_REC + enum pt_rec_kind: the decoders' records (records.def) */
     W_ITEM = W_REC + PT_REC_COUNT,
     W_SEGMENT,
@@ -121,6 +125,26 @@ static pt_status put_object(struct pt_db *db, const void *row)
     return pt_db_object_put(db, row);
 }
 
+static pt_status put_logsource(struct pt_db *db, const void *row)
+{
+    return pt_db_logsource_put(db, row);
+}
+
+static pt_status put_logconn(struct pt_db *db, const void *row)
+{
+    return pt_db_logconn_put(db, row);
+}
+
+static pt_status put_logdns(struct pt_db *db, const void *row)
+{
+    return pt_db_logdns_put(db, row);
+}
+
+static pt_status put_loghttp(struct pt_db *db, const void *row)
+{
+    return pt_db_loghttp_put(db, row);
+}
+
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     static pt_status put_##name(struct pt_db *db, const void *row)                                 \
     {                                                                                              \
@@ -137,6 +161,10 @@ static const struct {
     [W_ANOMALIES] = {put_anomaly, sizeof(struct pt_anomaly_rec)},
     [W_STREAM_EVENTS] = {put_stream_event, sizeof(struct pt_stream_event)},
     [W_OBJECTS] = {put_object, sizeof(struct pt_object_rec)},
+    [W_LOG_SOURCE] = {put_logsource, sizeof(struct pt_logsource_rec)},
+    [W_LOG_CONN] = {put_logconn, sizeof(struct pt_logconn_rec)},
+    [W_LOG_DNS] = {put_logdns, sizeof(struct pt_logdns_rec)},
+    [W_LOG_HTTP] = {put_loghttp, sizeof(struct pt_loghttp_rec)},
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     [W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
 #include "analyze/records.def"
@@ -739,7 +767,65 @@ struct run {
     struct pt_yara *yara; /* compiled rules, shared read-only by the scanning threads */
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
     struct pt_memcap memcap;      /* per-flow decoder state of all workers (--memcap) */
+    struct logsink *logs;         /* logs read as records (made on the first log) */
 };
+
+/* ---- logs read as records (ingest/logparse.h): rows to the writer as they are read ---- */
+
+struct logsink {
+    struct pt_logparse parse;
+    struct run *r;
+    struct rowbuf rb[3];          /* by enum pt_logrec_kind */
+};
+
+static void log_row(void *arg, enum pt_logrec_kind kind, const void *rec)
+{
+    struct logsink *ls = arg;
+    if (!rowbuf_add(&ls->r->w, &ls->rb[kind], rec)) {
+        ls->r->res.objects_lost++; /* counted like a lost object: the case is incomplete */
+    }
+}
+
+static void log_anomaly(void *arg, uint64_t offset, const char *kind, const char *detail)
+{
+    struct logsink *ls = arg;
+    anomaly_push(&ls->r->anoms, ls->parse.item, 0, offset, kind, detail);
+}
+
+/* Start reading the file as a log of format `fmt`; NULL when it is not read as records. */
+static struct pt_logparse *log_begin(struct run *r, enum pt_logfmt fmt, uint32_t item,
+                                     int64_t mtime_us)
+{
+    if (fmt == PT_LOGFMT_NONE) {
+        return NULL;
+    }
+    if (r->logs == NULL && (r->logs = calloc(1, sizeof *r->logs)) != NULL) {
+        static const enum wmsg_kind k[3] = {W_LOG_CONN, W_LOG_DNS, W_LOG_HTTP};
+        for (size_t i = 0; i < 3; i++) {
+            r->logs->rb[i] = (struct rowbuf){.kind = k[i], .cap = 512};
+        }
+        r->logs->r = r;
+    }
+    if (r->logs == NULL) {
+        return NULL;
+    }
+    pt_logparse_init(&r->logs->parse, fmt, item, mtime_us, log_row, log_anomaly, r->logs);
+    return &r->logs->parse;
+}
+
+static void log_end(struct run *r, const char *path)
+{
+    struct logsink *ls = r->logs;
+    pt_logparse_end(&ls->parse);
+    struct pt_logsource_rec src = {.item = ls->parse.item, .format = pt_logfmt_name(ls->parse.fmt),
+                                   .st = ls->parse.st};
+    snprintf(src.path, sizeof src.path, "%s", path);
+    struct rowbuf one = {.kind = W_LOG_SOURCE, .cap = 1};
+    for (size_t i = 0; i < 3; i++) {
+        rowbuf_flush(&r->w, &ls->rb[i]);
+    }
+    rowbuf_add(&r->w, &one, &src);
+}
 
 /* The span of a log's line times into its item (several segments widen it), and what was
  * assumed to read them. */
@@ -796,6 +882,7 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
     static struct pt_logtime lt;
     ssize_t got;
     bool first = true, is_log = false;
+    struct pt_logparse *lp = NULL;
     while ((got = pt_source_raw(src, buf, sizeof buf)) > 0) {
         if (first) {
             /* a text log (by content) gives the window of time the evidence covers */
@@ -803,10 +890,14 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
             is_log = ev != NULL && strncmp(ev, "log:", 4) == 0 && strcmp(ev, "log:evtx") != 0 &&
                      strcmp(ev, "log:nfcapd") != 0;
             pt_logtime_init(&lt, pt_source_mtime_us(src));
+            lp = log_begin(r, pt_logfmt_of(ev), it->id, pt_source_mtime_us(src));
             first = false;
         }
         if (is_log) {
             pt_logtime_feed(&lt, buf, (size_t)got);
+        }
+        if (lp != NULL) {
+            pt_logparse_feed(lp, buf, (size_t)got);
         }
         pt_obj_write(o, buf, (size_t)got);
     }
@@ -814,6 +905,9 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
     int read_errno = errno;
     if (is_log) {
         log_window(r, it, &lt, path);
+    }
+    if (lp != NULL) {
+        log_end(r, path);
     }
     struct pt_object_rec rec;
     if (!pt_obj_close(o, ok, &rec)) {
@@ -1684,6 +1778,7 @@ out:
     }
     free(r->anoms.rb.rows);
     free(r->files.objs.rows);
+    free(r->logs);
     free(r->files.anoms.rb.rows);
     pt_objstore_free(r->files.app.store);
     pt_unpack_run_free(r->unpack);

@@ -41,6 +41,10 @@ enum {
     ST_ICMP,
     ST_SMB,
     ST_SSH,
+    ST_LOG_SOURCE,
+    ST_LOG_CONN,
+    ST_LOG_DNS,
+    ST_LOG_HTTP,
     ST_AUDIT,
     ST_AUDIT_LAST,
     N_ST,
@@ -106,6 +110,19 @@ static const char *const st_sql[N_ST] = {
                "kind, size, created, modified, bytes_read, bytes_written, read_sha256, "
                "read_complete, write_sha256, write_complete) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
                "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+    [ST_LOG_SOURCE] = "INSERT INTO log_source VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
+                    "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
+                    "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "
+                    "service, uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+                    "?17,?18,?19,?20,?21,?22)",
+    [ST_LOG_DNS] = "INSERT INTO log_dns(item_id, line, offset, ts, source, proto, client_addr, "
+                   "client_port, server_addr, server_port, query, qtype, rcode, answers, uid) "
+                   "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    [ST_LOG_HTTP] = "INSERT INTO log_http(item_id, line, offset, ts, source, client_addr, "
+                    "client_port, server_addr, server_port, method, host, uri, status, req_bytes, "
+                    "resp_bytes, user_agent, username, uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                    "?10,?11,?12,?13,?14,?15,?16,?17,?18)",
     [ST_SSH] = "INSERT INTO ssh_session(flow_id, ts, item_id, frame, client_version, "
                "server_version) VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
@@ -430,6 +447,96 @@ pt_status pt_db_segment_put(struct pt_db *db, const struct pt_segment_rec *s)
     if (s->mtime != 0) {
         sqlite3_bind_int64(st, 6, s->mtime);
     }
+    return step(db, st);
+}
+
+pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_SOURCE];
+    const uint64_t v[] = {r->st.bytes, r->st.lines, r->st.records, r->st.other, r->st.headers,
+                          r->st.blank, r->st.malformed, r->st.conn, r->st.dns, r->st.http};
+    sqlite3_bind_int64(st, 1, r->item);
+    sqlite3_bind_text(st, 2, r->path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, r->format, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        sqlite3_bind_int64(st, 4 + (int)i, (sqlite3_int64)v[i]);
+    }
+    return step(db, st);
+}
+
+/* A log count or time: NULL when the source did not give it (-1). */
+static void bind_known(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v >= 0) {
+        sqlite3_bind_int64(st, i, v);
+    }
+}
+
+/* item, line, offset, ts, source at parameters 1-5. */
+static void bind_logprov(sqlite3_stmt *st, const struct pt_logprov *p)
+{
+    sqlite3_bind_int64(st, 1, p->item);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)p->line);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)p->offset);
+    bind_known(st, 4, p->ts_us);
+    sqlite3_bind_text(st, 5, p->source, -1, SQLITE_STATIC);
+}
+
+pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_CONN];
+    bind_logprov(st, &r->p);
+    bind_known(st, 6, r->dur_us);
+    bind_text(st, 7, r->proto);
+    bind_text(st, 8, r->client);
+    bind_known(st, 9, r->cport);
+    bind_text(st, 10, r->server);
+    bind_known(st, 11, r->sport);
+    const int64_t v[] = {r->c_bytes, r->s_bytes, r->c_ip_bytes, r->s_ip_bytes, r->c_frame_bytes,
+                         r->s_frame_bytes, r->c_pkts, r->s_pkts};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        bind_known(st, 12 + (int)i, v[i]);
+    }
+    bind_text(st, 20, r->state);
+    bind_text(st, 21, r->service);
+    bind_text(st, 22, r->uid);
+    return step(db, st);
+}
+
+pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_DNS];
+    bind_logprov(st, &r->p);
+    bind_text(st, 6, r->proto);
+    bind_text(st, 7, r->client);
+    bind_known(st, 8, r->cport);
+    bind_text(st, 9, r->server);
+    bind_known(st, 10, r->sport);
+    bind_text(st, 11, r->query);
+    bind_text(st, 12, r->qtype);
+    bind_text(st, 13, r->rcode);
+    bind_text(st, 14, r->answers);
+    bind_text(st, 15, r->uid);
+    return step(db, st);
+}
+
+pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_HTTP];
+    bind_logprov(st, &r->p);
+    bind_text(st, 6, r->client);
+    bind_known(st, 7, r->cport);
+    bind_text(st, 8, r->server);
+    bind_known(st, 9, r->sport);
+    bind_text(st, 10, r->method);
+    bind_text(st, 11, r->host);
+    bind_text(st, 12, r->uri);
+    bind_known(st, 13, r->status);
+    bind_known(st, 14, r->req_bytes);
+    bind_known(st, 15, r->resp_bytes);
+    bind_text(st, 16, r->user_agent);
+    bind_text(st, 17, r->user);
+    bind_text(st, 18, r->uid);
     return step(db, st);
 }
 

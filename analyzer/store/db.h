@@ -14,6 +14,7 @@
 #include "../core/status.h"
 #include "../analyze/app.h"
 #include "../flow/flow.h"
+#include "../ingest/logparse.h"
 
 #define PT_DB_APPLICATION_ID 0x50484954 /* "PHIT" */
 #define PT_DB_SCHEMA_VERSION 1
@@ -55,6 +56,14 @@ struct pt_segment_rec {
     int64_t mtime;
 };
 
+/* What a log's lines were read as (log_source). */
+struct pt_logsource_rec {
+    uint32_t item;
+    char path[4096];
+    const char *format;        /* static */
+    struct pt_logstats st;
+};
+
 /* Create a new database at `path` (must not exist). Returns owned through *out. */
 pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen);
 /* Open an existing case database read-only (immutable: nothing is written). */
@@ -75,6 +84,11 @@ pt_status pt_db_commit(struct pt_db *db);
 pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *value);
 pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
 pt_status pt_db_segment_put(struct pt_db *db, const struct pt_segment_rec *s);
+/* Logs read as records (ingest/logparse.h). */
+pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r);
+pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r);
+pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r);
+pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r);
 pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);
 pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a);
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);

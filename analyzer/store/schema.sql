@@ -608,6 +608,95 @@ CREATE TABLE timeline_event (
     evidence       TEXT NOT NULL          -- table:key of the row it comes from
 ) STRICT;
 
+-- Logs read as records (ingest/logparse.c, issue 14). Every row's provenance is its evidence
+-- item, the line (1-based) and the byte offset of that line in the file; `source` names the
+-- format and record kind ("zeek:conn", "zeek-json:dns", "eve:flow", "web-access"). Counts are
+-- NULL where the source does not give them: Zeek counts payload bytes (c_bytes) and IP bytes,
+-- Suricata's EVE whole packets as captured (c_frame_bytes). Not yet joined with captured flows
+-- nor read by the heuristics: see the limitation the coverage gives each log.
+CREATE TABLE log_source (            -- one per file (a split item has several)
+    item_id    INTEGER NOT NULL REFERENCES evidence_item(id),
+    path       TEXT NOT NULL,
+    format     TEXT NOT NULL,          -- zeek | zeek-json | suricata-eve | web-access
+    bytes      INTEGER NOT NULL,       -- bytes read as lines
+    lines      INTEGER NOT NULL,       -- = records + other + headers + blank + malformed
+    records    INTEGER NOT NULL,       -- stored as log_conn / log_dns / log_http rows
+    other      INTEGER NOT NULL,       -- well-formed records of kinds not stored as rows
+    headers    INTEGER NOT NULL,       -- Zeek # lines
+    blank      INTEGER NOT NULL,
+    malformed  INTEGER NOT NULL,       -- each a log.malformed_line anomaly (the first 100)
+    conn       INTEGER NOT NULL,
+    dns        INTEGER NOT NULL,
+    http       INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE log_conn (
+    id            INTEGER PRIMARY KEY,
+    item_id       INTEGER NOT NULL REFERENCES evidence_item(id),
+    line          INTEGER NOT NULL,
+    offset        INTEGER NOT NULL,
+    ts            INTEGER,                -- microseconds UTC
+    source        TEXT NOT NULL,
+    duration_us   INTEGER,
+    proto         TEXT,
+    client_addr   TEXT,
+    client_port   INTEGER,
+    server_addr   TEXT,
+    server_port   INTEGER,
+    c_bytes       INTEGER,
+    s_bytes       INTEGER,
+    c_ip_bytes    INTEGER,
+    s_ip_bytes    INTEGER,
+    c_frame_bytes INTEGER,
+    s_frame_bytes INTEGER,
+    c_pkts        INTEGER,
+    s_pkts        INTEGER,
+    state         TEXT,
+    service       TEXT,
+    uid           TEXT
+) STRICT;
+
+CREATE TABLE log_dns (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    line        INTEGER NOT NULL,
+    offset      INTEGER NOT NULL,
+    ts          INTEGER,
+    source      TEXT NOT NULL,
+    proto       TEXT,
+    client_addr TEXT,
+    client_port INTEGER,
+    server_addr TEXT,
+    server_port INTEGER,
+    query       TEXT,
+    qtype       TEXT,
+    rcode       TEXT,
+    answers     TEXT,
+    uid         TEXT
+) STRICT;
+
+CREATE TABLE log_http (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    line        INTEGER NOT NULL,
+    offset      INTEGER NOT NULL,
+    ts          INTEGER,
+    source      TEXT NOT NULL,
+    client_addr TEXT,
+    client_port INTEGER,
+    server_addr TEXT,
+    server_port INTEGER,
+    method      TEXT,
+    host        TEXT,
+    uri         TEXT,
+    status      INTEGER,
+    req_bytes   INTEGER,
+    resp_bytes  INTEGER,
+    user_agent  TEXT,
+    username    TEXT,
+    uid         TEXT
+) STRICT;
+
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,
     item_id INTEGER REFERENCES evidence_item(id),

@@ -1,0 +1,827 @@
+/*
+ * logparse.c - Zeek (TSV and JSON), Suricata EVE and web access logs into connection, DNS
+ * and HTTP rows (logparse.h). One line at a time: a Zeek TSV line is cut at its separator in
+ * place, a JSON line becomes a flat table of leaves; both are then read through one field
+ * accessor, so a Zeek field means the same whichever way the log was written.
+ */
+#include "logparse.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/cursor.h"
+
+/* The Zeek fields read (names as in the logs; JSON logs use the same dotted names). */
+enum zf {
+    F_TS, F_UID, F_ORIG_H, F_ORIG_P, F_RESP_H, F_RESP_P, F_PROTO, F_SERVICE, F_DURATION,
+    F_ORIG_BYTES, F_RESP_BYTES, F_CONN_STATE, F_ORIG_PKTS, F_ORIG_IP_BYTES, F_RESP_PKTS,
+    F_RESP_IP_BYTES, F_QUERY, F_QTYPE_NAME, F_RCODE_NAME, F_ANSWERS, F_METHOD, F_HOST, F_URI,
+    F_STATUS_CODE, F_REQ_LEN, F_RESP_LEN, F_USER_AGENT, F_USERNAME, F_PATH, F_COUNT
+};
+
+_Static_assert(F_COUNT <= 32, "struct pt_logparse's zidx holds every field read");
+
+static const char *const zname[F_COUNT] = {
+    "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service",
+    "duration", "orig_bytes", "resp_bytes", "conn_state", "orig_pkts", "orig_ip_bytes",
+    "resp_pkts", "resp_ip_bytes", "query", "qtype_name", "rcode_name", "answers", "method",
+    "host", "uri", "status_code", "request_body_len", "response_body_len", "user_agent",
+    "username", "_path",
+};
+
+/* One record's fields, from a TSV line or a JSON table. */
+struct row {
+    struct pt_logparse *p;
+    bool json;
+    const char *tsv[PT_LOG_FIELDS]; /* NUL-terminated in the line buffer */
+    size_t n;
+};
+
+enum pt_logfmt pt_logfmt_of(const char *s)
+{
+    if (s == NULL) {
+        return PT_LOGFMT_NONE;
+    }
+    if (strcmp(s, "log:zeek") == 0) {
+        return PT_LOGFMT_ZEEK;
+    }
+    if (strcmp(s, "log:zeek-json") == 0) {
+        return PT_LOGFMT_ZEEK_JSON;
+    }
+    if (strcmp(s, "log:suricata-eve") == 0) {
+        return PT_LOGFMT_EVE;
+    }
+    if (strcmp(s, "log:web-access") == 0) {
+        return PT_LOGFMT_WEB;
+    }
+    return PT_LOGFMT_NONE;
+}
+
+const char *pt_logfmt_name(enum pt_logfmt f)
+{
+    switch (f) {
+        case PT_LOGFMT_ZEEK: return "zeek";
+        case PT_LOGFMT_ZEEK_JSON: return "zeek-json";
+        case PT_LOGFMT_EVE: return "suricata-eve";
+        case PT_LOGFMT_WEB: return "web-access";
+        case PT_LOGFMT_NONE: break;
+    }
+    return "none";
+}
+
+void pt_logparse_init(struct pt_logparse *p, enum pt_logfmt fmt, uint32_t item, int64_t mtime_us,
+                      pt_logrec_fn rec, pt_loganom_fn anom, void *arg)
+{
+    memset(&p->st, 0, sizeof p->st);
+    p->fmt = fmt;
+    p->item = item;
+    p->rec = rec;
+    p->anom = anom;
+    p->arg = arg;
+    p->sep = '\t';
+    p->path[0] = '\0';
+    p->n_fields = 0;
+    p->line_off = 0;
+    p->overlong = false;
+    p->len = 0;
+    pt_logtime_init(&p->lt, mtime_us);
+}
+
+static void malformed(struct pt_logparse *p, const char *why)
+{
+    p->st.malformed++;
+    if (p->st.malformed <= PT_LOG_ANOMALY_MAX && p->anom != NULL) {
+        char d[160];
+        snprintf(d, sizeof d, "%s line %llu (byte %llu): %s", pt_logfmt_name(p->fmt),
+                 (unsigned long long)p->st.lines, (unsigned long long)p->line_off, why);
+        p->anom(p->arg, p->line_off, "log.malformed_line", d);
+    }
+}
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+static void cpy(char *dst, size_t cap, const char *s)
+{
+    snprintf(dst, cap, "%s", s != NULL ? s : "");
+}
+
+/* A decimal count; -1 when unset. False when the text is not one. */
+static bool count(const char *s, int64_t *v)
+{
+    *v = -1;
+    if (s == NULL || *s == '\0') {
+        return true;
+    }
+    int64_t x = 0;
+    for (const char *c = s; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9' || x > (INT64_MAX - 9) / 10) {
+            return false;
+        }
+        x = x * 10 + (*c - '0');
+    }
+    *v = x;
+    return true;
+}
+
+static bool port(const char *s, int32_t *v)
+{
+    int64_t x;
+    if (!count(s, &x) || x > 65535) {
+        return false;
+    }
+    *v = (int32_t)x;
+    return true;
+}
+
+/* Seconds with up to 9 decimals ("1672843056.913119", "0.084044") in microseconds; -1 when
+ * unset. */
+static bool seconds(const char *s, int64_t *us)
+{
+    *us = -1;
+    if (s == NULL || *s == '\0') {
+        return true;
+    }
+    int64_t whole = 0, frac = 0;
+    int digits = 0;
+    const char *c = s;
+    if (*c < '0' || *c > '9') {
+        return false;
+    }
+    for (; *c >= '0' && *c <= '9'; c++) {
+        if (whole > INT64_MAX / 10 / 1000000) {
+            return false;
+        }
+        whole = whole * 10 + (*c - '0');
+    }
+    if (*c == '.') {
+        for (c++; *c >= '0' && *c <= '9'; c++) {
+            if (digits < 6) {
+                frac = frac * 10 + (*c - '0');
+                digits++;
+            }
+        }
+    }
+    if (*c != '\0') {
+        return false;
+    }
+    for (; digits < 6; digits++) {
+        frac *= 10;
+    }
+    *us = whole * 1000000 + frac;
+    return true;
+}
+
+/* An address in its canonical text ("::ffff:10.0.0.1" is written "10.0.0.1"). */
+static bool address(const char *s, char out[PT_ADDR_STRLEN])
+{
+    struct pt_addr a;
+    if (s == NULL || !pt_addr_parse(s, &a)) {
+        out[0] = '\0';
+        return s == NULL || *s == '\0';
+    }
+    pt_addr_str(&a, out);
+    return true;
+}
+
+/* ---- one field accessor over both layouts -------------------------------------------------- */
+
+static const char *tsv_value(const struct row *r, size_t i)
+{
+    if (i >= r->n) {
+        return NULL;
+    }
+    const char *v = r->tsv[i];
+    if (strcmp(v, "-") == 0) {
+        return NULL;
+    }
+    return strcmp(v, "(empty)") == 0 ? "" : v;
+}
+
+static const char *get(const struct row *r, enum zf f)
+{
+    if (r->json) {
+        return pt_jsonflat_get(&r->p->json, zname[f], NULL);
+    }
+    return r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
+}
+
+/* The values of a set/vector field ("a,b" in TSV, an array in JSON) joined by commas. */
+static void list(const struct row *r, enum zf f, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!r->json) {
+        cpy(out, cap, get(r, f));
+        return;
+    }
+    char path[48];
+    snprintf(path, sizeof path, "%s[]", zname[f]);
+    size_t len = 0;
+    const char *v;
+    for (size_t i = 0; (v = pt_jsonflat_nth(&r->p->json, path, i)) != NULL && len + 1 < cap; i++) {
+        int w = snprintf(out + len, cap - len, "%s%s", i ? "," : "", v);
+        len = w < 0 ? cap : len + (size_t)w >= cap ? cap - 1 : len + (size_t)w;
+    }
+    if (len == 0) {
+        cpy(out, cap, get(r, f)); /* a single value written as a string */
+    }
+}
+
+/* Zeek's ts: epoch seconds, or an ISO 8601 string when the log was written so. */
+static int64_t zeek_ts(struct row *r)
+{
+    const char *s = get(r, F_TS);
+    int64_t us;
+    if (s == NULL) {
+        return -1;
+    }
+    if (seconds(s, &us)) {
+        return us;
+    }
+    return pt_logtime_line(&r->p->lt, (const uint8_t *)s, strlen(s));
+}
+
+/* ---- Zeek ----------------------------------------------------------------------------------- */
+
+/* Which record a Zeek log holds: its #path / _path, else guessed from its fields. */
+static const char *zeek_kind(const struct row *r)
+{
+    const char *path = r->json ? get(r, F_PATH) : r->p->path;
+    if (path != NULL && *path != '\0') {
+        return path;
+    }
+    if (get(r, F_CONN_STATE) != NULL || get(r, F_ORIG_IP_BYTES) != NULL) {
+        return "conn";
+    }
+    if (get(r, F_QTYPE_NAME) != NULL || get(r, F_QUERY) != NULL) {
+        return "dns";
+    }
+    if (get(r, F_METHOD) != NULL && get(r, F_URI) != NULL) {
+        return "http";
+    }
+    return "other";
+}
+
+static bool endpoints(const struct row *r, char *cli, int32_t *cp, char *srv, int32_t *sp)
+{
+    return address(get(r, F_ORIG_H), cli) && address(get(r, F_RESP_H), srv) &&
+           port(get(r, F_ORIG_P), cp) && port(get(r, F_RESP_P), sp);
+}
+
+static bool zeek_conn(struct row *r, struct pt_logprov *pv)
+{
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    c.p = *pv;
+    c.p.source = r->json ? "zeek-json:conn" : "zeek:conn";
+    c.c_frame_bytes = c.s_frame_bytes = -1;
+    if (!endpoints(r, c.client, &c.cport, c.server, &c.sport) ||
+        !seconds(get(r, F_DURATION), &c.dur_us) || !count(get(r, F_ORIG_BYTES), &c.c_bytes) ||
+        !count(get(r, F_RESP_BYTES), &c.s_bytes) || !count(get(r, F_ORIG_PKTS), &c.c_pkts) ||
+        !count(get(r, F_RESP_PKTS), &c.s_pkts) || !count(get(r, F_ORIG_IP_BYTES), &c.c_ip_bytes) ||
+        !count(get(r, F_RESP_IP_BYTES), &c.s_ip_bytes)) {
+        return false;
+    }
+    cpy(c.proto, sizeof c.proto, get(r, F_PROTO));
+    list(r, F_SERVICE, c.service, sizeof c.service);
+    cpy(c.state, sizeof c.state, get(r, F_CONN_STATE));
+    cpy(c.uid, sizeof c.uid, get(r, F_UID));
+    r->p->st.conn++;
+    r->p->rec(r->p->arg, PT_LOGREC_CONN, &c);
+    return true;
+}
+
+static bool zeek_dns(struct row *r, struct pt_logprov *pv)
+{
+    struct pt_logdns_rec d;
+    memset(&d, 0, sizeof d);
+    d.p = *pv;
+    d.p.source = r->json ? "zeek-json:dns" : "zeek:dns";
+    if (!endpoints(r, d.client, &d.cport, d.server, &d.sport)) {
+        return false;
+    }
+    cpy(d.proto, sizeof d.proto, get(r, F_PROTO));
+    cpy(d.query, sizeof d.query, get(r, F_QUERY));
+    cpy(d.qtype, sizeof d.qtype, get(r, F_QTYPE_NAME));
+    cpy(d.rcode, sizeof d.rcode, get(r, F_RCODE_NAME));
+    list(r, F_ANSWERS, d.answers, sizeof d.answers);
+    cpy(d.uid, sizeof d.uid, get(r, F_UID));
+    r->p->st.dns++;
+    r->p->rec(r->p->arg, PT_LOGREC_DNS, &d);
+    return true;
+}
+
+static bool zeek_http(struct row *r, struct pt_logprov *pv)
+{
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    h.p = *pv;
+    h.p.source = r->json ? "zeek-json:http" : "zeek:http";
+    int64_t status;
+    if (!endpoints(r, h.client, &h.cport, h.server, &h.sport) ||
+        !count(get(r, F_STATUS_CODE), &status) || status > 999 ||
+        !count(get(r, F_REQ_LEN), &h.req_bytes) || !count(get(r, F_RESP_LEN), &h.resp_bytes)) {
+        return false;
+    }
+    h.status = (int32_t)status;
+    cpy(h.method, sizeof h.method, get(r, F_METHOD));
+    cpy(h.host, sizeof h.host, get(r, F_HOST));
+    cpy(h.uri, sizeof h.uri, get(r, F_URI));
+    cpy(h.user_agent, sizeof h.user_agent, get(r, F_USER_AGENT));
+    cpy(h.user, sizeof h.user, get(r, F_USERNAME));
+    cpy(h.uid, sizeof h.uid, get(r, F_UID));
+    r->p->st.http++;
+    r->p->rec(r->p->arg, PT_LOGREC_HTTP, &h);
+    return true;
+}
+
+static void zeek_record(struct row *r)
+{
+    struct pt_logprov pv = {r->p->item, r->p->st.lines, r->p->line_off, zeek_ts(r), NULL};
+    const char *kind = zeek_kind(r);
+    bool ok = true;
+    if (strcmp(kind, "conn") == 0) {
+        ok = zeek_conn(r, &pv);
+    } else if (strcmp(kind, "dns") == 0) {
+        ok = zeek_dns(r, &pv);
+    } else if (strcmp(kind, "http") == 0) {
+        ok = zeek_http(r, &pv);
+    } else {
+        r->p->st.other++;
+        return;
+    }
+    if (ok) {
+        r->p->st.records++;
+    } else {
+        malformed(r->p, "a field does not hold what its name says (address, port or count)");
+    }
+}
+
+/* Split the line at `sep` in place; false when there are more than PT_LOG_FIELDS fields. */
+static bool split(char *s, char sep, const char **out, size_t *n)
+{
+    *n = 0;
+    for (;;) {
+        if (*n == PT_LOG_FIELDS) {
+            return false;
+        }
+        out[(*n)++] = s;
+        char *e = strchr(s, sep);
+        if (e == NULL) {
+            return true;
+        }
+        *e = '\0';
+        s = e + 1;
+    }
+}
+
+static int hexdig(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A Zeek header line: #separator, #fields and #path matter, the others are counted. */
+static void zeek_header(struct pt_logparse *p, char *s)
+{
+    p->st.headers++;
+    if (strncmp(s, "#separator ", 11) == 0) {
+        const char *v = s + 11;
+        int hi = strlen(v) == 4 && v[0] == '\\' && v[1] == 'x' ? hexdig(v[2]) : -1;
+        int lo = hi >= 0 ? hexdig(v[3]) : -1;
+        if (lo >= 0) {
+            p->sep = (char)(hi * 16 + lo);
+        } else if (strlen(v) == 1) {
+            p->sep = v[0];
+        }
+        if (p->sep == '\0') {
+            p->sep = '\t';
+        }
+        return;
+    }
+    const char *f[PT_LOG_FIELDS];
+    size_t n;
+    char *after = strchr(s, p->sep);
+    if (after == NULL) {
+        return;
+    }
+    *after = '\0';
+    if (strcmp(s, "#path") == 0) {
+        cpy(p->path, sizeof p->path, after + 1);
+    } else if (strcmp(s, "#fields") == 0) {
+        if (!split(after + 1, p->sep, f, &n)) {
+            p->st.headers--;
+            malformed(p, "a #fields header with more fields than this version reads");
+            p->n_fields = 0;
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            cpy(p->fields[i], sizeof p->fields[i], f[i]);
+        }
+        p->n_fields = n;
+        for (size_t k = 0; k < F_COUNT; k++) {
+            p->zidx[k] = -1;
+            for (size_t i = 0; i < n; i++) {
+                if (strcmp(p->fields[i], zname[k]) == 0) {
+                    p->zidx[k] = (int16_t)i;
+                }
+            }
+        }
+    }
+}
+
+static void zeek_line(struct pt_logparse *p, char *s)
+{
+    if (s[0] == '#') {
+        zeek_header(p, s);
+        return;
+    }
+    struct row r = {.p = p};
+    if (p->n_fields == 0) {
+        malformed(p, "a record before any #fields header");
+        return;
+    }
+    if (!split(s, p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
+        malformed(p, "its number of fields differs from the #fields header (truncated or cut)");
+        return;
+    }
+    zeek_record(&r);
+}
+
+/* ---- Suricata EVE ---------------------------------------------------------------------------- */
+
+static const char *jget(struct pt_logparse *p, const char *path)
+{
+    return pt_jsonflat_get(&p->json, path, NULL);
+}
+
+static bool eve_endpoints(struct pt_logparse *p, char *cli, int32_t *cp, char *srv, int32_t *sp)
+{
+    *cp = *sp = -1;
+    return address(jget(p, "src_ip"), cli) && address(jget(p, "dest_ip"), srv) &&
+           port(jget(p, "src_port"), cp) && port(jget(p, "dest_port"), sp);
+}
+
+static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
+{
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    c.p = *pv;
+    c.p.source = netflow ? "eve:netflow" : "eve:flow";
+    c.c_bytes = c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = -1;
+    c.s_pkts = c.s_frame_bytes = -1;
+    const char *o = netflow ? "netflow" : "flow";
+    char k[48];
+    if (!eve_endpoints(p, c.client, &c.cport, c.server, &c.sport)) {
+        return false;
+    }
+    snprintf(k, sizeof k, "%s.%s", o, netflow ? "pkts" : "pkts_toserver");
+    bool ok = count(jget(p, k), &c.c_pkts);
+    snprintf(k, sizeof k, "%s.%s", o, netflow ? "bytes" : "bytes_toserver");
+    ok = ok && count(jget(p, k), &c.c_frame_bytes);
+    if (!netflow) {
+        ok = ok && count(jget(p, "flow.pkts_toclient"), &c.s_pkts) &&
+             count(jget(p, "flow.bytes_toclient"), &c.s_frame_bytes);
+    }
+    snprintf(k, sizeof k, "%s.start", o);
+    const char *start = jget(p, k);
+    snprintf(k, sizeof k, "%s.end", o);
+    const char *end = jget(p, k);
+    if (start != NULL && end != NULL) {
+        int64_t a = pt_logtime_line(&p->lt, (const uint8_t *)start, strlen(start));
+        int64_t b = pt_logtime_line(&p->lt, (const uint8_t *)end, strlen(end));
+        c.dur_us = a >= 0 && b >= a ? b - a : -1;
+        c.p.ts_us = a >= 0 ? a : c.p.ts_us;
+    } else {
+        c.dur_us = -1;
+    }
+    cpy(c.proto, sizeof c.proto, jget(p, "proto"));
+    for (char *q = c.proto; *q != '\0'; q++) {
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+    }
+    cpy(c.service, sizeof c.service, jget(p, "app_proto"));
+    snprintf(k, sizeof k, "%s.state", o);
+    cpy(c.state, sizeof c.state, jget(p, k));
+    cpy(c.uid, sizeof c.uid, jget(p, "flow_id"));
+    if (!ok) {
+        return false;
+    }
+    p->st.conn++;
+    p->rec(p->arg, PT_LOGREC_CONN, &c);
+    return true;
+}
+
+static bool eve_dns(struct pt_logparse *p, struct pt_logprov *pv)
+{
+    struct pt_logdns_rec d;
+    memset(&d, 0, sizeof d);
+    d.p = *pv;
+    d.p.source = "eve:dns";
+    if (!eve_endpoints(p, d.client, &d.cport, d.server, &d.sport)) {
+        return false;
+    }
+    cpy(d.proto, sizeof d.proto, jget(p, "proto"));
+    for (char *q = d.proto; *q != '\0'; q++) {
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+    }
+    const char *name = jget(p, "dns.rrname");
+    cpy(d.query, sizeof d.query, name != NULL ? name : jget(p, "dns.queries[].rrname"));
+    const char *t = jget(p, "dns.rrtype");
+    cpy(d.qtype, sizeof d.qtype, t != NULL ? t : jget(p, "dns.queries[].rrtype"));
+    cpy(d.rcode, sizeof d.rcode, jget(p, "dns.rcode"));
+    size_t len = 0;
+    const char *v = jget(p, "dns.rdata");
+    if (v != NULL) {
+        cpy(d.answers, sizeof d.answers, v);
+    }
+    for (size_t i = 0; v == NULL && len + 1 < sizeof d.answers &&
+                       (v = pt_jsonflat_nth(&p->json, "dns.answers[].rdata", i)) != NULL; i++) {
+        int w = snprintf(d.answers + len, sizeof d.answers - len, "%s%s", i ? "," : "", v);
+        len = w < 0 || len + (size_t)w >= sizeof d.answers ? sizeof d.answers - 1 : len + (size_t)w;
+        v = NULL;
+    }
+    cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
+    p->st.dns++;
+    p->rec(p->arg, PT_LOGREC_DNS, &d);
+    return true;
+}
+
+static bool eve_http(struct pt_logparse *p, struct pt_logprov *pv)
+{
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    h.p = *pv;
+    h.p.source = "eve:http";
+    int64_t status;
+    h.req_bytes = -1;
+    if (!eve_endpoints(p, h.client, &h.cport, h.server, &h.sport) ||
+        !count(jget(p, "http.status"), &status) || status > 999 ||
+        !count(jget(p, "http.length"), &h.resp_bytes)) {
+        return false;
+    }
+    h.status = (int32_t)status;
+    cpy(h.method, sizeof h.method, jget(p, "http.http_method"));
+    cpy(h.host, sizeof h.host, jget(p, "http.hostname"));
+    cpy(h.uri, sizeof h.uri, jget(p, "http.url"));
+    cpy(h.user_agent, sizeof h.user_agent, jget(p, "http.http_user_agent"));
+    cpy(h.uid, sizeof h.uid, jget(p, "flow_id"));
+    p->st.http++;
+    p->rec(p->arg, PT_LOGREC_HTTP, &h);
+    return true;
+}
+
+static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
+{
+    if (!pt_jsonflat_parse(&p->json, b, n)) {
+        malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
+        return;
+    }
+    const char *ev = jget(p, "event_type");
+    const char *ts = jget(p, "timestamp");
+    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
+                            ts != NULL ? pt_logtime_line(&p->lt, (const uint8_t *)ts, strlen(ts))
+                                       : -1, NULL};
+    bool ok;
+    if (ev == NULL) {
+        malformed(p, "a JSON object without event_type");
+        return;
+    }
+    if (strcmp(ev, "flow") == 0 || strcmp(ev, "netflow") == 0) {
+        ok = eve_flow(p, &pv, ev[0] == 'n');
+    } else if (strcmp(ev, "dns") == 0) {
+        ok = eve_dns(p, &pv);
+    } else if (strcmp(ev, "http") == 0) {
+        ok = eve_http(p, &pv);
+    } else {
+        p->st.other++;
+        return;
+    }
+    if (ok) {
+        p->st.records++;
+    } else {
+        malformed(p, "a field does not hold what its name says (address, port or count)");
+    }
+}
+
+/* ---- web access logs (NCSA common and combined) ----------------------------------------------- */
+
+/* The next space-separated token, or a quoted one (backslash escapes kept), or a [bracketed]
+ * one, NUL-terminated in place. */
+static char *token_kind(char **s, char *kind)
+{
+    char *c = *s;
+    while (*c == ' ') {
+        c++;
+    }
+    if (*c == '\0') {
+        return NULL;
+    }
+    char *start = c, close = *c == '"' ? '"' : *c == '[' ? ']' : ' ';
+    *kind = *c == '"' || *c == '[' ? *c : ' ';
+    if (close != ' ') {
+        start = ++c;
+        while (*c != '\0' && *c != close) {
+            c += *c == '\\' && c[1] != '\0' ? 2 : 1;
+        }
+        if (*c != close) {
+            return NULL;
+        }
+    } else {
+        while (*c != '\0' && *c != ' ') {
+            c++;
+        }
+    }
+    if (*c != '\0') {
+        *c++ = '\0';
+    }
+    *s = c;
+    return start;
+}
+
+static char *token(char **s)
+{
+    char kind;
+    return token_kind(s, &kind);
+}
+
+/* The quoted request line. Some servers log quotes inside it unescaped ("GET /?q="x" HTTP/1.0"),
+ * so it ends at the first quote followed by a three-digit status. */
+static char *request(char **s)
+{
+    char *c = *s;
+    while (*c == ' ') {
+        c++;
+    }
+    if (*c != '"') {
+        return token(s);
+    }
+    for (char *q = c + 1; (q = strchr(q, '"')) != NULL; q++) {
+        const char *d = q + 1;
+        if (*d != ' ') {
+            continue;
+        }
+        while (*d == ' ') {
+            d++;
+        }
+        if (d[0] >= '0' && d[0] <= '9' && d[1] >= '0' && d[1] <= '9' && d[2] >= '0' &&
+            d[2] <= '9' && d[3] == ' ') {
+            *q = '\0';
+            *s = q + 1;
+            return c + 1;
+        }
+    }
+    return token(s);
+}
+
+static void web_line(struct pt_logparse *p, char *s, size_t n)
+{
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
+                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "web-access"};
+    h.cport = h.sport = -1;
+    h.req_bytes = -1;
+    /* host ident user [time]: before them a virtual host ("site:443", Apache's
+     * vhost_combined) or a forwarded-for list ("10.0.0.2, 10.0.0.1,") may come first; the
+     * client is the address the server saw, the one just before ident and user */
+    char *pre[8], *when = NULL, kind = ' ';
+    size_t n_pre = 0;
+    for (char *t; n_pre < 8 && (t = token_kind(&s, &kind)) != NULL; n_pre++) {
+        if (kind == '[') {
+            when = t;
+            break;
+        }
+        pre[n_pre] = t;
+    }
+    char *req = request(&s), *status = token(&s), *bytes = token(&s);
+    char *ref = token(&s), *ua = token(&s);
+    int64_t st;
+    (void)ref;
+    if (when == NULL || n_pre < 3 || bytes == NULL || !count(status, &st) || st > 999 ||
+        !(strcmp(bytes, "-") == 0 ? (h.resp_bytes = -1, true) : count(bytes, &h.resp_bytes))) {
+        malformed(p, "not a common or combined access-log line");
+        return;
+    }
+    char *host = pre[n_pre - 3], *user = pre[n_pre - 1];
+    if (n_pre == 4 && strchr(pre[0], ',') == NULL) {
+        cpy(h.host, sizeof h.host, pre[0]); /* the virtual host */
+    }
+    h.status = (int32_t)st;
+    if (!address(host, h.client)) {
+        cpy(h.client, sizeof h.client, host); /* a host name (HostnameLookups on) */
+    }
+    if (strcmp(user, "-") != 0) {
+        cpy(h.user, sizeof h.user, user);
+    }
+    char *m = token(&req), *uri = token(&req);
+    cpy(h.method, sizeof h.method, uri != NULL ? m : "");
+    cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m);
+    cpy(h.user_agent, sizeof h.user_agent, ua != NULL && strcmp(ua, "-") != 0 ? ua : "");
+    p->st.http++;
+    p->st.records++;
+    p->rec(p->arg, PT_LOGREC_HTTP, &h);
+}
+
+/* ---- lines ---------------------------------------------------------------------------------- */
+
+void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
+{
+    p->st.lines++;
+    if (n > 0 && b[n - 1] == '\r') {
+        n--;
+    }
+    size_t i = 0;
+    while (i < n && (b[i] == ' ' || b[i] == '\t')) {
+        i++;
+    }
+    if (i == n) {
+        p->st.blank++;
+        return;
+    }
+    if (memchr(b, '\0', n) != NULL) {
+        malformed(p, "a NUL byte inside the line");
+        return;
+    }
+    /* the text, NUL-terminated, in the line buffer (the caller's bytes may be it) */
+    if (b != p->line) {
+        memmove(p->line, b, n < sizeof p->line - 1 ? n : sizeof p->line - 1);
+    }
+    n = n < sizeof p->line - 1 ? n : sizeof p->line - 1;
+    p->line[n] = '\0';
+    char *s = (char *)p->line;
+    switch (p->fmt) {
+        case PT_LOGFMT_ZEEK:
+            zeek_line(p, s);
+            break;
+        case PT_LOGFMT_ZEEK_JSON: {
+            if (!pt_jsonflat_parse(&p->json, p->line, n)) {
+                malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
+                break;
+            }
+            struct row r = {.p = p, .json = true};
+            zeek_record(&r);
+            break;
+        }
+        case PT_LOGFMT_EVE:
+            eve_line(p, p->line, n);
+            break;
+        case PT_LOGFMT_WEB:
+            web_line(p, s, n);
+            break;
+        case PT_LOGFMT_NONE:
+            p->st.other++;
+            break;
+    }
+}
+
+void pt_logparse_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
+{
+    struct pt_cur c = pt_cur_make(b, n);
+    while (pt_cur_left(&c) > 0) {
+        const uint8_t *at = pt_cur_ptr(&c);
+        size_t left = pt_cur_left(&c);
+        const uint8_t *nl = memchr(at, '\n', left);
+        size_t take = nl != NULL ? (size_t)(nl - at) : left;
+        if (!p->overlong && take <= sizeof p->line - 1 - p->len) {
+            memcpy(p->line + p->len, at, take);
+            p->len += take;
+        } else {
+            p->overlong = true;
+        }
+        pt_cur_skip(&c, take);
+        p->st.bytes += take;
+        if (nl == NULL) {
+            break;
+        }
+        pt_cur_skip(&c, 1);
+        p->st.bytes++;
+        if (p->overlong) {
+            p->st.lines++;
+            malformed(p, "a line longer than 64 KiB");
+        } else {
+            pt_logparse_line(p, p->line, p->len);
+        }
+        p->line_off = p->st.bytes;
+        p->len = 0;
+        p->overlong = false;
+    }
+}
+
+void pt_logparse_end(struct pt_logparse *p)
+{
+    if (p->len > 0 || p->overlong) {
+        if (p->overlong) {
+            p->st.lines++;
+            malformed(p, "a line longer than 64 KiB");
+        } else {
+            pt_logparse_line(p, p->line, p->len);
+        }
+        p->len = 0;
+        p->overlong = false;
+    }
+    if (p->st.malformed > PT_LOG_ANOMALY_MAX && p->anom != NULL) {
+        char d[160];
+        snprintf(d, sizeof d, "%s: %llu malformed lines in all; the first %d have an anomaly each",
+                 pt_logfmt_name(p->fmt), (unsigned long long)p->st.malformed, PT_LOG_ANOMALY_MAX);
+        p->anom(p->arg, 0, "log.malformed_lines", d);
+    }
+}

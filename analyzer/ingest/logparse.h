@@ -1,0 +1,127 @@
+/*
+ * logparse.h - logs read as records (issue 14): connections, DNS queries and HTTP requests
+ * from Zeek (TSV with #fields headers, and JSON), Suricata EVE JSON and web-server access logs
+ * (common and combined), each row with its provenance (evidence item, line, byte offset).
+ *
+ * Streaming: fed the file's bytes in pieces of any size; memory is one line
+ * (PT_LOG_LINE_MAX) and one JSON table, whatever the file's size. The format is the sniffer's
+ * (ingest/sniff.h, by content), refined per line where a file mixes record kinds (a Zeek JSON
+ * file of any path, EVE's event types). Every line is accounted for: a header or comment, a
+ * stored record, a recognised record of a kind not stored as a row (kept as text, PHI-scanned
+ * like the rest of the file), a blank line, or malformed (one `log.malformed_line` anomaly per
+ * line up to PT_LOG_ANOMALY_MAX per file, then one summary).
+ */
+#ifndef PT_LOGPARSE_H
+#define PT_LOGPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/addr.h"
+#include "jsonflat.h"
+#include "logtime.h"
+
+#define PT_LOG_LINE_MAX 65536
+#define PT_LOG_ANOMALY_MAX 100
+#define PT_LOG_FIELDS 64
+
+enum pt_logfmt {
+    PT_LOGFMT_NONE,        /* not a log this version reads as records */
+    PT_LOGFMT_ZEEK,        /* TSV with #separator/#fields headers */
+    PT_LOGFMT_ZEEK_JSON,
+    PT_LOGFMT_EVE,
+    PT_LOGFMT_WEB,         /* NCSA common / combined */
+};
+
+/* Provenance and source of a log row. */
+struct pt_logprov {
+    uint32_t item;
+    uint64_t line;         /* 1-based */
+    uint64_t offset;       /* of the line's first byte in the file */
+    int64_t ts_us;         /* -1: the line has no time */
+    const char *source;    /* "zeek:conn", "eve:flow", "web-access", ... (static) */
+};
+
+/* A connection from a log: counts of -1 are not given by the source. Zeek counts payload
+ * (orig_bytes) and IP bytes; EVE counts whole packets as captured (frame bytes). */
+struct pt_logconn_rec {
+    struct pt_logprov p;
+    int64_t dur_us;
+    char proto[8];
+    char client[PT_ADDR_STRLEN], server[PT_ADDR_STRLEN];
+    int32_t cport, sport;  /* -1: none */
+    int64_t c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes;
+    int64_t c_pkts, s_pkts;
+    char state[24], service[32], uid[48];
+};
+
+struct pt_logdns_rec {
+    struct pt_logprov p;
+    char proto[8];
+    char client[PT_ADDR_STRLEN], server[PT_ADDR_STRLEN];
+    int32_t cport, sport;
+    char query[256], qtype[16], rcode[16];
+    char answers[512];     /* comma-separated, truncated */
+    char uid[48];
+};
+
+struct pt_loghttp_rec {
+    struct pt_logprov p;
+    char client[PT_ADDR_STRLEN], server[PT_ADDR_STRLEN];
+    int32_t cport, sport;
+    char method[16], host[256], uri[1024];
+    int32_t status;        /* -1: none */
+    int64_t req_bytes, resp_bytes;
+    char user_agent[256], user[64], uid[48];
+};
+
+enum pt_logrec_kind { PT_LOGREC_CONN, PT_LOGREC_DNS, PT_LOGREC_HTTP };
+
+struct pt_logparse;
+typedef void (*pt_logrec_fn)(void *arg, enum pt_logrec_kind kind, const void *rec);
+/* `offset`: of the line in the file (0 for the per-file summary) */
+typedef void (*pt_loganom_fn)(void *arg, uint64_t offset, const char *kind, const char *detail);
+
+/* Per file accounting (the log_source row). */
+struct pt_logstats {
+    uint64_t lines, records, other, headers, blank, malformed, bytes;
+    uint64_t conn, dns, http;
+};
+
+struct pt_logparse {
+    enum pt_logfmt fmt;
+    uint32_t item;
+    pt_logrec_fn rec;
+    pt_loganom_fn anom;
+    void *arg;
+    struct pt_logstats st;
+    struct pt_logtime lt;           /* line times for web logs and ISO fields */
+    /* Zeek TSV: the current header */
+    char sep;
+    char path[32];
+    char fields[PT_LOG_FIELDS][32];
+    size_t n_fields;
+    int16_t zidx[32];               /* per field read (logparse.c's enum zf): its column, -1 */
+    /* the line being gathered */
+    uint64_t line_off;
+    bool overlong;
+    size_t len;
+    uint8_t line[PT_LOG_LINE_MAX];
+    struct pt_jsonflat json;
+};
+
+/* The format for a sniffer's answer ("log:zeek" ...), PT_LOGFMT_NONE when not read. */
+enum pt_logfmt pt_logfmt_of(const char *sniffed);
+const char *pt_logfmt_name(enum pt_logfmt f);
+/* `p` is large: allocate it (calloc); `mtime_us` dates syslog-style lines. */
+void pt_logparse_init(struct pt_logparse *p, enum pt_logfmt fmt, uint32_t item, int64_t mtime_us,
+                      pt_logrec_fn rec, pt_loganom_fn anom, void *arg);
+void pt_logparse_feed(struct pt_logparse *p, const uint8_t *b, size_t n);
+/* The last line when the file does not end with a newline, and the anomaly summary. */
+void pt_logparse_end(struct pt_logparse *p);
+
+/* One line (no newline) as the parser would read it; for the unit test and the fuzzer. */
+void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n);
+
+#endif

@@ -1,0 +1,478 @@
+/* test_logparse.c - logs read as records (ingest/logparse.c) and the flat JSON reader
+ * (ingest/jsonflat.c): each format's records and fields, every line accounted for, the same
+ * rows whatever the pieces the file arrives in, and every line cut at every offset. */
+#include "cm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/jsonflat.h"
+#include "ingest/logparse.h"
+
+/* ---- a recording sink ---- */
+
+#define MAXREC 64
+
+struct sink {
+    size_t n_conn, n_dns, n_http, n_anom;
+    struct pt_logconn_rec conn[MAXREC];
+    struct pt_logdns_rec dns[MAXREC];
+    struct pt_loghttp_rec http[MAXREC];
+    char last_anom[200];
+};
+
+static void on_rec(void *arg, enum pt_logrec_kind k, const void *rec)
+{
+    struct sink *s = arg;
+    if (k == PT_LOGREC_CONN && s->n_conn < MAXREC) {
+        s->conn[s->n_conn++] = *(const struct pt_logconn_rec *)rec;
+    } else if (k == PT_LOGREC_DNS && s->n_dns < MAXREC) {
+        s->dns[s->n_dns++] = *(const struct pt_logdns_rec *)rec;
+    } else if (k == PT_LOGREC_HTTP && s->n_http < MAXREC) {
+        s->http[s->n_http++] = *(const struct pt_loghttp_rec *)rec;
+    }
+}
+
+static void on_anom(void *arg, uint64_t off, const char *kind, const char *detail)
+{
+    struct sink *s = arg;
+    (void)off;
+    (void)kind;
+    s->n_anom++;
+    snprintf(s->last_anom, sizeof s->last_anom, "%s", detail);
+}
+
+static struct pt_logparse *parse_in(enum pt_logfmt fmt, const char *text, size_t piece,
+                                    struct sink *s)
+{
+    struct pt_logparse *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    memset(s, 0, sizeof *s);
+    pt_logparse_init(p, fmt, 7, 0, on_rec, on_anom, s);
+    size_t n = strlen(text);
+    for (size_t at = 0; at < n; at += piece) {
+        pt_logparse_feed(p, (const uint8_t *)text + at, n - at < piece ? n - at : piece);
+    }
+    pt_logparse_end(p);
+    const struct pt_logstats *st = &p->st;
+    /* every line accounted for, once */
+    assert_int_equal(st->lines, st->records + st->other + st->headers + st->blank + st->malformed);
+    assert_int_equal(st->records, st->conn + st->dns + st->http);
+    assert_int_equal(st->bytes, n);
+    return p;
+}
+
+/* ---- the flat JSON reader ---- */
+
+static void json_paths_escapes_and_arrays(void **state)
+{
+    (void)state;
+    static struct pt_jsonflat j;
+    const char *t = "{\"a\": {\"b\": 12, \"c\": [\"x\", \"y\\u00e9\"], \"d\": null},"
+                    " \"e\": \"q\\\"\\\\\\n\", \"s\": \"\\ud83d\\ude00\", \"lone\": \"\\udc00\","
+                    " \"t\": true, \"f\": -1.5e3, \"o\": [{\"r\": 1}, {\"r\": 2}], \"z\": {}}";
+    assert_true(pt_jsonflat_parse(&j, (const uint8_t *)t, strlen(t)));
+    enum pt_json_type ty;
+    assert_string_equal(pt_jsonflat_get(&j, "a.b", &ty), "12");
+    assert_int_equal(ty, PT_JSON_NUM);
+    assert_string_equal(pt_jsonflat_nth(&j, "a.c[]", 0), "x");
+    assert_string_equal(pt_jsonflat_nth(&j, "a.c[]", 1), "y\xc3\xa9");
+    assert_null(pt_jsonflat_nth(&j, "a.c[]", 2));
+    assert_non_null(pt_jsonflat_get(&j, "a.d", &ty));
+    assert_int_equal(ty, PT_JSON_NULL);
+    assert_string_equal(pt_jsonflat_get(&j, "e", NULL), "q\"\\\n");
+    assert_string_equal(pt_jsonflat_get(&j, "s", NULL), "\xf0\x9f\x98\x80");
+    assert_string_equal(pt_jsonflat_get(&j, "lone", NULL), "\xef\xbf\xbd");
+    assert_string_equal(pt_jsonflat_get(&j, "f", NULL), "-1.5e3");
+    assert_string_equal(pt_jsonflat_nth(&j, "o[].r", 1), "2");
+    assert_null(pt_jsonflat_get(&j, "z", NULL));
+    assert_null(pt_jsonflat_get(&j, "missing", NULL));
+}
+
+static void json_rejects_what_is_not_one_object(void **state)
+{
+    (void)state;
+    static struct pt_jsonflat j;
+    const char *bad[] = {"", "[1]", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":1} x", "{\"a\":tru}",
+                         "{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}", "{a:1}", "{\"a\":1}}",
+                         "{\"a\":[[[[[[[[[[1]]]]]]]]]]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(pt_jsonflat_parse(&j, (const uint8_t *)bad[i], strlen(bad[i])));
+        assert_int_equal(j.n, 0);
+    }
+    /* more leaves than are kept: still read, the rest counted as dropped */
+    char big[PT_JSONFLAT_MAX * 12 + 64];
+    size_t len = 0;
+    len += (size_t)snprintf(big + len, sizeof big - len, "{");
+    for (int i = 0; i < PT_JSONFLAT_MAX + 10; i++) {
+        len += (size_t)snprintf(big + len, sizeof big - len, "%s\"k%d\":%d", i ? "," : "", i, i);
+    }
+    len += (size_t)snprintf(big + len, sizeof big - len, "}");
+    assert_true(pt_jsonflat_parse(&j, (const uint8_t *)big, len));
+    assert_int_equal(j.n, PT_JSONFLAT_MAX);
+    assert_int_equal(j.dropped, 10);
+}
+
+static void json_cut_at_every_offset(void **state)
+{
+    (void)state;
+    static struct pt_jsonflat j;
+    const char *t = "{\"ts\":\"2024-01-02T03:04:05.5+0100\",\"a\":[1,{\"b\":\"\\u00e9\\ud83d\\ude00\"}],"
+                    "\"c\":{\"d\":{\"e\":null}},\"f\":false}";
+    size_t n = strlen(t);
+    assert_true(pt_jsonflat_parse(&j, (const uint8_t *)t, n));
+    for (size_t cut = 0; cut < n; cut++) {
+        uint8_t *copy = malloc(cut ? cut : 1);
+        memcpy(copy, t, cut);
+        assert_false(pt_jsonflat_parse(&j, copy, cut));
+        free(copy);
+    }
+}
+
+/* ---- Zeek ---- */
+
+static const char *zeek_conn =
+    "#separator \\x09\n"
+    "#set_separator\t,\n"
+    "#empty_field\t(empty)\n"
+    "#unset_field\t-\n"
+    "#path\tconn\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\t"
+    "orig_bytes\tresp_bytes\tconn_state\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\t"
+    "count\tcount\tcount\tcount\n"
+    "1672843056.913119\tCXHB1\t10.136.0.18\t55548\t203.0.113.9\t443\ttcp\thttp,ssl\t0.084044\t"
+    "1030\t20275\tSF\t18\t1974\t14\t21011\n"
+    "1672844485.675033\tCr4U3\tfe80::7809:d6ff:fee3:ff67\t133\tff02::2\t134\ticmp\t-\t-\t-\t-\t"
+    "OTH\t1\t56\t0\t0\n"
+    "\n"
+    "1672845160.5\tCQvy4\t10.136.0.18\t42024\t10.136.0.16\t3128\ttcp\t(empty)\t0.05\t677\n"
+    "1672845160.5\tCQvy5\t10.136.0.18\t99999\t10.136.0.16\t3128\ttcp\t-\t0.05\t677\t1\tSF\t1\t1\t1\t1\n"
+    "#close\t2023-01-05-18-51-06\n";
+
+static void zeek_tsv_conn_fields_and_accounting(void **state)
+{
+    (void)state;
+    static struct sink s;
+    struct pt_logparse *p = parse_in(PT_LOGFMT_ZEEK, zeek_conn, 1 << 20, &s);
+    assert_int_equal(p->st.lines, 13);
+    assert_int_equal(p->st.headers, 8);
+    assert_int_equal(p->st.blank, 1);
+    assert_int_equal(p->st.conn, 2);
+    assert_int_equal(p->st.malformed, 2); /* a cut line; a port of 99999 */
+    assert_int_equal(s.n_anom, 2);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_int_equal(c->p.item, 7);
+    assert_int_equal(c->p.line, 8);
+    assert_int_equal(c->p.ts_us, 1672843056913119LL);
+    assert_string_equal(c->p.source, "zeek:conn");
+    assert_string_equal(c->client, "10.136.0.18");
+    assert_int_equal(c->cport, 55548);
+    assert_string_equal(c->server, "203.0.113.9");
+    assert_int_equal(c->sport, 443);
+    assert_string_equal(c->service, "http,ssl");
+    assert_int_equal(c->dur_us, 84044);
+    assert_int_equal(c->c_bytes, 1030);
+    assert_int_equal(c->s_bytes, 20275);
+    assert_int_equal(c->c_ip_bytes, 1974);
+    assert_int_equal(c->s_ip_bytes, 21011);
+    assert_int_equal(c->c_pkts, 18);
+    assert_int_equal(c->c_frame_bytes, -1);
+    assert_string_equal(c->uid, "CXHB1");
+    /* unset fields stay unknown, the IPv6 address is canonical */
+    c = &s.conn[1];
+    assert_string_equal(c->client, "fe80::7809:d6ff:fee3:ff67");
+    assert_int_equal(c->c_bytes, -1);
+    assert_int_equal(c->dur_us, -1);
+    assert_string_equal(c->service, "");
+    /* the offset of a line is where it starts in the file */
+    const char *l9 = strstr(zeek_conn, "1672843056.913119");
+    assert_int_equal(s.conn[0].p.offset, (uint64_t)(l9 - zeek_conn));
+    free(p);
+}
+
+static void zeek_same_rows_in_any_pieces(void **state)
+{
+    (void)state;
+    static struct sink whole, cut;
+    struct pt_logparse *p = parse_in(PT_LOGFMT_ZEEK, zeek_conn, 1 << 20, &whole);
+    free(p);
+    for (size_t piece = 1; piece < 40; piece++) {
+        p = parse_in(PT_LOGFMT_ZEEK, zeek_conn, piece, &cut);
+        assert_int_equal(cut.n_conn, whole.n_conn);
+        assert_memory_equal(cut.conn, whole.conn, whole.n_conn * sizeof whole.conn[0]);
+        assert_int_equal(cut.n_anom, whole.n_anom);
+        free(p);
+    }
+}
+
+static void zeek_dns_http_and_other_paths(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "#separator \\x09\n#path\tdns\n"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\t"
+        "rcode_name\tanswers\n"
+        "1.5\tC1\t10.0.0.5\t5353\t10.0.0.1\t53\tudp\taaaa.tunnel.example\tTXT\tNOERROR\tx,y\n"
+        "#path\thttp\n"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmethod\thost\turi\t"
+        "status_code\trequest_body_len\tresponse_body_len\tuser_agent\n"
+        "2\tC2\t10.0.0.5\t40000\t198.51.100.7\t80\tPOST\tup.example\t/u?mrn=1\t200\t52000\t12\tcurl/8\n"
+        "#path\tssl\n#fields\tts\tuid\tserver_name\n3\tC3\tx.example\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_ZEEK, t, 7, &s);
+    assert_int_equal(s.n_dns, 1);
+    assert_string_equal(s.dns[0].query, "aaaa.tunnel.example");
+    assert_string_equal(s.dns[0].qtype, "TXT");
+    assert_string_equal(s.dns[0].answers, "x,y");
+    assert_int_equal(s.dns[0].p.ts_us, 1500000);
+    assert_int_equal(s.n_http, 1);
+    assert_string_equal(s.http[0].method, "POST");
+    assert_string_equal(s.http[0].uri, "/u?mrn=1");
+    assert_int_equal(s.http[0].status, 200);
+    assert_int_equal(s.http[0].req_bytes, 52000);
+    assert_int_equal(p->st.other, 1);
+    assert_int_equal(p->st.malformed, 0);
+    free(p);
+    /* a record before any #fields header */
+    p = parse_in(PT_LOGFMT_ZEEK, "1\t2\t3\n", 100, &s);
+    assert_int_equal(p->st.malformed, 1);
+    assert_non_null(strstr(s.last_anom, "before any #fields"));
+    free(p);
+}
+
+static void zeek_json_kinds_by_path_or_fields(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "{\"ts\": 1517422326.539915, \"uid\": \"Cx\", \"id.orig_h\": \"10.55.100.100\", "
+        "\"id.orig_p\": 61843, \"id.resp_h\": \"205.204.101.182\", \"id.resp_p\": 80, \"proto\": "
+        "\"tcp\", \"service\": \"http\", \"duration\": 108.985496, \"orig_bytes\": 719, "
+        "\"resp_bytes\": 336, \"conn_state\": \"SF\", \"orig_pkts\": 10, \"orig_ip_bytes\": 1131, "
+        "\"resp_pkts\": 4, \"resp_ip_bytes\": 508}\n"
+        "{\"_path\":\"dns\",\"ts\":\"2024-01-02T03:04:05.250000Z\",\"id.orig_h\":\"10.0.0.9\","
+        "\"id.orig_p\":1,\"id.resp_h\":\"10.0.0.1\",\"id.resp_p\":53,\"query\":\"a.example\","
+        "\"answers\":[\"1.2.3.4\",\"5.6.7.8\"]}\n"
+        "{\"ts\":1,\"id\":{\"orig_h\":\"10.0.0.9\",\"orig_p\":2,\"resp_h\":\"10.0.0.2\","
+        "\"resp_p\":80},\"method\":\"GET\",\"uri\":\"/\",\"status_code\":404}\n"
+        "{\"ts\":1,\"server_name\":\"x\"}\n"
+        "{\"ts\":1,\"uid\":\"cut\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_ZEEK_JSON, t, 5, &s);
+    assert_int_equal(s.n_conn, 1);
+    assert_int_equal(s.conn[0].dur_us, 108985496);
+    assert_int_equal(s.conn[0].c_ip_bytes, 1131);
+    assert_string_equal(s.conn[0].p.source, "zeek-json:conn");
+    assert_int_equal(s.n_dns, 1);
+    assert_int_equal(s.dns[0].p.ts_us, 1704164645250000LL);
+    assert_string_equal(s.dns[0].answers, "1.2.3.4,5.6.7.8");
+    assert_int_equal(s.n_http, 1); /* nested "id" object: the same dotted names */
+    assert_string_equal(s.http[0].server, "10.0.0.2");
+    assert_int_equal(s.http[0].status, 404);
+    assert_int_equal(p->st.other, 1);
+    assert_int_equal(p->st.malformed, 1);
+    free(p);
+}
+
+/* ---- Suricata EVE ---- */
+
+static void eve_flow_netflow_dns_http(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "{\"timestamp\":\"2009-11-24T21:27:09.534255+0100\",\"flow_id\":8,\"event_type\":\"flow\","
+        "\"src_ip\":\"192.168.2.7\",\"src_port\":1041,\"dest_ip\":\"x.y\",\"dest_port\":80}\n"
+        "{\"timestamp\":\"2009-11-24T21:27:09.534255+0100\",\"flow_id\":9,\"event_type\":\"flow\","
+        "\"src_ip\":\"192.168.2.7\",\"src_port\":1041,\"dest_ip\":\"2001:db8::1\",\"dest_port\":80,"
+        "\"proto\":\"TCP\",\"app_proto\":\"http\",\"flow\":{\"pkts_toserver\":3,\"pkts_toclient\":2,"
+        "\"bytes_toserver\":300,\"bytes_toclient\":5000,\"start\":\"2009-11-24T21:27:09.000000+0100\","
+        "\"end\":\"2009-11-24T21:27:11.500000+0100\",\"state\":\"closed\"}}\n"
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"event_type\":\"netflow\",\"src_ip\":\"10.0.0.1\","
+        "\"src_port\":5,\"dest_ip\":\"10.0.0.2\",\"dest_port\":6,\"proto\":\"UDP\",\"netflow\":"
+        "{\"pkts\":4,\"bytes\":400}}\n"
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\","
+        "\"src_port\":5,\"dest_ip\":\"10.0.0.2\",\"dest_port\":53,\"proto\":\"UDP\",\"dns\":{\"version\":2,"
+        "\"type\":\"answer\",\"rrname\":\"q.example\",\"rrtype\":\"A\",\"rcode\":\"NOERROR\","
+        "\"answers\":[{\"rdata\":\"1.1.1.1\"},{\"rdata\":\"2.2.2.2\"}]}}\n"
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"event_type\":\"http\",\"src_ip\":\"10.0.0.1\","
+        "\"src_port\":5,\"dest_ip\":\"10.0.0.2\",\"dest_port\":80,\"http\":{\"hostname\":\"h\","
+        "\"url\":\"/x\",\"http_method\":\"PUT\",\"status\":201,\"length\":17}}\n"
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"event_type\":\"alert\",\"alert\":{\"sid\":1}}\n"
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\"}\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_EVE, t, 3, &s);
+    assert_int_equal(p->st.malformed, 2); /* "x.y" is no address; no event_type */
+    assert_int_equal(s.n_conn, 2);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_string_equal(c->proto, "tcp");
+    assert_string_equal(c->server, "2001:db8::1");
+    assert_int_equal(c->c_frame_bytes, 300);
+    assert_int_equal(c->s_frame_bytes, 5000);
+    assert_int_equal(c->c_bytes, -1);
+    assert_int_equal(c->dur_us, 2500000);
+    assert_int_equal(c->p.ts_us, 1259094429000000LL); /* the flow's start, in UTC */
+    assert_string_equal(c->uid, "9");
+    assert_string_equal(s.conn[1].p.source, "eve:netflow");
+    assert_int_equal(s.conn[1].c_frame_bytes, 400);
+    assert_int_equal(s.conn[1].s_pkts, -1);
+    assert_string_equal(s.dns[0].answers, "1.1.1.1,2.2.2.2");
+    assert_string_equal(s.http[0].method, "PUT");
+    assert_int_equal(s.http[0].resp_bytes, 17);
+    assert_int_equal(p->st.other, 1);
+    free(p);
+}
+
+/* ---- web access logs ---- */
+
+static void web_common_combined_vhost_and_forwarded(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET /a?mrn=123 HTTP/1.1\" 200 494\n"
+        "site.example:443 192.168.0.2 - bob [13/Jan/2018:19:31:17 +0100] \"POST /up HTTP/1.1\" 201 - "
+        "\"-\" \"curl/8.0\"\n"
+        "10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] \"GET /o HTTP/1.1\" 200 571 "
+        "\"-\" \"UA \\\"quoted\\\"\"\n"
+        "1.2.3.4 - - [25/Apr/2021:06:15:33 +0000] \"GET /x?t=<a%20href=\"y\"> HTTP/1.0\" 404 1164\n"
+        "127.0.0.1 - - [12/Apr/2018:09:48:40 +0200] \"\" 400 0 \"-\" \"-\"\n"
+        "garbage line\n"
+        "10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET / HTTP/1.1\" 2000 1\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_WEB, t, 11, &s);
+    assert_int_equal(s.n_http, 5);
+    assert_int_equal(p->st.malformed, 2);
+    assert_string_equal(s.http[0].client, "10.0.0.1");
+    assert_string_equal(s.http[0].uri, "/a?mrn=123");
+    assert_int_equal(s.http[0].resp_bytes, 494);
+    assert_int_equal(s.http[0].p.ts_us, 1452713476000000LL);
+    assert_string_equal(s.http[1].host, "site.example:443");
+    assert_string_equal(s.http[1].client, "192.168.0.2");
+    assert_string_equal(s.http[1].user, "bob");
+    assert_int_equal(s.http[1].resp_bytes, -1);
+    assert_string_equal(s.http[1].user_agent, "curl/8.0");
+    assert_int_equal(s.http[1].p.ts_us, 1515868277000000LL);
+    assert_string_equal(s.http[2].client, "127.0.0.1");
+    assert_string_equal(s.http[2].host, "");
+    assert_string_equal(s.http[3].uri, "/x?t=<a%20href=\"y\">");
+    assert_int_equal(s.http[3].status, 404);
+    assert_string_equal(s.http[4].method, "");
+    assert_int_equal(s.http[4].status, 400);
+    free(p);
+}
+
+/* ---- limits ---- */
+
+static void overlong_and_nul_lines_are_malformed(void **state)
+{
+    (void)state;
+    static struct sink s;
+    size_t n = PT_LOG_LINE_MAX + 100;
+    char *t = malloc(n + 64);
+    memset(t, 'a', n);
+    memcpy(t + n, "\n\n", 3);
+    struct pt_logparse *p = parse_in(PT_LOGFMT_WEB, t, 4096, &s);
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(p->st.blank, 1);
+    assert_non_null(strstr(s.last_anom, "longer than 64 KiB"));
+    free(p);
+    /* a NUL inside a line */
+    p = calloc(1, sizeof *p);
+    pt_logparse_init(p, PT_LOGFMT_ZEEK, 1, 0, on_rec, on_anom, &s);
+    pt_logparse_feed(p, (const uint8_t *)"#fields\ta\nx\0y\n", 14);
+    pt_logparse_end(p);
+    assert_int_equal(p->st.malformed, 1);
+    free(p);
+    free(t);
+}
+
+static void anomalies_are_capped_with_a_summary(void **state)
+{
+    (void)state;
+    static struct sink s;
+    char *t = malloc(300 * 4 + 1);
+    for (int i = 0; i < 300; i++) {
+        memcpy(t + 4 * i, "bad\n", 4);
+    }
+    t[300 * 4] = '\0';
+    struct pt_logparse *p = parse_in(PT_LOGFMT_WEB, t, 1000, &s);
+    assert_int_equal(p->st.malformed, 300);
+    assert_int_equal(s.n_anom, PT_LOG_ANOMALY_MAX + 1);
+    assert_non_null(strstr(s.last_anom, "300 malformed lines in all"));
+    free(p);
+    free(t);
+}
+
+static void every_format_every_line_cut_at_every_offset(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *lines[] = {
+        "1672843056.913119\tCXHB1\t10.136.0.18\t55548\t203.0.113.9\t443\ttcp\thttp,ssl\t0.084044\t"
+        "1030\t20275\tSF\t18\t1974\t14\t21011",
+        "{\"ts\": 1517422326.5, \"id.orig_h\": \"10.55.100.100\", \"id.orig_p\": 1, \"id.resp_h\": "
+        "\"10.0.0.1\", \"id.resp_p\": 80, \"conn_state\": \"SF\", \"answers\": [\"a\"]}",
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\","
+        "\"src_port\":5,\"dest_ip\":\"10.0.0.2\",\"dest_port\":6,\"flow\":{\"bytes_toserver\":1}}",
+        "site:443 10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET /a HTTP/1.1\" 200 494 \"-\" \"x\""};
+    const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
+                                   PT_LOGFMT_WEB};
+    for (size_t k = 0; k < 4; k++) {
+        size_t n = strlen(lines[k]);
+        for (size_t cut = 0; cut <= n; cut++) {
+            struct pt_logparse *p = calloc(1, sizeof *p);
+            memset(&s, 0, sizeof s);
+            pt_logparse_init(p, fmts[k], 1, 0, on_rec, on_anom, &s);
+            if (k == 0) {
+                const char *hdr = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
+                                  "proto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\t"
+                                  "orig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n";
+                pt_logparse_feed(p, (const uint8_t *)hdr, strlen(hdr));
+            }
+            uint8_t *copy = malloc(cut ? cut : 1); /* a read past the cut trips ASan */
+            memcpy(copy, lines[k], cut);
+            pt_logparse_feed(p, copy, cut);
+            pt_logparse_end(p);
+            const struct pt_logstats *st = &p->st;
+            assert_int_equal(st->lines, st->records + st->other + st->headers + st->blank +
+                                            st->malformed);
+            if (cut == n) {
+                assert_int_equal(st->records, 1);
+            }
+            free(copy);
+            free(p);
+        }
+    }
+}
+
+static void format_names(void **state)
+{
+    (void)state;
+    assert_int_equal(pt_logfmt_of("log:zeek"), PT_LOGFMT_ZEEK);
+    assert_int_equal(pt_logfmt_of("log:zeek-json"), PT_LOGFMT_ZEEK_JSON);
+    assert_int_equal(pt_logfmt_of("log:suricata-eve"), PT_LOGFMT_EVE);
+    assert_int_equal(pt_logfmt_of("log:web-access"), PT_LOGFMT_WEB);
+    assert_int_equal(pt_logfmt_of("log:syslog"), PT_LOGFMT_NONE);
+    assert_int_equal(pt_logfmt_of(NULL), PT_LOGFMT_NONE);
+    assert_string_equal(pt_logfmt_name(PT_LOGFMT_EVE), "suricata-eve");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_paths_escapes_and_arrays),
+        cmocka_unit_test(json_rejects_what_is_not_one_object),
+        cmocka_unit_test(json_cut_at_every_offset),
+        cmocka_unit_test(zeek_tsv_conn_fields_and_accounting),
+        cmocka_unit_test(zeek_same_rows_in_any_pieces),
+        cmocka_unit_test(zeek_dns_http_and_other_paths),
+        cmocka_unit_test(zeek_json_kinds_by_path_or_fields),
+        cmocka_unit_test(eve_flow_netflow_dns_http),
+        cmocka_unit_test(web_common_combined_vhost_and_forwarded),
+        cmocka_unit_test(overlong_and_nul_lines_are_malformed),
+        cmocka_unit_test(anomalies_are_capped_with_a_summary),
+        cmocka_unit_test(every_format_every_line_cut_at_every_offset),
+        cmocka_unit_test(format_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
