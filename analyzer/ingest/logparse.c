@@ -205,6 +205,19 @@ static const char *get(const struct row *r, enum zf f)
     return r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
 }
 
+/* The elements at `path` ("answers[]") joined by commas into out (truncated); its length. */
+static size_t join(const struct pt_jsonflat *j, const char *path, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    const char *v;
+    for (size_t i = 0; len + 1 < cap && (v = pt_jsonflat_nth(j, path, i)) != NULL; i++) {
+        int w = snprintf(out + len, cap - len, "%s%s", i ? "," : "", v);
+        len = w < 0 || len + (size_t)w >= cap ? cap - 1 : len + (size_t)w;
+    }
+    return len;
+}
+
 /* The values of a set/vector field ("a,b" in TSV, an array in JSON) joined by commas. */
 static void list(const struct row *r, enum zf f, char *out, size_t cap)
 {
@@ -215,12 +228,7 @@ static void list(const struct row *r, enum zf f, char *out, size_t cap)
     }
     char path[48];
     snprintf(path, sizeof path, "%s[]", zname[f]);
-    size_t len = 0;
-    const char *v;
-    for (size_t i = 0; (v = pt_jsonflat_nth(&r->p->json, path, i)) != NULL && len + 1 < cap; i++) {
-        int w = snprintf(out + len, cap - len, "%s%s", i ? "," : "", v);
-        len = w < 0 ? cap : len + (size_t)w >= cap ? cap - 1 : len + (size_t)w;
-    }
+    size_t len = join(&r->p->json, path, out, cap);
     if (len == 0) {
         cpy(out, cap, get(r, f)); /* a single value written as a string */
     }
@@ -528,16 +536,11 @@ static bool eve_dns(struct pt_logparse *p, struct pt_logprov *pv)
     const char *t = jget(p, "dns.rrtype");
     cpy(d.qtype, sizeof d.qtype, t != NULL ? t : jget(p, "dns.queries[].rrtype"));
     cpy(d.rcode, sizeof d.rcode, jget(p, "dns.rcode"));
-    size_t len = 0;
-    const char *v = jget(p, "dns.rdata");
+    const char *v = jget(p, "dns.rdata"); /* version 1: one answer per event */
     if (v != NULL) {
         cpy(d.answers, sizeof d.answers, v);
-    }
-    for (size_t i = 0; v == NULL && len + 1 < sizeof d.answers &&
-                       (v = pt_jsonflat_nth(&p->json, "dns.answers[].rdata", i)) != NULL; i++) {
-        int w = snprintf(d.answers + len, sizeof d.answers - len, "%s%s", i ? "," : "", v);
-        len = w < 0 || len + (size_t)w >= sizeof d.answers ? sizeof d.answers - 1 : len + (size_t)w;
-        v = NULL;
+    } else {
+        join(&p->json, "dns.answers[].rdata", d.answers, sizeof d.answers);
     }
     cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
     p->st.dns++;

@@ -201,7 +201,19 @@ static void zeek_same_rows_in_any_pieces(void **state)
     for (size_t piece = 1; piece < 40; piece++) {
         p = parse_in(PT_LOGFMT_ZEEK, zeek_conn, piece, &cut);
         assert_int_equal(cut.n_conn, whole.n_conn);
-        assert_memory_equal(cut.conn, whole.conn, whole.n_conn * sizeof whole.conn[0]);
+        for (size_t i = 0; i < whole.n_conn; i++) { /* field by field: padding differs */
+            const struct pt_logconn_rec *a = &cut.conn[i], *b = &whole.conn[i];
+            assert_int_equal(a->p.line, b->p.line);
+            assert_int_equal(a->p.offset, b->p.offset);
+            assert_int_equal(a->p.ts_us, b->p.ts_us);
+            assert_string_equal(a->client, b->client);
+            assert_string_equal(a->server, b->server);
+            assert_string_equal(a->uid, b->uid);
+            assert_string_equal(a->service, b->service);
+            assert_int_equal(a->c_bytes, b->c_bytes);
+            assert_int_equal(a->s_ip_bytes, b->s_ip_bytes);
+            assert_int_equal(a->dur_us, b->dur_us);
+        }
         assert_int_equal(cut.n_anom, whole.n_anom);
         free(p);
     }

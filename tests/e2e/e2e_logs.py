@@ -1,0 +1,173 @@
+# e2e_logs.py - issue 14: logs read as records. Loaded by run_e2e.py (shared namespace: private
+# helpers start with _logs_). The expected figures are computed here from the files themselves
+# (as zeek-cut and a plain line count would), not taken from phitrace.
+import json as _logs_json
+
+_LOGS_CORPUS = [
+    "rita/test_data/proxy/conn.log", "rita/test_data/proxy/dns.log",
+    "rita/test_data/proxy/http.log", "rita/test_data/proxy/ssl.log",
+    "rita/test_data/proxy/files.log", "rita/test_data/proxy/weird.log",
+    "rita/test_data/json_with_all_fields/conn.log", "rita/test_data/json_with_all_fields/dns.log",
+    "rita/test_data/json_with_all_fields/http.log",
+    "rita/test_data/json_with_all_fields/open_conn.log",
+    "rita/test_data/truncated/conn.log", "rita/test_data/truncated/conn_json.log",
+    "elastic-beats/x-pack/filebeat/module/suricata/eve/test/eve-small.log",
+    "elastic-examples/Common Data Formats/apache_logs/apache_logs",
+    "plaso/test_data/apache_access.log",
+    "elastic-beats/filebeat/module/nginx/access/test/test.log",
+]
+
+
+def _logs_lines(data):
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _logs_zeek_tsv(data):
+    """zeek-cut: rows of a TSV log as dicts (fields from #fields), only rows with as many
+    fields as the header."""
+    fields, rows = None, []
+    for line in data.decode("utf-8", "replace").split("\n"):
+        if line.startswith("#fields\t"):
+            fields = line.split("\t")[1:]
+        elif line and not line.startswith("#") and fields:
+            v = line.split("\t")
+            if len(v) == len(fields):
+                rows.append(dict(zip(fields, v)))
+    return rows
+
+
+def _logs_valid_port(v):
+    return v in ("-", None) or (str(v).isdigit() and int(v) <= 65535)
+
+
+def _logs_sum(rows, key):
+    return sum(int(r[key]) for r in rows if str(r.get(key, "-")) not in ("-", "", "None"))
+
+
+@test
+def logs_corpus_every_line_accounted_and_zeek_sums_match():
+    """Zeek TSV (RITA's proxy logs, a truncated log), Zeek JSON, Suricata EVE and three web
+    access logs from the corpus: every line of every file is accounted for (records + other +
+    headers + blank + malformed = the file's lines, a plain count), and the stored rows equal
+    what zeek-cut / json / a line count give: conn row counts and the sums of orig_bytes,
+    resp_bytes, orig_ip_bytes and resp_ip_bytes per file, DNS and HTTP row counts, the web
+    logs' response bytes."""
+    paths = [corpus(p) for p in _LOGS_CORPUS]
+    c = case("logs-corpus")
+    run("analyze", "-q", "--no-phi", *paths, "-o", c, check=0)
+    con = db(c)
+    src = {r[0]: r[1:] for r in con.execute(
+        "SELECT path, item_id, format, lines, records, other, headers, blank, malformed, conn, "
+        "dns, http FROM log_source")}
+    assert len(src) == len(paths), sorted(src)
+    for p in paths:
+        with open(p, "rb") as fh:
+            data = fh.read()
+        item, fmt, lines, records, other, headers, blank, bad, nconn, ndns, nhttp = src[p]
+        assert lines == _logs_lines(data), (p, lines, _logs_lines(data))
+        assert lines == records + other + headers + blank + bad, (p, src[p])
+        conn = con.execute("SELECT count(*), sum(c_bytes), sum(s_bytes), sum(c_ip_bytes), "
+                           "sum(s_ip_bytes) FROM log_conn WHERE item_id = ?", (item,)).fetchone()
+        conn = tuple(0 if v is None else v for v in conn)
+        if fmt == "zeek":
+            rows = [r for r in _logs_zeek_tsv(data)
+                    if _logs_valid_port(r.get("id.orig_p", "0"))]
+            if "conn.log" in p:
+                want = (len(rows), _logs_sum(rows, "orig_bytes"), _logs_sum(rows, "resp_bytes"),
+                        _logs_sum(rows, "orig_ip_bytes"), _logs_sum(rows, "resp_ip_bytes"))
+                assert conn == want, (p, conn, want)
+            elif "dns.log" in p:
+                assert ndns == len(rows), (p, ndns, len(rows))
+            elif "http.log" in p:
+                assert nhttp == len(rows), (p, nhttp, len(rows))
+            else:
+                assert other == len(rows) and records == 0, (p, src[p])
+        elif fmt == "zeek-json":
+            rows = []
+            for line in data.split(b"\n"):
+                try:
+                    rows.append(_logs_json.loads(line))
+                except ValueError:
+                    pass
+            rows = [r for r in rows if _logs_valid_port(r.get("id.orig_p", 0))]
+            if "conn" in p:
+                want = (len(rows), _logs_sum(rows, "orig_bytes"), _logs_sum(rows, "resp_bytes"),
+                        _logs_sum(rows, "orig_ip_bytes"), _logs_sum(rows, "resp_ip_bytes"))
+                assert conn == want, (p, conn, want)
+            elif "dns" in p:
+                assert ndns == len(rows), (p, ndns, len(rows))
+            else:
+                assert nhttp == len(rows), (p, nhttp, len(rows))
+        elif fmt == "suricata-eve":
+            ev = [_logs_json.loads(l)["event_type"] for l in data.split(b"\n") if l.strip()]
+            assert (nconn, ndns, nhttp) == (ev.count("flow") + ev.count("netflow"),
+                                            ev.count("dns"), ev.count("http")), (p, ev)
+            assert other == len(ev) - records and bad == 0, (p, src[p])
+        else:
+            assert fmt == "web-access" and bad == 0 and nhttp == lines - blank, (p, src[p])
+            # the response size is the field after the status: the last "NNN size" pair after
+            # the request's closing quote
+            want = 0
+            for line in data.decode("utf-8", "replace").split("\n"):
+                m = re.search(r'" (\d{3}) (\d+|-)( |$)', line)
+                if m and m.group(2) != "-":
+                    want += int(m.group(2))
+            got = con.execute("SELECT coalesce(sum(resp_bytes), 0) FROM log_http WHERE item_id = ?",
+                              (item,)).fetchone()[0]
+            assert got == want, (p, got, want)
+    # RITA's truncated logs: the cut lines are malformed, with an anomaly each naming the line
+    trunc = [src[p] for p in paths if "/truncated/" in p]
+    assert [t[7] for t in trunc] == [1, 2], trunc
+    det = [r[0] for r in con.execute("SELECT detail FROM anomaly WHERE kind = "
+                                     "'log.malformed_line' ORDER BY item_id, offset")]
+    assert len(det) == 3 and det[0].startswith("zeek line 67 (byte 7775): its number of fields "
+                                               "differs from the #fields header"), det
+
+
+@test
+def logs_rows_point_to_their_line():
+    """Every log row's provenance (item, line, byte offset) leads back to its line in the
+    evidence: the bytes at the offset are that line, and its fields are the row's."""
+    zeek = (b"#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\t"
+            b"id.resp_p\tproto\torig_bytes\tresp_bytes\n"
+            b"1700000000.250000\tCa\t10.2.0.5\t5000\t203.0.113.9\t443\ttcp\t52428800\t1200\n"
+            b"1700000100.0\tCb\t10.2.0.5\t5001\t203.0.113.9\t443\ttcp\t-\t-\n"
+            b"this is not a zeek line\n"
+            b"1700000200.0\tCc\t10.2.0.6\t5002\t2001:db8::9\t22\ttcp\t7\t9\n")
+    web = (b'10.2.0.7 - alice [05/Jan/2024:10:00:00 +0000] "GET /chart?mrn=100200300 HTTP/1.1" '
+           b'200 5120 "-" "Mozilla/5.0"\n')
+    d = os.path.join(TMP, "logs-prov")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for name, data in (("conn.log", zeek), ("access.log", web)):
+        with open(os.path.join(d, name), "wb") as fh:
+            fh.write(data)
+    c = case("logs-prov-case")
+    run("analyze", "-q", d, "-o", c, check=0)
+    con = db(c)
+    rows = con.execute("SELECT e.path, l.line, l.offset, l.ts, l.uid, l.client_addr, "
+                       "l.server_addr, l.server_port, l.c_bytes, l.s_bytes FROM log_conn l JOIN "
+                       "evidence_item e ON e.id = l.item_id ORDER BY l.line").fetchall()
+    assert [(r[1], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows] == [
+        (4, "Ca", "10.2.0.5", "203.0.113.9", 443, 52428800, 1200),
+        (5, "Cb", "10.2.0.5", "203.0.113.9", 443, None, None),
+        (7, "Cc", "10.2.0.6", "2001:db8::9", 22, 7, 9)], rows
+    assert rows[0][3] == 1700000000250000, rows[0]
+    for path, line, off, _, uid, *_ in rows:
+        with open(path, "rb") as fh:
+            fh.seek(off)
+            text = fh.readline()
+        assert text == zeek.split(b"\n")[line - 1] + b"\n" and uid.encode() in text, (line, text)
+    bad = con.execute("SELECT offset, detail FROM anomaly WHERE kind = 'log.malformed_line'"
+                      ).fetchall()
+    assert bad == [(zeek.index(b"this is"), "zeek line 6 (byte %d): its number of fields differs "
+                    "from the #fields header (truncated or cut)" % zeek.index(b"this is"))], bad
+    h = con.execute("SELECT client_addr, username, method, uri, status, resp_bytes, ts, source "
+                    "FROM log_http").fetchall()
+    assert h == [("10.2.0.7", "alice", "GET", "/chart?mrn=100200300", 200, 5120,
+                  1704448800000000, "web-access")], h
+    cov = dict(con.execute("SELECT e.path, c.reason FROM coverage c JOIN evidence_item e ON "
+                           "e.id = c.item_id"))
+    for path, reason in cov.items():
+        assert reason.startswith("log: its connections, DNS queries and HTTP requests are stored"), \
+            (path, reason)
