@@ -54,6 +54,12 @@ enum pt_logfmt pt_logfmt_of(const char *s)
     if (strcmp(s, "log:web-access") == 0) {
         return PT_LOGFMT_WEB;
     }
+    if (strcmp(s, "log:w3c") == 0) {
+        return PT_LOGFMT_W3C;
+    }
+    if (strcmp(s, "log:syslog") == 0) {
+        return PT_LOGFMT_SYSLOG;
+    }
     return PT_LOGFMT_NONE;
 }
 
@@ -64,6 +70,8 @@ const char *pt_logfmt_name(enum pt_logfmt f)
         case PT_LOGFMT_ZEEK_JSON: return "zeek-json";
         case PT_LOGFMT_EVE: return "suricata-eve";
         case PT_LOGFMT_WEB: return "web-access";
+        case PT_LOGFMT_W3C: return "w3c";
+        case PT_LOGFMT_SYSLOG: return "syslog";
         case PT_LOGFMT_NONE: break;
     }
     return "none";
@@ -724,6 +732,271 @@ static void web_line(struct pt_logparse *p, char *s, size_t n)
     p->rec(p->arg, PT_LOGREC_HTTP, &h);
 }
 
+/* ---- W3C extended (IIS, Windows Firewall) ------------------------------------------------------- */
+
+/* The W3C fields read; their columns come from the #Fields: directive. */
+enum wf {
+    W_DATE, W_TIME, W_SRC_IP, W_DST_IP, W_SRC_PORT, W_DST_PORT, W_PROTOCOL, W_SIZE, W_ACTION,
+    W_S_IP, W_C_IP, W_S_PORT, W_METHOD, W_STEM, W_QUERY, W_STATUS, W_SC_BYTES, W_CS_BYTES,
+    W_UA, W_HOST, W_USER, W_COUNT
+};
+
+_Static_assert(W_COUNT <= 32, "struct pt_logparse's zidx holds every W3C field read");
+
+static const char *const wname[W_COUNT] = {
+    "date", "time", "src-ip", "dst-ip", "src-port", "dst-port", "protocol", "size", "action",
+    "s-ip", "c-ip", "s-port", "cs-method", "cs-uri-stem", "cs-uri-query", "sc-status",
+    "sc-bytes", "cs-bytes", "cs(User-Agent)", "cs-host", "cs-username",
+};
+
+static const char *wget(const struct row *r, enum wf f)
+{
+    return r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
+}
+
+static void w3c_fields(struct pt_logparse *p, char *list)
+{
+    const char *f[PT_LOG_FIELDS];
+    size_t n;
+    while (*list == ' ') {
+        list++;
+    }
+    size_t len = strlen(list);
+    while (len > 0 && list[len - 1] == ' ') {
+        list[--len] = '\0'; /* IIS 6 ends the directive with a space */
+    }
+    if (!split(list, ' ', f, &n)) {
+        malformed(p, "a #Fields: directive with more fields than this version reads");
+        p->n_fields = 0;
+        return;
+    }
+    p->st.headers++;
+    p->n_fields = n;
+    for (size_t k = 0; k < W_COUNT; k++) {
+        p->zidx[k] = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(f[i], wname[k]) == 0) {
+                p->zidx[k] = (int16_t)i;
+            }
+        }
+    }
+}
+
+static bool w3c_conn(struct row *r, struct pt_logprov *pv)
+{
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    c.p = *pv;
+    c.p.source = "w3c:firewall";
+    c.dur_us = c.c_bytes = c.s_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
+    c.s_pkts = -1;
+    c.c_pkts = 1; /* a firewall log line is one packet or one connection attempt */
+    if (!address(wget(r, W_SRC_IP), c.client) || !address(wget(r, W_DST_IP), c.server) ||
+        !port(wget(r, W_SRC_PORT), &c.cport) || !port(wget(r, W_DST_PORT), &c.sport) ||
+        !count(wget(r, W_SIZE), &c.c_ip_bytes)) {
+        return false;
+    }
+    cpy(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
+    for (char *q = c.proto; *q != '\0'; q++) {
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+    }
+    cpy(c.state, sizeof c.state, wget(r, W_ACTION));
+    r->p->st.conn++;
+    r->p->rec(r->p->arg, PT_LOGREC_CONN, &c);
+    return true;
+}
+
+static bool w3c_http(struct row *r, struct pt_logprov *pv)
+{
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    h.p = *pv;
+    h.p.source = "w3c:iis";
+    h.cport = -1;
+    int64_t status;
+    if (!address(wget(r, W_C_IP), h.client) || !address(wget(r, W_S_IP), h.server) ||
+        !port(wget(r, W_S_PORT), &h.sport) || !count(wget(r, W_STATUS), &status) ||
+        status > 999 || !count(wget(r, W_SC_BYTES), &h.resp_bytes) ||
+        !count(wget(r, W_CS_BYTES), &h.req_bytes)) {
+        return false;
+    }
+    h.status = (int32_t)status;
+    cpy(h.method, sizeof h.method, wget(r, W_METHOD));
+    const char *q = wget(r, W_QUERY);
+    snprintf(h.uri, sizeof h.uri, "%s%s%s", wget(r, W_STEM) ? wget(r, W_STEM) : "",
+             q != NULL ? "?" : "", q != NULL ? q : "");
+    cpy(h.host, sizeof h.host, wget(r, W_HOST));
+    cpy(h.user, sizeof h.user, wget(r, W_USER));
+    cpy(h.user_agent, sizeof h.user_agent, wget(r, W_UA));
+    for (char *c = h.user_agent; *c != '\0'; c++) {
+        *c = *c == '+' ? ' ' : *c; /* W3C writes the spaces of a value as '+' */
+    }
+    r->p->st.http++;
+    r->p->rec(r->p->arg, PT_LOGREC_HTTP, &h);
+    return true;
+}
+
+static void w3c_line(struct pt_logparse *p, char *s)
+{
+    if (s[0] == '#') {
+        if (strncmp(s, "#Fields:", 8) == 0) {
+            w3c_fields(p, s + 8);
+        } else {
+            p->st.headers++;
+        }
+        return;
+    }
+    struct row r = {.p = p};
+    if (p->n_fields == 0) {
+        malformed(p, "a record before any #Fields: directive");
+        return;
+    }
+    size_t len = strlen(s);
+    while (len > 0 && s[len - 1] == ' ') {
+        s[--len] = '\0';
+    }
+    if (!split(s, ' ', r.tsv, &r.n) || r.n != p->n_fields) {
+        malformed(p, "its number of fields differs from the #Fields: directive");
+        return;
+    }
+    char when[64];
+    snprintf(when, sizeof when, "%s %s", wget(&r, W_DATE) ? wget(&r, W_DATE) : "",
+             wget(&r, W_TIME) ? wget(&r, W_TIME) : "");
+    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
+                            pt_logtime_line(&p->lt, (const uint8_t *)when, strlen(when)), NULL};
+    bool ok;
+    if (p->zidx[W_SRC_IP] >= 0 && p->zidx[W_DST_IP] >= 0) {
+        ok = w3c_conn(&r, &pv);
+    } else if (p->zidx[W_METHOD] >= 0 || p->zidx[W_STEM] >= 0) {
+        ok = w3c_http(&r, &pv);
+    } else {
+        p->st.other++;
+        return;
+    }
+    if (ok) {
+        p->st.records++;
+    } else {
+        malformed(p, "a field does not hold what its name says (address, port or count)");
+    }
+}
+
+/* ---- syslog: netfilter LOG lines and dnsmasq queries -------------------------------------------- */
+
+/* The value of KEY= in a netfilter line (up to the next space), NUL-terminated into out; the
+ * first occurrence only. */
+static bool kv(const char *s, const char *key, char *out, size_t cap)
+{
+    size_t kl = strlen(key);
+    for (const char *c = s; (c = strstr(c, key)) != NULL; c += kl) {
+        if ((c == s || c[-1] == ' ') && c[kl] == '=') {
+            const char *v = c + kl + 1, *e = strchr(v, ' ');
+            size_t n = e != NULL ? (size_t)(e - v) : strlen(v);
+            snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
+            return true;
+        }
+    }
+    out[0] = '\0';
+    return false;
+}
+
+static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *pv)
+{
+    struct pt_logconn_rec c;
+    char src[64], dst[64], v[32];
+    memset(&c, 0, sizeof c);
+    c.p = *pv;
+    c.p.source = "netfilter";
+    c.dur_us = c.c_bytes = c.s_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
+    c.s_pkts = -1;
+    c.c_pkts = 1;
+    c.cport = c.sport = -1;
+    const char *bracket = strstr(s, "[SRC="); /* an ICMP error's quoted packet */
+    char head[1024];
+    snprintf(head, sizeof head, "%.*s", (int)(bracket != NULL ? (size_t)(bracket - s) : strlen(s)),
+             s);
+    if (!kv(head, "SRC", src, sizeof src) || !kv(head, "DST", dst, sizeof dst) ||
+        !address(src, c.client) || !address(dst, c.server) || c.client[0] == '\0' ||
+        c.server[0] == '\0') {
+        return false;
+    }
+    if (kv(head, "SPT", v, sizeof v) && !port(v, &c.cport)) {
+        return false;
+    }
+    if (kv(head, "DPT", v, sizeof v) && !port(v, &c.sport)) {
+        return false;
+    }
+    if (kv(head, "LEN", v, sizeof v) && !count(v, &c.c_ip_bytes)) {
+        return false;
+    }
+    kv(head, "PROTO", c.proto, sizeof c.proto);
+    for (char *q = c.proto; *q != '\0'; q++) {
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+    }
+    /* the prefix the rule logged with ("DROP_INPUT:", "DENY:") says what happened */
+    const char *in = strstr(head, " IN=");
+    if (in != NULL) {
+        const char *b = in;
+        while (b > head && b[-1] == ' ') {
+            b--;
+        }
+        const char *a = b;
+        while (a > head && a[-1] != ' ') {
+            a--;
+        }
+        snprintf(c.state, sizeof c.state, "%.*s", (int)(b - a), a);
+    }
+    p->st.conn++;
+    p->rec(p->arg, PT_LOGREC_CONN, &c);
+    return true;
+}
+
+/* dnsmasq[pid]: query[A] name from 10.0.0.5 */
+static bool dnsmasq(struct pt_logparse *p, const char *q, struct pt_logprov *pv)
+{
+    struct pt_logdns_rec d;
+    memset(&d, 0, sizeof d);
+    d.p = *pv;
+    d.p.source = "dnsmasq";
+    d.cport = d.sport = -1;
+    const char *t = q + 6, *te = strchr(t, ']');
+    const char *name = te != NULL ? te + 2 : NULL;
+    const char *from = name != NULL ? strstr(name, " from ") : NULL;
+    if (te == NULL || te[1] != ' ' || from == NULL) {
+        return false;
+    }
+    snprintf(d.qtype, sizeof d.qtype, "%.*s", (int)(te - t < 15 ? te - t : 15), t);
+    snprintf(d.query, sizeof d.query, "%.*s", (int)(from - name < 255 ? from - name : 255), name);
+    if (!address(from + 6, d.client) || d.client[0] == '\0') {
+        return false;
+    }
+    cpy(d.proto, sizeof d.proto, "udp");
+    p->st.dns++;
+    p->rec(p->arg, PT_LOGREC_DNS, &d);
+    return true;
+}
+
+static void syslog_line(struct pt_logparse *p, const char *s, size_t n)
+{
+    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
+                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL};
+    bool ok = true, rec = false;
+    const char *q;
+    if (strstr(s, " SRC=") != NULL && strstr(s, " DST=") != NULL) {
+        ok = netfilter(p, s, &pv);
+        rec = true;
+    } else if (strstr(s, "dnsmasq") != NULL && (q = strstr(s, " query[")) != NULL) {
+        ok = dnsmasq(p, q + 1, &pv);
+        rec = true;
+    }
+    if (!rec) {
+        p->st.other++; /* a syslog line of another program: kept as text */
+    } else if (ok) {
+        p->st.records++;
+    } else {
+        malformed(p, "a netfilter or dnsmasq line whose addresses or ports do not read");
+    }
+}
+
 /* ---- lines ---------------------------------------------------------------------------------- */
 
 void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
@@ -769,6 +1042,12 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             break;
         case PT_LOGFMT_WEB:
             web_line(p, s, n);
+            break;
+        case PT_LOGFMT_W3C:
+            w3c_line(p, s);
+            break;
+        case PT_LOGFMT_SYSLOG:
+            syslog_line(p, s, n);
             break;
         case PT_LOGFMT_NONE:
             p->st.other++;

@@ -1,7 +1,8 @@
 /*
  * logparse.h - logs read as records (issue 14): connections, DNS queries and HTTP requests
  * from Zeek (TSV with #fields headers, and JSON), Suricata EVE JSON and web-server access logs
- * (common and combined), each row with its provenance (evidence item, line, byte offset).
+ * (common and combined), W3C extended logs (IIS, Windows Firewall) and syslog lines of
+ * netfilter (iptables/nftables LOG) and dnsmasq, each row with its provenance (evidence item, line, byte offset).
  *
  * Streaming: fed the file's bytes in pieces of any size; memory is one line
  * (PT_LOG_LINE_MAX) and one JSON table, whatever the file's size. The format is the sniffer's
@@ -32,6 +33,8 @@ enum pt_logfmt {
     PT_LOGFMT_ZEEK_JSON,
     PT_LOGFMT_EVE,
     PT_LOGFMT_WEB,         /* NCSA common / combined */
+    PT_LOGFMT_W3C,         /* W3C extended (#Fields:): IIS, Windows Firewall pfirewall.log */
+    PT_LOGFMT_SYSLOG,      /* netfilter LOG lines (iptables/nftables), dnsmasq queries */
 };
 
 /* Provenance and source of a log row. */

@@ -15,6 +15,11 @@ _LOGS_CORPUS = [
     "elastic-examples/Common Data Formats/apache_logs/apache_logs",
     "plaso/test_data/apache_access.log",
     "elastic-beats/filebeat/module/nginx/access/test/test.log",
+    "plaso/test_data/iis/iis6.log", "plaso/test_data/iis/iis10.log",
+    "plaso/test_data/windows_firewall.log",
+    "elastic-beats/x-pack/filebeat/module/iptables/log/test/iptables.log",
+    "elastic-beats/x-pack/filebeat/module/iptables/log/test/icmp.log",
+    "plaso/test_data/syslog/syslog", "loghub/Linux/Linux_2k.log",
 ]
 
 
@@ -103,6 +108,23 @@ def logs_corpus_every_line_accounted_and_zeek_sums_match():
             assert (nconn, ndns, nhttp) == (ev.count("flow") + ev.count("netflow"),
                                             ev.count("dns"), ev.count("http")), (p, ev)
             assert other == len(ev) - records and bad == 0, (p, src[p])
+        elif fmt == "w3c":
+            recs = [l for l in data.decode("utf-8", "replace").split("\n")
+                    if l.strip() and not l.startswith("#")]
+            assert records == len(recs) and bad == 0, (p, src[p], len(recs))
+            if "firewall" in p:
+                hdr = [l for l in data.decode().split("\n") if l.startswith("#Fields:")][0]
+                col = hdr[8:].split().index("size")
+                want = sum(int(l.split()[col]) for l in recs if l.split()[col] != "-")
+                assert (nconn, conn[3]) == (len(recs), want), (p, conn, want)
+            else:
+                assert nhttp == len(recs), (p, src[p])
+        elif fmt == "syslog":
+            text = data.decode("utf-8", "replace").split("\n")
+            nf = [l for l in text if " SRC=" in l and " DST=" in l]
+            want = sum(int(re.search(r" LEN=(\d+)", l).group(1)) for l in nf)
+            assert (records, nconn, conn[3], bad) == (len(nf), len(nf), want, 0), (p, src[p], conn)
+            assert other == lines - blank - len(nf), (p, src[p])
         else:
             assert fmt == "web-access" and bad == 0 and nhttp == lines - blank, (p, src[p])
             # the response size is the field after the status: the last "NNN size" pair after

@@ -373,6 +373,87 @@ static void web_common_combined_vhost_and_forwarded(void **state)
     free(p);
 }
 
+/* ---- W3C extended and syslog ---- */
+
+static void w3c_iis_and_windows_firewall(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *iis =
+        "#Software: Microsoft Internet Information Services 6.0\n#Version: 1.0\n"
+        "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
+        "cs(User-Agent) sc-status sc-bytes cs-bytes \n"
+        "2013-07-30 00:00:01 10.10.10.100 POST /ehr/export.aspx mrn=100200300 443 DOM\\bob "
+        "10.10.10.7 Mozilla/4.0+(compatible) 200 52000 310 \n"
+        "2013-07-30 00:00:02 10.10.10.100 GET /x - 80 - 10.10.10.8 - 404 0 0\n"
+        "2013-07-30 00:00:03 10.10.10.100 GET /x - 80\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_W3C, iis, 9, &s);
+    assert_int_equal(s.n_http, 2);
+    assert_int_equal(p->st.headers, 3);
+    assert_int_equal(p->st.malformed, 1);
+    assert_string_equal(s.http[0].uri, "/ehr/export.aspx?mrn=100200300");
+    assert_string_equal(s.http[0].client, "10.10.10.7");
+    assert_string_equal(s.http[0].server, "10.10.10.100");
+    assert_int_equal(s.http[0].sport, 443);
+    assert_string_equal(s.http[0].user, "DOM\\bob");
+    assert_string_equal(s.http[0].user_agent, "Mozilla/4.0 (compatible)");
+    assert_int_equal(s.http[0].resp_bytes, 52000);
+    assert_int_equal(s.http[0].req_bytes, 310);
+    assert_int_equal(s.http[0].p.ts_us, 1375142401000000LL);
+    assert_string_equal(s.http[1].uri, "/x");
+    free(p);
+    const char *fw =
+        "#Version: 1.5\n#Software: Microsoft Windows Firewall\n#Time Format: Local\n"
+        "#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn "
+        "tcpack tcpwin icmptype icmpcode info path\n"
+        "2005-04-11 08:05:57 DROP UDP 123.45.78.90 123.156.78.255 137 137 78 - - - - - - - RECEIVE\n"
+        "2005-04-11 08:05:58 OPEN TCP 10.0.0.5 203.0.113.9 50000 443 - - - - - - - - SEND\n";
+    p = parse_in(PT_LOGFMT_W3C, fw, 4, &s);
+    assert_int_equal(s.n_conn, 2);
+    assert_string_equal(s.conn[0].p.source, "w3c:firewall");
+    assert_string_equal(s.conn[0].proto, "udp");
+    assert_string_equal(s.conn[0].state, "DROP");
+    assert_int_equal(s.conn[0].c_ip_bytes, 78);
+    assert_int_equal(s.conn[1].c_ip_bytes, -1);
+    assert_int_equal(s.conn[1].sport, 443);
+    free(p);
+}
+
+static void syslog_netfilter_and_dnsmasq(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "Jan  8 03:37:09 host kernel: iptables DROP_INPUT: IN=eth0 OUT= MAC=90:10 SRC=203.0.113.36 "
+        "DST=172.16.54.114 LEN=52 TOS=0x00 TTL=115 ID=15743 DF PROTO=TCP SPT=17805 DPT=445 SYN\n"
+        "Jan  8 03:37:10 fw [RULE-1] IN=a OUT=b SRC=10.251.1.1 DST=10.251.1.2 LEN=32 PROTO=UDP "
+        "SPT=9000 DPT=53 LEN=12 MARK=0\n"
+        "Jan  8 03:37:11 fw DENY: IN=eth0 OUT= SRC=192.0.2.71 DST=192.0.2.83 LEN=88 PROTO=ICMP "
+        "TYPE=3 CODE=3 [SRC=192.0.2.83 DST=192.168.173.191 LEN=60 PROTO=TCP SPT=1 DPT=2 ]\n"
+        "Jan  8 03:37:12 gw dnsmasq[812]: query[TXT] mzxw6ytb.t.example.net from 10.2.0.5\n"
+        "Jan  8 03:37:13 gw dnsmasq[812]: forwarded mzxw6ytb.t.example.net to 8.8.8.8\n"
+        "Jan  8 03:37:14 host sshd[1]: Accepted publickey for root\n"
+        "Jan  8 03:37:15 fw X: SRC=999.1.1.1 DST=10.0.0.1 LEN=1\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_SYSLOG, t, 13, &s);
+    assert_int_equal(s.n_conn, 3);
+    assert_int_equal(s.n_dns, 1);
+    assert_int_equal(p->st.other, 2);
+    assert_int_equal(p->st.malformed, 1);
+    assert_string_equal(s.conn[0].client, "203.0.113.36");
+    assert_int_equal(s.conn[0].sport, 445);
+    assert_int_equal(s.conn[0].c_ip_bytes, 52);
+    assert_string_equal(s.conn[0].proto, "tcp");
+    assert_string_equal(s.conn[0].state, "DROP_INPUT:");
+    assert_int_equal(s.conn[1].c_ip_bytes, 32); /* the IP length, not the UDP one after it */
+    assert_string_equal(s.conn[1].state, "[RULE-1]");
+    assert_string_equal(s.conn[2].server, "192.0.2.83"); /* not the quoted packet's */
+    assert_int_equal(s.conn[2].sport, -1);
+    assert_string_equal(s.dns[0].query, "mzxw6ytb.t.example.net");
+    assert_string_equal(s.dns[0].qtype, "TXT");
+    assert_string_equal(s.dns[0].client, "10.2.0.5");
+    free(p);
+}
+
 /* ---- limits ---- */
 
 static void overlong_and_nul_lines_are_malformed(void **state)
@@ -426,15 +507,23 @@ static void every_format_every_line_cut_at_every_offset(void **state)
         "\"10.0.0.1\", \"id.resp_p\": 80, \"conn_state\": \"SF\", \"answers\": [\"a\"]}",
         "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\","
         "\"src_port\":5,\"dest_ip\":\"10.0.0.2\",\"dest_port\":6,\"flow\":{\"bytes_toserver\":1}}",
-        "site:443 10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET /a HTTP/1.1\" 200 494 \"-\" \"x\""};
+        "site:443 10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET /a HTTP/1.1\" 200 494 \"-\" \"x\"",
+        "2005-04-11 08:05:57 DROP UDP 123.45.78.90 123.156.78.255 137 137 78",
+        "Jan  8 03:37:09 h kernel: X: IN=eth0 SRC=203.0.113.36 DST=172.16.54.114 LEN=52 PROTO=TCP "
+        "SPT=17805 DPT=445"};
     const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
-                                   PT_LOGFMT_WEB};
-    for (size_t k = 0; k < 4; k++) {
+                                   PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG};
+    for (size_t k = 0; k < 6; k++) {
         size_t n = strlen(lines[k]);
         for (size_t cut = 0; cut <= n; cut++) {
             struct pt_logparse *p = calloc(1, sizeof *p);
             memset(&s, 0, sizeof s);
             pt_logparse_init(p, fmts[k], 1, 0, on_rec, on_anom, &s);
+            if (k == 4) {
+                const char *hdr = "#Fields: date time action protocol src-ip dst-ip src-port "
+                                  "dst-port size\n";
+                pt_logparse_feed(p, (const uint8_t *)hdr, strlen(hdr));
+            }
             if (k == 0) {
                 const char *hdr = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
                                   "proto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\t"
@@ -464,7 +553,9 @@ static void format_names(void **state)
     assert_int_equal(pt_logfmt_of("log:zeek-json"), PT_LOGFMT_ZEEK_JSON);
     assert_int_equal(pt_logfmt_of("log:suricata-eve"), PT_LOGFMT_EVE);
     assert_int_equal(pt_logfmt_of("log:web-access"), PT_LOGFMT_WEB);
-    assert_int_equal(pt_logfmt_of("log:syslog"), PT_LOGFMT_NONE);
+    assert_int_equal(pt_logfmt_of("log:syslog"), PT_LOGFMT_SYSLOG);
+    assert_int_equal(pt_logfmt_of("log:w3c"), PT_LOGFMT_W3C);
+    assert_int_equal(pt_logfmt_of("log:cef"), PT_LOGFMT_NONE);
     assert_int_equal(pt_logfmt_of(NULL), PT_LOGFMT_NONE);
     assert_string_equal(pt_logfmt_name(PT_LOGFMT_EVE), "suricata-eve");
 }
@@ -481,6 +572,8 @@ int main(void)
         cmocka_unit_test(zeek_json_kinds_by_path_or_fields),
         cmocka_unit_test(eve_flow_netflow_dns_http),
         cmocka_unit_test(web_common_combined_vhost_and_forwarded),
+        cmocka_unit_test(w3c_iis_and_windows_firewall),
+        cmocka_unit_test(syslog_netfilter_and_dnsmasq),
         cmocka_unit_test(overlong_and_nul_lines_are_malformed),
         cmocka_unit_test(anomalies_are_capped_with_a_summary),
         cmocka_unit_test(every_format_every_line_cut_at_every_offset),
