@@ -113,6 +113,15 @@ static void cpy(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s != NULL ? s : "");
 }
 
+/* A protocol name as the flow tables write it: "TCP" -> "tcp". */
+static void cpy_lower(char *dst, size_t cap, const char *s)
+{
+    cpy(dst, cap, s);
+    for (char *q = dst; *q != '\0'; q++) {
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
+    }
+}
+
 /* A decimal count; -1 when unset. False when the text is not one. */
 static bool count(const char *s, int64_t *v)
 {
@@ -510,10 +519,7 @@ static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
     } else {
         c.dur_us = -1;
     }
-    cpy(c.proto, sizeof c.proto, jget(p, "proto"));
-    for (char *q = c.proto; *q != '\0'; q++) {
-        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
-    }
+    cpy_lower(c.proto, sizeof c.proto, jget(p, "proto"));
     cpy(c.service, sizeof c.service, jget(p, "app_proto"));
     snprintf(k, sizeof k, "%s.state", o);
     cpy(c.state, sizeof c.state, jget(p, k));
@@ -535,10 +541,7 @@ static bool eve_dns(struct pt_logparse *p, struct pt_logprov *pv)
     if (!eve_endpoints(p, d.client, &d.cport, d.server, &d.sport)) {
         return false;
     }
-    cpy(d.proto, sizeof d.proto, jget(p, "proto"));
-    for (char *q = d.proto; *q != '\0'; q++) {
-        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
-    }
+    cpy_lower(d.proto, sizeof d.proto, jget(p, "proto"));
     const char *name = jget(p, "dns.rrname");
     cpy(d.query, sizeof d.query, name != NULL ? name : jget(p, "dns.queries[].rrname"));
     const char *t = jget(p, "dns.rrtype");
@@ -796,10 +799,7 @@ static bool w3c_conn(struct row *r, struct pt_logprov *pv)
         !count(wget(r, W_SIZE), &c.c_ip_bytes)) {
         return false;
     }
-    cpy(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
-    for (char *q = c.proto; *q != '\0'; q++) {
-        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
-    }
+    cpy_lower(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
     cpy(c.state, sizeof c.state, wget(r, W_ACTION));
     r->p->st.conn++;
     r->p->rec(r->p->arg, PT_LOGREC_CONN, &c);
@@ -928,10 +928,8 @@ static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *p
     if (kv(head, "LEN", v, sizeof v) && !count(v, &c.c_ip_bytes)) {
         return false;
     }
-    kv(head, "PROTO", c.proto, sizeof c.proto);
-    for (char *q = c.proto; *q != '\0'; q++) {
-        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
-    }
+    kv(head, "PROTO", v, sizeof v);
+    cpy_lower(c.proto, sizeof c.proto, v);
     /* the prefix the rule logged with ("DROP_INPUT:", "DENY:") says what happened */
     const char *in = strstr(head, " IN=");
     if (in != NULL) {
