@@ -928,8 +928,9 @@ static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *p
     if (kv(head, "LEN", v, sizeof v) && !count(v, &c.c_ip_bytes)) {
         return false;
     }
-    kv(head, "PROTO", v, sizeof v);
-    cpy_lower(c.proto, sizeof c.proto, v);
+    char proto[sizeof c.proto];
+    kv(head, "PROTO", proto, sizeof proto);
+    cpy_lower(c.proto, sizeof c.proto, proto);
     /* the prefix the rule logged with ("DROP_INPUT:", "DENY:") says what happened */
     const char *in = strstr(head, " IN=");
     if (in != NULL) {
