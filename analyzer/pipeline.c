@@ -854,6 +854,109 @@ static void log_window(struct run *r, struct pt_item_rec *it, const struct pt_lo
     }
 }
 
+/* What a file at rest is read as besides an object: a text log gives the window of time the
+ * evidence covers (logtime.h) and, in the formats logparse.h reads, records. A gzip file
+ * (a rotated log) is inflated on the way, so conn.log.gz is read as conn.log; what it
+ * inflates to is bounded by deflate's own ratio, past which the log is not read further. */
+struct logfeed {
+    bool first, is_log, gz, gz_stop, gz_member_end;
+    z_stream z;
+    uint64_t raw_in, text_out;
+    struct pt_logparse *lp;
+    struct pt_logtime lt;
+    int64_t mtime;
+    uint32_t item;
+};
+
+static void logfeed_begin(struct logfeed *f, uint32_t item, int64_t mtime)
+{
+    memset(f, 0, sizeof *f);
+    f->first = true;
+    f->item = item;
+    f->mtime = mtime;
+}
+
+static void logfeed_text(struct run *r, struct logfeed *f, const uint8_t *b, size_t n)
+{
+    if (f->first) {
+        const char *ev = pt_sniff_evidence(b, n);
+        f->is_log = ev != NULL && strncmp(ev, "log:", 4) == 0 && strcmp(ev, "log:evtx") != 0 &&
+                    strcmp(ev, "log:nfcapd") != 0;
+        pt_logtime_init(&f->lt, f->mtime);
+        f->lp = log_begin(r, pt_logfmt_of(ev), f->item, f->mtime);
+        f->first = false;
+    }
+    if (f->is_log) {
+        pt_logtime_feed(&f->lt, b, n);
+    }
+    if (f->lp != NULL) {
+        pt_logparse_feed(f->lp, b, n);
+    }
+}
+
+static void logfeed_stop(struct run *r, struct logfeed *f, const char *kind, const char *why)
+{
+    f->gz_stop = true;
+    if (f->is_log) {
+        anomaly_push(&r->anoms, f->item, 0, f->raw_in, kind, why);
+    }
+}
+
+static void logfeed_raw(struct run *r, struct logfeed *f, const uint8_t *b, size_t n)
+{
+    if (f->first && !f->gz && n >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
+        f->gz = inflateInit2(&f->z, 16 + MAX_WBITS) == Z_OK;
+        f->gz_stop = !f->gz;
+    }
+    if (!f->gz) {
+        logfeed_text(r, f, b, n);
+        return;
+    }
+    static uint8_t out[1 << 16];
+    f->z.next_in = (Bytef *)b;
+    f->z.avail_in = (uInt)n;
+    f->raw_in += n;
+    while (!f->gz_stop && f->z.avail_in > 0) {
+        if (f->gz_member_end) { /* gzip files may hold several members, one after another */
+            inflateReset(&f->z);
+            f->gz_member_end = false;
+        }
+        f->z.next_out = out;
+        f->z.avail_out = sizeof out;
+        int rc = inflate(&f->z, Z_NO_FLUSH);
+        size_t made = sizeof out - f->z.avail_out;
+        f->text_out += made;
+        if (made > 0) {
+            logfeed_text(r, f, out, made);
+        }
+        if (f->first) { /* not text: nothing to read as a log */
+            f->gz_stop = true;
+        } else if (rc == Z_STREAM_END) {
+            f->gz_member_end = true;
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            logfeed_stop(r, f, "log.gzip_damaged", "the gzip stream of this log is damaged: "
+                                                   "its lines after that point were not read");
+        } else if (f->text_out > 1100 * f->raw_in + (1u << 20)) {
+            logfeed_stop(r, f, "log.gzip_ratio", "this gzip log inflates beyond deflate's own "
+                                                 "ratio: the rest was not read as lines");
+        }
+    }
+}
+
+static void logfeed_end(struct run *r, struct logfeed *f, struct pt_item_rec *it, const char *path)
+{
+    if (f->gz) {
+        inflateEnd(&f->z);
+    }
+    if (f->is_log) {
+        pt_logtime_end(&f->lt);
+        log_window(r, it, &f->lt, path);
+    }
+    if (f->lp != NULL) {
+        log_end(r, path);
+    }
+}
+
 /* A file at rest (not a capture): its bytes become an object, unpacked like any other. They
  * are read through the source that hashes them (one descriptor, one pass), so the object is
  * exactly the bytes the item's SHA-256 covers even when the file changes meanwhile. */
@@ -879,36 +982,16 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
         return;
     }
     static uint8_t buf[1 << 16];
-    static struct pt_logtime lt;
+    static struct logfeed lf;
     ssize_t got;
-    bool first = true, is_log = false;
-    struct pt_logparse *lp = NULL;
+    logfeed_begin(&lf, it->id, pt_source_mtime_us(src));
     while ((got = pt_source_raw(src, buf, sizeof buf)) > 0) {
-        if (first) {
-            /* a text log (by content) gives the window of time the evidence covers */
-            const char *ev = pt_sniff_evidence(buf, (size_t)got);
-            is_log = ev != NULL && strncmp(ev, "log:", 4) == 0 && strcmp(ev, "log:evtx") != 0 &&
-                     strcmp(ev, "log:nfcapd") != 0;
-            pt_logtime_init(&lt, pt_source_mtime_us(src));
-            lp = log_begin(r, pt_logfmt_of(ev), it->id, pt_source_mtime_us(src));
-            first = false;
-        }
-        if (is_log) {
-            pt_logtime_feed(&lt, buf, (size_t)got);
-        }
-        if (lp != NULL) {
-            pt_logparse_feed(lp, buf, (size_t)got);
-        }
+        logfeed_raw(r, &lf, buf, (size_t)got);
         pt_obj_write(o, buf, (size_t)got);
     }
     bool ok = got == 0;
     int read_errno = errno;
-    if (is_log) {
-        log_window(r, it, &lt, path);
-    }
-    if (lp != NULL) {
-        log_end(r, path);
-    }
+    logfeed_end(r, &lf, it, path);
     struct pt_object_rec rec;
     if (!pt_obj_close(o, ok, &rec)) {
         it->status = "error";

@@ -20,6 +20,9 @@ _LOGS_CORPUS = [
     "elastic-beats/x-pack/filebeat/module/iptables/log/test/iptables.log",
     "elastic-beats/x-pack/filebeat/module/iptables/log/test/icmp.log",
     "plaso/test_data/syslog/syslog", "loghub/Linux/Linux_2k.log",
+    "rita/test_data/proxy_rolling/conn.16:00:00-17:00:00.log.gz",
+    "rita/test_data/proxy_rolling/dns.16:00:00-17:00:00.log.gz",
+    "rita/test_data/proxy_rolling/http.15:00:00-16:00:00.log.gz",
 ]
 
 
@@ -65,8 +68,9 @@ def logs_corpus_every_line_accounted_and_zeek_sums_match():
         "SELECT path, item_id, format, lines, records, other, headers, blank, malformed, conn, "
         "dns, http FROM log_source")}
     assert len(src) == len(paths), sorted(src)
+    assert {src[p][1] for p in paths if p.endswith(".gz")} == {"zeek"}, src
     for p in paths:
-        with open(p, "rb") as fh:
+        with (gzip.open(p, "rb") if p.endswith(".gz") else open(p, "rb")) as fh:
             data = fh.read()
         item, fmt, lines, records, other, headers, blank, bad, nconn, ndns, nhttp = src[p]
         assert lines == _logs_lines(data), (p, lines, _logs_lines(data))
@@ -77,13 +81,14 @@ def logs_corpus_every_line_accounted_and_zeek_sums_match():
         if fmt == "zeek":
             rows = [r for r in _logs_zeek_tsv(data)
                     if _logs_valid_port(r.get("id.orig_p", "0"))]
-            if "conn.log" in p:
+            kind = os.path.basename(p).split(".")[0]
+            if kind == "conn":
                 want = (len(rows), _logs_sum(rows, "orig_bytes"), _logs_sum(rows, "resp_bytes"),
                         _logs_sum(rows, "orig_ip_bytes"), _logs_sum(rows, "resp_ip_bytes"))
                 assert conn == want, (p, conn, want)
-            elif "dns.log" in p:
+            elif kind == "dns":
                 assert ndns == len(rows), (p, ndns, len(rows))
-            elif "http.log" in p:
+            elif kind == "http":
                 assert nhttp == len(rows), (p, nhttp, len(rows))
             else:
                 assert other == len(rows) and records == 0, (p, src[p])
@@ -193,3 +198,47 @@ def logs_rows_point_to_their_line():
     for path, reason in cov.items():
         assert reason.startswith("log: its connections, DNS queries and HTTP requests are stored"), \
             (path, reason)
+
+
+@test
+def logs_gzip_rotated_are_read_and_damage_is_said():
+    """A rotated log (conn.log.gz, two gzip members back to back, as logrotate's copies
+    concatenated) is read as the log it inflates to; a gzip log damaged in the middle keeps the
+    rows before the damage, its garbage lines are malformed, a log.gzip_damaged anomaly says
+    the rest was not read, and the run goes on."""
+    rows = b"".join(b"17000%05d.0\tC%d\t10.2.0.5\t%d\t203.0.113.9\t443\ttcp\t%d\t10\n"
+                    % (i, i, 40000 + i, 1000 + i) for i in range(400))
+    head = (b"#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\t"
+            b"id.resp_h\tid.resp_p\tproto\torig_bytes\tresp_bytes\n")
+    text = head + rows
+    two = gzip.compress(text[:len(text) // 2]) + gzip.compress(text[len(text) // 2:])
+    import random
+    rnd = random.Random(7)
+    big = head + b"".join(b"17000%05d.0\tC%d\t10.2.0.5\t%d\t203.0.113.9\t443\ttcp\t%d\t%d\n"
+                          % (i, rnd.randrange(10**9), 40000 + i % 20000, rnd.randrange(10**6),
+                             rnd.randrange(10**6)) for i in range(20000))
+    bad = bytearray(gzip.compress(big))
+    for k in range(len(bad) // 2, len(bad) // 2 + 64):
+        bad[k] ^= 0x5a
+    d = os.path.join(TMP, "logs-gz")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for name, data in (("conn.log.gz", two), ("conn.2.log.gz", bytes(bad))):
+        with open(os.path.join(d, name), "wb") as fh:
+            fh.write(data)
+    c = case("logs-gz-case")
+    run("analyze", "-q", "--no-phi", d, "-o", c, check=0)
+    con = db(c)
+    got = {os.path.basename(r[0]): r[1:] for r in con.execute(
+        "SELECT path, format, lines, records, headers FROM log_source")}
+    assert got["conn.log.gz"] == ("zeek", 403, 400, 3), got
+    n, s = con.execute("SELECT count(*), sum(c_bytes) FROM log_conn l JOIN evidence_item e ON "
+                       "e.id = l.item_id WHERE e.path LIKE '%/conn.log.gz'").fetchone()
+    assert (n, s) == (400, sum(1000 + i for i in range(400))), (n, s)
+    # deflate decodes damaged data into garbage until its checksum fails at the member's end:
+    # those lines are malformed, the rows before the damage are kept
+    fmt, lines, records, headers = got["conn.2.log.gz"]
+    assert fmt == "zeek" and 5000 < records < 20000, got
+    det = [r[0] for r in con.execute("SELECT detail FROM anomaly WHERE kind = 'log.gzip_damaged'")]
+    assert det == ["the gzip stream of this log is damaged: its lines after that point were not "
+                   "read"], det
