@@ -110,7 +110,9 @@ static void malformed(struct pt_logparse *p, const char *why)
 
 static void cpy(char *dst, size_t cap, const char *s)
 {
-    snprintf(dst, cap, "%s", s != NULL ? s : "");
+    size_t n = s != NULL ? strnlen(s, cap - 1) : 0;
+    memcpy(dst, s != NULL ? s : "", n);
+    dst[n] = '\0';
 }
 
 /* A protocol name as the flow tables write it: "TCP" -> "tcp". */
@@ -196,7 +198,11 @@ static bool address(const char *s, char out[PT_ADDR_STRLEN])
         out[0] = '\0';
         return s == NULL || *s == '\0';
     }
-    pt_addr_str(&a, out);
+    if (strchr(s, ':') == NULL) {
+        cpy(out, PT_ADDR_STRLEN, s); /* dotted quad: inet_pton took it, so it is canonical */
+    } else {
+        pt_addr_str(&a, out);
+    }
     return true;
 }
 
