@@ -6,6 +6,7 @@
  */
 #include "logparse.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +61,12 @@ enum pt_logfmt pt_logfmt_of(const char *s)
     if (strcmp(s, "log:syslog") == 0) {
         return PT_LOGFMT_SYSLOG;
     }
+    if (strcmp(s, "log:squid") == 0) {
+        return PT_LOGFMT_SQUID;
+    }
+    if (strcmp(s, "log:flow-csv") == 0) {
+        return PT_LOGFMT_FLOWCSV;
+    }
     return PT_LOGFMT_NONE;
 }
 
@@ -72,6 +79,8 @@ const char *pt_logfmt_name(enum pt_logfmt f)
         case PT_LOGFMT_WEB: return "web-access";
         case PT_LOGFMT_W3C: return "w3c";
         case PT_LOGFMT_SYSLOG: return "syslog";
+        case PT_LOGFMT_SQUID: return "squid";
+        case PT_LOGFMT_FLOWCSV: return "flow-csv";
         case PT_LOGFMT_NONE: break;
     }
     return "none";
@@ -91,6 +100,7 @@ void pt_logparse_init(struct pt_logparse *p, enum pt_logfmt fmt, uint32_t item, 
     p->n_fields = 0;
     p->line_off = 0;
     p->overlong = false;
+    p->tail = false;
     p->len = 0;
     pt_logtime_init(&p->lt, mtime_us);
 }
@@ -895,7 +905,13 @@ static bool kv(const char *s, const char *key, char *out, size_t cap)
     size_t kl = strlen(key);
     for (const char *c = s; (c = strstr(c, key)) != NULL; c += kl) {
         if ((c == s || c[-1] == ' ') && c[kl] == '=') {
-            const char *v = c + kl + 1, *e = strchr(v, ' ');
+            const char *v = c + kl + 1, *e;
+            if (*v == '"') { /* FortiGate quotes values: action="accept" */
+                v++;
+                e = strchr(v, '"');
+            } else {
+                e = strchr(v, ' ');
+            }
             size_t n = e != NULL ? (size_t)(e - v) : strlen(v);
             snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
             return true;
@@ -980,6 +996,135 @@ static bool dnsmasq(struct pt_logparse *p, const char *q, struct pt_logprov *pv)
     return true;
 }
 
+/* FortiGate traffic logs: key=value pairs, values quoted when they hold spaces. */
+static bool fortigate(struct pt_logparse *p, const char *s, struct pt_logprov *pv)
+{
+    struct pt_logconn_rec c;
+    char v[64];
+    memset(&c, 0, sizeof c);
+    c.p = *pv;
+    c.p.source = "fortigate";
+    c.c_bytes = c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = -1;
+    c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = c.dur_us = -1;
+    c.cport = c.sport = -1;
+    char src[64], dst[64];
+    if (!kv(s, "srcip", src, sizeof src) || !kv(s, "dstip", dst, sizeof dst) ||
+        !address(src, c.client) || !address(dst, c.server)) {
+        return false;
+    }
+    static const struct {
+        const char *key;
+        size_t off;
+    } counts[] = {
+        {"sentbyte", offsetof(struct pt_logconn_rec, c_ip_bytes)},
+        {"rcvdbyte", offsetof(struct pt_logconn_rec, s_ip_bytes)},
+        {"sentpkt", offsetof(struct pt_logconn_rec, c_pkts)},
+        {"rcvdpkt", offsetof(struct pt_logconn_rec, s_pkts)},
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        int64_t x;
+        if (kv(s, counts[i].key, v, sizeof v)) {
+            if (!count(v, &x)) {
+                return false;
+            }
+            memcpy((char *)&c + counts[i].off, &x, sizeof x);
+        }
+    }
+    if ((kv(s, "srcport", v, sizeof v) && !port(v, &c.cport)) ||
+        (kv(s, "dstport", v, sizeof v) && !port(v, &c.sport))) {
+        return false;
+    }
+    int64_t d;
+    if (kv(s, "duration", v, sizeof v) && count(v, &d) && d >= 0) {
+        c.dur_us = d * 1000000;
+    }
+    int64_t proto;
+    if (kv(s, "proto", v, sizeof v) && count(v, &proto)) {
+        cpy(c.proto, sizeof c.proto, proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp"
+                                                                                    : v);
+    }
+    kv(s, "action", c.state, sizeof c.state);
+    kv(s, "service", c.service, sizeof c.service);
+    kv(s, "sessionid", c.uid, sizeof c.uid);
+    p->st.conn++;
+    p->rec(p->arg, PT_LOGREC_CONN, &c);
+    return true;
+}
+
+/* A DNS query line: BIND's "client @0x.. 10.0.0.5#5353 (name): query: name IN A +E(0)K
+ * (10.0.0.1)" or Unbound's "info: 10.0.0.5 name. A IN". */
+static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, struct pt_logprov *pv)
+{
+    struct pt_logdns_rec d;
+    memset(&d, 0, sizeof d);
+    d.p = *pv;
+    d.cport = d.sport = -1;
+    char buf[512], *t = buf, *w[8];
+    size_t n = 0;
+    if (bind) {
+        d.p.source = "bind";
+        const char *c = strstr(s, "client ");
+        const char *q = strstr(s, " query: ");
+        if (c == NULL || q == NULL || q < c) {
+            return false;
+        }
+        cpy(buf, sizeof buf, c + 7);
+        while (n < 8 && (w[n] = token(&t)) != NULL) {
+            n++;
+        }
+        size_t a = w[0] != NULL && w[0][0] == '@' ? 1 : 0; /* BIND 9.11+: the client's handle */
+        char *hash = a < n ? strchr(w[a], '#') : NULL;
+        if (hash == NULL) {
+            return false;
+        }
+        *hash = '\0';
+        size_t pl = strlen(hash + 1);
+        if (pl > 0 && hash[pl] == ':') {
+            hash[pl] = '\0'; /* "10.0.0.5#53001:" when no view name follows */
+        }
+        if (!address(w[a], d.client) || !port(hash + 1, &d.cport)) {
+            return false;
+        }
+        cpy(buf, sizeof buf, q + 8);
+        t = buf;
+        n = 0;
+        while (n < 8 && (w[n] = token(&t)) != NULL) {
+            n++;
+        }
+        if (n < 3) {
+            return false;
+        }
+        cpy(d.query, sizeof d.query, w[0]);
+        cpy(d.qtype, sizeof d.qtype, w[2]);
+        if (n > 4 && w[n - 1][0] == '(') { /* the server address the query came to */
+            size_t l = strlen(w[n - 1]);
+            if (l > 2 && w[n - 1][l - 1] == ')') {
+                w[n - 1][l - 1] = '\0';
+                address(w[n - 1] + 1, d.server);
+            }
+        }
+    } else {
+        d.p.source = "unbound";
+        cpy(buf, sizeof buf, strstr(s, " info: ") + 7);
+        while (n < 8 && (w[n] = token(&t)) != NULL) {
+            n++;
+        }
+        if (n != 4 || !address(w[0], d.client) || d.client[0] == '\0') {
+            return false;
+        }
+        size_t l = strlen(w[1]);
+        if (l > 1 && w[1][l - 1] == '.') {
+            w[1][l - 1] = '\0';
+        }
+        cpy(d.query, sizeof d.query, w[1]);
+        cpy(d.qtype, sizeof d.qtype, w[2]);
+    }
+    cpy(d.proto, sizeof d.proto, "udp");
+    p->st.dns++;
+    p->rec(p->arg, PT_LOGREC_DNS, &d);
+    return true;
+}
+
 static void syslog_line(struct pt_logparse *p, const char *s, size_t n)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
@@ -992,14 +1137,184 @@ static void syslog_line(struct pt_logparse *p, const char *s, size_t n)
     } else if (strstr(s, "dnsmasq") != NULL && (q = strstr(s, " query[")) != NULL) {
         ok = dnsmasq(p, q + 1, &pv);
         rec = true;
+    } else if (strstr(s, " srcip=") != NULL && strstr(s, " dstip=") != NULL &&
+               strstr(s, "type=\"traffic\"") != NULL) {
+        ok = fortigate(p, s, &pv);
+        rec = true;
+    } else if (strstr(s, " query: ") != NULL && strstr(s, "client ") != NULL) {
+        ok = dns_query_line(p, s, true, &pv);
+        rec = true;
+    } else if (strstr(s, "unbound") != NULL && strstr(s, " info: ") != NULL &&
+               strstr(s, " IN") != NULL) {
+        ok = dns_query_line(p, s, false, &pv);
+        rec = true;
     }
     if (!rec) {
         p->st.other++; /* a syslog line of another program: kept as text */
     } else if (ok) {
         p->st.records++;
     } else {
-        malformed(p, "a netfilter or dnsmasq line whose addresses or ports do not read");
+        malformed(p, "a firewall or DNS server line whose addresses or ports do not read");
     }
+}
+
+/* ---- Squid native access.log ------------------------------------------------------------------ */
+
+/* time elapsed client code/status bytes method URL rfc931 peerstatus/peerhost type */
+static void squid_line(struct pt_logparse *p, char *s)
+{
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    char *w[10];
+    size_t n = 0;
+    while (n < 10 && (w[n] = token(&s)) != NULL) {
+        n++;
+    }
+    int64_t ts, elapsed, st = -1;
+    char *slash = n >= 7 ? strchr(w[3], '/') : NULL;
+    if (slash == NULL || !seconds(w[0], &ts) || !count(w[1], &elapsed) ||
+        !count(slash + 1, &st) || st > 999 || !count(w[4], &h.resp_bytes) ||
+        !address(w[2], h.client)) {
+        malformed(p, "not a Squid native access-log line");
+        return;
+    }
+    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, ts, "squid"};
+    h.cport = h.sport = -1;
+    h.req_bytes = -1;
+    h.status = (int32_t)st;
+    cpy(h.method, sizeof h.method, w[5]);
+    cpy(h.uri, sizeof h.uri, w[6]);
+    /* the host: of the URL ("http://host:port/..."), or CONNECT's "host:443" */
+    const char *u = strstr(w[6], "://");
+    u = u != NULL ? u + 3 : w[6];
+    size_t hl = strcspn(u, "/?");
+    snprintf(h.host, sizeof h.host, "%.*s", (int)(hl < sizeof h.host ? hl : sizeof h.host - 1), u);
+    if (n > 7 && strcmp(w[7], "-") != 0) {
+        cpy(h.user, sizeof h.user, w[7]);
+    }
+    char *peer = n > 8 ? strchr(w[8], '/') : NULL; /* "DIRECT/72.14.235.147": the server */
+    if (peer != NULL && !address(peer + 1, h.server)) {
+        h.server[0] = '\0';
+    }
+    p->st.http++;
+    p->st.records++;
+    p->rec(p->arg, PT_LOGREC_HTTP, &h);
+}
+
+/* ---- NetFlow / IPFIX exported as CSV (nfdump -o csv, SiLK rwcut --delimited=,) ------------------- */
+
+enum ff { X_START, X_END, X_SRC, X_DST, X_SPORT, X_DPORT, X_PROTO, X_BYTES, X_PKTS, X_OBYTES,
+          X_OPKTS, X_COUNT };
+
+static const char *const falias[X_COUNT][8] = {
+    [X_START] = {"ts", "stime", "start", "first", "time_start", "sTime", "start_time"},
+    [X_END] = {"te", "etime", "end", "last", "time_end", "eTime", "end_time"},
+    [X_SRC] = {"sa", "sip", "srcaddr", "src_ip", "srcip", "src_addr", "source address"},
+    [X_DST] = {"da", "dip", "dstaddr", "dst_ip", "dstip", "dst_addr", "destination address"},
+    [X_SPORT] = {"sp", "sport", "srcport", "src_port", "source port"},
+    [X_DPORT] = {"dp", "dport", "dstport", "dst_port", "destination port"},
+    [X_PROTO] = {"pr", "protocol", "proto"},
+    [X_BYTES] = {"ibyt", "bytes", "in_bytes", "octets", "doctets", "byt"},
+    [X_PKTS] = {"ipkt", "packets", "in_pkts", "pkts", "dpkts", "pkt"},
+    [X_OBYTES] = {"obyt", "out_bytes"},
+    [X_OPKTS] = {"opkt", "out_pkts"},
+};
+
+_Static_assert(X_COUNT <= 32, "struct pt_logparse's zidx holds every flow CSV field read");
+
+static bool flowcsv_header(struct pt_logparse *p, char *s)
+{
+    const char *f[PT_LOG_FIELDS];
+    size_t n;
+    if (!split(s, ',', f, &n)) {
+        return false;
+    }
+    for (size_t k = 0; k < X_COUNT; k++) {
+        p->zidx[k] = -1;
+        for (size_t i = 0; i < n && p->zidx[k] < 0; i++) {
+            char name[40];
+            cpy_lower(name, sizeof name, f[i]);
+            for (size_t a = 0; a < 8 && falias[k][a] != NULL; a++) {
+                char al[40];
+                cpy_lower(al, sizeof al, falias[k][a]);
+                if (strcmp(name, al) == 0) {
+                    p->zidx[k] = (int16_t)i;
+                }
+            }
+        }
+    }
+    if (p->zidx[X_SRC] < 0 || p->zidx[X_DST] < 0 || p->zidx[X_BYTES] < 0) {
+        return false;
+    }
+    p->n_fields = n;
+    p->st.headers++;
+    return true;
+}
+
+static const char *fget(const struct row *r, enum ff f)
+{
+    const char *v = r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
+    while (v != NULL && *v == ' ') {
+        v++; /* nfdump pads */
+    }
+    return v;
+}
+
+static void flowcsv_line(struct pt_logparse *p, char *s)
+{
+    if (p->n_fields == 0) {
+        if (!flowcsv_header(p, s)) {
+            malformed(p, "a flow export without a header naming addresses and bytes");
+        }
+        return;
+    }
+    struct row r = {.p = p};
+    if (p->tail || strncmp(s, "Summary", 7) == 0) {
+        p->tail = true; /* nfdump's summary after the flows: its own header and totals */
+        p->st.other++;
+        return;
+    }
+    if (!split(s, ',', r.tsv, &r.n) || r.n < p->n_fields) {
+        malformed(p, "its number of fields differs from the header");
+        return;
+    }
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    c.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, -1, "flow-csv"};
+    c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.dur_us = -1;
+    c.s_ip_bytes = c.s_pkts = -1;
+    const char *start = fget(&r, X_START), *end = fget(&r, X_END), *pr = fget(&r, X_PROTO);
+    if (start != NULL) {
+        c.p.ts_us = pt_logtime_line(&p->lt, (const uint8_t *)start, strlen(start));
+        if (c.p.ts_us < 0 && !seconds(start, &c.p.ts_us)) {
+            c.p.ts_us = -1;
+        }
+    }
+    if (end != NULL && c.p.ts_us >= 0) {
+        int64_t e = pt_logtime_line(&p->lt, (const uint8_t *)end, strlen(end));
+        if (e < 0 && !seconds(end, &e)) {
+            e = -1;
+        }
+        c.dur_us = e >= c.p.ts_us ? e - c.p.ts_us : -1;
+    }
+    if (!address(fget(&r, X_SRC), c.client) || !address(fget(&r, X_DST), c.server) ||
+        c.client[0] == '\0' || !port(fget(&r, X_SPORT), &c.cport) ||
+        !port(fget(&r, X_DPORT), &c.sport) || !count(fget(&r, X_BYTES), &c.c_ip_bytes) ||
+        !count(fget(&r, X_PKTS), &c.c_pkts) || !count(fget(&r, X_OBYTES), &c.s_ip_bytes) ||
+        !count(fget(&r, X_OPKTS), &c.s_pkts)) {
+        malformed(p, "a field does not hold what its name says (address, port or count)");
+        return;
+    }
+    int64_t proto;
+    if (pr != NULL && count(pr, &proto)) {
+        cpy(c.proto, sizeof c.proto, proto == 6 ? "tcp" : proto == 17 ? "udp"
+                                   : proto == 1 ? "icmp" : pr);
+    } else {
+        cpy_lower(c.proto, sizeof c.proto, pr);
+    }
+    p->st.conn++;
+    p->st.records++;
+    p->rec(p->arg, PT_LOGREC_CONN, &c);
 }
 
 /* ---- lines ---------------------------------------------------------------------------------- */
@@ -1053,6 +1368,12 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             break;
         case PT_LOGFMT_SYSLOG:
             syslog_line(p, s, n);
+            break;
+        case PT_LOGFMT_SQUID:
+            squid_line(p, s);
+            break;
+        case PT_LOGFMT_FLOWCSV:
+            flowcsv_line(p, s);
             break;
         case PT_LOGFMT_NONE:
             p->st.other++;

@@ -2,7 +2,8 @@
  * logparse.h - logs read as records (issue 14): connections, DNS queries and HTTP requests
  * from Zeek (TSV with #fields headers, and JSON), Suricata EVE JSON and web-server access logs
  * (common and combined), W3C extended logs (IIS, Windows Firewall) and syslog lines of
- * netfilter (iptables/nftables LOG) and dnsmasq, each row with its provenance (evidence item, line, byte offset).
+ * netfilter (iptables/nftables LOG), FortiGate, dnsmasq, BIND and Unbound, Squid's native
+ * access log and NetFlow/IPFIX exports as CSV, each row with its provenance (evidence item, line, byte offset).
  *
  * Streaming: fed the file's bytes in pieces of any size; memory is one line
  * (PT_LOG_LINE_MAX) and one JSON table, whatever the file's size. The format is the sniffer's
@@ -34,7 +35,10 @@ enum pt_logfmt {
     PT_LOGFMT_EVE,
     PT_LOGFMT_WEB,         /* NCSA common / combined */
     PT_LOGFMT_W3C,         /* W3C extended (#Fields:): IIS, Windows Firewall pfirewall.log */
-    PT_LOGFMT_SYSLOG,      /* netfilter LOG lines (iptables/nftables), dnsmasq queries */
+    PT_LOGFMT_SYSLOG,      /* netfilter LOG lines (iptables/nftables), FortiGate traffic,
+                            * dnsmasq, BIND and Unbound queries */
+    PT_LOGFMT_SQUID,       /* Squid's native access.log */
+    PT_LOGFMT_FLOWCSV,     /* NetFlow/IPFIX exports as CSV (nfdump -o csv, SiLK rwcut) */
 };
 
 /* Provenance and source of a log row. */
@@ -105,6 +109,7 @@ struct pt_logparse {
     char path[32];
     char fields[PT_LOG_FIELDS][32];
     size_t n_fields;
+    bool tail;                      /* flow CSV: past nfdump's "Summary" line */
     int16_t zidx[32];               /* per field read (logparse.c's enum zf): its column, -1 */
     /* the line being gathered */
     uint64_t line_off;

@@ -132,6 +132,35 @@ static bool combined_log_line(const char *l)
            (isdigit((unsigned char)l[0]) || isxdigit((unsigned char)l[0]));
 }
 
+/* Squid's native access.log: "1286536308.779    180 192.168.0.224 TCP_MISS/200 411 GET ..." */
+static bool squid_line(const char *l)
+{
+    size_t i = 0;
+    while (isdigit((unsigned char)l[i])) {
+        i++;
+    }
+    if (i < 9 || i > 10 || l[i] != '.') {
+        return false;
+    }
+    const char *c = strchr(l + i, ' ');
+    if (c == NULL) {
+        return false;
+    }
+    while (*c == ' ') {
+        c++;
+    }
+    while (isdigit((unsigned char)*c)) {
+        c++;
+    }
+    const char *res = *c == ' ' ? strchr(c + 1, ' ') : NULL; /* after the client */
+    if (res == NULL) {
+        return false;
+    }
+    const char *slash = strchr(res + 1, '/');
+    return slash != NULL && slash - res > 3 && isupper((unsigned char)res[1]) &&
+           isdigit((unsigned char)slash[1]);
+}
+
 static const char *logfile(const uint8_t *p, size_t n)
 {
     if (at(p, n, 0, "ElfFile", 8)) {
@@ -142,7 +171,7 @@ static const char *logfile(const uint8_t *p, size_t n)
     }
     char l[1024];
     size_t pos = 0;
-    unsigned lines = 0, sys = 0, combined = 0, cef = 0, eve = 0, zeekj = 0;
+    unsigned lines = 0, sys = 0, combined = 0, cef = 0, eve = 0, zeekj = 0, squid = 0;
     bool w3c = false;
     while (lines < 20 && line(p, n, &pos, l, sizeof l)) {
         if (lines == 0 && (strncmp(l, "#separator", 10) == 0 || strncmp(l, "#fields\t", 8) == 0)) {
@@ -161,6 +190,7 @@ static const char *logfile(const uint8_t *p, size_t n)
         }
         sys += syslog_line(l);
         combined += combined_log_line(l);
+        squid += squid_line(l);
         cef += strstr(l, "CEF:0|") != NULL || strstr(l, "LEEF:") != NULL;
     }
     if (lines == 0) {
@@ -184,15 +214,21 @@ static const char *logfile(const uint8_t *p, size_t n)
     if (combined * 2 > lines) {
         return "log:web-access";
     }
-    /* flow exports: a CSV header with source/destination addresses and a byte count */
+    if (squid * 2 > lines) {
+        return "log:squid";
+    }
+    /* flow exports: a CSV header with source/destination addresses and a byte count (nfdump's
+     * sa/da, SiLK's sIP/dIP, vendors' srcaddr/dstaddr ...) */
     pos = 0;
     if (line(p, n, &pos, l, sizeof l)) {
         for (char *c = l; *c; c++) {
             *c = (char)tolower((unsigned char)*c);
         }
         bool src = strstr(l, "srcaddr") || strstr(l, "src_ip") || strstr(l, "sa,") ||
+                   strncmp(l, "sip,", 4) == 0 || strstr(l, ",sip,") ||
                    strstr(l, "source address") || strstr(l, "srcip") || strstr(l, "src_addr");
         bool dst = strstr(l, "dstaddr") || strstr(l, "dst_ip") || strstr(l, "da,") ||
+                   strstr(l, ",dip,") ||
                    strstr(l, "destination address") || strstr(l, "dstip") || strstr(l, "dst_addr");
         bool bytes = strstr(l, "byt") != NULL || strstr(l, "octets") != NULL;
         if (src && dst && bytes) {

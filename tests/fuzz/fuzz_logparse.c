@@ -1,6 +1,7 @@
 /*
  * fuzz_logparse.c - libFuzzer target for logs read as records (ingest/logparse.c) and the flat
- * JSON reader under them. Byte 0 picks the format (byte % 6: Zeek TSV, Zeek JSON, EVE, web access, W3C, syslog) and
+ * JSON reader under them. Byte 0 picks the format (byte % 8: Zeek TSV, Zeek JSON, EVE, web access, W3C, syslog,
+ * Squid, flow CSV) and
  * the size of the pieces the rest is fed in; every line must be accounted for exactly once.
  */
 #include <stdint.h>
@@ -50,9 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     static const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
-                                          PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG};
-    pt_logparse_init(p, fmts[data[0] % 6], 1, 0, on_rec, on_anom, NULL);
-    size_t piece = 1 + (size_t)(data[0] / 6) * 37;
+                                          PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
+                                          PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV};
+    pt_logparse_init(p, fmts[data[0] % 8], 1, 0, on_rec, on_anom, NULL);
+    size_t piece = 1 + (size_t)(data[0] / 8) * 37;
     for (size_t at = 1; at < size; at += piece) {
         pt_logparse_feed(p, data + at, size - at < piece ? size - at : piece);
     }

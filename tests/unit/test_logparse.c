@@ -9,6 +9,7 @@
 
 #include "ingest/jsonflat.h"
 #include "ingest/logparse.h"
+#include "ingest/sniff.h"
 
 /* ---- a recording sink ---- */
 
@@ -454,6 +455,127 @@ static void syslog_netfilter_and_dnsmasq(void **state)
     free(p);
 }
 
+static void syslog_fortigate_bind_unbound(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "Jan  5 10:00:00 fw1 date=2024-01-05 time=10:00:00 devname=\"FG100\" type=\"traffic\" "
+        "subtype=\"forward\" srcip=10.1.2.3 srcport=51000 srcintf=\"lan\" dstip=198.51.100.20 "
+        "dstport=443 proto=6 action=\"close\" service=\"HTTPS\" sessionid=4711 duration=120 "
+        "sentbyte=52428800 rcvdbyte=20480 sentpkt=36000 rcvdpkt=9000\n"
+        "Jan  5 10:00:01 ns1 named[811]: client @0x7f1c2c0a8 10.1.2.3#53000 (x.example.org): "
+        "query: x.example.org IN TXT +E(0)K (10.1.0.53)\n"
+        "Jan  5 10:00:02 ns1 named[811]: client 10.1.2.4#53001: query: y.example.org IN A + "
+        "(10.1.0.53)\n"
+        "Jan  5 10:00:03 r1 unbound: [1234:0] info: 10.1.2.5 z.example.net. AAAA IN\n"
+        "Jan  5 10:00:04 fw1 type=\"traffic\" srcip=10.1.2.3 dstip=1.2.3.4 sentbyte=x1\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_SYSLOG, t, 17, &s);
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(s.n_conn, 1);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_string_equal(c->p.source, "fortigate");
+    assert_string_equal(c->client, "10.1.2.3");
+    assert_int_equal(c->cport, 51000);
+    assert_string_equal(c->server, "198.51.100.20");
+    assert_int_equal(c->sport, 443);
+    assert_string_equal(c->proto, "tcp");
+    assert_int_equal(c->c_ip_bytes, 52428800);
+    assert_int_equal(c->s_ip_bytes, 20480);
+    assert_int_equal(c->c_pkts, 36000);
+    assert_int_equal(c->dur_us, 120000000);
+    assert_string_equal(c->state, "close");
+    assert_string_equal(c->service, "HTTPS");
+    assert_string_equal(c->uid, "4711");
+    assert_int_equal(s.n_dns, 3);
+    assert_string_equal(s.dns[0].p.source, "bind");
+    assert_string_equal(s.dns[0].client, "10.1.2.3");
+    assert_int_equal(s.dns[0].cport, 53000);
+    assert_string_equal(s.dns[0].query, "x.example.org");
+    assert_string_equal(s.dns[0].qtype, "TXT");
+    assert_string_equal(s.dns[0].server, "10.1.0.53");
+    assert_string_equal(s.dns[1].client, "10.1.2.4");
+    assert_string_equal(s.dns[1].qtype, "A");
+    assert_string_equal(s.dns[2].p.source, "unbound");
+    assert_string_equal(s.dns[2].client, "10.1.2.5");
+    assert_string_equal(s.dns[2].query, "z.example.net");
+    assert_string_equal(s.dns[2].qtype, "AAAA");
+    free(p);
+}
+
+static void squid_native_access_log(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "1286536308.779    180 192.168.0.224 TCP_MISS/200 411 GET http://www.google.com/x?y=1 - "
+        "DIRECT/72.14.235.147 text/html\n"
+        "1286536309.001  60000 192.168.0.224 TCP_TUNNEL/200 52428800 CONNECT mega.nz:443 alice "
+        "HIER_DIRECT/31.216.145.5 -\n"
+        "1286536309.5 12 192.168.0.224 NONE/400 0 GET error:invalid-request - HIER_NONE/- -\n"
+        "not squid\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_SQUID, t, 5, &s);
+    assert_int_equal(s.n_http, 3);
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(s.http[0].p.ts_us, 1286536308779000LL);
+    assert_string_equal(s.http[0].client, "192.168.0.224");
+    assert_string_equal(s.http[0].server, "72.14.235.147");
+    assert_string_equal(s.http[0].host, "www.google.com");
+    assert_string_equal(s.http[0].uri, "http://www.google.com/x?y=1");
+    assert_int_equal(s.http[0].status, 200);
+    assert_int_equal(s.http[0].resp_bytes, 411);
+    assert_string_equal(s.http[1].method, "CONNECT");
+    assert_string_equal(s.http[1].host, "mega.nz:443");
+    assert_string_equal(s.http[1].user, "alice");
+    assert_string_equal(s.http[1].server, "31.216.145.5");
+    assert_string_equal(s.http[2].server, "");
+    free(p);
+}
+
+static void flow_csv_nfdump_and_silk(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *nf =
+        "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out\n"
+        "2024-01-05 10:00:00,2024-01-05 10:02:00,120.000,10.1.2.3,198.51.100.20,51000,443,TCP,"
+        ".AP.SF,0,0,36000,52428800,0,0,1,2\n"
+        "2024-01-05 10:00:05,2024-01-05 10:00:05,0.000,10.1.2.3,10.1.0.53,53000,53,UDP,......,0,0,"
+        "1,70,0,0,1,2\n"
+        "2024-01-05 10:00:06,2024-01-05 10:00:06,0.000,10.1.2.3,bad,1,2,TCP,......,0,0,1,70,0,0,1,2\n"
+        "Summary\n"
+        "flows,bytes,packets,avg_bps,avg_pps,avg_bpp\n"
+        "3,52428940,36002,0,0,0\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_FLOWCSV, nf, 23, &s);
+    assert_int_equal(s.n_conn, 2);
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(p->st.headers, 1);
+    assert_int_equal(p->st.other, 3);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_string_equal(c->p.source, "flow-csv");
+    assert_int_equal(c->c_ip_bytes, 52428800);
+    assert_int_equal(c->c_pkts, 36000);
+    assert_int_equal(c->s_ip_bytes, 0);
+    assert_int_equal(c->dur_us, 120000000);
+    assert_int_equal(c->p.ts_us, 1704448800000000LL);
+    assert_string_equal(c->proto, "tcp");
+    free(p);
+    const char *silk =
+        "sIP,dIP,sPort,dPort,protocol,packets,bytes,flags,sTime,eTime\n"
+        "10.1.2.3,198.51.100.20,51000,443,6,36000,52428800,FSPA,1704448800.000,1704448920.000\n";
+    p = parse_in(PT_LOGFMT_FLOWCSV, silk, 1000, &s);
+    assert_int_equal(s.n_conn, 1);
+    assert_int_equal(s.conn[0].c_ip_bytes, 52428800);
+    assert_string_equal(s.conn[0].proto, "tcp");
+    assert_int_equal(s.conn[0].s_ip_bytes, -1);
+    assert_int_equal(s.conn[0].p.ts_us, 1704448800000000LL);
+    assert_int_equal(s.conn[0].dur_us, 120000000);
+    free(p);
+    p = parse_in(PT_LOGFMT_FLOWCSV, "a,b,c\n1,2,3\n", 1000, &s);
+    assert_int_equal(p->st.malformed, 2); /* no usable header: every line says so */
+    free(p);
+}
+
 /* ---- limits ---- */
 
 static void overlong_and_nul_lines_are_malformed(void **state)
@@ -510,15 +632,23 @@ static void every_format_every_line_cut_at_every_offset(void **state)
         "site:443 10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET /a HTTP/1.1\" 200 494 \"-\" \"x\"",
         "2005-04-11 08:05:57 DROP UDP 123.45.78.90 123.156.78.255 137 137 78",
         "Jan  8 03:37:09 h kernel: X: IN=eth0 SRC=203.0.113.36 DST=172.16.54.114 LEN=52 PROTO=TCP "
-        "SPT=17805 DPT=445"};
+        "SPT=17805 DPT=445",
+        "1286536309.001  60000 192.168.0.224 TCP_TUNNEL/200 52428800 CONNECT mega.nz:443 alice "
+        "HIER_DIRECT/31.216.145.5 -",
+        "2024-01-05 10:00:00,2024-01-05 10:02:00,10.1.2.3,198.51.100.20,51000,443,6,52428800"};
     const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
-                                   PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG};
-    for (size_t k = 0; k < 6; k++) {
+                                   PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
+                                   PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV};
+    for (size_t k = 0; k < 8; k++) {
         size_t n = strlen(lines[k]);
         for (size_t cut = 0; cut <= n; cut++) {
             struct pt_logparse *p = calloc(1, sizeof *p);
             memset(&s, 0, sizeof s);
             pt_logparse_init(p, fmts[k], 1, 0, on_rec, on_anom, &s);
+            if (k == 7) {
+                const char *hdr = "ts,te,sa,da,sp,dp,pr,ibyt\n";
+                pt_logparse_feed(p, (const uint8_t *)hdr, strlen(hdr));
+            }
             if (k == 4) {
                 const char *hdr = "#Fields: date time action protocol src-ip dst-ip src-port "
                                   "dst-port size\n";
@@ -546,6 +676,34 @@ static void every_format_every_line_cut_at_every_offset(void **state)
     }
 }
 
+static void formats_recognised_by_content(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"1286536308.779    180 192.168.0.224 TCP_MISS/200 411 GET http://x/ - DIRECT/1.2.3.4 -\n"
+         "1286536309.001  60000 192.168.0.224 TCP_TUNNEL/200 5 CONNECT m:443 a HIER_DIRECT/1.2.3.5 -\n",
+         "log:squid"},
+        {"ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt\n2024-01-05 10:00:00,x\n", "log:flow-csv"},
+        {"sIP,dIP,sPort,dPort,protocol,packets,bytes\n1,2,3\n", "log:flow-csv"},
+        {"#separator \\x09\n#fields\tts\n", "log:zeek"},
+        {"#Software: Microsoft Windows Firewall\n#Fields: date time\n", "log:w3c"},
+        {"Jan  5 10:00:00 fw1 type=\"traffic\" srcip=1.2.3.4 dstip=5.6.7.8\n", "log:syslog"},
+        {"10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET / HTTP/1.1\" 200 4\n", "log:web-access"},
+        {"1286536308 is a number, not a squid line\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = pt_sniff_evidence((const uint8_t *)cases[i].text, strlen(cases[i].text));
+        if (cases[i].want == NULL) {
+            assert_null(got);
+        } else {
+            assert_non_null(got);
+            assert_string_equal(got, cases[i].want);
+        }
+    }
+}
+
 static void format_names(void **state)
 {
     (void)state;
@@ -555,6 +713,8 @@ static void format_names(void **state)
     assert_int_equal(pt_logfmt_of("log:web-access"), PT_LOGFMT_WEB);
     assert_int_equal(pt_logfmt_of("log:syslog"), PT_LOGFMT_SYSLOG);
     assert_int_equal(pt_logfmt_of("log:w3c"), PT_LOGFMT_W3C);
+    assert_int_equal(pt_logfmt_of("log:squid"), PT_LOGFMT_SQUID);
+    assert_int_equal(pt_logfmt_of("log:flow-csv"), PT_LOGFMT_FLOWCSV);
     assert_int_equal(pt_logfmt_of("log:cef"), PT_LOGFMT_NONE);
     assert_int_equal(pt_logfmt_of(NULL), PT_LOGFMT_NONE);
     assert_string_equal(pt_logfmt_name(PT_LOGFMT_EVE), "suricata-eve");
@@ -574,9 +734,13 @@ int main(void)
         cmocka_unit_test(web_common_combined_vhost_and_forwarded),
         cmocka_unit_test(w3c_iis_and_windows_firewall),
         cmocka_unit_test(syslog_netfilter_and_dnsmasq),
+        cmocka_unit_test(syslog_fortigate_bind_unbound),
+        cmocka_unit_test(squid_native_access_log),
+        cmocka_unit_test(flow_csv_nfdump_and_silk),
         cmocka_unit_test(overlong_and_nul_lines_are_malformed),
         cmocka_unit_test(anomalies_are_capped_with_a_summary),
         cmocka_unit_test(every_format_every_line_cut_at_every_offset),
+        cmocka_unit_test(formats_recognised_by_content),
         cmocka_unit_test(format_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
