@@ -532,7 +532,7 @@ pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
         sqlite3_bind_int64(st, 2, (sqlite3_int64)a->frame);
     }
     sqlite3_bind_int64(st, 3, (sqlite3_int64)a->offset);
-    sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, pt_anom_kind(a->kind), -1, SQLITE_STATIC);
     bind_text(st, 5, a->detail);
     return step(db, st);
 }

@@ -24,7 +24,7 @@ struct pt_anomaly_rec {
     uint32_t item;   /* 0 when not tied to an evidence item */
     uint64_t frame;  /* 0 when not tied to a frame */
     uint64_t offset; /* byte offset in the frame (or file) */
-    char kind[48];
+    enum pt_anom kind;
     char detail[200];
 };
 
