@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "../core/anomaly.h"
 #include "../core/status.h"
 #include "../analyze/app.h"
 #include "../flow/flow.h"
@@ -77,6 +78,10 @@ pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
 pt_status pt_db_segment_put(struct pt_db *db, const struct pt_segment_rec *s);
 pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);
 pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a);
+/* The anomaly vocabulary (core/anomalies.def) as the table temp.anomaly_kind(kind, severity,
+ * limitation, row, sentence, ord): SQL asks it what a kind means instead of matching kind
+ * strings. It lives in this connection only; the case file does not carry it. */
+pt_status pt_db_anomaly_vocabulary(struct pt_db *db);
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);
 pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o);
 pt_status pt_db_http_put(struct pt_db *db, const struct pt_http_rec *r);

@@ -1332,24 +1332,22 @@ static const char limitations_sql[] =
     "coalesce(error, status), size FROM evidence_item WHERE status NOT IN ('ok', 'skipped') "
     "ORDER BY id;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'cap_' || kind, count(*) || ' time(s): ' "
-    "|| min(detail), count(*) FROM anomaly WHERE kind LIKE 'limit.%' GROUP BY kind ORDER BY kind;"
+    "|| min(detail), count(*) FROM anomaly WHERE kind IN (SELECT kind FROM anomaly_kind WHERE "
+    "limitation IN ('cap', 'evict')) GROUP BY kind ORDER BY kind;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'memcap_evictions', (SELECT count(*) FROM "
     "flow WHERE end_reason = 'evicted') || ' flow(s) were ended early (at the memory cap over "
     "per-flow decoder state, --memcap, in ' || count(*) || ' burst(s), or at the flow table "
     "cap): what they had buffered was decoded or stored, but their later packets were decoded "
     "as new flows from the middle of a stream, so records and objects of them may be missing or "
-    "split; data may be missing', count(*) FROM anomaly WHERE kind = 'limit.memcap' HAVING "
-    "count(*) > 0;"
+    "split; data may be missing', count(*) FROM anomaly WHERE kind IN (SELECT kind FROM "
+    "anomaly_kind WHERE limitation = 'evict') HAVING count(*) > 0;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'encrypted_archive_members', count(*) || "
     "' archive member(s) were encrypted and could not be read', count(*) FROM object WHERE "
     "encrypted = 1 HAVING count(*) > 0;"
-    "INSERT INTO limitation(kind, detail, value) SELECT 'smb_encrypted', count(*) || ' SMB3 "
-    "flow(s) were encrypted: file names and content unreadable', count(*) FROM anomaly WHERE kind "
-    "= 'smb.encrypted' HAVING count(*) > 0;"
-    "INSERT INTO limitation(kind, detail, value) SELECT 'objects_not_stored', count(*) || ' "
-    "object(s) could not be written to the case (disk full or I/O error): their content was not "
-    "scanned for PHI, so the case is incomplete', count(*) FROM anomaly WHERE kind = "
-    "'store.failed' HAVING count(*) > 0;"
+    /* the counted kinds of anomalies.def (encrypted SMB3, objects not stored), in its order */
+    "INSERT INTO limitation(kind, detail, value) SELECT v.row, count(*) || v.sentence, count(*) "
+    "FROM anomaly a JOIN anomaly_kind v ON v.kind = a.kind WHERE v.limitation = 'counted' GROUP "
+    "BY v.ord ORDER BY v.ord;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'partial_objects', count(*) || ' "
     "object(s) are partial (capture gaps); PHI in the missing bytes cannot be seen', count(*) "
     "FROM object WHERE complete = 0 HAVING count(*) > 0;"
@@ -1365,8 +1363,8 @@ static const char limitations_sql[] =
     "p.format = 'binary-strings' HAVING count(*) > 0;"
     /* how far the joining of records into individuals can be trusted */
     "INSERT INTO limitation(kind, detail, value) SELECT replace(kind, '.', '_'), detail, "
-    "CAST(detail AS INTEGER) FROM anomaly WHERE kind IN ('phi.join_refused', "
-    "'phi.multi_person_record', 'phi.implausible_entity') ORDER BY kind;"
+    "CAST(detail AS INTEGER) FROM anomaly WHERE kind IN (SELECT kind FROM anomaly_kind WHERE "
+    "limitation = 'each') ORDER BY kind;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'names_in_free_text', 'personal names in "
     "free text are detected only after a patient-name label (\"Patient:\", \"Name:\"); there is "
     "no named-entity recognition; other names come from structured records (DICOM, HL7, "
@@ -1438,6 +1436,9 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
     }
     if (rc == PT_OK) {
         rc = coverage(x, err, errlen);
+    }
+    if (rc == PT_OK) {
+        rc = pt_db_anomaly_vocabulary(db);
     }
     if (rc == PT_OK) {
         rc = pt_db_exec(x->h, limitations_sql, err, errlen);
