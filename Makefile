@@ -207,12 +207,13 @@ format: ## clang-format every C file
 # analyzer (use snprintf, pt_text_uints, strtol with its end pointer, memcpy with a length).
 BANNED := atoi|atol|atoll|sscanf|vsscanf|strcat|strncat|strcpy|strncpy|sprintf|vsprintf|gets
 
-lint: ## cppcheck over the analyzer, and no banned function (BANNED)
+lint: ## cppcheck over the analyzer, no banned function (BANNED), no function over 150 lines
 	cppcheck --quiet --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
 	    --suppress=missingIncludeSystem analyzer
 	@if grep -rnE '(^|[^a-z_0-9])($(BANNED))[[:space:]]*\(' analyzer --include='*.c' \
 	        --include='*.h'; then \
 	    echo "lint: banned function above (BANNED in the Makefile says what to use)"; exit 1; fi
+	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC)
 
 install: phitrace ## install to $(PREFIX)/bin and the signatures to $(PREFIX)/share/phitrace
 	install -D -m 0755 phitrace $(DESTDIR)$(PREFIX)/bin/phitrace
