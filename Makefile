@@ -28,7 +28,7 @@ SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 # Sources per stage.
 CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c \
             analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c analyzer/core/conf.c \
-            analyzer/core/memcap.c
+            analyzer/core/memcap.c analyzer/core/anomaly.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
               analyzer/ingest/logtime.c analyzer/ingest/jsonflat.c analyzer/ingest/logparse.c
 DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
@@ -49,7 +49,10 @@ PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
            analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/strings.c analyzer/phi/phase.c \
            analyzer/phi/yara_scan.c
-VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c
+VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/verdict/config.c \
+               analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
+               analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c \
+               analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
 STORE_SRC := analyzer/store/db.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
@@ -58,7 +61,7 @@ MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
-              test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse
+              test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
@@ -204,12 +207,13 @@ format: ## clang-format every C file
 # analyzer (use snprintf, pt_text_uints, strtol with its end pointer, memcpy with a length).
 BANNED := atoi|atol|atoll|sscanf|vsscanf|strcat|strncat|strcpy|strncpy|sprintf|vsprintf|gets
 
-lint: ## cppcheck over the analyzer, and no banned function (BANNED)
+lint: ## cppcheck over the analyzer, no banned function (BANNED), no function over 150 lines
 	cppcheck --quiet --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
 	    --suppress=missingIncludeSystem analyzer
 	@if grep -rnE '(^|[^a-z_0-9])($(BANNED))[[:space:]]*\(' analyzer --include='*.c' \
 	        --include='*.h'; then \
 	    echo "lint: banned function above (BANNED in the Makefile says what to use)"; exit 1; fi
+	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC)
 
 install: phitrace ## install to $(PREFIX)/bin and the signatures to $(PREFIX)/share/phitrace
 	install -D -m 0755 phitrace $(DESTDIR)$(PREFIX)/bin/phitrace

@@ -328,7 +328,7 @@ struct anomaly_sink {
     struct writer *w;
     struct rowbuf rb;             /* kind W_ANOMALIES */
     uint32_t item;                /* counts are per evidence item */
-    char kinds[ANOM_KINDS][48];
+    enum pt_anom kinds[ANOM_KINDS];
     uint32_t counts[ANOM_KINDS];
     size_t n_kinds;
 };
@@ -345,18 +345,18 @@ static void anomaly_flush(struct anomaly_sink *s)
 }
 
 static void anomaly_push(struct anomaly_sink *s, uint32_t item, uint64_t frame, uint64_t off,
-                         const char *kind, const char *detail)
+                         enum pt_anom kind, const char *detail)
 {
     if (item != s->item) {
         s->item = item;
         s->n_kinds = 0;
     }
     size_t k = 0;
-    while (k < s->n_kinds && strcmp(s->kinds[k], kind) != 0) {
+    while (k < s->n_kinds && s->kinds[k] != kind) {
         k++;
     }
     if (k == s->n_kinds && k < ANOM_KINDS) {
-        snprintf(s->kinds[k], sizeof s->kinds[k], "%s", kind);
+        s->kinds[k] = kind;
         s->counts[k] = 0;
         s->n_kinds++;
     }
@@ -366,17 +366,16 @@ static void anomaly_push(struct anomaly_sink *s, uint32_t item, uint64_t frame, 
             return;
         }
         if (s->counts[k] == PT_ANOMALY_MAX_PER_KIND + 1) {
-            kind = "limit.anomalies";
+            kind = PT_ANOM_LIMIT_ANOMALIES;
             detail = "further anomalies of this kind in this item are not recorded";
         }
     }
-    struct pt_anomaly_rec a = {.item = item, .frame = frame, .offset = off};
-    snprintf(a.kind, sizeof a.kind, "%s", kind);
+    struct pt_anomaly_rec a = {.item = item, .frame = frame, .offset = off, .kind = kind};
     snprintf(a.detail, sizeof a.detail, "%s", detail ? detail : "");
     rowbuf_add(s->w, &s->rb, &a);
 }
 
-static void decode_anomaly(void *arg, const struct pt_frame *f, uint64_t offset, const char *kind,
+static void decode_anomaly(void *arg, const struct pt_frame *f, uint64_t offset, enum pt_anom kind,
                            const char *detail)
 {
     anomaly_push(arg, f->item, f->num, offset, kind, detail);
@@ -435,7 +434,7 @@ static void worker_record(void *arg, enum pt_rec_kind kind, const void *rec)
     rowbuf_add(wk->w, &wk->rec[kind], rec);
 }
 
-static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
+static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind,
                                const char *detail)
 {
     struct worker *wk = arg;
@@ -454,7 +453,7 @@ static void worker_stream_event(void *arg, const struct pt_stream_event *e)
     rowbuf_add(wk->w, &wk->sev, e);
 }
 
-static void worker_anomaly(void *arg, const struct pt_flow_pkt *p, const char *kind,
+static void worker_anomaly(void *arg, const struct pt_flow_pkt *p, enum pt_anom kind,
                            const char *detail)
 {
     struct worker *wk = arg;
@@ -786,7 +785,7 @@ static void log_row(void *arg, enum pt_logrec_kind kind, const void *rec)
     }
 }
 
-static void log_anomaly(void *arg, uint64_t offset, const char *kind, const char *detail)
+static void log_anomaly(void *arg, uint64_t offset, enum pt_anom kind, const char *detail)
 {
     struct logsink *ls = arg;
     anomaly_push(&ls->r->anoms, ls->parse.item, 0, offset, kind, detail);
@@ -850,7 +849,7 @@ static void log_window(struct run *r, struct pt_item_rec *it, const struct pt_lo
                                     "modification time" : "",
                  lt->year_assumed && lt->zone_assumed ? "; " : "",
                  lt->zone_assumed ? "times without a UTC offset were read as UTC" : "");
-        anomaly_push(&r->anoms, it->id, 0, 0, "input.time_assumed", note);
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_INPUT_TIME_ASSUMED, note);
     }
 }
 
@@ -894,7 +893,7 @@ static void logfeed_text(struct run *r, struct logfeed *f, const uint8_t *b, siz
     }
 }
 
-static void logfeed_stop(struct run *r, struct logfeed *f, const char *kind, const char *why)
+static void logfeed_stop(struct run *r, struct logfeed *f, enum pt_anom kind, const char *why)
 {
     f->gz_stop = true;
     if (f->is_log) {
@@ -934,10 +933,10 @@ static void logfeed_raw(struct run *r, struct logfeed *f, const uint8_t *b, size
         } else if (rc == Z_STREAM_END) {
             f->gz_member_end = true;
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            logfeed_stop(r, f, "log.gzip_damaged", "the gzip stream of this log is damaged: "
+            logfeed_stop(r, f, PT_ANOM_LOG_GZIP_DAMAGED, "the gzip stream of this log is damaged: "
                                                    "its lines after that point were not read");
         } else if (f->text_out > 1100 * f->raw_in + (1u << 20)) {
-            logfeed_stop(r, f, "log.gzip_ratio", "this gzip log inflates beyond deflate's own "
+            logfeed_stop(r, f, PT_ANOM_LOG_GZIP_RATIO, "this gzip log inflates beyond deflate's own "
                                                  "ratio: the rest was not read as lines");
         }
     }
@@ -1025,7 +1024,7 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
         fclose(fp);
         it->status = "error";
         snprintf(it->error, sizeof it->error, "libpcap cannot read it: %s", errbuf);
-        anomaly_push(&r->anoms, it->id, 0, 0, "capture.unreadable", it->error);
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_CAPTURE_UNREADABLE, it->error);
         return;
     }
     pt_source_stream_closed(src); /* pcap_close closes fp */
@@ -1037,7 +1036,7 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
         it->status = "skipped";
         snprintf(it->error, sizeof it->error, "link type %s (%d) is not decoded by this version",
                  it->linktype_name ? it->linktype_name : "unknown", dlt);
-        anomaly_push(&r->anoms, it->id, 0, 0, "capture.unsupported_linktype", it->error);
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_CAPTURE_UNSUPPORTED_LINKTYPE, it->error);
         pcap_close(p);
         return;
     }
@@ -1057,7 +1056,7 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
             snap_max = h->caplen > snap_max ? h->caplen : snap_max;
         }
         if (h->caplen > h->len) {
-            anomaly_push(&r->anoms, it->id, num, 0, "capture.caplen_exceeds_len",
+            anomaly_push(&r->anoms, it->id, num, 0, PT_ANOM_CAPTURE_CAPLEN_EXCEEDS_LEN,
                          "captured length larger than the original length");
             f.wire_len = h->caplen;
         }
@@ -1085,10 +1084,10 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
                  "%llu frame(s) cut by the capture's snap length (at most %u bytes kept); bytes "
                  "past the cut are missing from the evidence",
                  (unsigned long long)snap_cut, snap_max);
-        anomaly_push(&r->anoms, it->id, first_cut, 0, "capture.snaplen", note);
+        anomaly_push(&r->anoms, it->id, first_cut, 0, PT_ANOM_CAPTURE_SNAPLEN, note);
     }
     if (num == 0 && rc != PCAP_ERROR) {
-        anomaly_push(&r->anoms, it->id, 0, 0, "capture.empty", "the capture holds no packet");
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_CAPTURE_EMPTY, "the capture holds no packet");
     }
     if (rc == PCAP_ERROR) {
         const char *msg = pcap_geterr(p);
@@ -1099,7 +1098,7 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
         snprintf(it->error, sizeof it->error, "reading stopped after frame %llu: %s%s%s",
                  (unsigned long long)num, msg, gz ? "; gzip: " : "", gz ? gzwhy : "");
         anomaly_push(&r->anoms, it->id, num + 1, 0,
-                     trunc ? "capture.truncated" : "capture.damaged", it->error);
+                     trunc ? PT_ANOM_CAPTURE_TRUNCATED : PT_ANOM_CAPTURE_DAMAGED, it->error);
     }
     pcap_close(p);
     pt_decoder_flush(r->dec, it->id);
@@ -1154,7 +1153,7 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
         }
         char why[300];
         if (pt_source_changed(src, why, sizeof why)) {
-            anomaly_push(&r->anoms, it->id, 0, 0, "input.changed_during_run", why);
+            anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_INPUT_CHANGED_DURING_RUN, why);
         }
         uint64_t unread = 0;
         if (pt_source_close(src, seg.sha256, &seg.size, &unread) != PT_OK) {
@@ -1182,7 +1181,7 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
         snprintf(note, sizeof note, "the numbering of %s's segments has a gap after segment %zu: "
                  "the image ends there and later files are read as separate items; the image "
                  "is incomplete", in->path, in->n_seg);
-        anomaly_push(&r->anoms, it->id, 0, 0, "input.segment_missing", note);
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_INPUT_SEGMENT_MISSING, note);
     }
 }
 
@@ -1244,7 +1243,7 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     if (pt_source_changed(src, why, sizeof why)) {
         /* what was hashed is what was analyzed (one descriptor), but it is not the file as it
          * is now: say so, so nobody reads the item's hash as the file's */
-        anomaly_push(&r->anoms, it->id, 0, 0, "input.changed_during_run", why);
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_INPUT_CHANGED_DURING_RUN, why);
     }
     uint64_t size = 0, unread = 0;
     if (pt_source_close(src, it->sha256, &size, &unread) != PT_OK) {
@@ -1448,7 +1447,7 @@ static void store_failed(void *arg, const struct pt_object_rec *rec)
     snprintf(d, sizeof d, "%s object '%.100s' (%llu bytes, sha256 %.16s...) could not be written "
              "to the case: %s", rec->protocol[0] ? rec->protocol : "?", rec->name,
              (unsigned long long)rec->size, rec->sha256, strerror(errno));
-    anomaly_push(&wk->anoms, rec->item, rec->frame, 0, "store.failed", d);
+    anomaly_push(&wk->anoms, rec->item, rec->frame, 0, PT_ANOM_STORE_FAILED, d);
 }
 
 /* The completion record, written last: a digest of every table's rows and the SHA-256 of each

@@ -60,7 +60,7 @@ struct app_flow {
 #define APP_CLIENT_MIN 128
 
 void pt_app_anomaly(const struct pt_app_ctx *ctx, const struct pt_flow_pkt *pkt, uint32_t item,
-                    const char *kind, const char *detail)
+                    enum pt_anom kind, const char *detail)
 {
     if (ctx->anomaly != NULL) {
         ctx->anomaly(ctx->arg, pkt ? pkt->item : item, pkt ? pkt->frame : 0, kind, detail);

@@ -235,7 +235,8 @@ struct pt_app_ctx {
     struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
     struct pt_unpack_run *unpack; /* archives unpacked in this run, shared by all workers
                                      (borrowed; NULL: nothing shared, see unpack.h) */
-    void (*anomaly)(void *arg, uint32_t item, uint64_t frame, const char *kind, const char *detail);
+    void (*anomaly)(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind,
+                    const char *detail);
 };
 
 /* pt_emit_http(ctx, &rec) and so on: hand a finished record to the pipeline (typed). */
@@ -263,7 +264,7 @@ void pt_ftp_table_free(struct pt_ftp_table *t);
 /* Record an anomaly found by a decoder, at the packet that delivered the bytes (pkt may be
  * NULL: bytes released at the end of a flow are then tied to `item` without a frame). */
 void pt_app_anomaly(const struct pt_app_ctx *ctx, const struct pt_flow_pkt *pkt, uint32_t item,
-                    const char *kind, const char *detail);
+                    enum pt_anom kind, const char *detail);
 
 /* Start an object description for bytes sent in `dir` of flow `rec` at stream offset `off`,
  * first seen in (item, frame, ts); the caller adds name, encoding and part. */

@@ -105,7 +105,7 @@ static void *dicom_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
     return f;
 }
 
-static void anomaly(struct dicom_flow *f, const char *kind, const char *detail)
+static void anomaly(struct dicom_flow *f, enum pt_anom kind, const char *detail)
 {
     pt_app_anomaly(f->ctx, f->pkt, 0, kind, detail);
 }
@@ -178,7 +178,7 @@ static void associate(struct dicom_flow *f, int dir, uint8_t type, const uint8_t
     pt_cur_bytes(&c, 16, &calling);
     pt_cur_skip(&c, 32);
     if (!pt_cur_ok(&c)) {
-        anomaly(f, "dicom.bad_associate", "A-ASSOCIATE PDU shorter than its header");
+        anomaly(f, PT_ANOM_DICOM_BAD_ASSOCIATE, "A-ASSOCIATE PDU shorter than its header");
         return;
     }
     if (type == 0x01) {
@@ -201,7 +201,7 @@ static void associate(struct dicom_flow *f, int dir, uint8_t type, const uint8_t
         uint16_t il = pt_cur_be16(&c);
         struct pt_cur item;
         if (!pt_cur_sub(&c, il, &item)) {
-            anomaly(f, "dicom.bad_item", "association item past the PDU end");
+            anomaly(f, PT_ANOM_DICOM_BAD_ITEM, "association item past the PDU end");
             return;
         }
         if (it == 0x10) {
@@ -213,7 +213,7 @@ static void associate(struct dicom_flow *f, int dir, uint8_t type, const uint8_t
             pt_cur_skip(&item, 1);
             struct pcx *pc = find_pc(f, id, true);
             if (pc == NULL) {
-                anomaly(f, "limit.dicom_contexts", "more presentation contexts than kept");
+                anomaly(f, PT_ANOM_LIMIT_DICOM_CONTEXTS, "more presentation contexts than kept");
                 continue;
             }
             if (it == 0x21) {
@@ -278,7 +278,7 @@ static void command(struct dicom_flow *f, int dir, uint8_t pc_id)
         uint32_t l = pt_cur_le32(&c);
         const uint8_t *v;
         if (!pt_cur_bytes(&c, l, &v)) {
-            anomaly(f, "dicom.bad_command", "command element past the command set");
+            anomaly(f, PT_ANOM_DICOM_BAD_COMMAND, "command element past the command set");
             break;
         }
         if (g != 0) {
@@ -365,7 +365,7 @@ static void data_start(struct dicom_flow *f, int dir, uint8_t pc_id)
     d->data = pt_obj_open(f->ctx->store, &meta);
     d->data_size = 0;
     if (d->data == NULL) {
-        anomaly(f, "object.store_failed", "cannot create the object file");
+        anomaly(f, PT_ANOM_OBJECT_STORE_FAILED, "cannot create the object file");
         return;
     }
     /* PS3.10 §7.1: preamble, "DICM", then group 0002 with its group length first. */
@@ -426,7 +426,7 @@ static void fragment(struct dicom_flow *f, int dir, const uint8_t *p, size_t n, 
         }
         if (d->cmd_len + n > PT_DICOM_MAX_COMMAND) {
             if (!d->cmd_overflow) {
-                anomaly(f, "limit.dicom_command", "command set longer than the limit");
+                anomaly(f, PT_ANOM_LIMIT_DICOM_COMMAND, "command set longer than the limit");
             }
             d->cmd_overflow = true;
         } else {
@@ -445,7 +445,7 @@ static void fragment(struct dicom_flow *f, int dir, const uint8_t *p, size_t n, 
     }
     if (!d->have_pending) {
         if (n > 0 && d->data == NULL) {
-            anomaly(f, "dicom.data_without_command", "data set fragment with no command");
+            anomaly(f, PT_ANOM_DICOM_DATA_WITHOUT_COMMAND, "data set fragment with no command");
         }
         return;
     }
@@ -508,14 +508,14 @@ static void dicom_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t
                 d->pdu_left = ((uint32_t)d->hdr[2] << 24) | ((uint32_t)d->hdr[3] << 16) |
                               ((uint32_t)d->hdr[4] << 8) | d->hdr[5];
                 if (d->pdu_type < 1 || d->pdu_type > 7) {
-                    anomaly(f, "dicom.bad_pdu_type", "unknown PDU type; decoding stops");
+                    anomaly(f, PT_ANOM_DICOM_BAD_PDU_TYPE, "unknown PDU type; decoding stops");
                     d->st = DS_DEAD;
                     return;
                 }
                 if (d->pdu_type == 0x04) {
                     d->st = d->pdu_left > 0 ? DS_PDV_HDR : DS_PDU_HDR;
                 } else if (d->pdu_left > PT_DICOM_MAX_ASSOC_PDU) {
-                    anomaly(f, "limit.dicom_pdu", "association PDU longer than the limit");
+                    anomaly(f, PT_ANOM_LIMIT_DICOM_PDU, "association PDU longer than the limit");
                     d->st = DS_DEAD;
                     return;
                 } else {
@@ -557,7 +557,7 @@ static void dicom_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t
                 n -= k;
                 if (d->hdr_len < 6) {
                     if (d->pdu_left == 0) {
-                        anomaly(f, "dicom.bad_pdv", "PDV header cut by the PDU end");
+                        anomaly(f, PT_ANOM_DICOM_BAD_PDV, "PDV header cut by the PDU end");
                         d->hdr_len = 0;
                         d->st = DS_PDU_HDR;
                     }
@@ -569,7 +569,7 @@ static void dicom_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t
                 d->pdv_pc = d->hdr[4];
                 d->pdv_mch = d->hdr[5];
                 if (il < 2 || il - 2 > d->pdu_left) {
-                    anomaly(f, "dicom.bad_pdv", "PDV length outside its PDU; decoding stops");
+                    anomaly(f, PT_ANOM_DICOM_BAD_PDV, "PDV length outside its PDU; decoding stops");
                     d->st = DS_DEAD;
                     return;
                 }
@@ -618,7 +618,7 @@ static void dicom_gap(void *st, int dir, uint64_t off, uint64_t n)
         return;
     }
     if (d->st != DS_DEAD) {
-        anomaly(f, "dicom.gap_lost_framing", "a capture gap broke the PDU framing");
+        anomaly(f, PT_ANOM_DICOM_GAP_LOST_FRAMING, "a capture gap broke the PDU framing");
     }
     data_end(f, dir, false);
     d->st = DS_DEAD;

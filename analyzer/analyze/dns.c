@@ -366,7 +366,7 @@ static void emit(struct dns_flow *d, int dir, const uint8_t *msg, size_t n, int 
         r.malformed = true;
     }
     if (r.malformed && d->ctx->anomaly != NULL) {
-        d->ctx->anomaly(d->ctx->arg, r.item, r.frame, "dns.malformed",
+        d->ctx->anomaly(d->ctx->arg, r.item, r.frame, PT_ANOM_DNS_MALFORMED,
                         "DNS message breaks RFC 1035 framing; partial row kept");
     }
     pt_emit_dns(d->ctx, &r);

@@ -21,7 +21,8 @@ struct doc {
     size_t n;
     struct pt_doc_text *out;
     const struct pt_doc_sink *sink;
-    const char *fmt;          /* "docx", ... for anomaly kinds */
+    const char *fmt;          /* "docx", ... */
+    enum pt_doc_kind kind;    /* for anomaly kinds (PT_DOC_NONE: a zip probed, no sink) */
     uint64_t inflated;        /* bytes inflated so far (PT_DOC_MAX_INFLATED) */
     unsigned anomalies;       /* reported so far (PT_DOC_MAX_ANOMALIES) */
     bool stop;                /* text limit reached or memory exhausted */
@@ -29,9 +30,9 @@ struct doc {
 };
 
 /* "doc.<fmt>.<what>" with detail. */
-void doc_anomaly(struct doc *d, const char *what, const char *detail);
+void doc_anomaly(struct doc *d, enum pt_anom what, const char *detail);
 /* An anomaly of exactly `kind` (for limit.* and doc.pdf_encrypted). */
-void doc_anomaly_kind(struct doc *d, const char *kind, const char *detail);
+void doc_anomaly_kind(struct doc *d, enum pt_anom kind, const char *detail);
 
 /* Output. Each returns false once the text limit stopped the output. */
 bool doc_put(struct doc *d, const char *s, size_t n);

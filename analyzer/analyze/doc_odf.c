@@ -22,8 +22,9 @@
 
 static void bad_xml(struct doc *d)
 {
-    doc_anomaly(d, "bad_xml", "malformed or too deeply nested XML in content.xml; text up to "
-                              "there kept");
+    doc_anomaly(d, PT_ANOM_DOC_BAD_XML,
+                "malformed or too deeply nested XML in content.xml; text up to "
+                "there kept");
 }
 
 static unsigned long repeated(const struct xml *x, const char *attr, unsigned long cap)
@@ -129,7 +130,7 @@ static void ods_cell_done(struct ods *o, unsigned long rep)
     }
     for (unsigned long i = 0; i < rep && !d->stop; i++) {
         if (o->col >= PT_DOC_MAX_COLUMNS) {
-            doc_anomaly_kind(d, "limit.doc_columns", "a cell beyond PT_DOC_MAX_COLUMNS");
+            doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_COLUMNS, "a cell beyond PT_DOC_MAX_COLUMNS");
             break;
         }
         long long tabs = o->last < 0 ? o->col : o->col - o->last;
@@ -259,7 +260,7 @@ void doc_odf(struct doc *d, const struct doc_zip *z, enum pt_doc_kind k)
     size_t mn;
     pt_status st = doc_zip_read(d, z, "content.xml", &m, &mn);
     if (st != PT_OK) {
-        doc_anomaly(d, "missing_part", "content.xml is missing or unreadable");
+        doc_anomaly(d, PT_ANOM_DOC_MISSING_PART, "content.xml is missing or unreadable");
         d->explained = true;
         return;
     }

@@ -96,7 +96,7 @@ static void bad_xml(struct doc *d, const char *part)
     char msg[320];
     snprintf(msg, sizeof msg, "malformed or too deeply nested XML in %.200s; text up to there "
              "kept", part);
-    doc_anomaly(d, "bad_xml", msg);
+    doc_anomaly(d, PT_ANOM_DOC_BAD_XML, msg);
 }
 
 /* The relationships of `part`. Absent rels are not an error: a part may have none. */
@@ -383,7 +383,7 @@ static void read_flow(struct doc *d, const struct doc_zip *z, const char *part, 
     if (st != PT_OK) {
         char msg[320];
         snprintf(msg, sizeof msg, "the part %s is missing or unreadable", part);
-        doc_anomaly(d, "missing_part", msg);
+        doc_anomaly(d, PT_ANOM_DOC_MISSING_PART, msg);
         return;
     }
     flow_text(d, m, mn, part, word);
@@ -404,7 +404,7 @@ static pt_status ordered_parts(struct doc *d, const struct doc_zip *z, const cha
     if (doc_zip_read(d, z, main, &m, &mn) != PT_OK) {
         char msg[320];
         snprintf(msg, sizeof msg, "the main part %s is missing or unreadable", main);
-        doc_anomaly(d, "missing_part", msg);
+        doc_anomaly(d, PT_ANOM_DOC_MISSING_PART, msg);
         rels_free(&rs);
         return PT_OK;
     }
@@ -432,11 +432,13 @@ static pt_status ordered_parts(struct doc *d, const struct doc_zip *z, const cha
         }
         const char *target = rel_by_id(&rs, v);
         if (target == NULL) {
-            doc_anomaly(d, "bad_relationship", "a sheet or slide names a missing relationship");
+            doc_anomaly(d, PT_ANOM_DOC_BAD_RELATIONSHIP,
+                        "a sheet or slide names a missing relationship");
             continue;
         }
         if (n == PT_DOC_MAX_PARTS) {
-            doc_anomaly_kind(d, "limit.doc_parts", "more sheets or slides than PT_DOC_MAX_PARTS");
+            doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_PARTS,
+                             "more sheets or slides than PT_DOC_MAX_PARTS");
             break;
         }
         snprintf(list[n++], sizeof list[0], "%s", target);
@@ -488,7 +490,8 @@ static pt_status read_sst(struct doc *d, const struct doc_zip *z, const char *pa
     uint8_t *m;
     size_t mn;
     if (doc_zip_read(d, z, part, &m, &mn) != PT_OK) {
-        doc_anomaly(d, "missing_part", "the shared strings part is missing or unreadable");
+        doc_anomaly(d, PT_ANOM_DOC_MISSING_PART,
+                    "the shared strings part is missing or unreadable");
         return PT_OK;
     }
     struct doc pd = *d; /* same budget and sink, output into the pool */
@@ -714,7 +717,8 @@ static void emit_cell(struct doc *d, const struct sheet_ctx *sc, const char *typ
         char *end;
         unsigned long i = strtoul(v, &end, 10);
         if (end == v || i >= sc->sst->n) {
-            doc_anomaly(d, "bad_shared_string", "a cell names a shared string that is absent");
+            doc_anomaly(d, PT_ANOM_DOC_BAD_SHARED_STRING,
+                        "a cell names a shared string that is absent");
             return;
         }
         if (sc->sst->len[i] > 0) {
@@ -742,7 +746,7 @@ static void read_sheet(struct doc *d, const struct doc_zip *z, const char *part,
     if (doc_zip_read(d, z, part, &m, &mn) != PT_OK) {
         char msg[320];
         snprintf(msg, sizeof msg, "the sheet %s is missing or unreadable", part);
-        doc_anomaly(d, "missing_part", msg);
+        doc_anomaly(d, PT_ANOM_DOC_MISSING_PART, msg);
         return;
     }
     struct xml x;
@@ -792,7 +796,7 @@ static void read_sheet(struct doc *d, const struct doc_zip *z, const char *part,
             uint32_t col = col_of(ref);
             long long k = col == UINT32_MAX ? last + 1 : (long long)col;
             if (k >= PT_DOC_MAX_COLUMNS) {
-                doc_anomaly_kind(d, "limit.doc_columns", "a cell beyond PT_DOC_MAX_COLUMNS");
+                doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_COLUMNS, "a cell beyond PT_DOC_MAX_COLUMNS");
                 continue;
             }
             long long tabs = k > last ? k - (last < 0 ? 0 : last) : 1;

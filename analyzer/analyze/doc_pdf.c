@@ -606,7 +606,8 @@ static void scan_objects(struct pdf *p)
         }
     }
     if (capped) {
-        doc_anomaly_kind(p->d, "limit.pdf_objects", "more objects than PT_DOC_PDF_MAX_OBJECTS");
+        doc_anomaly_kind(p->d, PT_ANOM_LIMIT_PDF_OBJECTS,
+                         "more objects than PT_DOC_PDF_MAX_OBJECTS");
     }
 }
 
@@ -775,7 +776,7 @@ static pt_status unlzw(struct doc *d, const uint8_t *in, size_t n, uint8_t **out
         }
         unsigned sp = 0, cur = code;
         if (code > next || (code == next && prev == 4096)) {
-            doc_anomaly(d, "bad_lzw", "an LZW code out of sequence; stream cut there");
+            doc_anomaly(d, PT_ANOM_DOC_BAD_LZW, "an LZW code out of sequence; stream cut there");
             break;
         }
         if (code == next) {
@@ -795,7 +796,7 @@ static pt_status unlzw(struct doc *d, const uint8_t *in, size_t n, uint8_t **out
             if (k == cap) {
                 if (cap >= PT_DOC_MAX_MEMBER || (cap > 1024 * 1024 && cap / (n ? n : 1) >
                                                                           PT_DOC_MAX_RATIO)) {
-                    doc_anomaly_kind(d, "limit.doc_inflate", "an LZW stream expands too far");
+                    doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_INFLATE, "an LZW stream expands too far");
                     goto done;
                 }
                 uint8_t *no = realloc(o, cap * 2);
@@ -859,7 +860,8 @@ static bool stream_raw(struct pdf *p, struct pdf_obj *o, const uint8_t **raw, si
     const uint8_t *h = memmem(b + s, n - s, "endstream", 9);
     size_t e = h == NULL ? n : (size_t)(h - b);
     if (h == NULL) {
-        doc_anomaly(p->d, "stream_cut", "a stream has no endstream (a cut file); read to the end");
+        doc_anomaly(p->d, PT_ANOM_DOC_STREAM_CUT,
+                    "a stream has no endstream (a cut file); read to the end");
     }
     if (e > s && b[e - 1] == '\n') {
         e--;
@@ -886,8 +888,9 @@ pt_status pdf_stream(struct pdf *p, struct pdf_obj *o, uint8_t **out, size_t *on
      * one large stream many times cannot make the work grow without bound */
     if (rn > PT_DOC_MAX_INFLATED - (p->d->inflated < PT_DOC_MAX_INFLATED ? p->d->inflated
                                                                             : PT_DOC_MAX_INFLATED)) {
-        doc_anomaly_kind(p->d, "limit.doc_inflate", "the streams read exceed "
-                                                    "PT_DOC_MAX_INFLATED; the rest is not read");
+        doc_anomaly_kind(p->d, PT_ANOM_LIMIT_DOC_INFLATE,
+                         "the streams read exceed "
+                         "PT_DOC_MAX_INFLATED; the rest is not read");
         return PT_ELIMIT;
     }
     p->d->inflated += rn;
@@ -916,8 +919,9 @@ pt_status pdf_stream(struct pdf *p, struct pdf_obj *o, uint8_t **out, size_t *on
             bool complete;
             st = doc_inflate(p->d, cur, cn, false, PT_DOC_MAX_MEMBER, &next, &nn, &complete);
             if (st == PT_OK && !complete) {
-                doc_anomaly(p->d, "flate_cut", "a FlateDecode stream ends early or is corrupt; "
-                                               "what inflated is kept");
+                doc_anomaly(p->d, PT_ANOM_DOC_FLATE_CUT,
+                            "a FlateDecode stream ends early or is corrupt; "
+                            "what inflated is kept");
             }
             if (st == PT_ELIMIT && next != NULL) {
                 st = PT_OK; /* cut at a limit: what inflated is kept */
@@ -956,7 +960,7 @@ static void object_streams(struct pdf *p)
         }
         const struct pv *nv = pdf_rget(p, v, "N"), *fv = pdf_rget(p, v, "First");
         if (nv->t != PV_NUM || fv->t != PV_NUM || nv->num < 0 || fv->num < 0) {
-            doc_anomaly(p->d, "bad_objstm", "an object stream without /N or /First");
+            doc_anomaly(p->d, PT_ANOM_DOC_BAD_OBJSTM, "an object stream without /N or /First");
             continue;
         }
         /* copies: add_obj below may move the table these values live in */
@@ -1060,19 +1064,22 @@ void doc_pdf(struct doc *d)
     bool encrypted;
     trailer(&p, &root, &encrypted);
     if (encrypted) {
-        doc_anomaly_kind(d, "doc.pdf_encrypted", "the PDF is encrypted (/Encrypt): its text "
-                                                 "cannot be read without the key");
+        doc_anomaly_kind(d, PT_ANOM_DOC_PDF_ENCRYPTED,
+                         "the PDF is encrypted (/Encrypt): its text "
+                         "cannot be read without the key");
         d->explained = true;
     } else if (p.n == 0) {
-        doc_anomaly(d, "no_objects", "no indirect object found: not a PDF body or cut in the "
-                                     "header");
+        doc_anomaly(d, PT_ANOM_DOC_NO_OBJECTS,
+                    "no indirect object found: not a PDF body or cut in the "
+                    "header");
         d->explained = true;
     } else {
         pdf_text(&p, root);
     }
     if (p.a.full || p.scratch.full) {
-        doc_anomaly_kind(d, "limit.pdf_memory", "the parsed PDF exceeds PT_DOC_PDF_MAX_MEMORY; "
-                                                "text so far kept");
+        doc_anomaly_kind(d, PT_ANOM_LIMIT_PDF_MEMORY,
+                         "the parsed PDF exceeds PT_DOC_PDF_MAX_MEMORY; "
+                         "text so far kept");
     }
     if (p.oom) {
         d->out->oom = true;

@@ -241,8 +241,9 @@ static void parse_cmap(struct pdf *p, struct font *f, const uint8_t *b, size_t n
             }
         }
         if (capped) {
-            doc_anomaly_kind(p->d, "limit.pdf_cmap", "a ToUnicode CMap with more entries than "
-                                                     "PT_DOC_PDF_MAX_CMAP; the rest ignored");
+            doc_anomaly_kind(p->d, PT_ANOM_LIMIT_PDF_CMAP,
+                             "a ToUnicode CMap with more entries than "
+                             "PT_DOC_PDF_MAX_CMAP; the rest ignored");
             break;
         }
     }
@@ -432,7 +433,7 @@ static struct font *get_font(struct pdf *p, const struct pv *fd)
         }
     }
     if (p->n_fonts >= PT_DOC_PDF_MAX_FONTS) {
-        doc_anomaly_kind(p->d, "limit.pdf_fonts", "more fonts than PT_DOC_PDF_MAX_FONTS");
+        doc_anomaly_kind(p->d, PT_ANOM_LIMIT_PDF_FONTS, "more fonts than PT_DOC_PDF_MAX_FONTS");
         return NULL;
     }
     if (p->fonts == NULL) {
@@ -466,14 +467,16 @@ static struct font *get_font(struct pdf *p, const struct pv *fd)
             } else if (st == PT_ENOMEM) {
                 p->oom = true;
             } else {
-                doc_anomaly(p->d, "tounicode_unreadable", "a font's ToUnicode CMap stream "
-                                                          "cannot be decoded");
+                doc_anomaly(p->d, PT_ANOM_DOC_TOUNICODE_UNREADABLE,
+                            "a font's ToUnicode CMap stream "
+                            "cannot be decoded");
             }
         }
     }
     if (f->cid && f->n_map == 0) {
-        doc_anomaly(p->d, "no_tounicode", "a composite font without a ToUnicode CMap: its text "
-                                          "cannot be mapped to characters");
+        doc_anomaly(p->d, PT_ANOM_DOC_NO_TOUNICODE,
+                    "a composite font without a ToUnicode CMap: its text "
+                    "cannot be mapped to characters");
     }
     p->font_keys[p->n_fonts] = fd;
     p->fonts[p->n_fonts++] = f;
@@ -658,7 +661,7 @@ static void do_xobject(struct interp *in, const struct pv *name, unsigned depth)
         if (st == PT_ENOMEM) {
             p->oom = true;
         } else if (st == PT_EUNSUPPORTED) {
-            doc_anomaly(p->d, "form_filter", "a form XObject uses a filter not decoded");
+            doc_anomaly(p->d, PT_ANOM_DOC_FORM_FILTER, "a form XObject uses a filter not decoded");
         }
         return;
     }
@@ -840,7 +843,7 @@ static void content_of_page(struct pdf *p, const struct pv *page, const struct p
         }
         struct pdf_obj *o = pdf_find(p, r->ref);
         if (o == NULL) {
-            doc_anomaly(p->d, "missing_object", "a page's content stream is missing");
+            doc_anomaly(p->d, PT_ANOM_DOC_MISSING_OBJECT, "a page's content stream is missing");
             continue;
         }
         pdf_load(p, o);
@@ -852,8 +855,9 @@ static void content_of_page(struct pdf *p, const struct pv *page, const struct p
             break;
         }
         if (st != PT_OK) {
-            doc_anomaly(p->d, "content_filter", "a page's content stream uses a filter not "
-                                                "decoded");
+            doc_anomaly(p->d, PT_ANOM_DOC_CONTENT_FILTER,
+                        "a page's content stream uses a filter not "
+                        "decoded");
             continue;
         }
         uint8_t *na = realloc(all, an + dn + 1);
@@ -893,7 +897,7 @@ static void walk_pages(struct pdf *p, const struct pv *node, const struct pv *re
     }
     if (depth >= PT_DOC_PDF_DEPTH || w->nodes++ >= 2 * PT_DOC_PDF_MAX_PAGES) {
         /* a Kids array naming its own node thousands of times must not fan out */
-        doc_anomaly_kind(p->d, "limit.pdf_pages", "the page tree is too deep or too large");
+        doc_anomaly_kind(p->d, PT_ANOM_LIMIT_PDF_PAGES, "the page tree is too deep or too large");
         w->over = true;
         return;
     }
@@ -951,7 +955,8 @@ void pdf_text(struct pdf *p, const struct pv *root)
         walk_pages(p, pages, &pdf_null, 0, &w);
     }
     if (w.pages == 0) {
-        doc_anomaly(p->d, "no_page_tree", "no page tree; text streams read in file order");
+        doc_anomaly(p->d, PT_ANOM_DOC_NO_PAGE_TREE,
+                    "no page tree; text streams read in file order");
         loose_streams(p, &w);
     }
     doc_newline(p->d);

@@ -105,7 +105,7 @@ static void control_word(struct rtf *r, const char *w, bool has_arg, long arg)
     } else if (strcmp(w, "bin") == 0 && has_arg) {
         size_t n = arg < 0 ? 0 : (size_t)arg;
         if (!pt_cur_skip(&r->c, n)) {
-            doc_anomaly(r->d, "bad_bin", "\\bin announces more bytes than are left");
+            doc_anomaly(r->d, PT_ANOM_DOC_BAD_BIN, "\\bin announces more bytes than are left");
         }
     } else if (strcmp(w, "par") == 0 || strcmp(w, "line") == 0) {
         if (!s->skip) {
@@ -177,7 +177,7 @@ void doc_rtf(struct doc *d)
         uint8_t ch = pt_cur_u8(&r->c);
         if (ch == '{') {
             if (r->depth + 1 >= PT_DOC_RTF_DEPTH) {
-                doc_anomaly(d, "too_deep", "groups nest deeper than PT_DOC_RTF_DEPTH");
+                doc_anomaly(d, PT_ANOM_DOC_TOO_DEEP, "groups nest deeper than PT_DOC_RTF_DEPTH");
                 break;
             }
             r->st[r->depth + 1] = r->st[r->depth];
@@ -253,7 +253,7 @@ void doc_rtf(struct doc *d)
                     v = v * 16 + dv;
                 }
                 if (!ok) {
-                    doc_anomaly(d, "bad_hex", "a \\'hh escape without two hex digits");
+                    doc_anomaly(d, PT_ANOM_DOC_BAD_HEX, "a \\'hh escape without two hex digits");
                     break;
                 }
                 text_cp(r, cp1252((uint8_t)v));
@@ -280,11 +280,11 @@ void doc_rtf(struct doc *d)
         }
     }
     if (!opened) {
-        doc_anomaly(d, "malformed", "no RTF group found");
+        doc_anomaly(d, PT_ANOM_DOC_MALFORMED, "no RTF group found");
     } else if (r->depth > 0 && !d->stop) {
-        doc_anomaly(d, "truncated", "the document ends inside a group; text so far kept");
+        doc_anomaly(d, PT_ANOM_DOC_TRUNCATED, "the document ends inside a group; text so far kept");
     } else if (over) {
-        doc_anomaly(d, "unbalanced", "more closing than opening braces");
+        doc_anomaly(d, PT_ANOM_DOC_UNBALANCED, "more closing than opening braces");
     }
     doc_newline(d);
     free(r);

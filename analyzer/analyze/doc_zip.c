@@ -122,7 +122,8 @@ static pt_status from_central(struct doc *d, struct doc_zip *z, size_t eocd, siz
     pt_cur_skip(&cd, (size_t)cd_off);
     for (uint64_t i = 0; i < entries; i++) {
         if (i >= PT_UNPACK_MAX_ENTRIES) {
-            doc_anomaly_kind(d, "limit.zip_entries", "more entries than PT_UNPACK_MAX_ENTRIES");
+            doc_anomaly_kind(d, PT_ANOM_LIMIT_ZIP_ENTRIES,
+                             "more entries than PT_UNPACK_MAX_ENTRIES");
             break;
         }
         uint32_t sig = pt_cur_le32(&cd);
@@ -141,7 +142,7 @@ static pt_status from_central(struct doc *d, struct doc_zip *z, size_t eocd, siz
         pt_cur_sub(&cd, xlen, &extra);
         pt_cur_skip(&cd, clen);
         if (!pt_cur_ok(&cd) || sig != SIG_CENTRAL) {
-            doc_anomaly(d, "zip_bad_entry", "a central directory entry is malformed");
+            doc_anomaly(d, PT_ANOM_DOC_ZIP_BAD_ENTRY, "a central directory entry is malformed");
             return z->n > 0 ? PT_OK : PT_EMALFORMED;
         }
         /* Zip64 extended information (§4.5.3): usize, csize, local offset, when saturated */
@@ -167,7 +168,7 @@ static pt_status from_central(struct doc *d, struct doc_zip *z, size_t eocd, siz
         copy_name(ent.name, sizeof ent.name, nm, nlen);
         size_t data = local_data(d, loff);
         if (data == SIZE_MAX || csize > d->n - data) {
-            doc_anomaly(d, "zip_bad_entry", "a member's data lies outside the package");
+            doc_anomaly(d, PT_ANOM_DOC_ZIP_BAD_ENTRY, "a member's data lies outside the package");
             continue;
         }
         ent.data_off = data;
@@ -223,13 +224,13 @@ pt_status doc_zip_open(struct doc *d, struct doc_zip *z)
         st = from_central(d, z, eocd, &cap);
     }
     if (st == PT_EMALFORMED) {
-        doc_anomaly(d, "zip_no_directory",
+        doc_anomaly(d, PT_ANOM_DOC_ZIP_NO_DIRECTORY,
                     "no usable central directory (a cut package?); members found by their "
                     "local headers");
         st = from_local(d, z, &cap);
     }
     if (st == PT_EMALFORMED) {
-        doc_anomaly(d, "zip_unreadable", "no member of the package could be found");
+        doc_anomaly(d, PT_ANOM_DOC_ZIP_UNREADABLE, "no member of the package could be found");
     }
     return st;
 }
@@ -262,7 +263,7 @@ pt_status doc_zip_read(struct doc *d, const struct doc_zip *z, const char *name,
         return PT_EUNSUPPORTED;
     }
     if (e->encrypted) {
-        doc_anomaly(d, "zip_encrypted", "a package member is encrypted; not read");
+        doc_anomaly(d, PT_ANOM_DOC_ZIP_ENCRYPTED, "a package member is encrypted; not read");
         return PT_EUNSUPPORTED;
     }
     struct pt_cur c = pt_cur_make(d->b, d->n);
@@ -273,8 +274,9 @@ pt_status doc_zip_read(struct doc *d, const struct doc_zip *z, const char *name,
     if (e->method == 0) {
         size_t m = e->csize < PT_DOC_MAX_MEMBER ? e->csize : PT_DOC_MAX_MEMBER;
         if (d->inflated + m > PT_DOC_MAX_INFLATED) {
-            doc_anomaly_kind(d, "limit.doc_inflate", "the members read exceed "
-                                                     "PT_DOC_MAX_INFLATED; the rest is not read");
+            doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_INFLATE,
+                             "the members read exceed "
+                             "PT_DOC_MAX_INFLATED; the rest is not read");
             return PT_EUNSUPPORTED;
         }
         d->inflated += m; /* stored members count too: one member named by many sheets */
@@ -288,7 +290,8 @@ pt_status doc_zip_read(struct doc *d, const struct doc_zip *z, const char *name,
         return PT_OK;
     }
     if (e->method != 8) {
-        doc_anomaly(d, "zip_method", "a package member uses a compression method not decoded");
+        doc_anomaly(d, PT_ANOM_DOC_ZIP_METHOD,
+                    "a package member uses a compression method not decoded");
         return PT_EUNSUPPORTED;
     }
     bool complete = false;
@@ -300,7 +303,8 @@ pt_status doc_zip_read(struct doc *d, const struct doc_zip *z, const char *name,
         return PT_EUNSUPPORTED; /* the budget was spent before this member */
     }
     if (st == PT_OK && !complete) {
-        doc_anomaly(d, "zip_member_cut", "a package member ends early or is corrupt; read so far");
+        doc_anomaly(d, PT_ANOM_DOC_ZIP_MEMBER_CUT,
+                    "a package member ends early or is corrupt; read so far");
     }
     return PT_OK;
 }

@@ -17,7 +17,7 @@
 
 /* ---- output ----------------------------------------------------------------------------------- */
 
-void doc_anomaly_kind(struct doc *d, const char *kind, const char *detail)
+void doc_anomaly_kind(struct doc *d, enum pt_anom kind, const char *detail)
 {
     if (d->anomalies >= PT_DOC_MAX_ANOMALIES) {
         return;
@@ -28,10 +28,14 @@ void doc_anomaly_kind(struct doc *d, const char *kind, const char *detail)
     }
 }
 
-void doc_anomaly(struct doc *d, const char *what, const char *detail)
+_Static_assert(PT_DOC_PDF - PT_DOC_DOCX + 1 == PT_ANOM_DOC_NFORMATS,
+               "PT_ANOM_DOC_FORMATS lists the document kinds in enum pt_doc_kind order");
+
+void doc_anomaly(struct doc *d, enum pt_anom what, const char *detail)
 {
-    char kind[64];
-    snprintf(kind, sizeof kind, "doc.%s.%s", d->fmt, what);
+    /* PT_ANOM_DOC_<WHAT> is the docx kind, the other formats follow it. A document of no
+     * kind is a zip probed for its members, with no sink: only counted. */
+    enum pt_anom kind = d->kind == PT_DOC_NONE ? what : what + (d->kind - PT_DOC_DOCX);
     doc_anomaly_kind(d, kind, detail);
 }
 
@@ -48,7 +52,7 @@ bool doc_put(struct doc *d, const char *s, size_t n)
         }
         t->cut = true;
         d->stop = true;
-        doc_anomaly_kind(d, "limit.doc_text",
+        doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_TEXT,
                          "the document's text exceeds PT_DOC_MAX_TEXT; the derived text is cut");
     }
     if (n > t->cap - t->n) {
@@ -150,7 +154,7 @@ pt_status doc_inflate(struct doc *d, const uint8_t *in, size_t n, bool raw, size
     *out_n = 0;
     *complete = false;
     if (d->inflated >= PT_DOC_MAX_INFLATED) {
-        doc_anomaly_kind(d, "limit.doc_inflate",
+        doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_INFLATE,
                          "the document's inflated bytes reached PT_DOC_MAX_INFLATED; the rest "
                          "is not read");
         return PT_ELIMIT;
@@ -220,7 +224,7 @@ pt_status doc_inflate(struct doc *d, const uint8_t *in, size_t n, bool raw, size
         return rc;
     }
     if (rc == PT_ELIMIT) {
-        doc_anomaly_kind(d, "limit.doc_inflate",
+        doc_anomaly_kind(d, PT_ANOM_LIMIT_DOC_INFLATE,
                          "a document member or stream inflates past PT_DOC_MAX_MEMBER, "
                          "PT_DOC_MAX_RATIO or PT_DOC_MAX_INFLATED; cut there");
     }
@@ -366,7 +370,8 @@ enum pt_doc_kind pt_doc_sniff(const uint8_t *b, size_t n)
 pt_status pt_doc_extract(const uint8_t *b, size_t n, enum pt_doc_kind k, struct pt_doc_text *out,
                          const struct pt_doc_sink *sink)
 {
-    struct doc d = {.b = b, .n = n, .out = out, .sink = sink, .fmt = pt_doc_kind_name(k)};
+    struct doc d = {
+        .b = b, .n = n, .out = out, .sink = sink, .fmt = pt_doc_kind_name(k), .kind = k};
     switch (k) {
         case PT_DOC_RTF: doc_rtf(&d); break;
         case PT_DOC_PDF: doc_pdf(&d); break;
@@ -394,7 +399,8 @@ pt_status pt_doc_extract(const uint8_t *b, size_t n, enum pt_doc_kind k, struct 
         case PT_DOC_NONE: break;
     }
     if (out->n == 0 && !out->oom && !d.explained && k != PT_DOC_NONE) {
-        doc_anomaly(&d, "no_text", "no text could be extracted; the document stays an object");
+        doc_anomaly(&d, PT_ANOM_DOC_NO_TEXT,
+                    "no text could be extracted; the document stays an object");
     }
     return out->oom ? PT_ENOMEM : PT_OK;
 }
@@ -406,7 +412,7 @@ struct glue {
     const struct pt_object_rec *parent;
 };
 
-static void glue_anomaly(void *arg, const char *kind, const char *detail)
+static void glue_anomaly(void *arg, enum pt_anom kind, const char *detail)
 {
     struct glue *g = arg;
     if (g->ctx->anomaly != NULL) {
@@ -436,13 +442,17 @@ static bool maybe_document(const uint8_t *head, size_t n)
 static void cfb_anomaly(struct glue *g, const uint8_t *b, size_t n)
 {
     static const struct {
-        const char *stream, *kind, *detail;
+        const char *stream;
+        enum pt_anom kind;
+        const char *detail;
     } known[] = {
-        {"EncryptedPackage", "doc.office_encrypted",
+        {"EncryptedPackage", PT_ANOM_DOC_OFFICE_ENCRYPTED,
          "an encrypted Office document (MS-OFFCRYPTO): its text cannot be read without the key"},
-        {"WordDocument", "doc.legacy_office", "a legacy binary Word document: text not extracted"},
-        {"Workbook", "doc.legacy_office", "a legacy binary Excel workbook: text not extracted"},
-        {"PowerPoint Document", "doc.legacy_office",
+        {"WordDocument", PT_ANOM_DOC_LEGACY_OFFICE,
+         "a legacy binary Word document: text not extracted"},
+        {"Workbook", PT_ANOM_DOC_LEGACY_OFFICE,
+         "a legacy binary Excel workbook: text not extracted"},
+        {"PowerPoint Document", PT_ANOM_DOC_LEGACY_OFFICE,
          "a legacy binary PowerPoint file: text not extracted"},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
@@ -474,8 +484,9 @@ static bool store_text(struct pt_app_ctx *ctx, const struct pt_object_rec *paren
     }
     if (o == NULL || !pt_obj_close(o, parent->complete && !t->cut, &rec)) {
         struct glue g = {ctx, parent};
-        glue_anomaly(&g, "doc.store_failed", "the document's text could not be stored in the "
-                                             "case (disk full or unwritable?)");
+        glue_anomaly(&g, PT_ANOM_DOC_STORE_FAILED,
+                     "the document's text could not be stored in the "
+                     "case (disk full or unwritable?)");
         return false;
     }
     if (ctx->object != NULL) {
@@ -503,7 +514,7 @@ bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
     struct pt_doc_sink sink = {&g, glue_anomaly};
     if ((uint64_t)n > PT_DOC_MAX_INPUT) {
         pt_object_release(&ob);
-        glue_anomaly(&g, "limit.doc_size",
+        glue_anomaly(&g, PT_ANOM_LIMIT_DOC_SIZE,
                      "a document larger than PT_DOC_MAX_INPUT is kept as an object, not read");
         return false;
     }
@@ -519,12 +530,12 @@ bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
     pt_doc_text_fini(&scratch);
     bool made = false;
     if (k != PT_DOC_NONE && parent->depth >= PT_UNPACK_MAX_DEPTH) {
-        glue_anomaly(&g, "limit.unpack_depth", "a document nested deeper than the limit");
+        glue_anomaly(&g, PT_ANOM_LIMIT_UNPACK_DEPTH, "a document nested deeper than the limit");
     } else if (k != PT_DOC_NONE) {
         struct pt_doc_text t = {0};
         pt_status rc = pt_doc_extract(b, n, k, &t, &sink);
         if (rc == PT_ENOMEM) {
-            glue_anomaly(&g, "limit.doc_memory", "out of memory while extracting a document");
+            glue_anomaly(&g, PT_ANOM_LIMIT_DOC_MEMORY, "out of memory while extracting a document");
         }
         if (t.n > 0) {
             made = store_text(ctx, parent, k, &t);

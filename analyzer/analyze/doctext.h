@@ -64,7 +64,7 @@ struct pt_doc_text {
 /* Where a document's anomalies go: kind like "doc.xlsx.bad_xml", detail a sentence. */
 struct pt_doc_sink {
     void *arg;
-    void (*anomaly)(void *arg, const char *kind, const char *detail);
+    void (*anomaly)(void *arg, enum pt_anom kind, const char *detail);
 };
 
 /* The kind of document b[0..n) is, by content (zip members, signatures), or PT_DOC_NONE. */

@@ -317,7 +317,7 @@ static void ftp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
         if (rc == PT_LINE_LONG) {
             if (c->ctx->anomaly != NULL) {
                 c->ctx->anomaly(c->ctx->arg, pkt ? pkt->item : 0, pkt ? pkt->frame : 0,
-                                "limit.ftp_line", "control line longer than PT_FTP_MAX_LINE");
+                                PT_ANOM_LIMIT_FTP_LINE, "control line longer than PT_FTP_MAX_LINE");
             }
             c->dead[dir] = true;
             return;

@@ -71,7 +71,7 @@ static void *hl7_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
     return h;
 }
 
-static void anomaly(struct hl7_flow *h, const char *kind, const char *detail)
+static void anomaly(struct hl7_flow *h, enum pt_anom kind, const char *detail)
 {
     pt_app_anomaly(h->ctx, h->pkt, 0, kind, detail);
 }
@@ -116,7 +116,7 @@ static void message_start(struct hl7_flow *h, int dir, uint64_t off)
     pt_app_object_meta(&meta, &h->rec, dir, "hl7", off, d->item, d->frame, d->ts_us);
     d->obj = pt_obj_open(h->ctx->store, &meta);
     if (d->obj == NULL) {
-        anomaly(h, "object.store_failed", "cannot create the object file");
+        anomaly(h, PT_ANOM_OBJECT_STORE_FAILED, "cannot create the object file");
     }
 }
 
@@ -148,7 +148,7 @@ static void message_end(struct hl7_flow *h, int dir, bool complete)
     r.size = d->size;
     r.complete = complete;
     if (strstr(d->head, "MSH") == NULL) {
-        anomaly(h, "hl7.no_msh", "MLLP frame without an MSH segment");
+        anomaly(h, PT_ANOM_HL7_NO_MSH, "MLLP frame without an MSH segment");
     }
     if (d->obj != NULL) {
         struct pt_object_rec o;
@@ -161,7 +161,7 @@ static void message_end(struct hl7_flow *h, int dir, bool complete)
                 h->ctx->object(h->ctx->arg, &o);
             }
         } else {
-            anomaly(h, "object.store_failed", "cannot write the object file");
+            anomaly(h, PT_ANOM_OBJECT_STORE_FAILED, "cannot write the object file");
         }
         d->obj = NULL;
     }
@@ -222,7 +222,7 @@ static void hl7_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
             size_t k = fs != NULL ? (size_t)(fs - q) : left;
             if (k > 0) {
                 if (d->size + k > PT_HL7_MAX_MESSAGE) {
-                    anomaly(h, "limit.hl7_message", "message longer than PT_HL7_MAX_MESSAGE");
+                    anomaly(h, PT_ANOM_LIMIT_HL7_MESSAGE, "message longer than PT_HL7_MAX_MESSAGE");
                     message_end(h, dir, false);
                     d->dead = true;
                     return;
@@ -243,7 +243,7 @@ static void hl7_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
         if (pt_cur_peek_u8(&c, 0) == 0x0d) {
             pt_cur_skip(&c, 1);
         } else {
-            anomaly(h, "hl7.bad_trailer", "FS not followed by CR");
+            anomaly(h, PT_ANOM_HL7_BAD_TRAILER, "FS not followed by CR");
         }
         d->saw_fs = false;
         message_end(h, dir, true);

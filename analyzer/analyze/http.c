@@ -174,7 +174,7 @@ static bool http_probe(int transport, int dir, const uint8_t *p, size_t n, uint1
     return n >= 9 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ';
 }
 
-static void anomaly(struct http_flow *h, const char *kind, const char *detail)
+static void anomaly(struct http_flow *h, enum pt_anom kind, const char *detail)
 {
     pt_app_anomaly(h->ctx, h->pkt, h->rec.item, kind, detail);
 }
@@ -253,7 +253,7 @@ static void part_end(void *arg, bool complete)
     }
 }
 
-static void part_anomaly(void *arg, const char *kind, const char *detail)
+static void part_anomaly(void *arg, enum pt_anom kind, const char *detail)
 {
     struct hmsg *m = arg;
     anomaly(m->owner, kind, detail);
@@ -280,7 +280,7 @@ static void body_open(struct http_flow *h, int dir)
              m->chunked && m->ce[0] ? "," : "", m->ce);
     m->obj = pt_obj_open(h->ctx->store, &meta);
     if (m->obj == NULL) {
-        anomaly(h, "object.store_failed", "cannot create the object file");
+        anomaly(h, PT_ANOM_OBJECT_STORE_FAILED, "cannot create the object file");
     }
     char boundary[PT_MULTIPART_MAX_BOUNDARY + 1];
     if (pt_multipart_boundary(m->ctype, boundary, sizeof boundary)) {
@@ -292,7 +292,7 @@ static void body_open(struct http_flow *h, int dir)
         strcasecmp(m->ce, "deflate") == 0) {
         m->z_on = true;
     } else if (m->ce[0] != '\0' && strcasecmp(m->ce, "identity") != 0) {
-        anomaly(h, "http.unknown_content_encoding", m->ce);
+        anomaly(h, PT_ANOM_HTTP_UNKNOWN_CONTENT_ENCODING, m->ce);
     }
 }
 
@@ -323,7 +323,7 @@ static void z_feed(struct http_flow *h, struct hmsg *m, const uint8_t *p, size_t
         m->z_out += got;
         if (m->z_out > PT_DECODE_MAX_BYTES ||
             (m->z_out > 1024 * 1024 && m->z_out / (m->z_in ? m->z_in : 1) > PT_DECODE_MAX_RATIO)) {
-            anomaly(h, "limit.decompression", "decompressed size or ratio beyond the limits");
+            anomaly(h, PT_ANOM_LIMIT_DECOMPRESSION, "decompressed size or ratio beyond the limits");
             m->z_failed = true;
             break;
         }
@@ -332,7 +332,8 @@ static void z_feed(struct http_flow *h, struct hmsg *m, const uint8_t *p, size_t
             break; /* trailing bytes after the compressed stream are ignored */
         }
         if (r != Z_OK && r != Z_BUF_ERROR) {
-            anomaly(h, "http.decompress_failed", m->z.msg ? m->z.msg : "corrupt compressed body");
+            anomaly(h, PT_ANOM_HTTP_DECOMPRESS_FAILED,
+                    m->z.msg ? m->z.msg : "corrupt compressed body");
             m->z_failed = true;
         }
         if (r == Z_BUF_ERROR && got == 0) {
@@ -360,7 +361,7 @@ static void body_gap(struct http_flow *h, int dir, uint64_t n)
     if (m->z_on) {
         /* the decompressor cannot cross a hole: the object ends partial here */
         if (!m->z_failed) {
-            anomaly(h, "http.gap_in_compressed_body", "decoding stopped at a capture gap");
+            anomaly(h, PT_ANOM_HTTP_GAP_IN_COMPRESSED_BODY, "decoding stopped at a capture gap");
         }
         m->z_failed = true;
         pt_obj_gap(m->obj, n); /* approximate: compressed bytes missing */
@@ -395,7 +396,7 @@ static void emit_object(struct http_flow *h, struct pt_obj *o, bool complete, ch
 {
     struct pt_object_rec rec;
     if (!pt_obj_close(o, complete, &rec)) {
-        anomaly(h, "object.store_failed", "cannot write the object file");
+        anomaly(h, PT_ANOM_OBJECT_STORE_FAILED, "cannot write the object file");
         return;
     }
     snprintf(sha, PT_SHA256_HEX, "%s", rec.sha256);
@@ -465,7 +466,7 @@ static void message_done(struct http_flow *h, int dir, bool complete)
     body_close(h, dir, complete, sha, &size);
     if (dir == 0) {
         if (h->q_n == PT_HTTP_MAX_PIPELINE) {
-            anomaly(h, "limit.http_pipeline", "too many requests without responses");
+            anomaly(h, PT_ANOM_LIMIT_HTTP_PIPELINE, "too many requests without responses");
             emit_txn(h, &h->q[h->q_head], NULL, "", 0);
             h->q_head = (h->q_head + 1) % PT_HTTP_MAX_PIPELINE;
             h->q_n--;
@@ -503,7 +504,7 @@ static void message_done(struct http_flow *h, int dir, bool complete)
         scopy(h->early_sha, sizeof h->early_sha, sha);
         h->early_size = size;
     } else {
-        anomaly(h, "http.response_without_request", "a response with no request before it");
+        anomaly(h, PT_ANOM_HTTP_RESPONSE_WITHOUT_REQUEST, "a response with no request before it");
         emit_txn(h, NULL, m, sha, size);
     }
     if (d->st != HS_TUNNEL && d->st != HS_DEAD) {
@@ -524,13 +525,13 @@ static void header_line(struct http_flow *h, int dir, char *line)
     struct hmsg *m = &h->d[dir].m;
     if (++m->n_headers > PT_HTTP_MAX_HEADERS) {
         if (m->n_headers == PT_HTTP_MAX_HEADERS + 1) {
-            anomaly(h, "limit.http_headers", "more header lines than PT_HTTP_MAX_HEADERS");
+            anomaly(h, PT_ANOM_LIMIT_HTTP_HEADERS, "more header lines than PT_HTTP_MAX_HEADERS");
         }
         return;
     }
     char *colon = strchr(line, ':');
     if (colon == NULL) {
-        anomaly(h, "http.bad_header", "header line without a colon");
+        anomaly(h, PT_ANOM_HTTP_BAD_HEADER, "header line without a colon");
         return;
     }
     *colon = '\0';
@@ -557,7 +558,7 @@ static void header_line(struct http_flow *h, int dir, char *line)
         char *end = NULL;
         long long n = strtoll(v, &end, 10);
         if (end == v || *end != '\0' || n < 0 || (m->clen >= 0 && m->clen != n)) {
-            anomaly(h, "http.bad_content_length", "invalid or conflicting Content-Length");
+            anomaly(h, PT_ANOM_HTTP_BAD_CONTENT_LENGTH, "invalid or conflicting Content-Length");
             go_dead(h, dir, h->d[dir].pos, NULL, 0); /* RFC 9112 §6.3: unrecoverable */
             return;
         }
@@ -597,7 +598,7 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
         }
         if (tl < 0 || !is_request_line((const uint8_t *)tmp, (size_t)tl, &ml) ||
             ml >= sizeof m->method) {
-            anomaly(h, "http.bad_request_line", "not an HTTP request line");
+            anomaly(h, PT_ANOM_HTTP_BAD_REQUEST_LINE, "not an HTTP request line");
             go_dead(h, dir, off, line, strlen(line));
             return;
         }
@@ -605,7 +606,7 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
         char *uri = line + ml + 1;
         char *sp = strrchr(uri, ' ');
         if (sp == NULL || strncmp(sp + 1, "HTTP/", 5) != 0) {
-            anomaly(h, "http.bad_request_line", "request line without an HTTP version");
+            anomaly(h, PT_ANOM_HTTP_BAD_REQUEST_LINE, "request line without an HTTP version");
             go_dead(h, dir, off, line, strlen(line));
             return;
         }
@@ -613,7 +614,7 @@ static void start_message(struct http_flow *h, int dir, char *line, uint64_t off
         snprintf(m->uri, sizeof m->uri, "%s", uri);
     } else {
         if (strncmp(line, "HTTP/", 5) != 0 || strlen(line) < 12 || !isdigit((unsigned char)line[9])) {
-            anomaly(h, "http.bad_status_line", "not an HTTP status line");
+            anomaly(h, PT_ANOM_HTTP_BAD_STATUS_LINE, "not an HTTP status line");
             go_dead(h, dir, off, line, strlen(line));
             return;
         }
@@ -688,7 +689,7 @@ static void on_line(struct http_flow *h, int dir, char *line, uint64_t line_off,
             char *end = NULL;
             unsigned long long sz = strtoull(line, &end, 16);
             if (end == line || (*end != '\0' && *end != ';' && *end != ' ' && *end != '\t')) {
-                anomaly(h, "http.bad_chunk_size", "chunk size is not hexadecimal");
+                anomaly(h, PT_ANOM_HTTP_BAD_CHUNK_SIZE, "chunk size is not hexadecimal");
                 body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
                 go_dead(h, dir, d->pos, line, strlen(line));
                 return;
@@ -703,7 +704,7 @@ static void on_line(struct http_flow *h, int dir, char *line, uint64_t line_off,
         }
         case HS_CHUNK_CRLF:
             if (line[0] != '\0') {
-                anomaly(h, "http.bad_chunk_end", "chunk data not followed by CRLF");
+                anomaly(h, PT_ANOM_HTTP_BAD_CHUNK_END, "chunk data not followed by CRLF");
             }
             d->st = HS_CHUNK_SIZE;
             return;
@@ -791,11 +792,12 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                 }
                 if (rc == PT_LINE_CUT) {
                     /* read up to the limit; parsing goes on after its end (resync) */
-                    anomaly(h, "limit.http_line", "a line longer than PT_HTTP_MAX_LINE was cut "
-                                                  "there; parsing went on after its end");
+                    anomaly(h, PT_ANOM_LIMIT_HTTP_LINE,
+                            "a line longer than PT_HTTP_MAX_LINE was cut "
+                            "there; parsing went on after its end");
                 }
                 if (memchr(d->line, '\0', len) != NULL) {
-                    anomaly(h, "http.nul_in_line", "NUL byte in a start or header line");
+                    anomaly(h, PT_ANOM_HTTP_NUL_IN_LINE, "NUL byte in a start or header line");
                     body_close(h, dir, false, (char[PT_SHA256_HEX]){0}, &(uint64_t){0});
                     go_dead(h, dir, off - raw, d->line, len);
                     continue;
@@ -847,8 +849,9 @@ static void http_gap(void *st, int dir, uint64_t off, uint64_t n)
     if (d->st == HS_TUNNEL) {
         return;
     }
-    anomaly(h, "http.gap_lost_framing", "a capture gap broke the message framing; the rest of "
-                                        "this direction is kept unparsed");
+    anomaly(h, PT_ANOM_HTTP_GAP_LOST_FRAMING,
+            "a capture gap broke the message framing; the rest of "
+            "this direction is kept unparsed");
     go_dead(h, dir, off + n, NULL, 0);
 }
 

@@ -99,7 +99,7 @@ static void keep(struct icmp_flow *f, int dir, const uint8_t *p, size_t n,
     if (f->obj_bytes + n > PT_TUN_MAX_BYTES) {
         n = (size_t)(PT_TUN_MAX_BYTES - f->obj_bytes);
         f->capped = true;
-        pt_app_anomaly(f->ctx, pkt, f->rec.item, "limit.icmp_payload",
+        pt_app_anomaly(f->ctx, pkt, f->rec.item, PT_ANOM_LIMIT_ICMP_PAYLOAD,
                        "ICMP echo payloads longer than the limit; the object is cut");
     }
     pt_obj_write(f->obj, p, n);
@@ -189,7 +189,7 @@ static void icmp_close(void *st)
                 f->ctx->object(f->ctx->arg, &rec);
             }
         } else {
-            pt_app_anomaly(f->ctx, NULL, f->rec.item, "object.store_failed",
+            pt_app_anomaly(f->ctx, NULL, f->rec.item, PT_ANOM_OBJECT_STORE_FAILED,
                            "cannot write the object file");
         }
     }

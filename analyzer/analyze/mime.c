@@ -166,7 +166,7 @@ static void part_end(void *arg, bool complete)
     e->child = NULL;
 }
 
-static void part_anomaly(void *arg, const char *kind, const char *detail)
+static void part_anomaly(void *arg, enum pt_anom kind, const char *detail)
 {
     struct entity *e = arg;
     if (e->sh->ops->anomaly != NULL) {
@@ -331,7 +331,7 @@ void pt_mime_feed(struct pt_mime *m, const uint8_t *p, size_t n)
         }
         if (rc == PT_LINE_CUT && e->sh->ops->anomaly != NULL) {
             /* kept up to the limit; the entity's other headers and its body are still read */
-            e->sh->ops->anomaly(e->sh->arg, "limit.mime_header",
+            e->sh->ops->anomaly(e->sh->arg, PT_ANOM_LIMIT_MIME_HEADER,
                                 "a MIME header line longer than PT_MIME_MAX_HEADER was cut there; "
                                 "parsing went on after its end");
         }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/anomaly.h"
+
 #define PT_MIME_MAX_DEPTH 8
 #define PT_MIME_MAX_HEADER 8192
 
@@ -32,7 +34,7 @@ struct pt_mime_ops {
     void (*gap)(void *arg, void *h, uint64_t n);
     void (*end)(void *arg, void *h, bool complete);
     /* Optional: something in the message could not be read whole (kind "limit.mime_header"). */
-    void (*anomaly)(void *arg, const char *kind, const char *detail);
+    void (*anomaly)(void *arg, enum pt_anom kind, const char *detail);
 };
 
 struct pt_mime;

@@ -181,7 +181,7 @@ static void gather(struct pt_multipart *m, struct pt_cur *c, bool *done)
         pt_cur_line_resync(c, m->line, sizeof m->line, &m->line_len, &m->skipping, &len, NULL);
     *done = rc == PT_LINE_DONE || rc == PT_LINE_CUT;
     if (rc == PT_LINE_CUT && m->ops->anomaly != NULL) {
-        m->ops->anomaly(m->arg, "limit.multipart_line",
+        m->ops->anomaly(m->arg, PT_ANOM_LIMIT_MULTIPART_LINE,
                         "a part header line longer than PT_MULTIPART_MAX_LINE was cut there; "
                         "parsing went on after its end");
     }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/anomaly.h"
+
 #define PT_MULTIPART_MAX_LINE 2048
 #define PT_MULTIPART_MAX_PARTS 1024
 #define PT_MULTIPART_MAX_BOUNDARY 70 /* RFC 2046 §5.1.1 */
@@ -24,7 +26,7 @@ struct pt_multipart_ops {
     void (*gap)(void *arg, uint64_t n);
     void (*end)(void *arg, bool complete);
     /* Optional: a part's headers could not be read whole ("limit.multipart_line"). */
-    void (*anomaly)(void *arg, const char *kind, const char *detail);
+    void (*anomaly)(void *arg, enum pt_anom kind, const char *detail);
 };
 
 struct pt_multipart;

@@ -61,7 +61,7 @@ static void raw_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
         snprintf(meta.name, sizeof meta.name, "tcp stream %s", dir == 0 ? "c2s" : "s2c");
         d->obj = pt_obj_open(f->ctx->store, &meta);
         if (d->obj == NULL) {
-            pt_app_anomaly(f->ctx, pkt, f->rec.item, "object.store_failed",
+            pt_app_anomaly(f->ctx, pkt, f->rec.item, PT_ANOM_OBJECT_STORE_FAILED,
                            "cannot create the object file");
             return;
         }
@@ -76,7 +76,7 @@ static void raw_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
     if (d->next + n > PT_RAW_MAX_BYTES) {
         n = d->next < PT_RAW_MAX_BYTES ? (size_t)(PT_RAW_MAX_BYTES - d->next) : 0;
         d->capped = true;
-        pt_app_anomaly(f->ctx, pkt, f->rec.item, "limit.raw_stream",
+        pt_app_anomaly(f->ctx, pkt, f->rec.item, PT_ANOM_LIMIT_RAW_STREAM,
                        "unidentified TCP stream longer than the limit; the object is cut");
     }
     pt_obj_write(d->obj, p, n);
@@ -114,7 +114,7 @@ static void raw_close(void *st)
                 f->ctx->object(f->ctx->arg, &o);
             }
         } else {
-            pt_app_anomaly(f->ctx, NULL, f->rec.item, "object.store_failed",
+            pt_app_anomaly(f->ctx, NULL, f->rec.item, PT_ANOM_OBJECT_STORE_FAILED,
                            "cannot write the object file");
         }
     }

@@ -148,7 +148,7 @@ static void *smb_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
     return f;
 }
 
-static void anomaly(struct smb_flow *f, const char *kind, const char *detail)
+static void anomaly(struct smb_flow *f, enum pt_anom kind, const char *detail)
 {
     pt_app_anomaly(f->ctx, f->pkt, 0, kind, detail);
 }
@@ -249,7 +249,7 @@ static void tree_add(struct smb_flow *f, uint32_t id, char *path)
         }
     }
     if (f->n_trees == PT_SMB_MAX_TREES) {
-        anomaly(f, "limit.smb_trees", "more shares connected in one flow than the limit");
+        anomaly(f, PT_ANOM_LIMIT_SMB_TREES, "more shares connected in one flow than the limit");
         free(path);
         return;
     }
@@ -284,7 +284,8 @@ static struct smb_pending *pending_put(struct smb_flow *f, uint64_t msg_id, uint
     }
     if (p->used && p->msg_id != msg_id && !f->said_pending) {
         f->said_pending = true;
-        anomaly(f, "limit.smb_pending", "more requests waiting for a response than the limit");
+        anomaly(f, PT_ANOM_LIMIT_SMB_PENDING,
+                "more requests waiting for a response than the limit");
     }
     pending_clear(p);
     p->used = true;
@@ -324,7 +325,7 @@ static struct smb_file *file_new(struct smb_flow *f, const uint8_t fid[16], uint
     if (f->n_files == PT_SMB_MAX_FILES) {
         if (!f->said_files) {
             f->said_files = true;
-            anomaly(f, "limit.smb_files", "more open files in one flow than the limit");
+            anomaly(f, PT_ANOM_LIMIT_SMB_FILES, "more open files in one flow than the limit");
         }
         return NULL;
     }
@@ -393,7 +394,7 @@ static void io_data(struct smb_flow *f, struct smb_file *h, int io, uint64_t off
         x->frame = frame;
         x->ts_us = ts;
         if (x->obj == NULL) {
-            anomaly(f, "object.store_failed", "cannot create the object file");
+            anomaly(f, PT_ANOM_OBJECT_STORE_FAILED, "cannot create the object file");
         } else if (off > 0) {
             pt_obj_gap(x->obj, off); /* the capture shows no data before this offset */
         }
@@ -405,7 +406,7 @@ static void io_data(struct smb_flow *f, struct smb_file *h, int io, uint64_t off
     }
     if (off + n <= x->next && off < x->next) {
         if (!x->disorder && off + n < x->next) {
-            anomaly(f, "smb.offset_back", "file data for an offset already passed");
+            anomaly(f, PT_ANOM_SMB_OFFSET_BACK, "file data for an offset already passed");
         }
         x->disorder = x->disorder || off + n < x->next;
         return; /* the same bytes again (a re-read, or a repeated write) */
@@ -446,7 +447,7 @@ static void io_end(struct smb_flow *f, struct smb_file *h, int io)
             f->ctx->object(f->ctx->arg, &o);
         }
     } else {
-        anomaly(f, "object.store_failed", "cannot write the object file");
+        anomaly(f, PT_ANOM_OBJECT_STORE_FAILED, "cannot write the object file");
     }
     x->obj = NULL;
 }
@@ -545,7 +546,7 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
     uint32_t tree = pt_cur_le32(&c);
     pt_cur_skip(&c, 8 + 16);
     if (!pt_cur_ok(&c)) {
-        anomaly(f, "smb.short_header", "SMB2 message shorter than its header");
+        anomaly(f, PT_ANOM_SMB_SHORT_HEADER, "SMB2 message shorter than its header");
         return;
     }
     bool response = (flags & SMB2_FLAG_RESPONSE) != 0;
@@ -553,7 +554,8 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
         tree = 0;
     }
     if (response != (dir == 1)) {
-        anomaly(f, "smb.wrong_direction", "SMB2 request from the server or response from the client");
+        anomaly(f, PT_ANOM_SMB_WRONG_DIRECTION,
+                "SMB2 request from the server or response from the client");
         return;
     }
     if (!response) {
@@ -599,7 +601,8 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
                 uint8_t fid[16];
                 pt_cur_copy(&c, fid, 16);
                 if (!pt_cur_ok(&c)) {
-                    anomaly(f, "smb.short_command", "READ request shorter than its structure");
+                    anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                            "READ request shorter than its structure");
                     return;
                 }
                 if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
@@ -620,7 +623,8 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
                 uint8_t fid[16];
                 pt_cur_copy(&c, fid, 16);
                 if (!pt_cur_ok(&c) || doff < SMB2_HDR) {
-                    anomaly(f, "smb.short_command", "WRITE request shorter than its structure");
+                    anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                            "WRITE request shorter than its structure");
                     return;
                 }
                 if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
@@ -716,7 +720,8 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
                 break;
             }
             if (doff < SMB2_HDR && len > 0) {
-                anomaly(f, "smb.short_command", "READ response data offset inside the header");
+                anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                        "READ response data offset inside the header");
                 break;
             }
             struct smb_file *h = file_for_io(f, p->fid, p->tree);
@@ -819,13 +824,14 @@ static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool mo
     pt_cur_skip(&h, 4);
     uint16_t mid = pt_cur_le16(&h);
     if (!pt_cur_ok(&h)) {
-        anomaly(f, "smb.short_header", "SMB1 message shorter than its header");
+        anomaly(f, PT_ANOM_SMB_SHORT_HEADER, "SMB1 message shorter than its header");
         return;
     }
     bool response = (flags & 0x80u) != 0;
     bool unicode = (flags2 & 0x8000u) != 0;
     if (response != (dir == 1)) {
-        anomaly(f, "smb.wrong_direction", "SMB request from the server or response from the client");
+        anomaly(f, PT_ANOM_SMB_WRONG_DIRECTION,
+                "SMB request from the server or response from the client");
         return;
     }
     size_t at = 32;
@@ -840,7 +846,7 @@ static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool mo
         size_t bytes_end = bytes_at + bc <= msg.len ? bytes_at + bc : msg.len;
         if (!pt_cur_ok(&w)) {
             if (!more) {
-                anomaly(f, "smb.short_command", "SMB1 parameter words past the message end");
+                anomaly(f, PT_ANOM_SMB_SHORT_COMMAND, "SMB1 parameter words past the message end");
             }
             return;
         }
@@ -914,7 +920,8 @@ static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool mo
                         off |= (uint64_t)pt_cur_le32(&a) << 32;
                     }
                     if (!pt_cur_ok(&a) || doff < 32) {
-                        anomaly(f, "smb.short_command", "WRITE_ANDX shorter than its structure");
+                        anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                                "WRITE_ANDX shorter than its structure");
                         return;
                     }
                     uint8_t id[16];
@@ -998,7 +1005,8 @@ static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool mo
                             break;
                         }
                         if (doff < 32 && len > 0) {
-                            anomaly(f, "smb.short_command", "READ_ANDX data offset inside the header");
+                            anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                                    "READ_ANDX data offset inside the header");
                             break;
                         }
                         struct smb_file *hf = file_for_io(f, p->fid, p->tree);
@@ -1038,20 +1046,21 @@ static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool mo
 static void message(struct smb_flow *f, int dir, const uint8_t *p, size_t n, bool more)
 {
     if (n < 4) {
-        anomaly(f, "smb.short_message", "NetBIOS message too short for SMB");
+        anomaly(f, PT_ANOM_SMB_SHORT_MESSAGE, "NetBIOS message too short for SMB");
         return;
     }
     if (p[0] == 0xfd && memcmp(p + 1, "SMB", 3) == 0) {
         if (!f->said_encrypted) {
             f->said_encrypted = true;
-            anomaly(f, "smb.encrypted", "SMB3 encrypted messages: file names and content unreadable");
+            anomaly(f, PT_ANOM_SMB_ENCRYPTED,
+                    "SMB3 encrypted messages: file names and content unreadable");
         }
         return;
     }
     if (p[0] == 0xfc && memcmp(p + 1, "SMB", 3) == 0) {
         if (!f->said_compressed) {
             f->said_compressed = true;
-            anomaly(f, "smb.compressed", "SMB3 compressed messages are not decompressed");
+            anomaly(f, PT_ANOM_SMB_COMPRESSED, "SMB3 compressed messages are not decompressed");
         }
         return;
     }
@@ -1060,7 +1069,7 @@ static void message(struct smb_flow *f, int dir, const uint8_t *p, size_t n, boo
         return;
     }
     if (p[0] != 0xfe || memcmp(p + 1, "SMB", 3) != 0) {
-        anomaly(f, "smb.bad_magic", "NetBIOS message that is not SMB");
+        anomaly(f, PT_ANOM_SMB_BAD_MAGIC, "NetBIOS message that is not SMB");
         return;
     }
     memset(f->last_fid, 0xff, 16);
@@ -1070,7 +1079,7 @@ static void message(struct smb_flow *f, int dir, const uint8_t *p, size_t n, boo
         pt_cur_skip(&c, 20);
         uint32_t next = pt_cur_le32(&c);
         if (!pt_cur_ok(&c) || memcmp(p + at, "\xfeSMB", 4) != 0) {
-            anomaly(f, "smb.bad_chain", "compound SMB2 message with a broken chain");
+            anomaly(f, PT_ANOM_SMB_BAD_CHAIN, "compound SMB2 message with a broken chain");
             return;
         }
         size_t len = next != 0 && next <= n - at ? next : n - at;
@@ -1080,7 +1089,7 @@ static void message(struct smb_flow *f, int dir, const uint8_t *p, size_t n, boo
         }
         if (next < SMB2_HDR || next > n - at || (next & 7) != 0) {
             if (!more || next < SMB2_HDR) {
-                anomaly(f, "smb.bad_chain", "compound SMB2 NextCommand outside the message");
+                anomaly(f, PT_ANOM_SMB_BAD_CHAIN, "compound SMB2 NextCommand outside the message");
             }
             return;
         }
@@ -1118,7 +1127,8 @@ static void smb_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
                         d->st = len > 0 ? SS_SKIP : SS_NB;
                         continue;
                     }
-                    anomaly(f, "smb.bad_framing", "unknown NetBIOS session packet; decoding stops");
+                    anomaly(f, PT_ANOM_SMB_BAD_FRAMING,
+                            "unknown NetBIOS session packet; decoding stops");
                     d->st = SS_DEAD;
                     return;
                 }
@@ -1204,14 +1214,14 @@ static void smb_gap(void *st, int dir, uint64_t off, uint64_t n)
     }
     if ((d->st == SS_SKIP || d->st == SS_MSG) && n <= d->msg_left) {
         if (d->st == SS_MSG) {
-            anomaly(f, "smb.gap_in_message", "a capture gap hid an SMB2 message header");
+            anomaly(f, PT_ANOM_SMB_GAP_IN_MESSAGE, "a capture gap hid an SMB2 message header");
         }
         d->msg_left -= (uint32_t)n;
         d->st = d->msg_left > 0 ? SS_SKIP : SS_NB;
         return;
     }
     if (d->st != SS_DEAD) {
-        anomaly(f, "smb.gap_lost_framing", "a capture gap broke the NetBIOS framing");
+        anomaly(f, PT_ANOM_SMB_GAP_LOST_FRAMING, "a capture gap broke the NetBIOS framing");
     }
     d->st = SS_DEAD;
 }

@@ -132,7 +132,7 @@ static void leaf_end(void *arg, void *h, bool complete)
     }
 }
 
-static void leaf_anomaly(void *arg, const char *kind, const char *detail)
+static void leaf_anomaly(void *arg, enum pt_anom kind, const char *detail)
 {
     struct smtp_flow *s = arg;
     pt_app_anomaly(s->ctx, s->pkt, s->rec.item, kind, detail);
@@ -407,7 +407,8 @@ static void smtp_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                     s->st = SS_DEAD;
                     if (s->ctx->anomaly != NULL) {
                         s->ctx->anomaly(s->ctx->arg, pkt ? pkt->item : 0, pkt ? pkt->frame : 0,
-                                        "limit.smtp_line", "command line beyond PT_SMTP_MAX_LINE");
+                                        PT_ANOM_LIMIT_SMTP_LINE,
+                                        "command line beyond PT_SMTP_MAX_LINE");
                     }
                     return;
                 }

@@ -98,7 +98,7 @@ static void ssh_line(struct ssh_flow *f, int dir, const struct pt_flow_pkt *pkt)
         }
     } else if (dir == 0) {
         d->done = true; /* only a server may send lines before its version (§4.2) */
-        pt_app_anomaly(f->ctx, pkt, f->rec.item, "ssh.bad_version",
+        pt_app_anomaly(f->ctx, pkt, f->rec.item, PT_ANOM_SSH_BAD_VERSION,
                        "the client's first line is not an SSH version string");
     }
     d->len = 0;
@@ -114,7 +114,7 @@ static void ssh_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
     while (!d->done && pt_cur_left(&c) > 0) {
         if (d->seen++ >= SSH_SCAN_BYTES) {
             d->done = true;
-            pt_app_anomaly(f->ctx, pkt, f->rec.item, "ssh.bad_version",
+            pt_app_anomaly(f->ctx, pkt, f->rec.item, PT_ANOM_SSH_BAD_VERSION,
                            "no SSH version string in the first 4096 bytes");
             break;
         }

@@ -69,7 +69,7 @@ static void *tls_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec)
     return t;
 }
 
-static void anomaly(struct tls_flow *t, const char *kind, const char *detail)
+static void anomaly(struct tls_flow *t, enum pt_anom kind, const char *detail)
 {
     pt_app_anomaly(t->ctx, t->pkt, 0, kind, detail);
 }
@@ -136,7 +136,7 @@ static void client_hello(struct tls_flow *t, struct pt_cur *c)
     uint8_t comp = pt_cur_u8(c);
     pt_cur_skip(c, comp);
     if (!pt_cur_ok(c)) {
-        anomaly(t, "tls.bad_client_hello", "ClientHello shorter than its fields");
+        anomaly(t, PT_ANOM_TLS_BAD_CLIENT_HELLO, "ClientHello shorter than its fields");
         return;
     }
     t->have_client = true;
@@ -165,7 +165,7 @@ static void client_hello(struct tls_flow *t, struct pt_cur *c)
             uint16_t len = pt_cur_be16(&ex);
             struct pt_cur e;
             if (!pt_cur_sub(&ex, len, &e)) {
-                anomaly(t, "tls.bad_extension", "extension length past the ClientHello");
+                anomaly(t, PT_ANOM_TLS_BAD_EXTENSION, "extension length past the ClientHello");
                 break;
             }
             if (grease(type)) {
@@ -293,7 +293,7 @@ static void server_hello(struct tls_flow *t, struct pt_cur *c)
     uint16_t cipher = pt_cur_be16(c);
     pt_cur_u8(c);
     if (!pt_cur_ok(c)) {
-        anomaly(t, "tls.bad_server_hello", "ServerHello shorter than its fields");
+        anomaly(t, PT_ANOM_TLS_BAD_SERVER_HELLO, "ServerHello shorter than its fields");
         return;
     }
     t->have_server = true;
@@ -329,13 +329,13 @@ static void certificate(struct tls_flow *t, struct pt_cur *c)
     clen |= pt_cur_be16(c);
     const uint8_t *der;
     if (!pt_cur_ok(c) || list < 3 || !pt_cur_bytes(c, clen, &der)) {
-        anomaly(t, "tls.bad_certificate", "certificate list shorter than announced");
+        anomaly(t, PT_ANOM_TLS_BAD_CERTIFICATE, "certificate list shorter than announced");
         return;
     }
     const unsigned char *pp = der;
     X509 *x = d2i_X509(NULL, &pp, (long)clen);
     if (x == NULL) {
-        anomaly(t, "tls.bad_certificate", "server certificate is not valid DER");
+        anomaly(t, PT_ANOM_TLS_BAD_CERTIFICATE, "server certificate is not valid DER");
         return;
     }
     X509_NAME_oneline(X509_get_subject_name(x), o->cert_subject, sizeof o->cert_subject);
@@ -353,7 +353,7 @@ static void handshakes(struct tls_flow *t, int dir)
         uint32_t len = ((uint32_t)d->hs[off + 1] << 16) | ((uint32_t)d->hs[off + 2] << 8) |
                        d->hs[off + 3];
         if (len > PT_TLS_MAX_HANDSHAKE) {
-            anomaly(t, "limit.tls_handshake", "handshake message longer than the limit");
+            anomaly(t, PT_ANOM_LIMIT_TLS_HANDSHAKE, "handshake message longer than the limit");
             d->done = true;
             return;
         }
@@ -401,7 +401,7 @@ static void tls_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
             d->rec_left = ((size_t)d->rec_hdr[3] << 8) | d->rec_hdr[4];
             if (d->rec_hdr[1] != 0x03 || d->rec_type < 20 || d->rec_type > 24 ||
                 d->rec_left > 16384 + 2048) { /* RFC 8446 §5.1: at most 2^14 + 2048 */
-                anomaly(t, "tls.bad_record", "record header out of range; decoding stops");
+                anomaly(t, PT_ANOM_TLS_BAD_RECORD, "record header out of range; decoding stops");
                 d->done = true;
                 return;
             }
@@ -414,7 +414,7 @@ static void tls_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n
         size_t k = d->rec_left < n ? d->rec_left : n;
         if (d->rec_type == 22) {
             if (d->hs_len + k > PT_TLS_MAX_HANDSHAKE + 4) {
-                anomaly(t, "limit.tls_handshake", "handshake bytes beyond the limit");
+                anomaly(t, PT_ANOM_LIMIT_TLS_HANDSHAKE, "handshake bytes beyond the limit");
                 d->done = true;
                 return;
             }

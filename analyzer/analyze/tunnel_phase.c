@@ -41,11 +41,11 @@ struct phase {
     pt_status rc;
 };
 
-static void anomaly(struct phase *ph, uint32_t item, uint64_t frame, const char *kind,
+static void anomaly(struct phase *ph, uint32_t item, uint64_t frame, enum pt_anom kind,
                     const char *detail)
 {
     struct pt_anomaly_rec a = {.item = item, .frame = frame};
-    snprintf(a.kind, sizeof a.kind, "%s", kind);
+    a.kind = kind;
     snprintf(a.detail, sizeof a.detail, "%s", detail);
     if (pt_db_anomaly_put(ph->db, &a) != PT_OK) {
         ph->rc = PT_EDB;
@@ -58,7 +58,7 @@ static void store(struct phase *ph, const struct q *first, const char *key,
 {
     if (ph->objects >= PT_TUN_MAX_TUNNELS) {
         if (!ph->tunnels_capped) {
-            anomaly(ph, first->item, first->frame, "limit.tunnels",
+            anomaly(ph, first->item, first->frame, PT_ANOM_LIMIT_TUNNELS,
                     "more DNS tunnels than the limit; the rest were not decoded");
         }
         ph->tunnels_capped = true;
@@ -80,7 +80,7 @@ static void store(struct phase *ph, const struct q *first, const char *key,
     meta.ts_us = first->ts;
     struct pt_obj *o = pt_obj_open(ph->store, &meta);
     if (o == NULL) {
-        anomaly(ph, first->item, first->frame, "object.store_failed",
+        anomaly(ph, first->item, first->frame, PT_ANOM_OBJECT_STORE_FAILED,
                 "cannot create the object file");
         return;
     }
@@ -96,12 +96,12 @@ static void store(struct phase *ph, const struct q *first, const char *key,
         }
     }
     if (pl->capped) {
-        anomaly(ph, first->item, first->frame, "limit.tunnel_bytes",
+        anomaly(ph, first->item, first->frame, PT_ANOM_LIMIT_TUNNEL_BYTES,
                 "DNS tunnel payload longer than the limit; the object is cut");
     }
     struct pt_object_rec rec;
     if (!pt_obj_close(o, pl->n_gaps == 0 && !pl->capped, &rec)) {
-        anomaly(ph, first->item, first->frame, "object.store_failed",
+        anomaly(ph, first->item, first->frame, PT_ANOM_OBJECT_STORE_FAILED,
                 "cannot write the object file");
         return;
     }
@@ -247,7 +247,7 @@ pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store
         if (n >= PT_TUN_MAX_NAMES) {
             if (!capped) {
                 anomaly(&ph, (uint32_t)sqlite3_column_int64(st, 4),
-                        (uint64_t)sqlite3_column_int64(st, 5), "limit.tunnel_names",
+                        (uint64_t)sqlite3_column_int64(st, 5), PT_ANOM_LIMIT_TUNNEL_NAMES,
                         "more DNS queries from one client than the tunnel decoder reads");
             }
             capped = true;

@@ -154,7 +154,8 @@ static void **table_at(struct table *t, const uint8_t key[32], bool add)
 
 /* An anomaly an unpacked archive gave, kept to repeat. */
 struct note {
-    char kind[48], detail[200];
+    enum pt_anom kind;
+    char detail[200];
 };
 
 /* The members and anomalies one unpacked hash gave, to repeat for later copies (so the case
@@ -341,14 +342,13 @@ struct job {
 static void memo_overflow(const struct job *j);
 
 /* Record an anomaly of the archive being read, and remember it for later copies. */
-static void anomaly(const struct job *j, const char *kind, const char *detail)
+static void anomaly(const struct job *j, enum pt_anom kind, const char *detail)
 {
     if (j->ctx->anomaly != NULL) {
         j->ctx->anomaly(j->ctx->arg, j->p->item, j->p->frame, kind, detail);
     }
     if (j->memo != NULL && !j->memo->full) {
-        struct note n;
-        snprintf(n.kind, sizeof n.kind, "%s", kind);
+        struct note n = {.kind = kind};
         snprintf(n.detail, sizeof n.detail, "%s", detail);
         if (!memo_add(j->ctx->unpack, j->memo, NULL, &n)) {
             memo_overflow(j);
@@ -360,7 +360,7 @@ static void anomaly(const struct job *j, const char *kind, const char *detail)
 static void memo_overflow(const struct job *j)
 {
     if (j->ctx->anomaly != NULL) {
-        j->ctx->anomaly(j->ctx->arg, j->p->item, j->p->frame, "limit.unpack_memo",
+        j->ctx->anomaly(j->ctx->arg, j->p->item, j->p->frame, PT_ANOM_LIMIT_UNPACK_MEMO,
                         "members past PT_UNPACK_MEMO_BYTES are not remembered: later copies of "
                         "this archive list only those remembered before");
     }
@@ -449,7 +449,7 @@ static struct pt_obj *child_open(const struct job *j, const char *name, const ch
     meta.part = part;
     struct pt_obj *o = pt_obj_open(j->ctx->store, &meta);
     if (o == NULL) {
-        anomaly(j, "unpack.store_failed", "a member could not be stored in the case");
+        anomaly(j, PT_ANOM_UNPACK_STORE_FAILED, "a member could not be stored in the case");
     }
     return o;
 }
@@ -459,7 +459,7 @@ static void child_close(struct job *j, struct pt_obj *o, bool complete, bool enc
 {
     struct pt_object_rec rec;
     if (!pt_obj_close(o, complete, &rec)) {
-        anomaly(j, "unpack.store_failed", "a member could not be stored in the case");
+        anomaly(j, PT_ANOM_UNPACK_STORE_FAILED, "a member could not be stored in the case");
         return;
     }
     rec.encrypted = encrypted;
@@ -479,7 +479,7 @@ static bool take_member(const struct job *j)
     }
     if (++j->top->members > PT_UNPACK_MAX_TREE_MEMBERS) {
         j->top->spent = true;
-        anomaly(j, "limit.expansion_budget",
+        anomaly(j, PT_ANOM_LIMIT_EXPANSION_BUDGET,
                 "the archives under one top-level object hold more than "
                 "PT_UNPACK_MAX_TREE_MEMBERS members; the rest are not unpacked");
         return false;
@@ -495,7 +495,7 @@ static bool take_bytes(struct job *j, struct pt_obj *o, const uint8_t *p, size_t
     uint64_t total = sofar + n;
     if (total > PT_UNPACK_MAX_MEMBER ||
         (total > PT_UNPACK_RATIO_FLOOR && total / (in ? in : 1) > PT_UNPACK_MAX_RATIO)) {
-        anomaly(j, "limit.decompression_bomb",
+        anomaly(j, PT_ANOM_LIMIT_DECOMPRESSION_BOMB,
                 "a member expands beyond PT_UNPACK_MAX_MEMBER or PT_UNPACK_MAX_RATIO times the "
                 "bytes it was read from; cut there, partial");
         return false;
@@ -503,7 +503,7 @@ static bool take_bytes(struct job *j, struct pt_obj *o, const uint8_t *p, size_t
     if (j->top->left < n) {
         j->top->left = 0;
         j->top->spent = true;
-        anomaly(j, "limit.expansion_budget",
+        anomaly(j, PT_ANOM_LIMIT_EXPANSION_BUDGET,
                 "the members under one top-level object expand beyond its budget "
                 "(PT_UNPACK_BUDGET_TOP); this member is cut there and the rest of the tree is "
                 "not unpacked");
@@ -511,7 +511,7 @@ static bool take_bytes(struct job *j, struct pt_obj *o, const uint8_t *p, size_t
     }
     if (j->ctx->unpack != NULL && !case_take(j->ctx->unpack, n)) {
         j->top->spent = true;
-        anomaly(j, "limit.expansion_budget",
+        anomaly(j, PT_ANOM_LIMIT_EXPANSION_BUDGET,
                 "the archives of this run expand beyond its budget (PT_UNPACK_BUDGET_CASE); "
                 "this member is cut there and no further archive is unpacked");
         return false;
@@ -527,11 +527,11 @@ static void member_failed(const struct job *j, struct archive *a, const char *na
     const char *msg = archive_error_string(a);
     char d[400];
     snprintf(d, sizeof d, "%s: %s; partial", name, msg ? msg : "read error");
-    const char *kind = "unpack.member_corrupt";
+    enum pt_anom kind = PT_ANOM_UNPACK_MEMBER_CORRUPT;
     if (msg != NULL && (strstr(msg, "CRC") != NULL || strstr(msg, "hecksum") != NULL)) {
-        kind = "unpack.crc_mismatch";
+        kind = PT_ANOM_UNPACK_CRC_MISMATCH;
     } else if (msg != NULL && strstr(msg, "Unsupported ZIP compression method") != NULL) {
-        kind = "unpack.zip_method"; /* member() keeps such an entry as sent */
+        kind = PT_ANOM_UNPACK_ZIP_METHOD; /* member() keeps such an entry as sent */
     }
     anomaly(j, kind, d);
 }
@@ -715,7 +715,7 @@ static void member(struct job *j, struct archive *a, struct archive_entry *e, ui
         char d[400];
         snprintf(d, sizeof d, "%s is encrypted; %s", name,
                  ze ? "kept as sent" : "its bytes are not separable, stored empty");
-        anomaly(j, "unpack.encrypted_member", d);
+        anomaly(j, PT_ANOM_UNPACK_ENCRYPTED_MEMBER, d);
         ok = ze != NULL && take_bytes(j, o, j->b + ze->data, (size_t)(ze->end - ze->data), 0,
                                       ze->end - ze->data);
     } else {
@@ -814,8 +814,11 @@ static void archive_failed(const struct job *j, struct archive *a, uint32_t inde
                                    : "damaged after its first members",
              msg ? msg : "no reason given");
     bool enc = msg != NULL && (strstr(msg, "ncrypt") != NULL || strstr(msg, "assphrase") != NULL);
-    anomaly(j, enc ? "unpack.encrypted_archive" : r == ARCHIVE_WARN ? "unpack.warning"
-                                                                    : "unpack.corrupt", d);
+    anomaly(j,
+            enc                 ? PT_ANOM_UNPACK_ENCRYPTED_ARCHIVE
+            : r == ARCHIVE_WARN ? PT_ANOM_UNPACK_WARNING
+                                : PT_ANOM_UNPACK_CORRUPT,
+            d);
 }
 
 /* Read the archive; false when a compressed file's tar or cpio held no entry at all, which
@@ -827,14 +830,14 @@ static bool read_archive(struct job *j, enum mode mode)
     locale_t was = uselocale(utf8_locale());
     struct archive *a = archive_read_new();
     if (a == NULL) {
-        anomaly(j, "unpack.corrupt", "libarchive could not start (out of memory)");
+        anomaly(j, PT_ANOM_UNPACK_CORRUPT, "libarchive could not start (out of memory)");
         uselocale(was);
         return true;
     }
     int r;
     uint32_t i = 0;
     if (!setup(j, a, mode)) {
-        anomaly(j, "unpack.unsupported", "this libarchive needs an external program here");
+        anomaly(j, PT_ANOM_UNPACK_UNSUPPORTED, "this libarchive needs an external program here");
         goto out;
     }
     if (j->gz != NULL) {
@@ -864,7 +867,7 @@ static bool read_archive(struct job *j, enum mode mode)
             break;
         }
         if (i >= PT_UNPACK_MAX_ENTRIES) {
-            anomaly(j, "limit.unpack_entries",
+            anomaly(j, PT_ANOM_LIMIT_UNPACK_ENTRIES,
                     "the archive has more entries than PT_UNPACK_MAX_ENTRIES; the rest are not "
                     "read");
             break;
@@ -881,7 +884,7 @@ static bool read_archive(struct job *j, enum mode mode)
         if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_RAW &&
             j->gz == NULL && archive_filter_count(a) < 2) {
             /* libmagic saw a compressed file, no decompressor took it */
-            anomaly(j, "unpack.corrupt", "compressed data not recognised by its decoder");
+            anomaly(j, PT_ANOM_UNPACK_CORRUPT, "compressed data not recognised by its decoder");
             break;
         }
         /* files, and entries of no stated type (a hostile header may clear it; their bytes
@@ -896,7 +899,7 @@ static bool read_archive(struct job *j, enum mode mode)
         char d[160];
         snprintf(d, sizeof d, "%zu entries found by libarchive are not in the central directory "
                               "pass; not read", j->unlisted);
-        anomaly(j, "unpack.zip_unlisted", d);
+        anomaly(j, PT_ANOM_UNPACK_ZIP_UNLISTED, d);
     }
 out:
     archive_read_free(a);
@@ -909,23 +912,23 @@ static void read_zip(struct job *j)
 {
     enum pt_zipdir_rc rc;
     if (pt_zipdir_read(j->b, j->n, &j->zd, &rc) != PT_OK) {
-        anomaly(j, "unpack.corrupt", "out of memory reading the zip central directory");
+        anomaly(j, PT_ANOM_UNPACK_CORRUPT, "out of memory reading the zip central directory");
         return;
     }
     char d[200];
     bool streaming = true;
     if (rc == PT_ZIPDIR_NONE) {
-        anomaly(j, "unpack.zip_no_directory",
+        anomaly(j, PT_ANOM_UNPACK_ZIP_NO_DIRECTORY,
                 "no end of central directory record (cut or damaged): entries read in "
                 "local-header order");
     } else if (rc == PT_ZIPDIR_TOO_MANY) {
-        anomaly(j, "limit.unpack_entries",
+        anomaly(j, PT_ANOM_LIMIT_UNPACK_ENTRIES,
                 "the central directory lists more entries than PT_UNPACK_MAX_ENTRIES: the first "
                 "ones are read in local-header order");
     } else if (rc == PT_ZIPDIR_BAD || j->zd.bad > 0) {
         snprintf(d, sizeof d, "the central directory is inconsistent (%zu entries outside the "
                               "archive): entries read in local-header order", j->zd.bad);
-        anomaly(j, "unpack.zip_bad_directory", d);
+        anomaly(j, PT_ANOM_UNPACK_ZIP_BAD_DIRECTORY, d);
     } else {
         streaming = false;
         j->by_directory = true;
@@ -933,7 +936,7 @@ static void read_zip(struct job *j)
             snprintf(d, sizeof d, "%zu of %zu entries overlap the data of another (zip bomb by "
                                   "overlap): refused, the largest set without overlap read",
                      j->zd.refused, j->zd.listed);
-            anomaly(j, "unpack.zip_overlap", d);
+            anomaly(j, PT_ANOM_UNPACK_ZIP_OVERLAP, d);
         }
     }
     /* Read in local-header order, each byte of the zip is read once, so overlapping entries
@@ -965,7 +968,7 @@ static void read_gzip(struct job *j)
     struct gz *g = calloc(1, sizeof *g);
     if (g == NULL || inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK) {
         free(g);
-        anomaly(j, "unpack.corrupt", "zlib could not start (out of memory)");
+        anomaly(j, PT_ANOM_UNPACK_CORRUPT, "zlib could not start (out of memory)");
         return;
     }
     g->in = j->b;
@@ -982,11 +985,11 @@ static void read_gzip(struct job *j)
     if (!g->corrupt && left > 0) {
         char d[120];
         snprintf(d, sizeof d, "%zu bytes after the last gzip member are not gzip; not read", left);
-        anomaly(j, "unpack.gzip_trailing", d);
+        anomaly(j, PT_ANOM_UNPACK_GZIP_TRAILING, d);
     }
     if (g->corrupt) {
         bool crc = strstr(g->why, "check") != NULL; /* "incorrect data/length check" */
-        anomaly(j, crc ? "unpack.crc_mismatch" : "unpack.gzip_corrupt", g->why);
+        anomaly(j, crc ? PT_ANOM_UNPACK_CRC_MISMATCH : PT_ANOM_UNPACK_GZIP_CORRUPT, g->why);
     }
     inflateEnd(&g->z);
     free(g);
@@ -1029,14 +1032,14 @@ static void unpack_mapped(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
     struct job j = {.ctx = ctx, .p = p, .c = c, .top = active, .memo = m};
     struct pt_objbytes ob;
     if (!pt_objstore_load(ctx->store, p->sha256, &ob) || ob.n == 0) {
-        anomaly(&j, "unpack.unreadable", "the stored object cannot be read");
+        anomaly(&j, PT_ANOM_UNPACK_UNREADABLE, "the stored object cannot be read");
         pt_object_release(&ob);
         return;
     }
     j.n = ob.n;
     j.buf = malloc(PT_UNPACK_CHUNK);
     if (j.buf == NULL) {
-        anomaly(&j, "unpack.unreadable", "out of memory for the stored object");
+        anomaly(&j, PT_ANOM_UNPACK_UNREADABLE, "out of memory for the stored object");
     } else {
         j.b = ob.p;
         if (c->kind == K_ZIP) {
@@ -1071,9 +1074,9 @@ void pt_unpack(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
     if (active->spent) {
         /* the budget anomaly said so once; nothing more in this tree */
     } else if (parent->depth >= PT_UNPACK_MAX_DEPTH) {
-        anomaly(&j, "limit.unpack_depth", "archives nested deeper than PT_UNPACK_MAX_DEPTH");
+        anomaly(&j, PT_ANOM_LIMIT_UNPACK_DEPTH, "archives nested deeper than PT_UNPACK_MAX_DEPTH");
     } else if ((seen = table_at(&active->seen, key, true)) == NULL) {
-        anomaly(&j, "unpack.corrupt", "out of memory tracking the archives of one object");
+        anomaly(&j, PT_ANOM_UNPACK_CORRUPT, "out of memory tracking the archives of one object");
     } else if (*seen == NULL) {
         *seen = &active->seen; /* each hash once per tree: an archive that holds itself too */
         struct memo *m = NULL;
@@ -1086,7 +1089,7 @@ void pt_unpack(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
         } else if (cl == CLAIM_DONE) {
             repeat(ctx, parent, m);
         } else {
-            anomaly(&j, "unpack.busy",
+            anomaly(&j, PT_ANOM_UNPACK_BUSY,
                     cl == CLAIM_BUSY ? "another worker was still unpacking the same archive "
                                        "after PT_UNPACK_WAIT_S; this copy's members are not "
                                        "listed"

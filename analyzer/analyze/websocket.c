@@ -84,14 +84,15 @@ static void frame_start(struct ws_flow *w, struct ws_dir *d)
     d->data = opcode <= 2;
     if (d->data && (b0 & 0x40) && !w->said_deflate) {
         w->said_deflate = true;
-        pt_app_anomaly(w->ctx, w->pkt, 0, "websocket.compressed",
+        pt_app_anomaly(w->ctx, w->pkt, 0, PT_ANOM_WEBSOCKET_COMPRESSED,
                        "permessage-deflate frames: the carried stream is not decoded");
     }
     if (b0 & 0x40) {
         d->data = false;
     }
     if (opcode > 2 && opcode < 8) {
-        pt_app_anomaly(w->ctx, w->pkt, 0, "websocket.bad_opcode", "reserved WebSocket opcode");
+        pt_app_anomaly(w->ctx, w->pkt, 0, PT_ANOM_WEBSOCKET_BAD_OPCODE,
+                       "reserved WebSocket opcode");
     }
 }
 
@@ -151,7 +152,7 @@ static void ws_gap(void *st, int dir, uint64_t off, uint64_t n)
         return;
     }
     if (!d->dead) {
-        pt_app_anomaly(w->ctx, NULL, w->rec.item, "websocket.gap_lost_framing",
+        pt_app_anomaly(w->ctx, NULL, w->rec.item, PT_ANOM_WEBSOCKET_GAP_LOST_FRAMING,
                        "a capture gap broke the WebSocket framing");
     }
     d->dead = true;

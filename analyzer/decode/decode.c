@@ -50,14 +50,14 @@ static uint64_t cur_offset(const struct dstate *s, const struct pt_cur *c)
     return (uint64_t)(p - o);
 }
 
-static void anomaly(struct dstate *s, const struct pt_cur *c, const char *kind, const char *detail)
+static void anomaly(struct dstate *s, const struct pt_cur *c, enum pt_anom kind, const char *detail)
 {
     s->d->sink(s->d->arg, s->f, cur_offset(s, c), kind, detail);
 }
 
 /* Truncation is an anomaly only when the capture did not announce it (caplen < wire length):
  * a snaplen cut is a property of the capture, recorded per item, not a malformation. */
-static void truncated(struct dstate *s, const struct pt_cur *c, const char *kind)
+static void truncated(struct dstate *s, const struct pt_cur *c, enum pt_anom kind)
 {
     if (s->f->cap_len < s->f->wire_len && s->origin == s->f->data) {
         return;
@@ -109,12 +109,12 @@ static void dispatch_ipproto(struct dstate *s, uint8_t proto, struct pt_cur *c, 
 static void decode_ether(struct dstate *s, struct pt_cur *c)
 {
     if (!pt_cur_skip(c, 12)) {
-        truncated(s, c, "eth.truncated");
+        truncated(s, c, PT_ANOM_ETH_TRUNCATED);
         return;
     }
     uint16_t type = pt_cur_be16(c);
     if (!pt_cur_ok(c)) {
-        truncated(s, c, "eth.truncated");
+        truncated(s, c, PT_ANOM_ETH_TRUNCATED);
         return;
     }
     if (type < 1536) {
@@ -132,14 +132,14 @@ static void decode_vlan(struct dstate *s, struct pt_cur *c)
         uint16_t tci = pt_cur_be16(c);
         type = pt_cur_be16(c);
         if (!pt_cur_ok(c)) {
-            truncated(s, c, "vlan.truncated");
+            truncated(s, c, PT_ANOM_VLAN_TRUNCATED);
             return;
         }
         if (s->ctx.n_vlan < 2) {
             s->ctx.vlan[s->ctx.n_vlan] = tci & 0x0fff;
         }
         if (++s->ctx.n_vlan > PT_MAX_VLAN) {
-            anomaly(s, c, "limit.vlan_depth", "more VLAN tags than PT_MAX_VLAN");
+            anomaly(s, c, PT_ANOM_LIMIT_VLAN_DEPTH, "more VLAN tags than PT_MAX_VLAN");
             return;
         }
     } while (type == 0x8100 || type == 0x88a8 || type == 0x9100);
@@ -152,12 +152,12 @@ static void decode_mpls(struct dstate *s, struct pt_cur *c)
 {
     for (unsigned i = 0;; i++) {
         if (i >= PT_MAX_MPLS) {
-            anomaly(s, c, "limit.mpls_depth", "more MPLS labels than PT_MAX_MPLS");
+            anomaly(s, c, PT_ANOM_LIMIT_MPLS_DEPTH, "more MPLS labels than PT_MAX_MPLS");
             return;
         }
         uint32_t e = pt_cur_be32(c);
         if (!pt_cur_ok(c)) {
-            truncated(s, c, "mpls.truncated");
+            truncated(s, c, PT_ANOM_MPLS_TRUNCATED);
             return;
         }
         if (e & 0x100) {
@@ -166,7 +166,7 @@ static void decode_mpls(struct dstate *s, struct pt_cur *c)
     }
     uint8_t first = pt_cur_peek_u8(c, 0);
     if (!pt_cur_has(c, 1)) {
-        truncated(s, c, "mpls.truncated");
+        truncated(s, c, PT_ANOM_MPLS_TRUNCATED);
     } else if ((first >> 4) == 4) {
         decode_ipv4(s, c);
     } else if ((first >> 4) == 6) {
@@ -176,7 +176,7 @@ static void decode_mpls(struct dstate *s, struct pt_cur *c)
         pt_cur_skip(c, 4);
         decode_ether(s, c);
     } else {
-        anomaly(s, c, "mpls.unknown_payload", "payload after the label stack is not IP");
+        anomaly(s, c, PT_ANOM_MPLS_UNKNOWN_PAYLOAD, "payload after the label stack is not IP");
     }
 }
 
@@ -188,7 +188,7 @@ static void decode_ppp_proto(struct dstate *s, struct pt_cur *c)
         proto = (uint16_t)((proto << 8) | pt_cur_u8(c));
     }
     if (!pt_cur_ok(c)) {
-        truncated(s, c, "ppp.truncated");
+        truncated(s, c, PT_ANOM_PPP_TRUNCATED);
         return;
     }
     if (proto == 0x0021) {
@@ -213,7 +213,7 @@ static void decode_ppp(struct dstate *s, struct pt_cur *c)
 static void decode_pppoe_sess(struct dstate *s, struct pt_cur *c)
 {
     if (!pt_cur_skip(c, 6)) {
-        truncated(s, c, "pppoe.truncated");
+        truncated(s, c, PT_ANOM_PPPOE_TRUNCATED);
         return;
     }
     decode_ppp_proto(s, c);
@@ -274,29 +274,29 @@ static void decode_ipv4(struct dstate *s, struct pt_cur *c)
     pt_cur_copy(c, src, 4);
     pt_cur_copy(c, dst, 4);
     if (!pt_cur_ok(c)) {
-        truncated(s, &ip, "ipv4.truncated");
+        truncated(s, &ip, PT_ANOM_IPV4_TRUNCATED);
         return;
     }
     if ((vihl >> 4) != 4) {
-        anomaly(s, &ip, "ipv4.bad_version", "version field is not 4");
+        anomaly(s, &ip, PT_ANOM_IPV4_BAD_VERSION, "version field is not 4");
         return;
     }
     unsigned hlen = (vihl & 15u) * 4u;
     if (hlen < 20) { /* RFC 791: IHL is at least 5 words */
-        anomaly(s, &ip, "ipv4.bad_ihl", "header length below 20 bytes");
+        anomaly(s, &ip, PT_ANOM_IPV4_BAD_IHL, "header length below 20 bytes");
         return;
     }
     if (total < hlen) {
         /* total 0 is TCP segmentation offload on the capturing host; take what was captured */
         if (total != 0) {
-            anomaly(s, &ip, "ipv4.bad_total_length", "total length below header length");
+            anomaly(s, &ip, PT_ANOM_IPV4_BAD_TOTAL_LENGTH, "total length below header length");
             return;
         }
         total = (uint16_t)(avail > 65535 ? 65535 : avail);
     }
     struct pt_cur opts;
     if (!pt_cur_sub(c, hlen - 20, &opts)) {
-        truncated(s, &ip, "ipv4.truncated");
+        truncated(s, &ip, PT_ANOM_IPV4_TRUNCATED);
         return;
     }
     /* Options (RFC 791 §3.1): EOL(0), NOP(1), else type(1) length(1, >= 2) data. */
@@ -310,7 +310,7 @@ static void decode_ipv4(struct dstate *s, struct pt_cur *c)
         }
         uint8_t olen = pt_cur_u8(&opts);
         if (!pt_cur_ok(&opts) || olen < 2 || !pt_cur_skip(&opts, olen - 2u)) {
-            anomaly(s, &ip, "ipv4.bad_option", "option length runs past the header");
+            anomaly(s, &ip, PT_ANOM_IPV4_BAD_OPTION, "option length runs past the header");
             break;
         }
     }
@@ -318,7 +318,8 @@ static void decode_ipv4(struct dstate *s, struct pt_cur *c)
     if (on_wire > avail) {
         /* Snaplen cut: the rest was on the wire but not captured. Otherwise it is a lie. */
         if (!(s->f->cap_len < s->f->wire_len && s->origin == s->f->data)) {
-            anomaly(s, &ip, "ipv4.total_length_exceeds_frame", "total length beyond frame end");
+            anomaly(s, &ip, PT_ANOM_IPV4_TOTAL_LENGTH_EXCEEDS_FRAME,
+                    "total length beyond frame end");
         }
         on_wire = avail;
     }
@@ -327,7 +328,7 @@ static void decode_ipv4(struct dstate *s, struct pt_cur *c)
 
     struct pt_view *v = new_view(s);
     if (v == NULL) {
-        anomaly(s, &ip, "limit.tunnel_depth", "more IP layers than PT_MAX_VIEWS");
+        anomaly(s, &ip, PT_ANOM_LIMIT_TUNNEL_DEPTH, "more IP layers than PT_MAX_VIEWS");
         return;
     }
     v->family = 4;
@@ -349,7 +350,7 @@ static void decode_ipv4(struct dstate *s, struct pt_cur *c)
         if (total - hlen != n) {
             /* Snaplen cut a fragment: no reassembly is possible. A first fragment still tells
              * the ports (tshark decodes it too); later ones are dropped. */
-            anomaly(s, &ip, "ipv4.frag_truncated",
+            anomaly(s, &ip, PT_ANOM_IPV4_FRAG_TRUNCATED,
                     off == 0 ? "first fragment not fully captured; decoded alone"
                              : "fragment not fully captured; dropped");
             if (off != 0) {
@@ -398,7 +399,8 @@ static void ipv6_chain(struct dstate *s, struct pt_view *v, struct pt_cur *c, ui
 {
     for (unsigned i = 0; is_ipv6_ext(nh); i++) {
         if (i >= PT_MAX_IPV6_EXT) {
-            anomaly(s, c, "limit.ipv6_ext_headers", "more extension headers than PT_MAX_IPV6_EXT");
+            anomaly(s, c, PT_ANOM_LIMIT_IPV6_EXT_HEADERS,
+                    "more extension headers than PT_MAX_IPV6_EXT");
             s->out->n--;
             return;
         }
@@ -409,7 +411,7 @@ static void ipv6_chain(struct dstate *s, struct pt_view *v, struct pt_cur *c, ui
             uint16_t offm = pt_cur_be16(c);
             uint32_t id = pt_cur_be32(c);
             if (!pt_cur_ok(c)) {
-                truncated(s, &eh, "ipv6.truncated");
+                truncated(s, &eh, PT_ANOM_IPV6_TRUNCATED);
                 s->out->n--;
                 return;
             }
@@ -422,7 +424,8 @@ static void ipv6_chain(struct dstate *s, struct pt_view *v, struct pt_cur *c, ui
             }
             uint32_t n = (uint32_t)pt_cur_left(c);
             if (n != wire_left) {
-                anomaly(s, &eh, "ipv6.frag_truncated", "fragment not fully captured; dropped");
+                anomaly(s, &eh, PT_ANOM_IPV6_FRAG_TRUNCATED,
+                        "fragment not fully captured; dropped");
                 s->out->n--;
                 return;
             }
@@ -450,7 +453,7 @@ static void ipv6_chain(struct dstate *s, struct pt_view *v, struct pt_cur *c, ui
         uint8_t next = pt_cur_u8(c);
         uint8_t hl = pt_cur_u8(c);
         if (!pt_cur_ok(c)) {
-            truncated(s, &eh, "ipv6.truncated");
+            truncated(s, &eh, PT_ANOM_IPV6_TRUNCATED);
             s->out->n--;
             return;
         }
@@ -458,7 +461,7 @@ static void ipv6_chain(struct dstate *s, struct pt_view *v, struct pt_cur *c, ui
          * 8-byte words not counting the first (RFC 8200 §4.3). */
         size_t len = nh == 51 ? ((size_t)hl + 2) * 4 : ((size_t)hl + 1) * 8;
         if (!pt_cur_skip(c, len - 2)) {
-            truncated(s, &eh, "ipv6.truncated");
+            truncated(s, &eh, PT_ANOM_IPV6_TRUNCATED);
             s->out->n--;
             return;
         }
@@ -488,11 +491,11 @@ static void decode_ipv6(struct dstate *s, struct pt_cur *c)
     pt_cur_copy(c, src, 16);
     pt_cur_copy(c, dst, 16);
     if (!pt_cur_ok(c)) {
-        truncated(s, &ip, "ipv6.truncated");
+        truncated(s, &ip, PT_ANOM_IPV6_TRUNCATED);
         return;
     }
     if ((vcf >> 28) != 6) {
-        anomaly(s, &ip, "ipv6.bad_version", "version field is not 6");
+        anomaly(s, &ip, PT_ANOM_IPV6_BAD_VERSION, "version field is not 6");
         return;
     }
     size_t avail = pt_cur_left(c);
@@ -504,7 +507,8 @@ static void decode_ipv6(struct dstate *s, struct pt_cur *c)
     }
     if (on_wire > avail) {
         if (!(s->f->cap_len < s->f->wire_len && s->origin == s->f->data)) {
-            anomaly(s, &ip, "ipv6.payload_length_exceeds_frame", "payload length beyond frame end");
+            anomaly(s, &ip, PT_ANOM_IPV6_PAYLOAD_LENGTH_EXCEEDS_FRAME,
+                    "payload length beyond frame end");
         }
         on_wire = avail;
     }
@@ -512,7 +516,7 @@ static void decode_ipv6(struct dstate *s, struct pt_cur *c)
     pt_cur_sub(c, on_wire, &payload);
     struct pt_view *v = new_view(s);
     if (v == NULL) {
-        anomaly(s, &ip, "limit.tunnel_depth", "more IP layers than PT_MAX_VIEWS");
+        anomaly(s, &ip, PT_ANOM_LIMIT_TUNNEL_DEPTH, "more IP layers than PT_MAX_VIEWS");
         return;
     }
     v->family = 6;
@@ -541,20 +545,20 @@ static void decode_tcp(struct dstate *s, struct pt_cur *c, struct pt_view *v)
     uint16_t win = pt_cur_be16(c);
     pt_cur_skip(c, 4);
     if (!pt_cur_ok(c)) {
-        truncated(s, &th, "tcp.truncated");
+        truncated(s, &th, PT_ANOM_TCP_TRUNCATED);
         return;
     }
     unsigned hlen = (off >> 4) * 4u;
     if (hlen < 20) { /* RFC 9293 §3.1: data offset is at least 5 words */
-        anomaly(s, &th, "tcp.bad_header_length", "data offset below 5 words");
+        anomaly(s, &th, PT_ANOM_TCP_BAD_HEADER_LENGTH, "data offset below 5 words");
         return;
     }
     if (v->payload_wire < hlen) {
-        anomaly(s, &th, "tcp.bad_header_length", "data offset beyond the IP payload");
+        anomaly(s, &th, PT_ANOM_TCP_BAD_HEADER_LENGTH, "data offset beyond the IP payload");
         return;
     }
     if (!pt_cur_skip(c, hlen - 20)) {
-        truncated(s, &th, "tcp.truncated");
+        truncated(s, &th, PT_ANOM_TCP_TRUNCATED);
         return;
     }
     v->has_ports = true;
@@ -638,14 +642,14 @@ static void decode_udp(struct dstate *s, struct pt_cur *c, struct pt_view *v)
     uint16_t ulen = pt_cur_be16(c);
     pt_cur_skip(c, 2);
     if (!pt_cur_ok(c)) {
-        truncated(s, &uh, "udp.truncated");
+        truncated(s, &uh, PT_ANOM_UDP_TRUNCATED);
         return;
     }
     uint32_t wire = v->payload_wire;
     if (ulen < 8 || ulen > wire) {
         /* ulen 0 is legal for IPv6 jumbograms only (RFC 2675); take the IP length then */
         if (!(ulen == 0 && v->family == 6)) {
-            anomaly(s, &uh, "udp.bad_length", "length field disagrees with the IP payload");
+            anomaly(s, &uh, PT_ANOM_UDP_BAD_LENGTH, "length field disagrees with the IP payload");
         }
         ulen = (uint16_t)(wire > 65535 ? 65535 : wire);
         if (ulen < 8) {
@@ -677,7 +681,7 @@ static void decode_udp(struct dstate *s, struct pt_cur *c, struct pt_view *v)
 /* ICMP (RFC 792) / ICMPv6 (RFC 4443): type(8) code(8) checksum(16) rest(32). Echo request
  * and reply carry identifier(16) sequence(16); the identifier keys the flow on both sides. */
 static void decode_icmp_common(struct dstate *s, struct pt_cur *c, struct pt_view *v, bool echo_rq,
-                               bool echo_rp, const char *kind)
+                               bool echo_rp, enum pt_anom kind)
 {
     uint8_t type = pt_cur_u8(c);
     uint8_t code = pt_cur_u8(c);
@@ -704,20 +708,20 @@ static void decode_icmp_common(struct dstate *s, struct pt_cur *c, struct pt_vie
 static void decode_icmp(struct dstate *s, struct pt_cur *c, struct pt_view *v)
 {
     uint8_t t = pt_cur_peek_u8(c, 0);
-    decode_icmp_common(s, c, v, t == 8, t == 0, "icmp.truncated");
+    decode_icmp_common(s, c, v, t == 8, t == 0, PT_ANOM_ICMP_TRUNCATED);
 }
 
 static void decode_icmpv6(struct dstate *s, struct pt_cur *c, struct pt_view *v)
 {
     uint8_t t = pt_cur_peek_u8(c, 0);
-    decode_icmp_common(s, c, v, t == 128, t == 129, "icmpv6.truncated");
+    decode_icmp_common(s, c, v, t == 128, t == 129, PT_ANOM_ICMPV6_TRUNCATED);
 }
 
 /* IP in IP: the inner header starts right here. */
 static void decode_ipip(struct dstate *s, struct pt_cur *c, struct pt_view *v)
 {
     if (s->ctx.depth + 1 >= PT_MAX_TUNNEL_DEPTH) {
-        anomaly(s, c, "limit.tunnel_depth", "tunnel nesting deeper than PT_MAX_TUNNEL_DEPTH");
+        anomaly(s, c, PT_ANOM_LIMIT_TUNNEL_DEPTH, "tunnel nesting deeper than PT_MAX_TUNNEL_DEPTH");
         return;
     }
     s->ctx.depth++;
@@ -730,7 +734,8 @@ static void decode_ipip(struct dstate *s, struct pt_cur *c, struct pt_view *v)
     } else if (v->proto == 41 && nib == 6) {
         decode_ipv6(s, c);
     } else {
-        anomaly(s, c, "ipip.bad_inner_version", "inner header version does not match protocol");
+        anomaly(s, c, PT_ANOM_IPIP_BAD_INNER_VERSION,
+                "inner header version does not match protocol");
     }
 }
 
@@ -745,13 +750,13 @@ static void decode_gre(struct dstate *s, struct pt_cur *c, struct pt_view *v)
     uint16_t fl = pt_cur_be16(c);
     uint16_t proto = pt_cur_be16(c);
     if (!pt_cur_ok(c)) {
-        truncated(s, &gh, "gre.truncated");
+        truncated(s, &gh, PT_ANOM_GRE_TRUNCATED);
         return;
     }
     unsigned ver = fl & 7u;
     uint32_t key = 0;
     if (ver > 1) {
-        anomaly(s, &gh, "gre.bad_version", "GRE version other than 0 or 1");
+        anomaly(s, &gh, PT_ANOM_GRE_BAD_VERSION, "GRE version other than 0 or 1");
         return;
     }
     if ((fl & 0x8000) || (fl & 0x4000)) {
@@ -767,11 +772,11 @@ static void decode_gre(struct dstate *s, struct pt_cur *c, struct pt_view *v)
         pt_cur_skip(c, 4);
     }
     if (!pt_cur_ok(c)) {
-        truncated(s, &gh, "gre.truncated");
+        truncated(s, &gh, PT_ANOM_GRE_TRUNCATED);
         return;
     }
     if (s->ctx.depth + 1 >= PT_MAX_TUNNEL_DEPTH) {
-        anomaly(s, c, "limit.tunnel_depth", "tunnel nesting deeper than PT_MAX_TUNNEL_DEPTH");
+        anomaly(s, c, PT_ANOM_LIMIT_TUNNEL_DEPTH, "tunnel nesting deeper than PT_MAX_TUNNEL_DEPTH");
         return;
     }
     s->ctx.depth++;
@@ -801,7 +806,7 @@ static void decode_sll(struct dstate *s, struct pt_cur *c)
     pt_cur_skip(c, 14);
     uint16_t proto = pt_cur_be16(c);
     if (!pt_cur_ok(c)) {
-        truncated(s, c, "sll.truncated");
+        truncated(s, c, PT_ANOM_SLL_TRUNCATED);
         return;
     }
     dispatch_ethertype(s, proto, c);
@@ -814,7 +819,7 @@ static void decode_sll2(struct dstate *s, struct pt_cur *c)
     uint16_t proto = pt_cur_be16(c);
     pt_cur_skip(c, 18);
     if (!pt_cur_ok(c)) {
-        truncated(s, c, "sll2.truncated");
+        truncated(s, c, PT_ANOM_SLL2_TRUNCATED);
         return;
     }
     dispatch_ethertype(s, proto, c);
@@ -824,13 +829,13 @@ static void decode_raw(struct dstate *s, struct pt_cur *c)
 {
     uint8_t nib = pt_cur_peek_u8(c, 0) >> 4;
     if (!pt_cur_has(c, 1)) {
-        truncated(s, c, "raw.truncated");
+        truncated(s, c, PT_ANOM_RAW_TRUNCATED);
     } else if (nib == 4) {
         decode_ipv4(s, c);
     } else if (nib == 6) {
         decode_ipv6(s, c);
     } else {
-        anomaly(s, c, "raw.bad_version", "raw IP frame is neither IPv4 nor IPv6");
+        anomaly(s, c, PT_ANOM_RAW_BAD_VERSION, "raw IP frame is neither IPv4 nor IPv6");
     }
 }
 
@@ -841,7 +846,7 @@ static void decode_null(struct dstate *s, struct pt_cur *c, bool loop)
     struct pt_cur h = *c;
     uint32_t le = pt_cur_le32(&h);
     if (!pt_cur_ok(&h)) {
-        truncated(s, c, "null.truncated");
+        truncated(s, c, PT_ANOM_NULL_TRUNCATED);
         return;
     }
     uint32_t af = le;
@@ -864,7 +869,7 @@ static void decode_chdlc(struct dstate *s, struct pt_cur *c)
     pt_cur_skip(c, 2);
     uint16_t proto = pt_cur_be16(c);
     if (!pt_cur_ok(c)) {
-        truncated(s, c, "chdlc.truncated");
+        truncated(s, c, PT_ANOM_CHDLC_TRUNCATED);
         return;
     }
     dispatch_ethertype(s, proto, c);

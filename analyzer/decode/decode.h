@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "../core/addr.h"
+#include "../core/anomaly.h"
 #include "../core/limits.h"
 #include "../core/status.h"
 
@@ -89,7 +90,7 @@ struct pt_decoded {
 
 /* Anomaly sink: `kind` is a stable dotted name, `detail` human text (may be NULL). */
 typedef void (*pt_anomaly_fn)(void *arg, const struct pt_frame *f, uint64_t offset,
-                              const char *kind, const char *detail);
+                              enum pt_anom kind, const char *detail);
 
 struct pt_decoder; /* opaque: owns the defragmentation state */
 

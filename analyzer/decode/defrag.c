@@ -115,7 +115,8 @@ static void drop(struct pt_defrag *d, struct dgram *g, const char *why)
     snprintf(detail, sizeof detail, "%s: id %u, %u of %u bytes received in %u fragments", why,
              g->key.id, g->received, g->total, g->n_frags);
     struct pt_frame at = {.item = g->item, .num = g->first_frame};
-    d->sink(d->arg, &at, 0, g->key.family == 4 ? "ipv4.frag_incomplete" : "ipv6.frag_incomplete",
+    d->sink(d->arg, &at, 0,
+            g->key.family == 4 ? PT_ANOM_IPV4_FRAG_INCOMPLETE : PT_ANOM_IPV6_FRAG_INCOMPLETE,
             detail);
     unlink_dgram(d, g);
     free_dgram(g);
@@ -225,21 +226,21 @@ static void expire(struct pt_defrag *d, int64_t now_us)
     }
 }
 
+/* The anomaly `name` of the key's IP version (PT_ANOM_IPV4_<name> or PT_ANOM_IPV6_<name>). */
+#define BY_FAMILY(k, name) ((k)->family == 4 ? PT_ANOM_IPV4_##name : PT_ANOM_IPV6_##name)
+
 enum pt_defrag_result pt_defrag_add(struct pt_defrag *d, const struct pt_frame *f,
                                     const struct pt_frag_key *k, uint32_t off,
                                     const uint8_t *data, uint32_t len, bool more,
                                     const uint8_t **out, uint32_t *out_len)
 {
-    const char *fam = k->family == 4 ? "ipv4" : "ipv6";
-    char kind[48];
     *out = NULL;
     *out_len = 0;
     expire(d, f->ts_us);
 
     /* RFC 791: offset + length beyond 65535 is impossible for a real datagram. */
     if ((uint64_t)off + len > PT_DEFRAG_MAX_DGRAM) {
-        snprintf(kind, sizeof kind, "%s.frag_too_large", fam);
-        d->sink(d->arg, f, 0, kind, "fragment ends beyond 65535 bytes");
+        d->sink(d->arg, f, 0, BY_FAMILY(k, FRAG_TOO_LARGE), "fragment ends beyond 65535 bytes");
         return PT_DEFRAG_DROPPED;
     }
     uint32_t h = key_hash(k);
@@ -253,8 +254,7 @@ enum pt_defrag_result pt_defrag_add(struct pt_defrag *d, const struct pt_frame *
         }
         g = calloc(1, sizeof *g);
         if (g == NULL) {
-            snprintf(kind, sizeof kind, "%s.frag_memcap", fam);
-            d->sink(d->arg, f, 0, kind, "out of memory for a new datagram");
+            d->sink(d->arg, f, 0, BY_FAMILY(k, FRAG_MEMCAP), "out of memory for a new datagram");
             return PT_DEFRAG_DROPPED;
         }
         g->key = *k;
@@ -280,8 +280,8 @@ enum pt_defrag_result pt_defrag_add(struct pt_defrag *d, const struct pt_frame *
     }
     if (!more) {
         if (g->last_seen && g->total != off + len) {
-            snprintf(kind, sizeof kind, "%s.frag_conflicting_end", fam);
-            d->sink(d->arg, f, 0, kind, "two last fragments disagree on the datagram length");
+            d->sink(d->arg, f, 0, BY_FAMILY(k, FRAG_CONFLICTING_END),
+                    "two last fragments disagree on the datagram length");
         } else if (!g->last_seen) {
             g->last_seen = true;
             g->total = off + len;
@@ -289,8 +289,8 @@ enum pt_defrag_result pt_defrag_add(struct pt_defrag *d, const struct pt_frame *
     }
     /* RFC 791 §3.2: all fragments but the last carry a multiple of 8 bytes. */
     if (more && (len % 8) != 0) {
-        snprintf(kind, sizeof kind, "%s.frag_misaligned", fam);
-        d->sink(d->arg, f, 0, kind, "non-final fragment length is not a multiple of 8");
+        d->sink(d->arg, f, 0, BY_FAMILY(k, FRAG_MISALIGNED),
+                "non-final fragment length is not a multiple of 8");
     }
     if (!grow(d, g, off + len)) {
         drop(d, g, "memory cap reached");
@@ -310,8 +310,8 @@ enum pt_defrag_result pt_defrag_add(struct pt_defrag *d, const struct pt_frame *
         g->received++;
     }
     if (conflict) {
-        snprintf(kind, sizeof kind, "%s.frag_overlap_conflict", fam);
-        d->sink(d->arg, f, 0, kind, "overlapping fragment with different bytes; first kept");
+        d->sink(d->arg, f, 0, BY_FAMILY(k, FRAG_OVERLAP_CONFLICT),
+                "overlapping fragment with different bytes; first kept");
     }
     if (!g->last_seen || g->received < g->total || !covered(g->have, g->total)) {
         return PT_DEFRAG_PENDING;

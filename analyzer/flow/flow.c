@@ -311,7 +311,7 @@ static void rs_conflict(void *arg, int dir, uint64_t off, uint64_t n, const uint
     stream_event(arg, &e);
 }
 
-static void rs_limit(void *arg, int dir, const char *kind)
+static void rs_limit(void *arg, int dir, enum pt_anom kind)
 {
     (void)dir;
     struct pt_flow_table *t = arg;
@@ -465,7 +465,7 @@ static void memcap_evict(struct pt_flow_table *t, const struct pt_flow_pkt *p, s
                  " payload bytes so far; what they buffered was decoded or stored raw); later "
                  "packets of them start new flows, so records and objects may be missing or split",
                  t->mc->max >> 20, flows, bytes, pkts, payload);
-        t->anomaly(t->arg, p, "limit.memcap", detail);
+        t->anomaly(t->arg, p, PT_ANOM_LIMIT_MEMCAP, detail);
     }
 }
 
@@ -563,7 +563,7 @@ static void evict_one(struct pt_flow_table *t, const struct pt_flow_pkt *p)
         return;
     }
     if (t->evicted++ == 0 && t->anomaly != NULL) {
-        t->anomaly(t->arg, p, "limit.flow_table",
+        t->anomaly(t->arg, p, PT_ANOM_LIMIT_FLOW_TABLE,
                    "flow table full: least recently seen flows were ended early");
     }
     finish(t, victim, PT_END_EVICTED);
@@ -762,7 +762,7 @@ static struct flow *asym_vlan_match(struct pt_flow_table *t, const struct pt_flo
             g->rec.reply_vlan[1] = k->vlan1;
             g->rec.asym_vlan = (uint8_t)(dir + 1);
             if (t->anomaly != NULL && t->asym_reported++ == 0) {
-                t->anomaly(t->arg, p, "flow.asymmetric_vlan",
+                t->anomaly(t->arg, p, PT_ANOM_FLOW_ASYMMETRIC_VLAN,
                            "the two directions of a flow carry different VLAN ids; joined");
             }
             return g;

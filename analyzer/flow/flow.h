@@ -92,7 +92,7 @@ struct pt_flow_pkt {
 /* Called for every flow that ends; the record is borrowed for the call. */
 typedef void (*pt_flow_emit_fn)(void *arg, const struct pt_flow_rec *rec);
 /* Called once when the table cap first evicts a live flow. */
-typedef void (*pt_flow_anomaly_fn)(void *arg, const struct pt_flow_pkt *p, const char *kind,
+typedef void (*pt_flow_anomaly_fn)(void *arg, const struct pt_flow_pkt *p, enum pt_anom kind,
                                    const char *detail);
 
 /* A TCP stream event: a gap (bytes never captured) or a conflict (a retransmission whose

@@ -112,7 +112,7 @@ static void malformed(struct pt_logparse *p, const char *why)
         char d[160];
         snprintf(d, sizeof d, "%s line %llu (byte %llu): %s", pt_logfmt_name(p->fmt),
                  (unsigned long long)p->st.lines, (unsigned long long)p->line_off, why);
-        p->anom(p->arg, p->line_off, "log.malformed_line", d);
+        p->anom(p->arg, p->line_off, PT_ANOM_LOG_MALFORMED_LINE, d);
     }
 }
 
@@ -1430,6 +1430,6 @@ void pt_logparse_end(struct pt_logparse *p)
         char d[160];
         snprintf(d, sizeof d, "%s: %llu malformed lines in all; the first %d have an anomaly each",
                  pt_logfmt_name(p->fmt), (unsigned long long)p->st.malformed, PT_LOG_ANOMALY_MAX);
-        p->anom(p->arg, 0, "log.malformed_lines", d);
+        p->anom(p->arg, 0, PT_ANOM_LOG_MALFORMED_LINES, d);
     }
 }

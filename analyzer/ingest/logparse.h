@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "../core/addr.h"
+#include "../core/anomaly.h"
 #include "jsonflat.h"
 #include "logtime.h"
 
@@ -88,7 +89,7 @@ enum pt_logrec_kind { PT_LOGREC_CONN, PT_LOGREC_DNS, PT_LOGREC_HTTP };
 struct pt_logparse;
 typedef void (*pt_logrec_fn)(void *arg, enum pt_logrec_kind kind, const void *rec);
 /* `offset`: of the line in the file (0 for the per-file summary) */
-typedef void (*pt_loganom_fn)(void *arg, uint64_t offset, const char *kind, const char *detail);
+typedef void (*pt_loganom_fn)(void *arg, uint64_t offset, enum pt_anom kind, const char *detail);
 
 /* Per file accounting (the log_source row). */
 struct pt_logstats {

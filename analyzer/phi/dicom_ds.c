@@ -70,7 +70,7 @@ struct dctx {
     const char *record_kind;
 };
 
-static void anomaly(struct dctx *d, uint64_t off, const char *kind, const char *detail)
+static void anomaly(struct dctx *d, uint64_t off, enum pt_anom kind, const char *detail)
 {
     if (d->s->anomaly != NULL) {
         d->s->anomaly(d->s->arg, d->base + off, kind, detail);
@@ -364,7 +364,7 @@ static void items(struct dctx *d, struct pt_cur *c, unsigned depth, uint32_t seq
         uint16_t g = rd16(c, be), e = rd16(c, be);
         uint32_t len = rd32(c, be);
         if (g != 0xFFFE) {
-            anomaly(d, at, "phi.dicom.bad_item", "sequence content that is not an item");
+            anomaly(d, at, PT_ANOM_PHI_DICOM_BAD_ITEM, "sequence content that is not an item");
             return;
         }
         if (e == 0xE0DD) { /* sequence delimiter */
@@ -382,7 +382,7 @@ static void items(struct dctx *d, struct pt_cur *c, unsigned depth, uint32_t seq
         } else {
             struct pt_cur item;
             if (!pt_cur_sub(c, len, &item)) {
-                anomaly(d, at, "phi.dicom.truncated", "item longer than what remains");
+                anomaly(d, at, PT_ANOM_PHI_DICOM_TRUNCATED, "item longer than what remains");
                 return;
             }
             walk(d, &item, depth + 1, seq, false);
@@ -398,7 +398,7 @@ static void items(struct dctx *d, struct pt_cur *c, unsigned depth, uint32_t seq
 static void walk(struct dctx *d, struct pt_cur *c, unsigned depth, uint32_t parent, bool until_delim)
 {
     if (depth > PT_PHI_DICOM_DEPTH) {
-        anomaly(d, abs_off(d, c, c->off), "limit.dicom_depth",
+        anomaly(d, abs_off(d, c, c->off), PT_ANOM_LIMIT_DICOM_DEPTH,
                 "sequences nested deeper than the limit");
         c->off = c->len;
         return;
@@ -406,14 +406,15 @@ static void walk(struct dctx *d, struct pt_cur *c, unsigned depth, uint32_t pare
     bool be = d->ts == TS_EXPLICIT_BE;
     while (pt_cur_left(c) > 0) {
         if (++d->elements > PT_PHI_DICOM_ELEMENTS) {
-            anomaly(d, abs_off(d, c, c->off), "limit.dicom_elements", "more elements than the limit");
+            anomaly(d, abs_off(d, c, c->off), PT_ANOM_LIMIT_DICOM_ELEMENTS,
+                    "more elements than the limit");
             c->off = c->len;
             return;
         }
         size_t start = c->off;
         size_t at = abs_off(d, c, start);
         if (pt_cur_left(c) < 8) {
-            anomaly(d, at, "phi.dicom.truncated", "data set ends inside an element header");
+            anomaly(d, at, PT_ANOM_PHI_DICOM_TRUNCATED, "data set ends inside an element header");
             c->off = c->len;
             return;
         }
@@ -448,7 +449,7 @@ static void walk(struct dctx *d, struct pt_cur *c, unsigned depth, uint32_t pare
             len = rd16(c, be);
         }
         if (!pt_cur_ok(c)) {
-            anomaly(d, at, "phi.dicom.truncated", "data set ends inside an element header");
+            anomaly(d, at, PT_ANOM_PHI_DICOM_TRUNCATED, "data set ends inside an element header");
             c->off = c->len;
             return;
         }
@@ -463,7 +464,7 @@ static void walk(struct dctx *d, struct pt_cur *c, unsigned depth, uint32_t pare
         }
         struct pt_cur val;
         if (!pt_cur_sub(c, len, &val)) {
-            anomaly(d, at, "phi.dicom.truncated", "element value longer than what remains");
+            anomaly(d, at, PT_ANOM_PHI_DICOM_TRUNCATED, "element value longer than what remains");
             /* read what is there: a cut PatientName is still a name */
             size_t have = pt_cur_left(c);
             const uint8_t *v = pt_cur_ptr(c);
@@ -530,7 +531,7 @@ static void inflate_and_walk(struct dctx *d, const uint8_t *p, size_t n)
     size_t cap = n * 4 + 4096, got = 0;
     uint8_t *out = malloc(cap);
     if (out == NULL) {
-        anomaly(d, 0, "limit.dicom_inflate", "out of memory for the deflated data set");
+        anomaly(d, 0, PT_ANOM_LIMIT_DICOM_INFLATE, "out of memory for the deflated data set");
         inflateEnd(&z);
         return;
     }
@@ -540,7 +541,8 @@ static void inflate_and_walk(struct dctx *d, const uint8_t *p, size_t n)
     while (zr == Z_OK) {
         if (got == cap) {
             if (cap >= PT_PHI_INFLATE_MAX) {
-                anomaly(d, 0, "limit.dicom_inflate", "deflated data set larger than the limit");
+                anomaly(d, 0, PT_ANOM_LIMIT_DICOM_INFLATE,
+                        "deflated data set larger than the limit");
                 break;
             }
             size_t ncap = cap * 2 > PT_PHI_INFLATE_MAX ? PT_PHI_INFLATE_MAX : cap * 2;
@@ -557,7 +559,7 @@ static void inflate_and_walk(struct dctx *d, const uint8_t *p, size_t n)
         got = cap - z.avail_out;
     }
     if (zr != Z_STREAM_END && zr != Z_OK) {
-        anomaly(d, 0, "phi.dicom.bad_deflate", "deflated data set does not inflate");
+        anomaly(d, 0, PT_ANOM_PHI_DICOM_BAD_DEFLATE, "deflated data set does not inflate");
     }
     inflateEnd(&z);
     if (out != NULL) {
@@ -589,7 +591,7 @@ void pt_phi_dicom(const uint8_t *p, size_t n, const struct pt_phi_sink *sink)
             uint32_t len = long_vr(vr) ? (pt_cur_skip(&c, 2), pt_cur_le32(&c)) : pt_cur_le16(&c);
             struct pt_cur v;
             if (!pt_cur_ok(&c) || !pt_cur_sub(&c, len, &v)) {
-                anomaly(&d, at, "phi.dicom.truncated", "file meta information is cut");
+                anomaly(&d, at, PT_ANOM_PHI_DICOM_TRUNCATED, "file meta information is cut");
                 return;
             }
             if (e == 0x0010) {

@@ -494,7 +494,7 @@ static void document(const uint8_t *p, size_t n, uint64_t base, const struct pt_
     struct jdoc d = {.p = p, .n = n};
     if (!tokenize(&d)) {
         if (s->anomaly != NULL) {
-            s->anomaly(s->arg, base, "phi.json.malformed",
+            s->anomaly(s->arg, base, PT_ANOM_PHI_JSON_MALFORMED,
                        "JSON that does not parse (or exceeds the nesting/token limits)");
         }
     }

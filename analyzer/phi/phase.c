@@ -176,7 +176,8 @@ struct rrec {
 
 struct ranom {
     uint64_t offset;
-    char *kind, *detail;
+    enum pt_anom kind;
+    char *detail;
 };
 
 struct ymatch {
@@ -270,7 +271,7 @@ static void sink_health(void *arg, const char *what)
     }
 }
 
-static void sink_anomaly(void *arg, uint64_t offset, const char *kind, const char *detail)
+static void sink_anomaly(void *arg, uint64_t offset, enum pt_anom kind, const char *detail)
 {
     struct oresult *r = arg;
     if (r->nanom >= 100) {
@@ -285,7 +286,7 @@ static void sink_anomaly(void *arg, uint64_t offset, const char *kind, const cha
         r->anoms = na;
         r->capanom = nc;
     }
-    r->anoms[r->nanom++] = (struct ranom){offset, sdup(kind), sdup(detail)};
+    r->anoms[r->nanom++] = (struct ranom){offset, kind, sdup(detail)};
 }
 
 static void result_free(struct oresult *r)
@@ -301,7 +302,6 @@ static void result_free(struct oresult *r)
         free(r->hits[i].issuer);
     }
     for (size_t i = 0; i < r->nanom; i++) {
-        free(r->anoms[i].kind);
         free(r->anoms[i].detail);
     }
     for (size_t i = 0; i < r->nym; i++) {
@@ -944,7 +944,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         for (size_t a = 0; a < r->nanom; a++) {
             sqlite3_bind_int64(st[4], 1, r->item);
             sqlite3_bind_int64(st[4], 2, (sqlite3_int64)r->anoms[a].offset);
-            bind_s(st[4], 3, r->anoms[a].kind);
+            bind_s(st[4], 3, pt_anom_kind(r->anoms[a].kind));
             char det[400];
             snprintf(det, sizeof det, "object %.16s: %s", r->sha, r->anoms[a].detail);
             bind_s(st[4], 4, det);
@@ -953,7 +953,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         if (r->capped) {
             sqlite3_bind_int64(st[4], 1, r->item);
             sqlite3_bind_int64(st[4], 2, 0);
-            bind_s(st[4], 3, "limit.phi_hits");
+            bind_s(st[4], 3, pt_anom_kind(PT_ANOM_LIMIT_PHI_HITS));
             bind_s(st[4], 4, "more PHI hits in one object than the limit; the rest were not recorded");
             rc = rc == PT_OK ? step_reset(st[4]) : rc;
         }
@@ -1462,15 +1462,16 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
         const struct {
             uint64_t n;
-            const char *kind, *what;
+            enum pt_anom kind;
+            const char *what;
         } warn[] = {
-            {est.refused, "phi.join_refused",
+            {est.refused, PT_ANOM_PHI_JOIN_REFUSED,
              "joins refused: records that share an identifier but whose SSN, birth date, "
              "Medicare id or record number of one system differ were kept apart"},
-            {multi_person, "phi.multi_person_record",
+            {multi_person, PT_ANOM_PHI_MULTI_PERSON_RECORD,
              "records hold identifiers of several people (two SSNs, record numbers or birth "
              "dates) that could not be split; they were not joined and each counts its people"},
-            {implausible, "phi.implausible_entity",
+            {implausible, PT_ANOM_PHI_IMPLAUSIBLE_ENTITY,
              "individuals were joined from records with more different names than the limit "
              "(PT_PHI_ENTITY_MAX_NAMES); their count may be too low"},
         };
@@ -1482,7 +1483,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             snprintf(det, sizeof det, "%llu %s", (unsigned long long)warn[w].n, warn[w].what);
             sqlite3_bind_null(st[4], 1);
             sqlite3_bind_int64(st[4], 2, 0);
-            bind_s(st[4], 3, warn[w].kind);
+            bind_s(st[4], 3, pt_anom_kind(warn[w].kind));
             bind_s(st[4], 4, det);
             rc = step_reset(st[4]);
         }

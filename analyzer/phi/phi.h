@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/anomaly.h"
+
 /* Identifier types: name, Safe Harbor letter, whether it identifies a person by itself
  * (joins records into one individual). One line each in phi_types.def. */
 enum pt_phi_type {
@@ -55,7 +57,7 @@ struct pt_phi_sink {
     /* The current record carries health information (diagnosis, result, order, image...). */
     void (*health)(void *arg, const char *what);
     /* Something in the object could not be read: kind "phi.<format>.<what>". */
-    void (*anomaly)(void *arg, uint64_t offset, const char *kind, const char *detail);
+    void (*anomaly)(void *arg, uint64_t offset, enum pt_anom kind, const char *detail);
 };
 
 /* Formats, tried in this order on an object's content (libmagic's type is a hint only). */

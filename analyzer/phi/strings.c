@@ -60,7 +60,7 @@ static void c_health(void *arg, const char *what)
     }
 }
 
-static void c_anomaly(void *arg, uint64_t off, const char *kind, const char *detail)
+static void c_anomaly(void *arg, uint64_t off, enum pt_anom kind, const char *detail)
 {
     struct carve *c = arg;
     if (c->s->anomaly != NULL) {
@@ -147,7 +147,7 @@ uint64_t pt_phi_strings(const uint8_t *p, size_t n, const struct pt_phi_sink *s)
                 uint8_t *nb = realloc(buf, chars);
                 if (nb == NULL) {
                     if (s->anomaly != NULL) {
-                        s->anomaly(s->arg, a, "phi.strings.no_memory",
+                        s->anomaly(s->arg, a, PT_ANOM_PHI_STRINGS_NO_MEMORY,
                                    "a UTF-16LE run was not read (no memory)");
                     }
                     continue;

@@ -35,7 +35,7 @@ struct pt_yara_scanner {
     size_t win_len;
     bool last;
     bool too_many;
-    void (*anomaly)(void *arg, uint64_t off, const char *kind, const char *detail);
+    void (*anomaly)(void *arg, uint64_t off, enum pt_anom kind, const char *detail);
     void *arg;
 };
 
@@ -290,7 +290,7 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
             char d[160];
             snprintf(d, sizeof d, "string %s matched more than %d times; it is not followed "
                                   "further in this object", str->identifier, YR_MAX_STRING_MATCHES);
-            s->anomaly(s->arg, s->win_start, "yara.too_many_matches", d);
+            s->anomaly(s->arg, s->win_start, PT_ANOM_YARA_TOO_MANY_MATCHES, d);
         }
         s->too_many = true;
         return CALLBACK_CONTINUE;
@@ -359,7 +359,7 @@ static int cmp_hit(const void *a, const void *b)
 void pt_yara_scan(struct pt_yara_scanner *s, const uint8_t *p, size_t n,
                   const struct pt_yara_ext *ext,
                   void (*match)(void *arg, const struct pt_yara_match *m),
-                  void (*anomaly)(void *arg, uint64_t off, const char *kind, const char *detail),
+                  void (*anomaly)(void *arg, uint64_t off, enum pt_anom kind, const char *detail),
                   void *arg)
 {
     s->n = 0;
@@ -378,11 +378,11 @@ void pt_yara_scan(struct pt_yara_scanner *s, const uint8_t *p, size_t n,
         s->last = start + s->win_len >= n;
         int rc = yr_scanner_scan_mem(s->sc, p + start, s->win_len);
         if (rc == ERROR_SCAN_TIMEOUT && anomaly != NULL) {
-            anomaly(arg, start, "yara.timeout", "rule scan timed out in this window");
+            anomaly(arg, start, PT_ANOM_YARA_TIMEOUT, "rule scan timed out in this window");
         } else if (rc != ERROR_SUCCESS && anomaly != NULL) {
             char d[64];
             snprintf(d, sizeof d, "libyara error %d", rc);
-            anomaly(arg, start, "yara.error", d);
+            anomaly(arg, start, PT_ANOM_YARA_ERROR, d);
         }
         if (s->last) {
             break;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../core/anomaly.h"
 #include "../core/sha256.h"
 #include "../core/status.h"
 
@@ -61,7 +62,7 @@ void pt_yara_scanner_free(struct pt_yara_scanner *s);
 void pt_yara_scan(struct pt_yara_scanner *s, const uint8_t *p, size_t n,
                   const struct pt_yara_ext *ext,
                   void (*match)(void *arg, const struct pt_yara_match *m),
-                  void (*anomaly)(void *arg, uint64_t off, const char *kind, const char *detail),
+                  void (*anomaly)(void *arg, uint64_t off, enum pt_anom kind, const char *detail),
                   void *arg);
 
 #endif

@@ -274,15 +274,15 @@ static void insert(struct pt_reasm_dir *d, int dir, uint64_t off, const uint8_t 
 static void enforce_caps(struct pt_reasm_dir *d, int dir, struct pt_reasm_budget *b,
                          const struct pt_reasm_sink *s)
 {
-    const char *kind = NULL;
+    enum pt_anom kind = PT_ANOM_COUNT;
     if (d->ooo_bytes > PT_REASM_FLOW_MAX) {
-        kind = "limit.reassembly_flow";
+        kind = PT_ANOM_LIMIT_REASSEMBLY_FLOW;
     } else if (b->used > b->max) {
-        kind = "limit.reassembly_memcap";
+        kind = PT_ANOM_LIMIT_REASSEMBLY_MEMCAP;
     } else if (count_segs(d) > PT_REASM_MAX_SEGS) {
-        kind = "limit.reassembly_segments";
+        kind = PT_ANOM_LIMIT_REASSEMBLY_SEGMENTS;
     }
-    if (kind == NULL) {
+    if (kind == PT_ANOM_COUNT) {
         return;
     }
     if (s->limit != NULL) {

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/anomaly.h"
 #include "../core/sha256.h"
 
 /* What the reassembler reports. All pointers are borrowed for the call only. */
@@ -32,7 +33,7 @@ struct pt_reasm_sink {
     void (*conflict)(void *arg, int dir, uint64_t off, uint64_t n,
                      const uint8_t kept[PT_SHA256_LEN], const uint8_t other[PT_SHA256_LEN]);
     /* A cap was hit (kind is a stable anomaly name). */
-    void (*limit)(void *arg, int dir, const char *kind);
+    void (*limit)(void *arg, int dir, enum pt_anom kind);
 };
 
 /* Shared by all streams of one worker: the out-of-order byte budget. */

@@ -639,9 +639,38 @@ pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
         sqlite3_bind_int64(st, 2, (sqlite3_int64)a->frame);
     }
     sqlite3_bind_int64(st, 3, (sqlite3_int64)a->offset);
-    sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, pt_anom_kind(a->kind), -1, SQLITE_STATIC);
     bind_text(st, 5, a->detail);
     return step(db, st);
+}
+
+pt_status pt_db_anomaly_vocabulary(struct pt_db *db)
+{
+    sqlite3_stmt *st = NULL;
+    pt_status rc = pt_db_exec(db->h,
+                              "CREATE TEMP TABLE IF NOT EXISTS anomaly_kind (kind TEXT PRIMARY "
+                              "KEY, severity TEXT NOT NULL, limitation TEXT NOT NULL, row TEXT, "
+                              "sentence TEXT, ord INTEGER NOT NULL); DELETE FROM anomaly_kind;",
+                              NULL, 0);
+    if (rc == PT_OK &&
+        sqlite3_prepare_v2(db->h,
+                           "INSERT INTO anomaly_kind(kind, severity, limitation, row, sentence, "
+                           "ord) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = PT_EDB;
+    }
+    for (int a = 0; a < PT_ANOM_COUNT && rc == PT_OK; a++) {
+        const struct pt_anom_info *i = pt_anom_info((enum pt_anom)a);
+        sqlite3_bind_text(st, 1, i->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, pt_anom_severity_name(i->severity), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, pt_anom_limitation_name(i->limitation), -1, SQLITE_STATIC);
+        bind_text(st, 4, i->row);
+        bind_text(st, 5, i->sentence);
+        sqlite3_bind_int(st, 6, a);
+        rc = step(db, st);
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e)

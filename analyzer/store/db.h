@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "../core/anomaly.h"
 #include "../core/status.h"
 #include "../analyze/app.h"
 #include "../flow/flow.h"
@@ -25,7 +26,7 @@ struct pt_anomaly_rec {
     uint32_t item;   /* 0 when not tied to an evidence item */
     uint64_t frame;  /* 0 when not tied to a frame */
     uint64_t offset; /* byte offset in the frame (or file) */
-    char kind[48];
+    enum pt_anom kind;
     char detail[200];
 };
 
@@ -91,6 +92,10 @@ pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r);
 pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r);
 pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);
 pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a);
+/* The anomaly vocabulary (core/anomalies.def) as the table temp.anomaly_kind(kind, severity,
+ * limitation, row, sentence, ord): SQL asks it what a kind means instead of matching kind
+ * strings. It lives in this connection only; the case file does not carry it. */
+pt_status pt_db_anomaly_vocabulary(struct pt_db *db);
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);
 pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o);
 pt_status pt_db_http_put(struct pt_db *db, const struct pt_http_rec *r);

@@ -18,7 +18,7 @@
 #include "core/memcap.h"
 #include "flow/flow.h"
 
-static void sink(void *arg, const struct pt_frame *f, uint64_t off, const char *kind,
+static void sink(void *arg, const struct pt_frame *f, uint64_t off, enum pt_anom kind,
                  const char *detail)
 {
     (void)arg;

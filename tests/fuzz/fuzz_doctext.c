@@ -11,8 +11,9 @@
 
 #include "analyze/doctext.h"
 
-static void on_anomaly(void *arg, const char *kind, const char *detail)
+static void on_anomaly(void *arg, enum pt_anom kind_id, const char *detail)
 {
+    const char *kind = pt_anom_kind(kind_id);
     (void)arg;
     if (kind == NULL || detail == NULL || strncmp(kind, "doc", 3) != 0) {
         if (kind == NULL || strncmp(kind, "limit.", 6) != 0) {

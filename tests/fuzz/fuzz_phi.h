@@ -29,7 +29,7 @@ static void fz_health(void *a, const char *w)
     (void)a, (void)w;
 }
 
-static void fz_anomaly(void *a, uint64_t o, const char *k, const char *d)
+static void fz_anomaly(void *a, uint64_t o, enum pt_anom k, const char *d)
 {
     (void)a, (void)o, (void)k, (void)d;
 }

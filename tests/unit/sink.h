@@ -11,9 +11,10 @@ struct sink {
     char last[64];
 };
 
-static inline void on_anomaly(void *arg, const struct pt_frame *f, uint64_t off, const char *kind,
-                              const char *detail)
+static inline void on_anomaly(void *arg, const struct pt_frame *f, uint64_t off,
+                              enum pt_anom kind_id, const char *detail)
 {
+    const char *kind = pt_anom_kind(kind_id);
     (void)f;
     (void)off;
     (void)detail;

@@ -53,7 +53,7 @@ static void create_write_and_reopen(void **state)
     struct pt_item_rec it = {.id = 1, .path = "a.pcap", .size = 10, .sha256 = "ab", .kind = "capture",
                              .linktype = 1, .linktype_name = "ethernet", .status = "reading"};
     assert_int_equal(pt_db_item_put(db, &it), PT_OK);
-    struct pt_anomaly_rec an = {.item = 1, .frame = 7, .offset = 14, .kind = "ipv4.bad_ihl"};
+    struct pt_anomaly_rec an = {.item = 1, .frame = 7, .offset = 14, .kind = PT_ANOM_IPV4_BAD_IHL};
     assert_int_equal(pt_db_anomaly_put(db, &an), PT_OK);
     it.status = "ok";
     it.packets = 3;

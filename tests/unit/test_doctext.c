@@ -134,8 +134,9 @@ struct seen {
     char kinds[2048];
 };
 
-static void on_anomaly(void *arg, const char *kind, const char *detail)
+static void on_anomaly(void *arg, enum pt_anom kind_id, const char *detail)
 {
+    const char *kind = pt_anom_kind(kind_id);
     struct seen *s = arg;
     (void)detail;
     size_t l = strlen(s->kinds);

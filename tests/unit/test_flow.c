@@ -31,7 +31,7 @@ static void emit(void *arg, const struct pt_flow_rec *r)
     o->rec[o->n++] = *r;
 }
 
-static void anom(void *arg, const struct pt_flow_pkt *p, const char *k, const char *d)
+static void anom(void *arg, const struct pt_flow_pkt *p, enum pt_anom k, const char *d)
 {
     (void)p;
     (void)k;

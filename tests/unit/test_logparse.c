@@ -35,7 +35,7 @@ static void on_rec(void *arg, enum pt_logrec_kind k, const void *rec)
     }
 }
 
-static void on_anom(void *arg, uint64_t off, const char *kind, const char *detail)
+static void on_anom(void *arg, uint64_t off, enum pt_anom kind, const char *detail)
 {
     struct sink *s = arg;
     (void)off;

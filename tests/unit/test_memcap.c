@@ -30,8 +30,9 @@ static void emit(void *arg, const struct pt_flow_rec *r)
     }
 }
 
-static void anom(void *arg, const struct pt_flow_pkt *p, const char *k, const char *d)
+static void anom(void *arg, const struct pt_flow_pkt *p, enum pt_anom kind, const char *d)
 {
+    const char *k = pt_anom_kind(kind);
     (void)p;
     struct obs *o = arg;
     if (strcmp(k, "limit.memcap") == 0) {

@@ -201,7 +201,7 @@ static void on_health(void *arg, const char *what)
     ((struct got *)arg)->health++;
 }
 
-static void on_anomaly(void *arg, uint64_t off, const char *kind, const char *detail)
+static void on_anomaly(void *arg, uint64_t off, enum pt_anom kind, const char *detail)
 {
     (void)off;
     (void)kind;

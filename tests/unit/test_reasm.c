@@ -55,7 +55,7 @@ static void on_conflict(void *arg, int dir, uint64_t off, uint64_t n, const uint
     r->conflict_len = n;
 }
 
-static void on_limit(void *arg, int dir, const char *kind)
+static void on_limit(void *arg, int dir, enum pt_anom kind)
 {
     (void)dir;
     (void)kind;

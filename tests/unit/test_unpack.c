@@ -88,9 +88,10 @@ static void on_object(void *arg, const struct pt_object_rec *r)
     }
 }
 
-static void on_anomaly(void *arg, uint32_t item, uint64_t frame, const char *kind,
+static void on_anomaly(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind_id,
                        const char *detail)
 {
+    const char *kind = pt_anom_kind(kind_id);
     (void)arg;
     (void)item;
     (void)frame;

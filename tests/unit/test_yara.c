@@ -27,7 +27,7 @@ static void on_match(void *arg, const struct pt_yara_match *m)
     }
 }
 
-static void on_anomaly(void *arg, uint64_t off, const char *kind, const char *detail)
+static void on_anomaly(void *arg, uint64_t off, enum pt_anom kind, const char *detail)
 {
     (void)off, (void)kind, (void)detail;
     ((struct got *)arg)->anomalies++;

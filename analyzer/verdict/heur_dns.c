@@ -1,0 +1,344 @@
+/*
+ * heur_dns.c - DNS tunnels per (client, registered domain): distinct subdomains,
+ * label bytes, entropy, record types, encodings (RITA, nDPI, community thresholds).
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyze/tunnel.h"
+#include "../core/grow.h"
+#include "../core/limits.h"
+#include "beacon.h"
+#include "verdict_int.h"
+
+#define DNS_RESOLVERS 4
+
+struct dgroup {
+    char client[64], domain[256];
+    unsigned queries, names, odd, responses, nx, long_label, encoded_names;
+    unsigned charset[4]; /* names whose data labels all fit hex, base32, base64, url */
+    uint64_t label_bytes;
+    uint64_t chars[256];
+    int64_t first, last;
+    char resolver[DNS_RESOLVERS][64];
+    bool resolver_inside[DNS_RESOLVERS];
+    unsigned n_resolvers;
+};
+
+struct drow {
+    char *name;
+    int qtype, response, rcode;
+    int64_t ts;
+    char server[64];
+    bool internal;
+    size_t nm; /* index of its distinct name */
+};
+
+static double dns_entropy(const struct dgroup *g)
+{
+    double total = 0, ent = 0;
+    for (int i = 0; i < 256; i++) {
+        total += (double)g->chars[i];
+    }
+    for (int i = 0; i < 256 && total > 0; i++) {
+        if (g->chars[i] > 0) {
+            double p = (double)g->chars[i] / total;
+            ent -= p * log2(p);
+        }
+    }
+    return ent;
+}
+
+/* The forwarded copy of a tunnel: its client is the resolver of another client's group
+ * under the same domain (the capture saw both legs). */
+static bool forwarded(const struct dgroup *all, size_t n, const struct dgroup *g)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (&all[i] == g || strcmp(all[i].domain, g->domain) != 0) {
+            continue;
+        }
+        for (unsigned r = 0; r < all[i].n_resolvers; r++) {
+            if (strcmp(all[i].resolver[r], g->client) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
+{
+    const struct pt_heur_conf *c = &x->c;
+    double ent = dns_entropy(g);
+    double odd_share = g->queries ? (double)g->odd / g->queries : 0;
+    unsigned cs_best = 0;
+    for (int i = 0; i < 4; i++) {
+        cs_best = g->charset[i] > cs_best ? g->charset[i] : cs_best;
+    }
+    bool many = g->names >= c->dns_subdomains;
+    bool encoded = g->label_bytes >= c->dns_label_bytes && ent >= c->dns_entropy &&
+                   g->queries >= c->dns_min_queries;
+    bool oddtypes = odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
+    bool longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
+    /* most names carry labels that look encoded, in one character set */
+    bool datalabels = g->encoded_names >= c->dns_min_queries &&
+                      4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
+                      10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
+                      g->label_bytes * 4 >= c->dns_label_bytes;
+    if (!many && !encoded && !oddtypes && !longl && !datalabels) {
+        return;
+    }
+    char via[300] = "", vj[300] = "[", dom[300], cl[100], hb[32];
+    for (unsigned r = 0; r < g->n_resolvers; r++) {
+        size_t u = strlen(via), v = strlen(vj);
+        snprintf(via + u, sizeof via - u, "%s%s%s", r ? ", " : "",
+                 g->resolver_inside[r] ? "resolver " : "", g->resolver[r]);
+        snprintf(vj + v, sizeof vj - v, "%s\"%s\"", r ? "," : "", g->resolver[r]);
+    }
+    snprintf(vj + strlen(vj), sizeof vj - strlen(vj), "]");
+    jesc(g->domain, dom, sizeof dom);
+    jesc(g->client, cl, sizeof cl);
+    human((double)g->label_bytes, hb, sizeof hb);
+    /* the payload decoded by the tunnel stage, when there is one */
+    char obj[80] = "", enc[40] = "", ob[32] = "";
+    int64_t osize = 0, ogap = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(x->h,
+                           "SELECT o.sha256, o.size, o.encoding, o.gap_bytes FROM object o "
+                           "JOIN flow f ON f.id = o.flow_id WHERE o.protocol = 'dns-tunnel' AND "
+                           "o.name = ?1 AND f.client_addr = ?2 ORDER BY o.id LIMIT 1",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, g->domain, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, g->client, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            snprintf(obj, sizeof obj, "%s", col(q, 0));
+            osize = sqlite3_column_int64(q, 1);
+            snprintf(enc, sizeof enc, "%s", col(q, 2));
+            ogap = sqlite3_column_int64(q, 3);
+        }
+    }
+    sqlite3_finalize(q);
+    char sum[1600], det[2400], ev[700], dec[200] = "";
+    if (obj[0] != '\0') {
+        human((double)osize, ob, sizeof ob);
+        snprintf(dec, sizeof dec, "; %s decoded (%s%s)", ob, enc, ogap > 0 ? ", partial" : "");
+    }
+    snprintf(sum, sizeof sum,
+             "DNS tunnel: %s sent %u queries %s%s for %u distinct names under "
+             "%s, about %s encoded in labels (entropy %.2f bits/char, %.0f%% "
+             "NULL/TXT/other record types, %u NXDOMAIN)%s",
+             g->client, g->queries, g->n_resolvers ? "via " : "", via, g->names, g->domain, hb, ent,
+             100 * odd_share, g->nx, dec);
+    snprintf(det, sizeof det,
+             "{\"tunnel_domain\":\"%s\",\"registered_domain\":\"%s\","
+             "\"client\":\"%s\",\"resolvers\":%s,\"queries\":%u,"
+             "\"distinct_names\":%u,\"label_bytes\":%llu,\"entropy\":%.3f,"
+             "\"odd_type_share\":%.3f,\"long_labels\":%u,\"encoded_names\":%u,"
+             "\"responses\":%u,\"nxdomain\":%u,\"decoded_object\":\"%s\","
+             "\"decoded_bytes\":%lld,\"encoding\":\"%s\","
+             "\"estimate\":\"label bytes approximate the data sent out\"}",
+             dom, dom, cl, vj, g->queries, g->names, (unsigned long long)g->label_bytes, ent,
+             odd_share, g->long_label, g->encoded_names, g->responses, g->nx, obj, (long long)osize,
+             enc);
+    /* the rows behind it: names ending in the domain, or starting with a tag's labels */
+    char like[310];
+    snprintf(like, sizeof like, "%s%s", strchr(dom, '*') ? "" : "%", dom);
+    char *star = strchr(like, '*');
+    if (star != NULL) {
+        *star = '%';
+    }
+    snprintf(ev, sizeof ev, "{\"dns\":\"SELECT * FROM dns_query WHERE qname LIKE '%s'\"%s%s%s}",
+             like, obj[0] ? ",\"object\":[\"" : "", obj, obj[0] ? "\"]" : "");
+    double score = fmax(pt_beacon_bucket(g->names, 100, 500, 800, 1000),
+                        fmax(encoded ? 0.5 : 0, oddtypes || longl || datalabels ? 0.4 : 0));
+    pt_verdict_finding(x, PT_HEUR_DNS_TUNNEL, g->client, g->domain, "dns", g->first, g->last,
+                       (int64_t)g->label_bytes, score, sum, det, ev);
+}
+
+/* Per-label tests of one distinct name's data part into its group. */
+static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, const struct pt_tun_name *nm)
+{
+    char data[1100];
+    size_t dl = pt_tun_data_part(nm, data, sizeof data);
+    bool enc = false, longl = false;
+    unsigned cs = 0xf;
+    size_t chars = 0;
+    for (size_t i = 0; i < dl;) {
+        size_t l = strcspn(data + i, ".");
+        if (l > c->dns_long_label) {
+            longl = true;
+        }
+        if (pt_tun_label_encoded(data + i, l)) {
+            enc = true;
+            cs &= pt_tun_label_charset(data + i, l);
+        }
+        for (size_t k = 0; k < l; k++) {
+            g->chars[(unsigned char)data[i + k]]++;
+        }
+        chars += l;
+        i += l + 1;
+    }
+    g->names++;
+    g->label_bytes += chars;
+    g->long_label += longl;
+    if (enc) {
+        g->encoded_names++;
+        for (int b = 0; b < 4; b++) {
+            g->charset[b] += (cs >> b) & 1;
+        }
+    }
+}
+
+/* One client's rows: distinct names, their groups, the aggregates of each group. */
+static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, const char *client,
+                       struct dgroup **groups, size_t *ng, size_t *cap)
+{
+    bool ok = false;
+    size_t *ix = malloc((n ? n : 1) * sizeof *ix);
+    struct pt_tun_name *nm = calloc(n ? n : 1, sizeof *nm);
+    size_t *gid = malloc((n ? n : 1) * sizeof *gid);
+    size_t *first = malloc((n ? n : 1) * sizeof *first), *which = NULL;
+    const char **q = malloc((n ? n : 1) * sizeof *q);
+    size_t m = 0;
+    if (ix == NULL || nm == NULL || gid == NULL || first == NULL || q == NULL ||
+        (which = malloc((n ? n : 1) * sizeof *which)) == NULL) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        q[i] = rows[i].name;
+    }
+    if (pt_tun_distinct(q, n, nm, &m, first, which, ix) != PT_OK) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows[i].nm = which[i];
+    }
+    for (size_t j = 0; j < m; j++) {
+        size_t i = ix[j];
+        if (j == 0 || strcmp(nm[i].key, nm[ix[j - 1]].key) != 0) {
+            if (!pt_grow(groups, cap, *ng + 1, sizeof **groups, 64)) {
+                goto out;
+            }
+            struct dgroup *g = &(*groups)[(*ng)++];
+            memset(g, 0, sizeof *g);
+            snprintf(g->client, sizeof g->client, "%s", client);
+            snprintf(g->domain, sizeof g->domain, "%s", nm[i].key);
+            g->first = INT64_MAX;
+            g->last = INT64_MIN;
+        }
+        gid[i] = *ng - 1;
+        dns_labels(&x->c, &(*groups)[*ng - 1], &nm[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct drow *r = &rows[i];
+        struct dgroup *g = &(*groups)[gid[r->nm]];
+        g->first = r->ts < g->first ? r->ts : g->first;
+        g->last = r->ts > g->last ? r->ts : g->last;
+        if (r->response) {
+            g->responses++;
+            g->nx += r->rcode == 3;
+            continue;
+        }
+        g->queries++;
+        int t = r->qtype;
+        g->odd += !(t == 1 || t == 28 || t == 12 || t == 6 || t == 33 || t == 32 || t == 65 ||
+                    t == 64 || t == 15 || t == 5);
+        unsigned k = 0;
+        while (k < g->n_resolvers && strcmp(g->resolver[k], r->server) != 0) {
+            k++;
+        }
+        if (k == g->n_resolvers && k < DNS_RESOLVERS && r->server[0] != '\0') {
+            snprintf(g->resolver[k], sizeof g->resolver[k], "%s", r->server);
+            g->resolver_inside[k] = r->internal;
+            g->n_resolvers++;
+        }
+    }
+    ok = true;
+out:
+    free(q);
+    free(which);
+    free(first);
+    free(gid);
+    free(nm);
+    free(ix);
+    return ok;
+}
+
+/* Groups are (inside client, tunnel domain): the client's names grouped by their longest
+ * shared suffix (analyze/tunnel.c), so a tunnel without a registered domain, or under a
+ * subdomain of a busy one, is one group; queries to an internal resolver count for the
+ * client that sent them, and the resolver's forwarded copies are not a second tunnel. */
+void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
+{
+    const char *sql = "SELECT coalesce(f.client_addr, ''), d.qname, d.qtype, d.response, "
+                      "d.rcode, d.ts, coalesce(f.server_addr, ''), coalesce(f.class, '') = "
+                      "'internal' FROM dns_query d LEFT JOIN flow f ON f.id = d.flow_id "
+                      "WHERE d.qname != '' AND lower(d.qname) NOT LIKE '%.arpa' AND "
+                      "lower(d.qname) NOT LIKE '%.local' ORDER BY 1, d.ts, d.id";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
+        x->rc = PT_EDB;
+        return;
+    }
+    struct dgroup *groups = NULL;
+    size_t ng = 0, gcap = 0, n = 0, cap = 0;
+    struct drow *rows = NULL;
+    char cur[64] = "";
+    for (;;) {
+        int r = sqlite3_step(st);
+        const char *cl = r == SQLITE_ROW ? col(st, 0) : "";
+        if (r != SQLITE_ROW || strcmp(cl, cur) != 0) {
+            if (n > 0 && !dns_client(x, rows, n, cur, &groups, &ng, &gcap)) {
+                x->rc = PT_ENOMEM;
+            }
+            for (size_t i = 0; i < n; i++) {
+                free(rows[i].name);
+            }
+            n = 0;
+            if (r != SQLITE_ROW || x->rc != PT_OK) {
+                break;
+            }
+            snprintf(cur, sizeof cur, "%s", cl);
+        }
+        if (n >= PT_TUN_MAX_NAMES) {
+            continue; /* the tunnel stage recorded limit.tunnel_names */
+        }
+        if (!pt_grow(&rows, &cap, n + 1, sizeof *rows, 256)) {
+            x->rc = PT_ENOMEM;
+            break;
+        }
+        struct drow *w = &rows[n];
+        w->name = strdup(col(st, 1));
+        if (w->name == NULL) {
+            x->rc = PT_ENOMEM;
+            break;
+        }
+        size_t nl = strlen(w->name);
+        if (nl > 1 && w->name[nl - 1] == '.' && w->name[nl - 2] != '\\') {
+            w->name[nl - 1] = '\0';
+        }
+        w->qtype = sqlite3_column_int(st, 2);
+        w->response = sqlite3_column_int(st, 3);
+        w->rcode = sqlite3_column_int(st, 4);
+        w->ts = sqlite3_column_int64(st, 5);
+        snprintf(w->server, sizeof w->server, "%s", col(st, 6));
+        w->internal = sqlite3_column_int(st, 7) != 0;
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].name);
+    }
+    free(rows);
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
+        if (groups[i].queries > 0 && !forwarded(groups, ng, &groups[i])) {
+            dns_report(x, &groups[i]);
+        }
+    }
+    free(groups);
+}

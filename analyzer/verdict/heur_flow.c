@@ -1,0 +1,137 @@
+/*
+ * heur_flow.c - heuristics over flow pairs: outbound volume, upload ratio, upload
+ * bursts, long connections, cloud storage endpoints.
+ */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "beacon.h"
+#include "flow_sql.h"
+#include "verdict_int.h"
+
+void pt_heur_flow(struct pt_verdict_ctx *x)
+{
+    const struct pt_heur_conf *c = &x->c;
+    sqlite3_stmt *st = NULL;
+    /* pairs */
+    const char *pairs = "SELECT " INSIDE_SQL ", " OUTSIDE_SQL ", sum(" OUT_BYTES_SQL
+                        "), sum(" IN_BYTES_SQL "), min(f.first_ts), max(f.last_ts), count(*), "
+                        "group_concat(DISTINCT coalesce(f.app, f.proto)), min(f.id) "
+                        "FROM flow f WHERE f.class IN ('outbound', 'inbound') "
+                        "GROUP BY 1, 2 ORDER BY 1, 2";
+    if (sqlite3_prepare_v2(x->h, pairs, -1, &st, NULL) != SQLITE_OK) {
+        x->rc = PT_EDB;
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && x->rc == PT_OK) {
+        const char *src = col(st, 0), *dst = col(st, 1), *apps = col(st, 7);
+        double out = (double)sqlite3_column_int64(st, 2), in = (double)sqlite3_column_int64(st, 3);
+        int64_t first = sqlite3_column_int64(st, 4), last = sqlite3_column_int64(st, 5);
+        int flows = sqlite3_column_int(st, 6);
+        char sum[512], det[512], ev[256], hb[32], hb2[32];
+        human(out, hb, sizeof hb);
+        human(in, hb2, sizeof hb2);
+        snprintf(ev, sizeof ev,
+                 "{\"flows\":\"SELECT id FROM flow WHERE (client_addr='%s' AND "
+                 "server_addr='%s') OR (client_addr='%s' AND server_addr='%s')\"}",
+                 src, dst, dst, src);
+        snprintf(det, sizeof det,
+                 "{\"bytes_out\":%.0f,\"bytes_in\":%.0f,\"flows\":%d,"
+                 "\"protocols\":\"%s\"}",
+                 out, in, flows, apps);
+        if (out >= c->volume_out_bytes) {
+            double score =
+                pt_beacon_bucket(out, c->volume_out_bytes, c->volume_out_high_bytes,
+                                 c->volume_out_high_bytes * 5, c->volume_out_high_bytes * 50);
+            snprintf(sum, sizeof sum, "%s sent %s to %s in %d flow(s) (%s)", src, hb, dst, flows,
+                     apps);
+            pt_verdict_finding(x, PT_HEUR_OUTBOUND_VOLUME, src, dst, apps, first, last,
+                               (int64_t)out, score, sum, det, ev);
+        }
+        if (out >= c->ratio_min_bytes && out >= c->ratio_out_in * (in > 1 ? in : 1)) {
+            snprintf(sum, sizeof sum, "%s sent %s to %s and received %s: %.1fx more out than in",
+                     src, hb, dst, hb2, in > 0 ? out / in : out);
+            pt_verdict_finding(x, PT_HEUR_UPLOAD_RATIO, src, dst, apps, first, last, (int64_t)out,
+                               0.3, sum, det, ev);
+        }
+    }
+    sqlite3_finalize(st);
+    /* per flow: bursts and long connections */
+    const char *flows = "SELECT f.id, " INSIDE_SQL ", " OUTSIDE_SQL ", " OUT_BYTES_SQL ", "
+                        "f.first_ts, f.last_ts, coalesce(f.app, f.proto), f.server_port "
+                        "FROM flow f WHERE f.class IN ('outbound', 'inbound') ORDER BY f.id";
+    if (sqlite3_prepare_v2(x->h, flows, -1, &st, NULL) != SQLITE_OK) {
+        x->rc = PT_EDB;
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && x->rc == PT_OK) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const char *src = col(st, 1), *dst = col(st, 2), *app = col(st, 6);
+        double out = (double)sqlite3_column_int64(st, 3);
+        int64_t first = sqlite3_column_int64(st, 4), last = sqlite3_column_int64(st, 5);
+        double dur = (double)(last - first) / 1e6;
+        char sum[512], ev[96], det[256], hb[32];
+        snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)id);
+        human(out, hb, sizeof hb);
+        double rate = out / (dur > 1 ? dur : 1);
+        if (out >= c->burst_min_bytes && rate >= c->burst_rate_bps) {
+            snprintf(sum, sizeof sum, "upload burst: %s from %s to %s at %.0f B/s (%s)", hb, src,
+                     dst, rate, app);
+            snprintf(det, sizeof det, "{\"bytes_out\":%.0f,\"seconds\":%.3f,\"rate_bps\":%.0f}",
+                     out, dur, rate);
+            pt_verdict_finding(x, PT_HEUR_UPLOAD_BURST, src, dst, app, first, last, (int64_t)out,
+                               pt_beacon_bucket(out, c->burst_min_bytes, c->volume_out_bytes,
+                                                c->volume_out_high_bytes,
+                                                c->volume_out_high_bytes * 10),
+                               sum, det, ev);
+        }
+        if (dur >= c->long_connection_s) {
+            snprintf(sum, sizeof sum, "long connection: %s to %s open %.0f s (%s), %s out", src,
+                     dst, dur, app, hb);
+            snprintf(det, sizeof det, "{\"seconds\":%.0f,\"bytes_out\":%.0f}", dur, out);
+            pt_verdict_finding(x, PT_HEUR_LONG_CONNECTION, src, dst, app, first, last, (int64_t)out,
+                               pt_beacon_bucket(dur, 3600, 14400, 28800, 43200), sum, det, ev);
+        }
+    }
+    sqlite3_finalize(st);
+    /* cloud storage endpoints by SNI and Host, with the bytes sent on those flows */
+    const char *cloud =
+        "SELECT f.id, " INSIDE_SQL ", " OUTSIDE_SQL ", " OUT_BYTES_SQL ", "
+        "f.first_ts, f.last_ts, lower(n.name), n.via FROM flow f JOIN ("
+        "SELECT flow_id, sni AS name, 'tls' AS via FROM tls_session WHERE sni != '' "
+        "UNION SELECT flow_id, host, 'http' FROM http_txn WHERE host != '') n "
+        "ON n.flow_id = f.id WHERE f.class IN ('outbound', 'inbound') ORDER BY f.id";
+    if (sqlite3_prepare_v2(x->h, cloud, -1, &st, NULL) != SQLITE_OK) {
+        x->rc = PT_EDB;
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && x->rc == PT_OK) {
+        const char *name = col(st, 6);
+        const char *hit = NULL;
+        size_t nl = strlen(name);
+        for (size_t i = 0; i < c->n_cloud && hit == NULL; i++) {
+            size_t l = strlen(c->cloud[i]);
+            if (nl >= l && strcmp(name + nl - l, c->cloud[i]) == 0 &&
+                (nl == l || name[nl - l - 1] == '.')) {
+                hit = c->cloud[i];
+            }
+        }
+        double out = (double)sqlite3_column_int64(st, 3);
+        if (hit == NULL || out < c->burst_min_bytes) {
+            continue;
+        }
+        char sum[512], ev[96], hb[32], det[700], nm[300];
+        human(out, hb, sizeof hb);
+        jesc(name, nm, sizeof nm);
+        snprintf(sum, sizeof sum, "%s sent %s to cloud storage %s (%s)", col(st, 1), hb, name,
+                 col(st, 7));
+        snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)sqlite3_column_int64(st, 0));
+        snprintf(det, sizeof det, "{\"endpoint\":\"%s\",\"bytes_out\":%.0f}", nm, out);
+        pt_verdict_finding(x, PT_HEUR_CLOUD_STORAGE, col(st, 1), col(st, 2), col(st, 7),
+                           sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5), (int64_t)out,
+                           0.4, sum, det, ev);
+    }
+    sqlite3_finalize(st);
+}
