@@ -53,7 +53,7 @@ VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/ver
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
                analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c \
                analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
-STORE_SRC := analyzer/store/db.c
+STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)

@@ -1746,6 +1746,22 @@ out:
         /* stage times go to the manifest, so `make bench` can show what each costs */
         struct timespec t0, t1, t2, t3;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        /* connections read from logs become flows (or join the captured ones) before the
+         * heuristics read the flows */
+        if (rc == PT_OK) {
+            struct pt_logflow_stats lf;
+            char lerr[256] = "";
+            rc = pt_db_log_flows(r->w.db, &home, &lf, lerr, sizeof lerr);
+            if (rc != PT_OK) {
+                pt_error("logs to flows: %s", lerr[0] ? lerr : pt_status_str(rc));
+            } else if (lf.logs > 0) {
+                snprintf(err, sizeof err, "logs=%llu matched=%llu created=%llu blocked=%llu "
+                         "untimed=%llu", (unsigned long long)lf.logs,
+                         (unsigned long long)lf.matched, (unsigned long long)lf.created,
+                         (unsigned long long)lf.blocked, (unsigned long long)lf.untimed);
+                pt_db_audit(r->w.db, "phitrace " PT_VERSION, "log_flows", err);
+            }
+        }
         /* DNS tunnel payloads become objects before the PHI stage reads them all */
         if (rc == PT_OK && !opt->flows_only) {
             unsigned tun = 0;

@@ -257,7 +257,7 @@ struct facts {
     char top_dest[1024];
     char statement[4096];
     char coverage[1100];           /* the coverage sentence (coverage_summary) */
-    char window[400];              /* "in the 2 packet captures covering ... to ..." */
+    char window[640];              /* "in the 2 packet captures covering ... to ..." */
     char not_examined[420];        /* "1 disk image, 5 log files were not examined", or "" */
     char incomplete[512];          /* why the case is incomplete; "" when it is complete */
     char directory[4200];          /* the case as the run named it (manifest case_dir) */

@@ -73,7 +73,7 @@ static const char *const st_sql[N_ST] = {
     [ST_BLOB] = "INSERT OR IGNORE INTO object_blob VALUES (?1,?2,?3,?4)",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
-                "?40,?41)",
+                "?40,?41,'capture')",
     [ST_OBJECT] = "INSERT INTO object(sha256, size, mime, magic, name, protocol, encoding, flow_id, "
                   "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
                   "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
@@ -110,7 +110,9 @@ static const char *const st_sql[N_ST] = {
                "kind, size, created, modified, bytes_read, bytes_written, read_sha256, "
                "read_complete, write_sha256, write_complete) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
                "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
-    [ST_LOG_SOURCE] = "INSERT INTO log_source VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [ST_LOG_SOURCE] = "INSERT INTO log_source(item_id, path, format, bytes, lines, records, other, "
+                      "headers, blank, malformed, conn, dns, http) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                      "?10,?11,?12,?13)",
     [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
                     "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
                     "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "

@@ -85,6 +85,13 @@ pt_status pt_db_commit(struct pt_db *db);
 pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *value);
 pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
 pt_status pt_db_segment_put(struct pt_db *db, const struct pt_segment_rec *s);
+/* Connections read from logs become flows (store/logflows.c): matched to a flow that is
+ * already known (captures, earlier logs) after each log's clock offset, or flows of their own. */
+struct pt_logflow_stats {
+    uint64_t logs, matched, created, blocked, untimed, skewed;
+};
+pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
+                          struct pt_logflow_stats *st, char *err, size_t errlen);
 /* Logs read as records (ingest/logparse.h). */
 pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r);
 pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r);

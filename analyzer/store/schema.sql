@@ -81,7 +81,9 @@ CREATE TABLE flow (
     s_tcp_flags      INTEGER NOT NULL,
     history          TEXT,
     app              TEXT,                -- application protocol found by content ("http")
-    end_reason       TEXT NOT NULL
+    end_reason       TEXT NOT NULL,       -- eof | fin | rst | idle | reuse | evicted | log
+    source           TEXT NOT NULL        -- capture, or the log's format when only a log saw
+                                          -- it ("zeek:conn", "flow-csv"): see flow_source
 ) STRICT;
 CREATE INDEX flow_class ON flow(class);
 
@@ -627,8 +629,32 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
     malformed  INTEGER NOT NULL,       -- each a log.malformed_line anomaly (the first 100)
     conn       INTEGER NOT NULL,
     dns        INTEGER NOT NULL,
-    http       INTEGER NOT NULL
+    http       INTEGER NOT NULL,
+    skew_us    INTEGER,                -- its clock's offset from the flows' (see flow_source)
+    skew_agree INTEGER,                -- connections the offset is the median of (0: none)
+    flows_matched INTEGER,             -- connections already known as flows
+    flows_created INTEGER              -- connections that became flows of their own
 ) STRICT;
+
+-- Which sources saw each flow (store/logflows.c): a log's connection is a captured flow seen
+-- once more ('matched'), a flow of its own ('created'), a packet the firewall dropped or
+-- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). skew_us is the
+-- log clock's offset from the flows' (subtracted before matching). bytes_kind says what the
+-- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE) or none.
+CREATE TABLE flow_source (
+    id          INTEGER PRIMARY KEY,
+    flow_id     INTEGER,                  -- flow(id); NULL for blocked and untimed lines
+    item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    line        INTEGER NOT NULL,
+    log_conn_id INTEGER NOT NULL,         -- log_conn(id)
+    source      TEXT NOT NULL,
+    role        TEXT NOT NULL,            -- matched | created | blocked | untimed
+    skew_us     INTEGER NOT NULL,
+    bytes_kind  TEXT NOT NULL,
+    c_bytes     INTEGER NOT NULL,         -- as the log counts them
+    s_bytes     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX flow_source_flow ON flow_source(flow_id);
 
 CREATE TABLE log_conn (
     id            INTEGER PRIMARY KEY,

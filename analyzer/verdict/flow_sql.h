@@ -25,8 +25,9 @@
     "CASE WHEN f.class = 'outbound' THEN max(f.s_payload_bytes, f.s_seq_bytes) "                 \
     "ELSE max(f.c_payload_bytes, f.c_seq_bytes) END"
 
-/* a flow whose content phitrace cannot read: encrypted (TLS, SSH) or TCP of no decoded
- * protocol */
-#define UNREAD_SQL "(f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6)"
+/* a flow whose content phitrace cannot read: encrypted (TLS, SSH), TCP of no decoded
+ * protocol, or a connection only a log saw (its content was never in the evidence) */
+#define UNREAD_SQL                                                                               \
+    "(f.source != 'capture' OR f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6)"
 
 #endif

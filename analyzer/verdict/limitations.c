@@ -25,17 +25,27 @@ static const char coverage_sql[] =
     "CREATE TEMP TABLE item_top AS SELECT e.id AS item_id, (SELECT o.sha256 FROM object o WHERE "
     "o.item_id = e.id AND o.depth = 0 ORDER BY o.id LIMIT 1) AS sha256 FROM evidence_item e WHERE "
     "e.kind != 'capture';"
+    "CREATE TEMP TABLE item_log AS SELECT item_id, min(format) AS format, sum(bytes) AS bytes, "
+    "sum(coalesce(flows_matched, 0) + coalesce(flows_created, 0)) AS flows, "
+    "sum(coalesce(flows_matched, 0)) AS matched, sum(conn) AS conn, sum(dns) AS dns, "
+    "sum(http) AS http FROM "
+    "log_source GROUP BY item_id;"
+    "CREATE TEMP TABLE item_cut AS SELECT item_id, sum(role = 'blocked') AS blocked, "
+    "sum(role = 'untimed') AS untimed FROM flow_source GROUP BY item_id;"
     "INSERT INTO coverage SELECT e.id, CASE WHEN e.kind = 'capture' THEN 'capture' "
     "WHEN e.status IN ('error', 'skipped') OR t.sha256 IS NULL THEN 'unreadable' "
+    "WHEN lg.item_id IS NOT NULL THEN 'log:' || lg.format "
     "WHEN p.evidence_format IS NOT NULL THEN p.evidence_format "
     "WHEN p.format = 'container' AND EXISTS (SELECT 1 FROM object c WHERE c.parent_sha256 = "
     "t.sha256 AND c.encoding LIKE '%-text') THEN 'document' "
     "WHEN p.format = 'container' THEN 'archive' WHEN p.format = 'binary-strings' THEN "
     "'file:binary' ELSE 'file:' || coalesce(p.format, 'empty') END, "
-    "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') ELSE e.status = 'ok' AND "
+    "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') "
+    "WHEN lg.item_id IS NOT NULL THEN lg.conn > 0 ELSE e.status = 'ok' AND "
     "p.evidence_format IS NULL AND coalesce(p.format, '') != 'binary-strings' AND t.sha256 IS "
     "NOT NULL END, e.size, "
     "CASE WHEN e.kind = 'capture' AND e.status IN ('ok', 'truncated') THEN e.size "
+    "WHEN lg.item_id IS NOT NULL THEN lg.bytes "
     "WHEN e.kind != 'capture' AND e.status = 'ok' AND p.evidence_format IS NULL AND "
     "coalesce(p.format, '') != 'binary-strings' THEN e.size ELSE 0 END, "
     "coalesce((SELECT sum(size) FROM item_obj i WHERE i.item_id = e.id), 0), "
@@ -48,17 +58,27 @@ static const char coverage_sql[] =
     "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: partitions and file systems are "
     "not parsed by this version (no files, deleted files or unallocated space); only its "
     "printable runs were read for PHI and YARA saw its raw bytes' "
-    "WHEN p.evidence_format LIKE 'log:%' AND EXISTS (SELECT 1 FROM log_source l WHERE "
-    "l.item_id = e.id) THEN 'log: its connections, DNS queries and HTTP requests are stored "
-    "(log_conn, log_dns, log_http; every line accounted for in log_source) but not yet joined "
-    "with captured flows nor weighed by the heuristics and the verdict; its text was read for PHI' "
+    "WHEN coalesce(lg.conn, 0) > 0 THEN 'log: ' || lg.flows || ' connection(s) weighed as "
+    "flows (' || lg.matched || ' also seen in a capture or an earlier log'"
+    " || CASE WHEN coalesce(ct.blocked, 0) > 0 THEN '; ' || ct.blocked || ' blocked by the "
+    "firewall, not flows' ELSE '' END"
+    " || CASE WHEN coalesce(ct.untimed, 0) > 0 THEN '; ' || ct.untimed || ' without a time, not "
+    "placed' ELSE '' END || '); the content of its connections was not seen'"
+    " || CASE WHEN lg.dns + lg.http > 0 THEN '; its ' || lg.dns || ' DNS queries and ' || "
+    "lg.http || ' HTTP requests are stored (log_dns, log_http) but not yet weighed' ELSE '' END "
+    "|| '; its text was read for PHI' "
+    "WHEN lg.item_id IS NOT NULL THEN 'log: its connections, DNS queries and HTTP requests are stored "
+    "(log_conn, log_dns, log_http; every line accounted for in log_source) but none of its "
+    "connections became a flow, and its DNS queries and HTTP requests are not yet weighed by "
+    "the heuristics and the verdict; its text was read for PHI' "
     "WHEN p.evidence_format LIKE 'log:%' THEN 'log: its records are not turned into flows, "
     "DNS queries or transfers by this version; its text was read for PHI only' "
     "WHEN p.format = 'binary-strings' THEN 'no parser for its format: only its printable runs "
     "were read for PHI' END "
     "FROM evidence_item e LEFT JOIN item_top t ON t.item_id = e.id LEFT JOIN phi_object p ON "
-    "p.object_sha256 = t.sha256 ORDER BY e.id;"
-    "DROP TABLE item_obj; DROP TABLE item_top;";
+    "p.object_sha256 = t.sha256 LEFT JOIN item_log lg ON lg.item_id = e.id LEFT JOIN item_cut "
+    "ct ON ct.item_id = e.id ORDER BY e.id;"
+    "DROP TABLE item_obj; DROP TABLE item_top; DROP TABLE item_log; DROP TABLE item_cut;";
 
 /* Plural-aware "3 disk images" for the coverage sentence. */
 static void count_phrase(char *out, size_t len, long long n, const char *one, const char *many)
@@ -66,23 +86,73 @@ static void count_phrase(char *out, size_t len, long long n, const char *one, co
     snprintf(out, len, "%lld %s", n, n == 1 ? one : many);
 }
 
+/* The window of a verdict over captures and logs: the logs' connections widen what was
+ * weighed, over their own span. */
+static void logs_beside_captures(sqlite3 *h, const char *caps, const char *a, const char *b,
+                                 long long wlogs, long long lflows, char *window, size_t wl)
+{
+    int64_t lf0 = pt_db_int(h, "SELECT min(first_ts) FROM flow WHERE source != 'capture'");
+    int64_t lf1 = pt_db_int(h, "SELECT max(last_ts) FROM flow WHERE source != 'capture'");
+    char c0[40] = "", c1[40] = "", lp[80];
+    time_t t0 = (time_t)(lf0 / 1000000), t1 = (time_t)(lf1 / 1000000);
+    struct tm tm;
+    strftime(c0, sizeof c0, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
+    strftime(c1, sizeof c1, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
+    count_phrase(lp, sizeof lp, wlogs, "log", "logs");
+    snprintf(window, wl, "in the %s covering %s to %s and the %lld connection(s) of %s from %s "
+             "to %s (their content not seen)", caps, a, b, lflows, lp, c0, c1);
+}
+
+/* Logs without a capture: their connections were weighed, their content never seen. */
+static size_t logs_alone(const char *files, const char *a, const char *b, long long wlogs,
+                         long long lflows, char *window, size_t wl, char *sentence, size_t sl)
+{
+    char lp[80];
+    count_phrase(lp, sizeof lp, wlogs, "log", "logs");
+    snprintf(window, wl, "in the %lld connection(s) of %s, without any packet capture (their "
+             "content was not seen; the lines of the %s span %s to %s)", lflows, lp, files, a, b);
+    int n = snprintf(sentence, sl, "no packet capture: %lld connection(s) from %s weighed as "
+                     "flows, their content not seen; the evidence window, from the times in %s, "
+                     "is %s to %s", lflows, lp, files, a, b);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* What the coverage sentence counts: inputs examined by kind, logs weighed and their flows. */
+struct covn {
+    long long caps, files, wlogs, lflows, images, logs, binary, bad;
+};
+
+static void coverage_counts(sqlite3 *h, struct covn *n)
+{
+    n->caps = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'capture' AND "
+                                  "examined");
+    n->files = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as != 'capture' "
+                                   "AND examined_as NOT LIKE 'log:%' AND examined");
+    /* logs whose connections became flows: weighed like captures, content unseen */
+    n->wlogs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%' "
+                                   "AND examined");
+    n->lflows = pt_db_int(h, "SELECT count(*) FROM flow_source WHERE role IN ('matched', "
+                                    "'created')");
+    n->images =
+        pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
+    n->logs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%' "
+                                  "AND NOT examined");
+    n->binary =
+        pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'file:binary'");
+    n->bad =
+        pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'unreadable' OR "
+                     "(examined_as = 'capture' AND NOT examined)");
+}
+
 /* The coverage sentence: what was decoded, over which window, and what was not examined. */
 pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen)
 {
     PT_TRY(pt_db_exec(x->h, coverage_sql, err, errlen));
     sqlite3 *h = x->h;
-    long long caps = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'capture' AND "
-                                  "examined");
-    long long files = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as != 'capture' "
-                                   "AND examined");
-    long long images =
-        pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
-    long long logs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%'");
-    long long binary =
-        pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'file:binary'");
-    long long bad =
-        pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'unreadable' OR "
-                     "(examined_as = 'capture' AND NOT examined)");
+    struct covn n;
+    coverage_counts(h, &n);
+    long long caps = n.caps, files = n.files, wlogs = n.wlogs, lflows = n.lflows;
+    long long images = n.images, logs = n.logs, binary = n.binary, bad = n.bad;
     int64_t first =
         pt_db_int(h, "SELECT coalesce(min(first_ts), -1) FROM evidence_item WHERE kind = "
                      "'capture' AND first_ts IS NOT NULL");
@@ -107,7 +177,7 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
         last = pt_db_int(h, "SELECT max(mtime) FROM evidence_item WHERE mtime IS NOT NULL");
         from = "file times";
     }
-    char sentence[1024], part[160], a[40] = "", b[40] = "", window[400], ne_text[400] = "";
+    char sentence[1024], part[160], a[40] = "", b[40] = "", window[640], ne_text[400] = "";
     size_t k = 0;
     if (first >= 0 && last >= 0) {
         time_t t0 = (time_t)(first / 1000000), t1 = (time_t)(last / 1000000);
@@ -115,11 +185,20 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
         strftime(a, sizeof a, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
         strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
     }
-    if (caps > 0) {
+    if (caps > 0 && wlogs > 0) {
+        count_phrase(part, sizeof part, caps, "packet capture", "packet captures");
+        logs_beside_captures(h, part, a, b, wlogs, lflows, window, sizeof window);
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s decoded, covering %s to %s",
+                              part, a, b);
+    } else if (caps > 0) {
         count_phrase(part, sizeof part, caps, "packet capture", "packet captures");
         snprintf(window, sizeof window, "in the %s covering %s to %s", part, a, b);
         k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s decoded, covering %s to %s",
                               part, a, b);
+    } else if (strcmp(from, "log lines") == 0 && wlogs > 0) {
+        count_phrase(part, sizeof part, timed_logs, "log file", "log files");
+        k += logs_alone(part, a, b, wlogs, lflows, window, sizeof window, sentence + k,
+                        sizeof sentence - k);
     } else if (strcmp(from, "log lines") == 0) {
         count_phrase(part, sizeof part, timed_logs, "log file", "log files");
         snprintf(window, sizeof window,
@@ -148,6 +227,12 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
         k += (size_t)snprintf(sentence + k, sizeof sentence - k,
                               "no packet capture, so no network traffic was seen and the "
                               "evidence window is not known");
+    }
+    if (caps > 0 && wlogs > 0 && k < sizeof sentence) {
+        count_phrase(part, sizeof part, wlogs, "log", "logs");
+        k += (size_t)snprintf(sentence + k, sizeof sentence - k,
+                              "; %lld connection(s) from %s weighed with them (their content "
+                              "not seen)", lflows, part);
     }
     if (files > 0 && k < sizeof sentence) {
         count_phrase(part, sizeof part, files, "file", "files");

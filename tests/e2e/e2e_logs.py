@@ -2,6 +2,7 @@
 # helpers start with _logs_). The expected figures are computed here from the files themselves
 # (as zeek-cut and a plain line count would), not taken from phitrace.
 import json as _logs_json
+import time
 
 _LOGS_CORPUS = [
     "rita/test_data/proxy/conn.log", "rita/test_data/proxy/dns.log",
@@ -193,11 +194,14 @@ def logs_rows_point_to_their_line():
                     "FROM log_http").fetchall()
     assert h == [("10.2.0.7", "alice", "GET", "/chart?mrn=100200300", 200, 5120,
                   1704448800000000, "web-access")], h
-    cov = dict(con.execute("SELECT e.path, c.reason FROM coverage c JOIN evidence_item e ON "
-                           "e.id = c.item_id"))
-    for path, reason in cov.items():
-        assert reason.startswith("log: its connections, DNS queries and HTTP requests are stored"), \
-            (path, reason)
+    cov = {os.path.basename(r[0]): r[1:] for r in con.execute(
+        "SELECT e.path, c.examined, c.reason FROM coverage c JOIN evidence_item e ON e.id = "
+        "c.item_id")}
+    assert cov["conn.log"] == (1, "log: 3 connection(s) weighed as flows (0 also seen in a "
+                               "capture or an earlier log); the content of its connections was "
+                               "not seen; its text was read for PHI"), cov
+    assert cov["access.log"][0] == 0 and cov["access.log"][1].startswith(
+        "log: its connections, DNS queries and HTTP requests are stored"), cov
 
 
 @test
@@ -242,3 +246,129 @@ def logs_gzip_rotated_are_read_and_damage_is_said():
     det = [r[0] for r in con.execute("SELECT detail FROM anomaly WHERE kind = 'log.gzip_damaged'")]
     assert det == ["the gzip stream of this log is damaged: its lines after that point were not "
                    "read"], det
+
+
+def _logs_dir(name, files):
+    d = os.path.join(TMP, name + "-in")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    out = []
+    for fname, data in files.items():
+        p = os.path.join(d, fname)
+        with open(p, "wb") as fh:
+            fh.write(data)
+        os.utime(p, (1704240000, 1704240000))
+        out.append(p)
+    return out
+
+
+@test
+def logs_connections_join_captured_flows_after_the_clock_offset():
+    """A Zeek conn.log whose clock runs 3600.5 s ahead of the capture's: its five connections
+    that the capture also holds are the captured flows (flow_source 'matched', the offset
+    measured and applied), its sixth is a flow of its own with Zeek's byte counts, a Suricata
+    EVE flow of that sixth connection joins it instead of doubling it, and a dropped firewall
+    packet is no flow. The coverage sentence and the verdict statement count the logs'
+    connections."""
+    import pcapw
+    t0 = 1700000000.0
+    conns = [("10.2.0.5", "203.0.113.9", 40000 + i, 443, b"\x16\x03\x01" + bytes(200),
+              b"\x16\x03\x03" + bytes(300)) for i in range(5)]
+    cap = pcapw.pcap(conns)
+    flows = []
+    for i in range(5):
+        flows.append((40000 + i, None))
+    zeek = [b"#separator \\x09", b"#path\tconn",
+            b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+            b"duration\torig_bytes\tresp_bytes"]
+    c = case("logs-join-cap")
+    # the captured flows' start times, from a first run over the capture alone
+    paths = _logs_dir("logs-join", {"lan.pcap": cap})
+    run("analyze", "-q", "--no-phi", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    starts = dict(db(c).execute("SELECT client_port, first_ts FROM flow"))
+    assert sorted(starts) == [40000 + i for i in range(5)], starts
+    skew = 3600500000
+    for i in range(5):
+        ts = starts[40000 + i] + skew
+        zeek.append(b"%d.%06d\tC%d\t10.2.0.5\t%d\t203.0.113.9\t443\ttcp\tssl\t0.2\t203\t303"
+                    % (ts // 1000000, ts % 1000000, i, 40000 + i))
+    extra = t0 + 7200
+    zeek.append(b"%.6f\tCx\t10.2.0.5\t41000\t198.51.100.20\t443\ttcp\tssl\t120.0\t52428800\t"
+                b"20480" % (extra + 3600.5))
+    eve = (b'{"timestamp":"2023-11-14T22:13:20.000000+0000","event_type":"flow","src_ip":"10.2.0.5",'
+           b'"src_port":41000,"dest_ip":"198.51.100.20","dest_port":443,"proto":"TCP",'
+           b'"flow":{"pkts_toserver":36000,"pkts_toclient":9000,"bytes_toserver":54000000,'
+           b'"bytes_toclient":600000,"start":"%s","end":"%s"}}\n'
+           % (time.strftime("%Y-%m-%dT%H:%M:%S.000000+0000", time.gmtime(extra)).encode(),
+              time.strftime("%Y-%m-%dT%H:%M:%S.000000+0000", time.gmtime(extra + 120)).encode()))
+    fw = b"Nov 15 00:13:20 fw01 kernel: DROP_IN: IN=eth0 OUT= SRC=198.51.100.66 DST=10.2.0.5 " \
+         b"LEN=60 PROTO=TCP SPT=5555 DPT=22\n"
+    paths = _logs_dir("logs-join", {"lan.pcap": cap, "conn.log": b"\n".join(zeek) + b"\n",
+                                    "eve.json": eve, "fw.log": fw})
+    c = case("logs-join-case")
+    run("analyze", "-q", "--no-phi", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    src = {os.path.basename(r[0]): r[1:] for r in con.execute(
+        "SELECT path, skew_us, skew_agree, flows_matched, flows_created FROM log_source")}
+    assert src["conn.log"] == (skew, 5, 5, 1), src
+    # its one connection is the Zeek log's sixth (one match: too few to measure an offset)
+    assert src["eve.json"] == (0, 0, 1, 0), src
+    assert src["fw.log"] == (0, 0, 0, 0), src
+    roles = con.execute("SELECT s.role, f.source, count(*) FROM flow_source s LEFT JOIN flow f ON "
+                        "f.id = s.flow_id GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    assert roles == [("blocked", None, 1), ("created", "zeek:conn", 1),
+                     ("matched", "capture", 5), ("matched", "zeek:conn", 1)], roles
+    f = con.execute("SELECT class, first_ts, last_ts, c_payload_bytes, s_payload_bytes, app, "
+                    "end_reason FROM flow WHERE source = 'zeek:conn'").fetchone()
+    assert f == ("outbound", int(extra * 1000000), int(extra * 1000000) + 120000000, 52428800,
+                 20480, "tls", "log"), f
+    kinds = con.execute("SELECT source, bytes_kind, c_bytes FROM flow_source WHERE role != "
+                        "'blocked' AND source != 'zeek:conn' ").fetchall()
+    assert kinds == [("eve:flow", "frame", 54000000)], kinds
+    sentence = con.execute("SELECT sentence FROM coverage_summary").fetchone()[0]
+    assert sentence == ("1 packet capture decoded, covering %s to %s; 7 connection(s) from 3 logs "
+                        "weighed with them (their content not seen)" % (
+                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(starts.values())
+                                                                            // 1000000)),
+                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(max(starts.values())
+                                                                            // 1000000)))), \
+        sentence
+    reason = con.execute("SELECT c.reason FROM coverage c JOIN evidence_item e ON e.id = c.item_id "
+                         "WHERE e.path LIKE '%/fw.log'").fetchone()[0]
+    assert reason == ("log: 0 connection(s) weighed as flows (0 also seen in a capture or an "
+                      "earlier log; 1 blocked by the firewall, not flows); the content of its "
+                      "connections was not seen; its text was read for PHI"), reason
+    # 50 MiB to an address no capture saw: a volume finding that rests on the log
+    ev = con.execute("SELECT verdict, bytes_out FROM exfil_event WHERE destination = "
+                     "'198.51.100.20'").fetchone()
+    assert ev is not None and ev[1] == 52428800 and ev[0] in ("possible", "likely"), ev
+
+
+@test
+def logs_alone_netflow_upload_and_phi_staged_in_a_capture_is_likely():
+    """The hospital's NetFlow export (nfdump CSV) is the only record of a 60 MB upload from
+    10.2.0.2 to 203.0.113.50; a capture of the LAN shows the same host reading a patient
+    export from the EHR. Staged PHI plus a large upload whose content was never seen is
+    'likely' for that host, as a captured encrypted upload would be; another host's upload of
+    the same size is only 'possible'."""
+    import pcapw
+    csv = _roster(50)
+    get = b"GET /export.csv HTTP/1.1\r\nHost: ehr.local\r\n\r\n"
+    resp = (b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n"
+            % len(csv) + csv)
+    cap = pcapw.pcap([("10.2.0.2", "10.2.0.9", 41000, 80, get, resp)])
+    nf = (b"ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out\n"
+          b"2023-11-14 22:20:00,2023-11-14 22:22:00,120.000,10.2.0.2,203.0.113.50,51000,443,TCP,"
+          b".AP.SF,0,0,42000,62914560,0,0,1,2\n"
+          b"2023-11-14 22:25:00,2023-11-14 22:27:00,120.000,10.2.0.3,203.0.113.51,51001,443,TCP,"
+          b".AP.SF,0,0,42000,62914560,0,0,1,2\n")
+    paths = _logs_dir("logs-staged", {"lan.pcap": cap, "flows.csv": nf})
+    c = case("logs-staged-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    got = dict(((r[0], r[1]), r[2:]) for r in con.execute(
+        "SELECT source, destination, verdict, bytes_out FROM exfil_event"))
+    assert got[("10.2.0.2", "203.0.113.50")] == ("likely", 62914560), got
+    assert got[("10.2.0.3", "203.0.113.51")] == ("possible", 62914560), got
+    assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] == \
+        "likely"

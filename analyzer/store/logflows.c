@@ -1,0 +1,354 @@
+/*
+ * logflows.c - connections read from logs become flows (issue 14), so that the heuristics and
+ * the verdict weigh captures and logs alike: a beacon seen only by the firewall, an upload
+ * counted only by NetFlow.
+ *
+ * Logs are taken one at a time, in evidence order. A log's clock may differ from the
+ * capture's: its offset is the median, over the log's connections whose 5-tuple a flow
+ * already has within two hours, of (log time - flow start), when at least three agree; it is
+ * applied and reported. A connection whose 5-tuple a flow has within PT_LOGFLOW_MATCH_S of
+ * the corrected time is that flow, seen by one more source (flow_source, role 'matched'); the
+ * others become flows of their own (role 'created', flow.source naming the log's format), so
+ * the same connection in Zeek's conn.log and Suricata's EVE is one flow. A line that records
+ * a dropped or rejected packet (the firewall's own word) is not a flow that carried data
+ * (role 'blocked'); one without a time cannot be placed (role 'untimed').
+ *
+ * Bytes: captured flows count payload; a log flow's payload is the log's payload count
+ * (Zeek) when it has one, else what the source counts (IP bytes for NetFlow and firewalls,
+ * whole packets for Suricata's EVE), which flow_source.bytes_kind says.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PT_LOGFLOW_WINDOW_US (7200LL * 1000000) /* candidates for the clock offset */
+#define PT_LOGFLOW_MATCH_US (60LL * 1000000)    /* the same connection after correction */
+#define PT_LOGFLOW_MIN_AGREE 3
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t != NULL ? (const char *)t : "";
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median offset of one log's connections against the flows already known; 0 when fewer
+ * than PT_LOGFLOW_MIN_AGREE connections match. */
+static pt_status clock_offset(sqlite3 *h, int64_t item, int64_t *skew, int64_t *agree)
+{
+    sqlite3_stmt *st = NULL;
+    *skew = *agree = 0;
+    const char *sql =
+        "SELECT l.ts - f.first_ts FROM log_conn l JOIN flow f ON f.client_addr = l.client_addr "
+        "AND f.client_port = l.client_port AND f.server_addr = l.server_addr AND f.server_port "
+        "= l.server_port WHERE l.item_id = ?1 AND l.ts IS NOT NULL AND abs(l.ts - f.first_ts) "
+        "<= ?2 ORDER BY 1";
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, item);
+    sqlite3_bind_int64(st, 2, PT_LOGFLOW_WINDOW_US);
+    size_t n = 0, cap = 0;
+    int64_t *d = NULL;
+    pt_status rc = PT_OK;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            int64_t *g = realloc(d, nc * sizeof *d);
+            if (g == NULL) {
+                rc = PT_ENOMEM;
+                break;
+            }
+            d = g;
+            cap = nc;
+        }
+        d[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc == PT_OK && n >= PT_LOGFLOW_MIN_AGREE) {
+        qsort(d, n, sizeof *d, cmp_i64);
+        *skew = d[n / 2];
+        *agree = (int64_t)n;
+    }
+    free(d);
+    return rc;
+}
+
+static bool blocked(const char *state)
+{
+    static const char *const words[] = {"DROP", "DENY", "REJECT", "BLOCK"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        const char *w = words[i];
+        for (const char *s = state; *s != '\0'; s++) {
+            size_t k = 0;
+            while (w[k] != '\0' && (s[k] == w[k] || s[k] == w[k] - 'A' + 'a')) {
+                k++;
+            }
+            if (w[k] == '\0') {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static int proto_number(const char *p)
+{
+    return strcmp(p, "tcp") == 0 ? 6 : strcmp(p, "udp") == 0 ? 17 : strcmp(p, "icmp") == 0 ? 1
+         : strcmp(p, "ipv6-icmp") == 0 || strcmp(p, "icmp6") == 0 ? 58 : 0;
+}
+
+static const char *class_of(const struct pt_cidr_set *home, const char *cli, const char *srv)
+{
+    struct pt_addr a, b;
+    bool ci = pt_addr_parse(cli, &a) && pt_cidr_set_contains(home, &a);
+    bool si = pt_addr_parse(srv, &b) && pt_cidr_set_contains(home, &b);
+    return ci && si ? "internal" : ci ? "outbound" : si ? "inbound" : "external";
+}
+
+/* Zeek names TLS "ssl"; the heuristics know the flow tables' names. */
+static void app_of(const char *service, char *out, size_t cap)
+{
+    size_t n = strcspn(service, ",");
+    snprintf(out, cap, "%.*s", (int)n, service);
+    for (char *c = out; *c != '\0'; c++) {
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    }
+    if (strcmp(out, "ssl") == 0 || strcmp(out, "https") == 0) {
+        snprintf(out, cap, "tls");
+    }
+}
+
+enum { Q_ROWS, Q_MATCH, Q_SOURCE, Q_FLOW, Q_NEXT_ID, Q_COUNT };
+
+static const char *const qsql[Q_COUNT] = {
+    [Q_ROWS] = "SELECT id, line, ts, source, coalesce(duration_us, 0), coalesce(proto, ''), "
+               "coalesce(client_addr, ''), coalesce(client_port, -1), coalesce(server_addr, ''), "
+               "coalesce(server_port, -1), c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, "
+               "s_frame_bytes, coalesce(c_pkts, 0), coalesce(s_pkts, 0), coalesce(state, ''), "
+               "coalesce(service, '') FROM log_conn WHERE item_id = ?1 ORDER BY id",
+    [Q_MATCH] = "SELECT id FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND server_addr = "
+                "?3 AND server_port = ?4 AND abs(first_ts - ?5) <= ?6 ORDER BY abs(first_ts - ?5), "
+                "id LIMIT 1",
+    [Q_SOURCE] = "INSERT INTO flow_source(flow_id, item_id, line, log_conn_id, source, role, "
+                 "skew_us, bytes_kind, c_bytes, s_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [Q_FLOW] = "INSERT INTO flow(id, item_id, first_frame, last_item_id, last_frame, family, proto, "
+               "client_addr, client_port, server_addr, server_port, vlan, reply_vlan, ports_known, "
+               "tunnel, class, first_ts, last_ts, c_pkts, c_frame_bytes, c_ip_bytes, "
+               "c_payload_bytes, c_captured_bytes, c_seq_bytes, s_pkts, s_frame_bytes, s_ip_bytes, "
+               "s_payload_bytes, s_captured_bytes, s_seq_bytes, c_stream_bytes, c_gap_bytes, "
+               "c_conflicts, s_stream_bytes, s_gap_bytes, s_conflicts, c_tcp_flags, s_tcp_flags, "
+               "history, app, end_reason, source) VALUES (?1,?2,?3,?2,?3,?4,?5,?6,?7,?8,?9,NULL,"
+               "NULL,?10,NULL,?11,?12,?13,?14,?15,?16,?17,0,0,?18,?19,?20,?21,0,0,0,0,0,0,0,0,0,0,"
+               "NULL,?22,'log',?23)",
+    [Q_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM flow",
+};
+
+struct lf {
+    sqlite3 *h;
+    sqlite3_stmt *q[Q_COUNT];
+    const struct pt_cidr_set *home;
+    int64_t next_id;
+    struct pt_logflow_stats *st;
+};
+
+static int64_t known(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+}
+
+/* What a log row counts as payload each way, and what kind of count that is. */
+static const char *payload(sqlite3_stmt *r, int64_t *c, int64_t *s)
+{
+    static const struct {
+        int c, s;
+        const char *kind;
+    } pref[] = {{10, 11, "payload"}, {12, 13, "ip"}, {14, 15, "frame"}};
+    for (size_t i = 0; i < sizeof pref / sizeof pref[0]; i++) {
+        *c = known(r, pref[i].c);
+        *s = known(r, pref[i].s);
+        if (*c >= 0 || *s >= 0) {
+            *c = *c < 0 ? 0 : *c;
+            *s = *s < 0 ? 0 : *s;
+            return pref[i].kind;
+        }
+    }
+    *c = *s = 0;
+    return "none";
+}
+
+static pt_status source_row(struct lf *x, int64_t flow, int64_t item, sqlite3_stmt *r,
+                            const char *role, int64_t skew, const char *kind, int64_t c, int64_t s)
+{
+    sqlite3_stmt *q = x->q[Q_SOURCE];
+    if (flow > 0) {
+        sqlite3_bind_int64(q, 1, flow);
+    }
+    sqlite3_bind_int64(q, 2, item);
+    sqlite3_bind_int64(q, 3, sqlite3_column_int64(r, 1));
+    sqlite3_bind_int64(q, 4, sqlite3_column_int64(r, 0));
+    sqlite3_bind_text(q, 5, col(r, 3), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 6, role, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, skew);
+    sqlite3_bind_text(q, 8, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 9, c);
+    sqlite3_bind_int64(q, 10, s);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t ts, int64_t c,
+                          int64_t s, int64_t *id)
+{
+    sqlite3_stmt *q = x->q[Q_FLOW];
+    const char *cli = col(r, 6), *srv = col(r, 8), *proto = col(r, 5);
+    int64_t cport = sqlite3_column_int64(r, 7), sport = sqlite3_column_int64(r, 9);
+    char app[16];
+    app_of(col(r, 19), app, sizeof app);
+    *id = x->next_id++;
+    sqlite3_bind_int64(q, 1, *id);
+    sqlite3_bind_int64(q, 2, item);
+    sqlite3_bind_int64(q, 3, sqlite3_column_int64(r, 1));
+    sqlite3_bind_int(q, 4, strchr(cli, ':') != NULL ? 6 : 4);
+    sqlite3_bind_int(q, 5, proto_number(proto));
+    sqlite3_bind_text(q, 6, cli, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 7, cport < 0 ? 0 : cport);
+    sqlite3_bind_text(q, 8, srv, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 9, sport < 0 ? 0 : sport);
+    sqlite3_bind_int(q, 10, cport >= 0 && sport >= 0);
+    sqlite3_bind_text(q, 11, class_of(x->home, cli, srv), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 12, ts);
+    sqlite3_bind_int64(q, 13, ts + sqlite3_column_int64(r, 4));
+    sqlite3_bind_int64(q, 14, sqlite3_column_int64(r, 16));
+    sqlite3_bind_int64(q, 15, known(r, 14) < 0 ? 0 : known(r, 14));
+    sqlite3_bind_int64(q, 16, known(r, 12) < 0 ? 0 : known(r, 12));
+    sqlite3_bind_int64(q, 17, c);
+    sqlite3_bind_int64(q, 18, sqlite3_column_int64(r, 17));
+    sqlite3_bind_int64(q, 19, known(r, 15) < 0 ? 0 : known(r, 15));
+    sqlite3_bind_int64(q, 20, known(r, 13) < 0 ? 0 : known(r, 13));
+    sqlite3_bind_int64(q, 21, s);
+    if (app[0] != '\0') {
+        sqlite3_bind_text(q, 22, app, -1, SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_text(q, 23, col(r, 3), -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+/* An existing flow for this connection near `ts`, or 0. */
+static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
+{
+    sqlite3_stmt *q = x->q[Q_MATCH];
+    sqlite3_bind_text(q, 1, col(r, 6), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, sqlite3_column_int64(r, 7));
+    sqlite3_bind_text(q, 3, col(r, 8), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 4, sqlite3_column_int64(r, 9));
+    sqlite3_bind_int64(q, 5, ts);
+    sqlite3_bind_int64(q, 6, PT_LOGFLOW_MATCH_US);
+    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return id;
+}
+
+static pt_status one_log(struct lf *x, int64_t item)
+{
+    int64_t skew, agree;
+    PT_TRY(clock_offset(x->h, item, &skew, &agree));
+    sqlite3_stmt *r = x->q[Q_ROWS];
+    sqlite3_bind_int64(r, 1, item);
+    pt_status rc = PT_OK;
+    int64_t matched = 0, created = 0;
+    while (rc == PT_OK && sqlite3_step(r) == SQLITE_ROW) {
+        int64_t c, s, flow = 0;
+        const char *kind = payload(r, &c, &s);
+        if (sqlite3_column_type(r, 2) == SQLITE_NULL) {
+            rc = source_row(x, 0, item, r, "untimed", skew, kind, c, s);
+            x->st->untimed++;
+        } else if (blocked(col(r, 18))) {
+            rc = source_row(x, 0, item, r, "blocked", skew, kind, c, s);
+            x->st->blocked++;
+        } else {
+            int64_t ts = sqlite3_column_int64(r, 2) - skew;
+            if ((flow = match(x, r, ts)) > 0) {
+                rc = source_row(x, flow, item, r, "matched", skew, kind, c, s);
+                matched++;
+            } else if ((rc = new_flow(x, item, r, ts, c, s, &flow)) == PT_OK) {
+                rc = source_row(x, flow, item, r, "created", skew, kind, c, s);
+                created++;
+            }
+        }
+    }
+    sqlite3_reset(r);
+    x->st->matched += (uint64_t)matched;
+    x->st->created += (uint64_t)created;
+    if (rc == PT_OK) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "UPDATE log_source SET skew_us = %lld, skew_agree = %lld, "
+                 "flows_matched = %lld, flows_created = %lld WHERE item_id = %lld",
+                 (long long)skew, (long long)agree, (long long)matched, (long long)created,
+                 (long long)item);
+        rc = sqlite3_exec(x->h, sql, NULL, NULL, NULL) == SQLITE_OK ? PT_OK : PT_EDB;
+    }
+    if (agree > 0 && skew != 0) {
+        x->st->skewed++;
+    }
+    return rc;
+}
+
+pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
+                          struct pt_logflow_stats *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    sqlite3 *h = pt_db_handle(db);
+    if (pt_db_int(h, "SELECT count(*) FROM log_conn") <= 0) {
+        return PT_OK;
+    }
+    struct lf x = {.h = h, .home = home, .st = st};
+    pt_status rc = pt_db_exec(h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
+                                 "client_port, server_addr, server_port, first_ts);"
+                                 "BEGIN", err, errlen);
+    for (int i = 0; rc == PT_OK && i < Q_COUNT; i++) {
+        if (sqlite3_prepare_v2(h, qsql[i], -1, &x.q[i], NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "logs to flows: %s", sqlite3_errmsg(h));
+            rc = PT_EDB;
+        }
+    }
+    if (rc == PT_OK) {
+        x.next_id = sqlite3_step(x.q[Q_NEXT_ID]) == SQLITE_ROW
+                        ? sqlite3_column_int64(x.q[Q_NEXT_ID], 0) : 1;
+    }
+    sqlite3_stmt *items = NULL;
+    if (rc == PT_OK && sqlite3_prepare_v2(h, "SELECT DISTINCT item_id FROM log_conn ORDER BY 1", -1,
+                                          &items, NULL) != SQLITE_OK) {
+        rc = PT_EDB;
+    }
+    while (rc == PT_OK && sqlite3_step(items) == SQLITE_ROW) {
+        rc = one_log(&x, sqlite3_column_int64(items, 0));
+        st->logs++;
+    }
+    sqlite3_finalize(items);
+    for (int i = 0; i < Q_COUNT; i++) {
+        sqlite3_finalize(x.q[i]);
+    }
+    if (rc == PT_OK) {
+        rc = pt_db_exec(h, "COMMIT", err, errlen);
+    } else {
+        if (err[0] == '\0') {
+            snprintf(err, errlen, "logs to flows: %s", sqlite3_errmsg(h));
+        }
+        pt_db_exec(h, "ROLLBACK", NULL, 0);
+    }
+    return rc;
+}
