@@ -129,10 +129,10 @@ static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
         snprintf(dec, sizeof dec, "; %s decoded (%s%s)", ob, enc, ogap > 0 ? ", partial" : "");
     }
     snprintf(sum, sizeof sum,
-             "DNS tunnel: %s sent %u queries %s%s for %u distinct names under "
+             "DNS tunnel: %s sent %u queries%s%s for %u distinct names under "
              "%s, about %s encoded in labels (entropy %.2f bits/char, %.0f%% "
              "NULL/TXT/other record types, %u NXDOMAIN)%s",
-             g->client, g->queries, g->n_resolvers ? "via " : "", via, g->names, g->domain, hb, ent,
+             g->client, g->queries, g->n_resolvers ? " via " : "", via, g->names, g->domain, hb, ent,
              100 * odd_share, g->nx, dec);
     snprintf(det, sizeof det,
              "{\"tunnel_domain\":\"%s\",\"registered_domain\":\"%s\","
@@ -275,11 +275,23 @@ out:
  * client that sent them, and the resolver's forwarded copies are not a second tunnel. */
 void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
 {
-    const char *sql = "SELECT coalesce(f.client_addr, ''), d.qname, d.qtype, d.response, "
-                      "d.rcode, d.ts, coalesce(f.server_addr, ''), coalesce(f.class, '') = "
-                      "'internal' FROM dns_query d LEFT JOIN flow f ON f.id = d.flow_id "
-                      "WHERE d.qname != '' AND lower(d.qname) NOT LIKE '%.arpa' AND "
-                      "lower(d.qname) NOT LIKE '%.local' ORDER BY 1, d.ts, d.id";
+    /* queries from captures, and from resolver and sensor logs (Zeek, EVE, dnsmasq, BIND,
+     * Unbound) that no capture holds too: the same query within 5 s from the same client */
+    const char *sql =
+        "SELECT coalesce(f.client_addr, ''), d.qname, d.qtype, d.response, d.rcode, d.ts, "
+        "coalesce(f.server_addr, ''), coalesce(f.class, '') = 'internal' FROM dns_query d LEFT "
+        "JOIN flow f ON f.id = d.flow_id WHERE d.qname != '' AND lower(d.qname) NOT LIKE "
+        "'%.arpa' AND lower(d.qname) NOT LIKE '%.local' "
+        "UNION ALL SELECT l.client_addr, l.query, CASE upper(l.qtype) WHEN 'A' THEN 1 WHEN 'NS' "
+        "THEN 2 WHEN 'CNAME' THEN 5 WHEN 'NULL' THEN 10 WHEN 'MX' THEN 15 WHEN 'TXT' THEN 16 "
+        "WHEN 'AAAA' THEN 28 WHEN 'SRV' THEN 33 WHEN 'ANY' THEN 255 ELSE 0 END, 0, "
+        "CASE upper(l.rcode) WHEN 'NXDOMAIN' THEN 3 WHEN 'SERVFAIL' THEN 2 WHEN 'REFUSED' THEN 5 "
+        "ELSE 0 END, coalesce(l.ts, 0), coalesce(l.server_addr, ''), 0 FROM log_dns l WHERE "
+        "coalesce(l.client_addr, '') != '' AND coalesce(l.query, '') != '' AND lower(l.query) "
+        "NOT LIKE '%.arpa' AND lower(l.query) NOT LIKE '%.local' AND NOT EXISTS (SELECT 1 FROM "
+        "dns_query d2 JOIN flow f2 ON f2.id = d2.flow_id WHERE d2.qname = l.query AND "
+        "f2.client_addr = l.client_addr AND abs(d2.ts - l.ts) <= 5000000) "
+        "ORDER BY 1, 6, 2";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
         x->rc = PT_EDB;

@@ -41,7 +41,7 @@ static const char coverage_sql[] =
     "WHEN p.format = 'container' THEN 'archive' WHEN p.format = 'binary-strings' THEN "
     "'file:binary' ELSE 'file:' || coalesce(p.format, 'empty') END, "
     "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') "
-    "WHEN lg.item_id IS NOT NULL THEN lg.conn > 0 ELSE e.status = 'ok' AND "
+    "WHEN lg.item_id IS NOT NULL THEN lg.conn + lg.dns > 0 ELSE e.status = 'ok' AND "
     "p.evidence_format IS NULL AND coalesce(p.format, '') != 'binary-strings' AND t.sha256 IS "
     "NOT NULL END, e.size, "
     "CASE WHEN e.kind = 'capture' AND e.status IN ('ok', 'truncated') THEN e.size "
@@ -58,19 +58,21 @@ static const char coverage_sql[] =
     "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: partitions and file systems are "
     "not parsed by this version (no files, deleted files or unallocated space); only its "
     "printable runs were read for PHI and YARA saw its raw bytes' "
-    "WHEN coalesce(lg.conn, 0) > 0 THEN 'log: ' || lg.flows || ' connection(s) weighed as "
-    "flows (' || lg.matched || ' also seen in a capture or an earlier log'"
+    "WHEN lg.conn + lg.dns > 0 THEN 'log: ' || CASE WHEN lg.conn > 0 THEN lg.flows || "
+    "' connection(s) weighed as flows (' || lg.matched || ' also seen in a capture or an "
+    "earlier log'"
     " || CASE WHEN coalesce(ct.blocked, 0) > 0 THEN '; ' || ct.blocked || ' blocked by the "
     "firewall, not flows' ELSE '' END"
     " || CASE WHEN coalesce(ct.untimed, 0) > 0 THEN '; ' || ct.untimed || ' without a time, not "
-    "placed' ELSE '' END || '); the content of its connections was not seen'"
-    " || CASE WHEN lg.dns + lg.http > 0 THEN '; its ' || lg.dns || ' DNS queries and ' || "
-    "lg.http || ' HTTP requests are stored (log_dns, log_http) but not yet weighed' ELSE '' END "
-    "|| '; its text was read for PHI' "
+    "placed' ELSE '' END || '); the content of its connections was not seen' ELSE '' END"
+    " || CASE WHEN lg.dns > 0 THEN CASE WHEN lg.conn > 0 THEN '; its ' ELSE 'its ' END || "
+    "lg.dns || ' DNS queries weighed by the DNS tunnel heuristic' ELSE '' END"
+    " || CASE WHEN lg.http > 0 THEN '; its ' || lg.http || ' HTTP requests are stored "
+    "(log_http) but not yet weighed' ELSE '' END || '; its text was read for PHI' "
     "WHEN lg.item_id IS NOT NULL THEN 'log: its connections, DNS queries and HTTP requests are stored "
-    "(log_conn, log_dns, log_http; every line accounted for in log_source) but none of its "
-    "connections became a flow, and its DNS queries and HTTP requests are not yet weighed by "
-    "the heuristics and the verdict; its text was read for PHI' "
+    "(log_conn, log_dns, log_http; every line accounted for in log_source) but it holds no "
+    "connection or DNS query, and its HTTP requests are not yet weighed by the heuristics and "
+    "the verdict; its text was read for PHI' "
     "WHEN p.evidence_format LIKE 'log:%' THEN 'log: its records are not turned into flows, "
     "DNS queries or transfers by this version; its text was read for PHI only' "
     "WHEN p.format = 'binary-strings' THEN 'no parser for its format: only its printable runs "
@@ -86,10 +88,22 @@ static void count_phrase(char *out, size_t len, long long n, const char *one, co
     snprintf(out, len, "%lld %s", n, n == 1 ? one : many);
 }
 
+/* What the logs gave the heuristics: "30 connection(s)", "87 DNS queries", or both. */
+static void weighed(char *out, size_t len, long long flows, long long dns)
+{
+    if (dns == 0) {
+        snprintf(out, len, "%lld connection(s)", flows);
+    } else if (flows == 0) {
+        snprintf(out, len, "%lld DNS queries", dns);
+    } else {
+        snprintf(out, len, "%lld connection(s) and %lld DNS queries", flows, dns);
+    }
+}
+
 /* The window of a verdict over captures and logs: the logs' connections widen what was
  * weighed, over their own span. */
 static void logs_beside_captures(sqlite3 *h, const char *caps, const char *a, const char *b,
-                                 long long wlogs, long long lflows, char *window, size_t wl)
+                                 long long wlogs, const char *what, char *window, size_t wl)
 {
     int64_t lf0 = pt_db_int(h, "SELECT min(first_ts) FROM flow WHERE source != 'capture'");
     int64_t lf1 = pt_db_int(h, "SELECT max(last_ts) FROM flow WHERE source != 'capture'");
@@ -99,27 +113,33 @@ static void logs_beside_captures(sqlite3 *h, const char *caps, const char *a, co
     strftime(c0, sizeof c0, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
     strftime(c1, sizeof c1, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
     count_phrase(lp, sizeof lp, wlogs, "log", "logs");
-    snprintf(window, wl, "in the %s covering %s to %s and the %lld connection(s) of %s from %s "
-             "to %s (their content not seen)", caps, a, b, lflows, lp, c0, c1);
+    if (lf0 == 0 && lf1 == 0) { /* DNS queries only: no flow of their own */
+        snprintf(window, wl, "in the %s covering %s to %s and the %s of %s", caps, a, b, what,
+                 lp);
+        return;
+    }
+    snprintf(window, wl, "in the %s covering %s to %s and the %s of %s from %s to %s (their "
+             "content not seen)", caps, a, b, what, lp, c0, c1);
 }
 
 /* Logs without a capture: their connections were weighed, their content never seen. */
 static size_t logs_alone(const char *files, const char *a, const char *b, long long wlogs,
-                         long long lflows, char *window, size_t wl, char *sentence, size_t sl)
+                         const char *what, bool dns, char *window, size_t wl, char *sentence,
+                         size_t sl)
 {
     char lp[80];
     count_phrase(lp, sizeof lp, wlogs, "log", "logs");
-    snprintf(window, wl, "in the %lld connection(s) of %s, without any packet capture (their "
-             "content was not seen; the lines of the %s span %s to %s)", lflows, lp, files, a, b);
-    int n = snprintf(sentence, sl, "no packet capture: %lld connection(s) from %s weighed as "
-                     "flows, their content not seen; the evidence window, from the times in %s, "
-                     "is %s to %s", lflows, lp, files, a, b);
+    snprintf(window, wl, "in the %s of %s, without any packet capture (%sthe lines of the %s "
+             "span %s to %s)", what, lp, dns ? "" : "their content was not seen; ", files, a, b);
+    int n = snprintf(sentence, sl, "no packet capture: %s from %s weighed%s; the evidence "
+                     "window, from the times in %s, is %s to %s", what, lp,
+                     dns ? "" : " as flows, their content not seen", files, a, b);
     return n < 0 ? 0 : (size_t)n;
 }
 
 /* What the coverage sentence counts: inputs examined by kind, logs weighed and their flows. */
 struct covn {
-    long long caps, files, wlogs, lflows, images, logs, binary, bad;
+    long long caps, files, wlogs, lflows, ldns, images, logs, binary, bad;
 };
 
 static void coverage_counts(sqlite3 *h, struct covn *n)
@@ -133,6 +153,7 @@ static void coverage_counts(sqlite3 *h, struct covn *n)
                                    "AND examined");
     n->lflows = pt_db_int(h, "SELECT count(*) FROM flow_source WHERE role IN ('matched', "
                                     "'created')");
+    n->ldns = pt_db_int(h, "SELECT coalesce(sum(dns), 0) FROM log_source");
     n->images =
         pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
     n->logs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%' "
@@ -151,8 +172,10 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
     sqlite3 *h = x->h;
     struct covn n;
     coverage_counts(h, &n);
-    long long caps = n.caps, files = n.files, wlogs = n.wlogs, lflows = n.lflows;
+    long long caps = n.caps, files = n.files, wlogs = n.wlogs, lflows = n.lflows, ldns = n.ldns;
     long long images = n.images, logs = n.logs, binary = n.binary, bad = n.bad;
+    char what[120]; /* what the logs gave the heuristics */
+    weighed(what, sizeof what, lflows, ldns);
     int64_t first =
         pt_db_int(h, "SELECT coalesce(min(first_ts), -1) FROM evidence_item WHERE kind = "
                      "'capture' AND first_ts IS NOT NULL");
@@ -187,7 +210,7 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
     }
     if (caps > 0 && wlogs > 0) {
         count_phrase(part, sizeof part, caps, "packet capture", "packet captures");
-        logs_beside_captures(h, part, a, b, wlogs, lflows, window, sizeof window);
+        logs_beside_captures(h, part, a, b, wlogs, what, window, sizeof window);
         k += (size_t)snprintf(sentence + k, sizeof sentence - k, "%s decoded, covering %s to %s",
                               part, a, b);
     } else if (caps > 0) {
@@ -197,7 +220,7 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
                               part, a, b);
     } else if (strcmp(from, "log lines") == 0 && wlogs > 0) {
         count_phrase(part, sizeof part, timed_logs, "log file", "log files");
-        k += logs_alone(part, a, b, wlogs, lflows, window, sizeof window, sentence + k,
+        k += logs_alone(part, a, b, wlogs, what, ldns > 0, window, sizeof window, sentence + k,
                         sizeof sentence - k);
     } else if (strcmp(from, "log lines") == 0) {
         count_phrase(part, sizeof part, timed_logs, "log file", "log files");
@@ -231,8 +254,8 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
     if (caps > 0 && wlogs > 0 && k < sizeof sentence) {
         count_phrase(part, sizeof part, wlogs, "log", "logs");
         k += (size_t)snprintf(sentence + k, sizeof sentence - k,
-                              "; %lld connection(s) from %s weighed with them (their content "
-                              "not seen)", lflows, part);
+                              "; %s from %s weighed with them (their content not seen)", what,
+                              part);
     }
     if (files > 0 && k < sizeof sentence) {
         count_phrase(part, sizeof part, files, "file", "files");

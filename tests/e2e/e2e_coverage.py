@@ -103,28 +103,25 @@ def coverage_raw_image_gives_a_carved_floor_and_says_it_was_not_examined():
 
 @test
 def coverage_logs_and_a_capture_not_observed_names_what_was_not_examined():
-    """Logs whose connections cannot become flows (a CEF log, read by no parser; a Zeek DNS log,
-    whose queries are stored but not weighed) are named as not examined, in the coverage
+    """Logs that give the heuristics nothing (a CEF log, read by no parser; a web access log,
+    whose requests are stored but not weighed) are named as not examined, in the coverage
     sentence and the verdict statement."""
     import pcapw
     cap = pcapw.pcap([("10.2.0.5", "10.2.0.9", 42000, 80, b"GET / HTTP/1.1\r\nHost: intranet\r\n\r\n",
                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")])
     cef = b"".join(b"Jan  5 10:00:%02d fw01 CEF:0|Acme|FW|1.0|100|allow|3|src=10.2.0.%d "
                    b"dst=203.0.113.9\n" % (i, i) for i in range(30))
-    zeek = (b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
-            b"#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\n"
-            b"#types\ttime\tstring\taddr\tport\taddr\tport\tstring\n"
-            b"1700000000.0\tCabc\t10.2.0.5\t5000\t10.2.0.53\t53\tintranet.example\n")
-    c = _coverage_case("cov-logs", {"lan.pcap": cap, "fw.log": cef, "dns.log": zeek})
+    web = b'10.2.0.5 - - [14/Nov/2023:22:13:20 +0000] "GET /chart/4200001 HTTP/1.1" 200 23\n'
+    c = _coverage_case("cov-logs", {"lan.pcap": cap, "fw.log": cef, "access.log": web})
     got = dict(db(c).execute("SELECT e.path, c.examined_as FROM coverage c JOIN evidence_item e "
                              "ON e.id = c.item_id"))
     got = {os.path.basename(k): v for k, v in got.items()}
-    assert got == {"lan.pcap": "capture", "fw.log": "log:cef", "dns.log": "log:zeek"}, got
+    assert got == {"lan.pcap": "capture", "fw.log": "log:cef", "access.log": "log:web-access"}, got
     lim = [r[0] for r in db(c).execute("SELECT detail FROM limitation WHERE kind = "
                                        "'not_examined' ORDER BY detail")]
-    assert len(lim) == 2 and "dns.log (log:zeek): log: its connections, DNS queries and HTTP " \
-        "requests are stored (log_conn, log_dns, log_http; every line accounted for in " \
-        "log_source) but none of its connections became a flow" in lim[0] and \
+    assert len(lim) == 2 and "access.log (log:web-access): log: its connections, DNS queries " \
+        "and HTTP requests are stored (log_conn, log_dns, log_http; every line accounted for in " \
+        "log_source) but it holds no connection or DNS query" in lim[0] and \
         "fw.log (log:cef): log: its records are not turned into flows" in lim[1], lim
     assert db(c).execute("SELECT verdict FROM verdict WHERE scope = 'overall'"
                          ).fetchone()[0] == "not observed"

@@ -372,3 +372,43 @@ def logs_alone_netflow_upload_and_phi_staged_in_a_capture_is_likely():
     assert got[("10.2.0.3", "203.0.113.51")] == ("possible", 62914560), got
     assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] == \
         "likely"
+
+
+@test
+def logs_dns_tunnel_found_in_a_resolver_log():
+    """The hospital resolver's dnsmasq log is the only evidence: 10.2.0.5 queried 57 TXT names
+    carrying a base32-encoded patient list under x.exfil-example.net, 10.2.0.6 looked up one
+    ordinary name 30 times. The DNS tunnel heuristic reads the log's queries as it reads
+    captured ones: one dns_tunnel finding for 10.2.0.5 and that domain, none for 10.2.0.6;
+    the coverage sentence counts the queries."""
+    import base64
+    data = ("mrn,last,first,dob,ssn\n" + "".join(
+        "%d,DOE%d,JOHN,1970-01-%02d,123-45-%04d\n" % (100200300 + i, i, i % 28 + 1, 1000 + i)
+        for i in range(40))).encode()
+    b32 = base64.b32encode(data).decode().lower().rstrip("=")
+    lines, t = [], 0
+    for k in range(0, len(b32), 50):
+        t += 2
+        name = "%s.%d.x.exfil-example.net" % (b32[k:k + 50], k // 50)
+        lines.append("Nov 14 22:%02d:%02d gw dnsmasq[812]: query[TXT] %s from 10.2.0.5"
+                     % (t // 60, t % 60, name))
+        lines.append("Nov 14 22:%02d:%02d gw dnsmasq[812]: forwarded %s to 8.8.8.8"
+                     % (t // 60, t % 60, name))
+    for i in range(30):
+        lines.append("Nov 14 22:%02d:%02d gw dnsmasq[812]: query[A] www.example.org from "
+                     "10.2.0.6" % (i // 60 + 5, i % 60))
+    paths = _logs_dir("logs-dnsmasq", {"dnsmasq.log": ("\n".join(lines) + "\n").encode()})
+    c = case("logs-dnsmasq-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    nq = len(range(0, len(b32), 50))
+    assert con.execute("SELECT lines, dns, other FROM log_source").fetchone() == \
+        (len(lines), nq + 30, nq), nq
+    f = con.execute("SELECT heuristic, summary FROM finding").fetchall()
+    assert len(f) == 1 and f[0][0] == "dns_tunnel" and f[0][1].startswith(
+        "DNS tunnel: 10.2.0.5 sent %d queries for %d distinct names under "
+        "x.exfil-example.net" % (nq, nq)), f
+    sentence = con.execute("SELECT sentence FROM coverage_summary").fetchone()[0]
+    assert sentence == ("No packet capture: %d DNS queries from 1 log weighed; the evidence "
+                        "window, from the times in 1 log file, is 2023-11-14T22:00:02Z to "
+                        "2023-11-14T22:05:29Z" % (nq + 30)), sentence
