@@ -3,14 +3,15 @@
 SHELL := /bin/bash
 
 CC ?= cc
-PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
             swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
             lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
-            libreoffice-writer-nogui libreoffice-calc-nogui cppcheck
+            libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
+            libtsk-dev libewf-dev sleuthkit mtools
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -30,7 +31,8 @@ CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c
             analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c analyzer/core/conf.c \
             analyzer/core/memcap.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
-              analyzer/ingest/logtime.c
+              analyzer/ingest/logtime.c analyzer/ingest/image_frame.c analyzer/ingest/image.c \
+              analyzer/ingest/image_child.c
 DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
@@ -50,7 +52,7 @@ PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/strings.c analyzer/phi/phase.c \
            analyzer/phi/yara_scan.c
 VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c
-STORE_SRC := analyzer/store/db.c
+STORE_SRC := analyzer/store/db.c analyzer/store/disk.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)

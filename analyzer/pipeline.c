@@ -58,6 +58,8 @@
 #include "report/report.h"
 #include "core/sha256.h"
 #include "store/db.h"
+#include "store/disk.h"
+#include "ingest/image.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
 
@@ -69,6 +71,8 @@ enum wmsg_kind {
     W_REC,              /* W_REC + enum pt_rec_kind: the decoders' records (records.def) */
     W_ITEM = W_REC + PT_REC_COUNT,
     W_SEGMENT,
+    W_DISK_VOLUME,      /* disk images (issue 15): store/disk.h */
+    W_DISK_FILE,
     W_MANIFEST,
     W_AUDIT,
 };
@@ -156,6 +160,10 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         rc = pt_db_item_put(w->db, m->rows);
     } else if (m->kind == W_SEGMENT) {
         rc = pt_db_segment_put(w->db, m->rows);
+    } else if (m->kind == W_DISK_VOLUME) {
+        rc = pt_db_disk_volume_put(w->db, m->rows);
+    } else if (m->kind == W_DISK_FILE) {
+        rc = pt_db_disk_file_put(w->db, m->rows);
     } else if (m->kind == W_MANIFEST) {
         rc = pt_db_manifest_set(w->db, m->a, m->b);
     } else if (m->kind == W_AUDIT) {
@@ -739,6 +747,7 @@ struct run {
     struct pt_yara *yara; /* compiled rules, shared read-only by the scanning threads */
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
     struct pt_memcap memcap;      /* per-flow decoder state of all workers (--memcap) */
+    bool image;                   /* the file at rest just read is a disk image (by content) */
 };
 
 /* The span of a log's line times into its item (several segments widen it), and what was
@@ -802,6 +811,7 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
             const char *ev = pt_sniff_evidence(buf, (size_t)got);
             is_log = ev != NULL && strncmp(ev, "log:", 4) == 0 && strcmp(ev, "log:evtx") != 0 &&
                      strcmp(ev, "log:nfcapd") != 0;
+            r->image = r->image || (ev != NULL && strncmp(ev, "image:", 6) == 0);
             pt_logtime_init(&lt, pt_source_mtime_us(src));
             first = false;
         }
@@ -928,6 +938,9 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
     pt_decoder_flush(r->dec, it->id);
 }
 
+static void ingest_image(struct run *r, const char *const *paths, size_t n,
+                         struct pt_item_rec *it);
+
 /* The segments of a split image: one item whose SHA-256 and size are over all of them in
  * order, one evidence_segment row (and audit row) per file with its own hash, and one object
  * per file, read in place like any file at rest (a record cut at a segment's end is read in
@@ -994,6 +1007,9 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
     }
     memcpy(it->format, format, sizeof format);
     it->size = total;
+    if (r->image && hashed) {
+        ingest_image(r, (const char *const *)in->seg, in->n_seg, it);
+    }
     if (hashed) {
         uint8_t dig[PT_SHA256_LEN];
         pt_sha256_final(whole, dig);
@@ -1009,6 +1025,141 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
     }
 }
 
+/* ---- disk images (issue 15): their files, read by libtsk in a child process ------------------ */
+
+struct img_ctx {
+    struct run *r;
+    struct pt_item_rec *it;
+    struct pt_obj *o;             /* the open file's content, or NULL */
+    struct pt_disk_file_rec f;
+};
+
+/* anomaly kinds are kept by pointer: the child's kinds map onto static strings */
+static const char *img_kind(const char *k)
+{
+    static const char *const known[] = {"image.unreadable", "image.no_filesystem",
+                                        "image.walk_incomplete", "image.reader_timeout",
+                                        "image.reader_crashed", "image.reader_garbage",
+                                        "image.reader_missing"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(k, known[i]) == 0) {
+            return known[i];
+        }
+    }
+    return "image.note";
+}
+
+static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
+{
+    struct pt_disk_file_rec *f = &x->f;
+    memset(f, 0, sizeof *f);
+    f->item = x->it->id;
+    f->vol_offset = rec->offset;
+    snprintf(f->path, sizeof f->path, "%s", rec->path);
+    f->inode = rec->inode;
+    snprintf(f->attr, sizeof f->attr, "%s", rec->attr);
+    f->kind = rec->kind;
+    f->state = rec->flags & PT_IMG_F_REALLOC       ? "reallocated"
+               : rec->flags & PT_IMG_F_ORPHAN      ? "orphan"
+               : rec->flags & PT_IMG_F_NAME_UNALLOC ? "deleted"
+                                                    : "allocated";
+    f->meta_free = (rec->flags & PT_IMG_F_META_UNALLOC) != 0;
+    f->mtime = rec->mtime;
+    f->atime = rec->atime;
+    f->ctime = rec->ctime;
+    f->crtime = rec->crtime;
+    f->size = rec->size;
+    f->complete = true;
+}
+
+static void img_rec(void *arg, const struct pt_img_rec *rec)
+{
+    struct img_ctx *x = arg;
+    struct run *r = x->r;
+    if (rec->type == PT_IMG_VOL) {
+        struct pt_disk_volume_rec v = {.item = x->it->id, .offset = rec->offset,
+                                       .block_size = rec->block_size, .blocks = rec->blocks,
+                                       .read = rec->ok};
+        snprintf(v.fs, sizeof v.fs, "%s", rec->fs);
+        snprintf(v.note, sizeof v.note, "%s", rec->note);
+        send_row(&r->w, W_DISK_VOLUME, &v, sizeof v);
+        if (!rec->ok) {
+            anomaly_push(&r->anoms, x->it->id, 0, rec->offset, "image.volume_unreadable",
+                         rec->note);
+        }
+    } else if (rec->type == PT_IMG_FILE) {
+        img_file_row(x, rec);
+        if (!(rec->flags & PT_IMG_F_CONTENT)) {
+            send_row(&r->w, W_DISK_FILE, &x->f, sizeof x->f);
+            return;
+        }
+        struct pt_object_rec meta;
+        memset(&meta, 0, sizeof meta);
+        snprintf(meta.protocol, sizeof meta.protocol, "file");
+        snprintf(meta.direction, sizeof meta.direction, "at-rest");
+        snprintf(meta.name, sizeof meta.name, "/%.254s", rec->path);
+        meta.item = x->it->id;
+        meta.complete = true;
+        x->o = pt_obj_open(r->files.app.store, &meta);
+    } else if (rec->type == PT_IMG_DATA) {
+        if (x->o != NULL) {
+            pt_obj_write(x->o, rec->data, rec->n);
+        }
+        x->f.read_bytes += rec->n;
+    } else if (rec->type == PT_IMG_END) {
+        x->f.complete = rec->ok;
+        snprintf(x->f.note, sizeof x->f.note, "%s", rec->note);
+        struct pt_object_rec orec;
+        if (x->o != NULL && pt_obj_close(x->o, rec->ok, &orec)) {
+            memcpy(x->f.sha256, orec.sha256, sizeof x->f.sha256);
+            r->files.app.object(r->files.app.arg, &orec);
+            rowbuf_flush(r->files.w, &r->files.objs);
+        }
+        x->o = NULL;
+        send_row(&r->w, W_DISK_FILE, &x->f, sizeof x->f);
+    } else if (rec->type == PT_IMG_NOTE) {
+        anomaly_push(&r->anoms, x->it->id, 0, 0, img_kind(rec->note_kind), rec->note);
+    }
+}
+
+/* The files of a disk image (its segments in order), after its bytes were hashed and read as
+ * one object: each becomes an object of the image's item, scanned like any file at rest. */
+static void ingest_image(struct run *r, const char *const *paths, size_t n,
+                         struct pt_item_rec *it)
+{
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) {
+        anomaly_push(&r->anoms, it->id, 0, 0, "image.reader_missing",
+                     "the image reader could not be started (no /proc/self/exe)");
+        return;
+    }
+    self[len] = '\0';
+    struct img_ctx *x = calloc(1, sizeof *x);
+    if (x == NULL) {
+        return;
+    }
+    x->r = r;
+    x->it = it;
+    const struct pt_image_limits lim = {PT_IMG_MEM_LIMIT, PT_IMG_CPU_SECONDS,
+                                        PT_IMG_WALL_SECONDS, PT_IMG_IDLE_SECONDS};
+    struct pt_image_stats st;
+    if (pt_image_read(self, paths, n, &lim, img_rec, x, &st) != PT_OK) {
+        anomaly_push(&r->anoms, it->id, 0, 0, "image.reader_missing",
+                     "the image reader could not be started (fork or pipe failed)");
+    }
+    if (x->o != NULL) {
+        pt_obj_discard(x->o);
+    }
+    char detail[200];
+    snprintf(detail, sizeof detail, "item=%u volumes=%llu files=%llu content_bytes=%llu "
+             "finished=%d", it->id, (unsigned long long)st.volumes,
+             (unsigned long long)st.files, (unsigned long long)st.content_bytes, st.finished);
+    send_audit(&r->w, "image_read", detail);
+    anomaly_flush(&r->anoms);
+    free(x);
+}
+
 static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
 {
     struct pt_item_rec *it = calloc(1, sizeof *it);
@@ -1017,6 +1168,7 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     }
     it->id = id;
     it->linktype = -1;
+    r->image = false;
     snprintf(it->path, sizeof it->path, "%s", in->path);
     it->kind = "unknown";
     it->status = "ok";
@@ -1075,6 +1227,10 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         snprintf(it->error, sizeof it->error, "read error while hashing");
     }
     it->size = size;
+    if (r->image && strcmp(it->status, "ok") == 0) {
+        const char *one[1] = {in->path};
+        ingest_image(r, one, 1, it);
+    }
     snprintf(detail, sizeof detail, "item=%u size=%llu sha256=%s status=%s path=%s", id,
              (unsigned long long)size, it->sha256, it->status, in->path);
     send_audit(&r->w, "input_hashed", detail);

@@ -1,0 +1,43 @@
+/*
+ * disk.h - rows of the disk-image tables (disk_volume, disk_file; schema.sql), written by
+ * the writer thread like every other row.
+ */
+#ifndef PT_STORE_DISK_H
+#define PT_STORE_DISK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/status.h"
+#include "db.h"
+
+struct pt_disk_volume_rec {
+    uint32_t item;
+    uint64_t offset;        /* bytes into the media */
+    char fs[32];            /* libtsk's name, "" when none was opened */
+    uint32_t block_size;
+    uint64_t blocks;
+    bool read;
+    char note[512];
+};
+
+struct pt_disk_file_rec {
+    uint32_t item;
+    uint64_t vol_offset;
+    char path[4096];
+    uint64_t inode;
+    char attr[256];
+    char kind;              /* fls's letter */
+    const char *state;      /* static: allocated | deleted | orphan | reallocated */
+    bool meta_free;
+    int64_t mtime, atime, ctime, crtime; /* microseconds, 0 unknown */
+    uint64_t size, read_bytes;
+    char sha256[65];        /* "" when the content was not read */
+    bool complete;
+    char note[512];
+};
+
+pt_status pt_db_disk_volume_put(struct pt_db *db, const struct pt_disk_volume_rec *v);
+pt_status pt_db_disk_file_put(struct pt_db *db, const struct pt_disk_file_rec *f);
+
+#endif
