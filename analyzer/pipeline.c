@@ -1128,21 +1128,19 @@ static void ingest_image(struct run *r, const char *const *paths, size_t n,
                          struct pt_item_rec *it)
 {
     char self[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) {
+    if (!pt_image_reader_path(self, sizeof self)) {
         anomaly_push(&r->anoms, it->id, 0, 0, "image.reader_missing",
                      "the image reader could not be started (no /proc/self/exe)");
         return;
     }
-    self[len] = '\0';
     struct img_ctx *x = calloc(1, sizeof *x);
     if (x == NULL) {
         return;
     }
     x->r = r;
     x->it = it;
-    const struct pt_image_limits lim = {PT_IMG_MEM_LIMIT, PT_IMG_CPU_SECONDS,
-                                        PT_IMG_WALL_SECONDS, PT_IMG_IDLE_SECONDS};
+    struct pt_image_limits lim;
+    pt_image_limits_default(&lim);
     struct pt_image_stats st;
     if (pt_image_read(self, paths, n, &lim, img_rec, x, &st) != PT_OK) {
         anomaly_push(&r->anoms, it->id, 0, 0, "image.reader_missing",

@@ -90,6 +90,39 @@ size_t pt_image_feed(const uint8_t *p, size_t n, pt_image_fn fn, void *arg,
     return off;
 }
 
+static unsigned env_seconds(const char *name, unsigned dflt)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0') {
+        return dflt;
+    }
+    char *end = NULL;
+    unsigned long n = strtoul(v, &end, 10);
+    return end != NULL && *end == '\0' && n > 0 && n < 1000000 ? (unsigned)n : dflt;
+}
+
+void pt_image_limits_default(struct pt_image_limits *lim)
+{
+    lim->mem_bytes = PT_IMG_MEM_LIMIT;
+    lim->cpu_seconds = env_seconds("PHITRACE_IMAGE_CPU_SECONDS", PT_IMG_CPU_SECONDS);
+    lim->wall_seconds = env_seconds("PHITRACE_IMAGE_WALL_SECONDS", PT_IMG_WALL_SECONDS);
+    lim->idle_seconds = env_seconds("PHITRACE_IMAGE_IDLE_SECONDS", PT_IMG_IDLE_SECONDS);
+}
+
+bool pt_image_reader_path(char *out, size_t len)
+{
+    const char *env = getenv("PHITRACE_IMAGE_READER");
+    if (env != NULL && env[0] != '\0') {
+        return (size_t)snprintf(out, len, "%s", env) < len;
+    }
+    ssize_t n = readlink("/proc/self/exe", out, len - 1);
+    if (n <= 0) {
+        return false;
+    }
+    out[n] = '\0';
+    return true;
+}
+
 static double now_s(void)
 {
     struct timespec ts;

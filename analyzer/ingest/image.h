@@ -7,6 +7,7 @@
 #ifndef PT_IMAGE_H
 #define PT_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,13 @@ struct pt_image_stats {
     uint64_t files, volumes, content_bytes;
     bool finished;          /* the child sent its done frame and exited 0 */
 };
+
+/* The limits above, each overridden by the environment when set to a positive number:
+ * PHITRACE_IMAGE_WALL_SECONDS, PHITRACE_IMAGE_IDLE_SECONDS, PHITRACE_IMAGE_CPU_SECONDS. */
+void pt_image_limits_default(struct pt_image_limits *lim);
+/* The reader's executable: $PHITRACE_IMAGE_READER (another build, or a stand-in in the
+ * tests of a crashing or hanging reader), else this executable. False when neither. */
+bool pt_image_reader_path(char *out, size_t len);
 
 /* Read the image whose segments are `paths` (in order) with the executable `self` (which
  * must answer `image-child`). PT_OK whatever happened to the child (fn got a note);

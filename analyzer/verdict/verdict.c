@@ -1126,17 +1126,29 @@ static const char coverage_sql[] =
     "CREATE TEMP TABLE item_top AS SELECT e.id AS item_id, (SELECT o.sha256 FROM object o WHERE "
     "o.item_id = e.id AND o.depth = 0 ORDER BY o.id LIMIT 1) AS sha256 FROM evidence_item e WHERE "
     "e.kind != 'capture';"
+    /* disk images whose file systems libtsk read (issue 15): their file systems, the content
+     * bytes read from their files, and what stopped the reader */
+    "CREATE TEMP TABLE item_img AS SELECT e.id AS item_id, (SELECT group_concat(DISTINCT fs) "
+    "FROM disk_volume d WHERE d.item_id = e.id AND d.status = 'read') AS fs, (SELECT "
+    "coalesce(sum(read_bytes), 0) FROM disk_file f WHERE f.item_id = e.id) AS read_bytes, "
+    "(SELECT group_concat(detail, '; ') FROM anomaly a WHERE a.item_id = e.id AND a.kind LIKE "
+    "'image.%') AS problem FROM evidence_item e WHERE EXISTS (SELECT 1 FROM disk_volume d WHERE "
+    "d.item_id = e.id) OR EXISTS (SELECT 1 FROM anomaly a WHERE a.item_id = e.id AND a.kind "
+    "LIKE 'image.%');"
     "INSERT INTO coverage SELECT e.id, CASE WHEN e.kind = 'capture' THEN 'capture' "
     "WHEN e.status IN ('error', 'skipped') OR t.sha256 IS NULL THEN 'unreadable' "
+    "WHEN g.fs IS NOT NULL THEN 'image:' || g.fs "
     "WHEN p.evidence_format IS NOT NULL THEN p.evidence_format "
     "WHEN p.format = 'container' AND EXISTS (SELECT 1 FROM object c WHERE c.parent_sha256 = "
     "t.sha256 AND c.encoding LIKE '%-text') THEN 'document' "
     "WHEN p.format = 'container' THEN 'archive' WHEN p.format = 'binary-strings' THEN "
     "'file:binary' ELSE 'file:' || coalesce(p.format, 'empty') END, "
-    "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') ELSE e.status = 'ok' AND "
+    "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') WHEN g.fs IS NOT NULL "
+    "THEN e.status = 'ok' ELSE e.status = 'ok' AND "
     "p.evidence_format IS NULL AND coalesce(p.format, '') != 'binary-strings' AND t.sha256 IS "
     "NOT NULL END, e.size, "
     "CASE WHEN e.kind = 'capture' AND e.status IN ('ok', 'truncated') THEN e.size "
+    "WHEN g.fs IS NOT NULL THEN min(g.read_bytes, e.size) "
     "WHEN e.kind != 'capture' AND e.status = 'ok' AND p.evidence_format IS NULL AND "
     "coalesce(p.format, '') != 'binary-strings' THEN e.size ELSE 0 END, "
     "coalesce((SELECT sum(size) FROM item_obj i WHERE i.item_id = e.id), 0), "
@@ -1144,18 +1156,22 @@ static const char coverage_sql[] =
     "coalesce((SELECT sum(size) FROM item_obj i WHERE i.item_id = e.id), 0), "
     "CASE WHEN e.status IN ('error', 'skipped') THEN coalesce(e.error, e.status) "
     "WHEN e.kind = 'capture' THEN NULL "
-    "WHEN p.evidence_format = 'image:ewf' THEN 'EnCase (E01) image: its compressed chunks are "
-    "not decoded by this version, so neither PHI nor files inside it can be seen' "
-    "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: partitions and file systems are "
-    "not parsed by this version (no files, deleted files or unallocated space); only its "
-    "printable runs were read for PHI and YARA saw its raw bytes' "
+    "WHEN g.fs IS NOT NULL AND g.problem IS NOT NULL THEN 'disk image: its file systems were "
+    "read through libtsk, but not whole: ' || g.problem "
+    "WHEN g.fs IS NOT NULL THEN NULL "
+    "WHEN p.evidence_format = 'image:ewf' THEN 'EnCase (E01) image: libtsk read no file system "
+    "in it (' || coalesce(g.problem, 'no reason given') || '), so neither PHI nor files inside "
+    "it can be seen' "
+    "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: libtsk read no file system in it ("
+    "' || coalesce(g.problem, 'no reason given') || '); only its printable runs were read for "
+    "PHI and YARA saw its raw bytes' "
     "WHEN p.evidence_format LIKE 'log:%' THEN 'log: its records are not turned into flows, "
     "DNS queries or transfers by this version; its text was read for PHI only' "
     "WHEN p.format = 'binary-strings' THEN 'no parser for its format: only its printable runs "
     "were read for PHI' END "
     "FROM evidence_item e LEFT JOIN item_top t ON t.item_id = e.id LEFT JOIN phi_object p ON "
-    "p.object_sha256 = t.sha256 ORDER BY e.id;"
-    "DROP TABLE item_obj; DROP TABLE item_top;";
+    "p.object_sha256 = t.sha256 LEFT JOIN item_img g ON g.item_id = e.id ORDER BY e.id;"
+    "DROP TABLE item_obj; DROP TABLE item_top; DROP TABLE item_img;";
 
 /* Plural-aware "3 disk images" for the coverage sentence. */
 static void count_phrase(char *out, size_t len, long long n, const char *one, const char *many)
@@ -1172,7 +1188,8 @@ static pt_status coverage(struct ctx *x, char *err, size_t errlen)
                                "examined");
     long long files = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as != 'capture' "
                                 "AND examined");
-    long long images = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
+    long long images = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%' "
+                                "AND NOT examined");
     long long logs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%'");
     long long binary = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'file:binary'");
     long long bad = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as = 'unreadable' OR "
@@ -1357,6 +1374,11 @@ static const char limitations_sql[] =
     "INSERT INTO limitation(kind, detail, value) SELECT 'not_examined', e.path || ' (' || "
     "c.examined_as || '): ' || c.reason, c.bytes FROM coverage c JOIN evidence_item e ON e.id = "
     "c.item_id WHERE NOT c.examined AND c.reason IS NOT NULL ORDER BY c.item_id;"
+    /* a disk image read in part: the reader crashed, hung or a walk stopped (issue 15) */
+    "INSERT INTO limitation(kind, detail, value) SELECT 'image_read_incomplete', e.path || ' ("
+    "' || c.examined_as || '): ' || c.reason, c.bytes FROM coverage c JOIN evidence_item e ON "
+    "e.id = c.item_id WHERE c.examined AND c.examined_as LIKE 'image:%' AND c.reason IS NOT "
+    "NULL ORDER BY c.item_id;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'binary_objects_strings_only', count(*) || "
     "' object(s) of formats no parser reads (' || sum(o.size) || ' bytes) were read for PHI "
     "only in their printable runs (ASCII and UTF-16LE); identifiers inside compressed or "

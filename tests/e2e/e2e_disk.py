@@ -1,0 +1,216 @@
+# Disk images (issue 15): file systems read through libtsk in a child process; equality with
+# sleuthkit's fls and icat on the corpus images; corrupt images and a crashing or hanging
+# reader end as limitations of that image, never as the end of the run.
+# Run in run_e2e.py's namespace (test, run, case, db, corpus, Skip); helpers are _disk_*.
+import struct
+import time
+
+# The expected comparison, written before the code: per corpus image (its segments), the file
+# systems libtsk opens (offset in bytes: name) and the number of names `fls -r -p` lists over
+# them. Every name must be the same (inode, path, deleted) in disk_file, and every file whose
+# content was read must hash as `icat` gives it. Unsupported formats are not "ok".
+_DISK_IMAGES = [
+    (["dfvfs/test_data/\u00edmynd.dd"], {0: "ext2"}, 9),
+    (["plaso/test_data/syslog_image.dd"], {0: "ext2"}, 10),
+    (["dfvfs/test_data/ext2.splitraw.000", "dfvfs/test_data/ext2.splitraw.001"], {0: "ext2"}, 7),
+    (["plaso/test_data/image.E01"], {0: "ext2"}, 10),
+    (["dfvfs/test_data/ext2.split.E01", "dfvfs/test_data/ext2.split.E02"], {0: "ext2"}, 7),
+    (["plaso/test_data/image-split.E01", "plaso/test_data/image-split.E02"],
+     {180224: "ext2"}, 2),
+    (["plaso/test_data/tsk_volume_system.raw"], {180224: "ext2"}, 2),
+    (["dfvfs/test_data/iso9660.raw"], {0: "iso9660"}, 6),
+    (["dfvfs/test_data/hfsplus.raw"], {0: "hfsp"}, 17),
+    (["plaso/test_data/image.vmdk"], {0: "ext2"}, 9),
+]
+# Formats this libtsk (Debian 12, 4.11.1) does not open: a limitation, never "ok".
+_DISK_UNSUPPORTED = ["plaso/test_data/image.qcow2"]
+
+_DISK_FLS = re.compile(r"^(\S+) (\* )?(\d+)(?:-\d+-\d+)?(\(realloc\))?:\t(.*)$")
+
+
+def _disk_need_tsk():
+    if shutil.which("fls") is None or shutil.which("icat") is None:
+        raise Skip("fls/icat are absent (Debian package sleuthkit)")
+
+
+def _disk_fls(paths, offset):
+    args = ["fls", "-r", "-p"] + (["-o", str(offset // 512)] if offset else []) + paths
+    p = subprocess.run(args, capture_output=True)
+    assert p.returncode == 0, (args, p.stderr)
+    out = set()
+    for line in p.stdout.decode("utf-8", "surrogateescape").splitlines():
+        m = _DISK_FLS.match(line)
+        assert m, line
+        out.add((int(m.group(3)), m.group(5), bool(m.group(2))))
+    return out
+
+
+def _disk_icat(paths, offset, inode):
+    import hashlib
+    args = ["icat"] + (["-o", str(offset // 512)] if offset else []) + paths + [str(inode)]
+    p = subprocess.run(args, capture_output=True)
+    return hashlib.sha256(p.stdout).hexdigest() if p.returncode == 0 else None
+
+
+@test
+def disk_images_list_the_same_files_as_fls_and_hash_as_icat():
+    _disk_need_tsk()
+    for rels, fss, n_names in _DISK_IMAGES:
+        paths = [corpus(r) for r in rels]
+        c = case("disk-" + os.path.basename(rels[0]))
+        run("analyze", "-q", *paths, "-o", c, check=0)
+        con = db(c)
+        vols = dict(con.execute("SELECT offset, fs FROM disk_volume WHERE status = 'read'"))
+        assert vols == fss, (rels, vols)
+        names = 0
+        for off in vols:
+            want = _disk_fls(paths, off)
+            # fls prints control characters in names as '^' (disk_file keeps them)
+            got = {(r[0], re.sub(r"[\x00-\x1f]", "^", r[1]), r[2] != "allocated") for r in con.execute(
+                "SELECT inode, path, state FROM disk_file WHERE vol_offset = ?", (off,))}
+            assert got == want, (rels, off, sorted(want - got), sorted(got - want))
+            names += len(got)
+            for inode, sha in con.execute("SELECT inode, sha256 FROM disk_file WHERE "
+                                          "vol_offset = ? AND sha256 IS NOT NULL", (off,)):
+                assert _disk_icat(paths, off, inode) == sha, (rels, inode)
+        assert names == n_names, (rels, names)
+        # read files are objects of the image's item, scanned for PHI like files at rest
+        objs = con.execute("SELECT count(DISTINCT d.sha256) FROM disk_file d JOIN object o ON "
+                           "o.sha256 = d.sha256 AND o.item_id = d.item_id").fetchone()[0]
+        assert objs == con.execute("SELECT count(DISTINCT sha256) FROM disk_file").fetchone()[0]
+        cov = con.execute("SELECT examined_as, examined FROM coverage").fetchone()
+        assert cov == ("image:" + ",".join(sorted(set(fss.values()))), 1), (rels, cov)
+        lim = [r[0] for r in con.execute("SELECT detail FROM limitation")]
+        assert not any("not parsed by this version" in x for x in lim), lim
+
+
+@test
+def disk_unsupported_image_formats_are_a_limitation():
+    for rel in _DISK_UNSUPPORTED:
+        c = case("disk-unsup")
+        run("analyze", "-q", corpus(rel), "-o", c, check=0)
+        con = db(c)
+        assert con.execute("SELECT count(*) FROM disk_file").fetchone()[0] == 0
+        cov = con.execute("SELECT examined, reason FROM coverage").fetchone()
+        assert cov[0] == 0 and "libtsk read no file system" in cov[1], cov
+        lim = [r[0] for r in con.execute("SELECT detail FROM limitation WHERE kind = "
+                                         "'not_examined'")]
+        assert len(lim) == 1 and "libtsk read no file system" in lim[0], lim
+
+
+def _disk_ext2_variant(name, edit):
+    src = corpus("dfvfs/test_data/\u00edmynd.dd")
+    with open(src, "rb") as fh:
+        img = bytearray(fh.read())
+    edit(img)
+    d = case(name) + "-in"
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, name + ".dd")
+    with open(p, "wb") as fh:
+        fh.write(img)
+    return p
+
+
+def _disk_damage_inodes(img):
+    # the first group's inode table (1 KiB blocks: the group descriptors are block 2)
+    table = struct.unpack_from("<I", img, 2048 + 8)[0] * 1024
+    for i in range(table, table + 4096):
+        img[i] = (i * 131 + 7) & 0xFF
+
+
+def _disk_loop_dir(img):
+    # a_directory/a_file's entry becomes a directory entry pointing back at a_directory (12)
+    at = img.index(b"\x06\x01a_file") - 6
+    struct.pack_into("<I", img, at, 12)
+    img[at + 7] = 2
+
+
+def _disk_finishes(c, path):
+    p = run("analyze", "-q", path, "-o", c)
+    assert p.returncode in (0, 1), (p.returncode, p.stderr[-2000:])
+    con = db(c)
+    assert con.execute("SELECT count(*) FROM coverage_summary").fetchone()[0] == 1
+    return con
+
+
+@test
+def disk_corrupt_images_never_stop_the_run():
+    # a truncated E01 (its first segment cut in half, the second missing)
+    with open(corpus("dfvfs/test_data/ext2.split.E01"), "rb") as fh:
+        head = fh.read(1500000)
+    d = case("disk-trunc") + "-in"
+    os.makedirs(d, exist_ok=True)
+    e01 = os.path.join(d, "cut.E01")
+    with open(e01, "wb") as fh:
+        fh.write(head)
+    con = _disk_finishes(case("disk-trunc"), e01)
+    cov = con.execute("SELECT examined, reason FROM coverage").fetchone()
+    kinds = {r[0] for r in con.execute("SELECT kind FROM anomaly WHERE kind LIKE 'image.%'")}
+    assert kinds and (cov[0] == 0 or cov[1] is not None), (cov, kinds)
+    # a damaged inode table, a directory that contains itself
+    for name, edit in (("disk-damaged", _disk_damage_inodes), ("disk-loop", _disk_loop_dir)):
+        con = _disk_finishes(case(name), _disk_ext2_variant(name, edit))
+        assert con.execute("SELECT count(*) FROM disk_volume").fetchone()[0] <= 1
+        n = con.execute("SELECT count(*) FROM disk_file").fetchone()[0]
+        assert n < 1000, n  # a loop is not followed forever
+
+
+_DISK_FAKE_READER = r'''#!/usr/bin/env python3
+import os, signal, struct, sys, time
+mode = os.environ["DISK_FAKE_MODE"]
+def frame(t, body):
+    sys.stdout.buffer.write(bytes([ord(t)]) + struct.pack("<I", len(body)) + body)
+    sys.stdout.buffer.flush()
+def s(x):
+    return struct.pack("<H", len(x)) + x
+frame("V", struct.pack("<QIQB", 0, 1024, 100, 1) + s(b"ext2") + s(b""))
+body = (struct.pack("<QQIHHB", 0, 14, 1, 0, 0x10, ord("r")) + struct.pack("<qqqqQ", 0, 0, 0, 0, 40)
+        + s(b"staged/roster.csv") + s(b""))
+frame("F", body)
+frame("D", b"mrn,last_name,first_name,dob,ssn\n")
+if mode == "crash":
+    os.kill(os.getpid(), signal.SIGSEGV)
+elif mode == "hang":
+    time.sleep(60)
+else:
+    sys.stdout.buffer.write(b"\xff" * 64)
+    sys.stdout.buffer.flush()
+    time.sleep(60)
+'''
+
+
+@test
+def disk_reader_crash_hang_and_garbage_are_limitations():
+    d = case("disk-fake") + "-in"
+    os.makedirs(d, exist_ok=True)
+    reader = os.path.join(d, "reader.py")
+    with open(reader, "w") as fh:
+        fh.write(_DISK_FAKE_READER)
+    os.chmod(reader, 0o755)
+    img = os.path.join(d, "ws.dd")
+    with open(img, "wb") as fh:  # an ext2 superblock magic, so it is sniffed as an image
+        blob = bytearray(64 * 1024)
+        blob[1024 + 56:1024 + 58] = b"\x53\xef"
+        fh.write(blob)
+    want = {"crash": ("image.reader_crashed", "signal 11"),
+            "hang": ("image.reader_timeout", "watchdog"),
+            "garbage": ("image.reader_garbage", "garbage")}
+    for mode, (kind, text) in want.items():
+        c = case("disk-fake-" + mode)
+        env = dict(ENV, PHITRACE_IMAGE_READER=reader, DISK_FAKE_MODE=mode,
+                   PHITRACE_IMAGE_IDLE_SECONDS="2")
+        t0 = time.time()
+        p = subprocess.run([BIN, "analyze", "-q", img, "-o", c], capture_output=True,
+                           text=True, env=env, timeout=300)
+        assert p.returncode in (0, 1) and time.time() - t0 < 60, (mode, p.stderr[-2000:])
+        con = db(c)
+        rows = con.execute("SELECT detail FROM anomaly WHERE kind = ?", (kind,)).fetchall()
+        assert len(rows) == 1 and text in rows[0][0] and "after 1 file record" in rows[0][0], (
+            mode, rows)
+        f = con.execute("SELECT path, complete, read_bytes, note FROM disk_file").fetchone()
+        assert f == ("staged/roster.csv", 0, 33, "the image reader stopped inside this file"), f
+        cov = con.execute("SELECT examined_as, examined, reason FROM coverage").fetchone()
+        assert cov[:2] == ("image:ext2", 1) and "not whole" in cov[2], cov
+        lim = con.execute("SELECT count(*) FROM limitation WHERE kind = "
+                          "'image_read_incomplete'").fetchone()[0]
+        assert lim == 1, lim
