@@ -55,6 +55,9 @@ static void note(struct child *c, const char *kind, const char *what)
     snprintf(r.note_kind, sizeof r.note_kind, "%s", kind);
     const char *why = tsk_error_get();
     snprintf(r.note, sizeof r.note, "%.300s: %.200s", what, why != NULL ? why : "no reason given");
+    for (char *p = r.note; *p != '\0'; p++) {
+        *p = *p == '\n' || *p == '\r' ? ' ' : *p; /* libtsk's messages end in newlines */
+    }
     tsk_error_reset();
     emit(c, &r);
 }
