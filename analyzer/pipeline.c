@@ -1040,7 +1040,7 @@ static const char *img_kind(const char *k)
     static const char *const known[] = {"image.unreadable", "image.no_filesystem",
                                         "image.walk_incomplete", "image.reader_timeout",
                                         "image.reader_crashed", "image.reader_garbage",
-                                        "image.reader_missing"};
+                                        "image.reader_missing", "image.unallocated_incomplete"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (strcmp(k, known[i]) == 0) {
             return known[i];
@@ -1059,7 +1059,8 @@ static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
     f->inode = rec->inode;
     snprintf(f->attr, sizeof f->attr, "%s", rec->attr);
     f->kind = rec->kind;
-    f->state = rec->flags & PT_IMG_F_REALLOC       ? "reallocated"
+    f->state = rec->flags & PT_IMG_F_CARVED        ? "carved"
+               : rec->flags & PT_IMG_F_REALLOC     ? "reallocated"
                : rec->flags & PT_IMG_F_ORPHAN      ? "orphan"
                : rec->flags & PT_IMG_F_NAME_UNALLOC ? "deleted"
                                                     : "allocated";
@@ -1069,6 +1070,7 @@ static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
     f->ctime = rec->ctime;
     f->crtime = rec->crtime;
     f->size = rec->size;
+    f->image_offset = rec->image_off;
     f->complete = true;
 }
 
@@ -1108,6 +1110,9 @@ static void img_rec(void *arg, const struct pt_img_rec *rec)
         x->f.read_bytes += rec->n;
     } else if (rec->type == PT_IMG_END) {
         x->f.complete = rec->ok;
+        if (strcmp(x->f.state, "carved") == 0) {
+            x->f.size = x->f.read_bytes;
+        }
         snprintf(x->f.note, sizeof x->f.note, "%s", rec->note);
         struct pt_object_rec orec;
         if (x->o != NULL && pt_obj_close(x->o, rec->ok, &orec)) {

@@ -7,7 +7,10 @@
  * Trust boundary: the image is hostile and libtsk has crashed and looped on such images;
  * that is why this is a process of its own under memory and CPU limits set by the parent,
  * which treats whatever it did not send as not read.
- * Limits: one file's content is sent up to PT_IMG_CONTENT_MAX bytes.
+ * After the walk, the unallocated blocks of each file system are read for carving
+ * (image_carve.h); a carved file is sent like a file, flagged PT_IMG_F_CARVED.
+ * Limits: one file's content is sent up to PT_IMG_CONTENT_MAX bytes; at most
+ * PT_CARVE_FILES carved files per file system.
  */
 #include "image_child.h"
 
@@ -17,10 +20,12 @@
 
 #include <tsk/libtsk.h>
 
+#include "image_carve.h"
 #include "image_frame.h"
 
 #define PT_IMG_CONTENT_MAX (1ull << 30)
 #define CHUNK (64 * 1024)
+#define PT_CARVE_FILES 100000
 
 struct child {
     uint8_t frame[PT_IMG_FRAME_HDR + PT_IMG_FRAME_MAX];
@@ -29,6 +34,10 @@ struct child {
     bool ntfs;
     uint64_t vol_off;
     bool broken; /* stdout is gone: the parent stopped listening */
+    /* the carved file being sent, if any */
+    const char *carve_kind;
+    TSK_DADDR_T carve_next; /* the block that would continue it */
+    uint64_t carve_bytes, carved;
 };
 
 static void emit(struct child *c, const struct pt_img_rec *r)
@@ -194,6 +203,92 @@ static TSK_WALK_RET_ENUM on_name(TSK_FS_FILE *f, const char *dir, void *arg)
     return TSK_WALK_CONT;
 }
 
+static void carve_end(struct child *c)
+{
+    if (c->carve_kind == NULL) {
+        return;
+    }
+    struct pt_img_rec end = {.type = PT_IMG_END, .ok = true, .size = c->carve_bytes};
+    emit(c, &end);
+    c->carve_kind = NULL;
+}
+
+/* Bytes of a block (or its part) go to the carved file being sent. */
+static void carve_data(struct child *c, const uint8_t *p, size_t n)
+{
+    bool last = false;
+    size_t take = pt_carve_take(c->carve_kind, p, n, &last);
+    if (take > PT_CARVE_MAX - c->carve_bytes) {
+        take = (size_t)(PT_CARVE_MAX - c->carve_bytes);
+        last = true;
+    }
+    for (size_t off = 0; off < take; off += CHUNK) {
+        size_t len = take - off < CHUNK ? take - off : CHUNK;
+        struct pt_img_rec d = {.type = PT_IMG_DATA, .data = p + off, .n = len};
+        emit(c, &d);
+    }
+    c->carve_bytes += take;
+    if (last) {
+        carve_end(c);
+    }
+}
+
+static TSK_WALK_RET_ENUM on_block(const TSK_FS_BLOCK *b, void *arg)
+{
+    struct child *c = arg;
+    if (c->broken) {
+        return TSK_WALK_STOP;
+    }
+    TSK_FS_INFO *fs = b->fs_info;
+    const uint8_t *p = (const uint8_t *)b->buf;
+    size_t n = fs->block_size;
+    const char *kind = pt_carve_sniff(p, n);
+    if (c->carve_kind != NULL && (kind != NULL || b->addr != c->carve_next)) {
+        carve_end(c);
+    }
+    if (c->carve_kind != NULL) {
+        c->carve_next = b->addr + 1;
+        carve_data(c, p, n);
+        return TSK_WALK_CONT;
+    }
+    if (kind == NULL || c->carved >= PT_CARVE_FILES) {
+        return TSK_WALK_CONT;
+    }
+    static struct pt_img_rec r;
+    memset(&r, 0, sizeof r);
+    r.type = PT_IMG_FILE;
+    r.offset = (uint64_t)fs->offset;
+    r.image_off = (uint64_t)fs->offset + (uint64_t)b->addr * fs->block_size;
+    r.kind = 'r';
+    r.flags = PT_IMG_F_CARVED | PT_IMG_F_CONTENT;
+    snprintf(r.path, sizeof r.path, "$CarvedFiles/%llu.%s", (unsigned long long)r.image_off,
+             kind);
+    emit(c, &r);
+    c->carved++;
+    c->carve_kind = kind;
+    c->carve_bytes = 0;
+    c->carve_next = b->addr + 1;
+    carve_data(c, p, n);
+    return TSK_WALK_CONT;
+}
+
+static void carve_fs(struct child *c, TSK_FS_INFO *fs)
+{
+    c->carve_kind = NULL;
+    c->carved = 0;
+    if (tsk_fs_block_walk(fs, fs->first_block, fs->last_block_act,
+                          TSK_FS_BLOCK_WALK_FLAG_UNALLOC | TSK_FS_BLOCK_WALK_FLAG_CONT,
+                          on_block, c) != 0) {
+        char what[128];
+        snprintf(what, sizeof what, "unallocated space of the %s file system at byte %llu "
+                 "was read in part", tsk_fs_type_toname(fs->ftype),
+                 (unsigned long long)fs->offset);
+        carve_end(c);
+        note(c, "image.unallocated_incomplete", what);
+    }
+    carve_end(c);
+}
+
 static void walk_fs(struct child *c, TSK_FS_INFO *fs)
 {
     struct pt_img_rec v = {.type = PT_IMG_VOL, .offset = (uint64_t)fs->offset,
@@ -212,6 +307,7 @@ static void walk_fs(struct child *c, TSK_FS_INFO *fs)
                  tsk_fs_type_toname(fs->ftype), (unsigned long long)fs->offset);
         note(c, "image.walk_incomplete", what);
     }
+    carve_fs(c, fs);
 }
 
 int pt_image_child_main(int argc, char **argv)

@@ -83,6 +83,7 @@ pt_status pt_img_rec_parse(uint8_t type, const uint8_t *p, size_t n, struct pt_i
         out->ctime = (int64_t)pt_cur_le64(&c);
         out->crtime = (int64_t)pt_cur_le64(&c);
         out->size = pt_cur_le64(&c);
+        out->image_off = pt_cur_le64(&c);
         get_str(&c, out->path, sizeof out->path);
         get_str(&c, out->attr, sizeof out->attr);
         if (out->kind < 0x20 || out->kind > 0x7e) {
@@ -172,6 +173,7 @@ size_t pt_img_rec_encode(const struct pt_img_rec *r, uint8_t *buf, size_t cap)
         put_le(&w, (uint64_t)r->ctime, 8);
         put_le(&w, (uint64_t)r->crtime, 8);
         put_le(&w, r->size, 8);
+        put_le(&w, r->image_off, 8);
         put_str(&w, r->path);
         put_str(&w, r->attr);
         break;

@@ -7,7 +7,7 @@
  *   'V' volume   offset u64 | block_size u32 | blocks u64 | ok u8 | fs str | note str
  *   'F' file     vol_off u64 | inode u64 | attr_type u32 | attr_id u16 | flags u16 |
  *                kind u8 | mtime i64 | atime i64 | ctime i64 | crtime i64 (microseconds,
- *                0 unknown) | size u64 | path str | attr str
+ *                0 unknown) | size u64 | image_off u64 | path str | attr str
  *   'D' data     the next bytes of the open file's content (flag PT_IMG_F_CONTENT)
  *   'E' end      ok u8 | bytes read u64 | note str
  *   'L' note     kind str | text str   (a limitation of the image: what libtsk refused)
@@ -46,6 +46,7 @@ enum pt_img_type {
 #define PT_IMG_F_ORPHAN 0x04       /* found by the metadata walk, under $OrphanFiles */
 #define PT_IMG_F_REALLOC 0x08      /* a deleted name whose inode now belongs to another file */
 #define PT_IMG_F_CONTENT 0x10      /* data frames and an end frame follow */
+#define PT_IMG_F_CARVED 0x20       /* carved from unallocated space at image_off, no name */
 
 struct pt_img_rec {
     uint8_t type;
@@ -61,6 +62,7 @@ struct pt_img_rec {
     char kind;                /* fls's letters: r d l V c b p s h w - */
     int64_t mtime, atime, ctime, crtime;
     uint64_t size;            /* F: the file's; E: bytes read; Z: files */
+    uint64_t image_off;       /* F: where a carved file starts in the media, else 0 */
     char path[PT_IMG_PATH_MAX];
     char attr[256];           /* NTFS stream name, "" for the default */
     char note[PT_IMG_NOTE_MAX];

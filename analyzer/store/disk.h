@@ -28,10 +28,11 @@ struct pt_disk_file_rec {
     uint64_t inode;
     char attr[256];
     char kind;              /* fls's letter */
-    const char *state;      /* static: allocated | deleted | orphan | reallocated */
+    const char *state;      /* static: allocated | deleted | orphan | reallocated | carved */
     bool meta_free;
     int64_t mtime, atime, ctime, crtime; /* microseconds, 0 unknown */
     uint64_t size, read_bytes;
+    uint64_t image_offset;  /* a carved file's start in the media, 0 otherwise */
     char sha256[65];        /* "" when the content was not read */
     bool complete;
     char note[512];

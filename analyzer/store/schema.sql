@@ -655,13 +655,15 @@ CREATE TABLE disk_file (
     inode      INTEGER NOT NULL,        -- inode / MFT entry (fls's address)
     attr       TEXT,                    -- NTFS alternate data stream name
     kind       TEXT NOT NULL,           -- fls's type letter: r d l V ...
-    state      TEXT NOT NULL,           -- allocated | deleted | orphan | reallocated
+    state      TEXT NOT NULL,           -- allocated | deleted | orphan | reallocated | carved
+                                        -- (from unallocated space: no name, no inode)
     meta_free  INTEGER NOT NULL,        -- the inode / MFT entry is unallocated
     mtime INTEGER, atime INTEGER, ctime INTEGER, crtime INTEGER, -- microseconds (MACB)
     size       INTEGER NOT NULL,
     read_bytes INTEGER NOT NULL,        -- content bytes read from the image
     sha256     TEXT,                    -- of the bytes read; NULL when not read
     complete   INTEGER NOT NULL,
-    note       TEXT                     -- why the content was not read whole
+    note       TEXT,                    -- why the content was not read whole
+    image_offset INTEGER                -- carved: where its bytes start in the media
 ) STRICT;
 CREATE INDEX disk_file_item ON disk_file(item_id);

@@ -164,7 +164,7 @@ def frame(t, body):
 def s(x):
     return struct.pack("<H", len(x)) + x
 frame("V", struct.pack("<QIQB", 0, 1024, 100, 1) + s(b"ext2") + s(b""))
-body = (struct.pack("<QQIHHB", 0, 14, 1, 0, 0x10, ord("r")) + struct.pack("<qqqqQ", 0, 0, 0, 0, 40)
+body = (struct.pack("<QQIHHB", 0, 14, 1, 0, 0x10, ord("r")) + struct.pack("<qqqqQQ", 0, 0, 0, 0, 40, 0)
         + s(b"staged/roster.csv") + s(b""))
 frame("F", body)
 frame("D", b"mrn,last_name,first_name,dob,ssn\n")
@@ -214,3 +214,86 @@ def disk_reader_crash_hang_and_garbage_are_limitations():
         lim = con.execute("SELECT count(*) FROM limitation WHERE kind = "
                           "'image_read_incomplete'").fetchone()[0]
         assert lim == 1, lim
+
+
+def _disk_csv(rows):
+    out = "mrn,last_name,first_name,dob,ssn\n"
+    for mrn, last, first, dob, ssn in rows:
+        out += "%d,%s,%s,%s,%s\n" % (mrn, last, first, dob, ssn)
+    return out.encode()
+
+
+_DISK_STAGED = [(4100001, "DOE", "JANE", "1961-04-12", "536-22-5401"),
+                (4100002, "ROE", "RICHARD", "1972-09-30", "536-22-5402"),
+                (4100003, "POE", "EDGAR", "1949-01-19", "536-22-5403")]
+_DISK_DELETED = [(4100004, "LOWE", "ANN", "1980-02-02", "536-22-5404"),
+                 (4100005, "HOWE", "JULIA", "1955-05-27", "536-22-5405")]
+_DISK_UNALLOC = [(4100006, "SHAW", "IRENE", "1990-12-01", "536-22-5406")]
+_DISK_CARVE_AT = 12000 * 512  # a free cluster, never used by a file of this image
+
+
+def _disk_fat_image(d):
+    """A FAT12 volume made with mtools (no root): a staging folder with a patient CSV, a
+    note, a deleted patient CSV, and a CSV that exists only in unallocated space."""
+    if shutil.which("mformat") is None:
+        raise Skip("mtools is absent (Debian package mtools)")
+    os.makedirs(d, exist_ok=True)
+    img = os.path.join(d, "ws02.img")
+    with open(img, "wb") as fh:
+        fh.truncate(8 * 1024 * 1024)
+    files = {"roster.csv": _disk_csv(_DISK_STAGED), "notes.txt": b"call the vendor\n",
+             "old.csv": _disk_csv(_DISK_DELETED)}
+    for name, data in files.items():
+        with open(os.path.join(d, name), "wb") as fh:
+            fh.write(data)
+
+    def m(*args):
+        subprocess.run(list(args), check=True, capture_output=True)
+    m("mformat", "-i", img, "-T", "16384", "-h", "2", "-s", "16", "-c", "4", "::")
+    m("mmd", "-i", img, "::/Staging")
+    m("mcopy", "-i", img, os.path.join(d, "roster.csv"), "::/Staging/roster.csv")
+    m("mcopy", "-i", img, os.path.join(d, "notes.txt"), "::/notes.txt")
+    m("mcopy", "-i", img, os.path.join(d, "old.csv"), "::/old.csv")
+    m("mdel", "-i", img, "::/old.csv")
+    with open(img, "r+b") as fh:
+        fh.seek(_DISK_CARVE_AT)
+        fh.write(_disk_csv(_DISK_UNALLOC))
+    for name in files:
+        os.remove(os.path.join(d, name))
+    return img, files
+
+
+@test
+def disk_generated_fat_image_is_reported_exactly():
+    import hashlib
+    c = case("disk-fat")
+    img, files = _disk_fat_image(c + "-in")
+    run("analyze", "-q", img, "-o", c, check=0)
+    con = db(c)
+    sha = {k: hashlib.sha256(v).hexdigest() for k, v in files.items()}
+    rows = con.execute("SELECT path, state, size, sha256, image_offset FROM disk_file WHERE "
+                       "kind = 'r' ORDER BY path").fetchall()
+    carved = [r for r in rows if r[1] == "carved"]
+    named = [r for r in rows if r[1] != "carved"]
+    # FAT overwrites a deleted name's first character (fls prints it the same way)
+    assert named == [
+        ("Staging/roster.csv", "allocated", len(files["roster.csv"]), sha["roster.csv"], None),
+        ("_ld.csv", "deleted", len(files["old.csv"]), sha["old.csv"], None),
+        ("notes.txt", "allocated", len(files["notes.txt"]), sha["notes.txt"], None)], named
+    # carved: the deleted CSV's cluster (unallocated now) and the CSV only in free space, each
+    # to its first NUL byte, with where it starts in the image
+    unalloc = _disk_csv(_DISK_UNALLOC)
+    got = {(r[2], r[3], r[4]) for r in carved}
+    assert (len(unalloc), hashlib.sha256(unalloc).hexdigest(), _DISK_CARVE_AT) in got, carved
+    assert any(r[3] == sha["old.csv"] for r in carved), carved
+    assert all(r[0] == "$CarvedFiles/%d.csv" % r[4] for r in carved), carved
+    # every patient, from the staged, deleted and unallocated-only files, once each
+    est = con.execute("SELECT estimate FROM individuals WHERE scope = 'all'").fetchone()[0]
+    assert est == 6, est
+    ssns = {r[0] for r in con.execute(
+        "SELECT DISTINCT o.name FROM phi_record p JOIN object o ON o.sha256 = p.object_sha256 "
+        "WHERE o.name LIKE '/%'")} - {img}  # the image itself: its printable runs
+    assert ssns == {"/Staging/roster.csv", "/_ld.csv", "/$CarvedFiles/%d.csv" % _DISK_CARVE_AT
+                    } | {"/" + r[0] for r in carved}, ssns
+    cov = con.execute("SELECT examined_as, examined, reason FROM coverage").fetchone()
+    assert cov == ("image:fat12", 1, None), cov
