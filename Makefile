@@ -11,7 +11,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
             libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
-            libtsk-dev libewf-dev sleuthkit mtools
+            libtsk-dev libewf-dev sleuthkit mtools ntfs-3g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -1058,6 +1058,8 @@ static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
     snprintf(f->path, sizeof f->path, "%s", rec->path);
     f->inode = rec->inode;
     snprintf(f->attr, sizeof f->attr, "%s", rec->attr);
+    f->attr_type = rec->attr_type;
+    f->attr_id = rec->attr_id;
     f->kind = rec->kind;
     f->state = rec->flags & PT_IMG_F_CARVED        ? "carved"
                : rec->flags & PT_IMG_F_REALLOC     ? "reallocated"

@@ -138,6 +138,46 @@ static void fill_file(struct pt_img_rec *r, TSK_FS_FILE *f, const char *dir)
     }
 }
 
+/* NTFS, as fls lists it: one row per $DATA attribute (the unnamed one and each alternate
+ * data stream, resident ones included: libtsk reads them from the MFT entry) and per index
+ * root other than $I30, named path:stream; the plain name when there is none. Content is
+ * read for the $DATA attributes of a file whose entry is still its own. */
+static void ntfs_streams(struct child *c, TSK_FS_FILE *f, const struct pt_img_rec *r)
+{
+    int na = f->meta != NULL ? tsk_fs_file_attr_getsize(f) : 0;
+    bool sent = false;
+    bool own = !(r->flags & PT_IMG_F_REALLOC);
+    for (int i = 0; i < na && !c->broken; i++) {
+        const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
+        if (a == NULL || (a->type != TSK_FS_ATTR_TYPE_NTFS_DATA &&
+                          a->type != TSK_FS_ATTR_TYPE_NTFS_IDXROOT)) {
+            continue;
+        }
+        struct pt_img_rec ar = *r;
+        ar.attr_type = a->type;
+        ar.attr_id = (uint16_t)a->id;
+        bool named = a->name != NULL && a->name[0] != '\0' &&
+                     (a->type != TSK_FS_ATTR_TYPE_NTFS_IDXROOT || strcmp(a->name, "$I30") != 0);
+        if (named) {
+            snprintf(ar.attr, sizeof ar.attr, "%s", a->name);
+            snprintf(ar.path, sizeof ar.path, "%.3800s:%.255s", r->path, a->name);
+        }
+        sent = true;
+        if (a->type == TSK_FS_ATTR_TYPE_NTFS_DATA && own) {
+            ar.flags |= PT_IMG_F_CONTENT;
+            ar.size = a->size > 0 ? (uint64_t)a->size : 0;
+            emit(c, &ar);
+            send_content(c, a, ar.size);
+        } else {
+            emit(c, &ar);
+        }
+    }
+    tsk_error_reset();
+    if (!sent) {
+        emit(c, r);
+    }
+}
+
 static TSK_WALK_RET_ENUM on_name(TSK_FS_FILE *f, const char *dir, void *arg)
 {
     struct child *c = arg;
@@ -147,59 +187,28 @@ static TSK_WALK_RET_ENUM on_name(TSK_FS_FILE *f, const char *dir, void *arg)
     if (f->name == NULL || TSK_FS_ISDOT(f->name->name)) {
         return TSK_WALK_CONT;
     }
-    struct pt_img_rec r;
+    static struct pt_img_rec r;
     memset(&r, 0, sizeof r);
     r.offset = c->vol_off;
     fill_file(&r, f, dir);
     c->files++;
+    if (c->ntfs) {
+        ntfs_streams(c, f, &r);
+        return TSK_WALK_CONT;
+    }
     bool regular = f->meta != NULL && f->meta->type == TSK_FS_META_TYPE_REG &&
                    !(r.flags & PT_IMG_F_REALLOC);
-    if (!regular) {
+    const TSK_FS_ATTR *a = regular ? tsk_fs_file_attr_get(f) : NULL;
+    if (a == NULL) {
+        tsk_error_reset();
         emit(c, &r);
         return TSK_WALK_CONT;
     }
-    if (!c->ntfs) {
-        const TSK_FS_ATTR *a = tsk_fs_file_attr_get(f);
-        if (a == NULL) {
-            tsk_error_reset();
-            emit(c, &r);
-            return TSK_WALK_CONT;
-        }
-        r.attr_type = a->type;
-        r.attr_id = (uint16_t)a->id;
-        r.flags |= PT_IMG_F_CONTENT;
-        emit(c, &r);
-        send_content(c, a, r.size);
-        return TSK_WALK_CONT;
-    }
-    /* NTFS: every $DATA attribute, the unnamed one and each alternate data stream
-     * (resident ones included: libtsk reads them from the MFT entry) */
-    int na = tsk_fs_file_attr_getsize(f);
-    bool sent = false;
-    char base[PT_IMG_PATH_MAX];
-    snprintf(base, sizeof base, "%s", r.path);
-    for (int i = 0; i < na && !c->broken; i++) {
-        const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
-        if (a == NULL || a->type != TSK_FS_ATTR_TYPE_NTFS_DATA) {
-            continue;
-        }
-        struct pt_img_rec ar = r;
-        ar.attr_type = a->type;
-        ar.attr_id = (uint16_t)a->id;
-        ar.flags |= PT_IMG_F_CONTENT;
-        ar.size = a->size > 0 ? (uint64_t)a->size : 0;
-        if (a->name != NULL && a->name[0] != '\0' && strcmp(a->name, "$Data") != 0) {
-            snprintf(ar.attr, sizeof ar.attr, "%s", a->name);
-            snprintf(ar.path, sizeof ar.path, "%.3800s:%.255s", base, a->name);
-        }
-        emit(c, &ar);
-        send_content(c, a, ar.size);
-        sent = true;
-    }
-    tsk_error_reset();
-    if (!sent) {
-        emit(c, &r);
-    }
+    r.attr_type = a->type;
+    r.attr_id = (uint16_t)a->id;
+    r.flags |= PT_IMG_F_CONTENT;
+    emit(c, &r);
+    send_content(c, a, r.size);
     return TSK_WALK_CONT;
 }
 

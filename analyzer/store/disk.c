@@ -10,8 +10,9 @@ static const char vol_sql[] = "INSERT INTO disk_volume(item_id, offset, fs, bloc
                               "blocks, status, note) VALUES (?1,?2,?3,?4,?5,?6,?7)";
 static const char file_sql[] = "INSERT INTO disk_file(item_id, vol_offset, path, inode, attr, "
                                "kind, state, meta_free, mtime, atime, ctime, crtime, size, "
-                               "read_bytes, sha256, complete, note, image_offset) VALUES (?1,?2,"
-                               "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)";
+                               "read_bytes, sha256, complete, note, image_offset, attr_type, "
+                               "attr_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                               "?14,?15,?16,?17,?18,?19,?20)";
 
 static sqlite3_stmt *prepare(struct pt_db *db, const char *sql)
 {
@@ -86,6 +87,10 @@ pt_status pt_db_disk_file_put(struct pt_db *db, const struct pt_disk_file_rec *f
     text_or_null(st, 17, f->note);
     if (f->image_offset != 0) {
         sqlite3_bind_int64(st, 18, (sqlite3_int64)f->image_offset);
+    }
+    if (f->attr_type != 0) {
+        sqlite3_bind_int64(st, 19, f->attr_type);
+        sqlite3_bind_int64(st, 20, f->attr_id);
     }
     return run(st);
 }

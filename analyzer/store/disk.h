@@ -27,6 +27,8 @@ struct pt_disk_file_rec {
     char path[4096];
     uint64_t inode;
     char attr[256];
+    uint32_t attr_type;     /* libtsk's attribute type (NTFS: 128 $DATA, 144 index root) */
+    uint16_t attr_id;
     char kind;              /* fls's letter */
     const char *state;      /* static: allocated | deleted | orphan | reallocated | carved */
     bool meta_free;

@@ -664,6 +664,8 @@ CREATE TABLE disk_file (
     sha256     TEXT,                    -- of the bytes read; NULL when not read
     complete   INTEGER NOT NULL,
     note       TEXT,                    -- why the content was not read whole
-    image_offset INTEGER                -- carved: where its bytes start in the media
+    image_offset INTEGER,               -- carved: where its bytes start in the media
+    attr_type  INTEGER,                 -- libtsk's attribute (icat's inode-type-id address)
+    attr_id    INTEGER
 ) STRICT;
 CREATE INDEX disk_file_item ON disk_file(item_id);

@@ -48,6 +48,7 @@ def _disk_fls(paths, offset):
 def _disk_icat(paths, offset, inode):
     import hashlib
     args = ["icat"] + (["-o", str(offset // 512)] if offset else []) + paths + [str(inode)]
+    # inode may be "entry-type-id" (an NTFS stream)
     p = subprocess.run(args, capture_output=True)
     return hashlib.sha256(p.stdout).hexdigest() if p.returncode == 0 else None
 
@@ -59,29 +60,35 @@ def disk_images_list_the_same_files_as_fls_and_hash_as_icat():
         paths = [corpus(r) for r in rels]
         c = case("disk-" + os.path.basename(rels[0]))
         run("analyze", "-q", *paths, "-o", c, check=0)
-        con = db(c)
-        vols = dict(con.execute("SELECT offset, fs FROM disk_volume WHERE status = 'read'"))
-        assert vols == fss, (rels, vols)
-        names = 0
-        for off in vols:
-            want = _disk_fls(paths, off)
-            # fls prints control characters in names as '^' (disk_file keeps them)
-            got = {(r[0], re.sub(r"[\x00-\x1f]", "^", r[1]), r[2] != "allocated") for r in con.execute(
-                "SELECT inode, path, state FROM disk_file WHERE vol_offset = ?", (off,))}
-            assert got == want, (rels, off, sorted(want - got), sorted(got - want))
-            names += len(got)
-            for inode, sha in con.execute("SELECT inode, sha256 FROM disk_file WHERE "
-                                          "vol_offset = ? AND sha256 IS NOT NULL", (off,)):
-                assert _disk_icat(paths, off, inode) == sha, (rels, inode)
-        assert names == n_names, (rels, names)
-        # read files are objects of the image's item, scanned for PHI like files at rest
-        objs = con.execute("SELECT count(DISTINCT d.sha256) FROM disk_file d JOIN object o ON "
-                           "o.sha256 = d.sha256 AND o.item_id = d.item_id").fetchone()[0]
-        assert objs == con.execute("SELECT count(DISTINCT sha256) FROM disk_file").fetchone()[0]
-        cov = con.execute("SELECT examined_as, examined FROM coverage").fetchone()
-        assert cov == ("image:" + ",".join(sorted(set(fss.values()))), 1), (rels, cov)
-        lim = [r[0] for r in con.execute("SELECT detail FROM limitation")]
-        assert not any("not parsed by this version" in x for x in lim), lim
+        _disk_same_as_sleuthkit(db(c), paths, fss, n_names, rels)
+
+
+def _disk_same_as_sleuthkit(con, paths, fss, n_names, rels):
+    vols = dict(con.execute("SELECT offset, fs FROM disk_volume WHERE status = 'read'"))
+    assert vols == fss, (rels, vols)
+    names = 0
+    for off in vols:
+        want = _disk_fls(paths, off)
+        # fls prints control characters in names as '^' (disk_file keeps them)
+        got = {(r[0], re.sub(r"[\x00-\x1f]", "^", r[1]), r[2] != "allocated") for r in
+               con.execute("SELECT inode, path, state FROM disk_file WHERE vol_offset = ? "
+                           "AND state != 'carved'", (off,))}
+        assert got == want, (rels, off, sorted(want - got), sorted(got - want))
+        names += len(got)
+        for inode, sha, at, aid in con.execute(
+                "SELECT inode, sha256, attr_type, attr_id FROM disk_file WHERE vol_offset = "
+                "? AND sha256 IS NOT NULL AND state != 'carved'", (off,)):
+            addr = "%d-%d-%d" % (inode, at, aid) if at in (128, 144) else inode
+            assert _disk_icat(paths, off, addr) == sha, (rels, addr)
+    assert names == n_names, (rels, names)
+    # read files are objects of the image's item, scanned for PHI like files at rest
+    objs = con.execute("SELECT count(DISTINCT d.sha256) FROM disk_file d JOIN object o ON "
+                       "o.sha256 = d.sha256 AND o.item_id = d.item_id").fetchone()[0]
+    assert objs == con.execute("SELECT count(DISTINCT sha256) FROM disk_file").fetchone()[0]
+    cov = con.execute("SELECT examined_as, examined FROM coverage").fetchone()
+    assert cov == ("image:" + ",".join(sorted(set(fss.values()))), 1), (rels, cov)
+    lim = [r[0] for r in con.execute("SELECT detail FROM limitation")]
+    assert not any("not parsed by this version" in x for x in lim), lim
 
 
 @test
@@ -232,6 +239,10 @@ _DISK_UNALLOC = [(4100006, "SHAW", "IRENE", "1990-12-01", "536-22-5406")]
 _DISK_CARVE_AT = 12000 * 512  # a free cluster, never used by a file of this image
 
 
+def _disk_tool(*args):
+    subprocess.run(list(args), check=True, capture_output=True)
+
+
 def _disk_fat_image(d):
     """A FAT12 volume made with mtools (no root): a staging folder with a patient CSV, a
     note, a deleted patient CSV, and a CSV that exists only in unallocated space."""
@@ -247,8 +258,7 @@ def _disk_fat_image(d):
         with open(os.path.join(d, name), "wb") as fh:
             fh.write(data)
 
-    def m(*args):
-        subprocess.run(list(args), check=True, capture_output=True)
+    m = _disk_tool
     m("mformat", "-i", img, "-T", "16384", "-h", "2", "-s", "16", "-c", "4", "::")
     m("mmd", "-i", img, "::/Staging")
     m("mcopy", "-i", img, os.path.join(d, "roster.csv"), "::/Staging/roster.csv")
@@ -297,3 +307,43 @@ def disk_generated_fat_image_is_reported_exactly():
                     } | {"/" + r[0] for r in carved}, ssns
     cov = con.execute("SELECT examined_as, examined, reason FROM coverage").fetchone()
     assert cov == ("image:fat12", 1, None), cov
+
+
+@test
+def disk_generated_ntfs_image_streams_and_resident_files():
+    # mkntfs and ntfscp (Debian ntfs-3g) build and fill an NTFS volume without mounting it
+    _disk_need_tsk()
+    if shutil.which("mkntfs") is None or shutil.which("ntfscp") is None:
+        raise Skip("mkntfs/ntfscp are absent (Debian package ntfs-3g)")
+    c = case("disk-ntfs")
+    d = c + "-in"
+    os.makedirs(d, exist_ok=True)
+    img = os.path.join(d, "ws03.img")
+    with open(img, "wb") as fh:
+        fh.truncate(16 * 1024 * 1024)
+    src = {"roster.csv": _disk_csv(_DISK_STAGED), "tiny.txt": b"hi\n",
+           "hidden.csv": _disk_csv(_DISK_DELETED)}
+    for name, data in src.items():
+        with open(os.path.join(d, name), "wb") as fh:
+            fh.write(data)
+
+    m = _disk_tool
+    m("mkntfs", "-F", "-Q", "-q", img)
+    m("ntfscp", "-q", img, os.path.join(d, "roster.csv"), "roster.csv")
+    m("ntfscp", "-q", img, os.path.join(d, "tiny.txt"), "tiny.txt")  # resident in its MFT entry
+    m("ntfscp", "-q", "-N", "exfil", img, os.path.join(d, "hidden.csv"), "tiny.txt")
+    for name in src:
+        os.remove(os.path.join(d, name))
+    run("analyze", "-q", img, "-o", c, check=0)
+    con = db(c)
+    _disk_same_as_sleuthkit(con, [img], {0: "ntfs"}, len(_disk_fls([img], 0)), ["ws03.img"])
+    rows = con.execute("SELECT path, attr, size FROM disk_file WHERE path NOT LIKE '$%' ORDER "
+                       "BY path").fetchall()
+    assert rows == [("roster.csv", None, len(src["roster.csv"])), ("tiny.txt", None, 3),
+                    ("tiny.txt:exfil", "exfil", len(src["hidden.csv"]))], rows
+    # the patients in the alternate data stream are found like any others
+    est = con.execute("SELECT estimate FROM individuals WHERE scope = 'all'").fetchone()[0]
+    assert est == 5, est
+    names = {r[0] for r in con.execute(
+        "SELECT DISTINCT o.name FROM phi_record p JOIN object o ON o.sha256 = p.object_sha256")}
+    assert "/tiny.txt:exfil" in names, names
