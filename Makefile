@@ -32,7 +32,8 @@ CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c
             analyzer/core/memcap.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
               analyzer/ingest/logtime.c analyzer/ingest/image_frame.c analyzer/ingest/image.c \
-              analyzer/ingest/image_child.c analyzer/ingest/image_carve.c
+              analyzer/ingest/image_child.c analyzer/ingest/image_carve.c \
+              analyzer/ingest/image_ewf.c
 DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \

@@ -73,6 +73,7 @@ enum wmsg_kind {
     W_SEGMENT,
     W_DISK_VOLUME,      /* disk images (issue 15): store/disk.h */
     W_DISK_FILE,
+    W_DISK_IMAGE,
     W_MANIFEST,
     W_AUDIT,
 };
@@ -164,6 +165,8 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         rc = pt_db_disk_volume_put(w->db, m->rows);
     } else if (m->kind == W_DISK_FILE) {
         rc = pt_db_disk_file_put(w->db, m->rows);
+    } else if (m->kind == W_DISK_IMAGE) {
+        rc = pt_db_disk_image_put(w->db, m->rows);
     } else if (m->kind == W_MANIFEST) {
         rc = pt_db_manifest_set(w->db, m->a, m->b);
     } else if (m->kind == W_AUDIT) {
@@ -1076,6 +1079,40 @@ static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
     f->complete = true;
 }
 
+/* An EWF image's stored hashes against its media's: a mismatch is an anomaly (and a
+ * limitation), the result an audit row. */
+static void img_hashes(struct img_ctx *x, const struct pt_img_rec *rec)
+{
+    struct pt_disk_image_rec m = {.item = x->it->id, .media_size = rec->size};
+    snprintf(m.stored_md5, sizeof m.stored_md5, "%s", rec->stored_md5);
+    snprintf(m.stored_sha1, sizeof m.stored_sha1, "%s", rec->stored_sha1);
+    snprintf(m.md5, sizeof m.md5, "%s", rec->md5);
+    snprintf(m.sha1, sizeof m.sha1, "%s", rec->sha1);
+    snprintf(m.sha256, sizeof m.sha256, "%s", rec->sha256);
+    snprintf(m.note, sizeof m.note, "%s", rec->note);
+    bool md5_bad = m.stored_md5[0] != '\0' && strcmp(m.stored_md5, m.md5) != 0;
+    bool sha1_bad = m.stored_sha1[0] != '\0' && strcmp(m.stored_sha1, m.sha1) != 0;
+    m.verified = !rec->ok                                        ? "unreadable"
+                 : md5_bad || sha1_bad                           ? "mismatch"
+                 : m.stored_md5[0] == 0 && m.stored_sha1[0] == 0 ? "no stored hash"
+                                                                 : "match";
+    send_row(&x->r->w, W_DISK_IMAGE, &m, sizeof m);
+    char detail[700];
+    snprintf(detail, sizeof detail, "item=%u media_size=%llu verified=%s stored_md5=%s md5=%s "
+             "stored_sha1=%s sha1=%s media_sha256=%s", m.item, (unsigned long long)m.media_size,
+             m.verified, m.stored_md5, m.md5, m.stored_sha1, m.sha1, m.sha256);
+    send_audit(&x->r->w, "image_hashes", detail);
+    if (strcmp(m.verified, "mismatch") == 0 || strcmp(m.verified, "unreadable") == 0) {
+        snprintf(detail, sizeof detail, "the EWF image's media %s: stored MD5 %s, read %s; "
+                 "stored SHA-1 %s, read %s%s%.200s", strcmp(m.verified, "mismatch") == 0 ?
+                 "does not match the hashes stored at acquisition" : "could not be read whole",
+                 m.stored_md5[0] ? m.stored_md5 : "none", m.md5[0] ? m.md5 : "none",
+                 m.stored_sha1[0] ? m.stored_sha1 : "none", m.sha1[0] ? m.sha1 : "none",
+                 m.note[0] ? "; " : "", m.note);
+        anomaly_push(&x->r->anoms, x->it->id, 0, 0, "input.ewf_hash_mismatch", detail);
+    }
+}
+
 static void img_rec(void *arg, const struct pt_img_rec *rec)
 {
     struct img_ctx *x = arg;
@@ -1126,6 +1163,8 @@ static void img_rec(void *arg, const struct pt_img_rec *rec)
         send_row(&r->w, W_DISK_FILE, &x->f, sizeof x->f);
     } else if (rec->type == PT_IMG_NOTE) {
         anomaly_push(&r->anoms, x->it->id, 0, 0, img_kind(rec->note_kind), rec->note);
+    } else if (rec->type == PT_IMG_HASH) {
+        img_hashes(x, rec);
     }
 }
 

@@ -21,6 +21,7 @@
 #include <tsk/libtsk.h>
 
 #include "image_carve.h"
+#include "image_ewf.h"
 #include "image_frame.h"
 
 #define PT_IMG_CONTENT_MAX (1ull << 30)
@@ -324,6 +325,11 @@ int pt_image_child_main(int argc, char **argv)
     static struct child c;
     if (argc < 1) {
         return 2;
+    }
+    if (pt_ewf_is(argv[0])) {
+        static struct pt_img_rec h;
+        pt_ewf_hashes(argv, argc, &h);
+        emit(&c, &h);
     }
     TSK_IMG_INFO *img = tsk_img_open_utf8(argc, (const char *const *)argv,
                                           TSK_IMG_TYPE_DETECT, 0);

@@ -11,7 +11,7 @@
 static bool known(uint8_t t)
 {
     return t == PT_IMG_VOL || t == PT_IMG_FILE || t == PT_IMG_DATA || t == PT_IMG_END ||
-           t == PT_IMG_NOTE || t == PT_IMG_DONE;
+           t == PT_IMG_NOTE || t == PT_IMG_DONE || t == PT_IMG_HASH;
 }
 
 pt_status pt_img_frame_split(const uint8_t *p, size_t n, uint8_t *type, const uint8_t **payload,
@@ -58,6 +58,8 @@ pt_status pt_img_rec_parse(uint8_t type, const uint8_t *p, size_t n, struct pt_i
 {
     memset(out, 0, offsetof(struct pt_img_rec, path));
     out->path[0] = out->attr[0] = out->note[0] = out->note_kind[0] = '\0';
+    out->stored_md5[0] = out->stored_sha1[0] = out->md5[0] = out->sha1[0] = '\0';
+    out->sha256[0] = '\0';
     out->data = NULL;
     out->n = 0;
     out->type = type;
@@ -105,6 +107,16 @@ pt_status pt_img_rec_parse(uint8_t type, const uint8_t *p, size_t n, struct pt_i
         break;
     case PT_IMG_DONE:
         out->size = pt_cur_le64(&c);
+        break;
+    case PT_IMG_HASH:
+        out->size = pt_cur_le64(&c);
+        out->ok = pt_cur_u8(&c) != 0;
+        get_str(&c, out->stored_md5, sizeof out->stored_md5);
+        get_str(&c, out->stored_sha1, sizeof out->stored_sha1);
+        get_str(&c, out->md5, sizeof out->md5);
+        get_str(&c, out->sha1, sizeof out->sha1);
+        get_str(&c, out->sha256, sizeof out->sha256);
+        get_str(&c, out->note, sizeof out->note);
         break;
     default:
         return PT_EMALFORMED;
@@ -191,6 +203,16 @@ size_t pt_img_rec_encode(const struct pt_img_rec *r, uint8_t *buf, size_t cap)
         break;
     case PT_IMG_DONE:
         put_le(&w, r->size, 8);
+        break;
+    case PT_IMG_HASH:
+        put_le(&w, r->size, 8);
+        put_le(&w, r->ok, 1);
+        put_str(&w, r->stored_md5);
+        put_str(&w, r->stored_sha1);
+        put_str(&w, r->md5);
+        put_str(&w, r->sha1);
+        put_str(&w, r->sha256);
+        put_str(&w, r->note);
         break;
     default:
         return 0;

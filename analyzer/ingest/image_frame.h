@@ -11,6 +11,9 @@
  *   'D' data     the next bytes of the open file's content (flag PT_IMG_F_CONTENT)
  *   'E' end      ok u8 | bytes read u64 | note str
  *   'L' note     kind str | text str   (a limitation of the image: what libtsk refused)
+ *   'H' hashes   media size u64 | read whole u8 | stored MD5 str | stored SHA-1 str |
+ *                MD5 str | SHA-1 str | SHA-256 str | note str   (lower-case hex; an EWF
+ *                image's stored hashes and those of its media as read)
  *   'Z' done     files u64             (the walk finished; absent when the child died)
  * Trust boundary: the child parses hostile images with a library that has crashed on them,
  * so its output is read as untrusted bytes, through the cursor, every length checked
@@ -37,6 +40,7 @@ enum pt_img_type {
     PT_IMG_DATA = 'D',
     PT_IMG_END = 'E',
     PT_IMG_NOTE = 'L',
+    PT_IMG_HASH = 'H',
     PT_IMG_DONE = 'Z',
 };
 
@@ -67,6 +71,8 @@ struct pt_img_rec {
     char attr[256];           /* NTFS stream name, "" for the default */
     char note[PT_IMG_NOTE_MAX];
     char note_kind[64];
+    char stored_md5[33], stored_sha1[41]; /* H: "" when the image stores none */
+    char md5[33], sha1[41], sha256[65];
     const uint8_t *data;      /* D: borrowed view of the payload */
     size_t n;
 };

@@ -14,6 +14,10 @@ static const char file_sql[] = "INSERT INTO disk_file(item_id, vol_offset, path,
                                "attr_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
                                "?14,?15,?16,?17,?18,?19,?20)";
 
+static const char image_sql[] = "INSERT INTO disk_image(item_id, media_size, stored_md5, "
+                                "stored_sha1, md5, sha1, sha256, verified, note) VALUES (?1,"
+                                "?2,?3,?4,?5,?6,?7,?8,?9)";
+
 static sqlite3_stmt *prepare(struct pt_db *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;
@@ -43,6 +47,24 @@ static void time_or_null(sqlite3_stmt *st, int i, int64_t t)
     if (t != 0) {
         sqlite3_bind_int64(st, i, t);
     }
+}
+
+pt_status pt_db_disk_image_put(struct pt_db *db, const struct pt_disk_image_rec *m)
+{
+    sqlite3_stmt *st = prepare(db, image_sql);
+    if (st == NULL) {
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, m->item);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)m->media_size);
+    text_or_null(st, 3, m->stored_md5);
+    text_or_null(st, 4, m->stored_sha1);
+    text_or_null(st, 5, m->md5);
+    text_or_null(st, 6, m->sha1);
+    text_or_null(st, 7, m->sha256);
+    sqlite3_bind_text(st, 8, m->verified, -1, SQLITE_STATIC);
+    text_or_null(st, 9, m->note);
+    return run(st);
 }
 
 pt_status pt_db_disk_volume_put(struct pt_db *db, const struct pt_disk_volume_rec *v)

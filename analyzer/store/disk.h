@@ -40,6 +40,16 @@ struct pt_disk_file_rec {
     char note[512];
 };
 
+/* An EWF image's stored and computed hashes (disk_image). */
+struct pt_disk_image_rec {
+    uint32_t item;
+    uint64_t media_size;
+    char stored_md5[33], stored_sha1[41], md5[33], sha1[41], sha256[65];
+    const char *verified;   /* static: match | mismatch | no stored hash | unreadable */
+    char note[512];
+};
+
+pt_status pt_db_disk_image_put(struct pt_db *db, const struct pt_disk_image_rec *m);
 pt_status pt_db_disk_volume_put(struct pt_db *db, const struct pt_disk_volume_rec *v);
 pt_status pt_db_disk_file_put(struct pt_db *db, const struct pt_disk_file_rec *f);
 

@@ -633,6 +633,20 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 
+-- An EnCase (EWF) image's integrity (ingest/image_ewf.c; issue 15): the hashes stored at
+-- acquisition and those of the media as read now.
+CREATE TABLE disk_image (
+    item_id     INTEGER PRIMARY KEY REFERENCES evidence_item(id),
+    media_size  INTEGER NOT NULL,
+    stored_md5  TEXT,
+    stored_sha1 TEXT,
+    md5         TEXT,                   -- over the media; NULL when it could not be read whole
+    sha1        TEXT,
+    sha256      TEXT,
+    verified    TEXT NOT NULL,          -- match | mismatch | no stored hash | unreadable
+    note        TEXT
+) STRICT;
+
 -- Disk images read through libtsk (ingest/image.c; issue 15). One row per volume libtsk
 -- was given: a partition of the volume system, or the whole image when it has none.
 CREATE TABLE disk_volume (

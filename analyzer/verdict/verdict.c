@@ -1374,6 +1374,10 @@ static const char limitations_sql[] =
     "INSERT INTO limitation(kind, detail, value) SELECT 'not_examined', e.path || ' (' || "
     "c.examined_as || '): ' || c.reason, c.bytes FROM coverage c JOIN evidence_item e ON e.id = "
     "c.item_id WHERE NOT c.examined AND c.reason IS NOT NULL ORDER BY c.item_id;"
+    /* an EWF image whose media does not match its stored hashes (issue 15) */
+    "INSERT INTO limitation(kind, detail, value) SELECT 'image_hash_mismatch', e.path || ': ' "
+    "|| a.detail, e.size FROM anomaly a JOIN evidence_item e ON e.id = a.item_id WHERE a.kind = "
+    "'input.ewf_hash_mismatch' ORDER BY a.id;"
     /* a disk image read in part: the reader crashed, hung or a walk stopped (issue 15) */
     "INSERT INTO limitation(kind, detail, value) SELECT 'image_read_incomplete', e.path || ' ("
     "' || c.examined_as || '): ' || c.reason, c.bytes FROM coverage c JOIN evidence_item e ON "

@@ -61,6 +61,10 @@ def disk_images_list_the_same_files_as_fls_and_hash_as_icat():
         c = case("disk-" + os.path.basename(rels[0]))
         run("analyze", "-q", *paths, "-o", c, check=0)
         _disk_same_as_sleuthkit(db(c), paths, fss, n_names, rels)
+        # an EWF image: the MD5 stored at acquisition matches its media as read
+        ewf = db(c).execute("SELECT stored_md5 = md5, verified, length(sha256) FROM "
+                            "disk_image").fetchall()
+        assert ewf == ([(1, "match", 64)] if rels[0].endswith(".E01") else []), (rels, ewf)
 
 
 def _disk_same_as_sleuthkit(con, paths, fss, n_names, rels):
@@ -154,6 +158,23 @@ def disk_corrupt_images_never_stop_the_run():
     cov = con.execute("SELECT examined, reason FROM coverage").fetchone()
     kinds = {r[0] for r in con.execute("SELECT kind FROM anomaly WHERE kind LIKE 'image.%'")}
     assert kinds and (cov[0] == 0 or cov[1] is not None), (cov, kinds)
+    # an E01 whose compressed chunks were altered: its media no longer matches its MD5
+    with open(corpus("dfvfs/test_data/ext2.split.E01"), "rb") as fh:
+        e01 = bytearray(fh.read())
+    for i in range(20000, 3000000, 30011):
+        e01[i] ^= 0x55
+    segs = [os.path.join(d, "tampered.E01"), os.path.join(d, "tampered.E02")]
+    with open(segs[0], "wb") as fh:
+        fh.write(e01)
+    shutil.copyfile(corpus("dfvfs/test_data/ext2.split.E02"), segs[1])
+    c = case("disk-tampered")
+    p = run("analyze", "-q", *segs, "-o", c)
+    assert p.returncode in (0, 1), p.stderr[-2000:]
+    con = db(c)
+    assert con.execute("SELECT verified FROM disk_image").fetchall() == [("mismatch",)]
+    lim = con.execute("SELECT detail FROM limitation WHERE kind = 'image_hash_mismatch'"
+                      ).fetchall()
+    assert len(lim) == 1 and "stored MD5 196066add11fb71c4c49cf1bb50d6d24" in lim[0][0], lim
     # a damaged inode table, a directory that contains itself
     for name, edit in (("disk-damaged", _disk_damage_inodes), ("disk-loop", _disk_loop_dir)):
         con = _disk_finishes(case(name), _disk_ext2_variant(name, edit))
