@@ -328,6 +328,11 @@ def disk_generated_fat_image_is_reported_exactly():
                     } | {"/" + r[0] for r in carved}, ssns
     cov = con.execute("SELECT examined_as, examined, reason FROM coverage").fetchone()
     assert cov == ("image:fat12", 1, None), cov
+    # the MACB times of files with PHI and of deleted files are on the timeline
+    tl = {(r[0], r[1].split(" (")[0]) for r in con.execute(
+        "SELECT timestamp_desc, message FROM timeline_event WHERE data_type = 'fs:stat'")}
+    assert {("Content Modification Time", "Staging/roster.csv"),
+            ("Content Modification Time", "_ld.csv")} <= tl, tl
 
 
 @test
