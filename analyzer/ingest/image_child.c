@@ -308,6 +308,7 @@ static void walk_fs(struct child *c, TSK_FS_INFO *fs)
     c->ntfs = TSK_FS_TYPE_ISNTFS(fs->ftype);
     c->vol_off = (uint64_t)fs->offset;
     emit(c, &v);
+    tsk_error_reset();
     if (tsk_fs_dir_walk(fs, fs->root_inum,
                         TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC |
                             TSK_FS_DIR_WALK_FLAG_RECURSE,
@@ -315,6 +316,14 @@ static void walk_fs(struct child *c, TSK_FS_INFO *fs)
         char what[128];
         snprintf(what, sizeof what, "the walk of the %s file system at byte %llu stopped early",
                  tsk_fs_type_toname(fs->ftype), (unsigned long long)fs->offset);
+        note(c, "image.walk_incomplete", what);
+    } else if (tsk_error_get() != NULL) {
+        /* libtsk can swallow a failure (an allocation refused under the memory limit while
+         * it hunts orphans) and still return success: its error is then left set */
+        char what[128];
+        snprintf(what, sizeof what, "the walk of the %s file system at byte %llu met an "
+                 "error it passed over", tsk_fs_type_toname(fs->ftype),
+                 (unsigned long long)fs->offset);
         note(c, "image.walk_incomplete", what);
     }
     carve_fs(c, fs);
