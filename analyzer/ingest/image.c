@@ -1,8 +1,9 @@
 /*
  * image.c - run the disk-image reader (image_child.c) as a child process and read its frames.
  *
- * Isolation: fork, then in the child setrlimit (address space, CPU seconds, no core file)
- * and exec of our own executable with `image-child`, so libtsk never runs inside the
+ * Isolation: fork, then in the child setrlimit (address space, CPU seconds, no core file),
+ * every descriptor but the pipe and /dev/null closed, and exec of our own executable with
+ * `image-child`, so libtsk never runs inside the
  * analyzer's threads and address space. The parent reads the pipe with poll(): no byte for
  * idle_seconds, or wall_seconds in all, and the child is killed (SIGKILL) and reaped.
  * Trust boundary: the frames are untrusted (image_frame.c reads them through the cursor).
@@ -151,6 +152,9 @@ static void child_exec(const char *self, char **argv, const struct pt_image_limi
         dup2(devnull, STDIN_FILENO);
         dup2(devnull, STDERR_FILENO);
     }
+    /* nothing else of ours (the case database, other inputs) reaches a process that parses
+     * hostile images */
+    close_range(3, ~0u, 0);
     execv(self, argv);
     _exit(127);
 }

@@ -186,6 +186,9 @@ def disk_corrupt_images_never_stop_the_run():
 _DISK_FAKE_READER = r'''#!/usr/bin/env python3
 import os, signal, struct, sys, time
 mode = os.environ["DISK_FAKE_MODE"]
+held = sorted(os.listdir("/proc/self/fd"), key=int)
+with open(os.environ["DISK_FAKE_FDS"], "w") as fh:
+    fh.write(" ".join(held))
 def frame(t, body):
     sys.stdout.buffer.write(bytes([ord(t)]) + struct.pack("<I", len(body)) + body)
     sys.stdout.buffer.flush()
@@ -225,12 +228,18 @@ def disk_reader_crash_hang_and_garbage_are_limitations():
             "garbage": ("image.reader_garbage", "garbage")}
     for mode, (kind, text) in want.items():
         c = case("disk-fake-" + mode)
-        env = dict(ENV, PHITRACE_IMAGE_READER=reader, DISK_FAKE_MODE=mode,
+        fds = os.path.join(d, "fds-" + mode)
+        env = dict(ENV, PHITRACE_IMAGE_READER=reader, DISK_FAKE_MODE=mode, DISK_FAKE_FDS=fds,
                    PHITRACE_IMAGE_IDLE_SECONDS="2")
         t0 = time.time()
         p = subprocess.run([BIN, "analyze", "-q", img, "-o", c], capture_output=True,
                            text=True, env=env, timeout=300)
         assert p.returncode in (0, 1) and time.time() - t0 < 60, (mode, p.stderr[-2000:])
+        # the reader holds stdin, stdout (the pipe), stderr and nothing else of the analyzer's
+        # (and the descriptor /proc/self/fd was listed through)
+        with open(fds) as fh:
+            held = fh.read().split()
+        assert len(held) <= 4 and held[:3] == ["0", "1", "2"], held
         con = db(c)
         rows = con.execute("SELECT detail FROM anomaly WHERE kind = ?", (kind,)).fetchall()
         assert len(rows) == 1 and text in rows[0][0] and "after 1 file record" in rows[0][0], (
