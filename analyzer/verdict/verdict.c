@@ -1117,8 +1117,9 @@ static pt_status events(struct ctx *x, char *err, size_t errlen)
 /* ---- coverage and limitations ---------------------------------------------------------------------- */
 
 /* What each input was examined as, and how much of it was read. A file's class comes from its
- * top object: disk images and logs by content (ingest/sniff.c; not parsed by this version),
- * containers as archives or documents, binary content as read in printable runs only. */
+ * top object: disk images and logs by content (ingest/sniff.c; an image whose file systems
+ * libtsk read is examined, its file systems named from disk_volume), containers as archives
+ * or documents, binary content as read in printable runs only. */
 static const char coverage_sql[] =
     "CREATE TEMP TABLE item_obj AS SELECT o.item_id, o.sha256, max(o.size) AS size, "
     "coalesce(max(p.read_bytes), 0) AS read_bytes FROM object o LEFT JOIN phi_object p ON "
