@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 
 CC ?= cc
-PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
@@ -11,7 +11,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
             libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
-            libtsk-dev libewf-dev sleuthkit mtools ntfs-3g
+            libtsk-dev libewf-dev libqcow-dev sleuthkit mtools ntfs-3g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -33,7 +33,7 @@ CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
               analyzer/ingest/logtime.c analyzer/ingest/image_frame.c analyzer/ingest/image.c \
               analyzer/ingest/image_child.c analyzer/ingest/image_carve.c \
-              analyzer/ingest/image_ewf.c
+              analyzer/ingest/image_ewf.c analyzer/ingest/image_qcow.c
 DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \

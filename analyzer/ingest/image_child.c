@@ -23,6 +23,7 @@
 #include "image_carve.h"
 #include "image_ewf.h"
 #include "image_frame.h"
+#include "image_qcow.h"
 
 #define PT_IMG_CONTENT_MAX (1ull << 30)
 #define CHUNK (64 * 1024)
@@ -340,8 +341,17 @@ int pt_image_child_main(int argc, char **argv)
         pt_ewf_hashes(argv, argc, &h);
         emit(&c, &h);
     }
-    TSK_IMG_INFO *img = tsk_img_open_utf8(argc, (const char *const *)argv,
-                                          TSK_IMG_TYPE_DETECT, 0);
+    TSK_IMG_INFO *img = NULL;
+    if (pt_qcow_is(argv[0])) {
+        char why[400];
+        img = pt_qcow_open(argv[0], why, sizeof why);
+        if (img == NULL) {
+            note(&c, "image.unreadable", why);
+            return 0;
+        }
+    } else {
+        img = tsk_img_open_utf8(argc, (const char *const *)argv, TSK_IMG_TYPE_DETECT, 0);
+    }
     if (img == NULL) {
         note(&c, "image.unreadable", "libtsk cannot open it as a disk image");
         return 0;
