@@ -1186,7 +1186,7 @@ static void ingest_image(struct run *r, const char *const *paths, size_t n,
     x->r = r;
     x->it = it;
     struct pt_image_limits lim;
-    pt_image_limits_default(&lim);
+    pt_image_limits_default(&lim, it->size);
     struct pt_image_stats st;
     if (pt_image_read(self, paths, n, &lim, img_rec, x, &st) != PT_OK) {
         anomaly_push(&r->anoms, it->id, 0, 0, "image.reader_missing",

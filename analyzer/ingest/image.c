@@ -102,11 +102,14 @@ static unsigned env_seconds(const char *name, unsigned dflt)
     return end != NULL && *end == '\0' && n > 0 && n < 1000000 ? (unsigned)n : dflt;
 }
 
-void pt_image_limits_default(struct pt_image_limits *lim)
+void pt_image_limits_default(struct pt_image_limits *lim, uint64_t bytes)
 {
+    uint64_t cpu = bytes / PT_IMG_CPU_BYTES_PER_S, wall = bytes / PT_IMG_WALL_BYTES_PER_S;
+    cpu = cpu < PT_IMG_CPU_SECONDS ? PT_IMG_CPU_SECONDS : cpu > 1000000 ? 1000000 : cpu;
+    wall = wall < PT_IMG_WALL_SECONDS ? PT_IMG_WALL_SECONDS : wall > 1000000 ? 1000000 : wall;
     lim->mem_bytes = PT_IMG_MEM_LIMIT;
-    lim->cpu_seconds = env_seconds("PHITRACE_IMAGE_CPU_SECONDS", PT_IMG_CPU_SECONDS);
-    lim->wall_seconds = env_seconds("PHITRACE_IMAGE_WALL_SECONDS", PT_IMG_WALL_SECONDS);
+    lim->cpu_seconds = env_seconds("PHITRACE_IMAGE_CPU_SECONDS", (unsigned)cpu);
+    lim->wall_seconds = env_seconds("PHITRACE_IMAGE_WALL_SECONDS", (unsigned)wall);
     lim->idle_seconds = env_seconds("PHITRACE_IMAGE_IDLE_SECONDS", PT_IMG_IDLE_SECONDS);
 }
 

@@ -36,9 +36,14 @@ struct pt_image_stats {
     bool finished;          /* the child sent its done frame and exited 0 */
 };
 
-/* The limits above, each overridden by the environment when set to a positive number:
- * PHITRACE_IMAGE_WALL_SECONDS, PHITRACE_IMAGE_IDLE_SECONDS, PHITRACE_IMAGE_CPU_SECONDS. */
-void pt_image_limits_default(struct pt_image_limits *lim);
+/* The limits above for an image of `bytes`, CPU and wall time grown with its size (a
+ * 500 GB E01 is decompressed and hashed: 1 s of CPU per PT_IMG_CPU_BYTES_PER_S bytes, 1 s of
+ * wall per PT_IMG_WALL_BYTES_PER_S), each overridden by the environment when set to a
+ * positive number: PHITRACE_IMAGE_WALL_SECONDS, PHITRACE_IMAGE_IDLE_SECONDS,
+ * PHITRACE_IMAGE_CPU_SECONDS. The idle watchdog is what catches a hang. */
+#define PT_IMG_CPU_BYTES_PER_S (50ull << 20)
+#define PT_IMG_WALL_BYTES_PER_S (20ull << 20)
+void pt_image_limits_default(struct pt_image_limits *lim, uint64_t bytes);
 /* The reader's executable: $PHITRACE_IMAGE_READER (another build, or a stand-in in the
  * tests of a crashing or hanging reader), else this executable. False when neither. */
 bool pt_image_reader_path(char *out, size_t len);
