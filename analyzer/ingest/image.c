@@ -60,9 +60,10 @@ size_t pt_image_feed(const uint8_t *p, size_t n, pt_image_fn fn, void *arg,
             break;
         }
         off += used;
-        /* the order the child keeps: data and end only inside a file with content */
+        /* the order the child keeps: data and end only inside a file with content (a sign
+         * of life may come anywhere) */
         bool inside = *in_file;
-        if ((type == PT_IMG_DATA || type == PT_IMG_END) != inside) {
+        if (type != PT_IMG_PING && (type == PT_IMG_DATA || type == PT_IMG_END) != inside) {
             *bad = true;
             break;
         }
@@ -86,7 +87,9 @@ size_t pt_image_feed(const uint8_t *p, size_t n, pt_image_fn fn, void *arg,
         default:
             break;
         }
-        fn(arg, &rec);
+        if (type != PT_IMG_PING) {
+            fn(arg, &rec);
+        }
     }
     return off;
 }

@@ -40,6 +40,7 @@ struct child {
     const char *carve_kind;
     TSK_DADDR_T carve_next; /* the block that would continue it */
     uint64_t carve_bytes, carved;
+    uint64_t walked; /* unallocated bytes read since the last sign of life */
 };
 
 static void emit(struct child *c, const struct pt_img_rec *r)
@@ -57,6 +58,14 @@ static void emit(struct child *c, const struct pt_img_rec *r)
         }
         off += (size_t)w;
     }
+}
+
+/* A sign of life for the parent's idle watchdog during long silent work. */
+static void ping(void *arg)
+{
+    struct child *c = arg;
+    struct pt_img_rec r = {.type = PT_IMG_PING};
+    emit(c, &r);
 }
 
 /* A limitation: `what` and libtsk's reason. */
@@ -253,6 +262,11 @@ static TSK_WALK_RET_ENUM on_block(const TSK_FS_BLOCK *b, void *arg)
     TSK_FS_INFO *fs = b->fs_info;
     const uint8_t *p = (const uint8_t *)b->buf;
     size_t n = fs->block_size;
+    c->walked += n;
+    if (c->walked >= (64u << 20)) {
+        c->walked = 0;
+        ping(c);
+    }
     const char *kind = pt_carve_sniff(p, n);
     if (c->carve_kind != NULL && (kind != NULL || b->addr != c->carve_next)) {
         carve_end(c);
@@ -338,7 +352,7 @@ int pt_image_child_main(int argc, char **argv)
     }
     if (pt_ewf_is(argv[0])) {
         static struct pt_img_rec h;
-        pt_ewf_hashes(argv, argc, &h);
+        pt_ewf_hashes(argv, argc, &h, ping, &c);
         emit(&c, &h);
     }
     TSK_IMG_INFO *img = NULL;

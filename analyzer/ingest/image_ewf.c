@@ -41,7 +41,8 @@ static void why(libewf_error_t **err, struct pt_img_rec *r, const char *what)
     snprintf(r->note, sizeof r->note, "%s: %s", what, msg);
 }
 
-void pt_ewf_hashes(char *const *paths, int n, struct pt_img_rec *r)
+void pt_ewf_hashes(char *const *paths, int n, struct pt_img_rec *r, void (*tick)(void *),
+                   void *arg)
 {
     memset(r, 0, sizeof *r);
     r->type = PT_IMG_HASH;
@@ -90,6 +91,9 @@ void pt_ewf_hashes(char *const *paths, int n, struct pt_img_rec *r)
             EVP_DigestUpdate(md[i], buf, (size_t)got);
         }
         done += (uint64_t)got;
+        if (done % (64u << 20) == 0) {
+            tick(arg);
+        }
     }
     r->size = media;
     r->ok = done == media;

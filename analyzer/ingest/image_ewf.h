@@ -13,7 +13,9 @@
 
 /* True when paths[0] starts with the EWF signature ("EVF" 09 0d 0a ff 00). */
 bool pt_ewf_is(const char *path);
-/* Fill a PT_IMG_HASH record for the EWF image of `n` segments (read whole: r->ok). */
-void pt_ewf_hashes(char *const *paths, int n, struct pt_img_rec *r);
+/* Fill a PT_IMG_HASH record for the EWF image of `n` segments (read whole: r->ok); `tick`
+ * is called every 64 MiB read (the reader's sign of life to the watchdog). */
+void pt_ewf_hashes(char *const *paths, int n, struct pt_img_rec *r, void (*tick)(void *),
+                   void *arg);
 
 #endif

@@ -11,7 +11,8 @@
 static bool known(uint8_t t)
 {
     return t == PT_IMG_VOL || t == PT_IMG_FILE || t == PT_IMG_DATA || t == PT_IMG_END ||
-           t == PT_IMG_NOTE || t == PT_IMG_DONE || t == PT_IMG_HASH;
+           t == PT_IMG_NOTE || t == PT_IMG_DONE || t == PT_IMG_HASH ||
+           t == PT_IMG_PING;
 }
 
 pt_status pt_img_frame_split(const uint8_t *p, size_t n, uint8_t *type, const uint8_t **payload,
@@ -108,6 +109,8 @@ pt_status pt_img_rec_parse(uint8_t type, const uint8_t *p, size_t n, struct pt_i
     case PT_IMG_DONE:
         out->size = pt_cur_le64(&c);
         break;
+    case PT_IMG_PING:
+        break;
     case PT_IMG_HASH:
         out->size = pt_cur_le64(&c);
         out->ok = pt_cur_u8(&c) != 0;
@@ -203,6 +206,8 @@ size_t pt_img_rec_encode(const struct pt_img_rec *r, uint8_t *buf, size_t cap)
         break;
     case PT_IMG_DONE:
         put_le(&w, r->size, 8);
+        break;
+    case PT_IMG_PING:
         break;
     case PT_IMG_HASH:
         put_le(&w, r->size, 8);

@@ -14,6 +14,7 @@
  *   'H' hashes   media size u64 | read whole u8 | stored MD5 str | stored SHA-1 str |
  *                MD5 str | SHA-1 str | SHA-256 str | note str   (lower-case hex; an EWF
  *                image's stored hashes and those of its media as read)
+ *   'P' progress (empty)               (alive: long hashing or unallocated reading)
  *   'Z' done     files u64             (the walk finished; absent when the child died)
  * Trust boundary: the child parses hostile images with a library that has crashed on them,
  * so its output is read as untrusted bytes, through the cursor, every length checked
@@ -41,6 +42,7 @@ enum pt_img_type {
     PT_IMG_END = 'E',
     PT_IMG_NOTE = 'L',
     PT_IMG_HASH = 'H',
+    PT_IMG_PING = 'P',
     PT_IMG_DONE = 'Z',
 };
 

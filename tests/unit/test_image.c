@@ -57,6 +57,9 @@ static size_t stream(uint8_t *buf, size_t cap)
     snprintf(r.path, sizeof r.path, "Users/x/roster.csv:hidden");
     n += enc(buf + n, cap - n, &r);
     memset(&r, 0, sizeof r);
+    r.type = PT_IMG_PING; /* a sign of life inside a file is allowed and not handed on */
+    n += enc(buf + n, cap - n, &r);
+    memset(&r, 0, sizeof r);
     r.type = PT_IMG_DATA;
     r.data = (const uint8_t *)"abc";
     r.n = 3;
