@@ -3,14 +3,15 @@
 SHELL := /bin/bash
 
 CC ?= cc
-PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
             swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
             lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
-            libreoffice-writer-nogui libreoffice-calc-nogui cppcheck
+            libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
+            libtsk-dev libewf-dev libqcow-dev sleuthkit mtools ntfs-3g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -30,7 +31,10 @@ CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c
             analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c analyzer/core/conf.c \
             analyzer/core/memcap.c analyzer/core/anomaly.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
-              analyzer/ingest/logtime.c analyzer/ingest/jsonflat.c analyzer/ingest/logparse.c
+              analyzer/ingest/logtime.c analyzer/ingest/jsonflat.c analyzer/ingest/logparse.c \
+              analyzer/ingest/image_frame.c analyzer/ingest/image.c \
+              analyzer/ingest/image_child.c analyzer/ingest/image_carve.c \
+              analyzer/ingest/image_ewf.c analyzer/ingest/image_qcow.c
 DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
 FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
 ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
@@ -53,7 +57,7 @@ VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/ver
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
                analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c \
                analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
-STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c
+STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
 APP_SRC := analyzer/pipeline.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
@@ -61,11 +65,12 @@ MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
-              test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly
+              test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
+              test_image
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
-                fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse
+                fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ingest/image_child.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -271,6 +272,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         pt_print_versions();
         return EXIT_OK;
+    }
+    if (strcmp(cmd, "image-child") == 0) { /* internal: the disk-image reader (ingest/image.c) */
+        return pt_image_child_main(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "analyze") == 0) {
         return cmd_analyze(argc - 1, argv + 1, argc, argv);

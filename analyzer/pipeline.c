@@ -58,6 +58,8 @@
 #include "report/report.h"
 #include "core/sha256.h"
 #include "store/db.h"
+#include "store/disk.h"
+#include "ingest/image.h"
 
 /* ---- writer --------------------------------------------------------------------------------- */
 
@@ -73,6 +75,9 @@ enum wmsg_kind {
     W_REC,              /* W_REC + enum pt_rec_kind: the decoders' records (records.def) */
     W_ITEM = W_REC + PT_REC_COUNT,
     W_SEGMENT,
+    W_DISK_VOLUME,      /* disk images (issue 15): store/disk.h */
+    W_DISK_FILE,
+    W_DISK_IMAGE,
     W_MANIFEST,
     W_AUDIT,
 };
@@ -184,6 +189,12 @@ static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
         rc = pt_db_item_put(w->db, m->rows);
     } else if (m->kind == W_SEGMENT) {
         rc = pt_db_segment_put(w->db, m->rows);
+    } else if (m->kind == W_DISK_VOLUME) {
+        rc = pt_db_disk_volume_put(w->db, m->rows);
+    } else if (m->kind == W_DISK_FILE) {
+        rc = pt_db_disk_file_put(w->db, m->rows);
+    } else if (m->kind == W_DISK_IMAGE) {
+        rc = pt_db_disk_image_put(w->db, m->rows);
     } else if (m->kind == W_MANIFEST) {
         rc = pt_db_manifest_set(w->db, m->a, m->b);
     } else if (m->kind == W_AUDIT) {
@@ -767,6 +778,7 @@ struct run {
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
     struct pt_memcap memcap;      /* per-flow decoder state of all workers (--memcap) */
     struct logsink *logs;         /* logs read as records (made on the first log) */
+    bool image;                   /* the file at rest just read is a disk image (by content) */
 };
 
 /* ---- logs read as records (ingest/logparse.h): rows to the writer as they are read ---- */
@@ -983,8 +995,14 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
     static uint8_t buf[1 << 16];
     static struct logfeed lf;
     ssize_t got;
+    bool first = true;
     logfeed_begin(&lf, it->id, pt_source_mtime_us(src));
     while ((got = pt_source_raw(src, buf, sizeof buf)) > 0) {
+        if (first) { /* a disk image (by content) is read through libtsk afterwards */
+            const char *ev = pt_sniff_evidence(buf, (size_t)got);
+            r->image = r->image || (ev != NULL && strncmp(ev, "image:", 6) == 0);
+            first = false;
+        }
         logfeed_raw(r, &lf, buf, (size_t)got);
         pt_obj_write(o, buf, (size_t)got);
     }
@@ -1104,6 +1122,9 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
     pt_decoder_flush(r->dec, it->id);
 }
 
+static void ingest_image(struct run *r, const char *const *paths, size_t n,
+                         struct pt_item_rec *it);
+
 /* The segments of a split image: one item whose SHA-256 and size are over all of them in
  * order, one evidence_segment row (and audit row) per file with its own hash, and one object
  * per file, read in place like any file at rest (a record cut at a segment's end is read in
@@ -1170,6 +1191,9 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
     }
     memcpy(it->format, format, sizeof format);
     it->size = total;
+    if (r->image && hashed) {
+        ingest_image(r, (const char *const *)in->seg, in->n_seg, it);
+    }
     if (hashed) {
         uint8_t dig[PT_SHA256_LEN];
         pt_sha256_final(whole, dig);
@@ -1185,6 +1209,182 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
     }
 }
 
+/* ---- disk images (issue 15): their files, read by libtsk in a child process ------------------ */
+
+struct img_ctx {
+    struct run *r;
+    struct pt_item_rec *it;
+    struct pt_obj *o;             /* the open file's content, or NULL */
+    struct pt_disk_file_rec f;
+};
+
+/* the child names its notes by kind string; each maps onto its vocabulary entry */
+static enum pt_anom img_kind(const char *k)
+{
+    static const enum pt_anom known[] = {
+        PT_ANOM_IMAGE_UNREADABLE, PT_ANOM_IMAGE_NO_FILESYSTEM, PT_ANOM_IMAGE_WALK_INCOMPLETE,
+        PT_ANOM_IMAGE_READER_TIMEOUT, PT_ANOM_IMAGE_READER_CRASHED, PT_ANOM_IMAGE_READER_GARBAGE,
+        PT_ANOM_IMAGE_READER_MISSING, PT_ANOM_IMAGE_UNALLOCATED_INCOMPLETE};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(k, pt_anom_kind(known[i])) == 0) {
+            return known[i];
+        }
+    }
+    return PT_ANOM_IMAGE_NOTE;
+}
+
+static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
+{
+    struct pt_disk_file_rec *f = &x->f;
+    memset(f, 0, sizeof *f);
+    f->item = x->it->id;
+    f->vol_offset = rec->offset;
+    snprintf(f->path, sizeof f->path, "%s", rec->path);
+    f->inode = rec->inode;
+    snprintf(f->attr, sizeof f->attr, "%s", rec->attr);
+    f->attr_type = rec->attr_type;
+    f->attr_id = rec->attr_id;
+    f->kind = rec->kind;
+    f->state = rec->flags & PT_IMG_F_CARVED        ? "carved"
+               : rec->flags & PT_IMG_F_REALLOC     ? "reallocated"
+               : rec->flags & PT_IMG_F_ORPHAN      ? "orphan"
+               : rec->flags & PT_IMG_F_NAME_UNALLOC ? "deleted"
+                                                    : "allocated";
+    f->meta_free = (rec->flags & PT_IMG_F_META_UNALLOC) != 0;
+    f->mtime = rec->mtime;
+    f->atime = rec->atime;
+    f->ctime = rec->ctime;
+    f->crtime = rec->crtime;
+    f->size = rec->size;
+    f->image_offset = rec->image_off;
+    f->complete = true;
+}
+
+/* An EWF image's stored hashes against its media's: a mismatch is an anomaly (and a
+ * limitation), the result an audit row. */
+static void img_hashes(struct img_ctx *x, const struct pt_img_rec *rec)
+{
+    struct pt_disk_image_rec m = {.item = x->it->id, .media_size = rec->size};
+    snprintf(m.stored_md5, sizeof m.stored_md5, "%s", rec->stored_md5);
+    snprintf(m.stored_sha1, sizeof m.stored_sha1, "%s", rec->stored_sha1);
+    snprintf(m.md5, sizeof m.md5, "%s", rec->md5);
+    snprintf(m.sha1, sizeof m.sha1, "%s", rec->sha1);
+    snprintf(m.sha256, sizeof m.sha256, "%s", rec->sha256);
+    snprintf(m.note, sizeof m.note, "%s", rec->note);
+    bool md5_bad = m.stored_md5[0] != '\0' && strcmp(m.stored_md5, m.md5) != 0;
+    bool sha1_bad = m.stored_sha1[0] != '\0' && strcmp(m.stored_sha1, m.sha1) != 0;
+    m.verified = !rec->ok                                        ? "unreadable"
+                 : md5_bad || sha1_bad                           ? "mismatch"
+                 : m.stored_md5[0] == 0 && m.stored_sha1[0] == 0 ? "no stored hash"
+                                                                 : "match";
+    send_row(&x->r->w, W_DISK_IMAGE, &m, sizeof m);
+    char detail[700];
+    snprintf(detail, sizeof detail, "item=%u media_size=%llu verified=%s stored_md5=%s md5=%s "
+             "stored_sha1=%s sha1=%s media_sha256=%s", m.item, (unsigned long long)m.media_size,
+             m.verified, m.stored_md5, m.md5, m.stored_sha1, m.sha1, m.sha256);
+    send_audit(&x->r->w, "image_hashes", detail);
+    if (strcmp(m.verified, "mismatch") == 0 || strcmp(m.verified, "unreadable") == 0) {
+        snprintf(detail, sizeof detail, "the EWF image's media %s: stored MD5 %s, read %s; "
+                 "stored SHA-1 %s, read %s%s%.200s", strcmp(m.verified, "mismatch") == 0 ?
+                 "does not match the hashes stored at acquisition" : "could not be read whole",
+                 m.stored_md5[0] ? m.stored_md5 : "none", m.md5[0] ? m.md5 : "none",
+                 m.stored_sha1[0] ? m.stored_sha1 : "none", m.sha1[0] ? m.sha1 : "none",
+                 m.note[0] ? "; " : "", m.note);
+        anomaly_push(&x->r->anoms, x->it->id, 0, 0, PT_ANOM_INPUT_EWF_HASH_MISMATCH, detail);
+    }
+}
+
+static void img_rec(void *arg, const struct pt_img_rec *rec)
+{
+    struct img_ctx *x = arg;
+    struct run *r = x->r;
+    if (rec->type == PT_IMG_VOL) {
+        struct pt_disk_volume_rec v = {.item = x->it->id, .offset = rec->offset,
+                                       .block_size = rec->block_size, .blocks = rec->blocks,
+                                       .read = rec->ok};
+        snprintf(v.fs, sizeof v.fs, "%s", rec->fs);
+        snprintf(v.note, sizeof v.note, "%s", rec->note);
+        send_row(&r->w, W_DISK_VOLUME, &v, sizeof v);
+        if (!rec->ok) {
+            anomaly_push(&r->anoms, x->it->id, 0, rec->offset, PT_ANOM_IMAGE_VOLUME_UNREADABLE,
+                         rec->note);
+        }
+    } else if (rec->type == PT_IMG_FILE) {
+        img_file_row(x, rec);
+        if (!(rec->flags & PT_IMG_F_CONTENT)) {
+            send_row(&r->w, W_DISK_FILE, &x->f, sizeof x->f);
+            return;
+        }
+        struct pt_object_rec meta;
+        memset(&meta, 0, sizeof meta);
+        snprintf(meta.protocol, sizeof meta.protocol, "file");
+        snprintf(meta.direction, sizeof meta.direction, "at-rest");
+        snprintf(meta.name, sizeof meta.name, "/%.254s", rec->path);
+        meta.item = x->it->id;
+        meta.complete = true;
+        x->o = pt_obj_open(r->files.app.store, &meta);
+    } else if (rec->type == PT_IMG_DATA) {
+        if (x->o != NULL) {
+            pt_obj_write(x->o, rec->data, rec->n);
+        }
+        x->f.read_bytes += rec->n;
+    } else if (rec->type == PT_IMG_END) {
+        x->f.complete = rec->ok;
+        if (strcmp(x->f.state, "carved") == 0) {
+            x->f.size = x->f.read_bytes;
+        }
+        snprintf(x->f.note, sizeof x->f.note, "%s", rec->note);
+        struct pt_object_rec orec;
+        if (x->o != NULL && pt_obj_close(x->o, rec->ok, &orec)) {
+            memcpy(x->f.sha256, orec.sha256, sizeof x->f.sha256);
+            r->files.app.object(r->files.app.arg, &orec);
+            rowbuf_flush(r->files.w, &r->files.objs);
+        }
+        x->o = NULL;
+        send_row(&r->w, W_DISK_FILE, &x->f, sizeof x->f);
+    } else if (rec->type == PT_IMG_NOTE) {
+        anomaly_push(&r->anoms, x->it->id, 0, 0, img_kind(rec->note_kind), rec->note);
+    } else if (rec->type == PT_IMG_HASH) {
+        img_hashes(x, rec);
+    }
+}
+
+/* The files of a disk image (its segments in order), after its bytes were hashed and read as
+ * one object: each becomes an object of the image's item, scanned like any file at rest. */
+static void ingest_image(struct run *r, const char *const *paths, size_t n,
+                         struct pt_item_rec *it)
+{
+    char self[PATH_MAX];
+    if (!pt_image_reader_path(self, sizeof self)) {
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_IMAGE_READER_MISSING,
+                     "the image reader could not be started (no /proc/self/exe)");
+        return;
+    }
+    struct img_ctx *x = calloc(1, sizeof *x);
+    if (x == NULL) {
+        return;
+    }
+    x->r = r;
+    x->it = it;
+    struct pt_image_limits lim;
+    pt_image_limits_default(&lim, it->size);
+    struct pt_image_stats st;
+    if (pt_image_read(self, paths, n, &lim, img_rec, x, &st) != PT_OK) {
+        anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_IMAGE_READER_MISSING,
+                     "the image reader could not be started (fork or pipe failed)");
+    }
+    if (x->o != NULL) {
+        pt_obj_discard(x->o);
+    }
+    char detail[200];
+    snprintf(detail, sizeof detail, "item=%u volumes=%llu files=%llu content_bytes=%llu "
+             "finished=%d", it->id, (unsigned long long)st.volumes,
+             (unsigned long long)st.files, (unsigned long long)st.content_bytes, st.finished);
+    send_audit(&r->w, "image_read", detail);
+    anomaly_flush(&r->anoms);
+    free(x);
+}
+
 static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
 {
     struct pt_item_rec *it = calloc(1, sizeof *it);
@@ -1193,6 +1393,7 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     }
     it->id = id;
     it->linktype = -1;
+    r->image = false;
     snprintf(it->path, sizeof it->path, "%s", in->path);
     it->kind = "unknown";
     it->status = "ok";
@@ -1251,6 +1452,10 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         snprintf(it->error, sizeof it->error, "read error while hashing");
     }
     it->size = size;
+    if (r->image && strcmp(it->status, "ok") == 0) {
+        const char *one[1] = {in->path};
+        ingest_image(r, one, 1, it);
+    }
     snprintf(detail, sizeof detail, "item=%u size=%llu sha256=%s status=%s path=%s", id,
              (unsigned long long)size, it->sha256, it->status, in->path);
     send_audit(&r->w, "input_hashed", detail);

@@ -747,3 +747,54 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- An EnCase (EWF) image's integrity (ingest/image_ewf.c; issue 15): the hashes stored at
+-- acquisition and those of the media as read now.
+CREATE TABLE disk_image (
+    item_id     INTEGER PRIMARY KEY REFERENCES evidence_item(id),
+    media_size  INTEGER NOT NULL,
+    stored_md5  TEXT,
+    stored_sha1 TEXT,
+    md5         TEXT,                   -- over the media; NULL when it could not be read whole
+    sha1        TEXT,
+    sha256      TEXT,
+    verified    TEXT NOT NULL,          -- match | mismatch | no stored hash | unreadable
+    note        TEXT
+) STRICT;
+
+-- Disk images read through libtsk (ingest/image.c; issue 15). One row per volume libtsk
+-- was given: a partition of the volume system, or the whole image when it has none.
+CREATE TABLE disk_volume (
+    item_id    INTEGER NOT NULL REFERENCES evidence_item(id),
+    offset     INTEGER NOT NULL,        -- bytes into the media
+    fs         TEXT,                    -- libtsk's name (ext2, ntfs, fat16, iso9660, hfs...)
+    block_size INTEGER NOT NULL,
+    blocks     INTEGER NOT NULL,
+    status     TEXT NOT NULL,           -- read | unreadable (no file system libtsk opens)
+    note       TEXT
+) STRICT;
+
+-- Every name the file-system walk met (allocated, deleted, orphan), one row per NTFS data
+-- stream; the content of regular files was read in place and scanned as an object (its
+-- sha256 is object.sha256; the object's item is the image).
+CREATE TABLE disk_file (
+    item_id    INTEGER NOT NULL REFERENCES evidence_item(id),
+    vol_offset INTEGER NOT NULL,        -- disk_volume.offset
+    path       TEXT NOT NULL,           -- as `fls -r -p` prints it; ADS as path:stream
+    inode      INTEGER NOT NULL,        -- inode / MFT entry (fls's address)
+    attr       TEXT,                    -- NTFS alternate data stream name
+    kind       TEXT NOT NULL,           -- fls's type letter: r d l V ...
+    state      TEXT NOT NULL,           -- allocated | deleted | orphan | reallocated | carved
+                                        -- (from unallocated space: no name, no inode)
+    meta_free  INTEGER NOT NULL,        -- the inode / MFT entry is unallocated
+    mtime INTEGER, atime INTEGER, ctime INTEGER, crtime INTEGER, -- microseconds (MACB)
+    size       INTEGER NOT NULL,
+    read_bytes INTEGER NOT NULL,        -- content bytes read from the image
+    sha256     TEXT,                    -- of the bytes read; NULL when not read
+    complete   INTEGER NOT NULL,
+    note       TEXT,                    -- why the content was not read whole
+    image_offset INTEGER,               -- carved: where its bytes start in the media
+    attr_type  INTEGER,                 -- libtsk's attribute (icat's inode-type-id address)
+    attr_id    INTEGER
+) STRICT;
+CREATE INDEX disk_file_item ON disk_file(item_id);

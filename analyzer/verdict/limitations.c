@@ -25,6 +25,15 @@ static const char coverage_sql[] =
     "CREATE TEMP TABLE item_top AS SELECT e.id AS item_id, (SELECT o.sha256 FROM object o WHERE "
     "o.item_id = e.id AND o.depth = 0 ORDER BY o.id LIMIT 1) AS sha256 FROM evidence_item e WHERE "
     "e.kind != 'capture';"
+    /* disk images whose file systems libtsk read (issue 15): their file systems, the content
+     * bytes read from their files, and what stopped the reader */
+    "CREATE TEMP TABLE item_img AS SELECT e.id AS item_id, (SELECT group_concat(DISTINCT fs) "
+    "FROM disk_volume d WHERE d.item_id = e.id AND d.status = 'read') AS fs, (SELECT "
+    "coalesce(sum(read_bytes), 0) FROM disk_file f WHERE f.item_id = e.id) AS read_bytes, "
+    "(SELECT group_concat(detail, '; ') FROM anomaly a WHERE a.item_id = e.id AND a.kind LIKE "
+    "'image.%') AS problem FROM evidence_item e WHERE EXISTS (SELECT 1 FROM disk_volume d WHERE "
+    "d.item_id = e.id) OR EXISTS (SELECT 1 FROM anomaly a WHERE a.item_id = e.id AND a.kind "
+    "LIKE 'image.%');"
     "CREATE TEMP TABLE item_log AS SELECT item_id, min(format) AS format, sum(bytes) AS bytes, "
     "sum(coalesce(flows_matched, 0) + coalesce(flows_created, 0)) AS flows, "
     "sum(coalesce(flows_matched, 0)) AS matched, sum(conn) AS conn, sum(dns) AS dns, "
@@ -34,6 +43,7 @@ static const char coverage_sql[] =
     "sum(role = 'untimed') AS untimed FROM flow_source GROUP BY item_id;"
     "INSERT INTO coverage SELECT e.id, CASE WHEN e.kind = 'capture' THEN 'capture' "
     "WHEN e.status IN ('error', 'skipped') OR t.sha256 IS NULL THEN 'unreadable' "
+    "WHEN g.fs IS NOT NULL THEN 'image:' || g.fs "
     "WHEN lg.item_id IS NOT NULL THEN 'log:' || lg.format "
     "WHEN p.evidence_format IS NOT NULL THEN p.evidence_format "
     "WHEN p.format = 'container' AND EXISTS (SELECT 1 FROM object c WHERE c.parent_sha256 = "
@@ -41,10 +51,12 @@ static const char coverage_sql[] =
     "WHEN p.format = 'container' THEN 'archive' WHEN p.format = 'binary-strings' THEN "
     "'file:binary' ELSE 'file:' || coalesce(p.format, 'empty') END, "
     "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') "
+    "WHEN g.fs IS NOT NULL THEN e.status = 'ok' "
     "WHEN lg.item_id IS NOT NULL THEN lg.conn + lg.dns > 0 ELSE e.status = 'ok' AND "
     "p.evidence_format IS NULL AND coalesce(p.format, '') != 'binary-strings' AND t.sha256 IS "
     "NOT NULL END, e.size, "
     "CASE WHEN e.kind = 'capture' AND e.status IN ('ok', 'truncated') THEN e.size "
+    "WHEN g.fs IS NOT NULL THEN min(g.read_bytes, e.size) "
     "WHEN lg.item_id IS NOT NULL THEN lg.bytes "
     "WHEN e.kind != 'capture' AND e.status = 'ok' AND p.evidence_format IS NULL AND "
     "coalesce(p.format, '') != 'binary-strings' THEN e.size ELSE 0 END, "
@@ -53,11 +65,15 @@ static const char coverage_sql[] =
     "coalesce((SELECT sum(size) FROM item_obj i WHERE i.item_id = e.id), 0), "
     "CASE WHEN e.status IN ('error', 'skipped') THEN coalesce(e.error, e.status) "
     "WHEN e.kind = 'capture' THEN NULL "
-    "WHEN p.evidence_format = 'image:ewf' THEN 'EnCase (E01) image: its compressed chunks are "
-    "not decoded by this version, so neither PHI nor files inside it can be seen' "
-    "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: partitions and file systems are "
-    "not parsed by this version (no files, deleted files or unallocated space); only its "
-    "printable runs were read for PHI and YARA saw its raw bytes' "
+    "WHEN g.fs IS NOT NULL AND g.problem IS NOT NULL THEN 'disk image: its file systems were "
+    "read through libtsk, but not whole: ' || g.problem "
+    "WHEN g.fs IS NOT NULL THEN NULL "
+    "WHEN p.evidence_format = 'image:ewf' THEN 'EnCase (E01) image: libtsk read no file system "
+    "in it (' || coalesce(g.problem, 'no reason given') || '), so neither PHI nor files inside "
+    "it can be seen' "
+    "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: libtsk read no file system in it ("
+    "' || coalesce(g.problem, 'no reason given') || '); only its printable runs were read for "
+    "PHI and YARA saw its raw bytes' "
     "WHEN lg.conn + lg.dns > 0 THEN 'log: ' || CASE WHEN lg.conn > 0 THEN lg.flows || "
     "' connection(s) weighed as flows (' || lg.matched || ' also seen in a capture or an "
     "earlier log'"
@@ -79,8 +95,9 @@ static const char coverage_sql[] =
     "were read for PHI' END "
     "FROM evidence_item e LEFT JOIN item_top t ON t.item_id = e.id LEFT JOIN phi_object p ON "
     "p.object_sha256 = t.sha256 LEFT JOIN item_log lg ON lg.item_id = e.id LEFT JOIN item_cut "
-    "ct ON ct.item_id = e.id ORDER BY e.id;"
-    "DROP TABLE item_obj; DROP TABLE item_top; DROP TABLE item_log; DROP TABLE item_cut;";
+    "ct ON ct.item_id = e.id LEFT JOIN item_img g ON g.item_id = e.id ORDER BY e.id;"
+    "DROP TABLE item_obj; DROP TABLE item_top; DROP TABLE item_log; DROP TABLE item_cut; "
+    "DROP TABLE item_img;";
 
 /* Plural-aware "3 disk images" for the coverage sentence. */
 static void count_phrase(char *out, size_t len, long long n, const char *one, const char *many)
@@ -154,8 +171,8 @@ static void coverage_counts(sqlite3 *h, struct covn *n)
     n->lflows = pt_db_int(h, "SELECT count(*) FROM flow_source WHERE role IN ('matched', "
                                     "'created')");
     n->ldns = pt_db_int(h, "SELECT coalesce(sum(dns), 0) FROM log_source");
-    n->images =
-        pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%'");
+    n->images = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%' "
+                             "AND NOT examined");
     n->logs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%' "
                                   "AND NOT examined");
     n->binary =
@@ -376,6 +393,15 @@ static const char limitations_sql[] =
     "INSERT INTO limitation(kind, detail, value) SELECT 'not_examined', e.path || ' (' || "
     "c.examined_as || '): ' || c.reason, c.bytes FROM coverage c JOIN evidence_item e ON e.id = "
     "c.item_id WHERE NOT c.examined AND c.reason IS NOT NULL ORDER BY c.item_id;"
+    /* an EWF image whose media does not match its stored hashes (issue 15) */
+    "INSERT INTO limitation(kind, detail, value) SELECT 'image_hash_mismatch', e.path || ': ' "
+    "|| a.detail, e.size FROM anomaly a JOIN evidence_item e ON e.id = a.item_id WHERE a.kind = "
+    "'input.ewf_hash_mismatch' ORDER BY a.id;"
+    /* a disk image read in part: the reader crashed, hung or a walk stopped (issue 15) */
+    "INSERT INTO limitation(kind, detail, value) SELECT 'image_read_incomplete', e.path || ' ("
+    "' || c.examined_as || '): ' || c.reason, c.bytes FROM coverage c JOIN evidence_item e ON "
+    "e.id = c.item_id WHERE c.examined AND c.examined_as LIKE 'image:%' AND c.reason IS NOT "
+    "NULL ORDER BY c.item_id;"
     "INSERT INTO limitation(kind, detail, value) SELECT 'binary_objects_strings_only', count(*) || "
     "' object(s) of formats no parser reads (' || sum(o.size) || ' bytes) were read for PHI "
     "only in their printable runs (ASCII and UTF-16LE); identifiers inside compressed or "

@@ -24,6 +24,16 @@ static const char timeline_sql[] =
     "UNION ALL SELECT first_ts, 'Start Time', 'EVENT', 'phitrace exfiltration event', "
     "'phitrace:event', verdict || ': ' || source || ' -> ' || destination || ' (' || bytes_out || "
     "' bytes out)', 'exfil_event:' || id FROM exfil_event "
+    /* disk images (issue 15): the MACB times of files with PHI and of deleted files */
+    "UNION ALL SELECT t.ts, t.descr, 'FILE', 'phitrace disk file', 'fs:stat', d.path || ' (' || "
+    "d.state || ', ' || d.size || ' bytes' || CASE WHEN p.phi_hits > 0 THEN ', PHI of ' || "
+    "p.individuals || ' individual(s)' ELSE '' END || ')', 'disk_file:' || d.rowid FROM "
+    "disk_file d JOIN (SELECT rowid AS id, mtime AS ts, 'Content Modification Time' AS descr "
+    "FROM disk_file UNION ALL SELECT rowid, atime, 'Last Access Time' FROM disk_file UNION ALL "
+    "SELECT rowid, ctime, 'Metadata Modification Time' FROM disk_file UNION ALL SELECT rowid, "
+    "crtime, 'Creation Time' FROM disk_file) t ON t.id = d.rowid LEFT JOIN phi_object p ON "
+    "p.object_sha256 = d.sha256 WHERE t.ts IS NOT NULL AND d.kind = 'r' AND (p.phi_hits > 0 OR "
+    "d.state IN ('deleted', 'orphan')) "
     "ORDER BY 1, 7";
 
 pt_status pt_verdict_timeline(struct pt_verdict_ctx *x, char *err, size_t errlen)

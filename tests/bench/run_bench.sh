@@ -208,3 +208,4 @@ PY
 
 [ "${BENCH_MIXED:-1}" = 0 ] || mixed
 [ "${BENCH_HOSPITAL:-1}" = 0 ] || hospital
+[ "${BENCH_DISK:-1}" = 0 ] || bash tests/bench/disk_bench.sh

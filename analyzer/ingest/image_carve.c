@@ -1,0 +1,87 @@
+/*
+ * image_carve.c - signatures for carving unallocated space (image_carve.h).
+ * Signatures: zip local file header "PK\3\4" (APPNOTE 4.3.7), gzip 1f 8b 08 (RFC 1952 2.3.1),
+ * "%PDF-" (ISO 32000-1 7.5.2), DICOM Part 10 "DICM" after the 128-byte preamble (PS3.10
+ * 7.1), and a first text line with commas naming patient fields.
+ * Trust boundary: blocks of a hostile image; reads are bounded by n, through the cursor.
+ */
+#include "image_carve.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "../core/cursor.h"
+
+/* A CSV header line: printable, with commas, naming at least two patient fields. */
+static bool patient_csv(const uint8_t *p, size_t n)
+{
+    static const char *const fields[] = {"ssn", "mrn", "dob", "patient", "birth", "last_name",
+                                         "first_name", "diagnosis", "medical"};
+    size_t len = 0, commas = 0;
+    while (len < n && len < 1024 && p[len] != '\n') {
+        if (p[len] == ',') {
+            commas++;
+        } else if ((p[len] < 0x20 && p[len] != '\r' && p[len] != '\t') || p[len] > 0x7e) {
+            return false;
+        }
+        len++;
+    }
+    if (len == n || len == 1024 || commas < 2) {
+        return false;
+    }
+    char line[1025];
+    memcpy(line, p, len);
+    line[len] = '\0';
+    unsigned named = 0;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        named += strcasestr(line, fields[i]) != NULL;
+    }
+    return named >= 2;
+}
+
+const char *pt_carve_sniff(const uint8_t *p, size_t n)
+{
+    struct pt_cur c = pt_cur_make(p, n);
+    uint32_t magic = pt_cur_be32(&c);
+    if (!pt_cur_ok(&c)) {
+        return NULL;
+    }
+    if (magic == 0x504b0304u) {
+        return "zip";
+    }
+    if ((magic >> 8) == 0x1f8b08u) {
+        return "gz";
+    }
+    if (magic == 0x25504446u && n >= 5 && p[4] == '-') {
+        return "pdf";
+    }
+    struct pt_cur d = pt_cur_make(p, n);
+    if (pt_cur_skip(&d, 128) && pt_cur_be32(&d) == 0x4449434du && pt_cur_ok(&d)) {
+        return "dcm";
+    }
+    return patient_csv(p, n) ? "csv" : NULL;
+}
+
+size_t pt_carve_take(const char *kind, const uint8_t *p, size_t n, bool *last)
+{
+    *last = false;
+    if (strcmp(kind, "csv") == 0) {
+        const uint8_t *nul = memchr(p, 0, n);
+        if (nul != NULL) {
+            *last = true;
+            return (size_t)(nul - p);
+        }
+    } else if (strcmp(kind, "pdf") == 0 && n >= 5) {
+        /* the last %%EOF in this block ends it (incremental updates add more) */
+        for (size_t i = n - 5 + 1; i-- > 0;) {
+            if (memcmp(p + i, "%%EOF", 5) == 0) {
+                *last = true;
+                size_t end = i + 5;
+                end += end < n && p[end] == '\r';
+                end += end < n && p[end] == '\n';
+                return end;
+            }
+        }
+    }
+    return n;
+}
