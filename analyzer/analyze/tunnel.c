@@ -991,3 +991,58 @@ size_t pt_tun_data_part(const struct pt_tun_name *nm, char *out, size_t len)
     out[w] = '\0';
     return w;
 }
+
+/* The target of a name-valued answer, as the data part of a name under `key`. */
+static size_t name_part(const char *name, const char *key, char *out, size_t len)
+{
+    struct pt_tun_name nm = {.name = name};
+    size_t nl = strlen(name), kl = strlen(key);
+    if (nl > 0 && name[nl - 1] == '.') {
+        nl--; /* a trailing root dot */
+    }
+    if (strchr(key, '*') != NULL) {
+        nm.tagged = true;
+    } else if (nl > kl + 1 && name[nl - kl - 1] == '.' &&
+               strncasecmp(name + nl - kl, key, kl) == 0) {
+        nm.data_len = nl - kl - 1;
+    } else {
+        out[0] = '\0';
+        return 0; /* not under the tunnel domain */
+    }
+    return pt_tun_data_part(&nm, out, len);
+}
+
+size_t pt_tun_answer_part(unsigned type, bool decoded, const char *data, const char *key,
+                          char *out, size_t len)
+{
+    enum { T_NS = 2, T_CNAME = 5, T_PTR = 12, T_MX = 15, T_TXT = 16 };
+    if (len == 0) {
+        return 0;
+    }
+    out[0] = '\0';
+    if (!decoded) {
+        return 0;
+    }
+    if (type == T_TXT) {
+        /* "..." "...": the strings' bytes; dns.c wrote quotes and backslashes as \DDD */
+        size_t w = 0;
+        bool in = false;
+        for (size_t i = 0; data[i] != '\0' && w + 1 < len; i++) {
+            if (data[i] == '"') {
+                in = !in;
+            } else if (in) {
+                out[w++] = data[i];
+            }
+        }
+        out[w] = '\0';
+        return w;
+    }
+    if (type == T_MX) {
+        const char *sp = strchr(data, ' ');
+        return sp != NULL ? name_part(sp + 1, key, out, len) : 0;
+    }
+    if (type == T_CNAME || type == T_NS || type == T_PTR) {
+        return name_part(data, key, out, len);
+    }
+    return 0;
+}

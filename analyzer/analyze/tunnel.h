@@ -45,6 +45,16 @@ pt_status pt_tun_distinct(const char *const *q, size_t n, struct pt_tun_name *na
  * its length. */
 size_t pt_tun_data_part(const struct pt_tun_name *nm, char *out, size_t len);
 
+/* The data an answer record carries downstream, as a data part for pt_tun_decode (into out,
+ * NUL-terminated; returns its length, 0 when the record carries none): a TXT record's
+ * character-strings joined, without their quotes (dns.c's \DDD escapes kept); a CNAME, NS,
+ * PTR or MX (after its preference) target's data part below the tunnel domain `key` (for a
+ * tag key such as "dnscat.*", its encoded-looking labels). `type` is the record's, `decoded`
+ * and `data` dns_answer's columns. Other types (NULL, whose RDATA is kept in hex, and A,
+ * AAAA) give 0: not decoded. */
+size_t pt_tun_answer_part(unsigned type, bool decoded, const char *data, const char *key,
+                          char *out, size_t len);
+
 /* Decoded tunnel payloads of a case become objects: reads the dns_query rows of `db`,
  * groups each inside client's names, decodes every group of at least PT_TUN_MIN_NAMES names
  * and PT_TUN_MIN_DATA data characters that fits an encoding, and stores the bytes as an

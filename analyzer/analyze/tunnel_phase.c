@@ -52,9 +52,10 @@ static void anomaly(struct phase *ph, uint32_t item, uint64_t frame, const char 
     }
 }
 
-/* Store one decoded payload as an object with its row. */
+/* Store one decoded payload as an object with its row (direction upload: the queries'
+ * payload; download: the answers'). */
 static void store(struct phase *ph, const struct q *first, const char *key,
-                  const struct pt_tun_payload *pl)
+                  const struct pt_tun_payload *pl, const char *direction)
 {
     if (ph->objects >= PT_TUN_MAX_TUNNELS) {
         if (!ph->tunnels_capped) {
@@ -73,7 +74,7 @@ static void store(struct phase *ph, const struct q *first, const char *key,
     snprintf(meta.protocol, sizeof meta.protocol, "dns-tunnel");
     snprintf(meta.name, sizeof meta.name, "%s", key);
     snprintf(meta.encoding, sizeof meta.encoding, "%s", pt_tun_enc_name(pl->enc));
-    snprintf(meta.direction, sizeof meta.direction, "upload");
+    snprintf(meta.direction, sizeof meta.direction, "%s", direction);
     meta.flow_id = first->flow_id;
     meta.item = first->item;
     meta.frame = first->frame;
@@ -112,17 +113,23 @@ static void store(struct phase *ph, const struct q *first, const char *key,
     ph->objects++;
 }
 
+/* The SQL LIKE pattern of the names under a tunnel key. */
+static void like_pattern(const char *key, char *like, size_t len)
+{
+    const char *star = strchr(key, '*');
+    if (star != NULL) { /* a tag: names start with its labels */
+        snprintf(like, len, "%.*s%%", (int)(star - key), key);
+    } else {
+        snprintf(like, len, "%%%s", key);
+    }
+}
+
 /* Is this client a resolver forwarding other inside clients' queries for the domain? The
  * capture then holds both legs; the payload is decoded once, for the client that sent it. */
 static bool forwarder(struct phase *ph, const char *addr, const char *key)
 {
     char like[300];
-    const char *star = strchr(key, '*');
-    if (star != NULL) { /* a tag: names start with its labels */
-        snprintf(like, sizeof like, "%.*s%%", (int)(star - key), key);
-    } else {
-        snprintf(like, sizeof like, "%%%s", key);
-    }
+    like_pattern(key, like, sizeof like);
     sqlite3_stmt *st = NULL;
     bool yes = false;
     if (sqlite3_prepare_v2(pt_db_handle(ph->db), "SELECT 1 FROM dns_query d JOIN flow f ON "
@@ -135,6 +142,80 @@ static bool forwarder(struct phase *ph, const char *addr, const char *key)
     }
     sqlite3_finalize(st);
     return yes;
+}
+
+/* Does a group of data parts look like tunnel data rather than ordinary names or texts?
+ * PT_TUN_MIN_DATA characters, and PT_TUN_MIN_NAMES parts and a quarter of them at least with
+ * an encoded-looking label (iodine's many short commands leave about a third). */
+static bool tunnel_like(const char *const *parts, size_t n)
+{
+    size_t chars = 0, encoded = 0;
+    for (size_t i = 0; i < n; i++) {
+        chars += strlen(parts[i]);
+        encoded += pt_tun_part_encoded(parts[i]);
+    }
+    return chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= n;
+}
+
+/* The downstream payload of a tunnel: the data its answers to `addr` carried (TXT strings,
+ * CNAME/MX/NS/PTR targets below the tunnel domain), each distinct answer once (a
+ * retransmitted query's answer is the same), in time order, decoded like the queries. */
+static void downstream(struct phase *ph, const char *addr, const char *key)
+{
+    char like[300];
+    like_pattern(key, like, sizeof like);
+    sqlite3_stmt *st = NULL;
+    char **parts = NULL;
+    size_t n = 0, cap = 0;
+    struct q first = {0};
+    if (sqlite3_prepare_v2(pt_db_handle(ph->db),
+                           "SELECT a.type, a.decoded, a.data, a.flow_id, min(a.ts), "
+                           "coalesce(a.item_id, 0), coalesce(a.frame, 0) FROM dns_answer a JOIN "
+                           "flow f ON f.id = a.flow_id WHERE f.client_addr = ?1 AND "
+                           "lower(a.name) LIKE ?2 GROUP BY lower(a.name), a.type, a.data "
+                           "ORDER BY min(a.ts), min(a.id)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        ph->rc = PT_EDB;
+        return;
+    }
+    sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW && n < PT_TUN_MAX_NAMES) {
+        const char *data = (const char *)sqlite3_column_text(st, 2);
+        size_t dl = strlen(data ? data : "");
+        char *part = malloc(dl + 1);
+        if (part == NULL || !pt_grow(&parts, &cap, n + 1, sizeof *parts, 64)) {
+            free(part);
+            ph->rc = PT_ENOMEM;
+            break;
+        }
+        if (pt_tun_answer_part((unsigned)sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+                               data ? data : "", key, part, dl + 1) == 0) {
+            free(part);
+            continue;
+        }
+        if (n == 0) {
+            first.flow_id = sqlite3_column_int64(st, 3);
+            first.ts = sqlite3_column_int64(st, 4);
+            first.item = (uint32_t)sqlite3_column_int64(st, 5);
+            first.frame = (uint64_t)sqlite3_column_int64(st, 6);
+        }
+        parts[n++] = part;
+    }
+    sqlite3_finalize(st);
+    if (ph->rc == PT_OK && n > 0 && tunnel_like((const char *const *)parts, n)) {
+        struct pt_tun_payload pl;
+        if (pt_tun_decode((const char *const *)parts, n, key, &pl) != PT_OK) {
+            ph->rc = PT_ENOMEM;
+        } else if (pl.enc != PT_TUN_ENC_NONE && pl.len >= 16) {
+            store(ph, &first, key, &pl, "download");
+        }
+        pt_tun_payload_free(&pl);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(parts[i]);
+    }
+    free(parts);
 }
 
 /* One client's queries (time order): distinct names, groups, payloads. */
@@ -162,7 +243,7 @@ static void client(struct phase *ph, const char *addr, struct q *qs, size_t n)
         while (b < m && strcmp(nm[ix[b]].key, nm[ix[a]].key) == 0) {
             b++;
         }
-        size_t cnt = b - a, chars = 0, need = 0;
+        size_t cnt = b - a, need = 0;
         for (size_t i = a; i < b; i++) {
             need += strlen(nm[ix[i]].name) + 1;
         }
@@ -173,26 +254,23 @@ static void client(struct phase *ph, const char *addr, struct q *qs, size_t n)
                 ph->rc = PT_ENOMEM;
                 break;
             }
-            size_t w = 0, encoded = 0;
+            size_t w = 0;
             for (size_t i = a; i < b; i++) { /* ix is in time order within a key */
                 parts[i - a] = pbuf + w;
-                size_t l = pt_tun_data_part(&nm[ix[i]], pbuf + w, need - w);
-                encoded += pt_tun_part_encoded(pbuf + w);
-                chars += l;
-                w += l + 1;
+                w += pt_tun_data_part(&nm[ix[i]], pbuf + w, need - w) + 1;
             }
-            /* a group of ordinary host names is not decoded: a quarter of the names at least
-             * carry an encoded-looking label (iodine's many short commands leave about a
-             * third) */
-            if (chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= cnt &&
-                !forwarder(ph, addr, nm[ix[a]].key)) {
+            /* a group of ordinary host names is not decoded */
+            if (tunnel_like(parts, cnt) && !forwarder(ph, addr, nm[ix[a]].key)) {
                 struct pt_tun_payload pl;
                 if (pt_tun_decode(parts, cnt, nm[ix[a]].key, &pl) != PT_OK) {
                     ph->rc = PT_ENOMEM;
                 } else if (pl.enc != PT_TUN_ENC_NONE && pl.len >= 16) {
-                    store(ph, &qs[of[ix[a]]], nm[ix[a]].key, &pl);
+                    store(ph, &qs[of[ix[a]]], nm[ix[a]].key, &pl, "upload");
                 }
                 pt_tun_payload_free(&pl);
+                if (ph->rc == PT_OK) {
+                    downstream(ph, addr, nm[ix[a]].key);
+                }
             }
         }
         a = b;

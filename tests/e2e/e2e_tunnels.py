@@ -266,7 +266,9 @@ def icmp_tunnel_carrying_patient_csv_is_confirmed():
 def dnscat2_corpus_capture_decoded():
     """nDPI's bad-dns-traffic.pcap is a real dnscat2 session to skullseclabs.org: the finding,
     and the MSG data reassembled by sequence number: a dnscat2 command-protocol message (its
-    32-bit length, packed id and command) carrying a whole PNG, IEND included."""
+    32-bit length, packed id and command) carrying a whole PNG, IEND included; and downstream,
+    from the server's TXT answers, the command that asked for it (DOWNLOAD, 3, of
+    /tmp/dnscap.png)."""
     c = case("dnscat2-corpus")
     run("analyze", "-q", corpus("nDPI/tests/cfgs/default/pcap/bad-dns-traffic.pcap"), "-o", c,
         check=0)
@@ -275,8 +277,13 @@ def dnscat2_corpus_capture_decoded():
                        ).fetchall()
     assert rows == [("192.168.43.91", "skullseclabs.org")], rows
     obj = con.execute("SELECT sha256, size, complete FROM object WHERE protocol = 'dns-tunnel'"
-                      " AND encoding = 'dnscat2'").fetchall()
+                      " AND encoding = 'dnscat2' AND direction = 'upload'").fetchall()
     assert len(obj) == 1 and obj[0][2] == 1, obj
     body = objbytes(c, obj[0][0])
     assert struct.unpack(">I", body[:4])[0] == len(body) - 4, body[:8]
     assert body[8:16] == b"\x89PNG\r\n\x1a\n" and body.endswith(b"IEND\xaeB`\x82"), body[:16]
+    down = con.execute("SELECT sha256, complete FROM object WHERE protocol = 'dns-tunnel' AND "
+                       "encoding = 'dnscat2' AND direction = 'download'").fetchall()
+    assert len(down) == 1 and down[0][1] == 1, down
+    cmd = objbytes(c, down[0][0])
+    assert cmd == struct.pack(">IHH", 20, 1, 3) + b"/tmp/dnscap.png\0", cmd

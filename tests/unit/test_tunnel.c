@@ -138,6 +138,72 @@ static void dnscat2_first_msg_lost(void **state)
     pt_tun_payload_free(&p);
 }
 
+/* Downstream: what answers carry, as data parts; then a dnscat2 server's MSG packets in TXT
+ * answers, and base32 in CNAME and MX targets, decoded like queries. */
+static void answer_parts(void **state)
+{
+    (void)state;
+    char out[256];
+    /* TXT: the strings joined without quotes, dns.c's \DDD escapes kept for the decoder */
+    assert_int_equal(pt_tun_answer_part(16, true, "\"00ab\" \"cd\\034e\"", "t.example", out,
+                                        sizeof out),
+                     11);
+    assert_string_equal(out, "00abcd\\034e");
+    /* CNAME and MX targets: the labels below the tunnel domain (any case), root dot ignored */
+    assert_int_equal(pt_tun_answer_part(5, true, "nbswy.3dp.T.Example.", "t.example", out,
+                                        sizeof out),
+                     9);
+    assert_string_equal(out, "nbswy.3dp");
+    assert_int_equal(pt_tun_answer_part(15, true, "10 eb3w.t.example", "t.example", out,
+                                        sizeof out),
+                     4);
+    assert_string_equal(out, "eb3w");
+    /* a tag key: the encoded-looking labels */
+    assert_int_equal(pt_tun_answer_part(5, true, "dnscat.0a1b2c3d4e5f6071", "dnscat.*", out,
+                                        sizeof out),
+                     16);
+    assert_string_equal(out, "0a1b2c3d4e5f6071");
+    /* a target elsewhere, NULL records (hex RDATA), A records, a cut buffer */
+    assert_int_equal(pt_tun_answer_part(5, true, "www.other.example", "t.example", out,
+                                        sizeof out),
+                     0);
+    assert_int_equal(pt_tun_answer_part(10, false, "00ff10", "t.example", out, sizeof out), 0);
+    assert_int_equal(pt_tun_answer_part(1, true, "192.0.2.1", "t.example", out, sizeof out), 0);
+    assert_int_equal(pt_tun_answer_part(16, true, "\"abcdef\"", "t.example", out, 4), 3);
+    assert_string_equal(out, "abc");
+}
+
+static void downstream_decoded(void **state)
+{
+    (void)state;
+    char a[4][128], t[4][140], o[4][160];
+    dc2(a[0], sizeof a[0], 7, 0, 0x1000, "");          /* the server's SYN */
+    dc2(a[1], sizeof a[1], 8, 1, 0x1000, "whoami\n");
+    dc2(a[2], sizeof a[2], 9, 1, 0x1007, "upload ");
+    dc2(a[3], sizeof a[3], 10, 1, 0x100e, "/etc/x\n");
+    const char *parts[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(t[i], sizeof t[i], "\"%s\"", a[i]);
+        assert_true(pt_tun_answer_part(16, true, t[i], "dc.example", o[i], sizeof o[i]) > 0);
+        parts[i] = o[i];
+    }
+    struct pt_tun_payload p;
+    decoded(parts, 4, "dc.example", PT_TUN_ENC_DNSCAT2, "whoami\nupload /etc/x\n", &p);
+    pt_tun_payload_free(&p);
+    /* base32("hello world, this is a test") in CNAME and MX targets */
+    const char *ans[][2] = {{"5", "nbswy3dpeb3w.t.example.com"},
+                            {"15", "10 64tmmqwca5dinf.t.example.com"},
+                            {"5", "zsa2lteb.qsa5dfon2a.t.example.com"}};
+    char b[3][64];
+    for (int i = 0; i < 3; i++) {
+        assert_true(pt_tun_answer_part(ans[i][0][0] == '5' ? 5 : 15, true, ans[i][1],
+                                       "t.example.com", b[i], sizeof b[i]) > 0);
+        parts[i] = b[i];
+    }
+    decoded(parts, 3, "t.example.com", PT_TUN_ENC_BASE32, "hello world, this is a test", &p);
+    pt_tun_payload_free(&p);
+}
+
 static void nothing_fits(void **state)
 {
     (void)state;
@@ -153,7 +219,8 @@ int main(void)
         cmocka_unit_test(grouping),        cmocka_unit_test(labels),
         cmocka_unit_test(base32_stream),   cmocka_unit_test(counters_and_gap),
         cmocka_unit_test(dnscat2_framing), cmocka_unit_test(dnscat2_first_msg_lost),
-        cmocka_unit_test(nothing_fits),
+        cmocka_unit_test(nothing_fits),    cmocka_unit_test(answer_parts),
+        cmocka_unit_test(downstream_decoded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
