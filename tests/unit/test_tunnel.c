@@ -143,32 +143,32 @@ static void dnscat2_first_msg_lost(void **state)
 static void answer_parts(void **state)
 {
     (void)state;
+    static const struct {
+        unsigned type;
+        bool decoded;
+        const char *data, *key, *want;
+    } cases[] = {
+        /* TXT: the strings joined without quotes, dns.c's \DDD escapes kept for the decoder */
+        {16, true, "\"00ab\" \"cd\\034e\"", "t.example", "00abcd\\034e"},
+        /* CNAME and MX targets: the labels below the tunnel domain (any case), root dot
+         * ignored */
+        {5, true, "nbswy.3dp.T.Example.", "t.example", "nbswy.3dp"},
+        {15, true, "10 eb3w.t.example", "t.example", "eb3w"},
+        /* a tag key: the encoded-looking labels */
+        {5, true, "dnscat.0a1b2c3d4e5f6071", "dnscat.*", "0a1b2c3d4e5f6071"},
+        /* a target elsewhere, NULL records (hex RDATA), A records: nothing */
+        {5, true, "www.other.example", "t.example", ""},
+        {10, false, "00ff10", "t.example", ""},
+        {1, true, "192.0.2.1", "t.example", ""},
+    };
     char out[256];
-    /* TXT: the strings joined without quotes, dns.c's \DDD escapes kept for the decoder */
-    assert_int_equal(pt_tun_answer_part(16, true, "\"00ab\" \"cd\\034e\"", "t.example", out,
-                                        sizeof out),
-                     11);
-    assert_string_equal(out, "00abcd\\034e");
-    /* CNAME and MX targets: the labels below the tunnel domain (any case), root dot ignored */
-    assert_int_equal(pt_tun_answer_part(5, true, "nbswy.3dp.T.Example.", "t.example", out,
-                                        sizeof out),
-                     9);
-    assert_string_equal(out, "nbswy.3dp");
-    assert_int_equal(pt_tun_answer_part(15, true, "10 eb3w.t.example", "t.example", out,
-                                        sizeof out),
-                     4);
-    assert_string_equal(out, "eb3w");
-    /* a tag key: the encoded-looking labels */
-    assert_int_equal(pt_tun_answer_part(5, true, "dnscat.0a1b2c3d4e5f6071", "dnscat.*", out,
-                                        sizeof out),
-                     16);
-    assert_string_equal(out, "0a1b2c3d4e5f6071");
-    /* a target elsewhere, NULL records (hex RDATA), A records, a cut buffer */
-    assert_int_equal(pt_tun_answer_part(5, true, "www.other.example", "t.example", out,
-                                        sizeof out),
-                     0);
-    assert_int_equal(pt_tun_answer_part(10, false, "00ff10", "t.example", out, sizeof out), 0);
-    assert_int_equal(pt_tun_answer_part(1, true, "192.0.2.1", "t.example", out, sizeof out), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(pt_tun_answer_part(cases[i].type, cases[i].decoded, cases[i].data,
+                                            cases[i].key, out, sizeof out),
+                         strlen(cases[i].want));
+        assert_string_equal(out, cases[i].want);
+    }
+    /* a buffer too small: cut, still terminated */
     assert_int_equal(pt_tun_answer_part(16, true, "\"abcdef\"", "t.example", out, 4), 3);
     assert_string_equal(out, "abc");
 }
