@@ -75,7 +75,10 @@ class SMTPSink(socketserver.StreamRequestHandler):
         w(b"220 sink ESMTP\r\n")
         data = False
         while True:
-            line = self.rfile.readline()
+            try:
+                line = self.rfile.readline()
+            except ConnectionError:  # a client that resets instead of QUIT
+                return
             if not line:
                 return
             if data:
