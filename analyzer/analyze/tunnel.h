@@ -120,4 +120,13 @@ void pt_tun_payload_free(struct pt_tun_payload *p);
 pt_status pt_tun_decode(const char *const *parts, size_t n, const char *tag,
                         struct pt_tun_payload *out);
 
+/* iodine's downstream (doc/proto_00000502.txt): the RDATA of the NULL answers to its data
+ * and ping queries (rd[i], len[i] bytes; borrowed), in time order, each a 2-byte header
+ * (compression flag, the upstream packet acknowledged, downstream packet sequence number,
+ * fragment number, last-fragment flag) and a raw fragment; fragments are joined per packet
+ * as upstream (a fragment sent again dropped, an incomplete packet a gap) and each packet
+ * inflated. out->enc is PT_TUN_ENC_IODINE when a fragment carried data. PT_ENOMEM only. */
+pt_status pt_tun_iodine_down(const uint8_t *const *rd, const size_t *len, size_t n,
+                             struct pt_tun_payload *out);
+
 #endif

@@ -3,7 +3,8 @@
  * query names, one a line; they are grouped, and both their data parts and the lines as they
  * are go through every decoder (the first byte picks the group tag, so the dnscat2 and
  * counter paths are reached with and without a domain); each line is also read as an
- * answer's data (TXT, CNAME, MX) and those parts decoded as a downstream payload.
+ * answer's data (TXT, CNAME, MX) and those parts decoded as a downstream payload, and as
+ * the RDATA of iodine's downstream NULL answers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,6 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 size + MAX_LINES + 1 - w) + 1;
     }
     if (n > 0 && pt_tun_decode(parts, n, tag, &p) == PT_OK) {
+        pt_tun_payload_free(&p);
+    }
+    size_t lens[MAX_LINES];
+    const uint8_t *rd[MAX_LINES];
+    for (size_t i = 0; i < n; i++) {
+        rd[i] = (const uint8_t *)nm[i].name;
+        lens[i] = strlen(nm[i].name);
+    }
+    if (pt_tun_iodine_down(rd, lens, n, &p) == PT_OK) {
         pt_tun_payload_free(&p);
     }
 out:

@@ -1,10 +1,12 @@
 /* test_tunnel.c - DNS tunnel names grouped and payloads decoded (analyze/tunnel.c): keys by
  * longest shared suffix, tags without a registered domain, base32 whole-stream decoding,
- * counters with a missing piece, dnscat2 with retransmissions and a hole. */
+ * counters with a missing piece, dnscat2 with retransmissions and a hole; downstream data in
+ * answers, iodine's NULL answers with fragments, a retransmission and a lost fragment. */
 #include "cm.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "analyze/tunnel.h"
 
@@ -204,6 +206,45 @@ static void downstream_decoded(void **state)
     pt_tun_payload_free(&p);
 }
 
+/* One iodine downstream answer: header |C|SSS|FFFF| |DDD|GGGG|L| and the fragment. */
+static size_t iod(uint8_t *out, unsigned seq, unsigned frag, bool last, const void *d, size_t n)
+{
+    out[0] = 0x80;
+    out[1] = (uint8_t)(seq << 5 | frag << 1 | (last ? 1 : 0));
+    memcpy(out + 2, d, n);
+    return n + 2;
+}
+
+static void iodine_downstream(void **state)
+{
+    (void)state;
+    const char *p1 = "first packet, whole in two fragments";
+    uint8_t z[128];
+    uLongf zn = sizeof z;
+    assert_int_equal(compress(z, &zn, (const uint8_t *)p1, strlen(p1)), Z_OK);
+    uint8_t a[6][160];
+    size_t len[6];
+    len[0] = iod(a[0], 3, 0, false, z, 10);
+    len[1] = iod(a[1], 3, 0, false, z, 10);                    /* sent again */
+    len[2] = iod(a[2], 3, 1, true, z + 10, zn - 10);
+    len[3] = iod(a[3], 4, 0, false, "lost-tail", 9);           /* fragment 1 never came */
+    len[4] = 2;                                                /* a bare header: nothing */
+    memcpy(a[4], "\x80\xa0", 2);
+    len[5] = iod(a[5], 5, 0, true, "raw packet, not compressed", 26);
+    const uint8_t *rd[6] = {a[0], a[1], a[2], a[3], a[4], a[5]};
+    struct pt_tun_payload p;
+    assert_int_equal(pt_tun_iodine_down(rd, len, 6, &p), PT_OK);
+    assert_int_equal(p.enc, PT_TUN_ENC_IODINE);
+    assert_int_equal(p.dropped, 1);
+    assert_int_equal(p.n_gaps, 1);
+    assert_int_equal(p.gaps[0].at, strlen(p1));
+    assert_int_equal(p.gaps[0].len, 9);
+    const char *want = "first packet, whole in two fragmentsraw packet, not compressed";
+    assert_int_equal(p.len, strlen(want));
+    assert_memory_equal(p.data, want, p.len);
+    pt_tun_payload_free(&p);
+}
+
 static void nothing_fits(void **state)
 {
     (void)state;
@@ -220,7 +261,7 @@ int main(void)
         cmocka_unit_test(base32_stream),   cmocka_unit_test(counters_and_gap),
         cmocka_unit_test(dnscat2_framing), cmocka_unit_test(dnscat2_first_msg_lost),
         cmocka_unit_test(nothing_fits),    cmocka_unit_test(answer_parts),
-        cmocka_unit_test(downstream_decoded),
+        cmocka_unit_test(downstream_decoded), cmocka_unit_test(iodine_downstream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
