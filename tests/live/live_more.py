@@ -52,7 +52,25 @@ B64_DOMAIN = "b64.tunnel-c.example"
 IODINE_DOMAIN = "io.tunnel-d.example"
 
 
-def skip_reasons():
+def pip_pynetdicom(work):
+    """Outside the namespace (it has no network): pynetdicom from PyPI into work/pylib, best
+    effort (not packaged in Debian 12; where PyPI cannot be reached its row is skipped)."""
+    if subprocess.run([PY, "-c", "import pynetdicom"], capture_output=True).returncode == 0:
+        return
+    try:
+        subprocess.run([PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "--retries", "0", "--timeout", "10", "--target",
+                        os.path.join(work, "pylib"), "pynetdicom"], capture_output=True,
+                       timeout=180)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def pylib_env(work):
+    return dict(os.environ, PYTHONPATH=os.path.join(work, "pylib"))
+
+
+def skip_reasons(work):
     """{row group: reason} for the groups that cannot run on this machine."""
     out = {}
     need = {"smb": ("smbd", "smbclient", "smbpasswd"), "dicom-qr": ("dcmqrscp", "getscu",
@@ -63,9 +81,10 @@ def skip_reasons():
         miss = [t for t in tools if shutil.which(t) is None]
         if miss:
             out[group] = "%s not installed (make deps)" % ", ".join(miss)
-    if subprocess.run([PY, "-c", "import pynetdicom"], capture_output=True).returncode != 0:
-        out["pynetdicom"] = ("pynetdicom is not installed (it is not packaged in Debian 12; "
-                             "`pip install pynetdicom` needs PyPI)")
+    if subprocess.run([PY, "-c", "import pynetdicom"], capture_output=True,
+                      env=pylib_env(work)).returncode != 0:
+        out["pynetdicom"] = ("pynetdicom is not installed and `pip install pynetdicom` failed "
+                             "(it is not packaged in Debian 12; PyPI cannot be reached here)")
     if "iodine" not in out:
         try:
             os.close(os.open("/dev/net/tun", os.O_RDWR))
@@ -212,15 +231,16 @@ def dicom_rows(d, data, procs):
     return rows
 
 
-def pynetdicom_row(data):
+def pynetdicom_row(work, data):
     path = os.path.join(data, "dicom", "IMG04.dcm")
-    code = ("import pydicom, pynetdicom\nfrom pynetdicom.sop_class import *\n"
+    code = ("import pydicom, pynetdicom\n"
             "ae = pynetdicom.AE(ae_title='PYNETDICOM')\n"
             "ds = pydicom.dcmread(%r)\nae.add_requested_context(ds.SOPClassUID)\n"
             "a = ae.associate(%r, %d, ae_title='QRSCP')\nassert a.is_established\n"
             "st = a.send_c_store(ds)\na.release()\nassert st.Status == 0\n" % (
                 path, PYNETDICOM[0], PYNETDICOM[1]))
-    return [("pynetdicom send_c_store -> dcmqrscp", [PY, "-c", code],
+    return [("pynetdicom send_c_store -> dcmqrscp",
+             ["env", "PYTHONPATH=" + os.path.join(work, "pylib"), PY, "-c", code],
              dict(proto="dicom", command="C-STORE-RQ", sop=dicom_uids(path)[1],
                   direction="upload", calling="PYNETDICOM", src=path))]
 
@@ -511,14 +531,14 @@ def inner(work, data):
     files = live_matrix.file_maker(d)
     tcp = live_matrix.start_tcpdump(os.path.join(work, "more.pcap"),
                                     os.path.join(d, "tcpdump.err"), ())
-    skip = skip_reasons()
+    skip = skip_reasons(work)
     results = [dict(label=group, skipped=why) for group, why in sorted(skip.items())]
     procs = []
     try:
         runs = []
         groups = (("smb", lambda: smb_rows(d, files, procs)),
                   ("dicom-qr", lambda: dicom_rows(d, data, procs)),
-                  ("pynetdicom", lambda: pynetdicom_row(data)),
+                  ("pynetdicom", lambda: pynetdicom_row(work, data)),
                   ("hl7", lambda: hl7_rows(d, data, skip)),
                   ("dns", lambda: dns_rows(d, data, procs)),
                   ("iodine", lambda: iodine_rows(d, data, procs)),

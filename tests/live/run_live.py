@@ -229,6 +229,8 @@ def main():
     work = tempfile.mkdtemp(prefix="phitrace-live-")
     subprocess.run([sys.executable, os.path.join(ROOT, "tests/phi/gen_labelled.py"),
                     os.path.join(work, "data"), os.path.join(work, "labels.json")], check=True)
+    if "more" in parts:
+        live_more.pip_pynetdicom(work)
     r = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), "--inner",
                         work, ",".join(parts)], timeout=900)
     if r.returncode != 0:
