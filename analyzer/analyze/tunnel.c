@@ -279,9 +279,14 @@ pt_status pt_tun_group(struct pt_tun_name *names, size_t n)
             snprintf(nm->key, sizeof nm->key, "%s", s);
             continue;
         }
+        /* a longer suffix with PT_TUN_MIN_NAMES names whose new label does not look like
+         * data is a group of its own even beside a larger sibling (two tunnels under one
+         * parent stay two; a data label that repeats does not split a tunnel) */
         while (cur > 1) {
             uint32_t child = smap_count(&m, s + st[cur - 1]);
-            if (child < 2 || 4 * (uint64_t)child < smap_count(&m, s + st[cur])) {
+            bool own = child >= PT_TUN_MIN_NAMES &&
+                       !pt_tun_label_encoded(s + st[cur - 1], label_len(s + st[cur - 1]));
+            if (child < 2 || (4 * (uint64_t)child < smap_count(&m, s + st[cur]) && !own)) {
                 break;
             }
             cur--;

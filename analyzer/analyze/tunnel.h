@@ -27,7 +27,8 @@ struct pt_tun_name {
 /* Group names by their longest shared suffix: from the registered domain (public-suffix
  * aware for common second-level suffixes) the key grows one label to the left while that
  * longer suffix still holds at least two names and a quarter of the names of the shorter
- * one, so `<data>.t.example.com` groups under t.example.com while www.example.com and
+ * one, or PT_TUN_MIN_NAMES names and a new label that does not look encoded (so a small
+ * tunnel beside a larger one under the same parent is not merged into the parent), so `<data>.t.example.com` groups under t.example.com while www.example.com and
  * mail.example.com stay under example.com. A name whose last label is not a plausible TLD
  * (a dnscat2 `dnscat.<hex>` name, `<hex>.<hex>`) has no registered domain: its key is its
  * non-encoded labels followed by "*". Case-insensitive. Returns PT_ENOMEM only. */

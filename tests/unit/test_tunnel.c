@@ -39,6 +39,25 @@ static void grouping(void **state)
     assert_string_equal(data, "mzxw6ytboi");
 }
 
+/* Two tunnels under one parent, one of 8 names beside one of 40: two groups, not the
+ * parent (the smaller holds less than a quarter of the parent's names). */
+static void sibling_tunnels(void **state)
+{
+    (void)state;
+    struct pt_tun_name nm[48];
+    char names[48][64];
+    for (int i = 0; i < 48; i++) {
+        snprintf(names[i], sizeof names[i], "%08x%04x.%s.tunnel.example", (unsigned)i * 2654435761u,
+                 (unsigned)i, i < 8 ? "small" : "large");
+        nm[i] = (struct pt_tun_name){.name = names[i]};
+    }
+    assert_int_equal(pt_tun_group(nm, 48), PT_OK);
+    assert_string_equal(nm[0].key, "small.tunnel.example");
+    assert_string_equal(nm[7].key, "small.tunnel.example");
+    assert_string_equal(nm[8].key, "large.tunnel.example");
+    assert_int_equal(nm[0].data_len, 12);
+}
+
 static void labels(void **state)
 {
     (void)state;
@@ -258,6 +277,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grouping),        cmocka_unit_test(labels),
+        cmocka_unit_test(sibling_tunnels),
         cmocka_unit_test(base32_stream),   cmocka_unit_test(counters_and_gap),
         cmocka_unit_test(dnscat2_framing), cmocka_unit_test(dnscat2_first_msg_lost),
         cmocka_unit_test(nothing_fits),    cmocka_unit_test(answer_parts),
