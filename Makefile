@@ -11,7 +11,8 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
             libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
-            libtsk-dev libewf-dev libqcow-dev sleuthkit mtools ntfs-3g
+            libtsk-dev libewf-dev libqcow-dev sleuthkit mtools ntfs-3g \
+            samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -188,7 +189,7 @@ build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
 	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
-test-live: phitrace ## real clients (FTP, HTTP, SMTP, DICOM matrix) in a private network namespace (root)
+test-live: phitrace ## real clients (FTP, HTTP, SMTP, SMB, DICOM, HL7, DNS tunnels) in a private network namespace (root)
 	@python3 tests/live/run_live.py
 
 demo: ## install deps, build, analyze samples/, print the verdict line and the report path

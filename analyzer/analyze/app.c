@@ -103,6 +103,16 @@ bool pt_app_has_word(const uint8_t *p, size_t n, const char *word)
     return false;
 }
 
+bool pt_app_not_digit_reply(int dir, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; dir == 1 && i < 3 && i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void *app_open(void *arg, struct pt_flow_rec *rec)
 {
     (void)rec;
@@ -151,7 +161,9 @@ static bool decide(void *arg, struct app_flow *a, const struct pt_flow_rec *rec,
     size_t last = sizeof protos / sizeof protos[0] - 1; /* raw, the fallback */
     for (int d = 0; d < 2 && chosen == NULL; d++) {
         for (size_t i = 0; len[d] > 0 && i < last && chosen == NULL; i++) {
-            if (protos[i]->probe(6, d, buf[d], len[d], rec->cport, rec->sport)) {
+            if (protos[i]->probe(6, d, buf[d], len[d], rec->cport, rec->sport) &&
+                (protos[i]->refuted == NULL || len[!d] == 0 ||
+                 !protos[i]->refuted(!d, buf[!d], len[!d]))) {
                 chosen = protos[i];
             }
         }
@@ -246,9 +258,10 @@ static void dispatch(void *arg, struct app_flow *a, const struct pt_flow_rec *re
              * is done; bytes it already took after the switch go to the next one */
             const uint8_t *t[2] = {NULL, NULL};
             size_t tn[2] = {0, 0};
+            uint64_t toff[2] = {0, 0}; /* each direction's own stream offset */
             uint8_t *keep[2] = {NULL, NULL};
             for (int d = 0; d < 2 && a->proto->tail != NULL; d++) {
-                tn[d] = a->proto->tail(a->st, d, &t[d]);
+                tn[d] = a->proto->tail(a->st, d, &t[d], &toff[d]);
                 if (tn[d] > 0 && (keep[d] = malloc(tn[d])) != NULL) {
                     memcpy(keep[d], t[d], tn[d]);
                 } else {
@@ -268,7 +281,7 @@ static void dispatch(void *arg, struct app_flow *a, const struct pt_flow_rec *re
             }
             for (int d = 0; d < 2; d++) {
                 if (tn[d] > 0) {
-                    app_data(arg, a, rec, d, off + n - tn[d], keep[d], tn[d], pkt);
+                    app_data(arg, a, rec, d, toff[d], keep[d], tn[d], d == dir ? pkt : NULL);
                 }
                 free(keep[d]);
             }

@@ -277,6 +277,9 @@ const char *pt_app_direction(const struct pt_flow_rec *rec, int dir);
 
 /* For probes: does `word` (ASCII) occur in p[0..n), ignoring case? */
 bool pt_app_has_word(const uint8_t *p, size_t n, const char *word);
+/* A `refuted` member for protocols whose server replies start with three digits (FTP, RFC 959
+ * §4.2; SMTP, RFC 5321 §4.2): true when the server's first bytes do not. */
+bool pt_app_not_digit_reply(int dir, const uint8_t *p, size_t n);
 
 /* Protocol decoder descriptor (one per line of protocols.def). */
 struct pt_app_proto {
@@ -285,6 +288,11 @@ struct pt_app_proto {
      * look like this protocol? The ports are hints only. */
     bool (*probe)(int transport, int dir, const uint8_t *p, size_t n, uint16_t cport,
                   uint16_t sport);
+    /* Do the other direction's first bytes rule the protocol out, whatever this direction's
+     * probe said? NULL member when nothing can. (An FTP or SMTP server's every reply starts
+     * with three digits: a server that greets "+OK" is POP3, whose client may open with
+     * USER as an FTP client does.) */
+    bool (*refuted)(int dir, const uint8_t *p, size_t n);
     void *(*open)(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec);
     void (*data)(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
                  const struct pt_flow_pkt *pkt);
@@ -296,9 +304,9 @@ struct pt_app_proto {
      * the rest, or &pt_app_reprobe to decide by content again; NULL while it has not.
      * NULL member when the protocol cannot switch. */
     const struct pt_app_proto *(*upgraded)(void *st);
-    /* Bytes the decoder received after the switch, for the next decoder; NULL member when
-     * there are none. */
-    size_t (*tail)(void *st, int dir, const uint8_t **p);
+    /* Bytes the decoder received after the switch in `dir`, for the next decoder, and their
+     * stream offset in that direction (*off); NULL member when there are none. */
+    size_t (*tail)(void *st, int dir, const uint8_t **p, uint64_t *off);
     /* For the memory cap (core/memcap.h): the size of the per-flow state `open` allocates,
      * and (NULL member when it has none) what its buffers hold now beyond that. */
     size_t state_size;

@@ -356,6 +356,7 @@ static void ftp_close(void *st)
 const struct pt_app_proto pt_app_ftp = {
     .name = "ftp",
     .probe = ftp_probe,
+    .refuted = pt_app_not_digit_reply,
     .open = ftp_open,
     .data = ftp_data,
     .gap = ftp_gap,

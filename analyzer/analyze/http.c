@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "../core/cursor.h"
+#include "../core/grow.h"
 #include "../core/limits.h"
 #include "app.h"
 #include "mimehdr.h"
@@ -102,7 +103,8 @@ struct http_flow {
     char early_sha[PT_SHA256_HEX];
     uint64_t early_size;
     uint8_t *tail[2];              /* bytes after the switch, for that decoder */
-    size_t tail_n[2];
+    size_t tail_n[2], tail_cap[2];
+    uint64_t tail_off[2];          /* the stream offset of tail[dir][0] */
 };
 
 extern const struct pt_app_proto pt_app_websocket;
@@ -456,6 +458,35 @@ static bool request_open(const struct http_flow *h)
            st == HS_CHUNK_CRLF || st == HS_TRAILERS;
 }
 
+static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                      const struct pt_flow_pkt *pkt);
+
+/* Keep p[0..n), at stream offset off, for the tunnel's decoder (appended to what is kept). */
+static void hold_tail(struct http_flow *h, int dir, uint64_t off, const uint8_t *p, size_t n)
+{
+    if (h->tail_n[dir] == 0) {
+        h->tail_off[dir] = off;
+    }
+    if (n > PT_HTTP_MAX_TAIL - h->tail_n[dir]) {
+        anomaly(h, PT_ANOM_LIMIT_HTTP_TUNNEL_EARLY, "more than PT_HTTP_MAX_TAIL bytes before the "
+                                              "tunnel's decoder took over; the rest is not "
+                                              "decoded");
+        n = PT_HTTP_MAX_TAIL - h->tail_n[dir];
+    }
+    if (n > 0 && pt_grow(&h->tail[dir], &h->tail_cap[dir], h->tail_n[dir] + n, 1, 4096)) {
+        memcpy(h->tail[dir] + h->tail_n[dir], p, n);
+        h->tail_n[dir] += n;
+    }
+}
+
+/* Is the last request sent a CONNECT still waiting for its answer? The client's bytes are
+ * then the tunnel's if the proxy says 2xx (a client may send without waiting). */
+static bool connect_pending(const struct http_flow *h)
+{
+    return h->q_n > 0 &&
+           strcmp(h->q[(h->q_head + h->q_n - 1) % PT_HTTP_MAX_PIPELINE].method, "CONNECT") == 0;
+}
+
 /* A message in `dir` is complete (or cut short when !complete). */
 static void message_done(struct http_flow *h, int dir, bool complete)
 {
@@ -464,6 +495,9 @@ static void message_done(struct http_flow *h, int dir, bool complete)
     char sha[PT_SHA256_HEX];
     uint64_t size;
     body_close(h, dir, complete, sha, &size);
+    /* the final answer to a CONNECT that is not 2xx: no tunnel */
+    bool refused = dir == 1 && h->q_n > 0 && strcmp(h->q[h->q_head].method, "CONNECT") == 0 &&
+                   m->status >= 200 && !(m->status < 300);
     if (dir == 0) {
         if (h->q_n == PT_HTTP_MAX_PIPELINE) {
             anomaly(h, PT_ANOM_LIMIT_HTTP_PIPELINE, "too many requests without responses");
@@ -509,6 +543,15 @@ static void message_done(struct http_flow *h, int dir, bool complete)
     }
     if (d->st != HS_TUNNEL && d->st != HS_DEAD) {
         d->st = HS_START;
+    }
+    if (refused && h->tail_n[0] > 0 && !connect_pending(h)) {
+        /* the CONNECT was refused: what the client sent meanwhile is HTTP again */
+        uint8_t *held = h->tail[0];
+        size_t n = h->tail_n[0];
+        h->tail[0] = NULL;
+        h->tail_n[0] = h->tail_cap[0] = 0;
+        http_data(h, 0, h->tail_off[0], held, n, NULL);
+        free(held);
     }
 }
 
@@ -749,11 +792,7 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                 return;
             case HS_TUNNEL:
                 /* the rest of this call belongs to the tunnel's protocol */
-                if (h->tunnel != NULL && h->tail[dir] == NULL &&
-                    (h->tail[dir] = malloc(left)) != NULL) {
-                    pt_cur_copy(&c, h->tail[dir], left);
-                    h->tail_n[dir] = left;
-                }
+                hold_tail(h, dir, off, pt_cur_ptr(&c), left);
                 return;
             case HS_BODY_EOF:
                 body_data(h, dir, pt_cur_ptr(&c), left);
@@ -775,6 +814,10 @@ static void http_data(void *st, int dir, uint64_t off, const uint8_t *p, size_t 
                 continue;
             }
             case HS_START:
+                if (dir == 0 && d->line_len == 0 && connect_pending(h)) {
+                    hold_tail(h, dir, off, pt_cur_ptr(&c), left);
+                    return;
+                }
                 if (dir == 1 && d->line_len == 0 && h->q_n > 0 && h->q[h->q_head].http09 &&
                     !status_line_start(pt_cur_ptr(&c), left)) {
                     simple_response(h, off);
@@ -899,10 +942,11 @@ static const struct pt_app_proto *http_upgraded(void *st)
     return h->d[1].st == HS_TUNNEL ? h->tunnel : NULL;
 }
 
-static size_t http_tail(void *st, int dir, const uint8_t **p)
+static size_t http_tail(void *st, int dir, const uint8_t **p, uint64_t *off)
 {
     struct http_flow *h = st;
     *p = h->tail[dir];
+    *off = h->tail_off[dir];
     return h->tail_n[dir];
 }
 

@@ -471,6 +471,7 @@ static const struct pt_app_proto *smtp_upgraded(void *st)
 const struct pt_app_proto pt_app_smtp = {
     .name = "smtp",
     .probe = smtp_probe,
+    .refuted = pt_app_not_digit_reply,
     .open = smtp_open,
     .data = smtp_data,
     .gap = smtp_gap,

@@ -279,9 +279,14 @@ pt_status pt_tun_group(struct pt_tun_name *names, size_t n)
             snprintf(nm->key, sizeof nm->key, "%s", s);
             continue;
         }
+        /* a longer suffix with PT_TUN_MIN_NAMES names whose new label does not look like
+         * data is a group of its own even beside a larger sibling (two tunnels under one
+         * parent stay two; a data label that repeats does not split a tunnel) */
         while (cur > 1) {
             uint32_t child = smap_count(&m, s + st[cur - 1]);
-            if (child < 2 || 4 * (uint64_t)child < smap_count(&m, s + st[cur])) {
+            bool own = child >= PT_TUN_MIN_NAMES &&
+                       !pt_tun_label_encoded(s + st[cur - 1], label_len(s + st[cur - 1]));
+            if (child < 2 || (4 * (uint64_t)child < smap_count(&m, s + st[cur]) && !own)) {
                 break;
             }
             cur--;
@@ -703,6 +708,64 @@ static bool iodine_packet(const uint8_t *b, size_t n, struct pt_tun_payload *p)
     return put(p, b, n);
 }
 
+/* iodine's fragments joined into packets, in either direction: a packet is its fragments
+ * 0..last with one sequence number; a fragment sent again is dropped, a packet with a
+ * fragment missing (or cut by the next packet) is a gap of what it held. */
+struct frags {
+    struct pt_tun_payload pkt; /* the packet being joined */
+    int cur_seq, next_frag;
+    bool broken;
+    unsigned got;              /* fragments taken */
+};
+
+/* A fragment's header: returns 0 to drop it (sent again), 1 to append its data to f->pkt,
+ * -1 when out of memory. */
+static int frag_begin(struct frags *f, int seq, int frag, struct pt_tun_payload *p)
+{
+    if (seq == f->cur_seq && frag < f->next_frag) {
+        p->dropped++;
+        return 0;
+    }
+    if (seq != f->cur_seq) { /* a new packet: the unfinished one is a gap */
+        if (f->pkt.len > 0 && !gap(p, f->pkt.len)) {
+            return -1;
+        }
+        f->pkt.len = 0;
+        f->cur_seq = seq;
+        f->broken = frag != 0;
+    } else if (frag != f->next_frag) {
+        f->broken = true; /* a fragment is missing */
+    }
+    f->got++;
+    return 1;
+}
+
+/* After a fragment's data: at the last one, the packet (inflated) or its gap. */
+static bool frag_end(struct frags *f, int frag, bool lastf, struct pt_tun_payload *p)
+{
+    f->next_frag = frag + 1;
+    if (!lastf) {
+        return true;
+    }
+    bool ok = f->broken ? gap(p, f->pkt.len) : iodine_packet(f->pkt.data, f->pkt.len, p);
+    f->pkt.len = 0;
+    f->broken = false;
+    f->next_frag = 0;
+    f->cur_seq = -1;
+    return ok;
+}
+
+/* The end of the fragments: iodine's encoding when one was taken; returns rc. */
+static pt_status frags_done(struct frags *f, pt_status rc, struct pt_tun_payload *p)
+{
+    pt_tun_payload_free(&f->pkt);
+    if (f->got > 0 && rc == PT_OK) {
+        p->enc = PT_TUN_ENC_IODINE;
+        p->pieces = f->got;
+    }
+    return rc;
+}
+
 /* Upstream data queries: [0-9a-f] userid, 3 base32 header chars, 1 check char, data. */
 static pt_status iodine(struct piece *pc, size_t n, struct pt_tun_payload *p)
 {
@@ -729,11 +792,9 @@ static pt_status iodine(struct piece *pc, size_t n, struct pt_tun_payload *p)
         return PT_OK; /* not iodine's shape (a capture that missed the handshake is decoded
                        * by the generic schemes, if at all) */
     }
-    struct pt_tun_payload pkt = {0};
-    int cur_seq = -1, next_frag = 0;
-    bool broken = false;
-    unsigned got = 0;
-    for (size_t i = 0; i < n; i++) {
+    struct frags f = {.cur_seq = -1};
+    pt_status rc = PT_OK;
+    for (size_t i = 0; i < n && rc == PT_OK; i++) {
         struct pt_cur c = pt_cur_make(pc[i].raw, pc[i].len);
         uint8_t uid = pt_cur_u8(&c);
         uint8_t h1 = pt_cur_u8(&c), h2 = pt_cur_u8(&c), h3 = pt_cur_u8(&c);
@@ -756,48 +817,47 @@ static pt_status iodine(struct piece *pc, size_t n, struct pt_tun_payload *p)
             under |= d[j] == '_';
         }
         const struct codec *cd = hi ? &c128 : under ? &c64u : (upper || plus) ? &c64 : &c32;
-        if (seq == cur_seq && frag < next_frag) {
-            p->dropped++; /* a fragment sent again */
+        int step = frag_begin(&f, seq, frag, p);
+        if (step <= 0) {
+            rc = step < 0 ? PT_ENOMEM : PT_OK;
             continue;
         }
-        if (seq != cur_seq) { /* a new packet: the unfinished one is a gap */
-            if (pkt.len > 0 && !gap(p, pkt.len)) {
-                pt_tun_payload_free(&pkt);
-                return PT_ENOMEM;
-            }
-            pkt.len = 0;
-            cur_seq = seq;
-            broken = frag != 0;
-        } else if (frag != next_frag) {
-            broken = true; /* a fragment is missing */
+        if (!base_decode(cd, d, dn, &f.pkt)) {
+            f.broken = true;
         }
-        got++;
-        if (!base_decode(cd, d, dn, &pkt)) {
-            broken = true;
-        }
-        next_frag = frag + 1;
-        if (lastf) {
-            if (broken) {
-                if (!gap(p, pkt.len)) {
-                    pt_tun_payload_free(&pkt);
-                    return PT_ENOMEM;
-                }
-            } else if (!iodine_packet(pkt.data, pkt.len, p)) {
-                pt_tun_payload_free(&pkt);
-                return PT_ENOMEM;
-            }
-            pkt.len = 0;
-            broken = false;
-            next_frag = 0;
-            cur_seq = -1;
+        if (!frag_end(&f, frag, lastf, p)) {
+            rc = PT_ENOMEM;
         }
     }
-    pt_tun_payload_free(&pkt);
-    if (got > 0) {
-        p->enc = PT_TUN_ENC_IODINE;
-        p->pieces = got;
+    return frags_done(&f, rc, p);
+}
+
+pt_status pt_tun_iodine_down(const uint8_t *const *rd, const size_t *len, size_t n,
+                             struct pt_tun_payload *out)
+{
+    memset(out, 0, sizeof *out);
+    struct frags f = {.cur_seq = -1};
+    pt_status rc = PT_OK;
+    for (size_t i = 0; i < n && rc == PT_OK; i++) {
+        /* |C|SSS|FFFF| |DDD|GGGG|L|: compression, the upstream packet and fragment acked,
+         * this downstream packet, fragment, last-fragment flag; then the fragment */
+        struct pt_cur c = pt_cur_make(rd[i], len[i]);
+        pt_cur_u8(&c);
+        uint8_t h = pt_cur_u8(&c);
+        if (!pt_cur_ok(&c) || pt_cur_left(&c) == 0) {
+            continue; /* a bare header: the server had nothing to send */
+        }
+        int step = frag_begin(&f, h >> 5, (h >> 1) & 15, out);
+        if (step <= 0) {
+            rc = step < 0 ? PT_ENOMEM : PT_OK;
+            continue;
+        }
+        size_t dn = pt_cur_left(&c);
+        if (!put(&f.pkt, pt_cur_ptr(&c), dn) || !frag_end(&f, (h >> 1) & 15, h & 1, out)) {
+            rc = PT_ENOMEM;
+        }
     }
-    return PT_OK;
+    return frags_done(&f, rc, out);
 }
 
 /* ---- counters and plain encodings ------------------------------------------------------- */
@@ -990,4 +1050,59 @@ size_t pt_tun_data_part(const struct pt_tun_name *nm, char *out, size_t len)
     }
     out[w] = '\0';
     return w;
+}
+
+/* The target of a name-valued answer, as the data part of a name under `key`. */
+static size_t name_part(const char *name, const char *key, char *out, size_t len)
+{
+    struct pt_tun_name nm = {.name = name};
+    size_t nl = strlen(name), kl = strlen(key);
+    if (nl > 0 && name[nl - 1] == '.') {
+        nl--; /* a trailing root dot */
+    }
+    if (strchr(key, '*') != NULL) {
+        nm.tagged = true;
+    } else if (nl > kl + 1 && name[nl - kl - 1] == '.' &&
+               strncasecmp(name + nl - kl, key, kl) == 0) {
+        nm.data_len = nl - kl - 1;
+    } else {
+        out[0] = '\0';
+        return 0; /* not under the tunnel domain */
+    }
+    return pt_tun_data_part(&nm, out, len);
+}
+
+size_t pt_tun_answer_part(unsigned type, bool decoded, const char *data, const char *key,
+                          char *out, size_t len)
+{
+    enum { T_NS = 2, T_CNAME = 5, T_PTR = 12, T_MX = 15, T_TXT = 16 };
+    if (len == 0) {
+        return 0;
+    }
+    out[0] = '\0';
+    if (!decoded) {
+        return 0;
+    }
+    if (type == T_TXT) {
+        /* "..." "...": the strings' bytes; dns.c wrote quotes and backslashes as \DDD */
+        size_t w = 0;
+        bool in = false;
+        for (size_t i = 0; data[i] != '\0' && w + 1 < len; i++) {
+            if (data[i] == '"') {
+                in = !in;
+            } else if (in) {
+                out[w++] = data[i];
+            }
+        }
+        out[w] = '\0';
+        return w;
+    }
+    if (type == T_MX) {
+        const char *sp = strchr(data, ' ');
+        return sp != NULL ? name_part(sp + 1, key, out, len) : 0;
+    }
+    if (type == T_CNAME || type == T_NS || type == T_PTR) {
+        return name_part(data, key, out, len);
+    }
+    return 0;
 }

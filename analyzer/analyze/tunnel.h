@@ -27,7 +27,8 @@ struct pt_tun_name {
 /* Group names by their longest shared suffix: from the registered domain (public-suffix
  * aware for common second-level suffixes) the key grows one label to the left while that
  * longer suffix still holds at least two names and a quarter of the names of the shorter
- * one, so `<data>.t.example.com` groups under t.example.com while www.example.com and
+ * one, or PT_TUN_MIN_NAMES names and a new label that does not look encoded (so a small
+ * tunnel beside a larger one under the same parent is not merged into the parent), so `<data>.t.example.com` groups under t.example.com while www.example.com and
  * mail.example.com stay under example.com. A name whose last label is not a plausible TLD
  * (a dnscat2 `dnscat.<hex>` name, `<hex>.<hex>`) has no registered domain: its key is its
  * non-encoded labels followed by "*". Case-insensitive. Returns PT_ENOMEM only. */
@@ -44,6 +45,16 @@ pt_status pt_tun_distinct(const char *const *q, size_t n, struct pt_tun_name *na
 /* The data part of a grouped name into out (its encoded labels with their dots); returns
  * its length. */
 size_t pt_tun_data_part(const struct pt_tun_name *nm, char *out, size_t len);
+
+/* The data an answer record carries downstream, as a data part for pt_tun_decode (into out,
+ * NUL-terminated; returns its length, 0 when the record carries none): a TXT record's
+ * character-strings joined, without their quotes (dns.c's \DDD escapes kept); a CNAME, NS,
+ * PTR or MX (after its preference) target's data part below the tunnel domain `key` (for a
+ * tag key such as "dnscat.*", its encoded-looking labels). `type` is the record's, `decoded`
+ * and `data` dns_answer's columns. Other types (NULL, whose RDATA is kept in hex, and A,
+ * AAAA) give 0: not decoded. */
+size_t pt_tun_answer_part(unsigned type, bool decoded, const char *data, const char *key,
+                          char *out, size_t len);
 
 /* Decoded tunnel payloads of a case become objects: reads the dns_query rows of `db`,
  * groups each inside client's names, decodes every group of at least PT_TUN_MIN_NAMES names
@@ -109,5 +120,14 @@ void pt_tun_payload_free(struct pt_tun_payload *p);
  * the scheme has one). On PT_OK, out->enc is PT_TUN_ENC_NONE when no encoding fits. */
 pt_status pt_tun_decode(const char *const *parts, size_t n, const char *tag,
                         struct pt_tun_payload *out);
+
+/* iodine's downstream (doc/proto_00000502.txt): the RDATA of the NULL answers to its data
+ * and ping queries (rd[i], len[i] bytes; borrowed), in time order, each a 2-byte header
+ * (compression flag, the upstream packet acknowledged, downstream packet sequence number,
+ * fragment number, last-fragment flag) and a raw fragment; fragments are joined per packet
+ * as upstream (a fragment sent again dropped, an incomplete packet a gap) and each packet
+ * inflated. out->enc is PT_TUN_ENC_IODINE when a fragment carried data. PT_ENOMEM only. */
+pt_status pt_tun_iodine_down(const uint8_t *const *rd, const size_t *len, size_t n,
+                             struct pt_tun_payload *out);
 
 #endif

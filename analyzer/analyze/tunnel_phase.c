@@ -12,6 +12,7 @@
  * PT_TUN_MAX_TUNNELS objects per case (limit.tunnels), PT_TUN_MAX_BYTES per object
  * (limit.tunnel_bytes).
  */
+#include <ctype.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +53,10 @@ static void anomaly(struct phase *ph, uint32_t item, uint64_t frame, enum pt_ano
     }
 }
 
-/* Store one decoded payload as an object with its row. */
+/* Store one decoded payload as an object with its row (direction upload: the queries'
+ * payload; download: the answers'). */
 static void store(struct phase *ph, const struct q *first, const char *key,
-                  const struct pt_tun_payload *pl)
+                  const struct pt_tun_payload *pl, const char *direction)
 {
     if (ph->objects >= PT_TUN_MAX_TUNNELS) {
         if (!ph->tunnels_capped) {
@@ -73,7 +75,7 @@ static void store(struct phase *ph, const struct q *first, const char *key,
     snprintf(meta.protocol, sizeof meta.protocol, "dns-tunnel");
     snprintf(meta.name, sizeof meta.name, "%s", key);
     snprintf(meta.encoding, sizeof meta.encoding, "%s", pt_tun_enc_name(pl->enc));
-    snprintf(meta.direction, sizeof meta.direction, "upload");
+    snprintf(meta.direction, sizeof meta.direction, "%s", direction);
     meta.flow_id = first->flow_id;
     meta.item = first->item;
     meta.frame = first->frame;
@@ -112,17 +114,23 @@ static void store(struct phase *ph, const struct q *first, const char *key,
     ph->objects++;
 }
 
+/* The SQL LIKE pattern of the names under a tunnel key. */
+static void like_pattern(const char *key, char *like, size_t len)
+{
+    const char *star = strchr(key, '*');
+    if (star != NULL) { /* a tag: names start with its labels */
+        snprintf(like, len, "%.*s%%", (int)(star - key), key);
+    } else {
+        snprintf(like, len, "%%%s", key);
+    }
+}
+
 /* Is this client a resolver forwarding other inside clients' queries for the domain? The
  * capture then holds both legs; the payload is decoded once, for the client that sent it. */
 static bool forwarder(struct phase *ph, const char *addr, const char *key)
 {
     char like[300];
-    const char *star = strchr(key, '*');
-    if (star != NULL) { /* a tag: names start with its labels */
-        snprintf(like, sizeof like, "%.*s%%", (int)(star - key), key);
-    } else {
-        snprintf(like, sizeof like, "%%%s", key);
-    }
+    like_pattern(key, like, sizeof like);
     sqlite3_stmt *st = NULL;
     bool yes = false;
     if (sqlite3_prepare_v2(pt_db_handle(ph->db), "SELECT 1 FROM dns_query d JOIN flow f ON "
@@ -135,6 +143,126 @@ static bool forwarder(struct phase *ph, const char *addr, const char *key)
     }
     sqlite3_finalize(st);
     return yes;
+}
+
+/* Does a group of data parts look like tunnel data rather than ordinary names or texts?
+ * PT_TUN_MIN_DATA characters, and PT_TUN_MIN_NAMES parts and a quarter of them at least with
+ * an encoded-looking label (iodine's many short commands leave about a third). */
+static bool tunnel_like(const char *const *parts, size_t n)
+{
+    size_t chars = 0, encoded = 0;
+    for (size_t i = 0; i < n; i++) {
+        chars += strlen(parts[i]);
+        encoded += pt_tun_part_encoded(parts[i]);
+    }
+    return chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= n;
+}
+
+/* A hex string's bytes into out (room for strlen(hex) / 2); false when it is not hex. */
+static bool unhex(const char *hex, uint8_t *out, size_t *n)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t l = strlen(hex);
+    *n = 0;
+    for (size_t i = 0; i + 1 < l; i += 2) {
+        const char *hi = strchr(digits, tolower((unsigned char)hex[i]));
+        const char *lo = strchr(digits, tolower((unsigned char)hex[i + 1]));
+        if (hi == NULL || lo == NULL || hex[i] == '\0' || hex[i + 1] == '\0') {
+            return false;
+        }
+        out[(*n)++] = (uint8_t)((hi - digits) << 4 | (lo - digits));
+    }
+    return l % 2 == 0;
+}
+
+/* One answer's downstream piece into *piece (owned; NULL when it carries none): for
+ * iodine, the RDATA's bytes (an answer dns.c kept only in part is left out: its packet
+ * becomes a gap); otherwise its data part as text (pt_tun_answer_part). */
+static bool answer_piece(sqlite3_stmt *st, const char *key, bool iodine, uint8_t **piece,
+                         size_t *len)
+{
+    const char *data = (const char *)sqlite3_column_text(st, 2);
+    size_t dl = strlen(data ? data : "");
+    *piece = malloc(dl + 1);
+    if (*piece == NULL) {
+        return false;
+    }
+    bool some = iodine ? (int64_t)dl == 2 * sqlite3_column_int64(st, 3) &&
+                             unhex(data, *piece, len)
+                       : (*len = pt_tun_answer_part((unsigned)sqlite3_column_int(st, 0),
+                                                    sqlite3_column_int(st, 1), data ? data : "",
+                                                    key, (char *)*piece, dl + 1)) > 0;
+    if (!some) {
+        free(*piece);
+        *piece = NULL;
+    }
+    return true;
+}
+
+/* The downstream payload of a tunnel: the data its answers to `addr` carried, each distinct
+ * answer once (a retransmitted query's answer is the same), in time order. For iodine, the
+ * NULL answers to its data and ping queries (their names start with the hex user id, or
+ * 'p'), decoded with pt_tun_iodine_down; otherwise TXT strings and CNAME/MX/NS/PTR targets
+ * below the tunnel domain, decoded like the queries when they look like tunnel data. */
+static void downstream(struct phase *ph, const char *addr, const char *key, bool iodine)
+{
+    char like[300];
+    like_pattern(key, like, sizeof like);
+    sqlite3_stmt *st = NULL;
+    uint8_t **pieces = NULL;
+    size_t *len = NULL, n = 0, cap = 0, lcap = 0;
+    struct q first = {0};
+    if (sqlite3_prepare_v2(pt_db_handle(ph->db),
+                           "SELECT a.type, a.decoded, a.data, a.rdlength, a.flow_id, min(a.ts), "
+                           "coalesce(a.item_id, 0), coalesce(a.frame, 0) FROM dns_answer a JOIN "
+                           "flow f ON f.id = a.flow_id WHERE f.client_addr = ?1 AND "
+                           "lower(a.name) LIKE ?2 AND (?3 = 0 OR (a.type = 10 AND a.decoded = 0 "
+                           "AND lower(substr(a.name, 1, 1)) IN ('0','1','2','3','4','5','6','7',"
+                           "'8','9','a','b','c','d','e','f','p'))) GROUP BY lower(a.name), "
+                           "a.type, a.data ORDER BY min(a.ts), min(a.id)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        ph->rc = PT_EDB;
+        return;
+    }
+    sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, iodine);
+    while (sqlite3_step(st) == SQLITE_ROW && n < PT_TUN_MAX_NAMES) {
+        if (!pt_grow(&pieces, &cap, n + 1, sizeof *pieces, 64) ||
+            !pt_grow(&len, &lcap, n + 1, sizeof *len, 64) ||
+            !answer_piece(st, key, iodine, &pieces[n], &len[n])) {
+            ph->rc = PT_ENOMEM;
+            break;
+        }
+        if (pieces[n] == NULL) {
+            continue;
+        }
+        if (n == 0) {
+            first.flow_id = sqlite3_column_int64(st, 4);
+            first.ts = sqlite3_column_int64(st, 5);
+            first.item = (uint32_t)sqlite3_column_int64(st, 6);
+            first.frame = (uint64_t)sqlite3_column_int64(st, 7);
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+    const char *const *parts = (const char *const *)pieces;
+    if (ph->rc == PT_OK && n > 0 && (iodine || tunnel_like(parts, n))) {
+        struct pt_tun_payload pl;
+        pt_status rc = iodine ? pt_tun_iodine_down((const uint8_t *const *)pieces, len, n, &pl)
+                              : pt_tun_decode(parts, n, key, &pl);
+        if (rc != PT_OK) {
+            ph->rc = PT_ENOMEM;
+        } else if (pl.enc != PT_TUN_ENC_NONE && pl.len >= 16) {
+            store(ph, &first, key, &pl, "download");
+        }
+        pt_tun_payload_free(&pl);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(pieces[i]);
+    }
+    free(pieces);
+    free(len);
 }
 
 /* One client's queries (time order): distinct names, groups, payloads. */
@@ -162,7 +290,7 @@ static void client(struct phase *ph, const char *addr, struct q *qs, size_t n)
         while (b < m && strcmp(nm[ix[b]].key, nm[ix[a]].key) == 0) {
             b++;
         }
-        size_t cnt = b - a, chars = 0, need = 0;
+        size_t cnt = b - a, need = 0;
         for (size_t i = a; i < b; i++) {
             need += strlen(nm[ix[i]].name) + 1;
         }
@@ -173,26 +301,24 @@ static void client(struct phase *ph, const char *addr, struct q *qs, size_t n)
                 ph->rc = PT_ENOMEM;
                 break;
             }
-            size_t w = 0, encoded = 0;
+            size_t w = 0;
             for (size_t i = a; i < b; i++) { /* ix is in time order within a key */
                 parts[i - a] = pbuf + w;
-                size_t l = pt_tun_data_part(&nm[ix[i]], pbuf + w, need - w);
-                encoded += pt_tun_part_encoded(pbuf + w);
-                chars += l;
-                w += l + 1;
+                w += pt_tun_data_part(&nm[ix[i]], pbuf + w, need - w) + 1;
             }
-            /* a group of ordinary host names is not decoded: a quarter of the names at least
-             * carry an encoded-looking label (iodine's many short commands leave about a
-             * third) */
-            if (chars >= PT_TUN_MIN_DATA && encoded >= PT_TUN_MIN_NAMES && 4 * encoded >= cnt &&
-                !forwarder(ph, addr, nm[ix[a]].key)) {
+            /* a group of ordinary host names is not decoded */
+            if (tunnel_like(parts, cnt) && !forwarder(ph, addr, nm[ix[a]].key)) {
                 struct pt_tun_payload pl;
                 if (pt_tun_decode(parts, cnt, nm[ix[a]].key, &pl) != PT_OK) {
                     ph->rc = PT_ENOMEM;
                 } else if (pl.enc != PT_TUN_ENC_NONE && pl.len >= 16) {
-                    store(ph, &qs[of[ix[a]]], nm[ix[a]].key, &pl);
+                    store(ph, &qs[of[ix[a]]], nm[ix[a]].key, &pl, "upload");
                 }
+                enum pt_tun_enc up = pl.enc;
                 pt_tun_payload_free(&pl);
+                if (ph->rc == PT_OK) {
+                    downstream(ph, addr, nm[ix[a]].key, up == PT_TUN_ENC_IODINE);
+                }
             }
         }
         a = b;

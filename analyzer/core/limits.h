@@ -73,6 +73,9 @@
 #define PT_HTTP_MAX_LINE 8192
 #define PT_HTTP_MAX_HEADERS 256
 #define PT_HTTP_MAX_PIPELINE 64
+/* Bytes a client sends after CONNECT before the proxy's answer (or that arrive in one piece
+ * with the switch), kept for the tunnel's decoder; past it, limit.http_tunnel_early. */
+#define PT_HTTP_MAX_TAIL (1024 * 1024)
 /* Decompression: output may exceed input by this ratio and this size before it is a bomb.
  * Deflate's own maximum is about 1032:1 and only runs of one byte reach it; patient exports,
  * logs and documents stay far below 100:1 (repetitive CSV about 10-20:1), so 250:1 stops a

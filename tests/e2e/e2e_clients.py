@@ -157,6 +157,86 @@ def early_response_before_the_request_body_is_one_transaction():
     assert "http.response_without_request" not in kinds, kinds
 
 
+def _raw_objects(con):
+    import hashlib
+    return {r[0]: r[1:] for r in con.execute(
+        "SELECT stream_dir, sha256, stream_off, complete, gap_map FROM object WHERE "
+        "protocol = 'tcp'")}, hashlib.sha256
+
+
+@test
+def connect_tunnel_early_bytes_of_both_directions_at_their_own_offsets():
+    """A client that does not wait for the proxy's answer to CONNECT (bytes sent before the
+    200), and a proxy whose 200 carries the tunnel's first bytes in the same segment: each
+    direction's early bytes go to the tunnel's decoder at that direction's own offset (they
+    were handed on at the other direction's), nothing is parsed as HTTP, nothing is lost."""
+    import pcapw
+    req = b"CONNECT files.example:9000 HTTP/1.1\r\nHost: files.example:9000\r\n\r\n"
+    resp = b"HTTP/1.1 200 Connection established\r\n\r\n"
+    up = b"\x01\x02binary agent hello " + _clients_csv(40)
+    down = b"\x7fAGENT-OK " + bytes(range(256)) * 8
+    more = b"\x05 rest of the upload " + _clients_csv(5)
+    cap = pcapw.Capture()
+    t = cap.tcp("10.4.0.31", "198.51.100.40", 40900, 3128)
+    t.c(req + up[:300])            # the request and the first early bytes in one segment
+    t.c(up[300:])                  # more before the answer
+    t.s(resp + down)               # the answer and the tunnel's first bytes together
+    t.c(more).close()
+    con = _clients_run("connect-early", cap.bytes())
+    txn = con.execute("SELECT method, uri, status FROM http_txn").fetchall()
+    assert txn == [("CONNECT", "files.example:9000", 200)], txn
+    raw, sha = _raw_objects(con)
+    assert raw.get("c2s") == (sha(up + more).hexdigest(), len(req), 1, "[]"), raw
+    assert raw.get("s2c") == (sha(down).hexdigest(), len(resp), 1, "[]"), raw
+    kinds = [r[0] for r in con.execute("SELECT kind FROM anomaly")]
+    assert not [k for k in kinds if k.startswith("http.")], kinds
+
+
+@test
+def connect_refused_early_bytes_are_http_again():
+    """The proxy refuses the CONNECT (407): what the client sent before the answer is its next
+    request, read as HTTP."""
+    import pcapw
+    req = b"CONNECT files.example:9000 HTTP/1.1\r\nHost: files.example:9000\r\n\r\n"
+    nxt = b"GET http://files.example/x HTTP/1.1\r\nHost: files.example\r\n\r\n"
+    cap = pcapw.Capture()
+    t = cap.tcp("10.4.0.32", "198.51.100.41", 40901, 3128)
+    t.c(req + nxt)
+    t.s(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    t.close()
+    con = _clients_run("connect-refused", cap.bytes())
+    txn = con.execute("SELECT method, uri, status FROM http_txn ORDER BY id").fetchall()
+    assert txn == [("CONNECT", "files.example:9000", 407), ("GET", "http://files.example/x",
+                                                            200)], txn
+
+
+@test
+def pop3_user_first_command_is_not_ftp():
+    """A POP3 client opens with USER as an FTP client may, but a POP3 server greets "+OK" and
+    an FTP server's every reply starts with three digits (RFC 959 §4.2): the stream is not
+    FTP (no decoder for POP3: a raw stream, whole in both directions)."""
+    import pcapw
+    mail = b"From: a@b\r\nSubject: roster\r\n\r\n" + _clients_csv(20).replace(b"\n", b"\r\n")
+    greet = b"+OK Dovecot ready.\r\n"
+    cap = pcapw.Capture()
+    t = cap.tcp("10.4.0.33", "198.51.100.42", 40902, 110)
+    t.s(greet)
+    t.c(b"USER alice\r\n").s(b"+OK\r\n")
+    t.c(b"PASS secret\r\n").s(b"+OK Logged in.\r\n")
+    t.c(b"RETR 1\r\n")
+    down = b"+OK %d octets\r\n" % len(mail) + mail + b".\r\n"
+    t.s(down)
+    t.c(b"QUIT\r\n").s(b"+OK Logging out.\r\n").close()
+    con = _clients_run("pop3-user", cap.bytes())
+    apps = [r[0] for r in con.execute("SELECT app FROM flow")]
+    assert apps == ["tcp"], apps
+    assert con.execute("SELECT count(*) FROM ftp_transfer").fetchone()[0] == 0
+    raw, sha = _raw_objects(con)
+    whole = greet + b"+OK\r\n" + b"+OK Logged in.\r\n" + down + b"+OK Logging out.\r\n"
+    assert raw.get("s2c") == (sha(whole).hexdigest(), 0, 1, "[]"), raw
+
+
 def _smtp_message(att, disposition, subject):
     import base64
     return (b"From: Front Desk <frontdesk@clinic.example>\r\nTo: records@outside.example\r\n"

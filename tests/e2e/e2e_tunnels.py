@@ -208,7 +208,8 @@ def iodine_dns_tunnel_finding_with_byte_estimate():
     """nDPI's iodine capture: one dns_tunnel finding naming client and resolver, 222 distinct
     names under pirate.sea, all NULL queries, the label bytes as the estimate of data sent
     out; and the upstream payload decoded (iodine header stripped, fragments joined, zlib
-    inflated): the object holds the tunnelled IPv4 packets. No PHI: `possible`."""
+    inflated): the object holds the tunnelled IPv4 packets; and the downstream payload from
+    the NULL answers, the packets iodined sent back. No PHI: `possible`."""
     c = case("iodine-verdict")
     run("analyze", "-q", corpus("nDPI/tests/cfgs/default/pcap/dns-tunnel-iodine.pcap"), "-o", c,
         check=0)
@@ -225,11 +226,23 @@ def iodine_dns_tunnel_finding_with_byte_estimate():
                        "dns_answer WHERE type = 10").fetchone() == (212, 0, 20743, 2 * 20743)
     obj = con.execute("SELECT sha256, size FROM object WHERE protocol = 'dns-tunnel' AND name ="
                       " 'pirate.sea' AND encoding = 'iodine'").fetchall()
-    assert len(obj) == 1 and obj[0][1] > 1000, obj
+    assert len(obj) == 2 and obj[0][1] > 1000, obj  # upload first, then download
     body = objbytes(c, obj[0][0])
     # each tunnelled packet: 4-byte tun header (flags, ethertype 0x0800), then IPv4
     assert body[:6] == b"\x00\x00\x08\x00\x45\x00", body[:16]
     assert body.count(b"\x00\x00\x08\x00\x45") >= 10
+    # downstream, from the NULL answers to data and ping queries (2-byte header, fragments
+    # joined, inflated): 181 whole packets, each tun header and IPv4 total length end to end
+    down = con.execute("SELECT sha256, direction, complete FROM object WHERE protocol = "
+                       "'dns-tunnel' AND name = 'pirate.sea' AND encoding = 'iodine' AND "
+                       "direction = 'download'").fetchall()
+    assert len(down) == 1 and down[0][2] == 1, down
+    body, at, packets = objbytes(c, down[0][0]), 0, 0
+    while at < len(body):
+        assert body[at:at + 4] == b"\x00\x00\x08\x00" and body[at + 4] >> 4 == 4, at
+        at += 4 + struct.unpack(">H", body[at + 6:at + 8])[0]
+        packets += 1
+    assert at == len(body) and packets == 181, (at, len(body), packets)
     assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchone()[0] \
         == "possible"
 
@@ -266,7 +279,9 @@ def icmp_tunnel_carrying_patient_csv_is_confirmed():
 def dnscat2_corpus_capture_decoded():
     """nDPI's bad-dns-traffic.pcap is a real dnscat2 session to skullseclabs.org: the finding,
     and the MSG data reassembled by sequence number: a dnscat2 command-protocol message (its
-    32-bit length, packed id and command) carrying a whole PNG, IEND included."""
+    32-bit length, packed id and command) carrying a whole PNG, IEND included; and downstream,
+    from the server's TXT answers, the command that asked for it (DOWNLOAD, 3, of
+    /tmp/dnscap.png)."""
     c = case("dnscat2-corpus")
     run("analyze", "-q", corpus("nDPI/tests/cfgs/default/pcap/bad-dns-traffic.pcap"), "-o", c,
         check=0)
@@ -275,8 +290,13 @@ def dnscat2_corpus_capture_decoded():
                        ).fetchall()
     assert rows == [("192.168.43.91", "skullseclabs.org")], rows
     obj = con.execute("SELECT sha256, size, complete FROM object WHERE protocol = 'dns-tunnel'"
-                      " AND encoding = 'dnscat2'").fetchall()
+                      " AND encoding = 'dnscat2' AND direction = 'upload'").fetchall()
     assert len(obj) == 1 and obj[0][2] == 1, obj
     body = objbytes(c, obj[0][0])
     assert struct.unpack(">I", body[:4])[0] == len(body) - 4, body[:8]
     assert body[8:16] == b"\x89PNG\r\n\x1a\n" and body.endswith(b"IEND\xaeB`\x82"), body[:16]
+    down = con.execute("SELECT sha256, complete FROM object WHERE protocol = 'dns-tunnel' AND "
+                       "encoding = 'dnscat2' AND direction = 'download'").fetchall()
+    assert len(down) == 1 and down[0][1] == 1, down
+    cmd = objbytes(c, down[0][0])
+    assert cmd == struct.pack(">IHH", 20, 1, 3) + b"/tmp/dnscap.png\0", cmd

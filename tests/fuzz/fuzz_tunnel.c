@@ -2,7 +2,9 @@
  * fuzz_tunnel.c - libFuzzer target for the DNS tunnel grouping and decoders: the input is
  * query names, one a line; they are grouped, and both their data parts and the lines as they
  * are go through every decoder (the first byte picks the group tag, so the dnscat2 and
- * counter paths are reached with and without a domain).
+ * counter paths are reached with and without a domain); each line is also read as an
+ * answer's data (TXT, CNAME, MX) and those parts decoded as a downstream payload, and as
+ * the RDATA of iodine's downstream NULL answers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +54,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         w += pt_tun_data_part(&nm[i], pbuf + w, size + MAX_LINES + 1 - w) + 1;
     }
     if (n > 0 && pt_tun_decode(parts, n, nm[0].key, &p) == PT_OK) {
+        pt_tun_payload_free(&p);
+    }
+    static const unsigned types[] = {16, 5, 15};
+    w = 0;
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = pbuf + w;
+        w += pt_tun_answer_part(types[i % 3], true, nm[i].name, tag, pbuf + w,
+                                size + MAX_LINES + 1 - w) + 1;
+    }
+    if (n > 0 && pt_tun_decode(parts, n, tag, &p) == PT_OK) {
+        pt_tun_payload_free(&p);
+    }
+    size_t lens[MAX_LINES];
+    const uint8_t *rd[MAX_LINES];
+    for (size_t i = 0; i < n; i++) {
+        rd[i] = (const uint8_t *)nm[i].name;
+        lens[i] = strlen(nm[i].name);
+    }
+    if (pt_tun_iodine_down(rd, lens, n, &p) == PT_OK) {
         pt_tun_payload_free(&p);
     }
 out:

@@ -56,15 +56,26 @@ def content(tid, n):
     return (head + b"".join(rows))[:n]
 
 
-def start_tcpdump(pcap, err):
-    """Record TCP on loopback into pcap; returns once tcpdump listens (SIGINT stops it)."""
-    tcp = subprocess.Popen(["tcpdump", "-Z", "root", "-i", "lo", "-U", "-w", pcap, "tcp"],
+def start_tcpdump(pcap, err, expr=("tcp",)):
+    """Record loopback (TCP unless told) into pcap; returns once tcpdump listens (SIGINT
+    stops it)."""
+    tcp = subprocess.Popen(["tcpdump", "-Z", "root", "-i", "lo", "-U", "-w", pcap] + list(expr),
                            stderr=open(err, "w"))
     for _ in range(100):
         if "listening on" in open(err).read():
             break
         time.sleep(0.1)
     return tcp
+
+
+def wait_port(addr):
+    """Wait (5 s at most) until a TCP server listens at addr."""
+    for _ in range(50):
+        try:
+            socket.create_connection(addr, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
 
 
 # ---- servers ---------------------------------------------------------------------------------
@@ -189,12 +200,7 @@ def start_servers(work):
                                    "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL))
     for addr in (VSFTPD, NGINX, PYHTTP, AIOSMTPD, PYFTPD, SINK):
-        for _ in range(50):
-            try:
-                socket.create_connection(addr, timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_port(addr)
     return procs, {"vsftpd-pub": os.path.join(v, "root/pub"), "ftp": os.path.join(work, "ftp"),
                    "nginx-www": os.path.join(n, "www"), "pyhttp": www}
 
@@ -350,13 +356,9 @@ def smtp_runs(files, work):
     return out
 
 
-def inner(work):
-    """Inside the namespace, after run_live.py's own recording: record the matrix into
-    matrix.pcap and write what each run sent into matrix.json."""
-    d = os.path.join(work, "matrix")
+def file_maker(d):
+    """files(tid, n, name=None): a file of its own for a transfer, written under d/files."""
     os.makedirs(os.path.join(d, "files"), exist_ok=True)
-    tcp = start_tcpdump(os.path.join(work, "matrix.pcap"), os.path.join(d, "tcpdump.err"))
-    procs, dirs = start_servers(work)
 
     def files(tid, n, name=None):
         body = content(tid, n)
@@ -366,28 +368,53 @@ def inner(work):
             f.write(body)
         return {"id": tid, "path": path, "name": name, "size": len(body),
                 "sha256": hashlib.sha256(body).hexdigest()}
+    return files
+
+
+def inner(work):
+    """Inside the namespace, after run_live.py's own recording: record the matrix into
+    matrix.pcap and write what each run sent into matrix.json."""
+    d = os.path.join(work, "matrix")
+    files = file_maker(d)
+    tcp = start_tcpdump(os.path.join(work, "matrix.pcap"), os.path.join(d, "tcpdump.err"))
+    procs, dirs = start_servers(work)
 
     results = []
     try:
         runs = ftp_runs(files, dirs) + http_runs(files, dirs) + smtp_runs(files, work)
-        for label, argv, want in runs:
-            t0 = time.time()
-            try:
-                p = subprocess.run(argv, capture_output=True, text=True, timeout=20)
-                rc, err = p.returncode, p.stderr[-400:]
-            except subprocess.TimeoutExpired:
-                rc, err = -1, "timed out after 20 s"
+        run_rows(runs, results, 20)
+    finally:
+        finish(procs, tcp, os.path.join(work, "matrix.json"), results)
+
+
+def run_rows(runs, results, timeout):
+    """Run each (label, argv, expectation) and add the expectation, with the client's exit
+    code and its last output, to results; a None expectation is a set-up step, recorded only
+    when it fails."""
+    for label, argv, want in runs:
+        t0 = time.time()
+        try:
+            p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+            rc, err = p.returncode, (p.stderr + p.stdout)[-400:]
+        except subprocess.TimeoutExpired:
+            rc, err = -1, "timed out after %d s" % timeout
+        if want is None:
+            want = {"proto": "setup"} if rc != 0 else None
+        if want is not None:
             want.update(label=label, rc=rc, stderr=err, seconds=round(time.time() - t0, 2))
             results.append(want)
-        time.sleep(1.0)
-    finally:
-        for p in procs:
-            p.terminate()
-        time.sleep(0.5)
-        tcp.send_signal(2)
-        tcp.wait(timeout=30)
-        with open(os.path.join(work, "matrix.json"), "w") as f:
-            json.dump(results, f, indent=1)
+    time.sleep(1.0)
+
+
+def finish(procs, tcp, path, results):
+    """Stop the servers, then the recording; write what each run sent into path."""
+    for p in procs:
+        p.terminate()
+    time.sleep(0.5)
+    tcp.send_signal(2)
+    tcp.wait(timeout=30)
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1)
 
 
 # ---- the check (outside the namespace) -------------------------------------------------------

@@ -16,8 +16,15 @@ python urllib and requests and a raw HTTP/0.9 request against nginx and python h
 the SMTP sink (attachments with RFC 2231 names). Each transfer must come out exactly:
 protocol, user, file name, size, SHA-256 and direction.
 
+Then live_more.py's rows in a third capture: smbclient against smbd (put, get, and an
+encrypted share), storescu/getscu/movescu against dcmqrscp, python-hl7's mllp_send and socat
+against an MLLP listener, a dnscat2-style sender and base32/base64url label encoders through
+dnsmasq (rows whose program is missing or cannot run here are skipped with the reason).
+
 Home network: 127.0.0.1/32, so the sinks are outside it. Needs root; without it the test
 says so and exits 0 (skipped). Ends with the plain "N passed, N failed" line.
+
+    run_live.py [--only base,matrix,more]    the parts to record and check (default: all)
 """
 import hashlib
 import os
@@ -32,6 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import live_matrix  # noqa: E402
+import live_more  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN = os.path.abspath(os.environ.get("PHITRACE", os.path.join(ROOT, "phitrace")))
 # Debian's interpreter, which sees the python3-* packages (a pyenv shim may not)
@@ -67,7 +75,10 @@ class SMTPSink(socketserver.StreamRequestHandler):
         w(b"220 sink ESMTP\r\n")
         data = False
         while True:
-            line = self.rfile.readline()
+            try:
+                line = self.rfile.readline()
+            except ConnectionError:  # a client that resets instead of QUIT
+                return
             if not line:
                 return
             if data:
@@ -93,7 +104,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
 
 
-def inner(work):
+def inner(work, parts):
     """Inside `unshare -n`: bring up loopback, record, run the sinks and the clients."""
     run = lambda *a, **k: subprocess.run(*a, check=True, timeout=120, **k)
     run(["ip", "link", "set", "lo", "up"])
@@ -112,6 +123,19 @@ def inner(work):
                             "--fork", "11112"], stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     data = os.path.join(work, "data")
+    if "base" in parts:
+        base_clients(run, data)
+    tcp.send_signal(2)
+    tcp.wait(timeout=30)
+    if "matrix" in parts:
+        live_matrix.inner(work)  # its own capture; uses the FTP server and the SMTP sink above
+    if "more" in parts:
+        live_more.inner(work, data)
+    ftp.terminate()
+    scp.terminate()
+
+
+def base_clients(run, data):
     run(["curl", "-sS", "--data-binary", "@" + os.path.join(data, "exports/patients.csv"),
          "-H", "Content-Type: text/csv", "http://127.0.0.2:8080/upload"])
     run(["curl", "-sS", "-T", os.path.join(data, "hl7/adt_batch.hl7"), "--user",
@@ -124,22 +148,28 @@ def inner(work):
     run(["storescu", "-aet", "MODALITY", "-aec", "PACS", "127.0.0.5", "11112",
          os.path.join(data, "dicom/IMG00.dcm")])
     time.sleep(1.0)
-    tcp.send_signal(2)
-    tcp.wait(timeout=30)
-    live_matrix.inner(work)  # its own capture; uses the FTP server and the SMTP sink above
-    ftp.terminate()
-    scp.terminate()
 
 
 # ---- the check (outside the namespace) -------------------------------------------------------
 
-def check(work):
+def check(work, parts):
     passed, failed = [], []
 
     def expect(name, ok, detail=""):
         (passed if ok else failed).append(name)
         print("%s  %s%s" % ("PASS" if ok else "FAIL", name, "" if ok else ": " + str(detail)))
 
+    if "base" in parts:
+        check_base(work, expect)
+    if "matrix" in parts:
+        live_matrix.check(work, BIN, expect)
+    if "more" in parts:
+        live_more.check(work, BIN, expect, live_matrix.analyze)
+    print("live: %d passed, %d failed" % (len(passed), len(failed)))
+    return not failed
+
+
+def check_base(work, expect):
     case = os.path.join(work, "case")
     con = live_matrix.analyze(BIN, os.path.join(work, "cap.pcap"), case, "", expect)
     data = os.path.join(work, "data")
@@ -172,15 +202,15 @@ def check(work):
     # patients: CSV 0-19, HL7 30-39, note 20, DICOM 40 (tests/phi/gen_labelled.py)
     ind = con.execute("SELECT estimate FROM individuals WHERE scope = 'outbound'").fetchone()
     expect("individuals whose data left: 32", ind == (32,), ind)
-    live_matrix.check(work, BIN, expect)
-    print("live: %d passed, %d failed" % (len(passed), len(failed)))
-    return not failed
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--inner":
-        inner(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--inner":
+        inner(sys.argv[2], sys.argv[3].split(","))
         return 0
+    parts = ["base", "matrix", "more"]
+    if len(sys.argv) == 3 and sys.argv[1] == "--only":
+        parts = [p for p in sys.argv[2].split(",") if p in parts]
     if os.geteuid() != 0:
         print("test-live: skipped: needs root for unshare -n (a private network namespace)")
         print("live: 0 passed, 0 failed")
@@ -199,12 +229,14 @@ def main():
     work = tempfile.mkdtemp(prefix="phitrace-live-")
     subprocess.run([sys.executable, os.path.join(ROOT, "tests/phi/gen_labelled.py"),
                     os.path.join(work, "data"), os.path.join(work, "labels.json")], check=True)
+    if "more" in parts:
+        live_more.pip_pynetdicom(work)
     r = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__), "--inner",
-                        work], timeout=600)
+                        work, ",".join(parts)], timeout=900)
     if r.returncode != 0:
         print("test-live: the recording inside the namespace failed")
         return 1
-    ok = check(work)
+    ok = check(work, parts)
     if ok:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
