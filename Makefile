@@ -48,6 +48,7 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
 PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
            analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/strings.c analyzer/phi/phase.c \
+           analyzer/phi/entity.c \
            analyzer/phi/yara_scan.c
 VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/verdict/config.c \
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
