@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "../analyze/objstore.h"
+#include "../core/grow.h"
 #include "../core/limits.h"
 #include "../core/log.h"
 #include "../core/sha256.h"
@@ -204,6 +205,7 @@ struct oresult {
     struct ranom *anoms;
     size_t nanom, capanom;
     bool capped;
+    bool oom;               /* a record, hit or anomaly was dropped: memory ran out */
     bool container;         /* its parts are objects of their own: not read as records */
     uint64_t read_bytes;    /* bytes read for PHI (binary: its printable runs) */
     const char *evidence;   /* "image:ntfs", "log:zeek", ... (ingest/sniff.h) or NULL */
@@ -219,14 +221,9 @@ static char *sdup(const char *s)
 static void sink_record(void *arg, const char *kind, uint64_t offset)
 {
     struct oresult *r = arg;
-    if (r->nrec == r->caprec) {
-        size_t nc = r->caprec ? r->caprec * 2 : 16;
-        struct rrec *nr = realloc(r->recs, nc * sizeof *nr);
-        if (nr == NULL) {
-            return;
-        }
-        r->recs = nr;
-        r->caprec = nc;
+    if (!pt_grow(&r->recs, &r->caprec, r->nrec + 1, sizeof *r->recs, 16)) {
+        r->oom = true; /* said by a phi.no_memory anomaly when the object is written */
+        return;
     }
     r->recs[r->nrec++] = (struct rrec){.kind = sdup(kind), .offset = offset, .first = r->nhit};
 }
@@ -241,14 +238,9 @@ static void sink_hit(void *arg, const struct pt_phi_hit *h)
     if (r->nrec == 0) {
         sink_record(arg, "object", 0);
     }
-    if (r->nhit == r->caphit) {
-        size_t nc = r->caphit ? r->caphit * 2 : 32;
-        struct rhit *nh = realloc(r->hits, nc * sizeof *nh);
-        if (nh == NULL) {
-            return;
-        }
-        r->hits = nh;
-        r->caphit = nc;
+    if (r->nrec == 0 || !pt_grow(&r->hits, &r->caphit, r->nhit + 1, sizeof *r->hits, 32)) {
+        r->oom = true;
+        return;
     }
     struct rhit *x = &r->hits[r->nhit++];
     *x = (struct rhit){.type = h->type, .value = sdup(h->value), .field = sdup(h->field),
@@ -265,6 +257,9 @@ static void sink_health(void *arg, const char *what)
     if (r->nrec == 0) {
         sink_record(arg, "object", 0);
     }
+    if (r->nrec == 0) {
+        return; /* out of memory: r->oom says so */
+    }
     struct rrec *c = &r->recs[r->nrec - 1];
     if (!c->health) {
         c->health = true;
@@ -278,14 +273,9 @@ static void sink_anomaly(void *arg, uint64_t offset, enum pt_anom kind, const ch
     if (r->nanom >= 100) {
         return;
     }
-    if (r->nanom == r->capanom) {
-        size_t nc = r->capanom ? r->capanom * 2 : 4;
-        struct ranom *na = realloc(r->anoms, nc * sizeof *na);
-        if (na == NULL) {
-            return;
-        }
-        r->anoms = na;
-        r->capanom = nc;
+    if (!pt_grow(&r->anoms, &r->capanom, r->nanom + 1, sizeof *r->anoms, 4)) {
+        r->oom = true;
+        return;
     }
     r->anoms[r->nanom++] = (struct ranom){offset, kind, sdup(detail)};
 }
@@ -638,6 +628,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             sqlite3_bind_int64(st[4], 2, 0);
             bind_s(st[4], 3, pt_anom_kind(PT_ANOM_LIMIT_PHI_HITS));
             bind_s(st[4], 4, "more PHI hits in one object than the limit; the rest were not recorded");
+            rc = rc == PT_OK ? step_reset(st[4]) : rc;
+        }
+        if (r->oom) {
+            sqlite3_bind_int64(st[4], 1, r->item);
+            sqlite3_bind_int64(st[4], 2, 0);
+            bind_s(st[4], 3, pt_anom_kind(PT_ANOM_PHI_NO_MEMORY));
+            bind_s(st[4], 4,
+                   "out of memory while scanning: PHI records or hits of this object were "
+                   "not recorded");
             rc = rc == PT_OK ? step_reset(st[4]) : rc;
         }
         for (size_t y = 0; y < r->nym && rc == PT_OK; y++) {
