@@ -589,6 +589,21 @@ CREATE TABLE verdict (
     reasons   TEXT NOT NULL               -- JSON: exfil_event ids
 ) STRICT;
 
+-- Encrypted (TLS, SSH) and undecoded TCP channels between inside and outside addresses, per
+-- source, destination, protocol and what names the far end (SNI, SSH software): where PHI
+-- may have left unseen. Written by the verdict stage; bytes are those sent from inside.
+CREATE TABLE encrypted_channel (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    protocol    TEXT NOT NULL,
+    name        TEXT NOT NULL,            -- TLS SNI, "client <ssh version>, server <...>", ''
+    connections INTEGER NOT NULL,
+    bytes_out   INTEGER,
+    first_ts    INTEGER,
+    last_ts     INTEGER
+) STRICT;
+
 CREATE TABLE limitation (
     id     INTEGER PRIMARY KEY,
     kind   TEXT NOT NULL,

@@ -95,8 +95,22 @@ static const char events_sql[] =
     "destination, sum(" OUT_BYTES_SQL ") AS bytes FROM flow f WHERE f.class IN ('outbound',"
     "'inbound') GROUP BY 1, 2;";
 
+/* Encrypted (TLS, SSH) and undecoded TCP channels between inside and outside addresses, per
+ * source, destination, protocol and what names the far end (SNI, SSH software): where PHI
+ * may have left unseen, for the reports. Bytes are those sent from inside. */
+static const char channels_sql[] =
+    "INSERT INTO encrypted_channel(source, destination, protocol, name, connections, bytes_out, "
+    "first_ts, last_ts) SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS destination, "
+    "coalesce(f.app, 'tcp') AS protocol, coalesce(t.sni, CASE WHEN s.flow_id IS NOT NULL THEN "
+    "'client ' || coalesce(s.client_version, '?') || ', server ' || coalesce(s.server_version, "
+    "'?') END, '') AS name, count(*), sum(" OUT_BYTES_SQL ") AS bytes_out, min(f.first_ts), "
+    "max(f.last_ts) FROM flow f LEFT JOIN tls_session t ON t.flow_id = f.id LEFT JOIN "
+    "ssh_session s ON s.flow_id = f.id WHERE f.class IN ('outbound', 'inbound') AND " UNREAD_SQL
+    " GROUP BY 1, 2, 3, 4 ORDER BY bytes_out DESC, 1, 2, 3, 4;";
+
 pt_status pt_verdict_events(struct pt_verdict_ctx *x, char *err, size_t errlen)
 {
+    PT_TRY(pt_db_exec(x->h, channels_sql, err, errlen));
     PT_TRY(exfil_shaped(x, err, errlen));
     PT_TRY(pt_db_exec(x->h, events_sql, err, errlen));
     /* what was uploaded where, once, instead of a correlated query per event */
