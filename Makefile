@@ -53,6 +53,7 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
 PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
            analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/strings.c analyzer/phi/phase.c \
+           analyzer/phi/entity.c \
            analyzer/phi/yara_scan.c
 VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/verdict/config.c \
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
@@ -60,7 +61,7 @@ VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/ver
                analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
 STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
-APP_SRC := analyzer/pipeline.c analyzer/verify.c
+APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c
 

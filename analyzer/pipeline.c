@@ -33,12 +33,17 @@
 #include <yara.h>
 #include <zlib.h>
 
+#include "analyze/app.h"
+#include "analyze/doctext.h"
+#include "analyze/tunnel.h"
+#include "analyze/unpack.h"
 #include "core/addr.h"
 #include "core/cursor.h"
 #include "core/limits.h"
-#include "core/memcap.h"
 #include "core/log.h"
+#include "core/memcap.h"
 #include "core/queue.h"
+#include "core/sha256.h"
 #include "core/version.h"
 #include "decode/decode.h"
 #include "flow/flow.h"
@@ -46,313 +51,39 @@
 #include "ingest/logtime.h"
 #include "ingest/sniff.h"
 #include "ingest/source.h"
-#include "report/summary.h"
-#include "analyze/app.h"
-#include "analyze/doctext.h"
-#include "analyze/unpack.h"
 #include "phi/config.h"
 #include "phi/phase.h"
-#include "analyze/tunnel.h"
 #include "phi/yara_scan.h"
-#include "verdict/verdict.h"
 #include "report/report.h"
-#include "core/sha256.h"
+#include "report/summary.h"
 #include "store/db.h"
 #include "store/disk.h"
 #include "ingest/image.h"
-
-/* ---- writer --------------------------------------------------------------------------------- */
-
-enum wmsg_kind {
-    W_FLOWS,
-    W_ANOMALIES,
-    W_STREAM_EVENTS,
-    W_OBJECTS,
-    W_LOG_SOURCE,       /* logs read as records (ingest/logparse.h) */
-    W_LOG_CONN,
-    W_LOG_DNS,
-    W_LOG_HTTP,
-    W_REC,              /* W_REC + enum pt_rec_kind: the decoders' records (records.def) */
-    W_ITEM = W_REC + PT_REC_COUNT,
-    W_SEGMENT,
-    W_DISK_VOLUME,      /* disk images (issue 15): store/disk.h */
-    W_DISK_FILE,
-    W_DISK_IMAGE,
-    W_MANIFEST,
-    W_AUDIT,
-};
-
-struct wmsg {
-    enum wmsg_kind kind;
-    size_t n;
-    void *rows;         /* owned: flows, anomalies or one item */
-    char *a, *b, *c;    /* owned strings: manifest key/value, audit actor/action/detail */
-};
-
-struct writer {
-    struct pt_db *db;
-    struct pt_queue q;
-    pthread_t th;
-    _Atomic int failed; /* pt_status of the first failure */
-    char err[256];
-    uint64_t flows, anomalies;
-};
-
-static void wmsg_free(struct wmsg *m)
-{
-    if (m != NULL) {
-        free(m->rows);
-        free(m->a);
-        free(m->b);
-        free(m->c);
-        free(m);
-    }
-}
-
-/* Bulk row kinds: how the writer stores one row of each. */
-static pt_status put_flow(struct pt_db *db, const void *row)
-{
-    return pt_db_flow_put(db, row);
-}
-
-static pt_status put_anomaly(struct pt_db *db, const void *row)
-{
-    return pt_db_anomaly_put(db, row);
-}
-
-static pt_status put_stream_event(struct pt_db *db, const void *row)
-{
-    return pt_db_stream_event_put(db, row);
-}
-
-static pt_status put_object(struct pt_db *db, const void *row)
-{
-    return pt_db_object_put(db, row);
-}
-
-static pt_status put_logsource(struct pt_db *db, const void *row)
-{
-    return pt_db_logsource_put(db, row);
-}
-
-static pt_status put_logconn(struct pt_db *db, const void *row)
-{
-    return pt_db_logconn_put(db, row);
-}
-
-static pt_status put_logdns(struct pt_db *db, const void *row)
-{
-    return pt_db_logdns_put(db, row);
-}
-
-static pt_status put_loghttp(struct pt_db *db, const void *row)
-{
-    return pt_db_loghttp_put(db, row);
-}
-
-#define PT_RECORD(name, NAME, table, batch)                                                        \
-    static pt_status put_##name(struct pt_db *db, const void *row)                                 \
-    {                                                                                              \
-        return pt_db_##name##_put(db, row);                                                        \
-    }
-#include "analyze/records.def"
-#undef PT_RECORD
-
-static const struct {
-    pt_status (*put)(struct pt_db *db, const void *row);
-    size_t size;
-} bulk[] = {
-    [W_FLOWS] = {put_flow, sizeof(struct pt_flow_rec)},
-    [W_ANOMALIES] = {put_anomaly, sizeof(struct pt_anomaly_rec)},
-    [W_STREAM_EVENTS] = {put_stream_event, sizeof(struct pt_stream_event)},
-    [W_OBJECTS] = {put_object, sizeof(struct pt_object_rec)},
-    [W_LOG_SOURCE] = {put_logsource, sizeof(struct pt_logsource_rec)},
-    [W_LOG_CONN] = {put_logconn, sizeof(struct pt_logconn_rec)},
-    [W_LOG_DNS] = {put_logdns, sizeof(struct pt_logdns_rec)},
-    [W_LOG_HTTP] = {put_loghttp, sizeof(struct pt_loghttp_rec)},
-#define PT_RECORD(name, NAME, table, batch)                                                        \
-    [W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
-#include "analyze/records.def"
-#undef PT_RECORD
-};
-
-static pt_status apply(struct writer *w, struct wmsg *m, size_t *rows)
-{
-    pt_status rc = PT_OK;
-    if (m->kind < W_ITEM) { /* bulk rows: flows, anomalies, stream events, objects, records */
-        for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
-            rc = bulk[m->kind].put(w->db, (const uint8_t *)m->rows + i * bulk[m->kind].size);
-        }
-        w->flows += m->kind == W_FLOWS ? m->n : 0;
-        w->anomalies += m->kind == W_ANOMALIES ? m->n : 0;
-    } else if (m->kind == W_ITEM) {
-        rc = pt_db_item_put(w->db, m->rows);
-    } else if (m->kind == W_SEGMENT) {
-        rc = pt_db_segment_put(w->db, m->rows);
-    } else if (m->kind == W_DISK_VOLUME) {
-        rc = pt_db_disk_volume_put(w->db, m->rows);
-    } else if (m->kind == W_DISK_FILE) {
-        rc = pt_db_disk_file_put(w->db, m->rows);
-    } else if (m->kind == W_DISK_IMAGE) {
-        rc = pt_db_disk_image_put(w->db, m->rows);
-    } else if (m->kind == W_MANIFEST) {
-        rc = pt_db_manifest_set(w->db, m->a, m->b);
-    } else if (m->kind == W_AUDIT) {
-        rc = pt_db_audit(w->db, m->a, m->b, m->c);
-    }
-    *rows += m->n ? m->n : 1;
-    return rc;
-}
-
-/* A producer's batch of bulk rows of one kind; sent to the writer when full or flushed. */
-struct rowbuf {
-    enum wmsg_kind kind;
-    size_t n, cap;
-    uint8_t *rows;
-};
-
-static void *writer_main(void *arg)
-{
-    struct writer *w = arg;
-    size_t rows = 0;
-    struct wmsg *m;
-    while ((m = pt_queue_pop(&w->q)) != NULL) {
-        if (atomic_load(&w->failed) == PT_OK) {
-            pt_status rc = pt_db_begin(w->db);
-            if (rc == PT_OK) {
-                rc = apply(w, m, &rows);
-            }
-            /* Items and custody events are committed at once; bulk rows in batches. */
-            if (rc == PT_OK && (rows >= PT_DB_BATCH_ROWS || m->kind == W_ITEM || m->kind == W_AUDIT)) {
-                rc = pt_db_commit(w->db);
-                rows = 0;
-            }
-            if (rc != PT_OK) {
-                snprintf(w->err, sizeof w->err, "%s", pt_db_errmsg(w->db));
-                atomic_store(&w->failed, rc);
-            }
-        }
-        wmsg_free(m);
-    }
-    if (atomic_load(&w->failed) == PT_OK && pt_db_commit(w->db) != PT_OK) {
-        snprintf(w->err, sizeof w->err, "%s", pt_db_errmsg(w->db));
-        atomic_store(&w->failed, PT_EDB);
-    }
-    return NULL;
-}
-
-static bool wsend(struct writer *w, struct wmsg *m)
-{
-    if (m == NULL || !pt_queue_push(&w->q, m)) {
-        wmsg_free(m);
-        return false;
-    }
-    return true;
-}
-
-static void rowbuf_flush(struct writer *w, struct rowbuf *rb)
-{
-    if (rb->n == 0) {
-        return;
-    }
-    struct wmsg *m = calloc(1, sizeof *m);
-    if (m != NULL) {
-        m->kind = rb->kind;
-        m->rows = rb->rows;
-        m->n = rb->n;
-        wsend(w, m);
-        rb->rows = NULL;
-    }
-    rb->n = 0;
-}
-
-/* Copy one row in; the batch goes to the writer when it is full. A row that cannot be
- * buffered (out of memory) is lost, and rowbuf_add says so. */
-static bool rowbuf_add(struct writer *w, struct rowbuf *rb, const void *row)
-{
-    if (rb->rows == NULL) {
-        rb->rows = malloc(rb->cap * bulk[rb->kind].size);
-        if (rb->rows == NULL) {
-            return false;
-        }
-    }
-    memcpy(rb->rows + rb->n * bulk[rb->kind].size, row, bulk[rb->kind].size);
-    if (++rb->n == rb->cap) {
-        rowbuf_flush(w, rb);
-    }
-    return true;
-}
-
-static struct wmsg *msg_strs(enum wmsg_kind k, const char *a, const char *b, const char *c)
-{
-    struct wmsg *m = calloc(1, sizeof *m);
-    if (m == NULL) {
-        return NULL;
-    }
-    m->kind = k;
-    m->a = a ? strdup(a) : NULL;
-    m->b = b ? strdup(b) : NULL;
-    m->c = c ? strdup(c) : NULL;
-    if ((a && !m->a) || (b && !m->b) || (c && !m->c)) {
-        wmsg_free(m);
-        return NULL;
-    }
-    return m;
-}
-
-static void send_manifest(struct writer *w, const char *k, const char *v)
-{
-    wsend(w, msg_strs(W_MANIFEST, k, v, NULL));
-}
-
-static void send_audit(struct writer *w, const char *action, const char *detail)
-{
-    wsend(w, msg_strs(W_AUDIT, "phitrace " PT_VERSION, action, detail));
-}
-
-/* One row (an item or a segment) copied into a message of `kind`. */
-static void send_row(struct writer *w, enum wmsg_kind kind, const void *row, size_t size)
-{
-    struct wmsg *m = calloc(1, sizeof *m);
-    void *copy = malloc(size);
-    if (m == NULL || copy == NULL) {
-        free(m);
-        free(copy);
-        return;
-    }
-    memcpy(copy, row, size);
-    m->kind = kind;
-    m->rows = copy;
-    wsend(w, m);
-}
-
-static void send_item(struct writer *w, const struct pt_item_rec *it)
-{
-    send_row(w, W_ITEM, it, sizeof *it);
-}
+#include "verdict/verdict.h"
+#include "writer.h"
 
 /* ---- anomalies from one producer thread, batched and capped per kind --------------------- */
 
 #define ANOM_KINDS 64
 
 struct anomaly_sink {
-    struct writer *w;
-    struct rowbuf rb;             /* kind W_ANOMALIES */
+    struct pt_writer *w;
+    struct pt_rowbuf rb;          /* kind PT_W_ANOMALIES */
     uint32_t item;                /* counts are per evidence item */
     enum pt_anom kinds[ANOM_KINDS];
     uint32_t counts[ANOM_KINDS];
     size_t n_kinds;
 };
 
-static void anomaly_sink_init(struct anomaly_sink *s, struct writer *w)
+static void anomaly_sink_init(struct anomaly_sink *s, struct pt_writer *w)
 {
     s->w = w;
-    s->rb = (struct rowbuf){.kind = W_ANOMALIES, .cap = 256};
+    s->rb = (struct pt_rowbuf){.kind = PT_W_ANOMALIES, .cap = 256};
 }
 
 static void anomaly_flush(struct anomaly_sink *s)
 {
-    rowbuf_flush(s->w, &s->rb);
+    pt_rowbuf_flush(s->w, &s->rb);
 }
 
 static void anomaly_push(struct anomaly_sink *s, uint32_t item, uint64_t frame, uint64_t off,
@@ -383,7 +114,7 @@ static void anomaly_push(struct anomaly_sink *s, uint32_t item, uint64_t frame, 
     }
     struct pt_anomaly_rec a = {.item = item, .frame = frame, .offset = off, .kind = kind};
     snprintf(a.detail, sizeof a.detail, "%s", detail ? detail : "");
-    rowbuf_add(s->w, &s->rb, &a);
+    pt_rowbuf_add(s->w, &s->rb, &a);
 }
 
 static void decode_anomaly(void *arg, const struct pt_frame *f, uint64_t offset, enum pt_anom kind,
@@ -419,19 +150,19 @@ struct worker {
     struct pt_queue full, free;
     struct batch *cur;            /* reader side: batch being filled */
     struct pt_flow_table *flows;
-    struct rowbuf out;            /* finished flows, kind W_FLOWS */
-    struct rowbuf sev;            /* stream gaps and conflicts, kind W_STREAM_EVENTS */
-    struct rowbuf objs;           /* kind W_OBJECTS */
-    struct rowbuf rec[PT_REC_COUNT]; /* kind W_REC + k: the decoders' records */
+    struct pt_rowbuf out;               /* finished flows, kind PT_W_FLOWS */
+    struct pt_rowbuf sev;               /* stream gaps and conflicts, kind PT_W_STREAM_EVENTS */
+    struct pt_rowbuf objs;              /* kind PT_W_OBJECTS */
+    struct pt_rowbuf rec[PT_REC_COUNT]; /* kind PT_W_REC + k: the decoders' records */
     struct anomaly_sink anoms;
     struct pt_app_ctx app;
-    struct writer *w;
+    struct pt_writer *w;
 };
 
 static void worker_object(void *arg, const struct pt_object_rec *r)
 {
     struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->objs, r);
+    pt_rowbuf_add(wk->w, &wk->objs, r);
     /* a document's text becomes one derived object; its package is then not unpacked, or
      * the raw XML members would be scanned a second time and count patients twice */
     if (!pt_doctext(&wk->app, r)) {
@@ -442,7 +173,7 @@ static void worker_object(void *arg, const struct pt_object_rec *r)
 static void worker_record(void *arg, enum pt_rec_kind kind, const void *rec)
 {
     struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->rec[kind], rec);
+    pt_rowbuf_add(wk->w, &wk->rec[kind], rec);
 }
 
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind,
@@ -455,13 +186,13 @@ static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, enum pt
 static void worker_emit(void *arg, const struct pt_flow_rec *rec)
 {
     struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->out, rec);
+    pt_rowbuf_add(wk->w, &wk->out, rec);
 }
 
 static void worker_stream_event(void *arg, const struct pt_stream_event *e)
 {
     struct worker *wk = arg;
-    rowbuf_add(wk->w, &wk->sev, e);
+    pt_rowbuf_add(wk->w, &wk->sev, e);
 }
 
 static void worker_anomaly(void *arg, const struct pt_flow_pkt *p, enum pt_anom kind,
@@ -495,11 +226,11 @@ static void *worker_main(void *arg)
             break;
         }
     }
-    rowbuf_flush(wk->w, &wk->out);
-    rowbuf_flush(wk->w, &wk->sev);
-    rowbuf_flush(wk->w, &wk->objs);
+    pt_rowbuf_flush(wk->w, &wk->out);
+    pt_rowbuf_flush(wk->w, &wk->sev);
+    pt_rowbuf_flush(wk->w, &wk->objs);
     for (int k = 0; k < PT_REC_COUNT; k++) {
-        rowbuf_flush(wk->w, &wk->rec[k]);
+        pt_rowbuf_flush(wk->w, &wk->rec[k]);
     }
     anomaly_flush(&wk->anoms);
     return NULL;
@@ -764,7 +495,7 @@ static void *progress_main(void *arg)
 
 struct run {
     const struct pt_options *opt;
-    struct writer w;
+    struct pt_writer w;
     struct worker *workers;
     unsigned n_workers;
     struct pt_decoder *dec;
@@ -786,13 +517,13 @@ struct run {
 struct logsink {
     struct pt_logparse parse;
     struct run *r;
-    struct rowbuf rb[3];          /* by enum pt_logrec_kind */
+    struct pt_rowbuf rb[3];          /* by enum pt_logrec_kind */
 };
 
 static void log_row(void *arg, enum pt_logrec_kind kind, const void *rec)
 {
     struct logsink *ls = arg;
-    if (!rowbuf_add(&ls->r->w, &ls->rb[kind], rec)) {
+    if (!pt_rowbuf_add(&ls->r->w, &ls->rb[kind], rec)) {
         ls->r->res.objects_lost++; /* counted like a lost object: the case is incomplete */
     }
 }
@@ -811,9 +542,9 @@ static struct pt_logparse *log_begin(struct run *r, enum pt_logfmt fmt, uint32_t
         return NULL;
     }
     if (r->logs == NULL && (r->logs = calloc(1, sizeof *r->logs)) != NULL) {
-        static const enum wmsg_kind k[3] = {W_LOG_CONN, W_LOG_DNS, W_LOG_HTTP};
+        static const enum pt_writer_kind k[3] = {PT_W_LOG_CONN, PT_W_LOG_DNS, PT_W_LOG_HTTP};
         for (size_t i = 0; i < 3; i++) {
-            r->logs->rb[i] = (struct rowbuf){.kind = k[i], .cap = 512};
+            r->logs->rb[i] = (struct pt_rowbuf){.kind = k[i], .cap = 512};
         }
         r->logs->r = r;
     }
@@ -831,11 +562,11 @@ static void log_end(struct run *r, const char *path)
     struct pt_logsource_rec src = {.item = ls->parse.item, .format = pt_logfmt_name(ls->parse.fmt),
                                    .st = ls->parse.st};
     snprintf(src.path, sizeof src.path, "%s", path);
-    struct rowbuf one = {.kind = W_LOG_SOURCE, .cap = 1};
+    struct pt_rowbuf one = {.kind = PT_W_LOG_SOURCE, .cap = 1};
     for (size_t i = 0; i < 3; i++) {
-        rowbuf_flush(&r->w, &ls->rb[i]);
+        pt_rowbuf_flush(&r->w, &ls->rb[i]);
     }
-    rowbuf_add(&r->w, &one, &src);
+    pt_rowbuf_add(&r->w, &one, &src);
 }
 
 /* The span of a log's line times into its item (several segments widen it), and what was
@@ -1023,7 +754,7 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
     it->kind = "file";
     snprintf(it->format, sizeof it->format, "%.31s", rec.mime);
     r->files.app.object(r->files.app.arg, &rec);
-    rowbuf_flush(r->files.w, &r->files.objs);
+    pt_rowbuf_flush(r->files.w, &r->files.objs);
     anomaly_flush(&r->files.anoms);
 }
 
@@ -1140,7 +871,7 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
     it->segments = (uint32_t)in->n_seg;
     it->kind = "file";
     it->status = "reading"; /* the row exists before its anomalies reference it */
-    send_item(&r->w, it);
+    pt_writer_item(&r->w, it);
     it->status = "ok";
     char detail[4400], format[sizeof it->format] = "";
     uint64_t total = 0;
@@ -1159,7 +890,7 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
         }
         snprintf(detail, sizeof detail, "path=%s size=%llu segment=%zu", in->seg[k],
                  (unsigned long long)in->seg_size[k], k + 1);
-        send_audit(&r->w, "input_opened", detail);
+        pt_writer_audit(&r->w, "input_opened", detail);
         seg.mtime = pt_source_mtime_us(src);
         it->mtime = k == 0 ? seg.mtime : it->mtime;
         if (r->opt->flows_only) {
@@ -1186,8 +917,8 @@ static void ingest_segments(struct run *r, const struct pt_input *in, struct pt_
         total += seg.size;
         snprintf(detail, sizeof detail, "item=%u segment=%u size=%llu sha256=%s path=%s", it->id,
                  seg.seq, (unsigned long long)seg.size, seg.sha256, seg.path);
-        send_audit(&r->w, "segment_hashed", detail);
-        send_row(&r->w, W_SEGMENT, &seg, sizeof seg);
+        pt_writer_audit(&r->w, "segment_hashed", detail);
+        pt_writer_row(&r->w, PT_W_SEGMENT, &seg, sizeof seg);
     }
     memcpy(it->format, format, sizeof format);
     it->size = total;
@@ -1277,12 +1008,12 @@ static void img_hashes(struct img_ctx *x, const struct pt_img_rec *rec)
                  : md5_bad || sha1_bad                           ? "mismatch"
                  : m.stored_md5[0] == 0 && m.stored_sha1[0] == 0 ? "no stored hash"
                                                                  : "match";
-    send_row(&x->r->w, W_DISK_IMAGE, &m, sizeof m);
+    pt_writer_row(&x->r->w, PT_W_DISK_IMAGE, &m, sizeof m);
     char detail[700];
     snprintf(detail, sizeof detail, "item=%u media_size=%llu verified=%s stored_md5=%s md5=%s "
              "stored_sha1=%s sha1=%s media_sha256=%s", m.item, (unsigned long long)m.media_size,
              m.verified, m.stored_md5, m.md5, m.stored_sha1, m.sha1, m.sha256);
-    send_audit(&x->r->w, "image_hashes", detail);
+    pt_writer_audit(&x->r->w, "image_hashes", detail);
     if (strcmp(m.verified, "mismatch") == 0 || strcmp(m.verified, "unreadable") == 0) {
         snprintf(detail, sizeof detail, "the EWF image's media %s: stored MD5 %s, read %s; "
                  "stored SHA-1 %s, read %s%s%.200s", strcmp(m.verified, "mismatch") == 0 ?
@@ -1304,7 +1035,7 @@ static void img_rec(void *arg, const struct pt_img_rec *rec)
                                        .read = rec->ok};
         snprintf(v.fs, sizeof v.fs, "%s", rec->fs);
         snprintf(v.note, sizeof v.note, "%s", rec->note);
-        send_row(&r->w, W_DISK_VOLUME, &v, sizeof v);
+        pt_writer_row(&r->w, PT_W_DISK_VOLUME, &v, sizeof v);
         if (!rec->ok) {
             anomaly_push(&r->anoms, x->it->id, 0, rec->offset, PT_ANOM_IMAGE_VOLUME_UNREADABLE,
                          rec->note);
@@ -1312,7 +1043,7 @@ static void img_rec(void *arg, const struct pt_img_rec *rec)
     } else if (rec->type == PT_IMG_FILE) {
         img_file_row(x, rec);
         if (!(rec->flags & PT_IMG_F_CONTENT)) {
-            send_row(&r->w, W_DISK_FILE, &x->f, sizeof x->f);
+            pt_writer_row(&r->w, PT_W_DISK_FILE, &x->f, sizeof x->f);
             return;
         }
         struct pt_object_rec meta;
@@ -1338,10 +1069,10 @@ static void img_rec(void *arg, const struct pt_img_rec *rec)
         if (x->o != NULL && pt_obj_close(x->o, rec->ok, &orec)) {
             memcpy(x->f.sha256, orec.sha256, sizeof x->f.sha256);
             r->files.app.object(r->files.app.arg, &orec);
-            rowbuf_flush(r->files.w, &r->files.objs);
+            pt_rowbuf_flush(r->files.w, &r->files.objs);
         }
         x->o = NULL;
-        send_row(&r->w, W_DISK_FILE, &x->f, sizeof x->f);
+        pt_writer_row(&r->w, PT_W_DISK_FILE, &x->f, sizeof x->f);
     } else if (rec->type == PT_IMG_NOTE) {
         anomaly_push(&r->anoms, x->it->id, 0, 0, img_kind(rec->note_kind), rec->note);
     } else if (rec->type == PT_IMG_HASH) {
@@ -1380,7 +1111,7 @@ static void ingest_image(struct run *r, const char *const *paths, size_t n,
     snprintf(detail, sizeof detail, "item=%u volumes=%llu files=%llu content_bytes=%llu "
              "finished=%d", it->id, (unsigned long long)st.volumes,
              (unsigned long long)st.files, (unsigned long long)st.content_bytes, st.finished);
-    send_audit(&r->w, "image_read", detail);
+    pt_writer_audit(&r->w, "image_read", detail);
     anomaly_flush(&r->anoms);
     free(x);
 }
@@ -1408,7 +1139,7 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         snprintf(detail, sizeof detail, "item=%u size=%llu sha256=%s status=%s path=%s "
                  "segments=%zu", id, (unsigned long long)it->size, it->sha256, it->status,
                  in->path, in->n_seg);
-        send_audit(&r->w, "input_hashed", detail);
+        pt_writer_audit(&r->w, "input_hashed", detail);
         goto done;
     }
     struct pt_source *src = NULL;
@@ -1419,12 +1150,12 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
         goto done;
     }
     snprintf(detail, sizeof detail, "path=%s size=%llu", in->path, (unsigned long long)in->size);
-    send_audit(&r->w, "input_opened", detail);
+    pt_writer_audit(&r->w, "input_opened", detail);
     enum pt_input_kind kind = pt_source_kind(src);
     bool gz = pt_source_gzip(src);
     it->mtime = pt_source_mtime_us(src);
     it->status = "reading"; /* the row exists before its anomalies reference it */
-    send_item(&r->w, it);
+    pt_writer_item(&r->w, it);
     it->status = "ok";
     if (kind != PT_KIND_UNKNOWN) {
         static const char *const names[] = {
@@ -1458,13 +1189,13 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     }
     snprintf(detail, sizeof detail, "item=%u size=%llu sha256=%s status=%s path=%s", id,
              (unsigned long long)size, it->sha256, it->status, in->path);
-    send_audit(&r->w, "input_hashed", detail);
+    pt_writer_audit(&r->w, "input_hashed", detail);
 done:
     if (strcmp(it->status, "ok") != 0 && strcmp(it->status, "skipped") != 0) {
         r->res.items_failed++;
     }
     anomaly_flush(&r->anoms);
-    send_item(&r->w, it);
+    pt_writer_item(&r->w, it);
     free(it);
 }
 
@@ -1518,27 +1249,27 @@ static void write_manifest(struct run *r, const char *home, const char *start)
 {
     const struct pt_options *o = r->opt;
     char buf[1024];
-    send_manifest(&r->w, "tool", "phitrace");
-    send_manifest(&r->w, "tool_version", PT_VERSION);
-    send_manifest(&r->w, "git_commit", PT_GIT_COMMIT);
-    send_manifest(&r->w, "libpcap", pcap_lib_version());
-    send_manifest(&r->w, "sqlite", sqlite3_libversion());
+    pt_writer_manifest(&r->w, "tool", "phitrace");
+    pt_writer_manifest(&r->w, "tool_version", PT_VERSION);
+    pt_writer_manifest(&r->w, "git_commit", PT_GIT_COMMIT);
+    pt_writer_manifest(&r->w, "libpcap", pcap_lib_version());
+    pt_writer_manifest(&r->w, "sqlite", sqlite3_libversion());
     snprintf(buf, sizeof buf, "%d.%02d", magic_version() / 100, magic_version() % 100);
-    send_manifest(&r->w, "libmagic", buf);
-    send_manifest(&r->w, "libyara", YR_VERSION);
-    send_manifest(&r->w, "zlib", zlibVersion());
-    send_manifest(&r->w, "openssl", OPENSSL_VERSION_TEXT);
+    pt_writer_manifest(&r->w, "libmagic", buf);
+    pt_writer_manifest(&r->w, "libyara", YR_VERSION);
+    pt_writer_manifest(&r->w, "zlib", zlibVersion());
+    pt_writer_manifest(&r->w, "openssl", OPENSSL_VERSION_TEXT);
     snprintf(buf, sizeof buf, "%d", PT_DB_SCHEMA_VERSION);
-    send_manifest(&r->w, "schema_version", buf);
-    send_manifest(&r->w, "home_net", home);
-    send_manifest(&r->w, "mode", o->flows_only ? "flows-only" : "full");
+    pt_writer_manifest(&r->w, "schema_version", buf);
+    pt_writer_manifest(&r->w, "home_net", home);
+    pt_writer_manifest(&r->w, "mode", o->flows_only ? "flows-only" : "full");
     snprintf(buf, sizeof buf, "%u", r->n_workers);
-    send_manifest(&r->w, "threads", buf);
-    send_manifest(&r->w, "start_utc", start);
+    pt_writer_manifest(&r->w, "threads", buf);
+    pt_writer_manifest(&r->w, "start_utc", start);
     struct utsname u;
     if (uname(&u) == 0) {
         snprintf(buf, sizeof buf, "%s %s %s %s", u.nodename, u.sysname, u.release, u.machine);
-        send_manifest(&r->w, "host", buf);
+        pt_writer_manifest(&r->w, "host", buf);
     }
     size_t len = 1;
     for (int i = 0; i < o->argc; i++) {
@@ -1551,7 +1282,7 @@ static void write_manifest(struct run *r, const char *home, const char *start)
         for (int i = 0; i < o->argc; i++) {
             w += (size_t)snprintf(args + w, len - w, "%s'%s'", i ? " " : "", o->argv[i]);
         }
-        send_manifest(&r->w, "arguments", args);
+        pt_writer_manifest(&r->w, "arguments", args);
         free(args);
     }
 }
@@ -1762,15 +1493,15 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     r->n_workers = opt->threads ? opt->threads : (cores > 0 ? (unsigned)cores : 1);
     PT_TRY_OUT(pt_queue_init(&r->w.q, 256));
-    if (pthread_create(&r->w.th, NULL, writer_main, &r->w) != 0) {
+    if (pthread_create(&r->w.th, NULL, pt_writer_main, &r->w) != 0) {
         rc = PT_EINTERNAL;
         goto out;
     }
     writer_started = true;
     snprintf(err, sizeof err, "case=%.400s inputs=%zu", final_abs, inputs.n);
-    send_audit(&r->w, "analysis_started", err);
+    pt_writer_audit(&r->w, "analysis_started", err);
     write_manifest(r, homes, start);
-    send_manifest(&r->w, "case_dir", final_abs);
+    pt_writer_manifest(&r->w, "case_dir", final_abs);
     if (!opt->flows_only && !opt->no_phi) {
         char sig[4096];
         struct pt_phi_config_file files[8];
@@ -1786,13 +1517,13 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
             rc = PT_EUSAGE;
             goto out;
         }
-        send_manifest(&r->w, "signatures_dir", sig);
+        pt_writer_manifest(&r->w, "signatures_dir", sig);
         for (size_t i = 0; i < nf; i++) {
             char k[96];
             snprintf(k, sizeof k, "signature_sha256:%.63s", files[i].name);
-            send_manifest(&r->w, k, files[i].sha256);
+            pt_writer_manifest(&r->w, k, files[i].sha256);
         }
-        send_manifest(&r->w, "keep_phi", opt->keep_phi ? "yes" : "no");
+        pt_writer_manifest(&r->w, "keep_phi", opt->keep_phi ? "yes" : "no");
         const char *dirs[2] = {sig, opt->rules};
         struct pt_yara_file yf[64];
         size_t ny = 0;
@@ -1810,10 +1541,10 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
                                    ? yf[i].path + sl + 1
                                    : yf[i].path;
             snprintf(k, sizeof k, "rules_sha256:%.500s", name);
-            send_manifest(&r->w, k, yf[i].sha256);
+            pt_writer_manifest(&r->w, k, yf[i].sha256);
         }
         snprintf(err, sizeof err, "%u", pt_yara_rule_count(r->yara));
-        send_manifest(&r->w, "yara_rules", err);
+        pt_writer_manifest(&r->w, "yara_rules", err);
         err[0] = '\0';
     }
 
@@ -1831,16 +1562,17 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
         wk->idx = i;
         wk->w = &r->w;
         anomaly_sink_init(&wk->anoms, &r->w);
-        wk->out = (struct rowbuf){.kind = W_FLOWS, .cap = 1024};
-        wk->sev = (struct rowbuf){.kind = W_STREAM_EVENTS, .cap = 256};
-        wk->objs = (struct rowbuf){.kind = W_OBJECTS, .cap = 256};
+        wk->out = (struct pt_rowbuf){.kind = PT_W_FLOWS, .cap = 1024};
+        wk->sev = (struct pt_rowbuf){.kind = PT_W_STREAM_EVENTS, .cap = 256};
+        wk->objs = (struct pt_rowbuf){.kind = PT_W_OBJECTS, .cap = 256};
         static const size_t rec_batch[PT_REC_COUNT] = {
 #define PT_RECORD(name, NAME, table, batch) [PT_REC_##NAME] = batch,
 #include "analyze/records.def"
 #undef PT_RECORD
         };
         for (int k = 0; k < PT_REC_COUNT; k++) {
-            wk->rec[k] = (struct rowbuf){.kind = (enum wmsg_kind)(W_REC + k), .cap = rec_batch[k]};
+            wk->rec[k] = (struct pt_rowbuf){.kind = (enum pt_writer_kind)(PT_W_REC + k),
+                                            .cap = rec_batch[k]};
         }
         wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .emit = worker_record,
                                       .unpack = r->unpack, .anomaly = worker_app_anomaly};
@@ -1884,7 +1616,7 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
     r->files.idx = r->n_workers;
     r->files.w = &r->w;
     anomaly_sink_init(&r->files.anoms, &r->w);
-    r->files.objs = (struct rowbuf){.kind = W_OBJECTS, .cap = 64};
+    r->files.objs = (struct pt_rowbuf){.kind = PT_W_OBJECTS, .cap = 64};
     r->files.app = (struct pt_app_ctx){.arg = &r->files, .object = worker_object,
                                        .unpack = r->unpack, .anomaly = worker_app_anomaly};
     if (pt_objstore_new(opt->case_dir, r->n_workers, &r->files.app.store) != PT_OK) {

@@ -1,8 +1,8 @@
 /*
  * decode.c - link, network and transport decoding (see decode.h).
  *
- * Dispatch is table-driven: ethertypes.def maps an EtherType to a decoder,
- * ipprotos.def an IP protocol. Adding a protocol is one decoder function and
+ * Dispatch is table-driven: linktypes.def maps a link type to a decoder,
+ * ethertypes.def an EtherType, ipprotos.def an IP protocol. Adding a protocol is one decoder function and
  * one line in a .def list.
  *
  * Specifications: IEEE 802.3 and 802.1Q; RFC 3032 (MPLS); RFC 2516 (PPPoE);
@@ -875,26 +875,23 @@ static void decode_chdlc(struct dstate *s, struct pt_cur *c)
     dispatch_ethertype(s, proto, c);
 }
 
+static void decode_bsd_null(struct dstate *s, struct pt_cur *c)
+{
+    decode_null(s, c, false);
+}
+
+static void decode_bsd_loop(struct dstate *s, struct pt_cur *c)
+{
+    decode_null(s, c, true);
+}
+
 const char *pt_linktype_name(int dlt)
 {
     switch (dlt) {
-        case DLT_EN10MB: return "ethernet";
-        case DLT_LINUX_SLL: return "linux-sll";
-#ifdef DLT_LINUX_SLL2
-        case DLT_LINUX_SLL2: return "linux-sll2";
-#endif
-        case DLT_RAW: return "raw-ip";
-#if DLT_RAW != 14
-        case 14: return "raw-ip";
-#endif
-        case DLT_IPV4: return "raw-ipv4";
-        case DLT_IPV6: return "raw-ipv6";
-        case DLT_NULL: return "bsd-null";
-        case DLT_LOOP: return "bsd-loop";
-        case DLT_PPP: return "ppp";
-        case DLT_PPP_SERIAL: return "ppp-hdlc";
-        case DLT_PPP_ETHER: return "pppoe";
-        case DLT_C_HDLC: return "cisco-hdlc";
+#define PT_LINKTYPE(dlt, name, decoder)                                                            \
+    case dlt: return name;
+#include "linktypes.def"
+#undef PT_LINKTYPE
         default: return NULL;
     }
 }
@@ -907,23 +904,10 @@ void pt_decode_frame(struct pt_decoder *d, const struct pt_frame *f, struct pt_d
     d->stats.frames++;
     struct pt_cur c = pt_cur_make(f->data, f->cap_len);
     switch (f->linktype) {
-        case DLT_EN10MB: decode_ether(&s, &c); break;
-        case DLT_LINUX_SLL: decode_sll(&s, &c); break;
-#ifdef DLT_LINUX_SLL2
-        case DLT_LINUX_SLL2: decode_sll2(&s, &c); break;
-#endif
-        case DLT_RAW:
-#if DLT_RAW != 14
-        case 14:
-#endif
-        case DLT_IPV4:
-        case DLT_IPV6: decode_raw(&s, &c); break;
-        case DLT_NULL: decode_null(&s, &c, false); break;
-        case DLT_LOOP: decode_null(&s, &c, true); break;
-        case DLT_PPP:
-        case DLT_PPP_SERIAL: decode_ppp(&s, &c); break;
-        case DLT_PPP_ETHER: decode_pppoe_sess(&s, &c); break;
-        case DLT_C_HDLC: decode_chdlc(&s, &c); break;
+#define PT_LINKTYPE(dlt, name, decoder)                                                            \
+    case dlt: decode_##decoder(&s, &c); break;
+#include "linktypes.def"
+#undef PT_LINKTYPE
         default: out->non_ip = true; break;
     }
     if (out->n == 0 && out->non_ip) {

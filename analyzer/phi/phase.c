@@ -33,12 +33,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../analyze/objstore.h"
+#include "../core/grow.h"
 #include "../core/limits.h"
 #include "../core/log.h"
 #include "../core/sha256.h"
-#include "../analyze/objstore.h"
 #include "../ingest/sniff.h"
 #include "../store/db.h"
+#include "entity.h"
 #include "phi.h"
 #include "yara_scan.h"
 
@@ -203,6 +205,7 @@ struct oresult {
     struct ranom *anoms;
     size_t nanom, capanom;
     bool capped;
+    bool oom;               /* a record, hit or anomaly was dropped: memory ran out */
     bool container;         /* its parts are objects of their own: not read as records */
     uint64_t read_bytes;    /* bytes read for PHI (binary: its printable runs) */
     const char *evidence;   /* "image:ntfs", "log:zeek", ... (ingest/sniff.h) or NULL */
@@ -218,14 +221,9 @@ static char *sdup(const char *s)
 static void sink_record(void *arg, const char *kind, uint64_t offset)
 {
     struct oresult *r = arg;
-    if (r->nrec == r->caprec) {
-        size_t nc = r->caprec ? r->caprec * 2 : 16;
-        struct rrec *nr = realloc(r->recs, nc * sizeof *nr);
-        if (nr == NULL) {
-            return;
-        }
-        r->recs = nr;
-        r->caprec = nc;
+    if (!pt_grow(&r->recs, &r->caprec, r->nrec + 1, sizeof *r->recs, 16)) {
+        r->oom = true; /* said by a phi.no_memory anomaly when the object is written */
+        return;
     }
     r->recs[r->nrec++] = (struct rrec){.kind = sdup(kind), .offset = offset, .first = r->nhit};
 }
@@ -240,14 +238,9 @@ static void sink_hit(void *arg, const struct pt_phi_hit *h)
     if (r->nrec == 0) {
         sink_record(arg, "object", 0);
     }
-    if (r->nhit == r->caphit) {
-        size_t nc = r->caphit ? r->caphit * 2 : 32;
-        struct rhit *nh = realloc(r->hits, nc * sizeof *nh);
-        if (nh == NULL) {
-            return;
-        }
-        r->hits = nh;
-        r->caphit = nc;
+    if (r->nrec == 0 || !pt_grow(&r->hits, &r->caphit, r->nhit + 1, sizeof *r->hits, 32)) {
+        r->oom = true;
+        return;
     }
     struct rhit *x = &r->hits[r->nhit++];
     *x = (struct rhit){.type = h->type, .value = sdup(h->value), .field = sdup(h->field),
@@ -264,6 +257,9 @@ static void sink_health(void *arg, const char *what)
     if (r->nrec == 0) {
         sink_record(arg, "object", 0);
     }
+    if (r->nrec == 0) {
+        return; /* out of memory: r->oom says so */
+    }
     struct rrec *c = &r->recs[r->nrec - 1];
     if (!c->health) {
         c->health = true;
@@ -277,14 +273,9 @@ static void sink_anomaly(void *arg, uint64_t offset, enum pt_anom kind, const ch
     if (r->nanom >= 100) {
         return;
     }
-    if (r->nanom == r->capanom) {
-        size_t nc = r->capanom ? r->capanom * 2 : 4;
-        struct ranom *na = realloc(r->anoms, nc * sizeof *na);
-        if (na == NULL) {
-            return;
-        }
-        r->anoms = na;
-        r->capanom = nc;
+    if (!pt_grow(&r->anoms, &r->capanom, r->nanom + 1, sizeof *r->anoms, 4)) {
+        r->oom = true;
+        return;
     }
     r->anoms[r->nanom++] = (struct ranom){offset, kind, sdup(detail)};
 }
@@ -422,184 +413,6 @@ static void *pool_main(void *arg)
     }
 }
 
-/* ---- union-find ------------------------------------------------------------------------------------ */
-
-/* A component's strong identifiers: at most one value per class (an SSN, a birth date, a
- * Medicare id, a record number of one numbering system), so two components whose values of a
- * class differ are two people and are never joined. */
-struct attr {
-    uint64_t cls, val;
-};
-
-struct attrs {
-    struct attr *v;
-    uint32_t n, cap;
-};
-
-struct uf {
-    uint32_t *parent;
-    uint32_t *size;
-    struct attrs *at;       /* per root */
-    size_t n, cap;
-    /* key -> first record, open addressing */
-    uint64_t *keys;
-    uint32_t *vals;
-    size_t kcap, kn;
-    uint64_t refused;       /* joins refused because strong identifiers conflict */
-};
-
-static uint32_t uf_find(struct uf *u, uint32_t x)
-{
-    while (u->parent[x] != x) {
-        u->parent[x] = u->parent[u->parent[x]];
-        x = u->parent[x];
-    }
-    return x;
-}
-
-static bool attrs_conflict(const struct attrs *a, const struct attrs *b)
-{
-    for (uint32_t i = 0; i < a->n; i++) {
-        for (uint32_t j = 0; j < b->n; j++) {
-            if (a->v[i].cls == b->v[j].cls && a->v[i].val != b->v[j].val) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-static bool attrs_add(struct attrs *a, uint64_t cls, uint64_t val)
-{
-    for (uint32_t i = 0; i < a->n; i++) {
-        if (a->v[i].cls == cls) {
-            return a->v[i].val == val;
-        }
-    }
-    if (a->n == a->cap) {
-        uint32_t nc = a->cap ? a->cap * 2 : 4;
-        struct attr *nv = realloc(a->v, nc * sizeof *nv);
-        if (nv == NULL) {
-            return true; /* no memory: the value is not kept, the join still happens */
-        }
-        a->v = nv;
-        a->cap = nc;
-    }
-    a->v[a->n++] = (struct attr){cls, val};
-    return true;
-}
-
-/* Join the components of a and b unless their strong identifiers conflict. */
-static void uf_union(struct uf *u, uint32_t a, uint32_t b)
-{
-    a = uf_find(u, a);
-    b = uf_find(u, b);
-    if (a == b) {
-        return;
-    }
-    if (attrs_conflict(&u->at[a], &u->at[b])) {
-        u->refused++;
-        return;
-    }
-    if (u->size[a] < u->size[b]) {
-        uint32_t t = a;
-        a = b;
-        b = t;
-    }
-    u->parent[b] = a;
-    u->size[a] += u->size[b];
-    for (uint32_t i = 0; i < u->at[b].n; i++) {
-        attrs_add(&u->at[a], u->at[b].v[i].cls, u->at[b].v[i].val);
-    }
-    free(u->at[b].v);
-    u->at[b] = (struct attrs){0};
-}
-
-static bool uf_add(struct uf *u)
-{
-    if (u->n == u->cap) {
-        size_t nc = u->cap ? u->cap * 2 : 1024;
-        uint32_t *np = realloc(u->parent, nc * sizeof *np);
-        if (np == NULL) {
-            return false;
-        }
-        u->parent = np;
-        uint32_t *ns = realloc(u->size, nc * sizeof *ns);
-        if (ns == NULL) {
-            return false;
-        }
-        u->size = ns;
-        struct attrs *na = realloc(u->at, nc * sizeof *na);
-        if (na == NULL) {
-            return false;
-        }
-        u->at = na;
-        u->cap = nc;
-    }
-    u->parent[u->n] = (uint32_t)u->n;
-    u->size[u->n] = 1;
-    u->at[u->n] = (struct attrs){0};
-    u->n++;
-    return true;
-}
-
-/* Join record r with the first record that had `key`. */
-static bool uf_key(struct uf *u, uint64_t key, uint32_t r)
-{
-    if (key == 0) {
-        key = 1;
-    }
-    if (u->kn * 2 >= u->kcap) {
-        size_t nc = u->kcap ? u->kcap * 2 : 4096;
-        uint64_t *nk = calloc(nc, sizeof *nk);
-        uint32_t *nv = calloc(nc, sizeof *nv);
-        if (nk == NULL || nv == NULL) {
-            free(nk);
-            free(nv);
-            return false;
-        }
-        for (size_t i = 0; i < u->kcap; i++) {
-            if (u->keys[i] != 0) {
-                size_t h = (size_t)(u->keys[i] & (nc - 1));
-                while (nk[h] != 0) {
-                    h = (h + 1) & (nc - 1);
-                }
-                nk[h] = u->keys[i];
-                nv[h] = u->vals[i];
-            }
-        }
-        free(u->keys);
-        free(u->vals);
-        u->keys = nk;
-        u->vals = nv;
-        u->kcap = nc;
-    }
-    size_t h = (size_t)(key & (u->kcap - 1));
-    while (u->keys[h] != 0) {
-        if (u->keys[h] == key) {
-            uf_union(u, u->vals[h], r);
-            return true;
-        }
-        h = (h + 1) & (u->kcap - 1);
-    }
-    u->keys[h] = key;
-    u->vals[h] = r;
-    u->kn++;
-    return true;
-}
-
-static void uf_free(struct uf *u)
-{
-    for (size_t i = 0; i < u->n; i++) {
-        free(u->at[i].v);
-    }
-    free(u->at);
-    free(u->size);
-    free(u->parent);
-    free(u->keys);
-    free(u->vals);
-}
-
 /* Per record, what the counting needs. */
 struct recinfo {
     uint32_t object;        /* index into the object list */
@@ -610,116 +423,6 @@ struct recinfo {
     uint64_t name_key;      /* the folded name's key, 0 when the record names nobody */
 };
 
-/* The part of a folded name that identifies: FAMILY^GIVEN with the given name's first word
- * only, so "PARKER^SANDRA S", "PARKER^SANDRA^S" and "PARKER^SANDRA" are one key. */
-static void name_key_form(char *f)
-{
-    char *caret = strchr(f, '^');
-    if (caret == NULL) {
-        return;
-    }
-    char *g = caret + 1;
-    while (*g == ' ') {
-        g++;
-    }
-    size_t k = 0;
-    while (g[k] != '\0' && g[k] != ' ' && g[k] != '^') {
-        k++;
-    }
-    memmove(caret + 1, g, k);
-    caret[1 + k] = '\0';
-}
-
-/* Names that are no person: scanner QA and calibration objects, test patients. */
-static bool not_a_person(const char *folded)
-{
-    static const char *const words[] = {"PHANTOM", "QA", "QC", "CALIBRATION", "CALIB", "WATER",
-                                        "TEST", "TESTPATIENT", "DUMMY", "ANONYMOUS",
-                                        "ANONYMIZED", NULL};
-    const char *p = folded;
-    while (*p != '\0') {
-        size_t k = 0;
-        while (p[k] != '\0' && p[k] != '^' && p[k] != ' ') {
-            k++;
-        }
-        for (const char *const *w = words; *w != NULL; w++) {
-            if (strlen(*w) == k && strncmp(p, *w, k) == 0) {
-                return true;
-            }
-        }
-        p += k;
-        while (*p == '^' || *p == ' ') {
-            p++;
-        }
-    }
-    return false;
-}
-
-/* The numbering system of a record number without an assigning authority: its shape
- * (letters kept, digits as '9'): "RAD0012345" -> "RAD9999999". */
-static void mrn_shape(const char *v, char *out, size_t len)
-{
-    size_t k = 0;
-    for (; v[k] != '\0' && k + 1 < len; k++) {
-        out[k] = v[k] >= '0' && v[k] <= '9' ? '9' : v[k];
-    }
-    out[k] = '\0';
-}
-
-/* One record's joins, gathered before any is made. Each key says which structures use it
- * (estimate, lower, upper) and the strong identifier it stands for (class and value; 0 for
- * names), so that a record of several people can keep the keys of one of them. */
-enum { J_EST = 1, J_LOWER = 2, J_UPPER = 4 };
-
-struct jkey {
-    uint64_t key, cls, val;
-    unsigned which;
-};
-
-struct joinset {
-    struct jkey k[32];
-    unsigned nk;
-    struct attr at[24];
-    unsigned nat;
-};
-
-static void js_key(struct joinset *j, unsigned which, uint64_t key, uint64_t cls, uint64_t val)
-{
-    if (j->nk < 32) {
-        j->k[j->nk++] = (struct jkey){key, cls, val, which};
-    }
-}
-
-static void js_attr(struct joinset *j, uint64_t cls, uint64_t val)
-{
-    for (unsigned i = 0; i < j->nat; i++) {
-        if (j->at[i].cls == cls && j->at[i].val == val) {
-            return;
-        }
-    }
-    if (j->nat < 24) {
-        j->at[j->nat++] = (struct attr){cls, val};
-    }
-}
-
-/* The class with the most distinct values in the record (its people), and that count. */
-static unsigned js_people(const struct joinset *j, uint64_t *cls)
-{
-    unsigned best = 1;
-    *cls = 0;
-    for (unsigned i = 0; i < j->nat; i++) {
-        unsigned n = 0;
-        for (unsigned k = 0; k < j->nat; k++) {
-            n += j->at[k].cls == j->at[i].cls;
-        }
-        if (n > best) {
-            best = n;
-            *cls = j->at[i].cls;
-        }
-    }
-    return best;
-}
-
 /* Keys of the other people of a record of several people: each counts as one more person
  * unless some other record carries it. */
 struct extra_key {
@@ -727,24 +430,6 @@ struct extra_key {
     uint64_t key;
     unsigned which;
 };
-
-static bool uf_has(const struct uf *u, uint64_t key)
-{
-    if (key == 0) {
-        key = 1;
-    }
-    if (u->kcap == 0) {
-        return false;
-    }
-    size_t h = (size_t)(key & (u->kcap - 1));
-    while (u->keys[h] != 0) {
-        if (u->keys[h] == key) {
-            return true;
-        }
-        h = (h + 1) & (u->kcap - 1);
-    }
-    return false;
-}
 
 static uint64_t key64(const uint8_t key[32], const char *group, const char *a, const char *b)
 {
@@ -785,18 +470,6 @@ static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
-}
-
-static bool joins(enum pt_phi_type t)
-{
-    return t == PT_PHI_SSN || t == PT_PHI_MRN || t == PT_PHI_PLAN_ID || t == PT_PHI_MBI ||
-           t == PT_PHI_RECORD_ID;
-}
-
-static const char *join_group(enum pt_phi_type t)
-{
-    return t == PT_PHI_SSN ? "ssn" : t == PT_PHI_MRN ? "mrn" : t == PT_PHI_RECORD_ID ? "rec"
-                                                                                      : "plan";
 }
 
 static void bind_s(sqlite3_stmt *st, int i, const char *v)
@@ -957,6 +630,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             bind_s(st[4], 4, "more PHI hits in one object than the limit; the rest were not recorded");
             rc = rc == PT_OK ? step_reset(st[4]) : rc;
         }
+        if (r->oom) {
+            sqlite3_bind_int64(st[4], 1, r->item);
+            sqlite3_bind_int64(st[4], 2, 0);
+            bind_s(st[4], 3, pt_anom_kind(PT_ANOM_PHI_NO_MEMORY));
+            bind_s(st[4], 4,
+                   "out of memory while scanning: PHI records or hits of this object were "
+                   "not recorded");
+            rc = rc == PT_OK ? step_reset(st[4]) : rc;
+        }
         for (size_t y = 0; y < r->nym && rc == PT_OK; y++) {
             struct ymatch *m = &r->ym[y];
             bind_s(st[5], 1, r->sha);
@@ -989,7 +671,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 continue; /* a record without identifiers is not stored */
             }
             record_id++;
-            if (!uf_add(&est) || !uf_add(&lower) || !uf_add(&upper)) {
+            if (!pt_uf_add(&est) || !pt_uf_add(&lower) || !pt_uf_add(&upper)) {
                 rc = PT_ENOMEM;
                 break;
             }
@@ -1070,15 +752,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 if (hh->type == PT_PHI_DOB && dob == NULL) {
                     dob = hh->value;
                 }
-                if (joins(hh->type)) {
+                if (pt_phi_type_joins(hh->type)) {
                     char shape[64];
-                    const char *grp = join_group(hh->type);
+                    const char *grp = pt_entity_join_group(hh->type);
                     if (hh->type == PT_PHI_MRN) {
                         /* estimate: the same number of the same shape (issuers are often
                          * missing on one side); lower: the same number; upper: the same
                          * issuer, or else the same object. Two numbers of one issuer (or,
                          * without one, of one shape) never join. */
-                        mrn_shape(hh->value, shape, sizeof shape);
+                        pt_entity_mrn_shape(hh->value, shape, sizeof shape);
                         uint64_t ke = key64(key, "mrn", shape, hh->value);
                         uint64_t kl = key64(key, "mrn", "", hh->value);
                         uint64_t ku = hh->issuer[0] != '\0'
@@ -1088,31 +770,31 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                             snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
                         }
                         uint64_t cls = key64(key, "class", "mrn", shape);
-                        js_key(&js, J_EST, ke, cls, ke);
-                        js_key(&js, J_LOWER, kl, cls, ke);
-                        js_key(&js, J_UPPER, ku, cls, ke);
-                        js_attr(&js, cls, ke);
+                        pt_js_key(&js, J_EST, ke, cls, ke);
+                        pt_js_key(&js, J_LOWER, kl, cls, ke);
+                        pt_js_key(&js, J_UPPER, ku, cls, ke);
+                        pt_js_attr(&js, cls, ke);
                     } else {
                         uint64_t ke = key64(key, grp, hh->value, "");
                         uint64_t cls = 0;
                         if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
                             cls = key64(key, "class", grp, "");
-                            js_attr(&js, cls, ke);
+                            pt_js_attr(&js, cls, ke);
                         }
-                        js_key(&js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
+                        pt_js_key(&js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
                     }
                     info->countable = true;
                 }
                 if (hh->type == PT_PHI_DOB) {
-                    js_attr(&js, dob_class, k64);
+                    pt_js_attr(&js, dob_class, k64);
                 }
             }
             char folded[600] = "";
             if (name != NULL) {
                 pt_phi_name_fold(name, folded, sizeof folded);
-                name_key_form(folded);
+                pt_entity_name_key(folded);
             }
-            if (name != NULL && not_a_person(folded)) {
+            if (name != NULL && pt_entity_not_a_person(folded)) {
                 /* a QA phantom or test patient (DICOM "QA^PHANTOM"): nobody to count */
                 info->countable = false;
                 continue;
@@ -1120,16 +802,16 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             if (name != NULL) {
                 info->countable = true;
                 info->name_key = key64(key, "name-only", folded, "");
-                js_key(&js, J_LOWER, info->name_key, 0, 0);
+                pt_js_key(&js, J_LOWER, info->name_key, 0, 0);
                 if (dob != NULL) {
-                    js_key(&js, J_EST | J_LOWER, key64(key, "name-dob", folded, dob), 0, 0);
+                    pt_js_key(&js, J_EST | J_LOWER, key64(key, "name-dob", folded, dob), 0, 0);
                     char od[700];
                     snprintf(od, sizeof od, "%s|%s", r->sha, folded);
-                    js_key(&js, J_UPPER, key64(key, "name-dob-object", od, dob), 0, 0);
+                    pt_js_key(&js, J_UPPER, key64(key, "name-dob-object", od, dob), 0, 0);
                 }
             }
             uint64_t anchor = 0;
-            unsigned people = js_people(&js, &anchor);
+            unsigned people = pt_js_people(&js, &anchor);
             uint64_t keep = 0; /* with several people: the value of the one this record keeps */
             if (people > 1) {
                 /* identifiers of several people in one record that no layout rule could
@@ -1152,7 +834,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     if (m == 1 && js.at[a].cls == dob_class) {
                         continue; /* the lower bound allows a mistyped birth date */
                     }
-                    attrs_add(&us[m]->at[rid], js.at[a].cls, js.at[a].val);
+                    pt_uf_attrs_add(&us[m]->at[rid], js.at[a].cls, js.at[a].val);
                 }
             }
             for (unsigned a = 0; a < js.nk; a++) {
@@ -1172,7 +854,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 }
                 for (int m = 0; m < 3; m++) {
                     if (jk->which & bit[m]) {
-                        uf_key(us[m], jk->key, rid);
+                        pt_uf_key(us[m], jk->key, rid);
                     }
                 }
             }
@@ -1185,7 +867,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             size_t nr = 0;
             for (size_t a = first_ri; roots != NULL && a < nri; a++) {
                 if (ri[a].countable) {
-                    roots[nr++] = uf_find(&est, (uint32_t)a);
+                    roots[nr++] = pt_uf_find(&est, (uint32_t)a);
                 }
             }
             if (roots != NULL) {
@@ -1247,7 +929,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             if (!ri[a].countable) {
                 continue;
             }
-            uint32_t root = uf_find(&est, (uint32_t)a);
+            uint32_t root = pt_uf_find(&est, (uint32_t)a);
             if (eid[root] == 0) {
                 eid[root] = ++next_id;
             }
@@ -1274,7 +956,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
         for (size_t a = 0; a < nri && rc == PT_OK; a++) {
             if (ri[a].countable && ri[a].name_key != 0) {
-                en[nen++] = (struct ename_key){eid[uf_find(&est, (uint32_t)a)], ri[a].name_key};
+                en[nen++] = (struct ename_key){eid[pt_uf_find(&est, (uint32_t)a)], ri[a].name_key};
             }
         }
         if (rc == PT_OK) {
@@ -1290,7 +972,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             if (!ri[a].countable) {
                 continue;
             }
-            struct agg *g = &ag[eid[uf_find(&est, (uint32_t)a)]];
+            struct agg *g = &ag[eid[pt_uf_find(&est, (uint32_t)a)]];
             g->records++;
             if (g->objects == 0 || g->last_object != ri[a].object + 1) {
                 g->objects++;
@@ -1352,11 +1034,11 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 }
                 for (size_t a = 0; a < nri; a++) {
                     if (ri[a].countable && ri[a].health) {
-                        phi_root[uf_find(uu[m], (uint32_t)a)] = 1;
+                        phi_root[pt_uf_find(uu[m], (uint32_t)a)] = 1;
                     }
                 }
                 for (size_t a = 0; a < nri; a++) {
-                    uint32_t root = uf_find(uu[m], (uint32_t)a);
+                    uint32_t root = pt_uf_find(uu[m], (uint32_t)a);
                     if (ri[a].countable && phi_root[root] && (sc == 0 || ri[a].outbound) &&
                         !mark[root]) {
                         mark[root] = 1;
@@ -1377,7 +1059,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     }
                     for (size_t a = 0; a < nri; a++) {
                         if (ri[a].countable) {
-                            tset[uf_find(uu[m], (uint32_t)a)] |= ri[a].types;
+                            tset[pt_uf_find(uu[m], (uint32_t)a)] |= ri[a].types;
                         }
                     }
                     const uint32_t strong = 1u << PT_PHI_SSN | 1u << PT_PHI_MBI |
@@ -1416,7 +1098,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     }
                     unsigned b = m == 0 ? J_EST : J_UPPER;
                     if ((extra[x].which & b) && !dup && rx->countable && rx->health &&
-                        (sc == 0 || rx->outbound) && !uf_has(uu[m], extra[x].key)) {
+                        (sc == 0 || rx->outbound) && !pt_uf_has(uu[m], extra[x].key)) {
                         cnt[m]++;
                     }
                 }
@@ -1499,9 +1181,9 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         pt_db_exec(h, "ROLLBACK", ignored, sizeof ignored);
     }
     free(extra);
-    uf_free(&est);
-    uf_free(&lower);
-    uf_free(&upper);
+    pt_uf_free(&est);
+    pt_uf_free(&lower);
+    pt_uf_free(&upper);
     free(ri);
     pthread_mutex_destroy(&pool.mu);
     pthread_cond_destroy(&pool.cv);

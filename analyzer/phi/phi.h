@@ -35,6 +35,8 @@ enum pt_phi_type {
 
 const char *pt_phi_type_name(enum pt_phi_type t);
 char pt_phi_type_letter(enum pt_phi_type t);
+/* The "joins" column of phi_types.def: the value alone identifies one person. */
+bool pt_phi_type_joins(enum pt_phi_type t);
 
 struct pt_phi_hit {
     enum pt_phi_type type;

@@ -15,8 +15,9 @@
 static const struct {
     const char *name;
     char letter;
+    bool joins;
 } types[] = {
-#define PT_PHI_TYPE(id, name, letter, joins) {name, letter},
+#define PT_PHI_TYPE(id, name, letter, joins) {name, letter, joins},
 #include "phi_types.def"
 #undef PT_PHI_TYPE
 };
@@ -29,6 +30,11 @@ const char *pt_phi_type_name(enum pt_phi_type t)
 char pt_phi_type_letter(enum pt_phi_type t)
 {
     return t < PT_PHI_N_TYPES ? types[t].letter : ' ';
+}
+
+bool pt_phi_type_joins(enum pt_phi_type t)
+{
+    return t < PT_PHI_N_TYPES && types[t].joins;
 }
 
 /* SSA: area 000, 666 and 900-999 are never issued, group 00 and serial 0000 neither. */

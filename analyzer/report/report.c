@@ -25,7 +25,6 @@
 
 #include "../core/version.h"
 #include "../store/db.h"
-#include "../verdict/flow_sql.h"
 
 /* ---- a growing string -------------------------------------------------------------------------- */
 
@@ -456,19 +455,13 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
 
 #define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000000, 'unixepoch')"
 
-/* Encrypted (TLS, SSH) and undecoded TCP channels between inside and outside addresses, per
- * source, destination, protocol and what names the far end (SNI, SSH software): where PHI
- * may have left unseen. Bytes are those sent from inside. */
+/* The encrypted and undecoded channels the verdict stage found (encrypted_channel): where
+ * PHI may have left unseen, largest first. */
 #define CHANNELS_SQL                                                                               \
-    "SELECT " INSIDE_SQL " AS source, " OUTSIDE_SQL " AS destination, "                            \
-    "coalesce(f.app, 'tcp') AS protocol, coalesce(t.sni, CASE WHEN s.flow_id IS "                  \
-    "NOT NULL THEN 'client ' || coalesce(s.client_version, '?') || ', server ' || "                \
-    "coalesce(s.server_version, '?') END, '') AS name, count(*) AS connections, "                  \
-    "sum(" OUT_BYTES_SQL ") AS bytes_out, " ISO("min(f.first_ts)")                                 \
-    " AS first, " ISO("max(f.last_ts)") " AS last FROM flow f LEFT JOIN tls_session t ON "         \
-    "t.flow_id = f.id LEFT JOIN ssh_session s ON s.flow_id = f.id WHERE f.class IN "               \
-    "('outbound', 'inbound') AND " UNREAD_SQL " GROUP BY 1, 2, 3, 4 ORDER BY bytes_out DESC, "     \
-    "1, 2, 3, 4 LIMIT 200"
+    "SELECT source, destination, protocol, name, connections, bytes_out, " ISO(                    \
+        "first_ts") " AS first, " ISO("last_ts") " AS last FROM encrypted_channel ORDER BY "       \
+                                                 "bytes_out DESC, 1, 2, "                          \
+                                                 "3, 4 LIMIT 200"
 
 static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
 {

@@ -68,10 +68,8 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
     }
     /* The one-line answer to "how much left the network, to where". */
     PT_TRY(query(db,
-                 "SELECT count(DISTINCT CASE WHEN class='outbound' THEN client_addr ELSE server_addr "
-                 "END), count(DISTINCT CASE WHEN class='outbound' THEN server_addr ELSE client_addr "
-                 "END), count(*), coalesce(sum(" OUT_BYTES "), 0) FROM flow "
-                 "WHERE class IN ('outbound','inbound')",
+                 "SELECT count(DISTINCT inside), count(DISTINCT outside), count(*), "
+                 "coalesce(sum(bytes_out), 0) FROM crossing_flow",
                  &st));
     if (sqlite3_step(st) == SQLITE_ROW) {
         fprintf(out,
@@ -115,10 +113,8 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
                  "sent out)\n");
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT CASE WHEN class='outbound' THEN client_addr ELSE server_addr END AS inside, "
-             "CASE WHEN class='outbound' THEN server_addr ELSE client_addr END AS outside, "
-             "count(*), sum(" OUT_BYTES ") AS sent, min(first_ts), max(last_ts) FROM flow "
-             "WHERE class IN ('outbound','inbound') GROUP BY inside, outside "
+             "SELECT inside, outside, count(*), sum(bytes_out) AS sent, min(first_ts), "
+             "max(last_ts) FROM crossing_flow GROUP BY inside, outside "
              "ORDER BY sent DESC, inside, outside LIMIT %d",
              PT_SUMMARY_TOP);
     PT_TRY(query(db, sql, &st));

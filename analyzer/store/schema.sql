@@ -87,6 +87,21 @@ CREATE TABLE flow (
 ) STRICT;
 CREATE INDEX flow_class ON flow(class);
 
+-- Flows that cross home-net, with the words the verdict, the reports and the summary share:
+-- the inside end (the client of an outbound flow, the server of an inbound one) and the
+-- outside end, the bytes the inside end sent and received (sequence-implied where payload is
+-- missing), and whether phitrace could not read the content (TLS, SSH, or TCP of no decoded
+-- protocol). verdict/flow_sql.h spells the same expressions for queries over flow itself.
+CREATE VIEW crossing_flow AS SELECT f.*,
+    CASE WHEN f.class = 'outbound' THEN f.client_addr ELSE f.server_addr END AS inside,
+    CASE WHEN f.class = 'outbound' THEN f.server_addr ELSE f.client_addr END AS outside,
+    CASE WHEN f.class = 'outbound' THEN max(f.c_payload_bytes, f.c_seq_bytes)
+         ELSE max(f.s_payload_bytes, f.s_seq_bytes) END AS bytes_out,
+    CASE WHEN f.class = 'outbound' THEN max(f.s_payload_bytes, f.s_seq_bytes)
+         ELSE max(f.c_payload_bytes, f.c_seq_bytes) END AS bytes_in,
+    (f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6) AS unread
+    FROM flow f WHERE f.class IN ('outbound', 'inbound');
+
 -- TCP stream ranges that are not in the capture (never zero-filled anywhere).
 CREATE TABLE stream_gap (
     id        INTEGER PRIMARY KEY,
@@ -589,6 +604,21 @@ CREATE TABLE verdict (
     verdict   TEXT NOT NULL,              -- confirmed | likely | possible | not observed
     bytes_out INTEGER NOT NULL,
     reasons   TEXT NOT NULL               -- JSON: exfil_event ids
+) STRICT;
+
+-- Encrypted (TLS, SSH) and undecoded TCP channels between inside and outside addresses, per
+-- source, destination, protocol and what names the far end (SNI, SSH software): where PHI
+-- may have left unseen. Written by the verdict stage; bytes are those sent from inside.
+CREATE TABLE encrypted_channel (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    protocol    TEXT NOT NULL,
+    name        TEXT NOT NULL,            -- TLS SNI, "client <ssh version>, server <...>", ''
+    connections INTEGER NOT NULL,
+    bytes_out   INTEGER,
+    first_ts    INTEGER,
+    last_ts     INTEGER
 ) STRICT;
 
 CREATE TABLE limitation (

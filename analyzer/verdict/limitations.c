@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "../store/db.h"
-#include "flow_sql.h"
 #include "verdict_int.h"
 
 /* What each input was examined as, and how much of it was read. A file's class comes from its
@@ -363,8 +362,7 @@ static const char limitations_sql[] =
     "protocol phitrace decodes (stored and scanned as raw streams; encrypted ones cannot be "
     "read)', 100.0 * enc / tot, tot), "
     "1.0 * enc / tot FROM (SELECT sum(CASE WHEN unread THEN b ELSE 0 END) AS enc, sum(b) AS tot "
-    "FROM (SELECT " UNREAD_SQL " AS unread, " OUT_BYTES_SQL " AS b FROM flow f WHERE f.class IN "
-    "('outbound', 'inbound'))) WHERE tot > 0;"
+    "FROM (SELECT unread, bytes_out AS b FROM crossing_flow)) WHERE tot > 0;"
     /* inputs that could not be read fully, caps that truncated data, objects not scanned */
     "INSERT INTO limitation(kind, detail, value) SELECT 'input_' || status, path || ': ' || "
     "coalesce(error, status), size FROM evidence_item WHERE status NOT IN ('ok', 'skipped') "
