@@ -45,6 +45,7 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
                analyzer/analyze/smtp.c analyzer/analyze/ssh.c \
                analyzer/analyze/tls.c analyzer/analyze/tunnel.c analyzer/analyze/tunnel_phase.c \
                analyzer/analyze/unpack.c analyzer/analyze/unpack_zip.c \
+               analyzer/analyze/passwords.c analyzer/analyze/archive_pw.c \
                analyzer/analyze/websocket.c \
                analyzer/analyze/doctext.c analyzer/analyze/doc_zip.c analyzer/analyze/doc_xml.c \
                analyzer/analyze/doc_ooxml.c analyzer/analyze/doc_odf.c analyzer/analyze/doc_rtf.c \
