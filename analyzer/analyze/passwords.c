@@ -116,10 +116,12 @@ struct out {
     size_t count;
 };
 
-/* Report a value unless it is empty, too long or a variable rather than a literal. */
+/* Report a value unless it is empty, too long, holds a NUL (no program's argument can) or
+ * is a variable rather than a literal. */
 static void emit(struct out *o, const char *v, size_t len, enum pt_pw_form form)
 {
-    if (len == 0 || len > PT_PW_MAX_LEN || v[0] == '$' || v[0] == '%' ||
+    if (len == 0 || len > PT_PW_MAX_LEN || memchr(v, 0, len) != NULL || v[0] == '$' ||
+        v[0] == '%' ||
         strncasecmp(v, "env:", 4) == 0 || strncasecmp(v, "file:", 5) == 0 ||
         strncasecmp(v, "fd:", 3) == 0) {
         return;

@@ -15,7 +15,8 @@
  *   PowerShell, any command        -Password pw (Compress-7Zip, 7Zip4Powershell)
  *   ConvertTo-SecureString         its first word that is not a parameter ('pw' -AsPlainText)
  *
- * A value that names a variable ($pw, %PW%, env:, file:) is not a literal and is skipped.
+ * A value that names a variable ($pw, %PW%, env:, file:) is not a literal and is skipped, as
+ * is one holding a NUL byte.
  *
  * Trust boundary: the text is hostile; it is read only through the bounds-checked cursor.
  * Limits: a line is read up to PT_PW_MAX_LINE bytes (the rest of it is skipped), at most
