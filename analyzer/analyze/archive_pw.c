@@ -202,6 +202,7 @@ static int run(char *const argv[])
             dup2(null, 1);
             dup2(null, 2);
         }
+        close_range(3, ~0u, 0); /* the case database and the rest stay out of its reach */
         struct rlimit fs = {PT_UNPACK_MAX_MEMBER, PT_UNPACK_MAX_MEMBER};
         struct rlimit cpu = {PT_PW_7Z_SECONDS, PT_PW_7Z_SECONDS};
         setrlimit(RLIMIT_FSIZE, &fs);

@@ -388,6 +388,12 @@ static const char limitations_sql[] =
     "'encrypted archive ' || coalesce(archive_name, archive_sha256) || ' (' || archive_size || "
     "' bytes) stayed closed: ' || coalesce(note, 'no password opened it'), archive_size FROM "
     "archive_password WHERE opened = 0 ORDER BY id;"
+    /* not a gap, but what the members' analysis rests on: the password's source */
+    "INSERT INTO limitation(kind, detail, value) SELECT 'encrypted_archive_opened', "
+    "'encrypted archive ' || coalesce(archive_name, archive_sha256) || ' was opened (' || "
+    "method || ') with a password found in ' || source_path || ', line ' || line || ' (' || "
+    "form || '); its ' || members || ' member object(s) were analyzed', members FROM "
+    "archive_password WHERE opened = 1 ORDER BY id;"
     /* the counted kinds of anomalies.def (encrypted SMB3, objects not stored), in its order */
     "INSERT INTO limitation(kind, detail, value) SELECT v.row, count(*) || v.sentence, count(*) "
     "FROM anomaly a JOIN anomaly_kind v ON v.kind = a.kind WHERE v.limitation = 'counted' GROUP "

@@ -122,7 +122,9 @@ def archive_passwords_from_powershell_history_open_staged_archives():
                        "'encrypted_archive_members'").fetchone()[0] == 0
     con.close()
     with open(os.path.join(c, "report.txt"), encoding="utf-8") as f:
-        assert "closed.7z" in f.read()
+        txt = f.read()
+    assert "closed.7z" in txt
+    assert "ConsoleHost_history.txt, line 2 (7z -p)" in txt, txt
     _pw_no_password_text(c)
 
 
