@@ -372,7 +372,26 @@ struct arch {
     struct pt_object_rec rec;
     char pack[64];
     uint64_t off;
+    bool members_encrypted; /* else it gave no member at all */
 };
+
+/* A 7z or RAR that gave no member: are its headers encrypted, or is it merely damaged (not
+ * this phase's business)? 7z: the AES coder (06 F1 07 01, 7zFormat.txt) named in the encoded
+ * header's coder list; RAR 5: an archive encryption header (type 4) first; RAR 4: the main
+ * header's MHD_PASSWORD flag (0x0080). */
+static bool headers_encrypted(const char *mime, const uint8_t *b, size_t n)
+{
+    static const uint8_t rar5[] = {0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x01, 0x00};
+    static const uint8_t rar4[] = {0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00};
+    static const uint8_t aes[] = {0x06, 0xf1, 0x07, 0x01};
+    if (strstr(mime, "7z") != NULL) {
+        return memmem(b, n, aes, sizeof aes) != NULL;
+    }
+    if (n > 12 && memcmp(b, rar5, sizeof rar5) == 0) {
+        return b[12] == 4;
+    }
+    return n > 11 && memcmp(b, rar4, sizeof rar4) == 0 && (b[10] & 0x80) != 0;
+}
 
 /* Zips with encrypted members; 7z and RAR with encrypted members or no member at all (their
  * headers may be encrypted: libarchive then gives none). */
@@ -383,7 +402,8 @@ static pt_status list_archives(struct phase *ph, struct arch **out, size_t *n)
     const char *sql =
         "SELECT o.sha256, o.size, o.mime, coalesce(o.name, ''), o.protocol, o.direction, "
         "coalesce(o.flow_id, 0), coalesce(o.item_id, 0), coalesce(o.frame, 0), "
-        "coalesce(o.ts, 0), o.depth, coalesce(b.pack, ''), coalesce(b.offset, 0), o.stream_off "
+        "coalesce(o.ts, 0), o.depth, coalesce(b.pack, ''), coalesce(b.offset, 0), o.stream_off, "
+        "EXISTS (SELECT 1 FROM object k WHERE k.parent_sha256 = o.sha256 AND k.encrypted = 1) "
         "FROM object o LEFT JOIN object_blob b ON b.sha256 = o.sha256 WHERE o.encrypted = 0 "
         "AND o.size > 0 AND (o.mime IN ('application/zip', 'application/x-7z-compressed', "
         "'application/x-rar', 'application/vnd.rar')) AND (EXISTS (SELECT 1 FROM object k "
@@ -421,6 +441,7 @@ static pt_status list_archives(struct phase *ph, struct arch **out, size_t *n)
         a->off = (uint64_t)sqlite3_column_int64(st, 12);
         r->stream_off = (uint64_t)sqlite3_column_int64(st, 13);
         r->complete = true;
+        a->members_encrypted = sqlite3_column_int(st, 14) != 0;
     }
     sqlite3_finalize(st);
     return rc;
@@ -464,13 +485,19 @@ static void put_row(struct phase *ph, const struct arch *a, long ci, const char 
     sqlite3_finalize(st);
 }
 
+enum tried { TRIED_NOT, TRIED_CLOSED, TRIED_OPENED };
+
 /* One encrypted archive: libarchive with each candidate, then the 7z program. */
-static bool try_archive(struct phase *ph, const struct arch *a)
+static enum tried try_archive(struct phase *ph, const struct arch *a)
 {
     struct pt_objbytes ob;
     if (!pt_object_load(ph->o->case_dir, a->rec.sha256, a->pack, a->off, a->rec.size, &ob)) {
         put_row(ph, a, -1, NULL, "the stored archive could not be read");
-        return false;
+        return TRIED_CLOSED;
+    }
+    if (!a->members_encrypted && !headers_encrypted(a->rec.mime, ob.p, ob.n)) {
+        pt_object_release(&ob);
+        return TRIED_NOT; /* damaged, not encrypted: its unpack anomalies say so */
     }
     ph->members = 0;
     long found = -1;
@@ -505,7 +532,7 @@ static bool try_archive(struct phase *ph, const struct arch *a)
         snprintf(why, sizeof why, "none of the %zu candidate password(s) opened it", ph->n);
     }
     put_row(ph, a, found, method, found >= 0 ? NULL : why);
-    return found >= 0;
+    return found >= 0 ? TRIED_OPENED : TRIED_CLOSED;
 }
 
 pt_status pt_archive_pw_phase(struct pt_db *db, const struct pt_archive_pw_opts *o,
@@ -534,8 +561,9 @@ pt_status pt_archive_pw_phase(struct pt_db *db, const struct pt_archive_pw_opts 
     ph.app = (struct pt_app_ctx){.arg = &ph, .object = ph_object, .anomaly = ph_anomaly,
                                  .store = ph.store};
     for (size_t i = 0; i < na && ph.rc == PT_OK; i++) {
-        res->opened += try_archive(&ph, &as[i]);
-        res->archives++;
+        enum tried t = try_archive(&ph, &as[i]);
+        res->archives += t != TRIED_NOT;
+        res->opened += t == TRIED_OPENED;
     }
     res->candidates = (unsigned)ph.n;
     pt_status rc = ph.rc;

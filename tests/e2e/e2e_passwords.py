@@ -66,6 +66,13 @@ def _pw_case():
     with open(os.path.join(other, "notes.txt"), "w") as f:
         f.write("nothing here\n")
     _pw_make(sz, os.path.join(d, "closed.7z"), other, "-t7z", "-p" + _PW_NOWHERE, "-mhe=on")
+    # a damaged 7z that was never encrypted gives no member either: not this phase's business
+    plain = os.path.join(TMP, "pw-plain.7z")
+    if os.path.exists(plain):
+        os.remove(plain)
+    _pw_make(sz, plain, other, "-t7z")
+    with open(plain, "rb") as f, open(os.path.join(d, "damaged.7z"), "wb") as g:
+        g.write(f.read()[:40])
     return d, hashlib.sha256(csv).hexdigest()
 
 
