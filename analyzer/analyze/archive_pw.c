@@ -211,7 +211,7 @@ static int run(char *const argv[])
         _exit(127);
     }
     int status = 0;
-    for (long waited = 0;; waited += 10) {
+    for (long waited = 0;; waited += 2) { /* 7z answers in tens of ms: poll finely */
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid) {
             break;
@@ -224,7 +224,7 @@ static int run(char *const argv[])
             waitpid(pid, &status, 0);
             return -2;
         }
-        struct timespec ts = {0, 10 * 1000 * 1000};
+        struct timespec ts = {0, 2 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
