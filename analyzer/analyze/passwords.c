@@ -2,6 +2,7 @@
 #include "passwords.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -186,7 +187,63 @@ static void line_forms(const struct words *w, struct out *o)
     }
 }
 
+/* UTF-16LE text (after its BOM) as UTF-8, through the cursor: what Windows writes its
+ * scheduled task files and some PowerShell output in. Unpaired surrogates become U+FFFD.
+ * Returns an owned buffer of *out_n bytes, or NULL when out of memory. */
+static uint8_t *utf16le_to_utf8(const uint8_t *b, size_t n, size_t *out_n)
+{
+    struct pt_cur c = pt_cur_make(b, n);
+    pt_cur_skip(&c, 2);
+    size_t cap = (n / 2) * 3 + 1, o = 0;
+    uint8_t *u = malloc(cap);
+    if (u == NULL) {
+        return NULL;
+    }
+    while (pt_cur_left(&c) >= 2) {
+        uint32_t cp = pt_cur_le16(&c);
+        if (cp >= 0xd800 && cp < 0xdc00 && pt_cur_left(&c) >= 2 &&
+            pt_cur_peek_u8(&c, 1) >= 0xdc && pt_cur_peek_u8(&c, 1) < 0xe0) {
+            uint32_t lo = pt_cur_le16(&c);
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        } else if (cp >= 0xd800 && cp < 0xe000) {
+            cp = 0xfffd;
+        }
+        /* 4 bytes for a pair that took 4 input bytes, at most 3 for one unit of 2 */
+        if (cp < 0x80) {
+            u[o++] = (uint8_t)cp;
+        } else if (cp < 0x800) {
+            u[o++] = (uint8_t)(0xc0 | (cp >> 6));
+            u[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            u[o++] = (uint8_t)(0xe0 | (cp >> 12));
+            u[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            u[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else {
+            u[o++] = (uint8_t)(0xf0 | (cp >> 18));
+            u[o++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+            u[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            u[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        }
+    }
+    *out_n = o;
+    return u;
+}
+
+static size_t harvest_utf8(const uint8_t *b, size_t n, pt_pw_fn fn, void *arg);
+
 size_t pt_pw_harvest(const uint8_t *b, size_t n, pt_pw_fn fn, void *arg)
+{
+    if (n >= 2 && b[0] == 0xff && b[1] == 0xfe) {
+        size_t un = 0;
+        uint8_t *u = utf16le_to_utf8(b, n, &un);
+        size_t k = u != NULL ? harvest_utf8(u, un, fn, arg) : 0;
+        free(u);
+        return k;
+    }
+    return harvest_utf8(b, n, fn, arg);
+}
+
+static size_t harvest_utf8(const uint8_t *b, size_t n, pt_pw_fn fn, void *arg)
 {
     static _Thread_local struct words w;
     struct out o = {.fn = fn, .arg = arg};

@@ -15,6 +15,7 @@
  *   PowerShell, any command        -Password pw (Compress-7Zip, 7Zip4Powershell)
  *   ConvertTo-SecureString         its first word that is not a parameter ('pw' -AsPlainText)
  *
+ * Text that starts with a UTF-16LE byte order mark (Windows task files) is read as UTF-16.
  * A value that names a variable ($pw, %PW%, env:, file:) is not a literal and is skipped, as
  * is one holding a NUL byte.
  *

@@ -165,6 +165,59 @@ static void lines_and_limits(void **state)
     assert_int_equal(g.n, 0); /* strlen(pw) != len: a NUL in a value is not reported */
 }
 
+/* A scheduled task as Windows writes it: UTF-16LE with a byte order mark, one non-ASCII
+ * character (U+00E9) and one outside the BMP (U+1F511, a surrogate pair) in the password. */
+static void utf16_task(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {"<Exec>\r\n", "<Command>7z.exe</Command>\r\n",
+                                        "<Arguments>a -pK\xc3\xa9y\xf0\x9f\x94\x91 x.7z C:\\e"
+                                        "</Arguments>\r\n"};
+    uint8_t buf[512];
+    size_t n = 0;
+    buf[n++] = 0xff;
+    buf[n++] = 0xfe;
+    for (size_t l = 0; l < 3; l++) {
+        const uint8_t *p = (const uint8_t *)lines[l];
+        while (*p != 0) {
+            uint32_t cp = *p++;
+            if (cp >= 0xf0) {
+                cp = ((cp & 7u) << 18) | ((p[0] & 0x3fu) << 12) | ((p[1] & 0x3fu) << 6) |
+                     (p[2] & 0x3fu);
+                p += 3;
+            } else if (cp >= 0xc0) {
+                cp = ((cp & 0x1fu) << 6) | (p[0] & 0x3fu);
+                p += 1;
+            }
+            uint32_t units[2] = {cp, 0};
+            size_t nu = 1;
+            if (cp >= 0x10000) {
+                units[0] = 0xd800 + ((cp - 0x10000) >> 10);
+                units[1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+                nu = 2;
+            }
+            for (size_t k = 0; k < nu; k++) {
+                buf[n++] = (uint8_t)(units[k] & 0xff);
+                buf[n++] = (uint8_t)(units[k] >> 8);
+            }
+        }
+    }
+    struct got g = {0};
+    pt_pw_harvest(buf, n, collect, &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.pw[0], "K\xc3\xa9y\xf0\x9f\x94\x91");
+    assert_int_equal(g.line[0], 3);
+    /* every prefix, a lone surrogate at the cut included */
+    for (size_t cut = 0; cut <= n; cut++) {
+        uint8_t *p = malloc(cut ? cut : 1);
+        assert_non_null(p);
+        memcpy(p, buf, cut);
+        g = (struct got){0};
+        pt_pw_harvest(p, cut, collect, &g);
+        free(p);
+    }
+}
+
 /* Every prefix of text, as its own heap copy (a read past the cut trips ASan). */
 static void each_prefix(const char *text)
 {
@@ -192,7 +245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_form),       cmocka_unit_test(look_alikes_give_nothing),
-        cmocka_unit_test(lines_and_limits),
+        cmocka_unit_test(lines_and_limits), cmocka_unit_test(utf16_task),
         cmocka_unit_test(cut_at_every_offset),
     };
     return cmocka_run_group_tests_name("passwords", tests, NULL, NULL);
