@@ -46,6 +46,7 @@ ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/
                analyzer/analyze/smtp.c analyzer/analyze/ssh.c \
                analyzer/analyze/tls.c analyzer/analyze/tunnel.c analyzer/analyze/tunnel_phase.c \
                analyzer/analyze/unpack.c analyzer/analyze/unpack_zip.c \
+               analyzer/analyze/passwords.c analyzer/analyze/archive_pw.c \
                analyzer/analyze/websocket.c \
                analyzer/analyze/doctext.c analyzer/analyze/doc_zip.c analyzer/analyze/doc_xml.c \
                analyzer/analyze/doc_ooxml.c analyzer/analyze/doc_odf.c analyzer/analyze/doc_rtf.c \
@@ -68,11 +69,12 @@ MAIN_SRC := analyzer/main.c
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
-              test_image
+              test_image test_passwords
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
-                fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames
+                fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames \
+                fuzz_passwords
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel

@@ -83,6 +83,8 @@ static void usage(FILE *out)
         "                        likely or possible (for pipelines)\n"
         "      --rules DIR       more YARA rules (*.yar, *.yara), run on every object besides\n"
         "                        the shipped ones; externals: filename, protocol, direction, mime\n"
+        "      --passwords FILE  candidate passwords for encrypted archives, one a line, tried\n"
+        "                        after those found in the evidence's command lines\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the case is incomplete\n"
@@ -146,6 +148,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"copy-inputs", no_argument, NULL, 'C'},
         {"signatures", required_argument, NULL, 'S'},
         {"rules", required_argument, NULL, 'R'},
+        {"passwords", required_argument, NULL, 'W'},
         {"fail-on", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -190,6 +193,13 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'C': o.copy_inputs = true; break;
             case 'S': o.signatures = optarg; break;
             case 'R': o.rules = optarg; break;
+            case 'W':
+                if (access(optarg, R_OK) != 0) {
+                    fprintf(stderr, "phitrace: error: --passwords %s: cannot be read\n", optarg);
+                    return EXIT_USAGE;
+                }
+                o.passwords = optarg;
+                break;
             case 'f':
                 o.fail_on = pt_verdict_parse(optarg);
                 if (o.fail_on <= 0) {

@@ -34,6 +34,7 @@
 #include <zlib.h>
 
 #include "analyze/app.h"
+#include "analyze/archive_pw.h"
 #include "analyze/doctext.h"
 #include "analyze/tunnel.h"
 #include "analyze/unpack.h"
@@ -1444,6 +1445,24 @@ static pt_status write_summary(const char *dir, const char *text, size_t len)
     return PT_OK;
 }
 
+/* After every object is stored and before the PHI stage: the archive password phase. */
+static pt_status archive_passwords(struct run *r, const struct pt_options *opt)
+{
+    struct pt_archive_pw_opts po = {.case_dir = opt->case_dir, .store_id = r->n_workers + 2,
+                                    .wordlist = opt->passwords};
+    struct pt_archive_pw_result pr;
+    char perr[512] = "", note[160];
+    pt_status rc = pt_archive_pw_phase(r->w.db, &po, &pr, perr, sizeof perr);
+    if (rc != PT_OK) {
+        pt_error("%s", perr[0] ? perr : pt_status_str(rc));
+    } else if (pr.archives > 0) {
+        snprintf(note, sizeof note, "candidates=%u archives=%u opened=%u", pr.candidates,
+                 pr.archives, pr.opened);
+        pt_db_audit(r->w.db, "phitrace " PT_VERSION, "archive_passwords", note);
+    }
+    return rc;
+}
+
 pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *res)
 {
     struct run *r = calloc(1, sizeof *r);
@@ -1708,6 +1727,10 @@ out:
             if (rc != PT_OK) {
                 pt_error("%s", terr[0] ? terr : pt_status_str(rc));
             }
+        }
+        /* encrypted archives retried with the passwords the evidence holds (archive_pw.h) */
+        if (rc == PT_OK && !opt->flows_only) {
+            rc = archive_passwords(r, opt);
         }
         /* the PHI stage reads the objects the writer stored */
         if (rc == PT_OK && !opt->flows_only && !opt->no_phi) {

@@ -32,6 +32,7 @@ struct pt_options {
     bool copy_inputs;      /* copy files at rest into CASE/objects (default: link to them) */
     const char *signatures;/* signatures directory; NULL: found beside the executable */
     const char *rules;     /* extra YARA rules directory (--rules) */
+    const char *passwords; /* --passwords FILE: candidate archive passwords, or NULL */
     int fail_on;           /* exit 3 at this verdict level or above; -1: off */
     int argc;
     char **argv;

@@ -1,7 +1,8 @@
 /*
  * exfil_tools.yar - staging and exfiltration tooling seen in healthcare intrusions: cloud
  * sync configurations (rclone, MEGAsync/megacmd), WinSCP sessions, upload one-liners
- * (curl, PowerShell), and password-protected archives built before the upload.
+ * (curl, PowerShell, BITS), scheduled tasks that run them, and password-protected archives
+ * built before the upload.
  * References: CISA #StopRansomware advisories (AA23-158A, AA24-060B) list rclone, MEGA,
  * WinSCP and 7-Zip among the tools used to stage and send data.
  */
@@ -81,6 +82,37 @@ rule PowerShell_Upload_OneLiner
         $upload = "UploadFile(" nocase
     condition:
         any of them
+}
+
+rule BITS_Upload
+{
+    meta:
+        description = "BITS upload job: bitsadmin /transfer or /create with /upload, or Start-BitsTransfer -TransferType Upload"
+        category = "exfiltration tool"
+        severity = "medium"
+        reference = "https://learn.microsoft.com/windows/win32/bits/bitsadmin-tool; MITRE ATT&CK T1197"
+    strings:
+        $admin = /bitsadmin(\.exe)?[^\n]{0,200}\/(transfer|create)[^\n]{0,200}\/upload\b/ nocase
+        $ps = /Start-BitsTransfer[^\n]{0,300}-TransferType\s+Upload/ nocase
+    condition:
+        any of them
+}
+
+rule Scheduled_Task_Exfil
+{
+    meta:
+        description = "Windows scheduled task (Task Scheduler XML) whose action runs an upload or sync tool (rclone, MEGAcmd, WinSCP, curl, bitsadmin, PowerShell web cmdlets)"
+        category = "exfiltration tool"
+        severity = "high"
+        reference = "https://learn.microsoft.com/windows/win32/taskschd/task-scheduler-schema; MITRE ATT&CK T1053.005"
+    strings:
+        $task = "<Task " ascii wide
+        $ns = "schemas.microsoft.com/windows/2004/02/mit/task" ascii wide
+        $cmd = /<Command>[^<]{0,260}(rclone|mega-put|megacmd|winscp|curl|bitsadmin)(\.exe|\.com)?\s*<\/Command>/ nocase ascii wide
+        $psargs = /<Arguments>[^<]{0,1000}(Invoke-WebRequest|Invoke-RestMethod|Start-BitsTransfer|UploadFile)[^<]{0,1000}<\/Arguments>/ nocase ascii wide
+        $toolargs = /<Arguments>[^<]{0,200}\b(copy|sync|move)\s+[^<]{1,300}\s[A-Za-z0-9_-]{1,40}:[^<]{0,300}<\/Arguments>/
+    condition:
+        $task and $ns and ($cmd or $psargs or $toolargs)
 }
 
 rule Encrypted_Zip

@@ -337,6 +337,7 @@ struct job {
     struct gz *gz;             /* K_GZIP: the zlib source */
     uint8_t *buf;              /* PT_UNPACK_CHUNK bytes (owned) */
     size_t unlisted;           /* zip entries libarchive gave that the directory pass had not */
+    const char *pass;          /* a passphrase that opened the archive (pt_unpack_opened) */
 };
 
 static void memo_overflow(const struct job *j);
@@ -705,6 +706,11 @@ static void member(struct job *j, struct archive *a, struct archive_entry *e, ui
     bool encrypted = archive_entry_is_data_encrypted(e) || (ze != NULL && (ze->flags & 1));
     char enc[32];
     member_encoding(j, a, encrypted, enc, sizeof enc);
+    if (encrypted && j->pass != NULL) {
+        /* opened with a harvested password: read like any member, named ",decrypted" */
+        memcpy(enc + strlen(enc) - 9, "decrypted", 9); /* ",encrypted" ends enc */
+        encrypted = false;
+    }
     struct pt_obj *o = child_open(j, name, enc, ze ? ze->order + 1 : part);
     if (o == NULL) {
         return;
@@ -797,6 +803,9 @@ static bool setup(const struct job *j, struct archive *a, enum mode mode)
             r = archive_read_support_format_raw(a);
         }
         break;
+    }
+    if (r == ARCHIVE_OK && j->pass != NULL) {
+        r = archive_read_add_passphrase(a, j->pass);
     }
     return r == ARCHIVE_OK;
 }
@@ -1026,33 +1035,41 @@ static void repeat(struct pt_app_ctx *ctx, const struct pt_object_rec *p, const 
     }
 }
 
-static void unpack_mapped(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
-                          const struct container *c, struct memo *m)
+/* Read the archive b[0..n) (borrowed) of `p`, opening it with `pass` when not NULL. */
+static void unpack_bytes(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
+                         const struct container *c, struct memo *m, const char *pass,
+                         const uint8_t *b, size_t n)
 {
-    struct job j = {.ctx = ctx, .p = p, .c = c, .top = active, .memo = m};
-    struct pt_objbytes ob;
-    if (!pt_objstore_load(ctx->store, p->sha256, &ob) || ob.n == 0) {
-        anomaly(&j, PT_ANOM_UNPACK_UNREADABLE, "the stored object cannot be read");
-        pt_object_release(&ob);
-        return;
-    }
-    j.n = ob.n;
+    struct job j = {.ctx = ctx, .p = p, .c = c, .top = active, .memo = m, .pass = pass};
+    j.n = n;
     j.buf = malloc(PT_UNPACK_CHUNK);
     if (j.buf == NULL) {
         anomaly(&j, PT_ANOM_UNPACK_UNREADABLE, "out of memory for the stored object");
-    } else {
-        j.b = ob.p;
-        if (c->kind == K_ZIP) {
-            read_zip(&j);
-        } else if (c->kind == K_SFX) {
-            read_sfx(&j);
-        } else if (c->kind == K_GZIP) {
-            read_gzip(&j);
-        } else if (!read_archive(&j, MODE_STREAM)) {
-            read_archive(&j, MODE_RAW);
-        }
+        return;
+    }
+    j.b = b;
+    if (c->kind == K_ZIP) {
+        read_zip(&j);
+    } else if (c->kind == K_SFX) {
+        read_sfx(&j);
+    } else if (c->kind == K_GZIP) {
+        read_gzip(&j);
+    } else if (!read_archive(&j, MODE_STREAM)) {
+        read_archive(&j, MODE_RAW);
     }
     free(j.buf);
+}
+
+static void unpack_mapped(struct pt_app_ctx *ctx, const struct pt_object_rec *p,
+                          const struct container *c, struct memo *m)
+{
+    struct pt_objbytes ob;
+    if (!pt_objstore_load(ctx->store, p->sha256, &ob) || ob.n == 0) {
+        struct job j = {.ctx = ctx, .p = p, .c = c, .top = active, .memo = m};
+        anomaly(&j, PT_ANOM_UNPACK_UNREADABLE, "the stored object cannot be read");
+    } else {
+        unpack_bytes(ctx, p, c, m, NULL, ob.p, ob.n);
+    }
     pt_object_release(&ob);
 }
 
@@ -1096,6 +1113,67 @@ void pt_unpack(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
                                      : "out of memory remembering unpacked archives");
         }
     }
+    if (outer) {
+        free(own.seen.v);
+        active = NULL;
+    }
+}
+
+/* ---- archives opened with a password ---------------------------------------------------- */
+
+bool pt_unpack_try_passphrase(const uint8_t *b, size_t n, const char *mime, const char *pw)
+{
+    const struct container *c = container_of(mime);
+    if (c == NULL || (c->kind != K_ZIP && c->kind != K_ARCHIVE) || n == 0) {
+        return false;
+    }
+    struct job j = {.c = c, .pass = pw};
+    struct archive *a = archive_read_new();
+    uint8_t *buf = malloc(PT_UNPACK_CHUNK);
+    bool ok = false, failed = false;
+    if (a != NULL && buf != NULL && setup(&j, a, MODE_STREAM) &&
+        archive_read_open_memory2(a, b, n, PT_UNPACK_CHUNK) == ARCHIVE_OK) {
+        struct archive_entry *e;
+        for (uint32_t i = 0; i < PT_UNPACK_MAX_ENTRIES && !failed; i++) {
+            int r = archive_read_next_header(a, &e);
+            if (r == ARCHIVE_EOF) {
+                break;
+            }
+            if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+                failed = true;
+                break;
+            }
+            if (!archive_entry_is_data_encrypted(e)) {
+                continue;
+            }
+            /* one encrypted member read whole proves the passphrase (zip's check byte
+             * alone passes one wrong password in 256) */
+            la_ssize_t got;
+            while ((got = archive_read_data(a, buf, PT_UNPACK_CHUNK)) > 0) {
+            }
+            failed = got < 0;
+            ok = !failed;
+            break;
+        }
+    }
+    free(buf);
+    archive_read_free(a);
+    return ok && !failed;
+}
+
+void pt_unpack_opened(struct pt_app_ctx *ctx, const struct pt_object_rec *parent,
+                      const uint8_t *b, size_t n, const char *pw)
+{
+    const struct container *c = container_of(parent->mime);
+    if (c == NULL || ctx->store == NULL || n == 0) {
+        return;
+    }
+    struct top own = {.left = PT_UNPACK_BUDGET_TOP};
+    bool outer = active == NULL;
+    if (outer) {
+        active = &own;
+    }
+    unpack_bytes(ctx, parent, c, NULL, pw, b, n);
     if (outer) {
         free(own.seen.v);
         active = NULL;

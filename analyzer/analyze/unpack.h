@@ -43,4 +43,15 @@ void pt_unpack_run_free(struct pt_unpack_run *run);
  * nesting). ctx->unpack may be NULL (no sharing across objects: tests and tools). */
 void pt_unpack(struct pt_app_ctx *ctx, const struct pt_object_rec *parent);
 
+/* Does `pw` open the encrypted zip, 7z or RAR b[0..n) (libmagic type `mime`) through
+ * libarchive? True when the first encrypted member decrypts whole with it. */
+bool pt_unpack_try_passphrase(const uint8_t *b, size_t n, const char *mime, const char *pw);
+
+/* Unpack `parent`, whose bytes are b[0..n) (borrowed), again with the passphrase `pw`
+ * (borrowed) that opened it: its members are
+ * emitted to ctx->object decrypted (encoding "...,decrypted"), nested archives unpacked as
+ * usual. Not remembered for later copies: the first, closed read is. */
+void pt_unpack_opened(struct pt_app_ctx *ctx, const struct pt_object_rec *parent,
+                      const uint8_t *b, size_t n, const char *pw);
+
 #endif

@@ -251,4 +251,12 @@
 /* Directory recursion depth for inputs, against symlink loops and pathological trees. */
 #define PT_MAX_DIR_DEPTH 64
 
+/* Archive passwords (analyze/archive_pw.c): candidates kept per case (the rest are a
+ * limit.passwords anomaly), text objects read for them up to this size, encrypted archives
+ * retried per case, and the wall time of one run of the 7z program (killed past it). */
+#define PT_PW_MAX_CANDIDATES 4096
+#define PT_PW_MAX_TEXT (16u * 1024 * 1024)
+#define PT_PW_MAX_ARCHIVES 256
+#define PT_PW_7Z_SECONDS 60
+
 #endif

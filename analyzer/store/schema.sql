@@ -157,6 +157,25 @@ CREATE INDEX object_sha ON object(sha256);
 
 -- Where an object's bytes are when they are not the file objects/<xx>/<sha256>: a slice of a
 -- pack (objects/packs/*.pack) that holds the objects small enough to stay in memory.
+-- Encrypted archives (zip, 7z, RAR) retried with the passwords harvested from the evidence
+-- (analyze/archive_pw.c): one row per archive. The password itself is never stored; its
+-- source is: the text object (hash and name) or --passwords file, and the line it is on.
+CREATE TABLE archive_password (
+    id             INTEGER PRIMARY KEY,
+    archive_sha256 TEXT NOT NULL,
+    archive_name   TEXT,
+    archive_size   INTEGER NOT NULL,
+    opened         INTEGER NOT NULL,     -- 1 opened, 0 stayed closed
+    method         TEXT,                 -- libarchive | 7z; NULL when closed
+    source_sha256  TEXT,                 -- the text object the password came from (NULL: wordlist)
+    source_path    TEXT,                 -- its name, or the --passwords file
+    line           INTEGER,              -- 1-based line of the password in it
+    form           TEXT,                 -- how it was written: "7z -p", "zip -P", ...
+    candidates     INTEGER NOT NULL,     -- candidate passwords tried
+    members        INTEGER NOT NULL,     -- objects it gave once opened
+    note           TEXT                  -- why it stayed closed
+) STRICT;
+
 CREATE TABLE object_blob (
     sha256      TEXT PRIMARY KEY,
     pack        TEXT NOT NULL,           -- "packs/<name>.pack", under objects/

@@ -377,9 +377,21 @@ static const char limitations_sql[] =
     "as new flows from the middle of a stream, so records and objects of them may be missing or "
     "split; data may be missing', count(*) FROM anomaly WHERE kind IN (SELECT kind FROM "
     "anomaly_kind WHERE limitation = 'evict') HAVING count(*) > 0;"
+    /* members of an archive a harvested password opened (archive_password) were read */
     "INSERT INTO limitation(kind, detail, value) SELECT 'encrypted_archive_members', count(*) || "
     "' archive member(s) were encrypted and could not be read', count(*) FROM object WHERE "
-    "encrypted = 1 HAVING count(*) > 0;"
+    "encrypted = 1 AND coalesce(parent_sha256, '') NOT IN (SELECT archive_sha256 FROM "
+    "archive_password WHERE opened = 1) HAVING count(*) > 0;"
+    "INSERT INTO limitation(kind, detail, value) SELECT 'encrypted_archive_closed', "
+    "'encrypted archive ' || coalesce(archive_name, archive_sha256) || ' (' || archive_size || "
+    "' bytes) stayed closed: ' || coalesce(note, 'no password opened it'), archive_size FROM "
+    "archive_password WHERE opened = 0 ORDER BY id;"
+    /* not a gap, but what the members' analysis rests on: the password's source */
+    "INSERT INTO limitation(kind, detail, value) SELECT 'encrypted_archive_opened', "
+    "'encrypted archive ' || coalesce(archive_name, archive_sha256) || ' was opened (' || "
+    "method || ') with a password found in ' || source_path || ', line ' || line || ' (' || "
+    "form || '); its ' || members || ' member object(s) were analyzed', members FROM "
+    "archive_password WHERE opened = 1 ORDER BY id;"
     /* the counted kinds of anomalies.def (encrypted SMB3, objects not stored), in its order */
     "INSERT INTO limitation(kind, detail, value) SELECT v.row, count(*) || v.sentence, count(*) "
     "FROM anomaly a JOIN anomaly_kind v ON v.kind = a.kind WHERE v.limitation = 'counted' GROUP "

@@ -526,6 +526,40 @@ static void encrypted_zip_member_is_recorded(void **state)
     free(g.p);
 }
 
+/* The archive password phase (archive_pw.c): a wrong passphrase does not open a ZipCrypto or
+ * AES zip, the right one does, and the members come out decrypted. */
+static void encrypted_zip_opened_with_its_passphrase(void **state)
+{
+    (void)state;
+    static const char *const how[] = {"zip:encryption=zipcrypt", "zip:encryption=aes256"};
+    /* libarchive names an AES entry's method "winzip aes", not its inner compression */
+    static const char *const enc[] = {"zip,deflate,decrypted", "zip,decrypted"};
+    for (size_t i = 0; i < 2; i++) {
+        struct grow g = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, how[i], "s3cr3t");
+        struct pt_object_rec top = store_top(g.p, g.n, "e.zip");
+        assert_false(pt_unpack_try_passphrase(g.p, g.n, top.mime, "wrong"));
+        assert_false(pt_unpack_try_passphrase(g.p, g.n, top.mime, "s3cr3"));
+        assert_true(pt_unpack_try_passphrase(g.p, g.n, top.mime, "s3cr3t"));
+        assert_false(pt_unpack_try_passphrase(g.p, g.n, "text/plain", "s3cr3t"));
+        n_kids = 0;
+        pt_unpack_opened(&ctx, &top, g.p, g.n, "s3cr3t");
+        assert_int_equal(n_kids, 2);
+        assert_member(&top, "a.csv", CSV, strlen(CSV), enc[i]);
+        assert_member(&top, "dir/b.txt", big, big_n, enc[i]);
+        free(g.p);
+    }
+    /* every cut of an encrypted zip is refused or opened, never a crash */
+    struct grow g = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, how[0], "s3cr3t");
+    for (size_t cut = 0; cut < g.n; cut += 97) {
+        uint8_t *p = malloc(cut ? cut : 1);
+        assert_non_null(p);
+        memcpy(p, g.p, cut);
+        pt_unpack_try_passphrase(p, cut, "application/zip", "s3cr3t");
+        free(p);
+    }
+    free(g.p);
+}
+
 static void crc_errors_are_anomalies_and_partial(void **state)
 {
     (void)state;
@@ -874,6 +908,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rar5_members, setup, teardown),
         cmocka_unit_test_setup_teardown(self_extractors, setup, teardown),
         cmocka_unit_test_setup_teardown(encrypted_zip_member_is_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(encrypted_zip_opened_with_its_passphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(crc_errors_are_anomalies_and_partial, setup, teardown),
         cmocka_unit_test_setup_teardown(unsupported_zip_method_kept_as_sent, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_archive_is_an_anomaly, setup, teardown),
