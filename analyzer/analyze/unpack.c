@@ -699,7 +699,12 @@ static void member(struct job *j, struct archive *a, struct archive_entry *e, ui
     if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_RAW) {
         stream_name(j, name, sizeof name);
     } else {
+        /* libarchive calls exit() when a name conversion fails and errno happens to hold
+         * ENOMEM from an earlier call (archive_entry.c: __archive_errx "No memory"); a name
+         * that does not convert is not a reason to end the run. */
+        errno = 0;
         const char *u = archive_entry_pathname_utf8(e);
+        errno = 0;
         const char *raw = archive_entry_pathname(e);
         clean_name(name, sizeof name, u ? u : raw ? raw : "", u ? CS_UTF8 : CS_BYTES);
     }
