@@ -99,7 +99,9 @@ CREATE VIEW crossing_flow AS SELECT f.*,
          ELSE max(f.s_payload_bytes, f.s_seq_bytes) END AS bytes_out,
     CASE WHEN f.class = 'outbound' THEN max(f.s_payload_bytes, f.s_seq_bytes)
          ELSE max(f.c_payload_bytes, f.c_seq_bytes) END AS bytes_in,
-    (f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6) AS unread
+    (f.source != 'capture' OR f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6)
+        AS unread             -- = UNREAD_SQL (verdict/flow_sql.h): encrypted, undecoded, or
+                              -- a connection only a log saw (its content never in evidence)
     FROM flow f WHERE f.class IN ('outbound', 'inbound');
 
 -- TCP stream ranges that are not in the capture (never zero-filled anywhere).
