@@ -58,7 +58,7 @@ PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
            analyzer/phi/yara_scan.c
 VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/verdict/config.c \
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
-               analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c \
+               analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c analyzer/verdict/heur_access.c \
                analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
 STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c

@@ -116,6 +116,14 @@ static void malformed(struct pt_logparse *p, const char *why)
     }
 }
 
+/* One row to the caller, its provenance completed with the line's length (so a PHI hit in
+ * the log's bytes can be tied to the row of the line it is on). */
+static void emit(struct pt_logparse *p, enum pt_logrec_kind kind, void *rec, struct pt_logprov *pv)
+{
+    pv->length = (uint32_t)p->line_len;
+    p->rec(p->arg, kind, rec);
+}
+
 /* ---- values ------------------------------------------------------------------------------ */
 
 static void cpy(char *dst, size_t cap, const char *s)
@@ -327,7 +335,7 @@ static bool zeek_conn(struct row *r, struct pt_logprov *pv)
     cpy(c.state, sizeof c.state, get(r, F_CONN_STATE));
     cpy(c.uid, sizeof c.uid, get(r, F_UID));
     r->p->st.conn++;
-    r->p->rec(r->p->arg, PT_LOGREC_CONN, &c);
+    emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
@@ -347,7 +355,7 @@ static bool zeek_dns(struct row *r, struct pt_logprov *pv)
     list(r, F_ANSWERS, d.answers, sizeof d.answers);
     cpy(d.uid, sizeof d.uid, get(r, F_UID));
     r->p->st.dns++;
-    r->p->rec(r->p->arg, PT_LOGREC_DNS, &d);
+    emit(r->p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
 
@@ -371,13 +379,13 @@ static bool zeek_http(struct row *r, struct pt_logprov *pv)
     cpy(h.user, sizeof h.user, get(r, F_USERNAME));
     cpy(h.uid, sizeof h.uid, get(r, F_UID));
     r->p->st.http++;
-    r->p->rec(r->p->arg, PT_LOGREC_HTTP, &h);
+    emit(r->p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
 
 static void zeek_record(struct row *r)
 {
-    struct pt_logprov pv = {r->p->item, r->p->st.lines, r->p->line_off, zeek_ts(r), NULL};
+    struct pt_logprov pv = {r->p->item, r->p->st.lines, r->p->line_off, zeek_ts(r), NULL, 0};
     const char *kind = zeek_kind(r);
     bool ok = true;
     if (strcmp(kind, "conn") == 0) {
@@ -544,7 +552,7 @@ static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
         return false;
     }
     p->st.conn++;
-    p->rec(p->arg, PT_LOGREC_CONN, &c);
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
@@ -571,7 +579,7 @@ static bool eve_dns(struct pt_logparse *p, struct pt_logprov *pv)
     }
     cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
     p->st.dns++;
-    p->rec(p->arg, PT_LOGREC_DNS, &d);
+    emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
 
@@ -595,7 +603,7 @@ static bool eve_http(struct pt_logparse *p, struct pt_logprov *pv)
     cpy(h.user_agent, sizeof h.user_agent, jget(p, "http.http_user_agent"));
     cpy(h.uid, sizeof h.uid, jget(p, "flow_id"));
     p->st.http++;
-    p->rec(p->arg, PT_LOGREC_HTTP, &h);
+    emit(p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
 
@@ -609,7 +617,7 @@ static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
     const char *ts = jget(p, "timestamp");
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
                             ts != NULL ? pt_logtime_line(&p->lt, (const uint8_t *)ts, strlen(ts))
-                                       : -1, NULL};
+                                       : -1, NULL, 0};
     bool ok;
     if (ev == NULL) {
         malformed(p, "a JSON object without event_type");
@@ -707,7 +715,7 @@ static void web_line(struct pt_logparse *p, char *s, size_t n)
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
     h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "web-access"};
+                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "web-access", 0};
     h.cport = h.sport = -1;
     h.req_bytes = -1;
     /* host ident user [time]: before them a virtual host ("site:443", Apache's
@@ -748,7 +756,7 @@ static void web_line(struct pt_logparse *p, char *s, size_t n)
     cpy(h.user_agent, sizeof h.user_agent, ua != NULL && strcmp(ua, "-") != 0 ? ua : "");
     p->st.http++;
     p->st.records++;
-    p->rec(p->arg, PT_LOGREC_HTTP, &h);
+    emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
 
 /* ---- W3C extended (IIS, Windows Firewall) ------------------------------------------------------- */
@@ -818,7 +826,7 @@ static bool w3c_conn(struct row *r, struct pt_logprov *pv)
     cpy_lower(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
     cpy(c.state, sizeof c.state, wget(r, W_ACTION));
     r->p->st.conn++;
-    r->p->rec(r->p->arg, PT_LOGREC_CONN, &c);
+    emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
@@ -848,7 +856,7 @@ static bool w3c_http(struct row *r, struct pt_logprov *pv)
         *c = *c == '+' ? ' ' : *c; /* W3C writes the spaces of a value as '+' */
     }
     r->p->st.http++;
-    r->p->rec(r->p->arg, PT_LOGREC_HTTP, &h);
+    emit(r->p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
 
@@ -879,7 +887,7 @@ static void w3c_line(struct pt_logparse *p, char *s)
     snprintf(when, sizeof when, "%s %s", wget(&r, W_DATE) ? wget(&r, W_DATE) : "",
              wget(&r, W_TIME) ? wget(&r, W_TIME) : "");
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)when, strlen(when)), NULL};
+                            pt_logtime_line(&p->lt, (const uint8_t *)when, strlen(when)), NULL, 0};
     bool ok;
     if (p->zidx[W_SRC_IP] >= 0 && p->zidx[W_DST_IP] >= 0) {
         ok = w3c_conn(&r, &pv);
@@ -967,7 +975,7 @@ static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *p
         snprintf(c.state, sizeof c.state, "%.*s", (int)(b - a), a);
     }
     p->st.conn++;
-    p->rec(p->arg, PT_LOGREC_CONN, &c);
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
@@ -992,7 +1000,7 @@ static bool dnsmasq(struct pt_logparse *p, const char *q, struct pt_logprov *pv)
     }
     cpy(d.proto, sizeof d.proto, "udp");
     p->st.dns++;
-    p->rec(p->arg, PT_LOGREC_DNS, &d);
+    emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
 
@@ -1047,7 +1055,7 @@ static bool fortigate(struct pt_logparse *p, const char *s, struct pt_logprov *p
     kv(s, "service", c.service, sizeof c.service);
     kv(s, "sessionid", c.uid, sizeof c.uid);
     p->st.conn++;
-    p->rec(p->arg, PT_LOGREC_CONN, &c);
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
@@ -1121,14 +1129,14 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
     }
     cpy(d.proto, sizeof d.proto, "udp");
     p->st.dns++;
-    p->rec(p->arg, PT_LOGREC_DNS, &d);
+    emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
 
 static void syslog_line(struct pt_logparse *p, const char *s, size_t n)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL};
+                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
     bool ok = true, rec = false;
     const char *q;
     if (strstr(s, " SRC=") != NULL && strstr(s, " DST=") != NULL) {
@@ -1178,7 +1186,7 @@ static void squid_line(struct pt_logparse *p, char *s)
         malformed(p, "not a Squid native access-log line");
         return;
     }
-    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, ts, "squid"};
+    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, ts, "squid", 0};
     h.cport = h.sport = -1;
     h.req_bytes = -1;
     h.status = (int32_t)st;
@@ -1198,7 +1206,7 @@ static void squid_line(struct pt_logparse *p, char *s)
     }
     p->st.http++;
     p->st.records++;
-    p->rec(p->arg, PT_LOGREC_HTTP, &h);
+    emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
 
 /* ---- NetFlow / IPFIX exported as CSV (nfdump -o csv, SiLK rwcut --delimited=,) ------------------- */
@@ -1280,7 +1288,7 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
     }
     struct pt_logconn_rec c;
     memset(&c, 0, sizeof c);
-    c.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, -1, "flow-csv"};
+    c.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, -1, "flow-csv", 0};
     c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.dur_us = -1;
     c.s_ip_bytes = c.s_pkts = -1;
     const char *start = fget(&r, X_START), *end = fget(&r, X_END), *pr = fget(&r, X_PROTO);
@@ -1314,7 +1322,7 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
     }
     p->st.conn++;
     p->st.records++;
-    p->rec(p->arg, PT_LOGREC_CONN, &c);
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
 }
 
 /* ---- lines ---------------------------------------------------------------------------------- */
@@ -1322,6 +1330,7 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
 void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 {
     p->st.lines++;
+    p->line_len = n;
     if (n > 0 && b[n - 1] == '\r') {
         n--;
     }

@@ -49,6 +49,7 @@ struct pt_logprov {
     uint64_t offset;       /* of the line's first byte in the file */
     int64_t ts_us;         /* -1: the line has no time */
     const char *source;    /* "zeek:conn", "eve:flow", "web-access", ... (static) */
+    uint32_t length;       /* bytes of the line, without its line end */
 };
 
 /* A connection from a log: counts of -1 are not given by the source. Zeek counts payload
@@ -114,6 +115,7 @@ struct pt_logparse {
     int16_t zidx[32];               /* per field read (logparse.c's enum zf): its column, -1 */
     /* the line being gathered */
     uint64_t line_off;
+    size_t line_len;                /* of the line being parsed */
     bool overlong;
     size_t len;
     uint8_t line[PT_LOG_LINE_MAX];

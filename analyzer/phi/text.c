@@ -171,7 +171,8 @@ static const char *const card_words[] = {"card", "visa", "mastercard", "amex", "
                                          "credit", "payment", NULL};
 static const char *const mrn_words[] = {"mrn", "medical record", "med rec", "med. rec",
                                         "patient id", "patient #", "patient no", "chart",
-                                        "record no", "record #", NULL};
+                                        "record no", "record #", "patientid", "patient_id",
+                                        "patient-id", NULL};
 static const char *const zip_words[] = {"zip", "postal", NULL};
 static const char *const plan_words[] = {"member id", "member #", "member no", "subscriber id",
                                          "policy", "insurance id", "plan id", "medicaid id",

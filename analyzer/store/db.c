@@ -123,8 +123,8 @@ static const char *const st_sql[N_ST] = {
                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
     [ST_LOG_HTTP] = "INSERT INTO log_http(item_id, line, offset, ts, source, client_addr, "
                     "client_port, server_addr, server_port, method, host, uri, status, req_bytes, "
-                    "resp_bytes, user_agent, username, uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                    "?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+                    "resp_bytes, user_agent, username, uid, length) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+                    "?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
     [ST_SSH] = "INSERT INTO ssh_session(flow_id, ts, item_id, frame, client_version, "
                "server_version) VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
@@ -539,6 +539,7 @@ pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r)
     bind_text(st, 16, r->user_agent);
     bind_text(st, 17, r->user);
     bind_text(st, 18, r->uid);
+    sqlite3_bind_int64(st, 19, r->p.length);
     return step(db, st);
 }
 

@@ -581,6 +581,26 @@ CREATE TABLE individuals_by_state (
     PRIMARY KEY (scope, state)
 ) STRICT;
 
+-- PHI access from web and proxy logs (verdict/heur_access.c): one row per request line that
+-- named patients (PHI hits of the log file's own scan on that line's bytes). No value is
+-- stored here; the hits are phi_hit rows of the log's object within the line's span.
+CREATE TABLE phi_access (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    line        INTEGER NOT NULL,         -- log_http(item_id, line)
+    ts          INTEGER,
+    client      TEXT NOT NULL,
+    server      TEXT NOT NULL,            -- address, '' when the log does not give it
+    host        TEXT NOT NULL,            -- Host header / virtual host / URL host, '' when none
+    method      TEXT NOT NULL,
+    status      INTEGER,
+    resp_bytes  INTEGER NOT NULL,         -- what the response carried (0 when not logged)
+    source      TEXT NOT NULL,            -- log_http.source: web-access, squid, zeek:http, ...
+    phi_types   TEXT NOT NULL,            -- sorted, comma-separated
+    hits        INTEGER NOT NULL,
+    individuals INTEGER NOT NULL          -- distinct individuals named on the line
+) STRICT;
+
 -- The verdict stage (analyzer/verdict/): heuristic findings, exfiltration events with their
 -- verdicts, verdicts per destination and overall, limitations, and the timeline.
 CREATE TABLE finding (
@@ -588,7 +608,7 @@ CREATE TABLE finding (
     heuristic   TEXT NOT NULL,            -- outbound_volume | upload_burst | upload_ratio | beacon |
                                           -- dns_tunnel | icmp_tunnel | long_connection |
                                           -- cloud_storage | dicom_outbound | phi_outbound |
-                                          -- yara | after_hours
+                                          -- yara | after_hours | phi_access
     source      TEXT NOT NULL,            -- inside host ('' when several)
     destination TEXT NOT NULL,            -- outside address or domain
     protocol    TEXT NOT NULL,
@@ -771,8 +791,10 @@ CREATE TABLE log_http (
     resp_bytes  INTEGER,
     user_agent  TEXT,
     username    TEXT,
-    uid         TEXT
+    uid         TEXT,
+    length      INTEGER NOT NULL          -- bytes of the line from offset (its line end not counted)
 ) STRICT;
+CREATE INDEX log_http_line ON log_http(item_id, offset);
 
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,

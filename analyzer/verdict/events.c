@@ -73,14 +73,16 @@ static const char events_sql[] =
     /* PHI each host held: objects with PHI that it received, read or sent over any flow
      * (downloads, internal transfers, SMB reads and writes, uploads). Per host, so that PHI
      * one host read does not make another host's upload likely. Files at rest belong to no
-     * host here. */
+     * host here. Requests a web or proxy log shows naming patients (phi_access) count with
+     * the bytes their responses carried, keyed "log:<item>:<line>". */
     "CREATE TEMP TABLE staged AS SELECT host, sum(size) AS bytes, count(*) AS objects, "
     "min(ts) AS first_ts, json_group_array(sha256) AS objects_json FROM (SELECT host, sha256, "
     "max(size) AS size, min(ts) AS ts FROM (SELECT f.client_addr AS host, o.sha256, o.size, "
     "o.ts FROM object o JOIN flow f ON f.id = o.flow_id JOIN phi_object p ON p.object_sha256 = "
     "o.sha256 WHERE p.phi_hits > 0 UNION ALL SELECT f.server_addr, o.sha256, o.size, o.ts FROM "
     "object o JOIN flow f ON f.id = o.flow_id JOIN phi_object p ON p.object_sha256 = o.sha256 "
-    "WHERE p.phi_hits > 0) GROUP BY host, sha256 ORDER BY host, sha256) GROUP BY host;"
+    "WHERE p.phi_hits > 0 UNION ALL SELECT client, 'log:' || item_id || ':' || line, "
+    "resp_bytes, ts FROM phi_access) GROUP BY host, sha256 ORDER BY host, sha256) GROUP BY host;"
     /* encrypted bytes out per pair (TLS, SSH, unknown streams) */
     "CREATE TEMP TABLE enc AS SELECT inside AS source, outside AS destination, sum(bytes_out) AS "
     "bytes FROM crossing_flow WHERE unread GROUP BY 1, 2;"

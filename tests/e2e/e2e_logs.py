@@ -412,3 +412,72 @@ def logs_dns_tunnel_found_in_a_resolver_log():
     assert sentence == ("No packet capture: %d DNS queries from 1 log weighed; the evidence "
                         "window, from the times in 1 log file, is 2023-11-14T22:00:02Z to "
                         "2023-11-14T22:05:29Z" % (nq + 30)), sentence
+
+
+@test
+def logs_phi_access_in_a_web_log_names_the_reader_and_makes_its_upload_likely():
+    """Issue 14 item 3. The EHR's nginx access log shows 10.2.0.2 opening the charts of 30
+    patients by MRN (status 200, 20,000 bytes each), 10.2.0.4 refused 5 times (403) and
+    10.2.0.7 fetching a script; the NetFlow export shows 60 MB uploads from 10.2.0.2 and from
+    10.2.0.3 afterwards. Written before running: 30 phi_access rows, all for 10.2.0.2 (a
+    refused request returned nothing), one phi_access finding naming 30 individuals and the
+    log's virtual host; 10.2.0.2's upload is 'likely' (it held PHI and sent a large unread
+    volume to a rare destination), 10.2.0.3's is 'possible'."""
+    lines = []
+    for i in range(30):
+        lines.append('10.2.0.2 - - [14/Nov/2023:22:%02d:%02d +0000] "GET /emr/chart?mrn=%d&tab=notes '
+                     'HTTP/1.1" 200 20000 "-" "Mozilla/5.0" "ehr.hospital.example"'
+                     % (i // 6, (i % 6) * 10, 48200100 + i * 7))
+    for i in range(5):
+        lines.append('10.2.0.4 - - [14/Nov/2023:22:11:%02d +0000] "GET /emr/chart?mrn=%d HTTP/1.1" '
+                     '403 150 "-" "curl/8.0"' % (i, 59300100 + i))
+    lines.append('10.2.0.7 - - [14/Nov/2023:22:12:00 +0000] "GET /static/app.js HTTP/1.1" 200 '
+                 '81234 "-" "Mozilla/5.0"')
+    web = ("\n".join(lines) + "\n").encode()
+    nf = (b"ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out\n"
+          b"2023-11-14 22:20:00,2023-11-14 22:22:00,120.000,10.2.0.2,203.0.113.50,51000,443,TCP,"
+          b".AP.SF,0,0,42000,62914560,0,0,1,2\n"
+          b"2023-11-14 22:25:00,2023-11-14 22:27:00,120.000,10.2.0.3,203.0.113.51,51001,443,TCP,"
+          b".AP.SF,0,0,42000,62914560,0,0,1,2\n")
+    paths = _logs_dir("logs-access", {"access.log": web, "flows.csv": nf})
+    c = case("logs-access-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    rows = con.execute("SELECT client, status, resp_bytes, phi_types, individuals FROM "
+                       "phi_access ORDER BY line").fetchall()
+    assert len(rows) == 30 and set(rows) == {("10.2.0.2", 200, 20000, "mrn", 1)}, rows
+    f = con.execute("SELECT source, destination, summary, detail FROM finding WHERE heuristic "
+                    "= 'phi_access'").fetchall()
+    assert len(f) == 1 and f[0][:2] == ("10.2.0.2", "the server of " + paths[0]), f
+    assert f[0][2].startswith("PHI access in logs: 10.2.0.2 requested records naming 30 "
+                              "individual(s) from the server of "), f
+    det = _logs_json.loads(f[0][3])
+    assert (det["requests"], det["individuals"], det["resp_bytes"]) == (30, 30, 600000), det
+    got = dict(((r[0], r[1]), r[2:]) for r in con.execute(
+        "SELECT source, destination, verdict, bytes_out FROM exfil_event"))
+    assert got[("10.2.0.2", "203.0.113.50")] == ("likely", 62914560), got
+    assert got[("10.2.0.3", "203.0.113.51")] == ("possible", 62914560), got
+
+
+@test
+def logs_phi_access_needs_the_phi_on_the_line():
+    """A hit is tied to the line whose bytes hold it: an EVE file whose alert line carries an
+    MRN in its payload text and whose http line names none gives no phi_access row; a Zeek
+    http.log line with the MRN in its URI gives one, with the log's server address."""
+    eve = (b'{"timestamp":"2023-11-14T22:00:00.000000+0000","event_type":"http","src_ip":'
+           b'"10.2.0.2","src_port":41000,"dest_ip":"10.2.0.9","dest_port":80,"proto":"TCP",'
+           b'"http":{"hostname":"ehr.local","url":"/index.html","http_method":"GET",'
+           b'"status":200,"length":100}}\n'
+           b'{"timestamp":"2023-11-14T22:00:01.000000+0000","event_type":"alert","src_ip":'
+           b'"10.2.0.2","src_port":41000,"dest_ip":"10.2.0.9","dest_port":80,"proto":"TCP",'
+           b'"payload_printable":"patient MRN 48200100 chart"}\n')
+    zeek = ("#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
+            "trans_depth\tmethod\thost\turi\tstatus_code\tresponse_body_len\n"
+            "1699999200.000000\tCx1\t10.2.0.3\t41001\t10.2.0.9\t80\t1\tGET\t-\t"
+            "/chart?mrn=48200107\t200\t5000\n").encode()
+    paths = _logs_dir("logs-access-line", {"eve.json": eve, "http.log": zeek})
+    c = case("logs-access-line-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    rows = con.execute("SELECT client, server, host, source, resp_bytes FROM phi_access").fetchall()
+    assert rows == [("10.2.0.3", "10.2.0.9", "", "zeek:http", 5000)], rows

@@ -190,6 +190,8 @@ static void zeek_tsv_conn_fields_and_accounting(void **state)
     /* the offset of a line is where it starts in the file */
     const char *l9 = strstr(zeek_conn, "1672843056.913119");
     assert_int_equal(s.conn[0].p.offset, (uint64_t)(l9 - zeek_conn));
+    /* and its length is the line's, without the line end (a PHI hit is tied to its line) */
+    assert_int_equal(s.conn[0].p.length, (uint64_t)(strchr(l9, '\n') - l9));
     free(p);
 }
 
@@ -206,6 +208,7 @@ static void zeek_same_rows_in_any_pieces(void **state)
             const struct pt_logconn_rec *a = &cut.conn[i], *b = &whole.conn[i];
             assert_int_equal(a->p.line, b->p.line);
             assert_int_equal(a->p.offset, b->p.offset);
+            assert_int_equal(a->p.length, b->p.length);
             assert_int_equal(a->p.ts_us, b->p.ts_us);
             assert_string_equal(a->client, b->client);
             assert_string_equal(a->server, b->server);
