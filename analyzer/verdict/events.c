@@ -133,7 +133,7 @@ pt_status pt_verdict_events(struct pt_verdict_ctx *x, char *err, size_t errlen)
                    "r.entity_id IS NOT NULL GROUP BY v.source, v.destination) i ON i.source = "
                    "a.source AND i.destination = a.destination;",
                    err, errlen));
-    char sql[4096];
+    char sql[6144];
     snprintf(sql, sizeof sql,
              "INSERT INTO exfil_event(source, destination, protocols, first_ts, last_ts, "
              "bytes_out, objects, phi_objects, phi_types, individuals, verdict, reasons) "
@@ -149,7 +149,13 @@ pt_status pt_verdict_events(struct pt_verdict_ctx *x, char *err, size_t errlen)
              "json_object('findings', json(e.finding_ids), 'heuristics', e.heuristics, "
              "'encrypted_bytes_out', coalesce(enc.bytes, 0), 'phi_staged_bytes', "
              "coalesce(s.bytes, 0), 'phi_staged_objects', json(coalesce(s.objects_json, '[]')), "
-             "'destination_sources', coalesce(pv.sources, 0)) "
+             "'destination_sources', coalesce(pv.sources, 0), 'sources', (SELECT "
+             "json_group_array(v) FROM (SELECT DISTINCT j.value AS v FROM json_each(e.finding_ids) "
+             "k JOIN finding n ON n.id = k.value, json_each(n.detail, '$.sources') j ORDER BY 1)), "
+             "'strongest_source', (SELECT j.value FROM json_each(e.finding_ids) k JOIN finding n "
+             "ON n.id = k.value, json_each(n.detail, '$.sources') j ORDER BY CASE WHEN j.value = "
+             "'capture' THEN 0 WHEN substr(j.value, 1, 4) = 'zeek' OR substr(j.value, 1, 3) = "
+             "'eve' OR substr(j.value, 1, 8) = 'suricata' THEN 1 ELSE 2 END, j.value LIMIT 1)) "
              "FROM ev e LEFT JOIN staged s ON s.host = e.source LEFT JOIN enc ON enc.source = "
              "e.source AND "
              "enc.destination = e.destination LEFT JOIN prevalence pv ON pv.destination = "

@@ -103,6 +103,37 @@ void pt_verdict_finding(struct pt_verdict_ctx *x, enum pt_heur h, const char *sr
     x->findings++;
 }
 
+/* ---- the sources each finding rests on -------------------------------------------------- */
+
+/* detail.sources of every finding whose rows can be named: the flows of its pair (either
+ * direction) as the capture and each log saw them (flow.source, flow_source.source), the DNS
+ * queries of a tunnel (captured ones, log ones), a log's PHI access lines; and
+ * detail.strongest_source, the one that saw most: a capture (content), then a sensor's log
+ * (Zeek, Suricata: sessions), then a device's log (NetFlow, firewall, proxy: counts). */
+static const char sources_sql[] =
+    "CREATE TEMP TABLE fsrc AS "
+    "SELECT n.id, f.source AS src FROM finding n JOIN flow f ON (f.client_addr = n.source AND "
+    "f.server_addr = n.destination) OR (f.client_addr = n.destination AND f.server_addr = "
+    "n.source) WHERE n.source != '' "
+    "UNION SELECT n.id, s.source FROM finding n JOIN flow f ON (f.client_addr = n.source AND "
+    "f.server_addr = n.destination) OR (f.client_addr = n.destination AND f.server_addr = "
+    "n.source) JOIN flow_source s ON s.flow_id = f.id WHERE n.source != '' "
+    "UNION SELECT n.id, 'capture' FROM finding n WHERE n.heuristic = 'dns_tunnel' AND EXISTS "
+    "(SELECT 1 FROM dns_query q JOIN flow f ON f.id = q.flow_id WHERE (f.client_addr = n.source "
+    "OR f.server_addr = n.source) AND (q.qname = n.destination OR q.qname LIKE '%.' || "
+    "replace(n.destination, '*', '%'))) "
+    "UNION SELECT n.id, d.source FROM finding n JOIN log_dns d ON d.client_addr = n.source AND "
+    "(d.query = n.destination OR d.query LIKE '%.' || replace(n.destination, '*', '%')) WHERE "
+    "n.heuristic = 'dns_tunnel' "
+    "UNION SELECT n.id, a.source FROM finding n JOIN phi_access a ON a.client = n.source WHERE "
+    "n.heuristic = 'phi_access';"
+    "UPDATE finding SET detail = json_set(detail, '$.sources', (SELECT json_group_array(src) "
+    "FROM (SELECT src FROM fsrc WHERE fsrc.id = finding.id ORDER BY src)), "
+    "'$.strongest_source', (SELECT src FROM fsrc WHERE fsrc.id = finding.id ORDER BY CASE WHEN "
+    "src = 'capture' THEN 0 WHEN src LIKE 'zeek%' OR src LIKE 'eve%' OR src LIKE 'suricata%' "
+    "THEN 1 ELSE 2 END, src LIMIT 1)) WHERE id IN (SELECT id FROM fsrc);"
+    "DROP TABLE fsrc;";
+
 /* ---- the stage -------------------------------------------------------------------------- */
 
 pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdict_result *res,
@@ -142,6 +173,9 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
         }
     }
     sqlite3_finalize(x->ins);
+    if (rc == PT_OK) {
+        rc = pt_db_exec(x->h, sources_sql, err, errlen);
+    }
     if (rc == PT_OK) {
         rc = pt_verdict_events(x, err, errlen);
     }

@@ -342,6 +342,11 @@ def logs_connections_join_captured_flows_after_the_clock_offset():
     ev = con.execute("SELECT verdict, bytes_out FROM exfil_event WHERE destination = "
                      "'198.51.100.20'").fetchone()
     assert ev is not None and ev[1] == 52428800 and ev[0] in ("possible", "likely"), ev
+    # each finding names the sources it rests on, each event its strongest
+    srcs = con.execute("SELECT json_extract(reasons, '$.sources'), json_extract(reasons, "
+                       "'$.strongest_source') FROM exfil_event WHERE destination = "
+                       "'198.51.100.20'").fetchone()
+    assert srcs == ('["eve:flow","zeek:conn"]', "eve:flow"), srcs
 
 
 @test
@@ -457,6 +462,10 @@ def logs_phi_access_in_a_web_log_names_the_reader_and_makes_its_upload_likely():
         "SELECT source, destination, verdict, bytes_out FROM exfil_event"))
     assert got[("10.2.0.2", "203.0.113.50")] == ("likely", 62914560), got
     assert got[("10.2.0.3", "203.0.113.51")] == ("possible", 62914560), got
+    assert det["sources"] == ["web-access"] and det["strongest_source"] == "web-access", det
+    srcs = con.execute("SELECT json_extract(reasons, '$.sources') FROM exfil_event WHERE "
+                       "source = '10.2.0.2'").fetchone()[0]
+    assert srcs == '["flow-csv"]', srcs
 
 
 @test
