@@ -410,6 +410,8 @@ def logs_dns_tunnel_found_in_a_resolver_log():
     assert con.execute("SELECT lines, dns, other FROM log_source").fetchone() == \
         (len(lines), nq + 30, nq), nq
     f = con.execute("SELECT heuristic, summary FROM finding").fetchall()
+    assert con.execute("SELECT json_extract(detail, '$.sources') FROM finding").fetchone()[0] \
+        == '["dnsmasq"]'
     assert len(f) == 1 and f[0][0] == "dns_tunnel" and f[0][1].startswith(
         "DNS tunnel: 10.2.0.5 sent %d queries for %d distinct names under "
         "x.exfil-example.net" % (nq, nq)), f
