@@ -518,7 +518,7 @@ struct run {
 struct logsink {
     struct pt_logparse parse;
     struct run *r;
-    struct pt_rowbuf rb[3];          /* by enum pt_logrec_kind */
+    struct pt_rowbuf rb[PT_LOGREC_COUNT]; /* by enum pt_logrec_kind */
 };
 
 static void log_row(void *arg, enum pt_logrec_kind kind, const void *rec)
@@ -543,8 +543,9 @@ static struct pt_logparse *log_begin(struct run *r, enum pt_logfmt fmt, uint32_t
         return NULL;
     }
     if (r->logs == NULL && (r->logs = calloc(1, sizeof *r->logs)) != NULL) {
-        static const enum pt_writer_kind k[3] = {PT_W_LOG_CONN, PT_W_LOG_DNS, PT_W_LOG_HTTP};
-        for (size_t i = 0; i < 3; i++) {
+        static const enum pt_writer_kind k[PT_LOGREC_COUNT] = {PT_W_LOG_CONN, PT_W_LOG_DNS,
+                                                               PT_W_LOG_HTTP, PT_W_LOG_XFER};
+        for (size_t i = 0; i < PT_LOGREC_COUNT; i++) {
             r->logs->rb[i] = (struct pt_rowbuf){.kind = k[i], .cap = 512};
         }
         r->logs->r = r;
@@ -564,7 +565,7 @@ static void log_end(struct run *r, const char *path)
                                    .st = ls->parse.st};
     snprintf(src.path, sizeof src.path, "%s", path);
     struct pt_rowbuf one = {.kind = PT_W_LOG_SOURCE, .cap = 1};
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < PT_LOGREC_COUNT; i++) {
         pt_rowbuf_flush(&r->w, &ls->rb[i]);
     }
     pt_rowbuf_add(&r->w, &one, &src);

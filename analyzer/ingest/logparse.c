@@ -67,6 +67,15 @@ enum pt_logfmt pt_logfmt_of(const char *s)
     if (strcmp(s, "log:flow-csv") == 0) {
         return PT_LOGFMT_FLOWCSV;
     }
+    if (strcmp(s, "log:elb") == 0) {
+        return PT_LOGFMT_ELB;
+    }
+    if (strcmp(s, "log:vsftpd") == 0) {
+        return PT_LOGFMT_VSFTPD;
+    }
+    if (strcmp(s, "log:xferlog") == 0) {
+        return PT_LOGFMT_XFERLOG;
+    }
     return PT_LOGFMT_NONE;
 }
 
@@ -81,6 +90,9 @@ const char *pt_logfmt_name(enum pt_logfmt f)
         case PT_LOGFMT_SYSLOG: return "syslog";
         case PT_LOGFMT_SQUID: return "squid";
         case PT_LOGFMT_FLOWCSV: return "flow-csv";
+        case PT_LOGFMT_ELB: return "elb";
+        case PT_LOGFMT_VSFTPD: return "vsftpd";
+        case PT_LOGFMT_XFERLOG: return "xferlog";
         case PT_LOGFMT_NONE: break;
     }
     return "none";
@@ -1209,6 +1221,248 @@ static void squid_line(struct pt_logparse *p, char *s)
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
 
+/* ---- AWS load balancer access logs (ALB, Classic ELB) ---------------------------------------- */
+
+/* "ip:port", "[v6]:port" or "-" (none): the address and port; false when neither reads. */
+static bool addr_port(const char *s, char out[PT_ADDR_STRLEN], int32_t *pt)
+{
+    *pt = -1;
+    out[0] = '\0';
+    if (strcmp(s, "-") == 0) {
+        return true;
+    }
+    char a[PT_ADDR_STRLEN + 8];
+    const char *colon;
+    size_t len;
+    if (s[0] == '[') {
+        const char *e = strchr(s, ']');
+        if (e == NULL) {
+            return false;
+        }
+        len = (size_t)(e - s - 1);
+        s++;
+        colon = e[1] == ':' ? e + 1 : NULL;
+    } else {
+        colon = strrchr(s, ':');
+        len = colon != NULL ? (size_t)(colon - s) : strlen(s);
+    }
+    if (len >= sizeof a) {
+        return false;
+    }
+    memcpy(a, s, len);
+    a[len] = '\0';
+    return address(a, out) && (colon == NULL || port(colon + 1, pt));
+}
+
+/* A count, or "-" / "-1" for none (-1). */
+static bool count_or_none(const char *s, int64_t *v)
+{
+    if (strcmp(s, "-") == 0 || strcmp(s, "-1") == 0) {
+        *v = -1;
+        return true;
+    }
+    return count(s, v) && *v >= 0;
+}
+
+/* A URL's host (without its port) and its path and query; a bare path is kept as it is. */
+static void url_parts(const char *url, char *host, size_t hcap, char *uri, size_t ucap)
+{
+    const char *u = strstr(url, "://");
+    host[0] = '\0';
+    if (u == NULL) {
+        cpy(uri, ucap, url);
+        return;
+    }
+    u += 3;
+    size_t hl = strcspn(u, "/?");
+    const char *rest = u + hl;
+    if (hl > 0 && u[0] != '[') { /* drop ":443"; an IPv6 literal keeps its brackets */
+        const char *c = memchr(u, ':', hl);
+        hl = c != NULL ? (size_t)(c - u) : hl;
+    }
+    snprintf(host, hcap, "%.*s", (int)(hl < hcap ? hl : hcap - 1), u);
+    cpy(uri, ucap, *rest != '\0' ? rest : "/");
+}
+
+/* A TCP or TLS connection a balancer logged (Classic ELB TCP listeners, NLB TLS listeners):
+ * the client's bytes received and the bytes sent back, as the balancer counts payload. */
+static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const char *cli,
+                     const char *srv, const char *rx, const char *tx, int64_t dur_us)
+{
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    c.p = *pv;
+    c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = -1;
+    c.dur_us = dur_us;
+    if (!addr_port(cli, c.client, &c.cport) || c.client[0] == '\0' ||
+        !addr_port(srv, c.server, &c.sport) || c.server[0] == '\0' ||
+        !count_or_none(rx, &c.c_bytes) || !count_or_none(tx, &c.s_bytes)) {
+        malformed(p, "an AWS load balancer connection line whose addresses or counts do not read");
+        return;
+    }
+    cpy(c.proto, sizeof c.proto, "tcp");
+    p->st.conn++;
+    p->st.records++;
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
+}
+
+/* ALB: type time elb client:port target:port request_t target_t response_t elb_status
+ * target_status received sent "request" "user_agent" ...; Classic ELB: the same from time
+ * (a TCP listener's line has "-" for the statuses and is a connection); NLB TLS: "tls 2.0
+ * time elb listener client:port destination:port connection_ms handshake_ms received sent". */
+static void elb_line(struct pt_logparse *p, char *s, size_t n)
+{
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
+                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "elb", 0};
+    char *w[14];
+    size_t k = 0;
+    while (k < 14 && (w[k] = token(&s)) != NULL) {
+        k++;
+    }
+    int64_t st, target_st, ms;
+    if (k >= 11 && strcmp(w[0], "tls") == 0) {
+        if (!count(w[7], &ms) || ms < 0) {
+            malformed(p, "an NLB TLS line whose connection time does not read");
+            return;
+        }
+        elb_conn(p, &h.p, w[5], w[6], w[9], w[10], ms * 1000);
+        return;
+    }
+    size_t b = k > 0 && (w[0][0] < '0' || w[0][0] > '9') ? 1 : 0;
+    if (k >= b + 11 && strcmp(w[b + 7], "-") == 0 && strcmp(w[b + 8], "-") == 0) {
+        elb_conn(p, &h.p, w[b + 2], w[b + 3], w[b + 9], w[b + 10], -1);
+        return;
+    }
+    if (k < b + 13 || !addr_port(w[b + 2], h.client, &h.cport) || h.client[0] == '\0' ||
+        !addr_port(w[b + 3], h.server, &h.sport) || !count(w[b + 7], &st) || st < 0 ||
+        st > 999 || !count_or_none(w[b + 8], &target_st) ||
+        !count_or_none(w[b + 9], &h.req_bytes) || !count_or_none(w[b + 10], &h.resp_bytes)) {
+        malformed(p, "not an AWS load balancer access-log line");
+        return;
+    }
+    h.status = (int32_t)st;
+    char *req = w[b + 11], *m = token(&req), *url = token(&req);
+    cpy(h.method, sizeof h.method, m != NULL && strcmp(m, "-") != 0 ? m : "");
+    url_parts(url != NULL ? url : "", h.host, sizeof h.host, h.uri, sizeof h.uri);
+    cpy(h.user_agent, sizeof h.user_agent, strcmp(w[b + 12], "-") != 0 ? w[b + 12] : "");
+    p->st.http++;
+    p->st.records++;
+    emit(p, PT_LOGREC_HTTP, &h, &h.p);
+}
+
+/* ---- FTP servers' transfer logs (vsftpd.log, xferlog) ----------------------------------------- */
+
+/* The ctime() prefix "Mon Jun  6 18:43:28 2016" is 24 characters; the time itself is
+ * pt_logtime's. */
+#define CTIME_LEN 24
+
+/* vsftpd.log: "<time> [pid N] [user] OK UPLOAD: Client "addr", "path", N bytes, R" */
+static void vsftpd_line(struct pt_logparse *p, char *s, size_t n)
+{
+    struct pt_logxfer_rec x;
+    memset(&x, 0, sizeof x);
+    x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
+                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "vsftpd", 0};
+    x.bytes = x.dur_us = -1;
+    if (n < CTIME_LEN + 7 || x.p.ts_us < 0 || strncmp(s + CTIME_LEN, " [pid ", 6) != 0) {
+        malformed(p, "not a vsftpd log line");
+        return;
+    }
+    char *c = strchr(s + CTIME_LEN + 6, ']');
+    c = c != NULL ? c + 1 : NULL;
+    if (c != NULL && c[0] == ' ' && c[1] == '[') { /* the user, after login */
+        char *e = strchr(c + 2, ']');
+        if (e != NULL) {
+            *e = '\0';
+            cpy(x.user, sizeof x.user, c + 2);
+            c = e + 1;
+        }
+    }
+    const char *verb = NULL;
+    if (c != NULL && strncmp(c, " OK ", 4) == 0) {
+        x.ok = true;
+        verb = c + 4;
+    } else if (c != NULL && strncmp(c, " FAIL ", 6) == 0) {
+        verb = c + 6;
+    }
+    static const char *const dirs[3][2] = {
+        {"UPLOAD: ", "upload"}, {"DOWNLOAD: ", "download"}, {"DELETE: ", "delete"}};
+    int d = -1;
+    for (int i = 0; verb != NULL && i < 3; i++) {
+        d = strncmp(verb, dirs[i][0], strlen(dirs[i][0])) == 0 ? i : d;
+    }
+    if (d < 0) {
+        p->st.other++; /* CONNECT, LOGIN, MKDIR, FTP command/response lines... */
+        return;
+    }
+    /* Client "addr", "path"[, N bytes, R Kbyte/sec] */
+    char *q = (char *)verb + strlen(dirs[d][0]), *a, *path;
+    char kind;
+    if (strncmp(q, "Client ", 7) != 0) {
+        malformed(p, "a vsftpd transfer line without its client");
+        return;
+    }
+    q += 7;
+    a = token_kind(&q, &kind);
+    if (a == NULL || kind != '"' || *q != ',' || (q++, path = token_kind(&q, &kind)) == NULL ||
+        kind != '"') {
+        malformed(p, "a vsftpd transfer line whose client or file does not read");
+        return;
+    }
+    if (!address(a, x.client)) {
+        cpy(x.client, sizeof x.client, a);
+    }
+    cpy(x.path, sizeof x.path, path);
+    cpy(x.direction, sizeof x.direction, dirs[d][1]);
+    char *bytes = *q == ',' ? (q++, token(&q)) : NULL, *unit = bytes ? token(&q) : NULL;
+    if (unit != NULL && strncmp(unit, "bytes", 5) == 0 && !count(bytes, &x.bytes)) {
+        x.bytes = -1;
+    }
+    p->st.xfer++;
+    p->st.records++;
+    emit(p, PT_LOGREC_XFER, &x, &x.p);
+}
+
+/* xferlog: "<time> secs host size file... type action direction mode user service auth
+ * authuser status" (the file name may hold spaces: the nine fields after it are fixed). */
+static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
+{
+    struct pt_logxfer_rec x;
+    memset(&x, 0, sizeof x);
+    x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
+                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "xferlog", 0};
+    char *w[64];
+    size_t k = 0;
+    char *rest = n > CTIME_LEN ? s + CTIME_LEN : s + n;
+    while (k < 64 && (w[k] = token(&rest)) != NULL) {
+        k++;
+    }
+    int64_t secs;
+    if (x.p.ts_us < 0 || k < 13 || k == 64 || !count(w[0], &secs) || !count(w[2], &x.bytes) ||
+        strlen(w[k - 7]) != 1 || strchr("oid", w[k - 7][0]) == NULL || strlen(w[k - 1]) != 1 ||
+        strchr("ci", w[k - 1][0]) == NULL) {
+        malformed(p, "not an xferlog line");
+        return;
+    }
+    x.dur_us = secs * 1000000;
+    if (!address(w[1], x.client)) {
+        cpy(x.client, sizeof x.client, w[1]);
+    }
+    size_t at = 0; /* the file name: the tokens between the size and the transfer type */
+    for (size_t i = 3; i + 9 <= k - 1 && at < sizeof x.path - 1; i++) {
+        at += (size_t)snprintf(x.path + at, sizeof x.path - at, "%s%s", i > 3 ? " " : "", w[i]);
+    }
+    char dir = w[k - 7][0];
+    cpy(x.direction, sizeof x.direction, dir == 'i' ? "upload" : dir == 'o' ? "download" : "delete");
+    cpy(x.user, sizeof x.user, w[k - 5]);
+    x.ok = w[k - 1][0] == 'c';
+    p->st.xfer++;
+    p->st.records++;
+    emit(p, PT_LOGREC_XFER, &x, &x.p);
+}
+
 /* ---- NetFlow / IPFIX exported as CSV (nfdump -o csv, SiLK rwcut --delimited=,) ------------------- */
 
 enum ff { X_START, X_END, X_SRC, X_DST, X_SPORT, X_DPORT, X_PROTO, X_BYTES, X_PKTS, X_OBYTES,
@@ -1383,6 +1637,15 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             break;
         case PT_LOGFMT_FLOWCSV:
             flowcsv_line(p, s);
+            break;
+        case PT_LOGFMT_ELB:
+            elb_line(p, s, n);
+            break;
+        case PT_LOGFMT_VSFTPD:
+            vsftpd_line(p, s, n);
+            break;
+        case PT_LOGFMT_XFERLOG:
+            xferlog_line(p, s, n);
             break;
         case PT_LOGFMT_NONE:
             p->st.other++;

@@ -40,6 +40,9 @@ enum pt_logfmt {
                             * dnsmasq, BIND and Unbound queries */
     PT_LOGFMT_SQUID,       /* Squid's native access.log */
     PT_LOGFMT_FLOWCSV,     /* NetFlow/IPFIX exports as CSV (nfdump -o csv, SiLK rwcut) */
+    PT_LOGFMT_ELB,         /* AWS load balancer access logs (ALB, Classic ELB) */
+    PT_LOGFMT_VSFTPD,      /* vsftpd's own log (vsftpd.log: "OK UPLOAD: Client ...") */
+    PT_LOGFMT_XFERLOG,     /* xferlog: wu-ftpd's format, vsftpd's and ProFTPD's TransferLog */
 };
 
 /* Provenance and source of a log row. */
@@ -85,7 +88,20 @@ struct pt_loghttp_rec {
     char user_agent[256], user[64], uid[48];
 };
 
-enum pt_logrec_kind { PT_LOGREC_CONN, PT_LOGREC_DNS, PT_LOGREC_HTTP };
+/* A file transfer an FTP server logged: who, which file, which way, how much. */
+struct pt_logxfer_rec {
+    struct pt_logprov p;
+    char client[PT_ADDR_STRLEN];
+    char user[64];
+    char direction[12];    /* upload (to the server) | download (from it) | delete */
+    char path[1024];
+    int64_t bytes;         /* -1: not given */
+    int64_t dur_us;        /* -1: not given */
+    bool ok;               /* vsftpd "OK" (xferlog: completion status 'c') */
+};
+
+enum pt_logrec_kind { PT_LOGREC_CONN, PT_LOGREC_DNS, PT_LOGREC_HTTP, PT_LOGREC_XFER,
+                      PT_LOGREC_COUNT };
 
 struct pt_logparse;
 typedef void (*pt_logrec_fn)(void *arg, enum pt_logrec_kind kind, const void *rec);
@@ -95,7 +111,7 @@ typedef void (*pt_loganom_fn)(void *arg, uint64_t offset, enum pt_anom kind, con
 /* Per file accounting (the log_source row). */
 struct pt_logstats {
     uint64_t lines, records, other, headers, blank, malformed, bytes;
-    uint64_t conn, dns, http;
+    uint64_t conn, dns, http, xfer;
 };
 
 struct pt_logparse {

@@ -202,9 +202,42 @@ static int64_t syslog_at(struct pt_logtime *t, const uint8_t *p, size_t n)
     return us;
 }
 
+/* C's ctime() form at the start of a line, "Mon Jun  6 18:43:28 2016" (vsftpd, xferlog):
+ * the year is written; the zone is not (vsftpd writes GMT unless use_localtime). */
+static int64_t ctime_at(struct pt_logtime *t, const uint8_t *p, size_t n)
+{
+    static const char days[7][4] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    bool day = false;
+    for (int i = 0; i < 7 && n >= 24; i++) {
+        day = day || memcmp(p, days[i], 3) == 0;
+    }
+    if (!day || p[3] != ' ' || p[7] != ' ' || p[10] != ' ' || p[19] != ' ') {
+        return -1;
+    }
+    int mo = -1, d, h, mi, s, y;
+    for (int m = 0; m < 12; m++) {
+        if (memcmp(p + 4, months[m], 3) == 0) {
+            mo = m + 1;
+        }
+    }
+    uint8_t dd[2] = {p[8] == ' ' ? '0' : p[8], p[9]};
+    if (mo < 0 || !digits(dd, 2, 0, 2, &d) || !clock_at(p, n, 11, &h, &mi, &s) ||
+        !digits(p, n, 20, 4, &y) || (n > 24 && p[24] != ' ')) {
+        return -1;
+    }
+    int64_t us = civil(y, mo, d, h, mi, s, 0);
+    if (us >= 0) {
+        t->zone_assumed = true;
+    }
+    return us;
+}
+
 int64_t pt_logtime_line(struct pt_logtime *t, const uint8_t *p, size_t n)
 {
     int64_t us = epoch_at(p, n);
+    if (us < 0) {
+        us = ctime_at(t, p, n);
+    }
     if (us < 0) {
         us = syslog_at(t, p, n);
     }

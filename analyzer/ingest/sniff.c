@@ -161,6 +161,61 @@ static bool squid_line(const char *l)
            isdigit((unsigned char)slash[1]);
 }
 
+/* AWS load balancer access logs: ALB "https 2020-01-11T16:55:20.356586Z app/name/id
+ * 192.168.1.10:44325 ...", Classic ELB the same without the type. */
+static bool elb_line(const char *l)
+{
+    static const char *const types[] = {"http ", "https ", "h2 ", "ws ", "wss ", "grpcs "};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (strncmp(l, types[i], strlen(types[i])) == 0) {
+            l += strlen(types[i]);
+            break;
+        }
+    }
+    if (strncmp(l, "tls ", 4) == 0 && isdigit((unsigned char)l[4])) { /* NLB: "tls 2.0 time" */
+        const char *v = strchr(l + 4, ' ');
+        return v != NULL && strlen(v) > 20 && isdigit((unsigned char)v[1]) && v[5] == '-' &&
+               v[11] == 'T';
+    }
+    if (strlen(l) < 30 || !isdigit((unsigned char)l[0]) || l[4] != '-' || l[10] != 'T') {
+        return false;
+    }
+    const char *sp = strchr(l, ' ');
+    if (sp == NULL || sp[-1] != 'Z') {
+        return false;
+    }
+    const char *cl = strchr(sp + 1, ' '); /* after the balancer's name: client:port */
+    return cl != NULL && (isdigit((unsigned char)cl[1]) || cl[1] == '[') &&
+           strchr(cl + 1, ':') != NULL;
+}
+
+/* C's ctime() time at the start of a line: "Mon Jun  6 18:43:28 2016" */
+static bool ctime_prefix(const char *l)
+{
+    return strlen(l) > 24 && l[3] == ' ' && l[7] == ' ' && l[10] == ' ' && l[13] == ':' &&
+           l[16] == ':' && l[19] == ' ' && isdigit((unsigned char)l[20]) &&
+           isdigit((unsigned char)l[23]) && l[24] == ' ';
+}
+
+/* vsftpd's own log: ctime, then "[pid N]" */
+static bool vsftpd_line(const char *l)
+{
+    return ctime_prefix(l) && strncmp(l + 24, " [pid ", 6) == 0;
+}
+
+/* xferlog: ctime, then seconds, host, size, ... and a completion status c or i last */
+static bool xferlog_line(const char *l)
+{
+    if (!ctime_prefix(l) || !isdigit((unsigned char)l[25])) {
+        return false;
+    }
+    size_t n = strlen(l);
+    while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == ' ')) {
+        n--;
+    }
+    return n > 2 && l[n - 2] == ' ' && (l[n - 1] == 'c' || l[n - 1] == 'i');
+}
+
 static const char *logfile(const uint8_t *p, size_t n)
 {
     if (at(p, n, 0, "ElfFile", 8)) {
@@ -171,7 +226,8 @@ static const char *logfile(const uint8_t *p, size_t n)
     }
     char l[1024];
     size_t pos = 0;
-    unsigned lines = 0, sys = 0, combined = 0, cef = 0, eve = 0, zeekj = 0, squid = 0;
+    unsigned lines = 0, sys = 0, combined = 0, cef = 0, eve = 0, zeekj = 0, squid = 0, elb = 0;
+    unsigned vsftpd = 0, xferlog = 0;
     bool w3c = false;
     while (lines < 20 && line(p, n, &pos, l, sizeof l)) {
         if (lines == 0 && (strncmp(l, "#separator", 10) == 0 || strncmp(l, "#fields\t", 8) == 0)) {
@@ -191,6 +247,9 @@ static const char *logfile(const uint8_t *p, size_t n)
         sys += syslog_line(l);
         combined += combined_log_line(l);
         squid += squid_line(l);
+        elb += elb_line(l);
+        vsftpd += vsftpd_line(l);
+        xferlog += xferlog_line(l);
         cef += strstr(l, "CEF:0|") != NULL || strstr(l, "LEEF:") != NULL;
     }
     if (lines == 0) {
@@ -207,6 +266,15 @@ static const char *logfile(const uint8_t *p, size_t n)
     }
     if (cef * 2 > lines) {
         return "log:cef";
+    }
+    if (vsftpd * 2 > lines) {
+        return "log:vsftpd";
+    }
+    if (xferlog * 2 > lines) {
+        return "log:xferlog";
+    }
+    if (elb * 2 > lines) {
+        return "log:elb";
     }
     if (sys * 2 > lines) {
         return "log:syslog";

@@ -43,6 +43,7 @@ enum {
     ST_SSH,
     ST_LOG_SOURCE,
     ST_LOG_CONN,
+    ST_LOG_XFER,
     ST_LOG_DNS,
     ST_LOG_HTTP,
     ST_AUDIT,
@@ -111,8 +112,11 @@ static const char *const st_sql[N_ST] = {
                "read_complete, write_sha256, write_complete) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
                "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
     [ST_LOG_SOURCE] = "INSERT INTO log_source(item_id, path, format, bytes, lines, records, other, "
-                      "headers, blank, malformed, conn, dns, http) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                      "?10,?11,?12,?13)",
+                      "headers, blank, malformed, conn, dns, http, xfer) VALUES (?1,?2,?3,?4,?5,?6,"
+                      "?7,?8,?9,?10,?11,?12,?13,?14)",
+    [ST_LOG_XFER] = "INSERT INTO log_xfer(item_id, line, offset, ts, source, client_addr, username, "
+                    "direction, path, bytes, duration_us, ok, length) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+                    "?8,?9,?10,?11,?12,?13)",
     [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
                     "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
                     "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "
@@ -456,7 +460,8 @@ pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r
 {
     sqlite3_stmt *st = db->st[ST_LOG_SOURCE];
     const uint64_t v[] = {r->st.bytes, r->st.lines, r->st.records, r->st.other, r->st.headers,
-                          r->st.blank, r->st.malformed, r->st.conn, r->st.dns, r->st.http};
+                          r->st.blank, r->st.malformed, r->st.conn, r->st.dns, r->st.http,
+                          r->st.xfer};
     sqlite3_bind_int64(st, 1, r->item);
     sqlite3_bind_text(st, 2, r->path, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, r->format, -1, SQLITE_STATIC);
@@ -519,6 +524,21 @@ pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r)
     bind_text(st, 13, r->rcode);
     bind_text(st, 14, r->answers);
     bind_text(st, 15, r->uid);
+    return step(db, st);
+}
+
+pt_status pt_db_logxfer_put(struct pt_db *db, const struct pt_logxfer_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_XFER];
+    bind_logprov(st, &r->p);
+    bind_text(st, 6, r->client);
+    bind_text(st, 7, r->user);
+    sqlite3_bind_text(st, 8, r->direction, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 9, r->path, -1, SQLITE_TRANSIENT);
+    bind_known(st, 10, r->bytes);
+    bind_known(st, 11, r->dur_us);
+    sqlite3_bind_int(st, 12, r->ok);
+    sqlite3_bind_int64(st, 13, r->p.length);
     return step(db, st);
 }
 

@@ -95,6 +95,7 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
 /* Logs read as records (ingest/logparse.h). */
 pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r);
 pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r);
+pt_status pt_db_logxfer_put(struct pt_db *db, const struct pt_logxfer_rec *r);
 pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r);
 pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r);
 pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);

@@ -701,6 +701,7 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
     conn       INTEGER NOT NULL,
     dns        INTEGER NOT NULL,
     http       INTEGER NOT NULL,
+    xfer       INTEGER NOT NULL,       -- log_xfer rows (FTP servers' transfer logs)
     skew_us    INTEGER,                -- its clock's offset from the flows' (see flow_source)
     skew_agree INTEGER,                -- connections the offset is the median of (0: none)
     flows_matched INTEGER,             -- connections already known as flows
@@ -795,6 +796,24 @@ CREATE TABLE log_http (
     length      INTEGER NOT NULL          -- bytes of the line from offset (its line end not counted)
 ) STRICT;
 CREATE INDEX log_http_line ON log_http(item_id, offset);
+
+-- File transfers FTP servers logged (vsftpd.log, xferlog): provenance as in log_http.
+CREATE TABLE log_xfer (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    line        INTEGER NOT NULL,
+    offset      INTEGER NOT NULL,
+    ts          INTEGER,
+    source      TEXT NOT NULL,            -- vsftpd | xferlog
+    client_addr TEXT,                     -- address, or the host name the server logged
+    username    TEXT,
+    direction   TEXT NOT NULL,            -- upload (to the server) | download | delete
+    path        TEXT NOT NULL,
+    bytes       INTEGER,
+    duration_us INTEGER,
+    ok          INTEGER NOT NULL,         -- completed (vsftpd OK, xferlog status c)
+    length      INTEGER NOT NULL
+) STRICT;
 
 CREATE TABLE anomaly (
     id      INTEGER PRIMARY KEY,

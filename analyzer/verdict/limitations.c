@@ -36,7 +36,7 @@ static const char coverage_sql[] =
     "CREATE TEMP TABLE item_log AS SELECT item_id, min(format) AS format, sum(bytes) AS bytes, "
     "sum(coalesce(flows_matched, 0) + coalesce(flows_created, 0)) AS flows, "
     "sum(coalesce(flows_matched, 0)) AS matched, sum(conn) AS conn, sum(dns) AS dns, "
-    "sum(http) AS http FROM "
+    "sum(http) AS http, sum(xfer) AS xfer FROM "
     "log_source GROUP BY item_id;"
     "CREATE TEMP TABLE item_cut AS SELECT item_id, sum(role = 'blocked') AS blocked, "
     "sum(role = 'untimed') AS untimed FROM flow_source GROUP BY item_id;"
@@ -51,7 +51,7 @@ static const char coverage_sql[] =
     "'file:binary' ELSE 'file:' || coalesce(p.format, 'empty') END, "
     "CASE WHEN e.kind = 'capture' THEN e.status IN ('ok', 'truncated') "
     "WHEN g.fs IS NOT NULL THEN e.status = 'ok' "
-    "WHEN lg.item_id IS NOT NULL THEN lg.conn + lg.dns > 0 ELSE e.status = 'ok' AND "
+    "WHEN lg.item_id IS NOT NULL THEN lg.conn + lg.dns + lg.http > 0 ELSE e.status = 'ok' AND "
     "p.evidence_format IS NULL AND coalesce(p.format, '') != 'binary-strings' AND t.sha256 IS "
     "NOT NULL END, e.size, "
     "CASE WHEN e.kind = 'capture' AND e.status IN ('ok', 'truncated') THEN e.size "
@@ -73,7 +73,7 @@ static const char coverage_sql[] =
     "WHEN p.evidence_format LIKE 'image:%' THEN 'disk image: libtsk read no file system in it ("
     "' || coalesce(g.problem, 'no reason given') || '); only its printable runs were read for "
     "PHI and YARA saw its raw bytes' "
-    "WHEN lg.conn + lg.dns > 0 THEN 'log: ' || CASE WHEN lg.conn > 0 THEN lg.flows || "
+    "WHEN lg.conn + lg.dns + lg.http > 0 THEN 'log: ' || CASE WHEN lg.conn > 0 THEN lg.flows || "
     "' connection(s) weighed as flows (' || lg.matched || ' also seen in a capture or an "
     "earlier log'"
     " || CASE WHEN coalesce(ct.blocked, 0) > 0 THEN '; ' || ct.blocked || ' blocked by the "
@@ -82,12 +82,15 @@ static const char coverage_sql[] =
     "placed' ELSE '' END || '); the content of its connections was not seen' ELSE '' END"
     " || CASE WHEN lg.dns > 0 THEN CASE WHEN lg.conn > 0 THEN '; its ' ELSE 'its ' END || "
     "lg.dns || ' DNS queries weighed by the DNS tunnel heuristic' ELSE '' END"
-    " || CASE WHEN lg.http > 0 THEN '; its ' || lg.http || ' HTTP requests are stored "
-    "(log_http) but not yet weighed' ELSE '' END || '; its text was read for PHI' "
-    "WHEN lg.item_id IS NOT NULL THEN 'log: its connections, DNS queries and HTTP requests are stored "
-    "(log_conn, log_dns, log_http; every line accounted for in log_source) but it holds no "
-    "connection or DNS query, and its HTTP requests are not yet weighed by the heuristics and "
-    "the verdict; its text was read for PHI' "
+    " || CASE WHEN lg.http > 0 THEN CASE WHEN lg.conn + lg.dns > 0 THEN '; its ' ELSE 'its ' "
+    "END || lg.http || ' HTTP requests weighed for PHI access (phi_access)' ELSE '' END"
+    " || CASE WHEN lg.xfer > 0 THEN '; its ' || lg.xfer || ' file transfers are stored "
+    "(log_xfer) but not yet weighed' ELSE '' END || '; its text was read for PHI' "
+    "WHEN lg.item_id IS NOT NULL THEN 'log: its records are stored (log_conn, log_dns, "
+    "log_http, log_xfer; every line accounted for in log_source) but it holds no connection, "
+    "DNS query or HTTP request' || CASE WHEN lg.xfer > 0 THEN ', and its ' || lg.xfer || ' file "
+    "transfers are not yet weighed by the heuristics and the verdict' ELSE '' END || '; its "
+    "text was read for PHI' "
     "WHEN p.evidence_format LIKE 'log:%' THEN 'log: its records are not turned into flows, "
     "DNS queries or transfers by this version; its text was read for PHI only' "
     "WHEN p.format = 'binary-strings' THEN 'no parser for its format: only its printable runs "
@@ -105,14 +108,24 @@ static void count_phrase(char *out, size_t len, long long n, const char *one, co
 }
 
 /* What the logs gave the heuristics: "30 connection(s)", "87 DNS queries", or both. */
-static void weighed(char *out, size_t len, long long flows, long long dns)
+static void weighed(char *out, size_t len, long long flows, long long dns, long long http)
 {
-    if (dns == 0) {
-        snprintf(out, len, "%lld connection(s)", flows);
-    } else if (flows == 0) {
-        snprintf(out, len, "%lld DNS queries", dns);
-    } else {
-        snprintf(out, len, "%lld connection(s) and %lld DNS queries", flows, dns);
+    static const char *const noun[3] = {"connection(s)", "DNS queries", "HTTP request(s)"};
+    long long v[3] = {flows, dns, http};
+    int parts = (flows > 0) + (dns > 0) + (http > 0), done = 0;
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 3 && k < len; i++) {
+        if (v[i] == 0 && !(i == 0 && parts == 0)) {
+            continue;
+        }
+        if (done > 0) {
+            k += (size_t)snprintf(out + k, len - k, "%s", done == parts - 1 ? " and " : ", ");
+        }
+        if (k < len) {
+            k += (size_t)snprintf(out + k, len - k, "%lld %s", v[i], noun[i]);
+        }
+        done++;
     }
 }
 
@@ -140,22 +153,25 @@ static void logs_beside_captures(sqlite3 *h, const char *caps, const char *a, co
 
 /* Logs without a capture: their connections were weighed, their content never seen. */
 static size_t logs_alone(const char *files, const char *a, const char *b, long long wlogs,
-                         const char *what, bool dns, char *window, size_t wl, char *sentence,
-                         size_t sl)
+                         const char *what, bool flows, bool other, char *window, size_t wl,
+                         char *sentence, size_t sl)
 {
     char lp[80];
     count_phrase(lp, sizeof lp, wlogs, "log", "logs");
     snprintf(window, wl, "in the %s of %s, without any packet capture (%sthe lines of the %s "
-             "span %s to %s)", what, lp, dns ? "" : "their content was not seen; ", files, a, b);
+             "span %s to %s)", what, lp, flows ? "their content was not seen; " : "", files, a,
+             b);
+    const char *how = !flows  ? ""
+                      : other ? " (the connections as flows, their content not seen)"
+                              : " as flows, their content not seen";
     int n = snprintf(sentence, sl, "no packet capture: %s from %s weighed%s; the evidence "
-                     "window, from the times in %s, is %s to %s", what, lp,
-                     dns ? "" : " as flows, their content not seen", files, a, b);
+                     "window, from the times in %s, is %s to %s", what, lp, how, files, a, b);
     return n < 0 ? 0 : (size_t)n;
 }
 
 /* What the coverage sentence counts: inputs examined by kind, logs weighed and their flows. */
 struct covn {
-    long long caps, files, wlogs, lflows, ldns, images, logs, binary, bad;
+    long long caps, files, wlogs, lflows, ldns, lhttp, images, logs, binary, bad;
 };
 
 static void coverage_counts(sqlite3 *h, struct covn *n)
@@ -170,6 +186,7 @@ static void coverage_counts(sqlite3 *h, struct covn *n)
     n->lflows = pt_db_int(h, "SELECT count(*) FROM flow_source WHERE role IN ('matched', "
                                     "'created')");
     n->ldns = pt_db_int(h, "SELECT coalesce(sum(dns), 0) FROM log_source");
+    n->lhttp = pt_db_int(h, "SELECT coalesce(sum(http), 0) FROM log_source");
     n->images = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'image:%' "
                              "AND NOT examined");
     n->logs = pt_db_int(h, "SELECT count(*) FROM coverage WHERE examined_as LIKE 'log:%' "
@@ -191,7 +208,7 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
     long long caps = n.caps, files = n.files, wlogs = n.wlogs, lflows = n.lflows, ldns = n.ldns;
     long long images = n.images, logs = n.logs, binary = n.binary, bad = n.bad;
     char what[120]; /* what the logs gave the heuristics */
-    weighed(what, sizeof what, lflows, ldns);
+    weighed(what, sizeof what, lflows, ldns, n.lhttp);
     int64_t first =
         pt_db_int(h, "SELECT coalesce(min(first_ts), -1) FROM evidence_item WHERE kind = "
                      "'capture' AND first_ts IS NOT NULL");
@@ -236,8 +253,8 @@ pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen
                               part, a, b);
     } else if (strcmp(from, "log lines") == 0 && wlogs > 0) {
         count_phrase(part, sizeof part, timed_logs, "log file", "log files");
-        k += logs_alone(part, a, b, wlogs, what, ldns > 0, window, sizeof window, sentence + k,
-                        sizeof sentence - k);
+        k += logs_alone(part, a, b, wlogs, what, lflows > 0, ldns > 0 || n.lhttp > 0, window,
+                        sizeof window, sentence + k, sizeof sentence - k);
     } else if (strcmp(from, "log lines") == 0) {
         count_phrase(part, sizeof part, timed_logs, "log file", "log files");
         snprintf(window, sizeof window,

@@ -119,22 +119,22 @@ def coverage_logs_and_a_capture_not_observed_names_what_was_not_examined():
     assert got == {"lan.pcap": "capture", "fw.log": "log:cef", "access.log": "log:web-access"}, got
     lim = [r[0] for r in db(c).execute("SELECT detail FROM limitation WHERE kind = "
                                        "'not_examined' ORDER BY detail")]
-    assert len(lim) == 2 and "access.log (log:web-access): log: its connections, DNS queries " \
-        "and HTTP requests are stored (log_conn, log_dns, log_http; every line accounted for in " \
-        "log_source) but it holds no connection or DNS query" in lim[0] and \
-        "fw.log (log:cef): log: its records are not turned into flows" in lim[1], lim
+    assert len(lim) == 1 and "fw.log (log:cef): log: its records are not turned into flows" in \
+        lim[0], lim
     assert db(c).execute("SELECT verdict FROM verdict WHERE scope = 'overall'"
                          ).fetchone()[0] == "not observed"
     sentence = db(c).execute("SELECT sentence FROM coverage_summary").fetchone()[0]
     assert sentence == ("1 packet capture decoded, covering 2023-11-14T22:13:20Z to "
-                        "2023-11-14T22:13:20Z; not examined: 2 log files (see the "
+                        "2023-11-14T22:13:20Z; 1 HTTP request(s) from 1 log weighed with them "
+                        "(their content not seen); not examined: 1 log file (see the "
                         "limitations)"), sentence
     with open(os.path.join(c, "report.json")) as fh:
         rep = json.load(fh)
     assert rep["verdict"]["statement"].startswith(
         "No transfer of patient data and no exfiltration-shaped activity was observed in the 1 "
-        "packet capture covering 2023-11-14T22:13:20Z to 2023-11-14T22:13:20Z; 2 log files "
-        "were not examined, within the coverage"), rep["verdict"]["statement"]
+        "packet capture covering 2023-11-14T22:13:20Z to 2023-11-14T22:13:20Z and the 1 HTTP "
+        "request(s) of 1 log; 1 log file was not examined, within the coverage"), \
+        rep["verdict"]["statement"]
 
 
 def _tree_bytes(d):
@@ -214,11 +214,11 @@ def coverage_window_of_logs_without_a_capture():
     con = db(c)
     row = con.execute("SELECT sentence, window_from FROM coverage_summary").fetchone()
     # syslog has no year: 2023, since Dec 30 2024 would be after the files were written; the
-    # firewall's 30 connections are weighed as flows, the web log's requests are not yet
-    assert row == ("No packet capture: 30 connection(s) from 1 log weighed as flows, their "
-                   "content not seen; the evidence window, from the times in 2 log files, is "
-                   "2023-12-30T10:00:00Z to 2024-01-02T11:00:00Z; not examined: 1 log file (see "
-                   "the limitations)", "log lines"), row
+    # firewall's 30 connections are weighed as flows, the web log's requests for PHI access
+    assert row == ("No packet capture: 30 connection(s) and 2 HTTP request(s) from 2 logs "
+                   "weighed (the connections as flows, their content not seen); the evidence "
+                   "window, from the times in 2 log files, is 2023-12-30T10:00:00Z to "
+                   "2024-01-02T11:00:00Z", "log lines"), row
     assumed = con.execute("SELECT detail FROM anomaly WHERE kind = 'input.time_assumed'"
                           ).fetchall()
     assert len(assumed) == 1 and "fw.log: 30 of 30 lines carry a time; syslog lines carry no " \

@@ -17,6 +17,7 @@ _LOGS_CORPUS = [
     "plaso/test_data/apache_access.log",
     "elastic-beats/filebeat/module/nginx/access/test/test.log",
     "plaso/test_data/iis/iis6.log", "plaso/test_data/iis/iis10.log",
+    "plaso/test_data/aws_elb_access.log", "plaso/test_data/vsftpd.log",
     "plaso/test_data/windows_firewall.log",
     "elastic-beats/x-pack/filebeat/module/iptables/log/test/iptables.log",
     "elastic-beats/x-pack/filebeat/module/iptables/log/test/icmp.log",
@@ -131,6 +132,40 @@ def logs_corpus_every_line_accounted_and_zeek_sums_match():
             want = sum(int(re.search(r" LEN=(\d+)", l).group(1)) for l in nf)
             assert (records, nconn, conn[3], bad) == (len(nf), len(nf), want, 0), (p, src[p], conn)
             assert other == lines - blank - len(nf), (p, src[p])
+        elif fmt == "elb":
+            # AWS's documented layouts: an HTTP request has a three-digit status after the
+            # processing times; "- -" statuses (Classic TCP) and NLB "tls" lines are
+            # connections with received and sent bytes
+            want_http, want_rx = 0, 0
+            want_conn, want_cb = 0, 0
+            for line in data.decode().split("\n"):
+                w = line.split(" ")
+                if not line.strip():
+                    continue
+                if w[0] == "tls":
+                    want_conn += 1
+                    want_cb += int(w[9])
+                    continue
+                b = 1 if not w[0][0].isdigit() else 0
+                if w[b + 7] == "-":
+                    want_conn += 1
+                    want_cb += max(int(w[b + 9]), 0) if w[b + 9] != "-" else 0
+                else:
+                    want_http += 1
+                    want_rx += int(w[b + 9])
+            assert (nhttp, nconn, bad) == (want_http, want_conn, 0), (p, src[p])
+            assert conn[1] == want_cb, (p, conn, want_cb)
+            got = con.execute("SELECT sum(req_bytes) FROM log_http WHERE item_id = ?",
+                              (item,)).fetchone()[0]
+            assert got == want_rx, (p, got, want_rx)
+        elif fmt == "vsftpd":
+            text = [l for l in data.decode().split("\n") if l.strip()]
+            xf = [l for l in text if re.search(r"\] (OK|FAIL) (UPLOAD|DOWNLOAD|DELETE): ", l)]
+            want = sum(int(m.group(1)) for m in (re.search(r", (\d+) bytes,", l) for l in xf) if m)
+            got = con.execute("SELECT count(*), coalesce(sum(bytes), 0), sum(direction = 'upload') "
+                              "FROM log_xfer WHERE item_id = ?", (item,)).fetchone()
+            assert (records, other, bad) == (len(xf), len(text) - len(xf), 0), (p, src[p])
+            assert got == (len(xf), want, sum(" UPLOAD: " in l for l in xf)), (p, got, want)
         else:
             assert fmt == "web-access" and bad == 0 and nhttp == lines - blank, (p, src[p])
             # the response size is the field after the status: the last "NNN size" pair after
@@ -200,8 +235,8 @@ def logs_rows_point_to_their_line():
     assert cov["conn.log"] == (1, "log: 3 connection(s) weighed as flows (0 also seen in a "
                                "capture or an earlier log); the content of its connections was "
                                "not seen; its text was read for PHI"), cov
-    assert cov["access.log"][0] == 0 and cov["access.log"][1].startswith(
-        "log: its connections, DNS queries and HTTP requests are stored"), cov
+    assert cov["access.log"] == (1, "log: its 1 HTTP requests weighed for PHI access (phi_access); "
+                                 "its text was read for PHI"), cov
 
 
 @test

@@ -1,7 +1,8 @@
 /*
  * fuzz_logparse.c - libFuzzer target for logs read as records (ingest/logparse.c) and the flat
- * JSON reader under them. Byte 0 picks the format (byte % 8: Zeek TSV, Zeek JSON, EVE, web access, W3C, syslog,
- * Squid, flow CSV) and
+ * JSON reader under them. Byte 0 picks the format (below 128, byte % 8: Zeek TSV, Zeek JSON,
+ * EVE, web access, W3C, syslog, Squid, flow CSV; from 128, byte % 3: AWS ELB, vsftpd,
+ * xferlog) and
  * the size of the pieces the rest is fed in; every line must be accounted for exactly once.
  */
 #include <stdint.h>
@@ -22,7 +23,14 @@ static void on_rec(void *arg, enum pt_logrec_kind k, const void *rec)
         }
     } else if (k == PT_LOGREC_HTTP) {
         const struct pt_loghttp_rec *h = rec;
-        if (strnlen(h->uri, sizeof h->uri) == sizeof h->uri) {
+        if (strnlen(h->uri, sizeof h->uri) == sizeof h->uri ||
+            strnlen(h->host, sizeof h->host) == sizeof h->host) {
+            abort();
+        }
+    } else if (k == PT_LOGREC_XFER) {
+        const struct pt_logxfer_rec *x = rec;
+        if (strnlen(x->path, sizeof x->path) == sizeof x->path ||
+            strnlen(x->user, sizeof x->user) == sizeof x->user) {
             abort();
         }
     } else {
@@ -53,15 +61,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
                                           PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
                                           PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV};
-    pt_logparse_init(p, fmts[data[0] % 8], 1, 0, on_rec, on_anom, NULL);
-    size_t piece = 1 + (size_t)(data[0] / 8) * 37;
+    static const enum pt_logfmt more[] = {PT_LOGFMT_ELB, PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG};
+    enum pt_logfmt fmt = data[0] < 128 ? fmts[data[0] % 8] : more[data[0] % 3];
+    pt_logparse_init(p, fmt, 1, 0, on_rec, on_anom, NULL);
+    size_t piece = 1 + (size_t)((data[0] & 0x7f) / 8) * 37;
     for (size_t at = 1; at < size; at += piece) {
         pt_logparse_feed(p, data + at, size - at < piece ? size - at : piece);
     }
     pt_logparse_end(p);
     const struct pt_logstats *s = &p->st;
     if (s->lines != s->records + s->other + s->headers + s->blank + s->malformed ||
-        s->records != s->conn + s->dns + s->http || s->bytes != size - 1) {
+        s->records != s->conn + s->dns + s->http + s->xfer || s->bytes != size - 1) {
         abort();
     }
     return 0;

@@ -16,8 +16,9 @@
 #define MAXREC 64
 
 struct sink {
-    size_t n_conn, n_dns, n_http, n_anom;
+    size_t n_conn, n_dns, n_http, n_xfer, n_anom;
     struct pt_logconn_rec conn[MAXREC];
+    struct pt_logxfer_rec xfer[MAXREC];
     struct pt_logdns_rec dns[MAXREC];
     struct pt_loghttp_rec http[MAXREC];
     char last_anom[200];
@@ -32,6 +33,8 @@ static void on_rec(void *arg, enum pt_logrec_kind k, const void *rec)
         s->dns[s->n_dns++] = *(const struct pt_logdns_rec *)rec;
     } else if (k == PT_LOGREC_HTTP && s->n_http < MAXREC) {
         s->http[s->n_http++] = *(const struct pt_loghttp_rec *)rec;
+    } else if (k == PT_LOGREC_XFER && s->n_xfer < MAXREC) {
+        s->xfer[s->n_xfer++] = *(const struct pt_logxfer_rec *)rec;
     }
 }
 
@@ -59,7 +62,7 @@ static struct pt_logparse *parse_in(enum pt_logfmt fmt, const char *text, size_t
     const struct pt_logstats *st = &p->st;
     /* every line accounted for, once */
     assert_int_equal(st->lines, st->records + st->other + st->headers + st->blank + st->malformed);
-    assert_int_equal(st->records, st->conn + st->dns + st->http);
+    assert_int_equal(st->records, st->conn + st->dns + st->http + st->xfer);
     assert_int_equal(st->bytes, n);
     return p;
 }
@@ -535,6 +538,103 @@ static void squid_native_access_log(void **state)
     free(p);
 }
 
+static void elb_alb_classic_and_nlb(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "https 2020-01-11T16:55:20.356586Z app/production-web/jf29 192.168.1.10:44325 "
+        "192.168.1.123:32869 0.013 0.164 0.000 200 200 391 107999 \"GET "
+        "https://www.domain.name:443/chart?mrn=1234567 HTTP/1.1\" \"Mozilla/5.0 (X)\" "
+        "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:x \"Root=1\" \"www.domain.name\"\n"
+        "2015-05-13T23:39:43.945958Z my-lb 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 "
+        "0.000057 200 200 0 29 \"GET http://www.example.com:80/ HTTP/1.1\" \"curl/7.38.0\" - -\n"
+        "2021-05-13T23:39:45.945958Z my-lb 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 "
+        "0.000041 - - 82 305 \"- - - \" \"-\" - -\n"
+        "tls 2.0 2022-04-01T08:51:42 net/my-nlb/c6e7 g3d4 72.21.218.154:51341 "
+        "172.100.100.185:443 5 2 98 246 - arn:aws:acm:x - ECDHE-RSA-AES128-SHA tlsv12 - x\n"
+        "https 2020-01-11T16:55:20Z app/x/y notanaddress 1.2.3.4:1 0 0 0 200 200 1 2 \"GET / "
+        "HTTP/1.1\" \"-\"\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_ELB, t, 9, &s);
+    assert_int_equal(s.n_http, 2);
+    assert_int_equal(s.n_conn, 2);
+    assert_int_equal(p->st.malformed, 1);
+    const struct pt_loghttp_rec *h = &s.http[0];
+    assert_string_equal(h->client, "192.168.1.10");
+    assert_int_equal(h->cport, 44325);
+    assert_string_equal(h->server, "192.168.1.123");
+    assert_int_equal(h->sport, 32869);
+    assert_string_equal(h->method, "GET");
+    assert_string_equal(h->host, "www.domain.name");
+    assert_string_equal(h->uri, "/chart?mrn=1234567");
+    assert_int_equal(h->status, 200);
+    assert_int_equal(h->req_bytes, 391);
+    assert_int_equal(h->resp_bytes, 107999);
+    assert_string_equal(h->user_agent, "Mozilla/5.0 (X)");
+    assert_int_equal(h->p.ts_us, 1578761720356586LL);
+    assert_string_equal(s.http[1].host, "www.example.com"); /* Classic ELB: no type field */
+    assert_int_equal(s.http[1].resp_bytes, 29);
+    /* a Classic TCP listener's line and an NLB TLS line are connections */
+    assert_string_equal(s.conn[0].client, "192.168.131.39");
+    assert_string_equal(s.conn[0].server, "10.0.0.1");
+    assert_int_equal(s.conn[0].c_bytes, 82);
+    assert_int_equal(s.conn[0].s_bytes, 305);
+    assert_int_equal(s.conn[1].sport, 443);
+    assert_int_equal(s.conn[1].dur_us, 5000);
+    assert_int_equal(s.conn[1].s_bytes, 246);
+    free(p);
+}
+
+static void ftp_vsftpd_and_xferlog(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *v =
+        "Mon Jun  6 18:43:28 2016 [pid 2] CONNECT: Client \"192.168.1.9\"\n"
+        "Mon Jun  6 18:43:32 2016 [pid 1] [jean] OK LOGIN: Client \"192.168.1.9\"\n"
+        "Mon Jun  6 18:43:59 2016 [pid 3] [jean] OK UPLOAD: Client \"192.168.1.9\", "
+        "\"/home/jean/a b.png\", 1884648 bytes, 41264.44Kbyte/sec\n"
+        "Mon Jun  6 18:44:19 2016 [pid 3] [jean] FAIL DOWNLOAD: Client \"192.168.1.9\", "
+        "\"/home/jean/x*\", 0.00Kbyte/sec\n"
+        "Fri Jun 10 14:28:50 2016 [pid 3] [ftp] OK DELETE: Client \"::ffff:192.168.1.5\", "
+        "\"/photos/x.jpg\"\n"
+        "Mon Jun  6 18:44:20 2016 [pid 3] [jean] OK DOWNLOAD: Client \"192.168.1.9\"\n"
+        "no time here\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_VSFTPD, v, 7, &s);
+    assert_int_equal(s.n_xfer, 3);
+    assert_int_equal(p->st.other, 2);
+    assert_int_equal(p->st.malformed, 2);
+    assert_string_equal(s.xfer[0].client, "192.168.1.9");
+    assert_string_equal(s.xfer[0].user, "jean");
+    assert_string_equal(s.xfer[0].direction, "upload");
+    assert_string_equal(s.xfer[0].path, "/home/jean/a b.png");
+    assert_int_equal(s.xfer[0].bytes, 1884648);
+    assert_true(s.xfer[0].ok);
+    assert_int_equal(s.xfer[0].p.ts_us, 1465238639000000LL); /* ctime, read as UTC */
+    assert_string_equal(s.xfer[1].direction, "download");
+    assert_false(s.xfer[1].ok);
+    assert_int_equal(s.xfer[1].bytes, -1);
+    assert_string_equal(s.xfer[2].direction, "delete");
+    free(p);
+    const char *x =
+        "Mon Jun  6 18:43:59 2016 1 192.168.1.9 1884648 /home/jean/my file.png b _ i r jean ftp "
+        "0 * c\n"
+        "Tue Jun  7 09:00:00 2016 12 host.example 5000 /pub/out.csv a _ o a anonymous ftp 0 * i\n"
+        "Tue Jun  7 09:00:00 2016 12 host.example 5000 /pub/out.csv a _ x a anonymous ftp 0 * i\n";
+    p = parse_in(PT_LOGFMT_XFERLOG, x, 11, &s);
+    assert_int_equal(s.n_xfer, 2);
+    assert_int_equal(p->st.malformed, 1);
+    assert_string_equal(s.xfer[0].path, "/home/jean/my file.png");
+    assert_string_equal(s.xfer[0].direction, "upload");
+    assert_string_equal(s.xfer[0].user, "jean");
+    assert_int_equal(s.xfer[0].dur_us, 1000000);
+    assert_true(s.xfer[0].ok);
+    assert_string_equal(s.xfer[1].client, "host.example");
+    assert_string_equal(s.xfer[1].direction, "download");
+    assert_false(s.xfer[1].ok);
+    free(p);
+}
+
 static void flow_csv_nfdump_and_silk(void **state)
 {
     (void)state;
@@ -638,11 +738,17 @@ static void every_format_every_line_cut_at_every_offset(void **state)
         "SPT=17805 DPT=445",
         "1286536309.001  60000 192.168.0.224 TCP_TUNNEL/200 52428800 CONNECT mega.nz:443 alice "
         "HIER_DIRECT/31.216.145.5 -",
-        "2024-01-05 10:00:00,2024-01-05 10:02:00,10.1.2.3,198.51.100.20,51000,443,6,52428800"};
+        "2024-01-05 10:00:00,2024-01-05 10:02:00,10.1.2.3,198.51.100.20,51000,443,6,52428800",
+        "h2 2020-01-11T16:55:32.115600Z app/p/j 192.168.1.10:55753 192.168.1.123:32869 0.010 "
+        "0.004 0.000 302 302 32 596 \"GET https://www.domain.name:443/b.png HTTP/2.0\" \"M\"",
+        "Mon Jun  6 18:43:59 2016 [pid 3] [jean] OK UPLOAD: Client \"192.168.1.9\", "
+        "\"/home/jean/t.png\", 1884648 bytes, 41264.44Kbyte/sec",
+        "Mon Jun  6 18:43:59 2016 1 192.168.1.9 1884648 /home/jean/t.png b _ i r jean ftp 0 * c"};
     const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
                                    PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
-                                   PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV};
-    for (size_t k = 0; k < 8; k++) {
+                                   PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV, PT_LOGFMT_ELB,
+                                   PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG};
+    for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
         size_t n = strlen(lines[k]);
         for (size_t cut = 0; cut <= n; cut++) {
             struct pt_logparse *p = calloc(1, sizeof *p);
@@ -694,6 +800,13 @@ static void formats_recognised_by_content(void **state)
         {"#Software: Microsoft Windows Firewall\n#Fields: date time\n", "log:w3c"},
         {"Jan  5 10:00:00 fw1 type=\"traffic\" srcip=1.2.3.4 dstip=5.6.7.8\n", "log:syslog"},
         {"10.0.0.1 - - [13/Jan/2016:19:31:16 +0000] \"GET / HTTP/1.1\" 200 4\n", "log:web-access"},
+        {"https 2020-01-11T16:55:20.356586Z app/p/j 192.168.1.10:44325 1.2.3.4:80 0 0 0 200 200 "
+         "1 2 \"GET / HTTP/1.1\" \"-\"\n", "log:elb"},
+        {"tls 2.0 2022-04-01T08:51:42 net/n/c g3 72.21.218.154:51341 172.100.100.185:443 5 2 98 "
+         "246 -\n", "log:elb"},
+        {"Mon Jun  6 18:43:28 2016 [pid 2] CONNECT: Client \"192.168.1.9\"\n", "log:vsftpd"},
+        {"Mon Jun  6 18:43:59 2016 1 192.168.1.9 1884648 /a.png b _ i r jean ftp 0 * c\n",
+         "log:xferlog"},
         {"1286536308 is a number, not a squid line\n", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -718,6 +831,10 @@ static void format_names(void **state)
     assert_int_equal(pt_logfmt_of("log:w3c"), PT_LOGFMT_W3C);
     assert_int_equal(pt_logfmt_of("log:squid"), PT_LOGFMT_SQUID);
     assert_int_equal(pt_logfmt_of("log:flow-csv"), PT_LOGFMT_FLOWCSV);
+    assert_int_equal(pt_logfmt_of("log:elb"), PT_LOGFMT_ELB);
+    assert_int_equal(pt_logfmt_of("log:vsftpd"), PT_LOGFMT_VSFTPD);
+    assert_int_equal(pt_logfmt_of("log:xferlog"), PT_LOGFMT_XFERLOG);
+    assert_string_equal(pt_logfmt_name(PT_LOGFMT_XFERLOG), "xferlog");
     assert_int_equal(pt_logfmt_of("log:cef"), PT_LOGFMT_NONE);
     assert_int_equal(pt_logfmt_of(NULL), PT_LOGFMT_NONE);
     assert_string_equal(pt_logfmt_name(PT_LOGFMT_EVE), "suricata-eve");
@@ -739,6 +856,8 @@ int main(void)
         cmocka_unit_test(syslog_netfilter_and_dnsmasq),
         cmocka_unit_test(syslog_fortigate_bind_unbound),
         cmocka_unit_test(squid_native_access_log),
+        cmocka_unit_test(elb_alb_classic_and_nlb),
+        cmocka_unit_test(ftp_vsftpd_and_xferlog),
         cmocka_unit_test(flow_csv_nfdump_and_silk),
         cmocka_unit_test(overlong_and_nul_lines_are_malformed),
         cmocka_unit_test(anomalies_are_capped_with_a_summary),
