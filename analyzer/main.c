@@ -19,6 +19,7 @@
 #include "core/version.h"
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
+#include "report/export.h"
 #include "report/report.h"
 #include "store/db.h"
 #include "pipeline.h"
@@ -36,6 +37,10 @@ static void usage(FILE *out)
         "  phitrace report CASE [--format html,json,txt] rebuild the reports from evidence.db\n"
         "  phitrace export-object CASE SHA256 [-o FILE]  write one stored object's bytes (from\n"
         "                                                its file or its pack) to FILE or stdout\n"
+        "  phitrace export CASE --format F [--what W] [-o FILE|DIR]\n"
+        "                                                events, findings, objects, flows,\n"
+        "                                                individuals, timeline for pipelines:\n"
+        "                                                F ndjson, csv, timesketch or l2tcsv\n"
         "  phitrace rules check DIR [--strict]           compile YARA rules: errors and slow-rule\n"
         "                                                warnings (--strict: warnings fail too)\n"
         "  phitrace --version                            versions of phitrace and its libraries\n"
@@ -344,6 +349,10 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         pt_status st = pt_export_object(argv[2], argv[3], argc == 6 ? argv[5] : NULL);
+        return st == PT_OK ? EXIT_OK : st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
+    }
+    if (strcmp(cmd, "export") == 0) {
+        pt_status st = pt_export_cmd(argc - 1, argv + 1, pt_case_incomplete);
         return st == PT_OK ? EXIT_OK : st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
     }
     if (strcmp(cmd, "rules") == 0) {
