@@ -72,6 +72,8 @@ static void usage(FILE *out)
         "                        G; default 384M, at least 1M); past it the oldest idle flows\n"
         "                        are ended early, with a limit.memcap anomaly and a limitation\n"
         "      --progress        progress bar on stderr (default: when stderr is a terminal)\n"
+        "      --progress=json   progress as JSON lines on stderr, for pipelines (also with -q):\n"
+        "                        {\"stage\",\"done\",\"total\",\"bytes\",\"bytes_total\",\"elapsed\"}\n"
         "  -q, --quiet           no progress bar and no summary on stdout\n"
         "      --force           replace an existing case: the new one is built beside it and\n"
         "                        swapped in when complete (the old one stays if the run fails)\n"
@@ -144,7 +146,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"threads", required_argument, NULL, 'j'},
         {"max-flows", required_argument, NULL, 'M'},
         {"memcap", required_argument, NULL, 'm'},
-        {"progress", no_argument, NULL, 'P'},
+        {"progress", optional_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},
         {"force", no_argument, NULL, 'F'},
         {"flows-only", no_argument, NULL, 'O'},
@@ -189,7 +191,14 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                     return EXIT_USAGE;
                 }
                 break;
-            case 'P': o.progress = true; break;
+            case 'P':
+                if (optarg != NULL && strcmp(optarg, "json") != 0) {
+                    fprintf(stderr, "phitrace: error: --progress takes no value or =json\n");
+                    return EXIT_USAGE;
+                }
+                o.progress = optarg == NULL;
+                o.progress_json = optarg != NULL;
+                break;
             case 'q': o.quiet = true; break;
             case 'F': o.force = true; break;
             case 'O': o.flows_only = true; break;
