@@ -5,8 +5,8 @@
  * Read from evidence.db alone, opened read-only: the exports hold what the database holds
  * (masked PHI; never phi_value). Every flow, and every object carried by one, gets its
  * Community ID (core/communityid.h). The fields of each export and their versions are the
- * JSON Schemas reports/schema/export-<what>.v1.json, export-timesketch.v1.json and
- * export-l2tcsv.v1.json; README.md "Exports" describes them.
+ * JSON Schemas reports/schema/export-<what>-v1.schema.json, export-timesketch-v1.schema.json
+ * and export-l2tcsv-v1.schema.json; README.md "Exports" describes them.
  */
 #ifndef PT_EXPORT_H
 #define PT_EXPORT_H
