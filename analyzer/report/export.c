@@ -910,6 +910,9 @@ struct args {
 static int parse_what(const char *list, unsigned *mask)
 {
     char buf[256];
+    if (strlen(list) >= sizeof buf) {
+        return -1;
+    }
     snprintf(buf, sizeof buf, "%s", list);
     *mask = 0;
     char *save = NULL;
