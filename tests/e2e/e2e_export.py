@@ -462,3 +462,34 @@ def analyze_progress_json_lines():
     assert lines[-1]["status"] == "completed", lines[-1]
     assert all(a["elapsed"] <= b["elapsed"] for a, b in zip(lines, lines[1:]))
     run("analyze", "-q", "--progress=xml", SAMPLES, "-o", case("progress-bad"), check=1)
+
+
+@test
+def export_community_id_of_log_flows_equals_spec_vectors():
+    """Connections read from a Zeek conn.log become flows of their own, ports as logged (an
+    ICMP type and code as Zeek logs them): the flows export gives the spec's published
+    values for the tuples of its README table (default seed), through the whole path from
+    evidence to export. The expected values are copied from the spec, not computed here."""
+    rows = [("1.2.3.4", 1122, "5.6.7.8", 3344, "tcp", "1:wCb3OG7yAFWelaUydu0D+125CLM="),
+            ("1.2.3.4", 1122, "5.6.7.8", 3344, "udp", "1:0Mu9InQx6z4ZiCZM/7HXi2WMhOg="),
+            ("1.2.3.4", 8, "5.6.7.8", 0, "icmp", "1:crodRHL2FEsHjbv3UkRrfbs4bZ0="),
+            ("1.2.3.4", 11, "5.6.7.8", 0, "icmp", "1:f/YiSyWqczrTgfUCZlBUnvHRcPk=")]
+    log = (b"#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\t"
+           b"id.resp_p\tproto\torig_bytes\tresp_bytes\n")
+    for i, (a, ap, b, bp, proto, _) in enumerate(rows):
+        log += b"%d.0\tC%d\t%s\t%d\t%s\t%d\t%s\t10\t10\n" % (1700000000 + 100 * i, i, a.encode(),
+                                                           ap, b.encode(), bp, proto.encode())
+    d = os.path.join(TMP, "export-cidlog-in")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open(os.path.join(d, "conn.log"), "wb") as fh:
+        fh.write(log)
+    c = case("export-cidlog")
+    run("analyze", "-q", "--home-net", "1.2.3.0/24", d, "-o", c, check=0)
+    p = _ex_run("export", c, "--format", "ndjson", "--what", "flows")
+    flows = [_ex_json.loads(x) for x in p.stdout.decode().split("\n") if x]
+    got = sorted((f["client_addr"], f["client_port"], f["proto"], f["community_id"])
+                 for f in flows)
+    num = {"tcp": 6, "udp": 17, "icmp": 1}
+    want = sorted((a, ap, num[proto], cid) for a, ap, b, bp, proto, cid in rows)
+    assert got == want, (got, want)
