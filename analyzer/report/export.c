@@ -314,7 +314,9 @@ static void json_raw(FILE *f, const char *s)
     }
 }
 
-/* The shortest decimal that reads back as the same double; JSON has no inf or nan. */
+/* The shortest decimal that reads back as the same double, always with a point or an
+ * exponent ("1.0", not "1": a search index maps a field by the first value it sees, and an
+ * integer there would truncate the later fractions); JSON has no inf or nan. */
 static void fmt_double(double v, char *out, size_t len)
 {
     if (!isfinite(v)) {
@@ -324,8 +326,11 @@ static void fmt_double(double v, char *out, size_t len)
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(out, len, "%.*g", prec, v);
         if (strtod(out, NULL) == v) {
-            return;
+            break;
         }
+    }
+    if (strpbrk(out, ".e") == NULL && strlen(out) + 3 <= len) {
+        memcpy(out + strlen(out), ".0", 3);
     }
 }
 
