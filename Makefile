@@ -30,7 +30,7 @@ SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 # Sources per stage.
 CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c \
             analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c analyzer/core/conf.c \
-            analyzer/core/memcap.c analyzer/core/anomaly.c
+            analyzer/core/memcap.c analyzer/core/anomaly.c analyzer/core/communityid.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
               analyzer/ingest/logtime.c analyzer/ingest/jsonflat.c analyzer/ingest/logparse.c \
               analyzer/ingest/image_frame.c analyzer/ingest/image.c \
@@ -61,7 +61,7 @@ VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/ver
                analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c analyzer/verdict/heur_access.c \
                analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
 STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
-REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
+REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/export.c
 APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c
@@ -69,7 +69,7 @@ MAIN_SRC := analyzer/main.c
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
-              test_image test_passwords
+              test_image test_passwords test_communityid
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \

@@ -19,6 +19,7 @@
 #include "core/version.h"
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
+#include "report/export.h"
 #include "report/report.h"
 #include "store/db.h"
 #include "pipeline.h"
@@ -36,6 +37,10 @@ static void usage(FILE *out)
         "  phitrace report CASE [--format html,json,txt] rebuild the reports from evidence.db\n"
         "  phitrace export-object CASE SHA256 [-o FILE]  write one stored object's bytes (from\n"
         "                                                its file or its pack) to FILE or stdout\n"
+        "  phitrace export CASE --format F [--what W] [-o FILE|DIR]\n"
+        "                                                events, findings, objects, flows,\n"
+        "                                                individuals, timeline for pipelines:\n"
+        "                                                F ndjson, csv, timesketch or l2tcsv\n"
         "  phitrace rules check DIR [--strict]           compile YARA rules: errors and slow-rule\n"
         "                                                warnings (--strict: warnings fail too)\n"
         "  phitrace --version                            versions of phitrace and its libraries\n"
@@ -67,6 +72,8 @@ static void usage(FILE *out)
         "                        G; default 384M, at least 1M); past it the oldest idle flows\n"
         "                        are ended early, with a limit.memcap anomaly and a limitation\n"
         "      --progress        progress bar on stderr (default: when stderr is a terminal)\n"
+        "      --progress=json   progress as JSON lines on stderr, for pipelines (also with -q):\n"
+        "                        {\"stage\",\"done\",\"total\",\"bytes\",\"bytes_total\",\"elapsed\"}\n"
         "  -q, --quiet           no progress bar and no summary on stdout\n"
         "      --force           replace an existing case: the new one is built beside it and\n"
         "                        swapped in when complete (the old one stays if the run fails)\n"
@@ -139,7 +146,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"threads", required_argument, NULL, 'j'},
         {"max-flows", required_argument, NULL, 'M'},
         {"memcap", required_argument, NULL, 'm'},
-        {"progress", no_argument, NULL, 'P'},
+        {"progress", optional_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},
         {"force", no_argument, NULL, 'F'},
         {"flows-only", no_argument, NULL, 'O'},
@@ -184,7 +191,14 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                     return EXIT_USAGE;
                 }
                 break;
-            case 'P': o.progress = true; break;
+            case 'P':
+                if (optarg != NULL && strcmp(optarg, "json") != 0) {
+                    fprintf(stderr, "phitrace: error: --progress takes no value or =json\n");
+                    return EXIT_USAGE;
+                }
+                o.progress = optarg == NULL;
+                o.progress_json = optarg != NULL;
+                break;
             case 'q': o.quiet = true; break;
             case 'F': o.force = true; break;
             case 'O': o.flows_only = true; break;
@@ -344,6 +358,10 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         pt_status st = pt_export_object(argv[2], argv[3], argc == 6 ? argv[5] : NULL);
+        return st == PT_OK ? EXIT_OK : st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
+    }
+    if (strcmp(cmd, "export") == 0) {
+        pt_status st = pt_export_cmd(argc - 1, argv + 1, pt_case_incomplete);
         return st == PT_OK ? EXIT_OK : st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
     }
     if (strcmp(cmd, "rules") == 0) {

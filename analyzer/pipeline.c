@@ -435,6 +435,10 @@ struct progress {
     bool enabled;
     pthread_t th;
     struct timespec start;
+    bool json;               /* --progress=json: one JSON object a line (progress_json) */
+    _Atomic uint64_t inputs; /* inputs read, of n_inputs */
+    uint64_t n_inputs;
+    double last;             /* elapsed at the last JSON line */
 };
 
 static double since(const struct timespec *t0)
@@ -455,10 +459,34 @@ static void human(double bytes, char *out, size_t len)
     snprintf(out, len, i ? "%.1f %s" : "%.0f %s", bytes, u[i]);
 }
 
+/* --progress=json (README "Progress for pipelines"): {"stage","done","total","bytes",
+ * "bytes_total","elapsed"}; done and total count inputs while reading, then each later stage
+ * is one line as it starts (0 of 1), and "done" ends the run with its "status". */
+static void progress_json(struct progress *p, const char *stage, uint64_t done, uint64_t total,
+                          const char *status)
+{
+    if (!p->json) {
+        return;
+    }
+    p->last = since(&p->start);
+    fprintf(stderr, "{\"stage\":\"%s\",\"done\":%llu,\"total\":%llu,\"bytes\":%llu,"
+            "\"bytes_total\":%llu,\"elapsed\":%.3f%s%s%s}\n", stage, (unsigned long long)done,
+            (unsigned long long)total, (unsigned long long)atomic_load(&p->done),
+            (unsigned long long)p->total, p->last, status ? ",\"status\":\"" : "",
+            status ? status : "", status ? "\"" : "");
+    fflush(stderr);
+}
+
 static void progress_draw(struct progress *p, bool final)
 {
     uint64_t done = atomic_load(&p->done);
     double el = since(&p->start);
+    if (p->json) { /* the first line, one a second, and the last */
+        if (final || p->last == 0.0 || el - p->last >= 1.0) {
+            progress_json(p, "read", atomic_load(&p->inputs), p->n_inputs, NULL);
+        }
+        return;
+    }
     double frac = p->total ? (double)done / (double)p->total : 1.0;
     if (frac > 1) {
         frac = 1;
@@ -1646,7 +1674,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
     }
     pt_objstore_on_fail(r->files.app.store, store_failed, &r->files);
     r->prog.total = inputs.total_bytes;
-    r->prog.enabled = opt->progress && !opt->quiet;
+    r->prog.enabled = (opt->progress && !opt->quiet) || opt->progress_json;
+    r->prog.json = opt->progress_json;
+    r->prog.n_inputs = inputs.n;
     clock_gettime(CLOCK_MONOTONIC, &r->prog.start);
     if (r->prog.enabled && pthread_create(&r->prog.th, NULL, progress_main, &r->prog) == 0) {
         progress_started = true;
@@ -1657,6 +1687,7 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
         }
         ingest_one(r, &inputs.v[i], (uint32_t)(i + 1));
         r->res.items++;
+        atomic_store(&r->prog.inputs, r->res.items);
     }
     pt_decoder_flush(r->dec, 0);
     anomaly_flush(&r->anoms);
@@ -1703,6 +1734,7 @@ out:
         /* stage times go to the manifest, so `make bench` can show what each costs */
         struct timespec t0, t1, t2, t3;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        progress_json(&r->prog, "content", 0, 1, NULL);
         /* connections read from logs become flows (or join the captured ones) before the
          * heuristics read the flows */
         if (rc == PT_OK) {
@@ -1755,6 +1787,7 @@ out:
             }
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
+        progress_json(&r->prog, "verdict", 0, 1, NULL);
         if (rc == PT_OK) {
             char sig[4096], verr[512] = "";
             struct pt_verdict_result vr;
@@ -1772,6 +1805,7 @@ out:
             }
         }
         clock_gettime(CLOCK_MONOTONIC, &t2);
+        progress_json(&r->prog, "report", 0, 1, NULL);
         char end[32];
         pt_utc_now(end);
         pt_db_manifest_set(r->w.db, "end_utc", end);
@@ -1873,6 +1907,8 @@ out:
                  user_opt->case_dir, build);
     }
     r->res.incomplete = incomplete[0] != '\0';
+    progress_json(&r->prog, "done", 1, 1, rc != PT_OK ? "failed" : r->res.incomplete ? "incomplete"
+                                                                                    : "completed");
     umask(saved_umask);
     pt_queue_fini(&r->w.q);
     pt_decoder_free(r->dec);

@@ -25,6 +25,7 @@ struct pt_options {
     uint64_t memcap;       /* bytes of per-flow decoder state, all workers; 0 = default */
     bool flows_only;       /* decode and flows; no reassembly, protocols or objects */
     bool progress;
+    bool progress_json;    /* --progress=json: JSON lines on stderr, even with quiet */
     bool quiet;
     bool force;            /* reuse a case directory that already holds a database */
     bool keep_phi;         /* store full PHI values (phi_value) besides masked ones */
