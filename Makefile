@@ -179,7 +179,7 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 	$(Q)clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread -lm
 
-.PHONY: all deps test test-live unit e2e fuzz-replay fuzz tsan bench demo example samples format lint clean install help
+.PHONY: all deps test-deps uninstall test test-live unit e2e fuzz-replay fuzz tsan bench demo example samples format lint clean install help
 
 all: phitrace ## build ./phitrace
 
@@ -290,10 +290,20 @@ lint: ## cppcheck over the analyzer, no banned function (BANNED), no function ov
 	    echo "lint: banned function above (BANNED in the Makefile says what to use)"; exit 1; fi
 	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC)
 
-install: phitrace ## install to $(PREFIX)/bin and the signatures to $(PREFIX)/share/phitrace
-	install -D -m 0755 phitrace $(DESTDIR)$(PREFIX)/bin/phitrace
-	install -d $(DESTDIR)$(PREFIX)/share/phitrace/signatures
-	install -m 0644 signatures/* $(DESTDIR)$(PREFIX)/share/phitrace/signatures/
+# What `make install` puts under PREFIX: SRC:DEST:MODE, DEST relative to PREFIX.
+INSTALL_LIST := phitrace:bin/phitrace:0755 \
+    $(foreach f,$(sort $(shell find signatures -type f)),$(f):share/phitrace/$(f):0644) \
+    $(foreach f,$(sort $(wildcard reports/schema/*.json)),$(f):share/phitrace/schema/$(notdir $(f)):0644) \
+    analyzer/doc/phitrace.1:share/man/man1/phitrace.1:0644 \
+    analyzer/doc/phitrace.bash-completion:share/bash-completion/completions/phitrace:0644 \
+    analyzer/doc/_phitrace:share/zsh/vendor-completions/_phitrace:0644 \
+    README.md:share/doc/phitrace/README.md:0644
+
+install: phitrace ## install the binary, signatures, schemas, man page, completions, README under $(DESTDIR)$(PREFIX)
+	@bash tools/install.sh install '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
+
+uninstall: ## remove exactly what `make install` put (its manifest share/phitrace/installed)
+	@bash tools/install.sh uninstall '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
 
 clean:
 	rm -rf build phitrace
