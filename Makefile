@@ -184,7 +184,7 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 all: phitrace ## build ./phitrace
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+	@grep -hE '^[a-z0-9-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | sort
 
 # $(call apt_install,WHAT,PACKAGES): install the missing ones as root, else print the command.
 define apt_install
@@ -215,8 +215,9 @@ fuzz-replay: $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) ## replay fuzz seed
 e2e: $(SAN)/phitrace phitrace build/gen_samples ## end-to-end tests (binary on samples/ and ../shared/corpus)
 	@PHITRACE=$(SAN)/phitrace python3 tests/e2e/run_e2e.py
 
-test: $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) \
-      $(SAN)/phitrace phitrace build/gen_samples ## everything, under AddressSanitizer and UBSan
+TEST_PREREQS := $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) \
+                $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) $(SAN)/phitrace phitrace build/gen_samples
+test: $(TEST_PREREQS) ## everything, under AddressSanitizer and UBSan (make test-deps first)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory e2e
