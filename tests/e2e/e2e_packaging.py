@@ -44,6 +44,8 @@ def man_page_has_no_warnings_and_every_command_and_option():
     assert p.returncode == 0 and p.stderr == "", p.stderr
     page = p.stdout
     assert "PHITRACE(1)" in page and "EXIT STATUS" in page
+    version = run("--version", check=0).stdout.split()[1]
+    assert "phitrace " + version in page, "the man page's .TH names another version than " + version
     commands, options, _ = _help_words()
     missing = [c for c in commands if not re.search(r"phitrace %s\b" % re.escape(c), page)]
     missing += [o for o in options if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(o), page)]
