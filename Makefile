@@ -14,9 +14,13 @@ MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 endif
 
-# One short line per file (`CC analyzer/x.c`, `LD phitrace`); V=1 prints the commands.
+# One short line per file (`CC analyzer/x.c`, `LD phitrace`); V=1 prints the commands, -s
+# nothing.
 ifeq ($(V),1)
 Q :=
+say = @true
+else ifneq ($(findstring s,$(filter-out -%,$(firstword $(MAKEFLAGS)))),)
+Q := @
 say = @true
 else
 Q := @
