@@ -30,7 +30,7 @@ missing_dirs() {
 }
 
 do_install() {
-    local old_files= old_dirs= e src rest dst mode created=() files=()
+    local old_files='' old_dirs='' e src rest dst mode created=() files=()
     if [ -f "$manifest" ]; then
         old_files=$(sed -n 's/^f //p' "$manifest")
         old_dirs=$(sed -n 's/^d //p' "$manifest")
