@@ -1930,6 +1930,7 @@ def corpus_verdicts_stay_at_most_possible():
     """Every corpus capture's overall verdict (collected by the conversation test above):
     none of these public captures carries patient data, so none may rise above
     "possible"; the list is printed for the issue note."""
+    need_corpus()
     if not VERDICTS:
         raise Skip("the conversation test did not run")
     import collections
