@@ -20,9 +20,8 @@ def _help_words():
     options = sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])", text)))
     section = text[text.index("analyze options:"):]
     section = section[:section.index("\n\n")]
-    analyze = sorted(set(re.findall(r"^\s+(?:(-[a-zA-Z]), )?(--[a-z][a-z0-9-]*)", section, re.M)
-                         and [o for pair in re.findall(r"^\s+(?:(-[a-zA-Z]), )?(--[a-z][a-z0-9-]*)",
-                                                       section, re.M) for o in pair if o]))
+    pairs = re.findall(r"^\s+(?:(-[a-zA-Z]), )?(--[a-z][a-z0-9-]*)", section, re.M)
+    analyze = sorted(set(o for pair in pairs for o in pair if o))
     assert len(commands) >= 6 and "analyze" in commands and "rules check" in commands, commands
     assert len(analyze) >= 15 and "--home-net" in analyze and "-o" in analyze, analyze
     return commands, options, analyze
