@@ -2,17 +2,49 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
+# Parallel by default: -j(number of cores) unless -j/--jobs was given, on the command line or
+# in MAKEFLAGS (GNU make 4.3 does not show -j in MAKEFLAGS while it reads the makefile, so the
+# command line is read from /proc). Sub-makes ($(MAKE) in recipes) share the jobserver.
+ifeq ($(MAKELEVEL),0)
+JOBS_GIVEN := $(shell { tr '\0' '\n' < /proc/$$PPID/cmdline; \
+                printenv MAKEFLAGS | sed 's/^\([^-]\)/-\1/' | tr ' ' '\n'; } 2>/dev/null | \
+                grep -E -- '^(-[^-=]*j|--jobs)')
+ifeq ($(JOBS_GIVEN),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+endif
+
+# One short line per file (`CC analyzer/x.c`, `LD phitrace`); V=1 prints the commands, -s
+# nothing.
+ifeq ($(V),1)
+Q :=
+say = @true
+else ifneq ($(findstring s,$(filter-out -%,$(firstword $(MAKEFLAGS)))),)
+Q := @
+say = @true
+else
+Q := @
+say = @printf '%s %s\n' '$(1)' '$(2)'
+endif
+
 CC ?= cc
 PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow
-DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
-            zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
-            tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
-            swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
-            lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
-            python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
-            libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
-            libtsk-dev libewf-dev libqcow-dev sleuthkit mtools ntfs-3g \
-            samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng
+# Debian packages. `make deps`: building and running (DEB_BUILD_PKGS pull in the runtime
+# libraries of DEB_RUNTIME_PKGS; 7z is an optional helper at run time). `make test-deps`:
+# what the tests, the fuzzers, the benchmarks and `make lint` use besides.
+DEB_BUILD_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
+                  zlib1g-dev libssl-dev libarchive-dev libtsk-dev libewf-dev libqcow-dev
+DEB_RUNTIME_PKGS := libpcap0.8 libmagic1 libyara9 libsqlite3-0 zlib1g libssl3 libarchive13 \
+                    libtsk19 libewf2 libqcow1 p7zip-full
+DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow time bc dcmtk \
+                 tcpdump iproute2 util-linux chromium python3-jsonschema curl \
+                 swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
+                 lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
+                 python3-reportlab python3-odf fonts-dejavu-core \
+                 libreoffice-writer-nogui libreoffice-calc-nogui \
+                 sleuthkit mtools ntfs-3g \
+                 samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
+                 man-db groff-base zsh
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -84,66 +116,98 @@ san_obj = $(patsubst %.c,$(SAN)/%.o,$(1))
 
 $(REL)/schema.c $(SAN)/schema.c: analyzer/store/schema.sql
 	@mkdir -p $(dir $@)
-	@{ echo '/* generated from analyzer/store/schema.sql */'; \
+	$(call say,GEN,$@)
+	$(Q){ echo '/* generated from analyzer/store/schema.sql */'; \
 	   echo 'const char pt_schema_sql[] ='; \
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
 	   echo ';'; } > $@
 
 $(REL)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 $(SAN)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(call say,CC,$< (san))
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(REL)/schema.o: $(REL)/schema.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+$(SAN)/schema.o: $(SAN)/schema.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+# The objects that compile in PREFIX (PT_DATADIR) or the commit are rebuilt when either changes.
+BUILD_ID := $(PREFIX) $(GIT_COMMIT)
+ifneq ($(shell cat build/id 2>/dev/null),$(BUILD_ID))
+$(shell mkdir -p build && echo '$(BUILD_ID)' > build/id)
+endif
+$(call rel_obj,analyzer/pipeline.c analyzer/report/report.c) \
+$(call san_obj,analyzer/pipeline.c analyzer/report/report.c): build/id
 
 REL_LIB_OBJ := $(call rel_obj,$(LIB_SRC)) $(REL)/schema.o
 SAN_LIB_OBJ := $(call san_obj,$(LIB_SRC)) $(SAN)/schema.o
 
 phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC))
-	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC))
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 build/phi_bench: tests/bench/phi_bench.c $(REL_LIB_OBJ)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< -o $@ $(REL_LIB_OBJ) \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< -o $@ $(REL_LIB_OBJ) \
 	    $(PKG_LIBS) -lpthread -lm
 
 $(SAN)/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer -DSIGNATURES_DIR='"signatures"' \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer -DSIGNATURES_DIR='"signatures"' \
 	    $< -o $@ $(SAN_LIB_OBJ) $(PKG_LIBS) -lcmocka -lpthread -lm
 
 # Fuzz targets: a replay driver (gcc + sanitizers) for `make test`, libFuzzer (clang) for `make fuzz`.
 $(SAN)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< tests/fuzz/replay_main.c \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(PKG_CFLAGS) -Ianalyzer $< tests/fuzz/replay_main.c \
 	    -o $@ $(SAN_LIB_OBJ) $(PKG_LIBS) -lpthread -lm
 
 FUZZ_DIR := build/fuzz
 FUZZ_LIB_SRC := $(LIB_SRC)
 $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 	@mkdir -p $(dir $@)
-	clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(call say,CC,$@ (libFuzzer))
+	$(Q)clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread -lm
 
-.PHONY: all deps test test-live unit e2e fuzz-replay fuzz tsan bench demo example samples format lint clean install help
+.PHONY: all deps test-deps uninstall test test-live unit e2e fuzz-replay fuzz tsan bench demo example samples format lint clean install help
 
 all: phitrace ## build ./phitrace
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+	@grep -hE '^[a-z0-9-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | sort
 
-deps: ## install the Debian packages phitrace needs (apt-get as root; otherwise prints the command)
-	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+# $(call apt_install,WHAT,PACKAGES): install the missing ones as root, else print the command.
+define apt_install
+	@missing=$$(for p in $(2); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "$(1): all Debian packages present"; exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
-	    echo "deps: missing packages:$$(echo $$missing)"; \
-	    echo "deps: run as root:  sudo apt-get install -y $$(echo $$missing)"; exit 1; \
+	    echo "$(1): missing packages:$$(echo $$missing)"; \
+	    echo "$(1): run as root:  sudo apt-get install -y $$(echo $$missing)"; exit 1; \
 	fi
+endef
+
+deps: ## install the Debian packages building and running need (as root; else prints the command)
+	$(call apt_install,deps,$(DEB_BUILD_PKGS) $(DEB_RUNTIME_PKGS))
+
+test-deps: ## install the Debian packages the tests, fuzzers and lint need besides (as root)
+	$(call apt_install,test-deps,$(DEB_TEST_PKGS))
 
 unit: $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) ## cmocka unit tests under ASan/UBSan
 	@fail=0; for t in $^; do echo "== $$t"; $$t 2>&1 || fail=1; done; exit $$fail
@@ -155,8 +219,9 @@ fuzz-replay: $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) ## replay fuzz seed
 e2e: $(SAN)/phitrace phitrace build/gen_samples ## end-to-end tests (binary on samples/ and ../shared/corpus)
 	@PHITRACE=$(SAN)/phitrace python3 tests/e2e/run_e2e.py
 
-test: $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) \
-      $(SAN)/phitrace phitrace build/gen_samples ## everything, under AddressSanitizer and UBSan
+TEST_PREREQS := $(addprefix $(SAN)/tests/unit/,$(UNIT_TESTS)) \
+                $(addprefix $(SAN)/tests/fuzz/,$(FUZZ_TARGETS)) $(SAN)/phitrace phitrace build/gen_samples
+test: $(TEST_PREREQS) ## everything, under AddressSanitizer and UBSan (make test-deps first)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory e2e
@@ -169,12 +234,17 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS)) ## run each libFuzzer target for
 TSAN := build/tsan
 $(TSAN)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O1 -g -fsanitize=thread $(PKG_CFLAGS) -c $< -o $@
+	$(call say,CC,$< (tsan))
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g -fsanitize=thread $(PKG_CFLAGS) -c $< -o $@
 $(TSAN)/schema.c: analyzer/store/schema.sql $(REL)/schema.c
 	@mkdir -p $(dir $@)
-	cp $(REL)/schema.c $@
+	$(Q)cp $(REL)/schema.c $@
+$(TSAN)/schema.o: $(TSAN)/schema.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g -fsanitize=thread -c $< -o $@
 $(TSAN)/phitrace: $(patsubst %.c,$(TSAN)/%.o,$(LIB_SRC) $(MAIN_SRC)) $(TSAN)/schema.o
-	$(CC) -fsanitize=thread -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(call say,LD,$@)
+	$(Q)$(CC) -fsanitize=thread -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 tsan: $(TSAN)/phitrace ## ThreadSanitizer: analyze the samples and the gzip capture on 4 threads
 	@rm -rf build/tsan-case && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
@@ -190,7 +260,8 @@ samples: build/gen_samples ## regenerate samples/evidence/ (byte-identical)
 
 build/gen_samples: samples/gen/gen_samples.c
 	@mkdir -p build
-	$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
 test-live: phitrace ## real clients (FTP, HTTP, SMTP, SMB, DICOM, HL7, DNS tunnels) in a private network namespace (root)
 	@python3 tests/live/run_live.py
@@ -224,10 +295,20 @@ lint: ## cppcheck over the analyzer, no banned function (BANNED), no function ov
 	    echo "lint: banned function above (BANNED in the Makefile says what to use)"; exit 1; fi
 	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC)
 
-install: phitrace ## install to $(PREFIX)/bin and the signatures to $(PREFIX)/share/phitrace
-	install -D -m 0755 phitrace $(DESTDIR)$(PREFIX)/bin/phitrace
-	install -d $(DESTDIR)$(PREFIX)/share/phitrace/signatures
-	install -m 0644 signatures/* $(DESTDIR)$(PREFIX)/share/phitrace/signatures/
+# What `make install` puts under PREFIX: SRC:DEST:MODE, DEST relative to PREFIX.
+INSTALL_LIST := phitrace:bin/phitrace:0755 \
+    $(foreach f,$(sort $(shell find signatures -type f)),$(f):share/phitrace/$(f):0644) \
+    $(foreach f,$(sort $(wildcard reports/schema/*.json)),$(f):share/phitrace/schema/$(notdir $(f)):0644) \
+    analyzer/doc/phitrace.1:share/man/man1/phitrace.1:0644 \
+    analyzer/doc/phitrace.bash-completion:share/bash-completion/completions/phitrace:0644 \
+    analyzer/doc/_phitrace:share/zsh/vendor-completions/_phitrace:0644 \
+    README.md:share/doc/phitrace/README.md:0644
+
+install: phitrace ## install the binary, signatures, schemas, man page, completions, README under $(DESTDIR)$(PREFIX)
+	@bash tools/install.sh install '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
+
+uninstall: ## remove exactly what `make install` put (its manifest share/phitrace/installed)
+	@bash tools/install.sh uninstall '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
 
 clean:
 	rm -rf build phitrace

@@ -3,7 +3,8 @@
 
 Environment: PHITRACE (binary, default ./phitrace), PHITRACE_SHARED (default ../shared).
 Tests that need ../shared/corpus or tshark skip with a message when absent.
-Ends with the line "N passed, N failed, N skipped".
+Ends with the line "e2e: N passed, N failed, N skipped", then one line per reason for
+skipping with its count ("N tests skipped: ../shared/corpus absent").
 """
 import gzip
 import io
@@ -29,6 +30,8 @@ ENV = dict(os.environ, TZ="UTC", ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
            UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
 
 results = {"passed": 0, "failed": 0, "skipped": 0}
+skip_reasons = {}  # reason: tests skipped for it, for the summary
+SHARED_ABSENT = "../shared/corpus absent"
 TMP = tempfile.mkdtemp(prefix="phitrace-e2e-")
 
 
@@ -76,7 +79,7 @@ def db(case_dir):
 
 def need_corpus():
     if not os.path.isdir(CORPUS):
-        raise Skip("../shared/corpus is absent (set PHITRACE_SHARED)")
+        raise Skip(SHARED_ABSENT)
 
 
 def corpus(rel):
@@ -262,32 +265,116 @@ def samples_report_exactly_the_ground_truth():
     assert con.execute("SELECT count(*) FROM anomaly").fetchone()[0] == 0
 
 
+# What a report.json holds that depends on the machine or the moment of the run, never on the
+# evidence: manifest keys (the versions of the libraries of any Debian 12 point release, host
+# and kernel, threads, times, paths, commit).
+MACHINE_KEYS = {"start_utc", "end_utc", "host", "signatures_dir", "threads", "git_commit",
+                "libmagic", "libpcap", "libyara", "openssl", "sqlite", "zlib", "libarchive",
+                "libtsk", "libewf", "libqcow", "libmaxminddb", "arguments"}
+
+
+def machine_key(k):
+    return (k in MACHINE_KEYS or k.startswith(("lib", "stage_seconds")) or k.endswith("_utc")
+            or (k.endswith("_version") and k not in ("schema_version", "tool_version")))
+
+
+def reference_norm(d):
+    """report.json without what differs between two runs of the same evidence on two Debian 12
+    machines: times of the run, the custody chain's hashes, host and kernel, library versions,
+    paths of the case and of the checkout. The machine values are also masked wherever else
+    they appear (a limitation that quotes a version), and any timestamp taken during the run
+    (a generation time) wherever it is."""
+    import datetime
+    import json
+    meth = dict((r["key"], r["value"]) for r in d.get("methodology", []))
+    text = json.dumps(d)
+    for k in sorted(meth, key=lambda k: -len(str(meth[k]))):
+        v = str(meth[k])
+        # paths are left to the path rule below; bare numbers could be anything
+        if machine_key(k) and len(v) >= 4 and not re.fullmatch(r"[0-9.]+", v) and \
+                not v.startswith("/") and "'/" not in v:
+            text = text.replace(json.dumps(v)[1:-1], "<%s>" % k)
+    span = None
+    try:
+        t0 = datetime.datetime.strptime(meth["start_utc"][:19], "%Y-%m-%dT%H:%M:%S")
+        t1 = datetime.datetime.strptime(meth["end_utc"][:19], "%Y-%m-%dT%H:%M:%S")
+        span = (t0 - datetime.timedelta(seconds=5), t1 + datetime.timedelta(minutes=10))
+    except (KeyError, ValueError):
+        pass
+
+    def run_time(m):
+        try:
+            t = datetime.datetime.strptime(m.group(0)[:19], "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return m.group(0)
+        return "<run time>" if span and span[0] <= t <= span[1] else m.group(0)
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?", run_time, text)
+    # inputs are stored absolute, and the reference was made in another checkout
+    text = re.sub(r'/[^"\s=]*/(?=samples/|signatures|build/)', "", text)
+    d = json.loads(text)
+    d.pop("case", None)
+    d["generated_by"] = {k: v for k, v in d["generated_by"].items() if k != "git_commit"}
+    d["chain_of_custody"] = [r["action"] for r in d["chain_of_custody"]]
+    d["methodology"] = [r for r in d["methodology"] if not machine_key(r["key"])]
+    return d
+
+
 @test
 def reference_report_is_what_the_demo_produces():
     """reports/example/ (make example) equals a fresh analysis of samples/ apart from what
-    differs between runs: times, the custody chain's hashes, host, paths of the case."""
+    differs between runs and machines (reference_norm)."""
     import json
     c = case("demo-like")
     run("analyze", "-q", "--home-net", "10.1.0.0/16", "samples/evidence", "-o", c, check=0,
         cwd=ROOT)
-    # and the versions of the libraries of the machine that runs it (any Debian 12 point
-    # release): never compared
-    volatile = {"start_utc", "end_utc", "host", "signatures_dir", "threads", "git_commit",
-                "libmagic", "libpcap", "libyara", "openssl", "sqlite", "zlib", "libarchive"}
-
-    def norm(d):
-        # inputs are stored absolute, and the reference was made in another checkout
-        d = json.loads(re.sub(r'/[^"\s=]*/(?=samples/|signatures|build/)', "", json.dumps(d)))
-        d.pop("case")
-        d["generated_by"] = {k: v for k, v in d["generated_by"].items() if k != "git_commit"}
-        d["chain_of_custody"] = [r["action"] for r in d["chain_of_custody"]]
-        d["methodology"] = [r for r in d["methodology"] if r["key"] not in volatile and
-                            not r["key"].startswith("stage_seconds")]
-        return d
-    fresh = norm(json.load(open(os.path.join(c, "report.json"))))
-    ref = norm(json.load(open(os.path.join(ROOT, "reports", "example", "report.json"))))
+    fresh = reference_norm(json.load(open(os.path.join(c, "report.json"))))
+    ref = reference_norm(json.load(open(os.path.join(ROOT, "reports", "example", "report.json"))))
     assert fresh == ref, [k for k in fresh if fresh[k] != ref.get(k)]
     assert ref["verdict"]["overall"] == "confirmed"
+
+
+@test
+def reference_report_comparison_ignores_the_machine_only():
+    """The comparison above holds for a reference made on another machine (every library
+    version, host, kernel, thread count, time of the run and path changed, and a generation
+    time added) and fails for a reference whose findings differ."""
+    import copy
+    import json
+    ref = json.load(open(os.path.join(ROOT, "reports", "example", "report.json")))
+    # a generation time, as a report may carry one: taken during the run
+    start = [r["value"] for r in ref["methodology"] if r["key"] == "start_utc"][0]
+    ref["generated_by"]["generated_utc"] = start[:19] + "Z"
+    other = copy.deepcopy(ref)
+    fake = {"openssl": "OpenSSL 3.0.99 1 Jan 2031", "sqlite": "3.40.9", "libmagic": "5.45",
+            "libpcap": "libpcap version 1.10.9 (with TPACKET_V3)", "libyara": "4.2.9",
+            "zlib": "1.2.14", "host": "elsewhere Linux 6.1.0-99-amd64 x86_64", "threads": "64",
+            "start_utc": "2031-05-05T05:05:05.000000Z", "end_utc": "2031-05-05T05:05:09.000000Z",
+            "signatures_dir": "/usr/local/bin/../share/phitrace/signatures",
+            "stage_seconds:capture": "9.999", "git_commit": "0123456789ab"}
+    for r in other["methodology"]:
+        if r["key"] in fake:
+            r["value"] = fake.pop(r["key"])
+    other["methodology"] += [{"key": k, "value": v} for k, v in fake.items()]
+    other["generated_by"]["git_commit"] = "0123456789ab"
+    other["generated_by"]["generated_utc"] = "2031-05-05T05:05:10Z"
+    other["case"]["directory"] = "/home/examiner/cases/x"
+    for r in other["chain_of_custody"]:
+        r["ts_utc"] = "2031-05-05T05:05:06.000000Z"
+        r["row_hash"] = "0" * 64
+    for it in other["evidence_items"]:
+        it["path"] = it["path"].replace(os.path.dirname(it["path"]), "/mnt/x/samples/evidence")
+    text = json.dumps(other).replace("OpenSSL 3.0.", "OpenSSL 3.0.9")  # also in free text
+    other = json.loads(text)
+    assert reference_norm(other) == reference_norm(ref)
+    # any change of what the evidence says is seen
+    for change in (lambda d: d["verdict"].__setitem__("overall", "likely"),
+                   lambda d: d["events"][0].__setitem__("bytes_out", d["events"][0]["bytes_out"] + 1),
+                   lambda d: d["individuals"]["outbound"].__setitem__("estimate", 17),
+                   lambda d: d["ocr_portal"].__setitem__("breach_start_date", "2026-01-01T09:00:00Z"),
+                   lambda d: d["methodology"].append({"key": "home_net", "value": "10.0.0.0/8"})):
+        changed = copy.deepcopy(ref)
+        change(changed)
+        assert reference_norm(changed) != reference_norm(ref), change
 
 
 @test
@@ -1843,6 +1930,7 @@ def corpus_verdicts_stay_at_most_possible():
     """Every corpus capture's overall verdict (collected by the conversation test above):
     none of these public captures carries patient data, so none may rise above
     "possible"; the list is printed for the issue note."""
+    need_corpus()
     if not VERDICTS:
         raise Skip("the conversation test did not run")
     import collections
@@ -1949,7 +2037,12 @@ def main():
             print("PASS  %s" % fn.__name__)
         except Skip as e:
             results["skipped"] += 1
-            print("SKIP  %s: %s" % (fn.__name__, e))
+            reason = str(e)
+            skip_reasons[reason] = skip_reasons.get(reason, 0) + 1
+            if reason == SHARED_ABSENT:  # said once, with the count, in the summary
+                print("SKIP  %s (../shared)" % fn.__name__)
+            else:
+                print("SKIP  %s: %s" % (fn.__name__, reason))
         except Exception:
             results["failed"] += 1
             print("FAIL  %s\n%s" % (fn.__name__, traceback.format_exc()))
@@ -1957,6 +2050,9 @@ def main():
     shutil.rmtree(TMP, ignore_errors=True)
     print("e2e: %d passed, %d failed, %d skipped" % (results["passed"], results["failed"],
                                                     results["skipped"]))
+    for reason, n in sorted(skip_reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        more = " (PHITRACE_SHARED=%s)" % SHARED if reason == SHARED_ABSENT else ""
+        print("%d test%s skipped: %s%s" % (n, "" if n == 1 else "s", reason, more))
     return 1 if results["failed"] else 0
 
 

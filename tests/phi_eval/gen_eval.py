@@ -1806,8 +1806,8 @@ def generate(out):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: gen_eval.py OUTDIR")
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+        sys.exit("usage: gen_eval.py OUTDIR")  # `--help` once made a directory of that name
     t = generate(sys.argv[1])
     u = t["union"]
     print("gen_eval: %d documents in %d layouts, %d containers; union: true %d, linkable %d "

@@ -144,10 +144,13 @@ static void corpus_and_seeds(void **state)
     nftw("tests/fuzz/corpus", visit, 16, FTW_PHYS);
     nftw("samples", visit, 16, FTW_PHYS);
     struct stat st;
-    if (stat("../shared/corpus", &st) == 0) {
-        nftw("../shared/corpus", visit, 16, FTW_PHYS);
+    char corpus[4096];
+    const char *shared = getenv("PHITRACE_SHARED"); /* as tests/e2e/run_e2e.py */
+    snprintf(corpus, sizeof corpus, "%s/corpus", shared && shared[0] ? shared : "../shared");
+    if (stat(corpus, &st) == 0) {
+        nftw(corpus, visit, 16, FTW_PHYS);
     } else {
-        printf("typer: ../shared/corpus is absent; compared on the fuzz seeds and samples only\n");
+        printf("typer: %s is absent; compared on the fuzz seeds and samples only\n", corpus);
     }
     printf("typer: %u files and buffers compared with libmagic\n", files);
     report("named by the typer (no libmagic call):", sniffed);
