@@ -76,6 +76,12 @@ enum pt_logfmt pt_logfmt_of(const char *s)
     if (strcmp(s, "log:xferlog") == 0) {
         return PT_LOGFMT_XFERLOG;
     }
+    if (strcmp(s, "log:panos") == 0) {
+        return PT_LOGFMT_PANOS;
+    }
+    if (strcmp(s, "log:windns") == 0) {
+        return PT_LOGFMT_WINDNS;
+    }
     return PT_LOGFMT_NONE;
 }
 
@@ -93,6 +99,8 @@ const char *pt_logfmt_name(enum pt_logfmt f)
         case PT_LOGFMT_ELB: return "elb";
         case PT_LOGFMT_VSFTPD: return "vsftpd";
         case PT_LOGFMT_XFERLOG: return "xferlog";
+        case PT_LOGFMT_PANOS: return "panos";
+        case PT_LOGFMT_WINDNS: return "windns";
         case PT_LOGFMT_NONE: break;
     }
     return "none";
@@ -916,6 +924,114 @@ static void w3c_line(struct pt_logparse *p, char *s)
     }
 }
 
+/* ---- Palo Alto PAN-OS traffic logs --------------------------------------------------------- */
+
+/* The documented order of a TRAFFIC line's fields (PAN-OS 8 to 11; later fields appended). */
+enum { PAN_TYPE = 3, PAN_SUBTYPE = 4, PAN_SRC = 7, PAN_DST = 8, PAN_RULE = 11, PAN_APP = 14,
+       PAN_SESSION = 22, PAN_SPORT = 24, PAN_DPORT = 25, PAN_PROTO = 29, PAN_ACTION = 30,
+       PAN_SENT = 32, PAN_RCVD = 33, PAN_START = 35, PAN_ELAPSED = 36, PAN_PKTS_SENT = 44, PAN_PKTS_RCVD = 45,
+       PAN_FIELDS = 64 };
+
+/* Comma-separated fields in place, a quoted field's commas kept (its quotes dropped). */
+static size_t pan_split(char *s, char **f, size_t max)
+{
+    size_t n = 0;
+    while (n < max) {
+        if (*s == '"') {
+            f[n++] = ++s;
+            while (*s != '\0' && !(*s == '"' && (s[1] == ',' || s[1] == '\0'))) {
+                s++;
+            }
+            if (*s == '"') {
+                *s++ = '\0';
+            }
+        } else {
+            f[n++] = s;
+            s += strcspn(s, ",");
+        }
+        if (*s != ',') {
+            break;
+        }
+        *s++ = '\0';
+    }
+    return n;
+}
+
+/* A TRAFFIC line, with or without a syslog header before its first field ("1,"), whose
+ * "end" (or "drop"/"deny") subtype carries the session's bytes each way. */
+static bool panos(struct pt_logparse *p, char *s, struct pt_logprov *pv)
+{
+    char *t = strstr(s, ",TRAFFIC,");
+    if (t == NULL) {
+        return false;
+    }
+    char *start = t; /* back over the serial number and receive time to the first field */
+    for (int commas = 0; start > s && commas < 3; start--) {
+        commas += start[-1] == ',';
+        if (commas == 3) {
+            break;
+        }
+    }
+    while (start > s && start[-1] != ' ' && start[-1] != ',') {
+        start--;
+    }
+    char *f[PAN_FIELDS];
+    size_t n = pan_split(start, f, PAN_FIELDS);
+    if (n <= PAN_ELAPSED || strcmp(f[PAN_TYPE], "TRAFFIC") != 0) {
+        return false;
+    }
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    c.p = *pv;
+    c.p.source = "panos";
+    c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = -1;
+    int64_t secs;
+    if (!address(f[PAN_SRC], c.client) || !address(f[PAN_DST], c.server) ||
+        !port(f[PAN_SPORT], &c.cport) || !port(f[PAN_DPORT], &c.sport) ||
+        !count(f[PAN_SENT], &c.c_ip_bytes) || !count(f[PAN_RCVD], &c.s_ip_bytes) ||
+        !count(f[PAN_ELAPSED], &secs)) {
+        return false;
+    }
+    c.dur_us = secs >= 0 ? secs * 1000000 : -1;
+    /* the session's start time, when it reads; else the line's */
+    int64_t start_us = pt_logtime_line(&p->lt, (const uint8_t *)f[PAN_START], strlen(f[PAN_START]));
+    if (start_us >= 0) {
+        c.p.ts_us = start_us;
+    }
+    if (n > PAN_PKTS_RCVD && (!count(f[PAN_PKTS_SENT], &c.c_pkts) ||
+                              !count(f[PAN_PKTS_RCVD], &c.s_pkts))) {
+        c.c_pkts = c.s_pkts = -1;
+    }
+    cpy_lower(c.proto, sizeof c.proto, f[PAN_PROTO]);
+    snprintf(c.state, sizeof c.state, "%.11s %.11s", f[PAN_SUBTYPE], f[PAN_ACTION]);
+    cpy(c.service, sizeof c.service, f[PAN_APP]);
+    cpy(c.uid, sizeof c.uid, f[PAN_SESSION]);
+    p->st.conn++;
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
+    return true;
+}
+
+/* A file of PAN-OS lines: TRAFFIC ones are connections, THREAT, SYSTEM, CONFIG ... other. */
+static void panos_line(struct pt_logparse *p, char *s, size_t n)
+{
+    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
+                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
+    if (strstr(s, ",TRAFFIC,") == NULL) {
+        if (strstr(s, ",THREAT,") != NULL || strstr(s, ",SYSTEM,") != NULL ||
+            strstr(s, ",CONFIG,") != NULL || strstr(s, ",URL,") != NULL) {
+            p->st.other++;
+        } else {
+            malformed(p, "not a PAN-OS log line");
+        }
+        return;
+    }
+    if (panos(p, s, &pv)) {
+        p->st.records++;
+    } else {
+        malformed(p, "a PAN-OS TRAFFIC line whose addresses, ports or byte counts do not read");
+    }
+}
+
 /* ---- syslog: netfilter LOG lines and dnsmasq queries -------------------------------------------- */
 
 /* The value of KEY= in a netfilter line (up to the next space), NUL-terminated into out; the
@@ -1145,7 +1261,7 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
     return true;
 }
 
-static void syslog_line(struct pt_logparse *p, const char *s, size_t n)
+static void syslog_line(struct pt_logparse *p, char *s, size_t n)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
                             pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
@@ -1160,6 +1276,9 @@ static void syslog_line(struct pt_logparse *p, const char *s, size_t n)
     } else if (strstr(s, " srcip=") != NULL && strstr(s, " dstip=") != NULL &&
                strstr(s, "type=\"traffic\"") != NULL) {
         ok = fortigate(p, s, &pv);
+        rec = true;
+    } else if (strstr(s, ",TRAFFIC,") != NULL) {
+        ok = panos(p, s, &pv);
         rec = true;
     } else if (strstr(s, " query: ") != NULL && strstr(s, "client ") != NULL) {
         ok = dns_query_line(p, s, true, &pv);
@@ -1463,6 +1582,70 @@ static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
     emit(p, PT_LOGREC_XFER, &x, &x.p);
 }
 
+/* ---- Windows DNS server debug log ------------------------------------------------------------ */
+
+/* "5/4/2020 10:00:01 AM 0A4C PACKET  000000C9B5F2B5A0 UDP Rcv 10.0.0.5      a1b2   Q
+ * [0001   D   NOERROR] A      (3)www(7)example(3)com(0)": a query the server received (not
+ * a response, not one it sent to a forwarder) from a client. The name's labels are written
+ * with their lengths in parentheses. */
+static void windns_line(struct pt_logparse *p, char *s, size_t n)
+{
+    struct pt_logdns_rec d;
+    memset(&d, 0, sizeof d);
+    d.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
+                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "windns", 0};
+    d.cport = d.sport = -1;
+    char *pk = strstr(s, " PACKET ");
+    if (pk == NULL) {
+        p->st.other++; /* the header, the field key, notes and non-packet events */
+        return;
+    }
+    char *rest = pk + 8;
+    char *ctx = token(&rest), *proto = token(&rest), *dir = token(&rest), *ip = token(&rest);
+    char *xid = token(&rest), *qr = token(&rest);
+    if (qr != NULL && strcmp(qr, "R") == 0) {
+        qr = token(&rest); /* "R Q": a response */
+        p->st.other++;
+        return;
+    }
+    (void)ctx;
+    (void)xid;
+    char *flags = rest != NULL ? strchr(rest, ']') : NULL;
+    char *type = flags != NULL ? (rest = flags + 1, token(&rest)) : NULL;
+    char *name = type != NULL ? token(&rest) : NULL;
+    if (name == NULL || qr == NULL || strcmp(qr, "Q") != 0 || !address(ip, d.client) ||
+        (strcmp(proto, "UDP") != 0 && strcmp(proto, "TCP") != 0)) {
+        malformed(p, "a Windows DNS packet line whose fields do not read");
+        return;
+    }
+    if (strcmp(dir, "Rcv") != 0) {
+        p->st.other++; /* a query the server sent on (to a forwarder or root) */
+        return;
+    }
+    /* (3)www(7)example(3)com(0) -> www.example.com */
+    size_t k = 0;
+    for (const char *c = name; *c != '\0' && k < sizeof d.query - 1;) {
+        if (*c == '(') {
+            const char *e = strchr(c, ')');
+            if (e == NULL) {
+                break;
+            }
+            if (k > 0 && e[1] != '\0') {
+                d.query[k++] = '.';
+            }
+            c = e + 1;
+        } else {
+            d.query[k++] = *c++;
+        }
+    }
+    d.query[k] = '\0';
+    cpy_lower(d.proto, sizeof d.proto, proto);
+    cpy(d.qtype, sizeof d.qtype, type);
+    p->st.dns++;
+    p->st.records++;
+    emit(p, PT_LOGREC_DNS, &d, &d.p);
+}
+
 /* ---- NetFlow / IPFIX exported as CSV (nfdump -o csv, SiLK rwcut --delimited=,) ------------------- */
 
 enum ff { X_START, X_END, X_SRC, X_DST, X_SPORT, X_DPORT, X_PROTO, X_BYTES, X_PKTS, X_OBYTES,
@@ -1646,6 +1829,12 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             break;
         case PT_LOGFMT_XFERLOG:
             xferlog_line(p, s, n);
+            break;
+        case PT_LOGFMT_PANOS:
+            panos_line(p, s, n);
+            break;
+        case PT_LOGFMT_WINDNS:
+            windns_line(p, s, n);
             break;
         case PT_LOGFMT_NONE:
             p->st.other++;

@@ -43,6 +43,8 @@ enum pt_logfmt {
     PT_LOGFMT_ELB,         /* AWS load balancer access logs (ALB, Classic ELB) */
     PT_LOGFMT_VSFTPD,      /* vsftpd's own log (vsftpd.log: "OK UPLOAD: Client ...") */
     PT_LOGFMT_XFERLOG,     /* xferlog: wu-ftpd's format, vsftpd's and ProFTPD's TransferLog */
+    PT_LOGFMT_PANOS,       /* Palo Alto PAN-OS traffic logs (CSV, bare or in syslog) */
+    PT_LOGFMT_WINDNS,      /* Windows DNS server debug log (dns.log) */
 };
 
 /* Provenance and source of a log row. */

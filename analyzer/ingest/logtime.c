@@ -88,8 +88,10 @@ static bool offset_at(const uint8_t *p, size_t len, size_t at, int64_t *off, siz
 static int64_t iso_at(struct pt_logtime *t, const uint8_t *p, size_t n, size_t i)
 {
     int y, mo, d, h, mi, s;
-    if (!digits(p, n, i, 4, &y) || i + 4 >= n || p[i + 4] != '-' || !digits(p, n, i + 5, 2, &mo) ||
-        i + 7 >= n || p[i + 7] != '-' || !digits(p, n, i + 8, 2, &d) || i + 10 >= n ||
+    /* 2024-01-05, or 2024/01/05 as PAN-OS and others write it */
+    if (!digits(p, n, i, 4, &y) || i + 4 >= n || (p[i + 4] != '-' && p[i + 4] != '/') ||
+        !digits(p, n, i + 5, 2, &mo) || i + 7 >= n || p[i + 7] != p[i + 4] ||
+        !digits(p, n, i + 8, 2, &d) || i + 10 >= n ||
         (p[i + 10] != 'T' && p[i + 10] != ' ') || !clock_at(p, n, i + 11, &h, &mi, &s)) {
         return -1;
     }
@@ -232,11 +234,43 @@ static int64_t ctime_at(struct pt_logtime *t, const uint8_t *p, size_t n)
     return us;
 }
 
+/* The US short date and 12-hour clock of Windows logs at the start of a line, "5/4/2020
+ * 10:00:01 AM" (the Windows DNS server's debug log): month first, the local zone not
+ * written. */
+static int64_t usdate_at(struct pt_logtime *t, const uint8_t *p, size_t n)
+{
+    int v[6] = {0};
+    size_t i = 0;
+    static const char sep[6] = {'/', '/', ' ', ':', ':', ' '};
+    for (int f = 0; f < 6; f++) {
+        size_t start = i;
+        while (i < n && i - start < 4 && p[i] >= '0' && p[i] <= '9') {
+            v[f] = v[f] * 10 + (p[i++] - '0');
+        }
+        if (i == start || i >= n || p[i] != sep[f]) {
+            return -1;
+        }
+        i++;
+    }
+    if (i + 2 > n || (p[i] != 'A' && p[i] != 'P') || p[i + 1] != 'M' || v[3] < 1 || v[3] > 12) {
+        return -1;
+    }
+    int h = v[3] % 12 + (p[i] == 'P' ? 12 : 0);
+    int64_t us = civil(v[2], v[0], v[1], h, v[4], v[5], 0);
+    if (us >= 0) {
+        t->zone_assumed = true;
+    }
+    return us;
+}
+
 int64_t pt_logtime_line(struct pt_logtime *t, const uint8_t *p, size_t n)
 {
     int64_t us = epoch_at(p, n);
     if (us < 0) {
         us = ctime_at(t, p, n);
+    }
+    if (us < 0) {
+        us = usdate_at(t, p, n);
     }
     if (us < 0) {
         us = syslog_at(t, p, n);

@@ -216,6 +216,31 @@ static bool xferlog_line(const char *l)
     return n > 2 && l[n - 2] == ' ' && (l[n - 1] == 'c' || l[n - 1] == 'i');
 }
 
+/* PAN-OS: "...,2019/11/07 23:59:59,SERIAL,TRAFFIC,end,..." (THREAT, SYSTEM, CONFIG alike) */
+static bool panos_line(const char *l)
+{
+    static const char *const types[] = {",TRAFFIC,", ",THREAT,", ",SYSTEM,", ",CONFIG,"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        const char *t = strstr(l, types[i]);
+        if (t != NULL && t - l > 20) {
+            const char *c = t - 1; /* back over the serial number to the receive time */
+            while (c > l && *c != ',') {
+                c--;
+            }
+            return c - l >= 19 && c[-3] == ':' && c[-6] == ':' && c[-12] == '/' && c[-15] == '/';
+        }
+    }
+    return false;
+}
+
+/* The Windows DNS server's debug log: its header, or packet lines */
+static bool windns_line(const char *l)
+{
+    return strncmp(l, "DNS Server log file creation at", 31) == 0 ||
+           (strstr(l, " PACKET ") != NULL && (strstr(l, " UDP ") || strstr(l, " TCP ")) &&
+            (strstr(l, " Rcv ") || strstr(l, " Snd ")));
+}
+
 static const char *logfile(const uint8_t *p, size_t n)
 {
     if (at(p, n, 0, "ElfFile", 8)) {
@@ -227,7 +252,7 @@ static const char *logfile(const uint8_t *p, size_t n)
     char l[1024];
     size_t pos = 0;
     unsigned lines = 0, sys = 0, combined = 0, cef = 0, eve = 0, zeekj = 0, squid = 0, elb = 0;
-    unsigned vsftpd = 0, xferlog = 0;
+    unsigned vsftpd = 0, xferlog = 0, pan = 0, windns = 0;
     bool w3c = false;
     while (lines < 20 && line(p, n, &pos, l, sizeof l)) {
         if (lines == 0 && (strncmp(l, "#separator", 10) == 0 || strncmp(l, "#fields\t", 8) == 0)) {
@@ -250,6 +275,8 @@ static const char *logfile(const uint8_t *p, size_t n)
         elb += elb_line(l);
         vsftpd += vsftpd_line(l);
         xferlog += xferlog_line(l);
+        pan += panos_line(l);
+        windns += windns_line(l);
         cef += strstr(l, "CEF:0|") != NULL || strstr(l, "LEEF:") != NULL;
     }
     if (lines == 0) {
@@ -266,6 +293,15 @@ static const char *logfile(const uint8_t *p, size_t n)
     }
     if (cef * 2 > lines) {
         return "log:cef";
+    }
+    if (pan * 2 > lines) {
+        return "log:panos";
+    }
+    if (windns > 0 && strncmp((const char *)p, "DNS Server log file creation at", 31) == 0) {
+        return "log:windns";
+    }
+    if (windns * 2 > lines) {
+        return "log:windns";
     }
     if (vsftpd * 2 > lines) {
         return "log:vsftpd";

@@ -527,3 +527,55 @@ def logs_phi_access_needs_the_phi_on_the_line():
     con = db(c)
     rows = con.execute("SELECT client, server, host, source, resp_bytes FROM phi_access").fetchall()
     assert rows == [("10.2.0.3", "10.2.0.9", "", "zeek:http", 5000)], rows
+
+
+@test
+def logs_panos_traffic_and_windows_dns_are_weighed():
+    """A Palo Alto TRAFFIC log (the documented field order, one line in a syslog wrapper) and a
+    Windows DNS server debug log are the only evidence. Written before running: the 50 MiB
+    session from 10.2.0.5 to 203.0.113.50 is a flow (bytes sent and received as PAN-OS counts
+    them, start time 09:58:00 and 120 s) with an outbound_volume finding; the denied session
+    is 'blocked', not a flow; the DNS log's 28 TXT queries from 10.2.0.5 under
+    x.exfil-example.net are a dns_tunnel finding, the server's forwarded copies and its
+    responses are not queries."""
+    import base64
+    pan = ("1,2024/01/05 10:00:00,012801000001,TRAFFIC,end,2305,2024/01/05 10:00:00,10.2.0.5,"
+           "203.0.113.50,198.51.100.7,203.0.113.50,allow-web,,,ssl,vsys1,trust,untrust,"
+           "ethernet1/2,ethernet1/1,fwd,2024/01/05 10:00:00,48213,1,51515,443,31515,443,"
+           "0x400053,tcp,allow,52430000,52428800,1200,3500,2024/01/05 09:58:00,120,any,0,"
+           "7000001,0x0,10.0.0.0-10.255.255.255,United States,0,2000,1500,tcp-fin\n"
+           "Jan  5 10:02:00 pa-fw 1,2024/01/05 10:02:00,012801000001,TRAFFIC,drop,2305,"
+           "2024/01/05 10:02:00,10.2.0.9,198.51.100.20,0.0.0.0,0.0.0.0,deny-all,,,"
+           "not-applicable,vsys1,trust,untrust,ethernet1/2,,fwd,2024/01/05 10:02:00,0,1,50000,"
+           "22,0,0,0x0,tcp,deny,74,74,0,1,2024/01/05 10:02:00,0,any,0,7000002,0x0,"
+           "10.0.0.0-10.255.255.255,Netherlands,0,1,0,policy-deny\n").encode()
+    data = ("mrn,last,first\n" + "".join("%d,DOE%d,JOHN\n" % (100200300 + i, i)
+                                         for i in range(40))).encode()
+    b32 = base64.b32encode(data).decode().lower().rstrip("=")
+    lines = ["DNS Server log file creation at 1/5/2024 9:59:58 AM", ""]
+    for k in range(0, len(b32), 50):
+        lab, sec = b32[k:k + 50], k // 50
+        name = "(%d)%s(%d)%d(1)x(14)exfil-example(3)net(0)" % (len(lab), lab, len(str(sec)), sec)
+        for who, d, qr in (("10.2.0.5", "Rcv", "  Q"), ("8.8.8.8", "Snd", "  Q"),
+                           ("10.2.0.5", "Snd", "R Q")):
+            lines.append("1/5/2024 10:%02d:%02d AM 0A4C PACKET  000000C9B5F2B5A0 UDP %s %-15s "
+                         "a1b2 %s [0001   D   NOERROR] TXT    %s" % (sec // 60, sec % 60, d, who,
+                                                                     qr, name))
+    nq = len(range(0, len(b32), 50))
+    paths = _logs_dir("logs-pan-windns", {"traffic.log": pan,
+                                          "dns.log": ("\r\n".join(lines) + "\r\n").encode()})
+    c = case("logs-pan-windns-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    src = dict(con.execute("SELECT format, records FROM log_source").fetchall())
+    assert src == {"panos": 2, "windns": nq}, src
+    f = con.execute("SELECT f.client_addr, f.server_addr, f.first_ts, f.source FROM flow f"
+                    ).fetchall()
+    assert f == [("10.2.0.5", "203.0.113.50", 1704448680000000, "panos")], f
+    roles = sorted(r[0] for r in con.execute("SELECT role FROM flow_source"))
+    assert roles == ["blocked", "created"], roles
+    heur = dict(con.execute("SELECT heuristic, destination FROM finding WHERE heuristic IN "
+                            "('outbound_volume', 'dns_tunnel')").fetchall())
+    assert heur == {"outbound_volume": "203.0.113.50", "dns_tunnel": "x.exfil-example.net"}, heur
+    n = con.execute("SELECT count(*) FROM log_dns WHERE client_addr = '10.2.0.5'").fetchone()[0]
+    assert n == nq, (n, nq)

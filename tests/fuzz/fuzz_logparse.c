@@ -1,8 +1,8 @@
 /*
  * fuzz_logparse.c - libFuzzer target for logs read as records (ingest/logparse.c) and the flat
  * JSON reader under them. Byte 0 picks the format (below 128, byte % 8: Zeek TSV, Zeek JSON,
- * EVE, web access, W3C, syslog, Squid, flow CSV; from 128, byte % 3: AWS ELB, vsftpd,
- * xferlog) and
+ * EVE, web access, W3C, syslog, Squid, flow CSV; from 128, byte % 5: AWS ELB, vsftpd,
+ * xferlog, PAN-OS, Windows DNS) and
  * the size of the pieces the rest is fed in; every line must be accounted for exactly once.
  */
 #include <stdint.h>
@@ -61,8 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
                                           PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
                                           PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV};
-    static const enum pt_logfmt more[] = {PT_LOGFMT_ELB, PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG};
-    enum pt_logfmt fmt = data[0] < 128 ? fmts[data[0] % 8] : more[data[0] % 3];
+    static const enum pt_logfmt more[] = {PT_LOGFMT_ELB, PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG,
+                                          PT_LOGFMT_PANOS, PT_LOGFMT_WINDNS};
+    enum pt_logfmt fmt = data[0] < 128 ? fmts[data[0] % 8] : more[data[0] % 5];
     pt_logparse_init(p, fmt, 1, 0, on_rec, on_anom, NULL);
     size_t piece = 1 + (size_t)((data[0] & 0x7f) / 8) * 37;
     for (size_t at = 1; at < size; at += piece) {

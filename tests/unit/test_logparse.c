@@ -635,6 +635,69 @@ static void ftp_vsftpd_and_xferlog(void **state)
     free(p);
 }
 
+static void panos_traffic_and_windows_dns(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *pan =
+        "Jan  5 10:00:00 pa-fw 1,2024/01/05 10:00:00,012801000001,TRAFFIC,end,2305,2024/01/05 "
+        "10:00:00,10.2.0.5,203.0.113.50,198.51.100.7,203.0.113.50,\"allow, web\",,,ssl,vsys1,"
+        "trust,untrust,ethernet1/2,ethernet1/1,fwd,2024/01/05 10:00:00,48213,1,51515,443,31515,"
+        "443,0x400053,tcp,allow,52430000,52428800,1200,3500,2024/01/05 09:58:00,120,any,0,"
+        "7000001,0x0,10.0.0.0-10.255.255.255,United States,0,2000,1500,tcp-fin\n"
+        "1,2024/01/05 10:01:00,012801000001,THREAT,url,2305,2024/01/05 10:01:00,10.2.0.5\n"
+        "1,2024/01/05 10:02:00,012801000001,TRAFFIC,end,2305,2024/01/05 10:02:00,10.2.0.9,"
+        "not-an-address,0.0.0.0,0.0.0.0,r,,,x,vsys1,t,u,e1,e2,fwd,x,0,1,5,22,0,0,0x0,tcp,allow,"
+        "1,1,0,1,2024/01/05 10:02:00,0,any\n"
+        "something else\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_PANOS, pan, 13, &s);
+    assert_int_equal(s.n_conn, 1);
+    assert_int_equal(p->st.other, 1);
+    assert_int_equal(p->st.malformed, 2);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_string_equal(c->client, "10.2.0.5");
+    assert_string_equal(c->server, "203.0.113.50");
+    assert_int_equal(c->cport, 51515);
+    assert_int_equal(c->sport, 443);
+    assert_int_equal(c->c_ip_bytes, 52428800);
+    assert_int_equal(c->s_ip_bytes, 1200);
+    assert_int_equal(c->c_pkts, 2000);
+    assert_int_equal(c->s_pkts, 1500);
+    assert_int_equal(c->dur_us, 120000000);
+    assert_int_equal(c->p.ts_us, 1704448680000000LL); /* the session's start time */
+    assert_string_equal(c->state, "end allow");
+    assert_string_equal(c->service, "ssl");
+    assert_string_equal(c->proto, "tcp");
+    free(p);
+    const char *dns =
+        "DNS Server log file creation at 1/5/2024 9:59:58 AM\r\n"
+        "\r\n"
+        "1/5/2024 10:00:01 AM 0A4C PACKET  000000C9B5F2B5A0 UDP Rcv 10.2.0.5        a1b2   Q "
+        "[0001   D   NOERROR] TXT    (5)abcde(1)x(7)example(3)net(0)\r\n"
+        "1/5/2024 10:00:01 AM 0A4C PACKET  000000C9B5F2B5B0 UDP Snd 8.8.8.8         c3d4   Q "
+        "[0001   D   NOERROR] TXT    (5)abcde(1)x(7)example(3)net(0)\r\n"
+        "1/5/2024 10:00:01 AM 0A4C PACKET  000000C9B5F2B5A0 UDP Snd 10.2.0.5        a1b2 R Q "
+        "[8081   DR  NOERROR] TXT    (5)abcde(1)x(7)example(3)net(0)\r\n"
+        "1/5/2024 1:00:02 PM 0A4C PACKET  000000C9B5F2B5C0 TCP Rcv fe80::1         0001   Q "
+        "[0001   D   NOERROR] A      (3)www(7)example(3)org(0)\r\n"
+        "1/5/2024 1:00:03 PM 0A4C PACKET  000000C9B5F2B5C0 UDP Rcv nowhere         0001   Q "
+        "[0001   D   NOERROR] A      (3)www(7)example(3)org(0)\r\n";
+    p = parse_in(PT_LOGFMT_WINDNS, dns, 17, &s);
+    assert_int_equal(s.n_dns, 2);
+    assert_int_equal(p->st.other, 3);
+    assert_int_equal(p->st.blank, 1);
+    assert_int_equal(p->st.malformed, 1);
+    assert_string_equal(s.dns[0].client, "10.2.0.5");
+    assert_string_equal(s.dns[0].query, "abcde.x.example.net");
+    assert_string_equal(s.dns[0].qtype, "TXT");
+    assert_string_equal(s.dns[0].proto, "udp");
+    assert_int_equal(s.dns[0].p.ts_us, 1704448801000000LL);
+    assert_string_equal(s.dns[1].proto, "tcp");
+    assert_string_equal(s.dns[1].query, "www.example.org");
+    assert_int_equal(s.dns[1].p.ts_us, 1704459602000000LL); /* 1 PM is 13:00 */
+    free(p);
+}
+
 static void flow_csv_nfdump_and_silk(void **state)
 {
     (void)state;
@@ -743,11 +806,17 @@ static void every_format_every_line_cut_at_every_offset(void **state)
         "0.004 0.000 302 302 32 596 \"GET https://www.domain.name:443/b.png HTTP/2.0\" \"M\"",
         "Mon Jun  6 18:43:59 2016 [pid 3] [jean] OK UPLOAD: Client \"192.168.1.9\", "
         "\"/home/jean/t.png\", 1884648 bytes, 41264.44Kbyte/sec",
-        "Mon Jun  6 18:43:59 2016 1 192.168.1.9 1884648 /home/jean/t.png b _ i r jean ftp 0 * c"};
+        "Mon Jun  6 18:43:59 2016 1 192.168.1.9 1884648 /home/jean/t.png b _ i r jean ftp 0 * c",
+        "1,2024/01/05 10:00:00,0128,TRAFFIC,end,2305,2024/01/05 10:00:00,10.2.0.5,203.0.113.50,"
+        "0.0.0.0,0.0.0.0,r,,,ssl,vsys1,t,u,e1,e2,fwd,x,48213,1,51515,443,0,0,0x0,tcp,allow,10,6,4,"
+        "2,2024/01/05 09:58:00,120",
+        "1/5/2024 10:00:01 AM 0A4C PACKET  000000C9B5F2B5A0 UDP Rcv 10.2.0.5        a1b2   Q "
+        "[0001   D   NOERROR] TXT    (5)abcde(1)x(7)example(3)net(0)"};
     const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
                                    PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
                                    PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV, PT_LOGFMT_ELB,
-                                   PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG};
+                                   PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG, PT_LOGFMT_PANOS,
+                                   PT_LOGFMT_WINDNS};
     for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
         size_t n = strlen(lines[k]);
         for (size_t cut = 0; cut <= n; cut++) {
@@ -807,6 +876,10 @@ static void formats_recognised_by_content(void **state)
         {"Mon Jun  6 18:43:28 2016 [pid 2] CONNECT: Client \"192.168.1.9\"\n", "log:vsftpd"},
         {"Mon Jun  6 18:43:59 2016 1 192.168.1.9 1884648 /a.png b _ i r jean ftp 0 * c\n",
          "log:xferlog"},
+        {"1,2024/01/05 10:00:00,012801000001,TRAFFIC,end,2305,2024/01/05 10:00:00,10.2.0.5\n",
+         "log:panos"},
+        {"DNS Server log file creation at 1/5/2024 9:59:58 AM\n\nMessage logging key\n",
+         "log:windns"},
         {"1286536308 is a number, not a squid line\n", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -835,6 +908,8 @@ static void format_names(void **state)
     assert_int_equal(pt_logfmt_of("log:vsftpd"), PT_LOGFMT_VSFTPD);
     assert_int_equal(pt_logfmt_of("log:xferlog"), PT_LOGFMT_XFERLOG);
     assert_string_equal(pt_logfmt_name(PT_LOGFMT_XFERLOG), "xferlog");
+    assert_int_equal(pt_logfmt_of("log:panos"), PT_LOGFMT_PANOS);
+    assert_int_equal(pt_logfmt_of("log:windns"), PT_LOGFMT_WINDNS);
     assert_int_equal(pt_logfmt_of("log:cef"), PT_LOGFMT_NONE);
     assert_int_equal(pt_logfmt_of(NULL), PT_LOGFMT_NONE);
     assert_string_equal(pt_logfmt_name(PT_LOGFMT_EVE), "suricata-eve");
@@ -858,6 +933,7 @@ int main(void)
         cmocka_unit_test(squid_native_access_log),
         cmocka_unit_test(elb_alb_classic_and_nlb),
         cmocka_unit_test(ftp_vsftpd_and_xferlog),
+        cmocka_unit_test(panos_traffic_and_windows_dns),
         cmocka_unit_test(flow_csv_nfdump_and_silk),
         cmocka_unit_test(overlong_and_nul_lines_are_malformed),
         cmocka_unit_test(anomalies_are_capped_with_a_summary),
