@@ -3,7 +3,9 @@
  * from Zeek (TSV with #fields headers, and JSON), Suricata EVE JSON and web-server access logs
  * (common and combined), W3C extended logs (IIS, Windows Firewall) and syslog lines of
  * netfilter (iptables/nftables LOG), FortiGate, dnsmasq, BIND and Unbound, Squid's native
- * access log and NetFlow/IPFIX exports as CSV, each row with its provenance (evidence item, line, byte offset).
+ * access log, NetFlow/IPFIX exports as CSV, AWS load balancer logs, Palo Alto PAN-OS traffic,
+ * the Windows DNS server's debug log, and FTP servers' transfer logs (vsftpd, xferlog), each
+ * row with its provenance (evidence item, line, byte offset, line length).
  *
  * Streaming: fed the file's bytes in pieces of any size; memory is one line
  * (PT_LOG_LINE_MAX) and one JSON table, whatever the file's size. The format is the sniffer's
