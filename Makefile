@@ -30,12 +30,12 @@ endif
 CC ?= cc
 PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow
 # Debian packages. `make deps`: building and running (DEB_BUILD_PKGS pull in the runtime
-# libraries of DEB_RUNTIME_PKGS; 7z is an optional helper at run time). `make test-deps`:
+# libraries of DEB_RUNTIME_PKGS; 7z and nfdump are optional helpers at run time). `make test-deps`:
 # what the tests, the fuzzers, the benchmarks and `make lint` use besides.
 DEB_BUILD_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
                   zlib1g-dev libssl-dev libarchive-dev libtsk-dev libewf-dev libqcow-dev
 DEB_RUNTIME_PKGS := libpcap0.8 libmagic1 libyara9 libsqlite3-0 zlib1g libssl3 libarchive13 \
-                    libtsk19 libewf2 libqcow1 p7zip-full
+                    libtsk19 libewf2 libqcow1 p7zip-full nfdump
 DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow time bc dcmtk \
                  tcpdump iproute2 util-linux chromium python3-jsonschema curl \
                  swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
@@ -44,7 +44,7 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  libreoffice-writer-nogui libreoffice-calc-nogui \
                  sleuthkit mtools ntfs-3g \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
-                 man-db groff-base zsh
+                 man-db groff-base zsh softflowd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -65,6 +65,7 @@ CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c
             analyzer/core/memcap.c analyzer/core/anomaly.c analyzer/core/communityid.c
 INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
               analyzer/ingest/logtime.c analyzer/ingest/jsonflat.c analyzer/ingest/logparse.c \
+              analyzer/ingest/nfdump.c \
               analyzer/ingest/image_frame.c analyzer/ingest/image.c \
               analyzer/ingest/image_child.c analyzer/ingest/image_carve.c \
               analyzer/ingest/image_ewf.c analyzer/ingest/image_qcow.c

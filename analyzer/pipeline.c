@@ -50,6 +50,7 @@
 #include "flow/flow.h"
 #include "ingest/inputs.h"
 #include "ingest/logtime.h"
+#include "ingest/nfdump.h"
 #include "ingest/sniff.h"
 #include "ingest/source.h"
 #include "phi/config.h"
@@ -632,6 +633,7 @@ static void log_window(struct run *r, struct pt_item_rec *it, const struct pt_lo
  * inflates to is bounded by deflate's own ratio, past which the log is not read further. */
 struct logfeed {
     bool first, is_log, gz, gz_stop, gz_member_end;
+    bool nfcapd; /* read after the file, through nfdump (ingest/nfdump.h) */
     z_stream z;
     uint64_t raw_in, text_out;
     struct pt_logparse *lp;
@@ -654,6 +656,7 @@ static void logfeed_text(struct run *r, struct logfeed *f, const uint8_t *b, siz
         const char *ev = pt_sniff_evidence(b, n);
         f->is_log = ev != NULL && strncmp(ev, "log:", 4) == 0 && strcmp(ev, "log:evtx") != 0 &&
                     strcmp(ev, "log:nfcapd") != 0;
+        f->nfcapd = !f->gz && ev != NULL && strcmp(ev, "log:nfcapd") == 0;
         pt_logtime_init(&f->lt, f->mtime);
         f->lp = log_begin(r, pt_logfmt_of(ev), f->item, f->mtime);
         f->first = false;
@@ -715,8 +718,48 @@ static void logfeed_raw(struct run *r, struct logfeed *f, const uint8_t *b, size
     }
 }
 
+/* nfdump's CSV of an nfcapd file: its lines to the flow CSV reader and the time window. */
+struct nfcsv {
+    struct pt_logparse *lp;
+    struct pt_logtime lt;
+};
+
+static void nfcsv_feed(void *arg, const uint8_t *b, size_t n)
+{
+    struct nfcsv *c = arg;
+    pt_logtime_feed(&c->lt, b, n);
+    if (c->lp != NULL) {
+        pt_logparse_feed(c->lp, b, n);
+    }
+}
+
+static void nfcapd_read(struct run *r, struct logfeed *f, struct pt_item_rec *it, const char *path)
+{
+    static struct nfcsv c;
+    pt_logtime_init(&c.lt, f->mtime);
+    c.lp = log_begin(r, PT_LOGFMT_NFCAPD, f->item, f->mtime);
+    char why[300];
+    static const enum pt_anom kind[] = {
+        [PT_NFDUMP_MISSING] = PT_ANOM_LOG_NFDUMP_MISSING,
+        [PT_NFDUMP_FAILED] = PT_ANOM_LOG_NFDUMP_FAILED,
+        [PT_NFDUMP_KILLED] = PT_ANOM_LOG_NFDUMP_KILLED,
+    };
+    enum pt_nfdump_status st = pt_nfdump_csv(path, nfcsv_feed, &c, why, sizeof why);
+    if (st != PT_NFDUMP_OK) {
+        anomaly_push(&r->anoms, f->item, 0, 0, kind[st], why);
+    }
+    pt_logtime_end(&c.lt);
+    log_window(r, it, &c.lt, path);
+    if (c.lp != NULL && (st == PT_NFDUMP_OK || c.lp->st.lines > 0)) {
+        log_end(r, path);
+    }
+}
+
 static void logfeed_end(struct run *r, struct logfeed *f, struct pt_item_rec *it, const char *path)
 {
+    if (f->nfcapd) {
+        nfcapd_read(r, f, it, path);
+    }
     if (f->gz) {
         inflateEnd(&f->z);
     }

@@ -259,4 +259,10 @@
 #define PT_PW_MAX_ARCHIVES 256
 #define PT_PW_7Z_SECONDS 60
 
+/* nfcapd files through the nfdump program (ingest/nfdump.c): its wall time and the CSV it may
+ * write (about 200 bytes a flow: 20 million flows) before it is killed and the rest of the
+ * file is a limitation. */
+#define PT_NFDUMP_SECONDS 900
+#define PT_NFDUMP_MAX_OUT (4ull << 30)
+
 #endif

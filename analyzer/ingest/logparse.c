@@ -101,6 +101,7 @@ const char *pt_logfmt_name(enum pt_logfmt f)
         case PT_LOGFMT_XFERLOG: return "xferlog";
         case PT_LOGFMT_PANOS: return "panos";
         case PT_LOGFMT_WINDNS: return "windns";
+        case PT_LOGFMT_NFCAPD: return "nfcapd";
         case PT_LOGFMT_NONE: break;
     }
     return "none";
@@ -1719,13 +1720,18 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
         p->st.other++;
         return;
     }
+    if (strcmp(s, "No matching flows") == 0) { /* nfdump on a file without flows */
+        p->st.other++;
+        return;
+    }
     if (!split(s, ',', r.tsv, &r.n) || r.n < p->n_fields) {
         malformed(p, "its number of fields differs from the header");
         return;
     }
     struct pt_logconn_rec c;
     memset(&c, 0, sizeof c);
-    c.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, -1, "flow-csv", 0};
+    c.p = (struct pt_logprov){p->item, p->st.lines, p->line_off, -1,
+                              p->fmt == PT_LOGFMT_NFCAPD ? "nfcapd" : "flow-csv", 0};
     c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.dur_us = -1;
     c.s_ip_bytes = c.s_pkts = -1;
     const char *start = fget(&r, X_START), *end = fget(&r, X_END), *pr = fget(&r, X_PROTO);
@@ -1819,6 +1825,7 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             squid_line(p, s);
             break;
         case PT_LOGFMT_FLOWCSV:
+        case PT_LOGFMT_NFCAPD:
             flowcsv_line(p, s);
             break;
         case PT_LOGFMT_ELB:

@@ -47,6 +47,7 @@ enum pt_logfmt {
     PT_LOGFMT_XFERLOG,     /* xferlog: wu-ftpd's format, vsftpd's and ProFTPD's TransferLog */
     PT_LOGFMT_PANOS,       /* Palo Alto PAN-OS traffic logs (CSV, bare or in syslog) */
     PT_LOGFMT_WINDNS,      /* Windows DNS server debug log (dns.log) */
+    PT_LOGFMT_NFCAPD,      /* nfdump's CSV of an nfcapd file (ingest/nfdump.h): flow CSV */
 };
 
 /* Provenance and source of a log row. */

@@ -246,8 +246,11 @@ static const char *logfile(const uint8_t *p, size_t n)
     if (at(p, n, 0, "ElfFile", 8)) {
         return "log:evtx";
     }
-    if (n >= 4 && p[0] == 0xa5 && p[1] == 0x0c && (p[2] == 1 || p[2] == 2) && p[3] == 0) {
-        return "log:nfcapd"; /* nfdump's file magic 0xA50C, layout 1 or 2 */
+    /* nfdump's file magic 0xA50C and layout 1 or 2, 16-bit words in the writer's byte order
+     * (little-endian on x86: 0c a5 02 00) */
+    if (n >= 4 && ((p[0] == 0x0c && p[1] == 0xa5 && (p[2] == 1 || p[2] == 2) && p[3] == 0) ||
+                   (p[0] == 0xa5 && p[1] == 0x0c && p[2] == 0 && (p[3] == 1 || p[3] == 2)))) {
+        return "log:nfcapd";
     }
     char l[1024];
     size_t pos = 0;

@@ -579,3 +579,96 @@ def logs_panos_traffic_and_windows_dns_are_weighed():
     assert heur == {"outbound_volume": "203.0.113.50", "dns_tunnel": "x.exfil-example.net"}, heur
     n = con.execute("SELECT count(*) FROM log_dns WHERE client_addr = '10.2.0.5'").fetchone()[0]
     assert n == nq, (n, nq)
+
+
+def _logs_nfcapd_file(name, cap):
+    """softflowd (a real NetFlow v9 exporter) reads `cap` and exports to nfcapd (nfdump's
+    collector) on loopback; the nfcapd file it writes."""
+    import signal
+    import socket
+    for prog in ("softflowd", "nfcapd", "nfdump"):
+        if shutil.which(prog) is None and not os.path.exists("/usr/sbin/" + prog):
+            raise Skip("%s is not installed (Debian packages softflowd, nfdump)" % prog)
+    d = os.path.join(TMP, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "flows"))
+    with open(os.path.join(d, "c.pcap"), "wb") as fh:
+        fh.write(cap)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    col = subprocess.Popen(["nfcapd", "-w", os.path.join(d, "flows"), "-p", str(port), "-b",
+                            "127.0.0.1", "-t", "3600"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        sfd = shutil.which("softflowd") or "/usr/sbin/softflowd"
+        subprocess.run([sfd, "-r", os.path.join(d, "c.pcap"), "-n", "127.0.0.1:%d" % port,
+                        "-v", "9"], capture_output=True, timeout=60)
+        time.sleep(1)
+    finally:
+        col.send_signal(signal.SIGTERM)
+        col.wait(timeout=30)
+    files = [f for f in os.listdir(os.path.join(d, "flows")) if f.startswith("nfcapd.")]
+    assert len(files) == 1, files
+    return os.path.join(d, "flows", files[0])
+
+
+@test
+def logs_nfcapd_from_softflowd_is_read_through_nfdump():
+    """Issue 14: NetFlow v9 from a real exporter (softflowd reading a capture of a 2 MB upload
+    and a small web request) to a real collector (nfcapd). The nfcapd file is read through
+    nfdump: its flows equal `nfdump -r FILE -o csv` (the expected answer, computed here from
+    nfdump's own output), the upload is an outbound_volume finding with NetFlow's byte
+    count. Without nfdump the file is a limitation naming the program; a damaged file's
+    nfdump error is an anomaly and the reason it was not examined."""
+    import csv as _csv
+    import io
+    import pcapw
+    cap = pcapw.pcap([("10.2.0.5", "203.0.113.50", 51515, 443, b"A" * 2000000, b"ok"),
+                      ("10.2.0.6", "198.51.100.7", 40000, 80, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")])
+    nf = _logs_nfcapd_file("nfcapd-in", cap)
+    out = subprocess.run(["nfdump", "-r", nf, "-o", "csv"], capture_output=True, text=True,
+                         timeout=60).stdout
+    body = out.split("\nSummary")[0]
+    want = {}
+    for r in _csv.DictReader(io.StringIO(body)):
+        if r.get("sa") and r["sa"] != "sa":
+            k = (r["sa"], r["da"])
+            want[k] = want.get(k, 0) + int(r["ibyt"])
+    assert want[("10.2.0.5", "203.0.113.50")] > 2000000, want
+    c = case("nfcapd-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", nf, "-o", c, check=0)
+    con = db(c)
+    got = {}
+    for a, b, n in con.execute("SELECT client_addr, server_addr, c_ip_bytes FROM log_conn WHERE "
+                               "source = 'nfcapd'"):
+        got[(a, b)] = got.get((a, b), 0) + n
+    assert got == want, (got, want)
+    fmt = con.execute("SELECT format, malformed FROM log_source").fetchall()
+    assert fmt == [("nfcapd", 0)], fmt
+    f = con.execute("SELECT bytes_out FROM finding WHERE heuristic = 'outbound_volume' AND "
+                    "source = '10.2.0.5' AND destination = '203.0.113.50'").fetchone()
+    assert f is not None and f[0] == want[("10.2.0.5", "203.0.113.50")], f
+    # without nfdump: not examined, and why
+    c2 = case("nfcapd-missing-case")
+    env = dict(ENV, PHITRACE_NFDUMP="none")
+    p = subprocess.run([BIN, "analyze", "-q", nf, "-o", c2], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    cov = db(c2).execute("SELECT examined_as, examined, reason FROM coverage").fetchone()
+    assert cov[:2] == ("log:nfcapd", 0) and "nfdump program is not installed" in cov[2], cov
+    # a damaged file: nfdump complains on stderr (and exits 0): an anomaly, not silence
+    d = os.path.join(TMP, "nfcapd-cut")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open(nf, "rb") as fh, open(os.path.join(d, "nfcapd.cut"), "wb") as out_fh:
+        out_fh.write(fh.read(300))
+    c3 = case("nfcapd-cut-case")
+    run("analyze", "-q", os.path.join(d, "nfcapd.cut"), "-o", c3, check=0)
+    an = db(c3).execute("SELECT kind FROM anomaly WHERE kind LIKE 'log.nfdump%'").fetchall()
+    assert an == [("log.nfdump_failed",)], an
+    cov = db(c3).execute("SELECT examined FROM coverage").fetchone()
+    assert cov == (0,), cov
