@@ -6,7 +6,7 @@ CC ?= cc
 PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
-            tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium python3-jsonschema curl \
+            tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium poppler-utils python3-jsonschema curl \
             swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
             lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
@@ -59,9 +59,10 @@ PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
 VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/verdict/config.c \
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
                analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c \
-               analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
+               analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c \
+               analyzer/verdict/names.c
 STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
-REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c
+REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/notify.c
 APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c

@@ -100,8 +100,8 @@ static const char *const st_sql[N_ST] = {
                        "called_ae, app_context, result, reject, released, contexts) VALUES "
                        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [ST_FTP] = "INSERT INTO ftp_transfer(flow_id, ctl_flow, ts, item_id, frame, command, name, "
-               "user, direction, size, complete, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
-               "?11,?12)",
+               "user, direction, size, complete, sha256, banner) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
+               "?9,?10,?11,?12,?13)",
     [ST_SMTP] = "INSERT INTO smtp_message(flow_id, seq, ts, item_id, frame, helo, mail_from, "
                 "rcpt_to, hdr_from, hdr_to, subject, date, msg_id, size, attachments, complete, "
                 "starttls, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
@@ -887,6 +887,7 @@ pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r)
     sqlite3_bind_int64(st, 10, (sqlite3_int64)r->size);
     sqlite3_bind_int(st, 11, r->complete);
     bind_text(st, 12, r->sha256);
+    bind_text(st, 13, r->banner);
     return step(db, st);
 }
 
