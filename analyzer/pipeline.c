@@ -1267,6 +1267,13 @@ static void write_manifest(struct run *r, const char *home, const char *start)
     snprintf(buf, sizeof buf, "%u", r->n_workers);
     pt_writer_manifest(&r->w, "threads", buf);
     pt_writer_manifest(&r->w, "start_utc", start);
+    static const char *const who[] = {"case_id", "examiner", "organisation"};
+    const char *const val[] = {o->case_id, o->examiner, o->org};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+        if (val[i] != NULL && val[i][0] != '\0') {
+            pt_writer_manifest(&r->w, who[i], val[i]);
+        }
+    }
     struct utsname u;
     if (uname(&u) == 0) {
         snprintf(buf, sizeof buf, "%s %s %s %s", u.nodename, u.sysname, u.release, u.machine);

@@ -289,22 +289,24 @@ out:
     return rc;
 }
 
-pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen)
+/* An existing case database: read-only, or read-write for a custody record (rw). */
+static pt_status open_existing(const char *path, bool rw, struct pt_db **out, char *err,
+                               size_t errlen)
 {
     *out = NULL;
     struct pt_db *db = calloc(1, sizeof *db);
     if (db == NULL) {
         return PT_ENOMEM;
     }
-    db->readonly = 1;
+    db->readonly = !rw;
     pt_status rc = PT_OK;
-    char *uri = uri_of(path, "?mode=ro");
+    char *uri = uri_of(path, rw ? "?mode=rw" : "?mode=ro");
     if (uri == NULL) {
         free(db);
         return PT_ENOMEM;
     }
-    if (sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(uri, &db->h, (rw ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+                        SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path, pt_db_errmsg(db));
         rc = PT_EDB;
         goto out;
@@ -332,7 +334,7 @@ pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t 
         rc = PT_EDB;
         goto out;
     }
-    exec(db, "PRAGMA query_only=1;" PT_DB_READ_PRAGMAS);
+    exec(db, rw ? PT_DB_READ_PRAGMAS : "PRAGMA query_only=1;" PT_DB_READ_PRAGMAS);
     if (prepare_all(db) != PT_OK) {
         snprintf(err, errlen, "cannot read %s: %s", path, pt_db_errmsg(db));
         rc = PT_EDB;
@@ -344,6 +346,16 @@ out:
     sqlite3_free(uri);
     pt_db_close(db);
     return rc;
+}
+
+pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen)
+{
+    return open_existing(path, false, out, err, errlen);
+}
+
+pt_status pt_db_open_rw(const char *path, struct pt_db **out, char *err, size_t errlen)
+{
+    return open_existing(path, true, out, err, errlen);
 }
 
 void pt_db_close(struct pt_db *db)
