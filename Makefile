@@ -62,7 +62,8 @@ VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/ver
                analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c \
                analyzer/verdict/names.c
 STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
-REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/notify.c
+REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/notify.c \
+              analyzer/report/words.c
 APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c
