@@ -341,8 +341,8 @@ static void gather_case(sqlite3 *h, struct facts *f)
     one_text(h, "SELECT value FROM run_manifest WHERE key = 'examiner'", f->examiner,
              sizeof f->examiner);
     one_text(h, "SELECT value FROM run_manifest WHERE key = 'organisation'", f->org, sizeof f->org);
-    one_text(h, "SELECT value FROM run_manifest WHERE key = 'end_utc'", f->generated,
-             sizeof f->generated);
+    one_text(h, "SELECT substr(value, 1, 19) || 'Z' FROM run_manifest WHERE key = 'end_utc'",
+             f->generated, sizeof f->generated);
     one_text(h, "SELECT " ISO("min(o.ts)") " FROM object o JOIN phi_object p ON p.object_sha256 = "
                 "o.sha256 WHERE o.direction = 'upload' AND p.phi_hits > 0 AND o.ts > 0",
              f->breach_first, sizeof f->breach_first);
@@ -764,9 +764,9 @@ static const char css[] =
     "border-radius:6px;padding:8px 14px;min-width:150px}.kpi b{display:block;font-size:20px}"
     "table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px;table-layout:"
     "auto}th,td{border:1px solid #e3e6ec;padding:4px 6px;text-align:left;vertical-align:top;"
-    "overflow-wrap:anywhere}th{background:#f0f2f5}thead{display:table-header-group}tr{break-"
+    "overflow-wrap:break-word}th{background:#f0f2f5}thead{display:table-header-group}tr{break-"
     "inside:avoid}td.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}"
-    "ul.list{margin:0;padding-left:1.1em}ul.list li{margin:0}code,.mono{font-family:ui-monospace,"
+    "ul.list{margin:0;padding-left:1.1em}ul.list li{margin:0;white-space:nowrap}code,.mono{font-family:ui-monospace,"
     "'DejaVu Sans Mono',monospace;font-size:11px;word-break:break-all}svg{max-width:100%;"
     "height:auto}.sev-critical,.sev-high{color:#b3261e;font-weight:600}.sev-medium{color:#e46c0a}"
     ".sev-info{color:#5b6475}dl.case{display:grid;grid-template-columns:max-content 1fr;gap:2px "
@@ -911,7 +911,7 @@ static void svg_bars(struct sb *b, sqlite3 *h, const char *sql, const char *titl
     double max = 0;
     if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW && n < 24) {
-            snprintf(label[n], sizeof label[0], "%s", col(st, 0));
+            snprintf(label[n], sizeof label[0], "%s", bytes ? col(st, 0) : pt_words(col(st, 0)));
             val[n] = sqlite3_column_double(st, 1);
             max = val[n] > max ? val[n] : max;
             n++;
