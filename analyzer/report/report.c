@@ -593,6 +593,56 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
     "FROM verdict v WHERE scope = 'destination' AND verdict IN ('confirmed', 'likely') ORDER BY "  \
     "CASE verdict WHEN 'confirmed' THEN 0 ELSE 1 END, bytes_out DESC, subject"
 
+/* report.json: the HIPAA four-factor support and the OCR portal fields. */
+static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
+{
+    sb_s(b, ",\"hipaa_risk_assessment\":{\"nature_and_extent\":");
+    char t[2048];
+    snprintf(t, sizeof t, "PHI types seen leaving: %s. Individuals in data that left: %lld "
+                          "(bounds %lld-%lld). PHI types seen anywhere in the evidence: see phi_types.",
+             f->phi_words_out[0] ? f->phi_words_out : "none observed", f->ind[1][0], f->ind[1][1],
+             f->ind[1][2]);
+    sb_json(b, t);
+    sb_s(b, ",\"unauthorized_recipient\":");
+    char all[8192];
+    destinations_text(h, all, sizeof all, 1000);
+    snprintf(t, sizeof t, "Destinations outside the home network, as the evidence names them: %.1900s.",
+             all[0] ? all : "none observed");
+    sb_json(b, t);
+    sb_s(b, ",\"recipients\":");
+    json_rows(b, h, RECIPIENTS_SQL);
+    sb_s(b, ",\"acquired_or_viewed\":");
+    snprintf(t, sizeof t, "Overall verdict %s: %s", f->verdict,
+             strcmp(f->verdict, "confirmed") == 0
+                 ? "PHI content was transferred to the destinations (acquired)."
+                 : strcmp(f->verdict, "likely") == 0
+                       ? "encrypted or tunnelled volume comparable to staged PHI left; content unreadable."
+                       : "no PHI content was seen leaving in decoded traffic.");
+    sb_json(b, t);
+    sb_s(b, ",\"mitigation\":");
+    sb_json(b, "Not determinable from network evidence: record recovery of data, assurances from "
+               "recipients, and blocking of the destinations here.");
+    sb_s(b, "},\"ocr_portal\":{\"breach_start_date\":");
+    sb_json(b, f->breach_first);
+    sb_s(b, ",\"breach_end_date\":");
+    sb_json(b, f->breach_last);
+    sb_s(b, ",\"breach_dates_basis\":");
+    sb_json(b, f->breach_basis);
+    sb_s(b, ",\"recipients\":");
+    json_rows(b, h, RECIPIENTS_SQL);
+    sb_f(b, ",\"approximate_individuals_affected\":%lld,\"type_of_breach\":\"Hacking/IT Incident\","
+            "\"location_of_breached_information\":\"Network Server\",\"type_of_phi\":",
+         f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0]);
+    json_rows(b, h, "SELECT DISTINCT CASE type WHEN 'name' THEN 'Demographic' WHEN 'address' THEN "
+                    "'Demographic' WHEN 'zip' THEN 'Demographic' WHEN 'birth_date' THEN "
+                    "'Demographic' WHEN 'phone' THEN 'Demographic' WHEN 'email' THEN 'Demographic' "
+                    "WHEN 'ssn' THEN 'Demographic' WHEN 'diagnosis_code' THEN 'Clinical' WHEN "
+                    "'health_plan_id' THEN 'Financial' WHEN 'medicare_mbi' THEN 'Financial' WHEN "
+                    "'payment_card' THEN 'Financial' WHEN 'account' THEN 'Financial' ELSE 'Other' "
+                    "END AS category FROM phi_hit h JOIN object o ON o.sha256 = h.object_sha256 "
+                    "WHERE o.direction = 'upload' AND h.phi_class = 'PHI' ORDER BY 1");
+}
+
 static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
 {
     char a[32], z[32];
@@ -701,51 +751,7 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, ",\"timeline\":");
     json_rows(b, h, "SELECT ts AS timestamp, " ISO("ts") " AS datetime, timestamp_desc, source, "
                     "source_long, data_type, message, evidence FROM timeline_event ORDER BY ts, id");
-    sb_s(b, ",\"hipaa_risk_assessment\":{\"nature_and_extent\":");
-    char t[2048];
-    snprintf(t, sizeof t, "PHI types seen leaving: %s. Individuals in data that left: %lld "
-                          "(bounds %lld-%lld). PHI types seen anywhere in the evidence: see phi_types.",
-             f->phi_words_out[0] ? f->phi_words_out : "none observed", f->ind[1][0], f->ind[1][1],
-             f->ind[1][2]);
-    sb_json(b, t);
-    sb_s(b, ",\"unauthorized_recipient\":");
-    char all[8192];
-    destinations_text(h, all, sizeof all, 1000);
-    snprintf(t, sizeof t, "Destinations outside the home network, as the evidence names them: %.1900s.",
-             all[0] ? all : "none observed");
-    sb_json(b, t);
-    sb_s(b, ",\"recipients\":");
-    json_rows(b, h, RECIPIENTS_SQL);
-    sb_s(b, ",\"acquired_or_viewed\":");
-    snprintf(t, sizeof t, "Overall verdict %s: %s", f->verdict,
-             strcmp(f->verdict, "confirmed") == 0
-                 ? "PHI content was transferred to the destinations (acquired)."
-                 : strcmp(f->verdict, "likely") == 0
-                       ? "encrypted or tunnelled volume comparable to staged PHI left; content unreadable."
-                       : "no PHI content was seen leaving in decoded traffic.");
-    sb_json(b, t);
-    sb_s(b, ",\"mitigation\":");
-    sb_json(b, "Not determinable from network evidence: record recovery of data, assurances from "
-               "recipients, and blocking of the destinations here.");
-    sb_s(b, "},\"ocr_portal\":{\"breach_start_date\":");
-    sb_json(b, f->breach_first);
-    sb_s(b, ",\"breach_end_date\":");
-    sb_json(b, f->breach_last);
-    sb_s(b, ",\"breach_dates_basis\":");
-    sb_json(b, f->breach_basis);
-    sb_s(b, ",\"recipients\":");
-    json_rows(b, h, RECIPIENTS_SQL);
-    sb_f(b, ",\"approximate_individuals_affected\":%lld,\"type_of_breach\":\"Hacking/IT Incident\","
-            "\"location_of_breached_information\":\"Network Server\",\"type_of_phi\":",
-         f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0]);
-    json_rows(b, h, "SELECT DISTINCT CASE type WHEN 'name' THEN 'Demographic' WHEN 'address' THEN "
-                    "'Demographic' WHEN 'zip' THEN 'Demographic' WHEN 'birth_date' THEN "
-                    "'Demographic' WHEN 'phone' THEN 'Demographic' WHEN 'email' THEN 'Demographic' "
-                    "WHEN 'ssn' THEN 'Demographic' WHEN 'diagnosis_code' THEN 'Clinical' WHEN "
-                    "'health_plan_id' THEN 'Financial' WHEN 'medicare_mbi' THEN 'Financial' WHEN "
-                    "'payment_card' THEN 'Financial' WHEN 'account' THEN 'Financial' ELSE 'Other' "
-                    "END AS category FROM phi_hit h JOIN object o ON o.sha256 = h.object_sha256 "
-                    "WHERE o.direction = 'upload' AND h.phi_class = 'PHI' ORDER BY 1");
+    json_assessment(b, h, f);
     sb_s(b, "}}\n");
 }
 
