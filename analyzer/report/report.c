@@ -218,6 +218,8 @@ __attribute__((format(printf, 2, 3))) static void txt_line(struct sb *b, const c
 /* ---- queries ------------------------------------------------------------------------------------- */
 
 #define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000000, 'unixepoch')"
+/* The same with a space for the T, so that a narrow table cell can wrap it (report.html). */
+#define ISO_SP(col) "strftime('%Y-%m-%d %H:%M:%SZ', " col " / 1000000, 'unixepoch')"
 
 static const char *col(sqlite3_stmt *st, int i)
 {
@@ -772,13 +774,14 @@ static const char css[] =
     "auto}th,td{border:1px solid #e3e6ec;padding:4px 6px;text-align:left;vertical-align:top;"
     "overflow-wrap:break-word}th{background:#f0f2f5}thead{display:table-header-group}tr{break-"
     "inside:avoid}td.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}"
-    "ul.list{margin:0;padding-left:1.1em}ul.list li{margin:0;white-space:nowrap}code,.mono{font-family:ui-monospace,"
+    "ul.list{margin:0;padding-left:1.1em}ul.list li{margin:0}code,.mono{font-family:ui-monospace,"
     "'DejaVu Sans Mono',monospace;font-size:11px;word-break:break-all}svg{max-width:100%;"
     "height:auto}.sev-critical,.sev-high{color:#b3261e;font-weight:600}.sev-medium{color:#e46c0a}"
     ".sev-info{color:#5b6475}dl.case{display:grid;grid-template-columns:max-content 1fr;gap:2px "
     "14px;margin:8px 0}dl.case dt{color:#5b6475}dl.case dd{margin:0}"
     "footer{margin-top:32px;font-size:12px;color:#5b6475}"
-    "@media print{body{background:#fff;font-size:11px}main{max-width:none;padding:0}table{font-"
+    "@media screen and (max-width:1100px){main{padding:12px}table{font-size:10.5px}th,"
+    "td{padding:3px}}@media print{ul.list li{white-space:nowrap}body{background:#fff;font-size:11px}main{max-width:none;padding:0}table{font-"
     "size:9.5px}h2,h3{break-after:avoid}svg{break-inside:avoid}a{color:inherit;text-decoration:"
     "none}.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
     "@page{size:A4;margin:18mm 12mm 16mm;@bottom-right{content:\"Page \" counter(page) \" of "
@@ -1140,7 +1143,7 @@ static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, "<h2>2. Findings and events</h2><h3>Exfiltration events</h3>");
     html_table(b, h, "SELECT id AS event, verdict, source, destination, coalesce((SELECT label "
                      "FROM destination_label WHERE destination = e.destination), '') AS named_by, "
-                     "protocols AS protocols_list, " ISO("first_ts") " AS first, " ISO("last_ts")
+                     "protocols AS protocols_list, " ISO_SP("first_ts") " AS first, " ISO_SP("last_ts")
                      " AS last, bytes_out, phi_objects, phi_types AS phi_types_list, individuals "
                      "FROM exfil_event e ORDER BY " EVENT_ORDER, "No exfiltration event.");
     sb_s(b, "<h3>Heuristic findings</h3>");
@@ -1176,7 +1179,7 @@ static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
          f->ind[1][2]);
     html_table(b, h, "SELECT individual, name_masked, state, identifiers AS identifiers_list, CASE "
                      "deceased WHEN 1 THEN 'yes' ELSE 'no' END AS deceased, events AS events_list, "
-                     "destinations AS destinations_list, " ISO("first_out") " AS first_out, "
+                     "destinations AS destinations_list, " ISO_SP("first_out") " AS first_out, "
                      "bounds_note FROM individual_roster ORDER BY state, individual",
                "No individual's data was seen leaving.");
     sb_s(b, "<h3>PHI types (HIPAA Safe Harbor identifiers)</h3>");

@@ -260,3 +260,32 @@ def report_pdf_prints_every_events_column():
     # every event row is printed: each event's destination is in the table's text
     for e in _json.load(open(os.path.join(c, "report.json")))["events"]:
         assert e["destination"] in sec, e["destination"]
+
+
+@test
+def report_tables_fit_the_window_at_1400_and_900_px():
+    """In headless Chromium at 1400 and 900 px wide, no table of report.html reaches past the
+    page's content box (no cut column). The report forbids scripts, so a copy without its
+    Content-Security-Policy gets a probe that measures every table."""
+    if shutil.which("chromium") is None:
+        raise Skip("chromium is not installed (make deps installs it)")
+    c = _sample_case("report-width", "--case-id", "IR-WIDTH", "--org", "Example Health")
+    page = open(os.path.join(c, "report.html")).read()
+    page = _re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    probe = ("<script>var o=[],m=document.querySelector('main').getBoundingClientRect();"
+             "document.querySelectorAll('table').forEach(function(t,i){var r=t.getBoundingClientRe"
+             "ct();if(r.right>m.right+0.5||t.scrollWidth>t.clientWidth+1)o.push(i+':'+(t.previousE"
+             "lementSibling||{}).textContent+':'+r.right+'>'+m.right)});document.body.setAttribute("
+             "'data-tables',document.querySelectorAll('table').length);document.body.setAttribute"
+             "('data-over',o.join('|')||'none')</script></body>")
+    path = os.path.join(TMP, "report-width-probe.html")
+    with open(path, "w") as f:
+        f.write(page.replace("</body>", probe))
+    for width in (1400, 900):
+        p = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                            "--no-first-run", "--window-size=%d,2000" % width, "--dump-dom",
+                            "file://" + path], capture_output=True, text=True, timeout=180)
+        tables = _re.search(r'data-tables="(\d+)"', p.stdout)
+        assert tables and int(tables.group(1)) >= 10, (width, p.stdout[-500:])
+        over = _re.search(r'data-over="([^"]*)"', p.stdout).group(1)
+        assert over == "none", (width, over)
