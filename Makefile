@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 
 CC ?= cc
-PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow libmaxminddb
 DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
             zlib1g-dev libssl-dev libarchive-dev libcmocka-dev sqlite3 python3 clang tshark \
             tcpflow time bc dcmtk tcpdump iproute2 util-linux chromium poppler-utils python3-jsonschema curl \
@@ -12,6 +12,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
             libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
             libtsk-dev libewf-dev libqcow-dev sleuthkit mtools ntfs-3g \
+            libmaxminddb-dev libmaxmind-db-writer-perl \
             samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -60,7 +61,7 @@ VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/ver
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
                analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c \
                analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c \
-               analyzer/verdict/names.c
+               analyzer/verdict/names.c analyzer/verdict/geoip.c
 STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/notify.c \
               analyzer/report/words.c

@@ -20,6 +20,7 @@
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
 #include "report/notify.h"
+#include "verdict/geoip.h"
 #include "report/report.h"
 #include "store/db.h"
 #include "pipeline.h"
@@ -92,6 +93,8 @@ static void usage(FILE *out)
         "                        after those found in the evidence's command lines\n"
         "      --case-id ID      case identifier, --examiner NAME and --org NAME: stored in\n"
         "                        the run manifest and shown in the report header\n"
+        "      --geoip FILE.mmdb country and network (ASN) of each outside destination from a\n"
+        "                        MaxMind-format database you supply; recorded in the manifest\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the case is incomplete\n"
@@ -160,6 +163,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"case-id", required_argument, NULL, 'I'},
         {"examiner", required_argument, NULL, 'E'},
         {"org", required_argument, NULL, 'G'},
+        {"geoip", required_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -221,6 +225,15 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'I': o.case_id = optarg; break;
             case 'E': o.examiner = optarg; break;
             case 'G': o.org = optarg; break;
+            case 'Y': {
+                char gerr[600];
+                if (pt_geoip_check(optarg, gerr, sizeof gerr) != PT_OK) {
+                    fprintf(stderr, "phitrace: error: %s\n", gerr);
+                    return EXIT_USAGE;
+                }
+                o.geoip = optarg;
+                break;
+            }
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");

@@ -11,6 +11,7 @@
  * PT_DB_BATCH_ROWS rows.
  */
 #include "pipeline.h"
+#include "verdict/geoip.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1775,6 +1776,17 @@ out:
                 snprintf(err, sizeof err, "verdict=%s findings=%u events=%u",
                          pt_verdict_name(vr.overall), vr.findings, vr.events);
                 pt_db_audit(r->w.db, "phitrace " PT_VERSION, "verdict", err);
+            }
+        }
+        if (rc == PT_OK && opt->geoip != NULL) {
+            char gerr[600] = "";
+            unsigned answers = 0;
+            rc = pt_geoip_annotate(r->w.db, opt->geoip, &answers, gerr, sizeof gerr);
+            if (rc != PT_OK) {
+                pt_error("%s", gerr);
+            } else {
+                snprintf(err, sizeof err, "answers=%u file=%.400s", answers, opt->geoip);
+                pt_db_audit(r->w.db, "phitrace " PT_VERSION, "geoip", err);
             }
         }
         clock_gettime(CLOCK_MONOTONIC, &t2);

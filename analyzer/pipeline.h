@@ -36,6 +36,7 @@ struct pt_options {
     const char *case_id;   /* --case-id, --examiner, --org: the manifest and report header */
     const char *examiner;
     const char *org;
+    const char *geoip;     /* --geoip FILE.mmdb: country and network of destinations, or NULL */
     int fail_on;           /* exit 3 at this verdict level or above; -1: off */
     int argc;
     char **argv;

@@ -37,6 +37,8 @@ static const struct {
     {"ftp_user", "FTP user"},
     {"ftp_server", "FTP server greeting"},
     {"dns_name", "DNS name resolved to it"},
+    {"geoip_country", "country (--geoip)"},
+    {"geoip_asn", "network (--geoip)"},
     /* severities */
     {"info", "information"},
     /* column names */

@@ -649,7 +649,9 @@ CREATE TABLE destination_name (
     destination TEXT NOT NULL,            -- an outside address, as exfil_event.destination
     kind        TEXT NOT NULL,            -- smtp_recipient | http_host | tls_sni |
                                           -- tls_certificate | dicom_called_ae | ftp_user |
-                                          -- ftp_server | dns_name
+                                          -- ftp_server | dns_name | geoip_country |
+                                          -- geoip_asn (--geoip: "NZ New Zealand",
+                                          -- "AS64500 Example"; seen 1, first_ts NULL)
     name        TEXT NOT NULL,
     seen        INTEGER NOT NULL,         -- flows (DNS: answers) that gave the name
     first_ts    INTEGER,
@@ -664,12 +666,14 @@ SELECT destination, group_concat(part, '; ') AS label FROM (
         WHEN 'http_host' THEN 'HTTP Host ' WHEN 'tls_sni' THEN 'TLS server name '
         WHEN 'tls_certificate' THEN 'TLS certificate ' WHEN 'dicom_called_ae' THEN
         'DICOM called AE ' WHEN 'ftp_user' THEN 'FTP user ' WHEN 'ftp_server' THEN
-        'FTP server greeting ' WHEN 'dns_name' THEN 'DNS name ' ELSE kind || ' ' END ||
+        'FTP server greeting ' WHEN 'dns_name' THEN 'DNS name ' WHEN 'geoip_country' THEN
+        'country ' WHEN 'geoip_asn' THEN 'network ' ELSE kind || ' ' END ||
         group_concat(name, ', ') || CASE WHEN max(n) > 8 THEN ' and ' || (max(n) - 8) ||
         ' more' ELSE '' END AS part
     FROM (SELECT destination, kind, name, CASE kind WHEN 'smtp_recipient' THEN 1 WHEN
             'dicom_called_ae' THEN 2 WHEN 'ftp_user' THEN 3 WHEN 'ftp_server' THEN 4 WHEN
-            'http_host' THEN 5 WHEN 'tls_sni' THEN 6 WHEN 'tls_certificate' THEN 7 ELSE 8 END
+            'http_host' THEN 5 WHEN 'tls_sni' THEN 6 WHEN 'tls_certificate' THEN 7 WHEN
+            'dns_name' THEN 8 WHEN 'geoip_country' THEN 9 WHEN 'geoip_asn' THEN 10 ELSE 11 END
             AS k, row_number() OVER (PARTITION BY destination, kind ORDER BY seen DESC, name)
             AS r, count(*) OVER (PARTITION BY destination, kind) AS n
           FROM destination_name ORDER BY destination, k, r)

@@ -289,3 +289,59 @@ def report_tables_fit_the_window_at_1400_and_900_px():
         assert tables and int(tables.group(1)) >= 10, (width, p.stdout[-500:])
         over = _re.search(r'data-over="([^"]*)"', p.stdout).group(1)
         assert over == "none", (width, over)
+
+
+_MMDB_WRITER = r'''
+use strict; use warnings;
+use MaxMind::DB::Writer::Tree;
+my %types = (country => 'map', iso_code => 'utf8_string', names => 'map', en => 'utf8_string',
+             autonomous_system_number => 'uint32', autonomous_system_organization => 'utf8_string');
+my $tree = MaxMind::DB::Writer::Tree->new(ip_version => 6, record_size => 24,
+    database_type => 'phitrace-test-geo', languages => ['en'], description => {en => 'test'},
+    remove_reserved_networks => 0, map_key_type_callback => sub { $types{$_[0]} });
+$tree->insert_network('198.51.100.0/24', {country => {iso_code => 'NZ', names => {en => 'New Zealand'}},
+    autonomous_system_number => 64500, autonomous_system_organization => 'Example Transit'});
+$tree->insert_network('203.0.113.0/25', {country => {iso_code => 'IS', names => {en => 'Iceland'}}});
+open my $fh, '>:raw', $ARGV[0] or die; $tree->write_tree($fh); close $fh;
+'''
+
+
+@test
+def geoip_names_country_and_network_from_a_supplied_mmdb():
+    """--geoip FILE.mmdb (a database built here with Debian's MaxMind::DB::Writer): each
+    destination the database knows gets its country and network, in the labels and the
+    reports; the manifest records the file, its SHA-256, type and build time; a file that is
+    not a MaxMind database is refused before the run."""
+    if subprocess.run(["perl", "-MMaxMind::DB::Writer::Tree", "-e", "1"],
+                      capture_output=True).returncode != 0:
+        raise Skip("MaxMind::DB::Writer is not installed (libmaxmind-db-writer-perl; make deps)")
+    mmdb = os.path.join(TMP, "geo-test.mmdb")
+    script = os.path.join(TMP, "geo-writer.pl")
+    with open(script, "w") as f:
+        f.write(_MMDB_WRITER)
+    subprocess.run(["perl", script, mmdb], check=True)
+    c = _sample_case("report-geoip", "--geoip", mmdb)
+    con = db(c)
+    got = {(d, k, n) for d, k, n in con.execute(
+        "SELECT destination, kind, name FROM destination_name WHERE kind LIKE 'geoip%'")}
+    want = set()
+    for d in ("198.51.100.104", "198.51.100.200", "198.51.100.53", "198.51.100.7"):
+        want |= {(d, "geoip_country", "NZ New Zealand"), (d, "geoip_asn", "AS64500 Example Transit")}
+    for d in ("203.0.113.21", "203.0.113.80"):  # in 203.0.113.0/25, no network data
+        want.add((d, "geoip_country", "IS Iceland"))
+    assert got == want, got ^ want  # 192.0.2.25 and the tunnel's domain: not in it
+    man = dict(con.execute("SELECT key, value FROM run_manifest WHERE key LIKE 'geoip%'"))
+    assert man["geoip_file"] == os.path.realpath(mmdb)
+    assert man["geoip_sha256"] == _hashlib.sha256(open(mmdb, "rb").read()).hexdigest()
+    assert man["geoip_database_type"] == "phitrace-test-geo" and man["geoip_build_utc"]
+    r = _json.load(open(os.path.join(c, "report.json")))
+    dests = {d["destination"]: d for d in r["verdict"]["destinations"]}
+    assert dests["198.51.100.104"]["named_by"] == ("DICOM called AE EXTPACS; country NZ New "
+                                                   "Zealand; network AS64500 Example Transit")
+    assert "country" not in dests["192.0.2.25"]["named_by"]
+    run("verify", c, check=0)
+    bad = os.path.join(TMP, "not-a.mmdb")
+    with open(bad, "wb") as f:
+        f.write(b"\0" * 4096)
+    p = run("analyze", "-q", "--geoip", bad, SAMPLES, "-o", case("report-geoip-bad"), check=1)
+    assert "--geoip" in p.stderr and not os.path.exists(case("report-geoip-bad")), p.stderr
