@@ -141,6 +141,17 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* --geoip FILE: 0 when libmaxminddb opens it, else -1 with the reason on stderr. */
+static int geoip_usable(const char *path)
+{
+    char err[600];
+    if (pt_geoip_check(path, err, sizeof err) != PT_OK) {
+        fprintf(stderr, "phitrace: error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
 {
     static const struct option opts[] = {
@@ -225,15 +236,12 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
             case 'I': o.case_id = optarg; break;
             case 'E': o.examiner = optarg; break;
             case 'G': o.org = optarg; break;
-            case 'Y': {
-                char gerr[600];
-                if (pt_geoip_check(optarg, gerr, sizeof gerr) != PT_OK) {
-                    fprintf(stderr, "phitrace: error: %s\n", gerr);
+            case 'Y':
+                if (geoip_usable(optarg) != 0) {
                     return EXIT_USAGE;
                 }
                 o.geoip = optarg;
                 break;
-            }
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");
