@@ -299,13 +299,14 @@ static void destinations_text(sqlite3 *h, char *out, size_t len, int max)
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         total++;
-        if (n >= max || k >= len) {
+        size_t room = len - k; /* k < len always; 96 bytes are kept for "and N more" */
+        if (n >= max || room <= 96) {
             continue;
         }
         const char *label = col(st, 2);
-        int w = snprintf(out + k, len - k, "%s%s (%s%s%s)", n ? ", " : "", col(st, 0),
+        int w = snprintf(out + k, room - 96, "%s%s (%s%s%s)", n ? ", " : "", col(st, 0),
                          label, label[0] ? "; " : "", col(st, 1));
-        if (w < 0 || (size_t)w >= len - k - 64) { /* room kept for "and N more" */
+        if (w < 0 || (size_t)w >= room - 96) { /* too long for what is left: counted below */
             out[k] = '\0';
             continue;
         }
@@ -606,11 +607,12 @@ static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
              f->ind[1][2]);
     sb_json(b, t);
     sb_s(b, ",\"unauthorized_recipient\":");
+    static const char lead[] = "Destinations outside the home network, as the evidence names "
+                               "them: ";
     char all[8192];
-    destinations_text(h, all, sizeof all, 1000);
-    snprintf(t, sizeof t, "Destinations outside the home network, as the evidence names them: %.1900s.",
-             all[0] ? all : "none observed");
-    sb_json(b, t);
+    memcpy(all, lead, sizeof lead - 1);
+    destinations_text(h, all + sizeof lead - 1, sizeof all - sizeof lead, 1000);
+    sb_json(b, all[sizeof lead - 1] ? all : "Destinations outside the home network: none observed.");
     sb_s(b, ",\"recipients\":");
     json_rows(b, h, RECIPIENTS_SQL);
     sb_s(b, ",\"acquired_or_viewed\":");
