@@ -2,8 +2,9 @@
 # name, the roster of people to notify and `notify-list`, a report that prints. Run inside
 # run_e2e.py's namespace (@test, run, case, db, Skip, SAMPLES, ROOT, TMP, ENV, BIN).
 # Expected names and patients come from the sample generator (samples/gen/gen_samples.c),
-# never from phitrace's output.
-import csv as _csv
+# never from phitrace's output. Module names carry a _rep prefix or none that another e2e file
+# defines: every file runs in one namespace.
+import csv as _rep_csv
 import hashlib as _hashlib
 import json as _json
 import re as _re
@@ -159,7 +160,7 @@ def notify_list_writes_0600_and_is_in_the_audit_chain():
                        env=ENV, preexec_fn=lambda: os.umask(0), timeout=300)
     assert p.returncode == 0, p.stderr
     assert _stat.S_IMODE(os.stat(out).st_mode) == 0o600, oct(os.stat(out).st_mode)
-    rows = list(_csv.DictReader(open(out, newline="")))
+    rows = list(_rep_csv.DictReader(open(out, newline="")))
     assert len(rows) == 18, len(rows)
     by_zip = {z: (f, l, street, st) for f, l, street, _, st, z in pts}
     assert {r["zip"] for r in rows} == set(by_zip), sorted(r["zip"] for r in rows)
