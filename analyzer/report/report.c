@@ -893,6 +893,10 @@ static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *em
                 sb_s(b, "</span>");
             } else if (nl > 5 && strcmp(name + nl - 5, "_list") == 0) {
                 html_list(b, col(st, i));
+            } else if (strcmp(name, "kind") == 0 || strcmp(name, "heuristic") == 0) {
+                char w[256]; /* a key of ours: in words, or with spaces for underscores */
+                col_words(col(st, i), w, sizeof w);
+                sb_html(b, w);
             } else if (t == SQLITE_FLOAT) {
                 sb_f(b, "%.3f", sqlite3_column_double(st, i));
             } else {

@@ -39,6 +39,15 @@ static const struct {
     {"dns_name", "DNS name resolved to it"},
     {"geoip_country", "country (--geoip)"},
     {"geoip_asn", "network (--geoip)"},
+    /* heuristics (verdict/heuristics.def) whose words are not their key's */
+    {"phi_outbound", "PHI sent out"},
+    {"dicom_outbound", "DICOM sent out"},
+    {"dns_tunnel", "DNS tunnel"},
+    {"icmp_tunnel", "ICMP tunnel"},
+    {"yara", "YARA rule"},
+    /* limitation kinds */
+    {"encrypted_outbound_share", "encrypted share of bytes out"},
+    {"names_in_free_text", "names in free text"},
     /* severities */
     {"info", "information"},
     /* column names */
