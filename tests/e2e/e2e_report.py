@@ -346,3 +346,40 @@ def geoip_names_country_and_network_from_a_supplied_mmdb():
         f.write(b"\0" * 4096)
     p = run("analyze", "-q", "--geoip", bad, SAMPLES, "-o", case("report-geoip-bad"), check=1)
     assert "--geoip" in p.stderr and not os.path.exists(case("report-geoip-bad")), p.stderr
+
+
+@test
+def notify_list_csv_quotes_and_disarms_formulas():
+    """The mailing list is RFC 4180 (a quote doubled, a comma quoted) and a value a
+    spreadsheet would run as a formula (= + - @ first) starts with an apostrophe; "FAMILY^
+    GIVEN" and column names come out as "GIVEN FAMILY". The rows are the test's own."""
+    import pcapw
+    rows = ["mrn,last_name,first_name,dob,ssn,address,zip,diagnosis",
+            '4200001,SMITH,ANN,1970-01-02,123-45-6789,=1+1 MAIN ST,02118,E11.9',
+            '4200002,"O""NEIL",BOB,1971-02-03,234-56-7890,+2 ELM ST,60614,I10',
+            '4200003,DOE,CAT,1972-02-03,345-67-8901,"@3 OAK ST, APT 4",60614,I10',
+            '4200004,ROE,DAN,1973-02-03,456-78-9012,-4 OAK ST,60614,I10']
+    body = ("\n".join(rows) + "\n").encode()
+    b = "----phitraceB"
+    part = ("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n"
+            "Content-Type: text/csv\r\n\r\n" % b).encode() + body + ("\r\n--%s--\r\n" % b).encode()
+    head = ("POST /upload HTTP/1.1\r\nHost: files.example.net\r\nContent-Type: multipart/form-"
+            "data; boundary=%s\r\nContent-Length: %d\r\n\r\n" % (b, len(part))).encode()
+    cap = os.path.join(TMP, "notify-quote.pcap")
+    with open(cap, "wb") as f:
+        f.write(pcapw.pcap([("10.1.1.5", "203.0.113.9", 40001, 80, head + part,
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")]))
+    c = case("notify-quote")
+    run("analyze", "-q", "--keep-phi", "--home-net", "10.0.0.0/8", cap, "-o", c, check=0)
+    out = os.path.join(TMP, "notify-quote.csv")
+    if os.path.exists(out):
+        os.unlink(out)
+    run("notify-list", c, "-o", out, check=0)
+    raw = open(out, newline="").read()
+    assert '"BOB O""NEIL"' in raw and "\"'@3 OAK ST, APT 4\"" in raw, raw
+    got = {r["name"]: (r["address"], r["zip"], r["state"])
+           for r in _rep_csv.DictReader(open(out, newline=""))}
+    assert got == {"ANN SMITH": ("'=1+1 MAIN ST", "02118", "MA"),
+                   "BOB O\"NEIL": ("'+2 ELM ST", "60614", "IL"),
+                   "CAT DOE": ("'@3 OAK ST, APT 4", "60614", "IL"),
+                   "DAN ROE": ("'-4 OAK ST", "60614", "IL")}, got
