@@ -183,6 +183,13 @@ def notify_list_writes_0600_and_is_in_the_audit_chain():
     assert "1 custody record(s) after the run" in v.stdout, v.stdout
     p = run("notify-list", c, "-o", out, check=1)  # never over an existing file
     assert "exists" in p.stderr and open(out, "rb").read() == data
+    # no list from a case that is not whole (here: summary.txt, the run's last step, missing)
+    torn = os.path.join(TMP, "notify-torn")
+    shutil.rmtree(torn, ignore_errors=True)
+    shutil.copytree(c, torn)
+    os.unlink(os.path.join(torn, "summary.txt"))
+    p = run("notify-list", torn, "-o", out + ".torn", check=2)
+    assert "incomplete" in p.stderr and not os.path.exists(out + ".torn"), p.stderr
     # a row added after the seal that is not such a record still breaks verify
     con = db(c)
     con.execute("INSERT INTO audit_log VALUES ((SELECT max(seq) + 1 FROM audit_log), 'x', 'x',"
@@ -383,3 +390,47 @@ def notify_list_csv_quotes_and_disarms_formulas():
                    "BOB O\"NEIL": ("'+2 ELM ST", "60614", "IL"),
                    "CAT DOE": ("'@3 OAK ST, APT 4", "60614", "IL"),
                    "DAN ROE": ("'-4 OAK ST", "60614", "IL")}, got
+
+
+def _rep_dns_frame(src, dst, sport, dport, payload):
+    import socket
+    import struct
+    udp = struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + udp
+
+
+def _rep_dns_answer(qid, name, addr):
+    import socket
+    import struct
+    qname = b"".join(bytes([len(x)]) + x.encode() for x in name.split(".")) + b"\0"
+    return struct.pack(">HHHHHH", qid, 0x8180, 1, 1, 0, 0) + qname + struct.pack(">HH", 1, 1) + \
+        b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(addr)
+
+
+@test
+def dns_answers_name_the_destination_they_resolved():
+    """A name whose A answer in the evidence is a destination's address names it (here
+    beside the HTTP Host); a name resolved to an address nobody contacted names nothing."""
+    import pcapw
+    dns = os.path.join(TMP, "names-dns.pcap")
+    write_pcap(dns, [(1699999990000000, _rep_dns_frame(
+                        "10.0.0.53", "10.1.1.5", 53, 50001,
+                        _rep_dns_answer(7, "uploads.partner-cloud.example", "203.0.113.9"))),
+                     (1699999991000000, _rep_dns_frame(
+                        "10.0.0.53", "10.1.1.5", 53, 50002,
+                        _rep_dns_answer(8, "unused.partner-cloud.example", "203.0.113.77")))])
+    up = os.path.join(TMP, "names-up.pcap")
+    with open(up, "wb") as f:
+        f.write(pcapw.pcap([("10.1.1.5", "203.0.113.9", 40001, 80,
+                             b"POST /u HTTP/1.1\r\nHost: files.example.net\r\nContent-Length: 5"
+                             b"\r\n\r\nhello", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")]))
+    c = case("names-dns")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", dns, up, "-o", c, check=0)
+    got = set(db(c).execute("SELECT destination, kind, name FROM destination_name"))
+    assert got == {("203.0.113.9", "dns_name", "uploads.partner-cloud.example"),
+                   ("203.0.113.9", "http_host", "files.example.net")}, got
+    label = db(c).execute("SELECT label FROM destination_label").fetchall()
+    assert label == [("HTTP Host files.example.net; DNS name uploads.partner-cloud.example",)], \
+        label
