@@ -20,6 +20,8 @@
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
 #include "report/export.h"
+#include "report/notify.h"
+#include "verdict/geoip.h"
 #include "report/report.h"
 #include "store/db.h"
 #include "pipeline.h"
@@ -35,6 +37,10 @@ static void usage(FILE *out)
         "  phitrace analyze [options] INPUT... -o CASE   analyze evidence into a case directory\n"
         "  phitrace verify CASE                          re-hash the inputs, check the audit chain\n"
         "  phitrace report CASE [--format html,json,txt] rebuild the reports from evidence.db\n"
+        "  phitrace notify-list CASE -o FILE.csv         the individuals to notify with full name,\n"
+        "                                                address, state and events (a case analyzed\n"
+        "                                                with --keep-phi; FILE created 0600, its\n"
+        "                                                creation recorded in the audit chain)\n"
         "  phitrace export-object CASE SHA256 [-o FILE]  write one stored object's bytes (from\n"
         "                                                its file or its pack) to FILE or stdout\n"
         "  phitrace export CASE --format F [--what W] [-o FILE|DIR]\n"
@@ -92,6 +98,11 @@ static void usage(FILE *out)
         "                        the shipped ones; externals: filename, protocol, direction, mime\n"
         "      --passwords FILE  candidate passwords for encrypted archives, one a line, tried\n"
         "                        after those found in the evidence's command lines\n"
+        "      --case-id ID      case identifier   } stored in the run manifest and\n"
+        "      --examiner NAME   the examiner      } shown in the header of every\n"
+        "      --org NAME        the organisation  } report\n"
+        "      --geoip FILE.mmdb country and network (ASN) of each outside destination from a\n"
+        "                        MaxMind-format database you supply; recorded in the manifest\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the case is incomplete\n"
@@ -138,6 +149,17 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* --geoip FILE: 0 when libmaxminddb opens it, else -1 with the reason on stderr. */
+static int geoip_usable(const char *path)
+{
+    char err[600];
+    if (pt_geoip_check(path, err, sizeof err) != PT_OK) {
+        fprintf(stderr, "phitrace: error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
 {
     static const struct option opts[] = {
@@ -157,6 +179,10 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"rules", required_argument, NULL, 'R'},
         {"passwords", required_argument, NULL, 'W'},
         {"fail-on", required_argument, NULL, 'f'},
+        {"case-id", required_argument, NULL, 'I'},
+        {"examiner", required_argument, NULL, 'E'},
+        {"org", required_argument, NULL, 'G'},
+        {"geoip", required_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -221,6 +247,15 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                                     "possible\n");
                     return EXIT_USAGE;
                 }
+                break;
+            case 'I': o.case_id = optarg; break;
+            case 'E': o.examiner = optarg; break;
+            case 'G': o.org = optarg; break;
+            case 'Y':
+                if (geoip_usable(optarg) != 0) {
+                    return EXIT_USAGE;
+                }
+                o.geoip = optarg;
                 break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
@@ -349,6 +384,22 @@ int main(int argc, char **argv)
         printf("%s%s%s written in %s\n", mask & PT_REPORT_HTML ? "report.html " : "",
                mask & PT_REPORT_JSON ? "report.json " : "", mask & PT_REPORT_TXT ? "report.txt" : "",
                argv[2]);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "notify-list") == 0) {
+        if (argc != 5 || strcmp(argv[3], "-o") != 0) {
+            fprintf(stderr, "phitrace: error: usage: phitrace notify-list CASE -o FILE.csv\n");
+            return EXIT_USAGE;
+        }
+        char err[1200] = "";
+        long long rows = 0;
+        pt_status st = pt_notify_list(argv[2], argv[4], &rows, err, sizeof err);
+        if (st != PT_OK) {
+            fprintf(stderr, "phitrace: error: %s\n", err);
+            return st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
+        }
+        printf("%s: %lld individual(s) to notify (mode 0600; recorded in the audit chain of %s)\n",
+               argv[4], rows, argv[2]);
         return EXIT_OK;
     }
     if (strcmp(cmd, "export-object") == 0) {
