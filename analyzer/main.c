@@ -160,6 +160,52 @@ static int geoip_usable(const char *path)
     return 0;
 }
 
+/* Run an analysis whose options were read, print its summary, and give its exit code. */
+static int run_analyze(const struct pt_options *o)
+{
+    struct pt_run_result res;
+    pt_status st = pt_analyze(o, &res);
+    if (st == PT_EUSAGE) {
+        return EXIT_USAGE;
+    }
+    if (st != PT_OK) {
+        fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
+        return EXIT_FAILED;
+    }
+    if (res.incomplete) {
+        fprintf(stderr, "phitrace: error: the case is incomplete: %llu object(s) could not be "
+                        "written (see the store.failed anomalies); its reports say so\n",
+                (unsigned long long)res.objects_lost);
+    }
+    if (!o->quiet) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.txt", o->case_dir);
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+                fwrite(buf, 1, n, stdout);
+            }
+            fclose(f);
+        }
+        printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
+               o->case_dir);
+    }
+    if (res.incomplete) {
+        return EXIT_FAILED;
+    }
+    if (o->fail_on > 0 && res.verdict >= o->fail_on) {
+        if (!o->quiet) {
+            fprintf(stderr, "phitrace: verdict %s reaches --fail-on %s: exit 3\n",
+                    pt_verdict_name((enum pt_verdict_level)res.verdict),
+                    pt_verdict_name((enum pt_verdict_level)o->fail_on));
+        }
+        return EXIT_FAIL_ON;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
 {
     static const struct option opts[] = {
@@ -274,47 +320,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
     }
     o.inputs = argv + optind;
     o.n_inputs = (size_t)(argc - optind);
-    struct pt_run_result res;
-    pt_status st = pt_analyze(&o, &res);
-    if (st == PT_EUSAGE) {
-        return EXIT_USAGE;
-    }
-    if (st != PT_OK) {
-        fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
-        return EXIT_FAILED;
-    }
-    if (res.incomplete) {
-        fprintf(stderr, "phitrace: error: the case is incomplete: %llu object(s) could not be "
-                        "written (see the store.failed anomalies); its reports say so\n",
-                (unsigned long long)res.objects_lost);
-    }
-    if (!o.quiet) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/summary.txt", o.case_dir);
-        FILE *f = fopen(path, "r");
-        if (f != NULL) {
-            char buf[4096];
-            size_t n;
-            while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-                fwrite(buf, 1, n, stdout);
-            }
-            fclose(f);
-        }
-        printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
-               o.case_dir);
-    }
-    if (res.incomplete) {
-        return EXIT_FAILED;
-    }
-    if (o.fail_on > 0 && res.verdict >= o.fail_on) {
-        if (!o.quiet) {
-            fprintf(stderr, "phitrace: verdict %s reaches --fail-on %s: exit 3\n",
-                    pt_verdict_name((enum pt_verdict_level)res.verdict),
-                    pt_verdict_name((enum pt_verdict_level)o.fail_on));
-        }
-        return EXIT_FAIL_ON;
-    }
-    return EXIT_OK;
+    return run_analyze(&o);
 }
 
 int main(int argc, char **argv)
