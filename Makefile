@@ -28,23 +28,24 @@ say = @printf '%s %s\n' '$(1)' '$(2)'
 endif
 
 CC ?= cc
-PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow libmaxminddb
 # Debian packages. `make deps`: building and running (DEB_BUILD_PKGS pull in the runtime
 # libraries of DEB_RUNTIME_PKGS; 7z and nfdump are optional helpers at run time). `make test-deps`:
 # what the tests, the fuzzers, the benchmarks and `make lint` use besides.
 DEB_BUILD_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
-                  zlib1g-dev libssl-dev libarchive-dev libtsk-dev libewf-dev libqcow-dev
+                  zlib1g-dev libssl-dev libarchive-dev libtsk-dev libewf-dev libqcow-dev \
+                  libmaxminddb-dev
 DEB_RUNTIME_PKGS := libpcap0.8 libmagic1 libyara9 libsqlite3-0 zlib1g libssl3 libarchive13 \
-                    libtsk19 libewf2 libqcow1 p7zip-full nfdump
+                    libtsk19 libewf2 libqcow1 libmaxminddb0 p7zip-full nfdump
 DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow time bc dcmtk \
-                 tcpdump iproute2 util-linux chromium python3-jsonschema curl \
+                 tcpdump iproute2 util-linux chromium poppler-utils python3-jsonschema curl \
                  swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
                  lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
                  python3-reportlab python3-odf fonts-dejavu-core \
                  libreoffice-writer-nogui libreoffice-calc-nogui \
                  sleuthkit mtools ntfs-3g \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
-                 man-db groff-base zsh softflowd
+                 man-db groff-base zsh libmaxmind-db-writer-perl softflowd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -92,9 +93,11 @@ PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
 VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/verdict/config.c \
                analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
                analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c analyzer/verdict/heur_access.c \
-               analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c
+               analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c \
+               analyzer/verdict/names.c analyzer/verdict/geoip.c
 STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
-REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/export.c
+REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/export.c \
+              analyzer/report/notify.c analyzer/report/words.c
 APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
 MAIN_SRC := analyzer/main.c

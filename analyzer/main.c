@@ -20,6 +20,8 @@
 #include "phi/yara_scan.h"
 #include "verdict/verdict.h"
 #include "report/export.h"
+#include "report/notify.h"
+#include "verdict/geoip.h"
 #include "report/report.h"
 #include "store/db.h"
 #include "pipeline.h"
@@ -35,6 +37,10 @@ static void usage(FILE *out)
         "  phitrace analyze [options] INPUT... -o CASE   analyze evidence into a case directory\n"
         "  phitrace verify CASE                          re-hash the inputs, check the audit chain\n"
         "  phitrace report CASE [--format html,json,txt] rebuild the reports from evidence.db\n"
+        "  phitrace notify-list CASE -o FILE.csv         the individuals to notify with full name,\n"
+        "                                                address, state and events (a case analyzed\n"
+        "                                                with --keep-phi; FILE created 0600, its\n"
+        "                                                creation recorded in the audit chain)\n"
         "  phitrace export-object CASE SHA256 [-o FILE]  write one stored object's bytes (from\n"
         "                                                its file or its pack) to FILE or stdout\n"
         "  phitrace export CASE --format F [--what W] [-o FILE|DIR]\n"
@@ -92,6 +98,11 @@ static void usage(FILE *out)
         "                        the shipped ones; externals: filename, protocol, direction, mime\n"
         "      --passwords FILE  candidate passwords for encrypted archives, one a line, tried\n"
         "                        after those found in the evidence's command lines\n"
+        "      --case-id ID      case identifier   } stored in the run manifest and\n"
+        "      --examiner NAME   the examiner      } shown in the header of every\n"
+        "      --org NAME        the organisation  } report\n"
+        "      --geoip FILE.mmdb country and network (ASN) of each outside destination from a\n"
+        "                        MaxMind-format database you supply; recorded in the manifest\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the case is incomplete\n"
@@ -138,6 +149,63 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* --geoip FILE: 0 when libmaxminddb opens it, else -1 with the reason on stderr. */
+static int geoip_usable(const char *path)
+{
+    char err[600];
+    if (pt_geoip_check(path, err, sizeof err) != PT_OK) {
+        fprintf(stderr, "phitrace: error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Run an analysis whose options were read, print its summary, and give its exit code. */
+static int run_analyze(const struct pt_options *o)
+{
+    struct pt_run_result res;
+    pt_status st = pt_analyze(o, &res);
+    if (st == PT_EUSAGE) {
+        return EXIT_USAGE;
+    }
+    if (st != PT_OK) {
+        fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
+        return EXIT_FAILED;
+    }
+    if (res.incomplete) {
+        fprintf(stderr, "phitrace: error: the case is incomplete: %llu object(s) could not be "
+                        "written (see the store.failed anomalies); its reports say so\n",
+                (unsigned long long)res.objects_lost);
+    }
+    if (!o->quiet) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.txt", o->case_dir);
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+                fwrite(buf, 1, n, stdout);
+            }
+            fclose(f);
+        }
+        printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
+               o->case_dir);
+    }
+    if (res.incomplete) {
+        return EXIT_FAILED;
+    }
+    if (o->fail_on > 0 && res.verdict >= o->fail_on) {
+        if (!o->quiet) {
+            fprintf(stderr, "phitrace: verdict %s reaches --fail-on %s: exit 3\n",
+                    pt_verdict_name((enum pt_verdict_level)res.verdict),
+                    pt_verdict_name((enum pt_verdict_level)o->fail_on));
+        }
+        return EXIT_FAIL_ON;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
 {
     static const struct option opts[] = {
@@ -157,6 +225,10 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"rules", required_argument, NULL, 'R'},
         {"passwords", required_argument, NULL, 'W'},
         {"fail-on", required_argument, NULL, 'f'},
+        {"case-id", required_argument, NULL, 'I'},
+        {"examiner", required_argument, NULL, 'E'},
+        {"org", required_argument, NULL, 'G'},
+        {"geoip", required_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -222,6 +294,15 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                     return EXIT_USAGE;
                 }
                 break;
+            case 'I': o.case_id = optarg; break;
+            case 'E': o.examiner = optarg; break;
+            case 'G': o.org = optarg; break;
+            case 'Y':
+                if (geoip_usable(optarg) != 0) {
+                    return EXIT_USAGE;
+                }
+                o.geoip = optarg;
+                break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");
@@ -239,47 +320,7 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
     }
     o.inputs = argv + optind;
     o.n_inputs = (size_t)(argc - optind);
-    struct pt_run_result res;
-    pt_status st = pt_analyze(&o, &res);
-    if (st == PT_EUSAGE) {
-        return EXIT_USAGE;
-    }
-    if (st != PT_OK) {
-        fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
-        return EXIT_FAILED;
-    }
-    if (res.incomplete) {
-        fprintf(stderr, "phitrace: error: the case is incomplete: %llu object(s) could not be "
-                        "written (see the store.failed anomalies); its reports say so\n",
-                (unsigned long long)res.objects_lost);
-    }
-    if (!o.quiet) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/summary.txt", o.case_dir);
-        FILE *f = fopen(path, "r");
-        if (f != NULL) {
-            char buf[4096];
-            size_t n;
-            while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-                fwrite(buf, 1, n, stdout);
-            }
-            fclose(f);
-        }
-        printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
-               o.case_dir);
-    }
-    if (res.incomplete) {
-        return EXIT_FAILED;
-    }
-    if (o.fail_on > 0 && res.verdict >= o.fail_on) {
-        if (!o.quiet) {
-            fprintf(stderr, "phitrace: verdict %s reaches --fail-on %s: exit 3\n",
-                    pt_verdict_name((enum pt_verdict_level)res.verdict),
-                    pt_verdict_name((enum pt_verdict_level)o.fail_on));
-        }
-        return EXIT_FAIL_ON;
-    }
-    return EXIT_OK;
+    return run_analyze(&o);
 }
 
 int main(int argc, char **argv)
@@ -349,6 +390,22 @@ int main(int argc, char **argv)
         printf("%s%s%s written in %s\n", mask & PT_REPORT_HTML ? "report.html " : "",
                mask & PT_REPORT_JSON ? "report.json " : "", mask & PT_REPORT_TXT ? "report.txt" : "",
                argv[2]);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "notify-list") == 0) {
+        if (argc != 5 || strcmp(argv[3], "-o") != 0) {
+            fprintf(stderr, "phitrace: error: usage: phitrace notify-list CASE -o FILE.csv\n");
+            return EXIT_USAGE;
+        }
+        char err[1200] = "";
+        long long rows = 0;
+        pt_status st = pt_notify_list(argv[2], argv[4], &rows, err, sizeof err);
+        if (st != PT_OK) {
+            fprintf(stderr, "phitrace: error: %s\n", err);
+            return st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
+        }
+        printf("%s: %lld individual(s) to notify (mode 0600; recorded in the audit chain of %s)\n",
+               argv[4], rows, argv[2]);
         return EXIT_OK;
     }
     if (strcmp(cmd, "export-object") == 0) {

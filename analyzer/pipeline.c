@@ -11,6 +11,7 @@
  * PT_DB_BATCH_ROWS rows.
  */
 #include "pipeline.h"
+#include "verdict/geoip.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1339,6 +1340,13 @@ static void write_manifest(struct run *r, const char *home, const char *start)
     snprintf(buf, sizeof buf, "%u", r->n_workers);
     pt_writer_manifest(&r->w, "threads", buf);
     pt_writer_manifest(&r->w, "start_utc", start);
+    static const char *const who[] = {"case_id", "examiner", "organisation"};
+    const char *const val[] = {o->case_id, o->examiner, o->org};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+        if (val[i] != NULL && val[i][0] != '\0') {
+            pt_writer_manifest(&r->w, who[i], val[i]);
+        }
+    }
     struct utsname u;
     if (uname(&u) == 0) {
         snprintf(buf, sizeof buf, "%s %s %s %s", u.nodename, u.sysname, u.release, u.machine);
@@ -1845,6 +1853,17 @@ out:
                 snprintf(err, sizeof err, "verdict=%s findings=%u events=%u",
                          pt_verdict_name(vr.overall), vr.findings, vr.events);
                 pt_db_audit(r->w.db, "phitrace " PT_VERSION, "verdict", err);
+            }
+        }
+        if (rc == PT_OK && opt->geoip != NULL) {
+            char gerr[600] = "";
+            unsigned answers = 0;
+            rc = pt_geoip_annotate(r->w.db, opt->geoip, &answers, gerr, sizeof gerr);
+            if (rc != PT_OK) {
+                pt_error("%s", gerr);
+            } else {
+                snprintf(err, sizeof err, "answers=%u file=%.400s", answers, opt->geoip);
+                pt_db_audit(r->w.db, "phitrace " PT_VERSION, "geoip", err);
             }
         }
         clock_gettime(CLOCK_MONOTONIC, &t2);

@@ -34,6 +34,10 @@ struct pt_options {
     const char *signatures;/* signatures directory; NULL: found beside the executable */
     const char *rules;     /* extra YARA rules directory (--rules) */
     const char *passwords; /* --passwords FILE: candidate archive passwords, or NULL */
+    const char *case_id;   /* --case-id, --examiner, --org: the manifest and report header */
+    const char *examiner;
+    const char *org;
+    const char *geoip;     /* --geoip FILE.mmdb: country and network of destinations, or NULL */
     int fail_on;           /* exit 3 at this verdict level or above; -1: off */
     int argc;
     char **argv;

@@ -148,6 +148,7 @@ struct pt_ftp_rec {
     char command[8];           /* STOR, RETR, APPE, STOU, LIST, NLST, MLSD */
     char name[256];            /* the command's argument (file name or path) */
     char user[64];
+    char banner[128];          /* the server's 220 greeting (its software, often its name) */
     char direction[10];        /* upload | download | internal | external */
     uint64_t size;             /* bytes (gaps included) */
     bool complete;

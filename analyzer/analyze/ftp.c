@@ -28,6 +28,7 @@ struct ftp_session {
     unsigned refs;
     int64_t ctl_flow;
     char user[64];
+    char banner[128];       /* the server's first 220 greeting line, after "220" */
     char cmd[8];
     char arg[256];
     uint32_t cmd_seq;       /* bumps with every transfer command */
@@ -290,6 +291,10 @@ static void reply(struct ftp_ctl *c, const char *line)
 {
     struct pt_addr a;
     uint16_t port;
+    if (c->s->banner[0] == '\0' && strncmp(line, "220", 3) == 0 &&
+        (line[3] == ' ' || line[3] == '-')) {
+        snprintf(c->s->banner, sizeof c->s->banner, "%s", line + 4); /* names the server */
+    }
     if (strncmp(line, "227", 3) == 0 && c->pasv_pending) {
         c->pasv_pending = false;
         if (parse_hostport(line + 3, &a, &port)) {
@@ -410,6 +415,7 @@ static void data_bytes(void *st, int dir, uint64_t off, const uint8_t *p, size_t
         snprintf(o->command, sizeof o->command, "%s", s->cmd);
         snprintf(o->name, sizeof o->name, "%s", s->arg);
         snprintf(o->user, sizeof o->user, "%s", s->user);
+        snprintf(o->banner, sizeof o->banner, "%s", s->banner);
         if (pkt != NULL) {
             o->item = pkt->item;
             o->frame = pkt->frame;

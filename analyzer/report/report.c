@@ -25,6 +25,7 @@
 
 #include "../core/version.h"
 #include "../store/db.h"
+#include "words.h"
 
 /* ---- a growing string -------------------------------------------------------------------------- */
 
@@ -216,6 +217,10 @@ __attribute__((format(printf, 2, 3))) static void txt_line(struct sb *b, const c
 
 /* ---- queries ------------------------------------------------------------------------------------- */
 
+#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000000, 'unixepoch')"
+/* The same with a space for the T, so that a narrow table cell can wrap it (report.html). */
+#define ISO_SP(col) "strftime('%Y-%m-%d %H:%M:%SZ', " col " / 1000000, 'unixepoch')"
+
 static const char *col(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -252,9 +257,14 @@ struct facts {
     long long ind[2][4];           /* [all, outbound][estimate, lower, upper, deceased] */
     char method[1024];
     long long events, findings, phi_objects_out, objects;
-    char phi_types_out[512];
-    char top_dest[1024];
-    char statement[4096];
+    char phi_types_out[512];       /* machine keys, comma separated (report.json) */
+    char phi_words_out[1024];      /* the same in words (html, txt) */
+    char top_dest[3072];           /* the first destinations with their names, "and N more" */
+    char statement[8192];
+    char case_id[256], examiner[256], org[256];
+    char generated[40];            /* when the analysis completed (manifest end_utc) */
+    char breach_first[40], breach_last[40];
+    const char *breach_basis;      /* what the breach dates are the times of */
     char coverage[1100];           /* the coverage sentence (coverage_summary) */
     char window[640];              /* "in the 2 packet captures covering ... to ..." */
     char not_examined[420];        /* "1 disk image, 5 log files were not examined", or "" */
@@ -270,6 +280,87 @@ static void one_text(sqlite3 *h, const char *sql, char *out, size_t len)
         snprintf(out, len, "%s", col(st, 0));
     }
     sqlite3_finalize(st);
+}
+
+/* Destinations by verdict, with what the evidence names them by: the first `max`, then
+ * "and N more destination(s)" (the tables list them all). */
+static void destinations_text(sqlite3 *h, char *out, size_t len, int max)
+{
+    sqlite3_stmt *st = NULL;
+    size_t k = 0;
+    int n = 0, total = 0;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(h, "SELECT v.subject, v.verdict, coalesce(l.label, '') FROM verdict v "
+                              "LEFT JOIN destination_label l ON l.destination = v.subject WHERE "
+                              "v.scope = 'destination' ORDER BY CASE v.verdict WHEN 'confirmed' "
+                              "THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, v.bytes_out DESC, "
+                              "v.subject", -1, &st, NULL) != SQLITE_OK) {
+        return;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        total++;
+        size_t room = len - k; /* k < len always; 96 bytes are kept for "and N more" */
+        if (n >= max || room <= 96) {
+            continue;
+        }
+        const char *label = col(st, 2);
+        int w = snprintf(out + k, room - 96, "%s%s (%s%s%s)", n ? ", " : "", col(st, 0),
+                         label, label[0] ? "; " : "", col(st, 1));
+        if (w < 0 || (size_t)w >= room - 96) { /* too long for what is left: counted below */
+            out[k] = '\0';
+            continue;
+        }
+        k += (size_t)w;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (total > n) {
+        snprintf(out + k, len - k, "%sand %d more destination(s) (listed in the destinations "
+                 "table)", n ? " " : "", total - n);
+    }
+}
+
+/* The PHI types of a comma-separated list in words, comma separated. */
+static void types_words(const char *keys, char *out, size_t len)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (const char *p = keys; *p && k < len;) {
+        size_t n = strcspn(p, ",");
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), p);
+        k += (size_t)snprintf(out + k, len - k, "%s%s", k ? ", " : "", pt_words(key));
+        p += n;
+        p += *p == ',';
+    }
+}
+
+/* The case's identity (--case-id, --examiner, --org), the completion time, and the breach
+ * dates: the first and last transfer of PHI out, else the likely events' window. */
+static void gather_case(sqlite3 *h, struct facts *f)
+{
+    one_text(h, "SELECT value FROM run_manifest WHERE key = 'case_id'", f->case_id,
+             sizeof f->case_id);
+    one_text(h, "SELECT value FROM run_manifest WHERE key = 'examiner'", f->examiner,
+             sizeof f->examiner);
+    one_text(h, "SELECT value FROM run_manifest WHERE key = 'organisation'", f->org, sizeof f->org);
+    one_text(h, "SELECT substr(value, 1, 19) || 'Z' FROM run_manifest WHERE key = 'end_utc'",
+             f->generated, sizeof f->generated);
+    one_text(h, "SELECT " ISO("min(o.ts)") " FROM object o JOIN phi_object p ON p.object_sha256 = "
+                "o.sha256 WHERE o.direction = 'upload' AND p.phi_hits > 0 AND o.ts > 0",
+             f->breach_first, sizeof f->breach_first);
+    one_text(h, "SELECT " ISO("max(o.ts)") " FROM object o JOIN phi_object p ON p.object_sha256 = "
+                "o.sha256 WHERE o.direction = 'upload' AND p.phi_hits > 0 AND o.ts > 0",
+             f->breach_last, sizeof f->breach_last);
+    f->breach_basis = "the first and last transfer of PHI out of the network";
+    if (f->breach_first[0] == '\0') {
+        one_text(h, "SELECT " ISO("min(first_ts)") " FROM exfil_event WHERE verdict = 'likely'",
+                 f->breach_first, sizeof f->breach_first);
+        one_text(h, "SELECT " ISO("max(last_ts)") " FROM exfil_event WHERE verdict = 'likely'",
+                 f->breach_last, sizeof f->breach_last);
+        f->breach_basis = f->breach_first[0] ? "the window of the likely events (their content "
+                                               "could not be read)" : "no PHI transfer observed";
+    }
 }
 
 static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const char *case_dir)
@@ -306,13 +397,12 @@ static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const ch
     f->phi_objects_out = pt_db_int(h, "SELECT count(DISTINCT o.sha256) FROM object o JOIN phi_object "
                                     "p ON p.object_sha256 = o.sha256 WHERE o.direction = 'upload' "
                                     "AND p.phi_hits > 0");
-    one_text(h, "SELECT group_concat(type, ', ') FROM (SELECT DISTINCT h.type FROM phi_hit h JOIN "
+    one_text(h, "SELECT group_concat(type, ',') FROM (SELECT DISTINCT h.type FROM phi_hit h JOIN "
                 "object o ON o.sha256 = h.object_sha256 WHERE o.direction = 'upload' AND "
                 "h.phi_class = 'PHI' ORDER BY 1)", f->phi_types_out, sizeof f->phi_types_out);
-    one_text(h, "SELECT group_concat(subject || ' (' || verdict || ')', ', ') FROM (SELECT "
-                "subject, verdict FROM verdict WHERE scope = 'destination' ORDER BY CASE verdict "
-                "WHEN 'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC LIMIT 5)",
-             f->top_dest, sizeof f->top_dest);
+    types_words(f->phi_types_out, f->phi_words_out, sizeof f->phi_words_out);
+    destinations_text(h, f->top_dest, sizeof f->top_dest, 5);
+    gather_case(h, f);
     char a[32], b[32], hb[32];
     iso(f->first, a, sizeof a);
     iso(f->last, b, sizeof b);
@@ -333,7 +423,7 @@ static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const ch
                  "Patient data was observed leaving the network: %lld object(s) carrying PHI "
                  "(%s) of an estimated %lld individual(s) (between %lld and %lld) were sent to "
                  "%s, %s%s.",
-                 f->phi_objects_out, f->phi_types_out, f->ind[1][0], f->ind[1][1], f->ind[1][2],
+                 f->phi_objects_out, f->phi_words_out, f->ind[1][0], f->ind[1][1], f->ind[1][2],
                  f->top_dest, f->window, also);
     } else if (strcmp(f->verdict, "likely") == 0) {
         snprintf(f->statement, sizeof f->statement,
@@ -360,7 +450,7 @@ static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const ch
         memcpy(done, f->statement, sizeof done);
         snprintf(f->statement, sizeof f->statement,
                  "INCOMPLETE CASE: %.500s. The analysis below covers only what was recorded "
-                 "and must not be relied on; re-run the analysis. %.3000s",
+                 "and must not be relied on; re-run the analysis. %.7000s",
                  f->incomplete, done);
     }
 }
@@ -404,8 +494,26 @@ static void sb_json_hex(struct sb *b, const char *column, const char *s)
     sb_s(b, "\"");
 }
 
+/* A comma-separated list the database keeps (protocols, PHI types, identifier types) as a
+ * JSON array of strings; "" is []. */
+static void json_list(struct sb *b, const char *s)
+{
+    sb_s(b, "[");
+    for (const char *p = s; *p;) {
+        size_t n = strcspn(p, ",");
+        char item[512];
+        snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item ? n : sizeof item - 1), p);
+        sb_s(b, p == s ? "" : ",");
+        sb_json(b, item);
+        p += n;
+        p += *p == ',';
+    }
+    sb_s(b, "]");
+}
+
 /* Rows of `sql` as an array of objects; columns named by the query; integer, real and text
- * kept as such; columns whose name ends in "_json" are embedded as JSON. */
+ * kept as such; columns whose name ends in "_json" are embedded as JSON, those ending in
+ * "_list" (comma-separated) as arrays of strings, each under the name without the suffix. */
 static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
 {
     sqlite3_stmt *st = NULL;
@@ -421,8 +529,17 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
             const char *name = sqlite3_column_name(st, i);
             size_t nl = strlen(name);
             bool raw = nl > 5 && strcmp(name + nl - 5, "_json") == 0;
+            bool list = nl > 5 && strcmp(name + nl - 5, "_list") == 0;
             if (i) {
                 sb_s(b, ",");
+            }
+            if (list) {
+                char k[64];
+                snprintf(k, sizeof k, "%.*s", (int)(nl - 5), name);
+                sb_json(b, k);
+                sb_s(b, ":");
+                json_list(b, col(st, i));
+                continue;
             }
             if (raw) {
                 char k[64];
@@ -453,7 +570,6 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
     sb_s(b, "]");
 }
 
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000000, 'unixepoch')"
 
 /* The encrypted and undecoded channels the verdict stage found (encrypted_channel): where
  * PHI may have left unseen, largest first. */
@@ -463,18 +579,96 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
                                                  "bytes_out DESC, 1, 2, "                          \
                                                  "3, 4 LIMIT 200"
 
+/* Events by verdict (confirmed first), then time. */
+#define EVENT_ORDER                                                                                \
+    "CASE verdict WHEN 'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, first_ts, id"
+
+/* The names of destination `d` as a JSON array of {kind, name, seen} (all of them). */
+#define NAMES_JSON(d)                                                                              \
+    "(SELECT json_group_array(json_object('kind', kind, 'name', name, 'seen', seen)) FROM "       \
+    "(SELECT kind, name, seen FROM destination_name WHERE destination = " d " ORDER BY kind, "    \
+    "seen DESC, name))"
+
+/* Destinations that received PHI or likely did, with their names: the recipients. */
+#define RECIPIENTS_SQL                                                                             \
+    "SELECT subject AS destination, verdict, coalesce((SELECT label FROM destination_label "      \
+    "WHERE destination = v.subject), '') AS named_by, " NAMES_JSON("v.subject") " AS names_json "  \
+    "FROM verdict v WHERE scope = 'destination' AND verdict IN ('confirmed', 'likely') ORDER BY "  \
+    "CASE verdict WHEN 'confirmed' THEN 0 ELSE 1 END, bytes_out DESC, subject"
+
+/* report.json: the HIPAA four-factor support and the OCR portal fields. */
+static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
+{
+    sb_s(b, ",\"hipaa_risk_assessment\":{\"nature_and_extent\":");
+    char t[2048];
+    snprintf(t, sizeof t, "PHI types seen leaving: %s. Individuals in data that left: %lld "
+                          "(bounds %lld-%lld). PHI types seen anywhere in the evidence: see phi_types.",
+             f->phi_words_out[0] ? f->phi_words_out : "none observed", f->ind[1][0], f->ind[1][1],
+             f->ind[1][2]);
+    sb_json(b, t);
+    sb_s(b, ",\"unauthorized_recipient\":");
+    static const char lead[] = "Destinations outside the home network, as the evidence names "
+                               "them: ";
+    char all[8192];
+    memcpy(all, lead, sizeof lead - 1);
+    destinations_text(h, all + sizeof lead - 1, sizeof all - sizeof lead, 1000);
+    sb_json(b, all[sizeof lead - 1] ? all : "Destinations outside the home network: none observed.");
+    sb_s(b, ",\"recipients\":");
+    json_rows(b, h, RECIPIENTS_SQL);
+    sb_s(b, ",\"acquired_or_viewed\":");
+    snprintf(t, sizeof t, "Overall verdict %s: %s", f->verdict,
+             strcmp(f->verdict, "confirmed") == 0
+                 ? "PHI content was transferred to the destinations (acquired)."
+                 : strcmp(f->verdict, "likely") == 0
+                       ? "encrypted or tunnelled volume comparable to staged PHI left; content unreadable."
+                       : "no PHI content was seen leaving in decoded traffic.");
+    sb_json(b, t);
+    sb_s(b, ",\"mitigation\":");
+    sb_json(b, "Not determinable from network evidence: record recovery of data, assurances from "
+               "recipients, and blocking of the destinations here.");
+    sb_s(b, "},\"ocr_portal\":{\"breach_start_date\":");
+    sb_json(b, f->breach_first);
+    sb_s(b, ",\"breach_end_date\":");
+    sb_json(b, f->breach_last);
+    sb_s(b, ",\"breach_dates_basis\":");
+    sb_json(b, f->breach_basis);
+    sb_s(b, ",\"recipients\":");
+    json_rows(b, h, RECIPIENTS_SQL);
+    sb_f(b, ",\"approximate_individuals_affected\":%lld,\"type_of_breach\":\"Hacking/IT Incident\","
+            "\"location_of_breached_information\":\"Network Server\",\"type_of_phi\":",
+         f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0]);
+    json_rows(b, h, "SELECT DISTINCT CASE type WHEN 'name' THEN 'Demographic' WHEN 'address' THEN "
+                    "'Demographic' WHEN 'zip' THEN 'Demographic' WHEN 'birth_date' THEN "
+                    "'Demographic' WHEN 'phone' THEN 'Demographic' WHEN 'email' THEN 'Demographic' "
+                    "WHEN 'ssn' THEN 'Demographic' WHEN 'diagnosis_code' THEN 'Clinical' WHEN "
+                    "'health_plan_id' THEN 'Financial' WHEN 'medicare_mbi' THEN 'Financial' WHEN "
+                    "'payment_card' THEN 'Financial' WHEN 'account' THEN 'Financial' ELSE 'Other' "
+                    "END AS category FROM phi_hit h JOIN object o ON o.sha256 = h.object_sha256 "
+                    "WHERE o.direction = 'upload' AND h.phi_class = 'PHI' ORDER BY 1");
+}
+
 static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
 {
     char a[32], z[32];
     iso(f->first, a, sizeof a);
     iso(f->last, z, sizeof z);
-    sb_s(b, "{\"schema\":\"phitrace-report\",\"schema_version\":1,\"generated_by\":{\"tool\":"
+    sb_s(b, "{\"schema\":\"phitrace-report\",\"schema_version\":2,\"generated_by\":{\"tool\":"
             "\"phitrace\",\"version\":");
     sb_json(b, PT_VERSION);
     sb_s(b, ",\"git_commit\":");
     sb_json(b, PT_GIT_COMMIT);
     sb_s(b, "},\"case\":{\"directory\":");
     sb_json(b, f->directory);
+    static const char *const who[] = {"case_id", "examiner", "organisation", "generated"};
+    const char *const val[] = {f->case_id, f->examiner, f->org, f->generated};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+        sb_f(b, ",\"%s\":", who[i]);
+        if (val[i][0] != '\0') {
+            sb_json(b, val[i]);
+        } else {
+            sb_s(b, "null");
+        }
+    }
     sb_s(b, ",\"status\":");
     sb_json(b, f->incomplete[0] ? "incomplete" : "complete");
     if (f->incomplete[0]) {
@@ -488,9 +682,11 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, ",\"coverage\":");
     sb_json(b, f->coverage);
     sb_f(b, ",\"bytes_out\":%lld,\"destinations\":", (long long)f->bytes_out);
-    json_rows(b, h, "SELECT subject AS destination, verdict, bytes_out, reasons AS events_json "
-                    "FROM verdict WHERE scope = 'destination' ORDER BY CASE verdict WHEN "
-                    "'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC, subject");
+    json_rows(b, h, "SELECT subject AS destination, verdict, bytes_out, reasons AS events_json, "
+                    "coalesce((SELECT label FROM destination_label WHERE destination = v.subject), "
+                    "'') AS named_by, " NAMES_JSON("v.subject") " AS names_json FROM verdict v "
+                    "WHERE scope = 'destination' ORDER BY CASE verdict WHEN 'confirmed' THEN 0 "
+                    "WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC, subject");
     sb_s(b, "},\"time_window\":{\"first\":");
     sb_json(b, a);
     sb_s(b, ",\"last\":");
@@ -506,15 +702,24 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, ",\"by_state\":");
     json_rows(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
                     "individuals DESC, state");
+    sb_s(b, ",\"roster\":");
+    json_rows(b, h, "SELECT individual, name_masked, state, identifiers AS identifiers_list, "
+                    "deceased, (SELECT json_group_array(event_id) FROM (SELECT event_id FROM "
+                    "individual_event WHERE entity_id = r.individual ORDER BY event_id)) AS "
+                    "events_json, destinations AS destinations_list, " ISO("first_out") " AS "
+                    "first_out, bounds_note FROM individual_roster r ORDER BY state, individual");
     sb_s(b, "},\"phi_types\":");
     json_rows(b, h, "SELECT type, safe_harbor, count(*) AS hits, count(DISTINCT object_sha256) AS "
                     "objects, sum(object_sha256 IN (SELECT sha256 FROM object WHERE direction = "
                     "'upload')) AS outbound_hits FROM phi_hit WHERE phi_class = 'PHI' GROUP BY "
                     "type, safe_harbor ORDER BY hits DESC, type");
     sb_s(b, ",\"events\":");
-    json_rows(b, h, "SELECT id, source, destination, protocols, " ISO("first_ts") " AS first, "
-                    ISO("last_ts") " AS last, bytes_out, objects, phi_objects, phi_types, "
-                    "individuals, verdict, reasons AS reasons_json FROM exfil_event ORDER BY id");
+    json_rows(b, h, "SELECT id, source, destination, coalesce((SELECT label FROM "
+                    "destination_label WHERE destination = e.destination), '') AS named_by, "
+                    "coalesce(protocols, '') AS protocols_list, " ISO("first_ts") " AS first, "
+                    ISO("last_ts") " AS last, bytes_out, objects, phi_objects, coalesce(phi_types, "
+                    "'') AS phi_types_list, individuals, verdict, reasons AS reasons_json FROM "
+                    "exfil_event e ORDER BY " EVENT_ORDER);
     sb_s(b, ",\"findings\":");
     json_rows(b, h, "SELECT id, heuristic, source, destination, protocol, " ISO("first_ts")
                     " AS first, " ISO("last_ts") " AS last, bytes_out, score, severity, summary, "
@@ -538,7 +743,8 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
                     "ORDER BY id");
     sb_s(b, ",\"chain_of_custody\":");
     json_rows(b, h, "SELECT seq, ts_utc, actor, action, detail, row_hash FROM audit_log WHERE "
-                    "action != 'case_sealed' ORDER BY seq");
+                    "action != 'case_sealed' AND seq <= (SELECT coalesce(max(seq), 1e18) FROM "
+                    "audit_log WHERE action = 'case_sealed') ORDER BY seq");
     sb_s(b, ",\"methodology\":");
     json_rows(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments', 'case_dir') "
                     "ORDER BY key");
@@ -549,45 +755,7 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, ",\"timeline\":");
     json_rows(b, h, "SELECT ts AS timestamp, " ISO("ts") " AS datetime, timestamp_desc, source, "
                     "source_long, data_type, message, evidence FROM timeline_event ORDER BY ts, id");
-    sb_s(b, ",\"hipaa_risk_assessment\":{\"nature_and_extent\":");
-    char t[2048];
-    snprintf(t, sizeof t, "PHI types seen leaving: %s. Individuals in data that left: %lld "
-                          "(bounds %lld-%lld). PHI types seen anywhere in the evidence: see phi_types.",
-             f->phi_types_out[0] ? f->phi_types_out : "none observed", f->ind[1][0], f->ind[1][1],
-             f->ind[1][2]);
-    sb_json(b, t);
-    sb_s(b, ",\"unauthorized_recipient\":");
-    snprintf(t, sizeof t, "Destinations outside the home network: %s.",
-             f->top_dest[0] ? f->top_dest : "none observed");
-    sb_json(b, t);
-    sb_s(b, ",\"acquired_or_viewed\":");
-    snprintf(t, sizeof t, "Overall verdict %s: %s", f->verdict,
-             strcmp(f->verdict, "confirmed") == 0
-                 ? "PHI content was transferred to the destinations (acquired)."
-                 : strcmp(f->verdict, "likely") == 0
-                       ? "encrypted or tunnelled volume comparable to staged PHI left; content unreadable."
-                       : "no PHI content was seen leaving in decoded traffic.");
-    sb_json(b, t);
-    sb_s(b, ",\"mitigation\":");
-    sb_json(b, "Not determinable from network evidence: record recovery of data, assurances from "
-               "recipients, and blocking of the destinations here.");
-    sb_s(b, "},\"ocr_portal\":{\"breach_start_date\":");
-    one_text(h, "SELECT " ISO("min(first_ts)") " FROM exfil_event", t, sizeof t);
-    sb_json(b, t);
-    sb_s(b, ",\"breach_end_date\":");
-    one_text(h, "SELECT " ISO("max(last_ts)") " FROM exfil_event", t, sizeof t);
-    sb_json(b, t);
-    sb_f(b, ",\"approximate_individuals_affected\":%lld,\"type_of_breach\":\"Hacking/IT Incident\","
-            "\"location_of_breached_information\":\"Network Server\",\"type_of_phi\":",
-         f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0]);
-    json_rows(b, h, "SELECT DISTINCT CASE type WHEN 'name' THEN 'Demographic' WHEN 'address' THEN "
-                    "'Demographic' WHEN 'zip' THEN 'Demographic' WHEN 'birth_date' THEN "
-                    "'Demographic' WHEN 'phone' THEN 'Demographic' WHEN 'email' THEN 'Demographic' "
-                    "WHEN 'ssn' THEN 'Demographic' WHEN 'diagnosis_code' THEN 'Clinical' WHEN "
-                    "'health_plan_id' THEN 'Financial' WHEN 'medicare_mbi' THEN 'Financial' WHEN "
-                    "'payment_card' THEN 'Financial' WHEN 'account' THEN 'Financial' ELSE 'Other' "
-                    "END AS category FROM phi_hit h JOIN object o ON o.sha256 = h.object_sha256 "
-                    "WHERE o.direction = 'upload' AND h.phi_class = 'PHI' ORDER BY 1");
+    json_assessment(b, h, f);
     sb_s(b, "}}\n");
 }
 
@@ -604,17 +772,91 @@ static const char css[] =
     "color:#1d2330}.v-not{background:#2e7d32;color:#fff}.statement{font-size:16px;margin:12px 0}"
     ".kpis{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}.kpi{border:1px solid #e3e6ec;"
     "border-radius:6px;padding:8px 14px;min-width:150px}.kpi b{display:block;font-size:20px}"
-    "table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}th,td{border:"
-    "1px solid #e3e6ec;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f0f2f5}"
-    "td.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:ui-monospace,"
-    "'DejaVu Sans Mono',monospace;font-size:12px;word-break:break-all}svg{max-width:100%;"
+    "table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px;table-layout:"
+    "auto}th,td{border:1px solid #e3e6ec;padding:4px 6px;text-align:left;vertical-align:top;"
+    "overflow-wrap:break-word}th{background:#f0f2f5}thead{display:table-header-group}tr{break-"
+    "inside:avoid}td.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}"
+    "ul.list{margin:0;padding-left:1.1em}ul.list li{margin:0}code,.mono{font-family:ui-monospace,"
+    "'DejaVu Sans Mono',monospace;font-size:11px;word-break:break-all}svg{max-width:100%;"
     "height:auto}.sev-critical,.sev-high{color:#b3261e;font-weight:600}.sev-medium{color:#e46c0a}"
+    ".sev-info{color:#5b6475}dl.case{display:grid;grid-template-columns:max-content 1fr;gap:2px "
+    "14px;margin:8px 0}dl.case dt{color:#5b6475}dl.case dd{margin:0}"
     "footer{margin-top:32px;font-size:12px;color:#5b6475}"
-    "@media print{body{background:#fff}main{max-width:none;padding:0}h2{page-break-after:avoid}"
-    "table,svg{page-break-inside:avoid}a{color:inherit;text-decoration:none}}"
-    "@page{size:A4;margin:16mm}";
+    "@media screen and (max-width:1100px){main{padding:12px}table{font-size:10.5px}th,"
+    "td{padding:3px}}@media print{ul.list li{white-space:nowrap}body{background:#fff;font-size:11px}main{max-width:none;padding:0}table{font-"
+    "size:9.5px}h2,h3{break-after:avoid}svg{break-inside:avoid}a{color:inherit;text-decoration:"
+    "none}.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
+    "@page{size:A4;margin:18mm 12mm 16mm;@bottom-right{content:\"Page \" counter(page) \" of "
+    "\" counter(pages);font-size:8px;color:#5b6475}@bottom-left{content:\"Confidential: may "
+    "describe protected health information\";font-size:8px;color:#5b6475}}";
 
-/* An HTML table of `sql`'s rows: header from the column names; numbers right-aligned. */
+/* Text as the inside of a CSS string: ASCII other than letters, digits, space and a few
+ * marks as a CSS escape (so no quote, backslash or "</style>" can end it), UTF-8 sequences as
+ * they are, other bytes as U+FFFD. */
+static void sb_css(struct sb *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            (*p < 0x80 && strchr(" .,:-_/#()", *p) != NULL) || (*p >= 0x80 && n > 0)) {
+            sb_put(b, (const char *)p, n);
+            p += n;
+        } else {
+            sb_f(b, "\\%x ", n == 0 ? 0xfffdu : *p);
+            p++;
+        }
+    }
+}
+
+/* The running header of printed pages: the report and the case. */
+static void css_running(struct sb *b, const struct facts *f)
+{
+    sb_s(b, "@page{@top-left{content:\"phitrace breach analysis report");
+    if (f->case_id[0]) {
+        sb_s(b, " - case ");
+        sb_css(b, f->case_id);
+    }
+    sb_s(b, "\";font-size:8px;color:#5b6475}@top-right{content:\"");
+    sb_css(b, f->org);
+    sb_s(b, "\";font-size:8px;color:#5b6475}}");
+}
+
+/* A column name in words: its "_list" suffix dropped, the words of words.c, else the key
+ * with spaces for underscores. */
+static void col_words(const char *name, char *out, size_t len)
+{
+    size_t nl = strlen(name);
+    char key[64];
+    snprintf(key, sizeof key, "%.*s",
+             (int)(nl > 5 && strcmp(name + nl - 5, "_list") == 0 ? nl - 5 : nl), name);
+    snprintf(out, len, "%s", pt_words(key));
+    for (char *p = out; *p; p++) {
+        *p = *p == '_' ? ' ' : *p;
+    }
+}
+
+/* A comma-separated list as an HTML list, each item in words: a table cell that wraps. */
+static void html_list(struct sb *b, const char *s)
+{
+    if (*s == '\0') {
+        return;
+    }
+    sb_s(b, "<ul class=\"list\">");
+    for (const char *p = s; *p;) {
+        size_t n = strcspn(p, ",");
+        char item[512];
+        snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item ? n : sizeof item - 1), p);
+        sb_s(b, "<li>");
+        sb_html(b, pt_words(item));
+        sb_s(b, "</li>");
+        p += n;
+        p += *p == ',';
+    }
+    sb_s(b, "</ul>");
+}
+
+/* An HTML table of `sql`'s rows: header from the column names in words; numbers
+ * right-aligned; "_list" columns as lists; severities in words. */
 static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *empty)
 {
     sqlite3_stmt *st = NULL;
@@ -627,8 +869,10 @@ static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *em
         if (rows++ == 0) {
             sb_s(b, "<table><thead><tr>");
             for (int i = 0; i < sqlite3_column_count(st); i++) {
+                char w[128];
+                col_words(sqlite3_column_name(st, i), w, sizeof w);
                 sb_s(b, "<th>");
-                sb_html(b, sqlite3_column_name(st, i));
+                sb_html(b, w);
                 sb_s(b, "</th>");
             }
             sb_s(b, "</tr></thead><tbody>");
@@ -640,10 +884,19 @@ static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *em
             bool mono = strstr(name, "sha256") != NULL || strstr(name, "hash") != NULL;
             sb_s(b, t == SQLITE_INTEGER || t == SQLITE_FLOAT ? "<td class=\"num\">"
                     : mono ? "<td class=\"mono\">" : "<td>");
+            size_t nl = strlen(name);
             if (strcmp(name, "severity") == 0) {
-                sb_f(b, "<span class=\"sev-%s\">", col(st, i));
+                sb_s(b, "<span class=\"sev-");
                 sb_html(b, col(st, i));
+                sb_s(b, "\">");
+                sb_html(b, pt_words(col(st, i)));
                 sb_s(b, "</span>");
+            } else if (nl > 5 && strcmp(name + nl - 5, "_list") == 0) {
+                html_list(b, col(st, i));
+            } else if (strcmp(name, "kind") == 0 || strcmp(name, "heuristic") == 0) {
+                char w[256]; /* a key of ours: in words, or with spaces for underscores */
+                col_words(col(st, i), w, sizeof w);
+                sb_html(b, w);
             } else if (t == SQLITE_FLOAT) {
                 sb_f(b, "%.3f", sqlite3_column_double(st, i));
             } else {
@@ -673,7 +926,7 @@ static void svg_bars(struct sb *b, sqlite3 *h, const char *sql, const char *titl
     double max = 0;
     if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW && n < 24) {
-            snprintf(label[n], sizeof label[0], "%s", col(st, 0));
+            snprintf(label[n], sizeof label[0], "%s", bytes ? col(st, 0) : pt_words(col(st, 0)));
             val[n] = sqlite3_column_double(st, 1);
             max = val[n] > max ? val[n] : max;
             n++;
@@ -707,26 +960,68 @@ static void svg_bars(struct sb *b, sqlite3 *h, const char *sql, const char *titl
     sb_s(b, "</svg>");
 }
 
-/* Timeline chart: events (by verdict colour) and findings on a time axis. */
+/* Timeline chart: findings (by severity), events (by verdict) and PHI objects (uploaded or
+ * not) on a time axis with ticks, and a legend of the colours. */
+static void svg_legend(struct sb *b, int y)
+{
+    static const struct {
+        const char *colour, *label;
+    } keys[] = {{"#b3261e", "confirmed event, high finding, PHI uploaded"},
+                {"#e46c0a", "likely event, medium finding"},
+                {"#c9a227", "possible event"},
+                {"#8a94a6", "low or information finding"},
+                {"#3f6fb5", "PHI object not uploaded"}};
+    int x = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        int w = 26 + (int)strlen(keys[i].label) * 6;
+        if (x + w > 760) {
+            x = 0;
+            y += 16;
+        }
+        sb_f(b, "<circle cx=\"%d\" cy=\"%d\" r=\"5\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" "
+                "font-size=\"10\">%s</text>", x + 6, y - 4, keys[i].colour, x + 15, y, keys[i].label);
+        x += w;
+    }
+}
+
+/* Tick marks and their times: 6 ticks over the window, HH:MM:SS on one day, else dates. */
+static void svg_ticks(struct sb *b, const struct facts *f, int left, int right, int y)
+{
+    double span = (double)(f->last - f->first);
+    bool one_day = span < 86400e6;
+    for (int i = 0; i <= 5; i++) {
+        double x = left + (right - left) * i / 5.0;
+        time_t t = (time_t)((f->first + (int64_t)(span * i / 5.0)) / 1000000);
+        struct tm tm;
+        char label[32];
+        gmtime_r(&t, &tm);
+        strftime(label, sizeof label, one_day ? "%H:%M:%S" : "%Y-%m-%d %H:%M", &tm);
+        sb_f(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#8a94a6\"/>"
+                "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"%s\">%s</text>", x, y,
+             x, y + 5, x, y + 16, i == 0 ? "start" : i == 5 ? "end" : "middle", label);
+    }
+}
+
 static void svg_timeline(struct sb *b, sqlite3 *h, const struct facts *f)
 {
     if (f->last <= f->first) {
         return;
     }
-    int w = 760, top = 24, lane = 26;
+    int w = 760, top = 24, lane = 26, left = 110, right = w - 10;
     const char *lanes[] = {"findings", "events", "PHI objects"};
-    int height = top + 3 * lane + 30;
+    int axis = top + 3 * lane, height = axis + 58;
     sb_f(b, "<svg role=\"img\" aria-label=\"timeline\" viewBox=\"0 0 %d %d\" width=\"%d\" "
             "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\"><title>Timeline</title>",
          w, height, w, height);
     sb_s(b, "<text x=\"0\" y=\"14\" font-size=\"13\" font-weight=\"600\">Timeline (UTC)</text>");
-    int left = 110, right = w - 10;
     for (int i = 0; i < 3; i++) {
         int y = top + i * lane;
         sb_f(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">%s</text>"
                 "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#d0d5dd\"/>",
              left - 6, y + 14, lanes[i], left, y + 10, right, y + 10);
     }
+    sb_f(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#8a94a6\"/>", left, axis,
+         right, axis);
     double span = (double)(f->last - f->first);
     static const char *const q[] = {
         "SELECT first_ts, CASE severity WHEN 'critical' THEN '#b3261e' WHEN 'high' THEN '#b3261e' "
@@ -744,44 +1039,66 @@ static void svg_timeline(struct sb *b, sqlite3 *h, const struct facts *f)
         int shown = 0;
         while (sqlite3_step(st) == SQLITE_ROW && shown++ < 2000) {
             double x = left + (right - left) * (double)(sqlite3_column_int64(st, 0) - f->first) / span;
-            if (x < left) {
-                x = left;
-            }
-            if (x > right) {
-                x = right;
-            }
+            x = x < left ? left : x > right ? right : x;
             sb_f(b, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\" fill-opacity=\"0.8\"/>", x,
                  top + i * lane + 10, col(st, 1));
         }
         sqlite3_finalize(st);
     }
+    svg_ticks(b, f, left, right, axis);
+    svg_legend(b, axis + 34);
+    sb_s(b, "</svg>");
+}
+
+/* One row of the case identity list, when it has a value. */
+static void html_case_row(struct sb *b, const char *label, const char *value)
+{
+    if (value[0] == '\0') {
+        return;
+    }
+    sb_f(b, "<dt>%s</dt><dd>", label);
+    sb_html(b, value);
+    sb_s(b, "</dd>");
+}
+
+/* Head, title, the case's identity and the running header text. */
+static void html_head(struct sb *b, const struct facts *f)
+{
     char a[32], z[32];
     iso(f->first, a, sizeof a);
     iso(f->last, z, sizeof z);
-    sb_f(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text><text x=\"%d\" y=\"%d\" "
-            "font-size=\"11\" text-anchor=\"end\">%s</text></svg>",
-         left, height - 6, a, right, height - 6, z);
+    sb_s(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            "content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-"
+            "Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+            "<title>");
+    sb_html(b, f->case_id[0] ? f->case_id : "phitrace report");
+    sb_s(b, " - breach analysis report</title><style>");
+    sb_s(b, css);
+    css_running(b, f);
+    sb_s(b, "</style></head><body><main>");
+    sb_s(b, "<h1>Breach analysis report</h1><p class=\"runhead muted\">");
+    sb_html(b, f->case_id[0] ? f->case_id : "no case id");
+    if (f->org[0]) {
+        sb_s(b, " &middot; ");
+        sb_html(b, f->org);
+    }
+    sb_s(b, "</p><dl class=\"case\">");
+    html_case_row(b, "Case", f->case_id);
+    html_case_row(b, "Examiner", f->examiner);
+    html_case_row(b, "Organisation", f->org);
+    html_case_row(b, "Generated", f->generated[0] ? f->generated : "analysis did not finish");
+    sb_f(b, "<dt>Evidence window</dt><dd>%s to %s</dd><dt>Tool</dt><dd>phitrace " PT_VERSION
+            "</dd></dl>", a, z);
 }
 
-static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
+/* Section 1: the coverage, the verdict and its statement, figures, destinations. */
+static void html_summary(struct sb *b, sqlite3 *h, const struct facts *f)
 {
-    char a[32], z[32], hb[32];
-    iso(f->first, a, sizeof a);
-    iso(f->last, z, sizeof z);
+    char hb[32];
     human((double)f->bytes_out, hb, sizeof hb);
     const char *vc = strcmp(f->verdict, "confirmed") == 0 ? "v-confirmed"
                      : strcmp(f->verdict, "likely") == 0 ? "v-likely"
                      : strcmp(f->verdict, "possible") == 0 ? "v-possible" : "v-not";
-    sb_s(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-            "content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-"
-            "Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
-            "<title>phitrace report</title><style>");
-    sb_s(b, css);
-    sb_s(b, "</style></head><body><main>");
-    sb_s(b, "<h1>Breach analysis report</h1><p class=\"muted\">phitrace " PT_VERSION
-            " &middot; evidence window ");
-    sb_f(b, "%s to %s</p>", a, z);
-
     if (f->incomplete[0] != '\0') {
         sb_s(b, "<p class=\"verdict v-confirmed\">Incomplete case: ");
         sb_html(b, f->incomplete);
@@ -806,41 +1123,52 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_f(b, "<div class=\"kpi\">PHI objects that left<b>%lld</b>of %lld objects</div></div>",
          f->phi_objects_out, f->objects);
     sb_s(b, "<p>PHI types seen leaving: ");
-    sb_html(b, f->phi_types_out[0] ? f->phi_types_out : "none observed");
+    sb_html(b, f->phi_words_out[0] ? f->phi_words_out : "none observed");
     sb_s(b, ".</p><h3>Destinations</h3>");
-    html_table(b, h, "SELECT subject AS destination, verdict, bytes_out FROM verdict WHERE scope = "
-                     "'destination' ORDER BY CASE verdict WHEN 'confirmed' THEN 0 WHEN 'likely' "
-                     "THEN 1 ELSE 2 END, bytes_out DESC, subject",
+    html_table(b, h, "SELECT subject AS destination, coalesce((SELECT label FROM "
+                     "destination_label WHERE destination = v.subject), '') AS named_by, verdict, "
+                     "bytes_out FROM verdict v WHERE scope = 'destination' ORDER BY CASE verdict "
+                     "WHEN 'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC, "
+                     "subject",
                "No destination outside the home network showed exfiltration-shaped activity.");
     sb_s(b, "<h3>Key limitations</h3>");
     html_table(b, h, "SELECT kind, detail FROM limitation WHERE kind IN ('encrypted_outbound_share',"
                      "'capture_hole','outbound_bytes_not_captured','bytes_not_captured',"
                      "'objects_not_stored','memcap_evictions') OR kind LIKE "
-                     "'input_%' ORDER BY id LIMIT 12", "None recorded.");
+                     "'input_%' ORDER BY id", "None recorded.");
     svg_timeline(b, h, f);
     svg_bars(b, h, "SELECT subject, bytes_out FROM verdict WHERE scope = 'destination' ORDER BY "
-                   "bytes_out DESC LIMIT 12", "Bytes out per destination", true);
+                   "bytes_out DESC LIMIT 12", "Bytes out per destination (the 12 largest)", true);
     svg_bars(b, h, "SELECT type, count(*) FROM phi_hit WHERE phi_class = 'PHI' GROUP BY type ORDER "
-                   "BY 2 DESC LIMIT 16", "PHI identifiers by type", false);
+                   "BY 2 DESC LIMIT 24", "PHI identifiers by type", false);
+}
 
+/* Sections 2 and 3: events, findings, objects, rules; the individuals and the roster. */
+static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
+{
     sb_s(b, "<h2>2. Findings and events</h2><h3>Exfiltration events</h3>");
-    html_table(b, h, "SELECT id, verdict, source, destination, protocols, " ISO("first_ts")
-                     " AS first, " ISO("last_ts") " AS last, bytes_out, phi_objects, phi_types, "
-                     "individuals FROM exfil_event ORDER BY id", "No exfiltration event.");
+    html_table(b, h, "SELECT id AS event, verdict, source, destination, coalesce((SELECT label "
+                     "FROM destination_label WHERE destination = e.destination), '') AS named_by, "
+                     "protocols AS protocols_list, " ISO_SP("first_ts") " AS first, " ISO_SP("last_ts")
+                     " AS last, bytes_out, phi_objects, phi_types AS phi_types_list, individuals "
+                     "FROM exfil_event e ORDER BY " EVENT_ORDER, "No exfiltration event.");
     sb_s(b, "<h3>Heuristic findings</h3>");
     html_table(b, h, "SELECT id, heuristic, severity, round(score, 3) AS score, summary FROM finding "
-                     "ORDER BY id LIMIT 500", "No heuristic fired.");
+                     "ORDER BY id", "No heuristic fired.");
     sb_s(b, "<h3>Objects with PHI</h3>");
     html_table(b, h, "SELECT min(o.name) AS name, max(o.direction) AS direction, min(o.protocol) "
                      "AS protocol, p.format, p.phi_hits, p.individuals, p.object_sha256 AS sha256 "
                      "FROM phi_object p JOIN object o ON o.sha256 = p.object_sha256 WHERE "
                      "p.phi_hits > 0 GROUP BY p.object_sha256 ORDER BY max(o.direction = 'upload') "
-                     "DESC, p.phi_hits DESC LIMIT 300", "No object carried PHI.");
-    sb_s(b, "<h3>YARA matches</h3>");
+                     "DESC, p.phi_hits DESC", "No object carried PHI.");
+    sb_s(b, "<h3>YARA matches</h3><p class=\"muted\">Rules of severity information identify a "
+            "file format (DICOM, HL7, FHIR...): they say what a file is, not that anything is "
+            "wrong.</p>");
     html_table(b, h, "SELECT y.rule, y.category, y.severity, min(o.name) AS object, y.object_sha256 "
                      "AS sha256 FROM yara_match y JOIN object o ON o.sha256 = y.object_sha256 GROUP "
-                     "BY y.id ORDER BY y.severity, y.rule LIMIT 300", "No rule matched.");
-
+                     "BY y.id ORDER BY CASE y.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
+                     "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, y.rule, min(o.name)",
+               "No rule matched.");
     sb_s(b, "<h2>3. Individuals</h2><p>");
     sb_html(b, f->method);
     sb_s(b, "</p>");
@@ -849,21 +1177,59 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, "<h3>Individuals per state (where an address or ZIP is known)</h3>");
     html_table(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
                      "individuals DESC, state", "No state could be determined.");
+    sb_f(b, "<h3>The people to notify</h3><p>Each individual of the estimate (%lld, bounds "
+            "%lld&ndash;%lld) whose data with health information left the network, with the "
+            "events and destinations that carried it. Names are masked; with a case analyzed "
+            "with --keep-phi, <code>phitrace notify-list CASE -o FILE.csv</code> writes the "
+            "mailing list (full names and addresses).</p>", f->ind[1][0], f->ind[1][1],
+         f->ind[1][2]);
+    html_table(b, h, "SELECT individual, name_masked, state, identifiers AS identifiers_list, CASE "
+                     "deceased WHEN 1 THEN 'yes' ELSE 'no' END AS deceased, events AS events_list, "
+                     "destinations AS destinations_list, " ISO_SP("first_out") " AS first_out, "
+                     "bounds_note FROM individual_roster ORDER BY state, individual",
+               "No individual's data was seen leaving.");
     sb_s(b, "<h3>PHI types (HIPAA Safe Harbor identifiers)</h3>");
-    html_table(b, h, "SELECT type, safe_harbor, count(*) AS hits, count(DISTINCT object_sha256) AS "
-                     "objects FROM phi_hit WHERE phi_class = 'PHI' GROUP BY type, safe_harbor ORDER "
-                     "BY hits DESC", "No PHI identifier.");
+    html_table(b, h, "SELECT type AS type_list, safe_harbor, count(*) AS hits, count(DISTINCT "
+                     "object_sha256) AS objects FROM phi_hit WHERE phi_class = 'PHI' GROUP BY "
+                     "type, safe_harbor ORDER BY hits DESC", "No PHI identifier.");
+}
 
+/* A list of every destination that received PHI or likely did, with its names. */
+static void html_recipients(struct sb *b, sqlite3 *h, const char *none)
+{
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    if (sqlite3_prepare_v2(h, RECIPIENTS_SQL, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            sb_s(b, n++ ? "<li>" : "<ul class=\"list\"><li>");
+            sb_html(b, col(st, 0));
+            sb_s(b, " (");
+            sb_html(b, col(st, 1));
+            sb_s(b, col(st, 2)[0] ? "): " : ")");
+            sb_html(b, col(st, 2));
+            sb_s(b, "</li>");
+        }
+    }
+    sqlite3_finalize(st);
+    sb_s(b, n ? "</ul>" : "");
+    if (n == 0) {
+        sb_html(b, none);
+    }
+}
+
+/* Sections 4 and 5: HIPAA four-factor support and the OCR portal fields. */
+static void html_hipaa(struct sb *b, sqlite3 *h, const struct facts *f)
+{
     sb_s(b, "<h2>4. HIPAA risk assessment support (45 CFR 164.402(2))</h2><table><tbody>");
     char t[2048];
     snprintf(t, sizeof t, "PHI types seen leaving: %s; individuals in data that left: %lld "
                           "(bounds %lld-%lld); in all evidence: %lld.",
-             f->phi_types_out[0] ? f->phi_types_out : "none observed", f->ind[1][0], f->ind[1][1],
+             f->phi_words_out[0] ? f->phi_words_out : "none observed", f->ind[1][0], f->ind[1][1],
              f->ind[1][2], f->ind[0][0]);
     sb_s(b, "<tr><th>1. Nature and extent of the PHI</th><td>");
     sb_html(b, t);
     sb_s(b, "</td></tr><tr><th>2. Unauthorized person who received it</th><td>");
-    sb_html(b, f->top_dest[0] ? f->top_dest : "No outside destination observed.");
+    html_recipients(b, h, "No outside destination received PHI or likely did.");
     sb_s(b, "</td></tr><tr><th>3. Whether PHI was acquired or viewed</th><td>");
     sb_html(b, strcmp(f->verdict, "confirmed") == 0
                    ? "Acquired: PHI content was transferred to the destinations above."
@@ -875,23 +1241,31 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
             "from network evidence: record here recovery, assurances and blocking.</td></tr>"
             "</tbody></table>");
     sb_s(b, "<h2>5. OCR breach portal field suggestions</h2><table><tbody>");
-    char s1[40] = "", s2[40] = "";
-    one_text(h, "SELECT " ISO("min(first_ts)") " FROM exfil_event", s1, sizeof s1);
-    one_text(h, "SELECT " ISO("max(last_ts)") " FROM exfil_event", s2, sizeof s2);
     sb_s(b, "<tr><th>Breach start / end</th><td>");
-    sb_html(b, s1[0] ? s1 : "not determined");
+    sb_html(b, f->breach_first[0] ? f->breach_first : "not determined");
     sb_s(b, " / ");
-    sb_html(b, s2[0] ? s2 : "not determined");
-    sb_f(b, "</td></tr><tr><th>Approximate number of individuals affected</th><td>%lld (bounds "
-            "%lld&ndash;%lld)</td></tr>",
+    sb_html(b, f->breach_last[0] ? f->breach_last : "not determined");
+    sb_s(b, " <span class=\"muted\">(");
+    sb_html(b, f->breach_basis);
+    sb_f(b, ")</span></td></tr><tr><th>Approximate number of individuals affected</th><td>%lld "
+            "(bounds %lld&ndash;%lld)</td></tr>",
          f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0], f->ind[1][0] > 0 ? f->ind[1][1] : f->ind[0][1],
          f->ind[1][0] > 0 ? f->ind[1][2] : f->ind[0][2]);
-    sb_s(b, "<tr><th>Type of breach</th><td>Hacking/IT Incident</td></tr><tr><th>Location of "
-            "breached information</th><td>Network Server</td></tr></tbody></table>");
+    sb_s(b, "<tr><th>Recipients (as the evidence names them)</th><td>");
+    html_recipients(b, h, "none observed");
+    sb_s(b, "</td></tr><tr><th>Type of breach</th><td>Hacking/IT Incident</td></tr><tr><th>"
+            "Location of breached information</th><td>Network Server</td></tr></tbody></table>");
+}
 
+static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
+{
+    html_head(b, f);
+    html_summary(b, h, f);
+    html_findings(b, h, f);
+    html_hipaa(b, h, f);
     sb_s(b, "<h2>6. Timeline</h2>");
     html_table(b, h, "SELECT " ISO("ts") " AS time, timestamp_desc, source, message FROM "
-                     "timeline_event ORDER BY ts, id LIMIT 400", "No timeline event.");
+                     "timeline_event ORDER BY ts, id", "No timeline event.");
     sb_s(b, "<h2>7. Coverage and limitations</h2>");
     html_table(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id", "None recorded.");
     sb_s(b, "<h3>Encrypted and undecoded channels to outside addresses</h3><p class=\"muted\">"
@@ -911,7 +1285,8 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
                      "ORDER BY c.item_id", "No coverage recorded.");
     sb_s(b, "<h2>9. Chain of custody</h2>");
     html_table(b, h, "SELECT seq, ts_utc, action, detail, row_hash FROM audit_log WHERE action != "
-                     "'case_sealed' ORDER BY seq", "No custody record.");
+                     "'case_sealed' AND seq <= (SELECT coalesce(max(seq), 1e18) FROM audit_log "
+                     "WHERE action = 'case_sealed') ORDER BY seq", "No custody record.");
     sb_s(b, "<h2>10. Methodology</h2><p>Versions, rule and table hashes and thresholds as recorded "
             "in the run manifest. Heuristic thresholds come from signatures/heuristics.conf.</p>");
     html_table(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments', "
@@ -923,6 +1298,66 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
 
 /* ---- text -------------------------------------------------------------------------------------- */
 
+/* report.txt: the people to notify, one line each (masked). */
+static void txt_roster(struct sb *b, sqlite3 *h)
+{
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    sb_s(b, "\nPeople to notify (individuals whose data with health information left; masked "
+            "name, state, identifier types, events, destinations, first time out):\n");
+    if (sqlite3_prepare_v2(h, "SELECT individual, name_masked, state, identifiers, deceased, "
+                              "events, destinations, " ISO("first_out") ", bounds_note FROM "
+                              "individual_roster ORDER BY state, individual", -1, &st, NULL) ==
+        SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char words[1024];
+            types_words(col(st, 3), words, sizeof words);
+            txt_line(b, "  #%lld %s  %s  [%s]%s  events %s  to %s  first out %s%s%s",
+                     sqlite3_column_int64(st, 0), col(st, 1)[0] ? col(st, 1) : "(no name)",
+                     col(st, 2), words, sqlite3_column_int(st, 4) ? "  DECEASED" : "",
+                     col(st, 5), col(st, 6), col(st, 7), col(st, 8)[0] ? "  note: " : "",
+                     col(st, 8));
+            n++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (n == 0) {
+        sb_s(b, "  none\n");
+    } else {
+        sb_s(b, "  (with a case analyzed with --keep-phi, `phitrace notify-list CASE -o FILE.csv` "
+                "writes their names and addresses)\n");
+    }
+}
+
+/* report.txt: events by verdict then time, each destination with its names. */
+static void txt_events(struct sb *b, sqlite3 *h)
+{
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    sb_s(b, "Events (verdict, source -> destination, bytes out, PHI objects, individuals, "
+            "protocols; then what the evidence names the destination by):\n");
+    if (sqlite3_prepare_v2(h, "SELECT verdict, source, destination, bytes_out, phi_objects, "
+                              "individuals, protocols, coalesce((SELECT label FROM "
+                              "destination_label WHERE destination = e.destination), ''), "
+                              ISO("first_ts") " FROM exfil_event e ORDER BY " EVENT_ORDER,
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            txt_line(b, "  %-10s %s  %s -> %s  %lld bytes  %d PHI object(s)  %d individual(s)  "
+                     "[%s]", col(st, 0), col(st, 8), col(st, 1)[0] ? col(st, 1) : "(several)",
+                     col(st, 2), sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4),
+                     sqlite3_column_int(st, 5), col(st, 6));
+            if (col(st, 7)[0]) {
+                txt_line(b, "             named by: %s", col(st, 7));
+            }
+            n++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (n == 0) {
+        sb_s(b, "  none\n");
+    }
+}
+
 static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
 {
     char a[32], z[32];
@@ -933,6 +1368,11 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
         sb_s(b, "\n");
     }
     txt_line(b, "phitrace %s breach analysis", PT_VERSION);
+    if (f->case_id[0] || f->examiner[0] || f->org[0]) {
+        txt_line(b, "Case: %s  Examiner: %s  Organisation: %s", f->case_id[0] ? f->case_id : "-",
+                 f->examiner[0] ? f->examiner : "-", f->org[0] ? f->org : "-");
+    }
+    txt_line(b, "Generated: %s", f->generated[0] ? f->generated : "analysis did not finish");
     txt_line(b, "Evidence window: %s to %s", a, z);
     sb_s(b, "\n");
     txt_line(b, "COVERAGE: %s", f->coverage);
@@ -944,26 +1384,12 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
              f->ind[1][1], f->ind[1][2]);
     txt_line(b, "Individuals in all evidence:   %lld (bounds %lld-%lld, %lld deceased)",
              f->ind[0][0], f->ind[0][1], f->ind[0][2], f->ind[0][3]);
+    txt_line(b, "Breach dates: %s to %s (%s)", f->breach_first[0] ? f->breach_first : "-",
+             f->breach_last[0] ? f->breach_last : "-", f->breach_basis);
     sb_s(b, "\n");
+    txt_events(b, h);
+    txt_roster(b, h);
     sqlite3_stmt *st = NULL;
-    sb_s(b, "Events (verdict, source -> destination, bytes out, PHI objects, individuals):\n");
-    int n = 0;
-    if (sqlite3_prepare_v2(h, "SELECT verdict, source, destination, bytes_out, phi_objects, "
-                              "individuals, protocols FROM exfil_event ORDER BY CASE verdict WHEN "
-                              "'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC",
-                           -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            txt_line(b, "  %-10s %s -> %s  %lld bytes  %d PHI object(s)  %d individual(s)  [%s]",
-                     col(st, 0), col(st, 1)[0] ? col(st, 1) : "(several)", col(st, 2),
-                     sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4),
-                     sqlite3_column_int(st, 5), col(st, 6));
-            n++;
-        }
-    }
-    sqlite3_finalize(st);
-    if (n == 0) {
-        sb_s(b, "  none\n");
-    }
     sb_s(b, "\nLimitations:\n");
     if (sqlite3_prepare_v2(h, "SELECT kind, detail FROM limitation ORDER BY id", -1, &st, NULL) ==
         SQLITE_OK) {
@@ -972,11 +1398,14 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
         }
     }
     sqlite3_finalize(st);
-    sb_s(b, "\nEncrypted and undecoded channels to outside addresses (content unread; top 10 by "
-            "bytes out):\n");
-    n = 0;
+    sb_s(b, "\nEncrypted and undecoded channels to outside addresses (content unread; the 10 "
+            "largest by bytes out, all of them in report.html and report.json):\n");
+    int n = 0, total = 0;
     if (sqlite3_prepare_v2(h, CHANNELS_SQL, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW && n < 10) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (++total > 10) {
+                continue;
+            }
             n++;
             txt_line(b, "  %s -> %s  %s  %lld bytes in %d connection(s)%s%s", col(st, 0),
                      col(st, 1), col(st, 2), sqlite3_column_int64(st, 5),
@@ -984,6 +1413,9 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
         }
     }
     sqlite3_finalize(st);
+    if (total > n) {
+        txt_line(b, "  and %d more", total - n);
+    }
     if (n == 0) {
         sb_s(b, "  none\n");
     }

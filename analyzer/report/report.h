@@ -1,6 +1,6 @@
 /*
  * report.h - the reports, built from the evidence database alone: report.json (schema
- * reports/schema/report-v1.schema.json), report.html (self-contained: inline CSS and SVG,
+ * reports/schema/report-v2.schema.json), report.html (self-contained: inline CSS and SVG,
  * no script, no external resource; prints to PDF) and report.txt.
  *
  * The same database gives the same reports, apart from the generation time line.

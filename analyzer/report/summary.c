@@ -114,7 +114,8 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT inside, outside, count(*), sum(bytes_out) AS sent, min(first_ts), "
-             "max(last_ts) FROM crossing_flow GROUP BY inside, outside "
+             "max(last_ts), coalesce((SELECT label FROM destination_label WHERE destination = "
+             "outside), '') FROM crossing_flow GROUP BY inside, outside "
              "ORDER BY sent DESC, inside, outside LIMIT %d",
              PT_SUMMARY_TOP);
     PT_TRY(query(db, sql, &st));
@@ -124,6 +125,9 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         fmt_ts(sqlite3_column_int64(st, 5), b, sizeof b);
         fprintf(out, "  %-39s -> %-39s %6lld flow(s) %14lld bytes  %s .. %s\n", txt(st, 0),
                 txt(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), a, b);
+        if (txt(st, 6)[0] != '\0') {
+            fprintf(out, "  %-39s    named by: %s\n", "", txt(st, 6));
+        }
         rows++;
     }
     if (rows == 0) {

@@ -101,8 +101,8 @@ static const char *const st_sql[N_ST] = {
                        "called_ae, app_context, result, reject, released, contexts) VALUES "
                        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [ST_FTP] = "INSERT INTO ftp_transfer(flow_id, ctl_flow, ts, item_id, frame, command, name, "
-               "user, direction, size, complete, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
-               "?11,?12)",
+               "user, direction, size, complete, sha256, banner) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
+               "?9,?10,?11,?12,?13)",
     [ST_SMTP] = "INSERT INTO smtp_message(flow_id, seq, ts, item_id, frame, helo, mail_from, "
                 "rcpt_to, hdr_from, hdr_to, subject, date, msg_id, size, attachments, complete, "
                 "starttls, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
@@ -293,22 +293,24 @@ out:
     return rc;
 }
 
-pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen)
+/* An existing case database: read-only, or read-write for a custody record (rw). */
+static pt_status open_existing(const char *path, bool rw, struct pt_db **out, char *err,
+                               size_t errlen)
 {
     *out = NULL;
     struct pt_db *db = calloc(1, sizeof *db);
     if (db == NULL) {
         return PT_ENOMEM;
     }
-    db->readonly = 1;
+    db->readonly = !rw;
     pt_status rc = PT_OK;
-    char *uri = uri_of(path, "?mode=ro");
+    char *uri = uri_of(path, rw ? "?mode=rw" : "?mode=ro");
     if (uri == NULL) {
         free(db);
         return PT_ENOMEM;
     }
-    if (sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(uri, &db->h, (rw ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+                        SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path, pt_db_errmsg(db));
         rc = PT_EDB;
         goto out;
@@ -336,7 +338,7 @@ pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t 
         rc = PT_EDB;
         goto out;
     }
-    exec(db, "PRAGMA query_only=1;" PT_DB_READ_PRAGMAS);
+    exec(db, rw ? PT_DB_READ_PRAGMAS : "PRAGMA query_only=1;" PT_DB_READ_PRAGMAS);
     if (prepare_all(db) != PT_OK) {
         snprintf(err, errlen, "cannot read %s: %s", path, pt_db_errmsg(db));
         rc = PT_EDB;
@@ -348,6 +350,16 @@ out:
     sqlite3_free(uri);
     pt_db_close(db);
     return rc;
+}
+
+pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen)
+{
+    return open_existing(path, false, out, err, errlen);
+}
+
+pt_status pt_db_open_rw(const char *path, struct pt_db **out, char *err, size_t errlen)
+{
+    return open_existing(path, true, out, err, errlen);
 }
 
 void pt_db_close(struct pt_db *db)
@@ -908,6 +920,7 @@ pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r)
     sqlite3_bind_int64(st, 10, (sqlite3_int64)r->size);
     sqlite3_bind_int(st, 11, r->complete);
     bind_text(st, 12, r->sha256);
+    bind_text(st, 13, r->banner);
     return step(db, st);
 }
 

@@ -69,6 +69,8 @@ struct pt_logsource_rec {
 pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen);
 /* Open an existing case database read-only (immutable: nothing is written). */
 pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen);
+/* The same, writable: only for custody records appended after the run (pt_db_audit). */
+pt_status pt_db_open_rw(const char *path, struct pt_db **out, char *err, size_t errlen);
 void pt_db_close(struct pt_db *db);
 sqlite3 *pt_db_handle(struct pt_db *db);
 

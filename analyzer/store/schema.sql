@@ -312,7 +312,8 @@ CREATE TABLE ftp_transfer (
     direction  TEXT NOT NULL,                -- upload | download | internal | external
     size       INTEGER NOT NULL,
     complete   INTEGER NOT NULL,
-    sha256     TEXT
+    sha256     TEXT,
+    banner     TEXT                          -- the server's 220 greeting, after the code
 ) STRICT;
 
 -- SMTP messages: the envelope and the header fields; the message and each MIME leaf are objects.
@@ -661,6 +662,75 @@ CREATE TABLE encrypted_channel (
     first_ts    INTEGER,
     last_ts     INTEGER
 ) STRICT;
+
+-- What the evidence names each outside destination by (the verdict stage, verdict/names.c),
+-- from outbound flows to it: SMTP envelope recipients, HTTP Host, TLS SNI and certificate
+-- subject, DICOM called AE title, FTP user and server greeting, and DNS names whose A or
+-- AAAA answers in the evidence gave its address. One row per (destination, kind, name).
+CREATE TABLE destination_name (
+    destination TEXT NOT NULL,            -- an outside address, as exfil_event.destination
+    kind        TEXT NOT NULL,            -- smtp_recipient | http_host | tls_sni |
+                                          -- tls_certificate | dicom_called_ae | ftp_user |
+                                          -- ftp_server | dns_name | geoip_country |
+                                          -- geoip_asn (--geoip: "NZ New Zealand",
+                                          -- "AS64500 Example"; seen 1, first_ts NULL)
+    name        TEXT NOT NULL,
+    seen        INTEGER NOT NULL,         -- flows (DNS: answers) that gave the name
+    first_ts    INTEGER,
+    PRIMARY KEY (destination, kind, name)
+) STRICT;
+
+-- The names of a destination as one line for the reports ("DICOM called AE EXTPACS; DNS
+-- name pacs.example"): per kind the 8 seen most, then "and N more" (never cut silently).
+CREATE VIEW destination_label AS
+SELECT destination, group_concat(part, '; ') AS label FROM (
+    SELECT destination, k, CASE kind WHEN 'smtp_recipient' THEN 'mail to '
+        WHEN 'http_host' THEN 'HTTP Host ' WHEN 'tls_sni' THEN 'TLS server name '
+        WHEN 'tls_certificate' THEN 'TLS certificate ' WHEN 'dicom_called_ae' THEN
+        'DICOM called AE ' WHEN 'ftp_user' THEN 'FTP user ' WHEN 'ftp_server' THEN
+        'FTP server greeting ' WHEN 'dns_name' THEN 'DNS name ' WHEN 'geoip_country' THEN
+        'country ' WHEN 'geoip_asn' THEN 'network ' ELSE kind || ' ' END ||
+        group_concat(name, ', ') || CASE WHEN max(n) > 8 THEN ' and ' || (max(n) - 8) ||
+        ' more' ELSE '' END AS part
+    FROM (SELECT destination, kind, name, CASE kind WHEN 'smtp_recipient' THEN 1 WHEN
+            'dicom_called_ae' THEN 2 WHEN 'ftp_user' THEN 3 WHEN 'ftp_server' THEN 4 WHEN
+            'http_host' THEN 5 WHEN 'tls_sni' THEN 6 WHEN 'tls_certificate' THEN 7 WHEN
+            'dns_name' THEN 8 WHEN 'geoip_country' THEN 9 WHEN 'geoip_asn' THEN 10 ELSE 11 END
+            AS k, row_number() OVER (PARTITION BY destination, kind ORDER BY seen DESC, name)
+            AS r, count(*) OVER (PARTITION BY destination, kind) AS n
+          FROM destination_name ORDER BY destination, k, r)
+    WHERE r <= 8 GROUP BY destination, kind ORDER BY destination, k)
+GROUP BY destination;
+
+-- Which individuals (patient_entity) were in the data of which exfiltration event (the
+-- verdict stage): through the records of the uploaded objects of the event's pair.
+CREATE TABLE individual_event (
+    entity_id   INTEGER NOT NULL,         -- patient_entity(id)
+    event_id    INTEGER NOT NULL,         -- exfil_event(id)
+    destination TEXT NOT NULL,
+    objects     INTEGER NOT NULL,         -- uploaded objects of the event naming the individual
+    first_ts    INTEGER,                  -- the first of them
+    PRIMARY KEY (entity_id, event_id)
+) STRICT;
+
+-- The people to notify: every individual with health information in data that left, with
+-- masked name, state, identifier types, deceased, the events and destinations, the first
+-- time their data left, and a note on how far the count bounds reach them.
+CREATE VIEW individual_roster AS
+SELECT e.id AS individual, coalesce(e.name_masked, '') AS name_masked,
+    coalesce(e.state, 'unknown') AS state, e.identifiers, e.deceased,
+    (SELECT group_concat(event_id, ',') FROM (SELECT event_id FROM individual_event
+        WHERE entity_id = e.id ORDER BY event_id)) AS events,
+    (SELECT group_concat(destination, ',') FROM (SELECT DISTINCT destination FROM
+        individual_event WHERE entity_id = e.id ORDER BY destination)) AS destinations,
+    (SELECT min(first_ts) FROM individual_event WHERE entity_id = e.id) AS first_out,
+    e.records, e.objects,
+    CASE WHEN e.names > 1 THEN e.names || ' different names joined by a shared identifier: '
+            || 'may be ' || e.names || ' people (the upper bound counts them apart)'
+        WHEN e.names = 0 THEN 'no name seen: may be one of the others (the lower bound '
+            || 'joins record numbers across systems)'
+        ELSE '' END AS bounds_note
+FROM patient_entity e WHERE e.outbound = 1 AND e.phi = 1;
 
 CREATE TABLE limitation (
     id     INTEGER PRIMARY KEY,

@@ -180,6 +180,9 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
         rc = pt_verdict_events(x, err, errlen);
     }
     if (rc == PT_OK) {
+        rc = pt_verdict_names(x, err, errlen);
+    }
+    if (rc == PT_OK) {
         rc = pt_verdict_coverage(x, err, errlen);
     }
     if (rc == PT_OK) {

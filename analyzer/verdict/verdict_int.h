@@ -89,6 +89,9 @@ void pt_verdict_finding(struct pt_verdict_ctx *x, enum pt_heur h, const char *sr
 
 /* events.c: exfiltration events from the findings, the verdict per destination and overall. */
 pt_status pt_verdict_events(struct pt_verdict_ctx *x, char *err, size_t errlen);
+/* names.c: what the evidence names each destination by (destination_name), and which
+ * individuals were in which event (individual_event); after the events. */
+pt_status pt_verdict_names(struct pt_verdict_ctx *x, char *err, size_t errlen);
 /* limitations.c: the coverage rows and sentence, then the limitations. */
 pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen);
 pt_status pt_verdict_limitations(struct pt_verdict_ctx *x, struct pt_db *db, char *err,

@@ -76,5 +76,5 @@ def report_json_gives_identifying_bytes_as_hex_when_not_utf8():
         import jsonschema
     except ImportError:
         raise Skip("python3-jsonschema is absent")
-    schema = _json.load(open(os.path.join(ROOT, "reports", "schema", "report-v1.schema.json")))
+    schema = _json.load(open(os.path.join(ROOT, "reports", "schema", "report-v2.schema.json")))
     jsonschema.validate(j, schema)

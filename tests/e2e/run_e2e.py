@@ -1439,7 +1439,7 @@ def _chromium_check(html):
 def reports_render_validate_and_reproduce():
     """report.html renders in headless Chromium with no console message and no network
     request (checked against a control page that makes both); report.json validates against
-    reports/schema/report-v1.schema.json; `phitrace report` rebuilds the same files."""
+    reports/schema/report-v2.schema.json; `phitrace report` rebuilds the same files."""
     import json
     if shutil.which("chromium") is None:
         raise Skip("chromium is not installed (.ci/run installs it)")
@@ -1458,7 +1458,7 @@ def reports_render_validate_and_reproduce():
     dom, console, requests = _chromium_check(os.path.join(c, "report.html"))
     assert "Breach analysis report" in dom and "Executive summary" in dom
     assert console == [] and requests == [], (console, requests)
-    schema = json.load(open(os.path.join(ROOT, "reports/schema/report-v1.schema.json")))
+    schema = json.load(open(os.path.join(ROOT, "reports/schema/report-v2.schema.json")))
     report = json.load(open(os.path.join(c, "report.json")))
     jsonschema.validate(report, schema)
     before = {n: open(os.path.join(c, n), "rb").read() for n in
