@@ -16,9 +16,8 @@
  *   (the first shard's copy), its pack renamed packs/s<I>-<name>; pack and object files
  *   hard-linked when the shard is on the same file system, else copied; links to inputs
  *   (objects by reference) re-made.
- * - custody: each shard's audit chain, row by row (seq, action, detail, row_hash), then
- *   "shard_merged" with its chain head, row count and sealed tables digest, all in the
- *   merged chain.
+ * - custody: each shard's audit chain, row by row (see copy_chain), then "shard_merged"
+ *   with its path, chain head, row count and sealed tables digest, all in the merged chain.
  * - flows a shard ended "eof" are ended as the whole run would have: "idle" when the
  *   latest packet time of all shards is past their idle timeout (pt_flow_flush's rule).
  * - every item's SHA-256 is checked against the plan's: an input changed between the plan
@@ -238,51 +237,49 @@ static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
     return rc;
 }
 
-/* The shard's chain into the merged one, then the shard's summary row. */
+/* The shard's chain into the merged one, row by row: the action and detail as the shard
+ * wrote them (so `verify` finds each item's input_hashed row), the actor saying which shard
+ * row it was; the shard's own start, end and seal renamed shard_*, so the merged case has
+ * one of each. Then the shard's summary row. */
 static pt_status copy_chain(struct pt_db *db, const struct shard *s)
 {
     sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT seq, ts_utc, actor, action, detail, row_hash FROM "
-                              "shard.audit_log ORDER BY seq", -1, &q, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "SELECT seq, actor, action, detail, row_hash FROM shard.audit_log "
+                              "ORDER BY seq", -1, &q, NULL) != SQLITE_OK) {
         return PT_EDB;
     }
+    static const char *const renamed[][2] = {{"analysis_started", "shard_started"},
+                                             {"analysis_finished", "shard_finished"},
+                                             {"case_sealed", "shard_sealed"}};
     pt_status rc = PT_OK;
     uint64_t rows = 0;
-    char head[PT_SHA256_HEX] = "", tables[PT_SHA256_HEX] = "";
-    size_t cap = 1024;
-    char *d = malloc(cap);
-    while (rc == PT_OK && d != NULL && sqlite3_step(q) == SQLITE_ROW) {
-        const char *detail = (const char *)sqlite3_column_text(q, 4);
-        size_t need = strlen(detail) + 700;
-        if (need > cap) {
-            char *nd = realloc(d, cap = need);
-            if (nd == NULL) {
-                break;
-            }
-            d = nd;
+    char head[PT_SHA256_HEX] = "", tables[PT_SHA256_HEX] = "", actor[400], d[4600];
+    while (rc == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
+        const char *action = (const char *)sqlite3_column_text(q, 2);
+        const char *detail = (const char *)sqlite3_column_text(q, 3);
+        snprintf(head, sizeof head, "%s", (const char *)sqlite3_column_text(q, 4));
+        snprintf(actor, sizeof actor, "%.200s [shard %u seq %lld row_hash %s]",
+                 (const char *)sqlite3_column_text(q, 1), s->idx,
+                 (long long)sqlite3_column_int64(q, 0), head);
+        for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++) {
+            action = strcmp(action, renamed[i][0]) == 0 ? renamed[i][1] : action;
         }
-        snprintf(head, sizeof head, "%s", (const char *)sqlite3_column_text(q, 5));
-        const char *action = (const char *)sqlite3_column_text(q, 3);
-        snprintf(d, cap, "shard=%u seq=%lld ts_utc=%s actor=%s row_hash=%s action=%s detail=%s",
-                 s->idx, (long long)sqlite3_column_int64(q, 0),
-                 (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2),
-                 head, action, detail);
         const char *ts = strstr(detail, "tables_sha256=");
-        if (strcmp(action, "case_sealed") == 0 && ts != NULL) {
+        if (strcmp(action, "shard_sealed") == 0 && ts != NULL) {
             snprintf(tables, sizeof tables, "%.64s", ts + 14);
         }
-        rc = pt_db_audit(db, "phitrace " PT_VERSION, "shard_audit", d);
+        rc = pt_db_audit(db, actor, action, detail);
         rows++;
     }
     sqlite3_finalize(q);
-    if (rc == PT_OK && d != NULL) {
-        snprintf(d, cap, "shard=%u path=%.3000s chain_rows=%llu chain_head=%s tables_sha256=%s",
-                 s->idx, s->dir, (unsigned long long)rows, head, tables);
-        rc = pt_db_audit(db, "phitrace " PT_VERSION, "shard_merged", d);
+    char abs[4096];
+    if (realpath(s->dir, abs) == NULL) {
+        snprintf(abs, sizeof abs, "%s", s->dir);
     }
-    free(d);
-    return d == NULL ? PT_ENOMEM : rc;
+    snprintf(d, sizeof d, "shard=%u path=%.4000s chain_rows=%llu chain_head=%s tables_sha256=%s",
+             s->idx, abs, (unsigned long long)rows, head, tables);
+    return rc == PT_OK ? pt_db_audit(db, "phitrace " PT_VERSION, "shard_merged", d) : rc;
 }
 
 /* ---- object files ------------------------------------------------------------------------- */
@@ -395,6 +392,9 @@ static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *
         return PT_EDB;
     }
     pt_status rc = pt_db_begin(db);
+    if (rc == PT_OK) { /* tables go in name order: references are checked at the commit */
+        rc = pt_db_exec(h, "PRAGMA defer_foreign_keys = ON", err, errlen);
+    }
     if (rc == PT_OK) {
         rc = copy_rows(h, s->idx, err, errlen);
     }
