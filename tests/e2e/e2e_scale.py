@@ -1,0 +1,258 @@
+# e2e_scale.py - scale-out (issue 19): `phitrace plan`, `analyze --plan --shard`, `merge`.
+# Run inside run_e2e.py's namespace (@test, run, case, db, SAMPLES, TMP).
+#
+# The equality the merge promises: the merged case of N shards equals the case of one run over
+# the same inputs, table by table. What "equal" means here (scale_differences):
+#   - every table but run_manifest (times, arguments, host) and audit_log (times; the merged
+#     chain also holds the shards' rows), compared as multisets of rows;
+#   - row ids are left out where they are insertion order (object, anomaly, record tables,
+#     findings...), kept where they are meaningful: evidence_item.id (the plan keeps the whole
+#     run's item ids) and flow.id (made from item and frame, flow.h), so every flow_id and
+#     item_id column is compared as is;
+#   - object_blob by (sha256, size): which pack holds the bytes and where differ by design;
+#   - phi_hit.hmac and phi_value.hmac are keyed with each case's own key (the single run has
+#     its own): instead of the values, the partition they make is compared (which hits carry
+#     equal HMACs), which is what the keyed hash is for.
+# Nothing else is excused: paths are equal because both runs name the inputs by one absolute
+# path.
+import collections
+import struct
+
+_KEEP_ID = ("evidence_item", "flow")
+_SKIP = ("run_manifest", "audit_log")
+
+
+def _pcap_packets(path):
+    b = open(path, "rb").read()
+    end = "<" if b[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    assert struct.unpack(end + "I", b[20:24])[0] == 1, "the splitter reads Ethernet captures"
+    off, pk = 24, []
+    while off + 16 <= len(b):
+        cap = struct.unpack(end + "I", b[off + 8:off + 12])[0]
+        pk.append(b[off:off + 16 + cap])
+        off += 16 + cap
+    return b[:24], pk
+
+
+def _flow_key(rec):
+    d = rec[16:]
+    et = struct.unpack(">H", d[12:14])[0]
+    d = d[14:]
+    while et == 0x8100:
+        et = struct.unpack(">H", d[2:4])[0]
+        d = d[4:]
+    if et == 0x0800:
+        proto, src, dst, l4 = d[9], d[12:16], d[16:20], d[(d[0] & 15) * 4:]
+    elif et == 0x86dd:
+        proto, src, dst, l4 = d[6], d[8:24], d[24:40], d[40:]
+    else:
+        return ("ether", et)
+    if proto in (6, 17) and len(l4) >= 4:
+        sp, dp = struct.unpack(">HH", l4[:4])
+        return (proto,) + tuple(sorted([(src, sp), (dst, dp)]))
+    return (proto,) + tuple(sorted([src, dst]))
+
+
+def scale_split(pcap, out, nfiles):
+    """Rotate `pcap` into `nfiles` captures, cut only where no flow (5-tuple) has packets on
+    both sides: the file splitting a plan does, on rotated captures whose connections do not
+    cross a file (one that does is the documented limitation). Returns the cut indices."""
+    hdr, pk = _pcap_packets(pcap)
+    span = {}
+    for i, r in enumerate(pk):
+        k = _flow_key(r)
+        span[k] = (span[k][0] if k in span else i, i)
+    open_at = [0] * (len(pk) + 1)
+    for first, last in span.values():
+        for i in range(first + 1, last + 1):
+            open_at[i] += 1
+    safe = [i for i in range(1, len(pk)) if open_at[i] == 0]
+    assert len(safe) >= nfiles - 1, "not enough places to cut"
+    cuts = [safe[(j * len(safe)) // nfiles] for j in range(1, nfiles)]
+    bounds = [0] + cuts + [len(pk)]
+    os.makedirs(out, exist_ok=True)
+    for j in range(nfiles):
+        with open(os.path.join(out, "cap-%02d.pcap" % j), "wb") as f:
+            f.write(hdr + b"".join(pk[bounds[j]:bounds[j + 1]]))
+    return cuts
+
+
+def _hmac_partition(con, table, cols):
+    """Rows of `table` grouped by their hmac: a set of frozensets of the other columns."""
+    other = [c for c in cols if c != "hmac"]
+    groups = collections.defaultdict(list)
+    q = "SELECT hmac, %s FROM %s" % (", ".join('"%s"' % c for c in other), table)
+    for row in con.execute(q):
+        groups[row[0]].append(row[1:])
+    return collections.Counter(frozenset(collections.Counter(v).items())
+                               for v in groups.values())
+
+
+def scale_differences(a_dir, b_dir):
+    """The differences between two cases, table by table, as defined at the top; [] when
+    they are equal."""
+    a, b = db(a_dir), db(b_dir)
+    tables = [r[0] for r in a.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                      "ORDER BY name")]
+    tb = [r[0] for r in b.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                  "ORDER BY name")]
+    diffs = [] if tables == tb else ["table lists differ"]
+    for t in tables:
+        if t in _SKIP:
+            continue
+        cols = [r[1] for r in a.execute('PRAGMA table_info("%s")' % t)]
+        keep = [c for c in cols if c != "id" or t in _KEEP_ID]
+        if t == "object_blob":
+            keep = ["sha256", "size"]
+        if "hmac" in keep:
+            if _hmac_partition(a, t, keep) != _hmac_partition(b, t, keep):
+                diffs.append("%s: rows grouped by hmac differ" % t)
+            keep = [c for c in keep if c != "hmac"]
+        q = "SELECT %s FROM \"%s\"" % (", ".join('"%s"' % c for c in keep), t)
+        ra = collections.Counter(a.execute(q).fetchall())
+        rb = collections.Counter(b.execute(q).fetchall())
+        if ra != rb:
+            only_a = list((ra - rb).elements())[:2]
+            only_b = list((rb - ra).elements())[:2]
+            diffs.append("%s: %d vs %d rows; only in %s: %r; only in %s: %r" % (
+                t, sum(ra.values()), sum(rb.values()), a_dir, only_a, b_dir, only_b))
+    return diffs
+
+
+def _scale_run(inputs, n, tag, leave_out=None):
+    """plan, the N shards (in reverse order: order must not matter), merge; the merged case."""
+    plan = os.path.join(TMP, tag + ".plan")
+    run("plan", "-q", *inputs, "--shards", str(n), "-o", plan, check=0)
+    assert oct(os.stat(plan).st_mode & 0o777) == "0o600"
+    shards = []
+    for i in reversed(range(n)):
+        s = case("%s-shard%d" % (tag, i))
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+        if i != leave_out:
+            shards.append(s)
+    merged = case(tag + "-merged")
+    extra = ["--allow-missing"] if leave_out is not None else []
+    run("merge", "-q", *extra, "-o", merged, *shards, check=0)
+    return plan, shards, merged
+
+
+def _single(inputs, tag):
+    c = case(tag + "-single")
+    run("analyze", "-q", *inputs, "-o", c, check=0)
+    return c
+
+
+def _scale_inputs():
+    d = os.path.join(TMP, "scale-in")
+    if not os.path.isdir(d):
+        scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), d, 8)
+    return [d]
+
+
+@test
+def scale_merge_equals_single_run_1_2_4_7_shards():
+    inputs = _scale_inputs()
+    single = _single(inputs, "scale")
+    con = db(single)
+    # the split puts the DNS tunnel's queries and the beacon's connections in several files,
+    # so with several shards the whole-case stages must join them across shards
+    assert con.execute("SELECT count(*) FROM evidence_item").fetchone()[0] == 8
+    assert con.execute("SELECT count(DISTINCT f.item_id) FROM flow f JOIN dns_query q ON "
+                       "q.flow_id = f.id WHERE q.qname LIKE '%.t.exfil.example'"
+                       ).fetchone()[0] >= 3
+    assert con.execute("SELECT count(*) FROM finding").fetchone()[0] > 0
+    for n in (1, 2, 4, 7):
+        plan, shards, merged = _scale_run(inputs, n, "scale%d" % n)
+        if n == 7:
+            items = [ln.split()[2] for ln in open(plan) if ln.startswith("item ")]
+            assert len(set(items)) == 7, items  # 8 files over 7 shards: none empty
+        d = scale_differences(single, merged)
+        assert d == [], "N=%d:\n  %s" % (n, "\n  ".join(d))
+        run("verify", merged, check=0)
+        m = db(merged)
+        assert m.execute("SELECT count(*) FROM audit_log WHERE action = 'shard_merged'"
+                         ).fetchone()[0] == n
+        # every shard's chain is in the merged one, row by row
+        want = sum(db(s).execute("SELECT count(*) FROM audit_log").fetchone()[0] for s in shards)
+        got = m.execute("SELECT count(*) FROM audit_log WHERE actor LIKE '%[shard %'"
+                        ).fetchone()[0]
+        assert got == want, (got, want)
+        key = open(os.path.join(merged, "phi.key"), "rb").read()
+        assert all(open(os.path.join(s, "phi.key"), "rb").read() == key for s in shards)
+        assert oct(os.stat(os.path.join(merged, "phi.key")).st_mode & 0o777) == "0o600"
+
+
+@test
+def scale_merge_equals_single_run_on_the_sample_with_empty_shards():
+    inputs = [SAMPLES]
+    single = _single(inputs, "scale-sample")
+    _, shards, merged = _scale_run(inputs, 3, "scale-sample3")
+    empty = [s for s in shards
+             if db(s).execute("SELECT count(*) FROM evidence_item").fetchone()[0] == 0]
+    assert len(empty) == 2, shards
+    d = scale_differences(single, merged)
+    assert d == [], "\n  ".join(d)
+
+
+@test
+def scale_comparison_fails_when_a_shard_is_left_out():
+    inputs = _scale_inputs()
+    single = _single(inputs, "scale-miss")
+    plan = os.path.join(TMP, "scale-miss.plan")
+    run("plan", "-q", *inputs, "--shards", "4", "-o", plan, check=0)
+    shards = [case("scale-miss-shard%d" % i) for i in range(4)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    # refused without --allow-missing, with the missing shard named
+    p = run("merge", "-q", "-o", case("scale-miss-refused"), *shards[:2], shards[3], check=1)
+    assert "shard 2" in p.stderr, p.stderr
+    merged = case("scale-miss-merged")
+    run("merge", "-q", "--allow-missing", "-o", merged, *shards[:2], shards[3], check=0)
+    d = scale_differences(single, merged)
+    tables = {x.split(":")[0] for x in d}
+    assert {"evidence_item", "flow", "anomaly"} <= tables, d
+    row = db(merged).execute("SELECT detail FROM anomaly WHERE kind = 'scale.shard_missing'"
+                             ).fetchone()
+    assert row and row[0].startswith("1 of the plan's 4 shards") and "shard 2" in row[0], row
+    # the same shard twice, and a shard of another plan, are refused
+    run("merge", "-q", "-o", case("scale-miss-twice"), *shards, shards[1], check=1)
+    other = os.path.join(TMP, "scale-other.plan")
+    run("plan", "-q", *inputs, "--shards", "4", "-o", other, check=0)
+    o0 = case("scale-other-shard0")
+    run("analyze", "-q", "--plan", other, "--shard", "0", "-o", o0, check=0)
+    p = run("merge", "-q", "-o", case("scale-miss-mixed"), o0, *shards[1:], check=1)
+    assert "different plans" in p.stderr, p.stderr
+
+
+@test
+def scale_shard_rerun_replaces_it_and_changed_inputs_are_refused():
+    src = os.path.join(TMP, "scale-rerun-in")
+    scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), src, 4)
+    single = _single([src], "scale-rerun")
+    plan = os.path.join(TMP, "scale-rerun.plan")
+    run("plan", "-q", src, "--shards", "2", "-o", plan, check=0)
+    shards = [case("scale-rerun-shard%d" % i) for i in range(2)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    # rerunning shard 1 (a failed node) replaces it whole; the merge is unchanged
+    run("analyze", "-q", "--plan", plan, "--shard", "1", "-o", shards[1], check=0)
+    merged = case("scale-rerun-merged")
+    run("merge", "-q", "-o", merged, *shards, check=0)
+    assert scale_differences(single, merged) == []
+    # settings belong to the plan, not to a shard
+    run("analyze", "-q", "--plan", plan, "--shard", "0", "--home-net", "10.0.0.0/8", "-o",
+        case("scale-rerun-x"), check=1)
+    run("analyze", "-q", "--plan", plan, "--shard", "2", "-o", case("scale-rerun-y"), check=1)
+    # an input changed after the plan: its shard records the new hash, the merge refuses
+    victim = sorted(os.listdir(src))[0]
+    owner = [ln.split()[2] for ln in open(plan) if ln.startswith("item 1 ")][0]
+    with open(os.path.join(src, victim), "ab") as f:
+        f.write(b"\0" * 16)
+    run("analyze", "-q", "--plan", plan, "--shard", owner, "-o", shards[int(owner)], check=0)
+    p = run("merge", "-q", "-o", case("scale-rerun-changed"), *shards, check=2)
+    assert "changed between the plan and its shard" in p.stderr, p.stderr
+    # a file added after the plan: the shard refuses (its item ids would not be the plan's)
+    with open(os.path.join(src, "zz-late.pcap"), "wb") as f:
+        f.write(open(os.path.join(src, victim), "rb").read())
+    p = run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[0], check=1)
+    assert "not those of the plan" in p.stderr, p.stderr
