@@ -18,8 +18,10 @@
  *   (objects by reference) re-made.
  * - custody: each shard's audit chain, row by row (see copy_chain), then "shard_merged"
  *   with its path, chain head, row count and sealed tables digest, all in the merged chain.
- * - flows a shard ended "eof" are ended as the whole run would have: "idle" when the
- *   latest packet time of all shards is past their idle timeout (pt_flow_flush's rule).
+ * - flows a shard ended "eof" are ended as the whole run would have: "reuse" when a later
+ *   shard's flow of the same endpoints opens with a SYN within the timeout, "idle" when the
+ *   latest packet time of all shards is past their idle timeout (pt_flow_flush's rule); a
+ *   connection that went on in another shard's file is reported cut (find_cuts).
  * - every item's SHA-256 is checked against the plan's: an input changed between the plan
  *   and its shard fails the merge.
  */
@@ -416,6 +418,85 @@ static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *
     return rc;
 }
 
+/* A flow still open at the end of its shard ("eof") and a flow of the same endpoints that
+ * starts within the idle timeout in a later item of another shard were one flow in a whole
+ * run, which read the two files in one flow table. When the later one starts with a SYN the
+ * whole run would have ended the first as "reuse" (flow.c), and so does this; otherwise the
+ * connection is cut: one scale.flow_cut anomaly per cut. Runs before the "eof" flows are
+ * aged (merge_finish), so "eof" still means open at its shard's end. */
+static const char cut_sql[] =
+    "SELECT a.id, b.id, b.item_id, sa.shard, sb.shard, b.first_ts - a.last_ts, "
+    "b.proto = 6 AND b.history GLOB 'S*' FROM flow a JOIN scale_item sa ON sa.id = "
+    "a.last_item_id JOIN flow b ON b.id = (SELECT c.id FROM flow c JOIN scale_item sc ON sc.id "
+    "= c.item_id WHERE c.source = 'capture' AND c.proto = a.proto AND c.family = a.family AND "
+    "c.vlan IS a.vlan AND c.tunnel IS a.tunnel AND ((c.client_addr = a.client_addr AND "
+    "c.client_port = a.client_port AND c.server_addr = a.server_addr AND c.server_port = "
+    "a.server_port) OR (c.client_addr = a.server_addr AND c.client_port = a.server_port AND "
+    "c.server_addr = a.client_addr AND c.server_port = a.client_port)) AND c.item_id > "
+    "a.last_item_id AND sc.shard <> sa.shard AND c.first_ts >= a.last_ts ORDER BY c.first_ts, "
+    "c.id LIMIT 1) JOIN scale_item sb ON sb.id = b.item_id WHERE a.end_reason = 'eof' AND "
+    "a.source = 'capture' AND b.first_ts - a.last_ts <= 1000000 * CASE WHEN a.proto = 6 AND "
+    "a.ports_known = 1 THEN ?1 WHEN a.proto = 17 THEN ?2 ELSE ?3 END ORDER BY a.id";
+
+static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t errlen)
+{
+    sqlite3_stmt *ins = NULL, *q = NULL, *up = NULL, *an = NULL;
+    pt_status rc = pt_db_exec(h, "CREATE TEMP TABLE scale_item(id INTEGER PRIMARY KEY, shard "
+                                 "INTEGER NOT NULL)", err, errlen);
+    if (rc != PT_OK) {
+        return rc;
+    }
+    if (sqlite3_prepare_v2(h, "INSERT INTO scale_item VALUES (?1, ?2)", -1, &ins, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(h, cut_sql, -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, "UPDATE flow SET end_reason = 'reuse' WHERE id = ?1", -1, &up,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES "
+                              "(?1, NULL, 0, ?2, ?3)", -1, &an, NULL) != SQLITE_OK) {
+        rc = PT_EDB;
+    }
+    for (size_t i = 0; rc == PT_OK && i < m->plan.n_items; i++) {
+        sqlite3_bind_int64(ins, 1, m->plan.items[i].id);
+        sqlite3_bind_int64(ins, 2, m->plan.items[i].shard);
+        rc = sqlite3_step(ins) == SQLITE_DONE ? PT_OK : PT_EDB;
+        sqlite3_reset(ins);
+    }
+    if (rc == PT_OK) {
+        sqlite3_bind_int(q, 1, PT_FLOW_TCP_IDLE_S);
+        sqlite3_bind_int(q, 2, PT_FLOW_UDP_IDLE_S);
+        sqlite3_bind_int(q, 3, PT_FLOW_OTHER_IDLE_S);
+    }
+    int st;
+    while (rc == PT_OK && (st = sqlite3_step(q)) == SQLITE_ROW) {
+        if (sqlite3_column_int(q, 6)) {
+            sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
+            rc = sqlite3_step(up) == SQLITE_DONE ? PT_OK : PT_EDB;
+            sqlite3_reset(up);
+            continue;
+        }
+        char d[400];
+        snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s later) are "
+                 "one connection cut where its capture files went to different shards",
+                 (long long)sqlite3_column_int64(q, 0), sqlite3_column_int(q, 3),
+                 (long long)sqlite3_column_int64(q, 1), sqlite3_column_int(q, 4),
+                 (double)sqlite3_column_int64(q, 5) / 1e6);
+        sqlite3_bind_int64(an, 1, sqlite3_column_int64(q, 2));
+        sqlite3_bind_text(an, 2, pt_anom_kind(PT_ANOM_SCALE_FLOW_CUT), -1, SQLITE_STATIC);
+        sqlite3_bind_text(an, 3, d, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(an) == SQLITE_DONE ? PT_OK : PT_EDB;
+        sqlite3_reset(an);
+    }
+    if (rc != PT_OK) {
+        snprintf(err, errlen, "finding connections cut between shards: %s", sqlite3_errmsg(h));
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(q);
+    sqlite3_finalize(up);
+    sqlite3_finalize(an);
+    pt_db_exec(h, "DROP TABLE temp.scale_item", NULL, 0);
+    return rc;
+}
+
 /* After all shards: what needs all of them. */
 static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size_t errlen)
 {
@@ -424,6 +505,7 @@ static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size
     for (size_t i = 0; i < m->n; i++) {
         end = m->sh[i].max_ts > end ? m->sh[i].max_ts : end;
     }
+    PT_TRY(find_cuts(m, h, err, errlen));
     char sql[900];
     snprintf(sql, sizeof sql,
              "UPDATE flow SET end_reason = 'idle' WHERE end_reason = 'eof' AND source = "

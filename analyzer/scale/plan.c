@@ -109,46 +109,32 @@ static pt_status hash_input(const struct pt_input *in, char hex[PT_SHA256_HEX], 
     return rc;
 }
 
-/* Largest first, each to the least loaded shard (ties: the lower index), so shards get
- * about the same number of bytes and the same plan comes out of the same inputs. */
-struct by_size {
-    uint64_t size;
-    size_t idx;
-};
-
-static int cmp_by_size(const void *a, const void *b)
+/* Consecutive items to each shard, about total/N bytes each, every shard at least one item
+ * while there are enough. Consecutive, not the tightest packing: rotated captures are named
+ * in time order, and a connection that crosses from one file to the next is cut only where
+ * the two files went to different shards (scale.h), so N shards make at most N-1 such
+ * places. The same inputs give the same plan. */
+static void balance(struct pt_plan_item *items, size_t n, unsigned shards)
 {
-    const struct by_size *x = a, *y = b;
-    if (x->size != y->size) {
-        return x->size > y->size ? -1 : 1;
-    }
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static pt_status balance(struct pt_plan_item *items, size_t n, unsigned shards)
-{
-    struct by_size *v = calloc(n ? n : 1, sizeof *v);
-    uint64_t *load = calloc(shards, sizeof *load);
-    if (v == NULL || load == NULL) {
-        free(v);
-        free(load);
-        return PT_ENOMEM;
-    }
+    uint64_t total = 0, done = 0;
     for (size_t i = 0; i < n; i++) {
-        v[i] = (struct by_size){items[i].size ? items[i].size : 1, i};
+        total += items[i].size ? items[i].size : 1;
     }
-    qsort(v, n, sizeof *v, cmp_by_size);
-    for (size_t i = 0; i < n; i++) {
-        unsigned best = 0;
-        for (unsigned s = 1; s < shards; s++) {
-            best = load[s] < load[best] ? s : best;
+    size_t i = 0;
+    for (unsigned s = 0; s < shards; s++) {
+        unsigned left = shards - s; /* shards still to fill, this one included */
+        uint64_t want = done + (total - done) / left;
+        size_t took = 0;
+        while (i < n && (left == 1 || n - i > left - 1 || took == 0)) {
+            uint64_t sz = items[i].size ? items[i].size : 1;
+            if (took > 0 && left > 1 && (done + sz / 2 > want || n - i <= left - 1)) {
+                break;
+            }
+            items[i++].shard = s;
+            done += sz;
+            took++;
         }
-        items[v[i].idx].shard = best;
-        load[best] += v[i].size;
     }
-    free(v);
-    free(load);
-    return PT_OK;
 }
 
 static char *absolute(const char *p)
@@ -237,7 +223,9 @@ pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char
     if (!quiet && isatty(STDERR_FILENO)) {
         fputc('\n', stderr);
     }
-    rc = rc == PT_OK ? balance(items, in.n, shards) : rc;
+    if (rc == PT_OK) {
+        balance(items, in.n, shards);
+    }
     uint8_t key[32];
     if (rc == PT_OK && RAND_bytes(key, sizeof key) != 1) {
         pt_error("no random bytes for the case key");
