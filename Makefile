@@ -12,7 +12,7 @@ DEB_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libs
             python3-reportlab python3-odf p7zip-full fonts-dejavu-core \
             libreoffice-writer-nogui libreoffice-calc-nogui cppcheck \
             libtsk-dev libewf-dev libqcow-dev sleuthkit mtools ntfs-3g \
-            samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng
+            samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng parallel
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -16,6 +16,7 @@
 # Nothing else is excused: paths are equal because both runs name the inputs by one absolute
 # path.
 import collections
+import json
 import struct
 
 _KEEP_ID = ("evidence_item", "flow")
@@ -298,3 +299,79 @@ def scale_connection_cut_between_shards_is_reported():
     # no cut without a connection across the boundary
     assert db(_scale_run(_scale_inputs(), 2, "scale-nocut")[2]).execute(
         "SELECT count(*) FROM anomaly WHERE kind = 'scale.flow_cut'").fetchone()[0] == 0
+
+
+_FAKE_SBATCH = r'''#!/usr/bin/env python3
+# A stand-in for sbatch: runs the job script now (each array task in turn, with
+# SLURM_ARRAY_TASK_ID), refuses an afterok dependency on a job that did not succeed, and
+# logs its arguments. Enough to check the script's jobs, not Slurm itself.
+import json, os, subprocess, sys
+state = os.environ["FAKE_SBATCH_STATE"]
+jobs = json.load(open(state)) if os.path.exists(state) else []
+args = sys.argv[1:]
+script = args[-1]
+jid = str(1000 + len(jobs))
+tasks, ok = [None], True
+for a in args[:-1]:
+    if a.startswith("--array="):
+        lo, hi = a.split("=")[1].split("-")
+        tasks = list(range(int(lo), int(hi) + 1))
+    if a.startswith("--dependency=afterok:"):
+        dep = a.split(":")[1]
+        if not any(j["id"] == dep and j["ok"] for j in jobs):
+            sys.exit("dependency never satisfied")
+for t in tasks:
+    env = dict(os.environ)
+    if t is not None:
+        env["SLURM_ARRAY_TASK_ID"] = str(t)
+    ok = subprocess.run(["sh", script], env=env).returncode == 0 and ok
+jobs.append({"id": jid, "args": args, "ok": ok})
+json.dump(jobs, open(state, "w"))
+print(jid + ";cluster")
+'''
+
+
+@test
+def scale_slurm_script_runs_array_then_dependent_merge():
+    # Slurm itself is not installed here: a stand-in sbatch runs the job scripts the script
+    # writes, so the array indices, the dependency and the commands are what is tested.
+    inputs = _scale_inputs()
+    fake = os.path.join(TMP, "fake-sbatch")
+    with open(fake, "w") as f:
+        f.write(_FAKE_SBATCH)
+    os.chmod(fake, 0o755)
+    state = os.path.join(TMP, "fake-sbatch.json")
+    c = case("scale-slurm")
+    env = dict(ENV, SBATCH=fake, FAKE_SBATCH_STATE=state)
+    p = subprocess.run([os.path.join(ROOT, "tools", "scale", "phitrace-slurm.sh"), "-n", "4",
+                        "-o", c, "-b", BIN, "-c", "1", "--", *inputs], capture_output=True,
+                       text=True, env=env, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    jobs = json.load(open(state))
+    assert [j["args"][:-1] for j in jobs] == [
+        ["--parsable", "--array=0-3"], ["--parsable", "--dependency=afterok:1000"]], jobs
+    assert all(j["ok"] for j in jobs), jobs
+    assert "job array 1000" in p.stdout and "merge: job 1001" in p.stdout, p.stdout
+    d = scale_differences(_single(inputs, "scale-slurm"), c)
+    assert d == [], d
+
+
+@test
+def scale_gnu_parallel_script_and_resume():
+    if shutil.which("parallel") is None:
+        raise Skip("GNU parallel is not installed (make deps)")
+    inputs = _scale_inputs()
+    c = case("scale-par")
+    script = os.path.join(ROOT, "tools", "scale", "phitrace-parallel.sh")
+    p = subprocess.run([script, "-n", "3", "-j", "2", "-o", c, "-b", BIN, "--", *inputs],
+                       capture_output=True, text=True, env=ENV, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert scale_differences(_single(inputs, "scale-par"), c) == []
+    log = open(c + ".work/joblog").read().splitlines()
+    assert len(log) == 4 and all(ln.split("\t")[6] == "0" for ln in log[1:]), log
+    # a second run reruns no shard (all succeeded) and merges again into the same answer
+    p = subprocess.run([script, "-n", "3", "-j", "2", "-o", c, "-b", BIN, "--", *inputs],
+                       capture_output=True, text=True, env=ENV, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(open(c + ".work/joblog").read().splitlines()) == 4
+    assert scale_differences(_single(inputs, "scale-par2"), c) == []
