@@ -50,10 +50,11 @@ static int hexval(char c)
                                   : -1;
 }
 
-/* Decode a path field in place; NULL for "-", for a bad escape or an empty field. */
+/* Decode a path field in place; NULL for a bad escape or an empty field ("-", unset, is the
+ * caller's to test first). */
 static char *get_path(char *s)
 {
-    if (s[0] == '\0' || (s[0] == '-' && s[1] == '\0')) {
+    if (s[0] == '\0') {
         return NULL;
     }
     char *w = s;
@@ -371,10 +372,13 @@ static bool parse_item(struct pt_plan *p, char *rest, size_t *cap)
 
 static bool set_str(char **dst, char *v)
 {
-    const char *s = get_path(v);
     free(*dst);
-    *dst = s ? strdup(s) : NULL;
-    return s == NULL || *dst != NULL;
+    *dst = NULL;
+    if (strcmp(v, "-") == 0) {
+        return true;
+    }
+    const char *s = get_path(v);
+    return s != NULL && (*dst = strdup(s)) != NULL;
 }
 
 static bool parse_flag(const char *v, bool *out)
