@@ -1681,7 +1681,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
 
 out:
     for (unsigned i = 0; i < started_workers; i++) {
-        worker_ship(&r->workers[i], true, r->max_ts);
+        /* a shard ends its open flows "eof" whatever their age: whether the whole run would
+         * have timed them out depends on the other shards' packets, so the merge decides */
+        worker_ship(&r->workers[i], true, opt->shard ? 0 : r->max_ts);
     }
     for (unsigned i = 0; i < started_workers; i++) {
         pthread_join(r->workers[i].th, NULL);

@@ -418,25 +418,33 @@ static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *
     return rc;
 }
 
-/* A flow still open at the end of its shard ("eof") and a flow of the same endpoints that
- * starts within the idle timeout in a later item of another shard were one flow in a whole
- * run, which read the two files in one flow table. When the later one starts with a SYN the
+/* A flow still open at the end of its shard ("eof") and the next flow of the same endpoints
+ * in read order (item, frame) were one flow in a whole run, which reads every file through
+ * one flow table, when that flow is in another shard and nothing read in between ended the
+ * first: its first packet within the idle timeout of the first flow's last (earlier counts:
+ * capture files out of time order, or two copies of one capture, are joined so too), and no
+ * capture file read in between reaching past the timeout. When it starts with a SYN the
  * whole run would have ended the first as "reuse" (flow.c), and so does this; otherwise the
  * connection is cut: one scale.flow_cut anomaly per cut. Runs before the "eof" flows are
- * aged (merge_finish), so "eof" still means open at its shard's end. */
+ * aged (merge_finish), so "eof" still means open at its shard's end. Packets of the second
+ * flow's file before its first one are not looked at, so a cut may be reported where the
+ * whole run had timed the first flow out: never the other way. */
+#define TIMEOUT_SQL(f) "1000000 * CASE WHEN " f ".proto = 6 AND " f ".ports_known = 1 THEN ?1 " \
+                       "WHEN " f ".proto = 17 THEN ?2 ELSE ?3 END"
 static const char cut_sql[] =
     "SELECT a.id, b.id, b.item_id, sa.shard, sb.shard, b.first_ts - a.last_ts, "
     "b.proto = 6 AND b.history GLOB 'S*' FROM flow a JOIN scale_item sa ON sa.id = "
-    "a.last_item_id JOIN flow b ON b.id = (SELECT c.id FROM flow c JOIN scale_item sc ON sc.id "
-    "= c.item_id WHERE c.source = 'capture' AND c.proto = a.proto AND c.family = a.family AND "
-    "c.vlan IS a.vlan AND c.tunnel IS a.tunnel AND ((c.client_addr = a.client_addr AND "
-    "c.client_port = a.client_port AND c.server_addr = a.server_addr AND c.server_port = "
-    "a.server_port) OR (c.client_addr = a.server_addr AND c.client_port = a.server_port AND "
-    "c.server_addr = a.client_addr AND c.server_port = a.client_port)) AND c.item_id > "
-    "a.last_item_id AND sc.shard <> sa.shard AND c.first_ts >= a.last_ts ORDER BY c.first_ts, "
-    "c.id LIMIT 1) JOIN scale_item sb ON sb.id = b.item_id WHERE a.end_reason = 'eof' AND "
-    "a.source = 'capture' AND b.first_ts - a.last_ts <= 1000000 * CASE WHEN a.proto = 6 AND "
-    "a.ports_known = 1 THEN ?1 WHEN a.proto = 17 THEN ?2 ELSE ?3 END ORDER BY a.id";
+    "a.last_item_id JOIN flow b ON b.id = (SELECT c.id FROM flow c WHERE c.source = 'capture' "
+    "AND c.proto = a.proto AND c.family = a.family AND c.vlan IS a.vlan AND c.tunnel IS "
+    "a.tunnel AND ((c.client_addr = a.client_addr AND c.client_port = a.client_port AND "
+    "c.server_addr = a.server_addr AND c.server_port = a.server_port) OR (c.client_addr = "
+    "a.server_addr AND c.client_port = a.server_port AND c.server_addr = a.client_addr AND "
+    "c.server_port = a.client_port)) AND c.item_id > a.last_item_id ORDER BY c.item_id, "
+    "c.first_frame LIMIT 1) JOIN scale_item sb ON sb.id = b.item_id WHERE a.end_reason = 'eof' "
+    "AND a.source = 'capture' AND sb.shard <> sa.shard AND b.first_ts - a.last_ts <= "
+    TIMEOUT_SQL("a") " AND coalesce((SELECT max(e.last_ts) FROM evidence_item e WHERE e.id > "
+    "a.last_item_id AND e.id < b.item_id AND e.kind = 'capture'), a.last_ts) - a.last_ts <= "
+    TIMEOUT_SQL("a") " ORDER BY a.id";
 
 static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t errlen)
 {
@@ -475,8 +483,8 @@ static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t 
             continue;
         }
         char d[400];
-        snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s later) are "
-                 "one connection cut where its capture files went to different shards",
+        snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s after it) "
+                 "are one connection cut where its capture files went to different shards",
                  (long long)sqlite3_column_int64(q, 0), sqlite3_column_int(q, 3),
                  (long long)sqlite3_column_int64(q, 1), sqlite3_column_int(q, 4),
                  (double)sqlite3_column_int64(q, 5) / 1e6);
