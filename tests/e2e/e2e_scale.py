@@ -375,3 +375,29 @@ def scale_gnu_parallel_script_and_resume():
     assert p.returncode == 0, p.stdout + p.stderr
     assert len(open(c + ".work/joblog").read().splitlines()) == 4
     assert scale_differences(_single(inputs, "scale-par2"), c) == []
+
+
+@test
+def scale_settings_of_the_plan_reach_shards_and_merge():
+    # --home-net and --keep-phi set once in the plan: the merged case equals a single run
+    # with the same settings (phi_value holds the raw values, keyed like phi_hit)
+    inputs = _scale_inputs()
+    settings = ["--home-net", "10.1.0.0/16", "--keep-phi"]
+    c = case("scale-set-single")
+    run("analyze", "-q", *settings, *inputs, "-o", c, check=0)
+    plan = os.path.join(TMP, "scale-set.plan")
+    run("plan", "-q", *settings, *inputs, "--shards", "2", "-o", plan, check=0)
+    shards = [case("scale-set-shard%d" % i) for i in range(2)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    merged = case("scale-set-merged")
+    run("merge", "-q", "-o", merged, *shards, check=0)
+    assert scale_differences(c, merged) == []
+    m = db(merged)
+    assert m.execute("SELECT count(*) FROM phi_value").fetchone()[0] > 0
+    assert m.execute("SELECT value FROM run_manifest WHERE key = 'home_net'").fetchone()[0] \
+        == db(c).execute("SELECT value FROM run_manifest WHERE key = 'home_net'").fetchone()[0]
+    # the single run over the default home-net is a different case: the comparison says so
+    assert scale_differences(_single(inputs, "scale-set-default"), merged) != []
+    # the merge takes no setting: they are the plan's
+    run("merge", "-q", "--keep-phi", "-o", case("scale-set-x"), *shards, check=1)
