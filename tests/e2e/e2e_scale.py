@@ -401,3 +401,21 @@ def scale_settings_of_the_plan_reach_shards_and_merge():
     assert scale_differences(_single(inputs, "scale-set-default"), merged) != []
     # the merge takes no setting: they are the plan's
     run("merge", "-q", "--keep-phi", "-o", case("scale-set-x"), *shards, check=1)
+
+
+@test
+def scale_hospital_capture_rotated_merges_to_the_single_answer():
+    # the hospital bench's capture (HL7, DICOM, FHIR, CSV, zip, mail, an exfiltration host:
+    # e2e_bench_hospital.py's generator) rotated into 12 files, 4 shards: the same flows,
+    # objects, individuals with their bounds, findings, events and verdict
+    d = os.path.join(TMP, "scale-hosp")
+    os.makedirs(d, exist_ok=True)
+    truth = _gen_hospital(os.path.join(d, "hospital.pcap"), mb=1.5, seed=11)
+    rot = os.path.join(TMP, "scale-hosp-in")
+    scale_split(os.path.join(d, "hospital.pcap"), rot, 12)
+    single = _single([rot], "scale-hosp")
+    _, _, merged = _scale_run([rot], 4, "scale-hosp4")
+    assert scale_differences(single, merged) == []
+    got = dict(db(merged).execute("SELECT scope, estimate FROM individuals"))
+    assert got == {"all": truth["patients"]["all"], "outbound": truth["patients"]["outbound"]}, \
+        (got, truth["patients"])
