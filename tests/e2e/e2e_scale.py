@@ -17,65 +17,14 @@
 # path.
 import collections
 import json
-import struct
 
 _KEEP_ID = ("evidence_item", "flow")
 _SKIP = ("run_manifest", "audit_log")
 
 
-def _pcap_packets(path):
-    b = open(path, "rb").read()
-    end = "<" if b[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    assert struct.unpack(end + "I", b[20:24])[0] == 1, "the splitter reads Ethernet captures"
-    off, pk = 24, []
-    while off + 16 <= len(b):
-        cap = struct.unpack(end + "I", b[off + 8:off + 12])[0]
-        pk.append(b[off:off + 16 + cap])
-        off += 16 + cap
-    return b[:24], pk
-
-
-def _flow_key(rec):
-    d = rec[16:]
-    et = struct.unpack(">H", d[12:14])[0]
-    d = d[14:]
-    while et == 0x8100:
-        et = struct.unpack(">H", d[2:4])[0]
-        d = d[4:]
-    if et == 0x0800:
-        proto, src, dst, l4 = d[9], d[12:16], d[16:20], d[(d[0] & 15) * 4:]
-    elif et == 0x86dd:
-        proto, src, dst, l4 = d[6], d[8:24], d[24:40], d[40:]
-    else:
-        return ("ether", et)
-    if proto in (6, 17) and len(l4) >= 4:
-        sp, dp = struct.unpack(">HH", l4[:4])
-        return (proto,) + tuple(sorted([(src, sp), (dst, dp)]))
-    return (proto,) + tuple(sorted([src, dst]))
-
-
-def scale_split(pcap, out, nfiles):
-    """Rotate `pcap` into `nfiles` captures, cut only where no flow (5-tuple) has packets on
-    both sides: the file splitting a plan does, on rotated captures whose connections do not
-    cross a file (one that does is the documented limitation). Returns the cut indices."""
-    hdr, pk = _pcap_packets(pcap)
-    span = {}
-    for i, r in enumerate(pk):
-        k = _flow_key(r)
-        span[k] = (span[k][0] if k in span else i, i)
-    open_at = [0] * (len(pk) + 1)
-    for first, last in span.values():
-        for i in range(first + 1, last + 1):
-            open_at[i] += 1
-    safe = [i for i in range(1, len(pk)) if open_at[i] == 0]
-    assert len(safe) >= nfiles - 1, "not enough places to cut"
-    cuts = [safe[(j * len(safe)) // nfiles] for j in range(1, nfiles)]
-    bounds = [0] + cuts + [len(pk)]
-    os.makedirs(out, exist_ok=True)
-    for j in range(nfiles):
-        with open(os.path.join(out, "cap-%02d.pcap" % j), "wb") as f:
-            f.write(hdr + b"".join(pk[bounds[j]:bounds[j + 1]]))
-    return cuts
+sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
+from rotate_pcap import flow_key as _flow_key, pcap_packets as _pcap_packets  # noqa: E402
+from rotate_pcap import rotate as scale_split  # noqa: E402
 
 
 def _hmac_partition(con, table, cols):
