@@ -307,7 +307,7 @@ static int cmd_shard(struct run_args *sa, int argc)
     if (!sa->shard_given || sa->o.case_dir == NULL || optind < argc || sa->setting ||
         sa->shards != 0 || sa->allow_missing || sa->o.fail_on > 0) {
         fprintf(stderr, "phitrace: error: usage: phitrace analyze --plan PLAN --shard I -o SHARD "
-                        "[-j N] [-q] [--progress] (no INPUT: the plan names them; no setting: "
+                        "[-j N] [-q] [--progress] [--force] (no INPUT: the plan names them; no setting: "
                         "the plan fixes them)\n");
         return EXIT_USAGE;
     }

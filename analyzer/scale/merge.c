@@ -65,7 +65,7 @@ static int cmp_shard(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static bool manifest_get(sqlite3 *h, const char *key, char *out, size_t len)
+bool pt_scale_manifest_get(sqlite3 *h, const char *key, char *out, size_t len)
 {
     sqlite3_stmt *q = NULL;
     bool ok = false;
@@ -101,21 +101,21 @@ static pt_status check_shard(struct shard *s, const char *plan_sha)
         pt_error("shard %s is incomplete (%s); rerun it", s->dir, why);
     } else if (pt_db_audit_verify(db, &rows, err, sizeof err) != PT_OK) {
         pt_error("shard %s: its audit chain is broken: %s", s->dir, err);
-    } else if (!manifest_get(h, "scale_role", v, sizeof v) || strcmp(v, "shard") != 0) {
+    } else if (!pt_scale_manifest_get(h, "scale_role", v, sizeof v) || strcmp(v, "shard") != 0) {
         pt_error("%s is not a shard case (made by phitrace analyze --plan --shard)", s->dir);
-    } else if (!manifest_get(h, "plan_sha256", v, sizeof v) || strcmp(v, plan_sha) != 0) {
+    } else if (!pt_scale_manifest_get(h, "plan_sha256", v, sizeof v) || strcmp(v, plan_sha) != 0) {
         pt_error("shard %s was made from another plan (plan_sha256 %.16s..., its plan.txt "
                  "%.16s...)", s->dir, v, plan_sha);
-    } else if (!manifest_get(h, "schema_version", v, sizeof v) ||
+    } else if (!pt_scale_manifest_get(h, "schema_version", v, sizeof v) ||
                strtol(v, NULL, 10) != PT_DB_SCHEMA_VERSION) {
         pt_error("shard %s has schema version %s, this phitrace %d", s->dir, v,
                  PT_DB_SCHEMA_VERSION);
-    } else if (!manifest_get(h, "scale_shard", v, sizeof v) || v[0] < '0' || v[0] > '9' ||
+    } else if (!pt_scale_manifest_get(h, "scale_shard", v, sizeof v) || v[0] < '0' || v[0] > '9' ||
                (idx = strtoull(v, &end, 10)) >= PT_PLAN_MAX_SHARDS || *end != '\0') {
         pt_error("shard %s does not say which shard it is", s->dir);
     } else {
         s->idx = (unsigned)idx;
-        s->max_ts = manifest_get(h, "shard_max_ts", v, sizeof v) ? strtoll(v, NULL, 10) : 0;
+        s->max_ts = pt_scale_manifest_get(h, "shard_max_ts", v, sizeof v) ? strtoll(v, NULL, 10) : 0;
         rc = PT_OK;
     }
     pt_db_close(db);

@@ -104,5 +104,8 @@ struct pt_scale_prep {
     const char *plan_path;
 };
 pt_status pt_scale_prepare(void *arg, const char *dir);
+/* run_manifest's value of `key` in `out`; false when absent. */
+struct sqlite3;
+bool pt_scale_manifest_get(struct sqlite3 *h, const char *key, char *out, size_t len);
 
 #endif

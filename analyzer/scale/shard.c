@@ -5,8 +5,9 @@
  * the list differs from the plan's (a file added, removed or renamed since the plan), so its
  * item ids are the whole run's; it then reads only its own items. Its case holds the plan's
  * key (phi.key) and a copy of the plan (plan.txt, checked against the plan's SHA-256), and
- * its manifest says which shard of which plan it is. It is always built beside an existing
- * one and swapped in when whole (--force), so rerunning a failed shard replaces it.
+ * its manifest says which shard of which plan it is. A rerun builds the new case beside the
+ * old one and swaps it in when whole (as --force does), so rerunning a failed shard replaces
+ * it; a directory holding any other case is refused without --force.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+#include <sys/stat.h>
+
 #include "../core/log.h"
 #include "../ingest/inputs.h"
 #include "../pipeline.h"
+#include "../store/db.h"
 #include "scale.h"
 
 static pt_status write_all(const char *path, const void *buf, size_t n)
@@ -146,6 +151,36 @@ static pt_status same_inputs(const struct pt_plan *p, const char *case_dir)
     return rc;
 }
 
+/* A case already at `dir` is replaced only when it is this shard of this plan (a rerun), or
+ * with --force: a shard command must not silently take the place of another case. */
+static pt_status may_replace(const char *dir, const struct pt_plan *p, unsigned shard, bool force)
+{
+    char path[4300], err[512] = "", role[16], sha[PT_SHA256_HEX + 1], idx[16], want[16];
+    snprintf(path, sizeof path, "%s/evidence.db", dir);
+    struct stat st;
+    if (force || stat(path, &st) != 0) {
+        return PT_OK;
+    }
+    struct pt_db *db = NULL;
+    bool same = false;
+    if (pt_db_open_ro(path, &db, err, sizeof err) == PT_OK) {
+        sqlite3 *h = pt_db_handle(db);
+        snprintf(want, sizeof want, "%u", shard);
+        same = pt_scale_manifest_get(h, "scale_role", role, sizeof role) &&
+               strcmp(role, "shard") == 0 &&
+               pt_scale_manifest_get(h, "plan_sha256", sha, sizeof sha) &&
+               strcmp(sha, p->sha256) == 0 &&
+               pt_scale_manifest_get(h, "scale_shard", idx, sizeof idx) && strcmp(idx, want) == 0;
+        pt_db_close(db);
+    }
+    if (!same) {
+        pt_error("%s holds a case that is not shard %u of this plan; choose another directory "
+                 "or pass --force to replace it", dir, shard);
+        return PT_EUSAGE;
+    }
+    return PT_OK;
+}
+
 pt_status pt_scale_shard(const char *plan_path, unsigned shard, const struct pt_options *base,
                          struct pt_run_result *res)
 {
@@ -162,6 +197,7 @@ pt_status pt_scale_shard(const char *plan_path, unsigned shard, const struct pt_
         rc = PT_EUSAGE;
         goto out;
     }
+    PT_TRY_OUT(may_replace(base->case_dir, &p, shard, base->force));
     PT_TRY_OUT(same_inputs(&p, base->case_dir));
     size_t n = 0;
     if ((ids = calloc(p.n_items ? p.n_items : 1, sizeof *ids)) == NULL) {

@@ -189,6 +189,11 @@ def scale_shard_rerun_replaces_it_and_changed_inputs_are_refused():
     merged = case("scale-rerun-merged")
     run("merge", "-q", "-o", merged, *shards, check=0)
     assert scale_differences(single, merged) == []
+    # a shard never takes the place of another case (another shard, a whole run) unasked
+    p = run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[1], check=1)
+    assert "not shard 0 of this plan" in p.stderr, p.stderr
+    run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", single, check=1)
+    assert db(single).execute("SELECT count(*) FROM verdict").fetchone()[0] > 0
     # settings belong to the plan, not to a shard
     run("analyze", "-q", "--plan", plan, "--shard", "0", "--home-net", "10.0.0.0/8", "-o",
         case("scale-rerun-x"), check=1)
