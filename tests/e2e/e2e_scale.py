@@ -373,3 +373,42 @@ def scale_hospital_capture_rotated_merges_to_the_single_answer():
     got = dict(db(merged).execute("SELECT scope, estimate FROM individuals"))
     assert got == {"all": truth["patients"]["all"], "outbound": truth["patients"]["outbound"]}, \
         (got, truth["patients"])
+
+
+@test
+def scale_mixed_evidence_logs_join_flows_of_other_shards():
+    # captures, a Zeek conn.log and a patient CSV at rest, in different shards: the log's
+    # connections join the captured flows (a whole-case stage, at the merge) exactly as in
+    # one run, its extra connection becomes a flow, the CSV is an object by reference
+    src = os.path.join(TMP, "scale-mixed-in")
+    scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), src, 6)
+    first = _single([src], "scale-mixed-caponly")
+    flows = db(first).execute("SELECT client_addr, client_port, server_addr, server_port, "
+                              "first_ts FROM flow WHERE proto = 6 ORDER BY id LIMIT 5").fetchall()
+    assert len(flows) == 5
+    zeek = [b"#separator \\x09", b"#path\tconn",
+            b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+            b"duration\torig_bytes\tresp_bytes"]
+    for i, (ca, cp, sa, sp, ts) in enumerate(flows):
+        zeek.append(b"%d.%06d\tC%d\t%s\t%d\t%s\t%d\ttcp\t-\t0.5\t100\t100" % (
+            ts // 1000000, ts % 1000000, i, ca.encode(), cp, sa.encode(), sp))
+    zeek.append(b"%d.000000\tCx\t10.1.1.50\t41000\t198.51.100.20\t443\ttcp\tssl\t120.0\t"
+                b"52428800\t20480" % (flows[0][4] // 1000000 + 300))
+    with open(os.path.join(src, "zz-conn.log"), "wb") as f:
+        f.write(b"\n".join(zeek) + b"\n")
+    with open(os.path.join(src, "zz-patients.csv"), "w") as f:
+        f.write("mrn,name,dob,ssn\n")
+        for i in range(6):
+            f.write("MRN%07d,DOE^JANE%s,1970-01-%02d,%03d-%02d-%04d\n" % (
+                5100000 + i, "ABCDEF"[i], i + 1, 123 + i, 45, 6789 + i))
+    single = _single([src], "scale-mixed")
+    con = db(single)
+    assert con.execute("SELECT count(*) FROM flow_source WHERE role = 'matched'"
+                       ).fetchone()[0] == 5
+    for n in (2, 3):
+        plan, _, merged = _scale_run([src], n, "scale-mixed%d" % n)
+        shard_of = {ln.split()[-1].rsplit("/", 1)[-1]: ln.split()[2]
+                    for ln in open(plan) if ln.startswith("item ")}
+        assert shard_of["zz-conn.log"] != shard_of["cap-00.pcap"], shard_of
+        d = scale_differences(single, merged)
+        assert d == [], "N=%d:\n  %s" % (n, "\n  ".join(d))
