@@ -93,8 +93,8 @@ static void usage(FILE *out)
         "\n"
         "Scale-out (README \"Scale-out\"): `plan` takes analyze's settings (--home-net,\n"
         "--memcap, --max-flows, --flows-only, --keep-phi, --no-phi, --copy-inputs, --signatures,\n"
-        "--rules, --passwords), hashes the inputs and writes them, the settings and a new case\n"
-        "key to PLAN (0600). `analyze --plan` runs the capture and file stages over the shard's\n"
+        "--rules, --passwords), hashes the inputs (--no-hash: sizes only) and writes them, the\n"
+        "settings and a new case key to PLAN (0600). `analyze --plan` runs the capture and file stages over the shard's\n"
         "inputs (only -o, -j, -q, --progress; rerunning replaces the shard). `merge` joins\n"
         "every shard of one plan (--allow-missing: record the absent ones instead of refusing),\n"
         "then runs logs, tunnels, PHI, individuals, heuristics, verdict and reports once.\n"
@@ -150,7 +150,7 @@ struct run_args {
     struct pt_options o;
     const char *plan;  /* analyze --plan */
     unsigned shard, shards;
-    bool shard_given, allow_missing;
+    bool shard_given, allow_missing, no_hash;
     bool setting;      /* a setting the plan fixes was given (all but -o, -j, -q, --progress,
                         * --force, --fail-on) */
 };
@@ -179,6 +179,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *sa)
         {"shard", required_argument, NULL, 'I'},
         {"shards", required_argument, NULL, 'n'},
         {"allow-missing", no_argument, NULL, 'A'},
+        {"no-hash", no_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -248,6 +249,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *sa)
                 sa->shard_given |= c == 'I';
                 break;
             case 'A': sa->allow_missing = true; break;
+            case 'X': sa->no_hash = true; break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");
@@ -305,7 +307,7 @@ static int run_outcome(const struct pt_options *o, pt_status st, const struct pt
 static int cmd_shard(struct run_args *sa, int argc)
 {
     if (!sa->shard_given || sa->o.case_dir == NULL || optind < argc || sa->setting ||
-        sa->shards != 0 || sa->allow_missing || sa->o.fail_on > 0) {
+        sa->shards != 0 || sa->allow_missing || sa->no_hash || sa->o.fail_on > 0) {
         fprintf(stderr, "phitrace: error: usage: phitrace analyze --plan PLAN --shard I -o SHARD "
                         "[-j N] [-q] [--progress] [--force] (no INPUT: the plan names them; no setting: "
                         "the plan fixes them)\n");
@@ -344,9 +346,9 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                         "example: phitrace analyze capture.pcap -o case1\n");
         return EXIT_USAGE;
     }
-    if (sa.shard_given || sa.shards != 0 || sa.allow_missing) {
-        fprintf(stderr, "phitrace: error: --shard goes with --plan; --shards with `phitrace "
-                        "plan`; --allow-missing with `phitrace merge`\n");
+    if (sa.shard_given || sa.shards != 0 || sa.allow_missing || sa.no_hash) {
+        fprintf(stderr, "phitrace: error: --shard goes with --plan; --shards and --no-hash with "
+                        "`phitrace plan`; --allow-missing with `phitrace merge`\n");
         return EXIT_USAGE;
     }
     o.inputs = argv + optind;
@@ -366,13 +368,13 @@ static int cmd_plan(int argc, char **argv, int full_argc, char **full_argv)
     }
     if (sa.shards == 0 || sa.o.case_dir == NULL || optind >= argc || sa.plan != NULL ||
         sa.shard_given || sa.o.fail_on > 0 || sa.allow_missing) {
-        fprintf(stderr, "phitrace: error: usage: phitrace plan [analyze settings] INPUT... "
-                        "--shards N -o PLAN\n");
+        fprintf(stderr, "phitrace: error: usage: phitrace plan [analyze settings] [--no-hash] "
+                        "INPUT... --shards N -o PLAN\n");
         return EXIT_USAGE;
     }
     sa.o.inputs = argv + optind;
     sa.o.n_inputs = (size_t)(argc - optind);
-    pt_status st = pt_plan_create(&sa.o, sa.shards, sa.o.case_dir, sa.o.quiet);
+    pt_status st = pt_plan_create(&sa.o, sa.shards, sa.o.case_dir, !sa.no_hash, sa.o.quiet);
     if (st != PT_OK) {
         return st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
     }
@@ -393,7 +395,7 @@ static int cmd_merge(int argc, char **argv, int full_argc, char **full_argv)
         return pr;
     }
     if (sa.o.case_dir == NULL || optind >= argc || sa.plan != NULL || sa.shard_given ||
-        sa.shards != 0 || sa.setting) {
+        sa.shards != 0 || sa.setting || sa.no_hash) {
         fprintf(stderr, "phitrace: error: usage: phitrace merge -o CASE [--allow-missing] "
                         "[--force] [--fail-on LEVEL] [-j N] [-q] SHARD... (the settings are "
                         "the plan's)\n");

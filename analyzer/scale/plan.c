@@ -189,7 +189,8 @@ static void write_plan(FILE *f, const struct pt_options *o, unsigned shards, con
     fprintf(f, "end %zu\n", n);
 }
 
-pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char *out, bool quiet)
+pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char *out, bool hash,
+                         bool quiet)
 {
     char err[512] = "";
     char **abs = calloc(o->n_inputs ? o->n_inputs : 1, sizeof *abs);
@@ -212,16 +213,17 @@ pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char
         items[i].id = (uint32_t)(i + 1);
         items[i].path = in.v[i].path;
         items[i].size = in.v[i].size;
-        if (in.v[i].skip == NULL && hash_input(&in.v[i], items[i].sha256, &items[i].size) != PT_OK) {
+        if (hash && in.v[i].skip == NULL &&
+            hash_input(&in.v[i], items[i].sha256, &items[i].size) != PT_OK) {
             pt_warn("%s: cannot be read (%s); the shard that gets it records the error",
                     in.v[i].path, strerror(errno));
             items[i].sha256[0] = '\0';
         }
-        if (!quiet && isatty(STDERR_FILENO)) {
+        if (hash && !quiet && isatty(STDERR_FILENO)) {
             fprintf(stderr, "\rhashed %zu of %zu inputs", i + 1, in.n);
         }
     }
-    if (!quiet && isatty(STDERR_FILENO)) {
+    if (hash && !quiet && isatty(STDERR_FILENO)) {
         fputc('\n', stderr);
     }
     if (rc == PT_OK) {

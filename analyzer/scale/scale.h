@@ -30,7 +30,8 @@
  *   flows-only 0|1, keep-phi 0|1, no-phi 0|1, copy-inputs 0|1
  *   signatures PATH|-, rules PATH|-, passwords PATH|-
  *   input PATH            one per INPUT argument, absolute, in the order given
- *   item ID SHARD SIZE SHA256|- PATH   one per expanded input (ID as the case's item id)
+ *   item ID SHARD SIZE SHA256|- PATH   one per expanded input (ID as the case's item id;
+ *                         SHA256 "-" when skipped, unreadable or planned with --no-hash)
  *   end COUNT             the number of item lines: a cut plan is refused
  *
  * Lines starting with '#' are comments. The plan holds the case key: it is written 0600 and
@@ -75,9 +76,12 @@ struct pt_plan {
 
 /* Write a plan for `o->inputs` (settings from `o`: home_net, memcap, max_flows, flows_only,
  * keep_phi, no_phi, copy_inputs, signatures, rules, passwords) over `shards` shards to
- * `out` (0600, replaced whole). A new random case key. Messages on stderr. */
+ * `out` (0600, replaced whole). A new random case key. `hash`: SHA-256 of every input (one
+ * read of all of them on the planning host); without it the plan holds sizes only and the
+ * merge cannot tell an input changed between the plan and its shard by content. Messages
+ * on stderr. */
 pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char *out,
-                         bool quiet);
+                         bool hash, bool quiet);
 
 /* Read and check a plan. `err` says why it was refused. */
 pt_status pt_plan_load(const char *path, struct pt_plan *p, char *err, size_t errlen);

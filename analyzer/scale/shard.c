@@ -136,15 +136,19 @@ static pt_status same_inputs(const struct pt_plan *p, const char *case_dir)
         pt_error("%s", err[0] ? err : "cannot list the inputs");
         return rc;
     }
-    size_t bad = in.n == p->n_items ? 0 : 1;
-    for (size_t i = 0; !bad && i < in.n; i++) {
-        bad = strcmp(in.v[i].path, p->items[i].path) != 0 ? i + 1 : 0;
+    size_t first = 0; /* 1 + the index of the first input that differs, 0 for none */
+    for (size_t i = 0; first == 0 && i < in.n && i < p->n_items; i++) {
+        /* a size that changed is caught here, before hours of work; content by the merge */
+        if (strcmp(in.v[i].path, p->items[i].path) != 0 ||
+            (in.v[i].skip == NULL && in.v[i].size != p->items[i].size)) {
+            first = i + 1;
+        }
     }
-    if (bad) {
+    if (first > 0 || in.n != p->n_items) {
         pt_error("the inputs are not those of the plan (%zu expanded now, %zu in the plan%s%s); "
                  "make a new plan",
-                 in.n, p->n_items, bad > 1 ? "; first difference: " : "",
-                 bad > 1 ? p->items[bad - 1].path : "");
+                 in.n, p->n_items, first ? "; first difference: " : "",
+                 first ? p->items[first - 1].path : "");
         rc = PT_EUSAGE;
     }
     pt_inputs_fini(&in);

@@ -198,10 +198,12 @@ def scale_shard_rerun_replaces_it_and_changed_inputs_are_refused():
     run("analyze", "-q", "--plan", plan, "--shard", "0", "--home-net", "10.0.0.0/8", "-o",
         case("scale-rerun-x"), check=1)
     run("analyze", "-q", "--plan", plan, "--shard", "2", "-o", case("scale-rerun-y"), check=1)
-    # an input changed after the plan: its shard records the new hash, the merge refuses
+    # an input changed after the plan, its size kept: its shard records the new hash, the
+    # merge refuses
     victim = sorted(os.listdir(src))[0]
     owner = [ln.split()[2] for ln in open(plan) if ln.startswith("item 1 ")][0]
-    with open(os.path.join(src, victim), "ab") as f:
+    with open(os.path.join(src, victim), "r+b") as f:
+        f.seek(-16, os.SEEK_END)
         f.write(b"\0" * 16)
     run("analyze", "-q", "--plan", plan, "--shard", owner, "-o", shards[int(owner)], check=0)
     p = run("merge", "-q", "-o", case("scale-rerun-changed"), *shards, check=2)
@@ -412,3 +414,28 @@ def scale_mixed_evidence_logs_join_flows_of_other_shards():
         assert shard_of["zz-conn.log"] != shard_of["cap-00.pcap"], shard_of
         d = scale_differences(single, merged)
         assert d == [], "N=%d:\n  %s" % (n, "\n  ".join(d))
+
+
+@test
+def scale_plan_without_hashes_sizes_still_checked():
+    # --no-hash: the planning host does not read every input (terabytes); the shards hash
+    # them as they read them, and a size changed since the plan stops the shard at its start
+    src = os.path.join(TMP, "scale-nohash-in")
+    scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), src, 4)
+    single = _single([src], "scale-nohash")
+    plan = os.path.join(TMP, "scale-nohash.plan")
+    run("plan", "-q", "--no-hash", src, "--shards", "2", "-o", plan, check=0)
+    items = [ln.split() for ln in open(plan) if ln.startswith("item ")]
+    assert len(items) == 4 and all(it[4] == "-" for it in items), items
+    shards = [case("scale-nohash-shard%d" % i) for i in range(2)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    merged = case("scale-nohash-merged")
+    run("merge", "-q", "-o", merged, *shards, check=0)
+    assert scale_differences(single, merged) == []
+    run("verify", merged, check=0)  # the shards' hashes, checked against the inputs
+    with open(os.path.join(src, "cap-01.pcap"), "ab") as f:
+        f.write(b"\0" * 8)
+    p = run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[0], check=1)
+    assert "not those of the plan" in p.stderr and "cap-01.pcap" in p.stderr, p.stderr
+    run("analyze", "-q", "--no-hash", src, "-o", case("scale-nohash-x"), check=1)

@@ -54,7 +54,7 @@ static void make_plan(unsigned shards, const char *out, struct pt_plan *p)
     char *inputs[1] = {dir};
     struct pt_options o = {.inputs = inputs, .n_inputs = 1, .home_net = "10.1.0.0/16",
                            .memcap = 1 << 24, .keep_phi = true};
-    assert_int_equal(pt_plan_create(&o, shards, out, true), PT_OK);
+    assert_int_equal(pt_plan_create(&o, shards, out, true, true), PT_OK);
     char err[512] = "";
     assert_int_equal(pt_plan_load(out, p, err, sizeof err), PT_OK);
 }
