@@ -3,8 +3,11 @@
 #
 # The equality the merge promises: the merged case of N shards equals the case of one run over
 # the same inputs, table by table. What "equal" means here (scale_differences):
-#   - every table but run_manifest (times, arguments, host) and audit_log (times; the merged
-#     chain also holds the shards' rows), compared as multisets of rows;
+#   - every table but audit_log (times; the merged chain also holds the shards' rows),
+#     compared as multisets of rows; run_manifest without the rows that name the run rather
+#     than the evidence (_RUN_KEYS: times, arguments, the case directory, stage timings, host,
+#     worker count, the scale-out rows), so settings, versions and signature hashes are
+#     compared;
 #   - row ids are left out where they are insertion order (object, anomaly, record tables,
 #     findings...), kept where they are meaningful: evidence_item.id (the plan keeps the whole
 #     run's item ids) and flow.id (made from item and frame, flow.h), so every flow_id and
@@ -19,7 +22,9 @@ import collections
 import json
 
 _KEEP_ID = ("evidence_item", "flow")
-_SKIP = ("run_manifest", "audit_log")
+_SKIP = ("audit_log",)
+_RUN_KEYS = ("arguments", "case_dir", "start_utc", "end_utc", "host", "threads", "plan_sha256",
+             "scale_merged", "scale_role", "scale_shards")
 
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
@@ -59,6 +64,9 @@ def scale_differences(a_dir, b_dir):
                 diffs.append("%s: rows grouped by hmac differ" % t)
             keep = [c for c in keep if c != "hmac"]
         q = "SELECT %s FROM \"%s\"" % (", ".join('"%s"' % c for c in keep), t)
+        if t == "run_manifest":
+            q += " WHERE key NOT IN (%s) AND key NOT LIKE 'stage_seconds:%%'" % ", ".join(
+                "'%s'" % k for k in _RUN_KEYS)
         ra = collections.Counter(a.execute(q).fetchall())
         rb = collections.Counter(b.execute(q).fetchall())
         if ra != rb:
