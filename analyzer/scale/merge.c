@@ -505,6 +505,16 @@ static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t 
     return rc;
 }
 
+static bool is_merged(const struct merge *m, unsigned shard)
+{
+    for (size_t k = 0; k < m->n; k++) {
+        if (m->sh[k].idx == shard) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* After all shards: what needs all of them. */
 static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size_t errlen)
 {
@@ -544,6 +554,16 @@ static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size
         }
     }
     sqlite3_finalize(q);
+    /* every item of the merged shards is here, once (ids are unique by the primary key) */
+    int64_t want = 0, got = pt_db_int(h, "SELECT count(*) FROM evidence_item");
+    for (size_t i = 0; i < m->plan.n_items; i++) {
+        want += is_merged(m, m->plan.items[i].shard);
+    }
+    if (rc == PT_OK && got != want) {
+        snprintf(err, errlen, "the shards hold %lld evidence items, their part of the plan %lld",
+                 (long long)got, (long long)want);
+        rc = PT_EMALFORMED;
+    }
     if (rc == PT_OK && m->missing > 0) {
         char d[600];
         snprintf(d, sizeof d, "%u of the plan's %u shards were not merged (shard %s): their "
