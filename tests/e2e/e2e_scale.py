@@ -197,6 +197,13 @@ def scale_shard_rerun_replaces_it_and_changed_inputs_are_refused():
     merged = case("scale-rerun-merged")
     run("merge", "-q", "-o", merged, *shards, check=0)
     assert scale_differences(single, merged) == []
+    # a shard that did not finish (no summary.txt: killed before its last write) is refused
+    # by the merge until it is rerun
+    os.unlink(os.path.join(shards[0], "summary.txt"))
+    p = run("merge", "-q", "-o", case("scale-rerun-inc"), *shards, check=1)
+    assert "is incomplete" in p.stderr and "rerun it" in p.stderr, p.stderr
+    run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[0], check=0)
+    run("merge", "-q", "-o", case("scale-rerun-inc"), *shards, check=0)
     # a shard never takes the place of another case (another shard, a whole run) unasked
     p = run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[1], check=1)
     assert "not shard 0 of this plan" in p.stderr, p.stderr
