@@ -45,7 +45,7 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  libreoffice-writer-nogui libreoffice-calc-nogui \
                  sleuthkit mtools ntfs-3g \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
-                 man-db groff-base zsh libmaxmind-db-writer-perl softflowd
+                 man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -99,18 +99,19 @@ STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
 REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/export.c \
               analyzer/report/notify.c analyzer/report/words.c
 APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
-LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC)
+SCALE_SRC := analyzer/scale/plan.c analyzer/scale/shard.c analyzer/scale/merge.c
+LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC) $(SCALE_SRC)
 MAIN_SRC := analyzer/main.c
 
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
-              test_image test_passwords test_communityid
+              test_image test_passwords test_communityid test_plan
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames \
-                fuzz_passwords
+                fuzz_passwords fuzz_plan
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel

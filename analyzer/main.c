@@ -25,6 +25,7 @@
 #include "report/report.h"
 #include "store/db.h"
 #include "pipeline.h"
+#include "scale/scale.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2, EXIT_FAIL_ON = 3 };
 
@@ -35,6 +36,10 @@ static void usage(FILE *out)
         "\n"
         "Usage:\n"
         "  phitrace analyze [options] INPUT... -o CASE   analyze evidence into a case directory\n"
+        "  phitrace plan [settings] INPUT... --shards N -o PLAN\n"
+        "                                                split the inputs over N shards\n"
+        "  phitrace analyze --plan PLAN --shard I -o SHARD  analyze shard I of a plan\n"
+        "  phitrace merge [--allow-missing] -o CASE SHARD...  shard cases into one case\n"
         "  phitrace verify CASE                          re-hash the inputs, check the audit chain\n"
         "  phitrace report CASE [--format html,json,txt] rebuild the reports from evidence.db\n"
         "  phitrace notify-list CASE -o FILE.csv         the individuals to notify with full name,\n"
@@ -103,6 +108,17 @@ static void usage(FILE *out)
         "      --org NAME        the organisation  } report\n"
         "      --geoip FILE.mmdb country and network (ASN) of each outside destination from a\n"
         "                        MaxMind-format database you supply; recorded in the manifest\n"
+        "      --plan PLAN       with --shard I: analyze shard I of a plan instead of INPUTs\n"
+        "      --shard I         (see Scale-out below)\n"
+        "\n"
+        "Scale-out (README \"Scale-out\"): `plan` takes analyze's settings (--home-net,\n"
+        "--memcap, --max-flows, --flows-only, --keep-phi, --no-phi, --copy-inputs, --signatures,\n"
+        "--rules, --passwords), hashes the inputs (--no-hash: sizes only) and writes them, the\n"
+        "settings and a new case key to PLAN (0600). `analyze --plan` runs the capture and file stages over the shard's\n"
+        "inputs (only -o, -j, -q, --progress; rerunning replaces the shard). `merge` joins\n"
+        "every shard of one plan (--allow-missing: record the absent ones instead of refusing),\n"
+        "then runs logs, tunnels, PHI, individuals, heuristics, verdict and reports once.\n"
+        "Scripts for GNU parallel and Slurm: tools/scale/.\n"
         "\n"
         "Exit codes: 0 the analysis completed (problems with single inputs are recorded in the\n"
         "case as anomalies and do not fail the run); 1 usage error; 2 the case is incomplete\n"
@@ -160,53 +176,18 @@ static int geoip_usable(const char *path)
     return 0;
 }
 
-/* Run an analysis whose options were read, print its summary, and give its exit code. */
-static int run_analyze(const struct pt_options *o)
-{
-    struct pt_run_result res;
-    pt_status st = pt_analyze(o, &res);
-    if (st == PT_EUSAGE) {
-        return EXIT_USAGE;
-    }
-    if (st != PT_OK) {
-        fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
-        return EXIT_FAILED;
-    }
-    if (res.incomplete) {
-        fprintf(stderr, "phitrace: error: the case is incomplete: %llu object(s) could not be "
-                        "written (see the store.failed anomalies); its reports say so\n",
-                (unsigned long long)res.objects_lost);
-    }
-    if (!o->quiet) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/summary.txt", o->case_dir);
-        FILE *f = fopen(path, "r");
-        if (f != NULL) {
-            char buf[4096];
-            size_t n;
-            while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-                fwrite(buf, 1, n, stdout);
-            }
-            fclose(f);
-        }
-        printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
-               o->case_dir);
-    }
-    if (res.incomplete) {
-        return EXIT_FAILED;
-    }
-    if (o->fail_on > 0 && res.verdict >= o->fail_on) {
-        if (!o->quiet) {
-            fprintf(stderr, "phitrace: verdict %s reaches --fail-on %s: exit 3\n",
-                    pt_verdict_name((enum pt_verdict_level)res.verdict),
-                    pt_verdict_name((enum pt_verdict_level)o->fail_on));
-        }
-        return EXIT_FAIL_ON;
-    }
-    return EXIT_OK;
-}
+/* Options of analyze, plan and merge (one parser: the plan takes analyze's settings). */
+struct run_args {
+    struct pt_options o;
+    const char *plan;  /* analyze --plan */
+    unsigned shard, shards;
+    bool shard_given, allow_missing, no_hash;
+    bool setting;      /* a setting the plan fixes was given (all but -o, -j, -q, --progress,
+                        * --force, --fail-on) */
+};
 
-static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
+/* -1 when the options are fine, else the exit code. */
+static int parse_run_args(int argc, char **argv, struct run_args *sa)
 {
     static const struct option opts[] = {
         {"case", required_argument, NULL, 'o'},
@@ -225,28 +206,33 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
         {"rules", required_argument, NULL, 'R'},
         {"passwords", required_argument, NULL, 'W'},
         {"fail-on", required_argument, NULL, 'f'},
-        {"case-id", required_argument, NULL, 'I'},
+        {"case-id", required_argument, NULL, 'k'},
         {"examiner", required_argument, NULL, 'E'},
         {"org", required_argument, NULL, 'G'},
         {"geoip", required_argument, NULL, 'Y'},
+        {"plan", required_argument, NULL, 'p'},
+        {"shard", required_argument, NULL, 'I'},
+        {"shards", required_argument, NULL, 'n'},
+        {"allow-missing", no_argument, NULL, 'A'},
+        {"no-hash", no_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct pt_options o = {.argc = full_argc, .argv = full_argv, .fail_on = -1};
-    o.progress = isatty(STDERR_FILENO);
+    struct pt_options *o = &sa->o;
     int c;
     unsigned long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:qh", opts, NULL)) != -1) {
+        sa->setting |= strchr("HMmOKNCSRW", c) != NULL ? 1 : 0;
         switch (c) {
-            case 'o': o.case_dir = optarg; break;
-            case 'H': o.home_net = optarg; break;
+            case 'o': o->case_dir = optarg; break;
+            case 'H': o->home_net = optarg; break;
             case 'j':
                 if (parse_uint(optarg, 256, &v) != 0 || v == 0) {
                     fprintf(stderr, "phitrace: error: --threads takes a number from 1 to 256\n");
                     return EXIT_USAGE;
                 }
-                o.threads = (unsigned)v;
+                o->threads = (unsigned)v;
                 break;
             case 'M':
                 if (parse_uint(optarg, 1ul << 30, &v) != 0 || v < 16) {
@@ -254,10 +240,10 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                                     "1073741824\n");
                     return EXIT_USAGE;
                 }
-                o.max_flows = (uint32_t)v;
+                o->max_flows = (uint32_t)v;
                 break;
             case 'm':
-                if (parse_size(optarg, &o.memcap) != 0 || o.memcap < PT_MEMCAP_MIN) {
+                if (parse_size(optarg, &o->memcap) != 0 || o->memcap < PT_MEMCAP_MIN) {
                     fprintf(stderr, "phitrace: error: --memcap takes a size of at least 1M "
                                     "(bytes, or a number with K, M or G)\n");
                     return EXIT_USAGE;
@@ -268,47 +254,140 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                     fprintf(stderr, "phitrace: error: --progress takes no value or =json\n");
                     return EXIT_USAGE;
                 }
-                o.progress = optarg == NULL;
-                o.progress_json = optarg != NULL;
+                o->progress = optarg == NULL;
+                o->progress_json = optarg != NULL;
                 break;
-            case 'q': o.quiet = true; break;
-            case 'F': o.force = true; break;
-            case 'O': o.flows_only = true; break;
-            case 'K': o.keep_phi = true; break;
-            case 'N': o.no_phi = true; break;
-            case 'C': o.copy_inputs = true; break;
-            case 'S': o.signatures = optarg; break;
-            case 'R': o.rules = optarg; break;
+            case 'q': o->quiet = true; break;
+            case 'F': o->force = true; break;
+            case 'O': o->flows_only = true; break;
+            case 'K': o->keep_phi = true; break;
+            case 'N': o->no_phi = true; break;
+            case 'C': o->copy_inputs = true; break;
+            case 'S': o->signatures = optarg; break;
+            case 'R': o->rules = optarg; break;
             case 'W':
                 if (access(optarg, R_OK) != 0) {
                     fprintf(stderr, "phitrace: error: --passwords %s: cannot be read\n", optarg);
                     return EXIT_USAGE;
                 }
-                o.passwords = optarg;
+                o->passwords = optarg;
                 break;
             case 'f':
-                o.fail_on = pt_verdict_parse(optarg);
-                if (o.fail_on <= 0) {
+                o->fail_on = pt_verdict_parse(optarg);
+                if (o->fail_on <= 0) {
                     fprintf(stderr, "phitrace: error: --fail-on takes confirmed, likely or "
                                     "possible\n");
                     return EXIT_USAGE;
                 }
                 break;
-            case 'I': o.case_id = optarg; break;
-            case 'E': o.examiner = optarg; break;
-            case 'G': o.org = optarg; break;
+            case 'k': o->case_id = optarg; break;
+            case 'E': o->examiner = optarg; break;
+            case 'G': o->org = optarg; break;
             case 'Y':
                 if (geoip_usable(optarg) != 0) {
                     return EXIT_USAGE;
                 }
-                o.geoip = optarg;
+                o->geoip = optarg;
                 break;
+            case 'p': sa->plan = optarg; break;
+            case 'I': case 'n':
+                if (parse_uint(optarg, PT_PLAN_MAX_SHARDS, &v) != 0 || (c == 'n' && v == 0)) {
+                    fprintf(stderr, "phitrace: error: --%s takes a number below %d\n",
+                            c == 'n' ? "shards" : "shard", PT_PLAN_MAX_SHARDS);
+                    return EXIT_USAGE;
+                }
+                *(c == 'n' ? &sa->shards : &sa->shard) = (unsigned)v;
+                sa->shard_given |= c == 'I';
+                break;
+            case 'A': sa->allow_missing = true; break;
+            case 'X': sa->no_hash = true; break;
             case 'h': usage(stdout); return EXIT_OK;
             default:
                 fprintf(stderr, "Run 'phitrace --help' for the options.\n");
                 return EXIT_USAGE;
         }
     }
+    return -1;
+}
+
+/* The exit code of an analyze or merge run, its summary on stdout. */
+static int run_outcome(const struct pt_options *o, pt_status st, const struct pt_run_result *res)
+{
+    if (st == PT_EUSAGE) {
+        return EXIT_USAGE;
+    }
+    if (st != PT_OK) {
+        fprintf(stderr, "phitrace: error: the run stopped: %s\n", pt_status_str(st));
+        return EXIT_FAILED;
+    }
+    if (res->incomplete) {
+        fprintf(stderr, "phitrace: error: the case is incomplete: %llu object(s) could not be "
+                        "written (see the store.failed anomalies); its reports say so\n",
+                (unsigned long long)res->objects_lost);
+    }
+    if (!o->quiet && !o->shard) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.txt", o->case_dir);
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+                fwrite(buf, 1, n, stdout);
+            }
+            fclose(f);
+        }
+        printf("\nCase: %s (evidence.db, report.html, report.json, report.txt, objects/)\n",
+               o->case_dir);
+    }
+    if (res->incomplete) {
+        return EXIT_FAILED;
+    }
+    if (o->fail_on > 0 && res->verdict >= o->fail_on) {
+        if (!o->quiet) {
+            fprintf(stderr, "phitrace: verdict %s reaches --fail-on %s: exit 3\n",
+                    pt_verdict_name((enum pt_verdict_level)res->verdict),
+                    pt_verdict_name((enum pt_verdict_level)o->fail_on));
+        }
+        return EXIT_FAIL_ON;
+    }
+    return EXIT_OK;
+}
+
+/* analyze --plan PLAN --shard I -o SHARD: the settings are the plan's. */
+static int cmd_shard(struct run_args *sa, int argc)
+{
+    if (!sa->shard_given || sa->o.case_dir == NULL || optind < argc || sa->setting ||
+        sa->shards != 0 || sa->allow_missing || sa->no_hash || sa->o.fail_on > 0) {
+        fprintf(stderr, "phitrace: error: usage: phitrace analyze --plan PLAN --shard I -o SHARD "
+                        "[-j N] [-q] [--progress] [--force] (no INPUT: the plan names them; no setting: "
+                        "the plan fixes them)\n");
+        return EXIT_USAGE;
+    }
+    sa->o.shard = true; /* no summary on stdout: the shard has no verdict */
+    struct pt_run_result res;
+    pt_status st = pt_scale_shard(sa->plan, sa->shard, &sa->o, &res);
+    int rc = run_outcome(&sa->o, st, &res);
+    if (rc == EXIT_OK && !sa->o.quiet) {
+        printf("Shard %u: %s (%llu items, %llu packets, %llu flows)\n", sa->shard,
+               sa->o.case_dir, (unsigned long long)res.items, (unsigned long long)res.packets,
+               (unsigned long long)res.flows);
+    }
+    return rc;
+}
+
+static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
+{
+    struct run_args sa = {.o = {.argc = full_argc, .argv = full_argv, .fail_on = -1}};
+    sa.o.progress = isatty(STDERR_FILENO);
+    int pr = parse_run_args(argc, argv, &sa);
+    if (pr >= 0) {
+        return pr;
+    }
+    if (sa.plan != NULL) {
+        return cmd_shard(&sa, argc);
+    }
+    struct pt_options o = sa.o;
     if (o.case_dir == NULL) {
         fprintf(stderr, "phitrace: error: no case directory; add -o CASE (for example -o case1)\n");
         return EXIT_USAGE;
@@ -318,9 +397,65 @@ static int cmd_analyze(int argc, char **argv, int full_argc, char **full_argv)
                         "example: phitrace analyze capture.pcap -o case1\n");
         return EXIT_USAGE;
     }
+    if (sa.shard_given || sa.shards != 0 || sa.allow_missing || sa.no_hash) {
+        fprintf(stderr, "phitrace: error: --shard goes with --plan; --shards and --no-hash with "
+                        "`phitrace plan`; --allow-missing with `phitrace merge`\n");
+        return EXIT_USAGE;
+    }
     o.inputs = argv + optind;
     o.n_inputs = (size_t)(argc - optind);
-    return run_analyze(&o);
+    struct pt_run_result res;
+    pt_status st = pt_analyze(&o, &res);
+    return run_outcome(&o, st, &res);
+}
+
+/* plan [settings] INPUT... --shards N -o PLAN */
+static int cmd_plan(int argc, char **argv, int full_argc, char **full_argv)
+{
+    struct run_args sa = {.o = {.argc = full_argc, .argv = full_argv, .fail_on = -1}};
+    int pr = parse_run_args(argc, argv, &sa);
+    if (pr >= 0) {
+        return pr;
+    }
+    if (sa.shards == 0 || sa.o.case_dir == NULL || optind >= argc || sa.plan != NULL ||
+        sa.shard_given || sa.o.fail_on > 0 || sa.allow_missing) {
+        fprintf(stderr, "phitrace: error: usage: phitrace plan [analyze settings] [--no-hash] "
+                        "INPUT... --shards N -o PLAN\n");
+        return EXIT_USAGE;
+    }
+    sa.o.inputs = argv + optind;
+    sa.o.n_inputs = (size_t)(argc - optind);
+    pt_status st = pt_plan_create(&sa.o, sa.shards, sa.o.case_dir, !sa.no_hash, sa.o.quiet);
+    if (st != PT_OK) {
+        return st == PT_EUSAGE ? EXIT_USAGE : EXIT_FAILED;
+    }
+    if (!sa.o.quiet) {
+        printf("Plan: %s (%u shards; holds the case key: keep it private)\n", sa.o.case_dir,
+               sa.shards);
+    }
+    return EXIT_OK;
+}
+
+/* merge -o CASE [--allow-missing] [-j N] [--force] [--fail-on L] SHARD... */
+static int cmd_merge(int argc, char **argv, int full_argc, char **full_argv)
+{
+    struct run_args sa = {.o = {.argc = full_argc, .argv = full_argv, .fail_on = -1}};
+    sa.o.progress = isatty(STDERR_FILENO);
+    int pr = parse_run_args(argc, argv, &sa);
+    if (pr >= 0) {
+        return pr;
+    }
+    if (sa.o.case_dir == NULL || optind >= argc || sa.plan != NULL || sa.shard_given ||
+        sa.shards != 0 || sa.setting || sa.no_hash) {
+        fprintf(stderr, "phitrace: error: usage: phitrace merge -o CASE [--allow-missing] "
+                        "[--force] [--fail-on LEVEL] [-j N] [-q] SHARD... (the settings are "
+                        "the plan's)\n");
+        return EXIT_USAGE;
+    }
+    struct pt_run_result res;
+    pt_status st = pt_scale_merge(argv + optind, (size_t)(argc - optind), sa.allow_missing,
+                                  &sa.o, &res);
+    return run_outcome(&sa.o, st, &res);
 }
 
 int main(int argc, char **argv)
@@ -343,6 +478,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "analyze") == 0) {
         return cmd_analyze(argc - 1, argv + 1, argc, argv);
+    }
+    if (strcmp(cmd, "plan") == 0) {
+        return cmd_plan(argc - 1, argv + 1, argc, argv);
+    }
+    if (strcmp(cmd, "merge") == 0) {
+        return cmd_merge(argc - 1, argv + 1, argc, argv);
     }
     if (strcmp(cmd, "verify") == 0) {
         if (argc != 3) {

@@ -1190,6 +1190,12 @@ static void ingest_image(struct run *r, const char *const *paths, size_t n,
     free(x);
 }
 
+static int cmp_item_id(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
 {
     struct pt_item_rec *it = calloc(1, sizeof *it);
@@ -1571,7 +1577,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
         goto out;
     }
     pt_cidr_set_str(&home, homes, sizeof homes);
-    rc = pt_inputs_expand(opt->inputs, opt->n_inputs, opt->case_dir, &inputs, err, sizeof err);
+    rc = opt->merge != NULL ? PT_OK
+                            : pt_inputs_expand(opt->inputs, opt->n_inputs, opt->case_dir, &inputs,
+                                               err, sizeof err);
     if (rc != PT_OK) {
         pt_error("%s", err[0] ? err : "cannot list the inputs");
         goto out;
@@ -1581,6 +1589,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
         snprintf(final_abs, sizeof final_abs, "%s", user_opt->case_dir);
     }
     o.case_dir = build;
+    if (opt->prepare != NULL) {
+        PT_TRY_OUT(opt->prepare(opt->prepare_arg, build));
+    }
     snprintf(dbpath, sizeof dbpath, "%s/evidence.db", build);
     rc = pt_db_create(dbpath, &r->w.db, err, sizeof err);
     if (rc != PT_OK) {
@@ -1601,6 +1612,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
     pt_writer_audit(&r->w, "analysis_started", err);
     write_manifest(r, homes, start);
     pt_writer_manifest(&r->w, "case_dir", final_abs);
+    for (size_t i = 0; opt->manifest != NULL && opt->manifest[i] != NULL; i += 2) {
+        pt_writer_manifest(&r->w, opt->manifest[i], opt->manifest[i + 1]);
+    }
     if (!opt->flows_only && !opt->no_phi) {
         char sig[4096];
         struct pt_phi_config_file files[8];
@@ -1736,7 +1750,12 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
         if (atomic_load(&r->w.failed) != PT_OK) {
             break;
         }
-        ingest_one(r, &inputs.v[i], (uint32_t)(i + 1));
+        uint32_t id = (uint32_t)(i + 1);
+        if (opt->only_items != NULL &&
+            bsearch(&id, opt->only_items, opt->n_only, sizeof id, cmp_item_id) == NULL) {
+            continue; /* another shard's */
+        }
+        ingest_one(r, &inputs.v[i], id);
         r->res.items++;
         atomic_store(&r->prog.inputs, r->res.items);
     }
@@ -1745,7 +1764,9 @@ pt_status pt_analyze(const struct pt_options *user_opt, struct pt_run_result *re
 
 out:
     for (unsigned i = 0; i < started_workers; i++) {
-        worker_ship(&r->workers[i], true, r->max_ts);
+        /* a shard ends its open flows "eof" whatever their age: whether the whole run would
+         * have timed them out depends on the other shards' packets, so the merge decides */
+        worker_ship(&r->workers[i], true, opt->shard ? 0 : r->max_ts);
     }
     for (unsigned i = 0; i < started_workers; i++) {
         pthread_join(r->workers[i].th, NULL);
@@ -1782,13 +1803,22 @@ out:
         }
         r->res.flows = r->w.flows;
         r->res.anomalies = r->w.anomalies;
+        if (rc == PT_OK && opt->merge != NULL) {
+            rc = opt->merge(opt->merge_arg, r->w.db, opt->case_dir, &r->res);
+        }
+        if (rc == PT_OK && opt->shard) {
+            /* the merge ends the flows still open here as the whole run would (idle or eof) */
+            snprintf(err, sizeof err, "%lld", (long long)r->max_ts);
+            pt_db_manifest_set(r->w.db, "shard_max_ts", err);
+        }
         /* stage times go to the manifest, so `make bench` can show what each costs */
         struct timespec t0, t1, t2, t3;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         progress_json(&r->prog, "content", 0, 1, NULL);
         /* connections read from logs become flows (or join the captured ones) before the
          * heuristics read the flows */
-        if (rc == PT_OK) {
+        const bool whole = !opt->shard; /* a shard stops here (scale/scale.h) */
+        if (rc == PT_OK && whole) {
             struct pt_logflow_stats lf;
             char lerr[256] = "";
             rc = pt_db_log_flows(r->w.db, &home, &lf, lerr, sizeof lerr);
@@ -1803,7 +1833,7 @@ out:
             }
         }
         /* DNS tunnel payloads become objects before the PHI stage reads them all */
-        if (rc == PT_OK && !opt->flows_only) {
+        if (rc == PT_OK && whole && !opt->flows_only) {
             unsigned tun = 0;
             char terr[256] = "";
             rc = pt_tunnel_phase(r->w.db, opt->case_dir, r->n_workers + 1, &tun, terr,
@@ -1813,11 +1843,11 @@ out:
             }
         }
         /* encrypted archives retried with the passwords the evidence holds (archive_pw.h) */
-        if (rc == PT_OK && !opt->flows_only) {
+        if (rc == PT_OK && whole && !opt->flows_only) {
             rc = archive_passwords(r, opt);
         }
         /* the PHI stage reads the objects the writer stored */
-        if (rc == PT_OK && !opt->flows_only && !opt->no_phi) {
+        if (rc == PT_OK && whole && !opt->flows_only && !opt->no_phi) {
             struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,
                                         .keep_phi = opt->keep_phi, .quiet = opt->quiet,
                                         .yara = r->yara};
@@ -1839,7 +1869,7 @@ out:
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         progress_json(&r->prog, "verdict", 0, 1, NULL);
-        if (rc == PT_OK) {
+        if (rc == PT_OK && whole) {
             char sig[4096], verr[512] = "";
             struct pt_verdict_result vr;
             if (!pt_signatures_dir(opt->signatures, sig, sizeof sig)) {
@@ -1855,7 +1885,7 @@ out:
                 pt_db_audit(r->w.db, "phitrace " PT_VERSION, "verdict", err);
             }
         }
-        if (rc == PT_OK && opt->geoip != NULL) {
+        if (rc == PT_OK && whole && opt->geoip != NULL) {
             char gerr[600] = "";
             unsigned answers = 0;
             rc = pt_geoip_annotate(r->w.db, opt->geoip, &answers, gerr, sizeof gerr);
@@ -1886,7 +1916,7 @@ out:
         pt_db_audit(r->w.db, "phitrace " PT_VERSION, "analysis_finished", err);
         if (rc == PT_OK) {
             char rerr[512] = "";
-            const unsigned all = PT_REPORT_JSON | PT_REPORT_HTML | PT_REPORT_TXT;
+            const unsigned all = whole ? PT_REPORT_JSON | PT_REPORT_HTML | PT_REPORT_TXT : 0;
             rc = pt_report_stage(r->w.db, opt->case_dir, all, incomplete[0] ? incomplete : NULL,
                                  rerr, sizeof rerr);
             if (rc != PT_OK) {

@@ -15,6 +15,9 @@
 
 #include "core/status.h"
 
+struct pt_db;
+struct pt_run_result;
+
 struct pt_options {
     char **inputs;
     size_t n_inputs;
@@ -41,6 +44,22 @@ struct pt_options {
     int fail_on;           /* exit 3 at this verdict level or above; -1: off */
     int argc;
     char **argv;
+    /* Scale-out (scale/scale.h). A shard run reads only the expanded inputs whose item id is
+     * in `only_items` (sorted; the ids stay those of the whole input list) and stops after the
+     * capture and file stages: no log joining, tunnels, archive passwords, PHI, verdict or
+     * reports. A merge run reads no input: `merge` (the scale module's) fills the database
+     * from the shard cases once the writer has finished, then every later stage runs. */
+    const uint32_t *only_items;
+    size_t n_only;
+    bool shard;
+    pt_status (*merge)(void *arg, struct pt_db *db, const char *case_dir,
+                       struct pt_run_result *res);
+    void *merge_arg;
+    /* Called with the directory the run builds in, before the database is created (the
+     * shard and merge runs write the plan's phi.key there); NULL for none. */
+    pt_status (*prepare)(void *arg, const char *build_dir);
+    void *prepare_arg;
+    const char *const *manifest; /* more run_manifest rows: key, value, ..., NULL */
 };
 
 struct pt_run_result {
@@ -63,7 +82,6 @@ pt_status pt_verify(const char *case_dir);
  * checked against its SHA-256) to `out_path` (created 0600) or stdout when NULL or "-". */
 pt_status pt_export_object(const char *case_dir, const char *sha256, const char *out_path);
 
-struct pt_db;
 /* True when the case in `db` (directory `case_dir`) is not whole, with the reason in `why`:
  * it has no completion record or summary.txt does not name it (the run was interrupted or
  * failed), the run sealed it incomplete (objects lost), or an evidence item was never hashed.

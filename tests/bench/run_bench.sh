@@ -9,6 +9,7 @@
 #   BENCH_MB=320            size of the mixed capture (and a half-size one)
 #   BENCH_MIXED=0           skip the mixed capture and the PHI text scan
 #   BENCH_HOSPITAL=0        skip the hospital capture
+#   BENCH_SCALE=0           skip the scale-out measure (tests/bench/scale_bench.sh)
 #   BENCH_HOSPITAL_MB=500   size of the hospital capture; BENCH_HOSPITAL_SEED=1
 #   BENCH_HOSPITAL_RUNS=1   runs of each tool on it (median time, largest RSS)
 set -euo pipefail
@@ -209,3 +210,4 @@ PY
 [ "${BENCH_MIXED:-1}" = 0 ] || mixed
 [ "${BENCH_HOSPITAL:-1}" = 0 ] || hospital
 [ "${BENCH_DISK:-1}" = 0 ] || bash tests/bench/disk_bench.sh
+[ "${BENCH_SCALE:-1}" = 0 ] || bash tests/bench/scale_bench.sh

@@ -1,0 +1,115 @@
+/*
+ * scale.h - scale-out: a shard plan, shard runs and their merge (issue 19).
+ *
+ *   phitrace plan INPUT... --shards N -o PLAN      the inputs expanded (as `analyze` would),
+ *                                                  hashed, and split by file over N shards
+ *   phitrace analyze --plan PLAN --shard I -o S    the capture and file stages over shard
+ *                                                  I's inputs: a shard case
+ *   phitrace merge -o CASE S...                    the shard cases joined into one case, then
+ *                                                  the whole-case stages run once
+ *
+ * Which stage runs where. A shard runs everything that reads the inputs: decoding, flows,
+ * reassembly, the protocol decoders, object extraction and storage (and archives unpacked
+ * from them), logs and disk images read as records. The merge runs what needs every input at
+ * once: logs joined to flows, DNS tunnels grouped across flows, archive passwords harvested
+ * from all of the evidence, the PHI scan of each distinct object and the patient entities
+ * joined over all of them, the heuristics (a beacon whose connections fall in different
+ * shards is one beacon), events, verdict and reports. The PHI scan runs at the merge
+ * because the entity join needs the values themselves and a shard case stores only masked
+ * values and keyed hashes; the merge scans each distinct object once whichever shards saw it.
+ *
+ * The plan is a text file, one record a line, fields separated by one space; a path field
+ * is the rest of the line with bytes below 0x21, 0x7f and '%' written as %XX:
+ *
+ *   phitrace-plan 1
+ *   shards N
+ *   key HEX64             the case's PHI key (CASE/phi.key of every shard and of the merge)
+ *   home-net CIDRS|-      - for the default
+ *   memcap BYTES          0 for the default
+ *   max-flows N           0 for the default
+ *   flows-only 0|1, keep-phi 0|1, no-phi 0|1, copy-inputs 0|1
+ *   signatures PATH|-, rules PATH|-, passwords PATH|-
+ *   input PATH            one per INPUT argument, absolute, in the order given
+ *   item ID SHARD SIZE SHA256|- PATH   one per expanded input (ID as the case's item id;
+ *                         SHA256 "-" when skipped, unreadable or planned with --no-hash)
+ *   end COUNT             the number of item lines: a cut plan is refused
+ *
+ * Lines starting with '#' are comments. The plan holds the case key: it is written 0600 and
+ * is as private as a case's phi.key.
+ */
+#ifndef PT_SCALE_H
+#define PT_SCALE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/sha256.h"
+#include "../core/status.h"
+
+struct pt_options;
+struct pt_run_result;
+
+#define PT_PLAN_MAX_SHARDS 4096
+
+struct pt_plan_item {
+    uint32_t id;
+    unsigned shard;
+    uint64_t size;
+    char sha256[PT_SHA256_HEX]; /* "" when the input is skipped or unreadable */
+    char *path;                 /* owned */
+};
+
+struct pt_plan {
+    unsigned shards;
+    uint8_t key[32];
+    char *home_net, *signatures, *rules, *passwords; /* owned, NULL when not set */
+    uint64_t memcap;
+    uint32_t max_flows;
+    bool flows_only, keep_phi, no_phi, copy_inputs;
+    char **inputs; /* owned: the INPUT arguments, absolute */
+    size_t n_inputs;
+    struct pt_plan_item *items; /* owned, by id */
+    size_t n_items;
+    char sha256[PT_SHA256_HEX]; /* of the plan file's bytes (when loaded) */
+};
+
+/* Write a plan for `o->inputs` (settings from `o`: home_net, memcap, max_flows, flows_only,
+ * keep_phi, no_phi, copy_inputs, signatures, rules, passwords) over `shards` shards to
+ * `out` (0600, replaced whole). A new random case key. `hash`: SHA-256 of every input (one
+ * read of all of them on the planning host); without it the plan holds sizes only and the
+ * merge cannot tell an input changed between the plan and its shard by content. Messages
+ * on stderr. */
+pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char *out,
+                         bool hash, bool quiet);
+
+/* Read and check a plan. `err` says why it was refused. */
+pt_status pt_plan_load(const char *path, struct pt_plan *p, char *err, size_t errlen);
+void pt_plan_fini(struct pt_plan *p);
+
+/* `phitrace analyze --plan PLAN --shard I`: `o` carries the case directory and the local
+ * options (threads, quiet, progress); everything else comes from the plan. Rerunning it
+ * replaces the shard case (built beside it and swapped in). */
+pt_status pt_scale_shard(const char *plan, unsigned shard, const struct pt_options *o,
+                         struct pt_run_result *res);
+
+/* `phitrace merge -o CASE SHARD...`: every shard of one plan, each once; with
+ * `allow_missing`, absent shards are recorded (anomaly scale.shard_missing) instead of
+ * refusing. `o` carries the case directory and local options. */
+pt_status pt_scale_merge(char **shards, size_t n, bool allow_missing, const struct pt_options *o,
+                         struct pt_run_result *res);
+
+/* Between shard.c and merge.c. The options a plan sets (inputs, home-net, memcap, ...). */
+void pt_scale_plan_options(const struct pt_plan *p, struct pt_options *o);
+/* A run's `prepare` hook: CASE/phi.key from the plan and CASE/plan.txt, a copy of the plan
+ * file `plan_path` (refused when its bytes no longer hash to the plan's SHA-256). */
+struct pt_scale_prep {
+    const struct pt_plan *plan;
+    const char *plan_path;
+};
+pt_status pt_scale_prepare(void *arg, const char *dir);
+/* run_manifest's value of `key` in `out`; false when absent. */
+struct sqlite3;
+bool pt_scale_manifest_get(struct sqlite3 *h, const char *key, char *out, size_t len);
+
+#endif

@@ -1,0 +1,456 @@
+# e2e_scale.py - scale-out (issue 19): `phitrace plan`, `analyze --plan --shard`, `merge`.
+# Run inside run_e2e.py's namespace (@test, run, case, db, SAMPLES, TMP).
+#
+# The equality the merge promises: the merged case of N shards equals the case of one run over
+# the same inputs, table by table. What "equal" means here (scale_differences):
+#   - every table but audit_log (times; the merged chain also holds the shards' rows),
+#     compared as multisets of rows; run_manifest without the rows that name the run rather
+#     than the evidence (_RUN_KEYS: times, arguments, the case directory, stage timings, host,
+#     worker count, the scale-out rows), so settings, versions and signature hashes are
+#     compared;
+#   - row ids are left out where they are insertion order (object, anomaly, record tables,
+#     findings...), kept where they are meaningful: evidence_item.id (the plan keeps the whole
+#     run's item ids) and flow.id (made from item and frame, flow.h), so every flow_id and
+#     item_id column is compared as is;
+#   - object_blob by (sha256, size): which pack holds the bytes and where differ by design;
+#   - phi_hit.hmac and phi_value.hmac are keyed with each case's own key (the single run has
+#     its own): instead of the values, the partition they make is compared (which hits carry
+#     equal HMACs), which is what the keyed hash is for.
+# Nothing else is excused: paths are equal because both runs name the inputs by one absolute
+# path.
+import collections
+import json
+
+_KEEP_ID = ("evidence_item", "flow")
+_SKIP = ("audit_log",)
+_RUN_KEYS = ("arguments", "case_dir", "start_utc", "end_utc", "host", "threads", "plan_sha256",
+             "scale_merged", "scale_role", "scale_shards")
+
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
+from rotate_pcap import flow_key as _flow_key, pcap_packets as _pcap_packets  # noqa: E402
+from rotate_pcap import rotate as scale_split  # noqa: E402
+
+
+def _hmac_partition(con, table, cols):
+    """Rows of `table` grouped by their hmac: a set of frozensets of the other columns."""
+    other = [c for c in cols if c != "hmac"]
+    groups = collections.defaultdict(list)
+    q = "SELECT hmac, %s FROM %s" % (", ".join('"%s"' % c for c in other), table)
+    for row in con.execute(q):
+        groups[row[0]].append(row[1:])
+    return collections.Counter(frozenset(collections.Counter(v).items())
+                               for v in groups.values())
+
+
+def scale_differences(a_dir, b_dir):
+    """The differences between two cases, table by table, as defined at the top; [] when
+    they are equal."""
+    a, b = db(a_dir), db(b_dir)
+    tables = [r[0] for r in a.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                      "ORDER BY name")]
+    tb = [r[0] for r in b.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                  "ORDER BY name")]
+    diffs = [] if tables == tb else ["table lists differ"]
+    for t in tables:
+        if t in _SKIP:
+            continue
+        cols = [r[1] for r in a.execute('PRAGMA table_info("%s")' % t)]
+        keep = [c for c in cols if c != "id" or t in _KEEP_ID]
+        if t == "object_blob":
+            keep = ["sha256", "size"]
+        if "hmac" in keep:
+            if _hmac_partition(a, t, keep) != _hmac_partition(b, t, keep):
+                diffs.append("%s: rows grouped by hmac differ" % t)
+            keep = [c for c in keep if c != "hmac"]
+        q = "SELECT %s FROM \"%s\"" % (", ".join('"%s"' % c for c in keep), t)
+        if t == "run_manifest":
+            q += " WHERE key NOT IN (%s) AND key NOT LIKE 'stage_seconds:%%'" % ", ".join(
+                "'%s'" % k for k in _RUN_KEYS)
+        ra = collections.Counter(a.execute(q).fetchall())
+        rb = collections.Counter(b.execute(q).fetchall())
+        if ra != rb:
+            only_a = list((ra - rb).elements())[:2]
+            only_b = list((rb - ra).elements())[:2]
+            diffs.append("%s: %d vs %d rows; only in %s: %r; only in %s: %r" % (
+                t, sum(ra.values()), sum(rb.values()), a_dir, only_a, b_dir, only_b))
+    return diffs
+
+
+def _scale_run(inputs, n, tag, leave_out=None):
+    """plan, the N shards (in reverse order: order must not matter), merge; the merged case."""
+    plan = os.path.join(TMP, tag + ".plan")
+    run("plan", "-q", *inputs, "--shards", str(n), "-o", plan, check=0)
+    assert oct(os.stat(plan).st_mode & 0o777) == "0o600"
+    shards = []
+    for i in reversed(range(n)):
+        s = case("%s-shard%d" % (tag, i))
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+        if i != leave_out:
+            shards.append(s)
+    merged = case(tag + "-merged")
+    extra = ["--allow-missing"] if leave_out is not None else []
+    run("merge", "-q", *extra, "-o", merged, *shards, check=0)
+    return plan, shards, merged
+
+
+def _single(inputs, tag):
+    c = case(tag + "-single")
+    run("analyze", "-q", *inputs, "-o", c, check=0)
+    return c
+
+
+def _scale_inputs():
+    d = os.path.join(TMP, "scale-in")
+    if not os.path.isdir(d):
+        scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), d, 8)
+    return [d]
+
+
+@test
+def scale_merge_equals_single_run_1_2_4_7_shards():
+    inputs = _scale_inputs()
+    single = _single(inputs, "scale")
+    con = db(single)
+    # the split puts the DNS tunnel's queries and the beacon's connections in several files,
+    # so with several shards the whole-case stages must join them across shards
+    assert con.execute("SELECT count(*) FROM evidence_item").fetchone()[0] == 8
+    assert con.execute("SELECT count(DISTINCT f.item_id) FROM flow f JOIN dns_query q ON "
+                       "q.flow_id = f.id WHERE q.qname LIKE '%.t.exfil.example'"
+                       ).fetchone()[0] >= 3
+    assert con.execute("SELECT count(*) FROM finding").fetchone()[0] > 0
+    for n in (1, 2, 4, 7):
+        plan, shards, merged = _scale_run(inputs, n, "scale%d" % n)
+        if n == 7:
+            items = [ln.split()[2] for ln in open(plan) if ln.startswith("item ")]
+            assert len(set(items)) == 7, items  # 8 files over 7 shards: none empty
+        d = scale_differences(single, merged)
+        assert d == [], "N=%d:\n  %s" % (n, "\n  ".join(d))
+        run("verify", merged, check=0)
+        m = db(merged)
+        assert m.execute("SELECT count(*) FROM audit_log WHERE action = 'shard_merged'"
+                         ).fetchone()[0] == n
+        # every shard's chain is in the merged one, row by row
+        want = sum(db(s).execute("SELECT count(*) FROM audit_log").fetchone()[0] for s in shards)
+        got = m.execute("SELECT count(*) FROM audit_log WHERE actor LIKE '%[shard %'"
+                        ).fetchone()[0]
+        assert got == want, (got, want)
+        key = open(os.path.join(merged, "phi.key"), "rb").read()
+        assert all(open(os.path.join(s, "phi.key"), "rb").read() == key for s in shards)
+        assert oct(os.stat(os.path.join(merged, "phi.key")).st_mode & 0o777) == "0o600"
+
+
+@test
+def scale_merge_equals_single_run_on_the_sample_with_empty_shards():
+    inputs = [SAMPLES]
+    single = _single(inputs, "scale-sample")
+    _, shards, merged = _scale_run(inputs, 3, "scale-sample3")
+    empty = [s for s in shards
+             if db(s).execute("SELECT count(*) FROM evidence_item").fetchone()[0] == 0]
+    assert len(empty) == 2, shards
+    d = scale_differences(single, merged)
+    assert d == [], "\n  ".join(d)
+
+
+@test
+def scale_comparison_fails_when_a_shard_is_left_out():
+    inputs = _scale_inputs()
+    single = _single(inputs, "scale-miss")
+    plan = os.path.join(TMP, "scale-miss.plan")
+    run("plan", "-q", *inputs, "--shards", "4", "-o", plan, check=0)
+    shards = [case("scale-miss-shard%d" % i) for i in range(4)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    # refused without --allow-missing, with the missing shard named
+    p = run("merge", "-q", "-o", case("scale-miss-refused"), *shards[:2], shards[3], check=1)
+    assert "shard 2" in p.stderr, p.stderr
+    merged = case("scale-miss-merged")
+    run("merge", "-q", "--allow-missing", "-o", merged, *shards[:2], shards[3], check=0)
+    d = scale_differences(single, merged)
+    tables = {x.split(":")[0] for x in d}
+    assert {"evidence_item", "flow", "anomaly"} <= tables, d
+    row = db(merged).execute("SELECT detail FROM anomaly WHERE kind = 'scale.shard_missing'"
+                             ).fetchone()
+    assert row and row[0].startswith("1 of the plan's 4 shards") and "shard 2" in row[0], row
+    # the same shard twice, and a shard of another plan, are refused
+    run("merge", "-q", "-o", case("scale-miss-twice"), *shards, shards[1], check=1)
+    other = os.path.join(TMP, "scale-other.plan")
+    run("plan", "-q", *inputs, "--shards", "4", "-o", other, check=0)
+    o0 = case("scale-other-shard0")
+    run("analyze", "-q", "--plan", other, "--shard", "0", "-o", o0, check=0)
+    p = run("merge", "-q", "-o", case("scale-miss-mixed"), o0, *shards[1:], check=1)
+    assert "different plans" in p.stderr, p.stderr
+
+
+@test
+def scale_shard_rerun_replaces_it_and_changed_inputs_are_refused():
+    src = os.path.join(TMP, "scale-rerun-in")
+    scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), src, 4)
+    single = _single([src], "scale-rerun")
+    plan = os.path.join(TMP, "scale-rerun.plan")
+    run("plan", "-q", src, "--shards", "2", "-o", plan, check=0)
+    shards = [case("scale-rerun-shard%d" % i) for i in range(2)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    # rerunning shard 1 (a failed node) replaces it whole; the merge is unchanged
+    run("analyze", "-q", "--plan", plan, "--shard", "1", "-o", shards[1], check=0)
+    merged = case("scale-rerun-merged")
+    run("merge", "-q", "-o", merged, *shards, check=0)
+    assert scale_differences(single, merged) == []
+    # a shard that did not finish (no summary.txt: killed before its last write) is refused
+    # by the merge until it is rerun
+    os.unlink(os.path.join(shards[0], "summary.txt"))
+    p = run("merge", "-q", "-o", case("scale-rerun-inc"), *shards, check=1)
+    assert "is incomplete" in p.stderr and "rerun it" in p.stderr, p.stderr
+    run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[0], check=0)
+    run("merge", "-q", "-o", case("scale-rerun-inc"), *shards, check=0)
+    # a shard never takes the place of another case (another shard, a whole run) unasked
+    p = run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[1], check=1)
+    assert "not shard 0 of this plan" in p.stderr, p.stderr
+    run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", single, check=1)
+    assert db(single).execute("SELECT count(*) FROM verdict").fetchone()[0] > 0
+    # settings belong to the plan, not to a shard
+    run("analyze", "-q", "--plan", plan, "--shard", "0", "--home-net", "10.0.0.0/8", "-o",
+        case("scale-rerun-x"), check=1)
+    run("analyze", "-q", "--plan", plan, "--shard", "2", "-o", case("scale-rerun-y"), check=1)
+    # an input changed after the plan, its size kept: its shard records the new hash, the
+    # merge refuses
+    victim = sorted(os.listdir(src))[0]
+    owner = [ln.split()[2] for ln in open(plan) if ln.startswith("item 1 ")][0]
+    with open(os.path.join(src, victim), "r+b") as f:
+        f.seek(-16, os.SEEK_END)
+        f.write(b"\0" * 16)
+    run("analyze", "-q", "--plan", plan, "--shard", owner, "-o", shards[int(owner)], check=0)
+    p = run("merge", "-q", "-o", case("scale-rerun-changed"), *shards, check=2)
+    assert "changed between the plan and its shard" in p.stderr, p.stderr
+    # a file added after the plan: the shard refuses (its item ids would not be the plan's)
+    with open(os.path.join(src, "zz-late.pcap"), "wb") as f:
+        f.write(open(os.path.join(src, victim), "rb").read())
+    p = run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[0], check=1)
+    assert "not those of the plan" in p.stderr, p.stderr
+
+
+@test
+def scale_connection_cut_between_shards_is_reported():
+    # The documented limitation of file splitting: a connection that goes on from one rotated
+    # file into the next, when the two files land in different shards. The merge cannot make
+    # it one flow (its bytes were reassembled apart) and says so: one scale.flow_cut anomaly
+    # naming both halves, and a limitation in the reports.
+    hdr, pk = _pcap_packets(os.path.join(SAMPLES, "radiology-breach.pcap"))
+    span = {}
+    for i, r in enumerate(pk):
+        k = _flow_key(r)
+        span[k] = (span[k][0] if k in span else i, i, span.get(k, (0, 0, 0))[2] + 1)
+    key, (first, last, n) = max(((k, v) for k, v in span.items() if k[0] == 6),
+                                key=lambda kv: kv[1][2])
+    cut = (first + last) // 2
+    d = os.path.join(TMP, "scale-cut-in")
+    os.makedirs(d, exist_ok=True)
+    for j, (a, b) in enumerate(((0, cut), (cut, len(pk)))):
+        with open(os.path.join(d, "cap-%d.pcap" % j), "wb") as f:
+            f.write(hdr + b"".join(pk[a:b]))
+    single = _single([d], "scale-cut")
+    _, shards, merged = _scale_run([d], 2, "scale-cut2")
+    m, s = db(merged), db(single)
+    cuts = m.execute("SELECT item_id, detail FROM anomaly WHERE kind = 'scale.flow_cut'"
+                     ).fetchall()
+    assert len(cuts) == 1 and cuts[0][0] == 2, cuts
+    nf_s = s.execute("SELECT count(*) FROM flow").fetchone()[0]
+    nf_m = m.execute("SELECT count(*) FROM flow").fetchone()[0]
+    assert nf_m == nf_s + 1, (nf_s, nf_m)
+    # the two halves named in the anomaly are the connection's, and together they carry the
+    # packets the single run's one flow has
+    ids = [int(w) for w in cuts[0][1].split() if w.isdigit()][:2]
+    halves = m.execute("SELECT sum(c_pkts + s_pkts) FROM flow WHERE id IN (?, ?)", ids
+                       ).fetchone()[0]
+    whole = s.execute("SELECT c_pkts + s_pkts FROM flow WHERE id = ?", (ids[0],)).fetchone()[0]
+    assert halves == whole == n, (halves, whole, n)
+    assert m.execute("SELECT count(*) FROM limitation WHERE kind = 'scale_flow_cut'"
+                     ).fetchone()[0] == 1
+    # no cut without a connection across the boundary
+    assert db(_scale_run(_scale_inputs(), 2, "scale-nocut")[2]).execute(
+        "SELECT count(*) FROM anomaly WHERE kind = 'scale.flow_cut'").fetchone()[0] == 0
+
+
+_FAKE_SBATCH = r'''#!/usr/bin/env python3
+# A stand-in for sbatch: runs the job script now (each array task in turn, with
+# SLURM_ARRAY_TASK_ID), refuses an afterok dependency on a job that did not succeed, and
+# logs its arguments. Enough to check the script's jobs, not Slurm itself.
+import json, os, subprocess, sys
+state = os.environ["FAKE_SBATCH_STATE"]
+jobs = json.load(open(state)) if os.path.exists(state) else []
+args = sys.argv[1:]
+script = args[-1]
+jid = str(1000 + len(jobs))
+tasks, ok = [None], True
+for a in args[:-1]:
+    if a.startswith("--array="):
+        lo, hi = a.split("=")[1].split("-")
+        tasks = list(range(int(lo), int(hi) + 1))
+    if a.startswith("--dependency=afterok:"):
+        dep = a.split(":")[1]
+        if not any(j["id"] == dep and j["ok"] for j in jobs):
+            sys.exit("dependency never satisfied")
+for t in tasks:
+    env = dict(os.environ)
+    if t is not None:
+        env["SLURM_ARRAY_TASK_ID"] = str(t)
+    ok = subprocess.run(["sh", script], env=env).returncode == 0 and ok
+jobs.append({"id": jid, "args": args, "ok": ok})
+json.dump(jobs, open(state, "w"))
+print(jid + ";cluster")
+'''
+
+
+@test
+def scale_slurm_script_runs_array_then_dependent_merge():
+    # Slurm itself is not installed here: a stand-in sbatch runs the job scripts the script
+    # writes, so the array indices, the dependency and the commands are what is tested.
+    inputs = _scale_inputs()
+    fake = os.path.join(TMP, "fake-sbatch")
+    with open(fake, "w") as f:
+        f.write(_FAKE_SBATCH)
+    os.chmod(fake, 0o755)
+    state = os.path.join(TMP, "fake-sbatch.json")
+    c = case("scale-slurm")
+    env = dict(ENV, SBATCH=fake, FAKE_SBATCH_STATE=state)
+    p = subprocess.run([os.path.join(ROOT, "tools", "scale", "phitrace-slurm.sh"), "-n", "4",
+                        "-o", c, "-b", BIN, "-c", "1", "--", *inputs], capture_output=True,
+                       text=True, env=env, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    jobs = json.load(open(state))
+    assert [j["args"][:-1] for j in jobs] == [
+        ["--parsable", "--array=0-3"], ["--parsable", "--dependency=afterok:1000"]], jobs
+    assert all(j["ok"] for j in jobs), jobs
+    assert "job array 1000" in p.stdout and "merge: job 1001" in p.stdout, p.stdout
+    d = scale_differences(_single(inputs, "scale-slurm"), c)
+    assert d == [], d
+
+
+@test
+def scale_gnu_parallel_script_and_resume():
+    if shutil.which("parallel") is None:
+        raise Skip("GNU parallel is not installed (make deps)")
+    inputs = _scale_inputs()
+    c = case("scale-par")
+    script = os.path.join(ROOT, "tools", "scale", "phitrace-parallel.sh")
+    p = subprocess.run([script, "-n", "3", "-j", "2", "-o", c, "-b", BIN, "--", *inputs],
+                       capture_output=True, text=True, env=ENV, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert scale_differences(_single(inputs, "scale-par"), c) == []
+    log = open(c + ".work/joblog").read().splitlines()
+    assert len(log) == 4 and all(ln.split("\t")[6] == "0" for ln in log[1:]), log
+    # a second run reruns no shard (all succeeded) and merges again into the same answer
+    p = subprocess.run([script, "-n", "3", "-j", "2", "-o", c, "-b", BIN, "--", *inputs],
+                       capture_output=True, text=True, env=ENV, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(open(c + ".work/joblog").read().splitlines()) == 4
+    assert scale_differences(_single(inputs, "scale-par2"), c) == []
+
+
+@test
+def scale_settings_of_the_plan_reach_shards_and_merge():
+    # --home-net and --keep-phi set once in the plan: the merged case equals a single run
+    # with the same settings (phi_value holds the raw values, keyed like phi_hit)
+    inputs = _scale_inputs()
+    settings = ["--home-net", "10.1.0.0/16", "--keep-phi"]
+    c = case("scale-set-single")
+    run("analyze", "-q", *settings, *inputs, "-o", c, check=0)
+    plan = os.path.join(TMP, "scale-set.plan")
+    run("plan", "-q", *settings, *inputs, "--shards", "2", "-o", plan, check=0)
+    shards = [case("scale-set-shard%d" % i) for i in range(2)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    merged = case("scale-set-merged")
+    run("merge", "-q", "-o", merged, *shards, check=0)
+    assert scale_differences(c, merged) == []
+    m = db(merged)
+    assert m.execute("SELECT count(*) FROM phi_value").fetchone()[0] > 0
+    assert m.execute("SELECT value FROM run_manifest WHERE key = 'home_net'").fetchone()[0] \
+        == db(c).execute("SELECT value FROM run_manifest WHERE key = 'home_net'").fetchone()[0]
+    # the single run over the default home-net is a different case: the comparison says so
+    assert scale_differences(_single(inputs, "scale-set-default"), merged) != []
+    # the merge takes no setting: they are the plan's
+    run("merge", "-q", "--keep-phi", "-o", case("scale-set-x"), *shards, check=1)
+
+
+@test
+def scale_hospital_capture_rotated_merges_to_the_single_answer():
+    # the hospital bench's capture (HL7, DICOM, FHIR, CSV, zip, mail, an exfiltration host:
+    # e2e_bench_hospital.py's generator) rotated into 12 files, 4 shards: the same flows,
+    # objects, individuals with their bounds, findings, events and verdict
+    d = os.path.join(TMP, "scale-hosp")
+    os.makedirs(d, exist_ok=True)
+    truth = _gen_hospital(os.path.join(d, "hospital.pcap"), mb=1.5, seed=11)
+    rot = os.path.join(TMP, "scale-hosp-in")
+    scale_split(os.path.join(d, "hospital.pcap"), rot, 12)
+    single = _single([rot], "scale-hosp")
+    _, _, merged = _scale_run([rot], 4, "scale-hosp4")
+    assert scale_differences(single, merged) == []
+    got = dict(db(merged).execute("SELECT scope, estimate FROM individuals"))
+    assert got == {"all": truth["patients"]["all"], "outbound": truth["patients"]["outbound"]}, \
+        (got, truth["patients"])
+
+
+@test
+def scale_mixed_evidence_logs_join_flows_of_other_shards():
+    # captures, a Zeek conn.log and a patient CSV at rest, in different shards: the log's
+    # connections join the captured flows (a whole-case stage, at the merge) exactly as in
+    # one run, its extra connection becomes a flow, the CSV is an object by reference
+    src = os.path.join(TMP, "scale-mixed-in")
+    scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), src, 6)
+    first = _single([src], "scale-mixed-caponly")
+    flows = db(first).execute("SELECT client_addr, client_port, server_addr, server_port, "
+                              "first_ts FROM flow WHERE proto = 6 ORDER BY id LIMIT 5").fetchall()
+    assert len(flows) == 5
+    zeek = [b"#separator \\x09", b"#path\tconn",
+            b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+            b"duration\torig_bytes\tresp_bytes"]
+    for i, (ca, cp, sa, sp, ts) in enumerate(flows):
+        zeek.append(b"%d.%06d\tC%d\t%s\t%d\t%s\t%d\ttcp\t-\t0.5\t100\t100" % (
+            ts // 1000000, ts % 1000000, i, ca.encode(), cp, sa.encode(), sp))
+    zeek.append(b"%d.000000\tCx\t10.1.1.50\t41000\t198.51.100.20\t443\ttcp\tssl\t120.0\t"
+                b"52428800\t20480" % (flows[0][4] // 1000000 + 300))
+    with open(os.path.join(src, "zz-conn.log"), "wb") as f:
+        f.write(b"\n".join(zeek) + b"\n")
+    with open(os.path.join(src, "zz-patients.csv"), "w") as f:
+        f.write("mrn,name,dob,ssn\n")
+        for i in range(6):
+            f.write("MRN%07d,DOE^JANE%s,1970-01-%02d,%03d-%02d-%04d\n" % (
+                5100000 + i, "ABCDEF"[i], i + 1, 123 + i, 45, 6789 + i))
+    single = _single([src], "scale-mixed")
+    con = db(single)
+    assert con.execute("SELECT count(*) FROM flow_source WHERE role = 'matched'"
+                       ).fetchone()[0] == 5
+    for n in (2, 3):
+        plan, _, merged = _scale_run([src], n, "scale-mixed%d" % n)
+        shard_of = {ln.split()[-1].rsplit("/", 1)[-1]: ln.split()[2]
+                    for ln in open(plan) if ln.startswith("item ")}
+        assert shard_of["zz-conn.log"] != shard_of["cap-00.pcap"], shard_of
+        d = scale_differences(single, merged)
+        assert d == [], "N=%d:\n  %s" % (n, "\n  ".join(d))
+
+
+@test
+def scale_plan_without_hashes_sizes_still_checked():
+    # --no-hash: the planning host does not read every input (terabytes); the shards hash
+    # them as they read them, and a size changed since the plan stops the shard at its start
+    src = os.path.join(TMP, "scale-nohash-in")
+    scale_split(os.path.join(SAMPLES, "radiology-breach.pcap"), src, 4)
+    single = _single([src], "scale-nohash")
+    plan = os.path.join(TMP, "scale-nohash.plan")
+    run("plan", "-q", "--no-hash", src, "--shards", "2", "-o", plan, check=0)
+    items = [ln.split() for ln in open(plan) if ln.startswith("item ")]
+    assert len(items) == 4 and all(it[4] == "-" for it in items), items
+    shards = [case("scale-nohash-shard%d" % i) for i in range(2)]
+    for i, s in enumerate(shards):
+        run("analyze", "-q", "--plan", plan, "--shard", str(i), "-o", s, check=0)
+    merged = case("scale-nohash-merged")
+    run("merge", "-q", "-o", merged, *shards, check=0)
+    assert scale_differences(single, merged) == []
+    run("verify", merged, check=0)  # the shards' hashes, checked against the inputs
+    with open(os.path.join(src, "cap-01.pcap"), "ab") as f:
+        f.write(b"\0" * 8)
+    p = run("analyze", "-q", "--plan", plan, "--shard", "0", "-o", shards[0], check=1)
+    assert "not those of the plan" in p.stderr and "cap-01.pcap" in p.stderr, p.stderr
+    run("analyze", "-q", "--no-hash", src, "-o", case("scale-nohash-x"), check=1)
