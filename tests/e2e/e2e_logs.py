@@ -415,6 +415,38 @@ def logs_alone_netflow_upload_and_phi_staged_in_a_capture_is_likely():
 
 
 @test
+def logs_only_flow_with_a_service_name_is_unread():
+    """A connection only a log saw is unread whatever application the log names for it: its
+    content was never in the evidence. Zeek says `http` for a 60 MB upload from 10.2.0.2 that
+    no capture holds; with the same staged PHI as above it is 'likely' and an encrypted
+    channel row, as it would be without the service name (the crossing_flow view once
+    counted only TLS, SSH and nameless TCP as unread, which left such flows out)."""
+    import pcapw
+    csv = _roster(50)
+    get = b"GET /export.csv HTTP/1.1\r\nHost: ehr.local\r\n\r\n"
+    resp = (b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n"
+            % len(csv) + csv)
+    cap = pcapw.pcap([("10.2.0.2", "10.2.0.9", 41000, 80, get, resp)])
+    conn = ("#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\t"
+            "id.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\t"
+            "conn_state\n"
+            "1700000400.000000\tC1\t10.2.0.2\t51000\t203.0.113.50\t80\ttcp\thttp\t120.0\t"
+            "62914560\t2048\tSF\n").encode()
+    paths = _logs_dir("logs-service-unread", {"lan.pcap": cap, "conn.log": conn})
+    c = case("logs-service-unread-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    f = con.execute("SELECT app, source FROM flow WHERE server_addr = '203.0.113.50'").fetchall()
+    assert f == [("http", "zeek:conn")], f
+    ev = con.execute("SELECT verdict, bytes_out FROM exfil_event WHERE destination = "
+                     "'203.0.113.50'").fetchone()
+    assert ev == ("likely", 62914560), ev
+    ch = con.execute("SELECT protocol, bytes_out FROM encrypted_channel WHERE destination = "
+                     "'203.0.113.50'").fetchall()
+    assert ch == [("http", 62914560)], ch
+
+
+@test
 def logs_dns_tunnel_found_in_a_resolver_log():
     """The hospital resolver's dnsmasq log is the only evidence: 10.2.0.5 queried 57 TXT names
     carrying a base32-encoded patient list under x.exfil-example.net, 10.2.0.6 looked up one
