@@ -61,45 +61,20 @@ OPT_CFLAGS ?= -O2 -g
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # Sources per stage.
-CORE_SRC := analyzer/core/status.c analyzer/core/cursor.c analyzer/core/sha256.c \
-            analyzer/core/addr.c analyzer/core/log.c analyzer/core/queue.c analyzer/core/conf.c \
-            analyzer/core/memcap.c analyzer/core/anomaly.c analyzer/core/communityid.c
-INGEST_SRC := analyzer/ingest/source.c analyzer/ingest/inputs.c analyzer/ingest/sniff.c \
-              analyzer/ingest/logtime.c analyzer/ingest/jsonflat.c analyzer/ingest/logparse.c \
-              analyzer/ingest/nfdump.c \
-              analyzer/ingest/image_frame.c analyzer/ingest/image.c \
-              analyzer/ingest/image_child.c analyzer/ingest/image_carve.c \
-              analyzer/ingest/image_ewf.c analyzer/ingest/image_qcow.c
-DECODE_SRC := analyzer/decode/decode.c analyzer/decode/defrag.c
-FLOW_SRC := analyzer/flow/flow.c analyzer/reassemble/tcp_reasm.c
-ANALYZE_SRC := analyzer/analyze/app.c analyzer/analyze/dicom.c analyzer/analyze/dns.c \
-               analyzer/analyze/ftp.c analyzer/analyze/hl7.c analyzer/analyze/icmp.c \
-               analyzer/analyze/http.c analyzer/analyze/mime.c analyzer/analyze/mimehdr.c \
-               analyzer/analyze/multipart.c analyzer/analyze/objstore.c analyzer/analyze/typer.c \
-               analyzer/analyze/raw.c analyzer/analyze/smb.c \
-               analyzer/analyze/smtp.c analyzer/analyze/ssh.c \
-               analyzer/analyze/tls.c analyzer/analyze/tunnel.c analyzer/analyze/tunnel_phase.c \
-               analyzer/analyze/unpack.c analyzer/analyze/unpack_zip.c \
-               analyzer/analyze/passwords.c analyzer/analyze/archive_pw.c \
-               analyzer/analyze/websocket.c \
-               analyzer/analyze/doctext.c analyzer/analyze/doc_zip.c analyzer/analyze/doc_xml.c \
-               analyzer/analyze/doc_ooxml.c analyzer/analyze/doc_odf.c analyzer/analyze/doc_rtf.c \
-               analyzer/analyze/doc_pdf.c analyzer/analyze/doc_pdf_text.c
-PHI_SRC := analyzer/phi/validate.c analyzer/phi/config.c analyzer/phi/text.c \
-           analyzer/phi/dicom_ds.c analyzer/phi/hl7_phi.c analyzer/phi/fhir.c analyzer/phi/csv.c \
-           analyzer/phi/x12.c analyzer/phi/xml.c analyzer/phi/scan.c analyzer/phi/strings.c analyzer/phi/phase.c \
-           analyzer/phi/entity.c \
-           analyzer/phi/yara_scan.c
-VERDICT_SRC := analyzer/verdict/beacon.c analyzer/verdict/verdict.c analyzer/verdict/config.c \
-               analyzer/verdict/heur_flow.c analyzer/verdict/heur_beacon.c analyzer/verdict/heur_dns.c \
-               analyzer/verdict/heur_content.c analyzer/verdict/heur_hours.c analyzer/verdict/heur_access.c \
-               analyzer/verdict/events.c analyzer/verdict/limitations.c analyzer/verdict/timeline.c \
-               analyzer/verdict/names.c analyzer/verdict/geoip.c
-STORE_SRC := analyzer/store/db.c analyzer/store/logflows.c analyzer/store/disk.c
-REPORT_SRC := analyzer/report/summary.c analyzer/report/report.c analyzer/report/export.c \
-              analyzer/report/notify.c analyzer/report/words.c
+# Every .c file of a stage's folder is part of it: a new decoder or heuristic is its file
+# (and its line in analyze/app.c's table or verdict/heuristics.def), no list to edit here.
+stage_src = $(sort $(wildcard analyzer/$(1)/*.c))
+CORE_SRC := $(call stage_src,core)
+INGEST_SRC := $(call stage_src,ingest)
+DECODE_SRC := $(call stage_src,decode)
+FLOW_SRC := $(call stage_src,flow) $(call stage_src,reassemble)
+ANALYZE_SRC := $(call stage_src,analyze)
+PHI_SRC := $(call stage_src,phi)
+VERDICT_SRC := $(call stage_src,verdict)
+STORE_SRC := $(call stage_src,store)
+REPORT_SRC := $(call stage_src,report)
 APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
-SCALE_SRC := analyzer/scale/plan.c analyzer/scale/shard.c analyzer/scale/merge.c
+SCALE_SRC := $(call stage_src,scale)
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC) $(SCALE_SRC)
 MAIN_SRC := analyzer/main.c
 
