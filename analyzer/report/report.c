@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/utf8.h"
 #include "../core/version.h"
 #include "../store/db.h"
 #include "words.h"
@@ -75,27 +76,6 @@ __attribute__((format(printf, 2, 3))) static void sb_f(struct sb *b, const char 
     }
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when the byte there starts none. */
-static size_t utf8_len(const unsigned char *p)
-{
-    if (p[0] < 0x80) {
-        return 1;
-    }
-    size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0; /* also stops at the terminating NUL */
-        }
-    }
-    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
-        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90)) {
-        return 0;
-    }
-    return n;
-}
-
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD, for each byte that is not UTF-8 */
 
 /* Text from the evidence as a JSON string: valid UTF-8 whatever the bytes (RFC 8259 §8.1). */
@@ -104,7 +84,7 @@ static void sb_json(struct sb *b, const char *s)
     sb_s(b, "\"");
     const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
     while (*p) { /* runs of plain bytes are copied at once */
-        size_t n = utf8_len(p);
+        size_t n = pt_utf8_len(p);
         if (n > 0 && *p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f) {
             p += n;
             continue;
@@ -130,7 +110,7 @@ static void sb_json_raw(struct sb *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s, *run = p;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = pt_utf8_len(p);
         if (n > 0) {
             p += n;
             continue;
@@ -149,7 +129,7 @@ static void sb_html(struct sb *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = pt_utf8_len(p);
         const char *ent = n == 0       ? REPLACEMENT
                           : *p == '<'  ? "&lt;"
                           : *p == '>'  ? "&gt;"
@@ -182,7 +162,7 @@ static void sb_txt(struct sb *b, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
     while (p < end) {
-        size_t n = *p ? utf8_len(p) : 0;
+        size_t n = *p ? pt_utf8_len(p) : 0;
         if (n > 0 && (size_t)(end - p) >= n && *p >= 0x20 && *p != 0x7f) {
             p += n;
             continue;
@@ -475,7 +455,7 @@ static bool identifies(const char *column)
 static bool utf8_valid(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_len(p);
+        size_t n = pt_utf8_len(p);
         if (n == 0) {
             return false;
         }
@@ -796,7 +776,7 @@ static const char css[] =
 static void sb_css(struct sb *b, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_len(p);
+        size_t n = pt_utf8_len(p);
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             (*p < 0x80 && strchr(" .,:-_/#()", *p) != NULL) || (*p >= 0x80 && n > 0)) {
             sb_put(b, (const char *)p, n);
