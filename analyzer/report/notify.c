@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/grow.h"
 #include "../core/sha256.h"
 #include "../core/version.h"
 #include "../pipeline.h"
@@ -59,18 +60,9 @@ static void put(struct buf *b, const char *s, size_t n)
         b->oom = 1;
         return;
     }
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n + 1) {
-            nc *= 2;
-        }
-        char *np = realloc(b->p, nc);
-        if (np == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
+    if (!pt_grow(&b->p, &b->cap, b->n + n + 1, 1, 4096)) {
+        b->oom = 1;
+        return;
     }
     memcpy(b->p + b->n, s, n);
     b->n += n;
