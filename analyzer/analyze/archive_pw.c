@@ -17,6 +17,7 @@
 
 #include "../core/grow.h"
 #include "../core/limits.h"
+#include "../core/program.h"
 #include "../store/db.h"
 #include "doctext.h"
 #include "objstore.h"
@@ -161,29 +162,8 @@ static void harvest_wordlist(struct phase *ph, char *err, size_t errlen)
 /* PHITRACE_7Z, else 7z, 7zz or 7za on the PATH; "" when none (or PHITRACE_7Z=none). */
 static void find_7z(char *out, size_t cap)
 {
-    out[0] = '\0';
-    const char *env = getenv("PHITRACE_7Z");
-    if (env != NULL && env[0] != '\0') {
-        if (strcmp(env, "none") != 0 && access(env, X_OK) == 0) {
-            snprintf(out, cap, "%s", env);
-        }
-        return;
-    }
     static const char *const names[] = {"7z", "7zz", "7za"};
-    const char *path = getenv("PATH");
-    for (size_t k = 0; k < sizeof names / sizeof *names && out[0] == '\0'; k++) {
-        const char *p = path ? path : "/usr/bin:/bin";
-        while (*p != '\0' && out[0] == '\0') {
-            size_t l = strcspn(p, ":");
-            char cand[4096];
-            int w = snprintf(cand, sizeof cand, "%.*s/%s", (int)(l < 4000 ? l : 4000), p,
-                             names[k]);
-            if (l > 0 && w > 0 && access(cand, X_OK) == 0) {
-                snprintf(out, cap, "%s", cand);
-            }
-            p += l + (p[l] == ':');
-        }
-    }
+    pt_find_program("PHITRACE_7Z", names, sizeof names / sizeof *names, out, cap);
 }
 
 /* Run argv (no shell) with stdin, stdout and stderr on /dev/null, files it writes at most

@@ -18,28 +18,12 @@
 #include <unistd.h>
 
 #include "../core/limits.h"
+#include "../core/program.h"
 
 void pt_nfdump_find(char *out, size_t cap)
 {
-    out[0] = '\0';
-    const char *env = getenv("PHITRACE_NFDUMP");
-    if (env != NULL && env[0] != '\0') {
-        if (strcmp(env, "none") != 0 && access(env, X_OK) == 0) {
-            snprintf(out, cap, "%s", env);
-        }
-        return;
-    }
-    const char *p = getenv("PATH");
-    p = p != NULL ? p : "/usr/bin:/bin";
-    while (*p != '\0' && out[0] == '\0') {
-        size_t l = strcspn(p, ":");
-        char cand[4096];
-        int w = snprintf(cand, sizeof cand, "%.*s/nfdump", (int)(l < 4000 ? l : 4000), p);
-        if (l > 0 && w > 0 && access(cand, X_OK) == 0) {
-            snprintf(out, cap, "%s", cand);
-        }
-        p += l + (p[l] == ':');
-    }
+    static const char *const names[] = {"nfdump"};
+    pt_find_program("PHITRACE_NFDUMP", names, 1, out, cap);
 }
 
 static double now_s(void)
