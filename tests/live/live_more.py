@@ -373,13 +373,13 @@ class UDPServer(socketserver.ThreadingMixIn, socketserver.UDPServer):
     daemon_threads = True
 
 
-def resolve(name, qtype=16, server=RESOLVER, tries=3):
+def resolve(name, qtype=16, server=RESOLVER, tries=3, source="127.0.0.1"):
     """One query through the resolver (retransmitted on loss, as stub resolvers do)."""
     qid = int.from_bytes(os.urandom(2), "big")
     q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + dns_name(name) + struct.pack(
         ">HH", qtype, 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+    s.bind((source, 0))
     s.settimeout(1.0)
     try:
         for _ in range(tries):

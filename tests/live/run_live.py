@@ -21,10 +21,14 @@ encrypted share), storescu/getscu/movescu against dcmqrscp, python-hl7's mllp_se
 against an MLLP listener, a dnscat2-style sender and base32/base64url label encoders through
 dnsmasq (rows whose program is missing or cannot run here are skipped with the reason).
 
+Then live_logs.py's scenario (issue 14): nginx's access log, dnsmasq's query log and the
+NetFlow v9 that softflowd exports to nfcapd about a known exfiltration, analyzed alone, with
+the capture, and the capture alone.
+
 Home network: 127.0.0.1/32, so the sinks are outside it. Needs root; without it the test
 says so and exits 0 (skipped). Ends with the plain "N passed, N failed" line.
 
-    run_live.py [--only base,matrix,more]    the parts to record and check (default: all)
+    run_live.py [--only base,matrix,more,logs]    the parts to record and check (default: all)
 """
 import hashlib
 import os
@@ -40,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import live_matrix  # noqa: E402
 import live_more  # noqa: E402
+import live_logs  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN = os.path.abspath(os.environ.get("PHITRACE", os.path.join(ROOT, "phitrace")))
 # Debian's interpreter, which sees the python3-* packages (a pyenv shim may not)
@@ -131,6 +136,8 @@ def inner(work, parts):
         live_matrix.inner(work)  # its own capture; uses the FTP server and the SMTP sink above
     if "more" in parts:
         live_more.inner(work, data)
+    if "logs" in parts:
+        live_logs.inner(work, data, HTTPSink, Server)
     ftp.terminate()
     scp.terminate()
 
@@ -165,6 +172,8 @@ def check(work, parts):
         live_matrix.check(work, BIN, expect)
     if "more" in parts:
         live_more.check(work, BIN, expect, live_matrix.analyze)
+    if "logs" in parts:
+        live_logs.check(work, BIN, expect)
     print("live: %d passed, %d failed" % (len(passed), len(failed)))
     return not failed
 
@@ -208,9 +217,13 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--inner":
         inner(sys.argv[2], sys.argv[3].split(","))
         return 0
-    parts = ["base", "matrix", "more"]
+    parts = ["base", "matrix", "more", "logs"]
     if len(sys.argv) == 3 and sys.argv[1] == "--only":
         parts = [p for p in sys.argv[2].split(",") if p in parts]
+    if "logs" in parts and live_logs.missing():
+        print("SKIP  logs: %s not installed (Debian packages nginx-light, dnsmasq-base, softflowd, "
+              "nfdump)" % ", ".join(live_logs.missing()))
+        parts.remove("logs")
     if os.geteuid() != 0:
         print("test-live: skipped: needs root for unshare -n (a private network namespace)")
         print("live: 0 passed, 0 failed")
