@@ -224,17 +224,6 @@ static size_t row(const uint8_t *p, size_t n, size_t *pos, char delim, struct ce
     return nc;
 }
 
-static void digits(const char *in, char *out, size_t len)
-{
-    size_t k = 0;
-    for (size_t i = 0; in[i] != '\0' && k + 1 < len; i++) {
-        if (isdigit((unsigned char)in[i])) {
-            out[k++] = in[i];
-        }
-    }
-    out[k] = '\0';
-}
-
 /* Three numbers of 1 to wa, wb and wc digits separated by single characters ("1961-04-12",
  * "4/12/1961"); each field as scanf's %4d, %2d would read it, without the scanf family. */
 static bool date_parts(const char *v, int wa, int wb, int wc, int *a, char *s1, int *b,
@@ -283,7 +272,7 @@ static bool date_norm(const char *v, char ymd[9])
         memcpy(ymd, t, 9);
     } else {
         char d[16];
-        digits(v, d, sizeof d);
+        pt_phi_digits(v, d, sizeof d);
         if (strlen(d) != 8 || strlen(v) != 8) {
             return false;
         }
@@ -450,7 +439,7 @@ static void row_hits(const struct pt_phi_sink *s, const enum col *map, const str
                 break;
             case COL_MRN: emit(s, PT_PHI_MRN, v, off, hdr[i].v, ""); break;
             case COL_SSN:
-                digits(v, buf, sizeof buf);
+                pt_phi_digits(v, buf, sizeof buf);
                 if (strlen(buf) == 9 && pt_phi_ssn_valid(buf) && !pt_phi_ssn_denied(buf)) {
                     emit(s, PT_PHI_SSN, buf, off, hdr[i].v, "");
                 }
@@ -465,7 +454,7 @@ static void row_hits(const struct pt_phi_sink *s, const enum col *map, const str
                 emit(s, PT_PHI_ADDRESS, buf, off, hdr[i].v, state);
                 break;
             case COL_ZIP:
-                digits(v, buf, sizeof buf);
+                pt_phi_digits(v, buf, sizeof buf);
                 if (strlen(buf) >= 5) {
                     buf[5] = '\0';
                     emit(s, PT_PHI_ZIP, buf, off, hdr[i].v,
@@ -473,7 +462,7 @@ static void row_hits(const struct pt_phi_sink *s, const enum col *map, const str
                 }
                 break;
             case COL_PHONE:
-                digits(v, buf, sizeof buf);
+                pt_phi_digits(v, buf, sizeof buf);
                 if (strlen(buf) == 11 && buf[0] == '1') {
                     memmove(buf, buf + 1, 11);
                 }
@@ -488,7 +477,7 @@ static void row_hits(const struct pt_phi_sink *s, const enum col *map, const str
                 }
                 break;
             case COL_NPI:
-                digits(v, buf, sizeof buf);
+                pt_phi_digits(v, buf, sizeof buf);
                 if (strlen(buf) == 10 && pt_phi_npi_valid(buf)) {
                     emit(s, PT_PHI_NPI, buf, off, hdr[i].v, "");
                 }

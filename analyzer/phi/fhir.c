@@ -284,17 +284,6 @@ static void ref_id(const char *ref, char *out, size_t len)
     out[k] = '\0';
 }
 
-static void digits(const char *in, char *out, size_t len)
-{
-    size_t k = 0;
-    for (size_t i = 0; in[i] != '\0' && k + 1 < len; i++) {
-        if (isdigit((unsigned char)in[i])) {
-            out[k++] = in[i];
-        }
-    }
-    out[k] = '\0';
-}
-
 static void patient(struct fctx *f, int r)
 {
     const struct jdoc *d = f->d;
@@ -313,7 +302,7 @@ static void patient(struct fctx *f, int r)
         if (strstr(sys, "us-ssn") != NULL || strcmp(code, "SS") == 0 ||
             strstr(sys, "2.16.840.1.113883.4.1") != NULL) {
             char dd[32];
-            digits(v, dd, sizeof dd);
+            pt_phi_digits(v, dd, sizeof dd);
             if (strlen(dd) == 9 && pt_phi_ssn_valid(dd)) {
                 emit(f, PT_PHI_SSN, dd, val, "Patient.identifier (SSN)", "", sys, true);
             }
@@ -345,13 +334,13 @@ static void patient(struct fctx *f, int r)
     int bd = get(d, r, "birthDate");
     str(d, bd, v, sizeof v);
     char ymd[16];
-    digits(v, ymd, sizeof ymd);
+    pt_phi_digits(v, ymd, sizeof ymd);
     if (strlen(ymd) == 8 && pt_phi_date_valid(ymd)) {
         emit(f, PT_PHI_DOB, ymd, bd, "Patient.birthDate", "", "", true);
     }
     int dth = get(d, r, "deceasedDateTime");
     str(d, dth, v, sizeof v);
-    digits(v, ymd, sizeof ymd);
+    pt_phi_digits(v, ymd, sizeof ymd);
     if (strlen(ymd) >= 8) {
         ymd[8] = '\0';
         emit(f, PT_PHI_DEATH, ymd, dth, "Patient.deceasedDateTime", "", "", true);
@@ -402,7 +391,7 @@ static void patient(struct fctx *f, int r)
         } else if (strcmp(system, "phone") == 0 || strcmp(system, "fax") == 0 ||
                    strcmp(system, "sms") == 0) {
             char dd[32];
-            digits(v, dd, sizeof dd);
+            pt_phi_digits(v, dd, sizeof dd);
             if (strlen(dd) == 11 && dd[0] == '1') {
                 memmove(dd, dd + 1, 11);
             }

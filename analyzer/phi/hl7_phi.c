@@ -120,17 +120,6 @@ static void emit(struct hctx *h, enum pt_phi_type type, const char *value, struc
     }
 }
 
-static void digits_only(const char *in, char *out, size_t len)
-{
-    size_t k = 0;
-    for (size_t i = 0; in[i] != '\0' && k + 1 < len; i++) {
-        if (isdigit((unsigned char)in[i])) {
-            out[k++] = in[i];
-        }
-    }
-    out[k] = '\0';
-}
-
 static void name(struct hctx *h, struct view v, const char *field, bool subject)
 {
     struct view reps[MAX_REPS];
@@ -205,7 +194,7 @@ static void phones(struct hctx *h, struct view v, const char *field, bool subjec
         if (raw[0] == '\0' && c[0] != '\0') {
             snprintf(raw, sizeof raw, "%s%s", b, c);
         }
-        digits_only(raw, d, sizeof d);
+        pt_phi_digits(raw, d, sizeof d);
         if (strlen(d) == 11 && d[0] == '1') {
             memmove(d, d + 1, 11);
         }
@@ -219,7 +208,7 @@ static void ssn(struct hctx *h, struct view v, const char *field, bool subject)
 {
     char t[64], d[64];
     text(h, comp(h, v, 1, true), t, sizeof t);
-    digits_only(t, d, sizeof d);
+    pt_phi_digits(t, d, sizeof d);
     if (strlen(d) == 9 && pt_phi_ssn_valid(d)) {
         emit(h, PT_PHI_SSN, d, v, field, pt_phi_ssn_denied(d) ? 0.5 : 1.0, "", "", subject);
     }
@@ -241,7 +230,7 @@ static void identifiers(struct hctx *h, struct view v, const char *field)
         snprintf(f, sizeof f, "%s%s%s%s", field, type[0] ? " (" : "", type, type[0] ? ")" : "");
         if (strcmp(type, "SS") == 0) {
             char d[64];
-            digits_only(id, d, sizeof d);
+            pt_phi_digits(id, d, sizeof d);
             if (strlen(d) == 9 && pt_phi_ssn_valid(d)) {
                 emit(h, PT_PHI_SSN, d, reps[r], f, 1.0, "", auth, true);
             }

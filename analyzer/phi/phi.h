@@ -106,6 +106,9 @@ bool pt_phi_dicom_bare(const uint8_t *p, size_t n);
  * "carved ...". Returns the bytes read that way. */
 uint64_t pt_phi_strings(const uint8_t *p, size_t n, const struct pt_phi_sink *sink);
 
+/* The digits of the string `in`, in order, into out (at most len - 1 and a NUL). */
+void pt_phi_digits(const char *in, char *out, size_t len);
+
 /* Validators (validate.c), each on the digits or characters of the candidate. */
 bool pt_phi_ssn_valid(const char digits[9]);
 bool pt_phi_ssn_denied(const char digits[9]);

@@ -75,6 +75,17 @@ bool pt_phi_ssn_denied(const char d[9])
     return same;
 }
 
+void pt_phi_digits(const char *in, char *out, size_t len)
+{
+    size_t k = 0;
+    for (size_t i = 0; in[i] != '\0' && k + 1 < len; i++) {
+        if (isdigit((unsigned char)in[i])) {
+            out[k++] = in[i];
+        }
+    }
+    out[k] = '\0';
+}
+
 bool pt_phi_luhn_valid(const char *d, size_t n)
 {
     if (n < 2) {

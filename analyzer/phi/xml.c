@@ -93,17 +93,6 @@ static void emit(struct xctx *x, enum pt_phi_type t, const char *v, size_t off,
     }
 }
 
-static void digits(const char *in, char *out, size_t len)
-{
-    size_t k = 0;
-    for (size_t i = 0; in[i] != '\0' && k + 1 < len; i++) {
-        if (isdigit((unsigned char)in[i])) {
-            out[k++] = in[i];
-        }
-    }
-    out[k] = '\0';
-}
-
 static void name_done(struct xctx *x)
 {
     if (x->family[0] == '\0' && x->given[0] == '\0') {
@@ -161,7 +150,7 @@ static void element(struct xctx *x, const char *name, const uint8_t *t, size_t t
             attr(t, tn, "root", w, sizeof w);
             if (strcmp(w, "2.16.840.1.113883.4.1") == 0) {
                 char d[32];
-                digits(v, d, sizeof d);
+                pt_phi_digits(v, d, sizeof d);
                 if (strlen(d) == 9 && pt_phi_ssn_valid(d)) {
                     emit(x, PT_PHI_SSN, d, off, "patientRole/id (SSN)", "");
                 }
@@ -194,7 +183,7 @@ static void element(struct xctx *x, const char *name, const uint8_t *t, size_t t
         } else if (strcmp(name, "telecom") == 0 && attr(t, tn, "value", v, sizeof v)) {
             if (strncmp(v, "tel:", 4) == 0) {
                 char d[32];
-                digits(v, d, sizeof d);
+                pt_phi_digits(v, d, sizeof d);
                 if (strlen(d) == 11 && d[0] == '1') {
                     memmove(d, d + 1, 11);
                 }
@@ -217,7 +206,7 @@ static void element(struct xctx *x, const char *name, const uint8_t *t, size_t t
         x->name_off = x->name_off ? x->name_off : off;
     } else if (strcmp(name, "birthDate") == 0) {
         char d[16];
-        digits(v, d, sizeof d);
+        pt_phi_digits(v, d, sizeof d);
         if (strlen(d) == 8 && pt_phi_date_valid(d)) {
             emit(x, PT_PHI_DOB, d, off, "Patient.birthDate", "");
         }
