@@ -36,6 +36,7 @@
 
 #include "analyze/app.h"
 #include "analyze/archive_pw.h"
+#include "analyze/diskart.h"
 #include "analyze/doctext.h"
 #include "analyze/tunnel.h"
 #include "analyze/unpack.h"
@@ -1846,6 +1847,7 @@ out:
         if (rc == PT_OK && whole && !opt->flows_only) {
             rc = archive_passwords(r, opt);
         }
+        rc = rc == PT_OK && whole && !opt->flows_only ? pt_diskart_run(r->w.db, opt->case_dir) : rc;
         /* the PHI stage reads the objects the writer stored */
         if (rc == PT_OK && whole && !opt->flows_only && !opt->no_phi) {
             struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,

@@ -722,6 +722,10 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     json_rows(b, h, "SELECT y.rule, y.namespace, y.category, y.severity, y.description, "
                     "y.object_sha256 AS sha256, min(o.name) AS name FROM yara_match y JOIN object "
                     "o ON o.sha256 = y.object_sha256 GROUP BY y.id ORDER BY y.rule, 6");
+    sb_s(b, ",\"browser_downloads\":");
+    json_rows(b, h, pt_q_disk_downloads_sql);
+    sb_s(b, ",\"recycle_records\":");
+    json_rows(b, h, pt_q_disk_recycle_sql);
     sb_s(b, ",\"coverage\":");
     json_rows(b, h, "SELECT c.item_id, e.path, c.examined_as, c.examined, c.bytes, "
                     "c.parsed_bytes, c.object_bytes, c.phi_bytes, c.yara_bytes, c.reason FROM "
@@ -1168,6 +1172,10 @@ static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
     html_table(b, h, pt_q_disk_categories_sql, "No individual identified.");
     sb_s(b, "<h3>Staging: archives and folders holding individuals (largest first)</h3>");
     html_table(b, h, pt_q_disk_holdings_sql, "No archive or disk-image folder held PHI.");
+    sb_s(b, "<h3>Browser downloads (disk images)</h3>");
+    html_table(b, h, pt_q_disk_downloads_sql, "No browser download history was found.");
+    sb_s(b, "<h3>Recycle-bin records (disk images)</h3>");
+    html_table(b, h, pt_q_disk_recycle_sql, "No recycle-bin record was found.");
     sb_s(b, "<h3>Individuals per state (where an address or ZIP is known)</h3>");
     html_table(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
                      "individuals DESC, state", "No state could be determined.");

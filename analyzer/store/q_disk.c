@@ -143,8 +143,135 @@ const char pt_q_disk_holdings_sql[] =
     "'') AS reason, individuals, records, objects FROM disk_holding ORDER BY individuals DESC, "
     "kind, path";
 
+const char pt_q_disk_downloads_sql[] =
+    "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', start_ts / 1000000, 'unixepoch') AS started, "
+    "browser, url, target_path, received_bytes, total_bytes, state, source_path FROM "
+    "browser_download ORDER BY start_ts, id";
+
+const char pt_q_disk_recycle_sql[] =
+    "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', deleted_ts / 1000000, 'unixepoch') AS deleted, "
+    "original_path, size, path AS record_path, version FROM recycle_record ORDER BY "
+    "deleted_ts, id";
+
 const char pt_q_disk_summary_sql[] =
     "SELECT group_concat(category || ' ' || estimate || ' (bounds ' || lower || '-' || upper || "
     "')', '; ') FROM (" CATEGORY("outbound", "left", "", 0) " UNION ALL "
     CATEGORY("staged", "staged", "", 1) " UNION ALL " CATEGORY("present", "present", "", 2)
     " ORDER BY k)";
+
+pt_status pt_q_disk_candidates(sqlite3 *h, uint64_t max_size,
+                               void (*fn)(void *, const struct pt_q_disk_candidate *),
+                               void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    /* LIKE is case-insensitive for ASCII; the caller checks the name exactly */
+    if (sqlite3_prepare_v2(h, "SELECT o.sha256, coalesce((SELECT min(path) FROM disk_file d "
+                              "WHERE d.sha256 = o.sha256), substr(min(o.name), 1 + (substr(min("
+                              "o.name), 1, 1) = '/'))), min(o.item_id), max(o.size), "
+                              "coalesce(b.pack, ''), coalesce(b.offset, 0) FROM object o LEFT "
+                              "JOIN object_blob b ON b.sha256 = o.sha256 WHERE o.direction = "
+                              "'at-rest' AND o.size > 0 AND o.size <= ?1 AND (o.name LIKE "
+                              "'%$I%' OR o.name LIKE '%History' OR o.name LIKE "
+                              "'%places.sqlite') GROUP BY o.sha256 ORDER BY o.sha256",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max_size);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *sha = (const char *)sqlite3_column_text(st, 0);
+        const char *path = (const char *)sqlite3_column_text(st, 1);
+        struct pt_q_disk_candidate c = {
+            .sha256 = sha, .path = path != NULL ? path : "",
+            .pack = (const char *)sqlite3_column_text(st, 4),
+            .item = (uint32_t)sqlite3_column_int64(st, 2),
+            .size = (uint64_t)sqlite3_column_int64(st, 3),
+            .pack_off = (uint64_t)sqlite3_column_int64(st, 5)};
+        if (sha != NULL && c.pack != NULL) {
+            fn(arg, &c);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v > 0) {
+        sqlite3_bind_int64(st, i, v);
+    }
+}
+
+static void bind_count(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v >= 0) {
+        sqlite3_bind_int64(st, i, v);
+    }
+}
+
+static pt_status step_once(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+pt_status pt_q_disk_download_put(sqlite3 *h, const struct pt_q_download_row *r)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO browser_download(item_id, object_sha256, "
+                              "source_path, browser, url, target_path, start_ts, end_ts, "
+                              "received_bytes, total_bytes, state) VALUES (?1,?2,?3,?4,?5,?6,"
+                              "?7,?8,?9,?10,?11)", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, r->item);
+    sqlite3_bind_text(st, 2, r->sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, r->source_path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, r->browser, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, r->url, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, r->target, -1, SQLITE_TRANSIENT);
+    bind_time(st, 7, r->start_us);
+    bind_time(st, 8, r->end_us);
+    bind_count(st, 9, r->received);
+    bind_count(st, 10, r->total);
+    sqlite3_bind_text(st, 11, r->state, -1, SQLITE_TRANSIENT);
+    return step_once(st);
+}
+
+pt_status pt_q_disk_recycle_put(sqlite3 *h, const struct pt_q_recycle_row *r)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO recycle_record(item_id, object_sha256, path, "
+                              "version, original_path, size, deleted_ts) VALUES (?1,?2,?3,?4,"
+                              "?5,?6,?7)", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, r->item);
+    sqlite3_bind_text(st, 2, r->sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, r->path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, (int)r->version);
+    sqlite3_bind_text(st, 5, r->original_path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->size);
+    bind_time(st, 7, r->deleted_us);
+    return step_once(st);
+}
+
+pt_status pt_q_disk_anomaly(sqlite3 *h, uint32_t item, const char *kind, const char *detail)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) "
+                              "VALUES (?1, NULL, 0, ?2, ?3)", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    if (item != 0) {
+        sqlite3_bind_int64(st, 1, item);
+    }
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, detail, -1, SQLITE_TRANSIENT);
+    return step_once(st);
+}

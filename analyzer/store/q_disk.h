@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../core/status.h"
 
@@ -32,8 +33,51 @@ extern const char pt_q_disk_categories_sql[];
 /* Archives and folders holding individuals, largest first: kind, path, staged, reason,
  * individuals, records, objects. */
 extern const char pt_q_disk_holdings_sql[];
+/* Browser downloads and recycle-bin records for the reports, in time order. */
+extern const char pt_q_disk_downloads_sql[];
+extern const char pt_q_disk_recycle_sql[];
 /* One line for summary.txt: "left N (bounds a-b); staged ...; present ..." (NULL columns when
  * the PHI stage did not run). */
 extern const char pt_q_disk_summary_sql[];
+
+/* Objects at rest that may be disk artifacts (recycle-bin `$I` files, browser history
+ * databases), one per content, at most `max_size` bytes: fn(arg, row). */
+struct pt_q_disk_candidate {
+    const char *sha256, *path, *pack; /* pack "" when the object is a file of its own */
+    uint32_t item;
+    uint64_t size, pack_off;
+};
+pt_status pt_q_disk_candidates(sqlite3 *h, uint64_t max_size,
+                               void (*fn)(void *, const struct pt_q_disk_candidate *),
+                               void *arg);
+
+/* Rows of browser_download and recycle_record (times 0 and counts < 0 are NULL). */
+struct pt_q_download_row {
+    uint32_t item;
+    const char *sha256, *source_path, *browser, *url, *target, *state;
+    int64_t start_us, end_us, received, total;
+};
+struct pt_q_recycle_row {
+    uint32_t item;
+    const char *sha256, *path, *original_path;
+    unsigned version;
+    uint64_t size;
+    int64_t deleted_us;
+};
+pt_status pt_q_disk_download_put(sqlite3 *h, const struct pt_q_download_row *r);
+pt_status pt_q_disk_recycle_put(sqlite3 *h, const struct pt_q_recycle_row *r);
+/* An anomaly of an item (kind string from anomalies.def). */
+pt_status pt_q_disk_anomaly(sqlite3 *h, uint32_t item, const char *kind, const char *detail);
+
+/* Timeline rows of browser downloads and recycle-bin deletions, as a UNION ALL branch for
+ * verdict/timeline.c's statement (plaso's descriptions and data types). */
+#define PT_Q_DISK_TIMELINE_SQL                                                                 \
+    "UNION ALL SELECT start_ts, 'File Downloaded', 'WEBHIST', 'phitrace browser download (' " \
+    "|| browser || ')', 'browser:file_downloaded', url || ' -> ' || target_path || ' (' || "  \
+    "coalesce(received_bytes, '?') || ' bytes, ' || state || ')', 'browser_download:' || id "  \
+    "FROM browser_download WHERE start_ts IS NOT NULL "                                         \
+    "UNION ALL SELECT deleted_ts, 'Content Deletion Time', 'RECBIN', 'phitrace recycle bin "   \
+    "record', 'windows:metadata:deleted_item', original_path || ' (' || size || ' bytes, ' "   \
+    "|| path || ')', 'recycle_record:' || id FROM recycle_record WHERE deleted_ts IS NOT NULL "
 
 #endif

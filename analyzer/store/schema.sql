@@ -1008,3 +1008,32 @@ CREATE TABLE disk_holding (
     records     INTEGER NOT NULL,     -- PHI records with an individual
     objects     INTEGER NOT NULL      -- objects holding them
 ) STRICT;
+
+-- Browser downloads (analyze/browser.c; issue 15 item 4): the rows of a Chromium `History`
+-- (Chrome, Edge) or Firefox `places.sqlite` found at rest, read from a private copy.
+CREATE TABLE browser_download (
+    id             INTEGER PRIMARY KEY,
+    item_id        INTEGER,               -- the evidence item (the image) it is in
+    object_sha256  TEXT NOT NULL,         -- the history database
+    source_path    TEXT NOT NULL,         -- its path on the image (or its object name)
+    browser        TEXT NOT NULL,         -- chromium | firefox
+    url            TEXT NOT NULL,
+    target_path    TEXT NOT NULL,         -- where it was saved
+    start_ts       INTEGER,               -- UTC microseconds; NULL unknown
+    end_ts         INTEGER,
+    received_bytes INTEGER,               -- NULL unknown
+    total_bytes    INTEGER,
+    state          TEXT NOT NULL          -- complete | in progress | cancelled | interrupted | state N
+) STRICT;
+
+-- Windows recycle-bin `$I` records (analyze/recycle.c): what was deleted, from where, when.
+CREATE TABLE recycle_record (
+    id            INTEGER PRIMARY KEY,
+    item_id       INTEGER,
+    object_sha256 TEXT NOT NULL,          -- the $I file's content
+    path          TEXT NOT NULL,          -- the $I file's path on the image
+    version       INTEGER NOT NULL,       -- 1 (Vista-8) | 2 (10, 11)
+    original_path TEXT NOT NULL,
+    size          INTEGER NOT NULL,       -- of the deleted file
+    deleted_ts    INTEGER                 -- UTC microseconds; NULL unknown
+) STRICT;

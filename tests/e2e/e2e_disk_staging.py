@@ -4,6 +4,8 @@
 # answers below were written before the code ran.
 # Run in run_e2e.py's namespace (test, run, case, db, Skip) with e2e_disk.py's helpers.
 import io
+import sqlite3
+import struct
 import zipfile
 
 
@@ -125,3 +127,118 @@ def disk_staging_individuals_per_category_and_holdings():
     assert "Individuals per category" in html and "/export/pt.zip" in html
     summ = open(os.path.join(c, "summary.txt")).read()
     assert ("left 0 (bounds 0-0); staged 8 (bounds 8-8); present 7 (bounds 7-7)") in summ, summ
+
+
+_ST_FT = (1709294400 + 11644473600) * 10 ** 7  # 2024-03-01T12:00:00Z as a FILETIME
+
+
+def _st_recycle_v1(path, size, ft):
+    p = path.encode("utf-16-le")
+    return struct.pack("<qqQ", 1, size, ft) + p + b"\0" * (520 - len(p))
+
+
+def _st_recycle_v2(path, size, ft):
+    p = (path + "\0").encode("utf-16-le")
+    return struct.pack("<qqQI", 2, size, ft, len(p) // 2) + p
+
+
+def _st_chrome_history(path):
+    # the tables and columns Chrome 120 creates (tests/unit/test_image.c has the same)
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE downloads (id INTEGER PRIMARY KEY,guid VARCHAR NOT NULL,current_path "
+        "LONGVARCHAR NOT NULL,target_path LONGVARCHAR NOT NULL,start_time INTEGER NOT NULL,"
+        "received_bytes INTEGER NOT NULL,total_bytes INTEGER NOT NULL,state INTEGER NOT NULL,"
+        "danger_type INTEGER NOT NULL,interrupt_reason INTEGER NOT NULL,hash BLOB NOT NULL,"
+        "end_time INTEGER NOT NULL,opened INTEGER NOT NULL,last_access_time INTEGER NOT NULL,"
+        "transient INTEGER NOT NULL,referrer VARCHAR NOT NULL,site_url VARCHAR NOT NULL,"
+        "embedder_download_data VARCHAR NOT NULL,tab_url VARCHAR NOT NULL,tab_referrer_url "
+        "VARCHAR NOT NULL,http_method VARCHAR NOT NULL,by_ext_id VARCHAR NOT NULL,by_ext_name "
+        "VARCHAR NOT NULL,by_web_app_id VARCHAR NOT NULL,etag VARCHAR NOT NULL,last_modified "
+        "VARCHAR NOT NULL,mime_type VARCHAR(255) NOT NULL,original_mime_type VARCHAR(255) NOT "
+        "NULL);"
+        "CREATE TABLE downloads_url_chains (id INTEGER NOT NULL,chain_index INTEGER NOT NULL,"
+        "url LONGVARCHAR NOT NULL, PRIMARY KEY (id, chain_index));"
+        # 2024-02-07T08:26:40Z in microseconds since 1601
+        "INSERT INTO downloads VALUES (1,'g1','','C:\\Users\\bob\\Downloads\\rclone.zip',"
+        "13351768000000000,2048,4096,1,0,0,x'',13351768005000000,0,0,0,'','','','','','GET',"
+        "'','','','','','application/zip','');"
+        "INSERT INTO downloads_url_chains VALUES (1,0,'https://rclone.org/dl'),"
+        "(1,1,'https://downloads.rclone.org/rclone.zip');")
+    con.commit()
+    con.close()
+
+
+@test
+def disk_browser_downloads_and_recycle_bin_records():
+    if shutil.which("mformat") is None:
+        raise Skip("mtools is absent (Debian package mtools)")
+    c = case("disk-artifacts")
+    d = c + "-in"
+    os.makedirs(d, exist_ok=True)
+    img = os.path.join(d, "ws05.img")
+    with open(img, "wb") as fh:
+        fh.truncate(8 * 1024 * 1024)
+    hist = os.path.join(d, "History")
+    if os.path.exists(hist):
+        os.remove(hist)
+    _st_chrome_history(hist)
+    bin_dir = "$Recycle.Bin/S-1-5-21-1004"
+    chrome = "Users/bob/AppData/Local/Google/Chrome/User Data/Default"
+    files = {bin_dir + "/$IAB12CD.7z": _st_recycle_v2("C:\\export\\patients.7z", 48213,
+                                                      _ST_FT),
+             bin_dir + "/$RAB12CD.7z": b"7z\xbc\xaf\x27\x1c" + bytes(64),
+             bin_dir + "/$IXY99.csv": _st_recycle_v1("C:\\records\\old.csv", 300,
+                                                     _ST_FT + 864000000000),
+             bin_dir + "/$Inot.txt": b"a file named like a record that is not one\n",
+             chrome + "/History": open(hist, "rb").read()}
+    m = _disk_tool
+    m("mformat", "-i", img, "-T", "16384", "-h", "2", "-s", "16", "-c", "4", "::")
+    for sub in ("$Recycle.Bin", bin_dir, "Users", "Users/bob", "Users/bob/AppData",
+                "Users/bob/AppData/Local", "Users/bob/AppData/Local/Google",
+                "Users/bob/AppData/Local/Google/Chrome",
+                "Users/bob/AppData/Local/Google/Chrome/User Data", chrome):
+        m("mmd", "-i", img, "::/" + sub)
+    for name, data in files.items():
+        local = os.path.join(d, "f.bin")
+        with open(local, "wb") as fh:
+            fh.write(data)
+        m("mcopy", "-i", img, local, "::/" + name)
+        os.remove(local)
+    os.remove(hist)
+    run("analyze", "-q", img, "-o", c, check=0)
+    con = db(c)
+    rec = con.execute("SELECT path, version, original_path, size, deleted_ts FROM "
+                      "recycle_record ORDER BY path").fetchall()
+    assert rec == [(bin_dir + "/$IAB12CD.7z", 2, "C:\\export\\patients.7z", 48213,
+                    1709294400000000),
+                   (bin_dir + "/$IXY99.csv", 1, "C:\\records\\old.csv", 300,
+                    1709294400000000 + 86400000000)], rec
+    dl = con.execute("SELECT source_path, browser, url, target_path, start_ts, end_ts, "
+                     "received_bytes, total_bytes, state FROM browser_download").fetchall()
+    assert dl == [(chrome + "/History", "chromium", "https://downloads.rclone.org/rclone.zip",
+                   "C:\\Users\\bob\\Downloads\\rclone.zip", 1707294400000000,
+                   1707294405000000, 2048, 4096, "complete")], dl
+    tl = con.execute("SELECT ts, timestamp_desc, data_type, message FROM timeline_event WHERE "
+                     "data_type IN ('browser:file_downloaded', 'windows:metadata:deleted_item') "
+                     "ORDER BY ts").fetchall()
+    assert tl == [(1707294400000000, "File Downloaded", "browser:file_downloaded",
+                   "https://downloads.rclone.org/rclone.zip -> C:\\Users\\bob\\Downloads\\"
+                   "rclone.zip (2048 bytes, complete)"),
+                  (1709294400000000, "Content Deletion Time", "windows:metadata:deleted_item",
+                   "C:\\export\\patients.7z (48213 bytes, " + bin_dir + "/$IAB12CD.7z)"),
+                  (1709294400000000 + 86400000000, "Content Deletion Time",
+                   "windows:metadata:deleted_item", "C:\\records\\old.csv (300 bytes, " +
+                   bin_dir + "/$IXY99.csv)")], tl
+    # the copy the browser database was read from is gone; nothing else was reported
+    assert not os.path.exists(os.path.join(c, "objects", "tmp")) or \
+        os.listdir(os.path.join(c, "objects", "tmp")) == [], os.listdir(os.path.join(c,
+                                                                                    "objects"))
+    assert con.execute("SELECT count(*) FROM anomaly WHERE kind = "
+                       "'image.artifact_unreadable'").fetchone()[0] == 0
+    rep = json.load(open(os.path.join(c, "report.json")))
+    assert [(r["started"], r["url"]) for r in rep["browser_downloads"]] == [
+        ("2024-02-07T08:26:40Z", "https://downloads.rclone.org/rclone.zip")], rep
+    assert [(r["deleted"], r["original_path"]) for r in rep["recycle_records"]] == [
+        ("2024-03-01T12:00:00Z", "C:\\export\\patients.7z"),
+        ("2024-03-02T12:00:00Z", "C:\\records\\old.csv")], rep["recycle_records"]
