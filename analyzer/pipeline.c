@@ -1052,6 +1052,7 @@ static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
     f->attr_id = rec->attr_id;
     f->kind = rec->kind;
     f->state = rec->flags & PT_IMG_F_CARVED        ? "carved"
+               : rec->flags & PT_IMG_F_SLACK       ? "slack"
                : rec->flags & PT_IMG_F_REALLOC     ? "reallocated"
                : rec->flags & PT_IMG_F_ORPHAN      ? "orphan"
                : rec->flags & PT_IMG_F_NAME_UNALLOC ? "deleted"

@@ -49,8 +49,9 @@ const char *pt_carve_sniff(const uint8_t *p, size_t n)
     if (magic == 0x504b0304u) {
         return "zip";
     }
-    if ((magic >> 8) == 0x1f8b08u) {
-        return "gz";
+    if ((magic >> 8) == 0x1f8b08u && (magic & 0xe0u) == 0 && n >= 10 &&
+        (p[8] == 0 || p[8] == 2 || p[8] == 4) && (p[9] <= 13 || p[9] == 255)) {
+        return "gz"; /* RFC 1952 2.3.1: reserved FLG bits zero, XFL 0/2/4, a known OS */
     }
     if (magic == 0x25504446u && n >= 5 && p[4] == '-') {
         return "pdf";
@@ -84,4 +85,25 @@ size_t pt_carve_take(const char *kind, const uint8_t *p, size_t n, bool *last)
         }
     }
     return n;
+}
+
+size_t pt_carve_find(const uint8_t *p, size_t from, size_t scan, size_t have, size_t bs,
+                     const char **kind)
+{
+    *kind = NULL;
+    for (size_t i = from; i < scan && i < have; i++) {
+        uint8_t b = p[i];
+        bool line = i == 0 || (bs != 0 && i % bs == 0) || p[i - 1] == '\n' || p[i - 1] == 0;
+        bool dicm = i + 132 <= have && p[i + 128] == 'D';
+        /* the first bytes each signature needs, before the full check */
+        if (b != 'P' && b != 0x1f && b != '%' && !dicm && !(line && b >= 0x20 && b < 0x7f)) {
+            continue;
+        }
+        const char *k = pt_carve_sniff(p + i, have - i);
+        if (k != NULL && (strcmp(k, "csv") != 0 || line)) {
+            *kind = k;
+            return i;
+        }
+    }
+    return scan;
 }

@@ -952,7 +952,8 @@ CREATE TABLE disk_file (
     attr       TEXT,                    -- NTFS alternate data stream name
     kind       TEXT NOT NULL,           -- fls's type letter: r d l V ...
     state      TEXT NOT NULL,           -- allocated | deleted | orphan | reallocated | carved
-                                        -- (from unallocated space: no name, no inode)
+                                        -- (from unallocated space: no name, no inode) | slack
+                                        -- ($Slack/<path>: after a file's end in its cluster)
     meta_free  INTEGER NOT NULL,        -- the inode / MFT entry is unallocated
     mtime INTEGER, atime INTEGER, ctime INTEGER, crtime INTEGER, -- microseconds (MACB)
     size       INTEGER NOT NULL,

@@ -242,3 +242,59 @@ def disk_browser_downloads_and_recycle_bin_records():
     assert [(r["deleted"], r["original_path"]) for r in rep["recycle_records"]] == [
         ("2024-03-01T12:00:00Z", "C:\\export\\patients.7z"),
         ("2024-03-02T12:00:00Z", "C:\\records\\old.csv")], rep["recycle_records"]
+
+
+_ST_PAGE = 1 << 20  # the reader's unallocated page (image_child.c PT_CARVE_PAGE)
+
+
+@test
+def disk_unallocated_pages_overlap_and_file_slack():
+    """A patient CSV planted in free space across the boundary of two 1 MiB pages, not at a
+    block start, is carved once, at its offset; a CSV in the slack of a small file's cluster
+    is read as that file's slack."""
+    import hashlib
+    if shutil.which("mformat") is None:
+        raise Skip("mtools is absent (Debian package mtools)")
+    c = case("disk-pages")
+    d = c + "-in"
+    os.makedirs(d, exist_ok=True)
+    img = os.path.join(d, "ws06.img")
+    with open(img, "wb") as fh:
+        fh.truncate(8 * 1024 * 1024)
+    note = b"SLACKHOST-UNIQUE-MARKER\n"
+    with open(os.path.join(d, "note.txt"), "wb") as fh:
+        fh.write(note)
+    m = _disk_tool
+    m("mformat", "-i", img, "-T", "16384", "-h", "2", "-s", "16", "-c", "4", "::")
+    m("mcopy", "-i", img, os.path.join(d, "note.txt"), "::/note.txt")
+    os.remove(os.path.join(d, "note.txt"))
+    straddle = _disk_csv(_st_people("EDGE", 2, 4300900))
+    at = 6 * _ST_PAGE - 7  # 7 bytes before a page boundary, not at a 2 KiB cluster's start
+    in_slack = _disk_csv(_st_people("SLACK", 1, 4301000))
+    with open(img, "r+b") as fh:
+        fh.seek(at)
+        fh.write(straddle)
+        raw = open(img, "rb").read()
+        pos = raw.index(note)  # the start of the file's cluster (4 sectors of 512 bytes)
+        assert raw.count(note) == 1
+        fh.seek(pos + len(note) + 100)
+        fh.write(in_slack)
+    raw = open(img, "rb").read()
+    slack = raw[pos + len(note):pos + 2048]
+    run("analyze", "-q", img, "-o", c, check=0)
+    con = db(c)
+    carved = con.execute("SELECT image_offset, size, sha256 FROM disk_file WHERE state = "
+                         "'carved'").fetchall()
+    assert carved == [(at, len(straddle), hashlib.sha256(straddle).hexdigest())], carved
+    sl = con.execute("SELECT path, image_offset, size, sha256 FROM disk_file WHERE state = "
+                     "'slack'").fetchall()
+    assert sl == [("$Slack/note.txt", pos + len(note), len(slack),
+                   hashlib.sha256(slack).hexdigest())], sl
+    # each planted patient's record is read once from its carved file or slack (the image's
+    # own bytes are read too, as the floor: their records are the image object's)
+    per = con.execute("SELECT o.name, count(*) FROM phi_record r JOIN object o ON o.sha256 = "
+                      "r.object_sha256 WHERE o.name != ? GROUP BY o.name ORDER BY 1",
+                      (img,)).fetchall()
+    assert per == [("/$CarvedFiles/%d.csv" % at, 2), ("/$Slack/note.txt", 1)], per
+    est = con.execute("SELECT estimate FROM individuals WHERE scope = 'present'").fetchone()[0]
+    assert est == 3, est

@@ -15,6 +15,7 @@
 
 #include "analyze/browser.h"
 #include "analyze/recycle.h"
+#include "ingest/image_carve.h"
 #include "ingest/image.h"
 
 struct seen {
@@ -342,6 +343,42 @@ static void browser_downloads(void **state)
     assert_false(pt_browser_name("x/History.bak"));
 }
 
+/* ---- unallocated pages: headers anywhere, the lookahead past a page's end -------------- */
+
+static void carve_find_in_pages(void **state)
+{
+    (void)state;
+    static uint8_t buf[8192];
+    memset(buf, 0, sizeof buf);
+    const char csv[] = "mrn,last_name,first_name,dob,ssn\n4100001,DOE,JANE,1961-04-12,"
+                       "536-22-5401\n";
+    memcpy(buf + 4090, csv, sizeof csv - 1); /* 6 bytes before the page's end */
+    const char *kind = NULL;
+    /* the first page (4096 bytes, blocks of 2048) with its lookahead finds it where it
+     * starts; without the lookahead its first line is cut and it is not found */
+    assert_int_equal(pt_carve_find(buf, 0, 4096, sizeof buf, 2048, &kind), 4090);
+    assert_string_equal(kind, "csv");
+    assert_int_equal(pt_carve_find(buf, 0, 4096, 4096, 2048, &kind), 4096);
+    assert_null(kind);
+    /* binary signatures are found at any offset, text only at a line start */
+    memset(buf, 'x', sizeof buf);
+    memcpy(buf + 1001, "PK\x03\x04", 4);
+    assert_int_equal(pt_carve_find(buf, 0, 4096, sizeof buf, 2048, &kind), 1001);
+    assert_string_equal(kind, "zip");
+    assert_int_equal(pt_carve_find(buf, 1002, 4096, sizeof buf, 2048, &kind), 4096);
+    memcpy(buf + 3500, csv, sizeof csv - 1); /* its line from the block start is too long */
+    assert_int_equal(pt_carve_find(buf, 1002, 4096, sizeof buf, 2048, &kind), 4096);
+    buf[3499] = '\n';
+    assert_int_equal(pt_carve_find(buf, 1002, 4096, sizeof buf, 2048, &kind), 3500);
+    /* gzip needs its reserved flag bits clear, a known XFL and OS */
+    memset(buf, 0, sizeof buf);
+    memcpy(buf + 10, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+    assert_int_equal(pt_carve_find(buf, 0, 4096, sizeof buf, 0, &kind), 10);
+    assert_string_equal(kind, "gz");
+    buf[13] = 0xe0;
+    assert_int_equal(pt_carve_find(buf, 0, 4096, sizeof buf, 0, &kind), 4096);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +387,7 @@ int main(void)
         cmocka_unit_test(garbage_is_refused),
         cmocka_unit_test(recycle_v1_and_v2),
         cmocka_unit_test(browser_downloads),
+        cmocka_unit_test(carve_find_in_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
