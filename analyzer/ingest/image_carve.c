@@ -90,13 +90,20 @@ size_t pt_carve_take(const char *kind, const uint8_t *p, size_t n, bool *last)
 size_t pt_carve_find(const uint8_t *p, size_t from, size_t scan, size_t have, size_t bs,
                      const char **kind)
 {
+    /* bytes a header can start with: 'P' (zip), 0x1f (gzip), '%' (PDF); a CSV header starts
+     * with a printable byte at a line start; DICOM has 'D' 128 bytes on */
+    static const uint8_t lead[256] = {['P'] = 1, [0x1f] = 1, ['%'] = 1};
     *kind = NULL;
-    for (size_t i = from; i < scan && i < have; i++) {
+    scan = scan < have ? scan : have;
+    size_t next_block = bs != 0 ? (from + bs - 1) / bs * bs : (size_t)-1;
+    for (size_t i = from; i < scan; i++) {
         uint8_t b = p[i];
-        bool line = i == 0 || (bs != 0 && i % bs == 0) || p[i - 1] == '\n' || p[i - 1] == 0;
-        bool dicm = i + 132 <= have && p[i + 128] == 'D';
-        /* the first bytes each signature needs, before the full check */
-        if (b != 'P' && b != 0x1f && b != '%' && !dicm && !(line && b >= 0x20 && b < 0x7f)) {
+        bool line = i == 0 || p[i - 1] == '\n' || p[i - 1] == 0 || i == next_block;
+        if (i == next_block) {
+            next_block += bs;
+        }
+        bool text = line && b >= 0x20 && b < 0x7f;
+        if (!lead[b] && !text && !(i + 132 <= have && p[i + 128] == 'D')) {
             continue;
         }
         const char *k = pt_carve_sniff(p + i, have - i);

@@ -43,13 +43,29 @@ def _st_zip(members, encrypt_flag=False):
     return bytes(b)
 
 
-def _st_image(d):
+def _st_fat(d, name, mib, dirs=(), files=None):
+    """A FAT16 volume of `mib` MiB (2 KiB clusters) made with mtools in d, with the folders
+    and files (path: bytes) given."""
     if shutil.which("mformat") is None:
         raise Skip("mtools is absent (Debian package mtools)")
     os.makedirs(d, exist_ok=True)
-    img = os.path.join(d, "ws04.img")
+    img = os.path.join(d, name)
     with open(img, "wb") as fh:
-        fh.truncate(16 * 1024 * 1024)
+        fh.truncate(mib * 1024 * 1024)
+    _disk_tool("mformat", "-i", img, "-T", str(mib * 2048), "-h", "2", "-s", "16", "-c", "4",
+               "::")
+    for sub in dirs:
+        _disk_tool("mmd", "-i", img, "::/" + sub)
+    local = os.path.join(d, "f.bin")
+    for path, data in (files or {}).items():
+        with open(local, "wb") as fh:
+            fh.write(data)
+        _disk_tool("mcopy", "-i", img, local, "::/" + path)
+        os.remove(local)
+    return img
+
+
+def _st_image(d):
     files = {
         "export/pt.zip": _st_zip({"roster_a.csv": _disk_csv(_ST_A)}),
         "export/extra.csv": _disk_csv(_ST_B),
@@ -63,17 +79,9 @@ def _st_image(d):
         "roots.csv": _disk_csv(_ST_R),
         "notes.txt": b"call the vendor\n",
     }
-    m = _disk_tool
-    m("mformat", "-i", img, "-T", "32768", "-h", "2", "-s", "16", "-c", "4", "::")
-    for sub in ("export", "tools", "vault", "records", "records/sub"):
-        m("mmd", "-i", img, "::/" + sub)
-    for name, data in files.items():
-        local = os.path.join(d, name.replace("/", "_"))
-        with open(local, "wb") as fh:
-            fh.write(data)
-        m("mcopy", "-i", img, local, "::/" + name)
-        os.remove(local)
-    m("mdel", "-i", img, "::/export/old.csv")
+    img = _st_fat(d, "ws04.img", 16, ("export", "tools", "vault", "records", "records/sub"),
+                  files)
+    _disk_tool("mdel", "-i", img, "::/export/old.csv")
     return img, files
 
 
@@ -171,14 +179,9 @@ def _st_chrome_history(path):
 
 @test
 def disk_browser_downloads_and_recycle_bin_records():
-    if shutil.which("mformat") is None:
-        raise Skip("mtools is absent (Debian package mtools)")
     c = case("disk-artifacts")
     d = c + "-in"
     os.makedirs(d, exist_ok=True)
-    img = os.path.join(d, "ws05.img")
-    with open(img, "wb") as fh:
-        fh.truncate(8 * 1024 * 1024)
     hist = os.path.join(d, "History")
     if os.path.exists(hist):
         os.remove(hist)
@@ -192,19 +195,12 @@ def disk_browser_downloads_and_recycle_bin_records():
                                                      _ST_FT + 864000000000),
              bin_dir + "/$Inot.txt": b"a file named like a record that is not one\n",
              chrome + "/History": open(hist, "rb").read()}
-    m = _disk_tool
-    m("mformat", "-i", img, "-T", "16384", "-h", "2", "-s", "16", "-c", "4", "::")
-    for sub in ("$Recycle.Bin", bin_dir, "Users", "Users/bob", "Users/bob/AppData",
-                "Users/bob/AppData/Local", "Users/bob/AppData/Local/Google",
-                "Users/bob/AppData/Local/Google/Chrome",
-                "Users/bob/AppData/Local/Google/Chrome/User Data", chrome):
-        m("mmd", "-i", img, "::/" + sub)
-    for name, data in files.items():
-        local = os.path.join(d, "f.bin")
-        with open(local, "wb") as fh:
-            fh.write(data)
-        m("mcopy", "-i", img, local, "::/" + name)
-        os.remove(local)
+    img = _st_fat(d, "ws05.img", 8, ("$Recycle.Bin", bin_dir, "Users", "Users/bob",
+                                     "Users/bob/AppData", "Users/bob/AppData/Local",
+                                     "Users/bob/AppData/Local/Google",
+                                     "Users/bob/AppData/Local/Google/Chrome",
+                                     "Users/bob/AppData/Local/Google/Chrome/User Data",
+                                     chrome), files)
     os.remove(hist)
     run("analyze", "-q", img, "-o", c, check=0)
     con = db(c)
@@ -253,21 +249,9 @@ def disk_unallocated_pages_overlap_and_file_slack():
     block start, is carved once, at its offset; a CSV in the slack of a small file's cluster
     is read as that file's slack."""
     import hashlib
-    if shutil.which("mformat") is None:
-        raise Skip("mtools is absent (Debian package mtools)")
     c = case("disk-pages")
-    d = c + "-in"
-    os.makedirs(d, exist_ok=True)
-    img = os.path.join(d, "ws06.img")
-    with open(img, "wb") as fh:
-        fh.truncate(8 * 1024 * 1024)
     note = b"SLACKHOST-UNIQUE-MARKER\n"
-    with open(os.path.join(d, "note.txt"), "wb") as fh:
-        fh.write(note)
-    m = _disk_tool
-    m("mformat", "-i", img, "-T", "16384", "-h", "2", "-s", "16", "-c", "4", "::")
-    m("mcopy", "-i", img, os.path.join(d, "note.txt"), "::/note.txt")
-    os.remove(os.path.join(d, "note.txt"))
+    img = _st_fat(c + "-in", "ws06.img", 8, (), {"note.txt": note})
     straddle = _disk_csv(_st_people("EDGE", 2, 4300900))
     at = 6 * _ST_PAGE - 7  # 7 bytes before a page boundary, not at a 2 KiB cluster's start
     in_slack = _disk_csv(_st_people("SLACK", 1, 4301000))
