@@ -282,3 +282,87 @@ def disk_unallocated_pages_overlap_and_file_slack():
     assert per == [("/$CarvedFiles/%d.csv" % at, 2), ("/$Slack/note.txt", 1)], per
     est = con.execute("SELECT estimate FROM individuals WHERE scope = 'present'").fetchone()[0]
     assert est == 3, est
+
+
+@test
+def disk_generated_ntfs_image_staging_artifacts_slack_and_pages():
+    """The generated NTFS image (mkntfs, ntfscp: no root) with a PHI zip, a roster, a
+    recycle-bin record, a Chrome history, a file with a patient in its slack and a patient CSV
+    across a page boundary of free space: every answer exact, written before the run."""
+    import hashlib
+    _disk_need_tsk()
+    if shutil.which("mkntfs") is None or shutil.which("ntfscp") is None:
+        raise Skip("mkntfs/ntfscp are absent (Debian package ntfs-3g)")
+    c = case("disk-ntfs-staging")
+    d = c + "-in"
+    os.makedirs(d, exist_ok=True)
+    img = os.path.join(d, "ws07.img")
+    with open(img, "wb") as fh:
+        fh.truncate(16 * 1024 * 1024)
+    hist = os.path.join(d, "History")
+    if os.path.exists(hist):
+        os.remove(hist)
+    _st_chrome_history(hist)
+    zipped = _st_people("NTFSZIP", 2, 4301100)
+    notes = (b"NTFS-SLACK-HOST-MARKER\n" + b"meeting notes, nothing clinical. " * 90)[:3000]
+    src = {"roster.csv": _disk_csv(_DISK_STAGED),
+           "pt.zip": _st_zip({"cases.csv": _disk_csv(zipped)}),
+           "$IAB12CD.7z": _st_recycle_v2("C:\\export\\patients.7z", 48213, _ST_FT),
+           "History": open(hist, "rb").read(),
+           "notes.txt": notes}
+    os.remove(hist)
+    _disk_tool("mkntfs", "-F", "-Q", "-q", img)
+    for name, data in src.items():
+        local = os.path.join(d, "f.bin")
+        with open(local, "wb") as fh:
+            fh.write(data)
+        _disk_tool("ntfscp", "-q", img, local, name)
+        os.remove(local)
+    straddle = _disk_csv(_st_people("NTFSEDGE", 2, 4301200))
+    at = 12 * _ST_PAGE - 7  # free clusters of a fresh 16 MiB volume, 7 bytes before a page
+    in_slack = _disk_csv(_st_people("NTFSSLACK", 1, 4301300))
+    with open(img, "r+b") as fh:
+        raw = fh.read()
+        pos = raw.index(notes[:23])  # notes.txt is not resident: its cluster's start
+        assert raw.count(notes[:23]) == 1
+        fh.seek(pos + len(notes) + 40)
+        fh.write(in_slack)
+        fh.seek(at)
+        fh.write(straddle)
+    slack = open(img, "rb").read()[pos + len(notes):pos + 4096]
+    run("analyze", "-q", img, "-o", c, check=0)
+    con = db(c)
+    # the names are still those of fls, the file contents those of icat
+    _disk_same_as_sleuthkit(con, [img], {0: "ntfs"}, len(_disk_fls([img], 0)), ["ws07.img"])
+    extra = con.execute("SELECT state, path, image_offset, size, sha256 FROM disk_file WHERE "
+                        "state IN ('carved', 'slack') ORDER BY path").fetchall()
+    assert extra == [("carved", "$CarvedFiles/%d.csv" % at, at, len(straddle),
+                      hashlib.sha256(straddle).hexdigest()),
+                     ("slack", "$Slack/notes.txt", pos + len(notes), len(slack),
+                      hashlib.sha256(slack).hexdigest())], extra
+    rec = con.execute("SELECT path, version, original_path, size, deleted_ts FROM "
+                      "recycle_record").fetchall()
+    assert rec == [("$IAB12CD.7z", 2, "C:\\export\\patients.7z", 48213, 1709294400000000)], rec
+    dl = con.execute("SELECT source_path, url, target_path, received_bytes FROM "
+                     "browser_download").fetchall()
+    assert dl == [("History", "https://downloads.rclone.org/rclone.zip",
+                   "C:\\Users\\bob\\Downloads\\rclone.zip", 2048)], dl
+    # individuals: the roster's 3, the zip's 2 (staged: an archive with PHI; the root is
+    # never a staging folder), 1 in slack, 2 across the page boundary. The roster is resident
+    # in its MFT entry, so $MFT (read like any file) holds it again, one row cut in two by the
+    # entry's fixup bytes at its sector's end: the estimate joins the halves, the upper bound,
+    # which joins a name and birth date only inside one object, counts them apart (found on
+    # the first run: the expectation was 8-8-8 and 6-6-6)
+    ind = {r[0]: r[1:] for r in con.execute("SELECT scope, estimate, lower, upper FROM "
+                                            "individuals")}
+    assert ind == {"all": (8, 8, 10), "outbound": (0, 0, 0), "staged": (2, 2, 2),
+                   "present": (6, 6, 7)}, ind
+    mft = con.execute("SELECT count(*), count(DISTINCT r.entity_id) FROM phi_record r JOIN "
+                      "object o ON o.sha256 = r.object_sha256 WHERE o.name = '/$MFT'").fetchone()
+    assert mft == (4, 3), mft
+    hold = con.execute("SELECT kind, path, staged, individuals FROM disk_holding ORDER BY "
+                       "individuals DESC, kind, path").fetchall()
+    assert hold == [("folder", "/", 0, 8), ("archive", "/pt.zip", 1, 2),
+                    ("folder", "/$CarvedFiles", 0, 2), ("folder", "/$Slack", 0, 1)], hold
+    cats = sorted(r[0] for r in con.execute("SELECT categories FROM individual_roster"))
+    assert cats == ["staged", "staged"], cats
