@@ -43,6 +43,16 @@ def _st_zip(members, encrypt_flag=False):
     return bytes(b)
 
 
+def _st_valid(rep):
+    """report.json against reports/schema (when python3-jsonschema is installed)."""
+    try:
+        import jsonschema
+    except ImportError:
+        return
+    jsonschema.validate(rep, json.load(open(os.path.join(ROOT, "reports", "schema",
+                                                         "report-v2.schema.json"))))
+
+
 def _st_fat(d, name, mib, dirs=(), files=None):
     """A FAT16 volume of `mib` MiB (2 KiB clusters) made with mtools in d, with the folders
     and files (path: bytes) given."""
@@ -123,6 +133,7 @@ def disk_staging_individuals_per_category_and_holdings():
     cats = sorted(r[0] for r in con.execute("SELECT categories FROM individual_roster"))
     assert cats == ["staged"] * 7 + ["staged,present"], cats
     rep = json.load(open(os.path.join(c, "report.json")))
+    _st_valid(rep)
     by_cat = {r["category"]: (r["estimate"], r["lower"], r["upper"]) for r in
               rep["individuals"]["by_category"]}
     assert rep["individuals"]["all"]["estimate"] == 14, rep["individuals"]
@@ -233,6 +244,7 @@ def disk_browser_downloads_and_recycle_bin_records():
     assert con.execute("SELECT count(*) FROM anomaly WHERE kind = "
                        "'image.artifact_unreadable'").fetchone()[0] == 0
     rep = json.load(open(os.path.join(c, "report.json")))
+    _st_valid(rep)
     assert [(r["started"], r["url"]) for r in rep["browser_downloads"]] == [
         ("2024-02-07T08:26:40Z", "https://downloads.rclone.org/rclone.zip")], rep
     assert [(r["deleted"], r["original_path"]) for r in rep["recycle_records"]] == [
