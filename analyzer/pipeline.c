@@ -36,6 +36,7 @@
 
 #include "analyze/app.h"
 #include "analyze/archive_pw.h"
+#include "analyze/diskart.h"
 #include "analyze/doctext.h"
 #include "analyze/tunnel.h"
 #include "analyze/unpack.h"
@@ -1051,6 +1052,7 @@ static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
     f->attr_id = rec->attr_id;
     f->kind = rec->kind;
     f->state = rec->flags & PT_IMG_F_CARVED        ? "carved"
+               : rec->flags & PT_IMG_F_SLACK       ? "slack"
                : rec->flags & PT_IMG_F_REALLOC     ? "reallocated"
                : rec->flags & PT_IMG_F_ORPHAN      ? "orphan"
                : rec->flags & PT_IMG_F_NAME_UNALLOC ? "deleted"
@@ -1846,6 +1848,7 @@ out:
         if (rc == PT_OK && whole && !opt->flows_only) {
             rc = archive_passwords(r, opt);
         }
+        rc = rc == PT_OK && whole && !opt->flows_only ? pt_diskart_run(r->w.db, opt->case_dir) : rc;
         /* the PHI stage reads the objects the writer stored */
         if (rc == PT_OK && whole && !opt->flows_only && !opt->no_phi) {
             struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,

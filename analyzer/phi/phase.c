@@ -40,6 +40,7 @@
 #include "../core/sha256.h"
 #include "../ingest/sniff.h"
 #include "../store/db.h"
+#include "../store/q_disk.h"
 #include "entity.h"
 #include "phi.h"
 #include "yara_scan.h"
@@ -417,6 +418,7 @@ static void *pool_main(void *arg)
 struct recinfo {
     uint32_t object;        /* index into the object list */
     bool countable, health, outbound, deceased;
+    uint8_t cats;           /* PT_Q_CAT_* of its object (store/q_disk.h) */
     char state[3];
     char name_masked[64];
     uint32_t types;         /* bit per identifier type */
@@ -479,6 +481,55 @@ static void bind_s(sqlite3_stmt *st, int i, const char *v)
     } else {
         sqlite3_bind_null(st, i);
     }
+}
+
+/* The categories of data on disk (staged, present: store/q_disk.c) of each record's object;
+ * the objects are in hash order. */
+struct cat_arg {
+    const struct pool *pool;
+    uint8_t *bits;
+};
+
+static void cat_one(void *arg, const char *sha, unsigned bits)
+{
+    struct cat_arg *c = arg;
+    size_t lo = 0, hi = c->pool->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(sha, c->pool->res[mid].sha);
+        if (d == 0) {
+            c->bits[mid] = (uint8_t)bits;
+            return;
+        }
+        if (d < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+}
+
+static pt_status record_categories(sqlite3 *h, const struct pool *p, struct recinfo *ri,
+                                   size_t nri, char *err, size_t errlen)
+{
+    PT_TRY(pt_q_disk_categorize(h, err, errlen));
+    struct cat_arg c = {.pool = p, .bits = calloc(p->n ? p->n : 1, 1)};
+    if (c.bits == NULL) {
+        return PT_ENOMEM;
+    }
+    pt_status rc = pt_q_disk_category_each(h, cat_one, &c);
+    for (size_t a = 0; a < nri; a++) {
+        ri[a].cats = c.bits[ri[a].object];
+    }
+    free(c.bits);
+    return rc;
+}
+
+/* Scopes of the counts: all, outbound (left), staged, present. */
+static bool in_scope(const struct recinfo *r, int sc)
+{
+    return sc == 0 || (sc == 1 && r->outbound) || (sc == 2 && (r->cats & PT_Q_CAT_STAGED)) ||
+           (sc == 3 && (r->cats & PT_Q_CAT_PRESENT));
 }
 
 static pt_status step_reset(sqlite3_stmt *st)
@@ -1017,9 +1068,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             }
             implausible += ag[e].names > PT_PHI_ENTITY_MAX_NAMES;
         }
+        if (rc == PT_OK) {
+            rc = record_categories(h, &pool, ri, nri, err, errlen);
+        }
         /* counts: components of each structure among countable PHI records */
-        static const char *const scopes[] = {"all", "outbound"};
-        for (int sc = 0; sc < 2 && rc == PT_OK; sc++) {
+        static const char *const scopes[] = {"all", "outbound", "staged", "present"};
+        static const char *const dead[] = {"", " AND outbound = 1",
+            " AND id IN (SELECT entity_id FROM individual_category WHERE category = 'staged')",
+            " AND id IN (SELECT entity_id FROM individual_category WHERE category = 'present')"};
+        for (int sc = 0; sc < 4 && rc == PT_OK; sc++) {
             uint64_t cnt[3] = {0, 0, 0};
             struct uf *uu[3] = {&est, &lower, &upper};
             for (int m = 0; m < 3; m++) {
@@ -1039,7 +1096,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 }
                 for (size_t a = 0; a < nri; a++) {
                     uint32_t root = pt_uf_find(uu[m], (uint32_t)a);
-                    if (ri[a].countable && phi_root[root] && (sc == 0 || ri[a].outbound) &&
+                    if (ri[a].countable && phi_root[root] && in_scope(&ri[a], sc) &&
                         !mark[root]) {
                         mark[root] = 1;
                         cnt[m]++;
@@ -1098,7 +1155,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     }
                     unsigned b = m == 0 ? J_EST : J_UPPER;
                     if ((extra[x].which & b) && !dup && rx->countable && rx->health &&
-                        (sc == 0 || rx->outbound) && !pt_uf_has(uu[m], extra[x].key)) {
+                        in_scope(rx, sc) && !pt_uf_has(uu[m], extra[x].key)) {
                         cnt[m]++;
                     }
                 }
@@ -1116,11 +1173,11 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                      "information only.', "
                      "(SELECT count(*) FROM patient_entity WHERE phi = 1 AND deceased = 1%s))",
                      scopes[sc], (unsigned long long)cnt[0], (unsigned long long)cnt[1],
-                     (unsigned long long)cnt[2], sc == 1 ? " AND outbound = 1" : "");
+                     (unsigned long long)cnt[2], dead[sc]);
             rc = pt_db_exec(h, sqlq, err, errlen);
             if (sc == 0) {
                 res->individuals = cnt[0];
-            } else {
+            } else if (sc == 1) {
                 res->individuals_outbound = cnt[0];
             }
         }
