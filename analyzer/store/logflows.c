@@ -307,6 +307,13 @@ static pt_status one_log(struct lf *x, int64_t item)
     return rc;
 }
 
+pt_status pt_db_netflow_put(struct pt_db *db, const struct pt_netflow_rec *r)
+{
+    struct pt_logconn_rec c = r->conn;
+    c.p.source = r->source;
+    return pt_db_logconn_put(db, &c);
+}
+
 pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
                           struct pt_logflow_stats *st, char *err, size_t errlen)
 {

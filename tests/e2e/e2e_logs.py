@@ -613,14 +613,18 @@ def logs_panos_traffic_and_windows_dns_are_weighed():
     assert n == nq, (n, nq)
 
 
-def _logs_nfcapd_file(name, cap):
-    """softflowd (a real NetFlow v9 exporter) reads `cap` and exports to nfcapd (nfdump's
-    collector) on loopback; the nfcapd file it writes."""
+def _logs_softflowd(name, cap, version=9, record=False):
+    """softflowd (a real NetFlow exporter; `version` 5, 9 or 10 for IPFIX) reads `cap` and
+    exports to nfcapd (nfdump's collector) on loopback, its times those of the capture (-a).
+    The nfcapd file it writes, and with `record` a capture of the export packets that tcpdump
+    took on the loopback interface (None without)."""
     import signal
     import socket
-    for prog in ("softflowd", "nfcapd", "nfdump"):
+    for prog in ("softflowd", "nfcapd", "nfdump") + (("tcpdump",) if record else ()):
         if shutil.which(prog) is None and not os.path.exists("/usr/sbin/" + prog):
-            raise Skip("%s is not installed (Debian packages softflowd, nfdump)" % prog)
+            raise Skip("%s is not installed (Debian packages softflowd, nfdump, tcpdump)" % prog)
+    if record and os.geteuid() != 0:
+        raise Skip("capturing on the loopback interface needs root")
     d = os.path.join(TMP, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(os.path.join(d, "flows"))
@@ -633,18 +637,33 @@ def _logs_nfcapd_file(name, cap):
     col = subprocess.Popen(["nfcapd", "-w", os.path.join(d, "flows"), "-p", str(port), "-b",
                             "127.0.0.1", "-t", "3600"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
+    dump, exp = None, os.path.join(d, "export.pcap") if record else None
     try:
+        if record:
+            tcpdump = shutil.which("tcpdump") or "/usr/sbin/tcpdump"
+            dump = subprocess.Popen([tcpdump, "-i", "lo", "-n", "-U", "-Z", "root", "-w", exp,
+                                     "udp", "port", str(port)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            dump.stderr.readline()  # "listening on lo ...": the capture has started
         time.sleep(1)
         sfd = shutil.which("softflowd") or "/usr/sbin/softflowd"
-        subprocess.run([sfd, "-r", os.path.join(d, "c.pcap"), "-n", "127.0.0.1:%d" % port,
-                        "-v", "9"], capture_output=True, timeout=60)
+        subprocess.run([sfd, "-a", "-r", os.path.join(d, "c.pcap"), "-n",
+                        "127.0.0.1:%d" % port, "-v", str(version)], capture_output=True,
+                       timeout=60)
         time.sleep(1)
     finally:
+        if dump is not None:
+            dump.send_signal(signal.SIGINT)
+            dump.wait(timeout=30)
         col.send_signal(signal.SIGTERM)
         col.wait(timeout=30)
     files = [f for f in os.listdir(os.path.join(d, "flows")) if f.startswith("nfcapd.")]
     assert len(files) == 1, files
-    return os.path.join(d, "flows", files[0])
+    return os.path.join(d, "flows", files[0]), exp
+
+
+def _logs_nfcapd_file(name, cap):
+    return _logs_softflowd(name, cap)[0]
 
 
 @test
@@ -704,3 +723,60 @@ def logs_nfcapd_from_softflowd_is_read_through_nfdump():
     assert an == [("log.nfdump_failed",)], an
     cov = db(c3).execute("SELECT examined FROM coverage").fetchone()
     assert cov == (0,), cov
+
+
+def _logs_nfdump_flows(nf):
+    """nfdump's own reading of an nfcapd file: (sa, da, sp, dp) -> (bytes, packets, start
+    second). nfdump 1.7.1 swaps the start and end it reads from softflowd's IPFIX sysUpTime
+    fields (its duration comes out negative), so the start is the earlier of the two."""
+    import calendar
+    import csv as _csv
+    import io
+    out = subprocess.run(["nfdump", "-r", nf, "-o", "csv"], capture_output=True, text=True,
+                         timeout=60, env=ENV).stdout
+    want = {}
+    for r in _csv.DictReader(io.StringIO(out.split("\nSummary")[0])):
+        if r.get("sa") and r["sa"] != "sa":
+            t = min(calendar.timegm(time.strptime(r[k], "%Y-%m-%d %H:%M:%S")) for k in ("ts", "te"))
+            want[(r["sa"], r["da"], int(r["sp"]), int(r["dp"]))] = (int(r["ibyt"]), int(r["ipkt"]), t)
+    return want
+
+
+@test
+def logs_netflow_export_packets_in_a_capture_equal_nfdump():
+    """Issue 14: NetFlow v5, v9 and IPFIX export packets inside a capture. softflowd (a real
+    exporter) reads a capture of a 2 MB upload and a small web request and exports each
+    version to nfcapd on loopback while tcpdump records the export packets. phitrace reads the
+    export capture: its flows (addresses, ports, IP bytes, packets, start second) equal what
+    nfdump reads from nfcapd's file of the same export (the expected answer is nfdump's), with
+    the exporter in the source name; the upload only the exporter saw is an outbound_volume
+    finding with NetFlow's byte count. With the original capture beside the export, the
+    upload's record is the captured flow seen once more ('matched')."""
+    import pcapw
+    cap = pcapw.pcap([("10.2.0.5", "203.0.113.50", 51515, 443, b"A" * 2000000, b"ok"),
+                      ("10.2.0.6", "198.51.100.7", 40000, 80, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")])
+    for ver, tag in ((5, "v5"), (9, "v9"), (10, "ipfix")):
+        nf, exp = _logs_softflowd("netflow-cap-%d" % ver, cap, ver, record=True)
+        want = _logs_nfdump_flows(nf)
+        assert len(want) == 4 and want[("10.2.0.5", "203.0.113.50", 51515, 443)][0] > 2000000, want
+        c = case("netflow-cap-%d-case" % ver)
+        run("analyze", "-q", "--home-net", "10.0.0.0/8", exp, "-o", c, check=0)
+        con = db(c)
+        src = "netflow:%s@127.0.0.1" % tag
+        got = {(a, b, cp, sp): (n, k, ts // 1000000) for a, b, cp, sp, n, k, ts in con.execute(
+            "SELECT client_addr, server_addr, client_port, server_port, c_ip_bytes, c_pkts, ts "
+            "FROM log_conn WHERE source = ?", (src,))}
+        assert got == want, (tag, got, want)
+        an = con.execute("SELECT kind FROM anomaly WHERE kind LIKE 'netflow.%'").fetchall()
+        assert an == [], an
+        f = con.execute("SELECT bytes_out FROM finding WHERE heuristic = 'outbound_volume' AND "
+                        "source = '10.2.0.5' AND destination = '203.0.113.50'").fetchone()
+        assert f is not None and f[0] == want[("10.2.0.5", "203.0.113.50", 51515, 443)][0], (tag, f)
+    c = case("netflow-cap-both-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", os.path.join(TMP, "netflow-cap-9", "c.pcap"),
+        exp, "-o", c, check=0)
+    row = db(c).execute("SELECT fs.role, f.source FROM flow_source fs JOIN log_conn l ON l.id = "
+                        "fs.log_conn_id JOIN flow f ON f.id = fs.flow_id WHERE l.client_addr = "
+                        "'10.2.0.5' AND l.server_addr = '203.0.113.50'").fetchall()
+    assert row == [("matched", "capture")], row
