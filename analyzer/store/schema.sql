@@ -782,7 +782,8 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
 -- once more ('matched'), a flow of its own ('created'), a packet the firewall dropped or
 -- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). skew_us is the
 -- log clock's offset from the flows' (subtracted before matching). bytes_kind says what the
--- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE) or none.
+-- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE), total (both
+-- directions in one count, Cisco ASA: put on the direction toward the home network) or none.
 CREATE TABLE flow_source (
     id          INTEGER PRIMARY KEY,
     flow_id     INTEGER,                  -- flow(id); NULL for blocked and untimed lines
@@ -821,7 +822,8 @@ CREATE TABLE log_conn (
     s_pkts        INTEGER,
     state         TEXT,
     service       TEXT,
-    uid           TEXT
+    uid           TEXT,
+    both_ways     INTEGER NOT NULL DEFAULT 0  -- 1: c_bytes is both directions in one count
 ) STRICT;
 
 CREATE TABLE log_dns (

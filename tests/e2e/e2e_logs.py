@@ -780,3 +780,50 @@ def logs_netflow_export_packets_in_a_capture_equal_nfdump():
                         "fs.log_conn_id JOIN flow f ON f.id = fs.flow_id WHERE l.client_addr = "
                         "'10.2.0.5' AND l.server_addr = '203.0.113.50'").fetchall()
     assert row == [("matched", "capture")], row
+
+
+@test
+def logs_cisco_asa_beacon_and_both_way_bytes_not_counted_out():
+    """A Cisco ASA syslog is the only evidence (Cisco's documented 302013/302014 and 106023
+    formats). Written before running: 30 outbound connections from 10.2.0.5 to
+    203.0.113.77:443, one a minute, each 4 s long, are flows the beacon heuristic finds; the
+    60 MB teardown of 10.2.0.6's connection to 203.0.113.50 counts both directions in one
+    number, so it is a flow whose bytes are put on the direction toward the hospital
+    (flow_source bytes_kind 'total', s_bytes 62914560) and no outbound_volume finding says
+    60 MB left; the denied packet is 'blocked'; every line is accounted for."""
+    lines = []
+    for i in range(30):
+        t = 10 * 3600 + i * 60
+        hh, mm = t // 3600, t % 3600 // 60
+        lines.append("2024-01-05T%02d:%02d:00+00:00 asa01 : %%ASA-6-302013: Built outbound TCP "
+                     "connection %d for outside:203.0.113.77/443 (203.0.113.77/443) to "
+                     "inside:10.2.0.5/%d (198.51.100.1/%d)" % (hh, mm, 1000 + i, 50000 + i,
+                                                                50000 + i))
+        lines.append("2024-01-05T%02d:%02d:04+00:00 asa01 : %%ASA-6-302014: Teardown TCP "
+                     "connection %d for outside:203.0.113.77/443 to inside:10.2.0.5/%d "
+                     "duration 0:00:04 bytes 2100 TCP FINs" % (hh, mm, 1000 + i, 50000 + i))
+    lines.append("2024-01-05T11:00:00+00:00 asa01 : %ASA-6-302013: Built outbound TCP connection "
+                 "9 for outside:203.0.113.50/443 (203.0.113.50/443) to inside:10.2.0.6/53496 "
+                 "(198.51.100.1/53496)")
+    lines.append("2024-01-05T11:05:00+00:00 asa01 : %ASA-6-302014: Teardown TCP connection 9 for "
+                 "outside:203.0.113.50/443 to inside:10.2.0.6/53496 duration 0:05:00 bytes "
+                 "62914560 TCP FINs")
+    lines.append("2024-01-05T11:06:00+00:00 asa01 : %ASA-4-106023: Deny tcp src "
+                 "outside:192.0.2.1/4444 dst inside:10.2.0.5/22 by access-group \"outside_in\" "
+                 "[0x0, 0x0]")
+    paths = _logs_dir("logs-asa", {"asa.log": ("\n".join(lines) + "\n").encode()})
+    c = case("logs-asa-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    src = con.execute("SELECT format, lines, records, other, malformed FROM log_source").fetchall()
+    assert src == [("syslog", 63, 32, 31, 0)], src
+    roles = sorted(con.execute("SELECT role, bytes_kind, count(*) FROM flow_source GROUP BY 1, 2"))
+    assert roles == [("blocked", "none", 1), ("created", "total", 31)], roles
+    big = con.execute("SELECT fs.c_bytes, fs.s_bytes, f.c_payload_bytes, f.s_payload_bytes, "
+                      "f.client_addr FROM flow_source fs JOIN flow f ON f.id = fs.flow_id WHERE "
+                      "f.server_addr = '203.0.113.50'").fetchall()
+    assert big == [(0, 62914560, 0, 62914560, "10.2.0.6")], big
+    heur = {r[0]: r[1:] for r in con.execute(
+        "SELECT heuristic, source, destination FROM finding WHERE heuristic IN ('beacon', "
+        "'outbound_volume')")}
+    assert heur == {"beacon": ("10.2.0.5", "203.0.113.77")}, heur
