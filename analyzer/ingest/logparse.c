@@ -1431,6 +1431,128 @@ static bool asa(struct pt_logparse *p, const char *s, struct pt_logprov *pv, boo
     }
 }
 
+/* ---- HAProxy (configuration manual, 8.2.2 "TCP log format", 8.2.3 "HTTP log format") --------
+ *   tcplog:  client:port [accept_date] frontend backend/server Tw/Tc/Tt bytes_read
+ *            termination_state actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue
+ *   httplog: client:port [accept_date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes_read
+ *            req_cookie resp_cookie termination_state actconn/... srv_queue/backend_queue
+ *            [{captured request headers}] [{captured response headers}] "request"
+ * The timers' count tells the two apart. bytes_read is what went from the server to the
+ * client. HAProxy names the server, not its address: an HTTP request is a log_http row
+ * (server address unset, `uid` "backend/server", the host from the first captured request
+ * header when it reads as one), a TCP session a log_conn row without a server address (it
+ * cannot be placed as a flow: store/logflows.c says so). */
+
+/* "a:b:c" timers in milliseconds (HAProxy writes -1 for a phase not reached, '+' with
+ * logasap); how many there were, the last in *last_ms (-1 when unknown). */
+static size_t ha_timers(const char *t, int64_t *last_ms)
+{
+    size_t n = 0;
+    *last_ms = -1;
+    for (const char *c = t; *c != '\0'; n++) {
+        c += *c == '+';
+        bool neg = *c == '-';
+        c += neg;
+        int64_t v = 0;
+        const char *d = c;
+        while (*c >= '0' && *c <= '9' && v < INT64_MAX / 10 - 9) {
+            v = v * 10 + (*c++ - '0');
+        }
+        if (c == d || (*c != '/' && *c != '\0')) {
+            return 0;
+        }
+        *last_ms = neg ? -1 : v;
+        c += *c == '/';
+    }
+    return n;
+}
+
+/* "10.0.1.2:33313" or an IPv6 address with its port after the last colon */
+static bool ha_client(char *t, char addr[PT_ADDR_STRLEN], int32_t *pt)
+{
+    char *colon = strrchr(t, ':');
+    if (colon == NULL) {
+        return false;
+    }
+    *colon = '\0';
+    return address(t, addr) && addr[0] != '\0' && port(colon + 1, pt);
+}
+
+/* A session's line starts "client:port [": HAProxy's other messages (a proxy started, a
+ * server down) are other lines. */
+static bool ha_session(const char *m)
+{
+    size_t k = strcspn(m, " ");
+    return k > 2 && memchr(m, ':', k) != NULL && m[k] == ' ' && m[k + 1] == '[';
+}
+
+static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
+{
+    /* the accept date: when the session began */
+    int64_t at = pt_logtime_line(&p->lt, (const uint8_t *)s, strlen(s));
+    char *f[13], kind, *req = NULL;
+    size_t n = 0;
+    for (char *t; n < 13 && (t = token_kind(&s, &kind)) != NULL; n++) {
+        f[n] = t;
+        req = kind == '"' ? t : req;
+    }
+    int64_t ms, st, bytes;
+    size_t timers = n >= 9 ? ha_timers(f[4], &ms) : 0;
+    char cli[PT_ADDR_STRLEN];
+    int32_t cport;
+    if ((timers != 3 && timers != 5) || !ha_client(f[0], cli, &cport) ||
+        !count(f[timers == 5 ? 6 : 5], &bytes)) {
+        return false;
+    }
+    pv->ts_us = at >= 0 ? at : pv->ts_us;
+    pv->source = "haproxy";
+    if (timers == 3) {
+        struct pt_logconn_rec c;
+        memset(&c, 0, sizeof c);
+        c.p = *pv;
+        cpy(c.client, sizeof c.client, cli);
+        c.cport = cport;
+        c.sport = -1;
+        c.dur_us = ms >= 0 ? ms * 1000 : -1;
+        c.s_bytes = bytes;
+        c.c_bytes = c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
+        c.c_pkts = c.s_pkts = -1;
+        cpy(c.proto, sizeof c.proto, "tcp");
+        cpy(c.state, sizeof c.state, f[6]);
+        cpy(c.uid, sizeof c.uid, f[3]);
+        p->st.conn++;
+        emit(p, PT_LOGREC_CONN, &c, &c.p);
+        return true;
+    }
+    /* the request is the quoted token after the captured header blocks */
+    for (char *t; (t = token_kind(&s, &kind)) != NULL;) {
+        req = kind == '"' ? t : req;
+    }
+    if (req == NULL || !count(f[5], &st) || st > 999) {
+        return false;
+    }
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    h.p = *pv;
+    cpy(h.client, sizeof h.client, cli);
+    h.cport = cport;
+    h.sport = -1;
+    h.status = st < 0 ? -1 : (int32_t)st;
+    h.resp_bytes = bytes;
+    h.req_bytes = -1;
+    cpy(h.uid, sizeof h.uid, f[3]);
+    if (n > 12 && f[12][0] == '{' && strchr(f[12], '.') != NULL) {
+        cpy(h.host, sizeof h.host, f[12] + 1); /* "{www.example.org|...}": its first header */
+        h.host[strcspn(h.host, "|}")] = '\0';
+    }
+    char *m = token(&req), *uri = token(&req);
+    cpy(h.method, sizeof h.method, uri != NULL ? m : "");
+    cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m != NULL ? m : "");
+    p->st.http++;
+    emit(p, PT_LOGREC_HTTP, &h, &h.p);
+    return true;
+}
+
 static void syslog_line(struct pt_logparse *p, char *s, size_t n)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
@@ -1439,6 +1561,10 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
     const char *q;
     if (strstr(s, "%ASA-") != NULL || strstr(s, "%FTD-") != NULL) {
         rec = asa(p, s, &pv, &ok);
+    } else if ((q = strstr(s, "haproxy[")) != NULL && (q = strstr(q, "]: ")) != NULL &&
+               ha_session(q + 3)) {
+        ok = haproxy(p, s + (q + 3 - s), &pv);
+        rec = true;
     } else if (strstr(s, " SRC=") != NULL && strstr(s, " DST=") != NULL) {
         ok = netfilter(p, s, &pv);
         rec = true;

@@ -11,7 +11,8 @@
  * others become flows of their own (role 'created', flow.source naming the log's format), so
  * the same connection in Zeek's conn.log and Suricata's EVE is one flow. A line that records
  * a dropped or rejected packet (the firewall's own word) is not a flow that carried data
- * (role 'blocked'); one without a time cannot be placed (role 'untimed').
+ * (role 'blocked'); one without a time cannot be placed (role 'untimed'), nor one without
+ * both addresses (role 'unaddressed': HAProxy names its servers, not their addresses).
  *
  * Bytes: captured flows count payload; a log flow's payload is the log's payload count
  * (Zeek) when it has one, else what the source counts (IP bytes for NetFlow and firewalls,
@@ -283,7 +284,10 @@ static pt_status one_log(struct lf *x, int64_t item)
     while (rc == PT_OK && sqlite3_step(r) == SQLITE_ROW) {
         int64_t c, s, flow = 0;
         const char *kind = payload(x, r, &c, &s);
-        if (sqlite3_column_type(r, 2) == SQLITE_NULL) {
+        if (col(r, 6)[0] == '\0' || col(r, 8)[0] == '\0') {
+            /* a proxy's session names its server, not the address: no 5-tuple to place */
+            rc = source_row(x, 0, item, r, "unaddressed", skew, kind, c, s);
+        } else if (sqlite3_column_type(r, 2) == SQLITE_NULL) {
             rc = source_row(x, 0, item, r, "untimed", skew, kind, c, s);
             x->st->untimed++;
         } else if (blocked(col(r, 18))) {

@@ -791,7 +791,7 @@ CREATE TABLE flow_source (
     line        INTEGER NOT NULL,
     log_conn_id INTEGER NOT NULL,         -- log_conn(id)
     source      TEXT NOT NULL,
-    role        TEXT NOT NULL,            -- matched | created | blocked | untimed
+    role        TEXT NOT NULL,            -- matched | created | blocked | untimed | unaddressed
     skew_us     INTEGER NOT NULL,
     bytes_kind  TEXT NOT NULL,
     c_bytes     INTEGER NOT NULL,         -- as the log counts them

@@ -827,3 +827,49 @@ def logs_cisco_asa_beacon_and_both_way_bytes_not_counted_out():
         "SELECT heuristic, source, destination FROM finding WHERE heuristic IN ('beacon', "
         "'outbound_volume')")}
     assert heur == {"beacon": ("10.2.0.5", "203.0.113.77")}, heur
+
+
+@test
+def logs_haproxy_phi_access_and_tcp_sessions():
+    """HAProxy in front of the EHR logs (the manual's httplog and tcplog formats, the Host
+    header captured) are the only evidence. Written before running: 10.2.0.2 opened 30
+    patients' charts by MRN (200, 20,000 bytes each) through the http-in frontend, 10.2.0.4
+    was refused 3 times (403); a phi_access finding names 10.2.0.2, the captured host
+    ehr.hospital.example and 30 individuals with 600,000 response bytes; the TCP session is a
+    connection row with its bytes read but no flow (HAProxy names its server, not its
+    address: 'unaddressed'); the proxy's own message is other; every line is accounted for."""
+    hdr = "Nov 14 22:%02d:%02d lb01 haproxy[811]: "
+    lines = []
+    for i in range(30):
+        lines.append((hdr % (i // 6, (i % 6) * 10)) + "10.2.0.2:%d [14/Nov/2023:22:%02d:%02d.120] "
+                     "http-in ehr/app1 0/0/1/12/13 200 20000 - - ---- 3/3/1/1/0 0/0 "
+                     "{ehr.hospital.example} \"GET /emr/chart?mrn=%d&tab=notes HTTP/1.1\""
+                     % (40000 + i, i // 6, (i % 6) * 10, 48200100 + i * 7))
+    for i in range(3):
+        lines.append((hdr % (11, i)) + "10.2.0.4:5000%d [14/Nov/2023:22:11:%02d.000] http-in "
+                     "ehr/app1 0/0/1/2/3 403 150 - - ---- 1/1/1/1/0 0/0 {ehr.hospital.example} "
+                     "\"GET /emr/chart?mrn=%d HTTP/1.1\"" % (i, i, 59300100 + i))
+    lines.append((hdr % (12, 0)) + "10.2.0.9:41000 [14/Nov/2023:22:12:00.000] pacs-in "
+                 "pacs/store1 0/1/60000 7340032 -- 1/1/1/1/0 0/0")
+    lines.append((hdr % (12, 1)) + "Server ehr/app2 is DOWN, reason: Layer4 timeout.")
+    paths = _logs_dir("logs-haproxy", {"haproxy.log": ("\n".join(lines) + "\n").encode()})
+    c = case("logs-haproxy-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    src = con.execute("SELECT format, lines, records, other, malformed, conn, http FROM "
+                      "log_source").fetchall()
+    assert src == [("syslog", 35, 34, 1, 0, 1, 33)], src
+    rows = con.execute("SELECT client, host, status, resp_bytes, individuals FROM phi_access"
+                       ).fetchall()
+    assert len(rows) == 30 and set(rows) == {("10.2.0.2", "ehr.hospital.example", 200, 20000, 1)}, \
+        rows
+    f = con.execute("SELECT source, destination, detail FROM finding WHERE heuristic = "
+                    "'phi_access'").fetchall()
+    assert len(f) == 1 and f[0][:2] == ("10.2.0.2", "ehr.hospital.example"), f
+    det = _logs_json.loads(f[0][2])
+    assert (det["requests"], det["individuals"], det["resp_bytes"]) == (30, 30, 600000), det
+    assert det["sources"] == ["haproxy"], det
+    conn = con.execute("SELECT l.client_addr, l.s_bytes, l.duration_us, l.ts, fs.role FROM "
+                       "log_conn l JOIN flow_source fs ON fs.log_conn_id = l.id").fetchall()
+    assert conn == [("10.2.0.9", 7340032, 60000000, 1699999920000000, "unaddressed")], conn
+    assert con.execute("SELECT count(*) FROM flow").fetchone()[0] == 0

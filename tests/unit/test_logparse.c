@@ -583,6 +583,59 @@ static void syslog_cisco_asa(void **state)
     free(p);
 }
 
+/* HAProxy's tcplog and httplog lines (the configuration manual's own examples), told apart by
+ * their timers; its other messages are other lines. */
+static void syslog_haproxy_tcp_and_http(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "Feb  6 12:12:56 localhost haproxy[14387]: 10.0.1.2:33313 [06/Feb/2009:12:12:51.443] "
+        "fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0\n"
+        "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+        "http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "
+        "\"GET /index.html?mrn=12345678 HTTP/1.1\"\n"
+        "Feb  6 12:14:15 localhost haproxy[14389]: 2001:db8::7:33318 [06/Feb/2009:12:14:15.000] "
+        "http-in~ static/srv2 10/0/30/-1/+109 404 120 - - ---- 1/1/1/1/0 0/0 \"GET /missing "
+        "HTTP/1.1\"\n"
+        "Feb  6 12:14:16 localhost haproxy[14389]: Proxy http-in started.\n"
+        "Feb  6 12:14:17 localhost haproxy[14389]: 10.0.1.4:1 [06/Feb/2009:12:14:17.000] "
+        "http-in static/srv2 x/0/30/69/109 200 1 - - ---- 1/1/1/1/0 0/0 \"GET / HTTP/1.1\"\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_SYSLOG, t, 11, &s);
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(p->st.other, 1);
+    assert_int_equal(s.n_conn, 1);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_string_equal(c->p.source, "haproxy");
+    assert_string_equal(c->client, "10.0.1.2");
+    assert_int_equal(c->cport, 33313);
+    assert_string_equal(c->server, "");
+    assert_int_equal(c->s_bytes, 212);
+    assert_int_equal(c->c_bytes, -1);
+    assert_int_equal(c->dur_us, 5007000);
+    assert_int_equal(c->p.ts_us, 1233922371443000LL); /* the accept date, not the syslog time */
+    assert_string_equal(c->uid, "bck/srv1");
+    assert_string_equal(c->state, "--");
+    assert_int_equal(s.n_http, 2);
+    const struct pt_loghttp_rec *h = &s.http[0];
+    assert_string_equal(h->p.source, "haproxy");
+    assert_string_equal(h->client, "10.0.1.2");
+    assert_int_equal(h->cport, 33317);
+    assert_string_equal(h->method, "GET");
+    assert_string_equal(h->uri, "/index.html?mrn=12345678");
+    assert_string_equal(h->host, "1wt.eu");
+    assert_int_equal(h->status, 200);
+    assert_int_equal(h->resp_bytes, 2750);
+    assert_string_equal(h->uid, "static/srv1");
+    assert_int_equal(h->p.ts_us, 1233922454655000LL);
+    h = &s.http[1];
+    assert_string_equal(h->client, "2001:db8::7");
+    assert_int_equal(h->cport, 33318);
+    assert_int_equal(h->status, 404);
+    assert_string_equal(h->host, "");
+    free(p);
+}
+
 static void squid_native_access_log(void **state)
 {
     (void)state;
@@ -891,13 +944,18 @@ static void every_format_every_line_cut_at_every_offset(void **state)
         "Jan  5 10:09:00 asa01 : %ASA-6-106100: access-list tcp_in denied tcp "
         "inside/10.2.0.7(51515) -> outside/203.0.113.9(443) hit-cnt 1 first hit [0x1, 0x0]",
         "Jan  5 10:08:00 asa01 : %ASA-4-106023: Deny icmp src outside:192.0.2.1 dst "
-        "inside:10.2.0.5 (type 8, code 0) by access-group \"outside_access_in\" [0x0, 0x0]"};
+        "inside:10.2.0.5 (type 8, code 0) by access-group \"outside_access_in\" [0x0, 0x0]",
+        "Feb  6 12:12:56 localhost haproxy[14387]: 10.0.1.2:33313 [06/Feb/2009:12:12:51.443] "
+        "fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0",
+        "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+        "http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "
+        "\"GET /index.html HTTP/1.1\""};
     const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
                                    PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
                                    PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV, PT_LOGFMT_ELB,
                                    PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG, PT_LOGFMT_PANOS,
                                    PT_LOGFMT_WINDNS, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG,
-                                   PT_LOGFMT_SYSLOG};
+                                   PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG};
     for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
         size_t n = strlen(lines[k]);
         for (size_t cut = 0; cut <= n; cut++) {
@@ -1016,6 +1074,7 @@ int main(void)
         cmocka_unit_test(syslog_netfilter_and_dnsmasq),
         cmocka_unit_test(syslog_fortigate_bind_unbound),
         cmocka_unit_test(syslog_cisco_asa),
+        cmocka_unit_test(syslog_haproxy_tcp_and_http),
         cmocka_unit_test(squid_native_access_log),
         cmocka_unit_test(elb_alb_classic_and_nlb),
         cmocka_unit_test(ftp_vsftpd_and_xferlog),
