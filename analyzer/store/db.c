@@ -120,8 +120,8 @@ static const char *const st_sql[N_ST] = {
     [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
                     "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
                     "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "
-                    "service, uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                    "?17,?18,?19,?20,?21,?22)",
+                    "service, uid, both_ways) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                    "?15,?16,?17,?18,?19,?20,?21,?22,?23)",
     [ST_LOG_DNS] = "INSERT INTO log_dns(item_id, line, offset, ts, source, proto, client_addr, "
                    "client_port, server_addr, server_port, query, qtype, rcode, answers, uid) "
                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
@@ -519,6 +519,7 @@ pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r)
     bind_text(st, 20, r->state);
     bind_text(st, 21, r->service);
     bind_text(st, 22, r->uid);
+    sqlite3_bind_int(st, 23, r->both_ways);
     return step(db, st);
 }
 

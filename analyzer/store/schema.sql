@@ -787,7 +787,8 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
 -- once more ('matched'), a flow of its own ('created'), a packet the firewall dropped or
 -- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). skew_us is the
 -- log clock's offset from the flows' (subtracted before matching). bytes_kind says what the
--- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE) or none.
+-- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE), total (both
+-- directions in one count, Cisco ASA: put on the direction toward the home network) or none.
 CREATE TABLE flow_source (
     id          INTEGER PRIMARY KEY,
     flow_id     INTEGER,                  -- flow(id); NULL for blocked and untimed lines
@@ -795,7 +796,7 @@ CREATE TABLE flow_source (
     line        INTEGER NOT NULL,
     log_conn_id INTEGER NOT NULL,         -- log_conn(id)
     source      TEXT NOT NULL,
-    role        TEXT NOT NULL,            -- matched | created | blocked | untimed
+    role        TEXT NOT NULL,            -- matched | created | blocked | untimed | unaddressed
     skew_us     INTEGER NOT NULL,
     bytes_kind  TEXT NOT NULL,
     c_bytes     INTEGER NOT NULL,         -- as the log counts them
@@ -826,7 +827,8 @@ CREATE TABLE log_conn (
     s_pkts        INTEGER,
     state         TEXT,
     service       TEXT,
-    uid           TEXT
+    uid           TEXT,
+    both_ways     INTEGER NOT NULL DEFAULT 0  -- 1: c_bytes is both directions in one count
 ) STRICT;
 
 CREATE TABLE log_dns (
