@@ -206,6 +206,15 @@ static pt_status column_list(sqlite3 *h, const char *table, char *out, size_t le
     return used > 0 ? PT_OK : PT_EDB;
 }
 
+static const char item_upsert[] =
+    " ON CONFLICT(id) DO UPDATE SET size = size + excluded.size, packets = packets + "
+    "excluded.packets, first_ts = coalesce(min(first_ts, excluded.first_ts), first_ts, "
+    "excluded.first_ts), last_ts = coalesce(max(last_ts, excluded.last_ts), last_ts, "
+    "excluded.last_ts), status = CASE WHEN status = 'ok' THEN excluded.status ELSE status END, "
+    "error = coalesce(error, excluded.error), linktype = coalesce(linktype, excluded.linktype), "
+    "linktype_name = coalesce(linktype_name, excluded.linktype_name), time_source = "
+    "coalesce(time_source, excluded.time_source), sha256 = NULL";
+
 static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
 {
     sqlite3_stmt *t = NULL;
@@ -225,8 +234,10 @@ static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
             snprintf(err, errlen, "columns of %s: %s", name, sqlite3_errmsg(h));
             break;
         }
+        /* an item read in byte ranges has a row in each of its shards: one row, summed */
         snprintf(sql, sizeof sql, "INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" "
-                 "ORDER BY rowid", name, cols, cols, name);
+                 "WHERE true ORDER BY rowid%s", name, cols, cols, name,
+                 strcmp(name, "evidence_item") != 0 ? "" : item_upsert);
         rc = pt_db_exec(h, sql, err, errlen);
     }
     sqlite3_finalize(t);
@@ -375,8 +386,102 @@ static pt_status copy_objects(const struct shard *s, const char *case_dir)
 
 /* ---- the merge, inside the merged run ------------------------------------------------------ */
 
-static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *case_dir,
-                           char *err, size_t errlen)
+static bool is_merged(const struct merge *m, unsigned shard)
+{
+    for (size_t k = 0; k < m->n; k++) {
+        if (m->sh[k].idx == shard) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Each byte range the shard read: its SHA-256 and size the plan's, or the input changed. */
+static pt_status check_ranges(const struct merge *m, sqlite3 *h, unsigned idx, char *err,
+                              size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT sha256, size FROM shard.evidence_item WHERE id = ?1", -1,
+                           &q, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < m->plan.n_ranges; i++) {
+        const struct pt_plan_range *r = &m->plan.ranges[i];
+        if (r->shard != idx) {
+            continue;
+        }
+        sqlite3_bind_int64(q, 1, r->r.item);
+        bool same = false;
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            const char *sha = (const char *)sqlite3_column_text(q, 0);
+            same = sha != NULL && strcmp(sha, r->sha256) == 0 &&
+                   (uint64_t)sqlite3_column_int64(q, 1) == r->r.end - r->r.offset;
+        }
+        sqlite3_reset(q);
+        if (!same) {
+            snprintf(err, errlen, "bytes %llu-%llu of input %s (shard %u) are not those of the "
+                     "plan (SHA-256 or size); make a new plan",
+                     (unsigned long long)r->r.offset, (unsigned long long)r->r.end,
+                     m->plan.items[r->r.item - 1].path, idx);
+            rc = PT_EMALFORMED;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* An item read in ranges: its SHA-256 and size are the plan's once every range was checked
+ * (check_ranges) and merged, with the input_hashed row a whole run writes, so `verify`
+ * re-hashes the file against it. A range of a missing shard leaves the item without hash. */
+static pt_status whole_items(const struct merge *m, struct pt_db *db, char *err, size_t errlen)
+{
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *up = NULL, *st = NULL;
+    if (sqlite3_prepare_v2(h, "UPDATE evidence_item SET sha256 = ?2 WHERE id = ?1 AND size = ?3",
+                           -1, &up, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, "SELECT status FROM evidence_item WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+        sqlite3_finalize(up);
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < m->plan.n_items; i++) {
+        const struct pt_plan_item *it = &m->plan.items[i];
+        bool all = it->n_ranges > 0;
+        for (size_t j = 0; all && j < it->n_ranges; j++) {
+            all = is_merged(m, m->plan.ranges[it->first_range + j].shard);
+        }
+        if (!all) {
+            continue;
+        }
+        sqlite3_bind_int64(up, 1, it->id);
+        sqlite3_bind_text(up, 2, it->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(up, 3, (sqlite3_int64)it->size);
+        rc = sqlite3_step(up) == SQLITE_DONE && sqlite3_changes(h) == 1 ? PT_OK : PT_EMALFORMED;
+        sqlite3_reset(up);
+        sqlite3_bind_int64(st, 1, it->id);
+        char d[4400];
+        snprintf(d, sizeof d, "item=%u size=%llu sha256=%s status=%s path=%s", it->id,
+                 (unsigned long long)it->size, it->sha256,
+                 sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "?",
+                 it->path);
+        sqlite3_reset(st);
+        if (rc == PT_OK) {
+            rc = pt_db_audit(db, "phitrace " PT_VERSION, "input_hashed", d);
+        } else {
+            snprintf(err, errlen, "the ranges of %s do not add up to its size", it->path);
+        }
+    }
+    sqlite3_finalize(up);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static pt_status merge_one(const struct merge *m, struct pt_db *db, const struct shard *s,
+                           const char *case_dir, char *err, size_t errlen)
 {
     sqlite3 *h = pt_db_handle(db);
     char path[4300];
@@ -396,6 +501,9 @@ static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *
     pt_status rc = pt_db_begin(db);
     if (rc == PT_OK) { /* tables go in name order: references are checked at the commit */
         rc = pt_db_exec(h, "PRAGMA defer_foreign_keys = ON", err, errlen);
+    }
+    if (rc == PT_OK) {
+        rc = check_ranges(m, h, s->idx, err, errlen);
     }
     if (rc == PT_OK) {
         rc = copy_rows(h, s->idx, err, errlen);
@@ -433,41 +541,65 @@ static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *
                        "WHEN " f ".proto = 17 THEN ?2 ELSE ?3 END"
 static const char cut_sql[] =
     "SELECT a.id, b.id, b.item_id, sa.shard, sb.shard, b.first_ts - a.last_ts, "
-    "b.proto = 6 AND b.history GLOB 'S*' FROM flow a JOIN scale_item sa ON sa.id = "
-    "a.last_item_id JOIN flow b ON b.id = (SELECT c.id FROM flow c WHERE c.source = 'capture' "
+    "b.proto = 6 AND b.history GLOB 'S*' FROM flow a JOIN scale_part sa ON sa.item = "
+    "a.last_item_id AND a.last_frame BETWEEN sa.lo AND sa.hi JOIN flow b ON b.id = (SELECT c.id "
+    "FROM flow c WHERE c.source = 'capture' "
     "AND c.proto = a.proto AND c.family = a.family AND c.vlan IS a.vlan AND c.tunnel IS "
     "a.tunnel AND ((c.client_addr = a.client_addr AND c.client_port = a.client_port AND "
     "c.server_addr = a.server_addr AND c.server_port = a.server_port) OR (c.client_addr = "
     "a.server_addr AND c.client_port = a.server_port AND c.server_addr = a.client_addr AND "
-    "c.server_port = a.client_port)) AND c.item_id > a.last_item_id ORDER BY c.item_id, "
-    "c.first_frame LIMIT 1) JOIN scale_item sb ON sb.id = b.item_id WHERE a.end_reason = 'eof' "
+    "c.server_port = a.client_port)) AND (c.item_id > a.last_item_id OR (c.item_id = "
+    "a.last_item_id AND c.first_frame > a.last_frame)) ORDER BY c.item_id, c.first_frame LIMIT "
+    "1) JOIN scale_part sb ON sb.item = b.item_id AND b.first_frame BETWEEN sb.lo AND sb.hi "
+    "WHERE a.end_reason = 'eof' "
     "AND a.source = 'capture' AND sb.shard <> sa.shard AND b.first_ts - a.last_ts <= "
     TIMEOUT_SQL("a") " AND coalesce((SELECT max(e.last_ts) FROM evidence_item e WHERE e.id > "
     "a.last_item_id AND e.id < b.item_id AND e.kind = 'capture'), a.last_ts) - a.last_ts <= "
     TIMEOUT_SQL("a") " ORDER BY a.id";
 
+/* scale_part: which shard read each frame of each item (a whole item: all of its frames). */
+static pt_status fill_parts(const struct merge *m, sqlite3 *h)
+{
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO scale_part VALUES (?1, ?2, ?3, ?4)", -1, &ins,
+                           NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < m->plan.n_items; i++) {
+        const struct pt_plan_item *it = &m->plan.items[i];
+        for (size_t j = 0; rc == PT_OK && j < (it->n_ranges ? it->n_ranges : 1); j++) {
+            const struct pt_plan_range *r = it->n_ranges ? &m->plan.ranges[it->first_range + j]
+                                                         : NULL;
+            const struct pt_plan_range *nx = r != NULL && j + 1 < it->n_ranges ? r + 1 : NULL;
+            sqlite3_bind_int64(ins, 1, it->id);
+            sqlite3_bind_int64(ins, 2, r ? (sqlite3_int64)r->r.frames + 1 : 0);
+            sqlite3_bind_int64(ins, 3, nx ? (sqlite3_int64)nx->r.frames : INT64_MAX);
+            sqlite3_bind_int64(ins, 4, r ? r->shard : it->shard);
+            rc = sqlite3_step(ins) == SQLITE_DONE ? PT_OK : PT_EDB;
+            sqlite3_reset(ins);
+        }
+    }
+    sqlite3_finalize(ins);
+    return rc;
+}
+
 static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t errlen)
 {
-    sqlite3_stmt *ins = NULL, *q = NULL, *up = NULL, *an = NULL;
-    pt_status rc = pt_db_exec(h, "CREATE TEMP TABLE scale_item(id INTEGER PRIMARY KEY, shard "
-                                 "INTEGER NOT NULL)", err, errlen);
-    if (rc != PT_OK) {
+    sqlite3_stmt *q = NULL, *up = NULL, *an = NULL;
+    pt_status rc = pt_db_exec(h, "CREATE TEMP TABLE scale_part(item INTEGER NOT NULL, lo "
+                                 "INTEGER NOT NULL, hi INTEGER NOT NULL, shard INTEGER NOT "
+                                 "NULL, PRIMARY KEY (item, lo))", err, errlen);
+    if (rc != PT_OK || (rc = fill_parts(m, h)) != PT_OK) {
+        pt_db_exec(h, "DROP TABLE temp.scale_part", NULL, 0);
         return rc;
     }
-    if (sqlite3_prepare_v2(h, "INSERT INTO scale_item VALUES (?1, ?2)", -1, &ins, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(h, cut_sql, -1, &q, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(h, cut_sql, -1, &q, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(h, "UPDATE flow SET end_reason = 'reuse' WHERE id = ?1", -1, &up,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES "
                               "(?1, NULL, 0, ?2, ?3)", -1, &an, NULL) != SQLITE_OK) {
         rc = PT_EDB;
-    }
-    for (size_t i = 0; rc == PT_OK && i < m->plan.n_items; i++) {
-        sqlite3_bind_int64(ins, 1, m->plan.items[i].id);
-        sqlite3_bind_int64(ins, 2, m->plan.items[i].shard);
-        rc = sqlite3_step(ins) == SQLITE_DONE ? PT_OK : PT_EDB;
-        sqlite3_reset(ins);
     }
     if (rc == PT_OK) {
         sqlite3_bind_int(q, 1, PT_FLOW_TCP_IDLE_S);
@@ -484,7 +616,7 @@ static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t 
         }
         char d[400];
         snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s after it) "
-                 "are one connection cut where its capture files went to different shards",
+                 "are one connection cut where its capture (files or byte ranges) went to different shards",
                  (long long)sqlite3_column_int64(q, 0), sqlite3_column_int(q, 3),
                  (long long)sqlite3_column_int64(q, 1), sqlite3_column_int(q, 4),
                  (double)sqlite3_column_int64(q, 5) / 1e6);
@@ -497,22 +629,11 @@ static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t 
     if (rc != PT_OK) {
         snprintf(err, errlen, "finding connections cut between shards: %s", sqlite3_errmsg(h));
     }
-    sqlite3_finalize(ins);
     sqlite3_finalize(q);
     sqlite3_finalize(up);
     sqlite3_finalize(an);
-    pt_db_exec(h, "DROP TABLE temp.scale_item", NULL, 0);
+    pt_db_exec(h, "DROP TABLE temp.scale_part", NULL, 0);
     return rc;
-}
-
-static bool is_merged(const struct merge *m, unsigned shard)
-{
-    for (size_t k = 0; k < m->n; k++) {
-        if (m->sh[k].idx == shard) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* After all shards: what needs all of them. */
@@ -523,6 +644,7 @@ static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size
     for (size_t i = 0; i < m->n; i++) {
         end = m->sh[i].max_ts > end ? m->sh[i].max_ts : end;
     }
+    PT_TRY(whole_items(m, db, err, errlen));
     PT_TRY(find_cuts(m, h, err, errlen));
     char sql[900];
     snprintf(sql, sizeof sql,
@@ -557,7 +679,12 @@ static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size
     /* every item of the merged shards is here, once (ids are unique by the primary key) */
     int64_t want = 0, got = pt_db_int(h, "SELECT count(*) FROM evidence_item");
     for (size_t i = 0; i < m->plan.n_items; i++) {
-        want += is_merged(m, m->plan.items[i].shard);
+        const struct pt_plan_item *it = &m->plan.items[i];
+        bool any = it->n_ranges == 0 && is_merged(m, it->shard);
+        for (size_t j = 0; !any && j < it->n_ranges; j++) {
+            any = is_merged(m, m->plan.ranges[it->first_range + j].shard);
+        }
+        want += any;
     }
     if (rc == PT_OK && got != want) {
         snprintf(err, errlen, "the shards hold %lld evidence items, their part of the plan %lld",
@@ -588,7 +715,7 @@ static pt_status merge_hook(void *arg, struct pt_db *db, const char *case_dir,
     char err[1024] = "";
     pt_status rc = PT_OK;
     for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
-        rc = merge_one(db, &m->sh[i], case_dir, err, sizeof err);
+        rc = merge_one(m, db, &m->sh[i], case_dir, err, sizeof err);
     }
     if (rc == PT_OK) {
         rc = merge_finish(m, db, err, sizeof err);
