@@ -902,7 +902,9 @@ static void read_capture(struct run *r, struct pt_source *src, FILE *fp, uint64_
         }
         pt_decode_frame(r->dec, &f, &dec);
         for (unsigned i = 0; i < dec.n; i++) {
-            dispatch_view(&r->router, r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
+            if (r->opt->keep_view == NULL || r->opt->keep_view(r->opt->keep_arg, &dec.v[i])) {
+                dispatch_view(&r->router, r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
+            }
         }
     }
     it->packets = num - base;

@@ -51,6 +51,8 @@ struct shard {
 
 struct merge {
     struct pt_plan plan;
+    const struct pt_options *base; /* the merge's options: the re-read of cut connections */
+    struct pt_scale_prep pp;
     struct shard *sh; /* sorted by idx */
     size_t n;
     unsigned missing;
@@ -178,7 +180,7 @@ static pt_status check_all(struct merge *m, char **dirs, size_t n, bool allow_mi
 /* ---- rows --------------------------------------------------------------------------------- */
 
 /* "a, b, c" of `table`'s columns, without a rowid-alias id whose values are new here. */
-static pt_status column_list(sqlite3 *h, const char *table, char *out, size_t len)
+pt_status pt_scale_columns(sqlite3 *h, const char *table, char *out, size_t len)
 {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(h, "SELECT name, pk, upper(type) FROM main.pragma_table_info(?1)",
@@ -226,10 +228,10 @@ static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
         return PT_EDB;
     }
     pt_status rc = PT_OK;
-    static char cols[8192], sql[17000];
+    static char cols[8192], sql[18000];
     while (rc == PT_OK && sqlite3_step(t) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(t, 0);
-        rc = column_list(h, name, cols, sizeof cols);
+        rc = pt_scale_columns(h, name, cols, sizeof cols);
         if (rc != PT_OK) {
             snprintf(err, errlen, "columns of %s: %s", name, sqlite3_errmsg(h));
             break;
@@ -480,12 +482,10 @@ static pt_status whole_items(const struct merge *m, struct pt_db *db, char *err,
     return rc;
 }
 
-static pt_status merge_one(const struct merge *m, struct pt_db *db, const struct shard *s,
-                           const char *case_dir, char *err, size_t errlen)
+pt_status pt_scale_attach(sqlite3 *h, const char *dir, char *err, size_t errlen)
 {
-    sqlite3 *h = pt_db_handle(db);
     char path[4300];
-    snprintf(path, sizeof path, "%s/evidence.db", s->dir);
+    snprintf(path, sizeof path, "%s/evidence.db", dir);
     sqlite3_stmt *a = NULL;
     if (sqlite3_prepare_v2(h, "ATTACH ?1 AS shard", -1, &a, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(h));
@@ -495,9 +495,23 @@ static pt_status merge_one(const struct merge *m, struct pt_db *db, const struct
     int arc = sqlite3_step(a);
     sqlite3_finalize(a);
     if (arc != SQLITE_DONE) {
-        snprintf(err, errlen, "cannot open shard %.600s: %s", path, sqlite3_errmsg(h));
+        snprintf(err, errlen, "cannot open %.600s: %s", path, sqlite3_errmsg(h));
         return PT_EDB;
     }
+    return PT_OK;
+}
+
+pt_status pt_scale_copy_objects(const char *dir, unsigned idx, const char *case_dir)
+{
+    struct shard s = {.dir = (char *)dir, .idx = idx};
+    return copy_objects(&s, case_dir);
+}
+
+static pt_status merge_one(const struct merge *m, struct pt_db *db, const struct shard *s,
+                           const char *case_dir, char *err, size_t errlen)
+{
+    sqlite3 *h = pt_db_handle(db);
+    PT_TRY(pt_scale_attach(h, s->dir, err, errlen));
     pt_status rc = pt_db_begin(db);
     if (rc == PT_OK) { /* tables go in name order: references are checked at the commit */
         rc = pt_db_exec(h, "PRAGMA defer_foreign_keys = ON", err, errlen);
@@ -539,6 +553,12 @@ static pt_status merge_one(const struct merge *m, struct pt_db *db, const struct
  * whole run had timed the first flow out: never the other way. */
 #define TIMEOUT_SQL(f) "1000000 * CASE WHEN " f ".proto = 6 AND " f ".ports_known = 1 THEN ?1 " \
                        "WHEN " f ".proto = 17 THEN ?2 ELSE ?3 END"
+struct cut {
+    int64_t ab[2], item;
+    int sa, sb;
+    int64_t dt;
+};
+
 static const char cut_sql[] =
     "SELECT a.id, b.id, b.item_id, sa.shard, sb.shard, b.first_ts - a.last_ts, "
     "b.proto = 6 AND b.history GLOB 'S*' FROM flow a JOIN scale_part sa ON sa.item = "
@@ -584,9 +604,40 @@ static pt_status fill_parts(const struct merge *m, sqlite3 *h)
     return rc;
 }
 
-static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t errlen)
+/* One scale.flow_cut anomaly per cut the re-read could not make whole. */
+static pt_status report_cuts(sqlite3 *h, const struct cut *c, size_t n)
 {
-    sqlite3_stmt *q = NULL, *up = NULL, *an = NULL;
+    sqlite3_stmt *an = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES "
+                              "(?1, NULL, 0, ?2, ?3)", -1, &an, NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < n; i++) {
+        char d[400];
+        snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s after it) "
+                 "are one connection cut where its capture (files or byte ranges) went to "
+                 "different shards", (long long)c[i].ab[0], c[i].sa, (long long)c[i].ab[1],
+                 c[i].sb, (double)c[i].dt / 1e6);
+        sqlite3_bind_int64(an, 1, c[i].item);
+        sqlite3_bind_text(an, 2, pt_anom_kind(PT_ANOM_SCALE_FLOW_CUT), -1, SQLITE_STATIC);
+        sqlite3_bind_text(an, 3, d, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(an) == SQLITE_DONE ? PT_OK : PT_EDB;
+        sqlite3_reset(an);
+    }
+    sqlite3_finalize(an);
+    return rc;
+}
+
+/* Cut connections: found (cut_sql), then made whole by re-reading them (stitch.c); when the
+ * re-read fails (an input gone from this host), each cut is reported instead. */
+static pt_status find_cuts(const struct merge *m, struct pt_db *db, const char *case_dir,
+                           char *err, size_t errlen)
+{
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *q = NULL, *up = NULL;
+    struct cut *c = NULL;
+    size_t n = 0, cap = 0;
     pt_status rc = pt_db_exec(h, "CREATE TEMP TABLE scale_part(item INTEGER NOT NULL, lo "
                                  "INTEGER NOT NULL, hi INTEGER NOT NULL, shard INTEGER NOT "
                                  "NULL, PRIMARY KEY (item, lo))", err, errlen);
@@ -596,9 +647,7 @@ static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t 
     }
     if (sqlite3_prepare_v2(h, cut_sql, -1, &q, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(h, "UPDATE flow SET end_reason = 'reuse' WHERE id = ?1", -1, &up,
-                           NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES "
-                              "(?1, NULL, 0, ?2, ?3)", -1, &an, NULL) != SQLITE_OK) {
+                           NULL) != SQLITE_OK) {
         rc = PT_EDB;
     }
     if (rc == PT_OK) {
@@ -606,38 +655,55 @@ static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t 
         sqlite3_bind_int(q, 2, PT_FLOW_UDP_IDLE_S);
         sqlite3_bind_int(q, 3, PT_FLOW_OTHER_IDLE_S);
     }
-    int st;
-    while (rc == PT_OK && (st = sqlite3_step(q)) == SQLITE_ROW) {
+    while (rc == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
         if (sqlite3_column_int(q, 6)) {
             sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
             rc = sqlite3_step(up) == SQLITE_DONE ? PT_OK : PT_EDB;
             sqlite3_reset(up);
             continue;
         }
-        char d[400];
-        snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s after it) "
-                 "are one connection cut where its capture (files or byte ranges) went to different shards",
-                 (long long)sqlite3_column_int64(q, 0), sqlite3_column_int(q, 3),
-                 (long long)sqlite3_column_int64(q, 1), sqlite3_column_int(q, 4),
-                 (double)sqlite3_column_int64(q, 5) / 1e6);
-        sqlite3_bind_int64(an, 1, sqlite3_column_int64(q, 2));
-        sqlite3_bind_text(an, 2, pt_anom_kind(PT_ANOM_SCALE_FLOW_CUT), -1, SQLITE_STATIC);
-        sqlite3_bind_text(an, 3, d, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(an) == SQLITE_DONE ? PT_OK : PT_EDB;
-        sqlite3_reset(an);
+        if (n == cap) {
+            struct cut *nc = realloc(c, (cap = cap ? cap * 2 : 16) * sizeof *nc);
+            if (nc == NULL) {
+                rc = PT_ENOMEM;
+                break;
+            }
+            c = nc;
+        }
+        c[n++] = (struct cut){{sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1)},
+                              sqlite3_column_int64(q, 2), sqlite3_column_int(q, 3),
+                              sqlite3_column_int(q, 4), sqlite3_column_int64(q, 5)};
     }
     if (rc != PT_OK) {
         snprintf(err, errlen, "finding connections cut between shards: %s", sqlite3_errmsg(h));
     }
     sqlite3_finalize(q);
     sqlite3_finalize(up);
-    sqlite3_finalize(an);
     pt_db_exec(h, "DROP TABLE temp.scale_part", NULL, 0);
+    if (rc == PT_OK && n > 0) {
+        char serr[600] = "";
+        int64_t *pairs = calloc(2 * n, sizeof *pairs);
+        for (size_t i = 0; pairs != NULL && i < n; i++) {
+            pairs[2 * i] = c[i].ab[0];
+            pairs[2 * i + 1] = c[i].ab[1];
+        }
+        pt_status sr = pairs == NULL ? PT_ENOMEM
+                                     : pt_scale_stitch(&m->plan, &m->pp, m->base, db, case_dir,
+                                                       pairs, n, serr, sizeof serr);
+        free(pairs);
+        if (sr != PT_OK) {
+            pt_warn("%zu connection(s) cut between shards stay cut: %s", n,
+                    serr[0] ? serr : pt_status_str(sr));
+            rc = report_cuts(h, c, n);
+        }
+    }
+    free(c);
     return rc;
 }
 
 /* After all shards: what needs all of them. */
-static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size_t errlen)
+static pt_status merge_finish(struct merge *m, struct pt_db *db, const char *case_dir, char *err,
+                              size_t errlen)
 {
     sqlite3 *h = pt_db_handle(db);
     int64_t end = 0;
@@ -645,7 +711,7 @@ static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size
         end = m->sh[i].max_ts > end ? m->sh[i].max_ts : end;
     }
     PT_TRY(whole_items(m, db, err, errlen));
-    PT_TRY(find_cuts(m, h, err, errlen));
+    PT_TRY(find_cuts(m, db, case_dir, err, errlen));
     char sql[900];
     snprintf(sql, sizeof sql,
              "UPDATE flow SET end_reason = 'idle' WHERE end_reason = 'eof' AND source = "
@@ -718,7 +784,7 @@ static pt_status merge_hook(void *arg, struct pt_db *db, const char *case_dir,
         rc = merge_one(m, db, &m->sh[i], case_dir, err, sizeof err);
     }
     if (rc == PT_OK) {
-        rc = merge_finish(m, db, err, sizeof err);
+        rc = merge_finish(m, db, case_dir, err, sizeof err);
     }
     if (rc != PT_OK) {
         pt_error("merge: %s", err[0] ? err : pt_status_str(rc));
@@ -751,7 +817,9 @@ pt_status pt_scale_merge(char **dirs, size_t n, bool allow_missing, const struct
         const char *const manifest[] = {"scale_role", "merge", "scale_shards", count,
                                         "scale_merged", merged, "plan_sha256", m.plan.sha256,
                                         NULL};
-        struct pt_scale_prep pp = {&m.plan, plan_path};
+        m.pp = (struct pt_scale_prep){&m.plan, plan_path};
+        m.base = base;
+        struct pt_scale_prep pp = m.pp;
         struct pt_options o = *base;
         pt_scale_plan_options(&m.plan, &o);
         o.merge = merge_hook;

@@ -134,6 +134,19 @@ pt_status pt_scale_prepare(void *arg, const char *dir);
 struct sqlite3;
 bool pt_scale_manifest_get(struct sqlite3 *h, const char *key, char *out, size_t len);
 
+/* Between merge.c and stitch.c. */
+pt_status pt_scale_columns(struct sqlite3 *h, const char *table, char *out, size_t len);
+pt_status pt_scale_attach(struct sqlite3 *h, const char *dir, char *err, size_t errlen);
+pt_status pt_scale_copy_objects(const char *dir, unsigned idx, const char *case_dir);
+void pt_scale_remove_tree(const char *dir);
+/* stitch.c: the flows of `pairs` (n_pairs pairs of flow ids: a connection cut between two
+ * shards, chains allowed) replaced in the merged database by one flow each, re-read from the
+ * evidence. */
+struct pt_db;
+pt_status pt_scale_stitch(const struct pt_plan *plan, const struct pt_scale_prep *pp,
+                          const struct pt_options *base, struct pt_db *db, const char *case_dir,
+                          const int64_t *pairs, size_t n_pairs, char *err, size_t errlen);
+
 /* ---- split.c: one capture cut at packet boundaries ---- */
 
 #define PT_SPLIT_MAX_CAPLEN (1u << 24) /* a record longer than this ends the walk */
