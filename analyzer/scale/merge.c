@@ -540,17 +540,18 @@ static pt_status merge_one(const struct merge *m, struct pt_db *db, const struct
     return rc;
 }
 
-/* A flow still open at the end of its shard ("eof") and the next flow of the same endpoints
- * in read order (item, frame) were one flow in a whole run, which reads every file through
- * one flow table, when that flow is in another shard and nothing read in between ended the
- * first: its first packet within the idle timeout of the first flow's last (earlier counts:
- * capture files out of time order, or two copies of one capture, are joined so too), and no
- * capture file read in between reaching past the timeout. When it starts with a SYN the
- * whole run would have ended the first as "reuse" (flow.c), and so does this; otherwise the
- * connection is cut: one scale.flow_cut anomaly per cut. Runs before the "eof" flows are
- * aged (merge_finish), so "eof" still means open at its shard's end. Packets of the second
- * flow's file before its first one are not looked at, so a cut may be reported where the
- * whole run had timed the first flow out: never the other way. */
+/* A flow still in its shard's flow table at the shard's end ("eof", or closed by FIN or RST
+ * but kept for the last segments) and the next flow of the same endpoints in read order
+ * (item, frame) may have been one flow in a whole run, which reads every file and range
+ * through one flow table, when that flow is in another shard and nothing read in between
+ * ended the first: its first packet within the idle timeout of the first flow's last
+ * (earlier counts: capture files out of time order, or two copies of one capture, are joined
+ * so too), and no capture file read in between reaching past the timeout. When it starts
+ * with a SYN the whole run would have ended an open first one as "reuse" (flow.c), and so
+ * does this; otherwise the pair is cut, and the merge re-reads it (stitch.c), which decides
+ * as the whole run does whether it is one flow; a cut the re-read cannot mend is one
+ * scale.flow_cut anomaly. Runs before the "eof" flows are aged (merge_finish), so "eof" still
+ * means open at its shard's end. */
 #define TIMEOUT_SQL(f) "1000000 * CASE WHEN " f ".proto = 6 AND " f ".ports_known = 1 THEN ?1 " \
                        "WHEN " f ".proto = 17 THEN ?2 ELSE ?3 END"
 struct cut {
@@ -561,7 +562,7 @@ struct cut {
 
 static const char cut_sql[] =
     "SELECT a.id, b.id, b.item_id, sa.shard, sb.shard, b.first_ts - a.last_ts, "
-    "b.proto = 6 AND b.history GLOB 'S*' FROM flow a JOIN scale_part sa ON sa.item = "
+    "b.proto = 6 AND b.history GLOB 'S*', a.end_reason = 'eof' FROM flow a JOIN scale_part sa ON sa.item = "
     "a.last_item_id AND a.last_frame BETWEEN sa.lo AND sa.hi JOIN flow b ON b.id = (SELECT c.id "
     "FROM flow c WHERE c.source = 'capture' "
     "AND c.proto = a.proto AND c.family = a.family AND c.vlan IS a.vlan AND c.tunnel IS "
@@ -571,7 +572,7 @@ static const char cut_sql[] =
     "c.server_port = a.client_port)) AND (c.item_id > a.last_item_id OR (c.item_id = "
     "a.last_item_id AND c.first_frame > a.last_frame)) ORDER BY c.item_id, c.first_frame LIMIT "
     "1) JOIN scale_part sb ON sb.item = b.item_id AND b.first_frame BETWEEN sb.lo AND sb.hi "
-    "WHERE a.end_reason = 'eof' "
+    "WHERE a.end_reason IN ('eof', 'fin', 'rst') "
     "AND a.source = 'capture' AND sb.shard <> sa.shard AND b.first_ts - a.last_ts <= "
     TIMEOUT_SQL("a") " AND coalesce((SELECT max(e.last_ts) FROM evidence_item e WHERE e.id > "
     "a.last_item_id AND e.id < b.item_id AND e.kind = 'capture'), a.last_ts) - a.last_ts <= "
@@ -656,10 +657,12 @@ static pt_status find_cuts(const struct merge *m, struct pt_db *db, const char *
         sqlite3_bind_int(q, 3, PT_FLOW_OTHER_IDLE_S);
     }
     while (rc == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
-        if (sqlite3_column_int(q, 6)) {
-            sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
-            rc = sqlite3_step(up) == SQLITE_DONE ? PT_OK : PT_EDB;
-            sqlite3_reset(up);
+        if (sqlite3_column_int(q, 6)) { /* a new connection: the first ended by "reuse" */
+            if (sqlite3_column_int(q, 7)) {
+                sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
+                rc = sqlite3_step(up) == SQLITE_DONE ? PT_OK : PT_EDB;
+                sqlite3_reset(up);
+            }
             continue;
         }
         if (n == cap) {

@@ -285,7 +285,9 @@ static pt_status reread(struct stitch *st, const struct pt_scale_prep *pp,
     return rc;
 }
 
-/* The chains' rows in the merged case replaced by the re-read's rows of their first flows. */
+/* The chains' rows in the merged case replaced by the re-read's rows of the same flow ids:
+ * the first flow of each chain, whole, and any later one the re-read also kept apart (a
+ * whole run would have too: a connection closed before the next one of its endpoints). */
 static pt_status replace_rows(struct stitch *st, sqlite3 *h, unsigned idx, char *err,
                               size_t errlen)
 {
@@ -323,7 +325,7 @@ static pt_status replace_rows(struct stitch *st, sqlite3 *h, unsigned idx, char 
         if (rc == PT_OK) {
             snprintf(sql, sizeof sql, "DELETE FROM main.\"%s\" WHERE flow_id IN (SELECT id FROM "
                      "stitch_old); INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" WHERE "
-                     "flow_id IN (SELECT id FROM stitch_new) ORDER BY rowid", name, name, cols,
+                     "flow_id IN (SELECT id FROM stitch_old) ORDER BY rowid", name, name, cols,
                      cols, name);
             rc = pt_db_exec(h, sql, err, errlen);
         }
@@ -332,7 +334,7 @@ static pt_status replace_rows(struct stitch *st, sqlite3 *h, unsigned idx, char 
     if (rc == PT_OK && (rc = pt_scale_columns(h, "flow", cols, sizeof cols)) == PT_OK) {
         snprintf(sql, sizeof sql, "DELETE FROM main.flow WHERE id IN (SELECT id FROM stitch_old);"
                  " INSERT INTO main.flow(%s) SELECT %s FROM shard.flow WHERE id IN (SELECT id "
-                 "FROM stitch_new) ORDER BY rowid; DELETE FROM main.object_blob WHERE sha256 NOT "
+                 "FROM stitch_old) ORDER BY rowid; DELETE FROM main.object_blob WHERE sha256 NOT "
                  "IN (SELECT sha256 FROM main.object); INSERT OR IGNORE INTO main.object_blob "
                  "SELECT sha256, 'packs/s%u-' || substr(pack, 7), offset, size FROM "
                  "shard.object_blob WHERE sha256 IN (SELECT sha256 FROM main.object) ORDER BY "
