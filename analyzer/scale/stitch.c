@@ -373,10 +373,14 @@ pt_status pt_scale_stitch(const struct pt_plan *plan, const struct pt_scale_prep
     }
     if (rc == PT_OK) {
         rc = pt_scale_attach(h, dir, err, errlen);
-        if (rc == PT_OK) {
+        if (rc == PT_OK && (rc = pt_db_exec(h, "SAVEPOINT stitch", err, errlen)) == PT_OK) {
             rc = replace_rows(&st, h, plan->shards, err, errlen);
-            pt_db_exec(h, "DETACH shard", NULL, 0);
+            if (rc != PT_OK) { /* the shards' rows stay, and the cuts are reported */
+                pt_db_exec(h, "ROLLBACK TO stitch", NULL, 0);
+            }
+            pt_db_exec(h, "RELEASE stitch", NULL, 0);
         }
+        pt_db_exec(h, "DETACH shard", NULL, 0);
     }
     if (rc == PT_OK && (rc = pt_scale_copy_objects(dir, plan->shards, case_dir)) != PT_OK) {
         snprintf(err, errlen, "cannot copy the objects of the re-read connections");
