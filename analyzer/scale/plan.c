@@ -227,9 +227,11 @@ static pt_status split_and_balance(struct pt_plan *p, const struct pt_input_list
     }
     unsigned *k = calloc(in->n + 1, sizeof *k);
     for (size_t i = 0; k != NULL && i < in->n; i++) {
+        int64_t mtime;
         k[i] = hash && in->v[i].skip == NULL && in->v[i].n_seg < 2
                    ? pieces_for(in->v[i].size, total, in->n, shards)
                    : 1;
+        k[i] = k[i] > 1 && pt_split_describe(in->v[i].path, &mtime) != NULL ? k[i] : 1;
         n_units += k[i];
     }
     uint64_t *sizes = calloc(n_units + 1, sizeof *sizes);
