@@ -686,19 +686,32 @@ static pt_status find_cuts(const struct merge *m, struct pt_db *db, const char *
     if (rc == PT_OK && n > 0) {
         char serr[600] = "";
         int64_t *pairs = calloc(2 * n, sizeof *pairs);
+        bool *done = calloc(n, sizeof *done), *merged = calloc(m->plan.shards, sizeof *merged);
         for (size_t i = 0; pairs != NULL && i < n; i++) {
             pairs[2 * i] = c[i].ab[0];
             pairs[2 * i + 1] = c[i].ab[1];
         }
-        pt_status sr = pairs == NULL ? PT_ENOMEM
-                                     : pt_scale_stitch(&m->plan, &m->pp, m->base, db, case_dir,
-                                                       pairs, n, serr, sizeof serr);
-        free(pairs);
+        for (unsigned k = 0; merged != NULL && k < m->plan.shards; k++) {
+            merged[k] = is_merged(m, k);
+        }
+        pt_status sr = pairs == NULL || done == NULL || merged == NULL
+                           ? PT_ENOMEM
+                           : pt_scale_stitch(&m->plan, merged, &m->pp, m->base, db, case_dir,
+                                             pairs, n, done, serr, sizeof serr);
         if (sr != PT_OK) {
             pt_warn("%zu connection(s) cut between shards stay cut: %s", n,
                     serr[0] ? serr : pt_status_str(sr));
-            rc = report_cuts(h, c, n);
         }
+        size_t left = 0; /* the cuts not mended, reported */
+        for (size_t i = 0; done != NULL && i < n; i++) {
+            if (sr != PT_OK || !done[i]) {
+                c[left++] = c[i];
+            }
+        }
+        rc = done == NULL ? PT_ENOMEM : report_cuts(h, c, left);
+        free(pairs);
+        free(done);
+        free(merged);
     }
     free(c);
     return rc;

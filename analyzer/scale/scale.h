@@ -140,12 +140,14 @@ pt_status pt_scale_attach(struct sqlite3 *h, const char *dir, char *err, size_t 
 pt_status pt_scale_copy_objects(const char *dir, unsigned idx, const char *case_dir);
 void pt_scale_remove_tree(const char *dir);
 /* stitch.c: the flows of `pairs` (n_pairs pairs of flow ids: a connection cut between two
- * shards, chains allowed) replaced in the merged database by one flow each, re-read from the
- * evidence. */
+ * shards, chains allowed) replaced in the merged database by the flows a re-read of the
+ * evidence gives (one, where a whole run has one); `stitched[k]` says which pairs were (not
+ * those across a shard not merged, `merged` being by shard). */
 struct pt_db;
-pt_status pt_scale_stitch(const struct pt_plan *plan, const struct pt_scale_prep *pp,
-                          const struct pt_options *base, struct pt_db *db, const char *case_dir,
-                          const int64_t *pairs, size_t n_pairs, char *err, size_t errlen);
+pt_status pt_scale_stitch(const struct pt_plan *plan, const bool *merged,
+                          const struct pt_scale_prep *pp, const struct pt_options *base,
+                          struct pt_db *db, const char *case_dir, const int64_t *pairs,
+                          size_t n_pairs, bool *stitched, char *err, size_t errlen);
 
 /* ---- split.c: one capture cut at packet boundaries ---- */
 

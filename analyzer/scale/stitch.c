@@ -8,8 +8,10 @@
  * the next in read order in another shard, within the idle timeout, not a new SYN) and
  * re-reads the evidence for them: one shard-like run (pipeline.c, the capture stages only)
  * over the files and byte ranges from the one where the chain's first flow starts to the one
- * where its last flow ends, given only the packets of the cut connections' endpoints (the
- * others are decoded, so frame numbers stay the whole run's, but not given to the flows). That
+ * where its last flow ends, given only the packets between the cut connections' two hosts
+ * (the others are decoded, so frame numbers stay the whole run's, but not given to the
+ * flows; all of the two hosts' connections are, so an FTP data connection finds its control
+ * connection when that falls in the span read). That
  * run's flow is the whole run's flow: same first frame (so same id), every packet, the stream
  * reassembled whole, the application decoders and object extraction run over it once. The
  * merge then replaces the shards' rows of every flow of the chain (the flow rows and every
@@ -95,8 +97,7 @@ static bool keep_view(void *arg, const struct pt_view *v)
 {
     const struct filter *f = arg;
     struct ends e;
-    ends_make(&e, v->proto, &v->src, v->has_ports ? v->sport : 0, &v->dst,
-              v->has_ports ? v->dport : 0);
+    ends_make(&e, 0, &v->src, 0, &v->dst, 0);
     return bsearch(&e, f->v, f->n, sizeof e, cmp_ends) != NULL;
 }
 
@@ -121,8 +122,23 @@ static long unit_of(const struct pt_plan *p, int64_t item, int64_t frame)
     return -1;
 }
 
+/* The shard that reads unit `u`. */
+static unsigned unit_shard(const struct pt_plan *p, long u)
+{
+    for (size_t i = 0; i < p->n_items; i++) {
+        const struct pt_plan_item *it = &p->items[i];
+        long n = it->n_ranges ? (long)it->n_ranges : 1;
+        if (u < n) {
+            return it->n_ranges ? p->ranges[it->first_range + (size_t)u].shard : it->shard;
+        }
+        u -= n;
+    }
+    return UINT32_MAX;
+}
+
 struct stitch {
     const struct pt_plan *plan;
+    const bool *merged; /* by shard: merged here (a missing shard's units are not re-read) */
     int64_t *flows;  /* every flow of a cut chain */
     int64_t *heads;  /* its chain's first flow, per entry of flows */
     size_t n;
@@ -157,6 +173,43 @@ static pt_status chains(struct stitch *st, const int64_t *pairs, size_t n_pairs)
     return PT_OK;
 }
 
+/* A chain's re-read starts where the earliest connection between its two hosts still open
+ * at the chain's first packet started (its own chain's start, when it was cut too): an FTP
+ * data connection is known as such from its control connection's earlier PASV or PORT. */
+static pt_status open_before(const struct stitch *st, sqlite3 *h, long *lo)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT o.id, o.item_id, o.first_frame FROM flow f JOIN flow o "
+                              "ON ((o.client_addr = f.client_addr AND o.server_addr = "
+                              "f.server_addr) OR (o.client_addr = f.server_addr AND "
+                              "o.server_addr = f.client_addr)) AND (o.item_id < f.item_id OR "
+                              "(o.item_id = f.item_id AND o.first_frame < f.first_frame)) AND "
+                              "(o.last_item_id > f.item_id OR (o.last_item_id = f.item_id AND "
+                              "o.last_frame >= f.first_frame)) WHERE f.id = ?1", -1, &q,
+                           NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->flows[i] != st->heads[i]) {
+            continue;
+        }
+        sqlite3_bind_int64(q, 1, st->flows[i]);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(q, 0);
+            long u = unit_of(st->plan, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2));
+            for (size_t j = 0; j < st->n; j++) { /* a cut one: from its chain's start */
+                for (size_t k = 0; st->flows[j] == id && k < st->n; k++) {
+                    u = st->flows[k] == st->heads[j] && lo[k] < u ? lo[k] : u;
+                }
+            }
+            lo[i] = u >= 0 && u < lo[i] ? u : lo[i];
+        }
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    return PT_OK;
+}
+
 /* Units each chain spans, and the endpoints of its flows. */
 static pt_status spans(struct stitch *st, sqlite3 *h)
 {
@@ -188,13 +241,19 @@ static pt_status spans(struct stitch *st, sqlite3 *h)
         }
         lo[i] = unit_of(p, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
         hi[i] = unit_of(p, sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3));
-        ends_make(&st->filt.v[st->filt.n++], (uint8_t)sqlite3_column_int(q, 4), &ca,
-                  (uint16_t)sqlite3_column_int(q, 6), &sa, (uint16_t)sqlite3_column_int(q, 8));
+        /* every packet between the two hosts: state a connection takes from another one of
+         * theirs (an FTP data connection from its control connection) is read again too */
+        ends_make(&st->filt.v[st->filt.n++], 0, &ca, 0, &sa, 0);
         sqlite3_reset(q);
         rc = lo[i] < 0 || hi[i] < lo[i] ? PT_EMALFORMED : PT_OK;
     }
     sqlite3_finalize(q);
-    /* a chain: from its head's first unit to the last unit any of its flows reaches */
+    if (rc == PT_OK) {
+        rc = open_before(st, h, lo);
+    }
+    /* a chain: from its head's first unit to the last unit any of its flows reaches; a
+     * chain across a shard that was not merged stays cut (its packets are not in this case) */
+    size_t kept = 0;
     for (size_t i = 0; rc == PT_OK && i < st->n; i++) {
         long from = -1, to = -1;
         for (size_t j = 0; j < st->n; j++) {
@@ -203,10 +262,20 @@ static pt_status spans(struct stitch *st, sqlite3 *h)
                 to = hi[j] > to ? hi[j] : to;
             }
         }
-        for (long u = from; u <= to; u++) {
+        bool whole = true;
+        for (long u = from; u <= to && whole; u++) {
+            unsigned sh = unit_shard(p, u);
+            whole = sh < p->shards && st->merged[sh];
+        }
+        for (long u = from; whole && u <= to; u++) {
             st->unit[u] = true;
         }
+        if (whole) {
+            st->flows[kept] = st->flows[i];
+            st->heads[kept++] = st->heads[i];
+        }
     }
+    st->n = rc == PT_OK ? kept : st->n;
     qsort(st->filt.v, st->filt.n, sizeof *st->filt.v, cmp_ends);
     free(lo);
     free(hi);
@@ -311,6 +380,13 @@ static pt_status replace_rows(struct stitch *st, sqlite3 *h, unsigned idx, char 
     }
     sqlite3_finalize(a);
     sqlite3_finalize(b);
+    /* and every other connection of those hosts the re-read saw end: read with all of the
+     * two hosts' packets from the earliest one open, it has the context a shard may have
+     * missed (an FTP data connection in one shard whose PASV was in the one before) */
+    if (rc == PT_OK) {
+        rc = pt_db_exec(h, "INSERT OR IGNORE INTO stitch_old SELECT id FROM shard.flow WHERE "
+                           "end_reason <> 'eof'", err, errlen);
+    }
     /* every table with a flow_id column, then the flows, then blobs no object uses */
     if (rc == PT_OK &&
         sqlite3_prepare_v2(h, "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' "
@@ -354,19 +430,29 @@ static pt_status replace_rows(struct stitch *st, sqlite3 *h, unsigned idx, char 
     return rc;
 }
 
-pt_status pt_scale_stitch(const struct pt_plan *plan, const struct pt_scale_prep *pp,
-                          const struct pt_options *base, struct pt_db *db, const char *case_dir,
-                          const int64_t *pairs, size_t n_pairs, char *err, size_t errlen)
+pt_status pt_scale_stitch(const struct pt_plan *plan, const bool *merged,
+                          const struct pt_scale_prep *pp, const struct pt_options *base,
+                          struct pt_db *db, const char *case_dir, const int64_t *pairs,
+                          size_t n_pairs, bool *stitched, char *err, size_t errlen)
 {
     struct stitch st;
     memset(&st, 0, sizeof st);
     st.plan = plan;
+    st.merged = merged;
+    memset(stitched, 0, n_pairs * sizeof *stitched);
     sqlite3 *h = pt_db_handle(db);
     char dir[4300];
     snprintf(dir, sizeof dir, "%s.stitch-%ld", case_dir, (long)getpid());
     pt_status rc = chains(&st, pairs, n_pairs);
     if (rc == PT_OK && (rc = spans(&st, h)) != PT_OK) {
         snprintf(err, errlen, "the flows of a cut connection are not where the plan says");
+    }
+    if (rc == PT_OK && st.n == 0) { /* every chain crosses a missing shard */
+        free(st.flows);
+        free(st.heads);
+        free(st.unit);
+        free(st.filt.v);
+        return PT_OK;
     }
     if (rc == PT_OK && (rc = reread(&st, pp, base, dir)) != PT_OK) {
         snprintf(err, errlen, "re-reading the cut connections failed: %s", pt_status_str(rc));
@@ -386,6 +472,11 @@ pt_status pt_scale_stitch(const struct pt_plan *plan, const struct pt_scale_prep
         snprintf(err, errlen, "cannot copy the objects of the re-read connections");
     }
     pt_scale_remove_tree(dir);
+    for (size_t k = 0; rc == PT_OK && k < n_pairs; k++) {
+        for (size_t i = 0; i < st.n && !stitched[k]; i++) {
+            stitched[k] = st.flows[i] == pairs[2 * k];
+        }
+    }
     free(st.flows);
     free(st.heads);
     free(st.unit);
