@@ -92,8 +92,8 @@ printf '  single run -j2      %7.2f %7s\n' "$(echo "$r1 - $r0" | bc -l)" "$(c rs
 printf '  plan (walk + hash)  %7.2f %7s\n' "$(echo "$r2 - $r1" | bc -l)" "$(c rplan)"
 printf '  2 shards at once    %7.2f %7s (shard 0 %s, shard 1 %s)\n' "$(echo "$r3 - $r2" | bc -l)" \
     "$(echo "$(c r0) + $(c r1)" | bc -l)" "$(c r0)" "$(c r1)"
-printf '  merge (all stages)  %7.2f %7s, of which copying the shards and re-reading the connections open across the cut (%s flows open at the end of shard 0) %s s\n' \
+printf '  merge (all stages)  %7.2f %7s, of which copying the shards and re-reading the connections cut (%s flows fewer than the shards had) %s s\n' \
     "$(echo "$r4 - $r3" | bc -l)" "$(c rmerge)" \
-    "$(q "$dir/r0" "SELECT count(*) FROM flow WHERE end_reason IN ('eof', 'fin', 'rst')")" "$rcopy"
+    "$(echo "$(q "$dir/r0" "SELECT count(*) FROM flow") + $(q "$dir/r1" "SELECT count(*) FROM flow") - $(q "$dir/rmerged" "SELECT count(*) FROM flow")" | bc)" "$rcopy"
 printf '  speed-up of plan + 2 shards + merge over one run: %.2fx wall\n' \
     "$(echo "($r1 - $r0) / ($r4 - $r1)" | bc -l)"
