@@ -9,7 +9,7 @@ slurmctld and slurmd in the foreground as its own children, and runs
 
     tools/scale/phitrace-slurm.sh -n 2 -o CASE -c 1 -m 100M -b PHITRACE INPUT
 
-on the sample capture rotated into 4 files. It waits for both jobs (a timeout), prints the
+on the sample capture, which the plan cuts in 2 byte ranges. It waits for both jobs (a timeout), prints the
 `sacct -c` lines of the array and merge jobs and `scontrol show job` of each, checks that
 every task and the merge COMPLETED with exit code 0:0, and that the merged case equals a
 single run over the same inputs table by table (scale_differences of tests/e2e/e2e_scale.py)
@@ -239,10 +239,11 @@ def main():
         cl.write_conf()
         cl.up()
         print("test-live slurm: munged, slurmctld and slurmd up (%s)" % d)
-        sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
-        from rotate_pcap import rotate
+        # the sample capture alone: the plan cuts it in 2 byte ranges, one per task, and the
+        # merge job re-reads the connections open across the cut
         inputs = os.path.join(d, "inputs")
-        rotate(SAMPLE, inputs, 4)
+        os.makedirs(inputs)
+        shutil.copyfile(SAMPLE, os.path.join(inputs, "link.pcap"))
         merged = os.path.join(d, "merged")
         p = cl.run(["sh", os.path.join(ROOT, "tools", "scale", "phitrace-slurm.sh"), "-n", "2",
                     "-o", merged, "-c", "1", "-m", "100M", "-T", "00:20:00", "-b", BIN,
@@ -285,6 +286,10 @@ def main():
                if states.get(raw.get(j)) != (want[j], "COMPLETED", "0:0")]
         if bad:
             raise AssertionError("jobs not COMPLETED 0:0 in sacct -c: %r" % bad)
+        ranges = [ln for ln in open(os.path.join(d, "merged.work", "plan.txt"))
+                  if ln.startswith("range ")]
+        if len(ranges) != 2:
+            raise AssertionError("the plan did not cut the capture in 2 ranges: %r" % ranges)
         passed += 1
         single = os.path.join(d, "single")
         r = subprocess.run([BIN, "analyze", "-q", inputs, "-o", single], capture_output=True,
@@ -314,6 +319,7 @@ def main():
         if not failed:
             shutil.rmtree(d, ignore_errors=True)
     print("slurm: %d passed, %d failed" % (passed, len(failed)))
+    sys.stdout.flush()
     return 1 if failed else 0
 
 
