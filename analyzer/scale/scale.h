@@ -73,7 +73,7 @@ struct pt_plan_item {
     size_t first_range, n_ranges; /* its ranges in pt_plan.ranges; n_ranges 0: read whole */
 };
 
-/* A capture read in parts (plan "range" lines); also what a shard run gets (pipeline.h). */
+/* A capture read in parts (plan "range" lines); a shard run is given its own (pipeline.h). */
 struct pt_plan_range {
     struct pt_byte_range r;
     unsigned shard;
