@@ -45,7 +45,8 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  libreoffice-writer-nogui libreoffice-calc-nogui \
                  sleuthkit mtools ntfs-3g \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
-                 man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel
+                 man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel \
+                 slurm-wlm munge
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -243,8 +244,9 @@ build/gen_samples: samples/gen/gen_samples.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
-test-live: phitrace ## real clients (FTP, HTTP, SMTP, SMB, DICOM, HL7, DNS tunnels) in a private network namespace (root)
+test-live: phitrace ## real clients (FTP, HTTP, SMTP, SMB, DICOM, HL7, DNS tunnels) in a private network namespace, and a single-node Slurm running shards and merge (root)
 	@python3 tests/live/run_live.py
+	@python3 tests/live/live_slurm.py
 
 demo: ## install deps, build, analyze samples/, print the verdict line and the report path
 	@$(MAKE) --no-print-directory deps
