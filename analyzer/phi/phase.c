@@ -470,10 +470,12 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Every statement here is stepped (step_reset) right after its values are bound, while
+ * they live: SQLite need not copy them. */
 static void bind_s(sqlite3_stmt *st, int i, const char *v)
 {
     if (v != NULL && v[0] != '\0') {
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(st, i);
     }
