@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -133,18 +132,17 @@ void pt_phi_mask(const char *type, const char *v, char *out, size_t len)
     }
 }
 
-static void hmac_hex(const uint8_t key[32], const char *type, const char *value, char hex[65],
+static void hmac_hex(struct pt_hmac *key, const char *type, const char *value, char hex[65],
                      uint64_t *key64)
 {
     uint8_t mac[32];
-    unsigned ml = 0;
     char buf[1200];
     int bl = snprintf(buf, sizeof buf, "%s:%s", type, value);
     if (bl < 0) {
         bl = 0;
     }
-    HMAC(EVP_sha256(), key, 32, (const uint8_t *)buf, (size_t)(bl < (int)sizeof buf ? bl : (int)sizeof buf - 1),
-         mac, &ml);
+    pt_hmac_sha256(key, buf, (size_t)(bl < (int)sizeof buf ? bl : (int)sizeof buf - 1), NULL, 0,
+                   mac);
     if (hex != NULL) {
         pt_hex(mac, 32, hex);
     }
@@ -433,7 +431,7 @@ struct extra_key {
     unsigned which;
 };
 
-static uint64_t key64(const uint8_t key[32], const char *group, const char *a, const char *b)
+static uint64_t key64(struct pt_hmac *key, const char *group, const char *a, const char *b)
 {
     char buf[900];
     uint64_t k;
@@ -474,10 +472,12 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Every statement here is stepped (step_reset) right after its values are bound, while
+ * they live: SQLite need not copy them. */
 static void bind_s(sqlite3_stmt *st, int i, const char *v)
 {
     if (v != NULL && v[0] != '\0') {
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(st, i);
     }
@@ -618,6 +618,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         "severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     };
     sqlite3_stmt *st[6] = {NULL};
+    struct pt_hmac *mac = NULL; /* HMAC-SHA-256 under the case key */
     for (int i = 0; i < 6; i++) {
         if (sqlite3_prepare_v2(h, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "%s", sqlite3_errmsg(h));
@@ -626,6 +627,11 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
     }
 
+    mac = pt_hmac_new(key, sizeof key);
+    if (mac == NULL) {
+        rc = PT_ENOMEM;
+        goto out;
+    }
     rc = pt_db_exec(h, "BEGIN", err, errlen);
     if (rc != PT_OK) {
         goto out;
@@ -651,7 +657,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
 
     struct uf est = {0}, lower = {0}, upper = {0};
     uint64_t multi_person = 0;
-    const uint64_t dob_class = key64(key, "class", "dob", "");
+    const uint64_t dob_class = key64(mac, "class", "dob", "");
     struct extra_key *extra = NULL;
     size_t nextra = 0;
     struct recinfo *ri = NULL;
@@ -757,7 +763,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 const char *tn = pt_phi_type_name(hh->type);
                 char hex[65], masked[256];
                 uint64_t k64;
-                hmac_hex(key, tn, hh->value, hex, &k64);
+                hmac_hex(mac, tn, hh->value, hex, &k64);
                 pt_phi_mask(tn, hh->value, masked, sizeof masked);
                 char letter[2] = {pt_phi_type_letter(hh->type), 0};
                 if (letter[0] == ' ') {
@@ -812,24 +818,24 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                          * issuer, or else the same object. Two numbers of one issuer (or,
                          * without one, of one shape) never join. */
                         pt_entity_mrn_shape(hh->value, shape, sizeof shape);
-                        uint64_t ke = key64(key, "mrn", shape, hh->value);
-                        uint64_t kl = key64(key, "mrn", "", hh->value);
+                        uint64_t ke = key64(mac, "mrn", shape, hh->value);
+                        uint64_t kl = key64(mac, "mrn", "", hh->value);
                         uint64_t ku = hh->issuer[0] != '\0'
-                                          ? key64(key, "mrn-issuer", hh->issuer, hh->value)
-                                          : key64(key, "mrn-object", r->sha, hh->value);
+                                          ? key64(mac, "mrn-issuer", hh->issuer, hh->value)
+                                          : key64(mac, "mrn-object", r->sha, hh->value);
                         if (hh->issuer[0] != '\0') {
                             snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
                         }
-                        uint64_t cls = key64(key, "class", "mrn", shape);
+                        uint64_t cls = key64(mac, "class", "mrn", shape);
                         pt_js_key(&js, J_EST, ke, cls, ke);
                         pt_js_key(&js, J_LOWER, kl, cls, ke);
                         pt_js_key(&js, J_UPPER, ku, cls, ke);
                         pt_js_attr(&js, cls, ke);
                     } else {
-                        uint64_t ke = key64(key, grp, hh->value, "");
+                        uint64_t ke = key64(mac, grp, hh->value, "");
                         uint64_t cls = 0;
                         if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
-                            cls = key64(key, "class", grp, "");
+                            cls = key64(mac, "class", grp, "");
                             pt_js_attr(&js, cls, ke);
                         }
                         pt_js_key(&js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
@@ -852,13 +858,13 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             }
             if (name != NULL) {
                 info->countable = true;
-                info->name_key = key64(key, "name-only", folded, "");
+                info->name_key = key64(mac, "name-only", folded, "");
                 pt_js_key(&js, J_LOWER, info->name_key, 0, 0);
                 if (dob != NULL) {
-                    pt_js_key(&js, J_EST | J_LOWER, key64(key, "name-dob", folded, dob), 0, 0);
+                    pt_js_key(&js, J_EST | J_LOWER, key64(mac, "name-dob", folded, dob), 0, 0);
                     char od[700];
                     snprintf(od, sizeof od, "%s|%s", r->sha, folded);
-                    pt_js_key(&js, J_UPPER, key64(key, "name-dob-object", od, dob), 0, 0);
+                    pt_js_key(&js, J_UPPER, key64(mac, "name-dob-object", od, dob), 0, 0);
                 }
             }
             uint64_t anchor = 0;
@@ -1258,6 +1264,7 @@ out:
     }
     free(pool.res);
     free(outbound.v);
+    pt_hmac_free(mac);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
