@@ -7,11 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "analyze/doctext.h"
+#include "analyze/expect.h"
 #include "analyze/unpack.h"
-#include "core/cursor.h"
 #include "core/limits.h"
 #include "core/log.h"
 
@@ -247,21 +246,22 @@ void pt_worker_fini(struct pt_worker *wk)
     for (int k = 0; k < PT_REC_COUNT; k++) {
         free(wk->rec[k].rows);
     }
-    pt_ftp_table_free(wk->app.ftp);
+    pt_expect_table_free(wk->app.expect);
     pt_objstore_free(wk->app.store);
     free(wk->anoms.rb.rows);
 }
 
 /*
- * Routing of FTP data connections. A data connection has its own 5-tuple, so the symmetric
- * hash would send it to any worker; its control connection's decoder, which knows the file
- * name, lives on one. The reader therefore watches for the four announcements (PORT, EPRT,
- * 227, 229) at the start of any TCP payload (port-independent, so the result is the same for
- * any thread count), remembers the announced endpoint with the control flow's worker, and
- * sends the connection that then uses it to that worker, for its whole life.
+ * Routing of announced connections (analyze/expect.h). A connection announced by another
+ * flow (an FTP data channel) has its own 5-tuple, so the symmetric hash would send it to any
+ * worker; the announcing flow's decoder, which registers the expectation and knows the file
+ * name, lives on one. The reader therefore asks the protocols (pt_app_announces) about the
+ * start of every TCP segment, whatever its ports, so the result is the same at any thread
+ * count; it remembers each announced endpoint with the announcing flow's worker and sends the
+ * connection that then uses it to that worker, for its whole life. In that worker the
+ * announcement is decoded before the connection's first bytes (capture order), so the claim
+ * sees it even when both are in the same batch.
  */
-#define ROUTE_EXPECT 256
-#define ROUTE_FLOWS 4096
 #define ROUTE_PROBE 32
 
 struct router {
@@ -270,77 +270,16 @@ struct router {
         uint16_t port;
         unsigned worker;
         int64_t expires;
-    } e[ROUTE_EXPECT];
+    } e[PT_EXPECT_MAX];
     unsigned next_e, n_e;
     struct {
         uint64_t hash;
         unsigned worker;
         int64_t last;
         bool used;
-    } f[ROUTE_FLOWS];
+    } f[PT_EXPECT_ROUTES];
     unsigned n_f;
 };
-
-static bool announce(const struct pt_view *v, struct pt_addr *a, uint16_t *port)
-{
-    const uint8_t *p = v->payload;
-    size_t n = v->payload_len < 200 ? v->payload_len : 200;
-    if (n < 8 || p == NULL) {
-        return false;
-    }
-    /* Per-packet path: only the four announcements are looked at further. */
-    uint8_t c0 = p[0] | 0x20;
-    if (!(c0 == 'p' || c0 == 'e' || (p[0] == '2' && p[1] == '2' && (p[2] == '7' || p[2] == '9')))) {
-        return false;
-    }
-    char line[201];
-    memcpy(line, p, n);
-    line[n] = '\0';
-    unsigned h[6];
-    const char *q = NULL;
-    if (strncasecmp(line, "PORT ", 5) == 0) {
-        q = line + 5;
-    } else if (strncmp(line, "227 ", 4) == 0) {
-        q = strchr(line, '(');
-        q = q ? q + 1 : NULL;
-    }
-    if (q != NULL && pt_text_uints(q, ',', h, 6) > 0) {
-        for (int i = 0; i < 6; i++) {
-            if (h[i] > 255) {
-                return false;
-            }
-        }
-        uint8_t ip[4] = {(uint8_t)h[0], (uint8_t)h[1], (uint8_t)h[2], (uint8_t)h[3]};
-        pt_addr_from_v4(a, ip);
-        *port = (uint16_t)(h[4] << 8 | h[5]);
-        return true;
-    }
-    if (strncasecmp(line, "EPRT ", 5) == 0 && line[5] != '\0') {
-        /* EPRT <d>proto<d>address<d>port<d> (RFC 2428 §2) */
-        char d = line[5];
-        char *f1 = line + 6, *f2 = strchr(f1, d);
-        char *f3 = f2 ? strchr(f2 + 1, d) : NULL;
-        if (f2 != NULL && f3 != NULL) {
-            *f3 = '\0';
-            long pn = strtol(f3 + 1, NULL, 10);
-            if (pn > 0 && pn < 65536 && pt_addr_parse(f2 + 1, a)) {
-                *port = (uint16_t)pn;
-                return true;
-            }
-        }
-    }
-    if (strncmp(line, "229 ", 4) == 0) {
-        const char *o = strchr(line, '(');
-        unsigned pn = 0;
-        if (o != NULL && o[1] != '\0' && o[2] == o[1] && o[3] == o[1] &&
-            pt_text_uints(o + 4, 0, &pn, 1) > 0 && pn > 0 && pn < 65536) {
-            *a = v->src; /* EPSV: the replying server's address */
-            *port = (uint16_t)pn;
-            return true;
-        }
-    }
-    return false;
-}
 
 static unsigned route(struct router *r, const struct pt_view *v, const struct pt_frame *f,
                       uint64_t h, unsigned n_workers)
@@ -352,7 +291,7 @@ static unsigned route(struct router *r, const struct pt_view *v, const struct pt
     bool routed = false;
     if (r->n_f > 0) {
         for (unsigned i = 0; i < ROUTE_PROBE; i++) {
-            unsigned at = (unsigned)((h + i) % ROUTE_FLOWS);
+            unsigned at = (unsigned)((h + i) % PT_EXPECT_ROUTES);
             if (r->f[at].used && r->f[at].hash == h) {
                 w = r->f[at].worker;
                 r->f[at].last = f->ts_us;
@@ -362,7 +301,7 @@ static unsigned route(struct router *r, const struct pt_view *v, const struct pt
         }
     }
     if (!routed && r->n_e > 0) {
-        for (unsigned i = 0; i < ROUTE_EXPECT; i++) {
+        for (unsigned i = 0; i < PT_EXPECT_MAX; i++) {
             if (r->e[i].expires < f->ts_us) {
                 continue;
             }
@@ -372,9 +311,9 @@ static unsigned route(struct router *r, const struct pt_view *v, const struct pt
                 continue;
             }
             w = r->e[i].worker;
-            unsigned best = (unsigned)(h % ROUTE_FLOWS);
+            unsigned best = (unsigned)(h % PT_EXPECT_ROUTES);
             for (unsigned k = 0; k < ROUTE_PROBE; k++) { /* a free slot, else the oldest */
-                unsigned at = (unsigned)((h + k) % ROUTE_FLOWS);
+                unsigned at = (unsigned)((h + k) % PT_EXPECT_ROUTES);
                 if (!r->f[at].used) {
                     best = at;
                     break;
@@ -391,15 +330,15 @@ static unsigned route(struct router *r, const struct pt_view *v, const struct pt
             break;
         }
     }
-    struct pt_addr a;
-    uint16_t port;
-    if (v->payload_len >= 8 && announce(v, &a, &port)) {
-        r->e[r->next_e].addr = a;
-        r->e[r->next_e].port = port;
-        r->e[r->next_e].worker = w; /* the control connection's worker */
-        r->e[r->next_e].expires = f->ts_us + (int64_t)PT_FTP_EXPECT_S * 1000000;
-        r->next_e = (r->next_e + 1) % ROUTE_EXPECT;
-        r->n_e += r->n_e < ROUTE_EXPECT;
+    struct pt_announce an;
+    if (v->payload != NULL && v->payload_len >= 8 &&
+        pt_app_announces(v->payload, v->payload_len, &v->src, &an)) {
+        r->e[r->next_e].addr = an.addr;
+        r->e[r->next_e].port = an.port;
+        r->e[r->next_e].worker = w; /* the announcing flow's worker */
+        r->e[r->next_e].expires = f->ts_us + an.lifetime_us;
+        r->next_e = (r->next_e + 1) % PT_EXPECT_MAX;
+        r->n_e += r->n_e < PT_EXPECT_MAX;
     }
     return w;
 }
@@ -407,7 +346,7 @@ static unsigned route(struct router *r, const struct pt_view *v, const struct pt
 struct pt_dispatch {
     struct pt_worker *workers;
     unsigned n;
-    struct router router; /* FTP data connections to their control's worker */
+    struct router router; /* announced connections to the announcing flow's worker */
 };
 
 pt_status pt_dispatch_new(struct pt_worker *workers, unsigned n, struct pt_dispatch **out)
