@@ -35,12 +35,10 @@ static pt_status query(struct pt_db *db, const char *sql, sqlite3_stmt **st)
     "CASE WHEN class='outbound' THEN max(c_payload_bytes, c_seq_bytes) "                           \
     "WHEN class='inbound' THEN max(s_payload_bytes, s_seq_bytes) ELSE 0 END"
 
-pt_status pt_summary_render(struct pt_db *db, FILE *out)
+/* The title, whether the case is whole, the verdict and the individuals. */
+static pt_status case_status(struct pt_db *db, FILE *out)
 {
     sqlite3_stmt *st = NULL;
-    char a[40], b[40];
-    int rows = 0;
-
     fprintf(out, "phitrace summary\n================\n\n");
     /* The completion record says whether the case is whole; an incomplete one says so first. */
     if (query(db, "SELECT coalesce(substr(detail, instr(detail, ' reason=') + 8), 'no reason "
@@ -66,6 +64,14 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         }
         sqlite3_finalize(st);
     }
+    return PT_OK;
+}
+
+/* What crossed the boundary, and the evidence read. */
+static pt_status totals(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
+    char a[40], b[40];
     /* The one-line answer to "how much left the network, to where". */
     PT_TRY(query(db,
                  "SELECT count(DISTINCT inside), count(DISTINCT outside), count(*), "
@@ -94,7 +100,13 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         }
     }
     sqlite3_finalize(st);
+    return PT_OK;
+}
 
+/* Flows, packets and bytes by class. */
+static pt_status flows_by_class(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
     fprintf(out, "\nFlows by class (bytes are frame bytes; 'sent out' is payload an inside host "
                  "sent to the outside)\n");
     fprintf(out, "  %-9s %10s %12s %16s %16s\n", "class", "flows", "packets", "bytes", "sent out");
@@ -108,7 +120,15 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
                 sqlite3_column_int64(st, 4));
     }
     sqlite3_finalize(st);
+    return PT_OK;
+}
 
+/* The top outbound talkers (PT_SUMMARY_TOP). */
+static pt_status talkers(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
+    char a[40], b[40];
+    int rows = 0;
     fprintf(out, "\nTop outbound talkers (inside host -> outside destination, by payload bytes "
                  "sent out)\n");
     char sql[1024];
@@ -119,7 +139,6 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
              "ORDER BY sent DESC, inside, outside LIMIT %d",
              PT_SUMMARY_TOP);
     PT_TRY(query(db, sql, &st));
-    rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         fmt_ts(sqlite3_column_int64(st, 4), a, sizeof a);
         fmt_ts(sqlite3_column_int64(st, 5), b, sizeof b);
@@ -134,7 +153,13 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         fprintf(out, "  none: no flow crossed the home-net boundary\n");
     }
     sqlite3_finalize(st);
+    return PT_OK;
+}
 
+/* A count per application-layer record kind. */
+static pt_status app_layer(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
     fprintf(out, "\nApplication layer\n");
     static const struct {
         const char *label, *sql;
@@ -160,13 +185,19 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         }
         sqlite3_finalize(st);
     }
+    return PT_OK;
+}
 
+/* Objects by direction and protocol. */
+static pt_status objects(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rows = 0;
     fprintf(out, "\nObjects (files and messages transferred, stored under objects/)\n");
     PT_TRY(query(db,
                  "SELECT direction, protocol, count(*), sum(size), sum(complete = 0) FROM object "
                  "GROUP BY direction, protocol ORDER BY direction, protocol",
                  &st));
-    rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         fprintf(out, "  %-9s %-6s %8lld object(s) %14lld bytes  %lld partial\n", txt(st, 0),
                 txt(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
@@ -177,10 +208,16 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         fprintf(out, "  none\n");
     }
     sqlite3_finalize(st);
+    return PT_OK;
+}
 
+/* Anomalies by kind. */
+static pt_status anomalies(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rows = 0;
     fprintf(out, "\nAnomalies by kind\n");
     PT_TRY(query(db, "SELECT kind, count(*) FROM anomaly GROUP BY kind ORDER BY kind", &st));
-    rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         fprintf(out, "  %-40s %10lld\n", txt(st, 0), sqlite3_column_int64(st, 1));
         rows++;
@@ -189,13 +226,19 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         fprintf(out, "  none\n");
     }
     sqlite3_finalize(st);
+    return PT_OK;
+}
 
+/* Inputs not fully analyzed. */
+static pt_status inputs(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rows = 0;
     fprintf(out, "\nInputs not fully analyzed\n");
     PT_TRY(query(db,
                  "SELECT path, status, coalesce(error, '') FROM evidence_item "
                  "WHERE status <> 'ok' ORDER BY id",
                  &st));
-    rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         fprintf(out, "  [%s] %s: %s\n", txt(st, 1), txt(st, 0), txt(st, 2));
         rows++;
@@ -204,11 +247,30 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
         fprintf(out, "  none\n");
     }
     sqlite3_finalize(st);
+    return PT_OK;
+}
 
+/* The head of the audit chain. */
+static pt_status audit_head(struct pt_db *db, FILE *out)
+{
+    sqlite3_stmt *st = NULL;
     PT_TRY(query(db, "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1", &st));
     if (sqlite3_step(st) == SQLITE_ROW) {
         fprintf(out, "\nAudit chain head: row %lld, %s\n", sqlite3_column_int64(st, 0), txt(st, 1));
     }
     sqlite3_finalize(st);
     return PT_OK;
+}
+
+pt_status pt_summary_render(struct pt_db *db, FILE *out)
+{
+    PT_TRY(case_status(db, out));
+    PT_TRY(totals(db, out));
+    PT_TRY(flows_by_class(db, out));
+    PT_TRY(talkers(db, out));
+    PT_TRY(app_layer(db, out));
+    PT_TRY(objects(db, out));
+    PT_TRY(anomalies(db, out));
+    PT_TRY(inputs(db, out));
+    return audit_head(db, out);
 }
