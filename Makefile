@@ -74,7 +74,8 @@ PHI_SRC := $(call stage_src,phi)
 VERDICT_SRC := $(call stage_src,verdict)
 STORE_SRC := $(call stage_src,store)
 REPORT_SRC := $(call stage_src,report)
-APP_SRC := analyzer/pipeline.c analyzer/writer.c analyzer/verify.c
+APP_SRC := analyzer/pipeline.c analyzer/reader.c analyzer/worker.c analyzer/writer.c \
+           analyzer/casedir.c analyzer/progress.c analyzer/verify.c
 SCALE_SRC := $(call stage_src,scale)
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC) $(SCALE_SRC)
 MAIN_SRC := analyzer/main.c

@@ -255,3 +255,47 @@ void pt_writer_item(struct pt_writer *w, const struct pt_item_rec *it)
 {
     pt_writer_row(w, PT_W_ITEM, it, sizeof *it);
 }
+
+/* ---- anomalies from one producer thread, batched and capped per kind ---------------- */
+
+void pt_anom_sink_init(struct pt_anom_sink *s, struct pt_writer *w)
+{
+    s->w = w;
+    s->rb = (struct pt_rowbuf){.kind = PT_W_ANOMALIES, .cap = 256};
+}
+
+void pt_anom_sink_flush(struct pt_anom_sink *s)
+{
+    pt_rowbuf_flush(s->w, &s->rb);
+}
+
+void pt_anom_sink_push(struct pt_anom_sink *s, uint32_t item, uint64_t frame, uint64_t off,
+                       enum pt_anom kind, const char *detail)
+{
+    if (item != s->item) {
+        s->item = item;
+        s->n_kinds = 0;
+    }
+    size_t k = 0;
+    while (k < s->n_kinds && s->kinds[k] != kind) {
+        k++;
+    }
+    if (k == s->n_kinds && k < PT_ANOM_SINK_KINDS) {
+        s->kinds[k] = kind;
+        s->counts[k] = 0;
+        s->n_kinds++;
+    }
+    if (k < PT_ANOM_SINK_KINDS) {
+        s->counts[k]++;
+        if (s->counts[k] > PT_ANOMALY_MAX_PER_KIND + 1) {
+            return;
+        }
+        if (s->counts[k] == PT_ANOMALY_MAX_PER_KIND + 1) {
+            kind = PT_ANOM_LIMIT_ANOMALIES;
+            detail = "further anomalies of this kind in this item are not recorded";
+        }
+    }
+    struct pt_anomaly_rec a = {.item = item, .frame = frame, .offset = off, .kind = kind};
+    snprintf(a.detail, sizeof a.detail, "%s", detail ? detail : "");
+    pt_rowbuf_add(s->w, &s->rb, &a);
+}

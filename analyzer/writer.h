@@ -68,4 +68,24 @@ void pt_writer_audit(struct pt_writer *w, const char *action, const char *detail
 void pt_writer_row(struct pt_writer *w, enum pt_writer_kind kind, const void *row, size_t size);
 void pt_writer_item(struct pt_writer *w, const struct pt_item_rec *it);
 
+/* Anomalies from one producer thread, batched and capped per kind and evidence item: past
+ * PT_ANOMALY_MAX_PER_KIND of a kind in an item, one limit.anomalies row says the rest were
+ * not recorded. */
+#define PT_ANOM_SINK_KINDS 64
+
+struct pt_anom_sink {
+    struct pt_writer *w;
+    struct pt_rowbuf rb;          /* kind PT_W_ANOMALIES */
+    uint32_t item;                /* counts are per evidence item */
+    enum pt_anom kinds[PT_ANOM_SINK_KINDS];
+    uint32_t counts[PT_ANOM_SINK_KINDS];
+    size_t n_kinds;
+};
+
+void pt_anom_sink_init(struct pt_anom_sink *s, struct pt_writer *w);
+void pt_anom_sink_push(struct pt_anom_sink *s, uint32_t item, uint64_t frame, uint64_t off,
+                       enum pt_anom kind, const char *detail);
+/* Send the rows batched so far. */
+void pt_anom_sink_flush(struct pt_anom_sink *s);
+
 #endif

@@ -6,6 +6,7 @@
  * hint the probe may use, never the decision.
  */
 #include "app.h"
+#include "expect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 #define PT_APP_PROTO(name) extern const struct pt_app_proto pt_app_##name;
 #include "protocols.def"
 #undef PT_APP_PROTO
-extern const struct pt_app_proto pt_app_ftp_data;
 
 static const struct pt_app_proto *const protos[] = {
 #define PT_APP_PROTO(name) &pt_app_##name,
@@ -26,6 +26,17 @@ static const struct pt_app_proto *const protos[] = {
 extern const struct pt_app_proto pt_app_tls;
 
 const struct pt_app_proto pt_app_reprobe = {.name = "reprobe"};
+
+bool pt_app_announces(const uint8_t *p, size_t n, const struct pt_addr *src,
+                      struct pt_announce *out)
+{
+    for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++) {
+        if (protos[i]->announces != NULL && protos[i]->announces(p, n, src, out)) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /* Bytes that arrived before any decoder recognised the stream, in arrival order (both
  * directions), so that a request line cut over segments ("PO" + "ST /up...") or a server
@@ -45,7 +56,7 @@ struct app_flow {
     const char *name;              /* the protocol found first (kept across STARTTLS) */
     void *st;
     bool decided;
-    bool claim_checked;            /* the FTP data-channel table was asked */
+    bool claim_checked;            /* the expectations (expect.h) were asked */
     unsigned tries;
     uint8_t *look;                 /* PT_APP_LOOKAHEAD bytes while undecided */
     uint32_t look_n;
@@ -202,13 +213,11 @@ static void app_data(void *arg, void *st, const struct pt_flow_rec *rec, int dir
 {
     struct app_flow *a = st;
     if (!a->decided && !a->claim_checked) {
-        /* an FTP data channel is known by its announcement, not by its content */
+        /* an announced connection (an FTP data channel) is known by its announcement, not
+         * by its content */
         a->claim_checked = true;
-        a->st = pt_ftp_claim(a->ctx, rec, pkt ? pkt->ts_us : INT64_MIN);
-        if (a->st != NULL) {
-            a->proto = &pt_app_ftp_data;
-            a->decided = true;
-        }
+        a->st = pt_expect_claim(a->ctx, rec, pkt ? pkt->ts_us : INT64_MIN, &a->proto);
+        a->decided = a->st != NULL;
     }
     if (a->decided) {
         dispatch(arg, a, rec, dir, off, p, n, pkt);

@@ -156,8 +156,6 @@ struct pt_ftp_rec {
     char sha256[PT_SHA256_HEX];
 };
 
-struct pt_ftp_table;
-
 struct pt_smtp_rec {
     int64_t flow_id;
     uint32_t seq;
@@ -243,7 +241,8 @@ struct pt_app_ctx {
     void (*object)(void *arg, const struct pt_object_rec *r);
     /* a decoder's record (records.def): kind says which struct rec points to */
     void (*emit)(void *arg, enum pt_rec_kind kind, const void *rec);
-    struct pt_ftp_table *ftp;  /* FTP data channels announced in this worker (owned) */
+    struct pt_expect_table *expect; /* connections announced in this worker (owned;
+                                       analyze/expect.h) */
     struct pt_unpack_run *unpack; /* archives unpacked in this run, shared by all workers
                                      (borrowed; NULL: nothing shared, see unpack.h) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind,
@@ -268,9 +267,17 @@ extern const struct pt_app_proto pt_app_reprobe;
 /* Stream operations for pt_flow_set_stream_ops(); their arg is a struct pt_app_ctx. */
 extern const struct pt_stream_ops pt_app_stream_ops;
 
-/* A data connection announced by an FTP control connection of this worker, or NULL. */
-void *pt_ftp_claim(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec, int64_t now_us);
-void pt_ftp_table_free(struct pt_ftp_table *t);
+/* A later connection announced in a flow's bytes (analyze/expect.h). */
+struct pt_announce {
+    struct pt_addr addr;
+    uint16_t port;
+    int64_t lifetime_us; /* from the announcing packet's time */
+};
+
+/* For the reader: does a TCP segment whose payload starts with p[0..n), sent by `src`,
+ * announce a connection (any protocol's `announces` member)? */
+bool pt_app_announces(const uint8_t *p, size_t n, const struct pt_addr *src,
+                      struct pt_announce *out);
 
 /* Record an anomaly found by a decoder, at the packet that delivered the bytes (pkt may be
  * NULL: bytes released at the end of a flow are then tied to `item` without a frame). */
@@ -327,6 +334,17 @@ struct pt_app_proto {
      * and (NULL member when it has none) what its buffers hold now beyond that. */
     size_t state_size;
     size_t (*mem)(const void *st);
+    /* Connections this protocol's flows announce (NULL members when none). `announces`: the
+     * reader's stateless look at the start of every TCP segment (sent by `src`), before any
+     * worker parsed it, to route the announced connection to the announcing flow's worker
+     * (worker.c); the decoder itself registers the expectation (pt_expect_add). */
+    bool (*announces)(const uint8_t *p, size_t n, const struct pt_addr *src,
+                      struct pt_announce *out);
+    /* For a protocol that expectations give flows to: the state of flow `rec`, claimed by an
+     * expectation whose `data` it takes (NULL: out of memory, data not taken); and how data
+     * never claimed is released. */
+    void *(*expected)(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec, void *data);
+    void (*expect_free)(void *data);
 };
 
 #endif

@@ -2,15 +2,16 @@
  * ftp.c - FTP control connections (RFC 959, RFC 2428 EPRT/EPSV) and their data channels.
  *
  * The control decoder reads commands and replies line by line. PORT/EPRT commands and
- * 227/229 replies announce where the next data connection will go; they become
- * expectations in this worker (the reader routes the data connection here, see
- * pipeline.c). A data connection that matches an expectation is claimed before protocol
- * detection; its bytes are stored as an object named by the command it serves (STOR, APPE,
- * STOU, RETR, LIST, NLST, MLSD), and an ftp_transfer row links both flows.
+ * 227/229 replies announce where the next data connection will go; the decoder registers
+ * each as an expectation (expect.h), and the connection that then uses the endpoint is
+ * claimed by it before protocol detection. `announces` is the same parsing for the reader,
+ * which sends that connection to this flow's worker before any worker has read the line.
+ * A data channel's bytes are stored as an object named by the command it serves (STOR,
+ * APPE, STOU, RETR, LIST, NLST, MLSD), and an ftp_transfer row links both flows.
  *
  * Trust boundary: both connections are untrusted. Lines are bounded by PT_FTP_MAX_LINE;
- * expectations by PT_FTP_MAX_EXPECT per worker (oldest replaced) and expire after
- * PT_FTP_EXPECT_S seconds of capture time.
+ * expectations expire after PT_FTP_EXPECT_S seconds of capture time (their number per
+ * worker: expect.h).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "../core/cursor.h"
 #include "../core/limits.h"
 #include "app.h"
+#include "expect.h"
 
 /* What the control connection last asked the data channel to carry. Shared (reference
  * counted) between the control decoder and the data channels it announced. */
@@ -32,18 +34,6 @@ struct ftp_session {
     char cmd[8];
     char arg[256];
     uint32_t cmd_seq;       /* bumps with every transfer command */
-};
-
-struct ftp_expect {
-    struct pt_addr addr;
-    uint16_t port;
-    int64_t expires_us;
-    struct ftp_session *s;  /* one reference */
-};
-
-struct pt_ftp_table {
-    struct ftp_expect e[PT_FTP_MAX_EXPECT];
-    unsigned next;          /* slot to (re)use next */
 };
 
 struct ftp_ctl {
@@ -73,39 +63,13 @@ static void session_put(struct ftp_session *s)
     }
 }
 
-static struct pt_ftp_table *table(struct pt_app_ctx *ctx)
-{
-    if (ctx->ftp == NULL) {
-        ctx->ftp = calloc(1, sizeof(struct pt_ftp_table));
-    }
-    return ctx->ftp;
-}
-
-void pt_ftp_table_free(struct pt_ftp_table *t)
-{
-    if (t == NULL) {
-        return;
-    }
-    for (unsigned i = 0; i < PT_FTP_MAX_EXPECT; i++) {
-        session_put(t->e[i].s);
-    }
-    free(t);
-}
+extern const struct pt_app_proto pt_app_ftp_data;
 
 static void expect(struct ftp_ctl *c, const struct pt_addr *a, uint16_t port)
 {
-    struct pt_ftp_table *t = table(c->ctx);
-    if (t == NULL) {
-        return;
-    }
-    struct ftp_expect *e = &t->e[t->next];
-    t->next = (t->next + 1) % PT_FTP_MAX_EXPECT;
-    session_put(e->s);
-    e->addr = *a;
-    e->port = port;
-    e->expires_us = (c->pkt ? c->pkt->ts_us : 0) + (int64_t)PT_FTP_EXPECT_S * 1000000;
-    e->s = c->s;
-    c->s->refs++;
+    int64_t expires = (c->pkt ? c->pkt->ts_us : 0) + (int64_t)PT_FTP_EXPECT_S * 1000000;
+    c->s->refs++; /* the expectation's reference */
+    pt_expect_add(c->ctx, a, port, expires, &pt_app_ftp_data, c->s);
 }
 
 /* ---- parsing the announcements ------------------------------------------------------- */
@@ -186,6 +150,42 @@ static bool parse_epsv(const char *p, uint16_t *port)
     }
     *port = (uint16_t)pn;
     return true;
+}
+
+/* The reader's look at the start of a TCP segment (expect.h): the same announcements the
+ * decoder registers, on a segment's first line (up to 200 bytes) and without the session's
+ * state, so that the data connection reaches this flow's worker. */
+static bool ftp_announces(const uint8_t *p, size_t n, const struct pt_addr *src,
+                          struct pt_announce *out)
+{
+    if (n < 8) {
+        return false;
+    }
+    /* Per-packet path: only the four announcements are looked at further. */
+    uint8_t c0 = p[0] | 0x20;
+    if (!(c0 == 'p' || c0 == 'e' || (p[0] == '2' && p[1] == '2' && (p[2] == '7' || p[2] == '9')))) {
+        return false;
+    }
+    char line[201];
+    size_t k = n < 200 ? n : 200;
+    memcpy(line, p, k);
+    line[k] = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    out->lifetime_us = (int64_t)PT_FTP_EXPECT_S * 1000000;
+    if (strncasecmp(line, "PORT ", 5) == 0) {
+        return parse_hostport(line + 5, &out->addr, &out->port);
+    }
+    if (strncasecmp(line, "EPRT ", 5) == 0) {
+        return parse_eprt(line + 5, &out->addr, &out->port);
+    }
+    if (strncmp(line, "227 ", 4) == 0) {
+        return parse_hostport(line + 4, &out->addr, &out->port);
+    }
+    if (strncmp(line, "229 ", 4) == 0 && parse_epsv(line, &out->port)) {
+        out->addr = *src; /* EPSV: the replying server's address */
+        return true;
+    }
+    return false;
 }
 
 /* ---- control ----------------------------------------------------------------------------- */
@@ -368,38 +368,28 @@ const struct pt_app_proto pt_app_ftp = {
     .close = ftp_close,
     .datagram = NULL,
     .state_size = sizeof(struct ftp_ctl) + sizeof(struct ftp_session),
+    .announces = ftp_announces,
 };
 
 /* ---- data channels ------------------------------------------------------------------------ */
 
-void *pt_ftp_claim(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec, int64_t now_us)
+/* A data channel claimed by the expectation `data` (its session reference moves here). */
+static void *data_open(struct pt_app_ctx *ctx, const struct pt_flow_rec *rec, void *data)
 {
-    struct pt_ftp_table *t = ctx->ftp;
-    if (t == NULL) {
+    struct ftp_data *d = calloc(1, sizeof *d);
+    if (d == NULL) {
         return NULL;
     }
-    for (unsigned i = 0; i < PT_FTP_MAX_EXPECT; i++) {
-        struct ftp_expect *e = &t->e[i];
-        if (e->s == NULL || now_us > e->expires_us) {
-            continue;
-        }
-        bool srv = e->port == rec->sport && pt_addr_cmp(&e->addr, &rec->srv) == 0;
-        bool cli = e->port == rec->cport && pt_addr_cmp(&e->addr, &rec->cli) == 0;
-        if (!srv && !cli) {
-            continue;
-        }
-        struct ftp_data *d = calloc(1, sizeof *d);
-        if (d == NULL) {
-            return NULL;
-        }
-        d->ctx = ctx;
-        d->rec = *rec;
-        d->s = e->s; /* the expectation's reference moves to the data channel */
-        e->s = NULL;
-        d->dir = -1;
-        return d;
-    }
-    return NULL;
+    d->ctx = ctx;
+    d->rec = *rec;
+    d->s = data;
+    d->dir = -1;
+    return d;
+}
+
+static void session_free(void *data)
+{
+    session_put(data);
 }
 
 static void data_bytes(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
@@ -484,4 +474,6 @@ const struct pt_app_proto pt_app_ftp_data = {
     .close = data_close,
     .datagram = NULL,
     .state_size = sizeof(struct ftp_data),
+    .expected = data_open,
+    .expect_free = session_free,
 };

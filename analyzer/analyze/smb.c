@@ -530,130 +530,171 @@ static void data_begin(struct smb_flow *f, int dir, struct smb_file *h, int io, 
     }
 }
 
-/* One SMB2 message of a chain: `msg` views it from its header to the end of the buffered
- * bytes; `more` says the message continues past the buffer (only its data can follow). */
-static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
+/* An SMB2 header ([MS-SMB2] §2.2.1): the fields the decoder follows. */
+struct smb2_hdr {
+    uint32_t status;
+    uint16_t cmd;
+    uint32_t flags;
+    uint64_t msg_id;
+    uint32_t tree; /* 0 for an async message */
+};
+
+/* A request: SESSION_SETUP gives the user; TREE_CONNECT, CREATE, READ and CLOSE wait for
+ * their response; a WRITE's data is followed at once. `c` is past the header. */
+static void request(struct smb_flow *f, int dir, struct pt_cur msg, struct pt_cur *c,
+                    const struct smb2_hdr *hd, bool more)
 {
-    struct pt_cur c = msg;
-    pt_cur_skip(&c, 8);
-    uint32_t status = pt_cur_le32(&c);
-    uint16_t cmd = pt_cur_le16(&c);
-    pt_cur_skip(&c, 2);
-    uint32_t flags = pt_cur_le32(&c);
-    pt_cur_skip(&c, 4);
-    uint64_t msg_id = pt_cur_le64(&c);
-    pt_cur_skip(&c, 4);
-    uint32_t tree = pt_cur_le32(&c);
-    pt_cur_skip(&c, 8 + 16);
-    if (!pt_cur_ok(&c)) {
-        anomaly(f, PT_ANOM_SMB_SHORT_HEADER, "SMB2 message shorter than its header");
-        return;
-    }
-    bool response = (flags & SMB2_FLAG_RESPONSE) != 0;
-    if (flags & SMB2_FLAG_ASYNC) {
-        tree = 0;
-    }
-    if (response != (dir == 1)) {
-        anomaly(f, PT_ANOM_SMB_WRONG_DIRECTION,
-                "SMB2 request from the server or response from the client");
-        return;
-    }
-    if (!response) {
-        switch (cmd) {
-            case SMB2_SESSION_SETUP: {
-                pt_cur_skip(&c, 12);
-                uint16_t off = pt_cur_le16(&c);
-                uint16_t len = pt_cur_le16(&c);
-                struct pt_cur s = msg;
-                const uint8_t *sec = NULL;
-                if (pt_cur_skip(&s, off) && pt_cur_bytes(&s, len, &sec)) {
-                    ntlmssp_user(f, sec, len);
-                }
-                return;
+    uint16_t cmd = hd->cmd;
+    uint32_t flags = hd->flags, tree = hd->tree;
+    uint64_t msg_id = hd->msg_id;
+    switch (cmd) {
+        case SMB2_SESSION_SETUP: {
+            pt_cur_skip(c, 12);
+            uint16_t off = pt_cur_le16(c);
+            uint16_t len = pt_cur_le16(c);
+            struct pt_cur s = msg;
+            const uint8_t *sec = NULL;
+            if (pt_cur_skip(&s, off) && pt_cur_bytes(&s, len, &sec)) {
+                ntlmssp_user(f, sec, len);
             }
-            case SMB2_TREE_CONNECT: {
-                pt_cur_skip(&c, 4);
-                uint16_t off = pt_cur_le16(&c);
-                uint16_t len = pt_cur_le16(&c);
-                char path[256];
-                utf16_at(&msg, off, len, path, sizeof path);
-                struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
-                if (p != NULL) {
-                    p->name = strdup(path);
-                }
-                return;
-            }
-            case SMB2_CREATE: {
-                pt_cur_skip(&c, 44);
-                uint16_t off = pt_cur_le16(&c);
-                uint16_t len = pt_cur_le16(&c);
-                char name[512];
-                utf16_at(&msg, off, len, name, sizeof name);
-                struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
-                if (p != NULL) {
-                    p->name = strdup(name[0] ? name : "<share root>");
-                }
-                return;
-            }
-            case SMB2_READ: {
-                pt_cur_skip(&c, 8);
-                uint64_t off = pt_cur_le64(&c);
-                uint8_t fid[16];
-                pt_cur_copy(&c, fid, 16);
-                if (!pt_cur_ok(&c)) {
-                    anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
-                            "READ request shorter than its structure");
-                    return;
-                }
-                if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
-                    memcpy(fid, f->last_fid, 16);
-                }
-                struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
-                if (p != NULL) {
-                    memcpy(p->fid, fid, 16);
-                    p->offset = off;
-                }
-                return;
-            }
-            case SMB2_WRITE: {
-                pt_cur_skip(&c, 2);
-                uint16_t doff = pt_cur_le16(&c);
-                uint32_t len = pt_cur_le32(&c);
-                uint64_t off = pt_cur_le64(&c);
-                uint8_t fid[16];
-                pt_cur_copy(&c, fid, 16);
-                if (!pt_cur_ok(&c) || doff < SMB2_HDR) {
-                    anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
-                            "WRITE request shorter than its structure");
-                    return;
-                }
-                if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
-                    memcpy(fid, f->last_fid, 16);
-                }
-                struct smb_file *h = file_for_io(f, fid, tree);
-                size_t have = msg.len > doff ? msg.len - doff : 0;
-                if (have > len) {
-                    have = len;
-                }
-                data_begin(f, dir, h, 0, off, have ? msg.base + doff : NULL, have, len, more);
-                return;
-            }
-            case SMB2_CLOSE: {
-                pt_cur_skip(&c, 8);
-                uint8_t fid[16];
-                pt_cur_copy(&c, fid, 16);
-                struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
-                if (p != NULL && pt_cur_ok(&c)) {
-                    memcpy(p->fid, fid, 16);
-                    if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
-                        memcpy(p->fid, f->last_fid, 16);
-                    }
-                }
-                return;
-            }
-            default: return;
+            return;
         }
+        case SMB2_TREE_CONNECT: {
+            pt_cur_skip(c, 4);
+            uint16_t off = pt_cur_le16(c);
+            uint16_t len = pt_cur_le16(c);
+            char path[256];
+            utf16_at(&msg, off, len, path, sizeof path);
+            struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
+            if (p != NULL) {
+                p->name = strdup(path);
+            }
+            return;
+        }
+        case SMB2_CREATE: {
+            pt_cur_skip(c, 44);
+            uint16_t off = pt_cur_le16(c);
+            uint16_t len = pt_cur_le16(c);
+            char name[512];
+            utf16_at(&msg, off, len, name, sizeof name);
+            struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
+            if (p != NULL) {
+                p->name = strdup(name[0] ? name : "<share root>");
+            }
+            return;
+        }
+        case SMB2_READ: {
+            pt_cur_skip(c, 8);
+            uint64_t off = pt_cur_le64(c);
+            uint8_t fid[16];
+            pt_cur_copy(c, fid, 16);
+            if (!pt_cur_ok(c)) {
+                anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                        "READ request shorter than its structure");
+                return;
+            }
+            if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
+                memcpy(fid, f->last_fid, 16);
+            }
+            struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
+            if (p != NULL) {
+                memcpy(p->fid, fid, 16);
+                p->offset = off;
+            }
+            return;
+        }
+        case SMB2_WRITE: {
+            pt_cur_skip(c, 2);
+            uint16_t doff = pt_cur_le16(c);
+            uint32_t len = pt_cur_le32(c);
+            uint64_t off = pt_cur_le64(c);
+            uint8_t fid[16];
+            pt_cur_copy(c, fid, 16);
+            if (!pt_cur_ok(c) || doff < SMB2_HDR) {
+                anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                        "WRITE request shorter than its structure");
+                return;
+            }
+            if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
+                memcpy(fid, f->last_fid, 16);
+            }
+            struct smb_file *h = file_for_io(f, fid, tree);
+            size_t have = msg.len > doff ? msg.len - doff : 0;
+            if (have > len) {
+                have = len;
+            }
+            data_begin(f, dir, h, 0, off, have ? msg.base + doff : NULL, have, len, more);
+            return;
+        }
+        case SMB2_CLOSE: {
+            pt_cur_skip(c, 8);
+            uint8_t fid[16];
+            pt_cur_copy(c, fid, 16);
+            struct smb_pending *p = pending_put(f, msg_id, cmd, tree);
+            if (p != NULL && pt_cur_ok(c)) {
+                memcpy(p->fid, fid, 16);
+                if ((flags & 0x4u) && memcmp(fid, all_ff, 16) == 0) {
+                    memcpy(p->fid, f->last_fid, 16);
+                }
+            }
+            return;
+        }
+        default: return;
     }
+}
+
+/* A CREATE response: a new handle with its share, name, action, times and size. */
+static void create_response(struct smb_flow *f, struct pt_cur msg, struct pt_cur *c,
+                            struct smb_pending *p, bool ok)
+{
+    pt_cur_skip(c, 4);
+    uint32_t action = pt_cur_le32(c);
+    uint64_t created = pt_cur_le64(c);
+    pt_cur_skip(c, 16);
+    uint64_t changed = pt_cur_le64(c);
+    (void)changed;
+    pt_cur_skip(c, 8);
+    uint64_t eof = pt_cur_le64(c);
+    uint32_t attrs = pt_cur_le32(c);
+    pt_cur_skip(c, 4);
+    uint8_t fid[16];
+    pt_cur_copy(c, fid, 16);
+    if (!ok || !pt_cur_ok(c)) {
+        return;
+    }
+    struct pt_cur t = msg;
+    pt_cur_skip(&t, SMB2_HDR + 24);
+    uint64_t modified = pt_cur_le64(&t);
+    memcpy(f->last_fid, fid, 16);
+    struct smb_file *h = file_find(f, fid);
+    if (h != NULL) {
+        file_end(f, h); /* the id was reused: the old handle is over */
+    }
+    h = file_new(f, fid, p->item, p->frame, p->ts_us);
+    if (h == NULL) {
+        return;
+    }
+    snprintf(h->rec.share, sizeof h->rec.share, "%s", tree_path(f, p->tree));
+    h->rec.is_pipe = is_ipc(h->rec.share);
+    snprintf(h->rec.name, sizeof h->rec.name, "%s", p->name ? p->name : "");
+    static const char *const actions[] = {"superseded", "opened", "created",
+                                          "overwritten"};
+    snprintf(h->rec.action, sizeof h->rec.action, "%s",
+             action < 4 ? actions[action] : "other");
+    h->rec.is_dir = (attrs & 0x10u) != 0;
+    h->rec.size = eof;
+    h->rec.size_known = true;
+    h->rec.created_us = filetime_us(created);
+    h->rec.modified_us = pt_cur_ok(&t) ? filetime_us(modified) : 0;
+}
+
+/* A response: completes the request waiting under its message id. */
+static void response(struct smb_flow *f, int dir, struct pt_cur msg, struct pt_cur *c,
+                     const struct smb2_hdr *hd, bool more)
+{
+    uint16_t cmd = hd->cmd;
+    uint32_t status = hd->status, tree = hd->tree;
+    uint64_t msg_id = hd->msg_id;
     if (status == SMB2_STATUS_PENDING) {
         return; /* interim response: the final one comes later with the same message id */
     }
@@ -669,54 +710,15 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
                 p->name = NULL;
             }
             break;
-        case SMB2_CREATE: {
-            pt_cur_skip(&c, 4);
-            uint32_t action = pt_cur_le32(&c);
-            uint64_t created = pt_cur_le64(&c);
-            pt_cur_skip(&c, 16);
-            uint64_t changed = pt_cur_le64(&c);
-            (void)changed;
-            pt_cur_skip(&c, 8);
-            uint64_t eof = pt_cur_le64(&c);
-            uint32_t attrs = pt_cur_le32(&c);
-            pt_cur_skip(&c, 4);
-            uint8_t fid[16];
-            pt_cur_copy(&c, fid, 16);
-            if (!ok || !pt_cur_ok(&c)) {
-                break;
-            }
-            struct pt_cur t = msg;
-            pt_cur_skip(&t, SMB2_HDR + 24);
-            uint64_t modified = pt_cur_le64(&t);
-            memcpy(f->last_fid, fid, 16);
-            struct smb_file *h = file_find(f, fid);
-            if (h != NULL) {
-                file_end(f, h); /* the id was reused: the old handle is over */
-            }
-            h = file_new(f, fid, p->item, p->frame, p->ts_us);
-            if (h == NULL) {
-                break;
-            }
-            snprintf(h->rec.share, sizeof h->rec.share, "%s", tree_path(f, p->tree));
-            h->rec.is_pipe = is_ipc(h->rec.share);
-            snprintf(h->rec.name, sizeof h->rec.name, "%s", p->name ? p->name : "");
-            static const char *const actions[] = {"superseded", "opened", "created",
-                                                  "overwritten"};
-            snprintf(h->rec.action, sizeof h->rec.action, "%s",
-                     action < 4 ? actions[action] : "other");
-            h->rec.is_dir = (attrs & 0x10u) != 0;
-            h->rec.size = eof;
-            h->rec.size_known = true;
-            h->rec.created_us = filetime_us(created);
-            h->rec.modified_us = pt_cur_ok(&t) ? filetime_us(modified) : 0;
+        case SMB2_CREATE:
+            create_response(f, msg, c, p, ok);
             break;
-        }
         case SMB2_READ: {
-            pt_cur_skip(&c, 2);
-            uint8_t doff = pt_cur_u8(&c);
-            pt_cur_skip(&c, 1);
-            uint32_t len = pt_cur_le32(&c);
-            if (!ok || !pt_cur_ok(&c)) {
+            pt_cur_skip(c, 2);
+            uint8_t doff = pt_cur_u8(c);
+            pt_cur_skip(c, 1);
+            uint32_t len = pt_cur_le32(c);
+            if (!ok || !pt_cur_ok(c)) {
                 break;
             }
             if (doff < SMB2_HDR && len > 0) {
@@ -733,17 +735,17 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
             break;
         }
         case SMB2_CLOSE: {
-            pt_cur_skip(&c, 2);
-            uint16_t cflags = pt_cur_le16(&c);
-            pt_cur_skip(&c, 4 + 8 + 8);
-            uint64_t modified = pt_cur_le64(&c);
-            pt_cur_skip(&c, 8 + 8);
-            uint64_t eof = pt_cur_le64(&c);
+            pt_cur_skip(c, 2);
+            uint16_t cflags = pt_cur_le16(c);
+            pt_cur_skip(c, 4 + 8 + 8);
+            uint64_t modified = pt_cur_le64(c);
+            pt_cur_skip(c, 8 + 8);
+            uint64_t eof = pt_cur_le64(c);
             struct smb_file *h = file_find(f, p->fid);
             if (h == NULL) {
                 break;
             }
-            if (ok && pt_cur_ok(&c) && (cflags & 1u)) { /* SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB */
+            if (ok && pt_cur_ok(c) && (cflags & 1u)) { /* SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB */
                 h->rec.size = eof;
                 h->rec.size_known = true;
                 h->rec.modified_us = filetime_us(modified);
@@ -756,6 +758,42 @@ static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
         default: break;
     }
     pending_clear(p);
+}
+
+/* One SMB2 message of a chain: `msg` views it from its header to the end of the buffered
+ * bytes; `more` says the message continues past the buffer (only its data can follow). */
+static void command(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
+{
+    struct pt_cur c = msg;
+    struct smb2_hdr hd;
+    pt_cur_skip(&c, 8);
+    hd.status = pt_cur_le32(&c);
+    hd.cmd = pt_cur_le16(&c);
+    pt_cur_skip(&c, 2);
+    hd.flags = pt_cur_le32(&c);
+    pt_cur_skip(&c, 4);
+    hd.msg_id = pt_cur_le64(&c);
+    pt_cur_skip(&c, 4);
+    hd.tree = pt_cur_le32(&c);
+    pt_cur_skip(&c, 8 + 16);
+    if (!pt_cur_ok(&c)) {
+        anomaly(f, PT_ANOM_SMB_SHORT_HEADER, "SMB2 message shorter than its header");
+        return;
+    }
+    bool is_response = (hd.flags & SMB2_FLAG_RESPONSE) != 0;
+    if (hd.flags & SMB2_FLAG_ASYNC) {
+        hd.tree = 0;
+    }
+    if (is_response != (dir == 1)) {
+        anomaly(f, PT_ANOM_SMB_WRONG_DIRECTION,
+                "SMB2 request from the server or response from the client");
+        return;
+    }
+    if (is_response) {
+        response(f, dir, msg, &c, &hd, more);
+    } else {
+        request(f, dir, msg, &c, &hd, more);
+    }
 }
 
 /* SMB1 ([MS-CIFS] §2.2.3.1): header of 32 bytes ("\xffSMB", command @4, status @5, flags @9
@@ -811,16 +849,229 @@ static void smb1_string(const struct pt_cur *msg, size_t off, size_t lim, bool u
     out[j] = '\0';
 }
 
+/* One command of an SMB1 AndX chain. */
+struct smb1_cmd {
+    uint8_t cmd, wc;
+    struct pt_cur w;            /* its parameter words */
+    size_t bytes_at, bytes_end; /* its byte block in the message */
+    uint64_t key;               /* the message id keys requests; chained commands get their
+                                 * own slot number */
+    uint16_t tid;
+    uint32_t status;
+    bool unicode;
+};
+
+/* A request; true when the chain stops here (a WRITE_ANDX's data follows). */
+static bool smb1_request(struct smb_flow *f, int dir, struct pt_cur msg, const struct smb1_cmd *x,
+                         bool more)
+{
+    uint8_t cmd = x->cmd, wc = x->wc;
+    struct pt_cur w = x->w;
+    size_t bytes_at = x->bytes_at, bytes_end = x->bytes_end;
+    uint64_t key = x->key;
+    uint16_t tid = x->tid;
+    bool unicode = x->unicode;
+    switch (cmd) {
+        case SMB1_SESSION_SETUP_ANDX:
+            if (bytes_end > bytes_at) {
+                ntlmssp_user(f, msg.base + bytes_at, bytes_end - bytes_at);
+            }
+            break;
+        case SMB1_TREE_CONNECT_ANDX: {
+            struct pt_cur a = w;
+            pt_cur_skip(&a, 6);
+            uint16_t pwlen = pt_cur_le16(&a);
+            char path[256];
+            smb1_string(&msg, bytes_at + pwlen, bytes_end, unicode, path, sizeof path);
+            struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
+            if (p != NULL) {
+                p->name = strdup(path);
+            }
+            break;
+        }
+        case SMB1_NT_CREATE_ANDX: {
+            char name[512];
+            smb1_string(&msg, bytes_at, bytes_end, unicode, name, sizeof name);
+            struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
+            if (p != NULL) {
+                p->name = strdup(name[0] ? name : "<share root>");
+            }
+            break;
+        }
+        case SMB1_READ_ANDX: {
+            struct pt_cur a = w;
+            pt_cur_skip(&a, 4);
+            uint16_t fid = pt_cur_le16(&a);
+            uint64_t off = pt_cur_le32(&a);
+            if (wc >= 12) {
+                pt_cur_skip(&a, 10);
+                off |= (uint64_t)pt_cur_le32(&a) << 32;
+            }
+            struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
+            if (p != NULL) {
+                smb1_fid(fid, p->fid);
+                p->offset = off;
+            }
+            break;
+        }
+        case SMB1_WRITE_ANDX: {
+            struct pt_cur a = w;
+            pt_cur_skip(&a, 4);
+            uint16_t fid = pt_cur_le16(&a);
+            uint64_t off = pt_cur_le32(&a);
+            pt_cur_skip(&a, 8);
+            uint32_t len = (uint32_t)pt_cur_le16(&a) << 16; /* DataLengthHigh */
+            len |= pt_cur_le16(&a);
+            uint16_t doff = pt_cur_le16(&a);
+            if (wc >= 14) {
+                off |= (uint64_t)pt_cur_le32(&a) << 32;
+            }
+            if (!pt_cur_ok(&a) || doff < 32) {
+                anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                        "WRITE_ANDX shorter than its structure");
+                return true;
+            }
+            uint8_t id[16];
+            smb1_fid(fid, id);
+            struct smb_file *hf = file_for_io(f, id, tid);
+            size_t have = msg.len > doff ? msg.len - doff : 0;
+            if (have > len) {
+                have = len;
+            }
+            data_begin(f, dir, hf, 0, off, have ? msg.base + doff : NULL, have, len, more);
+            return true; /* data follows: nothing chains after it here */
+        }
+        case SMB1_CLOSE: {
+            struct pt_cur a = w;
+            uint16_t fid = pt_cur_le16(&a);
+            struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
+            if (p != NULL && pt_cur_ok(&a)) {
+                smb1_fid(fid, p->fid);
+            }
+            break;
+        }
+        default: break;
+    }
+    return false;
+}
+
+/* An NT_CREATE_ANDX response: a new handle with its share, name, action, times and size. */
+static void smb1_create_response(struct smb_flow *f, const struct smb1_cmd *x,
+                                 struct smb_pending *p, bool ok)
+{
+    struct pt_cur a = x->w;
+    pt_cur_skip(&a, 5);
+    uint16_t fid = pt_cur_le16(&a);
+    uint32_t action = pt_cur_le32(&a);
+    uint64_t created = pt_cur_le64(&a);
+    pt_cur_skip(&a, 8);
+    uint64_t modified = pt_cur_le64(&a);
+    pt_cur_skip(&a, 8 + 4 + 8);
+    uint64_t eof = pt_cur_le64(&a);
+    pt_cur_skip(&a, 4);
+    uint8_t is_dir = pt_cur_u8(&a);
+    if (!ok || !pt_cur_ok(&a)) {
+        return;
+    }
+    uint8_t id[16];
+    smb1_fid(fid, id);
+    struct smb_file *old = file_find(f, id);
+    if (old != NULL) {
+        file_end(f, old);
+    }
+    struct smb_file *hf = file_new(f, id, p->item, p->frame, p->ts_us);
+    if (hf == NULL) {
+        return;
+    }
+    snprintf(hf->rec.share, sizeof hf->rec.share, "%s", tree_path(f, p->tree));
+    hf->rec.is_pipe = is_ipc(hf->rec.share);
+    snprintf(hf->rec.name, sizeof hf->rec.name, "%s", p->name ? p->name : "");
+    static const char *const actions[] = {"superseded", "opened", "created",
+                                          "overwritten"};
+    snprintf(hf->rec.action, sizeof hf->rec.action, "%s",
+             action < 4 ? actions[action] : "other");
+    hf->rec.is_dir = is_dir != 0;
+    hf->rec.size = eof;
+    hf->rec.size_known = true;
+    hf->rec.created_us = filetime_us(created);
+    hf->rec.modified_us = filetime_us(modified);
+}
+
+/* A response, completing the request waiting under its key; true when the chain stops here
+ * (a READ_ANDX's data follows). */
+static bool smb1_response(struct smb_flow *f, int dir, struct pt_cur msg, const struct smb1_cmd *x,
+                          bool more)
+{
+    uint8_t cmd = x->cmd;
+    struct pt_cur w = x->w;
+    uint16_t tid = x->tid;
+    struct smb_pending *p = pending_get(f, x->key, 0x100u | cmd);
+    if (p == NULL) {
+        return false;
+    }
+    bool ok = x->status == 0 || (cmd == SMB1_READ_ANDX && x->status == 0x80000005u);
+    switch (cmd) {
+        case SMB1_TREE_CONNECT_ANDX:
+            if (ok && p->name != NULL) {
+                tree_add(f, tid, p->name);
+                p->name = NULL;
+            }
+            break;
+        case SMB1_NT_CREATE_ANDX:
+            smb1_create_response(f, x, p, ok);
+            break;
+        case SMB1_READ_ANDX: {
+            struct pt_cur a = w;
+            pt_cur_skip(&a, 10);
+            uint32_t len = pt_cur_le16(&a);
+            uint16_t doff = pt_cur_le16(&a);
+            len |= (uint32_t)pt_cur_le16(&a) << 16;
+            if (!ok || !pt_cur_ok(&a)) {
+                break;
+            }
+            if (doff < 32 && len > 0) {
+                anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
+                        "READ_ANDX data offset inside the header");
+                break;
+            }
+            struct smb_file *hf = file_for_io(f, p->fid, p->tree);
+            size_t have = msg.len > doff ? msg.len - doff : 0;
+            if (have > len) {
+                have = len;
+            }
+            data_begin(f, dir, hf, 1, p->offset, have ? msg.base + doff : NULL, have,
+                       len, more);
+            pending_clear(p);
+            return true;
+        }
+        case SMB1_CLOSE: {
+            struct smb_file *hf = file_find(f, p->fid);
+            if (hf != NULL) {
+                if (hf->io[0].next > 0) {
+                    hf->rec.size_known = false;
+                }
+                file_end(f, hf);
+            }
+            break;
+        }
+        default: break;
+    }
+    pending_clear(p);
+    return false;
+}
+
 static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool more)
 {
     struct pt_cur h = msg;
+    struct smb1_cmd x;
+    memset(&x, 0, sizeof x);
     pt_cur_skip(&h, 4);
-    uint8_t cmd = pt_cur_u8(&h);
-    uint32_t status = pt_cur_le32(&h);
+    x.cmd = pt_cur_u8(&h);
+    x.status = pt_cur_le32(&h);
     uint8_t flags = pt_cur_u8(&h);
     uint16_t flags2 = pt_cur_le16(&h);
     pt_cur_skip(&h, 12);
-    uint16_t tid = pt_cur_le16(&h);
+    x.tid = pt_cur_le16(&h);
     pt_cur_skip(&h, 4);
     uint16_t mid = pt_cur_le16(&h);
     if (!pt_cur_ok(&h)) {
@@ -828,7 +1079,7 @@ static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool mo
         return;
     }
     bool response = (flags & 0x80u) != 0;
-    bool unicode = (flags2 & 0x8000u) != 0;
+    x.unicode = (flags2 & 0x8000u) != 0;
     if (response != (dir == 1)) {
         anomaly(f, PT_ANOM_SMB_WRONG_DIRECTION,
                 "SMB request from the server or response from the client");
@@ -838,206 +1089,37 @@ static void smb1_message(struct smb_flow *f, int dir, struct pt_cur msg, bool mo
     for (unsigned k = 0; k < 8; k++) {
         struct pt_cur c = msg;
         pt_cur_skip(&c, at);
-        uint8_t wc = pt_cur_u8(&c);
-        struct pt_cur w;
-        pt_cur_sub(&c, (size_t)wc * 2, &w);
+        x.wc = pt_cur_u8(&c);
+        pt_cur_sub(&c, (size_t)x.wc * 2, &x.w);
         uint16_t bc = pt_cur_le16(&c);
-        size_t bytes_at = c.off;
-        size_t bytes_end = bytes_at + bc <= msg.len ? bytes_at + bc : msg.len;
-        if (!pt_cur_ok(&w)) {
+        x.bytes_at = c.off;
+        x.bytes_end = x.bytes_at + bc <= msg.len ? x.bytes_at + bc : msg.len;
+        if (!pt_cur_ok(&x.w)) {
             if (!more) {
                 anomaly(f, PT_ANOM_SMB_SHORT_COMMAND, "SMB1 parameter words past the message end");
             }
             return;
         }
+        uint8_t cmd = x.cmd;
         bool andx = cmd == SMB1_READ_ANDX || cmd == SMB1_WRITE_ANDX ||
                     cmd == SMB1_SESSION_SETUP_ANDX || cmd == SMB1_TREE_CONNECT_ANDX ||
                     cmd == SMB1_NT_CREATE_ANDX;
         uint8_t next_cmd = 0xff;
         uint16_t next_off = 0;
-        if (andx && wc >= 2) {
-            struct pt_cur a = w;
+        if (andx && x.wc >= 2) {
+            struct pt_cur a = x.w;
             next_cmd = pt_cur_u8(&a);
             pt_cur_skip(&a, 1);
             next_off = pt_cur_le16(&a);
         }
-        /* the message id keys requests; chained commands get their own slot number */
-        uint64_t key = ((uint64_t)mid << 4) | k;
-        if (!response) {
-            switch (cmd) {
-                case SMB1_SESSION_SETUP_ANDX:
-                    if (bytes_end > bytes_at) {
-                        ntlmssp_user(f, msg.base + bytes_at, bytes_end - bytes_at);
-                    }
-                    break;
-                case SMB1_TREE_CONNECT_ANDX: {
-                    struct pt_cur a = w;
-                    pt_cur_skip(&a, 6);
-                    uint16_t pwlen = pt_cur_le16(&a);
-                    char path[256];
-                    smb1_string(&msg, bytes_at + pwlen, bytes_end, unicode, path, sizeof path);
-                    struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
-                    if (p != NULL) {
-                        p->name = strdup(path);
-                    }
-                    break;
-                }
-                case SMB1_NT_CREATE_ANDX: {
-                    char name[512];
-                    smb1_string(&msg, bytes_at, bytes_end, unicode, name, sizeof name);
-                    struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
-                    if (p != NULL) {
-                        p->name = strdup(name[0] ? name : "<share root>");
-                    }
-                    break;
-                }
-                case SMB1_READ_ANDX: {
-                    struct pt_cur a = w;
-                    pt_cur_skip(&a, 4);
-                    uint16_t fid = pt_cur_le16(&a);
-                    uint64_t off = pt_cur_le32(&a);
-                    if (wc >= 12) {
-                        pt_cur_skip(&a, 10);
-                        off |= (uint64_t)pt_cur_le32(&a) << 32;
-                    }
-                    struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
-                    if (p != NULL) {
-                        smb1_fid(fid, p->fid);
-                        p->offset = off;
-                    }
-                    break;
-                }
-                case SMB1_WRITE_ANDX: {
-                    struct pt_cur a = w;
-                    pt_cur_skip(&a, 4);
-                    uint16_t fid = pt_cur_le16(&a);
-                    uint64_t off = pt_cur_le32(&a);
-                    pt_cur_skip(&a, 8);
-                    uint32_t len = (uint32_t)pt_cur_le16(&a) << 16; /* DataLengthHigh */
-                    len |= pt_cur_le16(&a);
-                    uint16_t doff = pt_cur_le16(&a);
-                    if (wc >= 14) {
-                        off |= (uint64_t)pt_cur_le32(&a) << 32;
-                    }
-                    if (!pt_cur_ok(&a) || doff < 32) {
-                        anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
-                                "WRITE_ANDX shorter than its structure");
-                        return;
-                    }
-                    uint8_t id[16];
-                    smb1_fid(fid, id);
-                    struct smb_file *hf = file_for_io(f, id, tid);
-                    size_t have = msg.len > doff ? msg.len - doff : 0;
-                    if (have > len) {
-                        have = len;
-                    }
-                    data_begin(f, dir, hf, 0, off, have ? msg.base + doff : NULL, have, len, more);
-                    return; /* data follows: nothing chains after it here */
-                }
-                case SMB1_CLOSE: {
-                    struct pt_cur a = w;
-                    uint16_t fid = pt_cur_le16(&a);
-                    struct smb_pending *p = pending_put(f, key, 0x100u | cmd, tid);
-                    if (p != NULL && pt_cur_ok(&a)) {
-                        smb1_fid(fid, p->fid);
-                    }
-                    break;
-                }
-                default: break;
-            }
-        } else {
-            struct smb_pending *p = pending_get(f, key, 0x100u | cmd);
-            if (p != NULL) {
-                bool ok = status == 0 || (cmd == SMB1_READ_ANDX && status == 0x80000005u);
-                switch (cmd) {
-                    case SMB1_TREE_CONNECT_ANDX:
-                        if (ok && p->name != NULL) {
-                            tree_add(f, tid, p->name);
-                            p->name = NULL;
-                        }
-                        break;
-                    case SMB1_NT_CREATE_ANDX: {
-                        struct pt_cur a = w;
-                        pt_cur_skip(&a, 5);
-                        uint16_t fid = pt_cur_le16(&a);
-                        uint32_t action = pt_cur_le32(&a);
-                        uint64_t created = pt_cur_le64(&a);
-                        pt_cur_skip(&a, 8);
-                        uint64_t modified = pt_cur_le64(&a);
-                        pt_cur_skip(&a, 8 + 4 + 8);
-                        uint64_t eof = pt_cur_le64(&a);
-                        pt_cur_skip(&a, 4);
-                        uint8_t is_dir = pt_cur_u8(&a);
-                        if (!ok || !pt_cur_ok(&a)) {
-                            break;
-                        }
-                        uint8_t id[16];
-                        smb1_fid(fid, id);
-                        struct smb_file *old = file_find(f, id);
-                        if (old != NULL) {
-                            file_end(f, old);
-                        }
-                        struct smb_file *hf = file_new(f, id, p->item, p->frame, p->ts_us);
-                        if (hf == NULL) {
-                            break;
-                        }
-                        snprintf(hf->rec.share, sizeof hf->rec.share, "%s", tree_path(f, p->tree));
-                        hf->rec.is_pipe = is_ipc(hf->rec.share);
-                        snprintf(hf->rec.name, sizeof hf->rec.name, "%s", p->name ? p->name : "");
-                        static const char *const actions[] = {"superseded", "opened", "created",
-                                                              "overwritten"};
-                        snprintf(hf->rec.action, sizeof hf->rec.action, "%s",
-                                 action < 4 ? actions[action] : "other");
-                        hf->rec.is_dir = is_dir != 0;
-                        hf->rec.size = eof;
-                        hf->rec.size_known = true;
-                        hf->rec.created_us = filetime_us(created);
-                        hf->rec.modified_us = filetime_us(modified);
-                        break;
-                    }
-                    case SMB1_READ_ANDX: {
-                        struct pt_cur a = w;
-                        pt_cur_skip(&a, 10);
-                        uint32_t len = pt_cur_le16(&a);
-                        uint16_t doff = pt_cur_le16(&a);
-                        len |= (uint32_t)pt_cur_le16(&a) << 16;
-                        if (!ok || !pt_cur_ok(&a)) {
-                            break;
-                        }
-                        if (doff < 32 && len > 0) {
-                            anomaly(f, PT_ANOM_SMB_SHORT_COMMAND,
-                                    "READ_ANDX data offset inside the header");
-                            break;
-                        }
-                        struct smb_file *hf = file_for_io(f, p->fid, p->tree);
-                        size_t have = msg.len > doff ? msg.len - doff : 0;
-                        if (have > len) {
-                            have = len;
-                        }
-                        data_begin(f, dir, hf, 1, p->offset, have ? msg.base + doff : NULL, have,
-                                   len, more);
-                        pending_clear(p);
-                        return;
-                    }
-                    case SMB1_CLOSE: {
-                        struct smb_file *hf = file_find(f, p->fid);
-                        if (hf != NULL) {
-                            if (hf->io[0].next > 0) {
-                                hf->rec.size_known = false;
-                            }
-                            file_end(f, hf);
-                        }
-                        break;
-                    }
-                    default: break;
-                }
-                pending_clear(p);
-            }
+        x.key = ((uint64_t)mid << 4) | k;
+        if (response ? smb1_response(f, dir, msg, &x, more) : smb1_request(f, dir, msg, &x, more)) {
+            return;
         }
         if (!andx || next_cmd == 0xff || next_off <= at || next_off >= msg.len) {
             return;
         }
-        cmd = next_cmd;
+        x.cmd = next_cmd;
         at = next_off;
     }
 }

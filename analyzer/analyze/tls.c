@@ -123,6 +123,150 @@ static void hex_hash12(const uint16_t *v, size_t n, const uint16_t *tail, size_t
     free(s);
 }
 
+/* What a ClientHello's lists hold, for JA3 (in the order sent, GREASE left out) and JA4. */
+struct hello {
+    uint16_t legacy;
+    uint16_t ciphers[256], exts[128], sigs[64];
+    size_t n_ciphers, n_exts, n_sigs;
+    char ja3_c[1200], ja3_e[800], ja3_g[400], ja3_p[64];
+    uint16_t best_version;  /* supported_versions, 0 when absent */
+    char alpn_first[64];
+    bool sni;
+};
+
+/* server_name: list(2) { type(1) len(2) name } */
+static void ext_sni(struct pt_tls_rec *o, struct hello *h, struct pt_cur *e)
+{
+    pt_cur_be16(e);
+    uint8_t nt = pt_cur_u8(e);
+    uint16_t nl = pt_cur_be16(e);
+    const uint8_t *name;
+    if (nt == 0 && pt_cur_bytes(e, nl, &name)) {
+        size_t k = nl < sizeof o->sni - 1 ? nl : sizeof o->sni - 1;
+        for (size_t i = 0; i < k; i++) { /* keep it printable */
+            o->sni[i] = name[i] > 0x20 && name[i] < 0x7f ? (char)name[i] : '?';
+        }
+        o->sni[k] = '\0';
+        h->sni = true;
+    }
+}
+
+/* ALPN: list(2) { len(1) proto } */
+static void ext_alpn(struct pt_tls_rec *o, struct hello *h, struct pt_cur *e)
+{
+    pt_cur_be16(e);
+    while (pt_cur_left(e) >= 1) {
+        uint8_t pl = pt_cur_u8(e);
+        const uint8_t *pn;
+        if (!pt_cur_bytes(e, pl, &pn)) {
+            break;
+        }
+        char proto[64];
+        size_t k = pl < sizeof proto - 1 ? pl : sizeof proto - 1;
+        for (size_t i = 0; i < k; i++) {
+            proto[i] = pn[i] > 0x20 && pn[i] < 0x7f ? (char)pn[i] : '?';
+        }
+        proto[k] = '\0';
+        if (h->alpn_first[0] == '\0' && pl > 0) {
+            size_t fl = pl < sizeof h->alpn_first - 1 ? pl : sizeof h->alpn_first - 1;
+            memcpy(h->alpn_first, pn, fl);
+            h->alpn_first[fl] = '\0';
+        }
+        size_t used = strlen(o->alpn);
+        if (used + k + 2 < sizeof o->alpn) {
+            snprintf(o->alpn + used, sizeof o->alpn - used, "%s%s", used ? "," : "", proto);
+        }
+    }
+}
+
+/* One extension of type `type` (not GREASE), its body in e. */
+static void hello_extension(struct pt_tls_rec *o, struct hello *h, uint16_t type,
+                            struct pt_cur *e)
+{
+    list_add(h->ja3_e, sizeof h->ja3_e, type, '-');
+    if (h->n_exts < 128) {
+        h->exts[h->n_exts++] = type;
+    }
+    if (type == 0) {
+        ext_sni(o, h, e);
+    } else if (type == 16) {
+        ext_alpn(o, h, e);
+    } else if (type == 10) { /* supported_groups */
+        pt_cur_be16(e);
+        while (pt_cur_left(e) >= 2) {
+            uint16_t g = pt_cur_be16(e);
+            if (!grease(g)) {
+                list_add(h->ja3_g, sizeof h->ja3_g, g, '-');
+            }
+        }
+    } else if (type == 11) { /* ec_point_formats */
+        uint8_t fl = pt_cur_u8(e);
+        for (unsigned i = 0; i < fl && pt_cur_left(e) >= 1; i++) {
+            list_add(h->ja3_p, sizeof h->ja3_p, pt_cur_u8(e), '-');
+        }
+    } else if (type == 13) { /* signature_algorithms, in the order sent */
+        pt_cur_be16(e);
+        while (pt_cur_left(e) >= 2 && h->n_sigs < 64) {
+            uint16_t sa = pt_cur_be16(e);
+            if (!grease(sa)) {
+                h->sigs[h->n_sigs++] = sa;
+            }
+        }
+    } else if (type == 43) { /* supported_versions */
+        uint8_t vl = pt_cur_u8(e);
+        for (unsigned i = 0; i + 1 < vl && pt_cur_left(e) >= 2; i += 2) {
+            uint16_t v = pt_cur_be16(e);
+            if (!grease(v) && v > h->best_version) {
+                h->best_version = v;
+            }
+        }
+    }
+}
+
+/* JA3: version,ciphers,extensions,groups,point formats, and its MD5. */
+static void ja3(struct pt_tls_rec *o, const struct hello *h)
+{
+    char s[3000]; /* large enough for every list above; the hash covers all of it */
+    snprintf(s, sizeof s, "%u,%s,%s,%s,%s", h->legacy, h->ja3_c, h->ja3_e, h->ja3_g, h->ja3_p);
+    size_t jl = strnlen(s, sizeof o->ja3 - 1);
+    memcpy(o->ja3, s, jl);
+    o->ja3[jl] = '\0';
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    EVP_Digest(s, strlen(s), md, &md_len, EVP_md5(), NULL);
+    pt_hex(md, md_len, o->ja3_md5);
+}
+
+/* JA4 (FoxIO): t<version><sni><ciphers><extensions><alpn>_<ciphers hash>_<extensions hash>. */
+static void ja4(struct pt_tls_rec *o, const struct hello *h)
+{
+    uint16_t v = h->best_version ? h->best_version : h->legacy;
+    const char *vs = v == 0x0304 ? "13" : v == 0x0303 ? "12" : v == 0x0302 ? "11" : v == 0x0301 ? "10"
+                   : v == 0x0300 ? "s3" : v == 0x0200 ? "s2" : "00";
+    char alpn2[3] = "00";
+    size_t al = strlen(h->alpn_first);
+    if (al > 0) {
+        alpn2[0] = h->alpn_first[0];
+        alpn2[1] = h->alpn_first[al - 1];
+    }
+    uint16_t sorted_c[256] = {0}, sorted_e[128] = {0};
+    memcpy(sorted_c, h->ciphers, h->n_ciphers * sizeof *h->ciphers);
+    qsort(sorted_c, h->n_ciphers, sizeof *sorted_c, cmp_u16);
+    size_t ne = 0;
+    for (size_t i = 0; i < h->n_exts; i++) {
+        if (h->exts[i] != 0 && h->exts[i] != 16) { /* SNI and ALPN are counted, not hashed */
+            sorted_e[ne++] = h->exts[i];
+        }
+    }
+    qsort(sorted_e, ne, sizeof *sorted_e, cmp_u16);
+    char hc[13], he[13];
+    hex_hash12(sorted_c, h->n_ciphers, NULL, 0, hc);
+    hex_hash12(sorted_e, ne, h->sigs, h->n_sigs, he);
+    snprintf(o->ja4, sizeof o->ja4, "t%s%c%02zu%02zu%s_%s_%s", vs, h->sni ? 'd' : 'i',
+             h->n_ciphers > 99 ? (size_t)99 : h->n_ciphers,
+             h->n_exts > 99 ? (size_t)99 : h->n_exts, alpn2, hc, he);
+}
+
 static void client_hello(struct tls_flow *t, struct pt_cur *c)
 {
     struct pt_tls_rec *o = &t->out;
@@ -141,21 +285,18 @@ static void client_hello(struct tls_flow *t, struct pt_cur *c)
     }
     t->have_client = true;
     o->client_version = legacy;
-    uint16_t ciphers[256] = {0}, exts[128] = {0}, sigs[64] = {0};
-    size_t n_ciphers = 0, n_exts = 0, n_sigs = 0;
-    char ja3_c[1200] = "", ja3_e[800] = "", ja3_g[400] = "", ja3_p[64] = "";
+    struct hello h;
+    memset(&h, 0, sizeof h);
+    h.legacy = legacy;
     while (pt_cur_left(&cs) >= 2) {
         uint16_t v = pt_cur_be16(&cs);
         if (!grease(v)) {
-            list_add(ja3_c, sizeof ja3_c, v, '-');
-            if (n_ciphers < 256) {
-                ciphers[n_ciphers++] = v;
+            list_add(h.ja3_c, sizeof h.ja3_c, v, '-');
+            if (h.n_ciphers < 256) {
+                h.ciphers[h.n_ciphers++] = v;
             }
         }
     }
-    uint16_t best_version = 0;
-    char alpn_first[64] = "";
-    bool sni = false;
     if (pt_cur_left(c) >= 2) {
         uint16_t ext_len = pt_cur_be16(c);
         struct pt_cur ex;
@@ -168,119 +309,14 @@ static void client_hello(struct tls_flow *t, struct pt_cur *c)
                 anomaly(t, PT_ANOM_TLS_BAD_EXTENSION, "extension length past the ClientHello");
                 break;
             }
-            if (grease(type)) {
-                continue;
-            }
-            list_add(ja3_e, sizeof ja3_e, type, '-');
-            if (n_exts < 128) {
-                exts[n_exts++] = type;
-            }
-            if (type == 0) { /* server_name: list(2) { type(1) len(2) name } */
-                pt_cur_be16(&e);
-                uint8_t nt = pt_cur_u8(&e);
-                uint16_t nl = pt_cur_be16(&e);
-                const uint8_t *name;
-                if (nt == 0 && pt_cur_bytes(&e, nl, &name)) {
-                    size_t k = nl < sizeof o->sni - 1 ? nl : sizeof o->sni - 1;
-                    for (size_t i = 0; i < k; i++) { /* keep it printable */
-                        o->sni[i] = name[i] > 0x20 && name[i] < 0x7f ? (char)name[i] : '?';
-                    }
-                    o->sni[k] = '\0';
-                    sni = true;
-                }
-            } else if (type == 16) { /* ALPN: list(2) { len(1) proto } */
-                pt_cur_be16(&e);
-                while (pt_cur_left(&e) >= 1) {
-                    uint8_t pl = pt_cur_u8(&e);
-                    const uint8_t *pn;
-                    if (!pt_cur_bytes(&e, pl, &pn)) {
-                        break;
-                    }
-                    char proto[64];
-                    size_t k = pl < sizeof proto - 1 ? pl : sizeof proto - 1;
-                    for (size_t i = 0; i < k; i++) {
-                        proto[i] = pn[i] > 0x20 && pn[i] < 0x7f ? (char)pn[i] : '?';
-                    }
-                    proto[k] = '\0';
-                    if (alpn_first[0] == '\0' && pl > 0) {
-                        memcpy(alpn_first, pn, pl < sizeof alpn_first - 1 ? pl : sizeof alpn_first - 1);
-                        alpn_first[pl < sizeof alpn_first - 1 ? pl : sizeof alpn_first - 1] = '\0';
-                    }
-                    size_t used = strlen(o->alpn);
-                    if (used + k + 2 < sizeof o->alpn) {
-                        snprintf(o->alpn + used, sizeof o->alpn - used, "%s%s", used ? "," : "",
-                                 proto);
-                    }
-                }
-            } else if (type == 10) { /* supported_groups */
-                pt_cur_be16(&e);
-                while (pt_cur_left(&e) >= 2) {
-                    uint16_t g = pt_cur_be16(&e);
-                    if (!grease(g)) {
-                        list_add(ja3_g, sizeof ja3_g, g, '-');
-                    }
-                }
-            } else if (type == 11) { /* ec_point_formats */
-                uint8_t fl = pt_cur_u8(&e);
-                for (unsigned i = 0; i < fl && pt_cur_left(&e) >= 1; i++) {
-                    list_add(ja3_p, sizeof ja3_p, pt_cur_u8(&e), '-');
-                }
-            } else if (type == 13) { /* signature_algorithms, in the order sent */
-                pt_cur_be16(&e);
-                while (pt_cur_left(&e) >= 2 && n_sigs < 64) {
-                    uint16_t sa = pt_cur_be16(&e);
-                    if (!grease(sa)) {
-                        sigs[n_sigs++] = sa;
-                    }
-                }
-            } else if (type == 43) { /* supported_versions */
-                uint8_t vl = pt_cur_u8(&e);
-                for (unsigned i = 0; i + 1 < vl && pt_cur_left(&e) >= 2; i += 2) {
-                    uint16_t v = pt_cur_be16(&e);
-                    if (!grease(v) && v > best_version) {
-                        best_version = v;
-                    }
-                }
+            if (!grease(type)) {
+                hello_extension(o, &h, type, &e);
             }
         }
     }
-    /* JA3 */
-    char ja3[3000]; /* large enough for every list above; the hash covers all of it */
-    snprintf(ja3, sizeof ja3, "%u,%s,%s,%s,%s", legacy, ja3_c, ja3_e, ja3_g, ja3_p);
-    size_t jl = strnlen(ja3, sizeof o->ja3 - 1);
-    memcpy(o->ja3, ja3, jl);
-    o->ja3[jl] = '\0';
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    EVP_Digest(ja3, strlen(ja3), md, &md_len, EVP_md5(), NULL);
-    pt_hex(md, md_len, o->ja3_md5);
-    /* JA4 */
-    uint16_t v = best_version ? best_version : legacy;
-    const char *vs = v == 0x0304 ? "13" : v == 0x0303 ? "12" : v == 0x0302 ? "11" : v == 0x0301 ? "10"
-                   : v == 0x0300 ? "s3" : v == 0x0200 ? "s2" : "00";
-    char alpn2[3] = "00";
-    size_t al = strlen(alpn_first);
-    if (al > 0) {
-        alpn2[0] = alpn_first[0];
-        alpn2[1] = alpn_first[al - 1];
-    }
-    uint16_t sorted_c[256] = {0}, sorted_e[128] = {0};
-    memcpy(sorted_c, ciphers, n_ciphers * sizeof *ciphers);
-    qsort(sorted_c, n_ciphers, sizeof *sorted_c, cmp_u16);
-    size_t ne = 0;
-    for (size_t i = 0; i < n_exts; i++) {
-        if (exts[i] != 0 && exts[i] != 16) { /* SNI and ALPN are counted, not hashed */
-            sorted_e[ne++] = exts[i];
-        }
-    }
-    qsort(sorted_e, ne, sizeof *sorted_e, cmp_u16);
-    char hc[13], he[13];
-    hex_hash12(sorted_c, n_ciphers, NULL, 0, hc);
-    hex_hash12(sorted_e, ne, sigs, n_sigs, he);
-    snprintf(o->ja4, sizeof o->ja4, "t%s%c%02zu%02zu%s_%s_%s", vs, sni ? 'd' : 'i',
-             n_ciphers > 99 ? (size_t)99 : n_ciphers, n_exts > 99 ? (size_t)99 : n_exts, alpn2,
-             hc, he);
-    o->max_version = best_version;
+    ja3(o, &h);
+    ja4(o, &h);
+    o->max_version = h.best_version;
 }
 
 static void server_hello(struct tls_flow *t, struct pt_cur *c)

@@ -83,11 +83,14 @@
 #define PT_DECODE_MAX_RATIO 250
 #define PT_DECODE_MAX_BYTES (1ull << 32)
 
-/* FTP: control line length (RFC 959 sets none; 2 kB holds any real path), announced data
- * connections remembered per worker, and how long an announcement stays valid. */
+/* FTP: control line length (RFC 959 sets none; 2 kB holds any real path) and how long an
+ * announced data connection stays expected. */
 #define PT_FTP_MAX_LINE 2048
-#define PT_FTP_MAX_EXPECT 256
 #define PT_FTP_EXPECT_S 300
+/* Connections announced by another flow (analyze/expect.h) remembered per worker; the reader
+ * remembers as many announced endpoints, and PT_EXPECT_ROUTES connections it routed by one. */
+#define PT_EXPECT_MAX 256
+#define PT_EXPECT_ROUTES 4096
 
 /* SMTP: command line length (RFC 5321 §4.5.3.1.4: 512; we allow extensions) and the message
  * head kept for the header fields. */

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,26 +28,7 @@
 #include "../core/version.h"
 #include "../pipeline.h"
 #include "../store/db.h"
-
-/* Per individual of the roster: the full name and address most often seen as the record's
- * own patient's (ties: the latest record), the ZIP code of the address's record. */
-static const char list_sql[] =
-    "WITH v AS (SELECT r.entity_id AS entity, r.id AS record, h.type, pv.value FROM phi_record r "
-    "JOIN phi_hit h ON h.record_id = r.id JOIN phi_value pv ON pv.hmac = h.hmac WHERE h.subject "
-    "AND h.type IN ('name', 'address', 'zip') AND r.entity_id IN (SELECT individual FROM "
-    "individual_roster)), "
-    "best AS (SELECT entity, type, value, record, row_number() OVER (PARTITION BY entity, type "
-    "ORDER BY seen DESC, record DESC) AS k FROM (SELECT entity, type, value, count(*) AS seen, "
-    "max(record) AS record FROM v WHERE type IN ('name', 'address') GROUP BY entity, type, "
-    "value)) "
-    "SELECT i.individual, coalesce(n.value, ''), coalesce(a.value, ''), coalesce((SELECT value "
-    "FROM v WHERE v.entity = i.individual AND v.type = 'zip' AND v.record = a.record LIMIT 1), "
-    "''), i.state, i.deceased, coalesce(i.events, ''), coalesce(i.destinations, ''), "
-    "coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', i.first_out / 1000000, 'unixepoch'), ''), "
-    "i.categories FROM "
-    "individual_roster i LEFT JOIN best n ON n.entity = i.individual AND n.type = 'name' AND "
-    "n.k = 1 LEFT JOIN best a ON a.entity = i.individual AND a.type = 'address' AND a.k = 1 "
-    "ORDER BY i.state, n.value, i.individual";
+#include "../store/q_report.h"
 
 struct buf {
     char *p;
@@ -122,32 +102,30 @@ static void person_name(const char *v, char *out, size_t len)
 }
 
 /* The rows as CSV in b; their count in *rows. */
-static pt_status build(sqlite3 *h, struct buf *b, long long *rows, char *err, size_t errlen)
+static pt_status build(struct pt_db *db, struct buf *b, long long *rows, char *err,
+                       size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, list_sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot read the roster: %s", sqlite3_errmsg(h));
+    struct pt_q *q = NULL;
+    if (pt_q_open(db, PT_Q_NOTIFY_LIST, &q) != PT_OK) {
+        snprintf(err, errlen, "cannot read the roster: %s", pt_db_errmsg(db));
         return PT_EDB;
     }
     static const char header[] = "individual,name,address,zip,state,deceased,events,"
                                  "destinations,first_out,categories\r\n";
     put(b, header, sizeof header - 1);
     *rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (pt_q_step(q)) {
         char id[24], name[700];
-        snprintf(id, sizeof id, "%lld", sqlite3_column_int64(st, 0));
-        const unsigned char *raw = sqlite3_column_text(st, 1);
-        person_name(raw ? (const char *)raw : "", name, sizeof name);
+        snprintf(id, sizeof id, "%lld", (long long)pt_q_int(q, 0));
+        person_name(pt_q_text(q, 1), name, sizeof name);
         field(b, id, false);
         field(b, name, false);
         for (int i = 2; i <= 9; i++) {
-            const unsigned char *t = sqlite3_column_text(st, i);
-            const char *s = t ? (const char *)t : "";
-            field(b, i == 5 ? (sqlite3_column_int(st, i) ? "yes" : "no") : s, i == 9);
+            field(b, i == 5 ? (pt_q_int(q, i) ? "yes" : "no") : pt_q_text(q, i), i == 9);
         }
         (*rows)++;
     }
-    sqlite3_finalize(st);
+    pt_q_free(q);
     if (b->oom) {
         snprintf(err, errlen, "out of memory");
         return PT_ENOMEM;
@@ -155,16 +133,12 @@ static pt_status build(sqlite3 *h, struct buf *b, long long *rows, char *err, si
     return PT_OK;
 }
 
-static bool kept_phi(sqlite3 *h)
+static bool kept_phi(struct pt_db *db)
 {
-    sqlite3_stmt *st = NULL;
-    bool yes = false;
-    if (sqlite3_prepare_v2(h, "SELECT value = 'yes' FROM run_manifest WHERE key = 'keep_phi'", -1,
-                           &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        yes = sqlite3_column_int(st, 0) != 0;
-    }
-    sqlite3_finalize(st);
+    struct pt_q *q = NULL;
+    bool yes = pt_q_open(db, PT_Q_NOTIFY_KEPT_PHI, &q) == PT_OK && pt_q_step(q) &&
+               pt_q_int(q, 0) != 0;
+    pt_q_free(q);
     return yes;
 }
 
@@ -204,10 +178,9 @@ static pt_status read_list(const char *dbpath, const char *case_dir, struct buf 
 {
     struct pt_db *db = NULL;
     PT_TRY(pt_db_open_ro(dbpath, &db, err, errlen));
-    sqlite3 *h = pt_db_handle(db);
     pt_status rc = PT_OK;
     char why[600];
-    if (!kept_phi(h)) {
+    if (!kept_phi(db)) {
         snprintf(err, errlen, "%s was analyzed without --keep-phi: its database holds masked "
                               "identifiers only, no names or addresses to mail. Analyze the "
                               "evidence again with --keep-phi into a new case (phitrace analyze "
@@ -220,7 +193,7 @@ static pt_status read_list(const char *dbpath, const char *case_dir, struct buf 
                  case_dir, why);
         rc = PT_EMALFORMED;
     } else {
-        rc = build(h, b, rows, err, errlen);
+        rc = build(db, b, rows, err, errlen);
     }
     pt_db_close(db);
     return rc;

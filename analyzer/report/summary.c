@@ -1,4 +1,5 @@
-/* summary.c - text summary from the evidence database (see summary.h). */
+/* summary.c - text summary from the evidence database (see summary.h). Its reads are named
+ * queries of the store (store/q_report.def); this file only lays out their rows. */
 #include "summary.h"
 
 #include <stdlib.h>
@@ -6,13 +7,7 @@
 #include <time.h>
 
 #include "../core/limits.h"
-#include "../store/q_disk.h"
-
-static const char *txt(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
+#include "../store/q_report.h"
 
 static void fmt_ts(int64_t us, char *out, size_t len)
 {
@@ -25,199 +20,217 @@ static void fmt_ts(int64_t us, char *out, size_t len)
     strftime(out, len, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
-static pt_status query(struct pt_db *db, const char *sql, sqlite3_stmt **st)
+/* The title, whether the case is whole (an incomplete one says so first), the verdict when
+ * the verdict stage ran, and the individuals. */
+static pt_status case_status(struct pt_db *db, FILE *out)
 {
-    return sqlite3_prepare_v2(pt_db_handle(db), sql, -1, st, NULL) == SQLITE_OK ? PT_OK : PT_EDB;
-}
-
-/* Bytes an inside host sent: for outbound flows the client's, for inbound the server's.
- * Sequence-implied bytes win over header-announced ones when the capture missed segments. */
-#define OUT_BYTES                                                                                  \
-    "CASE WHEN class='outbound' THEN max(c_payload_bytes, c_seq_bytes) "                           \
-    "WHEN class='inbound' THEN max(s_payload_bytes, s_seq_bytes) ELSE 0 END"
-
-pt_status pt_summary_render(struct pt_db *db, FILE *out)
-{
-    sqlite3_stmt *st = NULL;
-    char a[40], b[40];
-    int rows = 0;
-
+    struct pt_q *q = NULL;
     fprintf(out, "phitrace summary\n================\n\n");
-    /* The completion record says whether the case is whole; an incomplete one says so first. */
-    if (query(db, "SELECT coalesce(substr(detail, instr(detail, ' reason=') + 8), 'no reason "
-                  "recorded') FROM audit_log WHERE action = 'case_sealed' AND detail NOT LIKE "
-                  "'status=complete %' ORDER BY seq DESC LIMIT 1", &st) == PT_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            fprintf(out, "*** INCOMPLETE CASE: %s ***\n\n", txt(st, 0));
+    if (pt_q_open(db, PT_Q_SUMMARY_INCOMPLETE, &q) == PT_OK) {
+        if (pt_q_step(q)) {
+            fprintf(out, "*** INCOMPLETE CASE: %s ***\n\n", pt_q_text(q, 0));
         }
-        sqlite3_finalize(st);
+        pt_q_free(q);
     }
-    /* The verdict, when the verdict stage ran, and the individuals. */
-    if (query(db, "SELECT v.verdict, v.bytes_out, (SELECT count(*) FROM exfil_event), "
-                  "coalesce((SELECT estimate || ' (bounds ' || lower || '-' || upper || ')' FROM "
-                  "individuals WHERE scope = 'outbound'), '0'), coalesce((SELECT estimate || "
-                  "' (bounds ' || lower || '-' || upper || ')' FROM individuals WHERE scope = "
-                  "'all'), '0') FROM verdict v WHERE v.scope = 'overall'", &st) == PT_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
+    if (pt_q_open(db, PT_Q_SUMMARY_VERDICT, &q) == PT_OK) {
+        if (pt_q_step(q)) {
             fprintf(out, "Verdict: %s (did patient data leave the network?); %lld event(s), "
                          "%lld bytes out in them\n"
                          "Individuals in data that left: %s; in all evidence: %s\n\n",
-                    txt(st, 0), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
-                    txt(st, 3), txt(st, 4));
+                    pt_q_text(q, 0), (long long)pt_q_int(q, 2), (long long)pt_q_int(q, 1),
+                    pt_q_text(q, 3), pt_q_text(q, 4));
         }
-        sqlite3_finalize(st);
+        pt_q_free(q);
     }
     /* Individuals per category of data (left, staged, present: store/q_disk.h). */
-    if (query(db, pt_q_disk_summary_sql, &st) == PT_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    if (pt_q_open(db, PT_Q_SUMMARY_CATEGORIES, &q) == PT_OK) {
+        if (pt_q_step(q) && !pt_q_is_null(q, 0)) {
             fprintf(out, "Individuals per category (a person in several is counted in each): "
-                         "%s\n\n", txt(st, 0));
+                         "%s\n\n", pt_q_text(q, 0));
         }
-        sqlite3_finalize(st);
+        pt_q_free(q);
     }
-    /* The one-line answer to "how much left the network, to where". */
-    PT_TRY(query(db,
-                 "SELECT count(DISTINCT inside), count(DISTINCT outside), count(*), "
-                 "coalesce(sum(bytes_out), 0) FROM crossing_flow",
-                 &st));
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    return PT_OK;
+}
+
+/* The one-line answer to "how much left the network, to where", and the evidence read. */
+static pt_status totals(struct pt_db *db, FILE *out)
+{
+    struct pt_q *q = NULL;
+    char a[40], b[40];
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_CROSSING, &q));
+    if (pt_q_step(q)) {
         fprintf(out,
                 "Result: %lld inside host(s) sent %lld payload bytes to %lld outside address(es) "
                 "in %lld flow(s)\n\n",
-                sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 3),
-                sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+                (long long)pt_q_int(q, 0), (long long)pt_q_int(q, 3), (long long)pt_q_int(q, 1),
+                (long long)pt_q_int(q, 2));
     }
-    sqlite3_finalize(st);
-    PT_TRY(query(db,
-                 "SELECT count(*), sum(packets), min(first_ts), max(last_ts), "
-                 "sum(status NOT IN ('ok','skipped')), sum(status='skipped') FROM evidence_item",
-                 &st));
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    pt_q_free(q);
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_EVIDENCE, &q));
+    if (pt_q_step(q)) {
         fprintf(out, "Evidence: %lld input(s), %lld packet(s); %lld failed or partial, %lld skipped\n",
-                sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-            fmt_ts(sqlite3_column_int64(st, 2), a, sizeof a);
-            fmt_ts(sqlite3_column_int64(st, 3), b, sizeof b);
+                (long long)pt_q_int(q, 0), (long long)pt_q_int(q, 1), (long long)pt_q_int(q, 4),
+                (long long)pt_q_int(q, 5));
+        if (!pt_q_is_null(q, 2)) {
+            fmt_ts(pt_q_int(q, 2), a, sizeof a);
+            fmt_ts(pt_q_int(q, 3), b, sizeof b);
             fprintf(out, "Capture window: %s to %s\n", a, b);
         }
     }
-    sqlite3_finalize(st);
+    pt_q_free(q);
+    return PT_OK;
+}
 
+static pt_status flows_by_class(struct pt_db *db, FILE *out)
+{
+    struct pt_q *q = NULL;
     fprintf(out, "\nFlows by class (bytes are frame bytes; 'sent out' is payload an inside host "
                  "sent to the outside)\n");
     fprintf(out, "  %-9s %10s %12s %16s %16s\n", "class", "flows", "packets", "bytes", "sent out");
-    PT_TRY(query(db,
-                 "SELECT class, count(*), sum(c_pkts + s_pkts), sum(c_frame_bytes + s_frame_bytes), "
-                 "sum(" OUT_BYTES ") FROM flow GROUP BY class ORDER BY class",
-                 &st));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        fprintf(out, "  %-9s %10lld %12lld %16lld %16lld\n", txt(st, 0), sqlite3_column_int64(st, 1),
-                sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                sqlite3_column_int64(st, 4));
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_FLOW_CLASSES, &q));
+    while (pt_q_step(q)) {
+        fprintf(out, "  %-9s %10lld %12lld %16lld %16lld\n", pt_q_text(q, 0),
+                (long long)pt_q_int(q, 1), (long long)pt_q_int(q, 2), (long long)pt_q_int(q, 3),
+                (long long)pt_q_int(q, 4));
     }
-    sqlite3_finalize(st);
+    pt_q_free(q);
+    return PT_OK;
+}
 
+/* The PT_SUMMARY_TOP outbound talkers. */
+static pt_status talkers(struct pt_db *db, FILE *out)
+{
+    struct pt_q *q = NULL;
+    char a[40], b[40];
+    int rows = 0;
     fprintf(out, "\nTop outbound talkers (inside host -> outside destination, by payload bytes "
                  "sent out)\n");
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT inside, outside, count(*), sum(bytes_out) AS sent, min(first_ts), "
-             "max(last_ts), coalesce((SELECT label FROM destination_label WHERE destination = "
-             "outside), '') FROM crossing_flow GROUP BY inside, outside "
-             "ORDER BY sent DESC, inside, outside LIMIT %d",
-             PT_SUMMARY_TOP);
-    PT_TRY(query(db, sql, &st));
-    rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        fmt_ts(sqlite3_column_int64(st, 4), a, sizeof a);
-        fmt_ts(sqlite3_column_int64(st, 5), b, sizeof b);
-        fprintf(out, "  %-39s -> %-39s %6lld flow(s) %14lld bytes  %s .. %s\n", txt(st, 0),
-                txt(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), a, b);
-        if (txt(st, 6)[0] != '\0') {
-            fprintf(out, "  %-39s    named by: %s\n", "", txt(st, 6));
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_TALKERS, &q));
+    pt_status rc = pt_q_bind_int(q, 1, PT_SUMMARY_TOP);
+    while (rc == PT_OK && pt_q_step(q)) {
+        fmt_ts(pt_q_int(q, 4), a, sizeof a);
+        fmt_ts(pt_q_int(q, 5), b, sizeof b);
+        fprintf(out, "  %-39s -> %-39s %6lld flow(s) %14lld bytes  %s .. %s\n", pt_q_text(q, 0),
+                pt_q_text(q, 1), (long long)pt_q_int(q, 2), (long long)pt_q_int(q, 3), a, b);
+        if (pt_q_text(q, 6)[0] != '\0') {
+            fprintf(out, "  %-39s    named by: %s\n", "", pt_q_text(q, 6));
         }
         rows++;
     }
-    if (rows == 0) {
+    if (rc == PT_OK && rows == 0) {
         fprintf(out, "  none: no flow crossed the home-net boundary\n");
     }
-    sqlite3_finalize(st);
+    pt_q_free(q);
+    return rc;
+}
 
-    fprintf(out, "\nApplication layer\n");
+/* A count per application-layer record kind. */
+static pt_status app_layer(struct pt_db *db, FILE *out)
+{
     static const struct {
-        const char *label, *sql;
+        const char *label;
+        enum pt_query q;
     } counts[] = {
-        {"HTTP transactions", "SELECT count(*) FROM http_txn"},
-        {"DNS messages", "SELECT count(*) FROM dns_query"},
-        {"TLS sessions", "SELECT count(*) FROM tls_session"},
-        {"HL7 v2 messages", "SELECT count(*) FROM hl7_message"},
-        {"FTP transfers", "SELECT count(*) FROM ftp_transfer"},
-        {"SMTP messages", "SELECT count(*) FROM smtp_message"},
-        {"SMB files opened", "SELECT count(*) FROM smb_file"},
-        {"SSH sessions", "SELECT count(*) FROM ssh_session"},
-        {"DICOM associations", "SELECT count(*) FROM dicom_assoc"},
-        {"DICOM data sets (C-STORE and others)",
-         "SELECT count(*) FROM dicom_message WHERE sha256 IS NOT NULL"},
-        {"TCP stream gaps (bytes not captured)", "SELECT coalesce(sum(length), 0) FROM stream_gap"},
-        {"TCP retransmission conflicts", "SELECT count(*) FROM stream_conflict"},
+        {"HTTP transactions", PT_Q_SUMMARY_HTTP},
+        {"DNS messages", PT_Q_SUMMARY_DNS},
+        {"TLS sessions", PT_Q_SUMMARY_TLS},
+        {"HL7 v2 messages", PT_Q_SUMMARY_HL7},
+        {"FTP transfers", PT_Q_SUMMARY_FTP},
+        {"SMTP messages", PT_Q_SUMMARY_SMTP},
+        {"SMB files opened", PT_Q_SUMMARY_SMB},
+        {"SSH sessions", PT_Q_SUMMARY_SSH},
+        {"DICOM associations", PT_Q_SUMMARY_DICOM_ASSOC},
+        {"DICOM data sets (C-STORE and others)", PT_Q_SUMMARY_DICOM_DATASETS},
+        {"TCP stream gaps (bytes not captured)", PT_Q_SUMMARY_GAP_BYTES},
+        {"TCP retransmission conflicts", PT_Q_SUMMARY_CONFLICTS},
     };
+    fprintf(out, "\nApplication layer\n");
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-        PT_TRY(query(db, counts[i].sql, &st));
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            fprintf(out, "  %-40s %10lld\n", counts[i].label, sqlite3_column_int64(st, 0));
+        struct pt_q *q = NULL;
+        PT_TRY(pt_q_open(db, counts[i].q, &q));
+        if (pt_q_step(q)) {
+            fprintf(out, "  %-40s %10lld\n", counts[i].label, (long long)pt_q_int(q, 0));
         }
-        sqlite3_finalize(st);
+        pt_q_free(q);
     }
-
-    fprintf(out, "\nObjects (files and messages transferred, stored under objects/)\n");
-    PT_TRY(query(db,
-                 "SELECT direction, protocol, count(*), sum(size), sum(complete = 0) FROM object "
-                 "GROUP BY direction, protocol ORDER BY direction, protocol",
-                 &st));
-    rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        fprintf(out, "  %-9s %-6s %8lld object(s) %14lld bytes  %lld partial\n", txt(st, 0),
-                txt(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                sqlite3_column_int64(st, 4));
-        rows++;
-    }
-    if (rows == 0) {
-        fprintf(out, "  none\n");
-    }
-    sqlite3_finalize(st);
-
-    fprintf(out, "\nAnomalies by kind\n");
-    PT_TRY(query(db, "SELECT kind, count(*) FROM anomaly GROUP BY kind ORDER BY kind", &st));
-    rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        fprintf(out, "  %-40s %10lld\n", txt(st, 0), sqlite3_column_int64(st, 1));
-        rows++;
-    }
-    if (rows == 0) {
-        fprintf(out, "  none\n");
-    }
-    sqlite3_finalize(st);
-
-    fprintf(out, "\nInputs not fully analyzed\n");
-    PT_TRY(query(db,
-                 "SELECT path, status, coalesce(error, '') FROM evidence_item "
-                 "WHERE status <> 'ok' ORDER BY id",
-                 &st));
-    rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        fprintf(out, "  [%s] %s: %s\n", txt(st, 1), txt(st, 0), txt(st, 2));
-        rows++;
-    }
-    if (rows == 0) {
-        fprintf(out, "  none\n");
-    }
-    sqlite3_finalize(st);
-
-    PT_TRY(query(db, "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1", &st));
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        fprintf(out, "\nAudit chain head: row %lld, %s\n", sqlite3_column_int64(st, 0), txt(st, 1));
-    }
-    sqlite3_finalize(st);
     return PT_OK;
+}
+
+static pt_status objects(struct pt_db *db, FILE *out)
+{
+    struct pt_q *q = NULL;
+    int rows = 0;
+    fprintf(out, "\nObjects (files and messages transferred, stored under objects/)\n");
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_OBJECTS, &q));
+    while (pt_q_step(q)) {
+        fprintf(out, "  %-9s %-6s %8lld object(s) %14lld bytes  %lld partial\n", pt_q_text(q, 0),
+                pt_q_text(q, 1), (long long)pt_q_int(q, 2), (long long)pt_q_int(q, 3),
+                (long long)pt_q_int(q, 4));
+        rows++;
+    }
+    if (rows == 0) {
+        fprintf(out, "  none\n");
+    }
+    pt_q_free(q);
+    return PT_OK;
+}
+
+static pt_status anomalies(struct pt_db *db, FILE *out)
+{
+    struct pt_q *q = NULL;
+    int rows = 0;
+    fprintf(out, "\nAnomalies by kind\n");
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_ANOMALIES, &q));
+    while (pt_q_step(q)) {
+        fprintf(out, "  %-40s %10lld\n", pt_q_text(q, 0), (long long)pt_q_int(q, 1));
+        rows++;
+    }
+    if (rows == 0) {
+        fprintf(out, "  none\n");
+    }
+    pt_q_free(q);
+    return PT_OK;
+}
+
+static pt_status inputs(struct pt_db *db, FILE *out)
+{
+    struct pt_q *q = NULL;
+    int rows = 0;
+    fprintf(out, "\nInputs not fully analyzed\n");
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_INPUTS_NOT_OK, &q));
+    while (pt_q_step(q)) {
+        fprintf(out, "  [%s] %s: %s\n", pt_q_text(q, 1), pt_q_text(q, 0), pt_q_text(q, 2));
+        rows++;
+    }
+    if (rows == 0) {
+        fprintf(out, "  none\n");
+    }
+    pt_q_free(q);
+    return PT_OK;
+}
+
+static pt_status audit_head(struct pt_db *db, FILE *out)
+{
+    struct pt_q *q = NULL;
+    PT_TRY(pt_q_open(db, PT_Q_SUMMARY_AUDIT_HEAD, &q));
+    if (pt_q_step(q)) {
+        fprintf(out, "\nAudit chain head: row %lld, %s\n", (long long)pt_q_int(q, 0),
+                pt_q_text(q, 1));
+    }
+    pt_q_free(q);
+    return PT_OK;
+}
+
+pt_status pt_summary_render(struct pt_db *db, FILE *out)
+{
+    PT_TRY(case_status(db, out));
+    PT_TRY(totals(db, out));
+    PT_TRY(flows_by_class(db, out));
+    PT_TRY(talkers(db, out));
+    PT_TRY(app_layer(db, out));
+    PT_TRY(objects(db, out));
+    PT_TRY(anomalies(db, out));
+    PT_TRY(inputs(db, out));
+    return audit_head(db, out);
 }

@@ -15,6 +15,7 @@
 #include "core/addr.h"
 #include "decode/decode.h"
 #include "analyze/app.h"
+#include "analyze/expect.h"
 #include "core/memcap.h"
 #include "flow/flow.h"
 
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pt_memcap_used(&mc) != 0) {
         abort(); /* every byte a flow charged is released when it ends */
     }
-    pt_ftp_table_free(app.ftp);
+    pt_expect_table_free(app.expect);
     pt_decoder_free(d);
     pt_cidr_set_fini(&home);
     return 0;

@@ -1,7 +1,8 @@
 /*
  * fuzz_ftp.c - libFuzzer target for the FTP control decoder and data-channel claims. The
  * input is split at its first 0xff byte into the client's and the server's control
- * streams; then data connections to every announced endpoint are offered for claiming.
+ * streams, each also shown to the reader's look at a segment (`announces`); then data
+ * connections to every announced endpoint are offered for claiming (expect.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,10 +11,10 @@
 #include <unistd.h>
 
 #include "analyze/app.h"
+#include "analyze/expect.h"
 #include "fuzz_store.h"
 
 extern const struct pt_app_proto pt_app_ftp;
-extern const struct pt_app_proto pt_app_ftp_data;
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,6 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(a, data, size);
     pt_app_ftp.probe(6, 0, a, n0, 40000, 21);
+    struct pt_announce an;
+    pt_app_ftp.announces(a, n0, &rec.cli, &an);
+    if (sep != NULL) {
+        pt_app_ftp.announces(a + n0 + 1, size - n0 - 1, &rec.srv, &an);
+    }
     void *st = pt_app_ftp.open(&ctx, &rec);
     pt_app_ftp.data(st, 0, 0, a, n0, NULL);
     if (sep != NULL) {
@@ -41,16 +47,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* a data connection from the server to the client on every port the input names */
     struct pt_flow_rec drec = rec;
     drec.id = 2;
-    for (uint32_t port = 1; port < 65536 && ctx.ftp != NULL; port += 4099) {
+    for (uint32_t port = 1; port < 65536 && ctx.expect != NULL; port += 4099) {
         drec.sport = (uint16_t)port;
-        void *d = pt_ftp_claim(&ctx, &drec, 0);
+        const struct pt_app_proto *proto = NULL;
+        void *d = pt_expect_claim(&ctx, &drec, 0, &proto);
         if (d != NULL) {
-            pt_app_ftp_data.data(d, 1, 0, a, n0, NULL);
-            pt_app_ftp_data.close(d);
+            proto->data(d, 1, 0, a, n0, NULL);
+            proto->close(d);
         }
     }
     pt_app_ftp.close(st);
-    pt_ftp_table_free(ctx.ftp);
+    pt_expect_table_free(ctx.expect);
     free(a);
     return 0;
 }
