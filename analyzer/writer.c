@@ -83,7 +83,7 @@ static pt_status put_logxfer(struct pt_db *db, const void *row)
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     static pt_status put_##name(struct pt_db *db, const void *row)                                 \
     {                                                                                              \
-        return pt_db_##name##_put(db, row);                                                        \
+        return pt_db_record_put(db, PT_REC_##NAME, row);                                           \
     }
 #include "analyze/records.def"
 #undef PT_RECORD

@@ -108,18 +108,9 @@ pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a);
 pt_status pt_db_anomaly_vocabulary(struct pt_db *db);
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);
 pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o);
-pt_status pt_db_http_put(struct pt_db *db, const struct pt_http_rec *r);
-pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r);
-pt_status pt_db_dns_answer_put(struct pt_db *db, const struct pt_dns_answer_rec *r);
-pt_status pt_db_tls_put(struct pt_db *db, const struct pt_tls_rec *r);
-pt_status pt_db_hl7_put(struct pt_db *db, const struct pt_hl7_rec *r);
-pt_status pt_db_dicom_put(struct pt_db *db, const struct pt_dicom_rec *r);
-pt_status pt_db_dicom_assoc_put(struct pt_db *db, const struct pt_dicom_assoc_rec *r);
-pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r);
-pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r);
-pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r);
-pt_status pt_db_ssh_put(struct pt_db *db, const struct pt_ssh_rec *r);
-pt_status pt_db_smb_put(struct pt_db *db, const struct pt_smb_rec *r);
+/* A decoder's record (analyze/records.def): `rec` is the struct pt_<name>_rec of `kind`; its
+ * columns are bound as records.def says. */
+pt_status pt_db_record_put(struct pt_db *db, enum pt_rec_kind kind, const void *rec);
 
 /* Append a custody event to the hash chain (its own transaction when none is open). */
 pt_status pt_db_audit(struct pt_db *db, const char *actor, const char *action, const char *detail);
