@@ -20,6 +20,7 @@
 #include "core/sha256.h"
 #include "pipeline.h"
 #include "store/db.h"
+#include "store/db_handle.h"
 
 static const char *col(sqlite3_stmt *st, int i)
 {

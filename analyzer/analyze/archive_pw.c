@@ -19,6 +19,7 @@
 #include "../core/limits.h"
 #include "../core/program.h"
 #include "../store/db.h"
+#include "../store/db_handle.h"
 #include "doctext.h"
 #include "objstore.h"
 #include "passwords.h"

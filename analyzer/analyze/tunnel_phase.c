@@ -22,6 +22,7 @@
 #include "../core/grow.h"
 #include "../core/limits.h"
 #include "../store/db.h"
+#include "../store/db_handle.h"
 #include "objstore.h"
 #include "tunnel.h"
 

@@ -7,6 +7,7 @@
  * self-contained file is left.
  */
 #include "db.h"
+#include "db_handle.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -613,19 +614,25 @@ pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r)
     return step(db, st);
 }
 
-pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
+pt_status pt_db_anomaly_add(struct pt_db *db, uint32_t item, uint64_t frame, uint64_t offset,
+                            enum pt_anom kind, const char *detail)
 {
     sqlite3_stmt *st = db->st[ST_ANOMALY];
-    if (a->item != 0) {
-        sqlite3_bind_int64(st, 1, a->item);
+    if (item != 0) {
+        sqlite3_bind_int64(st, 1, item);
     }
-    if (a->frame != 0) {
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)a->frame);
+    if (frame != 0) {
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)frame);
     }
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->offset);
-    sqlite3_bind_text(st, 4, pt_anom_kind(a->kind), -1, SQLITE_STATIC);
-    bind_text(st, 5, a->detail);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)offset);
+    sqlite3_bind_text(st, 4, pt_anom_kind(kind), -1, SQLITE_STATIC);
+    bind_text(st, 5, detail);
     return step(db, st);
+}
+
+pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
+{
+    return pt_db_anomaly_add(db, a->item, a->frame, a->offset, a->kind, a->detail);
 }
 
 pt_status pt_db_anomaly_vocabulary(struct pt_db *db)

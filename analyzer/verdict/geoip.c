@@ -20,6 +20,7 @@
 
 #include "../core/sha256.h"
 #include "../store/db.h"
+#include "../store/db_handle.h"
 
 /* A UTF-8 string at `path` in the entry (NULL-terminated path), or "" when absent. */
 static void entry_string(MMDB_entry_s *e, char *out, size_t len, const char *const *path)
