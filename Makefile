@@ -267,7 +267,8 @@ format: ## clang-format every C file
 # analyzer (use snprintf, pt_text_uints, strtol with its end pointer, memcpy with a length).
 BANNED := atoi|atol|atoll|sscanf|vsscanf|strcat|strncat|strcpy|strncpy|sprintf|vsprintf|gets
 
-lint: ## cppcheck over the analyzer, no banned function (BANNED), no function over 150 lines
+lint: ## cppcheck over the analyzer, no banned function (BANNED), no function over 150 lines, no SQL outside store/ but tools/store_open.allow
+	@sh tools/store_closed.sh
 	cppcheck --quiet --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
 	    --suppress=missingIncludeSystem analyzer
 	@if grep -rnE '(^|[^a-z_0-9])($(BANNED))[[:space:]]*\(' analyzer --include='*.c' \
