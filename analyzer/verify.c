@@ -20,12 +20,7 @@
 #include "core/sha256.h"
 #include "pipeline.h"
 #include "store/db.h"
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
+#include "store/q_case.h"
 
 /* The chain head printed in summary.txt at the end of the run, if present. */
 static bool summary_head(const char *case_dir, long long *seq, char hash[PT_SHA256_HEX])
@@ -75,28 +70,11 @@ static void field(const char *detail, const char *key, char *out, size_t len)
     }
 }
 
-/* The completion record: its seq and detail; false when there is none. */
-static bool seal_row(sqlite3 *h, long long *seq, char *detail, size_t len)
-{
-    sqlite3_stmt *st = NULL;
-    bool found = false;
-    if (sqlite3_prepare_v2(h, "SELECT seq, detail FROM audit_log WHERE action = 'case_sealed' "
-                              "ORDER BY seq DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        *seq = sqlite3_column_int64(st, 0);
-        snprintf(detail, len, "%s", col(st, 1));
-        found = true;
-    }
-    sqlite3_finalize(st);
-    return found;
-}
-
 bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_t len)
 {
-    sqlite3 *h = pt_db_handle(db);
     char detail[1600], head[PT_SHA256_HEX];
     long long seq = 0, head_seq = 0;
-    if (!seal_row(h, &seq, detail, sizeof detail)) {
+    if (!pt_q_seal_row(db, &seq, detail, sizeof detail)) {
         snprintf(why, len, "the run did not finish (no completion record; it was interrupted "
                            "or failed)");
         return true;
@@ -114,14 +92,7 @@ bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_
         snprintf(why, len, "%s", reason ? reason + 8 : "the run recorded the case as incomplete");
         return true;
     }
-    sqlite3_stmt *st = NULL;
-    long long unhashed = 0;
-    if (sqlite3_prepare_v2(h, "SELECT count(*) FROM evidence_item WHERE sha256 IS NULL AND "
-                              "status NOT IN ('skipped', 'error')", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        unhashed = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
+    long long unhashed = pt_q_unhashed_items(db);
     if (unhashed > 0) {
         snprintf(why, len, "%lld evidence item(s) were never hashed", unhashed);
         return true;
@@ -129,268 +100,250 @@ bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_
     return false;
 }
 
+struct segs {
+    long long item;
+    struct pt_sha256 *whole;
+    uint64_t *gsize;
+    int *bad;
+    bool ok;
+};
+
+static bool one_segment(void *arg, const struct pt_q_segment *s)
+{
+    struct segs *x = arg;
+    long long item = x->item, seq = s->seq, size = s->size;
+    const char *path = s->path, *want = s->sha256, *audit = s->audit;
+    char asha[80];
+    field(audit, "sha256", asha, sizeof asha);
+    if (strcmp(asha, want) != 0 || strchr(audit, '\n') != NULL) {
+        printf("MISMATCH    segment %lld of item %lld (%s): the audit log recorded sha256 "
+               "%s, evidence_segment says %s\n", seq, item, path, asha[0] ? asha : "(none)",
+               want);
+        (*x->bad)++;
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        printf("MISSING     segment %lld of item %lld: %s cannot be read now\n", seq, item,
+               path);
+        x->ok = false;
+        return false;
+    }
+    struct pt_sha256 *one = pt_sha256_new();
+    static unsigned char buf[1 << 16];
+    size_t n;
+    uint64_t sz = 0;
+    while (one != NULL && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        pt_sha256_update(one, buf, n);
+        pt_sha256_update(x->whole, buf, n);
+        sz += n;
+    }
+    x->ok = one != NULL && !ferror(f);
+    fclose(f);
+    if (x->ok) {
+        uint8_t dig[PT_SHA256_LEN];
+        char hex[PT_SHA256_HEX];
+        pt_sha256_final(one, dig);
+        pt_hex(dig, sizeof dig, hex);
+        if (strcmp(hex, want) != 0 || (long long)sz != size) {
+            printf("MISMATCH    segment %lld of item %lld (%s): sha256 %s, size %llu; "
+                   "recorded %s, size %lld\n", seq, item, path, hex,
+                   (unsigned long long)sz, want, size);
+            (*x->bad)++;
+        } else {
+            printf("OK          %s %s (segment %lld)\n", want, path, seq);
+        }
+    }
+    pt_sha256_free(one);
+    *x->gsize += sz;
+    return x->ok;
+}
+
 /* A split image: each segment against its evidence_segment row (and the audit log's
  * segment_hashed row), and their concatenation against the item's hash. Fills got/gsize with
  * the whole; false when a segment cannot be read. */
-static bool hash_segments(sqlite3 *h, long long item, char got[PT_SHA256_HEX], uint64_t *gsize,
-                          int *bad)
+static bool hash_segments(struct pt_db *db, long long item, char got[PT_SHA256_HEX],
+                          uint64_t *gsize, int *bad)
 {
-    struct pt_sha256 *whole = pt_sha256_new();
-    sqlite3_stmt *st = NULL;
-    bool ok = whole != NULL;
+    struct segs x = {item, pt_sha256_new(), gsize, bad, true};
+    x.ok = x.whole != NULL;
     *gsize = 0;
-    sqlite3_prepare_v2(h, "SELECT s.seq, s.path, s.size, coalesce(s.sha256, ''), (SELECT "
-                          "group_concat(detail, '\n') FROM audit_log a WHERE a.action = "
-                          "'segment_hashed' AND a.detail LIKE 'item=' || s.item_id || ' segment="
-                          "' || s.seq || ' %') FROM evidence_segment s WHERE s.item_id = ?1 "
-                          "ORDER BY s.seq", -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, item);
-    while (ok && st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        const char *path = col(st, 1), *want = col(st, 3), *audit = col(st, 4);
-        long long seq = sqlite3_column_int64(st, 0), size = sqlite3_column_int64(st, 2);
-        char asha[80];
-        field(audit, "sha256", asha, sizeof asha);
-        if (strcmp(asha, want) != 0 || strchr(audit, '\n') != NULL) {
-            printf("MISMATCH    segment %lld of item %lld (%s): the audit log recorded sha256 "
-                   "%s, evidence_segment says %s\n", seq, item, path, asha[0] ? asha : "(none)",
-                   want);
-            (*bad)++;
-        }
-        FILE *f = fopen(path, "rb");
-        if (f == NULL) {
-            printf("MISSING     segment %lld of item %lld: %s cannot be read now\n", seq, item,
-                   path);
-            ok = false;
-            break;
-        }
-        struct pt_sha256 *one = pt_sha256_new();
-        static unsigned char buf[1 << 16];
-        size_t n;
-        uint64_t sz = 0;
-        while (one != NULL && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-            pt_sha256_update(one, buf, n);
-            pt_sha256_update(whole, buf, n);
-            sz += n;
-        }
-        ok = one != NULL && !ferror(f);
-        fclose(f);
-        if (ok) {
-            uint8_t dig[PT_SHA256_LEN];
-            char hex[PT_SHA256_HEX];
-            pt_sha256_final(one, dig);
-            pt_hex(dig, sizeof dig, hex);
-            if (strcmp(hex, want) != 0 || (long long)sz != size) {
-                printf("MISMATCH    segment %lld of item %lld (%s): sha256 %s, size %llu; "
-                       "recorded %s, size %lld\n", seq, item, path, hex,
-                       (unsigned long long)sz, want, size);
-                (*bad)++;
-            } else {
-                printf("OK          %s %s (segment %lld)\n", want, path, seq);
-            }
-        }
-        pt_sha256_free(one);
-        *gsize += sz;
+    if (x.ok) {
+        pt_q_segments(db, item, one_segment, &x);
     }
-    sqlite3_finalize(st);
-    if (ok) {
+    if (x.ok) {
         uint8_t dig[PT_SHA256_LEN];
-        pt_sha256_final(whole, dig);
+        pt_sha256_final(x.whole, dig);
         pt_hex(dig, sizeof dig, got);
     }
-    pt_sha256_free(whole);
-    return ok;
+    pt_sha256_free(x.whole);
+    return x.ok;
+}
+
+struct inputs {
+    struct pt_db *db;
+    int *bad, *checked, items;
+};
+
+static bool one_input(void *arg, const struct pt_q_item *it)
+{
+    struct inputs *x = arg;
+    const char *path = it->path, *want = it->sha256, *status = it->status;
+    long long size = it->size, segs = it->segments;
+    x->items++;
+    if (want[0] == '\0') {
+        bool legit = strcmp(status, "skipped") == 0 || strcmp(status, "error") == 0;
+        printf("NOT HASHED  %s (status %s at analysis)%s\n", path, status,
+               legit ? "" : ": the run never finished reading it");
+        *x->bad += !legit;
+        return true;
+    }
+    char got[PT_SHA256_HEX];
+    uint64_t gsize = 0;
+    (*x->checked)++;
+    if (segs > 1 && pt_q_segment_count(x->db, it->id) != segs) {
+        printf("MISSING     %s: the item has %lld segments, not as many evidence_segment "
+               "rows\n", path, segs);
+        (*x->bad)++;
+    } else if (segs > 1 && !hash_segments(x->db, it->id, got, &gsize, x->bad)) {
+        (*x->bad)++;
+    } else if (segs <= 1 && pt_sha256_file(path, got, &gsize) != PT_OK) {
+        printf("MISSING     %s: cannot be read now\n", path);
+        (*x->bad)++;
+    } else if (strcmp(got, want) != 0 || (long long)gsize != size) {
+        printf("MISMATCH    %s: sha256 %s, size %llu; recorded %s, size %lld\n", path, got,
+               (unsigned long long)gsize, want, size);
+        (*x->bad)++;
+    } else {
+        printf("OK          %s %s%s\n", want, path, segs > 1 ? " (whole split image)" : "");
+    }
+    return true;
+}
+
+/* The audit chain's input_hashed rows, written as each input was finished, must agree with
+ * evidence_item (a row edited later would not), and every hashed item needs one. */
+static bool one_input_audit(void *arg, long long id, const char *sha, long long isize,
+                            const char *audit)
+{
+    int *bad = arg;
+    char asha[80], asize[32], size[32];
+    snprintf(size, sizeof size, "%lld", isize);
+    if (audit[0] == '\0') {
+        if (sha[0] != '\0') {
+            printf("UNAUDITED   item %lld has a hash but no input_hashed row in the audit "
+                   "log\n", id);
+            (*bad)++;
+        }
+        return true;
+    }
+    if (strchr(audit, '\n') != NULL) {
+        printf("AUDIT       item %lld has more than one input_hashed row\n", id);
+        (*bad)++;
+        return true;
+    }
+    field(audit, "sha256", asha, sizeof asha);
+    field(audit, "size", asize, sizeof asize);
+    if (strcmp(asha, sha) != 0 || strcmp(asize, size) != 0) {
+        printf("MISMATCH    item %lld: evidence_item says sha256 %s size %s, the audit log "
+               "recorded sha256 %s size %s\n", id, sha[0] ? sha : "(none)", size,
+               asha[0] ? asha : "(none)", asize);
+        (*bad)++;
+    }
+    return true;
 }
 
 /* Inputs: re-hash each, and compare with the audit log's record of its hash. */
-static void check_inputs(sqlite3 *h, int *bad, int *checked)
+static void check_inputs(struct pt_db *db, int *bad, int *checked)
 {
-    sqlite3_stmt *st = NULL;
-    int items = 0;
-    sqlite3_prepare_v2(h, "SELECT id, path, size, sha256, status, segments FROM evidence_item "
-                          "ORDER BY id", -1, &st, NULL);
-    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        const char *path = col(st, 1);
-        const char *want = col(st, 3);
-        const char *status = col(st, 4);
-        long long size = sqlite3_column_int64(st, 2);
-        items++;
-        if (want[0] == '\0') {
-            bool legit = strcmp(status, "skipped") == 0 || strcmp(status, "error") == 0;
-            printf("NOT HASHED  %s (status %s at analysis)%s\n", path, status,
-                   legit ? "" : ": the run never finished reading it");
-            *bad += !legit;
-            continue;
-        }
-        char got[PT_SHA256_HEX];
-        uint64_t gsize = 0;
-        (*checked)++;
-        long long segs = sqlite3_column_int64(st, 5);
-        char q[120];
-        snprintf(q, sizeof q, "SELECT count(*) FROM evidence_segment WHERE item_id = %lld",
-                 sqlite3_column_int64(st, 0));
-        if (segs > 1 && pt_db_int(h, q) != segs) {
-            printf("MISSING     %s: the item has %lld segments, not as many evidence_segment "
-                   "rows\n", path, segs);
-            (*bad)++;
-        } else if (segs > 1 && !hash_segments(h, sqlite3_column_int64(st, 0), got, &gsize,
-                                              bad)) {
-            (*bad)++;
-        } else if (segs <= 1 && pt_sha256_file(path, got, &gsize) != PT_OK) {
-            printf("MISSING     %s: cannot be read now\n", path);
-            (*bad)++;
-        } else if (strcmp(got, want) != 0 || (long long)gsize != size) {
-            printf("MISMATCH    %s: sha256 %s, size %llu; recorded %s, size %lld\n", path, got,
-                   (unsigned long long)gsize, want, size);
-            (*bad)++;
-        } else {
-            printf("OK          %s %s%s\n", want, path, segs > 1 ? " (whole split image)" : "");
-        }
-    }
-    sqlite3_finalize(st);
-    if (items == 0) {
+    struct inputs x = {db, bad, checked, 0};
+    pt_q_items(db, one_input, &x);
+    if (x.items == 0) {
         printf("NO INPUTS   the case records no evidence item: nothing was verified\n");
         (*bad)++;
     }
-    /* The audit chain's input_hashed rows, written as each input was finished, must agree
-     * with evidence_item (a row edited later would not), and every hashed item needs one. */
-    st = NULL;
-    sqlite3_prepare_v2(h, "SELECT i.id, i.sha256, i.size, (SELECT group_concat(detail, '\n') "
-                          "FROM audit_log a WHERE a.action = 'input_hashed' AND a.detail LIKE "
-                          "'item=' || i.id || ' %') FROM evidence_item i ORDER BY i.id",
-                       -1, &st, NULL);
-    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        long long id = sqlite3_column_int64(st, 0);
-        const char *sha = col(st, 1), *audit = col(st, 3);
-        char asha[80], asize[32], size[32];
-        snprintf(size, sizeof size, "%lld", sqlite3_column_int64(st, 2));
-        if (audit[0] == '\0') {
-            if (sha[0] != '\0') {
-                printf("UNAUDITED   item %lld has a hash but no input_hashed row in the audit "
-                       "log\n", id);
-                (*bad)++;
-            }
-            continue;
-        }
-        if (strchr(audit, '\n') != NULL) {
-            printf("AUDIT       item %lld has more than one input_hashed row\n", id);
-            (*bad)++;
-            continue;
-        }
-        field(audit, "sha256", asha, sizeof asha);
-        field(audit, "size", asize, sizeof asize);
-        if (strcmp(asha, sha) != 0 || strcmp(asize, size) != 0) {
-            printf("MISMATCH    item %lld: evidence_item says sha256 %s size %s, the audit log "
-                   "recorded sha256 %s size %s\n", id, sha[0] ? sha : "(none)", size,
-                   asha[0] ? asha : "(none)", asize);
-            (*bad)++;
-        }
-    }
-    sqlite3_finalize(st);
+    pt_q_item_audits(db, one_input_audit, bad);
 }
 
-/* Rows that point to a flow must find it (no FOREIGN KEY: flows are written last). */
-static void check_orphans(sqlite3 *h, int *bad)
+/* Rows that point to a flow must find it. */
+static void orphans(void *arg, const char *table, long long rows)
 {
-    static const char *const children[] = {"stream_gap", "stream_conflict", "object",
-#define PT_RECORD(name, NAME, table, batch) #table,
-#include "analyze/records.def"
-#undef PT_RECORD
-    };
-    for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
-        char sql[200];
-        sqlite3_stmt *st = NULL;
-        snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM %s WHERE flow_id IS NOT NULL AND flow_id NOT IN (SELECT id "
-                 "FROM flow)", children[i]);
-        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
-            printf("ORPHANS     %lld row(s) of %s point to no flow\n",
-                   sqlite3_column_int64(st, 0), children[i]);
-            (*bad)++;
-        }
-        sqlite3_finalize(st);
+    printf("ORPHANS     %lld row(s) of %s point to no flow\n", rows, table);
+    (*(int *)arg)++;
+}
+
+struct objects {
+    const char *case_dir;
+    int *bad, objects;
+};
+
+static bool one_object(void *arg, const char *want, const char *pack, uint64_t off,
+                       uint64_t size)
+{
+    struct objects *x = arg;
+    char got[PT_SHA256_HEX];
+    struct pt_objbytes ob;
+    bool read = pt_object_load(x->case_dir, want, pack, off, size, &ob);
+    if (read) {
+        uint8_t dig[PT_SHA256_LEN];
+        pt_sha256_buf(ob.p, ob.n, dig);
+        pt_hex(dig, sizeof dig, got);
+        pt_object_release(&ob);
     }
+    if (!read) {
+        printf("MISSING     object %s\n", want);
+        (*x->bad)++;
+    } else if (strcmp(got, want) != 0) {
+        printf("MISMATCH    object %s now hashes to %s\n", want, got);
+        (*x->bad)++;
+    }
+    x->objects++;
+    return true;
 }
 
 /* Every stored object file must still hash to its name. */
-static void check_objects(sqlite3 *h, const char *case_dir, int *bad)
+static void check_objects(struct pt_db *db, const char *case_dir, int *bad)
 {
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(h, "SELECT DISTINCT o.sha256, b.pack, b.offset, b.size FROM object o "
-                          "LEFT JOIN object_blob b ON b.sha256 = o.sha256 ORDER BY o.sha256",
-                       -1, &st, NULL);
-    int objects = 0, before = *bad;
-    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        const char *want = col(st, 0);
-        char got[PT_SHA256_HEX];
-        struct pt_objbytes ob;
-        bool read = pt_object_load(case_dir, want, col(st, 1),
-                                   (uint64_t)sqlite3_column_int64(st, 2),
-                                   (uint64_t)sqlite3_column_int64(st, 3), &ob);
-        if (read) {
-            uint8_t dig[PT_SHA256_LEN];
-            pt_sha256_buf(ob.p, ob.n, dig);
-            pt_hex(dig, sizeof dig, got);
-            pt_object_release(&ob);
-        }
-        if (!read) {
-            printf("MISSING     object %s\n", want);
-            (*bad)++;
-        } else if (strcmp(got, want) != 0) {
-            printf("MISMATCH    object %s now hashes to %s\n", want, got);
-            (*bad)++;
-        }
-        objects++;
-    }
-    sqlite3_finalize(st);
-    printf("%s          %d stored object(s) checked\n", *bad > before ? "  " : "OK", objects);
+    struct objects x = {case_dir, bad, 0};
+    int before = *bad;
+    pt_q_stored_objects(db, one_object, &x);
+    printf("%s          %d stored object(s) checked\n", *bad > before ? "  " : "OK", x.objects);
 }
 
 /* Custody records a command may append to a sealed case (the chain still links them): the
  * files it wrote that carry the case's data out of it. */
 static const char *const after_seal[] = {"notify_list_written"};
 
-/* Rows after `seq`: how many, and how many of them are not custody records of after_seal. */
-static void post_seal(sqlite3 *h, long long seq, long long *later, long long *foreign)
+struct later {
+    long long later, foreign;
+};
+
+static bool one_later(void *arg, const char *action)
 {
-    sqlite3_stmt *st = NULL;
-    *later = *foreign = 0;
-    if (sqlite3_prepare_v2(h, "SELECT action FROM audit_log WHERE seq > ?1", -1, &st, NULL) !=
-        SQLITE_OK) {
+    struct later *x = arg;
+    bool known = false;
+    for (size_t i = 0; i < sizeof after_seal / sizeof after_seal[0]; i++) {
+        known = known || strcmp(action, after_seal[i]) == 0;
+    }
+    x->later++;
+    x->foreign += !known;
+    return true;
+}
+
+/* Rows after `seq`: how many, and how many of them are not custody records of after_seal. */
+static void post_seal(struct pt_db *db, long long seq, long long *later, long long *foreign)
+{
+    struct later x = {0, 0};
+    if (pt_q_audit_after(db, seq, one_later, &x) != PT_OK) {
+        *later = 0;
         *foreign = 1;
         return;
     }
-    sqlite3_bind_int64(st, 1, seq);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof after_seal / sizeof after_seal[0]; i++) {
-            known = known || strcmp(col(st, 0), after_seal[i]) == 0;
-        }
-        (*later)++;
-        *foreign += !known;
-    }
-    sqlite3_finalize(st);
-}
-
-/* Row `seq` has the hash summary.txt recorded (and is the completion record). */
-static bool head_matches(sqlite3 *h, long long seq, const char *hash)
-{
-    sqlite3_stmt *st = NULL;
-    bool ok = false;
-    if (sqlite3_prepare_v2(h, "SELECT row_hash = ?2 AND action = 'case_sealed' FROM audit_log "
-                              "WHERE seq = ?1", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, seq);
-        sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
-        ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
-    }
-    sqlite3_finalize(st);
-    return ok;
+    *later = x.later;
+    *foreign = x.foreign;
 }
 
 /* The chain, its head against summary.txt, and the sealed digest of rows and reports. */
 static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *bad)
 {
-    sqlite3 *h = pt_db_handle(db);
     char err[512];
     uint64_t rows = 0;
     if (pt_db_audit_verify(db, &rows, err, sizeof err) != PT_OK) {
@@ -398,26 +351,19 @@ static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *ba
         (*bad)++;
         return;
     }
-    sqlite3_stmt *st = NULL;
     long long last = 0, seq = 0, seal = 0;
     char last_hash[PT_SHA256_HEX] = "", head[PT_SHA256_HEX] = "";
-    sqlite3_prepare_v2(h, "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1", -1,
-                       &st, NULL);
-    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        last = sqlite3_column_int64(st, 0);
-        snprintf(last_hash, sizeof last_hash, "%s", col(st, 1));
-    }
-    sqlite3_finalize(st);
+    pt_q_audit_last(db, &last, last_hash);
     long long later = 0, foreign = 0;
     bool head_ok = summary_head(case_dir, &seq, head);
     if (head_ok) {
-        post_seal(h, seq, &later, &foreign);
+        post_seal(db, seq, &later, &foreign);
     }
     if (!head_ok) {
         printf("AUDIT       summary.txt is missing or names no chain head: a truncated chain "
                "cannot be ruled out\n");
         (*bad)++;
-    } else if (later > 0 && foreign == 0 && head_matches(h, seq, head)) {
+    } else if (later > 0 && foreign == 0 && pt_q_audit_head_is(db, seq, head)) {
         printf("OK          audit chain intact, %llu rows, head %s; %lld custody record(s) "
                "after the run (notify-list files written)\n", (unsigned long long)rows,
                last_hash, later);
@@ -430,7 +376,7 @@ static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *ba
                last_hash);
     }
     char detail[1600];
-    if (!seal_row(h, &seal, detail, sizeof detail)) {
+    if (!pt_q_seal_row(db, &seal, detail, sizeof detail)) {
         return; /* reported as INCOMPLETE already */
     }
     if (seal != last && !(seal == seq && later == last - seal && foreign == 0)) {
@@ -489,9 +435,9 @@ pt_status pt_verify(const char *case_dir)
         printf("INCOMPLETE  %s\n", why);
         bad++;
     }
-    check_inputs(pt_db_handle(db), &bad, &checked);
-    check_orphans(pt_db_handle(db), &bad);
-    check_objects(pt_db_handle(db), case_dir, &bad);
+    check_inputs(db, &bad, &checked);
+    pt_q_orphans(db, orphans, &bad);
+    check_objects(db, case_dir, &bad);
     check_chain_and_seal(db, case_dir, &bad);
     pt_db_close(db);
     if (bad > 0) {
@@ -522,24 +468,18 @@ pt_status pt_export_object(const char *case_dir, const char *sha256, const char 
         fprintf(stderr, "phitrace: error: %s\n", err);
         return PT_EIO;
     }
-    sqlite3 *h = pt_db_handle(db);
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(h, "SELECT (SELECT count(*) FROM object WHERE sha256 = ?1), b.pack, "
-                          "b.offset, b.size FROM (SELECT 1) LEFT JOIN object_blob b ON "
-                          "b.sha256 = ?1", -1, &st, NULL);
-    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
     pt_status rc = PT_OK;
     struct pt_objbytes ob = {0};
-    if (st == NULL || sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) == 0) {
+    char pack[256];
+    uint64_t off = 0, size = 0;
+    if (!pt_q_object_place(db, sha256, pack, sizeof pack, &off, &size)) {
         fprintf(stderr, "phitrace: error: the case holds no object %s\n", sha256);
         rc = PT_EUSAGE;
-    } else if (!pt_object_load(case_dir, sha256, col(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
-                               (uint64_t)sqlite3_column_int64(st, 3), &ob)) {
+    } else if (!pt_object_load(case_dir, sha256, pack, off, size, &ob)) {
         fprintf(stderr, "phitrace: error: object %s cannot be read from %s/objects\n", sha256,
                 case_dir);
         rc = PT_EIO;
     }
-    sqlite3_finalize(st);
     pt_db_close(db);
     if (rc != PT_OK) {
         return rc;

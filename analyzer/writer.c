@@ -75,6 +75,11 @@ static pt_status put_loghttp(struct pt_db *db, const void *row)
     return pt_db_loghttp_put(db, row);
 }
 
+static pt_status put_netflow(struct pt_db *db, const void *row)
+{
+    return pt_db_netflow_put(db, row);
+}
+
 static pt_status put_logxfer(struct pt_db *db, const void *row)
 {
     return pt_db_logxfer_put(db, row);
@@ -83,7 +88,7 @@ static pt_status put_logxfer(struct pt_db *db, const void *row)
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     static pt_status put_##name(struct pt_db *db, const void *row)                                 \
     {                                                                                              \
-        return pt_db_##name##_put(db, row);                                                        \
+        return pt_db_record_put(db, PT_REC_##NAME, row);                                           \
     }
 #include "analyze/records.def"
 #undef PT_RECORD
@@ -101,6 +106,7 @@ static const struct {
     [PT_W_LOG_DNS] = {put_logdns, sizeof(struct pt_logdns_rec)},
     [PT_W_LOG_HTTP] = {put_loghttp, sizeof(struct pt_loghttp_rec)},
     [PT_W_LOG_XFER] = {put_logxfer, sizeof(struct pt_logxfer_rec)},
+    [PT_W_NETFLOW] = {put_netflow, sizeof(struct pt_netflow_rec)},
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     [PT_W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
 #include "analyze/records.def"

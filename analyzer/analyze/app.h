@@ -17,206 +17,18 @@
 
 struct pt_unpack_run;
 
-struct pt_http_rec {
-    int64_t flow_id;
-    uint32_t seq;             /* transaction index within the flow */
-    uint32_t item;
-    uint64_t frame;           /* frame carrying the request line */
-    int64_t ts_us;
-    char method[16];
-    char uri[1024];
-    char host[256];
-    char user_agent[256];
-    char req_ctype[128];
-    uint64_t req_body;        /* decoded request body bytes stored */
-    char req_sha256[PT_SHA256_HEX];
-    int status;               /* 0 when no response was seen */
-    char resp_ctype[128];
-    uint64_t resp_body;
-    char resp_sha256[PT_SHA256_HEX];
-};
-
-struct pt_dns_rec {
-    int64_t flow_id;
-    uint32_t item;
-    uint64_t frame;
-    int64_t ts_us;
-    uint8_t dir;              /* 0 client to server */
-    uint8_t transport;        /* 6 or 17 */
-    uint16_t id;
-    bool response;
-    uint8_t opcode, rcode;
-    char qname[1024];         /* presentation form, non-printable bytes as \DDD (255 x 4) */
-    uint16_t qtype, qclass;
-    uint16_t n_answers;
-    uint32_t size;            /* message bytes */
-    uint32_t answer_bytes;    /* RDATA bytes in the answer section */
-    char answers[512];        /* "A 1.2.3.4; CNAME x.example; TXT[20]" (first ones) */
-    bool malformed;
-};
-
-/* One resource record of a DNS answer section (at most PT_DNS_MAX_RRS per message). */
-struct pt_dns_answer_rec {
-    int64_t flow_id;
-    uint32_t item;
-    uint64_t frame;
-    int64_t ts_us;
-    uint16_t msg_id, index;   /* the message's id; the record's place in its answers */
-    char name[1024];          /* owner, presentation form */
-    uint16_t type, rclass;
-    uint32_t ttl;
-    uint16_t rdlength;
-    bool decoded;             /* data is the type's text; false: the RDATA in hex */
-    char data[4100];          /* "1.2.3.4", "10 mail.example", "\"text\"", ...; RDATA past
-                               * 2 KiB (hex) or 4 KiB of text is cut */
-};
-
-struct pt_tls_rec {
-    int64_t flow_id;
-    uint32_t item;
-    uint64_t frame;           /* first frame of the handshake */
-    int64_t ts_us;
-    uint16_t client_version;  /* ClientHello legacy_version */
-    uint16_t max_version;     /* highest supported_versions entry, 0 when absent */
-    uint16_t server_version;  /* chosen by the server, 0 when no ServerHello */
-    uint16_t cipher;
-    char sni[256];
-    char alpn[128];           /* "h2,http/1.1" */
-    char ja3[2048];           /* the JA3 string */
-    char ja3_md5[33];
-    char ja4[40];
-    char cert_subject[256];   /* first server certificate, when in clear (TLS <= 1.2) */
-    char cert_issuer[256];
-};
-
-struct pt_hl7_rec {
-    int64_t flow_id;
-    uint32_t seq;             /* message index within the flow */
-    uint8_t dir;
-    uint32_t item;
-    uint64_t frame;           /* frame carrying the start of the message */
-    int64_t ts_us;
-    char sending_app[64], sending_facility[64], receiving_app[64], receiving_facility[64];
-    char msg_time[32];        /* MSH-7 as sent */
-    char msg_type[32];        /* MSH-9, e.g. ORU^R01 */
-    char control_id[64];      /* MSH-10 */
-    char version[16];         /* MSH-12 */
-    uint32_t segments, pid_segments;
-    uint64_t size;
-    bool complete;
-    char sha256[PT_SHA256_HEX]; /* the stored message */
-};
-
-/* One DIMSE message (command, and its data set when it has one). */
-struct pt_dicom_rec {
-    int64_t flow_id;
-    uint32_t seq;
-    uint8_t dir;
-    uint8_t pc_id;
-    uint32_t item;
-    uint64_t frame;
-    int64_t ts_us;
-    char command[16];         /* C-STORE-RQ, ... or 0xNNNN */
-    uint16_t message_id;
-    char sop_class[65];
-    char sop_instance[65];
-    char move_destination[17];
-    uint16_t status;
-    bool has_status;
-    uint64_t dataset_size;    /* data set bytes (gaps included) */
-    bool complete;
-    char sha256[PT_SHA256_HEX]; /* the stored Part 10 file, "" when no data set */
-};
-
-struct pt_dicom_assoc_rec {
-    int64_t flow_id;
-    uint32_t item;
-    uint64_t frame;
-    int64_t ts_us;
-    char calling_ae[17], called_ae[17];
-    char app_context[65];
-    char result[16];          /* accepted | rejected | aborted | no answer */
-    char reject[48];
-    bool released;
-    char contexts[16384];     /* JSON list of presentation contexts */
-};
-
-struct pt_ftp_rec {
-    int64_t ctl_flow, data_flow;
-    uint32_t item;
-    uint64_t frame;            /* first data byte */
-    int64_t ts_us;
-    char command[8];           /* STOR, RETR, APPE, STOU, LIST, NLST, MLSD */
-    char name[256];            /* the command's argument (file name or path) */
-    char user[64];
-    char banner[128];          /* the server's 220 greeting (its software, often its name) */
-    char direction[10];        /* upload | download | internal | external */
-    uint64_t size;             /* bytes (gaps included) */
-    bool complete;
-    char sha256[PT_SHA256_HEX];
-};
-
-struct pt_smtp_rec {
-    int64_t flow_id;
-    uint32_t seq;
-    uint32_t item;
-    uint64_t frame;
-    int64_t ts_us;
-    char helo[128];
-    char mail_from[256];
-    char rcpt_to[512];        /* comma separated */
-    char from[256], to[512], subject[512], date[64], msg_id[256];
-    uint64_t size;            /* message bytes (dot-unstuffed; gaps included) */
-    unsigned attachments;     /* MIME leaves with a file name */
-    bool complete;
-    bool starttls;            /* the session switched to TLS */
-    char sha256[PT_SHA256_HEX];
-};
-
-struct pt_icmp_rec {
-    int64_t flow_id;
-    uint32_t item;
-    uint64_t frame;
-    int64_t ts_us;
-    uint64_t messages;
-    uint64_t echo_requests, echo_replies, other;
-    uint64_t payload_bytes[2];  /* client to server, server to client */
-    uint32_t max_payload;
-    double entropy;             /* bits per byte over all payload bytes */
-    uint64_t mismatched_replies;/* echo replies that did not return the request's payload */
-    uint64_t unanswered;
-    uint64_t dir_messages[2];   /* client to server, server to client */
-    uint32_t dir_max_payload[2];
-};
-
-/* One SSH connection: the version strings of both ends (RFC 4253 §4.2). */
-struct pt_ssh_rec {
-    int64_t flow_id;
-    uint32_t item;
-    uint64_t frame;
-    int64_t ts_us;
-    char client[1024], server[1024]; /* "" when that side's was not seen; \xNN escapes */
-};
-
-/* One SMB2 file handle: opened, read and written, closed. */
-struct pt_smb_rec {
-    int64_t flow_id;
-    uint32_t item;
-    uint64_t frame;           /* the CREATE request (or the first READ/WRITE seen) */
-    int64_t ts_us;
-    char share[256];          /* TREE_CONNECT path, "\\server\share" */
-    char name[512];           /* path within the share */
-    char action[16];          /* CREATE result: opened, created, overwritten, superseded */
-    char user[128];           /* NTLMSSP user of the session, "DOMAIN\user" */
-    bool is_dir;
-    bool is_pipe;             /* a named pipe on IPC$: bytes counted, no object */
-    uint64_t size;            /* end of file from CREATE or CLOSE */
-    bool size_known;
-    int64_t created_us, modified_us;
-    uint64_t bytes_read, bytes_written;   /* data bytes seen, repeats included */
-    char read_sha256[PT_SHA256_HEX], write_sha256[PT_SHA256_HEX];
-    bool read_complete, write_complete;
-};
+/* The decoders' records, struct pt_<name>_rec, as records.def describes them. */
+#define PT_RECORD(name, NAME, table, batch) struct pt_##name##_rec {
+#define PT_FIELD(rec, ctype, member, dim, column, bind) ctype member dim;
+#define PT_FIELD_IF(rec, ctype, member, dim, column, bind, when) ctype member dim;
+#define PT_MEMBER(rec, ctype, member, dim) ctype member dim;
+#define PT_END(rec) };
+#include "records.def"
+#undef PT_RECORD
+#undef PT_FIELD
+#undef PT_FIELD_IF
+#undef PT_MEMBER
+#undef PT_END
 
 /* A flow an exporter described in a NetFlow v5/v9 or IPFIX packet of a capture (netflow.c),
  * stored as a log_conn row like an nfcapd file's: conn.p.line is the frame of the export
@@ -247,6 +59,9 @@ struct pt_app_ctx {
                                      (borrowed; NULL: nothing shared, see unpack.h) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind,
                     const char *detail);
+    /* a flow a NetFlow/IPFIX export in the capture described (netflow.c): a log_conn row,
+     * not a record of records.def (its table is the logs' and has no flow_id) */
+    void (*netflow)(void *arg, const struct pt_netflow_rec *r);
 };
 
 /* pt_emit_http(ctx, &rec) and so on: hand a finished record to the pipeline (typed). */

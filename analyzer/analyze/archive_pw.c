@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "../core/limits.h"
 #include "../core/program.h"
 #include "../store/db.h"
+#include "../store/q_objects.h"
 #include "doctext.h"
 #include "objstore.h"
 #include "passwords.h"
@@ -98,34 +98,26 @@ static void add(void *arg, const char *pw, size_t len, uint32_t line, enum pt_pw
 }
 
 /* Every text object of the case, once per hash, in the order they were stored. */
+static bool harvest_row(void *arg, const struct pt_q_text_object *o)
+{
+    struct phase *ph = arg;
+    struct pt_objbytes ob;
+    if (o->sha256 == NULL || !pt_object_load(ph->o->case_dir, o->sha256, o->pack, o->off,
+                                             o->size, &ob)) {
+        return true;
+    }
+    ph->cur_sha = o->sha256;
+    ph->cur_path = o->name;
+    pt_pw_harvest(ob.p, ob.n, add, ph);
+    pt_object_release(&ob);
+    return ph->rc == PT_OK;
+}
+
 static void harvest_objects(struct phase *ph)
 {
-    sqlite3 *h = pt_db_handle(ph->db);
-    sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT o.sha256, coalesce(o.name, ''), coalesce(b.pack, ''), "
-                      "coalesce(b.offset, 0), o.size FROM object o LEFT JOIN object_blob b ON "
-                      "b.sha256 = o.sha256 WHERE o.mime LIKE 'text/%' AND o.size BETWEEN 1 AND "
-                      "?1 AND o.encrypted = 0 GROUP BY o.sha256 ORDER BY min(o.id)";
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (ph->rc == PT_OK && pt_q_text_objects(ph->db, PT_PW_MAX_TEXT, harvest_row, ph) != PT_OK) {
         ph->rc = PT_EDB;
-        return;
     }
-    sqlite3_bind_int64(st, 1, PT_PW_MAX_TEXT);
-    while (ph->rc == PT_OK && sqlite3_step(st) == SQLITE_ROW) {
-        const char *sha = (const char *)sqlite3_column_text(st, 0);
-        struct pt_objbytes ob;
-        if (sha == NULL || !pt_object_load(ph->o->case_dir, sha,
-                                           (const char *)sqlite3_column_text(st, 2),
-                                           (uint64_t)sqlite3_column_int64(st, 3),
-                                           (uint64_t)sqlite3_column_int64(st, 4), &ob)) {
-            continue;
-        }
-        ph->cur_sha = sha;
-        ph->cur_path = (const char *)sqlite3_column_text(st, 1);
-        pt_pw_harvest(ob.p, ob.n, add, ph);
-        pt_object_release(&ob);
-    }
-    sqlite3_finalize(st);
 }
 
 /* --passwords FILE: each line a candidate, as written (a CR before the LF removed). */
@@ -375,94 +367,68 @@ static bool headers_encrypted(const char *mime, const uint8_t *b, size_t n)
 
 /* Zips with encrypted members; 7z and RAR with encrypted members or no member at all (their
  * headers may be encrypted: libarchive then gives none). */
+struct archives {
+    struct arch *v;
+    size_t n, cap;
+    pt_status rc;
+};
+
+static bool archive_row(void *arg, const struct pt_q_archive *q)
+{
+    struct archives *l = arg;
+    if (!pt_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v, 16)) {
+        l->rc = PT_ENOMEM;
+        return false;
+    }
+    struct arch *a = &l->v[l->n++];
+    memset(a, 0, sizeof *a);
+    struct pt_object_rec *r = &a->rec;
+    snprintf(r->sha256, sizeof r->sha256, "%s", q->sha256);
+    r->size = q->size;
+    snprintf(r->mime, sizeof r->mime, "%s", q->mime);
+    snprintf(r->name, sizeof r->name, "%s", q->name);
+    snprintf(r->protocol, sizeof r->protocol, "%s", q->protocol);
+    snprintf(r->direction, sizeof r->direction, "%s", q->direction);
+    r->flow_id = q->flow_id;
+    r->item = q->item;
+    r->frame = q->frame;
+    r->ts_us = q->ts;
+    r->depth = q->depth;
+    snprintf(a->pack, sizeof a->pack, "%s", q->pack);
+    a->off = q->off;
+    r->stream_off = q->stream_off;
+    r->complete = true;
+    a->members_encrypted = q->members_encrypted;
+    return l->n < PT_PW_MAX_ARCHIVES;
+}
+
 static pt_status list_archives(struct phase *ph, struct arch **out, size_t *n)
 {
-    sqlite3 *h = pt_db_handle(ph->db);
-    sqlite3_stmt *st = NULL;
-    const char *sql =
-        "SELECT o.sha256, o.size, o.mime, coalesce(o.name, ''), o.protocol, o.direction, "
-        "coalesce(o.flow_id, 0), coalesce(o.item_id, 0), coalesce(o.frame, 0), "
-        "coalesce(o.ts, 0), o.depth, coalesce(b.pack, ''), coalesce(b.offset, 0), o.stream_off, "
-        "EXISTS (SELECT 1 FROM object k WHERE k.parent_sha256 = o.sha256 AND k.encrypted = 1) "
-        "FROM object o LEFT JOIN object_blob b ON b.sha256 = o.sha256 WHERE o.encrypted = 0 "
-        "AND o.size > 0 AND (o.mime IN ('application/zip', 'application/x-7z-compressed', "
-        "'application/x-rar', 'application/vnd.rar')) AND (EXISTS (SELECT 1 FROM object k "
-        "WHERE k.parent_sha256 = o.sha256 AND k.encrypted = 1) OR (o.mime != "
-        "'application/zip' AND NOT EXISTS (SELECT 1 FROM object k WHERE k.parent_sha256 = "
-        "o.sha256))) GROUP BY o.sha256 ORDER BY min(o.id)";
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-        return PT_EDB;
-    }
-    pt_status rc = PT_OK;
-    while (sqlite3_step(st) == SQLITE_ROW && *n < PT_PW_MAX_ARCHIVES) {
-        if (!pt_grow(out, &cap, *n + 1, sizeof **out, 16)) {
-            rc = PT_ENOMEM;
-            break;
-        }
-        struct arch *a = &(*out)[(*n)++];
-        memset(a, 0, sizeof *a);
-        struct pt_object_rec *r = &a->rec;
-        snprintf(r->sha256, sizeof r->sha256, "%s", (const char *)sqlite3_column_text(st, 0));
-        r->size = (uint64_t)sqlite3_column_int64(st, 1);
-        snprintf(r->mime, sizeof r->mime, "%s", (const char *)sqlite3_column_text(st, 2));
-        snprintf(r->name, sizeof r->name, "%s", (const char *)sqlite3_column_text(st, 3));
-        snprintf(r->protocol, sizeof r->protocol, "%s", (const char *)sqlite3_column_text(st, 4));
-        snprintf(r->direction, sizeof r->direction, "%s",
-                 (const char *)sqlite3_column_text(st, 5));
-        r->flow_id = sqlite3_column_int64(st, 6);
-        r->item = (uint32_t)sqlite3_column_int64(st, 7);
-        r->frame = (uint64_t)sqlite3_column_int64(st, 8);
-        r->ts_us = sqlite3_column_int64(st, 9);
-        r->depth = (unsigned)sqlite3_column_int64(st, 10);
-        snprintf(a->pack, sizeof a->pack, "%s", (const char *)sqlite3_column_text(st, 11));
-        a->off = (uint64_t)sqlite3_column_int64(st, 12);
-        r->stream_off = (uint64_t)sqlite3_column_int64(st, 13);
-        r->complete = true;
-        a->members_encrypted = sqlite3_column_int(st, 14) != 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    struct archives l = {NULL, 0, 0, PT_OK};
+    pt_status rc = pt_q_encrypted_archives(ph->db, archive_row, &l);
+    *out = l.v;
+    *n = l.n;
+    return rc != PT_OK ? rc : l.rc;
 }
 
 /* The archive_password row of one archive: opened with candidate `ci` (or closed, ci < 0). */
 static void put_row(struct phase *ph, const struct arch *a, long ci, const char *method,
                     const char *note)
 {
-    sqlite3 *h = pt_db_handle(ph->db);
-    sqlite3_stmt *st = NULL;
-    const char *sql = "INSERT INTO archive_password(archive_sha256, archive_name, archive_size, "
-                      "opened, method, source_sha256, source_path, line, form, candidates, "
-                      "members, note) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-        ph->rc = PT_EDB;
-        return;
-    }
     const struct cand *c = ci >= 0 ? &ph->c[ci] : NULL;
-    sqlite3_bind_text(st, 1, a->rec.sha256, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, a->rec.name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->rec.size);
-    sqlite3_bind_int(st, 4, c != NULL);
+    struct pt_q_archive_pw r = {.sha256 = a->rec.sha256, .name = a->rec.name,
+                                .size = a->rec.size, .opened = c != NULL,
+                                .candidates = ph->n, .members = ph->members, .note = note};
     if (c != NULL) {
-        sqlite3_bind_text(st, 5, method, -1, SQLITE_STATIC);
-        if (c->src_sha[0] != '\0') {
-            sqlite3_bind_text(st, 6, c->src_sha, -1, SQLITE_TRANSIENT);
-        }
-        sqlite3_bind_text(st, 7, c->src_path, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 8, c->line);
-        sqlite3_bind_text(st, 9, pt_pw_form_name(c->form), -1, SQLITE_STATIC);
+        r.method = method;
+        r.source_sha256 = c->src_sha;
+        r.source_path = c->src_path;
+        r.line = c->line;
+        r.form = pt_pw_form_name(c->form);
     }
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)ph->n);
-    sqlite3_bind_int64(st, 11, ph->members);
-    if (note != NULL) {
-        sqlite3_bind_text(st, 12, note, -1, SQLITE_TRANSIENT);
-    }
-    if (sqlite3_step(st) != SQLITE_DONE) {
+    if (pt_q_archive_pw_put(ph->db, &r) != PT_OK) {
         ph->rc = PT_EDB;
     }
-    sqlite3_finalize(st);
 }
 
 enum tried { TRIED_NOT, TRIED_CLOSED, TRIED_OPENED };

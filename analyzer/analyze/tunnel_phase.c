@@ -13,7 +13,6 @@
  * (limit.tunnel_bytes).
  */
 #include <ctype.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "../core/grow.h"
 #include "../core/limits.h"
 #include "../store/db.h"
+#include "../store/q_dns.h"
 #include "objstore.h"
 #include "tunnel.h"
 
@@ -131,18 +131,7 @@ static bool forwarder(struct phase *ph, const char *addr, const char *key)
 {
     char like[300];
     like_pattern(key, like, sizeof like);
-    sqlite3_stmt *st = NULL;
-    bool yes = false;
-    if (sqlite3_prepare_v2(pt_db_handle(ph->db), "SELECT 1 FROM dns_query d JOIN flow f ON "
-                           "f.id = d.flow_id WHERE f.server_addr = ?1 AND f.client_addr != ?1 "
-                           "AND d.response = 0 AND lower(d.qname) LIKE ?2 LIMIT 1", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
-        yes = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return yes;
+    return pt_q_dns_forwarder(ph->db, addr, like);
 }
 
 /* Does a group of data parts look like tunnel data rather than ordinary names or texts?
@@ -178,20 +167,18 @@ static bool unhex(const char *hex, uint8_t *out, size_t *n)
 /* One answer's downstream piece into *piece (owned; NULL when it carries none): for
  * iodine, the RDATA's bytes (an answer dns.c kept only in part is left out: its packet
  * becomes a gap); otherwise its data part as text (pt_tun_answer_part). */
-static bool answer_piece(sqlite3_stmt *st, const char *key, bool iodine, uint8_t **piece,
-                         size_t *len)
+static bool answer_piece(const struct pt_q_answer *an, const char *key, bool iodine,
+                         uint8_t **piece, size_t *len)
 {
-    const char *data = (const char *)sqlite3_column_text(st, 2);
-    size_t dl = strlen(data ? data : "");
+    const char *data = an->data;
+    size_t dl = strlen(data);
     *piece = malloc(dl + 1);
     if (*piece == NULL) {
         return false;
     }
-    bool some = iodine ? (int64_t)dl == 2 * sqlite3_column_int64(st, 3) &&
-                             unhex(data, *piece, len)
-                       : (*len = pt_tun_answer_part((unsigned)sqlite3_column_int(st, 0),
-                                                    sqlite3_column_int(st, 1), data ? data : "",
-                                                    key, (char *)*piece, dl + 1)) > 0;
+    bool some = iodine ? (int64_t)dl == 2 * an->rdlength && unhex(data, *piece, len)
+                       : (*len = pt_tun_answer_part(an->type, an->decoded, data, key,
+                                                    (char *)*piece, dl + 1)) > 0;
     if (!some) {
         free(*piece);
         *piece = NULL;
@@ -204,48 +191,51 @@ static bool answer_piece(sqlite3_stmt *st, const char *key, bool iodine, uint8_t
  * NULL answers to its data and ping queries (their names start with the hex user id, or
  * 'p'), decoded with pt_tun_iodine_down; otherwise TXT strings and CNAME/MX/NS/PTR targets
  * below the tunnel domain, decoded like the queries when they look like tunnel data. */
+/* The pieces of a tunnel's answers, as downstream() collects them. */
+struct pieces {
+    struct phase *ph;
+    const char *key;
+    bool iodine;
+    uint8_t **pieces;
+    size_t *len, n, cap, lcap;
+    struct q first;
+};
+
+static bool answer_row(void *arg, const struct pt_q_answer *an)
+{
+    struct pieces *pc = arg;
+    size_t n = pc->n;
+    if (!pt_grow(&pc->pieces, &pc->cap, n + 1, sizeof *pc->pieces, 64) ||
+        !pt_grow(&pc->len, &pc->lcap, n + 1, sizeof *pc->len, 64) ||
+        !answer_piece(an, pc->key, pc->iodine, &pc->pieces[n], &pc->len[n])) {
+        pc->ph->rc = PT_ENOMEM;
+        return false;
+    }
+    if (pc->pieces[n] == NULL) {
+        return true;
+    }
+    if (n == 0) {
+        pc->first.flow_id = an->flow_id;
+        pc->first.ts = an->ts;
+        pc->first.item = an->item;
+        pc->first.frame = an->frame;
+    }
+    pc->n++;
+    return pc->n < PT_TUN_MAX_NAMES;
+}
+
 static void downstream(struct phase *ph, const char *addr, const char *key, bool iodine)
 {
     char like[300];
     like_pattern(key, like, sizeof like);
-    sqlite3_stmt *st = NULL;
-    uint8_t **pieces = NULL;
-    size_t *len = NULL, n = 0, cap = 0, lcap = 0;
-    struct q first = {0};
-    if (sqlite3_prepare_v2(pt_db_handle(ph->db),
-                           "SELECT a.type, a.decoded, a.data, a.rdlength, a.flow_id, min(a.ts), "
-                           "coalesce(a.item_id, 0), coalesce(a.frame, 0) FROM dns_answer a JOIN "
-                           "flow f ON f.id = a.flow_id WHERE f.client_addr = ?1 AND "
-                           "lower(a.name) LIKE ?2 AND (?3 = 0 OR (a.type = 10 AND a.decoded = 0 "
-                           "AND lower(substr(a.name, 1, 1)) IN ('0','1','2','3','4','5','6','7',"
-                           "'8','9','a','b','c','d','e','f','p'))) GROUP BY lower(a.name), "
-                           "a.type, a.data ORDER BY min(a.ts), min(a.id)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    struct pieces pc = {.ph = ph, .key = key, .iodine = iodine};
+    if (pt_q_dns_answers(ph->db, addr, like, iodine, answer_row, &pc) != PT_OK) {
         ph->rc = PT_EDB;
         return;
     }
-    sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, iodine);
-    while (sqlite3_step(st) == SQLITE_ROW && n < PT_TUN_MAX_NAMES) {
-        if (!pt_grow(&pieces, &cap, n + 1, sizeof *pieces, 64) ||
-            !pt_grow(&len, &lcap, n + 1, sizeof *len, 64) ||
-            !answer_piece(st, key, iodine, &pieces[n], &len[n])) {
-            ph->rc = PT_ENOMEM;
-            break;
-        }
-        if (pieces[n] == NULL) {
-            continue;
-        }
-        if (n == 0) {
-            first.flow_id = sqlite3_column_int64(st, 4);
-            first.ts = sqlite3_column_int64(st, 5);
-            first.item = (uint32_t)sqlite3_column_int64(st, 6);
-            first.frame = (uint64_t)sqlite3_column_int64(st, 7);
-        }
-        n++;
-    }
-    sqlite3_finalize(st);
+    uint8_t **pieces = pc.pieces;
+    size_t *len = pc.len, n = pc.n;
+    struct q first = pc.first;
     const char *const *parts = (const char *const *)pieces;
     if (ph->rc == PT_OK && n > 0 && (iodine || tunnel_like(parts, n))) {
         struct pt_tun_payload pl;
@@ -331,80 +321,93 @@ out:
     free(ix);
 }
 
+/* The queries of the client being read, as pt_tunnel_phase() groups them. */
+struct clientq {
+    struct phase *ph;
+    struct q *qs;
+    size_t n, cap;
+    char cur[64];
+    bool capped;
+};
+
+/* Decode the queries of the client read so far, and forget them. */
+static void client_flush(struct clientq *c)
+{
+    if (c->n > 0) {
+        client(c->ph, c->cur, c->qs, c->n);
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->qs[i].name);
+    }
+    c->n = 0;
+    c->capped = false;
+}
+
+static bool query_row(void *arg, const struct pt_q_query *row)
+{
+    struct clientq *c = arg;
+    struct phase *ph = c->ph;
+    if (strcmp(row->client, c->cur) != 0) {
+        client_flush(c);
+        snprintf(c->cur, sizeof c->cur, "%s", row->client);
+    }
+    if (ph->rc != PT_OK) {
+        return false;
+    }
+    if (c->n >= PT_TUN_MAX_NAMES) {
+        if (!c->capped) {
+            anomaly(ph, row->item, row->frame, PT_ANOM_LIMIT_TUNNEL_NAMES,
+                    "more DNS queries from one client than the tunnel decoder reads");
+        }
+        c->capped = true;
+        return ph->rc == PT_OK;
+    }
+    if (!pt_grow(&c->qs, &c->cap, c->n + 1, sizeof *c->qs, 256)) {
+        ph->rc = PT_ENOMEM;
+        return false;
+    }
+    struct q *q = &c->qs[c->n];
+    size_t nl = strlen(row->qname);
+    q->name = malloc(nl + 1);
+    if (q->name == NULL) {
+        ph->rc = PT_ENOMEM;
+        return false;
+    }
+    memcpy(q->name, row->qname, nl + 1);
+    if (nl > 1 && q->name[nl - 1] == '.' && q->name[nl - 2] != '\\') {
+        q->name[nl - 1] = '\0';
+    }
+    q->ts = row->ts;
+    q->flow_id = row->flow_id;
+    q->item = row->item;
+    q->frame = row->frame;
+    c->n++;
+    return ph->rc == PT_OK;
+}
+
 pt_status pt_tunnel_phase(struct pt_db *db, const char *case_dir, unsigned store_id,
                           unsigned *objects, char *err, size_t errlen)
 {
     struct phase ph = {.db = db, .case_dir = case_dir, .store_id = store_id, .rc = PT_OK};
     *objects = 0;
-    sqlite3 *h = pt_db_handle(db);
-    sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT coalesce(f.client_addr, ''), d.qname, d.ts, d.flow_id, "
-                      "coalesce(d.item_id, 0), coalesce(d.frame, 0) FROM dns_query d LEFT JOIN "
-                      "flow f ON f.id = d.flow_id WHERE d.response = 0 AND d.qname != '' AND "
-                      "lower(d.qname) NOT LIKE '%.arpa' AND lower(d.qname) NOT LIKE '%.local' "
-                      "ORDER BY 1, d.ts, d.id";
-    struct q *qs = NULL;
-    size_t n = 0, cap = 0;
-    char cur[64] = "";
-    bool capped = false;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK || pt_db_begin(db) != PT_OK) {
-        snprintf(err, errlen, "tunnel stage: %s", sqlite3_errmsg(h));
-        sqlite3_finalize(st);
+    struct clientq c = {.ph = &ph};
+    pt_status qrc = pt_db_begin(db);
+    if (qrc == PT_OK) {
+        qrc = pt_q_dns_queries(db, query_row, &c);
+    }
+    if (qrc != PT_OK) {
+        snprintf(err, errlen, "tunnel stage: %s", pt_db_errmsg(db));
+        pt_db_commit(db); /* nothing was written */
         pt_objstore_free(ph.store);
         return PT_EDB;
     }
-    for (int r; ph.rc == PT_OK;) {
-        r = sqlite3_step(st);
-        const char *cl = r == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-        if (r != SQLITE_ROW || strcmp(cl ? cl : "", cur) != 0) {
-            if (n > 0) {
-                client(&ph, cur, qs, n);
-            }
-            for (size_t i = 0; i < n; i++) {
-                free(qs[i].name);
-            }
-            n = 0;
-            capped = false;
-            if (r != SQLITE_ROW) {
-                break;
-            }
-            snprintf(cur, sizeof cur, "%s", cl ? cl : "");
-        }
-        if (n >= PT_TUN_MAX_NAMES) {
-            if (!capped) {
-                anomaly(&ph, (uint32_t)sqlite3_column_int64(st, 4),
-                        (uint64_t)sqlite3_column_int64(st, 5), PT_ANOM_LIMIT_TUNNEL_NAMES,
-                        "more DNS queries from one client than the tunnel decoder reads");
-            }
-            capped = true;
-            continue;
-        }
-        if (!pt_grow(&qs, &cap, n + 1, sizeof *qs, 256)) {
-            ph.rc = PT_ENOMEM;
-            break;
-        }
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        size_t nl = strlen(name ? name : "");
-        qs[n].name = malloc(nl + 1);
-        if (qs[n].name == NULL) {
-            ph.rc = PT_ENOMEM;
-            break;
-        }
-        memcpy(qs[n].name, name ? name : "", nl + 1);
-        if (nl > 1 && qs[n].name[nl - 1] == '.' && qs[n].name[nl - 2] != '\\') {
-            qs[n].name[nl - 1] = '\0';
-        }
-        qs[n].ts = sqlite3_column_int64(st, 2);
-        qs[n].flow_id = sqlite3_column_int64(st, 3);
-        qs[n].item = (uint32_t)sqlite3_column_int64(st, 4);
-        qs[n].frame = (uint64_t)sqlite3_column_int64(st, 5);
-        n++;
+    if (ph.rc == PT_OK) {
+        client_flush(&c); /* the last client */
     }
-    for (size_t i = 0; i < n; i++) {
-        free(qs[i].name);
+    for (size_t i = 0; i < c.n; i++) {
+        free(c.qs[i].name);
     }
-    free(qs);
-    sqlite3_finalize(st);
+    free(c.qs);
     pt_status rc = ph.rc;
     if (pt_db_commit(db) != PT_OK && rc == PT_OK) {
         rc = PT_EDB;

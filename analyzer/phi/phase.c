@@ -23,7 +23,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +39,7 @@
 #include "../ingest/sniff.h"
 #include "../store/db.h"
 #include "../store/q_disk.h"
+#include "../store/q_phi.h"
 #include "entity.h"
 #include "phi.h"
 #include "yara_scan.h"
@@ -365,16 +365,6 @@ static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_
     pt_object_release(&ob);
 }
 
-/* Multipart parts (HTTP) and MIME leaves (SMTP) share their flow, direction and stream
- * offset with the body or message they were cut from. */
-static const char link_parts_sql[] =
-    "UPDATE object SET parent_sha256 = (SELECT c.sha256 FROM object c WHERE c.flow_id = "
-    "object.flow_id AND c.stream_dir IS object.stream_dir AND c.stream_off = object.stream_off "
-    "AND c.protocol = object.protocol AND c.depth = object.depth AND c.id <> object.id AND "
-    "coalesce(c.encoding, '') NOT LIKE 'multipart%' AND coalesce(c.encoding, '') NOT LIKE "
-    "'mime%' ORDER BY c.id LIMIT 1) WHERE flow_id IS NOT NULL AND coalesce(parent_sha256, '') = "
-    "'' AND (encoding LIKE 'multipart%' OR encoding LIKE 'mime%');";
-
 /* ---- the worker pool ------------------------------------------------------------------------------ */
 
 struct pool {
@@ -472,15 +462,517 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Every statement here is stepped (step_reset) right after its values are bound, while
- * they live: SQLite need not copy them. */
-static void bind_s(sqlite3_stmt *st, int i, const char *v)
+/* One run of the stage: the objects and their scanners, the records so far and the three
+ * union-find structures over them. */
+struct phase {
+    struct pt_db *db;
+    const struct pt_phi_options *o;
+    struct pt_phi_result *res;
+    uint8_t key[32];
+    struct pt_hmac *mac; /* HMAC-SHA-256 under the case key */
+    struct pool pool;
+    struct strset outbound; /* objects that left, sorted (the object list is in hash order) */
+    size_t cap;
+    struct pt_q_phi *w;
+    struct uf est, lower, upper;
+    uint64_t multi_person;
+    uint64_t dob_class;
+    struct extra_key *extra;
+    size_t nextra;
+    struct recinfo *ri;
+    size_t nri, capri;
+    uint32_t record_id;
+};
+
+/* What one record's hits said about its person, for the joins. */
+struct person {
+    const char *name, *dob;
+    unsigned state_votes;
+    struct joinset js;
+};
+
+static bool take_object(void *arg, const struct pt_q_phi_object *o)
 {
-    if (v != NULL && v[0] != '\0') {
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_null(st, i);
+    struct phase *ph = arg;
+    struct pool *pool = &ph->pool;
+    if (pool->n == ph->cap) {
+        size_t cap = ph->cap ? ph->cap * 2 : 256;
+        struct oresult *nr = realloc(pool->res, cap * sizeof *nr);
+        if (nr == NULL) {
+            return false;
+        }
+        pool->res = nr;
+        char(*no)[PT_SHA256_HEX] = realloc(ph->outbound.v, cap * sizeof *no);
+        if (no == NULL) {
+            return false;
+        }
+        ph->outbound.v = no;
+        ph->cap = cap;
     }
+    struct oresult *r = &pool->res[pool->n];
+    memset(r, 0, sizeof *r);
+    snprintf(r->sha, sizeof r->sha, "%s", o->sha256);
+    r->size = o->size;
+    r->item = o->item;
+    if (o->upload) {
+        memcpy(ph->outbound.v[ph->outbound.n++], r->sha, PT_SHA256_HEX);
+    }
+    r->name = sdup(o->name);
+    r->protocol = sdup(o->protocol);
+    r->direction = sdup(o->direction);
+    r->mime = sdup(o->mime);
+    r->container = o->container;
+    r->pack = o->pack == NULL ? NULL : sdup(o->pack);
+    r->pack_off = o->pack_off;
+    pool->n++;
+    return true;
+}
+
+static pt_status anomaly(struct phase *ph, uint32_t item, uint64_t offset, enum pt_anom kind,
+                         const char *detail)
+{
+    return pt_db_anomaly_add(ph->db, item, 0, offset, kind, detail);
+}
+
+/* An object's anomalies and YARA matches. */
+static pt_status write_extras(struct phase *ph, const struct oresult *r)
+{
+    pt_status rc = PT_OK;
+    for (size_t a = 0; a < r->nanom; a++) {
+        char det[400];
+        snprintf(det, sizeof det, "object %.16s: %s", r->sha, r->anoms[a].detail);
+        rc = rc == PT_OK ? anomaly(ph, r->item, r->anoms[a].offset, r->anoms[a].kind, det) : rc;
+    }
+    if (r->capped) {
+        rc = rc == PT_OK ? anomaly(ph, r->item, 0, PT_ANOM_LIMIT_PHI_HITS,
+                                   "more PHI hits in one object than the limit; the rest were "
+                                   "not recorded")
+                         : rc;
+    }
+    if (r->oom) {
+        rc = rc == PT_OK ? anomaly(ph, r->item, 0, PT_ANOM_PHI_NO_MEMORY,
+                                   "out of memory while scanning: PHI records or hits of this "
+                                   "object were not recorded")
+                         : rc;
+    }
+    for (size_t y = 0; y < r->nym && rc == PT_OK; y++) {
+        const struct ymatch *m = &r->ym[y];
+        struct pt_q_yara_match q = {r->sha, m->rule, m->ns, m->tags, m->description, m->category,
+                                    m->severity, m->reference, m->offset, m->strings};
+        rc = pt_q_phi_yara_put(ph->w, &q);
+        ph->res->yara_matches++;
+    }
+    return rc;
+}
+
+/* The join keys of a hit that identifies the record's subject. */
+static void hit_keys(struct phase *ph, const struct oresult *r, const struct rhit *hh,
+                     uint64_t k64, struct joinset *js)
+{
+    if (pt_phi_type_joins(hh->type)) {
+        char shape[64];
+        const char *grp = pt_entity_join_group(hh->type);
+        if (hh->type == PT_PHI_MRN) {
+            /* estimate: the same number of the same shape (issuers are often missing on one
+             * side); lower: the same number; upper: the same issuer, or else the same
+             * object. Two numbers of one issuer (or, without one, of one shape) never
+             * join. */
+            pt_entity_mrn_shape(hh->value, shape, sizeof shape);
+            uint64_t ke = key64(ph->mac, "mrn", shape, hh->value);
+            uint64_t kl = key64(ph->mac, "mrn", "", hh->value);
+            uint64_t ku = hh->issuer[0] != '\0'
+                              ? key64(ph->mac, "mrn-issuer", hh->issuer, hh->value)
+                              : key64(ph->mac, "mrn-object", r->sha, hh->value);
+            if (hh->issuer[0] != '\0') {
+                snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
+            }
+            uint64_t cls = key64(ph->mac, "class", "mrn", shape);
+            pt_js_key(js, J_EST, ke, cls, ke);
+            pt_js_key(js, J_LOWER, kl, cls, ke);
+            pt_js_key(js, J_UPPER, ku, cls, ke);
+            pt_js_attr(js, cls, ke);
+        } else {
+            uint64_t ke = key64(ph->mac, grp, hh->value, "");
+            uint64_t cls = 0;
+            if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
+                cls = key64(ph->mac, "class", grp, "");
+                pt_js_attr(js, cls, ke);
+            }
+            pt_js_key(js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
+        }
+    }
+    if (hh->type == PT_PHI_DOB) {
+        pt_js_attr(js, ph->dob_class, k64);
+    }
+}
+
+/* One hit of record `record_id`: its row (masked and keyed; the value only with
+ * --keep-phi), and what it says about the record's subject. */
+static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct rrec *rec,
+                         const struct rhit *hh, struct recinfo *info, struct person *p)
+{
+    const char *tn = pt_phi_type_name(hh->type);
+    char hex[65], masked[256];
+    uint64_t k64;
+    hmac_hex(ph->mac, tn, hh->value, hex, &k64);
+    pt_phi_mask(tn, hh->value, masked, sizeof masked);
+    char letter[2] = {pt_phi_type_letter(hh->type), 0};
+    if (letter[0] == ' ') {
+        letter[0] = '\0';
+    }
+    struct pt_q_phi_hit q = {.record_id = ph->record_id, .sha = r->sha, .detector = hh->detector,
+                             .field = hh->field, .type = tn, .safe_harbor = letter,
+                             .phi_class = rec->health ? "PHI" : "PII", .offset = hh->offset,
+                             .subject = hh->subject, .masked = masked, .hmac = hex,
+                             .state = hh->state, .issuer = hh->issuer, .reason = hh->reason,
+                             .confidence = hh->conf};
+    pt_status rc = pt_q_phi_hit_put(ph->w, &q);
+    if (ph->o->keep_phi && rc == PT_OK) {
+        rc = pt_q_phi_value_put(ph->w, hex, tn, hh->value);
+    }
+    ph->res->hits++;
+    if (!hh->subject) {
+        return rc;
+    }
+    info->types |= 1u << hh->type;
+    info->deceased = info->deceased || hh->type == PT_PHI_DEATH;
+    if (hh->state[0] != '\0' && p->state_votes == 0) {
+        memcpy(info->state, hh->state, 3);
+        p->state_votes++;
+    }
+    if (hh->type == PT_PHI_NAME && p->name == NULL) {
+        p->name = hh->value;
+        snprintf(info->name_masked, sizeof info->name_masked, "%.63s", masked);
+    }
+    if (hh->type == PT_PHI_DOB && p->dob == NULL) {
+        p->dob = hh->value;
+    }
+    if (pt_phi_type_joins(hh->type)) {
+        info->countable = true;
+    }
+    hit_keys(ph, r, hh, k64, &p->js);
+    return rc;
+}
+
+/* Join the record just added (its person's keys) into the three structures. */
+static void join_record(struct phase *ph, const struct oresult *r, struct recinfo *info,
+                        struct person *p)
+{
+    char folded[600] = "";
+    if (p->name != NULL) {
+        pt_phi_name_fold(p->name, folded, sizeof folded);
+        pt_entity_name_key(folded);
+    }
+    if (p->name != NULL && pt_entity_not_a_person(folded)) {
+        /* a QA phantom or test patient (DICOM "QA^PHANTOM"): nobody to count */
+        info->countable = false;
+        return;
+    }
+    struct joinset *js = &p->js;
+    if (p->name != NULL) {
+        info->countable = true;
+        info->name_key = key64(ph->mac, "name-only", folded, "");
+        pt_js_key(js, J_LOWER, info->name_key, 0, 0);
+        if (p->dob != NULL) {
+            pt_js_key(js, J_EST | J_LOWER, key64(ph->mac, "name-dob", folded, p->dob), 0, 0);
+            char od[700];
+            snprintf(od, sizeof od, "%s|%s", r->sha, folded);
+            pt_js_key(js, J_UPPER, key64(ph->mac, "name-dob-object", od, p->dob), 0, 0);
+        }
+    }
+    uint64_t anchor = 0;
+    unsigned people = pt_js_people(js, &anchor);
+    uint64_t keep = 0; /* with several people: the value of the one this record keeps */
+    if (people > 1) {
+        /* identifiers of several people in one record that no layout rule could split: the
+         * record stands for the first value of the class with the most values, joins only
+         * through it, and the other values count as people unless another record carries
+         * them */
+        ph->multi_person++;
+        for (unsigned a = 0; a < js->nat && keep == 0; a++) {
+            keep = js->at[a].cls == anchor ? js->at[a].val : 0;
+        }
+    }
+    uint32_t rid = ph->record_id - 1;
+    struct uf *us[3] = {&ph->est, &ph->lower, &ph->upper};
+    static const unsigned bit[3] = {J_EST, J_LOWER, J_UPPER};
+    for (unsigned a = 0; a < js->nat; a++) {
+        if (people > 1 && (js->at[a].cls != anchor || js->at[a].val != keep)) {
+            continue;
+        }
+        for (int m = 0; m < 3; m++) {
+            if (m == 1 && js->at[a].cls == ph->dob_class) {
+                continue; /* the lower bound allows a mistyped birth date */
+            }
+            pt_uf_attrs_add(&us[m]->at[rid], js->at[a].cls, js->at[a].val);
+        }
+    }
+    for (unsigned a = 0; a < js->nk; a++) {
+        struct jkey *jk = &js->k[a];
+        if (people > 1 && jk->cls != anchor) {
+            continue;
+        }
+        if (people > 1 && jk->val != keep) {
+            if (ph->nextra < PT_PHI_MAX_HITS_PER_OBJECT) {
+                struct extra_key *nx = realloc(ph->extra, (ph->nextra + 1) * sizeof *nx);
+                if (nx != NULL) {
+                    ph->extra = nx;
+                    ph->extra[ph->nextra++] = (struct extra_key){rid, jk->key, jk->which};
+                }
+            }
+            continue;
+        }
+        for (int m = 0; m < 3; m++) {
+            if (jk->which & bit[m]) {
+                pt_uf_key(us[m], jk->key, rid);
+            }
+        }
+    }
+}
+
+/* Record k of object i: its row and hits, then its joins. Records without identifiers are
+ * not stored. */
+static pt_status add_record(struct phase *ph, size_t i, struct oresult *r, size_t k, bool out_obj,
+                            uint64_t *phi_hits)
+{
+    struct rrec *rec = &r->recs[k];
+    /* record numbers and plan ids imply a healthcare relationship */
+    for (size_t x = rec->first; x < rec->first + rec->n; x++) {
+        enum pt_phi_type t = r->hits[x].type;
+        if (!rec->health && (t == PT_PHI_MRN || t == PT_PHI_PLAN_ID || t == PT_PHI_MBI ||
+                             t == PT_PHI_DIAGNOSIS)) {
+            rec->health = true;
+            rec->health_reason = sdup("record number, health plan id or diagnosis");
+        }
+    }
+    if (rec->n == 0) {
+        return PT_OK;
+    }
+    ph->record_id++;
+    if (!pt_uf_add(&ph->est) || !pt_uf_add(&ph->lower) || !pt_uf_add(&ph->upper) ||
+        !pt_grow(&ph->ri, &ph->capri, ph->nri + 1, sizeof *ph->ri, 1024)) {
+        return PT_ENOMEM;
+    }
+    struct recinfo *info = &ph->ri[ph->nri++];
+    memset(info, 0, sizeof *info);
+    info->object = (uint32_t)i;
+    info->health = rec->health;
+    info->outbound = out_obj;
+    pt_status rc = pt_q_phi_record_put(ph->w, ph->record_id, r->sha, k, rec->kind, rec->offset,
+                                       rec->health, rec->health_reason);
+    struct person p;
+    memset(&p, 0, sizeof p);
+    for (size_t x = rec->first; x < rec->first + rec->n && rc == PT_OK; x++) {
+        rc = add_hit(ph, r, rec, &r->hits[x], info, &p);
+        *phi_hits += rec->health;
+    }
+    if (rc == PT_OK) {
+        join_record(ph, r, info, &p);
+    }
+    return rc;
+}
+
+/* Individuals in the object whose records start at first_ri: distinct estimate roots of its
+ * records (so far: joins through later objects do not change who is in this one). */
+static size_t object_individuals(struct phase *ph, size_t first_ri)
+{
+    size_t indiv = 0;
+    if (ph->nri > first_ri) {
+        uint32_t *roots = malloc((ph->nri - first_ri) * sizeof *roots);
+        size_t nr = 0;
+        for (size_t a = first_ri; roots != NULL && a < ph->nri; a++) {
+            if (ph->ri[a].countable) {
+                roots[nr++] = pt_uf_find(&ph->est, (uint32_t)a);
+            }
+        }
+        if (roots != NULL) {
+            qsort(roots, nr, sizeof *roots, cmp_u32);
+            for (size_t a = 0; a < nr; a++) {
+                indiv += a == 0 || roots[a] != roots[a - 1];
+            }
+            free(roots);
+        }
+    }
+    return indiv;
+}
+
+/* Object i once its scanner is done: everything it found, then its phi_object row; its
+ * buffers are freed and the scanners may take one more. */
+static pt_status write_object(struct phase *ph, size_t i)
+{
+    struct pool *pool = &ph->pool;
+    pthread_mutex_lock(&pool->mu);
+    while (!pool->res[i].ready) {
+        pthread_cond_wait(&pool->cv, &pool->mu);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    struct oresult *r = &pool->res[i];
+    bool out_obj = bsearch(r->sha, ph->outbound.v, ph->outbound.n, sizeof *ph->outbound.v,
+                           cmp_sha) != NULL;
+    pt_status rc = write_extras(ph, r);
+    uint64_t phi_hits = 0;
+    size_t first_ri = ph->nri;
+    for (size_t k = 0; k < r->nrec && rc == PT_OK; k++) {
+        rc = add_record(ph, i, r, k, out_obj, &phi_hits);
+    }
+    size_t indiv = object_individuals(ph, first_ri);
+    if (rc == PT_OK) {
+        const char *fmt = r->container ? "container"
+                          : r->fmt == PT_PHI_FMT_NONE ? "binary-strings"
+                                                      : pt_phi_format_name(r->fmt);
+        rc = pt_q_phi_object_put(ph->w, r->sha, fmt, ph->nri - first_ri, r->nhit, phi_hits,
+                                 indiv, r->read_bytes, r->evidence);
+    }
+    ph->res->phi_hits += phi_hits;
+    result_free(r);
+    pthread_mutex_lock(&pool->mu);
+    pool->written = i + 1;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    return rc;
+}
+
+/* Per patient entity (estimate component), what its records add up to. */
+struct agg {
+    uint32_t records, objects, last_object, types;
+    bool phi, outbound, deceased;
+    char state[3];
+    char name[64];
+    uint32_t names; /* distinct names (folded) */
+};
+
+/* Entity ids in order of first sight (eid[root], 1-based), each record's entity, and the
+ * distinct names per entity. */
+static pt_status assign_entities(struct phase *ph, uint32_t *eid, uint32_t *next_id,
+                                 struct agg **out)
+{
+    pt_status rc = PT_OK;
+    for (size_t a = 0; a < ph->nri && rc == PT_OK; a++) {
+        if (!ph->ri[a].countable) {
+            continue;
+        }
+        uint32_t root = pt_uf_find(&ph->est, (uint32_t)a);
+        if (eid[root] == 0) {
+            eid[root] = ++*next_id;
+        }
+        rc = pt_q_phi_record_entity(ph->w, (uint32_t)a + 1, eid[root]);
+    }
+    struct agg *ag = calloc(*next_id + 1, sizeof *ag);
+    *out = ag;
+    if (ag == NULL && rc == PT_OK) {
+        rc = PT_ENOMEM;
+    }
+    /* distinct names per entity: (entity, name key) pairs sorted */
+    struct ename_key *en = calloc(ph->nri ? ph->nri : 1, sizeof *en);
+    size_t nen = 0;
+    if (en == NULL && rc == PT_OK) {
+        rc = PT_ENOMEM;
+    }
+    for (size_t a = 0; a < ph->nri && rc == PT_OK; a++) {
+        if (ph->ri[a].countable && ph->ri[a].name_key != 0) {
+            en[nen++] = (struct ename_key){eid[pt_uf_find(&ph->est, (uint32_t)a)],
+                                           ph->ri[a].name_key};
+        }
+    }
+    if (rc == PT_OK) {
+        qsort(en, nen, sizeof *en, cmp_ename);
+        for (size_t a = 0; a < nen; a++) {
+            if (a == 0 || en[a].e != en[a - 1].e || en[a].k != en[a - 1].k) {
+                ag[en[a].e].names++;
+            }
+        }
+    }
+    free(en);
+    return rc;
+}
+
+struct entity_stats {
+    uint32_t largest, largest_names, implausible;
+};
+
+/* The patient_entity rows. */
+static pt_status write_entities(struct phase *ph, const uint32_t *eid, uint32_t next_id,
+                                struct agg *ag, struct entity_stats *es)
+{
+    for (size_t a = 0; a < ph->nri; a++) {
+        const struct recinfo *ri = &ph->ri[a];
+        if (!ri->countable) {
+            continue;
+        }
+        struct agg *g = &ag[eid[pt_uf_find(&ph->est, (uint32_t)a)]];
+        g->records++;
+        if (g->objects == 0 || g->last_object != ri->object + 1) {
+            g->objects++;
+            g->last_object = ri->object + 1;
+        }
+        g->types |= ri->types;
+        g->phi = g->phi || ri->health;
+        g->outbound = g->outbound || ri->outbound;
+        g->deceased = g->deceased || ri->deceased;
+        if (g->state[0] == '\0' && ri->state[0] != '\0') {
+            memcpy(g->state, ri->state, 3);
+        }
+        if (g->name[0] == '\0' && ri->name_masked[0] != '\0') {
+            memcpy(g->name, ri->name_masked, sizeof g->name);
+        }
+    }
+    pt_status rc = PT_OK;
+    for (uint32_t e = 1; e <= next_id && rc == PT_OK; e++) {
+        char types[256] = "";
+        for (int t = 0; t < PT_PHI_N_TYPES; t++) {
+            if (ag[e].types & (1u << t)) {
+                size_t l = strlen(types);
+                snprintf(types + l, sizeof types - l, "%s%s", l ? "," : "",
+                         pt_phi_type_name((enum pt_phi_type)t));
+            }
+        }
+        struct pt_q_entity q = {.id = e, .records = ag[e].records, .objects = ag[e].objects,
+                                .names = ag[e].names, .types = types, .state = ag[e].state,
+                                .name = ag[e].name, .phi = ag[e].phi,
+                                .outbound = ag[e].outbound, .deceased = ag[e].deceased};
+        rc = pt_q_phi_entity_put(ph->w, &q);
+        if (ag[e].records > es->largest) {
+            es->largest = ag[e].records;
+        }
+        if (ag[e].names > es->largest_names) {
+            es->largest_names = ag[e].names;
+        }
+        es->implausible += ag[e].names > PT_PHI_ENTITY_MAX_NAMES;
+    }
+    return rc;
+}
+
+/* Partial records: an individual known only by a record number (no name, birth date or other
+ * identifier) may be one of those known only by name, whose record number the evidence
+ * never shows; the lower bound counts such pairs once. How many to take off. */
+static pt_status lower_overlap(struct phase *ph, struct uf *u, const uint8_t *mark,
+                               uint64_t *less)
+{
+    uint32_t *tset = calloc(ph->nri ? ph->nri : 1, sizeof *tset);
+    if (tset == NULL) {
+        return PT_ENOMEM;
+    }
+    for (size_t a = 0; a < ph->nri; a++) {
+        if (ph->ri[a].countable) {
+            tset[pt_uf_find(u, (uint32_t)a)] |= ph->ri[a].types;
+        }
+    }
+    const uint32_t strong = 1u << PT_PHI_SSN | 1u << PT_PHI_MBI | 1u << PT_PHI_PLAN_ID |
+                            1u << PT_PHI_RECORD_ID;
+    uint64_t only_number = 0, only_name = 0;
+    for (size_t a = 0; a < ph->nri; a++) {
+        uint32_t t = tset[a];
+        if (!mark[a] || t == 0) {
+            continue; /* not a counted root */
+        }
+        bool mrn = t & 1u << PT_PHI_MRN, name = t & 1u << PT_PHI_NAME;
+        bool dob = t & 1u << PT_PHI_DOB;
+        only_number += mrn && !name && !dob && !(t & strong);
+        only_name += name && !mrn && !(t & strong);
+    }
+    *less = only_number < only_name ? only_number : only_name;
+    free(tset);
+    return PT_OK;
 }
 
 /* The categories of data on disk (staged, present: store/q_disk.c) of each record's object;
@@ -509,17 +1001,16 @@ static void cat_one(void *arg, const char *sha, unsigned bits)
     }
 }
 
-static pt_status record_categories(sqlite3 *h, const struct pool *p, struct recinfo *ri,
-                                   size_t nri, char *err, size_t errlen)
+static pt_status record_categories(struct phase *ph, char *err, size_t errlen)
 {
-    PT_TRY(pt_q_disk_categorize(h, err, errlen));
-    struct cat_arg c = {.pool = p, .bits = calloc(p->n ? p->n : 1, 1)};
+    PT_TRY(pt_q_disk_categorize(ph->db, err, errlen));
+    struct cat_arg c = {.pool = &ph->pool, .bits = calloc(ph->pool.n ? ph->pool.n : 1, 1)};
     if (c.bits == NULL) {
         return PT_ENOMEM;
     }
-    pt_status rc = pt_q_disk_category_each(h, cat_one, &c);
-    for (size_t a = 0; a < nri; a++) {
-        ri[a].cats = c.bits[ri[a].object];
+    pt_status rc = pt_q_disk_category_each(ph->db, cat_one, &c);
+    for (size_t a = 0; a < ph->nri; a++) {
+        ph->ri[a].cats = c.bits[ph->ri[a].object];
     }
     free(c.bits);
     return rc;
@@ -532,739 +1023,253 @@ static bool in_scope(const struct recinfo *r, int sc)
            (sc == 3 && (r->cats & PT_Q_CAT_PRESENT));
 }
 
-static pt_status step_reset(sqlite3_stmt *st)
+/* Components of structure m (0 estimate, 1 lower, 2 upper) with a countable PHI record in
+ * scope sc (in_scope). */
+static pt_status count_components(struct phase *ph, int m, int sc, uint64_t *cnt)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    struct uf *uu[3] = {&ph->est, &ph->lower, &ph->upper};
+    uint8_t *mark = calloc(ph->nri ? ph->nri : 1, 1);
+    uint8_t *phi_root = calloc(ph->nri ? ph->nri : 1, 1);
+    pt_status rc = PT_OK;
+    if (mark == NULL || phi_root == NULL) {
+        rc = PT_ENOMEM;
+        goto out;
+    }
+    for (size_t a = 0; a < ph->nri; a++) {
+        if (ph->ri[a].countable && ph->ri[a].health) {
+            phi_root[pt_uf_find(uu[m], (uint32_t)a)] = 1;
+        }
+    }
+    for (size_t a = 0; a < ph->nri; a++) {
+        uint32_t root = pt_uf_find(uu[m], (uint32_t)a);
+        if (ph->ri[a].countable && phi_root[root] && in_scope(&ph->ri[a], sc) &&
+            !mark[root]) {
+            mark[root] = 1;
+            (*cnt)++;
+        }
+    }
+    if (m == 1) {
+        uint64_t less = 0;
+        rc = lower_overlap(ph, uu[m], mark, &less);
+        *cnt -= less;
+    }
+out:
+    free(mark);
+    free(phi_root);
+    return rc;
+}
+
+/* The individuals of scope sc: estimate, lower and upper bound. */
+static pt_status count_scope(struct phase *ph, int sc, uint64_t cnt[3])
+{
+    struct uf *uu[3] = {&ph->est, &ph->lower, &ph->upper};
+    for (int m = 0; m < 3; m++) {
+        PT_TRY(count_components(ph, m, sc, &cnt[m]));
+    }
+    /* the other people of records of several people, once per value, when no other record
+     * carries their identifier */
+    for (int m = 0; m < 3; m++) {
+        if (m == 1) {
+            continue; /* the lower bound assumes they are seen elsewhere */
+        }
+        for (size_t x = 0; x < ph->nextra; x++) {
+            const struct extra_key *ex = ph->extra;
+            const struct recinfo *rx = &ph->ri[ex[x].rec];
+            bool dup = false;
+            for (size_t y = 0; y < x && !dup; y++) {
+                dup = ex[y].key == ex[x].key && (ex[y].which & ex[x].which);
+            }
+            unsigned b = m == 0 ? J_EST : J_UPPER;
+            if ((ex[x].which & b) && !dup && rx->countable && rx->health &&
+                in_scope(rx, sc) && !pt_uf_has(uu[m], ex[x].key)) {
+                cnt[m]++;
+            }
+        }
+    }
+    return PT_OK;
+}
+
+/* The individuals rows, by state, the quality of the joins and their warnings. */
+static pt_status write_individuals(struct phase *ph, const struct entity_stats *es, char *err,
+                                   size_t errlen)
+{
+    static const char *const scopes[] = {"all", "outbound", "staged", "present"};
+    pt_status rc = record_categories(ph, err, errlen);
+    for (int sc = 0; sc < 4 && rc == PT_OK; sc++) {
+        uint64_t cnt[3] = {0, 0, 0};
+        rc = count_scope(ph, sc, cnt);
+        if (rc != PT_OK) {
+            break;
+        }
+        rc = pt_q_phi_individuals(ph->w, scopes[sc], cnt, err, errlen);
+        if (sc == 0) {
+            ph->res->individuals = cnt[0];
+        } else if (sc == 1) {
+            ph->res->individuals_outbound = cnt[0];
+        }
+    }
+    if (rc == PT_OK) {
+        rc = pt_q_phi_by_state(ph->w, err, errlen);
+    }
+    if (rc == PT_OK) {
+        rc = pt_q_phi_quality(ph->w, ph->est.refused, ph->multi_person,
+                              ph->lower.refused + ph->upper.refused, es->largest,
+                              es->largest_names, es->implausible, err, errlen);
+    }
+    const struct {
+        uint64_t n;
+        enum pt_anom kind;
+        const char *what;
+    } warn[] = {
+        {ph->est.refused, PT_ANOM_PHI_JOIN_REFUSED,
+         "joins refused: records that share an identifier but whose SSN, birth date, "
+         "Medicare id or record number of one system differ were kept apart"},
+        {ph->multi_person, PT_ANOM_PHI_MULTI_PERSON_RECORD,
+         "records hold identifiers of several people (two SSNs, record numbers or birth "
+         "dates) that could not be split; they were not joined and each counts its people"},
+        {es->implausible, PT_ANOM_PHI_IMPLAUSIBLE_ENTITY,
+         "individuals were joined from records with more different names than the limit "
+         "(PT_PHI_ENTITY_MAX_NAMES); their count may be too low"},
+    };
+    for (size_t w = 0; w < sizeof warn / sizeof warn[0] && rc == PT_OK; w++) {
+        if (warn[w].n == 0) {
+            continue;
+        }
+        char det[400];
+        snprintf(det, sizeof det, "%llu %s", (unsigned long long)warn[w].n, warn[w].what);
+        rc = anomaly(ph, 0, 0, warn[w].kind, det);
+    }
+    return rc;
+}
+
+/* Entities of the estimate, then the counts. */
+static pt_status individuals(struct phase *ph, char *err, size_t errlen)
+{
+    uint32_t *eid = calloc(ph->nri ? ph->nri : 1, sizeof *eid);
+    uint32_t next_id = 0;
+    struct agg *ag = NULL;
+    struct entity_stats es = {0, 0, 0};
+    pt_status rc = eid == NULL ? PT_EDB : assign_entities(ph, eid, &next_id, &ag);
+    if (rc == PT_OK) {
+        rc = write_entities(ph, eid, next_id, ag, &es);
+    }
+    if (rc == PT_OK) {
+        rc = write_individuals(ph, &es, err, errlen);
+    }
+    free(ag);
+    free(eid);
+    return rc;
+}
+
+/* Start the scanning threads (*started of them); PT_EINTERNAL when none starts. */
+static pt_status pool_start(struct pool *pool, unsigned threads, pthread_t th[64],
+                            unsigned *started, char *err, size_t errlen)
+{
+    unsigned nth = threads ? threads : 1;
+    *started = 0;
+    for (unsigned i = 0; i < nth && i < 64; i++) {
+        if (pthread_create(&th[i], NULL, pool_main, pool) == 0) {
+            (*started)++;
+        }
+    }
+    if (*started == 0) {
+        snprintf(err, errlen, "cannot start the scanning threads");
+        return PT_EINTERNAL;
+    }
+    return PT_OK;
+}
+
+/* Let the scanners finish (they stop taking work once everything is taken). */
+static void pool_stop(struct pool *pool, pthread_t th[64], unsigned started)
+{
+    pthread_mutex_lock(&pool->mu);
+    pool->written = pool->n;
+    pool->next = pool->n;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+    }
+}
+
+static void phase_free(struct phase *ph)
+{
+    struct pool *pool = &ph->pool;
+    for (size_t i = 0; i < pool->n; i++) {
+        result_free(&pool->res[i]);
+        free(pool->res[i].name);
+        free(pool->res[i].protocol);
+        free(pool->res[i].direction);
+        free(pool->res[i].mime);
+        free(pool->res[i].pack);
+    }
+    free(pool->res);
+    free(ph->outbound.v);
+    free(ph->extra);
+    pt_uf_free(&ph->est);
+    pt_uf_free(&ph->lower);
+    pt_uf_free(&ph->upper);
+    free(ph->ri);
+    pt_hmac_free(ph->mac);
+    OPENSSL_cleanse(ph->key, sizeof ph->key);
+    free(ph);
+}
+
+/* Scan the objects on the pool's threads and write what they hold in hash order. */
+static pt_status scan_and_write(struct phase *ph, char *err, size_t errlen)
+{
+    struct pool *pool = &ph->pool;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cv, NULL);
+    pthread_t th[64];
+    unsigned started = 0;
+    pt_status rc = pool_start(pool, ph->o->threads, th, &started, err, errlen);
+    if (rc == PT_OK) {
+        ph->dob_class = key64(ph->mac, "class", "dob", "");
+        for (size_t i = 0; i < pool->n && rc == PT_OK; i++) {
+            rc = write_object(ph, i);
+        }
+        if (rc != PT_OK && err[0] == '\0') {
+            snprintf(err, errlen, "writing PHI results: %s", pt_q_phi_errmsg(ph->w));
+        }
+        pool_stop(pool, th, started);
+        ph->res->records = ph->nri;
+        if (rc == PT_OK) {
+            rc = individuals(ph, err, errlen);
+        }
+    }
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->cv);
+    return rc;
 }
 
 pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct pt_phi_result *res,
                        char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    sqlite3 *h = pt_db_handle(db);
-    uint8_t key[32];
-    PT_TRY(pt_phi_key(o->case_dir, key, err, errlen));
-
-    /* the objects, in hash order, with their first evidence item; and those that left */
-    struct pool pool = {.case_dir = o->case_dir, .yara = o->yara};
-    struct strset outbound = {0};
-    sqlite3_stmt *q = NULL;
-    size_t cap = 0;
-    /* Containers are scanned once: the parts of a multipart body or a MIME message are
-     * linked to the body or message they came out of (archives, documents and encodings
-     * were linked when unpacked), and an object with parts is not read as records itself. */
-    PT_TRY(pt_db_exec(h, link_parts_sql, err, errlen));
-    if (sqlite3_prepare_v2(h, "SELECT sha256, max(size), min(item_id), max(direction = 'upload'),"
-                              " min(name), min(protocol), max(direction), min(mime),"
-                              " sha256 IN (SELECT parent_sha256 FROM object WHERE parent_sha256"
-                              " IS NOT NULL), (SELECT pack FROM object_blob b WHERE b.sha256 ="
-                              " o.sha256), (SELECT offset FROM object_blob b WHERE b.sha256 ="
-                              " o.sha256) FROM object o WHERE size > 0 GROUP BY sha256"
-                              " ORDER BY sha256",
-                           -1, &q, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(h));
-        return PT_EDB;
+    struct phase *ph = calloc(1, sizeof *ph);
+    if (ph == NULL) {
+        return PT_ENOMEM;
     }
-    pt_status rc = PT_OK;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        if (pool.n == cap) {
-            cap = cap ? cap * 2 : 256;
-            struct oresult *nr = realloc(pool.res, cap * sizeof *nr);
-            char(*no)[PT_SHA256_HEX] = realloc(outbound.v, cap * sizeof *no);
-            if (nr == NULL || no == NULL) {
-                free(nr ? nr : pool.res);
-                free(no ? no : outbound.v);
-                sqlite3_finalize(q);
-                return PT_ENOMEM;
-            }
-            pool.res = nr;
-            outbound.v = no;
-        }
-        struct oresult *r = &pool.res[pool.n];
-        memset(r, 0, sizeof *r);
-        snprintf(r->sha, sizeof r->sha, "%s", (const char *)sqlite3_column_text(q, 0));
-        r->size = (uint64_t)sqlite3_column_int64(q, 1);
-        r->item = (uint32_t)sqlite3_column_int64(q, 2);
-        if (sqlite3_column_int(q, 3)) {
-            memcpy(outbound.v[outbound.n++], r->sha, PT_SHA256_HEX);
-        }
-        r->name = sdup((const char *)sqlite3_column_text(q, 4));
-        r->protocol = sdup((const char *)sqlite3_column_text(q, 5));
-        r->direction = sdup((const char *)sqlite3_column_text(q, 6));
-        r->mime = sdup((const char *)sqlite3_column_text(q, 7));
-        r->container = sqlite3_column_int(q, 8) != 0;
-        r->pack = sqlite3_column_type(q, 9) == SQLITE_NULL
-                      ? NULL
-                      : sdup((const char *)sqlite3_column_text(q, 9));
-        r->pack_off = (uint64_t)sqlite3_column_int64(q, 10);
-        pool.n++;
-    }
-    sqlite3_finalize(q);
-    res->objects = pool.n;
-
-    static const char *const sql[] = {
-        "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-        "INSERT INTO phi_record(id, object_sha256, seq, kind, offset, health, health_reason) "
-        "VALUES (?1,?2,?3,?4,?5,?6,?7)",
-        "INSERT INTO phi_hit(record_id, object_sha256, offset, detector, field, type, safe_harbor, "
-        "phi_class, subject, masked, hmac, state, issuer, confidence, reason) VALUES (?1,?2,?3,"
-        "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
-        "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
-        "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES (?1, NULL, ?2, ?3, ?4)",
-        "INSERT INTO yara_match(object_sha256, rule, namespace, tags, description, category, "
-        "severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    };
-    sqlite3_stmt *st[6] = {NULL};
-    struct pt_hmac *mac = NULL; /* HMAC-SHA-256 under the case key */
-    for (int i = 0; i < 6; i++) {
-        if (sqlite3_prepare_v2(h, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "%s", sqlite3_errmsg(h));
-            rc = PT_EDB;
-            goto out;
-        }
-    }
-
-    mac = pt_hmac_new(key, sizeof key);
-    if (mac == NULL) {
+    *ph = (struct phase){.db = db, .o = o, .res = res,
+                         .pool = {.case_dir = o->case_dir, .yara = o->yara}};
+    pt_status rc = pt_phi_key(o->case_dir, ph->key, err, errlen);
+    if (rc == PT_OK && (ph->mac = pt_hmac_new(ph->key, sizeof ph->key)) == NULL) {
         rc = PT_ENOMEM;
-        goto out;
     }
-    rc = pt_db_exec(h, "BEGIN", err, errlen);
-    if (rc != PT_OK) {
-        goto out;
-    }
-    pthread_mutex_init(&pool.mu, NULL);
-    pthread_cond_init(&pool.cv, NULL);
-    unsigned nth = o->threads ? o->threads : 1;
-    pthread_t th[64];
-    unsigned started = 0;
-    for (unsigned i = 0; i < nth && i < 64; i++) {
-        if (pthread_create(&th[i], NULL, pool_main, &pool) == 0) {
-            started++;
-        }
-    }
-    if (started == 0) {
-        snprintf(err, errlen, "cannot start the scanning threads");
-        rc = PT_EINTERNAL;
-        pt_db_exec(h, "ROLLBACK", NULL, 0);
-        pthread_mutex_destroy(&pool.mu);
-        pthread_cond_destroy(&pool.cv);
-        goto out;
-    }
-
-    struct uf est = {0}, lower = {0}, upper = {0};
-    uint64_t multi_person = 0;
-    const uint64_t dob_class = key64(mac, "class", "dob", "");
-    struct extra_key *extra = NULL;
-    size_t nextra = 0;
-    struct recinfo *ri = NULL;
-    size_t nri = 0, capri = 0;
-    uint32_t record_id = 0;
-    for (size_t i = 0; i < pool.n && rc == PT_OK; i++) {
-        pthread_mutex_lock(&pool.mu);
-        while (!pool.res[i].ready) {
-            pthread_cond_wait(&pool.cv, &pool.mu);
-        }
-        pthread_mutex_unlock(&pool.mu);
-        struct oresult *r = &pool.res[i];
-        bool out_obj = bsearch(r->sha, outbound.v, outbound.n, sizeof *outbound.v, cmp_sha) != NULL;
-        for (size_t a = 0; a < r->nanom; a++) {
-            sqlite3_bind_int64(st[4], 1, r->item);
-            sqlite3_bind_int64(st[4], 2, (sqlite3_int64)r->anoms[a].offset);
-            bind_s(st[4], 3, pt_anom_kind(r->anoms[a].kind));
-            char det[400];
-            snprintf(det, sizeof det, "object %.16s: %s", r->sha, r->anoms[a].detail);
-            bind_s(st[4], 4, det);
-            rc = rc == PT_OK ? step_reset(st[4]) : rc;
-        }
-        if (r->capped) {
-            sqlite3_bind_int64(st[4], 1, r->item);
-            sqlite3_bind_int64(st[4], 2, 0);
-            bind_s(st[4], 3, pt_anom_kind(PT_ANOM_LIMIT_PHI_HITS));
-            bind_s(st[4], 4, "more PHI hits in one object than the limit; the rest were not recorded");
-            rc = rc == PT_OK ? step_reset(st[4]) : rc;
-        }
-        if (r->oom) {
-            sqlite3_bind_int64(st[4], 1, r->item);
-            sqlite3_bind_int64(st[4], 2, 0);
-            bind_s(st[4], 3, pt_anom_kind(PT_ANOM_PHI_NO_MEMORY));
-            bind_s(st[4], 4,
-                   "out of memory while scanning: PHI records or hits of this object were "
-                   "not recorded");
-            rc = rc == PT_OK ? step_reset(st[4]) : rc;
-        }
-        for (size_t y = 0; y < r->nym && rc == PT_OK; y++) {
-            struct ymatch *m = &r->ym[y];
-            bind_s(st[5], 1, r->sha);
-            bind_s(st[5], 2, m->rule);
-            bind_s(st[5], 3, m->ns);
-            bind_s(st[5], 4, m->tags);
-            bind_s(st[5], 5, m->description);
-            bind_s(st[5], 6, m->category);
-            bind_s(st[5], 7, m->severity);
-            bind_s(st[5], 8, m->reference);
-            sqlite3_bind_int64(st[5], 9, (sqlite3_int64)m->offset);
-            sqlite3_bind_int64(st[5], 10, m->strings);
-            rc = step_reset(st[5]);
-            res->yara_matches++;
-        }
-        uint64_t phi_hits = 0;
-        size_t first_ri = nri;
-        for (size_t k = 0; k < r->nrec && rc == PT_OK; k++) {
-            struct rrec *rec = &r->recs[k];
-            /* record numbers and plan ids imply a healthcare relationship */
-            for (size_t x = rec->first; x < rec->first + rec->n; x++) {
-                enum pt_phi_type t = r->hits[x].type;
-                if (!rec->health && (t == PT_PHI_MRN || t == PT_PHI_PLAN_ID || t == PT_PHI_MBI ||
-                                     t == PT_PHI_DIAGNOSIS)) {
-                    rec->health = true;
-                    rec->health_reason = sdup("record number, health plan id or diagnosis");
-                }
-            }
-            if (rec->n == 0) {
-                continue; /* a record without identifiers is not stored */
-            }
-            record_id++;
-            if (!pt_uf_add(&est) || !pt_uf_add(&lower) || !pt_uf_add(&upper)) {
-                rc = PT_ENOMEM;
-                break;
-            }
-            if (nri == capri) {
-                capri = capri ? capri * 2 : 1024;
-                struct recinfo *nr2 = realloc(ri, capri * sizeof *nr2);
-                if (nr2 == NULL) {
-                    rc = PT_ENOMEM;
-                    break;
-                }
-                ri = nr2;
-            }
-            struct recinfo *info = &ri[nri++];
-            memset(info, 0, sizeof *info);
-            info->object = (uint32_t)i;
-            info->health = rec->health;
-            info->outbound = out_obj;
-            sqlite3_bind_int64(st[1], 1, record_id);
-            bind_s(st[1], 2, r->sha);
-            sqlite3_bind_int64(st[1], 3, (sqlite3_int64)k);
-            bind_s(st[1], 4, rec->kind);
-            sqlite3_bind_int64(st[1], 5, (sqlite3_int64)rec->offset);
-            sqlite3_bind_int(st[1], 6, rec->health);
-            bind_s(st[1], 7, rec->health_reason);
-            rc = step_reset(st[1]);
-            const char *name = NULL, *dob = NULL;
-            unsigned state_votes = 0;
-            struct joinset js;
-            memset(&js, 0, sizeof js);
-            for (size_t x = rec->first; x < rec->first + rec->n && rc == PT_OK; x++) {
-                struct rhit *hh = &r->hits[x];
-                const char *tn = pt_phi_type_name(hh->type);
-                char hex[65], masked[256];
-                uint64_t k64;
-                hmac_hex(mac, tn, hh->value, hex, &k64);
-                pt_phi_mask(tn, hh->value, masked, sizeof masked);
-                char letter[2] = {pt_phi_type_letter(hh->type), 0};
-                if (letter[0] == ' ') {
-                    letter[0] = '\0';
-                }
-                sqlite3_bind_int64(st[2], 1, record_id);
-                bind_s(st[2], 2, r->sha);
-                sqlite3_bind_int64(st[2], 3, (sqlite3_int64)hh->offset);
-                bind_s(st[2], 4, hh->detector);
-                bind_s(st[2], 5, hh->field);
-                bind_s(st[2], 6, tn);
-                sqlite3_bind_text(st[2], 7, letter, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(st[2], 8, rec->health ? "PHI" : "PII", -1, SQLITE_STATIC);
-                sqlite3_bind_int(st[2], 9, hh->subject);
-                bind_s(st[2], 10, masked);
-                bind_s(st[2], 11, hex);
-                bind_s(st[2], 12, hh->state);
-                bind_s(st[2], 13, hh->issuer);
-                sqlite3_bind_double(st[2], 14, hh->conf);
-                bind_s(st[2], 15, hh->reason);
-                rc = step_reset(st[2]);
-                if (o->keep_phi && rc == PT_OK) {
-                    bind_s(st[3], 1, hex);
-                    bind_s(st[3], 2, tn);
-                    sqlite3_bind_text(st[3], 3, hh->value, -1, SQLITE_TRANSIENT);
-                    rc = step_reset(st[3]);
-                }
-                res->hits++;
-                phi_hits += rec->health;
-                if (!hh->subject) {
-                    continue;
-                }
-                info->types |= 1u << hh->type;
-                info->deceased = info->deceased || hh->type == PT_PHI_DEATH;
-                if (hh->state[0] != '\0' && state_votes == 0) {
-                    memcpy(info->state, hh->state, 3);
-                    state_votes++;
-                }
-                if (hh->type == PT_PHI_NAME && name == NULL) {
-                    name = hh->value;
-                    snprintf(info->name_masked, sizeof info->name_masked, "%.63s", masked);
-                }
-                if (hh->type == PT_PHI_DOB && dob == NULL) {
-                    dob = hh->value;
-                }
-                if (pt_phi_type_joins(hh->type)) {
-                    char shape[64];
-                    const char *grp = pt_entity_join_group(hh->type);
-                    if (hh->type == PT_PHI_MRN) {
-                        /* estimate: the same number of the same shape (issuers are often
-                         * missing on one side); lower: the same number; upper: the same
-                         * issuer, or else the same object. Two numbers of one issuer (or,
-                         * without one, of one shape) never join. */
-                        pt_entity_mrn_shape(hh->value, shape, sizeof shape);
-                        uint64_t ke = key64(mac, "mrn", shape, hh->value);
-                        uint64_t kl = key64(mac, "mrn", "", hh->value);
-                        uint64_t ku = hh->issuer[0] != '\0'
-                                          ? key64(mac, "mrn-issuer", hh->issuer, hh->value)
-                                          : key64(mac, "mrn-object", r->sha, hh->value);
-                        if (hh->issuer[0] != '\0') {
-                            snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
-                        }
-                        uint64_t cls = key64(mac, "class", "mrn", shape);
-                        pt_js_key(&js, J_EST, ke, cls, ke);
-                        pt_js_key(&js, J_LOWER, kl, cls, ke);
-                        pt_js_key(&js, J_UPPER, ku, cls, ke);
-                        pt_js_attr(&js, cls, ke);
-                    } else {
-                        uint64_t ke = key64(mac, grp, hh->value, "");
-                        uint64_t cls = 0;
-                        if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
-                            cls = key64(mac, "class", grp, "");
-                            pt_js_attr(&js, cls, ke);
-                        }
-                        pt_js_key(&js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
-                    }
-                    info->countable = true;
-                }
-                if (hh->type == PT_PHI_DOB) {
-                    pt_js_attr(&js, dob_class, k64);
-                }
-            }
-            char folded[600] = "";
-            if (name != NULL) {
-                pt_phi_name_fold(name, folded, sizeof folded);
-                pt_entity_name_key(folded);
-            }
-            if (name != NULL && pt_entity_not_a_person(folded)) {
-                /* a QA phantom or test patient (DICOM "QA^PHANTOM"): nobody to count */
-                info->countable = false;
-                continue;
-            }
-            if (name != NULL) {
-                info->countable = true;
-                info->name_key = key64(mac, "name-only", folded, "");
-                pt_js_key(&js, J_LOWER, info->name_key, 0, 0);
-                if (dob != NULL) {
-                    pt_js_key(&js, J_EST | J_LOWER, key64(mac, "name-dob", folded, dob), 0, 0);
-                    char od[700];
-                    snprintf(od, sizeof od, "%s|%s", r->sha, folded);
-                    pt_js_key(&js, J_UPPER, key64(mac, "name-dob-object", od, dob), 0, 0);
-                }
-            }
-            uint64_t anchor = 0;
-            unsigned people = pt_js_people(&js, &anchor);
-            uint64_t keep = 0; /* with several people: the value of the one this record keeps */
-            if (people > 1) {
-                /* identifiers of several people in one record that no layout rule could
-                 * split: the record stands for the first value of the class with the most
-                 * values, joins only through it, and the other values count as people
-                 * unless another record carries them */
-                multi_person++;
-                for (unsigned a = 0; a < js.nat && keep == 0; a++) {
-                    keep = js.at[a].cls == anchor ? js.at[a].val : 0;
-                }
-            }
-            uint32_t rid = record_id - 1;
-            struct uf *us[3] = {&est, &lower, &upper};
-            static const unsigned bit[3] = {J_EST, J_LOWER, J_UPPER};
-            for (unsigned a = 0; a < js.nat; a++) {
-                if (people > 1 && (js.at[a].cls != anchor || js.at[a].val != keep)) {
-                    continue;
-                }
-                for (int m = 0; m < 3; m++) {
-                    if (m == 1 && js.at[a].cls == dob_class) {
-                        continue; /* the lower bound allows a mistyped birth date */
-                    }
-                    pt_uf_attrs_add(&us[m]->at[rid], js.at[a].cls, js.at[a].val);
-                }
-            }
-            for (unsigned a = 0; a < js.nk; a++) {
-                struct jkey *jk = &js.k[a];
-                if (people > 1 && jk->cls != anchor) {
-                    continue;
-                }
-                if (people > 1 && jk->val != keep) {
-                    if (nextra < PT_PHI_MAX_HITS_PER_OBJECT) {
-                        struct extra_key *nx = realloc(extra, (nextra + 1) * sizeof *nx);
-                        if (nx != NULL) {
-                            extra = nx;
-                            extra[nextra++] = (struct extra_key){rid, jk->key, jk->which};
-                        }
-                    }
-                    continue;
-                }
-                for (int m = 0; m < 3; m++) {
-                    if (jk->which & bit[m]) {
-                        pt_uf_key(us[m], jk->key, rid);
-                    }
-                }
-            }
-        }
-        /* individuals in this object: distinct estimate roots of its records (so far: joins
-         * through later objects do not change who is in this one) */
-        size_t indiv = 0;
-        if (nri > first_ri) {
-            uint32_t *roots = malloc((nri - first_ri) * sizeof *roots);
-            size_t nr = 0;
-            for (size_t a = first_ri; roots != NULL && a < nri; a++) {
-                if (ri[a].countable) {
-                    roots[nr++] = pt_uf_find(&est, (uint32_t)a);
-                }
-            }
-            if (roots != NULL) {
-                qsort(roots, nr, sizeof *roots, cmp_u32);
-                for (size_t a = 0; a < nr; a++) {
-                    indiv += a == 0 || roots[a] != roots[a - 1];
-                }
-                free(roots);
-            }
-        }
-        if (rc == PT_OK) {
-            bind_s(st[0], 1, r->sha);
-            bind_s(st[0], 2, r->container ? "container"
-                             : r->fmt == PT_PHI_FMT_NONE ? "binary-strings"
-                                                         : pt_phi_format_name(r->fmt));
-            sqlite3_bind_int64(st[0], 3, (sqlite3_int64)(nri - first_ri));
-            sqlite3_bind_int64(st[0], 4, (sqlite3_int64)r->nhit);
-            sqlite3_bind_int64(st[0], 5, (sqlite3_int64)phi_hits);
-            sqlite3_bind_int64(st[0], 6, (sqlite3_int64)indiv);
-            sqlite3_bind_int64(st[0], 7, (sqlite3_int64)r->read_bytes);
-            bind_s(st[0], 8, r->evidence);
-            rc = step_reset(st[0]);
-        }
-        res->phi_hits += phi_hits;
-        result_free(r);
-        pthread_mutex_lock(&pool.mu);
-        pool.written = i + 1;
-        pthread_cond_broadcast(&pool.cv);
-        pthread_mutex_unlock(&pool.mu);
-    }
-    if (rc != PT_OK && err[0] == '\0') {
-        snprintf(err, errlen, "writing PHI results: %s", sqlite3_errmsg(h));
-    }
-    /* let the scanners finish (they stop taking work once everything is taken) */
-    pthread_mutex_lock(&pool.mu);
-    pool.written = pool.n;
-    pool.next = pool.n;
-    pthread_cond_broadcast(&pool.cv);
-    pthread_mutex_unlock(&pool.mu);
-    for (unsigned i = 0; i < started; i++) {
-        pthread_join(th[i], NULL);
-    }
-    res->records = nri;
-
-    /* entities of the estimate: ids in order of first sight */
+    /* the objects, in hash order, with their first evidence item; and those that left */
     if (rc == PT_OK) {
-        uint32_t *eid = calloc(nri ? nri : 1, sizeof *eid);
-        uint32_t next_id = 0;
-        sqlite3_stmt *ue = NULL, *ie = NULL;
-        if (eid == NULL ||
-            sqlite3_prepare_v2(h, "UPDATE phi_record SET entity_id = ?1 WHERE id = ?2", -1, &ue,
-                               NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(h, "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", -1,
-                               &ie, NULL) != SQLITE_OK) {
-            rc = PT_EDB;
-        }
-        uint32_t largest = 0, largest_names = 0, implausible = 0;
-        for (size_t a = 0; a < nri && rc == PT_OK; a++) {
-            if (!ri[a].countable) {
-                continue;
-            }
-            uint32_t root = pt_uf_find(&est, (uint32_t)a);
-            if (eid[root] == 0) {
-                eid[root] = ++next_id;
-            }
-            sqlite3_bind_int64(ue, 1, eid[root]);
-            sqlite3_bind_int64(ue, 2, (sqlite3_int64)a + 1);
-            rc = step_reset(ue);
-        }
-        /* aggregate per entity */
-        struct agg {
-            uint32_t records, objects, last_object, types;
-            bool phi, outbound, deceased;
-            char state[3];
-            char name[64];
-            uint32_t names;     /* distinct names (folded) */
-        } *ag = calloc(next_id + 1, sizeof *ag);
-        if (ag == NULL && rc == PT_OK) {
-            rc = PT_ENOMEM;
-        }
-        /* distinct names per entity: (entity, name key) pairs sorted */
-        struct ename_key *en = calloc(nri ? nri : 1, sizeof *en);
-        size_t nen = 0;
-        if (en == NULL && rc == PT_OK) {
-            rc = PT_ENOMEM;
-        }
-        for (size_t a = 0; a < nri && rc == PT_OK; a++) {
-            if (ri[a].countable && ri[a].name_key != 0) {
-                en[nen++] = (struct ename_key){eid[pt_uf_find(&est, (uint32_t)a)], ri[a].name_key};
-            }
-        }
-        if (rc == PT_OK) {
-            qsort(en, nen, sizeof *en, cmp_ename);
-            for (size_t a = 0; a < nen; a++) {
-                if (a == 0 || en[a].e != en[a - 1].e || en[a].k != en[a - 1].k) {
-                    ag[en[a].e].names++;
-                }
-            }
-        }
-        free(en);
-        for (size_t a = 0; a < nri && rc == PT_OK; a++) {
-            if (!ri[a].countable) {
-                continue;
-            }
-            struct agg *g = &ag[eid[pt_uf_find(&est, (uint32_t)a)]];
-            g->records++;
-            if (g->objects == 0 || g->last_object != ri[a].object + 1) {
-                g->objects++;
-                g->last_object = ri[a].object + 1;
-            }
-            g->types |= ri[a].types;
-            g->phi = g->phi || ri[a].health;
-            g->outbound = g->outbound || ri[a].outbound;
-            g->deceased = g->deceased || ri[a].deceased;
-            if (g->state[0] == '\0' && ri[a].state[0] != '\0') {
-                memcpy(g->state, ri[a].state, 3);
-            }
-            if (g->name[0] == '\0' && ri[a].name_masked[0] != '\0') {
-                memcpy(g->name, ri[a].name_masked, sizeof g->name);
-            }
-        }
-        for (uint32_t e = 1; e <= next_id && rc == PT_OK; e++) {
-            char types[256] = "";
-            for (int t = 0; t < PT_PHI_N_TYPES; t++) {
-                if (ag[e].types & (1u << t)) {
-                    size_t l = strlen(types);
-                    snprintf(types + l, sizeof types - l, "%s%s", l ? "," : "",
-                             pt_phi_type_name((enum pt_phi_type)t));
-                }
-            }
-            sqlite3_bind_int64(ie, 1, e);
-            sqlite3_bind_int64(ie, 2, ag[e].records);
-            sqlite3_bind_int64(ie, 3, ag[e].objects);
-            sqlite3_bind_text(ie, 4, types, -1, SQLITE_TRANSIENT);
-            bind_s(ie, 5, ag[e].state);
-            sqlite3_bind_int(ie, 6, ag[e].phi);
-            sqlite3_bind_int(ie, 7, ag[e].outbound);
-            bind_s(ie, 8, ag[e].name);
-            sqlite3_bind_int(ie, 9, ag[e].deceased);
-            sqlite3_bind_int64(ie, 10, ag[e].names);
-            rc = step_reset(ie);
-            if (ag[e].records > largest) {
-                largest = ag[e].records;
-            }
-            if (ag[e].names > largest_names) {
-                largest_names = ag[e].names;
-            }
-            implausible += ag[e].names > PT_PHI_ENTITY_MAX_NAMES;
-        }
-        if (rc == PT_OK) {
-            rc = record_categories(h, &pool, ri, nri, err, errlen);
-        }
-        /* counts: components of each structure among countable PHI records */
-        static const char *const scopes[] = {"all", "outbound", "staged", "present"};
-        static const char *const dead[] = {"", " AND outbound = 1",
-            " AND id IN (SELECT entity_id FROM individual_category WHERE category = 'staged')",
-            " AND id IN (SELECT entity_id FROM individual_category WHERE category = 'present')"};
-        for (int sc = 0; sc < 4 && rc == PT_OK; sc++) {
-            uint64_t cnt[3] = {0, 0, 0};
-            struct uf *uu[3] = {&est, &lower, &upper};
-            for (int m = 0; m < 3; m++) {
-                /* a root counts when its component has a countable PHI record in scope */
-                uint8_t *mark = calloc(nri ? nri : 1, 1);
-                uint8_t *phi_root = calloc(nri ? nri : 1, 1);
-                if (mark == NULL || phi_root == NULL) {
-                    free(mark);
-                    free(phi_root);
-                    rc = PT_ENOMEM;
-                    break;
-                }
-                for (size_t a = 0; a < nri; a++) {
-                    if (ri[a].countable && ri[a].health) {
-                        phi_root[pt_uf_find(uu[m], (uint32_t)a)] = 1;
-                    }
-                }
-                for (size_t a = 0; a < nri; a++) {
-                    uint32_t root = pt_uf_find(uu[m], (uint32_t)a);
-                    if (ri[a].countable && phi_root[root] && in_scope(&ri[a], sc) &&
-                        !mark[root]) {
-                        mark[root] = 1;
-                        cnt[m]++;
-                    }
-                }
-                if (m == 1) {
-                    /* partial records: an individual known only by a record number (no name,
-                     * birth date or other identifier) may be one of those known only by
-                     * name, whose record number the evidence never shows; the lower bound
-                     * counts such pairs once */
-                    uint32_t *tset = calloc(nri ? nri : 1, sizeof *tset);
-                    if (tset == NULL) {
-                        free(mark);
-                        free(phi_root);
-                        rc = PT_ENOMEM;
-                        break;
-                    }
-                    for (size_t a = 0; a < nri; a++) {
-                        if (ri[a].countable) {
-                            tset[pt_uf_find(uu[m], (uint32_t)a)] |= ri[a].types;
-                        }
-                    }
-                    const uint32_t strong = 1u << PT_PHI_SSN | 1u << PT_PHI_MBI |
-                                            1u << PT_PHI_PLAN_ID | 1u << PT_PHI_RECORD_ID;
-                    uint64_t only_number = 0, only_name = 0;
-                    for (size_t a = 0; a < nri; a++) {
-                        uint32_t t = tset[a];
-                        if (!mark[a] || t == 0) {
-                            continue; /* not a counted root */
-                        }
-                        bool mrn = t & 1u << PT_PHI_MRN, name = t & 1u << PT_PHI_NAME;
-                        bool dob = t & 1u << PT_PHI_DOB;
-                        only_number += mrn && !name && !dob && !(t & strong);
-                        only_name += name && !mrn && !(t & strong);
-                    }
-                    cnt[m] -= only_number < only_name ? only_number : only_name;
-                    free(tset);
-                }
-                free(mark);
-                free(phi_root);
-            }
-            if (rc != PT_OK) {
-                break;
-            }
-            /* the other people of records of several people, once per value, when no other
-             * record carries their identifier */
-            for (int m = 0; m < 3; m++) {
-                if (m == 1) {
-                    continue; /* the lower bound assumes they are seen elsewhere */
-                }
-                for (size_t x = 0; x < nextra; x++) {
-                    const struct recinfo *rx = &ri[extra[x].rec];
-                    bool dup = false;
-                    for (size_t y = 0; y < x && !dup; y++) {
-                        dup = extra[y].key == extra[x].key && (extra[y].which & extra[x].which);
-                    }
-                    unsigned b = m == 0 ? J_EST : J_UPPER;
-                    if ((extra[x].which & b) && !dup && rx->countable && rx->health &&
-                        in_scope(rx, sc) && !pt_uf_has(uu[m], extra[x].key)) {
-                        cnt[m]++;
-                    }
-                }
-            }
-            char sqlq[1400];
-            snprintf(sqlq, sizeof sqlq,
-                     "INSERT INTO individuals VALUES ('%s', %llu, %llu, %llu, 'union-find over "
-                     "records (HL7 message, DICOM data set, FHIR resource, CSV row, text line or "
-                     "block): estimate joins SSN, record numbers of one numbering system, plan "
-                     "and Medicare ids, FHIR Patient ids, and name with birth date; never two "
-                     "components whose SSN, birth date, Medicare id or record number of one "
-                     "system differ; lower bound also joins equal names and record numbers "
-                     "across systems; upper bound joins record numbers without an issuer and "
-                     "names with birth date only inside one object. Individuals with health "
-                     "information only.', "
-                     "(SELECT count(*) FROM patient_entity WHERE phi = 1 AND deceased = 1%s))",
-                     scopes[sc], (unsigned long long)cnt[0], (unsigned long long)cnt[1],
-                     (unsigned long long)cnt[2], dead[sc]);
-            rc = pt_db_exec(h, sqlq, err, errlen);
-            if (sc == 0) {
-                res->individuals = cnt[0];
-            } else if (sc == 1) {
-                res->individuals_outbound = cnt[0];
-            }
-        }
-        if (rc == PT_OK) {
-            rc = pt_db_exec(h,
-                          "INSERT INTO individuals_by_state SELECT 'all', coalesce(state, "
-                          "'unknown'), count(*) FROM patient_entity WHERE phi = 1 GROUP BY 2;"
-                          "INSERT INTO individuals_by_state SELECT 'outbound', coalesce(state, "
-                          "'unknown'), count(*) FROM patient_entity WHERE phi = 1 AND outbound = 1 "
-                          "GROUP BY 2;",
-                          err, errlen);
-        }
-        if (rc == PT_OK) {
-            char sqlq[600];
-            snprintf(sqlq, sizeof sqlq,
-                     "INSERT INTO individuals_quality VALUES (%llu, %llu, %llu, %u, %u, %u)",
-                     (unsigned long long)est.refused, (unsigned long long)multi_person,
-                     (unsigned long long)(lower.refused + upper.refused), largest, largest_names,
-                     implausible);
-            rc = pt_db_exec(h, sqlq, err, errlen);
-        }
-        const struct {
-            uint64_t n;
-            enum pt_anom kind;
-            const char *what;
-        } warn[] = {
-            {est.refused, PT_ANOM_PHI_JOIN_REFUSED,
-             "joins refused: records that share an identifier but whose SSN, birth date, "
-             "Medicare id or record number of one system differ were kept apart"},
-            {multi_person, PT_ANOM_PHI_MULTI_PERSON_RECORD,
-             "records hold identifiers of several people (two SSNs, record numbers or birth "
-             "dates) that could not be split; they were not joined and each counts its people"},
-            {implausible, PT_ANOM_PHI_IMPLAUSIBLE_ENTITY,
-             "individuals were joined from records with more different names than the limit "
-             "(PT_PHI_ENTITY_MAX_NAMES); their count may be too low"},
-        };
-        for (size_t w = 0; w < sizeof warn / sizeof warn[0] && rc == PT_OK; w++) {
-            if (warn[w].n == 0) {
-                continue;
-            }
-            char det[400];
-            snprintf(det, sizeof det, "%llu %s", (unsigned long long)warn[w].n, warn[w].what);
-            sqlite3_bind_null(st[4], 1);
-            sqlite3_bind_int64(st[4], 2, 0);
-            bind_s(st[4], 3, pt_anom_kind(warn[w].kind));
-            bind_s(st[4], 4, det);
-            rc = step_reset(st[4]);
-        }
-        free(ag);
-        free(eid);
-        sqlite3_finalize(ue);
-        sqlite3_finalize(ie);
+        rc = pt_q_phi_objects(db, take_object, ph, err, errlen);
+    }
+    res->objects = ph->pool.n;
+    if (rc == PT_OK) {
+        rc = pt_q_phi_begin(db, &ph->w, err, errlen);
     }
     if (rc == PT_OK) {
-        rc = pt_db_exec(h, "COMMIT", err, errlen);
-    } else {
-        char ignored[256];
-        pt_db_exec(h, "ROLLBACK", ignored, sizeof ignored);
+        rc = scan_and_write(ph, err, errlen);
+        pt_status c = pt_q_phi_end(ph->w, rc == PT_OK, err, errlen);
+        rc = rc == PT_OK ? c : rc;
     }
-    free(extra);
-    pt_uf_free(&est);
-    pt_uf_free(&lower);
-    pt_uf_free(&upper);
-    free(ri);
-    pthread_mutex_destroy(&pool.mu);
-    pthread_cond_destroy(&pool.cv);
-out:
-    for (int i = 0; i < 6; i++) {
-        sqlite3_finalize(st[i]);
-    }
-    for (size_t i = 0; i < pool.n; i++) {
-        result_free(&pool.res[i]);
-        free(pool.res[i].name);
-        free(pool.res[i].protocol);
-        free(pool.res[i].direction);
-        free(pool.res[i].mime);
-        free(pool.res[i].pack);
-    }
-    free(pool.res);
-    free(outbound.v);
-    pt_hmac_free(mac);
-    OPENSSL_cleanse(key, sizeof key);
+    phase_free(ph);
     return rc;
 }

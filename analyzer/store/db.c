@@ -7,6 +7,7 @@
  * self-contained file is left.
  */
 #include "db.h"
+#include "db_handle.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "../core/sha256.h"
+#include "records.h"
 
 extern const char pt_schema_sql[]; /* generated from schema.sql */
 
@@ -29,18 +31,6 @@ enum {
     ST_GAP,
     ST_CONFLICT,
     ST_OBJECT,
-    ST_HTTP,
-    ST_DNS,
-    ST_DNS_ANSWER,
-    ST_TLS,
-    ST_HL7,
-    ST_DICOM,
-    ST_DICOM_ASSOC,
-    ST_FTP,
-    ST_SMTP,
-    ST_ICMP,
-    ST_SMB,
-    ST_SSH,
     ST_LOG_SOURCE,
     ST_LOG_CONN,
     ST_LOG_XFER,
@@ -79,38 +69,6 @@ static const char *const st_sql[N_ST] = {
                   "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
                   "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
                   "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
-    [ST_DNS_ANSWER] = "INSERT INTO dns_answer(flow_id, ts, item_id, frame, msg_id, idx, name, "
-                      "type, class, ttl, rdlength, decoded, data) VALUES (?1,?2,?3,?4,?5,?6,?7,"
-                      "?8,?9,?10,?11,?12,?13)",
-    [ST_DNS] = "INSERT INTO dns_query(flow_id, ts, item_id, frame, direction, transport, msg_id, "
-               "response, opcode, rcode, qname, qtype, qclass, answers, answer_bytes, answer_text, "
-               "size, malformed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-               "?17,?18)",
-    [ST_TLS] = "INSERT INTO tls_session(flow_id, ts, item_id, frame, client_version, max_version, "
-               "server_version, cipher, sni, alpn, ja3, ja3_md5, ja4, cert_subject, cert_issuer) "
-               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
-    [ST_HL7] = "INSERT INTO hl7_message(flow_id, seq, direction, ts, item_id, frame, sending_app, "
-               "sending_facility, receiving_app, receiving_facility, msg_time, msg_type, "
-               "control_id, version, segments, pid_segments, size, complete, sha256) VALUES "
-               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
-    [ST_DICOM] = "INSERT INTO dicom_message(flow_id, seq, direction, ts, item_id, frame, command, "
-                 "message_id, pc_id, sop_class, sop_instance, move_destination, status, "
-                 "dataset_size, complete, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                 "?13,?14,?15,?16)",
-    [ST_DICOM_ASSOC] = "INSERT INTO dicom_assoc(flow_id, ts, item_id, frame, calling_ae, "
-                       "called_ae, app_context, result, reject, released, contexts) VALUES "
-                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-    [ST_FTP] = "INSERT INTO ftp_transfer(flow_id, ctl_flow, ts, item_id, frame, command, name, "
-               "user, direction, size, complete, sha256, banner) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
-               "?9,?10,?11,?12,?13)",
-    [ST_SMTP] = "INSERT INTO smtp_message(flow_id, seq, ts, item_id, frame, helo, mail_from, "
-                "rcpt_to, hdr_from, hdr_to, subject, date, msg_id, size, attachments, complete, "
-                "starttls, sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                "?16,?17,?18)",
-    [ST_SMB] = "INSERT INTO smb_file(flow_id, ts, item_id, frame, share, name, action, user, "
-               "kind, size, created, modified, bytes_read, bytes_written, read_sha256, "
-               "read_complete, write_sha256, write_complete) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
-               "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
     [ST_LOG_SOURCE] = "INSERT INTO log_source(item_id, path, format, bytes, lines, records, other, "
                       "headers, blank, malformed, conn, dns, http, xfer) VALUES (?1,?2,?3,?4,?5,?6,"
                       "?7,?8,?9,?10,?11,?12,?13,?14)",
@@ -129,17 +87,6 @@ static const char *const st_sql[N_ST] = {
                     "client_port, server_addr, server_port, method, host, uri, status, req_bytes, "
                     "resp_bytes, user_agent, username, uid, length) VALUES (?1,?2,?3,?4,?5,?6,?7,"
                     "?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
-    [ST_SSH] = "INSERT INTO ssh_session(flow_id, ts, item_id, frame, client_version, "
-               "server_version) VALUES (?1,?2,?3,?4,?5,?6)",
-    [ST_ICMP] = "INSERT INTO icmp_summary(flow_id, ts, item_id, frame, messages, echo_requests, "
-                "echo_replies, other, c_payload_bytes, s_payload_bytes, max_payload, entropy, "
-                "mismatched_replies, unanswered, c_messages, s_messages, c_max_payload, "
-                "s_max_payload) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                "?17,?18)",
-    [ST_HTTP] = "INSERT INTO http_txn(flow_id, seq, ts, item_id, frame, method, uri, host, "
-                "user_agent, req_ctype, req_body_len, req_sha256, status, resp_ctype, "
-                "resp_body_len, resp_sha256) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                "?14,?15,?16)",
     [ST_GAP] = "INSERT INTO stream_gap(flow_id, direction, offset, length, item_id, frame) "
                "VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_CONFLICT] = "INSERT INTO stream_conflict(flow_id, direction, offset, length, kept_sha256, "
@@ -154,6 +101,7 @@ static const char *const st_sql[N_ST] = {
 struct pt_db {
     sqlite3 *h;
     sqlite3_stmt *st[N_ST];
+    sqlite3_stmt *rec[PT_REC_COUNT]; /* the decoders' records (records.def) */
     int in_tx;
     int readonly;
 };
@@ -241,6 +189,16 @@ static pt_status prepare_all(struct pt_db *db)
         }
         if (sqlite3_prepare_v3(db->h, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
             SQLITE_OK) {
+            return PT_EDB;
+        }
+    }
+    for (int k = 0; k < PT_REC_COUNT && !db->readonly; k++) {
+        char *sql = pt_rec_insert_sql((enum pt_rec_kind)k);
+        int r = sql == NULL ? SQLITE_NOMEM
+                            : sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                                 &db->rec[k], NULL);
+        sqlite3_free(sql);
+        if (r != SQLITE_OK) {
             return PT_EDB;
         }
     }
@@ -372,6 +330,9 @@ void pt_db_close(struct pt_db *db)
     }
     for (int i = 0; i < N_ST; i++) {
         sqlite3_finalize(db->st[i]);
+    }
+    for (int k = 0; k < PT_REC_COUNT; k++) {
+        sqlite3_finalize(db->rec[k]);
     }
     if (!db->readonly && db->h != NULL) {
         /* Leave one self-contained file (c-deps-guide §8, "seal"). */
@@ -576,17 +537,6 @@ pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r)
     return step(db, st);
 }
 
-/* Provenance columns ts, item_id, frame at consecutive parameters from `at`; NULL when the
- * row is not tied to a packet (item 0). */
-static void bind_prov(sqlite3_stmt *st, int at, uint32_t item, uint64_t frame, int64_t ts)
-{
-    if (item != 0) {
-        sqlite3_bind_int64(st, at, ts);
-        sqlite3_bind_int64(st, at + 1, item);
-        sqlite3_bind_int64(st, at + 2, (sqlite3_int64)frame);
-    }
-}
-
 static void format_ctx(const struct pt_ctx *c, char *vlan, size_t vl, char *tun, size_t tl)
 {
     static const char *names[] = {"none", "ipip", "gre", "vxlan", "teredo"};
@@ -665,19 +615,25 @@ pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r)
     return step(db, st);
 }
 
-pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
+pt_status pt_db_anomaly_add(struct pt_db *db, uint32_t item, uint64_t frame, uint64_t offset,
+                            enum pt_anom kind, const char *detail)
 {
     sqlite3_stmt *st = db->st[ST_ANOMALY];
-    if (a->item != 0) {
-        sqlite3_bind_int64(st, 1, a->item);
+    if (item != 0) {
+        sqlite3_bind_int64(st, 1, item);
     }
-    if (a->frame != 0) {
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)a->frame);
+    if (frame != 0) {
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)frame);
     }
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->offset);
-    sqlite3_bind_text(st, 4, pt_anom_kind(a->kind), -1, SQLITE_STATIC);
-    bind_text(st, 5, a->detail);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)offset);
+    sqlite3_bind_text(st, 4, pt_anom_kind(kind), -1, SQLITE_STATIC);
+    bind_text(st, 5, detail);
     return step(db, st);
+}
+
+pt_status pt_db_anomaly_put(struct pt_db *db, const struct pt_anomaly_rec *a)
+{
+    return pt_db_anomaly_add(db, a->item, a->frame, a->offset, a->kind, a->detail);
 }
 
 pt_status pt_db_anomaly_vocabulary(struct pt_db *db)
@@ -773,258 +729,10 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
     return rc;
 }
 
-/* A decoder record's statement with its first four columns bound: flow, time, item, frame
- * (the columns every records.def table starts with). */
-static sqlite3_stmt *record_stmt(struct pt_db *db, int k, int64_t flow_id, uint32_t item,
-                                 uint64_t frame, int64_t ts)
+pt_status pt_db_record_put(struct pt_db *db, enum pt_rec_kind kind, const void *rec)
 {
-    sqlite3_stmt *st = db->st[k];
-    sqlite3_bind_int64(st, 1, flow_id);
-    bind_prov(st, 2, item, frame, ts);
-    return st;
-}
-
-pt_status pt_db_dns_answer_put(struct pt_db *db, const struct pt_dns_answer_rec *r)
-{
-    sqlite3_stmt *st = record_stmt(db, ST_DNS_ANSWER, r->flow_id, r->item, r->frame, r->ts_us);
-    sqlite3_bind_int(st, 5, r->msg_id);
-    sqlite3_bind_int(st, 6, r->index);
-    sqlite3_bind_text(st, 7, r->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 8, r->type);
-    sqlite3_bind_int(st, 9, r->rclass);
-    sqlite3_bind_int64(st, 10, r->ttl);
-    sqlite3_bind_int(st, 11, r->rdlength);
-    sqlite3_bind_int(st, 12, r->decoded);
-    sqlite3_bind_text(st, 13, r->data, -1, SQLITE_TRANSIENT);
-    return step(db, st);
-}
-
-pt_status pt_db_dns_put(struct pt_db *db, const struct pt_dns_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_DNS];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
-    sqlite3_bind_text(st, 5, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, r->transport == 6 ? "tcp" : "udp", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, r->id);
-    sqlite3_bind_int(st, 8, r->response);
-    sqlite3_bind_int(st, 9, r->opcode);
-    sqlite3_bind_int(st, 10, r->rcode);
-    bind_text(st, 11, r->qname);
-    if (r->qname[0] != '\0') {
-        sqlite3_bind_int(st, 12, r->qtype);
-        sqlite3_bind_int(st, 13, r->qclass);
-    }
-    sqlite3_bind_int(st, 14, r->n_answers);
-    sqlite3_bind_int64(st, 15, r->answer_bytes);
-    bind_text(st, 16, r->answers);
-    sqlite3_bind_int64(st, 17, r->size);
-    sqlite3_bind_int(st, 18, r->malformed);
-    return step(db, st);
-}
-
-pt_status pt_db_tls_put(struct pt_db *db, const struct pt_tls_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_TLS];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
-    if (r->client_version != 0) {
-        sqlite3_bind_int(st, 5, r->client_version);
-    }
-    if (r->max_version != 0) {
-        sqlite3_bind_int(st, 6, r->max_version);
-    }
-    if (r->server_version != 0) {
-        sqlite3_bind_int(st, 7, r->server_version);
-        sqlite3_bind_int(st, 8, r->cipher);
-    }
-    bind_text(st, 9, r->sni);
-    bind_text(st, 10, r->alpn);
-    bind_text(st, 11, r->ja3);
-    bind_text(st, 12, r->ja3_md5);
-    bind_text(st, 13, r->ja4);
-    bind_text(st, 14, r->cert_subject);
-    bind_text(st, 15, r->cert_issuer);
-    return step(db, st);
-}
-
-pt_status pt_db_hl7_put(struct pt_db *db, const struct pt_hl7_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_HL7];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    sqlite3_bind_int64(st, 2, r->seq);
-    sqlite3_bind_text(st, 3, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
-    bind_prov(st, 4, r->item, r->frame, r->ts_us);
-    bind_text(st, 7, r->sending_app);
-    bind_text(st, 8, r->sending_facility);
-    bind_text(st, 9, r->receiving_app);
-    bind_text(st, 10, r->receiving_facility);
-    bind_text(st, 11, r->msg_time);
-    bind_text(st, 12, r->msg_type);
-    bind_text(st, 13, r->control_id);
-    bind_text(st, 14, r->version);
-    sqlite3_bind_int64(st, 15, r->segments);
-    sqlite3_bind_int64(st, 16, r->pid_segments);
-    sqlite3_bind_int64(st, 17, (sqlite3_int64)r->size);
-    sqlite3_bind_int(st, 18, r->complete);
-    bind_text(st, 19, r->sha256);
-    return step(db, st);
-}
-
-pt_status pt_db_dicom_put(struct pt_db *db, const struct pt_dicom_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_DICOM];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    sqlite3_bind_int64(st, 2, r->seq);
-    sqlite3_bind_text(st, 3, r->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
-    bind_prov(st, 4, r->item, r->frame, r->ts_us);
-    bind_text(st, 7, r->command);
-    sqlite3_bind_int(st, 8, r->message_id);
-    sqlite3_bind_int(st, 9, r->pc_id);
-    bind_text(st, 10, r->sop_class);
-    bind_text(st, 11, r->sop_instance);
-    bind_text(st, 12, r->move_destination);
-    if (r->has_status) {
-        sqlite3_bind_int(st, 13, r->status);
-    }
-    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->dataset_size);
-    sqlite3_bind_int(st, 15, r->complete);
-    bind_text(st, 16, r->sha256);
-    return step(db, st);
-}
-
-pt_status pt_db_dicom_assoc_put(struct pt_db *db, const struct pt_dicom_assoc_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_DICOM_ASSOC];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
-    bind_text(st, 5, r->calling_ae);
-    bind_text(st, 6, r->called_ae);
-    bind_text(st, 7, r->app_context);
-    bind_text(st, 8, r->result);
-    bind_text(st, 9, r->reject);
-    sqlite3_bind_int(st, 10, r->released);
-    sqlite3_bind_text(st, 11, r->contexts, -1, SQLITE_TRANSIENT);
-    return step(db, st);
-}
-
-pt_status pt_db_ftp_put(struct pt_db *db, const struct pt_ftp_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_FTP];
-    sqlite3_bind_int64(st, 1, r->data_flow);
-    sqlite3_bind_int64(st, 2, r->ctl_flow);
-    bind_prov(st, 3, r->item, r->frame, r->ts_us);
-    bind_text(st, 6, r->command);
-    bind_text(st, 7, r->name);
-    bind_text(st, 8, r->user);
-    bind_text(st, 9, r->direction);
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)r->size);
-    sqlite3_bind_int(st, 11, r->complete);
-    bind_text(st, 12, r->sha256);
-    bind_text(st, 13, r->banner);
-    return step(db, st);
-}
-
-pt_status pt_db_smtp_put(struct pt_db *db, const struct pt_smtp_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_SMTP];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    sqlite3_bind_int64(st, 2, r->seq);
-    bind_prov(st, 3, r->item, r->frame, r->ts_us);
-    bind_text(st, 6, r->helo);
-    bind_text(st, 7, r->mail_from);
-    bind_text(st, 8, r->rcpt_to);
-    bind_text(st, 9, r->from);
-    bind_text(st, 10, r->to);
-    bind_text(st, 11, r->subject);
-    bind_text(st, 12, r->date);
-    bind_text(st, 13, r->msg_id);
-    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->size);
-    sqlite3_bind_int(st, 15, (int)r->attachments);
-    sqlite3_bind_int(st, 16, r->complete);
-    sqlite3_bind_int(st, 17, r->starttls);
-    bind_text(st, 18, r->sha256);
-    return step(db, st);
-}
-
-pt_status pt_db_icmp_put(struct pt_db *db, const struct pt_icmp_rec *r)
-{
-    sqlite3_stmt *st = record_stmt(db, ST_ICMP, r->flow_id, r->item, r->frame, r->ts_us);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->messages);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->echo_requests);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->echo_replies);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)r->other);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)r->payload_bytes[0]);
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)r->payload_bytes[1]);
-    sqlite3_bind_int64(st, 11, r->max_payload);
-    sqlite3_bind_double(st, 12, r->entropy);
-    sqlite3_bind_int64(st, 13, (sqlite3_int64)r->mismatched_replies);
-    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->unanswered);
-    sqlite3_bind_int64(st, 15, (sqlite3_int64)r->dir_messages[0]);
-    sqlite3_bind_int64(st, 16, (sqlite3_int64)r->dir_messages[1]);
-    sqlite3_bind_int64(st, 17, r->dir_max_payload[0]);
-    sqlite3_bind_int64(st, 18, r->dir_max_payload[1]);
-    return step(db, st);
-}
-
-pt_status pt_db_ssh_put(struct pt_db *db, const struct pt_ssh_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_SSH];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
-    bind_text(st, 5, r->client);
-    bind_text(st, 6, r->server);
-    return step(db, st);
-}
-
-pt_status pt_db_smb_put(struct pt_db *db, const struct pt_smb_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_SMB];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    bind_prov(st, 2, r->item, r->frame, r->ts_us);
-    bind_text(st, 5, r->share);
-    sqlite3_bind_text(st, 6, r->name, -1, SQLITE_TRANSIENT);
-    bind_text(st, 7, r->action);
-    bind_text(st, 8, r->user);
-    sqlite3_bind_text(st, 9, r->is_pipe ? "pipe" : r->is_dir ? "directory" : "file", -1,
-                      SQLITE_STATIC);
-    if (r->size_known) {
-        sqlite3_bind_int64(st, 10, (sqlite3_int64)r->size);
-    }
-    if (r->created_us != 0) {
-        sqlite3_bind_int64(st, 11, r->created_us);
-    }
-    if (r->modified_us != 0) {
-        sqlite3_bind_int64(st, 12, r->modified_us);
-    }
-    sqlite3_bind_int64(st, 13, (sqlite3_int64)r->bytes_read);
-    sqlite3_bind_int64(st, 14, (sqlite3_int64)r->bytes_written);
-    bind_text(st, 15, r->read_sha256);
-    sqlite3_bind_int(st, 16, r->read_complete);
-    bind_text(st, 17, r->write_sha256);
-    sqlite3_bind_int(st, 18, r->write_complete);
-    return step(db, st);
-}
-
-pt_status pt_db_http_put(struct pt_db *db, const struct pt_http_rec *r)
-{
-    sqlite3_stmt *st = db->st[ST_HTTP];
-    sqlite3_bind_int64(st, 1, r->flow_id);
-    sqlite3_bind_int64(st, 2, r->seq);
-    bind_prov(st, 3, r->item, r->frame, r->ts_us);
-    bind_text(st, 6, r->method);
-    bind_text(st, 7, r->uri);
-    bind_text(st, 8, r->host);
-    bind_text(st, 9, r->user_agent);
-    bind_text(st, 10, r->req_ctype);
-    sqlite3_bind_int64(st, 11, (sqlite3_int64)r->req_body);
-    bind_text(st, 12, r->req_sha256);
-    if (r->status != 0) {
-        sqlite3_bind_int(st, 13, r->status);
-    }
-    bind_text(st, 14, r->resp_ctype);
-    sqlite3_bind_int64(st, 15, (sqlite3_int64)r->resp_body);
-    bind_text(st, 16, r->resp_sha256);
+    sqlite3_stmt *st = db->rec[kind];
+    pt_rec_bind(st, kind, rec);
     return step(db, st);
 }
 

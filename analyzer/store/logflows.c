@@ -19,6 +19,7 @@
  * whole packets for Suricata's EVE), which flow_source.bytes_kind says.
  */
 #include "db.h"
+#include "db_handle.h"
 
 #include <stdio.h>
 #include <stdlib.h>

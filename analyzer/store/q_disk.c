@@ -10,6 +10,7 @@
 #include "q_disk.h"
 
 #include "db.h"
+#include "db_handle.h"
 
 /* Archive formats whose content is staged when it holds PHI (a document's parts are not). */
 #define ARCHIVE_MIME                                                                           \
@@ -100,14 +101,15 @@ static const char categorize_sql[] =
     "DROP TABLE temp.qd_seed; DROP TABLE temp.qd_file; DROP TABLE temp.qd_folder;"
     "DROP TABLE temp.qd_staged;";
 
-pt_status pt_q_disk_categorize(sqlite3 *h, char *err, size_t errlen)
+pt_status pt_q_disk_categorize(struct pt_db *db, char *err, size_t errlen)
 {
-    return pt_db_exec(h, categorize_sql, err, errlen);
+    return pt_db_exec(pt_db_handle(db), categorize_sql, err, errlen);
 }
 
-pt_status pt_q_disk_category_each(sqlite3 *h, void (*fn)(void *, const char *, unsigned),
+pt_status pt_q_disk_category_each(struct pt_db *db, void (*fn)(void *, const char *, unsigned),
                                   void *arg)
 {
+    sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(h, "SELECT sha256, staged, present FROM object_category ORDER BY "
                               "sha256", -1, &st, NULL) != SQLITE_OK) {

@@ -15,16 +15,18 @@
 
 #include "../core/status.h"
 
+struct pt_db;
+
 #define PT_Q_CAT_STAGED 1u
 #define PT_Q_CAT_PRESENT 2u
 
 /* Fill object_category, individual_category, disk_holding and the individuals_by_state rows
  * of 'staged' and 'present'. Needs phi_object, phi_record (with entity ids), patient_entity,
  * yara_match, archive_password, object and disk_file; idempotent (rows are replaced). */
-pt_status pt_q_disk_categorize(sqlite3 *h, char *err, size_t errlen);
+pt_status pt_q_disk_categorize(struct pt_db *db, char *err, size_t errlen);
 
 /* fn(arg, sha256, PT_Q_CAT_* bits) for every categorized object, in sha256 order. */
-pt_status pt_q_disk_category_each(sqlite3 *h, void (*fn)(void *, const char *, unsigned),
+pt_status pt_q_disk_category_each(struct pt_db *db, void (*fn)(void *, const char *, unsigned),
                                   void *arg);
 
 /* The reports' queries. Individuals per category: category, what it means, estimate, lower,

@@ -20,6 +20,7 @@
 
 #include "../core/sha256.h"
 #include "../store/db.h"
+#include "../store/q_names.h"
 
 /* A UTF-8 string at `path` in the entry (NULL-terminated path), or "" when absent. */
 static void entry_string(MMDB_entry_s *e, char *out, size_t len, const char *const *path)
@@ -46,19 +47,19 @@ static unsigned entry_uint(MMDB_entry_s *e, const char *const *path)
     return 0;
 }
 
-static pt_status put_name(sqlite3_stmt *ins, const char *dest, const char *kind, const char *name)
-{
-    sqlite3_bind_text(ins, 1, dest, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 3, name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(ins);
-    sqlite3_reset(ins);
-    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
-}
-
 /* One destination: its country ("NZ New Zealand") and network ("AS64500 Example"). */
-static pt_status annotate(MMDB_s *mm, sqlite3_stmt *ins, const char *dest, unsigned *found)
+struct annotate_ctx {
+    MMDB_s *mm;
+    struct pt_q_dname *ins;
+    unsigned *found;
+};
+
+static pt_status annotate(void *arg, const char *dest)
 {
+    const struct annotate_ctx *x = arg;
+    MMDB_s *mm = x->mm;
+    struct pt_q_dname *ins = x->ins;
+    unsigned *found = x->found;
     int gai = 0, mmerr = 0;
     MMDB_lookup_result_s r = MMDB_lookup_string(mm, dest, &gai, &mmerr);
     if (gai != 0 || mmerr != MMDB_SUCCESS || !r.found_entry) {
@@ -73,7 +74,7 @@ static pt_status annotate(MMDB_s *mm, sqlite3_stmt *ins, const char *dest, unsig
     entry_string(&r.entry, cname, sizeof cname, en);
     if (code[0] != '\0' || cname[0] != '\0') {
         snprintf(text, sizeof text, "%s%s%s", code, code[0] && cname[0] ? " " : "", cname);
-        PT_TRY(put_name(ins, dest, "geoip_country", text));
+        PT_TRY(pt_q_dname_put(ins, dest, "geoip_country", text));
         (*found)++;
     }
     unsigned n = entry_uint(&r.entry, asn);
@@ -81,7 +82,7 @@ static pt_status annotate(MMDB_s *mm, sqlite3_stmt *ins, const char *dest, unsig
     if (n != 0 || oname[0] != '\0') {
         snprintf(text, sizeof text, n ? "AS%u%s%s" : "%.0u%s%s", n, n && oname[0] ? " " : "",
                  oname);
-        PT_TRY(put_name(ins, dest, "geoip_asn", text));
+        PT_TRY(pt_q_dname_put(ins, dest, "geoip_asn", text));
         (*found)++;
     }
     return PT_OK;
@@ -127,19 +128,13 @@ pt_status pt_geoip_annotate(struct pt_db *db, const char *path, unsigned *found,
         snprintf(err, errlen, "--geoip %s: %s", path, MMDB_strerror(rc));
         return PT_EUSAGE;
     }
-    sqlite3 *h = pt_db_handle(db);
-    sqlite3_stmt *q = NULL, *ins = NULL;
-    pt_status st = PT_EDB;
-    if (sqlite3_prepare_v2(h, "SELECT DISTINCT subject FROM verdict WHERE scope = 'destination' "
-                              "UNION SELECT DISTINCT destination FROM encrypted_channel ORDER BY 1",
-                           -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, "INSERT OR IGNORE INTO destination_name(destination, kind, name, "
-                              "seen, first_ts) VALUES (?1, ?2, ?3, 1, NULL)", -1, &ins,
-                           NULL) == SQLITE_OK) {
+    struct pt_q_dname *ins = NULL;
+    pt_status st = pt_q_dname_open(db, &ins);
+    if (st == PT_OK) {
         st = pt_db_begin(db);
-        while (st == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
-            const unsigned char *d = sqlite3_column_text(q, 0);
-            st = annotate(&mm, ins, d ? (const char *)d : "", found);
+        struct annotate_ctx x = {&mm, ins, found};
+        if (st == PT_OK) {
+            st = pt_q_destinations(db, annotate, &x);
         }
         if (st == PT_OK) {
             manifest(db, &mm, path);
@@ -147,10 +142,9 @@ pt_status pt_geoip_annotate(struct pt_db *db, const char *path, unsigned *found,
         }
     }
     if (st != PT_OK) {
-        snprintf(err, errlen, "--geoip: cannot record the answers: %s", sqlite3_errmsg(h));
+        snprintf(err, errlen, "--geoip: cannot record the answers: %s", pt_db_errmsg(db));
     }
-    sqlite3_finalize(q);
-    sqlite3_finalize(ins);
+    pt_q_dname_close(ins);
     MMDB_close(&mm);
     return st;
 }

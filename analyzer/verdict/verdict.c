@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../store/db.h"
+#include "../store/db_handle.h"
 #include "verdict_int.h"
 
 /* ---- the heuristic table ---------------------------------------------------------------- */

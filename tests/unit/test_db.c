@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include "store/db_handle.h"
 
 static char dir[64];
 static char path[128];

@@ -1,0 +1,309 @@
+/*
+ * q_phi.c - the PHI stage's rows (see q_phi.h).
+ */
+#include "q_phi.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_handle.h"
+
+/* Containers are scanned once: the parts of a multipart body or a MIME message are linked
+ * to the body or message they came out of (archives, documents and encodings were linked
+ * when unpacked), and an object with parts is not read as records itself. Parts share the
+ * flow, direction and stream offset with the body or message they were cut from. */
+static const char link_parts_sql[] =
+    "UPDATE object SET parent_sha256 = (SELECT c.sha256 FROM object c WHERE c.flow_id = "
+    "object.flow_id AND c.stream_dir IS object.stream_dir AND c.stream_off = object.stream_off "
+    "AND c.protocol = object.protocol AND c.depth = object.depth AND c.id <> object.id AND "
+    "coalesce(c.encoding, '') NOT LIKE 'multipart%' AND coalesce(c.encoding, '') NOT LIKE "
+    "'mime%' ORDER BY c.id LIMIT 1) WHERE flow_id IS NOT NULL AND coalesce(parent_sha256, '') = "
+    "'' AND (encoding LIKE 'multipart%' OR encoding LIKE 'mime%');";
+
+static const char *text(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return t ? (const char *)t : "";
+}
+
+pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct pt_q_phi_object *o),
+                           void *arg, char *err, size_t errlen)
+{
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *q = NULL;
+    PT_TRY(pt_db_exec(h, link_parts_sql, err, errlen));
+    if (sqlite3_prepare_v2(h, "SELECT sha256, max(size), min(item_id), max(direction = 'upload'),"
+                              " min(name), min(protocol), max(direction), min(mime),"
+                              " sha256 IN (SELECT parent_sha256 FROM object WHERE parent_sha256"
+                              " IS NOT NULL), (SELECT pack FROM object_blob b WHERE b.sha256 ="
+                              " o.sha256), (SELECT offset FROM object_blob b WHERE b.sha256 ="
+                              " o.sha256) FROM object o WHERE size > 0 GROUP BY sha256"
+                              " ORDER BY sha256",
+                           -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    while (rc == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
+        struct pt_q_phi_object o = {
+            .sha256 = text(q, 0),
+            .size = (uint64_t)sqlite3_column_int64(q, 1),
+            .item = (uint32_t)sqlite3_column_int64(q, 2),
+            .upload = sqlite3_column_int(q, 3) != 0,
+            .name = text(q, 4),
+            .protocol = text(q, 5),
+            .direction = text(q, 6),
+            .mime = text(q, 7),
+            .container = sqlite3_column_int(q, 8) != 0,
+            .pack = sqlite3_column_type(q, 9) == SQLITE_NULL ? NULL : text(q, 9),
+            .pack_off = (uint64_t)sqlite3_column_int64(q, 10),
+        };
+        rc = fn(arg, &o) ? PT_OK : PT_ENOMEM;
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_N };
+
+static const char *const q_sql[Q_N] = {
+    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    [Q_RECORD] = "INSERT INTO phi_record(id, object_sha256, seq, kind, offset, health, "
+                 "health_reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_HIT] = "INSERT INTO phi_hit(record_id, object_sha256, offset, detector, field, type, "
+              "safe_harbor, phi_class, subject, masked, hmac, state, issuer, confidence, reason) "
+              "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
+    [Q_YARA] = "INSERT INTO yara_match(object_sha256, rule, namespace, tags, description, "
+               "category, severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
+               "?9,?10)",
+    [Q_RECORD_ENTITY] = "UPDATE phi_record SET entity_id = ?1 WHERE id = ?2",
+    [Q_ENTITY] = "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+};
+
+struct pt_q_phi {
+    sqlite3 *h;
+    sqlite3_stmt *st[Q_N];
+};
+
+static void bind_s(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v != NULL && v[0] != '\0') {
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+static pt_status step_reset(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+static void q_free(struct pt_q_phi *w)
+{
+    for (int i = 0; i < Q_N; i++) {
+        sqlite3_finalize(w->st[i]);
+    }
+    free(w);
+}
+
+pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct pt_q_phi *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        return PT_ENOMEM;
+    }
+    w->h = pt_db_handle(db);
+    for (int i = 0; i < Q_N; i++) {
+        if (sqlite3_prepare_v2(w->h, q_sql[i], -1, &w->st[i], NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s", sqlite3_errmsg(w->h));
+            q_free(w);
+            return PT_EDB;
+        }
+    }
+    pt_status rc = pt_db_exec(w->h, "BEGIN", err, errlen);
+    if (rc != PT_OK) {
+        q_free(w);
+        return rc;
+    }
+    *out = w;
+    return PT_OK;
+}
+
+pt_status pt_q_phi_end(struct pt_q_phi *w, bool ok, char *err, size_t errlen)
+{
+    pt_status rc = PT_OK;
+    if (ok) {
+        rc = pt_db_exec(w->h, "COMMIT", err, errlen);
+    } else {
+        char ignored[256];
+        pt_db_exec(w->h, "ROLLBACK", ignored, sizeof ignored);
+    }
+    q_free(w);
+    return rc;
+}
+
+const char *pt_q_phi_errmsg(struct pt_q_phi *w)
+{
+    return sqlite3_errmsg(w->h);
+}
+
+pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *format,
+                              uint64_t records, uint64_t hits, uint64_t phi_hits,
+                              uint64_t individuals, uint64_t read_bytes, const char *evidence)
+{
+    sqlite3_stmt *st = w->st[Q_OBJECT];
+    bind_s(st, 1, sha);
+    bind_s(st, 2, format);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)records);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)hits);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)phi_hits);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)individuals);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)read_bytes);
+    bind_s(st, 8, evidence);
+    return step_reset(st);
+}
+
+pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, const char *sha, uint64_t seq,
+                              const char *kind, uint64_t offset, bool health, const char *reason)
+{
+    sqlite3_stmt *st = w->st[Q_RECORD];
+    sqlite3_bind_int64(st, 1, id);
+    bind_s(st, 2, sha);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    bind_s(st, 4, kind);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);
+    sqlite3_bind_int(st, 6, health);
+    bind_s(st, 7, reason);
+    return step_reset(st);
+}
+
+pt_status pt_q_phi_hit_put(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
+{
+    sqlite3_stmt *st = w->st[Q_HIT];
+    sqlite3_bind_int64(st, 1, h->record_id);
+    bind_s(st, 2, h->sha);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->offset);
+    bind_s(st, 4, h->detector);
+    bind_s(st, 5, h->field);
+    bind_s(st, 6, h->type);
+    sqlite3_bind_text(st, 7, h->safe_harbor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, h->phi_class, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, h->subject);
+    bind_s(st, 10, h->masked);
+    bind_s(st, 11, h->hmac);
+    bind_s(st, 12, h->state);
+    bind_s(st, 13, h->issuer);
+    sqlite3_bind_double(st, 14, h->confidence);
+    bind_s(st, 15, h->reason);
+    return step_reset(st);
+}
+
+pt_status pt_q_phi_value_put(struct pt_q_phi *w, const char *hmac, const char *type,
+                             const char *value)
+{
+    sqlite3_stmt *st = w->st[Q_VALUE];
+    bind_s(st, 1, hmac);
+    bind_s(st, 2, type);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+    return step_reset(st);
+}
+
+pt_status pt_q_phi_yara_put(struct pt_q_phi *w, const struct pt_q_yara_match *m)
+{
+    sqlite3_stmt *st = w->st[Q_YARA];
+    bind_s(st, 1, m->sha);
+    bind_s(st, 2, m->rule);
+    bind_s(st, 3, m->ns);
+    bind_s(st, 4, m->tags);
+    bind_s(st, 5, m->description);
+    bind_s(st, 6, m->category);
+    bind_s(st, 7, m->severity);
+    bind_s(st, 8, m->reference);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)m->offset);
+    sqlite3_bind_int64(st, 10, m->strings);
+    return step_reset(st);
+}
+
+pt_status pt_q_phi_record_entity(struct pt_q_phi *w, uint32_t record, uint32_t entity)
+{
+    sqlite3_stmt *st = w->st[Q_RECORD_ENTITY];
+    sqlite3_bind_int64(st, 1, entity);
+    sqlite3_bind_int64(st, 2, record);
+    return step_reset(st);
+}
+
+pt_status pt_q_phi_entity_put(struct pt_q_phi *w, const struct pt_q_entity *e)
+{
+    sqlite3_stmt *st = w->st[Q_ENTITY];
+    sqlite3_bind_int64(st, 1, e->id);
+    sqlite3_bind_int64(st, 2, e->records);
+    sqlite3_bind_int64(st, 3, e->objects);
+    sqlite3_bind_text(st, 4, e->types, -1, SQLITE_TRANSIENT);
+    bind_s(st, 5, e->state);
+    sqlite3_bind_int(st, 6, e->phi);
+    sqlite3_bind_int(st, 7, e->outbound);
+    bind_s(st, 8, e->name);
+    sqlite3_bind_int(st, 9, e->deceased);
+    sqlite3_bind_int64(st, 10, e->names);
+    return step_reset(st);
+}
+
+pt_status pt_q_phi_individuals(struct pt_q_phi *w, const char *scope, const uint64_t cnt[3],
+                               char *err, size_t errlen)
+{
+    /* the deceased among the scope's individuals */
+    const char *dead = strcmp(scope, "outbound") == 0 ? " AND outbound = 1"
+                       : strcmp(scope, "staged") == 0
+                           ? " AND id IN (SELECT entity_id FROM individual_category WHERE "
+                             "category = 'staged')"
+                       : strcmp(scope, "present") == 0
+                           ? " AND id IN (SELECT entity_id FROM individual_category WHERE "
+                             "category = 'present')"
+                           : "";
+    char sqlq[1600];
+    snprintf(sqlq, sizeof sqlq,
+             "INSERT INTO individuals VALUES ('%s', %llu, %llu, %llu, 'union-find over "
+             "records (HL7 message, DICOM data set, FHIR resource, CSV row, text line or "
+             "block): estimate joins SSN, record numbers of one numbering system, plan "
+             "and Medicare ids, FHIR Patient ids, and name with birth date; never two "
+             "components whose SSN, birth date, Medicare id or record number of one "
+             "system differ; lower bound also joins equal names and record numbers "
+             "across systems; upper bound joins record numbers without an issuer and "
+             "names with birth date only inside one object. Individuals with health "
+             "information only.', "
+             "(SELECT count(*) FROM patient_entity WHERE phi = 1 AND deceased = 1%s))",
+             scope, (unsigned long long)cnt[0], (unsigned long long)cnt[1],
+             (unsigned long long)cnt[2], dead);
+    return pt_db_exec(w->h, sqlq, err, errlen);
+}
+
+pt_status pt_q_phi_by_state(struct pt_q_phi *w, char *err, size_t errlen)
+{
+    return pt_db_exec(w->h,
+                      "INSERT INTO individuals_by_state SELECT 'all', coalesce(state, "
+                      "'unknown'), count(*) FROM patient_entity WHERE phi = 1 GROUP BY 2;"
+                      "INSERT INTO individuals_by_state SELECT 'outbound', coalesce(state, "
+                      "'unknown'), count(*) FROM patient_entity WHERE phi = 1 AND outbound = 1 "
+                      "GROUP BY 2;",
+                      err, errlen);
+}
+
+pt_status pt_q_phi_quality(struct pt_q_phi *w, uint64_t refused, uint64_t multi_person,
+                           uint64_t bound_refused, unsigned largest, unsigned largest_names,
+                           unsigned implausible, char *err, size_t errlen)
+{
+    char sqlq[600];
+    snprintf(sqlq, sizeof sqlq, "INSERT INTO individuals_quality VALUES (%llu, %llu, %llu, %u, "
+             "%u, %u)", (unsigned long long)refused, (unsigned long long)multi_person,
+             (unsigned long long)bound_refused, largest, largest_names, implausible);
+    return pt_db_exec(w->h, sqlq, err, errlen);
+}

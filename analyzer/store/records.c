@@ -1,0 +1,160 @@
+/*
+ * records.c - the decoders' records as rows: a column table per record kind, generated
+ * from analyze/records.def (name, where the value lies in the struct, how it is bound),
+ * the INSERT built from it and one binder that walks it.
+ */
+#include "records.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+enum bind { B_INT, B_NZ, B_REAL, B_TEXT, B_STR, B_DIR, B_FN };
+
+struct col {
+    const char *name;
+    enum bind bind;
+    uint32_t off, size;             /* the member (or its part) in the struct */
+    bool sign;                      /* an integer member's type is signed */
+    bool when;                      /* NULL unless the member at when_off is nonzero */
+    uint32_t when_off, when_size;
+    const char *(*fn)(const void *rec); /* B_FN: the column's text */
+};
+
+/* The derived columns of records.def. */
+static const char *pt_rec_dns_transport(const void *rec)
+{
+    return ((const struct pt_dns_rec *)rec)->transport == 6 ? "tcp" : "udp";
+}
+
+static const char *pt_rec_smb_kind(const void *rec)
+{
+    const struct pt_smb_rec *r = rec;
+    return r->is_pipe ? "pipe" : r->is_dir ? "directory" : "file";
+}
+
+#define REC_T(rec) struct pt_##rec##_rec
+#define MSIZE(rec, expr) ((uint32_t)sizeof(((REC_T(rec) *)0)->expr))
+#define SIGNED(ctype) ((ctype)-1 < (ctype)1)
+#define COL(rec, ctype, expr, column, bind)                                                        \
+    {#column, B_##bind, (uint32_t)offsetof(REC_T(rec), expr), MSIZE(rec, expr), SIGNED(ctype),    \
+     false, 0, 0, NULL},
+#define COL_IF(rec, ctype, expr, column, bind, w)                                                  \
+    {#column, B_##bind, (uint32_t)offsetof(REC_T(rec), expr), MSIZE(rec, expr), SIGNED(ctype),    \
+     true, (uint32_t)offsetof(REC_T(rec), w), MSIZE(rec, w), NULL},
+
+#define PT_RECORD(name, NAME, table, batch) static const struct col cols_##name[] = {
+#define PT_FIELD(rec, ctype, member, dim, column, bind) COL(rec, ctype, member, column, bind)
+#define PT_FIELD_IF(rec, ctype, member, dim, column, bind, w)                                      \
+    COL_IF(rec, ctype, member, column, bind, w)
+#define PT_COLUMN(rec, ctype, expr, column, bind) COL(rec, ctype, expr, column, bind)
+#define PT_DERIVED(rec, column, f) {#column, B_FN, 0, 0, false, false, 0, 0, f},
+#define PT_END(rec) };
+#include "../analyze/records.def"
+#undef PT_RECORD
+#undef PT_FIELD
+#undef PT_FIELD_IF
+#undef PT_COLUMN
+#undef PT_DERIVED
+#undef PT_END
+
+static const struct {
+    const char *table;
+    const struct col *cols;
+    size_t n;
+} recs[PT_REC_COUNT] = {
+#define PT_RECORD(name, NAME, table, batch)                                                        \
+    [PT_REC_##NAME] = {#table, cols_##name, sizeof cols_##name / sizeof cols_##name[0]},
+#include "../analyze/records.def"
+#undef PT_RECORD
+};
+
+const char *pt_rec_table(enum pt_rec_kind kind)
+{
+    return recs[kind].table;
+}
+
+char *pt_rec_insert_sql(enum pt_rec_kind kind)
+{
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(s, "INSERT INTO %s(", recs[kind].table);
+    for (size_t i = 0; i < recs[kind].n; i++) {
+        sqlite3_str_appendf(s, "%s%s", i ? ", " : "", recs[kind].cols[i].name);
+    }
+    sqlite3_str_appendall(s, ") VALUES (");
+    for (size_t i = 0; i < recs[kind].n; i++) {
+        sqlite3_str_appendf(s, "%s?%d", i ? "," : "", (int)i + 1);
+    }
+    sqlite3_str_appendall(s, ")");
+    return sqlite3_str_finish(s);
+}
+
+/* An integer member of 1, 2, 4 or 8 bytes. */
+static int64_t read_int(const uint8_t *p, uint32_t size, bool sign)
+{
+    switch (size) {
+    case 1: {
+        uint8_t v;
+        memcpy(&v, p, 1);
+        return sign ? (int64_t)(int8_t)v : (int64_t)v;
+    }
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return sign ? (int64_t)(int16_t)v : (int64_t)v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return sign ? (int64_t)(int32_t)v : (int64_t)v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return (int64_t)v;
+    }
+    }
+}
+
+/* Is the `when` member set: a text member (an array past 8 bytes) not empty, an integer not
+ * zero? */
+static bool when_set(const uint8_t *rec, const struct col *c)
+{
+    if (c->when_size > 8) {
+        return rec[c->when_off] != '\0';
+    }
+    return read_int(rec + c->when_off, c->when_size, false) != 0;
+}
+
+void pt_rec_bind(sqlite3_stmt *st, enum pt_rec_kind kind, const void *rec)
+{
+    const uint8_t *base = rec;
+    for (size_t i = 0; i < recs[kind].n; i++) {
+        const struct col *c = &recs[kind].cols[i];
+        const uint8_t *p = base + c->off;
+        int at = (int)i + 1;
+        if (c->when && !when_set(base, c)) {
+            continue; /* NULL */
+        }
+        if (c->bind == B_INT || c->bind == B_NZ || c->bind == B_DIR) {
+            int64_t v = read_int(p, c->size, c->sign);
+            if (c->bind == B_DIR) {
+                sqlite3_bind_text(st, at, v == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+            } else if (c->bind == B_INT || v != 0) {
+                sqlite3_bind_int64(st, at, v);
+            }
+        } else if (c->bind == B_REAL) {
+            double d;
+            memcpy(&d, p, sizeof d);
+            sqlite3_bind_double(st, at, d);
+        } else if (c->bind == B_FN) {
+            sqlite3_bind_text(st, at, c->fn(rec), -1, SQLITE_STATIC);
+        } else {
+            size_t n = strnlen((const char *)p, c->size);
+            if (n > 0 || c->bind == B_STR) {
+                sqlite3_bind_text(st, at, (const char *)p, (int)n, SQLITE_TRANSIENT);
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+/* test_records.c - the decoders' records (analyze/records.def) against the hand-written
+ * schema.sql: every table has exactly the .def's columns (and its id), and the one binder
+ * writes what each bind kind promises (NULL for an empty text, a zero NZ, an unset `when`). */
+#include "cm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/db.h"
+
+extern const char pt_schema_sql[];
+
+/* The columns of every record, from the .def, each list ending with NULL. */
+#define PT_RECORD(name, NAME, table, batch) static const char *const cols_##name[] = {
+#define PT_FIELD(rec, ctype, member, dim, column, bind) #column,
+#define PT_FIELD_IF(rec, ctype, member, dim, column, bind, when) #column,
+#define PT_COLUMN(rec, ctype, expr, column, bind) #column,
+#define PT_DERIVED(rec, column, fn) #column,
+#define PT_END(rec) NULL};
+#include "analyze/records.def"
+#undef PT_RECORD
+#undef PT_FIELD
+#undef PT_FIELD_IF
+#undef PT_COLUMN
+#undef PT_DERIVED
+#undef PT_END
+
+static const struct {
+    const char *table;
+    const char *const *cols;
+} recs[] = {
+#define PT_RECORD(name, NAME, table, batch) {#table, cols_##name},
+#include "analyze/records.def"
+#undef PT_RECORD
+};
+
+static bool in_def(const char *const *cols, const char *name)
+{
+    for (size_t i = 0; cols[i] != NULL; i++) {
+        if (strcmp(cols[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void schema_matches_the_def(void **state)
+{
+    (void)state;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(":memory:", &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, pt_schema_sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sizeof recs / sizeof recs[0], PT_REC_COUNT);
+    for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", recs[r].table);
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+        size_t found = 0, def = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 1);
+            if (strcmp(name, "id") == 0) {
+                continue;
+            }
+            if (!in_def(recs[r].cols, name)) {
+                fail_msg("%s.%s is in schema.sql, not in records.def", recs[r].table, name);
+            }
+            found++;
+        }
+        sqlite3_finalize(st);
+        while (recs[r].cols[def] != NULL) {
+            def++;
+        }
+        if (found != def) {
+            fail_msg("%s: records.def has %zu columns, schema.sql %zu (besides id)",
+                     recs[r].table, def, found);
+        }
+    }
+    sqlite3_close(h);
+}
+
+static char dir[64], path[128];
+
+static long long scalar(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -2;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void binder_follows_the_bind_kinds(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/pt-test-records-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/evidence.db", dir);
+    struct pt_db *db;
+    char err[256];
+    assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    static struct pt_item_rec it = {.id = 1, .path = "x.pcap", .kind = "capture",
+                                    .linktype = -1, .status = "ok"};
+    assert_int_equal(pt_db_item_put(db, &it), PT_OK);
+    struct pt_smb_rec *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->flow_id = 7;
+    s->item = 0; /* no provenance: ts, item_id, frame NULL */
+    s->ts_us = 99;
+    snprintf(s->share, sizeof s->share, "\\\\srv\\c$");
+    s->is_pipe = true;
+    s->size = 1234; /* size_known false: NULL */
+    s->modified_us = 5;
+    s->bytes_read = 3000000000ULL;
+    assert_int_equal(pt_db_record_put(db, PT_REC_SMB, s), PT_OK);
+    struct pt_dns_rec *d = calloc(1, sizeof *d);
+    assert_non_null(d);
+    d->flow_id = 8;
+    d->item = 1;
+    d->frame = 4;
+    d->ts_us = -3;
+    d->dir = 1;
+    d->transport = 6;
+    d->id = 65535;
+    d->qtype = 28; /* no qname: NULL */
+    assert_int_equal(pt_db_record_put(db, PT_REC_DNS, d), PT_OK);
+    struct pt_icmp_rec ic = {.flow_id = 9, .payload_bytes = {11, 22}, .dir_max_payload = {3, 4},
+                             .entropy = 7.5};
+    assert_int_equal(pt_db_record_put(db, PT_REC_ICMP, &ic), PT_OK);
+    pt_db_close(db);
+
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(scalar(h, "SELECT ts IS NULL AND item_id IS NULL AND frame IS NULL AND "
+                               "size IS NULL AND created IS NULL AND action IS NULL AND "
+                               "name = '' AND kind = 'pipe' AND share = '\\\\srv\\c$' "
+                               "FROM smb_file WHERE flow_id = 7"), 1);
+    assert_int_equal(scalar(h, "SELECT modified FROM smb_file"), 5);
+    assert_int_equal(scalar(h, "SELECT bytes_read FROM smb_file"), 3000000000LL);
+    assert_int_equal(scalar(h, "SELECT ts FROM dns_query"), -3);
+    assert_int_equal(scalar(h, "SELECT msg_id FROM dns_query"), 65535);
+    assert_int_equal(scalar(h, "SELECT qtype FROM dns_query"), -1);
+    assert_int_equal(scalar(h, "SELECT direction = 's2c' AND transport = 'tcp' AND qname IS NULL "
+                               "FROM dns_query"), 1);
+    assert_int_equal(scalar(h, "SELECT c_payload_bytes * 100 + s_payload_bytes FROM icmp_summary"),
+                     1122);
+    assert_int_equal(scalar(h, "SELECT s_max_payload FROM icmp_summary WHERE entropy = 7.5"), 4);
+    sqlite3_close(h);
+    free(s);
+    free(d);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(schema_matches_the_def),
+        cmocka_unit_test(binder_follows_the_bind_kinds),
+    };
+    return cmocka_run_group_tests_name("records", tests, NULL, NULL);
+}
