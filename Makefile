@@ -45,7 +45,8 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  libreoffice-writer-nogui libreoffice-calc-nogui \
                  sleuthkit mtools ntfs-3g \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
-                 man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel
+                 man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel \
+                 slurm-wlm munge
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -81,12 +82,12 @@ MAIN_SRC := analyzer/main.c
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
-              test_image test_passwords test_communityid test_plan
+              test_image test_passwords test_communityid test_plan test_netflow
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames \
-                fuzz_passwords fuzz_plan
+                fuzz_passwords fuzz_plan fuzz_recycle fuzz_netflow
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel
@@ -243,8 +244,9 @@ build/gen_samples: samples/gen/gen_samples.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(BASE_CFLAGS) -O2 $< -o $@ $(shell pkg-config --libs libpcap zlib libcrypto)
 
-test-live: phitrace ## real clients (FTP, HTTP, SMTP, SMB, DICOM, HL7, DNS tunnels) in a private network namespace (root)
+test-live: phitrace ## real clients (FTP, HTTP, SMTP, SMB, DICOM, HL7, DNS tunnels) in a private network namespace, and a single-node Slurm running shards and merge (root)
 	@python3 tests/live/run_live.py
+	@python3 tests/live/live_slurm.py
 
 demo: ## install deps, build, analyze samples/, print the verdict line and the report path
 	@$(MAKE) --no-print-directory deps

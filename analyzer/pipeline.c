@@ -11,6 +11,7 @@
  * PT_DB_BATCH_ROWS rows.
  */
 #include "pipeline.h"
+#include "scale/scale.h"
 #include "verdict/geoip.h"
 
 #include <errno.h>
@@ -36,6 +37,7 @@
 
 #include "analyze/app.h"
 #include "analyze/archive_pw.h"
+#include "analyze/diskart.h"
 #include "analyze/doctext.h"
 #include "analyze/tunnel.h"
 #include "analyze/unpack.h"
@@ -832,10 +834,13 @@ static void ingest_file(struct run *r, struct pt_source *src, const char *path,
     anomaly_flush(&r->files.anoms);
 }
 
-static void read_capture(struct run *r, struct pt_source *src, struct pt_item_rec *it)
+/* A capture through `src`'s stream, or (src NULL) through `fp`, a byte range of one
+ * (scale/split.c) whose frames are numbered from `base` + 1. */
+static void read_capture(struct run *r, struct pt_source *src, FILE *fp, uint64_t base,
+                         struct pt_item_rec *it)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
-    FILE *fp = pt_source_stream(src);
+    fp = src != NULL ? pt_source_stream(src) : fp;
     if (fp == NULL) {
         it->status = "error";
         snprintf(it->error, sizeof it->error, "cannot create a stream over the input");
@@ -843,14 +848,18 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
     }
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (p == NULL) {
-        pt_source_stream_closed(src);
+        if (src != NULL) {
+            pt_source_stream_closed(src);
+        }
         fclose(fp);
         it->status = "error";
         snprintf(it->error, sizeof it->error, "libpcap cannot read it: %s", errbuf);
         anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_CAPTURE_UNREADABLE, it->error);
         return;
     }
-    pt_source_stream_closed(src); /* pcap_close closes fp */
+    if (src != NULL) {
+        pt_source_stream_closed(src); /* pcap_close closes fp */
+    }
     int dlt = pcap_datalink(p);
     it->linktype = dlt;
     it->linktype_name = pt_linktype_name(dlt);
@@ -866,7 +875,7 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc;
-    uint64_t num = 0, snap_cut = 0, first_cut = 0;
+    uint64_t num = base, snap_cut = 0, first_cut = 0;
     uint32_t snap_max = 0;
     struct pt_decoded dec;
     while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
@@ -883,10 +892,10 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
                          "captured length larger than the original length");
             f.wire_len = h->caplen;
         }
-        if (num == 1 || f.ts_us < it->first_ts) {
+        if (num == base + 1 || f.ts_us < it->first_ts) {
             it->first_ts = f.ts_us;
         }
-        if (num == 1 || f.ts_us > it->last_ts) {
+        if (num == base + 1 || f.ts_us > it->last_ts) {
             it->last_ts = f.ts_us;
         }
         if (f.ts_us > r->max_ts) {
@@ -894,12 +903,14 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
         }
         pt_decode_frame(r->dec, &f, &dec);
         for (unsigned i = 0; i < dec.n; i++) {
-            dispatch_view(&r->router, r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
+            if (r->opt->keep_view == NULL || r->opt->keep_view(r->opt->keep_arg, &dec.v[i])) {
+                dispatch_view(&r->router, r->workers, r->n_workers, &f, &dec.v[i], (uint8_t)i);
+            }
         }
     }
-    it->packets = num;
-    it->time_source = num > 0 ? "packets" : NULL;
-    r->res.packets += num;
+    it->packets = num - base;
+    it->time_source = num > base ? "packets" : NULL;
+    r->res.packets += num - base;
     char note[200];
     if (snap_cut > 0) {
         /* One row per item, not per frame: a snap length is a property of the capture. */
@@ -909,13 +920,13 @@ static void read_capture(struct run *r, struct pt_source *src, struct pt_item_re
                  (unsigned long long)snap_cut, snap_max);
         anomaly_push(&r->anoms, it->id, first_cut, 0, PT_ANOM_CAPTURE_SNAPLEN, note);
     }
-    if (num == 0 && rc != PCAP_ERROR) {
+    if (num == base && rc != PCAP_ERROR) {
         anomaly_push(&r->anoms, it->id, 0, 0, PT_ANOM_CAPTURE_EMPTY, "the capture holds no packet");
     }
     if (rc == PCAP_ERROR) {
         const char *msg = pcap_geterr(p);
         const char *gzwhy = NULL;
-        bool gz = pt_source_gzip_error(src, &gzwhy);
+        bool gz = src != NULL && pt_source_gzip_error(src, &gzwhy);
         bool trunc = strstr(msg, "truncated") != NULL || gz;
         it->status = trunc ? "truncated" : "damaged";
         snprintf(it->error, sizeof it->error, "reading stopped after frame %llu: %s%s%s",
@@ -1051,6 +1062,7 @@ static void img_file_row(struct img_ctx *x, const struct pt_img_rec *rec)
     f->attr_id = rec->attr_id;
     f->kind = rec->kind;
     f->state = rec->flags & PT_IMG_F_CARVED        ? "carved"
+               : rec->flags & PT_IMG_F_SLACK       ? "slack"
                : rec->flags & PT_IMG_F_REALLOC     ? "reallocated"
                : rec->flags & PT_IMG_F_ORPHAN      ? "orphan"
                : rec->flags & PT_IMG_F_NAME_UNALLOC ? "deleted"
@@ -1196,6 +1208,44 @@ static int cmp_item_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Scale-out: bytes [offset, end) of a capture (scale/split.c), hashed as a range: its
+ * item row holds the range's size and SHA-256 and its audit row is "range_hashed"; the merge
+ * checks each against the plan and makes the whole item (merge.c). */
+static void ingest_range(struct run *r, const struct pt_byte_range *rg, struct pt_item_rec *it)
+{
+    struct pt_split_reader *rd = NULL;
+    FILE *fp = pt_split_open(rg, it->path, &r->prog.done, &rd);
+    char detail[4400];
+    it->kind = "capture";
+    it->status = "reading"; /* the row exists before its anomalies reference it */
+    pt_writer_item(&r->w, it);
+    it->status = "ok";
+    it->kind = "capture";
+    const char *fmt = pt_split_describe(it->path, &it->mtime);
+    snprintf(it->format, sizeof it->format, "%s", fmt ? fmt : "");
+    if (fp == NULL) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "cannot open its byte range: %s", strerror(errno));
+        return;
+    }
+    read_capture(r, NULL, fp, rg->frames, it);
+    if (!pt_split_reader_done(rd, it->sha256, &it->size)) {
+        it->status = "error";
+        snprintf(it->error, sizeof it->error, "its byte range could not be read whole");
+    }
+    snprintf(detail, sizeof detail, "item=%u offset=%llu end=%llu frames=%llu size=%llu "
+             "sha256=%s status=%s path=%s", it->id, (unsigned long long)rg->offset,
+             (unsigned long long)rg->end, (unsigned long long)rg->frames,
+             (unsigned long long)it->size, it->sha256, it->status, it->path);
+    pt_writer_audit(&r->w, "range_hashed", detail);
+}
+
+static int cmp_range_item(const void *key, const void *elem)
+{
+    uint32_t k = *(const uint32_t *)key, e = ((const struct pt_byte_range *)elem)->item;
+    return k < e ? -1 : k > e;
+}
+
 static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
 {
     struct pt_item_rec *it = calloc(1, sizeof *it);
@@ -1212,6 +1262,14 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
     if (in->skip != NULL) {
         it->status = "skipped";
         snprintf(it->error, sizeof it->error, "%s", in->skip);
+        goto done;
+    }
+    const struct pt_byte_range *rg =
+        r->opt->ranges == NULL ? NULL
+                               : bsearch(&id, r->opt->ranges, r->opt->n_ranges,
+                                         sizeof *r->opt->ranges, cmp_range_item);
+    if (rg != NULL) {
+        ingest_range(r, rg, it);
         goto done;
     }
     if (in->n_seg > 1) {
@@ -1242,7 +1300,7 @@ static void ingest_one(struct run *r, const struct pt_input *in, uint32_t id)
             [PT_KIND_PCAP] = "pcap", [PT_KIND_PCAP_NS] = "pcap-ns", [PT_KIND_PCAPNG] = "pcapng"};
         it->kind = "capture";
         snprintf(it->format, sizeof it->format, "%s%s", names[kind], gz ? "+gzip" : "");
-        read_capture(r, src, it);
+        read_capture(r, src, NULL, 0, it);
     } else if (r->opt->flows_only) {
         it->status = "skipped";
         snprintf(it->format, sizeof it->format, "%s", gz ? "gzip" : "");
@@ -1846,6 +1904,7 @@ out:
         if (rc == PT_OK && whole && !opt->flows_only) {
             rc = archive_passwords(r, opt);
         }
+        rc = rc == PT_OK && whole && !opt->flows_only ? pt_diskart_run(r->w.db, opt->case_dir) : rc;
         /* the PHI stage reads the objects the writer stored */
         if (rc == PT_OK && whole && !opt->flows_only && !opt->no_phi) {
             struct pt_phi_options po = {.case_dir = opt->case_dir, .threads = r->n_workers,

@@ -17,6 +17,14 @@
 
 struct pt_db;
 struct pt_run_result;
+struct pt_view;
+
+/* Scale-out: a capture read in part (scale/split.c). Bytes [offset, end) of item `item`,
+ * after its first `head` bytes (the header) when offset > 0; frames numbered from frames + 1. */
+struct pt_byte_range {
+    uint32_t item;
+    uint64_t head, offset, end, frames;
+};
 
 struct pt_options {
     char **inputs;
@@ -51,6 +59,13 @@ struct pt_options {
      * from the shard cases once the writer has finished, then every later stage runs. */
     const uint32_t *only_items;
     size_t n_only;
+    /* items of `only_items` read in part (sorted by item, one range each); NULL for none */
+    const struct pt_byte_range *ranges;
+    size_t n_ranges;
+    /* The merge's re-read of connections cut between shards (scale/merge.c): a packet whose
+     * view this refuses is decoded (frame numbers stay) but not given to the flows. */
+    bool (*keep_view)(void *arg, const struct pt_view *v);
+    void *keep_arg;
     bool shard;
     pt_status (*merge)(void *arg, struct pt_db *db, const char *case_dir,
                        struct pt_run_result *res);

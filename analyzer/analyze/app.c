@@ -317,6 +317,25 @@ static void app_close(void *arg, void *st, struct pt_flow_rec *rec)
     free(a);
 }
 
+void pt_app_no_stream(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                      const struct pt_flow_pkt *pkt)
+{
+    (void)st;
+    (void)dir;
+    (void)off;
+    (void)p;
+    (void)n;
+    (void)pkt;
+}
+
+void pt_app_no_gap(void *st, int dir, uint64_t off, uint64_t n)
+{
+    (void)st;
+    (void)dir;
+    (void)off;
+    (void)n;
+}
+
 static void app_datagram(void *arg, void *st, const struct pt_flow_rec *rec, int dir,
                          const uint8_t *p, size_t n, size_t wire, const struct pt_flow_pkt *pkt)
 {

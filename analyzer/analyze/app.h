@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../flow/flow.h"
+#include "../ingest/logparse.h"
 #include "objstore.h"
 
 struct pt_unpack_run;
@@ -219,6 +220,15 @@ struct pt_smb_rec {
     bool read_complete, write_complete;
 };
 
+/* A flow an exporter described in a NetFlow v5/v9 or IPFIX packet of a capture (netflow.c),
+ * stored as a log_conn row like an nfcapd file's: conn.p.line is the frame of the export
+ * packet, conn.p.offset the record's byte offset in its UDP payload, conn.p.length its size;
+ * conn.p.source is set from `source` when the row is written. */
+struct pt_netflow_rec {
+    struct pt_logconn_rec conn;
+    char source[64];          /* "netflow:v9@192.0.2.1": version and exporter address */
+};
+
 /* The record kinds of records.def. */
 enum pt_rec_kind {
 #define PT_RECORD(name, NAME, table, batch) PT_REC_##NAME,
@@ -281,6 +291,11 @@ bool pt_app_has_word(const uint8_t *p, size_t n, const char *word);
 /* A `refuted` member for protocols whose server replies start with three digits (FTP, RFC 959
  * §4.2; SMTP, RFC 5321 §4.2): true when the server's first bytes do not. */
 bool pt_app_not_digit_reply(int dir, const uint8_t *p, size_t n);
+
+/* `data` and `gap` members of a protocol that only decodes datagrams (ICMP, NetFlow). */
+void pt_app_no_stream(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
+                      const struct pt_flow_pkt *pkt);
+void pt_app_no_gap(void *st, int dir, uint64_t off, uint64_t n);
 
 /* Protocol decoder descriptor (one per line of protocols.def). */
 struct pt_app_proto {

@@ -196,31 +196,12 @@ static void icmp_close(void *st)
     free(f);
 }
 
-static void no_stream(void *st, int dir, uint64_t off, const uint8_t *p, size_t n,
-                      const struct pt_flow_pkt *pkt)
-{
-    (void)st;
-    (void)dir;
-    (void)off;
-    (void)p;
-    (void)n;
-    (void)pkt;
-}
-
-static void no_gap(void *st, int dir, uint64_t off, uint64_t n)
-{
-    (void)st;
-    (void)dir;
-    (void)off;
-    (void)n;
-}
-
 const struct pt_app_proto pt_app_icmp = {
     .name = "icmp",
     .probe = icmp_probe,
     .open = icmp_open,
-    .data = no_stream,
-    .gap = no_gap,
+    .data = pt_app_no_stream,
+    .gap = pt_app_no_gap,
     .close = icmp_close,
     .datagram = icmp_datagram,
     .state_size = sizeof(struct icmp_flow),

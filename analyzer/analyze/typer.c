@@ -43,6 +43,42 @@ static bool is_text(const uint8_t *p, size_t n)
     return true;
 }
 
+/* A FHIR resource or bundle serialised on one line whose JSON the head cuts (the object is
+ * longer than the bytes libmagic reads): libmagic's JSON test fails on it, and its text test
+ * names it by encoding and line shape. Only printable ASCII without '<' (no markup for the
+ * HTML and XML rules to find), and only while the top-level value is still open (a whole
+ * value is JSON to libmagic: left to it). */
+static bool fhir_cut(const uint8_t *p, size_t n)
+{
+    if (!starts(p, n, "{\"resourceType\":\"")) {
+        return false;
+    }
+    unsigned depth = 0;
+    bool str = false, esc = false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c < 0x20 || c > 0x7e || c == '<') {
+            return false;
+        }
+        if (str) {
+            if (esc) {
+                esc = false;
+            } else if (c == '\\') {
+                esc = true;
+            } else if (c == '"') {
+                str = false;
+            }
+        } else if (c == '"') {
+            str = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool named(char *mime, size_t mlen, char *desc, size_t dlen, const char *m, const char *d)
 {
     snprintf(mime, mlen, "%s", m);
@@ -81,6 +117,18 @@ bool pt_type_sniff(const uint8_t *p, size_t n, char *mime, size_t mlen, char *de
     if ((hl7 || x12) && is_text(p, n)) {
         return named(mime, mlen, desc, dlen, "text/plain",
                      hl7 ? "HL7 v2 message text" : "ASC X12 EDI text");
+    }
+    if (n > 1 && fhir_cut(p, n)) {
+        /* libmagic's own words (ascmagic.c): a line longer than 300 characters is "very
+         * long", given with its length */
+        snprintf(mime, mlen, "text/plain");
+        if (n > 300) {
+            snprintf(desc, dlen, "ASCII text, with very long lines (%zu), with no line terminators",
+                     n);
+        } else {
+            snprintf(desc, dlen, "ASCII text, with no line terminators");
+        }
+        return true;
     }
     return false;
 }

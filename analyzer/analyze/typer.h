@@ -8,7 +8,9 @@
  *
  *   pt_type_sniff    formats with a signature phitrace itself parses or unpacks (DICOM Part
  *                    10, HL7 v2 and X12 text, gzip, PDF, PNG, JPEG, GIF, empty): the MIME
- *                    type libmagic gives them, and phitrace's own description;
+ *                    type libmagic gives them, and phitrace's own description; and FHIR JSON
+ *                    on one line cut by the head (libmagic: plain text after all its text
+ *                    rules, 1.5 ms a 16 KiB head): text/plain and libmagic's own words;
  *   pt_type_mime_of  the MIME type that a libmagic description implies ("ASCII text, with
  *                    CRLF line terminators" is text/plain), so one libmagic call gives both.
  *

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -46,6 +48,69 @@ void pt_sha256_final(struct pt_sha256 *h, uint8_t out[PT_SHA256_LEN])
     unsigned int n = 0;
     EVP_DigestFinal_ex(h->ctx, out, &n);
     EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+}
+
+struct pt_hmac {
+    EVP_MD_CTX *inner, *outer, *work;
+};
+
+struct pt_hmac *pt_hmac_new(const uint8_t *key, size_t keylen)
+{
+    if (keylen > 64) {
+        return NULL;
+    }
+    struct pt_hmac *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        return NULL;
+    }
+    uint8_t ipad[64], opad[64];
+    for (size_t i = 0; i < 64; i++) {
+        uint8_t k = i < keylen ? key[i] : 0;
+        ipad[i] = k ^ 0x36;
+        opad[i] = k ^ 0x5c;
+    }
+    h->inner = EVP_MD_CTX_new();
+    h->outer = EVP_MD_CTX_new();
+    h->work = EVP_MD_CTX_new();
+    bool ok = h->inner != NULL && h->outer != NULL && h->work != NULL &&
+              EVP_DigestInit_ex(h->inner, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(h->inner, ipad, sizeof ipad) == 1 &&
+              EVP_DigestInit_ex(h->outer, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(h->outer, opad, sizeof opad) == 1;
+    OPENSSL_cleanse(ipad, sizeof ipad);
+    OPENSSL_cleanse(opad, sizeof opad);
+    if (!ok) {
+        pt_hmac_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void pt_hmac_free(struct pt_hmac *h)
+{
+    if (h == NULL) {
+        return;
+    }
+    EVP_MD_CTX_free(h->inner);
+    EVP_MD_CTX_free(h->outer);
+    EVP_MD_CTX_free(h->work);
+    free(h);
+}
+
+void pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
+                    uint8_t out[PT_SHA256_LEN])
+{
+    uint8_t in[PT_SHA256_LEN];
+    unsigned n = 0;
+    EVP_MD_CTX_copy_ex(h->work, h->inner);
+    EVP_DigestUpdate(h->work, a, alen);
+    if (b != NULL && blen > 0) {
+        EVP_DigestUpdate(h->work, b, blen);
+    }
+    EVP_DigestFinal_ex(h->work, in, &n);
+    EVP_MD_CTX_copy_ex(h->work, h->outer);
+    EVP_DigestUpdate(h->work, in, sizeof in);
+    EVP_DigestFinal_ex(h->work, out, &n);
 }
 
 pt_status pt_sha256_buf(const void *data, size_t len, uint8_t out[PT_SHA256_LEN])

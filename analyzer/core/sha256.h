@@ -21,6 +21,18 @@ void pt_sha256_update(struct pt_sha256 *h, const void *data, size_t len);
 /* Writes the digest and resets the context for reuse. */
 void pt_sha256_final(struct pt_sha256 *h, uint8_t out[PT_SHA256_LEN]);
 
+/* HMAC-SHA-256 under one key, many messages: the key's inner and outer states are computed
+ * once, so a message of a few dozen bytes costs two compressions, not a key schedule and an
+ * algorithm fetch as libcrypto's one-shot HMAC() does. Not shared between threads (it owns a
+ * scratch context): one per thread. The result equals HMAC(EVP_sha256(), key, ...). */
+struct pt_hmac;
+/* Returns owned (free with pt_hmac_free) or NULL; keylen at most 64. */
+struct pt_hmac *pt_hmac_new(const uint8_t *key, size_t keylen);
+void pt_hmac_free(struct pt_hmac *h);
+/* The MAC of the concatenation a || b (b may be NULL). */
+void pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
+                    uint8_t out[PT_SHA256_LEN]);
+
 /* One-shot digest. */
 pt_status pt_sha256_buf(const void *data, size_t len, uint8_t out[PT_SHA256_LEN]);
 /* Lowercase hex with NUL. */

@@ -49,8 +49,9 @@ const char *pt_carve_sniff(const uint8_t *p, size_t n)
     if (magic == 0x504b0304u) {
         return "zip";
     }
-    if ((magic >> 8) == 0x1f8b08u) {
-        return "gz";
+    if ((magic >> 8) == 0x1f8b08u && (magic & 0xe0u) == 0 && n >= 10 &&
+        (p[8] == 0 || p[8] == 2 || p[8] == 4) && (p[9] <= 13 || p[9] == 255)) {
+        return "gz"; /* RFC 1952 2.3.1: reserved FLG bits zero, XFL 0/2/4, a known OS */
     }
     if (magic == 0x25504446u && n >= 5 && p[4] == '-') {
         return "pdf";
@@ -84,4 +85,32 @@ size_t pt_carve_take(const char *kind, const uint8_t *p, size_t n, bool *last)
         }
     }
     return n;
+}
+
+size_t pt_carve_find(const uint8_t *p, size_t from, size_t scan, size_t have, size_t bs,
+                     const char **kind)
+{
+    /* bytes a header can start with: 'P' (zip), 0x1f (gzip), '%' (PDF); a CSV header starts
+     * with a printable byte at a line start; DICOM has 'D' 128 bytes on */
+    static const uint8_t lead[256] = {['P'] = 1, [0x1f] = 1, ['%'] = 1};
+    *kind = NULL;
+    scan = scan < have ? scan : have;
+    size_t next_block = bs != 0 ? (from + bs - 1) / bs * bs : (size_t)-1;
+    for (size_t i = from; i < scan; i++) {
+        uint8_t b = p[i];
+        bool line = i == 0 || p[i - 1] == '\n' || p[i - 1] == 0 || i == next_block;
+        if (i == next_block) {
+            next_block += bs;
+        }
+        bool text = line && b >= 0x20 && b < 0x7f;
+        if (!lead[b] && !text && !(i + 132 <= have && p[i + 128] == 'D')) {
+            continue;
+        }
+        const char *k = pt_carve_sniff(p + i, have - i);
+        if (k != NULL && (strcmp(k, "csv") != 0 || line)) {
+            *kind = k;
+            return i;
+        }
+    }
+    return scan;
 }

@@ -15,6 +15,7 @@
 #include "image_child.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +29,8 @@
 #define PT_IMG_CONTENT_MAX (1ull << 30)
 #define CHUNK (64 * 1024)
 #define PT_CARVE_FILES 100000
+#define PT_CARVE_PAGE (1u << 20)   /* unallocated space is read in pages of 1 MiB ... */
+#define PT_CARVE_OVERLAP 4096      /* ... each with this much of the next as lookahead */
 
 struct child {
     uint8_t frame[PT_IMG_FRAME_HDR + PT_IMG_FRAME_MAX];
@@ -38,8 +41,12 @@ struct child {
     bool broken; /* stdout is gone: the parent stopped listening */
     /* the carved file being sent, if any */
     const char *carve_kind;
-    TSK_DADDR_T carve_next; /* the block that would continue it */
     uint64_t carve_bytes, carved;
+    /* unallocated space, a page at a time: contiguous blocks from page_off (bytes into the
+     * media), pages of page_size bytes counted from the volume's start, plus lookahead */
+    uint8_t *page;
+    size_t page_n, page_bs;
+    uint64_t page_off, page_size;
     uint64_t walked; /* unallocated bytes read since the last sign of life */
 };
 
@@ -119,6 +126,56 @@ static void send_content(struct child *c, const TSK_FS_ATTR *a, uint64_t size)
     emit(c, &end);
 }
 
+/* Where byte `off` of a non-resident attribute is in the media, 0 when no run holds it. */
+static uint64_t attr_media_off(const TSK_FS_ATTR *a, uint64_t off)
+{
+    const TSK_FS_INFO *fs = a->fs_file->fs_info;
+    uint64_t blk = off / fs->block_size;
+    for (const TSK_FS_ATTR_RUN *run = a->nrd.run; run != NULL; run = run->next) {
+        if ((run->flags & (TSK_FS_ATTR_RUN_FLAG_FILLER | TSK_FS_ATTR_RUN_FLAG_SPARSE)) == 0 &&
+            blk >= run->offset && blk < run->offset + run->len) {
+            return (uint64_t)fs->offset + (run->addr + blk - run->offset) * fs->block_size +
+                   off % fs->block_size;
+        }
+    }
+    return 0;
+}
+
+/* A file's slack: the bytes of its last cluster after its end (at most one chunk), sent as a
+ * file "$Slack/<path>" when they are not all zeros. Only for a file whose name and inode are
+ * allocated (a deleted file's clusters may be another's). */
+static void send_slack(struct child *c, const TSK_FS_ATTR *a, const struct pt_img_rec *r)
+{
+    if ((r->flags & (PT_IMG_F_NAME_UNALLOC | PT_IMG_F_META_UNALLOC | PT_IMG_F_REALLOC |
+                     PT_IMG_F_ORPHAN)) || !(a->flags & TSK_FS_ATTR_NONRES) || a->size <= 0 ||
+        a->nrd.allocsize <= a->size || c->broken) {
+        return;
+    }
+    uint64_t left = (uint64_t)(a->nrd.allocsize - a->size);
+    size_t len = left < CHUNK ? (size_t)left : CHUNK;
+    ssize_t got = tsk_fs_attr_read(a, a->size, (char *)c->chunk, len,
+                                   TSK_FS_FILE_READ_FLAG_SLACK);
+    size_t nz = 0;
+    while (got > 0 && nz < (size_t)got && c->chunk[nz] == 0) {
+        nz++;
+    }
+    if (got <= 0 || nz == (size_t)got) {
+        tsk_error_reset();
+        return;
+    }
+    static struct pt_img_rec s;
+    s = *r;
+    s.flags = PT_IMG_F_SLACK | PT_IMG_F_CONTENT;
+    s.size = (uint64_t)got;
+    s.image_off = attr_media_off(a, (uint64_t)a->size);
+    snprintf(s.path, sizeof s.path, "$Slack/%.4080s", r->path);
+    emit(c, &s);
+    struct pt_img_rec d = {.type = PT_IMG_DATA, .data = c->chunk, .n = (size_t)got};
+    emit(c, &d);
+    struct pt_img_rec end = {.type = PT_IMG_END, .ok = true, .size = (uint64_t)got};
+    emit(c, &end);
+}
+
 static void fill_file(struct pt_img_rec *r, TSK_FS_FILE *f, const char *dir)
 {
     r->type = PT_IMG_FILE;
@@ -179,6 +236,7 @@ static void ntfs_streams(struct child *c, TSK_FS_FILE *f, const struct pt_img_re
             ar.size = a->size > 0 ? (uint64_t)a->size : 0;
             emit(c, &ar);
             send_content(c, a, ar.size);
+            send_slack(c, a, &ar);
         } else {
             emit(c, &ar);
         }
@@ -220,6 +278,7 @@ static TSK_WALK_RET_ENUM on_name(TSK_FS_FILE *f, const char *dir, void *arg)
     r.flags |= PT_IMG_F_CONTENT;
     emit(c, &r);
     send_content(c, a, r.size);
+    send_slack(c, a, &r);
     return TSK_WALK_CONT;
 }
 
@@ -233,8 +292,9 @@ static void carve_end(struct child *c)
     c->carve_kind = NULL;
 }
 
-/* Bytes of a block (or its part) go to the carved file being sent. */
-static void carve_data(struct child *c, const uint8_t *p, size_t n)
+/* Bytes that continue the carved file being sent; how many belonged to it (fewer when it
+ * ends inside them). */
+static size_t carve_data(struct child *c, const uint8_t *p, size_t n)
 {
     bool last = false;
     size_t take = pt_carve_take(c->carve_kind, p, n, &last);
@@ -251,6 +311,90 @@ static void carve_data(struct child *c, const uint8_t *p, size_t n)
     if (last) {
         carve_end(c);
     }
+    return last ? take : n;
+}
+
+static void carve_start(struct child *c, const char *kind, uint64_t image_off)
+{
+    carve_end(c);
+    if (c->carved >= PT_CARVE_FILES) {
+        return;
+    }
+    static struct pt_img_rec r;
+    memset(&r, 0, sizeof r);
+    r.type = PT_IMG_FILE;
+    r.offset = c->vol_off;
+    r.image_off = image_off;
+    r.kind = 'r';
+    r.flags = PT_IMG_F_CARVED | PT_IMG_F_CONTENT;
+    snprintf(r.path, sizeof r.path, "$CarvedFiles/%llu.%s", (unsigned long long)image_off,
+             kind);
+    emit(c, &r);
+    c->carved++;
+    c->carve_kind = kind;
+    c->carve_bytes = 0;
+}
+
+/* Bytes [0, scan) of the page buffer (p[scan..have) its lookahead): a carved file goes on to
+ * the next header at a block start (a CSV to its NUL); without one, headers are looked for at
+ * every offset. A header is found only where it starts, so one straddling two pages is found
+ * once. */
+static void carve_page(struct child *c, const uint8_t *p, size_t scan, size_t have)
+{
+    size_t bs = c->page_bs, pos = 0;
+    while (pos < scan && !c->broken) {
+        if (c->carve_kind != NULL) {
+            size_t stop = (pos + bs - 1) / bs * bs; /* the next block start */
+            if (stop == pos && c->carve_bytes == 0) {
+                stop += bs; /* the header this carved file starts with */
+            }
+            /* text goes on to its NUL: a line at a block start may read like a header */
+            bool text = strcmp(c->carve_kind, "csv") == 0;
+            while (stop < scan && (text || pt_carve_sniff(p + stop, have - stop) == NULL)) {
+                stop += bs;
+            }
+            stop = stop < scan ? stop : scan;
+            size_t used = carve_data(c, p + pos, stop - pos);
+            pos += used;
+            if (c->carve_kind != NULL && pos < scan) {
+                carve_end(c); /* a header at a block start ends it */
+            }
+            continue;
+        }
+        const char *kind = NULL;
+        size_t at = pt_carve_find(p, pos, scan, have, bs, &kind);
+        if (kind == NULL) {
+            break;
+        }
+        carve_start(c, kind, c->page_off + at);
+        pos = at;
+        if (c->carve_kind == NULL) {
+            pos++; /* no more carved files are allowed: look no further at this one */
+        }
+    }
+}
+
+/* The pages buffered so far: all of them when the run of contiguous blocks ends (`flush`),
+ * else those whose lookahead is complete. */
+static void carve_pages(struct child *c, bool flush)
+{
+    for (;;) {
+        uint64_t rel = c->page_off - c->vol_off;
+        size_t scan = (size_t)(c->page_size - rel % c->page_size); /* to the page's end */
+        if (!flush && c->page_n < scan + PT_CARVE_OVERLAP) {
+            return;
+        }
+        if (scan > c->page_n) {
+            scan = c->page_n;
+        }
+        carve_page(c, c->page, scan, c->page_n);
+        memmove(c->page, c->page + scan, c->page_n - scan);
+        c->page_n -= scan;
+        c->page_off += scan;
+        if (c->page_n == 0) {
+            return;
+        }
+    }
 }
 
 static TSK_WALK_RET_ENUM on_block(const TSK_FS_BLOCK *b, void *arg)
@@ -260,40 +404,23 @@ static TSK_WALK_RET_ENUM on_block(const TSK_FS_BLOCK *b, void *arg)
         return TSK_WALK_STOP;
     }
     TSK_FS_INFO *fs = b->fs_info;
-    const uint8_t *p = (const uint8_t *)b->buf;
     size_t n = fs->block_size;
     c->walked += n;
     if (c->walked >= (64u << 20)) {
         c->walked = 0;
         ping(c);
     }
-    const char *kind = pt_carve_sniff(p, n);
-    if (c->carve_kind != NULL && (kind != NULL || b->addr != c->carve_next)) {
+    uint64_t off = (uint64_t)fs->offset + (uint64_t)b->addr * fs->block_size;
+    if (c->page_n > 0 && off != c->page_off + c->page_n) {
+        carve_pages(c, true); /* the run of contiguous unallocated blocks ended */
         carve_end(c);
     }
-    if (c->carve_kind != NULL) {
-        c->carve_next = b->addr + 1;
-        carve_data(c, p, n);
-        return TSK_WALK_CONT;
+    if (c->page_n == 0) {
+        c->page_off = off;
     }
-    if (kind == NULL || c->carved >= PT_CARVE_FILES) {
-        return TSK_WALK_CONT;
-    }
-    static struct pt_img_rec r;
-    memset(&r, 0, sizeof r);
-    r.type = PT_IMG_FILE;
-    r.offset = (uint64_t)fs->offset;
-    r.image_off = (uint64_t)fs->offset + (uint64_t)b->addr * fs->block_size;
-    r.kind = 'r';
-    r.flags = PT_IMG_F_CARVED | PT_IMG_F_CONTENT;
-    snprintf(r.path, sizeof r.path, "$CarvedFiles/%llu.%s", (unsigned long long)r.image_off,
-             kind);
-    emit(c, &r);
-    c->carved++;
-    c->carve_kind = kind;
-    c->carve_bytes = 0;
-    c->carve_next = b->addr + 1;
-    carve_data(c, p, n);
+    memcpy(c->page + c->page_n, b->buf, n);
+    c->page_n += n;
+    carve_pages(c, false);
     return TSK_WALK_CONT;
 }
 
@@ -301,6 +428,15 @@ static void carve_fs(struct child *c, TSK_FS_INFO *fs)
 {
     c->carve_kind = NULL;
     c->carved = 0;
+    c->page_bs = fs->block_size > 0 ? fs->block_size : 512;
+    c->page_size = (PT_CARVE_PAGE + c->page_bs - 1) / c->page_bs * c->page_bs;
+    c->page_n = 0;
+    free(c->page);
+    c->page = malloc(c->page_size + PT_CARVE_OVERLAP + 2 * c->page_bs);
+    if (c->page == NULL) {
+        note(c, "image.unallocated_incomplete", "no memory for the unallocated page buffer");
+        return;
+    }
     if (tsk_fs_block_walk(fs, fs->first_block, fs->last_block_act,
                           TSK_FS_BLOCK_WALK_FLAG_UNALLOC | TSK_FS_BLOCK_WALK_FLAG_CONT,
                           on_block, c) != 0) {
@@ -308,10 +444,14 @@ static void carve_fs(struct child *c, TSK_FS_INFO *fs)
         snprintf(what, sizeof what, "unallocated space of the %s file system at byte %llu "
                  "was read in part", tsk_fs_type_toname(fs->ftype),
                  (unsigned long long)fs->offset);
+        carve_pages(c, true);
         carve_end(c);
         note(c, "image.unallocated_incomplete", what);
     }
+    carve_pages(c, true);
     carve_end(c);
+    free(c->page);
+    c->page = NULL;
 }
 
 static void walk_fs(struct child *c, TSK_FS_INFO *fs)

@@ -53,6 +53,7 @@ enum pt_img_type {
 #define PT_IMG_F_REALLOC 0x08      /* a deleted name whose inode now belongs to another file */
 #define PT_IMG_F_CONTENT 0x10      /* data frames and an end frame follow */
 #define PT_IMG_F_CARVED 0x20       /* carved from unallocated space at image_off, no name */
+#define PT_IMG_F_SLACK 0x40        /* a file's slack (after its end, in its last cluster) */
 
 struct pt_img_rec {
     uint8_t type;

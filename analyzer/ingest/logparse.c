@@ -123,6 +123,7 @@ void pt_logparse_init(struct pt_logparse *p, enum pt_logfmt fmt, uint32_t item, 
     p->overlong = false;
     p->tail = false;
     p->len = 0;
+    memset(p->asa_dir, 0, sizeof p->asa_dir);
     pt_logtime_init(&p->lt, mtime_us);
 }
 
@@ -1262,13 +1263,309 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
     return true;
 }
 
+/* ---- Cisco ASA / FTD connection messages (Cisco, "ASA Syslog Messages"; TAC document 116149) --
+ *   302013/302015  Built {inbound|outbound} {TCP|UDP} connection ID for IF:ADDR/PORT (MAPPED)
+ *                  [(user)] to IF:ADDR/PORT (MAPPED) ...
+ *   302014/302016  Teardown {TCP|UDP} connection ID for IF:ADDR/PORT [(user)] to IF:ADDR/PORT
+ *                  [(user)] duration H:MM:SS bytes N [reason]
+ *   106023         Deny PROTO src IF:ADDR[/PORT] dst IF:ADDR[/PORT] ... by access-group ...
+ *   106100         access-list ACL {permitted|denied|est-allowed} PROTO IF/ADDR(PORT) ->
+ *                  IF/ADDR(PORT) hit-cnt ...
+ * "inbound" means the connection was initiated from the `for` side, "outbound" from the `to`
+ * side; a teardown has no word for it, so the direction of its Built message is remembered by
+ * connection id (PT_LOG_ASA_IDS of them); without it the end with the lower port is taken as
+ * the server. A teardown's bytes are both directions in one number (both_ways). */
+
+/* "IF:ADDR/PORT" (an IPv6 address holds colons: the interface ends at the first one) or
+ * "IF/ADDR(PORT)" (106100); the port is -1 when absent. */
+static bool asa_end(const char *tok, bool paren, char addr[PT_ADDR_STRLEN], int32_t *pt)
+{
+    const char *a = strchr(tok, paren ? '/' : ':');
+    if (a == NULL) {
+        return false;
+    }
+    char buf[80], num[8] = "";
+    snprintf(buf, sizeof buf, "%s", a + 1);
+    char *cut = strchr(buf, paren ? '(' : '/');
+    if (cut != NULL) {
+        *cut = '\0';
+        snprintf(num, sizeof num, "%.*s", (int)strcspn(cut + 1, ")"), cut + 1);
+    }
+    *pt = -1;
+    return address(buf, addr) && addr[0] != '\0' && (num[0] == '\0' || port(num, pt));
+}
+
+static uint8_t *asa_slot(struct pt_logparse *p, uint64_t id)
+{
+    return &p->asa_dir[id % PT_LOG_ASA_IDS];
+}
+
+/* The word after `key ` in s, into out; false when absent. */
+static bool word_after(const char *s, const char *key, char *out, size_t cap)
+{
+    const char *k = strstr(s, key);
+    if (k == NULL) {
+        return false;
+    }
+    k += strlen(key);
+    size_t n = strcspn(k, " ");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), k);
+    return n > 0;
+}
+
+static bool asa_conn(struct pt_logparse *p, const char *m, bool built, struct pt_logprov *pv)
+{
+    char fort[80], to[80], id[24], dur[16], bytes[24];
+    bool outbound = strncmp(m, "Built outbound", 14) == 0;
+    if (!word_after(m, "connection ", id, sizeof id) || !word_after(m, " for ", fort, sizeof fort) ||
+        !word_after(m, " to ", to, sizeof to)) {
+        return false;
+    }
+    int64_t cid;
+    if (!count(id, &cid) || cid < 0) {
+        return false;
+    }
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    if (!asa_end(fort, false, c.server, &c.sport) || !asa_end(to, false, c.client, &c.cport)) {
+        return false;
+    }
+    if (built) { /* the connection's bytes come with its teardown */
+        *asa_slot(p, (uint64_t)cid) = (uint8_t)(outbound ? 2 : 1);
+        return true;
+    }
+    int64_t total;
+    unsigned hms[3];
+    if (!word_after(m, " bytes ", bytes, sizeof bytes) || !count(bytes, &total) ||
+        !word_after(m, " duration ", dur, sizeof dur) || pt_text_uints(dur, ':', hms, 3) == 0) {
+        return false;
+    }
+    uint8_t *dir = asa_slot(p, (uint64_t)cid);
+    bool swap = *dir == 1 || (*dir == 0 && c.sport >= 0 && c.cport >= 0 && c.cport < c.sport);
+    if (swap) { /* inbound: the `for` side began it */
+        struct pt_logconn_rec t = c;
+        memcpy(c.client, t.server, sizeof c.client);
+        memcpy(c.server, t.client, sizeof c.server);
+        c.cport = t.sport;
+        c.sport = t.cport;
+    }
+    *dir = 0;
+    c.p = *pv;
+    c.p.source = "asa";
+    c.dur_us = ((int64_t)hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1000000;
+    c.p.ts_us = pv->ts_us >= 0 ? pv->ts_us - c.dur_us : -1; /* logged at its end */
+    c.c_bytes = total;
+    c.both_ways = true;
+    c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
+    c.c_pkts = c.s_pkts = -1;
+    cpy(c.proto, sizeof c.proto, strstr(m, " TCP ") != NULL ? "tcp" : "udp");
+    cpy(c.state, sizeof c.state, "teardown");
+    cpy(c.uid, sizeof c.uid, id);
+    p->st.conn++;
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
+    return true;
+}
+
+/* 106023 and 106100 "denied": a packet the ACL refused (a blocked row, not a flow). */
+static bool asa_deny(struct pt_logparse *p, const char *m, bool acl, struct pt_logprov *pv)
+{
+    char src[80], dst[80], proto[16];
+    struct pt_logconn_rec c;
+    memset(&c, 0, sizeof c);
+    /* 106100: "denied PROTO SRC -> DST"; 106023: "Deny PROTO src SRC dst DST" */
+    const char *k = strstr(m, acl ? " denied " : "Deny ");
+    bool ok = k != NULL && word_after(k, acl ? " denied " : "Deny ", proto, sizeof proto);
+    if (ok && acl) {
+        const char *sp = k + 8 + strlen(proto);
+        ok = *sp == ' ' && word_after(sp, " ", src, sizeof src) &&
+             word_after(sp + 1 + strlen(src), " -> ", dst, sizeof dst);
+    } else if (ok) {
+        ok = word_after(m, " src ", src, sizeof src) && word_after(m, " dst ", dst, sizeof dst);
+    }
+    if (!ok || !asa_end(src, acl, c.client, &c.cport) || !asa_end(dst, acl, c.server, &c.sport)) {
+        return false;
+    }
+    c.p = *pv;
+    c.p.source = "asa";
+    c.dur_us = c.c_bytes = c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = -1;
+    c.c_frame_bytes = c.s_frame_bytes = c.s_pkts = -1;
+    c.c_pkts = 1;
+    cpy_lower(c.proto, sizeof c.proto, proto);
+    cpy(c.state, sizeof c.state, "deny");
+    p->st.conn++;
+    emit(p, PT_LOGREC_CONN, &c, &c.p);
+    return true;
+}
+
+/* A %ASA- or %FTD- message: true when it is one of the kinds read (ok: it read). */
+static bool asa(struct pt_logparse *p, const char *s, struct pt_logprov *pv, bool *ok)
+{
+    const char *t = strstr(s, "%ASA-");
+    t = t != NULL ? t : strstr(s, "%FTD-");
+    unsigned id = 0;
+    if (t == NULL || strlen(t) < 16 || t[6] != '-' || pt_text_uints(t + 7, ':', &id, 1) != 6) {
+        return false;
+    }
+    const char *m = t + 14;
+    while (*m == ' ') {
+        m++;
+    }
+    switch (id) {
+        case 302013: case 302015: /* remembered; the line is counted as other */
+            *ok = asa_conn(p, m, true, pv);
+            return !*ok;
+        case 302014: case 302016:
+            *ok = asa_conn(p, m, false, pv);
+            return true;
+        case 106023:
+            *ok = asa_deny(p, m, false, pv);
+            return true;
+        case 106100:
+            if (strstr(m, " denied ") == NULL) {
+                return false; /* permitted: an ACL hit, not a connection's record */
+            }
+            *ok = asa_deny(p, m, true, pv);
+            return true;
+        default:
+            return false;
+    }
+}
+
+/* ---- HAProxy (configuration manual, 8.2.2 "TCP log format", 8.2.3 "HTTP log format") --------
+ *   tcplog:  client:port [accept_date] frontend backend/server Tw/Tc/Tt bytes_read
+ *            termination_state actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue
+ *   httplog: client:port [accept_date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes_read
+ *            req_cookie resp_cookie termination_state actconn/... srv_queue/backend_queue
+ *            [{captured request headers}] [{captured response headers}] "request"
+ * The timers' count tells the two apart. bytes_read is what went from the server to the
+ * client. HAProxy names the server, not its address: an HTTP request is a log_http row
+ * (server address unset, `uid` "backend/server", the host from the first captured request
+ * header when it reads as one), a TCP session a log_conn row without a server address (it
+ * cannot be placed as a flow: store/logflows.c says so). */
+
+/* "a:b:c" timers in milliseconds (HAProxy writes -1 for a phase not reached, '+' with
+ * logasap); how many there were, the last in *last_ms (-1 when unknown). */
+static size_t ha_timers(const char *t, int64_t *last_ms)
+{
+    size_t n = 0;
+    *last_ms = -1;
+    for (const char *c = t; *c != '\0'; n++) {
+        c += *c == '+';
+        bool neg = *c == '-';
+        c += neg;
+        int64_t v = 0;
+        const char *d = c;
+        while (*c >= '0' && *c <= '9' && v < INT64_MAX / 10 - 9) {
+            v = v * 10 + (*c++ - '0');
+        }
+        if (c == d || (*c != '/' && *c != '\0')) {
+            return 0;
+        }
+        *last_ms = neg ? -1 : v;
+        c += *c == '/';
+    }
+    return n;
+}
+
+/* "10.0.1.2:33313" or an IPv6 address with its port after the last colon */
+static bool ha_client(char *t, char addr[PT_ADDR_STRLEN], int32_t *pt)
+{
+    char *colon = strrchr(t, ':');
+    if (colon == NULL) {
+        return false;
+    }
+    *colon = '\0';
+    return address(t, addr) && addr[0] != '\0' && port(colon + 1, pt);
+}
+
+/* A session's line starts "client:port [": HAProxy's other messages (a proxy started, a
+ * server down) are other lines. */
+static bool ha_session(const char *m)
+{
+    size_t k = strcspn(m, " ");
+    return k > 2 && memchr(m, ':', k) != NULL && m[k] == ' ' && m[k + 1] == '[';
+}
+
+static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
+{
+    /* the accept date: when the session began */
+    int64_t at = pt_logtime_line(&p->lt, (const uint8_t *)s, strlen(s));
+    char *f[13], kind, *req = NULL;
+    size_t n = 0;
+    for (char *t; n < 13 && (t = token_kind(&s, &kind)) != NULL; n++) {
+        f[n] = t;
+        req = kind == '"' ? t : req;
+    }
+    int64_t ms, st, bytes;
+    size_t timers = n >= 9 ? ha_timers(f[4], &ms) : 0;
+    char cli[PT_ADDR_STRLEN];
+    int32_t cport;
+    if ((timers != 3 && timers != 5) || !ha_client(f[0], cli, &cport) ||
+        !count(f[timers == 5 ? 6 : 5], &bytes)) {
+        return false;
+    }
+    pv->ts_us = at >= 0 ? at : pv->ts_us;
+    pv->source = "haproxy";
+    if (timers == 3) {
+        struct pt_logconn_rec c;
+        memset(&c, 0, sizeof c);
+        c.p = *pv;
+        cpy(c.client, sizeof c.client, cli);
+        c.cport = cport;
+        c.sport = -1;
+        c.dur_us = ms >= 0 ? ms * 1000 : -1;
+        c.s_bytes = bytes;
+        c.c_bytes = c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
+        c.c_pkts = c.s_pkts = -1;
+        cpy(c.proto, sizeof c.proto, "tcp");
+        cpy(c.state, sizeof c.state, f[6]);
+        cpy(c.uid, sizeof c.uid, f[3]);
+        p->st.conn++;
+        emit(p, PT_LOGREC_CONN, &c, &c.p);
+        return true;
+    }
+    /* the request is the quoted token after the captured header blocks */
+    for (char *t; (t = token_kind(&s, &kind)) != NULL;) {
+        req = kind == '"' ? t : req;
+    }
+    if (req == NULL || !count(f[5], &st) || st > 999) {
+        return false;
+    }
+    struct pt_loghttp_rec h;
+    memset(&h, 0, sizeof h);
+    h.p = *pv;
+    cpy(h.client, sizeof h.client, cli);
+    h.cport = cport;
+    h.sport = -1;
+    h.status = st < 0 ? -1 : (int32_t)st;
+    h.resp_bytes = bytes;
+    h.req_bytes = -1;
+    cpy(h.uid, sizeof h.uid, f[3]);
+    if (n > 12 && f[12][0] == '{' && strchr(f[12], '.') != NULL) {
+        cpy(h.host, sizeof h.host, f[12] + 1); /* "{www.example.org|...}": its first header */
+        h.host[strcspn(h.host, "|}")] = '\0';
+    }
+    char *m = token(&req), *uri = token(&req);
+    cpy(h.method, sizeof h.method, uri != NULL ? m : "");
+    cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m != NULL ? m : "");
+    p->st.http++;
+    emit(p, PT_LOGREC_HTTP, &h, &h.p);
+    return true;
+}
+
 static void syslog_line(struct pt_logparse *p, char *s, size_t n)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
                             pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
     bool ok = true, rec = false;
     const char *q;
-    if (strstr(s, " SRC=") != NULL && strstr(s, " DST=") != NULL) {
+    if (strstr(s, "%ASA-") != NULL || strstr(s, "%FTD-") != NULL) {
+        rec = asa(p, s, &pv, &ok);
+    } else if ((q = strstr(s, "haproxy[")) != NULL && (q = strstr(q, "]: ")) != NULL &&
+               ha_session(q + 3)) {
+        ok = haproxy(p, s + (q + 3 - s), &pv);
+        rec = true;
+    } else if (strstr(s, " SRC=") != NULL && strstr(s, " DST=") != NULL) {
         ok = netfilter(p, s, &pv);
         rec = true;
     } else if (strstr(s, "dnsmasq") != NULL && (q = strstr(s, " query[")) != NULL) {

@@ -30,6 +30,7 @@
 #define PT_LOG_LINE_MAX 65536
 #define PT_LOG_ANOMALY_MAX 100
 #define PT_LOG_FIELDS 64
+#define PT_LOG_ASA_IDS 4096        /* Cisco ASA connection ids whose direction is remembered */
 
 enum pt_logfmt {
     PT_LOGFMT_NONE,        /* not a log this version reads as records */
@@ -71,6 +72,7 @@ struct pt_logconn_rec {
     int64_t c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes;
     int64_t c_pkts, s_pkts;
     char state[24], service[32], uid[48];
+    bool both_ways;        /* c_bytes counts both directions in one number (Cisco ASA) */
 };
 
 struct pt_logdns_rec {
@@ -134,6 +136,7 @@ struct pt_logparse {
     size_t n_fields;
     bool tail;                      /* flow CSV: past nfdump's "Summary" line */
     int16_t zidx[32];               /* per field read (logparse.c's enum zf): its column, -1 */
+    uint8_t asa_dir[PT_LOG_ASA_IDS]; /* by connection id modulo: 0 unknown, 1 inbound, 2 out */
     /* the line being gathered */
     uint64_t line_off;
     size_t line_len;                /* of the line being parsed */

@@ -116,8 +116,9 @@ static int64_t iso_at(struct pt_logtime *t, const uint8_t *p, size_t n, size_t i
     return us < 0 ? -1 : us + frac;
 }
 
-/* [10/Oct/2024:13:55:36 -0700] at p[i] ('['). */
-static int64_t clf_at(const uint8_t *p, size_t n, size_t i)
+/* [10/Oct/2024:13:55:36 -0700] at p[i] ('['); also HAProxy's [06/Feb/2009:12:14:14.655],
+ * milliseconds and no offset (read as UTC). */
+static int64_t clf_at(struct pt_logtime *t, const uint8_t *p, size_t n, size_t i)
 {
     int d, y, h, mi, s, mo = -1;
     if (!digits(p, n, i + 1, 2, &d) || i + 3 >= n || p[i + 3] != '/' || i + 7 >= n ||
@@ -132,6 +133,19 @@ static int64_t clf_at(const uint8_t *p, size_t n, size_t i)
     }
     int64_t off = 0;
     size_t used = 0;
+    if (mo >= 0 && i + 21 < n && p[i + 21] == '.') {
+        int64_t frac = 0, scale = 1000000;
+        size_t k = i + 22;
+        for (; k < n && is_digit(p, n, k) && scale > 1; k++) {
+            scale /= 10;
+            frac += (p[k] - '0') * scale;
+        }
+        if (k == i + 22 || k >= n || p[k] != ']' || civil(y, mo, d, h, mi, s, 0) < 0) {
+            return -1;
+        }
+        t->zone_assumed = true;
+        return civil(y, mo, d, h, mi, s, 0) + frac;
+    }
     if (mo < 0 || i + 21 >= n || p[i + 21] != ' ' || !offset_at(p, n, i + 22, &off, &used)) {
         return -1;
     }
@@ -277,7 +291,7 @@ int64_t pt_logtime_line(struct pt_logtime *t, const uint8_t *p, size_t n)
     }
     for (size_t i = 0; us < 0 && i + 19 <= n; i++) {
         if (p[i] == '[') {
-            us = clf_at(p, n, i);
+            us = clf_at(t, p, n, i);
         } else if (is_digit(p, n, i) && (i == 0 || !is_digit(p, n, i - 1))) {
             us = iso_at(t, p, n, i);
         }

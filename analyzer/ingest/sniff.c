@@ -113,6 +113,14 @@ static bool syslog_line(const char *l)
             return true;
         }
     }
+    /* rsyslog's RFC 3339 form ("2024-01-05T10:05:00+00:00 host tag: text") is taken for
+     * syslog when the text is a Cisco ASA/FTD message (other programs' ISO-dated logs are
+     * not syslog by that alone) */
+    if (strlen(l) > 20 && isdigit((unsigned char)l[0]) && l[4] == '-' && l[7] == '-' &&
+        l[10] == 'T' && l[13] == ':' && l[16] == ':' &&
+        (strstr(l, " %ASA-") != NULL || strstr(l, " %FTD-") != NULL)) {
+        return true;
+    }
     for (int m = 0; m < 12; m++) {
         if (strncmp(l, months[m], 3) == 0 && l[3] == ' ' &&
             (isdigit((unsigned char)l[4]) || l[4] == ' ') && strlen(l) > 15 && l[9] == ':' &&

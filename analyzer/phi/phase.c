@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -40,6 +39,7 @@
 #include "../core/sha256.h"
 #include "../ingest/sniff.h"
 #include "../store/db.h"
+#include "../store/q_disk.h"
 #include "entity.h"
 #include "phi.h"
 #include "yara_scan.h"
@@ -132,18 +132,17 @@ void pt_phi_mask(const char *type, const char *v, char *out, size_t len)
     }
 }
 
-static void hmac_hex(const uint8_t key[32], const char *type, const char *value, char hex[65],
+static void hmac_hex(struct pt_hmac *key, const char *type, const char *value, char hex[65],
                      uint64_t *key64)
 {
     uint8_t mac[32];
-    unsigned ml = 0;
     char buf[1200];
     int bl = snprintf(buf, sizeof buf, "%s:%s", type, value);
     if (bl < 0) {
         bl = 0;
     }
-    HMAC(EVP_sha256(), key, 32, (const uint8_t *)buf, (size_t)(bl < (int)sizeof buf ? bl : (int)sizeof buf - 1),
-         mac, &ml);
+    pt_hmac_sha256(key, buf, (size_t)(bl < (int)sizeof buf ? bl : (int)sizeof buf - 1), NULL, 0,
+                   mac);
     if (hex != NULL) {
         pt_hex(mac, 32, hex);
     }
@@ -417,6 +416,7 @@ static void *pool_main(void *arg)
 struct recinfo {
     uint32_t object;        /* index into the object list */
     bool countable, health, outbound, deceased;
+    uint8_t cats;           /* PT_Q_CAT_* of its object (store/q_disk.h) */
     char state[3];
     char name_masked[64];
     uint32_t types;         /* bit per identifier type */
@@ -431,7 +431,7 @@ struct extra_key {
     unsigned which;
 };
 
-static uint64_t key64(const uint8_t key[32], const char *group, const char *a, const char *b)
+static uint64_t key64(struct pt_hmac *key, const char *group, const char *a, const char *b)
 {
     char buf[900];
     uint64_t k;
@@ -472,13 +472,64 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Every statement here is stepped (step_reset) right after its values are bound, while
+ * they live: SQLite need not copy them. */
 static void bind_s(sqlite3_stmt *st, int i, const char *v)
 {
     if (v != NULL && v[0] != '\0') {
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(st, i);
     }
+}
+
+/* The categories of data on disk (staged, present: store/q_disk.c) of each record's object;
+ * the objects are in hash order. */
+struct cat_arg {
+    const struct pool *pool;
+    uint8_t *bits;
+};
+
+static void cat_one(void *arg, const char *sha, unsigned bits)
+{
+    struct cat_arg *c = arg;
+    size_t lo = 0, hi = c->pool->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(sha, c->pool->res[mid].sha);
+        if (d == 0) {
+            c->bits[mid] = (uint8_t)bits;
+            return;
+        }
+        if (d < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+}
+
+static pt_status record_categories(sqlite3 *h, const struct pool *p, struct recinfo *ri,
+                                   size_t nri, char *err, size_t errlen)
+{
+    PT_TRY(pt_q_disk_categorize(h, err, errlen));
+    struct cat_arg c = {.pool = p, .bits = calloc(p->n ? p->n : 1, 1)};
+    if (c.bits == NULL) {
+        return PT_ENOMEM;
+    }
+    pt_status rc = pt_q_disk_category_each(h, cat_one, &c);
+    for (size_t a = 0; a < nri; a++) {
+        ri[a].cats = c.bits[ri[a].object];
+    }
+    free(c.bits);
+    return rc;
+}
+
+/* Scopes of the counts: all, outbound (left), staged, present. */
+static bool in_scope(const struct recinfo *r, int sc)
+{
+    return sc == 0 || (sc == 1 && r->outbound) || (sc == 2 && (r->cats & PT_Q_CAT_STAGED)) ||
+           (sc == 3 && (r->cats & PT_Q_CAT_PRESENT));
 }
 
 static pt_status step_reset(sqlite3_stmt *st)
@@ -567,6 +618,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         "severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     };
     sqlite3_stmt *st[6] = {NULL};
+    struct pt_hmac *mac = NULL; /* HMAC-SHA-256 under the case key */
     for (int i = 0; i < 6; i++) {
         if (sqlite3_prepare_v2(h, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "%s", sqlite3_errmsg(h));
@@ -575,6 +627,11 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         }
     }
 
+    mac = pt_hmac_new(key, sizeof key);
+    if (mac == NULL) {
+        rc = PT_ENOMEM;
+        goto out;
+    }
     rc = pt_db_exec(h, "BEGIN", err, errlen);
     if (rc != PT_OK) {
         goto out;
@@ -600,7 +657,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
 
     struct uf est = {0}, lower = {0}, upper = {0};
     uint64_t multi_person = 0;
-    const uint64_t dob_class = key64(key, "class", "dob", "");
+    const uint64_t dob_class = key64(mac, "class", "dob", "");
     struct extra_key *extra = NULL;
     size_t nextra = 0;
     struct recinfo *ri = NULL;
@@ -706,7 +763,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 const char *tn = pt_phi_type_name(hh->type);
                 char hex[65], masked[256];
                 uint64_t k64;
-                hmac_hex(key, tn, hh->value, hex, &k64);
+                hmac_hex(mac, tn, hh->value, hex, &k64);
                 pt_phi_mask(tn, hh->value, masked, sizeof masked);
                 char letter[2] = {pt_phi_type_letter(hh->type), 0};
                 if (letter[0] == ' ') {
@@ -761,24 +818,24 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                          * issuer, or else the same object. Two numbers of one issuer (or,
                          * without one, of one shape) never join. */
                         pt_entity_mrn_shape(hh->value, shape, sizeof shape);
-                        uint64_t ke = key64(key, "mrn", shape, hh->value);
-                        uint64_t kl = key64(key, "mrn", "", hh->value);
+                        uint64_t ke = key64(mac, "mrn", shape, hh->value);
+                        uint64_t kl = key64(mac, "mrn", "", hh->value);
                         uint64_t ku = hh->issuer[0] != '\0'
-                                          ? key64(key, "mrn-issuer", hh->issuer, hh->value)
-                                          : key64(key, "mrn-object", r->sha, hh->value);
+                                          ? key64(mac, "mrn-issuer", hh->issuer, hh->value)
+                                          : key64(mac, "mrn-object", r->sha, hh->value);
                         if (hh->issuer[0] != '\0') {
                             snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
                         }
-                        uint64_t cls = key64(key, "class", "mrn", shape);
+                        uint64_t cls = key64(mac, "class", "mrn", shape);
                         pt_js_key(&js, J_EST, ke, cls, ke);
                         pt_js_key(&js, J_LOWER, kl, cls, ke);
                         pt_js_key(&js, J_UPPER, ku, cls, ke);
                         pt_js_attr(&js, cls, ke);
                     } else {
-                        uint64_t ke = key64(key, grp, hh->value, "");
+                        uint64_t ke = key64(mac, grp, hh->value, "");
                         uint64_t cls = 0;
                         if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
-                            cls = key64(key, "class", grp, "");
+                            cls = key64(mac, "class", grp, "");
                             pt_js_attr(&js, cls, ke);
                         }
                         pt_js_key(&js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
@@ -801,13 +858,13 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             }
             if (name != NULL) {
                 info->countable = true;
-                info->name_key = key64(key, "name-only", folded, "");
+                info->name_key = key64(mac, "name-only", folded, "");
                 pt_js_key(&js, J_LOWER, info->name_key, 0, 0);
                 if (dob != NULL) {
-                    pt_js_key(&js, J_EST | J_LOWER, key64(key, "name-dob", folded, dob), 0, 0);
+                    pt_js_key(&js, J_EST | J_LOWER, key64(mac, "name-dob", folded, dob), 0, 0);
                     char od[700];
                     snprintf(od, sizeof od, "%s|%s", r->sha, folded);
-                    pt_js_key(&js, J_UPPER, key64(key, "name-dob-object", od, dob), 0, 0);
+                    pt_js_key(&js, J_UPPER, key64(mac, "name-dob-object", od, dob), 0, 0);
                 }
             }
             uint64_t anchor = 0;
@@ -1017,9 +1074,15 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
             }
             implausible += ag[e].names > PT_PHI_ENTITY_MAX_NAMES;
         }
+        if (rc == PT_OK) {
+            rc = record_categories(h, &pool, ri, nri, err, errlen);
+        }
         /* counts: components of each structure among countable PHI records */
-        static const char *const scopes[] = {"all", "outbound"};
-        for (int sc = 0; sc < 2 && rc == PT_OK; sc++) {
+        static const char *const scopes[] = {"all", "outbound", "staged", "present"};
+        static const char *const dead[] = {"", " AND outbound = 1",
+            " AND id IN (SELECT entity_id FROM individual_category WHERE category = 'staged')",
+            " AND id IN (SELECT entity_id FROM individual_category WHERE category = 'present')"};
+        for (int sc = 0; sc < 4 && rc == PT_OK; sc++) {
             uint64_t cnt[3] = {0, 0, 0};
             struct uf *uu[3] = {&est, &lower, &upper};
             for (int m = 0; m < 3; m++) {
@@ -1039,7 +1102,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                 }
                 for (size_t a = 0; a < nri; a++) {
                     uint32_t root = pt_uf_find(uu[m], (uint32_t)a);
-                    if (ri[a].countable && phi_root[root] && (sc == 0 || ri[a].outbound) &&
+                    if (ri[a].countable && phi_root[root] && in_scope(&ri[a], sc) &&
                         !mark[root]) {
                         mark[root] = 1;
                         cnt[m]++;
@@ -1098,7 +1161,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                     }
                     unsigned b = m == 0 ? J_EST : J_UPPER;
                     if ((extra[x].which & b) && !dup && rx->countable && rx->health &&
-                        (sc == 0 || rx->outbound) && !pt_uf_has(uu[m], extra[x].key)) {
+                        in_scope(rx, sc) && !pt_uf_has(uu[m], extra[x].key)) {
                         cnt[m]++;
                     }
                 }
@@ -1116,11 +1179,11 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
                      "information only.', "
                      "(SELECT count(*) FROM patient_entity WHERE phi = 1 AND deceased = 1%s))",
                      scopes[sc], (unsigned long long)cnt[0], (unsigned long long)cnt[1],
-                     (unsigned long long)cnt[2], sc == 1 ? " AND outbound = 1" : "");
+                     (unsigned long long)cnt[2], dead[sc]);
             rc = pt_db_exec(h, sqlq, err, errlen);
             if (sc == 0) {
                 res->individuals = cnt[0];
-            } else {
+            } else if (sc == 1) {
                 res->individuals_outbound = cnt[0];
             }
         }
@@ -1201,6 +1264,7 @@ out:
     }
     free(pool.res);
     free(outbound.v);
+    pt_hmac_free(mac);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
 }

@@ -3,7 +3,8 @@
  * needs (45 CFR 164.404: written notice to each individual at their last known address),
  * one row per individual of the roster (individual_roster) with their full name, address,
  * ZIP code, state, whether they died (next of kin are notified), the events that carried
- * their data and the destinations.
+ * their data, the destinations, and the categories that apply (left, staged, present:
+ * store/q_disk.h).
  *
  * Full values exist only in a case analyzed with --keep-phi (table phi_value); without it
  * the command refuses and says how to get them. The file is created 0600 whatever the umask,
@@ -43,7 +44,8 @@ static const char list_sql[] =
     "SELECT i.individual, coalesce(n.value, ''), coalesce(a.value, ''), coalesce((SELECT value "
     "FROM v WHERE v.entity = i.individual AND v.type = 'zip' AND v.record = a.record LIMIT 1), "
     "''), i.state, i.deceased, coalesce(i.events, ''), coalesce(i.destinations, ''), "
-    "coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', i.first_out / 1000000, 'unixepoch'), '') FROM "
+    "coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', i.first_out / 1000000, 'unixepoch'), ''), "
+    "i.categories FROM "
     "individual_roster i LEFT JOIN best n ON n.entity = i.individual AND n.type = 'name' AND "
     "n.k = 1 LEFT JOIN best a ON a.entity = i.individual AND a.type = 'address' AND a.k = 1 "
     "ORDER BY i.state, n.value, i.individual";
@@ -128,7 +130,7 @@ static pt_status build(sqlite3 *h, struct buf *b, long long *rows, char *err, si
         return PT_EDB;
     }
     static const char header[] = "individual,name,address,zip,state,deceased,events,"
-                                 "destinations,first_out\r\n";
+                                 "destinations,first_out,categories\r\n";
     put(b, header, sizeof header - 1);
     *rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -138,10 +140,10 @@ static pt_status build(sqlite3 *h, struct buf *b, long long *rows, char *err, si
         person_name(raw ? (const char *)raw : "", name, sizeof name);
         field(b, id, false);
         field(b, name, false);
-        for (int i = 2; i <= 8; i++) {
+        for (int i = 2; i <= 9; i++) {
             const unsigned char *t = sqlite3_column_text(st, i);
             const char *s = t ? (const char *)t : "";
-            field(b, i == 5 ? (sqlite3_column_int(st, i) ? "yes" : "no") : s, i == 8);
+            field(b, i == 5 ? (sqlite3_column_int(st, i) ? "yes" : "no") : s, i == 9);
         }
         (*rows)++;
     }

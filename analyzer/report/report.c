@@ -26,6 +26,7 @@
 #include "../core/utf8.h"
 #include "../core/version.h"
 #include "../store/db.h"
+#include "../store/q_disk.h"
 #include "words.h"
 
 /* ---- a growing string -------------------------------------------------------------------------- */
@@ -364,6 +365,9 @@ static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const ch
                               "individuals", -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             int k = strcmp(col(st, 0), "outbound") == 0;
+            if (!k && strcmp(col(st, 0), "all") != 0) {
+                continue; /* staged, present: pt_q_disk_categories_sql */
+            }
             for (int i = 0; i < 4; i++) {
                 f->ind[k][i] = sqlite3_column_int64(st, i + 1);
             }
@@ -682,12 +686,17 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, ",\"by_state\":");
     json_rows(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
                     "individuals DESC, state");
+    sb_s(b, ",\"by_category\":");
+    json_rows(b, h, pt_q_disk_categories_sql);
+    sb_s(b, ",\"holdings\":");
+    json_rows(b, h, pt_q_disk_holdings_sql);
     sb_s(b, ",\"roster\":");
     json_rows(b, h, "SELECT individual, name_masked, state, identifiers AS identifiers_list, "
                     "deceased, (SELECT json_group_array(event_id) FROM (SELECT event_id FROM "
                     "individual_event WHERE entity_id = r.individual ORDER BY event_id)) AS "
                     "events_json, destinations AS destinations_list, " ISO("first_out") " AS "
-                    "first_out, bounds_note FROM individual_roster r ORDER BY state, individual");
+                    "first_out, bounds_note, categories AS categories_list FROM individual_roster r ORDER "
+                    "BY state, individual");
     sb_s(b, "},\"phi_types\":");
     json_rows(b, h, "SELECT type, safe_harbor, count(*) AS hits, count(DISTINCT object_sha256) AS "
                     "objects, sum(object_sha256 IN (SELECT sha256 FROM object WHERE direction = "
@@ -713,6 +722,10 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     json_rows(b, h, "SELECT y.rule, y.namespace, y.category, y.severity, y.description, "
                     "y.object_sha256 AS sha256, min(o.name) AS name FROM yara_match y JOIN object "
                     "o ON o.sha256 = y.object_sha256 GROUP BY y.id ORDER BY y.rule, 6");
+    sb_s(b, ",\"browser_downloads\":");
+    json_rows(b, h, pt_q_disk_downloads_sql);
+    sb_s(b, ",\"recycle_records\":");
+    json_rows(b, h, pt_q_disk_recycle_sql);
     sb_s(b, ",\"coverage\":");
     json_rows(b, h, "SELECT c.item_id, e.path, c.examined_as, c.examined, c.bytes, "
                     "c.parsed_bytes, c.object_bytes, c.phi_bytes, c.yara_bytes, c.reason FROM "
@@ -1154,19 +1167,30 @@ static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, "</p>");
     html_table(b, h, "SELECT scope, estimate, lower, upper, deceased FROM individuals ORDER BY scope",
                "No individual identified.");
+    sb_s(b, "<h3>Individuals per category</h3><p>A person in several categories is counted in "
+            "each; the bounds are those of the counts above.</p>");
+    html_table(b, h, pt_q_disk_categories_sql, "No individual identified.");
+    sb_s(b, "<h3>Staging: archives and folders holding individuals (largest first)</h3>");
+    html_table(b, h, pt_q_disk_holdings_sql, "No archive or disk-image folder held PHI.");
+    sb_s(b, "<h3>Browser downloads (disk images)</h3>");
+    html_table(b, h, pt_q_disk_downloads_sql, "No browser download history was found.");
+    sb_s(b, "<h3>Recycle-bin records (disk images)</h3>");
+    html_table(b, h, pt_q_disk_recycle_sql, "No recycle-bin record was found.");
     sb_s(b, "<h3>Individuals per state (where an address or ZIP is known)</h3>");
     html_table(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
                      "individuals DESC, state", "No state could be determined.");
     sb_f(b, "<h3>The people to notify</h3><p>Each individual of the estimate (%lld, bounds "
             "%lld&ndash;%lld) whose data with health information left the network, with the "
-            "events and destinations that carried it. Names are masked; with a case analyzed "
+            "events and destinations that carried it, and each one whose data was staged on a "
+            "host (the categories column says which apply). Names are masked; with a case analyzed "
             "with --keep-phi, <code>phitrace notify-list CASE -o FILE.csv</code> writes the "
             "mailing list (full names and addresses).</p>", f->ind[1][0], f->ind[1][1],
          f->ind[1][2]);
     html_table(b, h, "SELECT individual, name_masked, state, identifiers AS identifiers_list, CASE "
                      "deceased WHEN 1 THEN 'yes' ELSE 'no' END AS deceased, events AS events_list, "
                      "destinations AS destinations_list, " ISO_SP("first_out") " AS first_out, "
-                     "bounds_note FROM individual_roster ORDER BY state, individual",
+                     "bounds_note, categories AS categories_list FROM individual_roster ORDER BY "
+                     "state, individual",
                "No individual's data was seen leaving.");
     sb_s(b, "<h3>PHI types (HIPAA Safe Harbor identifiers)</h3>");
     html_table(b, h, "SELECT type AS type_list, safe_harbor, count(*) AS hits, count(DISTINCT "
@@ -1278,24 +1302,54 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
 
 /* ---- text -------------------------------------------------------------------------------------- */
 
+/* report.txt: individuals per category, and the archives and folders holding them. */
+static void txt_categories(struct sb *b, sqlite3 *h)
+{
+    sqlite3_stmt *st = NULL;
+    sb_s(b, "Individuals per category (a person in several is counted in each):\n");
+    if (sqlite3_prepare_v2(h, pt_q_disk_categories_sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            txt_line(b, "  %-8s %lld (bounds %lld-%lld, %lld deceased): %s", col(st, 0),
+                     sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                     sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5), col(st, 1));
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    int n = 0;
+    if (sqlite3_prepare_v2(h, pt_q_disk_holdings_sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (n++ == 0) {
+                sb_s(b, "Staging: archives and folders holding individuals (largest first):\n");
+            }
+            txt_line(b, "  %-7s %s  %lld individual(s)%s%s", col(st, 0), col(st, 1),
+                     sqlite3_column_int64(st, 4), strcmp(col(st, 2), "yes") == 0 ? "  STAGED: "
+                     : "", strcmp(col(st, 2), "yes") == 0 ? col(st, 3) : "");
+        }
+    }
+    sqlite3_finalize(st);
+}
+
 /* report.txt: the people to notify, one line each (masked). */
 static void txt_roster(struct sb *b, sqlite3 *h)
 {
     sqlite3_stmt *st = NULL;
     int n = 0;
-    sb_s(b, "\nPeople to notify (individuals whose data with health information left; masked "
-            "name, state, identifier types, events, destinations, first time out):\n");
+    sb_s(b, "\nPeople to notify (individuals whose data with health information left or was "
+            "staged; masked name, state, identifier types, events, destinations, first time "
+            "out, categories):\n");
     if (sqlite3_prepare_v2(h, "SELECT individual, name_masked, state, identifiers, deceased, "
-                              "events, destinations, " ISO("first_out") ", bounds_note FROM "
+                              "events, destinations, " ISO("first_out") ", bounds_note, "
+                              "categories FROM "
                               "individual_roster ORDER BY state, individual", -1, &st, NULL) ==
         SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             char words[1024];
             types_words(col(st, 3), words, sizeof words);
-            txt_line(b, "  #%lld %s  %s  [%s]%s  events %s  to %s  first out %s%s%s",
+            txt_line(b, "  #%lld %s  %s  [%s]%s  events %s  to %s  first out %s  (%s)%s%s",
                      sqlite3_column_int64(st, 0), col(st, 1)[0] ? col(st, 1) : "(no name)",
                      col(st, 2), words, sqlite3_column_int(st, 4) ? "  DECEASED" : "",
-                     col(st, 5), col(st, 6), col(st, 7), col(st, 8)[0] ? "  note: " : "",
+                     col(st, 5), col(st, 6), col(st, 7), col(st, 9), col(st, 8)[0] ? "  note: " : "",
                      col(st, 8));
             n++;
         }
@@ -1364,6 +1418,7 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
              f->ind[1][1], f->ind[1][2]);
     txt_line(b, "Individuals in all evidence:   %lld (bounds %lld-%lld, %lld deceased)",
              f->ind[0][0], f->ind[0][1], f->ind[0][2], f->ind[0][3]);
+    txt_categories(b, h);
     txt_line(b, "Breach dates: %s to %s (%s)", f->breach_first[0] ? f->breach_first : "-",
              f->breach_last[0] ? f->breach_last : "-", f->breach_basis);
     sb_s(b, "\n");

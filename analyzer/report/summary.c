@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../core/limits.h"
+#include "../store/q_disk.h"
 
 static const char *txt(sqlite3_stmt *st, int i)
 {
@@ -63,6 +64,14 @@ pt_status pt_summary_render(struct pt_db *db, FILE *out)
                          "Individuals in data that left: %s; in all evidence: %s\n\n",
                     txt(st, 0), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
                     txt(st, 3), txt(st, 4));
+        }
+        sqlite3_finalize(st);
+    }
+    /* Individuals per category of data (left, staged, present: store/q_disk.h). */
+    if (query(db, pt_q_disk_summary_sql, &st) == PT_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            fprintf(out, "Individuals per category (a person in several is counted in each): "
+                         "%s\n\n", txt(st, 0));
         }
         sqlite3_finalize(st);
     }

@@ -51,6 +51,8 @@ struct shard {
 
 struct merge {
     struct pt_plan plan;
+    const struct pt_options *base; /* the merge's options: the re-read of cut connections */
+    struct pt_scale_prep pp;
     struct shard *sh; /* sorted by idx */
     size_t n;
     unsigned missing;
@@ -178,7 +180,7 @@ static pt_status check_all(struct merge *m, char **dirs, size_t n, bool allow_mi
 /* ---- rows --------------------------------------------------------------------------------- */
 
 /* "a, b, c" of `table`'s columns, without a rowid-alias id whose values are new here. */
-static pt_status column_list(sqlite3 *h, const char *table, char *out, size_t len)
+pt_status pt_scale_columns(sqlite3 *h, const char *table, char *out, size_t len)
 {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(h, "SELECT name, pk, upper(type) FROM main.pragma_table_info(?1)",
@@ -206,6 +208,15 @@ static pt_status column_list(sqlite3 *h, const char *table, char *out, size_t le
     return used > 0 ? PT_OK : PT_EDB;
 }
 
+static const char item_upsert[] =
+    " ON CONFLICT(id) DO UPDATE SET size = size + excluded.size, packets = packets + "
+    "excluded.packets, first_ts = coalesce(min(first_ts, excluded.first_ts), first_ts, "
+    "excluded.first_ts), last_ts = coalesce(max(last_ts, excluded.last_ts), last_ts, "
+    "excluded.last_ts), status = CASE WHEN status = 'ok' THEN excluded.status ELSE status END, "
+    "error = coalesce(error, excluded.error), linktype = coalesce(linktype, excluded.linktype), "
+    "linktype_name = coalesce(linktype_name, excluded.linktype_name), time_source = "
+    "coalesce(time_source, excluded.time_source), sha256 = NULL";
+
 static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
 {
     sqlite3_stmt *t = NULL;
@@ -217,16 +228,18 @@ static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
         return PT_EDB;
     }
     pt_status rc = PT_OK;
-    static char cols[8192], sql[17000];
+    static char cols[8192], sql[18000];
     while (rc == PT_OK && sqlite3_step(t) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(t, 0);
-        rc = column_list(h, name, cols, sizeof cols);
+        rc = pt_scale_columns(h, name, cols, sizeof cols);
         if (rc != PT_OK) {
             snprintf(err, errlen, "columns of %s: %s", name, sqlite3_errmsg(h));
             break;
         }
+        /* an item read in byte ranges has a row in each of its shards: one row, summed */
         snprintf(sql, sizeof sql, "INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" "
-                 "ORDER BY rowid", name, cols, cols, name);
+                 "WHERE true ORDER BY rowid%s", name, cols, cols, name,
+                 strcmp(name, "evidence_item") != 0 ? "" : item_upsert);
         rc = pt_db_exec(h, sql, err, errlen);
     }
     sqlite3_finalize(t);
@@ -375,12 +388,104 @@ static pt_status copy_objects(const struct shard *s, const char *case_dir)
 
 /* ---- the merge, inside the merged run ------------------------------------------------------ */
 
-static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *case_dir,
-                           char *err, size_t errlen)
+static bool is_merged(const struct merge *m, unsigned shard)
+{
+    for (size_t k = 0; k < m->n; k++) {
+        if (m->sh[k].idx == shard) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Each byte range the shard read: its SHA-256 and size the plan's, or the input changed. */
+static pt_status check_ranges(const struct merge *m, sqlite3 *h, unsigned idx, char *err,
+                              size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT sha256, size FROM shard.evidence_item WHERE id = ?1", -1,
+                           &q, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < m->plan.n_ranges; i++) {
+        const struct pt_plan_range *r = &m->plan.ranges[i];
+        if (r->shard != idx) {
+            continue;
+        }
+        sqlite3_bind_int64(q, 1, r->r.item);
+        bool same = false;
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            const char *sha = (const char *)sqlite3_column_text(q, 0);
+            same = sha != NULL && strcmp(sha, r->sha256) == 0 &&
+                   (uint64_t)sqlite3_column_int64(q, 1) == r->r.end - r->r.offset;
+        }
+        sqlite3_reset(q);
+        if (!same) {
+            snprintf(err, errlen, "bytes %llu-%llu of input %s (shard %u) are not those of the "
+                     "plan (SHA-256 or size); make a new plan",
+                     (unsigned long long)r->r.offset, (unsigned long long)r->r.end,
+                     m->plan.items[r->r.item - 1].path, idx);
+            rc = PT_EMALFORMED;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* An item read in ranges: its SHA-256 and size are the plan's once every range was checked
+ * (check_ranges) and merged, with the input_hashed row a whole run writes, so `verify`
+ * re-hashes the file against it. A range of a missing shard leaves the item without hash. */
+static pt_status whole_items(const struct merge *m, struct pt_db *db, char *err, size_t errlen)
 {
     sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *up = NULL, *st = NULL;
+    if (sqlite3_prepare_v2(h, "UPDATE evidence_item SET sha256 = ?2 WHERE id = ?1 AND size = ?3",
+                           -1, &up, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, "SELECT status FROM evidence_item WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(h));
+        sqlite3_finalize(up);
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < m->plan.n_items; i++) {
+        const struct pt_plan_item *it = &m->plan.items[i];
+        bool all = it->n_ranges > 0;
+        for (size_t j = 0; all && j < it->n_ranges; j++) {
+            all = is_merged(m, m->plan.ranges[it->first_range + j].shard);
+        }
+        if (!all) {
+            continue;
+        }
+        sqlite3_bind_int64(up, 1, it->id);
+        sqlite3_bind_text(up, 2, it->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(up, 3, (sqlite3_int64)it->size);
+        rc = sqlite3_step(up) == SQLITE_DONE && sqlite3_changes(h) == 1 ? PT_OK : PT_EMALFORMED;
+        sqlite3_reset(up);
+        sqlite3_bind_int64(st, 1, it->id);
+        char d[4400];
+        snprintf(d, sizeof d, "item=%u size=%llu sha256=%s status=%s path=%s", it->id,
+                 (unsigned long long)it->size, it->sha256,
+                 sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "?",
+                 it->path);
+        sqlite3_reset(st);
+        if (rc == PT_OK) {
+            rc = pt_db_audit(db, "phitrace " PT_VERSION, "input_hashed", d);
+        } else {
+            snprintf(err, errlen, "the ranges of %s do not add up to its size", it->path);
+        }
+    }
+    sqlite3_finalize(up);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+pt_status pt_scale_attach(sqlite3 *h, const char *dir, char *err, size_t errlen)
+{
     char path[4300];
-    snprintf(path, sizeof path, "%s/evidence.db", s->dir);
+    snprintf(path, sizeof path, "%s/evidence.db", dir);
     sqlite3_stmt *a = NULL;
     if (sqlite3_prepare_v2(h, "ATTACH ?1 AS shard", -1, &a, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(h));
@@ -390,12 +495,29 @@ static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *
     int arc = sqlite3_step(a);
     sqlite3_finalize(a);
     if (arc != SQLITE_DONE) {
-        snprintf(err, errlen, "cannot open shard %.600s: %s", path, sqlite3_errmsg(h));
+        snprintf(err, errlen, "cannot open %.600s: %s", path, sqlite3_errmsg(h));
         return PT_EDB;
     }
+    return PT_OK;
+}
+
+pt_status pt_scale_copy_objects(const char *dir, unsigned idx, const char *case_dir)
+{
+    struct shard s = {.dir = (char *)dir, .idx = idx};
+    return copy_objects(&s, case_dir);
+}
+
+static pt_status merge_one(const struct merge *m, struct pt_db *db, const struct shard *s,
+                           const char *case_dir, char *err, size_t errlen)
+{
+    sqlite3 *h = pt_db_handle(db);
+    PT_TRY(pt_scale_attach(h, s->dir, err, errlen));
     pt_status rc = pt_db_begin(db);
     if (rc == PT_OK) { /* tables go in name order: references are checked at the commit */
         rc = pt_db_exec(h, "PRAGMA defer_foreign_keys = ON", err, errlen);
+    }
+    if (rc == PT_OK) {
+        rc = check_ranges(m, h, s->idx, err, errlen);
     }
     if (rc == PT_OK) {
         rc = copy_rows(h, s->idx, err, errlen);
@@ -418,112 +540,194 @@ static pt_status merge_one(struct pt_db *db, const struct shard *s, const char *
     return rc;
 }
 
-/* A flow still open at the end of its shard ("eof") and the next flow of the same endpoints
- * in read order (item, frame) were one flow in a whole run, which reads every file through
- * one flow table, when that flow is in another shard and nothing read in between ended the
- * first: its first packet within the idle timeout of the first flow's last (earlier counts:
- * capture files out of time order, or two copies of one capture, are joined so too), and no
- * capture file read in between reaching past the timeout. When it starts with a SYN the
- * whole run would have ended the first as "reuse" (flow.c), and so does this; otherwise the
- * connection is cut: one scale.flow_cut anomaly per cut. Runs before the "eof" flows are
- * aged (merge_finish), so "eof" still means open at its shard's end. Packets of the second
- * flow's file before its first one are not looked at, so a cut may be reported where the
- * whole run had timed the first flow out: never the other way. */
+/* A flow still in its shard's flow table at the shard's end ("eof", or closed by FIN or RST
+ * but kept for the last segments) and the next flow of the same endpoints in read order
+ * (item, frame) may have been one flow in a whole run, which reads every file and range
+ * through one flow table, when that flow is in another shard and nothing read in between
+ * ended the first: its first packet within the idle timeout of the first flow's last
+ * (earlier counts: capture files out of time order, or two copies of one capture, are joined
+ * so too), and no capture file read in between reaching past the timeout. When it starts
+ * with a SYN the whole run would have ended an open first one as "reuse" (flow.c), and so
+ * does this; otherwise the pair is cut, and the merge re-reads it (stitch.c), which decides
+ * as the whole run does whether it is one flow; a cut the re-read cannot mend is one
+ * scale.flow_cut anomaly. Runs before the "eof" flows are aged (merge_finish), so "eof" still
+ * means open at its shard's end. */
 #define TIMEOUT_SQL(f) "1000000 * CASE WHEN " f ".proto = 6 AND " f ".ports_known = 1 THEN ?1 " \
                        "WHEN " f ".proto = 17 THEN ?2 ELSE ?3 END"
+struct cut {
+    int64_t ab[2], item;
+    int sa, sb;
+    int64_t dt;
+};
+
 static const char cut_sql[] =
     "SELECT a.id, b.id, b.item_id, sa.shard, sb.shard, b.first_ts - a.last_ts, "
-    "b.proto = 6 AND b.history GLOB 'S*' FROM flow a JOIN scale_item sa ON sa.id = "
-    "a.last_item_id JOIN flow b ON b.id = (SELECT c.id FROM flow c WHERE c.source = 'capture' "
+    "b.proto = 6 AND b.history GLOB 'S*', a.end_reason = 'eof' FROM flow a JOIN scale_part sa ON sa.item = "
+    "a.last_item_id AND a.last_frame BETWEEN sa.lo AND sa.hi JOIN flow b ON b.id = (SELECT c.id "
+    "FROM flow c WHERE c.source = 'capture' "
     "AND c.proto = a.proto AND c.family = a.family AND c.vlan IS a.vlan AND c.tunnel IS "
     "a.tunnel AND ((c.client_addr = a.client_addr AND c.client_port = a.client_port AND "
     "c.server_addr = a.server_addr AND c.server_port = a.server_port) OR (c.client_addr = "
     "a.server_addr AND c.client_port = a.server_port AND c.server_addr = a.client_addr AND "
-    "c.server_port = a.client_port)) AND c.item_id > a.last_item_id ORDER BY c.item_id, "
-    "c.first_frame LIMIT 1) JOIN scale_item sb ON sb.id = b.item_id WHERE a.end_reason = 'eof' "
+    "c.server_port = a.client_port)) AND (c.item_id > a.last_item_id OR (c.item_id = "
+    "a.last_item_id AND c.first_frame > a.last_frame)) ORDER BY c.item_id, c.first_frame LIMIT "
+    "1) JOIN scale_part sb ON sb.item = b.item_id AND b.first_frame BETWEEN sb.lo AND sb.hi "
+    "WHERE a.end_reason IN ('eof', 'fin', 'rst') "
     "AND a.source = 'capture' AND sb.shard <> sa.shard AND b.first_ts - a.last_ts <= "
     TIMEOUT_SQL("a") " AND coalesce((SELECT max(e.last_ts) FROM evidence_item e WHERE e.id > "
     "a.last_item_id AND e.id < b.item_id AND e.kind = 'capture'), a.last_ts) - a.last_ts <= "
     TIMEOUT_SQL("a") " ORDER BY a.id";
 
-static pt_status find_cuts(const struct merge *m, sqlite3 *h, char *err, size_t errlen)
+/* scale_part: which shard read each frame of each item (a whole item: all of its frames). */
+static pt_status fill_parts(const struct merge *m, sqlite3 *h)
 {
-    sqlite3_stmt *ins = NULL, *q = NULL, *up = NULL, *an = NULL;
-    pt_status rc = pt_db_exec(h, "CREATE TEMP TABLE scale_item(id INTEGER PRIMARY KEY, shard "
-                                 "INTEGER NOT NULL)", err, errlen);
-    if (rc != PT_OK) {
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO scale_part VALUES (?1, ?2, ?3, ?4)", -1, &ins,
+                           NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < m->plan.n_items; i++) {
+        const struct pt_plan_item *it = &m->plan.items[i];
+        for (size_t j = 0; rc == PT_OK && j < (it->n_ranges ? it->n_ranges : 1); j++) {
+            const struct pt_plan_range *r = it->n_ranges ? &m->plan.ranges[it->first_range + j]
+                                                         : NULL;
+            const struct pt_plan_range *nx = r != NULL && j + 1 < it->n_ranges ? r + 1 : NULL;
+            sqlite3_bind_int64(ins, 1, it->id);
+            sqlite3_bind_int64(ins, 2, r ? (sqlite3_int64)r->r.frames + 1 : 0);
+            sqlite3_bind_int64(ins, 3, nx ? (sqlite3_int64)nx->r.frames : INT64_MAX);
+            sqlite3_bind_int64(ins, 4, r ? r->shard : it->shard);
+            rc = sqlite3_step(ins) == SQLITE_DONE ? PT_OK : PT_EDB;
+            sqlite3_reset(ins);
+        }
+    }
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+/* One scale.flow_cut anomaly per cut the re-read could not make whole. */
+static pt_status report_cuts(sqlite3 *h, const struct cut *c, size_t n)
+{
+    sqlite3_stmt *an = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES "
+                              "(?1, NULL, 0, ?2, ?3)", -1, &an, NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    for (size_t i = 0; rc == PT_OK && i < n; i++) {
+        char d[400];
+        snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s after it) "
+                 "are one connection cut where its capture (files or byte ranges) went to "
+                 "different shards", (long long)c[i].ab[0], c[i].sa, (long long)c[i].ab[1],
+                 c[i].sb, (double)c[i].dt / 1e6);
+        sqlite3_bind_int64(an, 1, c[i].item);
+        sqlite3_bind_text(an, 2, pt_anom_kind(PT_ANOM_SCALE_FLOW_CUT), -1, SQLITE_STATIC);
+        sqlite3_bind_text(an, 3, d, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(an) == SQLITE_DONE ? PT_OK : PT_EDB;
+        sqlite3_reset(an);
+    }
+    sqlite3_finalize(an);
+    return rc;
+}
+
+/* Cut connections: found (cut_sql), then made whole by re-reading them (stitch.c); when the
+ * re-read fails (an input gone from this host), each cut is reported instead. */
+static pt_status find_cuts(const struct merge *m, struct pt_db *db, const char *case_dir,
+                           char *err, size_t errlen)
+{
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *q = NULL, *up = NULL;
+    struct cut *c = NULL;
+    size_t n = 0, cap = 0;
+    pt_status rc = pt_db_exec(h, "CREATE TEMP TABLE scale_part(item INTEGER NOT NULL, lo "
+                                 "INTEGER NOT NULL, hi INTEGER NOT NULL, shard INTEGER NOT "
+                                 "NULL, PRIMARY KEY (item, lo))", err, errlen);
+    if (rc != PT_OK || (rc = fill_parts(m, h)) != PT_OK) {
+        pt_db_exec(h, "DROP TABLE temp.scale_part", NULL, 0);
         return rc;
     }
-    if (sqlite3_prepare_v2(h, "INSERT INTO scale_item VALUES (?1, ?2)", -1, &ins, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(h, cut_sql, -1, &q, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(h, cut_sql, -1, &q, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(h, "UPDATE flow SET end_reason = 'reuse' WHERE id = ?1", -1, &up,
-                           NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) VALUES "
-                              "(?1, NULL, 0, ?2, ?3)", -1, &an, NULL) != SQLITE_OK) {
+                           NULL) != SQLITE_OK) {
         rc = PT_EDB;
-    }
-    for (size_t i = 0; rc == PT_OK && i < m->plan.n_items; i++) {
-        sqlite3_bind_int64(ins, 1, m->plan.items[i].id);
-        sqlite3_bind_int64(ins, 2, m->plan.items[i].shard);
-        rc = sqlite3_step(ins) == SQLITE_DONE ? PT_OK : PT_EDB;
-        sqlite3_reset(ins);
     }
     if (rc == PT_OK) {
         sqlite3_bind_int(q, 1, PT_FLOW_TCP_IDLE_S);
         sqlite3_bind_int(q, 2, PT_FLOW_UDP_IDLE_S);
         sqlite3_bind_int(q, 3, PT_FLOW_OTHER_IDLE_S);
     }
-    int st;
-    while (rc == PT_OK && (st = sqlite3_step(q)) == SQLITE_ROW) {
-        if (sqlite3_column_int(q, 6)) {
-            sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
-            rc = sqlite3_step(up) == SQLITE_DONE ? PT_OK : PT_EDB;
-            sqlite3_reset(up);
+    while (rc == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
+        if (sqlite3_column_int(q, 6)) { /* a new connection: the first ended by "reuse" */
+            if (sqlite3_column_int(q, 7)) {
+                sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
+                rc = sqlite3_step(up) == SQLITE_DONE ? PT_OK : PT_EDB;
+                sqlite3_reset(up);
+            }
             continue;
         }
-        char d[400];
-        snprintf(d, sizeof d, "flow %lld (shard %d) and flow %lld (shard %d, %.3f s after it) "
-                 "are one connection cut where its capture files went to different shards",
-                 (long long)sqlite3_column_int64(q, 0), sqlite3_column_int(q, 3),
-                 (long long)sqlite3_column_int64(q, 1), sqlite3_column_int(q, 4),
-                 (double)sqlite3_column_int64(q, 5) / 1e6);
-        sqlite3_bind_int64(an, 1, sqlite3_column_int64(q, 2));
-        sqlite3_bind_text(an, 2, pt_anom_kind(PT_ANOM_SCALE_FLOW_CUT), -1, SQLITE_STATIC);
-        sqlite3_bind_text(an, 3, d, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(an) == SQLITE_DONE ? PT_OK : PT_EDB;
-        sqlite3_reset(an);
+        if (n == cap) {
+            struct cut *nc = realloc(c, (cap = cap ? cap * 2 : 16) * sizeof *nc);
+            if (nc == NULL) {
+                rc = PT_ENOMEM;
+                break;
+            }
+            c = nc;
+        }
+        c[n++] = (struct cut){{sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1)},
+                              sqlite3_column_int64(q, 2), sqlite3_column_int(q, 3),
+                              sqlite3_column_int(q, 4), sqlite3_column_int64(q, 5)};
     }
     if (rc != PT_OK) {
         snprintf(err, errlen, "finding connections cut between shards: %s", sqlite3_errmsg(h));
     }
-    sqlite3_finalize(ins);
     sqlite3_finalize(q);
     sqlite3_finalize(up);
-    sqlite3_finalize(an);
-    pt_db_exec(h, "DROP TABLE temp.scale_item", NULL, 0);
+    pt_db_exec(h, "DROP TABLE temp.scale_part", NULL, 0);
+    if (rc == PT_OK && n > 0) {
+        char serr[600] = "";
+        int64_t *pairs = calloc(2 * n, sizeof *pairs);
+        bool *done = calloc(n, sizeof *done), *merged = calloc(m->plan.shards, sizeof *merged);
+        for (size_t i = 0; pairs != NULL && i < n; i++) {
+            pairs[2 * i] = c[i].ab[0];
+            pairs[2 * i + 1] = c[i].ab[1];
+        }
+        for (unsigned k = 0; merged != NULL && k < m->plan.shards; k++) {
+            merged[k] = is_merged(m, k);
+        }
+        pt_status sr = pairs == NULL || done == NULL || merged == NULL
+                           ? PT_ENOMEM
+                           : pt_scale_stitch(&m->plan, merged, &m->pp, m->base, db, case_dir,
+                                             pairs, n, done, serr, sizeof serr);
+        if (sr != PT_OK) {
+            pt_warn("%zu connection(s) cut between shards stay cut: %s", n,
+                    serr[0] ? serr : pt_status_str(sr));
+        }
+        size_t left = 0; /* the cuts not mended, reported */
+        for (size_t i = 0; done != NULL && i < n; i++) {
+            if (sr != PT_OK || !done[i]) {
+                c[left++] = c[i];
+            }
+        }
+        rc = done == NULL ? PT_ENOMEM : report_cuts(h, c, left);
+        free(pairs);
+        free(done);
+        free(merged);
+    }
+    free(c);
     return rc;
 }
 
-static bool is_merged(const struct merge *m, unsigned shard)
-{
-    for (size_t k = 0; k < m->n; k++) {
-        if (m->sh[k].idx == shard) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* After all shards: what needs all of them. */
-static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size_t errlen)
+static pt_status merge_finish(struct merge *m, struct pt_db *db, const char *case_dir, char *err,
+                              size_t errlen)
 {
     sqlite3 *h = pt_db_handle(db);
     int64_t end = 0;
     for (size_t i = 0; i < m->n; i++) {
         end = m->sh[i].max_ts > end ? m->sh[i].max_ts : end;
     }
-    PT_TRY(find_cuts(m, h, err, errlen));
+    PT_TRY(whole_items(m, db, err, errlen));
+    PT_TRY(find_cuts(m, db, case_dir, err, errlen));
     char sql[900];
     snprintf(sql, sizeof sql,
              "UPDATE flow SET end_reason = 'idle' WHERE end_reason = 'eof' AND source = "
@@ -557,7 +761,12 @@ static pt_status merge_finish(struct merge *m, struct pt_db *db, char *err, size
     /* every item of the merged shards is here, once (ids are unique by the primary key) */
     int64_t want = 0, got = pt_db_int(h, "SELECT count(*) FROM evidence_item");
     for (size_t i = 0; i < m->plan.n_items; i++) {
-        want += is_merged(m, m->plan.items[i].shard);
+        const struct pt_plan_item *it = &m->plan.items[i];
+        bool any = it->n_ranges == 0 && is_merged(m, it->shard);
+        for (size_t j = 0; !any && j < it->n_ranges; j++) {
+            any = is_merged(m, m->plan.ranges[it->first_range + j].shard);
+        }
+        want += any;
     }
     if (rc == PT_OK && got != want) {
         snprintf(err, errlen, "the shards hold %lld evidence items, their part of the plan %lld",
@@ -588,10 +797,10 @@ static pt_status merge_hook(void *arg, struct pt_db *db, const char *case_dir,
     char err[1024] = "";
     pt_status rc = PT_OK;
     for (size_t i = 0; i < m->n && rc == PT_OK; i++) {
-        rc = merge_one(db, &m->sh[i], case_dir, err, sizeof err);
+        rc = merge_one(m, db, &m->sh[i], case_dir, err, sizeof err);
     }
     if (rc == PT_OK) {
-        rc = merge_finish(m, db, err, sizeof err);
+        rc = merge_finish(m, db, case_dir, err, sizeof err);
     }
     if (rc != PT_OK) {
         pt_error("merge: %s", err[0] ? err : pt_status_str(rc));
@@ -624,7 +833,9 @@ pt_status pt_scale_merge(char **dirs, size_t n, bool allow_missing, const struct
         const char *const manifest[] = {"scale_role", "merge", "scale_shards", count,
                                         "scale_merged", merged, "plan_sha256", m.plan.sha256,
                                         NULL};
-        struct pt_scale_prep pp = {&m.plan, plan_path};
+        m.pp = (struct pt_scale_prep){&m.plan, plan_path};
+        m.base = base;
+        struct pt_scale_prep pp = m.pp;
         struct pt_options o = *base;
         pt_scale_plan_options(&m.plan, &o);
         o.merge = merge_hook;

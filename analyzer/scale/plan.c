@@ -110,16 +110,17 @@ static pt_status hash_input(const struct pt_input *in, char hex[PT_SHA256_HEX], 
     return rc;
 }
 
-/* Consecutive items to each shard, about total/N bytes each, every shard at least one item
- * while there are enough. Consecutive, not the tightest packing: rotated captures are named
- * in time order, and a connection that crosses from one file to the next is cut only where
- * the two files went to different shards (scale.h), so N shards make at most N-1 such
- * places. The same inputs give the same plan. */
-static void balance(struct pt_plan_item *items, size_t n, unsigned shards)
+/* Consecutive units (whole items, or byte ranges of one capture) to each shard, about
+ * total/N bytes each, every shard at least one unit while there are enough. Consecutive, not
+ * the tightest packing: rotated captures are named in time order, and a connection that
+ * crosses from one file (or range) to the next is cut only where the two went to different
+ * shards (scale.h), so N shards make at most N-1 such places. The same inputs give the same
+ * plan. */
+static void balance(const uint64_t *sizes, unsigned *shard, size_t n, unsigned shards)
 {
     uint64_t total = 0, done = 0;
     for (size_t i = 0; i < n; i++) {
-        total += items[i].size ? items[i].size : 1;
+        total += sizes[i] ? sizes[i] : 1;
     }
     size_t i = 0;
     for (unsigned s = 0; s < shards; s++) {
@@ -127,15 +128,151 @@ static void balance(struct pt_plan_item *items, size_t n, unsigned shards)
         uint64_t want = done + (total - done) / left;
         size_t took = 0;
         while (i < n && (left == 1 || n - i > left - 1 || took == 0)) {
-            uint64_t sz = items[i].size ? items[i].size : 1;
+            uint64_t sz = sizes[i] ? sizes[i] : 1;
             if (took > 0 && left > 1 && (done + sz / 2 > want || n - i <= left - 1)) {
                 break;
             }
-            items[i++].shard = s;
+            shard[i++] = s;
             done += sz;
             took++;
         }
     }
+}
+
+/* How many byte ranges a capture of `size` bytes is worth cutting into: one per share of
+ * total/N it holds (rounded), at least 2 when there are fewer inputs than shards or it is
+ * more than 1.5 shares; 1 (read whole) otherwise. */
+static unsigned pieces_for(uint64_t size, uint64_t total, size_t n_items, unsigned shards)
+{
+    if (shards < 2 || total == 0 || size < 4096) {
+        return 1;
+    }
+    long double share = (long double)total / shards;
+    unsigned k = (unsigned)((long double)size / share + 0.5L);
+    if (n_items < shards && k < 2) {
+        k = 2;
+    }
+    if ((long double)size <= share * 1.5L && n_items >= shards) {
+        return 1;
+    }
+    return k < 2 ? 2 : k > shards ? shards : k;
+}
+
+/* Cut item `it` at the places where its units (k equal pieces) change shard, and hash it and
+ * its ranges in one read; the whole file hashed, and read whole, when it cannot be cut. */
+static pt_status cut_item(struct pt_plan *p, struct pt_plan_item *it, const struct pt_input *in,
+                          const unsigned *sh, unsigned k, size_t *cap)
+{
+    uint64_t want[PT_PLAN_MAX_SHARDS];
+    unsigned gs[PT_PLAN_MAX_SHARDS], m = 0;
+    gs[m++] = sh[0];
+    for (unsigned j = 1; j < k; j++) {
+        if (sh[j] != gs[m - 1]) {
+            want[m - 1] = it->size / k * j;
+            gs[m++] = sh[j];
+        }
+    }
+    it->shard = sh[0];
+    struct pt_split sp = {0};
+    if (m < 2 || pt_split_capture(it->path, want, m - 1, &sp) == 0) {
+        pt_split_fini(&sp);
+        return hash_input(in, it->sha256, &it->size);
+    }
+    if (p->n_ranges + sp.n + 1 > *cap) {
+        size_t nc = (p->n_ranges + sp.n + 1) * 2;
+        struct pt_plan_range *nr = realloc(p->ranges, nc * sizeof *nr);
+        if (nr == NULL) {
+            pt_split_fini(&sp);
+            return PT_ENOMEM;
+        }
+        p->ranges = nr;
+        *cap = nc;
+    }
+    char(*hex)[PT_SHA256_HEX] = calloc(sp.n + 1, sizeof *hex);
+    pt_status rc = hex == NULL ? PT_ENOMEM
+                               : pt_split_hash(it->path, &sp, it->sha256, hex, &it->size);
+    if (rc == PT_OK && it->size != sp.size) {
+        rc = PT_EIO; /* changed while read */
+    }
+    for (unsigned j = 0; rc == PT_OK && j <= sp.n; j++) {
+        struct pt_plan_range *r = &p->ranges[p->n_ranges + j];
+        memset(r, 0, sizeof *r);
+        r->r = (struct pt_byte_range){.item = it->id, .head = sp.head,
+                                      .offset = j ? sp.cuts[j - 1].offset : 0,
+                                      .end = j < sp.n ? sp.cuts[j].offset : sp.size,
+                                      .frames = j ? sp.cuts[j - 1].frames : 0};
+        r->shard = gs[j];
+        memcpy(r->sha256, hex[j], PT_SHA256_HEX);
+    }
+    if (rc == PT_OK) {
+        it->first_range = p->n_ranges;
+        it->n_ranges = sp.n + 1;
+        p->n_ranges += sp.n + 1;
+    }
+    free(hex);
+    pt_split_fini(&sp);
+    return rc;
+}
+
+/* Every input hashed (unless --no-hash), the captures worth it cut into byte ranges, and every
+ * unit (item or range) given its shard. A capture is cut only when hashed: the merge checks
+ * each range's SHA-256 and makes the item's whole one from the plan's. */
+static pt_status split_and_balance(struct pt_plan *p, const struct pt_input_list *in,
+                                   unsigned shards, bool hash, bool quiet)
+{
+    uint64_t total = 0;
+    size_t n_units = 0, cap = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        total += in->v[i].size;
+    }
+    unsigned *k = calloc(in->n + 1, sizeof *k);
+    for (size_t i = 0; k != NULL && i < in->n; i++) {
+        int64_t mtime;
+        k[i] = hash && in->v[i].skip == NULL && in->v[i].n_seg < 2
+                   ? pieces_for(in->v[i].size, total, in->n, shards)
+                   : 1;
+        k[i] = k[i] > 1 && pt_split_describe(in->v[i].path, &mtime) != NULL ? k[i] : 1;
+        n_units += k[i];
+    }
+    uint64_t *sizes = calloc(n_units + 1, sizeof *sizes);
+    unsigned *sh = calloc(n_units + 1, sizeof *sh);
+    pt_status rc = k == NULL || sizes == NULL || sh == NULL ? PT_ENOMEM : PT_OK;
+    for (size_t i = 0, u = 0; rc == PT_OK && i < in->n; i++) {
+        for (unsigned j = 0; j < k[i]; j++) {
+            sizes[u++] = in->v[i].size / k[i];
+        }
+    }
+    if (rc == PT_OK) {
+        balance(sizes, sh, n_units, shards);
+    }
+    for (size_t i = 0, u = 0; rc == PT_OK && i < in->n; u += k[i], i++) {
+        struct pt_plan_item *it = &p->items[i];
+        pt_status hr = PT_OK;
+        if (k[i] > 1) {
+            hr = cut_item(p, it, &in->v[i], sh + u, k[i], &cap);
+        } else {
+            it->shard = sh[u];
+            hr = hash && in->v[i].skip == NULL ? hash_input(&in->v[i], it->sha256, &it->size)
+                                                : PT_OK;
+        }
+        if (hr == PT_ENOMEM) {
+            rc = hr;
+        } else if (hr != PT_OK) {
+            pt_warn("%s: cannot be read (%s); the shard that gets it records the error",
+                    in->v[i].path, strerror(errno));
+            it->sha256[0] = '\0';
+        }
+        if (hash && !quiet && isatty(STDERR_FILENO)) {
+            fprintf(stderr, "\rhashed %zu of %zu inputs", i + 1, in->n);
+        }
+    }
+    if (hash && !quiet && isatty(STDERR_FILENO)) {
+        fputc('\n', stderr);
+    }
+    free(k);
+    free(sizes);
+    free(sh);
+    return rc;
 }
 
 static char *absolute(const char *p)
@@ -156,8 +293,10 @@ static char *absolute(const char *p)
 }
 
 static void write_plan(FILE *f, const struct pt_options *o, unsigned shards, const uint8_t key[32],
-                       char **abs, const struct pt_plan_item *items, size_t n)
+                       char **abs, const struct pt_plan *pl)
 {
+    const struct pt_plan_item *items = pl->items;
+    size_t n = pl->n_items;
     char hex[65];
     pt_hex(key, 32, hex);
     fprintf(f, "phitrace-plan 1\n# written by phitrace plan; holds the case key: keep it "
@@ -185,6 +324,12 @@ static void write_plan(FILE *f, const struct pt_options *o, unsigned shards, con
                 (unsigned long long)items[i].size, items[i].sha256[0] ? items[i].sha256 : "-");
         put_path(f, items[i].path);
         fputc('\n', f);
+        for (size_t j = 0; j < items[i].n_ranges; j++) {
+            const struct pt_plan_range *r = &pl->ranges[items[i].first_range + j];
+            fprintf(f, "range %u %u %llu %llu %llu %llu %s\n", r->r.item, r->shard,
+                    (unsigned long long)r->r.offset, (unsigned long long)r->r.end,
+                    (unsigned long long)r->r.frames, (unsigned long long)r->r.head, r->sha256);
+        }
     }
     fprintf(f, "end %zu\n", n);
 }
@@ -209,25 +354,14 @@ pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char
     if (rc == PT_OK && (items = calloc(in.n ? in.n : 1, sizeof *items)) == NULL) {
         rc = PT_ENOMEM;
     }
+    struct pt_plan pl = {.items = items, .n_items = in.n};
     for (size_t i = 0; i < in.n && rc == PT_OK; i++) {
         items[i].id = (uint32_t)(i + 1);
         items[i].path = in.v[i].path;
         items[i].size = in.v[i].size;
-        if (hash && in.v[i].skip == NULL &&
-            hash_input(&in.v[i], items[i].sha256, &items[i].size) != PT_OK) {
-            pt_warn("%s: cannot be read (%s); the shard that gets it records the error",
-                    in.v[i].path, strerror(errno));
-            items[i].sha256[0] = '\0';
-        }
-        if (hash && !quiet && isatty(STDERR_FILENO)) {
-            fprintf(stderr, "\rhashed %zu of %zu inputs", i + 1, in.n);
-        }
-    }
-    if (hash && !quiet && isatty(STDERR_FILENO)) {
-        fputc('\n', stderr);
     }
     if (rc == PT_OK) {
-        balance(items, in.n, shards);
+        rc = split_and_balance(&pl, &in, shards, hash, quiet);
     }
     uint8_t key[32];
     if (rc == PT_OK && RAND_bytes(key, sizeof key) != 1) {
@@ -246,7 +380,7 @@ pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char
                 close(fd);
             }
         } else {
-            write_plan(f, o, shards, key, abs, items, in.n);
+            write_plan(f, o, shards, key, abs, &pl);
             bool bad = ferror(f) != 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
             if (fclose(f) != 0 || bad || rename(tmp, out) != 0) {
                 pt_error("cannot write %s: %s", out, strerror(errno));
@@ -261,6 +395,7 @@ pt_status pt_plan_create(const struct pt_options *o, unsigned shards, const char
     }
     free(abs);
     free(items);
+    free(pl.ranges);
     pt_inputs_fini(&in);
     return rc;
 }
@@ -281,6 +416,7 @@ void pt_plan_fini(struct pt_plan *p)
         free(p->items[i].path);
     }
     free(p->items);
+    free(p->ranges);
     OPENSSL_cleanse(p->key, sizeof p->key);
     memset(p, 0, sizeof *p);
 }
@@ -372,6 +508,81 @@ static bool parse_item(struct pt_plan *p, char *rest, size_t *cap)
     return true;
 }
 
+/* "range ID SHARD OFFSET END FRAMES HEAD SHA256" (after "range "): a range of the last item,
+ * starting where the one before it ended (at 0 for its first). */
+static bool parse_range(struct pt_plan *p, char *rest, size_t *cap)
+{
+    char *f[7];
+    for (int i = 0; i < 7; i++) {
+        f[i] = rest;
+        rest = i < 6 ? strchr(rest, ' ') : NULL;
+        if (i < 6 && rest == NULL) {
+            return false;
+        }
+        if (rest != NULL) {
+            *rest++ = '\0';
+        }
+    }
+    uint64_t v[6];
+    for (int i = 0; i < 6; i++) {
+        if (!parse_u64(f[i], i == 0 ? UINT32_MAX : i == 1 ? PT_PLAN_MAX_SHARDS - 1 : UINT64_MAX,
+                       &v[i])) {
+            return false;
+        }
+    }
+    if (p->n_items == 0 || v[0] != p->n_items) {
+        return false;
+    }
+    struct pt_plan_item *it = &p->items[p->n_items - 1];
+    const struct pt_plan_range *prev = it->n_ranges ? &p->ranges[p->n_ranges - 1] : NULL;
+    if (v[3] <= v[2] || v[2] != (prev ? prev->r.end : 0) || v[5] == 0 || v[5] > v[3] ||
+        (prev != NULL && (v[1] <= prev->shard || v[4] <= prev->r.frames ||
+                          v[5] != prev->r.head)) ||
+        (prev == NULL && v[4] != 0)) {
+        return false; /* not contiguous, shards not ascending, frames not growing */
+    }
+    if (p->n_ranges == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct pt_plan_range *n = realloc(p->ranges, nc * sizeof *n);
+        if (n == NULL) {
+            return false;
+        }
+        p->ranges = n;
+        *cap = nc;
+    }
+    struct pt_plan_range *r = &p->ranges[p->n_ranges];
+    memset(r, 0, sizeof *r);
+    if (!parse_sha(f[6], r->sha256) || r->sha256[0] == '\0') {
+        return false;
+    }
+    r->r = (struct pt_byte_range){.item = (uint32_t)v[0], .offset = v[2], .end = v[3],
+                                  .frames = v[4], .head = v[5]};
+    r->shard = (unsigned)v[1];
+    if (it->n_ranges++ == 0) {
+        it->first_range = p->n_ranges;
+    }
+    p->n_ranges++;
+    return true;
+}
+
+/* The ranges of every item cover it whole, the first one in the item's shard. */
+static bool ranges_whole(const struct pt_plan *p)
+{
+    for (size_t i = 0; i < p->n_items; i++) {
+        const struct pt_plan_item *it = &p->items[i];
+        if (it->n_ranges == 0) {
+            continue;
+        }
+        const struct pt_plan_range *a = &p->ranges[it->first_range],
+                                   *z = &p->ranges[it->first_range + it->n_ranges - 1];
+        if (it->n_ranges < 2 || a->shard != it->shard || z->r.end != it->size ||
+            it->sha256[0] == '\0' || z->shard >= p->shards) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool set_str(char **dst, char *v)
 {
     free(*dst);
@@ -393,9 +604,9 @@ static bool parse_flag(const char *v, bool *out)
 }
 
 /* One line of a plan, its record name split off (`v` the rest). */
-static bool parse_line(struct pt_plan *p, const char *k, char *v, size_t *cap, size_t *in_cap,
-                       bool *ended)
+static bool parse_line(struct pt_plan *p, const char *k, char *v, size_t cap[3], bool *ended)
 {
+    size_t *in_cap = &cap[1];
     uint64_t n;
     if (strcmp(k, "shards") == 0) {
         return parse_u64(v, PT_PLAN_MAX_SHARDS, &n) && n > 0 && (p->shards = (unsigned)n);
@@ -435,7 +646,10 @@ static bool parse_line(struct pt_plan *p, const char *k, char *v, size_t *cap, s
         return s != NULL && (p->inputs[p->n_inputs] = strdup(s)) != NULL && ++p->n_inputs;
     }
     if (strcmp(k, "item") == 0) {
-        return parse_item(p, v, cap);
+        return parse_item(p, v, &cap[0]);
+    }
+    if (strcmp(k, "range") == 0) {
+        return parse_range(p, v, &cap[2]);
     }
     if (strcmp(k, "end") == 0) {
         *ended = parse_u64(v, UINT32_MAX, &n) && n == p->n_items;
@@ -457,7 +671,7 @@ pt_status pt_plan_load(const char *path, struct pt_plan *p, char *err, size_t er
         return PT_EIO;
     }
     char *line = NULL;
-    size_t lcap = 0, cap = 0, in_cap = 0, lineno = 0;
+    size_t lcap = 0, cap[3] = {0, 0, 0}, lineno = 0;
     ssize_t len;
     bool ended = false, header = false, key = false;
     pt_status rc = PT_OK;
@@ -476,7 +690,7 @@ pt_status pt_plan_load(const char *path, struct pt_plan *p, char *err, size_t er
         if (!header) {
             header = strcmp(line, "phitrace-plan") == 0 && v != NULL && strcmp(v, "1") == 0;
             rc = header ? PT_OK : PT_EMALFORMED;
-        } else if (ended || v == NULL || !parse_line(p, line, v, &cap, &in_cap, &ended)) {
+        } else if (ended || v == NULL || !parse_line(p, line, v, cap, &ended)) {
             rc = PT_EMALFORMED;
         }
         key = key || strcmp(line, "key") == 0;
@@ -485,6 +699,9 @@ pt_status pt_plan_load(const char *path, struct pt_plan *p, char *err, size_t er
     fclose(f);
     for (size_t i = 0; rc == PT_OK && i < p->n_items; i++) {
         rc = p->items[i].shard < p->shards ? PT_OK : PT_EMALFORMED;
+    }
+    if (rc == PT_OK && !ranges_whole(p)) {
+        rc = PT_EMALFORMED;
     }
     if (rc == PT_OK && (!ended || !key || p->shards == 0 || p->n_inputs == 0)) {
         snprintf(err, errlen, "the plan %s is incomplete (no shards, key, input or end line)",

@@ -32,6 +32,14 @@
  *   input PATH            one per INPUT argument, absolute, in the order given
  *   item ID SHARD SIZE SHA256|- PATH   one per expanded input (ID as the case's item id;
  *                         SHA256 "-" when skipped, unreadable or planned with --no-hash)
+ *   range ID SHARD OFFSET END FRAMES HEAD SHA256
+ *                         item ID is a capture read in byte ranges (split.c): SHARD reads
+ *                         bytes [OFFSET, END), after the file's first HEAD bytes (its header)
+ *                         when OFFSET > 0, numbering its frames from FRAMES + 1; OFFSET is a
+ *                         packet boundary the plan verified by walking every record before
+ *                         it, and FRAMES the packets it walked. The ranges of an item follow
+ *                         its item line, from 0 to its size without gap or overlap, one shard
+ *                         each; SHA256 is the range's bytes' (the item's is the whole file's)
  *   end COUNT             the number of item lines: a cut plan is refused
  *
  * Lines starting with '#' are comments. The plan holds the case key: it is written 0600 and
@@ -44,7 +52,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdatomic.h>
+#include <stdio.h>
+
 #include "../core/sha256.h"
+#include "../pipeline.h"
 #include "../core/status.h"
 
 struct pt_options;
@@ -58,6 +70,14 @@ struct pt_plan_item {
     uint64_t size;
     char sha256[PT_SHA256_HEX]; /* "" when the input is skipped or unreadable */
     char *path;                 /* owned */
+    size_t first_range, n_ranges; /* its ranges in pt_plan.ranges; n_ranges 0: read whole */
+};
+
+/* A capture read in parts (plan "range" lines); a shard run is given its own (pipeline.h). */
+struct pt_plan_range {
+    struct pt_byte_range r;
+    unsigned shard;
+    char sha256[PT_SHA256_HEX];
 };
 
 struct pt_plan {
@@ -71,6 +91,8 @@ struct pt_plan {
     size_t n_inputs;
     struct pt_plan_item *items; /* owned, by id */
     size_t n_items;
+    struct pt_plan_range *ranges; /* owned, by item then offset */
+    size_t n_ranges;
     char sha256[PT_SHA256_HEX]; /* of the plan file's bytes (when loaded) */
 };
 
@@ -111,5 +133,54 @@ pt_status pt_scale_prepare(void *arg, const char *dir);
 /* run_manifest's value of `key` in `out`; false when absent. */
 struct sqlite3;
 bool pt_scale_manifest_get(struct sqlite3 *h, const char *key, char *out, size_t len);
+
+/* Between merge.c and stitch.c. */
+pt_status pt_scale_columns(struct sqlite3 *h, const char *table, char *out, size_t len);
+pt_status pt_scale_attach(struct sqlite3 *h, const char *dir, char *err, size_t errlen);
+pt_status pt_scale_copy_objects(const char *dir, unsigned idx, const char *case_dir);
+void pt_scale_remove_tree(const char *dir);
+/* stitch.c: the flows of `pairs` (n_pairs pairs of flow ids: a connection cut between two
+ * shards, chains allowed) replaced in the merged database by the flows a re-read of the
+ * evidence gives (one, where a whole run has one); `stitched[k]` says which pairs were (not
+ * those across a shard not merged, `merged` being by shard). */
+struct pt_db;
+pt_status pt_scale_stitch(const struct pt_plan *plan, const bool *merged,
+                          const struct pt_scale_prep *pp, const struct pt_options *base,
+                          struct pt_db *db, const char *case_dir, const int64_t *pairs,
+                          size_t n_pairs, bool *stitched, char *err, size_t errlen);
+
+/* ---- split.c: one capture cut at packet boundaries ---- */
+
+#define PT_SPLIT_MAX_CAPLEN (1u << 24) /* a record longer than this ends the walk */
+enum { PT_SPLIT_PCAP = 1, PT_SPLIT_PCAP_NS, PT_SPLIT_PCAPNG };
+struct pt_split_cut {
+    uint64_t offset, frames; /* a packet record's offset and the packets before it */
+};
+struct pt_split {
+    int format;             /* PT_SPLIT_*; 0: not a capture split here */
+    uint64_t head, size;    /* the header a range is read after; the file's size */
+    struct pt_split_cut *cuts;
+    unsigned n;
+};
+/* Up to `n_want` cuts, the j-th at the first packet record at or after want[j] (ascending),
+ * each verified by walking every record from the start; returns how many were found, a
+ * prefix of the wanted ones (0: not a capture split here, or no boundary). */
+unsigned pt_split_capture(const char *path, const uint64_t *want, unsigned n_want,
+                          struct pt_split *out);
+void pt_split_fini(struct pt_split *s);
+/* SHA-256 of the whole file and of each of its s->n + 1 ranges, in one read. */
+pt_status pt_split_hash(const char *path, const struct pt_split *s,
+                        char whole_hex[PT_SHA256_HEX], char (*range_hex)[PT_SHA256_HEX],
+                        uint64_t *size);
+/* A stream over range `rg` of `path` (its header first, when the range is not the first).
+ * Close the stream (pcap_close does), then pt_split_reader_done: true when every byte of the
+ * range was read; `hex` its SHA-256 (what libpcap left unread is hashed too), `bytes` how
+ * many of its bytes were read. */
+struct pt_split_reader;
+FILE *pt_split_open(const struct pt_byte_range *rg, const char *path, _Atomic uint64_t *progress,
+                    struct pt_split_reader **rd);
+/* "pcap", "pcap-ns" or "pcapng" (NULL: not one split here) and the file's mtime in us. */
+const char *pt_split_describe(const char *path, int64_t *mtime_us);
+bool pt_split_reader_done(struct pt_split_reader *rd, char hex[PT_SHA256_HEX], uint64_t *bytes);
 
 #endif

@@ -196,6 +196,7 @@ pt_status pt_scale_shard(const char *plan_path, unsigned shard, const struct pt_
     }
     pt_status rc = PT_OK;
     uint32_t *ids = NULL;
+    struct pt_byte_range *ranges = NULL;
     if (shard >= p.shards) {
         pt_error("--shard %u: the plan has shards 0 to %u", shard, p.shards - 1);
         rc = PT_EUSAGE;
@@ -208,9 +209,22 @@ pt_status pt_scale_shard(const char *plan_path, unsigned shard, const struct pt_
         rc = PT_ENOMEM;
         goto out;
     }
+    size_t nr = 0;
+    if ((ranges = calloc(p.n_ranges ? p.n_ranges : 1, sizeof *ranges)) == NULL) {
+        rc = PT_ENOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < p.n_items; i++) {
-        if (p.items[i].shard == shard) {
-            ids[n++] = p.items[i].id; /* ascending: items are in id order */
+        const struct pt_plan_item *it = &p.items[i];
+        bool mine = it->n_ranges == 0 && it->shard == shard;
+        for (size_t j = 0; j < it->n_ranges; j++) {
+            if (p.ranges[it->first_range + j].shard == shard) {
+                ranges[nr++] = p.ranges[it->first_range + j].r; /* one per item and shard */
+                mine = true;
+            }
+        }
+        if (mine) {
+            ids[n++] = it->id; /* ascending: items are in id order */
         }
     }
     char idx[16], count[16];
@@ -223,6 +237,8 @@ pt_status pt_scale_shard(const char *plan_path, unsigned shard, const struct pt_
     pt_scale_plan_options(&p, &o);
     o.only_items = ids;
     o.n_only = n;
+    o.ranges = nr > 0 ? ranges : NULL;
+    o.n_ranges = nr;
     o.shard = true;
     o.force = true;
     o.prepare = pt_scale_prepare;
@@ -231,6 +247,7 @@ pt_status pt_scale_shard(const char *plan_path, unsigned shard, const struct pt_
     rc = pt_analyze(&o, res);
 out:
     free(ids);
+    free(ranges);
     pt_plan_fini(&p);
     return rc;
 }

@@ -120,8 +120,8 @@ static const char *const st_sql[N_ST] = {
     [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
                     "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
                     "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "
-                    "service, uid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                    "?17,?18,?19,?20,?21,?22)",
+                    "service, uid, both_ways) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                    "?15,?16,?17,?18,?19,?20,?21,?22,?23)",
     [ST_LOG_DNS] = "INSERT INTO log_dns(item_id, line, offset, ts, source, proto, client_addr, "
                    "client_port, server_addr, server_port, query, qtype, rcode, answers, uid) "
                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
@@ -519,6 +519,7 @@ pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r)
     bind_text(st, 20, r->state);
     bind_text(st, 21, r->service);
     bind_text(st, 22, r->uid);
+    sqlite3_bind_int(st, 23, r->both_ways);
     return step(db, st);
 }
 
@@ -1142,31 +1143,74 @@ pt_status pt_db_audit_verify(struct pt_db *db, uint64_t *rows, char *err, size_t
     return rc;
 }
 
+/* The digest's input, gathered in a buffer: SHA-256 is fed in large pieces, not a few bytes a
+ * call (the bytes, and so the digest, are the same). */
+struct dbuf {
+    struct pt_sha256 *h;
+    size_t n;
+    double last_f;          /* the last REAL and its text: a column repeats few values */
+    int last_fn;
+    char last_fs[40];
+    uint8_t b[16384];
+};
+
+static void dbuf_put(struct dbuf *d, const void *p, size_t n)
+{
+    if (d->n + n > sizeof d->b) {
+        pt_sha256_update(d->h, d->b, d->n);
+        d->n = 0;
+        if (n > sizeof d->b / 2) {
+            pt_sha256_update(d->h, p, n);
+            return;
+        }
+    }
+    memcpy(d->b + d->n, p, n);
+    d->n += n;
+}
+
+/* tag, the decimal digits of v (as printf's %lld), then end */
+static void dbuf_num(struct dbuf *d, char tag, long long v, char end)
+{
+    char t[24];
+    size_t k = sizeof t;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    t[--k] = end;
+    do {
+        t[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        t[--k] = '-';
+    }
+    t[--k] = tag;
+    dbuf_put(d, t + k, sizeof t - k);
+}
+
 /* One value into the digest: a type tag, then the value with its length, so that no two
  * different rows can feed the same bytes. */
-static void digest_value(struct pt_sha256 *h, sqlite3_stmt *st, int i)
+static void digest_value(struct dbuf *d, sqlite3_stmt *st, int i)
 {
-    char head[48];
     int type = sqlite3_column_type(st, i);
-    int n = 0;
     if (type == SQLITE_INTEGER) {
-        n = snprintf(head, sizeof head, "i%lld;", (long long)sqlite3_column_int64(st, i));
+        dbuf_num(d, 'i', (long long)sqlite3_column_int64(st, i), ';');
     } else if (type == SQLITE_FLOAT) {
-        n = snprintf(head, sizeof head, "f%.17g;", sqlite3_column_double(st, i));
+        double v = sqlite3_column_double(st, i);
+        if (d->last_fn == 0 || memcmp(&v, &d->last_f, sizeof v) != 0) {
+            d->last_fn = snprintf(d->last_fs, sizeof d->last_fs, "f%.17g;", v);
+            d->last_f = v;
+        }
+        dbuf_put(d, d->last_fs, (size_t)d->last_fn);
     } else if (type == SQLITE_NULL) {
-        n = snprintf(head, sizeof head, "n;");
+        dbuf_put(d, "n;", 2);
     } else {
         const void *p = type == SQLITE_BLOB ? sqlite3_column_blob(st, i)
                                             : (const void *)sqlite3_column_text(st, i);
         int len = sqlite3_column_bytes(st, i);
-        n = snprintf(head, sizeof head, "%c%d:", type == SQLITE_BLOB ? 'b' : 't', len);
-        pt_sha256_update(h, head, (size_t)n);
+        dbuf_num(d, type == SQLITE_BLOB ? 'b' : 't', len, ':');
         if (len > 0 && p != NULL) {
-            pt_sha256_update(h, p, (size_t)len);
+            dbuf_put(d, p, (size_t)len);
         }
-        return;
     }
-    pt_sha256_update(h, head, (size_t)n);
 }
 
 pt_status pt_db_digest(struct pt_db *db, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
@@ -1174,11 +1218,17 @@ pt_status pt_db_digest(struct pt_db *db, char hex[PT_SHA256_HEX], uint64_t *rows
 {
     *rows = 0;
     struct pt_sha256 *h = pt_sha256_new();
+    struct dbuf *d = malloc(sizeof *d);
     sqlite3_stmt *tables = NULL, *st = NULL;
     pt_status rc = PT_OK;
-    if (h == NULL) {
+    if (h == NULL || d == NULL) {
+        pt_sha256_free(h);
+        free(d);
         return PT_ENOMEM;
     }
+    d->h = h;
+    d->n = 0;
+    d->last_fn = 0;
     if (sqlite3_prepare_v2(db->h, "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND "
                                   "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'audit_log' "
                                   "ORDER BY name", -1, &tables, NULL) != SQLITE_OK) {
@@ -1212,11 +1262,11 @@ pt_status pt_db_digest(struct pt_db *db, char hex[PT_SHA256_HEX], uint64_t *rows
         sqlite3_free(sql);
         char tag[160];
         int n = snprintf(tag, sizeof tag, "T%zu:%s;", strlen(name), name);
-        pt_sha256_update(h, tag, (size_t)n < sizeof tag ? (size_t)n : sizeof tag - 1);
+        dbuf_put(d, tag, (size_t)n < sizeof tag ? (size_t)n : sizeof tag - 1);
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-            pt_sha256_update(h, "R", 1);
+            dbuf_put(d, "R", 1);
             for (int c = 0; c < ncol; c++) {
-                digest_value(h, st, c);
+                digest_value(d, st, c);
             }
             (*rows)++;
         }
@@ -1237,8 +1287,10 @@ out:
     sqlite3_finalize(st);
     sqlite3_finalize(tables);
     uint8_t dig[PT_SHA256_LEN];
+    pt_sha256_update(h, d->b, d->n);
     pt_sha256_final(h, dig);
     pt_sha256_free(h);
+    free(d);
     pt_hex(dig, sizeof dig, hex);
     return rc;
 }

@@ -97,6 +97,8 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
 /* Logs read as records (ingest/logparse.h). */
 pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r);
 pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r);
+/* A NetFlow/IPFIX record of a capture (analyze/netflow.c) as its log_conn row (logflows.c). */
+pt_status pt_db_netflow_put(struct pt_db *db, const struct pt_netflow_rec *r);
 pt_status pt_db_logxfer_put(struct pt_db *db, const struct pt_logxfer_rec *r);
 pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r);
 pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r);

@@ -30,7 +30,8 @@ struct pt_disk_file_rec {
     uint32_t attr_type;     /* libtsk's attribute type (NTFS: 128 $DATA, 144 index root) */
     uint16_t attr_id;
     char kind;              /* fls's letter */
-    const char *state;      /* static: allocated | deleted | orphan | reallocated | carved */
+    const char *state;      /* static: allocated | deleted | orphan | reallocated | carved |
+                             * slack */
     bool meta_free;
     int64_t mtime, atime, ctime, crtime; /* microseconds, 0 unknown */
     uint64_t size, read_bytes;

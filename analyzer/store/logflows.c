@@ -11,7 +11,8 @@
  * others become flows of their own (role 'created', flow.source naming the log's format), so
  * the same connection in Zeek's conn.log and Suricata's EVE is one flow. A line that records
  * a dropped or rejected packet (the firewall's own word) is not a flow that carried data
- * (role 'blocked'); one without a time cannot be placed (role 'untimed').
+ * (role 'blocked'); one without a time cannot be placed (role 'untimed'), nor one without
+ * both addresses (role 'unaddressed': HAProxy names its servers, not their addresses).
  *
  * Bytes: captured flows count payload; a log flow's payload is the log's payload count
  * (Zeek) when it has one, else what the source counts (IP bytes for NetFlow and firewalls,
@@ -133,7 +134,7 @@ static const char *const qsql[Q_COUNT] = {
                "coalesce(client_addr, ''), coalesce(client_port, -1), coalesce(server_addr, ''), "
                "coalesce(server_port, -1), c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, "
                "s_frame_bytes, coalesce(c_pkts, 0), coalesce(s_pkts, 0), coalesce(state, ''), "
-               "coalesce(service, '') FROM log_conn WHERE item_id = ?1 ORDER BY id",
+               "coalesce(service, ''), both_ways FROM log_conn WHERE item_id = ?1 ORDER BY id",
     [Q_MATCH] = "SELECT id FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND server_addr = "
                 "?3 AND server_port = ?4 AND abs(first_ts - ?5) <= ?6 ORDER BY abs(first_ts - ?5), "
                 "id LIMIT 1",
@@ -164,9 +165,19 @@ static int64_t known(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
 }
 
-/* What a log row counts as payload each way, and what kind of count that is. */
-static const char *payload(sqlite3_stmt *r, int64_t *c, int64_t *s)
+/* What a log row counts as payload each way, and what kind of count that is. A count of both
+ * directions in one number (Cisco ASA's teardown) is put on the direction toward the home
+ * network (the responder's, unless the connection came in), so a flow's bytes out never hold
+ * what may have been a download: flow_source.bytes_kind 'total' says so. */
+static const char *payload(const struct lf *x, sqlite3_stmt *r, int64_t *c, int64_t *s)
 {
+    if (sqlite3_column_int(r, 20) != 0) {
+        int64_t t = known(r, 10) < 0 ? 0 : known(r, 10);
+        bool in = strcmp(class_of(x->home, col(r, 6), col(r, 8)), "inbound") == 0;
+        *c = in ? t : 0;
+        *s = in ? 0 : t;
+        return "total";
+    }
     static const struct {
         int c, s;
         const char *kind;
@@ -272,8 +283,11 @@ static pt_status one_log(struct lf *x, int64_t item)
     int64_t matched = 0, created = 0;
     while (rc == PT_OK && sqlite3_step(r) == SQLITE_ROW) {
         int64_t c, s, flow = 0;
-        const char *kind = payload(r, &c, &s);
-        if (sqlite3_column_type(r, 2) == SQLITE_NULL) {
+        const char *kind = payload(x, r, &c, &s);
+        if (col(r, 6)[0] == '\0' || col(r, 8)[0] == '\0') {
+            /* a proxy's session names its server, not the address: no 5-tuple to place */
+            rc = source_row(x, 0, item, r, "unaddressed", skew, kind, c, s);
+        } else if (sqlite3_column_type(r, 2) == SQLITE_NULL) {
             rc = source_row(x, 0, item, r, "untimed", skew, kind, c, s);
             x->st->untimed++;
         } else if (blocked(col(r, 18))) {
@@ -305,6 +319,13 @@ static pt_status one_log(struct lf *x, int64_t item)
         x->st->skewed++;
     }
     return rc;
+}
+
+pt_status pt_db_netflow_put(struct pt_db *db, const struct pt_netflow_rec *r)
+{
+    struct pt_logconn_rec c = r->conn;
+    c.p.source = r->source;
+    return pt_db_logconn_put(db, &c);
 }
 
 pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,

@@ -713,7 +713,8 @@ CREATE TABLE individual_event (
     PRIMARY KEY (entity_id, event_id)
 ) STRICT;
 
--- The people to notify: every individual with health information in data that left, with
+-- The people to notify: every individual with health information in data that left or was
+-- staged on a disk image's host (individual_category; `categories` says which apply), with
 -- masked name, state, identifier types, deceased, the events and destinations, the first
 -- time their data left, and a note on how far the count bounds reach them.
 CREATE VIEW individual_roster AS
@@ -729,8 +730,12 @@ SELECT e.id AS individual, coalesce(e.name_masked, '') AS name_masked,
             || 'may be ' || e.names || ' people (the upper bound counts them apart)'
         WHEN e.names = 0 THEN 'no name seen: may be one of the others (the lower bound '
             || 'joins record numbers across systems)'
-        ELSE '' END AS bounds_note
-FROM patient_entity e WHERE e.outbound = 1 AND e.phi = 1;
+        ELSE '' END AS bounds_note,
+    coalesce((SELECT group_concat(category, ',') FROM (SELECT category FROM individual_category
+        WHERE entity_id = e.id ORDER BY CASE category WHEN 'left' THEN 0 WHEN 'staged' THEN 1
+        ELSE 2 END)), '') AS categories
+FROM patient_entity e WHERE e.phi = 1 AND (e.outbound = 1 OR e.id IN (SELECT entity_id FROM
+    individual_category WHERE category = 'staged'));
 
 CREATE TABLE limitation (
     id     INTEGER PRIMARY KEY,
@@ -782,7 +787,8 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
 -- once more ('matched'), a flow of its own ('created'), a packet the firewall dropped or
 -- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). skew_us is the
 -- log clock's offset from the flows' (subtracted before matching). bytes_kind says what the
--- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE) or none.
+-- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE), total (both
+-- directions in one count, Cisco ASA: put on the direction toward the home network) or none.
 CREATE TABLE flow_source (
     id          INTEGER PRIMARY KEY,
     flow_id     INTEGER,                  -- flow(id); NULL for blocked and untimed lines
@@ -790,7 +796,7 @@ CREATE TABLE flow_source (
     line        INTEGER NOT NULL,
     log_conn_id INTEGER NOT NULL,         -- log_conn(id)
     source      TEXT NOT NULL,
-    role        TEXT NOT NULL,            -- matched | created | blocked | untimed
+    role        TEXT NOT NULL,            -- matched | created | blocked | untimed | unaddressed
     skew_us     INTEGER NOT NULL,
     bytes_kind  TEXT NOT NULL,
     c_bytes     INTEGER NOT NULL,         -- as the log counts them
@@ -821,7 +827,8 @@ CREATE TABLE log_conn (
     s_pkts        INTEGER,
     state         TEXT,
     service       TEXT,
-    uid           TEXT
+    uid           TEXT,
+    both_ways     INTEGER NOT NULL DEFAULT 0  -- 1: c_bytes is both directions in one count
 ) STRICT;
 
 CREATE TABLE log_dns (
@@ -947,7 +954,8 @@ CREATE TABLE disk_file (
     attr       TEXT,                    -- NTFS alternate data stream name
     kind       TEXT NOT NULL,           -- fls's type letter: r d l V ...
     state      TEXT NOT NULL,           -- allocated | deleted | orphan | reallocated | carved
-                                        -- (from unallocated space: no name, no inode)
+                                        -- (from unallocated space: no name, no inode) | slack
+                                        -- ($Slack/<path>: after a file's end in its cluster)
     meta_free  INTEGER NOT NULL,        -- the inode / MFT entry is unallocated
     mtime INTEGER, atime INTEGER, ctime INTEGER, crtime INTEGER, -- microseconds (MACB)
     size       INTEGER NOT NULL,
@@ -960,3 +968,75 @@ CREATE TABLE disk_file (
     attr_id    INTEGER
 ) STRICT;
 CREATE INDEX disk_file_item ON disk_file(item_id);
+
+-- Data on disk by category (store/q_disk.c; issue 15 item 6), written by the PHI stage before
+-- it counts individuals. One row per object at rest (files given as inputs, the files of disk
+-- images, their archive members), by content (SHA-256); an image's own bytes are not a row
+-- once a file system of it was read (its files carry the categories). `staged`: the object is
+-- an archive holding PHI (zip, 7z, RAR, gzip, tar, bzip2, xz), a password-protected archive
+-- (a YARA rule of category 'staging', an archive_password row, or encrypted members), a file
+-- directly in a staging folder, or a member (at any depth) of one of these. A staging folder
+-- is a folder of an image, other than a volume's root, $OrphanFiles and $CarvedFiles, that
+-- directly holds such an archive or a file matching a YARA rule of category 'exfiltration
+-- tool' (rclone, MEGA, WinSCP configurations, upload one-liners, scheduled tasks).
+-- `present`: at rest and not staged.
+CREATE TABLE object_category (
+    sha256  TEXT PRIMARY KEY,
+    staged  INTEGER NOT NULL,
+    present INTEGER NOT NULL,
+    reason  TEXT                      -- why it is staged: "archive with PHI", "in staging folder
+                                      -- /export (password-protected archive)", ...
+) STRICT;
+
+-- Which categories each individual (patient_entity) is in: 'left' (in data that left:
+-- patient_entity.outbound), 'staged', 'present' (a countable record in an object of that
+-- category). A person in several is in each.
+CREATE TABLE individual_category (
+    entity_id INTEGER NOT NULL,
+    category  TEXT NOT NULL,          -- left | staged | present
+    PRIMARY KEY (entity_id, category)
+) STRICT;
+
+-- How many distinct individuals (with health information) each archive at rest and each
+-- folder of a disk image holds, across its members or everything under it, at any depth.
+CREATE TABLE disk_holding (
+    kind        TEXT NOT NULL,        -- archive | folder
+    item_id     INTEGER,              -- the evidence item (the image, or the file)
+    vol_offset  INTEGER,              -- folder: disk_volume.offset
+    path        TEXT NOT NULL,        -- folder: /dir/sub ('/' the root); archive: its path
+    sha256      TEXT,                 -- archive: its content
+    staged      INTEGER NOT NULL,     -- a staged archive, or a staging folder
+    reason      TEXT,                 -- why it is staged
+    individuals INTEGER NOT NULL,
+    records     INTEGER NOT NULL,     -- PHI records with an individual
+    objects     INTEGER NOT NULL      -- objects holding them
+) STRICT;
+
+-- Browser downloads (analyze/browser.c; issue 15 item 4): the rows of a Chromium `History`
+-- (Chrome, Edge) or Firefox `places.sqlite` found at rest, read from a private copy.
+CREATE TABLE browser_download (
+    id             INTEGER PRIMARY KEY,
+    item_id        INTEGER,               -- the evidence item (the image) it is in
+    object_sha256  TEXT NOT NULL,         -- the history database
+    source_path    TEXT NOT NULL,         -- its path on the image (or its object name)
+    browser        TEXT NOT NULL,         -- chromium | firefox
+    url            TEXT NOT NULL,
+    target_path    TEXT NOT NULL,         -- where it was saved
+    start_ts       INTEGER,               -- UTC microseconds; NULL unknown
+    end_ts         INTEGER,
+    received_bytes INTEGER,               -- NULL unknown
+    total_bytes    INTEGER,
+    state          TEXT NOT NULL          -- complete | in progress | cancelled | interrupted | state N
+) STRICT;
+
+-- Windows recycle-bin `$I` records (analyze/recycle.c): what was deleted, from where, when.
+CREATE TABLE recycle_record (
+    id            INTEGER PRIMARY KEY,
+    item_id       INTEGER,
+    object_sha256 TEXT NOT NULL,          -- the $I file's content
+    path          TEXT NOT NULL,          -- the $I file's path on the image
+    version       INTEGER NOT NULL,       -- 1 (Vista-8) | 2 (10, 11)
+    original_path TEXT NOT NULL,
+    size          INTEGER NOT NULL,       -- of the deleted file
+    deleted_ts    INTEGER                 -- UTC microseconds; NULL unknown
+) STRICT;

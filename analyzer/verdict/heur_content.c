@@ -122,8 +122,11 @@ void pt_heur_phi_outbound(struct pt_verdict_ctx *x)
 {
     const char *sql =
         "SELECT " OBJ_SOURCE_SQL ", " OBJ_DEST_SQL ", o.protocol, o.sha256, o.size, o.name, o.ts, "
-        "p.phi_hits, p.hits, (SELECT group_concat(DISTINCT h.type) FROM phi_hit h WHERE "
-        "h.object_sha256 = o.sha256 AND h.phi_class = 'PHI'), (SELECT count(DISTINCT r.entity_id) "
+        /* an object's hits through its records (both indexed; phi_hit has no index by
+         * object, and a scan of it per upload made the verdict grow with the square) */
+        "p.phi_hits, p.hits, (SELECT group_concat(DISTINCT h.type) FROM phi_record hr CROSS JOIN "
+        "phi_hit h ON h.record_id = hr.id WHERE hr.object_sha256 = o.sha256 AND h.phi_class = "
+        "'PHI'), (SELECT count(DISTINCT r.entity_id) "
         "FROM phi_record r WHERE r.object_sha256 = o.sha256 AND r.entity_id IS NOT NULL), f.id "
         "FROM object o JOIN flow f ON f.id = o.flow_id JOIN phi_object p ON p.object_sha256 = "
         "o.sha256 WHERE o.direction = 'upload' AND p.phi_hits > 0 ORDER BY o.ts, o.sha256";

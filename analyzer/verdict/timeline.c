@@ -2,6 +2,7 @@
  * timeline.c - the timeline of the case in plaso-compatible fields.
  */
 #include "../store/db.h"
+#include "../store/q_disk.h"
 #include "verdict_int.h"
 
 static const char timeline_sql[] =
@@ -34,6 +35,7 @@ static const char timeline_sql[] =
     "crtime, 'Creation Time' FROM disk_file) t ON t.id = d.rowid LEFT JOIN phi_object p ON "
     "p.object_sha256 = d.sha256 WHERE t.ts IS NOT NULL AND d.kind = 'r' AND (p.phi_hits > 0 OR "
     "d.state IN ('deleted', 'orphan')) "
+    PT_Q_DISK_TIMELINE_SQL /* browser downloads, recycle-bin deletions */
     "ORDER BY 1, 7";
 
 pt_status pt_verdict_timeline(struct pt_verdict_ctx *x, char *err, size_t errlen)

@@ -613,14 +613,18 @@ def logs_panos_traffic_and_windows_dns_are_weighed():
     assert n == nq, (n, nq)
 
 
-def _logs_nfcapd_file(name, cap):
-    """softflowd (a real NetFlow v9 exporter) reads `cap` and exports to nfcapd (nfdump's
-    collector) on loopback; the nfcapd file it writes."""
+def _logs_softflowd(name, cap, version=9, record=False):
+    """softflowd (a real NetFlow exporter; `version` 5, 9 or 10 for IPFIX) reads `cap` and
+    exports to nfcapd (nfdump's collector) on loopback, its times those of the capture (-a).
+    The nfcapd file it writes, and with `record` a capture of the export packets that tcpdump
+    took on the loopback interface (None without)."""
     import signal
     import socket
-    for prog in ("softflowd", "nfcapd", "nfdump"):
+    for prog in ("softflowd", "nfcapd", "nfdump") + (("tcpdump",) if record else ()):
         if shutil.which(prog) is None and not os.path.exists("/usr/sbin/" + prog):
-            raise Skip("%s is not installed (Debian packages softflowd, nfdump)" % prog)
+            raise Skip("%s is not installed (Debian packages softflowd, nfdump, tcpdump)" % prog)
+    if record and os.geteuid() != 0:
+        raise Skip("capturing on the loopback interface needs root")
     d = os.path.join(TMP, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(os.path.join(d, "flows"))
@@ -633,18 +637,33 @@ def _logs_nfcapd_file(name, cap):
     col = subprocess.Popen(["nfcapd", "-w", os.path.join(d, "flows"), "-p", str(port), "-b",
                             "127.0.0.1", "-t", "3600"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
+    dump, exp = None, os.path.join(d, "export.pcap") if record else None
     try:
+        if record:
+            tcpdump = shutil.which("tcpdump") or "/usr/sbin/tcpdump"
+            dump = subprocess.Popen([tcpdump, "-i", "lo", "-n", "-U", "-Z", "root", "-w", exp,
+                                     "udp", "port", str(port)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            dump.stderr.readline()  # "listening on lo ...": the capture has started
         time.sleep(1)
         sfd = shutil.which("softflowd") or "/usr/sbin/softflowd"
-        subprocess.run([sfd, "-r", os.path.join(d, "c.pcap"), "-n", "127.0.0.1:%d" % port,
-                        "-v", "9"], capture_output=True, timeout=60)
+        subprocess.run([sfd, "-a", "-r", os.path.join(d, "c.pcap"), "-n",
+                        "127.0.0.1:%d" % port, "-v", str(version)], capture_output=True,
+                       timeout=60)
         time.sleep(1)
     finally:
+        if dump is not None:
+            dump.send_signal(signal.SIGINT)
+            dump.wait(timeout=30)
         col.send_signal(signal.SIGTERM)
         col.wait(timeout=30)
     files = [f for f in os.listdir(os.path.join(d, "flows")) if f.startswith("nfcapd.")]
     assert len(files) == 1, files
-    return os.path.join(d, "flows", files[0])
+    return os.path.join(d, "flows", files[0]), exp
+
+
+def _logs_nfcapd_file(name, cap):
+    return _logs_softflowd(name, cap)[0]
 
 
 @test
@@ -704,3 +723,153 @@ def logs_nfcapd_from_softflowd_is_read_through_nfdump():
     assert an == [("log.nfdump_failed",)], an
     cov = db(c3).execute("SELECT examined FROM coverage").fetchone()
     assert cov == (0,), cov
+
+
+def _logs_nfdump_flows(nf):
+    """nfdump's own reading of an nfcapd file: (sa, da, sp, dp) -> (bytes, packets, start
+    second). nfdump 1.7.1 swaps the start and end it reads from softflowd's IPFIX sysUpTime
+    fields (its duration comes out negative), so the start is the earlier of the two."""
+    import calendar
+    import csv as _csv
+    import io
+    out = subprocess.run(["nfdump", "-r", nf, "-o", "csv"], capture_output=True, text=True,
+                         timeout=60, env=ENV).stdout
+    want = {}
+    for r in _csv.DictReader(io.StringIO(out.split("\nSummary")[0])):
+        if r.get("sa") and r["sa"] != "sa":
+            t = min(calendar.timegm(time.strptime(r[k], "%Y-%m-%d %H:%M:%S")) for k in ("ts", "te"))
+            want[(r["sa"], r["da"], int(r["sp"]), int(r["dp"]))] = (int(r["ibyt"]), int(r["ipkt"]), t)
+    return want
+
+
+@test
+def logs_netflow_export_packets_in_a_capture_equal_nfdump():
+    """Issue 14: NetFlow v5, v9 and IPFIX export packets inside a capture. softflowd (a real
+    exporter) reads a capture of a 2 MB upload and a small web request and exports each
+    version to nfcapd on loopback while tcpdump records the export packets. phitrace reads the
+    export capture: its flows (addresses, ports, IP bytes, packets, start second) equal what
+    nfdump reads from nfcapd's file of the same export (the expected answer is nfdump's), with
+    the exporter in the source name; the upload only the exporter saw is an outbound_volume
+    finding with NetFlow's byte count. With the original capture beside the export, the
+    upload's record is the captured flow seen once more ('matched')."""
+    import pcapw
+    cap = pcapw.pcap([("10.2.0.5", "203.0.113.50", 51515, 443, b"A" * 2000000, b"ok"),
+                      ("10.2.0.6", "198.51.100.7", 40000, 80, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")])
+    for ver, tag in ((5, "v5"), (9, "v9"), (10, "ipfix")):
+        nf, exp = _logs_softflowd("netflow-cap-%d" % ver, cap, ver, record=True)
+        want = _logs_nfdump_flows(nf)
+        assert len(want) == 4 and want[("10.2.0.5", "203.0.113.50", 51515, 443)][0] > 2000000, want
+        c = case("netflow-cap-%d-case" % ver)
+        run("analyze", "-q", "--home-net", "10.0.0.0/8", exp, "-o", c, check=0)
+        con = db(c)
+        src = "netflow:%s@127.0.0.1" % tag
+        got = {(a, b, cp, sp): (n, k, ts // 1000000) for a, b, cp, sp, n, k, ts in con.execute(
+            "SELECT client_addr, server_addr, client_port, server_port, c_ip_bytes, c_pkts, ts "
+            "FROM log_conn WHERE source = ?", (src,))}
+        assert got == want, (tag, got, want)
+        an = con.execute("SELECT kind FROM anomaly WHERE kind LIKE 'netflow.%'").fetchall()
+        assert an == [], an
+        f = con.execute("SELECT bytes_out FROM finding WHERE heuristic = 'outbound_volume' AND "
+                        "source = '10.2.0.5' AND destination = '203.0.113.50'").fetchone()
+        assert f is not None and f[0] == want[("10.2.0.5", "203.0.113.50", 51515, 443)][0], (tag, f)
+    c = case("netflow-cap-both-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", os.path.join(TMP, "netflow-cap-9", "c.pcap"),
+        exp, "-o", c, check=0)
+    row = db(c).execute("SELECT fs.role, f.source FROM flow_source fs JOIN log_conn l ON l.id = "
+                        "fs.log_conn_id JOIN flow f ON f.id = fs.flow_id WHERE l.client_addr = "
+                        "'10.2.0.5' AND l.server_addr = '203.0.113.50'").fetchall()
+    assert row == [("matched", "capture")], row
+
+
+@test
+def logs_cisco_asa_beacon_and_both_way_bytes_not_counted_out():
+    """A Cisco ASA syslog is the only evidence (Cisco's documented 302013/302014 and 106023
+    formats). Written before running: 30 outbound connections from 10.2.0.5 to
+    203.0.113.77:443, one a minute, each 4 s long, are flows the beacon heuristic finds; the
+    60 MB teardown of 10.2.0.6's connection to 203.0.113.50 counts both directions in one
+    number, so it is a flow whose bytes are put on the direction toward the hospital
+    (flow_source bytes_kind 'total', s_bytes 62914560) and no outbound_volume finding says
+    60 MB left; the denied packet is 'blocked'; every line is accounted for."""
+    lines = []
+    for i in range(30):
+        t = 10 * 3600 + i * 60
+        hh, mm = t // 3600, t % 3600 // 60
+        lines.append("2024-01-05T%02d:%02d:00+00:00 asa01 : %%ASA-6-302013: Built outbound TCP "
+                     "connection %d for outside:203.0.113.77/443 (203.0.113.77/443) to "
+                     "inside:10.2.0.5/%d (198.51.100.1/%d)" % (hh, mm, 1000 + i, 50000 + i,
+                                                                50000 + i))
+        lines.append("2024-01-05T%02d:%02d:04+00:00 asa01 : %%ASA-6-302014: Teardown TCP "
+                     "connection %d for outside:203.0.113.77/443 to inside:10.2.0.5/%d "
+                     "duration 0:00:04 bytes 2100 TCP FINs" % (hh, mm, 1000 + i, 50000 + i))
+    lines.append("2024-01-05T11:00:00+00:00 asa01 : %ASA-6-302013: Built outbound TCP connection "
+                 "9 for outside:203.0.113.50/443 (203.0.113.50/443) to inside:10.2.0.6/53496 "
+                 "(198.51.100.1/53496)")
+    lines.append("2024-01-05T11:05:00+00:00 asa01 : %ASA-6-302014: Teardown TCP connection 9 for "
+                 "outside:203.0.113.50/443 to inside:10.2.0.6/53496 duration 0:05:00 bytes "
+                 "62914560 TCP FINs")
+    lines.append("2024-01-05T11:06:00+00:00 asa01 : %ASA-4-106023: Deny tcp src "
+                 "outside:192.0.2.1/4444 dst inside:10.2.0.5/22 by access-group \"outside_in\" "
+                 "[0x0, 0x0]")
+    paths = _logs_dir("logs-asa", {"asa.log": ("\n".join(lines) + "\n").encode()})
+    c = case("logs-asa-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    src = con.execute("SELECT format, lines, records, other, malformed FROM log_source").fetchall()
+    assert src == [("syslog", 63, 32, 31, 0)], src
+    roles = sorted(con.execute("SELECT role, bytes_kind, count(*) FROM flow_source GROUP BY 1, 2"))
+    assert roles == [("blocked", "none", 1), ("created", "total", 31)], roles
+    big = con.execute("SELECT fs.c_bytes, fs.s_bytes, f.c_payload_bytes, f.s_payload_bytes, "
+                      "f.client_addr FROM flow_source fs JOIN flow f ON f.id = fs.flow_id WHERE "
+                      "f.server_addr = '203.0.113.50'").fetchall()
+    assert big == [(0, 62914560, 0, 62914560, "10.2.0.6")], big
+    heur = {r[0]: r[1:] for r in con.execute(
+        "SELECT heuristic, source, destination FROM finding WHERE heuristic IN ('beacon', "
+        "'outbound_volume')")}
+    assert heur == {"beacon": ("10.2.0.5", "203.0.113.77")}, heur
+
+
+@test
+def logs_haproxy_phi_access_and_tcp_sessions():
+    """HAProxy in front of the EHR logs (the manual's httplog and tcplog formats, the Host
+    header captured) are the only evidence. Written before running: 10.2.0.2 opened 30
+    patients' charts by MRN (200, 20,000 bytes each) through the http-in frontend, 10.2.0.4
+    was refused 3 times (403); a phi_access finding names 10.2.0.2, the captured host
+    ehr.hospital.example and 30 individuals with 600,000 response bytes; the TCP session is a
+    connection row with its bytes read but no flow (HAProxy names its server, not its
+    address: 'unaddressed'); the proxy's own message is other; every line is accounted for."""
+    hdr = "Nov 14 22:%02d:%02d lb01 haproxy[811]: "
+    lines = []
+    for i in range(30):
+        lines.append((hdr % (i // 6, (i % 6) * 10)) + "10.2.0.2:%d [14/Nov/2023:22:%02d:%02d.120] "
+                     "http-in ehr/app1 0/0/1/12/13 200 20000 - - ---- 3/3/1/1/0 0/0 "
+                     "{ehr.hospital.example} \"GET /emr/chart?mrn=%d&tab=notes HTTP/1.1\""
+                     % (40000 + i, i // 6, (i % 6) * 10, 48200100 + i * 7))
+    for i in range(3):
+        lines.append((hdr % (11, i)) + "10.2.0.4:5000%d [14/Nov/2023:22:11:%02d.000] http-in "
+                     "ehr/app1 0/0/1/2/3 403 150 - - ---- 1/1/1/1/0 0/0 {ehr.hospital.example} "
+                     "\"GET /emr/chart?mrn=%d HTTP/1.1\"" % (i, i, 59300100 + i))
+    lines.append((hdr % (12, 0)) + "10.2.0.9:41000 [14/Nov/2023:22:12:00.000] pacs-in "
+                 "pacs/store1 0/1/60000 7340032 -- 1/1/1/1/0 0/0")
+    lines.append((hdr % (12, 1)) + "Server ehr/app2 is DOWN, reason: Layer4 timeout.")
+    paths = _logs_dir("logs-haproxy", {"haproxy.log": ("\n".join(lines) + "\n").encode()})
+    c = case("logs-haproxy-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    src = con.execute("SELECT format, lines, records, other, malformed, conn, http FROM "
+                      "log_source").fetchall()
+    assert src == [("syslog", 35, 34, 1, 0, 1, 33)], src
+    rows = con.execute("SELECT client, host, status, resp_bytes, individuals FROM phi_access"
+                       ).fetchall()
+    assert len(rows) == 30 and set(rows) == {("10.2.0.2", "ehr.hospital.example", 200, 20000, 1)}, \
+        rows
+    f = con.execute("SELECT source, destination, detail FROM finding WHERE heuristic = "
+                    "'phi_access'").fetchall()
+    assert len(f) == 1 and f[0][:2] == ("10.2.0.2", "ehr.hospital.example"), f
+    det = _logs_json.loads(f[0][2])
+    assert (det["requests"], det["individuals"], det["resp_bytes"]) == (30, 30, 600000), det
+    assert det["sources"] == ["haproxy"], det
+    conn = con.execute("SELECT l.client_addr, l.s_bytes, l.duration_us, l.ts, fs.role FROM "
+                       "log_conn l JOIN flow_source fs ON fs.log_conn_id = l.id").fetchall()
+    assert conn == [("10.2.0.9", 7340032, 60000000, 1699999920000000, "unaddressed")], conn
+    assert con.execute("SELECT count(*) FROM flow").fetchone()[0] == 0

@@ -509,6 +509,133 @@ static void syslog_fortigate_bind_unbound(void **state)
     free(p);
 }
 
+/* Cisco ASA: teardowns become connections with both directions in one count, oriented by their
+ * Built message (or by port without one); denials are rows whose state says so; Built lines
+ * and other message ids are other. */
+static void syslog_cisco_asa(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "Jan  5 10:00:00 asa01 : %ASA-6-302013: Built outbound TCP connection 9 for "
+        "outside:203.0.113.50/443 (203.0.113.50/443) to inside:10.2.0.5/53496 "
+        "(198.51.100.1/53496)\n"
+        "2024-01-05T10:05:00+00:00 asa01 : %ASA-6-302014: Teardown TCP connection 9 for "
+        "outside:203.0.113.50/443 to inside:10.2.0.5/53496 duration 0:05:00 bytes 62914560 TCP "
+        "FINs\n"
+        "Jan  5 10:06:00 asa01 : %ASA-6-302013: Built inbound TCP connection 11 for "
+        "outside:198.51.100.20/21647 (198.51.100.20/21647) to inside:10.2.0.9/22 "
+        "(203.0.113.5/22)\n"
+        "Jan  5 10:06:30 asa01 : %ASA-6-302014: Teardown TCP connection 11 for "
+        "outside:198.51.100.20/21647 to inside:10.2.0.9/22 duration 0:00:30 bytes 968 TCP "
+        "Reset-O\n"
+        "Jan  5 10:07:01 asa01 : %FTD-6-302016: Teardown UDP connection 414128851 for "
+        "outside:2001:db8::53/53 to inside:10.2.0.5/5353 duration 1:00:01 bytes 120\n"
+        "Jan  5 10:08:00 asa01 : %ASA-4-106023: Deny tcp src outside:192.0.2.1/4444 dst "
+        "inside:10.2.0.5/22 by access-group \"outside_access_in\" [0x0, 0x0]\n"
+        "Jan  5 10:09:00 asa01 : %ASA-6-106100: access-list tcp_in denied tcp "
+        "inside/10.2.0.7(51515) -> outside/203.0.113.9(443) hit-cnt 1 first hit [0x1, 0x0]\n"
+        "Jan  5 10:09:01 asa01 : %ASA-6-106100: access-list inside_in permitted tcp "
+        "inside/10.2.0.7(51516) -> outside/203.0.113.9(443) hit-cnt 1 first hit [0x1, 0x0]\n"
+        "Jan  5 10:10:00 asa01 : %ASA-6-302014: Teardown TCP connection 78 for "
+        "outside:203.0.113.60/443 to inside:10.2.0.6/50000 duration x bytes 1000 TCP FINs\n"
+        "Jan  5 10:11:00 asa01 : %ASA-6-305011: Built dynamic TCP translation from "
+        "inside:10.2.0.5/53496 to outside:198.51.100.1/53496\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_SYSLOG, t, 13, &s);
+    assert_int_equal(p->st.lines, 10);
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(p->st.other, 4); /* two Built, a permit, a translation */
+    assert_int_equal(s.n_conn, 5);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_string_equal(c->p.source, "asa");
+    assert_string_equal(c->client, "10.2.0.5"); /* outbound: the `to` side began it */
+    assert_int_equal(c->cport, 53496);
+    assert_string_equal(c->server, "203.0.113.50");
+    assert_int_equal(c->sport, 443);
+    assert_string_equal(c->proto, "tcp");
+    assert_int_equal(c->c_bytes, 62914560);
+    assert_true(c->both_ways);
+    assert_int_equal(c->s_bytes, -1);
+    assert_int_equal(c->dur_us, 300000000);
+    assert_int_equal(c->p.ts_us, 1704448800000000LL); /* logged at 10:05:00, 5 min long */
+    assert_string_equal(c->uid, "9");
+    assert_string_equal(c->state, "teardown");
+    c = &s.conn[1];
+    assert_string_equal(c->client, "198.51.100.20"); /* inbound: the `for` side */
+    assert_int_equal(c->sport, 22);
+    c = &s.conn[2]; /* no Built line: the lower port is the server's */
+    assert_string_equal(c->proto, "udp");
+    assert_string_equal(c->client, "10.2.0.5");
+    assert_string_equal(c->server, "2001:db8::53");
+    assert_int_equal(c->dur_us, 3601000000LL);
+    c = &s.conn[3];
+    assert_string_equal(c->client, "192.0.2.1");
+    assert_int_equal(c->cport, 4444);
+    assert_string_equal(c->server, "10.2.0.5");
+    assert_string_equal(c->state, "deny");
+    assert_false(c->both_ways);
+    c = &s.conn[4];
+    assert_string_equal(c->client, "10.2.0.7");
+    assert_int_equal(c->cport, 51515);
+    assert_string_equal(c->server, "203.0.113.9");
+    assert_int_equal(c->sport, 443);
+    assert_string_equal(c->state, "deny");
+    free(p);
+}
+
+/* HAProxy's tcplog and httplog lines (the configuration manual's own examples), told apart by
+ * their timers; its other messages are other lines. */
+static void syslog_haproxy_tcp_and_http(void **state)
+{
+    (void)state;
+    static struct sink s;
+    const char *t =
+        "Feb  6 12:12:56 localhost haproxy[14387]: 10.0.1.2:33313 [06/Feb/2009:12:12:51.443] "
+        "fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0\n"
+        "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+        "http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "
+        "\"GET /index.html?mrn=12345678 HTTP/1.1\"\n"
+        "Feb  6 12:14:15 localhost haproxy[14389]: 2001:db8::7:33318 [06/Feb/2009:12:14:15.000] "
+        "http-in~ static/srv2 10/0/30/-1/+109 404 120 - - ---- 1/1/1/1/0 0/0 \"GET /missing "
+        "HTTP/1.1\"\n"
+        "Feb  6 12:14:16 localhost haproxy[14389]: Proxy http-in started.\n"
+        "Feb  6 12:14:17 localhost haproxy[14389]: 10.0.1.4:1 [06/Feb/2009:12:14:17.000] "
+        "http-in static/srv2 x/0/30/69/109 200 1 - - ---- 1/1/1/1/0 0/0 \"GET / HTTP/1.1\"\n";
+    struct pt_logparse *p = parse_in(PT_LOGFMT_SYSLOG, t, 11, &s);
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(p->st.other, 1);
+    assert_int_equal(s.n_conn, 1);
+    const struct pt_logconn_rec *c = &s.conn[0];
+    assert_string_equal(c->p.source, "haproxy");
+    assert_string_equal(c->client, "10.0.1.2");
+    assert_int_equal(c->cport, 33313);
+    assert_string_equal(c->server, "");
+    assert_int_equal(c->s_bytes, 212);
+    assert_int_equal(c->c_bytes, -1);
+    assert_int_equal(c->dur_us, 5007000);
+    assert_int_equal(c->p.ts_us, 1233922371443000LL); /* the accept date, not the syslog time */
+    assert_string_equal(c->uid, "bck/srv1");
+    assert_string_equal(c->state, "--");
+    assert_int_equal(s.n_http, 2);
+    const struct pt_loghttp_rec *h = &s.http[0];
+    assert_string_equal(h->p.source, "haproxy");
+    assert_string_equal(h->client, "10.0.1.2");
+    assert_int_equal(h->cport, 33317);
+    assert_string_equal(h->method, "GET");
+    assert_string_equal(h->uri, "/index.html?mrn=12345678");
+    assert_string_equal(h->host, "1wt.eu");
+    assert_int_equal(h->status, 200);
+    assert_int_equal(h->resp_bytes, 2750);
+    assert_string_equal(h->uid, "static/srv1");
+    assert_int_equal(h->p.ts_us, 1233922454655000LL);
+    h = &s.http[1];
+    assert_string_equal(h->client, "2001:db8::7");
+    assert_int_equal(h->cport, 33318);
+    assert_int_equal(h->status, 404);
+    assert_string_equal(h->host, "");
+    free(p);
+}
+
 static void squid_native_access_log(void **state)
 {
     (void)state;
@@ -811,12 +938,24 @@ static void every_format_every_line_cut_at_every_offset(void **state)
         "0.0.0.0,0.0.0.0,r,,,ssl,vsys1,t,u,e1,e2,fwd,x,48213,1,51515,443,0,0,0x0,tcp,allow,10,6,4,"
         "2,2024/01/05 09:58:00,120",
         "1/5/2024 10:00:01 AM 0A4C PACKET  000000C9B5F2B5A0 UDP Rcv 10.2.0.5        a1b2   Q "
-        "[0001   D   NOERROR] TXT    (5)abcde(1)x(7)example(3)net(0)"};
+        "[0001   D   NOERROR] TXT    (5)abcde(1)x(7)example(3)net(0)",
+        "Jan  5 10:05:00 asa01 : %ASA-6-302014: Teardown TCP connection 9 for "
+        "outside:203.0.113.50/443 to inside:10.2.0.5/53496 duration 0:05:00 bytes 62914560 TCP",
+        "Jan  5 10:09:00 asa01 : %ASA-6-106100: access-list tcp_in denied tcp "
+        "inside/10.2.0.7(51515) -> outside/203.0.113.9(443) hit-cnt 1 first hit [0x1, 0x0]",
+        "Jan  5 10:08:00 asa01 : %ASA-4-106023: Deny icmp src outside:192.0.2.1 dst "
+        "inside:10.2.0.5 (type 8, code 0) by access-group \"outside_access_in\" [0x0, 0x0]",
+        "Feb  6 12:12:56 localhost haproxy[14387]: 10.0.1.2:33313 [06/Feb/2009:12:12:51.443] "
+        "fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0",
+        "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+        "http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "
+        "\"GET /index.html HTTP/1.1\""};
     const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
                                    PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
                                    PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV, PT_LOGFMT_ELB,
                                    PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG, PT_LOGFMT_PANOS,
-                                   PT_LOGFMT_WINDNS};
+                                   PT_LOGFMT_WINDNS, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG,
+                                   PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG};
     for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
         size_t n = strlen(lines[k]);
         for (size_t cut = 0; cut <= n; cut++) {
@@ -860,6 +999,10 @@ static void formats_recognised_by_content(void **state)
     static const struct {
         const char *text, *want;
     } cases[] = {
+        {"2024-01-05T10:05:00+00:00 asa01 : %ASA-6-302014: Teardown TCP connection 9 for "
+         "outside:203.0.113.50/443 to inside:10.2.0.5/53496 duration 0:05:00 bytes 62914560\n",
+         "log:syslog"},
+        {"2024-01-05T10:05:00+00:00 app01 worker: job 9 done in 0:05:00\n", NULL},
         {"1286536308.779    180 192.168.0.224 TCP_MISS/200 411 GET http://x/ - DIRECT/1.2.3.4 -\n"
          "1286536309.001  60000 192.168.0.224 TCP_TUNNEL/200 5 CONNECT m:443 a HIER_DIRECT/1.2.3.5 -\n",
          "log:squid"},
@@ -930,6 +1073,8 @@ int main(void)
         cmocka_unit_test(w3c_iis_and_windows_firewall),
         cmocka_unit_test(syslog_netfilter_and_dnsmasq),
         cmocka_unit_test(syslog_fortigate_bind_unbound),
+        cmocka_unit_test(syslog_cisco_asa),
+        cmocka_unit_test(syslog_haproxy_tcp_and_http),
         cmocka_unit_test(squid_native_access_log),
         cmocka_unit_test(elb_alb_classic_and_nlb),
         cmocka_unit_test(ftp_vsftpd_and_xferlog),

@@ -2,11 +2,14 @@
  * and every parser cut at every offset of a sample. */
 #include "cm.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/conf.h"
+#include "core/sha256.h"
 #include "phi/config.h"
 #include "phi/phase.h"
 #include "phi/phi.h"
@@ -366,6 +369,36 @@ static void truncate_at_every_offset(void **state)
     }
 }
 
+/* The keyed hash of PHI values (phase.c) is pt_hmac: it must equal libcrypto's HMAC() for
+ * every key length and message length around the block boundaries, split or not. */
+static void hmac_equals_openssl(void **state)
+{
+    (void)state;
+    uint8_t key[64], msg[300], want[32], got[32];
+    for (size_t i = 0; i < sizeof key; i++) {
+        key[i] = (uint8_t)(i * 37 + 11);
+    }
+    for (size_t i = 0; i < sizeof msg; i++) {
+        msg[i] = (uint8_t)(i * 13 + 7);
+    }
+    const size_t keylens[] = {1, 16, 32, 63, 64};
+    for (size_t k = 0; k < sizeof keylens / sizeof keylens[0]; k++) {
+        struct pt_hmac *h = pt_hmac_new(key, keylens[k]);
+        assert_non_null(h);
+        for (size_t n = 0; n < sizeof msg; n += n < 130 ? 1 : 17) {
+            unsigned ml = 0;
+            HMAC(EVP_sha256(), key, (int)keylens[k], msg, n, want, &ml);
+            pt_hmac_sha256(h, msg, n, NULL, 0, got);
+            assert_memory_equal(want, got, 32);
+            pt_hmac_sha256(h, msg, n / 3, msg + n / 3, n - n / 3, got);
+            assert_memory_equal(want, got, 32);
+        }
+        pt_hmac_free(h);
+    }
+    uint8_t big[65] = {0};
+    assert_null(pt_hmac_new(big, sizeof big));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +414,7 @@ int main(void)
         cmocka_unit_test(csv_columns),
         cmocka_unit_test(dicom_part10),
         cmocka_unit_test(truncate_at_every_offset),
+        cmocka_unit_test(hmac_equals_openssl),
     };
     int rc = cmocka_run_group_tests_name("phi", tests, NULL, NULL);
     pt_phi_config_free();

@@ -234,6 +234,253 @@ static void bad_fields_are_refused(void **state)
     unlink(mod);
 }
 
+/* ---- one capture in byte ranges (split.c) ---------------------------------------------- */
+
+static void put32(FILE *f, uint32_t v, bool be)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    if (be) {
+        uint8_t r[4] = {b[3], b[2], b[1], b[0]};
+        fwrite(r, 1, 4, f);
+    } else {
+        fwrite(b, 1, 4, f);
+    }
+}
+
+/* `n` packets of 40..1039 bytes; pcap (micro or nano) or pcapng with an interface
+ * statistics block after every 7th packet (not a packet: frames must not count it).
+ * Returns the offset of every packet record in offs[]. */
+static void put_capture(const char *path, int fmt, bool be, unsigned n, uint64_t *offs)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (fmt == PT_SPLIT_PCAPNG) {
+        put32(f, 0x0A0D0D0A, be);
+        put32(f, 28, be);
+        put32(f, 0x1A2B3C4D, be);
+        put32(f, be ? 0x00010000u : 0x00000001u, false); /* version 1.0 as two u16 */
+        put32(f, 0xffffffff, be);
+        put32(f, 0xffffffff, be);
+        put32(f, 28, be);
+        put32(f, 1, be);
+        put32(f, 20, be);
+        put32(f, be ? 0x00010000u : 0x00000001u, false); /* linktype 1, reserved 0 */
+        put32(f, 65535, be);
+        put32(f, 20, be);
+    } else {
+        put32(f, fmt == PT_SPLIT_PCAP_NS ? 0xa1b23c4d : 0xa1b2c3d4, be);
+        put32(f, be ? 0x00020004u : 0x00040002u, false);
+        put32(f, 0, be);
+        put32(f, 0, be);
+        put32(f, 65535, be);
+        put32(f, 1, be);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t len = 40 + (i * 379) % 1000, pad = (4 - len % 4) % 4;
+        offs[i] = (uint64_t)ftell(f);
+        if (fmt == PT_SPLIT_PCAPNG) {
+            put32(f, 6, be);
+            put32(f, 32 + len + pad, be);
+            put32(f, 0, be);
+            put32(f, 0, be);
+            put32(f, i, be);
+            put32(f, len, be);
+            put32(f, len, be);
+        } else {
+            put32(f, 1700000000 + i, be);
+            put32(f, 0, be);
+            put32(f, len, be);
+            put32(f, len, be);
+        }
+        for (uint32_t k = 0; k < len; k++) {
+            fputc((int)((i + k) & 0xff), f);
+        }
+        if (fmt == PT_SPLIT_PCAPNG) {
+            for (uint32_t k = 0; k < pad; k++) {
+                fputc(0, f);
+            }
+            put32(f, 32 + len + pad, be);
+            if (i % 7 == 6) { /* an interface statistics block: 12 bytes of frame + 8 */
+                put32(f, 5, be);
+                put32(f, 20, be);
+                put32(f, 0, be);
+                put32(f, 0, be);
+                put32(f, 20, be);
+            }
+        }
+    }
+    fclose(f);
+}
+
+static void ranges_are_walked_packet_boundaries(void **state)
+{
+    (void)state;
+    static const struct {
+        int fmt;
+        bool be;
+    } kinds[] = {{PT_SPLIT_PCAP, false}, {PT_SPLIT_PCAP, true}, {PT_SPLIT_PCAP_NS, true},
+                 {PT_SPLIT_PCAPNG, false}, {PT_SPLIT_PCAPNG, true}};
+    char cdir[64];
+    snprintf(cdir, sizeof cdir, "/tmp/test_plan_cap-XXXXXX");
+    assert_non_null(mkdtemp(cdir));
+    static uint64_t offs[400];
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        char cap[128], out[128], err[512] = "";
+        snprintf(cap, sizeof cap, "%s/link.cap", cdir);
+        snprintf(out, sizeof out, "%s.plan", cdir);
+        put_capture(cap, kinds[k].fmt, kinds[k].be, 400, offs);
+        for (unsigned shards = 2; shards <= 5; shards++) {
+            char *inputs[1] = {cap};
+            struct pt_options o = {.inputs = inputs, .n_inputs = 1};
+            assert_int_equal(pt_plan_create(&o, shards, out, true, true), PT_OK);
+            struct pt_plan p;
+            assert_int_equal(pt_plan_load(out, &p, err, sizeof err), PT_OK);
+            assert_int_equal(p.n_items, 1);
+            assert_int_equal(p.items[0].n_ranges, shards);
+            struct stat st;
+            assert_int_equal(stat(cap, &st), 0);
+            for (size_t j = 0; j < p.n_ranges; j++) {
+                const struct pt_plan_range *r = &p.ranges[j];
+                assert_int_equal(r->shard, j);
+                assert_int_equal(r->r.head, offs[0]);
+                if (j == 0) {
+                    assert_int_equal(r->r.offset, 0);
+                    assert_int_equal(r->r.frames, 0);
+                } else {
+                    /* the offset is packet record number `frames`, and near j/N of the file */
+                    assert_true(r->r.frames < 400);
+                    assert_int_equal(r->r.offset, offs[r->r.frames]);
+                    assert_true(r->r.offset >= (uint64_t)st.st_size / shards * j);
+                    assert_true(r->r.offset < (uint64_t)st.st_size / shards * j + 1200);
+                }
+                assert_int_equal(r->r.end, j + 1 < p.n_ranges ? p.ranges[j + 1].r.offset
+                                                              : (uint64_t)st.st_size);
+                /* a range's reader: the header, then the range, hashed as the plan did */
+                struct pt_split_reader *rd = NULL;
+                FILE *f = pt_split_open(&r->r, cap, NULL, &rd);
+                assert_non_null(f);
+                uint8_t first[4];
+                assert_int_equal(fread(first, 1, 4, f), 4);
+                uint8_t want[4];
+                FILE *g = fopen(cap, "rb");
+                assert_int_equal(fread(want, 1, 4, g), 4);
+                fclose(g);
+                assert_memory_equal(first, want, 4); /* every range starts with the magic */
+                char buf[4096];
+                while (fread(buf, 1, sizeof buf, f) > 0) {
+                }
+                fclose(f);
+                char hex[PT_SHA256_HEX];
+                uint64_t bytes = 0;
+                assert_true(pt_split_reader_done(rd, hex, &bytes));
+                assert_int_equal(bytes, r->r.end - r->r.offset);
+                assert_string_equal(hex, r->sha256);
+            }
+            pt_plan_fini(&p);
+        }
+    }
+    /* not a capture, or a capture damaged before the first wanted place: no cut */
+    char path[128];
+    snprintf(path, sizeof path, "%s/link.cap", cdir);
+    put_capture(path, PT_SPLIT_PCAP, false, 400, offs);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, (long)offs[3] + 8, SEEK_SET); /* a caplen past the end of the file */
+    fputc(0xff, f);
+    fputc(0xff, f);
+    fputc(0xff, f);
+    fputc(0x7f, f);
+    fclose(f);
+    struct pt_split sp;
+    uint64_t want[1] = {30000};
+    assert_int_equal(pt_split_capture(path, want, 1, &sp), 0);
+    pt_split_fini(&sp);
+    snprintf(path, sizeof path, "%s/notes.txt", cdir);
+    put_capture(path, PT_SPLIT_PCAP, false, 50, offs);
+    f = fopen(path, "r+b");
+    fputc('x', f);
+    fclose(f);
+    assert_int_equal(pt_split_capture(path, want, 1, &sp), 0);
+    pt_split_fini(&sp);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.plan'", cdir, cdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A plan with ranges: every bad range line refused. */
+static void bad_ranges_are_refused(void **state)
+{
+    (void)state;
+    char cdir[64], cap[128], out[128], mod[140];
+    snprintf(cdir, sizeof cdir, "/tmp/test_plan_rng-XXXXXX");
+    assert_non_null(mkdtemp(cdir));
+    snprintf(cap, sizeof cap, "%s/link.pcap", cdir);
+    snprintf(out, sizeof out, "%s.plan", cdir);
+    snprintf(mod, sizeof mod, "%s.mod", cdir);
+    static uint64_t offs[400];
+    put_capture(cap, PT_SPLIT_PCAP, false, 400, offs);
+    char *inputs[1] = {cap};
+    struct pt_options o = {.inputs = inputs, .n_inputs = 1};
+    assert_int_equal(pt_plan_create(&o, 3, out, true, true), PT_OK);
+    size_t len;
+    char *buf = slurp(out, &len);
+    buf[len] = '\0';
+    assert_true(loads(out));
+    /* each range line in turn: a field changed, the line dropped, the line doubled */
+    char *lines[3];
+    size_t nl = 0;
+    for (char *at = strstr(buf, "\nrange "); at != NULL && nl < 3; at = strstr(at + 1, "\nrange ")) {
+        lines[nl++] = at + 1;
+    }
+    assert_int_equal(nl, 3);
+    for (size_t i = 0; i < nl; i++) {
+        size_t ll = (size_t)(strchr(lines[i], '\n') - lines[i]) + 1, pre = (size_t)(lines[i] - buf);
+        for (int field = 1; field <= 7; field++) {
+            char line[512];
+            memcpy(line, lines[i], ll);
+            line[ll] = '\0';
+            char *p = line;
+            for (int k = 0; k < field; k++) {
+                p = strchr(p, ' ') + 1;
+            }
+            /* the field's first character changed: '9' prefix for numbers, 'g' for the hash */
+            char m[600];
+            size_t at = (size_t)(p - line);
+            snprintf(m, sizeof m, "%.*s%s%s", (int)at, line, field == 7 ? "g" : "9", p + 1);
+            if (field != 7 && p[0] == '9') {
+                snprintf(m, sizeof m, "%.*s1%s", (int)at, line, p);
+            }
+            if (field == 5) { /* frames: not growing (a later range's cannot be checked here) */
+                snprintf(m, sizeof m, "%.*s%s%s", (int)at, line, i ? "0" : "1",
+                         strchr(p, ' '));
+            }
+            char *all = malloc(len + 700);
+            memcpy(all, buf, pre);
+            memcpy(all + pre, m, strlen(m));
+            memcpy(all + pre + strlen(m), buf + pre + ll, len - pre - ll);
+            spit(mod, all, len - ll + strlen(m));
+            free(all);
+            if (loads(mod)) {
+                fail_msg("accepted range line %zu with field %d changed: %s", i, field, m);
+            }
+        }
+        char *all = malloc(len + ll + 1);
+        memcpy(all, buf, pre);
+        memcpy(all + pre, buf + pre + ll, len - pre - ll);
+        spit(mod, all, len - ll);
+        assert_false(loads(mod));
+        memcpy(all, buf, pre + ll);
+        memcpy(all + pre + ll, buf + pre, len - pre);
+        spit(mod, all, len + ll);
+        assert_false(loads(mod));
+        free(all);
+    }
+    free(buf);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.plan' '%s.mod'", cdir, cdir, cdir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +488,8 @@ int main(void)
         cmocka_unit_test(paths_with_any_byte_round_trip),
         cmocka_unit_test(every_cut_is_refused),
         cmocka_unit_test(bad_fields_are_refused),
+        cmocka_unit_test(ranges_are_walked_packet_boundaries),
+        cmocka_unit_test(bad_ranges_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
