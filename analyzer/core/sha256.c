@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct pt_sha256 {
@@ -52,7 +54,31 @@ void pt_sha256_final(struct pt_sha256 *h, uint8_t out[PT_SHA256_LEN])
 
 struct pt_hmac {
     EVP_MD_CTX *inner, *outer, *work;
+    uint8_t key[64]; /* for the one-shot fallback */
+    size_t keylen;
 };
+
+static bool hmac_once(const struct pt_hmac *h, const void *a, size_t alen, const void *b,
+                      size_t blen, uint8_t out[PT_SHA256_LEN])
+{
+    unsigned n = 0;
+    bool ok = false;
+    uint8_t *msg = malloc(alen + blen + 1);
+    if (msg != NULL) {
+        memcpy(msg, a, alen);
+        if (b != NULL && blen > 0) {
+            memcpy(msg + alen, b, blen);
+        }
+        ok = HMAC(EVP_sha256(), h->key, (int)h->keylen, msg, alen + (b != NULL ? blen : 0), out,
+                  &n) != NULL && n == PT_SHA256_LEN;
+        OPENSSL_cleanse(msg, alen + blen + 1);
+        free(msg);
+    }
+    if (!ok) {
+        memset(out, 0, PT_SHA256_LEN);
+    }
+    return ok;
+}
 
 struct pt_hmac *pt_hmac_new(const uint8_t *key, size_t keylen)
 {
@@ -69,6 +95,8 @@ struct pt_hmac *pt_hmac_new(const uint8_t *key, size_t keylen)
         ipad[i] = k ^ 0x36;
         opad[i] = k ^ 0x5c;
     }
+    memcpy(h->key, key, keylen);
+    h->keylen = keylen;
     h->inner = EVP_MD_CTX_new();
     h->outer = EVP_MD_CTX_new();
     h->work = EVP_MD_CTX_new();
@@ -94,23 +122,30 @@ void pt_hmac_free(struct pt_hmac *h)
     EVP_MD_CTX_free(h->inner);
     EVP_MD_CTX_free(h->outer);
     EVP_MD_CTX_free(h->work);
+    OPENSSL_cleanse(h->key, sizeof h->key);
     free(h);
 }
 
-void pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
+/* libcrypto's digest calls fail only when memory runs out; then the MAC is computed again
+ * by the one-shot HMAC() from the key kept for that, so a failure never yields a wrong MAC;
+ * if that fails too, out is zeroed and false returned. */
+bool pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
                     uint8_t out[PT_SHA256_LEN])
 {
     uint8_t in[PT_SHA256_LEN];
-    unsigned n = 0;
-    EVP_MD_CTX_copy_ex(h->work, h->inner);
-    EVP_DigestUpdate(h->work, a, alen);
-    if (b != NULL && blen > 0) {
-        EVP_DigestUpdate(h->work, b, blen);
+    unsigned n = 0, m = 0;
+    bool ok = EVP_MD_CTX_copy_ex(h->work, h->inner) == 1 &&
+              EVP_DigestUpdate(h->work, a, alen) == 1 &&
+              (b == NULL || blen == 0 || EVP_DigestUpdate(h->work, b, blen) == 1) &&
+              EVP_DigestFinal_ex(h->work, in, &n) == 1 &&
+              EVP_MD_CTX_copy_ex(h->work, h->outer) == 1 &&
+              EVP_DigestUpdate(h->work, in, sizeof in) == 1 &&
+              EVP_DigestFinal_ex(h->work, out, &m) == 1 && n == PT_SHA256_LEN && m == PT_SHA256_LEN;
+    OPENSSL_cleanse(in, sizeof in);
+    if (ok) {
+        return true;
     }
-    EVP_DigestFinal_ex(h->work, in, &n);
-    EVP_MD_CTX_copy_ex(h->work, h->outer);
-    EVP_DigestUpdate(h->work, in, sizeof in);
-    EVP_DigestFinal_ex(h->work, out, &n);
+    return hmac_once(h, a, alen, b, blen, out);
 }
 
 pt_status pt_sha256_buf(const void *data, size_t len, uint8_t out[PT_SHA256_LEN])

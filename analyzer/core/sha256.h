@@ -29,8 +29,9 @@ struct pt_hmac;
 /* Returns owned (free with pt_hmac_free) or NULL; keylen at most 64. */
 struct pt_hmac *pt_hmac_new(const uint8_t *key, size_t keylen);
 void pt_hmac_free(struct pt_hmac *h);
-/* The MAC of the concatenation a || b (b may be NULL). */
-void pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
+/* The MAC of the concatenation a || b (b may be NULL); false (out zeroed) only when
+ * libcrypto could not compute it even by its one-shot HMAC() (out of memory). */
+bool pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
                     uint8_t out[PT_SHA256_LEN]);
 
 /* One-shot digest. */

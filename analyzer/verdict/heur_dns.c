@@ -55,15 +55,28 @@ static double dns_entropy(const struct dgroup *g)
 }
 
 /* The forwarded copy of a tunnel: its client is the resolver of another client's group
- * under the same domain (the capture saw both legs). */
-static bool forwarded(const struct dgroup *all, size_t n, const struct dgroup *g)
+ * under the same domain (the capture saw both legs). `by_dom` holds the n groups sorted by
+ * domain, so only the groups of g's domain are looked at. */
+static int by_domain(const void *a, const void *b)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (&all[i] == g || strcmp(all[i].domain, g->domain) != 0) {
-            continue;
+    return strcmp((*(const struct dgroup *const *)a)->domain,
+                  (*(const struct dgroup *const *)b)->domain);
+}
+
+static bool forwarded(const struct dgroup *const *by_dom, size_t n, const struct dgroup *g)
+{
+    size_t lo = 0, hi = n; /* the first group of g's domain */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(by_dom[mid]->domain, g->domain) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
-        for (unsigned r = 0; r < all[i].n_resolvers; r++) {
-            if (strcmp(all[i].resolver[r], g->client) == 0) {
+    }
+    for (size_t i = lo; i < n && strcmp(by_dom[i]->domain, g->domain) == 0; i++) {
+        for (unsigned r = 0; by_dom[i] != g && r < by_dom[i]->n_resolvers; r++) {
+            if (strcmp(by_dom[i]->resolver[r], g->client) == 0) {
                 return true;
             }
         }
@@ -71,28 +84,38 @@ static bool forwarded(const struct dgroup *all, size_t n, const struct dgroup *g
     return false;
 }
 
-static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
+/* The tunnel tests of a group; true when it passes any (then it is reported). */
+struct dtests {
+    double ent, odd_share;
+    bool many, encoded, oddtypes, longl, datalabels;
+};
+
+static bool dns_tests(const struct pt_heur_conf *c, const struct dgroup *g, struct dtests *t)
 {
-    const struct pt_heur_conf *c = &x->c;
-    double ent = dns_entropy(g);
-    double odd_share = g->queries ? (double)g->odd / g->queries : 0;
+    t->ent = dns_entropy(g);
+    t->odd_share = g->queries ? (double)g->odd / g->queries : 0;
     unsigned cs_best = 0;
     for (int i = 0; i < 4; i++) {
         cs_best = g->charset[i] > cs_best ? g->charset[i] : cs_best;
     }
-    bool many = g->names >= c->dns_subdomains;
-    bool encoded = g->label_bytes >= c->dns_label_bytes && ent >= c->dns_entropy &&
-                   g->queries >= c->dns_min_queries;
-    bool oddtypes = odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
-    bool longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
+    t->many = g->names >= c->dns_subdomains;
+    t->encoded = g->label_bytes >= c->dns_label_bytes && t->ent >= c->dns_entropy &&
+                 g->queries >= c->dns_min_queries;
+    t->oddtypes = t->odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
+    t->longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
     /* most names carry labels that look encoded, in one character set */
-    bool datalabels = g->encoded_names >= c->dns_min_queries &&
-                      4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
-                      10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
-                      g->label_bytes * 4 >= c->dns_label_bytes;
-    if (!many && !encoded && !oddtypes && !longl && !datalabels) {
-        return;
-    }
+    t->datalabels = g->encoded_names >= c->dns_min_queries &&
+                    4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
+                    10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
+                    g->label_bytes * 4 >= c->dns_label_bytes;
+    return t->many || t->encoded || t->oddtypes || t->longl || t->datalabels;
+}
+
+static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g, const struct dtests *t)
+{
+    const double ent = t->ent, odd_share = t->odd_share;
+    const bool encoded = t->encoded, oddtypes = t->oddtypes, longl = t->longl,
+               datalabels = t->datalabels;
     char via[300] = "", vj[300] = "[", dom[300], cl[100], hb[32];
     for (unsigned r = 0; r < g->n_resolvers; r++) {
         size_t u = strlen(via), v = strlen(vj);
@@ -347,10 +370,23 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
     }
     free(rows);
     sqlite3_finalize(st);
+    const struct dgroup **by_dom = ng > 0 ? malloc(ng * sizeof *by_dom) : NULL;
+    if (ng > 0 && by_dom == NULL) {
+        x->rc = PT_ENOMEM;
+    }
+    for (size_t i = 0; i < ng && by_dom != NULL; i++) {
+        by_dom[i] = &groups[i];
+    }
+    if (by_dom != NULL) {
+        qsort(by_dom, ng, sizeof *by_dom, by_domain);
+    }
     for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
-        if (groups[i].queries > 0 && !forwarded(groups, ng, &groups[i])) {
-            dns_report(x, &groups[i]);
+        struct dtests t;
+        if (groups[i].queries > 0 && dns_tests(&x->c, &groups[i], &t) &&
+            !forwarded(by_dom, ng, &groups[i])) {
+            dns_report(x, &groups[i], &t);
         }
     }
+    free((void *)by_dom);
     free(groups);
 }

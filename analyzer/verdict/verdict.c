@@ -112,13 +112,17 @@ void pt_verdict_finding(struct pt_verdict_ctx *x, enum pt_heur h, const char *sr
  * detail.strongest_source, the one that saw most: a capture (content), then a sensor's log
  * (Zeek, Suricata: sessions), then a device's log (NetFlow, firewall, proxy: counts). */
 static const char sources_sql[] =
+    /* the flows of each finding's pair, either way round: one indexed lookup a direction
+     * (the index is made here, once the flows are all written, not kept up while writing) */
+    "CREATE INDEX IF NOT EXISTS flow_pair ON flow(client_addr, server_addr);"
+    "CREATE TEMP TABLE fpair AS "
+    "SELECT n.id, f.id AS fid, f.source AS src FROM finding n JOIN flow f ON f.client_addr = "
+    "n.source AND f.server_addr = n.destination WHERE n.source != '' "
+    "UNION ALL SELECT n.id, f.id, f.source FROM finding n JOIN flow f ON f.client_addr = "
+    "n.destination AND f.server_addr = n.source WHERE n.source != '';"
     "CREATE TEMP TABLE fsrc AS "
-    "SELECT n.id, f.source AS src FROM finding n JOIN flow f ON (f.client_addr = n.source AND "
-    "f.server_addr = n.destination) OR (f.client_addr = n.destination AND f.server_addr = "
-    "n.source) WHERE n.source != '' "
-    "UNION SELECT n.id, s.source FROM finding n JOIN flow f ON (f.client_addr = n.source AND "
-    "f.server_addr = n.destination) OR (f.client_addr = n.destination AND f.server_addr = "
-    "n.source) JOIN flow_source s ON s.flow_id = f.id WHERE n.source != '' "
+    "SELECT id, src FROM fpair "
+    "UNION SELECT p.id, s.source FROM fpair p JOIN flow_source s ON s.flow_id = p.fid "
     "UNION SELECT n.id, 'capture' FROM finding n WHERE n.heuristic = 'dns_tunnel' AND EXISTS "
     "(SELECT 1 FROM dns_query q JOIN flow f ON f.id = q.flow_id WHERE (f.client_addr = n.source "
     "OR f.server_addr = n.source) AND (q.qname = n.destination OR q.qname LIKE '%.' || "
@@ -128,12 +132,13 @@ static const char sources_sql[] =
     "n.heuristic = 'dns_tunnel' "
     "UNION SELECT n.id, a.source FROM finding n JOIN phi_access a ON a.client = n.source WHERE "
     "n.heuristic = 'phi_access';"
+    "CREATE INDEX temp.fsrc_id ON fsrc(id);"
     "UPDATE finding SET detail = json_set(detail, '$.sources', (SELECT json_group_array(src) "
     "FROM (SELECT src FROM fsrc WHERE fsrc.id = finding.id ORDER BY src)), "
     "'$.strongest_source', (SELECT src FROM fsrc WHERE fsrc.id = finding.id ORDER BY CASE WHEN "
     "src = 'capture' THEN 0 WHEN src LIKE 'zeek%' OR src LIKE 'eve%' OR src LIKE 'suricata%' "
     "THEN 1 ELSE 2 END, src LIMIT 1)) WHERE id IN (SELECT id FROM fsrc);"
-    "DROP TABLE fsrc;";
+    "DROP TABLE fsrc; DROP TABLE fpair;";
 
 /* ---- the stage -------------------------------------------------------------------------- */
 
