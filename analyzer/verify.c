@@ -179,6 +179,47 @@ static bool hash_segments(struct pt_db *db, long long item, char got[PT_SHA256_H
     return x.ok;
 }
 
+/* Bytes [offset, end) of the file: a shard's byte range of a capture (scale/split.c), whose
+ * item holds the range's SHA-256 and size. */
+static pt_status hash_range(const char *path, const char *detail, char got[PT_SHA256_HEX],
+                            uint64_t *gsize)
+{
+    char a[32], b[32];
+    field(detail, "offset", a, sizeof a);
+    field(detail, "end", b, sizeof b);
+    char *e1 = NULL, *e2 = NULL;
+    unsigned long long off = strtoull(a, &e1, 10), end = strtoull(b, &e2, 10);
+    if (a[0] == '\0' || b[0] == '\0' || *e1 != '\0' || *e2 != '\0' || end < off) {
+        return PT_EMALFORMED; /* the audit row does not say which bytes */
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct pt_sha256 *h = fd < 0 ? NULL : pt_sha256_new();
+    pt_status rc = h == NULL ? PT_EIO : PT_OK;
+    static uint8_t buf[1 << 16];
+    *gsize = 0;
+    for (uint64_t at = off; rc == PT_OK && at < end;) {
+        size_t want = end - at < sizeof buf ? (size_t)(end - at) : sizeof buf;
+        ssize_t n = pread(fd, buf, want, (off_t)at);
+        if (n <= 0) {
+            rc = PT_EIO; /* an error, or the file is shorter than the range */
+            break;
+        }
+        pt_sha256_update(h, buf, (size_t)n);
+        at += (uint64_t)n;
+        *gsize += (uint64_t)n;
+    }
+    if (h != NULL) {
+        uint8_t dig[PT_SHA256_LEN];
+        pt_sha256_final(h, dig);
+        pt_hex(dig, sizeof dig, got);
+        pt_sha256_free(h);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return rc;
+}
+
 struct inputs {
     struct pt_db *db;
     int *bad, *checked, items;
@@ -206,7 +247,11 @@ static bool one_input(void *arg, const struct pt_q_item *it)
         (*x->bad)++;
     } else if (segs > 1 && !hash_segments(x->db, it->id, got, &gsize, x->bad)) {
         (*x->bad)++;
-    } else if (segs <= 1 && pt_sha256_file(path, got, &gsize) != PT_OK) {
+    } else if (segs <= 1 && it->range[0] != '\0' &&
+               hash_range(path, it->range, got, &gsize) != PT_OK) {
+        printf("MISSING     %s: its byte range cannot be read now\n", path);
+        (*x->bad)++;
+    } else if (segs <= 1 && it->range[0] == '\0' && pt_sha256_file(path, got, &gsize) != PT_OK) {
         printf("MISSING     %s: cannot be read now\n", path);
         (*x->bad)++;
     } else if (strcmp(got, want) != 0 || (long long)gsize != size) {
@@ -214,7 +259,9 @@ static bool one_input(void *arg, const struct pt_q_item *it)
                (unsigned long long)gsize, want, size);
         (*x->bad)++;
     } else {
-        printf("OK          %s %s%s\n", want, path, segs > 1 ? " (whole split image)" : "");
+        printf("OK          %s %s%s\n", want, path,
+               segs > 1 ? " (whole split image)"
+               : it->range[0] != '\0' ? " (the shard's byte range of it)" : "");
     }
     return true;
 }

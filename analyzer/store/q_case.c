@@ -93,11 +93,16 @@ long long pt_q_unhashed_items(struct pt_db *db)
 void pt_q_items(struct pt_db *db, bool (*fn)(void *arg, const struct pt_q_item *it), void *arg)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(pt_db_handle(db), "SELECT id, path, size, sha256, status, segments FROM "
-                       "evidence_item ORDER BY id", -1, &st, NULL);
+    sqlite3_prepare_v2(pt_db_handle(db), "SELECT i.id, i.path, i.size, i.sha256, i.status, "
+                       "i.segments, CASE WHEN EXISTS (SELECT 1 FROM audit_log a WHERE "
+                       "a.action = 'input_hashed' AND a.detail LIKE 'item=' || i.id || ' %') "
+                       "THEN '' ELSE coalesce((SELECT detail FROM audit_log a WHERE a.action = "
+                       "'range_hashed' AND a.detail LIKE 'item=' || i.id || ' %' LIMIT 1), '') "
+                       "END FROM evidence_item i ORDER BY i.id", -1, &st, NULL);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
         struct pt_q_item it = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2),
-                               sqlite3_column_int64(st, 5), col(st, 1), col(st, 3), col(st, 4)};
+                               sqlite3_column_int64(st, 5), col(st, 1), col(st, 3), col(st, 4),
+                               col(st, 6)};
         if (!fn(arg, &it)) {
             break;
         }
@@ -140,9 +145,11 @@ void pt_q_item_audits(struct pt_db *db,
 {
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(pt_db_handle(db),
-                       "SELECT i.id, i.sha256, i.size, (SELECT group_concat(detail, '\n') "
-                       "FROM audit_log a WHERE a.action = 'input_hashed' AND a.detail LIKE "
-                       "'item=' || i.id || ' %') FROM evidence_item i ORDER BY i.id",
+                       "SELECT i.id, i.sha256, i.size, coalesce((SELECT group_concat(detail, "
+                       "'\n') FROM audit_log a WHERE a.action = 'input_hashed' AND a.detail "
+                       "LIKE 'item=' || i.id || ' %'), (SELECT group_concat(detail, '\n') FROM "
+                       "audit_log a WHERE a.action = 'range_hashed' AND a.detail LIKE 'item=' "
+                       "|| i.id || ' %')) FROM evidence_item i ORDER BY i.id",
                        -1, &st, NULL);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW &&
            fn(arg, sqlite3_column_int64(st, 0), col(st, 1), sqlite3_column_int64(st, 2),

@@ -32,6 +32,8 @@ long long pt_q_unhashed_items(struct pt_db *db);
 struct pt_q_item {
     long long id, size, segments;
     const char *path, *sha256, *status;
+    const char *range; /* a shard's byte range of the file (its range_hashed audit row's
+                        * detail), "" for a whole item */
 };
 /* Every evidence item, by id. */
 void pt_q_items(struct pt_db *db, bool (*fn)(void *arg, const struct pt_q_item *it), void *arg);
@@ -47,7 +49,8 @@ struct pt_q_segment {
 void pt_q_segments(struct pt_db *db, long long id,
                    bool (*fn)(void *arg, const struct pt_q_segment *s), void *arg);
 
-/* Every evidence item with its input_hashed rows' details ('\n' between them, "" for none). */
+/* Every evidence item with its input_hashed (or, for a shard's byte range, range_hashed)
+ * rows' details ('\n' between them, "" for none). */
 void pt_q_item_audits(struct pt_db *db,
                       bool (*fn)(void *arg, long long id, const char *sha256, long long size,
                                  const char *audit),

@@ -152,6 +152,9 @@ def scale_merge_equals_single_run_on_the_sample_in_byte_ranges():
     assert len(_plan_ranges(plan)) == 3, open(plan).read()
     for s in shards:
         assert db(s).execute("SELECT count(*) FROM evidence_item").fetchone()[0] == 1, s
+        # a shard case verifies too: its item is the range, re-hashed from the file's bytes
+        v = run("verify", s, check=0)
+        assert "(the shard's byte range of it)" in v.stdout, v.stdout
     d = scale_differences(single, merged)
     assert d == [], "\n  ".join(d)
     assert db(merged).execute("SELECT count(*) FROM anomaly WHERE kind = 'scale.flow_cut'"
