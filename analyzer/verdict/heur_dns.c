@@ -55,20 +55,55 @@ static double dns_entropy(const struct dgroup *g)
 }
 
 /* The forwarded copy of a tunnel: its client is the resolver of another client's group
- * under the same domain (the capture saw both legs). */
-static bool forwarded(const struct dgroup *all, size_t n, const struct dgroup *g)
+ * under the same domain (the capture saw both legs). fw holds every group's (domain,
+ * resolver) sorted, so each group's look-up is a binary search, not a pass over all groups. */
+struct dfwd {
+    const char *domain, *resolver;
+    size_t group;
+};
+
+static int dfwd_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (&all[i] == g || strcmp(all[i].domain, g->domain) != 0) {
-            continue;
+    const struct dfwd *x = a, *y = b;
+    int c = strcmp(x->domain, y->domain);
+    return c != 0 ? c : strcmp(x->resolver, y->resolver);
+}
+
+static bool forwarded(const struct dfwd *fw, size_t nfw, const struct dgroup *all, size_t gi)
+{
+    struct dfwd key = {.domain = all[gi].domain, .resolver = all[gi].client};
+    size_t lo = 0, hi = nfw;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dfwd_cmp(&fw[mid], &key) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
-        for (unsigned r = 0; r < all[i].n_resolvers; r++) {
-            if (strcmp(all[i].resolver[r], g->client) == 0) {
-                return true;
-            }
+    }
+    for (; lo < nfw && dfwd_cmp(&fw[lo], &key) == 0; lo++) {
+        if (fw[lo].group != gi) {
+            return true;
         }
     }
     return false;
+}
+
+/* fw of the groups (see forwarded); NULL with *nfw 0 when there are none or no memory. */
+static struct dfwd *dfwd_index(const struct dgroup *all, size_t n, size_t *nfw)
+{
+    *nfw = 0;
+    struct dfwd *fw = malloc((n ? n : 1) * DNS_RESOLVERS * sizeof *fw);
+    if (fw == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned r = 0; r < all[i].n_resolvers; r++) {
+            fw[(*nfw)++] = (struct dfwd){all[i].domain, all[i].resolver[r], i};
+        }
+    }
+    qsort(fw, *nfw, sizeof *fw, dfwd_cmp);
+    return fw;
 }
 
 static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
@@ -347,10 +382,16 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
     }
     free(rows);
     sqlite3_finalize(st);
+    size_t nfw = 0;
+    struct dfwd *fw = x->rc == PT_OK ? dfwd_index(groups, ng, &nfw) : NULL;
+    if (fw == NULL && x->rc == PT_OK) {
+        x->rc = PT_ENOMEM;
+    }
     for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
-        if (groups[i].queries > 0 && !forwarded(groups, ng, &groups[i])) {
+        if (groups[i].queries > 0 && !forwarded(fw, nfw, groups, i)) {
             dns_report(x, &groups[i]);
         }
     }
+    free(fw);
     free(groups);
 }
