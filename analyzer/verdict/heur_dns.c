@@ -23,7 +23,7 @@ struct dgroup {
     unsigned queries, names, odd, responses, nx, long_label, encoded_names;
     unsigned charset[4]; /* names whose data labels all fit hex, base32, base64, url */
     uint64_t label_bytes;
-    uint64_t chars[256];
+    double entropy; /* of its names' data label characters */
     int64_t first, last;
     char resolver[DNS_RESOLVERS][64];
     bool resolver_inside[DNS_RESOLVERS];
@@ -39,15 +39,17 @@ struct drow {
     size_t nm; /* index of its distinct name */
 };
 
-static double dns_entropy(const struct dgroup *g)
+/* The entropy of a group's label characters, counted in chars while its names are read (a
+ * group's names are read together, so one count serves every group in turn). */
+static double dns_entropy(const uint64_t chars[256])
 {
     double total = 0, ent = 0;
     for (int i = 0; i < 256; i++) {
-        total += (double)g->chars[i];
+        total += (double)chars[i];
     }
     for (int i = 0; i < 256 && total > 0; i++) {
-        if (g->chars[i] > 0) {
-            double p = (double)g->chars[i] / total;
+        if (chars[i] > 0) {
+            double p = (double)chars[i] / total;
             ent -= p * log2(p);
         }
     }
@@ -109,7 +111,7 @@ static struct dfwd *dfwd_index(const struct dgroup *all, size_t n, size_t *nfw)
 static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
 {
     const struct pt_heur_conf *c = &x->c;
-    double ent = dns_entropy(g);
+    double ent = g->entropy;
     double odd_share = g->queries ? (double)g->odd / g->queries : 0;
     unsigned cs_best = 0;
     for (int i = 0; i < 4; i++) {
@@ -196,7 +198,8 @@ static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
 }
 
 /* Per-label tests of one distinct name's data part into its group. */
-static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, const struct pt_tun_name *nm)
+static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, uint64_t chars_of[256],
+                       const struct pt_tun_name *nm)
 {
     char data[1100];
     size_t dl = pt_tun_data_part(nm, data, sizeof data);
@@ -213,7 +216,7 @@ static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, const str
             cs &= pt_tun_label_charset(data + i, l);
         }
         for (size_t k = 0; k < l; k++) {
-            g->chars[(unsigned char)data[i + k]]++;
+            chars_of[(unsigned char)data[i + k]]++;
         }
         chars += l;
         i += l + 1;
@@ -238,7 +241,7 @@ static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, co
     struct pt_tun_name *nm = calloc(n ? n : 1, sizeof *nm);
     size_t *gid = malloc((n ? n : 1) * sizeof *gid);
     size_t *first = malloc((n ? n : 1) * sizeof *first), *which = NULL;
-    const char **q = malloc((n ? n : 1) * sizeof *q);
+    const char **q = calloc(n ? n : 1, sizeof *q);
     size_t m = 0;
     if (ix == NULL || nm == NULL || gid == NULL || first == NULL || q == NULL ||
         (which = malloc((n ? n : 1) * sizeof *which)) == NULL) {
@@ -253,9 +256,14 @@ static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, co
     for (size_t i = 0; i < n; i++) {
         rows[i].nm = which[i];
     }
+    uint64_t chars[256];
     for (size_t j = 0; j < m; j++) {
         size_t i = ix[j];
         if (j == 0 || strcmp(nm[i].key, nm[ix[j - 1]].key) != 0) {
+            if (j > 0) {
+                (*groups)[*ng - 1].entropy = dns_entropy(chars);
+            }
+            memset(chars, 0, sizeof chars);
             if (!pt_grow(groups, cap, *ng + 1, sizeof **groups, 64)) {
                 goto out;
             }
@@ -267,7 +275,10 @@ static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, co
             g->last = INT64_MIN;
         }
         gid[i] = *ng - 1;
-        dns_labels(&x->c, &(*groups)[*ng - 1], &nm[i]);
+        dns_labels(&x->c, &(*groups)[*ng - 1], chars, &nm[i]);
+    }
+    if (m > 0) {
+        (*groups)[*ng - 1].entropy = dns_entropy(chars);
     }
     for (size_t i = 0; i < n; i++) {
         struct drow *r = &rows[i];
