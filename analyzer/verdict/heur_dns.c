@@ -19,7 +19,8 @@
 #define DNS_RESOLVERS 4
 
 struct dgroup {
-    char client[64], domain[256];
+    char client[64];
+    char *domain; /* owned: most names are short, and there is a group per (client, name) */
     unsigned queries, names, odd, responses, nx, long_label, encoded_names;
     unsigned charset[4]; /* names whose data labels all fit hex, base32, base64, url */
     uint64_t label_bytes;
@@ -267,10 +268,13 @@ static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, co
             if (!pt_grow(groups, cap, *ng + 1, sizeof **groups, 64)) {
                 goto out;
             }
-            struct dgroup *g = &(*groups)[(*ng)++];
+            struct dgroup *g = &(*groups)[*ng];
             memset(g, 0, sizeof *g);
             snprintf(g->client, sizeof g->client, "%s", client);
-            snprintf(g->domain, sizeof g->domain, "%s", nm[i].key);
+            if ((g->domain = strndup(nm[i].key, 255)) == NULL) {
+                goto out;
+            }
+            (*ng)++;
             g->first = INT64_MAX;
             g->last = INT64_MIN;
         }
@@ -404,5 +408,8 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
         }
     }
     free(fw);
+    for (size_t i = 0; i < ng; i++) {
+        free(groups[i].domain);
+    }
     free(groups);
 }
