@@ -338,6 +338,23 @@ static size_t delims_on_line(const uint8_t *p, size_t n, size_t a, char d)
     return k;
 }
 
+/* True for a Zeek log's header line other than "#fields" ("#separator", "#types time string
+ * addr port ...", "#path", "#open"): Zeek names its columns in "#fields" only, and the
+ * "addr" cells of "#types" are value types, not address columns. */
+static bool zeek_directive(const uint8_t *p, size_t n)
+{
+    static const char *const words[] = {"#separator", "#set_separator", "#empty_field",
+                                        "#unset_field", "#path", "#open", "#close", "#types",
+                                        NULL};
+    for (const char *const *w = words; *w != NULL; w++) {
+        size_t k = strlen(*w);
+        if (n > k && memcmp(p, *w, k) == 0 && (p[k] == '\t' || p[k] == ' ')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Where the header row starts: the first line, or after comment lines that start with '#'
  * (the header itself may carry a leading '#': "#mrn|last|first"), or after a few lines of a
  * title or junk when the row below the header has as many delimiters as the header; *delim
@@ -352,7 +369,7 @@ static size_t header_at(const uint8_t *p, size_t n, char *delim)
             h++;
         }
         size_t m = n - h < 4096 ? n - h : 4096;
-        char d = pick_delim(p + h, m);
+        char d = zeek_directive(p + a, n - a) ? 0 : pick_delim(p + h, m);
         if (d != 0) {
             struct cell hdr[32];
             size_t pos = 0;

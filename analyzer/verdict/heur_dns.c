@@ -19,11 +19,12 @@
 #define DNS_RESOLVERS 4
 
 struct dgroup {
-    char client[64], domain[256];
+    char client[64];
+    char *domain; /* owned: most names are short, and there is a group per (client, name) */
     unsigned queries, names, odd, responses, nx, long_label, encoded_names;
     unsigned charset[4]; /* names whose data labels all fit hex, base32, base64, url */
     uint64_t label_bytes;
-    uint64_t chars[256];
+    double entropy; /* of its names' data label characters */
     int64_t first, last;
     char resolver[DNS_RESOLVERS][64];
     bool resolver_inside[DNS_RESOLVERS];
@@ -39,15 +40,17 @@ struct drow {
     size_t nm; /* index of its distinct name */
 };
 
-static double dns_entropy(const struct dgroup *g)
+/* The entropy of a group's label characters, counted in chars while its names are read (a
+ * group's names are read together, so one count serves every group in turn). */
+static double dns_entropy(const uint64_t chars[256])
 {
     double total = 0, ent = 0;
     for (int i = 0; i < 256; i++) {
-        total += (double)g->chars[i];
+        total += (double)chars[i];
     }
     for (int i = 0; i < 256 && total > 0; i++) {
-        if (g->chars[i] > 0) {
-            double p = (double)g->chars[i] / total;
+        if (chars[i] > 0) {
+            double p = (double)chars[i] / total;
             ent -= p * log2(p);
         }
     }
@@ -55,67 +58,79 @@ static double dns_entropy(const struct dgroup *g)
 }
 
 /* The forwarded copy of a tunnel: its client is the resolver of another client's group
- * under the same domain (the capture saw both legs). `by_dom` holds the n groups sorted by
- * domain, so only the groups of g's domain are looked at. */
-static int by_domain(const void *a, const void *b)
+ * under the same domain (the capture saw both legs). fw holds every group's (domain,
+ * resolver) sorted, so each group's look-up is a binary search, not a pass over all groups. */
+struct dfwd {
+    const char *domain, *resolver;
+    size_t group;
+};
+
+static int dfwd_cmp(const void *a, const void *b)
 {
-    return strcmp((*(const struct dgroup *const *)a)->domain,
-                  (*(const struct dgroup *const *)b)->domain);
+    const struct dfwd *x = a, *y = b;
+    int c = strcmp(x->domain, y->domain);
+    return c != 0 ? c : strcmp(x->resolver, y->resolver);
 }
 
-static bool forwarded(const struct dgroup *const *by_dom, size_t n, const struct dgroup *g)
+static bool forwarded(const struct dfwd *fw, size_t nfw, const struct dgroup *all, size_t gi)
 {
-    size_t lo = 0, hi = n; /* the first group of g's domain */
+    struct dfwd key = {.domain = all[gi].domain, .resolver = all[gi].client};
+    size_t lo = 0, hi = nfw;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(by_dom[mid]->domain, g->domain) < 0) {
+        if (dfwd_cmp(&fw[mid], &key) < 0) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    for (size_t i = lo; i < n && strcmp(by_dom[i]->domain, g->domain) == 0; i++) {
-        for (unsigned r = 0; by_dom[i] != g && r < by_dom[i]->n_resolvers; r++) {
-            if (strcmp(by_dom[i]->resolver[r], g->client) == 0) {
-                return true;
-            }
+    for (; lo < nfw && dfwd_cmp(&fw[lo], &key) == 0; lo++) {
+        if (fw[lo].group != gi) {
+            return true;
         }
     }
     return false;
 }
 
-/* The tunnel tests of a group; true when it passes any (then it is reported). */
-struct dtests {
-    double ent, odd_share;
-    bool many, encoded, oddtypes, longl, datalabels;
-};
-
-static bool dns_tests(const struct pt_heur_conf *c, const struct dgroup *g, struct dtests *t)
+/* fw of the groups (see forwarded); NULL with *nfw 0 when there are none or no memory. */
+static struct dfwd *dfwd_index(const struct dgroup *all, size_t n, size_t *nfw)
 {
-    t->ent = dns_entropy(g);
-    t->odd_share = g->queries ? (double)g->odd / g->queries : 0;
+    *nfw = 0;
+    struct dfwd *fw = malloc((n ? n : 1) * DNS_RESOLVERS * sizeof *fw);
+    if (fw == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned r = 0; r < all[i].n_resolvers; r++) {
+            fw[(*nfw)++] = (struct dfwd){all[i].domain, all[i].resolver[r], i};
+        }
+    }
+    qsort(fw, *nfw, sizeof *fw, dfwd_cmp);
+    return fw;
+}
+
+static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
+{
+    const struct pt_heur_conf *c = &x->c;
+    double ent = g->entropy;
+    double odd_share = g->queries ? (double)g->odd / g->queries : 0;
     unsigned cs_best = 0;
     for (int i = 0; i < 4; i++) {
         cs_best = g->charset[i] > cs_best ? g->charset[i] : cs_best;
     }
-    t->many = g->names >= c->dns_subdomains;
-    t->encoded = g->label_bytes >= c->dns_label_bytes && t->ent >= c->dns_entropy &&
-                 g->queries >= c->dns_min_queries;
-    t->oddtypes = t->odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
-    t->longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
+    bool many = g->names >= c->dns_subdomains;
+    bool encoded = g->label_bytes >= c->dns_label_bytes && ent >= c->dns_entropy &&
+                   g->queries >= c->dns_min_queries;
+    bool oddtypes = odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
+    bool longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
     /* most names carry labels that look encoded, in one character set */
-    t->datalabels = g->encoded_names >= c->dns_min_queries &&
-                    4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
-                    10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
-                    g->label_bytes * 4 >= c->dns_label_bytes;
-    return t->many || t->encoded || t->oddtypes || t->longl || t->datalabels;
-}
-
-static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g, const struct dtests *t)
-{
-    const double ent = t->ent, odd_share = t->odd_share;
-    const bool encoded = t->encoded, oddtypes = t->oddtypes, longl = t->longl,
-               datalabels = t->datalabels;
+    bool datalabels = g->encoded_names >= c->dns_min_queries &&
+                      4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
+                      10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
+                      g->label_bytes * 4 >= c->dns_label_bytes;
+    if (!many && !encoded && !oddtypes && !longl && !datalabels) {
+        return;
+    }
     char via[300] = "", vj[300] = "[", dom[300], cl[100], hb[32];
     for (unsigned r = 0; r < g->n_resolvers; r++) {
         size_t u = strlen(via), v = strlen(vj);
@@ -184,7 +199,8 @@ static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g, const struct 
 }
 
 /* Per-label tests of one distinct name's data part into its group. */
-static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, const struct pt_tun_name *nm)
+static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, uint64_t chars_of[256],
+                       const struct pt_tun_name *nm)
 {
     char data[1100];
     size_t dl = pt_tun_data_part(nm, data, sizeof data);
@@ -201,7 +217,7 @@ static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, const str
             cs &= pt_tun_label_charset(data + i, l);
         }
         for (size_t k = 0; k < l; k++) {
-            g->chars[(unsigned char)data[i + k]]++;
+            chars_of[(unsigned char)data[i + k]]++;
         }
         chars += l;
         i += l + 1;
@@ -226,7 +242,7 @@ static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, co
     struct pt_tun_name *nm = calloc(n ? n : 1, sizeof *nm);
     size_t *gid = malloc((n ? n : 1) * sizeof *gid);
     size_t *first = malloc((n ? n : 1) * sizeof *first), *which = NULL;
-    const char **q = malloc((n ? n : 1) * sizeof *q);
+    const char **q = calloc(n ? n : 1, sizeof *q);
     size_t m = 0;
     if (ix == NULL || nm == NULL || gid == NULL || first == NULL || q == NULL ||
         (which = malloc((n ? n : 1) * sizeof *which)) == NULL) {
@@ -241,21 +257,32 @@ static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, co
     for (size_t i = 0; i < n; i++) {
         rows[i].nm = which[i];
     }
+    uint64_t chars[256];
     for (size_t j = 0; j < m; j++) {
         size_t i = ix[j];
         if (j == 0 || strcmp(nm[i].key, nm[ix[j - 1]].key) != 0) {
+            if (j > 0) {
+                (*groups)[*ng - 1].entropy = dns_entropy(chars);
+            }
+            memset(chars, 0, sizeof chars);
             if (!pt_grow(groups, cap, *ng + 1, sizeof **groups, 64)) {
                 goto out;
             }
-            struct dgroup *g = &(*groups)[(*ng)++];
+            struct dgroup *g = &(*groups)[*ng];
             memset(g, 0, sizeof *g);
             snprintf(g->client, sizeof g->client, "%s", client);
-            snprintf(g->domain, sizeof g->domain, "%s", nm[i].key);
+            if ((g->domain = strndup(nm[i].key, 255)) == NULL) {
+                goto out;
+            }
+            (*ng)++;
             g->first = INT64_MAX;
             g->last = INT64_MIN;
         }
         gid[i] = *ng - 1;
-        dns_labels(&x->c, &(*groups)[*ng - 1], &nm[i]);
+        dns_labels(&x->c, &(*groups)[*ng - 1], chars, &nm[i]);
+    }
+    if (m > 0) {
+        (*groups)[*ng - 1].entropy = dns_entropy(chars);
     }
     for (size_t i = 0; i < n; i++) {
         struct drow *r = &rows[i];
@@ -370,23 +397,19 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
     }
     free(rows);
     sqlite3_finalize(st);
-    const struct dgroup **by_dom = ng > 0 ? malloc(ng * sizeof *by_dom) : NULL;
-    if (ng > 0 && by_dom == NULL) {
+    size_t nfw = 0;
+    struct dfwd *fw = x->rc == PT_OK ? dfwd_index(groups, ng, &nfw) : NULL;
+    if (fw == NULL && x->rc == PT_OK) {
         x->rc = PT_ENOMEM;
     }
-    for (size_t i = 0; i < ng && by_dom != NULL; i++) {
-        by_dom[i] = &groups[i];
-    }
-    if (by_dom != NULL) {
-        qsort(by_dom, ng, sizeof *by_dom, by_domain);
-    }
     for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
-        struct dtests t;
-        if (groups[i].queries > 0 && dns_tests(&x->c, &groups[i], &t) &&
-            !forwarded(by_dom, ng, &groups[i])) {
-            dns_report(x, &groups[i], &t);
+        if (groups[i].queries > 0 && !forwarded(fw, nfw, groups, i)) {
+            dns_report(x, &groups[i]);
         }
     }
-    free((void *)by_dom);
+    free(fw);
+    for (size_t i = 0; i < ng; i++) {
+        free(groups[i].domain);
+    }
     free(groups);
 }

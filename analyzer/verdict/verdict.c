@@ -132,7 +132,7 @@ static const char sources_sql[] =
     "n.heuristic = 'dns_tunnel' "
     "UNION SELECT n.id, a.source FROM finding n JOIN phi_access a ON a.client = n.source WHERE "
     "n.heuristic = 'phi_access';"
-    "CREATE INDEX temp.fsrc_id ON fsrc(id);"
+    "CREATE INDEX temp.fsrc_id ON fsrc(id, src);" /* the UPDATE looks each finding up */
     "UPDATE finding SET detail = json_set(detail, '$.sources', (SELECT json_group_array(src) "
     "FROM (SELECT src FROM fsrc WHERE fsrc.id = finding.id ORDER BY src)), "
     "'$.strongest_source', (SELECT src FROM fsrc WHERE fsrc.id = finding.id ORDER BY CASE WHEN "

@@ -10,6 +10,7 @@
 #   BENCH_MIXED=0           skip the mixed capture and the PHI text scan
 #   BENCH_HOSPITAL=0        skip the hospital capture
 #   BENCH_SCALE=0           skip the scale-out measure (tests/bench/scale_bench.sh)
+#   BENCH_LOGS=0            skip the mixed-logs measure (tests/bench/log_bench.sh; BENCH_LOGS_MB=200)
 #   BENCH_HOSPITAL_MB=500   size of the hospital capture; BENCH_HOSPITAL_SEED=1
 #   BENCH_HOSPITAL_RUNS=1   runs of each tool on it (median time, largest RSS)
 set -euo pipefail
@@ -211,3 +212,4 @@ PY
 [ "${BENCH_HOSPITAL:-1}" = 0 ] || hospital
 [ "${BENCH_DISK:-1}" = 0 ] || bash tests/bench/disk_bench.sh
 [ "${BENCH_SCALE:-1}" = 0 ] || bash tests/bench/scale_bench.sh
+[ "${BENCH_LOGS:-1}" = 0 ] || bash tests/bench/log_bench.sh

@@ -188,6 +188,31 @@ def logs_corpus_every_line_accounted_and_zeek_sums_match():
 
 
 @test
+def logs_zeek_conn_log_is_no_phi():
+    """A Zeek conn log read for PHI at rest: its "#types time string addr port addr port" line is
+    not a table header naming address columns (Zeek names columns in "#fields": ts, uid,
+    id.orig_h ..., none of a patient), so its addresses and ports are no PHI hits."""
+    head = (b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+            b"#path\tconn\n#open\t2024-01-03-00-00-00\n"
+            b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+            b"duration\torig_bytes\tresp_bytes\tconn_state\n"
+            b"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\t"
+            b"count\tstring\n")
+    rows = b"".join(b"%d.000001\tC%05d\t10.2.%d.%d\t%d\t198.51.%d.%d\t%d\ttcp\t-\t0.5\t%d\t%d\tSF\n"
+                    % (1704240000 + i, i, i % 7, i % 250 + 1, 40000 + i, i % 9, i % 200 + 1,
+                       443 + i % 3, 300 + i, 900 + i) for i in range(300))
+    paths = _logs_dir("logs-zeek-nophi", {"conn.log": head + rows})
+    c = case("logs-zeek-nophi-case")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    n = con.execute("SELECT count(*) FROM log_conn").fetchone()[0]
+    assert n == 300, n
+    hits = con.execute("SELECT detector, field, type, count(*) FROM phi_hit GROUP BY 1, 2, 3"
+                       ).fetchall()
+    assert hits == [], hits
+
+
+@test
 def logs_rows_point_to_their_line():
     """Every log row's provenance (item, line, byte offset) leads back to its line in the
     evidence: the bytes at the offset are that line, and its fields are the row's."""

@@ -297,6 +297,33 @@ static void csv_columns(void **state)
     assert_int_equal(g.records, 2);
 }
 
+/* A Zeek conn log: its "#types" line ("addr port addr port") is not a header naming address
+ * columns, and its "#fields" columns (ts, uid, id.orig_h ...) name nothing of a patient. */
+static const char zeek_conn[] =
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+    "#path\tconn\n#open\t2026-01-02-03-04-05\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+    "duration\torig_bytes\tresp_bytes\tconn_state\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\t"
+    "count\tstring\n"
+    "1700000000.000001\tCa1\t10.0.0.5\t41000\t198.51.100.7\t443\ttcp\tssl\t1.5\t300\t"
+    "5000\tSF\n"
+    "1700000001.000001\tCa2\t10.0.0.6\t41001\t203.0.113.9\t80\ttcp\thttp\t0.5\t200\t"
+    "900\tSF\n";
+
+static void csv_zeek_types_line_is_not_a_header(void **state)
+{
+    (void)state;
+    struct got g;
+    struct pt_phi_sink s = sink_of(&g);
+    assert_false(pt_phi_csv_header((const uint8_t *)zeek_conn, strlen(zeek_conn)));
+    pt_phi_csv((const uint8_t *)zeek_conn, strlen(zeek_conn), &s);
+    assert_string_equal(g.text, "");
+    /* the same "#types" words as a plain first line still make a header */
+    static const char addr_doc[] = "#name\taddr\tzip\nJohn Doe\t1 Elm St\t02115\n";
+    assert_true(pt_phi_csv_header((const uint8_t *)addr_doc, strlen(addr_doc)));
+}
+
 /* A minimal Part 10 file: explicit VR little endian, PatientName/ID/BirthDate. */
 static size_t dicom_file(uint8_t *b)
 {
@@ -412,6 +439,7 @@ int main(void)
         cmocka_unit_test(hl7_fields),
         cmocka_unit_test(fhir_patient_and_reference),
         cmocka_unit_test(csv_columns),
+        cmocka_unit_test(csv_zeek_types_line_is_not_a_header),
         cmocka_unit_test(dicom_part10),
         cmocka_unit_test(truncate_at_every_offset),
         cmocka_unit_test(hmac_equals_openssl),
