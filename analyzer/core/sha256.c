@@ -56,6 +56,7 @@ struct pt_hmac {
     EVP_MD_CTX *inner, *outer, *work;
     uint8_t key[64]; /* for the one-shot fallback */
     size_t keylen;
+    bool failed;     /* a MAC could not be computed (sticky) */
 };
 
 static bool hmac_once(const struct pt_hmac *h, const void *a, size_t alen, const void *b,
@@ -145,7 +146,16 @@ bool pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b
     if (ok) {
         return true;
     }
-    return hmac_once(h, a, alen, b, blen, out);
+    if (!hmac_once(h, a, alen, b, blen, out)) {
+        h->failed = true;
+        return false;
+    }
+    return true;
+}
+
+bool pt_hmac_failed(const struct pt_hmac *h)
+{
+    return h->failed;
 }
 
 pt_status pt_sha256_buf(const void *data, size_t len, uint8_t out[PT_SHA256_LEN])

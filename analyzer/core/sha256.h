@@ -33,6 +33,8 @@ void pt_hmac_free(struct pt_hmac *h);
  * libcrypto could not compute it even by its one-shot HMAC() (out of memory). */
 bool pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
                     uint8_t out[PT_SHA256_LEN]);
+/* True once any MAC of h could not be computed: its users must not trust their keys then. */
+bool pt_hmac_failed(const struct pt_hmac *h);
 
 /* One-shot digest. */
 pt_status pt_sha256_buf(const void *data, size_t len, uint8_t out[PT_SHA256_LEN]);

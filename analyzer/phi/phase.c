@@ -1234,6 +1234,13 @@ static pt_status scan_and_write(struct phase *ph, char *err, size_t errlen)
         }
         pool_stop(pool, th, started);
         ph->res->records = ph->nri;
+        if (rc == PT_OK && pt_hmac_failed(ph->mac)) {
+            /* a zeroed MAC would join unrelated people: the stage fails, the case is
+             * incomplete (exit 2) */
+            snprintf(err, errlen, "keyed hashes of PHI values could not be computed (out of "
+                                  "memory)");
+            rc = PT_ENOMEM;
+        }
         if (rc == PT_OK) {
             rc = individuals(ph, err, errlen);
         }
