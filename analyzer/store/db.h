@@ -97,6 +97,14 @@ struct pt_logflow_stats {
 };
 pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
                           struct pt_logflow_stats *st, char *err, size_t errlen);
+/* The FTP servers' file transfers (log_xfer) after them (store/logxfer.c): placed on a data
+ * connection already known, or flows of their own when the server's address is known from a
+ * control connection. */
+struct pt_logxfer_stats {
+    uint64_t transfers, matched, created, unaddressed, untimed, failed;
+};
+pt_status pt_db_log_xfers(struct pt_db *db, const struct pt_cidr_set *home,
+                          struct pt_logxfer_stats *st, char *err, size_t errlen);
 /* Logs read as records (ingest/logparse.h). */
 pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r);
 pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r);

@@ -785,7 +785,10 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
 
 -- Which sources saw each flow (store/logflows.c): a log's connection is a captured flow seen
 -- once more ('matched'), a flow of its own ('created'), a packet the firewall dropped or
--- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). skew_us is the
+-- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). An FTP server's
+-- file transfer (log_xfer, store/logxfer.c) is a data connection already known ('matched'), a
+-- flow of its own ('created'), or no flow: no server address known ('unaddressed'), not
+-- completed ('failed'), a deletion ('delete'), no time ('untimed'). skew_us is the
 -- log clock's offset from the flows' (subtracted before matching). bytes_kind says what the
 -- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE), total (both
 -- directions in one count, Cisco ASA: put on the direction toward the home network) or none.
@@ -794,9 +797,11 @@ CREATE TABLE flow_source (
     flow_id     INTEGER,                  -- flow(id); NULL for blocked and untimed lines
     item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
     line        INTEGER NOT NULL,
-    log_conn_id INTEGER NOT NULL,         -- log_conn(id)
+    log_conn_id INTEGER,                  -- log_conn(id); NULL for a file transfer
+    log_xfer_id INTEGER,                  -- log_xfer(id); NULL for a connection
     source      TEXT NOT NULL,
     role        TEXT NOT NULL,            -- matched | created | blocked | untimed | unaddressed
+                                          -- (transfers also failed | delete)
     skew_us     INTEGER NOT NULL,
     bytes_kind  TEXT NOT NULL,
     c_bytes     INTEGER NOT NULL,         -- as the log counts them

@@ -2047,7 +2047,8 @@ def main():
             results["failed"] += 1
             print("FAIL  %s\n%s" % (fn.__name__, traceback.format_exc()))
         sys.stdout.flush()
-    shutil.rmtree(TMP, ignore_errors=True)
+    if not os.environ.get("E2E_KEEP"):  # E2E_KEEP=1 keeps the cases to look at
+        shutil.rmtree(TMP, ignore_errors=True)
     print("e2e: %d passed, %d failed, %d skipped" % (results["passed"], results["failed"],
                                                     results["skipped"]))
     for reason, n in sorted(skip_reasons.items(), key=lambda kv: (-kv[1], kv[0])):
