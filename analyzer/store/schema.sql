@@ -506,7 +506,9 @@ CREATE TABLE phi_hit_row (
 
 -- One identifier each: the hit's object and record, where and how it was found, masked, with
 -- its keyed hash; phi_class PHI when its record carries health information, else PII. id is
--- the record's id times 2^32 plus the hit's number in it (unique, in the order written).
+-- the record's id times 2^32 plus the hit's number in it (unique, in the order written). The
+-- identifier and site are left joins (every hit has both) so that a query reading neither
+-- skips them.
 CREATE VIEW phi_hit AS
 SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, r.object_sha256 AS object_sha256,
        r.offset + h.offset_delta AS offset, s.detector AS detector, s.field AS field,
@@ -514,8 +516,8 @@ SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, r.object_sha
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
        i.masked AS masked, i.hmac AS hmac, nullif(s.state, '') AS state,
        nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
-FROM phi_hit_row h JOIN phi_record r ON r.id = h.record_id JOIN phi_ident i ON i.id = h.ident_id
-JOIN phi_site s ON s.id = h.site_id;
+FROM phi_hit_row h JOIN phi_record r ON r.id = h.record_id
+LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
 
 -- Hits per object, identifier type and class (the reports' PHI-type tables).
 CREATE TABLE phi_object_type (
