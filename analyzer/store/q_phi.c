@@ -72,14 +72,14 @@ enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_
 
 static const char *const q_sql[Q_N] = {
     [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-    [Q_RECORD] = "INSERT INTO phi_record(id, object_sha256, seq, kind, offset, health, "
+    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind, offset, health, "
                  "health_reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [Q_HIT] = "INSERT INTO phi_hit_row VALUES (?1,?2,?3,?4,?5)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
     [Q_YARA] = "INSERT INTO yara_match(object_sha256, rule, namespace, tags, description, "
                "category, severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
                "?9,?10)",
-    [Q_RECORD_ENTITY] = "UPDATE phi_record SET entity_id = ?1 WHERE id = ?2",
+    [Q_RECORD_ENTITY] = "UPDATE phi_record_row SET entity_id = ?1 WHERE id = ?2",
     [Q_ENTITY] = "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_IDENT_FIND] = "SELECT id FROM phi_ident WHERE hmac = ?1",
     [Q_IDENT_ADD] = "INSERT INTO phi_ident(type, safe_harbor, masked, hmac) VALUES (?1,?2,?3,?4)",
@@ -239,8 +239,9 @@ pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, const char *sha, 
                               const char *kind, uint64_t offset, bool health, const char *reason)
 {
     sqlite3_stmt *st = w->st[Q_RECORD];
+    (void)sha; /* the object's row comes after its records, numbered next */
     sqlite3_bind_int64(st, 1, id);
-    bind_s(st, 2, sha);
+    sqlite3_bind_int64(st, 2, w->objects + 1);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
     bind_s(st, 4, kind);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);

@@ -456,9 +456,11 @@ CREATE TABLE phi_object (
                                           -- ingest/sniff.c); neither is parsed by this version
 ) STRICT;
 
-CREATE TABLE phi_record (
+-- Records name their object by phi_object.id (written with the object's row, after its
+-- records); the view phi_record gives its hash.
+CREATE TABLE phi_record_row (
     id            INTEGER PRIMARY KEY,
-    object_sha256 TEXT NOT NULL,
+    object_id     INTEGER NOT NULL,       -- phi_object(id)
     seq           INTEGER NOT NULL,       -- record index within the object
     kind          TEXT NOT NULL,          -- hl7 message ORU^R01 | dicom data set | fhir Patient | csv row | text ...
     offset        INTEGER NOT NULL,
@@ -466,7 +468,13 @@ CREATE TABLE phi_record (
     health_reason TEXT,
     entity_id     INTEGER                 -- patient_entity(id), NULL when no individual
 ) STRICT;
-CREATE INDEX phi_record_object ON phi_record(object_sha256);
+CREATE INDEX phi_record_object ON phi_record_row(object_id);
+
+CREATE VIEW phi_record AS
+SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, r.kind AS kind,
+       r.offset AS offset, r.health AS health, r.health_reason AS health_reason,
+       r.entity_id AS entity_id
+FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id;
 
 -- PHI hits are stored compactly: each distinct identifier once (phi_ident: its type, masked
 -- value and keyed hash), each distinct way of finding one once (phi_site: detector, field,
@@ -496,7 +504,7 @@ CREATE TABLE phi_site (
 ) STRICT;
 
 CREATE TABLE phi_hit_row (
-    record_id     INTEGER NOT NULL REFERENCES phi_record(id),
+    record_id     INTEGER NOT NULL REFERENCES phi_record_row(id),
     seq           INTEGER NOT NULL,       -- hit index within the record
     ident_id      INTEGER NOT NULL REFERENCES phi_ident(id),
     site_id       INTEGER NOT NULL REFERENCES phi_site(id),
@@ -510,13 +518,13 @@ CREATE TABLE phi_hit_row (
 -- identifier and site are left joins (every hit has both) so that a query reading neither
 -- skips them.
 CREATE VIEW phi_hit AS
-SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, r.object_sha256 AS object_sha256,
+SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha256 AS object_sha256,
        r.offset + h.offset_delta AS offset, s.detector AS detector, s.field AS field,
        i.type AS type, i.safe_harbor AS safe_harbor,
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
        i.masked AS masked, i.hmac AS hmac, nullif(s.state, '') AS state,
        nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
-FROM phi_hit_row h JOIN phi_record r ON r.id = h.record_id
+FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id = r.object_id
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
 
 -- Hits per object, identifier type and class (the reports' PHI-type tables).
