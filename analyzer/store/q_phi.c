@@ -235,11 +235,11 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
     return rc == PT_OK ? object_types(w, id) : rc;
 }
 
-pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, const char *sha, uint64_t seq,
-                              const char *kind, uint64_t offset, bool health, const char *reason)
+pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, const char *kind,
+                              uint64_t offset, bool health, const char *reason)
 {
     sqlite3_stmt *st = w->st[Q_RECORD];
-    (void)sha; /* the object's row comes after its records, numbered next */
+    /* the object's row comes after its records, numbered next */
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, w->objects + 1);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
@@ -252,6 +252,11 @@ pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, const char *sha, 
     w->record_health = health;
     w->seq = 0;
     return step_reset(st);
+}
+
+static const char *nz(const char *s)
+{
+    return s != NULL ? s : "";
 }
 
 static uint64_t fnv1a(const char *s)
@@ -321,9 +326,12 @@ static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint
 static pt_status site_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
 {
     char key[2048];
-    const char *state = h->state != NULL ? h->state : "", *issuer = h->issuer ? h->issuer : "";
-    int n = snprintf(key, sizeof key, "%s\x1f%s\x1f%d\x1f%s\x1f%s\x1f%.17g\x1f%s", h->detector,
-                     h->field, h->subject, state, issuer, h->confidence, h->reason);
+    const char *state = nz(h->state), *issuer = nz(h->issuer), *det = nz(h->detector);
+    const char *field = nz(h->field), *reason = nz(h->reason);
+    /* each text with its length first, so no two sites share a key */
+    int n = snprintf(key, sizeof key, "%zu:%s %zu:%s %d %zu:%s %zu:%s %.17g %zu:%s",
+                     strlen(det), det, strlen(field), field, h->subject, strlen(state), state,
+                     strlen(issuer), issuer, h->confidence, strlen(reason), reason);
     if (n < 0 || (size_t)n >= sizeof key) {
         key[0] = '\0'; /* too long to cache: the table decides */
     }
