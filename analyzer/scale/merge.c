@@ -220,9 +220,9 @@ static const char item_upsert[] =
 static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
 {
     sqlite3_stmt *t = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name "
-                              "NOT IN ('run_manifest', 'audit_log', 'object_blob') AND name NOT "
-                              "LIKE 'sqlite_%' ORDER BY name",
+    if (sqlite3_prepare_v2(h, "SELECT name, sql LIKE '%WITHOUT ROWID' FROM main.sqlite_master "
+                              "WHERE type = 'table' AND name NOT IN ('run_manifest', 'audit_log', "
+                              "'object_blob') AND name NOT LIKE 'sqlite_%' ORDER BY name",
                            -1, &t, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(h));
         return PT_EDB;
@@ -236,9 +236,11 @@ static pt_status copy_rows(sqlite3 *h, unsigned idx, char *err, size_t errlen)
             snprintf(err, errlen, "columns of %s: %s", name, sqlite3_errmsg(h));
             break;
         }
-        /* an item read in byte ranges has a row in each of its shards: one row, summed */
+        /* an item read in byte ranges has a row in each of its shards: one row, summed; a
+         * table without rowid is read in the order of its key */
         snprintf(sql, sizeof sql, "INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" "
-                 "WHERE true ORDER BY rowid%s", name, cols, cols, name,
+                 "WHERE true%s%s", name, cols, cols, name,
+                 sqlite3_column_int(t, 1) ? "" : " ORDER BY rowid",
                  strcmp(name, "evidence_item") != 0 ? "" : item_upsert);
         rc = pt_db_exec(h, sql, err, errlen);
     }
