@@ -361,6 +361,19 @@ pt_status pt_db_commit(struct pt_db *db)
     return exec(db, "COMMIT");
 }
 
+void pt_db_rollback(struct pt_db *db)
+{
+    if (db->in_tx) {
+        db->in_tx = 0;
+        exec(db, "ROLLBACK");
+    }
+}
+
+const char *pt_db_sqlite_version(void)
+{
+    return sqlite3_libversion();
+}
+
 static pt_status step(struct pt_db *db, sqlite3_stmt *st)
 {
     int r = sqlite3_step(st);

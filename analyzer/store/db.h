@@ -86,6 +86,10 @@ const char *pt_db_errmsg(struct pt_db *db);
 
 pt_status pt_db_begin(struct pt_db *db);
 pt_status pt_db_commit(struct pt_db *db);
+/* Undo the transaction pt_db_begin opened (nothing when none is open). */
+void pt_db_rollback(struct pt_db *db);
+/* The SQLite library's version, for the manifest and --version. */
+const char *pt_db_sqlite_version(void);
 
 pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *value);
 pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
