@@ -193,6 +193,9 @@ static pt_status prepare_all(struct pt_db *db)
         }
     }
     for (int k = 0; k < PT_REC_COUNT && !db->readonly; k++) {
+        if (pt_rec_put((enum pt_rec_kind)k) != NULL) {
+            continue; /* its own put function */
+        }
         char *sql = pt_rec_insert_sql((enum pt_rec_kind)k);
         int r = sql == NULL ? SQLITE_NOMEM
                             : sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -744,6 +747,10 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
 
 pt_status pt_db_record_put(struct pt_db *db, enum pt_rec_kind kind, const void *rec)
 {
+    pt_rec_put_fn put = pt_rec_put(kind);
+    if (put != NULL) {
+        return put(db, rec);
+    }
     sqlite3_stmt *st = db->rec[kind];
     pt_rec_bind(st, kind, rec);
     return step(db, st);

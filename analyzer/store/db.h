@@ -104,7 +104,8 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
 /* Logs read as records (ingest/logparse.h). */
 pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r);
 pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r);
-/* A NetFlow/IPFIX record of a capture (analyze/netflow.c) as its log_conn row (logflows.c). */
+/* A NetFlow/IPFIX record of a capture (analyze/netflow.c) as its log_conn row (logflows.c):
+ * records.def's put function of the netflow record. */
 pt_status pt_db_netflow_put(struct pt_db *db, const struct pt_netflow_rec *r);
 pt_status pt_db_logxfer_put(struct pt_db *db, const struct pt_logxfer_rec *r);
 pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r);
@@ -122,7 +123,7 @@ pt_status pt_db_anomaly_vocabulary(struct pt_db *db);
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);
 pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o);
 /* A decoder's record (analyze/records.def): `rec` is the struct pt_<name>_rec of `kind`; its
- * columns are bound as records.def says. */
+ * columns are bound as records.def says, or it goes to its own put function (PT_RECORD_PUT). */
 pt_status pt_db_record_put(struct pt_db *db, enum pt_rec_kind kind, const void *rec);
 
 /* Append a custody event to the hash chain (its own transaction when none is open). */
