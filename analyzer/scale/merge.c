@@ -7,7 +7,7 @@
  * and of its manifest's plan_sha256), no shard twice, none missing (unless --allow-missing,
  * which records scale.shard_missing), the same schema version. The merge is then an
  * ordinary run (pipeline.c) that reads no input: once its writer has finished, this file
- * fills the database from the shards:
+ * fills the database from the shards (its SQL is store/q_scale.c's):
  *
  * - rows: every table but run_manifest, audit_log and object_blob, copied in the shard's
  *   row order. Item ids are the plan's and flow ids are made from them (flow.h), so both are
