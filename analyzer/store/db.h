@@ -16,8 +16,8 @@
 #include "../analyze/app.h"
 #include "../flow/flow.h"
 #include "../ingest/logparse.h"
-/* Transitional: report/, scale/ and pipeline.c still take the connection from db.h (they are
- * being moved on another branch); once they include db_handle.h themselves, drop this line.
+/* Transitional: report/ still takes the connection from db.h (it is being moved on another
+ * branch); once it includes db_handle.h itself, or no longer uses it, drop this line.
  * `make lint` (tools/db_handle_users.sh) fails on any other file outside store/ using it. */
 #include "db_handle.h"
 
