@@ -23,14 +23,14 @@
     "WITH RECURSIVE rcpt(destination, flow, ts, name, rest) AS (SELECT f.server_addr, f.id, "      \
     "m.ts, '', m.rcpt_to || ',' FROM flow f JOIN smtp_message m ON m.flow_id = f.id WHERE "        \
     "f.class = 'outbound' AND m.rcpt_to IS NOT NULL UNION ALL SELECT destination, flow, ts, "      \
-    "trim(substr(rest, 1, instr(rest, ',') - 1), ' <>'), substr(rest, instr(rest, ',') + 1) "     \
+    "trim(substr(rest, 1, instr(rest, ',') - 1), ' <>'), substr(rest, instr(rest, ',') + 1) "      \
     "FROM rcpt WHERE rest != ''), "                                                                \
     "named(destination, kind, name, flow, ts) AS ("                                                \
     "SELECT destination, 'smtp_recipient', name, flow, ts FROM rcpt WHERE name != '' "             \
     "UNION ALL SELECT f.server_addr, 'http_host', h.host, f.id, h.ts FROM flow f JOIN http_txn "   \
-    "h ON h.flow_id = f.id WHERE f.class = 'outbound' AND h.host IS NOT NULL "                    \
+    "h ON h.flow_id = f.id WHERE f.class = 'outbound' AND h.host IS NOT NULL "                     \
     "UNION ALL SELECT f.server_addr, 'tls_sni', t.sni, f.id, t.ts FROM flow f JOIN tls_session "   \
-    "t ON t.flow_id = f.id WHERE f.class = 'outbound' AND t.sni IS NOT NULL "                     \
+    "t ON t.flow_id = f.id WHERE f.class = 'outbound' AND t.sni IS NOT NULL "                      \
     "UNION ALL SELECT f.server_addr, 'tls_certificate', t.cert_subject, f.id, t.ts FROM flow f "   \
     "JOIN tls_session t ON t.flow_id = f.id WHERE f.class = 'outbound' AND t.cert_subject IS "     \
     "NOT NULL "                                                                                    \
@@ -38,11 +38,11 @@
     "f JOIN dicom_assoc a ON a.flow_id = f.id WHERE f.class = 'outbound' AND a.called_ae IS NOT "  \
     "NULL "                                                                                        \
     "UNION ALL SELECT f.server_addr, 'ftp_user', x.user, f.id, x.ts FROM flow f JOIN "             \
-    "ftp_transfer x ON x.ctl_flow = f.id WHERE f.class = 'outbound' AND x.user IS NOT NULL "      \
+    "ftp_transfer x ON x.ctl_flow = f.id WHERE f.class = 'outbound' AND x.user IS NOT NULL "       \
     "UNION ALL SELECT f.server_addr, 'ftp_server', trim(x.banner), f.id, x.ts FROM flow f JOIN "   \
-    "ftp_transfer x ON x.ctl_flow = f.id WHERE f.class = 'outbound' AND x.banner IS NOT NULL "    \
+    "ftp_transfer x ON x.ctl_flow = f.id WHERE f.class = 'outbound' AND x.banner IS NOT NULL "     \
     "UNION ALL SELECT d.data, 'dns_name', d.name, d.id, d.ts FROM dns_answer d WHERE d.decoded "   \
-    "AND d.type IN (1, 28) AND d.data IN (SELECT server_addr FROM flow WHERE class = "            \
+    "AND d.type IN (1, 28) AND d.data IN (SELECT server_addr FROM flow WHERE class = "             \
     "'outbound'))"
 
 static const char *const sql[PT_QV_COUNT] = {
@@ -183,8 +183,7 @@ static void json_list(const char *names, char *out, size_t len)
     out[k] = '\0';
 }
 
-pt_status pt_qv_event_pairs(struct pt_db *db, const struct pt_qv_roles *r, char *err,
-                            size_t errlen)
+pt_status pt_qv_event_pairs(struct pt_db *db, const struct pt_qv_roles *r, char *err, size_t errlen)
 {
     const char *names[7] = {r->bytes, r->phi_left, r->tunnel, r->beacon,
                             r->cloud, r->shaped,   r->event};

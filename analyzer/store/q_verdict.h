@@ -55,10 +55,10 @@ const char *pt_qv_errmsg(struct pt_db *db);
 /* The heuristics of each role in the event rules (verdict/heuristics.def), each a list of
  * finding.heuristic names separated by commas ("" for none). */
 struct pt_qv_roles {
-    const char *bytes;            /* whose bytes_out counts toward the event's */
+    const char *bytes;                              /* whose bytes_out counts toward the event's */
     const char *phi_left, *tunnel, *beacon, *cloud; /* the marks */
-    const char *shaped;           /* role EVENT or SUPPORT */
-    const char *event;            /* role EVENT */
+    const char *shaped;                             /* role EVENT or SUPPORT */
+    const char *event;                              /* role EVENT */
 };
 /* temp.ev: the exfiltration-shaped findings per pair (EVENT_PAIRS). */
 pt_status pt_qv_event_pairs(struct pt_db *db, const struct pt_qv_roles *r, char *err,

@@ -48,8 +48,8 @@ void pt_heur_phi_access(struct pt_verdict_ctx *x)
         snprintf(sum, sizeof sum,
                  "PHI access in logs: %s requested records naming %lld individual(s) from %s "
                  "(%lld request(s) returning %s; %s; from %s, item %lld lines %lld-%lld)",
-                 pt_qv_text(st, 0), (long long)people, pt_qv_text(st, 1), (long long)requests, hb, pt_qv_text(st, 12),
-                 pt_qv_text(st, 7), (long long)pt_qv_int(st, 8),
+                 pt_qv_text(st, 0), (long long)people, pt_qv_text(st, 1), (long long)requests, hb,
+                 pt_qv_text(st, 12), pt_qv_text(st, 7), (long long)pt_qv_int(st, 8),
                  (long long)pt_qv_int(st, 9), (long long)pt_qv_int(st, 10));
         snprintf(det, sizeof det,
                  "{\"requests\":%lld,\"individuals\":%lld,\"resp_bytes\":%lld,"
@@ -65,8 +65,7 @@ void pt_heur_phi_access(struct pt_verdict_ctx *x)
         snprintf(ev, evlen, "{\"phi_access\":%s}", pt_qv_text(st, 11));
         double score = people >= 10 ? 0.6 : 0.45;
         pt_verdict_finding(x, PT_HEUR_PHI_ACCESS, pt_qv_text(st, 0), pt_qv_text(st, 1), "http",
-                           pt_qv_int(st, 4), pt_qv_int(st, 5), 0, score, sum,
-                           det, ev);
+                           pt_qv_int(st, 4), pt_qv_int(st, 5), 0, score, sum, det, ev);
         free(ev);
     }
     pt_qv_free(st);

@@ -53,7 +53,8 @@ static void beacon_groups(struct pt_verdict_ctx *x, enum pt_qv_name series, cons
         snprintf(key_dst, sizeof key_dst, "%s", pt_qv_text(st, 1));
         s.n = 0;
         int64_t sources = 0;
-        while (more && strcmp(pt_qv_text(st, 0), key_src) == 0 && strcmp(pt_qv_text(st, 1), key_dst) == 0) {
+        while (more && strcmp(pt_qv_text(st, 0), key_src) == 0 &&
+               strcmp(pt_qv_text(st, 1), key_dst) == 0) {
             series_add(&s, pt_qv_int(st, 2) / 1000000, pt_qv_int(st, 3));
             sources = pt_qv_int(st, 4);
             more = pt_qv_step(st);

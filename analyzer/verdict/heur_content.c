@@ -43,13 +43,12 @@ void pt_heur_icmp_tunnel(struct pt_verdict_ctx *x)
                  "\"mean_payload\":%.1f,\"max_payload_out\":%lld,"
                  "\"payload_in\":%lld,\"entropy\":%.3f,"
                  "\"mismatched_replies\":%lld}",
-                 out, msgs, mean, (long long)pt_qv_int(st, 6),
-                 (long long)pt_qv_int(st, 12), pt_qv_double(st, 7),
-                 (long long)mism);
+                 out, msgs, mean, (long long)pt_qv_int(st, 6), (long long)pt_qv_int(st, 12),
+                 pt_qv_double(st, 7), (long long)mism);
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)pt_qv_int(st, 0));
         pt_verdict_finding(x, PT_HEUR_ICMP_TUNNEL, pt_qv_text(st, 1), pt_qv_text(st, 2), "icmp",
-                           pt_qv_int(st, 9), pt_qv_int(st, 10), (int64_t)out,
-                           mism > 0 ? 0.6 : 0.4, sum, det, ev);
+                           pt_qv_int(st, 9), pt_qv_int(st, 10), (int64_t)out, mism > 0 ? 0.6 : 0.4,
+                           sum, det, ev);
     }
     pt_qv_free(st);
 }
@@ -89,16 +88,16 @@ void pt_heur_dicom_outbound(struct pt_verdict_ctx *x)
         snprintf(sum, sizeof sum,
                  "DICOM %s x%d from %s (AE %s) to %s (AE %s, not a known AE "
                  "title)%s%s, %s of data sets",
-                 cmd, (int)pt_qv_int(st, 7), pt_qv_text(st, 1), pt_qv_text(st, 3), pt_qv_text(st, 2), called,
-                 move[0] ? ", move destination " : "", move, hb);
+                 cmd, (int)pt_qv_int(st, 7), pt_qv_text(st, 1), pt_qv_text(st, 3),
+                 pt_qv_text(st, 2), called, move[0] ? ", move destination " : "", move, hb);
         snprintf(det, sizeof det,
                  "{\"command\":\"%s\",\"calling_ae\":\"%s\",\"called_ae\":\"%s\","
                  "\"move_destination\":\"%s\",\"messages\":%d}",
                  cmd, t1, t2, t3, (int)pt_qv_int(st, 7));
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)pt_qv_int(st, 0));
         pt_verdict_finding(x, PT_HEUR_DICOM_OUTBOUND, pt_qv_text(st, 1), pt_qv_text(st, 2), "dicom",
-                           pt_qv_int(st, 9), pt_qv_int(st, 10),
-                           pt_qv_int(st, 8), 0.7, sum, det, ev);
+                           pt_qv_int(st, 9), pt_qv_int(st, 10), pt_qv_int(st, 8), 0.7, sum, det,
+                           ev);
     }
     pt_qv_free(st);
 }
@@ -115,14 +114,16 @@ void pt_heur_phi_outbound(struct pt_verdict_ctx *x)
         human((double)pt_qv_int(st, 4), hb, sizeof hb);
         jesc(pt_qv_text(st, 5), nm, sizeof nm);
         /* a tunnel payload is named by its domain, which the sentence gives already */
-        const char *what = strcmp(pt_qv_text(st, 2), "dns-tunnel") == 0 ? "the payload of its queries"
-                           : pt_qv_text(st, 5)[0]                       ? pt_qv_text(st, 5)
-                                                                 : "an object";
+        const char *what = strcmp(pt_qv_text(st, 2), "dns-tunnel") == 0
+                               ? "the payload of its queries"
+                           : pt_qv_text(st, 5)[0] ? pt_qv_text(st, 5)
+                                                  : "an object";
         snprintf(sum, sizeof sum,
                  "PHI left the network: %s sent %s (%s, %s) to %s over %s: %d "
                  "PHI identifiers (%s) of %d individual(s)",
-                 pt_qv_text(st, 0), what, hb, pt_qv_text(st, 3), pt_qv_text(st, 1), pt_qv_text(st, 2),
-                 (int)pt_qv_int(st, 7), pt_qv_text(st, 9), (int)pt_qv_int(st, 10));
+                 pt_qv_text(st, 0), what, hb, pt_qv_text(st, 3), pt_qv_text(st, 1),
+                 pt_qv_text(st, 2), (int)pt_qv_int(st, 7), pt_qv_text(st, 9),
+                 (int)pt_qv_int(st, 10));
         snprintf(det, sizeof det,
                  "{\"object\":\"%s\",\"name\":\"%s\",\"size\":%lld,"
                  "\"phi_hits\":%d,\"phi_types\":\"%s\",\"individuals\":%d}",
@@ -130,9 +131,9 @@ void pt_heur_phi_outbound(struct pt_verdict_ctx *x)
                  pt_qv_text(st, 9), (int)pt_qv_int(st, 10));
         snprintf(ev, sizeof ev, "{\"object\":[\"%s\"],\"flow\":[%lld]}", pt_qv_text(st, 3),
                  (long long)pt_qv_int(st, 11));
-        pt_verdict_finding(x, PT_HEUR_PHI_OUTBOUND, pt_qv_text(st, 0), pt_qv_text(st, 1), pt_qv_text(st, 2),
-                           pt_qv_int(st, 6), pt_qv_int(st, 6),
-                           pt_qv_int(st, 4), 1.0, sum, det, ev);
+        pt_verdict_finding(x, PT_HEUR_PHI_OUTBOUND, pt_qv_text(st, 0), pt_qv_text(st, 1),
+                           pt_qv_text(st, 2), pt_qv_int(st, 6), pt_qv_int(st, 6), pt_qv_int(st, 4),
+                           1.0, sum, det, ev);
     }
     pt_qv_free(st);
 }
@@ -148,8 +149,8 @@ void pt_heur_yara(struct pt_verdict_ctx *x)
     while (pt_qv_step(st) && x->rc == PT_OK) {
         char sum[600], ev[200], det[800], ds[300];
         jesc(pt_qv_text(st, 3), ds, sizeof ds);
-        snprintf(sum, sizeof sum, "YARA %s (%s): %s in %s (%s)", pt_qv_text(st, 0), pt_qv_text(st, 1), pt_qv_text(st, 3),
-                 pt_qv_text(st, 5), pt_qv_text(st, 7));
+        snprintf(sum, sizeof sum, "YARA %s (%s): %s in %s (%s)", pt_qv_text(st, 0),
+                 pt_qv_text(st, 1), pt_qv_text(st, 3), pt_qv_text(st, 5), pt_qv_text(st, 7));
         snprintf(det, sizeof det, "{\"rule\":\"%s\",\"category\":\"%s\",\"description\":\"%s\"}",
                  pt_qv_text(st, 0), pt_qv_text(st, 1), ds);
         snprintf(ev, sizeof ev, "{\"object\":[\"%s\"]}", pt_qv_text(st, 4));

@@ -110,13 +110,13 @@ void pt_heur_flow(struct pt_verdict_ctx *x)
         char sum[512], ev[96], hb[32], det[700], nm[300];
         human(out, hb, sizeof hb);
         jesc(name, nm, sizeof nm);
-        snprintf(sum, sizeof sum, "%s sent %s to cloud storage %s (%s)", pt_qv_text(st, 1), hb, name,
-                 pt_qv_text(st, 7));
+        snprintf(sum, sizeof sum, "%s sent %s to cloud storage %s (%s)", pt_qv_text(st, 1), hb,
+                 name, pt_qv_text(st, 7));
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)pt_qv_int(st, 0));
         snprintf(det, sizeof det, "{\"endpoint\":\"%s\",\"bytes_out\":%.0f}", nm, out);
-        pt_verdict_finding(x, PT_HEUR_CLOUD_STORAGE, pt_qv_text(st, 1), pt_qv_text(st, 2), pt_qv_text(st, 7),
-                           pt_qv_int(st, 4), pt_qv_int(st, 5), (int64_t)out,
-                           0.4, sum, det, ev);
+        pt_verdict_finding(x, PT_HEUR_CLOUD_STORAGE, pt_qv_text(st, 1), pt_qv_text(st, 2),
+                           pt_qv_text(st, 7), pt_qv_int(st, 4), pt_qv_int(st, 5), (int64_t)out, 0.4,
+                           sum, det, ev);
     }
     pt_qv_free(st);
 }
