@@ -4,7 +4,7 @@
  *
  * Outside store/, only the files of tools/store_open.allow still use it (tools/store_closed.sh,
  * run by `make lint`, keeps it so): report/ (moved on another branch; it gets it through
- * db.h's transitional include) and the verdict stage (the files of verdict/).
+ * db.h's transitional include).
  */
 #ifndef PT_STORE_DB_HANDLE_H
 #define PT_STORE_DB_HANDLE_H

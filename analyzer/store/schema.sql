@@ -91,7 +91,8 @@ CREATE INDEX flow_class ON flow(class);
 -- the inside end (the client of an outbound flow, the server of an inbound one) and the
 -- outside end, the bytes the inside end sent and received (sequence-implied where payload is
 -- missing), and whether phitrace could not read the content (TLS, SSH, or TCP of no decoded
--- protocol). verdict/flow_sql.h spells the same expressions for queries over flow itself.
+-- protocol, or a connection only a log saw). Simple views: SQLite inlines them into the
+-- query, so the indexes of flow serve as if the expressions were spelled out.
 CREATE VIEW crossing_flow AS SELECT f.*,
     CASE WHEN f.class = 'outbound' THEN f.client_addr ELSE f.server_addr END AS inside,
     CASE WHEN f.class = 'outbound' THEN f.server_addr ELSE f.client_addr END AS outside,
@@ -100,9 +101,29 @@ CREATE VIEW crossing_flow AS SELECT f.*,
     CASE WHEN f.class = 'outbound' THEN max(f.s_payload_bytes, f.s_seq_bytes)
          ELSE max(f.c_payload_bytes, f.c_seq_bytes) END AS bytes_in,
     (f.source != 'capture' OR f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6)
-        AS unread             -- = UNREAD_SQL (verdict/flow_sql.h): encrypted, undecoded, or
-                              -- a connection only a log saw (its content never in evidence)
+        AS unread             -- encrypted, undecoded, or a connection only a log saw (its
+                              -- content never in evidence)
     FROM flow f WHERE f.class IN ('outbound', 'inbound');
+
+-- The totals of each (inside, outside) pair: its flows, the bytes each way, the bytes out
+-- that phitrace could not read (unread flows), its span, its protocols (app, else the IP
+-- protocol number) and its first flow.
+CREATE VIEW crossing_pair AS SELECT inside, outside, count(*) AS flows,
+    sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
+    sum(CASE WHEN unread THEN bytes_out ELSE 0 END) AS unread_bytes_out,
+    min(first_ts) AS first_ts, max(last_ts) AS last_ts,
+    group_concat(DISTINCT coalesce(app, proto)) AS apps, min(id) AS first_flow
+    FROM crossing_flow GROUP BY inside, outside;
+
+-- Objects that left as uploads, with where they went: from the inside end to the outside
+-- end, and a decoded DNS tunnel payload from the client that queried to the tunnel domain
+-- (its name), whichever resolver the queries passed.
+CREATE VIEW upload_object AS SELECT o.*,
+    CASE WHEN o.protocol = 'dns-tunnel' OR f.class = 'outbound' THEN f.client_addr
+         ELSE f.server_addr END AS source,
+    CASE WHEN o.protocol = 'dns-tunnel' THEN o.name WHEN f.class = 'outbound'
+         THEN f.server_addr ELSE f.client_addr END AS destination
+    FROM object o JOIN flow f ON f.id = o.flow_id WHERE o.direction = 'upload';
 
 -- TCP stream ranges that are not in the capture (never zero-filled anywhere).
 CREATE TABLE stream_gap (
