@@ -148,18 +148,6 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static bool utf8_valid(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = pt_utf8_len(p);
-        if (n == 0) {
-            return false;
-        }
-        p += n;
-    }
-    return true;
-}
-
 /* JSON SQLite produced, embedded as is but for bytes that are not UTF-8 (evidence strings
  * inside it may carry them): valid JSON has them only inside strings, where U+FFFD fits. */
 static void json_raw(FILE *f, const char *s)
@@ -345,7 +333,7 @@ static void json_col(FILE *f, bool *first, struct pt_q *st, int i, bool timesket
                 json_raw(f, col(st, i));
             } else {
                 json_str(f, col(st, i));
-                if (!is_json(pt_q_name(st, i)) && !utf8_valid(col(st, i))) {
+                if (!is_json(pt_q_name(st, i)) && !pt_utf8_valid(col(st, i))) {
                     char hk[80];
                     snprintf(hk, sizeof hk, "%s_hex", name);
                     json_key(f, first, hk);
