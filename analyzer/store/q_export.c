@@ -33,7 +33,7 @@ struct kind {
     "CASE " p " WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 1 THEN 'ICMP' WHEN 58 THEN 'ICMPv6' "    \
     "WHEN 132 THEN 'SCTP' ELSE 'IP protocol ' || " p " END"
 
-static const struct kind kinds[PT_QX_KINDS] = {
+static const struct kind kinds[] = { /* in the order of enum pt_qx_kind */
     {.name = "events",
      .cols = "e.id, e.source, e.destination, e.protocols, e.first_ts, e.last_ts, e.bytes_out, "
              "e.objects, e.phi_objects, e.phi_types, e.individuals, e.verdict, " JSONCOL(

@@ -105,9 +105,11 @@ static void rows_keep_names_types_and_parameters(void **state)
 static void every_export_kind_runs_plain_and_timed(void **state)
 {
     (void)state;
+    static const char *const names[PT_QX_KINDS] = {"events", "findings", "objects", "flows",
+                                                   "individuals", "timeline"};
     int timed = 0;
     for (int k = 0; k < PT_QX_KINDS; k++) {
-        assert_non_null(pt_qx_name((enum pt_qx_kind)k));
+        assert_string_equal(pt_qx_name((enum pt_qx_kind)k), names[k]);
         for (int timeline = 0; timeline < 2; timeline++) {
             if (timeline && !pt_qx_timed((enum pt_qx_kind)k)) {
                 continue;
