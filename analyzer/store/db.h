@@ -16,10 +16,6 @@
 #include "../analyze/app.h"
 #include "../flow/flow.h"
 #include "../ingest/logparse.h"
-/* Transitional: report/ still takes the connection from db.h (it is being moved on another
- * branch); once it includes db_handle.h itself, or no longer uses it, drop this line.
- * `make lint` (tools/db_handle_users.sh) fails on any other file outside store/ using it. */
-#include "db_handle.h"
 
 #define PT_DB_APPLICATION_ID 0x50484954 /* "PHIT" */
 #define PT_DB_SCHEMA_VERSION 1

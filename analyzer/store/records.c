@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_handle.h"
 
 enum bind { B_INT, B_NZ, B_REAL, B_TEXT, B_STR, B_DIR, B_FN };
 
