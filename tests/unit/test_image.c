@@ -303,6 +303,28 @@ static const char firefox_sql[] =
     "(1, 7, 1, 'file:///C:/Users/bob/Downloads/MEGA%20Setup.exe', 1709294400000000), "
     "(2, 7, 2, '{\"state\":1,\"endTime\":1709294405000,\"fileSize\":5000}', 1709294405000000);";
 
+/* Firefox 3.6 to 25's downloads.sqlite: moz_downloads as nsDownloadManager.cpp creates it
+ * (schema 8; the guid column of schema 9 added by ALTER TABLE, as the migration does). */
+static const char firefox_legacy_sql[] =
+    "CREATE TABLE moz_downloads (id INTEGER PRIMARY KEY, name TEXT, source TEXT, target TEXT, "
+    "tempPath TEXT, startTime INTEGER, endTime INTEGER, state INTEGER, referrer TEXT, entityID "
+    "TEXT, currBytes INTEGER NOT NULL DEFAULT 0, maxBytes INTEGER NOT NULL DEFAULT -1, "
+    "mimeType TEXT, preferredApplication TEXT, preferredAction INTEGER NOT NULL DEFAULT 0, "
+    "autoResume INTEGER NOT NULL DEFAULT 0);"
+    "ALTER TABLE moz_downloads ADD COLUMN guid TEXT;"
+    "CREATE INDEX moz_downloads_source ON moz_downloads(source);"
+    "INSERT INTO moz_downloads VALUES (1, 'WinSCP-5.1.7-Setup.exe', "
+    "'https://winscp.net/download/WinSCP-5.1.7-Setup.exe', "
+    "'file:///C:/Users/bob/Downloads/WinSCP-5.1.7-Setup.exe', '', 1367366400000000, "
+    "1367366412000000, 1, 'https://winscp.net/', NULL, 6200000, 6200000, "
+    "'application/x-msdownload', NULL, 0, 0, 'gA1');"
+    "INSERT INTO moz_downloads VALUES (2, 'rclone.zip', 'https://downloads.rclone.org/r.zip', "
+    "'file:///home/bob/T%C3%A9l%C3%A9chargements/rclone.zip', '/tmp/rclone.zip.part', "
+    "1367366500000000, 0, 3, NULL, NULL, 1024, 9000000, 'application/zip', NULL, 0, 0, "
+    "'gA2');"
+    "INSERT INTO moz_downloads VALUES (3, 'x', 'https://example.org/x', 'file:///tmp/x', NULL, "
+    "1367366600000000, 1367366601000000, 9, NULL, NULL, 0, -1, NULL, NULL, 0, 0, 'gA3');";
+
 static void browser_downloads(void **state)
 {
     (void)state;
@@ -325,6 +347,23 @@ static void browser_downloads(void **state)
     assert_string_equal(s.log, "firefox|https://mega.nz/MEGAsyncSetup64.exe|C:/Users/bob/"
                                "Downloads/MEGA Setup.exe|1709294400000000|1709294405000000|"
                                "5000|5000|complete;");
+    snprintf(path, sizeof path, "%s/downloads.sqlite", dir);
+    make_db(path, firefox_legacy_sql);
+    s.n = 0;
+    s.log[0] = '\0';
+    assert_int_equal(pt_browser_downloads(path, on_dl, &s, err, sizeof err), 3);
+    assert_string_equal(s.log,
+                        "firefox|https://winscp.net/download/WinSCP-5.1.7-Setup.exe|C:/Users/"
+                        "bob/Downloads/WinSCP-5.1.7-Setup.exe|1367366400000000|"
+                        "1367366412000000|6200000|6200000|complete;"
+                        "firefox|https://downloads.rclone.org/r.zip|/home/bob/T\xc3\xa9l"
+                        "\xc3\xa9" "chargements/rclone.zip|1367366500000000|0|1024|9000000|"
+                        "cancelled;"
+                        "firefox|https://example.org/x|/tmp/x|1367366600000000|"
+                        "1367366601000000|0|-1|state 9;");
+    unlink(path);
+    assert_true(pt_browser_name("Mozilla/Firefox/Profiles/x.default/downloads.sqlite"));
+    snprintf(path, sizeof path, "%s/places.sqlite", dir);
     /* a SQLite database of something else, and a file that is not one */
     make_db(path, "CREATE TABLE t(x)");
     assert_int_equal(pt_browser_downloads(path, on_dl, &s, err, sizeof err), -1);
