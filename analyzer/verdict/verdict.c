@@ -18,6 +18,7 @@
 
 #include "../store/db.h"
 #include "../store/db_handle.h"
+#include "../store/q_staging.h"
 #include "verdict_int.h"
 
 /* ---- the heuristic table ---------------------------------------------------------------- */
@@ -184,6 +185,9 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
     }
     if (rc == PT_OK) {
         rc = pt_verdict_events(x, err, errlen);
+    }
+    if (rc == PT_OK) { /* heur_staging.c: staged on the host, then sent: "likely" */
+        rc = pt_q_staging_likely(x->h, err, errlen);
     }
     if (rc == PT_OK) {
         rc = pt_verdict_names(x, err, errlen);
