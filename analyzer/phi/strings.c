@@ -110,6 +110,15 @@ static uint64_t mask64(const uint8_t *p, size_t n, size_t b, bool wide)
     uint64_t m = 0;
 #if defined(__SSE2__)
     if (b + 64 < n) {
+        if (wide && p[b + 64] != 0) { /* no zero byte, no UTF-16LE character: most blocks */
+            const __m128i *w = (const __m128i *)(const void *)(p + b);
+            __m128i lo = _mm_min_epu8(_mm_min_epu8(_mm_loadu_si128(w), _mm_loadu_si128(w + 1)),
+                                      _mm_min_epu8(_mm_loadu_si128(w + 2),
+                                                   _mm_loadu_si128(w + 3)));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(lo, _mm_setzero_si128())) == 0) {
+                return 0;
+            }
+        }
         uint64_t pr = 0, ld = 0, ct = 0, z = 0, hi = 0;
         for (unsigned q = 0; q < 4; q++) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + b + 16 * q));
