@@ -30,7 +30,6 @@
 #include "phi/yara_scan.h"
 #include "progress.h"
 #include "reader.h"
-#include "store/db_handle.h"
 #include "store/q_staging.h"
 #include "report/report.h"
 #include "report/summary.h"
@@ -383,7 +382,7 @@ static pt_status link_image_hosts(struct run *r)
         const char *arg = r->o.image_hosts[i], *eq = strrchr(arg, '=');
         snprintf(image, sizeof image, "%.*s", (int)(eq - arg), arg);
         int matched = 0;
-        if (pt_q_staging_link(pt_db_handle(r->w.db), image, eq + 1, &matched) != PT_OK) {
+        if (pt_q_staging_link(r->w.db, image, eq + 1, &matched) != PT_OK) {
             pt_error("--image-host %s: the case database refused it", arg);
             return PT_EDB;
         }

@@ -8,9 +8,12 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_handle.h"
 
-pt_status pt_q_staging_link(sqlite3 *h, const char *image, const char *addr, int *matched)
+pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *addr,
+                            int *matched)
 {
+    sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *st = NULL;
     *matched = 0;
     if (sqlite3_prepare_v2(h, "INSERT OR IGNORE INTO image_host(item_id, addr, source) SELECT "

@@ -16,9 +16,12 @@
 
 #include "../core/status.h"
 
+struct pt_db;
+
 /* Link the evidence items whose path is `image` (or ends in "/image") to `addr`; *matched
  * the number of items linked. */
-pt_status pt_q_staging_link(sqlite3 *h, const char *image, const char *addr, int *matched);
+pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *addr,
+                            int *matched);
 
 /* One (host, destination) where staged files of the host's image are matched by the bytes
  * the host sent unread to the destination after them. */
