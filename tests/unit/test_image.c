@@ -418,9 +418,78 @@ static void carve_find_in_pages(void **state)
     assert_int_equal(pt_carve_find(buf, 0, 4096, sizeof buf, 0, &kind), 4096);
 }
 
+/* The byte loop pt_carve_find had before it tested 16 bytes at a time, as the reference. */
+static size_t ref_carve_find(const uint8_t *p, size_t from, size_t scan, size_t have, size_t bs,
+                             const char **kind)
+{
+    static const uint8_t lead[256] = {['P'] = 1, [0x1f] = 1, ['%'] = 1};
+    *kind = NULL;
+    scan = scan < have ? scan : have;
+    size_t next_block = bs != 0 ? (from + bs - 1) / bs * bs : (size_t)-1;
+    for (size_t i = from; i < scan; i++) {
+        uint8_t b = p[i];
+        bool line = i == 0 || p[i - 1] == '\n' || p[i - 1] == 0 || i == next_block;
+        if (i == next_block) {
+            next_block += bs;
+        }
+        bool text = line && b >= 0x20 && b < 0x7f;
+        if (!lead[b] && !text && !(i + 132 <= have && p[i + 128] == 'D')) {
+            continue;
+        }
+        const char *k = pt_carve_sniff(p + i, have - i);
+        if (k != NULL && (strcmp(k, "csv") != 0 || line)) {
+            *kind = k;
+            return i;
+        }
+    }
+    return scan;
+}
+
+/* Pages of bytes drawn to make headers (zip, gzip, PDF, DICOM, patient CSV at line and block
+ * starts) at random offsets: the same offset and kind as the reference, for every start,
+ * page end, lookahead and block size tried. */
+static void carve_find_matches_reference(void **state)
+{
+    (void)state;
+    static uint8_t buf[3000];
+    static const char *const heads[] = {"PK\x03\x04", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+                                        "%PDF-1.4\n", "mrn,last_name,first_name,dob,ssn\n1,A,B,"
+                                        "1961-04-12,536-22-5401\n", "DICM"};
+    uint32_t x = 99;
+    for (unsigned round = 0; round < 400; round++) {
+        for (size_t k = 0; k < sizeof buf; k++) {
+            x = x * 1103515245u + 12345u;
+            uint8_t r = (uint8_t)(x >> 16);
+            buf[k] = round % 3 == 0 ? r : (r % 7 == 0 ? '\n' : r % 11 == 0 ? 0 : 'a' + r % 26);
+        }
+        for (unsigned h = 0; h < 3; h++) {
+            x = x * 1103515245u + 12345u;
+            const char *hd = heads[(x >> 8) % 5];
+            size_t at = (x >> 12) % (sizeof buf - 200), len = strlen(hd);
+            if (hd[0] == '\x1f') {
+                len = 10;
+            }
+            memcpy(buf + at + (hd[0] == 'D' ? 128 : 0), hd, len);
+        }
+        size_t from = round % 50, scan = 1000 + round % 1500, have = scan + (round % 4) * 300;
+        size_t bs = (size_t[]){0, 512, 2048, 64}[round % 4];
+        have = have > sizeof buf ? sizeof buf : have;
+        const char *k1 = NULL, *k2 = NULL;
+        size_t a = pt_carve_find(buf, from, scan, have, bs, &k1);
+        size_t b = ref_carve_find(buf, from, scan, have, bs, &k2);
+        assert_int_equal(a, b);
+        assert_true(k1 == k2 || (k1 != NULL && k2 != NULL && strcmp(k1, k2) == 0));
+        if (b < scan) { /* and from just after what was found */
+            a = pt_carve_find(buf, b + 1, scan, have, bs, &k1);
+            assert_int_equal(a, ref_carve_find(buf, b + 1, scan, have, bs, &k2));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(carve_find_matches_reference),
         cmocka_unit_test(records_round_trip),
         cmocka_unit_test(frames_cut_anywhere_wait_for_more),
         cmocka_unit_test(garbage_is_refused),
