@@ -176,7 +176,8 @@ pt_status pt_q_disk_candidates(struct pt_db *db, uint64_t max_size,
                               "JOIN object_blob b ON b.sha256 = o.sha256 WHERE o.direction = "
                               "'at-rest' AND o.size > 0 AND o.size <= ?1 AND (o.name LIKE "
                               "'%$I%' OR o.name LIKE '%History' OR o.name LIKE "
-                              "'%places.sqlite') GROUP BY o.sha256 ORDER BY o.sha256",
+                              "'%places.sqlite' OR o.name LIKE '%downloads.sqlite') GROUP BY "
+                              "o.sha256 ORDER BY o.sha256",
                            -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return PT_EDB;

@@ -1088,6 +1088,16 @@ CREATE TABLE disk_holding (
     objects     INTEGER NOT NULL      -- objects holding them
 ) STRICT;
 
+-- Which host each disk image is of (issue 15 item 4; `analyze --image-host IMAGE=ADDR`): what
+-- is staged on the image is weighed against that address's outbound volume
+-- (verdict/heur_staging.c, store/q_staging.c).
+CREATE TABLE image_host (
+    item_id INTEGER NOT NULL REFERENCES evidence_item(id),
+    addr    TEXT NOT NULL,            -- the host's address as flows spell it
+    source  TEXT NOT NULL,            -- how the link was made: 'option' (--image-host)
+    PRIMARY KEY (item_id, addr)
+) STRICT;
+
 -- Browser downloads (analyze/browser.c; issue 15 item 4): the rows of a Chromium `History`
 -- (Chrome, Edge) or Firefox `places.sqlite` found at rest, read from a private copy.
 CREATE TABLE browser_download (
