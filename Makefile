@@ -28,15 +28,15 @@ say = @printf '%s %s\n' '$(1)' '$(2)'
 endif
 
 CC ?= cc
-PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow libmaxminddb
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow libmaxminddb libevtx
 # Debian packages. `make deps`: building and running (DEB_BUILD_PKGS pull in the runtime
 # libraries of DEB_RUNTIME_PKGS; 7z and nfdump are optional helpers at run time). `make test-deps`:
 # what the tests, the fuzzers, the benchmarks and `make lint` use besides.
 DEB_BUILD_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
                   zlib1g-dev libssl-dev libarchive-dev libtsk-dev libewf-dev libqcow-dev \
-                  libmaxminddb-dev
+                  libmaxminddb-dev libevtx-dev
 DEB_RUNTIME_PKGS := libpcap0.8 libmagic1 libyara9 libsqlite3-0 zlib1g libssl3 libarchive13 \
-                    libtsk19 libewf2 libqcow1 libmaxminddb0 p7zip-full nfdump
+                    libtsk19 libewf2 libqcow1 libmaxminddb0 libevtx1 p7zip-full nfdump
 DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow time bc dcmtk \
                  tcpdump iproute2 util-linux chromium poppler-utils python3-jsonschema curl \
                  swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
@@ -46,7 +46,7 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  sleuthkit mtools ntfs-3g \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
                  man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel \
-                 slurm-wlm munge
+                 slurm-wlm munge libevtx-utils python3-evtx
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -1,0 +1,119 @@
+/*
+ * evtx_child.c - the EVTX reader's process (`phitrace evtx-child FILE`, started by
+ * evtx_run.c only): libevtx opens the file and every record, and those it recovers from
+ * the chunks' free space, are written to stdout as the lines of evtx.h. A record libevtx
+ * cannot read is an F line, and the reading goes on with the next.
+ */
+#include <libevtx.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtx.h"
+
+/* libevtx's error as one line of text (tabs and line ends made spaces). */
+static void errtext(libevtx_error_t *e, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (e != NULL) {
+        libevtx_error_sprint(e, out, cap);
+        libevtx_error_free(&e);
+    }
+    for (char *c = out; *c != '\0'; c++) {
+        *c = *c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c;
+    }
+    if (out[0] == '\0') {
+        snprintf(out, cap, "no reason given");
+    }
+}
+
+/* The XML rendering on one line: line ends and tabs as character references. */
+static void put_xml(const uint8_t *x, size_t n)
+{
+    for (size_t i = 0; i < n && x[i] != '\0'; i++) {
+        if (x[i] == '\n') {
+            fputs("&#10;", stdout);
+        } else if (x[i] == '\r') {
+            fputs("&#13;", stdout);
+        } else if (x[i] == '\t') {
+            fputs("&#9;", stdout);
+        } else {
+            putchar(x[i]);
+        }
+    }
+}
+
+static bool one_record(libevtx_file_t *f, int i, bool recovered)
+{
+    libevtx_record_t *r = NULL;
+    libevtx_error_t *e = NULL;
+    char why[512];
+    int ok = recovered ? libevtx_file_get_recovered_record_by_index(f, i, &r, &e)
+                       : libevtx_file_get_record_by_index(f, i, &r, &e);
+    off64_t off = 0;
+    uint64_t rid = 0, ft = 0;
+    uint32_t id = 0;
+    size_t xn = 0;
+    uint8_t *xml = NULL;
+    if (ok == 1 && libevtx_record_get_offset(r, &off, &e) == 1 &&
+        libevtx_record_get_identifier(r, &rid, &e) == 1 &&
+        libevtx_record_get_written_time(r, &ft, &e) == 1 &&
+        libevtx_record_get_event_identifier(r, &id, &e) == 1 &&
+        libevtx_record_get_utf8_xml_string_size(r, &xn, &e) == 1 && xn > 0 &&
+        xn < (64u << 20) && (xml = malloc(xn)) != NULL &&
+        libevtx_record_get_utf8_xml_string(r, xml, xn, &e) == 1) {
+        printf("%c\t%d\t%lld\t%llu\t%llu\t%u\t", recovered ? 'X' : 'R', i, (long long)off,
+               (unsigned long long)rid, (unsigned long long)ft, id);
+        put_xml(xml, xn);
+        putchar('\n');
+    } else {
+        errtext(e, why, sizeof why);
+        e = NULL;
+        printf("F\t%d\t%d\t%s\n", i, recovered, why);
+        ok = 0;
+    }
+    free(xml);
+    if (r != NULL) {
+        libevtx_record_free(&r, NULL);
+    }
+    if (e != NULL) {
+        libevtx_error_free(&e);
+    }
+    return ok == 1;
+}
+
+int pt_evtx_child_main(int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: phitrace evtx-child FILE\n");
+        return 2;
+    }
+    libevtx_file_t *f = NULL;
+    libevtx_error_t *e = NULL;
+    char why[512];
+    if (libevtx_file_initialize(&f, &e) != 1 ||
+        libevtx_file_open(f, argv[0], libevtx_get_access_flags_read(), &e) != 1) {
+        errtext(e, why, sizeof why);
+        printf("C\t%s\nZ\t0\t0\n", why);
+        libevtx_file_free(&f, NULL);
+        return 0;
+    }
+    int n = 0, nrec = 0;
+    uint16_t major = 0, minor = 0;
+    libevtx_file_get_format_version(f, &major, &minor, NULL);
+    libevtx_file_get_number_of_records(f, &n, NULL);
+    libevtx_file_get_number_of_recovered_records(f, &nrec, NULL);
+    int corrupt = libevtx_file_is_corrupted(f, NULL);
+    printf("H\t%u.%u\t%d\t%d\t%d\n", major, minor, n, nrec, corrupt == 1);
+    unsigned long long read = 0, failed = 0;
+    for (int i = 0; i < n; i++) {
+        one_record(f, i, false) ? read++ : failed++;
+    }
+    for (int i = 0; i < nrec; i++) {
+        one_record(f, i, true) ? read++ : failed++;
+    }
+    printf("Z\t%llu\t%llu\n", read, failed);
+    libevtx_file_close(f, NULL);
+    libevtx_file_free(&f, NULL);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
