@@ -28,7 +28,7 @@ say = @printf '%s %s\n' '$(1)' '$(2)'
 endif
 
 CC ?= cc
-PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow libmaxminddb libevtx
+PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqcow libmaxminddb
 # Debian packages. `make deps`: building and running (DEB_BUILD_PKGS pull in the runtime
 # libraries of DEB_RUNTIME_PKGS; 7z and nfdump are optional helpers at run time). `make test-deps`:
 # what the tests, the fuzzers, the benchmarks and `make lint` use besides.
@@ -131,13 +131,23 @@ $(call san_obj,analyzer/pipeline.c analyzer/report/report.c): build/id
 REL_LIB_OBJ := $(call rel_obj,$(LIB_SRC)) $(REL)/schema.o
 SAN_LIB_OBJ := $(call san_obj,$(LIB_SRC)) $(SAN)/schema.o
 
-phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC))
+phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC)) | phitrace-evtx
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(Q)$(CC) $(OPT_CFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) -lpthread -lm
 
-$(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC))
+$(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC)) | $(SAN)/phitrace-evtx
 	$(call say,LD,$@)
-	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) -lpthread -lm
+
+# The EVTX reader (analyzer/evtx_reader.c): a program of its own beside phitrace, linked with
+# libevtx alone (libewf's copy of libfvalue would otherwise stand in for libevtx's).
+EVTX_LIBS = $(shell pkg-config --libs libevtx 2>/dev/null || echo -levtx)
+phitrace-evtx: $(call rel_obj,analyzer/evtx_reader.c)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT_CFLAGS) -o $@ $^ $(EVTX_LIBS)
+$(SAN)/phitrace-evtx: $(call san_obj,analyzer/evtx_reader.c)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(EVTX_LIBS)
 
 build/phi_bench: tests/bench/phi_bench.c $(REL_LIB_OBJ)
 	$(call say,LD,$@)
@@ -277,10 +287,10 @@ lint: ## cppcheck over the analyzer, no banned function (BANNED), no function ov
 	@if grep -rnE '(^|[^a-z_0-9])($(BANNED))[[:space:]]*\(' analyzer --include='*.c' \
 	        --include='*.h'; then \
 	    echo "lint: banned function above (BANNED in the Makefile says what to use)"; exit 1; fi
-	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC)
+	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC) analyzer/evtx_reader.c
 
 # What `make install` puts under PREFIX: SRC:DEST:MODE, DEST relative to PREFIX.
-INSTALL_LIST := phitrace:bin/phitrace:0755 \
+INSTALL_LIST := phitrace:bin/phitrace:0755 phitrace-evtx:bin/phitrace-evtx:0755 \
     $(foreach f,$(sort $(shell find signatures -type f)),$(f):share/phitrace/$(f):0644) \
     $(foreach f,$(sort $(wildcard reports/schema/*.json)),$(f):share/phitrace/schema/$(notdir $(f)):0644) \
     analyzer/doc/phitrace.1:share/man/man1/phitrace.1:0644 \
@@ -288,13 +298,13 @@ INSTALL_LIST := phitrace:bin/phitrace:0755 \
     analyzer/doc/_phitrace:share/zsh/vendor-completions/_phitrace:0644 \
     README.md:share/doc/phitrace/README.md:0644
 
-install: phitrace ## install the binary, signatures, schemas, man page, completions, README under $(DESTDIR)$(PREFIX)
+install: phitrace phitrace-evtx ## install the binary, signatures, schemas, man page, completions, README under $(DESTDIR)$(PREFIX)
 	@bash tools/install.sh install '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
 
 uninstall: ## remove exactly what `make install` put (its manifest share/phitrace/installed)
 	@bash tools/install.sh uninstall '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
 
 clean:
-	rm -rf build phitrace
+	rm -rf build phitrace phitrace-evtx
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ingest/evtx.h"
 #include "ingest/image_child.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -476,9 +475,6 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "image-child") == 0) { /* internal: the disk-image reader (ingest/image.c) */
         return pt_image_child_main(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "evtx-child") == 0) { /* internal: the EVTX reader (ingest/evtx_run.c) */
-        return pt_evtx_child_main(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "analyze") == 0) {
         return cmd_analyze(argc - 1, argv + 1, argc, argv);

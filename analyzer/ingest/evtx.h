@@ -1,7 +1,7 @@
 /*
  * evtx.h - Windows XML event logs (.evtx) read through libevtx in a child process
- * (evtx_child.c: `phitrace evtx-child FILE`, with memory, CPU and time limits like the disk
- * image reader), whose lines the log parser turns into rows (PT_LOGFMT_EVTX):
+ * (../evtx_reader.c: the program `phitrace-evtx FILE`, with memory, CPU and time limits like
+ * the disk image reader), whose lines the log parser turns into rows (PT_LOGFMT_EVTX):
  *
  *   logons 4624, 4625 (failed), 4648 (explicit credentials), object access 4663, process
  *   creation 4688, PowerShell script blocks 4104      -> log_winevent
@@ -42,6 +42,7 @@ enum pt_evtx_status {
     PT_EVTX_OK,        /* the reader ran to its end line and exited 0 */
     PT_EVTX_FAILED,    /* it could not be started, or died (a crash, its CPU limit) */
     PT_EVTX_KILLED,    /* stopped by the wall-clock limit or the watchdog */
+    PT_EVTX_MISSING,   /* no reader program */
 };
 
 /* One line of the reader (no newline) into rows. */
@@ -49,13 +50,11 @@ void pt_evtx_line(struct pt_logparse *p, char *s, size_t n);
 /* After the reader's last line: the note counting the other event identifiers. */
 void pt_evtx_end(struct pt_logparse *p);
 
-/* Run `self evtx-child path` (self: $PHITRACE_EVTX_READER, else this executable) and hand
- * its output to feed() as it comes. `why` gets a sentence when the status is not OK. */
+/* Run `phitrace-evtx path` ($PHITRACE_EVTX_READER, else phitrace-evtx beside this
+ * executable) and hand its output to feed() as it comes. `why` gets a sentence when the
+ * status is not OK. */
 enum pt_evtx_status pt_evtx_read(const char *path,
                                  void (*feed)(void *arg, const uint8_t *b, size_t n), void *arg,
                                  char *why, size_t whylen);
-
-/* The child's side (main.c: `phitrace evtx-child FILE`): returns the exit code. */
-int pt_evtx_child_main(int argc, char **argv);
 
 #endif

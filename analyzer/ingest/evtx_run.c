@@ -1,9 +1,9 @@
 /*
- * evtx_run.c - run the EVTX reader (evtx_child.c) as a child process and hand its lines on
- * (evtx.h). Isolation as for disk images (image.c): fork, then in the child setrlimit
- * (address space, CPU seconds, no core file), every descriptor but the pipe and /dev/null
- * closed, and exec of our own executable with `evtx-child`, so libevtx never parses hostile
- * bytes inside the analyzer's threads and address space. The parent reads the pipe with
+ * evtx_run.c - run the EVTX reader (the program phitrace-evtx, ../evtx_reader.c) as a child
+ * process and hand its lines on (evtx.h). Isolation as for disk images (image.c): fork, then
+ * in the child setrlimit (address space, CPU seconds, no core file), every descriptor but the
+ * pipe and /dev/null closed, and exec of the reader, so libevtx never parses hostile bytes
+ * inside the analyzer's threads and address space. The parent reads the pipe with
  * poll(): no byte for PT_EVTX_IDLE_SECONDS, or PT_EVTX_WALL_SECONDS in all, and the child is
  * killed (SIGKILL) and reaped.
  */
@@ -47,7 +47,9 @@ static bool reader_path(char *out, size_t len)
         return false;
     }
     out[n] = '\0';
-    return true;
+    char *slash = strrchr(out, '/');
+    size_t dir = slash != NULL ? (size_t)(slash - out) + 1 : 0;
+    return (size_t)snprintf(out + dir, len - dir, "phitrace-evtx") < len - dir;
 }
 
 /* Between fork and exec: no allocation (another thread may hold malloc's lock). */
@@ -114,7 +116,12 @@ enum pt_evtx_status pt_evtx_read(const char *path,
         snprintf(why, whylen, "the EVTX reader could not be started (no /proc/self/exe)");
         return PT_EVTX_FAILED;
     }
-    char *argv[] = {self, (char *)"evtx-child", (char *)path, NULL};
+    if (access(self, X_OK) != 0) {
+        snprintf(why, whylen, "no EVTX reader: %s is not there (build it: make phitrace-evtx; "
+                 "it needs libevtx, Debian's libevtx-dev)", self);
+        return PT_EVTX_MISSING;
+    }
+    char *argv[] = {self, (char *)path, NULL};
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         snprintf(why, whylen, "the EVTX reader could not be started (pipe: %s)", strerror(errno));

@@ -1,22 +1,28 @@
 /*
- * evtx_child.c - the EVTX reader's process (`phitrace evtx-child FILE`, started by
- * evtx_run.c only): libevtx opens the file and every record, and those it recovers from
- * the chunks' free space, are written to stdout as the lines of evtx.h. A record libevtx
- * cannot read is an F line, and the reading goes on with the next.
+ * evtx_reader.c - phitrace-evtx, the EVTX reader's program (`phitrace-evtx FILE`, started by
+ * ingest/evtx_run.c only): libevtx opens the file and every record, and those it recovers
+ * from the chunks' free space, are written to stdout as the lines of ingest/evtx.h. A record
+ * libevtx cannot read is an F line, and the reading goes on with the next.
+ *
+ * A program of its own, linked with libevtx alone: libevtx, libewf and libvmdk each carry
+ * their own copy of the libyal helper libraries (libfvalue ...) under the same exported
+ * names, and in one process libewf's older libfvalue is the one libevtx's calls reach (it
+ * then rejects FILETIME values: "unsupported type 0x14").
  */
 #include <libevtx.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "evtx.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 /* libevtx's error as one line of text (tabs and line ends made spaces). */
 static void errtext(libevtx_error_t *e, char *out, size_t cap)
 {
     out[0] = '\0';
     if (e != NULL) {
-        libevtx_error_sprint(e, out, cap);
+        libevtx_error_backtrace_sprint(e, out, cap);
         libevtx_error_free(&e);
     }
     for (char *c = out; *c != '\0'; c++) {
@@ -82,12 +88,13 @@ static bool one_record(libevtx_file_t *f, int i, bool recovered)
     return ok == 1;
 }
 
-int pt_evtx_child_main(int argc, char **argv)
+int main(int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: phitrace evtx-child FILE\n");
+    if (argc != 2) {
+        fprintf(stderr, "usage: phitrace-evtx FILE\n");
         return 2;
     }
+    argv++;
     libevtx_file_t *f = NULL;
     libevtx_error_t *e = NULL;
     char why[512];
