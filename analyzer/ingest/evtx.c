@@ -298,6 +298,7 @@ static void record_line(struct pt_logparse *p, char **f, bool recovered)
         p->lt.stamped++;
     }
     p->evtx.recovered += recovered;
+    p->evtx.read += !recovered;
     if (winevt_kind((int32_t)id) != NULL) {
         winevt_row(p, &pv, (int32_t)id, e, recovered);
     } else if ((id == 5156 || id == 5157) && wfp_row(p, &pv, (int32_t)id, e)) {
@@ -341,8 +342,21 @@ void pt_evtx_line(struct pt_logparse *p, char *s, size_t n)
                      "records, %.20s recovered): damaged chunks are not read", f[1], f[2], f[3]);
             p->anom(p->arg, 0, PT_ANOM_LOG_EVTX_CORRUPT, d);
         }
+    } else if (k >= 3 && strcmp(f[0], "D") == 0) {
+        p->st.headers++;
+        int64_t dn = num(f[1], INT64_MAX / 10);
+        p->evtx.declared = dn > 0 ? (uint64_t)dn : 0;
     } else if (k >= 3 && strcmp(f[0], "Z") == 0) {
         p->st.headers++;
+        uint64_t seen = p->evtx.read + p->evtx.failed;
+        if (p->evtx.declared > seen) {
+            snprintf(d, sizeof d, "evtx: the chunk headers declare %llu record(s), libevtx gave "
+                     "%llu and could not read %llu: %llu record(s) were not read",
+                     (unsigned long long)p->evtx.declared, (unsigned long long)p->evtx.read,
+                     (unsigned long long)p->evtx.failed,
+                     (unsigned long long)(p->evtx.declared - seen));
+            p->anom(p->arg, 0, PT_ANOM_LOG_EVTX_CORRUPT, d);
+        }
     } else {
         record_anom(p, PT_ANOM_LOG_EVTX_RECORD, "evtx: a line of the reader that is none of its "
                                                "kinds");

@@ -16,6 +16,7 @@
  * references):
  *
  *   H  version  records  recovered  corrupted(0/1)       the file's header (a header line)
+ *   D  declared  chunks     the records the chunk headers declare (first to last identifier)
  *   R  index  offset  record-id  filetime  event-id  xml  a record
  *   X  index  offset  record-id  filetime  event-id  xml  a record recovered from free space
  *   F  index  recovered(0/1)  message                    a record libevtx could not read

@@ -156,6 +156,7 @@ struct pt_evtx_other {
     size_t used;
     uint64_t rest;                  /* of identifiers past the table */
     uint64_t recovered, failed;     /* records from free space; records libevtx could not read */
+    uint64_t read, declared;        /* records libevtx gave (not recovered); the chunks declare */
 };
 
 struct pt_logparse {

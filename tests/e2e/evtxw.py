@@ -133,7 +133,10 @@ def _values(ev):
 class Writer:
     """Records in chunks; write() gives the file's bytes."""
 
-    def __init__(self):
+    def __init__(self, slack=32):
+        """slack: bytes a chunk keeps free at its end at least (libevtx 20181227 does not
+        read a record that ends 2 bytes before its chunk's end; python-evtx does)."""
+        self.slack = slack
         self.chunks = []  # finished chunk bytes
         self._new_chunk()
         self.next_id = 1
@@ -169,7 +172,7 @@ class Writer:
         rid = ev.get("record_id") or self.next_id
         ev = dict(ev, record_id=rid)
         rec = self._record(ev, len(self.cur))
-        if len(self.cur) + len(rec) > CHUNK:
+        if len(self.cur) + len(rec) > CHUNK - self.slack:
             self._finish_chunk()
             rec = self._record(ev, len(self.cur))
         self.last_off = len(self.cur)
