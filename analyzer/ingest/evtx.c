@@ -327,7 +327,7 @@ void pt_evtx_line(struct pt_logparse *p, char *s, size_t n)
     if (k == 7 && (strcmp(f[0], "R") == 0 || strcmp(f[0], "X") == 0)) {
         record_line(p, f, f[0][0] == 'X');
     } else if (k >= 4 && strcmp(f[0], "F") == 0) {
-        p->evtx.failed++;
+        p->evtx.failed += strcmp(f[2], "1") != 0; /* of the records, not the recovered */
         snprintf(d, sizeof d, "evtx: libevtx could not read %srecord %s: %.300s",
                  strcmp(f[2], "1") == 0 ? "recovered " : "", f[1], f[3]);
         record_anom(p, PT_ANOM_LOG_EVTX_RECORD, d);

@@ -155,7 +155,8 @@ struct pt_evtx_other {
     uint64_t n[PT_EVTX_OTHER_IDS];
     size_t used;
     uint64_t rest;                  /* of identifiers past the table */
-    uint64_t recovered, failed;     /* records from free space; records libevtx could not read */
+    uint64_t recovered, failed;     /* records from free space; records (not recovered ones)
+                                     * libevtx could not read */
     uint64_t read, declared;        /* records libevtx gave (not recovered); the chunks declare */
 };
 
