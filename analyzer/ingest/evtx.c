@@ -55,11 +55,11 @@ static void data_value(struct evrec *e, const struct pt_xmltag *t, const char *n
 {
     for (size_t i = 0; i < W_COUNT; i++) {
         if (strcmp(name, wname[i]) == 0) {
-            size_t chars = pt_xmltag_text(t, e->v[i], sizeof e->v[i]);
             e->has[i] = true;
-            if (i == W_SB_TEXT) {
-                e->sb_chars = (int64_t)chars;
-                e->v[i][0] = '\0'; /* counted, not kept */
+            if (i == W_SB_TEXT) { /* counted as the script holds it, white space too; not kept */
+                e->sb_chars = (int64_t)pt_xml_decode(t->text, t->text_len, e->v[i], 1);
+            } else {
+                pt_xmltag_text(t, e->v[i], sizeof e->v[i]);
             }
             return;
         }
