@@ -326,10 +326,13 @@ void pt_evtx_line(struct pt_logparse *p, char *s, size_t n)
     char d[400];
     if (k == 7 && (strcmp(f[0], "R") == 0 || strcmp(f[0], "X") == 0)) {
         record_line(p, f, f[0][0] == 'X');
+    } else if (k >= 4 && strcmp(f[0], "F") == 0 && strcmp(f[2], "1") == 0) {
+        /* a candidate libevtx saw in a chunk's free space: malformed, one note for all */
+        p->st.malformed++;
+        p->evtx.recovered_failed++;
     } else if (k >= 4 && strcmp(f[0], "F") == 0) {
-        p->evtx.failed += strcmp(f[2], "1") != 0; /* of the records, not the recovered */
-        snprintf(d, sizeof d, "evtx: libevtx could not read %srecord %s: %.300s",
-                 strcmp(f[2], "1") == 0 ? "recovered " : "", f[1], f[3]);
+        p->evtx.failed++;
+        snprintf(d, sizeof d, "evtx: libevtx could not read record %s: %.300s", f[1], f[3]);
         record_anom(p, PT_ANOM_LOG_EVTX_RECORD, d);
     } else if (k >= 2 && strcmp(f[0], "C") == 0) {
         p->st.headers++;
@@ -366,10 +369,17 @@ void pt_evtx_line(struct pt_logparse *p, char *s, size_t n)
 void pt_evtx_end(struct pt_logparse *p)
 {
     const struct pt_evtx_other *o = &p->evtx;
+    char d[900];
+    if (o->recovered_failed > 0 && p->anom != NULL) {
+        snprintf(d, sizeof d, "evtx: %llu candidate record(s) libevtx found in the chunks' free "
+                 "space (deleted or overwritten records) could not be read; %llu were read "
+                 "(source evtx:recovered)", (unsigned long long)o->recovered_failed,
+                 (unsigned long long)o->recovered);
+        p->anom(p->arg, 0, PT_ANOM_LOG_EVTX_RECORD, d);
+    }
     if (o->used == 0 || p->anom == NULL) {
         return;
     }
-    char d[900];
     int w = snprintf(d, sizeof d, "evtx: %llu record(s) of event identifiers not read as rows, "
                      "counted:", (unsigned long long)p->st.other);
     for (size_t i = 0; i < o->used && w > 0 && (size_t)w < sizeof d; i++) {

@@ -158,6 +158,7 @@ struct pt_evtx_other {
     uint64_t recovered, failed;     /* records from free space; records (not recovered ones)
                                      * libevtx could not read */
     uint64_t read, declared;        /* records libevtx gave (not recovered); the chunks declare */
+    uint64_t recovered_failed;      /* free-space candidates libevtx could not read */
 };
 
 struct pt_logparse {

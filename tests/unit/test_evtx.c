@@ -142,6 +142,7 @@ static void script_block_counted_not_kept_and_others_counted(void **state)
         "R\t1\t0\t11\t133491312000000000\t4672\t<Event/>\n"
         "R\t2\t0\t12\t133491312000000000\t4634\t<Event/>\n"
         "F\t3\t0\tbad chunk\n"
+        "F\t1\t1\tnot a record\n"
         "Q\tnot a kind\n"
         "R\t4\tx\t13\t1\t1\t<Event/>\n";
     struct pt_logparse *p = parse(text, &s);
@@ -155,7 +156,9 @@ static void script_block_counted_not_kept_and_others_counted(void **state)
     assert_string_equal(s.win[0].object, "");
     assert_int_equal(p->st.other, 3);
     assert_int_equal(p->evtx.recovered, 1);
-    assert_int_equal(p->st.malformed, 3);
+    assert_int_equal(p->st.malformed, 4);
+    assert_int_equal(p->evtx.recovered_failed, 1);
+    assert_int_equal(s.n_anom, 5); /* 3 lines, the free-space note, the other identifiers */
     assert_string_equal(s.last_anom, "evtx: 3 record(s) of event identifiers not read as rows, "
                                      "counted: 4672 x2 4634 x1");
     free(p);
