@@ -310,6 +310,18 @@ static pt_status log_flows(struct run *r)
                  (unsigned long long)lf.blocked, (unsigned long long)lf.untimed);
         audit(r, "log_flows", note);
     }
+    struct pt_logxfer_stats lx;
+    rc = rc == PT_OK ? pt_db_log_xfers(r->w.db, &r->home, &lx, lerr, sizeof lerr) : rc;
+    if (rc != PT_OK) {
+        pt_error("file transfers to flows: %s", lerr[0] ? lerr : pt_status_str(rc));
+    } else if (lx.transfers > 0) {
+        snprintf(note, sizeof note, "transfers=%llu matched=%llu created=%llu unaddressed=%llu "
+                 "untimed=%llu failed=%llu", (unsigned long long)lx.transfers,
+                 (unsigned long long)lx.matched, (unsigned long long)lx.created,
+                 (unsigned long long)lx.unaddressed, (unsigned long long)lx.untimed,
+                 (unsigned long long)lx.failed);
+        audit(r, "log_xfers", note);
+    }
     return rc;
 }
 

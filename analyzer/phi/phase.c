@@ -608,8 +608,8 @@ static void hit_keys(struct phase *ph, const struct oresult *r, const struct rhi
 
 /* One hit of record `record_id`: its row (masked and keyed; the value only with
  * --keep-phi), and what it says about the record's subject. */
-static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct rrec *rec,
-                         const struct rhit *hh, struct recinfo *info, struct person *p)
+static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct rhit *hh,
+                         struct recinfo *info, struct person *p)
 {
     const char *tn = pt_phi_type_name(hh->type);
     char hex[65], masked[256];
@@ -620,10 +620,10 @@ static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct
     if (letter[0] == ' ') {
         letter[0] = '\0';
     }
-    struct pt_q_phi_hit q = {.record_id = ph->record_id, .sha = r->sha, .detector = hh->detector,
+    struct pt_q_phi_hit q = {.record_id = ph->record_id, .detector = hh->detector,
                              .field = hh->field, .type = tn, .safe_harbor = letter,
-                             .phi_class = rec->health ? "PHI" : "PII", .offset = hh->offset,
-                             .subject = hh->subject, .masked = masked, .hmac = hex,
+                             .offset = hh->offset, .subject = hh->subject, .masked = masked,
+                             .hmac = hex,
                              .state = hh->state, .issuer = hh->issuer, .reason = hh->reason,
                              .confidence = hh->conf};
     pt_status rc = pt_q_phi_hit_put(ph->w, &q);
@@ -758,12 +758,12 @@ static pt_status add_record(struct phase *ph, size_t i, struct oresult *r, size_
     info->object = (uint32_t)i;
     info->health = rec->health;
     info->outbound = out_obj;
-    pt_status rc = pt_q_phi_record_put(ph->w, ph->record_id, r->sha, k, rec->kind, rec->offset,
+    pt_status rc = pt_q_phi_record_put(ph->w, ph->record_id, k, rec->kind, rec->offset,
                                        rec->health, rec->health_reason);
     struct person p;
     memset(&p, 0, sizeof p);
     for (size_t x = rec->first; x < rec->first + rec->n && rc == PT_OK; x++) {
-        rc = add_hit(ph, r, rec, &r->hits[x], info, &p);
+        rc = add_hit(ph, r, &r->hits[x], info, &p);
         *phi_hits += rec->health;
     }
     if (rc == PT_OK) {

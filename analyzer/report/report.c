@@ -381,9 +381,10 @@ static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const ch
     f->phi_objects_out = pt_db_int(h, "SELECT count(DISTINCT o.sha256) FROM object o JOIN phi_object "
                                     "p ON p.object_sha256 = o.sha256 WHERE o.direction = 'upload' "
                                     "AND p.phi_hits > 0");
-    one_text(h, "SELECT group_concat(type, ',') FROM (SELECT DISTINCT h.type FROM phi_hit h JOIN "
-                "object o ON o.sha256 = h.object_sha256 WHERE o.direction = 'upload' AND "
-                "h.phi_class = 'PHI' ORDER BY 1)", f->phi_types_out, sizeof f->phi_types_out);
+    one_text(h, "SELECT group_concat(type, ',') FROM (SELECT DISTINCT t.type FROM phi_object_type "
+                "t JOIN phi_object p ON p.id = t.object_id JOIN object o ON o.sha256 = "
+                "p.object_sha256 WHERE o.direction = 'upload' AND t.phi_class = 'PHI' ORDER BY 1)",
+             f->phi_types_out, sizeof f->phi_types_out);
     types_words(f->phi_types_out, f->phi_words_out, sizeof f->phi_words_out);
     destinations_text(h, f->top_dest, sizeof f->top_dest, 5);
     gather_case(h, f);
@@ -580,6 +581,14 @@ static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
     "FROM verdict v WHERE scope = 'destination' AND verdict IN ('confirmed', 'likely') ORDER BY "  \
     "CASE verdict WHEN 'confirmed' THEN 0 ELSE 1 END, bytes_out DESC, subject"
 
+/* Hits per PHI type (HIPAA Safe Harbor identifier) and the objects carrying them, from the
+ * PHI stage's per-object counts (phi_object_type: one row per object and type, so count(*) is
+ * the objects); `more` adds columns, `name` names the type column, `order` follows hits. */
+#define PHI_TYPES_SQL(more, name, order)                                                           \
+    "SELECT t.type AS " name ", t.safe_harbor AS safe_harbor, sum(t.hits) AS hits, count(*) AS "  \
+    "objects" more " FROM phi_object_type t JOIN phi_object p ON p.id = t.object_id WHERE "       \
+    "t.phi_class = 'PHI' GROUP BY t.type, t.safe_harbor ORDER BY hits DESC" order
+
 /* report.json: the HIPAA four-factor support and the OCR portal fields. */
 static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
 {
@@ -627,8 +636,9 @@ static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
                     "WHEN 'ssn' THEN 'Demographic' WHEN 'diagnosis_code' THEN 'Clinical' WHEN "
                     "'health_plan_id' THEN 'Financial' WHEN 'medicare_mbi' THEN 'Financial' WHEN "
                     "'payment_card' THEN 'Financial' WHEN 'account' THEN 'Financial' ELSE 'Other' "
-                    "END AS category FROM phi_hit h JOIN object o ON o.sha256 = h.object_sha256 "
-                    "WHERE o.direction = 'upload' AND h.phi_class = 'PHI' ORDER BY 1");
+                    "END AS category FROM phi_object_type t JOIN phi_object p ON p.id = t.object_id "
+                    "JOIN object o ON o.sha256 = p.object_sha256 WHERE o.direction = 'upload' "
+                    "AND t.phi_class = 'PHI' ORDER BY 1");
 }
 
 static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
@@ -698,10 +708,9 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
                     "first_out, bounds_note, categories AS categories_list FROM individual_roster r ORDER "
                     "BY state, individual");
     sb_s(b, "},\"phi_types\":");
-    json_rows(b, h, "SELECT type, safe_harbor, count(*) AS hits, count(DISTINCT object_sha256) AS "
-                    "objects, sum(object_sha256 IN (SELECT sha256 FROM object WHERE direction = "
-                    "'upload')) AS outbound_hits FROM phi_hit WHERE phi_class = 'PHI' GROUP BY "
-                    "type, safe_harbor ORDER BY hits DESC, type");
+    json_rows(b, h, PHI_TYPES_SQL(", sum(t.hits * (p.object_sha256 IN (SELECT sha256 FROM "
+                                  "object WHERE direction = 'upload'))) AS outbound_hits", "type",
+                                  ", type"));
     sb_s(b, ",\"events\":");
     json_rows(b, h, "SELECT id, source, destination, coalesce((SELECT label FROM "
                     "destination_label WHERE destination = e.destination), '') AS named_by, "
@@ -1132,8 +1141,8 @@ static void html_summary(struct sb *b, sqlite3 *h, const struct facts *f)
     svg_timeline(b, h, f);
     svg_bars(b, h, "SELECT subject, bytes_out FROM verdict WHERE scope = 'destination' ORDER BY "
                    "bytes_out DESC LIMIT 12", "Bytes out per destination (the 12 largest)", true);
-    svg_bars(b, h, "SELECT type, count(*) FROM phi_hit WHERE phi_class = 'PHI' GROUP BY type ORDER "
-                   "BY 2 DESC LIMIT 24", "PHI identifiers by type", false);
+    svg_bars(b, h, "SELECT type, sum(hits) FROM phi_object_type WHERE phi_class = 'PHI' GROUP BY "
+                   "type ORDER BY 2 DESC LIMIT 24", "PHI identifiers by type", false);
 }
 
 /* Sections 2 and 3: events, findings, objects, rules; the individuals and the roster. */
@@ -1193,9 +1202,7 @@ static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
                      "state, individual",
                "No individual's data was seen leaving.");
     sb_s(b, "<h3>PHI types (HIPAA Safe Harbor identifiers)</h3>");
-    html_table(b, h, "SELECT type AS type_list, safe_harbor, count(*) AS hits, count(DISTINCT "
-                     "object_sha256) AS objects FROM phi_hit WHERE phi_class = 'PHI' GROUP BY "
-                     "type, safe_harbor ORDER BY hits DESC", "No PHI identifier.");
+    html_table(b, h, PHI_TYPES_SQL("", "type_list", ""), "No PHI identifier.");
 }
 
 /* A list of every destination that received PHI or likely did, with its names. */

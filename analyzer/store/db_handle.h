@@ -3,8 +3,8 @@
  * store/ read and write through the functions of the store headers.
  *
  * Outside store/, only the files of tools/store_open.allow still use it (tools/store_closed.sh,
- * run by `make lint`, keeps it so): report/, scale/ and pipeline.c (moved on another branch;
- * they get it through db.h's transitional include) and the verdict stage (the files of verdict/).
+ * run by `make lint`, keeps it so): report/ (moved on another branch; it gets it through
+ * db.h's transitional include) and the verdict stage (the files of verdict/).
  */
 #ifndef PT_STORE_DB_HANDLE_H
 #define PT_STORE_DB_HANDLE_H
