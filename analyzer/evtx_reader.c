@@ -49,33 +49,96 @@ static void put_xml(const uint8_t *x, size_t n)
     }
 }
 
+/* Where each record lies in the file (libevtx 20181227 gives 0 for every record's offset):
+ * record identifier and byte offset, from the records' own headers inside each chunk. */
+struct where {
+    uint64_t id, off;
+};
+static struct where *where;
+static size_t n_where, cap_where;
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The records of one chunk (its bytes c[0..65536)) by their headers, up to its free space. */
+static void chunk_records(const uint8_t *c, long long base)
+{
+    uint32_t free_off = le32(c + 48), pos = 512;
+    free_off = free_off > 65536 ? 65536 : free_off;
+    while (pos + 24 <= free_off && memcmp(c + pos, "**\0\0", 4) == 0) {
+        uint32_t size = le32(c + pos + 4);
+        if (size < 28 || size > 65536 - pos) {
+            break;
+        }
+        if (n_where == cap_where) {
+            size_t cap = cap_where ? 2 * cap_where : 1024;
+            struct where *w = realloc(where, cap * sizeof *w);
+            if (w == NULL) {
+                return;
+            }
+            where = w;
+            cap_where = cap;
+        }
+        where[n_where++] = (struct where){le64(c + pos + 8), (uint64_t)(base + pos)};
+        pos += size;
+    }
+}
+
+static int cmp_where(const void *a, const void *b)
+{
+    uint64_t x = ((const struct where *)a)->id, y = ((const struct where *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t offset_of(uint64_t id)
+{
+    struct where key = {id, 0};
+    const struct where *w = n_where ? bsearch(&key, where, n_where, sizeof *where, cmp_where)
+                                    : NULL;
+    return w != NULL ? w->off : 0;
+}
+
 /* The records the chunk headers declare (first to last identifier, each chunk read in 64 KiB
  * steps after the 4 KiB file header while its signature holds), so that records libevtx
- * passes over without an error are still counted as not read. */
+ * passes over without an error are still counted as not read; and where each record is. */
 static unsigned long long declared_records(const char *path, unsigned *chunks)
 {
     FILE *fp = fopen(path, "rb");
     unsigned long long n = 0;
     *chunks = 0;
+    static uint8_t c[65536];
     if (fp == NULL) {
         return 0;
     }
-    uint8_t h[40];
     for (long long off = 4096; fseeko(fp, off, SEEK_SET) == 0; off += 65536) {
-        if (fread(h, 1, sizeof h, fp) != sizeof h || memcmp(h, "ElfChnk", 8) != 0) {
+        size_t got = fread(c, 1, sizeof c, fp);
+        if (got < 40 || memcmp(c, "ElfChnk", 8) != 0) {
             break;
         }
-        uint64_t first = 0, last = 0;
-        for (int i = 7; i >= 0; i--) {
-            first = first << 8 | h[24 + i];
-            last = last << 8 | h[32 + i];
-        }
+        uint64_t first = le64(c + 24), last = le64(c + 32);
         if (last >= first && last - first < 65536) {
             n += last - first + 1;
+        }
+        if (got == sizeof c) {
+            chunk_records(c, off);
         }
         (*chunks)++;
     }
     fclose(fp);
+    if (n_where > 1) {
+        qsort(where, n_where, sizeof *where, cmp_where);
+    }
     return n;
 }
 
@@ -98,6 +161,9 @@ static bool one_record(libevtx_file_t *f, int i, bool recovered)
         libevtx_record_get_utf8_xml_string_size(r, &xn, &e) == 1 && xn > 0 &&
         xn < (64u << 20) && (xml = malloc(xn)) != NULL &&
         libevtx_record_get_utf8_xml_string(r, xml, xn, &e) == 1) {
+        if (off <= 0 && !recovered) {
+            off = (off64_t)offset_of(rid);
+        }
         printf("%c\t%d\t%lld\t%llu\t%llu\t%u\t", recovered ? 'X' : 'R', i, (long long)off,
                (unsigned long long)rid, (unsigned long long)ft, id);
         put_xml(xml, xn);
@@ -153,6 +219,7 @@ int main(int argc, char **argv)
         one_record(f, i, true) ? read++ : failed++;
     }
     printf("Z\t%llu\t%llu\n", read, failed);
+    free(where);
     libevtx_file_close(f, NULL);
     libevtx_file_free(&f, NULL);
     return fflush(stdout) == 0 ? 0 : 1;

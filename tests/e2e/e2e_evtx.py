@@ -78,11 +78,15 @@ def _evtx_ps_events():
                      channel="Microsoft-Windows-PowerShell/Operational")], len(script)
 
 
+_EVTX_OFFSETS = {}  # file name -> {record identifier: byte offset}, as the writer put them
+
+
 def _evtx_write(name, events, slack=32):
     w = _evtxw.Writer(slack)
     for ev in events:
         w.add(ev)
     data = w.write()
+    _EVTX_OFFSETS[name] = w.offsets
     return _logs_dir(name, {name + ".evtx": data})[0], data
 
 
@@ -167,6 +171,11 @@ def evtx_security_and_powershell_events_become_rows_and_flows():
         "logon_type, client_addr, client_port, target_server, process, parent, object, access, "
         "command, recovered FROM log_winevent").fetchall())
     assert got == want, "\n".join(map(repr, got))
+    for table in ("log_winevent", "log_conn"):
+        for path, line, off in con.execute("SELECT e.path, t.line, t.offset FROM %s t JOIN "
+                                           "evidence_item e ON e.id = t.item_id" % table):
+            name = os.path.basename(path)[:-len(".evtx")]
+            assert off == _EVTX_OFFSETS[name][line], (table, name, line, off)
     sb = con.execute("SELECT script_id, part, parts, script_chars, source FROM log_winevent "
                      "WHERE event_id = 4104").fetchone()
     assert sb == ("5b1c3f9e-0d7a-4c8e-9a51-2f0e7e3a9c11", 1, 1, script_len, "evtx"), sb

@@ -138,6 +138,7 @@ class Writer:
         read a record that ends 2 bytes before its chunk's end; python-evtx does)."""
         self.slack = slack
         self.chunks = []  # finished chunk bytes
+        self.offsets = {}  # record identifier -> byte offset in the file
         self._new_chunk()
         self.next_id = 1
 
@@ -176,6 +177,7 @@ class Writer:
             self._finish_chunk()
             rec = self._record(ev, len(self.cur))
         self.last_off = len(self.cur)
+        self.offsets[rid] = 4096 + CHUNK * len(self.chunks) + len(self.cur)
         self.cur += rec
         self.first_id = rid if self.first_id is None else self.first_id
         self.last_id = rid
