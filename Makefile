@@ -34,9 +34,9 @@ PKGS := libpcap libmagic yara sqlite3 zlib libcrypto libarchive tsk libewf libqc
 # what the tests, the fuzzers, the benchmarks and `make lint` use besides.
 DEB_BUILD_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-dev libsqlite3-dev \
                   zlib1g-dev libssl-dev libarchive-dev libtsk-dev libewf-dev libqcow-dev \
-                  libmaxminddb-dev
+                  libmaxminddb-dev libevtx-dev
 DEB_RUNTIME_PKGS := libpcap0.8 libmagic1 libyara9 libsqlite3-0 zlib1g libssl3 libarchive13 \
-                    libtsk19 libewf2 libqcow1 libmaxminddb0 p7zip-full nfdump
+                    libtsk19 libewf2 libqcow1 libmaxminddb0 libevtx1 p7zip-full nfdump
 DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow time bc dcmtk \
                  tcpdump iproute2 util-linux chromium poppler-utils python3-jsonschema curl \
                  swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
@@ -46,7 +46,7 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  sleuthkit mtools ntfs-3g \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
                  man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel \
-                 slurm-wlm munge
+                 slurm-wlm munge libevtx-utils python3-evtx
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -83,12 +83,13 @@ MAIN_SRC := analyzer/main.c
 UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
-              test_image test_passwords test_communityid test_plan test_netflow test_records test_q_report
+              test_image test_passwords test_communityid test_plan test_netflow test_records test_q_report \
+              test_evtx
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames \
-                fuzz_passwords fuzz_plan fuzz_recycle fuzz_netflow fuzz_browser
+                fuzz_passwords fuzz_plan fuzz_recycle fuzz_netflow fuzz_browser fuzz_evtx
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel
@@ -131,13 +132,23 @@ $(call san_obj,analyzer/pipeline.c analyzer/report/report.c): build/id
 REL_LIB_OBJ := $(call rel_obj,$(LIB_SRC)) $(REL)/schema.o
 SAN_LIB_OBJ := $(call san_obj,$(LIB_SRC)) $(SAN)/schema.o
 
-phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC))
+phitrace: $(REL_LIB_OBJ) $(call rel_obj,$(MAIN_SRC)) | phitrace-evtx
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(Q)$(CC) $(OPT_CFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) -lpthread -lm
 
-$(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC))
+$(SAN)/phitrace: $(SAN_LIB_OBJ) $(call san_obj,$(MAIN_SRC)) | $(SAN)/phitrace-evtx
 	$(call say,LD,$@)
-	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) -lpthread -lm
+
+# The EVTX reader (analyzer/evtx_reader.c): a program of its own beside phitrace, linked with
+# libevtx alone (libewf's copy of libfvalue would otherwise stand in for libevtx's).
+EVTX_LIBS = $(shell pkg-config --libs libevtx 2>/dev/null || echo -levtx)
+phitrace-evtx: $(call rel_obj,analyzer/evtx_reader.c)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT_CFLAGS) -o $@ $^ $(EVTX_LIBS)
+$(SAN)/phitrace-evtx: $(call san_obj,analyzer/evtx_reader.c)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(EVTX_LIBS)
 
 build/phi_bench: tests/bench/phi_bench.c $(REL_LIB_OBJ)
 	$(call say,LD,$@)
@@ -277,10 +288,10 @@ lint: ## cppcheck over the analyzer, no banned function (BANNED), no function ov
 	@if grep -rnE '(^|[^a-z_0-9])($(BANNED))[[:space:]]*\(' analyzer --include='*.c' \
 	        --include='*.h'; then \
 	    echo "lint: banned function above (BANNED in the Makefile says what to use)"; exit 1; fi
-	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC)
+	@python3 tools/funclen.py --max 150 --allow tools/funclen.allow $(LIB_SRC) $(MAIN_SRC) analyzer/evtx_reader.c
 
 # What `make install` puts under PREFIX: SRC:DEST:MODE, DEST relative to PREFIX.
-INSTALL_LIST := phitrace:bin/phitrace:0755 \
+INSTALL_LIST := phitrace:bin/phitrace:0755 phitrace-evtx:bin/phitrace-evtx:0755 \
     $(foreach f,$(sort $(shell find signatures -type f)),$(f):share/phitrace/$(f):0644) \
     $(foreach f,$(sort $(wildcard reports/schema/*.json)),$(f):share/phitrace/schema/$(notdir $(f)):0644) \
     analyzer/doc/phitrace.1:share/man/man1/phitrace.1:0644 \
@@ -288,13 +299,13 @@ INSTALL_LIST := phitrace:bin/phitrace:0755 \
     analyzer/doc/_phitrace:share/zsh/vendor-completions/_phitrace:0644 \
     README.md:share/doc/phitrace/README.md:0644
 
-install: phitrace ## install the binary, signatures, schemas, man page, completions, README under $(DESTDIR)$(PREFIX)
+install: phitrace phitrace-evtx ## install the binary, signatures, schemas, man page, completions, README under $(DESTDIR)$(PREFIX)
 	@bash tools/install.sh install '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
 
 uninstall: ## remove exactly what `make install` put (its manifest share/phitrace/installed)
 	@bash tools/install.sh uninstall '$(DESTDIR)' '$(PREFIX)' $(INSTALL_LIST)
 
 clean:
-	rm -rf build phitrace
+	rm -rf build phitrace phitrace-evtx
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -14,6 +14,7 @@
 #include "core/sha256.h"
 #include "ingest/capture.h"
 #include "scale/scale.h"
+#include "ingest/evtx.h"
 #include "ingest/image.h"
 #include "ingest/logtime.h"
 #include "ingest/nfdump.h"
@@ -50,8 +51,8 @@ static struct pt_logparse *log_begin(struct pt_reader *r, enum pt_logfmt fmt, ui
         return NULL;
     }
     if (r->logs == NULL && (r->logs = calloc(1, sizeof *r->logs)) != NULL) {
-        static const enum pt_writer_kind k[PT_LOGREC_COUNT] = {PT_W_LOG_CONN, PT_W_LOG_DNS,
-                                                               PT_W_LOG_HTTP, PT_W_LOG_XFER};
+        static const enum pt_writer_kind k[PT_LOGREC_COUNT] = {
+            PT_W_LOG_CONN, PT_W_LOG_DNS, PT_W_LOG_HTTP, PT_W_LOG_XFER, PT_W_LOG_WINEVT};
         for (size_t i = 0; i < PT_LOGREC_COUNT; i++) {
             r->logs->rb[i] = (struct pt_rowbuf){.kind = k[i], .cap = 512};
         }
@@ -112,6 +113,7 @@ static void log_window(struct pt_reader *r, struct pt_item_rec *it, const struct
 struct logfeed {
     bool first, is_log, gz, gz_stop, gz_member_end;
     bool nfcapd; /* read after the file, through nfdump (ingest/nfdump.h) */
+    bool evtx;   /* read after the file, through the libevtx reader (ingest/evtx.h) */
     z_stream z;
     uint64_t raw_in, text_out;
     struct pt_logparse *lp;
@@ -135,6 +137,7 @@ static void logfeed_text(struct pt_reader *r, struct logfeed *f, const uint8_t *
         f->is_log = ev != NULL && strncmp(ev, "log:", 4) == 0 && strcmp(ev, "log:evtx") != 0 &&
                     strcmp(ev, "log:nfcapd") != 0;
         f->nfcapd = !f->gz && ev != NULL && strcmp(ev, "log:nfcapd") == 0;
+        f->evtx = !f->gz && ev != NULL && strcmp(ev, "log:evtx") == 0;
         pt_logtime_init(&f->lt, f->mtime);
         f->lp = log_begin(r, pt_logfmt_of(ev), f->item, f->mtime);
         f->first = false;
@@ -233,10 +236,39 @@ static void nfcapd_read(struct pt_reader *r, struct logfeed *f, struct pt_item_r
     }
 }
 
+/* A Windows .evtx file: the libevtx reader's lines to the EVTX rows (ingest/evtx.h); what
+ * was read before a crash or a limit is kept, and the stop is an anomaly. */
+static void evtx_feed(void *arg, const uint8_t *b, size_t n)
+{
+    pt_logparse_feed(arg, b, n);
+}
+
+static void evtx_read(struct pt_reader *r, struct logfeed *f, struct pt_item_rec *it, const char *path)
+{
+    struct pt_logparse *lp = log_begin(r, PT_LOGFMT_EVTX, f->item, f->mtime);
+    if (lp == NULL) {
+        return;
+    }
+    char why[300];
+    if (pt_evtx_read(path, evtx_feed, lp, why, sizeof why) != PT_EVTX_OK) {
+        char d[500];
+        snprintf(d, sizeof d, "%s (%llu record(s) read before)", why,
+                 (unsigned long long)(lp->st.records + lp->st.other));
+        pt_anom_sink_push(&r->anoms, f->item, 0, 0, PT_ANOM_LOG_EVTX_READER, d);
+    }
+    pt_evtx_end(lp);
+    struct pt_logtime lt = lp->lt;
+    log_window(r, it, &lt, path);
+    log_end(r, path);
+}
+
 static void logfeed_end(struct pt_reader *r, struct logfeed *f, struct pt_item_rec *it, const char *path)
 {
     if (f->nfcapd) {
         nfcapd_read(r, f, it, path);
+    }
+    if (f->evtx) {
+        evtx_read(r, f, it, path);
     }
     if (f->gz) {
         inflateEnd(&f->z);

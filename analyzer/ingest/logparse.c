@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/cursor.h"
+#include "evtx.h"
 
 /* The Zeek fields read (names as in the logs; JSON logs use the same dotted names). */
 enum zf {
@@ -102,6 +103,7 @@ const char *pt_logfmt_name(enum pt_logfmt f)
         case PT_LOGFMT_PANOS: return "panos";
         case PT_LOGFMT_WINDNS: return "windns";
         case PT_LOGFMT_NFCAPD: return "nfcapd";
+        case PT_LOGFMT_EVTX: return "evtx";
         case PT_LOGFMT_NONE: break;
     }
     return "none";
@@ -124,6 +126,7 @@ void pt_logparse_init(struct pt_logparse *p, enum pt_logfmt fmt, uint32_t item, 
     p->tail = false;
     p->len = 0;
     memset(p->asa_dir, 0, sizeof p->asa_dir);
+    memset(&p->evtx, 0, sizeof p->evtx);
     pt_logtime_init(&p->lt, mtime_us);
 }
 
@@ -2139,6 +2142,9 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             break;
         case PT_LOGFMT_WINDNS:
             windns_line(p, s, n);
+            break;
+        case PT_LOGFMT_EVTX:
+            pt_evtx_line(p, s, n);
             break;
         case PT_LOGFMT_NONE:
             p->st.other++;

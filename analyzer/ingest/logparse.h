@@ -49,6 +49,7 @@ enum pt_logfmt {
     PT_LOGFMT_PANOS,       /* Palo Alto PAN-OS traffic logs (CSV, bare or in syslog) */
     PT_LOGFMT_WINDNS,      /* Windows DNS server debug log (dns.log) */
     PT_LOGFMT_NFCAPD,      /* nfdump's CSV of an nfcapd file (ingest/nfdump.h): flow CSV */
+    PT_LOGFMT_EVTX,        /* Windows .evtx: the lines of the libevtx reader (ingest/evtx.h) */
 };
 
 /* Provenance and source of a log row. */
@@ -107,8 +108,34 @@ struct pt_logxfer_rec {
     bool ok;               /* vsftpd "OK" (xferlog: completion status 'c') */
 };
 
+/* A Windows event (ingest/evtx.h): logons, object access, process creation, PowerShell
+ * script blocks. p.line is the EVTX record identifier, p.offset the record's byte offset in
+ * the file. Text members are "" where the event does not give them, numbers -1. */
+struct pt_logwinevt_rec {
+    struct pt_logprov p;
+    int32_t event_id;
+    char kind[16];          /* logon | logon_failed | explicit_logon | object_access |
+                             * process | script_block */
+    char channel[64], computer[128];
+    char subject_user[160]; /* DOMAIN\user */
+    char target_user[160];
+    int32_t logon_type;
+    char client[PT_ADDR_STRLEN];
+    int32_t cport;
+    char target_server[128]; /* 4648 */
+    char process[260];      /* the new process (4688) or the acting one */
+    char parent[260];       /* 4688 */
+    char object[520];       /* 4663 ObjectName; 4104 the script's Path */
+    char access[64];        /* 4663 AccessMask; 4625 Status/SubStatus */
+    char command[1024];     /* 4688 CommandLine */
+    char script_id[48];     /* 4104 ScriptBlockId */
+    int32_t part, parts;    /* 4104 MessageNumber of MessageTotal */
+    int64_t script_chars;   /* 4104: characters of ScriptBlockText (its text is not stored) */
+    bool recovered;         /* read by libevtx from a chunk's free space (a deleted record) */
+};
+
 enum pt_logrec_kind { PT_LOGREC_CONN, PT_LOGREC_DNS, PT_LOGREC_HTTP, PT_LOGREC_XFER,
-                      PT_LOGREC_COUNT };
+                      PT_LOGREC_WINEVT, PT_LOGREC_COUNT };
 
 struct pt_logparse;
 typedef void (*pt_logrec_fn)(void *arg, enum pt_logrec_kind kind, const void *rec);
@@ -118,7 +145,20 @@ typedef void (*pt_loganom_fn)(void *arg, uint64_t offset, enum pt_anom kind, con
 /* Per file accounting (the log_source row). */
 struct pt_logstats {
     uint64_t lines, records, other, headers, blank, malformed, bytes;
-    uint64_t conn, dns, http, xfer;
+    uint64_t conn, dns, http, xfer, winevt;
+};
+
+/* EVTX: the event identifiers read as *other*, counted (evtx.c) */
+#define PT_EVTX_OTHER_IDS 32
+struct pt_evtx_other {
+    uint32_t id[PT_EVTX_OTHER_IDS];
+    uint64_t n[PT_EVTX_OTHER_IDS];
+    size_t used;
+    uint64_t rest;                  /* of identifiers past the table */
+    uint64_t recovered, failed;     /* records from free space; records (not recovered ones)
+                                     * libevtx could not read */
+    uint64_t read, declared;        /* records libevtx gave (not recovered); the chunks declare */
+    uint64_t recovered_failed;      /* free-space candidates libevtx could not read */
 };
 
 struct pt_logparse {
@@ -137,6 +177,7 @@ struct pt_logparse {
     bool tail;                      /* flow CSV: past nfdump's "Summary" line */
     int16_t zidx[32];               /* per field read (logparse.c's enum zf): its column, -1 */
     uint8_t asa_dir[PT_LOG_ASA_IDS]; /* by connection id modulo: 0 unknown, 1 inbound, 2 out */
+    struct pt_evtx_other evtx;      /* EVTX: what was not stored as rows */
     /* the line being gathered */
     uint64_t line_off;
     size_t line_len;                /* of the line being parsed */

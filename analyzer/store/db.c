@@ -34,6 +34,7 @@ enum {
     ST_LOG_SOURCE,
     ST_LOG_CONN,
     ST_LOG_XFER,
+    ST_LOG_WINEVT,
     ST_LOG_DNS,
     ST_LOG_HTTP,
     ST_AUDIT,
@@ -70,11 +71,17 @@ static const char *const st_sql[N_ST] = {
                   "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
                   "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
     [ST_LOG_SOURCE] = "INSERT INTO log_source(item_id, path, format, bytes, lines, records, other, "
-                      "headers, blank, malformed, conn, dns, http, xfer) VALUES (?1,?2,?3,?4,?5,?6,"
-                      "?7,?8,?9,?10,?11,?12,?13,?14)",
+                      "headers, blank, malformed, conn, dns, http, xfer, winevent) VALUES (?1,?2,?3,"
+                      "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
     [ST_LOG_XFER] = "INSERT INTO log_xfer(item_id, line, offset, ts, source, client_addr, username, "
                     "direction, path, bytes, duration_us, ok, length) VALUES (?1,?2,?3,?4,?5,?6,?7,"
                     "?8,?9,?10,?11,?12,?13)",
+    [ST_LOG_WINEVT] = "INSERT INTO log_winevent(item_id, line, offset, ts, source, event_id, "
+                      "kind, channel, computer, subject_user, target_user, logon_type, "
+                      "client_addr, client_port, target_server, process, parent, object, access, "
+                      "command, script_id, part, parts, script_chars, recovered) VALUES (?1,?2,"
+                      "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+                      "?23,?24,?25)",
     [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
                     "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
                     "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "
@@ -450,7 +457,7 @@ pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r
     sqlite3_stmt *st = db->st[ST_LOG_SOURCE];
     const uint64_t v[] = {r->st.bytes, r->st.lines, r->st.records, r->st.other, r->st.headers,
                           r->st.blank, r->st.malformed, r->st.conn, r->st.dns, r->st.http,
-                          r->st.xfer};
+                          r->st.xfer, r->st.winevt};
     sqlite3_bind_int64(st, 1, r->item);
     sqlite3_bind_text(st, 2, r->path, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, r->format, -1, SQLITE_STATIC);
@@ -529,6 +536,33 @@ pt_status pt_db_logxfer_put(struct pt_db *db, const struct pt_logxfer_rec *r)
     bind_known(st, 11, r->dur_us);
     sqlite3_bind_int(st, 12, r->ok);
     sqlite3_bind_int64(st, 13, r->p.length);
+    return step(db, st);
+}
+
+pt_status pt_db_logwinevt_put(struct pt_db *db, const struct pt_logwinevt_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_WINEVT];
+    bind_logprov(st, &r->p);
+    sqlite3_bind_int(st, 6, r->event_id);
+    sqlite3_bind_text(st, 7, r->kind, -1, SQLITE_TRANSIENT);
+    bind_text(st, 8, r->channel);
+    bind_text(st, 9, r->computer);
+    bind_text(st, 10, r->subject_user);
+    bind_text(st, 11, r->target_user);
+    bind_known(st, 12, r->logon_type);
+    bind_text(st, 13, r->client);
+    bind_known(st, 14, r->cport);
+    bind_text(st, 15, r->target_server);
+    bind_text(st, 16, r->process);
+    bind_text(st, 17, r->parent);
+    bind_text(st, 18, r->object);
+    bind_text(st, 19, r->access);
+    bind_text(st, 20, r->command);
+    bind_text(st, 21, r->script_id);
+    bind_known(st, 22, r->part);
+    bind_known(st, 23, r->parts);
+    bind_known(st, 24, r->script_chars);
+    sqlite3_bind_int(st, 25, r->recovered);
     return step(db, st);
 }
 

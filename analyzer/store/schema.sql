@@ -848,6 +848,7 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
     dns        INTEGER NOT NULL,
     http       INTEGER NOT NULL,
     xfer       INTEGER NOT NULL,       -- log_xfer rows (FTP servers' transfer logs)
+    winevent   INTEGER NOT NULL DEFAULT 0, -- log_winevent rows (Windows .evtx)
     skew_us    INTEGER,                -- its clock's offset from the flows' (see flow_source)
     skew_agree INTEGER,                -- connections the offset is the median of (0: none)
     flows_matched INTEGER,             -- connections already known as flows
@@ -966,6 +967,40 @@ CREATE TABLE log_xfer (
     duration_us INTEGER,
     ok          INTEGER NOT NULL,         -- completed (vsftpd OK, xferlog status c)
     length      INTEGER NOT NULL
+) STRICT;
+
+-- Windows events read from .evtx files (ingest/evtx.c): logons (4624, 4625 failed, 4648
+-- explicit credentials), object access (4663), process creation (4688), PowerShell script
+-- blocks (4104). line is the EVTX record identifier, offset the record's byte offset in the
+-- file. NULL where the event does not give a value ('-' in Windows' rendering).
+CREATE TABLE log_winevent (
+    id            INTEGER PRIMARY KEY,
+    item_id       INTEGER NOT NULL REFERENCES evidence_item(id),
+    line          INTEGER NOT NULL,         -- EventRecordID
+    offset        INTEGER NOT NULL,
+    ts            INTEGER,                  -- the record's written time, microseconds UTC
+    source        TEXT NOT NULL,            -- evtx | evtx:recovered (from a chunk's free space)
+    event_id      INTEGER NOT NULL,
+    kind          TEXT NOT NULL,            -- logon | logon_failed | explicit_logon |
+                                            -- object_access | process | script_block
+    channel       TEXT,
+    computer      TEXT,
+    subject_user  TEXT,                     -- DOMAIN\user (4104: the user's SID)
+    target_user   TEXT,
+    logon_type    INTEGER,
+    client_addr   TEXT,                     -- IpAddress of a logon
+    client_port   INTEGER,
+    target_server TEXT,                     -- 4648
+    process       TEXT,                     -- 4688 the new process, else the acting one
+    parent        TEXT,                     -- 4688
+    object        TEXT,                     -- 4663 ObjectName, 4104 the script's path
+    access        TEXT,                     -- 4663 AccessMask, 4625 Status/SubStatus
+    command       TEXT,                     -- 4688 CommandLine
+    script_id     TEXT,                     -- 4104 ScriptBlockId
+    part          INTEGER,                  -- 4104 MessageNumber
+    parts         INTEGER,                  -- 4104 MessageTotal
+    script_chars  INTEGER,                  -- 4104 characters of the script (not stored)
+    recovered     INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE anomaly (

@@ -156,7 +156,8 @@ def make_install_and_uninstall_leave_nothing_behind():
     # -o phitrace: install the binary that is there, without rebuilding it
     _make("-o", "phitrace", "install", "DESTDIR=" + dest, "PREFIX=/usr")
     usr = os.path.join(dest, "usr")
-    want = {"bin/phitrace": 0o755, "share/man/man1/phitrace.1": 0o644,
+    want = {"bin/phitrace": 0o755, "bin/phitrace-evtx": 0o755,
+            "share/man/man1/phitrace.1": 0o644,
             "share/bash-completion/completions/phitrace": 0o644,
             "share/zsh/vendor-completions/_phitrace": 0o644,
             "share/doc/phitrace/README.md": 0o644, "share/phitrace/installed": 0o644}

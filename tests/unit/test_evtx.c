@@ -1,0 +1,210 @@
+/* test_evtx.c - the EVTX reader's lines into rows (ingest/evtx.c) and the bounded XML tag
+ * scanner under them (ingest/xmltag.c): fields read by name whatever their order, entities
+ * decoded, a 5156's direction deciding which end is the client, the script text counted and
+ * not kept, every line accounted for, and a line that is none of the reader's kinds
+ * malformed. The lines are written as libevtx renders a record (evtxexport -f xml's form). */
+#include "cm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/evtx.h"
+#include "ingest/xmltag.h"
+
+#define MAXREC 8
+
+struct sink {
+    size_t n_win, n_conn, n_anom;
+    struct pt_logwinevt_rec win[MAXREC];
+    struct pt_logconn_rec conn[MAXREC];
+    enum pt_anom last_kind;
+    char last_anom[400];
+};
+
+static void on_rec(void *arg, enum pt_logrec_kind k, const void *rec)
+{
+    struct sink *s = arg;
+    if (k == PT_LOGREC_WINEVT && s->n_win < MAXREC) {
+        s->win[s->n_win++] = *(const struct pt_logwinevt_rec *)rec;
+    } else if (k == PT_LOGREC_CONN && s->n_conn < MAXREC) {
+        s->conn[s->n_conn++] = *(const struct pt_logconn_rec *)rec;
+    }
+}
+
+static void on_anom(void *arg, uint64_t off, enum pt_anom kind, const char *detail)
+{
+    struct sink *s = arg;
+    (void)off;
+    s->n_anom++;
+    s->last_kind = kind;
+    snprintf(s->last_anom, sizeof s->last_anom, "%s", detail);
+}
+
+static struct pt_logparse *parse(const char *text, struct sink *s)
+{
+    struct pt_logparse *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    memset(s, 0, sizeof *s);
+    pt_logparse_init(p, PT_LOGFMT_EVTX, 3, 0, on_rec, on_anom, s);
+    pt_logparse_feed(p, (const uint8_t *)text, strlen(text));
+    pt_logparse_end(p);
+    pt_evtx_end(p);
+    const struct pt_logstats *t = &p->st;
+    assert_int_equal(t->lines, t->records + t->other + t->headers + t->blank + t->malformed);
+    return p;
+}
+
+#define EV_HEAD "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">&#10;" \
+                "  <System>&#10;    <Provider Name=\"Microsoft-Windows-Security-Auditing\"/>" \
+                "&#10;    <Channel>Security</Channel>&#10;    <Computer>WS1</Computer>&#10;" \
+                "  </System>&#10;  <EventData>&#10;"
+#define EV_TAIL "  </EventData>&#10;</Event>"
+
+static void logon_fields_by_name(void **state)
+{
+    (void)state;
+    struct sink s;
+    /* fields in another order than Windows writes them; an IPv4-mapped address */
+    const char *text =
+        "H\t3.1\t1\t0\t0\nD\t1\t1\n"
+        "R\t0\t4096\t77\t133491312000000000\t4624\t" EV_HEAD
+        "<Data Name=\"IpPort\">50211</Data><Data Name=\"LogonType\">3</Data>"
+        "<Data Name=\"TargetDomainName\">HOSP</Data><Data Name=\"TargetUserName\">j&amp;doe"
+        "</Data><Data Name=\"IpAddress\">::ffff:10.2.0.9</Data>"
+        "<Data Name=\"SubjectUserName\">-</Data>" EV_TAIL "\nZ\t1\t0\n";
+    struct pt_logparse *p = parse(text, &s);
+    assert_int_equal(s.n_win, 1);
+    const struct pt_logwinevt_rec *w = &s.win[0];
+    assert_string_equal(w->kind, "logon");
+    assert_int_equal(w->p.line, 77);
+    assert_int_equal(w->p.offset, 4096);
+    assert_int_equal(w->p.ts_us, (133491312000000000LL - 116444736000000000LL) / 10);
+    assert_string_equal(w->target_user, "HOSP\\j&doe");
+    assert_string_equal(w->subject_user, "");
+    assert_string_equal(w->client, "10.2.0.9");
+    assert_int_equal(w->cport, 50211);
+    assert_int_equal(w->logon_type, 3);
+    assert_string_equal(w->channel, "Security");
+    assert_string_equal(w->computer, "WS1");
+    assert_int_equal(p->st.headers, 3);
+    assert_int_equal(s.n_anom, 0);
+    free(p);
+}
+
+static void wfp_direction_decides_the_client(void **state)
+{
+    (void)state;
+    struct sink s;
+    const char *text =
+        "R\t0\t0\t1\t133491312000000000\t5156\t" EV_HEAD
+        "<Data Name=\"Direction\">%%14592</Data><Data Name=\"SourceAddress\">10.0.0.7</Data>"
+        "<Data Name=\"SourcePort\">3389</Data><Data Name=\"DestAddress\">198.51.100.4</Data>"
+        "<Data Name=\"DestPort\">50123</Data><Data Name=\"Protocol\">17</Data>"
+        "<Data Name=\"Application\">\\device\\x\\svchost.exe</Data>" EV_TAIL "\n"
+        "R\t1\t0\t2\t133491312000000000\t5157\t" EV_HEAD
+        "<Data Name=\"Direction\">%%14593</Data><Data Name=\"SourceAddress\">10.0.0.7</Data>"
+        "<Data Name=\"SourcePort\">51001</Data><Data Name=\"DestAddress\">198.51.100.20</Data>"
+        "<Data Name=\"DestPort\">22</Data><Data Name=\"Protocol\">6</Data>" EV_TAIL "\n"
+        "R\t2\t0\t3\t133491312000000000\t5156\t" EV_HEAD
+        "<Data Name=\"SourceAddress\">10.0.0.7</Data>" EV_TAIL "\n";
+    struct pt_logparse *p = parse(text, &s);
+    assert_int_equal(s.n_conn, 2);
+    assert_string_equal(s.conn[0].client, "198.51.100.4");
+    assert_int_equal(s.conn[0].cport, 50123);
+    assert_string_equal(s.conn[0].server, "10.0.0.7");
+    assert_int_equal(s.conn[0].sport, 3389);
+    assert_string_equal(s.conn[0].proto, "udp");
+    assert_string_equal(s.conn[0].state, "allowed");
+    assert_string_equal(s.conn[0].service, "svchost.exe");
+    assert_int_equal(s.conn[0].c_bytes, -1);
+    assert_string_equal(s.conn[1].client, "10.0.0.7");
+    assert_string_equal(s.conn[1].state, "blocked");
+    /* the third has no direction: malformed, said */
+    assert_int_equal(p->st.malformed, 1);
+    assert_int_equal(s.last_kind, PT_ANOM_LOG_EVTX_RECORD);
+    assert_non_null(strstr(s.last_anom, "record 3 (event 5156)"));
+    free(p);
+}
+
+static void script_block_counted_not_kept_and_others_counted(void **state)
+{
+    (void)state;
+    struct sink s;
+    const char *text =
+        "R\t0\t0\t9\t133491312000000000\t4104\t<Event><System><Security UserID=\"S-1-5-21-9\"/>"
+        "<Channel>Microsoft-Windows-PowerShell/Operational</Channel></System><EventData>"
+        "<Data Name=\"MessageNumber\">2</Data><Data Name=\"MessageTotal\">3</Data>"
+        "<Data Name=\"ScriptBlockText\">&#10;  \xc3\xa9t&lt;\xc3\xa9&#10;  </Data>"
+        "<Data Name=\"ScriptBlockId\">abc</Data><Data Name=\"Path\"></Data>"
+        "</EventData></Event>\n"
+        "X\t0\t0\t10\t133491312000000000\t4672\t<Event/>\n"
+        "R\t1\t0\t11\t133491312000000000\t4672\t<Event/>\n"
+        "R\t2\t0\t12\t133491312000000000\t4634\t<Event/>\n"
+        "F\t3\t0\tbad chunk\n"
+        "F\t1\t1\tnot a record\n"
+        "Q\tnot a kind\n"
+        "R\t4\tx\t13\t1\t1\t<Event/>\n";
+    struct pt_logparse *p = parse(text, &s);
+    assert_int_equal(s.n_win, 1);
+    assert_string_equal(s.win[0].kind, "script_block");
+    assert_int_equal(s.win[0].script_chars, 10); /* "\n  ét<é\n  ": characters, not bytes */
+    assert_int_equal(s.win[0].part, 2);
+    assert_int_equal(s.win[0].parts, 3);
+    assert_string_equal(s.win[0].subject_user, "S-1-5-21-9");
+    assert_string_equal(s.win[0].script_id, "abc");
+    assert_string_equal(s.win[0].object, "");
+    assert_int_equal(p->st.other, 3);
+    assert_int_equal(p->evtx.recovered, 1);
+    assert_int_equal(p->st.malformed, 4);
+    assert_int_equal(p->evtx.recovered_failed, 1);
+    assert_int_equal(s.n_anom, 5); /* 3 lines, the free-space note, the other identifiers */
+    assert_string_equal(s.last_anom, "evtx: 3 record(s) of event identifiers not read as rows, "
+                                     "counted: 4672 x2 4634 x1");
+    free(p);
+}
+
+static void xml_scanner_stays_in_bounds(void **state)
+{
+    (void)state;
+    const char *x = "<?xml version=\"1.0\"?><!-- <a> --><ns:A b = 'x&quot;y' c=\"&#x41;&#66;"
+                    "&bogus;\"/><![CDATA[<z>]]><B>t&amp;</B><C attr=\"unterminated";
+    struct pt_xmlscan sc;
+    struct pt_xmltag t;
+    char v[16];
+    pt_xmlscan_init(&sc, (const uint8_t *)x, strlen(x));
+    assert_true(pt_xmlscan_next(&sc, &t));
+    assert_string_equal(t.name, "A");
+    assert_true(t.empty);
+    assert_true(pt_xmltag_attr(&t, "b", v, sizeof v));
+    assert_string_equal(v, "x\"y");
+    assert_true(pt_xmltag_attr(&t, "c", v, sizeof v));
+    assert_string_equal(v, "AB&bogus;");
+    assert_false(pt_xmltag_attr(&t, "d", v, sizeof v));
+    assert_true(pt_xmlscan_next(&sc, &t));
+    assert_string_equal(t.name, "B");
+    assert_int_equal(pt_xmltag_text(&t, v, 3), 2);
+    assert_string_equal(v, "t&");
+    assert_true(pt_xmlscan_next(&sc, &t));
+    assert_true(t.closing);
+    assert_false(pt_xmlscan_next(&sc, &t)); /* <C cut by the end */
+    /* every prefix of the input */
+    for (size_t n = 0; n <= strlen(x); n++) {
+        pt_xmlscan_init(&sc, (const uint8_t *)x, n);
+        while (pt_xmlscan_next(&sc, &t)) {
+            pt_xmltag_attr(&t, "c", v, sizeof v);
+            pt_xmltag_text(&t, v, sizeof v);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(logon_fields_by_name),
+        cmocka_unit_test(wfp_direction_decides_the_client),
+        cmocka_unit_test(script_block_counted_not_kept_and_others_counted),
+        cmocka_unit_test(xml_scanner_stays_in_bounds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
