@@ -21,6 +21,7 @@
 #include "db.h"
 #include "db_handle.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,9 +137,10 @@ static const char *const qsql[Q_COUNT] = {
                "coalesce(server_port, -1), c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, "
                "s_frame_bytes, coalesce(c_pkts, 0), coalesce(s_pkts, 0), coalesce(state, ''), "
                "coalesce(service, ''), both_ways FROM log_conn WHERE item_id = ?1 ORDER BY id",
-    [Q_MATCH] = "SELECT id FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND server_addr = "
-                "?3 AND server_port = ?4 AND abs(first_ts - ?5) <= ?6 ORDER BY abs(first_ts - ?5), "
-                "id LIMIT 1",
+    /* a range of flow_tuple, no sort: match() picks the nearest (the one with the lower id
+     * on a tie) from the few rows of the 5-tuple */
+    [Q_MATCH] = "SELECT id, first_ts FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND "
+                "server_addr = ?3 AND server_port = ?4 AND first_ts BETWEEN ?5 - ?6 AND ?5 + ?6",
     [Q_SOURCE] = "INSERT INTO flow_source(flow_id, item_id, line, log_conn_id, source, role, "
                  "skew_us, bytes_kind, c_bytes, s_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_FLOW] = "INSERT INTO flow(id, item_id, first_frame, last_item_id, last_frame, family, proto, "
@@ -268,7 +270,15 @@ static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
     sqlite3_bind_int64(q, 4, sqlite3_column_int64(r, 9));
     sqlite3_bind_int64(q, 5, ts);
     sqlite3_bind_int64(q, 6, PT_LOGFLOW_MATCH_US);
-    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    int64_t id = 0, best = INT64_MAX;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t f = sqlite3_column_int64(q, 0), d = sqlite3_column_int64(q, 1) - ts;
+        d = d < 0 ? -d : d;
+        if (d < best || (d == best && f < id)) {
+            id = f;
+            best = d;
+        }
+    }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return id;
