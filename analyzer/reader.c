@@ -52,7 +52,7 @@ static struct pt_logparse *log_begin(struct pt_reader *r, enum pt_logfmt fmt, ui
     if (r->logs == NULL && (r->logs = calloc(1, sizeof *r->logs)) != NULL) {
         static const enum pt_writer_kind k[PT_LOGREC_COUNT] = {PT_W_LOG_CONN, PT_W_LOG_DNS,
                                                                PT_W_LOG_HTTP, PT_W_LOG_XFER};
-        /* batches of about 64 KiB, whatever a row's size (an HTTP row is 2.3 KB): the
+        /* batches of about 64 KiB, whatever a row's size (an HTTP row is 1.8 KB): the
          * writer's queue holds up to 256 of them while SQLite catches up */
         static const size_t size[PT_LOGREC_COUNT] = {
             sizeof(struct pt_logconn_rec), sizeof(struct pt_logdns_rec),
