@@ -9,7 +9,6 @@
 #include <magic.h>
 #include <openssl/opensslv.h>
 #include <pcap/pcap.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +60,7 @@ void pt_print_versions(void)
 {
     printf("phitrace %s (commit %s)\n", PT_VERSION, PT_GIT_COMMIT);
     printf("  %s\n", pcap_lib_version());
-    printf("  SQLite %s\n", sqlite3_libversion());
+    printf("  SQLite %s\n", pt_db_sqlite_version());
     printf("  libmagic %d.%02d\n", magic_version() / 100, magic_version() % 100);
     printf("  libyara %s\n", YR_VERSION);
     printf("  zlib %s\n", zlibVersion());
@@ -76,7 +75,7 @@ void pt_case_manifest(struct pt_writer *wr, const struct pt_options *o, unsigned
     pt_writer_manifest(wr, "tool_version", PT_VERSION);
     pt_writer_manifest(wr, "git_commit", PT_GIT_COMMIT);
     pt_writer_manifest(wr, "libpcap", pcap_lib_version());
-    pt_writer_manifest(wr, "sqlite", sqlite3_libversion());
+    pt_writer_manifest(wr, "sqlite", pt_db_sqlite_version());
     snprintf(buf, sizeof buf, "%d.%02d", magic_version() / 100, magic_version() % 100);
     pt_writer_manifest(wr, "libmagic", buf);
     pt_writer_manifest(wr, "libyara", YR_VERSION);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ingest/image_child.h"
+#include "core/addr.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -103,6 +104,9 @@ static void usage(FILE *out)
         "                        the shipped ones; externals: filename, protocol, direction, mime\n"
         "      --passwords FILE  candidate passwords for encrypted archives, one a line, tried\n"
         "                        after those found in the evidence's command lines\n"
+        "      --image-host IMAGE=ADDR  the disk image IMAGE (an input, by path or file name)\n"
+        "                        is of the host at ADDR: what is staged on it is weighed with\n"
+        "                        that host's outbound volume (repeatable)\n"
         "      --case-id ID      case identifier   } stored in the run manifest and\n"
         "      --examiner NAME   the examiner      } shown in the header of every\n"
         "      --org NAME        the organisation  } report\n"
@@ -205,6 +209,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *sa)
         {"signatures", required_argument, NULL, 'S'},
         {"rules", required_argument, NULL, 'R'},
         {"passwords", required_argument, NULL, 'W'},
+        {"image-host", required_argument, NULL, 'i'},
         {"fail-on", required_argument, NULL, 'f'},
         {"case-id", required_argument, NULL, 'k'},
         {"examiner", required_argument, NULL, 'E'},
@@ -272,6 +277,18 @@ static int parse_run_args(int argc, char **argv, struct run_args *sa)
                 }
                 o->passwords = optarg;
                 break;
+            case 'i': {
+                const char *eq = strrchr(optarg, '=');
+                struct pt_addr a;
+                if (eq == NULL || eq == optarg || !pt_addr_parse(eq + 1, &a) ||
+                    o->n_image_hosts >= PT_MAX_IMAGE_HOSTS) {
+                    fprintf(stderr, "phitrace: error: --image-host takes IMAGE=ADDR (an IPv4 or "
+                                    "IPv6 address; at most %d)\n", PT_MAX_IMAGE_HOSTS);
+                    return EXIT_USAGE;
+                }
+                o->image_hosts[o->n_image_hosts++] = optarg;
+                break;
+            }
             case 'f':
                 o->fail_on = pt_verdict_parse(optarg);
                 if (o->fail_on <= 0) {

@@ -30,6 +30,7 @@
 #include "phi/yara_scan.h"
 #include "progress.h"
 #include "reader.h"
+#include "store/q_staging.h"
 #include "report/report.h"
 #include "report/summary.h"
 #include "verdict/geoip.h"
@@ -310,6 +311,18 @@ static pt_status log_flows(struct run *r)
                  (unsigned long long)lf.blocked, (unsigned long long)lf.untimed);
         audit(r, "log_flows", note);
     }
+    struct pt_logxfer_stats lx;
+    rc = rc == PT_OK ? pt_db_log_xfers(r->w.db, &r->home, &lx, lerr, sizeof lerr) : rc;
+    if (rc != PT_OK) {
+        pt_error("file transfers to flows: %s", lerr[0] ? lerr : pt_status_str(rc));
+    } else if (lx.transfers > 0) {
+        snprintf(note, sizeof note, "transfers=%llu matched=%llu created=%llu unaddressed=%llu "
+                 "untimed=%llu failed=%llu", (unsigned long long)lx.transfers,
+                 (unsigned long long)lx.matched, (unsigned long long)lx.created,
+                 (unsigned long long)lx.unaddressed, (unsigned long long)lx.untimed,
+                 (unsigned long long)lx.failed);
+        audit(r, "log_xfers", note);
+    }
     return rc;
 }
 
@@ -371,6 +384,30 @@ static pt_status phi(struct run *r)
     return PT_OK;
 }
 
+/* --image-host IMAGE=ADDR: which host each disk image is of (image_host), before the verdict
+ * weighs what is staged on it (verdict/heur_staging.c). An IMAGE naming no input is a
+ * warning: the run goes on without that link. */
+static pt_status link_image_hosts(struct run *r)
+{
+    for (size_t i = 0; i < r->o.n_image_hosts; i++) {
+        char image[4096];
+        const char *arg = r->o.image_hosts[i], *eq = strrchr(arg, '=');
+        snprintf(image, sizeof image, "%.*s", (int)(eq - arg), arg);
+        int matched = 0;
+        if (pt_q_staging_link(r->w.db, image, eq + 1, &matched) != PT_OK) {
+            pt_error("--image-host %s: the case database refused it", arg);
+            return PT_EDB;
+        }
+        if (matched == 0) {
+            pt_warn("--image-host %s: no input is named %s; the link was not made", arg, image);
+        }
+        char note[4200];
+        snprintf(note, sizeof note, "image=%s addr=%s items=%d", image, eq + 1, matched);
+        audit(r, "image_host", note);
+    }
+    return PT_OK;
+}
+
 static pt_status verdict(struct run *r)
 {
     char sig[4096], verr[512] = "", note[256];
@@ -380,6 +417,9 @@ static pt_status verdict(struct run *r)
         pt_error("no signatures directory found (heuristics.conf); give one with "
                  "--signatures DIR");
         return PT_EUSAGE;
+    }
+    if ((rc = link_image_hosts(r)) != PT_OK) {
+        return rc;
     }
     if ((rc = pt_verdict_run(r->w.db, sig, &vr, verr, sizeof verr)) != PT_OK) {
         pt_error("verdict stage: %s", verr[0] ? verr : pt_status_str(rc));

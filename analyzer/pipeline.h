@@ -26,6 +26,8 @@ struct pt_byte_range {
     uint64_t head, offset, end, frames;
 };
 
+#define PT_MAX_IMAGE_HOSTS 64
+
 struct pt_options {
     char **inputs;
     size_t n_inputs;
@@ -45,6 +47,9 @@ struct pt_options {
     const char *signatures;/* signatures directory; NULL: found beside the executable */
     const char *rules;     /* extra YARA rules directory (--rules) */
     const char *passwords; /* --passwords FILE: candidate archive passwords, or NULL */
+    /* --image-host IMAGE=ADDR: the disk image of a host (verdict/heur_staging.c) */
+    const char *image_hosts[PT_MAX_IMAGE_HOSTS];
+    size_t n_image_hosts;
     const char *case_id;   /* --case-id, --examiner, --org: the manifest and report header */
     const char *examiner;
     const char *org;

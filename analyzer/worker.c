@@ -50,12 +50,6 @@ static void worker_record(void *arg, enum pt_rec_kind kind, const void *rec)
     pt_rowbuf_add(wk->w, &wk->rec[kind], rec);
 }
 
-static void worker_netflow(void *arg, const struct pt_netflow_rec *r)
-{
-    struct pt_worker *wk = arg;
-    pt_rowbuf_add(wk->w, &wk->netflow, r);
-}
-
 static void worker_app_anomaly(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind,
                                const char *detail)
 {
@@ -112,7 +106,6 @@ static void *worker_main(void *arg)
     for (int k = 0; k < PT_REC_COUNT; k++) {
         pt_rowbuf_flush(wk->w, &wk->rec[k]);
     }
-    pt_rowbuf_flush(wk->w, &wk->netflow);
     pt_anom_sink_flush(&wk->anoms);
     return NULL;
 }
@@ -163,17 +156,17 @@ pt_status pt_worker_start(struct pt_worker *wk, unsigned idx, struct pt_writer *
     wk->objs = (struct pt_rowbuf){.kind = PT_W_OBJECTS, .cap = 256};
     static const size_t rec_batch[PT_REC_COUNT] = {
 #define PT_RECORD(name, NAME, table, batch) [PT_REC_##NAME] = batch,
+#define PT_RECORD_PUT(name, NAME, put, batch) [PT_REC_##NAME] = batch,
 #include "analyze/records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
     };
     for (int k = 0; k < PT_REC_COUNT; k++) {
         wk->rec[k] = (struct pt_rowbuf){.kind = (enum pt_writer_kind)(PT_W_REC + k),
                                         .cap = rec_batch[k]};
     }
-    wk->netflow = (struct pt_rowbuf){.kind = PT_W_NETFLOW, .cap = 256};
     wk->app = (struct pt_app_ctx){.arg = wk, .object = worker_object, .emit = worker_record,
-                                  .unpack = c->unpack, .anomaly = worker_app_anomaly,
-                                  .netflow = worker_netflow};
+                                  .unpack = c->unpack, .anomaly = worker_app_anomaly};
     PT_TRY(open_store(wk, idx, w, c));
     wk->flows = pt_flow_table_new(c->home, c->max_flows, worker_emit, worker_anomaly, wk);
     if (wk->flows == NULL || pt_queue_init(&wk->full, PT_RING_SLOTS) != PT_OK ||

@@ -36,7 +36,6 @@ struct pt_worker {
     struct pt_rowbuf sev;               /* stream gaps and conflicts, kind PT_W_STREAM_EVENTS */
     struct pt_rowbuf objs;              /* kind PT_W_OBJECTS */
     struct pt_rowbuf rec[PT_REC_COUNT]; /* kind PT_W_REC + k: the decoders' records */
-    struct pt_rowbuf netflow;           /* kind PT_W_NETFLOW: flows of NetFlow exports */
     struct pt_anom_sink anoms;
     struct pt_app_ctx app;
     struct pt_writer *w;

@@ -75,11 +75,6 @@ static pt_status put_loghttp(struct pt_db *db, const void *row)
     return pt_db_loghttp_put(db, row);
 }
 
-static pt_status put_netflow(struct pt_db *db, const void *row)
-{
-    return pt_db_netflow_put(db, row);
-}
-
 static pt_status put_logxfer(struct pt_db *db, const void *row)
 {
     return pt_db_logxfer_put(db, row);
@@ -90,8 +85,10 @@ static pt_status put_logxfer(struct pt_db *db, const void *row)
     {                                                                                              \
         return pt_db_record_put(db, PT_REC_##NAME, row);                                           \
     }
+#define PT_RECORD_PUT(name, NAME, put, batch) PT_RECORD(name, NAME, put, batch)
 #include "analyze/records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 
 static const struct {
     pt_status (*put)(struct pt_db *db, const void *row);
@@ -106,11 +103,12 @@ static const struct {
     [PT_W_LOG_DNS] = {put_logdns, sizeof(struct pt_logdns_rec)},
     [PT_W_LOG_HTTP] = {put_loghttp, sizeof(struct pt_loghttp_rec)},
     [PT_W_LOG_XFER] = {put_logxfer, sizeof(struct pt_logxfer_rec)},
-    [PT_W_NETFLOW] = {put_netflow, sizeof(struct pt_netflow_rec)},
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     [PT_W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
+#define PT_RECORD_PUT(name, NAME, put, batch) PT_RECORD(name, NAME, put, batch)
 #include "analyze/records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 };
 
 static pt_status apply(struct pt_writer *w, struct wmsg *m, size_t *rows)

@@ -19,31 +19,26 @@ struct pt_unpack_run;
 
 /* The decoders' records, struct pt_<name>_rec, as records.def describes them. */
 #define PT_RECORD(name, NAME, table, batch) struct pt_##name##_rec {
+#define PT_RECORD_PUT(name, NAME, put, batch) struct pt_##name##_rec {
 #define PT_FIELD(rec, ctype, member, dim, column, bind) ctype member dim;
 #define PT_FIELD_IF(rec, ctype, member, dim, column, bind, when) ctype member dim;
 #define PT_MEMBER(rec, ctype, member, dim) ctype member dim;
 #define PT_END(rec) };
 #include "records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 #undef PT_FIELD
 #undef PT_FIELD_IF
 #undef PT_MEMBER
 #undef PT_END
 
-/* A flow an exporter described in a NetFlow v5/v9 or IPFIX packet of a capture (netflow.c),
- * stored as a log_conn row like an nfcapd file's: conn.p.line is the frame of the export
- * packet, conn.p.offset the record's byte offset in its UDP payload, conn.p.length its size;
- * conn.p.source is set from `source` when the row is written. */
-struct pt_netflow_rec {
-    struct pt_logconn_rec conn;
-    char source[64];          /* "netflow:v9@192.0.2.1": version and exporter address */
-};
-
 /* The record kinds of records.def. */
 enum pt_rec_kind {
 #define PT_RECORD(name, NAME, table, batch) PT_REC_##NAME,
+#define PT_RECORD_PUT(name, NAME, put, batch) PT_REC_##NAME,
 #include "records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
     PT_REC_COUNT
 };
 
@@ -59,9 +54,6 @@ struct pt_app_ctx {
                                      (borrowed; NULL: nothing shared, see unpack.h) */
     void (*anomaly)(void *arg, uint32_t item, uint64_t frame, enum pt_anom kind,
                     const char *detail);
-    /* a flow a NetFlow/IPFIX export in the capture described (netflow.c): a log_conn row,
-     * not a record of records.def (its table is the logs' and has no flow_id) */
-    void (*netflow)(void *arg, const struct pt_netflow_rec *r);
 };
 
 /* pt_emit_http(ctx, &rec) and so on: hand a finished record to the pipeline (typed). */
@@ -73,8 +65,10 @@ struct pt_app_ctx {
             ctx->emit(ctx->arg, PT_REC_##NAME, rec);                                               \
         }                                                                                          \
     }
+#define PT_RECORD_PUT(name, NAME, put, batch) PT_RECORD(name, NAME, put, batch)
 #include "records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 
 /* Returned by upgraded(): the tunnel's content decides its protocol (HTTP CONNECT). */
 extern const struct pt_app_proto pt_app_reprobe;

@@ -23,7 +23,8 @@ bool pt_browser_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash != NULL ? slash + 1 : path;
-    return strcasecmp(base, "History") == 0 || strcasecmp(base, "places.sqlite") == 0;
+    return strcasecmp(base, "History") == 0 || strcasecmp(base, "places.sqlite") == 0 ||
+           strcasecmp(base, "downloads.sqlite") == 0;
 }
 
 static int too_long(void *arg)
@@ -47,8 +48,21 @@ static const char firefox_sql[] =
     "x.anno_attribute_id AND y.name = 'downloads/metaData' WHERE json_valid(x.content)) m ON "
     "m.place_id = a.place_id ORDER BY a.id";
 
+/* Firefox 3 to 25's downloads.sqlite (nsDownloadManager.cpp schema 8-9): source and target
+ * URIs, PRTime microseconds, bytes received and expected. */
+static const char legacy_sql[] =
+    "SELECT coalesce(source, ''), coalesce(target, ''), startTime, endTime, currBytes, "
+    "maxBytes, state FROM moz_downloads ORDER BY id";
+
+enum { CHROMIUM, FIREFOX, FIREFOX_LEGACY };
+
 static const char *const chromium_states[] = {"in progress", "complete", "cancelled",
                                               "interrupted"};
+/* nsIDownloadManager's states, which places.sqlite's downloads/metaData keeps too:
+ * 0 downloading, 1 finished, 2 failed, 3 canceled (4 paused, 5 queued, 6 and 9 blocked,
+ * 7 scanning, 8 dirty are kept as their number) */
+static const char *const firefox_states[] = {"in progress", "complete", "interrupted",
+                                             "cancelled"};
 
 static const char *text(sqlite3_stmt *st, int i)
 {
@@ -89,12 +103,46 @@ static void file_uri_path(const char *uri, char *out, size_t len)
     out[k] = '\0';
 }
 
-static long rows(sqlite3 *db, bool firefox, pt_download_fn fn, void *arg, char *err,
+/* Row st of the kind's query as a download (target and state written into the buffers). */
+static void fill(sqlite3_stmt *st, int kind, struct pt_download *d, char *target, size_t tlen,
+                 char *state, size_t slen)
+{
+    static const char *const names[] = {"chromium", "firefox", "firefox"};
+    d->browser = names[kind];
+    d->url = text(st, 0);
+    if (kind == CHROMIUM) {
+        d->target = text(st, 1);
+        d->start_us = pt_webkit_us(sqlite3_column_int64(st, 2));
+        d->end_us = pt_webkit_us(sqlite3_column_int64(st, 3));
+        d->received = count_or(st, 4);
+        d->total = count_or(st, 5);
+    } else {
+        file_uri_path(text(st, 1), target, tlen);
+        d->target = target;
+        d->start_us = sqlite3_column_int64(st, 2);
+        /* places.sqlite's metaData gives milliseconds, downloads.sqlite microseconds */
+        d->end_us = sqlite3_column_int64(st, 3) * (kind == FIREFOX ? 1000 : 1);
+        d->received = count_or(st, 4);
+        d->total = kind == FIREFOX ? d->received : count_or(st, 5);
+    }
+    int col = kind == FIREFOX ? 5 : 6;
+    int s = sqlite3_column_int(st, col);
+    if (sqlite3_column_type(st, col) != SQLITE_NULL && s >= 0 && s < 4) {
+        d->state = kind == CHROMIUM ? chromium_states[s] : firefox_states[s];
+    } else {
+        snprintf(state, slen, "state %d", s);
+        d->state = state;
+    }
+    d->start_us = d->start_us < 0 ? 0 : d->start_us;
+    d->end_us = d->end_us < 0 ? 0 : d->end_us;
+}
+
+static long rows(sqlite3 *db, int kind, pt_download_fn fn, void *arg, char *err,
                  size_t errlen)
 {
+    static const char *const sql[] = {chromium_sql, firefox_sql, legacy_sql};
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, firefox ? firefox_sql : chromium_sql, -1, &st, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, sql[kind], -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "its download tables cannot be read: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         return -1;
@@ -103,31 +151,8 @@ static long rows(sqlite3 *db, bool firefox, pt_download_fn fn, void *arg, char *
     int rc;
     char target[4096], state[32];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct pt_download d = {.browser = firefox ? "firefox" : "chromium", .url = text(st, 0)};
-        if (firefox) {
-            file_uri_path(text(st, 1), target, sizeof target);
-            d.target = target;
-            d.start_us = sqlite3_column_int64(st, 2);
-            d.end_us = sqlite3_column_int64(st, 3) * 1000;
-            d.received = d.total = count_or(st, 4);
-        } else {
-            d.target = text(st, 1);
-            d.start_us = pt_webkit_us(sqlite3_column_int64(st, 2));
-            d.end_us = pt_webkit_us(sqlite3_column_int64(st, 3));
-            d.received = count_or(st, 4);
-            d.total = count_or(st, 5);
-        }
-        int s = sqlite3_column_int(st, firefox ? 5 : 6);
-        if (!firefox && s >= 0 && s < 4) {
-            d.state = chromium_states[s];
-        } else if (firefox && s == 1) {
-            d.state = "complete";
-        } else {
-            snprintf(state, sizeof state, "state %d", s);
-            d.state = state;
-        }
-        d.start_us = d.start_us < 0 ? 0 : d.start_us;
-        d.end_us = d.end_us < 0 ? 0 : d.end_us;
+        struct pt_download d;
+        fill(st, kind, &d, target, sizeof target, state, sizeof state);
         fn(arg, &d);
         n++;
     }
@@ -174,13 +199,15 @@ long pt_browser_downloads(const char *path, pt_download_fn fn, void *arg, char *
     sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_progress_handler(db, 1000, too_long, &steps);
     if (has_table(db, "downloads") && has_table(db, "downloads_url_chains")) {
-        n = rows(db, false, fn, arg, err, errlen);
+        n = rows(db, CHROMIUM, fn, arg, err, errlen);
     } else if (has_table(db, "moz_annos") && has_table(db, "moz_anno_attributes") &&
                has_table(db, "moz_places")) {
-        n = rows(db, true, fn, arg, err, errlen);
+        n = rows(db, FIREFOX, fn, arg, err, errlen);
+    } else if (has_table(db, "moz_downloads")) {
+        n = rows(db, FIREFOX_LEGACY, fn, arg, err, errlen);
     } else if (err[0] == '\0') {
         snprintf(err, errlen, "no download table (neither Chromium's History nor Firefox's "
-                 "places.sqlite): %s", sqlite3_errmsg(db));
+                 "places.sqlite or downloads.sqlite): %s", sqlite3_errmsg(db));
     }
     if (steps > MAX_STEPS && n >= 0) {
         snprintf(err, errlen, "reading its downloads was stopped after %ld row(s): too much "

@@ -2,7 +2,8 @@
  * browser.h - browser download history (issue 15 item 4): Chrome, Edge and other Chromium
  * browsers' `History` database (tables downloads and downloads_url_chains) and Firefox's
  * `places.sqlite` (moz_annos rows 'downloads/destinationFileURI' and 'downloads/metaData' of
- * a moz_places URL).
+ * a moz_places URL, Firefox 26 on) and legacy `downloads.sqlite` (table moz_downloads,
+ * Firefox 3 to 25).
  *
  * Trust boundary: the database is evidence. It is read through sqlite3 from a private copy
  * the caller wrote (never the evidence in place), opened read-only and immutable (no journal,
@@ -34,8 +35,8 @@ typedef void (*pt_download_fn)(void *arg, const struct pt_download *d);
 long pt_browser_downloads(const char *path, pt_download_fn fn, void *arg, char *err,
                           size_t errlen);
 
-/* Whether a path names a browser history database: last component `History` or
- * `places.sqlite` (case-insensitive). */
+/* Whether a path names a browser history database: last component `History`,
+ * `places.sqlite` or `downloads.sqlite` (case-insensitive). */
 bool pt_browser_name(const char *path);
 
 /* A Chromium time (microseconds since 1601-01-01 UTC) as microseconds since 1970; 0 for 0. */

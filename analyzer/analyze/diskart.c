@@ -21,7 +21,7 @@
 #include "recycle.h"
 
 struct ctx {
-    sqlite3 *h;
+    struct pt_db *db;
     const char *case_dir;
     struct pt_diskart_result *res;
     const struct pt_q_disk_candidate *cand;
@@ -39,7 +39,7 @@ static void recycle(struct ctx *x, const struct pt_objbytes *b)
                                    .version = r.version, .size = r.size,
                                    .deleted_us = r.deleted_us};
     if (x->rc == PT_OK) {
-        x->rc = pt_q_disk_recycle_put(x->h, &row);
+        x->rc = pt_q_disk_recycle_put(x->db, &row);
     }
     x->res->recycle++;
 }
@@ -53,7 +53,7 @@ static void on_download(void *arg, const struct pt_download *d)
                                     .start_us = d->start_us, .end_us = d->end_us,
                                     .received = d->received, .total = d->total};
     if (x->rc == PT_OK) {
-        x->rc = pt_q_disk_download_put(x->h, &row);
+        x->rc = pt_q_disk_download_put(x->db, &row);
     }
     x->res->downloads++;
 }
@@ -105,7 +105,7 @@ static void browser(struct ctx *x, const struct pt_objbytes *b)
         char detail[1000];
         snprintf(detail, sizeof detail, "browser history %.300s (object %.16s): %.400s",
                  x->cand->path, x->cand->sha256, err);
-        x->rc = pt_q_disk_anomaly(x->h, x->cand->item,
+        x->rc = pt_q_disk_anomaly(x->db, x->cand->item,
                                   pt_anom_kind(PT_ANOM_IMAGE_ARTIFACT_UNREADABLE), detail);
     }
 }
@@ -134,17 +134,18 @@ pt_status pt_diskart_phase(struct pt_db *db, const char *case_dir, struct pt_dis
                            char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    sqlite3 *h = pt_db_handle(db);
-    struct ctx x = {.h = h, .case_dir = case_dir, .res = res, .rc = PT_OK};
-    PT_TRY(pt_db_exec(h, "BEGIN", err, errlen));
-    pt_status rc = pt_q_disk_candidates(h, PT_DISKART_MAX_DB, on_candidate, &x);
-    rc = rc != PT_OK ? rc : x.rc;
-    if (rc != PT_OK) {
-        snprintf(err, errlen, "disk artifacts: %s", sqlite3_errmsg(h));
-        pt_db_exec(h, "ROLLBACK", NULL, 0);
-        return rc;
+    struct ctx x = {.db = db, .case_dir = case_dir, .res = res, .rc = PT_OK};
+    pt_status rc = pt_db_begin(db);
+    if (rc == PT_OK) {
+        rc = pt_q_disk_candidates(db, PT_DISKART_MAX_DB, on_candidate, &x);
+        rc = rc != PT_OK ? rc : x.rc;
     }
-    return pt_db_exec(h, "COMMIT", err, errlen);
+    if (rc == PT_OK && (rc = pt_db_commit(db)) == PT_OK) {
+        return PT_OK;
+    }
+    snprintf(err, errlen, "disk artifacts: %s", pt_db_errmsg(db));
+    pt_db_rollback(db);
+    return rc;
 }
 
 pt_status pt_diskart_run(struct pt_db *db, const char *case_dir)

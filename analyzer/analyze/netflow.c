@@ -460,9 +460,7 @@ static void emit_flow(struct nf_state *s, const struct nf_hdr *h, const struct n
     c->c_pkts = v->pkts >= 0 ? v->pkts : v->tpkts;
     c->s_ip_bytes = v->rbytes;
     c->s_pkts = v->rpkts;
-    if (s->ctx->netflow != NULL) {
-        s->ctx->netflow(s->ctx->arg, &r);
-    }
+    pt_emit_netflow(s->ctx, &r);
 }
 
 /* One data record at c (its template t); false when a variable length runs past the set. */

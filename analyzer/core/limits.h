@@ -209,6 +209,9 @@
  * characters (ASCII/UTF-8 and UTF-16LE); a run is read in pieces of PT_PHI_STRINGS_RUN. */
 #define PT_PHI_STRINGS_MIN 6
 #define PT_PHI_STRINGS_RUN (1u << 20)
+/* An object at least this large (a disk image) is scanned by YARA in a thread of its own
+ * while its printable runs are read (analyzer/phi/phase.c). */
+#define PT_PHI_YARA_BESIDE ((size_t)64 << 20)
 
 /* YARA: objects larger than the window are scanned in windows overlapping by
  * PT_YARA_OVERLAP (about 2 x YR_RE_SCAN_LIMIT, c-deps-guide §4); a scan of one window stops

@@ -28,4 +28,17 @@ static inline size_t pt_utf8_len(const unsigned char *p)
     return n;
 }
 
+/* Whether the NUL-terminated s is well-formed UTF-8 throughout. */
+static inline int pt_utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = pt_utf8_len(p);
+        if (n == 0) {
+            return 0;
+        }
+        p += n;
+    }
+    return 1;
+}
+
 #endif

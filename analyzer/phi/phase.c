@@ -335,7 +335,46 @@ static void on_yara(void *arg, const struct pt_yara_match *m)
                                       m->strings};
 }
 
-static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_scanner *ys)
+/* YARA over a large object in a thread of its own while this one reads its printable runs
+ * (a disk image: both read every byte, and each takes seconds). Matches go to r->ym, which
+ * the runs never touch; anomalies to a list of their own, appended after the runs'. */
+struct yara_side {
+    const struct pt_yara *yara;
+    const uint8_t *p;
+    size_t n;
+    struct oresult *r;
+    struct oresult anoms;   /* only its anomaly list is used */
+    bool done;
+};
+
+static void side_anomaly(void *arg, uint64_t offset, enum pt_anom kind, const char *detail)
+{
+    struct yara_side *y = arg;
+    sink_anomaly(&y->anoms, offset, kind, detail);
+}
+
+static void side_match(void *arg, const struct pt_yara_match *m)
+{
+    struct yara_side *y = arg;
+    on_yara(y->r, m);
+}
+
+static void *yara_side_main(void *arg)
+{
+    struct yara_side *y = arg;
+    struct pt_yara_scanner *ys = pt_yara_scanner_new(y->yara, 0, 0);
+    if (ys != NULL) {
+        struct oresult *r = y->r;
+        struct pt_yara_ext ext = {r->name, r->protocol, r->direction, r->mime};
+        pt_yara_scan(ys, y->p, y->n, &ext, side_match, side_anomaly, y);
+        pt_yara_scanner_free(ys);
+        y->done = true;
+    }
+    return NULL;
+}
+
+static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_scanner *ys,
+                        const struct pt_yara *yara)
 {
     struct pt_objbytes ob;
     if (!pt_object_load(case_dir, r->sha, r->pack, r->pack_off, r->size, &ob)) {
@@ -349,6 +388,10 @@ static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_
     const uint8_t *m = ob.p;
     struct pt_phi_sink sink = {.arg = r, .record = sink_record, .hit = sink_hit,
                                .health = sink_health, .anomaly = sink_anomaly};
+    struct yara_side side = {.yara = yara, .p = m, .n = ob.n, .r = r};
+    pthread_t th;
+    bool beside = ys != NULL && ob.n >= PT_PHI_YARA_BESIDE &&
+                  pthread_create(&th, NULL, yara_side_main, &side) == 0;
     r->evidence = pt_sniff_evidence(m, ob.n);
     if (!r->container) {
         r->fmt = pt_phi_scan(m, ob.n, &sink);
@@ -358,7 +401,15 @@ static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_
             r->read_bytes = pt_phi_strings(m, ob.n, &sink);
         }
     }
-    if (ys != NULL) {
+    if (beside) {
+        pthread_join(th, NULL);
+        for (size_t i = 0; i < side.anoms.nanom; i++) {
+            struct ranom *a = &side.anoms.anoms[i];
+            sink_anomaly(r, a->offset, a->kind, a->detail);
+        }
+        result_free(&side.anoms);
+    }
+    if (ys != NULL && !side.done) {
         struct pt_yara_ext ext = {r->name, r->protocol, r->direction, r->mime};
         pt_yara_scan(ys, m, ob.n, &ext, on_yara, sink_anomaly, r);
     }
@@ -394,7 +445,7 @@ static void *pool_main(void *arg)
         }
         size_t i = p->next++;
         pthread_mutex_unlock(&p->mu);
-        scan_object(p->case_dir, &p->res[i], ys);
+        scan_object(p->case_dir, &p->res[i], ys, p->yara);
         pthread_mutex_lock(&p->mu);
         p->res[i].ready = true;
         pthread_cond_broadcast(&p->cv);
@@ -608,8 +659,8 @@ static void hit_keys(struct phase *ph, const struct oresult *r, const struct rhi
 
 /* One hit of record `record_id`: its row (masked and keyed; the value only with
  * --keep-phi), and what it says about the record's subject. */
-static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct rrec *rec,
-                         const struct rhit *hh, struct recinfo *info, struct person *p)
+static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct rhit *hh,
+                         struct recinfo *info, struct person *p)
 {
     const char *tn = pt_phi_type_name(hh->type);
     char hex[65], masked[256];
@@ -620,10 +671,10 @@ static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct
     if (letter[0] == ' ') {
         letter[0] = '\0';
     }
-    struct pt_q_phi_hit q = {.record_id = ph->record_id, .sha = r->sha, .detector = hh->detector,
+    struct pt_q_phi_hit q = {.record_id = ph->record_id, .detector = hh->detector,
                              .field = hh->field, .type = tn, .safe_harbor = letter,
-                             .phi_class = rec->health ? "PHI" : "PII", .offset = hh->offset,
-                             .subject = hh->subject, .masked = masked, .hmac = hex,
+                             .offset = hh->offset, .subject = hh->subject, .masked = masked,
+                             .hmac = hex,
                              .state = hh->state, .issuer = hh->issuer, .reason = hh->reason,
                              .confidence = hh->conf};
     pt_status rc = pt_q_phi_hit_put(ph->w, &q);
@@ -758,12 +809,12 @@ static pt_status add_record(struct phase *ph, size_t i, struct oresult *r, size_
     info->object = (uint32_t)i;
     info->health = rec->health;
     info->outbound = out_obj;
-    pt_status rc = pt_q_phi_record_put(ph->w, ph->record_id, r->sha, k, rec->kind, rec->offset,
+    pt_status rc = pt_q_phi_record_put(ph->w, ph->record_id, k, rec->kind, rec->offset,
                                        rec->health, rec->health_reason);
     struct person p;
     memset(&p, 0, sizeof p);
     for (size_t x = rec->first; x < rec->first + rec->n && rc == PT_OK; x++) {
-        rc = add_hit(ph, r, rec, &r->hits[x], info, &p);
+        rc = add_hit(ph, r, &r->hits[x], info, &p);
         *phi_hits += rec->health;
     }
     if (rc == PT_OK) {

@@ -105,6 +105,12 @@ bool pt_phi_dicom_bare(const uint8_t *p, size_t n);
 /* Binary content: read the printable runs (ASCII/UTF-8 and UTF-16LE) as text; records are
  * "carved ...". Returns the bytes read that way. */
 uint64_t pt_phi_strings(const uint8_t *p, size_t n, const struct pt_phi_sink *sink);
+/* The runs pt_phi_strings reads, in its order: every maximal byte run of at least
+ * PT_PHI_STRINGS_MIN bytes (printable ASCII and two-byte UTF-8 letters), then the UTF-16LE
+ * runs of at least PT_PHI_STRINGS_MIN characters at even offsets, then at odd ones; `len` in
+ * bytes. Word-at-a-time masks (SSE2 where the compiler targets it) skip what holds none. */
+typedef void (*pt_phi_run_fn)(void *arg, size_t off, size_t len, bool wide);
+void pt_phi_strings_runs(const uint8_t *p, size_t n, pt_phi_run_fn fn, void *arg);
 
 /* The digits of the string `in`, in order, into out (at most len - 1 and a NUL). */
 void pt_phi_digits(const char *in, char *out, size_t len);

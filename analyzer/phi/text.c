@@ -926,6 +926,24 @@ static bool local_char(uint8_t c)
     return (cls[c] & C_ALNUM) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
+/* Last labels that are file name extensions and no top-level domain (none is delegated in the
+ * IANA root zone): "logo@2x.png" and "WC3A...@LTe9...AABM.png" in a URL are file names, not
+ * addresses. Extensions that are also TLDs (.zip, .mov, .app) are not listed. */
+static const char *const file_exts[] = {
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "css", "js",
+    "ttf", "eot", "json", "xml", "htm", "html", "php", "asp", "aspx", "jsp", "txt", "pdf", NULL,
+};
+
+static bool file_ext(const uint8_t *p, size_t n)
+{
+    for (const char *const *x = file_exts; *x != NULL; x++) {
+        if (strlen(*x) == n && strncasecmp((const char *)p, *x, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static size_t try_email(struct span *t, size_t at)
 {
     size_t s = at;
@@ -958,6 +976,9 @@ static size_t try_email(struct span *t, size_t at)
         if (!isalpha(t->p[q])) {
             return e;
         }
+    }
+    if (file_ext(t->p + last_dot + 1, e - last_dot - 1)) {
+        return e;
     }
     char v[320];
     copy_case(v, sizeof v, t->p + s, e - s, false);

@@ -1,15 +1,12 @@
 /*
  * export.c - `phitrace export` (see export.h).
  *
- * One descriptor per export (masscan's output descriptors): its columns and tables, and what
- * the timeline formats say of a row (time, message, plaso-style source and type). A plain
- * export (NDJSON, CSV) is one query per kind in row-id order; the timeline formats merge the
- * kinds that have a time, each query ordered by time, into one stream (a k-way merge: nothing
- * is held in memory but one row per kind).
- *
- * Query columns, in order: hidden timeline columns (_t, _msg, ... ; timeline formats only),
- * the exported columns (a name ending in "_json" is JSON text SQLite validated: embedded as
- * JSON in NDJSON, a string elsewhere), then hidden Community ID inputs (kinds with a flow).
+ * One descriptor per export (store/q_export.h: its columns and tables, what the timeline
+ * formats say of a row). A plain export (NDJSON, CSV) is one query per kind in row-id order;
+ * the timeline formats merge the kinds that have a time, each query ordered by time, into one
+ * stream (a k-way merge: nothing is held in memory but one row per kind). A column whose name
+ * ends in "_json" is JSON text SQLite validated: embedded as JSON in NDJSON, a string
+ * elsewhere.
  *
  * Text from the evidence is untrusted: JSON strings are RFC 8259 with every control, C1
  * control, U+2028 and U+2029 escaped and bytes that are not UTF-8 as U+FFFD (NDJSON and
@@ -26,7 +23,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,147 +35,13 @@
 #include "../core/communityid.h"
 #include "../core/utf8.h"
 #include "../store/db.h"
+#include "../store/q_export.h"
 
 enum fmt { FMT_NDJSON, FMT_CSV, FMT_TIMESKETCH, FMT_L2TCSV };
 
 static const char *const fmt_names[] = {"ndjson", "csv", "timesketch", "l2tcsv"};
 /* file names in an output directory: <what>.<ext>, or one file for a timeline format */
 static const char *const fmt_ext[] = {"ndjson", "csv", "timesketch.jsonl", "l2t.csv"};
-
-struct kind {
-    const char *name; /* --what word and file stem */
-    const char *cols; /* exported columns, named as in the output */
-    const char *from; /* FROM clause with its joins */
-    const char *id;   /* row order of a plain export */
-    bool flow;        /* joined with its flow `f` and ICMP counts `ic`: Community ID */
-    /* timeline formats (SQL expressions); time NULL: the kind has no time */
-    const char *time, *message, *desc, *data_type, *source, *sourcetype, *host, *file, *notes;
-};
-
-/* JSON text SQLite checked (NULL when it is not JSON) */
-#define JSONCOL(x, name) "CASE WHEN json_valid(" x ") THEN json(" x ") END AS " name "_json"
-#define ITEM_PATH(col) "(SELECT path FROM evidence_item WHERE id = " col ")"
-
-/* The Community ID inputs, last: see row_cid. ICMP counts are summed per flow first so the
- * join never repeats a row. */
-#define CID_COLS                                                                                   \
-    ", f.proto AS _proto, f.client_addr AS _ca, f.client_port AS _cp, f.server_addr AS _sa, "     \
-    "f.server_port AS _sp, f.ports_known AS _pk, ic.req AS _req, ic.rep AS _rep, ic.msgs AS _msgs"
-#define CID_NCOLS 9
-#define CID_JOIN                                                                                   \
-    " LEFT JOIN (SELECT flow_id, sum(echo_requests) AS req, sum(echo_replies) AS rep, "           \
-    "sum(messages) AS msgs FROM icmp_summary GROUP BY flow_id) ic ON ic.flow_id = f.id"
-#define PROTO_NAME(p)                                                                              \
-    "CASE " p " WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 1 THEN 'ICMP' WHEN 58 THEN 'ICMPv6' "    \
-    "WHEN 132 THEN 'SCTP' ELSE 'IP protocol ' || " p " END"
-
-static const struct kind kinds[] = {
-    {.name = "events",
-     .cols = "e.id, e.source, e.destination, e.protocols, e.first_ts, e.last_ts, e.bytes_out, "
-             "e.objects, e.phi_objects, e.phi_types, e.individuals, e.verdict, " JSONCOL(
-                 "e.reasons", "reasons"),
-     .from = "exfil_event e",
-     .id = "e.id",
-     .time = "e.first_ts",
-     .message = "printf('%s: %s -> %s over %s, %lld bytes out; %lld of %lld object(s) with PHI%s;"
-                " %lld individual(s)', e.verdict, e.source, e.destination, coalesce(nullif("
-                "e.protocols, ''), 'unknown protocols'), e.bytes_out, e.phi_objects, e.objects, "
-                "CASE WHEN coalesce(e.phi_types, '') <> '' THEN ' (' || e.phi_types || ')' ELSE "
-                "'' END, e.individuals)",
-     .desc = "'Start Time'",
-     .data_type = "'phitrace:event'",
-     .source = "'EVENT'",
-     .sourcetype = "'phitrace exfiltration event'",
-     .host = "e.source",
-     .file = "NULL",
-     .notes = "'verdict ' || e.verdict"},
-    {.name = "findings",
-     .cols = "x.id, x.heuristic, x.source, x.destination, x.protocol, x.first_ts, x.last_ts, "
-             "x.bytes_out, x.score, x.severity, x.summary, " JSONCOL(
-                 "x.detail", "detail") ", " JSONCOL("x.evidence", "evidence"),
-     .from = "finding x",
-     .id = "x.id",
-     .time = "x.first_ts",
-     .message = "x.summary",
-     .desc = "'Start Time'",
-     .data_type = "'phitrace:finding:' || x.heuristic",
-     .source = "'FINDING'",
-     .sourcetype = "'phitrace heuristic ' || x.heuristic",
-     .host = "nullif(x.source, '')",
-     .file = "NULL",
-     .notes = "'severity ' || x.severity"},
-    {.name = "objects",
-     .cols = "o.id, o.sha256, o.size, o.mime, o.magic, o.name, o.protocol, o.encoding, o.flow_id, "
-             "o.direction, o.stream_dir, o.stream_off, o.part, o.complete, o.encrypted, "
-             "o.parent_sha256, o.depth, o.gap_bytes, " JSONCOL(
-                 "o.gap_map", "gap_map") ", o.item_id, o.frame, o.ts, p.format AS phi_format, "
-                                         "p.records AS phi_records, p.hits AS phi_hits, "
-                                         "p.phi_hits AS phi_health_hits, p.individuals AS "
-                                         "phi_individuals",
-     .from = "object o LEFT JOIN flow f ON f.id = o.flow_id LEFT JOIN phi_object p ON "
-             "p.object_sha256 = o.sha256" CID_JOIN,
-     .id = "o.id",
-     .flow = true,
-     .time = "o.ts",
-     .message = "printf('%s %s object %s (%lld bytes, %s)%s', o.direction, o.protocol, "
-                "coalesce(o.name, o.sha256), o.size, coalesce(o.mime, 'type unknown'), CASE WHEN "
-                "p.hits > 0 THEN printf(' with %lld PHI hit(s) of %lld individual(s)', p.hits, "
-                "p.individuals) ELSE '' END)",
-     .desc = "'Transfer Time'",
-     .data_type = "'phitrace:object'",
-     .source = "'FILE'",
-     .sourcetype = "'phitrace object (' || o.protocol || ')'",
-     .host = "f.client_addr",
-     .file = ITEM_PATH("o.item_id"),
-     .notes = "CASE WHEN p.hits > 0 THEN 'phi' END"},
-    {.name = "flows",
-     .cols = "f.id, f.item_id, f.first_frame, f.last_item_id, f.last_frame, f.family, f.proto, "
-             "f.client_addr, f.client_port, f.server_addr, f.server_port, f.vlan, f.reply_vlan, "
-             "f.ports_known, f.tunnel, f.class, f.first_ts, f.last_ts, f.c_pkts, f.c_frame_bytes, "
-             "f.c_ip_bytes, f.c_payload_bytes, f.c_captured_bytes, f.c_seq_bytes, f.s_pkts, "
-             "f.s_frame_bytes, f.s_ip_bytes, f.s_payload_bytes, f.s_captured_bytes, "
-             "f.s_seq_bytes, f.c_stream_bytes, f.c_gap_bytes, f.c_conflicts, f.s_stream_bytes, "
-             "f.s_gap_bytes, f.s_conflicts, f.c_tcp_flags, f.s_tcp_flags, f.history, f.app, "
-             "f.end_reason, f.source",
-     .from = "flow f" CID_JOIN,
-     .id = "f.id",
-     .flow = true,
-     .time = "f.first_ts",
-     .message = "printf('%s %s:%lld -> %s:%lld, %s%s, %lld bytes from the client, %lld from the "
-                "server, ended by %s', " PROTO_NAME("f.proto") ", f.client_addr, f.client_port, "
-                "f.server_addr, f.server_port, f.class, coalesce(' ' || f.app, ''), "
-                "f.c_payload_bytes, f.s_payload_bytes, f.end_reason)",
-     .desc = "'Start Time'",
-     .data_type = "'phitrace:flow'",
-     .source = "'NET'",
-     .sourcetype = "'phitrace flow (' || f.source || ')'",
-     .host = "f.client_addr",
-     .file = ITEM_PATH("f.item_id"),
-     .notes = "f.class"},
-    {.name = "individuals",
-     .cols = "x.id, x.records, x.objects, x.identifiers, x.state, x.phi, x.outbound, "
-             "x.name_masked, x.deceased, x.names",
-     .from = "patient_entity x",
-     .id = "x.id"},
-    {.name = "timeline",
-     .cols = "x.id, x.ts, x.timestamp_desc, x.source, x.source_long, x.data_type, x.message, "
-             "x.evidence",
-     .from = "timeline_event x",
-     .id = "x.id",
-     .time = "x.ts",
-     .message = "x.message",
-     .desc = "x.timestamp_desc",
-     .data_type = "x.data_type",
-     .source = "x.source",
-     .sourcetype = "x.source_long",
-     .host = "NULL",
-     .file = "NULL",
-     .notes = "NULL"},
-};
-#define NKINDS (sizeof kinds / sizeof kinds[0])
-
-/* the hidden columns that lead a timeline query */
-enum { T_TIME, T_MSG, T_DESC, T_DTYPE, T_SRC, T_SRCTYPE, T_HOST, T_FILE, T_NOTES, T_NCOLS };
 
 /* ---- text ------------------------------------------------------------------------------------ */
 
@@ -286,18 +148,6 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static bool utf8_valid(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = pt_utf8_len(p);
-        if (n == 0) {
-            return false;
-        }
-        p += n;
-    }
-    return true;
-}
-
 /* JSON SQLite produced, embedded as is but for bytes that are not UTF-8 (evidence strings
  * inside it may carry them): valid JSON has them only inside strings, where U+FFFD fits. */
 static void json_raw(FILE *f, const char *s)
@@ -355,18 +205,16 @@ static bool iso_us(int64_t us, const char *zone, char *out, size_t len)
 /* ---- queries --------------------------------------------------------------------------------- */
 
 struct q {
-    const struct kind *k;
-    sqlite3_stmt *st;
+    enum pt_qx_kind k;
+    struct pt_q *st;
     int lead, end; /* exported columns: [lead, end) */
     int cid;       /* first Community ID input, or -1 */
     bool row;      /* a row is ready */
-    int rc;        /* the last sqlite3_step result */
 };
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col(struct pt_q *st, int i)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    return s ? s : "";
+    return pt_q_text(st, i);
 }
 
 static bool is_json(const char *name)
@@ -383,9 +231,9 @@ static bool is_time(const char *name)
 }
 
 /* The output name of column i: its SQL name without "_json". */
-static const char *out_name(sqlite3_stmt *st, int i, char *buf, size_t len)
+static const char *out_name(struct pt_q *st, int i, char *buf, size_t len)
 {
-    const char *name = sqlite3_column_name(st, i);
+    const char *name = pt_q_name(st, i);
     if (!is_json(name)) {
         return name;
     }
@@ -393,62 +241,46 @@ static const char *out_name(sqlite3_stmt *st, int i, char *buf, size_t len)
     return buf;
 }
 
-static pt_status q_open(sqlite3 *h, const struct kind *k, bool timeline, struct q *q)
+static pt_status q_open(struct pt_db *db, enum pt_qx_kind k, bool timeline, struct q *q)
 {
-    char sql[8192];
-    int n;
-    if (timeline) {
-        n = snprintf(sql, sizeof sql,
-                     "SELECT %s AS _t, %s AS _msg, %s AS _desc, %s AS _dtype, %s AS _src, "
-                     "%s AS _srctype, %s AS _host, %s AS _file, %s AS _notes, %s%s FROM %s "
-                     "WHERE %s IS NOT NULL ORDER BY _t, %s",
-                     k->time, k->message, k->desc, k->data_type, k->source, k->sourcetype,
-                     k->host, k->file, k->notes, k->cols, k->flow ? CID_COLS : "", k->from,
-                     k->time, k->id);
-    } else {
-        n = snprintf(sql, sizeof sql, "SELECT %s%s FROM %s ORDER BY %s", k->cols,
-                     k->flow ? CID_COLS : "", k->from, k->id);
-    }
     *q = (struct q){.k = k, .cid = -1};
-    if (n < 0 || (size_t)n >= sizeof sql ||
-        sqlite3_prepare_v2(h, sql, -1, &q->st, NULL) != SQLITE_OK) {
+    if (pt_qx_open(db, k, timeline, &q->st) != PT_OK) {
         fprintf(stderr, "phitrace: error: the case cannot be read for the %s export: %s\n",
-                k->name, sqlite3_errmsg(h));
+                pt_qx_name(k), pt_db_errmsg(db));
         return PT_EDB;
     }
-    int ncol = sqlite3_column_count(q->st);
-    q->lead = timeline ? T_NCOLS : 0;
-    q->end = k->flow ? ncol - CID_NCOLS : ncol;
-    q->cid = k->flow ? q->end : -1;
+    int ncol = pt_q_columns(q->st);
+    q->lead = timeline ? PT_QX_T_NCOLS : 0;
+    q->end = pt_qx_flow(k) ? ncol - PT_QX_CID_NCOLS : ncol;
+    q->cid = pt_qx_flow(k) ? q->end : -1;
     return PT_OK;
 }
 
 static void q_step(struct q *q)
 {
-    q->rc = sqlite3_step(q->st);
-    q->row = q->rc == SQLITE_ROW;
+    q->row = pt_q_step(q->st);
 }
 
 /* The Community ID of the row's flow. Flows read from logs carry their ports (ICMP: type and
  * code, as Zeek logs them). A captured ICMP flow holds every message between two hosts, so
  * it has one identifier only when all its messages are echoes: the echo pair, the client
  * (first sender) as the requester when it sent any request. Otherwise none (null). */
-static bool row_cid(sqlite3_stmt *st, int c0, uint16_t seed, char out[PT_COMMUNITYID_LEN])
+static bool row_cid(struct pt_q *st, int c0, uint16_t seed, char out[PT_COMMUNITYID_LEN])
 {
-    if (sqlite3_column_type(st, c0) == SQLITE_NULL) {
+    if (pt_q_type(st, c0) == PT_Q_NULL) {
         return false; /* an object of no flow */
     }
-    int proto = sqlite3_column_int(st, c0);
+    int proto = (int)pt_q_int(st, c0);
     int sp = -1, dp = -1;
     if (proto < 0 || proto > 255) {
         return false;
     }
-    if (sqlite3_column_int(st, c0 + 5)) {
-        sp = sqlite3_column_int(st, c0 + 2);
-        dp = sqlite3_column_int(st, c0 + 4);
+    if ((int)pt_q_int(st, c0 + 5)) {
+        sp = (int)pt_q_int(st, c0 + 2);
+        dp = (int)pt_q_int(st, c0 + 4);
     } else if (proto == 1 || proto == 58) {
-        int64_t req = sqlite3_column_int64(st, c0 + 6), rep = sqlite3_column_int64(st, c0 + 7);
-        int64_t msgs = sqlite3_column_int64(st, c0 + 8);
+        int64_t req = pt_q_int(st, c0 + 6), rep = pt_q_int(st, c0 + 7);
+        int64_t msgs = pt_q_int(st, c0 + 8);
         if (msgs > 0 && req + rep == msgs) {
             sp = proto == 1 ? (req > 0 ? 8 : 0) : (req > 0 ? 128 : 129);
             dp = 0;
@@ -481,7 +313,7 @@ static bool ts_reserved(const char *name)
 }
 
 /* One column as a JSON value (and its _hex and _iso siblings). */
-static void json_col(FILE *f, bool *first, sqlite3_stmt *st, int i, bool timesketch)
+static void json_col(FILE *f, bool *first, struct pt_q *st, int i, bool timesketch)
 {
     char nb[64], num[40];
     const char *name = out_name(st, i, nb, sizeof nb);
@@ -489,19 +321,19 @@ static void json_col(FILE *f, bool *first, sqlite3_stmt *st, int i, bool timeske
         return;
     }
     json_key(f, first, name);
-    switch (sqlite3_column_type(st, i)) {
-        case SQLITE_NULL: fputs("null", f); break;
-        case SQLITE_INTEGER: fprintf(f, "%lld", (long long)sqlite3_column_int64(st, i)); break;
-        case SQLITE_FLOAT:
-            fmt_double(sqlite3_column_double(st, i), num, sizeof num);
+    switch (pt_q_type(st, i)) {
+        case PT_Q_NULL: fputs("null", f); break;
+        case PT_Q_INT: fprintf(f, "%lld", (long long)pt_q_int(st, i)); break;
+        case PT_Q_REAL:
+            fmt_double(pt_q_real(st, i), num, sizeof num);
             fputs(num, f);
             break;
         default:
-            if (is_json(sqlite3_column_name(st, i)) && !timesketch) {
+            if (is_json(pt_q_name(st, i)) && !timesketch) {
                 json_raw(f, col(st, i));
             } else {
                 json_str(f, col(st, i));
-                if (!is_json(sqlite3_column_name(st, i)) && !utf8_valid(col(st, i))) {
+                if (!is_json(pt_q_name(st, i)) && !pt_utf8_valid(col(st, i))) {
                     char hk[80];
                     snprintf(hk, sizeof hk, "%s_hex", name);
                     json_key(f, first, hk);
@@ -517,8 +349,8 @@ static void json_col(FILE *f, bool *first, sqlite3_stmt *st, int i, bool timeske
         char k[80], iso[48];
         snprintf(k, sizeof k, "%s_iso", name);
         json_key(f, first, k);
-        bool ok = sqlite3_column_type(st, i) == SQLITE_INTEGER &&
-                  iso_us(sqlite3_column_int64(st, i), "Z", iso, sizeof iso);
+        bool ok = pt_q_type(st, i) == PT_Q_INT &&
+                  iso_us(pt_q_int(st, i), "Z", iso, sizeof iso);
         if (ok) {
             json_str(f, iso);
         } else {
@@ -530,22 +362,22 @@ static void json_col(FILE *f, bool *first, sqlite3_stmt *st, int i, bool timeske
 /* NDJSON, or a Timesketch line: message, datetime, timestamp, timestamp_desc, data_type first. */
 static void row_json(FILE *f, const struct q *q, uint16_t seed, bool timesketch)
 {
-    sqlite3_stmt *st = q->st;
+    struct pt_q *st = q->st;
     bool first = true;
     fputc('{', f);
     if (timesketch) {
         char iso[48];
-        int64_t t = sqlite3_column_int64(st, T_TIME);
+        int64_t t = pt_q_int(st, PT_QX_T_TIME);
         json_key(f, &first, "message");
-        json_str(f, col(st, T_MSG));
+        json_str(f, col(st, PT_QX_T_MSG));
         json_key(f, &first, "datetime");
         json_str(f, iso_us(t, "+00:00", iso, sizeof iso) ? iso : "");
         json_key(f, &first, "timestamp");
         fprintf(f, "%lld", (long long)t);
         json_key(f, &first, "timestamp_desc");
-        json_str(f, col(st, T_DESC));
+        json_str(f, col(st, PT_QX_T_DESC));
         json_key(f, &first, "data_type");
-        json_str(f, col(st, T_DTYPE));
+        json_str(f, col(st, PT_QX_T_DTYPE));
     }
     for (int i = q->lead; i < q->end; i++) {
         json_col(f, &first, st, i, timesketch);
@@ -600,30 +432,30 @@ static void csv_header(FILE *f, const struct q *q)
 }
 
 /* Column i as text for CSV and l2t_csv: NULL when NULL; `quote` says it is text. */
-static const char *col_text(sqlite3_stmt *st, int i, char *num, size_t len, bool *quote)
+static const char *col_text(struct pt_q *st, int i, char *num, size_t len, bool *quote)
 {
     *quote = false;
-    switch (sqlite3_column_type(st, i)) {
-        case SQLITE_NULL: return NULL;
-        case SQLITE_INTEGER:
-            snprintf(num, len, "%lld", (long long)sqlite3_column_int64(st, i));
+    switch (pt_q_type(st, i)) {
+        case PT_Q_NULL: return NULL;
+        case PT_Q_INT:
+            snprintf(num, len, "%lld", (long long)pt_q_int(st, i));
             return num;
-        case SQLITE_FLOAT: fmt_double(sqlite3_column_double(st, i), num, len); return num;
+        case PT_Q_REAL: fmt_double(pt_q_real(st, i), num, len); return num;
         default: *quote = true; return col(st, i);
     }
 }
 
 static void row_csv(FILE *f, const struct q *q, uint16_t seed)
 {
-    sqlite3_stmt *st = q->st;
+    struct pt_q *st = q->st;
     bool first = true, quote;
     char num[40], nb[64], iso[48];
     for (int i = q->lead; i < q->end; i++) {
         const char *text = col_text(st, i, num, sizeof num, &quote);
         csv_field(f, &first, text, quote);
         if (is_time(out_name(st, i, nb, sizeof nb))) {
-            bool ok = sqlite3_column_type(st, i) == SQLITE_INTEGER &&
-                      iso_us(sqlite3_column_int64(st, i), "Z", iso, sizeof iso);
+            bool ok = pt_q_type(st, i) == PT_Q_INT &&
+                      iso_us(pt_q_int(st, i), "Z", iso, sizeof iso);
             csv_field(f, &first, ok ? iso : NULL, false);
         }
     }
@@ -668,13 +500,13 @@ static void l2t_extra(FILE *f, const struct q *q, uint16_t seed)
     size_t n = 0;
     char num[40], nb[64], k[80], iso[48];
     bool quote;
-    sqlite3_stmt *st = q->st;
+    struct pt_q *st = q->st;
     for (int i = q->lead; i < q->end; i++) {
         const char *name = out_name(st, i, nb, sizeof nb);
         const char *text = col_text(st, i, num, sizeof num, &quote);
         attr_add(v, &n, 96, name, text);
-        if (is_time(name) && sqlite3_column_type(st, i) == SQLITE_INTEGER &&
-            iso_us(sqlite3_column_int64(st, i), "Z", iso, sizeof iso)) {
+        if (is_time(name) && pt_q_type(st, i) == PT_Q_INT &&
+            iso_us(pt_q_int(st, i), "Z", iso, sizeof iso)) {
             snprintf(k, sizeof k, "%s_iso", name);
             attr_add(v, &n, 96, k, iso);
         }
@@ -727,25 +559,25 @@ static void l2t_short(FILE *f, const char *msg)
 
 static void row_l2t(FILE *f, const struct q *q, uint16_t seed)
 {
-    sqlite3_stmt *st = q->st;
+    struct pt_q *st = q->st;
     char iso[48];
-    if (!iso_us(sqlite3_column_int64(st, T_TIME), "", iso, sizeof iso)) {
+    if (!iso_us(pt_q_int(st, PT_QX_T_TIME), "", iso, sizeof iso)) {
         snprintf(iso, sizeof iso, "0000-00-00T00:00:00");
     }
     /* date MM/DD/YYYY, time HH:MM:SS, in UTC */
     fprintf(f, "%.2s/%.2s/%.4s,%.8s,UTC,....,", iso + 5, iso + 8, iso, iso + 11);
-    l2t_text(f, col(st, T_SRC));
-    l2t_text(f, col(st, T_SRCTYPE));
-    l2t_text(f, col(st, T_DESC));
+    l2t_text(f, col(st, PT_QX_T_SRC));
+    l2t_text(f, col(st, PT_QX_T_SRCTYPE));
+    l2t_text(f, col(st, PT_QX_T_DESC));
     l2t_text(f, NULL); /* user */
-    l2t_text(f, col(st, T_HOST));
-    l2t_short(f, col(st, T_MSG));
-    l2t_text(f, col(st, T_MSG));
+    l2t_text(f, col(st, PT_QX_T_HOST));
+    l2t_short(f, col(st, PT_QX_T_MSG));
+    l2t_text(f, col(st, PT_QX_T_MSG));
     fputs("2,", f); /* version */
-    l2t_text(f, col(st, T_FILE));
+    l2t_text(f, col(st, PT_QX_T_FILE));
     l2t_text(f, NULL); /* inode */
-    l2t_text(f, col(st, T_NOTES));
-    fprintf(f, "phitrace/%s,", q->k->name);
+    l2t_text(f, col(st, PT_QX_T_NOTES));
+    fprintf(f, "phitrace/%s,", pt_qx_name(q->k));
     l2t_extra(f, q, seed);
     fputc('\n', f);
 }
@@ -799,25 +631,25 @@ static pt_status out_close(struct out *o, pt_status rc)
 
 /* ---- the exports ----------------------------------------------------------------------------- */
 
-static pt_status q_done(struct q *q, sqlite3 *h)
+static pt_status q_done(struct q *q)
 {
-    pt_status rc = q->rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    pt_status rc = pt_q_done(q->st);
     if (rc != PT_OK) {
-        fprintf(stderr, "phitrace: error: reading the case for the %s export: %s\n", q->k->name,
-                sqlite3_errmsg(h));
+        fprintf(stderr, "phitrace: error: reading the case for the %s export: %s\n",
+                pt_qx_name(q->k), pt_q_errmsg(q->st));
     }
-    sqlite3_finalize(q->st);
+    pt_q_free(q->st);
     q->st = NULL;
     return rc;
 }
 
 /* One kind as NDJSON or CSV. */
-static pt_status export_plain(sqlite3 *h, const struct kind *k, enum fmt fmt, const char *path,
-                              uint16_t seed)
+static pt_status export_plain(struct pt_db *db, enum pt_qx_kind k, enum fmt fmt,
+                              const char *path, uint16_t seed)
 {
     struct q q;
     struct out o;
-    PT_TRY(q_open(h, k, false, &q));
+    PT_TRY(q_open(db, k, false, &q));
     pt_status rc = out_open(&o, path);
     uint64_t rows = 0;
     if (rc == PT_OK) {
@@ -831,28 +663,28 @@ static pt_status export_plain(sqlite3 *h, const struct kind *k, enum fmt fmt, co
                 row_json(o.f, &q, seed, false);
             }
         }
-        rc = q_done(&q, h);
+        rc = q_done(&q);
         rc = out_close(&o, rc);
     }
-    sqlite3_finalize(q.st);
+    pt_q_free(q.st);
     if (rc == PT_OK) {
-        fprintf(stderr, "phitrace: %s: %llu row(s) to %s\n", k->name, (unsigned long long)rows,
+        fprintf(stderr, "phitrace: %s: %llu row(s) to %s\n", pt_qx_name(k), (unsigned long long)rows,
                 path && strcmp(path, "-") != 0 ? path : "stdout");
     }
     return rc;
 }
 
 /* The kinds of `mask` with a time, merged in time order (ties: kind order, then row id). */
-static pt_status export_timeline(sqlite3 *h, unsigned mask, enum fmt fmt, const char *path,
+static pt_status export_timeline(struct pt_db *db, unsigned mask, enum fmt fmt, const char *path,
                                  uint16_t seed)
 {
-    struct q qs[NKINDS];
+    struct q qs[PT_QX_KINDS];
     size_t nq = 0;
-    uint64_t rows[NKINDS] = {0};
+    uint64_t rows[PT_QX_KINDS] = {0};
     pt_status rc = PT_OK;
-    for (size_t i = 0; i < NKINDS && rc == PT_OK; i++) {
-        if ((mask & (1u << i)) && kinds[i].time != NULL) {
-            rc = q_open(h, &kinds[i], true, &qs[nq]);
+    for (size_t i = 0; i < PT_QX_KINDS && rc == PT_OK; i++) {
+        if ((mask & (1u << i)) && pt_qx_timed((enum pt_qx_kind)i)) {
+            rc = q_open(db, (enum pt_qx_kind)i, true, &qs[nq]);
             nq += rc == PT_OK;
         }
     }
@@ -870,8 +702,8 @@ static pt_status export_timeline(sqlite3 *h, unsigned mask, enum fmt fmt, const 
         for (;;) {
             size_t best = nq;
             for (size_t i = 0; i < nq; i++) {
-                if (qs[i].row && (best == nq || sqlite3_column_int64(qs[i].st, T_TIME) <
-                                                    sqlite3_column_int64(qs[best].st, T_TIME))) {
+                if (qs[i].row && (best == nq || pt_q_int(qs[i].st, PT_QX_T_TIME) <
+                                                    pt_q_int(qs[best].st, PT_QX_T_TIME))) {
                     best = i;
                 }
             }
@@ -887,15 +719,15 @@ static pt_status export_timeline(sqlite3 *h, unsigned mask, enum fmt fmt, const 
             q_step(&qs[best]);
         }
         for (size_t i = 0; i < nq; i++) {
-            pt_status r = q_done(&qs[i], h);
+            pt_status r = q_done(&qs[i]);
             rc = rc == PT_OK ? r : rc;
         }
         rc = out_close(&o, rc);
     }
     for (size_t i = 0; i < nq; i++) {
-        sqlite3_finalize(qs[i].st);
+        pt_q_free(qs[i].st);
         if (rc == PT_OK) {
-            fprintf(stderr, "phitrace: %s: %llu row(s) with a time to %s\n", qs[i].k->name,
+            fprintf(stderr, "phitrace: %s: %llu row(s) with a time to %s\n", pt_qx_name(qs[i].k),
                     (unsigned long long)rows[i],
                     path && strcmp(path, "-") != 0 ? path : "stdout");
         }
@@ -908,7 +740,7 @@ static pt_status export_timeline(sqlite3 *h, unsigned mask, enum fmt fmt, const 
 struct args {
     const char *case_dir, *out;
     int fmt;          /* -1 until given */
-    unsigned what;    /* bit i: kinds[i]; 0 until given */
+    unsigned what;    /* bit i: kind i (q_export.h); 0 until given */
     unsigned long seed;
 };
 
@@ -923,10 +755,10 @@ static int parse_what(const char *list, unsigned *mask)
     char *save = NULL;
     for (char *w = strtok_r(buf, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
         size_t i = 0;
-        while (i < NKINDS && strcmp(w, kinds[i].name) != 0) {
+        while (i < PT_QX_KINDS && strcmp(w, pt_qx_name((enum pt_qx_kind)i)) != 0) {
             i++;
         }
-        if (i == NKINDS) {
+        if (i == PT_QX_KINDS) {
             return -1;
         }
         *mask |= 1u << i;
@@ -998,9 +830,9 @@ static pt_status parse_args(int argc, char **argv, struct args *a)
 static pt_status check_args(struct args *a, bool *to_dir)
 {
     bool timeline = a->fmt == FMT_TIMESKETCH || a->fmt == FMT_L2TCSV;
-    unsigned timed = 0, all = (1u << NKINDS) - 1;
-    for (size_t i = 0; i < NKINDS; i++) {
-        timed |= kinds[i].time != NULL ? 1u << i : 0;
+    unsigned timed = 0, all = (1u << PT_QX_KINDS) - 1;
+    for (size_t i = 0; i < PT_QX_KINDS; i++) {
+        timed |= pt_qx_timed((enum pt_qx_kind)i) ? 1u << i : 0;
     }
     if (timeline && (a->what & ~timed) != 0) {
         fprintf(stderr, "phitrace: error: individuals have no time, so they are not in a "
@@ -1026,7 +858,7 @@ static pt_status check_args(struct args *a, bool *to_dir)
     return PT_OK;
 }
 
-static pt_status run_exports(sqlite3 *h, const struct args *a, bool to_dir)
+static pt_status run_exports(struct pt_db *db, const struct args *a, bool to_dir)
 {
     char path[4300];
     uint16_t seed = (uint16_t)a->seed;
@@ -1034,14 +866,14 @@ static pt_status run_exports(sqlite3 *h, const struct args *a, bool to_dir)
         if (to_dir) {
             snprintf(path, sizeof path, "%s/%s", a->out, fmt_ext[a->fmt]);
         }
-        return export_timeline(h, a->what, (enum fmt)a->fmt, to_dir ? path : a->out, seed);
+        return export_timeline(db, a->what, (enum fmt)a->fmt, to_dir ? path : a->out, seed);
     }
-    for (size_t i = 0; i < NKINDS; i++) {
+    for (size_t i = 0; i < PT_QX_KINDS; i++) {
         if (a->what & (1u << i)) {
             if (to_dir) {
-                snprintf(path, sizeof path, "%s/%s.%s", a->out, kinds[i].name, fmt_ext[a->fmt]);
+                snprintf(path, sizeof path, "%s/%s.%s", a->out, pt_qx_name((enum pt_qx_kind)i), fmt_ext[a->fmt]);
             }
-            PT_TRY(export_plain(h, &kinds[i], (enum fmt)a->fmt, to_dir ? path : a->out, seed));
+            PT_TRY(export_plain(db, (enum pt_qx_kind)i, (enum fmt)a->fmt, to_dir ? path : a->out, seed));
         }
     }
     return PT_OK;
@@ -1067,7 +899,7 @@ pt_status pt_export_cmd(int argc, char **argv, pt_export_incomplete_fn incomplet
         pt_db_close(db);
         return PT_EMALFORMED;
     }
-    pt_status rc = run_exports(pt_db_handle(db), &a, to_dir);
+    pt_status rc = run_exports(db, &a, to_dir);
     pt_db_close(db);
     return rc;
 }

@@ -8,13 +8,18 @@
  * The report never says "no breach": it states what was observed, in which window, with
  * what coverage. Text from the evidence (names, paths, hostnames) is escaped for HTML and
  * JSON; the HTML carries no script and loads nothing.
+ *
+ * Every row comes from a named query of the store (store/q_report.def); the many tables of
+ * the reports are rendered from their columns alone (json_rows, html_table: a column's name
+ * is its JSON key and header, its suffix says how to show it), so a table is one line here.
+ * Each report is written as it is rendered, through a buffer to its file: memory does not
+ * grow with the findings.
  */
 #include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,38 +31,37 @@
 #include "../core/utf8.h"
 #include "../core/version.h"
 #include "../store/db.h"
-#include "../store/q_disk.h"
+#include "../store/q_report.h"
 #include "words.h"
 
-/* ---- a growing string -------------------------------------------------------------------------- */
+/* ---- the writer: a buffer in front of the report's file ----------------------------------------- */
 
 struct sb {
-    char *p;
-    size_t n, cap;
+    FILE *f;
     int oom;
+    size_t n;
+    char buf[1 << 16];
 };
+
+static void sb_flush(struct sb *b)
+{
+    if (b->n > 0) {
+        fwrite(b->buf, 1, b->n, b->f); /* errors: ferror, at the close */
+        b->n = 0;
+    }
+}
 
 static void sb_put(struct sb *b, const char *s, size_t n)
 {
-    if (b->oom) {
-        return;
-    }
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 65536;
-        while (nc < b->n + n + 1) {
-            nc *= 2;
-        }
-        char *np = realloc(b->p, nc);
-        if (np == NULL) {
-            b->oom = 1;
+    if (b->n + n > sizeof b->buf) {
+        sb_flush(b);
+        if (n > sizeof b->buf) {
+            fwrite(s, 1, n, b->f);
             return;
         }
-        b->p = np;
-        b->cap = nc;
     }
-    memcpy(b->p + b->n, s, n);
+    memcpy(b->buf + b->n, s, n);
     b->n += n;
-    b->p[b->n] = '\0';
 }
 
 static void sb_s(struct sb *b, const char *s)
@@ -198,14 +202,36 @@ __attribute__((format(printf, 2, 3))) static void txt_line(struct sb *b, const c
 
 /* ---- queries ------------------------------------------------------------------------------------- */
 
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000000, 'unixepoch')"
-/* The same with a space for the T, so that a narrow table cell can wrap it (report.html). */
-#define ISO_SP(col) "strftime('%Y-%m-%d %H:%M:%SZ', " col " / 1000000, 'unixepoch')"
-
-static const char *col(sqlite3_stmt *st, int i)
+/* Query `name` (its ?1 bound to `key` unless NULL) with its first row read, or NULL when it
+ * has none; pt_q_free it. */
+static struct pt_q *first_row(struct pt_db *db, enum pt_query name, const char *key)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
+    struct pt_q *q = NULL;
+    if (pt_q_open(db, name, &q) != PT_OK || (key && pt_q_bind_text(q, 1, key) != PT_OK) ||
+        !pt_q_step(q)) {
+        pt_q_free(q);
+        return NULL;
+    }
+    return q;
+}
+
+/* Column `c` of a first row as text ("" without a row) and as a number (0 without one). */
+static void row_text(const struct pt_q *q, int c, char *out, size_t len)
+{
+    snprintf(out, len, "%s", q ? pt_q_text(q, c) : "");
+}
+
+static int64_t row_int(const struct pt_q *q, int c)
+{
+    return q ? pt_q_int(q, c) : 0;
+}
+
+/* The first row's column 0 of `name` as text. */
+static void one_text(struct pt_db *db, enum pt_query name, const char *key, char *out, size_t len)
+{
+    struct pt_q *q = first_row(db, name, key);
+    row_text(q, 0, out, len);
+    pt_q_free(q);
 }
 
 static void iso(int64_t us, char *out, size_t len)
@@ -253,40 +279,26 @@ struct facts {
     char directory[4200];          /* the case as the run named it (manifest case_dir) */
 };
 
-static void one_text(sqlite3 *h, const char *sql, char *out, size_t len)
-{
-    sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(out, len, "%s", col(st, 0));
-    }
-    sqlite3_finalize(st);
-}
-
 /* Destinations by verdict, with what the evidence names them by: the first `max`, then
  * "and N more destination(s)" (the tables list them all). */
-static void destinations_text(sqlite3 *h, char *out, size_t len, int max)
+static void destinations_text(struct pt_db *db, char *out, size_t len, int max)
 {
-    sqlite3_stmt *st = NULL;
+    struct pt_q *st = NULL;
     size_t k = 0;
     int n = 0, total = 0;
     out[0] = '\0';
-    if (sqlite3_prepare_v2(h, "SELECT v.subject, v.verdict, coalesce(l.label, '') FROM verdict v "
-                              "LEFT JOIN destination_label l ON l.destination = v.subject WHERE "
-                              "v.scope = 'destination' ORDER BY CASE v.verdict WHEN 'confirmed' "
-                              "THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, v.bytes_out DESC, "
-                              "v.subject", -1, &st, NULL) != SQLITE_OK) {
+    if (pt_q_open(db, PT_Q_REPORT_DESTINATIONS_TEXT, &st) != PT_OK) {
         return;
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (pt_q_step(st)) {
         total++;
         size_t room = len - k; /* k < len always; 96 bytes are kept for "and N more" */
         if (n >= max || room <= 96) {
             continue;
         }
-        const char *label = col(st, 2);
-        int w = snprintf(out + k, room - 96, "%s%s (%s%s%s)", n ? ", " : "", col(st, 0),
-                         label, label[0] ? "; " : "", col(st, 1));
+        const char *label = pt_q_text(st, 2);
+        int w = snprintf(out + k, room - 96, "%s%s (%s%s%s)", n ? ", " : "", pt_q_text(st, 0),
+                         label, label[0] ? "; " : "", pt_q_text(st, 1));
         if (w < 0 || (size_t)w >= room - 96) { /* too long for what is left: counted below */
             out[k] = '\0';
             continue;
@@ -294,7 +306,7 @@ static void destinations_text(sqlite3 *h, char *out, size_t len, int max)
         k += (size_t)w;
         n++;
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     if (total > n) {
         snprintf(out + k, len - k, "%sand %d more destination(s) (listed in the destinations "
                  "table)", n ? " " : "", total - n);
@@ -318,83 +330,84 @@ static void types_words(const char *keys, char *out, size_t len)
 
 /* The case's identity (--case-id, --examiner, --org), the completion time, and the breach
  * dates: the first and last transfer of PHI out, else the likely events' window. */
-static void gather_case(sqlite3 *h, struct facts *f)
+static void gather_case(struct pt_db *db, struct facts *f)
 {
-    one_text(h, "SELECT value FROM run_manifest WHERE key = 'case_id'", f->case_id,
-             sizeof f->case_id);
-    one_text(h, "SELECT value FROM run_manifest WHERE key = 'examiner'", f->examiner,
-             sizeof f->examiner);
-    one_text(h, "SELECT value FROM run_manifest WHERE key = 'organisation'", f->org, sizeof f->org);
-    one_text(h, "SELECT substr(value, 1, 19) || 'Z' FROM run_manifest WHERE key = 'end_utc'",
-             f->generated, sizeof f->generated);
-    one_text(h, "SELECT " ISO("min(o.ts)") " FROM object o JOIN phi_object p ON p.object_sha256 = "
-                "o.sha256 WHERE o.direction = 'upload' AND p.phi_hits > 0 AND o.ts > 0",
-             f->breach_first, sizeof f->breach_first);
-    one_text(h, "SELECT " ISO("max(o.ts)") " FROM object o JOIN phi_object p ON p.object_sha256 = "
-                "o.sha256 WHERE o.direction = 'upload' AND p.phi_hits > 0 AND o.ts > 0",
-             f->breach_last, sizeof f->breach_last);
+    one_text(db, PT_Q_REPORT_MANIFEST, "case_id", f->case_id, sizeof f->case_id);
+    one_text(db, PT_Q_REPORT_MANIFEST, "examiner", f->examiner, sizeof f->examiner);
+    one_text(db, PT_Q_REPORT_MANIFEST, "organisation", f->org, sizeof f->org);
+    one_text(db, PT_Q_REPORT_GENERATED, NULL, f->generated, sizeof f->generated);
+    struct pt_q *q = first_row(db, PT_Q_REPORT_BREACH_OUT, NULL);
+    row_text(q, 0, f->breach_first, sizeof f->breach_first);
+    row_text(q, 1, f->breach_last, sizeof f->breach_last);
+    pt_q_free(q);
     f->breach_basis = "the first and last transfer of PHI out of the network";
     if (f->breach_first[0] == '\0') {
-        one_text(h, "SELECT " ISO("min(first_ts)") " FROM exfil_event WHERE verdict = 'likely'",
-                 f->breach_first, sizeof f->breach_first);
-        one_text(h, "SELECT " ISO("max(last_ts)") " FROM exfil_event WHERE verdict = 'likely'",
-                 f->breach_last, sizeof f->breach_last);
+        q = first_row(db, PT_Q_REPORT_BREACH_LIKELY, NULL);
+        row_text(q, 0, f->breach_first, sizeof f->breach_first);
+        row_text(q, 1, f->breach_last, sizeof f->breach_last);
+        pt_q_free(q);
         f->breach_basis = f->breach_first[0] ? "the window of the likely events (their content "
                                                "could not be read)" : "no PHI transfer observed";
     }
 }
 
-static void gather(sqlite3 *h, struct facts *f, const char *incomplete, const char *case_dir)
+/* The overall verdict, the window, the individuals and the counts the summaries quote. */
+static void gather_figures(struct pt_db *db, struct facts *f)
 {
-    memset(f, 0, sizeof *f);
-    snprintf(f->incomplete, sizeof f->incomplete, "%s", incomplete ? incomplete : "");
-    one_text(h, "SELECT value FROM run_manifest WHERE key = 'case_dir'", f->directory,
-             sizeof f->directory);
-    if (f->directory[0] == '\0') {
-        snprintf(f->directory, sizeof f->directory, "%s", case_dir);
-    }
-    one_text(h, "SELECT verdict FROM verdict WHERE scope = 'overall'", f->verdict, sizeof f->verdict);
+    struct pt_q *q = first_row(db, PT_Q_REPORT_OVERALL, NULL);
+    row_text(q, 0, f->verdict, sizeof f->verdict);
+    f->bytes_out = row_int(q, 1);
+    pt_q_free(q);
     if (f->verdict[0] == '\0') {
         snprintf(f->verdict, sizeof f->verdict, "not assessed");
     }
-    f->bytes_out = pt_db_int(h, "SELECT bytes_out FROM verdict WHERE scope = 'overall'");
-    f->first = pt_db_int(h, "SELECT min(first_ts) FROM evidence_item WHERE first_ts IS NOT NULL");
-    f->last = pt_db_int(h, "SELECT max(last_ts) FROM evidence_item WHERE last_ts IS NOT NULL");
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT scope, estimate, lower, upper, deceased, method FROM "
-                              "individuals", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int k = strcmp(col(st, 0), "outbound") == 0;
-            if (!k && strcmp(col(st, 0), "all") != 0) {
-                continue; /* staged, present: pt_q_disk_categories_sql */
+    q = first_row(db, PT_Q_REPORT_WINDOW, NULL);
+    f->first = row_int(q, 0);
+    f->last = row_int(q, 1);
+    pt_q_free(q);
+    if (pt_q_open(db, PT_Q_REPORT_INDIVIDUALS, &q) == PT_OK) {
+        while (pt_q_step(q)) {
+            int k = strcmp(pt_q_text(q, 0), "outbound") == 0;
+            if (!k && strcmp(pt_q_text(q, 0), "all") != 0) {
+                continue; /* staged, present: REPORT_CATEGORIES */
             }
             for (int i = 0; i < 4; i++) {
-                f->ind[k][i] = sqlite3_column_int64(st, i + 1);
+                f->ind[k][i] = pt_q_int(q, i + 1);
             }
-            snprintf(f->method, sizeof f->method, "%s", col(st, 5));
+            snprintf(f->method, sizeof f->method, "%s", pt_q_text(q, 5));
         }
     }
-    sqlite3_finalize(st);
-    f->events = pt_db_int(h, "SELECT count(*) FROM exfil_event");
-    f->findings = pt_db_int(h, "SELECT count(*) FROM finding");
-    f->objects = pt_db_int(h, "SELECT count(DISTINCT sha256) FROM object");
-    f->phi_objects_out = pt_db_int(h, "SELECT count(DISTINCT o.sha256) FROM object o JOIN phi_object "
-                                    "p ON p.object_sha256 = o.sha256 WHERE o.direction = 'upload' "
-                                    "AND p.phi_hits > 0");
-    one_text(h, "SELECT group_concat(type, ',') FROM (SELECT DISTINCT h.type FROM phi_hit h JOIN "
-                "object o ON o.sha256 = h.object_sha256 WHERE o.direction = 'upload' AND "
-                "h.phi_class = 'PHI' ORDER BY 1)", f->phi_types_out, sizeof f->phi_types_out);
+    pt_q_free(q);
+    q = first_row(db, PT_Q_REPORT_COUNTS, NULL);
+    f->events = row_int(q, 0);
+    f->findings = row_int(q, 1);
+    f->objects = row_int(q, 2);
+    f->phi_objects_out = row_int(q, 3);
+    pt_q_free(q);
+    one_text(db, PT_Q_REPORT_PHI_TYPES_OUT, NULL, f->phi_types_out, sizeof f->phi_types_out);
     types_words(f->phi_types_out, f->phi_words_out, sizeof f->phi_words_out);
-    destinations_text(h, f->top_dest, sizeof f->top_dest, 5);
-    gather_case(h, f);
+    destinations_text(db, f->top_dest, sizeof f->top_dest, 5);
+    q = first_row(db, PT_Q_REPORT_COVERAGE_SUMMARY, NULL);
+    row_text(q, 0, f->coverage, sizeof f->coverage);
+    row_text(q, 1, f->window, sizeof f->window);
+    row_text(q, 2, f->not_examined, sizeof f->not_examined);
+    pt_q_free(q);
+}
+
+static void gather(struct pt_db *db, struct facts *f, const char *incomplete, const char *case_dir)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->incomplete, sizeof f->incomplete, "%s", incomplete ? incomplete : "");
+    one_text(db, PT_Q_REPORT_MANIFEST, "case_dir", f->directory, sizeof f->directory);
+    if (f->directory[0] == '\0') {
+        snprintf(f->directory, sizeof f->directory, "%s", case_dir);
+    }
+    gather_figures(db, f);
+    gather_case(db, f);
     char a[32], b[32], hb[32];
     iso(f->first, a, sizeof a);
     iso(f->last, b, sizeof b);
     human((double)f->bytes_out, hb, sizeof hb);
-    one_text(h, "SELECT sentence FROM coverage_summary", f->coverage, sizeof f->coverage);
-    one_text(h, "SELECT window_text FROM coverage_summary", f->window, sizeof f->window);
-    one_text(h, "SELECT not_examined_text FROM coverage_summary", f->not_examined,
-             sizeof f->not_examined);
     if (f->window[0] == '\0') { /* a case from before coverage was recorded */
         snprintf(f->window, sizeof f->window, "in the evidence covering %s to %s", a, b);
     }
@@ -456,18 +469,6 @@ static bool identifies(const char *column)
     return false;
 }
 
-static bool utf8_valid(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = pt_utf8_len(p);
-        if (n == 0) {
-            return false;
-        }
-        p += n;
-    }
-    return true;
-}
-
 /* ,"<column>_hex":"<lower-case hex of the bytes>" */
 static void sb_json_hex(struct sb *b, const char *column, const char *s)
 {
@@ -495,93 +496,69 @@ static void json_list(struct sb *b, const char *s)
     sb_s(b, "]");
 }
 
-/* Rows of `sql` as an array of objects; columns named by the query; integer, real and text
- * kept as such; columns whose name ends in "_json" are embedded as JSON, those ending in
- * "_list" (comma-separated) as arrays of strings, each under the name without the suffix. */
-static void json_rows(struct sb *b, sqlite3 *h, const char *sql)
+/* Column i of the row as `"name":value` (after a comma unless it is the first). */
+static void json_cell(struct sb *b, const struct pt_q *st, int i)
 {
-    sqlite3_stmt *st = NULL;
+    const char *name = pt_q_name(st, i);
+    size_t nl = strlen(name);
+    bool raw = nl > 5 && strcmp(name + nl - 5, "_json") == 0;
+    bool list = nl > 5 && strcmp(name + nl - 5, "_list") == 0;
+    if (i) {
+        sb_s(b, ",");
+    }
+    if (raw || list) {
+        char k[64];
+        snprintf(k, sizeof k, "%.*s", (int)(nl - 5), name);
+        sb_json(b, k);
+    } else {
+        sb_json(b, name);
+    }
+    sb_s(b, ":");
+    if (list) {
+        json_list(b, pt_q_text(st, i));
+        return;
+    }
+    switch (pt_q_type(st, i)) {
+        case PT_Q_INT: sb_f(b, "%lld", (long long)pt_q_int(st, i)); break;
+        case PT_Q_REAL: sb_f(b, "%.6g", pt_q_real(st, i)); break;
+        case PT_Q_NULL: sb_s(b, "null"); break;
+        default:
+            if (raw && pt_q_text(st, i)[0] != '\0') {
+                sb_json_raw(b, pt_q_text(st, i));
+            } else {
+                sb_json(b, pt_q_text(st, i));
+                if (identifies(name) && !pt_utf8_valid(pt_q_text(st, i))) {
+                    sb_json_hex(b, name, pt_q_text(st, i));
+                }
+            }
+    }
+}
+
+/* Rows of query `name` as an array of objects; columns named by the query; integer, real and
+ * text kept as such; columns whose name ends in "_json" are embedded as JSON, those ending in
+ * "_list" (comma-separated) as arrays of strings, each under the name without the suffix. */
+static void json_rows(struct sb *b, struct pt_db *db, enum pt_query name)
+{
+    struct pt_q *st = NULL;
     sb_s(b, "[");
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (pt_q_open(db, name, &st) != PT_OK) {
         sb_s(b, "]");
         return;
     }
     int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (pt_q_step(st)) {
         sb_s(b, n++ ? ",{" : "{");
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const char *name = sqlite3_column_name(st, i);
-            size_t nl = strlen(name);
-            bool raw = nl > 5 && strcmp(name + nl - 5, "_json") == 0;
-            bool list = nl > 5 && strcmp(name + nl - 5, "_list") == 0;
-            if (i) {
-                sb_s(b, ",");
-            }
-            if (list) {
-                char k[64];
-                snprintf(k, sizeof k, "%.*s", (int)(nl - 5), name);
-                sb_json(b, k);
-                sb_s(b, ":");
-                json_list(b, col(st, i));
-                continue;
-            }
-            if (raw) {
-                char k[64];
-                snprintf(k, sizeof k, "%.*s", (int)(nl - 5), name);
-                sb_json(b, k);
-            } else {
-                sb_json(b, name);
-            }
-            sb_s(b, ":");
-            switch (sqlite3_column_type(st, i)) {
-                case SQLITE_INTEGER: sb_f(b, "%lld", sqlite3_column_int64(st, i)); break;
-                case SQLITE_FLOAT: sb_f(b, "%.6g", sqlite3_column_double(st, i)); break;
-                case SQLITE_NULL: sb_s(b, "null"); break;
-                default:
-                    if (raw && col(st, i)[0] != '\0') {
-                        sb_json_raw(b, col(st, i));
-                    } else {
-                        sb_json(b, col(st, i));
-                        if (identifies(name) && !utf8_valid(col(st, i))) {
-                            sb_json_hex(b, name, col(st, i));
-                        }
-                    }
-            }
+        for (int i = 0; i < pt_q_columns(st); i++) {
+            json_cell(b, st, i);
         }
         sb_s(b, "}");
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     sb_s(b, "]");
 }
 
-
-/* The encrypted and undecoded channels the verdict stage found (encrypted_channel): where
- * PHI may have left unseen, largest first. */
-#define CHANNELS_SQL                                                                               \
-    "SELECT source, destination, protocol, name, connections, bytes_out, " ISO(                    \
-        "first_ts") " AS first, " ISO("last_ts") " AS last FROM encrypted_channel ORDER BY "       \
-                                                 "bytes_out DESC, 1, 2, "                          \
-                                                 "3, 4 LIMIT 200"
-
-/* Events by verdict (confirmed first), then time. */
-#define EVENT_ORDER                                                                                \
-    "CASE verdict WHEN 'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, first_ts, id"
-
-/* The names of destination `d` as a JSON array of {kind, name, seen} (all of them). */
-#define NAMES_JSON(d)                                                                              \
-    "(SELECT json_group_array(json_object('kind', kind, 'name', name, 'seen', seen)) FROM "       \
-    "(SELECT kind, name, seen FROM destination_name WHERE destination = " d " ORDER BY kind, "    \
-    "seen DESC, name))"
-
-/* Destinations that received PHI or likely did, with their names: the recipients. */
-#define RECIPIENTS_SQL                                                                             \
-    "SELECT subject AS destination, verdict, coalesce((SELECT label FROM destination_label "      \
-    "WHERE destination = v.subject), '') AS named_by, " NAMES_JSON("v.subject") " AS names_json "  \
-    "FROM verdict v WHERE scope = 'destination' AND verdict IN ('confirmed', 'likely') ORDER BY "  \
-    "CASE verdict WHEN 'confirmed' THEN 0 ELSE 1 END, bytes_out DESC, subject"
-
 /* report.json: the HIPAA four-factor support and the OCR portal fields. */
-static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
+static void json_assessment(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     sb_s(b, ",\"hipaa_risk_assessment\":{\"nature_and_extent\":");
     char t[2048];
@@ -595,10 +572,10 @@ static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
                                "them: ";
     char all[8192];
     memcpy(all, lead, sizeof lead - 1);
-    destinations_text(h, all + sizeof lead - 1, sizeof all - sizeof lead, 1000);
+    destinations_text(db, all + sizeof lead - 1, sizeof all - sizeof lead, 1000);
     sb_json(b, all[sizeof lead - 1] ? all : "Destinations outside the home network: none observed.");
     sb_s(b, ",\"recipients\":");
-    json_rows(b, h, RECIPIENTS_SQL);
+    json_rows(b, db, PT_Q_REPORT_RECIPIENTS);
     sb_s(b, ",\"acquired_or_viewed\":");
     snprintf(t, sizeof t, "Overall verdict %s: %s", f->verdict,
              strcmp(f->verdict, "confirmed") == 0
@@ -617,21 +594,52 @@ static void json_assessment(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, ",\"breach_dates_basis\":");
     sb_json(b, f->breach_basis);
     sb_s(b, ",\"recipients\":");
-    json_rows(b, h, RECIPIENTS_SQL);
+    json_rows(b, db, PT_Q_REPORT_RECIPIENTS);
     sb_f(b, ",\"approximate_individuals_affected\":%lld,\"type_of_breach\":\"Hacking/IT Incident\","
             "\"location_of_breached_information\":\"Network Server\",\"type_of_phi\":",
          f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0]);
-    json_rows(b, h, "SELECT DISTINCT CASE type WHEN 'name' THEN 'Demographic' WHEN 'address' THEN "
-                    "'Demographic' WHEN 'zip' THEN 'Demographic' WHEN 'birth_date' THEN "
-                    "'Demographic' WHEN 'phone' THEN 'Demographic' WHEN 'email' THEN 'Demographic' "
-                    "WHEN 'ssn' THEN 'Demographic' WHEN 'diagnosis_code' THEN 'Clinical' WHEN "
-                    "'health_plan_id' THEN 'Financial' WHEN 'medicare_mbi' THEN 'Financial' WHEN "
-                    "'payment_card' THEN 'Financial' WHEN 'account' THEN 'Financial' ELSE 'Other' "
-                    "END AS category FROM phi_hit h JOIN object o ON o.sha256 = h.object_sha256 "
-                    "WHERE o.direction = 'upload' AND h.phi_class = 'PHI' ORDER BY 1");
+    json_rows(b, db, PT_Q_JSON_TYPE_OF_PHI);
 }
 
-static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
+/* Keys of report.json whose value is a query's rows, in the order written. */
+struct json_table {
+    const char *key;
+    enum pt_query q;
+};
+
+static void json_tables(struct sb *b, struct pt_db *db, const struct json_table *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sb_f(b, ",\"%s\":", t[i].key);
+        json_rows(b, db, t[i].q);
+    }
+}
+
+static const struct json_table json_individuals[] = {
+    {"by_state", PT_Q_REPORT_BY_STATE},   {"by_category", PT_Q_REPORT_CATEGORIES},
+    {"holdings", PT_Q_REPORT_HOLDINGS},   {"roster", PT_Q_JSON_ROSTER},
+};
+
+static const struct json_table json_evidence[] = {
+    {"phi_types", PT_Q_JSON_PHI_TYPES},
+    {"events", PT_Q_JSON_EVENTS},
+    {"findings", PT_Q_JSON_FINDINGS},
+    {"objects_with_phi", PT_Q_JSON_OBJECTS_WITH_PHI},
+    {"yara_matches", PT_Q_JSON_YARA},
+    {"browser_downloads", PT_Q_REPORT_DOWNLOADS},
+    {"recycle_records", PT_Q_REPORT_RECYCLE},
+    {"coverage", PT_Q_JSON_COVERAGE},
+    {"evidence_items", PT_Q_JSON_EVIDENCE},
+    {"chain_of_custody", PT_Q_JSON_CUSTODY},
+    {"methodology", PT_Q_REPORT_METHODOLOGY},
+    {"limitations", PT_Q_REPORT_LIMITATIONS},
+    {"encrypted_channels", PT_Q_REPORT_CHANNELS},
+    {"timeline", PT_Q_JSON_TIMELINE},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void render_json(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     char a[32], z[32];
     iso(f->first, a, sizeof a);
@@ -666,11 +674,7 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, ",\"coverage\":");
     sb_json(b, f->coverage);
     sb_f(b, ",\"bytes_out\":%lld,\"destinations\":", (long long)f->bytes_out);
-    json_rows(b, h, "SELECT subject AS destination, verdict, bytes_out, reasons AS events_json, "
-                    "coalesce((SELECT label FROM destination_label WHERE destination = v.subject), "
-                    "'') AS named_by, " NAMES_JSON("v.subject") " AS names_json FROM verdict v "
-                    "WHERE scope = 'destination' ORDER BY CASE verdict WHEN 'confirmed' THEN 0 "
-                    "WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC, subject");
+    json_rows(b, db, PT_Q_JSON_DESTINATIONS);
     sb_s(b, "},\"time_window\":{\"first\":");
     sb_json(b, a);
     sb_s(b, ",\"last\":");
@@ -683,72 +687,10 @@ static void render_json(struct sb *b, sqlite3 *h, const struct facts *f)
     }
     sb_s(b, ",\"method\":");
     sb_json(b, f->method);
-    sb_s(b, ",\"by_state\":");
-    json_rows(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
-                    "individuals DESC, state");
-    sb_s(b, ",\"by_category\":");
-    json_rows(b, h, pt_q_disk_categories_sql);
-    sb_s(b, ",\"holdings\":");
-    json_rows(b, h, pt_q_disk_holdings_sql);
-    sb_s(b, ",\"roster\":");
-    json_rows(b, h, "SELECT individual, name_masked, state, identifiers AS identifiers_list, "
-                    "deceased, (SELECT json_group_array(event_id) FROM (SELECT event_id FROM "
-                    "individual_event WHERE entity_id = r.individual ORDER BY event_id)) AS "
-                    "events_json, destinations AS destinations_list, " ISO("first_out") " AS "
-                    "first_out, bounds_note, categories AS categories_list FROM individual_roster r ORDER "
-                    "BY state, individual");
-    sb_s(b, "},\"phi_types\":");
-    json_rows(b, h, "SELECT type, safe_harbor, count(*) AS hits, count(DISTINCT object_sha256) AS "
-                    "objects, sum(object_sha256 IN (SELECT sha256 FROM object WHERE direction = "
-                    "'upload')) AS outbound_hits FROM phi_hit WHERE phi_class = 'PHI' GROUP BY "
-                    "type, safe_harbor ORDER BY hits DESC, type");
-    sb_s(b, ",\"events\":");
-    json_rows(b, h, "SELECT id, source, destination, coalesce((SELECT label FROM "
-                    "destination_label WHERE destination = e.destination), '') AS named_by, "
-                    "coalesce(protocols, '') AS protocols_list, " ISO("first_ts") " AS first, "
-                    ISO("last_ts") " AS last, bytes_out, objects, phi_objects, coalesce(phi_types, "
-                    "'') AS phi_types_list, individuals, verdict, reasons AS reasons_json FROM "
-                    "exfil_event e ORDER BY " EVENT_ORDER);
-    sb_s(b, ",\"findings\":");
-    json_rows(b, h, "SELECT id, heuristic, source, destination, protocol, " ISO("first_ts")
-                    " AS first, " ISO("last_ts") " AS last, bytes_out, score, severity, summary, "
-                    "detail AS detail_json, evidence AS evidence_json FROM finding ORDER BY id");
-    sb_s(b, ",\"objects_with_phi\":");
-    json_rows(b, h, "SELECT p.object_sha256 AS sha256, min(o.name) AS name, min(o.protocol) AS "
-                    "protocol, max(o.direction) AS direction, p.format, p.hits, p.phi_hits, "
-                    "p.individuals FROM phi_object p JOIN object o ON o.sha256 = p.object_sha256 "
-                    "WHERE p.hits > 0 GROUP BY p.object_sha256 ORDER BY p.phi_hits DESC, 1");
-    sb_s(b, ",\"yara_matches\":");
-    json_rows(b, h, "SELECT y.rule, y.namespace, y.category, y.severity, y.description, "
-                    "y.object_sha256 AS sha256, min(o.name) AS name FROM yara_match y JOIN object "
-                    "o ON o.sha256 = y.object_sha256 GROUP BY y.id ORDER BY y.rule, 6");
-    sb_s(b, ",\"browser_downloads\":");
-    json_rows(b, h, pt_q_disk_downloads_sql);
-    sb_s(b, ",\"recycle_records\":");
-    json_rows(b, h, pt_q_disk_recycle_sql);
-    sb_s(b, ",\"coverage\":");
-    json_rows(b, h, "SELECT c.item_id, e.path, c.examined_as, c.examined, c.bytes, "
-                    "c.parsed_bytes, c.object_bytes, c.phi_bytes, c.yara_bytes, c.reason FROM "
-                    "coverage c JOIN evidence_item e ON e.id = c.item_id ORDER BY c.item_id");
-    sb_s(b, ",\"evidence_items\":");
-    json_rows(b, h, "SELECT id, path, size, sha256, kind, format, packets, " ISO("first_ts")
-                    " AS first, " ISO("last_ts") " AS last, status, error FROM evidence_item "
-                    "ORDER BY id");
-    sb_s(b, ",\"chain_of_custody\":");
-    json_rows(b, h, "SELECT seq, ts_utc, actor, action, detail, row_hash FROM audit_log WHERE "
-                    "action != 'case_sealed' AND seq <= (SELECT coalesce(max(seq), 1e18) FROM "
-                    "audit_log WHERE action = 'case_sealed') ORDER BY seq");
-    sb_s(b, ",\"methodology\":");
-    json_rows(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments', 'case_dir') "
-                    "ORDER BY key");
-    sb_s(b, ",\"limitations\":");
-    json_rows(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id");
-    sb_s(b, ",\"encrypted_channels\":");
-    json_rows(b, h, CHANNELS_SQL);
-    sb_s(b, ",\"timeline\":");
-    json_rows(b, h, "SELECT ts AS timestamp, " ISO("ts") " AS datetime, timestamp_desc, source, "
-                    "source_long, data_type, message, evidence FROM timeline_event ORDER BY ts, id");
-    json_assessment(b, h, f);
+    json_tables(b, db, json_individuals, COUNT(json_individuals));
+    sb_s(b, "}");
+    json_tables(b, db, json_evidence, COUNT(json_evidence));
+    json_assessment(b, db, f);
     sb_s(b, "}}\n");
 }
 
@@ -848,22 +790,52 @@ static void html_list(struct sb *b, const char *s)
     sb_s(b, "</ul>");
 }
 
-/* An HTML table of `sql`'s rows: header from the column names in words; numbers
- * right-aligned; "_list" columns as lists; severities in words. */
-static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *empty)
+/* Column i of the row as a table cell: numbers right-aligned, hashes in monospace, "_list"
+ * columns as lists, severities, heuristics and kinds in words. */
+static void html_cell(struct sb *b, const struct pt_q *st, int i)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+    enum pt_q_type t = pt_q_type(st, i);
+    const char *name = pt_q_name(st, i);
+    bool mono = strstr(name, "sha256") != NULL || strstr(name, "hash") != NULL;
+    sb_s(b, t == PT_Q_INT || t == PT_Q_REAL ? "<td class=\"num\">"
+            : mono ? "<td class=\"mono\">" : "<td>");
+    size_t nl = strlen(name);
+    if (strcmp(name, "severity") == 0) {
+        sb_s(b, "<span class=\"sev-");
+        sb_html(b, pt_q_text(st, i));
+        sb_s(b, "\">");
+        sb_html(b, pt_words(pt_q_text(st, i)));
+        sb_s(b, "</span>");
+    } else if (nl > 5 && strcmp(name + nl - 5, "_list") == 0) {
+        html_list(b, pt_q_text(st, i));
+    } else if (strcmp(name, "kind") == 0 || strcmp(name, "heuristic") == 0) {
+        char w[256]; /* a key of ours: in words, or with spaces for underscores */
+        col_words(pt_q_text(st, i), w, sizeof w);
+        sb_html(b, w);
+    } else if (t == PT_Q_REAL) {
+        sb_f(b, "%.3f", pt_q_real(st, i));
+    } else {
+        sb_html(b, pt_q_text(st, i));
+    }
+    sb_s(b, "</td>");
+}
+
+/* An HTML table of query `name`'s rows, the header from the column names in words; `empty`
+ * when it has none. */
+static void html_table(struct sb *b, struct pt_db *db, enum pt_query name, const char *empty)
+{
+    struct pt_q *st = NULL;
+    if (pt_q_open(db, name, &st) != PT_OK) {
         sb_s(b, "<p class=\"muted\">(query failed)</p>");
         return;
     }
     int rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (pt_q_step(st)) {
         if (rows++ == 0) {
             sb_s(b, "<table><thead><tr>");
-            for (int i = 0; i < sqlite3_column_count(st); i++) {
+            for (int i = 0; i < pt_q_columns(st); i++) {
                 char w[128];
-                col_words(sqlite3_column_name(st, i), w, sizeof w);
+                col_words(pt_q_name(st, i), w, sizeof w);
                 sb_s(b, "<th>");
                 sb_html(b, w);
                 sb_s(b, "</th>");
@@ -871,35 +843,12 @@ static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *em
             sb_s(b, "</tr></thead><tbody>");
         }
         sb_s(b, "<tr>");
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            int t = sqlite3_column_type(st, i);
-            const char *name = sqlite3_column_name(st, i);
-            bool mono = strstr(name, "sha256") != NULL || strstr(name, "hash") != NULL;
-            sb_s(b, t == SQLITE_INTEGER || t == SQLITE_FLOAT ? "<td class=\"num\">"
-                    : mono ? "<td class=\"mono\">" : "<td>");
-            size_t nl = strlen(name);
-            if (strcmp(name, "severity") == 0) {
-                sb_s(b, "<span class=\"sev-");
-                sb_html(b, col(st, i));
-                sb_s(b, "\">");
-                sb_html(b, pt_words(col(st, i)));
-                sb_s(b, "</span>");
-            } else if (nl > 5 && strcmp(name + nl - 5, "_list") == 0) {
-                html_list(b, col(st, i));
-            } else if (strcmp(name, "kind") == 0 || strcmp(name, "heuristic") == 0) {
-                char w[256]; /* a key of ours: in words, or with spaces for underscores */
-                col_words(col(st, i), w, sizeof w);
-                sb_html(b, w);
-            } else if (t == SQLITE_FLOAT) {
-                sb_f(b, "%.3f", sqlite3_column_double(st, i));
-            } else {
-                sb_html(b, col(st, i));
-            }
-            sb_s(b, "</td>");
+        for (int i = 0; i < pt_q_columns(st); i++) {
+            html_cell(b, st, i);
         }
         sb_s(b, "</tr>");
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     if (rows == 0) {
         sb_s(b, "<p class=\"muted\">");
         sb_html(b, empty);
@@ -909,23 +858,40 @@ static void html_table(struct sb *b, sqlite3 *h, const char *sql, const char *em
     }
 }
 
-/* Horizontal bar chart of (label, value) rows, inline SVG. */
-static void svg_bars(struct sb *b, sqlite3 *h, const char *sql, const char *title, bool bytes)
+/* A run of report.html: HTML of ours, then a query's table (`empty` when it has no row). */
+struct html_section {
+    const char *before;
+    enum pt_query q;
+    const char *empty;
+};
+
+static void html_sections(struct sb *b, struct pt_db *db, const struct html_section *s, size_t n)
 {
-    sqlite3_stmt *st = NULL;
+    for (size_t i = 0; i < n; i++) {
+        sb_s(b, s[i].before);
+        html_table(b, db, s[i].q, s[i].empty);
+    }
+}
+
+/* Horizontal bar chart of (label, value) rows, inline SVG. */
+static void svg_bars(struct sb *b, struct pt_db *db, enum pt_query name, const char *title,
+                     bool bytes)
+{
+    struct pt_q *st = NULL;
     char label[24][96];
     double val[24];
     int n = 0;
     double max = 0;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW && n < 24) {
-            snprintf(label[n], sizeof label[0], "%s", bytes ? col(st, 0) : pt_words(col(st, 0)));
-            val[n] = sqlite3_column_double(st, 1);
+    if (pt_q_open(db, name, &st) == PT_OK) {
+        while (n < 24 && pt_q_step(st)) {
+            const char *l = pt_q_text(st, 0);
+            snprintf(label[n], sizeof label[0], "%s", bytes ? l : pt_words(l));
+            val[n] = pt_q_real(st, 1);
             max = val[n] > max ? val[n] : max;
             n++;
         }
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     if (n == 0) {
         return;
     }
@@ -995,7 +961,7 @@ static void svg_ticks(struct sb *b, const struct facts *f, int left, int right, 
     }
 }
 
-static void svg_timeline(struct sb *b, sqlite3 *h, const struct facts *f)
+static void svg_timeline(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     if (f->last <= f->first) {
         return;
@@ -1016,27 +982,21 @@ static void svg_timeline(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_f(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#8a94a6\"/>", left, axis,
          right, axis);
     double span = (double)(f->last - f->first);
-    static const char *const q[] = {
-        "SELECT first_ts, CASE severity WHEN 'critical' THEN '#b3261e' WHEN 'high' THEN '#b3261e' "
-        "WHEN 'medium' THEN '#e46c0a' ELSE '#8a94a6' END FROM finding WHERE first_ts > 0",
-        "SELECT first_ts, CASE verdict WHEN 'confirmed' THEN '#b3261e' WHEN 'likely' THEN "
-        "'#e46c0a' ELSE '#c9a227' END FROM exfil_event WHERE first_ts > 0",
-        "SELECT o.ts, CASE o.direction WHEN 'upload' THEN '#b3261e' ELSE '#3f6fb5' END FROM object "
-        "o JOIN phi_object p ON p.object_sha256 = o.sha256 WHERE p.phi_hits > 0 AND o.ts > 0",
-    };
+    static const enum pt_query lane_q[] = {PT_Q_HTML_LANE_FINDINGS, PT_Q_HTML_LANE_EVENTS,
+                                           PT_Q_HTML_LANE_OBJECTS};
     for (int i = 0; i < 3; i++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(h, q[i], -1, &st, NULL) != SQLITE_OK) {
+        struct pt_q *st = NULL;
+        if (pt_q_open(db, lane_q[i], &st) != PT_OK) {
             continue;
         }
         int shown = 0;
-        while (sqlite3_step(st) == SQLITE_ROW && shown++ < 2000) {
-            double x = left + (right - left) * (double)(sqlite3_column_int64(st, 0) - f->first) / span;
+        while (pt_q_step(st) && shown++ < 2000) {
+            double x = left + (right - left) * (double)(pt_q_int(st, 0) - f->first) / span;
             x = x < left ? left : x > right ? right : x;
             sb_f(b, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\" fill-opacity=\"0.8\"/>", x,
-                 top + i * lane + 10, col(st, 1));
+                 top + i * lane + 10, pt_q_text(st, 1));
         }
-        sqlite3_finalize(st);
+        pt_q_free(st);
     }
     svg_ticks(b, f, left, right, axis);
     svg_legend(b, axis + 34);
@@ -1084,8 +1044,14 @@ static void html_head(struct sb *b, const struct facts *f)
             "</dd></dl>", a, z);
 }
 
+static const struct html_section summary_tables[] = {
+    {".</p><h3>Destinations</h3>", PT_Q_HTML_DESTINATIONS,
+     "No destination outside the home network showed exfiltration-shaped activity."},
+    {"<h3>Key limitations</h3>", PT_Q_HTML_KEY_LIMITATIONS, "None recorded."},
+};
+
 /* Section 1: the coverage, the verdict and its statement, figures, destinations. */
-static void html_summary(struct sb *b, sqlite3 *h, const struct facts *f)
+static void html_summary(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     char hb[32];
     human((double)f->bytes_out, hb, sizeof hb);
@@ -1117,68 +1083,45 @@ static void html_summary(struct sb *b, sqlite3 *h, const struct facts *f)
          f->phi_objects_out, f->objects);
     sb_s(b, "<p>PHI types seen leaving: ");
     sb_html(b, f->phi_words_out[0] ? f->phi_words_out : "none observed");
-    sb_s(b, ".</p><h3>Destinations</h3>");
-    html_table(b, h, "SELECT subject AS destination, coalesce((SELECT label FROM "
-                     "destination_label WHERE destination = v.subject), '') AS named_by, verdict, "
-                     "bytes_out FROM verdict v WHERE scope = 'destination' ORDER BY CASE verdict "
-                     "WHEN 'confirmed' THEN 0 WHEN 'likely' THEN 1 ELSE 2 END, bytes_out DESC, "
-                     "subject",
-               "No destination outside the home network showed exfiltration-shaped activity.");
-    sb_s(b, "<h3>Key limitations</h3>");
-    html_table(b, h, "SELECT kind, detail FROM limitation WHERE kind IN ('encrypted_outbound_share',"
-                     "'capture_hole','outbound_bytes_not_captured','bytes_not_captured',"
-                     "'objects_not_stored','memcap_evictions') OR kind LIKE "
-                     "'input_%' ORDER BY id", "None recorded.");
-    svg_timeline(b, h, f);
-    svg_bars(b, h, "SELECT subject, bytes_out FROM verdict WHERE scope = 'destination' ORDER BY "
-                   "bytes_out DESC LIMIT 12", "Bytes out per destination (the 12 largest)", true);
-    svg_bars(b, h, "SELECT type, count(*) FROM phi_hit WHERE phi_class = 'PHI' GROUP BY type ORDER "
-                   "BY 2 DESC LIMIT 24", "PHI identifiers by type", false);
+    html_sections(b, db, summary_tables, COUNT(summary_tables));
+    svg_timeline(b, db, f);
+    svg_bars(b, db, PT_Q_HTML_BARS_DESTINATIONS, "Bytes out per destination (the 12 largest)", true);
+    svg_bars(b, db, PT_Q_HTML_BARS_PHI_TYPES, "PHI identifiers by type", false);
 }
 
+static const struct html_section findings_tables[] = {
+    {"<h2>2. Findings and events</h2><h3>Exfiltration events</h3>", PT_Q_HTML_EVENTS,
+     "No exfiltration event."},
+    {"<h3>Heuristic findings</h3>", PT_Q_HTML_FINDINGS, "No heuristic fired."},
+    {"<h3>Objects with PHI</h3>", PT_Q_HTML_OBJECTS_WITH_PHI, "No object carried PHI."},
+    {"<h3>YARA matches</h3><p class=\"muted\">Rules of severity information identify a file "
+     "format (DICOM, HL7, FHIR...): they say what a file is, not that anything is wrong.</p>",
+     PT_Q_HTML_YARA, "No rule matched."},
+};
+
+static const struct html_section individuals_tables[] = {
+    {"", PT_Q_HTML_INDIVIDUALS, "No individual identified."},
+    {"<h3>Individuals per category</h3><p>A person in several categories is counted in each; "
+     "the bounds are those of the counts above.</p>",
+     PT_Q_REPORT_CATEGORIES, "No individual identified."},
+    {"<h3>Staging: archives and folders holding individuals (largest first)</h3>",
+     PT_Q_REPORT_HOLDINGS, "No archive or disk-image folder held PHI."},
+    {"<h3>Browser downloads (disk images)</h3>", PT_Q_REPORT_DOWNLOADS,
+     "No browser download history was found."},
+    {"<h3>Recycle-bin records (disk images)</h3>", PT_Q_REPORT_RECYCLE,
+     "No recycle-bin record was found."},
+    {"<h3>Individuals per state (where an address or ZIP is known)</h3>", PT_Q_REPORT_BY_STATE,
+     "No state could be determined."},
+};
+
 /* Sections 2 and 3: events, findings, objects, rules; the individuals and the roster. */
-static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
+static void html_findings(struct sb *b, struct pt_db *db, const struct facts *f)
 {
-    sb_s(b, "<h2>2. Findings and events</h2><h3>Exfiltration events</h3>");
-    html_table(b, h, "SELECT id AS event, verdict, source, destination, coalesce((SELECT label "
-                     "FROM destination_label WHERE destination = e.destination), '') AS named_by, "
-                     "protocols AS protocols_list, " ISO_SP("first_ts") " AS first, " ISO_SP("last_ts")
-                     " AS last, bytes_out, phi_objects, phi_types AS phi_types_list, individuals "
-                     "FROM exfil_event e ORDER BY " EVENT_ORDER, "No exfiltration event.");
-    sb_s(b, "<h3>Heuristic findings</h3>");
-    html_table(b, h, "SELECT id, heuristic, severity, round(score, 3) AS score, summary FROM finding "
-                     "ORDER BY id", "No heuristic fired.");
-    sb_s(b, "<h3>Objects with PHI</h3>");
-    html_table(b, h, "SELECT min(o.name) AS name, max(o.direction) AS direction, min(o.protocol) "
-                     "AS protocol, p.format, p.phi_hits, p.individuals, p.object_sha256 AS sha256 "
-                     "FROM phi_object p JOIN object o ON o.sha256 = p.object_sha256 WHERE "
-                     "p.phi_hits > 0 GROUP BY p.object_sha256 ORDER BY max(o.direction = 'upload') "
-                     "DESC, p.phi_hits DESC", "No object carried PHI.");
-    sb_s(b, "<h3>YARA matches</h3><p class=\"muted\">Rules of severity information identify a "
-            "file format (DICOM, HL7, FHIR...): they say what a file is, not that anything is "
-            "wrong.</p>");
-    html_table(b, h, "SELECT y.rule, y.category, y.severity, min(o.name) AS object, y.object_sha256 "
-                     "AS sha256 FROM yara_match y JOIN object o ON o.sha256 = y.object_sha256 GROUP "
-                     "BY y.id ORDER BY CASE y.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
-                     "WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, y.rule, min(o.name)",
-               "No rule matched.");
+    html_sections(b, db, findings_tables, COUNT(findings_tables));
     sb_s(b, "<h2>3. Individuals</h2><p>");
     sb_html(b, f->method);
     sb_s(b, "</p>");
-    html_table(b, h, "SELECT scope, estimate, lower, upper, deceased FROM individuals ORDER BY scope",
-               "No individual identified.");
-    sb_s(b, "<h3>Individuals per category</h3><p>A person in several categories is counted in "
-            "each; the bounds are those of the counts above.</p>");
-    html_table(b, h, pt_q_disk_categories_sql, "No individual identified.");
-    sb_s(b, "<h3>Staging: archives and folders holding individuals (largest first)</h3>");
-    html_table(b, h, pt_q_disk_holdings_sql, "No archive or disk-image folder held PHI.");
-    sb_s(b, "<h3>Browser downloads (disk images)</h3>");
-    html_table(b, h, pt_q_disk_downloads_sql, "No browser download history was found.");
-    sb_s(b, "<h3>Recycle-bin records (disk images)</h3>");
-    html_table(b, h, pt_q_disk_recycle_sql, "No recycle-bin record was found.");
-    sb_s(b, "<h3>Individuals per state (where an address or ZIP is known)</h3>");
-    html_table(b, h, "SELECT scope, state, individuals FROM individuals_by_state ORDER BY scope, "
-                     "individuals DESC, state", "No state could be determined.");
+    html_sections(b, db, individuals_tables, COUNT(individuals_tables));
     sb_f(b, "<h3>The people to notify</h3><p>Each individual of the estimate (%lld, bounds "
             "%lld&ndash;%lld) whose data with health information left the network, with the "
             "events and destinations that carried it, and each one whose data was staged on a "
@@ -1186,35 +1129,28 @@ static void html_findings(struct sb *b, sqlite3 *h, const struct facts *f)
             "with --keep-phi, <code>phitrace notify-list CASE -o FILE.csv</code> writes the "
             "mailing list (full names and addresses).</p>", f->ind[1][0], f->ind[1][1],
          f->ind[1][2]);
-    html_table(b, h, "SELECT individual, name_masked, state, identifiers AS identifiers_list, CASE "
-                     "deceased WHEN 1 THEN 'yes' ELSE 'no' END AS deceased, events AS events_list, "
-                     "destinations AS destinations_list, " ISO_SP("first_out") " AS first_out, "
-                     "bounds_note, categories AS categories_list FROM individual_roster ORDER BY "
-                     "state, individual",
-               "No individual's data was seen leaving.");
+    html_table(b, db, PT_Q_HTML_ROSTER, "No individual's data was seen leaving.");
     sb_s(b, "<h3>PHI types (HIPAA Safe Harbor identifiers)</h3>");
-    html_table(b, h, "SELECT type AS type_list, safe_harbor, count(*) AS hits, count(DISTINCT "
-                     "object_sha256) AS objects FROM phi_hit WHERE phi_class = 'PHI' GROUP BY "
-                     "type, safe_harbor ORDER BY hits DESC", "No PHI identifier.");
+    html_table(b, db, PT_Q_HTML_PHI_TYPES, "No PHI identifier.");
 }
 
 /* A list of every destination that received PHI or likely did, with its names. */
-static void html_recipients(struct sb *b, sqlite3 *h, const char *none)
+static void html_recipients(struct sb *b, struct pt_db *db, const char *none)
 {
-    sqlite3_stmt *st = NULL;
+    struct pt_q *st = NULL;
     int n = 0;
-    if (sqlite3_prepare_v2(h, RECIPIENTS_SQL, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (pt_q_open(db, PT_Q_REPORT_RECIPIENTS, &st) == PT_OK) {
+        while (pt_q_step(st)) {
             sb_s(b, n++ ? "<li>" : "<ul class=\"list\"><li>");
-            sb_html(b, col(st, 0));
+            sb_html(b, pt_q_text(st, 0));
             sb_s(b, " (");
-            sb_html(b, col(st, 1));
-            sb_s(b, col(st, 2)[0] ? "): " : ")");
-            sb_html(b, col(st, 2));
+            sb_html(b, pt_q_text(st, 1));
+            sb_s(b, pt_q_text(st, 2)[0] ? "): " : ")");
+            sb_html(b, pt_q_text(st, 2));
             sb_s(b, "</li>");
         }
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     sb_s(b, n ? "</ul>" : "");
     if (n == 0) {
         sb_html(b, none);
@@ -1222,7 +1158,7 @@ static void html_recipients(struct sb *b, sqlite3 *h, const char *none)
 }
 
 /* Sections 4 and 5: HIPAA four-factor support and the OCR portal fields. */
-static void html_hipaa(struct sb *b, sqlite3 *h, const struct facts *f)
+static void html_hipaa(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     sb_s(b, "<h2>4. HIPAA risk assessment support (45 CFR 164.402(2))</h2><table><tbody>");
     char t[2048];
@@ -1233,7 +1169,7 @@ static void html_hipaa(struct sb *b, sqlite3 *h, const struct facts *f)
     sb_s(b, "<tr><th>1. Nature and extent of the PHI</th><td>");
     sb_html(b, t);
     sb_s(b, "</td></tr><tr><th>2. Unauthorized person who received it</th><td>");
-    html_recipients(b, h, "No outside destination received PHI or likely did.");
+    html_recipients(b, db, "No outside destination received PHI or likely did.");
     sb_s(b, "</td></tr><tr><th>3. Whether PHI was acquired or viewed</th><td>");
     sb_html(b, strcmp(f->verdict, "confirmed") == 0
                    ? "Acquired: PHI content was transferred to the destinations above."
@@ -1256,45 +1192,36 @@ static void html_hipaa(struct sb *b, sqlite3 *h, const struct facts *f)
          f->ind[1][0] > 0 ? f->ind[1][0] : f->ind[0][0], f->ind[1][0] > 0 ? f->ind[1][1] : f->ind[0][1],
          f->ind[1][0] > 0 ? f->ind[1][2] : f->ind[0][2]);
     sb_s(b, "<tr><th>Recipients (as the evidence names them)</th><td>");
-    html_recipients(b, h, "none observed");
+    html_recipients(b, db, "none observed");
     sb_s(b, "</td></tr><tr><th>Type of breach</th><td>Hacking/IT Incident</td></tr><tr><th>"
             "Location of breached information</th><td>Network Server</td></tr></tbody></table>");
 }
 
-static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
+static const struct html_section closing_tables[] = {
+    {"<h2>6. Timeline</h2>", PT_Q_HTML_TIMELINE, "No timeline event."},
+    {"<h2>7. Coverage and limitations</h2>", PT_Q_REPORT_LIMITATIONS, "None recorded."},
+    {"<h3>Encrypted and undecoded channels to outside addresses</h3><p class=\"muted\">TLS, SSH "
+     "and TCP streams of no known protocol: their content could not be read, so PHI in them "
+     "cannot be confirmed or ruled out. Bytes are those sent from inside.</p>",
+     PT_Q_REPORT_CHANNELS, "None."},
+    {"<h2>8. Evidence inventory</h2>", PT_Q_HTML_EVIDENCE, "No input."},
+    {"<p>How each input was examined: bytes parsed by a decoder of its format, bytes of the "
+     "objects it gave, of those read for PHI and scanned by YARA, and why the rest was not "
+     "examined.</p>",
+     PT_Q_HTML_COVERAGE, "No coverage recorded."},
+    {"<h2>9. Chain of custody</h2>", PT_Q_HTML_CUSTODY, "No custody record."},
+    {"<h2>10. Methodology</h2><p>Versions, rule and table hashes and thresholds as recorded in "
+     "the run manifest. Heuristic thresholds come from signatures/heuristics.conf.</p>",
+     PT_Q_REPORT_METHODOLOGY, "No manifest."},
+};
+
+static void render_html(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     html_head(b, f);
-    html_summary(b, h, f);
-    html_findings(b, h, f);
-    html_hipaa(b, h, f);
-    sb_s(b, "<h2>6. Timeline</h2>");
-    html_table(b, h, "SELECT " ISO("ts") " AS time, timestamp_desc, source, message FROM "
-                     "timeline_event ORDER BY ts, id", "No timeline event.");
-    sb_s(b, "<h2>7. Coverage and limitations</h2>");
-    html_table(b, h, "SELECT kind, detail, value FROM limitation ORDER BY id", "None recorded.");
-    sb_s(b, "<h3>Encrypted and undecoded channels to outside addresses</h3><p class=\"muted\">"
-            "TLS, SSH and TCP streams of no known protocol: their content could not be read, "
-            "so PHI in them cannot be confirmed or ruled out. Bytes are those sent from inside."
-            "</p>");
-    html_table(b, h, CHANNELS_SQL, "None.");
-    sb_s(b, "<h2>8. Evidence inventory</h2>");
-    html_table(b, h, "SELECT id, path, size, kind, format, packets, status, sha256 FROM "
-                     "evidence_item ORDER BY id", "No input.");
-    sb_s(b, "<p>How each input was examined: bytes parsed by a decoder of its format, bytes of "
-            "the objects it gave, of those read for PHI and scanned by YARA, and why the rest "
-            "was not examined.</p>");
-    html_table(b, h, "SELECT c.item_id AS id, e.path, c.examined_as, c.bytes, c.parsed_bytes, "
-                     "c.object_bytes, c.phi_bytes, c.yara_bytes, coalesce(c.reason, '') AS "
-                     "not_examined FROM coverage c JOIN evidence_item e ON e.id = c.item_id "
-                     "ORDER BY c.item_id", "No coverage recorded.");
-    sb_s(b, "<h2>9. Chain of custody</h2>");
-    html_table(b, h, "SELECT seq, ts_utc, action, detail, row_hash FROM audit_log WHERE action != "
-                     "'case_sealed' AND seq <= (SELECT coalesce(max(seq), 1e18) FROM audit_log "
-                     "WHERE action = 'case_sealed') ORDER BY seq", "No custody record.");
-    sb_s(b, "<h2>10. Methodology</h2><p>Versions, rule and table hashes and thresholds as recorded "
-            "in the run manifest. Heuristic thresholds come from signatures/heuristics.conf.</p>");
-    html_table(b, h, "SELECT key, value FROM run_manifest WHERE key NOT IN ('arguments', "
-                     "'case_dir') ORDER BY key", "No manifest.");
+    html_summary(b, db, f);
+    html_findings(b, db, f);
+    html_hipaa(b, db, f);
+    html_sections(b, db, closing_tables, COUNT(closing_tables));
     sb_s(b, "<footer>Generated by phitrace from the case database alone. Values of identifiers "
             "are masked; the case key (phi.key) links equal values without revealing them."
             "</footer></main></body></html>\n");
@@ -1303,58 +1230,56 @@ static void render_html(struct sb *b, sqlite3 *h, const struct facts *f)
 /* ---- text -------------------------------------------------------------------------------------- */
 
 /* report.txt: individuals per category, and the archives and folders holding them. */
-static void txt_categories(struct sb *b, sqlite3 *h)
+static void txt_categories(struct sb *b, struct pt_db *db)
 {
-    sqlite3_stmt *st = NULL;
+    struct pt_q *st = NULL;
     sb_s(b, "Individuals per category (a person in several is counted in each):\n");
-    if (sqlite3_prepare_v2(h, pt_q_disk_categories_sql, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            txt_line(b, "  %-8s %lld (bounds %lld-%lld, %lld deceased): %s", col(st, 0),
-                     sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                     sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5), col(st, 1));
+    if (pt_q_open(db, PT_Q_REPORT_CATEGORIES, &st) == PT_OK) {
+        while (pt_q_step(st)) {
+            txt_line(b, "  %-8s %lld (bounds %lld-%lld, %lld deceased): %s", pt_q_text(st, 0),
+                     (long long)pt_q_int(st, 2), (long long)pt_q_int(st, 3),
+                     (long long)pt_q_int(st, 4), (long long)pt_q_int(st, 5), pt_q_text(st, 1));
         }
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     st = NULL;
     int n = 0;
-    if (sqlite3_prepare_v2(h, pt_q_disk_holdings_sql, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (pt_q_open(db, PT_Q_REPORT_HOLDINGS, &st) == PT_OK) {
+        while (pt_q_step(st)) {
             if (n++ == 0) {
                 sb_s(b, "Staging: archives and folders holding individuals (largest first):\n");
             }
-            txt_line(b, "  %-7s %s  %lld individual(s)%s%s", col(st, 0), col(st, 1),
-                     sqlite3_column_int64(st, 4), strcmp(col(st, 2), "yes") == 0 ? "  STAGED: "
-                     : "", strcmp(col(st, 2), "yes") == 0 ? col(st, 3) : "");
+            bool staged = strcmp(pt_q_text(st, 2), "yes") == 0;
+            txt_line(b, "  %-7s %s  %lld individual(s)%s%s", pt_q_text(st, 0), pt_q_text(st, 1),
+                     (long long)pt_q_int(st, 4), staged ? "  STAGED: " : "",
+                     staged ? pt_q_text(st, 3) : "");
         }
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
 }
 
 /* report.txt: the people to notify, one line each (masked). */
-static void txt_roster(struct sb *b, sqlite3 *h)
+static void txt_roster(struct sb *b, struct pt_db *db)
 {
-    sqlite3_stmt *st = NULL;
+    struct pt_q *st = NULL;
     int n = 0;
     sb_s(b, "\nPeople to notify (individuals whose data with health information left or was "
             "staged; masked name, state, identifier types, events, destinations, first time "
             "out, categories):\n");
-    if (sqlite3_prepare_v2(h, "SELECT individual, name_masked, state, identifiers, deceased, "
-                              "events, destinations, " ISO("first_out") ", bounds_note, "
-                              "categories FROM "
-                              "individual_roster ORDER BY state, individual", -1, &st, NULL) ==
-        SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (pt_q_open(db, PT_Q_TXT_ROSTER, &st) == PT_OK) {
+        while (pt_q_step(st)) {
             char words[1024];
-            types_words(col(st, 3), words, sizeof words);
+            types_words(pt_q_text(st, 3), words, sizeof words);
+            const char *name = pt_q_text(st, 1), *note = pt_q_text(st, 8);
             txt_line(b, "  #%lld %s  %s  [%s]%s  events %s  to %s  first out %s  (%s)%s%s",
-                     sqlite3_column_int64(st, 0), col(st, 1)[0] ? col(st, 1) : "(no name)",
-                     col(st, 2), words, sqlite3_column_int(st, 4) ? "  DECEASED" : "",
-                     col(st, 5), col(st, 6), col(st, 7), col(st, 9), col(st, 8)[0] ? "  note: " : "",
-                     col(st, 8));
+                     (long long)pt_q_int(st, 0), name[0] ? name : "(no name)", pt_q_text(st, 2),
+                     words, pt_q_int(st, 4) ? "  DECEASED" : "", pt_q_text(st, 5),
+                     pt_q_text(st, 6), pt_q_text(st, 7), pt_q_text(st, 9),
+                     note[0] ? "  note: " : "", note);
             n++;
         }
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     if (n == 0) {
         sb_s(b, "  none\n");
     } else {
@@ -1364,35 +1289,68 @@ static void txt_roster(struct sb *b, sqlite3 *h)
 }
 
 /* report.txt: events by verdict then time, each destination with its names. */
-static void txt_events(struct sb *b, sqlite3 *h)
+static void txt_events(struct sb *b, struct pt_db *db)
 {
-    sqlite3_stmt *st = NULL;
+    struct pt_q *st = NULL;
     int n = 0;
     sb_s(b, "Events (verdict, source -> destination, bytes out, PHI objects, individuals, "
             "protocols; then what the evidence names the destination by):\n");
-    if (sqlite3_prepare_v2(h, "SELECT verdict, source, destination, bytes_out, phi_objects, "
-                              "individuals, protocols, coalesce((SELECT label FROM "
-                              "destination_label WHERE destination = e.destination), ''), "
-                              ISO("first_ts") " FROM exfil_event e ORDER BY " EVENT_ORDER,
-                           -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (pt_q_open(db, PT_Q_TXT_EVENTS, &st) == PT_OK) {
+        while (pt_q_step(st)) {
+            const char *source = pt_q_text(st, 1);
             txt_line(b, "  %-10s %s  %s -> %s  %lld bytes  %d PHI object(s)  %d individual(s)  "
-                     "[%s]", col(st, 0), col(st, 8), col(st, 1)[0] ? col(st, 1) : "(several)",
-                     col(st, 2), sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4),
-                     sqlite3_column_int(st, 5), col(st, 6));
-            if (col(st, 7)[0]) {
-                txt_line(b, "             named by: %s", col(st, 7));
+                     "[%s]", pt_q_text(st, 0), pt_q_text(st, 8), source[0] ? source : "(several)",
+                     pt_q_text(st, 2), (long long)pt_q_int(st, 3), (int)pt_q_int(st, 4),
+                     (int)pt_q_int(st, 5), pt_q_text(st, 6));
+            if (pt_q_text(st, 7)[0]) {
+                txt_line(b, "             named by: %s", pt_q_text(st, 7));
             }
             n++;
         }
     }
-    sqlite3_finalize(st);
+    pt_q_free(st);
     if (n == 0) {
         sb_s(b, "  none\n");
     }
 }
 
-static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
+/* report.txt: the limitations, and the 10 largest encrypted or undecoded channels. */
+static void txt_limitations(struct sb *b, struct pt_db *db)
+{
+    struct pt_q *st = NULL;
+    sb_s(b, "\nLimitations:\n");
+    if (pt_q_open(db, PT_Q_REPORT_LIMITATIONS, &st) == PT_OK) {
+        while (pt_q_step(st)) {
+            txt_line(b, "  - %s: %s", pt_q_text(st, 0), pt_q_text(st, 1));
+        }
+    }
+    pt_q_free(st);
+    st = NULL;
+    sb_s(b, "\nEncrypted and undecoded channels to outside addresses (content unread; the 10 "
+            "largest by bytes out, all of them in report.html and report.json):\n");
+    int n = 0, total = 0;
+    if (pt_q_open(db, PT_Q_REPORT_CHANNELS, &st) == PT_OK) {
+        while (pt_q_step(st)) {
+            if (++total > 10) {
+                continue;
+            }
+            n++;
+            const char *name = pt_q_text(st, 3);
+            txt_line(b, "  %s -> %s  %s  %lld bytes in %d connection(s)%s%s", pt_q_text(st, 0),
+                     pt_q_text(st, 1), pt_q_text(st, 2), (long long)pt_q_int(st, 5),
+                     (int)pt_q_int(st, 4), name[0] ? "  " : "", name);
+        }
+    }
+    pt_q_free(st);
+    if (total > n) {
+        txt_line(b, "  and %d more", total - n);
+    }
+    if (n == 0) {
+        sb_s(b, "  none\n");
+    }
+}
+
+static void render_txt(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     char a[32], z[32];
     iso(f->first, a, sizeof a);
@@ -1418,42 +1376,13 @@ static void render_txt(struct sb *b, sqlite3 *h, const struct facts *f)
              f->ind[1][1], f->ind[1][2]);
     txt_line(b, "Individuals in all evidence:   %lld (bounds %lld-%lld, %lld deceased)",
              f->ind[0][0], f->ind[0][1], f->ind[0][2], f->ind[0][3]);
-    txt_categories(b, h);
+    txt_categories(b, db);
     txt_line(b, "Breach dates: %s to %s (%s)", f->breach_first[0] ? f->breach_first : "-",
              f->breach_last[0] ? f->breach_last : "-", f->breach_basis);
     sb_s(b, "\n");
-    txt_events(b, h);
-    txt_roster(b, h);
-    sqlite3_stmt *st = NULL;
-    sb_s(b, "\nLimitations:\n");
-    if (sqlite3_prepare_v2(h, "SELECT kind, detail FROM limitation ORDER BY id", -1, &st, NULL) ==
-        SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            txt_line(b, "  - %s: %s", col(st, 0), col(st, 1));
-        }
-    }
-    sqlite3_finalize(st);
-    sb_s(b, "\nEncrypted and undecoded channels to outside addresses (content unread; the 10 "
-            "largest by bytes out, all of them in report.html and report.json):\n");
-    int n = 0, total = 0;
-    if (sqlite3_prepare_v2(h, CHANNELS_SQL, -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            if (++total > 10) {
-                continue;
-            }
-            n++;
-            txt_line(b, "  %s -> %s  %s  %lld bytes in %d connection(s)%s%s", col(st, 0),
-                     col(st, 1), col(st, 2), sqlite3_column_int64(st, 5),
-                     sqlite3_column_int(st, 4), col(st, 3)[0] ? "  " : "", col(st, 3));
-        }
-    }
-    sqlite3_finalize(st);
-    if (total > n) {
-        txt_line(b, "  and %d more", total - n);
-    }
-    if (n == 0) {
-        sb_s(b, "  none\n");
-    }
+    txt_events(b, db);
+    txt_roster(b, db);
+    txt_limitations(b, db);
 }
 
 unsigned pt_report_formats(const char *list)
@@ -1476,35 +1405,40 @@ unsigned pt_report_formats(const char *list)
     return m;
 }
 
-/* CASE/<name><suffix>, created 0600 whatever the umask (the reports name patients' data). */
-static pt_status write_file(const char *case_dir, const char *name, const char *suffix,
-                            const struct sb *b)
-{
-    char path[4300];
-    snprintf(path, sizeof path, "%s/%s%s", case_dir, name, suffix);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        return PT_EIO;
-    }
-    FILE *f = fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
-    if (f == NULL) {
-        close(fd);
-        return PT_EIO;
-    }
-    size_t w = b->n ? fwrite(b->p, 1, b->n, f) : 0;
-    int c = fclose(f);
-    return w == b->n && c == 0 ? PT_OK : PT_EIO;
-}
-
 static const struct {
     unsigned bit;
     const char *name;
-    void (*render)(struct sb *, sqlite3 *, const struct facts *);
+    void (*render)(struct sb *, struct pt_db *, const struct facts *);
 } outputs[] = {{PT_REPORT_JSON, "report.json", render_json},
                {PT_REPORT_HTML, "report.html", render_html},
                {PT_REPORT_TXT, "report.txt", render_txt}};
 
 #define STAGED ".staged"
+
+/* Render output `i` into CASE/<name>.staged, created 0600 whatever the umask (the reports
+ * name patients' data), as it goes: the buffer of `b` is all it holds. */
+static pt_status write_output(struct pt_db *db, const struct facts *f, const char *case_dir,
+                              size_t i, struct sb *b)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s" STAGED, case_dir, outputs[i].name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return PT_EIO;
+    }
+    b->f = fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
+    if (b->f == NULL) {
+        close(fd);
+        return PT_EIO;
+    }
+    b->n = 0;
+    b->oom = 0;
+    outputs[i].render(b, db, f);
+    sb_flush(b);
+    bool bad = ferror(b->f) != 0;
+    bad |= fclose(b->f) != 0;
+    return b->oom ? PT_ENOMEM : bad ? PT_EIO : PT_OK;
+}
 
 const char *pt_report_name(unsigned bit)
 {
@@ -1519,21 +1453,21 @@ const char *pt_report_name(unsigned bit)
 pt_status pt_report_stage(struct pt_db *db, const char *case_dir, unsigned mask,
                           const char *incomplete, char *err, size_t errlen)
 {
-    sqlite3 *h = pt_db_handle(db);
     struct facts *f = malloc(sizeof *f);
-    if (f == NULL) {
+    struct sb *b = malloc(sizeof *b);
+    if (f == NULL || b == NULL) {
+        free(f);
+        free(b);
         return PT_ENOMEM;
     }
-    gather(h, f, incomplete, case_dir);
+    gather(db, f, incomplete, case_dir);
     pt_status rc = PT_OK;
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0] && rc == PT_OK; i++) {
         if (mask & outputs[i].bit) {
-            struct sb b = {0};
-            outputs[i].render(&b, h, f);
-            rc = b.oom ? PT_ENOMEM : write_file(case_dir, outputs[i].name, STAGED, &b);
-            free(b.p);
+            rc = write_output(db, f, case_dir, i, b);
         }
     }
+    free(b);
     free(f);
     if (rc != PT_OK) {
         snprintf(err, errlen, "cannot write the reports in %s: %s", case_dir,

@@ -130,13 +130,7 @@ struct pt_scale_prep {
     const char *plan_path;
 };
 pt_status pt_scale_prepare(void *arg, const char *dir);
-/* run_manifest's value of `key` in `out`; false when absent. */
-struct sqlite3;
-bool pt_scale_manifest_get(struct sqlite3 *h, const char *key, char *out, size_t len);
-
-/* Between merge.c and stitch.c. */
-pt_status pt_scale_columns(struct sqlite3 *h, const char *table, char *out, size_t len);
-pt_status pt_scale_attach(struct sqlite3 *h, const char *dir, char *err, size_t errlen);
+/* Between merge.c and stitch.c (their SQL is store/q_scale.h's). */
 pt_status pt_scale_copy_objects(const char *dir, unsigned idx, const char *case_dir);
 void pt_scale_remove_tree(const char *dir);
 /* stitch.c: the flows of `pairs` (n_pairs pairs of flow ids: a connection cut between two

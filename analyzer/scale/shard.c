@@ -16,13 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "../core/log.h"
 #include "../ingest/inputs.h"
 #include "../pipeline.h"
 #include "../store/db.h"
+#include "../store/q_scale.h"
 #include "scale.h"
 
 static pt_status write_all(const char *path, const void *buf, size_t n)
@@ -168,13 +168,12 @@ static pt_status may_replace(const char *dir, const struct pt_plan *p, unsigned 
     struct pt_db *db = NULL;
     bool same = false;
     if (pt_db_open_ro(path, &db, err, sizeof err) == PT_OK) {
-        sqlite3 *h = pt_db_handle(db);
         snprintf(want, sizeof want, "%u", shard);
-        same = pt_scale_manifest_get(h, "scale_role", role, sizeof role) &&
+        same = pt_q_manifest_get(db, "scale_role", role, sizeof role) &&
                strcmp(role, "shard") == 0 &&
-               pt_scale_manifest_get(h, "plan_sha256", sha, sizeof sha) &&
+               pt_q_manifest_get(db, "plan_sha256", sha, sizeof sha) &&
                strcmp(sha, p->sha256) == 0 &&
-               pt_scale_manifest_get(h, "scale_shard", idx, sizeof idx) && strcmp(idx, want) == 0;
+               pt_q_manifest_get(db, "scale_shard", idx, sizeof idx) && strcmp(idx, want) == 0;
         pt_db_close(db);
     }
     if (!same) {

@@ -29,7 +29,6 @@
 #include <arpa/inet.h>
 #include <ftw.h>
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,7 @@
 #include "../decode/decode.h"
 #include "../phi/config.h"
 #include "../store/db.h"
+#include "../store/q_scale.h"
 #include "scale.h"
 
 struct ends {
@@ -176,42 +176,39 @@ static pt_status chains(struct stitch *st, const int64_t *pairs, size_t n_pairs)
 /* A chain's re-read starts where the earliest connection between its two hosts still open
  * at the chain's first packet started (its own chain's start, when it was cut too): an FTP
  * data connection is known as such from its control connection's earlier PASV or PORT. */
-static pt_status open_before(const struct stitch *st, sqlite3 *h, long *lo)
+struct before {
+    const struct stitch *st;
+    long *lo;
+    size_t i;
+};
+
+static void on_before(void *arg, int64_t id, int64_t item, int64_t frame)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT o.id, o.item_id, o.first_frame FROM flow f JOIN flow o "
-                              "ON ((o.client_addr = f.client_addr AND o.server_addr = "
-                              "f.server_addr) OR (o.client_addr = f.server_addr AND "
-                              "o.server_addr = f.client_addr)) AND (o.item_id < f.item_id OR "
-                              "(o.item_id = f.item_id AND o.first_frame < f.first_frame)) AND "
-                              "(o.last_item_id > f.item_id OR (o.last_item_id = f.item_id AND "
-                              "o.last_frame >= f.first_frame)) WHERE f.id = ?1", -1, &q,
-                           NULL) != SQLITE_OK) {
-        return PT_EDB;
-    }
-    for (size_t i = 0; i < st->n; i++) {
-        if (st->flows[i] != st->heads[i]) {
-            continue;
+    const struct before *b = arg;
+    const struct stitch *st = b->st;
+    long u = unit_of(st->plan, item, frame);
+    for (size_t j = 0; j < st->n; j++) { /* a cut one: from its chain's start */
+        for (size_t k = 0; st->flows[j] == id && k < st->n; k++) {
+            u = st->flows[k] == st->heads[j] && b->lo[k] < u ? b->lo[k] : u;
         }
-        sqlite3_bind_int64(q, 1, st->flows[i]);
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(q, 0);
-            long u = unit_of(st->plan, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2));
-            for (size_t j = 0; j < st->n; j++) { /* a cut one: from its chain's start */
-                for (size_t k = 0; st->flows[j] == id && k < st->n; k++) {
-                    u = st->flows[k] == st->heads[j] && lo[k] < u ? lo[k] : u;
-                }
-            }
-            lo[i] = u >= 0 && u < lo[i] ? u : lo[i];
-        }
-        sqlite3_reset(q);
     }
-    sqlite3_finalize(q);
-    return PT_OK;
+    b->lo[b->i] = u >= 0 && u < b->lo[b->i] ? u : b->lo[b->i];
+}
+
+static pt_status open_before(const struct stitch *st, struct pt_db *db, long *lo)
+{
+    struct before b = {st, lo, 0};
+    pt_status rc = PT_OK;
+    for (b.i = 0; rc == PT_OK && b.i < st->n; b.i++) {
+        if (st->flows[b.i] == st->heads[b.i]) {
+            rc = pt_q_open_before(db, st->flows[b.i], on_before, &b);
+        }
+    }
+    return rc;
 }
 
 /* Units each chain spans, and the endpoints of its flows. */
-static pt_status spans(struct stitch *st, sqlite3 *h)
+static pt_status spans(struct stitch *st, struct pt_db *db)
 {
     const struct pt_plan *p = st->plan;
     for (size_t i = 0; i < p->n_items; i++) {
@@ -220,36 +217,26 @@ static pt_status spans(struct stitch *st, sqlite3 *h)
     st->unit = calloc(st->n_units + 1, sizeof *st->unit);
     long *lo = calloc(st->n + 1, sizeof *lo), *hi = calloc(st->n + 1, sizeof *hi);
     st->filt.v = calloc(st->n + 1, sizeof *st->filt.v);
-    sqlite3_stmt *q = NULL;
     pt_status rc = st->unit == NULL || lo == NULL || hi == NULL || st->filt.v == NULL
                        ? PT_ENOMEM
                        : PT_OK;
-    if (rc == PT_OK &&
-        sqlite3_prepare_v2(h, "SELECT item_id, first_frame, last_item_id, last_frame, proto, "
-                              "client_addr, client_port, server_addr, server_port FROM flow "
-                              "WHERE id = ?1", -1, &q, NULL) != SQLITE_OK) {
-        rc = PT_EDB;
-    }
     for (size_t i = 0; rc == PT_OK && i < st->n; i++) {
-        sqlite3_bind_int64(q, 1, st->flows[i]);
+        struct pt_q_flow_span f;
         struct pt_addr ca, sa;
-        if (sqlite3_step(q) != SQLITE_ROW ||
-            !parse_addr((const char *)sqlite3_column_text(q, 5), &ca) ||
-            !parse_addr((const char *)sqlite3_column_text(q, 7), &sa)) {
+        if (!pt_q_flow_span(db, st->flows[i], &f) || !parse_addr(f.client, &ca) ||
+            !parse_addr(f.server, &sa)) {
             rc = PT_EMALFORMED;
             break;
         }
-        lo[i] = unit_of(p, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
-        hi[i] = unit_of(p, sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3));
+        lo[i] = unit_of(p, f.item, f.frame);
+        hi[i] = unit_of(p, f.last_item, f.last_frame);
         /* every packet between the two hosts: state a connection takes from another one of
          * theirs (an FTP data connection from its control connection) is read again too */
         ends_make(&st->filt.v[st->filt.n++], 0, &ca, 0, &sa, 0);
-        sqlite3_reset(q);
         rc = lo[i] < 0 || hi[i] < lo[i] ? PT_EMALFORMED : PT_OK;
     }
-    sqlite3_finalize(q);
     if (rc == PT_OK) {
-        rc = open_before(st, h, lo);
+        rc = open_before(st, db, lo);
     }
     /* a chain: from its head's first unit to the last unit any of its flows reaches; a
      * chain across a shard that was not merged stays cut (its packets are not in this case) */
@@ -354,82 +341,6 @@ static pt_status reread(struct stitch *st, const struct pt_scale_prep *pp,
     return rc;
 }
 
-/* The chains' rows in the merged case replaced by the re-read's rows of the same flow ids:
- * the first flow of each chain, whole, and any later one the re-read also kept apart (a
- * whole run would have too: a connection closed before the next one of its endpoints). */
-static pt_status replace_rows(struct stitch *st, sqlite3 *h, unsigned idx, char *err,
-                              size_t errlen)
-{
-    pt_status rc = pt_db_exec(h, "CREATE TEMP TABLE stitch_old(id INTEGER PRIMARY KEY); "
-                                 "CREATE TEMP TABLE stitch_new(id INTEGER PRIMARY KEY)",
-                              err, errlen);
-    sqlite3_stmt *a = NULL, *b = NULL, *t = NULL;
-    if (rc == PT_OK &&
-        (sqlite3_prepare_v2(h, "INSERT OR IGNORE INTO stitch_old VALUES (?1)", -1, &a, NULL) !=
-             SQLITE_OK ||
-         sqlite3_prepare_v2(h, "INSERT OR IGNORE INTO stitch_new VALUES (?1)", -1, &b, NULL) !=
-             SQLITE_OK)) {
-        rc = PT_EDB;
-    }
-    for (size_t i = 0; rc == PT_OK && i < st->n; i++) {
-        sqlite3_bind_int64(a, 1, st->flows[i]);
-        sqlite3_bind_int64(b, 1, st->heads[i]);
-        rc = sqlite3_step(a) == SQLITE_DONE && sqlite3_step(b) == SQLITE_DONE ? PT_OK : PT_EDB;
-        sqlite3_reset(a);
-        sqlite3_reset(b);
-    }
-    sqlite3_finalize(a);
-    sqlite3_finalize(b);
-    /* and every other connection of those hosts the re-read saw end: read with all of the
-     * two hosts' packets from the earliest one open, it has the context a shard may have
-     * missed (an FTP data connection in one shard whose PASV was in the one before) */
-    if (rc == PT_OK) {
-        rc = pt_db_exec(h, "INSERT OR IGNORE INTO stitch_old SELECT id FROM shard.flow WHERE "
-                           "end_reason <> 'eof'", err, errlen);
-    }
-    /* every table with a flow_id column, then the flows, then blobs no object uses */
-    if (rc == PT_OK &&
-        sqlite3_prepare_v2(h, "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' "
-                              "AND EXISTS (SELECT 1 FROM main.pragma_table_info(m.name) c WHERE "
-                              "c.name = 'flow_id') ORDER BY m.name", -1, &t, NULL) != SQLITE_OK) {
-        rc = PT_EDB;
-    }
-    static char cols[8192], sql[18000];
-    while (rc == PT_OK && sqlite3_step(t) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(t, 0);
-        rc = pt_scale_columns(h, name, cols, sizeof cols);
-        if (rc == PT_OK) {
-            snprintf(sql, sizeof sql, "DELETE FROM main.\"%s\" WHERE flow_id IN (SELECT id FROM "
-                     "stitch_old); INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" WHERE "
-                     "flow_id IN (SELECT id FROM stitch_old) ORDER BY rowid", name, name, cols,
-                     cols, name);
-            rc = pt_db_exec(h, sql, err, errlen);
-        }
-    }
-    sqlite3_finalize(t);
-    if (rc == PT_OK && (rc = pt_scale_columns(h, "flow", cols, sizeof cols)) == PT_OK) {
-        snprintf(sql, sizeof sql, "DELETE FROM main.flow WHERE id IN (SELECT id FROM stitch_old);"
-                 " INSERT INTO main.flow(%s) SELECT %s FROM shard.flow WHERE id IN (SELECT id "
-                 "FROM stitch_old) ORDER BY rowid; DELETE FROM main.object_blob WHERE sha256 NOT "
-                 "IN (SELECT sha256 FROM main.object); INSERT OR IGNORE INTO main.object_blob "
-                 "SELECT sha256, 'packs/s%u-' || substr(pack, 7), offset, size FROM "
-                 "shard.object_blob WHERE sha256 IN (SELECT sha256 FROM main.object) ORDER BY "
-                 "rowid", cols, cols, idx);
-        rc = pt_db_exec(h, sql, err, errlen);
-    }
-    int64_t got = rc == PT_OK ? pt_db_int(h, "SELECT count(*) FROM main.flow WHERE id IN "
-                                             "(SELECT id FROM stitch_new)")
-                              : 0;
-    int64_t want = rc == PT_OK ? pt_db_int(h, "SELECT count(*) FROM stitch_new") : 0;
-    if (rc == PT_OK && got != want) {
-        snprintf(err, errlen, "the re-read found %lld of the %lld cut connections",
-                 (long long)got, (long long)want);
-        rc = PT_EMALFORMED;
-    }
-    pt_db_exec(h, "DROP TABLE temp.stitch_old; DROP TABLE temp.stitch_new", NULL, 0);
-    return rc;
-}
-
 pt_status pt_scale_stitch(const struct pt_plan *plan, const bool *merged,
                           const struct pt_scale_prep *pp, const struct pt_options *base,
                           struct pt_db *db, const char *case_dir, const int64_t *pairs,
@@ -440,11 +351,10 @@ pt_status pt_scale_stitch(const struct pt_plan *plan, const bool *merged,
     st.plan = plan;
     st.merged = merged;
     memset(stitched, 0, n_pairs * sizeof *stitched);
-    sqlite3 *h = pt_db_handle(db);
     char dir[4300];
     snprintf(dir, sizeof dir, "%s.stitch-%ld", case_dir, (long)getpid());
     pt_status rc = chains(&st, pairs, n_pairs);
-    if (rc == PT_OK && (rc = spans(&st, h)) != PT_OK) {
+    if (rc == PT_OK && (rc = spans(&st, db)) != PT_OK) {
         snprintf(err, errlen, "the flows of a cut connection are not where the plan says");
     }
     if (rc == PT_OK && st.n == 0) { /* every chain crosses a missing shard */
@@ -458,15 +368,15 @@ pt_status pt_scale_stitch(const struct pt_plan *plan, const bool *merged,
         snprintf(err, errlen, "re-reading the cut connections failed: %s", pt_status_str(rc));
     }
     if (rc == PT_OK) {
-        rc = pt_scale_attach(h, dir, err, errlen);
-        if (rc == PT_OK && (rc = pt_db_exec(h, "SAVEPOINT stitch", err, errlen)) == PT_OK) {
-            rc = replace_rows(&st, h, plan->shards, err, errlen);
-            if (rc != PT_OK) { /* the shards' rows stay, and the cuts are reported */
-                pt_db_exec(h, "ROLLBACK TO stitch", NULL, 0);
-            }
-            pt_db_exec(h, "RELEASE stitch", NULL, 0);
+        /* the chains' rows in the merged case replaced by the re-read's rows of the same
+         * flow ids: the first flow of each chain, whole, and any later one the re-read also
+         * kept apart (a whole run would have too: a connection closed before the next one of
+         * its endpoints); on failure the shards' rows stay, and the cuts are reported */
+        rc = pt_q_shard_attach(db, dir, err, errlen);
+        if (rc == PT_OK) {
+            rc = pt_q_stitch_replace(db, st.flows, st.heads, st.n, plan->shards, err, errlen);
+            pt_q_shard_detach(db);
         }
-        pt_db_exec(h, "DETACH shard", NULL, 0);
     }
     if (rc == PT_OK && (rc = pt_scale_copy_objects(dir, plan->shards, case_dir)) != PT_OK) {
         snprintf(err, errlen, "cannot copy the objects of the re-read connections");

@@ -193,6 +193,9 @@ static pt_status prepare_all(struct pt_db *db)
         }
     }
     for (int k = 0; k < PT_REC_COUNT && !db->readonly; k++) {
+        if (pt_rec_put((enum pt_rec_kind)k) != NULL) {
+            continue; /* its own put function */
+        }
         char *sql = pt_rec_insert_sql((enum pt_rec_kind)k);
         int r = sql == NULL ? SQLITE_NOMEM
                             : sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -359,6 +362,19 @@ pt_status pt_db_commit(struct pt_db *db)
     }
     db->in_tx = 0;
     return exec(db, "COMMIT");
+}
+
+void pt_db_rollback(struct pt_db *db)
+{
+    if (db->in_tx) {
+        db->in_tx = 0;
+        exec(db, "ROLLBACK");
+    }
+}
+
+const char *pt_db_sqlite_version(void)
+{
+    return sqlite3_libversion();
 }
 
 static pt_status step(struct pt_db *db, sqlite3_stmt *st)
@@ -731,6 +747,10 @@ pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
 
 pt_status pt_db_record_put(struct pt_db *db, enum pt_rec_kind kind, const void *rec)
 {
+    pt_rec_put_fn put = pt_rec_put(kind);
+    if (put != NULL) {
+        return put(db, rec);
+    }
     sqlite3_stmt *st = db->rec[kind];
     pt_rec_bind(st, kind, rec);
     return step(db, st);

@@ -16,10 +16,6 @@
 #include "../analyze/app.h"
 #include "../flow/flow.h"
 #include "../ingest/logparse.h"
-/* Transitional: report/, scale/ and pipeline.c still take the connection from db.h (they are
- * being moved on another branch); once they include db_handle.h themselves, drop this line.
- * `make lint` (tools/db_handle_users.sh) fails on any other file outside store/ using it. */
-#include "db_handle.h"
 
 #define PT_DB_APPLICATION_ID 0x50484954 /* "PHIT" */
 #define PT_DB_SCHEMA_VERSION 1
@@ -86,6 +82,10 @@ const char *pt_db_errmsg(struct pt_db *db);
 
 pt_status pt_db_begin(struct pt_db *db);
 pt_status pt_db_commit(struct pt_db *db);
+/* Undo the transaction pt_db_begin opened (nothing when none is open). */
+void pt_db_rollback(struct pt_db *db);
+/* The SQLite library's version, for the manifest and --version. */
+const char *pt_db_sqlite_version(void);
 
 pt_status pt_db_manifest_set(struct pt_db *db, const char *key, const char *value);
 pt_status pt_db_item_put(struct pt_db *db, const struct pt_item_rec *it);
@@ -97,10 +97,19 @@ struct pt_logflow_stats {
 };
 pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
                           struct pt_logflow_stats *st, char *err, size_t errlen);
+/* The FTP servers' file transfers (log_xfer) after them (store/logxfer.c): placed on a data
+ * connection already known, or flows of their own when the server's address is known from a
+ * control connection. */
+struct pt_logxfer_stats {
+    uint64_t transfers, matched, created, unaddressed, untimed, failed;
+};
+pt_status pt_db_log_xfers(struct pt_db *db, const struct pt_cidr_set *home,
+                          struct pt_logxfer_stats *st, char *err, size_t errlen);
 /* Logs read as records (ingest/logparse.h). */
 pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r);
 pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r);
-/* A NetFlow/IPFIX record of a capture (analyze/netflow.c) as its log_conn row (logflows.c). */
+/* A NetFlow/IPFIX record of a capture (analyze/netflow.c) as its log_conn row (logflows.c):
+ * records.def's put function of the netflow record. */
 pt_status pt_db_netflow_put(struct pt_db *db, const struct pt_netflow_rec *r);
 pt_status pt_db_logxfer_put(struct pt_db *db, const struct pt_logxfer_rec *r);
 pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r);
@@ -118,7 +127,7 @@ pt_status pt_db_anomaly_vocabulary(struct pt_db *db);
 pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event *e);
 pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o);
 /* A decoder's record (analyze/records.def): `rec` is the struct pt_<name>_rec of `kind`; its
- * columns are bound as records.def says. */
+ * columns are bound as records.def says, or it goes to its own put function (PT_RECORD_PUT). */
 pt_status pt_db_record_put(struct pt_db *db, enum pt_rec_kind kind, const void *rec);
 
 /* Append a custody event to the hash chain (its own transaction when none is open). */

@@ -2,9 +2,9 @@
  * db_handle.h - the SQLite connection of a case database, for store/ only. Modules outside
  * store/ read and write through the functions of the store headers.
  *
- * Outside store/, only the files of tools/store_open.allow still use it (tools/store_closed.sh,
- * run by `make lint`, keeps it so): report/, scale/ and pipeline.c (moved on another branch;
- * they get it through db.h's transitional include) and the verdict stage (the files of verdict/).
+ * Outside store/, no module uses it: tools/store_closed.sh (run by `make lint`) fails on any
+ * file outside store/ that includes it or uses SQLite, but those tools/store_open.allow lists
+ * (analyze/browser.c, which opens evidence databases, not the case).
  */
 #ifndef PT_STORE_DB_HANDLE_H
 #define PT_STORE_DB_HANDLE_H

@@ -3,6 +3,7 @@
  * of names, not millions of packets; the writer thread is the only caller).
  */
 #include "disk.h"
+#include "db_handle.h"
 
 #include <sqlite3.h>
 

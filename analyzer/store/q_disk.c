@@ -162,10 +162,11 @@ const char pt_q_disk_summary_sql[] =
     CATEGORY("staged", "staged", "", 1) " UNION ALL " CATEGORY("present", "present", "", 2)
     " ORDER BY k)";
 
-pt_status pt_q_disk_candidates(sqlite3 *h, uint64_t max_size,
+pt_status pt_q_disk_candidates(struct pt_db *db, uint64_t max_size,
                                void (*fn)(void *, const struct pt_q_disk_candidate *),
                                void *arg)
 {
+    sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *st = NULL;
     /* LIKE is case-insensitive for ASCII; the caller checks the name exactly */
     if (sqlite3_prepare_v2(h, "SELECT o.sha256, coalesce((SELECT min(path) FROM disk_file d "
@@ -175,7 +176,8 @@ pt_status pt_q_disk_candidates(sqlite3 *h, uint64_t max_size,
                               "JOIN object_blob b ON b.sha256 = o.sha256 WHERE o.direction = "
                               "'at-rest' AND o.size > 0 AND o.size <= ?1 AND (o.name LIKE "
                               "'%$I%' OR o.name LIKE '%History' OR o.name LIKE "
-                              "'%places.sqlite') GROUP BY o.sha256 ORDER BY o.sha256",
+                              "'%places.sqlite' OR o.name LIKE '%downloads.sqlite') GROUP BY "
+                              "o.sha256 ORDER BY o.sha256",
                            -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return PT_EDB;
@@ -220,8 +222,9 @@ static pt_status step_once(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? PT_OK : PT_EDB;
 }
 
-pt_status pt_q_disk_download_put(sqlite3 *h, const struct pt_q_download_row *r)
+pt_status pt_q_disk_download_put(struct pt_db *db, const struct pt_q_download_row *r)
 {
+    sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(h, "INSERT INTO browser_download(item_id, object_sha256, "
                               "source_path, browser, url, target_path, start_ts, end_ts, "
@@ -244,8 +247,9 @@ pt_status pt_q_disk_download_put(sqlite3 *h, const struct pt_q_download_row *r)
     return step_once(st);
 }
 
-pt_status pt_q_disk_recycle_put(sqlite3 *h, const struct pt_q_recycle_row *r)
+pt_status pt_q_disk_recycle_put(struct pt_db *db, const struct pt_q_recycle_row *r)
 {
+    sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(h, "INSERT INTO recycle_record(item_id, object_sha256, path, "
                               "version, original_path, size, deleted_ts) VALUES (?1,?2,?3,?4,"
@@ -263,8 +267,9 @@ pt_status pt_q_disk_recycle_put(sqlite3 *h, const struct pt_q_recycle_row *r)
     return step_once(st);
 }
 
-pt_status pt_q_disk_anomaly(sqlite3 *h, uint32_t item, const char *kind, const char *detail)
+pt_status pt_q_disk_anomaly(struct pt_db *db, uint32_t item, const char *kind, const char *detail)
 {
+    sqlite3 *h = pt_db_handle(db);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(h, "INSERT INTO anomaly(item_id, frame, offset, kind, detail) "
                               "VALUES (?1, NULL, 0, ?2, ?3)", -1, &st, NULL) != SQLITE_OK) {

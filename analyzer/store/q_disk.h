@@ -49,7 +49,7 @@ struct pt_q_disk_candidate {
     uint32_t item;
     uint64_t size, pack_off;
 };
-pt_status pt_q_disk_candidates(sqlite3 *h, uint64_t max_size,
+pt_status pt_q_disk_candidates(struct pt_db *db, uint64_t max_size,
                                void (*fn)(void *, const struct pt_q_disk_candidate *),
                                void *arg);
 
@@ -66,10 +66,10 @@ struct pt_q_recycle_row {
     uint64_t size;
     int64_t deleted_us;
 };
-pt_status pt_q_disk_download_put(sqlite3 *h, const struct pt_q_download_row *r);
-pt_status pt_q_disk_recycle_put(sqlite3 *h, const struct pt_q_recycle_row *r);
+pt_status pt_q_disk_download_put(struct pt_db *db, const struct pt_q_download_row *r);
+pt_status pt_q_disk_recycle_put(struct pt_db *db, const struct pt_q_recycle_row *r);
 /* An anomaly of an item (kind string from anomalies.def). */
-pt_status pt_q_disk_anomaly(sqlite3 *h, uint32_t item, const char *kind, const char *detail);
+pt_status pt_q_disk_anomaly(struct pt_db *db, uint32_t item, const char *kind, const char *detail);
 
 /* Timeline rows of browser downloads and recycle-bin deletions, as a UNION ALL branch for
  * verdict/timeline.c's statement (plaso's descriptions and data types). */

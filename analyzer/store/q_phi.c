@@ -67,26 +67,56 @@ pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct 
     return rc;
 }
 
-enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_N };
+enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
+       Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-    [Q_RECORD] = "INSERT INTO phi_record(id, object_sha256, seq, kind, offset, health, "
+    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind, offset, health, "
                  "health_reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-    [Q_HIT] = "INSERT INTO phi_hit(record_id, object_sha256, offset, detector, field, type, "
-              "safe_harbor, phi_class, subject, masked, hmac, state, issuer, confidence, reason) "
-              "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    [Q_HIT] = "INSERT INTO phi_hit_row VALUES (?1,?2,?3,?4,?5)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
     [Q_YARA] = "INSERT INTO yara_match(object_sha256, rule, namespace, tags, description, "
                "category, severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
                "?9,?10)",
-    [Q_RECORD_ENTITY] = "UPDATE phi_record SET entity_id = ?1 WHERE id = ?2",
+    [Q_RECORD_ENTITY] = "UPDATE phi_record_row SET entity_id = ?1 WHERE id = ?2",
     [Q_ENTITY] = "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [Q_IDENT_FIND] = "SELECT id FROM phi_ident WHERE hmac = ?1",
+    [Q_IDENT_ADD] = "INSERT INTO phi_ident(type, safe_harbor, masked, hmac) VALUES (?1,?2,?3,?4)",
+    [Q_SITE_FIND] = "SELECT id FROM phi_site WHERE detector = ?1 AND field = ?2 AND subject = ?3 "
+                    "AND state = ?4 AND issuer = ?5 AND confidence = ?6 AND reason = ?7",
+    [Q_SITE_ADD] = "INSERT INTO phi_site(detector, field, subject, state, issuer, confidence, "
+                   "reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_OBJECT_TYPE] = "INSERT INTO phi_object_type VALUES (?1,?2,?3,?4,?5)",
 };
+
+/* Identifiers (by keyed hash) and sites (how a hit was found) are rows of their own, each
+ * once; a direct-mapped cache of the ones last used saves most look-ups, the rest go to the
+ * table's unique index (so crafted collisions cost a look-up, never a wrong id). */
+struct dict_ent {
+    char *key;
+    uint32_t id;
+};
+#define DICT_IDENTS (1u << 16)
+#define DICT_SITES (1u << 10)
+
+/* Hits of the current object per identifier type: [0] in records without health
+ * information (PII), [1] with (PHI). */
+struct type_count {
+    char type[32], safe_harbor[2];
+    uint64_t hits[2];
+};
+#define TYPE_COUNTS 64
 
 struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
+    struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES];
+    uint32_t record_id, seq, objects;
+    uint64_t record_off;
+    bool record_health;
+    struct type_count tc[TYPE_COUNTS];
+    size_t ntc;
 };
 
 static void bind_s(sqlite3_stmt *st, int i, const char *v)
@@ -110,6 +140,12 @@ static void q_free(struct pt_q_phi *w)
 {
     for (int i = 0; i < Q_N; i++) {
         sqlite3_finalize(w->st[i]);
+    }
+    for (size_t i = 0; i < DICT_IDENTS; i++) {
+        free(w->idents[i].key);
+    }
+    for (size_t i = 0; i < DICT_SITES; i++) {
+        free(w->sites[i].key);
     }
     free(w);
 }
@@ -156,54 +192,205 @@ const char *pt_q_phi_errmsg(struct pt_q_phi *w)
     return sqlite3_errmsg(w->h);
 }
 
+/* The phi_object_type rows of object `id`: its hits per type and class, counted by
+ * pt_q_phi_hit_put since the last object. */
+static pt_status object_types(struct pt_q_phi *w, uint32_t id)
+{
+    static const char *const cls[2] = {"PII", "PHI"};
+    sqlite3_stmt *st = w->st[Q_OBJECT_TYPE];
+    pt_status rc = PT_OK;
+    for (size_t i = 0; i < w->ntc && rc == PT_OK; i++) {
+        for (int c = 0; c < 2 && rc == PT_OK; c++) {
+            if (w->tc[i].hits[c] == 0) {
+                continue;
+            }
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_text(st, 2, w->tc[i].type, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, w->tc[i].safe_harbor, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, cls[c], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 5, (sqlite3_int64)w->tc[i].hits[c]);
+            rc = step_reset(st);
+        }
+    }
+    w->ntc = 0;
+    return rc;
+}
+
 pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *format,
                               uint64_t records, uint64_t hits, uint64_t phi_hits,
                               uint64_t individuals, uint64_t read_bytes, const char *evidence)
 {
     sqlite3_stmt *st = w->st[Q_OBJECT];
-    bind_s(st, 1, sha);
-    bind_s(st, 2, format);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)records);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)hits);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)phi_hits);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)individuals);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)read_bytes);
-    bind_s(st, 8, evidence);
-    return step_reset(st);
-}
-
-pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, const char *sha, uint64_t seq,
-                              const char *kind, uint64_t offset, bool health, const char *reason)
-{
-    sqlite3_stmt *st = w->st[Q_RECORD];
+    uint32_t id = ++w->objects;
     sqlite3_bind_int64(st, 1, id);
     bind_s(st, 2, sha);
+    bind_s(st, 3, format);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)records);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)hits);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)phi_hits);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)individuals);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)read_bytes);
+    bind_s(st, 9, evidence);
+    pt_status rc = step_reset(st);
+    return rc == PT_OK ? object_types(w, id) : rc;
+}
+
+pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, const char *kind,
+                              uint64_t offset, bool health, const char *reason)
+{
+    sqlite3_stmt *st = w->st[Q_RECORD];
+    /* the object's row comes after its records, numbered next */
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, w->objects + 1);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
     bind_s(st, 4, kind);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);
     sqlite3_bind_int(st, 6, health);
     bind_s(st, 7, reason);
+    w->record_id = id;
+    w->record_off = offset;
+    w->record_health = health;
+    w->seq = 0;
     return step_reset(st);
+}
+
+static const char *nz(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* The id of `key` through the cache slot `e`, else through `find` (bound but for nothing),
+ * else a new row by `add` (bound). *id is 0 on an error. */
+static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const char *key,
+                         sqlite3_stmt *find, sqlite3_stmt *add, uint32_t *id)
+{
+    *id = 0;
+    if (e->key != NULL && strcmp(e->key, key) == 0) {
+        *id = e->id;
+        sqlite3_reset(find);
+        sqlite3_clear_bindings(find);
+        sqlite3_reset(add);
+        sqlite3_clear_bindings(add);
+        return PT_OK;
+    }
+    int rc = sqlite3_step(find);
+    pt_status st = PT_OK;
+    if (rc == SQLITE_ROW) {
+        *id = (uint32_t)sqlite3_column_int64(find, 0);
+        sqlite3_reset(add);
+        sqlite3_clear_bindings(add);
+    } else if (rc == SQLITE_DONE) {
+        st = step_reset(add);
+        *id = st == PT_OK ? (uint32_t)sqlite3_last_insert_rowid(w->h) : 0;
+    } else {
+        st = PT_EDB;
+    }
+    sqlite3_reset(find);
+    sqlite3_clear_bindings(find);
+    if (st == PT_OK) {
+        char *k = strdup(key);
+        if (k == NULL) {
+            return PT_ENOMEM;
+        }
+        free(e->key);
+        e->key = k;
+        e->id = *id;
+    }
+    return st;
+}
+
+static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
+{
+    /* the keyed hash is its own hash: its first 16 hex digits pick the slot */
+    char head[17];
+    snprintf(head, sizeof head, "%s", h->hmac);
+    struct dict_ent *e = &w->idents[strtoull(head, NULL, 16) & (DICT_IDENTS - 1)];
+    sqlite3_stmt *find = w->st[Q_IDENT_FIND], *add = w->st[Q_IDENT_ADD];
+    sqlite3_bind_text(find, 1, h->hmac, -1, SQLITE_STATIC);
+    bind_s(add, 1, h->type);
+    sqlite3_bind_text(add, 2, h->safe_harbor, -1, SQLITE_STATIC);
+    bind_s(add, 3, h->masked);
+    bind_s(add, 4, h->hmac);
+    return dict_id(w, e, h->hmac, find, add, id);
+}
+
+static pt_status site_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
+{
+    char key[2048];
+    const char *state = nz(h->state), *issuer = nz(h->issuer), *det = nz(h->detector);
+    const char *field = nz(h->field), *reason = nz(h->reason);
+    /* each text with its length first, so no two sites share a key */
+    int n = snprintf(key, sizeof key, "%zu:%s %zu:%s %d %zu:%s %zu:%s %.17g %zu:%s",
+                     strlen(det), det, strlen(field), field, h->subject, strlen(state), state,
+                     strlen(issuer), issuer, h->confidence, strlen(reason), reason);
+    if (n < 0 || (size_t)n >= sizeof key) {
+        key[0] = '\0'; /* too long to cache: the table decides */
+    }
+    struct dict_ent *e = &w->sites[fnv1a(key) & (DICT_SITES - 1)];
+    sqlite3_stmt *find = w->st[Q_SITE_FIND], *add = w->st[Q_SITE_ADD];
+    for (int k = 0; k < 2; k++) {
+        sqlite3_stmt *st = k ? add : find;
+        bind_s(st, 1, h->detector);
+        bind_s(st, 2, h->field);
+        sqlite3_bind_int(st, 3, h->subject);
+        sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, issuer, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 6, h->confidence);
+        bind_s(st, 7, h->reason);
+    }
+    if (key[0] == '\0') {
+        e = &(struct dict_ent){0};
+        pt_status rc = dict_id(w, e, key, find, add, id);
+        free(e->key);
+        return rc;
+    }
+    return dict_id(w, e, key, find, add, id);
+}
+
+/* Count the hit for its object's phi_object_type rows. */
+static pt_status count_type(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
+{
+    size_t i = 0;
+    while (i < w->ntc && strcmp(w->tc[i].type, h->type) != 0) {
+        i++;
+    }
+    if (i == w->ntc) {
+        if (w->ntc == TYPE_COUNTS || strlen(h->type) >= sizeof w->tc[i].type) {
+            return PT_ELIMIT;
+        }
+        memset(&w->tc[i], 0, sizeof w->tc[i]);
+        snprintf(w->tc[i].type, sizeof w->tc[i].type, "%s", h->type);
+        snprintf(w->tc[i].safe_harbor, sizeof w->tc[i].safe_harbor, "%s", h->safe_harbor);
+        w->ntc++;
+    }
+    w->tc[i].hits[w->record_health]++;
+    return PT_OK;
 }
 
 pt_status pt_q_phi_hit_put(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
 {
+    if (h->record_id != w->record_id) {
+        return PT_EINTERNAL; /* hits follow their record (pt_q_phi_record_put) */
+    }
+    uint32_t ident = 0, site = 0;
+    PT_TRY(ident_id(w, h, &ident));
+    PT_TRY(site_id(w, h, &site));
+    PT_TRY(count_type(w, h));
     sqlite3_stmt *st = w->st[Q_HIT];
     sqlite3_bind_int64(st, 1, h->record_id);
-    bind_s(st, 2, h->sha);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)h->offset);
-    bind_s(st, 4, h->detector);
-    bind_s(st, 5, h->field);
-    bind_s(st, 6, h->type);
-    sqlite3_bind_text(st, 7, h->safe_harbor, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 8, h->phi_class, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 9, h->subject);
-    bind_s(st, 10, h->masked);
-    bind_s(st, 11, h->hmac);
-    bind_s(st, 12, h->state);
-    bind_s(st, 13, h->issuer);
-    sqlite3_bind_double(st, 14, h->confidence);
-    bind_s(st, 15, h->reason);
+    sqlite3_bind_int64(st, 2, w->seq++);
+    sqlite3_bind_int64(st, 3, ident);
+    sqlite3_bind_int64(st, 4, site);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)(h->offset - w->record_off));
     return step_reset(st);
 }
 

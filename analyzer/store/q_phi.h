@@ -43,12 +43,17 @@ const char *pt_q_phi_errmsg(struct pt_q_phi *w);
 pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *format,
                               uint64_t records, uint64_t hits, uint64_t phi_hits,
                               uint64_t individuals, uint64_t read_bytes, const char *evidence);
-pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, const char *sha, uint64_t seq,
-                              const char *kind, uint64_t offset, bool health, const char *reason);
+/* Record `id` of the object whose pt_q_phi_object_put comes next (its records first). */
+pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, const char *kind,
+                              uint64_t offset, bool health, const char *reason);
 
+/* One hit of the record last put (pt_q_phi_record_put); its object and PHI or PII class are
+ * the record's. The identifier (by hmac) and the site (detector .. reason) become rows of
+ * phi_ident and phi_site once; the hit is a phi_hit_row naming them, and counts for its
+ * object's phi_object_type rows (written by pt_q_phi_object_put). */
 struct pt_q_phi_hit {
     uint32_t record_id;
-    const char *sha, *detector, *field, *type, *safe_harbor, *phi_class;
+    const char *detector, *field, *type, *safe_harbor;
     uint64_t offset;
     bool subject;
     const char *masked, *hmac, *state, *issuer, *reason;

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "db.h"
+#include "db_handle.h"
+
 enum bind { B_INT, B_NZ, B_REAL, B_TEXT, B_STR, B_DIR, B_FN };
 
 struct col {
@@ -45,6 +48,9 @@ static const char *pt_rec_smb_kind(const void *rec)
      true, (uint32_t)offsetof(REC_T(rec), w), MSIZE(rec, w), NULL},
 
 #define PT_RECORD(name, NAME, table, batch) static const struct col cols_##name[] = {
+/* a record with its own put function: no column, only this placeholder (checked below) */
+#define PT_RECORD_PUT(name, NAME, put, batch)                                                      \
+    static const struct col cols_##name[] = {{NULL, B_INT, 0, 0, false, false, 0, 0, NULL},
 #define PT_FIELD(rec, ctype, member, dim, column, bind) COL(rec, ctype, member, column, bind)
 #define PT_FIELD_IF(rec, ctype, member, dim, column, bind, w)                                      \
     COL_IF(rec, ctype, member, column, bind, w)
@@ -53,21 +59,37 @@ static const char *pt_rec_smb_kind(const void *rec)
 #define PT_END(rec) };
 #include "../analyze/records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 #undef PT_FIELD
 #undef PT_FIELD_IF
 #undef PT_COLUMN
 #undef PT_DERIVED
 #undef PT_END
 
+/* A record with its own put function: its columns are that function's, none listed here;
+ * the function is called through a wrapper of one type for all. */
+#define PT_RECORD_PUT(name, NAME, put, batch)                                                      \
+    _Static_assert(sizeof cols_##name == sizeof(struct col),                                       \
+                   #name ": a record with its own put function lists members, not columns");      \
+    static pt_status put_##name(struct pt_db *db, const void *rec)                                 \
+    {                                                                                              \
+        return put(db, rec);                                                                       \
+    }
+#include "../analyze/records.def"
+#undef PT_RECORD_PUT
+
 static const struct {
-    const char *table;
+    const char *table; /* NULL: the record has its own put function */
     const struct col *cols;
     size_t n;
+    pt_rec_put_fn put;
 } recs[PT_REC_COUNT] = {
 #define PT_RECORD(name, NAME, table, batch)                                                        \
-    [PT_REC_##NAME] = {#table, cols_##name, sizeof cols_##name / sizeof cols_##name[0]},
+    [PT_REC_##NAME] = {#table, cols_##name, sizeof cols_##name / sizeof cols_##name[0], NULL},
+#define PT_RECORD_PUT(name, NAME, put, batch) [PT_REC_##NAME] = {NULL, cols_##name, 0, put_##name},
 #include "../analyze/records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 };
 
 const char *pt_rec_table(enum pt_rec_kind kind)
@@ -75,8 +97,16 @@ const char *pt_rec_table(enum pt_rec_kind kind)
     return recs[kind].table;
 }
 
+pt_rec_put_fn pt_rec_put(enum pt_rec_kind kind)
+{
+    return recs[kind].put;
+}
+
 char *pt_rec_insert_sql(enum pt_rec_kind kind)
 {
+    if (recs[kind].table == NULL) {
+        return NULL;
+    }
     sqlite3_str *s = sqlite3_str_new(NULL);
     sqlite3_str_appendf(s, "INSERT INTO %s(", recs[kind].table);
     for (size_t i = 0; i < recs[kind].n; i++) {

@@ -91,7 +91,8 @@ CREATE INDEX flow_class ON flow(class);
 -- the inside end (the client of an outbound flow, the server of an inbound one) and the
 -- outside end, the bytes the inside end sent and received (sequence-implied where payload is
 -- missing), and whether phitrace could not read the content (TLS, SSH, or TCP of no decoded
--- protocol). verdict/flow_sql.h spells the same expressions for queries over flow itself.
+-- protocol, or a connection only a log saw). Simple views: SQLite inlines them into the
+-- query, so the indexes of flow serve as if the expressions were spelled out.
 CREATE VIEW crossing_flow AS SELECT f.*,
     CASE WHEN f.class = 'outbound' THEN f.client_addr ELSE f.server_addr END AS inside,
     CASE WHEN f.class = 'outbound' THEN f.server_addr ELSE f.client_addr END AS outside,
@@ -100,9 +101,29 @@ CREATE VIEW crossing_flow AS SELECT f.*,
     CASE WHEN f.class = 'outbound' THEN max(f.s_payload_bytes, f.s_seq_bytes)
          ELSE max(f.c_payload_bytes, f.c_seq_bytes) END AS bytes_in,
     (f.source != 'capture' OR f.app IN ('tls', 'ssh', 'tcp') OR f.app IS NULL AND f.proto = 6)
-        AS unread             -- = UNREAD_SQL (verdict/flow_sql.h): encrypted, undecoded, or
-                              -- a connection only a log saw (its content never in evidence)
+        AS unread             -- encrypted, undecoded, or a connection only a log saw (its
+                              -- content never in evidence)
     FROM flow f WHERE f.class IN ('outbound', 'inbound');
+
+-- The totals of each (inside, outside) pair: its flows, the bytes each way, the bytes out
+-- that phitrace could not read (unread flows), its span, its protocols (app, else the IP
+-- protocol number) and its first flow.
+CREATE VIEW crossing_pair AS SELECT inside, outside, count(*) AS flows,
+    sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in,
+    sum(CASE WHEN unread THEN bytes_out ELSE 0 END) AS unread_bytes_out,
+    min(first_ts) AS first_ts, max(last_ts) AS last_ts,
+    group_concat(DISTINCT coalesce(app, proto)) AS apps, min(id) AS first_flow
+    FROM crossing_flow GROUP BY inside, outside;
+
+-- Objects that left as uploads, with where they went: from the inside end to the outside
+-- end, and a decoded DNS tunnel payload from the client that queried to the tunnel domain
+-- (its name), whichever resolver the queries passed.
+CREATE VIEW upload_object AS SELECT o.*,
+    CASE WHEN o.protocol = 'dns-tunnel' OR f.class = 'outbound' THEN f.client_addr
+         ELSE f.server_addr END AS source,
+    CASE WHEN o.protocol = 'dns-tunnel' THEN o.name WHEN f.class = 'outbound'
+         THEN f.server_addr ELSE f.client_addr END AS destination
+    FROM object o JOIN flow f ON f.id = o.flow_id WHERE o.direction = 'upload';
 
 -- TCP stream ranges that are not in the capture (never zero-filled anywhere).
 CREATE TABLE stream_gap (
@@ -440,7 +461,8 @@ CREATE TABLE dicom_message (
 -- masked, with a keyed hash), the individuals they resolve to, and per-object results.
 -- Values are stored masked; phi_value holds full values only with --keep-phi.
 CREATE TABLE phi_object (
-    object_sha256 TEXT PRIMARY KEY,
+    id            INTEGER PRIMARY KEY,    -- objects in hash order (phi_object_type)
+    object_sha256 TEXT NOT NULL UNIQUE,
     format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text
                                           -- | binary-strings (no parser: printable runs read,
                                           -- records "carved ...") | container (its parts are
@@ -455,9 +477,11 @@ CREATE TABLE phi_object (
                                           -- ingest/sniff.c); neither is parsed by this version
 ) STRICT;
 
-CREATE TABLE phi_record (
+-- Records name their object by phi_object.id (written with the object's row, after its
+-- records); the view phi_record gives its hash.
+CREATE TABLE phi_record_row (
     id            INTEGER PRIMARY KEY,
-    object_sha256 TEXT NOT NULL,
+    object_id     INTEGER NOT NULL,       -- phi_object(id)
     seq           INTEGER NOT NULL,       -- record index within the object
     kind          TEXT NOT NULL,          -- hl7 message ORU^R01 | dicom data set | fhir Patient | csv row | text ...
     offset        INTEGER NOT NULL,
@@ -465,27 +489,74 @@ CREATE TABLE phi_record (
     health_reason TEXT,
     entity_id     INTEGER                 -- patient_entity(id), NULL when no individual
 ) STRICT;
-CREATE INDEX phi_record_object ON phi_record(object_sha256);
+CREATE INDEX phi_record_object ON phi_record_row(object_id);
 
-CREATE TABLE phi_hit (
+CREATE VIEW phi_record AS
+SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, r.kind AS kind,
+       r.offset AS offset, r.health AS health, r.health_reason AS health_reason,
+       r.entity_id AS entity_id
+FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id;
+
+-- PHI hits are stored compactly: each distinct identifier once (phi_ident: its type, masked
+-- value and keyed hash), each distinct way of finding one once (phi_site: detector, field,
+-- state, issuer, confidence, reason), and per hit only integers (phi_hit_row: record, hit
+-- number, identifier, site, offset from the record's). The view phi_hit reads them back in
+-- the shape of one row per hit. phi_object_type holds each object's hits per type, for the
+-- reports' totals.
+CREATE TABLE phi_ident (
     id            INTEGER PRIMARY KEY,
-    record_id     INTEGER NOT NULL REFERENCES phi_record(id),
-    object_sha256 TEXT NOT NULL,
-    offset        INTEGER NOT NULL,       -- byte offset in the object
-    detector      TEXT NOT NULL,          -- dicom | hl7 | fhir | cda | x12 | csv | text
-    field         TEXT NOT NULL,          -- "(0010,0010) PatientName", "PID-3 (MR)", "column ssn", "text"
     type          TEXT NOT NULL,          -- name | ssn | mrn | birth_date | ...
     safe_harbor   TEXT NOT NULL,          -- 45 CFR 164.514(b)(2)(i) letter A-R, '' for health data
-    phi_class     TEXT NOT NULL,          -- PHI (with health information) | PII
-    subject       INTEGER NOT NULL,       -- identifies the record's own patient
     masked        TEXT NOT NULL,          -- e.g. ***-**-6789, S****^J***
-    hmac          TEXT NOT NULL,          -- HMAC-SHA-256 under the case key (CASE/phi.key)
-    state         TEXT,                   -- US state of an address or ZIP
-    issuer        TEXT,
-    confidence    REAL NOT NULL,
-    reason        TEXT NOT NULL
+    hmac          TEXT NOT NULL UNIQUE    -- HMAC-SHA-256 of type and value under the case key
+                                          -- (CASE/phi.key)
 ) STRICT;
-CREATE INDEX phi_hit_record ON phi_hit(record_id);
+
+CREATE TABLE phi_site (
+    id            INTEGER PRIMARY KEY,
+    detector      TEXT NOT NULL,          -- dicom | hl7 | fhir | cda | x12 | csv | text
+    field         TEXT NOT NULL,          -- "(0010,0010) PatientName", "PID-3 (MR)", "column ssn", "text"
+    subject       INTEGER NOT NULL,       -- identifies the record's own patient
+    state         TEXT NOT NULL,          -- US state of an address or ZIP, '' when none
+    issuer        TEXT NOT NULL,          -- '' when none
+    confidence    REAL NOT NULL,
+    reason        TEXT NOT NULL,
+    UNIQUE (detector, field, subject, state, issuer, confidence, reason)
+) STRICT;
+
+CREATE TABLE phi_hit_row (
+    record_id     INTEGER NOT NULL REFERENCES phi_record_row(id),
+    seq           INTEGER NOT NULL,       -- hit index within the record
+    ident_id      INTEGER NOT NULL REFERENCES phi_ident(id),
+    site_id       INTEGER NOT NULL REFERENCES phi_site(id),
+    offset_delta  INTEGER NOT NULL,       -- byte offset in the object less the record's offset
+    PRIMARY KEY (record_id, seq)
+) STRICT, WITHOUT ROWID;
+
+-- One identifier each: the hit's object and record, where and how it was found, masked, with
+-- its keyed hash; phi_class PHI when its record carries health information, else PII. id is
+-- the record's id times 2^32 plus the hit's number in it (unique, in the order written). The
+-- identifier and site are left joins (every hit has both) so that a query reading neither
+-- skips them.
+CREATE VIEW phi_hit AS
+SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha256 AS object_sha256,
+       r.offset + h.offset_delta AS offset, s.detector AS detector, s.field AS field,
+       i.type AS type, i.safe_harbor AS safe_harbor,
+       CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
+       i.masked AS masked, i.hmac AS hmac, nullif(s.state, '') AS state,
+       nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
+FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id = r.object_id
+LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
+
+-- Hits per object, identifier type and class (the reports' PHI-type tables).
+CREATE TABLE phi_object_type (
+    object_id     INTEGER NOT NULL REFERENCES phi_object(id),
+    type          TEXT NOT NULL,
+    safe_harbor   TEXT NOT NULL,
+    phi_class     TEXT NOT NULL,          -- PHI | PII
+    hits          INTEGER NOT NULL,
+    PRIMARY KEY (object_id, type, phi_class)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE phi_value (
     hmac  TEXT PRIMARY KEY,
@@ -785,7 +856,10 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
 
 -- Which sources saw each flow (store/logflows.c): a log's connection is a captured flow seen
 -- once more ('matched'), a flow of its own ('created'), a packet the firewall dropped or
--- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). skew_us is the
+-- rejected ('blocked', no flow) or a line without a time ('untimed', no flow). An FTP server's
+-- file transfer (log_xfer, store/logxfer.c) is a data connection already known ('matched'), a
+-- flow of its own ('created'), or no flow: no server address known ('unaddressed'), not
+-- completed ('failed'), a deletion ('delete'), no time ('untimed'). skew_us is the
 -- log clock's offset from the flows' (subtracted before matching). bytes_kind says what the
 -- log counts: payload (Zeek), ip (NetFlow, firewalls), frame (Suricata EVE), total (both
 -- directions in one count, Cisco ASA: put on the direction toward the home network) or none.
@@ -794,9 +868,11 @@ CREATE TABLE flow_source (
     flow_id     INTEGER,                  -- flow(id); NULL for blocked and untimed lines
     item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
     line        INTEGER NOT NULL,
-    log_conn_id INTEGER NOT NULL,         -- log_conn(id)
+    log_conn_id INTEGER,                  -- log_conn(id); NULL for a file transfer
+    log_xfer_id INTEGER,                  -- log_xfer(id); NULL for a connection
     source      TEXT NOT NULL,
     role        TEXT NOT NULL,            -- matched | created | blocked | untimed | unaddressed
+                                          -- (transfers also failed | delete)
     skew_us     INTEGER NOT NULL,
     bytes_kind  TEXT NOT NULL,
     c_bytes     INTEGER NOT NULL,         -- as the log counts them
@@ -1010,6 +1086,16 @@ CREATE TABLE disk_holding (
     individuals INTEGER NOT NULL,
     records     INTEGER NOT NULL,     -- PHI records with an individual
     objects     INTEGER NOT NULL      -- objects holding them
+) STRICT;
+
+-- Which host each disk image is of (issue 15 item 4; `analyze --image-host IMAGE=ADDR`): what
+-- is staged on the image is weighed against that address's outbound volume
+-- (verdict/heur_staging.c, store/q_staging.c).
+CREATE TABLE image_host (
+    item_id INTEGER NOT NULL REFERENCES evidence_item(id),
+    addr    TEXT NOT NULL,            -- the host's address as flows spell it
+    source  TEXT NOT NULL,            -- how the link was made: 'option' (--image-host)
+    PRIMARY KEY (item_id, addr)
 ) STRICT;
 
 -- Browser downloads (analyze/browser.c; issue 15 item 4): the rows of a Chromium `History`

@@ -2,12 +2,12 @@
  * heur_beacon.c - beaconing: connection series per pair (and per DNS name), scored
  * as RITA v5 does (beacon.c).
  */
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/q_verdict.h"
 #include "beacon.h"
 #include "verdict_int.h"
 
@@ -36,26 +36,28 @@ static void series_add(struct series *s, int64_t t, int64_t b)
 }
 
 /* Score one group (rows of the query, already grouped by key in order) and report it. */
-static void beacon_groups(struct pt_verdict_ctx *x, const char *sql, const char *family,
+static void beacon_groups(struct pt_verdict_ctx *x, enum pt_qv_name series, const char *family,
                           int64_t start, int64_t end)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
+    struct pt_qv *st = NULL;
+    if (pt_qv_open(x->db, series, &st) != PT_OK) {
         x->rc = PT_EDB;
         return;
     }
+    pt_qv_bind_int(st, 1, start * 1000000);
     char key_src[256] = "", key_dst[300] = "";
     struct series s = {0};
-    int more = sqlite3_step(st) == SQLITE_ROW;
+    int more = pt_qv_step(st);
     while (more && x->rc == PT_OK) {
-        snprintf(key_src, sizeof key_src, "%s", col(st, 0));
-        snprintf(key_dst, sizeof key_dst, "%s", col(st, 1));
+        snprintf(key_src, sizeof key_src, "%s", pt_qv_text(st, 0));
+        snprintf(key_dst, sizeof key_dst, "%s", pt_qv_text(st, 1));
         s.n = 0;
         int64_t sources = 0;
-        while (more && strcmp(col(st, 0), key_src) == 0 && strcmp(col(st, 1), key_dst) == 0) {
-            series_add(&s, sqlite3_column_int64(st, 2) / 1000000, sqlite3_column_int64(st, 3));
-            sources = sqlite3_column_int64(st, 4);
-            more = sqlite3_step(st) == SQLITE_ROW;
+        while (more && strcmp(pt_qv_text(st, 0), key_src) == 0 &&
+               strcmp(pt_qv_text(st, 1), key_dst) == 0) {
+            series_add(&s, pt_qv_int(st, 2) / 1000000, pt_qv_int(st, 3));
+            sources = pt_qv_int(st, 4);
+            more = pt_qv_step(st);
         }
         struct pt_beacon b;
         if (s.n < x->c.beacon_min_connections ||
@@ -86,49 +88,25 @@ static void beacon_groups(struct pt_verdict_ctx *x, const char *sql, const char 
     }
     free(s.ts);
     free(s.bytes);
-    sqlite3_finalize(st);
+    pt_qv_free(st);
 }
 
 void pt_heur_beacon(struct pt_verdict_ctx *x)
 {
-    sqlite3_stmt *st = NULL;
+    struct pt_qv *st = NULL;
     int64_t lo = 0, hi = 0;
-    if (sqlite3_prepare_v2(x->h,
-                           "SELECT min(first_ts), max(first_ts) FROM flow WHERE class IN "
-                           "('outbound','inbound')",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        lo = sqlite3_column_int64(st, 0) / 1000000;
-        hi = sqlite3_column_int64(st, 1) / 1000000;
+    if (pt_qv_open(x->db, PT_QV_BEACON_SPAN, &st) == PT_OK && pt_qv_step(st)) {
+        lo = pt_qv_int(st, 0) / 1000000;
+        hi = pt_qv_int(st, 1) / 1000000;
     }
-    sqlite3_finalize(st);
+    pt_qv_free(st);
     int64_t start =
         hi - (int64_t)x->c.beacon_window_s > lo ? hi - (int64_t)x->c.beacon_window_s : lo;
-    char sql[2048];
     /* SNI / Host family */
-    snprintf(sql, sizeof sql,
-             "SELECT f.client_addr, lower(n.name), f.first_ts, f.c_ip_bytes, 1 " /* */
-             "FROM flow f JOIN (SELECT flow_id, sni AS name FROM tls_session WHERE sni != '' "
-             "UNION SELECT flow_id, host FROM http_txn WHERE host != '') n ON n.flow_id = f.id "
-             "WHERE f.class = 'outbound' AND f.first_ts >= %lld ORDER BY 1, 2, 3",
-             (long long)start * 1000000);
-    beacon_groups(x, sql, "sni", start, hi);
+    beacon_groups(x, PT_QV_BEACON_SNI, "sni", start, hi);
     /* IP family: flows not named by SNI or Host */
-    snprintf(sql, sizeof sql,
-             "SELECT f.client_addr, f.server_addr, f.first_ts, f.c_ip_bytes, 1 " /* */
-             "FROM flow f WHERE f.class = 'outbound' AND f.first_ts >= %lld AND f.id NOT IN "
-             "(SELECT flow_id FROM tls_session WHERE sni != '' UNION SELECT flow_id FROM "
-             "http_txn WHERE host != '') ORDER BY 1, 2, 3",
-             (long long)start * 1000000);
-    beacon_groups(x, sql, "ip", start, hi);
+    beacon_groups(x, PT_QV_BEACON_IP, "ip", start, hi);
     /* destination family: one outside address polled by several inside hosts in turn (a
      * beacon whose source changes: DHCP, NAT pools, a fleet) */
-    snprintf(sql, sizeof sql,
-             "SELECT '', f.server_addr, f.first_ts, f.c_ip_bytes, s.n " /* */
-             "FROM flow f JOIN (SELECT server_addr, count(DISTINCT client_addr) n FROM flow "
-             "WHERE class = 'outbound' AND first_ts >= %lld GROUP BY server_addr HAVING n > 1) s "
-             "ON s.server_addr = f.server_addr "
-             "WHERE f.class = 'outbound' AND f.first_ts >= %lld ORDER BY 1, 2, 3",
-             (long long)start * 1000000, (long long)start * 1000000);
-    beacon_groups(x, sql, "destination", start, hi);
+    beacon_groups(x, PT_QV_BEACON_DESTINATION, "destination", start, hi);
 }

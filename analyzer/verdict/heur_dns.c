@@ -3,7 +3,6 @@
  * label bytes, entropy, record types, encodings (RITA, nDPI, community thresholds).
  */
 #include <math.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "../analyze/tunnel.h"
 #include "../core/grow.h"
 #include "../core/limits.h"
+#include "../store/q_verdict.h"
 #include "beacon.h"
 #include "verdict_int.h"
 
@@ -183,22 +183,18 @@ static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
     /* the payload decoded by the tunnel stage, when there is one */
     char obj[80] = "", enc[40] = "", ob[32] = "";
     int64_t osize = 0, ogap = 0;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(x->h,
-                           "SELECT o.sha256, o.size, o.encoding, o.gap_bytes FROM object o "
-                           "JOIN flow f ON f.id = o.flow_id WHERE o.protocol = 'dns-tunnel' AND "
-                           "o.name = ?1 AND f.client_addr = ?2 ORDER BY o.id LIMIT 1",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(q, 1, g->domain, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, g->client, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW) {
-            snprintf(obj, sizeof obj, "%s", col(q, 0));
-            osize = sqlite3_column_int64(q, 1);
-            snprintf(enc, sizeof enc, "%s", col(q, 2));
-            ogap = sqlite3_column_int64(q, 3);
+    struct pt_qv *q = NULL;
+    if (pt_qv_open(x->db, PT_QV_DNS_DECODED, &q) == PT_OK) {
+        pt_qv_bind_text(q, 1, g->domain);
+        pt_qv_bind_text(q, 2, g->client);
+        if (pt_qv_step(q)) {
+            snprintf(obj, sizeof obj, "%s", pt_qv_text(q, 0));
+            osize = pt_qv_int(q, 1);
+            snprintf(enc, sizeof enc, "%s", pt_qv_text(q, 2));
+            ogap = pt_qv_int(q, 3);
         }
     }
-    sqlite3_finalize(q);
+    pt_qv_free(q);
     char sum[1600], det[2400], ev[700], dec[200] = "";
     if (obj[0] != '\0') {
         human((double)osize, ob, sizeof ob);
@@ -388,23 +384,8 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
 {
     /* queries from captures, and from resolver and sensor logs (Zeek, EVE, dnsmasq, BIND,
      * Unbound) that no capture holds too: the same query within 5 s from the same client */
-    const char *sql =
-        "SELECT coalesce(f.client_addr, ''), d.qname, d.qtype, d.response, d.rcode, d.ts, "
-        "coalesce(f.server_addr, ''), coalesce(f.class, '') = 'internal' FROM dns_query d LEFT "
-        "JOIN flow f ON f.id = d.flow_id WHERE d.qname != '' AND lower(d.qname) NOT LIKE "
-        "'%.arpa' AND lower(d.qname) NOT LIKE '%.local' "
-        "UNION ALL SELECT l.client_addr, l.query, CASE upper(l.qtype) WHEN 'A' THEN 1 WHEN 'NS' "
-        "THEN 2 WHEN 'CNAME' THEN 5 WHEN 'NULL' THEN 10 WHEN 'MX' THEN 15 WHEN 'TXT' THEN 16 "
-        "WHEN 'AAAA' THEN 28 WHEN 'SRV' THEN 33 WHEN 'ANY' THEN 255 ELSE 0 END, 0, "
-        "CASE upper(l.rcode) WHEN 'NXDOMAIN' THEN 3 WHEN 'SERVFAIL' THEN 2 WHEN 'REFUSED' THEN 5 "
-        "ELSE 0 END, coalesce(l.ts, 0), coalesce(l.server_addr, ''), 0 FROM log_dns l WHERE "
-        "coalesce(l.client_addr, '') != '' AND coalesce(l.query, '') != '' AND lower(l.query) "
-        "NOT LIKE '%.arpa' AND lower(l.query) NOT LIKE '%.local' AND NOT EXISTS (SELECT 1 FROM "
-        "dns_query d2 JOIN flow f2 ON f2.id = d2.flow_id WHERE d2.qname = l.query AND "
-        "f2.client_addr = l.client_addr AND abs(d2.ts - l.ts) <= 5000000) "
-        "ORDER BY 1, 6, 2";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
+    struct pt_qv *st = NULL;
+    if (pt_qv_open(x->db, PT_QV_DNS_ROWS, &st) != PT_OK) {
         x->rc = PT_EDB;
         return;
     }
@@ -414,9 +395,9 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
     struct dfwd fw = {0};
     char cur[64] = "";
     for (;;) {
-        int r = sqlite3_step(st);
-        const char *cl = r == SQLITE_ROW ? col(st, 0) : "";
-        if (r != SQLITE_ROW || strcmp(cl, cur) != 0) {
+        bool row = pt_qv_step(st);
+        const char *cl = row ? pt_qv_text(st, 0) : "";
+        if (!row || strcmp(cl, cur) != 0) {
             size_t from = ng;
             if (n > 0 && (!dns_client(x, rows, n, cur, &groups, &ng, &gcap) ||
                           !dns_keep(x, groups, from, &ng, &fw))) {
@@ -426,7 +407,7 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
                 free(rows[i].name);
             }
             n = 0;
-            if (r != SQLITE_ROW || x->rc != PT_OK) {
+            if (!row || x->rc != PT_OK) {
                 break;
             }
             snprintf(cur, sizeof cur, "%s", cl);
@@ -439,7 +420,7 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
             break;
         }
         struct drow *w = &rows[n];
-        w->name = strdup(col(st, 1));
+        w->name = strdup(pt_qv_text(st, 1));
         if (w->name == NULL) {
             x->rc = PT_ENOMEM;
             break;
@@ -448,19 +429,19 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
         if (nl > 1 && w->name[nl - 1] == '.' && w->name[nl - 2] != '\\') {
             w->name[nl - 1] = '\0';
         }
-        w->qtype = sqlite3_column_int(st, 2);
-        w->response = sqlite3_column_int(st, 3);
-        w->rcode = sqlite3_column_int(st, 4);
-        w->ts = sqlite3_column_int64(st, 5);
-        snprintf(w->server, sizeof w->server, "%s", col(st, 6));
-        w->internal = sqlite3_column_int(st, 7) != 0;
+        w->qtype = (int)pt_qv_int(st, 2);
+        w->response = (int)pt_qv_int(st, 3);
+        w->rcode = (int)pt_qv_int(st, 4);
+        w->ts = pt_qv_int(st, 5);
+        snprintf(w->server, sizeof w->server, "%s", pt_qv_text(st, 6));
+        w->internal = (int)pt_qv_int(st, 7) != 0;
         n++;
     }
     for (size_t i = 0; i < n; i++) {
         free(rows[i].name);
     }
     free(rows);
-    sqlite3_finalize(st);
+    pt_qv_free(st);
     for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
         if (!forwarded(&fw, &groups[i])) {
             dns_report(x, &groups[i]);

@@ -2,34 +2,28 @@
  * heur_flow.c - heuristics over flow pairs: outbound volume, upload ratio, upload
  * bursts, long connections, cloud storage endpoints.
  */
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../store/q_verdict.h"
 #include "beacon.h"
-#include "flow_sql.h"
 #include "verdict_int.h"
 
 void pt_heur_flow(struct pt_verdict_ctx *x)
 {
     const struct pt_heur_conf *c = &x->c;
-    sqlite3_stmt *st = NULL;
+    struct pt_qv *st = NULL;
     /* pairs */
-    const char *pairs = "SELECT " INSIDE_SQL ", " OUTSIDE_SQL ", sum(" OUT_BYTES_SQL
-                        "), sum(" IN_BYTES_SQL "), min(f.first_ts), max(f.last_ts), count(*), "
-                        "group_concat(DISTINCT coalesce(f.app, f.proto)), min(f.id) "
-                        "FROM flow f WHERE f.class IN ('outbound', 'inbound') "
-                        "GROUP BY 1, 2 ORDER BY 1, 2";
-    if (sqlite3_prepare_v2(x->h, pairs, -1, &st, NULL) != SQLITE_OK) {
+    if (pt_qv_open(x->db, PT_QV_FLOW_PAIRS, &st) != PT_OK) {
         x->rc = PT_EDB;
         return;
     }
-    while (sqlite3_step(st) == SQLITE_ROW && x->rc == PT_OK) {
-        const char *src = col(st, 0), *dst = col(st, 1), *apps = col(st, 7);
-        double out = (double)sqlite3_column_int64(st, 2), in = (double)sqlite3_column_int64(st, 3);
-        int64_t first = sqlite3_column_int64(st, 4), last = sqlite3_column_int64(st, 5);
-        int flows = sqlite3_column_int(st, 6);
+    while (pt_qv_step(st) && x->rc == PT_OK) {
+        const char *src = pt_qv_text(st, 0), *dst = pt_qv_text(st, 1), *apps = pt_qv_text(st, 7);
+        double out = (double)pt_qv_int(st, 2), in = (double)pt_qv_int(st, 3);
+        int64_t first = pt_qv_int(st, 4), last = pt_qv_int(st, 5);
+        int flows = (int)pt_qv_int(st, 6);
         char sum[512], det[512], ev[256], hb[32], hb2[32];
         human(out, hb, sizeof hb);
         human(in, hb2, sizeof hb2);
@@ -57,20 +51,17 @@ void pt_heur_flow(struct pt_verdict_ctx *x)
                                0.3, sum, det, ev);
         }
     }
-    sqlite3_finalize(st);
+    pt_qv_free(st);
     /* per flow: bursts and long connections */
-    const char *flows = "SELECT f.id, " INSIDE_SQL ", " OUTSIDE_SQL ", " OUT_BYTES_SQL ", "
-                        "f.first_ts, f.last_ts, coalesce(f.app, f.proto), f.server_port "
-                        "FROM flow f WHERE f.class IN ('outbound', 'inbound') ORDER BY f.id";
-    if (sqlite3_prepare_v2(x->h, flows, -1, &st, NULL) != SQLITE_OK) {
+    if (pt_qv_open(x->db, PT_QV_FLOW_EACH, &st) != PT_OK) {
         x->rc = PT_EDB;
         return;
     }
-    while (sqlite3_step(st) == SQLITE_ROW && x->rc == PT_OK) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        const char *src = col(st, 1), *dst = col(st, 2), *app = col(st, 6);
-        double out = (double)sqlite3_column_int64(st, 3);
-        int64_t first = sqlite3_column_int64(st, 4), last = sqlite3_column_int64(st, 5);
+    while (pt_qv_step(st) && x->rc == PT_OK) {
+        int64_t id = pt_qv_int(st, 0);
+        const char *src = pt_qv_text(st, 1), *dst = pt_qv_text(st, 2), *app = pt_qv_text(st, 6);
+        double out = (double)pt_qv_int(st, 3);
+        int64_t first = pt_qv_int(st, 4), last = pt_qv_int(st, 5);
         double dur = (double)(last - first) / 1e6;
         char sum[512], ev[96], det[256], hb[32];
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)id);
@@ -95,20 +86,14 @@ void pt_heur_flow(struct pt_verdict_ctx *x)
                                pt_beacon_bucket(dur, 3600, 14400, 28800, 43200), sum, det, ev);
         }
     }
-    sqlite3_finalize(st);
+    pt_qv_free(st);
     /* cloud storage endpoints by SNI and Host, with the bytes sent on those flows */
-    const char *cloud =
-        "SELECT f.id, " INSIDE_SQL ", " OUTSIDE_SQL ", " OUT_BYTES_SQL ", "
-        "f.first_ts, f.last_ts, lower(n.name), n.via FROM flow f JOIN ("
-        "SELECT flow_id, sni AS name, 'tls' AS via FROM tls_session WHERE sni != '' "
-        "UNION SELECT flow_id, host, 'http' FROM http_txn WHERE host != '') n "
-        "ON n.flow_id = f.id WHERE f.class IN ('outbound', 'inbound') ORDER BY f.id";
-    if (sqlite3_prepare_v2(x->h, cloud, -1, &st, NULL) != SQLITE_OK) {
+    if (pt_qv_open(x->db, PT_QV_FLOW_NAMED, &st) != PT_OK) {
         x->rc = PT_EDB;
         return;
     }
-    while (sqlite3_step(st) == SQLITE_ROW && x->rc == PT_OK) {
-        const char *name = col(st, 6);
+    while (pt_qv_step(st) && x->rc == PT_OK) {
+        const char *name = pt_qv_text(st, 6);
         const char *hit = NULL;
         size_t nl = strlen(name);
         for (size_t i = 0; i < c->n_cloud && hit == NULL; i++) {
@@ -118,20 +103,20 @@ void pt_heur_flow(struct pt_verdict_ctx *x)
                 hit = c->cloud[i];
             }
         }
-        double out = (double)sqlite3_column_int64(st, 3);
+        double out = (double)pt_qv_int(st, 3);
         if (hit == NULL || out < c->burst_min_bytes) {
             continue;
         }
         char sum[512], ev[96], hb[32], det[700], nm[300];
         human(out, hb, sizeof hb);
         jesc(name, nm, sizeof nm);
-        snprintf(sum, sizeof sum, "%s sent %s to cloud storage %s (%s)", col(st, 1), hb, name,
-                 col(st, 7));
-        snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)sqlite3_column_int64(st, 0));
+        snprintf(sum, sizeof sum, "%s sent %s to cloud storage %s (%s)", pt_qv_text(st, 1), hb,
+                 name, pt_qv_text(st, 7));
+        snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)pt_qv_int(st, 0));
         snprintf(det, sizeof det, "{\"endpoint\":\"%s\",\"bytes_out\":%.0f}", nm, out);
-        pt_verdict_finding(x, PT_HEUR_CLOUD_STORAGE, col(st, 1), col(st, 2), col(st, 7),
-                           sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5), (int64_t)out,
-                           0.4, sum, det, ev);
+        pt_verdict_finding(x, PT_HEUR_CLOUD_STORAGE, pt_qv_text(st, 1), pt_qv_text(st, 2),
+                           pt_qv_text(st, 7), pt_qv_int(st, 4), pt_qv_int(st, 5), (int64_t)out, 0.4,
+                           sum, det, ev);
     }
-    sqlite3_finalize(st);
+    pt_qv_free(st);
 }

@@ -1,21 +1,18 @@
 /*
  * heur_hours.c - exfiltration-shaped findings outside working hours.
  */
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../store/q_verdict.h"
 #include "verdict_int.h"
 
 void pt_heur_after_hours(struct pt_verdict_ctx *x)
 {
-    const char *sql = "SELECT id, source, destination, first_ts, bytes_out, heuristic FROM finding "
-                      "WHERE heuristic IN ('outbound_volume', 'upload_burst', 'phi_outbound', "
-                      "'cloud_storage', 'dicom_outbound') ORDER BY id";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(x->h, sql, -1, &st, NULL) != SQLITE_OK) {
+    struct pt_qv *st = NULL;
+    if (pt_qv_open(x->db, PT_QV_HOURS_CANDIDATES, &st) != PT_OK) {
         x->rc = PT_EDB;
         return;
     }
@@ -24,16 +21,16 @@ void pt_heur_after_hours(struct pt_verdict_ctx *x)
         char src[64], dst[256], heur[32];
     } rows[512];
     size_t n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 512) {
-        rows[n].id = sqlite3_column_int64(st, 0);
-        rows[n].ts = sqlite3_column_int64(st, 3);
-        rows[n].bytes = sqlite3_column_int64(st, 4);
-        snprintf(rows[n].src, sizeof rows[n].src, "%s", col(st, 1));
-        snprintf(rows[n].dst, sizeof rows[n].dst, "%s", col(st, 2));
-        snprintf(rows[n].heur, sizeof rows[n].heur, "%s", col(st, 5));
+    while (pt_qv_step(st) && n < 512) {
+        rows[n].id = pt_qv_int(st, 0);
+        rows[n].ts = pt_qv_int(st, 3);
+        rows[n].bytes = pt_qv_int(st, 4);
+        snprintf(rows[n].src, sizeof rows[n].src, "%s", pt_qv_text(st, 1));
+        snprintf(rows[n].dst, sizeof rows[n].dst, "%s", pt_qv_text(st, 2));
+        snprintf(rows[n].heur, sizeof rows[n].heur, "%s", pt_qv_text(st, 5));
         n++;
     }
-    sqlite3_finalize(st);
+    pt_qv_free(st);
     for (size_t i = 0; i < n && x->rc == PT_OK; i++) {
         int64_t local = rows[i].ts / 1000000 + (int64_t)x->c.utc_offset_minutes * 60;
         int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;

@@ -6,12 +6,12 @@
 #ifndef PT_VERDICT_INT_H
 #define PT_VERDICT_INT_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "../core/status.h"
+#include "../store/q_verdict.h"
 
 struct pt_db;
 
@@ -62,9 +62,9 @@ const struct pt_heur_info *pt_heur_info(enum pt_heur h);
 
 /* One verdict run. */
 struct pt_verdict_ctx {
-    sqlite3 *h;
+    struct pt_db *db;
     struct pt_heur_conf c;
-    sqlite3_stmt *ins; /* INSERT INTO finding */
+    struct pt_qv *ins; /* FINDING_PUT */
     unsigned findings;
     pt_status rc; /* the first failure; later findings are dropped */
 };
@@ -94,17 +94,9 @@ pt_status pt_verdict_events(struct pt_verdict_ctx *x, char *err, size_t errlen);
 pt_status pt_verdict_names(struct pt_verdict_ctx *x, char *err, size_t errlen);
 /* limitations.c: the coverage rows and sentence, then the limitations. */
 pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen);
-pt_status pt_verdict_limitations(struct pt_verdict_ctx *x, struct pt_db *db, char *err,
-                                 size_t errlen);
+pt_status pt_verdict_limitations(struct pt_verdict_ctx *x, char *err, size_t errlen);
 /* timeline.c: the timeline (plaso-compatible fields). */
 pt_status pt_verdict_timeline(struct pt_verdict_ctx *x, char *err, size_t errlen);
-
-/* Column i of a row as text ("" for NULL). */
-static inline const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
 
 /* b bytes in words: "512 bytes", "1.5 MiB". */
 static inline void human(double b, char *out, size_t len)

@@ -21,24 +21,26 @@ head -c "${SIZE_MB}M" /dev/urandom > "$img"
 mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=0 -d "$dir/src" "$img"
 cat "$img" > /dev/null # page cache: every tool reads it warm
 bytes=$(stat -c %s "$img")
-t() { # seconds of "$@" (output discarded)
-    local s e
-    s=$(date +%s.%N)
-    "$@" > /dev/null 2>&1 || true
-    e=$(date +%s.%N)
-    echo "$e - $s" | bc -l
+# "wall cpu" seconds of "$@" (output discarded); cpu = user + system, children included
+# (the image reader is a child), which is what a shared machine measures fairly
+t() {
+    local TIMEFORMAT='%R %U %S' out
+    out=$( { time "$@" > /dev/null 2>&1; } 2>&1 ) || true
+    echo "$out" | tail -1 | awk '{printf "%s %s", $1, $2 + $3}'
 }
-reader=$(t "$BIN" image-child "$img")
-analyze=$(t "$BIN" analyze -q "$img" -o "$dir/case")
-fls_s=$(t fls -r -p "$img")
-icat_s=$(t bash -c "for i in \$(fls -r -p '$img' | sed -nE 's/^r\\/r ([0-9]+):.*/\\1/p'); do icat '$img' \$i; done")
-strings_s=$(t strings -a -n 6 "$img")
+read -r reader reader_cpu <<< "$(t "$BIN" image-child "$img")"
+read -r analyze analyze_cpu <<< "$(t "$BIN" analyze -q "$img" -o "$dir/case")"
+read -r fls_s fls_cpu <<< "$(t fls -r -p "$img")"
+read -r icat_s icat_cpu <<< "$(t bash -c "for i in \$(fls -r -p '$img' | sed -nE 's/^r\\/r ([0-9]+):.*/\\1/p'); do icat '$img' \$i; done")"
+read -r strings_s strings_cpu <<< "$(t strings -a -n 6 "$img")"
 mbs() { echo "$bytes / 1000000 / $1" | bc -l; }
-printf '\ndisk image: %d MB ext4, 51 files\n' "$((bytes / 1000000))"
-printf '  phitrace reader   %6.2f s  %7.0f MB/s (walk, content, carving of unallocated blocks)\n' \
-    "$reader" "$(mbs "$reader")"
-printf '  phitrace analyze  %6.2f s  %7.0f MB/s (all stages: the raw printable-run floor too)\n' \
-    "$analyze" "$(mbs "$analyze")"
-printf '  fls + icat        %6.2f s  %7.0f MB/s\n' "$(echo "$fls_s + $icat_s" | bc -l)" \
-    "$(mbs "$(echo "$fls_s + $icat_s" | bc -l)")"
-printf '  strings -a -n 6   %6.2f s  %7.0f MB/s (raw scan)\n' "$strings_s" "$(mbs "$strings_s")"
+row() { # label wall cpu note
+    printf '  %-17s %6.2f s wall %7.0f MB/s  %6.2f s CPU %7.0f MB/s per CPU-s  %s\n' "$1" "$2" \
+        "$(mbs "$2")" "$3" "$(mbs "$3")" "$4"
+}
+printf '\ndisk image: %d MB ext4, 51 files (load average %s)\n' "$((bytes / 1000000))" \
+    "$(cut -d' ' -f1 /proc/loadavg)"
+row "phitrace reader" "$reader" "$reader_cpu" "(walk, content, carving of unallocated blocks)"
+row "phitrace analyze" "$analyze" "$analyze_cpu" "(all stages: the raw printable-run floor too)"
+row "fls + icat" "$(echo "$fls_s + $icat_s" | bc -l)" "$(echo "$fls_cpu + $icat_cpu" | bc -l)" ""
+row "strings -a -n 6" "$strings_s" "$strings_cpu" "(raw scan)"

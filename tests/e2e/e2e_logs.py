@@ -898,3 +898,80 @@ def logs_haproxy_phi_access_and_tcp_sessions():
                        "log_conn l JOIN flow_source fs ON fs.log_conn_id = l.id").fetchall()
     assert conn == [("10.2.0.9", 7340032, 60000000, 1699999920000000, "unaddressed")], conn
     assert con.execute("SELECT count(*) FROM flow").fetchone()[0] == 0
+
+
+def _logs_xferlog(t, secs, host, size, path, direction, user, status="c"):
+    """One wu-ftpd xferlog line (xferlog(5)): ctime, seconds, host, size, file, type, action,
+    direction, access mode, user, service, authentication, authenticated id, status."""
+    return "%s %d %s %d %s b _ %s r %s ftp 0 * %s" % (
+        time.asctime(time.gmtime(t)), secs, host, size, path, direction, user, status)
+
+
+@test
+def logs_ftp_transfers_are_weighed_as_flows():
+    """An FTP server's xferlog (inside, 10.2.0.30) and the firewall's view as a Zeek conn log.
+    Written before running: the outside client 203.0.113.9 held a control connection to
+    10.2.0.30:21 from 02:00 to 02:40; in it it downloaded three patient exports (20, 30 and
+    40 MiB: flows of their own, 'created', the server's address from the control connection,
+    their bytes the files'), one of them (the 30 MiB) on a passive data connection the conn log
+    also has (so 'matched' to that flow, not counted twice), uploaded a 1 KiB file (a flow, 1
+    KiB in), and an incomplete download is no flow ('failed'). 198.51.100.4, with no control
+    connection anywhere, downloads 5 MiB: 'unaddressed', and the coverage line says so. The
+    server sent 90 MiB to 203.0.113.9: an outbound_volume finding from 10.2.0.30 with the
+    bytes of the conn log's data connection (30 MiB + its 4 KiB of overhead) plus the other
+    two files, whose sources name the xferlog."""
+    t0 = 1704420000  # 2024-01-05 02:00:00 UTC
+    mib = 1048576
+    zeek = [b"#separator \\x09", b"#path\tconn",
+            b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+            b"duration\torig_bytes\tresp_bytes",
+            b"%d.000000\tC1\t203.0.113.9\t50000\t10.2.0.30\t21\ttcp\tftp\t2400.0\t2000\t6000"
+            % t0,
+            b"%d.000000\tC2\t203.0.113.9\t50001\t10.2.0.30\t40001\ttcp\t-\t60.0\t500\t%d"
+            % (t0 + 900, 30 * mib + 4096)]
+    xfer = [
+        _logs_xferlog(t0 + 600, 60, "203.0.113.9", 20 * mib, "/srv/export/pt_2023_q1.csv", "o",
+                      "backup"),
+        _logs_xferlog(t0 + 960, 60, "203.0.113.9", 30 * mib, "/srv/export/pt_2023_q2.csv", "o",
+                      "backup"),
+        _logs_xferlog(t0 + 1500, 90, "203.0.113.9", 40 * mib, "/srv/export/pt 2023 q3.csv", "o",
+                      "backup"),
+        _logs_xferlog(t0 + 1600, 1, "203.0.113.9", 1024, "/srv/incoming/note.txt", "i", "backup"),
+        _logs_xferlog(t0 + 1700, 5, "203.0.113.9", 7 * mib, "/srv/export/pt_2023_q4.csv", "o",
+                      "backup", "i"),
+        _logs_xferlog(t0 + 1800, 10, "198.51.100.4", 5 * mib, "/srv/export/list.csv", "o",
+                      "anon"),
+    ]
+    paths = _logs_dir("logs-xfer", {"conn.log": b"\n".join(zeek) + b"\n",
+                                    "xferlog": ("\n".join(xfer) + "\n").encode()})
+    c = case("logs-xfer-case")
+    run("analyze", "-q", "--no-phi", "--home-net", "10.0.0.0/8", *paths, "-o", c, check=0)
+    con = db(c)
+    fmts = sorted(r[0] for r in con.execute("SELECT format FROM log_source"))
+    assert fmts == ["xferlog", "zeek"], fmts
+    roles = con.execute("SELECT x.path, s.role, f.source, f.client_addr, f.server_addr, "
+                        "f.c_payload_bytes, f.s_payload_bytes FROM log_xfer x JOIN flow_source s "
+                        "ON s.log_xfer_id = x.id LEFT JOIN flow f ON f.id = s.flow_id "
+                        "ORDER BY x.id").fetchall()
+    assert roles == [
+        ("/srv/export/pt_2023_q1.csv", "created", "xferlog", "203.0.113.9", "10.2.0.30", 0,
+         20 * mib),
+        ("/srv/export/pt_2023_q2.csv", "matched", "zeek:conn", "203.0.113.9", "10.2.0.30", 500,
+         30 * mib + 4096),
+        ("/srv/export/pt 2023 q3.csv", "created", "xferlog", "203.0.113.9", "10.2.0.30", 0,
+         40 * mib),
+        ("/srv/incoming/note.txt", "created", "xferlog", "203.0.113.9", "10.2.0.30", 1024, 0),
+        ("/srv/export/pt_2023_q4.csv", "failed", None, None, None, None, None),
+        ("/srv/export/list.csv", "unaddressed", None, None, None, None, None),
+    ], roles
+    vol = con.execute("SELECT source, destination, bytes_out, json_extract(detail, "
+                      "'$.sources') FROM finding WHERE heuristic = 'outbound_volume'").fetchall()
+    assert len(vol) == 1, vol
+    assert vol[0][:3] == ("10.2.0.30", "203.0.113.9", 90 * mib + 4096 + 6000), vol
+    assert set(_logs_json.loads(vol[0][3])) == {"xferlog", "zeek:conn"}, vol
+    cov = con.execute("SELECT examined, reason FROM coverage c JOIN evidence_item e ON e.id = "
+                      "c.item_id WHERE e.path LIKE '%xferlog'").fetchone()
+    assert cov[0] == 1, cov
+    assert "6 file transfers: 4 weighed as flows (1 on a data connection already seen), 1 not " \
+           "placed: no control connection of their client names the server's address" in cov[1], \
+        cov

@@ -13,7 +13,7 @@
 #     run's item ids) and flow.id (made from item and frame, flow.h), so every flow_id and
 #     item_id column is compared as is;
 #   - object_blob by (sha256, size): which pack holds the bytes and where differ by design;
-#   - phi_hit.hmac and phi_value.hmac are keyed with each case's own key (the single run has
+#   - phi_ident.hmac and phi_value.hmac are keyed with each case's own key (the single run has
 #     its own): instead of the values, the partition they make is compared (which hits carry
 #     equal HMACs), which is what the keyed hash is for.
 # Nothing else is excused: paths are equal because both runs name the inputs by one absolute

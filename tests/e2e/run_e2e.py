@@ -1722,7 +1722,7 @@ def threads_do_not_change_the_database():
         con = db(c)
         rows = []
         # Every table but the audit log (timestamps); ids only where they are the key others
-        # use; phi_hit.hmac is keyed per case (CASE/phi.key), so it is left out, and so is
+        # use; phi_ident.hmac is keyed per case (CASE/phi.key), so it is left out, and so is
         # where a pack holds an object (each worker appends to its own pack).
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
                                             " AND name NOT IN ('audit_log', 'run_manifest')"
@@ -1731,7 +1731,7 @@ def threads_do_not_change_the_database():
         for t in tables:
             cols = [r[1] for r in con.execute("PRAGMA table_info(%s)" % t)
                     if (r[1] != "id" or t in ("evidence_item", "flow")) and
-                    (t, r[1]) not in (("phi_hit", "hmac"), ("object_blob", "pack"),
+                    (t, r[1]) not in (("phi_ident", "hmac"), ("object_blob", "pack"),
                                       ("object_blob", "offset"))]
             rows.append((t, sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t))
                                    .fetchall(), key=repr)))
@@ -2047,7 +2047,8 @@ def main():
             results["failed"] += 1
             print("FAIL  %s\n%s" % (fn.__name__, traceback.format_exc()))
         sys.stdout.flush()
-    shutil.rmtree(TMP, ignore_errors=True)
+    if not os.environ.get("E2E_KEEP"):  # E2E_KEEP=1 keeps the cases to look at
+        shutil.rmtree(TMP, ignore_errors=True)
     print("e2e: %d passed, %d failed, %d skipped" % (results["passed"], results["failed"],
                                                     results["skipped"]))
     for reason, n in sorted(skip_reasons.items(), key=lambda kv: (-kv[1], kv[0])):

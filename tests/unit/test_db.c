@@ -8,6 +8,7 @@
 
 #include "store/db.h"
 #include "store/db_handle.h"
+#include "store/q_phi.h"
 
 static char dir[64];
 static char path[128];
@@ -147,6 +148,100 @@ static void not_a_case_database(void **state)
     unlink(other);
 }
 
+static void text_is(sqlite3 *h, const char *sql, const char *want)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    assert_string_equal(t != NULL ? (const char *)t : "(null)", want);
+    sqlite3_finalize(st);
+}
+
+/* PHI hits stored compactly (q_phi.c): each identifier and site once, hits as integers,
+ * read back through the views in the shape of one row per hit. */
+static void phi_hits_compact_and_read_back(void **state)
+{
+    (void)state;
+    unlink(path);
+    char err[256], hmac[65];
+    struct pt_db *db;
+    struct pt_q_phi *w;
+    assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_phi_begin(db, &w, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_phi_record_put(w, 1, 0, "csv row", 100, true, "diagnosis"), PT_OK);
+    struct pt_q_phi_hit a = {.record_id = 1, .detector = "csv", .field = "column ssn",
+                             .type = "ssn", .safe_harbor = "G", .offset = 120, .subject = true,
+                             .masked = "***-**-6789", .hmac = "", .state = "", .issuer = "",
+                             .reason = "ssn column", .confidence = 0.9};
+    memset(hmac, 'a', 64);
+    hmac[64] = '\0';
+    a.hmac = hmac;
+    assert_int_equal(pt_q_phi_hit_put(w, &a), PT_OK);
+    a.offset = 150; /* the same identifier and site again */
+    assert_int_equal(pt_q_phi_hit_put(w, &a), PT_OK);
+    /* texts that a separator-joined key would confuse stay two sites */
+    struct pt_q_phi_hit b = a;
+    b.field = "column ssn 1:x";
+    b.issuer = "";
+    assert_int_equal(pt_q_phi_hit_put(w, &b), PT_OK);
+    b.field = "column ssn";
+    b.issuer = "x 1:";
+    assert_int_equal(pt_q_phi_hit_put(w, &b), PT_OK);
+    struct pt_q_phi_hit c = {.record_id = 1, .detector = "csv", .field = "column name",
+                             .type = "name", .safe_harbor = "A", .offset = 90, .subject = true,
+                             .masked = "S****", .hmac = "", .state = "MA", .issuer = "",
+                             .reason = "name column", .confidence = 0.8};
+    char hmac2[65];
+    memset(hmac2, 'b', 64);
+    hmac2[64] = '\0';
+    c.hmac = hmac2;
+    assert_int_equal(pt_q_phi_hit_put(w, &c), PT_OK);
+    assert_int_equal(pt_q_phi_record_put(w, 2, 1, "csv row", 200, false, NULL), PT_OK);
+    a.record_id = 1; /* not the record last put */
+    assert_int_equal(pt_q_phi_hit_put(w, &a), PT_EINTERNAL);
+    a.record_id = 2;
+    a.offset = 210;
+    assert_int_equal(pt_q_phi_hit_put(w, &a), PT_OK);
+    /* identifiers whose hashes share a cache slot: each still one row */
+    for (int k = 0; k < 600; k++) {
+        char hx[65];
+        snprintf(hx, sizeof hx, "0000000000000000%048d", k % 300);
+        a.hmac = hx;
+        assert_int_equal(pt_q_phi_hit_put(w, &a), PT_OK);
+    }
+    char sha[65];
+    memset(sha, 'e', 64);
+    sha[64] = '\0';
+    assert_int_equal(pt_q_phi_object_put(w, sha, "csv", 2, 606, 5, 1, 300, NULL), PT_OK);
+    assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
+    sqlite3 *h = pt_db_handle(db);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM phi_ident"), 302);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM phi_site"), 4);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM phi_hit"), 606);
+    assert_int_equal(scalar(h, "SELECT count(DISTINCT id) FROM phi_hit"), 606);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM (SELECT hmac FROM phi_hit GROUP BY hmac "
+                               "HAVING count(*) = 2)"),
+                     300);
+    text_is(h, "SELECT group_concat(offset) FROM (SELECT offset FROM phi_hit WHERE record_id = 1 "
+               "ORDER BY id)",
+            "120,150,150,150,90");
+    text_is(h, "SELECT group_concat(phi_class || ':' || type || ':' || coalesce(state, '-') || ':' "
+               "|| coalesce(issuer, '-') || ':' || field || ':' || masked, '|') FROM (SELECT * "
+               "FROM phi_hit WHERE offset IN (90, 210) ORDER BY id LIMIT 2)",
+            "PHI:name:MA:-:column name:S****|PII:ssn:-:-:column ssn:***-**-6789");
+    assert_int_equal(scalar(h, "SELECT count(*) FROM phi_hit WHERE object_sha256 = "
+                               "(SELECT object_sha256 FROM phi_object WHERE id = 1)"),
+                     606);
+    text_is(h, "SELECT group_concat(type || ':' || safe_harbor || ':' || phi_class || ':' || hits, "
+               "',') FROM (SELECT * FROM phi_object_type ORDER BY 1, 2, 3)",
+            "name:A:PHI:1,ssn:G:PHI:4,ssn:G:PII:601");
+    text_is(h, "SELECT group_concat(object_sha256 || ':' || kind) FROM phi_record",
+            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:csv row,"
+            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:csv row");
+    pt_db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +249,7 @@ int main(void)
         cmocka_unit_test(strict_tables_reject_wrong_types),
         cmocka_unit_test(tampering_breaks_the_chain),
         cmocka_unit_test(not_a_case_database),
+        cmocka_unit_test(phi_hits_compact_and_read_back),
     };
     return cmocka_run_group_tests_name("db", tests, setup, teardown);
 }

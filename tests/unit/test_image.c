@@ -303,6 +303,28 @@ static const char firefox_sql[] =
     "(1, 7, 1, 'file:///C:/Users/bob/Downloads/MEGA%20Setup.exe', 1709294400000000), "
     "(2, 7, 2, '{\"state\":1,\"endTime\":1709294405000,\"fileSize\":5000}', 1709294405000000);";
 
+/* Firefox 3.6 to 25's downloads.sqlite: moz_downloads as nsDownloadManager.cpp creates it
+ * (schema 8; the guid column of schema 9 added by ALTER TABLE, as the migration does). */
+static const char firefox_legacy_sql[] =
+    "CREATE TABLE moz_downloads (id INTEGER PRIMARY KEY, name TEXT, source TEXT, target TEXT, "
+    "tempPath TEXT, startTime INTEGER, endTime INTEGER, state INTEGER, referrer TEXT, entityID "
+    "TEXT, currBytes INTEGER NOT NULL DEFAULT 0, maxBytes INTEGER NOT NULL DEFAULT -1, "
+    "mimeType TEXT, preferredApplication TEXT, preferredAction INTEGER NOT NULL DEFAULT 0, "
+    "autoResume INTEGER NOT NULL DEFAULT 0);"
+    "ALTER TABLE moz_downloads ADD COLUMN guid TEXT;"
+    "CREATE INDEX moz_downloads_source ON moz_downloads(source);"
+    "INSERT INTO moz_downloads VALUES (1, 'WinSCP-5.1.7-Setup.exe', "
+    "'https://winscp.net/download/WinSCP-5.1.7-Setup.exe', "
+    "'file:///C:/Users/bob/Downloads/WinSCP-5.1.7-Setup.exe', '', 1367366400000000, "
+    "1367366412000000, 1, 'https://winscp.net/', NULL, 6200000, 6200000, "
+    "'application/x-msdownload', NULL, 0, 0, 'gA1');"
+    "INSERT INTO moz_downloads VALUES (2, 'rclone.zip', 'https://downloads.rclone.org/r.zip', "
+    "'file:///home/bob/T%C3%A9l%C3%A9chargements/rclone.zip', '/tmp/rclone.zip.part', "
+    "1367366500000000, 0, 3, NULL, NULL, 1024, 9000000, 'application/zip', NULL, 0, 0, "
+    "'gA2');"
+    "INSERT INTO moz_downloads VALUES (3, 'x', 'https://example.org/x', 'file:///tmp/x', NULL, "
+    "1367366600000000, 1367366601000000, 9, NULL, NULL, 0, -1, NULL, NULL, 0, 0, 'gA3');";
+
 static void browser_downloads(void **state)
 {
     (void)state;
@@ -325,6 +347,23 @@ static void browser_downloads(void **state)
     assert_string_equal(s.log, "firefox|https://mega.nz/MEGAsyncSetup64.exe|C:/Users/bob/"
                                "Downloads/MEGA Setup.exe|1709294400000000|1709294405000000|"
                                "5000|5000|complete;");
+    snprintf(path, sizeof path, "%s/downloads.sqlite", dir);
+    make_db(path, firefox_legacy_sql);
+    s.n = 0;
+    s.log[0] = '\0';
+    assert_int_equal(pt_browser_downloads(path, on_dl, &s, err, sizeof err), 3);
+    assert_string_equal(s.log,
+                        "firefox|https://winscp.net/download/WinSCP-5.1.7-Setup.exe|C:/Users/"
+                        "bob/Downloads/WinSCP-5.1.7-Setup.exe|1367366400000000|"
+                        "1367366412000000|6200000|6200000|complete;"
+                        "firefox|https://downloads.rclone.org/r.zip|/home/bob/T\xc3\xa9l"
+                        "\xc3\xa9" "chargements/rclone.zip|1367366500000000|0|1024|9000000|"
+                        "cancelled;"
+                        "firefox|https://example.org/x|/tmp/x|1367366600000000|"
+                        "1367366601000000|0|-1|state 9;");
+    unlink(path);
+    assert_true(pt_browser_name("Mozilla/Firefox/Profiles/x.default/downloads.sqlite"));
+    snprintf(path, sizeof path, "%s/places.sqlite", dir);
     /* a SQLite database of something else, and a file that is not one */
     make_db(path, "CREATE TABLE t(x)");
     assert_int_equal(pt_browser_downloads(path, on_dl, &s, err, sizeof err), -1);
@@ -379,9 +418,78 @@ static void carve_find_in_pages(void **state)
     assert_int_equal(pt_carve_find(buf, 0, 4096, sizeof buf, 0, &kind), 4096);
 }
 
+/* The byte loop pt_carve_find had before it tested 16 bytes at a time, as the reference. */
+static size_t ref_carve_find(const uint8_t *p, size_t from, size_t scan, size_t have, size_t bs,
+                             const char **kind)
+{
+    static const uint8_t lead[256] = {['P'] = 1, [0x1f] = 1, ['%'] = 1};
+    *kind = NULL;
+    scan = scan < have ? scan : have;
+    size_t next_block = bs != 0 ? (from + bs - 1) / bs * bs : (size_t)-1;
+    for (size_t i = from; i < scan; i++) {
+        uint8_t b = p[i];
+        bool line = i == 0 || p[i - 1] == '\n' || p[i - 1] == 0 || i == next_block;
+        if (i == next_block) {
+            next_block += bs;
+        }
+        bool text = line && b >= 0x20 && b < 0x7f;
+        if (!lead[b] && !text && !(i + 132 <= have && p[i + 128] == 'D')) {
+            continue;
+        }
+        const char *k = pt_carve_sniff(p + i, have - i);
+        if (k != NULL && (strcmp(k, "csv") != 0 || line)) {
+            *kind = k;
+            return i;
+        }
+    }
+    return scan;
+}
+
+/* Pages of bytes drawn to make headers (zip, gzip, PDF, DICOM, patient CSV at line and block
+ * starts) at random offsets: the same offset and kind as the reference, for every start,
+ * page end, lookahead and block size tried. */
+static void carve_find_matches_reference(void **state)
+{
+    (void)state;
+    static uint8_t buf[3000];
+    static const char *const heads[] = {"PK\x03\x04", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+                                        "%PDF-1.4\n", "mrn,last_name,first_name,dob,ssn\n1,A,B,"
+                                        "1961-04-12,536-22-5401\n", "DICM"};
+    uint32_t x = 99;
+    for (unsigned round = 0; round < 400; round++) {
+        for (size_t k = 0; k < sizeof buf; k++) {
+            x = x * 1103515245u + 12345u;
+            uint8_t r = (uint8_t)(x >> 16);
+            buf[k] = round % 3 == 0 ? r : (r % 7 == 0 ? '\n' : r % 11 == 0 ? 0 : 'a' + r % 26);
+        }
+        for (unsigned h = 0; h < 3; h++) {
+            x = x * 1103515245u + 12345u;
+            const char *hd = heads[(x >> 8) % 5];
+            size_t at = (x >> 12) % (sizeof buf - 200), len = strlen(hd);
+            if (hd[0] == '\x1f') {
+                len = 10;
+            }
+            memcpy(buf + at + (hd[0] == 'D' ? 128 : 0), hd, len);
+        }
+        size_t from = round % 50, scan = 1000 + round % 1500, have = scan + (round % 4) * 300;
+        size_t bs = (size_t[]){0, 512, 2048, 64}[round % 4];
+        have = have > sizeof buf ? sizeof buf : have;
+        const char *k1 = NULL, *k2 = NULL;
+        size_t a = pt_carve_find(buf, from, scan, have, bs, &k1);
+        size_t b = ref_carve_find(buf, from, scan, have, bs, &k2);
+        assert_int_equal(a, b);
+        assert_true(k1 == k2 || (k1 != NULL && k2 != NULL && strcmp(k1, k2) == 0));
+        if (b < scan) { /* and from just after what was found */
+            a = pt_carve_find(buf, b + 1, scan, have, bs, &k1);
+            assert_int_equal(a, ref_carve_find(buf, b + 1, scan, have, bs, &k2));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(carve_find_matches_reference),
         cmocka_unit_test(records_round_trip),
         cmocka_unit_test(frames_cut_anywhere_wait_for_more),
         cmocka_unit_test(garbage_is_refused),

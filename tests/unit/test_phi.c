@@ -238,6 +238,12 @@ static void free_text(void **state)
     t = "12:58:03 login; at 09:15 MRN:4000123 SSN:536-22-5401 phone 617-645-2368 at 10:30\n";
     pt_phi_text((const uint8_t *)t, strlen(t), 0, &s);
     assert_string_equal(g.text, "mrn=4000123;ssn=536225401;phone=6176452368;");
+    /* file names with an '@' in URLs (RITA's Zeek http logs) are no addresses; a real
+     * address beside them still is */
+    s = sink_of(&g);
+    t = "GET /i/espn_app_72@2x.png /p/WC3ATCVDvh2@LTe9i9rxYAAAABM.PNG from ann@clinic.example.com\n";
+    pt_phi_text((const uint8_t *)t, strlen(t), 0, &s);
+    assert_string_equal(g.text, "email=ann@clinic.example.com;");
 }
 
 static const char hl7_msg[] =

@@ -12,8 +12,10 @@
 
 extern const char pt_schema_sql[];
 
-/* The columns of every record, from the .def, each list ending with NULL. */
+/* The columns of every record, from the .def, each list ending with NULL (none for a record
+ * with its own put function). */
 #define PT_RECORD(name, NAME, table, batch) static const char *const cols_##name[] = {
+#define PT_RECORD_PUT(name, NAME, put, batch) static const char *const cols_##name[] = {
 #define PT_FIELD(rec, ctype, member, dim, column, bind) #column,
 #define PT_FIELD_IF(rec, ctype, member, dim, column, bind, when) #column,
 #define PT_COLUMN(rec, ctype, expr, column, bind) #column,
@@ -21,6 +23,7 @@ extern const char pt_schema_sql[];
 #define PT_END(rec) NULL};
 #include "analyze/records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 #undef PT_FIELD
 #undef PT_FIELD_IF
 #undef PT_COLUMN
@@ -28,12 +31,14 @@ extern const char pt_schema_sql[];
 #undef PT_END
 
 static const struct {
-    const char *table;
+    const char *table; /* NULL: its own put function */
     const char *const *cols;
 } recs[] = {
 #define PT_RECORD(name, NAME, table, batch) {#table, cols_##name},
+#define PT_RECORD_PUT(name, NAME, put, batch) {NULL, cols_##name},
 #include "analyze/records.def"
 #undef PT_RECORD
+#undef PT_RECORD_PUT
 };
 
 static bool in_def(const char *const *cols, const char *name)
@@ -55,6 +60,10 @@ static void schema_matches_the_def(void **state)
     assert_int_equal(sizeof recs / sizeof recs[0], PT_REC_COUNT);
     for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
         char sql[128];
+        if (recs[r].table == NULL) { /* its put function's columns: own_put_record_is_its_row */
+            assert_null(recs[r].cols[0]);
+            continue;
+        }
         snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", recs[r].table);
         sqlite3_stmt *st;
         assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
@@ -156,11 +165,59 @@ static void binder_follows_the_bind_kinds(void **state)
     rmdir(dir);
 }
 
+/* A record with its own put function (records.def's netflow) goes through pt_db_record_put
+ * to that function: a log_conn row with its source, and no other table touched. */
+static void own_put_record_is_its_row(void **state)
+{
+    (void)state;
+    char d[64], p[128], err[256];
+    snprintf(d, sizeof d, "/tmp/pt-test-records-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    snprintf(p, sizeof p, "%s/evidence.db", d);
+    struct pt_db *db;
+    assert_int_equal(pt_db_create(p, &db, err, sizeof err), PT_OK);
+    static struct pt_item_rec it = {.id = 2, .path = "nf.pcap", .kind = "capture",
+                                    .linktype = -1, .status = "ok"};
+    assert_int_equal(pt_db_item_put(db, &it), PT_OK);
+    struct pt_netflow_rec *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    snprintf(r->source, sizeof r->source, "netflow:v9@192.0.2.1");
+    r->conn.p.item = 2;
+    r->conn.p.line = 17;
+    r->conn.p.offset = 20;
+    r->conn.p.length = 48;
+    r->conn.p.ts_us = 1000000;
+    snprintf(r->conn.client, sizeof r->conn.client, "10.0.0.1");
+    snprintf(r->conn.server, sizeof r->conn.server, "203.0.113.5");
+    snprintf(r->conn.proto, sizeof r->conn.proto, "tcp");
+    r->conn.cport = 40000;
+    r->conn.sport = 443;
+    r->conn.dur_us = -1;
+    r->conn.c_bytes = r->conn.s_bytes = r->conn.c_frame_bytes = r->conn.s_frame_bytes = -1;
+    r->conn.c_ip_bytes = 5000;
+    r->conn.c_pkts = 7;
+    r->conn.s_ip_bytes = -1;
+    r->conn.s_pkts = -1;
+    assert_int_equal(pt_db_record_put(db, PT_REC_NETFLOW, r), PT_OK);
+    pt_db_close(db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM log_conn WHERE source = "
+                               "'netflow:v9@192.0.2.1' AND item_id = 2 AND client_addr = "
+                               "'10.0.0.1' AND server_port = 443"), 1);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM flow"), 0);
+    sqlite3_close(h);
+    free(r);
+    unlink(p);
+    rmdir(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(schema_matches_the_def),
         cmocka_unit_test(binder_follows_the_bind_kinds),
+        cmocka_unit_test(own_put_record_is_its_row),
     };
     return cmocka_run_group_tests_name("records", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/limits.h"
 #include "phi/phi.h"
 
 struct seen {
@@ -320,6 +321,106 @@ static void truncated_layouts(void **state)
     }
 }
 
+
+/* ---- the run finder against the byte-at-a-time loop it replaced ---- */
+
+struct runlist {
+    size_t n;
+    size_t off[4096], len[4096];
+    bool wide[4096];
+};
+
+static void collect_run(void *arg, size_t off, size_t len, bool wide)
+{
+    struct runlist *l = arg;
+    assert_true(l->n < 4096);
+    l->off[l->n] = off;
+    l->len[l->n] = len;
+    l->wide[l->n++] = wide;
+}
+
+static bool ref_printable(uint8_t c)
+{
+    return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static size_t ref_at(const uint8_t *p, size_t n, size_t i)
+{
+    if (ref_printable(p[i])) {
+        return 1;
+    }
+    return p[i] >= 0xc2 && p[i] <= 0xdf && i + 1 < n && (p[i + 1] & 0xc0) == 0x80 ? 2 : 0;
+}
+
+/* The loop of strings.c before word-at-a-time masks, as the reference. */
+static void ref_runs(const uint8_t *p, size_t n, struct runlist *l)
+{
+    size_t i = 0, w;
+    while (i < n) {
+        while (i < n && ref_at(p, n, i) == 0) {
+            i++;
+        }
+        size_t a = i;
+        while (i < n && (w = ref_at(p, n, i)) > 0) {
+            i += w;
+        }
+        if (i - a >= PT_PHI_STRINGS_MIN) {
+            collect_run(l, a, i - a, false);
+        }
+    }
+    for (size_t par = 0; par < 2; par++) {
+        i = par;
+        while (i + 1 < n) {
+            while (i + 1 < n && !(p[i + 1] == 0 && (ref_printable(p[i]) || p[i] >= 0xa0))) {
+                i += 2;
+            }
+            size_t a = i;
+            while (i + 1 < n && p[i + 1] == 0 && (ref_printable(p[i]) || p[i] >= 0xa0)) {
+                i += 2;
+            }
+            if ((i - a) / 2 >= PT_PHI_STRINGS_MIN) {
+                collect_run(l, a, i - a, true);
+            }
+        }
+    }
+}
+
+/* Random bytes drawn from alphabets that make many runs (printable, UTF-8 pairs, UTF-16),
+ * at every length up to 700 and every start alignment: the same runs in the same order. */
+static void runs_match_reference(void **state)
+{
+    (void)state;
+    static const uint8_t alpha[] = {'a', 'Z', '0', ' ', '\n', '\t', 11, 0, 0, 0, 0xc3, 0xa9,
+                                    0xdf, 0x80, 0xbf, 0xc1, 0xe0, 0xa0, 0xff, 0x7f, 0x1f, 0xc2};
+    static uint8_t buf[800];
+    static struct runlist got, want;
+    uint32_t x = 12345;
+    for (unsigned round = 0; round < 3000; round++) {
+        size_t n = round % 700, off = round % 7;
+        unsigned mode = round % 4; /* 0 random bytes, 1 alphabet, 2 mostly text, 3 UTF-16 */
+        for (size_t k = 0; k < n; k++) {
+            x = x * 1103515245u + 12345u;
+            uint8_t r = (uint8_t)(x >> 16);
+            uint8_t c = mode == 0 ? r : alpha[r % sizeof alpha];
+            if (mode == 2 && r % 16 != 0) {
+                c = (uint8_t)('a' + r % 26);
+            } else if (mode == 3) {
+                c = (k & 1) ? (r % 8 ? 0 : r) : (uint8_t)(r % 5 ? 'a' + r % 26 : r);
+            }
+            buf[off + k] = c;
+        }
+        got.n = want.n = 0;
+        pt_phi_strings_runs(buf + off, n, collect_run, &got);
+        ref_runs(buf + off, n, &want);
+        assert_int_equal(got.n, want.n);
+        for (size_t k = 0; k < got.n; k++) {
+            assert_int_equal(got.off[k], want.off[k]);
+            assert_int_equal(got.len[k], want.len[k]);
+            assert_int_equal(got.wide[k], want.wide[k]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,7 +430,7 @@ int main(void)
         cmocka_unit_test(json_escapes),     cmocka_unit_test(commented_header),
         cmocka_unit_test(markup_rows),      cmocka_unit_test(fixed_width),
         cmocka_unit_test(more_layouts),     cmocka_unit_test(binary_strings),
-        cmocka_unit_test(truncated_layouts),
+        cmocka_unit_test(truncated_layouts), cmocka_unit_test(runs_match_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
