@@ -21,6 +21,7 @@
 #include "db.h"
 #include "db_handle.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,9 +137,10 @@ static const char *const qsql[Q_COUNT] = {
                "coalesce(server_port, -1), c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, "
                "s_frame_bytes, coalesce(c_pkts, 0), coalesce(s_pkts, 0), coalesce(state, ''), "
                "coalesce(service, ''), both_ways FROM log_conn WHERE item_id = ?1 ORDER BY id",
-    [Q_MATCH] = "SELECT id FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND server_addr = "
-                "?3 AND server_port = ?4 AND abs(first_ts - ?5) <= ?6 ORDER BY abs(first_ts - ?5), "
-                "id LIMIT 1",
+    /* a range of flow_tuple, no sort: match() picks the nearest (the one with the lower id
+     * on a tie) from the few rows of the 5-tuple */
+    [Q_MATCH] = "SELECT id, first_ts FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND "
+                "server_addr = ?3 AND server_port = ?4 AND first_ts BETWEEN ?5 - ?6 AND ?5 + ?6",
     [Q_SOURCE] = "INSERT INTO flow_source(flow_id, item_id, line, log_conn_id, source, role, "
                  "skew_us, bytes_kind, c_bytes, s_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_FLOW] = "INSERT INTO flow(id, item_id, first_frame, last_item_id, last_frame, family, proto, "
@@ -153,13 +155,82 @@ static const char *const qsql[Q_COUNT] = {
     [Q_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM flow",
 };
 
+/* Which 5-tuples have a flow: a Bloom filter of PT_LOGFLOW_BLOOM_BITS (1 MiB whatever the
+ * number of flows or log rows). A log row whose 5-tuple it does not hold cannot match, so
+ * it is not looked up; a false positive only costs the look-up. It holds the flows there
+ * before the logs (when they are fewer than the log rows; else every row is looked up, `all`)
+ * and every flow a log creates. */
+#define PT_LOGFLOW_BLOOM_BITS (1u << 23)
+
+struct bloom {
+    uint64_t *w;
+    bool all;
+};
+
+static uint64_t tuple_hash(const char *cli, int64_t cport, const char *srv, int64_t sport)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = cli; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    h = (h ^ 0x100 ^ (uint64_t)cport) * 1099511628211ULL;
+    for (const char *s = srv; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    h = (h ^ 0x200 ^ (uint64_t)sport) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+/* Three bits per tuple, by double hashing; set them (add) or test them. */
+static bool bloom_op(struct bloom *b, uint64_t h, bool add)
+{
+    if (b->all || b->w == NULL) {
+        return true;
+    }
+    uint64_t h2 = (h >> 32) | 1;
+    bool in = true;
+    for (int i = 0; i < 3; i++) {
+        uint64_t bit = (h + (uint64_t)i * h2) & (PT_LOGFLOW_BLOOM_BITS - 1);
+        uint64_t m = 1ULL << (bit & 63);
+        in = in && (b->w[bit >> 6] & m) != 0;
+        if (add) {
+            b->w[bit >> 6] |= m;
+        }
+    }
+    return in;
+}
+
 struct lf {
     sqlite3 *h;
     sqlite3_stmt *q[Q_COUNT];
     const struct pt_cidr_set *home;
     int64_t next_id;
     struct pt_logflow_stats *st;
+    struct bloom seen;
 };
+
+/* The filter of the flows already known (see struct bloom); without memory, every row is
+ * looked up. */
+static pt_status bloom_fill(struct lf *x, int64_t log_rows)
+{
+    x->seen.w = calloc(PT_LOGFLOW_BLOOM_BITS / 64, sizeof *x->seen.w);
+    if (x->seen.w == NULL || pt_db_int(x->h, "SELECT count(*) FROM flow") > log_rows) {
+        x->seen.all = true;
+        return PT_OK;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(x->h, "SELECT client_addr, client_port, server_addr, server_port "
+                                 "FROM flow", -1, &st, NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bloom_op(&x->seen, tuple_hash(col(st, 0), sqlite3_column_int64(st, 1), col(st, 2),
+                                      sqlite3_column_int64(st, 3)), true);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
 
 static int64_t known(sqlite3_stmt *st, int i)
 {
@@ -252,6 +323,7 @@ static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t t
         sqlite3_bind_text(q, 22, app, -1, SQLITE_TRANSIENT);
     }
     sqlite3_bind_text(q, 23, col(r, 3), -1, SQLITE_TRANSIENT);
+    bloom_op(&x->seen, tuple_hash(cli, cport < 0 ? 0 : cport, srv, sport < 0 ? 0 : sport), true);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
@@ -261,6 +333,10 @@ static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t t
 /* An existing flow for this connection near `ts`, or 0. */
 static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
 {
+    if (!bloom_op(&x->seen, tuple_hash(col(r, 6), sqlite3_column_int64(r, 7), col(r, 8),
+                                       sqlite3_column_int64(r, 9)), false)) {
+        return 0;
+    }
     sqlite3_stmt *q = x->q[Q_MATCH];
     sqlite3_bind_text(q, 1, col(r, 6), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 2, sqlite3_column_int64(r, 7));
@@ -268,7 +344,15 @@ static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
     sqlite3_bind_int64(q, 4, sqlite3_column_int64(r, 9));
     sqlite3_bind_int64(q, 5, ts);
     sqlite3_bind_int64(q, 6, PT_LOGFLOW_MATCH_US);
-    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    int64_t id = 0, best = INT64_MAX;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t f = sqlite3_column_int64(q, 0), d = sqlite3_column_int64(q, 1) - ts;
+        d = d < 0 ? -d : d;
+        if (d < best || (d == best && f < id)) {
+            id = f;
+            best = d;
+        }
+    }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return id;
@@ -334,11 +418,13 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
 {
     memset(st, 0, sizeof *st);
     sqlite3 *h = pt_db_handle(db);
-    if (pt_db_int(h, "SELECT count(*) FROM log_conn") <= 0) {
+    int64_t log_rows = pt_db_int(h, "SELECT count(*) FROM log_conn");
+    if (log_rows <= 0) {
         return PT_OK;
     }
     struct lf x = {.h = h, .home = home, .st = st};
-    pt_status rc = pt_db_exec(h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
+    pt_status rc = bloom_fill(&x, log_rows);
+    rc = rc != PT_OK ? rc : pt_db_exec(h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
                                  "client_port, server_addr, server_port, first_ts);"
                                  "BEGIN", err, errlen);
     for (int i = 0; rc == PT_OK && i < Q_COUNT; i++) {
@@ -364,6 +450,7 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
     for (int i = 0; i < Q_COUNT; i++) {
         sqlite3_finalize(x.q[i]);
     }
+    free(x.seen.w);
     if (rc == PT_OK) {
         rc = pt_db_exec(h, "COMMIT", err, errlen);
     } else {

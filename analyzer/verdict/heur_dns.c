@@ -58,79 +58,117 @@ static double dns_entropy(const uint64_t chars[256])
 }
 
 /* The forwarded copy of a tunnel: its client is the resolver of another client's group
- * under the same domain (the capture saw both legs). fw holds every group's (domain,
- * resolver) sorted, so each group's look-up is a binary search, not a pass over all groups. */
+ * under the same domain (the capture saw both legs). The set holds each distinct (domain,
+ * resolver) of every group whose client is not that resolver, so a group is a forwarded copy
+ * when (its domain, its client) is in it. It grows with the distinct (domain, resolver)
+ * pairs, not with the groups: groups are read one client at a time and only those the tests
+ * flag are kept (dns_flagged), so memory stays flat in the number of clients and queries. */
 struct dfwd {
-    const char *domain, *resolver;
-    size_t group;
+    char **slot; /* "domain\0resolver" keys, open addressing; NULL: empty */
+    size_t cap, n;
 };
 
-static int dfwd_cmp(const void *a, const void *b)
+static uint64_t dfwd_hash(const char *domain, const char *resolver)
 {
-    const struct dfwd *x = a, *y = b;
-    int c = strcmp(x->domain, y->domain);
-    return c != 0 ? c : strcmp(x->resolver, y->resolver);
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = domain; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *s = resolver; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    return h;
 }
 
-static bool forwarded(const struct dfwd *fw, size_t nfw, const struct dgroup *all, size_t gi)
+/* The slot of (domain, resolver): the key's, or the empty one where it would go. */
+static size_t dfwd_find(const struct dfwd *fw, const char *domain, const char *resolver)
 {
-    struct dfwd key = {.domain = all[gi].domain, .resolver = all[gi].client};
-    size_t lo = 0, hi = nfw;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (dfwd_cmp(&fw[mid], &key) < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
+    size_t i = (size_t)dfwd_hash(domain, resolver) & (fw->cap - 1);
+    while (fw->slot[i] != NULL && (strcmp(fw->slot[i], domain) != 0 ||
+                                   strcmp(fw->slot[i] + strlen(domain) + 1, resolver) != 0)) {
+        i = (i + 1) & (fw->cap - 1);
     }
-    for (; lo < nfw && dfwd_cmp(&fw[lo], &key) == 0; lo++) {
-        if (fw[lo].group != gi) {
-            return true;
-        }
-    }
-    return false;
+    return i;
 }
 
-/* fw of the groups (see forwarded); NULL with *nfw 0 when there are none or no memory. */
-static struct dfwd *dfwd_index(const struct dgroup *all, size_t n, size_t *nfw)
+static bool dfwd_add(struct dfwd *fw, const char *domain, const char *resolver)
 {
-    *nfw = 0;
-    struct dfwd *fw = malloc((n ? n : 1) * DNS_RESOLVERS * sizeof *fw);
-    if (fw == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        for (unsigned r = 0; r < all[i].n_resolvers; r++) {
-            fw[(*nfw)++] = (struct dfwd){all[i].domain, all[i].resolver[r], i};
+    if (2 * (fw->n + 1) > fw->cap) { /* at most half full */
+        struct dfwd g = {.cap = fw->cap ? 2 * fw->cap : 256};
+        if ((g.slot = calloc(g.cap, sizeof *g.slot)) == NULL) {
+            return false;
         }
+        for (size_t i = 0; i < fw->cap; i++) {
+            if (fw->slot[i] != NULL) {
+                g.slot[dfwd_find(&g, fw->slot[i], fw->slot[i] + strlen(fw->slot[i]) + 1)] =
+                    fw->slot[i];
+            }
+        }
+        free(fw->slot);
+        g.n = fw->n;
+        *fw = g;
     }
-    qsort(fw, *nfw, sizeof *fw, dfwd_cmp);
-    return fw;
+    size_t i = dfwd_find(fw, domain, resolver);
+    if (fw->slot[i] == NULL) {
+        size_t dl = strlen(domain), rl = strlen(resolver);
+        if ((fw->slot[i] = malloc(dl + rl + 2)) == NULL) {
+            return false;
+        }
+        memcpy(fw->slot[i], domain, dl + 1);
+        memcpy(fw->slot[i] + dl + 1, resolver, rl + 1);
+        fw->n++;
+    }
+    return true;
 }
 
-static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
+static bool forwarded(const struct dfwd *fw, const struct dgroup *g)
 {
-    const struct pt_heur_conf *c = &x->c;
-    double ent = g->entropy;
-    double odd_share = g->queries ? (double)g->odd / g->queries : 0;
+    return fw->n > 0 && fw->slot[dfwd_find(fw, g->domain, g->client)] != NULL;
+}
+
+static void dfwd_free(struct dfwd *fw)
+{
+    for (size_t i = 0; i < fw->cap; i++) {
+        free(fw->slot[i]);
+    }
+    free(fw->slot);
+}
+
+/* The tests a group is reported for (thresholds of heuristics.conf). */
+struct dtests {
+    bool many, encoded, oddtypes, longl, datalabels;
+    double odd_share;
+};
+
+static bool dns_flagged(const struct pt_heur_conf *c, const struct dgroup *g, struct dtests *t)
+{
+    t->odd_share = g->queries ? (double)g->odd / g->queries : 0;
     unsigned cs_best = 0;
     for (int i = 0; i < 4; i++) {
         cs_best = g->charset[i] > cs_best ? g->charset[i] : cs_best;
     }
-    bool many = g->names >= c->dns_subdomains;
-    bool encoded = g->label_bytes >= c->dns_label_bytes && ent >= c->dns_entropy &&
-                   g->queries >= c->dns_min_queries;
-    bool oddtypes = odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
-    bool longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
+    t->many = g->names >= c->dns_subdomains;
+    t->encoded = g->label_bytes >= c->dns_label_bytes && g->entropy >= c->dns_entropy &&
+                 g->queries >= c->dns_min_queries;
+    t->oddtypes = t->odd_share >= c->dns_odd_type_share && g->queries >= c->dns_min_queries;
+    t->longl = g->long_label > 0 && g->queries >= c->dns_min_queries;
     /* most names carry labels that look encoded, in one character set */
-    bool datalabels = g->encoded_names >= c->dns_min_queries &&
-                      4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
-                      10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
-                      g->label_bytes * 4 >= c->dns_label_bytes;
-    if (!many && !encoded && !oddtypes && !longl && !datalabels) {
+    t->datalabels = g->encoded_names >= c->dns_min_queries &&
+                    4 * (uint64_t)g->encoded_names >= 3 * (uint64_t)g->names &&
+                    10 * (uint64_t)cs_best >= 9 * (uint64_t)g->encoded_names &&
+                    g->label_bytes * 4 >= c->dns_label_bytes;
+    return g->queries > 0 && (t->many || t->encoded || t->oddtypes || t->longl || t->datalabels);
+}
+
+static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
+{
+    struct dtests t;
+    if (!dns_flagged(&x->c, g, &t)) {
         return;
     }
+    double ent = g->entropy, odd_share = t.odd_share;
+    bool encoded = t.encoded, oddtypes = t.oddtypes, longl = t.longl, datalabels = t.datalabels;
     char via[300] = "", vj[300] = "[", dom[300], cl[100], hb[32];
     for (unsigned r = 0; r < g->n_resolvers; r++) {
         size_t u = strlen(via), v = strlen(vj);
@@ -315,6 +353,29 @@ out:
     return ok;
 }
 
+/* One client's new groups, from `from` on: their resolvers into the forwarded-copy set, and
+ * only the flagged ones kept (the others' domains freed). */
+static bool dns_keep(struct pt_verdict_ctx *x, struct dgroup *groups, size_t from, size_t *ng,
+                     struct dfwd *fw)
+{
+    bool ok = true;
+    size_t k = from;
+    for (size_t i = from; i < *ng; i++) {
+        struct dgroup *g = &groups[i];
+        for (unsigned r = 0; r < g->n_resolvers && ok; r++) {
+            ok = strcmp(g->resolver[r], g->client) == 0 || dfwd_add(fw, g->domain, g->resolver[r]);
+        }
+        struct dtests t;
+        if (dns_flagged(&x->c, g, &t)) {
+            groups[k++] = *g;
+        } else {
+            free(g->domain);
+        }
+    }
+    *ng = k;
+    return ok;
+}
+
 /* Groups are (inside client, tunnel domain): the client's names grouped by their longest
  * shared suffix (analyze/tunnel.c), so a tunnel without a registered domain, or under a
  * subdomain of a busy one, is one group; queries to an internal resolver count for the
@@ -331,12 +392,15 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
     struct dgroup *groups = NULL;
     size_t ng = 0, gcap = 0, n = 0, cap = 0;
     struct drow *rows = NULL;
+    struct dfwd fw = {0};
     char cur[64] = "";
     for (;;) {
         bool row = pt_qv_step(st);
         const char *cl = row ? pt_qv_text(st, 0) : "";
         if (!row || strcmp(cl, cur) != 0) {
-            if (n > 0 && !dns_client(x, rows, n, cur, &groups, &ng, &gcap)) {
+            size_t from = ng;
+            if (n > 0 && (!dns_client(x, rows, n, cur, &groups, &ng, &gcap) ||
+                          !dns_keep(x, groups, from, &ng, &fw))) {
                 x->rc = PT_ENOMEM;
             }
             for (size_t i = 0; i < n; i++) {
@@ -378,17 +442,12 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
     }
     free(rows);
     pt_qv_free(st);
-    size_t nfw = 0;
-    struct dfwd *fw = x->rc == PT_OK ? dfwd_index(groups, ng, &nfw) : NULL;
-    if (fw == NULL && x->rc == PT_OK) {
-        x->rc = PT_ENOMEM;
-    }
     for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
-        if (groups[i].queries > 0 && !forwarded(fw, nfw, groups, i)) {
+        if (!forwarded(&fw, &groups[i])) {
             dns_report(x, &groups[i]);
         }
     }
-    free(fw);
+    dfwd_free(&fw);
     for (size_t i = 0; i < ng; i++) {
         free(groups[i].domain);
     }
