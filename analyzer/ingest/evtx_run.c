@@ -21,13 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PT_EVTX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PT_EVTX_ASAN 1
-#endif
-#endif
+#include "child.h"
 
 static double now_s(void)
 {
@@ -50,31 +44,6 @@ static bool reader_path(char *out, size_t len)
     char *slash = strrchr(out, '/');
     size_t dir = slash != NULL ? (size_t)(slash - out) + 1 : 0;
     return (size_t)snprintf(out + dir, len - dir, "phitrace-evtx") < len - dir;
-}
-
-/* Between fork and exec: no allocation (another thread may hold malloc's lock). */
-static void child_exec(char **argv, int out_fd)
-{
-    struct rlimit rl;
-#ifndef PT_EVTX_ASAN
-    rl.rlim_cur = rl.rlim_max = PT_EVTX_MEM_LIMIT;
-    setrlimit(RLIMIT_AS, &rl);
-#endif
-    rl.rlim_cur = rl.rlim_max = PT_EVTX_CPU_SECONDS;
-    setrlimit(RLIMIT_CPU, &rl);
-    rl.rlim_cur = rl.rlim_max = 0;
-    setrlimit(RLIMIT_CORE, &rl);
-    if (dup2(out_fd, STDOUT_FILENO) < 0) {
-        _exit(127);
-    }
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        dup2(devnull, STDERR_FILENO);
-    }
-    close_range(3, ~0u, 0);
-    execv(argv[0], argv);
-    _exit(127);
 }
 
 /* Read the child's output until it ends or a limit stops it; the reason when stopped. */
@@ -135,7 +104,7 @@ enum pt_evtx_status pt_evtx_read(const char *path,
         return PT_EVTX_FAILED;
     }
     if (pid == 0) {
-        child_exec(argv, fds[1]);
+        pt_child_exec(argv[0], argv, PT_EVTX_MEM_LIMIT, PT_EVTX_CPU_SECONDS, fds[1]);
     }
     close(fds[1]);
     const char *stopped = pump(fds[0], feed, arg);

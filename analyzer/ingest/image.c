@@ -22,13 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PT_IMG_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PT_IMG_ASAN 1
-#endif
-#endif
+#include "child.h"
 
 #define BUF_CAP (2 * (PT_IMG_FRAME_HDR + PT_IMG_FRAME_MAX))
 
@@ -137,34 +131,6 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Between fork and exec: no allocation (another thread may hold malloc's lock). */
-static void child_exec(const char *self, char **argv, const struct pt_image_limits *lim,
-                       int out_fd)
-{
-    struct rlimit rl;
-#ifndef PT_IMG_ASAN
-    rl.rlim_cur = rl.rlim_max = lim->mem_bytes;
-    setrlimit(RLIMIT_AS, &rl);
-#endif
-    rl.rlim_cur = rl.rlim_max = lim->cpu_seconds;
-    setrlimit(RLIMIT_CPU, &rl);
-    rl.rlim_cur = rl.rlim_max = 0;
-    setrlimit(RLIMIT_CORE, &rl);
-    if (dup2(out_fd, STDOUT_FILENO) < 0) {
-        _exit(127);
-    }
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        dup2(devnull, STDERR_FILENO);
-    }
-    /* nothing else of ours (the case database, other inputs) reaches a process that parses
-     * hostile images */
-    close_range(3, ~0u, 0);
-    execv(self, argv);
-    _exit(127);
-}
-
 pt_status pt_image_read(const char *self, const char *const *paths, size_t n,
                         const struct pt_image_limits *lim, pt_image_fn fn, void *arg,
                         struct pt_image_stats *st)
@@ -197,7 +163,7 @@ pt_status pt_image_read(const char *self, const char *const *paths, size_t n,
         return PT_EIO;
     }
     if (pid == 0) {
-        child_exec(self, argv, lim, fds[1]);
+        pt_child_exec(self, argv, lim->mem_bytes, lim->cpu_seconds, fds[1]);
     }
     free(argv);
     close(fds[1]);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/human.h"
 #include "../core/utf8.h"
 #include "../core/version.h"
 #include "../store/db.h"
@@ -246,16 +247,6 @@ static void iso(int64_t us, char *out, size_t len)
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void human(double b, char *out, size_t len)
-{
-    const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-    while (b >= 1024 && i < 4) {
-        b /= 1024;
-        i++;
-    }
-    snprintf(out, len, i == 0 ? "%.0f %s" : "%.1f %s", b, u[i]);
-}
 
 struct facts {
     char verdict[32];
@@ -407,7 +398,7 @@ static void gather(struct pt_db *db, struct facts *f, const char *incomplete, co
     char a[32], b[32], hb[32];
     iso(f->first, a, sizeof a);
     iso(f->last, b, sizeof b);
-    human((double)f->bytes_out, hb, sizeof hb);
+    pt_human_bytes((double)f->bytes_out, hb, sizeof hb);
     if (f->window[0] == '\0') { /* a case from before coverage was recorded */
         snprintf(f->window, sizeof f->window, "in the evidence covering %s to %s", a, b);
     }
@@ -906,7 +897,7 @@ static void svg_bars(struct sb *b, struct pt_db *db, enum pt_query name, const c
         int y = 28 + i * row;
         char v[32];
         if (bytes) {
-            human(val[i], v, sizeof v);
+            pt_human_bytes(val[i], v, sizeof v);
         } else {
             snprintf(v, sizeof v, "%.0f", val[i]);
         }
@@ -1054,7 +1045,7 @@ static const struct html_section summary_tables[] = {
 static void html_summary(struct sb *b, struct pt_db *db, const struct facts *f)
 {
     char hb[32];
-    human((double)f->bytes_out, hb, sizeof hb);
+    pt_human_bytes((double)f->bytes_out, hb, sizeof hb);
     const char *vc = strcmp(f->verdict, "confirmed") == 0 ? "v-confirmed"
                      : strcmp(f->verdict, "likely") == 0 ? "v-likely"
                      : strcmp(f->verdict, "possible") == 0 ? "v-possible" : "v-not";

@@ -44,7 +44,7 @@ void pt_heur_phi_access(struct pt_verdict_ctx *x)
         int64_t bytes = pt_qv_int(st, 3);
         int64_t people = pt_qv_int(st, 6);
         char sum[640], det[512], hb[32];
-        human((double)bytes, hb, sizeof hb);
+        pt_human_bytes((double)bytes, hb, sizeof hb);
         snprintf(sum, sizeof sum,
                  "PHI access in logs: %s requested records naming %lld individual(s) from %s "
                  "(%lld request(s) returning %s; %s; from %s, item %lld lines %lld-%lld)",

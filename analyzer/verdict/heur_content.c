@@ -31,7 +31,7 @@ void pt_heur_icmp_tunnel(struct pt_verdict_ctx *x)
             continue;
         }
         char sum[512], det[400], ev[96], hb[32];
-        human(out, hb, sizeof hb);
+        pt_human_bytes(out, hb, sizeof hb);
         snprintf(sum, sizeof sum,
                  "ICMP tunnel: %s sent %s of ICMP payload to %s in %.0f "
                  "messages (mean %.0f B, largest %lld B, entropy %.2f, %lld "
@@ -81,7 +81,7 @@ void pt_heur_dicom_outbound(struct pt_verdict_ctx *x)
             continue;
         }
         char sum[512], det[400], ev[96], hb[32], t1[64], t2[64], t3[64];
-        human((double)pt_qv_int(st, 8), hb, sizeof hb);
+        pt_human_bytes((double)pt_qv_int(st, 8), hb, sizeof hb);
         jesc(pt_qv_text(st, 3), t1, sizeof t1);
         jesc(called, t2, sizeof t2);
         jesc(move, t3, sizeof t3);
@@ -111,7 +111,7 @@ void pt_heur_phi_outbound(struct pt_verdict_ctx *x)
     }
     while (pt_qv_step(st) && x->rc == PT_OK) {
         char sum[700], det[700], ev[200], hb[32], nm[300];
-        human((double)pt_qv_int(st, 4), hb, sizeof hb);
+        pt_human_bytes((double)pt_qv_int(st, 4), hb, sizeof hb);
         jesc(pt_qv_text(st, 5), nm, sizeof nm);
         /* a tunnel payload is named by its domain, which the sentence gives already */
         const char *what = strcmp(pt_qv_text(st, 2), "dns-tunnel") == 0

@@ -179,7 +179,7 @@ static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
     snprintf(vj + strlen(vj), sizeof vj - strlen(vj), "]");
     jesc(g->domain, dom, sizeof dom);
     jesc(g->client, cl, sizeof cl);
-    human((double)g->label_bytes, hb, sizeof hb);
+    pt_human_bytes((double)g->label_bytes, hb, sizeof hb);
     /* the payload decoded by the tunnel stage, when there is one */
     char obj[80] = "", enc[40] = "", ob[32] = "";
     int64_t osize = 0, ogap = 0;
@@ -197,7 +197,7 @@ static void dns_report(struct pt_verdict_ctx *x, struct dgroup *g)
     pt_qv_free(q);
     char sum[1600], det[2400], ev[700], dec[200] = "";
     if (obj[0] != '\0') {
-        human((double)osize, ob, sizeof ob);
+        pt_human_bytes((double)osize, ob, sizeof ob);
         snprintf(dec, sizeof dec, "; %s decoded (%s%s)", ob, enc, ogap > 0 ? ", partial" : "");
     }
     snprintf(sum, sizeof sum,

@@ -25,8 +25,8 @@ void pt_heur_flow(struct pt_verdict_ctx *x)
         int64_t first = pt_qv_int(st, 4), last = pt_qv_int(st, 5);
         int flows = (int)pt_qv_int(st, 6);
         char sum[512], det[512], ev[256], hb[32], hb2[32];
-        human(out, hb, sizeof hb);
-        human(in, hb2, sizeof hb2);
+        pt_human_bytes(out, hb, sizeof hb);
+        pt_human_bytes(in, hb2, sizeof hb2);
         snprintf(ev, sizeof ev,
                  "{\"flows\":\"SELECT id FROM flow WHERE (client_addr='%s' AND "
                  "server_addr='%s') OR (client_addr='%s' AND server_addr='%s')\"}",
@@ -65,7 +65,7 @@ void pt_heur_flow(struct pt_verdict_ctx *x)
         double dur = (double)(last - first) / 1e6;
         char sum[512], ev[96], det[256], hb[32];
         snprintf(ev, sizeof ev, "{\"flow\":[%lld]}", (long long)id);
-        human(out, hb, sizeof hb);
+        pt_human_bytes(out, hb, sizeof hb);
         double rate = out / (dur > 1 ? dur : 1);
         if (out >= c->burst_min_bytes && rate >= c->burst_rate_bps) {
             snprintf(sum, sizeof sum, "upload burst: %s from %s to %s at %.0f B/s (%s)", hb, src,
@@ -108,7 +108,7 @@ void pt_heur_flow(struct pt_verdict_ctx *x)
             continue;
         }
         char sum[512], ev[96], hb[32], det[700], nm[300];
-        human(out, hb, sizeof hb);
+        pt_human_bytes(out, hb, sizeof hb);
         jesc(name, nm, sizeof nm);
         snprintf(sum, sizeof sum, "%s sent %s to cloud storage %s (%s)", pt_qv_text(st, 1), hb,
                  name, pt_qv_text(st, 7));

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../core/human.h"
 #include "../core/status.h"
 #include "../store/q_verdict.h"
 
@@ -98,17 +99,6 @@ pt_status pt_verdict_limitations(struct pt_verdict_ctx *x, char *err, size_t err
 /* timeline.c: the timeline (plaso-compatible fields). */
 pt_status pt_verdict_timeline(struct pt_verdict_ctx *x, char *err, size_t errlen);
 
-/* b bytes in words: "512 bytes", "1.5 MiB". */
-static inline void human(double b, char *out, size_t len)
-{
-    const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-    while (b >= 1024 && i < 4) {
-        b /= 1024;
-        i++;
-    }
-    snprintf(out, len, i == 0 ? "%.0f %s" : "%.1f %s", b, u[i]);
-}
 
 /* JSON-safe copy (quotes and control characters escaped) of s into out. */
 static inline void jesc(const char *s, char *out, size_t len)

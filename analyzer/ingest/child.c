@@ -1,0 +1,43 @@
+/*
+ * child.c - the start of a reader child process (child.h).
+ */
+#include "child.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PT_CHILD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PT_CHILD_ASAN 1
+#endif
+#endif
+
+_Noreturn void pt_child_exec(const char *path, char **argv, uint64_t mem_bytes,
+                             uint64_t cpu_seconds, int out_fd)
+{
+    struct rlimit rl;
+#ifndef PT_CHILD_ASAN
+    rl.rlim_cur = rl.rlim_max = (rlim_t)mem_bytes;
+    setrlimit(RLIMIT_AS, &rl);
+#else
+    (void)mem_bytes;
+#endif
+    rl.rlim_cur = rl.rlim_max = (rlim_t)cpu_seconds;
+    setrlimit(RLIMIT_CPU, &rl);
+    rl.rlim_cur = rl.rlim_max = 0;
+    setrlimit(RLIMIT_CORE, &rl);
+    if (dup2(out_fd, STDOUT_FILENO) < 0) {
+        _exit(127);
+    }
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        dup2(devnull, STDERR_FILENO);
+    }
+    close_range(3, ~0u, 0);
+    execv(path, argv);
+    _exit(127);
+}

@@ -1,0 +1,20 @@
+/*
+ * child.h - the start of a reader that runs in a child process on hostile evidence (disk
+ * images through libtsk/libewf, Windows event logs through libevtx): its limits and what it
+ * inherits, set between fork and exec.
+ */
+#ifndef PT_INGEST_CHILD_H
+#define PT_INGEST_CHILD_H
+
+#include <stdint.h>
+
+/* In the child, after fork: address space `mem_bytes` (not under AddressSanitizer, which
+ * reserves terabytes of shadow), CPU `cpu_seconds`, no core file; standard output to
+ * `out_fd`, standard input and error to /dev/null, every other descriptor closed (nothing of
+ * ours, the case database or other inputs, reaches a process that parses hostile bytes);
+ * then exec `path`. Allocates nothing (another thread may hold malloc's lock); never
+ * returns (exit status 127 when exec fails). */
+_Noreturn void pt_child_exec(const char *path, char **argv, uint64_t mem_bytes,
+                             uint64_t cpu_seconds, int out_fd);
+
+#endif
