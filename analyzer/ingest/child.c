@@ -4,6 +4,9 @@
 #include "child.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -40,4 +43,23 @@ _Noreturn void pt_child_exec(const char *path, char **argv, uint64_t mem_bytes,
     close_range(3, ~0u, 0);
     execv(path, argv);
     _exit(127);
+}
+
+bool pt_child_program(const char *env, const char *name, char *out, size_t len)
+{
+    const char *set = getenv(env);
+    if (set != NULL && set[0] != '\0') {
+        return (size_t)snprintf(out, len, "%s", set) < len;
+    }
+    ssize_t n = readlink("/proc/self/exe", out, len - 1);
+    if (n <= 0) {
+        return false;
+    }
+    out[n] = '\0';
+    if (name == NULL) {
+        return true;
+    }
+    char *slash = strrchr(out, '/');
+    size_t dir = slash != NULL ? (size_t)(slash - out) + 1 : 0;
+    return (size_t)snprintf(out + dir, len - dir, "%s", name) < len - dir;
 }

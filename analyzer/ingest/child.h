@@ -6,7 +6,14 @@
 #ifndef PT_INGEST_CHILD_H
 #define PT_INGEST_CHILD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* The reader program's path into out: the environment variable `env` when set (tests point
+ * it elsewhere), else this program's own path (/proc/self/exe) or, with `name`, the program
+ * of that name beside it. False when it does not fit or cannot be known. */
+bool pt_child_program(const char *env, const char *name, char *out, size_t len);
 
 /* In the child, after fork: address space `mem_bytes` (not under AddressSanitizer, which
  * reserves terabytes of shadow), CPU `cpu_seconds`, no core file; standard output to

@@ -32,18 +32,7 @@ static double now_s(void)
 
 static bool reader_path(char *out, size_t len)
 {
-    const char *env = getenv("PHITRACE_EVTX_READER");
-    if (env != NULL && env[0] != '\0') {
-        return (size_t)snprintf(out, len, "%s", env) < len;
-    }
-    ssize_t n = readlink("/proc/self/exe", out, len - 1);
-    if (n <= 0) {
-        return false;
-    }
-    out[n] = '\0';
-    char *slash = strrchr(out, '/');
-    size_t dir = slash != NULL ? (size_t)(slash - out) + 1 : 0;
-    return (size_t)snprintf(out + dir, len - dir, "phitrace-evtx") < len - dir;
+    return pt_child_program("PHITRACE_EVTX_READER", "phitrace-evtx", out, len);
 }
 
 /* Read the child's output until it ends or a limit stops it; the reason when stopped. */

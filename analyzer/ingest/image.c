@@ -112,16 +112,7 @@ void pt_image_limits_default(struct pt_image_limits *lim, uint64_t bytes)
 
 bool pt_image_reader_path(char *out, size_t len)
 {
-    const char *env = getenv("PHITRACE_IMAGE_READER");
-    if (env != NULL && env[0] != '\0') {
-        return (size_t)snprintf(out, len, "%s", env) < len;
-    }
-    ssize_t n = readlink("/proc/self/exe", out, len - 1);
-    if (n <= 0) {
-        return false;
-    }
-    out[n] = '\0';
-    return true;
+    return pt_child_program("PHITRACE_IMAGE_READER", NULL, out, len);
 }
 
 static double now_s(void)
