@@ -10,11 +10,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define PT_CHILD_ASAN 1
+/* AddressSanitizer and ThreadSanitizer reserve terabytes of shadow address space: no address
+ * space limit under them (the `make test` and `make tsan` builds). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PT_CHILD_SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PT_CHILD_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PT_CHILD_SANITIZED 1
 #endif
 #endif
 
@@ -22,7 +24,7 @@ _Noreturn void pt_child_exec(const char *path, char **argv, uint64_t mem_bytes,
                              uint64_t cpu_seconds, int out_fd)
 {
     struct rlimit rl;
-#ifndef PT_CHILD_ASAN
+#ifndef PT_CHILD_SANITIZED
     rl.rlim_cur = rl.rlim_max = (rlim_t)mem_bytes;
     setrlimit(RLIMIT_AS, &rl);
 #else
