@@ -52,13 +52,14 @@ static struct pt_logparse *log_begin(struct pt_reader *r, enum pt_logfmt fmt, ui
     }
     if (r->logs == NULL && (r->logs = calloc(1, sizeof *r->logs)) != NULL) {
         static const enum pt_writer_kind k[PT_LOGREC_COUNT] = {
-            PT_W_LOG_CONN, PT_W_LOG_DNS, PT_W_LOG_HTTP, PT_W_LOG_XFER, PT_W_LOG_WINEVT};
+            PT_W_LOG_CONN, PT_W_LOG_DNS, PT_W_LOG_HTTP, PT_W_LOG_XFER, PT_W_LOG_WINEVT,
+            PT_W_LOG_AUDIT};
         /* batches of about 64 KiB, whatever a row's size (an HTTP row is 1.8 KB): the
          * writer's queue holds up to 256 of them while SQLite catches up */
         static const size_t size[PT_LOGREC_COUNT] = {
             sizeof(struct pt_logconn_rec), sizeof(struct pt_logdns_rec),
             sizeof(struct pt_loghttp_rec), sizeof(struct pt_logxfer_rec),
-            sizeof(struct pt_logwinevt_rec)};
+            sizeof(struct pt_logwinevt_rec), sizeof(struct pt_logaudit_rec)};
         for (size_t i = 0; i < PT_LOGREC_COUNT; i++) {
             size_t cap = (64u << 10) / size[i];
             r->logs->rb[i] = (struct pt_rowbuf){.kind = k[i], .cap = cap < 16 ? 16 : cap};

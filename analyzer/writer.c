@@ -85,6 +85,11 @@ static pt_status put_logwinevt(struct pt_db *db, const void *row)
     return pt_db_logwinevt_put(db, row);
 }
 
+static pt_status put_logaudit(struct pt_db *db, const void *row)
+{
+    return pt_db_logaudit_put(db, row);
+}
+
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     static pt_status put_##name(struct pt_db *db, const void *row)                                 \
     {                                                                                              \
@@ -109,6 +114,7 @@ static const struct {
     [PT_W_LOG_HTTP] = {put_loghttp, sizeof(struct pt_loghttp_rec)},
     [PT_W_LOG_XFER] = {put_logxfer, sizeof(struct pt_logxfer_rec)},
     [PT_W_LOG_WINEVT] = {put_logwinevt, sizeof(struct pt_logwinevt_rec)},
+    [PT_W_LOG_AUDIT] = {put_logaudit, sizeof(struct pt_logaudit_rec)},
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     [PT_W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
 #define PT_RECORD_PUT(name, NAME, put, batch) PT_RECORD(name, NAME, put, batch)

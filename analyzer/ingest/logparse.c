@@ -83,6 +83,9 @@ enum pt_logfmt pt_logfmt_of(const char *s)
     if (strcmp(s, "log:windns") == 0) {
         return PT_LOGFMT_WINDNS;
     }
+    if (strcmp(s, "log:atna") == 0) {
+        return PT_LOGFMT_ATNA;
+    }
     return PT_LOGFMT_NONE;
 }
 
@@ -104,6 +107,7 @@ const char *pt_logfmt_name(enum pt_logfmt f)
         case PT_LOGFMT_WINDNS: return "windns";
         case PT_LOGFMT_NFCAPD: return "nfcapd";
         case PT_LOGFMT_EVTX: return "evtx";
+        case PT_LOGFMT_ATNA: return "atna";
         case PT_LOGFMT_NONE: break;
     }
     return "none";
@@ -2070,6 +2074,34 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
 
 /* ---- lines ---------------------------------------------------------------------------------- */
 
+/* ---- IHE ATNA / DICOM audit messages (atna.h) --------------------------------------------- */
+
+/* A line holding an AuditMessage (after a syslog header, an RFC 6587 octet count, or alone):
+ * a log_audit row; a line without one is a record of another kind (other). */
+static void atna_line(struct pt_logparse *p, const uint8_t *b, size_t n)
+{
+    const uint8_t *at = pt_atna_find(b, n);
+    if (at == NULL) {
+        p->st.other++;
+        return;
+    }
+    struct pt_logaudit_rec r;
+    memset(&r, 0, sizeof r);
+    const char *why = "";
+    if (!pt_atna_parse(at, n - (size_t)(at - b), &r.m, &why)) {
+        malformed(p, why);
+        return;
+    }
+    r.p = (struct pt_logprov){.item = p->item, .line = p->st.lines, .offset = p->line_off,
+                              .ts_us = -1, .source = "atna"};
+    if (r.m.when[0] != '\0') {
+        r.p.ts_us = pt_logtime_line(&p->lt, (const uint8_t *)r.m.when, strlen(r.m.when));
+    }
+    p->st.audit++;
+    p->st.records++;
+    emit(p, PT_LOGREC_AUDIT, &r, &r.p);
+}
+
 void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 {
     p->st.lines++;
@@ -2145,6 +2177,9 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             break;
         case PT_LOGFMT_EVTX:
             pt_evtx_line(p, s, n);
+            break;
+        case PT_LOGFMT_ATNA:
+            atna_line(p, p->line, n);
             break;
         case PT_LOGFMT_NONE:
             p->st.other++;

@@ -24,6 +24,7 @@
 
 #include "../core/addr.h"
 #include "../core/anomaly.h"
+#include "atna.h"
 #include "jsonflat.h"
 #include "logtime.h"
 
@@ -50,6 +51,7 @@ enum pt_logfmt {
     PT_LOGFMT_WINDNS,      /* Windows DNS server debug log (dns.log) */
     PT_LOGFMT_NFCAPD,      /* nfdump's CSV of an nfcapd file (ingest/nfdump.h): flow CSV */
     PT_LOGFMT_EVTX,        /* Windows .evtx: the lines of the libevtx reader (ingest/evtx.h) */
+    PT_LOGFMT_ATNA,        /* IHE ATNA / DICOM audit messages, one per line (ingest/atna.h) */
 };
 
 /* Provenance and source of a log row. */
@@ -134,8 +136,14 @@ struct pt_logwinevt_rec {
     bool recovered;         /* read by libevtx from a chunk's free space (a deleted record) */
 };
 
+/* An IHE ATNA / DICOM audit message (ingest/atna.h): counts of patients, no identifier. */
+struct pt_logaudit_rec {
+    struct pt_logprov p;
+    struct pt_atna_msg m;
+};
+
 enum pt_logrec_kind { PT_LOGREC_CONN, PT_LOGREC_DNS, PT_LOGREC_HTTP, PT_LOGREC_XFER,
-                      PT_LOGREC_WINEVT, PT_LOGREC_COUNT };
+                      PT_LOGREC_WINEVT, PT_LOGREC_AUDIT, PT_LOGREC_COUNT };
 
 struct pt_logparse;
 typedef void (*pt_logrec_fn)(void *arg, enum pt_logrec_kind kind, const void *rec);
@@ -145,7 +153,7 @@ typedef void (*pt_loganom_fn)(void *arg, uint64_t offset, enum pt_anom kind, con
 /* Per file accounting (the log_source row). */
 struct pt_logstats {
     uint64_t lines, records, other, headers, blank, malformed, bytes;
-    uint64_t conn, dns, http, xfer, winevt;
+    uint64_t conn, dns, http, xfer, winevt, audit;
 };
 
 /* EVTX: the event identifiers read as *other*, counted (evtx.c) */

@@ -263,7 +263,7 @@ static const char *logfile(const uint8_t *p, size_t n)
     char l[1024];
     size_t pos = 0;
     unsigned lines = 0, sys = 0, combined = 0, cef = 0, eve = 0, zeekj = 0, squid = 0, elb = 0;
-    unsigned vsftpd = 0, xferlog = 0, pan = 0, windns = 0;
+    unsigned vsftpd = 0, xferlog = 0, pan = 0, windns = 0, atna = 0;
     bool w3c = false;
     while (lines < 20 && line(p, n, &pos, l, sizeof l)) {
         if (lines == 0 && (strncmp(l, "#separator", 10) == 0 || strncmp(l, "#fields\t", 8) == 0)) {
@@ -288,6 +288,7 @@ static const char *logfile(const uint8_t *p, size_t n)
         xferlog += xferlog_line(l);
         pan += panos_line(l);
         windns += windns_line(l);
+        atna += strstr(l, "<AuditMessage") != NULL; /* IHE ATNA, one message a line */
         cef += strstr(l, "CEF:0|") != NULL || strstr(l, "LEEF:") != NULL;
     }
     if (lines == 0) {
@@ -295,6 +296,9 @@ static const char *logfile(const uint8_t *p, size_t n)
     }
     if (w3c) {
         return "log:w3c";
+    }
+    if (atna * 2 > lines) {
+        return "log:atna";
     }
     if (eve * 2 > lines) {
         return "log:suricata-eve";

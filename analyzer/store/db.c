@@ -35,6 +35,7 @@ enum {
     ST_LOG_CONN,
     ST_LOG_XFER,
     ST_LOG_WINEVT,
+    ST_LOG_AUDIT,
     ST_LOG_DNS,
     ST_LOG_HTTP,
     ST_AUDIT,
@@ -71,8 +72,8 @@ static const char *const st_sql[N_ST] = {
                   "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
                   "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
     [ST_LOG_SOURCE] = "INSERT INTO log_source(item_id, path, format, bytes, lines, records, other, "
-                      "headers, blank, malformed, conn, dns, http, xfer, winevent) VALUES (?1,?2,?3,"
-                      "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+                      "headers, blank, malformed, conn, dns, http, xfer, winevent, audit) VALUES (?1,?2,"
+                      "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
     [ST_LOG_XFER] = "INSERT INTO log_xfer(item_id, line, offset, ts, source, client_addr, username, "
                     "direction, path, bytes, duration_us, ok, length) VALUES (?1,?2,?3,?4,?5,?6,?7,"
                     "?8,?9,?10,?11,?12,?13)",
@@ -82,6 +83,10 @@ static const char *const st_sql[N_ST] = {
                       "command, script_id, part, parts, script_chars, recovered) VALUES (?1,?2,"
                       "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
                       "?23,?24,?25)",
+    [ST_LOG_AUDIT] = "INSERT INTO log_audit(item_id, line, offset, ts, source, event_code, "
+                     "event, action, outcome, user_id, user_addr, source_addr, dest_addr, "
+                     "patients, studies, objects, length) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                     "?10,?11,?12,?13,?14,?15,?16,?17)",
     [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
                     "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
                     "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "
@@ -457,7 +462,7 @@ pt_status pt_db_logsource_put(struct pt_db *db, const struct pt_logsource_rec *r
     sqlite3_stmt *st = db->st[ST_LOG_SOURCE];
     const uint64_t v[] = {r->st.bytes, r->st.lines, r->st.records, r->st.other, r->st.headers,
                           r->st.blank, r->st.malformed, r->st.conn, r->st.dns, r->st.http,
-                          r->st.xfer, r->st.winevt};
+                          r->st.xfer, r->st.winevt, r->st.audit};
     sqlite3_bind_int64(st, 1, r->item);
     sqlite3_bind_text(st, 2, r->path, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, r->format, -1, SQLITE_STATIC);
@@ -563,6 +568,25 @@ pt_status pt_db_logwinevt_put(struct pt_db *db, const struct pt_logwinevt_rec *r
     bind_known(st, 23, r->parts);
     bind_known(st, 24, r->script_chars);
     sqlite3_bind_int(st, 25, r->recovered);
+    return step(db, st);
+}
+
+pt_status pt_db_logaudit_put(struct pt_db *db, const struct pt_logaudit_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_AUDIT];
+    bind_logprov(st, &r->p);
+    sqlite3_bind_text(st, 6, r->m.event, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, r->m.event_name, -1, SQLITE_TRANSIENT);
+    bind_text(st, 8, r->m.action);
+    bind_known(st, 9, r->m.outcome);
+    bind_text(st, 10, r->m.user);
+    bind_text(st, 11, r->m.user_addr);
+    bind_text(st, 12, r->m.src_addr);
+    bind_text(st, 13, r->m.dst_addr);
+    sqlite3_bind_int(st, 14, r->m.patients);
+    sqlite3_bind_int(st, 15, r->m.studies);
+    sqlite3_bind_int(st, 16, r->m.objects);
+    sqlite3_bind_int64(st, 17, r->p.length);
     return step(db, st);
 }
 

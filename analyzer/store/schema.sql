@@ -849,6 +849,7 @@ CREATE TABLE log_source (            -- one per file (a split item has several)
     http       INTEGER NOT NULL,
     xfer       INTEGER NOT NULL,       -- log_xfer rows (FTP servers' transfer logs)
     winevent   INTEGER NOT NULL DEFAULT 0, -- log_winevent rows (Windows .evtx)
+    audit      INTEGER NOT NULL DEFAULT 0, -- log_audit rows (IHE ATNA / DICOM audit messages)
     skew_us    INTEGER,                -- its clock's offset from the flows' (see flow_source)
     skew_agree INTEGER,                -- connections the offset is the median of (0: none)
     flows_matched INTEGER,             -- connections already known as flows
@@ -1001,6 +1002,31 @@ CREATE TABLE log_winevent (
     parts         INTEGER,                  -- 4104 MessageTotal
     script_chars  INTEGER,                  -- 4104 characters of the script (not stored)
     recovered     INTEGER NOT NULL
+) STRICT;
+
+-- IHE ATNA / DICOM PS3.15 audit messages (ingest/atna.c), one per line: exports, queries,
+-- imports and transfers of patient data a system recorded. No patient identifier is stored:
+-- patients and studies are counts of the message's participant objects. NULL where the
+-- message does not give a value.
+CREATE TABLE log_audit (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    line        INTEGER NOT NULL,
+    offset      INTEGER NOT NULL,
+    ts          INTEGER,                  -- EventDateTime
+    source      TEXT NOT NULL,            -- atna
+    event_code  TEXT NOT NULL,            -- EventID: 110106 Export, 110112 Query, 110104 ...
+    event       TEXT NOT NULL,            -- its text (originalText, displayName, or the code's)
+    action      TEXT,                     -- EventActionCode C R U D E
+    outcome     INTEGER,                  -- EventOutcomeIndicator: 0 success, 4, 8, 12 failures
+    user_id     TEXT,                     -- the requestor's UserID (UserIsRequestor)
+    user_addr   TEXT,                     -- the requestor's NetworkAccessPointID
+    source_addr TEXT,                     -- NetworkAccessPointID of the Source role (110153)
+    dest_addr   TEXT,                     -- ... of the Destination role (110152)
+    patients    INTEGER NOT NULL,         -- patient participant objects
+    studies     INTEGER NOT NULL,         -- study participant objects (110180)
+    objects     INTEGER NOT NULL,         -- all participant objects
+    length      INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE anomaly (

@@ -1,0 +1,195 @@
+/*
+ * atna.c - IHE ATNA / DICOM PS3.15 audit messages read with the bounded tag scanner
+ * (xmltag.h). See atna.h.
+ */
+#include "atna.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmltag.h"
+
+static const char TAG[] = "<AuditMessage";
+
+const uint8_t *pt_atna_find(const uint8_t *p, size_t n)
+{
+    size_t k = sizeof TAG - 1;
+    for (size_t i = 0; n >= k && i <= n - k; i++) {
+        if (p[i] == '<' && memcmp(p + i, TAG, k) == 0 &&
+            (i + k == n || p[i + k] == '>' || p[i + k] == ' ' || p[i + k] == '\t' ||
+             p[i + k] == '\r' || p[i + k] == '\n' || p[i + k] == '/')) {
+            return p + i;
+        }
+    }
+    return NULL;
+}
+
+/* The names of the DICOM audit events (PS3.15 A.5.3; PS3.16 CID 400) that concern patient
+ * data, for a message that gives no text of its own. */
+static const char *event_name(const char *code)
+{
+    static const char *const names[][2] = {
+        {"110100", "Application Activity"}, {"110101", "Audit Log Used"},
+        {"110102", "Begin Transferring DICOM Instances"},
+        {"110103", "DICOM Instances Accessed"}, {"110104", "DICOM Instances Transferred"},
+        {"110105", "DICOM Study Deleted"},      {"110106", "Export"},
+        {"110107", "Import"},                   {"110108", "Network Entry"},
+        {"110109", "Order Record"},             {"110110", "Patient Record"},
+        {"110111", "Procedure Record"},         {"110112", "Query"},
+        {"110113", "Security Alert"},           {"110114", "User Authentication"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(code, names[i][0]) == 0) {
+            return names[i][1];
+        }
+    }
+    return "";
+}
+
+/* A coded value: DICOM's csd-code, RFC 3881's code. */
+static bool code_of(const struct pt_xmltag *t, char *out, size_t cap)
+{
+    return pt_xmltag_attr(t, "csd-code", out, cap) || pt_xmltag_attr(t, "code", out, cap);
+}
+
+static bool is_true(const char *v)
+{
+    return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+}
+
+/* What is gathered while an ActiveParticipant or a ParticipantObjectIdentification is open */
+struct part {
+    bool open;
+    bool requestor;
+    char user[128], addr[PT_ADDR_STRLEN], role[16];
+    char type[8], type_role[8], id_type[16];
+};
+
+static void participant_end(struct pt_atna_msg *m, struct part *a)
+{
+    if (a->requestor && m->user[0] == '\0') {
+        snprintf(m->user, sizeof m->user, "%s", a->user);
+        snprintf(m->user_addr, sizeof m->user_addr, "%s", a->addr);
+    }
+    if (strcmp(a->role, "110153") == 0 && m->src_addr[0] == '\0') {
+        snprintf(m->src_addr, sizeof m->src_addr, "%s", a->addr);
+    } else if (strcmp(a->role, "110152") == 0 && m->dst_addr[0] == '\0') {
+        snprintf(m->dst_addr, sizeof m->dst_addr, "%s", a->addr);
+    }
+    memset(a, 0, sizeof *a);
+}
+
+static void object_end(struct pt_atna_msg *m, struct part *o)
+{
+    m->objects++;
+    if (strcmp(o->type_role, "1") == 0 || strcmp(o->id_type, "2") == 0) {
+        m->patients++;
+    } else if (strcmp(o->id_type, "110180") == 0) {
+        m->studies++;
+    }
+    memset(o, 0, sizeof *o);
+}
+
+static void participant_begin(const struct pt_xmltag *t, struct part *a)
+{
+    char v[8] = "";
+    memset(a, 0, sizeof *a);
+    a->open = true;
+    pt_xmltag_attr(t, "UserID", a->user, sizeof a->user);
+    pt_xmltag_attr(t, "NetworkAccessPointID", a->addr, sizeof a->addr);
+    a->requestor = pt_xmltag_attr(t, "UserIsRequestor", v, sizeof v) && is_true(v);
+}
+
+static void object_begin(const struct pt_xmltag *t, struct part *o)
+{
+    memset(o, 0, sizeof *o);
+    o->open = true;
+    pt_xmltag_attr(t, "ParticipantObjectTypeCode", o->type, sizeof o->type);
+    pt_xmltag_attr(t, "ParticipantObjectTypeCodeRole", o->type_role, sizeof o->type_role);
+}
+
+static void event_begin(const struct pt_xmltag *t, struct pt_atna_msg *m)
+{
+    char v[16] = "";
+    pt_xmltag_attr(t, "EventActionCode", m->action, sizeof m->action);
+    pt_xmltag_attr(t, "EventDateTime", m->when, sizeof m->when);
+    if (pt_xmltag_attr(t, "EventOutcomeIndicator", v, sizeof v) && v[0] >= '0' && v[0] <= '9') {
+        m->outcome = (int32_t)strtol(v, NULL, 10);
+    }
+}
+
+static void event_id(const struct pt_xmltag *t, struct pt_atna_msg *m)
+{
+    code_of(t, m->event, sizeof m->event);
+    if (!pt_xmltag_attr(t, "originalText", m->event_name, sizeof m->event_name) &&
+        !pt_xmltag_attr(t, "displayName", m->event_name, sizeof m->event_name)) {
+        snprintf(m->event_name, sizeof m->event_name, "%s", event_name(m->event));
+    }
+}
+
+/* One tag inside the message; true at </AuditMessage>. */
+static bool on_tag(const struct pt_xmltag *t, struct pt_atna_msg *m, struct part *a,
+                   struct part *o)
+{
+    const char *n = t->name;
+    if (strcmp(n, "AuditMessage") == 0) {
+        return t->closing;
+    }
+    if (strcmp(n, "EventIdentification") == 0 && !t->closing) {
+        event_begin(t, m);
+    } else if (strcmp(n, "EventID") == 0 && !t->closing && m->event[0] == '\0') {
+        event_id(t, m);
+    } else if (strcmp(n, "ActiveParticipant") == 0) {
+        if (!t->closing) {
+            participant_begin(t, a);
+        }
+        if ((t->closing || t->empty) && a->open) {
+            participant_end(m, a);
+        }
+    } else if (strcmp(n, "RoleIDCode") == 0 && a->open && !t->closing && a->role[0] == '\0') {
+        code_of(t, a->role, sizeof a->role);
+    } else if (strcmp(n, "ParticipantObjectIdentification") == 0) {
+        if (!t->closing) {
+            object_begin(t, o);
+        }
+        if ((t->closing || t->empty) && o->open) {
+            object_end(m, o);
+        }
+    } else if (strcmp(n, "ParticipantObjectIDTypeCode") == 0 && o->open && !t->closing) {
+        code_of(t, o->id_type, sizeof o->id_type);
+    }
+    return false;
+}
+
+bool pt_atna_parse(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char **why)
+{
+    memset(m, 0, sizeof *m);
+    m->outcome = -1;
+    struct part a = {0}, o = {0};
+    struct pt_xmlscan x;
+    struct pt_xmltag t;
+    pt_xmlscan_init(&x, p, n);
+    bool started = false, ended = false;
+    while (!ended && pt_xmlscan_next(&x, &t)) {
+        if (!started) {
+            started = strcmp(t.name, "AuditMessage") == 0 && !t.closing;
+            ended = started && t.empty;
+            continue;
+        }
+        ended = on_tag(&t, m, &a, &o);
+    }
+    if (!started) {
+        *why = "no <AuditMessage> element";
+        return false;
+    }
+    if (!ended) {
+        *why = "an AuditMessage without its end (cut, or longer than a line)";
+        return false;
+    }
+    if (m->event[0] == '\0') {
+        *why = "an AuditMessage without an EventIdentification/EventID code";
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,47 @@
+/*
+ * atna.h - IHE ATNA / DICOM PS3.15 audit messages (issue 14): the DICOM audit message XML
+ * (PS3.15 Annex A.5, the RFC 3881 elements) that an imaging or record system sends, usually
+ * over syslog (RFC 5424, RFC 5425/5426), when patient data is exported, queried, imported or
+ * transferred. One AuditMessage per line (the syslog transport); the syslog header or an
+ * RFC 6587 octet count before it is not read.
+ *
+ * Read: EventIdentification (EventActionCode, EventDateTime, EventOutcomeIndicator, EventID),
+ * the requesting ActiveParticipant (UserIsRequestor: its UserID and NetworkAccessPointID),
+ * the addresses of the participants in the Source (110153) and Destination (110152) roles, and
+ * the ParticipantObjectIdentification elements counted: patients (TypeCodeRole 1, or
+ * IDTypeCode 2 "Patient Number") and studies (IDTypeCode 110180). No patient identifier is
+ * kept: only counts.
+ *
+ * Trust boundary: the bytes are untrusted; reads stay inside [p, p + n) (xmltag.h).
+ */
+#ifndef PT_ATNA_H
+#define PT_ATNA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/addr.h"
+
+struct pt_atna_msg {
+    char event[16];         /* EventID code: 110106 Export, 110112 Query, ... */
+    char event_name[48];    /* originalText / displayName, else the name of a known code */
+    char action[4];         /* C R U D E, "" when not given */
+    int32_t outcome;        /* EventOutcomeIndicator: 0 success, 4, 8, 12; -1 not given */
+    char when[40];          /* EventDateTime as written */
+    char user[128];         /* the requestor's UserID */
+    char user_addr[PT_ADDR_STRLEN];   /* the requestor's NetworkAccessPointID */
+    char src_addr[PT_ADDR_STRLEN];    /* of the participant in the Source role (110153) */
+    char dst_addr[PT_ADDR_STRLEN];    /* ... Destination role (110152) */
+    int32_t patients;       /* patient participant objects */
+    int32_t studies;        /* study participant objects (110180) */
+    int32_t objects;        /* all participant objects */
+};
+
+/* Where "<AuditMessage" starts in p[0..n), or NULL. */
+const uint8_t *pt_atna_find(const uint8_t *p, size_t n);
+/* Read one AuditMessage from p[0..n) (starting at "<AuditMessage"); false, with `why` set,
+ * when it is cut or has no EventIdentification with an EventID. */
+bool pt_atna_parse(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char **why);
+
+#endif
