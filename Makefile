@@ -89,7 +89,7 @@ FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames \
-                fuzz_passwords fuzz_plan fuzz_recycle fuzz_netflow fuzz_browser fuzz_evtx
+                fuzz_passwords fuzz_plan fuzz_recycle fuzz_netflow fuzz_browser fuzz_evtx fuzz_atna
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel
