@@ -24,6 +24,49 @@
 #include "../store/q_verdict.h"
 #include "verdict_int.h"
 
+/* IHE ATNA / DICOM audit messages that name patients (ACCESS_AUDIT, ACCESS_AUDIT_PAIRS): one
+ * finding per requesting host and the system it read from. Patients are summed over the
+ * messages (the messages' identifiers are not kept, so one patient in two messages counts
+ * twice). */
+static void audit_findings(struct pt_verdict_ctx *x)
+{
+    char err[256];
+    struct pt_qv *st = NULL;
+    if (pt_qv_exec(x->db, PT_QV_ACCESS_AUDIT, err, sizeof err) != PT_OK ||
+        pt_qv_open(x->db, PT_QV_ACCESS_AUDIT_PAIRS, &st) != PT_OK) {
+        x->rc = PT_EDB;
+        return;
+    }
+    while (pt_qv_step(st) && x->rc == PT_OK) {
+        int64_t msgs = pt_qv_int(st, 2), people = pt_qv_int(st, 3);
+        const char *srv = pt_qv_text(st, 1)[0] != '\0' ? pt_qv_text(st, 1) : "the audited system";
+        char sum[640], det[512];
+        snprintf(sum, sizeof sum,
+                 "PHI access in audit logs: %s (user %s) %s records of %lld patient(s) from %s "
+                 "(%lld IHE ATNA audit message(s), patients summed over them; item %lld lines "
+                 "%lld-%lld)",
+                 pt_qv_text(st, 0), pt_qv_text(st, 11)[0] != '\0' ? pt_qv_text(st, 11) : "?",
+                 pt_qv_text(st, 6), (long long)people, srv, (long long)msgs,
+                 (long long)pt_qv_int(st, 7), (long long)pt_qv_int(st, 8),
+                 (long long)pt_qv_int(st, 9));
+        snprintf(det, sizeof det,
+                 "{\"messages\":%lld,\"patients\":%lld,\"events\":\"%s\"}",
+                 (long long)msgs, (long long)people, pt_qv_text(st, 6));
+        size_t evlen = strlen(pt_qv_text(st, 10)) + sizeof "{\"phi_access\":}";
+        char *ev = malloc(evlen);
+        if (ev == NULL) {
+            x->rc = PT_ENOMEM;
+            break;
+        }
+        snprintf(ev, evlen, "{\"phi_access\":%s}", pt_qv_text(st, 10));
+        pt_verdict_finding(x, PT_HEUR_PHI_ACCESS, pt_qv_text(st, 0), srv, "atna",
+                           pt_qv_int(st, 4), pt_qv_int(st, 5), 0, people >= 10 ? 0.6 : 0.45, sum,
+                           det, ev);
+        free(ev);
+    }
+    pt_qv_free(st);
+}
+
 /* The PHI hits on lines of web/proxy logs (ACCESS_HITS of store/q_verdict.def): a request for
  * a status below 400 (or none given) names what it returned. One finding per client and
  * server (ACCESS_PAIRS); individuals counted over all its lines (not summed). */
@@ -69,6 +112,9 @@ void pt_heur_phi_access(struct pt_verdict_ctx *x)
         free(ev);
     }
     pt_qv_free(st);
+    if (x->rc == PT_OK) {
+        audit_findings(x);
+    }
     if (x->rc == PT_OK && pt_qv_exec(x->db, PT_QV_ACCESS_DONE, err, sizeof err) != PT_OK) {
         x->rc = PT_EDB;
     }
