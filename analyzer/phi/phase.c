@@ -196,6 +196,8 @@ struct oresult {
     uint64_t pack_off;
     struct ymatch *ym;
     size_t nym, capym;
+    bool ym_oom;            /* a YARA match was dropped: memory ran out (on_yara's own flag,
+                             * as it may run in the YARA thread beside the runs' scan) */
     enum pt_phi_format fmt;
     struct rrec *recs;
     size_t nrec, caprec;
@@ -320,14 +322,9 @@ static void result_free(struct oresult *r)
 static void on_yara(void *arg, const struct pt_yara_match *m)
 {
     struct oresult *r = arg;
-    if (r->nym == r->capym) {
-        size_t nc = r->capym ? r->capym * 2 : 4;
-        struct ymatch *ny = realloc(r->ym, nc * sizeof *ny);
-        if (ny == NULL) {
-            return;
-        }
-        r->ym = ny;
-        r->capym = nc;
+    if (!pt_grow(&r->ym, &r->capym, r->nym + 1, sizeof *r->ym, 4)) {
+        r->ym_oom = true;
+        return;
     }
     r->ym[r->nym++] = (struct ymatch){sdup(m->rule), sdup(m->ns), sdup(m->tags),
                                       sdup(m->description), sdup(m->category),
@@ -600,10 +597,10 @@ static pt_status write_extras(struct phase *ph, const struct oresult *r)
                                    "not recorded")
                          : rc;
     }
-    if (r->oom) {
+    if (r->oom || r->ym_oom) {
         rc = rc == PT_OK ? anomaly(ph, r->item, 0, PT_ANOM_PHI_NO_MEMORY,
-                                   "out of memory while scanning: PHI records or hits of this "
-                                   "object were not recorded")
+                                   "out of memory while scanning: PHI records, hits or YARA "
+                                   "matches of this object were not recorded")
                          : rc;
     }
     for (size_t y = 0; y < r->nym && rc == PT_OK; y++) {
