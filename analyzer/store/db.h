@@ -97,6 +97,8 @@ struct pt_logflow_stats {
 };
 pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
                           struct pt_logflow_stats *st, char *err, size_t errlen);
+/* A connection's class from its addresses: internal | outbound | inbound | external. */
+const char *pt_logflow_class(const struct pt_cidr_set *home, const char *cli, const char *srv);
 /* The FTP servers' file transfers (log_xfer) after them (store/logxfer.c): placed on a data
  * connection already known, or flows of their own when the server's address is known from a
  * control connection. */

@@ -108,7 +108,7 @@ static int proto_number(const char *p)
          : strcmp(p, "ipv6-icmp") == 0 || strcmp(p, "icmp6") == 0 ? 58 : 0;
 }
 
-static const char *class_of(const struct pt_cidr_set *home, const char *cli, const char *srv)
+const char *pt_logflow_class(const struct pt_cidr_set *home, const char *cli, const char *srv)
 {
     struct pt_addr a, b;
     bool ci = pt_addr_parse(cli, &a) && pt_cidr_set_contains(home, &a);
@@ -245,7 +245,7 @@ static const char *payload(const struct lf *x, sqlite3_stmt *r, int64_t *c, int6
 {
     if (sqlite3_column_int(r, 20) != 0) {
         int64_t t = known(r, 10) < 0 ? 0 : known(r, 10);
-        bool in = strcmp(class_of(x->home, col(r, 6), col(r, 8)), "inbound") == 0;
+        bool in = strcmp(pt_logflow_class(x->home, col(r, 6), col(r, 8)), "inbound") == 0;
         *c = in ? t : 0;
         *s = in ? 0 : t;
         return "total";
@@ -308,7 +308,7 @@ static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t t
     sqlite3_bind_text(q, 8, srv, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 9, sport < 0 ? 0 : sport);
     sqlite3_bind_int(q, 10, cport >= 0 && sport >= 0);
-    sqlite3_bind_text(q, 11, class_of(x->home, cli, srv), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 11, pt_logflow_class(x->home, cli, srv), -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 12, ts);
     sqlite3_bind_int64(q, 13, ts + sqlite3_column_int64(r, 4));
     sqlite3_bind_int64(q, 14, sqlite3_column_int64(r, 16));

@@ -114,14 +114,6 @@ static int64_t data_flow(struct lx *x, const char *cli, const char *srv, int64_t
     return id;
 }
 
-static const char *class_of(const struct pt_cidr_set *home, const char *cli, const char *srv)
-{
-    struct pt_addr a, b;
-    bool ci = pt_addr_parse(cli, &a) && pt_cidr_set_contains(home, &a);
-    bool si = pt_addr_parse(srv, &b) && pt_cidr_set_contains(home, &b);
-    return ci && si ? "internal" : ci ? "outbound" : si ? "inbound" : "external";
-}
-
 static pt_status new_flow(struct lx *x, sqlite3_stmt *r, const char *cli, const char *srv,
                           int64_t start, int64_t end, int64_t c, int64_t s, int64_t *id)
 {
@@ -133,7 +125,7 @@ static pt_status new_flow(struct lx *x, sqlite3_stmt *r, const char *cli, const 
     sqlite3_bind_int(q, 4, strchr(cli, ':') != NULL ? 6 : 4);
     sqlite3_bind_text(q, 5, cli, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(q, 6, srv, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(q, 7, class_of(x->home, cli, srv), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, pt_logflow_class(x->home, cli, srv), -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 8, start);
     sqlite3_bind_int64(q, 9, end);
     sqlite3_bind_int64(q, 10, c);
