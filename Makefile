@@ -97,13 +97,17 @@ SAN := build/san
 rel_obj = $(patsubst %.c,$(REL)/%.o,$(1))
 san_obj = $(patsubst %.c,$(SAN)/%.o,$(1))
 
+# The schema version (PRAGMA user_version) is the first 28 bits of the schema's SHA-256, so
+# any change to the schema makes older cases say so instead of failing on a missing column.
 $(REL)/schema.c $(SAN)/schema.c: analyzer/store/schema.sql
 	@mkdir -p $(dir $@)
 	$(call say,GEN,$@)
 	$(Q){ echo '/* generated from analyzer/store/schema.sql */'; \
 	   echo 'const char pt_schema_sql[] ='; \
 	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
-	   echo ';'; } > $@
+	   echo ';'; \
+	   echo 'extern const int pt_schema_version;'; \
+	   echo "const int pt_schema_version = 0x$$(sha256sum $< | cut -c1-7);"; } > $@
 
 $(REL)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -92,8 +92,8 @@ static pt_status check_shard(struct shard *s, const char *plan_sha)
                  "%.16s...)", s->dir, v, plan_sha);
     } else if (!pt_q_manifest_get(db, "schema_version", v, sizeof v) ||
                strtol(v, NULL, 10) != PT_DB_SCHEMA_VERSION) {
-        pt_error("shard %s has schema version %s, this phitrace %d", s->dir, v,
-                 PT_DB_SCHEMA_VERSION);
+        pt_error("shard %s has schema version %s, this phitrace %d: run the shards and the "
+                 "merge with one phitrace", s->dir, v, PT_DB_SCHEMA_VERSION);
     } else if (!pt_q_manifest_get(db, "scale_shard", v, sizeof v) || v[0] < '0' || v[0] > '9' ||
                (idx = strtoull(v, &end, 10)) >= PT_PLAN_MAX_SHARDS || *end != '\0') {
         pt_error("shard %s does not say which shard it is", s->dir);

@@ -7,6 +7,7 @@
  * self-contained file is left.
  */
 #include "db.h"
+#include "../core/version.h"
 #include "db_handle.h"
 
 #include <stdbool.h>
@@ -266,6 +267,26 @@ out:
     return rc;
 }
 
+/* A case written by a phitrace with another schema: say which phitrace wrote it (its
+ * manifest, when readable) and what to do, rather than fail later on a missing column. */
+static void schema_mismatch(struct pt_db *db, const char *path, int ver, char *err,
+                            size_t errlen)
+{
+    char tool[96] = "an unknown version";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->h, "SELECT group_concat(value, ' commit ') FROM (SELECT value "
+                           "FROM run_manifest WHERE key IN ('tool_version', 'git_commit') ORDER "
+                           "BY key DESC)", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+        snprintf(tool, sizeof tool, "%.80s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    snprintf(err, errlen, "%s was written by phitrace %s with database schema %07x; this "
+             "phitrace (%s commit %s) reads schema %07x. Open it with the phitrace that wrote "
+             "it, or run `phitrace analyze` again on its evidence to make a new case", path, tool,
+             (unsigned)ver, PT_VERSION, PT_GIT_COMMIT, (unsigned)PT_DB_SCHEMA_VERSION);
+}
+
 /* An existing case database: read-only, or read-write for a custody record (rw). */
 static pt_status open_existing(const char *path, bool rw, struct pt_db **out, char *err,
                                size_t errlen)
@@ -306,8 +327,7 @@ static pt_status open_existing(const char *path, bool rw, struct pt_db **out, ch
     }
     sqlite3_finalize(st);
     if (ver != PT_DB_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s has schema version %d; this phitrace reads version %d", path, ver,
-                 PT_DB_SCHEMA_VERSION);
+        schema_mismatch(db, path, ver, err, errlen);
         rc = PT_EDB;
         goto out;
     }

@@ -18,7 +18,10 @@
 #include "../ingest/logparse.h"
 
 #define PT_DB_APPLICATION_ID 0x50484954 /* "PHIT" */
-#define PT_DB_SCHEMA_VERSION 1
+/* The schema version is derived from schema.sql's text at build time (the Makefile), so
+ * a case written by a phitrace with another schema is refused with a clear message. */
+extern const int pt_schema_version;
+#define PT_DB_SCHEMA_VERSION pt_schema_version
 
 struct pt_db;
 

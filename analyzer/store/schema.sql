@@ -1,4 +1,5 @@
--- phitrace evidence database, schema version 1.
+-- phitrace evidence database. Its schema version (PRAGMA user_version) is derived from this
+-- file's text at build time: any change here makes older cases refuse to open, clearly.
 -- STRICT tables; timestamps are UTC microseconds since the epoch (INTEGER).
 -- Ids of flows are deterministic (see analyzer/flow/flow.h); anomaly ids follow insertion.
 -- A flow row is written when the flow ends, usually after the rows that point to it

@@ -242,6 +242,29 @@ static void phi_hits_compact_and_read_back(void **state)
     pt_db_close(db);
 }
 
+/* A case made by a phitrace with another schema is refused, saying who wrote it and what to
+ * do; the version in the file is the one this build derives from schema.sql. */
+static void other_schema_is_refused_clearly(void **state)
+{
+    (void)state;
+    unlink(path);
+    char err[512];
+    struct pt_db *db;
+    assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_db_begin(db), PT_OK);
+    assert_int_equal(pt_db_manifest_set(db, "tool_version", "0.0.9"), PT_OK);
+    assert_int_equal(pt_db_commit(db), PT_OK);
+    assert_true(PT_DB_SCHEMA_VERSION > 0 && PT_DB_SCHEMA_VERSION < (1 << 28));
+    assert_int_equal(sqlite3_exec(pt_db_handle(db), "PRAGMA user_version=1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    pt_db_close(db);
+    err[0] = '\0';
+    assert_int_equal(pt_db_open_ro(path, &db, err, sizeof err), PT_EDB);
+    assert_null(db);
+    assert_non_null(strstr(err, "written by phitrace 0.0.9 with database schema 0000001"));
+    assert_non_null(strstr(err, "run `phitrace analyze` again"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +272,7 @@ int main(void)
         cmocka_unit_test(strict_tables_reject_wrong_types),
         cmocka_unit_test(tampering_breaks_the_chain),
         cmocka_unit_test(not_a_case_database),
+        cmocka_unit_test(other_schema_is_refused_clearly),
         cmocka_unit_test(phi_hits_compact_and_read_back),
     };
     return cmocka_run_group_tests_name("db", tests, setup, teardown);
