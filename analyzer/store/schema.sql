@@ -992,6 +992,9 @@ CREATE TABLE log_winevent (
     client_addr   TEXT,                     -- IpAddress of a logon
     client_port   INTEGER,
     target_server TEXT,                     -- 4648
+    workstation   TEXT,                     -- 4624/4625 WorkstationName (the client's name)
+    logon_id      TEXT,                     -- 4624 TargetLogonId, else SubjectLogonId
+    auth_package  TEXT,                     -- 4624/4625 AuthenticationPackageName
     process       TEXT,                     -- 4688 the new process, else the acting one
     parent        TEXT,                     -- 4688
     object        TEXT,                     -- 4663 ObjectName, 4104 the script's path
