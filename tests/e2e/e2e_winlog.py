@@ -198,6 +198,9 @@ def winlog_logons_and_patient_export_join_the_hosts_upload():
     for m in mine:
         assert m in reasons["heuristics"].split(","), reasons
     assert "evtx" in reasons["sources"], reasons
+    rep = json.load(open(os.path.join(c, "report.json")))
+    _st_valid(rep)  # the report's schema knows the heuristics
+    assert {f["heuristic"] for f in rep["findings"]} >= set(mine), rep["findings"]
 
 
 @test
