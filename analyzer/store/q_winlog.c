@@ -45,7 +45,11 @@ static pt_status exec(sqlite3 *h, const char *sql)
     return sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK ? PT_OK : PT_EDB;
 }
 
-static pt_status wfp_hosts(sqlite3 *h, const struct pt_cidr_set *home)
+/* never a host's address on a network: loopback, link-local, unspecified */
+#define NOT_A_HOST "127.0.0.0/8,::1/128,0.0.0.0/32,::/128,169.254.0.0/16,fe80::/10"
+
+static pt_status wfp_hosts(sqlite3 *h, const struct pt_cidr_set *home,
+                           const struct pt_cidr_set *local)
 {
     sqlite3_stmt *q = NULL, *ins = NULL;
     if (sqlite3_prepare_v2(h, hosts_wfp, -1, &q, NULL) != SQLITE_OK ||
@@ -63,7 +67,7 @@ static pt_status wfp_hosts(sqlite3 *h, const struct pt_cidr_set *home)
         const char *a = (const char *)sqlite3_column_text(q, 1);
         struct pt_addr ad;
         if (item == done || a == NULL || !pt_addr_parse(a, &ad) ||
-            !pt_cidr_set_contains(home, &ad)) {
+            !pt_cidr_set_contains(home, &ad) || pt_cidr_set_contains(local, &ad)) {
             continue;
         }
         done = item;
@@ -83,20 +87,24 @@ static pt_status wfp_hosts(sqlite3 *h, const struct pt_cidr_set *home)
 pt_status pt_q_winlog_hosts(struct pt_db *db, const char *home)
 {
     sqlite3 *h = pt_db_handle(db);
-    struct pt_cidr_set set = {0};
+    struct pt_cidr_set set = {0}, local = {0};
     char err[200];
     if (pt_cidr_set_parse(home != NULL && home[0] != '\0' ? home : PT_HOME_NET_DEFAULT, &set,
                           err, sizeof err) != PT_OK) {
         pt_cidr_set_parse(PT_HOME_NET_DEFAULT, &set, err, sizeof err);
     }
-    pt_status st = exec(h, hosts_setup);
+    pt_status st = pt_cidr_set_parse(NOT_A_HOST, &local, err, sizeof err);
     if (st == PT_OK) {
-        st = wfp_hosts(h, &set);
+        st = exec(h, hosts_setup);
+    }
+    if (st == PT_OK) {
+        st = wfp_hosts(h, &set, &local);
     }
     if (st == PT_OK) {
         st = exec(h, hosts_make);
     }
     pt_cidr_set_fini(&set);
+    pt_cidr_set_fini(&local);
     return st;
 }
 

@@ -8,7 +8,8 @@
  * evidence item whose records name one computer:
  *   'option'  the examiner's link (`analyze --image-host Security.evtx=ADDR`, image_host);
  *   'wfp'     else the home-net address in most of the item's own filtering-platform
- *             connections (5156/5157, log_conn source evtx; a tie: the one that opened more).
+ *             connections (5156/5157, log_conn source evtx; a tie: the one that opened more;
+ *             never a loopback, link-local or unspecified one).
  * A computer with neither keeps its name as the findings' source.
  */
 #ifndef PT_STORE_Q_WINLOG_H
