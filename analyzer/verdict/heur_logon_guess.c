@@ -27,7 +27,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
     bool is_addr = pt_addr_parse(src, &a);
     char hw[300], first[32], when[32], prov[700], sum[4096], det[4096], ev[2400];
     char acc[400], cmp[400], fl[1200], srcj[400];
-    struct pt_wingroup g;
+    struct pt_wingroup g = {.n = 0};
     pt_wingroup_start(&g, "");
     pt_wingroup_add(&g, r->v[0], r->v[1], r->v[2]);
     pt_winlog_host_words(hw, sizeof hw, host, computer);
