@@ -208,7 +208,8 @@ def winlog_without_an_address_names_the_computer_and_joins_nothing():
     """Written before running: the guessing and the RDP logon alone, with no connection of
     WS07 in the log: the two findings name the computer WS07.hosp.local as their source; a
     conn log's upload from 10.2.0.7 is an event without them (nothing ties the name to the
-    address); with --image-host linking the log to 10.2.0.7 they join it."""
+    address, and a limitation says so); with --image-host linking the log to 10.2.0.7 they
+    join it and the limitation is gone."""
     _evtx_need_reader()
     evs = [_wl_fail(10 + 10 * i, "admin", 10, "203.0.113.9") for i in range(10)]
     evs.append(_wl_logon(130, "admin", 10, "203.0.113.9", "40222"))
@@ -228,3 +229,6 @@ def winlog_without_an_address_names_the_computer_and_joins_nothing():
         assert len(ev) == 1 and ev[0][0] == "10.2.0.7", ev
         h = json.loads(ev[0][1])["heuristics"].split(",")
         assert ("password_guessing" in h and "remote_logon" in h) == link, h
+        lim = con.execute("SELECT count(*) FROM limitation WHERE detail LIKE '%WS07-noaddr.evtx%"
+                          "no filtering-platform connection%'").fetchone()[0]
+        assert lim == (0 if link else 1), lim
