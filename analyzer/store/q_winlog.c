@@ -115,10 +115,14 @@ pt_status pt_q_winlog_hosts(struct pt_db *db, const char *home)
 static const char remote_sql[] =
     "SELECT w.id, w.line, w.ts, coalesce(w.computer, ''), coalesce(wh.addr, ''), "
     "coalesce(w.target_user, ''), w.logon_type, w.client_addr, w.client_port, "
-    "coalesce(w.workstation, ''), coalesce(w.auth_package, ''), coalesce(w.logon_id, ''), e.path "
-    "FROM log_winevent w JOIN evidence_item e ON e.id = w.item_id " HOST
+    "coalesce(w.workstation, ''), coalesce(w.auth_package, ''), coalesce(w.logon_id, ''), e.path, "
+    "k.accounts FROM log_winevent w JOIN evidence_item e ON e.id = w.item_id " HOST
+    "JOIN (SELECT lower(coalesce(computer, '')) AS comp, client_addr, logon_type, count(DISTINCT "
+    "lower(coalesce(target_user, ''))) AS accounts FROM log_winevent WHERE kind = 'logon' AND "
+    "logon_type IN (3, 10) GROUP BY 1, 2, 3) k ON k.comp = lower(coalesce(w.computer, '')) AND "
+    "k.client_addr = w.client_addr AND k.logon_type = w.logon_type "
     "WHERE w.kind = 'logon' AND w.logon_type IN (3, 10) AND coalesce(w.client_addr, '') != '' "
-    "ORDER BY lower(w.computer), w.client_addr, lower(w.target_user), w.logon_type, w.ts, w.id";
+    "ORDER BY lower(w.computer), w.client_addr, w.logon_type, w.ts, w.id";
 
 /* the failed logons, by computer and source (the client address, else the workstation) */
 static const char guess_setup[] =

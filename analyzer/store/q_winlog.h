@@ -29,7 +29,8 @@ pt_status pt_q_winlog_hosts(struct pt_db *db, const char *home);
 enum pt_q_winlog {
     /* 4624 of types 3 and 10 that name a client address: id, record, ts, computer, host,
      * account, logon type, client, client port, workstation, auth package, logon id,
-     * the file; ordered by computer, client, account, type, time */
+     * the file, the distinct accounts of its (computer, client, type); ordered by computer,
+     * client, type, time */
     PT_QW_REMOTE_LOGONS,
     /* ?1 failures, ?2 seconds: the first 4624 of each (computer, source, account) that has
      * at least ?1 failed logons (4625) from the same source on the same computer in the ?2

@@ -31,7 +31,7 @@ static void flush(struct expl *s)
         return;
     }
     char hw[300], first[32], last[32], prov[700], sum[4096], det[8192], ev[1200];
-    char subj[400], acc[400], srv[400], proc[700], cmp[400], fl[1200];
+    char subj[400], acc[400], srv[400], proc[700], cmp[400], fl[1200], li[100];
     pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
     pt_winlog_iso(s->g.first, first);
     pt_winlog_iso(s->g.last, last);
@@ -49,11 +49,12 @@ static void flush(struct expl *s)
     jesc(s->process, proc, sizeof proc);
     jesc(s->computer, cmp, sizeof cmp);
     jesc(s->file, fl, sizeof fl);
+    jesc(s->logon_id, li, sizeof li);
     snprintf(det, sizeof det, "{\"computer\":\"%s\",\"host\":\"%s\",\"subject\":\"%s\","
              "\"account\":\"%s\",\"target_server\":\"%s\",\"target_addr\":\"%s\","
              "\"process\":\"%s\",\"logon_id\":\"%s\",\"times\":%" PRId64 ",\"records\":%s,"
              "\"file\":\"%s\"}",
-             cmp, s->host, subj, acc, srv, s->target, proc, s->logon_id, s->g.n, s->g.records,
+             cmp, s->host, subj, acc, srv, s->target, proc, li, s->g.n, s->g.records,
              fl);
     snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->g.ids);
     pt_verdict_finding(s->x, PT_HEUR_EXPLICIT_CREDENTIALS, pt_winlog_source(s->host, s->computer),

@@ -26,7 +26,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
     struct pt_addr a;
     bool is_addr = pt_addr_parse(src, &a);
     char hw[300], first[32], when[32], prov[700], sum[4096], det[4096], ev[2400];
-    char acc[400], cmp[400], fl[1200], srcj[400];
+    char acc[400], cmp[400], fl[1200], srcj[400], au[200], ws[400];
     struct pt_wingroup g = {.n = 0};
     pt_wingroup_start(&g, "");
     pt_wingroup_add(&g, r->v[0], r->v[1], r->v[2]);
@@ -44,6 +44,8 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
     jesc(computer, cmp, sizeof cmp);
     jesc(r->s[13], fl, sizeof fl);
     jesc(src, srcj, sizeof srcj);
+    jesc(r->s[14], au, sizeof au);
+    jesc(r->s[15], ws, sizeof ws);
     snprintf(det, sizeof det, "{\"computer\":\"%s\",\"host\":\"%s\",\"account\":\"%s\","
              "\"source\":\"%s\",\"logon_type\":%" PRId64 ",\"failures\":%" PRId64 ","
              "\"accounts_tried\":%" PRId64 ",\"first_failure_ts\":%" PRId64 ",\"seconds\":%"
@@ -51,7 +53,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
              "\"%s\",\"workstation\":\"%s\",\"logon_fail_burst\":%g,\"logon_fail_window_s\":%g,"
              "\"file\":\"%s\"}",
              cmp, host, acc, srcj, r->v[6], r->v[8], r->v[9], r->v[10], span, r->v[1],
-             r->s[11], r->s[14], r->s[15], x->c.logon_fail_burst, x->c.logon_fail_window_s, fl);
+             r->s[11], au, ws, x->c.logon_fail_burst, x->c.logon_fail_window_s, fl);
     /* the logon first, then the failures (their ids: a JSON array "[...]") */
     snprintf(ev, sizeof ev, "{\"log_winevent\":[%" PRId64 "%s%.2000s}", r->v[0],
              strlen(r->s[12]) > 2 ? "," : "]", strlen(r->s[12]) > 2 ? r->s[12] + 1 : "");

@@ -4,9 +4,10 @@
  * (Network: SMB, WinRM, ...) whose client address (IpAddress) is outside the case's home
  * network (--home-net, as the manifest keeps it; loopback, link-local and unspecified
  * addresses are never remote) is a finding on the host logged on to: one per (computer,
- * client address, account, logon type), with how many logons, the first and last, the
- * client's port and workstation name, the authentication package and logon id, and the
- * EVTX record identifiers. Its source is the host's address (temp.winhost, store/q_winlog.h),
+ * client address, logon type), with its distinct accounts (counted; the first 20 named, in
+ * time order), how many logons,
+ * the first and last, the first logon's client port, workstation name, authentication
+ * package and logon id, and the EVTX record identifiers. Its source is the host's address (temp.winhost, store/q_winlog.h),
  * else the computer's name; its destination the client address. Role HOST: it joins every
  * later exfiltration event of that host (events.c).
  */
@@ -22,6 +23,8 @@
 #include "winlog.h"
 
 /* never a remote client, whatever the home network */
+#define MAX_ACCOUNTS 20
+
 #define NOT_REMOTE "127.0.0.0/8,::1/128,0.0.0.0/32,::/128,169.254.0.0/16,fe80::/10"
 
 struct remote {
@@ -30,7 +33,10 @@ struct remote {
     struct pt_wingroup g;
     char computer[200], host[64], account[200], client[64], workstation[200], auth[64],
         logon_id[32], file[600];
-    int64_t type, port;
+    char accounts[4200]; /* JSON array: the first MAX_ACCOUNTS distinct, in time order */
+    char names[MAX_ACCOUNTS][200];
+    size_t n_names;
+    int64_t type, port, n_accounts; /* n_accounts: all distinct ones (the query counts) */
 };
 
 static void flush(struct remote *s)
@@ -38,8 +44,8 @@ static void flush(struct remote *s)
     if (s->g.n == 0) {
         return;
     }
-    char hw[300], first[32], last[32], prov[700], sum[4096], det[4096], ev[1200];
-    char acc[400], ws[400], cmp[400], fl[1200];
+    char hw[300], first[32], last[32], prov[700], sum[4096], det[12288], ev[1200];
+    char ws[400], cmp[400], fl[1200], au[200], li[100];
     pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
     pt_winlog_iso(s->g.first, first);
     pt_winlog_iso(s->g.last, last);
@@ -50,25 +56,50 @@ static void flush(struct remote *s)
     if (s->port > 0) {
         snprintf(port, sizeof port, " port %" PRId64, s->port);
     }
-    snprintf(sum, sizeof sum, "%s from %s%s%s%.200s to %s as %.200s%s%s: %" PRId64 " logon(s), "
+    char as[400];
+    if (s->n_accounts > 1) {
+        snprintf(as, sizeof as, "%" PRId64 " accounts (%.200s, ...)", s->n_accounts, s->account);
+    } else {
+        snprintf(as, sizeof as, "%.200s", s->account[0] ? s->account : "an unnamed account");
+    }
+    snprintf(sum, sizeof sum, "%s from %s%s%s%.200s to %s as %s%s%s: %" PRId64 " logon(s), "
              "%s%s%s; %s", what, s->client, port, s->workstation[0] ? ", workstation " : "",
-             s->workstation, hw, s->account[0] ? s->account : "an unnamed account",
-             s->auth[0] ? " with " : "", s->auth, s->g.n, first, s->g.n > 1 ? " to " : "",
-             s->g.n > 1 ? last : "", prov);
-    jesc(s->account, acc, sizeof acc);
+             s->workstation, hw, as, s->auth[0] ? " with " : "", s->auth, s->g.n, first,
+             s->g.n > 1 ? " to " : "", s->g.n > 1 ? last : "", prov);
     jesc(s->workstation, ws, sizeof ws);
     jesc(s->computer, cmp, sizeof cmp);
     jesc(s->file, fl, sizeof fl);
-    snprintf(det, sizeof det, "{\"computer\":\"%s\",\"host\":\"%s\",\"account\":\"%s\","
+    jesc(s->auth, au, sizeof au);
+    jesc(s->logon_id, li, sizeof li);
+    snprintf(det, sizeof det, "{\"computer\":\"%s\",\"host\":\"%s\",\"accounts\":%s,"
              "\"logon_type\":%" PRId64 ",\"client\":\"%s\",\"client_port\":%" PRId64 ","
              "\"workstation\":\"%s\",\"auth_package\":\"%s\",\"logon_id\":\"%s\","
-             "\"logons\":%" PRId64 ",\"records\":%s,\"file\":\"%s\"}",
-             cmp, s->host, acc, s->type, s->client, s->port, ws, s->auth, s->logon_id, s->g.n,
-             s->g.records, fl);
+             "\"accounts_count\":%" PRId64 ",\"logons\":%" PRId64 ",\"records\":%s,"
+             "\"file\":\"%s\"}",
+             cmp, s->host, s->accounts, s->type, s->client, s->port, ws, au, li,
+             s->n_accounts, s->g.n, s->g.records, fl);
     snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->g.ids);
     pt_verdict_finding(s->x, PT_HEUR_REMOTE_LOGON, pt_winlog_source(s->host, s->computer),
                        s->client, s->type == 10 ? "rdp" : "", s->g.first, s->g.last, 0,
                        s->type == 10 ? 0.6 : 0.4, sum, det, ev);
+}
+
+/* An account not yet listed: listed, while there is room. */
+static void add_account(struct remote *s, const char *account)
+{
+    for (size_t i = 0; i < s->n_names; i++) {
+        if (strcasecmp(s->names[i], account) == 0) {
+            return;
+        }
+    }
+    if (s->n_names >= MAX_ACCOUNTS) {
+        return;
+    }
+    snprintf(s->names[s->n_names++], sizeof s->names[0], "%s", account);
+    char j[400];
+    jesc(account, j, sizeof j);
+    size_t k = strlen(s->accounts) - 1; /* over the ']' */
+    snprintf(s->accounts + k, sizeof s->accounts - k, "%s\"%s\"]", s->n_names > 1 ? "," : "", j);
 }
 
 static void on_row(void *arg, const struct pt_q_winrow *r)
@@ -80,7 +111,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
         return;
     }
     char key[1200];
-    snprintf(key, sizeof key, "%s|%s|%s|%" PRId64, r->s[3], r->s[7], r->s[5], r->v[6]);
+    snprintf(key, sizeof key, "%s|%s|%" PRId64, r->s[3], r->s[7], r->v[6]);
     if (strcasecmp(key, s->g.key) != 0) {
         flush(s);
         pt_wingroup_start(&s->g, key);
@@ -94,7 +125,11 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
         snprintf(s->auth, sizeof s->auth, "%s", r->s[10]);
         snprintf(s->logon_id, sizeof s->logon_id, "%s", r->s[11]);
         snprintf(s->file, sizeof s->file, "%s", r->s[12]);
+        snprintf(s->accounts, sizeof s->accounts, "[]");
+        s->n_names = 0;
+        s->n_accounts = r->v[13];
     }
+    add_account(s, r->s[5]);
     pt_wingroup_add(&s->g, r->v[0], r->v[1], r->v[2]);
 }
 

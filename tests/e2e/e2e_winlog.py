@@ -151,11 +151,11 @@ def winlog_logons_and_patient_export_join_the_hosts_upload():
                                                  rec[(4624, 130)], 120), g
     assert g["failure_records"] == [rec[(4625, 10 + 10 * i)] for i in range(12)], g
     r10, r3 = det["remote_logon"]
-    assert (r10["account"], r10["logon_type"], r10["client_port"], r10["workstation"],
+    assert (r10["accounts"], r10["logon_type"], r10["client_port"], r10["workstation"],
             r10["auth_package"], r10["logon_id"], r10["logons"], r10["records"]) == (
-        "HOSP\\admin", 10, 40222, "KALI", "Negotiate", "0x8d2f1a", 1, [rec[(4624, 130)]]), r10
-    assert (r3["account"], r3["logon_type"], r3["logons"], r3["records"]) == (
-        "HOSP\\nurse1", 3, 2, [rec[(4624, 230)], rec[(4624, 235)]]), r3
+        ["HOSP\\admin"], 10, 40222, "KALI", "Negotiate", "0x8d2f1a", 1, [rec[(4624, 130)]]), r10
+    assert (r3["accounts"], r3["logon_type"], r3["logons"], r3["records"]) == (
+        ["HOSP\\nurse1"], 3, 2, [rec[(4624, 230)], rec[(4624, 235)]]), r3
     x = det["explicit_credentials"][0]
     assert (x["subject"], x["account"], x["target_server"], x["target_addr"], x["process"],
             x["records"]) == ("HOSP\\admin", "HOSP\\svc_backup", "fs01.hosp.local", "10.2.0.20",
@@ -205,14 +205,16 @@ def winlog_logons_and_patient_export_join_the_hosts_upload():
 
 @test
 def winlog_without_an_address_names_the_computer_and_joins_nothing():
-    """Written before running: the guessing and the RDP logon alone, with no connection of
+    """Written before running: the guessing and two RDP logons (two accounts, one with a
+    quote; a workstation and package with quotes and a backslash) alone, with no connection of
     WS07 in the log: the two findings name the computer WS07.hosp.local as their source; a
     conn log's upload from 10.2.0.7 is an event without them (nothing ties the name to the
     address, and a limitation says so); with --image-host linking the log to 10.2.0.7 they
     join it and the limitation is gone."""
     _evtx_need_reader()
     evs = [_wl_fail(10 + 10 * i, "admin", 10, "203.0.113.9") for i in range(10)]
-    evs.append(_wl_logon(130, "admin", 10, "203.0.113.9", "40222"))
+    evs.append(_wl_logon(130, "admin", 10, "203.0.113.9", "40222", 'W"S\\1', 'Neg"'))
+    evs.append(_wl_logon(131, 'ad"min', 10, "203.0.113.9", "40223"))
     evtx, _ = _evtx_write("WS07-noaddr", evs)
     conn = _logs_dir("winlog-zeek2", {"conn.log": _wl_conn()})[0]
     for link, src in ((False, "WS07.hosp.local"), (True, "10.2.0.7")):
@@ -225,6 +227,14 @@ def winlog_without_an_address_names_the_computer_and_joins_nothing():
                                  "heuristic IN ('remote_logon', 'password_guessing')"))
         assert got == [("password_guessing", src, "203.0.113.9"),
                        ("remote_logon", src, "203.0.113.9")], got
+        # quotes and backslashes of the log stay text in the JSON detail
+        d = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = "
+                                   "'remote_logon'").fetchone()[0])
+        assert (d["accounts"], d["accounts_count"], d["workstation"], d["auth_package"],
+                d["logons"]) == (["HOSP\\admin", "HOSP\\ad\"min"], 2, 'W"S\\1', 'Neg"', 2), d
+        d = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = "
+                                   "'password_guessing'").fetchone()[0])
+        assert (d["workstation"], d["auth_package"]) == ('W"S\\1', 'Neg"'), d
         ev = con.execute("SELECT source, reasons FROM exfil_event").fetchall()
         assert len(ev) == 1 and ev[0][0] == "10.2.0.7", ev
         h = json.loads(ev[0][1])["heuristics"].split(",")
