@@ -45,7 +45,12 @@ enum pt_heur {
     PT_HEUR_COUNT
 };
 
-enum pt_heur_role { PT_HEUR_ROLE_EVENT, PT_HEUR_ROLE_SUPPORT, PT_HEUR_ROLE_HOST, PT_HEUR_ROLE_ALONE };
+enum pt_heur_role {
+    PT_HEUR_ROLE_EVENT,
+    PT_HEUR_ROLE_SUPPORT,
+    PT_HEUR_ROLE_HOST, /* joins every later event of its source host (events.c) */
+    PT_HEUR_ROLE_ALONE,
+};
 enum pt_heur_mark {
     PT_HEUR_MARK_NONE,
     PT_HEUR_MARK_PHI_LEFT,
