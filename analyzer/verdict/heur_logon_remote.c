@@ -5,10 +5,10 @@
  * network (--home-net, as the manifest keeps it; loopback, link-local and unspecified
  * addresses are never remote) is a finding on the host logged on to: one per (computer,
  * client address, logon type), with its distinct accounts (counted; the first 20 named, in
- * time order), how many logons,
- * the first and last, the first logon's client port, workstation name, authentication
- * package and logon id, and the EVTX record identifiers. Its source is the host's address (temp.winhost, store/q_winlog.h),
- * else the computer's name; its destination the client address. Role HOST: it joins every
+ * time order), how many logons, the first and last, the first logon's client port,
+ * workstation name, authentication package and logon id, and the EVTX record identifiers.
+ * Its source is the host's address (temp.winhost, store/q_winlog.h), else the computer's
+ * name; its destination the client address. Role HOST: it joins every
  * later exfiltration event of that host (events.c).
  */
 #include <inttypes.h>
