@@ -23,7 +23,8 @@ enum wf {
     W_SUBJ_USER, W_SUBJ_DOM, W_TGT_USER, W_TGT_DOM, W_LOGON_TYPE, W_IP, W_IP_PORT, W_PROCESS,
     W_NEW_PROCESS, W_PARENT, W_CMD, W_OBJECT, W_MASK, W_STATUS, W_SUBSTATUS, W_TGT_SERVER,
     W_SB_TEXT, W_SB_ID, W_PATH, W_MSG_NUM, W_MSG_TOTAL, W_APP, W_DIRECTION, W_SRC, W_SPORT,
-    W_DST, W_DPORT, W_PROTO, W_COUNT
+    W_DST, W_DPORT, W_PROTO, W_WORKSTATION, W_TGT_LOGON_ID, W_SUBJ_LOGON_ID, W_AUTH_PKG,
+    W_COUNT
 };
 
 static const char *const wname[W_COUNT] = {
@@ -31,7 +32,8 @@ static const char *const wname[W_COUNT] = {
     "IpAddress", "IpPort", "ProcessName", "NewProcessName", "ParentProcessName", "CommandLine",
     "ObjectName", "AccessMask", "Status", "SubStatus", "TargetServerName", "ScriptBlockText",
     "ScriptBlockId", "Path", "MessageNumber", "MessageTotal", "Application", "Direction",
-    "SourceAddress", "SourcePort", "DestAddress", "DestPort", "Protocol",
+    "SourceAddress", "SourcePort", "DestAddress", "DestPort", "Protocol", "WorkstationName",
+    "TargetLogonId", "SubjectLogonId", "AuthenticationPackageName",
 };
 
 struct evrec {
@@ -181,6 +183,11 @@ static void winevt_row(struct pt_logparse *p, const struct pt_logprov *pv, int32
     int64_t port = num(val(e, W_IP_PORT), 65535);
     w.cport = w.client[0] != '\0' && port > 0 ? (int32_t)port : -1;
     cpy(w.target_server, sizeof w.target_server, val(e, W_TGT_SERVER));
+    cpy(w.workstation, sizeof w.workstation, val(e, W_WORKSTATION));
+    /* the session the logon made (4624), else the acting one's (4648, 4663, 4688) */
+    cpy(w.logon_id, sizeof w.logon_id,
+        *val(e, W_TGT_LOGON_ID) != '\0' ? val(e, W_TGT_LOGON_ID) : val(e, W_SUBJ_LOGON_ID));
+    cpy(w.auth_package, sizeof w.auth_package, val(e, W_AUTH_PKG));
     cpy(w.process, sizeof w.process, id == 4688 ? val(e, W_NEW_PROCESS) : val(e, W_PROCESS));
     cpy(w.parent, sizeof w.parent, val(e, W_PARENT));
     cpy(w.object, sizeof w.object, id == 4104 ? val(e, W_PATH) : val(e, W_OBJECT));

@@ -125,6 +125,9 @@ struct pt_logwinevt_rec {
     char client[PT_ADDR_STRLEN];
     int32_t cport;
     char target_server[128]; /* 4648 */
+    char workstation[128];  /* 4624/4625 WorkstationName: the client's NetBIOS name */
+    char logon_id[24];      /* 4624 TargetLogonId, else SubjectLogonId ("0x3e7") */
+    char auth_package[64];  /* 4624/4625 AuthenticationPackageName: NTLM, Kerberos, ... */
     char process[260];      /* the new process (4688) or the acting one */
     char parent[260];       /* 4688 */
     char object[520];       /* 4663 ObjectName; 4104 the script's Path */

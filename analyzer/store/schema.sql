@@ -657,10 +657,13 @@ CREATE TABLE individuals_by_state (
 -- PHI access from web and proxy logs (verdict/heur_access.c): one row per request line that
 -- named patients (PHI hits of the log file's own scan on that line's bytes). No value is
 -- stored here; the hits are phi_hit rows of the log's object within the line's span.
+-- Windows object access to PHI-bearing files (verdict/heur_file_access.c) are rows too:
+-- source 'evtx', client the host, host its computer, method read|write, resp_bytes the
+-- matched disk-image file's size (0 for a file-name rule).
 CREATE TABLE phi_access (
     id          INTEGER PRIMARY KEY,
     item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
-    line        INTEGER NOT NULL,         -- log_http(item_id, line)
+    line        INTEGER NOT NULL,         -- log_http(item_id, line); evtx: the record identifier
     ts          INTEGER,
     client      TEXT NOT NULL,
     server      TEXT NOT NULL,            -- address, '' when the log does not give it
@@ -993,6 +996,9 @@ CREATE TABLE log_winevent (
     client_addr   TEXT,                     -- IpAddress of a logon
     client_port   INTEGER,
     target_server TEXT,                     -- 4648
+    workstation   TEXT,                     -- 4624/4625 WorkstationName (the client's name)
+    logon_id      TEXT,                     -- 4624 TargetLogonId, else SubjectLogonId
+    auth_package  TEXT,                     -- 4624/4625 AuthenticationPackageName
     process       TEXT,                     -- 4688 the new process, else the acting one
     parent        TEXT,                     -- 4688
     object        TEXT,                     -- 4663 ObjectName, 4104 the script's path

@@ -79,5 +79,14 @@ pt_status pt_heur_conf_load(const char *dir, struct pt_heur_conf *c, char *err, 
         }
         pt_conf_close(&cf);
     }
+    snprintf(path, sizeof path, "%s/phi_files.txt", dir);
+    if (pt_conf_open(&cf, path)) { /* optional: heur_file_access.c */
+        for (char *line; (line = pt_conf_next(&cf)) != NULL && c->n_phi_files < 128;) {
+            if (strlen(line) < sizeof c->phi_files[0]) {
+                snprintf(c->phi_files[c->n_phi_files++], sizeof c->phi_files[0], "%s", line);
+            }
+        }
+        pt_conf_close(&cf);
+    }
     return PT_OK;
 }

@@ -8,7 +8,7 @@
 #include "../store/q_verdict.h"
 #include "verdict_int.h"
 
-enum pick { BYTES, PHI_LEFT, TUNNEL, BEACON, CLOUD, SHAPED, EVENT, NPICK };
+enum pick { BYTES, PHI_LEFT, TUNNEL, BEACON, CLOUD, SHAPED, EVENT, HOST, NPICK };
 
 static bool picked(const struct pt_heur_info *i, enum pick p)
 {
@@ -18,8 +18,9 @@ static bool picked(const struct pt_heur_info *i, enum pick p)
         case TUNNEL: return i->mark == PT_HEUR_MARK_TUNNEL;
         case BEACON: return i->mark == PT_HEUR_MARK_BEACON;
         case CLOUD: return i->mark == PT_HEUR_MARK_CLOUD;
-        case SHAPED: return i->role != PT_HEUR_ROLE_ALONE;
+        case SHAPED: return i->role == PT_HEUR_ROLE_EVENT || i->role == PT_HEUR_ROLE_SUPPORT;
         case EVENT: return i->role == PT_HEUR_ROLE_EVENT;
+        case HOST: return i->role == PT_HEUR_ROLE_HOST;
         case NPICK: break;
     }
     return false;
@@ -54,7 +55,17 @@ static pt_status exfil_shaped(struct pt_verdict_ctx *x, char *err, size_t errlen
                             .cloud = l[CLOUD],
                             .shaped = l[SHAPED],
                             .event = l[EVENT]};
-    return pt_qv_event_pairs(x->db, &r, err, errlen);
+    PT_TRY(pt_qv_event_pairs(x->db, &r, err, errlen));
+    /* role HOST: the findings of a host before its event's end join each of its events */
+    struct pt_qv *q = NULL;
+    PT_TRY(pt_qv_open(x->db, PT_QV_EVENT_HOST_SUPPORT, &q));
+    pt_qv_bind_text(q, 1, l[HOST]);
+    pt_status rc = pt_qv_run(q);
+    if (rc != PT_OK) {
+        snprintf(err, errlen, "%s", pt_qv_errmsg(x->db));
+    }
+    pt_qv_free(q);
+    return rc;
 }
 
 /* Events: one per (inside host, destination) with a finding that says "exfiltration

@@ -29,6 +29,8 @@ struct pt_heur_conf {
     char known_ae_titles[1024];
     char cloud[256][80];
     size_t n_cloud;
+    char phi_files[128][96]; /* phi_files.txt: names of PHI-bearing files (heur_file_access.c) */
+    size_t n_phi_files;
 };
 
 /* The heuristics (PT_HEURISTIC lines): finding.heuristic values and their event roles. */
@@ -43,7 +45,12 @@ enum pt_heur {
     PT_HEUR_COUNT
 };
 
-enum pt_heur_role { PT_HEUR_ROLE_EVENT, PT_HEUR_ROLE_SUPPORT, PT_HEUR_ROLE_ALONE };
+enum pt_heur_role {
+    PT_HEUR_ROLE_EVENT,
+    PT_HEUR_ROLE_SUPPORT,
+    PT_HEUR_ROLE_HOST, /* joins every later event of its source host (events.c) */
+    PT_HEUR_ROLE_ALONE,
+};
 enum pt_heur_mark {
     PT_HEUR_MARK_NONE,
     PT_HEUR_MARK_PHI_LEFT,
@@ -68,6 +75,7 @@ struct pt_verdict_ctx {
     struct pt_qv *ins; /* FINDING_PUT */
     unsigned findings;
     pt_status rc; /* the first failure; later findings are dropped */
+    bool winhost; /* temp.winhost is built (winlog.c) */
 };
 
 /* The heuristic families, in heuristics.def order. */
@@ -96,6 +104,9 @@ pt_status pt_verdict_names(struct pt_verdict_ctx *x, char *err, size_t errlen);
 /* limitations.c: the coverage rows and sentence, then the limitations. */
 pt_status pt_verdict_coverage(struct pt_verdict_ctx *x, char *err, size_t errlen);
 pt_status pt_verdict_limitations(struct pt_verdict_ctx *x, char *err, size_t errlen);
+/* winlog.c: temp.winhost, the address of each Windows computer (store/q_winlog.h), once. */
+bool pt_winlog_hosts(struct pt_verdict_ctx *x);
+
 /* timeline.c: the timeline (plaso-compatible fields). */
 pt_status pt_verdict_timeline(struct pt_verdict_ctx *x, char *err, size_t errlen);
 

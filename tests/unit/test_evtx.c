@@ -92,6 +92,66 @@ static void logon_fields_by_name(void **state)
     free(p);
 }
 
+/* The logon fields the logon heuristics weigh (issue 14): workstation, logon id (the new
+ * session's for 4624, the actor's for the others), authentication package; "-" is none; a
+ * 4648's IpAddress is its target's address. */
+static void logon_session_fields(void **state)
+{
+    (void)state;
+    struct sink s;
+    const char *text =
+        "R\t0\t4096\t20\t133491312000000000\t4624\t" EV_HEAD
+        "<Data Name=\"SubjectLogonId\">0x3e7</Data><Data Name=\"TargetUserName\">admin</Data>"
+        "<Data Name=\"TargetDomainName\">HOSP</Data><Data Name=\"TargetLogonId\">0x8d2f1a</Data>"
+        "<Data Name=\"LogonType\">10</Data><Data Name=\"LogonProcessName\">User32 </Data>"
+        "<Data Name=\"AuthenticationPackageName\">Negotiate</Data>"
+        "<Data Name=\"WorkstationName\">KALI</Data><Data Name=\"IpAddress\">203.0.113.9</Data>"
+        "<Data Name=\"IpPort\">0</Data>" EV_TAIL "\n"
+        "R\t1\t4600\t21\t133491312000000000\t4625\t" EV_HEAD
+        "<Data Name=\"TargetUserName\">admin</Data><Data Name=\"LogonType\">3</Data>"
+        "<Data Name=\"AuthenticationPackageName\">NTLM</Data>"
+        "<Data Name=\"WorkstationName\">-</Data><Data Name=\"IpAddress\">-</Data>"
+        "<Data Name=\"IpPort\">-</Data>" EV_TAIL "\n"
+        "R\t2\t5000\t22\t133491312000000000\t4648\t" EV_HEAD
+        "<Data Name=\"SubjectUserName\">jdoe</Data><Data Name=\"SubjectDomainName\">HOSP</Data>"
+        "<Data Name=\"SubjectLogonId\">0x1c3f</Data><Data Name=\"TargetUserName\">svc</Data>"
+        "<Data Name=\"TargetServerName\">fs01</Data><Data Name=\"IpAddress\">10.2.0.20</Data>"
+        "<Data Name=\"IpPort\">445</Data>" EV_TAIL "\n"
+        "R\t3\t5400\t23\t133491312000000000\t4663\t" EV_HEAD
+        "<Data Name=\"SubjectUserName\">jdoe</Data><Data Name=\"SubjectLogonId\">0x1c3f</Data>"
+        "<Data Name=\"ObjectName\">C:\\Exports\\patients_export.csv</Data>"
+        "<Data Name=\"AccessMask\">0x1</Data>"
+        "<Data Name=\"ProcessName\">C:\\Windows\\explorer.exe</Data>" EV_TAIL "\n";
+    struct pt_logparse *p = parse(text, &s);
+    assert_int_equal(s.n_win, 4);
+    const struct pt_logwinevt_rec *w = s.win;
+    assert_string_equal(w[0].target_user, "HOSP\\admin");
+    assert_int_equal(w[0].logon_type, 10);
+    assert_string_equal(w[0].workstation, "KALI");
+    assert_string_equal(w[0].logon_id, "0x8d2f1a"); /* the new session, not the subject's */
+    assert_string_equal(w[0].auth_package, "Negotiate");
+    assert_string_equal(w[0].client, "203.0.113.9");
+    assert_int_equal(w[0].cport, -1); /* port 0: none */
+    assert_string_equal(w[1].kind, "logon_failed");
+    assert_string_equal(w[1].workstation, "");
+    assert_string_equal(w[1].client, "");
+    assert_string_equal(w[1].logon_id, "");
+    assert_string_equal(w[1].auth_package, "NTLM");
+    assert_string_equal(w[2].kind, "explicit_logon");
+    assert_string_equal(w[2].subject_user, "HOSP\\jdoe");
+    assert_string_equal(w[2].target_server, "fs01");
+    assert_string_equal(w[2].client, "10.2.0.20");
+    assert_int_equal(w[2].cport, 445);
+    assert_string_equal(w[2].logon_id, "0x1c3f");
+    assert_string_equal(w[3].object, "C:\\Exports\\patients_export.csv");
+    assert_string_equal(w[3].access, "0x1");
+    assert_string_equal(w[3].process, "C:\\Windows\\explorer.exe");
+    assert_string_equal(w[3].logon_id, "0x1c3f");
+    assert_int_equal(w[3].p.line, 23);
+    assert_int_equal(s.n_anom, 0);
+    free(p);
+}
+
 static void wfp_direction_decides_the_client(void **state)
 {
     (void)state;
@@ -202,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(logon_fields_by_name),
+        cmocka_unit_test(logon_session_fields),
         cmocka_unit_test(wfp_direction_decides_the_client),
         cmocka_unit_test(script_block_counted_not_kept_and_others_counted),
         cmocka_unit_test(xml_scanner_stays_in_bounds),

@@ -1,0 +1,267 @@
+/*
+ * q_winlog.c - the Windows event log rows the logon and object-access heuristics weigh, and
+ * the host each record is of (q_winlog.h). The SQL is here, in the open; the findings are
+ * written by verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_explicit.c and
+ * heur_file_access.c.
+ */
+#include "q_winlog.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/addr.h"
+#include "db.h"
+#include "db_handle.h"
+
+/* ---- the host of each record ---------------------------------------------------------------- */
+
+/* the items of Windows records that name one computer, linked by the examiner */
+static const char hosts_setup[] =
+    "DROP TABLE IF EXISTS temp.winitem; DROP TABLE IF EXISTS temp.winhost;"
+    "CREATE TEMP TABLE winitem AS SELECT i.item_id, i.addr, 'option' AS how FROM image_host i "
+    "WHERE i.item_id IN (SELECT item_id FROM log_winevent GROUP BY item_id HAVING count(DISTINCT "
+    "lower(computer)) = 1);";
+
+/* the ends of the filtering-platform connections of the other such items, the commonest first
+ * (a tie: the one that opened more) */
+static const char hosts_wfp[] =
+    "SELECT item_id, a, count(*) AS n, sum(opened) AS o FROM (SELECT item_id, client_addr AS a, 1 "
+    "AS opened FROM log_conn WHERE source LIKE 'evtx%' UNION ALL SELECT item_id, server_addr, 0 "
+    "FROM log_conn WHERE source LIKE 'evtx%') WHERE item_id NOT IN (SELECT item_id FROM winitem) "
+    "AND item_id IN (SELECT item_id FROM log_winevent GROUP BY item_id HAVING count(DISTINCT "
+    "lower(computer)) = 1) GROUP BY 1, 2 ORDER BY 1, 3 DESC, 4 DESC, 2";
+
+/* per computer: the examiner's link first, then the address most of its items give */
+static const char hosts_make[] =
+    "CREATE TEMP TABLE winhost AS SELECT comp AS computer, addr, how FROM (SELECT comp, addr, "
+    "how, row_number() OVER (PARTITION BY comp ORDER BY how = 'option' DESC, n DESC, addr) AS k "
+    "FROM (SELECT lower(w.computer) AS comp, i.addr, i.how, count(*) AS n FROM log_winevent w "
+    "JOIN winitem i ON i.item_id = w.item_id WHERE coalesce(w.computer, '') != '' GROUP BY 1, 2, "
+    "3)) WHERE k = 1; CREATE INDEX temp.winhost_c ON winhost(computer);";
+
+static pt_status exec(sqlite3 *h, const char *sql)
+{
+    return sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK ? PT_OK : PT_EDB;
+}
+
+/* never a host's address on a network: loopback, link-local, unspecified */
+#define NOT_A_HOST "127.0.0.0/8,::1/128,0.0.0.0/32,::/128,169.254.0.0/16,fe80::/10"
+
+static pt_status wfp_hosts(sqlite3 *h, const struct pt_cidr_set *home,
+                           const struct pt_cidr_set *local)
+{
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    if (sqlite3_prepare_v2(h, hosts_wfp, -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(h, "INSERT INTO winitem(item_id, addr, how) VALUES (?1, ?2, 'wfp')",
+                           -1, &ins, NULL) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        sqlite3_finalize(ins);
+        return PT_EDB;
+    }
+    int64_t done = -1;
+    int rc;
+    pt_status st = PT_OK;
+    while (st == PT_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t item = sqlite3_column_int64(q, 0);
+        const char *a = (const char *)sqlite3_column_text(q, 1);
+        struct pt_addr ad;
+        if (item == done || a == NULL || !pt_addr_parse(a, &ad) ||
+            !pt_cidr_set_contains(home, &ad) || pt_cidr_set_contains(local, &ad)) {
+            continue;
+        }
+        done = item;
+        sqlite3_bind_int64(ins, 1, item);
+        sqlite3_bind_text(ins, 2, a, -1, SQLITE_TRANSIENT);
+        st = sqlite3_step(ins) == SQLITE_DONE ? PT_OK : PT_EDB;
+        sqlite3_reset(ins);
+    }
+    if (st == PT_OK && rc != SQLITE_DONE) {
+        st = PT_EDB;
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(ins);
+    return st;
+}
+
+pt_status pt_q_winlog_hosts(struct pt_db *db, const char *home)
+{
+    sqlite3 *h = pt_db_handle(db);
+    struct pt_cidr_set set = {0}, local = {0};
+    char err[200];
+    if (pt_cidr_set_parse(home != NULL && home[0] != '\0' ? home : PT_HOME_NET_DEFAULT, &set,
+                          err, sizeof err) != PT_OK) {
+        pt_cidr_set_parse(PT_HOME_NET_DEFAULT, &set, err, sizeof err);
+    }
+    pt_status st = pt_cidr_set_parse(NOT_A_HOST, &local, err, sizeof err);
+    if (st == PT_OK) {
+        st = exec(h, hosts_setup);
+    }
+    if (st == PT_OK) {
+        st = wfp_hosts(h, &set, &local);
+    }
+    if (st == PT_OK) {
+        st = exec(h, hosts_make);
+    }
+    pt_cidr_set_fini(&set);
+    pt_cidr_set_fini(&local);
+    return st;
+}
+
+/* ---- the rows weighed ------------------------------------------------------------------------ */
+
+#define HOST "LEFT JOIN winhost wh ON wh.computer = lower(w.computer) "
+
+static const char remote_sql[] =
+    "SELECT w.id, w.line, w.ts, coalesce(w.computer, ''), coalesce(wh.addr, ''), "
+    "coalesce(w.target_user, ''), w.logon_type, w.client_addr, w.client_port, "
+    "coalesce(w.workstation, ''), coalesce(w.auth_package, ''), coalesce(w.logon_id, ''), e.path, "
+    "k.accounts FROM log_winevent w JOIN evidence_item e ON e.id = w.item_id " HOST
+    "JOIN (SELECT lower(coalesce(computer, '')) AS comp, client_addr, logon_type, count(DISTINCT "
+    "lower(coalesce(target_user, ''))) AS accounts FROM log_winevent WHERE kind = 'logon' AND "
+    "logon_type IN (3, 10) GROUP BY 1, 2, 3) k ON k.comp = lower(coalesce(w.computer, '')) AND "
+    "k.client_addr = w.client_addr AND k.logon_type = w.logon_type "
+    "WHERE w.kind = 'logon' AND w.logon_type IN (3, 10) AND coalesce(w.client_addr, '') != '' "
+    "ORDER BY lower(w.computer), w.client_addr, w.logon_type, w.ts, w.id";
+
+/* the failed logons, by computer and source (the client address, else the workstation) */
+static const char guess_setup[] =
+    "DROP TABLE IF EXISTS temp.wl_fail;"
+    "CREATE TEMP TABLE wl_fail AS SELECT id, line, ts, lower(coalesce(computer, '')) AS comp, "
+    "coalesce(nullif(client_addr, ''), lower(nullif(workstation, '')), '') AS src, "
+    "lower(coalesce(target_user, '')) AS acct FROM log_winevent WHERE kind = 'logon_failed' AND "
+    "ts IS NOT NULL;"
+    "CREATE INDEX temp.wl_fail_k ON wl_fail(comp, src, ts);";
+
+#define BEFORE "f.comp = h.comp AND f.src = h.src AND f.ts BETWEEN h.ts - ?2 * 1000000 AND h.ts"
+
+static const char guess_sql[] =
+    "WITH s AS (SELECT w.id, w.line, w.ts, w.computer, w.item_id, lower(coalesce(w.computer, "
+    "'')) AS comp, coalesce(nullif(w.client_addr, ''), lower(nullif(w.workstation, '')), '') AS "
+    "src, lower(coalesce(w.target_user, '')) AS acct, w.target_user, w.logon_type, "
+    "w.auth_package, w.workstation FROM log_winevent w WHERE w.kind = 'logon' AND w.ts IS NOT "
+    "NULL), "
+    "c AS (SELECT s.*, (SELECT count(*) FROM wl_fail f WHERE f.comp = s.comp AND f.src = s.src "
+    "AND f.ts BETWEEN s.ts - ?2 * 1000000 AND s.ts) AS fails FROM s WHERE s.src != '' AND "
+    "s.acct != ''), "
+    "g AS (SELECT c.*, row_number() OVER (PARTITION BY comp, src, acct ORDER BY ts, id) AS k "
+    "FROM c WHERE fails >= ?1 AND EXISTS (SELECT 1 FROM wl_fail f WHERE f.comp = c.comp AND "
+    "f.src = c.src AND f.acct = c.acct AND f.ts BETWEEN c.ts - ?2 * 1000000 AND c.ts)) "
+    "SELECT h.id, h.line, h.ts, coalesce(h.computer, ''), coalesce(wh.addr, ''), "
+    "coalesce(h.target_user, ''), h.logon_type, h.src, h.fails, (SELECT count(DISTINCT f.acct) "
+    "FROM wl_fail f WHERE " BEFORE "), (SELECT min(f.ts) FROM wl_fail f WHERE " BEFORE "), "
+    "(SELECT json_group_array(line) FROM (SELECT f.line FROM wl_fail f WHERE " BEFORE
+    " ORDER BY f.ts, f.id LIMIT 50)), (SELECT json_group_array(id) FROM (SELECT f.id FROM "
+    "wl_fail f WHERE " BEFORE " ORDER BY f.ts, f.id LIMIT 50)), e.path, "
+    "coalesce(h.auth_package, ''), coalesce(h.workstation, '') FROM g h JOIN evidence_item e ON "
+    "e.id = h.item_id LEFT JOIN winhost wh ON wh.computer = h.comp WHERE h.k = 1 "
+    "ORDER BY h.ts, h.id";
+
+/* 4648 toward a server that is not this computer (its name or first label) nor loopback */
+static const char explicit_sql[] =
+    "SELECT w.id, w.line, w.ts, coalesce(w.computer, ''), coalesce(wh.addr, ''), "
+    "coalesce(w.subject_user, ''), coalesce(w.target_user, ''), w.target_server, "
+    "coalesce(w.client_addr, ''), coalesce(w.process, ''), e.path, coalesce(w.logon_id, '') "
+    "FROM log_winevent w JOIN evidence_item e ON e.id = w.item_id " HOST
+    "WHERE w.kind = 'explicit_logon' AND coalesce(w.target_server, '') != '' AND "
+    "lower(w.target_server) NOT IN ('localhost', '127.0.0.1', '::1', lower(coalesce(w.computer, "
+    "'')), lower(substr(w.computer, 1, instr(w.computer || '.', '.') - 1))) AND "
+    "coalesce(w.client_addr, '') NOT IN ('127.0.0.1', '::1') "
+    "ORDER BY lower(w.computer), lower(w.subject_user), lower(w.target_user), "
+    "lower(w.target_server), w.ts, w.id";
+
+/* 4663 and the PHI-bearing file of a disk image each names: by the path's tail (the path on
+ * the image, from its root, ends the Windows path without its drive), else by file name */
+static const char access_sql[] =
+    "WITH pf AS (SELECT d.item_id, d.path, d.size, p.individuals, p.id AS pid, '/' || "
+    "ltrim(lower(replace(d.path, '\\', '/')), '/') AS dp FROM disk_file d JOIN phi_object p ON "
+    "p.object_sha256 = d.sha256 WHERE p.phi_hits > 0 AND d.kind = 'r' AND d.state != 'slack'), "
+    "pfn AS (SELECT pf.*, replace(dp, rtrim(dp, replace(dp, '/', '')), '') AS base FROM pf), "
+    "a AS (SELECT w.id, lower(replace(w.object, '\\', '/')) AS np0 FROM log_winevent w WHERE "
+    "w.kind = 'object_access' AND coalesce(w.object, '') != ''), "
+    "b AS (SELECT id, CASE WHEN substr(np0, 2, 1) = ':' THEN substr(np0, 3) ELSE np0 END AS np "
+    "FROM a), "
+    "c AS (SELECT id, np, replace(np, rtrim(np, replace(np, '/', '')), '') AS nbase FROM b), "
+    "m AS (SELECT c.id AS wid, CASE WHEN substr(c.np, -length(f.dp)) = f.dp THEN 'path' ELSE "
+    "'name' END AS how, f.*, row_number() OVER (PARTITION BY c.id ORDER BY substr(c.np, "
+    "-length(f.dp)) = f.dp DESC, length(f.dp) DESC, f.item_id, f.path) AS k FROM c JOIN pfn f "
+    "ON f.base = c.nbase) "
+    "SELECT w.id, w.line, w.ts, coalesce(w.computer, ''), coalesce(wh.addr, ''), "
+    "coalesce(w.subject_user, ''), coalesce(w.process, ''), w.object, coalesce(w.access, ''), "
+    "w.item_id, e.path, m.how, ie.path, m.path, m.size, m.individuals, (SELECT "
+    "group_concat(type) FROM (SELECT DISTINCT t.type FROM phi_object_type t WHERE t.object_id = "
+    "m.pid AND t.phi_class = 'PHI' ORDER BY 1)) FROM log_winevent w JOIN evidence_item e ON "
+    "e.id = w.item_id " HOST "LEFT JOIN m ON m.wid = w.id AND m.k = 1 LEFT JOIN evidence_item ie "
+    "ON ie.id = m.item_id WHERE w.kind = 'object_access' AND coalesce(w.object, '') != '' "
+    "ORDER BY lower(w.computer), lower(w.subject_user), lower(w.object), w.ts, w.id";
+
+static const struct {
+    const char *setup, *sql;
+} queries[PT_QW_COUNT] = {
+    [PT_QW_REMOTE_LOGONS] = {NULL, remote_sql},
+    [PT_QW_GUESSED_LOGONS] = {guess_setup, guess_sql},
+    [PT_QW_EXPLICIT_LOGONS] = {NULL, explicit_sql},
+    [PT_QW_FILE_ACCESS] = {NULL, access_sql},
+};
+
+pt_status pt_q_winlog_rows(struct pt_db *db, enum pt_q_winlog q, const double *p, size_t np,
+                           void (*fn)(void *arg, const struct pt_q_winrow *r), void *arg)
+{
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    if ((unsigned)q >= PT_QW_COUNT ||
+        (queries[q].setup != NULL && exec(h, queries[q].setup) != PT_OK) ||
+        sqlite3_prepare_v2(h, queries[q].sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    for (size_t i = 0; i < np; i++) {
+        sqlite3_bind_double(st, (int)i + 1, p[i]);
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct pt_q_winrow r;
+        int n = sqlite3_column_count(st);
+        for (int i = 0; i < PT_QW_COLS; i++) {
+            bool null = i >= n || sqlite3_column_type(st, i) == SQLITE_NULL;
+            const unsigned char *t = null ? NULL : sqlite3_column_text(st, i);
+            r.s[i] = t != NULL ? (const char *)t : "";
+            r.v[i] = null ? -1 : sqlite3_column_int64(st, i);
+        }
+        fn(arg, &r);
+    }
+    sqlite3_finalize(st);
+    if (queries[q].setup != NULL && strstr(queries[q].setup, "wl_fail") != NULL) {
+        exec(h, "DROP TABLE IF EXISTS temp.wl_fail");
+    }
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+pt_status pt_q_winlog_phi_access(struct pt_db *db, const struct pt_q_winaccess *a)
+{
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "INSERT INTO phi_access(item_id, line, ts, client, server, host, "
+                              "method, status, resp_bytes, source, phi_types, hits, "
+                              "individuals) VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, NULL, ?7, "
+                              "'evtx', ?8, ?9, ?10)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, a->item_id);
+    sqlite3_bind_int64(st, 2, a->line);
+    if (a->ts >= 0) {
+        sqlite3_bind_int64(st, 3, a->ts);
+    }
+    sqlite3_bind_text(st, 4, a->client, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, a->computer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, a->method, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 7, a->bytes > 0 ? a->bytes : 0);
+    sqlite3_bind_text(st, 8, a->phi_types, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 9, a->hits > 0 ? a->hits : 0);
+    sqlite3_bind_int64(st, 10, a->individuals > 0 ? a->individuals : 0);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}

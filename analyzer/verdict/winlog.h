@@ -1,0 +1,110 @@
+/*
+ * winlog.h - helpers of the Windows event log heuristics (heur_logon_*.c,
+ * heur_file_access.c): a group of records that make one finding, and the words of a summary.
+ * Private to analyzer/verdict/.
+ */
+#ifndef PT_VERDICT_WINLOG_H
+#define PT_VERDICT_WINLOG_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../store/q_winlog.h"
+
+#define PT_WINGROUP_LIST 50 /* record identifiers and row ids named per finding */
+
+/* Records with one key, in time order: how many, the first and last time, the first
+ * PT_WINGROUP_LIST record identifiers and log_winevent ids (JSON arrays). */
+struct pt_wingroup {
+    char key[1400];
+    int64_t n, first, last, record; /* record: the first's identifier */
+    char records[PT_WINGROUP_LIST * 21 + 3], ids[PT_WINGROUP_LIST * 21 + 3];
+    size_t nr, ni;
+};
+
+static inline void pt_wingroup_start(struct pt_wingroup *g, const char *key)
+{
+    snprintf(g->key, sizeof g->key, "%s", key);
+    g->n = 0;
+    g->first = g->last = -1;
+    g->nr = g->ni = 0;
+    snprintf(g->records, sizeof g->records, "[]");
+    snprintf(g->ids, sizeof g->ids, "[]");
+}
+
+static inline void pt_wingroup_list(char *l, size_t cap, size_t *used, int64_t v)
+{
+    if (*used >= PT_WINGROUP_LIST) {
+        return;
+    }
+    size_t k = strlen(l) - 1; /* over the ']' */
+    snprintf(l + k, cap - k, "%s%" PRId64 "]", *used ? "," : "", v);
+    (*used)++;
+}
+
+/* One record: its log_winevent id, record identifier and time (-1 unknown). */
+static inline void pt_wingroup_add(struct pt_wingroup *g, int64_t id, int64_t record, int64_t ts)
+{
+    if (g->n++ == 0) {
+        g->record = record;
+    }
+    if (ts >= 0) {
+        g->first = g->first < 0 || ts < g->first ? ts : g->first;
+        g->last = ts > g->last ? ts : g->last;
+    }
+    pt_wingroup_list(g->records, sizeof g->records, &g->nr, record);
+    pt_wingroup_list(g->ids, sizeof g->ids, &g->ni, id);
+}
+
+/* The host a record is of: its address (temp.winhost), else its computer's name. */
+static inline const char *pt_winlog_source(const char *addr, const char *computer)
+{
+    return addr[0] != '\0' ? addr : computer;
+}
+
+/* "WS07.hosp.local (10.2.0.7)", or the name alone when no address is known. */
+static inline void pt_winlog_host_words(char *out, size_t cap, const char *addr,
+                                        const char *computer)
+{
+    if (addr[0] != '\0' && computer[0] != '\0') {
+        snprintf(out, cap, "%.200s (%s)", computer, addr);
+    } else {
+        snprintf(out, cap, "%.200s", addr[0] != '\0' ? addr : computer[0] ? computer : "an "
+                                                                            "unnamed computer");
+    }
+}
+
+/* The file's name from its path. */
+static inline const char *pt_winlog_base(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b != NULL ? b + 1 : path;
+}
+
+static inline void pt_winlog_iso(int64_t us, char out[32])
+{
+    if (us < 0) {
+        snprintf(out, 32, "an unknown time");
+        return;
+    }
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "EVTX record 12 of Security.evtx" / "EVTX records 12, 13, ... (5) of Security.evtx" */
+static inline void pt_winlog_prov(char *out, size_t cap, const struct pt_wingroup *g,
+                                  const char *file)
+{
+    if (g->n == 1) {
+        snprintf(out, cap, "EVTX record %" PRId64 " of %.200s", g->record, pt_winlog_base(file));
+        return;
+    }
+    snprintf(out, cap, "EVTX records %.300s%s (%" PRId64 ") of %.200s", g->records,
+             g->n > PT_WINGROUP_LIST ? "..." : "", g->n, pt_winlog_base(file));
+}
+
+#endif

@@ -1,0 +1,244 @@
+# e2e_winlog.py - issue 14: Windows logons (4624/4625/4648) and object access (4663) weighed
+# (verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_explicit.c, heur_file_access.c).
+# Loaded by run_e2e.py (shared namespace with e2e_evtx.py's _evtx_* helpers, e2e_logs.py's
+# _logs_dir and e2e_disk*.py's _st_fat, _disk_csv). The EVTX files are written by
+# tests/e2e/evtxw.py and checked with python-evtx and evtxexport first; the expected findings
+# below were written from the scenario before phitrace ran on it.
+
+_WL_PEOPLE = [(4200001, "MARSH", "OLIVE", "1958-03-14", "536-41-7001"),
+              (4200002, "BRANT", "TOBIAS", "1971-11-02", "536-41-7002"),
+              (4200003, "QUILL", "NORA", "1984-06-25", "536-41-7003")]
+
+
+def _wl_logon(sec, user, ltype, ip, port="0", ws="-", pkg="NTLM", lid="0x0"):
+    return _evtx_ev(4624, sec, _evtx_subject("WS07$") + [
+        ("TargetUserSid", "S-1-5-21-1-2-3-500"), ("TargetUserName", user),
+        ("TargetDomainName", "HOSP"), ("TargetLogonId", lid), ("LogonType", str(ltype)),
+        ("LogonProcessName", "NtLmSsp"), ("AuthenticationPackageName", pkg),
+        ("WorkstationName", ws), ("ProcessName", "-"), ("IpAddress", ip), ("IpPort", port)])
+
+
+def _wl_fail(sec, user, ltype, ip, ws="-"):
+    return _evtx_ev(4625, sec, _evtx_subject("-") + [
+        ("TargetUserName", user), ("TargetDomainName", "HOSP"), ("Status", "0xc000006d"),
+        ("SubStatus", "0xc000006a"), ("LogonType", str(ltype)),
+        ("AuthenticationPackageName", "NTLM"), ("WorkstationName", ws), ("IpAddress", ip),
+        ("IpPort", "0")])
+
+
+def _wl_explicit(sec, server, ip):
+    return _evtx_ev(4648, sec, _evtx_subject("admin") + [
+        ("TargetUserName", "svc_backup"), ("TargetDomainName", "HOSP"),
+        ("TargetServerName", server), ("TargetInfo", server),
+        ("ProcessName", "C:\\Windows\\System32\\net.exe"), ("IpAddress", ip), ("IpPort", "445")])
+
+
+def _wl_read(sec, path, mask="0x1", proc="C:\\Windows\\explorer.exe"):
+    return _evtx_ev(4663, sec, _evtx_subject("admin") + [
+        ("ObjectServer", "Security"), ("ObjectType", "File"), ("ObjectName", path),
+        ("AccessMask", mask), ("ProcessName", proc)])
+
+
+def _wl_dns(sec, port, server):
+    return _evtx_ev(5156, sec, [
+        ("ProcessID", "1200"), ("Application", "\\device\\harddiskvolume2\\windows\\system32\\"
+                                               "svchost.exe"),
+        ("Direction", "%%14593"), ("SourceAddress", "10.2.0.7"), ("SourcePort", str(port)),
+        ("DestAddress", server), ("DestPort", "53"), ("Protocol", "17")])
+
+
+def _wl_events():
+    """WS07's Security log: its address from two DNS connections (5156 to internal servers);
+    12 failed RDP logons from 203.0.113.9 (admin x8, administrator x4) then admin's RDP logon
+    from there; 15 failures from 198.51.100.66 for backup that no logon follows, and backup's
+    logon from inside; 5 failures from 192.0.2.44 then two network logons of nurse1 from
+    there (too few to be guessing: a remote logon); internal, loopback and console logons;
+    explicit credentials toward fs01, localhost and WS07 itself; reads of the patient export
+    (on the disk image), of a file named like one, of notepad, a ReadAttributes of the export,
+    and after the upload a read of another patients file."""
+    ev = [_wl_dns(5, 53000, "10.2.0.1"), _wl_dns(6, 53001, "10.2.0.2")]
+    for i in range(12):
+        ev.append(_wl_fail(10 + 10 * i, "administrator" if i % 3 == 2 else "admin", 10,
+                           "203.0.113.9", "KALI"))
+    for i in range(15):
+        ev.append(_wl_fail(20 + 5 * i + 1, "backup", 3, "198.51.100.66"))
+    ev.append(_wl_logon(100, "backup", 3, "10.2.0.30", "50100"))
+    ev.append(_wl_logon(130, "admin", 10, "203.0.113.9", "40222", "KALI", "Negotiate",
+                        "0x8d2f1a"))
+    ev.append(_wl_logon(140, "jdoe", 3, "10.2.0.9", "50111"))
+    ev.append(_wl_logon(150, "jdoe", 10, "10.2.0.50", "50112"))
+    ev.append(_wl_logon(160, "jdoe", 10, "127.0.0.1", "0"))
+    ev.append(_wl_logon(170, "jdoe", 2, "-", "-"))
+    for i in range(5):
+        ev.append(_wl_fail(180 + 10 * i, "nurse1", 3, "192.0.2.44"))
+    ev.append(_wl_logon(230, "nurse1", 3, "192.0.2.44", "51000"))
+    ev.append(_wl_logon(235, "nurse1", 3, "192.0.2.44", "51002"))
+    ev.append(_wl_explicit(240, "fs01.hosp.local", "10.2.0.20"))
+    ev.append(_wl_explicit(245, "localhost", "127.0.0.1"))
+    ev.append(_wl_explicit(246, "WS07", "-"))
+    ev.append(_wl_read(300, "C:\\Exports\\patients_2024.csv"))
+    ev.append(_wl_read(305, "C:\\Exports\\patients_2024.csv"))
+    ev.append(_wl_read(310, "D:\\Share\\billing\\patient_export_march.xlsx"))
+    ev.append(_wl_read(320, "C:\\Windows\\notepad.exe"))
+    ev.append(_wl_read(321, "C:\\Exports\\patients_2024.csv", "0x80"))
+    ev.append(_wl_read(900, "C:\\Exports\\patients_2024_b.csv"))
+    ev.sort(key=lambda e: e["ts_us"])
+    return ev
+
+
+def _wl_conn():
+    """Zeek's conn log: WS07 (10.2.0.7) sends 50 MB over TLS to 198.51.100.77 at +400 s."""
+    head = (b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+            b"#path\tconn\n#open\t2024-01-05-10-00-00\n"
+            b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\t"
+            b"duration\torig_bytes\tresp_bytes\tconn_state\n"
+            b"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\t"
+            b"count\tstring\n")
+    t = _EVTX_T0 // 1000000 + 400
+    return head + b"%d.000000\tCwl0001\t10.2.0.7\t50000\t198.51.100.77\t443\ttcp\tssl\t60.0\t" \
+                  b"50000000\t40000\tSF\n" % t
+
+
+@test
+def winlog_logons_and_patient_export_join_the_hosts_upload():
+    """Written before running. Findings (source WS07's address 10.2.0.7, from its own 5156):
+    password_guessing (12 failures from 203.0.113.9, 2 accounts, first at +10 s, then admin's
+    type 10 logon at +130 s, destination 203.0.113.9); remote_logon for 203.0.113.9 (type 10,
+    admin, 1 logon, protocol rdp) and for 192.0.2.44 (type 3, nurse1, 2 logons); one
+    explicit_credentials toward fs01 (10.2.0.20); phi_file_access for the export on the image
+    (matched by path, 2 reads, 3 individuals), for patient_export_march.xlsx (the name rule
+    *patient*export*) and, after the upload, for patients_2024_b.csv (rule *patients*).
+    Nothing for the internal, loopback and console logons, the burst without a logon, the
+    five failures, 4648 to localhost or to WS07, notepad, or the ReadAttributes. Four
+    phi_access rows (source evtx). The upload to 198.51.100.77 is one event whose reasons hold
+    every one of these findings but the read after it, and it is 'likely' (the host read 3
+    individuals' file, then sent unread bytes well over its size to a rare destination)."""
+    _evtx_need_reader()
+    evs = _wl_events()
+    rec = {}  # (event id, seconds) -> record identifier, as the writer numbers them
+    for i, e in enumerate(evs):
+        rec.setdefault((e["event_id"], (e["ts_us"] - _EVTX_T0) // 1000000), i + 1)
+    c = case("winlog-scenario")
+    evtx, _ = _evtx_write("WS07-Security", evs)
+    _evtx_check_independently(evtx, evs)
+    conn = _logs_dir("winlog-zeek", {"conn.log": _wl_conn()})[0]
+    csv = _disk_csv(_WL_PEOPLE)
+    img = _st_fat(c + "-img", "ws07.img", 8, ("Exports",), {"Exports/patients_2024.csv": csv})
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", evtx, conn, img, "-o", c, check=None)
+    con = db(c)
+    t = lambda s: _EVTX_T0 + s * 1000000  # noqa: E731
+    mine = ("remote_logon", "password_guessing", "explicit_credentials", "phi_file_access")
+    got = sorted(con.execute(
+        "SELECT heuristic, source, destination, protocol, first_ts, last_ts FROM finding WHERE "
+        "heuristic IN (%s)" % ",".join("'%s'" % m for m in mine)).fetchall())
+    want = sorted([
+        ("password_guessing", "10.2.0.7", "203.0.113.9", "", t(10), t(130)),
+        ("remote_logon", "10.2.0.7", "203.0.113.9", "rdp", t(130), t(130)),
+        ("remote_logon", "10.2.0.7", "192.0.2.44", "", t(230), t(235)),
+        ("explicit_credentials", "10.2.0.7", "10.2.0.20", "", t(240), t(240)),
+        ("phi_file_access", "10.2.0.7", "", "", t(300), t(305)),
+        ("phi_file_access", "10.2.0.7", "", "", t(310), t(310)),
+        ("phi_file_access", "10.2.0.7", "", "", t(900), t(900)),
+    ])
+    assert got == want, "\n".join(map(repr, got))
+    det = {}
+    for h, d in con.execute("SELECT heuristic, detail FROM finding WHERE heuristic IN (%s) "
+                            "ORDER BY first_ts" % ",".join("'%s'" % m for m in mine)):
+        det.setdefault(h, []).append(json.loads(d))
+    g = det["password_guessing"][0]
+    assert (g["failures"], g["accounts_tried"], g["account"], g["logon_type"], g["source"],
+            g["logon_record"], g["seconds"]) == (12, 2, "HOSP\\admin", 10, "203.0.113.9",
+                                                 rec[(4624, 130)], 120), g
+    assert g["failure_records"] == [rec[(4625, 10 + 10 * i)] for i in range(12)], g
+    r10, r3 = det["remote_logon"]
+    assert (r10["accounts"], r10["logon_type"], r10["client_port"], r10["workstation"],
+            r10["auth_package"], r10["logon_id"], r10["logons"], r10["records"]) == (
+        ["HOSP\\admin"], 10, 40222, "KALI", "Negotiate", "0x8d2f1a", 1, [rec[(4624, 130)]]), r10
+    assert (r3["accounts"], r3["logon_type"], r3["logons"], r3["records"]) == (
+        ["HOSP\\nurse1"], 3, 2, [rec[(4624, 230)], rec[(4624, 235)]]), r3
+    x = det["explicit_credentials"][0]
+    assert (x["subject"], x["account"], x["target_server"], x["target_addr"], x["process"],
+            x["records"]) == ("HOSP\\admin", "HOSP\\svc_backup", "fs01.hosp.local", "10.2.0.20",
+                              "C:\\Windows\\System32\\net.exe", [rec[(4648, 240)]]), x
+    f1, f2, f3 = det["phi_file_access"]
+    assert (f1["matched"], f1["image_path"], f1["size"], f1["individuals"], f1["reads"],
+            f1["records"]) == ("path", "Exports/patients_2024.csv", len(csv), 3, 2,
+                               [rec[(4663, 300)], rec[(4663, 305)]]), f1
+    assert (f2["matched"], f2["rule"], f2["object"]) == (
+        "rule", "*patient*export*", "D:\\Share\\billing\\patient_export_march.xlsx"), f2
+    assert (f3["matched"], f3["rule"]) == ("rule", "*patients*"), f3
+    # every finding names its EVTX records in its summary, in the timeline, and says evtx
+    for h, summ, srcs in con.execute("SELECT heuristic, summary, json_extract(detail, "
+                                     "'$.sources') FROM finding WHERE heuristic IN (%s)"
+                                     % ",".join("'%s'" % m for m in mine)):
+        assert "EVTX record" in summ and "WS07-Security.evtx" in summ, summ
+        assert "evtx" in json.loads(srcs), (h, srcs)
+    tl = con.execute("SELECT count(*) FROM timeline_event WHERE data_type IN (%s) AND message "
+                     "LIKE '%%EVTX record%%'" % ",".join("'phitrace:finding:%s'" % m
+                                                        for m in mine)).fetchone()[0]
+    assert tl == len(want), tl
+    acc = sorted(con.execute("SELECT line, client, host, method, resp_bytes, individuals, "
+                             "source FROM phi_access").fetchall())
+    assert acc == sorted([
+        (rec[(4663, 300)], "10.2.0.7", "WS07.hosp.local", "read", len(csv), 3, "evtx"),
+        (rec[(4663, 305)], "10.2.0.7", "WS07.hosp.local", "read", len(csv), 3, "evtx"),
+        (rec[(4663, 310)], "10.2.0.7", "WS07.hosp.local", "read", 0, 0, "evtx"),
+        (rec[(4663, 900)], "10.2.0.7", "WS07.hosp.local", "read", 0, 0, "evtx"),
+    ]), acc
+    evs_ = con.execute("SELECT source, destination, verdict, reasons FROM exfil_event"
+                       ).fetchall()
+    assert [(s, d, v) for s, d, v, _ in evs_] == [("10.2.0.7", "198.51.100.77", "likely")], evs_
+    reasons = json.loads(evs_[0][3])
+    joined = set(reasons["findings"])
+    host_ids = {i for i, ts in con.execute(
+        "SELECT id, first_ts FROM finding WHERE heuristic IN (%s)" % ",".join(
+            "'%s'" % m for m in mine))}
+    late = {i for (i,) in con.execute("SELECT id FROM finding WHERE first_ts = ?", (t(900),))}
+    assert joined & host_ids == host_ids - late, (joined, host_ids, late)
+    for m in mine:
+        assert m in reasons["heuristics"].split(","), reasons
+    assert "evtx" in reasons["sources"], reasons
+    rep = json.load(open(os.path.join(c, "report.json")))
+    _st_valid(rep)  # the report's schema knows the heuristics
+    assert {f["heuristic"] for f in rep["findings"]} >= set(mine), rep["findings"]
+
+
+@test
+def winlog_without_an_address_names_the_computer_and_joins_nothing():
+    """Written before running: the guessing and two RDP logons (two accounts, one with a
+    quote; a workstation and package with quotes and a backslash) alone, with no connection of
+    WS07 in the log: the two findings name the computer WS07.hosp.local as their source; a
+    conn log's upload from 10.2.0.7 is an event without them (nothing ties the name to the
+    address, and a limitation says so); with --image-host linking the log to 10.2.0.7 they
+    join it and the limitation is gone."""
+    _evtx_need_reader()
+    evs = [_wl_fail(10 + 10 * i, "admin", 10, "203.0.113.9") for i in range(10)]
+    evs.append(_wl_logon(130, "admin", 10, "203.0.113.9", "40222", 'W"S\\1', 'Neg"'))
+    evs.append(_wl_logon(131, 'ad"min', 10, "203.0.113.9", "40223"))
+    evtx, _ = _evtx_write("WS07-noaddr", evs)
+    conn = _logs_dir("winlog-zeek2", {"conn.log": _wl_conn()})[0]
+    for link, src in ((False, "WS07.hosp.local"), (True, "10.2.0.7")):
+        c = case("winlog-noaddr-%d" % link)
+        extra = ["--image-host", "WS07-noaddr.evtx=10.2.0.7"] if link else []
+        run("analyze", "-q", "--home-net", "10.0.0.0/8", *extra, evtx, conn, "-o", c,
+            check=None)
+        con = db(c)
+        got = sorted(con.execute("SELECT heuristic, source, destination FROM finding WHERE "
+                                 "heuristic IN ('remote_logon', 'password_guessing')"))
+        assert got == [("password_guessing", src, "203.0.113.9"),
+                       ("remote_logon", src, "203.0.113.9")], got
+        # quotes and backslashes of the log stay text in the JSON detail
+        d = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = "
+                                   "'remote_logon'").fetchone()[0])
+        assert (d["accounts"], d["accounts_count"], d["workstation"], d["auth_package"],
+                d["logons"]) == (["HOSP\\admin", "HOSP\\ad\"min"], 2, 'W"S\\1', 'Neg"', 2), d
+        d = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = "
+                                   "'password_guessing'").fetchone()[0])
+        assert (d["workstation"], d["auth_package"]) == ('W"S\\1', 'Neg"'), d
+        ev = con.execute("SELECT source, reasons FROM exfil_event").fetchall()
+        assert len(ev) == 1 and ev[0][0] == "10.2.0.7", ev
+        h = json.loads(ev[0][1])["heuristics"].split(",")
+        assert ("password_guessing" in h and "remote_logon" in h) == link, h
+        lim = con.execute("SELECT count(*) FROM limitation WHERE detail LIKE '%WS07-noaddr.evtx%"
+                          "no filtering-platform connection%'").fetchone()[0]
+        assert lim == (0 if link else 1), lim
