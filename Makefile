@@ -43,7 +43,7 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
                  python3-reportlab python3-odf fonts-dejavu-core \
                  libreoffice-writer-nogui libreoffice-calc-nogui \
-                 sleuthkit mtools ntfs-3g \
+                 sleuthkit mtools ntfs-3g libhivex-bin \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
                  man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel \
                  slurm-wlm munge libevtx-utils python3-evtx

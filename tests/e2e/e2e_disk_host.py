@@ -66,7 +66,7 @@ def _dh_staged(c):
 def disk_image_host_travels_with_the_plan_to_the_merge():
     if shutil.which("mformat") is None:
         raise Skip("mtools is absent (Debian package mtools)")
-    img, cap, host, dest, sent = _dh_upload_evidence(os.path.join(TMP, "dh-scale"))
+    img, cap, host, dest, sent = _dh_upload_evidence(os.path.join(TMP, "dh-scale-in"))
     # expected, written first: the single run's link, finding and verdict, in the merged case
     want = ([(img, host, "option")], [(host, dest, sent)], ("likely",))
     single = case("dh-single")
@@ -106,3 +106,238 @@ def disk_image_host_travels_with_the_plan_to_the_merge():
     p = run("analyze", "--plan", plan, "--shard", "0", "--image-host", "ws09.img=" + host,
             "-q", "-o", case("dh-shard-refused"))
     assert p.returncode == 1, p.returncode
+
+
+def _dh_regf(keys, lists=None):
+    """A registry hive (regf 1.5) holding `keys`: {"A\\\\B": {"Value": (type, data)}} (data:
+    bytes, an int for REG_DWORD, a str for REG_SZ, a list of str for REG_MULTI_SZ).
+    `lists`: {key path: "lf" | "lh" | "li" | "ri"}, the form of that key's subkey list (lh
+    by default; "ri" splits it into an lf and an li). Written here from the format's
+    description, and checked with hivexget when it is installed."""
+    tree = {"": {}}
+    for path in keys:
+        parts = path.split("\\")
+        for k in range(1, len(parts) + 1):
+            tree.setdefault("\\".join(parts[:k]), {})
+    cells = bytearray()
+
+    def cell(data):
+        size = (len(data) + 4 + 7) & ~7
+        off = len(cells) + 0x20  # after the bin header
+        cells.extend(struct.pack("<i", -size) + data + b"\0" * (size - 4 - len(data)))
+        return off
+
+    def value(name, typ, data):
+        if typ == 4:
+            data = struct.pack("<I", data)
+        elif typ in (1, 2):
+            data = (data + "\0").encode("utf-16-le")
+        elif typ == 7:
+            data = "".join(s + "\0" for s in data + [""]).encode("utf-16-le")
+        nm = name.encode("ascii")
+        if len(data) <= 4:
+            size, doff = len(data) | 0x80000000, struct.unpack("<I", data.ljust(4, b"\0"))[0]
+        else:
+            size, doff = len(data), cell(data)
+        return cell(b"vk" + struct.pack("<HIIIHH", len(nm), size, doff, typ, 1, 0) + nm)
+
+    def key(path, parent):
+        name = path.split("\\")[-1] if path else "ROOT"
+        kids = sorted((p for p in tree if p and "\\".join(p.split("\\")[:-1]) == path),
+                      key=lambda p: p.split("\\")[-1].upper())
+        vals = keys.get(path, {})
+        nm = name.encode("ascii")
+        # the key cell first (its offset is the children's parent), filled in after
+        head = b"nk" + struct.pack("<H", 0x20 | (0x2c if not path else 0)) + b"\0" * 8
+        me = cell(head + b"\0" * (0x4C - len(head)) + nm)
+        offs = [key(k, me) for k in kids]
+        form = (lists or {}).get(path, "lh")
+
+        def one(form, part):
+            if form == "li":
+                return cell(b"li" + struct.pack("<H", len(part)) +
+                            b"".join(struct.pack("<I", o) for o, _ in part))
+            return cell(form.encode() + struct.pack("<H", len(part)) + b"".join(
+                struct.pack("<I", o) + n.split("\\")[-1].upper().encode()[:4].ljust(4, b"\0")
+                for o, n in part))
+        pairs = list(zip(offs, kids))
+        if not pairs:
+            sub = 0xffffffff
+        elif form == "ri":
+            half = (len(pairs) + 1) // 2
+            sub = cell(b"ri" + struct.pack("<HII", 2, one("lf", pairs[:half]),
+                                           one("li", pairs[half:])))
+        else:
+            sub = one(form, pairs)
+        voffs = [value(n, t, d) for n, (t, d) in sorted(vals.items())]
+        vlist = cell(b"".join(struct.pack("<I", o) for o in voffs)) if voffs else 0xffffffff
+        body = (b"nk" + struct.pack("<H", 0x20 | (0x2c if not path else 0)) +
+                struct.pack("<Q", 132000000000000000) + struct.pack("<I", 0) +
+                struct.pack("<I", parent if path else 0xffffffff) +
+                struct.pack("<IIIIII", len(kids), 0, sub, 0xffffffff, len(voffs), vlist) +
+                struct.pack("<II", 0xffffffff, 0xffffffff) +
+                struct.pack("<IIIII", 64, 0, 64, 256, 0) + struct.pack("<HH", len(nm), 0) + nm)
+        at = me - 0x20 + 4
+        cells[at:at + len(body)] = body
+        return me
+
+    root = key("", 0)
+    size = (len(cells) + 0x20 + 8 + 4095) & ~4095
+    free = size - 0x20 - len(cells)
+    cells.extend(struct.pack("<i", free) + b"\0" * (free - 4))
+    hbin = b"hbin" + struct.pack("<III", 0, size, 0) + b"\0" * 16 + bytes(cells)
+    base = bytearray(4096)
+    base[0:4] = b"regf"
+    struct.pack_into("<IIQIIIIIII", base, 4, 1, 1, 0, 1, 5, 0, 1, root, size, 1)
+    csum = 0
+    for i in range(0, 0x1fc, 4):
+        csum ^= struct.unpack_from("<I", base, i)[0]
+    struct.pack_into("<I", base, 0x1fc, csum)
+    return bytes(base) + hbin
+
+
+_DH_CS = "ControlSet002\\Services\\Tcpip\\Parameters"
+_DH_HIVE_KEYS = {
+    "Select": {"Current": (4, 2), "Default": (4, 2), "LastKnownGood": (4, 1)},
+    # the control set not in use: an old name and address that must not be read
+    "ControlSet001\\Control\\ComputerName\\ComputerName": {"ComputerName": (1, "OLDNAME")},
+    "ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{0LD}": {
+        "IPAddress": (7, ["10.30.0.99"])},
+    "ControlSet002\\Control\\ComputerName\\ComputerName": {"ComputerName": (1, "WS21")},
+    "ControlSet002\\Control\\Other": {"Noise": (1, "10.30.0.98")},
+    _DH_CS: {"Hostname": (1, "ws21"), "Domain": (1, "clinic.example")},
+    _DH_CS + "\\Interfaces\\{AAAA-1}": {"EnableDHCP": (4, 0),
+                                        "IPAddress": (7, ["10.30.0.21", "10.30.0.22"]),
+                                        "SubnetMask": (7, ["255.255.255.0"])},
+    _DH_CS + "\\Interfaces\\{BBBB-2}": {"EnableDHCP": (4, 1), "IPAddress": (7, ["0.0.0.0"]),
+                                        "DhcpIPAddress": (1, "10.30.0.23")},
+    _DH_CS + "\\Interfaces\\{CCCC-3}": {"DhcpIPAddress": (1, "0.0.0.0")},
+    _DH_CS + "\\Interfaces\\{DDDD-4}": {"IPAddress": (7, ["fe80::1", "2001:db8:30::24"])},
+}
+_DH_HIVE_LISTS = {"": "ri", "ControlSet002": "lf", _DH_CS + "\\Interfaces": "li"}
+
+
+def _dh_inferred(c):
+    con = db(c)
+    return (con.execute("SELECT i.addr, i.source, i.origin, i.used FROM image_host i ORDER BY "
+                        "1, 2").fetchall(),
+            con.execute("SELECT name, origin FROM image_hostname ORDER BY 1, 2").fetchall(),
+            [r[0] for r in con.execute("SELECT detail FROM anomaly WHERE kind = "
+                                       "'image.host_inferred'")])
+
+
+@test
+def disk_image_host_inferred_from_the_system_hive():
+    if shutil.which("mformat") is None:
+        raise Skip("mtools is absent (Debian package mtools)")
+    hive = _dh_regf(_DH_HIVE_KEYS, _DH_HIVE_LISTS)
+    if shutil.which("hivexget"):  # the writer agrees with an independent reader
+        hp = os.path.join(TMP, "dh-SYSTEM")
+        with open(hp, "wb") as fh:
+            fh.write(hive)
+        got = subprocess.run(["hivexget", hp, _DH_CS + "\\Interfaces\\{AAAA-1}", "IPAddress"],
+                             capture_output=True, text=True)
+        assert got.returncode == 0 and got.stdout.split() == ["10.30.0.21", "10.30.0.22"], got
+        got = subprocess.run(["hivexget", hp, "ControlSet002\\Control\\ComputerName\\"
+                              "ComputerName", "ComputerName"], capture_output=True, text=True)
+        assert got.stdout.strip() == "WS21", got
+    img, cap, host, dest, sent = _dh_upload_evidence(
+        os.path.join(TMP, "dh-win-in"), {"Windows/System32/config/SYSTEM": hive})
+    # expected, written first: the current control set's (002) names and addresses, each with
+    # its key; 0.0.0.0 and link-local passed over; none of ControlSet001
+    sysp = "Windows/System32/config/SYSTEM: "
+    ifs = sysp + _DH_CS + "\\Interfaces\\"
+    want_addrs = [("10.30.0.21", "inferred", ifs + "{AAAA-1}\\IPAddress", 1),
+                  ("10.30.0.22", "inferred", ifs + "{AAAA-1}\\IPAddress", 1),
+                  ("10.30.0.23", "inferred", ifs + "{BBBB-2}\\DhcpIPAddress", 1),
+                  ("2001:db8:30::24", "inferred", ifs + "{DDDD-4}\\IPAddress", 1)]
+    want_names = [("WS21", sysp + "ControlSet002\\Control\\ComputerName\\ComputerName\\"
+                   "ComputerName"), ("ws21", sysp + _DH_CS + "\\Hostname")]
+    c = case("dh-win")
+    run("analyze", "-q", img, cap, "-o", c, check=0)
+    addrs, names, notes = _dh_inferred(c)
+    assert addrs == want_addrs, addrs
+    assert names == want_names, names
+    assert len(notes) == 1 and "several candidate addresses" in notes[0], notes
+    assert "10.30.0.23" in notes[0] and "WS21" in notes[0], notes
+    # none of them is the uploading host: no staged_upload
+    assert _dh_staged(c)[1] == [], _dh_staged(c)
+
+
+_DH_LINUX = {
+    "etc/hostname": b"ws11\n",
+    "etc/hosts": b"127.0.0.1 localhost\n127.0.1.1 ws11.clinic.example ws11\n"
+                 b"10.20.0.11 ws11.clinic.example ws11\n10.20.0.99 fileserver\n"
+                 b"# 10.20.0.77 ws11\n::1 localhost ip6-localhost\n",
+    "etc/network/interfaces": b"auto eth0\niface eth0 inet static\n    address 10.20.0.12/24\n"
+                              b"    gateway 10.20.0.1\n",
+    "etc/netplan/01-netcfg.yaml": b"network:\n  version: 2\n  ethernets:\n    eth1:\n"
+                                  b"      addresses:\n        - 10.20.0.13/24\n"
+                                  b"        - \"fd00::13/64\"\n      routes:\n"
+                                  b"        - to: default\n          via: 10.20.0.1\n"
+                                  b"    eth2:\n      addresses: [10.20.0.14/24]\n",
+    "etc/NetworkManager/system-connections/office.nmconnection":
+        b"[connection]\nid=office\n[ipv4]\nmethod=manual\naddress1=10.20.0.15/24,10.20.0.1\n"
+        b"dns=10.20.0.2;\n",
+    "var/lib/dhcp/dhclient.eth0.leases": b"lease {\n  interface \"eth0\";\n"
+                                         b"  fixed-address 10.20.0.9;\n"
+                                         b"  option routers 10.20.0.1;\n}\n",
+    "etc/motd": b"10.20.0.66 is not a configuration\n",
+}
+
+
+def _dh_ext4(d, files):
+    """An ext4 image (mkfs.ext4 -d: no root) holding `files` and the upload evidence's zip."""
+    src = os.path.join(d, "root")
+    for path, data in files.items():
+        p = os.path.join(src, path)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as fh:
+            fh.write(data)
+    return src
+
+
+@test
+def disk_image_host_inferred_from_linux_configuration():
+    if shutil.which("mkfs.ext4") is None or shutil.which("mformat") is None:
+        raise Skip("mkfs.ext4 or mtools is absent (Debian packages e2fsprogs, mtools)")
+    d = os.path.join(TMP, "dh-linux-in")
+    fat, cap, host, dest, sent = _dh_upload_evidence(d)
+    # the same staged zip on an ext4 image with the Linux configuration files
+    src = _dh_ext4(d, _DH_LINUX)
+    os.makedirs(os.path.join(src, "export"), exist_ok=True)
+    shutil.copy2(os.path.join(d, "pt.zip"), os.path.join(src, "export", "pt.zip"))
+    img = os.path.join(d, "ws11.img")
+    with open(img, "wb") as fh:
+        fh.truncate(8 * 1024 * 1024)
+    _disk_tool("mkfs.ext4", "-q", "-F", "-E", "nodiscard", "-d", src, img)
+    # expected, written first
+    want = [("10.20.0.11", "etc/hosts: line 3"), ("10.20.0.12", "etc/network/interfaces: line 3"),
+            ("10.20.0.13", "etc/netplan/01-netcfg.yaml: line 6"),
+            ("10.20.0.14", "etc/netplan/01-netcfg.yaml: line 12"),
+            ("10.20.0.15", "etc/NetworkManager/system-connections/office.nmconnection: line 5"),
+            ("10.20.0.9", "var/lib/dhcp/dhclient.eth0.leases: line 3"),
+            ("fd00::13", "etc/netplan/01-netcfg.yaml: line 7")]
+    c = case("dh-linux")
+    run("analyze", "-q", img, cap, "-o", c, check=0)
+    addrs, names, notes = _dh_inferred(c)
+    assert [(a, o) for a, s, o, u in addrs] == want, addrs
+    assert {(s, u) for a, s, o, u in addrs} == {("inferred", 1)}, addrs
+    assert names == [("ws11", "etc/hostname: line 1")], names
+    assert len(notes) == 1 and "several candidate addresses" in notes[0], notes
+    # one of the candidates (the DHCP lease) is the uploading host: the join finds it
+    links, found, verdict = _dh_staged(c)
+    assert found == [(host, dest, sent)], found
+    assert verdict == ("likely",), verdict
+    det = json.loads(db(c).execute("SELECT detail FROM finding WHERE heuristic = "
+                                   "'staged_upload'").fetchone()[0])
+    assert det["host_source"] == "inferred", det
+    assert det["host_origin"] == "var/lib/dhcp/dhclient.eth0.leases: line 3", det
+    # an explicit link wins: the inferred addresses are kept but not used
+    c2 = case("dh-linux-option")
+    run("analyze", "-q", img, cap, "--image-host", "ws11.img=10.20.0.77", "-o", c2, check=0)
+    addrs2, _, notes2 = _dh_inferred(c2)
+    assert ("10.20.0.77", "option", None, 1) in addrs2, addrs2
+    assert [(a, o) for a, s, o, u in addrs2 if s == "inferred" and u == 0] == want, addrs2
+    assert "not used: --image-host links this image" in notes2[0], notes2
+    assert _dh_staged(c2)[1] == [], "the option's host sent nothing"
