@@ -205,7 +205,8 @@ static void read_hive(const struct emit *e, const uint8_t *p, size_t n)
 
 /* ---- Linux: text files -------------------------------------------------------------------- */
 
-/* The next whitespace-separated token of [*s, end) (also ending at `stop` characters). */
+/* The next whitespace-separated token of [*s, end) (also ending at `stop` characters). The
+ * text holds no NUL (pt_hostinfer_file). */
 static size_t token(const char **s, const char *end, const char *stop)
 {
     while (*s < end && (**s == ' ' || **s == '\t' || **s == '\r' || strchr(stop, **s) != NULL)) {
@@ -220,7 +221,7 @@ static size_t token(const char **s, const char *end, const char *stop)
 
 static bool word_is(const char *t, size_t n, const char *w)
 {
-    return n == strlen(w) && strncmp(t, w, n) == 0;
+    return n == strlen(w) && memcmp(t, w, n) == 0;
 }
 
 static bool known_name(const struct pt_hostinfer_names *names, const char *t, size_t n)
@@ -274,15 +275,16 @@ static void text_line(const struct emit *e, enum text_kind k, const char *s, con
     if (k == T_IFACES && word_is(w, n, "address")) {
         n = token(&t, end, "");
         addr_found(e, t - n, n, where);
-    } else if ((k == T_NM && n > 7 && strncmp(w, "address", 7) == 0) ||
-               (k == T_NETWORKD && has_prefix(w, "Address="))) {
+    } else if ((k == T_NM && n > 7 && memcmp(w, "address", 7) == 0) ||
+               (k == T_NETWORKD && n > 8 && memcmp(w, "Address=", 8) == 0)) {
         const char *v = memchr(w, '=', n);
         if (v != NULL) {
             v++;
             size_t m = token(&v, end, ",;");
             addr_found(e, v - m, m, where);
         }
-    } else if (k == T_LEASE && (word_is(w, n, "fixed-address") || has_prefix(w, "ADDRESS="))) {
+    } else if (k == T_LEASE && (word_is(w, n, "fixed-address") ||
+                              (n > 8 && memcmp(w, "ADDRESS=", 8) == 0))) {
         const char *v = w[0] == 'A' ? w + 8 : t;
         size_t m = token(&v, end, ";");
         addr_found(e, v - m, m, where);
@@ -295,7 +297,7 @@ static void text_line(const struct emit *e, enum text_kind k, const char *s, con
             const char *v = w + 1;
             size_t m = token(&v, end, "\"'");
             addr_found(e, v - m, m, where);
-        } else if (n >= 10 && strncmp(w, "addresses:", 10) == 0) {
+        } else if (n >= 10 && memcmp(w, "addresses:", 10) == 0) {
             const char *v = w + 10;
             size_t m;
             bool inline_list = false;
