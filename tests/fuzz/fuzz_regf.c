@@ -5,6 +5,7 @@
  * origin non-empty.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         "etc/netplan/1.yaml", "etc/NetworkManager/system-connections/c",
         "etc/systemd/network/1.network", "var/lib/dhcp/dhclient.leases"};
     struct pt_hostinfer_names names = {.n = 1};
-    strcpy(names.v[0], "ws11");
+    snprintf(names.v[0], sizeof names.v[0], "ws11");
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         pt_hostinfer_file(paths[i], data, size, &names, check, NULL);
     }
