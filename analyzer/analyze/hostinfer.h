@@ -12,8 +12,8 @@
  *            YAML files (etc/netplan) `addresses`; NetworkManager's keyfiles
  *            (etc/NetworkManager/system-connections) `addressN=`/`addressesN=`;
  *            systemd-networkd's .network files (etc/systemd/network) `Address=`;
- *            dhclient leases (var/lib/dhcp/, var/lib/dhclient/, var/lib/NetworkManager/) `fixed-address`, and
- *            NetworkManager's internal leases `ADDRESS=`
+ *            dhclient leases (var/lib/dhcp/, var/lib/dhclient/, var/lib/NetworkManager/)
+ *            `fixed-address`, and NetworkManager's internal leases `ADDRESS=`
  *
  * An address that cannot be a host's own (unspecified, loopback, link-local, multicast,
  * broadcast) is passed over. Every file is evidence: text is read with explicit bounds and
