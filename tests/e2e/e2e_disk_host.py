@@ -220,6 +220,8 @@ def disk_image_host_inferred_from_linux_configuration():
     assert {(s, u) for a, s, o, u in addrs} == {("inferred", 1)}, addrs
     assert names == [("ws11", "etc/hostname: line 1")], names
     assert len(notes) == 1 and "several candidate addresses" in notes[0], notes
+    with open(os.path.join(c, "report.txt")) as fh:
+        assert "several candidate addresses" in fh.read(), "the report says so"
     # one of the candidates (the DHCP lease) is the uploading host: the join finds it
     links, found, verdict = _dh_staged(c)
     assert found == [(host, dest, sent)], found
