@@ -230,6 +230,19 @@ def disk_image_host_inferred_from_linux_configuration():
                                    "'staged_upload'").fetchone()[0])
     assert det["host_source"] == "inferred", det
     assert det["host_origin"] == "var/lib/dhcp/dhclient.eth0.leases: line 3", det
+    # the same in a scale-out run: the image and the capture in different shards, the
+    # inference and the join at the merge
+    plan = os.path.join(TMP, "dh-linux-plan.txt")
+    run("plan", "-q", img, cap, "--shards", "2", "-o", plan, check=0)
+    shards = []
+    for i in range(2):
+        s = case("dh-linux-shard%d" % i)
+        run("analyze", "--plan", plan, "--shard", str(i), "-q", "-o", s, check=0)
+        shards.append(s)
+    merged = case("dh-linux-merged")
+    run("merge", "-q", "-o", merged, *shards, check=0)
+    assert _dh_inferred(merged)[:2] == (addrs, names), _dh_inferred(merged)
+    assert _dh_staged(merged)[1:] == (found, verdict), _dh_staged(merged)
     # an explicit link wins: the inferred addresses are kept but not used
     c2 = case("dh-linux-option")
     run("analyze", "-q", img, cap, "--image-host", "ws11.img=10.20.0.77", "-o", c2, check=0)
