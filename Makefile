@@ -43,7 +43,7 @@ DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow tim
                  lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
                  python3-reportlab python3-odf fonts-dejavu-core \
                  libreoffice-writer-nogui libreoffice-calc-nogui \
-                 sleuthkit mtools ntfs-3g \
+                 sleuthkit mtools ntfs-3g libhivex-bin \
                  samba smbclient dnsmasq-base python3-hl7 socat iodine ptunnel-ng \
                  man-db groff-base zsh libmaxmind-db-writer-perl softflowd parallel \
                  slurm-wlm munge libevtx-utils python3-evtx
@@ -84,12 +84,12 @@ UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db 
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
               test_image test_passwords test_communityid test_plan test_netflow test_records test_q_report \
-              test_evtx test_atna
+              test_evtx test_atna test_hostinfer
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
                 fuzz_unpack fuzz_doctext fuzz_tunnel fuzz_logparse fuzz_image_frames \
-                fuzz_passwords fuzz_plan fuzz_recycle fuzz_netflow fuzz_browser fuzz_evtx fuzz_atna
+                fuzz_passwords fuzz_plan fuzz_recycle fuzz_netflow fuzz_browser fuzz_evtx fuzz_atna fuzz_regf
 
 # Two build flavours: release in build/rel, sanitized (for tests) in build/san.
 REL := build/rel

@@ -121,10 +121,11 @@ static void usage(FILE *out)
         "\n"
         "Scale-out (README \"Scale-out\"): `plan` takes analyze's settings (--home-net,\n"
         "--memcap, --max-flows, --flows-only, --keep-phi, --no-phi, --copy-inputs, --signatures,\n"
-        "--rules, --passwords), hashes the inputs (--no-hash: sizes only) and writes them, the\n"
-        "settings and a new case key to PLAN (0600). `analyze --plan` runs the capture and file stages over the shard's\n"
+        "--rules, --passwords, --image-host), hashes the inputs (--no-hash: sizes only) and writes\n"
+        "them, the settings and a new case key to PLAN (0600). `analyze --plan` runs the capture and file stages over the shard's\n"
         "inputs (only -o, -j, -q, --progress; rerunning replaces the shard). `merge` joins\n"
-        "every shard of one plan (--allow-missing: record the absent ones instead of refusing),\n"
+        "every shard of one plan (--allow-missing: record the absent ones instead of refusing;\n"
+        "--image-host: links besides the plan's),\n"
         "then runs logs, tunnels, PHI, individuals, heuristics, verdict and reports once.\n"
         "Scripts for GNU parallel and Slurm: tools/scale/.\n"
         "\n"
@@ -379,7 +380,7 @@ static int run_outcome(const struct pt_options *o, pt_status st, const struct pt
 static int cmd_shard(struct run_args *sa, int argc)
 {
     if (!sa->shard_given || sa->o.case_dir == NULL || optind < argc || sa->setting ||
-        sa->shards != 0 || sa->allow_missing || sa->no_hash || sa->o.fail_on > 0) {
+        sa->o.n_image_hosts > 0 || sa->shards != 0 || sa->allow_missing || sa->no_hash || sa->o.fail_on > 0) {
         fprintf(stderr, "phitrace: error: usage: phitrace analyze --plan PLAN --shard I -o SHARD "
                         "[-j N] [-q] [--progress] [--force] (no INPUT: the plan names them; no setting: "
                         "the plan fixes them)\n");

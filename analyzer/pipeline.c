@@ -19,6 +19,7 @@
 
 #include "analyze/archive_pw.h"
 #include "analyze/diskart.h"
+#include "analyze/hostinfer.h"
 #include "analyze/tunnel.h"
 #include "analyze/unpack.h"
 #include "casedir.h"
@@ -419,6 +420,10 @@ static pt_status verdict(struct run *r)
         return PT_EUSAGE;
     }
     if ((rc = link_image_hosts(r)) != PT_OK) {
+        return rc;
+    }
+    /* the hosts the images' own files give, after the options (which win over them) */
+    if (!r->o.flows_only && (rc = pt_hostinfer_run(r->w.db, r->o.case_dir)) != PT_OK) {
         return rc;
     }
     if ((rc = pt_verdict_run(r->w.db, sig, &vr, verr, sizeof verr)) != PT_OK) {

@@ -290,6 +290,35 @@ static void logfeed_end(struct pt_reader *r, struct logfeed *f, struct pt_item_r
     }
 }
 
+/* SHA-256 of the first `size` bytes of `path` (an object cut by a read error, which the
+ * input's digest does not cover). */
+static bool prefix_sha256(const char *path, uint64_t size, char hex[PT_SHA256_HEX])
+{
+    FILE *f = fopen(path, "rb");
+    struct pt_sha256 *h = f != NULL ? pt_sha256_new() : NULL;
+    static uint8_t buf[1 << 16];
+    uint64_t left = size;
+    while (h != NULL && left > 0) {
+        size_t got = fread(buf, 1, left < sizeof buf ? (size_t)left : sizeof buf, f);
+        if (got == 0) {
+            break;
+        }
+        pt_sha256_update(h, buf, got);
+        left -= got;
+    }
+    bool ok = h != NULL && left == 0;
+    if (ok) {
+        uint8_t dig[PT_SHA256_LEN];
+        pt_sha256_final(h, dig);
+        pt_hex(dig, sizeof dig, hex);
+    }
+    pt_sha256_free(h);
+    if (f != NULL) {
+        fclose(f);
+    }
+    return ok;
+}
+
 /* A file at rest (not a capture): its bytes become an object, unpacked like any other. They
  * are read through the source that hashes them (one descriptor, one pass), so the object is
  * exactly the bytes the item's SHA-256 covers even when the file changes meanwhile. */
@@ -306,9 +335,11 @@ static void ingest_file(struct pt_reader *r, struct pt_source *src, const char *
     /* by reference (a link to the evidence) unless copies were asked for: a 500 GB image
      * must not need another 500 GB in the case */
     char target[PATH_MAX];
-    struct pt_obj *o = !r->opt->copy_inputs && realpath(path, target) != NULL
-                           ? pt_obj_open_link(r->files.app.store, &meta, target)
-                           : pt_obj_open(r->files.app.store, &meta);
+    /* a link is hashed once: the object takes the input's SHA-256 (the same bytes, one
+     * descriptor) rather than digesting them a second time */
+    bool link = !r->opt->copy_inputs && realpath(path, target) != NULL;
+    struct pt_obj *o = link ? pt_obj_open_link_prehashed(r->files.app.store, &meta, target)
+                            : pt_obj_open(r->files.app.store, &meta);
     if (o == NULL) {
         it->status = "error";
         snprintf(it->error, sizeof it->error, "cannot create the object file in the case");
@@ -332,7 +363,12 @@ static void ingest_file(struct pt_reader *r, struct pt_source *src, const char *
     int read_errno = errno;
     logfeed_end(r, &lf, it, path);
     struct pt_object_rec rec;
-    if (!pt_obj_close(o, ok, &rec)) {
+    char hex[PT_SHA256_HEX] = "";
+    bool stored = !link ? pt_obj_close(o, ok, &rec)
+                        : pt_obj_close_digest(o, ok, (ok && pt_source_digest(src, hex)) ||
+                                                         prefix_sha256(target, pt_obj_size(o), hex)
+                                                     ? hex : NULL, &rec);
+    if (!stored) {
         it->status = "error";
         snprintf(it->error, sizeof it->error, "cannot store the object file in the case");
         pt_anom_sink_flush(&r->files.anoms);

@@ -382,6 +382,29 @@ static void spill(struct pt_obj *o)
     o->mem = NULL;
     o->mem_len = o->mem_cap = 0;
 }
+struct pt_obj *pt_obj_open_link_prehashed(struct pt_objstore *s,
+                                          const struct pt_object_rec *meta, const char *target)
+{
+    struct pt_obj *o = pt_obj_open_link(s, meta, target);
+    if (o != NULL) {
+        pt_sha256_free(o->sha);
+        o->sha = NULL;
+    }
+    return o;
+}
+
+bool pt_obj_close_digest(struct pt_obj *o, bool complete, const char *hex,
+                         struct pt_object_rec *rec)
+{
+    if (hex == NULL || strlen(hex) != PT_SHA256_HEX - 1) {
+        o->io_error = true; /* no digest: nothing to name it by */
+        memset(o->rec.sha256, '0', PT_SHA256_HEX - 1);
+        o->rec.sha256[PT_SHA256_HEX - 1] = '\0';
+    } else {
+        memcpy(o->rec.sha256, hex, PT_SHA256_HEX);
+    }
+    return pt_obj_close(o, complete, rec);
+}
 
 void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n)
 {
@@ -393,7 +416,9 @@ void pt_obj_write(struct pt_obj *o, const uint8_t *p, size_t n)
         memcpy(o->head + o->head_len, p, k);
         o->head_len += k;
     }
-    pt_sha256_update(o->sha, p, n);
+    if (o->sha != NULL) { /* NULL: prehashed, the digest comes at close */
+        pt_sha256_update(o->sha, p, n);
+    }
     o->rec.size += n;
     if (o->io_error || o->link != NULL) {
         return; /* hashed and counted; the stored copy is already lost */
@@ -484,8 +509,10 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec)
 {
     bool ok = false;
     uint8_t dig[PT_SHA256_LEN];
-    pt_sha256_final(o->sha, dig);
-    pt_hex(dig, sizeof dig, o->rec.sha256);
+    if (o->sha != NULL) {
+        pt_sha256_final(o->sha, dig);
+        pt_hex(dig, sizeof dig, o->rec.sha256);
+    }
     o->rec.complete = complete && o->rec.gap_bytes == 0;
     render_gaps(o);
     if (o->f != NULL && fclose(o->f) != 0) {

@@ -101,6 +101,14 @@ bool pt_obj_close(struct pt_obj *o, bool complete, struct pt_object_rec *rec);
  * the same content already stored is kept as it is. */
 struct pt_obj *pt_obj_open_link(struct pt_objstore *s, const struct pt_object_rec *meta,
                                 const char *target);
+/* The same, but the bytes are not hashed here: the caller, which hashes them anyway (the
+ * input's SHA-256, ingest/source.h), gives the digest to pt_obj_close_digest. */
+struct pt_obj *pt_obj_open_link_prehashed(struct pt_objstore *s,
+                                          const struct pt_object_rec *meta, const char *target);
+/* pt_obj_close with the SHA-256 (hex) of every byte written; NULL when the caller has none
+ * (the object is then not stored: false). For an object of pt_obj_open_link_prehashed. */
+bool pt_obj_close_digest(struct pt_obj *o, bool complete, const char *hex,
+                         struct pt_object_rec *rec);
 /* Path of a stored object's file; false when it does not fit. */
 bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out, size_t len);
 /* The bytes of an object this store stored (its pack or its file). False when they cannot be

@@ -33,6 +33,8 @@ struct pt_source {
     struct pt_queue hash_q;    /* buffers filled, waiting for the hasher */
     pthread_t hasher;
     bool hasher_started;
+    bool digested;            /* pt_source_digest finished the hash into digest_hex */
+    char digest_hex[PT_SHA256_HEX];
     _Atomic uint64_t *progress;
     uint64_t raw_total;       /* raw bytes read and hashed */
     uint8_t *raw;             /* data of the buffer being consumed (borrowed from bufs) */
@@ -380,6 +382,24 @@ void pt_source_stream_closed(struct pt_source *s)
     s->stream_open = false;
 }
 
+bool pt_source_digest(struct pt_source *s, char hex[PT_SHA256_HEX])
+{
+    if (!s->raw_eof || !s->hasher_started || !s->raw_mode || s->raw_off != s->raw_len) {
+        return false;
+    }
+    if (!s->digested) {
+        pt_queue_close(&s->hash_q); /* the hasher drains what is queued, then stops */
+        pthread_join(s->hasher, NULL);
+        s->hasher_started = false;
+        uint8_t dig[PT_SHA256_LEN];
+        pt_sha256_final(s->sha, dig);
+        pt_hex(dig, sizeof dig, s->digest_hex);
+        s->digested = true;
+    }
+    memcpy(hex, s->digest_hex, PT_SHA256_HEX);
+    return true;
+}
+
 pt_status pt_source_close(struct pt_source *s, char hex[PT_SHA256_HEX], uint64_t *size,
                           uint64_t *unread)
 {
@@ -407,7 +427,9 @@ pt_status pt_source_close(struct pt_source *s, char hex[PT_SHA256_HEX], uint64_t
         pt_queue_close(&s->hash_q); /* the hasher drains what is queued, then stops */
         pthread_join(s->hasher, NULL);
     }
-    if (s->hasher_started && hex != NULL) {
+    if (s->digested && hex != NULL) {
+        memcpy(hex, s->digest_hex, PT_SHA256_HEX);
+    } else if (s->hasher_started && hex != NULL) {
         uint8_t dig[PT_SHA256_LEN];
         pt_sha256_final(s->sha, dig);
         pt_hex(dig, sizeof dig, hex);

@@ -57,6 +57,11 @@ ssize_t pt_source_raw(struct pt_source *s, uint8_t *buf, size_t cap);
 bool pt_source_changed(const struct pt_source *s, char *why, size_t len);
 /* True when the gzip layer hit corrupt or truncated compressed data. */
 bool pt_source_gzip_error(const struct pt_source *s, const char **why);
+/* After pt_source_raw returned 0 (every byte read): the SHA-256 of the file's bytes, the one
+ * pt_source_close then gives (hashed once: a file at rest's object takes it rather than
+ * hashing the same bytes again). False, with nothing done, before the end or when the
+ * source does not hash. */
+bool pt_source_digest(struct pt_source *s, char hex[PT_SHA256_HEX]);
 /* Finish hashing the rest of the file, fill hex and size, and free everything. */
 pt_status pt_source_close(struct pt_source *s, char hex[PT_SHA256_HEX], uint64_t *size,
                           uint64_t *unread);

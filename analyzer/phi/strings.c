@@ -173,6 +173,13 @@ _Static_assert((PT_PHI_STRINGS_MIN - 1) * 2 < 64, "a run's first window fits in 
  * PT_PHI_STRINGS_MIN characters is all characters, and the first such window at or after the
  * end of the previous run is a run's start (an earlier start would have its window too); so
  * blocks of 64 positions are skipped by their masks, and only a run's end is walked. */
+static inline bool zero64(const uint8_t *p)
+{
+    uint64_t w[8];
+    memcpy(w, p, sizeof w);
+    return (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) == 0;
+}
+
 static void runs_of(const uint8_t *p, size_t n, bool wide, unsigned par, pt_phi_run_fn fn,
                     void *arg)
 {
@@ -181,6 +188,13 @@ static void runs_of(const uint8_t *p, size_t n, bool wide, unsigned par, pt_phi_
     size_t b = 0;
     uint64_t cur = mask64(p, n, 0, wide);
     while (b < n) {
+        if (cur == 0) { /* zero blocks (a disk image's empty space) start no run: over them */
+            size_t z = b + 64;
+            while (z + 64 <= n && zero64(p + z)) {
+                z += 64;
+            }
+            b = z - 64; /* block b holds no run start (cur is 0 for it) */
+        }
         uint64_t nxt = b + 64 < n ? mask64(p, n, b + 64, wide) : 0;
         uint64_t w = cur;
         for (unsigned k = 1; k < PT_PHI_STRINGS_MIN; k++) {

@@ -35,6 +35,7 @@ struct pt_yara_scanner {
     size_t win_len;
     bool last;
     bool too_many;
+    int zeros; /* -1 not probed; 1: some string of the rules matches in zero bytes */
     void (*anomaly)(void *arg, uint64_t off, enum pt_anom kind, const char *detail);
     void *arg;
 };
@@ -245,6 +246,7 @@ struct pt_yara_scanner *pt_yara_scanner_new(const struct pt_yara *y, size_t wind
     }
     yr_scanner_set_flags(s->sc, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING);
     yr_scanner_set_timeout(s->sc, PT_YARA_TIMEOUT_S);
+    s->zeros = -1;
     return s;
 }
 
@@ -356,6 +358,49 @@ static int cmp_hit(const void *a, const void *b)
     return strcmp(x->rule->identifier, y->rule->identifier);
 }
 
+/* Whether any string of the rules (private ones too) matches anywhere in zero bytes: a
+ * scan of 64 KiB of zeros (more than any match is long: YR_RE_SCAN_LIMIT, hex jumps are
+ * bounded below it), every rule reported, matching or not. */
+static int probe_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
+{
+    int *found = user;
+    if (message == CALLBACK_MSG_RULE_MATCHING || message == CALLBACK_MSG_RULE_NOT_MATCHING) {
+        const YR_RULE *rule = data;
+        const YR_STRING *str;
+        yr_rule_strings_foreach(rule, str)
+        {
+            *found |= ctx->matches[str->idx].head != NULL;
+        }
+    } else if (message == CALLBACK_MSG_TOO_MANY_MATCHES) {
+        *found = 1;
+    }
+    return CALLBACK_CONTINUE;
+}
+
+static int zeros_match(struct pt_yara_scanner *s)
+{
+    static const size_t n = 64u * 1024;
+    uint8_t *z = calloc(1, n);
+    int found = 1; /* unknown counts as a match: nothing is skipped */
+    if (z != NULL) {
+        found = 0;
+        yr_scanner_set_flags(s->sc, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING |
+                                        SCAN_FLAGS_REPORT_RULES_NOT_MATCHING);
+        yr_scanner_set_callback(s->sc, probe_cb, &found);
+        if (yr_scanner_scan_mem(s->sc, z, n) != ERROR_SUCCESS) {
+            found = 1;
+        }
+        yr_scanner_set_flags(s->sc, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING);
+        free(z);
+    }
+    return found;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
 void pt_yara_scan(struct pt_yara_scanner *s, const uint8_t *p, size_t n,
                   const struct pt_yara_ext *ext,
                   void (*match)(void *arg, const struct pt_yara_match *m),
@@ -370,12 +415,26 @@ void pt_yara_scan(struct pt_yara_scanner *s, const uint8_t *p, size_t n,
     for (size_t i = 0; i < 4; i++) {
         yr_scanner_define_string_variable(s->sc, externals[i], vals[i] ? vals[i] : "");
     }
+    if (s->zeros < 0 && n > s->window) {
+        s->zeros = zeros_match(s); /* with the externals of this scan */
+    }
     yr_scanner_set_callback(s->sc, scan_cb, s);
     size_t step = s->window - s->overlap;
     for (uint64_t start = 0;; start += step) {
         s->win_start = start;
         s->win_len = n - start < s->window ? n - (size_t)start : s->window;
         s->last = start + s->win_len >= n;
+        /* A window after the first that is all zero bytes (a disk image's empty space) gives
+         * nothing when no string matches in zeros: a rule counts in a later window only by a
+         * string match in it (scan_cb; condition-only rules are decided by the first), and a
+         * match cannot start in this window and end past it (the overlap is longer than any
+         * match). Skipped, it costs a compare instead of the automaton's walk. */
+        if (start > 0 && s->zeros == 0 && all_zero(p + start, s->win_len)) {
+            if (s->last) {
+                break;
+            }
+            continue;
+        }
         int rc = yr_scanner_scan_mem(s->sc, p + start, s->win_len);
         if (rc == ERROR_SCAN_TIMEOUT && anomaly != NULL) {
             anomaly(arg, start, PT_ANOM_YARA_TIMEOUT, "rule scan timed out in this window");

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/addr.h"
 #include "../core/log.h"
 #include "../ingest/inputs.h"
 #include "../pipeline.h"
@@ -292,6 +293,27 @@ static char *absolute(const char *p)
     return out;
 }
 
+/* --image-host IMAGE=ADDR as the plan keeps it: an IMAGE with a '/' made absolute, as the
+ * plan's inputs are (the shards' items have absolute paths); a file name as given. NULL: no
+ * memory. */
+static char *image_host_value(const char *arg)
+{
+    const char *eq = strrchr(arg, '=');
+    if (eq == NULL || memchr(arg, '/', (size_t)(eq - arg)) == NULL) {
+        return strdup(arg);
+    }
+    char image[4096];
+    snprintf(image, sizeof image, "%.*s", (int)(eq - arg), arg);
+    char *a = absolute(image);
+    size_t n = a != NULL ? strlen(a) + strlen(eq) + 1 : 0;
+    char *out = a != NULL ? malloc(n) : NULL;
+    if (out != NULL) {
+        snprintf(out, n, "%s%s", a, eq);
+    }
+    free(a);
+    return out;
+}
+
 static void write_plan(FILE *f, const struct pt_options *o, unsigned shards, const uint8_t key[32],
                        char **abs, const struct pt_plan *pl)
 {
@@ -313,6 +335,13 @@ static void write_plan(FILE *f, const struct pt_options *o, unsigned shards, con
         put_path(f, a);
         fputc('\n', f);
         free(a);
+    }
+    for (size_t i = 0; i < o->n_image_hosts; i++) {
+        char *v = image_host_value(o->image_hosts[i]);
+        fputs("image-host ", f);
+        put_path(f, v != NULL ? v : o->image_hosts[i]);
+        fputc('\n', f);
+        free(v);
     }
     for (size_t i = 0; i < o->n_inputs; i++) {
         fputs("input ", f);
@@ -408,6 +437,9 @@ void pt_plan_fini(struct pt_plan *p)
     free(p->signatures);
     free(p->rules);
     free(p->passwords);
+    for (size_t i = 0; i < p->n_image_hosts; i++) {
+        free(p->image_hosts[i]);
+    }
     for (size_t i = 0; i < p->n_inputs; i++) {
         free(p->inputs[i]);
     }
@@ -631,6 +663,13 @@ static bool parse_line(struct pt_plan *p, const char *k, char *v, size_t cap[3],
     }
     if (strcmp(k, "signatures") == 0 || strcmp(k, "rules") == 0 || strcmp(k, "passwords") == 0) {
         return set_str(k[0] == 's' ? &p->signatures : k[0] == 'r' ? &p->rules : &p->passwords, v);
+    }
+    if (strcmp(k, "image-host") == 0) {
+        const char *s = get_path(v), *eq = s != NULL ? strrchr(s, '=') : NULL;
+        struct pt_addr a;
+        return eq != NULL && eq != s && pt_addr_parse(eq + 1, &a) &&
+               p->n_image_hosts < PT_MAX_IMAGE_HOSTS &&
+               (p->image_hosts[p->n_image_hosts] = strdup(s)) != NULL && ++p->n_image_hosts;
     }
     if (strcmp(k, "input") == 0) {
         if (p->n_inputs == *in_cap) {

@@ -29,6 +29,9 @@
  *   max-flows N           0 for the default
  *   flows-only 0|1, keep-phi 0|1, no-phi 0|1, copy-inputs 0|1
  *   signatures PATH|-, rules PATH|-, passwords PATH|-
+ *   image-host IMAGE=ADDR one per --image-host (IMAGE absolute when it names a path with a
+ *                         '/', else a file name; the whole value written as a path): the merge
+ *                         links the images to their hosts as a single run does (image_host)
  *   input PATH            one per INPUT argument, absolute, in the order given
  *   item ID SHARD SIZE SHA256|- PATH   one per expanded input (ID as the case's item id;
  *                         SHA256 "-" when skipped, unreadable or planned with --no-hash)
@@ -87,6 +90,8 @@ struct pt_plan {
     uint64_t memcap;
     uint32_t max_flows;
     bool flows_only, keep_phi, no_phi, copy_inputs;
+    char *image_hosts[PT_MAX_IMAGE_HOSTS]; /* owned: --image-host IMAGE=ADDR */
+    size_t n_image_hosts;
     char **inputs; /* owned: the INPUT arguments, absolute */
     size_t n_inputs;
     struct pt_plan_item *items; /* owned, by id */
@@ -97,7 +102,7 @@ struct pt_plan {
 };
 
 /* Write a plan for `o->inputs` (settings from `o`: home_net, memcap, max_flows, flows_only,
- * keep_phi, no_phi, copy_inputs, signatures, rules, passwords) over `shards` shards to
+ * keep_phi, no_phi, copy_inputs, signatures, rules, passwords, image_hosts) over `shards` shards to
  * `out` (0600, replaced whole). A new random case key. `hash`: SHA-256 of every input (one
  * read of all of them on the planning host); without it the plan holds sizes only and the
  * merge cannot tell an input changed between the plan and its shard by content. Messages
@@ -121,7 +126,8 @@ pt_status pt_scale_shard(const char *plan, unsigned shard, const struct pt_optio
 pt_status pt_scale_merge(char **shards, size_t n, bool allow_missing, const struct pt_options *o,
                          struct pt_run_result *res);
 
-/* Between shard.c and merge.c. The options a plan sets (inputs, home-net, memcap, ...). */
+/* Between shard.c and merge.c. The options a plan sets (inputs, home-net, memcap, ...); the
+ * plan's --image-host links are added to those already in `o` (merge's own). */
 void pt_scale_plan_options(const struct pt_plan *p, struct pt_options *o);
 /* A run's `prepare` hook: CASE/phi.key from the plan and CASE/plan.txt, a copy of the plan
  * file `plan_path` (refused when its bytes no longer hash to the plan's SHA-256). */

@@ -124,6 +124,9 @@ void pt_scale_plan_options(const struct pt_plan *p, struct pt_options *o)
     o->signatures = p->signatures;
     o->rules = p->rules;
     o->passwords = p->passwords;
+    for (size_t i = 0; i < p->n_image_hosts && o->n_image_hosts < PT_MAX_IMAGE_HOSTS; i++) {
+        o->image_hosts[o->n_image_hosts++] = p->image_hosts[i];
+    }
 }
 
 /* The expansion the shard sees must be the plan's. */

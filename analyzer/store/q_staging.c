@@ -4,11 +4,18 @@
  */
 #include "q_staging.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "db.h"
 #include "db_handle.h"
+
+static const char *txt(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t != NULL ? (const char *)t : "";
+}
 
 pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *addr,
                             int *matched)
@@ -46,6 +53,105 @@ pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *add
     return PT_OK;
 }
 
+pt_status pt_q_staging_host_files(struct pt_db *db, uint64_t max_size,
+                                  void (*fn)(void *, const struct pt_q_host_file *), void *arg)
+{
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT d.item_id, d.path, d.sha256, max(d.size), coalesce(b.pack, "
+                              "''), coalesce(b.offset, 0) FROM disk_file d LEFT JOIN object_blob "
+                              "b ON b.sha256 = d.sha256 WHERE d.kind = 'r' AND d.state = "
+                              "'allocated' AND d.complete = 1 AND d.attr IS NULL AND d.sha256 IS "
+                              "NOT NULL AND d.size > 0 AND d.size <= ?1 AND (lower(d.path) = "
+                              "'windows/system32/config/system' OR d.path LIKE 'etc/%' OR d.path "
+                              "LIKE 'var/lib/%') GROUP BY d.item_id, d.path, d.sha256 ORDER BY "
+                              "d.item_id, d.path, d.sha256",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max_size);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct pt_q_host_file f = {
+            .item = (uint32_t)sqlite3_column_int64(st, 0), .path = txt(st, 1),
+            .sha256 = txt(st, 2), .size = (uint64_t)sqlite3_column_int64(st, 3),
+            .pack = txt(st, 4), .pack_off = (uint64_t)sqlite3_column_int64(st, 5)};
+        fn(arg, &f);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+static pt_status exec3(struct pt_db *db, const char *sql, uint32_t item, const char *a,
+                       const char *b)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(pt_db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, item);
+    sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+pt_status pt_q_staging_inferred(struct pt_db *db, uint32_t item, const char *addr,
+                                const char *origin)
+{
+    return exec3(db, "INSERT INTO image_host(item_id, addr, source, origin, used) VALUES (?1, ?2, "
+                     "'inferred', ?3, NOT EXISTS (SELECT 1 FROM image_host WHERE item_id = ?1 AND "
+                     "source = 'option')) ON CONFLICT (item_id, addr, source) DO UPDATE SET "
+                     "origin = origin || '; ' || excluded.origin WHERE instr(origin, "
+                     "excluded.origin) = 0",
+                 item, addr, origin);
+}
+
+pt_status pt_q_staging_hostname(struct pt_db *db, uint32_t item, const char *name,
+                                const char *origin)
+{
+    return exec3(db, "INSERT OR IGNORE INTO image_hostname(item_id, name, origin) VALUES (?1, ?2, "
+                     "?3)",
+                 item, name, origin);
+}
+
+pt_status pt_q_staging_inferred_note(struct pt_db *db, uint32_t item, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(pt_db_handle(db), "SELECT (SELECT group_concat(name || ' (' || origin "
+                           "|| ')', ', ') FROM image_hostname WHERE item_id = ?1), (SELECT "
+                           "group_concat(addr || ' (' || origin || ')', ', ') FROM image_host "
+                           "WHERE item_id = ?1 AND source = 'inferred'), (SELECT count(*) FROM "
+                           "image_host WHERE item_id = ?1 AND source = 'inferred'), EXISTS "
+                           "(SELECT 1 FROM image_host WHERE item_id = ?1 AND source = 'option')",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return PT_EDB;
+    }
+    sqlite3_bind_int64(st, 1, item);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && (sqlite3_column_type(st, 0) != SQLITE_NULL ||
+                             sqlite3_column_int64(st, 2) > 0)) {
+        int64_t n = sqlite3_column_int64(st, 2);
+        bool option = sqlite3_column_int(st, 3) != 0;
+        snprintf(out, cap, "host inferred from the image's files: name %s; address %s%s",
+                 sqlite3_column_type(st, 0) != SQLITE_NULL ? txt(st, 0) : "none found",
+                 n > 0 ? txt(st, 1) : "none found",
+                 n == 0 ? " (the staging join has no address for this image unless "
+                          "--image-host gives one)"
+                 : option ? " (not used: --image-host links this image)"
+                 : n > 1  ? "; several candidate addresses: all kept, each used by the "
+                            "staging join"
+                          : "; used by the staging join");
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
 /* Staged files of linked images (names the walk gave, content read), the unread bytes their
  * host sent to each destination in flows that ended after the file's time (the bytes could
  * not have carried it before it existed), kept where the volume covers the file; then per
@@ -54,14 +160,14 @@ pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *add
  * not known, and staged_ts says 0). */
 static const char uploads_sql[] =
     "WITH st AS (SELECT DISTINCT i.addr AS host, d.item_id, d.path, d.size, coalesce(nullif("
-    "d.mtime, 0), nullif(d.crtime, 0), 0) AS ts, c.reason FROM image_host i JOIN disk_file d ON "
-    "d.item_id = i.item_id JOIN object_category c ON c.sha256 = d.sha256 AND c.staged = 1 WHERE "
-    "d.kind = 'r' AND d.size > 0 AND d.state != 'slack'), "
+    "d.mtime, 0), nullif(d.crtime, 0), 0) AS ts, c.reason, i.source AS host_source, i.origin "
+    "AS host_origin FROM image_host i JOIN disk_file d ON d.item_id = i.item_id JOIN "
+    "object_category c ON c.sha256 = d.sha256 AND c.staged = 1 WHERE i.used = 1 AND d.kind = 'r' AND d.size > 0 AND d.state != 'slack'), "
     "pv AS (SELECT outside, count(DISTINCT inside) AS sources FROM crossing_flow GROUP BY 1), "
     "ups AS (SELECT s.host, f.outside AS destination, s.item_id, s.path, s.size, s.ts, s.reason, "
-    "sum(f.bytes_out) AS bytes, min(f.first_ts) AS first_ts, max(f.last_ts) AS last_ts, count(*) "
-    "AS flows, group_concat(DISTINCT coalesce(f.app, CASE f.proto WHEN 6 THEN 'tcp' WHEN 17 "
-    "THEN 'udp' ELSE 'ip' END)) AS protocols FROM st s JOIN crossing_flow f ON f.inside = "
+    "s.host_source, s.host_origin, sum(f.bytes_out) AS bytes, min(f.first_ts) AS first_ts, "
+    "max(f.last_ts) AS last_ts, count(*) AS flows, group_concat(DISTINCT coalesce(f.app, CASE "
+    "f.proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE 'ip' END)) AS protocols FROM st s JOIN crossing_flow f ON f.inside = "
     "s.host AND f.unread AND f.last_ts >= s.ts GROUP BY s.host, f.outside, s.item_id, s.path), "
     "hit AS (SELECT u.*, pv.sources, e.path AS image FROM ups u JOIN pv ON pv.outside = "
     "u.destination JOIN evidence_item e ON e.id = u.item_id WHERE u.bytes >= ?1 * u.size AND "
@@ -74,18 +180,13 @@ static const char uploads_sql[] =
     "g.destination ORDER BY x.size DESC, x.path LIMIT 1), count(*), sum(g.size), max(g.bytes), "
     "min(g.first_ts), max(g.last_ts), max(g.flows), max(g.sources), (SELECT protocols FROM hit "
     "x WHERE x.host = g.host AND x.destination = g.destination ORDER BY x.bytes DESC LIMIT 1), "
-    "json_object('image', min(g.image), 'host', g.host, 'staged_files', json_group_array("
+    "json_object('image', min(g.image), 'host', g.host, 'host_source', min(g.host_source), "
+    "'host_origin', min(g.host_origin), 'staged_files', json_group_array("
     "json_object('image', g.image, 'path', g.path, 'size', g.size, 'staged_ts', g.ts, 'reason', "
     "g.reason, 'bytes_out_after', g.bytes)), 'staged_files_count', count(*), 'staged_bytes', "
     "sum(g.size), 'bytes_out_after', max(g.bytes), 'flows', max(g.flows), "
     "'destination_sources', max(g.sources), 'likely_volume_ratio', ?1) FROM hit g GROUP BY "
     "g.host, g.destination ORDER BY g.host, g.destination";
-
-static const char *txt(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t != NULL ? (const char *)t : "";
-}
 
 pt_status pt_q_staging_uploads(struct pt_db *db, double ratio, double rare_max,
                                void (*fn)(void *, const struct pt_q_staged_upload *),

@@ -22,6 +22,27 @@ struct pt_db;
 pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *addr,
                             int *matched);
 
+/* The host inferred from an image's own files (analyze/hostinfer.c). Each file of a read
+ * image that may tell it: allocated regular files under etc/ and var/lib/, and the SYSTEM
+ * hive, of at most `max_size` bytes, with where the case keeps their bytes. */
+struct pt_q_host_file {
+    const char *path, *sha256, *pack; /* pack "" when the object is a file of its own */
+    uint32_t item;
+    uint64_t size, pack_off;
+};
+pt_status pt_q_staging_host_files(struct pt_db *db, uint64_t max_size,
+                                  void (*fn)(void *, const struct pt_q_host_file *), void *arg);
+/* An address inferred for `item` (source 'inferred', `origin` where it was read; used
+ * unless an option links the item; a second origin of the same address is added to the
+ * first), and a host name. */
+pt_status pt_q_staging_inferred(struct pt_db *db, uint32_t item, const char *addr,
+                                const char *origin);
+pt_status pt_q_staging_hostname(struct pt_db *db, uint32_t item, const char *name,
+                                const char *origin);
+/* What was inferred for `item`, in one sentence for its image.host_inferred anomaly ("" when
+ * nothing was). */
+pt_status pt_q_staging_inferred_note(struct pt_db *db, uint32_t item, char *out, size_t cap);
+
 /* One (host, destination) where staged files of the host's image are matched by the bytes
  * the host sent unread to the destination after them. */
 struct pt_q_staged_upload {

@@ -1156,14 +1156,26 @@ CREATE TABLE disk_holding (
     objects     INTEGER NOT NULL      -- objects holding them
 ) STRICT;
 
--- Which host each disk image is of (issue 15 item 4; `analyze --image-host IMAGE=ADDR`): what
--- is staged on the image is weighed against that address's outbound volume
--- (verdict/heur_staging.c, store/q_staging.c).
+-- Which host each disk image is of (issue 15 item 4; `analyze --image-host IMAGE=ADDR`, or
+-- inferred from the image's files: analyze/hostinfer.c): what is staged on the image is
+-- weighed against that address's outbound volume (verdict/heur_staging.c, store/q_staging.c).
 CREATE TABLE image_host (
     item_id INTEGER NOT NULL REFERENCES evidence_item(id),
     addr    TEXT NOT NULL,            -- the host's address as flows spell it
-    source  TEXT NOT NULL,            -- how the link was made: 'option' (--image-host)
-    PRIMARY KEY (item_id, addr)
+    source  TEXT NOT NULL,            -- how the link was made: 'option' (--image-host) or
+                                      -- 'inferred' (read from a file of the image)
+    origin  TEXT,                     -- inferred: where ("etc/hosts: line 3", "SYSTEM: key\value")
+    used    INTEGER NOT NULL DEFAULT 1, -- 0: inferred, but an option links this image
+    PRIMARY KEY (item_id, addr, source)
+) STRICT;
+
+-- The host names an image's files give (hostinfer.c: the SYSTEM hive's ComputerName,
+-- /etc/hostname), each with where it was read.
+CREATE TABLE image_hostname (
+    item_id INTEGER NOT NULL REFERENCES evidence_item(id),
+    name    TEXT NOT NULL,
+    origin  TEXT NOT NULL,
+    PRIMARY KEY (item_id, name, origin)
 ) STRICT;
 
 -- Browser downloads (analyze/browser.c; issue 15 item 4): the rows of a Chromium `History`

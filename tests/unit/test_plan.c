@@ -53,10 +53,19 @@ static void make_plan(unsigned shards, const char *out, struct pt_plan *p)
 {
     char *inputs[1] = {dir};
     struct pt_options o = {.inputs = inputs, .n_inputs = 1, .home_net = "10.1.0.0/16",
-                           .memcap = 1 << 24, .keep_phi = true};
+                           .memcap = 1 << 24, .keep_phi = true,
+                           .image_hosts = {"ws 09.img=10.20.0.9", "sub/x.E01=2001:db8::5"},
+                           .n_image_hosts = 2};
     assert_int_equal(pt_plan_create(&o, shards, out, true, true), PT_OK);
     char err[512] = "";
     assert_int_equal(pt_plan_load(out, p, err, sizeof err), PT_OK);
+    /* --image-host: a file name as given, a path made absolute like the inputs */
+    char cwd[4096], want[4200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(want, sizeof want, "%s/sub/x.E01=2001:db8::5", cwd);
+    assert_int_equal(p->n_image_hosts, 2);
+    assert_string_equal(p->image_hosts[0], "ws 09.img=10.20.0.9");
+    assert_string_equal(p->image_hosts[1], want);
 }
 
 static void split_consecutive_and_every_shard_used(void **state)
@@ -203,6 +212,9 @@ static void bad_fields_are_refused(void **state)
         {"rules -\n", "rules a%00b\n"},
         {"rules -\n", "color blue\n"},
         {"input ", "input %zz"},
+        {"image-host ws%2009.img=10.20.0.9\n", "image-host ws09.img=nothost\n"},
+        {"image-host ws%2009.img=10.20.0.9\n", "image-host =10.20.0.9\n"},
+        {"image-host ws%2009.img=10.20.0.9\n", "image-host ws09.img\n"},
     };
     char out[128], mod[140];
     snprintf(out, sizeof out, "%s.plan", dir);

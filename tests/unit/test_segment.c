@@ -397,7 +397,9 @@ static void runs_match_reference(void **state)
     uint32_t x = 12345;
     for (unsigned round = 0; round < 3000; round++) {
         size_t n = round % 700, off = round % 7;
-        unsigned mode = round % 4; /* 0 random bytes, 1 alphabet, 2 mostly text, 3 UTF-16 */
+        /* 0 random bytes, 1 alphabet, 2 mostly text, 3 UTF-16, 4 text islands in zeros (a
+         * disk image's empty space: whole zero blocks are skipped) */
+        unsigned mode = round % 5;
         for (size_t k = 0; k < n; k++) {
             x = x * 1103515245u + 12345u;
             uint8_t r = (uint8_t)(x >> 16);
@@ -406,6 +408,8 @@ static void runs_match_reference(void **state)
                 c = (uint8_t)('a' + r % 26);
             } else if (mode == 3) {
                 c = (k & 1) ? (r % 8 ? 0 : r) : (uint8_t)(r % 5 ? 'a' + r % 26 : r);
+            } else if (mode == 4) {
+                c = (k / 50) % 3 != 0 ? 0 : r % 7 ? (uint8_t)('a' + r % 26) : r;
             }
             buf[off + k] = c;
         }

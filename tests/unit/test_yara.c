@@ -13,6 +13,7 @@
 struct got {
     char rules[1024];
     uint64_t offsets[16];
+    unsigned strings[16];
     unsigned n;
     unsigned anomalies;
 };
@@ -23,6 +24,7 @@ static void on_match(void *arg, const struct pt_yara_match *m)
     size_t l = strlen(g->rules);
     snprintf(g->rules + l, sizeof g->rules - l, "%s;", m->rule);
     if (g->n < 16) {
+        g->strings[g->n] = m->strings;
         g->offsets[g->n++] = m->offset;
     }
 }
@@ -105,6 +107,56 @@ static void match_across_window_edge(void **state)
     remove_rules();
 }
 
+/* Windows after the first that are all zero bytes are skipped only when no string of the
+ * rules can match in zeros: the answers are those of scanning every window. */
+static void zero_windows(void **state)
+{
+    (void)state;
+    static const char *const texts[2] = {
+        "rule Mark { strings: $a = \"MARK-IN-DATA\" condition: $a }\n"
+        "rule Size { condition: filesize > 10 }\n",
+        "rule Mark { strings: $a = \"MARK-IN-DATA\" condition: $a }\n"
+        "rule Zeros { strings: $z = { 00 00 00 00 } condition: $z }\n"};
+    size_t n = 40000;
+    uint8_t *buf = calloc(1, n);
+    assert_non_null(buf);
+    memcpy(buf + 30000, "MARK-IN-DATA", 12);  /* after 8 all-zero windows */
+    memcpy(buf + 39990, "MARK-IN-DATA"+2, 10); /* cut: not a match */
+    for (int t = 0; t < 2; t++) {
+        write_rules(texts[t]);
+        const char *dirs[1] = {dir};
+        struct pt_yara *y = NULL;
+        struct pt_yara_file files[4];
+        size_t nf = 0;
+        char err[256] = "";
+        assert_int_equal(pt_yara_load(dirs, 1, NULL, files, 4, &nf, &y, err, sizeof err), PT_OK);
+        struct pt_yara_scanner *s = pt_yara_scanner_new(y, 4096, 1024);
+        assert_non_null(s);
+        struct got g;
+        memset(&g, 0, sizeof g);
+        struct pt_yara_ext ext = {"f", "file", "at-rest", "application/octet-stream"};
+        pt_yara_scan(s, buf, n, &ext, on_match, on_anomaly, &g);
+        if (t == 0) { /* nothing matches zeros: the zero windows were skipped, same answer */
+            assert_string_equal(g.rules, "Size;Mark;");
+            assert_int_equal(g.offsets[1], 30000);
+            assert_int_equal(g.strings[1], 1);
+        } else { /* four zero bytes match at every offset not touching the markers: every
+                  * window was scanned, each offset counted once */
+            assert_string_equal(g.rules, "Zeros;Mark;"); /* by first offset */
+            assert_int_equal(g.offsets[1], 30000);
+            size_t zeros = 0;
+            for (size_t i = 0; i + 4 <= n; i++) {
+                zeros += memcmp(buf + i, "\0\0\0\0", 4) == 0;
+            }
+            assert_int_equal(g.strings[0], zeros);
+        }
+        pt_yara_scanner_free(s);
+        pt_yara_free(y);
+        remove_rules();
+    }
+    free(buf);
+}
+
 static void check_reports_errors_and_warnings(void **state)
 {
     (void)state;
@@ -137,7 +189,7 @@ static void shipped_rules_compile_without_warnings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(match_across_window_edge),
+        cmocka_unit_test(match_across_window_edge), cmocka_unit_test(zero_windows),
         cmocka_unit_test(check_reports_errors_and_warnings),
         cmocka_unit_test(shipped_rules_compile_without_warnings),
     };
