@@ -20,8 +20,8 @@
 static const char hosts_setup[] =
     "DROP TABLE IF EXISTS temp.winitem; DROP TABLE IF EXISTS temp.winhost;"
     "CREATE TEMP TABLE winitem AS SELECT i.item_id, i.addr, 'option' AS how FROM image_host i "
-    "WHERE i.item_id IN (SELECT item_id FROM log_winevent GROUP BY item_id HAVING count(DISTINCT "
-    "lower(computer)) = 1);";
+    "WHERE i.used = 1 AND i.item_id IN (SELECT item_id FROM log_winevent GROUP BY item_id HAVING "
+    "count(DISTINCT lower(computer)) = 1);";
 
 /* the ends of the filtering-platform connections of the other such items, the commonest first
  * (a tie: the one that opened more) */
