@@ -220,6 +220,14 @@ static pt_status prepare_all(struct pt_db *db)
     return PT_OK;
 }
 
+
+/* Once, before any database is opened: SQLite keeps no count of its memory (the count takes a
+ * process-wide mutex on every allocation, and phitrace reads no memory statistics). */
+void pt_db_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen)
 {
     *out = NULL;

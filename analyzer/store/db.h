@@ -66,6 +66,7 @@ struct pt_logsource_rec {
 };
 
 /* Create a new database at `path` (must not exist). Returns owned through *out. */
+void pt_db_global_init(void);
 pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen);
 /* Open an existing case database read-only (immutable: nothing is written). */
 pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen);
