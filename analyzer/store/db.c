@@ -1088,3 +1088,20 @@ out:
     pt_hex(dig, sizeof dig, hex);
     return rc;
 }
+
+pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
+                            size_t errlen)
+{
+    struct pt_db *ro = NULL;
+    *rows = 0;
+    memset(hex, 0, PT_SHA256_HEX);
+    pt_status rc = pt_db_open_ro(path, &ro, err, errlen);
+    if (rc == PT_OK) {
+        /* one pass over each table: no page cache or map to speak of, so the run's peak
+         * memory does not grow by a second connection's */
+        exec(ro, "PRAGMA mmap_size=0; PRAGMA cache_size=-2048;");
+        rc = pt_db_digest(ro, hex, rows, err, errlen);
+    }
+    pt_db_close(ro);
+    return rc;
+}

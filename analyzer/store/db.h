@@ -146,6 +146,11 @@ pt_status pt_db_audit_verify(struct pt_db *db, uint64_t *rows, char *err, size_t
  * `rows` counts the rows covered. */
 pt_status pt_db_digest(struct pt_db *db, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
                        size_t errlen);
+/* The same digest of the database file at `path`, through a read-only connection of its own
+ * (it may run on another thread than the connection that wrote the rows, once they are all
+ * committed). */
+pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
+                            size_t errlen);
 
 /* Current UTC time as ISO 8601 with microseconds. */
 void pt_utc_now(char out[32]);
