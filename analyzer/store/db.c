@@ -1089,6 +1089,11 @@ out:
     return rc;
 }
 
+void pt_db_lean(struct pt_db *db)
+{
+    exec(db, "PRAGMA mmap_size=0; PRAGMA cache_size=-2048;");
+}
+
 pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
                             size_t errlen)
 {
@@ -1097,9 +1102,7 @@ pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t 
     memset(hex, 0, PT_SHA256_HEX);
     pt_status rc = pt_db_open_ro(path, &ro, err, errlen);
     if (rc == PT_OK) {
-        /* one pass over each table: no page cache or map to speak of, so the run's peak
-         * memory does not grow by a second connection's */
-        exec(ro, "PRAGMA mmap_size=0; PRAGMA cache_size=-2048;");
+        pt_db_lean(ro);
         rc = pt_db_digest(ro, hex, rows, err, errlen);
     }
     pt_db_close(ro);

@@ -71,6 +71,10 @@ pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t e
 /* Open an existing case database read-only (immutable: nothing is written). */
 pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen);
 /* The same, writable: only for custody records appended after the run (pt_db_audit). */
+/* A second reading connection beside the run's own (the seal's digest, report.json): no map
+ * and a small page cache, as it reads each table in one pass, so that the run's peak memory
+ * does not grow by a second connection's. */
+void pt_db_lean(struct pt_db *db);
 pt_status pt_db_open_rw(const char *path, struct pt_db **out, char *err, size_t errlen);
 void pt_db_close(struct pt_db *db);
 
