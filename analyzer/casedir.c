@@ -204,12 +204,37 @@ pt_status pt_case_publish(const char *build, const char *case_dir)
 /* The completion record, written last: a digest of every table's rows and the SHA-256 of each
  * staged report, sealed into the audit chain; then the reports are moved into place. A case
  * without this row did not finish, and `verify` recomputes both. */
+static void *digest_main(void *arg)
+{
+    struct pt_case_digest *d = arg;
+    d->rc = pt_db_digest_file(d->path, d->hex, &d->rows, d->err, sizeof d->err);
+    return NULL;
+}
+
+void pt_case_digest_start(struct pt_case_digest *d, const char *dir)
+{
+    memset(d, 0, sizeof *d);
+    int n = snprintf(d->path, sizeof d->path, "%s/evidence.db", dir);
+    d->started = n > 0 && (size_t)n < sizeof d->path &&
+                 pthread_create(&d->th, NULL, digest_main, d) == 0;
+}
+
 pt_status pt_case_seal(struct pt_db *db, const char *dir, unsigned reports,
-                      const char *incomplete)
+                      const char *incomplete, struct pt_case_digest *d)
 {
     char digest[PT_SHA256_HEX], err[512] = "";
     uint64_t rows = 0;
-    pt_status rc = pt_db_digest(db, digest, &rows, err, sizeof err);
+    pt_status rc;
+    if (d != NULL && d->started) {
+        pthread_join(d->th, NULL);
+        d->started = false;
+        rc = d->rc;
+        snprintf(err, sizeof err, "%s", d->err);
+        memcpy(digest, d->hex, sizeof digest);
+        rows = d->rows;
+    } else {
+        rc = pt_db_digest(db, digest, &rows, err, sizeof err);
+    }
     if (rc != PT_OK) {
         pt_error("%s", err);
         return rc;

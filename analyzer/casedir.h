@@ -7,8 +7,12 @@
 #ifndef PT_CASEDIR_H
 #define PT_CASEDIR_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "core/sha256.h"
 #include "core/status.h"
 #include "pipeline.h"
 #include "store/db.h"
@@ -28,11 +32,27 @@ pt_status pt_case_publish(const char *build, const char *case_dir);
 void pt_case_manifest(struct pt_writer *w, const struct pt_options *o, unsigned threads,
                       const char *home, const char *start);
 
-/* The completion record: a digest of every table and the SHA-256 of each staged report
- * (`reports`, PT_REPORT_* bits), sealed into the audit chain with `incomplete` (NULL: the case
- * is complete) as the reason; then the reports are moved into place. */
+/* The digest of every table (pt_db_digest), taken on a thread of its own through a second,
+ * read-only connection while the reports are written: the analysis has committed all its
+ * rows by then and the reports only read, so it is the digest the writing connection would
+ * take. When the thread cannot start, pt_case_seal takes the digest itself. */
+struct pt_case_digest {
+    pthread_t th;
+    bool started;
+    pt_status rc;
+    uint64_t rows;
+    char hex[PT_SHA256_HEX];
+    char path[4400];
+    char err[512];
+};
+void pt_case_digest_start(struct pt_case_digest *d, const char *dir);
+
+/* The completion record: a digest of every table (from `d` when its thread started, else
+ * taken here) and the SHA-256 of each staged report (`reports`, PT_REPORT_* bits), sealed
+ * into the audit chain with `incomplete` (NULL: the case is complete) as the reason; then the
+ * reports are moved into place. */
 pt_status pt_case_seal(struct pt_db *db, const char *dir, unsigned reports,
-                       const char *incomplete);
+                       const char *incomplete, struct pt_case_digest *d);
 /* DIR/summary.txt. */
 pt_status pt_case_write_summary(const char *dir, const char *text, size_t len);
 

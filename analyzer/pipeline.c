@@ -476,6 +476,11 @@ static pt_status reports(struct run *r, bool whole)
     char rerr[512] = "";
     const char *why = r->incomplete[0] ? r->incomplete : NULL;
     const unsigned all = whole ? PT_REPORT_JSON | PT_REPORT_HTML | PT_REPORT_TXT : 0;
+    /* the tables' digest on the second core while the reports are written (casedir.h) */
+    struct pt_case_digest *d = calloc(1, sizeof *d);
+    if (d != NULL) {
+        pt_case_digest_start(d, r->o.case_dir);
+    }
     pt_status rc = pt_report_stage(r->w.db, r->o.case_dir, all, why, rerr, sizeof rerr);
     if (rc != PT_OK) {
         pt_error("%s", rerr);
@@ -484,9 +489,13 @@ static pt_status reports(struct run *r, bool whole)
     clock_gettime(CLOCK_MONOTONIC, &t);
     r->res.report_seconds = seconds(&r->t_report, &t);
     if (rc == PT_OK) {
-        rc = pt_case_seal(r->w.db, r->o.case_dir, all, why);
+        rc = pt_case_seal(r->w.db, r->o.case_dir, all, why, d);
         r->sealed = rc == PT_OK;
     }
+    if (d != NULL && d->started) {
+        pthread_join(d->th, NULL);
+    }
+    free(d);
     return rc;
 }
 

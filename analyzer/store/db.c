@@ -221,6 +221,14 @@ static pt_status prepare_all(struct pt_db *db)
     return PT_OK;
 }
 
+
+/* Once, before any database is opened: SQLite keeps no count of its memory (the count takes a
+ * process-wide mutex on every allocation, and phitrace reads no memory statistics). */
+void pt_db_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -1101,5 +1109,25 @@ out:
     pt_sha256_free(h);
     free(d);
     pt_hex(dig, sizeof dig, hex);
+    return rc;
+}
+
+void pt_db_lean(struct pt_db *db)
+{
+    exec(db, "PRAGMA mmap_size=0; PRAGMA cache_size=-2048;");
+}
+
+pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
+                            size_t errlen)
+{
+    struct pt_db *ro = NULL;
+    *rows = 0;
+    memset(hex, 0, PT_SHA256_HEX);
+    pt_status rc = pt_db_open_ro(path, &ro, err, errlen);
+    if (rc == PT_OK) {
+        pt_db_lean(ro);
+        rc = pt_db_digest(ro, hex, rows, err, errlen);
+    }
+    pt_db_close(ro);
     return rc;
 }

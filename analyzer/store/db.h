@@ -69,10 +69,15 @@ struct pt_logsource_rec {
 };
 
 /* Create a new database at `path` (must not exist). Returns owned through *out. */
+void pt_db_global_init(void);
 pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen);
 /* Open an existing case database read-only (immutable: nothing is written). */
 pt_status pt_db_open_ro(const char *path, struct pt_db **out, char *err, size_t errlen);
 /* The same, writable: only for custody records appended after the run (pt_db_audit). */
+/* A second reading connection beside the run's own (the seal's digest, report.json): no map
+ * and a small page cache, as it reads each table in one pass, so that the run's peak memory
+ * does not grow by a second connection's. */
+void pt_db_lean(struct pt_db *db);
 pt_status pt_db_open_rw(const char *path, struct pt_db **out, char *err, size_t errlen);
 void pt_db_close(struct pt_db *db);
 
@@ -148,6 +153,11 @@ pt_status pt_db_audit_verify(struct pt_db *db, uint64_t *rows, char *err, size_t
  * `rows` counts the rows covered. */
 pt_status pt_db_digest(struct pt_db *db, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
                        size_t errlen);
+/* The same digest of the database file at `path`, through a read-only connection of its own
+ * (it may run on another thread than the connection that wrote the rows, once they are all
+ * committed). */
+pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
+                            size_t errlen);
 
 /* Current UTC time as ISO 8601 with microseconds. */
 void pt_utc_now(char out[32]);
