@@ -167,8 +167,14 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
             return PT_EDB;
         }
     }
-    pt_status rc = pt_db_exec(w->h, "BEGIN", err, errlen);
+    /* The rows' references are ids this writer has just read or made (the dictionaries,
+     * the record before its hits), so SQLite's foreign-key look-ups (three b-tree searches
+     * per hit) are left out of the stage's transaction; the pragma is a no-op inside one,
+     * hence before BEGIN, and pt_q_phi_end turns them back on. */
+    pt_status rc = pt_db_exec(w->h, "PRAGMA foreign_keys=OFF; BEGIN", err, errlen);
     if (rc != PT_OK) {
+        char ignored[256];
+        pt_db_exec(w->h, "PRAGMA foreign_keys=ON", ignored, sizeof ignored);
         q_free(w);
         return rc;
     }
@@ -185,6 +191,10 @@ pt_status pt_q_phi_end(struct pt_q_phi *w, bool ok, char *err, size_t errlen)
         char ignored[256];
         pt_db_exec(w->h, "ROLLBACK", ignored, sizeof ignored);
     }
+    char ignored[256];
+    pt_status fk = pt_db_exec(w->h, "PRAGMA foreign_keys=ON", ok && rc == PT_OK ? err : ignored,
+                              ok && rc == PT_OK ? errlen : sizeof ignored);
+    rc = rc == PT_OK && ok ? fk : rc;
     q_free(w);
     return rc;
 }
