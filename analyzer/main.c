@@ -7,7 +7,6 @@
  * reached --fail-on.
  */
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,9 +480,6 @@ static int cmd_merge(int argc, char **argv, int full_argc, char **full_argv)
 
 int main(int argc, char **argv)
 {
-    /* No allocation statistics (nothing reads them): each of SQLite's allocations otherwise
-     * takes a global mutex, a tenth of the PHI stage's writing. Before any connection. */
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

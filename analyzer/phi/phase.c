@@ -211,20 +211,18 @@ static void cat(char *buf, size_t *n, size_t lim, const char *s)
 /* The MAC of "type:value", as hex and/or its first 8 bytes. The message is what
  * snprintf(buf, 1200, "%s:%s", type, value) would make: cut at 1199 bytes. */
 static void mac_of(struct macmemo *key, const char *type, const char *v1, const char *v2,
-                   const char *v3, char hex[65], uint64_t *key64)
+                   const char *v3, bool joined, char hex[65], uint64_t *key64)
 {
     uint8_t mac[32];
     char buf[1200];
     size_t n = 0;
     cat(buf, &n, sizeof buf - 1, type);
     cat(buf, &n, sizeof buf - 1, ":");
-    /* key64's value "a|b" (v1, v2, v3) was itself cut at 899 bytes */
-    size_t lim = n + 899 < sizeof buf - 1 ? n + 899 : sizeof buf - 1;
-    cat(buf, &n, v2 == NULL ? sizeof buf - 1 : lim, v1);
-    if (v2 != NULL) {
-        cat(buf, &n, lim, v2);
-        cat(buf, &n, lim, v3);
-    }
+    /* key64's value "a|b" (v1 v2 v3, joined) was itself cut at 899 bytes */
+    size_t lim = joined && n + 899 < sizeof buf - 1 ? n + 899 : sizeof buf - 1;
+    cat(buf, &n, lim, v1);
+    cat(buf, &n, lim, v2);
+    cat(buf, &n, lim, v3);
     memo_mac(key, buf, n, mac);
     if (hex != NULL) {
         pt_hex(mac, 32, hex);
@@ -241,7 +239,7 @@ static void mac_of(struct macmemo *key, const char *type, const char *v1, const 
 static void hmac_hex(struct macmemo *key, const char *type, const char *value, char hex[65],
                      uint64_t *key64)
 {
-    mac_of(key, type, value, NULL, NULL, hex, key64);
+    mac_of(key, type, value, "", "", false, hex, key64);
 }
 
 /* ---- per-object results ------------------------------------------------------------------------ */
@@ -562,7 +560,7 @@ static uint64_t key64(struct macmemo *key, const char *group, const char *a, con
 {
     /* the MAC of "group:a|b" ("group:a" when b is empty), a|b cut at 899 bytes */
     uint64_t k;
-    mac_of(key, group, a, b[0] ? "|" : "", b, NULL, &k);
+    mac_of(key, group, a, b[0] ? "|" : "", b, true, NULL, &k);
     return k;
 }
 
