@@ -109,9 +109,21 @@ struct type_count {
 };
 #define TYPE_COUNTS 64
 
+/* Hit rows are inserted HIT_BATCH at a time by one statement of as many rows (a statement's
+ * start and end cost as much as a row); the rest one by one when the object is written and
+ * at the end. */
+#define HIT_BATCH 32
+
+struct hit_row {
+    sqlite3_int64 v[5]; /* record_id, seq, ident_id, site_id, offset_delta */
+};
+
 struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
+    sqlite3_stmt *batch; /* HIT_BATCH rows of phi_hit_row */
+    struct hit_row hits[HIT_BATCH];
+    size_t nhits;
     struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES];
     uint32_t record_id, seq, objects;
     uint64_t record_off;
@@ -138,11 +150,14 @@ static pt_status step_reset(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? PT_OK : PT_EDB;
 }
 
+static pt_status flush_hits(struct pt_q_phi *w);
+
 static void q_free(struct pt_q_phi *w)
 {
     for (int i = 0; i < Q_N; i++) {
         sqlite3_finalize(w->st[i]);
     }
+    sqlite3_finalize(w->batch);
     for (size_t i = 0; i < DICT_IDENTS; i++) {
         free(w->idents[i].key);
     }
@@ -167,6 +182,16 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
             return PT_EDB;
         }
     }
+    char sql[64 + HIT_BATCH * 12];
+    size_t sl = (size_t)snprintf(sql, sizeof sql, "INSERT INTO phi_hit_row VALUES ");
+    for (int r = 0; r < HIT_BATCH && sl < sizeof sql; r++) {
+        sl += (size_t)snprintf(sql + sl, sizeof sql - sl, "%s(?,?,?,?,?)", r ? "," : "");
+    }
+    if (sqlite3_prepare_v2(w->h, sql, -1, &w->batch, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(w->h));
+        q_free(w);
+        return PT_EDB;
+    }
     /* The rows' references are ids this writer has just read or made (the dictionaries,
      * the record before its hits), so SQLite's foreign-key look-ups (three b-tree searches
      * per hit) are left out of the stage's transaction; the pragma is a no-op inside one,
@@ -185,6 +210,11 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
 pt_status pt_q_phi_end(struct pt_q_phi *w, bool ok, char *err, size_t errlen)
 {
     pt_status rc = PT_OK;
+    if (ok && flush_hits(w) != PT_OK) {
+        snprintf(err, errlen, "writing PHI results: %s", sqlite3_errmsg(w->h));
+        rc = PT_EDB;
+        ok = false;
+    }
     if (ok) {
         rc = pt_db_exec(w->h, "COMMIT", err, errlen);
     } else {
@@ -232,6 +262,7 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
                               uint64_t records, uint64_t hits, uint64_t phi_hits,
                               uint64_t individuals, uint64_t read_bytes, const char *evidence)
 {
+    PT_TRY(flush_hits(w)); /* the object's last hits */
     sqlite3_stmt *st = w->st[Q_OBJECT];
     uint32_t id = ++w->objects;
     sqlite3_bind_int64(st, 1, id);
@@ -415,6 +446,24 @@ static pt_status count_type(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
     return PT_OK;
 }
 
+/* The hit rows not yet inserted. */
+static pt_status flush_hits(struct pt_q_phi *w)
+{
+    pt_status rc = PT_OK;
+    sqlite3_stmt *st = w->nhits == HIT_BATCH ? w->batch : w->st[Q_HIT];
+    size_t per = w->nhits == HIT_BATCH ? HIT_BATCH : 1;
+    for (size_t i = 0; i < w->nhits && rc == PT_OK; i += per) {
+        for (size_t r = 0; r < per; r++) {
+            for (int c = 0; c < 5; c++) {
+                sqlite3_bind_int64(st, (int)(r * 5 + (size_t)c + 1), w->hits[i + r].v[c]);
+            }
+        }
+        rc = step_reset(st);
+    }
+    w->nhits = 0;
+    return rc;
+}
+
 pt_status pt_q_phi_hit_put(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
 {
     if (h->record_id != w->record_id) {
@@ -424,13 +473,9 @@ pt_status pt_q_phi_hit_put(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
     PT_TRY(ident_id(w, h, &ident));
     PT_TRY(site_id(w, h, &site));
     PT_TRY(count_type(w, h));
-    sqlite3_stmt *st = w->st[Q_HIT];
-    sqlite3_bind_int64(st, 1, h->record_id);
-    sqlite3_bind_int64(st, 2, w->seq++);
-    sqlite3_bind_int64(st, 3, ident);
-    sqlite3_bind_int64(st, 4, site);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)(h->offset - w->record_off));
-    return step_reset(st);
+    w->hits[w->nhits++] = (struct hit_row){{h->record_id, w->seq++, ident, site,
+                                            (sqlite3_int64)(h->offset - w->record_off)}};
+    return w->nhits == HIT_BATCH ? flush_hits(w) : PT_OK;
 }
 
 pt_status pt_q_phi_value_put(struct pt_q_phi *w, const char *hmac, const char *type,
