@@ -132,71 +132,6 @@ void pt_phi_mask(const char *type, const char *v, char *out, size_t len)
     }
 }
 
-/* Keyed hashes of the stage, remembered: one value recurs in many hits and records (a
- * patient's SSN or record number in every message about them: 84% of the MACs of the
- * hospital bench), and a look-up here costs a fraction of an HMAC. Direct-mapped by a hash
- * of the whole message, which is kept in the slot (one cache line pair, no pointer) and
- * compared in full, so a collision only costs an HMAC; longer messages (keys naming their
- * object, seldom repeated) and a MAC that could not be computed are not kept. The messages
- * hold PHI: the table is cleansed when the stage ends. Writer thread only. */
-#define MEMO_SLOTS (1u << 14)
-#define MEMO_MAX_MSG 87
-
-struct memo_ent {
-    uint8_t len;
-    char msg[MEMO_MAX_MSG];
-    uint8_t mac[32];
-};
-
-struct macmemo {
-    struct pt_hmac *key;
-    struct memo_ent *e; /* MEMO_SLOTS, or NULL: every MAC computed */
-};
-
-static void memo_free(struct macmemo *m)
-{
-    if (m->e != NULL) {
-        OPENSSL_cleanse(m->e, MEMO_SLOTS * sizeof *m->e);
-    }
-    free(m->e);
-    m->e = NULL;
-}
-
-static uint64_t memo_hash(const char *msg, size_t len)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, msg + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 29;
-    }
-    for (; i < len; i++) {
-        h = (h ^ (unsigned char)msg[i]) * 0x100000001b3ull;
-    }
-    h = (h ^ h >> 33) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ h >> 33;
-}
-
-static void memo_mac(struct macmemo *m, const char *msg, size_t len, uint8_t mac[32])
-{
-    struct memo_ent *e = NULL;
-    if (m->e != NULL && len > 0 && len <= MEMO_MAX_MSG) {
-        e = &m->e[memo_hash(msg, len) & (MEMO_SLOTS - 1)];
-        if (e->len == len && memcmp(e->msg, msg, len) == 0) {
-            memcpy(mac, e->mac, 32);
-            return;
-        }
-    }
-    if (!pt_hmac_sha256(m->key, msg, len, NULL, 0, mac) || e == NULL) {
-        return;
-    }
-    e->len = (uint8_t)len;
-    memcpy(e->msg, msg, len);
-    memcpy(e->mac, mac, 32);
-}
-
 /* Append s to buf[0..*n), keeping *n <= lim (snprintf's truncation, without its cost). */
 static void cat(char *buf, size_t *n, size_t lim, const char *s)
 {
@@ -210,7 +145,7 @@ static void cat(char *buf, size_t *n, size_t lim, const char *s)
 
 /* The MAC of "type:value", as hex and/or its first 8 bytes. The message is what
  * snprintf(buf, 1200, "%s:%s", type, value) would make: cut at 1199 bytes. */
-static void mac_of(struct macmemo *key, const char *type, const char *v1, const char *v2,
+static void mac_of(struct pt_hmac *key, const char *type, const char *v1, const char *v2,
                    const char *v3, bool joined, char hex[65], uint64_t *key64)
 {
     uint8_t mac[32];
@@ -223,7 +158,7 @@ static void mac_of(struct macmemo *key, const char *type, const char *v1, const 
     cat(buf, &n, lim, v1);
     cat(buf, &n, lim, v2);
     cat(buf, &n, lim, v3);
-    memo_mac(key, buf, n, mac);
+    pt_hmac_sha256(key, buf, n, NULL, 0, mac);
     if (hex != NULL) {
         pt_hex(mac, 32, hex);
     }
@@ -236,7 +171,7 @@ static void mac_of(struct macmemo *key, const char *type, const char *v1, const 
     }
 }
 
-static void hmac_hex(struct macmemo *key, const char *type, const char *value, char hex[65],
+static void hmac_hex(struct pt_hmac *key, const char *type, const char *value, char hex[65],
                      uint64_t *key64)
 {
     mac_of(key, type, value, "", "", false, hex, key64);
@@ -556,7 +491,7 @@ struct extra_key {
     unsigned which;
 };
 
-static uint64_t key64(struct macmemo *key, const char *group, const char *a, const char *b)
+static uint64_t key64(struct pt_hmac *key, const char *group, const char *a, const char *b)
 {
     /* the MAC of "group:a|b" ("group:a" when b is empty), a|b cut at 899 bytes */
     uint64_t k;
@@ -604,7 +539,6 @@ struct phase {
     struct pt_phi_result *res;
     uint8_t key[32];
     struct pt_hmac *mac; /* HMAC-SHA-256 under the case key */
-    struct macmemo mm;   /* its MACs remembered (mm.key is mac) */
     struct pool pool;
     struct strset outbound; /* objects that left, sorted (the object list is in hash order) */
     size_t cap;
@@ -713,24 +647,24 @@ static void hit_keys(struct phase *ph, const struct oresult *r, const struct rhi
              * object. Two numbers of one issuer (or, without one, of one shape) never
              * join. */
             pt_entity_mrn_shape(hh->value, shape, sizeof shape);
-            uint64_t ke = key64(&ph->mm, "mrn", shape, hh->value);
-            uint64_t kl = key64(&ph->mm, "mrn", "", hh->value);
+            uint64_t ke = key64(ph->mac, "mrn", shape, hh->value);
+            uint64_t kl = key64(ph->mac, "mrn", "", hh->value);
             uint64_t ku = hh->issuer[0] != '\0'
-                              ? key64(&ph->mm, "mrn-issuer", hh->issuer, hh->value)
-                              : key64(&ph->mm, "mrn-object", r->sha, hh->value);
+                              ? key64(ph->mac, "mrn-issuer", hh->issuer, hh->value)
+                              : key64(ph->mac, "mrn-object", r->sha, hh->value);
             if (hh->issuer[0] != '\0') {
                 snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
             }
-            uint64_t cls = key64(&ph->mm, "class", "mrn", shape);
+            uint64_t cls = key64(ph->mac, "class", "mrn", shape);
             pt_js_key(js, J_EST, ke, cls, ke);
             pt_js_key(js, J_LOWER, kl, cls, ke);
             pt_js_key(js, J_UPPER, ku, cls, ke);
             pt_js_attr(js, cls, ke);
         } else {
-            uint64_t ke = key64(&ph->mm, grp, hh->value, "");
+            uint64_t ke = key64(ph->mac, grp, hh->value, "");
             uint64_t cls = 0;
             if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
-                cls = key64(&ph->mm, "class", grp, "");
+                cls = key64(ph->mac, "class", grp, "");
                 pt_js_attr(js, cls, ke);
             }
             pt_js_key(js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
@@ -749,7 +683,7 @@ static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct
     const char *tn = pt_phi_type_name(hh->type);
     char hex[65], masked[256];
     uint64_t k64;
-    hmac_hex(&ph->mm, tn, hh->value, hex, &k64);
+    hmac_hex(ph->mac, tn, hh->value, hex, &k64);
     pt_phi_mask(tn, hh->value, masked, sizeof masked);
     char letter[2] = {pt_phi_type_letter(hh->type), 0};
     if (letter[0] == ' ') {
@@ -806,13 +740,13 @@ static void join_record(struct phase *ph, const struct oresult *r, struct recinf
     struct joinset *js = &p->js;
     if (p->name != NULL) {
         info->countable = true;
-        info->name_key = key64(&ph->mm, "name-only", folded, "");
+        info->name_key = key64(ph->mac, "name-only", folded, "");
         pt_js_key(js, J_LOWER, info->name_key, 0, 0);
         if (p->dob != NULL) {
-            pt_js_key(js, J_EST | J_LOWER, key64(&ph->mm, "name-dob", folded, p->dob), 0, 0);
+            pt_js_key(js, J_EST | J_LOWER, key64(ph->mac, "name-dob", folded, p->dob), 0, 0);
             char od[700];
             snprintf(od, sizeof od, "%s|%s", r->sha, folded);
-            pt_js_key(js, J_UPPER, key64(&ph->mm, "name-dob-object", od, p->dob), 0, 0);
+            pt_js_key(js, J_UPPER, key64(ph->mac, "name-dob-object", od, p->dob), 0, 0);
         }
     }
     uint64_t anchor = 0;
@@ -1345,7 +1279,6 @@ static void phase_free(struct phase *ph)
     pt_uf_free(&ph->lower);
     pt_uf_free(&ph->upper);
     free(ph->ri);
-    memo_free(&ph->mm);
     pt_hmac_free(ph->mac);
     OPENSSL_cleanse(ph->key, sizeof ph->key);
     free(ph);
@@ -1361,7 +1294,7 @@ static pt_status scan_and_write(struct phase *ph, char *err, size_t errlen)
     unsigned started = 0;
     pt_status rc = pool_start(pool, ph->o->threads, th, &started, err, errlen);
     if (rc == PT_OK) {
-        ph->dob_class = key64(&ph->mm, "class", "dob", "");
+        ph->dob_class = key64(ph->mac, "class", "dob", "");
         for (size_t i = 0; i < pool->n && rc == PT_OK; i++) {
             rc = write_object(ph, i);
         }
@@ -1400,8 +1333,6 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
     if (rc == PT_OK && (ph->mac = pt_hmac_new(ph->key, sizeof ph->key)) == NULL) {
         rc = PT_ENOMEM;
     }
-    /* without memory for the memo every MAC is computed */
-    ph->mm = (struct macmemo){.key = ph->mac, .e = calloc(MEMO_SLOTS, sizeof *ph->mm.e)};
     /* the objects, in hash order, with their first evidence item; and those that left */
     if (rc == PT_OK) {
         rc = pt_q_phi_objects(db, take_object, ph, err, errlen);
