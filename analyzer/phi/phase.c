@@ -132,17 +132,33 @@ void pt_phi_mask(const char *type, const char *v, char *out, size_t len)
     }
 }
 
-static void hmac_hex(struct pt_hmac *key, const char *type, const char *value, char hex[65],
-                     uint64_t *key64)
+/* Append s to buf[0..*n), keeping *n <= lim (snprintf's truncation, without its cost). */
+static void cat(char *buf, size_t *n, size_t lim, const char *s)
+{
+    size_t k = strlen(s);
+    if (k > lim - *n) {
+        k = lim - *n;
+    }
+    memcpy(buf + *n, s, k);
+    *n += k;
+}
+
+/* The MAC of "type:value", as hex and/or its first 8 bytes. The message is what
+ * snprintf(buf, 1200, "%s:%s", type, value) would make: cut at 1199 bytes. */
+static void mac_of(struct pt_hmac *key, const char *type, const char *v1, const char *v2,
+                   const char *v3, bool joined, char hex[65], uint64_t *key64)
 {
     uint8_t mac[32];
     char buf[1200];
-    int bl = snprintf(buf, sizeof buf, "%s:%s", type, value);
-    if (bl < 0) {
-        bl = 0;
-    }
-    pt_hmac_sha256(key, buf, (size_t)(bl < (int)sizeof buf ? bl : (int)sizeof buf - 1), NULL, 0,
-                   mac);
+    size_t n = 0;
+    cat(buf, &n, sizeof buf - 1, type);
+    cat(buf, &n, sizeof buf - 1, ":");
+    /* key64's value "a|b" (v1 v2 v3, joined) was itself cut at 899 bytes */
+    size_t lim = joined && n + 899 < sizeof buf - 1 ? n + 899 : sizeof buf - 1;
+    cat(buf, &n, lim, v1);
+    cat(buf, &n, lim, v2);
+    cat(buf, &n, lim, v3);
+    pt_hmac_sha256(key, buf, n, NULL, 0, mac);
     if (hex != NULL) {
         pt_hex(mac, 32, hex);
     }
@@ -153,6 +169,12 @@ static void hmac_hex(struct pt_hmac *key, const char *type, const char *value, c
         }
         *key64 = k;
     }
+}
+
+static void hmac_hex(struct pt_hmac *key, const char *type, const char *value, char hex[65],
+                     uint64_t *key64)
+{
+    mac_of(key, type, value, "", "", false, hex, key64);
 }
 
 /* ---- per-object results ------------------------------------------------------------------------ */
@@ -471,10 +493,9 @@ struct extra_key {
 
 static uint64_t key64(struct pt_hmac *key, const char *group, const char *a, const char *b)
 {
-    char buf[900];
+    /* the MAC of "group:a|b" ("group:a" when b is empty), a|b cut at 899 bytes */
     uint64_t k;
-    snprintf(buf, sizeof buf, "%s%s%s", a, b[0] ? "|" : "", b);
-    hmac_hex(key, group, buf, NULL, &k);
+    mac_of(key, group, a, b[0] ? "|" : "", b, true, NULL, &k);
     return k;
 }
 

@@ -10,6 +10,7 @@
 #include "../core/version.h"
 #include "db_handle.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,16 +222,29 @@ static pt_status prepare_all(struct pt_db *db)
     return PT_OK;
 }
 
-
-/* Once, before any database is opened: SQLite keeps no count of its memory (the count takes a
- * process-wide mutex on every allocation, and phitrace reads no memory statistics). */
-void pt_db_global_init(void)
+/* No allocation statistics (nothing reads them): each of SQLite's allocations otherwise
+ * takes a global mutex, a tenth of the PHI stage's writing. It must come before SQLite's
+ * initialisation, which the first connection does; after that the call fails, harmlessly. */
+static void sqlite_config(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+static void sqlite_once(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_config);
+}
+
+/* Once, before any database is opened (main): the same as the first connection does. */
+void pt_db_global_init(void)
+{
+    sqlite_once();
+}
+
 pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t errlen)
 {
+    sqlite_once();
     *out = NULL;
     struct pt_db *db = calloc(1, sizeof *db);
     if (db == NULL) {
@@ -299,6 +313,7 @@ static void schema_mismatch(struct pt_db *db, const char *path, int ver, char *e
 static pt_status open_existing(const char *path, bool rw, struct pt_db **out, char *err,
                                size_t errlen)
 {
+    sqlite_once();
     *out = NULL;
     struct pt_db *db = calloc(1, sizeof *db);
     if (db == NULL) {

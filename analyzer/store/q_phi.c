@@ -94,7 +94,8 @@ static const char *const q_sql[Q_N] = {
  * once; a direct-mapped cache of the ones last used saves most look-ups, the rest go to the
  * table's unique index (so crafted collisions cost a look-up, never a wrong id). */
 struct dict_ent {
-    char *key;
+    char *key;              /* klen bytes, not terminated */
+    size_t klen;
     uint32_t id;
 };
 #define DICT_IDENTS (1u << 16)
@@ -108,9 +109,21 @@ struct type_count {
 };
 #define TYPE_COUNTS 64
 
+/* Hit rows are inserted HIT_BATCH at a time by one statement of as many rows (a statement's
+ * start and end cost as much as a row); the rest one by one when the object is written and
+ * at the end. */
+#define HIT_BATCH 32
+
+struct hit_row {
+    sqlite3_int64 v[5]; /* record_id, seq, ident_id, site_id, offset_delta */
+};
+
 struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
+    sqlite3_stmt *batch; /* HIT_BATCH rows of phi_hit_row */
+    struct hit_row hits[HIT_BATCH];
+    size_t nhits;
     struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES];
     uint32_t record_id, seq, objects;
     uint64_t record_off;
@@ -128,19 +141,23 @@ static void bind_s(sqlite3_stmt *st, int i, const char *v)
     }
 }
 
+/* Every statement has all its parameters bound before each step, so the bindings are left
+ * for the next bind to replace (clearing them cost a pass over them per row). */
 static pt_status step_reset(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? PT_OK : PT_EDB;
 }
+
+static pt_status flush_hits(struct pt_q_phi *w);
 
 static void q_free(struct pt_q_phi *w)
 {
     for (int i = 0; i < Q_N; i++) {
         sqlite3_finalize(w->st[i]);
     }
+    sqlite3_finalize(w->batch);
     for (size_t i = 0; i < DICT_IDENTS; i++) {
         free(w->idents[i].key);
     }
@@ -165,8 +182,24 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
             return PT_EDB;
         }
     }
-    pt_status rc = pt_db_exec(w->h, "BEGIN", err, errlen);
+    char sql[64 + HIT_BATCH * 12];
+    size_t sl = (size_t)snprintf(sql, sizeof sql, "INSERT INTO phi_hit_row VALUES ");
+    for (int r = 0; r < HIT_BATCH && sl < sizeof sql; r++) {
+        sl += (size_t)snprintf(sql + sl, sizeof sql - sl, "%s(?,?,?,?,?)", r ? "," : "");
+    }
+    if (sqlite3_prepare_v2(w->h, sql, -1, &w->batch, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(w->h));
+        q_free(w);
+        return PT_EDB;
+    }
+    /* The rows' references are ids this writer has just read or made (the dictionaries,
+     * the record before its hits), so SQLite's foreign-key look-ups (three b-tree searches
+     * per hit) are left out of the stage's transaction; the pragma is a no-op inside one,
+     * hence before BEGIN, and pt_q_phi_end turns them back on. */
+    pt_status rc = pt_db_exec(w->h, "PRAGMA foreign_keys=OFF; BEGIN", err, errlen);
     if (rc != PT_OK) {
+        char ignored[256];
+        pt_db_exec(w->h, "PRAGMA foreign_keys=ON", ignored, sizeof ignored);
         q_free(w);
         return rc;
     }
@@ -177,12 +210,21 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
 pt_status pt_q_phi_end(struct pt_q_phi *w, bool ok, char *err, size_t errlen)
 {
     pt_status rc = PT_OK;
+    if (ok && flush_hits(w) != PT_OK) {
+        snprintf(err, errlen, "writing PHI results: %s", sqlite3_errmsg(w->h));
+        rc = PT_EDB;
+        ok = false;
+    }
     if (ok) {
         rc = pt_db_exec(w->h, "COMMIT", err, errlen);
     } else {
         char ignored[256];
         pt_db_exec(w->h, "ROLLBACK", ignored, sizeof ignored);
     }
+    char ignored[256];
+    pt_status fk = pt_db_exec(w->h, "PRAGMA foreign_keys=ON", ok && rc == PT_OK ? err : ignored,
+                              ok && rc == PT_OK ? errlen : sizeof ignored);
+    rc = rc == PT_OK && ok ? fk : rc;
     q_free(w);
     return rc;
 }
@@ -220,6 +262,7 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
                               uint64_t records, uint64_t hits, uint64_t phi_hits,
                               uint64_t individuals, uint64_t read_bytes, const char *evidence)
 {
+    PT_TRY(flush_hits(w)); /* the object's last hits */
     sqlite3_stmt *st = w->st[Q_OBJECT];
     uint32_t id = ++w->objects;
     sqlite3_bind_int64(st, 1, id);
@@ -259,101 +302,128 @@ static const char *nz(const char *s)
     return s != NULL ? s : "";
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s != '\0'; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    }
-    return h;
-}
-
-/* The id of `key` through the cache slot `e`, else through `find` (bound but for nothing),
- * else a new row by `add` (bound). *id is 0 on an error. */
-static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const char *key,
-                         sqlite3_stmt *find, sqlite3_stmt *add, uint32_t *id)
+/* The id of `key` (klen bytes) through the cache slot `e`, else through `find`, else a new
+ * row by `add`; `bind` binds both statements, and is called only when the cache misses (a
+ * hit costs a compare, no statement). *id is 0 on an error. */
+static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const char *key, size_t klen,
+                         sqlite3_stmt *find, sqlite3_stmt *add,
+                         void (*bind)(sqlite3_stmt *st, const struct pt_q_phi_hit *h, int k),
+                         const struct pt_q_phi_hit *h, uint32_t *id)
 {
     *id = 0;
-    if (e->key != NULL && strcmp(e->key, key) == 0) {
+    if (e->key != NULL && e->klen == klen && memcmp(e->key, key, klen) == 0) {
         *id = e->id;
-        sqlite3_reset(find);
-        sqlite3_clear_bindings(find);
-        sqlite3_reset(add);
-        sqlite3_clear_bindings(add);
         return PT_OK;
     }
+    bind(find, h, 0);
     int rc = sqlite3_step(find);
     pt_status st = PT_OK;
     if (rc == SQLITE_ROW) {
         *id = (uint32_t)sqlite3_column_int64(find, 0);
-        sqlite3_reset(add);
-        sqlite3_clear_bindings(add);
     } else if (rc == SQLITE_DONE) {
+        bind(add, h, 1);
         st = step_reset(add);
         *id = st == PT_OK ? (uint32_t)sqlite3_last_insert_rowid(w->h) : 0;
     } else {
         st = PT_EDB;
     }
     sqlite3_reset(find);
-    sqlite3_clear_bindings(find);
-    if (st == PT_OK) {
-        char *k = strdup(key);
+    if (st == PT_OK && klen > 0) {
+        char *k = malloc(klen);
         if (k == NULL) {
             return PT_ENOMEM;
         }
+        memcpy(k, key, klen);
         free(e->key);
         e->key = k;
+        e->klen = klen;
         e->id = *id;
     }
     return st;
 }
 
+static void bind_ident(sqlite3_stmt *st, const struct pt_q_phi_hit *h, int k)
+{
+    if (k == 0) {
+        sqlite3_bind_text(st, 1, h->hmac, -1, SQLITE_STATIC);
+        return;
+    }
+    bind_s(st, 1, h->type);
+    sqlite3_bind_text(st, 2, h->safe_harbor, -1, SQLITE_STATIC);
+    bind_s(st, 3, h->masked);
+    bind_s(st, 4, h->hmac);
+}
+
 static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
 {
-    /* the keyed hash is its own hash: its first 16 hex digits pick the slot */
-    char head[17];
-    snprintf(head, sizeof head, "%s", h->hmac);
-    struct dict_ent *e = &w->idents[strtoull(head, NULL, 16) & (DICT_IDENTS - 1)];
-    sqlite3_stmt *find = w->st[Q_IDENT_FIND], *add = w->st[Q_IDENT_ADD];
-    sqlite3_bind_text(find, 1, h->hmac, -1, SQLITE_STATIC);
-    bind_s(add, 1, h->type);
-    sqlite3_bind_text(add, 2, h->safe_harbor, -1, SQLITE_STATIC);
-    bind_s(add, 3, h->masked);
-    bind_s(add, 4, h->hmac);
-    return dict_id(w, e, h->hmac, find, add, id);
+    /* the keyed hash is its own hash: its first hex digits pick the slot */
+    uint32_t slot = 0;
+    size_t len = 0;
+    for (const char *c = h->hmac; *c != '\0'; c++, len++) {
+        if (len < 8) {
+            unsigned v = *c >= '0' && *c <= '9' ? (unsigned)(*c - '0')
+                         : *c >= 'a' && *c <= 'f' ? (unsigned)(*c - 'a' + 10)
+                         : *c >= 'A' && *c <= 'F' ? (unsigned)(*c - 'A' + 10)
+                                                  : 0;
+            slot = slot << 4 | v;
+        }
+    }
+    struct dict_ent *e = &w->idents[slot & (DICT_IDENTS - 1)];
+    return dict_id(w, e, h->hmac, len, w->st[Q_IDENT_FIND], w->st[Q_IDENT_ADD], bind_ident, h,
+                   id);
+}
+
+static void bind_site(sqlite3_stmt *st, const struct pt_q_phi_hit *h, int k)
+{
+    (void)k;
+    bind_s(st, 1, h->detector);
+    bind_s(st, 2, h->field);
+    sqlite3_bind_int(st, 3, h->subject);
+    sqlite3_bind_text(st, 4, nz(h->state), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, nz(h->issuer), -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 6, h->confidence);
+    bind_s(st, 7, h->reason);
+}
+
+/* Append text `s` with its length first to the key, so no two sites share one. */
+static bool key_put(char *key, size_t cap, size_t *n, const char *s)
+{
+    size_t len = strlen(s);
+    if (*n + sizeof len + len > cap) {
+        return false;
+    }
+    memcpy(key + *n, &len, sizeof len);
+    memcpy(key + *n + sizeof len, s, len);
+    *n += sizeof len + len;
+    return true;
 }
 
 static pt_status site_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
 {
     char key[2048];
-    const char *state = nz(h->state), *issuer = nz(h->issuer), *det = nz(h->detector);
-    const char *field = nz(h->field), *reason = nz(h->reason);
-    /* each text with its length first, so no two sites share a key */
-    int n = snprintf(key, sizeof key, "%zu:%s %zu:%s %d %zu:%s %zu:%s %.17g %zu:%s",
-                     strlen(det), det, strlen(field), field, h->subject, strlen(state), state,
-                     strlen(issuer), issuer, h->confidence, strlen(reason), reason);
-    if (n < 0 || (size_t)n >= sizeof key) {
-        key[0] = '\0'; /* too long to cache: the table decides */
+    size_t n = 0;
+    bool fits = key_put(key, sizeof key, &n, nz(h->detector)) &&
+                key_put(key, sizeof key, &n, nz(h->field)) &&
+                key_put(key, sizeof key, &n, nz(h->state)) &&
+                key_put(key, sizeof key, &n, nz(h->issuer)) &&
+                key_put(key, sizeof key, &n, nz(h->reason)) &&
+                n + sizeof h->confidence + 1 <= sizeof key;
+    if (fits) {
+        memcpy(key + n, &h->confidence, sizeof h->confidence);
+        n += sizeof h->confidence;
+        key[n++] = h->subject ? '1' : '0';
     }
-    struct dict_ent *e = &w->sites[fnv1a(key) & (DICT_SITES - 1)];
+    uint64_t hash = 14695981039346656037ull;
+    for (size_t i = 0; fits && i < n; i++) {
+        hash = (hash ^ (unsigned char)key[i]) * 1099511628211ull;
+    }
     sqlite3_stmt *find = w->st[Q_SITE_FIND], *add = w->st[Q_SITE_ADD];
-    for (int k = 0; k < 2; k++) {
-        sqlite3_stmt *st = k ? add : find;
-        bind_s(st, 1, h->detector);
-        bind_s(st, 2, h->field);
-        sqlite3_bind_int(st, 3, h->subject);
-        sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, issuer, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 6, h->confidence);
-        bind_s(st, 7, h->reason);
+    if (!fits) {
+        /* too long to cache: the table decides */
+        struct dict_ent none = {0};
+        return dict_id(w, &none, key, 0, find, add, bind_site, h, id);
     }
-    if (key[0] == '\0') {
-        e = &(struct dict_ent){0};
-        pt_status rc = dict_id(w, e, key, find, add, id);
-        free(e->key);
-        return rc;
-    }
-    return dict_id(w, e, key, find, add, id);
+    return dict_id(w, &w->sites[hash & (DICT_SITES - 1)], key, n, find, add, bind_site, h, id);
 }
 
 /* Count the hit for its object's phi_object_type rows. */
@@ -376,6 +446,24 @@ static pt_status count_type(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
     return PT_OK;
 }
 
+/* The hit rows not yet inserted. */
+static pt_status flush_hits(struct pt_q_phi *w)
+{
+    pt_status rc = PT_OK;
+    sqlite3_stmt *st = w->nhits == HIT_BATCH ? w->batch : w->st[Q_HIT];
+    size_t per = w->nhits == HIT_BATCH ? HIT_BATCH : 1;
+    for (size_t i = 0; i < w->nhits && rc == PT_OK; i += per) {
+        for (size_t r = 0; r < per; r++) {
+            for (int c = 0; c < 5; c++) {
+                sqlite3_bind_int64(st, (int)(r * 5 + (size_t)c + 1), w->hits[i + r].v[c]);
+            }
+        }
+        rc = step_reset(st);
+    }
+    w->nhits = 0;
+    return rc;
+}
+
 pt_status pt_q_phi_hit_put(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
 {
     if (h->record_id != w->record_id) {
@@ -385,13 +473,9 @@ pt_status pt_q_phi_hit_put(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
     PT_TRY(ident_id(w, h, &ident));
     PT_TRY(site_id(w, h, &site));
     PT_TRY(count_type(w, h));
-    sqlite3_stmt *st = w->st[Q_HIT];
-    sqlite3_bind_int64(st, 1, h->record_id);
-    sqlite3_bind_int64(st, 2, w->seq++);
-    sqlite3_bind_int64(st, 3, ident);
-    sqlite3_bind_int64(st, 4, site);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)(h->offset - w->record_off));
-    return step_reset(st);
+    w->hits[w->nhits++] = (struct hit_row){{h->record_id, w->seq++, ident, site,
+                                            (sqlite3_int64)(h->offset - w->record_off)}};
+    return w->nhits == HIT_BATCH ? flush_hits(w) : PT_OK;
 }
 
 pt_status pt_q_phi_value_put(struct pt_q_phi *w, const char *hmac, const char *type,
