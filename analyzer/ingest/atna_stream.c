@@ -143,8 +143,10 @@ static void line_end(struct pt_logparse *p)
         p->st.lines++;
         if (s->first == 0) {
             p->st.blank++;
-        } else if (s->first == '<') {
-            p->st.headers++;
+        } else if (s->first == '<' && (s->second == '?' || s->second == '!' ||
+                                       s->second == '/' || ((s->second | 0x20) >= 'a' &&
+                                                            (s->second | 0x20) <= 'z'))) {
+            p->st.headers++; /* markup: a declaration, comment or element; not "<85>1 ..." */
         } else {
             p->st.other++;
         }
@@ -152,7 +154,7 @@ static void line_end(struct pt_logparse *p)
     s->line++;
     s->line_start = s->pos;
     s->touched = s->in_msg;
-    s->first = 0;
+    s->first = s->second = 0;
 }
 
 /* In a message's opening tag: true at its end when the tag is empty (<AuditMessage .../>). */
@@ -228,6 +230,8 @@ void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
             line_end(p);
         } else if (!s->in_msg && s->first == 0 && !space(x)) {
             s->first = x;
+        } else if (!s->in_msg && s->first != 0 && s->second == 0) {
+            s->second = x;
         }
     }
 }

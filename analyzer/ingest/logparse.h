@@ -188,7 +188,8 @@ struct pt_atna_stream {
     uint64_t line;          /* the physical line being read, 1-based */
     uint64_t line_start;    /* its first byte's offset */
     bool touched;           /* a message has bytes on this line */
-    uint8_t first;          /* the line's first byte that is not white space, 0 while none */
+    uint8_t first, second;  /* the line's first byte that is not white space and the next
+                             * one, 0 while none */
     bool in_msg, head, oversize, nul;
     uint8_t quote;          /* in the message's opening tag: the open quote, 0 none */
     uint8_t last;           /* in the opening tag: its last byte that is not white space */
