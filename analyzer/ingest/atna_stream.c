@@ -212,12 +212,41 @@ static bool open_byte(struct pt_atna_stream *s, uint8_t c)
     return false;
 }
 
+/* Inside a message's body with no tag partly matched, the bytes before the next '<' change
+ * nothing but the buffer, the message's length and the lines: taken in one piece (c is not
+ * at a '<'). */
+static void body_run(struct pt_logparse *p, struct pt_cur *c)
+{
+    struct pt_atna_stream *s = &p->atna;
+    const uint8_t *at = pt_cur_ptr(c);
+    size_t left = pt_cur_left(c);
+    const uint8_t *lt = memchr(at, '<', left);
+    size_t k = lt != NULL ? (size_t)(lt - at) : left;
+    size_t room = PT_ATNA_MSG_MAX - s->len, take = k < room ? k : room;
+    memcpy(s->buf + s->len, at, take);
+    s->len += take;
+    s->oversize |= take < k;
+    s->msg_bytes += k;
+    s->nul |= memchr(at, '\0', k) != NULL;
+    uint64_t base = s->pos;
+    for (const uint8_t *q = at; (q = memchr(q, '\n', (size_t)(at + k - q))) != NULL; q++) {
+        s->pos = base + (uint64_t)(q - at) + 1;
+        line_end(p);
+    }
+    s->pos = base + k;
+    pt_cur_skip(c, k);
+}
+
 void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
 {
     struct pt_atna_stream *s = &p->atna;
     struct pt_cur c = pt_cur_make(b, n);
     p->st.bytes += n;
     while (pt_cur_left(&c) > 0) {
+        if (s->in_msg && !s->head && s->cm == 0 && s->om == 0 && pt_cur_peek_u8(&c, 0) != '<') {
+            body_run(p, &c);
+            continue;
+        }
         uint8_t x = pt_cur_u8(&c);
         s->pos++;
         if (s->in_msg && msg_byte(s, x)) {
