@@ -14,6 +14,7 @@
 #include "ingest/atna.h"
 #include "ingest/logparse.h"
 #include "ingest/sniff.h"
+#include "ingest/xmltag.h"
 
 #define EXPORT_MSG                                                                                  \
     "<AuditMessage><EventIdentification EventActionCode=\"R\" EventDateTime=\"2026-11-02T14:02:1"  \
@@ -507,6 +508,36 @@ static void oversize_message_is_passed_over(void **state)
     free(t);
 }
 
+/* The tag scanner's views stay inside the input: a "</>" tag has no attributes (its span
+ * once wrapped around below zero), a tag cut by the end is no tag; entities decoded. */
+static void xmltag_views_stay_inside(void **state)
+{
+    (void)state;
+    const char *t = "</><a x='1>2' y=\"&amp;&#x41;\"/><b";
+    struct pt_xmlscan sc;
+    struct pt_xmltag tag;
+    char v[16];
+    pt_xmlscan_init(&sc, (const uint8_t *)t, strlen(t));
+    assert_true(pt_xmlscan_next(&sc, &tag));
+    assert_true(tag.closing);
+    assert_string_equal(tag.name, "");
+    assert_int_equal(tag.attrs_len, 0);
+    assert_false(pt_xmltag_attr(&tag, "x", v, sizeof v));
+    assert_true(pt_xmlscan_next(&sc, &tag));
+    assert_string_equal(tag.name, "a");
+    /* a tag ends at its first '>' (quotes are not weighed): "2' y=..." is its text */
+    assert_int_equal(tag.text_len, strlen("2' y=\"&amp;&#x41;\"/>"));
+    assert_false(pt_xmlscan_next(&sc, &tag)); /* "<b" is cut */
+    const char *u = "<a x='1' y=\"&amp;&#x41;\"/>";
+    pt_xmlscan_init(&sc, (const uint8_t *)u, strlen(u));
+    assert_true(pt_xmlscan_next(&sc, &tag));
+    assert_true(tag.empty);
+    assert_true(pt_xmltag_attr(&tag, "y", v, sizeof v));
+    assert_string_equal(v, "&A");
+    assert_true(pt_xmltag_attr(&tag, "x", v, sizeof v));
+    assert_string_equal(v, "1");
+}
+
 static void pretty_printed_sniffed_as_atna(void **state)
 {
     (void)state;
@@ -529,6 +560,7 @@ int main(void)
         cmocka_unit_test(every_prefix_accounts_for_every_message),
         cmocka_unit_test(oversize_message_is_passed_over),
         cmocka_unit_test(pretty_printed_sniffed_as_atna),
+        cmocka_unit_test(xmltag_views_stay_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
