@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <zlib.h>
 
 #include "core/limits.h"
@@ -19,6 +20,7 @@
 #include "ingest/logtime.h"
 #include "ingest/nfdump.h"
 #include "ingest/sniff.h"
+#include "phi/phase.h"
 #include "store/disk.h"
 
 /* ---- logs read as records (ingest/logparse.h): rows to the writer as they are read ---- */
@@ -43,6 +45,29 @@ static void log_anomaly(void *arg, uint64_t offset, enum pt_anom kind, const cha
     pt_anom_sink_push(&ls->r->anoms, ls->parse.item, 0, offset, kind, detail);
 }
 
+/* The case key (CASE/phi.key, made now when the PHI stage has not made it yet) as an HMAC
+ * key, for the patients of IHE ATNA audit messages: made on the first audit log; NULL (with
+ * an anomaly: the messages are read, their patients not counted) when the key cannot be had. */
+static struct pt_hmac *patient_mac(struct pt_reader *r, uint32_t item)
+{
+    if (r->patient_mac == NULL && !r->patient_mac_failed) {
+        uint8_t key[32];
+        char err[300] = "";
+        if (pt_phi_key(r->opt->case_dir, key, err, sizeof err) == PT_OK) {
+            r->patient_mac = pt_hmac_new(key, sizeof key);
+        }
+        OPENSSL_cleanse(key, sizeof key);
+        if (r->patient_mac == NULL) {
+            char d[400];
+            snprintf(d, sizeof d, "no case key for the patients of audit messages: %s",
+                     err[0] != '\0' ? err : "out of memory");
+            pt_anom_sink_push(&r->anoms, item, 0, 0, PT_ANOM_LOG_ATNA_NO_KEY, d);
+            r->patient_mac_failed = true;
+        }
+    }
+    return r->patient_mac;
+}
+
 /* Start reading the file as a log of format `fmt`; NULL when it is not read as records. */
 static struct pt_logparse *log_begin(struct pt_reader *r, enum pt_logfmt fmt, uint32_t item,
                                      int64_t mtime_us)
@@ -53,13 +78,14 @@ static struct pt_logparse *log_begin(struct pt_reader *r, enum pt_logfmt fmt, ui
     if (r->logs == NULL && (r->logs = calloc(1, sizeof *r->logs)) != NULL) {
         static const enum pt_writer_kind k[PT_LOGREC_COUNT] = {
             PT_W_LOG_CONN, PT_W_LOG_DNS, PT_W_LOG_HTTP, PT_W_LOG_XFER, PT_W_LOG_WINEVT,
-            PT_W_LOG_AUDIT};
+            PT_W_LOG_AUDIT, PT_W_LOG_AUDIT_PATIENT};
         /* batches of about 64 KiB, whatever a row's size (an HTTP row is 1.8 KB): the
          * writer's queue holds up to 256 of them while SQLite catches up */
         static const size_t size[PT_LOGREC_COUNT] = {
             sizeof(struct pt_logconn_rec), sizeof(struct pt_logdns_rec),
             sizeof(struct pt_loghttp_rec), sizeof(struct pt_logxfer_rec),
-            sizeof(struct pt_logwinevt_rec), sizeof(struct pt_logaudit_rec)};
+            sizeof(struct pt_logwinevt_rec), sizeof(struct pt_logaudit_rec),
+            sizeof(struct pt_logaudit_patient_rec)};
         for (size_t i = 0; i < PT_LOGREC_COUNT; i++) {
             size_t cap = (64u << 10) / size[i];
             r->logs->rb[i] = (struct pt_rowbuf){.kind = k[i], .cap = cap < 16 ? 16 : cap};
@@ -70,6 +96,10 @@ static struct pt_logparse *log_begin(struct pt_reader *r, enum pt_logfmt fmt, ui
         return NULL;
     }
     pt_logparse_init(&r->logs->parse, fmt, item, mtime_us, log_row, log_anomaly, r->logs);
+    if (fmt == PT_LOGFMT_ATNA) {
+        r->logs->parse.mac = patient_mac(r, item);
+        r->logs->parse.keep_ids = r->opt->keep_phi;
+    }
     return &r->logs->parse;
 }
 
@@ -824,4 +854,6 @@ void pt_reader_fini(struct pt_reader *r)
 {
     free(r->logs);
     r->logs = NULL;
+    pt_hmac_free(r->patient_mac);
+    r->patient_mac = NULL;
 }

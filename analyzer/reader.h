@@ -20,6 +20,7 @@
 #include "writer.h"
 
 struct logsink;
+struct pt_hmac;
 
 struct pt_reader {
     const struct pt_options *opt;
@@ -34,6 +35,8 @@ struct pt_reader {
     int64_t max_ts;                /* latest packet time over all inputs */
     uint64_t packets, items_failed;
     uint64_t objects_lost;         /* log rows that could not be buffered */
+    struct pt_hmac *patient_mac;   /* the case key, for ATNA patients (made on the first) */
+    bool patient_mac_failed;
 };
 
 /* Read input `in` as evidence item `id`, its row written before and after. */

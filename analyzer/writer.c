@@ -90,6 +90,11 @@ static pt_status put_logaudit(struct pt_db *db, const void *row)
     return pt_db_logaudit_put(db, row);
 }
 
+static pt_status put_logaudit_patient(struct pt_db *db, const void *row)
+{
+    return pt_db_logaudit_patient_put(db, row);
+}
+
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     static pt_status put_##name(struct pt_db *db, const void *row)                                 \
     {                                                                                              \
@@ -115,6 +120,7 @@ static const struct {
     [PT_W_LOG_XFER] = {put_logxfer, sizeof(struct pt_logxfer_rec)},
     [PT_W_LOG_WINEVT] = {put_logwinevt, sizeof(struct pt_logwinevt_rec)},
     [PT_W_LOG_AUDIT] = {put_logaudit, sizeof(struct pt_logaudit_rec)},
+    [PT_W_LOG_AUDIT_PATIENT] = {put_logaudit_patient, sizeof(struct pt_logaudit_patient_rec)},
 #define PT_RECORD(name, NAME, table, batch)                                                        \
     [PT_W_REC + PT_REC_##NAME] = {put_##name, sizeof(struct pt_##name##_rec)},
 #define PT_RECORD_PUT(name, NAME, put, batch) PT_RECORD(name, NAME, put, batch)

@@ -28,6 +28,7 @@ enum pt_writer_kind {
     PT_W_LOG_XFER,
     PT_W_LOG_WINEVT,
     PT_W_LOG_AUDIT,
+    PT_W_LOG_AUDIT_PATIENT,
     PT_W_REC, /* PT_W_REC + enum pt_rec_kind: the decoders' records (records.def) */
     PT_W_ITEM = PT_W_REC + PT_REC_COUNT,
     PT_W_SEGMENT,

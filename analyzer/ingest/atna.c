@@ -64,6 +64,16 @@ struct part {
     bool requestor;
     char user[128], addr[PT_ADDR_STRLEN], role[16];
     char type[8], type_role[8], id_type[16];
+    char id[PT_ATNA_ID_MAX];    /* ParticipantObjectID (given to `fn` only, never kept) */
+};
+
+/* One message being read: what it says, the open participant and object, and whom to give
+ * the patients' identifiers (NULL: nobody) */
+struct scan {
+    struct pt_atna_msg *m;
+    struct part a, o;
+    pt_atna_patient_fn fn;
+    void *arg;
 };
 
 static void participant_end(struct pt_atna_msg *m, struct part *a)
@@ -80,11 +90,16 @@ static void participant_end(struct pt_atna_msg *m, struct part *a)
     memset(a, 0, sizeof *a);
 }
 
-static void object_end(struct pt_atna_msg *m, struct part *o)
+static void object_end(struct scan *x, struct part *o)
 {
+    struct pt_atna_msg *m = x->m;
     m->objects++;
     if (strcmp(o->type_role, "1") == 0 || strcmp(o->id_type, "2") == 0) {
         m->patients++;
+        char key[PT_ATNA_ID_MAX];
+        if (x->fn != NULL && pt_atna_patient_key(o->id, key, sizeof key)) {
+            x->fn(x->arg, key);
+        }
     } else if (strcmp(o->id_type, "110180") == 0) {
         m->studies++;
     }
@@ -107,6 +122,7 @@ static void object_begin(const struct pt_xmltag *t, struct part *o)
     o->open = true;
     pt_xmltag_attr(t, "ParticipantObjectTypeCode", o->type, sizeof o->type);
     pt_xmltag_attr(t, "ParticipantObjectTypeCodeRole", o->type_role, sizeof o->type_role);
+    pt_xmltag_attr(t, "ParticipantObjectID", o->id, sizeof o->id);
 }
 
 static void event_begin(const struct pt_xmltag *t, struct pt_atna_msg *m)
@@ -129,9 +145,10 @@ static void event_id(const struct pt_xmltag *t, struct pt_atna_msg *m)
 }
 
 /* One tag inside the message; true at </AuditMessage>. */
-static bool on_tag(const struct pt_xmltag *t, struct pt_atna_msg *m, struct part *a,
-                   struct part *o)
+static bool on_tag(const struct pt_xmltag *t, struct scan *x)
 {
+    struct pt_atna_msg *m = x->m;
+    struct part *a = &x->a, *o = &x->o;
     const char *n = t->name;
     if (strcmp(n, "AuditMessage") == 0) {
         return t->closing;
@@ -154,7 +171,7 @@ static bool on_tag(const struct pt_xmltag *t, struct pt_atna_msg *m, struct part
             object_begin(t, o);
         }
         if ((t->closing || t->empty) && o->open) {
-            object_end(m, o);
+            object_end(x, o);
         }
     } else if (strcmp(n, "ParticipantObjectIDTypeCode") == 0 && o->open && !t->closing) {
         code_of(t, o->id_type, sizeof o->id_type);
@@ -162,29 +179,30 @@ static bool on_tag(const struct pt_xmltag *t, struct pt_atna_msg *m, struct part
     return false;
 }
 
-bool pt_atna_parse(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char **why)
+static bool scan(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char **why,
+                 pt_atna_patient_fn fn, void *arg)
 {
     memset(m, 0, sizeof *m);
     m->outcome = -1;
-    struct part a = {0}, o = {0};
-    struct pt_xmlscan x;
+    struct scan x = {.m = m, .fn = fn, .arg = arg};
+    struct pt_xmlscan sc;
     struct pt_xmltag t;
-    pt_xmlscan_init(&x, p, n);
+    pt_xmlscan_init(&sc, p, n);
     bool started = false, ended = false;
-    while (!ended && pt_xmlscan_next(&x, &t)) {
+    while (!ended && pt_xmlscan_next(&sc, &t)) {
         if (!started) {
             started = strcmp(t.name, "AuditMessage") == 0 && !t.closing;
             ended = started && t.empty;
             continue;
         }
-        ended = on_tag(&t, m, &a, &o);
+        ended = on_tag(&t, &x);
     }
     if (!started) {
         *why = "no <AuditMessage> element";
         return false;
     }
     if (!ended) {
-        *why = "an AuditMessage without its end (cut, or longer than a line)";
+        *why = "an AuditMessage without its end (cut)";
         return false;
     }
     if (m->event[0] == '\0') {
@@ -192,4 +210,51 @@ bool pt_atna_parse(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char
         return false;
     }
     return true;
+}
+
+bool pt_atna_parse(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char **why)
+{
+    return scan(p, n, m, why, NULL, NULL);
+}
+
+void pt_atna_patients(const uint8_t *p, size_t n, pt_atna_patient_fn fn, void *arg)
+{
+    struct pt_atna_msg m;
+    const char *why = NULL;
+    scan(p, n, &m, &why, fn, arg);
+}
+
+/* An HL7 v2 CX value (ID^check digit^scheme^assigning authority^type...) or a plain one:
+ * its first component and its fourth, the authority, which tells one numbering system from
+ * another; white space around each dropped. */
+bool pt_atna_patient_key(const char *id, char *out, size_t cap)
+{
+    const char *comp[4] = {id, NULL, NULL, NULL};
+    size_t len[4] = {0, 0, 0, 0};
+    int k = 0;
+    for (const char *c = id;; c++) {
+        if (*c == '^' || *c == '\0') {
+            len[k] = (size_t)(c - comp[k]);
+            if (*c == '\0' || k == 3) {
+                break;
+            }
+            comp[++k] = c + 1;
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        while (comp[i] != NULL && len[i] > 0 && (*comp[i] == ' ' || *comp[i] == '\t')) {
+            comp[i]++;
+            len[i]--;
+        }
+        while (comp[i] != NULL && len[i] > 0 &&
+               (comp[i][len[i] - 1] == ' ' || comp[i][len[i] - 1] == '\t')) {
+            len[i]--;
+        }
+    }
+    if (len[0] == 0 || cap == 0) {
+        return false;
+    }
+    int w = snprintf(out, cap, "%.*s%s%.*s", (int)len[0], comp[0], len[3] > 0 ? "^" : "",
+                     (int)len[3], comp[3] != NULL ? comp[3] : "");
+    return w > 0 && (size_t)w < cap;
 }

@@ -38,10 +38,22 @@ struct pt_atna_msg {
     int32_t objects;        /* all participant objects */
 };
 
+/* A message's patient identifiers, one call per patient participant object, as the key
+ * pt_atna_patient_key gives (the caller hashes it; it is never stored as such). */
+#define PT_ATNA_ID_MAX 256
+typedef void (*pt_atna_patient_fn)(void *arg, const char *key);
+
 /* Where "<AuditMessage" starts in p[0..n), or NULL. */
 const uint8_t *pt_atna_find(const uint8_t *p, size_t n);
 /* Read one AuditMessage from p[0..n) (starting at "<AuditMessage"); false, with `why` set,
  * when it is cut or has no EventIdentification with an EventID. */
 bool pt_atna_parse(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char **why);
+/* The patients of a message pt_atna_parse read (call it only then): fn for each patient
+ * participant object (TypeCodeRole 1 or IDTypeCode 2) that has a ParticipantObjectID. */
+void pt_atna_patients(const uint8_t *p, size_t n, pt_atna_patient_fn fn, void *arg);
+/* The key of a patient identifier: an HL7 CX value's ID and assigning authority ("PID1^^^Site
+ * A&1.2.40&ISO" gives "PID1^Site A&1.2.40&ISO", "P-1001" itself); false when it has no ID
+ * or the key does not fit `cap`. Equal keys are one patient. */
+bool pt_atna_patient_key(const char *id, char *out, size_t cap);
 
 #endif

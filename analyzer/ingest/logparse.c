@@ -131,6 +131,10 @@ void pt_logparse_init(struct pt_logparse *p, enum pt_logfmt fmt, uint32_t item, 
     p->len = 0;
     memset(p->asa_dir, 0, sizeof p->asa_dir);
     memset(&p->evtx, 0, sizeof p->evtx);
+    memset(&p->atna, 0, offsetof(struct pt_atna_stream, buf)); /* not its buffer */
+    p->atna.line = 1;
+    p->mac = NULL;
+    p->keep_ids = false;
     pt_logtime_init(&p->lt, mtime_us);
 }
 
@@ -2074,36 +2078,13 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
 
 /* ---- lines ---------------------------------------------------------------------------------- */
 
-/* ---- IHE ATNA / DICOM audit messages (atna.h) --------------------------------------------- */
-
-/* A line holding an AuditMessage (after a syslog header, an RFC 6587 octet count, or alone):
- * a log_audit row; a line without one is a record of another kind (other). */
-static void atna_line(struct pt_logparse *p, const uint8_t *b, size_t n)
-{
-    const uint8_t *at = pt_atna_find(b, n);
-    if (at == NULL) {
-        p->st.other++;
-        return;
-    }
-    struct pt_logaudit_rec r;
-    memset(&r, 0, sizeof r);
-    const char *why = "";
-    if (!pt_atna_parse(at, n - (size_t)(at - b), &r.m, &why)) {
-        malformed(p, why);
-        return;
-    }
-    r.p = (struct pt_logprov){.item = p->item, .line = p->st.lines, .offset = p->line_off,
-                              .ts_us = -1, .source = "atna"};
-    if (r.m.when[0] != '\0') {
-        r.p.ts_us = pt_logtime_line(&p->lt, (const uint8_t *)r.m.when, strlen(r.m.when));
-    }
-    p->st.audit++;
-    p->st.records++;
-    emit(p, PT_LOGREC_AUDIT, &r, &r.p);
-}
-
 void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 {
+    if (p->fmt == PT_LOGFMT_ATNA) { /* the line as a piece of the stream (atna_stream.c) */
+        pt_atna_feed(p, b, n);
+        pt_atna_feed(p, (const uint8_t *)"\n", 1);
+        return;
+    }
     p->st.lines++;
     p->line_len = n;
     if (n > 0 && b[n - 1] == '\r') {
@@ -2178,8 +2159,7 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
         case PT_LOGFMT_EVTX:
             pt_evtx_line(p, s, n);
             break;
-        case PT_LOGFMT_ATNA:
-            atna_line(p, p->line, n);
+        case PT_LOGFMT_ATNA: /* read by pt_atna_feed, before */
             break;
         case PT_LOGFMT_NONE:
             p->st.other++;
@@ -2189,6 +2169,10 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 
 void pt_logparse_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
 {
+    if (p->fmt == PT_LOGFMT_ATNA) { /* messages span lines: atna_stream.c */
+        pt_atna_feed(p, b, n);
+        return;
+    }
     struct pt_cur c = pt_cur_make(b, n);
     while (pt_cur_left(&c) > 0) {
         const uint8_t *at = pt_cur_ptr(&c);
@@ -2222,6 +2206,9 @@ void pt_logparse_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
 
 void pt_logparse_end(struct pt_logparse *p)
 {
+    if (p->fmt == PT_LOGFMT_ATNA) {
+        pt_atna_end(p);
+    }
     if (p->len > 0 || p->overlong) {
         if (p->overlong) {
             p->st.lines++;

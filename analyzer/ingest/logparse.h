@@ -51,7 +51,8 @@ enum pt_logfmt {
     PT_LOGFMT_WINDNS,      /* Windows DNS server debug log (dns.log) */
     PT_LOGFMT_NFCAPD,      /* nfdump's CSV of an nfcapd file (ingest/nfdump.h): flow CSV */
     PT_LOGFMT_EVTX,        /* Windows .evtx: the lines of the libevtx reader (ingest/evtx.h) */
-    PT_LOGFMT_ATNA,        /* IHE ATNA / DICOM audit messages, one per line (ingest/atna.h) */
+    PT_LOGFMT_ATNA,        /* IHE ATNA / DICOM audit messages, on one line or many
+                            * (ingest/atna.h, atna_stream.c) */
 };
 
 /* Provenance and source of a log row. */
@@ -145,8 +146,18 @@ struct pt_logaudit_rec {
     struct pt_atna_msg m;
 };
 
+/* A patient an audit message names: the keyed hash (HMAC-SHA-256 under the case key) of its
+ * identifier's key (pt_atna_patient_key); p is the message's provenance. `id` is the
+ * identifier itself only when the parser was told to keep it (--keep-phi), else "". */
+struct pt_logaudit_patient_rec {
+    struct pt_logprov p;
+    char hmac[65];
+    char id[PT_ATNA_ID_MAX];
+};
+
 enum pt_logrec_kind { PT_LOGREC_CONN, PT_LOGREC_DNS, PT_LOGREC_HTTP, PT_LOGREC_XFER,
-                      PT_LOGREC_WINEVT, PT_LOGREC_AUDIT, PT_LOGREC_COUNT };
+                      PT_LOGREC_WINEVT, PT_LOGREC_AUDIT, PT_LOGREC_AUDIT_PATIENT,
+                      PT_LOGREC_COUNT };
 
 struct pt_logparse;
 typedef void (*pt_logrec_fn)(void *arg, enum pt_logrec_kind kind, const void *rec);
@@ -172,6 +183,27 @@ struct pt_evtx_other {
     uint64_t recovered_failed;      /* free-space candidates libevtx could not read */
 };
 
+/* IHE ATNA: the AuditMessage gathered across lines and pieces (ingest/atna_stream.c). A
+ * message longer than PT_ATNA_MSG_MAX is not read (one anomaly); memory is this buffer. */
+#define PT_ATNA_MSG_MAX (1u << 20)
+struct pt_atna_stream {
+    uint64_t pos;           /* bytes read */
+    uint64_t line;          /* the physical line being read, 1-based */
+    uint64_t line_start;    /* its first byte's offset */
+    bool touched;           /* a message has bytes on this line */
+    uint8_t first, second;  /* the line's first byte that is not white space and the next
+                             * one, 0 while none */
+    bool in_msg, head, oversize, nul;
+    uint8_t quote;          /* in the message's opening tag: the open quote, 0 none */
+    uint8_t last;           /* in the opening tag: its last byte that is not white space */
+    uint8_t om, cm;         /* bytes matched of "<AuditMessage" and "</AuditMessage" */
+    uint64_t msg_line, msg_off, msg_bytes;
+    size_t len;
+    uint8_t buf[PT_ATNA_MSG_MAX];
+};
+
+struct pt_hmac;
+
 struct pt_logparse {
     enum pt_logfmt fmt;
     uint32_t item;
@@ -189,6 +221,10 @@ struct pt_logparse {
     int16_t zidx[32];               /* per field read (logparse.c's enum zf): its column, -1 */
     uint8_t asa_dir[PT_LOG_ASA_IDS]; /* by connection id modulo: 0 unknown, 1 inbound, 2 out */
     struct pt_evtx_other evtx;      /* EVTX: what was not stored as rows */
+    struct pt_atna_stream atna;     /* ATNA: the message being read */
+    struct pt_hmac *mac;            /* ATNA: keys patients' identifiers (the caller's; NULL:
+                                     * no patient rows) */
+    bool keep_ids;                  /* ATNA: patient rows also carry the identifier */
     /* the line being gathered */
     uint64_t line_off;
     size_t line_len;                /* of the line being parsed */
@@ -210,5 +246,10 @@ void pt_logparse_end(struct pt_logparse *p);
 
 /* One line (no newline) as the parser would read it; for the unit test and the fuzzer. */
 void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n);
+
+/* ATNA (atna_stream.c): the bytes of the file, and its end; pt_logparse_feed and
+ * pt_logparse_end call them for format atna. */
+void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n);
+void pt_atna_end(struct pt_logparse *p);
 
 #endif

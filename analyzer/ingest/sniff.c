@@ -8,8 +8,9 @@
  * "conectix", VHDX "vhdxfile", QCOW "QFI\xfb"). Logs by their first lines: Zeek TSV
  * (#separator / #fields) and JSON (ts + uid), Suricata EVE (event_type), W3C extended
  * (#Fields:), syslog (RFC 3164 and 5424), Apache/NGINX combined, CEF/LEEF, Windows EVTX
- * ("ElfFile"), nfcapd files, and NetFlow/flow CSV exports (a header naming source and
- * destination addresses and bytes).
+ * ("ElfFile"), nfcapd files, NetFlow/flow CSV exports (a header naming source and
+ * destination addresses and bytes), and IHE ATNA audit messages (one a line, or an
+ * <AuditMessage> with its <EventIdentification> anywhere in the head: XML over many lines).
  *
  * Trust boundary: reads only the first PT_SNIFF_HEAD bytes given, with bounds checks.
  */
@@ -19,6 +20,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "atna.h"
 
 static bool at(const uint8_t *p, size_t n, size_t off, const char *sig, size_t len)
 {
@@ -249,6 +252,25 @@ static bool windns_line(const char *l)
             (strstr(l, " Rcv ") || strstr(l, " Snd ")));
 }
 
+/* IHE ATNA audit messages spread over lines (pretty-printed XML, several messages a file,
+ * a wrapping element, syslog frames whose message runs over lines): an <AuditMessage> tag
+ * and, after it, its <EventIdentification>. */
+static bool atna_document(const uint8_t *p, size_t n)
+{
+    static const char ev[] = "<EventIdentification";
+    const uint8_t *m = pt_atna_find(p, n);
+    if (m == NULL) {
+        return false;
+    }
+    size_t at = (size_t)(m - p), k = sizeof ev - 1;
+    for (size_t i = at; n >= k && i <= n - k; i++) {
+        if (p[i] == '<' && memcmp(p + i, ev, k) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static const char *logfile(const uint8_t *p, size_t n)
 {
     if (at(p, n, 0, "ElfFile", 8)) {
@@ -335,6 +357,9 @@ static const char *logfile(const uint8_t *p, size_t n)
     }
     if (squid * 2 > lines) {
         return "log:squid";
+    }
+    if (atna_document(p, n)) {
+        return "log:atna";
     }
     /* flow exports: a CSV header with source/destination addresses and a byte count (nfdump's
      * sa/da, SiLK's sIP/dIP, vendors' srcaddr/dstaddr ...) */

@@ -1,5 +1,6 @@
 /*
- * xmltag.c - the bounded XML tag scanner (xmltag.h).
+ * xmltag.c - the bounded XML tag scanner (xmltag.h). Every read of the input goes through
+ * the bounds-checked cursor (core/cursor.h): a view never reaches past [p, p + n).
  */
 #include "xmltag.h"
 
@@ -7,26 +8,34 @@
 
 void pt_xmlscan_init(struct pt_xmlscan *x, const uint8_t *p, size_t n)
 {
-    x->p = p;
-    x->n = n;
-    x->i = 0;
+    x->c = pt_cur_make(p, n);
 }
 
-static size_t find(const uint8_t *p, size_t n, size_t i, const char *s)
+/* Advance c to the next occurrence of s (not consumed); false, with c at its end, when none. */
+static bool seek(struct pt_cur *c, const char *s)
 {
     size_t k = strlen(s);
-    while (i + k <= n) {
-        const uint8_t *q = memchr(p + i, s[0], n - i);
+    while (pt_cur_has(c, k)) {
+        const uint8_t *at = pt_cur_ptr(c);
+        const uint8_t *q = memchr(at, s[0], pt_cur_left(c));
         if (q == NULL) {
-            return n;
+            break;
         }
-        i = (size_t)(q - p);
-        if (i + k <= n && memcmp(p + i, s, k) == 0) {
-            return i;
+        pt_cur_skip(c, (size_t)(q - at));
+        if (pt_cur_has(c, k) && memcmp(pt_cur_ptr(c), s, k) == 0) {
+            return true;
         }
-        i++;
+        pt_cur_skip(c, 1);
     }
-    return n;
+    pt_cur_skip(c, pt_cur_left(c));
+    return false;
+}
+
+/* True when the bytes at c begin with s (nothing consumed). */
+static bool at(const struct pt_cur *c, const char *s)
+{
+    size_t k = strlen(s);
+    return pt_cur_has(c, k) && memcmp(pt_cur_ptr(c), s, k) == 0;
 }
 
 static bool name_char(uint8_t c)
@@ -34,65 +43,79 @@ static bool name_char(uint8_t c)
     return c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '>' && c != '/' && c != '=';
 }
 
-/* Markup that is not an element: comments, CDATA, <?...?>, <!DOCTYPE ...>: its end, or n. */
-static size_t skip_special(const uint8_t *p, size_t n, size_t i)
+static bool space(uint8_t c)
 {
-    if (i + 4 <= n && memcmp(p + i, "<!--", 4) == 0) {
-        size_t e = find(p, n, i + 4, "-->");
-        return e < n ? e + 3 : n;
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Markup that is not an element (c at its '<'): comments, CDATA, <?...?>, <!DOCTYPE ...>;
+ * c ends past it, or at the end of the input. */
+static void skip_special(struct pt_cur *c)
+{
+    const char *end = ">";
+    size_t open = 1;
+    if (at(c, "<!--")) {
+        end = "-->";
+        open = 4;
+    } else if (at(c, "<![CDATA[")) {
+        end = "]]>";
+        open = 9;
     }
-    if (i + 9 <= n && memcmp(p + i, "<![CDATA[", 9) == 0) {
-        size_t e = find(p, n, i + 9, "]]>");
-        return e < n ? e + 3 : n;
+    pt_cur_skip(c, open);
+    if (seek(c, end)) {
+        pt_cur_skip(c, strlen(end));
     }
-    size_t e = find(p, n, i + 1, ">");
-    return e < n ? e + 1 : n;
+}
+
+/* The tag's name (c just past '<' and any '/'), its prefix dropped. */
+static void tag_name(struct pt_cur *c, size_t stop, struct pt_xmltag *t)
+{
+    size_t ns = c->off, k = 0;
+    while (c->off < stop && name_char(pt_cur_peek_u8(c, 0))) {
+        if (pt_cur_u8(c) == ':') { /* a prefix: the local name follows */
+            ns = c->off;
+        }
+    }
+    struct pt_cur n = pt_cur_make(c->base + ns, c->off - ns);
+    while (pt_cur_left(&n) > 0 && k < sizeof t->name - 1) {
+        t->name[k++] = (char)pt_cur_u8(&n);
+    }
+    t->name[k] = '\0';
 }
 
 bool pt_xmlscan_next(struct pt_xmlscan *x, struct pt_xmltag *t)
 {
-    const uint8_t *p = x->p;
-    size_t n = x->n;
-    for (;;) {
-        size_t lt = find(p, n, x->i, "<");
-        if (lt + 1 >= n) {
-            x->i = n;
-            return false;
-        }
-        if (p[lt + 1] == '!' || p[lt + 1] == '?') {
-            x->i = skip_special(p, n, lt);
+    struct pt_cur *c = &x->c;
+    while (seek(c, "<")) {
+        uint8_t second = pt_cur_peek_u8(c, 1);
+        if (second == '!' || second == '?') {
+            skip_special(c);
             continue;
         }
-        size_t gt = find(p, n, lt + 1, ">");
-        if (gt >= n) {
-            x->i = n;
-            return false;
+        size_t lt = c->off;
+        struct pt_cur g = *c;
+        if (!seek(&g, ">")) {
+            break; /* a tag cut by the end of the input */
         }
+        size_t gt = g.off;
         memset(t, 0, sizeof *t);
         t->off = lt;
-        size_t i = lt + 1;
-        t->closing = p[i] == '/';
-        i += t->closing;
-        size_t ns = i, k = 0;
-        while (i < gt && name_char(p[i])) {
-            if (p[i] == ':') { /* a prefix: the local name follows */
-                ns = i + 1;
-            }
-            i++;
-        }
-        for (size_t j = ns; j < i && k < sizeof t->name - 1; j++) {
-            t->name[k++] = (char)p[j];
-        }
-        t->name[k] = '\0';
-        t->empty = gt > lt && p[gt - 1] == '/';
-        t->attrs = p + i;
-        t->attrs_len = gt - i - (t->empty ? 1 : 0);
-        size_t next = find(p, n, gt + 1, "<");
-        t->text = p + gt + 1;
-        t->text_len = next - (gt + 1);
-        x->i = gt + 1;
+        pt_cur_skip(c, 1);
+        t->closing = pt_cur_peek_u8(c, 0) == '/';
+        pt_cur_skip(c, t->closing ? 1 : 0);
+        tag_name(c, gt, t);
+        t->empty = gt > lt + 1 && c->base[gt - 1] == '/';
+        t->attrs = c->base + c->off;
+        t->attrs_len = gt - c->off - (t->empty && gt - 1 >= c->off ? 1 : 0);
+        pt_cur_skip(c, gt + 1 - c->off);
+        struct pt_cur txt = *c;
+        seek(&txt, "<");
+        t->text = c->base + c->off;
+        t->text_len = txt.off - c->off;
         return true;
     }
+    pt_cur_skip(c, pt_cur_left(c));
+    return false;
 }
 
 static int hexv(uint8_t c)
@@ -101,36 +124,45 @@ static int hexv(uint8_t c)
            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* An entity at p[i] ('&'): its code point and length, or 0 when it is not one. */
-static size_t entity(const uint8_t *p, size_t n, size_t i, uint32_t *cp)
+/* A numeric character reference at c ("&#...;"): its code point, or false (c unchanged). */
+static bool charref(struct pt_cur *c, uint32_t *cp)
+{
+    struct pt_cur r = *c;
+    pt_cur_skip(&r, 2);
+    bool hex = pt_cur_peek_u8(&r, 0) == 'x' || pt_cur_peek_u8(&r, 0) == 'X';
+    pt_cur_skip(&r, hex ? 1 : 0);
+    uint32_t v = 0;
+    size_t digits = 0;
+    while (pt_cur_left(&r) > 0 && pt_cur_peek_u8(&r, 0) != ';' && digits < 8) {
+        uint8_t b = pt_cur_u8(&r);
+        int d = hex ? hexv(b) : (b >= '0' && b <= '9' ? b - '0' : -1);
+        if (d < 0) {
+            return false;
+        }
+        v = v * (hex ? 16 : 10) + (uint32_t)d;
+        digits++;
+    }
+    if (pt_cur_u8(&r) != ';' || !pt_cur_ok(&r) || digits == 0 || v > 0x10FFFF || v == 0) {
+        return false;
+    }
+    *cp = v;
+    *c = r;
+    return true;
+}
+
+/* An entity at c ('&'): its code point, c past it; false (c unchanged) when it is not one. */
+static bool entity(struct pt_cur *c, uint32_t *cp)
 {
     static const struct { const char *s; uint32_t c; } named[] = {
         {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
     for (size_t k = 0; k < sizeof named / sizeof named[0]; k++) {
-        size_t l = strlen(named[k].s);
-        if (i + l <= n && memcmp(p + i, named[k].s, l) == 0) {
+        if (at(c, named[k].s)) {
             *cp = named[k].c;
-            return l;
+            pt_cur_skip(c, strlen(named[k].s));
+            return true;
         }
     }
-    if (i + 3 >= n || p[i + 1] != '#') {
-        return 0;
-    }
-    bool hex = p[i + 2] == 'x' || p[i + 2] == 'X';
-    uint32_t v = 0;
-    size_t j = i + 2 + hex, digits = 0;
-    for (; j < n && p[j] != ';' && digits < 8; j++, digits++) {
-        int d = hex ? hexv(p[j]) : (p[j] >= '0' && p[j] <= '9' ? p[j] - '0' : -1);
-        if (d < 0) {
-            return 0;
-        }
-        v = v * (hex ? 16 : 10) + (uint32_t)d;
-    }
-    if (j >= n || p[j] != ';' || digits == 0 || v > 0x10FFFF || v == 0) {
-        return 0;
-    }
-    *cp = v;
-    return j + 1 - i;
+    return pt_cur_peek_u8(c, 1) == '#' && charref(c, cp);
 }
 
 static size_t put_utf8(uint32_t c, uint8_t b[4])
@@ -160,16 +192,15 @@ static size_t put_utf8(uint32_t c, uint8_t b[4])
 size_t pt_xml_decode(const uint8_t *p, size_t n, char *out, size_t cap)
 {
     size_t o = 0, total = 0;
-    for (size_t i = 0; i < n;) {
+    struct pt_cur c = pt_cur_make(p, n);
+    while (pt_cur_left(&c) > 0) {
         uint8_t b[4];
         size_t bl = 1;
         uint32_t cp;
-        size_t el = p[i] == '&' ? entity(p, n, i, &cp) : 0;
-        if (el > 0) {
+        if (pt_cur_peek_u8(&c, 0) == '&' && entity(&c, &cp)) {
             bl = put_utf8(cp, b);
-            i += el;
         } else {
-            b[0] = p[i++];
+            b[0] = pt_cur_u8(&c);
         }
         total += (b[0] & 0xC0) != 0x80; /* characters, not bytes */
         if (cap > 0 && o + bl <= cap - 1) {
@@ -183,45 +214,54 @@ size_t pt_xml_decode(const uint8_t *p, size_t n, char *out, size_t cap)
     return total;
 }
 
-bool pt_xmltag_attr(const struct pt_xmltag *t, const char *name, char *out, size_t cap)
+/* The next attribute of a tag (a at its attributes): its local name and raw value; false at
+ * their end or at one that is not name="value" (nothing after it is read). */
+static bool next_attr(struct pt_cur *a, struct pt_cur *name, struct pt_cur *value)
 {
-    const uint8_t *a = t->attrs;
-    size_t n = t->attrs_len, i = 0, nl = strlen(name);
-    while (i < n) {
-        while (i < n && !name_char(a[i])) {
-            i++;
+    for (;;) {
+        while (pt_cur_left(a) > 0 && !name_char(pt_cur_peek_u8(a, 0))) {
+            pt_cur_skip(a, 1);
         }
-        size_t s = i, ns = i;
-        while (i < n && name_char(a[i])) {
-            ns = a[i] == ':' ? i + 1 : ns;
-            i++;
-        }
-        size_t e = i;
-        while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n')) {
-            i++;
-        }
-        if (i >= n || a[i] != '=') {
-            if (i == s) {
-                i++;
-            }
-            continue;
-        }
-        i++;
-        while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n')) {
-            i++;
-        }
-        if (i >= n || (a[i] != '"' && a[i] != '\'')) {
+        if (pt_cur_left(a) == 0) {
             return false;
         }
-        uint8_t q = a[i++];
-        const uint8_t *v = a + i;
-        const uint8_t *qe = memchr(v, q, n - i);
+        size_t ns = a->off;
+        while (pt_cur_left(a) > 0 && name_char(pt_cur_peek_u8(a, 0))) {
+            ns = pt_cur_u8(a) == ':' ? a->off : ns;
+        }
+        *name = pt_cur_make(a->base + ns, a->off - ns);
+        while (pt_cur_left(a) > 0 && space(pt_cur_peek_u8(a, 0))) {
+            pt_cur_skip(a, 1);
+        }
+        if (pt_cur_peek_u8(a, 0) != '=') {
+            continue; /* a name without a value: passed over */
+        }
+        pt_cur_skip(a, 1);
+        while (pt_cur_left(a) > 0 && space(pt_cur_peek_u8(a, 0))) {
+            pt_cur_skip(a, 1);
+        }
+        uint8_t q = pt_cur_u8(a);
+        if (!pt_cur_ok(a) || (q != '"' && q != '\'')) {
+            return false;
+        }
+        const uint8_t *v = pt_cur_ptr(a);
+        const uint8_t *qe = v != NULL ? memchr(v, q, pt_cur_left(a)) : NULL;
         if (qe == NULL) {
             return false;
         }
-        i = (size_t)(qe - a) + 1;
-        if (e - ns == nl && memcmp(a + ns, name, nl) == 0) {
-            pt_xml_decode(v, (size_t)(qe - v), out, cap);
+        pt_cur_sub(a, (size_t)(qe - v), value);
+        pt_cur_skip(a, 1);
+        return true;
+    }
+}
+
+bool pt_xmltag_attr(const struct pt_xmltag *t, const char *name, char *out, size_t cap)
+{
+    struct pt_cur a = pt_cur_make(t->attrs, t->attrs_len), n, v;
+    size_t nl = strlen(name);
+    while (next_attr(&a, &n, &v)) {
+        if (n.len == nl && memcmp(n.base, name, nl) == 0) {
+            pt_xml_decode(v.base, v.len, out, cap);
             return true;
         }
     }
@@ -232,12 +272,11 @@ size_t pt_xmltag_text(const struct pt_xmltag *t, char *out, size_t cap)
 {
     const uint8_t *s = t->text;
     size_t n = t->text_len;
-    while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+    while (n > 0 && space(*s)) {
         s++;
         n--;
     }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
-                     s[n - 1] == '\n')) {
+    while (n > 0 && space(s[n - 1])) {
         n--;
     }
     return pt_xml_decode(s, n, out, cap);

@@ -7,7 +7,8 @@
  * instructions and CDATA markers skipped. Memory: none; every output is the caller's
  * fixed-size buffer, cut at its size.
  *
- * Trust boundary: the bytes are untrusted; reads stay inside [p, p + n).
+ * Trust boundary: the bytes are untrusted; every read goes through the bounds-checked cursor
+ * (core/cursor.h) and stays inside [p, p + n).
  */
 #ifndef PT_XMLTAG_H
 #define PT_XMLTAG_H
@@ -15,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../core/cursor.h"
 
 struct pt_xmltag {
     char name[64];          /* local name, cut at 63 bytes */
@@ -28,8 +31,7 @@ struct pt_xmltag {
 };
 
 struct pt_xmlscan {
-    const uint8_t *p;
-    size_t n, i;
+    struct pt_cur c;        /* the input; every read is bounds-checked */
 };
 
 void pt_xmlscan_init(struct pt_xmlscan *x, const uint8_t *p, size_t n);

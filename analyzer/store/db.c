@@ -38,6 +38,7 @@ enum {
     ST_LOG_XFER,
     ST_LOG_WINEVT,
     ST_LOG_AUDIT,
+    ST_LOG_AUDIT_PATIENT,
     ST_LOG_DNS,
     ST_LOG_HTTP,
     ST_AUDIT,
@@ -89,6 +90,8 @@ static const char *const st_sql[N_ST] = {
                      "event, action, outcome, user_id, user_addr, source_addr, dest_addr, "
                      "patients, studies, objects, length) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
                      "?10,?11,?12,?13,?14,?15,?16,?17)",
+    [ST_LOG_AUDIT_PATIENT] = "INSERT INTO log_audit_patient(item_id, offset, line, hmac, "
+                             "patient_id) VALUES (?1,?2,?3,?4,?5)",
     [ST_LOG_CONN] = "INSERT INTO log_conn(item_id, line, offset, ts, source, duration_us, proto, "
                     "client_addr, client_port, server_addr, server_port, c_bytes, s_bytes, "
                     "c_ip_bytes, s_ip_bytes, c_frame_bytes, s_frame_bytes, c_pkts, s_pkts, state, "
@@ -633,6 +636,17 @@ pt_status pt_db_logaudit_put(struct pt_db *db, const struct pt_logaudit_rec *r)
     sqlite3_bind_int(st, 15, r->m.studies);
     sqlite3_bind_int(st, 16, r->m.objects);
     sqlite3_bind_int64(st, 17, r->p.length);
+    return step(db, st);
+}
+
+pt_status pt_db_logaudit_patient_put(struct pt_db *db, const struct pt_logaudit_patient_rec *r)
+{
+    sqlite3_stmt *st = db->st[ST_LOG_AUDIT_PATIENT];
+    sqlite3_bind_int64(st, 1, r->p.item);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->p.offset);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->p.line);
+    sqlite3_bind_text(st, 4, r->hmac, -1, SQLITE_TRANSIENT);
+    bind_text(st, 5, r->id);
     return step(db, st);
 }
 

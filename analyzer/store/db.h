@@ -124,6 +124,8 @@ pt_status pt_db_netflow_put(struct pt_db *db, const struct pt_netflow_rec *r);
 pt_status pt_db_logxfer_put(struct pt_db *db, const struct pt_logxfer_rec *r);
 pt_status pt_db_logwinevt_put(struct pt_db *db, const struct pt_logwinevt_rec *r);
 pt_status pt_db_logaudit_put(struct pt_db *db, const struct pt_logaudit_rec *r);
+/* A patient an audit message names: its keyed hash (and identifier with --keep-phi). */
+pt_status pt_db_logaudit_patient_put(struct pt_db *db, const struct pt_logaudit_patient_rec *r);
 pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r);
 pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r);
 pt_status pt_db_flow_put(struct pt_db *db, const struct pt_flow_rec *r);

@@ -1011,7 +1011,8 @@ CREATE TABLE log_winevent (
     recovered     INTEGER NOT NULL
 ) STRICT;
 
--- IHE ATNA / DICOM PS3.15 audit messages (ingest/atna.c), one per line: exports, queries,
+-- IHE ATNA / DICOM PS3.15 audit messages (ingest/atna.c, atna_stream.c), one or many lines
+-- each, line and offset those of "<AuditMessage", length its bytes: exports, queries,
 -- imports and transfers of patient data a system recorded. No patient identifier is stored:
 -- patients and studies are counts of the message's participant objects. NULL where the
 -- message does not give a value.
@@ -1034,6 +1035,19 @@ CREATE TABLE log_audit (
     studies     INTEGER NOT NULL,         -- study participant objects (110180)
     objects     INTEGER NOT NULL,         -- all participant objects
     length      INTEGER NOT NULL
+) STRICT;
+
+-- The patients each audit message names (ingest/atna_stream.c): per patient participant
+-- object, the HMAC-SHA-256 under the case key (CASE/phi.key) of its identifier's key (an HL7
+-- CX value's ID and assigning authority), so patients are counted distinct across messages
+-- without their identifiers. patient_id is the key itself only with --keep-phi, else NULL.
+-- (item_id, offset) is the message's log_audit row.
+CREATE TABLE log_audit_patient (
+    item_id     INTEGER NOT NULL REFERENCES evidence_item(id),
+    offset      INTEGER NOT NULL,         -- log_audit.offset of the message
+    line        INTEGER NOT NULL,         -- log_audit.line
+    hmac        TEXT NOT NULL,
+    patient_id  TEXT                      -- only with --keep-phi
 ) STRICT;
 
 CREATE TABLE anomaly (

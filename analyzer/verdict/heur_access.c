@@ -16,42 +16,50 @@
  * as PHI the client held (events.c, `staged`), so a later upload from that client can be
  * "likely" although its content was encrypted.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/q_accessup.h"
 #include "../store/q_verdict.h"
 #include "verdict_int.h"
 
 /* IHE ATNA / DICOM audit messages that name patients (ACCESS_AUDIT, ACCESS_AUDIT_PAIRS): one
- * finding per requesting host and the system it read from. Patients are summed over the
- * messages (the messages' identifiers are not kept, so one patient in two messages counts
- * twice). */
+ * finding per requesting host and the system it read from. Patients are counted distinct
+ * over the messages through the keyed hashes of their identifiers (log_audit_patient, made
+ * with the case key); summed when none could be keyed. Before the pairs, the persons of every
+ * phi_access row (temp.acc_person, store/q_accessup.h) for them and for heur_accessup.c. */
 static void audit_findings(struct pt_verdict_ctx *x)
 {
     char err[256];
     struct pt_qv *st = NULL;
     if (pt_qv_exec(x->db, PT_QV_ACCESS_AUDIT, err, sizeof err) != PT_OK ||
+        pt_q_accessup_persons(x->db, err, sizeof err) != PT_OK ||
         pt_qv_open(x->db, PT_QV_ACCESS_AUDIT_PAIRS, &st) != PT_OK) {
         x->rc = PT_EDB;
         return;
     }
     while (pt_qv_step(st) && x->rc == PT_OK) {
-        int64_t msgs = pt_qv_int(st, 2), people = pt_qv_int(st, 3);
+        int64_t msgs = pt_qv_int(st, 2), people = pt_qv_int(st, 3), objs = pt_qv_int(st, 12);
+        bool distinct = pt_qv_int(st, 13) != 0;
         const char *srv = pt_qv_text(st, 1)[0] != '\0' ? pt_qv_text(st, 1) : "the audited system";
-        char sum[640], det[512];
+        char sum[900], det[512];
         snprintf(sum, sizeof sum,
-                 "PHI access in audit logs: %s (user %s) %s records of %lld patient(s) from %s "
-                 "(%lld IHE ATNA audit message(s), patients summed over them; item %lld lines "
-                 "%lld-%lld)",
+                 "PHI access in audit logs: %s (user %s) %s records of %lld %spatient(s) from "
+                 "%s (%lld IHE ATNA audit message(s) naming %lld patient object(s)%s; %.300s "
+                 "lines %lld-%lld)",
                  pt_qv_text(st, 0), pt_qv_text(st, 11)[0] != '\0' ? pt_qv_text(st, 11) : "?",
-                 pt_qv_text(st, 6), (long long)people, srv, (long long)msgs,
-                 (long long)pt_qv_int(st, 7), (long long)pt_qv_int(st, 8),
-                 (long long)pt_qv_int(st, 9));
+                 pt_qv_text(st, 6), (long long)people, distinct ? "distinct " : "", srv,
+                 (long long)msgs, (long long)objs,
+                 distinct ? "" : ", patients summed over them: no key for their identifiers",
+                 pt_qv_text(st, 14), (long long)pt_qv_int(st, 8), (long long)pt_qv_int(st, 9));
         snprintf(det, sizeof det,
-                 "{\"messages\":%lld,\"patients\":%lld,\"events\":\"%s\"}",
-                 (long long)msgs, (long long)people, pt_qv_text(st, 6));
+                 "{\"messages\":%lld,\"patients\":%lld,\"patients_distinct\":%s,"
+                 "\"patient_objects\":%lld,\"events\":\"%s\"}",
+                 (long long)msgs, (long long)people, distinct ? "true" : "false",
+                 (long long)objs, pt_qv_text(st, 6));
         size_t evlen = strlen(pt_qv_text(st, 10)) + sizeof "{\"phi_access\":}";
         char *ev = malloc(evlen);
         if (ev == NULL) {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../store/q_verdict.h"
+#include "../store/q_accessup.h"
 #include "../store/q_staging.h"
 #include "verdict_int.h"
 
@@ -152,6 +153,9 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
     }
     if (rc == PT_OK) { /* heur_staging.c: staged on the host, then sent: "likely" */
         rc = pt_q_staging_likely(x->db, err, errlen);
+    }
+    if (rc == PT_OK) { /* heur_accessup.c: PHI read in a log, then sent: "likely" */
+        rc = pt_q_accessup_likely(x->db, err, errlen);
     }
     if (rc == PT_OK) {
         rc = pt_verdict_names(x, err, errlen);

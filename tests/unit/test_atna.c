@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sha256.h"
 #include "ingest/atna.h"
 #include "ingest/logparse.h"
 #include "ingest/sniff.h"
+#include "ingest/xmltag.h"
 
 #define EXPORT_MSG                                                                                  \
     "<AuditMessage><EventIdentification EventActionCode=\"R\" EventDateTime=\"2026-11-02T14:02:1"  \
@@ -170,16 +172,17 @@ static void log_lines_accounted_in_any_pieces(void **state)
         assert_int_equal(st->blank, 1);
         assert_int_equal(st->malformed, 2);
         assert_int_equal(s.n_anom, 2);
-        assert_non_null(strstr(s.last_anom, "atna line 6"));
+        assert_non_null(strstr(s.last_anom, "atna message at line 6"));
         assert_non_null(strstr(s.last_anom, "without an EventIdentification/EventID"));
         assert_int_equal(s.n, 2);
         assert_int_equal(s.r[0].p.line, 1);
-        assert_int_equal(s.r[0].p.offset, 0);
+        /* the message's own bytes: after its syslog header, to its end tag */
+        assert_int_equal(s.r[0].p.offset, strstr(LOG, "<AuditMessage") - LOG);
+        assert_int_equal(s.r[0].p.length, strlen(EXPORT_MSG));
         assert_int_equal(s.r[0].p.item, 3);
         assert_string_equal(s.r[0].p.source, "atna");
         /* 2026-11-02T14:02:11+01:00 = 13:02:11Z */
         assert_int_equal(s.r[0].p.ts_us, 1793624531000000LL);
-        assert_int_equal(s.r[0].p.length, strchr(LOG, '\n') - LOG);
         assert_string_equal(s.r[0].m.event, "110106");
         assert_string_equal(s.r[1].m.event, "110112");
         assert_int_equal(s.r[1].p.line, 2);
@@ -215,6 +218,334 @@ static void every_cut_is_malformed_never_read_past(void **state)
     }
 }
 
+
+/* ---- messages over many lines (atna_stream.c) ---- */
+
+/* A file of pretty-printed messages as an archive writes them (the shape of dcm4chee-arc's
+ * audit samples and of PS3.15 A.5.3: an XML declaration, blank lines between the elements, a
+ * raw '&' in an HL7 CX value), then a wrapping element holding two RFC 3881 form messages,
+ * one of them an empty element. Values made up. */
+#define DOC_A                                                                                      \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"                              \
+    "\n"                                                                                           \
+    "    <AuditMessage xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"               \
+    "\n"                                                                                           \
+    "        <EventIdentification EventActionCode=\"R\" EventDateTime=\"2026-11-02T10:00:00Z\""    \
+    " EventOutcomeIndicator=\"0\">\n"                                                              \
+    "            <EventID csd-code=\"110106\" codeSystemName=\"DCM\" originalText=\"Export\"/>\n"  \
+    "        </EventIdentification>\n"                                                             \
+    "        <ActiveParticipant UserID=\"rtech\" UserIsRequestor=\"true\"\n"                      \
+    "            NetworkAccessPointID=\"10.1.2.40\" NetworkAccessPointTypeCode=\"2\">\n"           \
+    "            <RoleIDCode csd-code=\"110152\" codeSystemName=\"DCM\" originalText=\"Destination\"/>\n" \
+    "        </ActiveParticipant>\n"                                                               \
+    "        <ParticipantObjectIdentification ParticipantObjectID=\"PID7^^^Site A&1.2.40.9&ISO\""  \
+    " ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\">\n"                      \
+    "            <ParticipantObjectIDTypeCode csd-code=\"2\" originalText=\"Patient Number\"/>\n"  \
+    "            <ParticipantObjectName>ROE^ANN</ParticipantObjectName>\n"                         \
+    "        </ParticipantObjectIdentification>\n"                                                 \
+    "        <ParticipantObjectIdentification ParticipantObjectID=\"PID8^^^Site A&1.2.40.9&ISO\""  \
+    " ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\">\n"                      \
+    "            <ParticipantObjectIDTypeCode csd-code=\"2\" originalText=\"Patient Number\"/>\n"  \
+    "        </ParticipantObjectIdentification>\n"                                                 \
+    "    </AuditMessage>\n"
+#define DOC_B                                                                                      \
+    "<AuditMessages>\n"                                                                            \
+    "<!-- two RFC 3881 messages -->\n"                                                             \
+    "<AuditMessage><EventIdentification EventActionCode=\"E\" EventDateTime=\"2026-11-02T10:05:00Z\">\n" \
+    "  <EventID code=\"110112\" displayName=\"Query\"/></EventIdentification>\n"                   \
+    "  <ActiveParticipant UserID=\"pdq\" UserIsRequestor=\"true\" NetworkAccessPointID=\"10.1.2.40\"/>\n" \
+    "  <ParticipantObjectIdentification ParticipantObjectID=\" PID7 ^^^Site A&1.2.40.9&ISO \" "    \
+    "ParticipantObjectTypeCode=\"1\"><ParticipantObjectIDTypeCode code=\"2\"/>\n"                 \
+    "  </ParticipantObjectIdentification>\n"                                                       \
+    "  <ParticipantObjectIdentification ParticipantObjectID=\"PID9\" ParticipantObjectTypeCode=\"1\"" \
+    " ParticipantObjectTypeCodeRole=\"1\"/>\n"                                                     \
+    "</AuditMessage><AuditMessage/>\n"                                                             \
+    "</AuditMessages>\n"
+
+static const char DOC[] = DOC_A DOC_B;
+
+#define MAXPAT 16
+
+struct sink2 {
+    size_t n, n_anom, n_pat, n_oversize;
+    struct pt_logaudit_rec r[MAXREC];
+    struct pt_logaudit_patient_rec pat[MAXPAT];
+    char last_anom[200];
+};
+
+static void on_rec2(void *arg, enum pt_logrec_kind k, const void *rec)
+{
+    struct sink2 *s = arg;
+    if (k == PT_LOGREC_AUDIT_PATIENT) {
+        assert_true(s->n_pat < MAXPAT);
+        s->pat[s->n_pat++] = *(const struct pt_logaudit_patient_rec *)rec;
+        return;
+    }
+    assert_int_equal(k, PT_LOGREC_AUDIT);
+    if (s->n < MAXREC) {
+        s->r[s->n] = *(const struct pt_logaudit_rec *)rec;
+    }
+    s->n++;
+}
+
+static void on_anom2(void *arg, uint64_t off, enum pt_anom kind, const char *detail)
+{
+    struct sink2 *s = arg;
+    (void)off;
+    assert_true(kind == PT_ANOM_LOG_MALFORMED_LINE || kind == PT_ANOM_LOG_ATNA_OVERSIZE);
+    s->n_oversize += kind == PT_ANOM_LOG_ATNA_OVERSIZE;
+    s->n_anom++;
+    snprintf(s->last_anom, sizeof s->last_anom, "%s", detail);
+}
+
+static const uint8_t KEY[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+/* Read text[0..n) in pieces of `piece` bytes; mac: key the patients (NULL: none). */
+static struct pt_logparse *read2(const char *text, size_t n, size_t piece, struct pt_hmac *mac,
+                                 bool keep, struct sink2 *s)
+{
+    struct pt_logparse *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    memset(s, 0, sizeof *s);
+    pt_logparse_init(p, PT_LOGFMT_ATNA, 2, 0, on_rec2, on_anom2, s);
+    p->mac = mac;
+    p->keep_ids = keep;
+    for (size_t at = 0; at < n; at += piece) {
+        pt_logparse_feed(p, (const uint8_t *)text + at, n - at < piece ? n - at : piece);
+    }
+    pt_logparse_end(p);
+    const struct pt_logstats *st = &p->st;
+    assert_int_equal(st->lines, st->records + st->other + st->headers + st->blank +
+                                    st->malformed);
+    assert_int_equal(st->bytes, n);
+    return p;
+}
+
+static size_t line_of(const char *text, const char *at)
+{
+    size_t l = 1;
+    for (const char *c = text; c < at; c++) {
+        l += *c == '\n';
+    }
+    return l;
+}
+
+static void messages_over_many_lines(void **state)
+{
+    (void)state;
+    static const size_t pieces[] = {1, 3, 64, sizeof DOC};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct sink2 s;
+        struct pt_logparse *p = read2(DOC, strlen(DOC), pieces[k], NULL, false, &s);
+        const struct pt_logstats *st = &p->st;
+        /* units: message 1 (lines 3-19), message 2 (lines 22-28), the empty <AuditMessage/>
+         * (malformed: no EventID, on line 28 too); lines 1, 20, 21, 29 markup (the XML
+         * declaration, the wrapper's tags, the comment); line 2 blank */
+        assert_int_equal(st->records, 2);
+        assert_int_equal(st->audit, 2);
+        assert_int_equal(st->malformed, 1);
+        assert_int_equal(st->headers, 4);
+        assert_int_equal(st->blank, 1);
+        assert_int_equal(st->other, 0);
+        assert_int_equal(st->lines, 8);
+        assert_int_equal(s.n, 2);
+        const char *m1 = strstr(DOC, "<AuditMessage ");
+        const char *m2 = strstr(DOC, "<AuditMessage><Event");
+        assert_int_equal(s.r[0].p.line, 3);
+        assert_int_equal(s.r[0].p.offset, m1 - DOC);
+        assert_int_equal(s.r[0].p.length,
+                         strstr(DOC, "</AuditMessage>") + strlen("</AuditMessage>") - m1);
+        assert_string_equal(s.r[0].m.event, "110106");
+        assert_string_equal(s.r[0].m.user, "rtech");
+        assert_string_equal(s.r[0].m.user_addr, "10.1.2.40");
+        assert_string_equal(s.r[0].m.dst_addr, "10.1.2.40");
+        assert_int_equal(s.r[0].m.patients, 2);
+        assert_int_equal(s.r[0].p.ts_us, 1793613600000000LL); /* 2026-11-02T10:00:00Z */
+        assert_int_equal(s.r[1].p.line, 22);
+        assert_int_equal(line_of(DOC, m2), 22);
+        assert_int_equal(s.r[1].p.offset, m2 - DOC);
+        assert_string_equal(s.r[1].m.event, "110112");
+        assert_string_equal(s.r[1].m.event_name, "Query");
+        assert_int_equal(s.r[1].m.patients, 2);
+        assert_int_equal(s.n_anom, 1);
+        assert_non_null(strstr(s.last_anom, "without an EventIdentification/EventID"));
+        free(p);
+    }
+}
+
+/* RFC 5424 frames whose MSG runs over lines, octet-counted (RFC 6587) or not, between
+ * single-line frames of another kind. */
+static void syslog_frames_over_many_lines(void **state)
+{
+    (void)state;
+    char text[8192];
+    const char *msg = strstr(DOC_A, "<AuditMessage");
+    int n = snprintf(text, sizeof text,
+                     "<86>1 2026-11-02T10:00:00Z pacs1 PACS 1 - - started\n"
+                     "%zu <85>1 2026-11-02T10:00:01Z pacs1 PACS 1 IHE+RFC-3881 - %s"
+                     "<85>1 2026-11-02T10:00:02Z pacs1 PACS 1 IHE+RFC-3881 - %s\n",
+                     strlen(msg) + 52, msg, QUERY_MSG);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    struct sink2 s;
+    struct pt_logparse *p = read2(text, (size_t)n, 5, NULL, false, &s);
+    assert_int_equal(p->st.records, 2);
+    assert_int_equal(p->st.other, 1);
+    assert_int_equal(p->st.malformed, 0);
+    assert_int_equal(p->st.lines, 3);
+    assert_int_equal(s.r[0].p.line, 2);
+    assert_int_equal(s.r[1].p.line, line_of(text, strstr(text, "<85>1 2026-11-02T10:00:02Z")));
+    assert_string_equal(s.r[1].m.event, "110112");
+    free(p);
+}
+
+/* The patients of the messages, keyed: PID7 of Site A in two messages (once with spaces
+ * around it) is one patient, PID8 and PID9 two more: 3 distinct of 4 patient objects; no
+ * identifier in a row unless kept. */
+static void patients_keyed_distinct(void **state)
+{
+    (void)state;
+    char key[64];
+    assert_true(pt_atna_patient_key("PID1^^^Site A&1.2.40&ISO", key, sizeof key));
+    assert_string_equal(key, "PID1^Site A&1.2.40&ISO");
+    assert_true(pt_atna_patient_key(" P-1001 ", key, sizeof key));
+    assert_string_equal(key, "P-1001");
+    assert_true(pt_atna_patient_key("X9^5^M11", key, sizeof key));
+    assert_string_equal(key, "X9");
+    assert_false(pt_atna_patient_key("^^^Site A", key, sizeof key));
+    assert_false(pt_atna_patient_key("", key, sizeof key));
+    struct pt_hmac *mac = pt_hmac_new(KEY, sizeof KEY);
+    assert_non_null(mac);
+    for (int keep = 0; keep < 2; keep++) {
+        struct sink2 s;
+        struct pt_logparse *p = read2(DOC, strlen(DOC), 7, mac, keep == 1, &s);
+        assert_int_equal(s.n_pat, 4);
+        size_t distinct = 0;
+        for (size_t i = 0; i < s.n_pat; i++) {
+            assert_int_equal(strlen(s.pat[i].hmac), 64);
+            bool seen = false;
+            for (size_t j = 0; j < i; j++) {
+                seen |= strcmp(s.pat[i].hmac, s.pat[j].hmac) == 0;
+            }
+            distinct += !seen;
+            assert_string_equal(s.pat[i].id, keep ? (i == 0 || i == 2 ? "PID7^Site A&1.2.40.9&ISO"
+                                                     : i == 1 ? "PID8^Site A&1.2.40.9&ISO"
+                                                              : "PID9")
+                                                  : "");
+        }
+        assert_int_equal(distinct, 3);
+        assert_int_equal(s.pat[0].p.offset, s.r[0].p.offset);
+        assert_int_equal(s.pat[3].p.offset, s.r[1].p.offset);
+        free(p);
+    }
+    pt_hmac_free(mac);
+}
+
+/* Every prefix of the file: each message whose end tag is inside it is a record, a message
+ * begun and not ended is one malformed unit, nothing else; every unit accounted for (read2). */
+static void every_prefix_accounts_for_every_message(void **state)
+{
+    (void)state;
+    size_t n = strlen(DOC);
+    const char *ends[3], *starts[3];
+    starts[0] = strstr(DOC, "<AuditMessage ");
+    starts[1] = strstr(DOC, "<AuditMessage><Event");
+    starts[2] = strstr(DOC, "<AuditMessage/>");
+    ends[0] = strstr(DOC, "</AuditMessage>") + strlen("</AuditMessage>");
+    ends[1] = strstr(ends[0], "</AuditMessage>") + strlen("</AuditMessage>");
+    ends[2] = starts[2] + strlen("<AuditMessage/>");
+    for (size_t k = 0; k <= n; k++) {
+        char *b = malloc(k + 1);
+        assert_non_null(b);
+        memcpy(b, DOC, k);
+        struct sink2 s;
+        struct pt_logparse *p = read2(b, k, 1 + k % 17, NULL, false, &s);
+        uint64_t rec = 0, bad = 0;
+        for (int i = 0; i < 3; i++) {
+            bool started = (size_t)(starts[i] - DOC) + strlen("<AuditMessage") < k;
+            bool ended = (size_t)(ends[i] - DOC) <= k;
+            rec += ended && i < 2;
+            bad += started && (!ended || i == 2);
+        }
+        assert_int_equal(p->st.records, rec);
+        assert_int_equal(p->st.malformed, bad);
+        free(p);
+        free(b);
+    }
+}
+
+/* A message over the limit is passed over to its end (one log.atna_oversize anomaly); the
+ * messages around it are read. */
+static void oversize_message_is_passed_over(void **state)
+{
+    (void)state;
+    size_t pad = PT_ATNA_MSG_MAX + 1000;
+    const char *head = "<AuditMessage><EventIdentification><EventID csd-code=\"110112\"/>"
+                       "</EventIdentification><ParticipantObjectIdentification><"
+                       "ParticipantObjectQuery>";
+    const char *tail = "</ParticipantObjectQuery></ParticipantObjectIdentification>"
+                       "</AuditMessage>\n";
+    size_t n = strlen(EXPORT_MSG) + 1 + strlen(head) + pad + strlen(tail) + strlen(QUERY_MSG);
+    char *t = malloc(n + 1);
+    assert_non_null(t);
+    size_t o = (size_t)sprintf(t, "%s\n%s", EXPORT_MSG, head);
+    memset(t + o, 'Q', pad);
+    o += pad;
+    o += (size_t)sprintf(t + o, "%s%s", tail, QUERY_MSG);
+    assert_int_equal(o, n);
+    static const size_t pieces[] = {4096, 65536 + 3, 1 << 22};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct sink2 s;
+        struct pt_logparse *p = read2(t, n, pieces[k], NULL, false, &s);
+        assert_int_equal(p->st.records, 2);
+        assert_int_equal(p->st.malformed, 1);
+        assert_int_equal(s.n_oversize, 1);
+        assert_non_null(strstr(s.last_anom, "atna message at line 2"));
+        assert_string_equal(s.r[0].m.event, "110106");
+        assert_string_equal(s.r[1].m.event, "110112");
+        assert_int_equal(s.r[1].p.line, 3);
+        free(p);
+    }
+    free(t);
+}
+
+/* The tag scanner's views stay inside the input: a "</>" tag has no attributes (its span
+ * once wrapped around below zero), a tag cut by the end is no tag; entities decoded. */
+static void xmltag_views_stay_inside(void **state)
+{
+    (void)state;
+    const char *t = "</><a x='1>2' y=\"&amp;&#x41;\"/><b";
+    struct pt_xmlscan sc;
+    struct pt_xmltag tag;
+    char v[16];
+    pt_xmlscan_init(&sc, (const uint8_t *)t, strlen(t));
+    assert_true(pt_xmlscan_next(&sc, &tag));
+    assert_true(tag.closing);
+    assert_string_equal(tag.name, "");
+    assert_int_equal(tag.attrs_len, 0);
+    assert_false(pt_xmltag_attr(&tag, "x", v, sizeof v));
+    assert_true(pt_xmlscan_next(&sc, &tag));
+    assert_string_equal(tag.name, "a");
+    /* a tag ends at its first '>' (quotes are not weighed): "2' y=..." is its text */
+    assert_int_equal(tag.text_len, strlen("2' y=\"&amp;&#x41;\"/>"));
+    assert_false(pt_xmlscan_next(&sc, &tag)); /* "<b" is cut */
+    const char *u = "<a x='1' y=\"&amp;&#x41;\"/>";
+    pt_xmlscan_init(&sc, (const uint8_t *)u, strlen(u));
+    assert_true(pt_xmlscan_next(&sc, &tag));
+    assert_true(tag.empty);
+    assert_true(pt_xmltag_attr(&tag, "y", v, sizeof v));
+    assert_string_equal(v, "&A");
+    assert_true(pt_xmltag_attr(&tag, "x", v, sizeof v));
+    assert_string_equal(v, "1");
+}
+
+static void pretty_printed_sniffed_as_atna(void **state)
+{
+    (void)state;
+    assert_string_equal(pt_sniff_evidence((const uint8_t *)DOC, strlen(DOC)), "log:atna");
+    const char *plain = "<?xml version=\"1.0\"?>\n<AuditMessage>\n<Other/>\n</AuditMessage>\n";
+    assert_null(pt_sniff_evidence((const uint8_t *)plain, strlen(plain)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +554,13 @@ int main(void)
         cmocka_unit_test(log_lines_accounted_in_any_pieces),
         cmocka_unit_test(sniffed_as_atna),
         cmocka_unit_test(every_cut_is_malformed_never_read_past),
+        cmocka_unit_test(messages_over_many_lines),
+        cmocka_unit_test(syslog_frames_over_many_lines),
+        cmocka_unit_test(patients_keyed_distinct),
+        cmocka_unit_test(every_prefix_accounts_for_every_message),
+        cmocka_unit_test(oversize_message_is_passed_over),
+        cmocka_unit_test(pretty_printed_sniffed_as_atna),
+        cmocka_unit_test(xmltag_views_stay_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
