@@ -30,10 +30,13 @@ pt_status pt_q_accessup_persons(struct pt_db *db, char *err, size_t errlen)
 }
 
 /* ?1 the window (µs), ?2 the most inside hosts of a rare destination. m: each (access, flow)
- * of a host where the flow began within the window after the access. */
+ * of a host where the flow began within the window after the access. A Windows object access
+ * (4663) counts only on a file whose PHI the case has seen (hits > 0), not one matched by its
+ * name alone (signatures/phi_files.txt). */
 static const char uploads_sql[] =
     "WITH acc AS (SELECT p.id, p.client AS host, p.ts, p.item_id, p.line, p.source, p.method, "
-    "p.individuals FROM phi_access p WHERE p.ts > 0), "
+    "p.individuals FROM phi_access p WHERE p.ts > 0 AND NOT (p.source = 'evtx' AND p.hits = "
+    "0)), "
     "fl AS (SELECT f.id, f.inside AS host, f.outside AS destination, f.first_ts, f.last_ts, "
     "f.bytes_out, coalesce(f.app, CASE f.proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE 'ip' "
     "END) AS proto FROM crossing_flow f WHERE f.unread AND f.bytes_out > 0 AND f.inside IN "
