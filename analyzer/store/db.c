@@ -63,7 +63,8 @@ static const char *const st_sql[N_ST] = {
                 "error=excluded.error, mtime=excluded.mtime, time_source=excluded.time_source, "
                 "segments=excluded.segments",
     [ST_SEGMENT] = "INSERT INTO evidence_segment VALUES (?1,?2,?3,?4,?5,?6)",
-    [ST_BLOB] = "INSERT OR IGNORE INTO object_blob VALUES (?1,?2,?3,?4)",
+    [ST_BLOB] = "INSERT OR IGNORE INTO object_blob(sha256, pack, offset, size) "
+                "VALUES (?1,?2,?3,?4)",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
                 "?40,?41,'capture')",

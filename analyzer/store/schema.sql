@@ -199,11 +199,17 @@ CREATE TABLE archive_password (
     note           TEXT                  -- why it stayed closed
 ) STRICT;
 
+-- After the verdict the keep stage (store/objkeep.c, --keep-objects) rewrites the packs: the
+-- objects kept are in "packs/<name>.zpk" (each entry its 4-byte length, then its bytes, zlib
+-- compressed when that is smaller: `stored` bytes), and an object not kept has pack '-' (its
+-- hash, size and provenance stay in object; its bytes are in the inputs).
 CREATE TABLE object_blob (
     sha256      TEXT PRIMARY KEY,
-    pack        TEXT NOT NULL,           -- "packs/<name>.pack", under objects/
+    pack        TEXT NOT NULL,           -- "packs/<name>.pack" or ".zpk", under objects/; '-'
+                                         -- not kept
     offset      INTEGER NOT NULL,
-    size        INTEGER NOT NULL
+    size        INTEGER NOT NULL,        -- the object's bytes
+    stored      INTEGER                  -- bytes in a .zpk pack (compressed or equal to size)
 ) STRICT;
 CREATE INDEX object_flow ON object(flow_id);
 
