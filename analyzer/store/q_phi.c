@@ -68,17 +68,16 @@ pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct 
 }
 
 enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
-       Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_N };
+       Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [Q_OBJECT] = "INSERT INTO phi_object_row VALUES (?1,(SELECT min(id) FROM object WHERE "
+                 "sha256 = ?2),?3,?4,?5,?6,?7,?8,?9)",
     [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind, offset, health, "
                  "health_reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [Q_HIT] = "INSERT INTO phi_hit_row VALUES (?1,?2,?3,?4,?5)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
-    [Q_YARA] = "INSERT INTO yara_match(object_sha256, rule, namespace, tags, description, "
-               "category, severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
-               "?9,?10)",
+    [Q_YARA] = "INSERT INTO yara_hit(object_id, rule_id, offset, strings) VALUES (?1,?2,?3,?4)",
     [Q_RECORD_ENTITY] = "UPDATE phi_record_row SET entity_id = ?1 WHERE id = ?2",
     [Q_ENTITY] = "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_IDENT_FIND] = "SELECT id FROM phi_ident WHERE hmac = ?1",
@@ -88,6 +87,11 @@ static const char *const q_sql[Q_N] = {
     [Q_SITE_ADD] = "INSERT INTO phi_site(detector, field, subject, state, issuer, confidence, "
                    "reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [Q_OBJECT_TYPE] = "INSERT INTO phi_object_type VALUES (?1,?2,?3,?4,?5)",
+    [Q_RULE_FIND] = "SELECT id FROM yara_rule WHERE namespace = ?2 AND rule = ?1 AND tags IS ?3 "
+                    "AND description IS ?4 AND category IS ?5 AND severity IS ?6 AND reference "
+                    "IS ?7",
+    [Q_RULE_ADD] = "INSERT INTO yara_rule(rule, namespace, tags, description, category, "
+                   "severity, reference) VALUES (?1,?2,?3,?4,?5,?6,?7)",
 };
 
 /* Identifiers (by keyed hash) and sites (how a hit was found) are rows of their own, each
@@ -99,6 +103,7 @@ struct dict_ent {
 };
 #define DICT_IDENTS (1u << 16)
 #define DICT_SITES (1u << 10)
+#define DICT_RULES (1u << 8)
 
 /* Hits of the current object per identifier type: [0] in records without health
  * information (PII), [1] with (PHI). */
@@ -111,7 +116,7 @@ struct type_count {
 struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
-    struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES];
+    struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES], rules[DICT_RULES];
     uint32_t record_id, seq, objects;
     uint64_t record_off;
     bool record_health;
@@ -146,6 +151,9 @@ static void q_free(struct pt_q_phi *w)
     }
     for (size_t i = 0; i < DICT_SITES; i++) {
         free(w->sites[i].key);
+    }
+    for (size_t i = 0; i < DICT_RULES; i++) {
+        free(w->rules[i].key);
     }
     free(w);
 }
@@ -404,19 +412,49 @@ pt_status pt_q_phi_value_put(struct pt_q_phi *w, const char *hmac, const char *t
     return step_reset(st);
 }
 
+/* A rule's words (yara_rule) once, through the rules' cache. */
+static pt_status rule_id(struct pt_q_phi *w, const struct pt_q_yara_match *m, uint32_t *id)
+{
+    const char *v[7] = {nz(m->rule), nz(m->ns), nz(m->tags), nz(m->description),
+                        nz(m->category), nz(m->severity), nz(m->reference)};
+    char key[4096];
+    size_t used = 0;
+    for (int i = 0; i < 7 && used < sizeof key; i++) {
+        /* each text with its length first, so no two rules share a key */
+        int n = snprintf(key + used, sizeof key - used, "%zu:%s ", strlen(v[i]), v[i]);
+        used = n < 0 ? sizeof key : used + (size_t)n;
+    }
+    if (used >= sizeof key) {
+        key[0] = '\0'; /* too long to cache: the table decides */
+    }
+    sqlite3_stmt *find = w->st[Q_RULE_FIND], *add = w->st[Q_RULE_ADD];
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 7; i++) {
+            bind_s(k ? add : find, i + 1, v[i]);
+        }
+    }
+    if (key[0] == '\0') {
+        struct dict_ent e = {0};
+        pt_status rc = dict_id(w, &e, key, find, add, id);
+        free(e.key);
+        return rc;
+    }
+    return dict_id(w, &w->rules[fnv1a(key) & (DICT_RULES - 1)], key, find, add, id);
+}
+
 pt_status pt_q_phi_yara_put(struct pt_q_phi *w, const struct pt_q_yara_match *m)
 {
+    uint32_t rule = 0;
+    pt_status rc = rule_id(w, m, &rule);
+    if (rc != PT_OK) {
+        return rc;
+    }
     sqlite3_stmt *st = w->st[Q_YARA];
-    bind_s(st, 1, m->sha);
-    bind_s(st, 2, m->rule);
-    bind_s(st, 3, m->ns);
-    bind_s(st, 4, m->tags);
-    bind_s(st, 5, m->description);
-    bind_s(st, 6, m->category);
-    bind_s(st, 7, m->severity);
-    bind_s(st, 8, m->reference);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)m->offset);
-    sqlite3_bind_int64(st, 10, m->strings);
+    /* the object's row comes after its matches, numbered next (as its records) */
+    sqlite3_bind_int64(st, 1, w->objects + 1);
+    sqlite3_bind_int64(st, 2, rule);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)m->offset);
+    sqlite3_bind_int64(st, 4, m->strings);
     return step_reset(st);
 }
 

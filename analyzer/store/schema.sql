@@ -210,7 +210,7 @@ CREATE TABLE object_blob (
     offset      INTEGER NOT NULL,
     size        INTEGER NOT NULL,        -- the object's bytes
     stored      INTEGER                  -- bytes in a .zpk pack (compressed or equal to size)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX object_flow ON object(flow_id);
 
 CREATE TABLE http_txn (
@@ -466,9 +466,11 @@ CREATE TABLE dicom_message (
 -- PHI (analyzer/phi/): records (one patient context each), hits (one identifier each,
 -- masked, with a keyed hash), the individuals they resolve to, and per-object results.
 -- Values are stored masked; phi_value holds full values only with --keep-phi.
-CREATE TABLE phi_object (
+-- phi_object_row names its object by object(id) (the first row of that content, where its
+-- hash is); the view phi_object gives the hash.
+CREATE TABLE phi_object_row (
     id            INTEGER PRIMARY KEY,    -- objects in hash order (phi_object_type)
-    object_sha256 TEXT NOT NULL UNIQUE,
+    object_row    INTEGER NOT NULL UNIQUE, -- object(id) of the content's first occurrence
     format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text
                                           -- | binary-strings (no parser: printable runs read,
                                           -- records "carved ...") | container (its parts are
@@ -482,6 +484,12 @@ CREATE TABLE phi_object (
     evidence_format TEXT                  -- image:<fs or container> | log:<format> (by content,
                                           -- ingest/sniff.c); neither is parsed by this version
 ) STRICT;
+
+CREATE VIEW phi_object AS
+SELECT p.id AS id, o.sha256 AS object_sha256, p.format AS format, p.records AS records,
+       p.hits AS hits, p.phi_hits AS phi_hits, p.individuals AS individuals,
+       p.read_bytes AS read_bytes, p.evidence_format AS evidence_format
+FROM phi_object_row p JOIN object o ON o.id = p.object_row;
 
 -- Records name their object by phi_object.id (written with the object's row, after its
 -- records); the view phi_record gives its hash.
@@ -556,7 +564,7 @@ LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site
 
 -- Hits per object, identifier type and class (the reports' PHI-type tables).
 CREATE TABLE phi_object_type (
-    object_id     INTEGER NOT NULL REFERENCES phi_object(id),
+    object_id     INTEGER NOT NULL REFERENCES phi_object_row(id),
     type          TEXT NOT NULL,
     safe_harbor   TEXT NOT NULL,
     phi_class     TEXT NOT NULL,          -- PHI | PII
@@ -583,21 +591,37 @@ CREATE TABLE patient_entity (
     names       INTEGER NOT NULL          -- distinct names (case and accents folded)
 ) STRICT;
 
--- YARA rules that matched a stored object (each rule once per object, at its first match).
-CREATE TABLE yara_match (
+-- YARA rules that matched a stored object (each rule once per object, at its first match):
+-- each rule's words once (yara_rule), each match as integers (yara_hit: the object's
+-- phi_object id, written with the object's row, after its matches); the view yara_match
+-- reads them back in the shape of one row per match.
+CREATE TABLE yara_rule (
     id            INTEGER PRIMARY KEY,
-    object_sha256 TEXT NOT NULL,
     rule          TEXT NOT NULL,
     namespace     TEXT NOT NULL,          -- the rule file
     tags          TEXT,
     description   TEXT,
     category      TEXT,                   -- meta category, or phi_class for healthcare formats
     severity      TEXT,
-    reference     TEXT,
+    reference     TEXT
+) STRICT;
+CREATE INDEX yara_rule_name ON yara_rule(namespace, rule);
+
+CREATE TABLE yara_hit (
+    id            INTEGER PRIMARY KEY,
+    object_id     INTEGER NOT NULL,       -- phi_object(id)
+    rule_id       INTEGER NOT NULL REFERENCES yara_rule(id),
     offset        INTEGER NOT NULL,       -- first matching string, 0 for condition-only rules
     strings       INTEGER NOT NULL        -- matching string occurrences
 ) STRICT;
-CREATE INDEX yara_match_object ON yara_match(object_sha256);
+CREATE INDEX yara_hit_object ON yara_hit(object_id);
+
+CREATE VIEW yara_match AS
+SELECT h.id AS id, o.object_sha256 AS object_sha256, r.rule AS rule, r.namespace AS namespace,
+       r.tags AS tags, r.description AS description, r.category AS category,
+       r.severity AS severity, r.reference AS reference, h.offset AS offset,
+       h.strings AS strings
+FROM yara_hit h JOIN phi_object o ON o.id = h.object_id JOIN yara_rule r ON r.id = h.rule_id;
 
 -- Unique individuals: the estimate and its bounds, per scope ('all' objects analyzed,
 -- 'outbound' objects that left home-net), with the method.

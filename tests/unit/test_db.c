@@ -168,6 +168,12 @@ static void phi_hits_compact_and_read_back(void **state)
     struct pt_db *db;
     struct pt_q_phi *w;
     assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    /* phi_object names the first object row of its content */
+    assert_int_equal(pt_db_exec(pt_db_handle(db), "INSERT INTO object(sha256, size, protocol, "
+                                "direction, stream_off, part, complete, encrypted, depth, "
+                                "gap_bytes, gap_map) VALUES (printf('%.64c', 'e'), 300, 'file', "
+                                "'at-rest', 0, 0, 1, 0, 0, 0, '[]')", err, sizeof err),
+                     PT_OK);
     assert_int_equal(pt_q_phi_begin(db, &w, err, sizeof err), PT_OK);
     assert_int_equal(pt_q_phi_record_put(w, 1, 0, "csv row", 100, true, "diagnosis"), PT_OK);
     struct pt_q_phi_hit a = {.record_id = 1, .detector = "csv", .field = "column ssn",
@@ -213,9 +219,25 @@ static void phi_hits_compact_and_read_back(void **state)
     char sha[65];
     memset(sha, 'e', 64);
     sha[64] = '\0';
+    /* YARA matches of the object (before its row): each rule's words once */
+    struct pt_q_yara_match y = {sha, "CSV_Patients", "healthcare_formats.yar", "", "patients",
+                                "demographics", "info", NULL, 0, 2};
+    assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
+    y.rule = "Other";
+    y.offset = 7;
+    assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
+    y.rule = "CSV_Patients";
+    assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
     assert_int_equal(pt_q_phi_object_put(w, sha, "csv", 2, 606, 5, 1, 300, NULL), PT_OK);
     assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
     sqlite3 *h = pt_db_handle(db);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM yara_rule"), 2);
+    text_is(h, "SELECT group_concat(object_sha256 = printf('%.64c', 'e') || ':' || rule || ':' || "
+               "namespace || ':' || coalesce(tags, '-') || ':' || category || ':' || offset || "
+               "':' || strings, ',') FROM (SELECT * FROM yara_match ORDER BY id)",
+            "1:CSV_Patients:healthcare_formats.yar:-:demographics:0:2,"
+            "1:Other:healthcare_formats.yar:-:demographics:7:2,"
+            "1:CSV_Patients:healthcare_formats.yar:-:demographics:7:2");
     assert_int_equal(scalar(h, "SELECT count(*) FROM phi_ident"), 302);
     assert_int_equal(scalar(h, "SELECT count(*) FROM phi_site"), 4);
     assert_int_equal(scalar(h, "SELECT count(*) FROM phi_hit"), 606);
