@@ -316,18 +316,37 @@ static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const char *key
     return st;
 }
 
+/* An HMAC in hex (64 digits) as its 32 bytes; false when it is not one. */
+static bool hmac_bytes(const char *hex, uint8_t out[32])
+{
+    for (size_t i = 0; i < 64; i++) {
+        char c = hex[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) {
+            return false;
+        }
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+    }
+    return hex[64] == '\0';
+}
+
 static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
 {
+    uint8_t raw[32];
+    if (h->hmac == NULL || !hmac_bytes(h->hmac, raw)) {
+        *id = 0;
+        return PT_EINTERNAL; /* the PHI stage gives HMAC-SHA-256 in hex, nothing else */
+    }
     /* the keyed hash is its own hash: its first 16 hex digits pick the slot */
     char head[17];
     snprintf(head, sizeof head, "%s", h->hmac);
     struct dict_ent *e = &w->idents[strtoull(head, NULL, 16) & (DICT_IDENTS - 1)];
     sqlite3_stmt *find = w->st[Q_IDENT_FIND], *add = w->st[Q_IDENT_ADD];
-    sqlite3_bind_text(find, 1, h->hmac, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(find, 1, raw, sizeof raw, SQLITE_TRANSIENT);
     bind_s(add, 1, h->type);
     sqlite3_bind_text(add, 2, h->safe_harbor, -1, SQLITE_STATIC);
     bind_s(add, 3, h->masked);
-    bind_s(add, 4, h->hmac);
+    sqlite3_bind_blob(add, 4, raw, sizeof raw, SQLITE_TRANSIENT);
     return dict_id(w, e, h->hmac, find, add, id);
 }
 

@@ -522,8 +522,9 @@ CREATE TABLE phi_ident (
     type          TEXT NOT NULL,          -- name | ssn | mrn | birth_date | ...
     safe_harbor   TEXT NOT NULL,          -- 45 CFR 164.514(b)(2)(i) letter A-R, '' for health data
     masked        TEXT NOT NULL,          -- e.g. ***-**-6789, S****^J***
-    hmac          TEXT NOT NULL UNIQUE    -- HMAC-SHA-256 of type and value under the case key
-                                          -- (CASE/phi.key)
+    hmac          BLOB NOT NULL UNIQUE    -- HMAC-SHA-256 of type and value under the case key
+                                          -- (CASE/phi.key), its 32 bytes (the view phi_hit
+                                          -- gives it in lower-case hex)
 ) STRICT;
 
 CREATE TABLE phi_site (
@@ -557,7 +558,7 @@ SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha
        r.offset + h.offset_delta AS offset, s.detector AS detector, s.field AS field,
        i.type AS type, i.safe_harbor AS safe_harbor,
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
-       i.masked AS masked, i.hmac AS hmac, nullif(s.state, '') AS state,
+       i.masked AS masked, lower(hex(i.hmac)) AS hmac, nullif(s.state, '') AS state,
        nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
 FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id = r.object_id
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
