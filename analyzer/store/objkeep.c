@@ -142,7 +142,7 @@ static bool pack_append(struct keep *k, const struct pt_objbytes *b, uint64_t *o
     uLongf zn = (uLongf)(k->zcap - 4);
     const uint8_t *p = b->p;
     size_t n = b->n;
-    if (b->n > 64 && compress2(k->zbuf + 4, &zn, b->p, (uLong)b->n, Z_DEFAULT_COMPRESSION) ==
+    if (b->n > 64 && compress2(k->zbuf + 4, &zn, b->p, (uLong)b->n, Z_BEST_SPEED) ==
                          Z_OK && zn < b->n) {
         p = k->zbuf + 4;
         n = zn;

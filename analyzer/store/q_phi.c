@@ -71,8 +71,7 @@ enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_
        Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object_row VALUES (?1,(SELECT min(id) FROM object WHERE "
-                 "sha256 = ?2),?3,?4,?5,?6,?7,?8,?9)",
+    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind, offset, health, "
                  "health_reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [Q_HIT] = "INSERT INTO phi_hit_row VALUES (?1,?2,?3,?4,?5)",
@@ -316,18 +315,26 @@ static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const char *key
     return st;
 }
 
-/* An HMAC in hex (64 digits) as its 32 bytes; false when it is not one. */
+/* An HMAC in hex (64 lower-case digits) as its 32 bytes; false when it is not one. */
 static bool hmac_bytes(const char *hex, uint8_t out[32])
 {
-    for (size_t i = 0; i < 64; i++) {
-        char c = hex[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0) {
-            return false;
+    /* a digit's value plus one; 0 for anything else (the string's end included) */
+    static const uint8_t val[256] = {
+        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+        ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+        ['e'] = 15, ['f'] = 16,
+    };
+    const unsigned char *u = (const unsigned char *)hex;
+    unsigned bad = 0;
+    for (size_t i = 0; i < 32; i++) {
+        uint8_t hi = val[u[2 * i]], lo = hi ? val[u[2 * i + 1]] : 0;
+        bad |= (hi == 0) | (lo == 0);
+        if (bad) {
+            return false; /* stops at the end of a short string */
         }
-        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
-    return hex[64] == '\0';
+    return u[64] == '\0';
 }
 
 static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
@@ -337,10 +344,8 @@ static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint
         *id = 0;
         return PT_EINTERNAL; /* the PHI stage gives HMAC-SHA-256 in hex, nothing else */
     }
-    /* the keyed hash is its own hash: its first 16 hex digits pick the slot */
-    char head[17];
-    snprintf(head, sizeof head, "%s", h->hmac);
-    struct dict_ent *e = &w->idents[strtoull(head, NULL, 16) & (DICT_IDENTS - 1)];
+    /* the keyed hash is its own hash: its first bytes pick the slot */
+    struct dict_ent *e = &w->idents[((uint32_t)raw[0] << 8 | raw[1]) & (DICT_IDENTS - 1)];
     sqlite3_stmt *find = w->st[Q_IDENT_FIND], *add = w->st[Q_IDENT_ADD];
     sqlite3_bind_blob(find, 1, raw, sizeof raw, SQLITE_TRANSIENT);
     bind_s(add, 1, h->type);

@@ -466,11 +466,9 @@ CREATE TABLE dicom_message (
 -- PHI (analyzer/phi/): records (one patient context each), hits (one identifier each,
 -- masked, with a keyed hash), the individuals they resolve to, and per-object results.
 -- Values are stored masked; phi_value holds full values only with --keep-phi.
--- phi_object_row names its object by object(id) (the first row of that content, where its
--- hash is); the view phi_object gives the hash.
-CREATE TABLE phi_object_row (
+CREATE TABLE phi_object (
     id            INTEGER PRIMARY KEY,    -- objects in hash order (phi_object_type)
-    object_row    INTEGER NOT NULL UNIQUE, -- object(id) of the content's first occurrence
+    object_sha256 TEXT NOT NULL UNIQUE,
     format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text
                                           -- | binary-strings (no parser: printable runs read,
                                           -- records "carved ...") | container (its parts are
@@ -485,11 +483,6 @@ CREATE TABLE phi_object_row (
                                           -- ingest/sniff.c); neither is parsed by this version
 ) STRICT;
 
-CREATE VIEW phi_object AS
-SELECT p.id AS id, o.sha256 AS object_sha256, p.format AS format, p.records AS records,
-       p.hits AS hits, p.phi_hits AS phi_hits, p.individuals AS individuals,
-       p.read_bytes AS read_bytes, p.evidence_format AS evidence_format
-FROM phi_object_row p JOIN object o ON o.id = p.object_row;
 
 -- Records name their object by phi_object.id (written with the object's row, after its
 -- records); the view phi_record gives its hash.
@@ -565,7 +558,7 @@ LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site
 
 -- Hits per object, identifier type and class (the reports' PHI-type tables).
 CREATE TABLE phi_object_type (
-    object_id     INTEGER NOT NULL REFERENCES phi_object_row(id),
+    object_id     INTEGER NOT NULL REFERENCES phi_object(id),
     type          TEXT NOT NULL,
     safe_harbor   TEXT NOT NULL,
     phi_class     TEXT NOT NULL,          -- PHI | PII

@@ -168,12 +168,6 @@ static void phi_hits_compact_and_read_back(void **state)
     struct pt_db *db;
     struct pt_q_phi *w;
     assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
-    /* phi_object names the first object row of its content */
-    assert_int_equal(pt_db_exec(pt_db_handle(db), "INSERT INTO object(sha256, size, protocol, "
-                                "direction, stream_off, part, complete, encrypted, depth, "
-                                "gap_bytes, gap_map) VALUES (printf('%.64c', 'e'), 300, 'file', "
-                                "'at-rest', 0, 0, 1, 0, 0, 0, '[]')", err, sizeof err),
-                     PT_OK);
     assert_int_equal(pt_q_phi_begin(db, &w, err, sizeof err), PT_OK);
     assert_int_equal(pt_q_phi_record_put(w, 1, 0, "csv row", 100, true, "diagnosis"), PT_OK);
     struct pt_q_phi_hit a = {.record_id = 1, .detector = "csv", .field = "column ssn",
