@@ -201,6 +201,13 @@ static pt_status rewrite_packs(struct keep *k)
         } else {
             k->res->dropped++;
             k->res->dropped_bytes += size;
+            /* a copy that went to a file (past the memory budget) as well goes too */
+            struct stat lst;
+            snprintf(path, sizeof path, "%s/objects/%.2s/%s", k->case_dir, sha, sha);
+            if (lstat(path, &lst) == 0 && S_ISREG(lst.st_mode) && !gone_add(k, path)) {
+                rc = PT_ENOMEM;
+                break;
+            }
         }
         sqlite3_reset(upd);
         sqlite3_bind_text(upd, 1, sha, -1, SQLITE_TRANSIENT);
@@ -329,7 +336,8 @@ pt_status pt_objkeep_run(struct pt_db *db, const char *case_dir, enum pt_keep_ob
     }
     pt_db_exec(k.h, "DROP TABLE IF EXISTS temp.keep_obj", NULL, 0);
     for (size_t i = 0; i < k.n_gone; i++) {
-        if (rc == PT_OK && unlink(k.gone[i]) == 0 && strstr(k.gone[i], "/packs/") == NULL) {
+        const char *name = strrchr(k.gone[i], '/');
+        if (rc == PT_OK && unlink(k.gone[i]) == 0 && strlen(name) == PT_SHA256_HEX) {
             /* committed: these bytes are no longer named; objects/<xx>/ when it is empty */
             *strrchr(k.gone[i], '/') = '\0';
             rmdir(k.gone[i]);
