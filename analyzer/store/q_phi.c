@@ -68,12 +68,13 @@ pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct 
 }
 
 enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
-       Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD, Q_N };
+       Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD,
+       Q_KIND_FIND, Q_KIND_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
     [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind, offset, health, "
-                 "health_reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health) "
+                 "VALUES (?1,?2,?3,?4,?5,?6)",
     [Q_HIT] = "INSERT INTO phi_hit_row VALUES (?1,?2,?3,?4,?5)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
     [Q_YARA] = "INSERT INTO yara_hit(object_id, rule_id, offset, strings) VALUES (?1,?2,?3,?4)",
@@ -91,6 +92,8 @@ static const char *const q_sql[Q_N] = {
                     "IS ?7",
     [Q_RULE_ADD] = "INSERT INTO yara_rule(rule, namespace, tags, description, category, "
                    "severity, reference) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_KIND_FIND] = "SELECT id FROM phi_record_kind WHERE kind = ?1 AND health_reason = ?2",
+    [Q_KIND_ADD] = "INSERT INTO phi_record_kind(kind, health_reason) VALUES (?1, ?2)",
 };
 
 /* Identifiers (by keyed hash) and sites (how a hit was found) are rows of their own, each
@@ -103,6 +106,7 @@ struct dict_ent {
 #define DICT_IDENTS (1u << 16)
 #define DICT_SITES (1u << 10)
 #define DICT_RULES (1u << 8)
+#define DICT_KINDS (1u << 8)
 
 /* Hits of the current object per identifier type: [0] in records without health
  * information (PII), [1] with (PHI). */
@@ -116,6 +120,7 @@ struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
     struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES], rules[DICT_RULES];
+    struct dict_ent kinds[DICT_KINDS];
     uint32_t record_id, seq, objects;
     uint64_t record_off;
     bool record_health;
@@ -153,6 +158,9 @@ static void q_free(struct pt_q_phi *w)
     }
     for (size_t i = 0; i < DICT_RULES; i++) {
         free(w->rules[i].key);
+    }
+    for (size_t i = 0; i < DICT_KINDS; i++) {
+        free(w->kinds[i].key);
     }
     free(w);
 }
@@ -242,24 +250,6 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
     return rc == PT_OK ? object_types(w, id) : rc;
 }
 
-pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, const char *kind,
-                              uint64_t offset, bool health, const char *reason)
-{
-    sqlite3_stmt *st = w->st[Q_RECORD];
-    /* the object's row comes after its records, numbered next */
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, w->objects + 1);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    bind_s(st, 4, kind);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);
-    sqlite3_bind_int(st, 6, health);
-    bind_s(st, 7, reason);
-    w->record_id = id;
-    w->record_off = offset;
-    w->record_health = health;
-    w->seq = 0;
-    return step_reset(st);
-}
 
 static const char *nz(const char *s)
 {
@@ -433,6 +423,51 @@ pt_status pt_q_phi_value_put(struct pt_q_phi *w, const char *hmac, const char *t
     bind_s(st, 1, hmac);
     bind_s(st, 2, type);
     sqlite3_bind_text(st, 3, value, -1, SQLITE_TRANSIENT);
+    return step_reset(st);
+}
+
+/* A record's kind and health reason (phi_record_kind) once, through the kinds' cache. */
+static pt_status kind_id(struct pt_q_phi *w, const char *kind, const char *reason, uint32_t *id)
+{
+    char key[1024];
+    kind = nz(kind);
+    reason = nz(reason);
+    int n = snprintf(key, sizeof key, "%zu:%s %zu:%s", strlen(kind), kind, strlen(reason),
+                     reason);
+    sqlite3_stmt *find = w->st[Q_KIND_FIND], *add = w->st[Q_KIND_ADD];
+    for (int k = 0; k < 2; k++) {
+        sqlite3_bind_text(k ? add : find, 1, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(k ? add : find, 2, reason, -1, SQLITE_STATIC);
+    }
+    if (n < 0 || (size_t)n >= sizeof key) {
+        struct dict_ent e = {0}; /* too long to cache: the table decides */
+        pt_status rc = dict_id(w, &e, "", find, add, id);
+        free(e.key);
+        return rc;
+    }
+    return dict_id(w, &w->kinds[fnv1a(key) & (DICT_KINDS - 1)], key, find, add, id);
+}
+
+pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, const char *kind,
+                              uint64_t offset, bool health, const char *reason)
+{
+    uint32_t kid = 0;
+    pt_status rc = kind_id(w, kind, reason, &kid);
+    if (rc != PT_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st = w->st[Q_RECORD];
+    /* the object's row comes after its records, numbered next */
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, w->objects + 1);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 4, kid);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);
+    sqlite3_bind_int(st, 6, health);
+    w->record_id = id;
+    w->record_off = offset;
+    w->record_health = health;
+    w->seq = 0;
     return step_reset(st);
 }
 

@@ -486,23 +486,32 @@ CREATE TABLE phi_object (
 
 -- Records name their object by phi_object.id (written with the object's row, after its
 -- records); the view phi_record gives its hash.
+-- Each distinct kind of record with its health reason once (a few dozen: "csv row" with
+-- "health column in a patient table", "fhir Patient" ...); records name theirs by id.
+CREATE TABLE phi_record_kind (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,          -- hl7 message ORU^R01 | dicom data set | fhir Patient | csv row | text ...
+    health_reason TEXT NOT NULL,          -- why it carries health information, '' when none
+    UNIQUE (kind, health_reason)
+) STRICT;
+
 CREATE TABLE phi_record_row (
     id            INTEGER PRIMARY KEY,
     object_id     INTEGER NOT NULL,       -- phi_object(id)
     seq           INTEGER NOT NULL,       -- record index within the object
-    kind          TEXT NOT NULL,          -- hl7 message ORU^R01 | dicom data set | fhir Patient | csv row | text ...
+    kind_id       INTEGER NOT NULL REFERENCES phi_record_kind(id),
     offset        INTEGER NOT NULL,
     health        INTEGER NOT NULL,       -- the record carries health information
-    health_reason TEXT,
     entity_id     INTEGER                 -- patient_entity(id), NULL when no individual
 ) STRICT;
 CREATE INDEX phi_record_object ON phi_record_row(object_id);
 
 CREATE VIEW phi_record AS
-SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, r.kind AS kind,
-       r.offset AS offset, r.health AS health, r.health_reason AS health_reason,
+SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, k.kind AS kind,
+       r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
        r.entity_id AS entity_id
-FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id;
+FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id
+JOIN phi_record_kind k ON k.id = r.kind_id;
 
 -- PHI hits are stored compactly: each distinct identifier once (phi_ident: its type, masked
 -- value and keyed hash), each distinct way of finding one once (phi_site: detector, field,
