@@ -160,14 +160,16 @@ static bool pack_append(struct keep *k, const struct pt_objbytes *b, uint64_t *o
 /* Every object_blob row: kept ones into the kept pack, the others marked '-'. */
 static pt_status rewrite_packs(struct keep *k)
 {
-    sqlite3_stmt *rows = NULL, *upd = NULL, *packs = NULL;
+    sqlite3_stmt *rows = NULL, *upd = NULL, *del = NULL, *packs = NULL;
     pt_status rc = PT_OK;
     if (sqlite3_prepare_v2(k->h, "SELECT b.sha256, b.pack, b.offset, b.size, k.sha256 IS NOT "
                            "NULL FROM object_blob b LEFT JOIN temp.keep_obj k ON k.sha256 = "
-                           "b.sha256 WHERE b.pack != '-' ORDER BY b.pack, b.offset", -1, &rows,
+                           "b.sha256 WHERE b.pack LIKE 'packs/%' ORDER BY b.pack, b.offset", -1, &rows,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(k->h, "UPDATE object_blob SET pack = ?2, offset = ?3, stored = ?4 "
                            "WHERE sha256 = ?1", -1, &upd, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(k->h, "DELETE FROM object_blob WHERE sha256 = ?1", -1, &del,
+                           NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(k->h, "SELECT DISTINCT pack FROM object_blob WHERE pack LIKE "
                            "'packs/%'", -1, &packs, NULL) != SQLITE_OK) {
         rc = fail(k, PT_EDB, sqlite3_errmsg(k->h), false);
@@ -209,37 +211,38 @@ static pt_status rewrite_packs(struct keep *k)
                 break;
             }
         }
-        sqlite3_reset(upd);
-        sqlite3_bind_text(upd, 1, sha, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(upd, 2, kept ? k->pack : PT_OBJ_NOT_KEPT, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(upd, 3, (sqlite3_int64)off);
+        sqlite3_stmt *w = kept ? upd : del;
+        sqlite3_reset(w);
+        sqlite3_bind_text(w, 1, sha, -1, SQLITE_TRANSIENT);
         if (kept) {
+            sqlite3_bind_text(upd, 2, k->pack, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(upd, 3, (sqlite3_int64)off);
             sqlite3_bind_int64(upd, 4, (sqlite3_int64)stored);
-        } else {
-            sqlite3_bind_null(upd, 4);
         }
-        if (sqlite3_step(upd) != SQLITE_DONE) {
+        if (sqlite3_step(w) != SQLITE_DONE) {
             rc = fail(k, PT_EDB, sqlite3_errmsg(k->h), false);
         }
     }
     sqlite3_finalize(rows);
     sqlite3_finalize(upd);
+    sqlite3_finalize(del);
     sqlite3_finalize(packs);
     return rc;
 }
 
-/* Objects stored as files (large ones): kept as they are, or marked '-' and removed after the
- * commit; a link to an input is always kept. */
+/* Objects stored as files (large ones) and links to inputs: kept as they are, with a row of
+ * pack '' (object_blob then names every object whose bytes the case keeps), or removed after
+ * the commit, without a row. A link to an input is always kept. */
 static pt_status drop_files(struct keep *k)
 {
     sqlite3_stmt *st = NULL, *ins = NULL;
     pt_status rc = PT_OK;
-    if (sqlite3_prepare_v2(k->h, "SELECT o.sha256, max(o.size) FROM object o WHERE NOT EXISTS "
-                           "(SELECT 1 FROM object_blob b WHERE b.sha256 = o.sha256) AND NOT "
-                           "EXISTS (SELECT 1 FROM temp.keep_obj k WHERE k.sha256 = o.sha256) "
+    if (sqlite3_prepare_v2(k->h, "SELECT o.sha256, max(o.size), EXISTS (SELECT 1 FROM "
+                           "temp.keep_obj k WHERE k.sha256 = o.sha256) FROM object o WHERE NOT "
+                           "EXISTS (SELECT 1 FROM object_blob b WHERE b.sha256 = o.sha256) "
                            "GROUP BY o.sha256 ORDER BY o.sha256", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(k->h, "INSERT INTO object_blob(sha256, pack, offset, size) VALUES "
-                           "(?1, '-', 0, ?2)", -1, &ins, NULL) != SQLITE_OK) {
+                           "(?1, '', 0, ?2)", -1, &ins, NULL) != SQLITE_OK) {
         rc = fail(k, PT_EDB, sqlite3_errmsg(k->h), false);
     }
     while (rc == PT_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -247,19 +250,24 @@ static pt_status drop_files(struct keep *k)
         char path[4400];
         struct stat lst;
         snprintf(path, sizeof path, "%s/objects/%.2s/%s", k->case_dir, sha, sha);
-        if (lstat(path, &lst) != 0 || !S_ISREG(lst.st_mode)) {
-            continue; /* a link to an input, or not stored (verify reports it) */
+        bool there = lstat(path, &lst) == 0, kept = sqlite3_column_int(st, 2) != 0;
+        if (there && S_ISREG(lst.st_mode) && !kept) {
+            if (!gone_add(k, path)) {
+                rc = PT_ENOMEM;
+            }
+            k->res->dropped++;
+            k->res->dropped_bytes += (uint64_t)sqlite3_column_int64(st, 1);
+            continue;
         }
+        if (!kept && !(there && S_ISLNK(lst.st_mode))) {
+            continue; /* not kept: its pack entry (rewrite_packs counted it) */
+        }
+        /* kept: a file, a link to an input, or one never stored (verify says MISSING) */
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, sha, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(ins, 2, sqlite3_column_int64(st, 1));
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = fail(k, PT_EDB, sqlite3_errmsg(k->h), false);
-        } else if (!gone_add(k, path)) {
-            rc = PT_ENOMEM;
-        } else {
-            k->res->dropped++;
-            k->res->dropped_bytes += (uint64_t)sqlite3_column_int64(st, 1);
         }
     }
     sqlite3_finalize(st);
@@ -335,6 +343,11 @@ pt_status pt_objkeep_run(struct pt_db *db, const char *case_dir, enum pt_keep_ob
         }
     }
     pt_db_exec(k.h, "DROP TABLE IF EXISTS temp.keep_obj", NULL, 0);
+    if (rc == PT_OK) {
+        /* the pages of the rows removed leave the file (auto_vacuum is incremental; pages
+         * move, rows and their rowids do not) */
+        rc = pt_db_exec(k.h, "PRAGMA incremental_vacuum", err, errlen);
+    }
     for (size_t i = 0; i < k.n_gone; i++) {
         const char *name = strrchr(k.gone[i], '/');
         if (rc == PT_OK && unlink(k.gone[i]) == 0 && strlen(name) == PT_SHA256_HEX) {

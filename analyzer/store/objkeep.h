@@ -4,11 +4,13 @@
  * The capture stage stores every object (objstore.h) so the content stage and the verdict
  * read them all. After the verdict this stage rewrites the packs: the objects the policy
  * keeps go, each compressed with zlib when that makes it smaller, to one kept pack
- * (objects/packs/<name>.zpk), and object_blob gives their new place and stored size; the
- * others get pack '-' (PT_OBJ_NOT_KEPT) and their bytes leave the case: the raw packs are
- * removed, and so are the files of large objects not kept. An object's row (hash, size,
- * type, flow, stream offset, frame) always stays, and objects stored as links to the inputs
- * are always kept (they hold no bytes). What is not kept is a limitation of the case
+ * (objects/packs/<name>.zpk), and object_blob gives their new place and stored size; large
+ * objects kept stay files (object_blob pack ''). Then object_blob names exactly the objects
+ * whose bytes the case keeps: the others lose their object_blob row and their bytes leave
+ * the case (the raw packs are removed, and so are the files of large objects not kept);
+ * readers see them as pack PT_OBJ_NOT_KEPT (q_case.h). An object's rows (hash, size, type,
+ * flow, stream offset, frame) always stay, and objects stored as links to the inputs are
+ * always kept (they hold no bytes). What is not kept is a limitation of the case
  * (objects_not_kept), and `export-object` says where the bytes are.
  *
  *   all       every object;

@@ -182,15 +182,20 @@ void pt_q_orphans(struct pt_db *db, void (*fn)(void *arg, const char *table, lon
     }
 }
 
+/* An object without an object_blob row: its file, or, once the keep stage ran (the manifest's
+ * keep_objects), not kept ('-', PT_OBJ_NOT_KEPT). */
+#define NOT_KEPT "CASE WHEN EXISTS (SELECT 1 FROM run_manifest WHERE key = 'keep_objects') " \
+                 "THEN '-' ELSE '' END"
+
 void pt_q_stored_objects(struct pt_db *db,
                          bool (*fn)(void *arg, const char *sha256, const char *pack,
                                     uint64_t off, uint64_t size),
                          void *arg)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(pt_db_handle(db), "SELECT DISTINCT o.sha256, b.pack, b.offset, b.size "
-                       "FROM object o LEFT JOIN object_blob b ON b.sha256 = o.sha256 ORDER BY "
-                       "o.sha256", -1, &st, NULL);
+    sqlite3_prepare_v2(pt_db_handle(db), "SELECT DISTINCT o.sha256, coalesce(b.pack, " NOT_KEPT
+                       "), b.offset, b.size FROM object o LEFT JOIN object_blob b ON b.sha256 = "
+                       "o.sha256 ORDER BY o.sha256", -1, &st, NULL);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW &&
            fn(arg, col(st, 0), col(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
               (uint64_t)sqlite3_column_int64(st, 3))) {
@@ -203,8 +208,8 @@ bool pt_q_object_place(struct pt_db *db, const char *sha256, char *pack, size_t 
 {
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(pt_db_handle(db), "SELECT (SELECT count(*) FROM object WHERE sha256 = "
-                       "?1), b.pack, b.offset, b.size FROM (SELECT 1) LEFT JOIN object_blob b ON "
-                       "b.sha256 = ?1", -1, &st, NULL);
+                       "?1), coalesce(b.pack, " NOT_KEPT "), b.offset, b.size FROM (SELECT 1) "
+                       "LEFT JOIN object_blob b ON b.sha256 = ?1", -1, &st, NULL);
     sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
     bool found = st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
     if (found) {

@@ -74,7 +74,8 @@ struct pt_q_origin {
 bool pt_q_object_origin(struct pt_db *db, const char *sha256, struct pt_q_origin *o);
 /* A run_manifest value; false when the key is absent. */
 bool pt_q_manifest_value(struct pt_db *db, const char *key, char *out, size_t len);
-/* Every distinct stored object by hash, with its pack ("" for an object file). */
+/* Every distinct stored object by hash, with its pack ("" for an object file, "-" for one
+ * the case did not keep: no object_blob row once the keep stage ran, objkeep.h). */
 void pt_q_stored_objects(struct pt_db *db,
                          bool (*fn)(void *arg, const char *sha256, const char *pack,
                                     uint64_t off, uint64_t size),

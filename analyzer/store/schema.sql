@@ -201,12 +201,13 @@ CREATE TABLE archive_password (
 
 -- After the verdict the keep stage (store/objkeep.c, --keep-objects) rewrites the packs: the
 -- objects kept are in "packs/<name>.zpk" (each entry its 4-byte length, then its bytes, zlib
--- compressed when that is smaller: `stored` bytes), and an object not kept has pack '-' (its
--- hash, size and provenance stay in object; its bytes are in the inputs).
+-- compressed when that is smaller: `stored` bytes) or stay files (pack ''), and from then on
+-- an object without a row here was not kept (its hash, size and provenance stay in object;
+-- its bytes are in the inputs; run_manifest keep_objects says the stage ran).
 CREATE TABLE object_blob (
     sha256      TEXT PRIMARY KEY,
-    pack        TEXT NOT NULL,           -- "packs/<name>.pack" or ".zpk", under objects/; '-'
-                                         -- not kept
+    pack        TEXT NOT NULL,           -- "packs/<name>.pack" or ".zpk", under objects/; ''
+                                         -- the file objects/<xx>/<sha256> (keep stage)
     offset      INTEGER NOT NULL,
     size        INTEGER NOT NULL,        -- the object's bytes
     stored      INTEGER                  -- bytes in a .zpk pack (compressed or equal to size)
