@@ -269,6 +269,10 @@ static pt_status drop_files(struct keep *k)
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = fail(k, PT_EDB, sqlite3_errmsg(k->h), false);
         }
+        k->res->kept++;
+        k->res->kept_bytes += (uint64_t)sqlite3_column_int64(st, 1);
+        /* a file holds its bytes; a link to an input none of the case's */
+        k->res->stored_bytes += there && S_ISREG(lst.st_mode) ? (uint64_t)lst.st_size : 0;
     }
     sqlite3_finalize(st);
     sqlite3_finalize(ins);
@@ -281,7 +285,7 @@ static pt_status record(struct keep *k, struct pt_db *db)
     char v[600];
     const struct pt_objkeep_result *r = k->res;
     pt_status rc = pt_db_manifest_set(db, "keep_objects", pt_keep_objects_name(k->policy));
-    snprintf(v, sizeof v, "%" PRIu64 " objects, %" PRIu64 " bytes (%" PRIu64 " stored)",
+    snprintf(v, sizeof v, "%" PRIu64 " objects, %" PRIu64 " bytes (%" PRIu64 " in the case)",
              r->kept, r->kept_bytes, r->stored_bytes);
     rc = rc == PT_OK ? pt_db_manifest_set(db, "objects_kept", v) : rc;
     snprintf(v, sizeof v, "%" PRIu64 " objects, %" PRIu64 " bytes", r->dropped,

@@ -37,7 +37,8 @@
 enum pt_keep_objects { PT_KEEP_EVIDENCE = 0, PT_KEEP_ALL, PT_KEEP_NONE };
 
 struct pt_objkeep_result {
-    uint64_t kept, kept_bytes, stored_bytes; /* objects kept, their bytes, bytes in the pack */
+    uint64_t kept, kept_bytes, stored_bytes; /* objects kept, their bytes, the bytes they take
+                                              * in the case (compressed; links take none) */
     uint64_t dropped, dropped_bytes;          /* objects whose bytes left the case */
 };
 
