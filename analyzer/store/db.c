@@ -247,7 +247,8 @@ pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t e
     char pragmas[512];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-             " PRAGMA foreign_keys=ON; PRAGMA application_id=%d; PRAGMA user_version=%d;" PT_DB_READ_PRAGMAS,
+             " PRAGMA foreign_keys=ON; PRAGMA application_id=%d; PRAGMA user_version=%d;"
+             PT_DB_READ_PRAGMAS,
              PT_DB_APPLICATION_ID, PT_DB_SCHEMA_VERSION);
     if (exec(db, pragmas) != PT_OK || exec(db, "BEGIN") != PT_OK ||
         exec(db, pt_schema_sql) != PT_OK || exec(db, "COMMIT") != PT_OK) {

@@ -164,8 +164,8 @@ static pt_status rewrite_packs(struct keep *k)
     pt_status rc = PT_OK;
     if (sqlite3_prepare_v2(k->h, "SELECT b.sha256, b.pack, b.offset, b.size, k.sha256 IS NOT "
                            "NULL FROM object_blob b LEFT JOIN temp.keep_obj k ON k.sha256 = "
-                           "b.sha256 WHERE b.pack LIKE 'packs/%' ORDER BY b.pack, b.offset", -1, &rows,
-                           NULL) != SQLITE_OK ||
+                           "b.sha256 WHERE b.pack LIKE 'packs/%' ORDER BY b.pack, b.offset", -1,
+                           &rows, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(k->h, "UPDATE object_blob SET pack = ?2, offset = ?3, stored = ?4 "
                            "WHERE sha256 = ?1", -1, &upd, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(k->h, "DELETE FROM object_blob WHERE sha256 = ?1", -1, &del,

@@ -226,8 +226,8 @@ static void phi_hits_compact_and_read_back(void **state)
     assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
     sqlite3 *h = pt_db_handle(db);
     assert_int_equal(scalar(h, "SELECT count(*) FROM yara_rule"), 2);
-    text_is(h, "SELECT group_concat((object_sha256 = printf('%.64c', 'e')) || ':' || rule || ':' || "
-               "namespace || ':' || coalesce(tags, '-') || ':' || category || ':' || offset || "
+    text_is(h, "SELECT group_concat((object_sha256 = printf('%.64c', 'e')) || ':' || rule || "
+               "':' || namespace || ':' || coalesce(tags, '-') || ':' || category || ':' || offset || "
                "':' || strings, ',') FROM (SELECT * FROM yara_match ORDER BY id)",
             "1:CSV_Patients:healthcare_formats.yar:-:demographics:0:2,"
             "1:Other:healthcare_formats.yar:-:demographics:7:2,"
