@@ -441,6 +441,15 @@ static pt_status keep_objects(struct run *r)
     struct pt_objkeep_result k;
     pt_status rc = pt_objkeep_run(r->w.db, r->o.case_dir, (enum pt_keep_objects)r->o.keep_objects,
                                   &k, kerr, sizeof kerr);
+    if (rc == PT_EIO || rc == PT_ENOMEM) {
+        /* rolled back: every object stays as the capture stage stored it (nothing is lost,
+         * the case is only larger), and the manifest says why */
+        pt_warn("%s; every object is kept as stored", kerr[0] ? kerr : pt_status_str(rc));
+        snprintf(note, sizeof note, "%.200s", kerr[0] ? kerr : pt_status_str(rc));
+        pt_db_manifest_set(r->w.db, "keep_objects_failed", note);
+        audit(r, "objects_kept", "policy=all (the keep stage failed; see keep_objects_failed)");
+        return PT_OK;
+    }
     if (rc != PT_OK) {
         pt_error("%s", kerr[0] ? kerr : pt_status_str(rc));
         return rc;
