@@ -157,7 +157,7 @@ static bool pack_append(struct keep *k, const struct pt_objbytes *b, uint64_t *o
     return true;
 }
 
-/* Every object_blob row: kept ones into the kept pack, the others marked '-'. */
+/* Every packed object: kept ones into the kept pack, the others' object_blob rows removed. */
 static pt_status rewrite_packs(struct keep *k)
 {
     sqlite3_stmt *rows = NULL, *upd = NULL, *del = NULL, *packs = NULL;
