@@ -301,8 +301,8 @@ static pt_status record(struct keep *k, struct pt_db *db)
              "export-object` says where, and an analysis with --keep-objects=all keeps them",
              r->dropped, r->dropped_bytes, pt_keep_objects_name(k->policy),
              k->policy == PT_KEEP_EVIDENCE ? ": transfers inside the home network or into it "
-                                             "that no finding, event or YARA rule above info "
-                                             "names"
+                                             "that no finding, YARA rule above info or kept "
+                                             "archive names"
                                            : "");
     if (sqlite3_prepare_v2(k->h, "INSERT INTO limitation(kind, detail, value) VALUES "
                            "('objects_not_kept', ?1, ?2)", -1, &st, NULL) != SQLITE_OK) {
