@@ -27,8 +27,8 @@
 static const char *const keep_sql[] = {
     [PT_KEEP_EVIDENCE] =
         "INSERT OR IGNORE INTO temp.keep_obj SELECT sha256 FROM object WHERE direction IN "
-        "('upload', 'external', 'at-rest') OR encrypted = 1 OR item_id IN (SELECT id FROM "
-        "evidence_item WHERE kind != 'capture');"
+        "('upload', 'external', 'at-rest') OR encrypted = 1 OR protocol = 'dns-tunnel' OR "
+        "item_id IN (SELECT id FROM evidence_item WHERE kind != 'capture');"
         "INSERT OR IGNORE INTO temp.keep_obj SELECT object_sha256 FROM yara_match WHERE "
         "coalesce(severity, 'info') != 'info';"
         "INSERT OR IGNORE INTO temp.keep_obj SELECT archive_sha256 FROM archive_password;"

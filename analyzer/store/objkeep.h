@@ -16,7 +16,8 @@
  *   all       every object;
  *   evidence  (the default) objects that left the home network (direction upload or
  *             external), objects at rest (inputs and the files of disk images), objects of
- *             any input that is not a packet capture, encrypted archive members and the
+ *             any input that is not a packet capture, the payloads decoded from DNS
+ *             tunnels (both ways), encrypted archive members and the
  *             archives tried with passwords (and where the password was found), objects a
  *             YARA rule above severity info matched, objects a finding names (a
  *             finding's evidence; not an event's list of PHI staged inside before it,
