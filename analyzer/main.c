@@ -26,6 +26,7 @@
 #include "report/report.h"
 #include "store/db.h"
 #include "pipeline.h"
+#include "store/objkeep.h"
 #include "scale/scale.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2, EXIT_FAIL_ON = 3 };
@@ -74,8 +75,8 @@ static void usage(FILE *out)
         "\n"
         "analyze options:\n"
         "  -o, --case DIR        case directory (mode 0700, files 0600): evidence.db,\n"
-        "                        summary.txt, reports, objects/ (full copies of every\n"
-        "                        transferred file: raw PHI), phi.key\n"
+        "                        summary.txt, reports, objects/ (full copies of the\n"
+        "                        transferred files --keep-objects keeps: raw PHI), phi.key\n"
         "      --home-net CIDRS  internal networks, comma separated\n"
         "                        (default: RFC 1918, 100.64.0.0/10, fc00::/7, loopback and\n"
         "                        link-local); decides which flows are outbound\n"
@@ -99,6 +100,11 @@ static void usage(FILE *out)
         "      --no-phi          skip PHI detection\n"
         "      --copy-inputs     copy files at rest into CASE/objects/ (default: the case links\n"
         "                        to them by absolute path and SHA-256; captures are never copied)\n"
+        "      --keep-objects=P  which object bytes the case keeps (README \"Object bytes\"):\n"
+        "                        evidence (default: what left the home network, files at rest,\n"
+        "                        DNS tunnel payloads, what a finding or a YARA rule above info\n"
+        "                        names, and their archives), all, or none; compressed. Others\n"
+        "                        stay rows (hash, size, flow, offset) and a limitation\n"
         "      --signatures DIR  signatures directory (YARA rules, ICD-10-CM table, phi.conf;\n"
         "                        default: the signatures/ shipped with phitrace)\n"
         "      --fail-on LEVEL   exit 3 when the overall verdict is LEVEL or worse: confirmed,\n"
@@ -191,6 +197,7 @@ struct run_args {
     const char *plan;  /* analyze --plan */
     unsigned shard, shards;
     bool shard_given, allow_missing, no_hash;
+    bool keep_given;   /* --keep-objects: analyze and merge only (shards keep every object) */
     bool setting;      /* a setting the plan fixes was given (all but -o, -j, -q, --progress,
                         * --force, --fail-on) */
 };
@@ -225,6 +232,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *sa)
         {"shards", required_argument, NULL, 'n'},
         {"allow-missing", no_argument, NULL, 'A'},
         {"no-hash", no_argument, NULL, 'X'},
+        {"keep-objects", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -321,6 +329,17 @@ static int parse_run_args(int argc, char **argv, struct run_args *sa)
                 *(c == 'n' ? &sa->shards : &sa->shard) = (unsigned)v;
                 sa->shard_given |= c == 'I';
                 break;
+            case 'B': {
+                int k = pt_keep_objects_parse(optarg);
+                if (k < 0) {
+                    fprintf(stderr, "phitrace: error: --keep-objects takes all, evidence or "
+                                    "none\n");
+                    return EXIT_USAGE;
+                }
+                o->keep_objects = k;
+                sa->keep_given = true;
+                break;
+            }
             case 'A': sa->allow_missing = true; break;
             case 'X': sa->no_hash = true; break;
             case 'h': usage(stdout); return EXIT_OK;
@@ -380,7 +399,8 @@ static int run_outcome(const struct pt_options *o, pt_status st, const struct pt
 static int cmd_shard(struct run_args *sa, int argc)
 {
     if (!sa->shard_given || sa->o.case_dir == NULL || optind < argc || sa->setting ||
-        sa->o.n_image_hosts > 0 || sa->shards != 0 || sa->allow_missing || sa->no_hash || sa->o.fail_on > 0) {
+        sa->o.n_image_hosts > 0 || sa->shards != 0 || sa->allow_missing || sa->no_hash ||
+        sa->o.fail_on > 0 || sa->keep_given) {
         fprintf(stderr, "phitrace: error: usage: phitrace analyze --plan PLAN --shard I -o SHARD "
                         "[-j N] [-q] [--progress] [--force] (no INPUT: the plan names them; no setting: "
                         "the plan fixes them)\n");
@@ -440,9 +460,9 @@ static int cmd_plan(int argc, char **argv, int full_argc, char **full_argv)
         return pr;
     }
     if (sa.shards == 0 || sa.o.case_dir == NULL || optind >= argc || sa.plan != NULL ||
-        sa.shard_given || sa.o.fail_on > 0 || sa.allow_missing) {
+        sa.shard_given || sa.o.fail_on > 0 || sa.allow_missing || sa.keep_given) {
         fprintf(stderr, "phitrace: error: usage: phitrace plan [analyze settings] [--no-hash] "
-                        "INPUT... --shards N -o PLAN\n");
+                        "INPUT... --shards N -o PLAN (--keep-objects is merge's)\n");
         return EXIT_USAGE;
     }
     sa.o.inputs = argv + optind;
@@ -470,7 +490,8 @@ static int cmd_merge(int argc, char **argv, int full_argc, char **full_argv)
     if (sa.o.case_dir == NULL || optind >= argc || sa.plan != NULL || sa.shard_given ||
         sa.shards != 0 || sa.setting || sa.no_hash) {
         fprintf(stderr, "phitrace: error: usage: phitrace merge -o CASE [--allow-missing] "
-                        "[--force] [--fail-on LEVEL] [-j N] [-q] SHARD... (the settings are "
+                        "[--force] [--fail-on LEVEL] [--keep-objects P] [-j N] [-q] SHARD... (the "
+                        "settings are "
                         "the plan's)\n");
         return EXIT_USAGE;
     }

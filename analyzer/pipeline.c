@@ -34,6 +34,7 @@
 #include "store/q_staging.h"
 #include "report/report.h"
 #include "report/summary.h"
+#include "store/objkeep.h"
 #include "verdict/geoip.h"
 #include "verdict/verdict.h"
 #include "worker.h"
@@ -437,6 +438,36 @@ static pt_status verdict(struct run *r)
     return PT_OK;
 }
 
+/* After the verdict (every stage that reads object bytes is done) and before the reports
+ * (the limitation it may add): which object bytes the case keeps (store/objkeep.h). */
+static pt_status keep_objects(struct run *r)
+{
+    char kerr[512] = "", note[256];
+    struct pt_objkeep_result k;
+    pt_status rc = pt_objkeep_run(r->w.db, r->o.case_dir, (enum pt_keep_objects)r->o.keep_objects,
+                                  &k, kerr, sizeof kerr);
+    if (rc == PT_EIO || rc == PT_ENOMEM) {
+        /* rolled back: every object stays as the capture stage stored it (nothing is lost,
+         * the case is only larger), and the manifest says why */
+        pt_warn("%s; every object is kept as stored", kerr[0] ? kerr : pt_status_str(rc));
+        snprintf(note, sizeof note, "%.200s", kerr[0] ? kerr : pt_status_str(rc));
+        pt_db_manifest_set(r->w.db, "keep_objects_failed", note);
+        audit(r, "objects_kept", "policy=all (the keep stage failed; see keep_objects_failed)");
+        return PT_OK;
+    }
+    if (rc != PT_OK) {
+        pt_error("%s", kerr[0] ? kerr : pt_status_str(rc));
+        return rc;
+    }
+    snprintf(note, sizeof note, "policy=%s kept=%llu bytes=%llu stored=%llu not_kept=%llu "
+             "not_kept_bytes=%llu", pt_keep_objects_name((enum pt_keep_objects)r->o.keep_objects),
+             (unsigned long long)k.kept, (unsigned long long)k.kept_bytes,
+             (unsigned long long)k.stored_bytes, (unsigned long long)k.dropped,
+             (unsigned long long)k.dropped_bytes);
+    audit(r, "objects_kept", note);
+    return PT_OK;
+}
+
 static pt_status geoip(struct run *r)
 {
     char gerr[600] = "", note[512];
@@ -518,6 +549,7 @@ static pt_status db_stages(struct run *r, pt_status rc)
     pt_progress_json(&r->prog, "verdict", 0, 1, NULL);
     rc = rc == PT_OK && whole ? verdict(r) : rc;
     rc = rc == PT_OK && whole && opt->geoip != NULL ? geoip(r) : rc;
+    rc = rc == PT_OK && whole ? keep_objects(r) : rc;
     clock_gettime(CLOCK_MONOTONIC, &r->t_report);
     pt_progress_json(&r->prog, "report", 0, 1, NULL);
     analysis_finished(r, rc);

@@ -44,6 +44,7 @@ struct pt_options {
     bool keep_phi;         /* store full PHI values (phi_value) besides masked ones */
     bool no_phi;           /* skip the PHI stage */
     bool copy_inputs;      /* copy files at rest into CASE/objects (default: link to them) */
+    int keep_objects;      /* --keep-objects: enum pt_keep_objects (store/objkeep.h), 0 evidence */
     const char *signatures;/* signatures directory; NULL: found beside the executable */
     const char *rules;     /* extra YARA rules directory (--rules) */
     const char *passwords; /* --passwords FILE: candidate archive passwords, or NULL */

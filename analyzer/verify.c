@@ -319,15 +319,19 @@ static void orphans(void *arg, const char *table, long long rows)
 
 struct objects {
     const char *case_dir;
-    int *bad, objects;
+    int *bad, objects, not_kept;
 };
 
 static bool one_object(void *arg, const char *want, const char *pack, uint64_t off,
                        uint64_t size)
 {
     struct objects *x = arg;
-    char got[PT_SHA256_HEX];
+    char got[PT_SHA256_HEX], path[4400];
     struct pt_objbytes ob;
+    if (pack != NULL && strcmp(pack, PT_OBJ_NOT_KEPT) == 0) {
+        x->not_kept++; /* --keep-objects: recorded, its bytes are in the inputs */
+        return true;
+    }
     bool read = pt_object_load(x->case_dir, want, pack, off, size, &ob);
     if (read) {
         uint8_t dig[PT_SHA256_LEN];
@@ -335,7 +339,12 @@ static bool one_object(void *arg, const char *want, const char *pack, uint64_t o
         pt_hex(dig, sizeof dig, got);
         pt_object_release(&ob);
     }
-    if (!read) {
+    snprintf(path, sizeof path, "%s/objects/%s", x->case_dir, pack != NULL ? pack : "");
+    if (!read && pt_object_kept_pack(pack) && access(path, R_OK) == 0) {
+        printf("MISMATCH    object %s: its entry in %s no longer decompresses to it\n", want,
+               pack);
+        (*x->bad)++;
+    } else if (!read) {
         printf("MISSING     object %s\n", want);
         (*x->bad)++;
     } else if (strcmp(got, want) != 0) {
@@ -349,10 +358,14 @@ static bool one_object(void *arg, const char *want, const char *pack, uint64_t o
 /* Every stored object file must still hash to its name. */
 static void check_objects(struct pt_db *db, const char *case_dir, int *bad)
 {
-    struct objects x = {case_dir, bad, 0};
+    struct objects x = {case_dir, bad, 0, 0};
     int before = *bad;
     pt_q_stored_objects(db, one_object, &x);
     printf("%s          %d stored object(s) checked\n", *bad > before ? "  " : "OK", x.objects);
+    if (x.not_kept > 0) {
+        printf("NOTE        %d object(s) recorded but not kept in the case (--keep-objects): "
+               "their bytes are in the inputs\n", x.not_kept);
+    }
 }
 
 /* Custody records a command may append to a sealed case (the chain still links them): the
@@ -500,6 +513,32 @@ pt_status pt_verify(const char *case_dir)
     return PT_OK;
 }
 
+/* export-object of an object the case recorded but did not keep: where its bytes are. */
+static void not_kept(struct pt_db *db, const char *sha256)
+{
+    struct pt_q_origin o;
+    char policy[32];
+    fprintf(stderr, "phitrace: error: object %s was not kept in this case (--keep-objects=%s); "
+                    "its hash, size and provenance are recorded", sha256,
+            pt_q_manifest_value(db, "keep_objects", policy, sizeof policy) ? policy : "?");
+    if (pt_q_object_origin(db, sha256, &o)) {
+        if (o.parent[0] != '\0') {
+            fprintf(stderr, "; it was unpacked (depth %u) from object %s", o.depth, o.parent);
+        }
+        if (o.flow_id != 0) {
+            fprintf(stderr, "; it is in evidence item %u (%s, SHA-256 %s), flow %lld, %s stream "
+                            "from byte %llu, first frame %llu", o.item, o.path, o.item_sha256,
+                    (long long)o.flow_id, o.stream_dir, (unsigned long long)o.stream_off,
+                    (unsigned long long)o.frame);
+        } else {
+            fprintf(stderr, "; it is in evidence item %u (%s, SHA-256 %s)", o.item, o.path,
+                    o.item_sha256);
+        }
+    }
+    fprintf(stderr, ". To get its bytes, analyze the same inputs with --keep-objects=all and "
+                    "export it from that case (the same SHA-256 checks it).\n");
+}
+
 pt_status pt_export_object(const char *case_dir, const char *sha256, const char *out_path)
 {
     char path[4300], err[512] = "";
@@ -521,6 +560,9 @@ pt_status pt_export_object(const char *case_dir, const char *sha256, const char 
     uint64_t off = 0, size = 0;
     if (!pt_q_object_place(db, sha256, pack, sizeof pack, &off, &size)) {
         fprintf(stderr, "phitrace: error: the case holds no object %s\n", sha256);
+        rc = PT_EUSAGE;
+    } else if (strcmp(pack, PT_OBJ_NOT_KEPT) == 0) {
+        not_kept(db, sha256);
         rc = PT_EUSAGE;
     } else if (!pt_object_load(case_dir, sha256, pack, off, size, &ob)) {
         fprintf(stderr, "phitrace: error: object %s cannot be read from %s/objects\n", sha256,

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "typer.h"
 
@@ -264,11 +265,55 @@ bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt
     return pt_objstore_path(s, sha256, path, sizeof path) && load_file(path, b);
 }
 
+bool pt_object_kept_pack(const char *pack)
+{
+    size_t n = pack != NULL ? strlen(pack) : 0;
+    return n > 4 && strcmp(pack + n - 4, ".zpk") == 0;
+}
+
+/* An entry of a kept pack (objkeep.h): a 4-byte little-endian length before `off`, then that
+ * many bytes: the object itself when the length is its size, else its zlib stream, which
+ * must inflate to exactly `size` bytes and end where the entry ends. */
+static bool load_kept(int fd, uint64_t off, uint64_t size, struct pt_objbytes *b)
+{
+    uint8_t h[4];
+    memset(b, 0, sizeof *b);
+    if (off < 4 || size > PT_OBJ_MEM_BYTES || pread(fd, h, 4, (off_t)(off - 4)) != 4) {
+        return false;
+    }
+    uint64_t stored = (uint64_t)h[0] | (uint64_t)h[1] << 8 | (uint64_t)h[2] << 16 |
+                      (uint64_t)h[3] << 24;
+    if (stored == size) {
+        return load_slice(fd, off, size, b);
+    }
+    struct pt_objbytes z;
+    if (stored > size || !load_slice(fd, off, stored, &z)) {
+        return false;
+    }
+    b->owned = malloc(size ? size : 1);
+    uLongf out = (uLongf)size;
+    uLong in = (uLong)stored;
+    bool ok = b->owned != NULL && uncompress2(b->owned, &out, z.p, &in) == Z_OK &&
+              out == size && in == stored;
+    pt_object_release(&z);
+    if (!ok) {
+        free(b->owned);
+        b->owned = NULL;
+        return false;
+    }
+    b->p = b->owned;
+    b->n = (size_t)size;
+    return true;
+}
+
 bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
                     uint64_t size, struct pt_objbytes *b)
 {
     char path[4400];
     memset(b, 0, sizeof *b);
+    if (pack != NULL && strcmp(pack, PT_OBJ_NOT_KEPT) == 0) {
+        return false; /* not kept in the case (--keep-objects): its bytes are in the inputs */
+    }
     if (pack != NULL && pack[0] != '\0') {
         /* a name from the database: packs/<name>.pack, nothing else */
         if (strncmp(pack, "packs/", 6) != 0 || strchr(pack + 6, '/') != NULL ||
@@ -280,7 +325,8 @@ bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, 
         if (fd < 0) {
             return false;
         }
-        bool ok = load_slice(fd, off, size, b);
+        bool ok = pt_object_kept_pack(pack) ? load_kept(fd, off, size, b)
+                                             : load_slice(fd, off, size, b);
         close(fd);
         return ok;
     }

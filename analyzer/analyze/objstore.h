@@ -115,10 +115,16 @@ bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out
  * read; an empty object gives n == 0. Release with pt_object_release. */
 bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt_objbytes *b);
 /* The bytes of a stored object of the case at `case_dir`: from `pack` at `off` (`size`
- * bytes) when `pack` is not empty (object_blob), else from objects/<xx>/<sha256>. */
+ * bytes) when `pack` is not empty (object_blob), else from objects/<xx>/<sha256>. A kept
+ * pack (*.zpk, written by the keep stage, objkeep.h) holds each entry compressed when that
+ * is smaller; `pack` PT_OBJ_NOT_KEPT names an object whose bytes the case did not keep
+ * (false). */
+#define PT_OBJ_NOT_KEPT "-"
 bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
                     uint64_t size, struct pt_objbytes *b);
 void pt_object_release(struct pt_objbytes *b);
+/* `pack` is a kept pack (packs/<name>.zpk): entries framed by their stored length. */
+bool pt_object_kept_pack(const char *pack);
 /* Describe a child of `parent` (an archive member, a document's text): the parent's
  * provenance (flow, item, frame, protocol, direction) with parent_sha256 = its hash and
  * depth + 1; content fields (hash, size, type, gaps) cleared; name and encoding copied (cut

@@ -66,7 +66,8 @@ static const char *const st_sql[N_ST] = {
                 "error=excluded.error, mtime=excluded.mtime, time_source=excluded.time_source, "
                 "segments=excluded.segments",
     [ST_SEGMENT] = "INSERT INTO evidence_segment VALUES (?1,?2,?3,?4,?5,?6)",
-    [ST_BLOB] = "INSERT OR IGNORE INTO object_blob VALUES (?1,?2,?3,?4)",
+    [ST_BLOB] = "INSERT OR IGNORE INTO object_blob(sha256, pack, offset, size) "
+                "VALUES (?1,?2,?3,?4)",
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
                 "?40,?41,'capture')",
@@ -271,8 +272,9 @@ pt_status pt_db_create(const char *path, struct pt_db **out, char *err, size_t e
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_FKEY, 1, NULL);
     char pragmas[512];
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-             "PRAGMA application_id=%d; PRAGMA user_version=%d;" PT_DB_READ_PRAGMAS,
+             "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+             " PRAGMA foreign_keys=ON; PRAGMA application_id=%d; PRAGMA user_version=%d;"
+             PT_DB_READ_PRAGMAS,
              PT_DB_APPLICATION_ID, PT_DB_SCHEMA_VERSION);
     if (exec(db, pragmas) != PT_OK || exec(db, "BEGIN") != PT_OK ||
         exec(db, pt_schema_sql) != PT_OK || exec(db, "COMMIT") != PT_OK) {

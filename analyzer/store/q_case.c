@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../analyze/app.h"
 #include "db.h"
@@ -181,15 +182,20 @@ void pt_q_orphans(struct pt_db *db, void (*fn)(void *arg, const char *table, lon
     }
 }
 
+/* An object without an object_blob row: its file, or, once the keep stage ran (the manifest's
+ * keep_objects), not kept ('-', PT_OBJ_NOT_KEPT). */
+#define NOT_KEPT "CASE WHEN EXISTS (SELECT 1 FROM run_manifest WHERE key = 'keep_objects') " \
+                 "THEN '-' ELSE '' END"
+
 void pt_q_stored_objects(struct pt_db *db,
                          bool (*fn)(void *arg, const char *sha256, const char *pack,
                                     uint64_t off, uint64_t size),
                          void *arg)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(pt_db_handle(db), "SELECT DISTINCT o.sha256, b.pack, b.offset, b.size "
-                       "FROM object o LEFT JOIN object_blob b ON b.sha256 = o.sha256 ORDER BY "
-                       "o.sha256", -1, &st, NULL);
+    sqlite3_prepare_v2(pt_db_handle(db), "SELECT DISTINCT o.sha256, coalesce(b.pack, " NOT_KEPT
+                       "), b.offset, b.size FROM object o LEFT JOIN object_blob b ON b.sha256 = "
+                       "o.sha256 ORDER BY o.sha256", -1, &st, NULL);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW &&
            fn(arg, col(st, 0), col(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
               (uint64_t)sqlite3_column_int64(st, 3))) {
@@ -202,14 +208,55 @@ bool pt_q_object_place(struct pt_db *db, const char *sha256, char *pack, size_t 
 {
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(pt_db_handle(db), "SELECT (SELECT count(*) FROM object WHERE sha256 = "
-                       "?1), b.pack, b.offset, b.size FROM (SELECT 1) LEFT JOIN object_blob b ON "
-                       "b.sha256 = ?1", -1, &st, NULL);
+                       "?1), coalesce(b.pack, " NOT_KEPT "), b.offset, b.size FROM (SELECT 1) "
+                       "LEFT JOIN object_blob b ON b.sha256 = ?1", -1, &st, NULL);
     sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
     bool found = st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
     if (found) {
         snprintf(pack, packlen, "%s", col(st, 1));
         *off = (uint64_t)sqlite3_column_int64(st, 2);
         *size = (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+bool pt_q_object_origin(struct pt_db *db, const char *sha256, struct pt_q_origin *o)
+{
+    sqlite3_stmt *st = NULL;
+    memset(o, 0, sizeof *o);
+    sqlite3_prepare_v2(pt_db_handle(db), "SELECT coalesce(o.item_id, 0), o.depth, "
+                       "coalesce(e.path, ''), coalesce(e.sha256, ''), coalesce(o.flow_id, 0), "
+                       "coalesce(o.stream_dir, ''), o.stream_off, coalesce(o.frame, 0), "
+                       "coalesce(o.parent_sha256, '') FROM object o LEFT JOIN evidence_item e ON "
+                       "e.id = o.item_id WHERE o.sha256 = ?1 ORDER BY o.id LIMIT 1", -1, &st,
+                       NULL);
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+    bool found = st != NULL && sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        o->item = (uint32_t)sqlite3_column_int64(st, 0);
+        o->depth = (uint32_t)sqlite3_column_int64(st, 1);
+        snprintf(o->path, sizeof o->path, "%s", col(st, 2));
+        snprintf(o->item_sha256, sizeof o->item_sha256, "%s", col(st, 3));
+        o->flow_id = sqlite3_column_int64(st, 4);
+        snprintf(o->stream_dir, sizeof o->stream_dir, "%s", col(st, 5));
+        o->stream_off = (uint64_t)sqlite3_column_int64(st, 6);
+        o->frame = (uint64_t)sqlite3_column_int64(st, 7);
+        snprintf(o->parent, sizeof o->parent, "%s", col(st, 8));
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+bool pt_q_manifest_value(struct pt_db *db, const char *key, char *out, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(pt_db_handle(db), "SELECT value FROM run_manifest WHERE key = ?1", -1,
+                       &st, NULL);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    bool found = st != NULL && sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        snprintf(out, len, "%s", col(st, 0));
     }
     sqlite3_finalize(st);
     return found;

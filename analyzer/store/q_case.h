@@ -61,7 +61,21 @@ void pt_q_item_audits(struct pt_db *db,
 void pt_q_orphans(struct pt_db *db, void (*fn)(void *arg, const char *table, long long rows),
                   void *arg);
 
-/* Every distinct stored object by hash, with its pack ("" for an object file). */
+/* Where an object not kept (--keep-objects) came from: its first occurrence. */
+struct pt_q_origin {
+    uint32_t item, depth;
+    char path[4096];          /* the evidence item's path */
+    char item_sha256[72];     /* its SHA-256, "" when not hashed */
+    int64_t flow_id;          /* 0 for a file at rest */
+    char stream_dir[8];       /* c2s | s2c */
+    uint64_t stream_off, frame;
+    char parent[72];          /* the archive it came out of, "" at the top */
+};
+bool pt_q_object_origin(struct pt_db *db, const char *sha256, struct pt_q_origin *o);
+/* A run_manifest value; false when the key is absent. */
+bool pt_q_manifest_value(struct pt_db *db, const char *key, char *out, size_t len);
+/* Every distinct stored object by hash, with its pack ("" for an object file, "-" for one
+ * the case did not keep: no object_blob row once the keep stage ran, objkeep.h). */
 void pt_q_stored_objects(struct pt_db *db,
                          bool (*fn)(void *arg, const char *sha256, const char *pack,
                                     uint64_t off, uint64_t size),

@@ -68,17 +68,16 @@ pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct 
 }
 
 enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
-       Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_N };
+       Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD,
+       Q_KIND_FIND, Q_KIND_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
     [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind, offset, health, "
-                 "health_reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health) "
+                 "VALUES (?1,?2,?3,?4,?5,?6)",
     [Q_HIT] = "INSERT INTO phi_hit_row VALUES (?1,?2,?3,?4,?5)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
-    [Q_YARA] = "INSERT INTO yara_match(object_sha256, rule, namespace, tags, description, "
-               "category, severity, reference, offset, strings) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
-               "?9,?10)",
+    [Q_YARA] = "INSERT INTO yara_hit(object_id, rule_id, offset, strings) VALUES (?1,?2,?3,?4)",
     [Q_RECORD_ENTITY] = "UPDATE phi_record_row SET entity_id = ?1 WHERE id = ?2",
     [Q_ENTITY] = "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_IDENT_FIND] = "SELECT id FROM phi_ident WHERE hmac = ?1",
@@ -88,6 +87,13 @@ static const char *const q_sql[Q_N] = {
     [Q_SITE_ADD] = "INSERT INTO phi_site(detector, field, subject, state, issuer, confidence, "
                    "reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [Q_OBJECT_TYPE] = "INSERT INTO phi_object_type VALUES (?1,?2,?3,?4,?5)",
+    [Q_RULE_FIND] = "SELECT id FROM yara_rule WHERE namespace = ?2 AND rule = ?1 AND tags IS ?3 "
+                    "AND description IS ?4 AND category IS ?5 AND severity IS ?6 AND reference "
+                    "IS ?7",
+    [Q_RULE_ADD] = "INSERT INTO yara_rule(rule, namespace, tags, description, category, "
+                   "severity, reference) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [Q_KIND_FIND] = "SELECT id FROM phi_record_kind WHERE kind = ?1 AND health_reason = ?2",
+    [Q_KIND_ADD] = "INSERT INTO phi_record_kind(kind, health_reason) VALUES (?1, ?2)",
 };
 
 /* Identifiers (by keyed hash) and sites (how a hit was found) are rows of their own, each
@@ -100,6 +106,8 @@ struct dict_ent {
 };
 #define DICT_IDENTS (1u << 16)
 #define DICT_SITES (1u << 10)
+#define DICT_RULES (1u << 8)
+#define DICT_KINDS (1u << 8)
 
 /* Hits of the current object per identifier type: [0] in records without health
  * information (PII), [1] with (PHI). */
@@ -124,7 +132,8 @@ struct pt_q_phi {
     sqlite3_stmt *batch; /* HIT_BATCH rows of phi_hit_row */
     struct hit_row hits[HIT_BATCH];
     size_t nhits;
-    struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES];
+    struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES], rules[DICT_RULES];
+    struct dict_ent kinds[DICT_KINDS];
     uint32_t record_id, seq, objects;
     uint64_t record_off;
     bool record_health;
@@ -163,6 +172,12 @@ static void q_free(struct pt_q_phi *w)
     }
     for (size_t i = 0; i < DICT_SITES; i++) {
         free(w->sites[i].key);
+    }
+    for (size_t i = 0; i < DICT_RULES; i++) {
+        free(w->rules[i].key);
+    }
+    for (size_t i = 0; i < DICT_KINDS; i++) {
+        free(w->kinds[i].key);
     }
     free(w);
 }
@@ -278,50 +293,32 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
     return rc == PT_OK ? object_types(w, id) : rc;
 }
 
-pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, const char *kind,
-                              uint64_t offset, bool health, const char *reason)
-{
-    sqlite3_stmt *st = w->st[Q_RECORD];
-    /* the object's row comes after its records, numbered next */
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, w->objects + 1);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    bind_s(st, 4, kind);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);
-    sqlite3_bind_int(st, 6, health);
-    bind_s(st, 7, reason);
-    w->record_id = id;
-    w->record_off = offset;
-    w->record_health = health;
-    w->seq = 0;
-    return step_reset(st);
-}
-
 static const char *nz(const char *s)
 {
     return s != NULL ? s : "";
 }
 
 /* The id of `key` (klen bytes) through the cache slot `e`, else through `find`, else a new
- * row by `add`; `bind` binds both statements, and is called only when the cache misses (a
- * hit costs a compare, no statement). *id is 0 on an error. */
-static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const char *key, size_t klen,
+ * row by `add`; `bind` binds `arg` to both statements (k 0: find, 1: add), and is called
+ * only when the cache misses (a hit costs a compare, no statement). A klen of 0 is never
+ * cached. *id is 0 on an error. */
+static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const void *key, size_t klen,
                          sqlite3_stmt *find, sqlite3_stmt *add,
-                         void (*bind)(sqlite3_stmt *st, const struct pt_q_phi_hit *h, int k),
-                         const struct pt_q_phi_hit *h, uint32_t *id)
+                         void (*bind)(sqlite3_stmt *st, const void *arg, int k), const void *arg,
+                         uint32_t *id)
 {
     *id = 0;
     if (e->key != NULL && e->klen == klen && memcmp(e->key, key, klen) == 0) {
         *id = e->id;
         return PT_OK;
     }
-    bind(find, h, 0);
+    bind(find, arg, 0);
     int rc = sqlite3_step(find);
     pt_status st = PT_OK;
     if (rc == SQLITE_ROW) {
         *id = (uint32_t)sqlite3_column_int64(find, 0);
     } else if (rc == SQLITE_DONE) {
-        bind(add, h, 1);
+        bind(add, arg, 1);
         st = step_reset(add);
         *id = st == PT_OK ? (uint32_t)sqlite3_last_insert_rowid(w->h) : 0;
     } else {
@@ -342,39 +339,61 @@ static pt_status dict_id(struct pt_q_phi *w, struct dict_ent *e, const char *key
     return st;
 }
 
-static void bind_ident(sqlite3_stmt *st, const struct pt_q_phi_hit *h, int k)
+/* An HMAC in hex (64 lower-case digits) as its 32 bytes; false when it is not one. */
+static bool hmac_bytes(const char *hex, uint8_t out[32])
 {
+    /* a digit's value plus one; 0 for anything else (the string's end included) */
+    static const uint8_t val[256] = {
+        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+        ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+        ['e'] = 15, ['f'] = 16,
+    };
+    const unsigned char *u = (const unsigned char *)hex;
+    for (size_t i = 0; i < 32; i++) {
+        uint8_t hi = val[u[2 * i]], lo = hi ? val[u[2 * i + 1]] : 0;
+        if (hi == 0 || lo == 0) {
+            return false; /* stops at the end of a short string */
+        }
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+    }
+    return u[64] == '\0';
+}
+
+struct ident_arg {
+    const struct pt_q_phi_hit *h;
+    const uint8_t *raw; /* the HMAC's 32 bytes */
+};
+
+static void bind_ident(sqlite3_stmt *st, const void *arg, int k)
+{
+    const struct ident_arg *a = arg;
     if (k == 0) {
-        sqlite3_bind_text(st, 1, h->hmac, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 1, a->raw, 32, SQLITE_STATIC);
         return;
     }
-    bind_s(st, 1, h->type);
-    sqlite3_bind_text(st, 2, h->safe_harbor, -1, SQLITE_STATIC);
-    bind_s(st, 3, h->masked);
-    bind_s(st, 4, h->hmac);
+    bind_s(st, 1, a->h->type);
+    sqlite3_bind_text(st, 2, a->h->safe_harbor, -1, SQLITE_STATIC);
+    bind_s(st, 3, a->h->masked);
+    sqlite3_bind_blob(st, 4, a->raw, 32, SQLITE_STATIC);
 }
 
 static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
 {
-    /* the keyed hash is its own hash: its first hex digits pick the slot */
-    uint32_t slot = 0;
-    size_t len = 0;
-    for (const char *c = h->hmac; *c != '\0'; c++, len++) {
-        if (len < 8) {
-            unsigned v = *c >= '0' && *c <= '9' ? (unsigned)(*c - '0')
-                         : *c >= 'a' && *c <= 'f' ? (unsigned)(*c - 'a' + 10)
-                         : *c >= 'A' && *c <= 'F' ? (unsigned)(*c - 'A' + 10)
-                                                  : 0;
-            slot = slot << 4 | v;
-        }
+    uint8_t raw[32];
+    if (h->hmac == NULL || !hmac_bytes(h->hmac, raw)) {
+        *id = 0;
+        return PT_EINTERNAL; /* the PHI stage gives HMAC-SHA-256 in hex, nothing else */
     }
-    struct dict_ent *e = &w->idents[slot & (DICT_IDENTS - 1)];
-    return dict_id(w, e, h->hmac, len, w->st[Q_IDENT_FIND], w->st[Q_IDENT_ADD], bind_ident, h,
-                   id);
+    /* the keyed hash is its own hash: its first bytes pick the slot */
+    struct dict_ent *e = &w->idents[((uint32_t)raw[0] << 8 | raw[1]) & (DICT_IDENTS - 1)];
+    struct ident_arg a = {h, raw};
+    return dict_id(w, e, raw, sizeof raw, w->st[Q_IDENT_FIND], w->st[Q_IDENT_ADD], bind_ident,
+                   &a, id);
 }
 
-static void bind_site(sqlite3_stmt *st, const struct pt_q_phi_hit *h, int k)
+static void bind_site(sqlite3_stmt *st, const void *arg, int k)
 {
+    const struct pt_q_phi_hit *h = arg;
     (void)k;
     bind_s(st, 1, h->detector);
     bind_s(st, 2, h->field);
@@ -398,6 +417,15 @@ static bool key_put(char *key, size_t cap, size_t *n, const char *s)
     return true;
 }
 
+static uint64_t fnv1a(const char *key, size_t n)
+{
+    uint64_t hash = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) {
+        hash = (hash ^ (unsigned char)key[i]) * 1099511628211ull;
+    }
+    return hash;
+}
+
 static pt_status site_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
 {
     char key[2048];
@@ -413,10 +441,7 @@ static pt_status site_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint3
         n += sizeof h->confidence;
         key[n++] = h->subject ? '1' : '0';
     }
-    uint64_t hash = 14695981039346656037ull;
-    for (size_t i = 0; fits && i < n; i++) {
-        hash = (hash ^ (unsigned char)key[i]) * 1099511628211ull;
-    }
+    uint64_t hash = fits ? fnv1a(key, n) : 0;
     sqlite3_stmt *find = w->st[Q_SITE_FIND], *add = w->st[Q_SITE_ADD];
     if (!fits) {
         /* too long to cache: the table decides */
@@ -488,19 +513,98 @@ pt_status pt_q_phi_value_put(struct pt_q_phi *w, const char *hmac, const char *t
     return step_reset(st);
 }
 
+/* A record's kind and health reason (phi_record_kind) once, through the kinds' cache. */
+struct kind_arg {
+    const char *kind, *reason;
+};
+
+static void bind_kind(sqlite3_stmt *st, const void *arg, int k)
+{
+    const struct kind_arg *a = arg;
+    (void)k;
+    sqlite3_bind_text(st, 1, a->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->reason, -1, SQLITE_STATIC);
+}
+
+static pt_status kind_id(struct pt_q_phi *w, const char *kind, const char *reason, uint32_t *id)
+{
+    struct kind_arg a = {nz(kind), nz(reason)};
+    char key[1024];
+    size_t n = 0;
+    sqlite3_stmt *find = w->st[Q_KIND_FIND], *add = w->st[Q_KIND_ADD];
+    if (!key_put(key, sizeof key, &n, a.kind) || !key_put(key, sizeof key, &n, a.reason)) {
+        struct dict_ent none = {0}; /* too long to cache: the table decides */
+        return dict_id(w, &none, key, 0, find, add, bind_kind, &a, id);
+    }
+    return dict_id(w, &w->kinds[fnv1a(key, n) & (DICT_KINDS - 1)], key, n, find, add, bind_kind,
+                   &a, id);
+}
+
+pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, const char *kind,
+                              uint64_t offset, bool health, const char *reason)
+{
+    uint32_t kid = 0;
+    pt_status rc = kind_id(w, kind, reason, &kid);
+    if (rc != PT_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st = w->st[Q_RECORD];
+    /* the object's row comes after its records, numbered next */
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, w->objects + 1);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 4, kid);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);
+    sqlite3_bind_int(st, 6, health);
+    w->record_id = id;
+    w->record_off = offset;
+    w->record_health = health;
+    w->seq = 0;
+    return step_reset(st);
+}
+
+/* A rule's words (yara_rule) once, through the rules' cache. */
+static void bind_rule(sqlite3_stmt *st, const void *arg, int k)
+{
+    const char *const *v = arg;
+    (void)k;
+    for (int i = 0; i < 7; i++) {
+        bind_s(st, i + 1, v[i]);
+    }
+}
+
+static pt_status rule_id(struct pt_q_phi *w, const struct pt_q_yara_match *m, uint32_t *id)
+{
+    const char *v[7] = {nz(m->rule), nz(m->ns), nz(m->tags), nz(m->description),
+                        nz(m->category), nz(m->severity), nz(m->reference)};
+    char key[4096];
+    size_t n = 0;
+    bool fits = true;
+    for (int i = 0; i < 7 && fits; i++) {
+        fits = key_put(key, sizeof key, &n, v[i]); /* each with its length: no two share one */
+    }
+    sqlite3_stmt *find = w->st[Q_RULE_FIND], *add = w->st[Q_RULE_ADD];
+    if (!fits) {
+        struct dict_ent none = {0}; /* too long to cache: the table decides */
+        return dict_id(w, &none, key, 0, find, add, bind_rule, v, id);
+    }
+    return dict_id(w, &w->rules[fnv1a(key, n) & (DICT_RULES - 1)], key, n, find, add, bind_rule,
+                   v, id);
+}
+
 pt_status pt_q_phi_yara_put(struct pt_q_phi *w, const struct pt_q_yara_match *m)
 {
+    uint32_t rule = 0;
+    pt_status rc = rule_id(w, m, &rule);
+    if (rc != PT_OK) {
+        return rc;
+    }
     sqlite3_stmt *st = w->st[Q_YARA];
-    bind_s(st, 1, m->sha);
-    bind_s(st, 2, m->rule);
-    bind_s(st, 3, m->ns);
-    bind_s(st, 4, m->tags);
-    bind_s(st, 5, m->description);
-    bind_s(st, 6, m->category);
-    bind_s(st, 7, m->severity);
-    bind_s(st, 8, m->reference);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)m->offset);
-    sqlite3_bind_int64(st, 10, m->strings);
+    /* the object's row comes after its matches, numbered next (as its records) */
+    sqlite3_bind_int64(st, 1, w->objects + 1);
+    sqlite3_bind_int64(st, 2, rule);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)m->offset);
+    sqlite3_bind_int64(st, 4, m->strings);
     return step_reset(st);
 }
 

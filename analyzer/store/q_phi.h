@@ -69,6 +69,8 @@ struct pt_q_yara_match {
     uint64_t offset;
     unsigned strings;
 };
+/* A match of the object whose pt_q_phi_object_put comes next (its matches first); `sha` is
+ * that object's (the row names it by its phi_object id). */
 pt_status pt_q_phi_yara_put(struct pt_q_phi *w, const struct pt_q_yara_match *m);
 
 /* phi_record `record` (1-based) belongs to patient entity `entity`. */

@@ -189,9 +189,9 @@ pt_status pt_q_shard_copy_rows(struct pt_db *db, unsigned idx, char *err, size_t
                              "NOT LIKE 'sqlite_%' ORDER BY name", false, err, errlen);
     if (rc == PT_OK) {
         char sql[300];
-        snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO main.object_blob SELECT sha256, "
-                 "'packs/s%u-' || substr(pack, 7), offset, size FROM shard.object_blob "
-                 "ORDER BY rowid", idx);
+        snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO main.object_blob(sha256, pack, "
+                 "offset, size) SELECT sha256, 'packs/s%u-' || substr(pack, 7), offset, size "
+                 "FROM shard.object_blob ORDER BY sha256", idx);
         rc = pt_db_exec(h, sql, err, errlen);
     }
     return rc;
@@ -467,10 +467,10 @@ static pt_status stitch_rows(sqlite3 *h, const int64_t *old, const int64_t *head
         snprintf(sql, sizeof sql, "DELETE FROM main.flow WHERE id IN (SELECT id FROM stitch_old);"
                  " INSERT INTO main.flow(%s) SELECT %s FROM shard.flow WHERE id IN (SELECT id "
                  "FROM stitch_old) ORDER BY rowid; DELETE FROM main.object_blob WHERE sha256 NOT "
-                 "IN (SELECT sha256 FROM main.object); INSERT OR IGNORE INTO main.object_blob "
-                 "SELECT sha256, 'packs/s%u-' || substr(pack, 7), offset, size FROM "
+                 "IN (SELECT sha256 FROM main.object); INSERT OR IGNORE INTO main.object_blob"
+                 "(sha256, pack, offset, size) SELECT sha256, 'packs/s%u-' || substr(pack, 7), offset, size FROM "
                  "shard.object_blob WHERE sha256 IN (SELECT sha256 FROM main.object) ORDER BY "
-                 "rowid", cols, cols, idx);
+                 "sha256", cols, cols, idx);
         rc = pt_db_exec(h, sql, err, errlen);
     }
     int64_t got = rc == PT_OK ? pt_db_int(h, "SELECT count(*) FROM main.flow WHERE id IN "

@@ -200,12 +200,19 @@ CREATE TABLE archive_password (
     note           TEXT                  -- why it stayed closed
 ) STRICT;
 
+-- After the verdict the keep stage (store/objkeep.c, --keep-objects) rewrites the packs: the
+-- objects kept are in "packs/<name>.zpk" (each entry its 4-byte length, then its bytes, zlib
+-- compressed when that is smaller: `stored` bytes) or stay files (pack ''), and from then on
+-- an object without a row here was not kept (its hash, size and provenance stay in object;
+-- its bytes are in the inputs; run_manifest keep_objects says the stage ran).
 CREATE TABLE object_blob (
     sha256      TEXT PRIMARY KEY,
-    pack        TEXT NOT NULL,           -- "packs/<name>.pack", under objects/
+    pack        TEXT NOT NULL,           -- "packs/<name>.pack" or ".zpk", under objects/; ''
+                                         -- the file objects/<xx>/<sha256> (keep stage)
     offset      INTEGER NOT NULL,
-    size        INTEGER NOT NULL
-) STRICT;
+    size        INTEGER NOT NULL,        -- the object's bytes
+    stored      INTEGER                  -- bytes in a .zpk pack (compressed or equal to size)
+) STRICT, WITHOUT ROWID;
 CREATE INDEX object_flow ON object(flow_id);
 
 CREATE TABLE http_txn (
@@ -478,25 +485,35 @@ CREATE TABLE phi_object (
                                           -- ingest/sniff.c); neither is parsed by this version
 ) STRICT;
 
+
 -- Records name their object by phi_object.id (written with the object's row, after its
 -- records); the view phi_record gives its hash.
+-- Each distinct kind of record with its health reason once (a few dozen: "csv row" with
+-- "health column in a patient table", "fhir Patient" ...); records name theirs by id.
+CREATE TABLE phi_record_kind (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,          -- hl7 message ORU^R01 | dicom data set | fhir Patient | csv row | text ...
+    health_reason TEXT NOT NULL,          -- why it carries health information, '' when none
+    UNIQUE (kind, health_reason)
+) STRICT;
+
 CREATE TABLE phi_record_row (
     id            INTEGER PRIMARY KEY,
     object_id     INTEGER NOT NULL,       -- phi_object(id)
     seq           INTEGER NOT NULL,       -- record index within the object
-    kind          TEXT NOT NULL,          -- hl7 message ORU^R01 | dicom data set | fhir Patient | csv row | text ...
+    kind_id       INTEGER NOT NULL REFERENCES phi_record_kind(id),
     offset        INTEGER NOT NULL,
     health        INTEGER NOT NULL,       -- the record carries health information
-    health_reason TEXT,
     entity_id     INTEGER                 -- patient_entity(id), NULL when no individual
 ) STRICT;
 CREATE INDEX phi_record_object ON phi_record_row(object_id);
 
 CREATE VIEW phi_record AS
-SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, r.kind AS kind,
-       r.offset AS offset, r.health AS health, r.health_reason AS health_reason,
+SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, k.kind AS kind,
+       r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
        r.entity_id AS entity_id
-FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id;
+FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id
+JOIN phi_record_kind k ON k.id = r.kind_id;
 
 -- PHI hits are stored compactly: each distinct identifier once (phi_ident: its type, masked
 -- value and keyed hash), each distinct way of finding one once (phi_site: detector, field,
@@ -509,8 +526,9 @@ CREATE TABLE phi_ident (
     type          TEXT NOT NULL,          -- name | ssn | mrn | birth_date | ...
     safe_harbor   TEXT NOT NULL,          -- 45 CFR 164.514(b)(2)(i) letter A-R, '' for health data
     masked        TEXT NOT NULL,          -- e.g. ***-**-6789, S****^J***
-    hmac          TEXT NOT NULL UNIQUE    -- HMAC-SHA-256 of type and value under the case key
-                                          -- (CASE/phi.key)
+    hmac          BLOB NOT NULL UNIQUE    -- HMAC-SHA-256 of type and value under the case key
+                                          -- (CASE/phi.key), its 32 bytes (the view phi_hit
+                                          -- gives it in lower-case hex)
 ) STRICT;
 
 CREATE TABLE phi_site (
@@ -544,7 +562,7 @@ SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha
        r.offset + h.offset_delta AS offset, s.detector AS detector, s.field AS field,
        i.type AS type, i.safe_harbor AS safe_harbor,
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
-       i.masked AS masked, i.hmac AS hmac, nullif(s.state, '') AS state,
+       i.masked AS masked, lower(hex(i.hmac)) AS hmac, nullif(s.state, '') AS state,
        nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
 FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id = r.object_id
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
@@ -578,21 +596,37 @@ CREATE TABLE patient_entity (
     names       INTEGER NOT NULL          -- distinct names (case and accents folded)
 ) STRICT;
 
--- YARA rules that matched a stored object (each rule once per object, at its first match).
-CREATE TABLE yara_match (
+-- YARA rules that matched a stored object (each rule once per object, at its first match):
+-- each rule's words once (yara_rule), each match as integers (yara_hit: the object's
+-- phi_object id, written with the object's row, after its matches); the view yara_match
+-- reads them back in the shape of one row per match.
+CREATE TABLE yara_rule (
     id            INTEGER PRIMARY KEY,
-    object_sha256 TEXT NOT NULL,
     rule          TEXT NOT NULL,
     namespace     TEXT NOT NULL,          -- the rule file
     tags          TEXT,
     description   TEXT,
     category      TEXT,                   -- meta category, or phi_class for healthcare formats
     severity      TEXT,
-    reference     TEXT,
+    reference     TEXT
+) STRICT;
+CREATE INDEX yara_rule_name ON yara_rule(namespace, rule);
+
+CREATE TABLE yara_hit (
+    id            INTEGER PRIMARY KEY,
+    object_id     INTEGER NOT NULL,       -- phi_object(id)
+    rule_id       INTEGER NOT NULL REFERENCES yara_rule(id),
     offset        INTEGER NOT NULL,       -- first matching string, 0 for condition-only rules
     strings       INTEGER NOT NULL        -- matching string occurrences
 ) STRICT;
-CREATE INDEX yara_match_object ON yara_match(object_sha256);
+CREATE INDEX yara_hit_object ON yara_hit(object_id);
+
+CREATE VIEW yara_match AS
+SELECT h.id AS id, o.object_sha256 AS object_sha256, r.rule AS rule, r.namespace AS namespace,
+       r.tags AS tags, r.description AS description, r.category AS category,
+       r.severity AS severity, r.reference AS reference, h.offset AS offset,
+       h.strings AS strings
+FROM yara_hit h JOIN phi_object o ON o.id = h.object_id JOIN yara_rule r ON r.id = h.rule_id;
 
 -- Unique individuals: the estimate and its bounds, per scope ('all' objects analyzed,
 -- 'outbound' objects that left home-net), with the method.

@@ -434,3 +434,30 @@ def dns_answers_name_the_destination_they_resolved():
     label = db(c).execute("SELECT label FROM destination_label").fetchall()
     assert label == [("HTTP Host files.example.net; DNS name uploads.partner-cloud.example",)], \
         label
+
+
+@test
+def report_schema_names_every_heuristic():
+    # The report schema's enum of heuristic names is the heuristics table's (heuristics.def),
+    # so a new heuristic cannot make valid reports fail validation, nor a removed one linger.
+    with open(os.path.join(ROOT, "analyzer", "verdict", "heuristics.def")) as f:
+        defined = _re.findall(r'^PT_HEURISTIC\(\w+, "([a-z_0-9]+)"', f.read(), _re.M)
+    with open(os.path.join(ROOT, "reports", "schema", "report-v2.schema.json")) as f:
+        schema = _json.load(f)
+    enums = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "heuristic" in node.get("properties", {}):
+                e = node["properties"]["heuristic"].get("enum")
+                if e is not None:
+                    enums.append(e)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(schema)
+    assert defined and enums, (defined, enums)
+    for e in enums:
+        assert sorted(e) == sorted(defined), (sorted(set(defined) ^ set(e)))

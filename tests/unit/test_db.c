@@ -225,12 +225,28 @@ static void phi_hits_compact_and_read_back(void **state)
     char sha[65];
     memset(sha, 'e', 64);
     sha[64] = '\0';
+    /* YARA matches of the object (before its row): each rule's words once */
+    struct pt_q_yara_match y = {sha, "CSV_Patients", "healthcare_formats.yar", "", "patients",
+                                "demographics", "info", NULL, 0, 2};
+    assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
+    y.rule = "Other";
+    y.offset = 7;
+    assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
+    y.rule = "CSV_Patients";
+    assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
     assert_int_equal(pt_q_phi_object_put(w, sha, "csv", 2, 610, 5, 1, 300, NULL), PT_OK);
     assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
     sqlite3 *h = pt_db_handle(db);
     /* the stage's transaction ran without foreign-key look-ups; they are back on after */
     assert_int_equal(scalar(h, "PRAGMA foreign_keys"), 1);
     assert_int_equal(scalar(h, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM yara_rule"), 2);
+    text_is(h, "SELECT group_concat((object_sha256 = printf('%.64c', 'e')) || ':' || rule || "
+               "':' || namespace || ':' || coalesce(tags, '-') || ':' || category || ':' || offset || "
+               "':' || strings, ',') FROM (SELECT * FROM yara_match ORDER BY id)",
+            "1:CSV_Patients:healthcare_formats.yar:-:demographics:0:2,"
+            "1:Other:healthcare_formats.yar:-:demographics:7:2,"
+            "1:CSV_Patients:healthcare_formats.yar:-:demographics:7:2");
     assert_int_equal(scalar(h, "SELECT count(*) FROM phi_ident"), 302);
     assert_int_equal(scalar(h, "SELECT count(*) FROM phi_site"), 7);
     assert_int_equal(scalar(h, "SELECT count(*) FROM phi_hit WHERE length(field) = 2999"), 2);

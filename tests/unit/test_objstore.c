@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "analyze/objstore.h"
 #include "core/sha256.h"
 
@@ -164,6 +166,63 @@ static void sizes_small_large_and_duplicates(void **state)
     assert_false(pt_object_load(case_dir, rec.sha256, rec.pack, packed, 10, &b)); /* past end */
 }
 
+/* A kept pack (objkeep.h): each entry its 4-byte length, then its zlib stream when that is
+ * smaller than the object, else its bytes; an entry that does not inflate to exactly the
+ * object's size is refused, and so is an object not kept. */
+static void kept_pack_entries_read_back(void **state)
+{
+    (void)state;
+    uint8_t text[3000], raw[40], z[4000];
+    for (size_t i = 0; i < sizeof text; i++) {
+        text[i] = (uint8_t)"MSH|^~\\&|PID|"[i % 14];
+    }
+    for (size_t i = 0; i < sizeof raw; i++) {
+        raw[i] = byte_of(9, i);
+    }
+    uLongf zn = sizeof z;
+    assert_int_equal(compress2(z, &zn, text, sizeof text, 6), Z_OK);
+    assert_true(zn < sizeof text);
+    char dir[300], path[400];
+    snprintf(dir, sizeof dir, "%s/objects/packs", case_dir);
+    snprintf(path, sizeof path, "%s/objects", case_dir);
+    mkdir(path, 0700);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/k1.zpk", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint8_t h1[4] = {(uint8_t)zn, (uint8_t)(zn >> 8), 0, 0}, h2[4] = {sizeof raw, 0, 0, 0};
+    fwrite(h1, 1, 4, f);
+    fwrite(z, 1, zn, f);
+    fwrite(h2, 1, 4, f);
+    fwrite(raw, 1, sizeof raw, f);
+    fclose(f);
+    assert_true(pt_object_kept_pack("packs/k1.zpk"));
+    assert_false(pt_object_kept_pack("packs/p0-1.pack"));
+    struct pt_objbytes b;
+    assert_true(pt_object_load(case_dir, "", "packs/k1.zpk", 4, sizeof text, &b));
+    assert_int_equal(b.n, sizeof text);
+    assert_memory_equal(b.p, text, sizeof text);
+    pt_object_release(&b);
+    assert_true(pt_object_load(case_dir, "", "packs/k1.zpk", 8 + zn, sizeof raw, &b));
+    assert_memory_equal(b.p, raw, sizeof raw);
+    pt_object_release(&b);
+    /* the wrong size, an offset without its length before it, an object not kept */
+    assert_false(pt_object_load(case_dir, "", "packs/k1.zpk", 4, sizeof text - 1, &b));
+    assert_false(pt_object_load(case_dir, "", "packs/k1.zpk", 4, sizeof text + 1, &b));
+    assert_false(pt_object_load(case_dir, "", "packs/k1.zpk", 0, sizeof text, &b));
+    assert_false(pt_object_load(case_dir, "", PT_OBJ_NOT_KEPT, 0, 0, &b));
+    /* a flipped byte in the compressed stream is refused, never returned as the object */
+    f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 4 + (long)zn / 2, SEEK_SET);
+    fputc(z[zn / 2] ^ 0x55, f);
+    fclose(f);
+    if (pt_object_load(case_dir, "", "packs/k1.zpk", 4, sizeof text, &b)) {
+        assert_memory_not_equal(b.p, text, sizeof text);
+        pt_object_release(&b);
+    }
+}
+
 /* More open objects than the memory budget holds: the later ones go to files, all land. */
 static void memory_budget_spills_to_files(void **state)
 {
@@ -271,6 +330,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sizes_small_large_and_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(kept_pack_entries_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(memory_budget_spills_to_files, setup, teardown),
         cmocka_unit_test_setup_teardown(gaps_and_discard, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_store_is_reported, setup, teardown),
