@@ -129,6 +129,9 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
     }
     rc = pt_qv_exec(db, PT_QV_BEGIN, err, errlen);
     if (rc == PT_OK) {
+        rc = pt_qv_exec(db, PT_QV_PAIRS_ONCE, err, errlen);
+    }
+    if (rc == PT_OK) {
         rc = pt_qv_open(db, PT_QV_FINDING_PUT, &x->ins);
     }
     if (rc == PT_OK) {

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""gen_logs.py OUTDIR MB [SEED]: mixed network logs for the log bench (issue 14), in the
-shares of a small site's day: a Zeek conn log (TSV with its full #separator ... #types header,
-random outside destinations, a fifth of the flows uploads large enough for upload_burst), an
-nginx combined access log and a dnsmasq query log, about 34%, 38% and 28% of MB each.
-Deterministic for a seed; written in chunks, so memory stays small whatever MB."""
+"""gen_logs.py OUTDIR MB [SEED [MIX]]: mixed network logs for the log bench (issue 14), in the
+shares of a small site's day: a Zeek conn log (TSV with its full #separator ... #types header),
+an nginx combined access log and a dnsmasq query log, about 34%, 38% and 28% of MB each.
+MIX is how the Zeek connections go out:
+  worst      (the default) every connection to a random outside address, a fifth of them
+             uploads of 2-8 MB: nearly every upload is a new (inside, outside) pair, so a
+             finding and an event each - the worst case for the verdict and the reports;
+  realistic  destinations drawn from a Zipf-like popularity (weight 1/rank) over 3,000
+             outside sites, 1% of the connections uploads of 2-8 MB; the rest as in worst.
+Deterministic for a seed and mix; written in chunks, so memory stays small whatever MB."""
 import os
 import random
 import sys
@@ -34,6 +39,32 @@ def conn_line(r, i):
                 ts, r.getrandbits(64), inside(r), r.randint(1024, 65535), r.randint(1, 223),
                 r.randint(0, 255), r.randint(0, 255), r.randint(1, 254), port, svc, dur, out,
                 back, out // 1400 + 1, out + 40, back // 1400 + 1, back + 40))
+
+
+SITES = []  # realistic mix: (address, cumulative weight), filled by main()
+
+
+def zipf_sites(r, n=3000):
+    sites = ["%d.%d.%d.%d" % (r.randint(1, 223), r.randint(0, 255), r.randint(0, 255),
+                              r.randint(1, 254)) for _ in range(n)]
+    cum, total = [], 0.0
+    for k in range(1, n + 1):
+        total += 1.0 / k
+        cum.append(total)
+    return sites, cum
+
+
+def conn_line_realistic(r, i):
+    ts = T0 + i * 0.05 + r.random() * 0.05
+    svc, port = r.choice((("ssl", 443), ("http", 8080), ("http", 80), ("-", 22)))
+    dur = r.random() * 10
+    out = r.randint(200, 60000) if r.random() > 0.01 else r.randint(2000000, 8000000)
+    back = r.randint(200, 100000)
+    dst = r.choices(SITES[0], cum_weights=SITES[1])[0]
+    return ("%.6f\tC%016x\t%s\t%d\t%s\t%d\ttcp\t%s\t%.6f\t%d\t%d\tSF\tT\tF\t0\t"
+            "ShADadFf\t%d\t%d\t%d\t%d\t-\n" % (
+                ts, r.getrandbits(64), inside(r), r.randint(1024, 65535), dst, port, svc, dur,
+                out, back, out // 1400 + 1, out + 40, back // 1400 + 1, back + 40))
 
 
 def access_line(r, i):
@@ -87,12 +118,19 @@ def write(path, head, line, budget, r):
 def main():
     out, mb = sys.argv[1], float(sys.argv[2])
     r = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
+    mix = sys.argv[4] if len(sys.argv) > 4 else "worst"
+    if mix not in ("worst", "realistic"):
+        sys.exit("gen_logs: MIX is worst or realistic")
+    conn = conn_line
+    if mix == "realistic":
+        SITES[:] = zipf_sites(random.Random(r.getrandbits(32)))
+        conn = conn_line_realistic
     os.makedirs(out, exist_ok=True)
     total = mb * 1e6
-    n = (write(os.path.join(out, "conn.log"), ZEEK_HEAD, conn_line, total * 0.34, r),
+    n = (write(os.path.join(out, "conn.log"), ZEEK_HEAD, conn, total * 0.34, r),
          write(os.path.join(out, "access.log"), "", access_line, total * 0.38, r),
          write(os.path.join(out, "dnsmasq.log"), "", dns_line, total * 0.28, r))
-    print("gen_logs: %s: %d conn, %d access, %d dnsmasq lines" % (out, *n))
+    print("gen_logs: %s (%s): %d conn, %d access, %d dnsmasq lines" % (out, mix, *n))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,12 @@
 # of BENCH_LOGS_MB, so that the rate and the peak RSS at two sizes show whether memory stays
 # flat. Prints wall and CPU (user + system) seconds, MB/s on each, the peak RSS, the case's
 # size and the stage seconds of the run manifest. The logs are cached in build/bench/.
+# Two mixes of the Zeek connections (gen_logs.py's MIX), each printed under its own heading:
+# "worst" (every connection to a random address, a fifth of them uploads: nearly one finding
+# and one event per upload) and "realistic" (destinations from a Zipf-like popularity over
+# 3,000 sites, 1% uploads).
 #   BENCH_LOGS_MB=200   size of the larger set of logs; BENCH_LOGS_SEED=1
+#   BENCH_LOGS_MIX="worst realistic"   the mixes to run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MB=${BENCH_LOGS_MB:-200}
@@ -17,14 +22,20 @@ for tool in bc sqlite3 python3; do
     command -v "$tool" >/dev/null || { echo "log bench: $tool is not installed (make deps)"; exit 1; }
 done
 tag=$(sha256sum "$gen" | cut -c1-8)
-printf '\nmixed logs (Zeek conn TSV, nginx access, dnsmasq; %s):\n' "$gen"
+for mix in ${BENCH_LOGS_MIX:-worst realistic}; do
+case $mix in
+    worst) what="worst case: random destinations, a fifth of the connections uploads";;
+    realistic) what="realistic mix: Zipf-like destinations over 3,000 sites, 1% uploads";;
+    *) echo "log bench: BENCH_LOGS_MIX: worst or realistic, not $mix"; exit 1;;
+esac
+printf '\nmixed logs, %s (Zeek conn TSV, nginx access, dnsmasq; %s %s):\n' "$what" "$gen" "$mix"
 printf '%-8s %8s %8s %8s %8s %8s %9s %9s  %s\n' MB wall_s cpu_s MB/s MB/s_cpu \
     "RSS_MB" "case_MB" findings "stage seconds"
 for mb in $((MB / 2)) "$MB"; do
-    logs=$dir/logs-$mb-s$seed-$tag
+    logs=$dir/logs-$mix-$mb-s$seed-$tag
     if [ ! -s "$logs/dnsmasq.log" ]; then
-        rm -rf "$dir"/logs-"$mb"-s"$seed"-*
-        python3 "$gen" "$logs" "$mb" "$seed" >/dev/null
+        rm -rf "$dir"/logs-"$mix"-"$mb"-s"$seed"-* "$dir"/logs-"$mb"-s"$seed"-*
+        python3 "$gen" "$logs" "$mb" "$seed" "$mix" >/dev/null
     fi
     bytes=$(cat "$logs"/*.log | wc -c)
     case=$dir/logs-case
@@ -45,4 +56,5 @@ for mb in $((MB / 2)) "$MB"; do
         "$(echo "$bytes / 1000000 / $cpu" | bc -l)" "$(echo "$rss / 1024" | bc -l)" \
         "$(echo "$(du -sb "$case" | cut -f1) / 1000000" | bc -l)" "$findings" "$stages"
     rm -rf "$case"
+done
 done
