@@ -1,5 +1,6 @@
 /* typer.c - object types without libmagic where phitrace can be sure (see typer.h). */
 #include "typer.h"
+#include "typer_sigs.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -306,6 +307,26 @@ static bool markup_at(const uint8_t *p, size_t n, size_t i)
     return false;
 }
 
+/* Does the text start with `sig` (lower case; a blank in it stands for any run of blanks,
+ * or none)? */
+static bool sig_at(const uint8_t *p, size_t n, const char *sig)
+{
+    size_t i = 0;
+    for (const char *q = sig; *q != '\0'; q++) {
+        if (*q == ' ') {
+            while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) {
+                i++;
+            }
+            continue;
+        }
+        if (i >= n || (p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) != (uint8_t)*q) {
+            return false;
+        }
+        i++;
+    }
+    return true;
+}
+
 /* Words of libmagic rules that give text another class, searched where the rules search
  * (sgml: markup anywhere in the first 4 KiB; tex: control words in 4 KiB; pdf: "%PDF-" in
  * 256 bytes). */
@@ -368,13 +389,25 @@ static bool special_start(const uint8_t *p, size_t n)
         const uint8_t *nl = memchr(p + at, '\n', n - at);
         at = nl == NULL ? n : (size_t)(nl - p) + 1;
     }
-    /* a header line "Name: value" (mail, news, HTTP, MIME parts, many configurations) */
-    size_t k = i;
-    while (k < n && ((p[k] | 32) >= 'a' && (p[k] | 32) <= 'z' ? true
-                     : k > i && ((p[k] >= '0' && p[k] <= '9') || p[k] == '-' || p[k] == '_'))) {
-        k++;
+    /* header-like starts of libmagic rules at offset 0 (mail, news, MIME entities, vCard,
+     * iCalendar, torrents...), compared without case */
+    static const char *const heads[] = {
+        "relay-version:", "forward to", "pipe to", "delivered-to:", "return-path:", "path:",
+        "xref:", "from:", "date:", "received:", "mime-version:", "content-type:", "amanda:",
+        "begin:", "clamav-vdb:", "item:", "index:", "svn-fs-dump", "splinefontdb:", "start:",
+        "tn:", "try:", "extended instrument:", "filedesc:", "article"};
+    for (size_t h = 0; h < sizeof heads / sizeof *heads; h++) {
+        if (has_ci(p, n, 0, heads[h]) || has_ci(p, n, i, heads[h])) {
+            return true;
+        }
     }
-    return k > i && k < n && p[k] == ':';
+    /* every printable pattern of a rule at offset 0 (typer_sigs.h) */
+    for (size_t s = 0; s < sizeof typer_sigs / sizeof *typer_sigs; s++) {
+        if (sig_at(p, n, typer_sigs[s])) {
+            return true;
+        }
+    }
+    return n > 2 && p[0] == 'd' && isdigit(p[1]) != 0; /* bencode: "d8:announce" */
 }
 
 /* HTML from its first bytes: libmagic's sgml rule, then ascmagic's words after it. */
