@@ -421,6 +421,27 @@ static bool html_start(const uint8_t *p, size_t n)
            has_ci(p, n, i, "<html ");
 }
 
+/* Words of the JavaScript rules of Debian's libmagic ("(function(", "module.exports =",
+ * "require(", a line that starts with "import" or "export"): they outrank its HTML rules, so
+ * HTML with them is left to libmagic. */
+static bool script_words(const uint8_t *p, size_t n)
+{
+    static const char *const words[] = {"(function", "(async function", "exports", "require("};
+    for (size_t k = 0; k < sizeof words / sizeof *words; k++) {
+        if (memmem(p, n, words[k], strlen(words[k])) != NULL) {
+            return true;
+        }
+    }
+    for (size_t at = 0; at < n;) {
+        if (starts(p + at, n - at, "import") || starts(p + at, n - at, "export")) {
+            return true;
+        }
+        const uint8_t *nl = memchr(p + at, '\n', n - at);
+        at = nl == NULL ? n : (size_t)(nl - p) + 1;
+    }
+    return false;
+}
+
 /* Text the typer names, else false (libmagic decides). */
 static bool sniff_text(const uint8_t *p, size_t n, char *mime, size_t mlen, char *desc,
                        size_t dlen)
@@ -432,7 +453,7 @@ static bool sniff_text(const uint8_t *p, size_t n, char *mime, size_t mlen, char
     if (csv_lines(p, n)) {
         return named(mime, mlen, desc, dlen, "text/csv", "CSV text");
     }
-    if (html_start(p, n) && !t.bom) {
+    if (html_start(p, n) && !t.bom && !script_words(p, n)) {
         snprintf(mime, mlen, "text/html");
         text_words(&t, "HTML document, ", desc, dlen);
         return true;
