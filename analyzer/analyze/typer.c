@@ -347,7 +347,7 @@ static bool class_words(const uint8_t *p, size_t n)
                 }
             }
         }
-        if (p[i] == '%' && i < 256 && starts(p + i, n - i, "%PDF-")) {
+        if (i < 256 && p[i] == '%' && starts(p + i, n - i, "%PDF-")) {
             return true;
         }
     }
