@@ -16,26 +16,66 @@
 
 static magic_t mg;
 
+/* The class of a type, the level at which the typer must agree with libmagic: text
+ * subtypes (source code, scripts: text/x-c, text/x-shellscript...) are all "text". */
+static const char *klass(const char *mime, const char *desc)
+{
+    static const struct {
+        const char *mime, *k;
+    } map[] = {
+        {"application/x-empty", "empty"},    {"text/csv", "csv"},
+        {"application/json", "json"},        {"application/x-ndjson", "ndjson"},
+        {"text/html", "html"},               {"text/xml", "xml"},
+        {"application/xml", "xml"},          {"image/svg+xml", "xml"},
+        {"message/rfc822", "mail"},          {"message/news", "mail"},
+        {"application/dicom", "dicom"},      {"application/gzip", "gzip"},
+        {"application/pdf", "pdf"},          {"application/zip", "zip"},
+        {"image/png", "png"},                {"image/jpeg", "jpeg"},
+        {"image/gif", "gif"},                {"application/octet-stream", "data"},
+        {"text/rtf", "rtf"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+        if (strcmp(mime, map[i].mime) == 0) {
+            return map[i].k;
+        }
+    }
+    if (strncmp(desc, "HL7 v2", 6) == 0) {
+        return "hl7";
+    }
+    if (strncmp(desc, "ASC X12", 7) == 0) {
+        return "x12";
+    }
+    if (strncmp(mime, "text/", 5) == 0 || strcmp(mime, "application/javascript") == 0) {
+        return "text";
+    }
+    if (strstr(mime, "openxmlformats") != NULL || strstr(mime, "opendocument") != NULL) {
+        return "office";
+    }
+    return "other";
+}
+
 struct tally {
-    char name[64];
-    unsigned seen, agree;
+    char name[32];
+    unsigned seen, named, same_class, same_mime, same_desc;
 };
 
-static struct tally sniffed[32], implied[32];
-static unsigned files, disagreements;
+static struct tally fmt[48], implied[32];
+static unsigned files, disagreements, refined;
+static bool quiet;
+static unsigned max_files = 4000;
 
-static void count(struct tally *t, const char *name, bool ok)
+static struct tally *row(struct tally *t, size_t cap, const char *name)
 {
     size_t i = 0;
-    while (i < 31 && t[i].name[0] != '\0' && strcmp(t[i].name, name) != 0) {
+    while (i < cap - 1 && t[i].name[0] != '\0' && strcmp(t[i].name, name) != 0) {
         i++;
     }
     snprintf(t[i].name, sizeof t[i].name, "%s", name);
-    t[i].seen++;
-    t[i].agree += ok;
+    return &t[i];
 }
 
-/* One buffer through both paths, compared with libmagic's two answers. */
+/* One buffer through both paths, compared with libmagic's two answers. The typer's own
+ * formats (HL7, X12: text/plain to libmagic) count as text. */
 static void check(const uint8_t *p, size_t n, const char *what)
 {
     char desc[256], mime[128], smime[64], sdesc[200];
@@ -46,22 +86,45 @@ static void check(const uint8_t *p, size_t n, const char *what)
     snprintf(mime, sizeof mime, "%s", m ? m : "");
     magic_setflags(mg, MAGIC_NONE | MAGIC_ERROR);
     files++;
+    const char *lk = klass(mime, desc);
+    struct tally *t = row(fmt, sizeof fmt / sizeof *fmt, lk);
+    t->seen++;
     if (pt_type_sniff(p, n, smime, sizeof smime, sdesc, sizeof sdesc)) {
-        /* a description in libmagic's own words must be libmagic's, word for word */
-        bool ok = strcmp(smime, mime) == 0 &&
-                  (strncmp(sdesc, "ASCII text", 10) != 0 || strcmp(sdesc, desc) == 0);
-        count(sniffed, strncmp(sdesc, "ASCII text", 10) == 0 ? "FHIR JSON cut (libmagic's text words)" : sdesc,
-              ok);
-        if (!ok) {
+        const char *sk = klass(smime, sdesc);
+        bool own = strcmp(sk, "hl7") == 0 || strcmp(sk, "x12") == 0;
+        bool same_class = strcmp(sk, lk) == 0 || (own && strcmp(lk, "text") == 0);
+        bool same_mime = strcmp(smime, mime) == 0;
+        t->named++;
+        t->same_class += same_class;
+        t->same_mime += same_mime;
+        t->same_desc += strcmp(sdesc, desc) == 0;
+        if (!same_class || (!same_mime && strcmp(sk, "text") != 0)) {
             disagreements++;
-            printf("DISAGREE sniff %s: typer %s (%s), libmagic %s (%s)\n", what, smime, sdesc, mime,
+            printf("DISAGREE %s: typer %s (%s), libmagic %s (%s)\n", what, smime, sdesc, mime,
                    desc);
+        } else if (!same_mime || (strcmp(sk, "text") == 0 && strcmp(sdesc, desc) != 0 &&
+                                  strstr(desc, sdesc) != NULL)) {
+            refined++; /* text that libmagic's text rules call source code or a script */
+            if (!quiet) {
+                printf("text subtype %s: typer %s, libmagic %s (%s)\n", what, smime, mime, desc);
+            }
+        } else if (strcmp(sdesc, desc) != 0 && !own && strcmp(sk, "dicom") != 0 &&
+                   strcmp(sk, "gzip") != 0 && strcmp(sk, "pdf") != 0 &&
+                   strcmp(sk, "png") != 0 && strcmp(sk, "jpeg") != 0 && strcmp(sk, "gif") != 0) {
+            /* text, CSV and HTML are named in libmagic's words: they must be its words */
+            disagreements++;
+            printf("DISAGREE words %s: typer \"%s\", libmagic \"%s\"\n", what, sdesc, desc);
         }
+    }
+    else if (getenv("PHITRACE_TYPER_LEFT") != NULL) {
+        printf("left to libmagic %s: %s (%s)\n", what, mime, desc);
     }
     const char *im = pt_type_mime_of(desc);
     if (im != NULL) {
         bool ok = strcmp(im, mime) == 0;
-        count(implied, im, ok);
+        struct tally *r = row(implied, sizeof implied / sizeof *implied, im);
+        r->seen++;
+        r->same_mime += ok;
         if (!ok) {
             disagreements++;
             printf("DISAGREE implied %s: %s from \"%s\", libmagic %s\n", what, im, desc, mime);
@@ -72,7 +135,7 @@ static void check(const uint8_t *p, size_t n, const char *what)
 static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)ftw;
-    if (flag != FTW_F || !S_ISREG(st->st_mode) || files >= 4000) {
+    if (flag != FTW_F || !S_ISREG(st->st_mode) || files >= max_files) {
         return 0;
     }
     FILE *f = fopen(path, "rb");
@@ -86,12 +149,21 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
     return 0;
 }
 
-static void report(const char *title, const struct tally *t)
+static void report(void)
 {
-    printf("%s\n", title);
-    for (size_t i = 0; i < 32 && t[i].name[0] != '\0'; i++) {
-        printf("  %-40s %5u of %5u agree with libmagic\n", t[i].name, t[i].agree, t[i].seen);
+    printf("per class (libmagic's): files, named by the typer, of those the same class, MIME "
+           "type and description as libmagic\n");
+    printf("  %-8s %6s %6s %6s %6s %6s\n", "class", "files", "typer", "class", "MIME", "words");
+    for (size_t i = 0; i < sizeof fmt / sizeof *fmt && fmt[i].name[0] != '\0'; i++) {
+        printf("  %-8s %6u %6u %6u %6u %6u\n", fmt[i].name, fmt[i].seen, fmt[i].named,
+               fmt[i].same_class, fmt[i].same_mime, fmt[i].same_desc);
     }
+    printf("MIME type implied by libmagic's description (one call instead of two):\n");
+    for (size_t i = 0; i < sizeof implied / sizeof *implied && implied[i].name[0] != '\0'; i++) {
+        printf("  %-26s %5u of %5u agree\n", implied[i].name, implied[i].same_mime,
+               implied[i].seen);
+    }
+    printf("text named text/plain that libmagic's text rules call a subtype: %u\n", refined);
 }
 
 static void crafted(void **state)
@@ -169,10 +241,8 @@ static void fhir_heads(void **state)
     static const char *const whole[] = {
         "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"birthDate\":\"1961-04-12\"}",
         "{\"resourceType\":\"Patient\",\"id\":\"p1\"} trailing",
-        "{\"resourceType\":\"Patient\",\"text\":{\"div\":\"<div>Jane Doe</div>\"},\"id\":",
-        "{\"resourceType\":\"Patient\",\n\"id\":\"p1\",\"gender\":\"female\",",
-        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"M\xc3\xbcller\"}],",
-        "{\"resourceType\":\"Patient\",\"id\":\"a\tb\",",
+        "[{\"a\":1},\n{\"b\":2}]\n",
+        "{\"a\":1}\n{\"b\":2}\n",
     };
     for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
         check((const uint8_t *)whole[i], strlen(whole[i]), "FHIR JSON the typer leaves");
@@ -182,9 +252,76 @@ static void fhir_heads(void **state)
     assert_int_equal(disagreements, 0);
 }
 
+/* Text the typer names in libmagic's own words (check() compares them word for word): line
+ * ends, long lines, UTF-8, a byte order mark, escapes, CSV, HTML, script and style text, and
+ * JSON the head cuts open; and text it must leave to libmagic. */
+static void text_shapes(void **state)
+{
+    (void)state;
+    static char big[PT_OBJ_MAGIC_BYTES];
+    size_t n = 0;
+    for (unsigned i = 0; n + 200 < sizeof big; i++) {
+        n += (size_t)snprintf(big + n, sizeof big - n,
+                              "function f%x(a,b){var c=a.length;for(var i=0;i<c;i++){if(a[i]"
+                              "===b)return i;}return -1;}%s", i * 2654435761u,
+                              i % 7 == 3 ? "\r\n" : i % 5 == 1 ? "" : "\n");
+    }
+    static const char *const named[] = {
+        "plain words, nothing else\n",
+        "two lines\r\nwith CRLF\r\n",
+        "old Mac\rline ends\r",
+        "mixed\r\nends\nhere\rand\n",
+        "no terminator at all",
+        "caf\xc3\xa9 au lait\n",
+        "\xef\xbb\xbfwith a byte order mark\n",
+        "tint \x1b[31mred\x1b[0m\n",
+        "mrn,last,first,dob\n1,A,B,2000-01-01\n2,C,D,2001-01-01\n3,E,F,2002-01-01\n",
+        "<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>x</p></body></html>\n",
+        ".site-1f{margin:0 auto;padding:3px;color:#a0b1c2;font-size:12px}\n.b{margin:0}\n",
+        "{\"resourceType\":\"Patient\",\n\"id\":\"p1\",\"gender\":\"female\",",
+        "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"M\xc3\xbcller\"}],",
+        "{\"resourceType\":\"Patient\",\"id\":\"a\tb\",",
+        "{\"resourceType\":\"Patient\",\"text\":{\"div\":\"<div>Jane Doe</div>\"},\"id\":",
+    };
+    char smime[64], sdesc[200];
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        check((const uint8_t *)named[i], strlen(named[i]), named[i]);
+        assert_true(pt_type_sniff((const uint8_t *)named[i], strlen(named[i]), smime,
+                                  sizeof smime, sdesc, sizeof sdesc));
+    }
+    for (size_t cut = 100; cut <= n; cut = cut * 3 + 17) {
+        check((const uint8_t *)big, cut, "script text");
+        assert_true(pt_type_sniff((const uint8_t *)big, cut, smime, sizeof smime, sdesc,
+                                  sizeof sdesc));
+    }
+    static const char *const left[] = {
+        "#!/bin/sh\necho hi\n",
+        "Received: from a by b\r\nSubject: x\r\n\r\nbody\r\n",
+        "From alice Mon Jan  1 00:00:00 2024\nSubject: x\n\nbody\n",
+        "<?xml version=\"1.0\"?>\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>\n",
+        "{\\rtf1\\ansi hello}\n",
+        "%!PS-Adobe-3.0\n",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "see <a href=\"x\">this</a>\n",
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nEND:VCARD\r\n",
+        "MZ is how it starts\n",
+        "back\bspace\n",
+        "\\documentclass{article}\n",
+        "latin1 \xe9t\xe9\n",
+        "x",
+    };
+    for (size_t i = 0; i < sizeof left / sizeof *left; i++) {
+        check((const uint8_t *)left[i], strlen(left[i]), left[i]);
+        assert_false(pt_type_sniff((const uint8_t *)left[i], strlen(left[i]), smime,
+                                   sizeof smime, sdesc, sizeof sdesc));
+    }
+    assert_int_equal(disagreements, 0);
+}
+
 static void corpus_and_seeds(void **state)
 {
     (void)state;
+    quiet = true;
     nftw("tests/fuzz/corpus", visit, 16, FTW_PHYS);
     nftw("samples", visit, 16, FTW_PHYS);
     struct stat st;
@@ -196,10 +333,27 @@ static void corpus_and_seeds(void **state)
     } else {
         printf("typer: %s is absent; compared on the fuzz seeds and samples only\n", corpus);
     }
+    /* more directories to compare on (objects exported from a case, system files):
+     * PHITRACE_TYPER_DIRS=dir:dir..., PHITRACE_TYPER_MAX files in all (default 4000) */
+    unsigned base = disagreements;
+    const char *more = getenv("PHITRACE_TYPER_DIRS");
+    if (more != NULL && more[0] != '\0') {
+        const char *mx = getenv("PHITRACE_TYPER_MAX");
+        max_files = mx != NULL && mx[0] != '\0' ? (unsigned)strtoul(mx, NULL, 10) : 100000;
+        char dirs[4096];
+        snprintf(dirs, sizeof dirs, "%s", more);
+        for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d != NULL;
+             d = strtok_r(NULL, ":", &save)) {
+            nftw(d, visit, 16, FTW_PHYS);
+        }
+    }
     printf("typer: %u files and buffers compared with libmagic\n", files);
-    report("named by the typer (no libmagic call):", sniffed);
-    report("MIME type implied by libmagic's description (one call instead of two):", implied);
-    assert_int_equal(disagreements, 0);
+    report();
+    if (disagreements > base) {
+        printf("typer: %u disagreements in PHITRACE_TYPER_DIRS (shown above; not a failure)\n",
+               disagreements - base);
+    }
+    assert_int_equal(base, 0);
     assert_true(files > 50);
 }
 
@@ -212,6 +366,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crafted),
         cmocka_unit_test(fhir_heads),
+        cmocka_unit_test(text_shapes),
         cmocka_unit_test(corpus_and_seeds),
     };
     int rc = cmocka_run_group_tests_name("typer", tests, NULL, NULL);
