@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "cursor.h"
 
 /*
@@ -23,22 +25,91 @@
  * so another field, maybe empty, follows it; false at the view's end (or on a failed cursor,
  * when the field is empty and failed).
  */
-bool pt_text_field(struct pt_cur *c, uint8_t delim, struct pt_cur *field);
+static inline bool pt_text_field(struct pt_cur *c, uint8_t delim, struct pt_cur *field)
+{
+    if (c->err) {
+        *field = pt_cur_make(NULL, 0);
+        field->err = true;
+        return false;
+    }
+    size_t left = c->len - c->off, take = 0;
+    const uint8_t *at = c->base + c->off;
+    while (take < left && at[take] != delim) { /* fields are short: no call to memchr */
+        take++;
+    }
+    bool found = take < left;
+    *field = pt_cur_make(at, take);
+    c->off += take + found; /* take < left when the delimiter was found: off stays <= len */
+    return found;
+}
 
 /* Skip a run of `ch`; the count skipped. */
-size_t pt_text_skip(struct pt_cur *c, uint8_t ch);
+static inline size_t pt_text_skip(struct pt_cur *c, uint8_t ch)
+{
+    size_t k = 0, left = pt_cur_left(c);
+    while (k < left && c->base[c->off + k] == ch) {
+        k++;
+    }
+    c->off += k;
+    return k;
+}
 
 /* Consume `lit` (a C string) when the view continues with it; false, nothing read, if not. */
 bool pt_text_lit(struct pt_cur *c, const char *lit);
 
 /* A run of 1 or more decimal digits whose value is at most `max` into *v. False (nothing
  * read, *v 0) when there is no digit or the value exceeds max. */
-bool pt_text_u64(struct pt_cur *c, uint64_t max, uint64_t *v);
+static inline bool pt_text_u64(struct pt_cur *c, uint64_t max, uint64_t *v)
+{
+    uint64_t x = 0;
+    size_t k = 0, left = pt_cur_left(c);
+    *v = 0;
+    for (; k < left && c->base[c->off + k] >= '0' && c->base[c->off + k] <= '9'; k++) {
+        unsigned d = (unsigned)(c->base[c->off + k] - '0');
+        if (d > max || x > (max - d) / 10) {
+            return false;
+        }
+        x = x * 10 + d;
+    }
+    if (k == 0) {
+        return false;
+    }
+    *v = x;
+    c->off += k;
+    return true;
+}
 
 /* Seconds with an optional fraction ("1672843056.913119", "0.084044", "12.") in
  * microseconds, the digits past the sixth decimal read and dropped. False (nothing read)
  * when it does not start with a digit or the value would not fit an int64_t. */
-bool pt_text_seconds_us(struct pt_cur *c, int64_t *us);
+static inline bool pt_text_seconds_us(struct pt_cur *c, int64_t *us)
+{
+    struct pt_cur t = *c;
+    uint64_t whole;
+    int64_t frac = 0;
+    int digits = 0;
+    *us = 0;
+    if (!pt_text_u64(&t, INT64_MAX / 1000000 - 1, &whole)) { /* whole * 10^6 + 999999 fits */
+        return false;
+    }
+    if (pt_cur_peek_u8(&t, 0) == '.') {
+        pt_cur_skip(&t, 1);
+        size_t k = 0, left = pt_cur_left(&t);
+        for (; k < left && t.base[t.off + k] >= '0' && t.base[t.off + k] <= '9'; k++) {
+            if (digits < 6) {
+                frac = frac * 10 + (t.base[t.off + k] - '0');
+                digits++;
+            }
+        }
+        pt_cur_skip(&t, k);
+    }
+    for (; digits < 6; digits++) {
+        frac *= 10;
+    }
+    *us = (int64_t)whole * 1000000 + frac;
+    *c = t;
+    return true;
+}
 
 /* A dotted quad of 1-3 digit parts each at most 255, without leading zeros as inet_pton
  * reads it ("10.0.0.1"), into a[4]. False

@@ -490,7 +490,7 @@ static void zeek_header(struct pt_logparse *p, char *s)
     }
 }
 
-static void zeek_line(struct pt_logparse *p, char *s)
+static void zeek_line(struct pt_logparse *p, char *s, size_t n)
 {
     if (s[0] == '#') {
         zeek_header(p, s);
@@ -501,7 +501,7 @@ static void zeek_line(struct pt_logparse *p, char *s)
         malformed(p, "a record before any #fields header");
         return;
     }
-    if (!split(s, strlen(s), p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
+    if (!split(s, n, p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
         malformed(p, "its number of fields differs from the #fields header (truncated or cut)");
         return;
     }
@@ -661,10 +661,15 @@ struct toks {
     struct pt_cur c;
 };
 
+static struct toks toks_n(char *s, size_t n)
+{
+    struct toks t = {s, pt_cur_make((const uint8_t *)s, n)};
+    return t;
+}
+
 static struct toks toks_of(char *s)
 {
-    struct toks t = {s, pt_cur_make((const uint8_t *)s, s != NULL ? strlen(s) : 0)};
-    return t;
+    return toks_n(s, s != NULL ? strlen(s) : 0);
 }
 
 /* The next space-separated token, or a quoted one (backslash escapes kept), or a [bracketed]
@@ -689,11 +694,12 @@ static char *token_kind(struct toks *t, char *kind)
     }
     uint8_t close = open == '"' ? '"' : ']';
     pt_cur_skip(&c, 1);
-    size_t k = 0;
-    while (pt_cur_has(&c, k + 1) && pt_cur_peek_u8(&c, k) != close) {
-        k += pt_cur_peek_u8(&c, k) == '\\' && pt_cur_has(&c, k + 2) ? 2 : 1;
+    const uint8_t *at = pt_cur_ptr(&c);
+    size_t k = 0, left = pt_cur_left(&c);
+    while (k < left && at[k] != close) {
+        k += at[k] == '\\' && k + 1 < left ? 2 : 1;
     }
-    if (!pt_cur_has(&c, k + 1)) {
+    if (k >= left) {
         return NULL;
     }
     char *start = t->buf + c.off;
@@ -735,10 +741,14 @@ static char *request(struct toks *t)
     }
     pt_cur_skip(&c, 1);
     char *start = t->buf + c.off;
-    struct pt_cur q = c, f;
-    while (pt_text_field(&q, '"', &f)) { /* q is just past a quote */
+    const uint8_t *at = pt_cur_ptr(&c), *e;
+    size_t left = pt_cur_left(&c);
+    for (size_t i = 0; i < left && (e = memchr(at + i, '"', left - i)) != NULL; i++) {
+        i = (size_t)(e - at); /* a quote, in the view */
+        struct pt_cur q = c;
+        pt_cur_skip(&q, i + 1);
         if (status_follows(q)) {
-            t->buf[q.off - 1] = '\0';
+            start[i] = '\0';
             t->c = q;
             return start;
         }
@@ -759,7 +769,7 @@ static void web_line(struct pt_logparse *p, char *s, size_t n)
      * client is the address the server saw, the one just before ident and user */
     char *pre[8], *when = NULL, kind = ' ';
     size_t n_pre = 0;
-    struct toks ts = toks_of(s);
+    struct toks ts = toks_n(s, n);
     for (char *t; n_pre < 8 && (t = token_kind(&ts, &kind)) != NULL; n_pre++) {
         if (kind == '[') {
             when = t;
@@ -1757,7 +1767,7 @@ static void elb_line(struct pt_logparse *p, char *s, size_t n)
                               pt_logtime_line(&p->lt, (const uint8_t *)s, n), "elb", 0};
     char *w[14];
     size_t k = 0;
-    struct toks ts = toks_of(s);
+    struct toks ts = toks_n(s, n);
     while (k < 14 && (w[k] = token(&ts)) != NULL) {
         k++;
     }
@@ -2124,7 +2134,7 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
     char *s = (char *)p->line;
     switch (p->fmt) {
         case PT_LOGFMT_ZEEK:
-            zeek_line(p, s);
+            zeek_line(p, s, n);
             break;
         case PT_LOGFMT_ZEEK_JSON: {
             if (!pt_jsonflat_parse(&p->json, p->line, n)) {
