@@ -963,24 +963,34 @@ enum { PAN_TYPE = 3, PAN_SUBTYPE = 4, PAN_SRC = 7, PAN_DST = 8, PAN_RULE = 11, P
 /* Comma-separated fields in place, a quoted field's commas kept (its quotes dropped). */
 static size_t pan_split(char *s, char **f, size_t max)
 {
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s)), v;
     size_t n = 0;
     while (n < max) {
-        if (*s == '"') {
-            f[n++] = ++s;
-            while (*s != '\0' && !(*s == '"' && (s[1] == ',' || s[1] == '\0'))) {
-                s++;
+        if (pt_cur_peek_u8(&c, 0) != '"') {
+            bool more = pt_text_field(&c, ',', &v);
+            f[n++] = s + (c.off - v.len - (more ? 1 : 0));
+            if (!more) {
+                break;
             }
-            if (*s == '"') {
-                *s++ = '\0';
-            }
-        } else {
-            f[n++] = s;
-            s += strcspn(s, ",");
+            s[c.off - 1] = '\0';
+            continue;
         }
-        if (*s != ',') {
+        pt_cur_skip(&c, 1);
+        const uint8_t *at = pt_cur_ptr(&c);
+        size_t k = 0, left = pt_cur_left(&c);
+        while (k < left && !(at[k] == '"' && (k + 1 == left || at[k + 1] == ','))) {
+            k++; /* a quote inside the field is kept */
+        }
+        f[n++] = s + c.off;
+        if (k < left) {
+            s[c.off + k++] = '\0'; /* the closing quote */
+        }
+        pt_cur_skip(&c, k);
+        if (pt_cur_peek_u8(&c, 0) != ',') {
             break;
         }
-        *s++ = '\0';
+        s[c.off] = '\0';
+        pt_cur_skip(&c, 1);
     }
     return n;
 }
