@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/cursor.h"
+#include "../core/textspan.h"
 #include "evtx.h"
 
 /* The Zeek fields read (names as in the logs; JSON logs use the same dotted names). */
@@ -182,14 +183,12 @@ static bool count(const char *s, int64_t *v)
     if (s == NULL || *s == '\0') {
         return true;
     }
-    int64_t x = 0;
-    for (const char *c = s; *c != '\0'; c++) {
-        if (*c < '0' || *c > '9' || x > (INT64_MAX - 9) / 10) {
-            return false;
-        }
-        x = x * 10 + (*c - '0');
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
+    uint64_t x;
+    if (!pt_text_u64(&c, INT64_MAX, &x) || pt_cur_left(&c) != 0) {
+        return false;
     }
-    *v = x;
+    *v = (int64_t)x;
     return true;
 }
 
@@ -211,33 +210,12 @@ static bool seconds(const char *s, int64_t *us)
     if (s == NULL || *s == '\0') {
         return true;
     }
-    int64_t whole = 0, frac = 0;
-    int digits = 0;
-    const char *c = s;
-    if (*c < '0' || *c > '9') {
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
+    int64_t v;
+    if (!pt_text_seconds_us(&c, &v) || pt_cur_left(&c) != 0) {
         return false;
     }
-    for (; *c >= '0' && *c <= '9'; c++) {
-        if (whole > INT64_MAX / 10 / 1000000) {
-            return false;
-        }
-        whole = whole * 10 + (*c - '0');
-    }
-    if (*c == '.') {
-        for (c++; *c >= '0' && *c <= '9'; c++) {
-            if (digits < 6) {
-                frac = frac * 10 + (*c - '0');
-                digits++;
-            }
-        }
-    }
-    if (*c != '\0') {
-        return false;
-    }
-    for (; digits < 6; digits++) {
-        frac *= 10;
-    }
-    *us = whole * 1000000 + frac;
+    *us = v;
     return true;
 }
 
@@ -438,21 +416,22 @@ static void zeek_record(struct row *r)
     }
 }
 
-/* Split the line at `sep` in place; false when there are more than PT_LOG_FIELDS fields. */
-static bool split(char *s, char sep, const char **out, size_t *n)
+/* Split s (len bytes, s[len] NUL) at `sep` in place, each field NUL-terminated where its
+ * separator was; false when there are more than PT_LOG_FIELDS fields. */
+static bool split(char *s, size_t len, char sep, const char **out, size_t *n)
 {
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, len), f;
     *n = 0;
     for (;;) {
         if (*n == PT_LOG_FIELDS) {
             return false;
         }
-        out[(*n)++] = s;
-        char *e = strchr(s, sep);
-        if (e == NULL) {
-            return true;
+        bool more = pt_text_field(&c, (uint8_t)sep, &f);
+        out[(*n)++] = s + (c.off - f.len - (more ? 1 : 0));
+        if (!more) {
+            return true; /* the last field ends where s did */
         }
-        *e = '\0';
-        s = e + 1;
+        s[c.off - 1] = '\0';
     }
 }
 
@@ -490,7 +469,7 @@ static void zeek_header(struct pt_logparse *p, char *s)
     if (strcmp(s, "#path") == 0) {
         cpy(p->path, sizeof p->path, after + 1);
     } else if (strcmp(s, "#fields") == 0) {
-        if (!split(after + 1, p->sep, f, &n)) {
+        if (!split(after + 1, strlen(after + 1), p->sep, f, &n)) {
             p->st.headers--;
             malformed(p, "a #fields header with more fields than this version reads");
             p->n_fields = 0;
@@ -511,7 +490,7 @@ static void zeek_header(struct pt_logparse *p, char *s)
     }
 }
 
-static void zeek_line(struct pt_logparse *p, char *s)
+static void zeek_line(struct pt_logparse *p, char *s, size_t n)
 {
     if (s[0] == '#') {
         zeek_header(p, s);
@@ -522,7 +501,7 @@ static void zeek_line(struct pt_logparse *p, char *s)
         malformed(p, "a record before any #fields header");
         return;
     }
-    if (!split(s, p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
+    if (!split(s, n, p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
         malformed(p, "its number of fields differs from the #fields header (truncated or cut)");
         return;
     }
@@ -675,72 +654,106 @@ static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 
 /* ---- web access logs (NCSA common and combined) ----------------------------------------------- */
 
-/* The next space-separated token, or a quoted one (backslash escapes kept), or a [bracketed]
- * one, NUL-terminated in place. */
-static char *token_kind(char **s, char *kind)
+/* The rest of a NUL-terminated piece of the line, read through a cursor; buf is the same bytes,
+ * writable, so that a token can be NUL-terminated in place where the cursor found its end. */
+struct toks {
+    char *buf;
+    struct pt_cur c;
+};
+
+static struct toks toks_n(char *s, size_t n)
 {
-    char *c = *s;
-    while (*c == ' ') {
-        c++;
-    }
-    if (*c == '\0') {
+    struct toks t = {s, pt_cur_make((const uint8_t *)s, n)};
+    return t;
+}
+
+static struct toks toks_of(char *s)
+{
+    return toks_n(s, s != NULL ? strlen(s) : 0);
+}
+
+/* The next space-separated token, or a quoted one (backslash escapes kept), or a [bracketed]
+ * one, NUL-terminated in place; NULL (nothing read) when there is none or its quote or
+ * bracket does not close. */
+static char *token_kind(struct toks *t, char *kind)
+{
+    struct pt_cur c = t->c;
+    pt_text_skip(&c, ' ');
+    if (!pt_cur_has(&c, 1)) {
         return NULL;
     }
-    char *start = c, close = *c == '"' ? '"' : *c == '[' ? ']' : ' ';
-    *kind = *c == '"' || *c == '[' ? *c : ' ';
-    if (close != ' ') {
-        start = ++c;
-        while (*c != '\0' && *c != close) {
-            c += *c == '\\' && c[1] != '\0' ? 2 : 1;
+    uint8_t open = pt_cur_peek_u8(&c, 0);
+    *kind = open == '"' || open == '[' ? (char)open : ' ';
+    if (*kind == ' ') {
+        struct pt_cur f;
+        if (pt_text_field(&c, ' ', &f)) {
+            t->buf[c.off - 1] = '\0';
         }
-        if (*c != close) {
-            return NULL;
-        }
-    } else {
-        while (*c != '\0' && *c != ' ') {
-            c++;
-        }
+        t->c = c;
+        return t->buf + (f.base - t->c.base);
     }
-    if (*c != '\0') {
-        *c++ = '\0';
+    uint8_t close = open == '"' ? '"' : ']';
+    pt_cur_skip(&c, 1);
+    const uint8_t *at = pt_cur_ptr(&c);
+    size_t k = 0, left = pt_cur_left(&c);
+    while (k < left && at[k] != close) {
+        k += at[k] == '\\' && k + 1 < left ? 2 : 1;
     }
-    *s = c;
+    if (k >= left) {
+        return NULL;
+    }
+    char *start = t->buf + c.off;
+    start[k] = '\0'; /* the closing quote or bracket, in the view */
+    pt_cur_skip(&c, k + 1);
+    t->c = c;
     return start;
 }
 
-static char *token(char **s)
+static char *token(struct toks *t)
 {
     char kind;
-    return token_kind(s, &kind);
+    return token_kind(t, &kind);
+}
+
+/* True when the view at c continues with one or more spaces, three digits and a space. */
+static bool status_follows(struct pt_cur c)
+{
+    if (pt_text_skip(&c, ' ') == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t d = pt_cur_peek_u8(&c, i);
+        if (d < '0' || d > '9') {
+            return false;
+        }
+    }
+    return pt_cur_has(&c, 4) && pt_cur_peek_u8(&c, 3) == ' ';
 }
 
 /* The quoted request line. Some servers log quotes inside it unescaped ("GET /?q="x" HTTP/1.0"),
  * so it ends at the first quote followed by a three-digit status. */
-static char *request(char **s)
+static char *request(struct toks *t)
 {
-    char *c = *s;
-    while (*c == ' ') {
-        c++;
+    struct pt_cur c = t->c;
+    pt_text_skip(&c, ' ');
+    if (pt_cur_peek_u8(&c, 0) != '"') {
+        return token(t);
     }
-    if (*c != '"') {
-        return token(s);
-    }
-    for (char *q = c + 1; (q = strchr(q, '"')) != NULL; q++) {
-        const char *d = q + 1;
-        if (*d != ' ') {
-            continue;
-        }
-        while (*d == ' ') {
-            d++;
-        }
-        if (d[0] >= '0' && d[0] <= '9' && d[1] >= '0' && d[1] <= '9' && d[2] >= '0' &&
-            d[2] <= '9' && d[3] == ' ') {
-            *q = '\0';
-            *s = q + 1;
-            return c + 1;
+    pt_cur_skip(&c, 1);
+    char *start = t->buf + c.off;
+    const uint8_t *at = pt_cur_ptr(&c), *e;
+    size_t left = pt_cur_left(&c);
+    for (size_t i = 0; i < left && (e = memchr(at + i, '"', left - i)) != NULL; i++) {
+        i = (size_t)(e - at); /* a quote, in the view */
+        struct pt_cur q = c;
+        pt_cur_skip(&q, i + 1);
+        if (status_follows(q)) {
+            start[i] = '\0';
+            t->c = q;
+            return start;
         }
     }
-    return token(s);
+    return token(t);
 }
 
 static void web_line(struct pt_logparse *p, char *s, size_t n)
@@ -756,15 +769,16 @@ static void web_line(struct pt_logparse *p, char *s, size_t n)
      * client is the address the server saw, the one just before ident and user */
     char *pre[8], *when = NULL, kind = ' ';
     size_t n_pre = 0;
-    for (char *t; n_pre < 8 && (t = token_kind(&s, &kind)) != NULL; n_pre++) {
+    struct toks ts = toks_n(s, n);
+    for (char *t; n_pre < 8 && (t = token_kind(&ts, &kind)) != NULL; n_pre++) {
         if (kind == '[') {
             when = t;
             break;
         }
         pre[n_pre] = t;
     }
-    char *req = request(&s), *status = token(&s), *bytes = token(&s);
-    char *ref = token(&s), *ua = token(&s);
+    char *req = request(&ts), *status = token(&ts), *bytes = token(&ts);
+    char *ref = token(&ts), *ua = token(&ts);
     int64_t st;
     (void)ref;
     if (when == NULL || n_pre < 3 || bytes == NULL || !count(status, &st) || st > 999 ||
@@ -783,7 +797,8 @@ static void web_line(struct pt_logparse *p, char *s, size_t n)
     if (strcmp(user, "-") != 0) {
         cpy(h.user, sizeof h.user, user);
     }
-    char *m = token(&req), *uri = token(&req);
+    struct toks rq = toks_of(req);
+    char *m = token(&rq), *uri = token(&rq);
     cpy(h.method, sizeof h.method, uri != NULL ? m : "");
     cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m);
     cpy(h.user_agent, sizeof h.user_agent, ua != NULL && strcmp(ua, "-") != 0 ? ua : "");
@@ -825,7 +840,7 @@ static void w3c_fields(struct pt_logparse *p, char *list)
     while (len > 0 && list[len - 1] == ' ') {
         list[--len] = '\0'; /* IIS 6 ends the directive with a space */
     }
-    if (!split(list, ' ', f, &n)) {
+    if (!split(list, strlen(list), ' ', f, &n)) {
         malformed(p, "a #Fields: directive with more fields than this version reads");
         p->n_fields = 0;
         return;
@@ -912,7 +927,7 @@ static void w3c_line(struct pt_logparse *p, char *s)
     while (len > 0 && s[len - 1] == ' ') {
         s[--len] = '\0';
     }
-    if (!split(s, ' ', r.tsv, &r.n) || r.n != p->n_fields) {
+    if (!split(s, strlen(s), ' ', r.tsv, &r.n) || r.n != p->n_fields) {
         malformed(p, "its number of fields differs from the #Fields: directive");
         return;
     }
@@ -948,24 +963,34 @@ enum { PAN_TYPE = 3, PAN_SUBTYPE = 4, PAN_SRC = 7, PAN_DST = 8, PAN_RULE = 11, P
 /* Comma-separated fields in place, a quoted field's commas kept (its quotes dropped). */
 static size_t pan_split(char *s, char **f, size_t max)
 {
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s)), v;
     size_t n = 0;
     while (n < max) {
-        if (*s == '"') {
-            f[n++] = ++s;
-            while (*s != '\0' && !(*s == '"' && (s[1] == ',' || s[1] == '\0'))) {
-                s++;
+        if (pt_cur_peek_u8(&c, 0) != '"') {
+            bool more = pt_text_field(&c, ',', &v);
+            f[n++] = s + (c.off - v.len - (more ? 1 : 0));
+            if (!more) {
+                break;
             }
-            if (*s == '"') {
-                *s++ = '\0';
-            }
-        } else {
-            f[n++] = s;
-            s += strcspn(s, ",");
+            s[c.off - 1] = '\0';
+            continue;
         }
-        if (*s != ',') {
+        pt_cur_skip(&c, 1);
+        const uint8_t *at = pt_cur_ptr(&c);
+        size_t k = 0, left = pt_cur_left(&c);
+        while (k < left && !(at[k] == '"' && (k + 1 == left || at[k + 1] == ','))) {
+            k++; /* a quote inside the field is kept */
+        }
+        f[n++] = s + c.off;
+        if (k < left) {
+            s[c.off + k++] = '\0'; /* the closing quote */
+        }
+        pt_cur_skip(&c, k);
+        if (pt_cur_peek_u8(&c, 0) != ',') {
             break;
         }
-        *s++ = '\0';
+        s[c.off] = '\0';
+        pt_cur_skip(&c, 1);
     }
     return n;
 }
@@ -1208,7 +1233,8 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
     memset(&d, 0, sizeof d);
     d.p = *pv;
     d.cport = d.sport = -1;
-    char buf[512], *t = buf, *w[8];
+    char buf[512], *w[8];
+    struct toks t;
     size_t n = 0;
     if (bind) {
         d.p.source = "bind";
@@ -1218,6 +1244,7 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
             return false;
         }
         cpy(buf, sizeof buf, c + 7);
+        t = toks_of(buf);
         while (n < 8 && (w[n] = token(&t)) != NULL) {
             n++;
         }
@@ -1235,7 +1262,7 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
             return false;
         }
         cpy(buf, sizeof buf, q + 8);
-        t = buf;
+        t = toks_of(buf);
         n = 0;
         while (n < 8 && (w[n] = token(&t)) != NULL) {
             n++;
@@ -1255,6 +1282,7 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
     } else {
         d.p.source = "unbound";
         cpy(buf, sizeof buf, strstr(s, " info: ") + 7);
+        t = toks_of(buf);
         while (n < 8 && (w[n] = token(&t)) != NULL) {
             n++;
         }
@@ -1503,7 +1531,8 @@ static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
     int64_t at = pt_logtime_line(&p->lt, (const uint8_t *)s, strlen(s));
     char *f[13], kind, *req = NULL;
     size_t n = 0;
-    for (char *t; n < 13 && (t = token_kind(&s, &kind)) != NULL; n++) {
+    struct toks ts = toks_of(s);
+    for (char *t; n < 13 && (t = token_kind(&ts, &kind)) != NULL; n++) {
         f[n] = t;
         req = kind == '"' ? t : req;
     }
@@ -1536,7 +1565,7 @@ static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
         return true;
     }
     /* the request is the quoted token after the captured header blocks */
-    for (char *t; (t = token_kind(&s, &kind)) != NULL;) {
+    for (char *t; (t = token_kind(&ts, &kind)) != NULL;) {
         req = kind == '"' ? t : req;
     }
     if (req == NULL || !count(f[5], &st) || st > 999) {
@@ -1556,7 +1585,8 @@ static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
         cpy(h.host, sizeof h.host, f[12] + 1); /* "{www.example.org|...}": its first header */
         h.host[strcspn(h.host, "|}")] = '\0';
     }
-    char *m = token(&req), *uri = token(&req);
+    struct toks rq = toks_of(req);
+    char *m = token(&rq), *uri = token(&rq);
     cpy(h.method, sizeof h.method, uri != NULL ? m : "");
     cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m != NULL ? m : "");
     p->st.http++;
@@ -1615,7 +1645,8 @@ static void squid_line(struct pt_logparse *p, char *s)
     memset(&h, 0, sizeof h);
     char *w[10];
     size_t n = 0;
-    while (n < 10 && (w[n] = token(&s)) != NULL) {
+    struct toks tk = toks_of(s);
+    while (n < 10 && (w[n] = token(&tk)) != NULL) {
         n++;
     }
     int64_t ts, elapsed, st = -1;
@@ -1746,7 +1777,8 @@ static void elb_line(struct pt_logparse *p, char *s, size_t n)
                               pt_logtime_line(&p->lt, (const uint8_t *)s, n), "elb", 0};
     char *w[14];
     size_t k = 0;
-    while (k < 14 && (w[k] = token(&s)) != NULL) {
+    struct toks ts = toks_n(s, n);
+    while (k < 14 && (w[k] = token(&ts)) != NULL) {
         k++;
     }
     int64_t st, target_st, ms;
@@ -1771,7 +1803,8 @@ static void elb_line(struct pt_logparse *p, char *s, size_t n)
         return;
     }
     h.status = (int32_t)st;
-    char *req = w[b + 11], *m = token(&req), *url = token(&req);
+    struct toks rq = toks_of(w[b + 11]);
+    char *m = token(&rq), *url = token(&rq);
     cpy(h.method, sizeof h.method, m != NULL && strcmp(m, "-") != 0 ? m : "");
     url_parts(url != NULL ? url : "", h.host, sizeof h.host, h.uri, sizeof h.uri);
     cpy(h.user_agent, sizeof h.user_agent, strcmp(w[b + 12], "-") != 0 ? w[b + 12] : "");
@@ -1826,16 +1859,15 @@ static void vsftpd_line(struct pt_logparse *p, char *s, size_t n)
         return;
     }
     /* Client "addr", "path"[, N bytes, R Kbyte/sec] */
-    char *q = (char *)verb + strlen(dirs[d][0]), *a, *path;
-    char kind;
-    if (strncmp(q, "Client ", 7) != 0) {
+    struct toks q = toks_of((char *)verb + strlen(dirs[d][0]));
+    char *a, *path, kind;
+    if (!pt_text_lit(&q.c, "Client ")) {
         malformed(p, "a vsftpd transfer line without its client");
         return;
     }
-    q += 7;
     a = token_kind(&q, &kind);
-    if (a == NULL || kind != '"' || *q != ',' || (q++, path = token_kind(&q, &kind)) == NULL ||
-        kind != '"') {
+    if (a == NULL || kind != '"' || !pt_text_lit(&q.c, ",") ||
+        (path = token_kind(&q, &kind)) == NULL || kind != '"') {
         malformed(p, "a vsftpd transfer line whose client or file does not read");
         return;
     }
@@ -1844,7 +1876,7 @@ static void vsftpd_line(struct pt_logparse *p, char *s, size_t n)
     }
     cpy(x.path, sizeof x.path, path);
     cpy(x.direction, sizeof x.direction, dirs[d][1]);
-    char *bytes = *q == ',' ? (q++, token(&q)) : NULL, *unit = bytes ? token(&q) : NULL;
+    char *bytes = pt_text_lit(&q.c, ",") ? token(&q) : NULL, *unit = bytes ? token(&q) : NULL;
     if (unit != NULL && strncmp(unit, "bytes", 5) == 0 && !count(bytes, &x.bytes)) {
         x.bytes = -1;
     }
@@ -1863,7 +1895,7 @@ static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
                               pt_logtime_line(&p->lt, (const uint8_t *)s, n), "xferlog", 0};
     char *w[64];
     size_t k = 0;
-    char *rest = n > CTIME_LEN ? s + CTIME_LEN : s + n;
+    struct toks rest = toks_of(n > CTIME_LEN ? s + CTIME_LEN : s + n);
     while (k < 64 && (w[k] = token(&rest)) != NULL) {
         k++;
     }
@@ -1909,7 +1941,7 @@ static void windns_line(struct pt_logparse *p, char *s, size_t n)
         p->st.other++; /* the header, the field key, notes and non-packet events */
         return;
     }
-    char *rest = pk + 8;
+    struct toks rest = toks_of(pk + 8);
     char *ctx = token(&rest), *proto = token(&rest), *dir = token(&rest), *ip = token(&rest);
     char *xid = token(&rest), *qr = token(&rest);
     if (qr != NULL && strcmp(qr, "R") == 0) {
@@ -1919,8 +1951,9 @@ static void windns_line(struct pt_logparse *p, char *s, size_t n)
     }
     (void)ctx;
     (void)xid;
-    char *flags = rest != NULL ? strchr(rest, ']') : NULL;
-    char *type = flags != NULL ? (rest = flags + 1, token(&rest)) : NULL;
+    struct pt_cur skipped;
+    bool flags = pt_text_field(&rest.c, ']', &skipped); /* past the flags' "]" */
+    char *type = flags ? token(&rest) : NULL;
     char *name = type != NULL ? token(&rest) : NULL;
     if (name == NULL || qr == NULL || strcmp(qr, "Q") != 0 || !address(ip, d.client) ||
         (strcmp(proto, "UDP") != 0 && strcmp(proto, "TCP") != 0)) {
@@ -1980,7 +2013,7 @@ static bool flowcsv_header(struct pt_logparse *p, char *s)
 {
     const char *f[PT_LOG_FIELDS];
     size_t n;
-    if (!split(s, ',', f, &n)) {
+    if (!split(s, strlen(s), ',', f, &n)) {
         return false;
     }
     for (size_t k = 0; k < X_COUNT; k++) {
@@ -2032,7 +2065,7 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
         p->st.other++;
         return;
     }
-    if (!split(s, ',', r.tsv, &r.n) || r.n < p->n_fields) {
+    if (!split(s, strlen(s), ',', r.tsv, &r.n) || r.n < p->n_fields) {
         malformed(p, "its number of fields differs from the header");
         return;
     }
@@ -2111,7 +2144,7 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
     char *s = (char *)p->line;
     switch (p->fmt) {
         case PT_LOGFMT_ZEEK:
-            zeek_line(p, s);
+            zeek_line(p, s, n);
             break;
         case PT_LOGFMT_ZEEK_JSON: {
             if (!pt_jsonflat_parse(&p->json, p->line, n)) {

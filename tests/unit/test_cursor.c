@@ -1,9 +1,11 @@
 /* test_cursor.c - the bounds-checked cursor. */
 #include "cm.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cursor.h"
+#include "core/textspan.h"
 
 static void reads_in_both_byte_orders(void **state)
 {
@@ -155,10 +157,164 @@ static void text_uints(void **state)
     assert_int_equal(pt_text_uints("", 0, v, 1), 0);
 }
 
+/* A heap copy of exactly n bytes of s, no NUL after it, so ASan sees any read past n. */
+static uint8_t *exact(const char *s, size_t n)
+{
+    uint8_t *b = malloc(n > 0 ? n : 1);
+    assert_non_null(b);
+    memcpy(b, s, n);
+    return b;
+}
+
+static void text_fields(void **state)
+{
+    (void)state;
+    const char *line = "a\tbc\t\t-";
+    struct pt_cur c = pt_cur_make((const uint8_t *)line, strlen(line)), f;
+    assert_true(pt_text_field(&c, '\t', &f));
+    assert_int_equal(f.len, 1);
+    assert_int_equal(f.base[0], 'a');
+    assert_true(pt_text_field(&c, '\t', &f));
+    assert_int_equal(f.len, 2);
+    assert_true(pt_text_field(&c, '\t', &f)); /* empty field between two tabs */
+    assert_int_equal(f.len, 0);
+    assert_false(pt_text_field(&c, '\t', &f)); /* the last: no delimiter after it */
+    assert_int_equal(f.len, 1);
+    assert_int_equal(f.base[0], '-');
+    assert_int_equal(pt_cur_left(&c), 0);
+    assert_true(pt_cur_ok(&c));
+    assert_false(pt_text_field(&c, '\t', &f)); /* at the end: one empty field */
+    assert_int_equal(f.len, 0);
+    /* cut at every offset: the fields seen are the prefix's fields, in bounds */
+    for (size_t k = 0; k <= strlen(line); k++) {
+        uint8_t *b = exact(line, k);
+        c = pt_cur_make(b, k);
+        size_t total = 0, fields = 0;
+        bool more;
+        do {
+            more = pt_text_field(&c, '\t', &f);
+            assert_true(pt_cur_ok(&f));
+            assert_memory_equal(f.base, line + total, f.len);
+            total += f.len + (more ? 1 : 0);
+            fields++;
+        } while (more);
+        assert_int_equal(total, k);
+        size_t tabs = 0;
+        for (size_t i = 0; i < k; i++) {
+            tabs += line[i] == '\t';
+        }
+        assert_int_equal(fields, tabs + 1);
+        free(b);
+    }
+    struct pt_cur bad = pt_cur_make((const uint8_t *)line, 1);
+    pt_cur_skip(&bad, 2);
+    assert_false(pt_text_field(&bad, '\t', &f));
+    assert_false(pt_cur_ok(&f));
+}
+
+static void text_skip_and_literals(void **state)
+{
+    (void)state;
+    const char *s = "   GET /";
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
+    assert_int_equal(pt_text_skip(&c, ' '), 3);
+    assert_int_equal(pt_text_skip(&c, ' '), 0);
+    assert_false(pt_text_lit(&c, "GETX"));
+    assert_int_equal(c.off, 3);
+    assert_true(pt_text_lit(&c, "GET "));
+    assert_true(pt_text_lit(&c, ""));
+    assert_true(pt_text_lit(&c, "/"));
+    assert_false(pt_text_lit(&c, "/")); /* at the end */
+    assert_true(pt_cur_ok(&c));
+    for (size_t k = 0; k <= strlen(s); k++) {
+        uint8_t *b = exact(s, k);
+        c = pt_cur_make(b, k);
+        assert_int_equal(pt_text_skip(&c, ' '), k < 3 ? k : 3);
+        assert_true(pt_text_lit(&c, "GET /") == (k == strlen(s)));
+        assert_true(pt_cur_ok(&c));
+        free(b);
+    }
+}
+
+static void text_numbers(void **state)
+{
+    (void)state;
+    uint64_t v;
+    int64_t us;
+    struct pt_cur c = pt_cur_make((const uint8_t *)"65535x", 6);
+    assert_true(pt_text_u64(&c, 65535, &v));
+    assert_int_equal(v, 65535);
+    assert_int_equal(pt_cur_peek_u8(&c, 0), 'x');
+    assert_false(pt_text_u64(&c, 65535, &v)); /* no digit */
+    c = pt_cur_make((const uint8_t *)"65536", 5);
+    assert_false(pt_text_u64(&c, 65535, &v));
+    assert_int_equal(c.off, 0);
+    c = pt_cur_make((const uint8_t *)"18446744073709551615", 20);
+    assert_true(pt_text_u64(&c, UINT64_MAX, &v));
+    assert_true(v == UINT64_MAX);
+    c = pt_cur_make((const uint8_t *)"18446744073709551616", 20);
+    assert_false(pt_text_u64(&c, UINT64_MAX, &v));
+    c = pt_cur_make((const uint8_t *)"9223372036853.9999999", 21);
+    assert_true(pt_text_seconds_us(&c, &us));
+    assert_true(us == 9223372036853999999LL);
+    c = pt_cur_make((const uint8_t *)"9223372036854.0", 15); /* would not fit */
+    assert_false(pt_text_seconds_us(&c, &us));
+    c = pt_cur_make((const uint8_t *)".5", 2);
+    assert_false(pt_text_seconds_us(&c, &us));
+    /* cut at every offset: the value of the digits present, never a read past them */
+    const char *t = "1672843056.913119";
+    const int64_t want[] = {0, 1000000, 16000000, 167000000, 1672000000, 16728000000,
+                            167284000000, 1672843000000, 16728430000000, 167284305000000,
+                            1672843056000000, 1672843056000000, 1672843056900000,
+                            1672843056910000, 1672843056913000, 1672843056913100,
+                            1672843056913110, 1672843056913119};
+    for (size_t k = 0; k <= strlen(t); k++) {
+        uint8_t *b = exact(t, k);
+        c = pt_cur_make(b, k);
+        assert_true(pt_text_seconds_us(&c, &us) == (k > 0));
+        assert_true(us == want[k]);
+        assert_int_equal(c.off, k);
+        c = pt_cur_make(b, k);
+        assert_true(pt_text_u64(&c, UINT64_MAX, &v) == (k > 0));
+        assert_int_equal(c.off, k < 10 ? k : 10);
+        free(b);
+    }
+}
+
+static void text_ipv4(void **state)
+{
+    (void)state;
+    uint8_t a[4];
+    const char *s = "192.168.10.254:80";
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
+    assert_true(pt_text_ipv4(&c, a));
+    assert_int_equal(a[0], 192);
+    assert_int_equal(a[3], 254);
+    assert_int_equal(pt_cur_peek_u8(&c, 0), ':');
+    const char *bad[] = {"256.1.1.1", "1.2.3", "1.2.3.", "01.2.3.4", "1..2.3", "a.b.c.d", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = pt_cur_make((const uint8_t *)bad[i], strlen(bad[i]));
+        assert_false(pt_text_ipv4(&c, a));
+        assert_int_equal(c.off, 0);
+        assert_true(pt_cur_ok(&c));
+    }
+    for (size_t k = 0; k <= strlen(s); k++) { /* "192.168.10.2" is already a quad */
+        uint8_t *b = exact(s, k);
+        c = pt_cur_make(b, k);
+        assert_true(pt_text_ipv4(&c, a) == (k >= 12));
+        assert_int_equal(c.off, k < 12 ? 0 : k < 14 ? k : 14);
+        free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_uints),
+        cmocka_unit_test(text_fields),
+        cmocka_unit_test(text_skip_and_literals),
+        cmocka_unit_test(text_numbers),
+        cmocka_unit_test(text_ipv4),
         cmocka_unit_test(reads_in_both_byte_orders),
         cmocka_unit_test(failure_is_sticky_and_reads_nothing),
         cmocka_unit_test(huge_lengths_do_not_wrap),
