@@ -18,25 +18,13 @@
 #include "../store/q_accessup.h"
 #include "verdict_int.h"
 
-static void iso(int64_t us, char out[32])
-{
-    if (us <= 0) {
-        snprintf(out, 32, "an unknown time");
-        return;
-    }
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void on_upload(void *arg, const struct pt_q_access_upload *u)
 {
     struct pt_verdict_ctx *x = arg;
     char a1[32], a2[32], up[32], sum[1600];
-    iso(u->first_access, a1);
-    iso(u->last_access, a2);
-    iso(u->first_ts, up);
+    pt_verdict_iso(u->first_access, a1);
+    pt_verdict_iso(u->last_access, a2);
+    pt_verdict_iso(u->first_ts, up);
     int64_t gap_s = (u->first_ts - u->last_access) / 1000000;
     snprintf(sum, sizeof sum,
              "PHI accessed, then sent: %s read records of %" PRId64 " patient(s) (%" PRId64

@@ -17,24 +17,12 @@
 #include "../store/q_staging.h"
 #include "verdict_int.h"
 
-static void iso(int64_t us, char out[32])
-{
-    if (us <= 0) {
-        snprintf(out, 32, "an unknown time");
-        return;
-    }
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void on_upload(void *arg, const struct pt_q_staged_upload *u)
 {
     struct pt_verdict_ctx *x = arg;
     char staged[32], first[32], sum[1400], ev[256];
-    iso(u->staged_ts, staged);
-    iso(u->first_ts, first);
+    pt_verdict_iso(u->staged_ts, staged);
+    pt_verdict_iso(u->first_ts, first);
     snprintf(sum, sizeof sum,
              "staged on %s, then sent: %.300s (%" PRId64 " bytes, staged %s%s) on its image "
              "%.300s; afterwards %" PRId64 " bytes went unread (%s) from %s to %s, from %s "

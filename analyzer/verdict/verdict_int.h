@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "../core/human.h"
 #include "../core/status.h"
@@ -127,6 +128,19 @@ static inline void jesc(const char *s, char *out, size_t len)
         }
     }
     out[k] = '\0';
+}
+
+/* A time (UTC microseconds) as ISO 8601 for a finding's words; 0 or less is not known. */
+static inline void pt_verdict_iso(int64_t us, char out[32])
+{
+    if (us <= 0) {
+        snprintf(out, 32, "an unknown time");
+        return;
+    }
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 #endif
