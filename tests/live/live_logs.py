@@ -249,8 +249,12 @@ def check(work, binary, expect):
     vol = b.execute("SELECT bytes_out FROM finding WHERE heuristic = 'outbound_volume' AND "
                     "source = ? AND destination = ?", (WS, EXFIL[0])).fetchone()
     nfb = nfdump_bytes(nf[0], WS, EXFIL[0])
-    expect("logs alone: the upload's bytes are NetFlow's (nfdump: %d)" % nfb,
-           vol == (nfb,) and nfb > UPLOAD_MB * 1048576, vol)
+    # softflowd counts what the capture holds: when tcpdump lost packets on a busy machine the
+    # flow is shorter than the upload, and the answer is still nfdump's own sum.
+    drops = live_matrix.tcpdump_drops(os.path.join(d, "tcpdump.err"))
+    floor = UPLOAD_MB * 1048576 if drops == 0 else 1
+    expect("logs alone: the upload's bytes are NetFlow's (nfdump: %d; tcpdump dropped %d)"
+           % (nfb, drops), vol == (nfb,) and nfb >= floor, vol)
     ev = b.execute("SELECT verdict FROM exfil_event WHERE source = ? AND destination = ?",
                    (WS, EXFIL[0])).fetchall()
     expect("logs alone: the upload is 'likely' (PHI read, then an unread volume)",
