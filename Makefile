@@ -37,7 +37,7 @@ DEB_BUILD_PKGS := build-essential pkg-config libpcap-dev libmagic-dev libyara-de
                   libmaxminddb-dev libevtx-dev
 DEB_RUNTIME_PKGS := libpcap0.8 libmagic1 libyara9 libsqlite3-0 zlib1g libssl3 libarchive13 \
                     libtsk19 libewf2 libqcow1 libmaxminddb0 libevtx1 p7zip-full nfdump
-DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow time bc dcmtk \
+DEB_TEST_PKGS := libcmocka-dev sqlite3 python3 clang cppcheck tshark tcpflow yara time bc dcmtk \
                  tcpdump iproute2 util-linux chromium poppler-utils python3-jsonschema curl \
                  swaks python3-pyftpdlib python3-pydicom python3-openpyxl python3-docx \
                  lftp wget vsftpd nginx-light msmtp python3-aiosmtpd python3-requests \
