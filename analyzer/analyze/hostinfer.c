@@ -10,6 +10,8 @@
 
 #include "../core/addr.h"
 #include "../core/anomaly.h"
+#include "../core/cursor.h"
+#include "../core/textspan.h"
 #include "../core/log.h"
 #include "../core/version.h"
 #include "../store/db.h"
@@ -205,27 +207,50 @@ static void read_hive(const struct emit *e, const uint8_t *p, size_t n)
 
 /* ---- Linux: text files -------------------------------------------------------------------- */
 
-/* The next whitespace-separated token of [*s, end) (also ending at `stop` characters). The
- * text holds no NUL (pt_hostinfer_file). */
-static size_t token(const char **s, const char *end, const char *stop)
+/* The next token of the line view *c: blanks (and `stop` characters) skipped, then a run up to
+ * the next blank or `stop` character, as a child view (empty at the line's end). The files
+ * hold no NUL (pt_hostinfer_file), so a stop set is a C string. */
+static bool is_sep(uint8_t ch, const char *stop)
 {
-    while (*s < end && (**s == ' ' || **s == '\t' || **s == '\r' || strchr(stop, **s) != NULL)) {
-        (*s)++;
-    }
-    const char *t = *s;
-    while (*s < end && **s != ' ' && **s != '\t' && **s != '\r' && strchr(stop, **s) == NULL) {
-        (*s)++;
-    }
-    return (size_t)(*s - t);
+    return ch == ' ' || ch == '\t' || ch == '\r' || (ch != 0 && strchr(stop, ch) != NULL);
 }
 
-static bool word_is(const char *t, size_t n, const char *w)
+static struct pt_cur token(struct pt_cur *c, const char *stop)
 {
-    return n == strlen(w) && memcmp(t, w, n) == 0;
+    while (pt_cur_left(c) > 0 && is_sep(pt_cur_peek_u8(c, 0), stop)) {
+        pt_cur_skip(c, 1);
+    }
+    size_t k = 0, left = pt_cur_left(c);
+    while (k < left && !is_sep(pt_cur_peek_u8(c, k), stop)) {
+        k++;
+    }
+    struct pt_cur t = pt_cur_make(pt_cur_ptr(c), k);
+    pt_cur_skip(c, k);
+    return t;
 }
 
-static bool known_name(const struct pt_hostinfer_names *names, const char *t, size_t n)
+static const char *tok_text(const struct pt_cur *t)
 {
+    return (const char *)pt_cur_ptr(t);
+}
+
+/* The token is exactly w (is_word) or starts with w and goes on (after). */
+static bool is_word(const struct pt_cur *t, const char *w)
+{
+    size_t n = strlen(w);
+    return pt_cur_left(t) == n && memcmp(pt_cur_ptr(t), w, n) == 0;
+}
+
+static bool after(const struct pt_cur *t, const char *w)
+{
+    size_t n = strlen(w);
+    return pt_cur_left(t) > n && memcmp(pt_cur_ptr(t), w, n) == 0;
+}
+
+static bool known_name(const struct pt_hostinfer_names *names, const struct pt_cur *tok)
+{
+    const char *t = tok_text(tok);
+    size_t n = pt_cur_left(tok);
     for (size_t i = 0; i < names->n; i++) {
         const char *v = names->v[i], *dot = strchr(v, '.');
         size_t short_len = dot != NULL ? (size_t)(dot - v) : strlen(v);
@@ -238,90 +263,102 @@ static bool known_name(const struct pt_hostinfer_names *names, const char *t, si
     return false;
 }
 
+static void addr_tok(const struct emit *e, const struct pt_cur *t, const char *where)
+{
+    addr_found(e, tok_text(t), pt_cur_left(t), where);
+}
+
+/* The token after the first '=' of the word w (NetworkManager "address1=10.0.0.5/24,10.0.0.1",
+ * systemd-networkd "Address=10.0.0.5/24", "ADDRESS=" of a networkd lease): from there to a
+ * blank or one of `stop`, `rest` (the line after w) included. */
+static void addr_after_eq(const struct emit *e, const struct pt_cur *w, const struct pt_cur *rest,
+                          const char *stop, const char *where)
+{
+    struct pt_cur v = *w, key;
+    if (pt_text_field(&v, '=', &key)) {
+        struct pt_cur line = pt_cur_make(pt_cur_ptr(&v), pt_cur_left(&v) + pt_cur_left(rest));
+        struct pt_cur a = token(&line, stop);
+        addr_tok(e, &a, where);
+    }
+}
+
 enum text_kind { T_HOSTNAME, T_HOSTS, T_IFACES, T_NETPLAN, T_NM, T_NETWORKD, T_LEASE };
 
-/* One line of a text file; `list` is the netplan state (inside an `addresses:` list at that
- * indentation, else -1). */
-static void text_line(const struct emit *e, enum text_kind k, const char *s, const char *end,
+/* netplan: "addresses: [10.0.0.5/24, ...]" inline, or "addresses:" then "- 10.0.0.5/24"
+ * items indented at least as deep; `list` is the indentation of an open list, else -1. */
+static void netplan_line(const struct emit *e, const struct pt_cur *w, int indent,
+                         struct pt_cur *rest, int *list, const char *where)
+{
+    if (*list >= 0 && (indent < *list || pt_cur_peek_u8(w, 0) != '-')) {
+        *list = -1;
+    }
+    if (*list >= 0) { /* "- 10.0.0.5/24" */
+        struct pt_cur v = pt_cur_make(pt_cur_ptr(w) + 1, pt_cur_left(w) - 1 + pt_cur_left(rest));
+        struct pt_cur a = token(&v, "\"'");
+        addr_tok(e, &a, where);
+    } else if (pt_cur_left(w) >= 10 && memcmp(pt_cur_ptr(w), "addresses:", 10) == 0) {
+        struct pt_cur v = pt_cur_make(pt_cur_ptr(w) + 10, pt_cur_left(w) - 10 + pt_cur_left(rest));
+        bool inline_list = false;
+        for (struct pt_cur a = token(&v, "[],\"'"); pt_cur_left(&a) > 0;
+             a = token(&v, "[],\"'")) {
+            addr_tok(e, &a, where);
+            inline_list = true;
+        }
+        *list = inline_list ? -1 : indent;
+    }
+}
+
+/* One line of a text file (its view, without the newline). */
+static void text_line(const struct emit *e, enum text_kind k, struct pt_cur line,
                       unsigned lineno, int *list)
 {
     char where[64];
     snprintf(where, sizeof where, "line %u", lineno);
-    const char *hash = memchr(s, '#', (size_t)(end - s));
-    end = hash != NULL ? hash : end; /* a comment to the line's end */
-    const char *t = s;
-    size_t n = token(&t, end, "");
-    if (n == 0) {
+    struct pt_cur body, rest;
+    pt_text_field(&line, '#', &body); /* a comment to the line's end */
+    const uint8_t *start = pt_cur_ptr(&body);
+    struct pt_cur w = token(&body, "");
+    if (pt_cur_left(&w) == 0) {
         return;
     }
-    const char *w = t - n;
+    rest = body;
     if (k == T_HOSTNAME) {
         char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), w);
+        size_t n = pt_cur_left(&w);
+        snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), tok_text(&w));
         name_found(e, name, where);
-        return;
-    }
-    if (k == T_HOSTS) {
-        const char *u = t;
-        size_t m;
-        while ((m = token(&u, end, "")) > 0) {
-            if (known_name(e->names, u - m, m)) {
-                addr_found(e, w, n, where);
+    } else if (k == T_HOSTS) {
+        for (struct pt_cur t = token(&rest, ""); pt_cur_left(&t) > 0; t = token(&rest, "")) {
+            if (known_name(e->names, &t)) {
+                addr_tok(e, &w, where);
                 return;
             }
         }
-        return;
-    }
-    if (k == T_IFACES && word_is(w, n, "address")) {
-        n = token(&t, end, "");
-        addr_found(e, t - n, n, where);
-    } else if ((k == T_NM && n > 7 && memcmp(w, "address", 7) == 0) ||
-               (k == T_NETWORKD && n > 8 && memcmp(w, "Address=", 8) == 0)) {
-        const char *v = memchr(w, '=', n);
-        if (v != NULL) {
-            v++;
-            size_t m = token(&v, end, ",;");
-            addr_found(e, v - m, m, where);
-        }
-    } else if (k == T_LEASE && (word_is(w, n, "fixed-address") ||
-                              (n > 8 && memcmp(w, "ADDRESS=", 8) == 0))) {
-        const char *v = w[0] == 'A' ? w + 8 : t;
-        size_t m = token(&v, end, ";");
-        addr_found(e, v - m, m, where);
+    } else if (k == T_IFACES && is_word(&w, "address")) {
+        struct pt_cur a = token(&rest, "");
+        addr_tok(e, &a, where);
+    } else if ((k == T_NM && after(&w, "address")) || (k == T_NETWORKD && after(&w, "Address="))) {
+        addr_after_eq(e, &w, &rest, ",;", where);
+    } else if (k == T_LEASE && after(&w, "ADDRESS=")) {
+        addr_after_eq(e, &w, &rest, ";", where);
+    } else if (k == T_LEASE && is_word(&w, "fixed-address")) {
+        struct pt_cur a = token(&rest, ";");
+        addr_tok(e, &a, where);
     } else if (k == T_NETPLAN) {
-        int indent = (int)(w - s);
-        if (*list >= 0 && (indent < *list || w[0] != '-')) {
-            *list = -1;
-        }
-        if (*list >= 0) { /* "- 10.0.0.5/24" */
-            const char *v = w + 1;
-            size_t m = token(&v, end, "\"'");
-            addr_found(e, v - m, m, where);
-        } else if (n >= 10 && memcmp(w, "addresses:", 10) == 0) {
-            const char *v = w + 10;
-            size_t m;
-            bool inline_list = false;
-            while ((m = token(&v, end, "[],\"'")) > 0) {
-                addr_found(e, v - m, m, where);
-                inline_list = true;
-            }
-            *list = inline_list ? -1 : indent;
-        }
+        netplan_line(e, &w, (int)(pt_cur_ptr(&w) - start), &rest, list, where);
     }
 }
 
 static void read_text(const struct emit *e, enum text_kind k, const uint8_t *p, size_t n)
 {
-    const char *s = (const char *)p, *end = s + n;
+    struct pt_cur c = pt_cur_make(p, n), line;
     int list = -1;
-    for (unsigned lineno = 1; s < end && lineno <= 100000; lineno++) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        const char *le = nl != NULL ? nl : end;
-        text_line(e, k, s, le, lineno, &list);
+    for (unsigned lineno = 1; pt_cur_left(&c) > 0 && lineno <= 100000; lineno++) {
+        pt_text_field(&c, '\n', &line);
+        text_line(e, k, line, lineno, &list);
         if (k == T_HOSTNAME) {
             break; /* the first line is the name */
         }
-        s = nl != NULL ? nl + 1 : end;
     }
 }
 
