@@ -44,9 +44,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
              "\"logon_fail_window_s\":%g,\"file\":\"%s\"}",
              b.cmp, b.host, b.acc, b.srcj, r->v[6], r->v[14], r->v[8], r->v[9], r->v[10], b.span,
              r->v[1], r->s[11], au, ws, x->c.logon_fail_burst, x->c.logon_fail_window_s, b.fl);
-    pt_verdict_finding(x, PT_HEUR_PASSWORD_GUESSING, pt_winlog_source(b.host, b.computer),
-                       b.is_addr ? b.src : "", "", r->v[10] >= 0 ? r->v[10] : r->v[2], r->v[2],
-                       0, 0.7, sum, det, b.ev);
+    pt_winburst_finding(x, PT_HEUR_PASSWORD_GUESSING, &b, r, sum, det);
 }
 
 void pt_heur_password_guessing(struct pt_verdict_ctx *x)

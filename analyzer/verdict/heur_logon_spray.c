@@ -46,9 +46,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
              b.cmp, b.host, b.acc, b.srcj, r->v[6], r->v[14], r->v[8], r->v[15], r->v[9],
              r->s[16], r->v[17], r->v[10], b.span, r->v[1], r->s[11], x->c.spray_accounts,
              x->c.spray_window_s, b.fl);
-    pt_verdict_finding(x, PT_HEUR_PASSWORD_SPRAYING, pt_winlog_source(b.host, b.computer),
-                       b.is_addr ? b.src : "", "", r->v[10] >= 0 ? r->v[10] : r->v[2], r->v[2],
-                       0, 0.7, sum, det, b.ev);
+    pt_winburst_finding(x, PT_HEUR_PASSWORD_SPRAYING, &b, r, sum, det);
 }
 
 void pt_heur_password_spraying(struct pt_verdict_ctx *x)

@@ -89,3 +89,11 @@ void pt_winburst_read(struct pt_winburst *b, const struct pt_q_winrow *r)
     snprintf(b->ev, sizeof b->ev, "{\"log_winevent\":[%" PRId64 "%s%.2000s}", r->v[0],
              strlen(r->s[12]) > 2 ? "," : "]", strlen(r->s[12]) > 2 ? r->s[12] + 1 : "");
 }
+
+void pt_winburst_finding(struct pt_verdict_ctx *x, enum pt_heur h, const struct pt_winburst *b,
+                         const struct pt_q_winrow *r, const char *sum, const char *det)
+{
+    pt_verdict_finding(x, h, pt_winlog_source(b->host, b->computer), b->is_addr ? b->src : "",
+                       "", r->v[10] >= 0 ? r->v[10] : r->v[2], r->v[2], 0, 0.7, sum, det,
+                       b->ev);
+}

@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "../store/q_winlog.h"
-
-struct pt_verdict_ctx;
+#include "verdict_int.h"
 
 #define PT_WINGROUP_LIST 50 /* record identifiers and row ids named per finding */
 
@@ -123,6 +122,10 @@ struct pt_winburst {
     char acc[400], cmp[400], fl[1200], srcj[400];
 };
 void pt_winburst_read(struct pt_winburst *b, const struct pt_q_winrow *r);
+/* Its finding (heuristic h, score 0.7): source the host, else the computer; destination the
+ * source when an address; from the first failure (else the success) to the success. */
+void pt_winburst_finding(struct pt_verdict_ctx *x, enum pt_heur h, const struct pt_winburst *b,
+                         const struct pt_q_winrow *r, const char *sum, const char *det);
 
 /* "EVTX record 12 of Security.evtx" / "EVTX records 12, 13, ... (5) of Security.evtx" */
 static inline void pt_winlog_prov(char *out, size_t cap, const struct pt_wingroup *g,
