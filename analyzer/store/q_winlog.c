@@ -151,7 +151,8 @@ static const char guess_setup[] =
     "WHERE src != '' AND acct != '' AND acct NOT LIKE '%$';";
 
 /* The failures from h's source in the W seconds before it (on any computer) */
-#define SPRAY_WINDOW(h, W) "f.src = " h ".src AND f.ts BETWEEN " h ".ts - " W " * 1000000 AND " h ".ts"
+#define SPRAY_WINDOW(h, W)                                                                     \
+    "f.src = " h ".src AND f.ts BETWEEN " h ".ts - " W " * 1000000 AND " h ".ts"
 /* Success h follows a spray: at least A distinct accounts failed from its source in the W
  * seconds before it, its own among them */
 #define SPRAYED(h, A, W)                                                                       \

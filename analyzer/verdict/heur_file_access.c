@@ -63,11 +63,10 @@ static void flush(void *arg)
     if (s->w.g.n == 0) {
         return;
     }
-    char hw[300], first[32], prov[700], why[1400], sum[4096], det[16384], ev[1200];
+    struct pt_winwords ww;
+    char why[1400], sum[4096], det[16384];
     char subj[400], proc[700], obj[1300], cmp[400], fl[1200], img[1200], ip[1200], rule[200];
-    pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
-    pt_verdict_iso(s->w.g.first, first);
-    pt_winlog_prov(prov, sizeof prov, &s->w.g, s->file);
+    pt_winwords_of(&ww, &s->w.g, s->host, s->computer, s->file);
     if (s->how[0] != '\0') {
         snprintf(why, sizeof why, "a file with PHI%s%.0" PRId64 "%s on image %.300s as "
                  "%.400s, matched by %s", s->individuals > 0 ? " of " : "",
@@ -80,7 +79,7 @@ static void flush(void *arg)
     const char *verb = s->reads && s->writes ? "read and wrote" : s->reads ? "read" : "wrote";
     snprintf(sum, sizeof sum, "%.200s %s %.500s on %s%s%.300s: %s; %" PRId64 " access(es) "
              "from %s; %s", s->subject[0] ? s->subject : "an unnamed account", verb, s->object,
-             hw, s->process[0] ? " with " : "", s->process, why, s->w.g.n, first, prov);
+             ww.hw, s->process[0] ? " with " : "", s->process, why, s->w.g.n, ww.first, ww.prov);
     jesc(s->subject, subj, sizeof subj);
     jesc(s->process, proc, sizeof proc);
     jesc(s->object, obj, sizeof obj);
@@ -96,10 +95,9 @@ static void flush(void *arg)
              ",\"records\":%s,\"file\":\"%s\"}",
              cmp, s->host, subj, proc, obj, s->how[0] ? s->how : "rule", img, ip, s->size,
              s->individuals, s->types, rule, s->reads, s->writes, s->w.g.records, fl);
-    snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->w.g.ids);
     pt_verdict_finding(s->w.x, PT_HEUR_PHI_FILE_ACCESS, pt_winlog_source(s->host, s->computer),
                        "", "", s->w.g.first, s->w.g.last, 0,
-                       strcmp(s->how, "path") == 0 ? 0.6 : s->how[0] ? 0.5 : 0.4, sum, det, ev);
+                       strcmp(s->how, "path") == 0 ? 0.6 : s->how[0] ? 0.5 : 0.4, sum, det, ww.ev);
 }
 
 static void start(struct acc *s, const struct pt_q_winrow *r, const char *key, const char *rule)

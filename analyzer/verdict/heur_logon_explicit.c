@@ -30,19 +30,18 @@ static void flush(void *arg)
     if (s->w.g.n == 0) {
         return;
     }
-    char hw[300], first[32], last[32], prov[700], sum[4096], det[8192], ev[1200];
+    struct pt_winwords ww;
+    char sum[4096], det[8192];
     char subj[400], acc[400], srv[400], proc[700], cmp[400], fl[1200], li[100];
-    pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
-    pt_verdict_iso(s->w.g.first, first);
-    pt_verdict_iso(s->w.g.last, last);
-    pt_winlog_prov(prov, sizeof prov, &s->w.g, s->file);
+    pt_winwords_of(&ww, &s->w.g, s->host, s->computer, s->file);
     snprintf(sum, sizeof sum, "explicit credentials on %s: %.200s used %.200s toward %.200s%s%s%s"
-             "%s%.300s: %" PRId64 " time(s), %s%s%s; %s", hw,
+             "%s%.300s: %" PRId64 " time(s), %s%s%s; %s", ww.hw,
              s->subject[0] ? s->subject : "an unnamed account",
              s->account[0] ? s->account : "an unnamed account", s->server,
              s->target[0] ? " (" : "", s->target, s->target[0] ? ")" : "",
-             s->process[0] ? " with " : "", s->process, s->w.g.n, first, s->w.g.n > 1 ? " to " : "",
-             s->w.g.n > 1 ? last : "", prov);
+             s->process[0] ? " with " : "", s->process, s->w.g.n, ww.first,
+             s->w.g.n > 1 ? " to " : "",
+             s->w.g.n > 1 ? ww.last : "", ww.prov);
     jesc(s->subject, subj, sizeof subj);
     jesc(s->account, acc, sizeof acc);
     jesc(s->server, srv, sizeof srv);
@@ -56,10 +55,9 @@ static void flush(void *arg)
              "\"file\":\"%s\"}",
              cmp, s->host, subj, acc, srv, s->target, proc, li, s->w.g.n, s->w.g.records,
              fl);
-    snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->w.g.ids);
     pt_verdict_finding(s->w.x, PT_HEUR_EXPLICIT_CREDENTIALS, pt_winlog_source(s->host, s->computer),
                        s->target[0] ? s->target : s->server, "", s->w.g.first, s->w.g.last, 0, 0.4,
-                       sum, det, ev);
+                       sum, det, ww.ev);
 }
 
 static void on_row(void *arg, const struct pt_q_winrow *r)

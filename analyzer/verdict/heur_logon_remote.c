@@ -44,12 +44,10 @@ static void flush(void *arg)
     if (s->w.g.n == 0) {
         return;
     }
-    char hw[300], first[32], last[32], prov[700], sum[4096], det[12288], ev[1200];
+    struct pt_winwords ww;
+    char sum[4096], det[12288];
     char ws[400], cmp[400], fl[1200], au[200], li[100];
-    pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
-    pt_verdict_iso(s->w.g.first, first);
-    pt_verdict_iso(s->w.g.last, last);
-    pt_winlog_prov(prov, sizeof prov, &s->w.g, s->file);
+    pt_winwords_of(&ww, &s->w.g, s->host, s->computer, s->file);
     const char *what = s->type == 10 ? "remote interactive logon (type 10, Remote Desktop)"
                                      : "network logon (type 3)";
     char port[32] = "";
@@ -64,8 +62,8 @@ static void flush(void *arg)
     }
     snprintf(sum, sizeof sum, "%s from %s%s%s%.200s to %s as %s%s%s: %" PRId64 " logon(s), "
              "%s%s%s; %s", what, s->client, port, s->workstation[0] ? ", workstation " : "",
-             s->workstation, hw, as, s->auth[0] ? " with " : "", s->auth, s->w.g.n, first,
-             s->w.g.n > 1 ? " to " : "", s->w.g.n > 1 ? last : "", prov);
+             s->workstation, ww.hw, as, s->auth[0] ? " with " : "", s->auth, s->w.g.n, ww.first,
+             s->w.g.n > 1 ? " to " : "", s->w.g.n > 1 ? ww.last : "", ww.prov);
     jesc(s->workstation, ws, sizeof ws);
     jesc(s->computer, cmp, sizeof cmp);
     jesc(s->file, fl, sizeof fl);
@@ -78,10 +76,9 @@ static void flush(void *arg)
              "\"file\":\"%s\"}",
              cmp, s->host, s->accounts, s->type, s->client, s->port, ws, au, li,
              s->n_accounts, s->w.g.n, s->w.g.records, fl);
-    snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->w.g.ids);
     pt_verdict_finding(s->w.x, PT_HEUR_REMOTE_LOGON, pt_winlog_source(s->host, s->computer),
                        s->client, s->type == 10 ? "rdp" : "", s->w.g.first, s->w.g.last, 0,
-                       s->type == 10 ? 0.6 : 0.4, sum, det, ev);
+                       s->type == 10 ? 0.6 : 0.4, sum, det, ww.ev);
 }
 
 /* An account not yet listed: listed, while there is room. */

@@ -97,3 +97,13 @@ void pt_winburst_finding(struct pt_verdict_ctx *x, enum pt_heur h, const struct 
                        "", r->v[10] >= 0 ? r->v[10] : r->v[2], r->v[2], 0, 0.7, sum, det,
                        b->ev);
 }
+
+void pt_winwords_of(struct pt_winwords *o, const struct pt_wingroup *g, const char *host,
+                    const char *computer, const char *file)
+{
+    pt_winlog_host_words(o->hw, sizeof o->hw, host, computer);
+    pt_verdict_iso(g->first, o->first);
+    pt_verdict_iso(g->last, o->last);
+    pt_winlog_prov(o->prov, sizeof o->prov, g, file);
+    snprintf(o->ev, sizeof o->ev, "{\"log_winevent\":%s}", g->ids);
+}

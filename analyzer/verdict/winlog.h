@@ -139,4 +139,12 @@ static inline void pt_winlog_prov(char *out, size_t cap, const struct pt_wingrou
              g->n > PT_WINGROUP_LIST ? "..." : "", g->n, pt_winlog_base(file));
 }
 
+/* The words of a group's finding: its host's, its first and last times, its provenance and
+ * its evidence ({"log_winevent":[ids]}). */
+struct pt_winwords {
+    char hw[300], first[32], last[32], prov[700], ev[1200];
+};
+void pt_winwords_of(struct pt_winwords *o, const struct pt_wingroup *g, const char *host,
+                    const char *computer, const char *file);
+
 #endif
