@@ -1,5 +1,6 @@
-# e2e_winlog.py - issue 14: Windows logons (4624/4625/4648) and object access (4663) weighed
-# (verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_explicit.c, heur_file_access.c).
+# e2e_winlog.py - issue 14: Windows logons (4624/4625/4648), Kerberos (4768/4769/4771) and
+# object access (4663) weighed (verdict/heur_logon_remote.c, heur_logon_guess.c,
+# heur_logon_spray.c, heur_logon_explicit.c, heur_file_access.c).
 # Loaded by run_e2e.py (shared namespace with e2e_evtx.py's _evtx_* helpers, e2e_logs.py's
 # _logs_dir and e2e_disk*.py's _st_fat, _disk_csv). The EVTX files are written by
 # tests/e2e/evtxw.py and checked with python-evtx and evtxexport first; the expected findings
