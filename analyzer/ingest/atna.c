@@ -8,21 +8,129 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/cursor.h"
 #include "xmltag.h"
 
-static const char TAG[] = "<AuditMessage";
-
-const uint8_t *pt_atna_find(const uint8_t *p, size_t n)
+static bool tag_end(uint8_t c)
 {
-    size_t k = sizeof TAG - 1;
-    for (size_t i = 0; n >= k && i <= n - k; i++) {
-        if (p[i] == '<' && memcmp(p + i, TAG, k) == 0 &&
-            (i + k == n || p[i + k] == '>' || p[i + k] == ' ' || p[i + k] == '\t' ||
-             p[i + k] == '\r' || p[i + k] == '\n' || p[i + k] == '/')) {
-            return p + i;
+    return c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/';
+}
+
+static bool prefix_char(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+}
+
+const uint8_t *pt_atna_find_tag(const uint8_t *p, size_t n, const char *local)
+{
+    struct pt_cur c = pt_cur_make(p, n);
+    size_t k = strlen(local);
+    while (pt_cur_left(&c) > 0) {
+        const uint8_t *at = pt_cur_ptr(&c);
+        const uint8_t *lt = memchr(at, '<', pt_cur_left(&c));
+        if (lt == NULL) {
+            return NULL;
+        }
+        pt_cur_skip(&c, (size_t)(lt - at) + 1);
+        struct pt_cur t = c;
+        size_t pre = 0; /* a prefix: name characters up to a ':' */
+        while (pre < PT_ATNA_PREFIX_MAX && prefix_char(pt_cur_peek_u8(&t, pre))) {
+            pre++;
+        }
+        if (pre > 0 && pt_cur_peek_u8(&t, pre) == ':' && pt_cur_has(&t, pre + 1)) {
+            pt_cur_skip(&t, pre + 1);
+        }
+        if (pt_cur_has(&t, k) && memcmp(pt_cur_ptr(&t), local, k) == 0 &&
+            (!pt_cur_has(&t, k + 1) || tag_end(pt_cur_peek_u8(&t, k)))) {
+            return lt;
         }
     }
     return NULL;
+}
+
+const uint8_t *pt_atna_find(const uint8_t *p, size_t n)
+{
+    return pt_atna_find_tag(p, n, "AuditMessage");
+}
+
+/* A token of a syslog header at c (up to white space), copied into out; false when there is
+ * none or it does not fit. c ends past it and the white space after it. */
+static bool token(struct pt_cur *c, char *out, size_t cap)
+{
+    size_t k = 0;
+    while (pt_cur_left(c) > 0 && pt_cur_peek_u8(c, 0) != ' ') {
+        uint8_t b = pt_cur_u8(c);
+        if (k + 1 >= cap || b < 0x21 || b > 0x7e) {
+            return false;
+        }
+        out[k++] = (char)b;
+    }
+    out[k] = '\0';
+    while (pt_cur_left(c) > 0 && pt_cur_peek_u8(c, 0) == ' ') {
+        pt_cur_skip(c, 1);
+    }
+    return k > 0;
+}
+
+static bool digits(struct pt_cur *c, size_t min, size_t max)
+{
+    size_t k = 0;
+    while (k < max && pt_cur_peek_u8(c, 0) >= '0' && pt_cur_peek_u8(c, 0) <= '9' &&
+           pt_cur_left(c) > 0) {
+        pt_cur_skip(c, 1);
+        k++;
+    }
+    return k >= min;
+}
+
+bool pt_atna_syslog_head(const uint8_t *p, size_t n, struct pt_atna_head *h)
+{
+    struct pt_cur c = pt_cur_make(p, n);
+    memset(h, 0, sizeof *h);
+    while (pt_cur_left(&c) > 0 && (pt_cur_peek_u8(&c, 0) == ' ' || pt_cur_peek_u8(&c, 0) == '\t')) {
+        pt_cur_skip(&c, 1);
+    }
+    struct pt_cur oc = c; /* an RFC 6587 octet count, then a space */
+    if (digits(&oc, 1, 9) && pt_cur_peek_u8(&oc, 0) == ' ' && pt_cur_left(&oc) > 0) {
+        pt_cur_skip(&oc, 1);
+        c = oc;
+    }
+    if (pt_cur_u8(&c) != '<' || !digits(&c, 1, 3) || pt_cur_u8(&c) != '>' || !pt_cur_ok(&c)) {
+        return false;
+    }
+    char when[64], host[256];
+    struct pt_cur v = c;
+    if (digits(&v, 1, 2) && pt_cur_peek_u8(&v, 0) == ' ' && pt_cur_left(&v) > 0) {
+        /* RFC 5424: VERSION SP TIMESTAMP SP HOSTNAME SP ...; "-" is no value */
+        pt_cur_skip(&v, 1);
+        h->rfc5424 = true;
+        if (!token(&v, when, sizeof when) || !token(&v, host, sizeof host)) {
+            return false;
+        }
+    } else {
+        /* RFC 3164: "Mmm dd hh:mm:ss" (or an RFC 3339 time, as rsyslog may write) SP
+         * HOSTNAME SP TAG; a token that ends with ':' is the tag (no host written) */
+        const uint8_t *t = pt_cur_ptr(&c);
+        if (pt_cur_has(&c, 16) && t[3] == ' ' && t[6] == ' ' && t[9] == ':' && t[12] == ':' &&
+            t[15] == ' ') {
+            memcpy(when, t, 15);
+            when[15] = '\0';
+            pt_cur_skip(&c, 16);
+        } else if (!token(&c, when, sizeof when) || strchr(when, 'T') == NULL) {
+            return false;
+        }
+        if (!token(&c, host, sizeof host) || host[strlen(host) - 1] == ':') {
+            host[0] = '\0';
+        }
+    }
+    if (strcmp(when, "-") != 0 && strlen(when) < sizeof h->when) {
+        memcpy(h->when, when, strlen(when) + 1);
+    }
+    if (strcmp(host, "-") != 0 && strlen(host) < sizeof h->host) {
+        memcpy(h->host, host, strlen(host) + 1);
+    }
+    return true;
 }
 
 /* The names of the DICOM audit events (PS3.15 A.5.3; PS3.16 CID 400) that concern patient

@@ -2,8 +2,10 @@
  * atna.h - IHE ATNA / DICOM PS3.15 audit messages (issue 14): the DICOM audit message XML
  * (PS3.15 Annex A.5, the RFC 3881 elements) that an imaging or record system sends, usually
  * over syslog (RFC 5424, RFC 5425/5426), when patient data is exported, queried, imported or
- * transferred. One AuditMessage per line (the syslog transport); the syslog header or an
- * RFC 6587 octet count before it is not read.
+ * transferred. One AuditMessage per line (the syslog transport) or many lines; element
+ * names may carry a namespace prefix (<ns1:AuditMessage>, <atna:EventIdentification>);
+ * element text may hold CDATA sections (xmltag.h). The syslog header before a message
+ * (pt_atna_syslog_head) gives its time and host when the XML does not (atna_stream.c).
  *
  * Read: EventIdentification (EventActionCode, EventDateTime, EventOutcomeIndicator, EventID),
  * the requesting ActiveParticipant (UserIsRequestor: its UserID and NetworkAccessPointID),
@@ -43,8 +45,25 @@ struct pt_atna_msg {
 #define PT_ATNA_ID_MAX 256
 typedef void (*pt_atna_patient_fn)(void *arg, const char *key);
 
-/* Where "<AuditMessage" starts in p[0..n), or NULL. */
+/* Where the element `local` starts in p[0..n): "<local" or "<prefix:local" (a namespace
+ * prefix of at most PT_ATNA_PREFIX_MAX name characters) followed by white space, '>' or '/'
+ * (or the end), or NULL. */
+#define PT_ATNA_PREFIX_MAX 32
+const uint8_t *pt_atna_find_tag(const uint8_t *p, size_t n, const char *local);
+/* Where "<AuditMessage" (or "<prefix:AuditMessage") starts in p[0..n), or NULL. */
 const uint8_t *pt_atna_find(const uint8_t *p, size_t n);
+
+/* The syslog header before a message on its line: RFC 5424 ("<PRI>1 TIMESTAMP HOSTNAME
+ * ...", NILVALUE "-" none) or RFC 3164 ("<PRI>Mmm dd hh:mm:ss HOSTNAME TAG: ...", or an RFC
+ * 3339 time in its place), after an RFC 6587 octet count or not. `when` is the time as
+ * written, `host` the HOSTNAME ("" when none, or longer than PT_ADDR_STRLEN - 1); false
+ * when p[0..n) is no such header. */
+struct pt_atna_head {
+    bool rfc5424;
+    char when[40];
+    char host[PT_ADDR_STRLEN];
+};
+bool pt_atna_syslog_head(const uint8_t *p, size_t n, struct pt_atna_head *h);
 /* Read one AuditMessage from p[0..n) (starting at "<AuditMessage"); false, with `why` set,
  * when it is cut or has no EventIdentification with an EventID. */
 bool pt_atna_parse(const uint8_t *p, size_t n, struct pt_atna_msg *m, const char **why);

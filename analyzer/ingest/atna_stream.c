@@ -30,10 +30,10 @@
 #include "../core/sha256.h"
 #include "logparse.h"
 
-static const char OPEN[] = "<AuditMessage";
-static const char CLOSE[] = "</AuditMessage";
-#define OPEN_LEN (sizeof OPEN - 1)
-#define CLOSE_LEN (sizeof CLOSE - 1)
+static const char NAME[] = "AuditMessage";
+#define NAME_LEN (sizeof NAME - 1)
+#define NOT_IT 0xFF /* a matcher's name is not AuditMessage */
+static const char CDATA_OPEN[] = "<![CDATA[";
 
 static bool space(uint8_t c)
 {
@@ -75,7 +75,9 @@ static void message_end(struct pt_logparse *p)
 {
     struct pt_atna_stream *s = &p->atna;
     s->in_msg = false;
-    s->om = 0;
+    s->ost = 0;
+    s->pre_len = 0; /* a message later on this line has no header of its own */
+    s->pre_total = 0;
     p->st.lines++;
     char why[96];
     struct pt_logaudit_rec r;
@@ -100,6 +102,12 @@ static void message_end(struct pt_logparse *p)
                                                                   : (uint32_t)s->msg_bytes};
     if (r.m.when[0] != '\0') {
         r.p.ts_us = pt_logtime_line(&p->lt, (const uint8_t *)r.m.when, strlen(r.m.when));
+    } else if (s->hd_ok && s->hd.when[0] != '\0') { /* the syslog header's time */
+        r.p.ts_us = pt_logtime_line(&p->lt, (const uint8_t *)s->hd.when, strlen(s->hd.when));
+    }
+    if (s->hd_ok && r.m.user_addr[0] == '\0' && r.m.dst_addr[0] == '\0') {
+        /* no address of the requestor or the Destination: the host that sent the message */
+        snprintf(r.m.user_addr, sizeof r.m.user_addr, "%s", s->hd.host);
     }
     p->st.audit++;
     p->st.records++;
@@ -110,28 +118,35 @@ static void message_end(struct pt_logparse *p)
     }
 }
 
-/* A message begins: "<AuditMessage" and the byte after it were just read (that byte, at
- * pos - 1, is not yet the message's) */
+/* A message begins: its opening tag's name (s->otag, "<AuditMessage" or
+ * "<prefix:AuditMessage") and the byte after it were just read (that byte, at pos - 1, is
+ * not yet the message's) */
 static void message_begin(struct pt_logparse *p)
 {
     struct pt_atna_stream *s = &p->atna;
     if (s->in_msg) {
-        s->msg_bytes -= OPEN_LEN + 1; /* the new message's bytes are not the old one's */
+        s->msg_bytes -= s->otn + 1u; /* the new message's bytes are not the old one's */
         s->in_msg = false;
         p->st.lines++;
         malformed(p, PT_ANOM_LOG_MALFORMED_LINE, "a new AuditMessage began before this one ended (cut)");
+        s->pre_len = 0;
+        s->pre_total = 0;
     }
+    /* the line's bytes before the tag: a syslog header gives the time and host the XML may
+     * not */
+    uint64_t hl = s->pre_total >= s->otn + 1u ? s->pre_total - s->otn - 1u : 0;
+    s->hd_ok = pt_atna_syslog_head(s->pre, hl < s->pre_len ? (size_t)hl : s->pre_len, &s->hd);
     s->in_msg = true;
     s->head = true;
-    s->oversize = s->nul = false;
+    s->oversize = s->nul = s->cdata = false;
     s->quote = 0;
     s->last = 0;
-    s->cm = 0;
+    s->cst = s->cdm = s->cde = 0;
     s->msg_line = s->line;
-    s->msg_off = s->pos - 1 - OPEN_LEN;
-    s->msg_bytes = OPEN_LEN;
-    memcpy(s->buf, OPEN, OPEN_LEN);
-    s->len = OPEN_LEN;
+    s->msg_off = s->pos - 1 - s->otn;
+    s->msg_bytes = s->otn;
+    memcpy(s->buf, s->otag, s->otn);
+    s->len = s->otn;
     s->touched = true;
 }
 
@@ -153,6 +168,8 @@ static void line_end(struct pt_logparse *p)
     }
     s->line++;
     s->line_start = s->pos;
+    s->pre_len = 0;
+    s->pre_total = 0;
     s->touched = s->in_msg;
     s->first = s->second = 0;
 }
@@ -176,6 +193,59 @@ static bool head_byte(struct pt_atna_stream *s, uint8_t c)
     return false;
 }
 
+/* The closing matcher over a message's body: true when "</AuditMessage" (or
+ * "</prefix:AuditMessage"), white space and '>' were just read. */
+static bool close_byte(struct pt_atna_stream *s, uint8_t c)
+{
+    if (s->cst == 3) { /* after the name */
+        if (c == '>') {
+            return true;
+        }
+        s->cst = space(c) ? 3 : 0;
+    }
+    if (c == '<') {
+        s->cst = 1;
+    } else if (s->cst == 1) {
+        s->cst = c == '/' ? 2 : 0;
+        s->ck = s->ccolon = s->cn = 0;
+    } else if (s->cst == 2) {
+        bool named = s->ck == NAME_LEN;
+        if (c == '>' || space(c) || ++s->cn > PT_ATNA_PREFIX_MAX + NAME_LEN + 1) {
+            s->cst = c == '>' && named ? 0 : named && space(c) ? 3 : 0;
+            return c == '>' && named;
+        }
+        if (c == ':' && !s->ccolon) { /* a prefix: the local name follows */
+            s->ccolon = 1;
+            s->ck = 0;
+        } else {
+            s->ck = s->ck < NAME_LEN && c == (uint8_t)NAME[s->ck] ? s->ck + 1 : NOT_IT;
+        }
+    }
+    return false;
+}
+
+/* CDATA sections in a message's body: true while c is inside one (or ends it), where no tag
+ * begins or ends. */
+static bool cdata_byte(struct pt_atna_stream *s, uint8_t c)
+{
+    if (s->cdata) {
+        s->cde = c == ']' ? (s->cde < 2 ? s->cde + 1 : 2) : c == '>' && s->cde == 2 ? 3 : 0;
+        if (s->cde == 3) {
+            s->cdata = false;
+            s->cde = 0;
+        }
+        return true;
+    }
+    s->cdm = c == (uint8_t)CDATA_OPEN[s->cdm] ? s->cdm + 1 : c == '<' ? 1 : 0;
+    if (s->cdm == sizeof CDATA_OPEN - 1) {
+        s->cdata = true;
+        s->cdm = 0;
+        s->cst = s->ost = 0;
+        return true;
+    }
+    return false;
+}
+
 /* One byte inside a message; true when it ends the message. */
 static bool msg_byte(struct pt_atna_stream *s, uint8_t c)
 {
@@ -189,26 +259,39 @@ static bool msg_byte(struct pt_atna_stream *s, uint8_t c)
     if (s->head) {
         return head_byte(s, c);
     }
-    if (s->cm == CLOSE_LEN) { /* "</AuditMessage", then white space and '>' */
-        if (c == '>') {
-            return true;
-        }
-        s->cm = space(c) ? s->cm : 0;
-        return false;
-    }
-    s->cm = c == (uint8_t)CLOSE[s->cm] ? s->cm + 1 : c == '<' ? 1 : 0;
-    return false;
+    return !cdata_byte(s, c) && close_byte(s, c);
 }
 
-/* The opening matcher, run over every byte: true when "<AuditMessage" and a byte that ends
- * a tag name (white space, '>', '/') were just read. */
+/* The opening matcher, run over every byte outside CDATA sections: true when "<AuditMessage"
+ * (or "<prefix:AuditMessage", s->otag) and a byte that ends a tag name (white space, '>',
+ * '/') were just read. */
 static bool open_byte(struct pt_atna_stream *s, uint8_t c)
 {
-    if (s->om == OPEN_LEN) {
-        s->om = c == '<' ? 1 : 0;
-        return space(c) || c == '>' || c == '/';
+    if (c == '<') {
+        s->ost = 1;
+        s->ok = s->ocolon = 0;
+        s->otag[0] = c;
+        s->otn = 1;
+        return false;
     }
-    s->om = c == (uint8_t)OPEN[s->om] ? s->om + 1 : c == '<' ? 1 : 0;
+    if (s->ost == 0) {
+        return false;
+    }
+    if (space(c) || c == '>' || c == '/') {
+        s->ost = 0;
+        return s->ok == NAME_LEN;
+    }
+    if (s->otn >= sizeof s->otag) {
+        s->ost = 0;
+        return false;
+    }
+    s->otag[s->otn++] = c;
+    if (c == ':' && !s->ocolon) {
+        s->ocolon = 1;
+        s->ok = 0;
+    } else {
+        s->ok = s->ok < NAME_LEN && c == (uint8_t)NAME[s->ok] ? s->ok + 1 : NOT_IT;
+    }
     return false;
 }
 
@@ -243,15 +326,22 @@ void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
     struct pt_cur c = pt_cur_make(b, n);
     p->st.bytes += n;
     while (pt_cur_left(&c) > 0) {
-        if (s->in_msg && !s->head && s->cm == 0 && s->om == 0 && pt_cur_peek_u8(&c, 0) != '<') {
+        if (s->in_msg && !s->head && s->cst == 0 && s->ost == 0 && s->cdm == 0 && !s->cdata &&
+            pt_cur_peek_u8(&c, 0) != '<') {
             body_run(p, &c);
             continue;
         }
         uint8_t x = pt_cur_u8(&c);
         s->pos++;
+        if (!s->in_msg) { /* the line's bytes before a message: its syslog header */
+            if (s->pre_len < sizeof s->pre) {
+                s->pre[s->pre_len++] = x;
+            }
+            s->pre_total++;
+        }
         if (s->in_msg && msg_byte(s, x)) {
             message_end(p);
-        } else if (open_byte(s, x)) {
+        } else if (!s->cdata && open_byte(s, x)) {
             message_begin(p);
             msg_byte(s, x); /* the byte after the name: never the message's end */
         }

@@ -24,7 +24,7 @@ enum wf {
     W_NEW_PROCESS, W_PARENT, W_CMD, W_OBJECT, W_MASK, W_STATUS, W_SUBSTATUS, W_TGT_SERVER,
     W_SB_TEXT, W_SB_ID, W_PATH, W_MSG_NUM, W_MSG_TOTAL, W_APP, W_DIRECTION, W_SRC, W_SPORT,
     W_DST, W_DPORT, W_PROTO, W_WORKSTATION, W_TGT_LOGON_ID, W_SUBJ_LOGON_ID, W_AUTH_PKG,
-    W_COUNT
+    W_SERVICE, W_COUNT
 };
 
 static const char *const wname[W_COUNT] = {
@@ -33,7 +33,7 @@ static const char *const wname[W_COUNT] = {
     "ObjectName", "AccessMask", "Status", "SubStatus", "TargetServerName", "ScriptBlockText",
     "ScriptBlockId", "Path", "MessageNumber", "MessageTotal", "Application", "Direction",
     "SourceAddress", "SourcePort", "DestAddress", "DestPort", "Protocol", "WorkstationName",
-    "TargetLogonId", "SubjectLogonId", "AuthenticationPackageName",
+    "TargetLogonId", "SubjectLogonId", "AuthenticationPackageName", "ServiceName",
 };
 
 struct evrec {
@@ -130,7 +130,7 @@ static void user(char *out, size_t cap, const struct evrec *e, enum wf dom, enum
     const char *d = val(e, dom), *u = val(e, usr);
     if (*u == '\0') {
         out[0] = '\0';
-    } else if (*d != '\0') {
+    } else if (*d != '\0' && strchr(u, '@') == NULL) { /* 4769: user@REALM already */
         snprintf(out, cap, "%s\\%s", d, u);
     } else {
         cpy(out, cap, u);
@@ -158,7 +158,37 @@ static const char *winevt_kind(int32_t id)
         case 4663: return "object_access";
         case 4688: return "process";
         case 4104: return "script_block";
+        case 4768: return "kerberos_tgt";
+        case 4769: return "kerberos_tgs";
+        case 4771: return "kerberos_failed";
         default: return NULL;
+    }
+}
+
+static bool kerberos(int32_t id)
+{
+    return id == 4768 || id == 4769 || id == 4771;
+}
+
+/* A Kerberos result code as "0x" and lower-case hex without leading zeros ("0x00000018" and
+ * "0X18" are "0x18", as Windows mostly writes it); text that is not one is kept as written. */
+static void result_code(const char *s, char *out, size_t cap)
+{
+    const char *h = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? s + 2 : NULL;
+    unsigned long long v = 0;
+    size_t k = 0;
+    for (; h != NULL && h[k] != '\0' && k < 16; k++) {
+        int d = h[k] >= '0' && h[k] <= '9' ? h[k] - '0' : h[k] >= 'a' && h[k] <= 'f'
+                ? h[k] - 'a' + 10 : h[k] >= 'A' && h[k] <= 'F' ? h[k] - 'A' + 10 : -1;
+        if (d < 0) {
+            break;
+        }
+        v = v * 16 + (unsigned)d;
+    }
+    if (h != NULL && k > 0 && h[k] == '\0') {
+        snprintf(out, cap, "0x%llx", v);
+    } else {
+        cpy(out, cap, s);
     }
 }
 
@@ -194,6 +224,9 @@ static void winevt_row(struct pt_logparse *p, const struct pt_logprov *pv, int32
     if (id == 4625) {
         snprintf(w.access, sizeof w.access, "%.30s%s%.30s", val(e, W_STATUS),
                  *val(e, W_SUBSTATUS) ? "/" : "", val(e, W_SUBSTATUS));
+    } else if (kerberos(id)) {
+        cpy(w.target_server, sizeof w.target_server, val(e, W_SERVICE));
+        result_code(val(e, W_STATUS), w.access, sizeof w.access);
     } else {
         cpy(w.access, sizeof w.access, val(e, W_MASK));
     }

@@ -196,7 +196,20 @@ struct pt_atna_stream {
     bool in_msg, head, oversize, nul;
     uint8_t quote;          /* in the message's opening tag: the open quote, 0 none */
     uint8_t last;           /* in the opening tag: its last byte that is not white space */
-    uint8_t om, cm;         /* bytes matched of "<AuditMessage" and "</AuditMessage" */
+    /* the opening matcher: in a tag's name (0 no, 1 yes), bytes of "AuditMessage" matched
+     * (0xFF: not it), a namespace prefix passed, and the tag's bytes ("<ns1:AuditMessage") */
+    uint8_t ost, ok, ocolon, otn;
+    uint8_t otag[PT_ATNA_PREFIX_MAX + 16];
+    /* the closing matcher: 0 idle, 1 after '<', 2 in the name after "</", 3 after the name;
+     * bytes of "AuditMessage" matched (0xFF: not it), a prefix passed, the name's length */
+    uint8_t cst, ck, ccolon, cn;
+    uint8_t cdm, cde;       /* bytes matched of "<![CDATA[" and, inside a section, of "]]>" */
+    bool cdata;             /* inside a CDATA section: no tag begins or ends there */
+    uint8_t pre[256];       /* the line's bytes before a message (its syslog header) */
+    size_t pre_len;
+    uint64_t pre_total;
+    bool hd_ok;             /* the message's line began with a syslog header: hd */
+    struct pt_atna_head hd;
     uint64_t msg_line, msg_off, msg_bytes;
     size_t len;
     uint8_t buf[PT_ATNA_MSG_MAX];

@@ -257,18 +257,9 @@ static bool windns_line(const char *l)
  * and, after it, its <EventIdentification>. */
 static bool atna_document(const uint8_t *p, size_t n)
 {
-    static const char ev[] = "<EventIdentification";
-    const uint8_t *m = pt_atna_find(p, n);
-    if (m == NULL) {
-        return false;
-    }
-    size_t at = (size_t)(m - p), k = sizeof ev - 1;
-    for (size_t i = at; n >= k && i <= n - k; i++) {
-        if (p[i] == '<' && memcmp(p + i, ev, k) == 0) {
-            return true;
-        }
-    }
-    return false;
+    const uint8_t *m = pt_atna_find(p, n); /* names with a namespace prefix or without */
+    return m != NULL &&
+           pt_atna_find_tag(m, n - (size_t)(m - p), "EventIdentification") != NULL;
 }
 
 static const char *logfile(const uint8_t *p, size_t n)
@@ -310,7 +301,7 @@ static const char *logfile(const uint8_t *p, size_t n)
         xferlog += xferlog_line(l);
         pan += panos_line(l);
         windns += windns_line(l);
-        atna += strstr(l, "<AuditMessage") != NULL; /* IHE ATNA, one message a line */
+        atna += pt_atna_find((const uint8_t *)l, strlen(l)) != NULL; /* IHE ATNA, a line each */
         cef += strstr(l, "CEF:0|") != NULL || strstr(l, "LEEF:") != NULL;
     }
     if (lines == 0) {

@@ -67,6 +67,20 @@ static void skip_special(struct pt_cur *c)
     }
 }
 
+/* Advance c to the '<' that ends a tag's text: the next one that does not open a CDATA
+ * section (a section's text is the tag's, markers and all; pt_xml_decode reads it), or the
+ * end of the input. */
+static void text_end(struct pt_cur *c)
+{
+    while (seek(c, "<") && at(c, "<![CDATA[")) {
+        pt_cur_skip(c, 9);
+        if (!seek(c, "]]>")) {
+            return;
+        }
+        pt_cur_skip(c, 3);
+    }
+}
+
 /* The tag's name (c just past '<' and any '/'), its prefix dropped. */
 static void tag_name(struct pt_cur *c, size_t stop, struct pt_xmltag *t)
 {
@@ -109,7 +123,7 @@ bool pt_xmlscan_next(struct pt_xmlscan *x, struct pt_xmltag *t)
         t->attrs_len = gt - c->off - (t->empty && gt - 1 >= c->off ? 1 : 0);
         pt_cur_skip(c, gt + 1 - c->off);
         struct pt_cur txt = *c;
-        seek(&txt, "<");
+        text_end(&txt);
         t->text = c->base + c->off;
         t->text_len = txt.off - c->off;
         return true;
@@ -197,6 +211,21 @@ size_t pt_xml_decode(const uint8_t *p, size_t n, char *out, size_t cap)
         uint8_t b[4];
         size_t bl = 1;
         uint32_t cp;
+        if (at(&c, "<![CDATA[")) { /* its characters as they are, without the markers */
+            pt_cur_skip(&c, 9);
+            struct pt_cur e = c;
+            bool closed = seek(&e, "]]>");
+            size_t k = e.off - c.off;
+            for (size_t i = 0; i < k; i++) {
+                uint8_t x = pt_cur_u8(&c);
+                total += (x & 0xC0) != 0x80;
+                if (cap > 0 && o + 1 <= cap - 1) {
+                    out[o++] = (char)x;
+                }
+            }
+            pt_cur_skip(&c, closed ? 3 : 0);
+            continue;
+        }
         if (pt_cur_peek_u8(&c, 0) == '&' && entity(&c, &cp)) {
             bl = put_utf8(cp, b);
         } else {

@@ -2,9 +2,10 @@
  * xmltag.h - a bounded tag scanner over XML text that libevtx rendered or an audit message
  * carried (evtx.c, atna.c): one tag at a time with its local name (namespace prefix
  * dropped), its attributes and the text after it up to the next tag, values read with the
- * five predefined entities and numeric character references decoded. Not a validating
- * parser: no DTD, no entity definitions (nothing expands), comments, processing
- * instructions and CDATA markers skipped. Memory: none; every output is the caller's
+ * five predefined entities and numeric character references decoded, a CDATA section's
+ * characters taken as they are (its markers dropped: <![CDATA[a<b]]> is "a<b"). Not a
+ * validating parser: no DTD, no entity definitions (nothing expands), comments and
+ * processing instructions skipped. Memory: none; every output is the caller's
  * fixed-size buffer, cut at its size.
  *
  * Trust boundary: the bytes are untrusted; every read goes through the bounds-checked cursor
@@ -25,7 +26,8 @@ struct pt_xmltag {
     bool empty;             /* <name/> */
     const uint8_t *attrs;   /* between the name and '>' */
     size_t attrs_len;
-    const uint8_t *text;    /* after '>' up to the next '<' (raw) */
+    const uint8_t *text;    /* after '>' up to the next '<' that does not open a CDATA
+                             * section (raw) */
     size_t text_len;
     size_t off;             /* of '<' in the input */
 };

@@ -124,38 +124,80 @@ static const char remote_sql[] =
     "WHERE w.kind = 'logon' AND w.logon_type IN (3, 10) AND coalesce(w.client_addr, '') != '' "
     "ORDER BY lower(w.computer), w.client_addr, w.logon_type, w.ts, w.id";
 
-/* the failed logons, by computer and source (the client address, else the workstation) */
+/* The account of a row without its domain or realm, lower case ("HOSP\Admin", "admin" and
+ * "admin@HOSP.LOCAL" are one account: 4625 names DOMAIN\user, 4771 the user alone, 4769
+ * user@REALM) */
+#define BARE_FROM(filter)                                                                      \
+    "(SELECT *, CASE WHEN instr(b0, '@') > 0 THEN substr(b0, 1, instr(b0, '@') - 1) ELSE b0 "  \
+    "END AS acct, lower(coalesce(computer, '')) AS comp, coalesce(nullif(client_addr, ''), "   \
+    "lower(nullif(workstation, '')), '') AS src FROM (SELECT *, substr(lower(coalesce("        \
+    "target_user, '')), instr(coalesce(target_user, ''), '\\') + 1) AS b0 FROM log_winevent "  \
+    "WHERE ts IS NOT NULL AND (" filter "))) "
+
+/* The failed authentications (4625; Kerberos 4771 and 4768 with a result code of a refused
+ * credential: 0x18 bad password, 0x12 disabled, expired or locked out, 0x6 no such name) and
+ * the successes (4624; 4768 with 0x0, a TGT granted), by source (the client address, else the
+ * workstation) and account; computer accounts (ending in $) are not people guessing. */
 static const char guess_setup[] =
-    "DROP TABLE IF EXISTS temp.wl_fail;"
-    "CREATE TEMP TABLE wl_fail AS SELECT id, line, ts, lower(coalesce(computer, '')) AS comp, "
-    "coalesce(nullif(client_addr, ''), lower(nullif(workstation, '')), '') AS src, "
-    "lower(coalesce(target_user, '')) AS acct FROM log_winevent WHERE kind = 'logon_failed' AND "
-    "ts IS NOT NULL;"
-    "CREATE INDEX temp.wl_fail_k ON wl_fail(comp, src, ts);";
+    "DROP TABLE IF EXISTS temp.wl_fail; DROP TABLE IF EXISTS temp.wl_ok;"
+    "CREATE TEMP TABLE wl_fail AS SELECT id, line, ts, event_id, comp, src, acct FROM "
+    BARE_FROM("kind = 'logon_failed' OR (event_id IN (4768, 4771) AND access IN ('0x6', "
+              "'0x12', '0x18'))") "WHERE acct != '' AND acct NOT LIKE '%$';"
+    "CREATE INDEX temp.wl_fail_k ON wl_fail(comp, src, ts);"
+    "CREATE INDEX temp.wl_fail_s ON wl_fail(src, ts);"
+    "CREATE TEMP TABLE wl_ok AS SELECT id, line, ts, computer, item_id, comp, src, acct, "
+    "target_user, logon_type, auth_package, workstation, event_id FROM "
+    BARE_FROM("kind = 'logon' OR (event_id = 4768 AND access = '0x0')")
+    "WHERE src != '' AND acct != '' AND acct NOT LIKE '%$';";
+
+/* The failures from h's source in the W seconds before it (on any computer) */
+#define SPRAY_WINDOW(h, W)                                                                     \
+    "f.src = " h ".src AND f.ts BETWEEN " h ".ts - " W " * 1000000 AND " h ".ts"
+/* Success h follows a spray: at least A distinct accounts failed from its source in the W
+ * seconds before it, its own among them */
+#define SPRAYED(h, A, W)                                                                       \
+    "((SELECT count(DISTINCT f.acct) FROM wl_fail f WHERE " SPRAY_WINDOW(h, W) ") >= " A        \
+    " AND EXISTS (SELECT 1 FROM wl_fail f WHERE f.acct = " h ".acct AND " SPRAY_WINDOW(h, W)    \
+    "))"
 
 #define BEFORE "f.comp = h.comp AND f.src = h.src AND f.ts BETWEEN h.ts - ?2 * 1000000 AND h.ts"
 
+/* ?1 failures, ?2 seconds on one computer; ?3 accounts, ?4 seconds: a spray, not guessing */
 static const char guess_sql[] =
-    "WITH s AS (SELECT w.id, w.line, w.ts, w.computer, w.item_id, lower(coalesce(w.computer, "
-    "'')) AS comp, coalesce(nullif(w.client_addr, ''), lower(nullif(w.workstation, '')), '') AS "
-    "src, lower(coalesce(w.target_user, '')) AS acct, w.target_user, w.logon_type, "
-    "w.auth_package, w.workstation FROM log_winevent w WHERE w.kind = 'logon' AND w.ts IS NOT "
-    "NULL), "
-    "c AS (SELECT s.*, (SELECT count(*) FROM wl_fail f WHERE f.comp = s.comp AND f.src = s.src "
-    "AND f.ts BETWEEN s.ts - ?2 * 1000000 AND s.ts) AS fails FROM s WHERE s.src != '' AND "
-    "s.acct != ''), "
+    "WITH c AS (SELECT s.*, (SELECT count(*) FROM wl_fail f WHERE f.comp = s.comp AND f.src = "
+    "s.src AND f.ts BETWEEN s.ts - ?2 * 1000000 AND s.ts) AS fails FROM wl_ok s), "
     "g AS (SELECT c.*, row_number() OVER (PARTITION BY comp, src, acct ORDER BY ts, id) AS k "
     "FROM c WHERE fails >= ?1 AND EXISTS (SELECT 1 FROM wl_fail f WHERE f.comp = c.comp AND "
-    "f.src = c.src AND f.acct = c.acct AND f.ts BETWEEN c.ts - ?2 * 1000000 AND c.ts)) "
+    "f.src = c.src AND f.acct = c.acct AND f.ts BETWEEN c.ts - ?2 * 1000000 AND c.ts) AND NOT "
+    SPRAYED("c", "?3", "?4") ") "
     "SELECT h.id, h.line, h.ts, coalesce(h.computer, ''), coalesce(wh.addr, ''), "
     "coalesce(h.target_user, ''), h.logon_type, h.src, h.fails, (SELECT count(DISTINCT f.acct) "
     "FROM wl_fail f WHERE " BEFORE "), (SELECT min(f.ts) FROM wl_fail f WHERE " BEFORE "), "
     "(SELECT json_group_array(line) FROM (SELECT f.line FROM wl_fail f WHERE " BEFORE
     " ORDER BY f.ts, f.id LIMIT 50)), (SELECT json_group_array(id) FROM (SELECT f.id FROM "
-    "wl_fail f WHERE " BEFORE " ORDER BY f.ts, f.id LIMIT 50)), e.path, "
-    "coalesce(h.auth_package, ''), coalesce(h.workstation, '') FROM g h JOIN evidence_item e ON "
-    "e.id = h.item_id LEFT JOIN winhost wh ON wh.computer = h.comp WHERE h.k = 1 "
-    "ORDER BY h.ts, h.id";
+    "wl_fail f WHERE " BEFORE " ORDER BY f.ts, f.id LIMIT 50)), e.path, h.event_id, "
+    "coalesce(h.auth_package, ''), coalesce(h.workstation, '') FROM g h JOIN "
+    "evidence_item e ON e.id = h.item_id LEFT JOIN winhost wh ON wh.computer = h.comp WHERE "
+    "h.k = 1 ORDER BY h.ts, h.id";
+
+#define SPRAY_BEFORE SPRAY_WINDOW("h", "?2")
+
+/* ?1 accounts, ?2 seconds, from one source on any computer */
+static const char spray_sql[] =
+    "WITH g AS (SELECT s.*, row_number() OVER (PARTITION BY src, acct ORDER BY ts, id) AS k "
+    "FROM wl_ok s WHERE " SPRAYED("s", "?1", "?2") ") "
+    "SELECT h.id, h.line, h.ts, coalesce(h.computer, ''), coalesce(wh.addr, ''), "
+    "coalesce(h.target_user, ''), h.logon_type, h.src, (SELECT count(*) FROM wl_fail f WHERE "
+    SPRAY_BEFORE "), (SELECT count(DISTINCT f.acct) FROM wl_fail f WHERE " SPRAY_BEFORE "), "
+    "(SELECT min(f.ts) FROM wl_fail f WHERE " SPRAY_BEFORE "), (SELECT json_group_array(line) "
+    "FROM (SELECT f.line FROM wl_fail f WHERE " SPRAY_BEFORE " ORDER BY f.ts, f.id LIMIT 50)), "
+    "(SELECT json_group_array(id) FROM (SELECT f.id FROM wl_fail f WHERE " SPRAY_BEFORE
+    " ORDER BY f.ts, f.id LIMIT 50)), e.path, h.event_id, (SELECT count(*) FROM wl_fail f WHERE "
+    SPRAY_BEFORE " AND f.event_id != 4625), (SELECT json_group_array(acct) FROM (SELECT "
+    "DISTINCT f.acct FROM wl_fail f WHERE " SPRAY_BEFORE " ORDER BY 1 LIMIT 20)), (SELECT "
+    "count(DISTINCT f.comp) FROM wl_fail f WHERE " SPRAY_BEFORE ") FROM g h JOIN "
+    "evidence_item e ON e.id = h.item_id LEFT JOIN winhost wh ON wh.computer = h.comp WHERE "
+    "h.k = 1 ORDER BY h.ts, h.id";
 
 /* 4648 toward a server that is not this computer (its name or first label) nor loopback */
 static const char explicit_sql[] =
@@ -200,6 +242,7 @@ static const struct {
 } queries[PT_QW_COUNT] = {
     [PT_QW_REMOTE_LOGONS] = {NULL, remote_sql},
     [PT_QW_GUESSED_LOGONS] = {guess_setup, guess_sql},
+    [PT_QW_SPRAYED_LOGONS] = {guess_setup, spray_sql},
     [PT_QW_EXPLICIT_LOGONS] = {NULL, explicit_sql},
     [PT_QW_FILE_ACCESS] = {NULL, access_sql},
 };
@@ -232,7 +275,7 @@ pt_status pt_q_winlog_rows(struct pt_db *db, enum pt_q_winlog q, const double *p
     }
     sqlite3_finalize(st);
     if (queries[q].setup != NULL && strstr(queries[q].setup, "wl_fail") != NULL) {
-        exec(h, "DROP TABLE IF EXISTS temp.wl_fail");
+        exec(h, "DROP TABLE IF EXISTS temp.wl_fail; DROP TABLE IF EXISTS temp.wl_ok");
     }
     return rc == SQLITE_DONE ? PT_OK : PT_EDB;
 }

@@ -32,13 +32,25 @@ enum pt_q_winlog {
      * the file, the distinct accounts of its (computer, client, type); ordered by computer,
      * client, type, time */
     PT_QW_REMOTE_LOGONS,
-    /* ?1 failures, ?2 seconds: the first 4624 of each (computer, source, account) that has
-     * at least ?1 failed logons (4625) from the same source on the same computer in the ?2
-     * seconds before it, one of them for its account: id, record, ts, computer, host,
-     * account, logon type, source, failures, accounts tried, first failure ts, failed
-     * records (JSON: the first 50), failed row ids (JSON), the file, auth package,
+    /* Failures: 4625, and 4771/4768 whose Status is 0x18, 0x12 or 0x6; successes: 4624, and
+     * 4768 with 0x0; accounts compared without domain or realm, lower case; computer
+     * accounts (name$) left out.
+     * ?1 failures, ?2 seconds, ?3 accounts, ?4 seconds: the first success of each (computer,
+     * source, account) that has at least ?1 failures from the same source on the same
+     * computer in the ?2 seconds before it, one of them for its account, and that is not a
+     * spray's (PT_QW_SPRAYED_LOGONS with ?3, ?4): id, record, ts, computer, host, account,
+     * logon type, source, failures, accounts tried, first failure ts, failed records (JSON:
+     * the first 50), failed row ids (JSON), the file, the success's event id, auth package,
      * workstation */
     PT_QW_GUESSED_LOGONS,
+    /* ?1 accounts, ?2 seconds: the first success of each (source, account) on any computer
+     * that at least ?1 distinct accounts, its own among them, failed from the same source
+     * (on any computer) in the ?2 seconds before: id, record, ts, computer, host, account,
+     * logon type, source, failures, accounts tried, first failure ts, failed records (JSON:
+     * the first 50), failed row ids (JSON), the file, the success's event id, Kerberos
+     * failures (4771, 4768), the accounts tried (JSON: the first 20 by name), the computers
+     * that logged the failures */
+    PT_QW_SPRAYED_LOGONS,
     /* 4648 toward another host (not localhost, not the computer itself): id, record, ts,
      * computer, host, subject, account used, target server, target address, process, the
      * file, logon id; ordered by computer, subject, account, server, time */

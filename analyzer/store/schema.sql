@@ -1021,7 +1021,9 @@ CREATE TABLE log_winevent (
     source        TEXT NOT NULL,            -- evtx | evtx:recovered (from a chunk's free space)
     event_id      INTEGER NOT NULL,
     kind          TEXT NOT NULL,            -- logon | logon_failed | explicit_logon |
-                                            -- object_access | process | script_block
+                                            -- object_access | process | script_block |
+                                            -- kerberos_tgt (4768) | kerberos_tgs (4769) |
+                                            -- kerberos_failed (4771 pre-authentication)
     channel       TEXT,
     computer      TEXT,
     subject_user  TEXT,                     -- DOMAIN\user (4104: the user's SID)
@@ -1029,14 +1031,15 @@ CREATE TABLE log_winevent (
     logon_type    INTEGER,
     client_addr   TEXT,                     -- IpAddress of a logon
     client_port   INTEGER,
-    target_server TEXT,                     -- 4648
+    target_server TEXT,                     -- 4648; 4768/4769/4771 ServiceName
     workstation   TEXT,                     -- 4624/4625 WorkstationName (the client's name)
     logon_id      TEXT,                     -- 4624 TargetLogonId, else SubjectLogonId
     auth_package  TEXT,                     -- 4624/4625 AuthenticationPackageName
     process       TEXT,                     -- 4688 the new process, else the acting one
     parent        TEXT,                     -- 4688
     object        TEXT,                     -- 4663 ObjectName, 4104 the script's path
-    access        TEXT,                     -- 4663 AccessMask, 4625 Status/SubStatus
+    access        TEXT,                     -- 4663 AccessMask, 4625 Status/SubStatus,
+                                            -- 4768/4769/4771 Status as 0x<hex> (0x0 granted)
     command       TEXT,                     -- 4688 CommandLine
     script_id     TEXT,                     -- 4104 ScriptBlockId
     part          INTEGER,                  -- 4104 MessageNumber

@@ -26,8 +26,7 @@
 #include "winlog.h"
 
 struct acc {
-    struct pt_verdict_ctx *x;
-    struct pt_wingroup g;
+    struct pt_winstate w; /* first: the run and the group */
     int64_t reads, writes;
     char computer[200], host[64], subject[200], process[300], object[600], file[600];
     char how[16], image[600], image_path[600], rule[96], types[300];
@@ -58,16 +57,16 @@ static const char *name_rule(const struct pt_heur_conf *c, const char *object)
     return NULL;
 }
 
-static void flush(struct acc *s)
+static void flush(void *arg)
 {
-    if (s->g.n == 0) {
+    struct acc *s = arg;
+    if (s->w.g.n == 0) {
         return;
     }
-    char hw[300], first[32], prov[700], why[1400], sum[4096], det[16384], ev[1200];
+    struct pt_winwords ww;
+    char why[1400], sum[4096], det[16384];
     char subj[400], proc[700], obj[1300], cmp[400], fl[1200], img[1200], ip[1200], rule[200];
-    pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
-    pt_winlog_iso(s->g.first, first);
-    pt_winlog_prov(prov, sizeof prov, &s->g, s->file);
+    pt_winwords_of(&ww, &s->w.g, s->host, s->computer, s->file);
     if (s->how[0] != '\0') {
         snprintf(why, sizeof why, "a file with PHI%s%.0" PRId64 "%s on image %.300s as "
                  "%.400s, matched by %s", s->individuals > 0 ? " of " : "",
@@ -80,7 +79,7 @@ static void flush(struct acc *s)
     const char *verb = s->reads && s->writes ? "read and wrote" : s->reads ? "read" : "wrote";
     snprintf(sum, sizeof sum, "%.200s %s %.500s on %s%s%.300s: %s; %" PRId64 " access(es) "
              "from %s; %s", s->subject[0] ? s->subject : "an unnamed account", verb, s->object,
-             hw, s->process[0] ? " with " : "", s->process, why, s->g.n, first, prov);
+             ww.hw, s->process[0] ? " with " : "", s->process, why, s->w.g.n, ww.first, ww.prov);
     jesc(s->subject, subj, sizeof subj);
     jesc(s->process, proc, sizeof proc);
     jesc(s->object, obj, sizeof obj);
@@ -95,17 +94,16 @@ static void flush(struct acc *s)
              "\"phi_types\":\"%s\",\"rule\":\"%s\",\"reads\":%" PRId64 ",\"writes\":%" PRId64
              ",\"records\":%s,\"file\":\"%s\"}",
              cmp, s->host, subj, proc, obj, s->how[0] ? s->how : "rule", img, ip, s->size,
-             s->individuals, s->types, rule, s->reads, s->writes, s->g.records, fl);
-    snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->g.ids);
-    pt_verdict_finding(s->x, PT_HEUR_PHI_FILE_ACCESS, pt_winlog_source(s->host, s->computer),
-                       "", "", s->g.first, s->g.last, 0,
-                       strcmp(s->how, "path") == 0 ? 0.6 : s->how[0] ? 0.5 : 0.4, sum, det, ev);
+             s->individuals, s->types, rule, s->reads, s->writes, s->w.g.records, fl);
+    pt_verdict_finding(s->w.x, PT_HEUR_PHI_FILE_ACCESS, pt_winlog_source(s->host, s->computer),
+                       "", "", s->w.g.first, s->w.g.last, 0,
+                       strcmp(s->how, "path") == 0 ? 0.6 : s->how[0] ? 0.5 : 0.4, sum, det, ww.ev);
 }
 
 static void start(struct acc *s, const struct pt_q_winrow *r, const char *key, const char *rule)
 {
     flush(s);
-    pt_wingroup_start(&s->g, key);
+    pt_wingroup_start(&s->w.g, key);
     s->reads = s->writes = 0;
     snprintf(s->computer, sizeof s->computer, "%s", r->s[3]);
     snprintf(s->host, sizeof s->host, "%s", r->s[4]);
@@ -125,22 +123,22 @@ static void start(struct acc *s, const struct pt_q_winrow *r, const char *key, c
 static void on_row(void *arg, const struct pt_q_winrow *r)
 {
     struct acc *s = arg;
-    if (s->x->rc != PT_OK) {
+    if (s->w.x->rc != PT_OK) {
         return;
     }
     char *end = NULL;
     unsigned long long mask = strtoull(r->s[8], &end, 16);
     bool rd = end != r->s[8] && (mask & 0x1), wr = end != r->s[8] && (mask & 0x6);
-    const char *rule = r->s[11][0] == '\0' ? name_rule(&s->x->c, r->s[7]) : NULL;
+    const char *rule = r->s[11][0] == '\0' ? name_rule(&s->w.x->c, r->s[7]) : NULL;
     if ((!rd && !wr) || (r->s[11][0] == '\0' && rule == NULL)) {
         return;
     }
     char key[1400];
     snprintf(key, sizeof key, "%s|%s|%s", r->s[3], r->s[5], r->s[7]);
-    if (strcasecmp(key, s->g.key) != 0) {
+    if (strcasecmp(key, s->w.g.key) != 0) {
         start(s, r, key, rule);
     }
-    pt_wingroup_add(&s->g, r->v[0], r->v[1], r->v[2]);
+    pt_wingroup_add(&s->w.g, r->v[0], r->v[1], r->v[2]);
     s->reads += rd;
     s->writes += wr;
     struct pt_q_winaccess a = {
@@ -149,27 +147,14 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
         .method = rd && wr ? "read,write" : rd ? "read" : "write", .phi_types = r->s[16],
         .bytes = r->s[11][0] != '\0' ? r->v[14] : 0, .hits = r->s[11][0] != '\0',
         .individuals = r->v[15]};
-    if (pt_q_winlog_phi_access(s->x->db, &a) != PT_OK) {
-        s->x->rc = PT_EDB;
+    if (pt_q_winlog_phi_access(s->w.x->db, &a) != PT_OK) {
+        s->w.x->rc = PT_EDB;
     }
 }
 
 void pt_heur_phi_file_access(struct pt_verdict_ctx *x)
 {
-    if (!pt_winlog_hosts(x)) {
-        return;
-    }
-    struct acc *s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        x->rc = PT_ENOMEM;
-        return;
-    }
-    s->x = x;
-    pt_wingroup_start(&s->g, "");
-    if (pt_q_winlog_rows(x->db, PT_QW_FILE_ACCESS, NULL, 0, on_row, s) != PT_OK) {
-        x->rc = PT_EDB;
-    } else {
-        flush(s);
-    }
-    free(s);
+    static const struct pt_winheur h = {sizeof(struct acc), PT_QW_FILE_ACCESS, NULL, on_row,
+                                        flush, NULL};
+    pt_winlog_run(x, &h, NULL, 0);
 }

@@ -19,30 +19,29 @@
 #include "winlog.h"
 
 struct expl {
-    struct pt_verdict_ctx *x;
-    struct pt_wingroup g;
+    struct pt_winstate w; /* first: the run and the group */
     char computer[200], host[64], subject[200], account[200], server[200], target[64],
         process[300], file[600], logon_id[32];
 };
 
-static void flush(struct expl *s)
+static void flush(void *arg)
 {
-    if (s->g.n == 0) {
+    struct expl *s = arg;
+    if (s->w.g.n == 0) {
         return;
     }
-    char hw[300], first[32], last[32], prov[700], sum[4096], det[8192], ev[1200];
+    struct pt_winwords ww;
+    char sum[4096], det[8192];
     char subj[400], acc[400], srv[400], proc[700], cmp[400], fl[1200], li[100];
-    pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
-    pt_winlog_iso(s->g.first, first);
-    pt_winlog_iso(s->g.last, last);
-    pt_winlog_prov(prov, sizeof prov, &s->g, s->file);
+    pt_winwords_of(&ww, &s->w.g, s->host, s->computer, s->file);
     snprintf(sum, sizeof sum, "explicit credentials on %s: %.200s used %.200s toward %.200s%s%s%s"
-             "%s%.300s: %" PRId64 " time(s), %s%s%s; %s", hw,
+             "%s%.300s: %" PRId64 " time(s), %s%s%s; %s", ww.hw,
              s->subject[0] ? s->subject : "an unnamed account",
              s->account[0] ? s->account : "an unnamed account", s->server,
              s->target[0] ? " (" : "", s->target, s->target[0] ? ")" : "",
-             s->process[0] ? " with " : "", s->process, s->g.n, first, s->g.n > 1 ? " to " : "",
-             s->g.n > 1 ? last : "", prov);
+             s->process[0] ? " with " : "", s->process, s->w.g.n, ww.first,
+             s->w.g.n > 1 ? " to " : "",
+             s->w.g.n > 1 ? ww.last : "", ww.prov);
     jesc(s->subject, subj, sizeof subj);
     jesc(s->account, acc, sizeof acc);
     jesc(s->server, srv, sizeof srv);
@@ -54,12 +53,11 @@ static void flush(struct expl *s)
              "\"account\":\"%s\",\"target_server\":\"%s\",\"target_addr\":\"%s\","
              "\"process\":\"%s\",\"logon_id\":\"%s\",\"times\":%" PRId64 ",\"records\":%s,"
              "\"file\":\"%s\"}",
-             cmp, s->host, subj, acc, srv, s->target, proc, li, s->g.n, s->g.records,
+             cmp, s->host, subj, acc, srv, s->target, proc, li, s->w.g.n, s->w.g.records,
              fl);
-    snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->g.ids);
-    pt_verdict_finding(s->x, PT_HEUR_EXPLICIT_CREDENTIALS, pt_winlog_source(s->host, s->computer),
-                       s->target[0] ? s->target : s->server, "", s->g.first, s->g.last, 0, 0.4,
-                       sum, det, ev);
+    pt_verdict_finding(s->w.x, PT_HEUR_EXPLICIT_CREDENTIALS, pt_winlog_source(s->host, s->computer),
+                       s->target[0] ? s->target : s->server, "", s->w.g.first, s->w.g.last, 0, 0.4,
+                       sum, det, ww.ev);
 }
 
 static void on_row(void *arg, const struct pt_q_winrow *r)
@@ -67,9 +65,9 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
     struct expl *s = arg;
     char key[1200];
     snprintf(key, sizeof key, "%s|%s|%s|%s", r->s[3], r->s[5], r->s[6], r->s[7]);
-    if (strcasecmp(key, s->g.key) != 0) {
+    if (strcasecmp(key, s->w.g.key) != 0) {
         flush(s);
-        pt_wingroup_start(&s->g, key);
+        pt_wingroup_start(&s->w.g, key);
         snprintf(s->computer, sizeof s->computer, "%s", r->s[3]);
         snprintf(s->host, sizeof s->host, "%s", r->s[4]);
         snprintf(s->subject, sizeof s->subject, "%s", r->s[5]);
@@ -80,25 +78,12 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
         snprintf(s->file, sizeof s->file, "%s", r->s[10]);
         snprintf(s->logon_id, sizeof s->logon_id, "%s", r->s[11]);
     }
-    pt_wingroup_add(&s->g, r->v[0], r->v[1], r->v[2]);
+    pt_wingroup_add(&s->w.g, r->v[0], r->v[1], r->v[2]);
 }
 
 void pt_heur_explicit_credentials(struct pt_verdict_ctx *x)
 {
-    if (!pt_winlog_hosts(x)) {
-        return;
-    }
-    struct expl *s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        x->rc = PT_ENOMEM;
-        return;
-    }
-    s->x = x;
-    pt_wingroup_start(&s->g, "");
-    if (pt_q_winlog_rows(x->db, PT_QW_EXPLICIT_LOGONS, NULL, 0, on_row, s) != PT_OK) {
-        x->rc = PT_EDB;
-    } else {
-        flush(s);
-    }
-    free(s);
+    static const struct pt_winheur h = {sizeof(struct expl), PT_QW_EXPLICIT_LOGONS, NULL,
+                                        on_row, flush, NULL};
+    pt_winlog_run(x, &h, NULL, 0);
 }

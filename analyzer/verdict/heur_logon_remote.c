@@ -28,9 +28,8 @@
 #define NOT_REMOTE "127.0.0.0/8,::1/128,0.0.0.0/32,::/128,169.254.0.0/16,fe80::/10"
 
 struct remote {
-    struct pt_verdict_ctx *x;
+    struct pt_winstate w; /* first: the run and the group */
     struct pt_cidr_set home, local;
-    struct pt_wingroup g;
     char computer[200], host[64], account[200], client[64], workstation[200], auth[64],
         logon_id[32], file[600];
     char accounts[4200]; /* JSON array: the first MAX_ACCOUNTS distinct, in time order */
@@ -39,17 +38,16 @@ struct remote {
     int64_t type, port, n_accounts; /* n_accounts: all distinct ones (the query counts) */
 };
 
-static void flush(struct remote *s)
+static void flush(void *arg)
 {
-    if (s->g.n == 0) {
+    struct remote *s = arg;
+    if (s->w.g.n == 0) {
         return;
     }
-    char hw[300], first[32], last[32], prov[700], sum[4096], det[12288], ev[1200];
+    struct pt_winwords ww;
+    char sum[4096], det[12288];
     char ws[400], cmp[400], fl[1200], au[200], li[100];
-    pt_winlog_host_words(hw, sizeof hw, s->host, s->computer);
-    pt_winlog_iso(s->g.first, first);
-    pt_winlog_iso(s->g.last, last);
-    pt_winlog_prov(prov, sizeof prov, &s->g, s->file);
+    pt_winwords_of(&ww, &s->w.g, s->host, s->computer, s->file);
     const char *what = s->type == 10 ? "remote interactive logon (type 10, Remote Desktop)"
                                      : "network logon (type 3)";
     char port[32] = "";
@@ -64,8 +62,8 @@ static void flush(struct remote *s)
     }
     snprintf(sum, sizeof sum, "%s from %s%s%s%.200s to %s as %s%s%s: %" PRId64 " logon(s), "
              "%s%s%s; %s", what, s->client, port, s->workstation[0] ? ", workstation " : "",
-             s->workstation, hw, as, s->auth[0] ? " with " : "", s->auth, s->g.n, first,
-             s->g.n > 1 ? " to " : "", s->g.n > 1 ? last : "", prov);
+             s->workstation, ww.hw, as, s->auth[0] ? " with " : "", s->auth, s->w.g.n, ww.first,
+             s->w.g.n > 1 ? " to " : "", s->w.g.n > 1 ? ww.last : "", ww.prov);
     jesc(s->workstation, ws, sizeof ws);
     jesc(s->computer, cmp, sizeof cmp);
     jesc(s->file, fl, sizeof fl);
@@ -77,11 +75,10 @@ static void flush(struct remote *s)
              "\"accounts_count\":%" PRId64 ",\"logons\":%" PRId64 ",\"records\":%s,"
              "\"file\":\"%s\"}",
              cmp, s->host, s->accounts, s->type, s->client, s->port, ws, au, li,
-             s->n_accounts, s->g.n, s->g.records, fl);
-    snprintf(ev, sizeof ev, "{\"log_winevent\":%s}", s->g.ids);
-    pt_verdict_finding(s->x, PT_HEUR_REMOTE_LOGON, pt_winlog_source(s->host, s->computer),
-                       s->client, s->type == 10 ? "rdp" : "", s->g.first, s->g.last, 0,
-                       s->type == 10 ? 0.6 : 0.4, sum, det, ev);
+             s->n_accounts, s->w.g.n, s->w.g.records, fl);
+    pt_verdict_finding(s->w.x, PT_HEUR_REMOTE_LOGON, pt_winlog_source(s->host, s->computer),
+                       s->client, s->type == 10 ? "rdp" : "", s->w.g.first, s->w.g.last, 0,
+                       s->type == 10 ? 0.6 : 0.4, sum, det, ww.ev);
 }
 
 /* An account not yet listed: listed, while there is room. */
@@ -112,9 +109,9 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
     }
     char key[1200];
     snprintf(key, sizeof key, "%s|%s|%" PRId64, r->s[3], r->s[7], r->v[6]);
-    if (strcasecmp(key, s->g.key) != 0) {
+    if (strcasecmp(key, s->w.g.key) != 0) {
         flush(s);
-        pt_wingroup_start(&s->g, key);
+        pt_wingroup_start(&s->w.g, key);
         snprintf(s->computer, sizeof s->computer, "%s", r->s[3]);
         snprintf(s->host, sizeof s->host, "%s", r->s[4]);
         snprintf(s->account, sizeof s->account, "%s", r->s[5]);
@@ -130,33 +127,32 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
         s->n_accounts = r->v[13];
     }
     add_account(s, r->s[5]);
-    pt_wingroup_add(&s->g, r->v[0], r->v[1], r->v[2]);
+    pt_wingroup_add(&s->w.g, r->v[0], r->v[1], r->v[2]);
 }
 
-void pt_heur_remote_logon(struct pt_verdict_ctx *x)
+/* The home network (as the manifest keeps it, else the default) and the never-remote ranges */
+static bool start(void *arg)
 {
-    if (!pt_winlog_hosts(x)) {
-        return;
-    }
-    struct remote *s = calloc(1, sizeof *s);
+    struct remote *s = arg;
     char home[4096] = "", err[200];
-    if (s == NULL) {
-        x->rc = PT_ENOMEM;
-        return;
-    }
-    s->x = x;
-    if (!pt_q_manifest_get(x->db, "home_net", home, sizeof home) ||
+    if (!pt_q_manifest_get(s->w.x->db, "home_net", home, sizeof home) ||
         pt_cidr_set_parse(home, &s->home, err, sizeof err) != PT_OK) {
         pt_cidr_set_parse(PT_HOME_NET_DEFAULT, &s->home, err, sizeof err);
     }
     pt_cidr_set_parse(NOT_REMOTE, &s->local, err, sizeof err);
-    pt_wingroup_start(&s->g, "");
-    if (pt_q_winlog_rows(x->db, PT_QW_REMOTE_LOGONS, NULL, 0, on_row, s) != PT_OK) {
-        x->rc = PT_EDB;
-    } else {
-        flush(s);
-    }
+    return true;
+}
+
+static void fini(void *arg)
+{
+    struct remote *s = arg;
     pt_cidr_set_fini(&s->home);
     pt_cidr_set_fini(&s->local);
-    free(s);
+}
+
+void pt_heur_remote_logon(struct pt_verdict_ctx *x)
+{
+    static const struct pt_winheur h = {sizeof(struct remote), PT_QW_REMOTE_LOGONS, start,
+                                        on_row, flush, fini};
+    pt_winlog_run(x, &h, NULL, 0);
 }

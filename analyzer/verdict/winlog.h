@@ -9,9 +9,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../store/q_winlog.h"
+#include "verdict_int.h"
 
 #define PT_WINGROUP_LIST 50 /* record identifiers and row ids named per finding */
 
@@ -43,6 +43,31 @@ static inline void pt_wingroup_list(char *l, size_t cap, size_t *used, int64_t v
     snprintf(l + k, cap - k, "%s%" PRId64 "]", *used ? "," : "", v);
     (*used)++;
 }
+
+/* What every Windows log heuristic's state begins with: the run, and the group of records
+ * that makes its finding being gathered. */
+struct pt_winstate {
+    struct pt_verdict_ctx *x;
+    struct pt_wingroup g;
+};
+
+/* A heuristic over one query of store/q_winlog.h (winlog.c runs it): its state is `size`
+ * bytes, zeroed, beginning with a struct pt_winstate; start (NULL: none) prepares it and
+ * may fail (the run's rc set), row sees each row, flush follows the last (NULL: none), fini
+ * (NULL: none) releases what start took. */
+struct pt_winheur {
+    size_t size;
+    enum pt_q_winlog q;
+    bool (*start)(void *s);
+    void (*row)(void *s, const struct pt_q_winrow *r);
+    void (*flush)(void *s);
+    void (*fini)(void *s);
+};
+
+/* Run h over its query, with parameters p[0..np), once the hosts are known
+ * (pt_winlog_hosts); a failure is the run's rc. */
+void pt_winlog_run(struct pt_verdict_ctx *x, const struct pt_winheur *h, const double *p,
+                   size_t np);
 
 /* One record: its log_winevent id, record identifier and time (-1 unknown). */
 static inline void pt_wingroup_add(struct pt_wingroup *g, int64_t id, int64_t record, int64_t ts)
@@ -83,17 +108,24 @@ static inline const char *pt_winlog_base(const char *path)
     return b != NULL ? b + 1 : path;
 }
 
-static inline void pt_winlog_iso(int64_t us, char out[32])
-{
-    if (us < 0) {
-        snprintf(out, 32, "an unknown time");
-        return;
-    }
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+/* A success after a burst of failures (heur_logon_guess.c, heur_logon_spray.c: a row of
+ * PT_QW_GUESSED_LOGONS or PT_QW_SPRAYED_LOGONS, whose columns 0-14 are alike), in words
+ * and JSON: the host, the first failure's and the success's times, the success's
+ * provenance and what it was ("logged on (type 10)", "was granted a Kerberos TGT (4768)"),
+ * the seconds from the first failure, the evidence (the success's row id, then the
+ * failures'), and the JSON-escaped account, computer, file and source. */
+struct pt_winburst {
+    const char *computer, *host, *account, *src;
+    bool is_addr; /* src is an address */
+    int64_t span;
+    char hw[300], first[32], when[32], prov[700], success[120], ev[2400];
+    char acc[400], cmp[400], fl[1200], srcj[400];
+};
+void pt_winburst_read(struct pt_winburst *b, const struct pt_q_winrow *r);
+/* Its finding (heuristic h, score 0.7): source the host, else the computer; destination the
+ * source when an address; from the first failure (else the success) to the success. */
+void pt_winburst_finding(struct pt_verdict_ctx *x, enum pt_heur h, const struct pt_winburst *b,
+                         const struct pt_q_winrow *r, const char *sum, const char *det);
 
 /* "EVTX record 12 of Security.evtx" / "EVTX records 12, 13, ... (5) of Security.evtx" */
 static inline void pt_winlog_prov(char *out, size_t cap, const struct pt_wingroup *g,
@@ -106,5 +138,13 @@ static inline void pt_winlog_prov(char *out, size_t cap, const struct pt_wingrou
     snprintf(out, cap, "EVTX records %.300s%s (%" PRId64 ") of %.200s", g->records,
              g->n > PT_WINGROUP_LIST ? "..." : "", g->n, pt_winlog_base(file));
 }
+
+/* The words of a group's finding: its host's, its first and last times, its provenance and
+ * its evidence ({"log_winevent":[ids]}). */
+struct pt_winwords {
+    char hw[300], first[32], last[32], prov[700], ev[1200];
+};
+void pt_winwords_of(struct pt_winwords *o, const struct pt_wingroup *g, const char *host,
+                    const char *computer, const char *file);
 
 #endif

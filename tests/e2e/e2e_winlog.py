@@ -1,5 +1,6 @@
-# e2e_winlog.py - issue 14: Windows logons (4624/4625/4648) and object access (4663) weighed
-# (verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_explicit.c, heur_file_access.c).
+# e2e_winlog.py - issue 14: Windows logons (4624/4625/4648), Kerberos (4768/4769/4771) and
+# object access (4663) weighed (verdict/heur_logon_remote.c, heur_logon_guess.c,
+# heur_logon_spray.c, heur_logon_explicit.c, heur_file_access.c).
 # Loaded by run_e2e.py (shared namespace with e2e_evtx.py's _evtx_* helpers, e2e_logs.py's
 # _logs_dir and e2e_disk*.py's _st_fat, _disk_csv). The EVTX files are written by
 # tests/e2e/evtxw.py and checked with python-evtx and evtxexport first; the expected findings
@@ -242,3 +243,146 @@ def winlog_without_an_address_names_the_computer_and_joins_nothing():
         lim = con.execute("SELECT count(*) FROM limitation WHERE detail LIKE '%WS07-noaddr.evtx%"
                           "no filtering-platform connection%'").fetchone()[0]
         assert lim == (0 if link else 1), lim
+
+
+# ---- password spraying: Kerberos pre-authentication (4771) and logon (4625) failures over
+# many accounts from one source, then a success (heur_logon_spray.c) --------------------------
+
+_WL_SPRAYER = "198.51.100.66"
+
+
+def _wl_krb_fail(sec, user, status="0x18", ip="::ffff:" + _WL_SPRAYER):
+    """4771 as Microsoft documents it: no TargetDomainName, ServiceName krbtgt/REALM."""
+    return _evtx_ev(4771, sec, [
+        ("TargetUserName", user), ("TargetSid", "S-1-5-21-1-2-3-2000"),
+        ("ServiceName", "krbtgt/HOSP.LOCAL"), ("TicketOptions", "0x40810010"),
+        ("Status", status), ("PreAuthType", "2"), ("IpAddress", ip), ("IpPort", "49254"),
+        ("CertIssuerName", "-"), ("CertSerialNumber", "-"), ("CertThumbprint", "-")],
+        computer="DC01.hosp.local")
+
+
+def _wl_tgt(sec, user, status, ip="::ffff:" + _WL_SPRAYER):
+    return _evtx_ev(4768, sec, [
+        ("TargetUserName", user), ("TargetDomainName", "HOSP.LOCAL"),
+        ("TargetSid", "S-1-5-21-1-2-3-2007"), ("ServiceName", "krbtgt"),
+        ("ServiceSid", "S-1-5-21-1-2-3-502"), ("TicketOptions", "0x40810010"),
+        ("Status", status), ("TicketEncryptionType", "0x12"), ("PreAuthType", "2"),
+        ("IpAddress", ip), ("IpPort", "49300"), ("CertIssuerName", "-"),
+        ("CertSerialNumber", "-"), ("CertThumbprint", "-")], computer="DC01.hosp.local")
+
+
+def _wl_tgs(sec, user, ip="::ffff:" + _WL_SPRAYER):
+    return _evtx_ev(4769, sec, [
+        ("TargetUserName", user + "@HOSP.LOCAL"), ("TargetDomainName", "HOSP.LOCAL"),
+        ("ServiceName", "FS01$"), ("ServiceSid", "S-1-5-21-1-2-3-1601"),
+        ("TicketOptions", "0x40810000"), ("TicketEncryptionType", "0x12"), ("IpAddress", ip),
+        ("IpPort", "49301"), ("Status", "0x0"), ("LogonGuid", "{00000000-0000-0000-0000-0}"),
+        ("TransmittedServices", "-")], computer="DC01.hosp.local")
+
+
+def _wl_spray_logs(accounts):
+    """DC01's log: Kerberos pre-authentication failures (0x18) from 198.51.100.66 for the
+    first accounts - 3 (u01..), one every 5 s from +10 s, and two that are no spray's (a
+    computer account, WS09$, and 0x25 clock skew for u99); then u07's TGT granted (4768 0x0)
+    at +200 s and a service ticket (4769) at +201 s. WS07's log: failed network logons (4625)
+    of the last 3 accounts from the same address at +80, +85, +90 s, then u07's network logon
+    from there at +210 s."""
+    n_krb = accounts - 3
+    dc = [_wl_krb_fail(10 + 5 * i, "u%02d" % (i + 1)) for i in range(n_krb)]
+    dc += [_wl_krb_fail(12, "WS09$"), _wl_krb_fail(14, "u99", "0x25"),
+           _wl_tgt(200, "u07", "0x0"), _wl_tgs(201, "u07")]
+    ws = [_wl_fail(80 + 5 * i, "u%02d" % (n_krb + i + 1), 3, _WL_SPRAYER) for i in range(3)]
+    ws.append(_wl_logon(210, "u07", 3, _WL_SPRAYER, "51500"))
+    dc.sort(key=lambda e: e["ts_us"])
+    ws.sort(key=lambda e: e["ts_us"])
+    return dc, ws
+
+
+def _wl_spray_case(name, accounts, conf=None):
+    dc, ws = _wl_spray_logs(accounts)
+    dcf, _ = _evtx_write("DC01-%s" % name, dc)
+    wsf, _ = _evtx_write("WS07-%s" % name, ws)
+    _evtx_check_independently(dcf, dc)
+    _evtx_check_independently(wsf, ws)
+    c = case("spray-" + name)
+    extra = []
+    if conf is not None:  # a copy of the signatures with heuristics.conf changed
+        sig = os.path.join(TMP, "sig-" + name)
+        shutil.rmtree(sig, ignore_errors=True)
+        shutil.copytree(os.path.join(ROOT, "signatures"), sig)
+        with open(os.path.join(sig, "heuristics.conf")) as f:
+            text = f.read()
+        for k, v in conf.items():
+            text, n = re.subn(r"(?m)^%s = .*$" % k, "%s = %s" % (k, v), text)
+            assert n == 1, k
+        with open(os.path.join(sig, "heuristics.conf"), "w") as f:
+            f.write(text)
+        extra = ["--signatures", sig]
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", "--image-host",
+        "DC01-%s.evtx=10.2.0.5" % name, "--image-host", "WS07-%s.evtx=10.2.0.7" % name, *extra,
+        dcf, wsf, "-o", c, check=None)
+    con = db(c)
+    got = sorted(con.execute("SELECT heuristic, source, destination, first_ts, last_ts FROM "
+                             "finding WHERE heuristic IN ('password_spraying', "
+                             "'password_guessing')"))
+    return c, con, dc, got
+
+
+@test
+def winlog_password_spray_over_kerberos_and_logons_then_a_success():
+    """Written before running. 12 Kerberos failures (4771 0x18) on DC01 and 3 failed logons
+    (4625) on WS07 from 198.51.100.66: 15 accounts in 100 s, then u07's TGT (4768 0x0) at
+    +200 s: exactly one password_spraying finding, on DC01 (10.2.0.5, the success's host)
+    toward 198.51.100.66, from the first failure (+10 s) to the TGT; 15 failures (12
+    Kerberos), 15 accounts named u01..u15, 2 computers; the computer account and the clock
+    skew failure are not counted; WS07's later logon of u07 is the same (source, account): no
+    second finding; no password_guessing (12 failures on DC01 are the spray's). The rows:
+    14 kerberos_failed with their status, one kerberos_tgt 0x0, one kerberos_tgs whose
+    account keeps its realm."""
+    _evtx_need_reader()
+    c, con, dc, got = _wl_spray_case("s15", 15)
+    t = lambda s: _EVTX_T0 + s * 1000000  # noqa: E731
+    assert got == [("password_spraying", "10.2.0.5", _WL_SPRAYER, t(10), t(200))], got
+    d = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = "
+                               "'password_spraying'").fetchone()[0])
+    rec = {(e["event_id"], (e["ts_us"] - _EVTX_T0) // 1000000): i + 1 for i, e in enumerate(dc)}
+    assert (d["failures"], d["kerberos_failures"], d["accounts_tried"], d["failure_computers"],
+            d["account"], d["success_event"], d["source"], d["seconds"], d["logon_record"],
+            d["first_failure_ts"]) == (15, 12, 15, 2, "HOSP.LOCAL\\u07", 4768, _WL_SPRAYER, 190,
+                                       rec[(4768, 200)], t(10)), d
+    assert d["accounts"] == ["u%02d" % i for i in range(1, 16)], d
+    assert (d["spray_accounts"], d["spray_window_s"]) == (11, 1200), d
+    ws_recs = [1, 2, 3]  # WS07's log: the three 4625 come first
+    assert d["failure_records"] == [rec[(4771, 10 + 5 * i)] for i in range(12)] + ws_recs, d
+    summ = con.execute("SELECT summary FROM finding WHERE heuristic = 'password_spraying'"
+                       ).fetchone()[0]
+    assert "DC01-s15.evtx" in summ and "Kerberos TGT (4768)" in summ, summ
+    rows = con.execute("SELECT kind, count(*), group_concat(DISTINCT access) FROM log_winevent "
+                       "WHERE kind LIKE 'kerberos%' GROUP BY kind ORDER BY kind").fetchall()
+    assert [(k, n) for k, n, _ in rows] == [("kerberos_failed", 14), ("kerberos_tgs", 1),
+                                           ("kerberos_tgt", 1)], rows
+    assert set(rows[0][2].split(",")) == {"0x18", "0x25"}, rows
+    tgs = con.execute("SELECT target_user, target_server, client_addr FROM log_winevent WHERE "
+                      "kind = 'kerberos_tgs'").fetchone()
+    assert tgs == ("u07@HOSP.LOCAL", "FS01$", _WL_SPRAYER), tgs
+    rep = json.load(open(os.path.join(c, "report.json")))
+    _st_valid(rep)
+    assert "password_spraying" in {f["heuristic"] for f in rep["findings"]}
+
+
+@test
+def winlog_password_spray_controls_fewer_accounts_and_a_higher_threshold():
+    """Written before running. The same spray over 10 accounts (7 Kerberos failures on
+    DC01, 3 on WS07): no password_spraying and, with 7 failures on DC01, no password_guessing.
+    The 15-account spray with spray_accounts = 16: no password_spraying; the TGT is then
+    guessing's (12 failures on DC01 from the source, u07's among them, within 900 s): one
+    password_guessing on DC01 toward 198.51.100.66 from +10 s to +200 s."""
+    _evtx_need_reader()
+    _, _, _, got = _wl_spray_case("s10", 10)
+    assert got == [], got
+    t = lambda s: _EVTX_T0 + s * 1000000  # noqa: E731
+    _, con, _, got = _wl_spray_case("s15hi", 15, {"spray_accounts": 16})
+    assert got == [("password_guessing", "10.2.0.5", _WL_SPRAYER, t(10), t(200))], got
+    d = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = "
+                               "'password_guessing'").fetchone()[0])
+    assert (d["failures"], d["accounts_tried"], d["success_event"]) == (12, 12, 4768), d

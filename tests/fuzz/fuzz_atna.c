@@ -93,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (why == NULL) {
         abort();
     }
-    pt_logparse_init(p, PT_LOGFMT_ATNA, 1, 0, on_rec, on_anom, NULL);
+    /* a file time, so RFC 3164 headers' times get their year */
+    pt_logparse_init(p, PT_LOGFMT_ATNA, 1, 1794096000000000LL, on_rec, on_anom, NULL);
     p->mac = mac;
     p->keep_ids = keep = data[0] & 1;
     pending = 0;

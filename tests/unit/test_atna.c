@@ -301,13 +301,13 @@ static void on_anom2(void *arg, uint64_t off, enum pt_anom kind, const char *det
 static const uint8_t KEY[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 
 /* Read text[0..n) in pieces of `piece` bytes; mac: key the patients (NULL: none). */
-static struct pt_logparse *read2(const char *text, size_t n, size_t piece, struct pt_hmac *mac,
-                                 bool keep, struct sink2 *s)
+static struct pt_logparse *read2m(const char *text, size_t n, size_t piece, int64_t mtime_us,
+                                  struct pt_hmac *mac, bool keep, struct sink2 *s)
 {
     struct pt_logparse *p = calloc(1, sizeof *p);
     assert_non_null(p);
     memset(s, 0, sizeof *s);
-    pt_logparse_init(p, PT_LOGFMT_ATNA, 2, 0, on_rec2, on_anom2, s);
+    pt_logparse_init(p, PT_LOGFMT_ATNA, 2, mtime_us, on_rec2, on_anom2, s);
     p->mac = mac;
     p->keep_ids = keep;
     for (size_t at = 0; at < n; at += piece) {
@@ -319,6 +319,12 @@ static struct pt_logparse *read2(const char *text, size_t n, size_t piece, struc
                                     st->malformed);
     assert_int_equal(st->bytes, n);
     return p;
+}
+
+static struct pt_logparse *read2(const char *text, size_t n, size_t piece, struct pt_hmac *mac,
+                                 bool keep, struct sink2 *s)
+{
+    return read2m(text, n, piece, 0, mac, keep, s);
 }
 
 static size_t line_of(const char *text, const char *at)
@@ -510,6 +516,162 @@ static void oversize_message_is_passed_over(void **state)
 
 /* The tag scanner's views stay inside the input: a "</>" tag has no attributes (its span
  * once wrapped around below zero), a tag cut by the end is no tag; entities decoded. */
+/* A message without EventDateTime and without the requestor's or the Destination's address
+ * takes its time and host from the syslog header of its line: RFC 5424 (behind an RFC 6587
+ * octet count), RFC 3164 (its year from the file's time); a message that gives them keeps
+ * its own; a Destination address keeps the requestor's empty (the client is the
+ * Destination's, not the sender's). */
+#define NO_TIME_MSG(role)                                                                         \
+    "<AuditMessage><EventIdentification EventActionCode=\"R\" EventOutcomeIndicator=\"0\"><Even" \
+    "tID csd-code=\"110106\"/></EventIdentification><ActiveParticipant UserID=\"jdoe\" UserIsRe" \
+    "questor=\"true\"/>" role "<ParticipantObjectIdentification ParticipantObjectID=\"P-9\" Par" \
+    "ticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\"/></AuditMessage>"
+#define DEST_ROLE                                                                                 \
+    "<ActiveParticipant UserID=\"usb\" UserIsRequestor=\"false\" NetworkAccessPointID=\"10.1.2." \
+    "50\"><RoleIDCode csd-code=\"110152\"/></ActiveParticipant>"
+
+static void syslog_header_gives_time_and_host(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "812 <85>1 2026-11-02T13:10:00.000Z pacs2.hosp.local PACS 77 IHE+RFC-3881 - "
+        NO_TIME_MSG("") "\n"
+        "<85>Nov  2 13:11:00 10.1.2.9 atna: " NO_TIME_MSG("") "\n"
+        "<85>1 - - PACS 77 - - " NO_TIME_MSG("") "\n"
+        "<85>1 2026-11-02T13:12:00Z pacs2 PACS 77 - - " NO_TIME_MSG(DEST_ROLE) "\n"
+        "<85>1 2026-11-02T13:13:00Z pacs2 PACS 77 - - " EXPORT_MSG "\n"
+        "  " NO_TIME_MSG("") "\n";
+    struct sink2 s;
+    /* the file's time: 2026-11-03T00:00:00Z (the RFC 3164 line's year) */
+    struct pt_logparse *p = read2m(text, strlen(text), 7, 1794096000000000LL, NULL, false, &s);
+    assert_int_equal(p->st.records, 6);
+    assert_int_equal(p->st.malformed, 0);
+    assert_int_equal(s.r[0].p.ts_us, 1793625000000000LL); /* 2026-11-02T13:10:00Z */
+    assert_string_equal(s.r[0].m.user_addr, "pacs2.hosp.local");
+    assert_int_equal(s.r[1].p.ts_us, 1793625060000000LL); /* 13:11:00, year 2026 */
+    assert_string_equal(s.r[1].m.user_addr, "10.1.2.9");
+    assert_int_equal(s.r[2].p.ts_us, -1); /* NILVALUE time and host */
+    assert_string_equal(s.r[2].m.user_addr, "");
+    assert_int_equal(s.r[3].p.ts_us, 1793625120000000LL);
+    assert_string_equal(s.r[3].m.user_addr, "");
+    assert_string_equal(s.r[3].m.dst_addr, "10.1.2.50");
+    assert_int_equal(s.r[4].p.ts_us, 1793624531000000LL); /* its own EventDateTime */
+    assert_string_equal(s.r[4].m.user_addr, "10.1.2.30");
+    assert_int_equal(s.r[5].p.ts_us, -1); /* no header: nothing taken */
+    assert_string_equal(s.r[5].m.user_addr, "");
+    free(p);
+    struct pt_atna_head h;
+    static const char tag_only[] = "<85>Nov 12 13:11:00 atna: ";
+    assert_true(pt_atna_syslog_head((const uint8_t *)tag_only, strlen(tag_only), &h));
+    assert_false(h.rfc5424);
+    assert_string_equal(h.when, "Nov 12 13:11:00");
+    assert_string_equal(h.host, "");
+    static const char iso3164[] = "<13>2026-11-02T13:11:00+01:00 ws7 atna[3]: ";
+    assert_true(pt_atna_syslog_head((const uint8_t *)iso3164, strlen(iso3164), &h));
+    assert_string_equal(h.when, "2026-11-02T13:11:00+01:00");
+    assert_string_equal(h.host, "ws7");
+    static const char *const not_headers[] = {"", "hello ", "<85 1 x y ", "<1234>1 x y ",
+                                              "<85>1 2026-11-02T13:10:00Z", "<85>Nov  2 13:1"};
+    for (size_t i = 0; i < sizeof not_headers / sizeof not_headers[0]; i++) {
+        assert_false(pt_atna_syslog_head((const uint8_t *)not_headers[i], strlen(not_headers[i]),
+                                         &h));
+    }
+}
+
+/* Element names with a namespace prefix: one message a line and one over many lines, read
+ * as without; the sniffer knows both; a longer name is no message. */
+#define NS_MSG                                                                                    \
+    "<ns1:AuditMessage xmlns:ns1=\"http://www.dcm4che.org/audit\"><ns1:EventIdentification Even" \
+    "tActionCode=\"R\" EventDateTime=\"2026-11-02T13:14:00Z\" EventOutcomeIndicator=\"0\"><ns1:" \
+    "EventID csd-code=\"110106\" originalText=\"Export\"/></ns1:EventIdentification><ns1:Active" \
+    "Participant UserID=\"jdoe\" UserIsRequestor=\"true\" NetworkAccessPointID=\"10.1.2.30\"/><" \
+    "ns1:ParticipantObjectIdentification ParticipantObjectID=\"P-1\" ParticipantObjectTypeCode=" \
+    "\"1\" ParticipantObjectTypeCodeRole=\"1\"/><ns1:ParticipantObjectIdentification Participan" \
+    "tObjectID=\"P-2\" ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\"></ns" \
+    "1:ParticipantObjectIdentification></ns1:AuditMessage >"
+
+static void namespace_prefixed_names(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "<85>1 2026-11-02T13:14:00Z pacs1 PACS 1 - - " NS_MSG "\n"
+        "<85>1 2026-11-02T13:14:01Z pacs1 PACS 1 - - <ns1:AuditMessageX/>\n"
+        "<atna:AuditMessage xmlns:atna=\"urn:x\">\n"
+        "  <atna:EventIdentification EventActionCode=\"E\"\n"
+        "      EventDateTime=\"2026-11-02T13:15:00Z\">\n"
+        "    <atna:EventID code=\"110112\"/>\n"
+        "  </atna:EventIdentification>\n"
+        "  <atna:ParticipantObjectIdentification ParticipantObjectID=\"P-3\"\n"
+        "      ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\"/>\n"
+        "</atna:AuditMessage>\n";
+    static const size_t pieces[] = {1, 5, sizeof text};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct sink2 s;
+        struct pt_logparse *p = read2(text, strlen(text), pieces[k], NULL, false, &s);
+        assert_int_equal(p->st.records, 2);
+        assert_int_equal(p->st.malformed, 0);
+        assert_int_equal(p->st.other, 1); /* the syslog line whose tag is not a message */
+        assert_int_equal(s.r[0].p.offset, strstr(text, "<ns1:AuditMessage ") - text);
+        assert_int_equal(s.r[0].p.length, strlen(NS_MSG));
+        assert_string_equal(s.r[0].m.event, "110106");
+        assert_string_equal(s.r[0].m.user_addr, "10.1.2.30");
+        assert_int_equal(s.r[0].m.patients, 2);
+        assert_int_equal(s.r[0].p.ts_us, 1793625240000000LL);
+        assert_int_equal(s.r[1].p.line, 3);
+        assert_string_equal(s.r[1].m.event, "110112");
+        assert_int_equal(s.r[1].m.patients, 1);
+        free(p);
+    }
+    assert_string_equal(pt_sniff_evidence((const uint8_t *)text, strlen(text)), "log:atna");
+    const char *doc = strstr(text, "<atna:");
+    assert_string_equal(pt_sniff_evidence((const uint8_t *)doc, strlen(doc)), "log:atna");
+    assert_null(pt_atna_find((const uint8_t *)"<a:b:AuditMessage>", 18));
+    assert_null(pt_atna_find((const uint8_t *)"<AuditMessages>", 15));
+}
+
+/* CDATA in values: a query whose text holds "</AuditMessage>" and a participant object's
+ * tag ends neither the message nor adds an object; element text reads a section's
+ * characters as they are. */
+#define CDATA_MSG                                                                                 \
+    "<AuditMessage><EventIdentification EventActionCode=\"E\" EventDateTime=\"2026-11-02T13:16:" \
+    "00Z\"><EventID code=\"110112\"/></EventIdentification><ActiveParticipant UserIsRequestor=" \
+    "\"true\" NetworkAccessPointID=\"10.1.2.31\"/><ParticipantObjectIdentification Participant" \
+    "ObjectID=\"P-1\" ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\"><Part" \
+    "icipantObjectQuery><![CDATA[<q></AuditMessage><ParticipantObjectIdentification Participant" \
+    "ObjectTypeCodeRole=\"1\"/>]]]></ParticipantObjectQuery></ParticipantObjectIdentification><" \
+    "/AuditMessage>"
+
+static void cdata_sections_in_values(void **state)
+{
+    (void)state;
+    static const char text[] = "<85>1 2026-11-02T13:16:00Z mpi MPI 1 - - " CDATA_MSG "\n";
+    static const size_t pieces[] = {1, 4, sizeof text};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct sink2 s;
+        struct pt_logparse *p = read2(text, strlen(text), pieces[k], NULL, false, &s);
+        assert_int_equal(p->st.records, 1);
+        assert_int_equal(p->st.malformed, 0);
+        assert_int_equal(s.r[0].p.length, strlen(CDATA_MSG));
+        assert_int_equal(s.r[0].m.objects, 1);
+        assert_int_equal(s.r[0].m.patients, 1);
+        free(p);
+    }
+    static const char x[] = "<Data Name=\"a\"> x&amp;<![CDATA[ <b> &amp; ]]]>y </Data><Next/>";
+    struct pt_xmlscan sc;
+    struct pt_xmltag t;
+    char out[64];
+    pt_xmlscan_init(&sc, (const uint8_t *)x, strlen(x));
+    assert_true(pt_xmlscan_next(&sc, &t));
+    assert_int_equal(pt_xmltag_text(&t, out, sizeof out), 15);
+    assert_string_equal(out, "x& <b> &amp; ]y");
+    assert_true(pt_xmlscan_next(&sc, &t));
+    assert_string_equal(t.name, "Data");
+    assert_true(t.closing);
+    assert_true(pt_xmlscan_next(&sc, &t));
+    assert_string_equal(t.name, "Next");
+    assert_false(pt_xmlscan_next(&sc, &t));
+}
+
 static void xmltag_views_stay_inside(void **state)
 {
     (void)state;
@@ -561,6 +723,9 @@ int main(void)
         cmocka_unit_test(oversize_message_is_passed_over),
         cmocka_unit_test(pretty_printed_sniffed_as_atna),
         cmocka_unit_test(xmltag_views_stay_inside),
+        cmocka_unit_test(syslog_header_gives_time_and_host),
+        cmocka_unit_test(namespace_prefixed_names),
+        cmocka_unit_test(cdata_sections_in_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,63 @@ static void logon_session_fields(void **state)
     free(p);
 }
 
+/* Kerberos on a domain controller (Microsoft's event documentation, fields as its XML gives
+ * them): 4771 pre-authentication failed (TargetUserName without a domain, ServiceName,
+ * IpAddress IPv4-mapped, IpPort, Status 0x18 bad password), 4768 a TGT request (Status 0x0
+ * granted; a failure 0x6 unknown name written with leading zeros), 4769 a service ticket
+ * (TargetUserName already user@REALM: no domain put before it). */
+static void kerberos_events(void **state)
+{
+    (void)state;
+    struct sink s;
+    const char *text =
+        "R\t0\t4096\t30\t133491312000000000\t4771\t" EV_HEAD
+        "<Data Name=\"TargetUserName\">dadmin</Data><Data Name=\"TargetSid\">S-1-5-21-1-2-3-1104"
+        "</Data><Data Name=\"ServiceName\">krbtgt/CONTOSO.LOCAL</Data>"
+        "<Data Name=\"TicketOptions\">0x40810010</Data><Data Name=\"Status\">0x18</Data>"
+        "<Data Name=\"PreAuthType\">2</Data><Data Name=\"IpAddress\">::ffff:10.0.0.12</Data>"
+        "<Data Name=\"IpPort\">49254</Data><Data Name=\"CertIssuerName\"/>" EV_TAIL "\n"
+        "R\t1\t4600\t31\t133491312000000000\t4768\t" EV_HEAD
+        "<Data Name=\"TargetUserName\">dadmin</Data><Data Name=\"TargetDomainName\">CONTOSO.LOCAL"
+        "</Data><Data Name=\"ServiceName\">krbtgt</Data><Data Name=\"Status\">0x0</Data>"
+        "<Data Name=\"TicketEncryptionType\">0x12</Data><Data Name=\"IpAddress\">::ffff:10.0.0.12"
+        "</Data><Data Name=\"IpPort\">49273</Data>" EV_TAIL "\n"
+        "R\t2\t5000\t32\t133491312000000000\t4768\t" EV_HEAD
+        "<Data Name=\"TargetUserName\">nobody</Data><Data Name=\"TargetDomainName\">CONTOSO"
+        "</Data><Data Name=\"ServiceName\">krbtgt/CONTOSO</Data><Data Name=\"Status\">0X00000006"
+        "</Data><Data Name=\"IpAddress\">10.0.0.13</Data><Data Name=\"IpPort\">0</Data>" EV_TAIL
+        "\n"
+        "R\t3\t5400\t33\t133491312000000000\t4769\t" EV_HEAD
+        "<Data Name=\"TargetUserName\">dadmin@CONTOSO.LOCAL</Data>"
+        "<Data Name=\"TargetDomainName\">CONTOSO.LOCAL</Data><Data Name=\"ServiceName\">WIN2008R2$"
+        "</Data><Data Name=\"Status\">0x0</Data><Data Name=\"IpAddress\">::1</Data>"
+        "<Data Name=\"IpPort\">0</Data>" EV_TAIL "\n";
+    struct pt_logparse *p = parse(text, &s);
+    assert_int_equal(s.n_win, 4);
+    assert_int_equal(s.n_anom, 0);
+    assert_int_equal(p->st.other, 0);
+    const struct pt_logwinevt_rec *w = s.win;
+    assert_string_equal(w[0].kind, "kerberos_failed");
+    assert_int_equal(w[0].event_id, 4771);
+    assert_string_equal(w[0].target_user, "dadmin");
+    assert_string_equal(w[0].target_server, "krbtgt/CONTOSO.LOCAL");
+    assert_string_equal(w[0].client, "10.0.0.12");
+    assert_int_equal(w[0].cport, 49254);
+    assert_string_equal(w[0].access, "0x18");
+    assert_string_equal(w[1].kind, "kerberos_tgt");
+    assert_string_equal(w[1].target_user, "CONTOSO.LOCAL\\dadmin");
+    assert_string_equal(w[1].access, "0x0");
+    assert_string_equal(w[1].target_server, "krbtgt");
+    assert_string_equal(w[2].access, "0x6");
+    assert_string_equal(w[2].client, "10.0.0.13");
+    assert_int_equal(w[2].cport, -1);
+    assert_string_equal(w[3].kind, "kerberos_tgs");
+    assert_string_equal(w[3].target_user, "dadmin@CONTOSO.LOCAL");
+    assert_string_equal(w[3].target_server, "WIN2008R2$");
+    assert_string_equal(w[3].client, "::1");
+    free(p);
+}
+
 static void wfp_direction_decides_the_client(void **state)
 {
     (void)state;
@@ -263,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(logon_fields_by_name),
         cmocka_unit_test(logon_session_fields),
+        cmocka_unit_test(kerberos_events),
         cmocka_unit_test(wfp_direction_decides_the_client),
         cmocka_unit_test(script_block_counted_not_kept_and_others_counted),
         cmocka_unit_test(xml_scanner_stays_in_bounds),
