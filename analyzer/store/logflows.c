@@ -87,7 +87,7 @@ static void app_of(const char *service, char *out, size_t cap)
     }
 }
 
-enum { Q_ROWS, Q_TIMED, Q_TUPLE, Q_SOURCE, Q_FLOW, Q_NEXT_ID, Q_COUNT };
+enum { Q_ROWS, Q_TIMED, Q_TUPLE, Q_OFFSET, Q_MATCH, Q_SOURCE, Q_FLOW, Q_NEXT_ID, Q_COUNT };
 
 static const char *const qsql[Q_COUNT] = {
     [Q_ROWS] = "SELECT id, line, ts, source, coalesce(duration_us, 0), coalesce(proto, ''), "
@@ -101,6 +101,15 @@ static const char *const qsql[Q_COUNT] = {
                 "client_port IS NOT NULL AND server_addr IS NOT NULL AND server_port IS NOT NULL",
     /* a candidate of the table of flows checked against its row (a hash is not the tuple) */
     [Q_TUPLE] = "SELECT client_addr, client_port, server_addr, server_port FROM flow WHERE id = ?1",
+    /* the offsets against the flows the table does not hold (id from ?3 on) */
+    [Q_OFFSET] = "SELECT l.ts - f.first_ts FROM log_conn l JOIN flow f ON f.client_addr = "
+                 "l.client_addr AND f.client_port = l.client_port AND f.server_addr = "
+                 "l.server_addr AND f.server_port = l.server_port WHERE l.item_id = ?1 AND l.ts IS "
+                 "NOT NULL AND abs(l.ts - f.first_ts) <= ?2 AND f.id >= ?3",
+    /* a range of flow_tuple, no sort: match() picks the nearest (the one with the lower id
+     * on a tie) from the few rows of the 5-tuple */
+    [Q_MATCH] = "SELECT id, first_ts FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND "
+                "server_addr = ?3 AND server_port = ?4 AND first_ts BETWEEN ?5 - ?6 AND ?5 + ?6",
     [Q_SOURCE] = "INSERT INTO flow_source(flow_id, item_id, line, log_conn_id, source, role, "
                  "skew_us, bytes_kind, c_bytes, s_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_FLOW] = "INSERT INTO flow(id, item_id, first_frame, last_item_id, last_frame, family, proto, "
@@ -130,11 +139,13 @@ static uint64_t tuple_hash(const char *cli, int64_t cport, const char *srv, int6
     return h != 0 ? h : 1; /* 0 marks an empty slot */
 }
 
-/* The flows known so far by 5-tuple, for the clock offsets and the matches (no SQL join, no
- * index kept up while the logs' flows are inserted): open addressing over (hash of the tuple,
- * first_ts, id), 24 bytes a slot, at most half full; filled with the flows there before the
- * logs and with every flow a log creates. The slots of one hash lie in one run from its home
- * slot, so a look-up walks that run; a candidate's tuple is then checked on its flow row. */
+/* The flows there before the logs (a capture's) by 5-tuple, for the clock offsets and the
+ * matches without a SQL join or look-up per log row: open addressing over (hash of the tuple,
+ * first_ts, id), 24 bytes a slot, at most half full, so its memory grows with the capture's
+ * flows (up to PT_LOGFLOW_TABLE_MAX of them; beyond, every row is looked up in SQL as before),
+ * never with the logs. The slots of one hash lie in one run from its home slot, so a look-up
+ * walks that run; a candidate's tuple is then checked on its flow row. */
+#define PT_LOGFLOW_TABLE_MAX (1 << 21)
 struct fslot {
     uint64_t key;
     int64_t ts, id;
@@ -175,13 +186,38 @@ static pt_status ftab_add(struct ftab *t, uint64_t key, int64_t ts, int64_t id)
     return PT_OK;
 }
 
+/* The flows the logs create: a Bloom filter of their 5-tuples (PT_LOGFLOW_BLOOM_BITS, 1 MiB
+ * whatever their number). A row whose 5-tuple it does not hold cannot be one of them, so only
+ * the table of the capture's flows is asked; where it may, the flows of the 5-tuple are looked
+ * up in SQL (flow_tuple). A false positive only costs that look-up. */
+#define PT_LOGFLOW_BLOOM_BITS (1u << 23)
+
+/* Three bits per tuple, by double hashing; set them (add) or test them. */
+static bool bloom_op(uint64_t *w, uint64_t h, bool add)
+{
+    uint64_t h2 = (h >> 32) | 1;
+    bool in = true;
+    for (int i = 0; i < 3; i++) {
+        uint64_t bit = (h + (uint64_t)i * h2) & (PT_LOGFLOW_BLOOM_BITS - 1);
+        uint64_t m = 1ULL << (bit & 63);
+        in = in && (w[bit >> 6] & m) != 0;
+        if (add) {
+            w[bit >> 6] |= m;
+        }
+    }
+    return in;
+}
+
 struct lf {
     sqlite3 *h;
     sqlite3_stmt *q[Q_COUNT];
     const struct pt_cidr_set *home;
     int64_t next_id;
     struct pt_logflow_stats *st;
-    struct ftab flows;
+    struct ftab flows;    /* the capture's flows */
+    bool sql_all;         /* more than PT_LOGFLOW_TABLE_MAX of them: every row in SQL */
+    int64_t first_created; /* the first id of a flow a log creates */
+    uint64_t *made;       /* Bloom filter of the created flows' 5-tuples */
 };
 
 /* Whether flow `id` has exactly this 5-tuple. */
@@ -220,6 +256,10 @@ static void ftab_each(struct lf *x, const char *cli, int64_t cport, const char *
 /* The flows already there before the logs. */
 static pt_status ftab_fill(struct lf *x)
 {
+    if (pt_db_int(x->h, "SELECT count(*) FROM flow") > PT_LOGFLOW_TABLE_MAX) {
+        x->sql_all = true;
+        return PT_OK;
+    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(x->h, "SELECT client_addr, client_port, server_addr, server_port, "
                                  "first_ts, id FROM flow", -1, &st, NULL) != SQLITE_OK) {
@@ -242,9 +282,8 @@ struct diffs {
     bool nomem;
 };
 
-static void add_diff(void *arg, const struct fslot *e)
+static void push_diff(struct diffs *v, int64_t d)
 {
-    struct diffs *v = arg;
     if (v->n == v->cap) {
         size_t nc = v->cap ? v->cap * 2 : 256;
         int64_t *g = realloc(v->d, nc * sizeof *g);
@@ -255,28 +294,45 @@ static void add_diff(void *arg, const struct fslot *e)
         v->d = g;
         v->cap = nc;
     }
-    v->d[v->n++] = v->ts - e->ts;
+    v->d[v->n++] = d;
+}
+
+static void add_diff(void *arg, const struct fslot *e)
+{
+    struct diffs *v = arg;
+    push_diff(v, v->ts - e->ts);
 }
 
 /* The median offset of one log's connections against the flows already known: every (log
- * time - flow start) of a flow of the same 5-tuple within PT_LOGFLOW_WINDOW_US; 0 when fewer
- * than PT_LOGFLOW_MIN_AGREE. */
+ * time - flow start) of a flow of the same 5-tuple within PT_LOGFLOW_WINDOW_US (the capture's
+ * flows from the table, those earlier logs created from SQL); 0 when fewer than
+ * PT_LOGFLOW_MIN_AGREE. */
 static pt_status clock_offset(struct lf *x, int64_t item, int64_t *skew, int64_t *agree)
 {
     *skew = *agree = 0;
-    if (x->flows.n == 0) {
-        return PT_OK;
-    }
-    sqlite3_stmt *q = x->q[Q_TIMED];
-    sqlite3_bind_int64(q, 1, item);
     struct diffs v = {0};
-    int rc;
-    while (!v.nomem && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        v.ts = sqlite3_column_int64(q, 0);
-        ftab_each(x, col(q, 1), sqlite3_column_int64(q, 2), col(q, 3), sqlite3_column_int64(q, 4),
-                  v.ts, PT_LOGFLOW_WINDOW_US, add_diff, &v);
+    int rc = SQLITE_DONE;
+    sqlite3_stmt *q = x->q[Q_TIMED];
+    if (x->flows.n > 0) {
+        sqlite3_bind_int64(q, 1, item);
+        while (!v.nomem && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            v.ts = sqlite3_column_int64(q, 0);
+            ftab_each(x, col(q, 1), sqlite3_column_int64(q, 2), col(q, 3),
+                      sqlite3_column_int64(q, 4), v.ts, PT_LOGFLOW_WINDOW_US, add_diff, &v);
+        }
+        sqlite3_reset(q);
     }
-    sqlite3_reset(q);
+    int64_t from = x->sql_all ? 0 : x->first_created;
+    if (!v.nomem && rc == SQLITE_DONE && (x->sql_all || x->next_id > x->first_created)) {
+        q = x->q[Q_OFFSET];
+        sqlite3_bind_int64(q, 1, item);
+        sqlite3_bind_int64(q, 2, PT_LOGFLOW_WINDOW_US);
+        sqlite3_bind_int64(q, 3, from);
+        while (!v.nomem && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            push_diff(&v, sqlite3_column_int64(q, 0));
+        }
+        sqlite3_reset(q);
+    }
     if (!v.nomem && v.n >= PT_LOGFLOW_MIN_AGREE) {
         qsort(v.d, v.n, sizeof *v.d, cmp_i64);
         *skew = v.d[v.n / 2];
@@ -383,8 +439,8 @@ static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t t
     if (rc != SQLITE_DONE) {
         return PT_EDB;
     }
-    return ftab_add(&x->flows, tuple_hash(cli, cport < 0 ? 0 : cport, srv, sport < 0 ? 0 : sport),
-                    ts, *id);
+    bloom_op(x->made, tuple_hash(cli, cport < 0 ? 0 : cport, srv, sport < 0 ? 0 : sport), true);
+    return PT_OK;
 }
 
 struct nearest {
@@ -403,12 +459,29 @@ static void nearer(void *arg, const struct fslot *e)
     }
 }
 
-/* An existing flow for this connection within PT_LOGFLOW_MATCH_US of `ts`, or 0. */
+/* An existing flow for this connection within PT_LOGFLOW_MATCH_US of `ts`, or 0: from the
+ * table of the capture's flows, or from SQL where a flow a log created may have the 5-tuple. */
 static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
 {
     struct nearest n = {ts, 0, INT64_MAX};
-    ftab_each(x, col(r, 6), sqlite3_column_int64(r, 7), col(r, 8), sqlite3_column_int64(r, 9), ts,
-              PT_LOGFLOW_MATCH_US, nearer, &n);
+    const char *cli = col(r, 6), *srv = col(r, 8);
+    int64_t cport = sqlite3_column_int64(r, 7), sport = sqlite3_column_int64(r, 9);
+    if (!x->sql_all && !bloom_op(x->made, tuple_hash(cli, cport, srv, sport), false)) {
+        ftab_each(x, cli, cport, srv, sport, ts, PT_LOGFLOW_MATCH_US, nearer, &n);
+        return n.id;
+    }
+    sqlite3_stmt *q = x->q[Q_MATCH];
+    sqlite3_bind_text(q, 1, cli, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, cport);
+    sqlite3_bind_text(q, 3, srv, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 4, sport);
+    sqlite3_bind_int64(q, 5, ts);
+    sqlite3_bind_int64(q, 6, PT_LOGFLOW_MATCH_US);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        nearer(&n, &(struct fslot){0, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 0)});
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
     return n.id;
 }
 
@@ -477,7 +550,12 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
         return PT_OK;
     }
     struct lf x = {.h = h, .home = home, .st = st};
-    pt_status rc = pt_db_exec(h, "BEGIN", err, errlen);
+    x.made = calloc(PT_LOGFLOW_BLOOM_BITS / 64, sizeof *x.made);
+    if (x.made == NULL) {
+        return PT_ENOMEM;
+    }
+    pt_status rc = pt_db_exec(h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
+                              "client_port, server_addr, server_port, first_ts); BEGIN", err, errlen);
     for (int i = 0; rc == PT_OK && i < Q_COUNT; i++) {
         if (sqlite3_prepare_v2(h, qsql[i], -1, &x.q[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "logs to flows: %s", sqlite3_errmsg(h));
@@ -488,6 +566,7 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
     if (rc == PT_OK) {
         x.next_id = sqlite3_step(x.q[Q_NEXT_ID]) == SQLITE_ROW
                         ? sqlite3_column_int64(x.q[Q_NEXT_ID], 0) : 1;
+        x.first_created = x.next_id;
     }
     sqlite3_stmt *items = NULL;
     if (rc == PT_OK && sqlite3_prepare_v2(h, "SELECT DISTINCT item_id FROM log_conn ORDER BY 1", -1,
@@ -503,10 +582,9 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
         sqlite3_finalize(x.q[i]);
     }
     free(x.flows.s);
+    free(x.made);
     if (rc == PT_OK) {
-        /* the index of 5-tuples the case has always had, built once the flows are in */
-        rc = pt_db_exec(h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
-                        "client_port, server_addr, server_port, first_ts); COMMIT", err, errlen);
+        rc = pt_db_exec(h, "COMMIT", err, errlen);
     } else {
         if (err[0] == '\0') {
             snprintf(err, errlen, "logs to flows: %s", sqlite3_errmsg(h));
