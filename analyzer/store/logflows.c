@@ -186,11 +186,11 @@ static pt_status ftab_add(struct ftab *t, uint64_t key, int64_t ts, int64_t id)
     return PT_OK;
 }
 
-/* The flows the logs create: a Bloom filter of their 5-tuples (PT_LOGFLOW_BLOOM_BITS, 1 MiB
+/* The flows the logs create: a Bloom filter of their 5-tuples (PT_LOGFLOW_BLOOM_BITS, 4 MiB
  * whatever their number). A row whose 5-tuple it does not hold cannot be one of them, so only
  * the table of the capture's flows is asked; where it may, the flows of the 5-tuple are looked
  * up in SQL (flow_tuple). A false positive only costs that look-up. */
-#define PT_LOGFLOW_BLOOM_BITS (1u << 23)
+#define PT_LOGFLOW_BLOOM_BITS (1u << 25)
 
 /* Three bits per tuple, by double hashing; set them (add) or test them. */
 static bool bloom_op(uint64_t *w, uint64_t h, bool add)
@@ -216,6 +216,7 @@ struct lf {
     struct pt_logflow_stats *st;
     struct ftab flows;    /* the capture's flows */
     bool sql_all;         /* more than PT_LOGFLOW_TABLE_MAX of them: every row in SQL */
+    bool indexed;         /* flow_tuple exists (built at the first look-up in SQL) */
     int64_t first_created; /* the first id of a flow a log creates */
     uint64_t *made;       /* Bloom filter of the created flows' 5-tuples */
 };
@@ -276,6 +277,22 @@ static pt_status ftab_fill(struct lf *x)
     return ok != PT_OK ? ok : rc == SQLITE_DONE ? PT_OK : PT_EDB;
 }
 
+/* flow_tuple, which the look-ups in SQL need: built when the first one comes (in bulk, from
+ * the flows so far; cheaper than keeping it up through every insert when no row needs it),
+ * kept up from then on, and always there at the end, as the later stages use it. */
+static pt_status need_index(struct lf *x)
+{
+    if (!x->indexed) {
+        if (sqlite3_exec(x->h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
+                         "client_port, server_addr, server_port, first_ts)", NULL, NULL,
+                         NULL) != SQLITE_OK) {
+            return PT_EDB;
+        }
+        x->indexed = true;
+    }
+    return PT_OK;
+}
+
 struct diffs {
     int64_t *d, ts;
     size_t n, cap;
@@ -324,6 +341,7 @@ static pt_status clock_offset(struct lf *x, int64_t item, int64_t *skew, int64_t
     }
     int64_t from = x->sql_all ? 0 : x->first_created;
     if (!v.nomem && rc == SQLITE_DONE && (x->sql_all || x->next_id > x->first_created)) {
+        PT_TRY(need_index(x));
         q = x->q[Q_OFFSET];
         sqlite3_bind_int64(q, 1, item);
         sqlite3_bind_int64(q, 2, PT_LOGFLOW_WINDOW_US);
@@ -460,7 +478,8 @@ static void nearer(void *arg, const struct fslot *e)
 }
 
 /* An existing flow for this connection within PT_LOGFLOW_MATCH_US of `ts`, or 0: from the
- * table of the capture's flows, or from SQL where a flow a log created may have the 5-tuple. */
+ * table of the capture's flows, or from SQL where a flow a log created may have the 5-tuple;
+ * -1 when flow_tuple cannot be built. */
 static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
 {
     struct nearest n = {ts, 0, INT64_MAX};
@@ -469,6 +488,9 @@ static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
     if (!x->sql_all && !bloom_op(x->made, tuple_hash(cli, cport, srv, sport), false)) {
         ftab_each(x, cli, cport, srv, sport, ts, PT_LOGFLOW_MATCH_US, nearer, &n);
         return n.id;
+    }
+    if (need_index(x) != PT_OK) {
+        return -1;
     }
     sqlite3_stmt *q = x->q[Q_MATCH];
     sqlite3_bind_text(q, 1, cli, -1, SQLITE_TRANSIENT);
@@ -507,7 +529,9 @@ static pt_status one_log(struct lf *x, int64_t item)
             x->st->blocked++;
         } else {
             int64_t ts = sqlite3_column_int64(r, 2) - skew;
-            if ((flow = match(x, r, ts)) > 0) {
+            if ((flow = match(x, r, ts)) < 0) {
+                rc = PT_EDB;
+            } else if (flow > 0) {
                 rc = source_row(x, flow, item, r, "matched", skew, kind, c, s);
                 matched++;
             } else if ((rc = new_flow(x, item, r, ts, c, s, &flow)) == PT_OK) {
@@ -554,8 +578,7 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
     if (x.made == NULL) {
         return PT_ENOMEM;
     }
-    pt_status rc = pt_db_exec(h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
-                              "client_port, server_addr, server_port, first_ts); BEGIN", err, errlen);
+    pt_status rc = pt_db_exec(h, "BEGIN", err, errlen);
     for (int i = 0; rc == PT_OK && i < Q_COUNT; i++) {
         if (sqlite3_prepare_v2(h, qsql[i], -1, &x.q[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "logs to flows: %s", sqlite3_errmsg(h));
@@ -563,6 +586,7 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
         }
     }
     rc = rc == PT_OK ? ftab_fill(&x) : rc;
+    rc = rc == PT_OK && x.sql_all ? need_index(&x) : rc;
     if (rc == PT_OK) {
         x.next_id = sqlite3_step(x.q[Q_NEXT_ID]) == SQLITE_ROW
                         ? sqlite3_column_int64(x.q[Q_NEXT_ID], 0) : 1;
@@ -583,6 +607,7 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
     }
     free(x.flows.s);
     free(x.made);
+    rc = rc == PT_OK ? need_index(&x) : rc;
     if (rc == PT_OK) {
         rc = pt_db_exec(h, "COMMIT", err, errlen);
     } else {
