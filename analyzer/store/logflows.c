@@ -94,18 +94,21 @@ static const char *const qsql[Q_COUNT] = {
                "coalesce(client_addr, ''), coalesce(client_port, -1), coalesce(server_addr, ''), "
                "coalesce(server_port, -1), c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, "
                "s_frame_bytes, coalesce(c_pkts, 0), coalesce(s_pkts, 0), coalesce(state, ''), "
-               "coalesce(service, ''), both_ways FROM log_conn WHERE item_id = ?1 ORDER BY id",
+               "coalesce(service, ''), both_ways FROM log_conn WHERE id BETWEEN ?2 AND ?3 AND item_id = ?1 "
+               "ORDER BY id",
     /* the rows a clock offset can be measured on: a time and the whole 5-tuple */
     [Q_TIMED] = "SELECT ts, client_addr, client_port, server_addr, server_port FROM log_conn "
-                "WHERE item_id = ?1 AND ts IS NOT NULL AND client_addr IS NOT NULL AND "
+                "WHERE id BETWEEN ?2 AND ?3 AND item_id = ?1 AND ts IS NOT NULL AND "
+                "client_addr IS NOT NULL AND "
                 "client_port IS NOT NULL AND server_addr IS NOT NULL AND server_port IS NOT NULL",
     /* a candidate of the table of flows checked against its row (a hash is not the tuple) */
     [Q_TUPLE] = "SELECT client_addr, client_port, server_addr, server_port FROM flow WHERE id = ?1",
     /* the offsets against the flows the table does not hold (id from ?3 on) */
     [Q_OFFSET] = "SELECT l.ts - f.first_ts FROM log_conn l JOIN flow f ON f.client_addr = "
                  "l.client_addr AND f.client_port = l.client_port AND f.server_addr = "
-                 "l.server_addr AND f.server_port = l.server_port WHERE l.item_id = ?1 AND l.ts IS "
-                 "NOT NULL AND abs(l.ts - f.first_ts) <= ?2 AND f.id >= ?3",
+                 "l.server_addr AND f.server_port = l.server_port WHERE l.id BETWEEN ?4 AND ?5 AND "
+                 "l.item_id = ?1 AND l.ts IS NOT NULL AND abs(l.ts - f.first_ts) <= ?2 AND f.id "
+                 ">= ?3",
     /* a range of flow_tuple, no sort: match() picks the nearest (the one with the lower id
      * on a tie) from the few rows of the 5-tuple */
     [Q_MATCH] = "SELECT id, first_ts FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND "
@@ -219,6 +222,8 @@ struct lf {
     bool indexed;         /* flow_tuple exists (built at the first look-up in SQL) */
     int64_t first_created; /* the first id of a flow a log creates */
     uint64_t *made;       /* Bloom filter of the created flows' 5-tuples */
+    int64_t lo, hi;       /* the log's rows lie between these log_conn ids (a rowid range, not
+                           * a scan of every log's rows per log) */
 };
 
 /* Whether flow `id` has exactly this 5-tuple. */
@@ -332,6 +337,8 @@ static pt_status clock_offset(struct lf *x, int64_t item, int64_t *skew, int64_t
     sqlite3_stmt *q = x->q[Q_TIMED];
     if (x->flows.n > 0) {
         sqlite3_bind_int64(q, 1, item);
+        sqlite3_bind_int64(q, 2, x->lo);
+        sqlite3_bind_int64(q, 3, x->hi);
         while (!v.nomem && (rc = sqlite3_step(q)) == SQLITE_ROW) {
             v.ts = sqlite3_column_int64(q, 0);
             ftab_each(x, col(q, 1), sqlite3_column_int64(q, 2), col(q, 3),
@@ -346,6 +353,8 @@ static pt_status clock_offset(struct lf *x, int64_t item, int64_t *skew, int64_t
         sqlite3_bind_int64(q, 1, item);
         sqlite3_bind_int64(q, 2, PT_LOGFLOW_WINDOW_US);
         sqlite3_bind_int64(q, 3, from);
+        sqlite3_bind_int64(q, 4, x->lo);
+        sqlite3_bind_int64(q, 5, x->hi);
         while (!v.nomem && (rc = sqlite3_step(q)) == SQLITE_ROW) {
             push_diff(&v, sqlite3_column_int64(q, 0));
         }
@@ -513,6 +522,8 @@ static pt_status one_log(struct lf *x, int64_t item)
     PT_TRY(clock_offset(x, item, &skew, &agree));
     sqlite3_stmt *r = x->q[Q_ROWS];
     sqlite3_bind_int64(r, 1, item);
+    sqlite3_bind_int64(r, 2, x->lo);
+    sqlite3_bind_int64(r, 3, x->hi);
     pt_status rc = PT_OK;
     int64_t matched = 0, created = 0;
     while (rc == PT_OK && sqlite3_step(r) == SQLITE_ROW) {
@@ -593,11 +604,14 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
         x.first_created = x.next_id;
     }
     sqlite3_stmt *items = NULL;
-    if (rc == PT_OK && sqlite3_prepare_v2(h, "SELECT DISTINCT item_id FROM log_conn ORDER BY 1", -1,
+    if (rc == PT_OK && sqlite3_prepare_v2(h, "SELECT item_id, min(id), max(id) FROM log_conn "
+                                          "GROUP BY item_id ORDER BY 1", -1,
                                           &items, NULL) != SQLITE_OK) {
         rc = PT_EDB;
     }
     while (rc == PT_OK && sqlite3_step(items) == SQLITE_ROW) {
+        x.lo = sqlite3_column_int64(items, 1);
+        x.hi = sqlite3_column_int64(items, 2);
         rc = one_log(&x, sqlite3_column_int64(items, 0));
         st->logs++;
     }
