@@ -530,6 +530,17 @@ static void bind_known(sqlite3_stmt *st, int i, int64_t v)
     }
 }
 
+/* A log row's text: the row outlives the statement's step (each put steps, then clears its
+ * bindings), so SQLite need not copy it. */
+static void bind_ltext(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s == NULL || s[0] == '\0') {
+        sqlite3_bind_null(st, i);
+    } else {
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    }
+}
+
 /* item, line, offset, ts, source at parameters 1-5. */
 static void bind_logprov(sqlite3_stmt *st, const struct pt_logprov *p)
 {
@@ -545,19 +556,19 @@ pt_status pt_db_logconn_put(struct pt_db *db, const struct pt_logconn_rec *r)
     sqlite3_stmt *st = db->st[ST_LOG_CONN];
     bind_logprov(st, &r->p);
     bind_known(st, 6, r->dur_us);
-    bind_text(st, 7, r->proto);
-    bind_text(st, 8, r->client);
+    bind_ltext(st, 7, r->proto);
+    bind_ltext(st, 8, r->client);
     bind_known(st, 9, r->cport);
-    bind_text(st, 10, r->server);
+    bind_ltext(st, 10, r->server);
     bind_known(st, 11, r->sport);
     const int64_t v[] = {r->c_bytes, r->s_bytes, r->c_ip_bytes, r->s_ip_bytes, r->c_frame_bytes,
                          r->s_frame_bytes, r->c_pkts, r->s_pkts};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         bind_known(st, 12 + (int)i, v[i]);
     }
-    bind_text(st, 20, r->state);
-    bind_text(st, 21, r->service);
-    bind_text(st, 22, r->uid);
+    bind_ltext(st, 20, r->state);
+    bind_ltext(st, 21, r->service);
+    bind_ltext(st, 22, r->uid);
     sqlite3_bind_int(st, 23, r->both_ways);
     return step(db, st);
 }
@@ -566,16 +577,16 @@ pt_status pt_db_logdns_put(struct pt_db *db, const struct pt_logdns_rec *r)
 {
     sqlite3_stmt *st = db->st[ST_LOG_DNS];
     bind_logprov(st, &r->p);
-    bind_text(st, 6, r->proto);
-    bind_text(st, 7, r->client);
+    bind_ltext(st, 6, r->proto);
+    bind_ltext(st, 7, r->client);
     bind_known(st, 8, r->cport);
-    bind_text(st, 9, r->server);
+    bind_ltext(st, 9, r->server);
     bind_known(st, 10, r->sport);
-    bind_text(st, 11, r->query);
-    bind_text(st, 12, r->qtype);
-    bind_text(st, 13, r->rcode);
-    bind_text(st, 14, r->answers);
-    bind_text(st, 15, r->uid);
+    bind_ltext(st, 11, r->query);
+    bind_ltext(st, 12, r->qtype);
+    bind_ltext(st, 13, r->rcode);
+    bind_ltext(st, 14, r->answers);
+    bind_ltext(st, 15, r->uid);
     return step(db, st);
 }
 
@@ -658,19 +669,19 @@ pt_status pt_db_loghttp_put(struct pt_db *db, const struct pt_loghttp_rec *r)
 {
     sqlite3_stmt *st = db->st[ST_LOG_HTTP];
     bind_logprov(st, &r->p);
-    bind_text(st, 6, r->client);
+    bind_ltext(st, 6, r->client);
     bind_known(st, 7, r->cport);
-    bind_text(st, 8, r->server);
+    bind_ltext(st, 8, r->server);
     bind_known(st, 9, r->sport);
-    bind_text(st, 10, r->method);
-    bind_text(st, 11, r->host);
-    bind_text(st, 12, r->uri);
+    bind_ltext(st, 10, r->method);
+    bind_ltext(st, 11, r->host);
+    bind_ltext(st, 12, r->uri);
     bind_known(st, 13, r->status);
     bind_known(st, 14, r->req_bytes);
     bind_known(st, 15, r->resp_bytes);
-    bind_text(st, 16, r->user_agent);
-    bind_text(st, 17, r->user);
-    bind_text(st, 18, r->uid);
+    bind_ltext(st, 16, r->user_agent);
+    bind_ltext(st, 17, r->user);
+    bind_ltext(st, 18, r->uid);
     sqlite3_bind_int64(st, 19, r->p.length);
     return step(db, st);
 }

@@ -42,48 +42,6 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The median offset of one log's connections against the flows already known; 0 when fewer
- * than PT_LOGFLOW_MIN_AGREE connections match. */
-static pt_status clock_offset(sqlite3 *h, int64_t item, int64_t *skew, int64_t *agree)
-{
-    sqlite3_stmt *st = NULL;
-    *skew = *agree = 0;
-    const char *sql =
-        "SELECT l.ts - f.first_ts FROM log_conn l JOIN flow f ON f.client_addr = l.client_addr "
-        "AND f.client_port = l.client_port AND f.server_addr = l.server_addr AND f.server_port "
-        "= l.server_port WHERE l.item_id = ?1 AND l.ts IS NOT NULL AND abs(l.ts - f.first_ts) "
-        "<= ?2 ORDER BY 1";
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-        return PT_EDB;
-    }
-    sqlite3_bind_int64(st, 1, item);
-    sqlite3_bind_int64(st, 2, PT_LOGFLOW_WINDOW_US);
-    size_t n = 0, cap = 0;
-    int64_t *d = NULL;
-    pt_status rc = PT_OK;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            int64_t *g = realloc(d, nc * sizeof *d);
-            if (g == NULL) {
-                rc = PT_ENOMEM;
-                break;
-            }
-            d = g;
-            cap = nc;
-        }
-        d[n++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (rc == PT_OK && n >= PT_LOGFLOW_MIN_AGREE) {
-        qsort(d, n, sizeof *d, cmp_i64);
-        *skew = d[n / 2];
-        *agree = (int64_t)n;
-    }
-    free(d);
-    return rc;
-}
-
 static bool blocked(const char *state)
 {
     static const char *const words[] = {"DROP", "DENY", "REJECT", "BLOCK"};
@@ -129,14 +87,28 @@ static void app_of(const char *service, char *out, size_t cap)
     }
 }
 
-enum { Q_ROWS, Q_MATCH, Q_SOURCE, Q_FLOW, Q_NEXT_ID, Q_COUNT };
+enum { Q_ROWS, Q_TIMED, Q_TUPLE, Q_OFFSET, Q_MATCH, Q_SOURCE, Q_FLOW, Q_NEXT_ID, Q_COUNT };
 
 static const char *const qsql[Q_COUNT] = {
     [Q_ROWS] = "SELECT id, line, ts, source, coalesce(duration_us, 0), coalesce(proto, ''), "
                "coalesce(client_addr, ''), coalesce(client_port, -1), coalesce(server_addr, ''), "
                "coalesce(server_port, -1), c_bytes, s_bytes, c_ip_bytes, s_ip_bytes, c_frame_bytes, "
                "s_frame_bytes, coalesce(c_pkts, 0), coalesce(s_pkts, 0), coalesce(state, ''), "
-               "coalesce(service, ''), both_ways FROM log_conn WHERE item_id = ?1 ORDER BY id",
+               "coalesce(service, ''), both_ways FROM log_conn WHERE id BETWEEN ?2 AND ?3 AND item_id = ?1 "
+               "ORDER BY id",
+    /* the rows a clock offset can be measured on: a time and the whole 5-tuple */
+    [Q_TIMED] = "SELECT ts, client_addr, client_port, server_addr, server_port FROM log_conn "
+                "WHERE id BETWEEN ?2 AND ?3 AND item_id = ?1 AND ts IS NOT NULL AND "
+                "client_addr IS NOT NULL AND "
+                "client_port IS NOT NULL AND server_addr IS NOT NULL AND server_port IS NOT NULL",
+    /* a candidate of the table of flows checked against its row (a hash is not the tuple) */
+    [Q_TUPLE] = "SELECT client_addr, client_port, server_addr, server_port FROM flow WHERE id = ?1",
+    /* the offsets against the flows the table does not hold (id from ?3 on) */
+    [Q_OFFSET] = "SELECT l.ts - f.first_ts FROM log_conn l JOIN flow f ON f.client_addr = "
+                 "l.client_addr AND f.client_port = l.client_port AND f.server_addr = "
+                 "l.server_addr AND f.server_port = l.server_port WHERE l.id BETWEEN ?4 AND ?5 AND "
+                 "l.item_id = ?1 AND l.ts IS NOT NULL AND abs(l.ts - f.first_ts) <= ?2 AND f.id "
+                 ">= ?3",
     /* a range of flow_tuple, no sort: match() picks the nearest (the one with the lower id
      * on a tie) from the few rows of the 5-tuple */
     [Q_MATCH] = "SELECT id, first_ts FROM flow WHERE client_addr = ?1 AND client_port = ?2 AND "
@@ -155,18 +127,6 @@ static const char *const qsql[Q_COUNT] = {
     [Q_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM flow",
 };
 
-/* Which 5-tuples have a flow: a Bloom filter of PT_LOGFLOW_BLOOM_BITS (1 MiB whatever the
- * number of flows or log rows). A log row whose 5-tuple it does not hold cannot match, so
- * it is not looked up; a false positive only costs the look-up. It holds the flows there
- * before the logs (when they are fewer than the log rows; else every row is looked up, `all`)
- * and every flow a log creates. */
-#define PT_LOGFLOW_BLOOM_BITS (1u << 23)
-
-struct bloom {
-    uint64_t *w;
-    bool all;
-};
-
 static uint64_t tuple_hash(const char *cli, int64_t cport, const char *srv, int64_t sport)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -178,23 +138,74 @@ static uint64_t tuple_hash(const char *cli, int64_t cport, const char *srv, int6
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     }
     h = (h ^ 0x200 ^ (uint64_t)sport) * 1099511628211ULL;
-    return h ^ (h >> 29);
+    h ^= h >> 29;
+    return h != 0 ? h : 1; /* 0 marks an empty slot */
 }
 
-/* Three bits per tuple, by double hashing; set them (add) or test them. */
-static bool bloom_op(struct bloom *b, uint64_t h, bool add)
+/* The flows there before the logs (a capture's) by 5-tuple, for the clock offsets and the
+ * matches without a SQL join or look-up per log row: open addressing over (hash of the tuple,
+ * first_ts, id), 24 bytes a slot, at most half full, so its memory grows with the capture's
+ * flows (up to PT_LOGFLOW_TABLE_MAX of them; beyond, every row is looked up in SQL as before),
+ * never with the logs. The slots of one hash lie in one run from its home slot, so a look-up
+ * walks that run; a candidate's tuple is then checked on its flow row. */
+#define PT_LOGFLOW_TABLE_MAX (1 << 21)
+struct fslot {
+    uint64_t key;
+    int64_t ts, id;
+};
+
+struct ftab {
+    struct fslot *s;
+    size_t cap, n;
+};
+
+static void ftab_place(struct ftab *t, struct fslot e)
 {
-    if (b->all || b->w == NULL) {
-        return true;
+    size_t i = (size_t)e.key & (t->cap - 1);
+    while (t->s[i].key != 0) {
+        i = (i + 1) & (t->cap - 1);
     }
+    t->s[i] = e;
+    t->n++;
+}
+
+static pt_status ftab_add(struct ftab *t, uint64_t key, int64_t ts, int64_t id)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        struct ftab g = {calloc(t->cap ? t->cap * 2 : 4096, sizeof *g.s),
+                         t->cap ? t->cap * 2 : 4096, 0};
+        if (g.s == NULL) {
+            return PT_ENOMEM;
+        }
+        for (size_t i = 0; i < t->cap; i++) {
+            if (t->s[i].key != 0) {
+                ftab_place(&g, t->s[i]);
+            }
+        }
+        free(t->s);
+        *t = g;
+    }
+    ftab_place(t, (struct fslot){key, ts, id});
+    return PT_OK;
+}
+
+/* The flows the logs create: a Bloom filter of their 5-tuples (PT_LOGFLOW_BLOOM_BITS, 4 MiB
+ * whatever their number). A row whose 5-tuple it does not hold cannot be one of them, so only
+ * the table of the capture's flows is asked; where it may, the flows of the 5-tuple are looked
+ * up in SQL (flow_tuple). A false positive only costs that look-up. */
+#define PT_LOGFLOW_BLOOM_BITS (1u << 25)
+
+/* Three bits per tuple, by double hashing; set them (add) or test them. */
+static bool bloom_op(uint64_t *w, uint64_t h, bool add)
+{
     uint64_t h2 = (h >> 32) | 1;
     bool in = true;
     for (int i = 0; i < 3; i++) {
         uint64_t bit = (h + (uint64_t)i * h2) & (PT_LOGFLOW_BLOOM_BITS - 1);
         uint64_t m = 1ULL << (bit & 63);
-        in = in && (b->w[bit >> 6] & m) != 0;
+        in = in && (w[bit >> 6] & m) != 0;
         if (add) {
-            b->w[bit >> 6] |= m;
+            w[bit >> 6] |= m;
         }
     }
     return in;
@@ -206,30 +217,156 @@ struct lf {
     const struct pt_cidr_set *home;
     int64_t next_id;
     struct pt_logflow_stats *st;
-    struct bloom seen;
+    struct ftab flows;    /* the capture's flows */
+    bool sql_all;         /* more than PT_LOGFLOW_TABLE_MAX of them: every row in SQL */
+    bool indexed;         /* flow_tuple exists (built at the first look-up in SQL) */
+    int64_t first_created; /* the first id of a flow a log creates */
+    uint64_t *made;       /* Bloom filter of the created flows' 5-tuples */
+    int64_t lo, hi;       /* the log's rows lie between these log_conn ids (a rowid range, not
+                           * a scan of every log's rows per log) */
 };
 
-/* The filter of the flows already known (see struct bloom); without memory, every row is
- * looked up. */
-static pt_status bloom_fill(struct lf *x, int64_t log_rows)
+/* Whether flow `id` has exactly this 5-tuple. */
+static bool same_tuple(struct lf *x, int64_t id, const char *cli, int64_t cport, const char *srv,
+                       int64_t sport)
 {
-    x->seen.w = calloc(PT_LOGFLOW_BLOOM_BITS / 64, sizeof *x->seen.w);
-    if (x->seen.w == NULL || pt_db_int(x->h, "SELECT count(*) FROM flow") > log_rows) {
-        x->seen.all = true;
+    sqlite3_stmt *q = x->q[Q_TUPLE];
+    sqlite3_bind_int64(q, 1, id);
+    bool same = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 1) == cport &&
+                sqlite3_column_int64(q, 3) == sport && strcmp(col(q, 0), cli) == 0 &&
+                strcmp(col(q, 2), srv) == 0;
+    sqlite3_reset(q);
+    return same;
+}
+
+/* Calls fn for every flow of this 5-tuple whose start lies within `window` of `ts`. */
+static void ftab_each(struct lf *x, const char *cli, int64_t cport, const char *srv, int64_t sport,
+                      int64_t ts, int64_t window, void (*fn)(void *, const struct fslot *),
+                      void *arg)
+{
+    const struct ftab *t = &x->flows;
+    if (t->n == 0) {
+        return;
+    }
+    uint64_t key = tuple_hash(cli, cport, srv, sport);
+    for (size_t i = (size_t)key & (t->cap - 1); t->s[i].key != 0; i = (i + 1) & (t->cap - 1)) {
+        const struct fslot *e = &t->s[i];
+        int64_t d = e->ts - ts;
+        if (e->key == key && d >= -window && d <= window &&
+            same_tuple(x, e->id, cli, cport, srv, sport)) {
+            fn(arg, e);
+        }
+    }
+}
+
+/* The flows already there before the logs. */
+static pt_status ftab_fill(struct lf *x)
+{
+    if (pt_db_int(x->h, "SELECT count(*) FROM flow") > PT_LOGFLOW_TABLE_MAX) {
+        x->sql_all = true;
         return PT_OK;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(x->h, "SELECT client_addr, client_port, server_addr, server_port "
-                                 "FROM flow", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(x->h, "SELECT client_addr, client_port, server_addr, server_port, "
+                                 "first_ts, id FROM flow", -1, &st, NULL) != SQLITE_OK) {
         return PT_EDB;
     }
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bloom_op(&x->seen, tuple_hash(col(st, 0), sqlite3_column_int64(st, 1), col(st, 2),
-                                      sqlite3_column_int64(st, 3)), true);
+    pt_status ok = PT_OK;
+    while (ok == PT_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ok = ftab_add(&x->flows, tuple_hash(col(st, 0), sqlite3_column_int64(st, 1), col(st, 2),
+                                            sqlite3_column_int64(st, 3)),
+                      sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    return ok != PT_OK ? ok : rc == SQLITE_DONE ? PT_OK : PT_EDB;
+}
+
+/* flow_tuple, which the look-ups in SQL need: built when the first one comes (in bulk, from
+ * the flows so far; cheaper than keeping it up through every insert when no row needs it),
+ * kept up from then on, and always there at the end, as the later stages use it. */
+static pt_status need_index(struct lf *x)
+{
+    if (!x->indexed) {
+        if (sqlite3_exec(x->h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
+                         "client_port, server_addr, server_port, first_ts)", NULL, NULL,
+                         NULL) != SQLITE_OK) {
+            return PT_EDB;
+        }
+        x->indexed = true;
+    }
+    return PT_OK;
+}
+
+struct diffs {
+    int64_t *d, ts;
+    size_t n, cap;
+    bool nomem;
+};
+
+static void push_diff(struct diffs *v, int64_t d)
+{
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 256;
+        int64_t *g = realloc(v->d, nc * sizeof *g);
+        if (g == NULL) {
+            v->nomem = true;
+            return;
+        }
+        v->d = g;
+        v->cap = nc;
+    }
+    v->d[v->n++] = d;
+}
+
+static void add_diff(void *arg, const struct fslot *e)
+{
+    struct diffs *v = arg;
+    push_diff(v, v->ts - e->ts);
+}
+
+/* The median offset of one log's connections against the flows already known: every (log
+ * time - flow start) of a flow of the same 5-tuple within PT_LOGFLOW_WINDOW_US (the capture's
+ * flows from the table, those earlier logs created from SQL); 0 when fewer than
+ * PT_LOGFLOW_MIN_AGREE. */
+static pt_status clock_offset(struct lf *x, int64_t item, int64_t *skew, int64_t *agree)
+{
+    *skew = *agree = 0;
+    struct diffs v = {0};
+    int rc = SQLITE_DONE;
+    sqlite3_stmt *q = x->q[Q_TIMED];
+    if (x->flows.n > 0) {
+        sqlite3_bind_int64(q, 1, item);
+        sqlite3_bind_int64(q, 2, x->lo);
+        sqlite3_bind_int64(q, 3, x->hi);
+        while (!v.nomem && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            v.ts = sqlite3_column_int64(q, 0);
+            ftab_each(x, col(q, 1), sqlite3_column_int64(q, 2), col(q, 3),
+                      sqlite3_column_int64(q, 4), v.ts, PT_LOGFLOW_WINDOW_US, add_diff, &v);
+        }
+        sqlite3_reset(q);
+    }
+    int64_t from = x->sql_all ? 0 : x->first_created;
+    if (!v.nomem && rc == SQLITE_DONE && (x->sql_all || x->next_id > x->first_created)) {
+        PT_TRY(need_index(x));
+        q = x->q[Q_OFFSET];
+        sqlite3_bind_int64(q, 1, item);
+        sqlite3_bind_int64(q, 2, PT_LOGFLOW_WINDOW_US);
+        sqlite3_bind_int64(q, 3, from);
+        sqlite3_bind_int64(q, 4, x->lo);
+        sqlite3_bind_int64(q, 5, x->hi);
+        while (!v.nomem && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            push_diff(&v, sqlite3_column_int64(q, 0));
+        }
+        sqlite3_reset(q);
+    }
+    if (!v.nomem && v.n >= PT_LOGFLOW_MIN_AGREE) {
+        qsort(v.d, v.n, sizeof *v.d, cmp_i64);
+        *skew = v.d[v.n / 2];
+        *agree = (int64_t)v.n;
+    }
+    free(v.d);
+    return v.nomem ? PT_ENOMEM : rc == SQLITE_DONE ? PT_OK : PT_EDB;
 }
 
 static int64_t known(sqlite3_stmt *st, int i)
@@ -323,47 +460,70 @@ static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t t
         sqlite3_bind_text(q, 22, app, -1, SQLITE_TRANSIENT);
     }
     sqlite3_bind_text(q, 23, col(r, 3), -1, SQLITE_TRANSIENT);
-    bloom_op(&x->seen, tuple_hash(cli, cport < 0 ? 0 : cport, srv, sport < 0 ? 0 : sport), true);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    if (rc != SQLITE_DONE) {
+        return PT_EDB;
+    }
+    bloom_op(x->made, tuple_hash(cli, cport < 0 ? 0 : cport, srv, sport < 0 ? 0 : sport), true);
+    return PT_OK;
 }
 
-/* An existing flow for this connection near `ts`, or 0. */
+struct nearest {
+    int64_t ts, id, best;
+};
+
+/* The nearest start to ts, the lower id on a tie. */
+static void nearer(void *arg, const struct fslot *e)
+{
+    struct nearest *n = arg;
+    int64_t d = e->ts - n->ts;
+    d = d < 0 ? -d : d;
+    if (d < n->best || (d == n->best && e->id < n->id)) {
+        n->id = e->id;
+        n->best = d;
+    }
+}
+
+/* An existing flow for this connection within PT_LOGFLOW_MATCH_US of `ts`, or 0: from the
+ * table of the capture's flows, or from SQL where a flow a log created may have the 5-tuple;
+ * -1 when flow_tuple cannot be built. */
 static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
 {
-    if (!bloom_op(&x->seen, tuple_hash(col(r, 6), sqlite3_column_int64(r, 7), col(r, 8),
-                                       sqlite3_column_int64(r, 9)), false)) {
-        return 0;
+    struct nearest n = {ts, 0, INT64_MAX};
+    const char *cli = col(r, 6), *srv = col(r, 8);
+    int64_t cport = sqlite3_column_int64(r, 7), sport = sqlite3_column_int64(r, 9);
+    if (!x->sql_all && !bloom_op(x->made, tuple_hash(cli, cport, srv, sport), false)) {
+        ftab_each(x, cli, cport, srv, sport, ts, PT_LOGFLOW_MATCH_US, nearer, &n);
+        return n.id;
+    }
+    if (need_index(x) != PT_OK) {
+        return -1;
     }
     sqlite3_stmt *q = x->q[Q_MATCH];
-    sqlite3_bind_text(q, 1, col(r, 6), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 2, sqlite3_column_int64(r, 7));
-    sqlite3_bind_text(q, 3, col(r, 8), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 4, sqlite3_column_int64(r, 9));
+    sqlite3_bind_text(q, 1, cli, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, cport);
+    sqlite3_bind_text(q, 3, srv, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 4, sport);
     sqlite3_bind_int64(q, 5, ts);
     sqlite3_bind_int64(q, 6, PT_LOGFLOW_MATCH_US);
-    int64_t id = 0, best = INT64_MAX;
     while (sqlite3_step(q) == SQLITE_ROW) {
-        int64_t f = sqlite3_column_int64(q, 0), d = sqlite3_column_int64(q, 1) - ts;
-        d = d < 0 ? -d : d;
-        if (d < best || (d == best && f < id)) {
-            id = f;
-            best = d;
-        }
+        nearer(&n, &(struct fslot){0, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 0)});
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
-    return id;
+    return n.id;
 }
 
 static pt_status one_log(struct lf *x, int64_t item)
 {
     int64_t skew, agree;
-    PT_TRY(clock_offset(x->h, item, &skew, &agree));
+    PT_TRY(clock_offset(x, item, &skew, &agree));
     sqlite3_stmt *r = x->q[Q_ROWS];
     sqlite3_bind_int64(r, 1, item);
+    sqlite3_bind_int64(r, 2, x->lo);
+    sqlite3_bind_int64(r, 3, x->hi);
     pt_status rc = PT_OK;
     int64_t matched = 0, created = 0;
     while (rc == PT_OK && sqlite3_step(r) == SQLITE_ROW) {
@@ -380,7 +540,9 @@ static pt_status one_log(struct lf *x, int64_t item)
             x->st->blocked++;
         } else {
             int64_t ts = sqlite3_column_int64(r, 2) - skew;
-            if ((flow = match(x, r, ts)) > 0) {
+            if ((flow = match(x, r, ts)) < 0) {
+                rc = PT_EDB;
+            } else if (flow > 0) {
                 rc = source_row(x, flow, item, r, "matched", skew, kind, c, s);
                 matched++;
             } else if ((rc = new_flow(x, item, r, ts, c, s, &flow)) == PT_OK) {
@@ -423,26 +585,33 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
         return PT_OK;
     }
     struct lf x = {.h = h, .home = home, .st = st};
-    pt_status rc = bloom_fill(&x, log_rows);
-    rc = rc != PT_OK ? rc : pt_db_exec(h, "CREATE INDEX IF NOT EXISTS flow_tuple ON flow(client_addr, "
-                                 "client_port, server_addr, server_port, first_ts);"
-                                 "BEGIN", err, errlen);
+    x.made = calloc(PT_LOGFLOW_BLOOM_BITS / 64, sizeof *x.made);
+    if (x.made == NULL) {
+        return PT_ENOMEM;
+    }
+    pt_status rc = pt_db_exec(h, "BEGIN", err, errlen);
     for (int i = 0; rc == PT_OK && i < Q_COUNT; i++) {
         if (sqlite3_prepare_v2(h, qsql[i], -1, &x.q[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "logs to flows: %s", sqlite3_errmsg(h));
             rc = PT_EDB;
         }
     }
+    rc = rc == PT_OK ? ftab_fill(&x) : rc;
+    rc = rc == PT_OK && x.sql_all ? need_index(&x) : rc;
     if (rc == PT_OK) {
         x.next_id = sqlite3_step(x.q[Q_NEXT_ID]) == SQLITE_ROW
                         ? sqlite3_column_int64(x.q[Q_NEXT_ID], 0) : 1;
+        x.first_created = x.next_id;
     }
     sqlite3_stmt *items = NULL;
-    if (rc == PT_OK && sqlite3_prepare_v2(h, "SELECT DISTINCT item_id FROM log_conn ORDER BY 1", -1,
+    if (rc == PT_OK && sqlite3_prepare_v2(h, "SELECT item_id, min(id), max(id) FROM log_conn "
+                                          "GROUP BY item_id ORDER BY 1", -1,
                                           &items, NULL) != SQLITE_OK) {
         rc = PT_EDB;
     }
     while (rc == PT_OK && sqlite3_step(items) == SQLITE_ROW) {
+        x.lo = sqlite3_column_int64(items, 1);
+        x.hi = sqlite3_column_int64(items, 2);
         rc = one_log(&x, sqlite3_column_int64(items, 0));
         st->logs++;
     }
@@ -450,7 +619,9 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
     for (int i = 0; i < Q_COUNT; i++) {
         sqlite3_finalize(x.q[i]);
     }
-    free(x.seen.w);
+    free(x.flows.s);
+    free(x.made);
+    rc = rc == PT_OK ? need_index(&x) : rc;
     if (rc == PT_OK) {
         rc = pt_db_exec(h, "COMMIT", err, errlen);
     } else {

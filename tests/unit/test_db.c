@@ -297,6 +297,119 @@ static void other_schema_is_refused_clearly(void **state)
     assert_non_null(strstr(err, "run `phitrace analyze` again"));
 }
 
+/* A captured flow of the 5-tuple, starting at ts seconds. */
+static void put_captured(struct pt_db *db, long long id, const char *cli, int cport, int sport,
+                         long long ts)
+{
+    char sql[640];
+    snprintf(sql, sizeof sql, "INSERT INTO flow VALUES (%lld, 1, %lld, 1, %lld, 4, 6, '%s', %d, "
+             "'203.0.113.9', %d, NULL, NULL, 1, NULL, 'outbound', %lld, %lld, 1, 0, 0, 0, 0, 0, 1, "
+             "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 'fin', 'capture')", id, id, id,
+             cli, cport, sport, ts * 1000000, ts * 1000000 + 1000);
+    assert_int_equal(sqlite3_exec(pt_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void put_conn(struct pt_db *db, uint32_t item, uint64_t line, const char *cli, int cport,
+                     int sport, long long ts, const char *state)
+{
+    struct pt_logconn_rec r;
+    memset(&r, 0, sizeof r);
+    r.p = (struct pt_logprov){.item = item, .line = line, .offset = line * 100, .ts_us = ts * 1000000,
+                              .source = "zeek:conn", .length = 90};
+    r.dur_us = 1000;
+    snprintf(r.proto, sizeof r.proto, "tcp");
+    snprintf(r.client, sizeof r.client, "%s", cli);
+    snprintf(r.server, sizeof r.server, "203.0.113.9");
+    snprintf(r.state, sizeof r.state, "%s", state);
+    r.cport = cport;
+    r.sport = sport;
+    r.c_bytes = 100 + (int64_t)line;
+    r.s_bytes = r.c_ip_bytes = r.s_ip_bytes = r.c_frame_bytes = r.s_frame_bytes = -1;
+    r.c_pkts = r.s_pkts = 1;
+    assert_int_equal(pt_db_logconn_put(db, &r), PT_OK);
+}
+
+/* Logs to flows (store/logflows.c): the clock offset is the median over the connections a
+ * known flow of the same 5-tuple has within two hours; after it, a connection is the flow of
+ * its 5-tuple nearest in time (within 60 s), else a flow of its own, which a later line of the
+ * same tuple joins; a dropped packet and a connection without its port are no match. */
+static void log_connections_join_flows_by_tuple_after_the_offset(void **state)
+{
+    (void)state;
+    unlink(path);
+    char err[256];
+    struct pt_db *db;
+    assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_db_begin(db), PT_OK);
+    struct pt_item_rec it = {.id = 1, .path = "a.pcap", .size = 10, .sha256 = "ab",
+                             .kind = "capture", .status = "ok"};
+    assert_int_equal(pt_db_item_put(db, &it), PT_OK);
+    it = (struct pt_item_rec){.id = 2, .path = "conn.log", .size = 10, .sha256 = "cd",
+                              .kind = "file", .status = "ok"};
+    assert_int_equal(pt_db_item_put(db, &it), PT_OK);
+    struct pt_logsource_rec ls = {.item = 2, .path = "conn.log", .format = "zeek"};
+    assert_int_equal(pt_db_logsource_put(db, &ls), PT_OK);
+    const long long t0 = 1700000000;
+    put_captured(db, 1, "10.0.0.1", 40001, 443, t0);
+    put_captured(db, 2, "10.0.0.2", 40002, 443, t0 + 100);
+    put_captured(db, 3, "10.0.0.3", 40003, 443, t0 + 200);
+    put_captured(db, 4, "10.0.0.3", 40003, 443, t0 + 240); /* the same tuple again, 40 s on */
+    put_captured(db, 5, "10.0.0.5", 40005, 443, t0 + 300);
+    /* the log's clock is 7 s ahead; the offsets: 7, 7, 7 and -33 (line 3 against flows 3 and
+     * 4), 7, 46 and 6 (line 9): median 7 of 7 (line 8 has no port, lines 5-7 no flow yet) */
+    put_conn(db, 2, 1, "10.0.0.1", 40001, 443, t0 + 7, "SF");
+    put_conn(db, 2, 2, "10.0.0.2", 40002, 443, t0 + 107, "SF");
+    put_conn(db, 2, 3, "10.0.0.3", 40003, 443, t0 + 207, "SF"); /* flow 3, not 4 */
+    put_conn(db, 2, 4, "10.0.0.5", 40005, 443, t0 + 307, "DROP"); /* blocked, yet an offset */
+    put_conn(db, 2, 5, "10.0.0.9", 40009, 443, t0 + 500, "SF");  /* created */
+    put_conn(db, 2, 6, "10.0.0.9", 40009, 443, t0 + 530, "SF");  /* the flow line 5 created */
+    put_conn(db, 2, 7, "10.0.0.9", 40009, 443, t0 + 700, "SF");  /* 200 s later: its own */
+    put_conn(db, 2, 8, "10.0.0.1", -1, 443, t0 + 7, "SF");       /* no port: no match */
+    put_conn(db, 2, 9, "10.0.0.3", 40003, 443, t0 + 246, "SF");  /* flow 4 (1 s), not 3 (39 s) */
+    /* a second log, 3 s behind: offsets -4 and -204 (flows 6 and 7, which the first log
+     * created), 3 (flow 8, its port 0) and -3 (flow 2): median -3 of 4 */
+    it = (struct pt_item_rec){.id = 3, .path = "eve.json", .size = 10, .sha256 = "ef",
+                              .kind = "file", .status = "ok"};
+    assert_int_equal(pt_db_item_put(db, &it), PT_OK);
+    ls = (struct pt_logsource_rec){.item = 3, .path = "eve.json", .format = "suricata-eve"};
+    assert_int_equal(pt_db_logsource_put(db, &ls), PT_OK);
+    put_conn(db, 3, 1, "10.0.0.9", 40009, 443, t0 + 489, "SF"); /* flow 6 (1 s) */
+    put_conn(db, 3, 2, "10.0.0.1", 0, 443, t0 + 3, "SF");       /* flow 8 */
+    put_conn(db, 3, 3, "10.0.0.2", 40002, 443, t0 + 97, "SF");  /* flow 2 */
+    assert_int_equal(pt_db_commit(db), PT_OK);
+    struct pt_cidr_set home;
+    assert_int_equal(pt_cidr_set_parse("10.0.0.0/8", &home, err, sizeof err), PT_OK);
+    struct pt_logflow_stats st;
+    assert_int_equal(pt_db_log_flows(db, &home, &st, err, sizeof err), PT_OK);
+    pt_cidr_set_fini(&home);
+    sqlite3 *h = pt_db_handle(db);
+    assert_int_equal(st.logs, 2);
+    assert_int_equal(st.matched, 8);
+    assert_int_equal(st.created, 3);
+    assert_int_equal(st.blocked, 1);
+    assert_int_equal(scalar(h, "SELECT skew_us FROM log_source WHERE item_id = 2"), 7000000);
+    assert_int_equal(scalar(h, "SELECT skew_agree FROM log_source WHERE item_id = 2"), 7);
+    assert_int_equal(scalar(h, "SELECT skew_us FROM log_source WHERE item_id = 3"), -3000000);
+    assert_int_equal(scalar(h, "SELECT skew_agree FROM log_source WHERE item_id = 3"), 4);
+    static const struct {
+        int item, line;
+        long long flow; /* 0: NULL; 6, 7, 8: the flows the log created, in line order */
+        const char *role;
+    } want[] = {{2, 1, 1, "matched"}, {2, 2, 2, "matched"}, {2, 3, 3, "matched"},
+                {2, 4, 0, "blocked"}, {2, 5, 6, "created"}, {2, 6, 6, "matched"},
+                {2, 7, 7, "created"}, {2, 8, 8, "created"}, {2, 9, 4, "matched"},
+                {3, 1, 6, "matched"}, {3, 2, 8, "matched"}, {3, 3, 2, "matched"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT coalesce(flow_id, 0) FROM flow_source WHERE item_id = "
+                 "%d AND line = %d AND role = '%s'", want[i].item, want[i].line, want[i].role);
+        assert_int_equal(scalar(h, sql), want[i].flow);
+    }
+    assert_int_equal(scalar(h, "SELECT first_ts FROM flow WHERE id = 6"), (t0 + 493) * 1000000);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM sqlite_schema WHERE name = 'flow_tuple'"), 1);
+    pt_db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +419,7 @@ int main(void)
         cmocka_unit_test(not_a_case_database),
         cmocka_unit_test(other_schema_is_refused_clearly),
         cmocka_unit_test(phi_hits_compact_and_read_back),
+        cmocka_unit_test(log_connections_join_flows_by_tuple_after_the_offset),
     };
     return cmocka_run_group_tests_name("db", tests, setup, teardown);
 }
