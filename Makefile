@@ -274,9 +274,10 @@ demo: ## install deps, build, analyze samples/, print the verdict line and the r
 example: ## refresh reports/example/ from the demo case (the committed reference report)
 	@$(MAKE) --no-print-directory phitrace
 	@./phitrace analyze --quiet --force --home-net 10.1.0.0/16 samples/evidence -o build/demo-case
-	@mkdir -p reports/example
+	@mkdir -p reports/example/report
 	cp build/demo-case/report.html build/demo-case/report.json build/demo-case/report.txt \
 	    build/demo-case/summary.txt reports/example/
+	cp build/demo-case/report/*.jsonl.gz reports/example/report/
 
 format: ## clang-format every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -19,6 +19,7 @@
 #include "analyze/objstore.h"
 #include "core/sha256.h"
 #include "pipeline.h"
+#include "report/report.h"
 #include "store/db.h"
 #include "store/q_case.h"
 
@@ -72,7 +73,7 @@ static void field(const char *detail, const char *key, char *out, size_t len)
 
 bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_t len)
 {
-    char detail[1600], head[PT_SHA256_HEX];
+    char detail[2000], head[PT_SHA256_HEX];
     long long seq = 0, head_seq = 0;
     if (!pt_q_seal_row(db, &seq, detail, sizeof detail)) {
         snprintf(why, len, "the run did not finish (no completion record; it was interrupted "
@@ -435,7 +436,7 @@ static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *ba
         printf("OK          audit chain intact, %llu rows, head %s\n", (unsigned long long)rows,
                last_hash);
     }
-    char detail[1600];
+    char detail[2000];
     if (!pt_q_seal_row(db, &seal, detail, sizeof detail)) {
         return; /* reported as INCOMPLETE already */
     }
@@ -458,22 +459,25 @@ static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *ba
         printf("OK          %llu database row(s) match the sealed digest\n",
                (unsigned long long)nrows);
     }
+    /* the reports, then the long lists report.json points to (report/NAME.jsonl.gz) */
     static const char *const reports[] = {"report.json", "report.html", "report.txt"};
-    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
-        char path[4300], got[PT_SHA256_HEX];
-        field(detail, reports[i], want, sizeof want);
+    const size_t n_reports = sizeof reports / sizeof reports[0];
+    for (size_t i = 0; i < n_reports || pt_report_list_name(i - n_reports) != NULL; i++) {
+        const char *name = i < n_reports ? reports[i] : pt_report_list_name(i - n_reports);
+        char path[4400], got[PT_SHA256_HEX];
+        field(detail, name, want, sizeof want);
         if (want[0] == '\0') {
             continue;
         }
-        snprintf(path, sizeof path, "%s/%s", case_dir, reports[i]);
+        snprintf(path, sizeof path, "%s/%s", case_dir, name);
         if (pt_sha256_file(path, got, NULL) != PT_OK) {
-            printf("MISSING     %s\n", reports[i]);
+            printf("MISSING     %s\n", name);
             (*bad)++;
         } else if (strcmp(got, want) != 0) {
-            printf("MISMATCH    %s: sha256 %s, sealed %s\n", reports[i], got, want);
+            printf("MISMATCH    %s: sha256 %s, sealed %s\n", name, got, want);
             (*bad)++;
         } else {
-            printf("OK          %s matches its sealed SHA-256\n", reports[i]);
+            printf("OK          %s matches its sealed SHA-256\n", name);
         }
     }
 }

@@ -77,6 +77,44 @@ def db(case_dir):
     return sqlite3.connect(os.path.join(case_dir, "evidence.db"))
 
 
+REPORT_SCHEMA = os.path.join(ROOT, "reports", "schema", "report-v3.schema.json")
+REPORT_LISTS = {"roster": ("individuals", "roster"), "objects_with_phi": ("objects_with_phi",),
+                "yara_matches": ("yara_matches",), "timeline": ("timeline",)}
+
+
+def report_list(c, key, report=None):
+    """Every row of a long list of report.json (roster, objects_with_phi, yara_matches,
+    timeline): the case's file report/<key>.jsonl.gz, one JSON row a line, after checking
+    that report.json holds its first 100 rows, its total and its name."""
+    import json
+    r = report if report is not None else json.load(open(os.path.join(c, "report.json")))
+    for k in REPORT_LISTS[key]:
+        r = r[k]
+    assert set(r) == {"items", "total", "file"}, sorted(r)
+    assert r["file"] == "report/%s.jsonl.gz" % key, r["file"]
+    with gzip.open(os.path.join(c, r["file"]), "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    assert len(rows) == r["total"] and r["items"] == rows[:100], (key, len(rows), r["total"])
+    return rows
+
+
+def report_validate(c, report=None):
+    """report.json against reports/schema/report-v3.schema.json, and every line of its list
+    files against the list's row schema ($defs/<list>_row); Skip without python3-jsonschema."""
+    import json
+    try:
+        import jsonschema
+    except ImportError:
+        raise Skip("python3-jsonschema is absent")
+    schema = json.load(open(REPORT_SCHEMA))
+    r = report if report is not None else json.load(open(os.path.join(c, "report.json")))
+    jsonschema.validate(r, schema)
+    for key in REPORT_LISTS:
+        row = {"$ref": "#/$defs/%s_row" % key, "$defs": schema["$defs"]}
+        for x in report_list(c, key, r):
+            jsonschema.validate(x, row)
+
+
 def need_corpus():
     if not os.path.isdir(CORPUS):
         raise Skip(SHARED_ABSENT)
@@ -1441,7 +1479,8 @@ def _chromium_check(html):
 def reports_render_validate_and_reproduce():
     """report.html renders in headless Chromium with no console message and no network
     request (checked against a control page that makes both); report.json validates against
-    reports/schema/report-v2.schema.json; `phitrace report` rebuilds the same files."""
+    reports/schema/report-v3.schema.json (its long lists' files too); `phitrace report`
+    rebuilds the same files."""
     import json
     if shutil.which("chromium") is None:
         raise Skip("chromium is not installed (.ci/run installs it)")
@@ -1460,11 +1499,10 @@ def reports_render_validate_and_reproduce():
     dom, console, requests = _chromium_check(os.path.join(c, "report.html"))
     assert "Breach analysis report" in dom and "Executive summary" in dom
     assert console == [] and requests == [], (console, requests)
-    schema = json.load(open(os.path.join(ROOT, "reports/schema/report-v2.schema.json")))
-    report = json.load(open(os.path.join(c, "report.json")))
-    jsonschema.validate(report, schema)
+    report_validate(c)
     before = {n: open(os.path.join(c, n), "rb").read() for n in
-              ("report.html", "report.json", "report.txt")}
+              ("report.html", "report.json", "report.txt") +
+              tuple("report/%s.jsonl.gz" % k for k in REPORT_LISTS)}
     run("report", c, "--format", "html,json,txt", check=0)
     after = {n: open(os.path.join(c, n), "rb").read() for n in before}
     assert before == after
