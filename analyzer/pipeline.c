@@ -31,6 +31,7 @@
 #include "phi/yara_scan.h"
 #include "progress.h"
 #include "reader.h"
+#include "store/q_links.h"
 #include "store/q_staging.h"
 #include "report/report.h"
 #include "report/summary.h"
@@ -283,6 +284,13 @@ static pt_status packet_stage_end(struct run *r, pt_status rc)
     }
     r->res.flows = r->w.flows;
     r->res.anomalies = r->w.anomalies;
+    if (rc == PT_OK) { /* every object of the packet stage has its id: the rows' links */
+        char lerr[256] = "";
+        rc = pt_q_link_objects(r->w.db, lerr, sizeof lerr);
+        if (rc != PT_OK) {
+            pt_error("evidence database: linking rows to their objects: %s", lerr);
+        }
+    }
     if (rc == PT_OK && r->o.merge != NULL) {
         rc = r->o.merge(r->o.merge_arg, r->w.db, r->o.case_dir, &r->res);
     }

@@ -22,6 +22,7 @@
 #include "report/report.h"
 #include "store/db.h"
 #include "store/q_case.h"
+#include "store/q_links.h"
 
 /* The chain head printed in summary.txt at the end of the run, if present. */
 static bool summary_head(const char *case_dir, long long *seq, char hash[PT_SHA256_HEX])
@@ -318,6 +319,13 @@ static void orphans(void *arg, const char *table, long long rows)
     (*(int *)arg)++;
 }
 
+/* Rows that point to an object by its id must find it. */
+static void link_orphans(void *arg, const char *table, const char *column, long long rows)
+{
+    printf("ORPHANS     %lld row(s) of %s point to no object (%s)\n", rows, table, column);
+    (*(int *)arg)++;
+}
+
 struct objects {
     const char *case_dir;
     int *bad, objects, not_kept;
@@ -501,6 +509,7 @@ pt_status pt_verify(const char *case_dir)
     }
     check_inputs(db, &bad, &checked);
     pt_q_orphans(db, orphans, &bad);
+    pt_q_link_orphans(db, link_orphans, &bad);
     check_objects(db, case_dir, &bad);
     check_chain_and_seal(db, case_dir, &bad);
     pt_db_close(db);

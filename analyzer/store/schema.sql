@@ -215,6 +215,12 @@ CREATE TABLE object_blob (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX object_flow ON object(flow_id);
 
+-- HTTP transactions and HL7 messages point to their objects by object(id) (req_object,
+-- resp_object, object_id), not by hash text (issue 16). A decoder emits the row before the
+-- writer has given its object an id, so it records where the object starts in its stream
+-- (*_off, = object.stream_off of the object of that flow, direction, depth 0 and part 0);
+-- when the packet stage ends the ids are filled in (store/q_links.c), and a merge shifts them
+-- with the objects it copies (store/q_scale.c). The hash is object.sha256.
 CREATE TABLE http_txn (
     id             INTEGER PRIMARY KEY,
     flow_id        INTEGER NOT NULL,                    -- flow(id); see the note at the top
@@ -228,11 +234,13 @@ CREATE TABLE http_txn (
     user_agent     TEXT,
     req_ctype      TEXT,
     req_body_len   INTEGER NOT NULL,
-    req_sha256     TEXT,
+    req_body_off   INTEGER,              -- where the body's object starts in the c2s stream
+    req_object     INTEGER,              -- object(id) of the body; NULL: none stored
     status         INTEGER,              -- NULL when no response was captured
     resp_ctype     TEXT,
     resp_body_len  INTEGER NOT NULL,
-    resp_sha256    TEXT
+    resp_body_off  INTEGER,              -- the same in the s2c stream
+    resp_object    INTEGER               -- object(id) of the response body
 ) STRICT;
 CREATE INDEX http_txn_flow ON http_txn(flow_id);
 
@@ -324,7 +332,8 @@ CREATE TABLE hl7_message (
     pid_segments        INTEGER NOT NULL,
     size                INTEGER NOT NULL,
     complete            INTEGER NOT NULL,
-    sha256              TEXT
+    stream_off          INTEGER,          -- where the message's object starts in its stream
+    object_id           INTEGER           -- object(id) of the message; NULL: none stored
 ) STRICT;
 
 -- FTP data transfers, each linking the control and the data connection.

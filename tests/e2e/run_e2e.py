@@ -229,7 +229,13 @@ def samples_exact_flows():
                    ("c2s", "RIS", "ENGINE", "ORU^R01", "MSG0002", 4, 1, 1),
                    ("s2c", "ENGINE", "RIS", "ACK", "ACK0002", 2, 0, 1)], hl7
     # each message is stored, framing removed
-    sha = con.execute("SELECT sha256 FROM hl7_message WHERE control_id='MSG0002'").fetchone()[0]
+    # each row points to its message's object by id (the object of its flow, direction and
+    # stream offset)
+    sha = con.execute("SELECT o.sha256 FROM hl7_message h JOIN object o ON o.id = h.object_id "
+                      "AND o.flow_id = h.flow_id AND o.stream_dir = h.direction AND "
+                      "o.stream_off = h.stream_off WHERE h.control_id='MSG0002'").fetchone()[0]
+    assert con.execute("SELECT count(*) FROM hl7_message WHERE object_id IS NULL").fetchone()[0] \
+        == 0
     with io.BytesIO(objbytes(c, sha)) as f:
         msg = f.read()
     assert msg.startswith(b"MSH|^~\\&|RIS|") and msg.endswith(b"no acute findings\r"), msg
