@@ -27,8 +27,6 @@ import json
 import struct
 
 _KEEP_ID = ("evidence_item", "flow")
-_OBJECT_IDS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
-               ("http_txn", "resp_object")}
 _SKIP = ("audit_log",)
 _RUN_KEYS = ("arguments", "case_dir", "start_utc", "end_utc", "host", "threads", "plan_sha256",
              "scale_merged", "scale_role", "scale_shards")
@@ -70,10 +68,7 @@ def scale_differences(a_dir, b_dir):
             if _hmac_partition(a, t, keep) != _hmac_partition(b, t, keep):
                 diffs.append("%s: rows grouped by hmac differ" % t)
             keep = [c for c in keep if c != "hmac"]
-        q = "SELECT %s FROM \"%s\" x" % (", ".join(
-            '(SELECT json_array(o.sha256, o.flow_id, o.stream_dir, o.stream_off, o.part, '
-            'o.depth) FROM object o WHERE o.id = x."%s")' % c if (t, c) in _OBJECT_IDS
-            else 'x."%s"' % c for c in keep), t)
+        q = "SELECT %s FROM \"%s\" x" % (select_columns(t, keep), t)  # object ids as objects
         if t == "run_manifest":
             q += " WHERE key NOT IN (%s) AND key NOT LIKE 'stage_seconds:%%'" % ", ".join(
                 "'%s'" % k for k in _RUN_KEYS)

@@ -77,6 +77,21 @@ def db(case_dir):
     return sqlite3.connect(os.path.join(case_dir, "evidence.db"))
 
 
+# Columns holding an object's id (store/q_links.h). Object ids are insertion order (they
+# differ with the thread count and between a merge and a single run), so comparisons of cases
+# read such a column as the object it names: hash, flow, direction, offset, part, depth.
+OBJECT_ID_COLUMNS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
+                     ("http_txn", "resp_object")}
+
+
+def select_columns(table, cols):
+    """SELECT list of `cols` of `table` (aliased x), object ids as the object they name."""
+    return ", ".join(
+        '(SELECT json_array(o.sha256, o.flow_id, o.stream_dir, o.stream_off, o.part, o.depth) '
+        'FROM object o WHERE o.id = x."%s")' % c if (table, c) in OBJECT_ID_COLUMNS
+        else 'x."%s"' % c for c in cols)
+
+
 REPORT_SCHEMA = os.path.join(ROOT, "reports", "schema", "report-v3.schema.json")
 REPORT_LISTS = {"roster": ("individuals", "roster"), "objects_with_phi": ("objects_with_phi",),
                 "yara_matches": ("yara_matches",), "timeline": ("timeline",)}
@@ -1780,8 +1795,9 @@ def threads_do_not_change_the_database():
                     if (r[1] != "id" or t in ("evidence_item", "flow")) and
                     (t, r[1]) not in (("phi_ident", "hmac"), ("object_blob", "pack"),
                                       ("object_blob", "offset"))]
-            rows.append((t, sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t))
-                                   .fetchall(), key=repr)))
+            rows.append((t, sorted(con.execute("SELECT %s FROM %s x" % (select_columns(t, cols),
+                                                                         t)).fetchall(),
+                                   key=repr)))
         rows.append(sorted(con.execute("SELECT key, value FROM run_manifest WHERE key NOT IN "
                                        "('threads','arguments','case_dir','start_utc','end_utc') AND "
                                        "key NOT LIKE 'stage_seconds:%'")))
