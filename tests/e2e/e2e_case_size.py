@@ -119,3 +119,26 @@ def report_long_lists_are_paged_into_sealed_files():
         f.writelines(lines)
     p = run("verify", c, check=2)
     assert "MISMATCH    report/timeline.jsonl.gz" in p.stdout, p.stdout
+
+
+@test
+def case_database_indexes_are_packed():
+    """The run ends with its indexes rebuilt packed and the freed pages returned: no free page
+    is left, and rebuilding them again on a copy frees nothing."""
+    import shutil
+    import sqlite3
+    c, _ = _paged_case()
+    con = db(c)
+    assert con.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.close()
+    cp = case("paged-reindex")
+    os.makedirs(cp)
+    shutil.copy(os.path.join(c, "evidence.db"), os.path.join(cp, "evidence.db"))
+    again = sqlite3.connect(os.path.join(cp, "evidence.db"))
+    again.execute("REINDEX")
+    again.commit()
+    again.execute("PRAGMA incremental_vacuum")
+    again.commit()
+    after = again.execute("PRAGMA page_count").fetchone()[0]
+    assert after == pages, (pages, after)
