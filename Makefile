@@ -84,7 +84,7 @@ UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db 
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
               test_image test_passwords test_communityid test_plan test_netflow test_records test_q_report \
-              test_evtx test_atna test_hostinfer
+              test_evtx test_atna test_hostinfer test_links
 FUZZ_TARGETS := fuzz_decode fuzz_http fuzz_dns fuzz_tls fuzz_hl7 fuzz_dicom fuzz_ftp fuzz_smtp fuzz_smb fuzz_websocket fuzz_ssh \
                 fuzz_mimehdr \
                 fuzz_phi_dicom fuzz_phi_hl7 fuzz_phi_csv fuzz_phi_fhir fuzz_phi_scan \
@@ -274,9 +274,10 @@ demo: ## install deps, build, analyze samples/, print the verdict line and the r
 example: ## refresh reports/example/ from the demo case (the committed reference report)
 	@$(MAKE) --no-print-directory phitrace
 	@./phitrace analyze --quiet --force --home-net 10.1.0.0/16 samples/evidence -o build/demo-case
-	@mkdir -p reports/example
+	@mkdir -p reports/example/report
 	cp build/demo-case/report.html build/demo-case/report.json build/demo-case/report.txt \
 	    build/demo-case/summary.txt reports/example/
+	cp build/demo-case/report/*.jsonl.gz reports/example/report/
 
 format: ## clang-format every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')

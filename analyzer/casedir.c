@@ -219,6 +219,19 @@ void pt_case_digest_start(struct pt_case_digest *d, const char *dir)
                  pthread_create(&d->th, NULL, digest_main, d) == 0;
 }
 
+/* " NAME=<SHA-256 of the staged file at path>" appended to the completion record's detail. */
+static bool seal_file(const char *path, const char *name, char *detail, size_t len, size_t *used)
+{
+    char sha[PT_SHA256_HEX];
+    if (pt_sha256_file(path, sha, NULL) != PT_OK) {
+        pt_error("cannot read back the report %s", path);
+        return false;
+    }
+    int n = snprintf(detail + *used, len - *used, " %s=%s", name, sha);
+    *used += n > 0 && (size_t)n < len - *used ? (size_t)n : 0;
+    return true;
+}
+
 pt_status pt_case_seal(struct pt_db *db, const char *dir, unsigned reports,
                       const char *incomplete, struct pt_case_digest *d)
 {
@@ -239,22 +252,25 @@ pt_status pt_case_seal(struct pt_db *db, const char *dir, unsigned reports,
         pt_error("%s", err);
         return rc;
     }
-    char detail[1400];
+    char detail[2000];
     size_t used = (size_t)snprintf(detail, sizeof detail, "status=%s rows=%llu tables_sha256=%s",
                                    incomplete ? "incomplete" : "complete",
                                    (unsigned long long)rows, digest);
+    /* the reports, then the long lists report.json points to (report/<list>.jsonl.gz) */
     for (unsigned bit = 1; bit <= PT_REPORT_TXT; bit <<= 1) {
-        char path[4400], sha[PT_SHA256_HEX];
-        if ((reports & bit) == 0) {
-            continue;
-        }
-        if (!pt_report_staged_path(dir, bit, path, sizeof path) ||
-            pt_sha256_file(path, sha, NULL) != PT_OK) {
-            pt_error("cannot read back the report %s", path);
+        char path[4400];
+        if ((reports & bit) != 0 &&
+            (!pt_report_staged_path(dir, bit, path, sizeof path) ||
+             !seal_file(path, pt_report_name(bit), detail, sizeof detail, &used))) {
             return PT_EIO;
         }
-        used += (size_t)snprintf(detail + used, sizeof detail - used, " %s=%s",
-                                 pt_report_name(bit), sha);
+    }
+    for (size_t i = 0; (reports & PT_REPORT_JSON) && pt_report_list_name(i) != NULL; i++) {
+        char path[4400];
+        if (!pt_report_list_staged_path(dir, i, path, sizeof path) ||
+            !seal_file(path, pt_report_list_name(i), detail, sizeof detail, &used)) {
+            return PT_EIO;
+        }
     }
     if (incomplete != NULL) {
         snprintf(detail + used, sizeof detail - used, " reason=%s", incomplete);

@@ -31,6 +31,7 @@
 #include "phi/yara_scan.h"
 #include "progress.h"
 #include "reader.h"
+#include "store/q_links.h"
 #include "store/q_staging.h"
 #include "report/report.h"
 #include "report/summary.h"
@@ -283,6 +284,13 @@ static pt_status packet_stage_end(struct run *r, pt_status rc)
     }
     r->res.flows = r->w.flows;
     r->res.anomalies = r->w.anomalies;
+    if (rc == PT_OK) { /* every object of the packet stage has its id: the rows' links */
+        char lerr[256] = "";
+        rc = pt_q_link_objects(r->w.db, lerr, sizeof lerr);
+        if (rc != PT_OK) {
+            pt_error("evidence database: linking rows to their objects: %s", lerr);
+        }
+    }
     if (rc == PT_OK && r->o.merge != NULL) {
         rc = r->o.merge(r->o.merge_arg, r->w.db, r->o.case_dir, &r->res);
     }
@@ -482,6 +490,18 @@ static pt_status geoip(struct run *r)
     return PT_OK;
 }
 
+/* The case made compact before its rows are sealed: the indexes rebuilt packed and the pages
+ * they free returned (store/db.h; 7% of evidence.db on the hospital bench). A failure leaves
+ * a larger case, not a wrong one. */
+static pt_status compact(struct run *r)
+{
+    char cerr[256] = "";
+    if (pt_db_compact(r->w.db, cerr, sizeof cerr) != PT_OK) {
+        pt_warn("the database could not be compacted: %s", cerr);
+    }
+    return PT_OK;
+}
+
 /* End time, stage times (so `make bench` can show what each costs) and the last custody
  * event of the analysis. */
 static void analysis_finished(struct run *r, pt_status rc)
@@ -550,6 +570,7 @@ static pt_status db_stages(struct run *r, pt_status rc)
     rc = rc == PT_OK && whole ? verdict(r) : rc;
     rc = rc == PT_OK && whole && opt->geoip != NULL ? geoip(r) : rc;
     rc = rc == PT_OK && whole ? keep_objects(r) : rc;
+    rc = rc == PT_OK && whole ? compact(r) : rc;
     clock_gettime(CLOCK_MONOTONIC, &r->t_report);
     pt_progress_json(&r->prog, "report", 0, 1, NULL);
     analysis_finished(r, rc);

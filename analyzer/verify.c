@@ -19,8 +19,10 @@
 #include "analyze/objstore.h"
 #include "core/sha256.h"
 #include "pipeline.h"
+#include "report/report.h"
 #include "store/db.h"
 #include "store/q_case.h"
+#include "store/q_links.h"
 
 /* The chain head printed in summary.txt at the end of the run, if present. */
 static bool summary_head(const char *case_dir, long long *seq, char hash[PT_SHA256_HEX])
@@ -72,7 +74,7 @@ static void field(const char *detail, const char *key, char *out, size_t len)
 
 bool pt_case_incomplete(struct pt_db *db, const char *case_dir, char *why, size_t len)
 {
-    char detail[1600], head[PT_SHA256_HEX];
+    char detail[2000], head[PT_SHA256_HEX];
     long long seq = 0, head_seq = 0;
     if (!pt_q_seal_row(db, &seq, detail, sizeof detail)) {
         snprintf(why, len, "the run did not finish (no completion record; it was interrupted "
@@ -317,6 +319,13 @@ static void orphans(void *arg, const char *table, long long rows)
     (*(int *)arg)++;
 }
 
+/* Rows that point to an object by its id must find it. */
+static void link_orphans(void *arg, const char *table, const char *column, long long rows)
+{
+    printf("ORPHANS     %lld row(s) of %s point to no object (%s)\n", rows, table, column);
+    (*(int *)arg)++;
+}
+
 struct objects {
     const char *case_dir;
     int *bad, objects, not_kept;
@@ -435,7 +444,7 @@ static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *ba
         printf("OK          audit chain intact, %llu rows, head %s\n", (unsigned long long)rows,
                last_hash);
     }
-    char detail[1600];
+    char detail[2000];
     if (!pt_q_seal_row(db, &seal, detail, sizeof detail)) {
         return; /* reported as INCOMPLETE already */
     }
@@ -458,22 +467,25 @@ static void check_chain_and_seal(struct pt_db *db, const char *case_dir, int *ba
         printf("OK          %llu database row(s) match the sealed digest\n",
                (unsigned long long)nrows);
     }
+    /* the reports, then the long lists report.json points to (report/NAME.jsonl.gz) */
     static const char *const reports[] = {"report.json", "report.html", "report.txt"};
-    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
-        char path[4300], got[PT_SHA256_HEX];
-        field(detail, reports[i], want, sizeof want);
+    const size_t n_reports = sizeof reports / sizeof reports[0];
+    for (size_t i = 0; i < n_reports || pt_report_list_name(i - n_reports) != NULL; i++) {
+        const char *name = i < n_reports ? reports[i] : pt_report_list_name(i - n_reports);
+        char path[4400], got[PT_SHA256_HEX];
+        field(detail, name, want, sizeof want);
         if (want[0] == '\0') {
             continue;
         }
-        snprintf(path, sizeof path, "%s/%s", case_dir, reports[i]);
+        snprintf(path, sizeof path, "%s/%s", case_dir, name);
         if (pt_sha256_file(path, got, NULL) != PT_OK) {
-            printf("MISSING     %s\n", reports[i]);
+            printf("MISSING     %s\n", name);
             (*bad)++;
         } else if (strcmp(got, want) != 0) {
-            printf("MISMATCH    %s: sha256 %s, sealed %s\n", reports[i], got, want);
+            printf("MISMATCH    %s: sha256 %s, sealed %s\n", name, got, want);
             (*bad)++;
         } else {
-            printf("OK          %s matches its sealed SHA-256\n", reports[i]);
+            printf("OK          %s matches its sealed SHA-256\n", name);
         }
     }
 }
@@ -497,6 +509,7 @@ pt_status pt_verify(const char *case_dir)
     }
     check_inputs(db, &bad, &checked);
     pt_q_orphans(db, orphans, &bad);
+    pt_q_link_orphans(db, link_orphans, &bad);
     check_objects(db, case_dir, &bad);
     check_chain_and_seal(db, case_dir, &bad);
     pt_db_close(db);

@@ -157,6 +157,7 @@ static void message_end(struct hl7_flow *h, int dir, bool complete)
         if (pt_obj_close(d->obj, complete, &o)) {
             snprintf(o.name, sizeof o.name, "%s", name);
             snprintf(r.sha256, sizeof r.sha256, "%s", o.sha256);
+            r.stream_off = o.stream_off; /* the object's key until it has an id (q_links.c) */
             if (h->ctx->object != NULL) {
                 h->ctx->object(h->ctx->arg, &o);
             }

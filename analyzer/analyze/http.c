@@ -82,7 +82,7 @@ struct hdir {
 struct req_summary {
     char method[16], uri[1024], host[256], ua[256], ctype[128];
     bool http09;              /* the response is a bare body (RFC 1945 §6) */
-    uint64_t body;
+    uint64_t body, body_off; /* the body's size, and where its object starts in the stream */
     char sha[PT_SHA256_HEX];
     uint32_t item;
     uint64_t frame;
@@ -428,6 +428,7 @@ static void emit_txn(struct http_flow *h, const struct req_summary *rq, const st
         snprintf(r.req_ctype, sizeof r.req_ctype, "%s", rq->ctype);
         r.req_body = rq->body;
         snprintf(r.req_sha256, sizeof r.req_sha256, "%s", rq->sha);
+        r.req_off = rq->body_off;
     } else if (resp != NULL) {
         r.item = resp->item;
         r.frame = resp->frame;
@@ -438,6 +439,7 @@ static void emit_txn(struct http_flow *h, const struct req_summary *rq, const st
         snprintf(r.resp_ctype, sizeof r.resp_ctype, "%s", resp->ctype);
         r.resp_body = resp_size;
         snprintf(r.resp_sha256, sizeof r.resp_sha256, "%s", resp_sha);
+        r.resp_off = resp->body_off;
     }
     pt_emit_http(h->ctx, &r);
 }
@@ -515,6 +517,7 @@ static void message_done(struct http_flow *h, int dir, bool complete)
         scopy(rq->sha, sizeof rq->sha, sha);
         rq->http09 = m->http09;
         rq->body = size;
+        rq->body_off = m->body_off;
         rq->item = m->item;
         rq->frame = m->frame;
         rq->ts_us = m->ts_us;

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../core/human.h"
 #include "../core/utf8.h"
@@ -40,15 +41,26 @@
 
 struct sb {
     FILE *f;
+    gzFile gz;  /* instead of f: a list file of the case (report/<list>.jsonl.gz) */
     int oom;
+    bool io;    /* a write to gz failed (f: ferror, at the close) */
     size_t n;
     char buf[1 << 16];
 };
 
+static void sb_write(struct sb *b, const char *s, size_t n)
+{
+    if (b->gz != NULL) {
+        b->io |= gzwrite(b->gz, s, (unsigned)n) != (int)n;
+    } else {
+        fwrite(s, 1, n, b->f); /* errors: ferror, at the close */
+    }
+}
+
 static void sb_flush(struct sb *b)
 {
     if (b->n > 0) {
-        fwrite(b->buf, 1, b->n, b->f); /* errors: ferror, at the close */
+        sb_write(b, b->buf, b->n);
         b->n = 0;
     }
 }
@@ -58,7 +70,7 @@ static void sb_put(struct sb *b, const char *s, size_t n)
     if (b->n + n > sizeof b->buf) {
         sb_flush(b);
         if (n > sizeof b->buf) {
-            fwrite(s, 1, n, b->f);
+            sb_write(b, s, n);
             return;
         }
     }
@@ -269,6 +281,7 @@ struct facts {
     char not_examined[420];        /* "1 disk image, 5 log files were not examined", or "" */
     char incomplete[512];          /* why the case is incomplete; "" when it is complete */
     char directory[4200];          /* the case as the run named it (manifest case_dir) */
+    const char *case_path;         /* where the case is now (the long lists' files go there) */
 };
 
 /* Destinations by verdict, with what the evidence names them by: the first `max`, then
@@ -390,6 +403,7 @@ static void gather(struct pt_db *db, struct facts *f, const char *incomplete, co
 {
     memset(f, 0, sizeof *f);
     snprintf(f->incomplete, sizeof f->incomplete, "%s", incomplete ? incomplete : "");
+    f->case_path = case_dir;
     one_text(db, PT_Q_REPORT_MANIFEST, "case_dir", f->directory, sizeof f->directory);
     if (f->directory[0] == '\0') {
         snprintf(f->directory, sizeof f->directory, "%s", case_dir);
@@ -529,6 +543,15 @@ static void json_cell(struct sb *b, const struct pt_q *st, int i)
 /* Rows of query `name` as an array of objects; columns named by the query; integer, real and
  * text kept as such; columns whose name ends in "_json" are embedded as JSON, those ending in
  * "_list" (comma-separated) as arrays of strings, each under the name without the suffix. */
+static void json_object(struct sb *b, const struct pt_q *st)
+{
+    sb_s(b, "{");
+    for (int i = 0; i < pt_q_columns(st); i++) {
+        json_cell(b, st, i);
+    }
+    sb_s(b, "}");
+}
+
 static void json_rows(struct sb *b, struct pt_db *db, enum pt_query name)
 {
     struct pt_q *st = NULL;
@@ -539,14 +562,116 @@ static void json_rows(struct sb *b, struct pt_db *db, enum pt_query name)
     }
     int n = 0;
     while (pt_q_step(st)) {
-        sb_s(b, n++ ? ",{" : "{");
-        for (int i = 0; i < pt_q_columns(st); i++) {
-            json_cell(b, st, i);
-        }
-        sb_s(b, "}");
+        sb_s(b, n++ ? "," : "");
+        json_object(b, st);
     }
     pt_q_free(st);
     sb_s(b, "]");
+}
+
+/* ---- the long lists ------------------------------------------------------------------------- */
+
+/* Lists that grow with the evidence (a row per person to notify, object with PHI, rule match,
+ * timeline entry): report.json holds the first PAGE rows of each with the total, report.html
+ * and report.txt the same first rows, and the whole list is a file of the case written with
+ * report.json: JSON Lines (each line one row of report.json's shape), gzip-compressed. */
+#define PAGE 100
+
+static const struct paged {
+    const char *key, *file;
+    enum pt_query json, html;
+} lists[] = {
+    {"roster", "report/roster.jsonl.gz", PT_Q_JSON_ROSTER, PT_Q_HTML_ROSTER},
+    {"objects_with_phi", "report/objects_with_phi.jsonl.gz", PT_Q_JSON_OBJECTS_WITH_PHI,
+     PT_Q_HTML_OBJECTS_WITH_PHI},
+    {"yara_matches", "report/yara_matches.jsonl.gz", PT_Q_JSON_YARA, PT_Q_HTML_YARA},
+    {"timeline", "report/timeline.jsonl.gz", PT_Q_JSON_TIMELINE, PT_Q_HTML_TIMELINE},
+};
+
+#define N_LISTS (sizeof lists / sizeof lists[0])
+#define STAGED ".staged"
+
+const char *pt_report_list_name(size_t i)
+{
+    return i < N_LISTS ? lists[i].file : NULL;
+}
+
+bool pt_report_list_staged_path(const char *case_dir, size_t i, char *out, size_t len)
+{
+    int n = i < N_LISTS ? snprintf(out, len, "%s/%s" STAGED, case_dir, lists[i].file) : -1;
+    return n > 0 && (size_t)n < len;
+}
+
+/* The list whose JSON (html false) or HTML query is `q`, or NULL. */
+static const struct paged *paged_of(enum pt_query q, bool html)
+{
+    for (size_t i = 0; i < N_LISTS; i++) {
+        if ((html ? lists[i].html : lists[i].json) == q) {
+            return &lists[i];
+        }
+    }
+    return NULL;
+}
+
+/* CASE/report/<key>.jsonl.gz.staged, 0600 in a 0700 directory, as a gzip stream; NULL when it
+ * cannot be made. */
+static gzFile list_open(const char *case_dir, const struct paged *l)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/report", case_dir);
+    if ((mkdir(path, 0700) != 0 && errno != EEXIST) || chmod(path, 0700) != 0 ||
+        !pt_report_list_staged_path(case_dir, (size_t)(l - lists), path, sizeof path)) {
+        return NULL;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return NULL;
+    }
+    gzFile gz = fchmod(fd, 0600) == 0 ? gzdopen(fd, "wb6") : NULL;
+    if (gz == NULL) {
+        close(fd);
+    }
+    return gz;
+}
+
+/* A long list in report.json: {"items":[the first PAGE rows],"total":N,"file":"report/..."},
+ * every row also a line of the list's file. */
+static void json_paged(struct sb *b, struct pt_db *db, const char *case_dir, const struct paged *l)
+{
+    struct sb *w = malloc(sizeof *w);
+    if (w == NULL) {
+        b->oom = 1;
+        return;
+    }
+    w->f = NULL;
+    w->n = 0;
+    w->oom = 0;
+    w->io = false;
+    w->gz = list_open(case_dir, l);
+    b->io |= w->gz == NULL;
+    struct pt_q *st = NULL;
+    long long n = 0;
+    sb_s(b, "{\"items\":[");
+    if (pt_q_open(db, l->json, &st) == PT_OK) {
+        while (pt_q_step(st)) {
+            if (w->gz != NULL) {
+                json_object(w, st);
+                sb_s(w, "\n");
+            }
+            if (n++ < PAGE) {
+                sb_s(b, n > 1 ? "," : "");
+                json_object(b, st);
+            }
+        }
+    }
+    pt_q_free(st);
+    sb_f(b, "],\"total\":%lld,\"file\":\"%s\"}", n, l->file);
+    if (w->gz != NULL) {
+        sb_flush(w);
+        b->io |= w->io | (gzclose(w->gz) != Z_OK);
+    }
+    b->oom |= w->oom;
+    free(w);
 }
 
 /* report.json: the HIPAA four-factor support and the OCR portal fields. */
@@ -599,11 +724,17 @@ struct json_table {
     enum pt_query q;
 };
 
-static void json_tables(struct sb *b, struct pt_db *db, const struct json_table *t, size_t n)
+static void json_tables(struct sb *b, struct pt_db *db, const struct facts *f,
+                        const struct json_table *t, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         sb_f(b, ",\"%s\":", t[i].key);
-        json_rows(b, db, t[i].q);
+        const struct paged *l = paged_of(t[i].q, false);
+        if (l != NULL) {
+            json_paged(b, db, f->case_path, l);
+        } else {
+            json_rows(b, db, t[i].q);
+        }
     }
 }
 
@@ -636,7 +767,7 @@ static void render_json(struct sb *b, struct pt_db *db, const struct facts *f)
     char a[32], z[32];
     iso(f->first, a, sizeof a);
     iso(f->last, z, sizeof z);
-    sb_s(b, "{\"schema\":\"phitrace-report\",\"schema_version\":2,\"generated_by\":{\"tool\":"
+    sb_s(b, "{\"schema\":\"phitrace-report\",\"schema_version\":3,\"generated_by\":{\"tool\":"
             "\"phitrace\",\"version\":");
     sb_json(b, PT_VERSION);
     sb_s(b, ",\"git_commit\":");
@@ -679,9 +810,9 @@ static void render_json(struct sb *b, struct pt_db *db, const struct facts *f)
     }
     sb_s(b, ",\"method\":");
     sb_json(b, f->method);
-    json_tables(b, db, json_individuals, COUNT(json_individuals));
+    json_tables(b, db, f, json_individuals, COUNT(json_individuals));
     sb_s(b, "}");
-    json_tables(b, db, json_evidence, COUNT(json_evidence));
+    json_tables(b, db, f, json_evidence, COUNT(json_evidence));
     json_assessment(b, db, f);
     sb_s(b, "}}\n");
 }
@@ -821,8 +952,13 @@ static void html_table(struct sb *b, struct pt_db *db, enum pt_query name, const
         sb_s(b, "<p class=\"muted\">(query failed)</p>");
         return;
     }
-    int rows = 0;
+    const struct paged *l = paged_of(name, true);
+    long long rows = 0;
     while (pt_q_step(st)) {
+        if (l != NULL && rows >= PAGE) { /* a long list: its first rows, then counted */
+            rows++;
+            continue;
+        }
         if (rows++ == 0) {
             sb_s(b, "<table><thead><tr>");
             for (int i = 0; i < pt_q_columns(st); i++) {
@@ -847,6 +983,12 @@ static void html_table(struct sb *b, struct pt_db *db, enum pt_query name, const
         sb_s(b, "</p>");
     } else {
         sb_s(b, "</tbody></table>");
+    }
+    if (l != NULL && rows > PAGE) {
+        sb_f(b, "<p class=\"muted\">The first %d of %lld rows. All of them are in <a href=\"%s\">"
+                "<code>%s</code></a> (JSON Lines, gzip-compressed, written with report.json; "
+                "each line one entry of its <code>%s</code> list).</p>", PAGE, rows, l->file,
+             l->file, l->key);
     }
 }
 
@@ -1260,6 +1402,10 @@ static void txt_roster(struct sb *b, struct pt_db *db)
             "out, categories):\n");
     if (pt_q_open(db, PT_Q_TXT_ROSTER, &st) == PT_OK) {
         while (pt_q_step(st)) {
+            if (n >= PAGE) { /* the rest are counted: the list's file has them all */
+                n++;
+                continue;
+            }
             char words[1024];
             types_words(pt_q_text(st, 3), words, sizeof words);
             const char *name = pt_q_text(st, 1), *note = pt_q_text(st, 8);
@@ -1272,6 +1418,10 @@ static void txt_roster(struct sb *b, struct pt_db *db)
         }
     }
     pt_q_free(st);
+    if (n > PAGE) {
+        txt_line(b, "  and %d more (%d in all; every one is in %s)",
+                 n - PAGE, n, lists[0].file);
+    }
     if (n == 0) {
         sb_s(b, "  none\n");
     } else {
@@ -1405,8 +1555,6 @@ static const struct {
                {PT_REPORT_HTML, "report.html", render_html},
                {PT_REPORT_TXT, "report.txt", render_txt}};
 
-#define STAGED ".staged"
-
 /* Render output `i` into CASE/<name>.staged, created 0600 whatever the umask (the reports
  * name patients' data), as it goes: the buffer of `b` is all it holds. */
 static pt_status write_output(struct pt_db *db, const struct facts *f, const char *case_dir,
@@ -1425,9 +1573,11 @@ static pt_status write_output(struct pt_db *db, const struct facts *f, const cha
     }
     b->n = 0;
     b->oom = 0;
+    b->io = false;
+    b->gz = NULL;
     outputs[i].render(b, db, f);
     sb_flush(b);
-    bool bad = ferror(b->f) != 0;
+    bool bad = ferror(b->f) != 0 || b->io;
     bad |= fclose(b->f) != 0;
     return b->oom ? PT_ENOMEM : bad ? PT_EIO : PT_OK;
 }
@@ -1510,17 +1660,27 @@ bool pt_report_staged_path(const char *case_dir, unsigned bit, char *out, size_t
     return n > 0 && (size_t)n < len;
 }
 
+static pt_status publish_one(const char *case_dir, const char *name, char *err, size_t errlen)
+{
+    char from[4400], to[4400];
+    snprintf(from, sizeof from, "%s/%s" STAGED, case_dir, name);
+    snprintf(to, sizeof to, "%s/%s", case_dir, name);
+    if (rename(from, to) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", from, to, strerror(errno));
+        return PT_EIO;
+    }
+    return PT_OK;
+}
+
 pt_status pt_report_publish(const char *case_dir, unsigned mask, char *err, size_t errlen)
 {
+    /* the long lists first: a report.json in place names files that are there */
+    for (size_t i = 0; i < N_LISTS && (mask & PT_REPORT_JSON); i++) {
+        PT_TRY(publish_one(case_dir, lists[i].file, err, errlen));
+    }
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
         if (mask & outputs[i].bit) {
-            char from[4300], to[4300];
-            snprintf(from, sizeof from, "%s/%s" STAGED, case_dir, outputs[i].name);
-            snprintf(to, sizeof to, "%s/%s", case_dir, outputs[i].name);
-            if (rename(from, to) != 0) {
-                snprintf(err, errlen, "cannot rename %s to %s: %s", from, to, strerror(errno));
-                return PT_EIO;
-            }
+            PT_TRY(publish_one(case_dir, outputs[i].name, err, errlen));
         }
     }
     return PT_OK;

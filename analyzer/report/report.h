@@ -1,6 +1,6 @@
 /*
  * report.h - the reports, built from the evidence database alone: report.json (schema
- * reports/schema/report-v2.schema.json), report.html (self-contained: inline CSS and SVG,
+ * reports/schema/report-v3.schema.json), report.html (self-contained: inline CSS and SVG,
  * no script, no external resource; prints to PDF) and report.txt.
  *
  * The same database gives the same reports, apart from the generation time line.
@@ -38,5 +38,11 @@ pt_status pt_report_publish(const char *case_dir, unsigned mask, char *err, size
 /* File name of one format ("report.json"), and the path of its staged file. */
 const char *pt_report_name(unsigned bit);
 bool pt_report_staged_path(const char *case_dir, unsigned bit, char *out, size_t len);
+
+/* The long lists, written with report.json (which holds their first rows and totals): list i
+ * (from 0) is the file CASE/<name>, "report/timeline.jsonl.gz" ..., JSON Lines compressed
+ * with gzip; NULL past the last. Staged beside it as <name>.staged until published. */
+const char *pt_report_list_name(size_t i);
+bool pt_report_list_staged_path(const char *case_dir, size_t i, char *out, size_t len);
 
 #endif

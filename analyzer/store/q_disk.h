@@ -71,15 +71,4 @@ pt_status pt_q_disk_recycle_put(struct pt_db *db, const struct pt_q_recycle_row 
 /* An anomaly of an item (kind string from anomalies.def). */
 pt_status pt_q_disk_anomaly(struct pt_db *db, uint32_t item, const char *kind, const char *detail);
 
-/* Timeline rows of browser downloads and recycle-bin deletions, as a UNION ALL branch for
- * verdict/timeline.c's statement (plaso's descriptions and data types). */
-#define PT_Q_DISK_TIMELINE_SQL                                                                 \
-    "UNION ALL SELECT start_ts, 'File Downloaded', 'WEBHIST', 'phitrace browser download (' " \
-    "|| browser || ')', 'browser:file_downloaded', url || ' -> ' || target_path || ' (' || "  \
-    "coalesce(received_bytes, '?') || ' bytes, ' || state || ')', 'browser_download:' || id "  \
-    "FROM browser_download WHERE start_ts IS NOT NULL "                                         \
-    "UNION ALL SELECT deleted_ts, 'Content Deletion Time', 'RECBIN', 'phitrace recycle bin "   \
-    "record', 'windows:metadata:deleted_item', original_path || ' (' || size || ' bytes, ' "   \
-    "|| path || ')', 'recycle_record:' || id FROM recycle_record WHERE deleted_ts IS NOT NULL "
-
 #endif

@@ -92,9 +92,30 @@ bool pt_q_shard_item(struct pt_db *db, int64_t id, char *sha, size_t shalen, uin
     return found;
 }
 
+/* Columns holding an object(id) (q_links.h), and object's own id: copied shifted by the
+ * merged case's largest object id before the copy, so every link still finds its object. */
+static const struct {
+    const char *table, *column;
+} object_ids[] = {{"object", "id"},
+                  {"hl7_message", "object_id"},
+                  {"http_txn", "req_object"},
+                  {"http_txn", "resp_object"}};
+
+static bool is_object_id(const char *table, const char *column)
+{
+    for (size_t i = 0; i < sizeof object_ids / sizeof object_ids[0]; i++) {
+        if (strcmp(table, object_ids[i].table) == 0 && strcmp(column, object_ids[i].column) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* "a, b, c" of `table`'s columns (the merged case's schema), without a rowid-alias id whose
- * values are new here. */
-static pt_status columns(sqlite3 *h, const char *table, char *out, size_t len)
+ * values are new here, into `out`; into `sel` what is copied into them: the column, or for
+ * an object id the column plus `obj_off`. */
+static pt_status columns(sqlite3 *h, const char *table, int64_t obj_off, char *out, char *sel,
+                         size_t len)
 {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(h, "SELECT name, pk, upper(type) FROM main.pragma_table_info(?1)",
@@ -102,21 +123,26 @@ static pt_status columns(sqlite3 *h, const char *table, char *out, size_t len)
         return PT_EDB;
     }
     sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
-    size_t used = 0;
-    out[0] = '\0';
+    size_t used = 0, sused = 0;
+    out[0] = sel[0] = '\0';
     bool keep_id = strcmp(table, "evidence_item") == 0 || strcmp(table, "flow") == 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *name = col(q, 0);
-        if (!keep_id && sqlite3_column_int(q, 1) == 1 && strcmp(name, "id") == 0 &&
+        bool shift = is_object_id(table, name);
+        if (!keep_id && !shift && sqlite3_column_int(q, 1) == 1 && strcmp(name, "id") == 0 &&
             strcmp(col(q, 2), "INTEGER") == 0) {
             continue;
         }
         int w = snprintf(out + used, len - used, "%s\"%s\"", used ? ", " : "", name);
-        if (w < 0 || (size_t)w >= len - used) {
+        int v = shift ? snprintf(sel + sused, len - sused, "%s\"%s\" + %lld", sused ? ", " : "",
+                                 name, (long long)obj_off)
+                      : snprintf(sel + sused, len - sused, "%s\"%s\"", sused ? ", " : "", name);
+        if (w < 0 || (size_t)w >= len - used || v < 0 || (size_t)v >= len - sused) {
             sqlite3_finalize(q);
             return PT_ELIMIT;
         }
         used += (size_t)w;
+        sused += (size_t)v;
     }
     sqlite3_finalize(q);
     return used > 0 ? PT_OK : PT_EDB;
@@ -149,7 +175,8 @@ static const char *row_order(sqlite3 *h, const char *table)
 
 /* One copy statement per table of `tables` (a query of table names), made from the table's
  * columns: the shard's rows appended (`stitch` false), or the rows of the flows in
- * stitch_old replaced by the attached re-read's (`stitch` true). */
+ * stitch_old replaced by the attached re-read's (`stitch` true). Object ids are shifted past
+ * the merged case's (object_ids). */
 static pt_status copy_each(sqlite3 *h, const char *tables, bool stitch, char *err, size_t errlen)
 {
     sqlite3_stmt *t = NULL;
@@ -157,10 +184,11 @@ static pt_status copy_each(sqlite3 *h, const char *tables, bool stitch, char *er
         return fail(h, err, errlen);
     }
     pt_status rc = PT_OK;
-    static char cols[8192], sql[18000];
+    static char cols[8192], sel[8192], sql[26000];
+    const int64_t obj_off = pt_db_int(h, "SELECT coalesce(max(id), 0) FROM main.object");
     while (rc == PT_OK && sqlite3_step(t) == SQLITE_ROW) {
         const char *name = col(t, 0);
-        rc = columns(h, name, cols, sizeof cols);
+        rc = columns(h, name, obj_off, cols, sel, sizeof cols);
         if (rc != PT_OK) {
             snprintf(err, errlen, "columns of %s: %s", name, sqlite3_errmsg(h));
             break;
@@ -168,11 +196,11 @@ static pt_status copy_each(sqlite3 *h, const char *tables, bool stitch, char *er
         if (stitch) {
             snprintf(sql, sizeof sql, "DELETE FROM main.\"%s\" WHERE flow_id IN (SELECT id FROM "
                      "stitch_old); INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" WHERE "
-                     "flow_id IN (SELECT id FROM stitch_old)%s", name, name, cols, cols, name,
+                     "flow_id IN (SELECT id FROM stitch_old)%s", name, name, cols, sel, name,
                      row_order(h, name));
         } else {
             snprintf(sql, sizeof sql, "INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" "
-                     "WHERE true%s%s", name, cols, cols, name, row_order(h, name),
+                     "WHERE true%s%s", name, cols, sel, name, row_order(h, name),
                      strcmp(name, "evidence_item") != 0 ? "" : item_upsert);
         }
         rc = pt_db_exec(h, sql, err, errlen);
@@ -462,8 +490,8 @@ static pt_status stitch_rows(sqlite3 *h, const int64_t *old, const int64_t *head
                        "EXISTS (SELECT 1 FROM main.pragma_table_info(m.name) c WHERE c.name = "
                        "'flow_id') ORDER BY m.name", true, err, errlen);
     }
-    static char cols[8192], sql[18000];
-    if (rc == PT_OK && (rc = columns(h, "flow", cols, sizeof cols)) == PT_OK) {
+    static char cols[8192], sel[8192], sql[18000];
+    if (rc == PT_OK && (rc = columns(h, "flow", 0, cols, sel, sizeof cols)) == PT_OK) {
         snprintf(sql, sizeof sql, "DELETE FROM main.flow WHERE id IN (SELECT id FROM stitch_old);"
                  " INSERT INTO main.flow(%s) SELECT %s FROM shard.flow WHERE id IN (SELECT id "
                  "FROM stitch_old) ORDER BY rowid; DELETE FROM main.object_blob WHERE sha256 NOT "

@@ -11,7 +11,6 @@
 
 #include "db.h"
 #include "db_handle.h"
-#include "q_disk.h"
 
 /* (destination, kind, name, flow, ts) of every name an outbound flow carried, for
  * DESTINATION_NAMES. Names come only from outbound flows to the destination, so that a name

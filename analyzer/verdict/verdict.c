@@ -1,12 +1,13 @@
 /*
  * verdict.c - the verdict stage (see verdict.h): the heuristics of heuristics.def in their
- * order, then events, coverage, limitations and the timeline, in one transaction.
+ * order, then events, coverage and limitations, in one transaction (the timeline is a view
+ * of what they wrote: store/schema.sql).
  * Thresholds: signatures/heuristics.conf (each with its source).
  *
  * Every heuristic reads aggregates of the database and writes `finding` rows with the
  * evidence they rest on (flow ids, object hashes, DNS names); nothing here reads evidence
  * files, so the same case gives the same verdict on every run. One file per heuristic
- * family (heur_*.c), events.c, limitations.c, timeline.c, config.c.
+ * family (heur_*.c), events.c, limitations.c, config.c.
  */
 #include "verdict.h"
 
@@ -168,9 +169,6 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
     }
     if (rc == PT_OK) {
         rc = pt_verdict_limitations(x, err, errlen);
-    }
-    if (rc == PT_OK) {
-        rc = pt_verdict_timeline(x, err, errlen);
     }
     if (rc == PT_OK) {
         rc = pt_qv_exec(db, PT_QV_COMMIT, err, errlen);

@@ -108,8 +108,6 @@ pt_status pt_verdict_limitations(struct pt_verdict_ctx *x, char *err, size_t err
 /* winlog.c: temp.winhost, the address of each Windows computer (store/q_winlog.h), once. */
 bool pt_winlog_hosts(struct pt_verdict_ctx *x);
 
-/* timeline.c: the timeline (plaso-compatible fields). */
-pt_status pt_verdict_timeline(struct pt_verdict_ctx *x, char *err, size_t errlen);
 
 
 /* JSON-safe copy (quotes and control characters escaped) of s into out. */

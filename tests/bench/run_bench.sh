@@ -177,13 +177,16 @@ done
 echo "(CPU s: user + system of all threads; on a shared machine wall seconds also hold waiting)"
 
 # case size against the input
-local du dbsz rj
+local du dbsz rj rh rl
 du=$(du -sb "$case" | cut -f1); dbsz=$(stat -c %s "$case/evidence.db")
 rj=$(stat -c %s "$case/report.json" 2>/dev/null || echo 0)
-printf '\ncase size: %.1f MB = %.1f%% of the input (evidence.db %.1f MB = %.1f%%, objects/ %.1f MB, report.json %.1f MB); %s phi_hit rows\n' \
+rh=$(( $(stat -c %s "$case/report.html" 2>/dev/null || echo 0) + $(stat -c %s "$case/report.txt" 2>/dev/null || echo 0) ))
+rl=$(du -sb "$case/report" 2>/dev/null | cut -f1); rl=${rl:-0}   # the long lists' files
+printf '\ncase size: %.1f MB = %.1f%% of the input (evidence.db %.1f MB = %.1f%%, objects/ %.1f MB, report.json %.2f MB, report.html + .txt %.2f MB, report/ lists %.2f MB); %s phi_hit rows\n' \
     "$(echo "$du / 1000000" | bc -l)" "$(echo "100 * $du / $bytes" | bc -l)" \
     "$(echo "$dbsz / 1000000" | bc -l)" "$(echo "100 * $dbsz / $bytes" | bc -l)" \
     "$(echo "$(du -sb "$case/objects" | cut -f1) / 1000000" | bc -l)" "$(echo "$rj / 1000000" | bc -l)" \
+    "$(echo "$rh / 1000000" | bc -l)" "$(echo "$rl / 1000000" | bc -l)" \
     "$($q 'select count(*) from phi_hit')"
 
 # stages of the phitrace run (run_manifest stage_seconds:*), against its wall time

@@ -108,8 +108,8 @@ def http09_simple_request_gets_a_transaction_and_the_body():
                        body)])
     con = _clients_run("http09", cap, home="198.51.100.0/24")
     assert con.execute("SELECT app FROM flow").fetchall() == [("http",)]
-    txn = con.execute("SELECT method, uri, status, resp_body_len, resp_sha256 FROM http_txn"
-                      ).fetchall()
+    txn = con.execute("SELECT method, uri, status, resp_body_len, (SELECT sha256 FROM object "
+                      "WHERE id = resp_object) FROM http_txn").fetchall()
     sha = hashlib.sha256(body).hexdigest()
     assert txn == [("GET", "/export/patients.csv", None, len(body), sha)], txn
     obj = con.execute("SELECT protocol, name, direction, stream_dir FROM object").fetchall()
@@ -118,7 +118,8 @@ def http09_simple_request_gets_a_transaction_and_the_body():
     full = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
     cap = pcapw.pcap([("10.4.0.9", "198.51.100.23", 40201, 80, b"GET /p.csv\n", full)])
     con = _clients_run("http09-full", cap, home="198.51.100.0/24")
-    txn = con.execute("SELECT method, uri, status, resp_sha256 FROM http_txn").fetchall()
+    txn = con.execute("SELECT method, uri, status, (SELECT sha256 FROM object WHERE id = "
+                      "resp_object) FROM http_txn").fetchall()
     assert txn == [("GET", "/p.csv", 200, sha)], txn
 
 
@@ -150,8 +151,8 @@ def early_response_before_the_request_body_is_one_transaction():
     t.s(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
     t.c(body).close()
     con = _clients_run("early-response", cap.bytes())
-    txn = con.execute("SELECT method, uri, status, req_body_len, req_sha256 FROM http_txn"
-                      ).fetchall()
+    txn = con.execute("SELECT method, uri, status, req_body_len, (SELECT sha256 FROM object "
+                      "WHERE id = req_object) FROM http_txn").fetchall()
     assert txn == [("POST", "/upload/p.csv", 201, len(body), hashlib.sha256(body).hexdigest())], txn
     kinds = [r[0] for r in con.execute("SELECT kind FROM anomaly")]
     assert "http.response_without_request" not in kinds, kinds

@@ -49,8 +49,7 @@ def _st_valid(rep):
         import jsonschema
     except ImportError:
         return
-    jsonschema.validate(rep, json.load(open(os.path.join(ROOT, "reports", "schema",
-                                                         "report-v2.schema.json"))))
+    jsonschema.validate(rep, json.load(open(REPORT_SCHEMA)))
 
 
 def _st_fat(d, name, mib, dirs=(), files=None):

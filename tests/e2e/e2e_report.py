@@ -121,7 +121,7 @@ def roster_lists_the_18_outbound_individuals():
             assert d in _NAMES, d  # only destinations that received PHI
     assert got == states, (got, states)
     r = _json.load(open(os.path.join(c, "report.json")))
-    roster = r["individuals"]["roster"]
+    roster = report_list(c, "roster", r)
     assert len(roster) == 18
     assert all(isinstance(x["events"], list) and x["events"] and
                isinstance(x["identifiers"], list) for x in roster), roster[0]
@@ -210,14 +210,14 @@ def report_case_identity_order_and_words():
         ("IR-2026-0042", "J. Doe", "Example <Health> & Co")
     r = _json.load(open(os.path.join(c, "report.json")))
     assert r["case"]["case_id"] == "IR-2026-0042" and r["case"]["examiner"] == "J. Doe"
-    assert r["schema_version"] == 2
+    assert r["schema_version"] == 3
     html = open(os.path.join(c, "report.html")).read()
     assert "Example &lt;Health&gt; &amp; Co" in html and "<Health>" not in html
     assert "IR-2026-0042" in open(os.path.join(c, "report.txt")).read()
     rank = {"confirmed": 0, "likely": 1, "possible": 2}
     keys = [(rank[e["verdict"]], e["first"]) for e in r["events"]]
     assert keys == sorted(keys), keys
-    sev = {y["rule"]: y["severity"] for y in r["yara_matches"]}
+    sev = {y["rule"]: y["severity"] for y in report_list(c, "yara_matches", r)}
     assert sev["DICOM_Part10"] == "info" and sev["HL7_v2_Message"] == "info", sev
     ocr = r["ocr_portal"]
     # the HTTP upload of the CSV is the first PHI out, the SMTP attachment the last
@@ -442,7 +442,7 @@ def report_schema_names_every_heuristic():
     # so a new heuristic cannot make valid reports fail validation, nor a removed one linger.
     with open(os.path.join(ROOT, "analyzer", "verdict", "heuristics.def")) as f:
         defined = _re.findall(r'^PT_HEURISTIC\(\w+, "([a-z_0-9]+)"', f.read(), _re.M)
-    with open(os.path.join(ROOT, "reports", "schema", "report-v2.schema.json")) as f:
+    with open(REPORT_SCHEMA) as f:
         schema = _json.load(f)
     enums = []
 

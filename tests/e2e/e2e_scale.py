@@ -13,6 +13,9 @@
 #     run's item ids) and flow.id (made from item and frame, flow.h), so every flow_id and
 #     item_id column is compared as is;
 #   - object_blob by (sha256, size): which pack holds the bytes and where differ by design;
+#   - a column holding an object's id (hl7_message.object_id, http_txn.req_object and
+#     resp_object) as the object it points to (hash, flow, direction, offset, part, depth):
+#     object ids are insertion order too;
 #   - phi_ident.hmac and phi_value.hmac are keyed with each case's own key (the single run has
 #     its own): instead of the values, the partition they make is compared (which hits carry
 #     equal HMACs), which is what the keyed hash is for.
@@ -65,7 +68,7 @@ def scale_differences(a_dir, b_dir):
             if _hmac_partition(a, t, keep) != _hmac_partition(b, t, keep):
                 diffs.append("%s: rows grouped by hmac differ" % t)
             keep = [c for c in keep if c != "hmac"]
-        q = "SELECT %s FROM \"%s\"" % (", ".join('"%s"' % c for c in keep), t)
+        q = "SELECT %s FROM \"%s\" x" % (select_columns(t, keep), t)  # object ids as objects
         if t == "run_manifest":
             q += " WHERE key NOT IN (%s) AND key NOT LIKE 'stage_seconds:%%'" % ", ".join(
                 "'%s'" % k for k in _RUN_KEYS)

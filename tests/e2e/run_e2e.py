@@ -77,6 +77,59 @@ def db(case_dir):
     return sqlite3.connect(os.path.join(case_dir, "evidence.db"))
 
 
+# Columns holding an object's id (store/q_links.h). Object ids are insertion order (they
+# differ with the thread count and between a merge and a single run), so comparisons of cases
+# read such a column as the object it names: hash, flow, direction, offset, part, depth.
+OBJECT_ID_COLUMNS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
+                     ("http_txn", "resp_object")}
+
+
+def select_columns(table, cols):
+    """SELECT list of `cols` of `table` (aliased x), object ids as the object they name."""
+    return ", ".join(
+        '(SELECT json_array(o.sha256, o.flow_id, o.stream_dir, o.stream_off, o.part, o.depth) '
+        'FROM object o WHERE o.id = x."%s")' % c if (table, c) in OBJECT_ID_COLUMNS
+        else 'x."%s"' % c for c in cols)
+
+
+REPORT_SCHEMA = os.path.join(ROOT, "reports", "schema", "report-v3.schema.json")
+REPORT_LISTS = {"roster": ("individuals", "roster"), "objects_with_phi": ("objects_with_phi",),
+                "yara_matches": ("yara_matches",), "timeline": ("timeline",)}
+
+
+def report_list(c, key, report=None):
+    """Every row of a long list of report.json (roster, objects_with_phi, yara_matches,
+    timeline): the case's file report/<key>.jsonl.gz, one JSON row a line, after checking
+    that report.json holds its first 100 rows, its total and its name."""
+    import json
+    r = report if report is not None else json.load(open(os.path.join(c, "report.json")))
+    for k in REPORT_LISTS[key]:
+        r = r[k]
+    assert set(r) == {"items", "total", "file"}, sorted(r)
+    assert r["file"] == "report/%s.jsonl.gz" % key, r["file"]
+    with gzip.open(os.path.join(c, r["file"]), "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    assert len(rows) == r["total"] and r["items"] == rows[:100], (key, len(rows), r["total"])
+    return rows
+
+
+def report_validate(c, report=None):
+    """report.json against reports/schema/report-v3.schema.json, and every line of its list
+    files against the list's row schema ($defs/<list>_row); Skip without python3-jsonschema."""
+    import json
+    try:
+        import jsonschema
+    except ImportError:
+        raise Skip("python3-jsonschema is absent")
+    schema = json.load(open(REPORT_SCHEMA))
+    r = report if report is not None else json.load(open(os.path.join(c, "report.json")))
+    jsonschema.validate(r, schema)
+    for key in REPORT_LISTS:
+        row = {"$ref": "#/$defs/%s_row" % key, "$defs": schema["$defs"]}
+        for x in report_list(c, key, r):
+            jsonschema.validate(x, row)
+
+
 def need_corpus():
     if not os.path.isdir(CORPUS):
         raise Skip(SHARED_ABSENT)
@@ -191,7 +244,13 @@ def samples_exact_flows():
                    ("c2s", "RIS", "ENGINE", "ORU^R01", "MSG0002", 4, 1, 1),
                    ("s2c", "ENGINE", "RIS", "ACK", "ACK0002", 2, 0, 1)], hl7
     # each message is stored, framing removed
-    sha = con.execute("SELECT sha256 FROM hl7_message WHERE control_id='MSG0002'").fetchone()[0]
+    # each row points to its message's object by id (the object of its flow, direction and
+    # stream offset)
+    sha = con.execute("SELECT o.sha256 FROM hl7_message h JOIN object o ON o.id = h.object_id "
+                      "AND o.flow_id = h.flow_id AND o.stream_dir = h.direction AND "
+                      "o.stream_off = h.stream_off WHERE h.control_id='MSG0002'").fetchone()[0]
+    assert con.execute("SELECT count(*) FROM hl7_message WHERE object_id IS NULL").fetchone()[0] \
+        == 0
     with io.BytesIO(objbytes(c, sha)) as f:
         msg = f.read()
     assert msg.startswith(b"MSH|^~\\&|RIS|") and msg.endswith(b"no acute findings\r"), msg
@@ -1441,7 +1500,8 @@ def _chromium_check(html):
 def reports_render_validate_and_reproduce():
     """report.html renders in headless Chromium with no console message and no network
     request (checked against a control page that makes both); report.json validates against
-    reports/schema/report-v2.schema.json; `phitrace report` rebuilds the same files."""
+    reports/schema/report-v3.schema.json (its long lists' files too); `phitrace report`
+    rebuilds the same files."""
     import json
     if shutil.which("chromium") is None:
         raise Skip("chromium is not installed (.ci/run installs it)")
@@ -1460,11 +1520,10 @@ def reports_render_validate_and_reproduce():
     dom, console, requests = _chromium_check(os.path.join(c, "report.html"))
     assert "Breach analysis report" in dom and "Executive summary" in dom
     assert console == [] and requests == [], (console, requests)
-    schema = json.load(open(os.path.join(ROOT, "reports/schema/report-v2.schema.json")))
-    report = json.load(open(os.path.join(c, "report.json")))
-    jsonschema.validate(report, schema)
+    report_validate(c)
     before = {n: open(os.path.join(c, n), "rb").read() for n in
-              ("report.html", "report.json", "report.txt")}
+              ("report.html", "report.json", "report.txt") +
+              tuple("report/%s.jsonl.gz" % k for k in REPORT_LISTS)}
     run("report", c, "--format", "html,json,txt", check=0)
     after = {n: open(os.path.join(c, n), "rb").read() for n in before}
     assert before == after
@@ -1736,8 +1795,9 @@ def threads_do_not_change_the_database():
                     if (r[1] != "id" or t in ("evidence_item", "flow")) and
                     (t, r[1]) not in (("phi_ident", "hmac"), ("object_blob", "pack"),
                                       ("object_blob", "offset"))]
-            rows.append((t, sorted(con.execute("SELECT %s FROM %s" % (",".join(cols), t))
-                                   .fetchall(), key=repr)))
+            rows.append((t, sorted(con.execute("SELECT %s FROM %s x" % (select_columns(t, cols),
+                                                                         t)).fetchall(),
+                                   key=repr)))
         rows.append(sorted(con.execute("SELECT key, value FROM run_manifest WHERE key NOT IN "
                                        "('threads','arguments','case_dir','start_utc','end_utc') AND "
                                        "key NOT LIKE 'stage_seconds:%'")))

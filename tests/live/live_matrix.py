@@ -457,7 +457,8 @@ def check(work, binary, expect):
             w = [(t["command"], t["name"], t["user"], t["size"], t["direction"])]
             ok, detail = row == w, "ftp_transfer %s, want %s" % (row, w)
         elif ok and t["proto"] == "http":
-            sha_col = "resp_sha256" if t["direction"] == "download" else "req_sha256"
+            sha_col = "(SELECT sha256 FROM object WHERE id = %s)" % (
+                "resp_object" if t["direction"] == "download" else "req_object")
             if t["name"] != t["uri"]:  # a multipart part: the transaction has the whole body
                 rows = con.execute("SELECT method, uri, user_agent FROM http_txn WHERE "
                                    "flow_id = ?", (obj[0][5],)).fetchall()

@@ -8,41 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/db.h"
-#include "store/db_handle.h"
+#define CASEDB_PREFIX "pt-test-qr"
+#include "casedb.h"
 #include "store/q_export.h"
 #include "store/q_report.h"
-
-static char dir[64];
-static char path[128];
-static struct pt_db *db;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[256];
-    snprintf(dir, sizeof dir, "/tmp/pt-test-qr-XXXXXX");
-    if (mkdtemp(dir) == NULL) {
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/evidence.db", dir);
-    return pt_db_create(path, &db, err, sizeof err) == PT_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    pt_db_close(db);
-    unlink(path);
-    rmdir(dir);
-    return 0;
-}
-
-static void exec(const char *sql)
-{
-    char err[256] = "";
-    assert_int_equal(pt_db_exec(pt_db_handle(db), sql, err, sizeof err), PT_OK);
-}
 
 /* Every named query prepares against the schema and reads to its end on a new case. */
 static void every_named_query_runs_on_a_new_case(void **state)
