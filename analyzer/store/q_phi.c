@@ -73,7 +73,7 @@ enum { Q_OBJECT, Q_RECORD, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_F
        Q_KIND_FIND, Q_KIND_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health, "
                  "hit_widths, hits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
@@ -141,6 +141,7 @@ struct pt_q_phi {
     uint8_t *blob;                  /* their BLOB */
     size_t capblob;
     uint32_t record_id, objects;
+    uint32_t obj_first, obj_records; /* the records of the object whose row comes next */
     uint64_t record_off;
     bool record_health;
     struct type_count tc[TYPE_COUNTS];
@@ -272,6 +273,9 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
                               uint64_t individuals, uint64_t read_bytes, const char *evidence)
 {
     PT_TRY(flush_record(w)); /* the object's last record */
+    if (records != w->obj_records) {
+        return PT_EINTERNAL; /* phi_record reads them by the range from first_record */
+    }
     sqlite3_stmt *st = w->st[Q_OBJECT];
     uint32_t id = ++w->objects;
     sqlite3_bind_int64(st, 1, id);
@@ -283,6 +287,8 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
     sqlite3_bind_int64(st, 7, (sqlite3_int64)individuals);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)read_bytes);
     bind_s(st, 9, evidence);
+    sqlite3_bind_int64(st, 10, w->obj_records ? w->obj_first : w->record_id + 1);
+    w->obj_records = 0;
     pt_status rc = step_reset(st);
     return rc == PT_OK ? object_types(w, id) : rc;
 }
@@ -572,6 +578,12 @@ pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, con
     uint32_t kid = 0;
     PT_TRY(flush_record(w)); /* the record before, with its hits */
     PT_TRY(kind_id(w, kind, reason, &kid));
+    if (w->obj_records > 0 && id != w->obj_first + w->obj_records) {
+        return PT_EINTERNAL; /* an object's records are numbered in a row */
+    }
+    if (w->obj_records++ == 0) {
+        w->obj_first = id;
+    }
     /* the object's row comes after its records, numbered next */
     w->rec = (struct record_row){id, w->objects + 1, (sqlite3_int64)seq, (sqlite3_int64)offset,
                                  kid, health, true};

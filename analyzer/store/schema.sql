@@ -481,13 +481,16 @@ CREATE TABLE phi_object (
     individuals   INTEGER NOT NULL,       -- distinct patient entities in this object
     read_bytes    INTEGER NOT NULL,       -- bytes read for PHI: all of a parsed object, the
                                           -- printable runs of a binary one, 0 for a container
-    evidence_format TEXT                  -- image:<fs or container> | log:<format> (by content,
+    evidence_format TEXT,                 -- image:<fs or container> | log:<format> (by content,
                                           -- ingest/sniff.c); neither is parsed by this version
+    first_record  INTEGER NOT NULL        -- phi_record_row id of its first record: its records
+                                          -- are the `records` ids from there (no index needed)
 ) STRICT;
 
 
 -- Records name their object by phi_object.id (written with the object's row, after its
--- records); the view phi_record gives its hash.
+-- records, which are numbered in a row: phi_object.first_record); the view phi_record gives
+-- its hash.
 -- Each distinct kind of record with its health reason once (a few dozen: "csv row" with
 -- "health column in a patient table", "fhir Patient" ...); records name theirs by id.
 CREATE TABLE phi_record_kind (
@@ -508,13 +511,15 @@ CREATE TABLE phi_record_row (
     hits          BLOB NOT NULL,          -- its hits, packed (store/phi_pack.h, phi_hit_row)
     entity_id     INTEGER                 -- patient_entity(id), NULL when no individual
 ) STRICT;
-CREATE INDEX phi_record_object ON phi_record_row(object_id);
 
+-- An object's records are found by their ids' range (phi_object.first_record), a record's
+-- object by its id: both ways a b-tree search, with no index.
 CREATE VIEW phi_record AS
 SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, k.kind AS kind,
        r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
        r.entity_id AS entity_id
-FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id
+FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id AND r.id BETWEEN o.first_record
+AND o.first_record + o.records - 1
 JOIN phi_record_kind k ON k.id = r.kind_id;
 
 -- PHI hits are stored compactly: each distinct identifier once (phi_ident: its type, masked
@@ -606,7 +611,8 @@ SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
        i.masked AS masked, lower(hex(i.hmac)) AS hmac, nullif(s.state, '') AS state,
        nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
-FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id = r.object_id
+FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id =
+r.object_id AND r.id BETWEEN o.first_record AND o.first_record + o.records - 1
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
 
 -- Hits per object, identifier type and class (the reports' PHI-type tables).
