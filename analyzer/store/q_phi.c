@@ -3,6 +3,7 @@
  */
 #include "q_phi.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,6 +489,10 @@ static pt_status flush_record(struct pt_q_phi *w)
     unsigned widths = 0;
     size_t len = 0;
     PT_TRY(pt_phi_pack_size(w->hits, w->nhits, &widths, &len));
+    if (len > INT_MAX) {
+        return PT_ELIMIT; /* SQLite's bind takes an int (the hits of one object are capped
+                           * far below: PT_PHI_MAX_HITS_PER_OBJECT) */
+    }
     if (len > w->capblob) {
         uint8_t *nb = realloc(w->blob, len);
         if (nb == NULL) {
