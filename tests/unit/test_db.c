@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/db.h"
 #include "store/db_handle.h"
 #include "store/phi_pack.h"
 #include "store/q_phi.h"
+#include "store/q_scale.h"
 
 static char dir[64];
 static char path[128];
@@ -420,6 +422,53 @@ static void phi_hit_row_view_equals_the_decoder(void **state)
     pt_db_close(db);
 }
 
+/* A merge copies a shard's rows with new ids; a shard is made without the PHI scan, and one
+ * that has PHI rows (whose packed hits and first_record hold the shard's own ids) is refused
+ * rather than copied mis-keyed. */
+static void merge_refuses_a_shard_with_phi_rows(void **state)
+{
+    (void)state;
+    char err[256] = "", shard_dir[160], shard_path[200];
+    snprintf(shard_dir, sizeof shard_dir, "%s/shard", dir);
+    snprintf(shard_path, sizeof shard_path, "%s/evidence.db", shard_dir);
+    assert_int_equal(mkdir(shard_dir, 0700), 0);
+    struct pt_db *sh, *db;
+    struct pt_q_phi *w;
+    assert_int_equal(pt_db_create(shard_path, &sh, err, sizeof err), PT_OK);
+    pt_db_close(sh);
+    unlink(path);
+    assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    /* without PHI rows: copied */
+    assert_int_equal(pt_q_shard_attach(db, shard_dir, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_begin(db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_copy_rows(db, 1, err, sizeof err), PT_OK);
+    assert_int_equal(pt_db_commit(db), PT_OK);
+    pt_q_shard_detach(db);
+    /* with them: refused, saying why */
+    assert_int_equal(pt_db_open_rw(shard_path, &sh, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_phi_begin(sh, &w, err, sizeof err), PT_OK);
+    char sha[65];
+    memset(sha, 'd', 64);
+    sha[64] = '\0';
+    assert_int_equal(pt_q_phi_object_put(w, sha, "text", 0, 0, 0, 0, 10, NULL), PT_OK);
+    assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
+    pt_db_close(sh);
+    assert_int_equal(pt_q_shard_attach(db, shard_dir, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_begin(db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_copy_rows(db, 2, err, sizeof err), PT_EMALFORMED);
+    assert_non_null(strstr(err, "the shard has PHI rows (1)"));
+    pt_db_rollback(db);
+    pt_q_shard_detach(db);
+    pt_db_close(db);
+    unlink(shard_path);
+    char side[220];
+    snprintf(side, sizeof side, "%s-wal", shard_path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", shard_path);
+    unlink(side);
+    rmdir(shard_dir);
+}
+
 /* A case made by a phitrace with another schema is refused, saying who wrote it and what to
  * do; the version in the file is the one this build derives from schema.sql. */
 static void other_schema_is_refused_clearly(void **state)
@@ -454,6 +503,7 @@ int main(void)
         cmocka_unit_test(phi_hits_compact_and_read_back),
         cmocka_unit_test(phi_pack_round_trip_and_malformed),
         cmocka_unit_test(phi_hit_row_view_equals_the_decoder),
+        cmocka_unit_test(merge_refuses_a_shard_with_phi_rows),
     };
     return cmocka_run_group_tests_name("db", tests, setup, teardown);
 }
