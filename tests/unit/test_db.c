@@ -460,12 +460,12 @@ static void merge_refuses_a_shard_with_phi_rows(void **state)
     pt_db_rollback(db);
     pt_q_shard_detach(db);
     pt_db_close(db);
-    unlink(shard_path);
-    char side[220];
-    snprintf(side, sizeof side, "%s-wal", shard_path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", shard_path);
-    unlink(side);
+    static const char *const files[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char f[220];
+        snprintf(f, sizeof f, "%s%s", shard_path, files[i]);
+        unlink(f);
+    }
     rmdir(shard_dir);
 }
 
