@@ -3,6 +3,7 @@
  */
 #include "q_phi.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "db.h"
 #include "db_handle.h"
+#include "phi_pack.h"
 
 /* Containers are scanned once: the parts of a multipart body or a MIME message are linked
  * to the body or message they came out of (archives, documents and encodings were linked
@@ -67,15 +69,14 @@ pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct 
     return rc;
 }
 
-enum { Q_OBJECT, Q_RECORD, Q_HIT, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
+enum { Q_OBJECT, Q_RECORD, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
        Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD,
        Q_KIND_FIND, Q_KIND_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health) "
-                 "VALUES (?1,?2,?3,?4,?5,?6)",
-    [Q_HIT] = "INSERT INTO phi_hit_row VALUES (?1,?2,?3,?4,?5)",
+    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health, "
+                 "hit_widths, hits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
     [Q_YARA] = "INSERT INTO yara_hit(object_id, rule_id, offset, strings) VALUES (?1,?2,?3,?4)",
     [Q_RECORD_ENTITY] = "UPDATE phi_record_row SET entity_id = ?1 WHERE id = ?2",
@@ -104,6 +105,11 @@ struct dict_ent {
     size_t klen;
     uint32_t id;
 };
+/* An identifier's slot holds its hash itself: one cache line to compare, no pointer. */
+struct ident_ent {
+    uint8_t hmac[32];
+    uint32_t id;            /* 0: empty */
+};
 #define DICT_IDENTS (1u << 16)
 #define DICT_SITES (1u << 10)
 #define DICT_RULES (1u << 8)
@@ -117,24 +123,26 @@ struct type_count {
 };
 #define TYPE_COUNTS 64
 
-/* Hit rows are inserted HIT_BATCH at a time by one statement of as many rows (a statement's
- * start and end cost as much as a row); the rest one by one when the object is written and
- * at the end. */
-#define HIT_BATCH 32
-
-struct hit_row {
-    sqlite3_int64 v[5]; /* record_id, seq, ident_id, site_id, offset_delta */
+/* The record last put, whose row waits for its hits: they go into it packed
+ * (phi_pack.h), one row a record. */
+struct record_row {
+    sqlite3_int64 id, object, seq, offset;
+    uint32_t kind;
+    bool health, pending;
 };
 
 struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
-    sqlite3_stmt *batch; /* HIT_BATCH rows of phi_hit_row */
-    struct hit_row hits[HIT_BATCH];
-    size_t nhits;
-    struct dict_ent idents[DICT_IDENTS], sites[DICT_SITES], rules[DICT_RULES];
-    struct dict_ent kinds[DICT_KINDS];
-    uint32_t record_id, seq, objects;
+    struct ident_ent idents[DICT_IDENTS];
+    struct dict_ent sites[DICT_SITES], rules[DICT_RULES], kinds[DICT_KINDS];
+    struct record_row rec;
+    struct pt_phi_packed_hit *hits; /* the record's hits so far */
+    size_t nhits, caphits;
+    uint8_t *blob;                  /* their BLOB */
+    size_t capblob;
+    uint32_t record_id, objects;
+    uint32_t obj_first, obj_records; /* the records of the object whose row comes next */
     uint64_t record_off;
     bool record_health;
     struct type_count tc[TYPE_COUNTS];
@@ -159,17 +167,15 @@ static pt_status step_reset(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? PT_OK : PT_EDB;
 }
 
-static pt_status flush_hits(struct pt_q_phi *w);
+static pt_status flush_record(struct pt_q_phi *w);
 
 static void q_free(struct pt_q_phi *w)
 {
     for (int i = 0; i < Q_N; i++) {
         sqlite3_finalize(w->st[i]);
     }
-    sqlite3_finalize(w->batch);
-    for (size_t i = 0; i < DICT_IDENTS; i++) {
-        free(w->idents[i].key);
-    }
+    free(w->hits);
+    free(w->blob);
     for (size_t i = 0; i < DICT_SITES; i++) {
         free(w->sites[i].key);
     }
@@ -197,16 +203,6 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
             return PT_EDB;
         }
     }
-    char sql[64 + HIT_BATCH * 12];
-    size_t sl = (size_t)snprintf(sql, sizeof sql, "INSERT INTO phi_hit_row VALUES ");
-    for (int r = 0; r < HIT_BATCH && sl < sizeof sql; r++) {
-        sl += (size_t)snprintf(sql + sl, sizeof sql - sl, "%s(?,?,?,?,?)", r ? "," : "");
-    }
-    if (sqlite3_prepare_v2(w->h, sql, -1, &w->batch, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(w->h));
-        q_free(w);
-        return PT_EDB;
-    }
     /* The rows' references are ids this writer has just read or made (the dictionaries,
      * the record before its hits), so SQLite's foreign-key look-ups (three b-tree searches
      * per hit) are left out of the stage's transaction; the pragma is a no-op inside one,
@@ -225,7 +221,7 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
 pt_status pt_q_phi_end(struct pt_q_phi *w, bool ok, char *err, size_t errlen)
 {
     pt_status rc = PT_OK;
-    if (ok && flush_hits(w) != PT_OK) {
+    if (ok && flush_record(w) != PT_OK) {
         snprintf(err, errlen, "writing PHI results: %s", sqlite3_errmsg(w->h));
         rc = PT_EDB;
         ok = false;
@@ -277,7 +273,10 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
                               uint64_t records, uint64_t hits, uint64_t phi_hits,
                               uint64_t individuals, uint64_t read_bytes, const char *evidence)
 {
-    PT_TRY(flush_hits(w)); /* the object's last hits */
+    PT_TRY(flush_record(w)); /* the object's last record */
+    if (records != w->obj_records) {
+        return PT_EINTERNAL; /* phi_record reads them by the range from first_record */
+    }
     sqlite3_stmt *st = w->st[Q_OBJECT];
     uint32_t id = ++w->objects;
     sqlite3_bind_int64(st, 1, id);
@@ -289,6 +288,8 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
     sqlite3_bind_int64(st, 7, (sqlite3_int64)individuals);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)read_bytes);
     bind_s(st, 9, evidence);
+    sqlite3_bind_int64(st, 10, w->obj_records ? w->obj_first : w->record_id + 1);
+    w->obj_records = 0;
     pt_status rc = step_reset(st);
     return rc == PT_OK ? object_types(w, id) : rc;
 }
@@ -385,10 +386,18 @@ static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint
         return PT_EINTERNAL; /* the PHI stage gives HMAC-SHA-256 in hex, nothing else */
     }
     /* the keyed hash is its own hash: its first bytes pick the slot */
-    struct dict_ent *e = &w->idents[((uint32_t)raw[0] << 8 | raw[1]) & (DICT_IDENTS - 1)];
+    struct ident_ent *e = &w->idents[((uint32_t)raw[0] << 8 | raw[1]) & (DICT_IDENTS - 1)];
+    if (e->id != 0 && memcmp(e->hmac, raw, sizeof raw) == 0) {
+        *id = e->id;
+        return PT_OK;
+    }
     struct ident_arg a = {h, raw};
-    return dict_id(w, e, raw, sizeof raw, w->st[Q_IDENT_FIND], w->st[Q_IDENT_ADD], bind_ident,
-                   &a, id);
+    struct dict_ent none = {0}; /* the slot above is the cache */
+    PT_TRY(dict_id(w, &none, raw, 0, w->st[Q_IDENT_FIND], w->st[Q_IDENT_ADD], bind_ident, &a,
+                   id));
+    memcpy(e->hmac, raw, sizeof raw);
+    e->id = *id;
+    return PT_OK;
 }
 
 static void bind_site(sqlite3_stmt *st, const void *arg, int k)
@@ -417,13 +426,23 @@ static bool key_put(char *key, size_t cap, size_t *n, const char *s)
     return true;
 }
 
-static uint64_t fnv1a(const char *key, size_t n)
+/* A cache slot's hash of a key: eight bytes a step (a site's key is about 100 bytes, hashed
+ * on every hit; FNV-1a's byte a step was 1% of a full analysis). Only picks the slot: the
+ * whole key is compared. */
+static uint64_t key_hash(const char *key, size_t n)
 {
-    uint64_t hash = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++) {
+    uint64_t hash = 14695981039346656037ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, key + i, sizeof v);
+        hash = (hash ^ v) * 0x9e3779b97f4a7c15ull;
+        hash ^= hash >> 29;
+    }
+    for (; i < n; i++) {
         hash = (hash ^ (unsigned char)key[i]) * 1099511628211ull;
     }
-    return hash;
+    return hash ^ hash >> 32;
 }
 
 static pt_status site_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
@@ -441,7 +460,7 @@ static pt_status site_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint3
         n += sizeof h->confidence;
         key[n++] = h->subject ? '1' : '0';
     }
-    uint64_t hash = fits ? fnv1a(key, n) : 0;
+    uint64_t hash = fits ? key_hash(key, n) : 0;
     sqlite3_stmt *find = w->st[Q_SITE_FIND], *add = w->st[Q_SITE_ADD];
     if (!fits) {
         /* too long to cache: the table decides */
@@ -471,36 +490,64 @@ static pt_status count_type(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
     return PT_OK;
 }
 
-/* The hit rows not yet inserted. */
-static pt_status flush_hits(struct pt_q_phi *w)
+/* The row of the record last put, with its hits packed, if not yet written. */
+static pt_status flush_record(struct pt_q_phi *w)
 {
-    pt_status rc = PT_OK;
-    sqlite3_stmt *st = w->nhits == HIT_BATCH ? w->batch : w->st[Q_HIT];
-    size_t per = w->nhits == HIT_BATCH ? HIT_BATCH : 1;
-    for (size_t i = 0; i < w->nhits && rc == PT_OK; i += per) {
-        for (size_t r = 0; r < per; r++) {
-            for (int c = 0; c < 5; c++) {
-                sqlite3_bind_int64(st, (int)(r * 5 + (size_t)c + 1), w->hits[i + r].v[c]);
-            }
-        }
-        rc = step_reset(st);
+    if (!w->rec.pending) {
+        return PT_OK;
     }
+    unsigned widths = 0;
+    size_t len = 0;
+    PT_TRY(pt_phi_pack_size(w->hits, w->nhits, &widths, &len));
+    if (len > INT_MAX) {
+        return PT_ELIMIT; /* SQLite's bind takes an int (the hits of one object are capped
+                           * far below: PT_PHI_MAX_HITS_PER_OBJECT) */
+    }
+    if (len > w->capblob) {
+        uint8_t *nb = realloc(w->blob, len);
+        if (nb == NULL) {
+            return PT_ENOMEM;
+        }
+        w->blob = nb;
+        w->capblob = len;
+    }
+    pt_phi_pack(w->hits, w->nhits, widths, w->blob);
+    sqlite3_stmt *st = w->st[Q_RECORD];
+    sqlite3_bind_int64(st, 1, w->rec.id);
+    sqlite3_bind_int64(st, 2, w->rec.object);
+    sqlite3_bind_int64(st, 3, w->rec.seq);
+    sqlite3_bind_int64(st, 4, w->rec.kind);
+    sqlite3_bind_int64(st, 5, w->rec.offset);
+    sqlite3_bind_int(st, 6, w->rec.health);
+    sqlite3_bind_int(st, 7, (int)widths);
+    /* a zero-length BLOB, not NULL, for a record without hits */
+    sqlite3_bind_blob(st, 8, len > 0 ? (const void *)w->blob : "", (int)len, SQLITE_STATIC);
+    w->rec.pending = false;
     w->nhits = 0;
-    return rc;
+    return step_reset(st);
 }
 
 pt_status pt_q_phi_hit_put(struct pt_q_phi *w, const struct pt_q_phi_hit *h)
 {
-    if (h->record_id != w->record_id) {
+    if (h->record_id != w->record_id || !w->rec.pending) {
         return PT_EINTERNAL; /* hits follow their record (pt_q_phi_record_put) */
     }
     uint32_t ident = 0, site = 0;
     PT_TRY(ident_id(w, h, &ident));
     PT_TRY(site_id(w, h, &site));
     PT_TRY(count_type(w, h));
-    w->hits[w->nhits++] = (struct hit_row){{h->record_id, w->seq++, ident, site,
-                                            (sqlite3_int64)(h->offset - w->record_off)}};
-    return w->nhits == HIT_BATCH ? flush_hits(w) : PT_OK;
+    if (w->nhits == w->caphits) {
+        size_t nc = w->caphits ? 2 * w->caphits : 64;
+        struct pt_phi_packed_hit *nh = realloc(w->hits, nc * sizeof *nh);
+        if (nh == NULL) {
+            return PT_ENOMEM;
+        }
+        w->hits = nh;
+        w->caphits = nc;
+    }
+    w->hits[w->nhits++] =
+        (struct pt_phi_packed_hit){ident, site, (int64_t)(h->offset - w->record_off)};
+    return PT_OK;
 }
 
 pt_status pt_q_phi_value_put(struct pt_q_phi *w, const char *hmac, const char *type,
@@ -536,7 +583,7 @@ static pt_status kind_id(struct pt_q_phi *w, const char *kind, const char *reaso
         struct dict_ent none = {0}; /* too long to cache: the table decides */
         return dict_id(w, &none, key, 0, find, add, bind_kind, &a, id);
     }
-    return dict_id(w, &w->kinds[fnv1a(key, n) & (DICT_KINDS - 1)], key, n, find, add, bind_kind,
+    return dict_id(w, &w->kinds[key_hash(key, n) & (DICT_KINDS - 1)], key, n, find, add, bind_kind,
                    &a, id);
 }
 
@@ -544,23 +591,21 @@ pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, con
                               uint64_t offset, bool health, const char *reason)
 {
     uint32_t kid = 0;
-    pt_status rc = kind_id(w, kind, reason, &kid);
-    if (rc != PT_OK) {
-        return rc;
+    PT_TRY(flush_record(w)); /* the record before, with its hits */
+    PT_TRY(kind_id(w, kind, reason, &kid));
+    if (w->obj_records > 0 && id != w->obj_first + w->obj_records) {
+        return PT_EINTERNAL; /* an object's records are numbered in a row */
     }
-    sqlite3_stmt *st = w->st[Q_RECORD];
+    if (w->obj_records++ == 0) {
+        w->obj_first = id;
+    }
     /* the object's row comes after its records, numbered next */
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, w->objects + 1);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-    sqlite3_bind_int64(st, 4, kid);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)offset);
-    sqlite3_bind_int(st, 6, health);
+    w->rec = (struct record_row){id, w->objects + 1, (sqlite3_int64)seq, (sqlite3_int64)offset,
+                                 kid, health, true};
     w->record_id = id;
     w->record_off = offset;
     w->record_health = health;
-    w->seq = 0;
-    return step_reset(st);
+    return PT_OK;
 }
 
 /* A rule's words (yara_rule) once, through the rules' cache. */
@@ -588,7 +633,7 @@ static pt_status rule_id(struct pt_q_phi *w, const struct pt_q_yara_match *m, ui
         struct dict_ent none = {0}; /* too long to cache: the table decides */
         return dict_id(w, &none, key, 0, find, add, bind_rule, v, id);
     }
-    return dict_id(w, &w->rules[fnv1a(key, n) & (DICT_RULES - 1)], key, n, find, add, bind_rule,
+    return dict_id(w, &w->rules[key_hash(key, n) & (DICT_RULES - 1)], key, n, find, add, bind_rule,
                    v, id);
 }
 
@@ -610,6 +655,7 @@ pt_status pt_q_phi_yara_put(struct pt_q_phi *w, const struct pt_q_yara_match *m)
 
 pt_status pt_q_phi_record_entity(struct pt_q_phi *w, uint32_t record, uint32_t entity)
 {
+    PT_TRY(flush_record(w)); /* the last record's row, if its object's has not come yet */
     sqlite3_stmt *st = w->st[Q_RECORD_ENTITY];
     sqlite3_bind_int64(st, 1, entity);
     sqlite3_bind_int64(st, 2, record);

@@ -49,8 +49,10 @@ pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, con
 
 /* One hit of the record last put (pt_q_phi_record_put); its object and PHI or PII class are
  * the record's. The identifier (by hmac) and the site (detector .. reason) become rows of
- * phi_ident and phi_site once; the hit is a phi_hit_row naming them, and counts for its
- * object's phi_object_type rows (written by pt_q_phi_object_put). */
+ * phi_ident and phi_site once; the hit, naming them, is packed into its record's row
+ * (store/phi_pack.h; the row is written with its last hit, at the next record, object or
+ * the end), and counts for its object's phi_object_type rows (written by
+ * pt_q_phi_object_put). An object's records are numbered in a row. */
 struct pt_q_phi_hit {
     uint32_t record_id;
     const char *detector, *field, *type, *safe_harbor;

@@ -158,7 +158,7 @@ static const char item_upsert[] =
     "linktype_name = coalesce(linktype_name, excluded.linktype_name), time_source = "
     "coalesce(time_source, excluded.time_source), sha256 = NULL";
 
-/* A table without rowid (phi_hit_row, phi_object_type) is read in the order of its key:
+/* A table without rowid (object_blob, phi_object_type) is read in the order of its key:
  * "ORDER BY rowid" fails there. */
 static const char *row_order(sqlite3 *h, const char *table)
 {
@@ -209,9 +209,26 @@ static pt_status copy_each(sqlite3 *h, const char *tables, bool stitch, char *er
     return rc;
 }
 
+/* A shard has no PHI rows: the merge scans every object itself (scale.h). Rows of its would be
+ * copied with new ids while a record's packed hits (store/phi_pack.h) and phi_object's
+ * first_record hold the shard's own, so a shard that has them is refused, not mis-keyed. */
+static pt_status shard_without_phi(sqlite3 *h, char *err, size_t errlen)
+{
+    int64_t n = pt_db_int(h, "SELECT (SELECT count(*) FROM shard.phi_record_row) + (SELECT "
+                             "count(*) FROM shard.phi_ident) + (SELECT count(*) FROM "
+                             "shard.phi_object)");
+    if (n != 0) {
+        snprintf(err, errlen, "the shard has PHI rows (%lld); a shard case is made without the "
+                 "PHI scan (phitrace analyze --plan PLAN --shard I)", (long long)n);
+        return PT_EMALFORMED;
+    }
+    return PT_OK;
+}
+
 pt_status pt_q_shard_copy_rows(struct pt_db *db, unsigned idx, char *err, size_t errlen)
 {
     sqlite3 *h = pt_db_handle(db);
+    PT_TRY(shard_without_phi(h, err, errlen));
     pt_status rc = copy_each(h, "SELECT name FROM main.sqlite_master WHERE type = 'table' AND "
                              "name NOT IN ('run_manifest', 'audit_log', 'object_blob') AND name "
                              "NOT LIKE 'sqlite_%' ORDER BY name", false, err, errlen);

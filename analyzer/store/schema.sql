@@ -490,13 +490,16 @@ CREATE TABLE phi_object (
     individuals   INTEGER NOT NULL,       -- distinct patient entities in this object
     read_bytes    INTEGER NOT NULL,       -- bytes read for PHI: all of a parsed object, the
                                           -- printable runs of a binary one, 0 for a container
-    evidence_format TEXT                  -- image:<fs or container> | log:<format> (by content,
+    evidence_format TEXT,                 -- image:<fs or container> | log:<format> (by content,
                                           -- ingest/sniff.c); neither is parsed by this version
+    first_record  INTEGER NOT NULL        -- phi_record_row id of its first record: its records
+                                          -- are the `records` ids from there (no index needed)
 ) STRICT;
 
 
 -- Records name their object by phi_object.id (written with the object's row, after its
--- records); the view phi_record gives its hash.
+-- records, which are numbered in a row: phi_object.first_record); the view phi_record gives
+-- its hash.
 -- Each distinct kind of record with its health reason once (a few dozen: "csv row" with
 -- "health column in a patient table", "fhir Patient" ...); records name theirs by id.
 CREATE TABLE phi_record_kind (
@@ -513,22 +516,28 @@ CREATE TABLE phi_record_row (
     kind_id       INTEGER NOT NULL REFERENCES phi_record_kind(id),
     offset        INTEGER NOT NULL,
     health        INTEGER NOT NULL,       -- the record carries health information
+    hit_widths    INTEGER NOT NULL,       -- the widths of the packed hits (phi_hit_row)
+    hits          BLOB NOT NULL,          -- its hits, packed (store/phi_pack.h, phi_hit_row)
     entity_id     INTEGER                 -- patient_entity(id), NULL when no individual
 ) STRICT;
-CREATE INDEX phi_record_object ON phi_record_row(object_id);
 
+-- An object's records are found by their ids' range (phi_object.first_record), a record's
+-- object by its id: both ways a b-tree search, with no index.
 CREATE VIEW phi_record AS
 SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, k.kind AS kind,
        r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
        r.entity_id AS entity_id
-FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id
+FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id AND r.id BETWEEN o.first_record
+AND o.first_record + o.records - 1
 JOIN phi_record_kind k ON k.id = r.kind_id;
 
 -- PHI hits are stored compactly: each distinct identifier once (phi_ident: its type, masked
 -- value and keyed hash), each distinct way of finding one once (phi_site: detector, field,
--- state, issuer, confidence, reason), and per hit only integers (phi_hit_row: record, hit
--- number, identifier, site, offset from the record's). The view phi_hit reads them back in
--- the shape of one row per hit. phi_object_type holds each object's hits per type, for the
+-- state, issuer, confidence, reason), and a record's hits packed into its row
+-- (phi_record_row.hits, store/phi_pack.h: per hit its identifier, site and offset from the
+-- record's, 4 to 6 bytes). The view phi_hit_row unpacks them into one row of integers per hit
+-- and the view phi_hit into the shape of one row per hit, with any SQLite (3.38 or later: no
+-- function of phitrace's). phi_object_type holds each object's hits per type, for the
 -- reports' totals.
 CREATE TABLE phi_ident (
     id            INTEGER PRIMARY KEY,
@@ -552,14 +561,52 @@ CREATE TABLE phi_site (
     UNIQUE (detector, field, subject, state, issuer, confidence, reason)
 ) STRICT;
 
-CREATE TABLE phi_hit_row (
-    record_id     INTEGER NOT NULL REFERENCES phi_record_row(id),
-    seq           INTEGER NOT NULL,       -- hit index within the record
-    ident_id      INTEGER NOT NULL REFERENCES phi_ident(id),
-    site_id       INTEGER NOT NULL REFERENCES phi_site(id),
-    offset_delta  INTEGER NOT NULL,       -- byte offset in the object less the record's offset
-    PRIMARY KEY (record_id, seq)
-) STRICT, WITHOUT ROWID;
+-- A record's hits (phi_record_row.hits, hit_widths) as rows: the hit's number in its record,
+-- its identifier, site and offset less the record's. Each integer is hit_widths' width of
+-- bytes of 7 bits, little-endian, offsets plus an excess when one is negative
+-- (store/phi_pack.h); json_each numbers the hits.
+CREATE VIEW phi_hit_row AS
+SELECT record_id, seq,
+       ifnull(unicode(substr(hits, p, 1)), 0) + CASE WHEN wi > 1 THEN
+       (ifnull(unicode(substr(hits, p + 1, 1)), 0) + CASE WHEN wi > 2 THEN
+       (ifnull(unicode(substr(hits, p + 2, 1)), 0) + CASE WHEN wi > 3 THEN
+       (ifnull(unicode(substr(hits, p + 3, 1)), 0) + CASE WHEN wi > 4 THEN
+       (ifnull(unicode(substr(hits, p + 4, 1)), 0) + CASE WHEN wi > 5 THEN
+       (ifnull(unicode(substr(hits, p + 5, 1)), 0) + CASE WHEN wi > 6 THEN
+       (ifnull(unicode(substr(hits, p + 6, 1)), 0) + CASE WHEN wi > 7 THEN
+       (ifnull(unicode(substr(hits, p + 7, 1)), 0)) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7
+       ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END AS
+       ident_id,
+       ifnull(unicode(substr(hits, p + wi, 1)), 0) + CASE WHEN ws > 1 THEN
+       (ifnull(unicode(substr(hits, p + wi + 1, 1)), 0) + CASE WHEN ws > 2 THEN
+       (ifnull(unicode(substr(hits, p + wi + 2, 1)), 0) + CASE WHEN ws > 3 THEN
+       (ifnull(unicode(substr(hits, p + wi + 3, 1)), 0) + CASE WHEN ws > 4 THEN
+       (ifnull(unicode(substr(hits, p + wi + 4, 1)), 0) + CASE WHEN ws > 5 THEN
+       (ifnull(unicode(substr(hits, p + wi + 5, 1)), 0) + CASE WHEN ws > 6 THEN
+       (ifnull(unicode(substr(hits, p + wi + 6, 1)), 0) + CASE WHEN ws > 7 THEN
+       (ifnull(unicode(substr(hits, p + wi + 7, 1)), 0)) << 7 ELSE 0 END) << 7 ELSE 0 END)
+       << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END
+       AS site_id,
+       ifnull(unicode(substr(hits, p + wi + ws, 1)), 0) + CASE WHEN wo > 1 THEN
+       (ifnull(unicode(substr(hits, p + wi + ws + 1, 1)), 0) + CASE WHEN wo > 2 THEN
+       (ifnull(unicode(substr(hits, p + wi + ws + 2, 1)), 0) + CASE WHEN wo > 3 THEN
+       (ifnull(unicode(substr(hits, p + wi + ws + 3, 1)), 0) + CASE WHEN wo > 4 THEN
+       (ifnull(unicode(substr(hits, p + wi + ws + 4, 1)), 0) + CASE WHEN wo > 5 THEN
+       (ifnull(unicode(substr(hits, p + wi + ws + 5, 1)), 0) + CASE WHEN wo > 6 THEN
+       (ifnull(unicode(substr(hits, p + wi + ws + 6, 1)), 0) + CASE WHEN wo > 7 THEN
+       (ifnull(unicode(substr(hits, p + wi + ws + 7, 1)), 0)) << 7 ELSE 0 END) << 7 ELSE 0
+       END) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0 END) << 7 ELSE 0
+       END - excess AS offset_delta
+FROM (SELECT r.id AS record_id, j.key AS seq, r.hits AS hits,
+             1 + j.key * ((r.hit_widths & 7) + (r.hit_widths >> 3 & 7) + (r.hit_widths >> 6 & 7)
+                          + 3) AS p,
+             (r.hit_widths & 7) + 1 AS wi, (r.hit_widths >> 3 & 7) + 1 AS ws,
+             (r.hit_widths >> 6 & 7) + 1 AS wo,
+             CASE WHEN r.hit_widths & 512 THEN 1 << (7 * (r.hit_widths >> 6 & 7) + 6) ELSE 0
+             END AS excess
+      FROM phi_record_row r JOIN json_each(CASE WHEN length(r.hits) > 0 THEN '[' ||
+           replace(hex(zeroblob(length(r.hits) / ((r.hit_widths & 7) + (r.hit_widths >> 3 & 7)
+           + (r.hit_widths >> 6 & 7) + 3) - 1)), '00', '0,') || '0]' ELSE '[]' END) j);
 
 -- One identifier each: the hit's object and record, where and how it was found, masked, with
 -- its keyed hash; phi_class PHI when its record carries health information, else PII. id is
@@ -573,7 +620,8 @@ SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
        i.masked AS masked, lower(hex(i.hmac)) AS hmac, nullif(s.state, '') AS state,
        nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
-FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id = r.object_id
+FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id =
+r.object_id AND r.id BETWEEN o.first_record AND o.first_record + o.records - 1
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
 
 -- Hits per object, identifier type and class (the reports' PHI-type tables).

@@ -46,8 +46,9 @@ def bench_hospital_individuals_equal_the_planted_patients():
     assert packets == truth["packets"], (packets, truth["packets"])
     flows = c.execute("SELECT count(*) FROM flow").fetchone()[0]
     assert flows == truth["tcp_connections"], (flows, truth["tcp_connections"])
-    # hits are stored compactly (issue 16 item 4): each distinct identifier once, and the
-    # reports' per-type totals (phi_object_type) are those of the hits themselves
+    # hits are stored compactly (issue 16 item 4): each distinct identifier once, a record's
+    # hits packed into its row, and the reports' per-type totals (phi_object_type) are those
+    # of the hits themselves
     hits, idents = c.execute("SELECT count(*), count(DISTINCT hmac) FROM phi_hit").fetchone()
     assert hits > 10 * idents > 0, (hits, idents)
     assert c.execute("SELECT count(*) FROM phi_ident").fetchone()[0] == idents
@@ -57,9 +58,15 @@ def bench_hospital_individuals_equal_the_planted_patients():
              "phi_object_type t GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     assert c.execute(per_type).fetchall() == c.execute(summed).fetchall()
     assert c.execute("SELECT count(*) FROM phi_hit_row").fetchone()[0] == hits
-    # the hits, identifiers and sites with their indexes: under 60 bytes a hit (a row of the
-    # old phi_hit with its index took about 260; 38 here, 22 on the 50 MB bench)
-    size = c.execute("SELECT sum(pgsize) FROM dbstat WHERE name IN ('phi_hit_row', 'phi_ident', "
-                     "'phi_site') OR name LIKE 'sqlite_autoindex_phi_ident%' OR name LIKE "
-                     "'sqlite_autoindex_phi_site%'").fetchone()[0]
-    assert size < 60 * hits, (size, hits)
+    # packed: 4 to 6 bytes a hit (identifier, site, offset) where a row of integers took 19
+    packed = c.execute("SELECT sum(length(hits)) FROM phi_record_row").fetchone()[0]
+    assert packed < 6.5 * hits, (packed, hits)
+    # the records with their hits: 10 bytes a hit here, where the records, the rows of hits
+    # and their index took 23; with the identifiers and sites and every index 26, where 39
+    pages = "SELECT sum(pgsize) FROM dbstat WHERE name = 'phi_record_row'"
+    size = c.execute(pages).fetchone()[0]
+    assert size < 14 * hits, (size, hits)
+    size = c.execute(pages + " OR name IN ('phi_ident', 'phi_site', 'phi_record_kind') OR name "
+                     "LIKE 'sqlite_autoindex_phi_ident%' OR name LIKE 'sqlite_autoindex_phi_site%'"
+                     " OR name LIKE 'sqlite_autoindex_phi_record_kind%'").fetchone()[0]
+    assert size < 32 * hits, (size, hits)

@@ -158,8 +158,10 @@ def edited_rows_reports_and_audit_hashes_fail_verify():
     out = tampered("UPDATE flow SET c_payload_bytes = c_payload_bytes + 1 WHERE id = "
                    "(SELECT min(id) FROM flow)")
     assert "MISMATCH    database rows" in out, out
-    out = tampered("DELETE FROM phi_hit_row WHERE (record_id, seq) = (SELECT record_id, seq FROM "
-                   "phi_hit_row ORDER BY 1, 2 LIMIT 1)")
+    # one hit taken out of its record's packed hits (store/phi_pack.h: the first hit's bytes)
+    out = tampered("UPDATE phi_record_row SET hits = substr(hits, 4 + (hit_widths & 7) + "
+                   "(hit_widths >> 3 & 7) + (hit_widths >> 6 & 7)) WHERE id = (SELECT min(id) "
+                   "FROM phi_record_row)")
     assert "MISMATCH    database rows" in out, out
     out = tampered("UPDATE evidence_item SET sha256 = '%s'" % ("0" * 64))
     assert "the audit log recorded sha256" in out, out

@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/db.h"
 #include "store/db_handle.h"
+#include "store/phi_pack.h"
 #include "store/q_phi.h"
+#include "store/q_scale.h"
 
 static char dir[64];
 static char path[128];
@@ -274,6 +277,198 @@ static void phi_hits_compact_and_read_back(void **state)
     pt_db_close(db);
 }
 
+/* The packed hits (store/phi_pack.h) read back by the C decoder, hit by hit, at every width
+ * and either side of the record's offset; malformed BLOBs refused, never read past. */
+static void phi_pack_round_trip_and_malformed(void **state)
+{
+    (void)state;
+    static const struct pt_phi_packed_hit cases[][3] = {
+        {{1, 1, 0}, {127, 2, 127}, {3, 127, 5}},                     /* one byte each */
+        {{128, 1, 0}, {16383, 128, 16384}, {1, 1, 1}},               /* two, two, three */
+        {{UINT32_MAX, 70000, INT64_C(1) << 40}, {1, 1, 0}, {2, 2, 2}}, /* five, three, six */
+        {{5, 5, -1}, {6, 6, 63}, {7, 7, 0}},                         /* before the record */
+        {{5, 5, -64}, {6, 6, 64}, {7, 7, -65}},                      /* an excess of 2^13 */
+        {{PT_PHI_PACK_MAX, PT_PHI_PACK_MAX, PT_PHI_PACK_MAX_DELTA}, {0, 0, -PT_PHI_PACK_MAX_DELTA},
+         {1, 1, 1}},
+    };
+    static const size_t stride[] = {3, 7, 14, 3, 4, 24};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        unsigned widths;
+        size_t len, n;
+        assert_int_equal(pt_phi_pack_size(cases[c], 3, &widths, &len), PT_OK);
+        assert_int_equal(len, 3 * stride[c]);
+        uint8_t blob[3 * 24];
+        pt_phi_pack(cases[c], 3, widths, blob);
+        for (size_t i = 0; i < len; i++) {
+            assert_true(blob[i] < 0x80); /* what SQL's unicode() reads */
+        }
+        assert_true(pt_phi_unpack_count(widths, len, &n));
+        assert_int_equal(n, 3);
+        for (size_t k = 0; k < 3; k++) {
+            struct pt_phi_packed_hit h;
+            assert_true(pt_phi_unpack(blob, len, widths, k, &h));
+            assert_true(h.ident == cases[c][k].ident && h.site == cases[c][k].site &&
+                        h.offset == cases[c][k].offset);
+        }
+        /* cut anywhere but at a hit's end: not a whole number of hits */
+        for (size_t cut = 0; cut < len; cut++) {
+            struct pt_phi_packed_hit h;
+            bool whole = pt_phi_unpack_count(widths, cut, &n);
+            assert_int_equal(whole, cut % stride[c] == 0);
+            assert_false(pt_phi_unpack(blob, cut, widths, cut / stride[c], &h));
+        }
+        blob[len - 1] |= 0x80; /* a byte SQL could not read */
+        struct pt_phi_packed_hit h;
+        assert_false(pt_phi_unpack(blob, len, widths, 2, &h));
+        assert_false(pt_phi_unpack_count(1024, len, &n));
+    }
+    const struct pt_phi_packed_hit over[] = {{PT_PHI_PACK_MAX + 1, 1, 0}};
+    const struct pt_phi_packed_hit under[] = {{1, 1, -PT_PHI_PACK_MAX_DELTA - 1}};
+    unsigned widths;
+    size_t len;
+    assert_int_equal(pt_phi_pack_size(over, 1, &widths, &len), PT_ELIMIT);
+    assert_int_equal(pt_phi_pack_size(under, 1, &widths, &len), PT_ELIMIT);
+    assert_int_equal(pt_phi_pack_size(NULL, 0, &widths, &len), PT_OK);
+    assert_int_equal(len, 0);
+}
+
+/* The view phi_hit_row (plain SQL, schema.sql) and the C decoder read the same hits from what
+ * the writer packed: identifiers past 2^14 (three bytes), sites past 2^7, offsets of 2^40
+ * and before their record's. */
+static void phi_hit_row_view_equals_the_decoder(void **state)
+{
+    (void)state;
+    unlink(path);
+    char err[256];
+    struct pt_db *db;
+    struct pt_q_phi *w;
+    assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_phi_begin(db, &w, err, sizeof err), PT_OK);
+    struct pt_q_phi_hit a = {.detector = "text", .field = "text", .type = "mrn",
+                             .safe_harbor = "H", .masked = "***1", .state = "", .issuer = "",
+                             .reason = "r"};
+    char hx[65];
+    uint32_t rec = 0;
+    uint64_t base = 0;
+    for (int k = 0; k < 17000; k++) {
+        if (k % 1000 == 0) { /* a record every 1000 hits, the last one far into its object */
+            base = k == 16000 ? UINT64_C(1) << 40 : (uint64_t)k * 10 + 500;
+            assert_int_equal(pt_q_phi_record_put(w, ++rec, (uint64_t)k, "text", base, k % 2000,
+                                                 NULL),
+                             PT_OK);
+        }
+        snprintf(hx, sizeof hx, "%064x", k);
+        a.hmac = hx;
+        a.record_id = rec;
+        a.confidence = 0.5 + (k % 300) / 1000.0; /* 300 sites */
+        /* some hits before their record's start, one 2^40 past it */
+        a.offset = k == 16999 ? base + (UINT64_C(1) << 40) : base + (uint64_t)(k % 700) - 300;
+        assert_int_equal(pt_q_phi_hit_put(w, &a), PT_OK);
+    }
+    char sha[65];
+    memset(sha, 'c', 64);
+    sha[64] = '\0';
+    assert_int_equal(pt_q_phi_object_put(w, sha, "text", rec, 17000, 8000, 0, 100, NULL), PT_OK);
+    assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
+    sqlite3 *h = pt_db_handle(db);
+    sqlite3_stmt *rows, *view;
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT id, hit_widths, hits FROM phi_record_row "
+                                           "ORDER BY id", -1, &rows, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT record_id, seq, ident_id, site_id, "
+                                           "offset_delta FROM phi_hit_row ORDER BY 1, 2",
+                                        -1, &view, NULL),
+                     SQLITE_OK);
+    size_t total = 0;
+    int64_t min_off = 0, max_off = 0;
+    while (sqlite3_step(rows) == SQLITE_ROW) {
+        const uint8_t *blob = sqlite3_column_blob(rows, 2);
+        size_t len = (size_t)sqlite3_column_bytes(rows, 2), n;
+        unsigned widths = (unsigned)sqlite3_column_int(rows, 1);
+        assert_true(pt_phi_unpack_count(widths, len, &n));
+        for (size_t k = 0; k < n; k++, total++) {
+            struct pt_phi_packed_hit hit;
+            assert_true(pt_phi_unpack(blob, len, widths, k, &hit));
+            assert_int_equal(sqlite3_step(view), SQLITE_ROW);
+            assert_int_equal(sqlite3_column_int64(view, 0), sqlite3_column_int64(rows, 0));
+            assert_int_equal(sqlite3_column_int64(view, 1), (int64_t)k);
+            assert_int_equal(sqlite3_column_int64(view, 2), (int64_t)hit.ident);
+            assert_int_equal(sqlite3_column_int64(view, 3), (int64_t)hit.site);
+            assert_int_equal(sqlite3_column_int64(view, 4), hit.offset);
+            min_off = hit.offset < min_off ? hit.offset : min_off;
+            max_off = hit.offset > max_off ? hit.offset : max_off;
+        }
+    }
+    assert_int_equal(sqlite3_step(view), SQLITE_DONE);
+    sqlite3_finalize(rows);
+    sqlite3_finalize(view);
+    assert_int_equal(total, 17000);
+    assert_int_equal(min_off, -300);
+    assert_int_equal(max_off, INT64_C(1) << 40);
+    assert_int_equal(scalar(h, "SELECT max(ident_id) FROM phi_hit_row"), 17000);
+    assert_int_equal(scalar(h, "SELECT max(site_id) FROM phi_hit_row"), 300);
+    /* and phi_hit's offsets, the record's plus the delta, are the ones written */
+    assert_int_equal(scalar(h, "SELECT offset FROM phi_hit WHERE hmac = printf('%064x', 16999)"),
+                     (INT64_C(1) << 40) * 2);
+    assert_int_equal(scalar(h, "SELECT offset FROM phi_hit WHERE hmac = printf('%064x', 1300)"),
+                     10000 + 500 + 1300 % 700 - 300);
+    /* the object's records by their id range, no index */
+    assert_int_equal(scalar(h, "SELECT count(*) FROM phi_record WHERE object_sha256 = "
+                               "printf('%.64c', 'c')"),
+                     17);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM phi_hit WHERE object_sha256 = "
+                               "printf('%.64c', 'c') AND phi_class = 'PHI'"),
+                     8000);
+    pt_db_close(db);
+}
+
+/* A merge copies a shard's rows with new ids; a shard is made without the PHI scan, and one
+ * that has PHI rows (whose packed hits and first_record hold the shard's own ids) is refused
+ * rather than copied mis-keyed. */
+static void merge_refuses_a_shard_with_phi_rows(void **state)
+{
+    (void)state;
+    char err[256] = "", shard_dir[160], shard_path[200];
+    snprintf(shard_dir, sizeof shard_dir, "%s/shard", dir);
+    snprintf(shard_path, sizeof shard_path, "%s/evidence.db", shard_dir);
+    assert_int_equal(mkdir(shard_dir, 0700), 0);
+    struct pt_db *sh, *db;
+    struct pt_q_phi *w;
+    assert_int_equal(pt_db_create(shard_path, &sh, err, sizeof err), PT_OK);
+    pt_db_close(sh);
+    unlink(path);
+    assert_int_equal(pt_db_create(path, &db, err, sizeof err), PT_OK);
+    /* without PHI rows: copied */
+    assert_int_equal(pt_q_shard_attach(db, shard_dir, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_begin(db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_copy_rows(db, 1, err, sizeof err), PT_OK);
+    assert_int_equal(pt_db_commit(db), PT_OK);
+    pt_q_shard_detach(db);
+    /* with them: refused, saying why */
+    assert_int_equal(pt_db_open_rw(shard_path, &sh, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_phi_begin(sh, &w, err, sizeof err), PT_OK);
+    char sha[65];
+    memset(sha, 'd', 64);
+    sha[64] = '\0';
+    assert_int_equal(pt_q_phi_object_put(w, sha, "text", 0, 0, 0, 0, 10, NULL), PT_OK);
+    assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
+    pt_db_close(sh);
+    assert_int_equal(pt_q_shard_attach(db, shard_dir, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_begin(db, err, sizeof err), PT_OK);
+    assert_int_equal(pt_q_shard_copy_rows(db, 2, err, sizeof err), PT_EMALFORMED);
+    assert_non_null(strstr(err, "the shard has PHI rows (1)"));
+    pt_db_rollback(db);
+    pt_q_shard_detach(db);
+    pt_db_close(db);
+    static const char *const files[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char f[220];
+        snprintf(f, sizeof f, "%s%s", shard_path, files[i]);
+        unlink(f);
+    }
+    rmdir(shard_dir);
+}
+
 /* A case made by a phitrace with another schema is refused, saying who wrote it and what to
  * do; the version in the file is the one this build derives from schema.sql. */
 static void other_schema_is_refused_clearly(void **state)
@@ -420,6 +615,9 @@ int main(void)
         cmocka_unit_test(other_schema_is_refused_clearly),
         cmocka_unit_test(phi_hits_compact_and_read_back),
         cmocka_unit_test(log_connections_join_flows_by_tuple_after_the_offset),
+        cmocka_unit_test(phi_pack_round_trip_and_malformed),
+        cmocka_unit_test(phi_hit_row_view_equals_the_decoder),
+        cmocka_unit_test(merge_refuses_a_shard_with_phi_rows),
     };
     return cmocka_run_group_tests_name("db", tests, setup, teardown);
 }
