@@ -572,10 +572,10 @@ static void json_rows(struct sb *b, struct pt_db *db, enum pt_query name)
 /* ---- the long lists ------------------------------------------------------------------------- */
 
 /* Lists that grow with the evidence (a row per person to notify, object with PHI, rule match,
- * timeline entry, exfiltration event, heuristic finding): report.json holds the first PAGE
- * rows of each with the total, report.html and report.txt the same first rows, and the whole
- * list is a file of the case written with report.json: JSON Lines (each line one row of
- * report.json's shape), gzip-compressed. */
+ * timeline entry, destination, exfiltration event, heuristic finding): report.json holds the
+ * first PAGE rows of each with the total, report.html and report.txt the same first rows, and
+ * the whole list is a file of the case written with report.json: JSON Lines (each line one
+ * row of report.json's shape), gzip-compressed. */
 #define PAGE 100
 
 static const struct paged {
@@ -587,6 +587,9 @@ static const struct paged {
      PT_Q_HTML_OBJECTS_WITH_PHI},
     {"yara_matches", "report/yara_matches.jsonl.gz", PT_Q_JSON_YARA, PT_Q_HTML_YARA},
     {"timeline", "report/timeline.jsonl.gz", PT_Q_JSON_TIMELINE, PT_Q_HTML_TIMELINE},
+    /* confirmed, then likely, then possible, most bytes first: the page holds the strongest */
+    {"destinations", "report/destinations.jsonl.gz", PT_Q_JSON_DESTINATIONS,
+     PT_Q_HTML_DESTINATIONS},
     /* confirmed, then likely, then possible (EVENT_ORDER): the page holds the strongest */
     {"events", "report/events.jsonl.gz", PT_Q_JSON_EVENTS, PT_Q_HTML_EVENTS},
     /* by id: an event's reasons.findings names findings by id, each a line of this file
@@ -803,7 +806,7 @@ static void render_json(struct sb *b, struct pt_db *db, const struct facts *f)
     sb_s(b, ",\"coverage\":");
     sb_json(b, f->coverage);
     sb_f(b, ",\"bytes_out\":%lld,\"destinations\":", (long long)f->bytes_out);
-    json_rows(b, db, PT_Q_JSON_DESTINATIONS);
+    json_paged(b, db, f->case_path, paged_of(PT_Q_JSON_DESTINATIONS, false));
     sb_s(b, "},\"time_window\":{\"first\":");
     sb_json(b, a);
     sb_s(b, ",\"last\":");

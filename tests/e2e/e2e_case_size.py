@@ -148,9 +148,10 @@ def case_database_indexes_are_packed():
 def report_findings_and_events_are_paged_and_every_cited_one_is_in_its_file():
     """On 1 MB of generated logs (tests/bench/gen_logs.py, worst mix: thousands of findings,
     hundreds of events): report.json's findings are the database's first 100 findings by id
-    with their total, report/findings.jsonl.gz holds every one; the events likewise (the page
-    the strongest verdicts first); every finding an event cites by id is a line of the file;
-    both files are sealed, `verify` checks them and fails on one changed."""
+    with their total, report/findings.jsonl.gz holds every one; the events and the verdict's
+    destinations likewise (the page the strongest verdicts first); every finding an event and
+    every event a destination cites by id is a line of its file; the files are sealed,
+    `verify` checks them and fails on one changed."""
     import json
     import subprocess
     c = case("paged-findings")
@@ -175,8 +176,11 @@ def report_findings_and_events_are_paged_and_every_cited_one_is_in_its_file():
     assert sorted(rank[e["verdict"]] for e in evs) == [rank[e["verdict"]] for e in evs]
     cited = {i for e in evs for i in e["reasons"]["findings"]}
     assert cited and cited <= set(ids), sorted(cited - set(ids))[:5]
-    assert all(d["events"] and set(d["events"]) <= set(events)
-               for d in r["verdict"]["destinations"])
+    dests = report_list(c, "destinations", r)
+    assert r["verdict"]["destinations"]["total"] == len(dests) > 100
+    assert {d["destination"] for d in dests} == {d for (d,) in con.execute(
+        "SELECT subject FROM verdict WHERE scope = 'destination'")}
+    assert all(d["events"] and set(d["events"]) <= set(events) for d in dests)
     report_validate(c, r)
     txt = open(os.path.join(c, "report.txt")).read()
     assert ("and %d more (%d in all; every one is in report/events.jsonl.gz)"
@@ -187,7 +191,7 @@ def report_findings_and_events_are_paged_and_every_cited_one_is_in_its_file():
     assert ("The first 100 of %d rows" % len(ids)) in html
     assert 'href="report/findings.jsonl.gz"' in html and 'href="report/events.jsonl.gz"' in html
     p = run("verify", c, check=0)
-    for key in ("findings", "events"):
+    for key in ("findings", "events", "destinations"):
         assert ("OK          report/%s.jsonl.gz matches its sealed SHA-256" % key) in p.stdout, \
             p.stdout
     path = os.path.join(c, "report", "findings.jsonl.gz")

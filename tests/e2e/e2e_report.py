@@ -57,7 +57,7 @@ def report_names_every_recipient_as_the_evidence_does():
     got.pop("93.184.216.34", None)
     assert got == _NAMES, got
     r = _json.load(open(os.path.join(c, "report.json")))
-    dests = {d["destination"]: d for d in r["verdict"]["destinations"]}
+    dests = {d["destination"]: d for d in report_list(c, "destinations", r)}
     for d, names in _NAMES.items():
         assert {(x["kind"], x["name"]) for x in dests[d]["names"]} == names, dests[d]
         for _, n in names:
@@ -343,7 +343,7 @@ def geoip_names_country_and_network_from_a_supplied_mmdb():
     assert man["geoip_sha256"] == _hashlib.sha256(open(mmdb, "rb").read()).hexdigest()
     assert man["geoip_database_type"] == "phitrace-test-geo" and man["geoip_build_utc"]
     r = _json.load(open(os.path.join(c, "report.json")))
-    dests = {d["destination"]: d for d in r["verdict"]["destinations"]}
+    dests = {d["destination"]: d for d in report_list(c, "destinations", r)}
     assert dests["198.51.100.104"]["named_by"] == ("DICOM called AE EXTPACS; country NZ New "
                                                    "Zealand; network AS64500 Example Transit")
     assert "country" not in dests["192.0.2.25"]["named_by"]

@@ -95,12 +95,13 @@ def select_columns(table, cols):
 REPORT_SCHEMA = os.path.join(ROOT, "reports", "schema", "report-v3.schema.json")
 REPORT_LISTS = {"roster": ("individuals", "roster"), "objects_with_phi": ("objects_with_phi",),
                 "yara_matches": ("yara_matches",), "timeline": ("timeline",),
-                "events": ("events",), "findings": ("findings",)}
+                "destinations": ("verdict", "destinations"), "events": ("events",),
+                "findings": ("findings",)}
 
 
 def report_list(c, key, report=None):
     """Every row of a long list of report.json (roster, objects_with_phi, yara_matches,
-    timeline, events, findings): the case's file report/<key>.jsonl.gz, one JSON row a line, after
+    timeline, destinations, events, findings): the case's file report/<key>.jsonl.gz, one JSON row a line, after
     checking that report.json holds its first 100 rows, its total and its name."""
     import json
     r = report if report is not None else json.load(open(os.path.join(c, "report.json")))
