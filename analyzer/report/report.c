@@ -572,9 +572,10 @@ static void json_rows(struct sb *b, struct pt_db *db, enum pt_query name)
 /* ---- the long lists ------------------------------------------------------------------------- */
 
 /* Lists that grow with the evidence (a row per person to notify, object with PHI, rule match,
- * timeline entry): report.json holds the first PAGE rows of each with the total, report.html
- * and report.txt the same first rows, and the whole list is a file of the case written with
- * report.json: JSON Lines (each line one row of report.json's shape), gzip-compressed. */
+ * timeline entry, destination, exfiltration event, heuristic finding): report.json holds the
+ * first PAGE rows of each with the total, report.html and report.txt the same first rows, and
+ * the whole list is a file of the case written with report.json: JSON Lines (each line one
+ * row of report.json's shape), gzip-compressed. */
 #define PAGE 100
 
 static const struct paged {
@@ -586,6 +587,14 @@ static const struct paged {
      PT_Q_HTML_OBJECTS_WITH_PHI},
     {"yara_matches", "report/yara_matches.jsonl.gz", PT_Q_JSON_YARA, PT_Q_HTML_YARA},
     {"timeline", "report/timeline.jsonl.gz", PT_Q_JSON_TIMELINE, PT_Q_HTML_TIMELINE},
+    /* confirmed, then likely, then possible, most bytes first: the page holds the strongest */
+    {"destinations", "report/destinations.jsonl.gz", PT_Q_JSON_DESTINATIONS,
+     PT_Q_HTML_DESTINATIONS},
+    /* confirmed, then likely, then possible (EVENT_ORDER): the page holds the strongest */
+    {"events", "report/events.jsonl.gz", PT_Q_JSON_EVENTS, PT_Q_HTML_EVENTS},
+    /* by id: an event's reasons.findings names findings by id, each a line of this file
+     * whether or not it is on the page */
+    {"findings", "report/findings.jsonl.gz", PT_Q_JSON_FINDINGS, PT_Q_HTML_FINDINGS},
 };
 
 #define N_LISTS (sizeof lists / sizeof lists[0])
@@ -797,7 +806,7 @@ static void render_json(struct sb *b, struct pt_db *db, const struct facts *f)
     sb_s(b, ",\"coverage\":");
     sb_json(b, f->coverage);
     sb_f(b, ",\"bytes_out\":%lld,\"destinations\":", (long long)f->bytes_out);
-    json_rows(b, db, PT_Q_JSON_DESTINATIONS);
+    json_paged(b, db, f->case_path, paged_of(PT_Q_JSON_DESTINATIONS, false));
     sb_s(b, "},\"time_window\":{\"first\":");
     sb_json(b, a);
     sb_s(b, ",\"last\":");
@@ -1392,6 +1401,15 @@ static void txt_categories(struct sb *b, struct pt_db *db)
     pt_q_free(st);
 }
 
+/* report.txt: after the first PAGE rows of a long list (`n` in all), where the rest are. */
+static void txt_more(struct sb *b, long long n, enum pt_query json)
+{
+    if (n > PAGE) {
+        txt_line(b, "  and %lld more (%lld in all; every one is in %s)", n - PAGE, n,
+                 paged_of(json, false)->file);
+    }
+}
+
 /* report.txt: the people to notify, one line each (masked). */
 static void txt_roster(struct sb *b, struct pt_db *db)
 {
@@ -1418,10 +1436,7 @@ static void txt_roster(struct sb *b, struct pt_db *db)
         }
     }
     pt_q_free(st);
-    if (n > PAGE) {
-        txt_line(b, "  and %d more (%d in all; every one is in %s)",
-                 n - PAGE, n, lists[0].file);
-    }
+    txt_more(b, n, PT_Q_JSON_ROSTER);
     if (n == 0) {
         sb_s(b, "  none\n");
     } else {
@@ -1439,6 +1454,9 @@ static void txt_events(struct sb *b, struct pt_db *db)
             "protocols; then what the evidence names the destination by):\n");
     if (pt_q_open(db, PT_Q_TXT_EVENTS, &st) == PT_OK) {
         while (pt_q_step(st)) {
+            if (n++ >= PAGE) { /* the rest are counted: the list's file has them all */
+                continue;
+            }
             const char *source = pt_q_text(st, 1);
             txt_line(b, "  %-10s %s  %s -> %s  %lld bytes  %d PHI object(s)  %d individual(s)  "
                      "[%s]", pt_q_text(st, 0), pt_q_text(st, 8), source[0] ? source : "(several)",
@@ -1447,10 +1465,10 @@ static void txt_events(struct sb *b, struct pt_db *db)
             if (pt_q_text(st, 7)[0]) {
                 txt_line(b, "             named by: %s", pt_q_text(st, 7));
             }
-            n++;
         }
     }
     pt_q_free(st);
+    txt_more(b, n, PT_Q_JSON_EVENTS);
     if (n == 0) {
         sb_s(b, "  none\n");
     }
@@ -1523,6 +1541,8 @@ static void render_txt(struct sb *b, struct pt_db *db, const struct facts *f)
              f->breach_last[0] ? f->breach_last : "-", f->breach_basis);
     sb_s(b, "\n");
     txt_events(b, db);
+    txt_line(b, "Heuristic findings: %lld (report.json holds the first %d; every one is in %s)",
+             f->findings, PAGE, paged_of(PT_Q_JSON_FINDINGS, false)->file);
     txt_roster(b, db);
     txt_limitations(b, db);
 }

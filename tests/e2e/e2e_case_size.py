@@ -142,3 +142,62 @@ def case_database_indexes_are_packed():
     again.commit()
     after = again.execute("PRAGMA page_count").fetchone()[0]
     assert after == pages, (pages, after)
+
+
+@test
+def report_findings_and_events_are_paged_and_every_cited_one_is_in_its_file():
+    """On 1 MB of generated logs (tests/bench/gen_logs.py, worst mix: thousands of findings,
+    hundreds of events): report.json's findings are the database's first 100 findings by id
+    with their total, report/findings.jsonl.gz holds every one; the events and the verdict's
+    destinations likewise (the page the strongest verdicts first); every finding an event and
+    every event a destination cites by id is a line of its file; the files are sealed,
+    `verify` checks them and fails on one changed."""
+    import json
+    import subprocess
+    c = case("paged-findings")
+    logs = c + "-in"
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "gen_logs.py"), logs,
+                    "1", "1", "worst"], check=True, stdout=subprocess.DEVNULL)
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", *[os.path.join(logs, n) for n in (
+        "conn.log", "access.log", "dnsmasq.log")], "-o", c, check=0)
+    con = db(c)
+    ids = [i for (i,) in con.execute("SELECT id FROM finding ORDER BY id")]
+    events = {i: v for i, v in con.execute("SELECT id, verdict FROM exfil_event")}
+    assert len(ids) > 1000 and len(events) > 100, (len(ids), len(events))
+    r = json.load(open(os.path.join(c, "report.json")))
+    assert r["findings"]["total"] == len(ids) and len(r["findings"]["items"]) == 100
+    assert [f["id"] for f in r["findings"]["items"]] == ids[:100]
+    rows = report_list(c, "findings", r)  # items are the file's first 100, total its lines
+    assert [f["id"] for f in rows] == ids
+    evs = report_list(c, "events", r)
+    assert r["events"]["total"] == len(events) and len(r["events"]["items"]) == 100
+    assert {e["id"]: e["verdict"] for e in evs} == events
+    rank = {"confirmed": 0, "likely": 1, "possible": 2}
+    assert sorted(rank[e["verdict"]] for e in evs) == [rank[e["verdict"]] for e in evs]
+    cited = {i for e in evs for i in e["reasons"]["findings"]}
+    assert cited and cited <= set(ids), sorted(cited - set(ids))[:5]
+    dests = report_list(c, "destinations", r)
+    assert r["verdict"]["destinations"]["total"] == len(dests) > 100
+    assert {d["destination"] for d in dests} == {d for (d,) in con.execute(
+        "SELECT subject FROM verdict WHERE scope = 'destination'")}
+    assert all(d["events"] and set(d["events"]) <= set(events) for d in dests)
+    report_validate(c, r)
+    txt = open(os.path.join(c, "report.txt")).read()
+    assert ("and %d more (%d in all; every one is in report/events.jsonl.gz)"
+            % (len(events) - 100, len(events))) in txt, txt[:3000]
+    assert ("Heuristic findings: %d (report.json holds the first 100; every one is in "
+            "report/findings.jsonl.gz)" % len(ids)) in txt
+    html = open(os.path.join(c, "report.html")).read()
+    assert ("The first 100 of %d rows" % len(ids)) in html
+    assert 'href="report/findings.jsonl.gz"' in html and 'href="report/events.jsonl.gz"' in html
+    p = run("verify", c, check=0)
+    for key in ("findings", "events", "destinations"):
+        assert ("OK          report/%s.jsonl.gz matches its sealed SHA-256" % key) in p.stdout, \
+            p.stdout
+    path = os.path.join(c, "report", "findings.jsonl.gz")
+    with gzip.open(path, "rt") as f:
+        lines = f.readlines()
+    with gzip.open(path, "wt") as f:
+        f.writelines(lines[:-1])  # the last finding dropped
+    p = run("verify", c, check=2)
+    assert "MISMATCH    report/findings.jsonl.gz" in p.stdout, p.stdout

@@ -57,13 +57,13 @@ def report_names_every_recipient_as_the_evidence_does():
     got.pop("93.184.216.34", None)
     assert got == _NAMES, got
     r = _json.load(open(os.path.join(c, "report.json")))
-    dests = {d["destination"]: d for d in r["verdict"]["destinations"]}
+    dests = {d["destination"]: d for d in report_list(c, "destinations", r)}
     for d, names in _NAMES.items():
         assert {(x["kind"], x["name"]) for x in dests[d]["names"]} == names, dests[d]
         for _, n in names:
             assert n in dests[d]["named_by"], dests[d]
     assert dests["198.51.100.53"]["names"] == [], dests["198.51.100.53"]
-    ev = {e["destination"]: e for e in r["events"]}
+    ev = {e["destination"]: e for e in report_list(c, "events", r)}
     assert ev["198.51.100.104"]["protocols"] == ["dicom"], ev["198.51.100.104"]
     assert isinstance(ev["203.0.113.80"]["phi_types"], list)
     assert "birth_date" in ev["203.0.113.80"]["phi_types"]
@@ -215,7 +215,7 @@ def report_case_identity_order_and_words():
     assert "Example &lt;Health&gt; &amp; Co" in html and "<Health>" not in html
     assert "IR-2026-0042" in open(os.path.join(c, "report.txt")).read()
     rank = {"confirmed": 0, "likely": 1, "possible": 2}
-    keys = [(rank[e["verdict"]], e["first"]) for e in r["events"]]
+    keys = [(rank[e["verdict"]], e["first"]) for e in report_list(c, "events", r)]
     assert keys == sorted(keys), keys
     sev = {y["rule"]: y["severity"] for y in report_list(c, "yara_matches", r)}
     assert sev["DICOM_Part10"] == "info" and sev["HL7_v2_Message"] == "info", sev
@@ -266,7 +266,7 @@ def report_pdf_prints_every_events_column():
     for leak in ("file://", "report.html"):
         assert leak not in flat, (leak, flat[max(0, flat.find(leak) - 300):flat.find(leak) + 100])
     # every event row is printed: each event's destination is in the table's text
-    for e in _json.load(open(os.path.join(c, "report.json")))["events"]:
+    for e in report_list(c, "events"):
         assert e["destination"] in sec, e["destination"]
 
 
@@ -343,7 +343,7 @@ def geoip_names_country_and_network_from_a_supplied_mmdb():
     assert man["geoip_sha256"] == _hashlib.sha256(open(mmdb, "rb").read()).hexdigest()
     assert man["geoip_database_type"] == "phitrace-test-geo" and man["geoip_build_utc"]
     r = _json.load(open(os.path.join(c, "report.json")))
-    dests = {d["destination"]: d for d in r["verdict"]["destinations"]}
+    dests = {d["destination"]: d for d in report_list(c, "destinations", r)}
     assert dests["198.51.100.104"]["named_by"] == ("DICOM called AE EXTPACS; country NZ New "
                                                    "Zealand; network AS64500 Example Transit")
     assert "country" not in dests["192.0.2.25"]["named_by"]

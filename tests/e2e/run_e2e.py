@@ -94,13 +94,15 @@ def select_columns(table, cols):
 
 REPORT_SCHEMA = os.path.join(ROOT, "reports", "schema", "report-v3.schema.json")
 REPORT_LISTS = {"roster": ("individuals", "roster"), "objects_with_phi": ("objects_with_phi",),
-                "yara_matches": ("yara_matches",), "timeline": ("timeline",)}
+                "yara_matches": ("yara_matches",), "timeline": ("timeline",),
+                "destinations": ("verdict", "destinations"), "events": ("events",),
+                "findings": ("findings",)}
 
 
 def report_list(c, key, report=None):
     """Every row of a long list of report.json (roster, objects_with_phi, yara_matches,
-    timeline): the case's file report/<key>.jsonl.gz, one JSON row a line, after checking
-    that report.json holds its first 100 rows, its total and its name."""
+    timeline, destinations, events, findings): the case's file report/<key>.jsonl.gz, one JSON row a line, after
+    checking that report.json holds its first 100 rows, its total and its name."""
     import json
     r = report if report is not None else json.load(open(os.path.join(c, "report.json")))
     for k in REPORT_LISTS[key]:
@@ -427,7 +429,7 @@ def reference_report_comparison_ignores_the_machine_only():
     assert reference_norm(other) == reference_norm(ref)
     # any change of what the evidence says is seen
     for change in (lambda d: d["verdict"].__setitem__("overall", "likely"),
-                   lambda d: d["events"][0].__setitem__("bytes_out", d["events"][0]["bytes_out"] + 1),
+                   lambda d: d["events"]["items"][0].__setitem__("bytes_out", 1),
                    lambda d: d["individuals"]["outbound"].__setitem__("estimate", 17),
                    lambda d: d["ocr_portal"].__setitem__("breach_start_date", "2026-01-01T09:00:00Z"),
                    lambda d: d["methodology"].append({"key": "home_net", "value": "10.0.0.0/8"})):
