@@ -2,6 +2,7 @@
  * heur_beacon.c - beaconing: connection series per pair (and per DNS name), scored
  * as RITA v5 does (beacon.c).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,12 @@ static void series_add(struct series *s, int64_t t, int64_t b)
 }
 
 /* Score one group (rows of the query, already grouped by key in order) and report it. */
+/* The series of a query, grouped by its columns 0 and 1. Column 4 is the sources: a number,
+ * or, when by_client, the inside host of each row (the rows ordered by it within the group),
+ * and the group's sources are its distinct hosts; groups of one host are skipped. The scores
+ * do not depend on the order of a group's rows (pt_beacon_score sorts them). */
 static void beacon_groups(struct pt_verdict_ctx *x, enum pt_qv_name series, const char *family,
-                          int64_t start, int64_t end)
+                          bool by_client, int64_t start, int64_t end)
 {
     struct pt_qv *st = NULL;
     if (pt_qv_open(x->db, series, &st) != PT_OK) {
@@ -52,15 +57,30 @@ static void beacon_groups(struct pt_verdict_ctx *x, enum pt_qv_name series, cons
         snprintf(key_src, sizeof key_src, "%s", pt_qv_text(st, 0));
         snprintf(key_dst, sizeof key_dst, "%s", pt_qv_text(st, 1));
         s.n = 0;
-        int64_t sources = 0;
+        int64_t sources = 0, first = INT64_MAX, last = INT64_MIN;
+        char *host = NULL;
         while (more && strcmp(pt_qv_text(st, 0), key_src) == 0 &&
                strcmp(pt_qv_text(st, 1), key_dst) == 0) {
-            series_add(&s, pt_qv_int(st, 2) / 1000000, pt_qv_int(st, 3));
-            sources = pt_qv_int(st, 4);
+            int64_t t = pt_qv_int(st, 2) / 1000000;
+            series_add(&s, t, pt_qv_int(st, 3));
+            first = t < first ? t : first;
+            last = t > last ? t : last;
+            if (!by_client) {
+                sources = pt_qv_int(st, 4);
+            } else if (host == NULL || strcmp(host, pt_qv_text(st, 4)) != 0) {
+                free(host);
+                host = strdup(pt_qv_text(st, 4));
+                sources++;
+                if (host == NULL) {
+                    x->rc = PT_ENOMEM;
+                    break;
+                }
+            }
             more = pt_qv_step(st);
         }
+        free(host);
         struct pt_beacon b;
-        if (s.n < x->c.beacon_min_connections ||
+        if ((by_client && sources < 2) || s.n < x->c.beacon_min_connections ||
             !pt_beacon_score(s.ts, s.bytes, s.n, start, end, &b)) {
             continue;
         }
@@ -83,8 +103,8 @@ static void beacon_groups(struct pt_verdict_ctx *x, enum pt_qv_name series, cons
                  (long long)b.top_interval, (long long)b.top_size, (long long)sources);
         snprintf(ev, sizeof ev, "{\"family\":\"%s\",\"source\":\"%s\",\"destination\":\"%s\"}",
                  family, ks, kd);
-        pt_verdict_finding(x, PT_HEUR_BEACON, key_src, key_dst, family, s.ts[0] * 1000000,
-                           s.ts[s.n - 1] * 1000000, 0, b.strobe ? 0.8 : b.bucketed, sum, det, ev);
+        pt_verdict_finding(x, PT_HEUR_BEACON, key_src, key_dst, family, first * 1000000,
+                           last * 1000000, 0, b.strobe ? 0.8 : b.bucketed, sum, det, ev);
     }
     free(s.ts);
     free(s.bytes);
@@ -103,10 +123,10 @@ void pt_heur_beacon(struct pt_verdict_ctx *x)
     int64_t start =
         hi - (int64_t)x->c.beacon_window_s > lo ? hi - (int64_t)x->c.beacon_window_s : lo;
     /* SNI / Host family */
-    beacon_groups(x, PT_QV_BEACON_SNI, "sni", start, hi);
+    beacon_groups(x, PT_QV_BEACON_SNI, "sni", false, start, hi);
     /* IP family: flows not named by SNI or Host */
-    beacon_groups(x, PT_QV_BEACON_IP, "ip", start, hi);
+    beacon_groups(x, PT_QV_BEACON_IP, "ip", false, start, hi);
     /* destination family: one outside address polled by several inside hosts in turn (a
      * beacon whose source changes: DHCP, NAT pools, a fleet) */
-    beacon_groups(x, PT_QV_BEACON_DESTINATION, "destination", start, hi);
+    beacon_groups(x, PT_QV_BEACON_DESTINATION, "destination", true, start, hi);
 }
