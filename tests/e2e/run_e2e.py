@@ -671,8 +671,9 @@ def http_chunked_gzip_upload_is_stored_decoded():
                      "download", "s2c", 1, 0)], objs
     with io.BytesIO(objbytes(c, want)) as f:
         assert f.read() == body
-    txn = con.execute("SELECT method, uri, host, user_agent, status, req_body_len, req_sha256,"
-                      " resp_body_len FROM http_txn").fetchall()
+    txn = con.execute("SELECT method, uri, host, user_agent, status, req_body_len, (SELECT "
+                      "o.sha256 FROM object o WHERE o.id = req_object), resp_body_len FROM "
+                      "http_txn").fetchall()
     assert txn == [("POST", "/upload/hl7", "files.example.net", "curl/7.88", 201, len(body), want,
                     7)], txn
     assert con.execute("SELECT app FROM flow").fetchone()[0] == "http"
