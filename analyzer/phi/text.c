@@ -1278,6 +1278,33 @@ static const char *const clinical_words[] = {
     "hemoglobin", "creatinine", "sodium", "potassium", "wbc", "platelet", "tsh", "a1c",
     "troponin", "inr", "bun", "culture", "specimen", NULL};
 
+/* Does line [a, b) hold a clinical word (any case)? One pass over the line: a byte that
+ * starts no word (the table, folded) is passed over without a compare. */
+static bool clinical_line(const uint8_t *p, size_t a, size_t b)
+{
+    static _Thread_local uint8_t first[256]; /* 1 + the lowercase first letters' table */
+    static _Thread_local size_t wlen[sizeof clinical_words / sizeof clinical_words[0]];
+    if (first[0] == 0) {
+        for (size_t w = 0; clinical_words[w] != NULL; w++) {
+            uint8_t f = (uint8_t)clinical_words[w][0];
+            first[f] = first[toupper(f)] = 2;
+            wlen[w] = strlen(clinical_words[w]);
+        }
+        first[0] = 1;
+    }
+    for (size_t q = a; q < b; q++) {
+        if (first[p[q]] != 2) {
+            continue;
+        }
+        for (size_t w = 0; clinical_words[w] != NULL; w++) {
+            if (q + wlen[w] <= b && strncasecmp((const char *)p + q, clinical_words[w], wlen[w]) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 struct idcol {
     int col;            /* the column holding patient record numbers, -1 when none */
     char delim;
@@ -1348,17 +1375,7 @@ static void id_column(const uint8_t *p, size_t n, struct idcol *ic)
                     vals[c][rows] = v + 1;
                 }
             }
-            for (const char *const *w = clinical_words; *w != NULL; w++) {
-                size_t wl = strlen(*w);
-                bool found = false;
-                for (size_t q = a; q + wl <= b && !found; q++) {
-                    found = strncasecmp((const char *)p + q, *w, wl) == 0;
-                }
-                if (found) {
-                    clinical++;
-                    break;
-                }
-            }
+            clinical += clinical_line(p, a, b);
             rows++;
             a = b + 1;
         }
