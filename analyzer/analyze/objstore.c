@@ -306,32 +306,91 @@ static bool load_kept(int fd, uint64_t off, uint64_t size, struct pt_objbytes *b
     return true;
 }
 
-bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
-                    uint64_t size, struct pt_objbytes *b)
+/* The path of a pack named by the database (packs/<name>, nothing else), or false. */
+static bool pack_path(const char *case_dir, const char *pack, char *path, size_t len)
+{
+    if (strncmp(pack, "packs/", 6) != 0 || strchr(pack + 6, '/') != NULL ||
+        strstr(pack, "..") != NULL) {
+        return false;
+    }
+    return (size_t)snprintf(path, len, "%s/objects/%s", case_dir, pack) < len;
+}
+
+/* The open pack of `c` named `pack`, opening it (and closing the oldest) when it is not; -1
+ * when it cannot be opened. *keep: the descriptor stays in `c` (else the caller closes it). */
+static int pack_fd(struct pt_packfd *c, const char *case_dir, const char *pack, bool *keep)
 {
     char path[4400];
+    *keep = false;
+    for (unsigned i = 0; c != NULL && i < PT_PACKFD_MAX; i++) {
+        if (c->fd[i] >= 0 && strcmp(c->pack[i], pack) == 0) {
+            *keep = true;
+            return c->fd[i];
+        }
+    }
+    if (!pack_path(case_dir, pack, path, sizeof path)) {
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && c != NULL && strlen(pack) < sizeof c->pack[0]) {
+        unsigned i = c->next++ % PT_PACKFD_MAX;
+        if (c->fd[i] >= 0) {
+            close(c->fd[i]);
+        }
+        c->fd[i] = fd;
+        snprintf(c->pack[i], sizeof c->pack[i], "%s", pack);
+        *keep = true;
+    }
+    return fd;
+}
+
+bool pt_object_load_from(struct pt_packfd *c, const char *case_dir, const char *sha256,
+                         const char *pack, uint64_t off, uint64_t size, struct pt_objbytes *b)
+{
     memset(b, 0, sizeof *b);
     if (pack != NULL && strcmp(pack, PT_OBJ_NOT_KEPT) == 0) {
         return false; /* not kept in the case (--keep-objects): its bytes are in the inputs */
     }
     if (pack != NULL && pack[0] != '\0') {
-        /* a name from the database: packs/<name>.pack, nothing else */
-        if (strncmp(pack, "packs/", 6) != 0 || strchr(pack + 6, '/') != NULL ||
-            strstr(pack, "..") != NULL) {
-            return false;
-        }
-        snprintf(path, sizeof path, "%s/objects/%s", case_dir, pack);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        bool keep;
+        int fd = pack_fd(c, case_dir, pack, &keep);
         if (fd < 0) {
             return false;
         }
         bool ok = pt_object_kept_pack(pack) ? load_kept(fd, off, size, b)
                                              : load_slice(fd, off, size, b);
-        close(fd);
+        if (!keep) {
+            close(fd);
+        }
         return ok;
     }
+    char path[4400];
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, sha256, sha256);
     return load_file(path, b);
+}
+
+bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
+                    uint64_t size, struct pt_objbytes *b)
+{
+    return pt_object_load_from(NULL, case_dir, sha256, pack, off, size, b);
+}
+
+void pt_packfd_init(struct pt_packfd *c)
+{
+    memset(c, 0, sizeof *c);
+    for (unsigned i = 0; i < PT_PACKFD_MAX; i++) {
+        c->fd[i] = -1;
+    }
+}
+
+void pt_packfd_close(struct pt_packfd *c)
+{
+    for (unsigned i = 0; i < PT_PACKFD_MAX; i++) {
+        if (c->fd[i] >= 0) {
+            close(c->fd[i]);
+        }
+    }
+    pt_packfd_init(c);
 }
 
 void pt_object_release(struct pt_objbytes *b)

@@ -123,6 +123,20 @@ bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt
 bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
                     uint64_t size, struct pt_objbytes *b);
 void pt_object_release(struct pt_objbytes *b);
+/* Open packs kept between loads by one thread that reads many objects (the PHI stage, in
+ * hash order, so across every worker's pack): an open and a close per pack instead of per
+ * object. pt_packfd_init first, pt_packfd_close when done. */
+#define PT_PACKFD_MAX 8
+struct pt_packfd {
+    char pack[PT_PACKFD_MAX][128];
+    int fd[PT_PACKFD_MAX];
+    unsigned next; /* the slot to reuse next */
+};
+void pt_packfd_init(struct pt_packfd *c);
+void pt_packfd_close(struct pt_packfd *c);
+/* pt_object_load through the open packs of `c` (NULL: none kept). */
+bool pt_object_load_from(struct pt_packfd *c, const char *case_dir, const char *sha256,
+                         const char *pack, uint64_t off, uint64_t size, struct pt_objbytes *b);
 /* `pack` is a kept pack (packs/<name>.zpk): entries framed by their stored length. */
 bool pt_object_kept_pack(const char *pack);
 /* Describe a child of `parent` (an archive member, a document's text): the parent's

@@ -396,11 +396,11 @@ static void *yara_side_main(void *arg)
     return NULL;
 }
 
-static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_scanner *ys,
-                        const struct pt_yara *yara)
+static void scan_object(const char *case_dir, struct pt_packfd *packs, struct oresult *r,
+                        struct pt_yara_scanner *ys, const struct pt_yara *yara)
 {
     struct pt_objbytes ob;
-    if (!pt_object_load(case_dir, r->sha, r->pack, r->pack_off, r->size, &ob)) {
+    if (!pt_object_load_from(packs, case_dir, r->sha, r->pack, r->pack_off, r->size, &ob)) {
         r->error = "object file missing or unreadable";
         return;
     }
@@ -456,6 +456,8 @@ static void *pool_main(void *arg)
 {
     struct pool *p = arg;
     struct pt_yara_scanner *ys = p->yara ? pt_yara_scanner_new(p->yara, 0, 0) : NULL;
+    struct pt_packfd packs;
+    pt_packfd_init(&packs);
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->next < p->n && p->next >= p->written + WINDOW) {
@@ -464,11 +466,12 @@ static void *pool_main(void *arg)
         if (p->next >= p->n) {
             pthread_mutex_unlock(&p->mu);
             pt_yara_scanner_free(ys);
+            pt_packfd_close(&packs);
             return NULL;
         }
         size_t i = p->next++;
         pthread_mutex_unlock(&p->mu);
-        scan_object(p->case_dir, &p->res[i], ys, p->yara);
+        scan_object(p->case_dir, &packs, &p->res[i], ys, p->yara);
         pthread_mutex_lock(&p->mu);
         p->res[i].ready = true;
         pthread_cond_broadcast(&p->cv);

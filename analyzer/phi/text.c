@@ -1278,26 +1278,34 @@ static const char *const clinical_words[] = {
     "hemoglobin", "creatinine", "sodium", "potassium", "wbc", "platelet", "tsh", "a1c",
     "troponin", "inr", "bun", "culture", "specimen", NULL};
 
-/* Does line [a, b) hold a clinical word (any case)? One pass over the line: a byte that
- * starts no word (the table, folded) is passed over without a compare. */
+/* Does line [a, b) hold a clinical word (any case)? One pass over the line: the words that
+ * can start at a byte are those whose first two letters match it and the next (a mask per
+ * letter, both cases), so most bytes cost two table loads and no compare. */
 static bool clinical_line(const uint8_t *p, size_t a, size_t b)
 {
-    static _Thread_local uint8_t first[256]; /* 1 + the lowercase first letters' table */
-    static _Thread_local size_t wlen[sizeof clinical_words / sizeof clinical_words[0]];
-    if (first[0] == 0) {
-        for (size_t w = 0; clinical_words[w] != NULL; w++) {
-            uint8_t f = (uint8_t)clinical_words[w][0];
-            first[f] = first[toupper(f)] = 2;
+    enum { NW = sizeof clinical_words / sizeof clinical_words[0] - 1 };
+    _Static_assert(NW <= 32, "one bit per word");
+    static _Thread_local uint32_t at0[256], at1[256];
+    static _Thread_local size_t wlen[NW];
+    static _Thread_local bool ready;
+    if (!ready) {
+        for (size_t w = 0; w < NW; w++) {
+            const uint8_t *x = (const uint8_t *)clinical_words[w];
+            at0[x[0]] |= 1u << w;
+            at0[toupper(x[0])] |= 1u << w;
+            at1[x[1]] |= 1u << w;
+            at1[toupper(x[1])] |= 1u << w;
             wlen[w] = strlen(clinical_words[w]);
         }
-        first[0] = 1;
+        ready = true;
     }
-    for (size_t q = a; q < b; q++) {
-        if (first[p[q]] != 2) {
-            continue;
-        }
-        for (size_t w = 0; clinical_words[w] != NULL; w++) {
-            if (q + wlen[w] <= b && strncasecmp((const char *)p + q, clinical_words[w], wlen[w]) == 0) {
+    for (size_t q = a; q + 1 < b; q++) {
+        uint32_t m = at0[p[q]] & at1[p[q + 1]];
+        while (m != 0) {
+            unsigned w = (unsigned)__builtin_ctz(m);
+            m &= m - 1;
+            if (q + wlen[w] <= b &&
+                strncasecmp((const char *)p + q, clinical_words[w], wlen[w]) == 0) {
                 return true;
             }
         }
