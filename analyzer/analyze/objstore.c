@@ -265,6 +265,36 @@ bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt
     return pt_objstore_path(s, sha256, path, sizeof path) && load_file(path, b);
 }
 
+size_t pt_objstore_head(const struct pt_objstore *s, const char *sha256, uint8_t *buf,
+                        size_t max)
+{
+    const struct packent *e = pack_find(s, sha256);
+    char path[4400];
+    int fd = e != NULL ? s->pack_fd : -1;
+    if (e == NULL && pt_objstore_path(s, sha256, path, sizeof path)) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        return 0;
+    }
+    uint64_t off = e != NULL ? e->off : 0;
+    size_t want = e != NULL && e->len < max ? (size_t)e->len : max, done = 0;
+    while (done < want) {
+        ssize_t r = pread(fd, buf + done, want - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        done += (size_t)r;
+    }
+    if (e == NULL) {
+        close(fd);
+    }
+    return done;
+}
+
 bool pt_object_kept_pack(const char *pack)
 {
     size_t n = pack != NULL ? strlen(pack) : 0;

@@ -114,6 +114,10 @@ bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out
 /* The bytes of an object this store stored (its pack or its file). False when they cannot be
  * read; an empty object gives n == 0. Release with pt_object_release. */
 bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt_objbytes *b);
+/* Up to `max` first bytes of an object this store stored, into buf: the count read (0 when
+ * they cannot be read), for a test of the head before the whole object is loaded. */
+size_t pt_objstore_head(const struct pt_objstore *s, const char *sha256, uint8_t *buf,
+                        size_t max);
 /* The bytes of a stored object of the case at `case_dir`: from `pack` at `off` (`size`
  * bytes) when `pack` is not empty (object_blob), else from objects/<xx>/<sha256>. A kept
  * pack (*.zpk, written by the keep stage, objkeep.h) holds each entry compressed when that
