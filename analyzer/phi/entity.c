@@ -18,11 +18,17 @@ uint32_t pt_uf_find(struct uf *u, uint32_t x)
     return x;
 }
 
+static const struct attr *attrs_of(const struct attrs *a)
+{
+    return a->v != NULL ? a->v : a->in;
+}
+
 static bool attrs_conflict(const struct attrs *a, const struct attrs *b)
 {
+    const struct attr *x = attrs_of(a), *y = attrs_of(b);
     for (uint32_t i = 0; i < a->n; i++) {
         for (uint32_t j = 0; j < b->n; j++) {
-            if (a->v[i].cls == b->v[j].cls && a->v[i].val != b->v[j].val) {
+            if (x[i].cls == y[j].cls && x[i].val != y[j].val) {
                 return true;
             }
         }
@@ -32,21 +38,29 @@ static bool attrs_conflict(const struct attrs *a, const struct attrs *b)
 
 bool pt_uf_attrs_add(struct attrs *a, uint64_t cls, uint64_t val)
 {
+    const struct attr *x = attrs_of(a);
     for (uint32_t i = 0; i < a->n; i++) {
-        if (a->v[i].cls == cls) {
-            return a->v[i].val == val;
+        if (x[i].cls == cls) {
+            return x[i].val == val;
         }
     }
+    if (a->cap < PT_UF_INLINE) {
+        a->cap = PT_UF_INLINE;
+    }
     if (a->n == a->cap) {
-        uint32_t nc = a->cap ? a->cap * 2 : 4;
+        uint32_t nc = a->cap * 2;
         struct attr *nv = realloc(a->v, nc * sizeof *nv);
         if (nv == NULL) {
             return true; /* no memory: the value is not kept, the join still happens */
         }
+        if (a->v == NULL) {
+            memcpy(nv, a->in, sizeof a->in);
+        }
         a->v = nv;
         a->cap = nc;
     }
-    a->v[a->n++] = (struct attr){cls, val};
+    struct attr *w = a->v != NULL ? a->v : a->in;
+    w[a->n++] = (struct attr){cls, val};
     return true;
 }
 
@@ -69,8 +83,9 @@ void pt_uf_union(struct uf *u, uint32_t a, uint32_t b)
     }
     u->parent[b] = a;
     u->size[a] += u->size[b];
+    const struct attr *bv = attrs_of(&u->at[b]);
     for (uint32_t i = 0; i < u->at[b].n; i++) {
-        pt_uf_attrs_add(&u->at[a], u->at[b].v[i].cls, u->at[b].v[i].val);
+        pt_uf_attrs_add(&u->at[a], bv[i].cls, bv[i].val);
     }
     free(u->at[b].v);
     u->at[b] = (struct attrs){0};
@@ -111,40 +126,33 @@ bool pt_uf_key(struct uf *u, uint64_t key, uint32_t r)
         key = 1;
     }
     if (u->kn * 2 >= u->kcap) {
-        size_t nc = u->kcap ? u->kcap * 2 : 4096;
-        uint64_t *nk = calloc(nc, sizeof *nk);
-        uint32_t *nv = calloc(nc, sizeof *nv);
-        if (nk == NULL || nv == NULL) {
-            free(nk);
-            free(nv);
+        size_t nc = u->kcap ? u->kcap * 2 : 1u << 16;
+        struct ukey *ns = calloc(nc, sizeof *ns);
+        if (ns == NULL) {
             return false;
         }
         for (size_t i = 0; i < u->kcap; i++) {
-            if (u->keys[i] != 0) {
-                size_t h = (size_t)(u->keys[i] & (nc - 1));
-                while (nk[h] != 0) {
+            if (u->slots[i].key != 0) {
+                size_t h = (size_t)(u->slots[i].key & (nc - 1));
+                while (ns[h].key != 0) {
                     h = (h + 1) & (nc - 1);
                 }
-                nk[h] = u->keys[i];
-                nv[h] = u->vals[i];
+                ns[h] = u->slots[i];
             }
         }
-        free(u->keys);
-        free(u->vals);
-        u->keys = nk;
-        u->vals = nv;
+        free(u->slots);
+        u->slots = ns;
         u->kcap = nc;
     }
     size_t h = (size_t)(key & (u->kcap - 1));
-    while (u->keys[h] != 0) {
-        if (u->keys[h] == key) {
-            pt_uf_union(u, u->vals[h], r);
+    while (u->slots[h].key != 0) {
+        if (u->slots[h].key == key) {
+            pt_uf_union(u, u->slots[h].val, r);
             return true;
         }
         h = (h + 1) & (u->kcap - 1);
     }
-    u->keys[h] = key;
-    u->vals[h] = r;
+    u->slots[h] = (struct ukey){key, r};
     u->kn++;
     return true;
 }
@@ -157,8 +165,7 @@ void pt_uf_free(struct uf *u)
     free(u->at);
     free(u->size);
     free(u->parent);
-    free(u->keys);
-    free(u->vals);
+    free(u->slots);
 }
 
 bool pt_uf_has(const struct uf *u, uint64_t key)
@@ -170,8 +177,8 @@ bool pt_uf_has(const struct uf *u, uint64_t key)
         return false;
     }
     size_t h = (size_t)(key & (u->kcap - 1));
-    while (u->keys[h] != 0) {
-        if (u->keys[h] == key) {
+    while (u->slots[h].key != 0) {
+        if (u->slots[h].key == key) {
             return true;
         }
         h = (h + 1) & (u->kcap - 1);

@@ -20,18 +20,25 @@
 struct attr {
     uint64_t cls, val;
 };
+/* Up to PT_UF_INLINE values in the struct itself (a record has a few: an SSN, a birth date,
+ * a record number), more in `v` on the heap: no allocation per record. */
+#define PT_UF_INLINE 3
 struct attrs {
-    struct attr *v;
+    struct attr *v;   /* all n values when cap > PT_UF_INLINE, else NULL */
     uint32_t n, cap;
+    struct attr in[PT_UF_INLINE];
+};
+/* key -> the first record that had it; key 0 marks an empty slot */
+struct ukey {
+    uint64_t key;
+    uint32_t val;
 };
 struct uf {
     uint32_t *parent;
-    uint32_t *size;
+    uint32_t *size;   /* union by size */
     struct attrs *at; /* per root */
     size_t n, cap;
-    /* key -> first record, open addressing */
-    uint64_t *keys;
-    uint32_t *vals;
+    struct ukey *slots; /* open addressing, linear probing; key and record in one line */
     size_t kcap, kn;
     uint64_t refused; /* joins refused because strong identifiers conflict */
 };
