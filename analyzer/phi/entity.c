@@ -18,17 +18,11 @@ uint32_t pt_uf_find(struct uf *u, uint32_t x)
     return x;
 }
 
-static const struct attr *attrs_of(const struct attrs *a)
-{
-    return a->v != NULL ? a->v : a->in;
-}
-
 static bool attrs_conflict(const struct attrs *a, const struct attrs *b)
 {
-    const struct attr *x = attrs_of(a), *y = attrs_of(b);
     for (uint32_t i = 0; i < a->n; i++) {
         for (uint32_t j = 0; j < b->n; j++) {
-            if (x[i].cls == y[j].cls && x[i].val != y[j].val) {
+            if (a->v[i].cls == b->v[j].cls && a->v[i].val != b->v[j].val) {
                 return true;
             }
         }
@@ -38,29 +32,21 @@ static bool attrs_conflict(const struct attrs *a, const struct attrs *b)
 
 bool pt_uf_attrs_add(struct attrs *a, uint64_t cls, uint64_t val)
 {
-    const struct attr *x = attrs_of(a);
     for (uint32_t i = 0; i < a->n; i++) {
-        if (x[i].cls == cls) {
-            return x[i].val == val;
+        if (a->v[i].cls == cls) {
+            return a->v[i].val == val;
         }
     }
-    if (a->cap < PT_UF_INLINE) {
-        a->cap = PT_UF_INLINE;
-    }
     if (a->n == a->cap) {
-        uint32_t nc = a->cap * 2;
+        uint32_t nc = a->cap ? a->cap * 2 : 4;
         struct attr *nv = realloc(a->v, nc * sizeof *nv);
         if (nv == NULL) {
             return true; /* no memory: the value is not kept, the join still happens */
         }
-        if (a->v == NULL) {
-            memcpy(nv, a->in, sizeof a->in);
-        }
         a->v = nv;
         a->cap = nc;
     }
-    struct attr *w = a->v != NULL ? a->v : a->in;
-    w[a->n++] = (struct attr){cls, val};
+    a->v[a->n++] = (struct attr){cls, val};
     return true;
 }
 
@@ -83,9 +69,8 @@ void pt_uf_union(struct uf *u, uint32_t a, uint32_t b)
     }
     u->parent[b] = a;
     u->size[a] += u->size[b];
-    const struct attr *bv = attrs_of(&u->at[b]);
     for (uint32_t i = 0; i < u->at[b].n; i++) {
-        pt_uf_attrs_add(&u->at[a], bv[i].cls, bv[i].val);
+        pt_uf_attrs_add(&u->at[a], u->at[b].v[i].cls, u->at[b].v[i].val);
     }
     free(u->at[b].v);
     u->at[b] = (struct attrs){0};
@@ -94,7 +79,7 @@ void pt_uf_union(struct uf *u, uint32_t a, uint32_t b)
 bool pt_uf_add(struct uf *u)
 {
     if (u->n == u->cap) {
-        size_t nc = u->cap ? u->cap * 2 : 1024;
+        size_t nc = u->cap ? u->cap * 2 : 1u << 16; /* pages are touched as records come */
         uint32_t *np = realloc(u->parent, nc * sizeof *np);
         if (np == NULL) {
             return false;

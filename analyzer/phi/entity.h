@@ -20,13 +20,9 @@
 struct attr {
     uint64_t cls, val;
 };
-/* Up to PT_UF_INLINE values in the struct itself (a record has a few: an SSN, a birth date,
- * a record number), more in `v` on the heap: no allocation per record. */
-#define PT_UF_INLINE 3
 struct attrs {
-    struct attr *v;   /* all n values when cap > PT_UF_INLINE, else NULL */
+    struct attr *v;
     uint32_t n, cap;
-    struct attr in[PT_UF_INLINE];
 };
 /* key -> the first record that had it; key 0 marks an empty slot */
 struct ukey {
