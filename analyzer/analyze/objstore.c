@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../core/grow.h"
 #include "typer.h"
 
 #define TYPE_CACHE 1024
@@ -203,18 +204,27 @@ static bool pack_put(struct pt_objstore *s, struct pt_obj *o)
 
 /* ---- reading stored objects ------------------------------------------------------------- */
 
-static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b)
+/* len bytes at off into a buffer of their own (b->owned), or into `reuse` (grown as
+ * needed, kept by the caller across loads: no allocation, and no fresh pages to fault in,
+ * per object) when it is not NULL. */
+static bool load_slice_into(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b,
+                            struct pt_packfd *reuse)
 {
     memset(b, 0, sizeof *b);
     if (len > PT_OBJ_MEM_BYTES) {
         return false; /* packs hold only objects up to this size: a corrupt location */
     }
-    b->owned = malloc(len ? len : 1);
-    if (b->owned == NULL) {
+    uint8_t *buf;
+    if (reuse != NULL) {
+        if (!pt_grow(&reuse->buf, &reuse->cap, len ? len : 1, 1, 65536)) {
+            return false;
+        }
+        buf = reuse->buf;
+    } else if ((buf = b->owned = malloc(len ? len : 1)) == NULL) {
         return false;
     }
     for (size_t done = 0; done < len;) {
-        ssize_t r = pread(fd, b->owned + done, len - done, (off_t)(off + done));
+        ssize_t r = pread(fd, buf + done, len - done, (off_t)(off + done));
         if (r < 0 && errno == EINTR) {
             continue;
         }
@@ -225,9 +235,14 @@ static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b
         }
         done += (size_t)r;
     }
-    b->p = b->owned;
+    b->p = buf;
     b->n = len;
     return true;
+}
+
+static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b)
+{
+    return load_slice_into(fd, off, len, b, NULL);
 }
 
 static bool load_file(const char *path, struct pt_objbytes *b)
@@ -388,7 +403,7 @@ bool pt_object_load_from(struct pt_packfd *c, const char *case_dir, const char *
             return false;
         }
         bool ok = pt_object_kept_pack(pack) ? load_kept(fd, off, size, b)
-                                             : load_slice(fd, off, size, b);
+                                             : load_slice_into(fd, off, size, b, c);
         if (!keep) {
             close(fd);
         }
@@ -420,6 +435,7 @@ void pt_packfd_close(struct pt_packfd *c)
             close(c->fd[i]);
         }
     }
+    free(c->buf);
     pt_packfd_init(c);
 }
 

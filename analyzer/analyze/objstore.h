@@ -127,18 +127,22 @@ size_t pt_objstore_head(const struct pt_objstore *s, const char *sha256, uint8_t
 bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
                     uint64_t size, struct pt_objbytes *b);
 void pt_object_release(struct pt_objbytes *b);
-/* Open packs kept between loads by one thread that reads many objects (the PHI stage, in
- * hash order, so across every worker's pack): an open and a close per pack instead of per
- * object. pt_packfd_init first, pt_packfd_close when done. */
+/* Open packs and a read buffer kept between loads by one thread that reads many objects
+ * (the PHI stage, in hash order, so across every worker's pack): an open and a close per
+ * pack instead of per object, and no allocation per object. pt_packfd_init first,
+ * pt_packfd_close when done (it frees the buffer). */
 #define PT_PACKFD_MAX 8
 struct pt_packfd {
     char pack[PT_PACKFD_MAX][128];
     int fd[PT_PACKFD_MAX];
     unsigned next; /* the slot to reuse next */
+    uint8_t *buf;  /* the bytes of the last object loaded from a pack */
+    size_t cap;
 };
 void pt_packfd_init(struct pt_packfd *c);
 void pt_packfd_close(struct pt_packfd *c);
-/* pt_object_load through the open packs of `c` (NULL: none kept). */
+/* pt_object_load through the open packs of `c` (NULL: none kept). The bytes of an object in
+ * a (not kept) pack are in c's buffer: valid until the next load through c. */
 bool pt_object_load_from(struct pt_packfd *c, const char *case_dir, const char *sha256,
                          const char *pack, uint64_t off, uint64_t size, struct pt_objbytes *b);
 /* `pack` is a kept pack (packs/<name>.zpk): entries framed by their stored length. */
