@@ -79,7 +79,7 @@ void pt_uf_union(struct uf *u, uint32_t a, uint32_t b)
 bool pt_uf_add(struct uf *u)
 {
     if (u->n == u->cap) {
-        size_t nc = u->cap ? u->cap * 2 : 1u << 16; /* pages are touched as records come */
+        size_t nc = u->cap ? u->cap * 2 : 1024;
         uint32_t *np = realloc(u->parent, nc * sizeof *np);
         if (np == NULL) {
             return false;
@@ -111,33 +111,40 @@ bool pt_uf_key(struct uf *u, uint64_t key, uint32_t r)
         key = 1;
     }
     if (u->kn * 2 >= u->kcap) {
-        size_t nc = u->kcap ? u->kcap * 2 : 1u << 16;
-        struct ukey *ns = calloc(nc, sizeof *ns);
-        if (ns == NULL) {
+        size_t nc = u->kcap ? u->kcap * 2 : 4096;
+        uint64_t *nk = calloc(nc, sizeof *nk);
+        uint32_t *nv = calloc(nc, sizeof *nv);
+        if (nk == NULL || nv == NULL) {
+            free(nk);
+            free(nv);
             return false;
         }
         for (size_t i = 0; i < u->kcap; i++) {
-            if (u->slots[i].key != 0) {
-                size_t h = (size_t)(u->slots[i].key & (nc - 1));
-                while (ns[h].key != 0) {
+            if (u->keys[i] != 0) {
+                size_t h = (size_t)(u->keys[i] & (nc - 1));
+                while (nk[h] != 0) {
                     h = (h + 1) & (nc - 1);
                 }
-                ns[h] = u->slots[i];
+                nk[h] = u->keys[i];
+                nv[h] = u->vals[i];
             }
         }
-        free(u->slots);
-        u->slots = ns;
+        free(u->keys);
+        free(u->vals);
+        u->keys = nk;
+        u->vals = nv;
         u->kcap = nc;
     }
     size_t h = (size_t)(key & (u->kcap - 1));
-    while (u->slots[h].key != 0) {
-        if (u->slots[h].key == key) {
-            pt_uf_union(u, u->slots[h].val, r);
+    while (u->keys[h] != 0) {
+        if (u->keys[h] == key) {
+            pt_uf_union(u, u->vals[h], r);
             return true;
         }
         h = (h + 1) & (u->kcap - 1);
     }
-    u->slots[h] = (struct ukey){key, r};
+    u->keys[h] = key;
+    u->vals[h] = r;
     u->kn++;
     return true;
 }
@@ -150,7 +157,8 @@ void pt_uf_free(struct uf *u)
     free(u->at);
     free(u->size);
     free(u->parent);
-    free(u->slots);
+    free(u->keys);
+    free(u->vals);
 }
 
 bool pt_uf_has(const struct uf *u, uint64_t key)
@@ -162,8 +170,8 @@ bool pt_uf_has(const struct uf *u, uint64_t key)
         return false;
     }
     size_t h = (size_t)(key & (u->kcap - 1));
-    while (u->slots[h].key != 0) {
-        if (u->slots[h].key == key) {
+    while (u->keys[h] != 0) {
+        if (u->keys[h] == key) {
             return true;
         }
         h = (h + 1) & (u->kcap - 1);

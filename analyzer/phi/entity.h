@@ -24,17 +24,14 @@ struct attrs {
     struct attr *v;
     uint32_t n, cap;
 };
-/* key -> the first record that had it; key 0 marks an empty slot */
-struct ukey {
-    uint64_t key;
-    uint32_t val;
-};
 struct uf {
     uint32_t *parent;
-    uint32_t *size;   /* union by size */
+    uint32_t *size;
     struct attrs *at; /* per root */
     size_t n, cap;
-    struct ukey *slots; /* open addressing, linear probing; key and record in one line */
+    /* key -> first record, open addressing */
+    uint64_t *keys;
+    uint32_t *vals;
     size_t kcap, kn;
     uint64_t refused; /* joins refused because strong identifiers conflict */
 };
