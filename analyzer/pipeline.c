@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,8 @@ struct run {
     struct pt_unpack_run *unpack; /* archives unpacked, shared by the workers */
     struct pt_memcap memcap;      /* per-flow decoder state of all workers (--memcap) */
     struct timespec t_content, t_verdict, t_report; /* when each later stage started */
+    double cpu[4];                /* CPU seconds of the process (every thread, user + system)
+                                   * as the capture, content, verdict and report stages start */
     char homes[512], start[32], build[4200], final_abs[4200];
     char incomplete[300];         /* why the case is sealed incomplete, or "" */
 };
@@ -69,6 +72,18 @@ static void audit(struct run *r, const char *action, const char *detail)
 static double seconds(const struct timespec *a, const struct timespec *b)
 {
     return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* User and system seconds of every thread so far: on a shared machine the stage's wall time
+ * holds waiting for the CPU, this does not. */
+static double cpu_seconds(void)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0) {
+        return 0;
+    }
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 /* ---- setting up ---------------------------------------------------------------------------- */
@@ -226,6 +241,7 @@ static void read_inputs(struct run *r)
     const struct pt_options *opt = &r->o;
     pt_progress_start(&r->prog, opt->progress && !opt->quiet, opt->progress_json,
                       r->inputs.total_bytes, r->inputs.n);
+    r->cpu[0] = cpu_seconds();
     for (size_t i = 0; i < r->inputs.n; i++) {
         if (atomic_load(&r->w.failed) != PT_OK) {
             break;
@@ -515,6 +531,13 @@ static void analysis_finished(struct run *r, pt_status rc)
     pt_db_manifest_set(r->w.db, "stage_seconds:content", buf);
     snprintf(buf, sizeof buf, "%.3f", seconds(&r->t_verdict, &r->t_report));
     pt_db_manifest_set(r->w.db, "stage_seconds:verdict", buf);
+    static const char *const cpu_keys[] = {"stage_seconds:capture_cpu",
+                                           "stage_seconds:content_cpu",
+                                           "stage_seconds:verdict_cpu"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(buf, sizeof buf, "%.3f", r->cpu[i + 1] - r->cpu[i]);
+        pt_db_manifest_set(r->w.db, cpu_keys[i], buf);
+    }
     snprintf(buf, sizeof buf, "items=%llu packets=%llu status=%s",
              (unsigned long long)r->res.items, (unsigned long long)r->res.packets,
              rc != PT_OK ? pt_status_str(rc) : r->incomplete[0] ? "incomplete" : "completed");
@@ -557,6 +580,7 @@ static pt_status db_stages(struct run *r, pt_status rc)
     const struct pt_options *opt = &r->o;
     const bool whole = !opt->shard, content = whole && !opt->flows_only;
     clock_gettime(CLOCK_MONOTONIC, &r->t_content);
+    r->cpu[1] = cpu_seconds();
     pt_progress_json(&r->prog, "content", 0, 1, NULL);
     rc = rc == PT_OK && whole ? log_flows(r) : rc;
     rc = rc == PT_OK && content ? tunnels(r) : rc;
@@ -566,12 +590,14 @@ static pt_status db_stages(struct run *r, pt_status rc)
     rc = rc == PT_OK && content ? pt_diskart_run(r->w.db, opt->case_dir) : rc;
     rc = rc == PT_OK && content && !opt->no_phi ? phi(r) : rc;
     clock_gettime(CLOCK_MONOTONIC, &r->t_verdict);
+    r->cpu[2] = cpu_seconds();
     pt_progress_json(&r->prog, "verdict", 0, 1, NULL);
     rc = rc == PT_OK && whole ? verdict(r) : rc;
     rc = rc == PT_OK && whole && opt->geoip != NULL ? geoip(r) : rc;
     rc = rc == PT_OK && whole ? keep_objects(r) : rc;
     rc = rc == PT_OK && whole ? compact(r) : rc;
     clock_gettime(CLOCK_MONOTONIC, &r->t_report);
+    r->cpu[3] = cpu_seconds();
     pt_progress_json(&r->prog, "report", 0, 1, NULL);
     analysis_finished(r, rc);
     return rc == PT_OK ? reports(r, whole) : rc;

@@ -500,6 +500,12 @@ bool pt_doctext(struct pt_app_ctx *ctx, const struct pt_object_rec *parent)
     if (ctx->store == NULL || parent->size < 8 || parent->encrypted) {
         return false;
     }
+    /* most objects are no document: their first KiB says so without loading them */
+    uint8_t head[1024];
+    size_t hn = pt_objstore_head(ctx->store, parent->sha256, head, sizeof head);
+    if (hn > 0 && (hn < 8 || !maybe_document(head, hn))) {
+        return false;
+    }
     struct pt_objbytes ob;
     if (!pt_objstore_load(ctx->store, parent->sha256, &ob)) {
         return false;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../core/grow.h"
 #include "typer.h"
 
 #define TYPE_CACHE 1024
@@ -203,18 +204,27 @@ static bool pack_put(struct pt_objstore *s, struct pt_obj *o)
 
 /* ---- reading stored objects ------------------------------------------------------------- */
 
-static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b)
+/* len bytes at off into a buffer of their own (b->owned), or into `reuse` (grown as
+ * needed, kept by the caller across loads: no allocation, and no fresh pages to fault in,
+ * per object) when it is not NULL. */
+static bool load_slice_into(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b,
+                            struct pt_packfd *reuse)
 {
     memset(b, 0, sizeof *b);
     if (len > PT_OBJ_MEM_BYTES) {
         return false; /* packs hold only objects up to this size: a corrupt location */
     }
-    b->owned = malloc(len ? len : 1);
-    if (b->owned == NULL) {
+    uint8_t *buf;
+    if (reuse != NULL) {
+        if (!pt_grow(&reuse->buf, &reuse->cap, len ? len : 1, 1, 65536)) {
+            return false;
+        }
+        buf = reuse->buf;
+    } else if ((buf = b->owned = malloc(len ? len : 1)) == NULL) {
         return false;
     }
     for (size_t done = 0; done < len;) {
-        ssize_t r = pread(fd, b->owned + done, len - done, (off_t)(off + done));
+        ssize_t r = pread(fd, buf + done, len - done, (off_t)(off + done));
         if (r < 0 && errno == EINTR) {
             continue;
         }
@@ -225,9 +235,14 @@ static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b
         }
         done += (size_t)r;
     }
-    b->p = b->owned;
+    b->p = buf;
     b->n = len;
     return true;
+}
+
+static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b)
+{
+    return load_slice_into(fd, off, len, b, NULL);
 }
 
 static bool load_file(const char *path, struct pt_objbytes *b)
@@ -263,6 +278,36 @@ bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt
     }
     char path[4400];
     return pt_objstore_path(s, sha256, path, sizeof path) && load_file(path, b);
+}
+
+size_t pt_objstore_head(const struct pt_objstore *s, const char *sha256, uint8_t *buf,
+                        size_t max)
+{
+    const struct packent *e = pack_find(s, sha256);
+    char path[4400];
+    int fd = e != NULL ? s->pack_fd : -1;
+    if (e == NULL && pt_objstore_path(s, sha256, path, sizeof path)) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        return 0;
+    }
+    uint64_t off = e != NULL ? e->off : 0;
+    size_t want = e != NULL && e->len < max ? (size_t)e->len : max, done = 0;
+    while (done < want) {
+        ssize_t r = pread(fd, buf + done, want - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        done += (size_t)r;
+    }
+    if (e == NULL) {
+        close(fd);
+    }
+    return done;
 }
 
 bool pt_object_kept_pack(const char *pack)
@@ -306,32 +351,92 @@ static bool load_kept(int fd, uint64_t off, uint64_t size, struct pt_objbytes *b
     return true;
 }
 
-bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
-                    uint64_t size, struct pt_objbytes *b)
+/* The path of a pack named by the database (packs/<name>, nothing else), or false. */
+static bool pack_path(const char *case_dir, const char *pack, char *path, size_t len)
+{
+    if (strncmp(pack, "packs/", 6) != 0 || strchr(pack + 6, '/') != NULL ||
+        strstr(pack, "..") != NULL) {
+        return false;
+    }
+    return (size_t)snprintf(path, len, "%s/objects/%s", case_dir, pack) < len;
+}
+
+/* The open pack of `c` named `pack`, opening it (and closing the oldest) when it is not; -1
+ * when it cannot be opened. *keep: the descriptor stays in `c` (else the caller closes it). */
+static int pack_fd(struct pt_packfd *c, const char *case_dir, const char *pack, bool *keep)
 {
     char path[4400];
+    *keep = false;
+    for (unsigned i = 0; c != NULL && i < PT_PACKFD_MAX; i++) {
+        if (c->fd[i] >= 0 && strcmp(c->pack[i], pack) == 0) {
+            *keep = true;
+            return c->fd[i];
+        }
+    }
+    if (!pack_path(case_dir, pack, path, sizeof path)) {
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && c != NULL && strlen(pack) < sizeof c->pack[0]) {
+        unsigned i = c->next++ % PT_PACKFD_MAX;
+        if (c->fd[i] >= 0) {
+            close(c->fd[i]);
+        }
+        c->fd[i] = fd;
+        snprintf(c->pack[i], sizeof c->pack[i], "%s", pack);
+        *keep = true;
+    }
+    return fd;
+}
+
+bool pt_object_load_from(struct pt_packfd *c, const char *case_dir, const char *sha256,
+                         const char *pack, uint64_t off, uint64_t size, struct pt_objbytes *b)
+{
     memset(b, 0, sizeof *b);
     if (pack != NULL && strcmp(pack, PT_OBJ_NOT_KEPT) == 0) {
         return false; /* not kept in the case (--keep-objects): its bytes are in the inputs */
     }
     if (pack != NULL && pack[0] != '\0') {
-        /* a name from the database: packs/<name>.pack, nothing else */
-        if (strncmp(pack, "packs/", 6) != 0 || strchr(pack + 6, '/') != NULL ||
-            strstr(pack, "..") != NULL) {
-            return false;
-        }
-        snprintf(path, sizeof path, "%s/objects/%s", case_dir, pack);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        bool keep;
+        int fd = pack_fd(c, case_dir, pack, &keep);
         if (fd < 0) {
             return false;
         }
         bool ok = pt_object_kept_pack(pack) ? load_kept(fd, off, size, b)
-                                             : load_slice(fd, off, size, b);
-        close(fd);
+                                             : load_slice_into(fd, off, size, b, c);
+        if (!keep) {
+            close(fd);
+        }
         return ok;
     }
+    char path[4400];
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", case_dir, sha256, sha256);
     return load_file(path, b);
+}
+
+bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
+                    uint64_t size, struct pt_objbytes *b)
+{
+    return pt_object_load_from(NULL, case_dir, sha256, pack, off, size, b);
+}
+
+void pt_packfd_init(struct pt_packfd *c)
+{
+    memset(c, 0, sizeof *c);
+    for (unsigned i = 0; i < PT_PACKFD_MAX; i++) {
+        c->fd[i] = -1;
+    }
+}
+
+void pt_packfd_close(struct pt_packfd *c)
+{
+    for (unsigned i = 0; i < PT_PACKFD_MAX; i++) {
+        if (c->fd[i] >= 0) {
+            close(c->fd[i]);
+        }
+    }
+    free(c->buf);
+    pt_packfd_init(c);
 }
 
 void pt_object_release(struct pt_objbytes *b)

@@ -114,6 +114,10 @@ bool pt_objstore_path(const struct pt_objstore *s, const char *sha256, char *out
 /* The bytes of an object this store stored (its pack or its file). False when they cannot be
  * read; an empty object gives n == 0. Release with pt_object_release. */
 bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt_objbytes *b);
+/* Up to `max` first bytes of an object this store stored, into buf: the count read (0 when
+ * they cannot be read), for a test of the head before the whole object is loaded. */
+size_t pt_objstore_head(const struct pt_objstore *s, const char *sha256, uint8_t *buf,
+                        size_t max);
 /* The bytes of a stored object of the case at `case_dir`: from `pack` at `off` (`size`
  * bytes) when `pack` is not empty (object_blob), else from objects/<xx>/<sha256>. A kept
  * pack (*.zpk, written by the keep stage, objkeep.h) holds each entry compressed when that
@@ -123,6 +127,24 @@ bool pt_objstore_load(const struct pt_objstore *s, const char *sha256, struct pt
 bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
                     uint64_t size, struct pt_objbytes *b);
 void pt_object_release(struct pt_objbytes *b);
+/* Open packs and a read buffer kept between loads by one thread that reads many objects
+ * (the PHI stage, in hash order, so across every worker's pack): an open and a close per
+ * pack instead of per object, and no allocation per object. pt_packfd_init first,
+ * pt_packfd_close when done (it frees the buffer). */
+#define PT_PACKFD_MAX 8
+struct pt_packfd {
+    char pack[PT_PACKFD_MAX][128];
+    int fd[PT_PACKFD_MAX];
+    unsigned next; /* the slot to reuse next */
+    uint8_t *buf;  /* the bytes of the last object loaded from a pack */
+    size_t cap;
+};
+void pt_packfd_init(struct pt_packfd *c);
+void pt_packfd_close(struct pt_packfd *c);
+/* pt_object_load through the open packs of `c` (NULL: none kept). The bytes of an object in
+ * a (not kept) pack are in c's buffer: valid until the next load through c. */
+bool pt_object_load_from(struct pt_packfd *c, const char *case_dir, const char *sha256,
+                         const char *pack, uint64_t off, uint64_t size, struct pt_objbytes *b);
 /* `pack` is a kept pack (packs/<name>.zpk): entries framed by their stored length. */
 bool pt_object_kept_pack(const char *pack);
 /* Describe a child of `parent` (an archive member, a document's text): the parent's

@@ -92,6 +92,24 @@ static bool text_scan(const uint8_t *p, size_t n, struct text_shape *t)
     bool seen_cr = false;
     for (; i < n; ci++) {
         uint8_t c = p[i];
+        if (c >= 0x20 && c < 0x7f) {
+            /* a run of printable ASCII at once: nothing in it ends a line, and the longest
+             * line can only have grown by its last character */
+            size_t j = i + 1;
+            while (j < n && p[j] >= 0x20 && p[j] < 0x7f) {
+                j++;
+            }
+            if (seen_cr) {
+                t->cr++;
+                seen_cr = false;
+            }
+            ci += j - i - 1; /* the run's last character; the loop counts it */
+            if (ci > line_end + 300 && ci - line_end > t->longest) {
+                t->longest = ci - line_end;
+            }
+            i = j;
+            continue;
+        }
         if (c < 0x80) {
             if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b) ||
                 c == 0x7f) {

@@ -1,4 +1,10 @@
-/* sha256.c - SHA-256 wrappers over libcrypto EVP. */
+/* sha256.c - SHA-256 wrappers over libcrypto EVP; HMAC over its low-level SHA-256. */
+/* SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but they are the
+ * same block function (SHA extensions where the CPU has them) on a context that is a plain
+ * struct: copying the key's precomputed states costs a struct copy, where EVP_MD_CTX_copy_ex
+ * duplicates the provider's context on the heap (an allocation, a free and a cleanse per
+ * copy, two copies per MAC). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "sha256.h"
 
 #include <errno.h>
@@ -6,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +60,10 @@ void pt_sha256_final(struct pt_sha256 *h, uint8_t out[PT_SHA256_LEN])
 }
 
 struct pt_hmac {
-    EVP_MD_CTX *inner, *outer, *work;
-    uint8_t key[64]; /* for the one-shot fallback */
+    SHA256_CTX inner, outer; /* after the key XOR ipad and opad blocks */
+    uint8_t key[64];         /* for the one-shot fallback */
     size_t keylen;
-    bool failed;     /* a MAC could not be computed (sticky) */
+    bool failed;             /* a MAC could not be computed (sticky) */
 };
 
 static bool hmac_once(const struct pt_hmac *h, const void *a, size_t alen, const void *b,
@@ -98,14 +105,8 @@ struct pt_hmac *pt_hmac_new(const uint8_t *key, size_t keylen)
     }
     memcpy(h->key, key, keylen);
     h->keylen = keylen;
-    h->inner = EVP_MD_CTX_new();
-    h->outer = EVP_MD_CTX_new();
-    h->work = EVP_MD_CTX_new();
-    bool ok = h->inner != NULL && h->outer != NULL && h->work != NULL &&
-              EVP_DigestInit_ex(h->inner, EVP_sha256(), NULL) == 1 &&
-              EVP_DigestUpdate(h->inner, ipad, sizeof ipad) == 1 &&
-              EVP_DigestInit_ex(h->outer, EVP_sha256(), NULL) == 1 &&
-              EVP_DigestUpdate(h->outer, opad, sizeof opad) == 1;
+    bool ok = SHA256_Init(&h->inner) == 1 && SHA256_Update(&h->inner, ipad, sizeof ipad) == 1 &&
+              SHA256_Init(&h->outer) == 1 && SHA256_Update(&h->outer, opad, sizeof opad) == 1;
     OPENSSL_cleanse(ipad, sizeof ipad);
     OPENSSL_cleanse(opad, sizeof opad);
     if (!ok) {
@@ -120,29 +121,26 @@ void pt_hmac_free(struct pt_hmac *h)
     if (h == NULL) {
         return;
     }
-    EVP_MD_CTX_free(h->inner);
-    EVP_MD_CTX_free(h->outer);
-    EVP_MD_CTX_free(h->work);
-    OPENSSL_cleanse(h->key, sizeof h->key);
+    OPENSSL_cleanse(h, sizeof *h);
     free(h);
 }
 
-/* libcrypto's digest calls fail only when memory runs out; then the MAC is computed again
- * by the one-shot HMAC() from the key kept for that, so a failure never yields a wrong MAC;
- * if that fails too, out is zeroed and false returned. */
+/* The low-level calls do not fail (they return 1); should one ever, the MAC is computed
+ * again by the one-shot HMAC() from the key kept for that, so a failure never yields a wrong
+ * MAC; if that fails too, out is zeroed and false returned. */
 bool pt_hmac_sha256(struct pt_hmac *h, const void *a, size_t alen, const void *b, size_t blen,
                     uint8_t out[PT_SHA256_LEN])
 {
     uint8_t in[PT_SHA256_LEN];
-    unsigned n = 0, m = 0;
-    bool ok = EVP_MD_CTX_copy_ex(h->work, h->inner) == 1 &&
-              EVP_DigestUpdate(h->work, a, alen) == 1 &&
-              (b == NULL || blen == 0 || EVP_DigestUpdate(h->work, b, blen) == 1) &&
-              EVP_DigestFinal_ex(h->work, in, &n) == 1 &&
-              EVP_MD_CTX_copy_ex(h->work, h->outer) == 1 &&
-              EVP_DigestUpdate(h->work, in, sizeof in) == 1 &&
-              EVP_DigestFinal_ex(h->work, out, &m) == 1 && n == PT_SHA256_LEN && m == PT_SHA256_LEN;
+    SHA256_CTX c = h->inner;
+    bool ok = SHA256_Update(&c, a, alen) == 1 &&
+              (b == NULL || blen == 0 || SHA256_Update(&c, b, blen) == 1) &&
+              SHA256_Final(in, &c) == 1;
+    c = h->outer;
+    ok = ok && SHA256_Update(&c, in, sizeof in) == 1 && SHA256_Final(out, &c) == 1;
+    /* the inner digest and the state keyed by the message are not left on the stack */
     OPENSSL_cleanse(in, sizeof in);
+    OPENSSL_cleanse(&c, sizeof c);
     if (ok) {
         return true;
     }

@@ -91,14 +91,16 @@ static bool line(const uint8_t *p, size_t n, size_t *pos, char *out, size_t len)
     if (i >= n) {
         return false;
     }
-    while (i < n && p[i] != '\n') {
-        if (k + 1 < len && p[i] != '\r') {
+    /* the line's end by memchr: a head of one long line (JSON) is not walked byte by byte */
+    const uint8_t *nl = memchr(p + i, '\n', n - i);
+    size_t e = nl != NULL ? (size_t)(nl - p) : n;
+    for (; i < e && k + 1 < len; i++) {
+        if (p[i] != '\r') {
             out[k++] = (char)p[i];
         }
-        i++;
     }
     out[k] = '\0';
-    *pos = i + 1;
+    *pos = e + 1;
     return true;
 }
 

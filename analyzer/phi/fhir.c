@@ -95,6 +95,11 @@ static bool tokenize(struct jdoc *d)
                     return false;
                 }
                 size_t j = i + 1;
+                /* the closing quote by memchr when no backslash comes before it */
+                const uint8_t *q = memchr(d->p + j, '"', d->n - j);
+                if (q != NULL && memchr(d->p + j, '\\', (size_t)(q - (d->p + j))) == NULL) {
+                    j = (size_t)(q - d->p);
+                }
                 while (j < d->n && d->p[j] != '"') {
                     j += d->p[j] == '\\' ? 2 : 1;
                 }

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../analyze/objstore.h"
+#include "../core/arena.h"
 #include "../core/grow.h"
 #include "../core/limits.h"
 #include "../core/log.h"
@@ -179,9 +180,12 @@ static void hmac_hex(struct pt_hmac *key, const char *type, const char *value, c
 
 /* ---- per-object results ------------------------------------------------------------------------ */
 
+/* The strings of hits, records and anomalies live in the result's arena (one free per
+ * object, not four per hit); YARA's in allocations of their own (the YARA thread beside
+ * the scan adds them while the scan fills the arena). */
 struct rhit {
     enum pt_phi_type type;
-    char *value, *field, *reason, *issuer;
+    const char *value, *field, *reason, *issuer;
     const char *detector;   /* static strings of the parsers */
     uint64_t offset;
     double conf;
@@ -190,17 +194,17 @@ struct rhit {
 };
 
 struct rrec {
-    char *kind;
+    const char *kind;
     uint64_t offset;
     bool health;
-    char *health_reason;
+    const char *health_reason;
     size_t first, n;        /* hits */
 };
 
 struct ranom {
     uint64_t offset;
     enum pt_anom kind;
-    char *detail;
+    const char *detail;
 };
 
 struct ymatch {
@@ -227,6 +231,7 @@ struct oresult {
     size_t nhit, caphit;
     struct ranom *anoms;
     size_t nanom, capanom;
+    struct pt_arena strs;   /* the strings of recs, hits and anoms */
     bool capped;
     bool oom;               /* a record, hit or anomaly was dropped: memory ran out */
     bool container;         /* its parts are objects of their own: not read as records */
@@ -241,6 +246,17 @@ static char *sdup(const char *s)
     return strdup(s ? s : "");
 }
 
+/* s (NULL as "") copied into the result's arena; "" and r->oom when memory ran out. */
+static const char *adup(struct oresult *r, const char *s)
+{
+    const char *d = pt_arena_strdup(&r->strs, s ? s : "");
+    if (d == NULL) {
+        r->oom = true;
+        return "";
+    }
+    return d;
+}
+
 static void sink_record(void *arg, const char *kind, uint64_t offset)
 {
     struct oresult *r = arg;
@@ -248,7 +264,7 @@ static void sink_record(void *arg, const char *kind, uint64_t offset)
         r->oom = true; /* said by a phi.no_memory anomaly when the object is written */
         return;
     }
-    r->recs[r->nrec++] = (struct rrec){.kind = sdup(kind), .offset = offset, .first = r->nhit};
+    r->recs[r->nrec++] = (struct rrec){.kind = adup(r, kind), .offset = offset, .first = r->nhit};
 }
 
 static void sink_hit(void *arg, const struct pt_phi_hit *h)
@@ -266,11 +282,15 @@ static void sink_hit(void *arg, const struct pt_phi_hit *h)
         return;
     }
     struct rhit *x = &r->hits[r->nhit++];
-    *x = (struct rhit){.type = h->type, .value = sdup(h->value), .field = sdup(h->field),
-                       .reason = sdup(h->reason), .issuer = sdup(h->issuer),
+    *x = (struct rhit){.type = h->type, .value = adup(r, h->value), .field = adup(r, h->field),
+                       .reason = adup(r, h->reason), .issuer = adup(r, h->issuer),
                        .detector = h->detector, .offset = h->offset, .conf = h->confidence,
                        .subject = h->subject};
-    snprintf(x->state, sizeof x->state, "%s", h->state ? h->state : "");
+    /* snprintf(x->state, 3, "%s", ...) without its cost: at most two characters */
+    const char *st = h->state ? h->state : "";
+    x->state[0] = st[0];
+    x->state[1] = st[0] != '\0' ? st[1] : '\0';
+    x->state[2] = '\0';
     r->recs[r->nrec - 1].n++;
 }
 
@@ -286,7 +306,7 @@ static void sink_health(void *arg, const char *what)
     struct rrec *c = &r->recs[r->nrec - 1];
     if (!c->health) {
         c->health = true;
-        c->health_reason = sdup(what);
+        c->health_reason = adup(r, what);
     }
 }
 
@@ -300,24 +320,12 @@ static void sink_anomaly(void *arg, uint64_t offset, enum pt_anom kind, const ch
         r->oom = true;
         return;
     }
-    r->anoms[r->nanom++] = (struct ranom){offset, kind, sdup(detail)};
+    r->anoms[r->nanom++] = (struct ranom){offset, kind, adup(r, detail)};
 }
 
 static void result_free(struct oresult *r)
 {
-    for (size_t i = 0; i < r->nrec; i++) {
-        free(r->recs[i].kind);
-        free(r->recs[i].health_reason);
-    }
-    for (size_t i = 0; i < r->nhit; i++) {
-        free(r->hits[i].value);
-        free(r->hits[i].field);
-        free(r->hits[i].reason);
-        free(r->hits[i].issuer);
-    }
-    for (size_t i = 0; i < r->nanom; i++) {
-        free(r->anoms[i].detail);
-    }
+    pt_arena_free(&r->strs);
     for (size_t i = 0; i < r->nym; i++) {
         struct ymatch *y = &r->ym[i];
         free(y->rule);
@@ -392,11 +400,11 @@ static void *yara_side_main(void *arg)
     return NULL;
 }
 
-static void scan_object(const char *case_dir, struct oresult *r, struct pt_yara_scanner *ys,
-                        const struct pt_yara *yara)
+static void scan_object(const char *case_dir, struct pt_packfd *packs, struct oresult *r,
+                        struct pt_yara_scanner *ys, const struct pt_yara *yara)
 {
     struct pt_objbytes ob;
-    if (!pt_object_load(case_dir, r->sha, r->pack, r->pack_off, r->size, &ob)) {
+    if (!pt_object_load_from(packs, case_dir, r->sha, r->pack, r->pack_off, r->size, &ob)) {
         r->error = "object file missing or unreadable";
         return;
     }
@@ -452,6 +460,8 @@ static void *pool_main(void *arg)
 {
     struct pool *p = arg;
     struct pt_yara_scanner *ys = p->yara ? pt_yara_scanner_new(p->yara, 0, 0) : NULL;
+    struct pt_packfd packs;
+    pt_packfd_init(&packs);
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->next < p->n && p->next >= p->written + WINDOW) {
@@ -460,11 +470,12 @@ static void *pool_main(void *arg)
         if (p->next >= p->n) {
             pthread_mutex_unlock(&p->mu);
             pt_yara_scanner_free(ys);
+            pt_packfd_close(&packs);
             return NULL;
         }
         size_t i = p->next++;
         pthread_mutex_unlock(&p->mu);
-        scan_object(p->case_dir, &p->res[i], ys, p->yara);
+        scan_object(p->case_dir, &packs, &p->res[i], ys, p->yara);
         pthread_mutex_lock(&p->mu);
         p->res[i].ready = true;
         pthread_cond_broadcast(&p->cv);
@@ -811,7 +822,7 @@ static pt_status add_record(struct phase *ph, size_t i, struct oresult *r, size_
         if (!rec->health && (t == PT_PHI_MRN || t == PT_PHI_PLAN_ID || t == PT_PHI_MBI ||
                              t == PT_PHI_DIAGNOSIS)) {
             rec->health = true;
-            rec->health_reason = sdup("record number, health plan id or diagnosis");
+            rec->health_reason = "record number, health plan id or diagnosis";
         }
     }
     if (rec->n == 0) {

@@ -1278,6 +1278,41 @@ static const char *const clinical_words[] = {
     "hemoglobin", "creatinine", "sodium", "potassium", "wbc", "platelet", "tsh", "a1c",
     "troponin", "inr", "bun", "culture", "specimen", NULL};
 
+/* Does line [a, b) hold a clinical word (any case)? One pass over the line: the words that
+ * can start at a byte are those whose first two letters match it and the next (a mask per
+ * letter, both cases), so most bytes cost two table loads and no compare. */
+static bool clinical_line(const uint8_t *p, size_t a, size_t b)
+{
+    enum { NW = sizeof clinical_words / sizeof clinical_words[0] - 1 };
+    _Static_assert(NW <= 32, "one bit per word");
+    static _Thread_local uint32_t at0[256], at1[256];
+    static _Thread_local size_t wlen[NW];
+    static _Thread_local bool ready;
+    if (!ready) {
+        for (size_t w = 0; w < NW; w++) {
+            const uint8_t *x = (const uint8_t *)clinical_words[w];
+            at0[x[0]] |= 1u << w;
+            at0[toupper(x[0])] |= 1u << w;
+            at1[x[1]] |= 1u << w;
+            at1[toupper(x[1])] |= 1u << w;
+            wlen[w] = strlen(clinical_words[w]);
+        }
+        ready = true;
+    }
+    for (size_t q = a; q + 1 < b; q++) {
+        uint32_t m = at0[p[q]] & at1[p[q + 1]];
+        while (m != 0) {
+            unsigned w = (unsigned)__builtin_ctz(m);
+            m &= m - 1;
+            if (q + wlen[w] <= b &&
+                strncasecmp((const char *)p + q, clinical_words[w], wlen[w]) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 struct idcol {
     int col;            /* the column holding patient record numbers, -1 when none */
     char delim;
@@ -1348,17 +1383,7 @@ static void id_column(const uint8_t *p, size_t n, struct idcol *ic)
                     vals[c][rows] = v + 1;
                 }
             }
-            for (const char *const *w = clinical_words; *w != NULL; w++) {
-                size_t wl = strlen(*w);
-                bool found = false;
-                for (size_t q = a; q + wl <= b && !found; q++) {
-                    found = strncasecmp((const char *)p + q, *w, wl) == 0;
-                }
-                if (found) {
-                    clinical++;
-                    break;
-                }
-            }
+            clinical += clinical_line(p, a, b);
             rows++;
             a = b + 1;
         }

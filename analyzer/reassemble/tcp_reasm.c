@@ -76,8 +76,14 @@ static void hist_grow(struct pt_reasm_dir *d, size_t want, struct pt_reasm_budge
     if (cap > 0) {
         /* re-place the bytes still valid: [next - cap, next) */
         uint64_t from = d->next > cap ? d->next - cap : 0;
-        for (uint64_t o = from; o < d->next; o++) {
-            n[sizeof(struct hist_hdr) + (o & (ncap - 1))] = hist_bytes(d)[o & (cap - 1)];
+        for (uint64_t o = from; o < d->next;) {
+            /* in runs that wrap neither ring */
+            size_t at = (size_t)(o & (cap - 1)), nat = (size_t)(o & (ncap - 1));
+            size_t k = (size_t)(d->next - o);
+            k = k < cap - at ? k : cap - at;
+            k = k < ncap - nat ? k : ncap - nat;
+            memcpy(n + sizeof(struct hist_hdr) + nat, hist_bytes(d) + at, k);
+            o += k;
         }
     }
     free(d->hist);

@@ -189,11 +189,16 @@ printf '\ncase size: %.1f MB = %.1f%% of the input (evidence.db %.1f MB = %.1f%%
     "$(echo "$rh / 1000000" | bc -l)" "$(echo "$rl / 1000000" | bc -l)" \
     "$($q 'select count(*) from phi_hit')"
 
-# stages of the phitrace run (run_manifest stage_seconds:*), against its wall time
+# stages of the phitrace run (run_manifest stage_seconds:*), against its wall time, then
+# their CPU seconds (stage_seconds:*_cpu, every thread) against the run's
 printf '\nphitrace stages (s):'
-$q "select substr(key, 15), value from run_manifest where key like 'stage_seconds%' order by rowid" |
+$q "select substr(key, 15), value from run_manifest where key like 'stage_seconds%' and key not like '%_cpu' order by rowid" |
     while IFS='|' read -r k v; do printf ' %s %.2f (%.0f%%),' "$k" "$v" "$(echo "100 * $v / ${secs[phitrace]}" | bc -l)"; done
 printf ' of %.2f s wall\n' "${secs[phitrace]}"
+printf 'phitrace stages (CPU s):'
+$q "select substr(key, 15, length(key) - 18), value from run_manifest where key like 'stage_seconds%_cpu' order by rowid" |
+    while IFS='|' read -r k v; do printf ' %s %.2f (%.0f%%),' "$k" "$v" "$(echo "100 * $v / ${cpu[phitrace]}" | bc -l)"; done
+printf ' of %.2f CPU s\n' "${cpu[phitrace]}"
 
 # individuals found against the patients planted
 python3 - "$case/evidence.db" "$cap.truth.json" <<'PY'

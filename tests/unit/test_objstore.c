@@ -90,6 +90,22 @@ static void assert_stored(struct pt_objstore *s, const struct pt_object_rec *rec
     assert_true(pt_object_load(case_dir, rec->sha256, rec->pack, rec->pack_off, rec->size, &b));
     assert_bytes(&b, k, n);
     pt_object_release(&b);
+    /* the same through kept packs and buffer (as the PHI stage reads), and its head */
+    struct pt_packfd c;
+    pt_packfd_init(&c);
+    for (int twice = 0; twice < 2; twice++) {
+        assert_true(pt_object_load_from(&c, case_dir, rec->sha256, rec->pack, rec->pack_off,
+                                        rec->size, &b));
+        assert_bytes(&b, k, n);
+        pt_object_release(&b);
+    }
+    pt_packfd_close(&c);
+    uint8_t head[100];
+    size_t hn = pt_objstore_head(s, rec->sha256, head, sizeof head);
+    assert_int_equal(hn, n < sizeof head ? n : sizeof head);
+    for (size_t i = 0; i < hn; i++) {
+        assert_int_equal(head[i], byte_of(k, i));
+    }
     char path[512];
     assert_true(pt_objstore_path(s, rec->sha256, path, sizeof path));
     struct stat st;
@@ -164,6 +180,52 @@ static void sizes_small_large_and_duplicates(void **state)
     assert_false(pt_object_load(case_dir, rec.sha256, "packs/a/b.pack", 0, 1, &b));
     assert_false(pt_object_load(case_dir, rec.sha256, rec.pack, 0, PT_OBJ_MEM_BYTES + 1, &b));
     assert_false(pt_object_load(case_dir, rec.sha256, rec.pack, packed, 10, &b)); /* past end */
+}
+
+/* One reader over the packs of more stores than it keeps open (PT_PACKFD_MAX): every
+ * object reads back whole in any order, the oldest pack closed as a new one opens; a pack
+ * name that is no file under packs/ is refused and not kept. */
+static void packfd_reads_many_packs(void **state)
+{
+    (void)state;
+    enum { STORES = PT_PACKFD_MAX + 3 };
+    struct pt_object_rec rec[STORES];
+    for (unsigned w = 0; w < STORES; w++) {
+        struct pt_objstore *s = NULL;
+        assert_int_equal(pt_objstore_new(case_dir, w, &s), PT_OK);
+        struct pt_object_rec meta = {0};
+        struct pt_obj *o = pt_obj_open(s, &meta);
+        assert_non_null(o);
+        write_obj(o, w, 1000 + 97 * w, 300);
+        assert_true(pt_obj_close(o, true, &rec[w]));
+        assert_true(rec[w].pack[0] != '\0');
+        pt_objstore_free(s);
+    }
+    assert_int_equal(files_in("packs"), STORES);
+    struct pt_packfd c;
+    pt_packfd_init(&c);
+    struct pt_objbytes b;
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned x = 0; x < STORES; x++) {
+            unsigned w = (x * 7 + round) % STORES;
+            assert_true(pt_object_load_from(&c, case_dir, rec[w].sha256, rec[w].pack,
+                                            rec[w].pack_off, rec[w].size, &b));
+            assert_bytes(&b, w, 1000 + 97 * w);
+            pt_object_release(&b);
+        }
+    }
+    unsigned open_packs = 0;
+    for (unsigned i = 0; i < PT_PACKFD_MAX; i++) {
+        open_packs += c.fd[i] >= 0;
+    }
+    assert_int_equal(open_packs, PT_PACKFD_MAX);
+    assert_false(pt_object_load_from(&c, case_dir, rec[0].sha256, "packs/../../evil", 0, 1, &b));
+    assert_false(pt_object_load_from(&c, case_dir, rec[0].sha256, rec[0].pack, 0,
+                                     PT_OBJ_MEM_BYTES + 1, &b));
+    pt_packfd_close(&c);
+    for (unsigned i = 0; i < PT_PACKFD_MAX; i++) {
+        assert_int_equal(c.fd[i], -1);
+    }
 }
 
 /* A kept pack (objkeep.h): each entry its 4-byte length, then its zlib stream when that is
@@ -331,6 +393,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sizes_small_large_and_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(kept_pack_entries_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(packfd_reads_many_packs, setup, teardown),
         cmocka_unit_test_setup_teardown(memory_budget_spills_to_files, setup, teardown),
         cmocka_unit_test_setup_teardown(gaps_and_discard, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_store_is_reported, setup, teardown),

@@ -236,6 +236,46 @@ static void shuffled_duplicated_segments_rebuild_the_stream(void **state)
     free(src);
 }
 
+/* The history ring grows (256 bytes, doubling to PT_REASM_HISTORY) as the stream goes and
+ * wraps on the way: a retransmission of any byte it still holds is compared with what was
+ * delivered (the same bytes: no conflict; one byte changed: one conflict, of that segment). */
+static void history_survives_growth_and_wrap(void **state)
+{
+    (void)state;
+    enum { N = PT_REASM_HISTORY + 5000 };
+    uint8_t *b = malloc(N);
+    assert_non_null(b);
+    for (size_t i = 0; i < N; i++) {
+        b[i] = (uint8_t)(i * 131u + (i >> 8));
+    }
+    struct pt_reasm_dir d = {0};
+    pt_reasm_start(&d, 0);
+    static const size_t steps[] = {100, 300, 1, 700, 1500, 4000, 9000, 1460};
+    size_t off = 0;
+    for (unsigned k = 0; off < N; k++) {
+        size_t len = steps[k % 8] < N - off ? steps[k % 8] : N - off;
+        pt_reasm_segment(&d, 0, (uint32_t)off, b + off, len, len, &budget, &sink);
+        off += len;
+        /* everything delivered so far and still in the ring reads back the same */
+        size_t back = off < 3000 ? off : 3000;
+        pt_reasm_segment(&d, 0, (uint32_t)(off - back), b + off - back, back, back, &budget,
+                         &sink);
+        assert_int_equal(r->conflicts, 0);
+    }
+    uint8_t x[64];
+    size_t at = N - PT_REASM_HISTORY + 10; /* the oldest bytes the full ring holds */
+    memcpy(x, b + at, sizeof x);
+    x[17] ^= 0x55;
+    pt_reasm_segment(&d, 0, (uint32_t)at, x, sizeof x, sizeof x, &budget, &sink);
+    pt_reasm_finish(&d, 0, &budget, &sink);
+    assert_int_equal(r->n, N);
+    assert_memory_equal(r->out, b, N);
+    assert_int_equal(r->conflicts, 1);
+    assert_int_equal(r->conflict_off, at);
+    assert_int_equal(r->conflict_len, sizeof x);
+    free(b);
+}
+
 static void flow_cap_skips_ahead(void **state)
 {
     (void)state;
@@ -269,6 +309,7 @@ int main(void)
         T(sequence_wraparound),
         T(data_before_stream_start_is_ignored),
         T(shuffled_duplicated_segments_rebuild_the_stream),
+        T(history_survives_growth_and_wrap),
         T(flow_cap_skips_ahead),
     };
     return cmocka_run_group_tests_name("reasm", tests, NULL, NULL);
