@@ -67,8 +67,10 @@ def report_json_gives_identifying_bytes_as_hex_when_not_utf8():
     assert any(bytes.fromhex(o["name_hex"]) == _NAME for o in objs if o.get("name_hex")), objs
     assert not any("name_hex" in ch for ch in j["encrypted_channels"])  # "exfil??.example"
     # valid UTF-8 (even with controls, which JSON escapes losslessly) has no hex sibling
-    for section in ("objects_with_phi", "evidence_items", "encrypted_channels", "events"):
-        for row in objs if section == "objects_with_phi" else j.get(section, []):
+    lists = {"objects_with_phi": objs, "events": report_list(c, "events", j),
+             "evidence_items": j["evidence_items"], "encrypted_channels": j["encrypted_channels"]}
+    for section, rows in sorted(lists.items()):
+        for row in rows:
             for k, v in row.items():
                 if k.endswith("_hex"):
                     assert "\ufffd" in row[k[:-4]], (section, k, row)
