@@ -127,3 +127,17 @@ def compare(tsh, pht):
             diffs.append("%s %s:%d <-> %s:%d: only in phitrace" % (
                 "tcp" if proto == 6 else "udp", a[0], a[1], b[0], b[1]))
     return diffs
+
+
+# Columns holding object(id)s: compared as the object they name, since ids differ between
+# runs that store objects in another order.
+OBJECT_ID_COLUMNS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
+                     ("http_txn", "resp_object")}
+
+
+def select_columns(table, cols):
+    """SELECT list of `cols` of `table` (aliased x), object ids as the object they name."""
+    return ", ".join(
+        '(SELECT json_array(o.sha256, o.flow_id, o.stream_dir, o.stream_off, o.part, o.depth) '
+        'FROM object o WHERE o.id = x."%s")' % c if (table, c) in OBJECT_ID_COLUMNS
+        else 'x."%s"' % c for c in cols)

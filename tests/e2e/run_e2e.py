@@ -80,16 +80,7 @@ def db(case_dir):
 # Columns holding an object's id (store/q_links.h). Object ids are insertion order (they
 # differ with the thread count and between a merge and a single run), so comparisons of cases
 # read such a column as the object it names: hash, flow, direction, offset, part, depth.
-OBJECT_ID_COLUMNS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
-                     ("http_txn", "resp_object")}
-
-
-def select_columns(table, cols):
-    """SELECT list of `cols` of `table` (aliased x), object ids as the object they name."""
-    return ", ".join(
-        '(SELECT json_array(o.sha256, o.flow_id, o.stream_dir, o.stream_off, o.part, o.depth) '
-        'FROM object o WHERE o.id = x."%s")' % c if (table, c) in OBJECT_ID_COLUMNS
-        else 'x."%s"' % c for c in cols)
+from conv import OBJECT_ID_COLUMNS, select_columns  # noqa: E402,F401 (e2e_scale.py, live_slurm)
 
 
 REPORT_SCHEMA = os.path.join(ROOT, "reports", "schema", "report-v3.schema.json")

@@ -196,8 +196,11 @@ PartitionName=live Nodes=phitrace-node Default=YES MaxTime=INFINITE State=UP
 def scale_differences_fn():
     """scale_differences of tests/e2e/e2e_scale.py (the comparison the e2e test makes)."""
     import sqlite3
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    import conv
     ns = {"__name__": "e2e_scale", "sys": sys, "os": os, "ROOT": ROOT,
-          "test": lambda f: f, "db": lambda c: sqlite3.connect(os.path.join(c, "evidence.db"))}
+          "test": lambda f: f, "db": lambda c: sqlite3.connect(os.path.join(c, "evidence.db")),
+          "select_columns": conv.select_columns}
     path = os.path.join(ROOT, "tests", "e2e", "e2e_scale.py")
     with open(path) as f:
         exec(compile(f.read(), path, "exec"), ns)
