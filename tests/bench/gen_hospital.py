@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gen_hospital.py - a PHI-dense cleartext hospital capture for `make bench` (issue 16).
 
-    python3 tests/bench/gen_hospital.py [--mb 500] [--seed 1] OUT.pcap [TRUTH.json]
+    python3 tests/bench/gen_hospital.py [--mb 500] [--seed 1] [--tls 0] OUT.pcap [TRUTH.json]
 
 Writes a classic pcap (Ethernet, IPv4, TCP with handshake, seq/ack, delayed ACKs and FIN on
 both sides, valid IP and TCP checksums) of a hospital's day, streaming (only one session is
@@ -25,6 +25,12 @@ records inside gzip (HTTP Content-Encoding), base64 (e-mail attachments) or zip 
 * intranet and outside web objects (html, js, css, png) without patient data;
 * an exfiltration host uploading CSV, zipped CSV and FHIR NDJSON exports of a quarter of the
   patients to an outside server by HTTP POST.
+
+With --tls F (0 <= F < 1; the TLS-heavy bench uses 0.85) about that fraction of the bytes is
+TLS instead: the same hospital scaled to the rest, and HTTPS sessions between the workstations
+and servers and outside services (TLS 1.3 ClientHello with SNI, ServerHello, then application
+data records of random bytes, mostly downloads of 64 KiB-4 MiB, a tenth of them uploads), whose
+bytes phitrace cannot read. --tls 0 writes the same bytes as before the option existed.
 
 The ground truth counts the distinct patients in every record written (`patients.all`) and
 in data sent from an inside host to an outside address (`patients.outbound`, the client to
@@ -501,9 +507,48 @@ def dicom_dataset(p, mod, sop, inst, study, series, acc, pixels):
 # ---------------------------------------------------------------------------------------------
 # the capture
 
+def tls_record(ctype, body):
+    return struct.pack("!BHH", ctype, 0x0303 if ctype != 0x16 else 0x0301, len(body)) + body
+
+
+def tls_client_hello(rng, sni):
+    ext = lambda t, v: struct.pack("!HH", t, len(v)) + v
+    name = sni.encode()
+    exts = (ext(0, struct.pack("!HBH", len(name) + 3, 0, len(name)) + name) +
+            ext(10, b"\x00\x04\x00\x1d\x00\x17") +                       # groups
+            ext(13, b"\x00\x06\x04\x03\x08\x04\x04\x01") +               # signatures
+            ext(16, b"\x00\x0c\x02h2\x08http/1.1") +                       # ALPN
+            ext(43, b"\x04\x03\x04\x03\x03") +                             # TLS 1.3, 1.2
+            ext(51, struct.pack("!HHH", 36, 0x1d, 32) + rng.randbytes(32)))  # key share
+    body = (b"\x03\x03" + rng.randbytes(32) + b"\x20" + rng.randbytes(32) +
+            b"\x00\x06\x13\x01\x13\x02\xc0\x2f" + b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
+    return tls_record(0x16, b"\x01" + len(body).to_bytes(3, "big") + body)
+
+
+def tls_server_hello(rng):
+    exts = b"\x00\x2b\x00\x02\x03\x04" + struct.pack("!HHHH", 51, 36, 0x1d, 32) + rng.randbytes(32)
+    body = (b"\x03\x03" + rng.randbytes(32) + b"\x20" + rng.randbytes(32) + b"\x13\x01\x00" +
+            struct.pack("!H", len(exts)) + exts)
+    return (tls_record(0x16, b"\x02" + len(body).to_bytes(3, "big") + body) +
+            tls_record(0x14, b"\x01") + tls_record(0x17, rng.randbytes(rng.randrange(2000, 4500))))
+
+
+def tls_data(rng, n):
+    """n bytes of application data records (at most 16 KiB + 256 each) of random bytes."""
+    out, k = [], 0
+    while k < n:
+        m = min(16640, n - k)
+        out.append(tls_record(0x17, rng.randbytes(m)))
+        k += m
+    return b"".join(out)
+
+
 class Hospital:
-    def __init__(self, mb, seed, path):
+    def __init__(self, mb, seed, path, tls=0.0):
         self.rng = rng = random.Random(seed)
+        self.tls, self.tls_mb = tls, mb * tls
+        self.trng = random.Random(seed * 7919 + 443)   # TLS bytes: the cleartext's rng untouched
+        mb = mb * (1 - tls)        # the hospital's own traffic
         self.scale = mb / 470.0    # sessions per MB, so that --mb 500 writes about 500 MB
         self.w = Pcap(path)
         self.pats = population(max(20, round(6000 * mb / 500.0)), rng)
@@ -700,6 +745,25 @@ class Hospital:
         self.plant("email csv", pats, outside, True)
         self.obj("email", 2)
 
+    def tls_session(self):
+        """HTTPS: a workstation or server to an outside service (or the EHR's HTTPS port)."""
+        t = self.trng
+        cli = t.choice(self.ws + [self.ehr, self.mail, self.pacs])
+        inside = t.random() < 0.15
+        srv = self.ehr if inside and cli != self.ehr else t.choice(self.cdn + [self.relay])
+        sni = "ehr.genhosp.org" if srv == self.ehr else "svc%d.example-cloud.net" % t.randrange(40)
+        c = self.conn(cli, srv, 443)
+        c.send(True, tls_client_hello(t, sni))
+        c.send(False, tls_server_hello(t))
+        c.send(True, tls_record(0x14, b"\x01") + tls_record(0x17, t.randbytes(58)))
+        for _ in range(t.randrange(1, 4)):
+            up = t.random() < 0.1
+            big = int(t.uniform(64, 4096) * 1024)
+            c.send(True, tls_data(t, big if up else t.randrange(300, 1500)))
+            c.send(False, tls_data(t, t.randrange(200, 800) if up else big))
+        c.close()
+        self.obj("tls session")
+
     def exfil_upload(self, pats, kind):
         rng = self.rng
         if kind == "csv":
@@ -725,6 +789,8 @@ class Hospital:
         plan = (["hl7"] * n(360) + ["dicom"] * n(340) + ["dicom_out"] * round(15 * s) +
                 ["fhir"] * n(2500) + ["csv"] * n(600) + ["web"] * n(4200) + ["email"] * n(185) +
                 ["email_out"] * round(15 * s))
+        # TLS sessions average about 3.1 MB (1-3 exchanges of 64 KiB-4 MiB)
+        plan += ["tls"] * round(self.tls_mb / 3.1)
         rng.shuffle(plan)
         # the exfiltration: a quarter of the patients, uploaded three times (CSV, zipped CSV,
         # FHIR NDJSON) in exports of 100-500 patients, spread over the day
@@ -739,7 +805,7 @@ class Hospital:
         rng.shuffle(batches)
         session = {"hl7": self.hl7, "dicom": self.dicom, "dicom_out": lambda: self.dicom(True),
                    "fhir": self.fhir, "csv": self.csv, "web": self.web_page, "email": self.email,
-                   "email_out": lambda: self.email(True)}
+                   "email_out": lambda: self.email(True), "tls": self.tls_session}
         step = max(1, len(plan) // (len(batches) + 1))
         for j, what in enumerate(plan):
             if j % step == step - 1 and batches:
@@ -771,16 +837,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mb", type=float, default=500, help="approximate size (default 500)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tls", type=float, default=0.0,
+                    help="fraction of the bytes in TLS sessions (default 0; 0.85 TLS-heavy)")
     ap.add_argument("out")
     ap.add_argument("truth", nargs="?")
     a = ap.parse_args()
-    h = Hospital(a.mb, a.seed, a.out)
+    if not 0 <= a.tls < 1:
+        ap.error("--tls must be at least 0 and below 1")
+    h = Hospital(a.mb, a.seed, a.out, a.tls)
     h.run()
     records = sum(h.records.values())
     truth = {
         "comment": "written by tests/bench/gen_hospital.py; patients are what phitrace's "
                    "individuals table should give (estimate) for scopes all and outbound",
-        "seed": a.seed, "mb": a.mb, "bytes": h.w.bytes, "packets": h.w.packets,
+        "seed": a.seed, "mb": a.mb, "tls": a.tls, "bytes": h.w.bytes, "packets": h.w.packets,
         "tcp_connections": h.connections,
         "internal_hosts": len(h.hosts), "population": len(h.pats),
         "patients": {"all": len(h.all), "outbound": len(h.out)},

@@ -13,7 +13,12 @@
 #   BENCH_LOGS=0            skip the mixed-logs measure (tests/bench/log_bench.sh; BENCH_LOGS_MB=200,
 #                           BENCH_LOGS_MIX="worst realistic": the two mixes of gen_logs.py)
 #   BENCH_HOSPITAL_MB=500   size of the hospital capture; BENCH_HOSPITAL_SEED=1
-#   BENCH_HOSPITAL_RUNS=1   runs of each tool on it (median time, largest RSS)
+#   BENCH_TLS=0             skip the TLS-heavy capture (the hospital generator with --tls)
+#   BENCH_TLS_MB=100        its size (the issue's was 373 MB); BENCH_TLS_SHARE=0.85 of it TLS
+#   BENCH_RUNS=1            rounds on the hospital and TLS-heavy captures (each round runs
+#                           phitrace, tcpflow, tshark, yara once; min/median/max printed;
+#                           BENCH_HOSPITAL_RUNS is the old name); BENCH_RUNS=8 for the issue's
+#                           table of eight runs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MB=${BENCH_MB:-320}
@@ -133,48 +138,93 @@ printf '  yara (shipped healthcare rules) on mixed: %.3f s, %.1f MB/s\n' "$1" \
     "$(echo "$(stat -c %s "$text/mixed.txt") / $1 / 1000000" | bc -l)"
 }
 
+# rounds CAP TOOL...: $RUNS rounds, each running every tool once on CAP in the order given, so
+# that every tool sees the same load (the machine may be shared); $dir/t.TOOL gets one line a
+# run: wall seconds, CPU seconds (user + system of every thread), peak RSS KB. phitrace's last
+# case is moved to $dir/pcap-case.
+rounds() {
+    local cap=$1; shift
+    local t r u k
+    for t in "$@"; do : > "$dir/t.$t"; done
+    for ((run = 1; run <= RUNS; run++)); do
+        for t in "$@"; do
+            # a fresh directory every run (see measure), earlier runs' files on the disk first
+            rm -rf "$dir"/run.*
+            ln -sfn "$(basename "$(mktemp -d "$dir/run.XXXXXX")")" "$dir/out"; mkdir -p "$dir/out/tcpflow"
+            sync
+            local cmd=()
+            case $t in
+                phitrace) cmd=(./phitrace analyze -q "$cap" -o "$dir/out/case") ;;
+                tcpflow) cmd=(tcpflow -r "$cap" -o "$dir/out/tcpflow") ;;
+                tshark) cmd=(tshark -n -q -r "$cap" -z conv,tcp) ;;
+                yara) cmd=(yara -s "${YARA_RULES[@]}" "$cap") ;;
+            esac
+            local t0 t1
+            t0=$(date +%s.%N)
+            /usr/bin/time -f "%M %U %S" -o "$dir/rss" "${cmd[@]}" > /dev/null 2> "$dir/$t.err" || {
+                echo "bench: $t failed:"; tail -5 "$dir/$t.err"; exit 1; }
+            t1=$(date +%s.%N)
+            read -r r u k < "$dir/rss"
+            echo "$(echo "$t1 - $t0" | bc -l) $(echo "$u + $k" | bc -l) $r" >> "$dir/t.$t"
+            if [ "$t" = phitrace ]; then rm -rf "$dir/pcap-case"; mv "$dir/out/case" "$dir/pcap-case"; fi
+        done
+    done
+    rm -rf "$dir"/run.* "$dir/out"
+}
+
+# stat3 FILE COLUMN: "min median max" of a column of numbers (the lower median for even counts)
+stat3() {
+    cut -d' ' -f"$2" "$1" | sort -g | awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+
 # The hospital capture (issue 16): cleartext HL7/MLLP, DICOM, FHIR, CSV, e-mail and web objects,
-# cached by size, seed and the generator's own hash; its ground truth is beside it.
-hospital() {
-local hmb=${BENCH_HOSPITAL_MB:-500} seed=${BENCH_HOSPITAL_SEED:-1}
-local gen=tests/bench/gen_hospital.py
-local cap=$dir/hospital-$hmb-s$seed-$(sha256sum "$gen" | cut -c1-8).pcap
+# cached by size, seed and the generator's own hash; its ground truth is beside it. With a TLS
+# share (the TLS-heavy bench) most of its bytes are HTTPS sessions instead.
+# bench_pcap LABEL MB TLS_SHARE
+bench_pcap() {
+local label=$1 hmb=$2 tls=$3 seed=${BENCH_HOSPITAL_SEED:-1}
+local gen=tests/bench/gen_hospital.py tag=""
+[ "$tls" = 0 ] || tag=-tls$tls
+local cap=$dir/hospital-$hmb$tag-s$seed-$(sha256sum "$gen" | cut -c1-8).pcap
 if [ ! -s "$cap" ] || [ ! -s "$cap.truth.json" ]; then
-    rm -f "$dir"/hospital-"$hmb"-s"$seed"-*.pcap*
+    rm -f "$dir"/hospital-"$hmb$tag"-s"$seed"-*.pcap*
     t0=$(date +%s.%N)
-    python3 "$gen" --mb "$hmb" --seed "$seed" "$cap"
+    python3 "$gen" --mb "$hmb" --seed "$seed" --tls "$tls" "$cap"
     printf 'generated %s in %.1f s\n' "$cap" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
 fi
 local bytes case=$dir/hospital-case
 bytes=$(stat -c %s "$cap")
 cat "$cap" > /dev/null   # warm the page cache for every tool alike
-RUNS=${BENCH_HOSPITAL_RUNS:-1}
-local results=()
-rm -rf "$case"
-results+=("$(measure phitrace ./phitrace analyze -q "$cap" -o "$dir/out/case")")
-mv "$dir/out/case" "$case"   # the last run's case, for its size, stages and individuals
-results+=("$(measure tcpflow tcpflow -r "$cap" -o "$dir/out/tcpflow")")
-results+=("$(measure tshark tshark -n -q -r "$cap" -z conv,tcp)")
-results+=("$(measure yara yara -s "${YARA_RULES[@]}" "$cap")")
-rm -rf "$dir"/run.* "$dir/out"
+RUNS=${BENCH_RUNS:-${BENCH_HOSPITAL_RUNS:-1}}
+local tools=(phitrace tcpflow tshark yara)
+rounds "$cap" "${tools[@]}"
+rm -rf "$case"; mv "$dir/pcap-case" "$case"   # the last run's case: size, stages, individuals
 
 local q="sqlite3 $case/evidence.db"
-printf '\nhospital capture: %s (%.1f MB), %s packets, %s objects, %s PHI records (%d runs each)\n' \
-    "$cap" "$(echo "$bytes / 1000000" | bc -l)" "$($q 'select sum(packets) from evidence_item')" \
-    "$($q 'select count(*) from object')" "$($q 'select count(*) from phi_record')" "$RUNS"
-printf '%-10s %9s %8s %10s %12s %9s\n' tool seconds MB/s "x tcpflow" "peak RSS MB" "CPU s"
-local -A rate secs rss cpu
-for r in "${results[@]}"; do
-    set -- $r
-    secs[$1]=$2; rss[$1]=$3; cpu[$1]=$4
-    rate[$1]=$(echo "$bytes / $2 / 1000000" | bc -l)
+printf '\n%s capture: %s (%.1f MB), %s packets, %s objects, %s PHI records, %s TLS sessions (%d runs each, one round = every tool once)\n' \
+    "$label" "$cap" "$(echo "$bytes / 1000000" | bc -l)" "$($q 'select sum(packets) from evidence_item')" \
+    "$($q 'select count(*) from object')" "$($q 'select count(*) from phi_record')" \
+    "$($q 'select count(*) from tls_session')" "$RUNS"
+printf '%-9s %-20s %-20s %7s %-20s %-20s %8s\n' tool "wall s min/med/max" "CPU s min/med/max" \
+    "MB/s" "x tcpflow wall" "x tcpflow CPU" "RSS MB"
+local t w c
+# per round, tcpflow's seconds over the tool's: above 1 the tool is faster than tcpflow
+ratios() { paste -d' ' "$dir/t.tcpflow" "$dir/t.$1" | awk -v c="$2" '{ print $c / $(c + 3) }' > "$dir/ratio"
+           stat3 "$dir/ratio" 1; }
+local -A med
+for t in "${tools[@]}"; do
+    read -r w1 w2 w3 <<< "$(stat3 "$dir/t.$t" 1)"; read -r c1 c2 c3 <<< "$(stat3 "$dir/t.$t" 2)"
+    read -r x1 x2 x3 <<< "$(ratios "$t" 1)"; read -r y1 y2 y3 <<< "$(ratios "$t" 2)"
+    med[$t]=$w2; med[${t}_cpu]=$c2
+    printf '%-9s %-20s %-20s %7.1f %-20s %-20s %8.1f\n' "$t" \
+        "$(printf '%.2f/%.2f/%.2f' "$w1" "$w2" "$w3")" "$(printf '%.2f/%.2f/%.2f' "$c1" "$c2" "$c3")" \
+        "$(echo "$bytes / $w2 / 1000000" | bc -l)" \
+        "$(printf '%.2f/%.2f/%.2fx' "$x1" "$x2" "$x3")" "$(printf '%.2f/%.2f/%.2fx' "$y1" "$y2" "$y3")" \
+        "$(echo "$(stat3 "$dir/t.$t" 3 | cut -d' ' -f3) / 1024" | bc -l)"
 done
-for t in phitrace tcpflow tshark yara; do
-    printf '%-10s %9.2f %8.1f %9.2fx %12.1f %9.2f\n' "$t" "${secs[$t]}" "${rate[$t]}" \
-        "$(echo "${rate[$t]} / ${rate[tcpflow]}" | bc -l)" "$(echo "${rss[$t]} / 1024" | bc -l)" \
-        "${cpu[$t]}"
-done
-echo "(CPU s: user + system of all threads; on a shared machine wall seconds also hold waiting)"
+echo "(MB/s at the median wall time; x tcpflow: per round, tcpflow's seconds over the tool's, min/median/max"
+echo " over the rounds, so 2.00x is twice tcpflow's speed; CPU s: user + system of all threads; RSS: largest"
+printf ' peak; load average %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # case size against the input
 local du dbsz rj rh rl
@@ -189,16 +239,17 @@ printf '\ncase size: %.1f MB = %.1f%% of the input (evidence.db %.1f MB = %.1f%%
     "$(echo "$rh / 1000000" | bc -l)" "$(echo "$rl / 1000000" | bc -l)" \
     "$($q 'select count(*) from phi_hit')"
 
-# stages of the phitrace run (run_manifest stage_seconds:*), against its wall time, then
-# their CPU seconds (stage_seconds:*_cpu, every thread) against the run's
-printf '\nphitrace stages (s):'
+# stages of the last phitrace run (run_manifest stage_seconds:*), against its median wall time,
+# then their CPU seconds (stage_seconds:*_cpu, every thread) against the median CPU seconds
+printf '\nphitrace stages (s, last run):'
 $q "select substr(key, 15), value from run_manifest where key like 'stage_seconds%' and key not like '%_cpu' order by rowid" |
-    while IFS='|' read -r k v; do printf ' %s %.2f (%.0f%%),' "$k" "$v" "$(echo "100 * $v / ${secs[phitrace]}" | bc -l)"; done
-printf ' of %.2f s wall\n' "${secs[phitrace]}"
-printf 'phitrace stages (CPU s):'
+    while IFS='|' read -r k v; do printf ' %s %.2f (%.0f%%),' "$k" "$v" "$(echo "100 * $v / ${med[phitrace]}" | bc -l)"; done
+printf ' of %.2f s wall (median)\n' "${med[phitrace]}"
+printf 'phitrace stages (CPU s, last run):'
 $q "select substr(key, 15, length(key) - 18), value from run_manifest where key like 'stage_seconds%_cpu' order by rowid" |
-    while IFS='|' read -r k v; do printf ' %s %.2f (%.0f%%),' "$k" "$v" "$(echo "100 * $v / ${cpu[phitrace]}" | bc -l)"; done
-printf ' of %.2f CPU s\n' "${cpu[phitrace]}"
+    while IFS='|' read -r k v; do printf ' %s %.2f (%.0f%%),' "$k" "$v" "$(echo "100 * $v / ${med[phitrace_cpu]}" | bc -l)"; done
+printf ' of %.2f CPU s (median)\n' "${med[phitrace_cpu]}"
+rm -f "$dir"/t.* "$dir/ratio"
 
 # individuals found against the patients planted
 python3 - "$case/evidence.db" "$cap.truth.json" <<'PY'
@@ -218,7 +269,8 @@ PY
 }
 
 [ "${BENCH_MIXED:-1}" = 0 ] || mixed
-[ "${BENCH_HOSPITAL:-1}" = 0 ] || hospital
+[ "${BENCH_HOSPITAL:-1}" = 0 ] || bench_pcap hospital "${BENCH_HOSPITAL_MB:-500}" 0
+[ "${BENCH_TLS:-1}" = 0 ] || bench_pcap TLS-heavy "${BENCH_TLS_MB:-100}" "${BENCH_TLS_SHARE:-0.85}"
 [ "${BENCH_DISK:-1}" = 0 ] || bash tests/bench/disk_bench.sh
 [ "${BENCH_SCALE:-1}" = 0 ] || bash tests/bench/scale_bench.sh
 [ "${BENCH_LOGS:-1}" = 0 ] || bash tests/bench/log_bench.sh
