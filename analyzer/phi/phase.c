@@ -191,6 +191,14 @@ struct rhit {
     double conf;
     char state[3];
     bool subject;
+    /* computed by the scanning thread after the scan (see hit_macs), so that the writer,
+     * which is the content stage's one serial thread, does not: when macs is false the
+     * writer computes them itself */
+    bool macs;
+    char hex[65];           /* HMAC of "type:value" */
+    uint64_t k64;           /* its first 8 bytes */
+    const char *masked;
+    uint64_t jk[4];         /* the join keys of hit_keys: estimate, lower, upper, class */
 };
 
 struct rrec {
@@ -448,6 +456,8 @@ static void scan_object(const char *case_dir, struct pt_packfd *packs, struct or
 struct pool {
     const char *case_dir;
     const struct pt_yara *yara;
+    const uint8_t *key;     /* the case key: each scanning thread keys its own MAC with it */
+    atomic_bool mac_failed; /* a scanning thread's MAC failed (as pt_hmac_failed) */
     struct oresult *res;
     size_t n;
     size_t next;            /* next object to take */
@@ -456,10 +466,13 @@ struct pool {
     pthread_cond_t cv;
 };
 
+static void hit_macs(struct pt_hmac *mac, struct oresult *r);
+
 static void *pool_main(void *arg)
 {
     struct pool *p = arg;
     struct pt_yara_scanner *ys = p->yara ? pt_yara_scanner_new(p->yara, 0, 0) : NULL;
+    struct pt_hmac *mac = p->key ? pt_hmac_new(p->key, 32) : NULL; /* NULL: the writer MACs */
     struct pt_packfd packs;
     pt_packfd_init(&packs);
     for (;;) {
@@ -471,11 +484,18 @@ static void *pool_main(void *arg)
             pthread_mutex_unlock(&p->mu);
             pt_yara_scanner_free(ys);
             pt_packfd_close(&packs);
+            if (mac != NULL && pt_hmac_failed(mac)) {
+                atomic_store(&p->mac_failed, true);
+            }
+            pt_hmac_free(mac);
             return NULL;
         }
         size_t i = p->next++;
         pthread_mutex_unlock(&p->mu);
         scan_object(p->case_dir, &packs, &p->res[i], ys, p->yara);
+        if (mac != NULL) {
+            hit_macs(mac, &p->res[i]);
+        }
         pthread_mutex_lock(&p->mu);
         p->res[i].ready = true;
         pthread_cond_broadcast(&p->cv);
@@ -645,37 +665,74 @@ static pt_status write_extras(struct phase *ph, const struct oresult *r)
     return rc;
 }
 
+/* The keyed values of a joining hit (the subject's): estimate, lower and upper key and the
+ * class, as hit_keys uses them. */
+static void join_macs(struct pt_hmac *mac, const char *sha, const struct rhit *hh,
+                      uint64_t jk[4])
+{
+    char shape[64];
+    const char *grp = pt_entity_join_group(hh->type);
+    if (hh->type == PT_PHI_MRN) {
+        /* estimate: the same number of the same shape (issuers are often missing on one
+         * side); lower: the same number; upper: the same issuer, or else the same
+         * object. Two numbers of one issuer (or, without one, of one shape) never
+         * join. */
+        pt_entity_mrn_shape(hh->value, shape, sizeof shape);
+        jk[0] = key64(mac, "mrn", shape, hh->value);
+        jk[1] = key64(mac, "mrn", "", hh->value);
+        jk[2] = hh->issuer[0] != '\0' ? key64(mac, "mrn-issuer", hh->issuer, hh->value)
+                                      : key64(mac, "mrn-object", sha, hh->value);
+        if (hh->issuer[0] != '\0') {
+            snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
+        }
+        jk[3] = key64(mac, "class", "mrn", shape);
+    } else {
+        jk[0] = jk[1] = jk[2] = key64(mac, grp, hh->value, "");
+        jk[3] = hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI ? key64(mac, "class", grp, "")
+                                                                  : 0;
+    }
+}
+
+/* On a scanning thread, after the scan: every hit's MAC and masked value, and a subject's
+ * join keys, which the writer would otherwise compute one after the other. */
+static void hit_macs(struct pt_hmac *mac, struct oresult *r)
+{
+    for (size_t i = 0; i < r->nhit; i++) {
+        struct rhit *hh = &r->hits[i];
+        const char *tn = pt_phi_type_name(hh->type);
+        char masked[256];
+        pt_phi_mask(tn, hh->value, masked, sizeof masked);
+        if ((hh->masked = pt_arena_strdup(&r->strs, masked)) == NULL) {
+            continue; /* out of memory: the writer computes this hit's as before */
+        }
+        hmac_hex(mac, tn, hh->value, hh->hex, &hh->k64);
+        if (hh->subject && pt_phi_type_joins(hh->type)) {
+            join_macs(mac, r->sha, hh, hh->jk);
+        }
+        hh->macs = true;
+    }
+}
+
 /* The join keys of a hit that identifies the record's subject. */
 static void hit_keys(struct phase *ph, const struct oresult *r, const struct rhit *hh,
                      uint64_t k64, struct joinset *js)
 {
     if (pt_phi_type_joins(hh->type)) {
-        char shape[64];
-        const char *grp = pt_entity_join_group(hh->type);
+        uint64_t jk[4];
+        if (hh->macs) {
+            memcpy(jk, hh->jk, sizeof jk);
+        } else {
+            join_macs(ph->mac, r->sha, hh, jk);
+        }
         if (hh->type == PT_PHI_MRN) {
-            /* estimate: the same number of the same shape (issuers are often missing on one
-             * side); lower: the same number; upper: the same issuer, or else the same
-             * object. Two numbers of one issuer (or, without one, of one shape) never
-             * join. */
-            pt_entity_mrn_shape(hh->value, shape, sizeof shape);
-            uint64_t ke = key64(ph->mac, "mrn", shape, hh->value);
-            uint64_t kl = key64(ph->mac, "mrn", "", hh->value);
-            uint64_t ku = hh->issuer[0] != '\0'
-                              ? key64(ph->mac, "mrn-issuer", hh->issuer, hh->value)
-                              : key64(ph->mac, "mrn-object", r->sha, hh->value);
-            if (hh->issuer[0] != '\0') {
-                snprintf(shape, sizeof shape, "issuer %.50s", hh->issuer);
-            }
-            uint64_t cls = key64(ph->mac, "class", "mrn", shape);
+            uint64_t ke = jk[0], kl = jk[1], ku = jk[2], cls = jk[3];
             pt_js_key(js, J_EST, ke, cls, ke);
             pt_js_key(js, J_LOWER, kl, cls, ke);
             pt_js_key(js, J_UPPER, ku, cls, ke);
             pt_js_attr(js, cls, ke);
         } else {
-            uint64_t ke = key64(ph->mac, grp, hh->value, "");
-            uint64_t cls = 0;
+            uint64_t ke = jk[0], cls = jk[3];
             if (hh->type == PT_PHI_SSN || hh->type == PT_PHI_MBI) {
-                cls = key64(ph->mac, "class", grp, "");
                 pt_js_attr(js, cls, ke);
             }
             pt_js_key(js, J_EST | J_LOWER | J_UPPER, ke, cls, ke);
@@ -692,10 +749,15 @@ static pt_status add_hit(struct phase *ph, const struct oresult *r, const struct
                          struct recinfo *info, struct person *p)
 {
     const char *tn = pt_phi_type_name(hh->type);
-    char hex[65], masked[256];
-    uint64_t k64;
-    hmac_hex(ph->mac, tn, hh->value, hex, &k64);
-    pt_phi_mask(tn, hh->value, masked, sizeof masked);
+    char own_hex[65], own_masked[256];
+    const char *hex = hh->hex, *masked = hh->masked;
+    uint64_t k64 = hh->k64;
+    if (!hh->macs) {
+        hmac_hex(ph->mac, tn, hh->value, own_hex, &k64);
+        pt_phi_mask(tn, hh->value, own_masked, sizeof own_masked);
+        hex = own_hex;
+        masked = own_masked;
+    }
     char letter[2] = {pt_phi_type_letter(hh->type), 0};
     if (letter[0] == ' ') {
         letter[0] = '\0';
@@ -1314,7 +1376,7 @@ static pt_status scan_and_write(struct phase *ph, char *err, size_t errlen)
         }
         pool_stop(pool, th, started);
         ph->res->records = ph->nri;
-        if (rc == PT_OK && pt_hmac_failed(ph->mac)) {
+        if (rc == PT_OK && (pt_hmac_failed(ph->mac) || atomic_load(&pool->mac_failed))) {
             /* a zeroed MAC would join unrelated people: the stage fails, the case is
              * incomplete (exit 2) */
             snprintf(err, errlen, "keyed hashes of PHI values could not be computed (out of "
@@ -1339,7 +1401,7 @@ pt_status pt_phi_phase(struct pt_db *db, const struct pt_phi_options *o, struct 
         return PT_ENOMEM;
     }
     *ph = (struct phase){.db = db, .o = o, .res = res,
-                         .pool = {.case_dir = o->case_dir, .yara = o->yara}};
+                         .pool = {.case_dir = o->case_dir, .yara = o->yara, .key = ph->key}};
     pt_status rc = pt_phi_key(o->case_dir, ph->key, err, errlen);
     if (rc == PT_OK && (ph->mac = pt_hmac_new(ph->key, sizeof ph->key)) == NULL) {
         rc = PT_ENOMEM;
