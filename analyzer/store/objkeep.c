@@ -219,7 +219,7 @@ static void list_files(struct keep *k)
         closedir(sub);
     }
     closedir(top);
-    if (ok) {
+    if (ok && k->n_files > 0) {
         qsort(k->files, k->n_files, sizeof *k->files, cmp_name);
     }
     k->listed = ok;
@@ -229,8 +229,8 @@ static void list_files(struct keep *k)
 static bool file_there(const struct keep *k, const char *sha)
 {
     return !k->listed || strlen(sha) != PT_SHA256_HEX - 1 ||
-           bsearch(sha, k->files, k->n_files, sizeof *k->files,
-                   cmp_name) != NULL;
+           (k->n_files > 0 && bsearch(sha, k->files, k->n_files, sizeof *k->files,
+                   cmp_name) != NULL);
 }
 
 /* Every packed object: kept ones into the kept pack, the others' object_blob rows removed. */
