@@ -70,3 +70,35 @@ def bench_hospital_individuals_equal_the_planted_patients():
                      "LIKE 'sqlite_autoindex_phi_ident%' OR name LIKE 'sqlite_autoindex_phi_site%'"
                      " OR name LIKE 'sqlite_autoindex_phi_record_kind%'").fetchone()[0]
     assert size < 32 * hits, (size, hits)
+
+
+@test
+def bench_tls_heavy_capture_is_mostly_tls_with_the_same_patients():
+    # the TLS-heavy bench (`make bench`, gen_hospital.py --tls): most bytes are TLS sessions
+    # phitrace can only name (ClientHello SNI, versions), the hospital's cleartext the rest;
+    # every session is one tls_session row and the planted patients are still found exactly
+    d = case("hospital-tls")
+    os.makedirs(d + "-in", exist_ok=True)
+    cap = os.path.join(d + "-in", "tls.pcap")
+    import json
+    import subprocess
+    gen = os.path.join(ROOT, "tests", "bench", "gen_hospital.py")
+    subprocess.run([sys.executable, gen, "--mb", "6", "--seed", "7", "--tls", "0.8", cap],
+                   check=True, timeout=120)
+    with open(cap + ".truth.json") as f:
+        truth = json.load(f)
+    sessions = truth["objects_by_kind"]["tls session"]
+    assert sessions >= 2, truth["objects_by_kind"]
+    assert truth["bytes_by_session"]["tls"] > 0.7 * truth["bytes"], truth["bytes_by_session"]
+    run("analyze", "-q", cap, "-o", d, check=0)
+    c = db(d)
+    n, named = c.execute("SELECT count(*), sum(sni = 'ehr.genhosp.org' OR sni LIKE "
+                         "'svc%.example-cloud.net') FROM tls_session").fetchone()
+    assert (n, named) == (sessions, sessions), (n, named, sessions)
+    got = dict(c.execute("SELECT scope, estimate FROM individuals"))
+    assert got["all"] == truth["patients"]["all"], (got, truth["patients"])
+    assert got["outbound"] == truth["patients"]["outbound"], (got, truth["patients"])
+    packets = c.execute("SELECT sum(packets) FROM evidence_item").fetchone()[0]
+    assert packets == truth["packets"], (packets, truth["packets"])
+    flows = c.execute("SELECT count(*) FROM flow").fetchone()[0]
+    assert flows == truth["tcp_connections"], (flows, truth["tcp_connections"])
