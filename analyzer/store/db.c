@@ -428,7 +428,39 @@ pt_status pt_db_commit(struct pt_db *db)
 
 pt_status pt_db_compact(struct pt_db *db, char *err, size_t errlen)
 {
-    return pt_db_exec(db->h, "REINDEX; PRAGMA incremental_vacuum", err, errlen);
+    /* every index by name but the flows' indexes built in bulk once the flows were written
+     * (packed by that; store/db.h); the names first, as REINDEX changes the schema */
+    char *names = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&names, &len);
+    sqlite3_stmt *st = NULL;
+    pt_status rc = m == NULL ? PT_ENOMEM : PT_OK;
+    if (rc == PT_OK && sqlite3_prepare_v2(db->h, "SELECT name FROM main.sqlite_schema WHERE "
+                                          "type = 'index' AND name NOT IN ('flow_tuple', "
+                                          "'flow_pair') ORDER BY name", -1, &st,
+                                          NULL) != SQLITE_OK) {
+        rc = PT_EDB;
+    }
+    while (rc == PT_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char *q = sqlite3_mprintf("REINDEX main.\"%w\";", sqlite3_column_text(st, 0));
+        if (q == NULL) {
+            rc = PT_ENOMEM;
+        } else {
+            fputs(q, m);
+            sqlite3_free(q);
+        }
+    }
+    sqlite3_finalize(st);
+    if (m != NULL && fclose(m) != 0 && rc == PT_OK) {
+        rc = PT_ENOMEM;
+    }
+    if (rc == PT_OK) {
+        rc = pt_db_exec(db->h, names, err, errlen);
+    } else {
+        snprintf(err, errlen, "compact: %s", sqlite3_errmsg(db->h));
+    }
+    free(names);
+    return rc == PT_OK ? pt_db_exec(db->h, "PRAGMA incremental_vacuum", err, errlen) : rc;
 }
 
 void pt_db_rollback(struct pt_db *db)

@@ -94,7 +94,9 @@ pt_status pt_db_commit(struct pt_db *db);
 void pt_db_rollback(struct pt_db *db);
 /* Every index rebuilt packed (those filled in random order, by hash or key, are about a
  * third empty after the run) and the freed pages returned to the file system; rows do not
- * change. */
+ * change. flow_tuple and flow_pair are left as they are: they are built in bulk once the
+ * flows are written (packed already, REINDEX would sort the flows again for nothing), and
+ * whoever writes a flow after building one rebuilds it (logflows.c, logxfer.c). */
 pt_status pt_db_compact(struct pt_db *db, char *err, size_t errlen);
 /* The SQLite library's version, for the manifest and --version. */
 const char *pt_db_sqlite_version(void);
