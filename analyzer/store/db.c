@@ -1198,6 +1198,19 @@ void pt_db_lean(struct pt_db *db)
     exec(db, "PRAGMA mmap_size=0; PRAGMA cache_size=-2048;");
 }
 
+pt_status pt_db_open_sibling(struct pt_db *db, struct pt_db **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *path = sqlite3_db_filename(db->h, "main");
+    if (path == NULL || path[0] == '\0') {
+        snprintf(err, errlen, "the database has no file to open twice");
+        return PT_EUSAGE;
+    }
+    PT_TRY(pt_db_open_ro(path, out, err, errlen));
+    exec(*out, "PRAGMA mmap_size=0; PRAGMA cache_size=-16384;");
+    return PT_OK;
+}
+
 pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,
                             size_t errlen)
 {
