@@ -428,16 +428,18 @@ pt_status pt_db_commit(struct pt_db *db)
 
 pt_status pt_db_compact(struct pt_db *db, char *err, size_t errlen)
 {
-    /* every index by name but the flows' indexes built in bulk once the flows were written
-     * (packed by that; store/db.h); the names first, as REINDEX changes the schema */
+    /* every table's indexes (and a WITHOUT ROWID table's key, which only REINDEX of the
+     * table rebuilds) but flow's indexes built in bulk once the flows were written (packed
+     * by that; store/db.h); the names first, as REINDEX changes the schema */
     char *names = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&names, &len);
     sqlite3_stmt *st = NULL;
     pt_status rc = m == NULL ? PT_ENOMEM : PT_OK;
     if (rc == PT_OK && sqlite3_prepare_v2(db->h, "SELECT name FROM main.sqlite_schema WHERE "
-                                          "type = 'index' AND name NOT IN ('flow_tuple', "
-                                          "'flow_pair') ORDER BY name", -1, &st,
+                                          "type = 'table' AND name != 'flow' OR type = "
+                                          "'index' AND tbl_name = 'flow' AND name NOT IN "
+                                          "('flow_tuple', 'flow_pair') ORDER BY name", -1, &st,
                                           NULL) != SQLITE_OK) {
         rc = PT_EDB;
     }
