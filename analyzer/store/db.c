@@ -428,7 +428,41 @@ pt_status pt_db_commit(struct pt_db *db)
 
 pt_status pt_db_compact(struct pt_db *db, char *err, size_t errlen)
 {
-    return pt_db_exec(db->h, "REINDEX; PRAGMA incremental_vacuum", err, errlen);
+    /* every table's indexes (and a WITHOUT ROWID table's key, which only REINDEX of the
+     * table rebuilds) but flow's indexes built in bulk once the flows were written (packed
+     * by that; store/db.h); the names first, as REINDEX changes the schema */
+    char *names = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&names, &len);
+    sqlite3_stmt *st = NULL;
+    pt_status rc = m == NULL ? PT_ENOMEM : PT_OK;
+    if (rc == PT_OK && sqlite3_prepare_v2(db->h, "SELECT name FROM main.sqlite_schema WHERE "
+                                          "type = 'table' AND name != 'flow' OR type = "
+                                          "'index' AND tbl_name = 'flow' AND name NOT IN "
+                                          "('flow_tuple', 'flow_pair') ORDER BY name", -1, &st,
+                                          NULL) != SQLITE_OK) {
+        rc = PT_EDB;
+    }
+    while (rc == PT_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char *q = sqlite3_mprintf("REINDEX main.\"%w\";", sqlite3_column_text(st, 0));
+        if (q == NULL) {
+            rc = PT_ENOMEM;
+        } else {
+            fputs(q, m);
+            sqlite3_free(q);
+        }
+    }
+    sqlite3_finalize(st);
+    if (m != NULL && fclose(m) != 0 && rc == PT_OK) {
+        rc = PT_ENOMEM;
+    }
+    if (rc == PT_OK) {
+        rc = pt_db_exec(db->h, names, err, errlen);
+    } else {
+        snprintf(err, errlen, "compact: %s", sqlite3_errmsg(db->h));
+    }
+    free(names);
+    return rc == PT_OK ? pt_db_exec(db->h, "PRAGMA incremental_vacuum", err, errlen) : rc;
 }
 
 void pt_db_rollback(struct pt_db *db)
@@ -1164,6 +1198,19 @@ out:
 void pt_db_lean(struct pt_db *db)
 {
     exec(db, "PRAGMA mmap_size=0; PRAGMA cache_size=-2048;");
+}
+
+pt_status pt_db_open_sibling(struct pt_db *db, struct pt_db **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *path = sqlite3_db_filename(db->h, "main");
+    if (path == NULL || path[0] == '\0') {
+        snprintf(err, errlen, "the database has no file to open twice");
+        return PT_EUSAGE;
+    }
+    PT_TRY(pt_db_open_ro(path, out, err, errlen));
+    exec(*out, "PRAGMA mmap_size=0; PRAGMA cache_size=-16384;");
+    return PT_OK;
 }
 
 pt_status pt_db_digest_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *rows, char *err,

@@ -220,6 +220,8 @@ struct lf {
     struct ftab flows;    /* the capture's flows */
     bool sql_all;         /* more than PT_LOGFLOW_TABLE_MAX of them: every row in SQL */
     bool indexed;         /* flow_tuple exists (built at the first look-up in SQL) */
+    int64_t indexed_at;   /* next_id when it was built: flows from there on were added to it
+                           * one by one, so it is rebuilt packed at the end (db.h) */
     int64_t first_created; /* the first id of a flow a log creates */
     uint64_t *made;       /* Bloom filter of the created flows' 5-tuples */
     int64_t lo, hi;       /* the log's rows lie between these log_conn ids (a rowid range, not
@@ -294,6 +296,7 @@ static pt_status need_index(struct lf *x)
             return PT_EDB;
         }
         x->indexed = true;
+        x->indexed_at = x->next_id;
     }
     return PT_OK;
 }
@@ -404,6 +407,8 @@ static const char *payload(const struct lf *x, sqlite3_stmt *r, int64_t *c, int6
     return "none";
 }
 
+/* The text of the log row is bound in place (SQLITE_STATIC) here, in new_flow and in match:
+ * each steps and resets its statement before the row moves on. */
 static pt_status source_row(struct lf *x, int64_t flow, int64_t item, sqlite3_stmt *r,
                             const char *role, int64_t skew, const char *kind, int64_t c, int64_t s)
 {
@@ -414,7 +419,7 @@ static pt_status source_row(struct lf *x, int64_t flow, int64_t item, sqlite3_st
     sqlite3_bind_int64(q, 2, item);
     sqlite3_bind_int64(q, 3, sqlite3_column_int64(r, 1));
     sqlite3_bind_int64(q, 4, sqlite3_column_int64(r, 0));
-    sqlite3_bind_text(q, 5, col(r, 3), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 5, col(r, 3), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 6, role, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 7, skew);
     sqlite3_bind_text(q, 8, kind, -1, SQLITE_STATIC);
@@ -440,9 +445,9 @@ static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t t
     sqlite3_bind_int64(q, 3, sqlite3_column_int64(r, 1));
     sqlite3_bind_int(q, 4, strchr(cli, ':') != NULL ? 6 : 4);
     sqlite3_bind_int(q, 5, proto_number(proto));
-    sqlite3_bind_text(q, 6, cli, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 6, cli, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 7, cport < 0 ? 0 : cport);
-    sqlite3_bind_text(q, 8, srv, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 8, srv, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 9, sport < 0 ? 0 : sport);
     sqlite3_bind_int(q, 10, cport >= 0 && sport >= 0);
     sqlite3_bind_text(q, 11, pt_logflow_class(x->home, cli, srv), -1, SQLITE_STATIC);
@@ -457,9 +462,9 @@ static pt_status new_flow(struct lf *x, int64_t item, sqlite3_stmt *r, int64_t t
     sqlite3_bind_int64(q, 20, known(r, 13) < 0 ? 0 : known(r, 13));
     sqlite3_bind_int64(q, 21, s);
     if (app[0] != '\0') {
-        sqlite3_bind_text(q, 22, app, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 22, app, -1, SQLITE_STATIC);
     }
-    sqlite3_bind_text(q, 23, col(r, 3), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 23, col(r, 3), -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
@@ -502,9 +507,9 @@ static int64_t match(struct lf *x, sqlite3_stmt *r, int64_t ts)
         return -1;
     }
     sqlite3_stmt *q = x->q[Q_MATCH];
-    sqlite3_bind_text(q, 1, cli, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 1, cli, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, cport);
-    sqlite3_bind_text(q, 3, srv, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 3, srv, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 4, sport);
     sqlite3_bind_int64(q, 5, ts);
     sqlite3_bind_int64(q, 6, PT_LOGFLOW_MATCH_US);
@@ -621,7 +626,9 @@ pt_status pt_db_log_flows(struct pt_db *db, const struct pt_cidr_set *home,
     }
     free(x.flows.s);
     free(x.made);
+    bool early = x.indexed && x.next_id > x.indexed_at;
     rc = rc == PT_OK ? need_index(&x) : rc;
+    rc = rc == PT_OK && early ? pt_db_exec(h, "REINDEX flow_tuple", err, errlen) : rc;
     if (rc == PT_OK) {
         rc = pt_db_exec(h, "COMMIT", err, errlen);
     } else {

@@ -219,6 +219,14 @@ pt_status pt_db_log_xfers(struct pt_db *db, const struct pt_cidr_set *home,
     for (int i = 0; i < X_COUNT; i++) {
         sqlite3_finalize(x.q[i]);
     }
+    /* flows written after flow_pair (and flow_tuple) were built: rebuilt packed (db.h) */
+    if (rc == PT_OK && st->created > 0) {
+        rc = pt_db_exec(h, "REINDEX flow_pair", err, errlen);
+        if (rc == PT_OK && pt_db_int(h, "SELECT count(*) FROM sqlite_schema WHERE type = "
+                                        "'index' AND name = 'flow_tuple'") > 0) {
+            rc = pt_db_exec(h, "REINDEX flow_tuple", err, errlen);
+        }
+    }
     if (rc == PT_OK) {
         rc = pt_db_exec(h, "COMMIT", err, errlen);
     } else {

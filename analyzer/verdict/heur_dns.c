@@ -3,6 +3,7 @@
  * label bytes, entropy, record types, encodings (RITA, nDPI, community thresholds).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "../analyze/tunnel.h"
 #include "../core/grow.h"
 #include "../core/limits.h"
+#include "../store/db.h"
 #include "../store/q_verdict.h"
 #include "beacon.h"
 #include "verdict_int.h"
@@ -268,8 +270,8 @@ static void dns_labels(const struct pt_heur_conf *c, struct dgroup *g, uint64_t 
 }
 
 /* One client's rows: distinct names, their groups, the aggregates of each group. */
-static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, const char *client,
-                       struct dgroup **groups, size_t *ng, size_t *cap)
+static bool dns_client(const struct pt_heur_conf *c, struct drow *rows, size_t n,
+                       const char *client, struct dgroup **groups, size_t *ng, size_t *cap)
 {
     bool ok = false;
     size_t *ix = malloc((n ? n : 1) * sizeof *ix);
@@ -313,7 +315,7 @@ static bool dns_client(struct pt_verdict_ctx *x, struct drow *rows, size_t n, co
             g->last = INT64_MIN;
         }
         gid[i] = *ng - 1;
-        dns_labels(&x->c, &(*groups)[*ng - 1], chars, &nm[i]);
+        dns_labels(c, &(*groups)[*ng - 1], chars, &nm[i]);
     }
     if (m > 0) {
         (*groups)[*ng - 1].entropy = dns_entropy(chars);
@@ -355,8 +357,8 @@ out:
 
 /* One client's new groups, from `from` on: their resolvers into the forwarded-copy set, and
  * only the flagged ones kept (the others' domains freed). */
-static bool dns_keep(struct pt_verdict_ctx *x, struct dgroup *groups, size_t from, size_t *ng,
-                     struct dfwd *fw)
+static bool dns_keep(const struct pt_heur_conf *c, struct dgroup *groups, size_t from,
+                     size_t *ng, struct dfwd *fw)
 {
     bool ok = true;
     size_t k = from;
@@ -366,7 +368,7 @@ static bool dns_keep(struct pt_verdict_ctx *x, struct dgroup *groups, size_t fro
             ok = strcmp(g->resolver[r], g->client) == 0 || dfwd_add(fw, g->domain, g->resolver[r]);
         }
         struct dtests t;
-        if (dns_flagged(&x->c, g, &t)) {
+        if (dns_flagged(c, g, &t)) {
             groups[k++] = *g;
         } else {
             free(g->domain);
@@ -376,38 +378,51 @@ static bool dns_keep(struct pt_verdict_ctx *x, struct dgroup *groups, size_t fro
     return ok;
 }
 
-/* Groups are (inside client, tunnel domain): the client's names grouped by their longest
- * shared suffix (analyze/tunnel.c), so a tunnel without a registered domain, or under a
- * subdomain of a busy one, is one group; queries to an internal resolver count for the
- * client that sent them, and the resolver's forwarded copies are not a second tunnel. */
-void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
+/* The flagged groups of every client and the forwarded-copy set, as read from `db`. */
+struct dgroups {
+    struct dgroup *g;
+    size_t n;
+    struct dfwd fw;
+};
+
+static void dgroups_free(struct dgroups *d)
 {
-    /* queries from captures, and from resolver and sensor logs (Zeek, EVE, dnsmasq, BIND,
-     * Unbound) that no capture holds too: the same query within 5 s from the same client */
-    struct pt_qv *st = NULL;
-    if (pt_qv_open(x->db, PT_QV_DNS_ROWS, &st) != PT_OK) {
-        x->rc = PT_EDB;
-        return;
+    dfwd_free(&d->fw);
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->g[i].domain);
     }
-    struct dgroup *groups = NULL;
-    size_t ng = 0, gcap = 0, n = 0, cap = 0;
+    free(d->g);
+    memset(d, 0, sizeof *d);
+}
+
+/* queries from captures, and from resolver and sensor logs (Zeek, EVE, dnsmasq, BIND,
+ * Unbound) that no capture holds too: the same query within 5 s from the same client; read
+ * a client at a time (the rows are ordered by client), only its flagged groups kept */
+static pt_status dns_collect(struct pt_db *db, const struct pt_heur_conf *c, struct dgroups *d)
+{
+    struct pt_qv *st = NULL;
+    memset(d, 0, sizeof *d);
+    if (pt_qv_open(db, PT_QV_DNS_ROWS, &st) != PT_OK) {
+        return PT_EDB;
+    }
+    pt_status rc = PT_OK;
+    size_t gcap = 0, n = 0, cap = 0;
     struct drow *rows = NULL;
-    struct dfwd fw = {0};
     char cur[64] = "";
     for (;;) {
         bool row = pt_qv_step(st);
         const char *cl = row ? pt_qv_text(st, 0) : "";
         if (!row || strcmp(cl, cur) != 0) {
-            size_t from = ng;
-            if (n > 0 && (!dns_client(x, rows, n, cur, &groups, &ng, &gcap) ||
-                          !dns_keep(x, groups, from, &ng, &fw))) {
-                x->rc = PT_ENOMEM;
+            size_t from = d->n;
+            if (n > 0 && (!dns_client(c, rows, n, cur, &d->g, &d->n, &gcap) ||
+                          !dns_keep(c, d->g, from, &d->n, &d->fw))) {
+                rc = PT_ENOMEM;
             }
             for (size_t i = 0; i < n; i++) {
                 free(rows[i].name);
             }
             n = 0;
-            if (!row || x->rc != PT_OK) {
+            if (!row || rc != PT_OK) {
                 break;
             }
             snprintf(cur, sizeof cur, "%s", cl);
@@ -416,13 +431,13 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
             continue; /* the tunnel stage recorded limit.tunnel_names */
         }
         if (!pt_grow(&rows, &cap, n + 1, sizeof *rows, 256)) {
-            x->rc = PT_ENOMEM;
+            rc = PT_ENOMEM;
             break;
         }
         struct drow *w = &rows[n];
         w->name = strdup(pt_qv_text(st, 1));
         if (w->name == NULL) {
-            x->rc = PT_ENOMEM;
+            rc = PT_ENOMEM;
             break;
         }
         size_t nl = strlen(w->name);
@@ -442,14 +457,84 @@ void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
     }
     free(rows);
     pt_qv_free(st);
-    for (size_t i = 0; i < ng && x->rc == PT_OK; i++) {
-        if (!forwarded(&fw, &groups[i])) {
-            dns_report(x, &groups[i]);
+    return rc;
+}
+
+struct pt_dns_pre {
+    pthread_t th;
+    struct pt_db *db; /* its own reading connection */
+    const struct pt_heur_conf *c;
+    struct dgroups d;
+    pt_status rc;
+};
+
+static void *dns_main(void *arg)
+{
+    struct pt_dns_pre *p = arg;
+    p->rc = dns_collect(p->db, p->c, &p->d);
+    return NULL;
+}
+
+void pt_heur_dns_start(struct pt_verdict_ctx *x)
+{
+    char err[256];
+    struct pt_dns_pre *p = calloc(1, sizeof *p);
+    if (p == NULL || pt_db_open_sibling(x->db, &p->db, err, sizeof err) != PT_OK) {
+        free(p);
+        return; /* read in its turn on the verdict's connection */
+    }
+    p->c = &x->c;
+    if (pthread_create(&p->th, NULL, dns_main, p) != 0) {
+        pt_db_close(p->db);
+        free(p);
+        return;
+    }
+    x->dns = p;
+}
+
+/* The thread's groups (joined), or none when there was no thread. */
+static bool dns_join(struct pt_verdict_ctx *x, struct dgroups *d, pt_status *rc)
+{
+    struct pt_dns_pre *p = x->dns;
+    if (p == NULL) {
+        return false;
+    }
+    pthread_join(p->th, NULL);
+    pt_db_close(p->db);
+    *d = p->d;
+    *rc = p->rc;
+    free(p);
+    x->dns = NULL;
+    return true;
+}
+
+void pt_heur_dns_end(struct pt_verdict_ctx *x)
+{
+    struct dgroups d;
+    pt_status rc;
+    if (dns_join(x, &d, &rc)) {
+        dgroups_free(&d);
+    }
+}
+
+/* Groups are (inside client, tunnel domain): the client's names grouped by their longest
+ * shared suffix (analyze/tunnel.c), so a tunnel without a registered domain, or under a
+ * subdomain of a busy one, is one group; queries to an internal resolver count for the
+ * client that sent them, and the resolver's forwarded copies are not a second tunnel. */
+void pt_heur_dns_tunnel(struct pt_verdict_ctx *x)
+{
+    struct dgroups d;
+    pt_status rc;
+    if (!dns_join(x, &d, &rc)) {
+        rc = dns_collect(x->db, &x->c, &d);
+    }
+    if (rc != PT_OK && x->rc == PT_OK) {
+        x->rc = rc;
+    }
+    for (size_t i = 0; i < d.n && x->rc == PT_OK; i++) {
+        if (!forwarded(&d.fw, &d.g[i])) {
+            dns_report(x, &d.g[i]);
         }
     }
-    dfwd_free(&fw);
-    for (size_t i = 0; i < ng; i++) {
-        free(groups[i].domain);
-    }
-    free(groups);
+    dgroups_free(&d);
 }

@@ -128,6 +128,7 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
         free(x);
         return rc;
     }
+    pt_heur_dns_start(x); /* the DNS groups on the second core meanwhile (verdict_int.h) */
     rc = pt_qv_exec(db, PT_QV_BEGIN, err, errlen);
     if (rc == PT_OK) {
         rc = pt_qv_exec(db, PT_QV_PAIRS_ONCE, err, errlen);
@@ -149,6 +150,7 @@ pt_status pt_verdict_run(struct pt_db *db, const char *sig_dir, struct pt_verdic
         }
     }
     pt_qv_free(x->ins);
+    pt_heur_dns_end(x);
     if (rc == PT_OK) {
         rc = pt_qv_exec(db, PT_QV_FINDING_SOURCES, err, errlen);
     }

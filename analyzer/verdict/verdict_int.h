@@ -77,7 +77,16 @@ struct pt_verdict_ctx {
     unsigned findings;
     pt_status rc; /* the first failure; later findings are dropped */
     bool winhost; /* temp.winhost is built (winlog.c) */
+    struct pt_dns_pre *dns; /* heur_dns.c: its groups read on a second thread, or NULL */
 };
+
+/* heur_dns.c: the DNS tunnel's groups read and counted on a second thread through a
+ * connection of its own (what it reads is committed before the verdict), while the
+ * heuristics before it run; pt_heur_dns_tunnel takes them in its turn, so the findings and
+ * their order are the same. Without a thread (no file, no memory) it reads them itself.
+ * pt_heur_dns_end joins and frees whatever is left. */
+void pt_heur_dns_start(struct pt_verdict_ctx *x);
+void pt_heur_dns_end(struct pt_verdict_ctx *x);
 
 /* The heuristic families, in heuristics.def order. */
 #define PT_HEURISTIC_FAMILY(family) void pt_heur_##family(struct pt_verdict_ctx *x);

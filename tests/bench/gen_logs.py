@@ -7,7 +7,11 @@ MIX is how the Zeek connections go out:
              uploads of 2-8 MB: nearly every upload is a new (inside, outside) pair, so a
              finding and an event each - the worst case for the verdict and the reports;
   realistic  destinations drawn from a Zipf-like popularity (weight 1/rank) over 3,000
-             outside sites, 1% of the connections uploads of 2-8 MB; the rest as in worst.
+             outside sites, 1% of the connections uploads of 2-8 MB; the rest as in worst;
+  hospital   as realistic, but every inside address (connections, web clients, DNS clients)
+             drawn from 2,000 hosts, as a hospital has hundreds to a few thousand: the
+             (inside, outside) pairs repeat, as on a real site (the other mixes draw inside
+             hosts from 195 k addresses, so nearly every connection is its own pair).
 Deterministic for a seed and mix; written in chunks, so memory stays small whatever MB."""
 import os
 import random
@@ -25,7 +29,12 @@ T0 = 1700000000  # 2023-11-14 22:00:00 UTC
 
 
 def inside(r):
+    if HOSTS:
+        return HOSTS[r.randrange(len(HOSTS))]
     return "10.%d.%d.%d" % (r.randint(1, 3), r.randint(0, 255), r.randint(1, 254))
+
+
+HOSTS = []  # hospital mix: the inside hosts, filled by main(); empty for the other mixes
 
 
 def conn_line(r, i):
@@ -119,12 +128,16 @@ def main():
     out, mb = sys.argv[1], float(sys.argv[2])
     r = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
     mix = sys.argv[4] if len(sys.argv) > 4 else "worst"
-    if mix not in ("worst", "realistic"):
-        sys.exit("gen_logs: MIX is worst or realistic")
+    if mix not in ("worst", "realistic", "hospital"):
+        sys.exit("gen_logs: MIX is worst, realistic or hospital")
     conn = conn_line
-    if mix == "realistic":
+    if mix in ("realistic", "hospital"):
         SITES[:] = zipf_sites(random.Random(r.getrandbits(32)))
         conn = conn_line_realistic
+    if mix == "hospital":
+        h = random.Random(r.getrandbits(32))
+        HOSTS[:] = sorted({"10.%d.%d.%d" % (h.randint(1, 3), h.randint(0, 255), h.randint(1, 254))
+                           for _ in range(2000)})
     os.makedirs(out, exist_ok=True)
     total = mb * 1e6
     n = (write(os.path.join(out, "conn.log"), ZEEK_HEAD, conn, total * 0.34, r),

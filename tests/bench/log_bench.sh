@@ -7,9 +7,10 @@
 # Two mixes of the Zeek connections (gen_logs.py's MIX), each printed under its own heading:
 # "worst" (every connection to a random address, a fifth of them uploads: nearly one finding
 # and one event per upload) and "realistic" (destinations from a Zipf-like popularity over
-# 3,000 sites, 1% uploads).
+# 3,000 sites, 1% uploads) and "hospital" (as realistic, the inside hosts from 2,000
+# addresses, so the (inside, outside) pairs repeat as on a real site).
 #   BENCH_LOGS_MB=200   size of the larger set of logs; BENCH_LOGS_SEED=1
-#   BENCH_LOGS_MIX="worst realistic"   the mixes to run
+#   BENCH_LOGS_MIX="worst realistic hospital"   the mixes to run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MB=${BENCH_LOGS_MB:-200}
@@ -22,11 +23,12 @@ for tool in bc sqlite3 python3; do
     command -v "$tool" >/dev/null || { echo "log bench: $tool is not installed (make deps)"; exit 1; }
 done
 tag=$(sha256sum "$gen" | cut -c1-8)
-for mix in ${BENCH_LOGS_MIX:-worst realistic}; do
+for mix in ${BENCH_LOGS_MIX:-worst realistic hospital}; do
 case $mix in
     worst) what="worst case: random destinations, a fifth of the connections uploads";;
     realistic) what="realistic mix: Zipf-like destinations over 3,000 sites, 1% uploads";;
-    *) echo "log bench: BENCH_LOGS_MIX: worst or realistic, not $mix"; exit 1;;
+    hospital) what="hospital mix: as realistic, inside hosts from 2,000 addresses";;
+    *) echo "log bench: BENCH_LOGS_MIX: worst, realistic or hospital, not $mix"; exit 1;;
 esac
 printf '\nmixed logs, %s (Zeek conn TSV, nginx access, dnsmasq; %s %s):\n' "$what" "$gen" "$mix"
 printf '%-8s %8s %8s %8s %8s %8s %9s %9s  %s\n' MB wall_s cpu_s MB/s MB/s_cpu \

@@ -11,7 +11,7 @@
 #   BENCH_HOSPITAL=0        skip the hospital capture
 #   BENCH_SCALE=0           skip the scale-out measure (tests/bench/scale_bench.sh)
 #   BENCH_LOGS=0            skip the mixed-logs measure (tests/bench/log_bench.sh; BENCH_LOGS_MB=200,
-#                           BENCH_LOGS_MIX="worst realistic": the two mixes of gen_logs.py)
+#                           BENCH_LOGS_MIX="worst realistic hospital": the mixes of gen_logs.py)
 #   BENCH_HOSPITAL_MB=500   size of the hospital capture; BENCH_HOSPITAL_SEED=1
 #   BENCH_TLS=0             skip the TLS-heavy capture (the hospital generator with --tls)
 #   BENCH_TLS_MB=100        its size (the was 373 MB); BENCH_TLS_SHARE=0.85 of it TLS
