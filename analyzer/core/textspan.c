@@ -14,6 +14,29 @@ bool pt_text_lit(struct pt_cur *c, const char *lit)
     return pt_cur_skip(c, n);
 }
 
+size_t pt_text_find(const struct pt_cur *c, const char *lit)
+{
+    size_t n = strlen(lit), left = pt_cur_left(c);
+    if (c->err || n > left) {
+        return SIZE_MAX;
+    }
+    const uint8_t *at = memmem(c->base + c->off, left, lit, n);
+    return at != NULL ? (size_t)(at - (c->base + c->off)) : SIZE_MAX;
+}
+
+bool pt_text_after(const struct pt_cur *c, const char *lit, struct pt_cur *rest)
+{
+    size_t k = pt_text_find(c, lit);
+    if (k == SIZE_MAX) {
+        *rest = pt_cur_make(NULL, 0);
+        return false;
+    }
+    *rest = *c;
+    rest->off += k + strlen(lit); /* k + strlen(lit) <= left: the literal is in the view */
+    *rest = pt_cur_rest(rest);
+    return true;
+}
+
 static bool digit_at(const struct pt_cur *c, size_t k)
 {
     uint8_t d = pt_cur_peek_u8(c, k);

@@ -160,57 +160,84 @@ static void emit(struct pt_logparse *p, enum pt_logrec_kind kind, void *rec, str
 
 /* ---- values ------------------------------------------------------------------------------ */
 
-static void cpy(char *dst, size_t cap, const char *s)
+/* A field of the line as a view: the span readers below are the only ones; the C-string
+ * forms (the Zeek, W3C, JSON and CSV rows still hand out NUL-terminated values) wrap them. */
+static struct pt_cur span(const char *s)
 {
-    size_t n = s != NULL ? strnlen(s, cap - 1) : 0;
-    memcpy(dst, s != NULL ? s : "", n);
+    return pt_cur_make((const uint8_t *)s, s != NULL ? strlen(s) : 0);
+}
+
+/* The view's bytes, at most cap - 1 of them, NUL-terminated into dst. */
+static void sp_cpy(char *dst, size_t cap, struct pt_cur v)
+{
+    size_t n = pt_cur_left(&v);
+    n = n < cap - 1 ? n : cap - 1;
+    pt_cur_copy(&v, dst, n);
     dst[n] = '\0';
 }
 
-/* A protocol name as the flow tables write it: "TCP" -> "tcp". */
-static void cpy_lower(char *dst, size_t cap, const char *s)
+static void cpy(char *dst, size_t cap, const char *s)
 {
-    cpy(dst, cap, s);
+    sp_cpy(dst, cap, pt_cur_make((const uint8_t *)s, s != NULL ? strnlen(s, cap - 1) : 0));
+}
+
+/* A protocol name as the flow tables write it: "TCP" -> "tcp". */
+static void sp_cpy_lower(char *dst, size_t cap, struct pt_cur v)
+{
+    sp_cpy(dst, cap, v);
     for (char *q = dst; *q != '\0'; q++) {
         *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
     }
 }
 
-/* A decimal count; -1 when unset. False when the text is not one. */
-static bool count(const char *s, int64_t *v)
+static void cpy_lower(char *dst, size_t cap, const char *s)
 {
-    *v = -1;
-    if (s == NULL || *s == '\0') {
+    sp_cpy_lower(dst, cap, pt_cur_make((const uint8_t *)s, s != NULL ? strnlen(s, cap - 1) : 0));
+}
+
+/* A decimal count; -1 when the view is empty. False when the text is not one. */
+static bool sp_count(struct pt_cur v, int64_t *x)
+{
+    uint64_t u;
+    *x = -1;
+    if (pt_cur_left(&v) == 0) {
         return true;
     }
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
-    uint64_t x;
-    if (!pt_text_u64(&c, INT64_MAX, &x) || pt_cur_left(&c) != 0) {
+    if (!pt_text_u64(&v, INT64_MAX, &u) || pt_cur_left(&v) != 0) {
         return false;
     }
-    *v = (int64_t)x;
+    *x = (int64_t)u;
+    return true;
+}
+
+static bool count(const char *s, int64_t *v)
+{
+    return sp_count(span(s), v);
+}
+
+static bool sp_port(struct pt_cur v, int32_t *pt)
+{
+    int64_t x;
+    if (!sp_count(v, &x) || x > 65535) {
+        return false;
+    }
+    *pt = (int32_t)x;
     return true;
 }
 
 static bool port(const char *s, int32_t *v)
 {
-    int64_t x;
-    if (!count(s, &x) || x > 65535) {
-        return false;
-    }
-    *v = (int32_t)x;
-    return true;
+    return sp_port(span(s), v);
 }
 
 /* Seconds with up to 9 decimals ("1672843056.913119", "0.084044") in microseconds; -1 when
  * unset. */
-static bool seconds(const char *s, int64_t *us)
+static bool sp_seconds(struct pt_cur c, int64_t *us)
 {
     *us = -1;
-    if (s == NULL || *s == '\0') {
+    if (pt_cur_left(&c) == 0) {
         return true;
     }
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
     int64_t v;
     if (!pt_text_seconds_us(&c, &v) || pt_cur_left(&c) != 0) {
         return false;
@@ -219,20 +246,42 @@ static bool seconds(const char *s, int64_t *us)
     return true;
 }
 
-/* An address in its canonical text ("::ffff:10.0.0.1" is written "10.0.0.1"). */
-static bool address(const char *s, char out[PT_ADDR_STRLEN])
+static bool seconds(const char *s, int64_t *us)
 {
+    return sp_seconds(span(s), us);
+}
+
+/* An address in its canonical text ("::ffff:10.0.0.1" is written "10.0.0.1"); an empty view
+ * is none (true, out ""). inet_pton reads a C string: the view is copied, and one longer than
+ * any address text is not one. */
+static bool sp_address(struct pt_cur v, char out[PT_ADDR_STRLEN])
+{
+    char buf[64];
     struct pt_addr a;
-    if (s == NULL || !pt_addr_parse(s, &a)) {
-        out[0] = '\0';
-        return s == NULL || *s == '\0';
+    size_t n = pt_cur_left(&v);
+    out[0] = '\0';
+    if (n >= sizeof buf) {
+        return false;
     }
-    if (strchr(s, ':') == NULL) {
-        cpy(out, PT_ADDR_STRLEN, s); /* dotted quad: inet_pton took it, so it is canonical */
+    sp_cpy(buf, sizeof buf, v);
+    if (!pt_addr_parse(buf, &a)) {
+        return n == 0;
+    }
+    if (pt_text_find(&v, ":") == SIZE_MAX) {
+        memcpy(out, buf, n + 1); /* dotted quad: inet_pton took it, so it is canonical */
     } else {
         pt_addr_str(&a, out);
     }
     return true;
+}
+
+static bool address(const char *s, char out[PT_ADDR_STRLEN])
+{
+    if (s == NULL) {
+        out[0] = '\0';
+        return true;
+    }
+    return sp_address(span(s), out);
 }
 
 /* ---- one field accessor over both layouts -------------------------------------------------- */
