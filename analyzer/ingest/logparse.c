@@ -1121,33 +1121,52 @@ static void panos_line(struct pt_logparse *p, char *s, size_t n)
 
 /* ---- syslog: netfilter LOG lines and dnsmasq queries -------------------------------------------- */
 
-/* The value of KEY= in a netfilter line (up to the next space), NUL-terminated into out; the
- * first occurrence only. */
-static bool kv(const char *s, const char *key, char *out, size_t cap)
+/* The byte at i of the view (0 past its end). */
+static uint8_t sp_at(const struct pt_cur *v, size_t i)
 {
-    size_t kl = strlen(key);
-    for (const char *c = s; (c = strstr(c, key)) != NULL; c += kl) {
-        if ((c == s || c[-1] == ' ') && c[kl] == '=') {
-            const char *v = c + kl + 1, *e;
-            if (*v == '"') { /* FortiGate quotes values: action="accept" */
-                v++;
-                e = strchr(v, '"');
-            } else {
-                e = strchr(v, ' ');
-            }
-            size_t n = e != NULL ? (size_t)(e - v) : strlen(v);
-            snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
+    return pt_cur_peek_u8(v, i);
+}
+
+/* The view from its i-th unread byte on (empty past its end). */
+static struct pt_cur sp_from(struct pt_cur v, size_t i)
+{
+    if (!pt_cur_skip(&v, i)) {
+        return pt_cur_make(NULL, 0);
+    }
+    return pt_cur_rest(&v);
+}
+
+static bool has(const struct pt_cur *c, const char *lit)
+{
+    return pt_text_find(c, lit) != SIZE_MAX;
+}
+
+/* The value of KEY= in a key=value line, up to the next space (FortiGate quotes values
+ * holding spaces: action="accept"), of the first KEY= at the view's start or after a space;
+ * at most cap - 1 bytes of it, as the caller stores it. False (*v empty) when absent. */
+static bool kv(struct pt_cur s, const char *key, size_t cap, struct pt_cur *v)
+{
+    size_t kl = strlen(key), from = 0, k;
+    struct pt_cur rest = s;
+    while ((k = pt_text_find(&rest, key)) != SIZE_MAX) {
+        size_t at = from + k; /* of the key in s */
+        struct pt_cur t = sp_from(s, at + kl);
+        if ((at == 0 || sp_at(&s, at - 1) == ' ') && pt_text_lit(&t, "=")) {
+            pt_text_field(&t, pt_text_lit(&t, "\"") ? '"' : ' ', v);
+            *v = pt_text_head(v, cap - 1);
             return true;
         }
+        from = at + kl;
+        rest = sp_from(s, from);
     }
-    out[0] = '\0';
+    *v = pt_cur_make(NULL, 0);
     return false;
 }
 
-static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *pv)
+static bool netfilter(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
     struct pt_logconn_rec c;
-    char src[64], dst[64], v[32];
+    struct pt_cur src, dst, v;
     memset(&c, 0, sizeof c);
     c.p = *pv;
     c.p.source = "netfilter";
@@ -1155,62 +1174,53 @@ static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *p
     c.s_pkts = -1;
     c.c_pkts = 1;
     c.cport = c.sport = -1;
-    const char *bracket = strstr(s, "[SRC="); /* an ICMP error's quoted packet */
-    char head[1024];
-    snprintf(head, sizeof head, "%.*s", (int)(bracket != NULL ? (size_t)(bracket - s) : strlen(s)),
-             s);
-    if (!kv(head, "SRC", src, sizeof src) || !kv(head, "DST", dst, sizeof dst) ||
-        !address(src, c.client) || !address(dst, c.server) || c.client[0] == '\0' ||
+    size_t bracket = pt_text_find(&s, "[SRC="); /* an ICMP error's quoted packet */
+    struct pt_cur head = pt_text_head(&s, bracket < 1023 ? bracket : 1023);
+    if (!kv(head, "SRC", 64, &src) || !kv(head, "DST", 64, &dst) ||
+        !sp_address(src, c.client) || !sp_address(dst, c.server) || c.client[0] == '\0' ||
         c.server[0] == '\0') {
         return false;
     }
-    if (kv(head, "SPT", v, sizeof v) && !port(v, &c.cport)) {
+    if ((kv(head, "SPT", 32, &v) && !sp_port(v, &c.cport)) ||
+        (kv(head, "DPT", 32, &v) && !sp_port(v, &c.sport)) ||
+        (kv(head, "LEN", 32, &v) && !sp_count(v, &c.c_ip_bytes))) {
         return false;
     }
-    if (kv(head, "DPT", v, sizeof v) && !port(v, &c.sport)) {
-        return false;
-    }
-    if (kv(head, "LEN", v, sizeof v) && !count(v, &c.c_ip_bytes)) {
-        return false;
-    }
-    char proto[sizeof c.proto];
-    kv(head, "PROTO", proto, sizeof proto);
-    cpy_lower(c.proto, sizeof c.proto, proto);
+    kv(head, "PROTO", sizeof c.proto, &v);
+    sp_cpy_lower(c.proto, sizeof c.proto, v);
     /* the prefix the rule logged with ("DROP_INPUT:", "DENY:") says what happened */
-    const char *in = strstr(head, " IN=");
-    if (in != NULL) {
-        const char *b = in;
-        while (b > head && b[-1] == ' ') {
+    size_t in = pt_text_find(&head, " IN=");
+    if (in != SIZE_MAX) {
+        size_t b = in, a;
+        while (b > 0 && sp_at(&head, b - 1) == ' ') {
             b--;
         }
-        const char *a = b;
-        while (a > head && a[-1] != ' ') {
-            a--;
+        for (a = b; a > 0 && sp_at(&head, a - 1) != ' '; a--) {
         }
-        snprintf(c.state, sizeof c.state, "%.*s", (int)(b - a), a);
+        struct pt_cur w = sp_from(head, a);
+        sp_cpy(c.state, sizeof c.state, pt_text_head(&w, b - a));
     }
     p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
-/* dnsmasq[pid]: query[A] name from 10.0.0.5 */
-static bool dnsmasq(struct pt_logparse *p, const char *q, struct pt_logprov *pv)
+/* dnsmasq[pid]: query[A] name from 10.0.0.5 (q: the view after "query[") */
+static bool dnsmasq(struct pt_logparse *p, struct pt_cur q, struct pt_logprov *pv)
 {
     struct pt_logdns_rec d;
     memset(&d, 0, sizeof d);
     d.p = *pv;
     d.p.source = "dnsmasq";
     d.cport = d.sport = -1;
-    const char *t = q + 6, *te = strchr(t, ']');
-    const char *name = te != NULL ? te + 2 : NULL;
-    const char *from = name != NULL ? strstr(name, " from ") : NULL;
-    if (te == NULL || te[1] != ' ' || from == NULL) {
+    struct pt_cur type, from;
+    if (!pt_text_field(&q, ']', &type) || !pt_text_lit(&q, " ") ||
+        !pt_text_after(&q, " from ", &from)) {
         return false;
     }
-    snprintf(d.qtype, sizeof d.qtype, "%.*s", (int)(te - t < 15 ? te - t : 15), t);
-    snprintf(d.query, sizeof d.query, "%.*s", (int)(from - name < 255 ? from - name : 255), name);
-    if (!address(from + 6, d.client) || d.client[0] == '\0') {
+    sp_cpy(d.qtype, sizeof d.qtype, type);
+    sp_cpy(d.query, sizeof d.query, pt_text_head(&q, pt_text_find(&q, " from ")));
+    if (!sp_address(from, d.client) || d.client[0] == '\0') {
         return false;
     }
     cpy(d.proto, sizeof d.proto, "udp");
@@ -1220,19 +1230,19 @@ static bool dnsmasq(struct pt_logparse *p, const char *q, struct pt_logprov *pv)
 }
 
 /* FortiGate traffic logs: key=value pairs, values quoted when they hold spaces. */
-static bool fortigate(struct pt_logparse *p, const char *s, struct pt_logprov *pv)
+static bool fortigate(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
     struct pt_logconn_rec c;
-    char v[64];
+    struct pt_cur v;
     memset(&c, 0, sizeof c);
     c.p = *pv;
     c.p.source = "fortigate";
     c.c_bytes = c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = -1;
     c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = c.dur_us = -1;
     c.cport = c.sport = -1;
-    char src[64], dst[64];
-    if (!kv(s, "srcip", src, sizeof src) || !kv(s, "dstip", dst, sizeof dst) ||
-        !address(src, c.client) || !address(dst, c.server)) {
+    struct pt_cur src, dst;
+    if (!kv(s, "srcip", 64, &src) || !kv(s, "dstip", 64, &dst) || !sp_address(src, c.client) ||
+        !sp_address(dst, c.server)) {
         return false;
     }
     static const struct {
@@ -1246,29 +1256,32 @@ static bool fortigate(struct pt_logparse *p, const char *s, struct pt_logprov *p
     };
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         int64_t x;
-        if (kv(s, counts[i].key, v, sizeof v)) {
-            if (!count(v, &x)) {
+        if (kv(s, counts[i].key, 64, &v)) {
+            if (!sp_count(v, &x)) {
                 return false;
             }
             memcpy((char *)&c + counts[i].off, &x, sizeof x);
         }
     }
-    if ((kv(s, "srcport", v, sizeof v) && !port(v, &c.cport)) ||
-        (kv(s, "dstport", v, sizeof v) && !port(v, &c.sport))) {
+    if ((kv(s, "srcport", 64, &v) && !sp_port(v, &c.cport)) ||
+        (kv(s, "dstport", 64, &v) && !sp_port(v, &c.sport))) {
         return false;
     }
     int64_t d;
-    if (kv(s, "duration", v, sizeof v) && count(v, &d) && d >= 0) {
+    if (kv(s, "duration", 64, &v) && sp_count(v, &d) && d >= 0) {
         c.dur_us = d * 1000000;
     }
     int64_t proto;
-    if (kv(s, "proto", v, sizeof v) && count(v, &proto)) {
-        cpy(c.proto, sizeof c.proto, proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp"
-                                                                                    : v);
+    if (kv(s, "proto", 64, &v) && sp_count(v, &proto)) {
+        const char *name = proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : NULL;
+        sp_cpy(c.proto, sizeof c.proto, name != NULL ? span(name) : v);
     }
-    kv(s, "action", c.state, sizeof c.state);
-    kv(s, "service", c.service, sizeof c.service);
-    kv(s, "sessionid", c.uid, sizeof c.uid);
+    kv(s, "action", sizeof c.state, &v);
+    sp_cpy(c.state, sizeof c.state, v);
+    kv(s, "service", sizeof c.service, &v);
+    sp_cpy(c.service, sizeof c.service, v);
+    kv(s, "sessionid", sizeof c.uid, &v);
+    sp_cpy(c.uid, sizeof c.uid, v);
     p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
@@ -1366,21 +1379,18 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
 
 /* "IF:ADDR/PORT" (an IPv6 address holds colons: the interface ends at the first one) or
  * "IF/ADDR(PORT)" (106100); the port is -1 when absent. */
-static bool asa_end(const char *tok, bool paren, char addr[PT_ADDR_STRLEN], int32_t *pt)
+static bool asa_end(struct pt_cur tok, bool paren, char addr[PT_ADDR_STRLEN], int32_t *pt)
 {
-    const char *a = strchr(tok, paren ? '/' : ':');
-    if (a == NULL) {
+    struct pt_cur iface, a, num = pt_cur_make(NULL, 0);
+    if (!pt_text_field(&tok, paren ? '/' : ':', &iface)) {
         return false;
     }
-    char buf[80], num[8] = "";
-    snprintf(buf, sizeof buf, "%s", a + 1);
-    char *cut = strchr(buf, paren ? '(' : '/');
-    if (cut != NULL) {
-        *cut = '\0';
-        snprintf(num, sizeof num, "%.*s", (int)strcspn(cut + 1, ")"), cut + 1);
+    if (pt_text_field(&tok, paren ? '(' : '/', &a)) {
+        pt_text_field(&tok, ')', &num);
+        num = pt_text_head(&num, 7);
     }
     *pt = -1;
-    return address(buf, addr) && addr[0] != '\0' && (num[0] == '\0' || port(num, pt));
+    return sp_address(a, addr) && addr[0] != '\0' && (pt_cur_left(&num) == 0 || sp_port(num, pt));
 }
 
 static uint8_t *asa_slot(struct pt_logparse *p, uint64_t id)
@@ -1388,29 +1398,47 @@ static uint8_t *asa_slot(struct pt_logparse *p, uint64_t id)
     return &p->asa_dir[id % PT_LOG_ASA_IDS];
 }
 
-/* The word after `key ` in s, into out; false when absent. */
-static bool word_after(const char *s, const char *key, char *out, size_t cap)
+/* The word after the first `key` in s (at most cap - 1 bytes of it); false when absent or
+ * empty. */
+static bool word_after(struct pt_cur s, const char *key, size_t cap, struct pt_cur *w)
 {
-    const char *k = strstr(s, key);
-    if (k == NULL) {
+    struct pt_cur r;
+    *w = pt_cur_make(NULL, 0);
+    if (!pt_text_after(&s, key, &r)) {
         return false;
     }
-    k += strlen(key);
-    size_t n = strcspn(k, " ");
-    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), k);
-    return n > 0;
+    pt_text_field(&r, ' ', w);
+    bool some = pt_cur_left(w) > 0;
+    *w = pt_text_head(w, cap - 1);
+    return some;
 }
 
-static bool asa_conn(struct pt_logparse *p, const char *m, bool built, struct pt_logprov *pv)
+/* n decimal numbers of 1 to 9 digits separated by sep ("0:01:02") at the view's start; false
+ * when it does not start so. */
+static bool sp_uints(struct pt_cur c, uint8_t sep, unsigned *v, size_t n)
 {
-    char fort[80], to[80], id[24], dur[16], bytes[24];
-    bool outbound = strncmp(m, "Built outbound", 14) == 0;
-    if (!word_after(m, "connection ", id, sizeof id) || !word_after(m, " for ", fort, sizeof fort) ||
-        !word_after(m, " to ", to, sizeof to)) {
+    for (size_t k = 0; k < n; k++) {
+        uint64_t x;
+        size_t at = c.off;
+        if ((k > 0 && (sp_at(&c, 0) != sep || !pt_cur_skip(&c, 1))) ||
+            !pt_text_u64(&c, UINT32_MAX, &x) || c.off - at - (k > 0) > 9) {
+            return false;
+        }
+        v[k] = (unsigned)x;
+    }
+    return true;
+}
+
+static bool asa_conn(struct pt_logparse *p, struct pt_cur m, bool built, struct pt_logprov *pv)
+{
+    struct pt_cur fort, to, id, dur, bytes, b = m;
+    bool outbound = pt_text_lit(&b, "Built outbound");
+    if (!word_after(m, "connection ", 24, &id) || !word_after(m, " for ", 80, &fort) ||
+        !word_after(m, " to ", 80, &to)) {
         return false;
     }
     int64_t cid;
-    if (!count(id, &cid) || cid < 0) {
+    if (!sp_count(id, &cid) || cid < 0) {
         return false;
     }
     struct pt_logconn_rec c;
@@ -1424,8 +1452,8 @@ static bool asa_conn(struct pt_logparse *p, const char *m, bool built, struct pt
     }
     int64_t total;
     unsigned hms[3];
-    if (!word_after(m, " bytes ", bytes, sizeof bytes) || !count(bytes, &total) ||
-        !word_after(m, " duration ", dur, sizeof dur) || pt_text_uints(dur, ':', hms, 3) == 0) {
+    if (!word_after(m, " bytes ", 24, &bytes) || !sp_count(bytes, &total) ||
+        !word_after(m, " duration ", 16, &dur) || !sp_uints(dur, ':', hms, 3)) {
         return false;
     }
     uint8_t *dir = asa_slot(p, (uint64_t)cid);
@@ -1446,29 +1474,35 @@ static bool asa_conn(struct pt_logparse *p, const char *m, bool built, struct pt
     c.both_ways = true;
     c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
     c.c_pkts = c.s_pkts = -1;
-    cpy(c.proto, sizeof c.proto, strstr(m, " TCP ") != NULL ? "tcp" : "udp");
+    cpy(c.proto, sizeof c.proto, pt_text_find(&m, " TCP ") != SIZE_MAX ? "tcp" : "udp");
     cpy(c.state, sizeof c.state, "teardown");
-    cpy(c.uid, sizeof c.uid, id);
+    sp_cpy(c.uid, sizeof c.uid, id);
     p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
 /* 106023 and 106100 "denied": a packet the ACL refused (a blocked row, not a flow). */
-static bool asa_deny(struct pt_logparse *p, const char *m, bool acl, struct pt_logprov *pv)
+static bool asa_deny(struct pt_logparse *p, struct pt_cur m, bool acl, struct pt_logprov *pv)
 {
-    char src[80], dst[80], proto[16];
+    struct pt_cur k, proto, src, dst;
     struct pt_logconn_rec c;
     memset(&c, 0, sizeof c);
     /* 106100: "denied PROTO SRC -> DST"; 106023: "Deny PROTO src SRC dst DST" */
-    const char *k = strstr(m, acl ? " denied " : "Deny ");
-    bool ok = k != NULL && word_after(k, acl ? " denied " : "Deny ", proto, sizeof proto);
-    if (ok && acl) {
-        const char *sp = k + 8 + strlen(proto);
-        ok = *sp == ' ' && word_after(sp, " ", src, sizeof src) &&
-             word_after(sp + 1 + strlen(src), " -> ", dst, sizeof dst);
+    bool ok = pt_text_after(&m, acl ? " denied " : "Deny ", &k);
+    if (ok && acl) { /* the source right after "PROTO ", the destination after " -> " */
+        ok = pt_text_field(&k, ' ', &proto) && pt_cur_left(&proto) > 0 &&
+             pt_cur_left(&proto) < 16;
+        struct pt_cur at = k;
+        pt_text_field(&k, ' ', &src);
+        ok = ok && pt_cur_left(&src) > 0 &&
+             word_after(sp_from(at, pt_cur_left(&src)), " -> ", 80, &dst);
+        src = pt_text_head(&src, 79);
     } else if (ok) {
-        ok = word_after(m, " src ", src, sizeof src) && word_after(m, " dst ", dst, sizeof dst);
+        pt_text_field(&k, ' ', &proto);
+        ok = pt_cur_left(&proto) > 0 && word_after(m, " src ", 80, &src) &&
+             word_after(m, " dst ", 80, &dst);
+        proto = pt_text_head(&proto, 15);
     }
     if (!ok || !asa_end(src, acl, c.client, &c.cport) || !asa_end(dst, acl, c.server, &c.sport)) {
         return false;
@@ -1478,26 +1512,27 @@ static bool asa_deny(struct pt_logparse *p, const char *m, bool acl, struct pt_l
     c.dur_us = c.c_bytes = c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = -1;
     c.c_frame_bytes = c.s_frame_bytes = c.s_pkts = -1;
     c.c_pkts = 1;
-    cpy_lower(c.proto, sizeof c.proto, proto);
+    sp_cpy_lower(c.proto, sizeof c.proto, proto);
     cpy(c.state, sizeof c.state, "deny");
     p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
-/* A %ASA- or %FTD- message: true when it is one of the kinds read (ok: it read). */
-static bool asa(struct pt_logparse *p, const char *s, struct pt_logprov *pv, bool *ok)
+/* A %ASA- or %FTD- message (s: the line): true when it is one of the kinds read (ok: it
+ * read). "%ASA-6-302014: " is the tag, its level and a 6-digit message id. */
+static bool asa(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv, bool *ok)
 {
-    const char *t = strstr(s, "%ASA-");
-    t = t != NULL ? t : strstr(s, "%FTD-");
-    unsigned id = 0;
-    if (t == NULL || strlen(t) < 16 || t[6] != '-' || pt_text_uints(t + 7, ':', &id, 1) != 6) {
+    struct pt_cur t = s, m;
+    size_t at = pt_text_find(&s, "%ASA-");
+    at = at != SIZE_MAX ? at : pt_text_find(&s, "%FTD-");
+    uint64_t id = 0;
+    if (at == SIZE_MAX || !pt_cur_skip(&t, at) || !pt_cur_has(&t, 16) || sp_at(&t, 6) != '-' ||
+        !pt_cur_skip(&t, 7) || !pt_text_u64(&t, UINT64_MAX, &id) || t.off != at + 13) {
         return false;
     }
-    const char *m = t + 14;
-    while (*m == ' ') {
-        m++;
-    }
+    m = sp_from(s, at + 14);
+    pt_text_skip(&m, ' ');
     switch (id) {
         case 302013: case 302015: /* remembered; the line is counted as other */
             *ok = asa_conn(p, m, true, pv);
@@ -1509,7 +1544,7 @@ static bool asa(struct pt_logparse *p, const char *s, struct pt_logprov *pv, boo
             *ok = asa_deny(p, m, false, pv);
             return true;
         case 106100:
-            if (strstr(m, " denied ") == NULL) {
+            if (pt_text_find(&m, " denied ") == SIZE_MAX) {
                 return false; /* permitted: an ACL hit, not a connection's record */
             }
             *ok = asa_deny(p, m, true, pv);
@@ -1568,10 +1603,11 @@ static bool ha_client(char *t, char addr[PT_ADDR_STRLEN], int32_t *pt)
 
 /* A session's line starts "client:port [": HAProxy's other messages (a proxy started, a
  * server down) are other lines. */
-static bool ha_session(const char *m)
+static bool ha_session(struct pt_cur m)
 {
-    size_t k = strcspn(m, " ");
-    return k > 2 && memchr(m, ':', k) != NULL && m[k] == ' ' && m[k + 1] == '[';
+    struct pt_cur w;
+    return pt_text_field(&m, ' ', &w) && pt_cur_left(&w) > 2 && has(&w, ":") &&
+           sp_at(&m, 0) == '[';
 }
 
 static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
@@ -1647,34 +1683,27 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
                             pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
-    bool ok = true, rec = false;
-    const char *q;
-    if (strstr(s, "%ASA-") != NULL || strstr(s, "%FTD-") != NULL) {
-        rec = asa(p, s, &pv, &ok);
-    } else if ((q = strstr(s, "haproxy[")) != NULL && (q = strstr(q, "]: ")) != NULL &&
-               ha_session(q + 3)) {
-        ok = haproxy(p, s + (q + 3 - s), &pv);
-        rec = true;
-    } else if (strstr(s, " SRC=") != NULL && strstr(s, " DST=") != NULL) {
-        ok = netfilter(p, s, &pv);
-        rec = true;
-    } else if (strstr(s, "dnsmasq") != NULL && (q = strstr(s, " query[")) != NULL) {
-        ok = dnsmasq(p, q + 1, &pv);
-        rec = true;
-    } else if (strstr(s, " srcip=") != NULL && strstr(s, " dstip=") != NULL &&
-               strstr(s, "type=\"traffic\"") != NULL) {
-        ok = fortigate(p, s, &pv);
-        rec = true;
-    } else if (strstr(s, ",TRAFFIC,") != NULL) {
+    struct pt_cur l = pt_cur_make((const uint8_t *)s, n), q;
+    bool ok = true, rec = true;
+    if (has(&l, "%ASA-") || has(&l, "%FTD-")) {
+        rec = asa(p, l, &pv, &ok);
+    } else if (pt_text_after(&l, "haproxy[", &q) && pt_text_after(&q, "]: ", &q) &&
+               ha_session(q)) {
+        ok = haproxy(p, s + (n - pt_cur_left(&q)), &pv);
+    } else if (has(&l, " SRC=") && has(&l, " DST=")) {
+        ok = netfilter(p, l, &pv);
+    } else if (has(&l, "dnsmasq") && pt_text_after(&l, " query[", &q)) {
+        ok = dnsmasq(p, q, &pv);
+    } else if (has(&l, " srcip=") && has(&l, " dstip=") && has(&l, "type=\"traffic\"")) {
+        ok = fortigate(p, l, &pv);
+    } else if (has(&l, ",TRAFFIC,")) {
         ok = panos(p, s, &pv);
-        rec = true;
-    } else if (strstr(s, " query: ") != NULL && strstr(s, "client ") != NULL) {
+    } else if (has(&l, " query: ") && has(&l, "client ")) {
         ok = dns_query_line(p, s, true, &pv);
-        rec = true;
-    } else if (strstr(s, "unbound") != NULL && strstr(s, " info: ") != NULL &&
-               strstr(s, " IN") != NULL) {
+    } else if (has(&l, "unbound") && has(&l, " info: ") && has(&l, " IN")) {
         ok = dns_query_line(p, s, false, &pv);
-        rec = true;
+    } else {
+        rec = false;
     }
     if (!rec) {
         p->st.other++; /* a syslog line of another program: kept as text */

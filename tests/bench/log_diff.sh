@@ -3,7 +3,8 @@
 # linked once with REF's logparse.c (default main) and once with the work tree's, the rest of
 # the analyzer the same, is run over the fuzz corpus, the repository's logs, the shared
 # corpus's logs (when ../shared is there) and gen_logs.py output; every file is read as every
-# line format. Prints the files, records, formats seen and whether the hashes match, then the
+# line format, and so is every seed line cut at every offset and with each byte dropped or
+# blanked in turn. Prints the files, records, formats seen and whether the hashes match, then the
 # parse time of each (best of 3). Exit 1 when any line differs.
 #   tests/bench/log_diff.sh [REF]      LOG_DIFF_MB=20 (gen_logs.py size)
 set -euo pipefail
@@ -26,8 +27,22 @@ for v in ref new; do
 done
 gen=$dir/gen
 [ -f "$gen/conn.log" ] || python3 tests/bench/gen_logs.py "$gen" "${LOG_DIFF_MB:-20}" 1 >/dev/null
+# every line of the fuzz seeds cut at every offset, and with each byte in turn dropped or
+# made a space: the parsers' edges, compared
+python3 - "$dir/edges.log" tests/fuzz/corpus/logparse/* <<'PY'
+import sys
+out = open(sys.argv[1], "wb")
+for f in sys.argv[2:]:
+    for line in open(f, "rb").read().split(b"\n"):
+        for k in range(len(line) + 1):
+            out.write(line[:k] + b"\n")
+            if k < len(line):
+                out.write(line[:k] + line[k + 1:] + b"\n")
+                out.write(line[:k] + b" " + line[k + 1:] + b"\n")
+PY
 list=$dir/files
 {
+    echo "$dir/edges.log"
     find tests/fuzz/corpus/logparse -type f
     find samples tests -type f \( -name '*.log' -o -name '*.txt' -o -name '*.csv' \
         -o -name '*access*' -o -name '*syslog*' -o -name 'messages*' \) -size -20M \
