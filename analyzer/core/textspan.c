@@ -23,14 +23,20 @@ size_t pt_text_find(const struct pt_cur *c, const char *lit)
     if (n == 0) {
         return 0;
     }
-    /* memchr for the first byte, then compare: the literals are short, and glibc's memmem
-     * sets up a table on every call (twice the time on a syslog line's eight searches) */
+    /* memchr (vectorised) for one byte of the literal, then compare the whole: the byte is
+     * its first that is not a blank, since blanks are everywhere in a line and " SRC=" would
+     * stop at each one. glibc 2.36's memmem sets up a table on every call and is twice as
+     * slow on a syslog line's eight searches. */
+    size_t i = 0;
+    while (i + 1 < n && lit[i] == ' ') {
+        i++;
+    }
     const uint8_t *v = c->base + c->off, *at;
-    for (size_t k = 0; k + n <= left && (at = memchr(v + k, lit[0], left - n + 1 - k)) != NULL;
+    for (size_t k = i; k + n - i <= left && (at = memchr(v + k, lit[i], left - (n - i) + 1 - k));
          k++) {
-        k = (size_t)(at - v); /* in the view, k + n <= left */
-        if (memcmp(v + k + 1, lit + 1, n - 1) == 0) {
-            return k;
+        k = (size_t)(at - v); /* of the anchor byte, in the view: the literal starts k - i */
+        if (memcmp(v + k - i, lit, n) == 0) {
+            return k - i;
         }
     }
     return SIZE_MAX;
