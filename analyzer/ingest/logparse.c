@@ -722,39 +722,47 @@ static struct toks toks_of(char *s)
 }
 
 /* The next space-separated token, or a quoted one (backslash escapes kept), or a [bracketed]
- * one, NUL-terminated in place; NULL (nothing read) when there is none or its quote or
- * bracket does not close. */
-static char *token_kind(struct toks *t, char *kind)
+ * one without its quotes or brackets, as a view into *out; false (nothing read) when there is
+ * none or its quote or bracket does not close. */
+static bool tok(struct pt_cur *t, struct pt_cur *out, char *kind)
 {
-    struct pt_cur c = t->c;
+    struct pt_cur c = *t;
     pt_text_skip(&c, ' ');
     if (!pt_cur_has(&c, 1)) {
-        return NULL;
+        return false;
     }
     uint8_t open = pt_cur_peek_u8(&c, 0);
     *kind = open == '"' || open == '[' ? (char)open : ' ';
     if (*kind == ' ') {
-        struct pt_cur f;
-        if (pt_text_field(&c, ' ', &f)) {
-            t->buf[c.off - 1] = '\0';
-        }
-        t->c = c;
-        return t->buf + (f.base - t->c.base);
+        pt_text_field(&c, ' ', out);
+        *t = c;
+        return true;
     }
     uint8_t close = open == '"' ? '"' : ']';
     pt_cur_skip(&c, 1);
-    const uint8_t *at = pt_cur_ptr(&c);
     size_t k = 0, left = pt_cur_left(&c);
-    while (k < left && at[k] != close) {
-        k += at[k] == '\\' && k + 1 < left ? 2 : 1;
+    for (uint8_t b; k < left && (b = pt_cur_peek_u8(&c, k)) != close;) {
+        k += b == '\\' && k + 1 < left ? 2 : 1;
     }
     if (k >= left) {
+        return false;
+    }
+    *out = pt_text_head(&c, k);
+    pt_cur_skip(&c, k + 1);
+    *t = c;
+    return true;
+}
+
+/* The same as a C string for the parsers that still take one: NUL-terminated in place where
+ * its delimiter (or the closing quote or bracket) was; NULL when there is none. */
+static char *token_kind(struct toks *t, char *kind)
+{
+    struct pt_cur v;
+    if (!tok(&t->c, &v, kind)) {
         return NULL;
     }
-    char *start = t->buf + c.off;
-    start[k] = '\0'; /* the closing quote or bracket, in the view */
-    pt_cur_skip(&c, k + 1);
-    t->c = c;
+    char *start = t->buf + (v.base - t->c.base); /* the token's view is in t's */
+    start[pt_cur_left(&v)] = '\0';
     return start;
 }
 
@@ -1134,6 +1142,12 @@ static struct pt_cur sp_from(struct pt_cur v, size_t i)
         return pt_cur_make(NULL, 0);
     }
     return pt_cur_rest(&v);
+}
+
+/* True when the view is exactly `lit`. */
+static bool sp_is(struct pt_cur v, const char *lit)
+{
+    return pt_text_lit(&v, lit) && pt_cur_left(&v) == 0;
 }
 
 static bool has(const struct pt_cur *c, const char *lit)
@@ -1568,37 +1582,35 @@ static bool asa(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv, b
 
 /* "a:b:c" timers in milliseconds (HAProxy writes -1 for a phase not reached, '+' with
  * logasap); how many there were, the last in *last_ms (-1 when unknown). */
-static size_t ha_timers(const char *t, int64_t *last_ms)
+static size_t ha_timers(struct pt_cur t, int64_t *last_ms)
 {
     size_t n = 0;
     *last_ms = -1;
-    for (const char *c = t; *c != '\0'; n++) {
-        c += *c == '+';
-        bool neg = *c == '-';
-        c += neg;
-        int64_t v = 0;
-        const char *d = c;
-        while (*c >= '0' && *c <= '9' && v < INT64_MAX / 10 - 9) {
-            v = v * 10 + (*c++ - '0');
-        }
-        if (c == d || (*c != '/' && *c != '\0')) {
+    for (; pt_cur_left(&t) > 0; n++) {
+        pt_text_lit(&t, "+");
+        bool neg = pt_text_lit(&t, "-");
+        uint64_t v;
+        if (!pt_text_u64(&t, (INT64_MAX / 10 - 9) * 10 - 1, &v) ||
+            (pt_cur_left(&t) > 0 && !pt_text_lit(&t, "/"))) {
             return 0;
         }
-        *last_ms = neg ? -1 : v;
-        c += *c == '/';
+        *last_ms = neg ? -1 : (int64_t)v;
     }
     return n;
 }
 
 /* "10.0.1.2:33313" or an IPv6 address with its port after the last colon */
-static bool ha_client(char *t, char addr[PT_ADDR_STRLEN], int32_t *pt)
+static bool ha_client(struct pt_cur t, char addr[PT_ADDR_STRLEN], int32_t *pt)
 {
-    char *colon = strrchr(t, ':');
-    if (colon == NULL) {
+    size_t colon = SIZE_MAX;
+    for (size_t k = 0; k < pt_cur_left(&t); k++) {
+        colon = sp_at(&t, k) == ':' ? k : colon;
+    }
+    if (colon == SIZE_MAX) {
         return false;
     }
-    *colon = '\0';
-    return address(t, addr) && addr[0] != '\0' && port(colon + 1, pt);
+    return sp_address(pt_text_head(&t, colon), addr) && addr[0] != '\0' &&
+           sp_port(sp_from(t, colon + 1), pt);
 }
 
 /* A session's line starts "client:port [": HAProxy's other messages (a proxy started, a
@@ -1610,23 +1622,44 @@ static bool ha_session(struct pt_cur m)
            sp_at(&m, 0) == '[';
 }
 
-static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
+/* The first captured request header ("{www.example.org|...}") when it reads as a host. */
+static void ha_host(struct pt_cur f, char *host, size_t cap)
+{
+    if (!pt_text_lit(&f, "{") || !has(&f, ".")) {
+        return;
+    }
+    size_t bar = pt_text_find(&f, "|"), brace = pt_text_find(&f, "}");
+    sp_cpy(host, cap, pt_text_head(&f, bar < brace ? bar : brace));
+}
+
+/* The method and URI of a request line ("GET /x HTTP/1.1"); one token is the URI. */
+static void request_parts(struct pt_cur rq, char *method, size_t mcap, char *uri, size_t ucap)
+{
+    struct pt_cur m = pt_cur_make(NULL, 0), u = m;
+    char kind;
+    bool has_m = tok(&rq, &m, &kind), has_u = has_m && tok(&rq, &u, &kind);
+    sp_cpy(method, mcap, has_u ? m : pt_cur_make(NULL, 0));
+    sp_cpy(uri, ucap, has_u ? u : m);
+}
+
+static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
     /* the accept date: when the session began */
-    int64_t at = pt_logtime_line(&p->lt, (const uint8_t *)s, strlen(s));
-    char *f[13], kind, *req = NULL;
+    int64_t at = pt_logtime_line(&p->lt, pt_cur_ptr(&s), pt_cur_left(&s));
+    struct pt_cur f[13], req = pt_cur_make(NULL, 0), t;
+    bool quoted = false;
+    char kind;
     size_t n = 0;
-    struct toks ts = toks_of(s);
-    for (char *t; n < 13 && (t = token_kind(&ts, &kind)) != NULL; n++) {
-        f[n] = t;
-        req = kind == '"' ? t : req;
+    for (; n < 13 && tok(&s, &f[n], &kind); n++) {
+        req = kind == '"' ? f[n] : req;
+        quoted |= kind == '"';
     }
     int64_t ms, st, bytes;
     size_t timers = n >= 9 ? ha_timers(f[4], &ms) : 0;
     char cli[PT_ADDR_STRLEN];
     int32_t cport;
     if ((timers != 3 && timers != 5) || !ha_client(f[0], cli, &cport) ||
-        !count(f[timers == 5 ? 6 : 5], &bytes)) {
+        !sp_count(f[timers == 5 ? 6 : 5], &bytes)) {
         return false;
     }
     pv->ts_us = at >= 0 ? at : pv->ts_us;
@@ -1643,17 +1676,18 @@ static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
         c.c_bytes = c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
         c.c_pkts = c.s_pkts = -1;
         cpy(c.proto, sizeof c.proto, "tcp");
-        cpy(c.state, sizeof c.state, f[6]);
-        cpy(c.uid, sizeof c.uid, f[3]);
+        sp_cpy(c.state, sizeof c.state, f[6]);
+        sp_cpy(c.uid, sizeof c.uid, f[3]);
         p->st.conn++;
         emit(p, PT_LOGREC_CONN, &c, &c.p);
         return true;
     }
     /* the request is the quoted token after the captured header blocks */
-    for (char *t; (t = token_kind(&ts, &kind)) != NULL;) {
+    while (tok(&s, &t, &kind)) {
         req = kind == '"' ? t : req;
+        quoted |= kind == '"';
     }
-    if (req == NULL || !count(f[5], &st) || st > 999) {
+    if (!quoted || !sp_count(f[5], &st) || st > 999) {
         return false;
     }
     struct pt_loghttp_rec h;
@@ -1665,15 +1699,11 @@ static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
     h.status = st < 0 ? -1 : (int32_t)st;
     h.resp_bytes = bytes;
     h.req_bytes = -1;
-    cpy(h.uid, sizeof h.uid, f[3]);
-    if (n > 12 && f[12][0] == '{' && strchr(f[12], '.') != NULL) {
-        cpy(h.host, sizeof h.host, f[12] + 1); /* "{www.example.org|...}": its first header */
-        h.host[strcspn(h.host, "|}")] = '\0';
+    sp_cpy(h.uid, sizeof h.uid, f[3]);
+    if (n > 12) {
+        ha_host(f[12], h.host, sizeof h.host);
     }
-    struct toks rq = toks_of(req);
-    char *m = token(&rq), *uri = token(&rq);
-    cpy(h.method, sizeof h.method, uri != NULL ? m : "");
-    cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m != NULL ? m : "");
+    request_parts(req, h.method, sizeof h.method, h.uri, sizeof h.uri);
     p->st.http++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
@@ -1689,7 +1719,7 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
         rec = asa(p, l, &pv, &ok);
     } else if (pt_text_after(&l, "haproxy[", &q) && pt_text_after(&q, "]: ", &q) &&
                ha_session(q)) {
-        ok = haproxy(p, s + (n - pt_cur_left(&q)), &pv);
+        ok = haproxy(p, q, &pv);
     } else if (has(&l, " SRC=") && has(&l, " DST=")) {
         ok = netfilter(p, l, &pv);
     } else if (has(&l, "dnsmasq") && pt_text_after(&l, " query[", &q)) {
@@ -1717,21 +1747,20 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
 /* ---- Squid native access.log ------------------------------------------------------------------ */
 
 /* time elapsed client code/status bytes method URL rfc931 peerstatus/peerhost type */
-static void squid_line(struct pt_logparse *p, char *s)
+static void squid_line(struct pt_logparse *p, char *s, size_t len)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
-    char *w[10];
+    struct pt_cur line = pt_cur_make((const uint8_t *)s, len), w[10], status, peer, host;
     size_t n = 0;
-    struct toks tk = toks_of(s);
-    while (n < 10 && (w[n] = token(&tk)) != NULL) {
+    char kind;
+    while (n < 10 && tok(&line, &w[n], &kind)) {
         n++;
     }
     int64_t ts, elapsed, st = -1;
-    char *slash = n >= 7 ? strchr(w[3], '/') : NULL;
-    if (slash == NULL || !seconds(w[0], &ts) || !count(w[1], &elapsed) ||
-        !count(slash + 1, &st) || st > 999 || !count(w[4], &h.resp_bytes) ||
-        !address(w[2], h.client)) {
+    if (n < 7 || !pt_text_after(&w[3], "/", &status) || !sp_seconds(w[0], &ts) ||
+        !sp_count(w[1], &elapsed) || !sp_count(status, &st) || st > 999 ||
+        !sp_count(w[4], &h.resp_bytes) || !sp_address(w[2], h.client)) {
         malformed(p, "not a Squid native access-log line");
         return;
     }
@@ -1739,18 +1768,19 @@ static void squid_line(struct pt_logparse *p, char *s)
     h.cport = h.sport = -1;
     h.req_bytes = -1;
     h.status = (int32_t)st;
-    cpy(h.method, sizeof h.method, w[5]);
-    cpy(h.uri, sizeof h.uri, w[6]);
+    sp_cpy(h.method, sizeof h.method, w[5]);
+    sp_cpy(h.uri, sizeof h.uri, w[6]);
     /* the host: of the URL ("http://host:port/..."), or CONNECT's "host:443" */
-    const char *u = strstr(w[6], "://");
-    u = u != NULL ? u + 3 : w[6];
-    size_t hl = strcspn(u, "/?");
-    snprintf(h.host, sizeof h.host, "%.*s", (int)(hl < sizeof h.host ? hl : sizeof h.host - 1), u);
-    if (n > 7 && strcmp(w[7], "-") != 0) {
-        cpy(h.user, sizeof h.user, w[7]);
+    if (!pt_text_after(&w[6], "://", &host)) {
+        host = w[6];
     }
-    char *peer = n > 8 ? strchr(w[8], '/') : NULL; /* "DIRECT/72.14.235.147": the server */
-    if (peer != NULL && !address(peer + 1, h.server)) {
+    size_t slash = pt_text_find(&host, "/"), query = pt_text_find(&host, "?");
+    sp_cpy(h.host, sizeof h.host, pt_text_head(&host, slash < query ? slash : query));
+    if (n > 7 && !sp_is(w[7], "-")) {
+        sp_cpy(h.user, sizeof h.user, w[7]);
+    }
+    /* "DIRECT/72.14.235.147": the server */
+    if (n > 8 && pt_text_after(&w[8], "/", &peer) && !sp_address(peer, h.server)) {
         h.server[0] = '\0';
     }
     p->st.http++;
@@ -2246,7 +2276,7 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             syslog_line(p, s, n);
             break;
         case PT_LOGFMT_SQUID:
-            squid_line(p, s);
+            squid_line(p, s, n);
             break;
         case PT_LOGFMT_FLOWCSV:
         case PT_LOGFMT_NFCAPD:
