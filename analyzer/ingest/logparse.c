@@ -36,7 +36,7 @@ static const char *const zname[F_COUNT] = {
 struct row {
     struct pt_logparse *p;
     bool json;
-    const char *tsv[PT_LOG_FIELDS]; /* NUL-terminated in the line buffer */
+    struct pt_cur tsv[PT_LOG_FIELDS]; /* views of the line */
     size_t n;
 };
 
@@ -167,6 +167,32 @@ static struct pt_cur span(const char *s)
     return pt_cur_make((const uint8_t *)s, s != NULL ? strlen(s) : 0);
 }
 
+/* The byte at i of the view (0 past its end). */
+static uint8_t sp_at(const struct pt_cur *v, size_t i)
+{
+    return pt_cur_peek_u8(v, i);
+}
+
+/* The view from its i-th unread byte on (empty past its end). */
+static struct pt_cur sp_from(struct pt_cur v, size_t i)
+{
+    if (!pt_cur_skip(&v, i)) {
+        return pt_cur_make(NULL, 0);
+    }
+    return pt_cur_rest(&v);
+}
+
+/* True when the view is exactly `lit`. */
+static bool sp_is(struct pt_cur v, const char *lit)
+{
+    return pt_text_lit(&v, lit) && pt_cur_left(&v) == 0;
+}
+
+static bool has(const struct pt_cur *c, const char *lit)
+{
+    return pt_text_find(c, lit) != SIZE_MAX;
+}
+
 /* The view's bytes, at most cap - 1 of them, NUL-terminated into dst. */
 static void sp_cpy(char *dst, size_t cap, struct pt_cur v)
 {
@@ -246,11 +272,6 @@ static bool sp_seconds(struct pt_cur c, int64_t *us)
     return true;
 }
 
-static bool seconds(const char *s, int64_t *us)
-{
-    return sp_seconds(span(s), us);
-}
-
 /* An address in its canonical text ("::ffff:10.0.0.1" is written "10.0.0.1"); an empty view
  * is none (true, out ""). inet_pton reads a C string: the view is copied, and one longer than
  * any address text is not one. */
@@ -286,24 +307,27 @@ static bool address(const char *s, char out[PT_ADDR_STRLEN])
 
 /* ---- one field accessor over both layouts -------------------------------------------------- */
 
-static const char *tsv_value(const struct row *r, size_t i)
+/* A field's value is a view; an unset one ("-", absent) has no bytes at all (set() is false),
+ * which every reader takes as empty. */
+static bool set(struct pt_cur v)
 {
-    if (i >= r->n) {
-        return NULL;
-    }
-    const char *v = r->tsv[i];
-    if (strcmp(v, "-") == 0) {
-        return NULL;
-    }
-    return strcmp(v, "(empty)") == 0 ? "" : v;
+    return v.base != NULL;
 }
 
-static const char *get(const struct row *r, enum zf f)
+static struct pt_cur tsv_value(const struct row *r, int16_t i)
+{
+    if (i < 0 || (size_t)i >= r->n || sp_is(r->tsv[i], "-")) {
+        return pt_cur_make(NULL, 0);
+    }
+    return sp_is(r->tsv[i], "(empty)") ? span("") : r->tsv[i];
+}
+
+static struct pt_cur get(const struct row *r, enum zf f)
 {
     if (r->json) {
-        return pt_jsonflat_get(&r->p->json, zname[f], NULL);
+        return span(pt_jsonflat_get(&r->p->json, zname[f], NULL));
     }
-    return r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
+    return tsv_value(r, r->p->zidx[f]);
 }
 
 /* The elements at `path` ("answers[]") joined by commas into out (truncated); its length. */
@@ -324,56 +348,56 @@ static void list(const struct row *r, enum zf f, char *out, size_t cap)
 {
     out[0] = '\0';
     if (!r->json) {
-        cpy(out, cap, get(r, f));
+        sp_cpy(out, cap, get(r, f));
         return;
     }
     char path[48];
     snprintf(path, sizeof path, "%s[]", zname[f]);
     size_t len = join(&r->p->json, path, out, cap);
     if (len == 0) {
-        cpy(out, cap, get(r, f)); /* a single value written as a string */
+        sp_cpy(out, cap, get(r, f)); /* a single value written as a string */
     }
 }
 
 /* Zeek's ts: epoch seconds, or an ISO 8601 string when the log was written so. */
 static int64_t zeek_ts(struct row *r)
 {
-    const char *s = get(r, F_TS);
+    struct pt_cur s = get(r, F_TS);
     int64_t us;
-    if (s == NULL) {
+    if (!set(s)) {
         return -1;
     }
-    if (seconds(s, &us)) {
+    if (sp_seconds(s, &us)) {
         return us;
     }
-    return pt_logtime_line(&r->p->lt, (const uint8_t *)s, strlen(s));
+    return pt_logtime_line(&r->p->lt, pt_cur_ptr(&s), pt_cur_left(&s));
 }
 
 /* ---- Zeek ----------------------------------------------------------------------------------- */
 
 /* Which record a Zeek log holds: its #path / _path, else guessed from its fields. */
-static const char *zeek_kind(const struct row *r)
+static struct pt_cur zeek_kind(const struct row *r)
 {
-    const char *path = r->json ? get(r, F_PATH) : r->p->path;
-    if (path != NULL && *path != '\0') {
+    struct pt_cur path = r->json ? get(r, F_PATH) : span(r->p->path);
+    if (pt_cur_left(&path) > 0) {
         return path;
     }
-    if (get(r, F_CONN_STATE) != NULL || get(r, F_ORIG_IP_BYTES) != NULL) {
-        return "conn";
+    if (set(get(r, F_CONN_STATE)) || set(get(r, F_ORIG_IP_BYTES))) {
+        return span("conn");
     }
-    if (get(r, F_QTYPE_NAME) != NULL || get(r, F_QUERY) != NULL) {
-        return "dns";
+    if (set(get(r, F_QTYPE_NAME)) || set(get(r, F_QUERY))) {
+        return span("dns");
     }
-    if (get(r, F_METHOD) != NULL && get(r, F_URI) != NULL) {
-        return "http";
+    if (set(get(r, F_METHOD)) && set(get(r, F_URI))) {
+        return span("http");
     }
-    return "other";
+    return span("other");
 }
 
 static bool endpoints(const struct row *r, char *cli, int32_t *cp, char *srv, int32_t *sp)
 {
-    return address(get(r, F_ORIG_H), cli) && address(get(r, F_RESP_H), srv) &&
-           port(get(r, F_ORIG_P), cp) && port(get(r, F_RESP_P), sp);
+    return sp_address(get(r, F_ORIG_H), cli) && sp_address(get(r, F_RESP_H), srv) &&
+           sp_port(get(r, F_ORIG_P), cp) && sp_port(get(r, F_RESP_P), sp);
 }
 
 static bool zeek_conn(struct row *r, struct pt_logprov *pv)
@@ -384,16 +408,16 @@ static bool zeek_conn(struct row *r, struct pt_logprov *pv)
     c.p.source = r->json ? "zeek-json:conn" : "zeek:conn";
     c.c_frame_bytes = c.s_frame_bytes = -1;
     if (!endpoints(r, c.client, &c.cport, c.server, &c.sport) ||
-        !seconds(get(r, F_DURATION), &c.dur_us) || !count(get(r, F_ORIG_BYTES), &c.c_bytes) ||
-        !count(get(r, F_RESP_BYTES), &c.s_bytes) || !count(get(r, F_ORIG_PKTS), &c.c_pkts) ||
-        !count(get(r, F_RESP_PKTS), &c.s_pkts) || !count(get(r, F_ORIG_IP_BYTES), &c.c_ip_bytes) ||
-        !count(get(r, F_RESP_IP_BYTES), &c.s_ip_bytes)) {
+        !sp_seconds(get(r, F_DURATION), &c.dur_us) || !sp_count(get(r, F_ORIG_BYTES), &c.c_bytes) ||
+        !sp_count(get(r, F_RESP_BYTES), &c.s_bytes) || !sp_count(get(r, F_ORIG_PKTS), &c.c_pkts) ||
+        !sp_count(get(r, F_RESP_PKTS), &c.s_pkts) || !sp_count(get(r, F_ORIG_IP_BYTES), &c.c_ip_bytes) ||
+        !sp_count(get(r, F_RESP_IP_BYTES), &c.s_ip_bytes)) {
         return false;
     }
-    cpy(c.proto, sizeof c.proto, get(r, F_PROTO));
+    sp_cpy(c.proto, sizeof c.proto, get(r, F_PROTO));
     list(r, F_SERVICE, c.service, sizeof c.service);
-    cpy(c.state, sizeof c.state, get(r, F_CONN_STATE));
-    cpy(c.uid, sizeof c.uid, get(r, F_UID));
+    sp_cpy(c.state, sizeof c.state, get(r, F_CONN_STATE));
+    sp_cpy(c.uid, sizeof c.uid, get(r, F_UID));
     r->p->st.conn++;
     emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
@@ -408,12 +432,12 @@ static bool zeek_dns(struct row *r, struct pt_logprov *pv)
     if (!endpoints(r, d.client, &d.cport, d.server, &d.sport)) {
         return false;
     }
-    cpy(d.proto, sizeof d.proto, get(r, F_PROTO));
-    cpy(d.query, sizeof d.query, get(r, F_QUERY));
-    cpy(d.qtype, sizeof d.qtype, get(r, F_QTYPE_NAME));
-    cpy(d.rcode, sizeof d.rcode, get(r, F_RCODE_NAME));
+    sp_cpy(d.proto, sizeof d.proto, get(r, F_PROTO));
+    sp_cpy(d.query, sizeof d.query, get(r, F_QUERY));
+    sp_cpy(d.qtype, sizeof d.qtype, get(r, F_QTYPE_NAME));
+    sp_cpy(d.rcode, sizeof d.rcode, get(r, F_RCODE_NAME));
     list(r, F_ANSWERS, d.answers, sizeof d.answers);
-    cpy(d.uid, sizeof d.uid, get(r, F_UID));
+    sp_cpy(d.uid, sizeof d.uid, get(r, F_UID));
     r->p->st.dns++;
     emit(r->p, PT_LOGREC_DNS, &d, &d.p);
     return true;
@@ -427,17 +451,17 @@ static bool zeek_http(struct row *r, struct pt_logprov *pv)
     h.p.source = r->json ? "zeek-json:http" : "zeek:http";
     int64_t status;
     if (!endpoints(r, h.client, &h.cport, h.server, &h.sport) ||
-        !count(get(r, F_STATUS_CODE), &status) || status > 999 ||
-        !count(get(r, F_REQ_LEN), &h.req_bytes) || !count(get(r, F_RESP_LEN), &h.resp_bytes)) {
+        !sp_count(get(r, F_STATUS_CODE), &status) || status > 999 ||
+        !sp_count(get(r, F_REQ_LEN), &h.req_bytes) || !sp_count(get(r, F_RESP_LEN), &h.resp_bytes)) {
         return false;
     }
     h.status = (int32_t)status;
-    cpy(h.method, sizeof h.method, get(r, F_METHOD));
-    cpy(h.host, sizeof h.host, get(r, F_HOST));
-    cpy(h.uri, sizeof h.uri, get(r, F_URI));
-    cpy(h.user_agent, sizeof h.user_agent, get(r, F_USER_AGENT));
-    cpy(h.user, sizeof h.user, get(r, F_USERNAME));
-    cpy(h.uid, sizeof h.uid, get(r, F_UID));
+    sp_cpy(h.method, sizeof h.method, get(r, F_METHOD));
+    sp_cpy(h.host, sizeof h.host, get(r, F_HOST));
+    sp_cpy(h.uri, sizeof h.uri, get(r, F_URI));
+    sp_cpy(h.user_agent, sizeof h.user_agent, get(r, F_USER_AGENT));
+    sp_cpy(h.user, sizeof h.user, get(r, F_USERNAME));
+    sp_cpy(h.uid, sizeof h.uid, get(r, F_UID));
     r->p->st.http++;
     emit(r->p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
@@ -446,13 +470,13 @@ static bool zeek_http(struct row *r, struct pt_logprov *pv)
 static void zeek_record(struct row *r)
 {
     struct pt_logprov pv = {r->p->item, r->p->st.lines, r->p->line_off, zeek_ts(r), NULL, 0};
-    const char *kind = zeek_kind(r);
+    struct pt_cur kind = zeek_kind(r);
     bool ok = true;
-    if (strcmp(kind, "conn") == 0) {
+    if (sp_is(kind, "conn")) {
         ok = zeek_conn(r, &pv);
-    } else if (strcmp(kind, "dns") == 0) {
+    } else if (sp_is(kind, "dns")) {
         ok = zeek_dns(r, &pv);
-    } else if (strcmp(kind, "http") == 0) {
+    } else if (sp_is(kind, "http")) {
         ok = zeek_http(r, &pv);
     } else {
         r->p->st.other++;
@@ -465,23 +489,15 @@ static void zeek_record(struct row *r)
     }
 }
 
-/* Split s (len bytes, s[len] NUL) at `sep` in place, each field NUL-terminated where its
- * separator was; false when there are more than PT_LOG_FIELDS fields. */
-static bool split(char *s, size_t len, char sep, const char **out, size_t *n)
+/* The line's fields between `sep`s as views; false when there are more than PT_LOG_FIELDS. */
+static bool split(struct pt_cur c, uint8_t sep, struct pt_cur *out, size_t *n)
 {
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, len), f;
-    *n = 0;
-    for (;;) {
-        if (*n == PT_LOG_FIELDS) {
-            return false;
+    for (*n = 0; *n < PT_LOG_FIELDS;) {
+        if (!pt_text_field(&c, sep, &out[(*n)++])) {
+            return true; /* the last field ends where the line does */
         }
-        bool more = pt_text_field(&c, (uint8_t)sep, &f);
-        out[(*n)++] = s + (c.off - f.len - (more ? 1 : 0));
-        if (!more) {
-            return true; /* the last field ends where s did */
-        }
-        s[c.off - 1] = '\0';
     }
+    return false;
 }
 
 static int hexdig(char c)
@@ -491,41 +507,40 @@ static int hexdig(char c)
 }
 
 /* A Zeek header line: #separator, #fields and #path matter, the others are counted. */
-static void zeek_header(struct pt_logparse *p, char *s)
+static void zeek_header(struct pt_logparse *p, struct pt_cur s)
 {
     p->st.headers++;
-    if (strncmp(s, "#separator ", 11) == 0) {
-        const char *v = s + 11;
-        int hi = strlen(v) == 4 && v[0] == '\\' && v[1] == 'x' ? hexdig(v[2]) : -1;
-        int lo = hi >= 0 ? hexdig(v[3]) : -1;
+    if (pt_text_lit(&s, "#separator ")) {
+        size_t len = pt_cur_left(&s);
+        int hi = len == 4 && sp_at(&s, 0) == '\\' && sp_at(&s, 1) == 'x' ? hexdig(sp_at(&s, 2))
+                                                                          : -1;
+        int lo = hi >= 0 ? hexdig(sp_at(&s, 3)) : -1;
         if (lo >= 0) {
             p->sep = (char)(hi * 16 + lo);
-        } else if (strlen(v) == 1) {
-            p->sep = v[0];
+        } else if (len == 1) {
+            p->sep = (char)sp_at(&s, 0);
         }
         if (p->sep == '\0') {
             p->sep = '\t';
         }
         return;
     }
-    const char *f[PT_LOG_FIELDS];
+    struct pt_cur f[PT_LOG_FIELDS], name;
     size_t n;
-    char *after = strchr(s, p->sep);
-    if (after == NULL) {
+    if (!pt_text_field(&s, (uint8_t)p->sep, &name)) {
         return;
     }
-    *after = '\0';
-    if (strcmp(s, "#path") == 0) {
-        cpy(p->path, sizeof p->path, after + 1);
-    } else if (strcmp(s, "#fields") == 0) {
-        if (!split(after + 1, strlen(after + 1), p->sep, f, &n)) {
+    if (sp_is(name, "#path")) {
+        sp_cpy(p->path, sizeof p->path, s);
+    } else if (sp_is(name, "#fields")) {
+        if (!split(s, (uint8_t)p->sep, f, &n)) {
             p->st.headers--;
             malformed(p, "a #fields header with more fields than this version reads");
             p->n_fields = 0;
             return;
         }
         for (size_t i = 0; i < n; i++) {
-            cpy(p->fields[i], sizeof p->fields[i], f[i]);
+            sp_cpy(p->fields[i], sizeof p->fields[i], f[i]);
         }
         p->n_fields = n;
         for (size_t k = 0; k < F_COUNT; k++) {
@@ -541,8 +556,9 @@ static void zeek_header(struct pt_logparse *p, char *s)
 
 static void zeek_line(struct pt_logparse *p, char *s, size_t n)
 {
-    if (s[0] == '#') {
-        zeek_header(p, s);
+    struct pt_cur line = pt_cur_make((const uint8_t *)s, n);
+    if (sp_at(&line, 0) == '#') {
+        zeek_header(p, line);
         return;
     }
     struct row r = {.p = p};
@@ -550,7 +566,7 @@ static void zeek_line(struct pt_logparse *p, char *s, size_t n)
         malformed(p, "a record before any #fields header");
         return;
     }
-    if (!split(s, n, p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
+    if (!split(line, (uint8_t)p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
         malformed(p, "its number of fields differs from the #fields header (truncated or cut)");
         return;
     }
@@ -881,23 +897,35 @@ static const char *const wname[W_COUNT] = {
     "sc-bytes", "cs-bytes", "cs(User-Agent)", "cs-host", "cs-username",
 };
 
-static const char *wget(const struct row *r, enum wf f)
+static struct pt_cur wget(const struct row *r, enum wf f)
 {
-    return r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
+    return tsv_value(r, r->p->zidx[f]);
 }
 
-static void w3c_fields(struct pt_logparse *p, char *list)
+/* The view without the blanks at its end. */
+static struct pt_cur sp_rtrim(struct pt_cur v)
 {
-    const char *f[PT_LOG_FIELDS];
+    size_t len = pt_cur_left(&v);
+    while (len > 0 && sp_at(&v, len - 1) == ' ') {
+        len--;
+    }
+    return pt_text_head(&v, len);
+}
+
+/* v appended to the NUL-terminated dst of *len bytes, truncated to cap - 1 in all. */
+static void sp_cat(char *dst, size_t cap, size_t *len, struct pt_cur v)
+{
+    sp_cpy(dst + *len, cap - *len, v);
+    *len += strlen(dst + *len);
+}
+
+static void w3c_fields(struct pt_logparse *p, struct pt_cur list)
+{
+    struct pt_cur f[PT_LOG_FIELDS];
     size_t n;
-    while (*list == ' ') {
-        list++;
-    }
-    size_t len = strlen(list);
-    while (len > 0 && list[len - 1] == ' ') {
-        list[--len] = '\0'; /* IIS 6 ends the directive with a space */
-    }
-    if (!split(list, strlen(list), ' ', f, &n)) {
+    pt_text_skip(&list, ' ');
+    list = sp_rtrim(list); /* IIS 6 ends the directive with a space */
+    if (!split(list, ' ', f, &n)) {
         malformed(p, "a #Fields: directive with more fields than this version reads");
         p->n_fields = 0;
         return;
@@ -907,7 +935,7 @@ static void w3c_fields(struct pt_logparse *p, char *list)
     for (size_t k = 0; k < W_COUNT; k++) {
         p->zidx[k] = -1;
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(f[i], wname[k]) == 0) {
+            if (sp_is(f[i], wname[k])) {
                 p->zidx[k] = (int16_t)i;
             }
         }
@@ -923,13 +951,13 @@ static bool w3c_conn(struct row *r, struct pt_logprov *pv)
     c.dur_us = c.c_bytes = c.s_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
     c.s_pkts = -1;
     c.c_pkts = 1; /* a firewall log line is one packet or one connection attempt */
-    if (!address(wget(r, W_SRC_IP), c.client) || !address(wget(r, W_DST_IP), c.server) ||
-        !port(wget(r, W_SRC_PORT), &c.cport) || !port(wget(r, W_DST_PORT), &c.sport) ||
-        !count(wget(r, W_SIZE), &c.c_ip_bytes)) {
+    if (!sp_address(wget(r, W_SRC_IP), c.client) || !sp_address(wget(r, W_DST_IP), c.server) ||
+        !sp_port(wget(r, W_SRC_PORT), &c.cport) || !sp_port(wget(r, W_DST_PORT), &c.sport) ||
+        !sp_count(wget(r, W_SIZE), &c.c_ip_bytes)) {
         return false;
     }
-    cpy_lower(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
-    cpy(c.state, sizeof c.state, wget(r, W_ACTION));
+    sp_cpy_lower(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
+    sp_cpy(c.state, sizeof c.state, wget(r, W_ACTION));
     r->p->st.conn++;
     emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
@@ -943,20 +971,22 @@ static bool w3c_http(struct row *r, struct pt_logprov *pv)
     h.p.source = "w3c:iis";
     h.cport = -1;
     int64_t status;
-    if (!address(wget(r, W_C_IP), h.client) || !address(wget(r, W_S_IP), h.server) ||
-        !port(wget(r, W_S_PORT), &h.sport) || !count(wget(r, W_STATUS), &status) ||
-        status > 999 || !count(wget(r, W_SC_BYTES), &h.resp_bytes) ||
-        !count(wget(r, W_CS_BYTES), &h.req_bytes)) {
+    if (!sp_address(wget(r, W_C_IP), h.client) || !sp_address(wget(r, W_S_IP), h.server) ||
+        !sp_port(wget(r, W_S_PORT), &h.sport) || !sp_count(wget(r, W_STATUS), &status) ||
+        status > 999 || !sp_count(wget(r, W_SC_BYTES), &h.resp_bytes) ||
+        !sp_count(wget(r, W_CS_BYTES), &h.req_bytes)) {
         return false;
     }
     h.status = (int32_t)status;
-    cpy(h.method, sizeof h.method, wget(r, W_METHOD));
-    const char *q = wget(r, W_QUERY);
-    snprintf(h.uri, sizeof h.uri, "%s%s%s", wget(r, W_STEM) ? wget(r, W_STEM) : "",
-             q != NULL ? "?" : "", q != NULL ? q : "");
-    cpy(h.host, sizeof h.host, wget(r, W_HOST));
-    cpy(h.user, sizeof h.user, wget(r, W_USER));
-    cpy(h.user_agent, sizeof h.user_agent, wget(r, W_UA));
+    sp_cpy(h.method, sizeof h.method, wget(r, W_METHOD));
+    struct pt_cur q = wget(r, W_QUERY);
+    size_t len = 0;
+    sp_cat(h.uri, sizeof h.uri, &len, wget(r, W_STEM));
+    sp_cat(h.uri, sizeof h.uri, &len, span(set(q) ? "?" : ""));
+    sp_cat(h.uri, sizeof h.uri, &len, q);
+    sp_cpy(h.host, sizeof h.host, wget(r, W_HOST));
+    sp_cpy(h.user, sizeof h.user, wget(r, W_USER));
+    sp_cpy(h.user_agent, sizeof h.user_agent, wget(r, W_UA));
     for (char *c = h.user_agent; *c != '\0'; c++) {
         *c = *c == '+' ? ' ' : *c; /* W3C writes the spaces of a value as '+' */
     }
@@ -965,11 +995,12 @@ static bool w3c_http(struct row *r, struct pt_logprov *pv)
     return true;
 }
 
-static void w3c_line(struct pt_logparse *p, char *s)
+static void w3c_line(struct pt_logparse *p, char *s, size_t n)
 {
-    if (s[0] == '#') {
-        if (strncmp(s, "#Fields:", 8) == 0) {
-            w3c_fields(p, s + 8);
+    struct pt_cur line = pt_cur_make((const uint8_t *)s, n);
+    if (sp_at(&line, 0) == '#') {
+        if (pt_text_lit(&line, "#Fields:")) {
+            w3c_fields(p, line);
         } else {
             p->st.headers++;
         }
@@ -980,17 +1011,15 @@ static void w3c_line(struct pt_logparse *p, char *s)
         malformed(p, "a record before any #Fields: directive");
         return;
     }
-    size_t len = strlen(s);
-    while (len > 0 && s[len - 1] == ' ') {
-        s[--len] = '\0';
-    }
-    if (!split(s, strlen(s), ' ', r.tsv, &r.n) || r.n != p->n_fields) {
+    if (!split(sp_rtrim(line), ' ', r.tsv, &r.n) || r.n != p->n_fields) {
         malformed(p, "its number of fields differs from the #Fields: directive");
         return;
     }
     char when[64];
-    snprintf(when, sizeof when, "%s %s", wget(&r, W_DATE) ? wget(&r, W_DATE) : "",
-             wget(&r, W_TIME) ? wget(&r, W_TIME) : "");
+    size_t len = 0;
+    sp_cat(when, sizeof when, &len, wget(&r, W_DATE));
+    sp_cat(when, sizeof when, &len, span(" "));
+    sp_cat(when, sizeof when, &len, wget(&r, W_TIME));
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
                             pt_logtime_line(&p->lt, (const uint8_t *)when, strlen(when)), NULL, 0};
     bool ok;
@@ -1128,32 +1157,6 @@ static void panos_line(struct pt_logparse *p, char *s, size_t n)
 }
 
 /* ---- syslog: netfilter LOG lines and dnsmasq queries -------------------------------------------- */
-
-/* The byte at i of the view (0 past its end). */
-static uint8_t sp_at(const struct pt_cur *v, size_t i)
-{
-    return pt_cur_peek_u8(v, i);
-}
-
-/* The view from its i-th unread byte on (empty past its end). */
-static struct pt_cur sp_from(struct pt_cur v, size_t i)
-{
-    if (!pt_cur_skip(&v, i)) {
-        return pt_cur_make(NULL, 0);
-    }
-    return pt_cur_rest(&v);
-}
-
-/* True when the view is exactly `lit`. */
-static bool sp_is(struct pt_cur v, const char *lit)
-{
-    return pt_text_lit(&v, lit) && pt_cur_left(&v) == 0;
-}
-
-static bool has(const struct pt_cur *c, const char *lit)
-{
-    return pt_text_find(c, lit) != SIZE_MAX;
-}
 
 /* The value of KEY= in a key=value line, up to the next space (FortiGate quotes values
  * holding spaces: action="accept"), of the first KEY= at the view's start or after a space;
@@ -2117,18 +2120,18 @@ static const char *const falias[X_COUNT][8] = {
 
 _Static_assert(X_COUNT <= 32, "struct pt_logparse's zidx holds every flow CSV field read");
 
-static bool flowcsv_header(struct pt_logparse *p, char *s)
+static bool flowcsv_header(struct pt_logparse *p, struct pt_cur s)
 {
-    const char *f[PT_LOG_FIELDS];
+    struct pt_cur f[PT_LOG_FIELDS];
     size_t n;
-    if (!split(s, strlen(s), ',', f, &n)) {
+    if (!split(s, ',', f, &n)) {
         return false;
     }
     for (size_t k = 0; k < X_COUNT; k++) {
         p->zidx[k] = -1;
         for (size_t i = 0; i < n && p->zidx[k] < 0; i++) {
             char name[40];
-            cpy_lower(name, sizeof name, f[i]);
+            sp_cpy_lower(name, sizeof name, f[i]);
             for (size_t a = 0; a < 8 && falias[k][a] != NULL; a++) {
                 char al[40];
                 cpy_lower(al, sizeof al, falias[k][a]);
@@ -2146,34 +2149,33 @@ static bool flowcsv_header(struct pt_logparse *p, char *s)
     return true;
 }
 
-static const char *fget(const struct row *r, enum ff f)
+static struct pt_cur fget(const struct row *r, enum ff f)
 {
-    const char *v = r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
-    while (v != NULL && *v == ' ') {
-        v++; /* nfdump pads */
-    }
-    return v;
+    struct pt_cur v = tsv_value(r, r->p->zidx[f]);
+    pt_text_skip(&v, ' '); /* nfdump pads */
+    return pt_cur_rest(&v);
 }
 
-static void flowcsv_line(struct pt_logparse *p, char *s)
+static void flowcsv_line(struct pt_logparse *p, char *s, size_t len)
 {
+    struct pt_cur line = pt_cur_make((const uint8_t *)s, len), rest = line;
     if (p->n_fields == 0) {
-        if (!flowcsv_header(p, s)) {
+        if (!flowcsv_header(p, line)) {
             malformed(p, "a flow export without a header naming addresses and bytes");
         }
         return;
     }
     struct row r = {.p = p};
-    if (p->tail || strncmp(s, "Summary", 7) == 0) {
+    if (p->tail || pt_text_lit(&rest, "Summary")) {
         p->tail = true; /* nfdump's summary after the flows: its own header and totals */
         p->st.other++;
         return;
     }
-    if (strcmp(s, "No matching flows") == 0) { /* nfdump on a file without flows */
+    if (sp_is(line, "No matching flows")) { /* nfdump on a file without flows */
         p->st.other++;
         return;
     }
-    if (!split(s, strlen(s), ',', r.tsv, &r.n) || r.n < p->n_fields) {
+    if (!split(line, ',', r.tsv, &r.n) || r.n < p->n_fields) {
         malformed(p, "its number of fields differs from the header");
         return;
     }
@@ -2183,34 +2185,34 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
                               p->fmt == PT_LOGFMT_NFCAPD ? "nfcapd" : "flow-csv", 0};
     c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.dur_us = -1;
     c.s_ip_bytes = c.s_pkts = -1;
-    const char *start = fget(&r, X_START), *end = fget(&r, X_END), *pr = fget(&r, X_PROTO);
-    if (start != NULL) {
-        c.p.ts_us = pt_logtime_line(&p->lt, (const uint8_t *)start, strlen(start));
-        if (c.p.ts_us < 0 && !seconds(start, &c.p.ts_us)) {
+    struct pt_cur start = fget(&r, X_START), end = fget(&r, X_END), pr = fget(&r, X_PROTO);
+    if (set(start)) {
+        c.p.ts_us = pt_logtime_line(&p->lt, pt_cur_ptr(&start), pt_cur_left(&start));
+        if (c.p.ts_us < 0 && !sp_seconds(start, &c.p.ts_us)) {
             c.p.ts_us = -1;
         }
     }
-    if (end != NULL && c.p.ts_us >= 0) {
-        int64_t e = pt_logtime_line(&p->lt, (const uint8_t *)end, strlen(end));
-        if (e < 0 && !seconds(end, &e)) {
+    if (set(end) && c.p.ts_us >= 0) {
+        int64_t e = pt_logtime_line(&p->lt, pt_cur_ptr(&end), pt_cur_left(&end));
+        if (e < 0 && !sp_seconds(end, &e)) {
             e = -1;
         }
         c.dur_us = e >= c.p.ts_us ? e - c.p.ts_us : -1;
     }
-    if (!address(fget(&r, X_SRC), c.client) || !address(fget(&r, X_DST), c.server) ||
-        c.client[0] == '\0' || !port(fget(&r, X_SPORT), &c.cport) ||
-        !port(fget(&r, X_DPORT), &c.sport) || !count(fget(&r, X_BYTES), &c.c_ip_bytes) ||
-        !count(fget(&r, X_PKTS), &c.c_pkts) || !count(fget(&r, X_OBYTES), &c.s_ip_bytes) ||
-        !count(fget(&r, X_OPKTS), &c.s_pkts)) {
+    if (!sp_address(fget(&r, X_SRC), c.client) || !sp_address(fget(&r, X_DST), c.server) ||
+        c.client[0] == '\0' || !sp_port(fget(&r, X_SPORT), &c.cport) ||
+        !sp_port(fget(&r, X_DPORT), &c.sport) || !sp_count(fget(&r, X_BYTES), &c.c_ip_bytes) ||
+        !sp_count(fget(&r, X_PKTS), &c.c_pkts) || !sp_count(fget(&r, X_OBYTES), &c.s_ip_bytes) ||
+        !sp_count(fget(&r, X_OPKTS), &c.s_pkts)) {
         malformed(p, "a field does not hold what its name says (address, port or count)");
         return;
     }
     int64_t proto;
-    if (pr != NULL && count(pr, &proto)) {
-        cpy(c.proto, sizeof c.proto, proto == 6 ? "tcp" : proto == 17 ? "udp"
-                                   : proto == 1 ? "icmp" : pr);
+    if (set(pr) && sp_count(pr, &proto)) {
+        const char *name = proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : NULL;
+        sp_cpy(c.proto, sizeof c.proto, name != NULL ? span(name) : pr);
     } else {
-        cpy_lower(c.proto, sizeof c.proto, pr);
+        sp_cpy_lower(c.proto, sizeof c.proto, pr);
     }
     p->st.conn++;
     p->st.records++;
@@ -2270,7 +2272,7 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             web_line(p, s, n);
             break;
         case PT_LOGFMT_W3C:
-            w3c_line(p, s);
+            w3c_line(p, s, n);
             break;
         case PT_LOGFMT_SYSLOG:
             syslog_line(p, s, n);
@@ -2280,7 +2282,7 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             break;
         case PT_LOGFMT_FLOWCSV:
         case PT_LOGFMT_NFCAPD:
-            flowcsv_line(p, s);
+            flowcsv_line(p, s, n);
             break;
         case PT_LOGFMT_ELB:
             elb_line(p, s, n);
