@@ -182,6 +182,16 @@ static struct pt_cur sp_from(struct pt_cur v, size_t i)
     return pt_cur_rest(&v);
 }
 
+/* Where the last `ch` of the view is; SIZE_MAX when it has none. */
+static size_t sp_rfind(struct pt_cur v, uint8_t ch)
+{
+    size_t at = SIZE_MAX;
+    for (size_t k = 0; k < pt_cur_left(&v); k++) {
+        at = sp_at(&v, k) == ch ? k : at;
+    }
+    return at;
+}
+
 /* True when the view is exactly `lit`. */
 static bool sp_is(struct pt_cur v, const char *lit)
 {
@@ -805,28 +815,36 @@ static bool status_follows(struct pt_cur c)
 
 /* The quoted request line. Some servers log quotes inside it unescaped ("GET /?q="x" HTTP/1.0"),
  * so it ends at the first quote followed by a three-digit status. */
-static char *request(struct toks *t)
+static bool request(struct pt_cur *t, struct pt_cur *out)
 {
-    struct pt_cur c = t->c;
+    struct pt_cur c = *t, rest;
+    char kind;
     pt_text_skip(&c, ' ');
-    if (pt_cur_peek_u8(&c, 0) != '"') {
-        return token(t);
+    if (!pt_text_lit(&c, "\"")) {
+        return tok(t, out, &kind);
     }
-    pt_cur_skip(&c, 1);
-    char *start = t->buf + c.off;
-    const uint8_t *at = pt_cur_ptr(&c), *e;
-    size_t left = pt_cur_left(&c);
-    for (size_t i = 0; i < left && (e = memchr(at + i, '"', left - i)) != NULL; i++) {
-        i = (size_t)(e - at); /* a quote, in the view */
+    size_t i = 0, k;
+    for (rest = c; (k = pt_text_find(&rest, "\"")) != SIZE_MAX; rest = sp_from(c, ++i)) {
+        i += k; /* a quote, in the view */
         struct pt_cur q = c;
         pt_cur_skip(&q, i + 1);
         if (status_follows(q)) {
-            start[i] = '\0';
-            t->c = q;
-            return start;
+            *out = pt_text_head(&c, i);
+            *t = q;
+            return true;
         }
     }
-    return token(t);
+    return tok(t, out, &kind);
+}
+
+/* The method and URI of a request line ("GET /x HTTP/1.1"); one token is the URI. */
+static void request_parts(struct pt_cur rq, char *method, size_t mcap, char *uri, size_t ucap)
+{
+    struct pt_cur m = pt_cur_make(NULL, 0), u = m;
+    char kind;
+    bool has_m = tok(&rq, &m, &kind), has_u = has_m && tok(&rq, &u, &kind);
+    sp_cpy(method, mcap, has_u ? m : pt_cur_make(NULL, 0));
+    sp_cpy(uri, ucap, has_u ? u : m);
 }
 
 static void web_line(struct pt_logparse *p, char *s, size_t n)
@@ -840,41 +858,41 @@ static void web_line(struct pt_logparse *p, char *s, size_t n)
     /* host ident user [time]: before them a virtual host ("site:443", Apache's
      * vhost_combined) or a forwarded-for list ("10.0.0.2, 10.0.0.1,") may come first; the
      * client is the address the server saw, the one just before ident and user */
-    char *pre[8], *when = NULL, kind = ' ';
+    struct pt_cur ts = pt_cur_make((const uint8_t *)s, n), pre[8], t, req, status, bytes, ref, ua;
+    bool when = false;
+    char kind = ' ';
     size_t n_pre = 0;
-    struct toks ts = toks_n(s, n);
-    for (char *t; n_pre < 8 && (t = token_kind(&ts, &kind)) != NULL; n_pre++) {
+    for (; n_pre < 8 && tok(&ts, &t, &kind); n_pre++) {
         if (kind == '[') {
-            when = t;
+            when = true;
             break;
         }
         pre[n_pre] = t;
     }
-    char *req = request(&ts), *status = token(&ts), *bytes = token(&ts);
-    char *ref = token(&ts), *ua = token(&ts);
+    /* once one is missing so are the ones after it */
+    bool got = request(&ts, &req) && tok(&ts, &status, &kind) && tok(&ts, &bytes, &kind);
+    bool got_ua = got && tok(&ts, &ref, &kind) && tok(&ts, &ua, &kind);
     int64_t st;
-    (void)ref;
-    if (when == NULL || n_pre < 3 || bytes == NULL || !count(status, &st) || st > 999 ||
-        !(strcmp(bytes, "-") == 0 ? (h.resp_bytes = -1, true) : count(bytes, &h.resp_bytes))) {
+    if (!when || n_pre < 3 || !got || !sp_count(status, &st) || st > 999 ||
+        !(sp_is(bytes, "-") ? (h.resp_bytes = -1, true) : sp_count(bytes, &h.resp_bytes))) {
         malformed(p, "not a common or combined access-log line");
         return;
     }
-    char *host = pre[n_pre - 3], *user = pre[n_pre - 1];
-    if (n_pre == 4 && strchr(pre[0], ',') == NULL) {
-        cpy(h.host, sizeof h.host, pre[0]); /* the virtual host */
+    struct pt_cur host = pre[n_pre - 3], user = pre[n_pre - 1];
+    if (n_pre == 4 && !has(&pre[0], ",")) {
+        sp_cpy(h.host, sizeof h.host, pre[0]); /* the virtual host */
     }
     h.status = (int32_t)st;
-    if (!address(host, h.client)) {
-        cpy(h.client, sizeof h.client, host); /* a host name (HostnameLookups on) */
+    if (!sp_address(host, h.client)) {
+        sp_cpy(h.client, sizeof h.client, host); /* a host name (HostnameLookups on) */
     }
-    if (strcmp(user, "-") != 0) {
-        cpy(h.user, sizeof h.user, user);
+    if (!sp_is(user, "-")) {
+        sp_cpy(h.user, sizeof h.user, user);
     }
-    struct toks rq = toks_of(req);
-    char *m = token(&rq), *uri = token(&rq);
-    cpy(h.method, sizeof h.method, uri != NULL ? m : "");
-    cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m);
-    cpy(h.user_agent, sizeof h.user_agent, ua != NULL && strcmp(ua, "-") != 0 ? ua : "");
+    request_parts(req, h.method, sizeof h.method, h.uri, sizeof h.uri);
+    if (got_ua && !sp_is(ua, "-")) {
+        sp_cpy(h.user_agent, sizeof h.user_agent, ua);
+    }
     p->st.http++;
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
@@ -1605,10 +1623,7 @@ static size_t ha_timers(struct pt_cur t, int64_t *last_ms)
 /* "10.0.1.2:33313" or an IPv6 address with its port after the last colon */
 static bool ha_client(struct pt_cur t, char addr[PT_ADDR_STRLEN], int32_t *pt)
 {
-    size_t colon = SIZE_MAX;
-    for (size_t k = 0; k < pt_cur_left(&t); k++) {
-        colon = sp_at(&t, k) == ':' ? k : colon;
-    }
+    size_t colon = sp_rfind(t, ':');
     if (colon == SIZE_MAX) {
         return false;
     }
@@ -1633,16 +1648,6 @@ static void ha_host(struct pt_cur f, char *host, size_t cap)
     }
     size_t bar = pt_text_find(&f, "|"), brace = pt_text_find(&f, "}");
     sp_cpy(host, cap, pt_text_head(&f, bar < brace ? bar : brace));
-}
-
-/* The method and URI of a request line ("GET /x HTTP/1.1"); one token is the URI. */
-static void request_parts(struct pt_cur rq, char *method, size_t mcap, char *uri, size_t ucap)
-{
-    struct pt_cur m = pt_cur_make(NULL, 0), u = m;
-    char kind;
-    bool has_m = tok(&rq, &m, &kind), has_u = has_m && tok(&rq, &u, &kind);
-    sp_cpy(method, mcap, has_u ? m : pt_cur_make(NULL, 0));
-    sp_cpy(uri, ucap, has_u ? u : m);
 }
 
 static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
@@ -1794,79 +1799,77 @@ static void squid_line(struct pt_logparse *p, char *s, size_t len)
 /* ---- AWS load balancer access logs (ALB, Classic ELB) ---------------------------------------- */
 
 /* "ip:port", "[v6]:port" or "-" (none): the address and port; false when neither reads. */
-static bool addr_port(const char *s, char out[PT_ADDR_STRLEN], int32_t *pt)
+static bool addr_port(struct pt_cur s, char out[PT_ADDR_STRLEN], int32_t *pt)
 {
     *pt = -1;
     out[0] = '\0';
-    if (strcmp(s, "-") == 0) {
+    if (sp_is(s, "-")) {
         return true;
     }
-    char a[PT_ADDR_STRLEN + 8];
-    const char *colon;
-    size_t len;
-    if (s[0] == '[') {
-        const char *e = strchr(s, ']');
-        if (e == NULL) {
+    struct pt_cur a, port_of = pt_cur_make(NULL, 0);
+    bool with_port;
+    if (pt_text_lit(&s, "[")) {
+        if (!pt_text_field(&s, ']', &a)) {
             return false;
         }
-        len = (size_t)(e - s - 1);
-        s++;
-        colon = e[1] == ':' ? e + 1 : NULL;
+        with_port = pt_text_lit(&s, ":");
+        port_of = s;
     } else {
-        colon = strrchr(s, ':');
-        len = colon != NULL ? (size_t)(colon - s) : strlen(s);
+        size_t colon = sp_rfind(s, ':');
+        with_port = colon != SIZE_MAX;
+        a = pt_text_head(&s, colon);
+        port_of = with_port ? sp_from(s, colon + 1) : port_of;
     }
-    if (len >= sizeof a) {
+    if (pt_cur_left(&a) >= PT_ADDR_STRLEN + 8) {
         return false;
     }
-    memcpy(a, s, len);
-    a[len] = '\0';
-    return address(a, out) && (colon == NULL || port(colon + 1, pt));
+    return sp_address(a, out) && (!with_port || sp_port(port_of, pt));
 }
 
 /* A count, or "-" / "-1" for none (-1). */
-static bool count_or_none(const char *s, int64_t *v)
+static bool count_or_none(struct pt_cur s, int64_t *v)
 {
-    if (strcmp(s, "-") == 0 || strcmp(s, "-1") == 0) {
+    if (sp_is(s, "-") || sp_is(s, "-1")) {
         *v = -1;
         return true;
     }
-    return count(s, v) && *v >= 0;
+    return sp_count(s, v) && *v >= 0;
 }
 
 /* A URL's host (without its port) and its path and query; a bare path is kept as it is. */
-static void url_parts(const char *url, char *host, size_t hcap, char *uri, size_t ucap)
+static void url_parts(struct pt_cur url, char *host, size_t hcap, char *uri, size_t ucap)
 {
-    const char *u = strstr(url, "://");
+    struct pt_cur u;
     host[0] = '\0';
-    if (u == NULL) {
-        cpy(uri, ucap, url);
+    if (!pt_text_after(&url, "://", &u)) {
+        sp_cpy(uri, ucap, url);
         return;
     }
-    u += 3;
-    size_t hl = strcspn(u, "/?");
-    const char *rest = u + hl;
-    if (hl > 0 && u[0] != '[') { /* drop ":443"; an IPv6 literal keeps its brackets */
-        const char *c = memchr(u, ':', hl);
-        hl = c != NULL ? (size_t)(c - u) : hl;
+    size_t slash = pt_text_find(&u, "/"), query = pt_text_find(&u, "?");
+    size_t hl = slash < query ? slash : query;
+    hl = hl < pt_cur_left(&u) ? hl : pt_cur_left(&u);
+    struct pt_cur rest = sp_from(u, hl), name = pt_text_head(&u, hl);
+    if (hl > 0 && sp_at(&u, 0) != '[') { /* drop ":443"; an IPv6 literal keeps its brackets */
+        name = pt_text_head(&name, pt_text_find(&name, ":"));
     }
-    snprintf(host, hcap, "%.*s", (int)(hl < hcap ? hl : hcap - 1), u);
-    cpy(uri, ucap, *rest != '\0' ? rest : "/");
+    sp_cpy(host, hcap, name);
+    sp_cpy(uri, ucap, pt_cur_left(&rest) > 0 ? rest : span("/"));
 }
 
 /* A TCP or TLS connection a balancer logged (Classic ELB TCP listeners, NLB TLS listeners):
- * the client's bytes received and the bytes sent back, as the balancer counts payload. */
-static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const char *cli,
-                     const char *srv, const char *rx, const char *tx, int64_t dur_us)
+ * the client's bytes received and the bytes sent back, as the balancer counts payload.
+ * w: the client, server, received and sent fields. */
+static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const struct pt_cur *w,
+                     int64_t dur_us)
 {
     struct pt_logconn_rec c;
     memset(&c, 0, sizeof c);
     c.p = *pv;
     c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = -1;
     c.dur_us = dur_us;
-    if (!addr_port(cli, c.client, &c.cport) || c.client[0] == '\0' ||
-        !addr_port(srv, c.server, &c.sport) || c.server[0] == '\0' ||
-        !count_or_none(rx, &c.c_bytes) || !count_or_none(tx, &c.s_bytes)) {
+    if (!addr_port(w[0], c.client, &c.cport) || c.client[0] == '\0' ||
+        !addr_port(w[1], c.server, &c.sport) || c.server[0] == '\0' ||
+        !count_or_none(w[2], &c.c_bytes) || !count_or_none(w[3], &c.s_bytes)) {
         malformed(p, "an AWS load balancer connection line whose addresses or counts do not read");
         return;
     }
@@ -1886,39 +1889,43 @@ static void elb_line(struct pt_logparse *p, char *s, size_t n)
     memset(&h, 0, sizeof h);
     h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
                               pt_logtime_line(&p->lt, (const uint8_t *)s, n), "elb", 0};
-    char *w[14];
+    struct pt_cur ts = pt_cur_make((const uint8_t *)s, n), w[14];
     size_t k = 0;
-    struct toks ts = toks_n(s, n);
-    while (k < 14 && (w[k] = token(&ts)) != NULL) {
+    char kind;
+    while (k < 14 && tok(&ts, &w[k], &kind)) {
         k++;
     }
     int64_t st, target_st, ms;
-    if (k >= 11 && strcmp(w[0], "tls") == 0) {
-        if (!count(w[7], &ms) || ms < 0) {
+    if (k >= 11 && sp_is(w[0], "tls")) {
+        if (!sp_count(w[7], &ms) || ms < 0) {
             malformed(p, "an NLB TLS line whose connection time does not read");
             return;
         }
-        elb_conn(p, &h.p, w[5], w[6], w[9], w[10], ms * 1000);
+        struct pt_cur cw[4] = {w[5], w[6], w[9], w[10]};
+        elb_conn(p, &h.p, cw, ms * 1000);
         return;
     }
-    size_t b = k > 0 && (w[0][0] < '0' || w[0][0] > '9') ? 1 : 0;
-    if (k >= b + 11 && strcmp(w[b + 7], "-") == 0 && strcmp(w[b + 8], "-") == 0) {
-        elb_conn(p, &h.p, w[b + 2], w[b + 3], w[b + 9], w[b + 10], -1);
+    size_t b = k > 0 && (sp_at(&w[0], 0) < '0' || sp_at(&w[0], 0) > '9') ? 1 : 0;
+    if (k >= b + 11 && sp_is(w[b + 7], "-") && sp_is(w[b + 8], "-")) {
+        struct pt_cur cw[4] = {w[b + 2], w[b + 3], w[b + 9], w[b + 10]};
+        elb_conn(p, &h.p, cw, -1);
         return;
     }
     if (k < b + 13 || !addr_port(w[b + 2], h.client, &h.cport) || h.client[0] == '\0' ||
-        !addr_port(w[b + 3], h.server, &h.sport) || !count(w[b + 7], &st) || st < 0 ||
+        !addr_port(w[b + 3], h.server, &h.sport) || !sp_count(w[b + 7], &st) || st < 0 ||
         st > 999 || !count_or_none(w[b + 8], &target_st) ||
         !count_or_none(w[b + 9], &h.req_bytes) || !count_or_none(w[b + 10], &h.resp_bytes)) {
         malformed(p, "not an AWS load balancer access-log line");
         return;
     }
     h.status = (int32_t)st;
-    struct toks rq = toks_of(w[b + 11]);
-    char *m = token(&rq), *url = token(&rq);
-    cpy(h.method, sizeof h.method, m != NULL && strcmp(m, "-") != 0 ? m : "");
-    url_parts(url != NULL ? url : "", h.host, sizeof h.host, h.uri, sizeof h.uri);
-    cpy(h.user_agent, sizeof h.user_agent, strcmp(w[b + 12], "-") != 0 ? w[b + 12] : "");
+    struct pt_cur rq = w[b + 11], m = pt_cur_make(NULL, 0), url = m;
+    if (tok(&rq, &m, &kind)) {
+        tok(&rq, &url, &kind);
+    }
+    sp_cpy(h.method, sizeof h.method, sp_is(m, "-") ? span("") : m);
+    url_parts(url, h.host, sizeof h.host, h.uri, sizeof h.uri);
+    sp_cpy(h.user_agent, sizeof h.user_agent, sp_is(w[b + 12], "-") ? span("") : w[b + 12]);
     p->st.http++;
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
