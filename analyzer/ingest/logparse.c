@@ -1945,57 +1945,52 @@ static void vsftpd_line(struct pt_logparse *p, char *s, size_t n)
     x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
                               pt_logtime_line(&p->lt, (const uint8_t *)s, n), "vsftpd", 0};
     x.bytes = x.dur_us = -1;
-    if (n < CTIME_LEN + 7 || x.p.ts_us < 0 || strncmp(s + CTIME_LEN, " [pid ", 6) != 0) {
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, n), u, v, a, path, bytes, unit;
+    if (n < CTIME_LEN + 7 || x.p.ts_us < 0 || !pt_cur_skip(&c, CTIME_LEN) ||
+        !pt_text_lit(&c, " [pid ")) {
         malformed(p, "not a vsftpd log line");
         return;
     }
-    char *c = strchr(s + CTIME_LEN + 6, ']');
-    c = c != NULL ? c + 1 : NULL;
-    if (c != NULL && c[0] == ' ' && c[1] == '[') { /* the user, after login */
-        char *e = strchr(c + 2, ']');
-        if (e != NULL) {
-            *e = '\0';
-            cpy(x.user, sizeof x.user, c + 2);
-            c = e + 1;
-        }
+    bool pid = pt_text_field(&c, ']', &v);
+    u = c;
+    if (pid && pt_text_lit(&u, " [") && pt_text_field(&u, ']', &v)) { /* the user, after login */
+        sp_cpy(x.user, sizeof x.user, v);
+        c = u;
     }
-    const char *verb = NULL;
-    if (c != NULL && strncmp(c, " OK ", 4) == 0) {
-        x.ok = true;
-        verb = c + 4;
-    } else if (c != NULL && strncmp(c, " FAIL ", 6) == 0) {
-        verb = c + 6;
+    bool verb = false;
+    if (pid && pt_text_lit(&c, " OK ")) {
+        x.ok = verb = true;
+    } else if (pid && pt_text_lit(&c, " FAIL ")) {
+        verb = true;
     }
     static const char *const dirs[3][2] = {
         {"UPLOAD: ", "upload"}, {"DOWNLOAD: ", "download"}, {"DELETE: ", "delete"}};
     int d = -1;
-    for (int i = 0; verb != NULL && i < 3; i++) {
-        d = strncmp(verb, dirs[i][0], strlen(dirs[i][0])) == 0 ? i : d;
+    for (int i = 0; verb && d < 0 && i < 3; i++) {
+        d = pt_text_lit(&c, dirs[i][0]) ? i : d;
     }
     if (d < 0) {
         p->st.other++; /* CONNECT, LOGIN, MKDIR, FTP command/response lines... */
         return;
     }
     /* Client "addr", "path"[, N bytes, R Kbyte/sec] */
-    struct toks q = toks_of((char *)verb + strlen(dirs[d][0]));
-    char *a, *path, kind;
-    if (!pt_text_lit(&q.c, "Client ")) {
+    char kind;
+    if (!pt_text_lit(&c, "Client ")) {
         malformed(p, "a vsftpd transfer line without its client");
         return;
     }
-    a = token_kind(&q, &kind);
-    if (a == NULL || kind != '"' || !pt_text_lit(&q.c, ",") ||
-        (path = token_kind(&q, &kind)) == NULL || kind != '"') {
+    if (!tok(&c, &a, &kind) || kind != '"' || !pt_text_lit(&c, ",") || !tok(&c, &path, &kind) ||
+        kind != '"') {
         malformed(p, "a vsftpd transfer line whose client or file does not read");
         return;
     }
-    if (!address(a, x.client)) {
-        cpy(x.client, sizeof x.client, a);
+    if (!sp_address(a, x.client)) {
+        sp_cpy(x.client, sizeof x.client, a);
     }
-    cpy(x.path, sizeof x.path, path);
+    sp_cpy(x.path, sizeof x.path, path);
     cpy(x.direction, sizeof x.direction, dirs[d][1]);
-    char *bytes = pt_text_lit(&q.c, ",") ? token(&q) : NULL, *unit = bytes ? token(&q) : NULL;
-    if (unit != NULL && strncmp(unit, "bytes", 5) == 0 && !count(bytes, &x.bytes)) {
+    if (pt_text_lit(&c, ",") && tok(&c, &bytes, &kind) && tok(&c, &unit, &kind) &&
+        pt_text_lit(&unit, "bytes") && !sp_count(bytes, &x.bytes)) {
         x.bytes = -1;
     }
     p->st.xfer++;
@@ -2011,31 +2006,34 @@ static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
     memset(&x, 0, sizeof x);
     x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
                               pt_logtime_line(&p->lt, (const uint8_t *)s, n), "xferlog", 0};
-    char *w[64];
+    struct pt_cur w[64], rest = sp_from(pt_cur_make((const uint8_t *)s, n), CTIME_LEN);
     size_t k = 0;
-    struct toks rest = toks_of(n > CTIME_LEN ? s + CTIME_LEN : s + n);
-    while (k < 64 && (w[k] = token(&rest)) != NULL) {
+    char kind;
+    while (k < 64 && tok(&rest, &w[k], &kind)) {
         k++;
     }
     int64_t secs;
-    if (x.p.ts_us < 0 || k < 13 || k == 64 || !count(w[0], &secs) || !count(w[2], &x.bytes) ||
-        strlen(w[k - 7]) != 1 || strchr("oid", w[k - 7][0]) == NULL || strlen(w[k - 1]) != 1 ||
-        strchr("ci", w[k - 1][0]) == NULL) {
+    /* the direction (o, i or d) and the completion status (c or i), one letter each */
+    uint8_t dir = k >= 13 && pt_cur_left(&w[k - 7]) == 1 ? sp_at(&w[k - 7], 0) : 0;
+    uint8_t done = k >= 13 && pt_cur_left(&w[k - 1]) == 1 ? sp_at(&w[k - 1], 0) : 0;
+    if (x.p.ts_us < 0 || k < 13 || k == 64 || !sp_count(w[0], &secs) ||
+        !sp_count(w[2], &x.bytes) || (dir != 'o' && dir != 'i' && dir != 'd') ||
+        (done != 'c' && done != 'i')) {
         malformed(p, "not an xferlog line");
         return;
     }
     x.dur_us = secs * 1000000;
-    if (!address(w[1], x.client)) {
-        cpy(x.client, sizeof x.client, w[1]);
+    if (!sp_address(w[1], x.client)) {
+        sp_cpy(x.client, sizeof x.client, w[1]);
     }
     size_t at = 0; /* the file name: the tokens between the size and the transfer type */
     for (size_t i = 3; i + 9 <= k - 1 && at < sizeof x.path - 1; i++) {
-        at += (size_t)snprintf(x.path + at, sizeof x.path - at, "%s%s", i > 3 ? " " : "", w[i]);
+        sp_cat(x.path, sizeof x.path, &at, span(i > 3 ? " " : ""));
+        sp_cat(x.path, sizeof x.path, &at, w[i]);
     }
-    char dir = w[k - 7][0];
     cpy(x.direction, sizeof x.direction, dir == 'i' ? "upload" : dir == 'o' ? "download" : "delete");
-    cpy(x.user, sizeof x.user, w[k - 5]);
-    x.ok = w[k - 1][0] == 'c';
+    sp_cpy(x.user, sizeof x.user, w[k - 5]);
+    x.ok = done == 'c';
     p->st.xfer++;
     p->st.records++;
     emit(p, PT_LOGREC_XFER, &x, &x.p);
@@ -2054,53 +2052,52 @@ static void windns_line(struct pt_logparse *p, char *s, size_t n)
     d.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
                               pt_logtime_line(&p->lt, (const uint8_t *)s, n), "windns", 0};
     d.cport = d.sport = -1;
-    char *pk = strstr(s, " PACKET ");
-    if (pk == NULL) {
+    struct pt_cur line = pt_cur_make((const uint8_t *)s, n), rest, f[6], skipped, type, name;
+    if (!pt_text_after(&line, " PACKET ", &rest)) {
         p->st.other++; /* the header, the field key, notes and non-packet events */
         return;
     }
-    struct toks rest = toks_of(pk + 8);
-    char *ctx = token(&rest), *proto = token(&rest), *dir = token(&rest), *ip = token(&rest);
-    char *xid = token(&rest), *qr = token(&rest);
-    if (qr != NULL && strcmp(qr, "R") == 0) {
-        qr = token(&rest); /* "R Q": a response */
+    /* context, protocol, direction, address, transaction id, R (a response) or Q */
+    char kind;
+    size_t got = 0;
+    while (got < 6 && tok(&rest, &f[got], &kind)) {
+        got++;
+    }
+    if (got == 6 && sp_is(f[5], "R")) { /* "R Q": a response */
         p->st.other++;
         return;
     }
-    (void)ctx;
-    (void)xid;
-    struct pt_cur skipped;
-    bool flags = pt_text_field(&rest.c, ']', &skipped); /* past the flags' "]" */
-    char *type = flags ? token(&rest) : NULL;
-    char *name = type != NULL ? token(&rest) : NULL;
-    if (name == NULL || qr == NULL || strcmp(qr, "Q") != 0 || !address(ip, d.client) ||
-        (strcmp(proto, "UDP") != 0 && strcmp(proto, "TCP") != 0)) {
+    bool flags = pt_text_field(&rest, ']', &skipped); /* past the flags' "]" */
+    if (got < 6 || !flags || !tok(&rest, &type, &kind) || !tok(&rest, &name, &kind) ||
+        !sp_is(f[5], "Q") || !sp_address(f[3], d.client) ||
+        (!sp_is(f[1], "UDP") && !sp_is(f[1], "TCP"))) {
         malformed(p, "a Windows DNS packet line whose fields do not read");
         return;
     }
-    if (strcmp(dir, "Rcv") != 0) {
+    if (!sp_is(f[2], "Rcv")) {
         p->st.other++; /* a query the server sent on (to a forwarder or root) */
         return;
     }
     /* (3)www(7)example(3)com(0) -> www.example.com */
-    size_t k = 0;
-    for (const char *c = name; *c != '\0' && k < sizeof d.query - 1;) {
-        if (*c == '(') {
-            const char *e = strchr(c, ')');
-            if (e == NULL) {
+    size_t k = 0, len = pt_cur_left(&name);
+    for (size_t i = 0; i < len && k < sizeof d.query - 1;) {
+        if (sp_at(&name, i) == '(') {
+            struct pt_cur from = sp_from(name, i);
+            size_t e = pt_text_find(&from, ")");
+            if (e == SIZE_MAX) {
                 break;
             }
-            if (k > 0 && e[1] != '\0') {
+            i += e + 1;
+            if (k > 0 && i < len) {
                 d.query[k++] = '.';
             }
-            c = e + 1;
         } else {
-            d.query[k++] = *c++;
+            d.query[k++] = (char)sp_at(&name, i++);
         }
     }
     d.query[k] = '\0';
-    cpy_lower(d.proto, sizeof d.proto, proto);
-    cpy(d.qtype, sizeof d.qtype, type);
+    sp_cpy_lower(d.proto, sizeof d.proto, f[1]);
+    sp_cpy(d.qtype, sizeof d.qtype, type);
     p->st.dns++;
     p->st.records++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
