@@ -1065,61 +1065,51 @@ enum { PAN_TYPE = 3, PAN_SUBTYPE = 4, PAN_SRC = 7, PAN_DST = 8, PAN_RULE = 11, P
        PAN_FIELDS = 64 };
 
 /* Comma-separated fields in place, a quoted field's commas kept (its quotes dropped). */
-static size_t pan_split(char *s, char **f, size_t max)
+static size_t pan_split(struct pt_cur c, struct pt_cur *f, size_t max)
 {
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s)), v;
     size_t n = 0;
     while (n < max) {
-        if (pt_cur_peek_u8(&c, 0) != '"') {
-            bool more = pt_text_field(&c, ',', &v);
-            f[n++] = s + (c.off - v.len - (more ? 1 : 0));
-            if (!more) {
+        if (sp_at(&c, 0) != '"') {
+            if (!pt_text_field(&c, ',', &f[n++])) {
                 break;
             }
-            s[c.off - 1] = '\0';
             continue;
         }
         pt_cur_skip(&c, 1);
-        const uint8_t *at = pt_cur_ptr(&c);
         size_t k = 0, left = pt_cur_left(&c);
-        while (k < left && !(at[k] == '"' && (k + 1 == left || at[k + 1] == ','))) {
+        while (k < left && !(sp_at(&c, k) == '"' && (k + 1 == left || sp_at(&c, k + 1) == ','))) {
             k++; /* a quote inside the field is kept */
         }
-        f[n++] = s + c.off;
-        if (k < left) {
-            s[c.off + k++] = '\0'; /* the closing quote */
-        }
-        pt_cur_skip(&c, k);
-        if (pt_cur_peek_u8(&c, 0) != ',') {
+        f[n++] = pt_text_head(&c, k);
+        pt_cur_skip(&c, k < left ? k + 1 : k); /* and the closing quote */
+        if (!pt_text_lit(&c, ",")) {
             break;
         }
-        s[c.off] = '\0';
-        pt_cur_skip(&c, 1);
     }
     return n;
 }
 
 /* A TRAFFIC line, with or without a syslog header before its first field ("1,"), whose
  * "end" (or "drop"/"deny") subtype carries the session's bytes each way. */
-static bool panos(struct pt_logparse *p, char *s, struct pt_logprov *pv)
+static bool panos(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
-    char *t = strstr(s, ",TRAFFIC,");
-    if (t == NULL) {
+    size_t start = pt_text_find(&s, ",TRAFFIC,");
+    if (start == SIZE_MAX) {
         return false;
     }
-    char *start = t; /* back over the serial number and receive time to the first field */
-    for (int commas = 0; start > s && commas < 3; start--) {
-        commas += start[-1] == ',';
+    /* back over the serial number and receive time to the first field */
+    for (int commas = 0; start > 0 && commas < 3; start--) {
+        commas += sp_at(&s, start - 1) == ',';
         if (commas == 3) {
             break;
         }
     }
-    while (start > s && start[-1] != ' ' && start[-1] != ',') {
+    while (start > 0 && sp_at(&s, start - 1) != ' ' && sp_at(&s, start - 1) != ',') {
         start--;
     }
-    char *f[PAN_FIELDS];
-    size_t n = pan_split(start, f, PAN_FIELDS);
-    if (n <= PAN_ELAPSED || strcmp(f[PAN_TYPE], "TRAFFIC") != 0) {
+    struct pt_cur f[PAN_FIELDS];
+    size_t n = pan_split(sp_from(s, start), f, PAN_FIELDS);
+    if (n <= PAN_ELAPSED || !sp_is(f[PAN_TYPE], "TRAFFIC")) {
         return false;
     }
     struct pt_logconn_rec c;
@@ -1128,26 +1118,30 @@ static bool panos(struct pt_logparse *p, char *s, struct pt_logprov *pv)
     c.p.source = "panos";
     c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = -1;
     int64_t secs;
-    if (!address(f[PAN_SRC], c.client) || !address(f[PAN_DST], c.server) ||
-        !port(f[PAN_SPORT], &c.cport) || !port(f[PAN_DPORT], &c.sport) ||
-        !count(f[PAN_SENT], &c.c_ip_bytes) || !count(f[PAN_RCVD], &c.s_ip_bytes) ||
-        !count(f[PAN_ELAPSED], &secs)) {
+    if (!sp_address(f[PAN_SRC], c.client) || !sp_address(f[PAN_DST], c.server) ||
+        !sp_port(f[PAN_SPORT], &c.cport) || !sp_port(f[PAN_DPORT], &c.sport) ||
+        !sp_count(f[PAN_SENT], &c.c_ip_bytes) || !sp_count(f[PAN_RCVD], &c.s_ip_bytes) ||
+        !sp_count(f[PAN_ELAPSED], &secs)) {
         return false;
     }
     c.dur_us = secs >= 0 ? secs * 1000000 : -1;
     /* the session's start time, when it reads; else the line's */
-    int64_t start_us = pt_logtime_line(&p->lt, (const uint8_t *)f[PAN_START], strlen(f[PAN_START]));
+    int64_t start_us =
+        pt_logtime_line(&p->lt, pt_cur_ptr(&f[PAN_START]), pt_cur_left(&f[PAN_START]));
     if (start_us >= 0) {
         c.p.ts_us = start_us;
     }
-    if (n > PAN_PKTS_RCVD && (!count(f[PAN_PKTS_SENT], &c.c_pkts) ||
-                              !count(f[PAN_PKTS_RCVD], &c.s_pkts))) {
+    if (n > PAN_PKTS_RCVD && (!sp_count(f[PAN_PKTS_SENT], &c.c_pkts) ||
+                              !sp_count(f[PAN_PKTS_RCVD], &c.s_pkts))) {
         c.c_pkts = c.s_pkts = -1;
     }
-    cpy_lower(c.proto, sizeof c.proto, f[PAN_PROTO]);
-    snprintf(c.state, sizeof c.state, "%.11s %.11s", f[PAN_SUBTYPE], f[PAN_ACTION]);
-    cpy(c.service, sizeof c.service, f[PAN_APP]);
-    cpy(c.uid, sizeof c.uid, f[PAN_SESSION]);
+    sp_cpy_lower(c.proto, sizeof c.proto, f[PAN_PROTO]);
+    size_t len = 0; /* "end allow": the subtype and the action, 11 bytes of each at most */
+    sp_cat(c.state, sizeof c.state, &len, pt_text_head(&f[PAN_SUBTYPE], 11));
+    sp_cat(c.state, sizeof c.state, &len, span(" "));
+    sp_cat(c.state, sizeof c.state, &len, pt_text_head(&f[PAN_ACTION], 11));
+    sp_cpy(c.service, sizeof c.service, f[PAN_APP]);
+    sp_cpy(c.uid, sizeof c.uid, f[PAN_SESSION]);
     p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
@@ -1158,16 +1152,16 @@ static void panos_line(struct pt_logparse *p, char *s, size_t n)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
                             pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
-    if (strstr(s, ",TRAFFIC,") == NULL) {
-        if (strstr(s, ",THREAT,") != NULL || strstr(s, ",SYSTEM,") != NULL ||
-            strstr(s, ",CONFIG,") != NULL || strstr(s, ",URL,") != NULL) {
+    struct pt_cur l = pt_cur_make((const uint8_t *)s, n);
+    if (!has(&l, ",TRAFFIC,")) {
+        if (has(&l, ",THREAT,") || has(&l, ",SYSTEM,") || has(&l, ",CONFIG,") || has(&l, ",URL,")) {
             p->st.other++;
         } else {
             malformed(p, "not a PAN-OS log line");
         }
         return;
     }
-    if (panos(p, s, &pv)) {
+    if (panos(p, l, &pv)) {
         p->st.records++;
     } else {
         malformed(p, "a PAN-OS TRAFFIC line whose addresses, ports or byte counts do not read");
@@ -1735,7 +1729,7 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
     } else if (has(&l, " srcip=") && has(&l, " dstip=") && has(&l, "type=\"traffic\"")) {
         ok = fortigate(p, l, &pv);
     } else if (has(&l, ",TRAFFIC,")) {
-        ok = panos(p, s, &pv);
+        ok = panos(p, l, &pv);
     } else if (has(&l, " query: ") && has(&l, "client ")) {
         ok = dns_query_line(p, s, true, &pv);
     } else if (has(&l, "unbound") && has(&l, " info: ") && has(&l, " IN")) {
