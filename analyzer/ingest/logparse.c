@@ -729,24 +729,6 @@ static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 
 /* ---- web access logs (NCSA common and combined) ----------------------------------------------- */
 
-/* The rest of a NUL-terminated piece of the line, read through a cursor; buf is the same bytes,
- * writable, so that a token can be NUL-terminated in place where the cursor found its end. */
-struct toks {
-    char *buf;
-    struct pt_cur c;
-};
-
-static struct toks toks_n(char *s, size_t n)
-{
-    struct toks t = {s, pt_cur_make((const uint8_t *)s, n)};
-    return t;
-}
-
-static struct toks toks_of(char *s)
-{
-    return toks_n(s, s != NULL ? strlen(s) : 0);
-}
-
 /* The next space-separated token, or a quoted one (backslash escapes kept), or a [bracketed]
  * one without its quotes or brackets, as a view into *out; false (nothing read) when there is
  * none or its quote or bracket does not close. */
@@ -777,25 +759,6 @@ static bool tok(struct pt_cur *t, struct pt_cur *out, char *kind)
     pt_cur_skip(&c, k + 1);
     *t = c;
     return true;
-}
-
-/* The same as a C string for the parsers that still take one: NUL-terminated in place where
- * its delimiter (or the closing quote or bracket) was; NULL when there is none. */
-static char *token_kind(struct toks *t, char *kind)
-{
-    struct pt_cur v;
-    if (!tok(&t->c, &v, kind)) {
-        return NULL;
-    }
-    char *start = t->buf + (v.base - t->c.base); /* the token's view is in t's */
-    start[pt_cur_left(&v)] = '\0';
-    return start;
-}
-
-static char *token(struct toks *t)
-{
-    char kind;
-    return token_kind(t, &kind);
 }
 
 /* True when the view at c continues with one or more spaces, three digits and a space. */
@@ -1318,74 +1281,70 @@ static bool fortigate(struct pt_logparse *p, struct pt_cur s, struct pt_logprov 
 
 /* A DNS query line: BIND's "client @0x.. 10.0.0.5#5353 (name): query: name IN A +E(0)K
  * (10.0.0.1)" or Unbound's "info: 10.0.0.5 name. A IN". */
-static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, struct pt_logprov *pv)
+/* Up to 8 tokens of the first 511 bytes of v (the longest a query line's part is read) into w;
+ * how many. */
+static size_t words8(struct pt_cur v, struct pt_cur w[8])
+{
+    struct pt_cur t = pt_text_head(&v, 511);
+    size_t n = 0;
+    char kind;
+    while (n < 8 && tok(&t, &w[n], &kind)) {
+        n++;
+    }
+    return n;
+}
+
+static bool dns_query_line(struct pt_logparse *p, struct pt_cur s, bool bind,
+                           struct pt_logprov *pv)
 {
     struct pt_logdns_rec d;
     memset(&d, 0, sizeof d);
     d.p = *pv;
     d.cport = d.sport = -1;
-    char buf[512], *w[8];
-    struct toks t;
-    size_t n = 0;
+    struct pt_cur w[8], rest;
+    size_t n;
     if (bind) {
         d.p.source = "bind";
-        const char *c = strstr(s, "client ");
-        const char *q = strstr(s, " query: ");
-        if (c == NULL || q == NULL || q < c) {
+        size_t c = pt_text_find(&s, "client "), q = pt_text_find(&s, " query: ");
+        if (c == SIZE_MAX || q == SIZE_MAX || q < c) {
             return false;
         }
-        cpy(buf, sizeof buf, c + 7);
-        t = toks_of(buf);
-        while (n < 8 && (w[n] = token(&t)) != NULL) {
-            n++;
-        }
-        size_t a = w[0] != NULL && w[0][0] == '@' ? 1 : 0; /* BIND 9.11+: the client's handle */
-        char *hash = a < n ? strchr(w[a], '#') : NULL;
-        if (hash == NULL) {
+        n = words8(sp_from(s, c + 7), w);
+        size_t a = n > 0 && sp_at(&w[0], 0) == '@' ? 1 : 0; /* BIND 9.11+: the client's handle */
+        size_t hash = a < n ? pt_text_find(&w[a], "#") : SIZE_MAX;
+        if (hash == SIZE_MAX) {
             return false;
         }
-        *hash = '\0';
-        size_t pl = strlen(hash + 1);
-        if (pl > 0 && hash[pl] == ':') {
-            hash[pl] = '\0'; /* "10.0.0.5#53001:" when no view name follows */
+        struct pt_cur pt = sp_from(w[a], hash + 1);
+        size_t pl = pt_cur_left(&pt);
+        if (pl > 0 && sp_at(&pt, pl - 1) == ':') {
+            pt = pt_text_head(&pt, pl - 1); /* "10.0.0.5#53001:" when no view name follows */
         }
-        if (!address(w[a], d.client) || !port(hash + 1, &d.cport)) {
+        if (!sp_address(pt_text_head(&w[a], hash), d.client) || !sp_port(pt, &d.cport)) {
             return false;
         }
-        cpy(buf, sizeof buf, q + 8);
-        t = toks_of(buf);
-        n = 0;
-        while (n < 8 && (w[n] = token(&t)) != NULL) {
-            n++;
-        }
+        n = words8(sp_from(s, q + 8), w);
         if (n < 3) {
             return false;
         }
-        cpy(d.query, sizeof d.query, w[0]);
-        cpy(d.qtype, sizeof d.qtype, w[2]);
-        if (n > 4 && w[n - 1][0] == '(') { /* the server address the query came to */
-            size_t l = strlen(w[n - 1]);
-            if (l > 2 && w[n - 1][l - 1] == ')') {
-                w[n - 1][l - 1] = '\0';
-                address(w[n - 1] + 1, d.server);
-            }
+        sp_cpy(d.query, sizeof d.query, w[0]);
+        sp_cpy(d.qtype, sizeof d.qtype, w[2]);
+        struct pt_cur srv = n > 4 ? w[n - 1] : pt_cur_make(NULL, 0);
+        size_t l = pt_cur_left(&srv);
+        if (pt_text_lit(&srv, "(") && l > 2 && sp_at(&srv, l - 2) == ')') {
+            sp_address(pt_text_head(&srv, l - 2), d.server); /* the server it came to */
         }
     } else {
         d.p.source = "unbound";
-        cpy(buf, sizeof buf, strstr(s, " info: ") + 7);
-        t = toks_of(buf);
-        while (n < 8 && (w[n] = token(&t)) != NULL) {
-            n++;
-        }
-        if (n != 4 || !address(w[0], d.client) || d.client[0] == '\0') {
+        pt_text_after(&s, " info: ", &rest);
+        n = words8(rest, w);
+        if (n != 4 || !sp_address(w[0], d.client) || d.client[0] == '\0') {
             return false;
         }
-        size_t l = strlen(w[1]);
-        if (l > 1 && w[1][l - 1] == '.') {
-            w[1][l - 1] = '\0';
-        }
-        cpy(d.query, sizeof d.query, w[1]);
-        cpy(d.qtype, sizeof d.qtype, w[2]);
+        size_t l = pt_cur_left(&w[1]);
+        sp_cpy(d.query, sizeof d.query,
+               pt_text_head(&w[1], l > 1 && sp_at(&w[1], l - 1) == '.' ? l - 1 : l));
+        sp_cpy(d.qtype, sizeof d.qtype, w[2]);
     }
     cpy(d.proto, sizeof d.proto, "udp");
     p->st.dns++;
@@ -1731,9 +1690,9 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
     } else if (has(&l, ",TRAFFIC,")) {
         ok = panos(p, l, &pv);
     } else if (has(&l, " query: ") && has(&l, "client ")) {
-        ok = dns_query_line(p, s, true, &pv);
+        ok = dns_query_line(p, l, true, &pv);
     } else if (has(&l, "unbound") && has(&l, " info: ") && has(&l, " IN")) {
-        ok = dns_query_line(p, s, false, &pv);
+        ok = dns_query_line(p, l, false, &pv);
     } else {
         rec = false;
     }
