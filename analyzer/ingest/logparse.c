@@ -160,8 +160,8 @@ static void emit(struct pt_logparse *p, enum pt_logrec_kind kind, void *rec, str
 
 /* ---- values ------------------------------------------------------------------------------ */
 
-/* A field of the line as a view: the span readers below are the only ones; the C-string
- * forms (the Zeek, W3C, JSON and CSV rows still hand out NUL-terminated values) wrap them. */
+/* A field of the line, or a JSON leaf (C strings of the JSON reader's table), as a view: the
+ * parsers below read values only through these span readers. */
 static struct pt_cur span(const char *s)
 {
     return pt_cur_make((const uint8_t *)s, s != NULL ? strlen(s) : 0);
@@ -246,11 +246,6 @@ static bool sp_count(struct pt_cur v, int64_t *x)
     return true;
 }
 
-static bool count(const char *s, int64_t *v)
-{
-    return sp_count(span(s), v);
-}
-
 static bool sp_port(struct pt_cur v, int32_t *pt)
 {
     int64_t x;
@@ -259,11 +254,6 @@ static bool sp_port(struct pt_cur v, int32_t *pt)
     }
     *pt = (int32_t)x;
     return true;
-}
-
-static bool port(const char *s, int32_t *v)
-{
-    return sp_port(span(s), v);
 }
 
 /* Seconds with up to 9 decimals ("1672843056.913119", "0.084044") in microseconds; -1 when
@@ -304,15 +294,6 @@ static bool sp_address(struct pt_cur v, char out[PT_ADDR_STRLEN])
         pt_addr_str(&a, out);
     }
     return true;
-}
-
-static bool address(const char *s, char out[PT_ADDR_STRLEN])
-{
-    if (s == NULL) {
-        out[0] = '\0';
-        return true;
-    }
-    return sp_address(span(s), out);
 }
 
 /* ---- one field accessor over both layouts -------------------------------------------------- */
@@ -585,16 +566,17 @@ static void zeek_line(struct pt_logparse *p, char *s, size_t n)
 
 /* ---- Suricata EVE ---------------------------------------------------------------------------- */
 
-static const char *jget(struct pt_logparse *p, const char *path)
+/* A JSON leaf's value as a view; unset (set() false) when absent. */
+static struct pt_cur jget(struct pt_logparse *p, const char *path)
 {
-    return pt_jsonflat_get(&p->json, path, NULL);
+    return span(pt_jsonflat_get(&p->json, path, NULL));
 }
 
 static bool eve_endpoints(struct pt_logparse *p, char *cli, int32_t *cp, char *srv, int32_t *sp)
 {
     *cp = *sp = -1;
-    return address(jget(p, "src_ip"), cli) && address(jget(p, "dest_ip"), srv) &&
-           port(jget(p, "src_port"), cp) && port(jget(p, "dest_port"), sp);
+    return sp_address(jget(p, "src_ip"), cli) && sp_address(jget(p, "dest_ip"), srv) &&
+           sp_port(jget(p, "src_port"), cp) && sp_port(jget(p, "dest_port"), sp);
 }
 
 static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
@@ -611,30 +593,30 @@ static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
         return false;
     }
     snprintf(k, sizeof k, "%s.%s", o, netflow ? "pkts" : "pkts_toserver");
-    bool ok = count(jget(p, k), &c.c_pkts);
+    bool ok = sp_count(jget(p, k), &c.c_pkts);
     snprintf(k, sizeof k, "%s.%s", o, netflow ? "bytes" : "bytes_toserver");
-    ok = ok && count(jget(p, k), &c.c_frame_bytes);
+    ok = ok && sp_count(jget(p, k), &c.c_frame_bytes);
     if (!netflow) {
-        ok = ok && count(jget(p, "flow.pkts_toclient"), &c.s_pkts) &&
-             count(jget(p, "flow.bytes_toclient"), &c.s_frame_bytes);
+        ok = ok && sp_count(jget(p, "flow.pkts_toclient"), &c.s_pkts) &&
+             sp_count(jget(p, "flow.bytes_toclient"), &c.s_frame_bytes);
     }
     snprintf(k, sizeof k, "%s.start", o);
-    const char *start = jget(p, k);
+    struct pt_cur start = jget(p, k);
     snprintf(k, sizeof k, "%s.end", o);
-    const char *end = jget(p, k);
-    if (start != NULL && end != NULL) {
-        int64_t a = pt_logtime_line(&p->lt, (const uint8_t *)start, strlen(start));
-        int64_t b = pt_logtime_line(&p->lt, (const uint8_t *)end, strlen(end));
+    struct pt_cur end = jget(p, k);
+    if (set(start) && set(end)) {
+        int64_t a = pt_logtime_line(&p->lt, pt_cur_ptr(&start), pt_cur_left(&start));
+        int64_t b = pt_logtime_line(&p->lt, pt_cur_ptr(&end), pt_cur_left(&end));
         c.dur_us = a >= 0 && b >= a ? b - a : -1;
         c.p.ts_us = a >= 0 ? a : c.p.ts_us;
     } else {
         c.dur_us = -1;
     }
-    cpy_lower(c.proto, sizeof c.proto, jget(p, "proto"));
-    cpy(c.service, sizeof c.service, jget(p, "app_proto"));
+    sp_cpy_lower(c.proto, sizeof c.proto, jget(p, "proto"));
+    sp_cpy(c.service, sizeof c.service, jget(p, "app_proto"));
     snprintf(k, sizeof k, "%s.state", o);
-    cpy(c.state, sizeof c.state, jget(p, k));
-    cpy(c.uid, sizeof c.uid, jget(p, "flow_id"));
+    sp_cpy(c.state, sizeof c.state, jget(p, k));
+    sp_cpy(c.uid, sizeof c.uid, jget(p, "flow_id"));
     if (!ok) {
         return false;
     }
@@ -652,19 +634,19 @@ static bool eve_dns(struct pt_logparse *p, struct pt_logprov *pv)
     if (!eve_endpoints(p, d.client, &d.cport, d.server, &d.sport)) {
         return false;
     }
-    cpy_lower(d.proto, sizeof d.proto, jget(p, "proto"));
-    const char *name = jget(p, "dns.rrname");
-    cpy(d.query, sizeof d.query, name != NULL ? name : jget(p, "dns.queries[].rrname"));
-    const char *t = jget(p, "dns.rrtype");
-    cpy(d.qtype, sizeof d.qtype, t != NULL ? t : jget(p, "dns.queries[].rrtype"));
-    cpy(d.rcode, sizeof d.rcode, jget(p, "dns.rcode"));
-    const char *v = jget(p, "dns.rdata"); /* version 1: one answer per event */
-    if (v != NULL) {
-        cpy(d.answers, sizeof d.answers, v);
+    sp_cpy_lower(d.proto, sizeof d.proto, jget(p, "proto"));
+    struct pt_cur name = jget(p, "dns.rrname");
+    sp_cpy(d.query, sizeof d.query, set(name) ? name : jget(p, "dns.queries[].rrname"));
+    struct pt_cur t = jget(p, "dns.rrtype");
+    sp_cpy(d.qtype, sizeof d.qtype, set(t) ? t : jget(p, "dns.queries[].rrtype"));
+    sp_cpy(d.rcode, sizeof d.rcode, jget(p, "dns.rcode"));
+    struct pt_cur v = jget(p, "dns.rdata"); /* version 1: one answer per event */
+    if (set(v)) {
+        sp_cpy(d.answers, sizeof d.answers, v);
     } else {
         join(&p->json, "dns.answers[].rdata", d.answers, sizeof d.answers);
     }
-    cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
+    sp_cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
     p->st.dns++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
@@ -679,16 +661,16 @@ static bool eve_http(struct pt_logparse *p, struct pt_logprov *pv)
     int64_t status;
     h.req_bytes = -1;
     if (!eve_endpoints(p, h.client, &h.cport, h.server, &h.sport) ||
-        !count(jget(p, "http.status"), &status) || status > 999 ||
-        !count(jget(p, "http.length"), &h.resp_bytes)) {
+        !sp_count(jget(p, "http.status"), &status) || status > 999 ||
+        !sp_count(jget(p, "http.length"), &h.resp_bytes)) {
         return false;
     }
     h.status = (int32_t)status;
-    cpy(h.method, sizeof h.method, jget(p, "http.http_method"));
-    cpy(h.host, sizeof h.host, jget(p, "http.hostname"));
-    cpy(h.uri, sizeof h.uri, jget(p, "http.url"));
-    cpy(h.user_agent, sizeof h.user_agent, jget(p, "http.http_user_agent"));
-    cpy(h.uid, sizeof h.uid, jget(p, "flow_id"));
+    sp_cpy(h.method, sizeof h.method, jget(p, "http.http_method"));
+    sp_cpy(h.host, sizeof h.host, jget(p, "http.hostname"));
+    sp_cpy(h.uri, sizeof h.uri, jget(p, "http.url"));
+    sp_cpy(h.user_agent, sizeof h.user_agent, jget(p, "http.http_user_agent"));
+    sp_cpy(h.uid, sizeof h.uid, jget(p, "flow_id"));
     p->st.http++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
@@ -700,21 +682,20 @@ static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
         malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
         return;
     }
-    const char *ev = jget(p, "event_type");
-    const char *ts = jget(p, "timestamp");
+    struct pt_cur ev = jget(p, "event_type"), ts = jget(p, "timestamp");
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            ts != NULL ? pt_logtime_line(&p->lt, (const uint8_t *)ts, strlen(ts))
-                                       : -1, NULL, 0};
+                            set(ts) ? pt_logtime_line(&p->lt, pt_cur_ptr(&ts), pt_cur_left(&ts))
+                                    : -1, NULL, 0};
     bool ok;
-    if (ev == NULL) {
+    if (!set(ev)) {
         malformed(p, "a JSON object without event_type");
         return;
     }
-    if (strcmp(ev, "flow") == 0 || strcmp(ev, "netflow") == 0) {
-        ok = eve_flow(p, &pv, ev[0] == 'n');
-    } else if (strcmp(ev, "dns") == 0) {
+    if (sp_is(ev, "flow") || sp_is(ev, "netflow")) {
+        ok = eve_flow(p, &pv, sp_at(&ev, 0) == 'n');
+    } else if (sp_is(ev, "dns")) {
         ok = eve_dns(p, &pv);
-    } else if (strcmp(ev, "http") == 0) {
+    } else if (sp_is(ev, "http")) {
         ok = eve_http(p, &pv);
     } else {
         p->st.other++;
