@@ -160,6 +160,12 @@ static void emit(struct pt_logparse *p, enum pt_logrec_kind kind, void *rec, str
 
 /* ---- values ------------------------------------------------------------------------------ */
 
+/* The time a line (or a field) gives, as pt_logtime reads it; -1 when none. */
+static int64_t line_time(struct pt_logparse *p, struct pt_cur v)
+{
+    return pt_logtime_line(&p->lt, pt_cur_ptr(&v), pt_cur_left(&v));
+}
+
 /* A field of the line, or a JSON leaf (C strings of the JSON reader's table), as a view: the
  * parsers below read values only through these span readers. */
 static struct pt_cur span(const char *s)
@@ -361,7 +367,7 @@ static int64_t zeek_ts(struct row *r)
     if (sp_seconds(s, &us)) {
         return us;
     }
-    return pt_logtime_line(&r->p->lt, pt_cur_ptr(&s), pt_cur_left(&s));
+    return line_time(r->p, s);
 }
 
 /* ---- Zeek ----------------------------------------------------------------------------------- */
@@ -545,9 +551,8 @@ static void zeek_header(struct pt_logparse *p, struct pt_cur s)
     }
 }
 
-static void zeek_line(struct pt_logparse *p, char *s, size_t n)
+static void zeek_line(struct pt_logparse *p, struct pt_cur line)
 {
-    struct pt_cur line = pt_cur_make((const uint8_t *)s, n);
     if (sp_at(&line, 0) == '#') {
         zeek_header(p, line);
         return;
@@ -605,8 +610,8 @@ static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
     snprintf(k, sizeof k, "%s.end", o);
     struct pt_cur end = jget(p, k);
     if (set(start) && set(end)) {
-        int64_t a = pt_logtime_line(&p->lt, pt_cur_ptr(&start), pt_cur_left(&start));
-        int64_t b = pt_logtime_line(&p->lt, pt_cur_ptr(&end), pt_cur_left(&end));
+        int64_t a = line_time(p, start);
+        int64_t b = line_time(p, end);
         c.dur_us = a >= 0 && b >= a ? b - a : -1;
         c.p.ts_us = a >= 0 ? a : c.p.ts_us;
     } else {
@@ -684,7 +689,7 @@ static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
     }
     struct pt_cur ev = jget(p, "event_type"), ts = jget(p, "timestamp");
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            set(ts) ? pt_logtime_line(&p->lt, pt_cur_ptr(&ts), pt_cur_left(&ts))
+                            set(ts) ? line_time(p, ts)
                                     : -1, NULL, 0};
     bool ok;
     if (!set(ev)) {
@@ -791,18 +796,18 @@ static void request_parts(struct pt_cur rq, char *method, size_t mcap, char *uri
     sp_cpy(uri, ucap, has_u ? u : m);
 }
 
-static void web_line(struct pt_logparse *p, char *s, size_t n)
+static void web_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
     h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "web-access", 0};
+                              line_time(p, line), "web-access", 0};
     h.cport = h.sport = -1;
     h.req_bytes = -1;
     /* host ident user [time]: before them a virtual host ("site:443", Apache's
      * vhost_combined) or a forwarded-for list ("10.0.0.2, 10.0.0.1,") may come first; the
      * client is the address the server saw, the one just before ident and user */
-    struct pt_cur ts = pt_cur_make((const uint8_t *)s, n), pre[8], t, req, status, bytes, ref, ua;
+    struct pt_cur ts = line, pre[8], t, req, status, bytes, ref, ua;
     bool when = false;
     char kind = ' ';
     size_t n_pre = 0;
@@ -957,9 +962,8 @@ static bool w3c_http(struct row *r, struct pt_logprov *pv)
     return true;
 }
 
-static void w3c_line(struct pt_logparse *p, char *s, size_t n)
+static void w3c_line(struct pt_logparse *p, struct pt_cur line)
 {
-    struct pt_cur line = pt_cur_make((const uint8_t *)s, n);
     if (sp_at(&line, 0) == '#') {
         if (pt_text_lit(&line, "#Fields:")) {
             w3c_fields(p, line);
@@ -983,7 +987,7 @@ static void w3c_line(struct pt_logparse *p, char *s, size_t n)
     sp_cat(when, sizeof when, &len, span(" "));
     sp_cat(when, sizeof when, &len, wget(&r, W_TIME));
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)when, strlen(when)), NULL, 0};
+                            line_time(p, span(when)), NULL, 0};
     bool ok;
     if (p->zidx[W_SRC_IP] >= 0 && p->zidx[W_DST_IP] >= 0) {
         ok = w3c_conn(&r, &pv);
@@ -1071,7 +1075,7 @@ static bool panos(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
     c.dur_us = secs >= 0 ? secs * 1000000 : -1;
     /* the session's start time, when it reads; else the line's */
     int64_t start_us =
-        pt_logtime_line(&p->lt, pt_cur_ptr(&f[PAN_START]), pt_cur_left(&f[PAN_START]));
+        line_time(p, f[PAN_START]);
     if (start_us >= 0) {
         c.p.ts_us = start_us;
     }
@@ -1092,11 +1096,11 @@ static bool panos(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 }
 
 /* A file of PAN-OS lines: TRAFFIC ones are connections, THREAT, SYSTEM, CONFIG ... other. */
-static void panos_line(struct pt_logparse *p, char *s, size_t n)
+static void panos_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
-    struct pt_cur l = pt_cur_make((const uint8_t *)s, n);
+                            line_time(p, line), NULL, 0};
+    struct pt_cur l = line;
     if (!has(&l, ",TRAFFIC,")) {
         if (has(&l, ",THREAT,") || has(&l, ",SYSTEM,") || has(&l, ",CONFIG,") || has(&l, ",URL,")) {
             p->st.other++;
@@ -1587,7 +1591,7 @@ static void ha_host(struct pt_cur f, char *host, size_t cap)
 static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
     /* the accept date: when the session began */
-    int64_t at = pt_logtime_line(&p->lt, pt_cur_ptr(&s), pt_cur_left(&s));
+    int64_t at = line_time(p, s);
     struct pt_cur f[13], req = pt_cur_make(NULL, 0), t;
     bool quoted = false;
     char kind;
@@ -1651,11 +1655,11 @@ static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *p
     return true;
 }
 
-static void syslog_line(struct pt_logparse *p, char *s, size_t n)
+static void syslog_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
-    struct pt_cur l = pt_cur_make((const uint8_t *)s, n), q;
+                            line_time(p, line), NULL, 0};
+    struct pt_cur l = line, q;
     bool ok = true, rec = true;
     if (has(&l, "%ASA-") || has(&l, "%FTD-")) {
         rec = asa(p, l, &pv, &ok);
@@ -1689,11 +1693,11 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
 /* ---- Squid native access.log ------------------------------------------------------------------ */
 
 /* time elapsed client code/status bytes method URL rfc931 peerstatus/peerhost type */
-static void squid_line(struct pt_logparse *p, char *s, size_t len)
+static void squid_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
-    struct pt_cur line = pt_cur_make((const uint8_t *)s, len), w[10], status, peer, host;
+    struct pt_cur w[10], status, peer, host;
     size_t n = 0;
     char kind;
     while (n < 10 && tok(&line, &w[n], &kind)) {
@@ -1817,13 +1821,13 @@ static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const s
  * target_status received sent "request" "user_agent" ...; Classic ELB: the same from time
  * (a TCP listener's line has "-" for the statuses and is a connection); NLB TLS: "tls 2.0
  * time elb listener client:port destination:port connection_ms handshake_ms received sent". */
-static void elb_line(struct pt_logparse *p, char *s, size_t n)
+static void elb_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
     h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "elb", 0};
-    struct pt_cur ts = pt_cur_make((const uint8_t *)s, n), w[14];
+                              line_time(p, line), "elb", 0};
+    struct pt_cur ts = line, w[14];
     size_t k = 0;
     char kind;
     while (k < 14 && tok(&ts, &w[k], &kind)) {
@@ -1872,15 +1876,15 @@ static void elb_line(struct pt_logparse *p, char *s, size_t n)
 #define CTIME_LEN 24
 
 /* vsftpd.log: "<time> [pid N] [user] OK UPLOAD: Client "addr", "path", N bytes, R" */
-static void vsftpd_line(struct pt_logparse *p, char *s, size_t n)
+static void vsftpd_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logxfer_rec x;
     memset(&x, 0, sizeof x);
     x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "vsftpd", 0};
+                              line_time(p, line), "vsftpd", 0};
     x.bytes = x.dur_us = -1;
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, n), u, v, a, path, bytes, unit;
-    if (n < CTIME_LEN + 7 || x.p.ts_us < 0 || !pt_cur_skip(&c, CTIME_LEN) ||
+    struct pt_cur c = line, u, v, a, path, bytes, unit;
+    if (pt_cur_left(&line) < CTIME_LEN + 7 || x.p.ts_us < 0 || !pt_cur_skip(&c, CTIME_LEN) ||
         !pt_text_lit(&c, " [pid ")) {
         malformed(p, "not a vsftpd log line");
         return;
@@ -1934,13 +1938,13 @@ static void vsftpd_line(struct pt_logparse *p, char *s, size_t n)
 
 /* xferlog: "<time> secs host size file... type action direction mode user service auth
  * authuser status" (the file name may hold spaces: the nine fields after it are fixed). */
-static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
+static void xferlog_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logxfer_rec x;
     memset(&x, 0, sizeof x);
     x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "xferlog", 0};
-    struct pt_cur w[64], rest = sp_from(pt_cur_make((const uint8_t *)s, n), CTIME_LEN);
+                              line_time(p, line), "xferlog", 0};
+    struct pt_cur w[64], rest = sp_from(line, CTIME_LEN);
     size_t k = 0;
     char kind;
     while (k < 64 && tok(&rest, &w[k], &kind)) {
@@ -1979,14 +1983,14 @@ static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
  * [0001   D   NOERROR] A      (3)www(7)example(3)com(0)": a query the server received (not
  * a response, not one it sent to a forwarder) from a client. The name's labels are written
  * with their lengths in parentheses. */
-static void windns_line(struct pt_logparse *p, char *s, size_t n)
+static void windns_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logdns_rec d;
     memset(&d, 0, sizeof d);
     d.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "windns", 0};
+                              line_time(p, line), "windns", 0};
     d.cport = d.sport = -1;
-    struct pt_cur line = pt_cur_make((const uint8_t *)s, n), rest, f[6], skipped, type, name;
+    struct pt_cur rest, f[6], skipped, type, name;
     if (!pt_text_after(&line, " PACKET ", &rest)) {
         p->st.other++; /* the header, the field key, notes and non-packet events */
         return;
@@ -2094,9 +2098,9 @@ static struct pt_cur fget(const struct row *r, enum ff f)
     return pt_cur_rest(&v);
 }
 
-static void flowcsv_line(struct pt_logparse *p, char *s, size_t len)
+static void flowcsv_line(struct pt_logparse *p, struct pt_cur line)
 {
-    struct pt_cur line = pt_cur_make((const uint8_t *)s, len), rest = line;
+    struct pt_cur rest = line;
     if (p->n_fields == 0) {
         if (!flowcsv_header(p, line)) {
             malformed(p, "a flow export without a header naming addresses and bytes");
@@ -2125,13 +2129,13 @@ static void flowcsv_line(struct pt_logparse *p, char *s, size_t len)
     c.s_ip_bytes = c.s_pkts = -1;
     struct pt_cur start = fget(&r, X_START), end = fget(&r, X_END), pr = fget(&r, X_PROTO);
     if (set(start)) {
-        c.p.ts_us = pt_logtime_line(&p->lt, pt_cur_ptr(&start), pt_cur_left(&start));
+        c.p.ts_us = line_time(p, start);
         if (c.p.ts_us < 0 && !sp_seconds(start, &c.p.ts_us)) {
             c.p.ts_us = -1;
         }
     }
     if (set(end) && c.p.ts_us >= 0) {
-        int64_t e = pt_logtime_line(&p->lt, pt_cur_ptr(&end), pt_cur_left(&end));
+        int64_t e = line_time(p, end);
         if (e < 0 && !sp_seconds(end, &e)) {
             e = -1;
         }
@@ -2190,9 +2194,10 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
     n = n < sizeof p->line - 1 ? n : sizeof p->line - 1;
     p->line[n] = '\0';
     char *s = (char *)p->line;
+    struct pt_cur line = pt_cur_make(p->line, n);
     switch (p->fmt) {
         case PT_LOGFMT_ZEEK:
-            zeek_line(p, s, n);
+            zeek_line(p, line);
             break;
         case PT_LOGFMT_ZEEK_JSON: {
             if (!pt_jsonflat_parse(&p->json, p->line, n)) {
@@ -2207,35 +2212,35 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
             eve_line(p, p->line, n);
             break;
         case PT_LOGFMT_WEB:
-            web_line(p, s, n);
+            web_line(p, line);
             break;
         case PT_LOGFMT_W3C:
-            w3c_line(p, s, n);
+            w3c_line(p, line);
             break;
         case PT_LOGFMT_SYSLOG:
-            syslog_line(p, s, n);
+            syslog_line(p, line);
             break;
         case PT_LOGFMT_SQUID:
-            squid_line(p, s, n);
+            squid_line(p, line);
             break;
         case PT_LOGFMT_FLOWCSV:
         case PT_LOGFMT_NFCAPD:
-            flowcsv_line(p, s, n);
+            flowcsv_line(p, line);
             break;
         case PT_LOGFMT_ELB:
-            elb_line(p, s, n);
+            elb_line(p, line);
             break;
         case PT_LOGFMT_VSFTPD:
-            vsftpd_line(p, s, n);
+            vsftpd_line(p, line);
             break;
         case PT_LOGFMT_XFERLOG:
-            xferlog_line(p, s, n);
+            xferlog_line(p, line);
             break;
         case PT_LOGFMT_PANOS:
-            panos_line(p, s, n);
+            panos_line(p, line);
             break;
         case PT_LOGFMT_WINDNS:
-            windns_line(p, s, n);
+            windns_line(p, line);
             break;
         case PT_LOGFMT_EVTX:
             pt_evtx_line(p, s, n);
