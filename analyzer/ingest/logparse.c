@@ -569,6 +569,16 @@ static void zeek_line(struct pt_logparse *p, struct pt_cur line)
     zeek_record(&r);
 }
 
+static void zeek_json_line(struct pt_logparse *p, struct pt_cur line)
+{
+    if (!pt_jsonflat_parse(&p->json, pt_cur_ptr(&line), pt_cur_left(&line))) {
+        malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
+        return;
+    }
+    struct row r = {.p = p, .json = true};
+    zeek_record(&r);
+}
+
 /* ---- Suricata EVE ---------------------------------------------------------------------------- */
 
 /* A JSON leaf's value as a view; unset (set() false) when absent. */
@@ -681,9 +691,9 @@ static bool eve_http(struct pt_logparse *p, struct pt_logprov *pv)
     return true;
 }
 
-static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
+static void eve_line(struct pt_logparse *p, struct pt_cur line)
 {
-    if (!pt_jsonflat_parse(&p->json, b, n)) {
+    if (!pt_jsonflat_parse(&p->json, pt_cur_ptr(&line), pt_cur_left(&line))) {
         malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
         return;
     }
@@ -2163,6 +2173,25 @@ static void flowcsv_line(struct pt_logparse *p, struct pt_cur line)
 
 /* ---- lines ---------------------------------------------------------------------------------- */
 
+/* EVTX: the lines of the libevtx reader (evtx.c), which reads them as a C string: the line
+ * buffer is NUL-terminated after the view. */
+static void evtx_line(struct pt_logparse *p, struct pt_cur line)
+{
+    pt_evtx_line(p, (char *)p->line, pt_cur_left(&line));
+}
+
+/* The line reader of each format. */
+static void (*const readers[])(struct pt_logparse *p, struct pt_cur line) = {
+    [PT_LOGFMT_ZEEK] = zeek_line,       [PT_LOGFMT_ZEEK_JSON] = zeek_json_line,
+    [PT_LOGFMT_EVE] = eve_line,         [PT_LOGFMT_WEB] = web_line,
+    [PT_LOGFMT_W3C] = w3c_line,         [PT_LOGFMT_SYSLOG] = syslog_line,
+    [PT_LOGFMT_SQUID] = squid_line,     [PT_LOGFMT_FLOWCSV] = flowcsv_line,
+    [PT_LOGFMT_NFCAPD] = flowcsv_line,  [PT_LOGFMT_ELB] = elb_line,
+    [PT_LOGFMT_VSFTPD] = vsftpd_line,   [PT_LOGFMT_XFERLOG] = xferlog_line,
+    [PT_LOGFMT_PANOS] = panos_line,     [PT_LOGFMT_WINDNS] = windns_line,
+    [PT_LOGFMT_EVTX] = evtx_line,
+};
+
 void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 {
     if (p->fmt == PT_LOGFMT_ATNA) { /* the line as a piece of the stream (atna_stream.c) */
@@ -2193,63 +2222,10 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
     }
     n = n < sizeof p->line - 1 ? n : sizeof p->line - 1;
     p->line[n] = '\0';
-    char *s = (char *)p->line;
-    struct pt_cur line = pt_cur_make(p->line, n);
-    switch (p->fmt) {
-        case PT_LOGFMT_ZEEK:
-            zeek_line(p, line);
-            break;
-        case PT_LOGFMT_ZEEK_JSON: {
-            if (!pt_jsonflat_parse(&p->json, p->line, n)) {
-                malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
-                break;
-            }
-            struct row r = {.p = p, .json = true};
-            zeek_record(&r);
-            break;
-        }
-        case PT_LOGFMT_EVE:
-            eve_line(p, p->line, n);
-            break;
-        case PT_LOGFMT_WEB:
-            web_line(p, line);
-            break;
-        case PT_LOGFMT_W3C:
-            w3c_line(p, line);
-            break;
-        case PT_LOGFMT_SYSLOG:
-            syslog_line(p, line);
-            break;
-        case PT_LOGFMT_SQUID:
-            squid_line(p, line);
-            break;
-        case PT_LOGFMT_FLOWCSV:
-        case PT_LOGFMT_NFCAPD:
-            flowcsv_line(p, line);
-            break;
-        case PT_LOGFMT_ELB:
-            elb_line(p, line);
-            break;
-        case PT_LOGFMT_VSFTPD:
-            vsftpd_line(p, line);
-            break;
-        case PT_LOGFMT_XFERLOG:
-            xferlog_line(p, line);
-            break;
-        case PT_LOGFMT_PANOS:
-            panos_line(p, line);
-            break;
-        case PT_LOGFMT_WINDNS:
-            windns_line(p, line);
-            break;
-        case PT_LOGFMT_EVTX:
-            pt_evtx_line(p, s, n);
-            break;
-        case PT_LOGFMT_ATNA: /* read by pt_atna_feed, before */
-            break;
-        case PT_LOGFMT_NONE:
-            p->st.other++;
-            break;
+    if ((size_t)p->fmt < sizeof readers / sizeof readers[0] && readers[p->fmt] != NULL) {
+        readers[p->fmt](p, pt_cur_make(p->line, n));
+    } else {
+        p->st.other++; /* PT_LOGFMT_NONE; ATNA is read by pt_atna_feed, before */
     }
 }
 
