@@ -166,6 +166,13 @@ static int64_t line_time(struct pt_logparse *p, struct pt_cur v)
     return pt_logtime_line(&p->lt, pt_cur_ptr(&v), pt_cur_left(&v));
 }
 
+/* The provenance of a row of the line being read: its time as the line gives it. */
+static struct pt_logprov line_prov(struct pt_logparse *p, struct pt_cur line, const char *source)
+{
+    struct pt_logprov pv = {p->item, p->st.lines, p->line_off, line_time(p, line), source, 0};
+    return pv;
+}
+
 /* A field of the line, or a JSON leaf (C strings of the JSON reader's table), as a view: the
  * parsers below read values only through these span readers. */
 static struct pt_cur span(const char *s)
@@ -810,8 +817,7 @@ static void web_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
-    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              line_time(p, line), "web-access", 0};
+    h.p = line_prov(p, line, "web-access");
     h.cport = h.sport = -1;
     h.req_bytes = -1;
     /* host ident user [time]: before them a virtual host ("site:443", Apache's
@@ -1108,8 +1114,7 @@ static bool panos(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 /* A file of PAN-OS lines: TRAFFIC ones are connections, THREAT, SYSTEM, CONFIG ... other. */
 static void panos_line(struct pt_logparse *p, struct pt_cur line)
 {
-    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            line_time(p, line), NULL, 0};
+    struct pt_logprov pv = line_prov(p, line, NULL);
     struct pt_cur l = line;
     if (!has(&l, ",TRAFFIC,")) {
         if (has(&l, ",THREAT,") || has(&l, ",SYSTEM,") || has(&l, ",CONFIG,") || has(&l, ",URL,")) {
@@ -1667,8 +1672,7 @@ static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *p
 
 static void syslog_line(struct pt_logparse *p, struct pt_cur line)
 {
-    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            line_time(p, line), NULL, 0};
+    struct pt_logprov pv = line_prov(p, line, NULL);
     struct pt_cur l = line, q;
     bool ok = true, rec = true;
     if (has(&l, "%ASA-") || has(&l, "%FTD-")) {
@@ -1835,8 +1839,7 @@ static void elb_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
-    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              line_time(p, line), "elb", 0};
+    h.p = line_prov(p, line, "elb");
     struct pt_cur ts = line, w[14];
     size_t k = 0;
     char kind;
@@ -1890,8 +1893,7 @@ static void vsftpd_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logxfer_rec x;
     memset(&x, 0, sizeof x);
-    x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              line_time(p, line), "vsftpd", 0};
+    x.p = line_prov(p, line, "vsftpd");
     x.bytes = x.dur_us = -1;
     struct pt_cur c = line, u, v, a, path, bytes, unit;
     if (pt_cur_left(&line) < CTIME_LEN + 7 || x.p.ts_us < 0 || !pt_cur_skip(&c, CTIME_LEN) ||
@@ -1952,8 +1954,7 @@ static void xferlog_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logxfer_rec x;
     memset(&x, 0, sizeof x);
-    x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              line_time(p, line), "xferlog", 0};
+    x.p = line_prov(p, line, "xferlog");
     struct pt_cur w[64], rest = sp_from(line, CTIME_LEN);
     size_t k = 0;
     char kind;
@@ -1997,8 +1998,7 @@ static void windns_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logdns_rec d;
     memset(&d, 0, sizeof d);
-    d.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              line_time(p, line), "windns", 0};
+    d.p = line_prov(p, line, "windns");
     d.cport = d.sport = -1;
     struct pt_cur rest, f[6], skipped, type, name;
     if (!pt_text_after(&line, " PACKET ", &rest)) {
