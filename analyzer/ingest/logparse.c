@@ -150,10 +150,13 @@ static void malformed(struct pt_logparse *p, const char *why)
     }
 }
 
-/* One row to the caller, its provenance completed with the line's length (so a PHI hit in
- * the log's bytes can be tied to the row of the line it is on). */
+/* One row to the caller, counted by its kind, its provenance completed with the line's
+ * length (so a PHI hit in the log's bytes can be tied to the row of the line it is on). */
 static void emit(struct pt_logparse *p, enum pt_logrec_kind kind, void *rec, struct pt_logprov *pv)
 {
+    uint64_t *n = kind == PT_LOGREC_CONN ? &p->st.conn : kind == PT_LOGREC_DNS ? &p->st.dns
+                : kind == PT_LOGREC_HTTP ? &p->st.http : &p->st.xfer;
+    (*n)++;
     pv->length = (uint32_t)p->line_len;
     p->rec(p->arg, kind, rec);
 }
@@ -422,7 +425,6 @@ static bool zeek_conn(struct row *r, struct pt_logprov *pv)
     list(r, F_SERVICE, c.service, sizeof c.service);
     sp_cpy(c.state, sizeof c.state, get(r, F_CONN_STATE));
     sp_cpy(c.uid, sizeof c.uid, get(r, F_UID));
-    r->p->st.conn++;
     emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -442,7 +444,6 @@ static bool zeek_dns(struct row *r, struct pt_logprov *pv)
     sp_cpy(d.rcode, sizeof d.rcode, get(r, F_RCODE_NAME));
     list(r, F_ANSWERS, d.answers, sizeof d.answers);
     sp_cpy(d.uid, sizeof d.uid, get(r, F_UID));
-    r->p->st.dns++;
     emit(r->p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
@@ -466,7 +467,6 @@ static bool zeek_http(struct row *r, struct pt_logprov *pv)
     sp_cpy(h.user_agent, sizeof h.user_agent, get(r, F_USER_AGENT));
     sp_cpy(h.user, sizeof h.user, get(r, F_USERNAME));
     sp_cpy(h.uid, sizeof h.uid, get(r, F_UID));
-    r->p->st.http++;
     emit(r->p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
@@ -642,7 +642,6 @@ static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
     if (!ok) {
         return false;
     }
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -669,7 +668,6 @@ static bool eve_dns(struct pt_logparse *p, struct pt_logprov *pv)
         join(&p->json, "dns.answers[].rdata", d.answers, sizeof d.answers);
     }
     sp_cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
-    p->st.dns++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
@@ -693,7 +691,6 @@ static bool eve_http(struct pt_logparse *p, struct pt_logprov *pv)
     sp_cpy(h.uri, sizeof h.uri, jget(p, "http.url"));
     sp_cpy(h.user_agent, sizeof h.user_agent, jget(p, "http.http_user_agent"));
     sp_cpy(h.uid, sizeof h.uid, jget(p, "flow_id"));
-    p->st.http++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
@@ -858,7 +855,6 @@ static void web_line(struct pt_logparse *p, struct pt_cur line)
     if (got_ua && !sp_is(ua, "-")) {
         sp_cpy(h.user_agent, sizeof h.user_agent, ua);
     }
-    p->st.http++;
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
@@ -941,7 +937,6 @@ static bool w3c_conn(struct row *r, struct pt_logprov *pv)
     }
     sp_cpy_lower(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
     sp_cpy(c.state, sizeof c.state, wget(r, W_ACTION));
-    r->p->st.conn++;
     emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -973,7 +968,6 @@ static bool w3c_http(struct row *r, struct pt_logprov *pv)
     for (char *c = h.user_agent; *c != '\0'; c++) {
         *c = *c == '+' ? ' ' : *c; /* W3C writes the spaces of a value as '+' */
     }
-    r->p->st.http++;
     emit(r->p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
@@ -1106,7 +1100,6 @@ static bool panos(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
     sp_cat(c.state, sizeof c.state, &len, pt_text_head(&f[PAN_ACTION], 11));
     sp_cpy(c.service, sizeof c.service, f[PAN_APP]);
     sp_cpy(c.uid, sizeof c.uid, f[PAN_SESSION]);
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -1192,7 +1185,6 @@ static bool netfilter(struct pt_logparse *p, struct pt_cur s, struct pt_logprov 
         struct pt_cur w = sp_from(head, a);
         sp_cpy(c.state, sizeof c.state, pt_text_head(&w, b - a));
     }
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -1216,7 +1208,6 @@ static bool dnsmasq(struct pt_logparse *p, struct pt_cur q, struct pt_logprov *p
         return false;
     }
     cpy(d.proto, sizeof d.proto, "udp");
-    p->st.dns++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
@@ -1274,7 +1265,6 @@ static bool fortigate(struct pt_logparse *p, struct pt_cur s, struct pt_logprov 
     sp_cpy(c.service, sizeof c.service, v);
     kv(s, "sessionid", sizeof c.uid, &v);
     sp_cpy(c.uid, sizeof c.uid, v);
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -1347,7 +1337,6 @@ static bool dns_query_line(struct pt_logparse *p, struct pt_cur s, bool bind,
         sp_cpy(d.qtype, sizeof d.qtype, w[2]);
     }
     cpy(d.proto, sizeof d.proto, "udp");
-    p->st.dns++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
@@ -1465,7 +1454,6 @@ static bool asa_conn(struct pt_logparse *p, struct pt_cur m, bool built, struct 
     cpy(c.proto, sizeof c.proto, pt_text_find(&m, " TCP ") != SIZE_MAX ? "tcp" : "udp");
     cpy(c.state, sizeof c.state, "teardown");
     sp_cpy(c.uid, sizeof c.uid, id);
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -1502,7 +1490,6 @@ static bool asa_deny(struct pt_logparse *p, struct pt_cur m, bool acl, struct pt
     c.c_pkts = 1;
     sp_cpy_lower(c.proto, sizeof c.proto, proto);
     cpy(c.state, sizeof c.state, "deny");
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -1639,7 +1626,6 @@ static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *p
         cpy(c.proto, sizeof c.proto, "tcp");
         sp_cpy(c.state, sizeof c.state, f[6]);
         sp_cpy(c.uid, sizeof c.uid, f[3]);
-        p->st.conn++;
         emit(p, PT_LOGREC_CONN, &c, &c.p);
         return true;
     }
@@ -1665,7 +1651,6 @@ static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *p
         ha_host(f[12], h.host, sizeof h.host);
     }
     request_parts(req, h.method, sizeof h.method, h.uri, sizeof h.uri);
-    p->st.http++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
@@ -1743,7 +1728,6 @@ static void squid_line(struct pt_logparse *p, struct pt_cur line)
     if (n > 8 && pt_text_after(&w[8], "/", &peer) && !sp_address(peer, h.server)) {
         h.server[0] = '\0';
     }
-    p->st.http++;
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
@@ -1826,7 +1810,6 @@ static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const s
         return;
     }
     cpy(c.proto, sizeof c.proto, "tcp");
-    p->st.conn++;
     p->st.records++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
 }
@@ -1877,7 +1860,6 @@ static void elb_line(struct pt_logparse *p, struct pt_cur line)
     sp_cpy(h.method, sizeof h.method, sp_is(m, "-") ? span("") : m);
     url_parts(url, h.host, sizeof h.host, h.uri, sizeof h.uri);
     sp_cpy(h.user_agent, sizeof h.user_agent, sp_is(w[b + 12], "-") ? span("") : w[b + 12]);
-    p->st.http++;
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
@@ -1943,7 +1925,6 @@ static void vsftpd_line(struct pt_logparse *p, struct pt_cur line)
         pt_text_lit(&unit, "bytes") && !sp_count(bytes, &x.bytes)) {
         x.bytes = -1;
     }
-    p->st.xfer++;
     p->st.records++;
     emit(p, PT_LOGREC_XFER, &x, &x.p);
 }
@@ -1983,7 +1964,6 @@ static void xferlog_line(struct pt_logparse *p, struct pt_cur line)
     cpy(x.direction, sizeof x.direction, dir == 'i' ? "upload" : dir == 'o' ? "download" : "delete");
     sp_cpy(x.user, sizeof x.user, w[k - 5]);
     x.ok = done == 'c';
-    p->st.xfer++;
     p->st.records++;
     emit(p, PT_LOGREC_XFER, &x, &x.p);
 }
@@ -2046,7 +2026,6 @@ static void windns_line(struct pt_logparse *p, struct pt_cur line)
     d.query[k] = '\0';
     sp_cpy_lower(d.proto, sizeof d.proto, f[1]);
     sp_cpy(d.qtype, sizeof d.qtype, type);
-    p->st.dns++;
     p->st.records++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
 }
@@ -2166,7 +2145,6 @@ static void flowcsv_line(struct pt_logparse *p, struct pt_cur line)
     } else {
         sp_cpy_lower(c.proto, sizeof c.proto, pr);
     }
-    p->st.conn++;
     p->st.records++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
 }
