@@ -27,6 +27,10 @@ size_t pt_text_find(const struct pt_cur *c, const char *lit)
      * its first that is not a blank, since blanks are everywhere in a line and " SRC=" would
      * stop at each one. glibc 2.36's memmem sets up a table on every call and is twice as
      * slow on a syslog line's eight searches. */
+    if (n == 1) {
+        const uint8_t *one = memchr(c->base + c->off, lit[0], left);
+        return one != NULL ? (size_t)(one - (c->base + c->off)) : SIZE_MAX;
+    }
     size_t i = 0;
     while (i + 1 < n && lit[i] == ' ') {
         i++;

@@ -63,7 +63,7 @@ files=$(wc -l < "$list")
 recs=$(awk '{for (i = 3; i <= 6; i++) {split($i, kv, "="); s += kv[2]}} END {print s}' "$dir/out_ref")
 fmts=$(awk '{split($3,a,"=");split($4,b,"=");split($5,c,"=");split($6,d,"=");
             if (a[2]+b[2]+c[2]+d[2] > 0) print $2}' "$dir/out_ref" | sort | uniq -c | tr '\n' ' ')
-echo "log_diff: $files files x 13 formats, $recs records (ref $ref); formats with records: $fmts"
+echo "log_diff: $files files x 13 formats, $recs records (ref $ref); files with records, per format: $fmts"
 if cmp -s "$dir/out_ref" "$dir/out_new"; then
     echo "log_diff: every (file, format) hash matches"
 else
