@@ -39,7 +39,11 @@ size_t pt_text_find(const struct pt_cur *c, const char *lit)
     for (size_t k = i; k + n - i <= left && (at = memchr(v + k, lit[i], left - (n - i) + 1 - k));
          k++) {
         k = (size_t)(at - v); /* of the anchor byte, in the view: the literal starts k - i */
-        if (memcmp(v + k - i, lit, n) == 0) {
+        size_t j = 0; /* the literals are short: compared in place, no call */
+        while (j < n && v[k - i + j] == (uint8_t)lit[j]) {
+            j++;
+        }
+        if (j == n) {
             return k - i;
         }
     }

@@ -568,7 +568,9 @@ static void zeek_line(struct pt_logparse *p, struct pt_cur line)
         zeek_header(p, line);
         return;
     }
-    struct row r = {.p = p};
+    struct row r; /* split() fills tsv[0..n): 64 views are not cleared for every line */
+    r.p = p;
+    r.json = false;
     if (p->n_fields == 0) {
         malformed(p, "a record before any #fields header");
         return;
@@ -586,7 +588,10 @@ static void zeek_json_line(struct pt_logparse *p, struct pt_cur line)
         malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
         return;
     }
-    struct row r = {.p = p, .json = true};
+    struct row r; /* a JSON row has no views */
+    r.p = p;
+    r.json = true;
+    r.n = 0;
     zeek_record(&r);
 }
 
@@ -987,7 +992,9 @@ static void w3c_line(struct pt_logparse *p, struct pt_cur line)
         }
         return;
     }
-    struct row r = {.p = p};
+    struct row r; /* split() fills tsv[0..n): 64 views are not cleared for every line */
+    r.p = p;
+    r.json = false;
     if (p->n_fields == 0) {
         malformed(p, "a record before any #Fields: directive");
         return;
@@ -2063,15 +2070,19 @@ static bool flowcsv_header(struct pt_logparse *p, struct pt_cur s)
     if (!split(s, ',', f, &n)) {
         return false;
     }
+    char name[PT_LOG_FIELDS][40], al[8][40]; /* each lowered once, not once per pair */
+    for (size_t i = 0; i < n; i++) {
+        sp_cpy_lower(name[i], sizeof name[i], f[i]);
+    }
     for (size_t k = 0; k < X_COUNT; k++) {
+        size_t na = 0;
+        for (; na < 8 && falias[k][na] != NULL; na++) {
+            cpy_lower(al[na], sizeof al[na], falias[k][na]);
+        }
         p->zidx[k] = -1;
         for (size_t i = 0; i < n && p->zidx[k] < 0; i++) {
-            char name[40];
-            sp_cpy_lower(name, sizeof name, f[i]);
-            for (size_t a = 0; a < 8 && falias[k][a] != NULL; a++) {
-                char al[40];
-                cpy_lower(al, sizeof al, falias[k][a]);
-                if (strcmp(name, al) == 0) {
+            for (size_t a = 0; a < na; a++) {
+                if (strcmp(name[i], al[a]) == 0) {
                     p->zidx[k] = (int16_t)i;
                 }
             }
@@ -2101,7 +2112,9 @@ static void flowcsv_line(struct pt_logparse *p, struct pt_cur line)
         }
         return;
     }
-    struct row r = {.p = p};
+    struct row r; /* split() fills tsv[0..n): 64 views are not cleared for every line */
+    r.p = p;
+    r.json = false;
     if (p->tail || pt_text_lit(&rest, "Summary")) {
         p->tail = true; /* nfdump's summary after the flows: its own header and totals */
         p->st.other++;
