@@ -1,8 +1,12 @@
 /*
- * logparse.c - Zeek (TSV and JSON), Suricata EVE and web access logs into connection, DNS
- * and HTTP rows (logparse.h). One line at a time: a Zeek TSV line is cut at its separator in
- * place, a JSON line becomes a flat table of leaves; both are then read through one field
- * accessor, so a Zeek field means the same whichever way the log was written.
+ * logparse.c - line logs (Zeek TSV and JSON, Suricata EVE, web access, W3C, syslog with its
+ * firewall, DNS server and proxy lines, Squid, flow CSV, AWS ELB, FTP servers, PAN-OS,
+ * Windows DNS) into connection, DNS, HTTP and transfer rows (logparse.h). One line at a time,
+ * as a view (struct pt_cur) read only through the bounds-checked cursor and its text readers
+ * (core/textspan.h): a Zeek TSV line is split into views of its fields, a JSON line becomes
+ * a flat table of leaves; both are then read through one field accessor, get(), so a Zeek
+ * field means the same whichever way the log was written. Trust boundary: the line; no
+ * reader writes into it or reads past it.
  */
 #include "logparse.h"
 
@@ -1034,7 +1038,7 @@ enum { PAN_TYPE = 3, PAN_SUBTYPE = 4, PAN_SRC = 7, PAN_DST = 8, PAN_RULE = 11, P
        PAN_SENT = 32, PAN_RCVD = 33, PAN_START = 35, PAN_ELAPSED = 36, PAN_PKTS_SENT = 44, PAN_PKTS_RCVD = 45,
        PAN_FIELDS = 64 };
 
-/* Comma-separated fields in place, a quoted field's commas kept (its quotes dropped). */
+/* Comma-separated fields as views, a quoted field's commas kept (its quotes dropped). */
 static size_t pan_split(struct pt_cur c, struct pt_cur *f, size_t max)
 {
     size_t n = 0;
