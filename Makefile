@@ -80,7 +80,7 @@ SCALE_SRC := $(call stage_src,scale)
 LIB_SRC := $(CORE_SRC) $(INGEST_SRC) $(DECODE_SRC) $(FLOW_SRC) $(ANALYZE_SRC) $(PHI_SRC) $(VERDICT_SRC) $(STORE_SRC) $(REPORT_SRC) $(APP_SRC) $(SCALE_SRC)
 MAIN_SRC := analyzer/main.c
 
-UNIT_TESTS := test_cursor test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
+UNIT_TESTS := test_cursor test_arena test_decode test_defrag test_flow test_memcap test_db test_addr test_source \
               test_reasm test_multipart test_mimehdr test_objstore test_unpack test_doctext test_ingest \
               test_typer test_phi test_segment test_yara test_beacon test_tunnel test_logparse test_anomaly \
               test_image test_passwords test_communityid test_plan test_netflow test_records test_q_report \

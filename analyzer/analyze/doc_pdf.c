@@ -44,64 +44,7 @@
 #include "../core/limits.h"
 #include "doc_pdf.h"
 
-/* ---- arena ------------------------------------------------------------------------------------ */
-
-
-
-
-static void *arena_alloc(struct arena *a, size_t n)
-{
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    if (a->top == NULL || n > a->top->cap - a->top->used) {
-        size_t cap = n > 65536 ? n : 65536;
-        if (a->total + cap > PT_DOC_PDF_MAX_MEMORY) {
-            a->full = true;
-            return NULL;
-        }
-        struct chunk *c = malloc(sizeof *c + cap);
-        if (c == NULL) {
-            a->full = true;
-            return NULL;
-        }
-        c->prev = a->top;
-        c->used = 0;
-        c->cap = cap;
-        a->top = c;
-        a->total += cap;
-    }
-    void *p = (uint8_t *)a->top->data + a->top->used;
-    a->top->used += n;
-    return p;
-}
-
-struct mark pdf_arena_mark(const struct arena *a)
-{
-    struct mark m = {a->top, a->top ? a->top->used : 0};
-    return m;
-}
-
-void pdf_arena_reset(struct arena *a, struct mark m)
-{
-    while (a->top != m.top) {
-        struct chunk *c = a->top;
-        a->top = c->prev;
-        a->total -= c->cap;
-        free(c);
-    }
-    if (a->top != NULL) {
-        a->top->used = m.used;
-    }
-}
-
-static void arena_free(struct arena *a)
-{
-    struct mark none = {NULL, 0};
-    pdf_arena_reset(a, none);
-}
-
 /* ---- values ----------------------------------------------------------------------------------- */
-
-
 
 const struct pv pdf_null = {PV_NULL, 0, 0, NULL, 0, NULL};
 
@@ -209,7 +152,7 @@ static uint8_t *str_lit(struct pdf *p, struct pt_cur *c, size_t *len)
     if (end > c->len) {
         end = c->len;
     }
-    uint8_t *o = arena_alloc(p->cur, end - start + 1);
+    uint8_t *o = pt_arena_alloc(p->cur, end - start + 1);
     if (o == NULL) {
         return NULL;
     }
@@ -265,7 +208,7 @@ static uint8_t *str_hex(struct pdf *p, struct pt_cur *c, size_t *len)
     size_t left = pt_cur_left(c);
     const uint8_t *gt = b ? memchr(b, '>', left) : NULL;
     size_t span = gt == NULL ? left : (size_t)(gt - b);
-    uint8_t *o = arena_alloc(p->cur, span / 2 + 1);
+    uint8_t *o = pt_arena_alloc(p->cur, span / 2 + 1);
     if (o == NULL) {
         return NULL;
     }
@@ -389,7 +332,7 @@ static bool collect(struct pdf *p, struct pt_cur *c, uint8_t close, struct pv *o
     if (close == '>' && n % 2 == 1) {
         n--;
     }
-    struct pv *items = arena_alloc(p->cur, (n ? n : 1) * sizeof *items);
+    struct pv *items = pt_arena_alloc(p->cur, (n ? n : 1) * sizeof *items);
     if (items != NULL) {
         memcpy(items, tmp, n * sizeof *items);
     }
@@ -414,7 +357,7 @@ bool pdf_parse(struct pdf *p, struct pt_cur *c, struct pv *out, unsigned depth)
         while (i < left && !pdf_space(b[i]) && !pdf_delim(b[i])) {
             i++;
         }
-        uint8_t *s = arena_alloc(p->cur, i + 1);
+        uint8_t *s = pt_arena_alloc(p->cur, i + 1);
         if (s == NULL) {
             return false;
         }
@@ -634,7 +577,7 @@ const struct pv *pdf_load(struct pdf *p, struct pdf_obj *o)
         return &pdf_null; /* a reference cycle */
     }
     o->state = 1;
-    struct arena *saved = p->cur;
+    struct pt_arena *saved = p->cur;
     p->cur = &p->a;
     struct pt_cur c;
     if (o->stm >= 0) {
@@ -1056,6 +999,8 @@ static void trailer(struct pdf *p, const struct pv **root, bool *encrypted)
 void doc_pdf(struct doc *d)
 {
     struct pdf p = {.d = d};
+    p.a.limit = p.scratch.limit = PT_DOC_PDF_MAX_MEMORY;
+    p.a.chunk = p.scratch.chunk = 65536;
     p.cur = &p.a;
     scan_objects(&p);
     settle(&p);
@@ -1090,6 +1035,6 @@ void doc_pdf(struct doc *d)
     }
     free(p.stm);
     free(p.o);
-    arena_free(&p.a);
-    arena_free(&p.scratch);
+    pt_arena_free(&p.a);
+    pt_arena_free(&p.scratch);
 }

@@ -7,28 +7,8 @@
 #ifndef PT_DOC_PDF_H
 #define PT_DOC_PDF_H
 
+#include "../core/arena.h"
 #include "doc_int.h"
-
-/* Bump allocation in chunks, capped at PT_DOC_PDF_MAX_MEMORY; reset to a mark. */
-struct chunk {
-    struct chunk *prev;
-    size_t used, cap;
-    max_align_t data[];
-};
-
-struct arena {
-    struct chunk *top;
-    size_t total;
-    bool full;
-};
-
-struct mark {
-    struct chunk *top;
-    size_t used;
-};
-
-struct mark pdf_arena_mark(const struct arena *a);
-void pdf_arena_reset(struct arena *a, struct mark m);
 
 /* Values (§7.3). */
 enum pv_type { PV_NULL, PV_BOOL, PV_NUM, PV_NAME, PV_STR, PV_ARR, PV_DICT, PV_REF, PV_OP };
@@ -66,9 +46,10 @@ struct font;
 
 struct pdf {
     struct doc *d;
-    struct arena a;           /* the objects' values: lives as long as the document */
-    struct arena scratch;     /* operands of content streams and CMaps: reset as they go */
-    struct arena *cur;        /* where parse() allocates */
+    /* both capped at PT_DOC_PDF_MAX_MEMORY (core/arena.h) */
+    struct pt_arena a;        /* the objects' values: lives as long as the document */
+    struct pt_arena scratch;  /* operands of content streams and CMaps: reset to a mark */
+    struct pt_arena *cur;     /* where parse() allocates */
     struct pdf_obj *o;
     size_t n, cap;
     struct stm_data *stm;

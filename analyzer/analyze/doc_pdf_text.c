@@ -165,9 +165,9 @@ static bool cmap_add(struct pdf *p, struct font *f, size_t *cap, const struct cm
 static void parse_cmap(struct pdf *p, struct font *f, const uint8_t *b, size_t n)
 {
     struct pt_cur c = pt_cur_make(b, n);
-    struct arena *saved = p->cur;
+    struct pt_arena *saved = p->cur;
     p->cur = &p->scratch;
-    struct mark m = pdf_arena_mark(&p->scratch);
+    struct pt_arena_mark m = pt_arena_mark(&p->scratch);
     size_t cap = 0;
     enum { NONE, SPACE, CHAR, RANGE } sect = NONE;
     struct pv v[3];
@@ -247,7 +247,7 @@ static void parse_cmap(struct pdf *p, struct font *f, const uint8_t *b, size_t n
             break;
         }
     }
-    pdf_arena_reset(&p->scratch, m);
+    pt_arena_reset(&p->scratch, m);
     p->cur = saved;
     if (f->n_map > 0) {
         qsort(f->map, f->n_map, sizeof *f->map, cmap_cmp);
@@ -716,9 +716,9 @@ static void run_content(struct interp *in, const uint8_t *b, size_t n, unsigned 
     struct pt_cur c = pt_cur_make(b, n);
     struct pv ops[16];
     unsigned nops = 0;
-    struct arena *saved = p->cur;
+    struct pt_arena *saved = p->cur;
     p->cur = &p->scratch;
-    struct mark m = pdf_arena_mark(&p->scratch);
+    struct pt_arena_mark m = pt_arena_mark(&p->scratch);
     while (pt_cur_left(&c) > 0 && !p->d->stop && !p->scratch.full) {
         struct pv v;
         size_t before = c.off;
@@ -812,9 +812,9 @@ static void run_content(struct interp *in, const uint8_t *b, size_t n, unsigned 
 #undef OP
         nops = 0;
         p->cur = &p->scratch; /* operators may have loaded objects meanwhile */
-        pdf_arena_reset(&p->scratch, m);
+        pt_arena_reset(&p->scratch, m);
     }
-    pdf_arena_reset(&p->scratch, m);
+    pt_arena_reset(&p->scratch, m);
     p->cur = saved;
 }
 

@@ -57,6 +57,21 @@ static inline size_t pt_text_skip(struct pt_cur *c, uint8_t ch)
 /* Consume `lit` (a C string) when the view continues with it; false, nothing read, if not. */
 bool pt_text_lit(struct pt_cur *c, const char *lit);
 
+/* Where `lit` (a C string) first occurs in the unread view, counted from c->off; SIZE_MAX
+ * when it does not (or the cursor failed). Nothing is read. */
+size_t pt_text_find(const struct pt_cur *c, const char *lit);
+
+/* The view after the first `lit` into *rest (c is not moved); false, *rest empty, when
+ * `lit` does not occur. */
+bool pt_text_after(const struct pt_cur *c, const char *lit, struct pt_cur *rest);
+
+/* The first n bytes of the unread view (all of it when shorter) as a child cursor. */
+static inline struct pt_cur pt_text_head(const struct pt_cur *c, size_t n)
+{
+    size_t left = pt_cur_left(c);
+    return pt_cur_make(c->err ? NULL : c->base + c->off, n < left ? n : left);
+}
+
 /* A run of 1 or more decimal digits whose value is at most `max` into *v. False (nothing
  * read, *v 0) when there is no digit or the value exceeds max. */
 static inline bool pt_text_u64(struct pt_cur *c, uint64_t max, uint64_t *v)

@@ -1,8 +1,12 @@
 /*
- * logparse.c - Zeek (TSV and JSON), Suricata EVE and web access logs into connection, DNS
- * and HTTP rows (logparse.h). One line at a time: a Zeek TSV line is cut at its separator in
- * place, a JSON line becomes a flat table of leaves; both are then read through one field
- * accessor, so a Zeek field means the same whichever way the log was written.
+ * logparse.c - line logs (Zeek TSV and JSON, Suricata EVE, web access, W3C, syslog with its
+ * firewall, DNS server and proxy lines, Squid, flow CSV, AWS ELB, FTP servers, PAN-OS,
+ * Windows DNS) into connection, DNS, HTTP and transfer rows (logparse.h). One line at a time,
+ * as a view (struct pt_cur) read only through the bounds-checked cursor and its text readers
+ * (core/textspan.h): a Zeek TSV line is split into views of its fields, a JSON line becomes
+ * a flat table of leaves; both are then read through one field accessor, get(), so a Zeek
+ * field means the same whichever way the log was written. Trust boundary: the line; no
+ * reader writes into it or reads past it.
  */
 #include "logparse.h"
 
@@ -36,7 +40,7 @@ static const char *const zname[F_COUNT] = {
 struct row {
     struct pt_logparse *p;
     bool json;
-    const char *tsv[PT_LOG_FIELDS]; /* NUL-terminated in the line buffer */
+    struct pt_cur tsv[PT_LOG_FIELDS]; /* views of the line */
     size_t n;
 };
 
@@ -150,67 +154,140 @@ static void malformed(struct pt_logparse *p, const char *why)
     }
 }
 
-/* One row to the caller, its provenance completed with the line's length (so a PHI hit in
- * the log's bytes can be tied to the row of the line it is on). */
+/* One row to the caller, counted by its kind, its provenance completed with the line's
+ * length (so a PHI hit in the log's bytes can be tied to the row of the line it is on). */
 static void emit(struct pt_logparse *p, enum pt_logrec_kind kind, void *rec, struct pt_logprov *pv)
 {
+    uint64_t *n = kind == PT_LOGREC_CONN ? &p->st.conn : kind == PT_LOGREC_DNS ? &p->st.dns
+                : kind == PT_LOGREC_HTTP ? &p->st.http : &p->st.xfer;
+    (*n)++;
     pv->length = (uint32_t)p->line_len;
     p->rec(p->arg, kind, rec);
 }
 
 /* ---- values ------------------------------------------------------------------------------ */
 
-static void cpy(char *dst, size_t cap, const char *s)
+/* The time a line (or a field) gives, as pt_logtime reads it; -1 when none. */
+static int64_t line_time(struct pt_logparse *p, struct pt_cur v)
 {
-    size_t n = s != NULL ? strnlen(s, cap - 1) : 0;
-    memcpy(dst, s != NULL ? s : "", n);
+    return pt_logtime_line(&p->lt, pt_cur_ptr(&v), pt_cur_left(&v));
+}
+
+/* The provenance of a row of the line being read: its time as the line gives it. */
+static struct pt_logprov line_prov(struct pt_logparse *p, struct pt_cur line, const char *source)
+{
+    struct pt_logprov pv = {p->item, p->st.lines, p->line_off, line_time(p, line), source, 0};
+    return pv;
+}
+
+/* A field of the line, or a JSON leaf (C strings of the JSON reader's table), as a view: the
+ * parsers below read values only through these span readers. */
+static struct pt_cur span(const char *s)
+{
+    return pt_cur_make((const uint8_t *)s, s != NULL ? strlen(s) : 0);
+}
+
+/* The byte at i of the view (0 past its end). */
+static uint8_t sp_at(const struct pt_cur *v, size_t i)
+{
+    return pt_cur_peek_u8(v, i);
+}
+
+/* The view from its i-th unread byte on (empty past its end). */
+static struct pt_cur sp_from(struct pt_cur v, size_t i)
+{
+    if (!pt_cur_skip(&v, i)) {
+        return pt_cur_make(NULL, 0);
+    }
+    return pt_cur_rest(&v);
+}
+
+/* Where the last `ch` of the view is; SIZE_MAX when it has none. */
+static size_t sp_rfind(struct pt_cur v, uint8_t ch)
+{
+    size_t at = SIZE_MAX;
+    for (size_t k = 0; k < pt_cur_left(&v); k++) {
+        at = sp_at(&v, k) == ch ? k : at;
+    }
+    return at;
+}
+
+/* True when the view is exactly `lit` (its length first: the literals are constants, so
+ * this compiles to a compare or two on every field a row reads). */
+static inline bool sp_is(struct pt_cur v, const char *lit)
+{
+    size_t n = strlen(lit);
+    return pt_cur_left(&v) == n && (n == 0 || memcmp(pt_cur_ptr(&v), lit, n) == 0);
+}
+
+static bool has(const struct pt_cur *c, const char *lit)
+{
+    return pt_text_find(c, lit) != SIZE_MAX;
+}
+
+/* The view's bytes, at most cap - 1 of them, NUL-terminated into dst. */
+static void sp_cpy(char *dst, size_t cap, struct pt_cur v)
+{
+    size_t n = pt_cur_left(&v);
+    n = n < cap - 1 ? n : cap - 1;
+    if (n > 0) {
+        memcpy(dst, pt_cur_ptr(&v), n); /* n <= pt_cur_left(&v): in the view */
+    }
     dst[n] = '\0';
 }
 
-/* A protocol name as the flow tables write it: "TCP" -> "tcp". */
-static void cpy_lower(char *dst, size_t cap, const char *s)
+static void cpy(char *dst, size_t cap, const char *s)
 {
-    cpy(dst, cap, s);
+    sp_cpy(dst, cap, pt_cur_make((const uint8_t *)s, s != NULL ? strnlen(s, cap - 1) : 0));
+}
+
+/* A protocol name as the flow tables write it: "TCP" -> "tcp". */
+static void sp_cpy_lower(char *dst, size_t cap, struct pt_cur v)
+{
+    sp_cpy(dst, cap, v);
     for (char *q = dst; *q != '\0'; q++) {
         *q = (char)(*q >= 'A' && *q <= 'Z' ? *q - 'A' + 'a' : *q);
     }
 }
 
-/* A decimal count; -1 when unset. False when the text is not one. */
-static bool count(const char *s, int64_t *v)
+static void cpy_lower(char *dst, size_t cap, const char *s)
 {
-    *v = -1;
-    if (s == NULL || *s == '\0') {
+    sp_cpy_lower(dst, cap, pt_cur_make((const uint8_t *)s, s != NULL ? strnlen(s, cap - 1) : 0));
+}
+
+/* A decimal count; -1 when the view is empty. False when the text is not one. */
+static bool sp_count(struct pt_cur v, int64_t *x)
+{
+    uint64_t u;
+    *x = -1;
+    if (pt_cur_left(&v) == 0) {
         return true;
     }
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
-    uint64_t x;
-    if (!pt_text_u64(&c, INT64_MAX, &x) || pt_cur_left(&c) != 0) {
+    if (!pt_text_u64(&v, INT64_MAX, &u) || pt_cur_left(&v) != 0) {
         return false;
     }
-    *v = (int64_t)x;
+    *x = (int64_t)u;
     return true;
 }
 
-static bool port(const char *s, int32_t *v)
+static bool sp_port(struct pt_cur v, int32_t *pt)
 {
     int64_t x;
-    if (!count(s, &x) || x > 65535) {
+    if (!sp_count(v, &x) || x > 65535) {
         return false;
     }
-    *v = (int32_t)x;
+    *pt = (int32_t)x;
     return true;
 }
 
 /* Seconds with up to 9 decimals ("1672843056.913119", "0.084044") in microseconds; -1 when
  * unset. */
-static bool seconds(const char *s, int64_t *us)
+static bool sp_seconds(struct pt_cur c, int64_t *us)
 {
     *us = -1;
-    if (s == NULL || *s == '\0') {
+    if (pt_cur_left(&c) == 0) {
         return true;
     }
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s));
     int64_t v;
     if (!pt_text_seconds_us(&c, &v) || pt_cur_left(&c) != 0) {
         return false;
@@ -219,16 +296,24 @@ static bool seconds(const char *s, int64_t *us)
     return true;
 }
 
-/* An address in its canonical text ("::ffff:10.0.0.1" is written "10.0.0.1"). */
-static bool address(const char *s, char out[PT_ADDR_STRLEN])
+/* An address in its canonical text ("::ffff:10.0.0.1" is written "10.0.0.1"); an empty view
+ * is none (true, out ""). inet_pton reads a C string: the view is copied, and one longer than
+ * any address text is not one. */
+static bool sp_address(struct pt_cur v, char out[PT_ADDR_STRLEN])
 {
+    char buf[64];
     struct pt_addr a;
-    if (s == NULL || !pt_addr_parse(s, &a)) {
-        out[0] = '\0';
-        return s == NULL || *s == '\0';
+    size_t n = pt_cur_left(&v);
+    out[0] = '\0';
+    if (n >= sizeof buf) {
+        return false;
     }
-    if (strchr(s, ':') == NULL) {
-        cpy(out, PT_ADDR_STRLEN, s); /* dotted quad: inet_pton took it, so it is canonical */
+    sp_cpy(buf, sizeof buf, v);
+    if (!pt_addr_parse(buf, &a)) {
+        return n == 0;
+    }
+    if (memchr(buf, ':', n) == NULL) { /* our copy */
+        memcpy(out, buf, n + 1); /* dotted quad: inet_pton took it, so it is canonical */
     } else {
         pt_addr_str(&a, out);
     }
@@ -237,24 +322,27 @@ static bool address(const char *s, char out[PT_ADDR_STRLEN])
 
 /* ---- one field accessor over both layouts -------------------------------------------------- */
 
-static const char *tsv_value(const struct row *r, size_t i)
+/* A field's value is a view; an unset one ("-", absent) has no bytes at all (set() is false),
+ * which every reader takes as empty. */
+static bool set(struct pt_cur v)
 {
-    if (i >= r->n) {
-        return NULL;
-    }
-    const char *v = r->tsv[i];
-    if (strcmp(v, "-") == 0) {
-        return NULL;
-    }
-    return strcmp(v, "(empty)") == 0 ? "" : v;
+    return v.base != NULL;
 }
 
-static const char *get(const struct row *r, enum zf f)
+static struct pt_cur tsv_value(const struct row *r, int16_t i)
+{
+    if (i < 0 || (size_t)i >= r->n || sp_is(r->tsv[i], "-")) {
+        return pt_cur_make(NULL, 0);
+    }
+    return sp_is(r->tsv[i], "(empty)") ? span("") : r->tsv[i];
+}
+
+static struct pt_cur get(const struct row *r, enum zf f)
 {
     if (r->json) {
-        return pt_jsonflat_get(&r->p->json, zname[f], NULL);
+        return span(pt_jsonflat_get(&r->p->json, zname[f], NULL));
     }
-    return r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
+    return tsv_value(r, r->p->zidx[f]);
 }
 
 /* The elements at `path` ("answers[]") joined by commas into out (truncated); its length. */
@@ -275,56 +363,56 @@ static void list(const struct row *r, enum zf f, char *out, size_t cap)
 {
     out[0] = '\0';
     if (!r->json) {
-        cpy(out, cap, get(r, f));
+        sp_cpy(out, cap, get(r, f));
         return;
     }
     char path[48];
     snprintf(path, sizeof path, "%s[]", zname[f]);
     size_t len = join(&r->p->json, path, out, cap);
     if (len == 0) {
-        cpy(out, cap, get(r, f)); /* a single value written as a string */
+        sp_cpy(out, cap, get(r, f)); /* a single value written as a string */
     }
 }
 
 /* Zeek's ts: epoch seconds, or an ISO 8601 string when the log was written so. */
 static int64_t zeek_ts(struct row *r)
 {
-    const char *s = get(r, F_TS);
+    struct pt_cur s = get(r, F_TS);
     int64_t us;
-    if (s == NULL) {
+    if (!set(s)) {
         return -1;
     }
-    if (seconds(s, &us)) {
+    if (sp_seconds(s, &us)) {
         return us;
     }
-    return pt_logtime_line(&r->p->lt, (const uint8_t *)s, strlen(s));
+    return line_time(r->p, s);
 }
 
 /* ---- Zeek ----------------------------------------------------------------------------------- */
 
 /* Which record a Zeek log holds: its #path / _path, else guessed from its fields. */
-static const char *zeek_kind(const struct row *r)
+static struct pt_cur zeek_kind(const struct row *r)
 {
-    const char *path = r->json ? get(r, F_PATH) : r->p->path;
-    if (path != NULL && *path != '\0') {
+    struct pt_cur path = r->json ? get(r, F_PATH) : span(r->p->path);
+    if (pt_cur_left(&path) > 0) {
         return path;
     }
-    if (get(r, F_CONN_STATE) != NULL || get(r, F_ORIG_IP_BYTES) != NULL) {
-        return "conn";
+    if (set(get(r, F_CONN_STATE)) || set(get(r, F_ORIG_IP_BYTES))) {
+        return span("conn");
     }
-    if (get(r, F_QTYPE_NAME) != NULL || get(r, F_QUERY) != NULL) {
-        return "dns";
+    if (set(get(r, F_QTYPE_NAME)) || set(get(r, F_QUERY))) {
+        return span("dns");
     }
-    if (get(r, F_METHOD) != NULL && get(r, F_URI) != NULL) {
-        return "http";
+    if (set(get(r, F_METHOD)) && set(get(r, F_URI))) {
+        return span("http");
     }
-    return "other";
+    return span("other");
 }
 
 static bool endpoints(const struct row *r, char *cli, int32_t *cp, char *srv, int32_t *sp)
 {
-    return address(get(r, F_ORIG_H), cli) && address(get(r, F_RESP_H), srv) &&
-           port(get(r, F_ORIG_P), cp) && port(get(r, F_RESP_P), sp);
+    return sp_address(get(r, F_ORIG_H), cli) && sp_address(get(r, F_RESP_H), srv) &&
+           sp_port(get(r, F_ORIG_P), cp) && sp_port(get(r, F_RESP_P), sp);
 }
 
 static bool zeek_conn(struct row *r, struct pt_logprov *pv)
@@ -335,17 +423,16 @@ static bool zeek_conn(struct row *r, struct pt_logprov *pv)
     c.p.source = r->json ? "zeek-json:conn" : "zeek:conn";
     c.c_frame_bytes = c.s_frame_bytes = -1;
     if (!endpoints(r, c.client, &c.cport, c.server, &c.sport) ||
-        !seconds(get(r, F_DURATION), &c.dur_us) || !count(get(r, F_ORIG_BYTES), &c.c_bytes) ||
-        !count(get(r, F_RESP_BYTES), &c.s_bytes) || !count(get(r, F_ORIG_PKTS), &c.c_pkts) ||
-        !count(get(r, F_RESP_PKTS), &c.s_pkts) || !count(get(r, F_ORIG_IP_BYTES), &c.c_ip_bytes) ||
-        !count(get(r, F_RESP_IP_BYTES), &c.s_ip_bytes)) {
+        !sp_seconds(get(r, F_DURATION), &c.dur_us) || !sp_count(get(r, F_ORIG_BYTES), &c.c_bytes) ||
+        !sp_count(get(r, F_RESP_BYTES), &c.s_bytes) || !sp_count(get(r, F_ORIG_PKTS), &c.c_pkts) ||
+        !sp_count(get(r, F_RESP_PKTS), &c.s_pkts) || !sp_count(get(r, F_ORIG_IP_BYTES), &c.c_ip_bytes) ||
+        !sp_count(get(r, F_RESP_IP_BYTES), &c.s_ip_bytes)) {
         return false;
     }
-    cpy(c.proto, sizeof c.proto, get(r, F_PROTO));
+    sp_cpy(c.proto, sizeof c.proto, get(r, F_PROTO));
     list(r, F_SERVICE, c.service, sizeof c.service);
-    cpy(c.state, sizeof c.state, get(r, F_CONN_STATE));
-    cpy(c.uid, sizeof c.uid, get(r, F_UID));
-    r->p->st.conn++;
+    sp_cpy(c.state, sizeof c.state, get(r, F_CONN_STATE));
+    sp_cpy(c.uid, sizeof c.uid, get(r, F_UID));
     emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -359,13 +446,12 @@ static bool zeek_dns(struct row *r, struct pt_logprov *pv)
     if (!endpoints(r, d.client, &d.cport, d.server, &d.sport)) {
         return false;
     }
-    cpy(d.proto, sizeof d.proto, get(r, F_PROTO));
-    cpy(d.query, sizeof d.query, get(r, F_QUERY));
-    cpy(d.qtype, sizeof d.qtype, get(r, F_QTYPE_NAME));
-    cpy(d.rcode, sizeof d.rcode, get(r, F_RCODE_NAME));
+    sp_cpy(d.proto, sizeof d.proto, get(r, F_PROTO));
+    sp_cpy(d.query, sizeof d.query, get(r, F_QUERY));
+    sp_cpy(d.qtype, sizeof d.qtype, get(r, F_QTYPE_NAME));
+    sp_cpy(d.rcode, sizeof d.rcode, get(r, F_RCODE_NAME));
     list(r, F_ANSWERS, d.answers, sizeof d.answers);
-    cpy(d.uid, sizeof d.uid, get(r, F_UID));
-    r->p->st.dns++;
+    sp_cpy(d.uid, sizeof d.uid, get(r, F_UID));
     emit(r->p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
@@ -378,18 +464,17 @@ static bool zeek_http(struct row *r, struct pt_logprov *pv)
     h.p.source = r->json ? "zeek-json:http" : "zeek:http";
     int64_t status;
     if (!endpoints(r, h.client, &h.cport, h.server, &h.sport) ||
-        !count(get(r, F_STATUS_CODE), &status) || status > 999 ||
-        !count(get(r, F_REQ_LEN), &h.req_bytes) || !count(get(r, F_RESP_LEN), &h.resp_bytes)) {
+        !sp_count(get(r, F_STATUS_CODE), &status) || status > 999 ||
+        !sp_count(get(r, F_REQ_LEN), &h.req_bytes) || !sp_count(get(r, F_RESP_LEN), &h.resp_bytes)) {
         return false;
     }
     h.status = (int32_t)status;
-    cpy(h.method, sizeof h.method, get(r, F_METHOD));
-    cpy(h.host, sizeof h.host, get(r, F_HOST));
-    cpy(h.uri, sizeof h.uri, get(r, F_URI));
-    cpy(h.user_agent, sizeof h.user_agent, get(r, F_USER_AGENT));
-    cpy(h.user, sizeof h.user, get(r, F_USERNAME));
-    cpy(h.uid, sizeof h.uid, get(r, F_UID));
-    r->p->st.http++;
+    sp_cpy(h.method, sizeof h.method, get(r, F_METHOD));
+    sp_cpy(h.host, sizeof h.host, get(r, F_HOST));
+    sp_cpy(h.uri, sizeof h.uri, get(r, F_URI));
+    sp_cpy(h.user_agent, sizeof h.user_agent, get(r, F_USER_AGENT));
+    sp_cpy(h.user, sizeof h.user, get(r, F_USERNAME));
+    sp_cpy(h.uid, sizeof h.uid, get(r, F_UID));
     emit(r->p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
@@ -397,13 +482,13 @@ static bool zeek_http(struct row *r, struct pt_logprov *pv)
 static void zeek_record(struct row *r)
 {
     struct pt_logprov pv = {r->p->item, r->p->st.lines, r->p->line_off, zeek_ts(r), NULL, 0};
-    const char *kind = zeek_kind(r);
+    struct pt_cur kind = zeek_kind(r);
     bool ok = true;
-    if (strcmp(kind, "conn") == 0) {
+    if (sp_is(kind, "conn")) {
         ok = zeek_conn(r, &pv);
-    } else if (strcmp(kind, "dns") == 0) {
+    } else if (sp_is(kind, "dns")) {
         ok = zeek_dns(r, &pv);
-    } else if (strcmp(kind, "http") == 0) {
+    } else if (sp_is(kind, "http")) {
         ok = zeek_http(r, &pv);
     } else {
         r->p->st.other++;
@@ -416,23 +501,15 @@ static void zeek_record(struct row *r)
     }
 }
 
-/* Split s (len bytes, s[len] NUL) at `sep` in place, each field NUL-terminated where its
- * separator was; false when there are more than PT_LOG_FIELDS fields. */
-static bool split(char *s, size_t len, char sep, const char **out, size_t *n)
+/* The line's fields between `sep`s as views; false when there are more than PT_LOG_FIELDS. */
+static bool split(struct pt_cur c, uint8_t sep, struct pt_cur *out, size_t *n)
 {
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, len), f;
-    *n = 0;
-    for (;;) {
-        if (*n == PT_LOG_FIELDS) {
-            return false;
+    for (*n = 0; *n < PT_LOG_FIELDS;) {
+        if (!pt_text_field(&c, sep, &out[(*n)++])) {
+            return true; /* the last field ends where the line does */
         }
-        bool more = pt_text_field(&c, (uint8_t)sep, &f);
-        out[(*n)++] = s + (c.off - f.len - (more ? 1 : 0));
-        if (!more) {
-            return true; /* the last field ends where s did */
-        }
-        s[c.off - 1] = '\0';
     }
+    return false;
 }
 
 static int hexdig(char c)
@@ -442,41 +519,40 @@ static int hexdig(char c)
 }
 
 /* A Zeek header line: #separator, #fields and #path matter, the others are counted. */
-static void zeek_header(struct pt_logparse *p, char *s)
+static void zeek_header(struct pt_logparse *p, struct pt_cur s)
 {
     p->st.headers++;
-    if (strncmp(s, "#separator ", 11) == 0) {
-        const char *v = s + 11;
-        int hi = strlen(v) == 4 && v[0] == '\\' && v[1] == 'x' ? hexdig(v[2]) : -1;
-        int lo = hi >= 0 ? hexdig(v[3]) : -1;
+    if (pt_text_lit(&s, "#separator ")) {
+        size_t len = pt_cur_left(&s);
+        int hi = len == 4 && sp_at(&s, 0) == '\\' && sp_at(&s, 1) == 'x' ? hexdig(sp_at(&s, 2))
+                                                                          : -1;
+        int lo = hi >= 0 ? hexdig(sp_at(&s, 3)) : -1;
         if (lo >= 0) {
             p->sep = (char)(hi * 16 + lo);
-        } else if (strlen(v) == 1) {
-            p->sep = v[0];
+        } else if (len == 1) {
+            p->sep = (char)sp_at(&s, 0);
         }
         if (p->sep == '\0') {
             p->sep = '\t';
         }
         return;
     }
-    const char *f[PT_LOG_FIELDS];
+    struct pt_cur f[PT_LOG_FIELDS], name;
     size_t n;
-    char *after = strchr(s, p->sep);
-    if (after == NULL) {
+    if (!pt_text_field(&s, (uint8_t)p->sep, &name)) {
         return;
     }
-    *after = '\0';
-    if (strcmp(s, "#path") == 0) {
-        cpy(p->path, sizeof p->path, after + 1);
-    } else if (strcmp(s, "#fields") == 0) {
-        if (!split(after + 1, strlen(after + 1), p->sep, f, &n)) {
+    if (sp_is(name, "#path")) {
+        sp_cpy(p->path, sizeof p->path, s);
+    } else if (sp_is(name, "#fields")) {
+        if (!split(s, (uint8_t)p->sep, f, &n)) {
             p->st.headers--;
             malformed(p, "a #fields header with more fields than this version reads");
             p->n_fields = 0;
             return;
         }
         for (size_t i = 0; i < n; i++) {
-            cpy(p->fields[i], sizeof p->fields[i], f[i]);
+            sp_cpy(p->fields[i], sizeof p->fields[i], f[i]);
         }
         p->n_fields = n;
         for (size_t k = 0; k < F_COUNT; k++) {
@@ -490,36 +566,52 @@ static void zeek_header(struct pt_logparse *p, char *s)
     }
 }
 
-static void zeek_line(struct pt_logparse *p, char *s, size_t n)
+static void zeek_line(struct pt_logparse *p, struct pt_cur line)
 {
-    if (s[0] == '#') {
-        zeek_header(p, s);
+    if (sp_at(&line, 0) == '#') {
+        zeek_header(p, line);
         return;
     }
-    struct row r = {.p = p};
+    struct row r; /* split() fills tsv[0..n): 64 views are not cleared for every line */
+    r.p = p;
+    r.json = false;
     if (p->n_fields == 0) {
         malformed(p, "a record before any #fields header");
         return;
     }
-    if (!split(s, n, p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
+    if (!split(line, (uint8_t)p->sep, r.tsv, &r.n) || r.n != p->n_fields) {
         malformed(p, "its number of fields differs from the #fields header (truncated or cut)");
         return;
     }
     zeek_record(&r);
 }
 
+static void zeek_json_line(struct pt_logparse *p, struct pt_cur line)
+{
+    if (!pt_jsonflat_parse(&p->json, pt_cur_ptr(&line), pt_cur_left(&line))) {
+        malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
+        return;
+    }
+    struct row r; /* a JSON row has no views */
+    r.p = p;
+    r.json = true;
+    r.n = 0;
+    zeek_record(&r);
+}
+
 /* ---- Suricata EVE ---------------------------------------------------------------------------- */
 
-static const char *jget(struct pt_logparse *p, const char *path)
+/* A JSON leaf's value as a view; unset (set() false) when absent. */
+static struct pt_cur jget(struct pt_logparse *p, const char *path)
 {
-    return pt_jsonflat_get(&p->json, path, NULL);
+    return span(pt_jsonflat_get(&p->json, path, NULL));
 }
 
 static bool eve_endpoints(struct pt_logparse *p, char *cli, int32_t *cp, char *srv, int32_t *sp)
 {
     *cp = *sp = -1;
-    return address(jget(p, "src_ip"), cli) && address(jget(p, "dest_ip"), srv) &&
-           port(jget(p, "src_port"), cp) && port(jget(p, "dest_port"), sp);
+    return sp_address(jget(p, "src_ip"), cli) && sp_address(jget(p, "dest_ip"), srv) &&
+           sp_port(jget(p, "src_port"), cp) && sp_port(jget(p, "dest_port"), sp);
 }
 
 static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
@@ -536,34 +628,33 @@ static bool eve_flow(struct pt_logparse *p, struct pt_logprov *pv, bool netflow)
         return false;
     }
     snprintf(k, sizeof k, "%s.%s", o, netflow ? "pkts" : "pkts_toserver");
-    bool ok = count(jget(p, k), &c.c_pkts);
+    bool ok = sp_count(jget(p, k), &c.c_pkts);
     snprintf(k, sizeof k, "%s.%s", o, netflow ? "bytes" : "bytes_toserver");
-    ok = ok && count(jget(p, k), &c.c_frame_bytes);
+    ok = ok && sp_count(jget(p, k), &c.c_frame_bytes);
     if (!netflow) {
-        ok = ok && count(jget(p, "flow.pkts_toclient"), &c.s_pkts) &&
-             count(jget(p, "flow.bytes_toclient"), &c.s_frame_bytes);
+        ok = ok && sp_count(jget(p, "flow.pkts_toclient"), &c.s_pkts) &&
+             sp_count(jget(p, "flow.bytes_toclient"), &c.s_frame_bytes);
     }
     snprintf(k, sizeof k, "%s.start", o);
-    const char *start = jget(p, k);
+    struct pt_cur start = jget(p, k);
     snprintf(k, sizeof k, "%s.end", o);
-    const char *end = jget(p, k);
-    if (start != NULL && end != NULL) {
-        int64_t a = pt_logtime_line(&p->lt, (const uint8_t *)start, strlen(start));
-        int64_t b = pt_logtime_line(&p->lt, (const uint8_t *)end, strlen(end));
+    struct pt_cur end = jget(p, k);
+    if (set(start) && set(end)) {
+        int64_t a = line_time(p, start);
+        int64_t b = line_time(p, end);
         c.dur_us = a >= 0 && b >= a ? b - a : -1;
         c.p.ts_us = a >= 0 ? a : c.p.ts_us;
     } else {
         c.dur_us = -1;
     }
-    cpy_lower(c.proto, sizeof c.proto, jget(p, "proto"));
-    cpy(c.service, sizeof c.service, jget(p, "app_proto"));
+    sp_cpy_lower(c.proto, sizeof c.proto, jget(p, "proto"));
+    sp_cpy(c.service, sizeof c.service, jget(p, "app_proto"));
     snprintf(k, sizeof k, "%s.state", o);
-    cpy(c.state, sizeof c.state, jget(p, k));
-    cpy(c.uid, sizeof c.uid, jget(p, "flow_id"));
+    sp_cpy(c.state, sizeof c.state, jget(p, k));
+    sp_cpy(c.uid, sizeof c.uid, jget(p, "flow_id"));
     if (!ok) {
         return false;
     }
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -577,20 +668,19 @@ static bool eve_dns(struct pt_logparse *p, struct pt_logprov *pv)
     if (!eve_endpoints(p, d.client, &d.cport, d.server, &d.sport)) {
         return false;
     }
-    cpy_lower(d.proto, sizeof d.proto, jget(p, "proto"));
-    const char *name = jget(p, "dns.rrname");
-    cpy(d.query, sizeof d.query, name != NULL ? name : jget(p, "dns.queries[].rrname"));
-    const char *t = jget(p, "dns.rrtype");
-    cpy(d.qtype, sizeof d.qtype, t != NULL ? t : jget(p, "dns.queries[].rrtype"));
-    cpy(d.rcode, sizeof d.rcode, jget(p, "dns.rcode"));
-    const char *v = jget(p, "dns.rdata"); /* version 1: one answer per event */
-    if (v != NULL) {
-        cpy(d.answers, sizeof d.answers, v);
+    sp_cpy_lower(d.proto, sizeof d.proto, jget(p, "proto"));
+    struct pt_cur name = jget(p, "dns.rrname");
+    sp_cpy(d.query, sizeof d.query, set(name) ? name : jget(p, "dns.queries[].rrname"));
+    struct pt_cur t = jget(p, "dns.rrtype");
+    sp_cpy(d.qtype, sizeof d.qtype, set(t) ? t : jget(p, "dns.queries[].rrtype"));
+    sp_cpy(d.rcode, sizeof d.rcode, jget(p, "dns.rcode"));
+    struct pt_cur v = jget(p, "dns.rdata"); /* version 1: one answer per event */
+    if (set(v)) {
+        sp_cpy(d.answers, sizeof d.answers, v);
     } else {
         join(&p->json, "dns.answers[].rdata", d.answers, sizeof d.answers);
     }
-    cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
-    p->st.dns++;
+    sp_cpy(d.uid, sizeof d.uid, jget(p, "flow_id"));
     emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
@@ -604,42 +694,40 @@ static bool eve_http(struct pt_logparse *p, struct pt_logprov *pv)
     int64_t status;
     h.req_bytes = -1;
     if (!eve_endpoints(p, h.client, &h.cport, h.server, &h.sport) ||
-        !count(jget(p, "http.status"), &status) || status > 999 ||
-        !count(jget(p, "http.length"), &h.resp_bytes)) {
+        !sp_count(jget(p, "http.status"), &status) || status > 999 ||
+        !sp_count(jget(p, "http.length"), &h.resp_bytes)) {
         return false;
     }
     h.status = (int32_t)status;
-    cpy(h.method, sizeof h.method, jget(p, "http.http_method"));
-    cpy(h.host, sizeof h.host, jget(p, "http.hostname"));
-    cpy(h.uri, sizeof h.uri, jget(p, "http.url"));
-    cpy(h.user_agent, sizeof h.user_agent, jget(p, "http.http_user_agent"));
-    cpy(h.uid, sizeof h.uid, jget(p, "flow_id"));
-    p->st.http++;
+    sp_cpy(h.method, sizeof h.method, jget(p, "http.http_method"));
+    sp_cpy(h.host, sizeof h.host, jget(p, "http.hostname"));
+    sp_cpy(h.uri, sizeof h.uri, jget(p, "http.url"));
+    sp_cpy(h.user_agent, sizeof h.user_agent, jget(p, "http.http_user_agent"));
+    sp_cpy(h.uid, sizeof h.uid, jget(p, "flow_id"));
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
 
-static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
+static void eve_line(struct pt_logparse *p, struct pt_cur line)
 {
-    if (!pt_jsonflat_parse(&p->json, b, n)) {
+    if (!pt_jsonflat_parse(&p->json, pt_cur_ptr(&line), pt_cur_left(&line))) {
         malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
         return;
     }
-    const char *ev = jget(p, "event_type");
-    const char *ts = jget(p, "timestamp");
+    struct pt_cur ev = jget(p, "event_type"), ts = jget(p, "timestamp");
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            ts != NULL ? pt_logtime_line(&p->lt, (const uint8_t *)ts, strlen(ts))
-                                       : -1, NULL, 0};
+                            set(ts) ? line_time(p, ts)
+                                    : -1, NULL, 0};
     bool ok;
-    if (ev == NULL) {
+    if (!set(ev)) {
         malformed(p, "a JSON object without event_type");
         return;
     }
-    if (strcmp(ev, "flow") == 0 || strcmp(ev, "netflow") == 0) {
-        ok = eve_flow(p, &pv, ev[0] == 'n');
-    } else if (strcmp(ev, "dns") == 0) {
+    if (sp_is(ev, "flow") || sp_is(ev, "netflow")) {
+        ok = eve_flow(p, &pv, sp_at(&ev, 0) == 'n');
+    } else if (sp_is(ev, "dns")) {
         ok = eve_dns(p, &pv);
-    } else if (strcmp(ev, "http") == 0) {
+    } else if (sp_is(ev, "http")) {
         ok = eve_http(p, &pv);
     } else {
         p->st.other++;
@@ -654,65 +742,37 @@ static void eve_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 
 /* ---- web access logs (NCSA common and combined) ----------------------------------------------- */
 
-/* The rest of a NUL-terminated piece of the line, read through a cursor; buf is the same bytes,
- * writable, so that a token can be NUL-terminated in place where the cursor found its end. */
-struct toks {
-    char *buf;
-    struct pt_cur c;
-};
-
-static struct toks toks_n(char *s, size_t n)
-{
-    struct toks t = {s, pt_cur_make((const uint8_t *)s, n)};
-    return t;
-}
-
-static struct toks toks_of(char *s)
-{
-    return toks_n(s, s != NULL ? strlen(s) : 0);
-}
-
 /* The next space-separated token, or a quoted one (backslash escapes kept), or a [bracketed]
- * one, NUL-terminated in place; NULL (nothing read) when there is none or its quote or
- * bracket does not close. */
-static char *token_kind(struct toks *t, char *kind)
+ * one without its quotes or brackets, as a view into *out; false (nothing read) when there is
+ * none or its quote or bracket does not close. */
+static bool tok(struct pt_cur *t, struct pt_cur *out, char *kind)
 {
-    struct pt_cur c = t->c;
+    struct pt_cur c = *t;
     pt_text_skip(&c, ' ');
     if (!pt_cur_has(&c, 1)) {
-        return NULL;
+        return false;
     }
     uint8_t open = pt_cur_peek_u8(&c, 0);
     *kind = open == '"' || open == '[' ? (char)open : ' ';
     if (*kind == ' ') {
-        struct pt_cur f;
-        if (pt_text_field(&c, ' ', &f)) {
-            t->buf[c.off - 1] = '\0';
-        }
-        t->c = c;
-        return t->buf + (f.base - t->c.base);
+        pt_text_field(&c, ' ', out);
+        *t = c;
+        return true;
     }
     uint8_t close = open == '"' ? '"' : ']';
     pt_cur_skip(&c, 1);
-    const uint8_t *at = pt_cur_ptr(&c);
     size_t k = 0, left = pt_cur_left(&c);
+    const uint8_t *at = pt_cur_ptr(&c); /* a borrowed view of `left` bytes */
     while (k < left && at[k] != close) {
         k += at[k] == '\\' && k + 1 < left ? 2 : 1;
     }
     if (k >= left) {
-        return NULL;
+        return false;
     }
-    char *start = t->buf + c.off;
-    start[k] = '\0'; /* the closing quote or bracket, in the view */
+    *out = pt_text_head(&c, k);
     pt_cur_skip(&c, k + 1);
-    t->c = c;
-    return start;
-}
-
-static char *token(struct toks *t)
-{
-    char kind;
-    return token_kind(t, &kind);
+    *t = c;
+    return true;
 }
 
 /* True when the view at c continues with one or more spaces, three digits and a space. */
@@ -732,77 +792,83 @@ static bool status_follows(struct pt_cur c)
 
 /* The quoted request line. Some servers log quotes inside it unescaped ("GET /?q="x" HTTP/1.0"),
  * so it ends at the first quote followed by a three-digit status. */
-static char *request(struct toks *t)
+static bool request(struct pt_cur *t, struct pt_cur *out)
 {
-    struct pt_cur c = t->c;
+    struct pt_cur c = *t, rest;
+    char kind;
     pt_text_skip(&c, ' ');
-    if (pt_cur_peek_u8(&c, 0) != '"') {
-        return token(t);
+    if (!pt_text_lit(&c, "\"")) {
+        return tok(t, out, &kind);
     }
-    pt_cur_skip(&c, 1);
-    char *start = t->buf + c.off;
-    const uint8_t *at = pt_cur_ptr(&c), *e;
-    size_t left = pt_cur_left(&c);
-    for (size_t i = 0; i < left && (e = memchr(at + i, '"', left - i)) != NULL; i++) {
-        i = (size_t)(e - at); /* a quote, in the view */
+    size_t i = 0, k;
+    for (rest = c; (k = pt_text_find(&rest, "\"")) != SIZE_MAX; rest = sp_from(c, ++i)) {
+        i += k; /* a quote, in the view */
         struct pt_cur q = c;
         pt_cur_skip(&q, i + 1);
         if (status_follows(q)) {
-            start[i] = '\0';
-            t->c = q;
-            return start;
+            *out = pt_text_head(&c, i);
+            *t = q;
+            return true;
         }
     }
-    return token(t);
+    return tok(t, out, &kind);
 }
 
-static void web_line(struct pt_logparse *p, char *s, size_t n)
+/* The method and URI of a request line ("GET /x HTTP/1.1"); one token is the URI. */
+static void request_parts(struct pt_cur rq, char *method, size_t mcap, char *uri, size_t ucap)
+{
+    struct pt_cur m = pt_cur_make(NULL, 0), u = m;
+    char kind;
+    bool has_m = tok(&rq, &m, &kind), has_u = has_m && tok(&rq, &u, &kind);
+    sp_cpy(method, mcap, has_u ? m : pt_cur_make(NULL, 0));
+    sp_cpy(uri, ucap, has_u ? u : m);
+}
+
+static void web_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
-    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "web-access", 0};
+    h.p = line_prov(p, line, "web-access");
     h.cport = h.sport = -1;
     h.req_bytes = -1;
     /* host ident user [time]: before them a virtual host ("site:443", Apache's
      * vhost_combined) or a forwarded-for list ("10.0.0.2, 10.0.0.1,") may come first; the
      * client is the address the server saw, the one just before ident and user */
-    char *pre[8], *when = NULL, kind = ' ';
+    struct pt_cur ts = line, pre[8], t, req, status, bytes, ref, ua;
+    bool when = false;
+    char kind = ' ';
     size_t n_pre = 0;
-    struct toks ts = toks_n(s, n);
-    for (char *t; n_pre < 8 && (t = token_kind(&ts, &kind)) != NULL; n_pre++) {
+    for (; n_pre < 8 && tok(&ts, &t, &kind); n_pre++) {
         if (kind == '[') {
-            when = t;
+            when = true;
             break;
         }
         pre[n_pre] = t;
     }
-    char *req = request(&ts), *status = token(&ts), *bytes = token(&ts);
-    char *ref = token(&ts), *ua = token(&ts);
+    /* once one is missing so are the ones after it */
+    bool got = request(&ts, &req) && tok(&ts, &status, &kind) && tok(&ts, &bytes, &kind);
+    bool got_ua = got && tok(&ts, &ref, &kind) && tok(&ts, &ua, &kind);
     int64_t st;
-    (void)ref;
-    if (when == NULL || n_pre < 3 || bytes == NULL || !count(status, &st) || st > 999 ||
-        !(strcmp(bytes, "-") == 0 ? (h.resp_bytes = -1, true) : count(bytes, &h.resp_bytes))) {
+    if (!when || n_pre < 3 || !got || !sp_count(status, &st) || st > 999 ||
+        !(sp_is(bytes, "-") ? (h.resp_bytes = -1, true) : sp_count(bytes, &h.resp_bytes))) {
         malformed(p, "not a common or combined access-log line");
         return;
     }
-    char *host = pre[n_pre - 3], *user = pre[n_pre - 1];
-    if (n_pre == 4 && strchr(pre[0], ',') == NULL) {
-        cpy(h.host, sizeof h.host, pre[0]); /* the virtual host */
+    struct pt_cur host = pre[n_pre - 3], user = pre[n_pre - 1];
+    if (n_pre == 4 && !has(&pre[0], ",")) {
+        sp_cpy(h.host, sizeof h.host, pre[0]); /* the virtual host */
     }
     h.status = (int32_t)st;
-    if (!address(host, h.client)) {
-        cpy(h.client, sizeof h.client, host); /* a host name (HostnameLookups on) */
+    if (!sp_address(host, h.client)) {
+        sp_cpy(h.client, sizeof h.client, host); /* a host name (HostnameLookups on) */
     }
-    if (strcmp(user, "-") != 0) {
-        cpy(h.user, sizeof h.user, user);
+    if (!sp_is(user, "-")) {
+        sp_cpy(h.user, sizeof h.user, user);
     }
-    struct toks rq = toks_of(req);
-    char *m = token(&rq), *uri = token(&rq);
-    cpy(h.method, sizeof h.method, uri != NULL ? m : "");
-    cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m);
-    cpy(h.user_agent, sizeof h.user_agent, ua != NULL && strcmp(ua, "-") != 0 ? ua : "");
-    p->st.http++;
+    request_parts(req, h.method, sizeof h.method, h.uri, sizeof h.uri);
+    if (got_ua && !sp_is(ua, "-")) {
+        sp_cpy(h.user_agent, sizeof h.user_agent, ua);
+    }
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
@@ -824,23 +890,35 @@ static const char *const wname[W_COUNT] = {
     "sc-bytes", "cs-bytes", "cs(User-Agent)", "cs-host", "cs-username",
 };
 
-static const char *wget(const struct row *r, enum wf f)
+static struct pt_cur wget(const struct row *r, enum wf f)
 {
-    return r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
+    return tsv_value(r, r->p->zidx[f]);
 }
 
-static void w3c_fields(struct pt_logparse *p, char *list)
+/* The view without the blanks at its end. */
+static struct pt_cur sp_rtrim(struct pt_cur v)
 {
-    const char *f[PT_LOG_FIELDS];
+    size_t len = pt_cur_left(&v);
+    while (len > 0 && sp_at(&v, len - 1) == ' ') {
+        len--;
+    }
+    return pt_text_head(&v, len);
+}
+
+/* v appended to the NUL-terminated dst of *len bytes, truncated to cap - 1 in all. */
+static void sp_cat(char *dst, size_t cap, size_t *len, struct pt_cur v)
+{
+    sp_cpy(dst + *len, cap - *len, v);
+    *len += strlen(dst + *len);
+}
+
+static void w3c_fields(struct pt_logparse *p, struct pt_cur list)
+{
+    struct pt_cur f[PT_LOG_FIELDS];
     size_t n;
-    while (*list == ' ') {
-        list++;
-    }
-    size_t len = strlen(list);
-    while (len > 0 && list[len - 1] == ' ') {
-        list[--len] = '\0'; /* IIS 6 ends the directive with a space */
-    }
-    if (!split(list, strlen(list), ' ', f, &n)) {
+    pt_text_skip(&list, ' ');
+    list = sp_rtrim(list); /* IIS 6 ends the directive with a space */
+    if (!split(list, ' ', f, &n)) {
         malformed(p, "a #Fields: directive with more fields than this version reads");
         p->n_fields = 0;
         return;
@@ -850,7 +928,7 @@ static void w3c_fields(struct pt_logparse *p, char *list)
     for (size_t k = 0; k < W_COUNT; k++) {
         p->zidx[k] = -1;
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(f[i], wname[k]) == 0) {
+            if (sp_is(f[i], wname[k])) {
                 p->zidx[k] = (int16_t)i;
             }
         }
@@ -866,14 +944,13 @@ static bool w3c_conn(struct row *r, struct pt_logprov *pv)
     c.dur_us = c.c_bytes = c.s_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
     c.s_pkts = -1;
     c.c_pkts = 1; /* a firewall log line is one packet or one connection attempt */
-    if (!address(wget(r, W_SRC_IP), c.client) || !address(wget(r, W_DST_IP), c.server) ||
-        !port(wget(r, W_SRC_PORT), &c.cport) || !port(wget(r, W_DST_PORT), &c.sport) ||
-        !count(wget(r, W_SIZE), &c.c_ip_bytes)) {
+    if (!sp_address(wget(r, W_SRC_IP), c.client) || !sp_address(wget(r, W_DST_IP), c.server) ||
+        !sp_port(wget(r, W_SRC_PORT), &c.cport) || !sp_port(wget(r, W_DST_PORT), &c.sport) ||
+        !sp_count(wget(r, W_SIZE), &c.c_ip_bytes)) {
         return false;
     }
-    cpy_lower(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
-    cpy(c.state, sizeof c.state, wget(r, W_ACTION));
-    r->p->st.conn++;
+    sp_cpy_lower(c.proto, sizeof c.proto, wget(r, W_PROTOCOL));
+    sp_cpy(c.state, sizeof c.state, wget(r, W_ACTION));
     emit(r->p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
@@ -886,56 +963,57 @@ static bool w3c_http(struct row *r, struct pt_logprov *pv)
     h.p.source = "w3c:iis";
     h.cport = -1;
     int64_t status;
-    if (!address(wget(r, W_C_IP), h.client) || !address(wget(r, W_S_IP), h.server) ||
-        !port(wget(r, W_S_PORT), &h.sport) || !count(wget(r, W_STATUS), &status) ||
-        status > 999 || !count(wget(r, W_SC_BYTES), &h.resp_bytes) ||
-        !count(wget(r, W_CS_BYTES), &h.req_bytes)) {
+    if (!sp_address(wget(r, W_C_IP), h.client) || !sp_address(wget(r, W_S_IP), h.server) ||
+        !sp_port(wget(r, W_S_PORT), &h.sport) || !sp_count(wget(r, W_STATUS), &status) ||
+        status > 999 || !sp_count(wget(r, W_SC_BYTES), &h.resp_bytes) ||
+        !sp_count(wget(r, W_CS_BYTES), &h.req_bytes)) {
         return false;
     }
     h.status = (int32_t)status;
-    cpy(h.method, sizeof h.method, wget(r, W_METHOD));
-    const char *q = wget(r, W_QUERY);
-    snprintf(h.uri, sizeof h.uri, "%s%s%s", wget(r, W_STEM) ? wget(r, W_STEM) : "",
-             q != NULL ? "?" : "", q != NULL ? q : "");
-    cpy(h.host, sizeof h.host, wget(r, W_HOST));
-    cpy(h.user, sizeof h.user, wget(r, W_USER));
-    cpy(h.user_agent, sizeof h.user_agent, wget(r, W_UA));
+    sp_cpy(h.method, sizeof h.method, wget(r, W_METHOD));
+    struct pt_cur q = wget(r, W_QUERY);
+    size_t len = 0;
+    sp_cat(h.uri, sizeof h.uri, &len, wget(r, W_STEM));
+    sp_cat(h.uri, sizeof h.uri, &len, span(set(q) ? "?" : ""));
+    sp_cat(h.uri, sizeof h.uri, &len, q);
+    sp_cpy(h.host, sizeof h.host, wget(r, W_HOST));
+    sp_cpy(h.user, sizeof h.user, wget(r, W_USER));
+    sp_cpy(h.user_agent, sizeof h.user_agent, wget(r, W_UA));
     for (char *c = h.user_agent; *c != '\0'; c++) {
         *c = *c == '+' ? ' ' : *c; /* W3C writes the spaces of a value as '+' */
     }
-    r->p->st.http++;
     emit(r->p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
 
-static void w3c_line(struct pt_logparse *p, char *s)
+static void w3c_line(struct pt_logparse *p, struct pt_cur line)
 {
-    if (s[0] == '#') {
-        if (strncmp(s, "#Fields:", 8) == 0) {
-            w3c_fields(p, s + 8);
+    if (sp_at(&line, 0) == '#') {
+        if (pt_text_lit(&line, "#Fields:")) {
+            w3c_fields(p, line);
         } else {
             p->st.headers++;
         }
         return;
     }
-    struct row r = {.p = p};
+    struct row r; /* split() fills tsv[0..n): 64 views are not cleared for every line */
+    r.p = p;
+    r.json = false;
     if (p->n_fields == 0) {
         malformed(p, "a record before any #Fields: directive");
         return;
     }
-    size_t len = strlen(s);
-    while (len > 0 && s[len - 1] == ' ') {
-        s[--len] = '\0';
-    }
-    if (!split(s, strlen(s), ' ', r.tsv, &r.n) || r.n != p->n_fields) {
+    if (!split(sp_rtrim(line), ' ', r.tsv, &r.n) || r.n != p->n_fields) {
         malformed(p, "its number of fields differs from the #Fields: directive");
         return;
     }
     char when[64];
-    snprintf(when, sizeof when, "%s %s", wget(&r, W_DATE) ? wget(&r, W_DATE) : "",
-             wget(&r, W_TIME) ? wget(&r, W_TIME) : "");
+    size_t len = 0;
+    sp_cat(when, sizeof when, &len, wget(&r, W_DATE));
+    sp_cat(when, sizeof when, &len, span(" "));
+    sp_cat(when, sizeof when, &len, wget(&r, W_TIME));
     struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)when, strlen(when)), NULL, 0};
+                            line_time(p, span(when)), NULL, 0};
     bool ok;
     if (p->zidx[W_SRC_IP] >= 0 && p->zidx[W_DST_IP] >= 0) {
         ok = w3c_conn(&r, &pv);
@@ -960,62 +1038,52 @@ enum { PAN_TYPE = 3, PAN_SUBTYPE = 4, PAN_SRC = 7, PAN_DST = 8, PAN_RULE = 11, P
        PAN_SENT = 32, PAN_RCVD = 33, PAN_START = 35, PAN_ELAPSED = 36, PAN_PKTS_SENT = 44, PAN_PKTS_RCVD = 45,
        PAN_FIELDS = 64 };
 
-/* Comma-separated fields in place, a quoted field's commas kept (its quotes dropped). */
-static size_t pan_split(char *s, char **f, size_t max)
+/* Comma-separated fields as views, a quoted field's commas kept (its quotes dropped). */
+static size_t pan_split(struct pt_cur c, struct pt_cur *f, size_t max)
 {
-    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s)), v;
     size_t n = 0;
     while (n < max) {
-        if (pt_cur_peek_u8(&c, 0) != '"') {
-            bool more = pt_text_field(&c, ',', &v);
-            f[n++] = s + (c.off - v.len - (more ? 1 : 0));
-            if (!more) {
+        if (sp_at(&c, 0) != '"') {
+            if (!pt_text_field(&c, ',', &f[n++])) {
                 break;
             }
-            s[c.off - 1] = '\0';
             continue;
         }
         pt_cur_skip(&c, 1);
-        const uint8_t *at = pt_cur_ptr(&c);
         size_t k = 0, left = pt_cur_left(&c);
-        while (k < left && !(at[k] == '"' && (k + 1 == left || at[k + 1] == ','))) {
+        while (k < left && !(sp_at(&c, k) == '"' && (k + 1 == left || sp_at(&c, k + 1) == ','))) {
             k++; /* a quote inside the field is kept */
         }
-        f[n++] = s + c.off;
-        if (k < left) {
-            s[c.off + k++] = '\0'; /* the closing quote */
-        }
-        pt_cur_skip(&c, k);
-        if (pt_cur_peek_u8(&c, 0) != ',') {
+        f[n++] = pt_text_head(&c, k);
+        pt_cur_skip(&c, k < left ? k + 1 : k); /* and the closing quote */
+        if (!pt_text_lit(&c, ",")) {
             break;
         }
-        s[c.off] = '\0';
-        pt_cur_skip(&c, 1);
     }
     return n;
 }
 
 /* A TRAFFIC line, with or without a syslog header before its first field ("1,"), whose
  * "end" (or "drop"/"deny") subtype carries the session's bytes each way. */
-static bool panos(struct pt_logparse *p, char *s, struct pt_logprov *pv)
+static bool panos(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
-    char *t = strstr(s, ",TRAFFIC,");
-    if (t == NULL) {
+    size_t start = pt_text_find(&s, ",TRAFFIC,");
+    if (start == SIZE_MAX) {
         return false;
     }
-    char *start = t; /* back over the serial number and receive time to the first field */
-    for (int commas = 0; start > s && commas < 3; start--) {
-        commas += start[-1] == ',';
+    /* back over the serial number and receive time to the first field */
+    for (int commas = 0; start > 0 && commas < 3; start--) {
+        commas += sp_at(&s, start - 1) == ',';
         if (commas == 3) {
             break;
         }
     }
-    while (start > s && start[-1] != ' ' && start[-1] != ',') {
+    while (start > 0 && sp_at(&s, start - 1) != ' ' && sp_at(&s, start - 1) != ',') {
         start--;
     }
-    char *f[PAN_FIELDS];
-    size_t n = pan_split(start, f, PAN_FIELDS);
-    if (n <= PAN_ELAPSED || strcmp(f[PAN_TYPE], "TRAFFIC") != 0) {
+    struct pt_cur f[PAN_FIELDS];
+    size_t n = pan_split(sp_from(s, start), f, PAN_FIELDS);
+    if (n <= PAN_ELAPSED || !sp_is(f[PAN_TYPE], "TRAFFIC")) {
         return false;
     }
     struct pt_logconn_rec c;
@@ -1024,46 +1092,48 @@ static bool panos(struct pt_logparse *p, char *s, struct pt_logprov *pv)
     c.p.source = "panos";
     c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = -1;
     int64_t secs;
-    if (!address(f[PAN_SRC], c.client) || !address(f[PAN_DST], c.server) ||
-        !port(f[PAN_SPORT], &c.cport) || !port(f[PAN_DPORT], &c.sport) ||
-        !count(f[PAN_SENT], &c.c_ip_bytes) || !count(f[PAN_RCVD], &c.s_ip_bytes) ||
-        !count(f[PAN_ELAPSED], &secs)) {
+    if (!sp_address(f[PAN_SRC], c.client) || !sp_address(f[PAN_DST], c.server) ||
+        !sp_port(f[PAN_SPORT], &c.cport) || !sp_port(f[PAN_DPORT], &c.sport) ||
+        !sp_count(f[PAN_SENT], &c.c_ip_bytes) || !sp_count(f[PAN_RCVD], &c.s_ip_bytes) ||
+        !sp_count(f[PAN_ELAPSED], &secs)) {
         return false;
     }
     c.dur_us = secs >= 0 ? secs * 1000000 : -1;
     /* the session's start time, when it reads; else the line's */
-    int64_t start_us = pt_logtime_line(&p->lt, (const uint8_t *)f[PAN_START], strlen(f[PAN_START]));
+    int64_t start_us =
+        line_time(p, f[PAN_START]);
     if (start_us >= 0) {
         c.p.ts_us = start_us;
     }
-    if (n > PAN_PKTS_RCVD && (!count(f[PAN_PKTS_SENT], &c.c_pkts) ||
-                              !count(f[PAN_PKTS_RCVD], &c.s_pkts))) {
+    if (n > PAN_PKTS_RCVD && (!sp_count(f[PAN_PKTS_SENT], &c.c_pkts) ||
+                              !sp_count(f[PAN_PKTS_RCVD], &c.s_pkts))) {
         c.c_pkts = c.s_pkts = -1;
     }
-    cpy_lower(c.proto, sizeof c.proto, f[PAN_PROTO]);
-    snprintf(c.state, sizeof c.state, "%.11s %.11s", f[PAN_SUBTYPE], f[PAN_ACTION]);
-    cpy(c.service, sizeof c.service, f[PAN_APP]);
-    cpy(c.uid, sizeof c.uid, f[PAN_SESSION]);
-    p->st.conn++;
+    sp_cpy_lower(c.proto, sizeof c.proto, f[PAN_PROTO]);
+    size_t len = 0; /* "end allow": the subtype and the action, 11 bytes of each at most */
+    sp_cat(c.state, sizeof c.state, &len, pt_text_head(&f[PAN_SUBTYPE], 11));
+    sp_cat(c.state, sizeof c.state, &len, span(" "));
+    sp_cat(c.state, sizeof c.state, &len, pt_text_head(&f[PAN_ACTION], 11));
+    sp_cpy(c.service, sizeof c.service, f[PAN_APP]);
+    sp_cpy(c.uid, sizeof c.uid, f[PAN_SESSION]);
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
 /* A file of PAN-OS lines: TRAFFIC ones are connections, THREAT, SYSTEM, CONFIG ... other. */
-static void panos_line(struct pt_logparse *p, char *s, size_t n)
+static void panos_line(struct pt_logparse *p, struct pt_cur line)
 {
-    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
-    if (strstr(s, ",TRAFFIC,") == NULL) {
-        if (strstr(s, ",THREAT,") != NULL || strstr(s, ",SYSTEM,") != NULL ||
-            strstr(s, ",CONFIG,") != NULL || strstr(s, ",URL,") != NULL) {
+    struct pt_logprov pv = line_prov(p, line, NULL);
+    struct pt_cur l = line;
+    if (!has(&l, ",TRAFFIC,")) {
+        if (has(&l, ",THREAT,") || has(&l, ",SYSTEM,") || has(&l, ",CONFIG,") || has(&l, ",URL,")) {
             p->st.other++;
         } else {
             malformed(p, "not a PAN-OS log line");
         }
         return;
     }
-    if (panos(p, s, &pv)) {
+    if (panos(p, l, &pv)) {
         p->st.records++;
     } else {
         malformed(p, "a PAN-OS TRAFFIC line whose addresses, ports or byte counts do not read");
@@ -1072,33 +1142,32 @@ static void panos_line(struct pt_logparse *p, char *s, size_t n)
 
 /* ---- syslog: netfilter LOG lines and dnsmasq queries -------------------------------------------- */
 
-/* The value of KEY= in a netfilter line (up to the next space), NUL-terminated into out; the
- * first occurrence only. */
-static bool kv(const char *s, const char *key, char *out, size_t cap)
+/* The value of KEY= in a key=value line, up to the next space (FortiGate quotes values
+ * holding spaces: action="accept"), of the first KEY= at the view's start or after a space;
+ * at most cap - 1 bytes of it, as the caller stores it. False (*v empty) when absent. */
+static bool kv(struct pt_cur s, const char *key, size_t cap, struct pt_cur *v)
 {
-    size_t kl = strlen(key);
-    for (const char *c = s; (c = strstr(c, key)) != NULL; c += kl) {
-        if ((c == s || c[-1] == ' ') && c[kl] == '=') {
-            const char *v = c + kl + 1, *e;
-            if (*v == '"') { /* FortiGate quotes values: action="accept" */
-                v++;
-                e = strchr(v, '"');
-            } else {
-                e = strchr(v, ' ');
-            }
-            size_t n = e != NULL ? (size_t)(e - v) : strlen(v);
-            snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
+    size_t kl = strlen(key), from = 0, k;
+    struct pt_cur rest = s;
+    while ((k = pt_text_find(&rest, key)) != SIZE_MAX) {
+        size_t at = from + k; /* of the key in s */
+        struct pt_cur t = sp_from(s, at + kl);
+        if ((at == 0 || sp_at(&s, at - 1) == ' ') && pt_text_lit(&t, "=")) {
+            pt_text_field(&t, pt_text_lit(&t, "\"") ? '"' : ' ', v);
+            *v = pt_text_head(v, cap - 1);
             return true;
         }
+        from = at + kl;
+        rest = sp_from(s, from);
     }
-    out[0] = '\0';
+    *v = pt_cur_make(NULL, 0);
     return false;
 }
 
-static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *pv)
+static bool netfilter(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
     struct pt_logconn_rec c;
-    char src[64], dst[64], v[32];
+    struct pt_cur src, dst, v;
     memset(&c, 0, sizeof c);
     c.p = *pv;
     c.p.source = "netfilter";
@@ -1106,84 +1175,73 @@ static bool netfilter(struct pt_logparse *p, const char *s, struct pt_logprov *p
     c.s_pkts = -1;
     c.c_pkts = 1;
     c.cport = c.sport = -1;
-    const char *bracket = strstr(s, "[SRC="); /* an ICMP error's quoted packet */
-    char head[1024];
-    snprintf(head, sizeof head, "%.*s", (int)(bracket != NULL ? (size_t)(bracket - s) : strlen(s)),
-             s);
-    if (!kv(head, "SRC", src, sizeof src) || !kv(head, "DST", dst, sizeof dst) ||
-        !address(src, c.client) || !address(dst, c.server) || c.client[0] == '\0' ||
+    size_t bracket = pt_text_find(&s, "[SRC="); /* an ICMP error's quoted packet */
+    struct pt_cur head = pt_text_head(&s, bracket < 1023 ? bracket : 1023);
+    if (!kv(head, "SRC", 64, &src) || !kv(head, "DST", 64, &dst) ||
+        !sp_address(src, c.client) || !sp_address(dst, c.server) || c.client[0] == '\0' ||
         c.server[0] == '\0') {
         return false;
     }
-    if (kv(head, "SPT", v, sizeof v) && !port(v, &c.cport)) {
+    if ((kv(head, "SPT", 32, &v) && !sp_port(v, &c.cport)) ||
+        (kv(head, "DPT", 32, &v) && !sp_port(v, &c.sport)) ||
+        (kv(head, "LEN", 32, &v) && !sp_count(v, &c.c_ip_bytes))) {
         return false;
     }
-    if (kv(head, "DPT", v, sizeof v) && !port(v, &c.sport)) {
-        return false;
-    }
-    if (kv(head, "LEN", v, sizeof v) && !count(v, &c.c_ip_bytes)) {
-        return false;
-    }
-    char proto[sizeof c.proto];
-    kv(head, "PROTO", proto, sizeof proto);
-    cpy_lower(c.proto, sizeof c.proto, proto);
+    kv(head, "PROTO", sizeof c.proto, &v);
+    sp_cpy_lower(c.proto, sizeof c.proto, v);
     /* the prefix the rule logged with ("DROP_INPUT:", "DENY:") says what happened */
-    const char *in = strstr(head, " IN=");
-    if (in != NULL) {
-        const char *b = in;
-        while (b > head && b[-1] == ' ') {
+    size_t in = pt_text_find(&head, " IN=");
+    if (in != SIZE_MAX) {
+        size_t b = in, a;
+        while (b > 0 && sp_at(&head, b - 1) == ' ') {
             b--;
         }
-        const char *a = b;
-        while (a > head && a[-1] != ' ') {
-            a--;
+        for (a = b; a > 0 && sp_at(&head, a - 1) != ' '; a--) {
         }
-        snprintf(c.state, sizeof c.state, "%.*s", (int)(b - a), a);
+        struct pt_cur w = sp_from(head, a);
+        sp_cpy(c.state, sizeof c.state, pt_text_head(&w, b - a));
     }
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
-/* dnsmasq[pid]: query[A] name from 10.0.0.5 */
-static bool dnsmasq(struct pt_logparse *p, const char *q, struct pt_logprov *pv)
+/* dnsmasq[pid]: query[A] name from 10.0.0.5 (q: the view after "query[") */
+static bool dnsmasq(struct pt_logparse *p, struct pt_cur q, struct pt_logprov *pv)
 {
     struct pt_logdns_rec d;
     memset(&d, 0, sizeof d);
     d.p = *pv;
     d.p.source = "dnsmasq";
     d.cport = d.sport = -1;
-    const char *t = q + 6, *te = strchr(t, ']');
-    const char *name = te != NULL ? te + 2 : NULL;
-    const char *from = name != NULL ? strstr(name, " from ") : NULL;
-    if (te == NULL || te[1] != ' ' || from == NULL) {
+    struct pt_cur type, from;
+    if (!pt_text_field(&q, ']', &type) || !pt_text_lit(&q, " ") ||
+        !pt_text_after(&q, " from ", &from)) {
         return false;
     }
-    snprintf(d.qtype, sizeof d.qtype, "%.*s", (int)(te - t < 15 ? te - t : 15), t);
-    snprintf(d.query, sizeof d.query, "%.*s", (int)(from - name < 255 ? from - name : 255), name);
-    if (!address(from + 6, d.client) || d.client[0] == '\0') {
+    sp_cpy(d.qtype, sizeof d.qtype, type);
+    sp_cpy(d.query, sizeof d.query, pt_text_head(&q, pt_text_find(&q, " from ")));
+    if (!sp_address(from, d.client) || d.client[0] == '\0') {
         return false;
     }
     cpy(d.proto, sizeof d.proto, "udp");
-    p->st.dns++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
 
 /* FortiGate traffic logs: key=value pairs, values quoted when they hold spaces. */
-static bool fortigate(struct pt_logparse *p, const char *s, struct pt_logprov *pv)
+static bool fortigate(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
     struct pt_logconn_rec c;
-    char v[64];
+    struct pt_cur v;
     memset(&c, 0, sizeof c);
     c.p = *pv;
     c.p.source = "fortigate";
     c.c_bytes = c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = -1;
     c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = c.dur_us = -1;
     c.cport = c.sport = -1;
-    char src[64], dst[64];
-    if (!kv(s, "srcip", src, sizeof src) || !kv(s, "dstip", dst, sizeof dst) ||
-        !address(src, c.client) || !address(dst, c.server)) {
+    struct pt_cur src, dst;
+    if (!kv(s, "srcip", 64, &src) || !kv(s, "dstip", 64, &dst) || !sp_address(src, c.client) ||
+        !sp_address(dst, c.server)) {
         return false;
     }
     static const struct {
@@ -1197,107 +1255,104 @@ static bool fortigate(struct pt_logparse *p, const char *s, struct pt_logprov *p
     };
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         int64_t x;
-        if (kv(s, counts[i].key, v, sizeof v)) {
-            if (!count(v, &x)) {
+        if (kv(s, counts[i].key, 64, &v)) {
+            if (!sp_count(v, &x)) {
                 return false;
             }
             memcpy((char *)&c + counts[i].off, &x, sizeof x);
         }
     }
-    if ((kv(s, "srcport", v, sizeof v) && !port(v, &c.cport)) ||
-        (kv(s, "dstport", v, sizeof v) && !port(v, &c.sport))) {
+    if ((kv(s, "srcport", 64, &v) && !sp_port(v, &c.cport)) ||
+        (kv(s, "dstport", 64, &v) && !sp_port(v, &c.sport))) {
         return false;
     }
     int64_t d;
-    if (kv(s, "duration", v, sizeof v) && count(v, &d) && d >= 0) {
+    if (kv(s, "duration", 64, &v) && sp_count(v, &d) && d >= 0) {
         c.dur_us = d * 1000000;
     }
     int64_t proto;
-    if (kv(s, "proto", v, sizeof v) && count(v, &proto)) {
-        cpy(c.proto, sizeof c.proto, proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp"
-                                                                                    : v);
+    if (kv(s, "proto", 64, &v) && sp_count(v, &proto)) {
+        const char *name = proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : NULL;
+        sp_cpy(c.proto, sizeof c.proto, name != NULL ? span(name) : v);
     }
-    kv(s, "action", c.state, sizeof c.state);
-    kv(s, "service", c.service, sizeof c.service);
-    kv(s, "sessionid", c.uid, sizeof c.uid);
-    p->st.conn++;
+    kv(s, "action", sizeof c.state, &v);
+    sp_cpy(c.state, sizeof c.state, v);
+    kv(s, "service", sizeof c.service, &v);
+    sp_cpy(c.service, sizeof c.service, v);
+    kv(s, "sessionid", sizeof c.uid, &v);
+    sp_cpy(c.uid, sizeof c.uid, v);
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
 /* A DNS query line: BIND's "client @0x.. 10.0.0.5#5353 (name): query: name IN A +E(0)K
  * (10.0.0.1)" or Unbound's "info: 10.0.0.5 name. A IN". */
-static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, struct pt_logprov *pv)
+/* Up to 8 tokens of the first 511 bytes of v (the longest a query line's part is read) into w;
+ * how many. */
+static size_t words8(struct pt_cur v, struct pt_cur w[8])
+{
+    struct pt_cur t = pt_text_head(&v, 511);
+    size_t n = 0;
+    char kind;
+    while (n < 8 && tok(&t, &w[n], &kind)) {
+        n++;
+    }
+    return n;
+}
+
+static bool dns_query_line(struct pt_logparse *p, struct pt_cur s, bool bind,
+                           struct pt_logprov *pv)
 {
     struct pt_logdns_rec d;
     memset(&d, 0, sizeof d);
     d.p = *pv;
     d.cport = d.sport = -1;
-    char buf[512], *w[8];
-    struct toks t;
-    size_t n = 0;
+    struct pt_cur w[8], rest;
+    size_t n;
     if (bind) {
         d.p.source = "bind";
-        const char *c = strstr(s, "client ");
-        const char *q = strstr(s, " query: ");
-        if (c == NULL || q == NULL || q < c) {
+        size_t c = pt_text_find(&s, "client "), q = pt_text_find(&s, " query: ");
+        if (c == SIZE_MAX || q == SIZE_MAX || q < c) {
             return false;
         }
-        cpy(buf, sizeof buf, c + 7);
-        t = toks_of(buf);
-        while (n < 8 && (w[n] = token(&t)) != NULL) {
-            n++;
-        }
-        size_t a = w[0] != NULL && w[0][0] == '@' ? 1 : 0; /* BIND 9.11+: the client's handle */
-        char *hash = a < n ? strchr(w[a], '#') : NULL;
-        if (hash == NULL) {
+        n = words8(sp_from(s, c + 7), w);
+        size_t a = n > 0 && sp_at(&w[0], 0) == '@' ? 1 : 0; /* BIND 9.11+: the client's handle */
+        size_t hash = a < n ? pt_text_find(&w[a], "#") : SIZE_MAX;
+        if (hash == SIZE_MAX) {
             return false;
         }
-        *hash = '\0';
-        size_t pl = strlen(hash + 1);
-        if (pl > 0 && hash[pl] == ':') {
-            hash[pl] = '\0'; /* "10.0.0.5#53001:" when no view name follows */
+        struct pt_cur pt = sp_from(w[a], hash + 1);
+        size_t pl = pt_cur_left(&pt);
+        if (pl > 0 && sp_at(&pt, pl - 1) == ':') {
+            pt = pt_text_head(&pt, pl - 1); /* "10.0.0.5#53001:" when no view name follows */
         }
-        if (!address(w[a], d.client) || !port(hash + 1, &d.cport)) {
+        if (!sp_address(pt_text_head(&w[a], hash), d.client) || !sp_port(pt, &d.cport)) {
             return false;
         }
-        cpy(buf, sizeof buf, q + 8);
-        t = toks_of(buf);
-        n = 0;
-        while (n < 8 && (w[n] = token(&t)) != NULL) {
-            n++;
-        }
+        n = words8(sp_from(s, q + 8), w);
         if (n < 3) {
             return false;
         }
-        cpy(d.query, sizeof d.query, w[0]);
-        cpy(d.qtype, sizeof d.qtype, w[2]);
-        if (n > 4 && w[n - 1][0] == '(') { /* the server address the query came to */
-            size_t l = strlen(w[n - 1]);
-            if (l > 2 && w[n - 1][l - 1] == ')') {
-                w[n - 1][l - 1] = '\0';
-                address(w[n - 1] + 1, d.server);
-            }
+        sp_cpy(d.query, sizeof d.query, w[0]);
+        sp_cpy(d.qtype, sizeof d.qtype, w[2]);
+        struct pt_cur srv = n > 4 ? w[n - 1] : pt_cur_make(NULL, 0);
+        size_t l = pt_cur_left(&srv);
+        if (pt_text_lit(&srv, "(") && l > 2 && sp_at(&srv, l - 2) == ')') {
+            sp_address(pt_text_head(&srv, l - 2), d.server); /* the server it came to */
         }
     } else {
         d.p.source = "unbound";
-        cpy(buf, sizeof buf, strstr(s, " info: ") + 7);
-        t = toks_of(buf);
-        while (n < 8 && (w[n] = token(&t)) != NULL) {
-            n++;
-        }
-        if (n != 4 || !address(w[0], d.client) || d.client[0] == '\0') {
+        pt_text_after(&s, " info: ", &rest);
+        n = words8(rest, w);
+        if (n != 4 || !sp_address(w[0], d.client) || d.client[0] == '\0') {
             return false;
         }
-        size_t l = strlen(w[1]);
-        if (l > 1 && w[1][l - 1] == '.') {
-            w[1][l - 1] = '\0';
-        }
-        cpy(d.query, sizeof d.query, w[1]);
-        cpy(d.qtype, sizeof d.qtype, w[2]);
+        size_t l = pt_cur_left(&w[1]);
+        sp_cpy(d.query, sizeof d.query,
+               pt_text_head(&w[1], l > 1 && sp_at(&w[1], l - 1) == '.' ? l - 1 : l));
+        sp_cpy(d.qtype, sizeof d.qtype, w[2]);
     }
     cpy(d.proto, sizeof d.proto, "udp");
-    p->st.dns++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
     return true;
 }
@@ -1317,21 +1372,18 @@ static bool dns_query_line(struct pt_logparse *p, const char *s, bool bind, stru
 
 /* "IF:ADDR/PORT" (an IPv6 address holds colons: the interface ends at the first one) or
  * "IF/ADDR(PORT)" (106100); the port is -1 when absent. */
-static bool asa_end(const char *tok, bool paren, char addr[PT_ADDR_STRLEN], int32_t *pt)
+static bool asa_end(struct pt_cur tok, bool paren, char addr[PT_ADDR_STRLEN], int32_t *pt)
 {
-    const char *a = strchr(tok, paren ? '/' : ':');
-    if (a == NULL) {
+    struct pt_cur iface, a, num = pt_cur_make(NULL, 0);
+    if (!pt_text_field(&tok, paren ? '/' : ':', &iface)) {
         return false;
     }
-    char buf[80], num[8] = "";
-    snprintf(buf, sizeof buf, "%s", a + 1);
-    char *cut = strchr(buf, paren ? '(' : '/');
-    if (cut != NULL) {
-        *cut = '\0';
-        snprintf(num, sizeof num, "%.*s", (int)strcspn(cut + 1, ")"), cut + 1);
+    if (pt_text_field(&tok, paren ? '(' : '/', &a)) {
+        pt_text_field(&tok, ')', &num);
+        num = pt_text_head(&num, 7);
     }
     *pt = -1;
-    return address(buf, addr) && addr[0] != '\0' && (num[0] == '\0' || port(num, pt));
+    return sp_address(a, addr) && addr[0] != '\0' && (pt_cur_left(&num) == 0 || sp_port(num, pt));
 }
 
 static uint8_t *asa_slot(struct pt_logparse *p, uint64_t id)
@@ -1339,29 +1391,47 @@ static uint8_t *asa_slot(struct pt_logparse *p, uint64_t id)
     return &p->asa_dir[id % PT_LOG_ASA_IDS];
 }
 
-/* The word after `key ` in s, into out; false when absent. */
-static bool word_after(const char *s, const char *key, char *out, size_t cap)
+/* The word after the first `key` in s (at most cap - 1 bytes of it); false when absent or
+ * empty. */
+static bool word_after(struct pt_cur s, const char *key, size_t cap, struct pt_cur *w)
 {
-    const char *k = strstr(s, key);
-    if (k == NULL) {
+    struct pt_cur r;
+    *w = pt_cur_make(NULL, 0);
+    if (!pt_text_after(&s, key, &r)) {
         return false;
     }
-    k += strlen(key);
-    size_t n = strcspn(k, " ");
-    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), k);
-    return n > 0;
+    pt_text_field(&r, ' ', w);
+    bool some = pt_cur_left(w) > 0;
+    *w = pt_text_head(w, cap - 1);
+    return some;
 }
 
-static bool asa_conn(struct pt_logparse *p, const char *m, bool built, struct pt_logprov *pv)
+/* n decimal numbers of 1 to 9 digits separated by sep ("0:01:02") at the view's start; false
+ * when it does not start so. */
+static bool sp_uints(struct pt_cur c, uint8_t sep, unsigned *v, size_t n)
 {
-    char fort[80], to[80], id[24], dur[16], bytes[24];
-    bool outbound = strncmp(m, "Built outbound", 14) == 0;
-    if (!word_after(m, "connection ", id, sizeof id) || !word_after(m, " for ", fort, sizeof fort) ||
-        !word_after(m, " to ", to, sizeof to)) {
+    for (size_t k = 0; k < n; k++) {
+        uint64_t x;
+        size_t at = c.off;
+        if ((k > 0 && (sp_at(&c, 0) != sep || !pt_cur_skip(&c, 1))) ||
+            !pt_text_u64(&c, UINT32_MAX, &x) || c.off - at - (k > 0) > 9) {
+            return false;
+        }
+        v[k] = (unsigned)x;
+    }
+    return true;
+}
+
+static bool asa_conn(struct pt_logparse *p, struct pt_cur m, bool built, struct pt_logprov *pv)
+{
+    struct pt_cur fort, to, id, dur, bytes, b = m;
+    bool outbound = pt_text_lit(&b, "Built outbound");
+    if (!word_after(m, "connection ", 24, &id) || !word_after(m, " for ", 80, &fort) ||
+        !word_after(m, " to ", 80, &to)) {
         return false;
     }
     int64_t cid;
-    if (!count(id, &cid) || cid < 0) {
+    if (!sp_count(id, &cid) || cid < 0) {
         return false;
     }
     struct pt_logconn_rec c;
@@ -1375,8 +1445,8 @@ static bool asa_conn(struct pt_logparse *p, const char *m, bool built, struct pt
     }
     int64_t total;
     unsigned hms[3];
-    if (!word_after(m, " bytes ", bytes, sizeof bytes) || !count(bytes, &total) ||
-        !word_after(m, " duration ", dur, sizeof dur) || pt_text_uints(dur, ':', hms, 3) == 0) {
+    if (!word_after(m, " bytes ", 24, &bytes) || !sp_count(bytes, &total) ||
+        !word_after(m, " duration ", 16, &dur) || !sp_uints(dur, ':', hms, 3)) {
         return false;
     }
     uint8_t *dir = asa_slot(p, (uint64_t)cid);
@@ -1397,29 +1467,34 @@ static bool asa_conn(struct pt_logparse *p, const char *m, bool built, struct pt
     c.both_ways = true;
     c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
     c.c_pkts = c.s_pkts = -1;
-    cpy(c.proto, sizeof c.proto, strstr(m, " TCP ") != NULL ? "tcp" : "udp");
+    cpy(c.proto, sizeof c.proto, pt_text_find(&m, " TCP ") != SIZE_MAX ? "tcp" : "udp");
     cpy(c.state, sizeof c.state, "teardown");
-    cpy(c.uid, sizeof c.uid, id);
-    p->st.conn++;
+    sp_cpy(c.uid, sizeof c.uid, id);
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
 /* 106023 and 106100 "denied": a packet the ACL refused (a blocked row, not a flow). */
-static bool asa_deny(struct pt_logparse *p, const char *m, bool acl, struct pt_logprov *pv)
+static bool asa_deny(struct pt_logparse *p, struct pt_cur m, bool acl, struct pt_logprov *pv)
 {
-    char src[80], dst[80], proto[16];
+    struct pt_cur k, proto, src, dst;
     struct pt_logconn_rec c;
     memset(&c, 0, sizeof c);
     /* 106100: "denied PROTO SRC -> DST"; 106023: "Deny PROTO src SRC dst DST" */
-    const char *k = strstr(m, acl ? " denied " : "Deny ");
-    bool ok = k != NULL && word_after(k, acl ? " denied " : "Deny ", proto, sizeof proto);
-    if (ok && acl) {
-        const char *sp = k + 8 + strlen(proto);
-        ok = *sp == ' ' && word_after(sp, " ", src, sizeof src) &&
-             word_after(sp + 1 + strlen(src), " -> ", dst, sizeof dst);
+    bool ok = pt_text_after(&m, acl ? " denied " : "Deny ", &k);
+    if (ok && acl) { /* the source right after "PROTO ", the destination after " -> " */
+        ok = pt_text_field(&k, ' ', &proto) && pt_cur_left(&proto) > 0 &&
+             pt_cur_left(&proto) < 16;
+        struct pt_cur at = k;
+        pt_text_field(&k, ' ', &src);
+        ok = ok && pt_cur_left(&src) > 0 &&
+             word_after(sp_from(at, pt_cur_left(&src)), " -> ", 80, &dst);
+        src = pt_text_head(&src, 79);
     } else if (ok) {
-        ok = word_after(m, " src ", src, sizeof src) && word_after(m, " dst ", dst, sizeof dst);
+        pt_text_field(&k, ' ', &proto);
+        ok = pt_cur_left(&proto) > 0 && word_after(m, " src ", 80, &src) &&
+             word_after(m, " dst ", 80, &dst);
+        proto = pt_text_head(&proto, 15);
     }
     if (!ok || !asa_end(src, acl, c.client, &c.cport) || !asa_end(dst, acl, c.server, &c.sport)) {
         return false;
@@ -1429,26 +1504,26 @@ static bool asa_deny(struct pt_logparse *p, const char *m, bool acl, struct pt_l
     c.dur_us = c.c_bytes = c.s_bytes = c.c_ip_bytes = c.s_ip_bytes = -1;
     c.c_frame_bytes = c.s_frame_bytes = c.s_pkts = -1;
     c.c_pkts = 1;
-    cpy_lower(c.proto, sizeof c.proto, proto);
+    sp_cpy_lower(c.proto, sizeof c.proto, proto);
     cpy(c.state, sizeof c.state, "deny");
-    p->st.conn++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
     return true;
 }
 
-/* A %ASA- or %FTD- message: true when it is one of the kinds read (ok: it read). */
-static bool asa(struct pt_logparse *p, const char *s, struct pt_logprov *pv, bool *ok)
+/* A %ASA- or %FTD- message (s: the line): true when it is one of the kinds read (ok: it
+ * read). "%ASA-6-302014: " is the tag, its level and a 6-digit message id. */
+static bool asa(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv, bool *ok)
 {
-    const char *t = strstr(s, "%ASA-");
-    t = t != NULL ? t : strstr(s, "%FTD-");
-    unsigned id = 0;
-    if (t == NULL || strlen(t) < 16 || t[6] != '-' || pt_text_uints(t + 7, ':', &id, 1) != 6) {
+    struct pt_cur t = s, m;
+    size_t at = pt_text_find(&s, "%ASA-");
+    at = at != SIZE_MAX ? at : pt_text_find(&s, "%FTD-");
+    uint64_t id = 0;
+    if (at == SIZE_MAX || !pt_cur_skip(&t, at) || !pt_cur_has(&t, 16) || sp_at(&t, 6) != '-' ||
+        !pt_cur_skip(&t, 7) || !pt_text_u64(&t, UINT64_MAX, &id) || t.off != at + 13) {
         return false;
     }
-    const char *m = t + 14;
-    while (*m == ' ') {
-        m++;
-    }
+    m = sp_from(s, at + 14);
+    pt_text_skip(&m, ' ');
     switch (id) {
         case 302013: case 302015: /* remembered; the line is counted as other */
             *ok = asa_conn(p, m, true, pv);
@@ -1460,7 +1535,7 @@ static bool asa(struct pt_logparse *p, const char *s, struct pt_logprov *pv, boo
             *ok = asa_deny(p, m, false, pv);
             return true;
         case 106100:
-            if (strstr(m, " denied ") == NULL) {
+            if (pt_text_find(&m, " denied ") == SIZE_MAX) {
                 return false; /* permitted: an ACL hit, not a connection's record */
             }
             *ok = asa_deny(p, m, true, pv);
@@ -1484,64 +1559,71 @@ static bool asa(struct pt_logparse *p, const char *s, struct pt_logprov *pv, boo
 
 /* "a:b:c" timers in milliseconds (HAProxy writes -1 for a phase not reached, '+' with
  * logasap); how many there were, the last in *last_ms (-1 when unknown). */
-static size_t ha_timers(const char *t, int64_t *last_ms)
+static size_t ha_timers(struct pt_cur t, int64_t *last_ms)
 {
     size_t n = 0;
     *last_ms = -1;
-    for (const char *c = t; *c != '\0'; n++) {
-        c += *c == '+';
-        bool neg = *c == '-';
-        c += neg;
-        int64_t v = 0;
-        const char *d = c;
-        while (*c >= '0' && *c <= '9' && v < INT64_MAX / 10 - 9) {
-            v = v * 10 + (*c++ - '0');
-        }
-        if (c == d || (*c != '/' && *c != '\0')) {
+    for (; pt_cur_left(&t) > 0; n++) {
+        pt_text_lit(&t, "+");
+        bool neg = pt_text_lit(&t, "-");
+        uint64_t v;
+        if (!pt_text_u64(&t, (INT64_MAX / 10 - 9) * 10 - 1, &v) ||
+            (pt_cur_left(&t) > 0 && !pt_text_lit(&t, "/"))) {
             return 0;
         }
-        *last_ms = neg ? -1 : v;
-        c += *c == '/';
+        *last_ms = neg ? -1 : (int64_t)v;
     }
     return n;
 }
 
 /* "10.0.1.2:33313" or an IPv6 address with its port after the last colon */
-static bool ha_client(char *t, char addr[PT_ADDR_STRLEN], int32_t *pt)
+static bool ha_client(struct pt_cur t, char addr[PT_ADDR_STRLEN], int32_t *pt)
 {
-    char *colon = strrchr(t, ':');
-    if (colon == NULL) {
+    size_t colon = sp_rfind(t, ':');
+    if (colon == SIZE_MAX) {
         return false;
     }
-    *colon = '\0';
-    return address(t, addr) && addr[0] != '\0' && port(colon + 1, pt);
+    return sp_address(pt_text_head(&t, colon), addr) && addr[0] != '\0' &&
+           sp_port(sp_from(t, colon + 1), pt);
 }
 
 /* A session's line starts "client:port [": HAProxy's other messages (a proxy started, a
  * server down) are other lines. */
-static bool ha_session(const char *m)
+static bool ha_session(struct pt_cur m)
 {
-    size_t k = strcspn(m, " ");
-    return k > 2 && memchr(m, ':', k) != NULL && m[k] == ' ' && m[k + 1] == '[';
+    struct pt_cur w;
+    return pt_text_field(&m, ' ', &w) && pt_cur_left(&w) > 2 && has(&w, ":") &&
+           sp_at(&m, 0) == '[';
 }
 
-static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
+/* The first captured request header ("{www.example.org|...}") when it reads as a host. */
+static void ha_host(struct pt_cur f, char *host, size_t cap)
+{
+    if (!pt_text_lit(&f, "{") || !has(&f, ".")) {
+        return;
+    }
+    size_t bar = pt_text_find(&f, "|"), brace = pt_text_find(&f, "}");
+    sp_cpy(host, cap, pt_text_head(&f, bar < brace ? bar : brace));
+}
+
+static bool haproxy(struct pt_logparse *p, struct pt_cur s, struct pt_logprov *pv)
 {
     /* the accept date: when the session began */
-    int64_t at = pt_logtime_line(&p->lt, (const uint8_t *)s, strlen(s));
-    char *f[13], kind, *req = NULL;
+    int64_t at = line_time(p, s);
+    struct pt_cur f[13], req = pt_cur_make(NULL, 0), t;
+    bool quoted = false;
+    char kind;
     size_t n = 0;
-    struct toks ts = toks_of(s);
-    for (char *t; n < 13 && (t = token_kind(&ts, &kind)) != NULL; n++) {
-        f[n] = t;
-        req = kind == '"' ? t : req;
+    for (; n < 13 && tok(&s, &f[n], &kind); n++) {
+        req = kind == '"' ? f[n] : req;
+        quoted |= kind == '"';
     }
     int64_t ms, st, bytes;
     size_t timers = n >= 9 ? ha_timers(f[4], &ms) : 0;
     char cli[PT_ADDR_STRLEN];
     int32_t cport;
     if ((timers != 3 && timers != 5) || !ha_client(f[0], cli, &cport) ||
-        !count(f[timers == 5 ? 6 : 5], &bytes)) {
+        !sp_count(f[timers == 5 ? 6 : 5], &bytes)) {
         return false;
     }
     pv->ts_us = at >= 0 ? at : pv->ts_us;
@@ -1558,17 +1640,17 @@ static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
         c.c_bytes = c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = -1;
         c.c_pkts = c.s_pkts = -1;
         cpy(c.proto, sizeof c.proto, "tcp");
-        cpy(c.state, sizeof c.state, f[6]);
-        cpy(c.uid, sizeof c.uid, f[3]);
-        p->st.conn++;
+        sp_cpy(c.state, sizeof c.state, f[6]);
+        sp_cpy(c.uid, sizeof c.uid, f[3]);
         emit(p, PT_LOGREC_CONN, &c, &c.p);
         return true;
     }
     /* the request is the quoted token after the captured header blocks */
-    for (char *t; (t = token_kind(&ts, &kind)) != NULL;) {
+    while (tok(&s, &t, &kind)) {
         req = kind == '"' ? t : req;
+        quoted |= kind == '"';
     }
-    if (req == NULL || !count(f[5], &st) || st > 999) {
+    if (!quoted || !sp_count(f[5], &st) || st > 999) {
         return false;
     }
     struct pt_loghttp_rec h;
@@ -1580,52 +1662,39 @@ static bool haproxy(struct pt_logparse *p, char *s, struct pt_logprov *pv)
     h.status = st < 0 ? -1 : (int32_t)st;
     h.resp_bytes = bytes;
     h.req_bytes = -1;
-    cpy(h.uid, sizeof h.uid, f[3]);
-    if (n > 12 && f[12][0] == '{' && strchr(f[12], '.') != NULL) {
-        cpy(h.host, sizeof h.host, f[12] + 1); /* "{www.example.org|...}": its first header */
-        h.host[strcspn(h.host, "|}")] = '\0';
+    sp_cpy(h.uid, sizeof h.uid, f[3]);
+    if (n > 12) {
+        ha_host(f[12], h.host, sizeof h.host);
     }
-    struct toks rq = toks_of(req);
-    char *m = token(&rq), *uri = token(&rq);
-    cpy(h.method, sizeof h.method, uri != NULL ? m : "");
-    cpy(h.uri, sizeof h.uri, uri != NULL ? uri : m != NULL ? m : "");
-    p->st.http++;
+    request_parts(req, h.method, sizeof h.method, h.uri, sizeof h.uri);
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
     return true;
 }
 
-static void syslog_line(struct pt_logparse *p, char *s, size_t n)
+static void syslog_line(struct pt_logparse *p, struct pt_cur line)
 {
-    struct pt_logprov pv = {p->item, p->st.lines, p->line_off,
-                            pt_logtime_line(&p->lt, (const uint8_t *)s, n), NULL, 0};
-    bool ok = true, rec = false;
-    const char *q;
-    if (strstr(s, "%ASA-") != NULL || strstr(s, "%FTD-") != NULL) {
-        rec = asa(p, s, &pv, &ok);
-    } else if ((q = strstr(s, "haproxy[")) != NULL && (q = strstr(q, "]: ")) != NULL &&
-               ha_session(q + 3)) {
-        ok = haproxy(p, s + (q + 3 - s), &pv);
-        rec = true;
-    } else if (strstr(s, " SRC=") != NULL && strstr(s, " DST=") != NULL) {
-        ok = netfilter(p, s, &pv);
-        rec = true;
-    } else if (strstr(s, "dnsmasq") != NULL && (q = strstr(s, " query[")) != NULL) {
-        ok = dnsmasq(p, q + 1, &pv);
-        rec = true;
-    } else if (strstr(s, " srcip=") != NULL && strstr(s, " dstip=") != NULL &&
-               strstr(s, "type=\"traffic\"") != NULL) {
-        ok = fortigate(p, s, &pv);
-        rec = true;
-    } else if (strstr(s, ",TRAFFIC,") != NULL) {
-        ok = panos(p, s, &pv);
-        rec = true;
-    } else if (strstr(s, " query: ") != NULL && strstr(s, "client ") != NULL) {
-        ok = dns_query_line(p, s, true, &pv);
-        rec = true;
-    } else if (strstr(s, "unbound") != NULL && strstr(s, " info: ") != NULL &&
-               strstr(s, " IN") != NULL) {
-        ok = dns_query_line(p, s, false, &pv);
-        rec = true;
+    struct pt_logprov pv = line_prov(p, line, NULL);
+    struct pt_cur l = line, q;
+    bool ok = true, rec = true;
+    if (has(&l, "%ASA-") || has(&l, "%FTD-")) {
+        rec = asa(p, l, &pv, &ok);
+    } else if (pt_text_after(&l, "haproxy[", &q) && pt_text_after(&q, "]: ", &q) &&
+               ha_session(q)) {
+        ok = haproxy(p, q, &pv);
+    } else if (has(&l, " SRC=") && has(&l, " DST=")) {
+        ok = netfilter(p, l, &pv);
+    } else if (has(&l, "dnsmasq") && pt_text_after(&l, " query[", &q)) {
+        ok = dnsmasq(p, q, &pv);
+    } else if (has(&l, " srcip=") && has(&l, " dstip=") && has(&l, "type=\"traffic\"")) {
+        ok = fortigate(p, l, &pv);
+    } else if (has(&l, ",TRAFFIC,")) {
+        ok = panos(p, l, &pv);
+    } else if (has(&l, " query: ") && has(&l, "client ")) {
+        ok = dns_query_line(p, l, true, &pv);
+    } else if (has(&l, "unbound") && has(&l, " info: ") && has(&l, " IN")) {
+        ok = dns_query_line(p, l, false, &pv);
+    } else {
+        rec = false;
     }
     if (!rec) {
         p->st.other++; /* a syslog line of another program: kept as text */
@@ -1639,21 +1708,20 @@ static void syslog_line(struct pt_logparse *p, char *s, size_t n)
 /* ---- Squid native access.log ------------------------------------------------------------------ */
 
 /* time elapsed client code/status bytes method URL rfc931 peerstatus/peerhost type */
-static void squid_line(struct pt_logparse *p, char *s)
+static void squid_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
-    char *w[10];
+    struct pt_cur w[10], status, peer, host;
     size_t n = 0;
-    struct toks tk = toks_of(s);
-    while (n < 10 && (w[n] = token(&tk)) != NULL) {
+    char kind;
+    while (n < 10 && tok(&line, &w[n], &kind)) {
         n++;
     }
     int64_t ts, elapsed, st = -1;
-    char *slash = n >= 7 ? strchr(w[3], '/') : NULL;
-    if (slash == NULL || !seconds(w[0], &ts) || !count(w[1], &elapsed) ||
-        !count(slash + 1, &st) || st > 999 || !count(w[4], &h.resp_bytes) ||
-        !address(w[2], h.client)) {
+    if (n < 7 || !pt_text_after(&w[3], "/", &status) || !sp_seconds(w[0], &ts) ||
+        !sp_count(w[1], &elapsed) || !sp_count(status, &st) || st > 999 ||
+        !sp_count(w[4], &h.resp_bytes) || !sp_address(w[2], h.client)) {
         malformed(p, "not a Squid native access-log line");
         return;
     }
@@ -1661,21 +1729,21 @@ static void squid_line(struct pt_logparse *p, char *s)
     h.cport = h.sport = -1;
     h.req_bytes = -1;
     h.status = (int32_t)st;
-    cpy(h.method, sizeof h.method, w[5]);
-    cpy(h.uri, sizeof h.uri, w[6]);
+    sp_cpy(h.method, sizeof h.method, w[5]);
+    sp_cpy(h.uri, sizeof h.uri, w[6]);
     /* the host: of the URL ("http://host:port/..."), or CONNECT's "host:443" */
-    const char *u = strstr(w[6], "://");
-    u = u != NULL ? u + 3 : w[6];
-    size_t hl = strcspn(u, "/?");
-    snprintf(h.host, sizeof h.host, "%.*s", (int)(hl < sizeof h.host ? hl : sizeof h.host - 1), u);
-    if (n > 7 && strcmp(w[7], "-") != 0) {
-        cpy(h.user, sizeof h.user, w[7]);
+    if (!pt_text_after(&w[6], "://", &host)) {
+        host = w[6];
     }
-    char *peer = n > 8 ? strchr(w[8], '/') : NULL; /* "DIRECT/72.14.235.147": the server */
-    if (peer != NULL && !address(peer + 1, h.server)) {
+    size_t slash = pt_text_find(&host, "/"), query = pt_text_find(&host, "?");
+    sp_cpy(h.host, sizeof h.host, pt_text_head(&host, slash < query ? slash : query));
+    if (n > 7 && !sp_is(w[7], "-")) {
+        sp_cpy(h.user, sizeof h.user, w[7]);
+    }
+    /* "DIRECT/72.14.235.147": the server */
+    if (n > 8 && pt_text_after(&w[8], "/", &peer) && !sp_address(peer, h.server)) {
         h.server[0] = '\0';
     }
-    p->st.http++;
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
@@ -1683,84 +1751,81 @@ static void squid_line(struct pt_logparse *p, char *s)
 /* ---- AWS load balancer access logs (ALB, Classic ELB) ---------------------------------------- */
 
 /* "ip:port", "[v6]:port" or "-" (none): the address and port; false when neither reads. */
-static bool addr_port(const char *s, char out[PT_ADDR_STRLEN], int32_t *pt)
+static bool addr_port(struct pt_cur s, char out[PT_ADDR_STRLEN], int32_t *pt)
 {
     *pt = -1;
     out[0] = '\0';
-    if (strcmp(s, "-") == 0) {
+    if (sp_is(s, "-")) {
         return true;
     }
-    char a[PT_ADDR_STRLEN + 8];
-    const char *colon;
-    size_t len;
-    if (s[0] == '[') {
-        const char *e = strchr(s, ']');
-        if (e == NULL) {
+    struct pt_cur a, port_of = pt_cur_make(NULL, 0);
+    bool with_port;
+    if (pt_text_lit(&s, "[")) {
+        if (!pt_text_field(&s, ']', &a)) {
             return false;
         }
-        len = (size_t)(e - s - 1);
-        s++;
-        colon = e[1] == ':' ? e + 1 : NULL;
+        with_port = pt_text_lit(&s, ":");
+        port_of = s;
     } else {
-        colon = strrchr(s, ':');
-        len = colon != NULL ? (size_t)(colon - s) : strlen(s);
+        size_t colon = sp_rfind(s, ':');
+        with_port = colon != SIZE_MAX;
+        a = pt_text_head(&s, colon);
+        port_of = with_port ? sp_from(s, colon + 1) : port_of;
     }
-    if (len >= sizeof a) {
+    if (pt_cur_left(&a) >= PT_ADDR_STRLEN + 8) {
         return false;
     }
-    memcpy(a, s, len);
-    a[len] = '\0';
-    return address(a, out) && (colon == NULL || port(colon + 1, pt));
+    return sp_address(a, out) && (!with_port || sp_port(port_of, pt));
 }
 
 /* A count, or "-" / "-1" for none (-1). */
-static bool count_or_none(const char *s, int64_t *v)
+static bool count_or_none(struct pt_cur s, int64_t *v)
 {
-    if (strcmp(s, "-") == 0 || strcmp(s, "-1") == 0) {
+    if (sp_is(s, "-") || sp_is(s, "-1")) {
         *v = -1;
         return true;
     }
-    return count(s, v) && *v >= 0;
+    return sp_count(s, v) && *v >= 0;
 }
 
 /* A URL's host (without its port) and its path and query; a bare path is kept as it is. */
-static void url_parts(const char *url, char *host, size_t hcap, char *uri, size_t ucap)
+static void url_parts(struct pt_cur url, char *host, size_t hcap, char *uri, size_t ucap)
 {
-    const char *u = strstr(url, "://");
+    struct pt_cur u;
     host[0] = '\0';
-    if (u == NULL) {
-        cpy(uri, ucap, url);
+    if (!pt_text_after(&url, "://", &u)) {
+        sp_cpy(uri, ucap, url);
         return;
     }
-    u += 3;
-    size_t hl = strcspn(u, "/?");
-    const char *rest = u + hl;
-    if (hl > 0 && u[0] != '[') { /* drop ":443"; an IPv6 literal keeps its brackets */
-        const char *c = memchr(u, ':', hl);
-        hl = c != NULL ? (size_t)(c - u) : hl;
+    size_t slash = pt_text_find(&u, "/"), query = pt_text_find(&u, "?");
+    size_t hl = slash < query ? slash : query;
+    hl = hl < pt_cur_left(&u) ? hl : pt_cur_left(&u);
+    struct pt_cur rest = sp_from(u, hl), name = pt_text_head(&u, hl);
+    if (hl > 0 && sp_at(&u, 0) != '[') { /* drop ":443"; an IPv6 literal keeps its brackets */
+        name = pt_text_head(&name, pt_text_find(&name, ":"));
     }
-    snprintf(host, hcap, "%.*s", (int)(hl < hcap ? hl : hcap - 1), u);
-    cpy(uri, ucap, *rest != '\0' ? rest : "/");
+    sp_cpy(host, hcap, name);
+    sp_cpy(uri, ucap, pt_cur_left(&rest) > 0 ? rest : span("/"));
 }
 
 /* A TCP or TLS connection a balancer logged (Classic ELB TCP listeners, NLB TLS listeners):
- * the client's bytes received and the bytes sent back, as the balancer counts payload. */
-static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const char *cli,
-                     const char *srv, const char *rx, const char *tx, int64_t dur_us)
+ * the client's bytes received and the bytes sent back, as the balancer counts payload.
+ * w: the client, server, received and sent fields. */
+static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const struct pt_cur *w,
+                     int64_t dur_us)
 {
     struct pt_logconn_rec c;
     memset(&c, 0, sizeof c);
     c.p = *pv;
     c.c_ip_bytes = c.s_ip_bytes = c.c_frame_bytes = c.s_frame_bytes = c.c_pkts = c.s_pkts = -1;
     c.dur_us = dur_us;
-    if (!addr_port(cli, c.client, &c.cport) || c.client[0] == '\0' ||
-        !addr_port(srv, c.server, &c.sport) || c.server[0] == '\0' ||
-        !count_or_none(rx, &c.c_bytes) || !count_or_none(tx, &c.s_bytes)) {
+    if (!addr_port(w[0], c.client, &c.cport) || c.client[0] == '\0' ||
+        !addr_port(w[1], c.server, &c.sport) || c.server[0] == '\0' ||
+        !count_or_none(w[2], &c.c_bytes) || !count_or_none(w[3], &c.s_bytes)) {
         malformed(p, "an AWS load balancer connection line whose addresses or counts do not read");
         return;
     }
     cpy(c.proto, sizeof c.proto, "tcp");
-    p->st.conn++;
     p->st.records++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
 }
@@ -1769,46 +1834,48 @@ static void elb_conn(struct pt_logparse *p, const struct pt_logprov *pv, const c
  * target_status received sent "request" "user_agent" ...; Classic ELB: the same from time
  * (a TCP listener's line has "-" for the statuses and is a connection); NLB TLS: "tls 2.0
  * time elb listener client:port destination:port connection_ms handshake_ms received sent". */
-static void elb_line(struct pt_logparse *p, char *s, size_t n)
+static void elb_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_loghttp_rec h;
     memset(&h, 0, sizeof h);
-    h.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "elb", 0};
-    char *w[14];
+    h.p = line_prov(p, line, "elb");
+    struct pt_cur ts = line, w[14];
     size_t k = 0;
-    struct toks ts = toks_n(s, n);
-    while (k < 14 && (w[k] = token(&ts)) != NULL) {
+    char kind;
+    while (k < 14 && tok(&ts, &w[k], &kind)) {
         k++;
     }
     int64_t st, target_st, ms;
-    if (k >= 11 && strcmp(w[0], "tls") == 0) {
-        if (!count(w[7], &ms) || ms < 0) {
+    if (k >= 11 && sp_is(w[0], "tls")) {
+        if (!sp_count(w[7], &ms) || ms < 0) {
             malformed(p, "an NLB TLS line whose connection time does not read");
             return;
         }
-        elb_conn(p, &h.p, w[5], w[6], w[9], w[10], ms * 1000);
+        struct pt_cur cw[4] = {w[5], w[6], w[9], w[10]};
+        elb_conn(p, &h.p, cw, ms * 1000);
         return;
     }
-    size_t b = k > 0 && (w[0][0] < '0' || w[0][0] > '9') ? 1 : 0;
-    if (k >= b + 11 && strcmp(w[b + 7], "-") == 0 && strcmp(w[b + 8], "-") == 0) {
-        elb_conn(p, &h.p, w[b + 2], w[b + 3], w[b + 9], w[b + 10], -1);
+    size_t b = k > 0 && (sp_at(&w[0], 0) < '0' || sp_at(&w[0], 0) > '9') ? 1 : 0;
+    if (k >= b + 11 && sp_is(w[b + 7], "-") && sp_is(w[b + 8], "-")) {
+        struct pt_cur cw[4] = {w[b + 2], w[b + 3], w[b + 9], w[b + 10]};
+        elb_conn(p, &h.p, cw, -1);
         return;
     }
     if (k < b + 13 || !addr_port(w[b + 2], h.client, &h.cport) || h.client[0] == '\0' ||
-        !addr_port(w[b + 3], h.server, &h.sport) || !count(w[b + 7], &st) || st < 0 ||
+        !addr_port(w[b + 3], h.server, &h.sport) || !sp_count(w[b + 7], &st) || st < 0 ||
         st > 999 || !count_or_none(w[b + 8], &target_st) ||
         !count_or_none(w[b + 9], &h.req_bytes) || !count_or_none(w[b + 10], &h.resp_bytes)) {
         malformed(p, "not an AWS load balancer access-log line");
         return;
     }
     h.status = (int32_t)st;
-    struct toks rq = toks_of(w[b + 11]);
-    char *m = token(&rq), *url = token(&rq);
-    cpy(h.method, sizeof h.method, m != NULL && strcmp(m, "-") != 0 ? m : "");
-    url_parts(url != NULL ? url : "", h.host, sizeof h.host, h.uri, sizeof h.uri);
-    cpy(h.user_agent, sizeof h.user_agent, strcmp(w[b + 12], "-") != 0 ? w[b + 12] : "");
-    p->st.http++;
+    struct pt_cur rq = w[b + 11], m = pt_cur_make(NULL, 0), url = m;
+    if (tok(&rq, &m, &kind)) {
+        tok(&rq, &url, &kind);
+    }
+    sp_cpy(h.method, sizeof h.method, sp_is(m, "-") ? span("") : m);
+    url_parts(url, h.host, sizeof h.host, h.uri, sizeof h.uri);
+    sp_cpy(h.user_agent, sizeof h.user_agent, sp_is(w[b + 12], "-") ? span("") : w[b + 12]);
     p->st.records++;
     emit(p, PT_LOGREC_HTTP, &h, &h.p);
 }
@@ -1820,105 +1887,99 @@ static void elb_line(struct pt_logparse *p, char *s, size_t n)
 #define CTIME_LEN 24
 
 /* vsftpd.log: "<time> [pid N] [user] OK UPLOAD: Client "addr", "path", N bytes, R" */
-static void vsftpd_line(struct pt_logparse *p, char *s, size_t n)
+static void vsftpd_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logxfer_rec x;
     memset(&x, 0, sizeof x);
-    x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "vsftpd", 0};
+    x.p = line_prov(p, line, "vsftpd");
     x.bytes = x.dur_us = -1;
-    if (n < CTIME_LEN + 7 || x.p.ts_us < 0 || strncmp(s + CTIME_LEN, " [pid ", 6) != 0) {
+    struct pt_cur c = line, u, v, a, path, bytes, unit;
+    if (pt_cur_left(&line) < CTIME_LEN + 7 || x.p.ts_us < 0 || !pt_cur_skip(&c, CTIME_LEN) ||
+        !pt_text_lit(&c, " [pid ")) {
         malformed(p, "not a vsftpd log line");
         return;
     }
-    char *c = strchr(s + CTIME_LEN + 6, ']');
-    c = c != NULL ? c + 1 : NULL;
-    if (c != NULL && c[0] == ' ' && c[1] == '[') { /* the user, after login */
-        char *e = strchr(c + 2, ']');
-        if (e != NULL) {
-            *e = '\0';
-            cpy(x.user, sizeof x.user, c + 2);
-            c = e + 1;
-        }
+    bool pid = pt_text_field(&c, ']', &v);
+    u = c;
+    if (pid && pt_text_lit(&u, " [") && pt_text_field(&u, ']', &v)) { /* the user, after login */
+        sp_cpy(x.user, sizeof x.user, v);
+        c = u;
     }
-    const char *verb = NULL;
-    if (c != NULL && strncmp(c, " OK ", 4) == 0) {
-        x.ok = true;
-        verb = c + 4;
-    } else if (c != NULL && strncmp(c, " FAIL ", 6) == 0) {
-        verb = c + 6;
+    bool verb = false;
+    if (pid && pt_text_lit(&c, " OK ")) {
+        x.ok = verb = true;
+    } else if (pid && pt_text_lit(&c, " FAIL ")) {
+        verb = true;
     }
     static const char *const dirs[3][2] = {
         {"UPLOAD: ", "upload"}, {"DOWNLOAD: ", "download"}, {"DELETE: ", "delete"}};
     int d = -1;
-    for (int i = 0; verb != NULL && i < 3; i++) {
-        d = strncmp(verb, dirs[i][0], strlen(dirs[i][0])) == 0 ? i : d;
+    for (int i = 0; verb && d < 0 && i < 3; i++) {
+        d = pt_text_lit(&c, dirs[i][0]) ? i : d;
     }
     if (d < 0) {
         p->st.other++; /* CONNECT, LOGIN, MKDIR, FTP command/response lines... */
         return;
     }
     /* Client "addr", "path"[, N bytes, R Kbyte/sec] */
-    struct toks q = toks_of((char *)verb + strlen(dirs[d][0]));
-    char *a, *path, kind;
-    if (!pt_text_lit(&q.c, "Client ")) {
+    char kind;
+    if (!pt_text_lit(&c, "Client ")) {
         malformed(p, "a vsftpd transfer line without its client");
         return;
     }
-    a = token_kind(&q, &kind);
-    if (a == NULL || kind != '"' || !pt_text_lit(&q.c, ",") ||
-        (path = token_kind(&q, &kind)) == NULL || kind != '"') {
+    if (!tok(&c, &a, &kind) || kind != '"' || !pt_text_lit(&c, ",") || !tok(&c, &path, &kind) ||
+        kind != '"') {
         malformed(p, "a vsftpd transfer line whose client or file does not read");
         return;
     }
-    if (!address(a, x.client)) {
-        cpy(x.client, sizeof x.client, a);
+    if (!sp_address(a, x.client)) {
+        sp_cpy(x.client, sizeof x.client, a);
     }
-    cpy(x.path, sizeof x.path, path);
+    sp_cpy(x.path, sizeof x.path, path);
     cpy(x.direction, sizeof x.direction, dirs[d][1]);
-    char *bytes = pt_text_lit(&q.c, ",") ? token(&q) : NULL, *unit = bytes ? token(&q) : NULL;
-    if (unit != NULL && strncmp(unit, "bytes", 5) == 0 && !count(bytes, &x.bytes)) {
+    if (pt_text_lit(&c, ",") && tok(&c, &bytes, &kind) && tok(&c, &unit, &kind) &&
+        pt_text_lit(&unit, "bytes") && !sp_count(bytes, &x.bytes)) {
         x.bytes = -1;
     }
-    p->st.xfer++;
     p->st.records++;
     emit(p, PT_LOGREC_XFER, &x, &x.p);
 }
 
 /* xferlog: "<time> secs host size file... type action direction mode user service auth
  * authuser status" (the file name may hold spaces: the nine fields after it are fixed). */
-static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
+static void xferlog_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logxfer_rec x;
     memset(&x, 0, sizeof x);
-    x.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "xferlog", 0};
-    char *w[64];
+    x.p = line_prov(p, line, "xferlog");
+    struct pt_cur w[64], rest = sp_from(line, CTIME_LEN);
     size_t k = 0;
-    struct toks rest = toks_of(n > CTIME_LEN ? s + CTIME_LEN : s + n);
-    while (k < 64 && (w[k] = token(&rest)) != NULL) {
+    char kind;
+    while (k < 64 && tok(&rest, &w[k], &kind)) {
         k++;
     }
     int64_t secs;
-    if (x.p.ts_us < 0 || k < 13 || k == 64 || !count(w[0], &secs) || !count(w[2], &x.bytes) ||
-        strlen(w[k - 7]) != 1 || strchr("oid", w[k - 7][0]) == NULL || strlen(w[k - 1]) != 1 ||
-        strchr("ci", w[k - 1][0]) == NULL) {
+    /* the direction (o, i or d) and the completion status (c or i), one letter each */
+    uint8_t dir = k >= 13 && pt_cur_left(&w[k - 7]) == 1 ? sp_at(&w[k - 7], 0) : 0;
+    uint8_t done = k >= 13 && pt_cur_left(&w[k - 1]) == 1 ? sp_at(&w[k - 1], 0) : 0;
+    if (x.p.ts_us < 0 || k < 13 || k == 64 || !sp_count(w[0], &secs) ||
+        !sp_count(w[2], &x.bytes) || (dir != 'o' && dir != 'i' && dir != 'd') ||
+        (done != 'c' && done != 'i')) {
         malformed(p, "not an xferlog line");
         return;
     }
     x.dur_us = secs * 1000000;
-    if (!address(w[1], x.client)) {
-        cpy(x.client, sizeof x.client, w[1]);
+    if (!sp_address(w[1], x.client)) {
+        sp_cpy(x.client, sizeof x.client, w[1]);
     }
     size_t at = 0; /* the file name: the tokens between the size and the transfer type */
     for (size_t i = 3; i + 9 <= k - 1 && at < sizeof x.path - 1; i++) {
-        at += (size_t)snprintf(x.path + at, sizeof x.path - at, "%s%s", i > 3 ? " " : "", w[i]);
+        sp_cat(x.path, sizeof x.path, &at, span(i > 3 ? " " : ""));
+        sp_cat(x.path, sizeof x.path, &at, w[i]);
     }
-    char dir = w[k - 7][0];
     cpy(x.direction, sizeof x.direction, dir == 'i' ? "upload" : dir == 'o' ? "download" : "delete");
-    cpy(x.user, sizeof x.user, w[k - 5]);
-    x.ok = w[k - 1][0] == 'c';
-    p->st.xfer++;
+    sp_cpy(x.user, sizeof x.user, w[k - 5]);
+    x.ok = done == 'c';
     p->st.records++;
     emit(p, PT_LOGREC_XFER, &x, &x.p);
 }
@@ -1929,61 +1990,58 @@ static void xferlog_line(struct pt_logparse *p, char *s, size_t n)
  * [0001   D   NOERROR] A      (3)www(7)example(3)com(0)": a query the server received (not
  * a response, not one it sent to a forwarder) from a client. The name's labels are written
  * with their lengths in parentheses. */
-static void windns_line(struct pt_logparse *p, char *s, size_t n)
+static void windns_line(struct pt_logparse *p, struct pt_cur line)
 {
     struct pt_logdns_rec d;
     memset(&d, 0, sizeof d);
-    d.p = (struct pt_logprov){p->item, p->st.lines, p->line_off,
-                              pt_logtime_line(&p->lt, (const uint8_t *)s, n), "windns", 0};
+    d.p = line_prov(p, line, "windns");
     d.cport = d.sport = -1;
-    char *pk = strstr(s, " PACKET ");
-    if (pk == NULL) {
+    struct pt_cur rest, f[6], skipped, type, name;
+    if (!pt_text_after(&line, " PACKET ", &rest)) {
         p->st.other++; /* the header, the field key, notes and non-packet events */
         return;
     }
-    struct toks rest = toks_of(pk + 8);
-    char *ctx = token(&rest), *proto = token(&rest), *dir = token(&rest), *ip = token(&rest);
-    char *xid = token(&rest), *qr = token(&rest);
-    if (qr != NULL && strcmp(qr, "R") == 0) {
-        qr = token(&rest); /* "R Q": a response */
+    /* context, protocol, direction, address, transaction id, R (a response) or Q */
+    char kind;
+    size_t got = 0;
+    while (got < 6 && tok(&rest, &f[got], &kind)) {
+        got++;
+    }
+    if (got == 6 && sp_is(f[5], "R")) { /* "R Q": a response */
         p->st.other++;
         return;
     }
-    (void)ctx;
-    (void)xid;
-    struct pt_cur skipped;
-    bool flags = pt_text_field(&rest.c, ']', &skipped); /* past the flags' "]" */
-    char *type = flags ? token(&rest) : NULL;
-    char *name = type != NULL ? token(&rest) : NULL;
-    if (name == NULL || qr == NULL || strcmp(qr, "Q") != 0 || !address(ip, d.client) ||
-        (strcmp(proto, "UDP") != 0 && strcmp(proto, "TCP") != 0)) {
+    bool flags = pt_text_field(&rest, ']', &skipped); /* past the flags' "]" */
+    if (got < 6 || !flags || !tok(&rest, &type, &kind) || !tok(&rest, &name, &kind) ||
+        !sp_is(f[5], "Q") || !sp_address(f[3], d.client) ||
+        (!sp_is(f[1], "UDP") && !sp_is(f[1], "TCP"))) {
         malformed(p, "a Windows DNS packet line whose fields do not read");
         return;
     }
-    if (strcmp(dir, "Rcv") != 0) {
+    if (!sp_is(f[2], "Rcv")) {
         p->st.other++; /* a query the server sent on (to a forwarder or root) */
         return;
     }
     /* (3)www(7)example(3)com(0) -> www.example.com */
-    size_t k = 0;
-    for (const char *c = name; *c != '\0' && k < sizeof d.query - 1;) {
-        if (*c == '(') {
-            const char *e = strchr(c, ')');
-            if (e == NULL) {
+    size_t k = 0, len = pt_cur_left(&name);
+    for (size_t i = 0; i < len && k < sizeof d.query - 1;) {
+        if (sp_at(&name, i) == '(') {
+            struct pt_cur from = sp_from(name, i);
+            size_t e = pt_text_find(&from, ")");
+            if (e == SIZE_MAX) {
                 break;
             }
-            if (k > 0 && e[1] != '\0') {
+            i += e + 1;
+            if (k > 0 && i < len) {
                 d.query[k++] = '.';
             }
-            c = e + 1;
         } else {
-            d.query[k++] = *c++;
+            d.query[k++] = (char)sp_at(&name, i++);
         }
     }
     d.query[k] = '\0';
-    cpy_lower(d.proto, sizeof d.proto, proto);
-    cpy(d.qtype, sizeof d.qtype, type);
-    p->st.dns++;
+    sp_cpy_lower(d.proto, sizeof d.proto, f[1]);
+    sp_cpy(d.qtype, sizeof d.qtype, type);
     p->st.records++;
     emit(p, PT_LOGREC_DNS, &d, &d.p);
 }
@@ -2009,22 +2067,26 @@ static const char *const falias[X_COUNT][8] = {
 
 _Static_assert(X_COUNT <= 32, "struct pt_logparse's zidx holds every flow CSV field read");
 
-static bool flowcsv_header(struct pt_logparse *p, char *s)
+static bool flowcsv_header(struct pt_logparse *p, struct pt_cur s)
 {
-    const char *f[PT_LOG_FIELDS];
+    struct pt_cur f[PT_LOG_FIELDS];
     size_t n;
-    if (!split(s, strlen(s), ',', f, &n)) {
+    if (!split(s, ',', f, &n)) {
         return false;
     }
+    char name[PT_LOG_FIELDS][40], al[8][40]; /* each lowered once, not once per pair */
+    for (size_t i = 0; i < n; i++) {
+        sp_cpy_lower(name[i], sizeof name[i], f[i]);
+    }
     for (size_t k = 0; k < X_COUNT; k++) {
+        size_t na = 0;
+        for (; na < 8 && falias[k][na] != NULL; na++) {
+            cpy_lower(al[na], sizeof al[na], falias[k][na]);
+        }
         p->zidx[k] = -1;
         for (size_t i = 0; i < n && p->zidx[k] < 0; i++) {
-            char name[40];
-            cpy_lower(name, sizeof name, f[i]);
-            for (size_t a = 0; a < 8 && falias[k][a] != NULL; a++) {
-                char al[40];
-                cpy_lower(al, sizeof al, falias[k][a]);
-                if (strcmp(name, al) == 0) {
+            for (size_t a = 0; a < na; a++) {
+                if (strcmp(name[i], al[a]) == 0) {
                     p->zidx[k] = (int16_t)i;
                 }
             }
@@ -2038,34 +2100,35 @@ static bool flowcsv_header(struct pt_logparse *p, char *s)
     return true;
 }
 
-static const char *fget(const struct row *r, enum ff f)
+static struct pt_cur fget(const struct row *r, enum ff f)
 {
-    const char *v = r->p->zidx[f] >= 0 ? tsv_value(r, (size_t)r->p->zidx[f]) : NULL;
-    while (v != NULL && *v == ' ') {
-        v++; /* nfdump pads */
-    }
-    return v;
+    struct pt_cur v = tsv_value(r, r->p->zidx[f]);
+    pt_text_skip(&v, ' '); /* nfdump pads */
+    return pt_cur_rest(&v);
 }
 
-static void flowcsv_line(struct pt_logparse *p, char *s)
+static void flowcsv_line(struct pt_logparse *p, struct pt_cur line)
 {
+    struct pt_cur rest = line;
     if (p->n_fields == 0) {
-        if (!flowcsv_header(p, s)) {
+        if (!flowcsv_header(p, line)) {
             malformed(p, "a flow export without a header naming addresses and bytes");
         }
         return;
     }
-    struct row r = {.p = p};
-    if (p->tail || strncmp(s, "Summary", 7) == 0) {
+    struct row r; /* split() fills tsv[0..n): 64 views are not cleared for every line */
+    r.p = p;
+    r.json = false;
+    if (p->tail || pt_text_lit(&rest, "Summary")) {
         p->tail = true; /* nfdump's summary after the flows: its own header and totals */
         p->st.other++;
         return;
     }
-    if (strcmp(s, "No matching flows") == 0) { /* nfdump on a file without flows */
+    if (sp_is(line, "No matching flows")) { /* nfdump on a file without flows */
         p->st.other++;
         return;
     }
-    if (!split(s, strlen(s), ',', r.tsv, &r.n) || r.n < p->n_fields) {
+    if (!split(line, ',', r.tsv, &r.n) || r.n < p->n_fields) {
         malformed(p, "its number of fields differs from the header");
         return;
     }
@@ -2075,41 +2138,59 @@ static void flowcsv_line(struct pt_logparse *p, char *s)
                               p->fmt == PT_LOGFMT_NFCAPD ? "nfcapd" : "flow-csv", 0};
     c.c_bytes = c.s_bytes = c.c_frame_bytes = c.s_frame_bytes = c.dur_us = -1;
     c.s_ip_bytes = c.s_pkts = -1;
-    const char *start = fget(&r, X_START), *end = fget(&r, X_END), *pr = fget(&r, X_PROTO);
-    if (start != NULL) {
-        c.p.ts_us = pt_logtime_line(&p->lt, (const uint8_t *)start, strlen(start));
-        if (c.p.ts_us < 0 && !seconds(start, &c.p.ts_us)) {
+    struct pt_cur start = fget(&r, X_START), end = fget(&r, X_END), pr = fget(&r, X_PROTO);
+    if (set(start)) {
+        c.p.ts_us = line_time(p, start);
+        if (c.p.ts_us < 0 && !sp_seconds(start, &c.p.ts_us)) {
             c.p.ts_us = -1;
         }
     }
-    if (end != NULL && c.p.ts_us >= 0) {
-        int64_t e = pt_logtime_line(&p->lt, (const uint8_t *)end, strlen(end));
-        if (e < 0 && !seconds(end, &e)) {
+    if (set(end) && c.p.ts_us >= 0) {
+        int64_t e = line_time(p, end);
+        if (e < 0 && !sp_seconds(end, &e)) {
             e = -1;
         }
         c.dur_us = e >= c.p.ts_us ? e - c.p.ts_us : -1;
     }
-    if (!address(fget(&r, X_SRC), c.client) || !address(fget(&r, X_DST), c.server) ||
-        c.client[0] == '\0' || !port(fget(&r, X_SPORT), &c.cport) ||
-        !port(fget(&r, X_DPORT), &c.sport) || !count(fget(&r, X_BYTES), &c.c_ip_bytes) ||
-        !count(fget(&r, X_PKTS), &c.c_pkts) || !count(fget(&r, X_OBYTES), &c.s_ip_bytes) ||
-        !count(fget(&r, X_OPKTS), &c.s_pkts)) {
+    if (!sp_address(fget(&r, X_SRC), c.client) || !sp_address(fget(&r, X_DST), c.server) ||
+        c.client[0] == '\0' || !sp_port(fget(&r, X_SPORT), &c.cport) ||
+        !sp_port(fget(&r, X_DPORT), &c.sport) || !sp_count(fget(&r, X_BYTES), &c.c_ip_bytes) ||
+        !sp_count(fget(&r, X_PKTS), &c.c_pkts) || !sp_count(fget(&r, X_OBYTES), &c.s_ip_bytes) ||
+        !sp_count(fget(&r, X_OPKTS), &c.s_pkts)) {
         malformed(p, "a field does not hold what its name says (address, port or count)");
         return;
     }
     int64_t proto;
-    if (pr != NULL && count(pr, &proto)) {
-        cpy(c.proto, sizeof c.proto, proto == 6 ? "tcp" : proto == 17 ? "udp"
-                                   : proto == 1 ? "icmp" : pr);
+    if (set(pr) && sp_count(pr, &proto)) {
+        const char *name = proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : NULL;
+        sp_cpy(c.proto, sizeof c.proto, name != NULL ? span(name) : pr);
     } else {
-        cpy_lower(c.proto, sizeof c.proto, pr);
+        sp_cpy_lower(c.proto, sizeof c.proto, pr);
     }
-    p->st.conn++;
     p->st.records++;
     emit(p, PT_LOGREC_CONN, &c, &c.p);
 }
 
 /* ---- lines ---------------------------------------------------------------------------------- */
+
+/* EVTX: the lines of the libevtx reader (evtx.c), which reads them as a C string: the line
+ * buffer is NUL-terminated after the view. */
+static void evtx_line(struct pt_logparse *p, struct pt_cur line)
+{
+    pt_evtx_line(p, (char *)p->line, pt_cur_left(&line));
+}
+
+/* The line reader of each format. */
+static void (*const readers[])(struct pt_logparse *p, struct pt_cur line) = {
+    [PT_LOGFMT_ZEEK] = zeek_line,       [PT_LOGFMT_ZEEK_JSON] = zeek_json_line,
+    [PT_LOGFMT_EVE] = eve_line,         [PT_LOGFMT_WEB] = web_line,
+    [PT_LOGFMT_W3C] = w3c_line,         [PT_LOGFMT_SYSLOG] = syslog_line,
+    [PT_LOGFMT_SQUID] = squid_line,     [PT_LOGFMT_FLOWCSV] = flowcsv_line,
+    [PT_LOGFMT_NFCAPD] = flowcsv_line,  [PT_LOGFMT_ELB] = elb_line,
+    [PT_LOGFMT_VSFTPD] = vsftpd_line,   [PT_LOGFMT_XFERLOG] = xferlog_line,
+    [PT_LOGFMT_PANOS] = panos_line,     [PT_LOGFMT_WINDNS] = windns_line,
+    [PT_LOGFMT_EVTX] = evtx_line,
+};
 
 void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
 {
@@ -2141,62 +2222,10 @@ void pt_logparse_line(struct pt_logparse *p, const uint8_t *b, size_t n)
     }
     n = n < sizeof p->line - 1 ? n : sizeof p->line - 1;
     p->line[n] = '\0';
-    char *s = (char *)p->line;
-    switch (p->fmt) {
-        case PT_LOGFMT_ZEEK:
-            zeek_line(p, s, n);
-            break;
-        case PT_LOGFMT_ZEEK_JSON: {
-            if (!pt_jsonflat_parse(&p->json, p->line, n)) {
-                malformed(p, "not one complete JSON object (cut, or nested beyond what is read)");
-                break;
-            }
-            struct row r = {.p = p, .json = true};
-            zeek_record(&r);
-            break;
-        }
-        case PT_LOGFMT_EVE:
-            eve_line(p, p->line, n);
-            break;
-        case PT_LOGFMT_WEB:
-            web_line(p, s, n);
-            break;
-        case PT_LOGFMT_W3C:
-            w3c_line(p, s);
-            break;
-        case PT_LOGFMT_SYSLOG:
-            syslog_line(p, s, n);
-            break;
-        case PT_LOGFMT_SQUID:
-            squid_line(p, s);
-            break;
-        case PT_LOGFMT_FLOWCSV:
-        case PT_LOGFMT_NFCAPD:
-            flowcsv_line(p, s);
-            break;
-        case PT_LOGFMT_ELB:
-            elb_line(p, s, n);
-            break;
-        case PT_LOGFMT_VSFTPD:
-            vsftpd_line(p, s, n);
-            break;
-        case PT_LOGFMT_XFERLOG:
-            xferlog_line(p, s, n);
-            break;
-        case PT_LOGFMT_PANOS:
-            panos_line(p, s, n);
-            break;
-        case PT_LOGFMT_WINDNS:
-            windns_line(p, s, n);
-            break;
-        case PT_LOGFMT_EVTX:
-            pt_evtx_line(p, s, n);
-            break;
-        case PT_LOGFMT_ATNA: /* read by pt_atna_feed, before */
-            break;
-        case PT_LOGFMT_NONE:
-            p->st.other++;
-            break;
+    if ((size_t)p->fmt < sizeof readers / sizeof readers[0] && readers[p->fmt] != NULL) {
+        readers[p->fmt](p, pt_cur_make(p->line, n));
+    } else {
+        p->st.other++; /* PT_LOGFMT_NONE; ATNA is read by pt_atna_feed, before */
     }
 }
 

@@ -9,6 +9,8 @@
 
 #include "db.h"
 #include "db_handle.h"
+#include "q_report.h"
+#include "q_stmt.h"
 
 /* An ATNA phi_access row is its log_audit row's (same item, line, time, client and event:
  * phi_access keeps no byte offset); its patients are that message's keyed hashes. */
@@ -76,42 +78,32 @@ static const char uploads_sql[] =
     "u.destination AND n.heuristic IN ('cloud_storage', 'beacon', 'dns_tunnel', "
     "'icmp_tunnel')) ORDER BY u.host, u.destination";
 
-static const char *txt(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t != NULL ? (const char *)t : "";
-}
-
 pt_status pt_q_accessup_uploads(struct pt_db *db, int64_t window_us, double rare_max,
                                 void (*fn)(void *, const struct pt_q_access_upload *),
                                 void *arg)
 {
-    sqlite3 *h = pt_db_handle(db);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, uploads_sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return PT_EDB;
+    struct pt_q *q;
+    pt_status rc = pt_q_prepare(db, uploads_sql, &q);
+    if (rc != PT_OK) {
+        return rc;
     }
-    sqlite3_bind_int64(st, 1, window_us);
-    sqlite3_bind_double(st, 2, rare_max);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    pt_q_bind_int(q, 1, window_us);
+    pt_q_bind_real(q, 2, rare_max);
+    while (pt_q_step(q)) {
         struct pt_q_access_upload u = {
-            .host = txt(st, 0), .destination = txt(st, 1), .flows = sqlite3_column_int64(st, 2),
-            .bytes_out = sqlite3_column_int64(st, 3), .first_ts = sqlite3_column_int64(st, 4),
-            .last_ts = sqlite3_column_int64(st, 5), .protocols = txt(st, 6),
-            .accesses = sqlite3_column_int64(st, 7),
-            .first_access = sqlite3_column_int64(st, 8),
-            .last_access = sqlite3_column_int64(st, 9),
-            .patients = sqlite3_column_int64(st, 10), .sources = txt(st, 11),
-            .detail = txt(st, 12)};
+            .host = pt_q_text(q, 0), .destination = pt_q_text(q, 1), .flows = pt_q_int(q, 2),
+            .bytes_out = pt_q_int(q, 3), .first_ts = pt_q_int(q, 4), .last_ts = pt_q_int(q, 5),
+            .protocols = pt_q_text(q, 6), .accesses = pt_q_int(q, 7),
+            .first_access = pt_q_int(q, 8), .last_access = pt_q_int(q, 9),
+            .patients = pt_q_int(q, 10), .sources = pt_q_text(q, 11), .detail = pt_q_text(q, 12)};
         fn(arg, &u);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        return PT_EDB;
+    rc = pt_q_done(q);
+    pt_q_free(q);
+    if (rc != PT_OK) {
+        return rc;
     }
-    return pt_db_exec(h, "DROP TABLE IF EXISTS temp.acc_person", NULL, 0);
+    return pt_db_exec(pt_db_handle(db), "DROP TABLE IF EXISTS temp.acc_person", NULL, 0);
 }
 
 static const char likely_sql[] =

@@ -71,6 +71,11 @@ pt_status pt_q_bind_int(struct pt_q *q, int idx, int64_t v)
     return sqlite3_bind_int64(q->st, idx, v) == SQLITE_OK ? PT_OK : PT_EDB;
 }
 
+pt_status pt_q_bind_real(struct pt_q *q, int idx, double v)
+{
+    return sqlite3_bind_double(q->st, idx, v) == SQLITE_OK ? PT_OK : PT_EDB;
+}
+
 pt_status pt_q_bind_text(struct pt_q *q, int idx, const char *s)
 {
     return sqlite3_bind_text(q->st, idx, s, -1, SQLITE_TRANSIENT) == SQLITE_OK ? PT_OK : PT_EDB;

@@ -27,6 +27,7 @@ enum pt_q_type { PT_Q_NULL, PT_Q_INT, PT_Q_REAL, PT_Q_TEXT };
 pt_status pt_q_open(struct pt_db *db, enum pt_query name, struct pt_q **out);
 /* Bind parameter `idx` (1-based) before the first step. */
 pt_status pt_q_bind_int(struct pt_q *q, int idx, int64_t v);
+pt_status pt_q_bind_real(struct pt_q *q, int idx, double v);
 pt_status pt_q_bind_text(struct pt_q *q, int idx, const char *s);
 /* The next row: true while there is one. */
 bool pt_q_step(struct pt_q *q);

@@ -10,12 +10,8 @@
 
 #include "db.h"
 #include "db_handle.h"
-
-static const char *txt(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t != NULL ? (const char *)t : "";
-}
+#include "q_report.h"
+#include "q_stmt.h"
 
 pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *addr,
                             int *matched)
@@ -53,34 +49,35 @@ pt_status pt_q_staging_link(struct pt_db *db, const char *image, const char *add
     return PT_OK;
 }
 
+static const char host_files_sql[] =
+    "SELECT d.item_id, d.path, d.sha256, max(d.size), coalesce(b.pack, "
+    "''), coalesce(b.offset, 0) FROM disk_file d LEFT JOIN object_blob "
+    "b ON b.sha256 = d.sha256 WHERE d.kind = 'r' AND d.state = "
+    "'allocated' AND d.complete = 1 AND d.attr IS NULL AND d.sha256 IS "
+    "NOT NULL AND d.size > 0 AND d.size <= ?1 AND (lower(d.path) = "
+    "'windows/system32/config/system' OR d.path LIKE 'etc/%' OR d.path "
+    "LIKE 'var/lib/%') GROUP BY d.item_id, d.path, d.sha256 ORDER BY "
+    "d.item_id, d.path, d.sha256";
+
 pt_status pt_q_staging_host_files(struct pt_db *db, uint64_t max_size,
                                   void (*fn)(void *, const struct pt_q_host_file *), void *arg)
 {
-    sqlite3 *h = pt_db_handle(db);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT d.item_id, d.path, d.sha256, max(d.size), coalesce(b.pack, "
-                              "''), coalesce(b.offset, 0) FROM disk_file d LEFT JOIN object_blob "
-                              "b ON b.sha256 = d.sha256 WHERE d.kind = 'r' AND d.state = "
-                              "'allocated' AND d.complete = 1 AND d.attr IS NULL AND d.sha256 IS "
-                              "NOT NULL AND d.size > 0 AND d.size <= ?1 AND (lower(d.path) = "
-                              "'windows/system32/config/system' OR d.path LIKE 'etc/%' OR d.path "
-                              "LIKE 'var/lib/%') GROUP BY d.item_id, d.path, d.sha256 ORDER BY "
-                              "d.item_id, d.path, d.sha256",
-                           -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return PT_EDB;
+    struct pt_q *q;
+    pt_status rc = pt_q_prepare(db, host_files_sql, &q);
+    if (rc != PT_OK) {
+        return rc;
     }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)max_size);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    pt_q_bind_int(q, 1, (int64_t)max_size);
+    while (pt_q_step(q)) {
         struct pt_q_host_file f = {
-            .item = (uint32_t)sqlite3_column_int64(st, 0), .path = txt(st, 1),
-            .sha256 = txt(st, 2), .size = (uint64_t)sqlite3_column_int64(st, 3),
-            .pack = txt(st, 4), .pack_off = (uint64_t)sqlite3_column_int64(st, 5)};
+            .item = (uint32_t)pt_q_int(q, 0), .path = pt_q_text(q, 1), .sha256 = pt_q_text(q, 2),
+            .size = (uint64_t)pt_q_int(q, 3), .pack = pt_q_text(q, 4),
+            .pack_off = (uint64_t)pt_q_int(q, 5)};
         fn(arg, &f);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    rc = pt_q_done(q);
+    pt_q_free(q);
+    return rc;
 }
 
 static pt_status exec3(struct pt_db *db, const char *sql, uint32_t item, const char *a,
@@ -118,29 +115,29 @@ pt_status pt_q_staging_hostname(struct pt_db *db, uint32_t item, const char *nam
                  item, name, origin);
 }
 
+static const char inferred_sql[] =
+    "SELECT (SELECT group_concat(name || ' (' || origin || ')', ', ') FROM image_hostname "
+    "WHERE item_id = ?1), (SELECT group_concat(addr || ' (' || origin || ')', ', ') FROM "
+    "image_host WHERE item_id = ?1 AND source = 'inferred'), (SELECT count(*) FROM image_host "
+    "WHERE item_id = ?1 AND source = 'inferred'), EXISTS (SELECT 1 FROM image_host WHERE "
+    "item_id = ?1 AND source = 'option')";
+
 pt_status pt_q_staging_inferred_note(struct pt_db *db, uint32_t item, char *out, size_t cap)
 {
-    sqlite3_stmt *st = NULL;
+    struct pt_q *q;
     out[0] = '\0';
-    if (sqlite3_prepare_v2(pt_db_handle(db), "SELECT (SELECT group_concat(name || ' (' || origin "
-                           "|| ')', ', ') FROM image_hostname WHERE item_id = ?1), (SELECT "
-                           "group_concat(addr || ' (' || origin || ')', ', ') FROM image_host "
-                           "WHERE item_id = ?1 AND source = 'inferred'), (SELECT count(*) FROM "
-                           "image_host WHERE item_id = ?1 AND source = 'inferred'), EXISTS "
-                           "(SELECT 1 FROM image_host WHERE item_id = ?1 AND source = 'option')",
-                           -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return PT_EDB;
+    pt_status rc = pt_q_prepare(db, inferred_sql, &q);
+    if (rc != PT_OK) {
+        return rc;
     }
-    sqlite3_bind_int64(st, 1, item);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && (sqlite3_column_type(st, 0) != SQLITE_NULL ||
-                             sqlite3_column_int64(st, 2) > 0)) {
-        int64_t n = sqlite3_column_int64(st, 2);
-        bool option = sqlite3_column_int(st, 3) != 0;
+    pt_q_bind_int(q, 1, item);
+    bool row = pt_q_step(q);
+    if (row && (!pt_q_is_null(q, 0) || pt_q_int(q, 2) > 0)) {
+        int64_t n = pt_q_int(q, 2);
+        bool option = pt_q_int(q, 3) != 0;
         snprintf(out, cap, "host inferred from the image's files: name %s; address %s%s",
-                 sqlite3_column_type(st, 0) != SQLITE_NULL ? txt(st, 0) : "none found",
-                 n > 0 ? txt(st, 1) : "none found",
+                 !pt_q_is_null(q, 0) ? pt_q_text(q, 0) : "none found",
+                 n > 0 ? pt_q_text(q, 1) : "none found",
                  n == 0 ? " (the staging join has no address for this image unless "
                           "--image-host gives one)"
                  : option ? " (not used: --image-host links this image)"
@@ -148,8 +145,9 @@ pt_status pt_q_staging_inferred_note(struct pt_db *db, uint32_t item, char *out,
                             "staging join"
                           : "; used by the staging join");
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    rc = row ? PT_OK : pt_q_done(q);
+    pt_q_free(q);
+    return rc;
 }
 
 /* Staged files of linked images (names the walk gave, content read), the unread bytes their
@@ -192,29 +190,26 @@ pt_status pt_q_staging_uploads(struct pt_db *db, double ratio, double rare_max,
                                void (*fn)(void *, const struct pt_q_staged_upload *),
                                void *arg)
 {
-    sqlite3 *h = pt_db_handle(db);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, uploads_sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return PT_EDB;
+    struct pt_q *q;
+    pt_status rc = pt_q_prepare(db, uploads_sql, &q);
+    if (rc != PT_OK) {
+        return rc;
     }
-    sqlite3_bind_double(st, 1, ratio);
-    sqlite3_bind_double(st, 2, rare_max);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    pt_q_bind_real(q, 1, ratio);
+    pt_q_bind_real(q, 2, rare_max);
+    while (pt_q_step(q)) {
         struct pt_q_staged_upload u = {
-            .host = txt(st, 0), .destination = txt(st, 1), .image = txt(st, 2),
-            .largest_path = txt(st, 3), .largest_size = sqlite3_column_int64(st, 4),
-            .staged_ts = sqlite3_column_int64(st, 5), .files = sqlite3_column_int64(st, 6),
-            .staged_bytes = sqlite3_column_int64(st, 7),
-            .bytes_out = sqlite3_column_int64(st, 8), .first_ts = sqlite3_column_int64(st, 9),
-            .last_ts = sqlite3_column_int64(st, 10), .flows = sqlite3_column_int64(st, 11),
-            .sources = sqlite3_column_int64(st, 12), .protocols = txt(st, 13),
-            .detail = txt(st, 14)};
+            .host = pt_q_text(q, 0), .destination = pt_q_text(q, 1), .image = pt_q_text(q, 2),
+            .largest_path = pt_q_text(q, 3), .largest_size = pt_q_int(q, 4),
+            .staged_ts = pt_q_int(q, 5), .files = pt_q_int(q, 6), .staged_bytes = pt_q_int(q, 7),
+            .bytes_out = pt_q_int(q, 8), .first_ts = pt_q_int(q, 9), .last_ts = pt_q_int(q, 10),
+            .flows = pt_q_int(q, 11), .sources = pt_q_int(q, 12), .protocols = pt_q_text(q, 13),
+            .detail = pt_q_text(q, 14)};
         fn(arg, &u);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    rc = pt_q_done(q);
+    pt_q_free(q);
+    return rc;
 }
 
 static const char likely_sql[] =

@@ -13,6 +13,8 @@
 #include "../core/addr.h"
 #include "db.h"
 #include "db_handle.h"
+#include "q_report.h"
+#include "q_stmt.h"
 
 /* ---- the host of each record ---------------------------------------------------------------- */
 
@@ -251,33 +253,31 @@ pt_status pt_q_winlog_rows(struct pt_db *db, enum pt_q_winlog q, const double *p
                            void (*fn)(void *arg, const struct pt_q_winrow *r), void *arg)
 {
     sqlite3 *h = pt_db_handle(db);
-    sqlite3_stmt *st = NULL;
+    struct pt_q *st = NULL;
     if ((unsigned)q >= PT_QW_COUNT ||
         (queries[q].setup != NULL && exec(h, queries[q].setup) != PT_OK) ||
-        sqlite3_prepare_v2(h, queries[q].sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
+        pt_q_prepare(db, queries[q].sql, &st) != PT_OK) {
         return PT_EDB;
     }
     for (size_t i = 0; i < np; i++) {
-        sqlite3_bind_double(st, (int)i + 1, p[i]);
+        pt_q_bind_real(st, (int)i + 1, p[i]);
     }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int n = pt_q_columns(st);
+    while (pt_q_step(st)) {
         struct pt_q_winrow r;
-        int n = sqlite3_column_count(st);
         for (int i = 0; i < PT_QW_COLS; i++) {
-            bool null = i >= n || sqlite3_column_type(st, i) == SQLITE_NULL;
-            const unsigned char *t = null ? NULL : sqlite3_column_text(st, i);
-            r.s[i] = t != NULL ? (const char *)t : "";
-            r.v[i] = null ? -1 : sqlite3_column_int64(st, i);
+            bool null = i >= n || pt_q_is_null(st, i);
+            r.s[i] = null ? "" : pt_q_text(st, i);
+            r.v[i] = null ? -1 : pt_q_int(st, i);
         }
         fn(arg, &r);
     }
-    sqlite3_finalize(st);
+    pt_status rc = pt_q_done(st);
+    pt_q_free(st);
     if (queries[q].setup != NULL && strstr(queries[q].setup, "wl_fail") != NULL) {
         exec(h, "DROP TABLE IF EXISTS temp.wl_fail; DROP TABLE IF EXISTS temp.wl_ok");
     }
-    return rc == SQLITE_DONE ? PT_OK : PT_EDB;
+    return rc;
 }
 
 pt_status pt_q_winlog_phi_access(struct pt_db *db, const struct pt_q_winaccess *a)

@@ -236,6 +236,50 @@ static void text_skip_and_literals(void **state)
     }
 }
 
+/* find, after and head look only at the unread view, whatever follows it in memory */
+static void text_find_after_head(void **state)
+{
+    (void)state;
+    const char *s = "kernel: DROP IN=eth0 SRC=10.0.0.1 DST=10.0.0.2";
+    struct pt_cur c = pt_cur_make((const uint8_t *)s, strlen(s)), r;
+    assert_int_equal(pt_text_find(&c, " SRC="), 20);
+    assert_int_equal(pt_text_find(&c, "kernel"), 0);
+    assert_int_equal(pt_text_find(&c, "10.0.0.2"), strlen(s) - 8);
+    assert_int_equal(pt_text_find(&c, "  "), SIZE_MAX);
+    assert_int_equal(pt_text_find(&c, " DST=10.0.0.2 "), SIZE_MAX); /* runs past the end */
+    assert_int_equal(pt_text_find(&c, ""), 0);
+    assert_true(pt_text_after(&c, "SRC=", &r));
+    assert_int_equal(pt_cur_left(&r), strlen(s) - 25);
+    assert_int_equal(pt_cur_peek_u8(&r, 0), '1');
+    assert_int_equal(c.off, 0); /* not moved */
+    assert_false(pt_text_after(&c, "SPT=", &r));
+    assert_int_equal(pt_cur_left(&r), 0);
+    pt_cur_skip(&c, 21);
+    assert_int_equal(pt_text_find(&c, " SRC="), SIZE_MAX); /* before the unread view */
+    assert_int_equal(pt_text_find(&c, "SRC="), 0);
+    r = pt_text_head(&c, 3);
+    assert_int_equal(pt_cur_left(&r), 3);
+    assert_int_equal(pt_text_find(&r, "SRC="), SIZE_MAX);
+    r = pt_text_head(&c, SIZE_MAX);
+    assert_int_equal(pt_cur_left(&r), pt_cur_left(&c));
+    for (size_t k = 0; k <= strlen(s); k++) {
+        uint8_t *b = exact(s, k); /* a read past the cut trips ASan */
+        c = pt_cur_make(b, k);
+        assert_true((pt_text_find(&c, " DST=") == 33) == (k >= 38));
+        assert_true(pt_text_after(&c, "DST=", &r) == (k >= 38));
+        assert_int_equal(pt_cur_left(&r), k >= 38 ? k - 38 : 0);
+        assert_true((pt_text_find(&c, "10.0.0.2") != SIZE_MAX) == (k == strlen(s)));
+        r = pt_text_head(&c, 10);
+        assert_int_equal(pt_cur_left(&r), k < 10 ? k : 10);
+        free(b);
+    }
+    struct pt_cur bad = pt_cur_make((const uint8_t *)s, 2);
+    pt_cur_skip(&bad, 3);
+    assert_int_equal(pt_text_find(&bad, ""), SIZE_MAX);
+    assert_false(pt_text_after(&bad, "k", &r));
+    assert_int_equal(pt_cur_left(&r), 0);
+}
+
 static void text_numbers(void **state)
 {
     (void)state;
@@ -313,6 +357,7 @@ int main(void)
         cmocka_unit_test(text_uints),
         cmocka_unit_test(text_fields),
         cmocka_unit_test(text_skip_and_literals),
+        cmocka_unit_test(text_find_after_head),
         cmocka_unit_test(text_numbers),
         cmocka_unit_test(text_ipv4),
         cmocka_unit_test(reads_in_both_byte_orders),

@@ -949,13 +949,23 @@ static void every_format_every_line_cut_at_every_offset(void **state)
         "fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0",
         "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
         "http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "
-        "\"GET /index.html HTTP/1.1\""};
+        "\"GET /index.html HTTP/1.1\"",
+        "Nov 14 22:13:22 gw dnsmasq[812]: query[TXT] mzxw6ytb.t.example.net from 10.2.0.5",
+        "Nov 14 22:13:24 fw1 date=2023-11-14 time=22:13:24 type=\"traffic\" srcip=10.2.0.3 "
+        "srcport=51000 dstip=198.51.100.20 dstport=443 proto=6 action=\"close\" sentbyte=5 "
+        "rcvdbyte=20480 duration=120",
+        "Nov 14 22:13:25 ns1 named[811]: client @0x7f1c2c0a8 10.2.0.3#53000 (x.example.org): "
+        "query: x.example.org IN TXT +E(0)K (10.2.0.53)",
+        "Nov 14 22:13:26 r1 unbound: [1234:0] info: 10.2.0.5 z.example.net. AAAA IN"};
     const enum pt_logfmt fmts[] = {PT_LOGFMT_ZEEK, PT_LOGFMT_ZEEK_JSON, PT_LOGFMT_EVE,
                                    PT_LOGFMT_WEB, PT_LOGFMT_W3C, PT_LOGFMT_SYSLOG,
                                    PT_LOGFMT_SQUID, PT_LOGFMT_FLOWCSV, PT_LOGFMT_ELB,
                                    PT_LOGFMT_VSFTPD, PT_LOGFMT_XFERLOG, PT_LOGFMT_PANOS,
                                    PT_LOGFMT_WINDNS, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG,
-                                   PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG};
+                                   PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG,
+                                   /* dnsmasq, FortiGate, BIND, Unbound */
+                                   PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG, PT_LOGFMT_SYSLOG,
+                                   PT_LOGFMT_SYSLOG};
     for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
         size_t n = strlen(lines[k]);
         for (size_t cut = 0; cut <= n; cut++) {
