@@ -74,7 +74,8 @@ enum { Q_OBJECT, Q_RECORD, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_F
        Q_KIND_FIND, Q_KIND_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [Q_OBJECT] = "INSERT INTO phi_object_row VALUES (?1,(SELECT min(id) FROM object WHERE "
+                 "sha256 = ?2),?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health, "
                  "hit_widths, hits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",

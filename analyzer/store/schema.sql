@@ -477,9 +477,14 @@ CREATE TABLE dicom_message (
 -- PHI (analyzer/phi/): records (one patient context each), hits (one identifier each,
 -- masked, with a keyed hash), the individuals they resolve to, and per-object results.
 -- Values are stored masked; phi_value holds full values only with --keep-phi.
-CREATE TABLE phi_object (
+-- phi_object_row names its object by object(id) (the first row of that hash), not by its
+-- 64-character hash and a unique index on it (1.5 MB of the 100 MB bench's case, issue 16);
+-- the view phi_object gives the hash. A query that finds an object's row by a hash joins on
+-- both (PHI_OBJECT_OF in store/q_stmt.h): p.object_id = (SELECT min(id) FROM object WHERE
+-- sha256 = X) is the indexed way in, p.object_sha256 = X the way out.
+CREATE TABLE phi_object_row (
     id            INTEGER PRIMARY KEY,    -- objects in hash order (phi_object_type)
-    object_sha256 TEXT NOT NULL UNIQUE,
+    object_id     INTEGER NOT NULL,       -- object(id): the first object of its hash
     format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text
                                           -- | binary-strings (no parser: printable runs read,
                                           -- records "carved ...") | container (its parts are
@@ -495,6 +500,15 @@ CREATE TABLE phi_object (
     first_record  INTEGER NOT NULL        -- phi_record_row id of its first record: its records
                                           -- are the `records` ids from there (no index needed)
 ) STRICT;
+CREATE UNIQUE INDEX phi_object_object ON phi_object_row(object_id);
+
+CREATE VIEW phi_object AS
+SELECT p.id AS id, (SELECT o.sha256 FROM object o WHERE o.id = p.object_id) AS object_sha256,
+       p.format AS format, p.records AS records, p.hits AS hits, p.phi_hits AS phi_hits,
+       p.individuals AS individuals, p.read_bytes AS read_bytes,
+       p.evidence_format AS evidence_format, p.first_record AS first_record,
+       p.object_id AS object_id
+FROM phi_object_row p;
 
 
 -- Records name their object by phi_object.id (written with the object's row, after its
@@ -524,10 +538,11 @@ CREATE TABLE phi_record_row (
 -- An object's records are found by their ids' range (phi_object.first_record), a record's
 -- object by its id: both ways a b-tree search, with no index.
 CREATE VIEW phi_record AS
-SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, k.kind AS kind,
+SELECT r.id AS id, (SELECT x.sha256 FROM object x WHERE x.id = o.object_id) AS object_sha256,
+       r.seq AS seq, k.kind AS kind,
        r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
-       r.entity_id AS entity_id
-FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id AND r.id BETWEEN o.first_record
+       r.entity_id AS entity_id, o.object_id AS object_id
+FROM phi_record_row r JOIN phi_object_row o ON o.id = r.object_id AND r.id BETWEEN o.first_record
 AND o.first_record + o.records - 1
 JOIN phi_record_kind k ON k.id = r.kind_id;
 
@@ -619,14 +634,15 @@ SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha
        i.type AS type, i.safe_harbor AS safe_harbor,
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
        i.masked AS masked, lower(hex(i.hmac)) AS hmac, nullif(s.state, '') AS state,
-       nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
+       nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason,
+       o.object_id AS object_id
 FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id =
 r.object_id AND r.id BETWEEN o.first_record AND o.first_record + o.records - 1
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
 
 -- Hits per object, identifier type and class (the reports' PHI-type tables).
 CREATE TABLE phi_object_type (
-    object_id     INTEGER NOT NULL REFERENCES phi_object(id),
+    object_id     INTEGER NOT NULL REFERENCES phi_object_row(id),
     type          TEXT NOT NULL,
     safe_harbor   TEXT NOT NULL,
     phi_class     TEXT NOT NULL,          -- PHI | PII
@@ -938,7 +954,8 @@ FROM (
            ' bytes, ' || coalesce(o.mime, '?') || ')' || CASE WHEN p.phi_hits > 0 THEN
            ' with PHI of ' || p.individuals || ' individual(s)' ELSE '' END,
            'object:' || o.sha256
-    FROM object o LEFT JOIN phi_object p ON p.object_sha256 = o.sha256
+    FROM object o LEFT JOIN phi_object p ON p.object_sha256 = o.sha256 AND p.object_id = (SELECT
+         min(x.id) FROM object x WHERE x.sha256 = o.sha256)
     WHERE o.ts IS NOT NULL AND o.depth = 0 AND (o.direction = 'upload' OR p.phi_hits > 0)
     UNION ALL
     SELECT first_ts, 'Start Time', 'EVENT', 'phitrace exfiltration event', 'phitrace:event',
@@ -953,7 +970,8 @@ FROM (
           UNION ALL SELECT rowid, atime, 'Last Access Time' FROM disk_file
           UNION ALL SELECT rowid, ctime, 'Metadata Modification Time' FROM disk_file
           UNION ALL SELECT rowid, crtime, 'Creation Time' FROM disk_file) t ON t.id = d.rowid
-    LEFT JOIN phi_object p ON p.object_sha256 = d.sha256
+    LEFT JOIN phi_object p ON p.object_sha256 = d.sha256 AND p.object_id = (SELECT
+         min(x.id) FROM object x WHERE x.sha256 = d.sha256)
     WHERE t.ts IS NOT NULL AND d.kind = 'r' AND (p.phi_hits > 0 OR d.state IN ('deleted', 'orphan'))
     UNION ALL
     SELECT start_ts, 'File Downloaded', 'WEBHIST', 'phitrace browser download (' || browser ||
