@@ -428,7 +428,7 @@ pt_status pt_db_commit(struct pt_db *db)
 
 pt_status pt_db_compact(struct pt_db *db, char *err, size_t errlen)
 {
-    return pt_db_exec(db->h, "REINDEX; PRAGMA incremental_vacuum", err, errlen);
+    return pt_db_exec(db->h, "VACUUM", err, errlen);
 }
 
 void pt_db_rollback(struct pt_db *db)

@@ -71,24 +71,25 @@ pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct 
 
 enum { Q_OBJECT, Q_RECORD, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
        Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD,
-       Q_KIND_FIND, Q_KIND_ADD, Q_N };
+       Q_KIND_FIND, Q_KIND_ADD, Q_TC_FIND, Q_TC_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
     [Q_OBJECT] = "INSERT INTO phi_object_row VALUES (?1,(SELECT min(id) FROM object WHERE "
                  "sha256 = ?2),?3,?4,?5,?6,?7,?8,?9,?10)",
-    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health, "
+    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, skipped, kind_id, offset, health, "
                  "hit_widths, hits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
     [Q_YARA] = "INSERT INTO yara_hit(object_id, rule_id, offset, strings) VALUES (?1,?2,?3,?4)",
     [Q_RECORD_ENTITY] = "UPDATE phi_record_row SET entity_id = ?1 WHERE id = ?2",
     [Q_ENTITY] = "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [Q_IDENT_FIND] = "SELECT id FROM phi_ident WHERE hmac = ?1",
+    [Q_IDENT_FIND] = "SELECT id FROM phi_ident WHERE substr(hmac, 1, 4) = substr(?1, 1, 4) AND "
+                     "hmac = ?1",
     [Q_IDENT_ADD] = "INSERT INTO phi_ident(type, safe_harbor, masked, hmac) VALUES (?1,?2,?3,?4)",
     [Q_SITE_FIND] = "SELECT id FROM phi_site WHERE detector = ?1 AND field = ?2 AND subject = ?3 "
                     "AND state = ?4 AND issuer = ?5 AND confidence = ?6 AND reason = ?7",
     [Q_SITE_ADD] = "INSERT INTO phi_site(detector, field, subject, state, issuer, confidence, "
                    "reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-    [Q_OBJECT_TYPE] = "INSERT INTO phi_object_type VALUES (?1,?2,?3,?4,?5)",
+    [Q_OBJECT_TYPE] = "INSERT INTO phi_object_type_row VALUES (?1,?2,?3)",
     [Q_RULE_FIND] = "SELECT id FROM yara_rule WHERE namespace = ?2 AND rule = ?1 AND tags IS ?3 "
                     "AND description IS ?4 AND category IS ?5 AND severity IS ?6 AND reference "
                     "IS ?7",
@@ -96,6 +97,9 @@ static const char *const q_sql[Q_N] = {
                    "severity, reference) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [Q_KIND_FIND] = "SELECT id FROM phi_record_kind WHERE kind = ?1 AND health_reason = ?2",
     [Q_KIND_ADD] = "INSERT INTO phi_record_kind(kind, health_reason) VALUES (?1, ?2)",
+    [Q_TC_FIND] = "SELECT id FROM phi_type_class WHERE type = ?1 AND safe_harbor = ?2 AND "
+                  "phi_class = ?3",
+    [Q_TC_ADD] = "INSERT INTO phi_type_class(type, safe_harbor, phi_class) VALUES (?1, ?2, ?3)",
 };
 
 /* Identifiers (by keyed hash) and sites (how a hit was found) are rows of their own, each
@@ -115,6 +119,7 @@ struct ident_ent {
 #define DICT_SITES (1u << 10)
 #define DICT_RULES (1u << 8)
 #define DICT_KINDS (1u << 8)
+#define DICT_TCS (1u << 7)
 
 /* Hits of the current object per identifier type: [0] in records without health
  * information (PII), [1] with (PHI). */
@@ -127,7 +132,7 @@ struct type_count {
 /* The record last put, whose row waits for its hits: they go into it packed
  * (phi_pack.h), one row a record. */
 struct record_row {
-    sqlite3_int64 id, object, seq, offset;
+    sqlite3_int64 id, object, skipped, offset;
     uint32_t kind;
     bool health, pending;
 };
@@ -136,7 +141,7 @@ struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
     struct ident_ent idents[DICT_IDENTS];
-    struct dict_ent sites[DICT_SITES], rules[DICT_RULES], kinds[DICT_KINDS];
+    struct dict_ent sites[DICT_SITES], rules[DICT_RULES], kinds[DICT_KINDS], tcs[DICT_TCS];
     struct record_row rec;
     struct pt_phi_packed_hit *hits; /* the record's hits so far */
     size_t nhits, caphits;
@@ -185,6 +190,9 @@ static void q_free(struct pt_q_phi *w)
     }
     for (size_t i = 0; i < DICT_KINDS; i++) {
         free(w->kinds[i].key);
+    }
+    for (size_t i = 0; i < DICT_TCS; i++) {
+        free(w->tcs[i].key);
     }
     free(w);
 }
@@ -246,23 +254,24 @@ const char *pt_q_phi_errmsg(struct pt_q_phi *w)
     return sqlite3_errmsg(w->h);
 }
 
+static pt_status type_class_id(struct pt_q_phi *w, const struct type_count *t, int c,
+                               uint32_t *id);
+
 /* The phi_object_type rows of object `id`: its hits per type and class, counted by
  * pt_q_phi_hit_put since the last object. */
 static pt_status object_types(struct pt_q_phi *w, uint32_t id)
 {
-    static const char *const cls[2] = {"PII", "PHI"};
     sqlite3_stmt *st = w->st[Q_OBJECT_TYPE];
     pt_status rc = PT_OK;
     for (size_t i = 0; i < w->ntc && rc == PT_OK; i++) {
         for (int c = 0; c < 2 && rc == PT_OK; c++) {
-            if (w->tc[i].hits[c] == 0) {
+            uint32_t tc = 0;
+            if (w->tc[i].hits[c] == 0 || (rc = type_class_id(w, &w->tc[i], c, &tc)) != PT_OK) {
                 continue;
             }
             sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_text(st, 2, w->tc[i].type, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, w->tc[i].safe_harbor, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, cls[c], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 5, (sqlite3_int64)w->tc[i].hits[c]);
+            sqlite3_bind_int64(st, 2, tc);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)w->tc[i].hits[c]);
             rc = step_reset(st);
         }
     }
@@ -516,7 +525,7 @@ static pt_status flush_record(struct pt_q_phi *w)
     sqlite3_stmt *st = w->st[Q_RECORD];
     sqlite3_bind_int64(st, 1, w->rec.id);
     sqlite3_bind_int64(st, 2, w->rec.object);
-    sqlite3_bind_int64(st, 3, w->rec.seq);
+    sqlite3_bind_int64(st, 3, w->rec.skipped);
     sqlite3_bind_int64(st, 4, w->rec.kind);
     sqlite3_bind_int64(st, 5, w->rec.offset);
     sqlite3_bind_int(st, 6, w->rec.health);
@@ -594,19 +603,54 @@ pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, con
     uint32_t kid = 0;
     PT_TRY(flush_record(w)); /* the record before, with its hits */
     PT_TRY(kind_id(w, kind, reason, &kid));
-    if (w->obj_records > 0 && id != w->obj_first + w->obj_records) {
+    if ((w->obj_records > 0 && id != w->obj_first + w->obj_records) || seq < w->obj_records) {
         return PT_EINTERNAL; /* an object's records are numbered in a row */
     }
+    /* seq is the record's place among all of the object's, those without identifiers (not
+     * stored) counted: stored as how many were skipped before it, 0 but for them */
+    sqlite3_int64 skipped = (sqlite3_int64)(seq - w->obj_records);
     if (w->obj_records++ == 0) {
         w->obj_first = id;
     }
     /* the object's row comes after its records, numbered next */
-    w->rec = (struct record_row){id, w->objects + 1, (sqlite3_int64)seq, (sqlite3_int64)offset,
-                                 kid, health, true};
+    w->rec = (struct record_row){id, w->objects + 1, skipped, (sqlite3_int64)offset, kid, health,
+                                 true};
     w->record_id = id;
     w->record_off = offset;
     w->record_health = health;
     return PT_OK;
+}
+
+/* A type, Safe Harbor letter and class (phi_type_class) once, through their cache. */
+struct tc_arg {
+    const struct type_count *t;
+    const char *cls;
+};
+
+static void bind_tc(sqlite3_stmt *st, const void *arg, int k)
+{
+    const struct tc_arg *a = arg;
+    (void)k;
+    sqlite3_bind_text(st, 1, a->t->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->t->safe_harbor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->cls, -1, SQLITE_STATIC);
+}
+
+static pt_status type_class_id(struct pt_q_phi *w, const struct type_count *t, int c,
+                               uint32_t *id)
+{
+    static const char *const cls[2] = {"PII", "PHI"};
+    struct tc_arg a = {t, cls[c]};
+    char key[64];
+    size_t n = 0;
+    sqlite3_stmt *find = w->st[Q_TC_FIND], *add = w->st[Q_TC_ADD];
+    if (!key_put(key, sizeof key, &n, t->type) || !key_put(key, sizeof key, &n, t->safe_harbor) ||
+        !key_put(key, sizeof key, &n, a.cls)) {
+        struct dict_ent none = {0}; /* too long to cache: the table decides */
+        return dict_id(w, &none, key, 0, find, add, bind_tc, &a, id);
+    }
+    return dict_id(w, &w->tcs[key_hash(key, n) & (DICT_TCS - 1)], key, n, find, add, bind_tc, &a,
+                   id);
 }
 
 /* A rule's words (yara_rule) once, through the rules' cache. */

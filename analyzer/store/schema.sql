@@ -526,7 +526,9 @@ CREATE TABLE phi_record_kind (
 CREATE TABLE phi_record_row (
     id            INTEGER PRIMARY KEY,
     object_id     INTEGER NOT NULL,       -- phi_object(id)
-    seq           INTEGER NOT NULL,       -- record index within the object
+    skipped       INTEGER NOT NULL,       -- records of the object before it without identifiers
+                                          -- (not stored): its index in the object (phi_record's
+                                          -- seq) is id - first_record + skipped; 0 but for them
     kind_id       INTEGER NOT NULL REFERENCES phi_record_kind(id),
     offset        INTEGER NOT NULL,
     health        INTEGER NOT NULL,       -- the record carries health information
@@ -539,7 +541,7 @@ CREATE TABLE phi_record_row (
 -- object by its id: both ways a b-tree search, with no index.
 CREATE VIEW phi_record AS
 SELECT r.id AS id, (SELECT x.sha256 FROM object x WHERE x.id = o.object_id) AS object_sha256,
-       r.seq AS seq, k.kind AS kind,
+       r.id - o.first_record + r.skipped AS seq, k.kind AS kind,
        r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
        r.entity_id AS entity_id, o.object_id AS object_id
 FROM phi_record_row r JOIN phi_object_row o ON o.id = r.object_id AND r.id BETWEEN o.first_record
@@ -559,10 +561,14 @@ CREATE TABLE phi_ident (
     type          TEXT NOT NULL,          -- name | ssn | mrn | birth_date | ...
     safe_harbor   TEXT NOT NULL,          -- 45 CFR 164.514(b)(2)(i) letter A-R, '' for health data
     masked        TEXT NOT NULL,          -- e.g. ***-**-6789, S****^J***
-    hmac          BLOB NOT NULL UNIQUE    -- HMAC-SHA-256 of type and value under the case key
+    hmac          BLOB NOT NULL           -- HMAC-SHA-256 of type and value under the case key
                                           -- (CASE/phi.key), its 32 bytes (the view phi_hit
-                                          -- gives it in lower-case hex)
+                                          -- gives it in lower-case hex); one row each (the
+                                          -- writer looks it up before it adds it)
 ) STRICT;
+-- Found by its first 4 bytes, then compared whole: a keyed hash is its own hash, and the
+-- index is a third of one on the 32 bytes (issue 16).
+CREATE INDEX phi_ident_hmac ON phi_ident(substr(hmac, 1, 4));
 
 CREATE TABLE phi_site (
     id            INTEGER PRIMARY KEY,
@@ -640,15 +646,26 @@ FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o
 r.object_id AND r.id BETWEEN o.first_record AND o.first_record + o.records - 1
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
 
--- Hits per object, identifier type and class (the reports' PHI-type tables).
-CREATE TABLE phi_object_type (
-    object_id     INTEGER NOT NULL REFERENCES phi_object_row(id),
+-- Hits per object, identifier type and class (the reports' PHI-type tables): each (type,
+-- Safe Harbor letter, class) once in phi_type_class, the counts as integers in
+-- phi_object_type_row, the view phi_object_type in the old shape (issue 16).
+CREATE TABLE phi_type_class (
+    id            INTEGER PRIMARY KEY,
     type          TEXT NOT NULL,
     safe_harbor   TEXT NOT NULL,
     phi_class     TEXT NOT NULL,          -- PHI | PII
+    UNIQUE (type, safe_harbor, phi_class)
+) STRICT;
+CREATE TABLE phi_object_type_row (
+    object_id     INTEGER NOT NULL REFERENCES phi_object_row(id),
+    type_class    INTEGER NOT NULL REFERENCES phi_type_class(id),
     hits          INTEGER NOT NULL,
-    PRIMARY KEY (object_id, type, phi_class)
+    PRIMARY KEY (object_id, type_class)
 ) STRICT, WITHOUT ROWID;
+CREATE VIEW phi_object_type AS
+SELECT t.object_id AS object_id, c.type AS type, c.safe_harbor AS safe_harbor,
+       c.phi_class AS phi_class, t.hits AS hits
+FROM phi_object_type_row t JOIN phi_type_class c ON c.id = t.type_class;
 
 CREATE TABLE phi_value (
     hmac  TEXT PRIMARY KEY,
