@@ -563,12 +563,10 @@ CREATE TABLE phi_ident (
     masked        TEXT NOT NULL,          -- e.g. ***-**-6789, S****^J***
     hmac          BLOB NOT NULL           -- HMAC-SHA-256 of type and value under the case key
                                           -- (CASE/phi.key), its 32 bytes (the view phi_hit
-                                          -- gives it in lower-case hex); one row each (the
-                                          -- writer looks it up before it adds it)
+                                          -- gives it in lower-case hex); one row each: the
+                                          -- writer (store/q_phi.c) finds it in a table in
+                                          -- memory of all of them, so no index (issue 16)
 ) STRICT;
--- Found by its first 4 bytes, then compared whole: a keyed hash is its own hash, and the
--- index is a third of one on the 32 bytes (issue 16).
-CREATE INDEX phi_ident_hmac ON phi_ident(substr(hmac, 1, 4));
 
 CREATE TABLE phi_site (
     id            INTEGER PRIMARY KEY,
