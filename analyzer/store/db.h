@@ -96,8 +96,9 @@ pt_status pt_db_begin(struct pt_db *db);
 pt_status pt_db_commit(struct pt_db *db);
 /* Undo the transaction pt_db_begin opened (nothing when none is open). */
 void pt_db_rollback(struct pt_db *db);
-/* Every index rebuilt packed (those filled in random order, by hash or key, are about a
- * third empty after the run) and the freed pages returned to the file system; rows do not
+/* The tables whose rows grew after they were written copied back in id order, every index
+ * rebuilt packed (those filled in random order, by hash or key, are about a third empty
+ * after the run) and the freed pages returned to the file system; rows and ids do not
  * change. flow_tuple and flow_pair are left as they are: they are built in bulk once the
  * flows are written (packed already, REINDEX would sort the flows again for nothing), and
  * whoever writes a flow after building one rebuilds it (logflows.c, logxfer.c). */

@@ -38,7 +38,8 @@ static const char categorize_sql[] =
     /* what makes data staged by itself: archives with PHI, password-protected archives, and
      * (for the folder it is in) an exfiltration tool's configuration or script */
     "CREATE TEMP TABLE qd_seed AS SELECT a AS sha256, 'archive with PHI' AS why, 1 AS data "
-    "FROM (SELECT DISTINCT d.a FROM qd_desc d JOIN phi_object p ON p.object_sha256 = d.c WHERE "
+    "FROM (SELECT DISTINCT d.a FROM qd_desc d JOIN phi_object p ON " PHI_OBJECT_OF("p", "d.c")
+    " WHERE "
     "p.phi_hits > 0 AND d.a IN (SELECT sha256 FROM qd_arch)) "
     "UNION ALL SELECT sha256, 'password-protected archive', 1 FROM (SELECT object_sha256 AS "
     "sha256 FROM yara_match WHERE category = 'staging' UNION SELECT archive_sha256 FROM "
@@ -71,8 +72,8 @@ static const char categorize_sql[] =
     /* the individuals of each category */
     "INSERT INTO individual_category SELECT id, 'left' FROM patient_entity WHERE outbound = 1;"
     "INSERT OR IGNORE INTO individual_category SELECT DISTINCT r.entity_id, CASE WHEN c.staged "
-    "THEN 'staged' ELSE 'present' END FROM phi_record r JOIN object_category c ON c.sha256 = "
-    "r.object_sha256 WHERE r.entity_id IS NOT NULL;"
+    "THEN 'staged' ELSE 'present' END FROM phi_record r JOIN object_category c ON "
+    PHI_OBJECT_OF("r", "c.sha256") " WHERE r.entity_id IS NOT NULL;"
     "INSERT INTO individuals_by_state SELECT c.category, coalesce(e.state, 'unknown'), "
     "count(*) FROM individual_category c JOIN patient_entity e ON e.id = c.entity_id WHERE "
     "e.phi = 1 AND c.category IN ('staged', 'present') GROUP BY 1, 2;"
@@ -82,7 +83,8 @@ static const char categorize_sql[] =
     "min(name) FROM object WHERE sha256 = h.a), ''), h.a, coalesce(c.staged, 0), c.reason, "
     "h.individuals, h.records, h.objects FROM (SELECT d.a, count(DISTINCT r.entity_id) AS "
     "individuals, count(DISTINCT r.id) AS records, count(DISTINCT r.object_sha256) AS objects "
-    "FROM qd_desc d JOIN phi_record r ON r.object_sha256 = d.c JOIN patient_entity e ON e.id = "
+    "FROM qd_desc d JOIN phi_record r ON " PHI_OBJECT_OF("r", "d.c") " JOIN patient_entity e ON "
+    "e.id = "
     "r.entity_id WHERE e.phi = 1 AND d.a IN (SELECT sha256 FROM qd_arch) GROUP BY d.a) h LEFT "
     "JOIN object_category c ON c.sha256 = h.a;"
     /* folders of images: the individuals of every file under them (and of its members) */
@@ -93,8 +95,8 @@ static const char categorize_sql[] =
     "up UNION SELECT u.item_id, u.vol_offset, u.dir, d.c FROM up u JOIN qd_desc d ON d.a = "
     "u.sha256) SELECT 'folder', u.item_id, u.vol_offset, '/' || rtrim(u.dir, '/'), NULL, "
     "g.dir IS NOT NULL, g.why, count(DISTINCT r.entity_id), count(DISTINCT r.id), "
-    "count(DISTINCT r.object_sha256) FROM under u JOIN phi_record r ON r.object_sha256 = "
-    "u.sha256 JOIN patient_entity e ON e.id = r.entity_id LEFT JOIN qd_folder g ON g.item_id = "
+    "count(DISTINCT r.object_sha256) FROM under u JOIN phi_record r ON "
+    PHI_OBJECT_OF("r", "u.sha256") " JOIN patient_entity e ON e.id = r.entity_id LEFT JOIN qd_folder g ON g.item_id = "
     "u.item_id AND g.vol_offset = u.vol_offset AND g.dir = u.dir WHERE e.phi = 1 GROUP BY "
     "u.item_id, u.vol_offset, u.dir;"
     "DROP TABLE temp.qd_link; DROP TABLE temp.qd_desc; DROP TABLE temp.qd_arch;"

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "db_handle.h"
 #include "q_stmt.h"
 
 struct kind {
@@ -77,7 +78,7 @@ static const struct kind kinds[] = { /* in the order of enum pt_qx_kind */
                                          "p.phi_hits AS phi_health_hits, p.individuals AS "
                                          "phi_individuals",
      .from = "object o LEFT JOIN flow f ON f.id = o.flow_id LEFT JOIN phi_object p ON "
-             "p.object_sha256 = o.sha256" CID_JOIN,
+             PHI_OBJECT_OF("p", "o.sha256") CID_JOIN,
      .id = "o.id",
      .flow = true,
      .time = "o.ts",

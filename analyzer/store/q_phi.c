@@ -69,25 +69,26 @@ pt_status pt_q_phi_objects(struct pt_db *db, bool (*fn)(void *arg, const struct 
     return rc;
 }
 
-enum { Q_OBJECT, Q_RECORD, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_FIND,
+enum { Q_OBJECT, Q_RECORD, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_ALL,
        Q_IDENT_ADD, Q_SITE_FIND, Q_SITE_ADD, Q_OBJECT_TYPE, Q_RULE_FIND, Q_RULE_ADD,
-       Q_KIND_FIND, Q_KIND_ADD, Q_N };
+       Q_KIND_FIND, Q_KIND_ADD, Q_TC_FIND, Q_TC_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, seq, kind_id, offset, health, "
+    [Q_OBJECT] = "INSERT INTO phi_object_row VALUES (?1,(SELECT min(id) FROM object WHERE "
+                 "sha256 = ?2),?3,?4,?5,?6,?7,?8,?9,?10)",
+    [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, skipped, kind_id, offset, health, "
                  "hit_widths, hits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
     [Q_YARA] = "INSERT INTO yara_hit(object_id, rule_id, offset, strings) VALUES (?1,?2,?3,?4)",
     [Q_RECORD_ENTITY] = "UPDATE phi_record_row SET entity_id = ?1 WHERE id = ?2",
     [Q_ENTITY] = "INSERT INTO patient_entity VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [Q_IDENT_FIND] = "SELECT id FROM phi_ident WHERE hmac = ?1",
+    [Q_IDENT_ALL] = "SELECT id, hmac FROM phi_ident",
     [Q_IDENT_ADD] = "INSERT INTO phi_ident(type, safe_harbor, masked, hmac) VALUES (?1,?2,?3,?4)",
     [Q_SITE_FIND] = "SELECT id FROM phi_site WHERE detector = ?1 AND field = ?2 AND subject = ?3 "
                     "AND state = ?4 AND issuer = ?5 AND confidence = ?6 AND reason = ?7",
     [Q_SITE_ADD] = "INSERT INTO phi_site(detector, field, subject, state, issuer, confidence, "
                    "reason) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-    [Q_OBJECT_TYPE] = "INSERT INTO phi_object_type VALUES (?1,?2,?3,?4,?5)",
+    [Q_OBJECT_TYPE] = "INSERT INTO phi_object_type_row VALUES (?1,?2,?3)",
     [Q_RULE_FIND] = "SELECT id FROM yara_rule WHERE namespace = ?2 AND rule = ?1 AND tags IS ?3 "
                     "AND description IS ?4 AND category IS ?5 AND severity IS ?6 AND reference "
                     "IS ?7",
@@ -95,6 +96,9 @@ static const char *const q_sql[Q_N] = {
                    "severity, reference) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [Q_KIND_FIND] = "SELECT id FROM phi_record_kind WHERE kind = ?1 AND health_reason = ?2",
     [Q_KIND_ADD] = "INSERT INTO phi_record_kind(kind, health_reason) VALUES (?1, ?2)",
+    [Q_TC_FIND] = "SELECT id FROM phi_type_class WHERE type = ?1 AND safe_harbor = ?2 AND "
+                  "phi_class = ?3",
+    [Q_TC_ADD] = "INSERT INTO phi_type_class(type, safe_harbor, phi_class) VALUES (?1, ?2, ?3)",
 };
 
 /* Identifiers (by keyed hash) and sites (how a hit was found) are rows of their own, each
@@ -105,15 +109,18 @@ struct dict_ent {
     size_t klen;
     uint32_t id;
 };
-/* An identifier's slot holds its hash itself: one cache line to compare, no pointer. */
+/* Every identifier of the case by its keyed hash, in an open-addressed table kept at most
+ * half full (phi_ident has no index on the hash: issue 16). A slot holds the hash itself:
+ * one cache line to compare, no pointer. */
 struct ident_ent {
     uint8_t hmac[32];
     uint32_t id;            /* 0: empty */
 };
-#define DICT_IDENTS (1u << 16)
+#define IDENTS_MIN (1u << 12)
 #define DICT_SITES (1u << 10)
 #define DICT_RULES (1u << 8)
 #define DICT_KINDS (1u << 8)
+#define DICT_TCS (1u << 7)
 
 /* Hits of the current object per identifier type: [0] in records without health
  * information (PII), [1] with (PHI). */
@@ -126,7 +133,7 @@ struct type_count {
 /* The record last put, whose row waits for its hits: they go into it packed
  * (phi_pack.h), one row a record. */
 struct record_row {
-    sqlite3_int64 id, object, seq, offset;
+    sqlite3_int64 id, object, skipped, offset;
     uint32_t kind;
     bool health, pending;
 };
@@ -134,8 +141,9 @@ struct record_row {
 struct pt_q_phi {
     sqlite3 *h;
     sqlite3_stmt *st[Q_N];
-    struct ident_ent idents[DICT_IDENTS];
-    struct dict_ent sites[DICT_SITES], rules[DICT_RULES], kinds[DICT_KINDS];
+    struct ident_ent *idents;       /* nident of cap_idents slots (a power of two) */
+    size_t nident, cap_idents;
+    struct dict_ent sites[DICT_SITES], rules[DICT_RULES], kinds[DICT_KINDS], tcs[DICT_TCS];
     struct record_row rec;
     struct pt_phi_packed_hit *hits; /* the record's hits so far */
     size_t nhits, caphits;
@@ -168,6 +176,7 @@ static pt_status step_reset(sqlite3_stmt *st)
 }
 
 static pt_status flush_record(struct pt_q_phi *w);
+static pt_status idents_load(struct pt_q_phi *w);
 
 static void q_free(struct pt_q_phi *w)
 {
@@ -185,6 +194,10 @@ static void q_free(struct pt_q_phi *w)
     for (size_t i = 0; i < DICT_KINDS; i++) {
         free(w->kinds[i].key);
     }
+    for (size_t i = 0; i < DICT_TCS; i++) {
+        free(w->tcs[i].key);
+    }
+    free(w->idents);
     free(w);
 }
 
@@ -202,6 +215,13 @@ pt_status pt_q_phi_begin(struct pt_db *db, struct pt_q_phi **out, char *err, siz
             q_free(w);
             return PT_EDB;
         }
+    }
+    pt_status lr = idents_load(w);
+    if (lr != PT_OK) {
+        snprintf(err, errlen, "reading the case's identifiers (phi_ident): %s",
+                 lr == PT_EMALFORMED ? "not one 32-byte hash each" : sqlite3_errmsg(w->h));
+        q_free(w);
+        return lr;
     }
     /* The rows' references are ids this writer has just read or made (the dictionaries,
      * the record before its hits), so SQLite's foreign-key look-ups (three b-tree searches
@@ -245,23 +265,24 @@ const char *pt_q_phi_errmsg(struct pt_q_phi *w)
     return sqlite3_errmsg(w->h);
 }
 
+static pt_status type_class_id(struct pt_q_phi *w, const struct type_count *t, int c,
+                               uint32_t *id);
+
 /* The phi_object_type rows of object `id`: its hits per type and class, counted by
  * pt_q_phi_hit_put since the last object. */
 static pt_status object_types(struct pt_q_phi *w, uint32_t id)
 {
-    static const char *const cls[2] = {"PII", "PHI"};
     sqlite3_stmt *st = w->st[Q_OBJECT_TYPE];
     pt_status rc = PT_OK;
     for (size_t i = 0; i < w->ntc && rc == PT_OK; i++) {
         for (int c = 0; c < 2 && rc == PT_OK; c++) {
-            if (w->tc[i].hits[c] == 0) {
+            uint32_t tc = 0;
+            if (w->tc[i].hits[c] == 0 || (rc = type_class_id(w, &w->tc[i], c, &tc)) != PT_OK) {
                 continue;
             }
             sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_text(st, 2, w->tc[i].type, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, w->tc[i].safe_harbor, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, cls[c], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 5, (sqlite3_int64)w->tc[i].hits[c]);
+            sqlite3_bind_int64(st, 2, tc);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)w->tc[i].hits[c]);
             rc = step_reset(st);
         }
     }
@@ -360,43 +381,87 @@ static bool hmac_bytes(const char *hex, uint8_t out[32])
     return u[64] == '\0';
 }
 
-struct ident_arg {
-    const struct pt_q_phi_hit *h;
-    const uint8_t *raw; /* the HMAC's 32 bytes */
-};
-
-static void bind_ident(sqlite3_stmt *st, const void *arg, int k)
+/* The slot of `hmac` in the table of identifiers, or the empty one where it goes (the keyed
+ * hash is its own hash: its first bytes pick the slot; linear probing). */
+static struct ident_ent *ident_slot(struct ident_ent *t, size_t cap, const uint8_t hmac[32])
 {
-    const struct ident_arg *a = arg;
-    if (k == 0) {
-        sqlite3_bind_blob(st, 1, a->raw, 32, SQLITE_STATIC);
-        return;
+    uint64_t k;
+    memcpy(&k, hmac, sizeof k);
+    for (size_t i = (size_t)k & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (t[i].id == 0 || memcmp(t[i].hmac, hmac, 32) == 0) {
+            return &t[i];
+        }
     }
-    bind_s(st, 1, a->h->type);
-    sqlite3_bind_text(st, 2, a->h->safe_harbor, -1, SQLITE_STATIC);
-    bind_s(st, 3, a->h->masked);
-    sqlite3_bind_blob(st, 4, a->raw, 32, SQLITE_STATIC);
+}
+
+/* Room for one identifier more, the table kept at most half full. */
+static pt_status idents_room(struct pt_q_phi *w)
+{
+    if (2 * (w->nident + 1) <= w->cap_idents) {
+        return PT_OK;
+    }
+    size_t cap = w->cap_idents ? 2 * w->cap_idents : IDENTS_MIN;
+    struct ident_ent *t = calloc(cap, sizeof *t);
+    if (t == NULL) {
+        return PT_ENOMEM;
+    }
+    for (size_t i = 0; i < w->cap_idents; i++) {
+        if (w->idents[i].id != 0) {
+            *ident_slot(t, cap, w->idents[i].hmac) = w->idents[i];
+        }
+    }
+    free(w->idents);
+    w->idents = t;
+    w->cap_idents = cap;
+    return PT_OK;
+}
+
+/* The identifiers already in the case (none but when the stage runs again over it). */
+static pt_status idents_load(struct pt_q_phi *w)
+{
+    sqlite3_stmt *st = w->st[Q_IDENT_ALL];
+    pt_status rc = PT_OK;
+    int r;
+    while (rc == PT_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) != 32 || (rc = idents_room(w)) != PT_OK) {
+            rc = rc != PT_OK ? rc : PT_EMALFORMED; /* an edited case: not a hash */
+            break;
+        }
+        struct ident_ent *e = ident_slot(w->idents, w->cap_idents, sqlite3_column_blob(st, 1));
+        if (e->id != 0) {
+            rc = PT_EMALFORMED; /* the same identifier twice */
+            break;
+        }
+        memcpy(e->hmac, sqlite3_column_blob(st, 1), 32);
+        e->id = (uint32_t)sqlite3_column_int64(st, 0);
+        w->nident++;
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 static pt_status ident_id(struct pt_q_phi *w, const struct pt_q_phi_hit *h, uint32_t *id)
 {
     uint8_t raw[32];
+    *id = 0;
     if (h->hmac == NULL || !hmac_bytes(h->hmac, raw)) {
-        *id = 0;
         return PT_EINTERNAL; /* the PHI stage gives HMAC-SHA-256 in hex, nothing else */
     }
-    /* the keyed hash is its own hash: its first bytes pick the slot */
-    struct ident_ent *e = &w->idents[((uint32_t)raw[0] << 8 | raw[1]) & (DICT_IDENTS - 1)];
-    if (e->id != 0 && memcmp(e->hmac, raw, sizeof raw) == 0) {
+    PT_TRY(idents_room(w));
+    struct ident_ent *e = ident_slot(w->idents, w->cap_idents, raw);
+    if (e->id != 0) {
         *id = e->id;
         return PT_OK;
     }
-    struct ident_arg a = {h, raw};
-    struct dict_ent none = {0}; /* the slot above is the cache */
-    PT_TRY(dict_id(w, &none, raw, 0, w->st[Q_IDENT_FIND], w->st[Q_IDENT_ADD], bind_ident, &a,
-                   id));
+    sqlite3_stmt *st = w->st[Q_IDENT_ADD];
+    bind_s(st, 1, h->type);
+    sqlite3_bind_text(st, 2, h->safe_harbor, -1, SQLITE_STATIC);
+    bind_s(st, 3, h->masked);
+    sqlite3_bind_blob(st, 4, raw, 32, SQLITE_STATIC);
+    PT_TRY(step_reset(st));
     memcpy(e->hmac, raw, sizeof raw);
-    e->id = *id;
+    e->id = *id = (uint32_t)sqlite3_last_insert_rowid(w->h);
+    w->nident++;
     return PT_OK;
 }
 
@@ -515,7 +580,7 @@ static pt_status flush_record(struct pt_q_phi *w)
     sqlite3_stmt *st = w->st[Q_RECORD];
     sqlite3_bind_int64(st, 1, w->rec.id);
     sqlite3_bind_int64(st, 2, w->rec.object);
-    sqlite3_bind_int64(st, 3, w->rec.seq);
+    sqlite3_bind_int64(st, 3, w->rec.skipped);
     sqlite3_bind_int64(st, 4, w->rec.kind);
     sqlite3_bind_int64(st, 5, w->rec.offset);
     sqlite3_bind_int(st, 6, w->rec.health);
@@ -593,19 +658,54 @@ pt_status pt_q_phi_record_put(struct pt_q_phi *w, uint32_t id, uint64_t seq, con
     uint32_t kid = 0;
     PT_TRY(flush_record(w)); /* the record before, with its hits */
     PT_TRY(kind_id(w, kind, reason, &kid));
-    if (w->obj_records > 0 && id != w->obj_first + w->obj_records) {
+    if ((w->obj_records > 0 && id != w->obj_first + w->obj_records) || seq < w->obj_records) {
         return PT_EINTERNAL; /* an object's records are numbered in a row */
     }
+    /* seq is the record's place among all of the object's, those without identifiers (not
+     * stored) counted: stored as how many were skipped before it, 0 but for them */
+    sqlite3_int64 skipped = (sqlite3_int64)(seq - w->obj_records);
     if (w->obj_records++ == 0) {
         w->obj_first = id;
     }
     /* the object's row comes after its records, numbered next */
-    w->rec = (struct record_row){id, w->objects + 1, (sqlite3_int64)seq, (sqlite3_int64)offset,
-                                 kid, health, true};
+    w->rec = (struct record_row){id, w->objects + 1, skipped, (sqlite3_int64)offset, kid, health,
+                                 true};
     w->record_id = id;
     w->record_off = offset;
     w->record_health = health;
     return PT_OK;
+}
+
+/* A type, Safe Harbor letter and class (phi_type_class) once, through their cache. */
+struct tc_arg {
+    const struct type_count *t;
+    const char *cls;
+};
+
+static void bind_tc(sqlite3_stmt *st, const void *arg, int k)
+{
+    const struct tc_arg *a = arg;
+    (void)k;
+    sqlite3_bind_text(st, 1, a->t->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->t->safe_harbor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->cls, -1, SQLITE_STATIC);
+}
+
+static pt_status type_class_id(struct pt_q_phi *w, const struct type_count *t, int c,
+                               uint32_t *id)
+{
+    static const char *const cls[2] = {"PII", "PHI"};
+    struct tc_arg a = {t, cls[c]};
+    char key[64];
+    size_t n = 0;
+    sqlite3_stmt *find = w->st[Q_TC_FIND], *add = w->st[Q_TC_ADD];
+    if (!key_put(key, sizeof key, &n, t->type) || !key_put(key, sizeof key, &n, t->safe_harbor) ||
+        !key_put(key, sizeof key, &n, a.cls)) {
+        struct dict_ent none = {0}; /* too long to cache: the table decides */
+        return dict_id(w, &none, key, 0, find, add, bind_tc, &a, id);
+    }
+    return dict_id(w, &w->tcs[key_hash(key, n) & (DICT_TCS - 1)], key, n, find, add, bind_tc, &a,
+                   id);
 }
 
 /* A rule's words (yara_rule) once, through the rules' cache. */

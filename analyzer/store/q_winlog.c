@@ -219,7 +219,7 @@ static const char explicit_sql[] =
 static const char access_sql[] =
     "WITH pf AS (SELECT d.item_id, d.path, d.size, p.individuals, p.id AS pid, '/' || "
     "ltrim(lower(replace(d.path, '\\', '/')), '/') AS dp FROM disk_file d JOIN phi_object p ON "
-    "p.object_sha256 = d.sha256 WHERE p.phi_hits > 0 AND d.kind = 'r' AND d.state != 'slack'), "
+    PHI_OBJECT_OF("p", "d.sha256") " WHERE p.phi_hits > 0 AND d.kind = 'r' AND d.state != 'slack'), "
     "pfn AS (SELECT pf.*, replace(dp, rtrim(dp, replace(dp, '/', '')), '') AS base FROM pf), "
     "a AS (SELECT w.id, lower(replace(w.object, '\\', '/')) AS np0 FROM log_winevent w WHERE "
     "w.kind = 'object_access' AND coalesce(w.object, '') != ''), "

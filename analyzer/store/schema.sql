@@ -477,9 +477,14 @@ CREATE TABLE dicom_message (
 -- PHI (analyzer/phi/): records (one patient context each), hits (one identifier each,
 -- masked, with a keyed hash), the individuals they resolve to, and per-object results.
 -- Values are stored masked; phi_value holds full values only with --keep-phi.
-CREATE TABLE phi_object (
+-- phi_object_row names its object by object(id) (the first row of that hash), not by its
+-- 64-character hash and a unique index on it (1.5 MB of the 100 MB bench's case, issue 16);
+-- the view phi_object gives the hash. A query that finds an object's row by a hash joins on
+-- both (PHI_OBJECT_OF in store/q_stmt.h): p.object_id = (SELECT min(id) FROM object WHERE
+-- sha256 = X) is the indexed way in, p.object_sha256 = X the way out.
+CREATE TABLE phi_object_row (
     id            INTEGER PRIMARY KEY,    -- objects in hash order (phi_object_type)
-    object_sha256 TEXT NOT NULL UNIQUE,
+    object_id     INTEGER NOT NULL,       -- object(id): the first object of its hash
     format        TEXT NOT NULL,          -- dicom | hl7 | fhir-json | fhir-ndjson | xml | x12 | csv | text
                                           -- | binary-strings (no parser: printable runs read,
                                           -- records "carved ...") | container (its parts are
@@ -495,6 +500,15 @@ CREATE TABLE phi_object (
     first_record  INTEGER NOT NULL        -- phi_record_row id of its first record: its records
                                           -- are the `records` ids from there (no index needed)
 ) STRICT;
+CREATE UNIQUE INDEX phi_object_object ON phi_object_row(object_id);
+
+CREATE VIEW phi_object AS
+SELECT p.id AS id, (SELECT o.sha256 FROM object o WHERE o.id = p.object_id) AS object_sha256,
+       p.format AS format, p.records AS records, p.hits AS hits, p.phi_hits AS phi_hits,
+       p.individuals AS individuals, p.read_bytes AS read_bytes,
+       p.evidence_format AS evidence_format, p.first_record AS first_record,
+       p.object_id AS object_id
+FROM phi_object_row p;
 
 
 -- Records name their object by phi_object.id (written with the object's row, after its
@@ -512,7 +526,9 @@ CREATE TABLE phi_record_kind (
 CREATE TABLE phi_record_row (
     id            INTEGER PRIMARY KEY,
     object_id     INTEGER NOT NULL,       -- phi_object(id)
-    seq           INTEGER NOT NULL,       -- record index within the object
+    skipped       INTEGER NOT NULL,       -- records of the object before it without identifiers
+                                          -- (not stored): its index in the object (phi_record's
+                                          -- seq) is id - first_record + skipped; 0 but for them
     kind_id       INTEGER NOT NULL REFERENCES phi_record_kind(id),
     offset        INTEGER NOT NULL,
     health        INTEGER NOT NULL,       -- the record carries health information
@@ -524,10 +540,11 @@ CREATE TABLE phi_record_row (
 -- An object's records are found by their ids' range (phi_object.first_record), a record's
 -- object by its id: both ways a b-tree search, with no index.
 CREATE VIEW phi_record AS
-SELECT r.id AS id, o.object_sha256 AS object_sha256, r.seq AS seq, k.kind AS kind,
+SELECT r.id AS id, (SELECT x.sha256 FROM object x WHERE x.id = o.object_id) AS object_sha256,
+       r.id - o.first_record + r.skipped AS seq, k.kind AS kind,
        r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
-       r.entity_id AS entity_id
-FROM phi_record_row r JOIN phi_object o ON o.id = r.object_id AND r.id BETWEEN o.first_record
+       r.entity_id AS entity_id, o.object_id AS object_id
+FROM phi_record_row r JOIN phi_object_row o ON o.id = r.object_id AND r.id BETWEEN o.first_record
 AND o.first_record + o.records - 1
 JOIN phi_record_kind k ON k.id = r.kind_id;
 
@@ -544,9 +561,11 @@ CREATE TABLE phi_ident (
     type          TEXT NOT NULL,          -- name | ssn | mrn | birth_date | ...
     safe_harbor   TEXT NOT NULL,          -- 45 CFR 164.514(b)(2)(i) letter A-R, '' for health data
     masked        TEXT NOT NULL,          -- e.g. ***-**-6789, S****^J***
-    hmac          BLOB NOT NULL UNIQUE    -- HMAC-SHA-256 of type and value under the case key
+    hmac          BLOB NOT NULL           -- HMAC-SHA-256 of type and value under the case key
                                           -- (CASE/phi.key), its 32 bytes (the view phi_hit
-                                          -- gives it in lower-case hex)
+                                          -- gives it in lower-case hex); one row each: the
+                                          -- writer (store/q_phi.c) finds it in a table in
+                                          -- memory of all of them, so no index (issue 16)
 ) STRICT;
 
 CREATE TABLE phi_site (
@@ -619,20 +638,32 @@ SELECT (h.record_id << 32) + h.seq AS id, h.record_id AS record_id, o.object_sha
        i.type AS type, i.safe_harbor AS safe_harbor,
        CASE WHEN r.health THEN 'PHI' ELSE 'PII' END AS phi_class, s.subject AS subject,
        i.masked AS masked, lower(hex(i.hmac)) AS hmac, nullif(s.state, '') AS state,
-       nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason
+       nullif(s.issuer, '') AS issuer, s.confidence AS confidence, s.reason AS reason,
+       o.object_id AS object_id
 FROM phi_hit_row h JOIN phi_record_row r ON r.id = h.record_id JOIN phi_object o ON o.id =
 r.object_id AND r.id BETWEEN o.first_record AND o.first_record + o.records - 1
 LEFT JOIN phi_ident i ON i.id = h.ident_id LEFT JOIN phi_site s ON s.id = h.site_id;
 
--- Hits per object, identifier type and class (the reports' PHI-type tables).
-CREATE TABLE phi_object_type (
-    object_id     INTEGER NOT NULL REFERENCES phi_object(id),
+-- Hits per object, identifier type and class (the reports' PHI-type tables): each (type,
+-- Safe Harbor letter, class) once in phi_type_class, the counts as integers in
+-- phi_object_type_row, the view phi_object_type in the old shape (issue 16).
+CREATE TABLE phi_type_class (
+    id            INTEGER PRIMARY KEY,
     type          TEXT NOT NULL,
     safe_harbor   TEXT NOT NULL,
     phi_class     TEXT NOT NULL,          -- PHI | PII
+    UNIQUE (type, safe_harbor, phi_class)
+) STRICT;
+CREATE TABLE phi_object_type_row (
+    object_id     INTEGER NOT NULL REFERENCES phi_object_row(id),
+    type_class    INTEGER NOT NULL REFERENCES phi_type_class(id),
     hits          INTEGER NOT NULL,
-    PRIMARY KEY (object_id, type, phi_class)
+    PRIMARY KEY (object_id, type_class)
 ) STRICT, WITHOUT ROWID;
+CREATE VIEW phi_object_type AS
+SELECT t.object_id AS object_id, c.type AS type, c.safe_harbor AS safe_harbor,
+       c.phi_class AS phi_class, t.hits AS hits
+FROM phi_object_type_row t JOIN phi_type_class c ON c.id = t.type_class;
 
 CREATE TABLE phi_value (
     hmac  TEXT PRIMARY KEY,
@@ -938,7 +969,8 @@ FROM (
            ' bytes, ' || coalesce(o.mime, '?') || ')' || CASE WHEN p.phi_hits > 0 THEN
            ' with PHI of ' || p.individuals || ' individual(s)' ELSE '' END,
            'object:' || o.sha256
-    FROM object o LEFT JOIN phi_object p ON p.object_sha256 = o.sha256
+    FROM object o LEFT JOIN phi_object p ON p.object_sha256 = o.sha256 AND p.object_id = (SELECT
+         min(x.id) FROM object x WHERE x.sha256 = o.sha256)
     WHERE o.ts IS NOT NULL AND o.depth = 0 AND (o.direction = 'upload' OR p.phi_hits > 0)
     UNION ALL
     SELECT first_ts, 'Start Time', 'EVENT', 'phitrace exfiltration event', 'phitrace:event',
@@ -953,7 +985,8 @@ FROM (
           UNION ALL SELECT rowid, atime, 'Last Access Time' FROM disk_file
           UNION ALL SELECT rowid, ctime, 'Metadata Modification Time' FROM disk_file
           UNION ALL SELECT rowid, crtime, 'Creation Time' FROM disk_file) t ON t.id = d.rowid
-    LEFT JOIN phi_object p ON p.object_sha256 = d.sha256
+    LEFT JOIN phi_object p ON p.object_sha256 = d.sha256 AND p.object_id = (SELECT
+         min(x.id) FROM object x WHERE x.sha256 = d.sha256)
     WHERE t.ts IS NOT NULL AND d.kind = 'r' AND (p.phi_hits > 0 OR d.state IN ('deleted', 'orphan'))
     UNION ALL
     SELECT start_ts, 'File Downloaded', 'WEBHIST', 'phitrace browser download (' || browser ||

@@ -135,9 +135,18 @@ OBJECT_ID_COLUMNS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
                      ("http_txn", "resp_object")}
 
 
+# object ids that name the first object of a hash (its PHI scan): compared as that hash, since
+# which of equal objects the capture threads numbered first may differ between runs
+OBJECT_HASH_COLUMNS = {("phi_object_row", "object_id")}
+
+
 def select_columns(table, cols):
     """SELECT list of `cols` of `table` (aliased x), object ids as the object they name."""
-    return ", ".join(
-        '(SELECT json_array(o.sha256, o.flow_id, o.stream_dir, o.stream_off, o.part, o.depth) '
-        'FROM object o WHERE o.id = x."%s")' % c if (table, c) in OBJECT_ID_COLUMNS
-        else 'x."%s"' % c for c in cols)
+    def one(c):
+        if (table, c) in OBJECT_ID_COLUMNS:
+            return ('(SELECT json_array(o.sha256, o.flow_id, o.stream_dir, o.stream_off, o.part, '
+                    'o.depth) FROM object o WHERE o.id = x."%s")' % c)
+        if (table, c) in OBJECT_HASH_COLUMNS:
+            return '(SELECT o.sha256 FROM object o WHERE o.id = x."%s")' % c
+        return 'x."%s"' % c
+    return ", ".join(one(c) for c in cols)

@@ -46,6 +46,16 @@ static long long scalar(sqlite3 *h, const char *sql)
     return v;
 }
 
+/* An object row of hash `sha` (the PHI stage's rows name their object by its id). */
+static void object_of(struct pt_db *db, const char *sha)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql, "INSERT INTO object(sha256, size, protocol, direction, stream_off, "
+             "part, complete, encrypted, depth, gap_bytes, gap_map) VALUES ('%s', 10, 'file', "
+             "'at-rest', 0, 0, 1, 0, 0, 0, '[]')", sha);
+    assert_int_equal(sqlite3_exec(pt_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
 static void create_write_and_reopen(void **state)
 {
     (void)state;
@@ -237,6 +247,9 @@ static void phi_hits_compact_and_read_back(void **state)
     assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
     y.rule = "CSV_Patients";
     assert_int_equal(pt_q_phi_yara_put(w, &y), PT_OK);
+    object_of(db, "ffff");
+    object_of(db, sha);
+    object_of(db, sha);
     assert_int_equal(pt_q_phi_object_put(w, sha, "csv", 2, 610, 5, 1, 300, NULL), PT_OK);
     assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
     sqlite3 *h = pt_db_handle(db);
@@ -269,11 +282,14 @@ static void phi_hits_compact_and_read_back(void **state)
                                "(SELECT object_sha256 FROM phi_object WHERE id = 1)"),
                      610);
     text_is(h, "SELECT group_concat(type || ':' || safe_harbor || ':' || phi_class || ':' || hits, "
-               "',') FROM (SELECT * FROM phi_object_type ORDER BY 1, 2, 3)",
+               "',') FROM (SELECT * FROM phi_object_type ORDER BY 1, 2, 4)",
             "name:A:PHI:1,ssn:G:PHI:4,ssn:G:PII:605");
-    text_is(h, "SELECT group_concat(object_sha256 || ':' || kind) FROM phi_record",
-            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:csv row,"
-            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:csv row");
+    text_is(h, "SELECT group_concat(object_sha256 || ':' || kind || ':' || seq) FROM phi_record",
+            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:csv row:0,"
+            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:csv row:1");
+    /* phi_object_row names the first object of its hash by object(id), the view the hash */
+    text_is(h, "SELECT object_id || ':' || object_sha256 FROM phi_object",
+            "2:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
     pt_db_close(db);
 }
 
@@ -368,6 +384,7 @@ static void phi_hit_row_view_equals_the_decoder(void **state)
     char sha[65];
     memset(sha, 'c', 64);
     sha[64] = '\0';
+    object_of(db, sha);
     assert_int_equal(pt_q_phi_object_put(w, sha, "text", rec, 17000, 8000, 0, 100, NULL), PT_OK);
     assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
     sqlite3 *h = pt_db_handle(db);
@@ -407,6 +424,8 @@ static void phi_hit_row_view_equals_the_decoder(void **state)
     assert_int_equal(max_off, INT64_C(1) << 40);
     assert_int_equal(scalar(h, "SELECT max(ident_id) FROM phi_hit_row"), 17000);
     assert_int_equal(scalar(h, "SELECT max(site_id) FROM phi_hit_row"), 300);
+    /* a record's place in its object counts those not stored before it (here 999 a record) */
+    assert_int_equal(scalar(h, "SELECT sum(seq = (id - 1) * 1000) FROM phi_record"), 17);
     /* and phi_hit's offsets, the record's plus the delta, are the ones written */
     assert_int_equal(scalar(h, "SELECT offset FROM phi_hit WHERE hmac = printf('%064x', 16999)"),
                      (INT64_C(1) << 40) * 2);
@@ -450,6 +469,7 @@ static void merge_refuses_a_shard_with_phi_rows(void **state)
     char sha[65];
     memset(sha, 'd', 64);
     sha[64] = '\0';
+    object_of(sh, sha);
     assert_int_equal(pt_q_phi_object_put(w, sha, "text", 0, 0, 0, 0, 10, NULL), PT_OK);
     assert_int_equal(pt_q_phi_end(w, true, err, sizeof err), PT_OK);
     pt_db_close(sh);
