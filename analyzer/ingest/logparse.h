@@ -133,6 +133,7 @@ struct pt_logwinevt_rec {
     char parent[260];       /* 4688 */
     char object[520];       /* 4663 ObjectName; 4104 the script's Path */
     char access[64];        /* 4663 AccessMask; 4625 Status/SubStatus */
+    char ticket_enc[24];    /* 4768/4769 TicketEncryptionType as 0x<hex> (0x17 RC4-HMAC) */
     char command[1024];     /* 4688 CommandLine */
     char script_id[48];     /* 4104 ScriptBlockId */
     int32_t part, parts;    /* 4104 MessageNumber of MessageTotal */
