@@ -212,27 +212,34 @@ static const char roast_setup[] =
     "lower(target_server) NOT LIKE 'krbtgt/%';"
     "CREATE INDEX temp.wl_tgs_k ON wl_tgs(acct, src, ts);";
 
+/* the pair's requests in the window up to h, and those of the window from its first (f0) */
 #define ROAST_BEFORE                                                                           \
     "f.acct = h.acct AND f.src = h.src AND f.ts BETWEEN h.ts - ?2 * 1000000 AND h.ts"
+#define ROAST_IN                                                                               \
+    "f.acct = h.acct AND f.src = h.src AND f.ts BETWEEN h.f0 AND h.f0 + ?2 * 1000000"
 
-/* ?1 services, ?2 seconds, one account from one source */
+/* ?1 services, ?2 seconds, one account from one source: the first request that makes ?1
+ * services in the ?2 s up to it; the finding holds the ?2 s from the first of those */
 static const char roast_sql[] =
     "WITH c AS (SELECT t.*, (SELECT count(DISTINCT f.svc) FROM wl_tgs f WHERE f.acct = t.acct "
     "AND f.src = t.src AND f.ts BETWEEN t.ts - ?2 * 1000000 AND t.ts) AS svcs FROM wl_tgs t), "
     "g AS (SELECT c.*, row_number() OVER (PARTITION BY acct, src ORDER BY ts, id) AS k FROM c "
-    "WHERE svcs >= ?1) "
+    "WHERE svcs >= ?1), "
+    "w AS (SELECT h.*, (SELECT min(f.ts) FROM wl_tgs f WHERE " ROAST_BEFORE ") AS f0 FROM g h "
+    "WHERE h.k = 1) "
     "SELECT h.id, h.line, h.ts, coalesce(h.computer, ''), coalesce(wh.addr, ''), "
-    "coalesce(h.target_user, ''), NULL, h.src, (SELECT count(*) FROM wl_tgs f WHERE "
-    ROAST_BEFORE "), h.svcs, (SELECT min(f.ts) FROM wl_tgs f WHERE " ROAST_BEFORE "), "
-    "(SELECT json_group_array(line) FROM (SELECT f.line FROM wl_tgs f WHERE " ROAST_BEFORE
-    " ORDER BY f.ts, f.id LIMIT 50)), (SELECT json_group_array(id) FROM (SELECT f.id FROM "
-    "wl_tgs f WHERE " ROAST_BEFORE " ORDER BY f.ts, f.id LIMIT 50)), e.path, NULL, (SELECT "
-    "group_concat(t, ',') FROM (SELECT DISTINCT f.ticket_enc AS t FROM wl_tgs f WHERE "
-    ROAST_BEFORE " ORDER BY 1)), (SELECT json_group_array(svc) FROM (SELECT DISTINCT f.svc "
-    "FROM wl_tgs f WHERE " ROAST_BEFORE " ORDER BY 1 LIMIT 20)), (SELECT count(DISTINCT "
-    "f.comp) FROM wl_tgs f WHERE " ROAST_BEFORE "), (SELECT count(*) FROM wl_tgs f WHERE "
-    "f.acct = h.acct AND f.src = h.src) FROM g h JOIN evidence_item e ON e.id = h.item_id "
-    "LEFT JOIN winhost wh ON wh.computer = h.comp WHERE h.k = 1 ORDER BY h.ts, h.id";
+    "coalesce(h.target_user, ''), (SELECT max(f.ts) FROM wl_tgs f WHERE " ROAST_IN "), h.src, "
+    "(SELECT count(*) FROM wl_tgs f WHERE " ROAST_IN "), (SELECT count(DISTINCT f.svc) FROM "
+    "wl_tgs f WHERE " ROAST_IN "), h.f0, (SELECT json_group_array(line) FROM (SELECT f.line "
+    "FROM wl_tgs f WHERE " ROAST_IN " ORDER BY f.ts, f.id LIMIT 50)), (SELECT "
+    "json_group_array(id) FROM (SELECT f.id FROM wl_tgs f WHERE " ROAST_IN " ORDER BY f.ts, "
+    "f.id LIMIT 50)), e.path, NULL, (SELECT group_concat(t, ',') FROM (SELECT DISTINCT "
+    "f.ticket_enc AS t FROM wl_tgs f WHERE " ROAST_IN " ORDER BY 1)), (SELECT "
+    "json_group_array(svc) FROM (SELECT DISTINCT f.svc FROM wl_tgs f WHERE " ROAST_IN
+    " ORDER BY 1 LIMIT 20)), (SELECT count(DISTINCT f.comp) FROM wl_tgs f WHERE " ROAST_IN "), "
+    "(SELECT count(*) FROM wl_tgs f WHERE f.acct = h.acct AND f.src = h.src) FROM w h JOIN "
+    "evidence_item e ON e.id = h.item_id LEFT JOIN winhost wh ON wh.computer = h.comp "
+    "ORDER BY h.ts, h.id";
 
 /* 4648 toward a server that is not this computer (its name or first label) nor loopback */
 static const char explicit_sql[] =

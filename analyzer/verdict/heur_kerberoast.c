@@ -6,8 +6,8 @@
  * neither krbtgt nor a computer account (name$), requested by an account that is not a
  * computer account: the first request of each (account, client address) with at least
  * kerberoast_services distinct services requested by them in the kerberoast_window_s
- * seconds up to it (on any domain controller of the case) is a finding: the requests of the
- * window counted, the services (counted; the first 20 by name), the encryption types, the
+ * seconds up to it (on any domain controller of the case) makes a finding over the
+ * kerberoast_window_s seconds from the first of those requests: its requests counted, the services (counted; the first 20 by name), the encryption types, the
  * controllers that logged them, the record identifiers, and the weak requests of the pair in
  * all. Service tickets in AES (0x11, 0x12) are the normal case and never count. The
  * thresholds and where they come from are in signatures/heuristics.conf. Source: the client
@@ -36,7 +36,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
     g.n = r->v[8];
     g.record = r->v[1];
     g.first = r->v[10];
-    g.last = r->v[2];
+    g.last = r->v[6];
     snprintf(g.records, sizeof g.records, "%.*s", (int)(sizeof g.records - 1), r->s[11]);
     snprintf(g.ids, sizeof g.ids, "%.*s", (int)(sizeof g.ids - 1), r->s[12]);
     struct pt_winwords o;
@@ -58,7 +58,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
              cmp, host, acc, srcj, r->v[8], r->v[9], r->s[16], r->s[15], r->v[17], r->v[18],
              r->v[10], g.records, x->c.kerberoast_services, x->c.kerberoast_window_s, fl);
     pt_verdict_finding(x, PT_HEUR_KERBEROASTING, is_addr ? src : pt_winlog_source(host, computer),
-                       is_addr ? host : "", "", r->v[10] >= 0 ? r->v[10] : r->v[2], r->v[2], 0,
+                       is_addr ? host : "", "", r->v[10], r->v[6], 0,
                        0.7, sum, det, o.ev);
 }
 
