@@ -206,11 +206,16 @@ struct pt_atna_stream {
     uint8_t cst, ck, ccolon, cn;
     uint8_t cdm, cde;       /* bytes matched of "<![CDATA[" and, inside a section, of "]]>" */
     bool cdata;             /* inside a CDATA section: no tag begins or ends there */
+    uint8_t cmm, cme;       /* bytes matched of "<!--" and, inside a comment, of "-->" */
+    bool comment;           /* inside a comment: likewise */
     uint8_t pre[256];       /* the line's bytes before a message (its syslog header) */
     size_t pre_len;
     uint64_t pre_total;
     bool hd_ok;             /* the message's line began with a syslog header: hd */
     struct pt_atna_head hd;
+    bool lh_ok;             /* an earlier line, no message's, was a syslog header: lh (the
+                             * next message's when its own line has none) */
+    struct pt_atna_head lh;
     uint64_t msg_line, msg_off, msg_bytes;
     size_t len;
     uint8_t buf[PT_ATNA_MSG_MAX];
