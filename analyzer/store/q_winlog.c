@@ -1,8 +1,8 @@
 /*
  * q_winlog.c - the Windows event log rows the logon and object-access heuristics weigh, and
  * the host each record is of (q_winlog.h). The SQL is here, in the open; the findings are
- * written by verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_explicit.c and
- * heur_file_access.c.
+ * written by verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_spray.c,
+ * heur_logon_explicit.c, heur_file_access.c and heur_kerberoast.c.
  */
 #include "q_winlog.h"
 
