@@ -31,7 +31,7 @@ static void on_row(void *arg, const struct pt_q_winrow *r)
     struct pt_addr a;
     const char *computer = r->s[3], *host = r->s[4], *src = r->s[7];
     bool is_addr = pt_addr_parse(src, &a);
-    struct pt_wingroup g;
+    struct pt_wingroup g = {.n = 0};
     pt_wingroup_start(&g, "");
     g.n = r->v[8];
     g.record = r->v[1];
