@@ -4,8 +4,11 @@
  * span many lines (pretty-printed XML files, several messages a file, with or without an XML
  * declaration or a wrapping element; RFC 5424 frames whose MSG runs over several lines, RFC
  * 6587 octet-counted frames). Messages are found by their tags, "<AuditMessage" (followed by
- * white space, '>' or '/') to "</AuditMessage>", whatever the lines; the syslog header and
- * octet count before a message are not read.
+ * white space, '>' or '/') to "</AuditMessage>", whatever the lines; inside a message, CDATA
+ * sections and comments are passed over (no tag begins or ends in them). The syslog header
+ * (and octet count) before a message is read from the message's line, else from the last
+ * line before it that no message touched and that is one, when only blank lines, markup or
+ * other such header lines come between (a frame's header line, then the pretty-printed XML).
  *
  * Memory: the message being gathered, up to PT_ATNA_MSG_MAX bytes (struct pt_atna_stream);
  * a longer message is passed over to its end and is malformed (one anomaly), the file read on.
@@ -34,6 +37,7 @@ static const char NAME[] = "AuditMessage";
 #define NAME_LEN (sizeof NAME - 1)
 #define NOT_IT 0xFF /* a matcher's name is not AuditMessage */
 static const char CDATA_OPEN[] = "<![CDATA[";
+static const char COMMENT_OPEN[] = "<!--";
 
 static bool space(uint8_t c)
 {
@@ -136,12 +140,17 @@ static void message_begin(struct pt_logparse *p)
      * not */
     uint64_t hl = s->pre_total >= s->otn + 1u ? s->pre_total - s->otn - 1u : 0;
     s->hd_ok = pt_atna_syslog_head(s->pre, hl < s->pre_len ? (size_t)hl : s->pre_len, &s->hd);
+    if (!s->hd_ok && s->lh_ok) { /* the header of a line before: the frame's, then the XML */
+        s->hd = s->lh;
+        s->hd_ok = true;
+    }
+    s->lh_ok = false; /* one header, one message */
     s->in_msg = true;
     s->head = true;
-    s->oversize = s->nul = s->cdata = false;
+    s->oversize = s->nul = s->cdata = s->comment = false;
     s->quote = 0;
     s->last = 0;
-    s->cst = s->cdm = s->cde = 0;
+    s->cst = s->cdm = s->cde = s->cmm = s->cme = 0;
     s->msg_line = s->line;
     s->msg_off = s->pos - 1 - s->otn;
     s->msg_bytes = s->otn;
@@ -164,6 +173,13 @@ static void line_end(struct pt_logparse *p)
             p->st.headers++; /* markup: a declaration, comment or element; not "<85>1 ..." */
         } else {
             p->st.other++;
+            /* a syslog header is kept for the next message (message_begin); other text ends
+             * what an earlier one said */
+            size_t n = s->pre_len;
+            while (n > 0 && space(s->pre[n - 1])) {
+                n--;
+            }
+            s->lh_ok = pt_atna_syslog_head(s->pre, n, &s->lh);
         }
     }
     s->line++;
@@ -224,9 +240,15 @@ static bool close_byte(struct pt_atna_stream *s, uint8_t c)
     return false;
 }
 
-/* CDATA sections in a message's body: true while c is inside one (or ends it), where no tag
- * begins or ends. */
-static bool cdata_byte(struct pt_atna_stream *s, uint8_t c)
+/* The bytes of pattern `pat` matched after c, having matched k before ("<" restarts it). */
+static uint8_t match(const char *pat, uint8_t k, uint8_t c)
+{
+    return c == (uint8_t)pat[k] ? k + 1 : c == '<' ? 1 : 0;
+}
+
+/* CDATA sections and comments in a message's body: true while c is inside one (or ends it),
+ * where no tag begins or ends. A section ends at "]]>", a comment at "-->". */
+static bool skip_byte(struct pt_atna_stream *s, uint8_t c)
 {
     if (s->cdata) {
         s->cde = c == ']' ? (s->cde < 2 ? s->cde + 1 : 2) : c == '>' && s->cde == 2 ? 3 : 0;
@@ -236,10 +258,20 @@ static bool cdata_byte(struct pt_atna_stream *s, uint8_t c)
         }
         return true;
     }
-    s->cdm = c == (uint8_t)CDATA_OPEN[s->cdm] ? s->cdm + 1 : c == '<' ? 1 : 0;
-    if (s->cdm == sizeof CDATA_OPEN - 1) {
-        s->cdata = true;
-        s->cdm = 0;
+    if (s->comment) {
+        s->cme = c == '-' ? (s->cme < 2 ? s->cme + 1 : 2) : c == '>' && s->cme == 2 ? 3 : 0;
+        if (s->cme == 3) {
+            s->comment = false;
+            s->cme = 0;
+        }
+        return true;
+    }
+    s->cdm = match(CDATA_OPEN, s->cdm, c);
+    s->cmm = match(COMMENT_OPEN, s->cmm, c);
+    if (s->cdm == sizeof CDATA_OPEN - 1 || s->cmm == sizeof COMMENT_OPEN - 1) {
+        s->cdata = s->cdm == sizeof CDATA_OPEN - 1;
+        s->comment = !s->cdata;
+        s->cdm = s->cmm = 0;
         s->cst = s->ost = 0;
         return true;
     }
@@ -259,10 +291,11 @@ static bool msg_byte(struct pt_atna_stream *s, uint8_t c)
     if (s->head) {
         return head_byte(s, c);
     }
-    return !cdata_byte(s, c) && close_byte(s, c);
+    return !skip_byte(s, c) && close_byte(s, c);
 }
 
-/* The opening matcher, run over every byte outside CDATA sections: true when "<AuditMessage"
+/* The opening matcher, run over every byte outside CDATA sections and a message's comments:
+ * true when "<AuditMessage"
  * (or "<prefix:AuditMessage", s->otag) and a byte that ends a tag name (white space, '>',
  * '/') were just read. */
 static bool open_byte(struct pt_atna_stream *s, uint8_t c)
@@ -327,7 +360,7 @@ void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
     p->st.bytes += n;
     while (pt_cur_left(&c) > 0) {
         if (s->in_msg && !s->head && s->cst == 0 && s->ost == 0 && s->cdm == 0 && !s->cdata &&
-            pt_cur_peek_u8(&c, 0) != '<') {
+            s->cmm == 0 && !s->comment && pt_cur_peek_u8(&c, 0) != '<') {
             body_run(p, &c);
             continue;
         }
@@ -341,7 +374,7 @@ void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
         }
         if (s->in_msg && msg_byte(s, x)) {
             message_end(p);
-        } else if (!s->cdata && open_byte(s, x)) {
+        } else if (!s->cdata && !s->comment && open_byte(s, x)) {
             message_begin(p);
             msg_byte(s, x); /* the byte after the name: never the message's end */
         }

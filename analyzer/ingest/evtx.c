@@ -24,7 +24,7 @@ enum wf {
     W_NEW_PROCESS, W_PARENT, W_CMD, W_OBJECT, W_MASK, W_STATUS, W_SUBSTATUS, W_TGT_SERVER,
     W_SB_TEXT, W_SB_ID, W_PATH, W_MSG_NUM, W_MSG_TOTAL, W_APP, W_DIRECTION, W_SRC, W_SPORT,
     W_DST, W_DPORT, W_PROTO, W_WORKSTATION, W_TGT_LOGON_ID, W_SUBJ_LOGON_ID, W_AUTH_PKG,
-    W_SERVICE, W_COUNT
+    W_SERVICE, W_TICKET_ENC, W_COUNT
 };
 
 static const char *const wname[W_COUNT] = {
@@ -34,6 +34,7 @@ static const char *const wname[W_COUNT] = {
     "ScriptBlockId", "Path", "MessageNumber", "MessageTotal", "Application", "Direction",
     "SourceAddress", "SourcePort", "DestAddress", "DestPort", "Protocol", "WorkstationName",
     "TargetLogonId", "SubjectLogonId", "AuthenticationPackageName", "ServiceName",
+    "TicketEncryptionType",
 };
 
 struct evrec {
@@ -227,6 +228,9 @@ static void winevt_row(struct pt_logparse *p, const struct pt_logprov *pv, int32
     } else if (kerberos(id)) {
         cpy(w.target_server, sizeof w.target_server, val(e, W_SERVICE));
         result_code(val(e, W_STATUS), w.access, sizeof w.access);
+        if (id != 4771) { /* 4768/4769: the ticket's etype, 0x17 RC4-HMAC, 0x12 AES256 ... */
+            result_code(val(e, W_TICKET_ENC), w.ticket_enc, sizeof w.ticket_enc);
+        }
     } else {
         cpy(w.access, sizeof w.access, val(e, W_MASK));
     }

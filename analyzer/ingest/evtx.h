@@ -6,7 +6,8 @@
  *   logons 4624, 4625 (failed), 4648 (explicit credentials), object access 4663, process
  *   creation 4688, PowerShell script blocks 4104, Kerberos on a domain controller: 4768
  *   (TGT requested), 4769 (service ticket), 4771 (pre-authentication failed), with their
- *   ServiceName and Status                            -> log_winevent
+ *   ServiceName, Status and (4768, 4769) TicketEncryptionType
+ *                                                     -> log_winevent
  *   Windows Filtering Platform 5156 (allowed) and 5157 (blocked) connections
  *                                                     -> log_conn, source "evtx"
  *   any other event identifier                        -> counted (*other*, and one

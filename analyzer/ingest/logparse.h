@@ -133,6 +133,7 @@ struct pt_logwinevt_rec {
     char parent[260];       /* 4688 */
     char object[520];       /* 4663 ObjectName; 4104 the script's Path */
     char access[64];        /* 4663 AccessMask; 4625 Status/SubStatus */
+    char ticket_enc[24];    /* 4768/4769 TicketEncryptionType as 0x<hex> (0x17 RC4-HMAC) */
     char command[1024];     /* 4688 CommandLine */
     char script_id[48];     /* 4104 ScriptBlockId */
     int32_t part, parts;    /* 4104 MessageNumber of MessageTotal */
@@ -205,11 +206,16 @@ struct pt_atna_stream {
     uint8_t cst, ck, ccolon, cn;
     uint8_t cdm, cde;       /* bytes matched of "<![CDATA[" and, inside a section, of "]]>" */
     bool cdata;             /* inside a CDATA section: no tag begins or ends there */
+    uint8_t cmm, cme;       /* bytes matched of "<!--" and, inside a comment, of "-->" */
+    bool comment;           /* inside a comment: likewise */
     uint8_t pre[256];       /* the line's bytes before a message (its syslog header) */
     size_t pre_len;
     uint64_t pre_total;
     bool hd_ok;             /* the message's line began with a syslog header: hd */
     struct pt_atna_head hd;
+    bool lh_ok;             /* an earlier line, no message's, was a syslog header: lh (the
+                             * next message's when its own line has none) */
+    struct pt_atna_head lh;
     uint64_t msg_line, msg_off, msg_bytes;
     size_t len;
     uint8_t buf[PT_ATNA_MSG_MAX];

@@ -87,8 +87,9 @@ static const char *const st_sql[N_ST] = {
                       "kind, channel, computer, subject_user, target_user, logon_type, "
                       "client_addr, client_port, target_server, process, parent, object, access, "
                       "command, script_id, part, parts, script_chars, recovered, workstation, "
-                      "logon_id, auth_package) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                      "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
+                      "logon_id, auth_package, ticket_enc) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+                      "?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,"
+                      "?29)",
     [ST_LOG_AUDIT] = "INSERT INTO log_audit(item_id, line, offset, ts, source, event_code, "
                      "event, action, outcome, user_id, user_addr, source_addr, dest_addr, "
                      "patients, studies, objects, length) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
@@ -693,6 +694,7 @@ pt_status pt_db_logwinevt_put(struct pt_db *db, const struct pt_logwinevt_rec *r
     bind_text(st, 26, r->workstation);
     bind_text(st, 27, r->logon_id);
     bind_text(st, 28, r->auth_package);
+    bind_text(st, 29, r->ticket_enc);
     return step(db, st);
 }
 

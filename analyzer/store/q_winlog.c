@@ -1,8 +1,8 @@
 /*
  * q_winlog.c - the Windows event log rows the logon and object-access heuristics weigh, and
  * the host each record is of (q_winlog.h). The SQL is here, in the open; the findings are
- * written by verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_explicit.c and
- * heur_file_access.c.
+ * written by verdict/heur_logon_remote.c, heur_logon_guess.c, heur_logon_spray.c,
+ * heur_logon_explicit.c, heur_file_access.c and heur_kerberoast.c.
  */
 #include "q_winlog.h"
 
@@ -201,6 +201,48 @@ static const char spray_sql[] =
     "evidence_item e ON e.id = h.item_id LEFT JOIN winhost wh ON wh.computer = h.comp WHERE "
     "h.k = 1 ORDER BY h.ts, h.id";
 
+/* Weak service tickets (q_winlog.h, PT_QW_KERBEROAST): 4769 granted in DES (0x1, 0x3) or
+ * RC4 (0x17, 0x18), not for krbtgt or a computer account, not to a computer account */
+static const char roast_setup[] =
+    "DROP TABLE IF EXISTS temp.wl_tgs;"
+    "CREATE TEMP TABLE wl_tgs AS SELECT id, line, ts, computer, item_id, comp, src, acct, "
+    "target_user, ticket_enc, lower(target_server) AS svc FROM "
+    BARE_FROM("event_id = 4769 AND access = '0x0' AND ticket_enc IN ('0x1', '0x3', '0x17', "
+              "'0x18')")
+    "WHERE acct != '' AND acct NOT LIKE '%$' AND coalesce(target_server, '') != '' AND "
+    "target_server NOT LIKE '%$' AND lower(target_server) != 'krbtgt' AND "
+    "lower(target_server) NOT LIKE 'krbtgt/%';"
+    "CREATE INDEX temp.wl_tgs_k ON wl_tgs(acct, src, ts);";
+
+/* the pair's requests in the window up to h, and those of the window from its first (f0) */
+#define ROAST_BEFORE                                                                           \
+    "f.acct = h.acct AND f.src = h.src AND f.ts BETWEEN h.ts - ?2 * 1000000 AND h.ts"
+#define ROAST_IN                                                                               \
+    "f.acct = h.acct AND f.src = h.src AND f.ts BETWEEN h.f0 AND h.f0 + ?2 * 1000000"
+
+/* ?1 services, ?2 seconds, one account from one source: the first request that makes ?1
+ * services in the ?2 s up to it; the finding holds the ?2 s from the first of those */
+static const char roast_sql[] =
+    "WITH c AS (SELECT t.*, (SELECT count(DISTINCT f.svc) FROM wl_tgs f WHERE f.acct = t.acct "
+    "AND f.src = t.src AND f.ts BETWEEN t.ts - ?2 * 1000000 AND t.ts) AS svcs FROM wl_tgs t), "
+    "g AS (SELECT c.*, row_number() OVER (PARTITION BY acct, src ORDER BY ts, id) AS k FROM c "
+    "WHERE svcs >= ?1), "
+    "w AS (SELECT h.*, (SELECT min(f.ts) FROM wl_tgs f WHERE " ROAST_BEFORE ") AS f0 FROM g h "
+    "WHERE h.k = 1) "
+    "SELECT h.id, h.line, h.ts, coalesce(h.computer, ''), coalesce(wh.addr, ''), "
+    "coalesce(h.target_user, ''), (SELECT max(f.ts) FROM wl_tgs f WHERE " ROAST_IN "), h.src, "
+    "(SELECT count(*) FROM wl_tgs f WHERE " ROAST_IN "), (SELECT count(DISTINCT f.svc) FROM "
+    "wl_tgs f WHERE " ROAST_IN "), h.f0, (SELECT json_group_array(line) FROM (SELECT f.line "
+    "FROM wl_tgs f WHERE " ROAST_IN " ORDER BY f.ts, f.id LIMIT 50)), (SELECT "
+    "json_group_array(id) FROM (SELECT f.id FROM wl_tgs f WHERE " ROAST_IN " ORDER BY f.ts, "
+    "f.id LIMIT 50)), e.path, NULL, (SELECT group_concat(t, ',') FROM (SELECT DISTINCT "
+    "f.ticket_enc AS t FROM wl_tgs f WHERE " ROAST_IN " ORDER BY 1)), (SELECT "
+    "json_group_array(svc) FROM (SELECT DISTINCT f.svc FROM wl_tgs f WHERE " ROAST_IN
+    " ORDER BY 1 LIMIT 20)), (SELECT count(DISTINCT f.comp) FROM wl_tgs f WHERE " ROAST_IN "), "
+    "(SELECT count(*) FROM wl_tgs f WHERE f.acct = h.acct AND f.src = h.src) FROM w h JOIN "
+    "evidence_item e ON e.id = h.item_id LEFT JOIN winhost wh ON wh.computer = h.comp "
+    "ORDER BY h.ts, h.id";
+
 /* 4648 toward a server that is not this computer (its name or first label) nor loopback */
 static const char explicit_sql[] =
     "SELECT w.id, w.line, w.ts, coalesce(w.computer, ''), coalesce(wh.addr, ''), "
@@ -247,6 +289,7 @@ static const struct {
     [PT_QW_SPRAYED_LOGONS] = {guess_setup, spray_sql},
     [PT_QW_EXPLICIT_LOGONS] = {NULL, explicit_sql},
     [PT_QW_FILE_ACCESS] = {NULL, access_sql},
+    [PT_QW_KERBEROAST] = {roast_setup, roast_sql},
 };
 
 pt_status pt_q_winlog_rows(struct pt_db *db, enum pt_q_winlog q, const double *p, size_t np,
@@ -276,6 +319,9 @@ pt_status pt_q_winlog_rows(struct pt_db *db, enum pt_q_winlog q, const double *p
     pt_q_free(st);
     if (queries[q].setup != NULL && strstr(queries[q].setup, "wl_fail") != NULL) {
         exec(h, "DROP TABLE IF EXISTS temp.wl_fail; DROP TABLE IF EXISTS temp.wl_ok");
+    }
+    if (queries[q].setup != NULL && strstr(queries[q].setup, "wl_tgs") != NULL) {
+        exec(h, "DROP TABLE IF EXISTS temp.wl_tgs");
     }
     return rc;
 }

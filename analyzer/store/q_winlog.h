@@ -61,6 +61,18 @@ enum pt_q_winlog {
      * image, path on the image, size, individuals, PHI types; ordered by computer, subject,
      * object, time */
     PT_QW_FILE_ACCESS,
+    /* Service tickets granted (4769, Status 0x0) in a weak encryption type (TicketEncryption
+     * Type 0x1 or 0x3 DES, 0x17 or 0x18 RC4) for a service that is no krbtgt and no computer
+     * account (name$), to an account that is none; accounts compared without domain or realm,
+     * services lower case, source the client address.
+     * ?1 services, ?2 seconds: the first request of each (account, source) with at least ?1
+     * distinct services requested by them in the ?2 seconds up to it, and the window of ?2
+     * seconds from the first of those (f0): id, record, ts of that request, computer, host,
+     * account, the window's last request's ts, source, requests in the window, distinct
+     * services, f0, records (JSON: the first 50), row ids (JSON), the file, -, encryption
+     * types (comma-separated), the services (JSON: the first 20 by name), computers that
+     * logged them, weak requests of the (account, source) in all */
+    PT_QW_KERBEROAST,
     PT_QW_COUNT
 };
 

@@ -1179,6 +1179,7 @@ CREATE TABLE log_winevent (
     part          INTEGER,                  -- 4104 MessageNumber
     parts         INTEGER,                  -- 4104 MessageTotal
     script_chars  INTEGER,                  -- 4104 characters of the script (not stored)
+    ticket_enc    TEXT,                     -- 4768/4769 TicketEncryptionType as 0x<hex>
     recovered     INTEGER NOT NULL
 ) STRICT;
 

@@ -299,6 +299,24 @@ def _wl_spray_logs(accounts):
     return dc, ws
 
 
+def _wl_signatures(name, conf):
+    """[] or ["--signatures", DIR]: a copy of the signatures with heuristics.conf's keys of
+    conf changed"""
+    if conf is None:
+        return []
+    sig = os.path.join(TMP, "sig-" + name)
+    shutil.rmtree(sig, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "signatures"), sig)
+    with open(os.path.join(sig, "heuristics.conf")) as f:
+        text = f.read()
+    for k, v in conf.items():
+        text, n = re.subn(r"(?m)^%s = .*$" % k, "%s = %s" % (k, v), text)
+        assert n == 1, k
+    with open(os.path.join(sig, "heuristics.conf"), "w") as f:
+        f.write(text)
+    return ["--signatures", sig]
+
+
 def _wl_spray_case(name, accounts, conf=None):
     dc, ws = _wl_spray_logs(accounts)
     dcf, _ = _evtx_write("DC01-%s" % name, dc)
@@ -306,19 +324,7 @@ def _wl_spray_case(name, accounts, conf=None):
     _evtx_check_independently(dcf, dc)
     _evtx_check_independently(wsf, ws)
     c = case("spray-" + name)
-    extra = []
-    if conf is not None:  # a copy of the signatures with heuristics.conf changed
-        sig = os.path.join(TMP, "sig-" + name)
-        shutil.rmtree(sig, ignore_errors=True)
-        shutil.copytree(os.path.join(ROOT, "signatures"), sig)
-        with open(os.path.join(sig, "heuristics.conf")) as f:
-            text = f.read()
-        for k, v in conf.items():
-            text, n = re.subn(r"(?m)^%s = .*$" % k, "%s = %s" % (k, v), text)
-            assert n == 1, k
-        with open(os.path.join(sig, "heuristics.conf"), "w") as f:
-            f.write(text)
-        extra = ["--signatures", sig]
+    extra = _wl_signatures(name, conf)
     run("analyze", "-q", "--home-net", "10.0.0.0/8", "--image-host",
         "DC01-%s.evtx=10.2.0.5" % name, "--image-host", "WS07-%s.evtx=10.2.0.7" % name, *extra,
         dcf, wsf, "-o", c, check=None)
@@ -387,3 +393,116 @@ def winlog_password_spray_controls_fewer_accounts_and_a_higher_threshold():
     d = json.loads(con.execute("SELECT detail FROM finding WHERE heuristic = "
                                "'password_guessing'").fetchone()[0])
     assert (d["failures"], d["accounts_tried"], d["success_event"]) == (12, 12, 4768), d
+
+
+# one account asking for many services' tickets in RC4 or DES (heur_kerberoast.c) ------------
+
+_WL_ROASTER = "10.2.0.9"
+_WL_SVCS = ["svc_sql", "svc_pacs", "svc_backup", "svc_hl7", "svc_web", "svc_report"]
+
+
+def _wl_roast_tgs(sec, user, service, enc="0x17", ip=_WL_ROASTER, status="0x0"):
+    """4769 as Microsoft documents it: TargetUserName user@REALM, ServiceName the service's
+    account, TicketOptions 0x40810000 (what Rubeus and GetUserSPNs ask for)."""
+    return _evtx_ev(4769, sec, [
+        ("TargetUserName", user + "@HOSP.LOCAL"), ("TargetDomainName", "HOSP.LOCAL"),
+        ("ServiceName", service), ("ServiceSid", "S-1-5-21-1-2-3-3001"),
+        ("TicketOptions", "0x40810000"), ("TicketEncryptionType", enc),
+        ("IpAddress", "::ffff:" + ip), ("IpPort", "50100"), ("Status", status),
+        ("LogonGuid", "{00000000-0000-0000-0000-0}"), ("TransmittedServices", "-")],
+        computer="DC01.hosp.local")
+
+
+def _wl_roast_case(name, events, conf=None):
+    events = sorted(events, key=lambda e: e["ts_us"])
+    dcf, _ = _evtx_write("DC01-%s" % name, events)
+    _evtx_check_independently(dcf, events)
+    c = case("roast-" + name)
+    extra = _wl_signatures(name, conf)
+    run("analyze", "-q", "--home-net", "10.0.0.0/8", "--image-host",
+        "DC01-%s.evtx=10.2.0.5" % name, *extra, dcf, "-o", c, check=None)
+    con = db(c)
+    got = sorted(con.execute("SELECT source, destination, first_ts, last_ts FROM finding "
+                             "WHERE heuristic = 'kerberoasting'"))
+    return c, con, events, got
+
+
+def _wl_roast_burst(enc="0x17", n=6):
+    """jdoe from 10.2.0.9: n services' tickets one a second from +10 s"""
+    return [_wl_roast_tgs(10 + i, "jdoe", s, enc) for i, s in enumerate(_WL_SVCS[:n])]
+
+
+@test
+def winlog_kerberoasting_rc4_and_des_tickets_for_many_services():
+    """Written before running. DC01's log: jdoe from 10.2.0.9 is granted RC4 (0x17) tickets
+    for 6 services at +10..+15 s and svc_sql's again at +16 s; from the same pair, requests
+    that do not count: RC4 for krbtgt (+17), for a computer (FS01$, +18), an RC4 request
+    refused (0xe, +19), AES (0x12) for svc_lis (+20). mallory from 10.2.0.12: DES (0x1, 0x3)
+    tickets for 5 services at +100..+104 (the threshold, 5, exactly). Controls: WS09$ (a
+    computer account) from 10.2.0.20 with RC4 for the 6 services; nurse1 from 10.2.0.10 with
+    RC4 for 2 (a legacy client); jdoe from 10.2.0.11 with RC4 for 2 (another source, its own
+    pair). Exactly two kerberoasting findings: 10.2.0.9 -> 10.2.0.5 (DC01) from +10 to +16 s,
+    7 requests, 6 services, 0x17, 7 weak requests in all; 10.2.0.12 -> 10.2.0.5 from +100 to
+    +104 s, 5 requests, 5 services, 0x1,0x3. Credential access, not exfiltration: no event,
+    verdict as without them; each in report.json's findings and in the timeline. The rows
+    keep their ticket_enc."""
+    _evtx_need_reader()
+    ev = _wl_roast_burst() + [_wl_roast_tgs(16, "jdoe", "svc_sql"),
+                              _wl_roast_tgs(17, "jdoe", "krbtgt"),
+                              _wl_roast_tgs(18, "jdoe", "FS01$"),
+                              _wl_roast_tgs(19, "jdoe", "svc_lab", status="0xe"),
+                              _wl_roast_tgs(20, "jdoe", "svc_lis", "0x12")]
+    ev += [_wl_roast_tgs(100 + i, "mallory", s, "0x1" if i % 2 else "0x3", "10.2.0.12")
+           for i, s in enumerate(_WL_SVCS[:5])]
+    ev += [_wl_roast_tgs(30 + i, "WS09$", s, ip="10.2.0.20") for i, s in enumerate(_WL_SVCS)]
+    ev += [_wl_roast_tgs(40 + i, "nurse1", s, ip="10.2.0.10") for i, s in
+           enumerate(_WL_SVCS[:2])]
+    ev += [_wl_roast_tgs(50 + i, "jdoe", s, ip="10.2.0.11") for i, s in
+           enumerate(_WL_SVCS[2:4])]
+    c, con, events, got = _wl_roast_case("r6", ev)
+    t = lambda s: _EVTX_T0 + s * 1000000  # noqa: E731
+    assert got == sorted([(_WL_ROASTER, "10.2.0.5", t(10), t(16)),
+                          ("10.2.0.12", "10.2.0.5", t(100), t(104))]), got
+    rec = {(e["ts_us"] - _EVTX_T0) // 1000000: i + 1 for i, e in enumerate(events)}
+    dets = [json.loads(d) for (d,) in con.execute(
+        "SELECT detail FROM finding WHERE heuristic = 'kerberoasting' ORDER BY first_ts")]
+    d = dets[0]
+    assert (d["account"], d["source"], d["requests"], d["services_requested"], d["encryption"],
+            d["controllers"], d["weak_requests_total"], d["first_ts"], d["computer"],
+            d["host"]) == ("jdoe@HOSP.LOCAL", _WL_ROASTER, 7, 6, "0x17", 1, 7, t(10),
+                           "DC01.hosp.local", "10.2.0.5"), d
+    assert d["services"] == sorted(_WL_SVCS), d
+    assert d["records"] == [rec[s] for s in range(10, 17)], d
+    assert (d["kerberoast_services"], d["kerberoast_window_s"]) == (5, 3600), d
+    d = dets[1]
+    assert (d["account"], d["requests"], d["services_requested"], d["encryption"]) == (
+        "mallory@HOSP.LOCAL", 5, 5, "0x1,0x3"), d
+    summ = con.execute("SELECT summary FROM finding WHERE heuristic = 'kerberoasting' ORDER BY "
+                       "first_ts").fetchone()[0]
+    assert "DC01-r6.evtx" in summ and "EVTX records" in summ and "0x17" in summ, summ
+    assert con.execute("SELECT count(*) FROM exfil_event").fetchone()[0] == 0
+    assert con.execute("SELECT verdict FROM verdict WHERE scope = 'overall'").fetchall() == [
+        ("not observed",)]
+    tl = con.execute("SELECT count(*) FROM timeline_event WHERE data_type = "
+                     "'phitrace:finding:kerberoasting'").fetchone()[0]
+    assert tl == 2, tl
+    enc = dict(con.execute("SELECT line, ticket_enc FROM log_winevent WHERE kind = "
+                           "'kerberos_tgs'").fetchall())
+    assert (enc[rec[10]], enc[rec[20]], enc[rec[100]], enc[rec[101]]) == (
+        "0x17", "0x12", "0x3", "0x1"), enc
+    rep = json.load(open(os.path.join(c, "report.json")))
+    _st_valid(rep)
+    assert [f["heuristic"] for f in report_list(c, "findings", rep)].count("kerberoasting") == 2
+
+
+@test
+def winlog_kerberoasting_controls_aes_fewer_services_slow_and_a_higher_threshold():
+    """Written before running. jdoe's 6 services from 10.2.0.9 in AES (0x12): none. RC4 for
+    4 services: none. RC4 for 6 services 1300 s apart (at most 3 in any hour): none. The
+    6-service RC4 burst with kerberoast_services = 7: none."""
+    _evtx_need_reader()
+    assert _wl_roast_case("aes", _wl_roast_burst("0x12"))[3] == []
+    assert _wl_roast_case("r4", _wl_roast_burst(n=4))[3] == []
+    slow = [_wl_roast_tgs(10 + 1300 * i, "jdoe", s) for i, s in enumerate(_WL_SVCS)]
+    assert _wl_roast_case("slow", slow)[3] == []
+    assert _wl_roast_case("r6hi", _wl_roast_burst(), {"kerberoast_services": 7})[3] == []

@@ -672,6 +672,114 @@ static void cdata_sections_in_values(void **state)
     assert_false(pt_xmlscan_next(&sc, &t));
 }
 
+/* Every prefix of text: a message from `start` ("<AuditMessage") to `end` (the byte after its
+ * end tag) is a record when the prefix holds its end, one malformed unit when the prefix
+ * holds its name and the byte after it but not its end, nothing else (read2 checks every
+ * unit is accounted for). */
+static void every_prefix_one_message(const char *text, size_t start, size_t end)
+{
+    size_t n = strlen(text);
+    for (size_t k = 0; k <= n; k++) {
+        char *b = malloc(k + 1);
+        assert_non_null(b);
+        memcpy(b, text, k);
+        struct sink2 s;
+        struct pt_logparse *p = read2(b, k, 1 + k % 13, NULL, false, &s);
+        bool started = start + strlen("<AuditMessage") < k;
+        assert_int_equal(p->st.records, k >= end);
+        assert_int_equal(p->st.malformed, started && k < end);
+        free(p);
+        free(b);
+    }
+}
+
+/* Comments inside a message are passed over like CDATA: one holding "</AuditMessage>", a new
+ * "<AuditMessage>" and a participant object's tag ends nothing, begins nothing, adds no
+ * object; "--->" ends one, "<!-->" does not; a "<!--" split over pieces is one. */
+#define COMMENT_MSG                                                                               \
+    "<AuditMessage><!-- </AuditMessage> <AuditMessage> -->\n"                                    \
+    "  <EventIdentification EventActionCode=\"E\" EventDateTime=\"2026-11-02T13:17:00Z\">\n"      \
+    "    <EventID code=\"110112\"/></EventIdentification>\n"                                      \
+    "  <!-- <ParticipantObjectIdentification ParticipantObjectTypeCodeRole=\"1\"/> --->\n"        \
+    "  <!--> </AuditMessage> still a comment -- -->\n"                                           \
+    "  <ParticipantObjectIdentification ParticipantObjectID=\"P-1\" ParticipantObjectTypeCode=" \
+    "\"1\" ParticipantObjectTypeCodeRole=\"1\"/>\n"                                               \
+    "</AuditMessage>"
+
+static void comments_in_messages(void **state)
+{
+    (void)state;
+    static const char text[] = "<!-- a comment between messages -->\n" COMMENT_MSG "\n";
+    static const size_t pieces[] = {1, 3, 7, sizeof text};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct sink2 s;
+        struct pt_logparse *p = read2(text, strlen(text), pieces[k], NULL, false, &s);
+        assert_int_equal(p->st.records, 1);
+        assert_int_equal(p->st.malformed, 0);
+        assert_int_equal(p->st.headers, 1);
+        assert_int_equal(s.r[0].p.line, 2);
+        assert_int_equal(s.r[0].p.length, strlen(COMMENT_MSG));
+        assert_string_equal(s.r[0].m.event, "110112");
+        assert_int_equal(s.r[0].m.objects, 1);
+        assert_int_equal(s.r[0].m.patients, 1);
+        free(p);
+    }
+    const char *m = strstr(text, "<AuditMessage>");
+    every_prefix_one_message(text, (size_t)(m - text), (size_t)(m - text) + strlen(COMMENT_MSG));
+}
+
+/* A syslog header on a line of its own, then the message over the next lines (an XML
+ * declaration or blank lines between): the message takes its time and host as from a header
+ * on its own line; one header, one message; other text between ends it. */
+#define PRETTY_NO_TIME                                                                            \
+    "<AuditMessage>\n"                                                                            \
+    "  <EventIdentification EventActionCode=\"R\" EventOutcomeIndicator=\"0\">\n"                 \
+    "    <EventID csd-code=\"110106\"/>\n"                                                        \
+    "  </EventIdentification>\n"                                                                  \
+    "  <ParticipantObjectIdentification ParticipantObjectID=\"P-9\" ParticipantObjectTypeCode=" \
+    "\"1\" ParticipantObjectTypeCodeRole=\"1\"/>\n"                                               \
+    "</AuditMessage>"
+#define HEAD_LINE "<85>1 2026-11-02T13:20:00Z pacs3.hosp.local PACS 9 IHE+RFC-3881 -\r\n"
+
+static void syslog_header_on_an_earlier_line(void **state)
+{
+    (void)state;
+    static const char text[] =
+        HEAD_LINE
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" PRETTY_NO_TIME "\n"
+        "<85>Nov  2 13:21:00 10.1.2.9 atna:\n"
+        "\n" NO_TIME_MSG("") "\n" NO_TIME_MSG("") "\n"
+        "<85>1 2026-11-02T13:22:00Z pacs4 PACS 9 - -\n"
+        "not a header\n" NO_TIME_MSG("") "\n"
+        "<85>1 2026-11-02T13:23:00Z pacs4 PACS 9 - -\n"
+        "<85>1 2026-11-02T13:24:00Z pacs5 PACS 9 - -\n" NO_TIME_MSG(DEST_ROLE) "\n";
+    static const size_t pieces[] = {1, 6, sizeof text};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        struct sink2 s;
+        /* the file's time: 2026-11-03T00:00:00Z (the RFC 3164 line's year) */
+        struct pt_logparse *p = read2m(text, strlen(text), pieces[k], 1794096000000000LL, NULL,
+                                       false, &s);
+        assert_int_equal(p->st.records, 5);
+        assert_int_equal(p->st.malformed, 0);
+        assert_int_equal(p->st.other, 6); /* the header lines and the text stay units */
+        assert_int_equal(s.r[0].p.line, 3);
+        assert_int_equal(s.r[0].p.ts_us, 1793625600000000LL); /* 2026-11-02T13:20:00Z */
+        assert_string_equal(s.r[0].m.user_addr, "pacs3.hosp.local");
+        assert_int_equal(s.r[1].p.ts_us, 1793625660000000LL); /* 13:21:00, year 2026 */
+        assert_string_equal(s.r[1].m.user_addr, "10.1.2.9");
+        assert_int_equal(s.r[2].p.ts_us, -1); /* the header was the message before's */
+        assert_string_equal(s.r[2].m.user_addr, "");
+        assert_int_equal(s.r[3].p.ts_us, -1); /* text came between */
+        assert_int_equal(s.r[4].p.ts_us, 1793625840000000LL); /* the last header: 13:24 */
+        assert_string_equal(s.r[4].m.user_addr, ""); /* a Destination's address is known */
+        assert_string_equal(s.r[4].m.dst_addr, "10.1.2.50");
+        free(p);
+    }
+    static const char one[] = HEAD_LINE "\n" PRETTY_NO_TIME "\n";
+    const char *m = strstr(one, "<AuditMessage>");
+    every_prefix_one_message(one, (size_t)(m - one), (size_t)(m - one) + strlen(PRETTY_NO_TIME));
+}
+
 static void xmltag_views_stay_inside(void **state)
 {
     (void)state;
@@ -726,6 +834,8 @@ int main(void)
         cmocka_unit_test(syslog_header_gives_time_and_host),
         cmocka_unit_test(namespace_prefixed_names),
         cmocka_unit_test(cdata_sections_in_values),
+        cmocka_unit_test(comments_in_messages),
+        cmocka_unit_test(syslog_header_on_an_earlier_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

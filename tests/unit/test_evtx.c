@@ -209,6 +209,47 @@ static void kerberos_events(void **state)
     free(p);
 }
 
+/* TicketEncryptionType of 4768 and 4769 (Microsoft's event documentation: 0x1 DES-CBC-CRC,
+ * 0x3 DES-CBC-MD5, 0x11/0x12 AES, 0x17 RC4-HMAC, 0xFFFFFFFF a failure's) read by name,
+ * written as Status is (0x, lower-case hex, no leading zeros); "-" is none; a 4771 has no
+ * ticket, so a field of that name there is not kept. */
+static void kerberos_ticket_encryption(void **state)
+{
+    (void)state;
+    struct sink s;
+#define TGS(rid, enc)                                                                          \
+    "R\t0\t4096\t" rid "\t133491312000000000\t4769\t" EV_HEAD                                \
+    "<Data Name=\"TargetUserName\">jdoe@HOSP.LOCAL</Data><Data Name=\"ServiceName\">svc_sql"  \
+    "</Data><Data Name=\"TicketOptions\">0x40810000</Data><Data Name=\"TicketEncryptionType\">" \
+    enc "</Data><Data Name=\"IpAddress\">::ffff:10.2.0.9</Data><Data Name=\"Status\">0x0"     \
+    "</Data>" EV_TAIL "\n"
+    const char *text =
+        TGS("40", "0x17") TGS("41", "0x00000012") TGS("42", "0X3") TGS("43", "-")
+        TGS("44", "0xFFFFFFFF")
+        "R\t5\t4600\t45\t133491312000000000\t4768\t" EV_HEAD
+        "<Data Name=\"TargetUserName\">jdoe</Data><Data Name=\"TicketEncryptionType\">0x1"
+        "</Data><Data Name=\"Status\">0x0</Data>" EV_TAIL "\n"
+        "R\t6\t5000\t46\t133491312000000000\t4771\t" EV_HEAD
+        "<Data Name=\"TargetUserName\">jdoe</Data><Data Name=\"TicketEncryptionType\">0x17"
+        "</Data><Data Name=\"Status\">0x18</Data>" EV_TAIL "\n";
+#undef TGS
+    struct pt_logparse *p = parse(text, &s);
+    assert_int_equal(s.n_win, 7);
+    assert_int_equal(s.n_anom, 0);
+    const struct pt_logwinevt_rec *w = s.win;
+    assert_string_equal(w[0].ticket_enc, "0x17");
+    assert_string_equal(w[0].target_server, "svc_sql");
+    assert_string_equal(w[1].ticket_enc, "0x12");
+    assert_string_equal(w[2].ticket_enc, "0x3");
+    assert_string_equal(w[3].ticket_enc, "");
+    assert_string_equal(w[4].ticket_enc, "0xffffffff");
+    assert_string_equal(w[5].kind, "kerberos_tgt");
+    assert_string_equal(w[5].ticket_enc, "0x1");
+    assert_string_equal(w[6].kind, "kerberos_failed");
+    assert_string_equal(w[6].ticket_enc, "");
+    free(p);
+}
+
 static void wfp_direction_decides_the_client(void **state)
 {
     (void)state;
@@ -321,6 +362,7 @@ int main(void)
         cmocka_unit_test(logon_fields_by_name),
         cmocka_unit_test(logon_session_fields),
         cmocka_unit_test(kerberos_events),
+        cmocka_unit_test(kerberos_ticket_encryption),
         cmocka_unit_test(wfp_direction_decides_the_client),
         cmocka_unit_test(script_block_counted_not_kept_and_others_counted),
         cmocka_unit_test(xml_scanner_stays_in_bounds),
