@@ -147,10 +147,10 @@ static void message_begin(struct pt_logparse *p)
     s->lh_ok = false; /* one header, one message */
     s->in_msg = true;
     s->head = true;
-    s->oversize = s->nul = s->cdata = s->comment = false;
+    s->oversize = s->nul = false;
     s->quote = 0;
     s->last = 0;
-    s->cst = s->cdm = s->cde = s->cmm = s->cme = 0;
+    s->cst = s->cdm = s->cmm = s->close_ch = s->cle = 0;
     s->msg_line = s->line;
     s->msg_off = s->pos - 1 - s->otn;
     s->msg_bytes = s->otn;
@@ -250,27 +250,18 @@ static uint8_t match(const char *pat, uint8_t k, uint8_t c)
  * where no tag begins or ends. A section ends at "]]>", a comment at "-->". */
 static bool skip_byte(struct pt_atna_stream *s, uint8_t c)
 {
-    if (s->cdata) {
-        s->cde = c == ']' ? (s->cde < 2 ? s->cde + 1 : 2) : c == '>' && s->cde == 2 ? 3 : 0;
-        if (s->cde == 3) {
-            s->cdata = false;
-            s->cde = 0;
-        }
-        return true;
-    }
-    if (s->comment) {
-        s->cme = c == '-' ? (s->cme < 2 ? s->cme + 1 : 2) : c == '>' && s->cme == 2 ? 3 : 0;
-        if (s->cme == 3) {
-            s->comment = false;
-            s->cme = 0;
+    if (s->close_ch != 0) { /* both ends are the closing byte twice, then '>' */
+        s->cle = c == s->close_ch ? (s->cle < 2 ? s->cle + 1 : 2)
+                 : c == '>' && s->cle == 2 ? 3 : 0;
+        if (s->cle == 3) {
+            s->close_ch = s->cle = 0;
         }
         return true;
     }
     s->cdm = match(CDATA_OPEN, s->cdm, c);
     s->cmm = match(COMMENT_OPEN, s->cmm, c);
     if (s->cdm == sizeof CDATA_OPEN - 1 || s->cmm == sizeof COMMENT_OPEN - 1) {
-        s->cdata = s->cdm == sizeof CDATA_OPEN - 1;
-        s->comment = !s->cdata;
+        s->close_ch = s->cdm == sizeof CDATA_OPEN - 1 ? ']' : '-';
         s->cdm = s->cmm = 0;
         s->cst = s->ost = 0;
         return true;
@@ -359,8 +350,8 @@ void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
     struct pt_cur c = pt_cur_make(b, n);
     p->st.bytes += n;
     while (pt_cur_left(&c) > 0) {
-        if (s->in_msg && !s->head && s->cst == 0 && s->ost == 0 && s->cdm == 0 && !s->cdata &&
-            s->cmm == 0 && !s->comment && pt_cur_peek_u8(&c, 0) != '<') {
+        if (s->in_msg && !s->head && s->cst == 0 && s->ost == 0 && s->cdm == 0 && s->cmm == 0 &&
+            s->close_ch == 0 && pt_cur_peek_u8(&c, 0) != '<') {
             body_run(p, &c);
             continue;
         }
@@ -374,7 +365,7 @@ void pt_atna_feed(struct pt_logparse *p, const uint8_t *b, size_t n)
         }
         if (s->in_msg && msg_byte(s, x)) {
             message_end(p);
-        } else if (!s->cdata && !s->comment && open_byte(s, x)) {
+        } else if (s->close_ch == 0 && open_byte(s, x)) {
             message_begin(p);
             msg_byte(s, x); /* the byte after the name: never the message's end */
         }

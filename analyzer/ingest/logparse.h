@@ -204,10 +204,10 @@ struct pt_atna_stream {
     /* the closing matcher: 0 idle, 1 after '<', 2 in the name after "</", 3 after the name;
      * bytes of "AuditMessage" matched (0xFF: not it), a prefix passed, the name's length */
     uint8_t cst, ck, ccolon, cn;
-    uint8_t cdm, cde;       /* bytes matched of "<![CDATA[" and, inside a section, of "]]>" */
-    bool cdata;             /* inside a CDATA section: no tag begins or ends there */
-    uint8_t cmm, cme;       /* bytes matched of "<!--" and, inside a comment, of "-->" */
-    bool comment;           /* inside a comment: likewise */
+    uint8_t cdm, cmm;       /* bytes matched of "<![CDATA[" and of "<!--" */
+    uint8_t close_ch;       /* inside a CDATA section ']' or a comment '-' (no tag begins or
+                             * ends there), else 0 */
+    uint8_t cle;            /* bytes matched of its end, "]]>" or "-->" */
     uint8_t pre[256];       /* the line's bytes before a message (its syslog header) */
     size_t pre_len;
     uint64_t pre_total;
