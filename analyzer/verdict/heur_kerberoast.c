@@ -7,9 +7,9 @@
  * computer account: the first request of each (account, client address) with at least
  * kerberoast_services distinct services requested by them in the kerberoast_window_s
  * seconds up to it (on any domain controller of the case) makes a finding over the
- * kerberoast_window_s seconds from the first of those requests: its requests counted, the services (counted; the first 20 by name), the encryption types, the
- * controllers that logged them, the record identifiers, and the weak requests of the pair in
- * all. Service tickets in AES (0x11, 0x12) are the normal case and never count. The
+ * kerberoast_window_s seconds from the first of those requests: its requests counted, the
+ * services (counted; the first 20 by name), the encryption types, the controllers that
+ * logged them, the record identifiers, and the weak requests of the pair in all. Service tickets in AES (0x11, 0x12) are the normal case and never count. The
  * thresholds and where they come from are in signatures/heuristics.conf. Source: the client
  * address (the host that asked; a stolen ticket is what it may have taken), else the
  * controller's host; destination: the controller's address when known. Role HOST (events.c):
