@@ -180,7 +180,7 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(SAN)/schema.c
 	$(Q)clang $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -Ianalyzer $< $(FUZZ_LIB_SRC) $(SAN)/schema.c -o $@ $(PKG_LIBS) -lpthread -lm
 
-.PHONY: all deps test-deps uninstall test test-live unit e2e fuzz-replay fuzz tsan bench demo example samples format lint clean install help
+.PHONY: all deps test-deps uninstall test test-live unit e2e fuzz-replay fuzz tsan bench bench-floor demo example samples format lint clean install help
 
 all: phitrace ## build ./phitrace
 
@@ -250,6 +250,9 @@ tsan: $(TSAN)/phitrace ## ThreadSanitizer: analyze the samples and the gzip capt
 
 bench: phitrace ## throughput and memory against tcpflow and tshark (not part of test)
 	@bash tests/bench/run_bench.sh
+
+bench-floor: phitrace ## what issues 14 and 16's throughput targets leave: peers' and SQLite's floors
+	@bash tests/bench/floor_bench.sh
 
 samples: build/gen_samples ## regenerate samples/evidence/ (byte-identical)
 	@mkdir -p samples/evidence
