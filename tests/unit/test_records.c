@@ -185,17 +185,25 @@ static void binder_follows_the_bind_kinds(void **state)
     rmdir(dir);
 }
 
+/* A new case database in a new directory: d (64 bytes) the directory, p (128) the file. */
+static struct pt_db *fresh_case(char *d, char *p)
+{
+    char err[256];
+    snprintf(d, 64, "/tmp/pt-test-records-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    snprintf(p, 128, "%s/evidence.db", d);
+    struct pt_db *db;
+    assert_int_equal(pt_db_create(p, &db, err, sizeof err), PT_OK);
+    return db;
+}
+
 /* A record with a lookup (records.def's hl7): each combination of its lookup fields is one
  * row, a NULL (an empty text) equal to a NULL, and the view gives the row its values. */
 static void lookup_rows_once_each(void **state)
 {
     (void)state;
-    char d[64], p[128], err[256];
-    snprintf(d, sizeof d, "/tmp/pt-test-records-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    snprintf(p, sizeof p, "%s/evidence.db", d);
-    struct pt_db *db;
-    assert_int_equal(pt_db_create(p, &db, err, sizeof err), PT_OK);
+    char d[64], p[128];
+    struct pt_db *db = fresh_case(d, p);
     static const char *const msgs[][3] = {
         /* sending app, message type, control id */
         {"LAB", "ORU^R01", "c1"}, {"LAB", "ORU^R01", "c2"}, {"", "ORU^R01", "c3"},
@@ -237,12 +245,8 @@ static void lookup_rows_once_each(void **state)
 static void own_put_record_is_its_row(void **state)
 {
     (void)state;
-    char d[64], p[128], err[256];
-    snprintf(d, sizeof d, "/tmp/pt-test-records-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    snprintf(p, sizeof p, "%s/evidence.db", d);
-    struct pt_db *db;
-    assert_int_equal(pt_db_create(p, &db, err, sizeof err), PT_OK);
+    char d[64], p[128];
+    struct pt_db *db = fresh_case(d, p);
     static struct pt_item_rec it = {.id = 2, .path = "nf.pcap", .kind = "capture",
                                     .linktype = -1, .status = "ok"};
     assert_int_equal(pt_db_item_put(db, &it), PT_OK);
