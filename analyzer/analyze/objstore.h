@@ -125,8 +125,8 @@ size_t pt_objstore_head(const struct pt_objstore *s, const char *sha256, uint8_t
 /* The bytes of a stored object of the case at `case_dir`: from `pack` at `off` (`size`
  * bytes) when `pack` is not empty (object_blob), else from objects/<xx>/<sha256>. A kept
  * pack (*.zpk, written by the keep stage, objkeep.h) holds each entry compressed when that
- * is smaller (objects up to PT_OBJ_KEEP_PACK_MAX); `pack` PT_OBJ_NOT_KEPT names an object whose bytes the case did not keep
- * (false). */
+ * is smaller (objects up to PT_OBJ_KEEP_PACK_MAX); `pack` PT_OBJ_NOT_KEPT names an object
+ * whose bytes the case did not keep (false). */
 #define PT_OBJ_NOT_KEPT "-"
 bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
                     uint64_t size, struct pt_objbytes *b);
