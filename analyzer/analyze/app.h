@@ -22,6 +22,7 @@ struct pt_unpack_run;
 #define PT_RECORD_PUT(name, NAME, put, batch) struct pt_##name##_rec {
 #define PT_FIELD(rec, ctype, member, dim, column, bind) ctype member dim;
 #define PT_FIELD_IF(rec, ctype, member, dim, column, bind, when) ctype member dim;
+#define PT_LOOKUP_FIELD(rec, ctype, member, dim, column, bind) ctype member dim;
 #define PT_MEMBER(rec, ctype, member, dim) ctype member dim;
 #define PT_END(rec) };
 #include "records.def"
@@ -29,6 +30,7 @@ struct pt_unpack_run;
 #undef PT_RECORD_PUT
 #undef PT_FIELD
 #undef PT_FIELD_IF
+#undef PT_LOOKUP_FIELD
 #undef PT_MEMBER
 #undef PT_END
 

@@ -208,10 +208,10 @@ static bool pack_put(struct pt_objstore *s, struct pt_obj *o)
  * needed, kept by the caller across loads: no allocation, and no fresh pages to fault in,
  * per object) when it is not NULL. */
 static bool load_slice_into(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b,
-                            struct pt_packfd *reuse)
+                            struct pt_packfd *reuse, uint64_t max)
 {
     memset(b, 0, sizeof *b);
-    if (len > PT_OBJ_MEM_BYTES) {
+    if (len > max) {
         return false; /* packs hold only objects up to this size: a corrupt location */
     }
     uint8_t *buf;
@@ -242,7 +242,7 @@ static bool load_slice_into(int fd, uint64_t off, uint64_t len, struct pt_objbyt
 
 static bool load_slice(int fd, uint64_t off, uint64_t len, struct pt_objbytes *b)
 {
-    return load_slice_into(fd, off, len, b, NULL);
+    return load_slice_into(fd, off, len, b, NULL, PT_OBJ_MEM_BYTES);
 }
 
 static bool load_file(const char *path, struct pt_objbytes *b)
@@ -323,16 +323,16 @@ static bool load_kept(int fd, uint64_t off, uint64_t size, struct pt_objbytes *b
 {
     uint8_t h[4];
     memset(b, 0, sizeof *b);
-    if (off < 4 || size > PT_OBJ_MEM_BYTES || pread(fd, h, 4, (off_t)(off - 4)) != 4) {
+    if (off < 4 || size > PT_OBJ_KEEP_PACK_MAX || pread(fd, h, 4, (off_t)(off - 4)) != 4) {
         return false;
     }
     uint64_t stored = (uint64_t)h[0] | (uint64_t)h[1] << 8 | (uint64_t)h[2] << 16 |
                       (uint64_t)h[3] << 24;
     if (stored == size) {
-        return load_slice(fd, off, size, b);
+        return load_slice_into(fd, off, size, b, NULL, PT_OBJ_KEEP_PACK_MAX);
     }
     struct pt_objbytes z;
-    if (stored > size || !load_slice(fd, off, stored, &z)) {
+    if (stored > size || !load_slice_into(fd, off, stored, &z, NULL, PT_OBJ_KEEP_PACK_MAX)) {
         return false;
     }
     b->owned = malloc(size ? size : 1);
@@ -403,7 +403,8 @@ bool pt_object_load_from(struct pt_packfd *c, const char *case_dir, const char *
             return false;
         }
         bool ok = pt_object_kept_pack(pack) ? load_kept(fd, off, size, b)
-                                             : load_slice_into(fd, off, size, b, c);
+                                             : load_slice_into(fd, off, size, b, c,
+                                                               PT_OBJ_MEM_BYTES);
         if (!keep) {
             close(fd);
         }

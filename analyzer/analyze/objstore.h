@@ -33,6 +33,10 @@
  * thousands of concurrent transfers cannot exhaust memory. */
 #define PT_OBJ_MEM_BYTES (256 * 1024)
 #define PT_OBJ_MEM_BUDGET (64u * 1024 * 1024)
+/* The keep stage compresses a kept object up to this size into its pack when that makes it
+ * smaller (objkeep.h); a reader inflates such an entry whole into memory, so a larger one (a
+ * disk image, a transfer of gigabytes) stays a file, mapped rather than read. */
+#define PT_OBJ_KEEP_PACK_MAX (16u * 1024 * 1024)
 /* Gap ranges listed in an object's gap map; the rest are counted. */
 #define PT_OBJ_MAP_GAPS 8
 
@@ -121,8 +125,8 @@ size_t pt_objstore_head(const struct pt_objstore *s, const char *sha256, uint8_t
 /* The bytes of a stored object of the case at `case_dir`: from `pack` at `off` (`size`
  * bytes) when `pack` is not empty (object_blob), else from objects/<xx>/<sha256>. A kept
  * pack (*.zpk, written by the keep stage, objkeep.h) holds each entry compressed when that
- * is smaller; `pack` PT_OBJ_NOT_KEPT names an object whose bytes the case did not keep
- * (false). */
+ * is smaller (objects up to PT_OBJ_KEEP_PACK_MAX); `pack` PT_OBJ_NOT_KEPT names an object
+ * whose bytes the case did not keep (false). */
 #define PT_OBJ_NOT_KEPT "-"
 bool pt_object_load(const char *case_dir, const char *sha256, const char *pack, uint64_t off,
                     uint64_t size, struct pt_objbytes *b);

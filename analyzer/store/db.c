@@ -123,6 +123,7 @@ struct pt_db {
     sqlite3 *h;
     sqlite3_stmt *st[N_ST];
     sqlite3_stmt *rec[PT_REC_COUNT]; /* the decoders' records (records.def) */
+    sqlite3_stmt *look[PT_REC_COUNT][2]; /* their lookups (PT_LOOKUP): find, add; or NULL */
     int in_tx;
     int readonly;
 };
@@ -222,6 +223,13 @@ static pt_status prepare_all(struct pt_db *db)
                             : sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
                                                  &db->rec[k], NULL);
         sqlite3_free(sql);
+        for (int add = 0; add < 2 && r == SQLITE_OK; add++) {
+            sql = pt_rec_lookup_sql((enum pt_rec_kind)k, add);
+            r = sql == NULL ? SQLITE_OK
+                            : sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                                 &db->look[k][add], NULL);
+            sqlite3_free(sql);
+        }
         if (r != SQLITE_OK) {
             return PT_EDB;
         }
@@ -399,6 +407,8 @@ void pt_db_close(struct pt_db *db)
     }
     for (int k = 0; k < PT_REC_COUNT; k++) {
         sqlite3_finalize(db->rec[k]);
+        sqlite3_finalize(db->look[k][0]);
+        sqlite3_finalize(db->look[k][1]);
     }
     if (!db->readonly && db->h != NULL) {
         /* Leave one self-contained file (c-deps-guide §8, "seal"). */
@@ -431,7 +441,8 @@ pt_status pt_db_commit(struct pt_db *db)
  * that their pages split half empty: a tenth of each on the hospital bench (issue 16). Each
  * has an INTEGER PRIMARY KEY, so its rows keep their ids when copied back (VACUUM would
  * renumber the rowids of tables without one: disk_file's name its timeline rows). */
-static const char *const repacked[] = {"phi_record_row", "object", "http_txn", "hl7_message"};
+static const char *const repacked[] = {"phi_record_row", "object", "http_txn_row",
+                                        "hl7_message_row"};
 
 pt_status pt_db_compact(struct pt_db *db, char *err, size_t errlen)
 {
@@ -947,8 +958,26 @@ pt_status pt_db_record_put(struct pt_db *db, enum pt_rec_kind kind, const void *
     if (put != NULL) {
         return put(db, rec);
     }
+    /* its lookup row: found, else added (ids in the order first written) */
+    int64_t look = 0;
+    sqlite3_stmt *find = db->look[kind][0], *add = db->look[kind][1];
+    if (find != NULL) {
+        pt_rec_bind_lookup(find, kind, rec);
+        int r = sqlite3_step(find);
+        look = r == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
+        sqlite3_reset(find);
+        sqlite3_clear_bindings(find);
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            return PT_EDB;
+        }
+        if (r == SQLITE_DONE) {
+            pt_rec_bind_lookup(add, kind, rec);
+            PT_TRY(step(db, add));
+            look = sqlite3_last_insert_rowid(db->h);
+        }
+    }
     sqlite3_stmt *st = db->rec[kind];
-    pt_rec_bind(st, kind, rec);
+    pt_rec_bind(st, kind, rec, look);
     return step(db, st);
 }
 

@@ -76,7 +76,7 @@ struct keep {
     uint64_t pos;       /* its length */
     uint8_t *zbuf;      /* a compressed entry, with its 4-byte length */
     size_t zcap;
-    char **gone;        /* files to remove after the commit (raw packs, large objects) */
+    char **gone;        /* files to remove after the commit (raw packs, objects' files) */
     size_t n_gone, cap_gone;
     char (*files)[PT_SHA256_HEX]; /* names under objects/<xx>/, sorted; see file_there */
     size_t n_files;
@@ -135,10 +135,26 @@ static bool write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 }
 
 /* One kept object onto the kept pack: its 4-byte length, then its zlib stream when that is
- * smaller, else its bytes. *off is where the bytes start, *stored their length. */
-static bool pack_append(struct keep *k, const struct pt_objbytes *b, uint64_t *off,
+ * smaller, else its bytes, or, when `shrink`, nothing (*stored 0: it stays a file). *off is
+ * where the bytes start, *stored their length. */
+static bool pack_append(struct keep *k, const struct pt_objbytes *b, bool shrink, uint64_t *off,
                         uint64_t *stored)
 {
+    *stored = 0;
+    size_t need = 4 + compressBound((uLong)b->n);
+    if (need > k->zcap) {
+        uint8_t *z = realloc(k->zbuf, need);
+        if (z != NULL) {
+            k->zbuf = z;
+            k->zcap = need;
+        }
+    }
+    uLongf zn = (uLongf)(k->zcap - 4);
+    bool packed = b->n > 64 && compress2(k->zbuf + 4, &zn, b->p, (uLong)b->n, Z_BEST_SPEED) ==
+                                   Z_OK && zn < b->n;
+    if (shrink && !packed) {
+        return true;
+    }
     if (k->fd < 0) {
         struct timespec now;
         char path[4400];
@@ -152,11 +168,9 @@ static bool pack_append(struct keep *k, const struct pt_objbytes *b, uint64_t *o
             return false;
         }
     }
-    uLongf zn = (uLongf)(k->zcap - 4);
     const uint8_t *p = b->p;
     size_t n = b->n;
-    if (b->n > 64 && compress2(k->zbuf + 4, &zn, b->p, (uLong)b->n, Z_BEST_SPEED) ==
-                         Z_OK && zn < b->n) {
+    if (packed) {
         p = k->zbuf + 4;
         n = zn;
     }
@@ -265,7 +279,7 @@ static pt_status rewrite_packs(struct keep *k)
             break;
         }
         if (kept) {
-            bool ok = pack_append(k, &b, &off, &stored);
+            bool ok = pack_append(k, &b, false, &off, &stored);
             pt_object_release(&b);
             if (!ok) {
                 rc = fail(k, PT_EIO, "writing the kept pack", true);
@@ -310,9 +324,30 @@ static pt_status rewrite_packs(struct keep *k)
     return rc;
 }
 
-/* Objects stored as files (large ones) and links to inputs: kept as they are, with a row of
- * pack '' (object_blob then names every object whose bytes the case keeps), or removed after
- * the commit, without a row. A link to an input is always kept. */
+/* A kept object's file into the kept pack when it is at most PT_OBJ_KEEP_PACK_MAX and
+ * compresses: *stored its bytes there (0: it stays a file), *off where they start; the file
+ * goes after the commit. */
+static pt_status pack_file(struct keep *k, const char *sha, const char *path, uint64_t size,
+                           uint64_t *off, uint64_t *stored)
+{
+    struct pt_objbytes b;
+    *stored = 0;
+    if (size == 0 || size > PT_OBJ_KEEP_PACK_MAX || !pt_object_load(k->case_dir, sha, "", 0,
+                                                                     size, &b)) {
+        return PT_OK; /* as it is: verify says what is wrong with a file it cannot read */
+    }
+    bool ok = b.n != size || pack_append(k, &b, true, off, stored);
+    pt_object_release(&b);
+    if (!ok) {
+        return fail(k, PT_EIO, "writing the kept pack", true);
+    }
+    return *stored > 0 && !gone_add(k, path) ? PT_ENOMEM : PT_OK;
+}
+
+/* Objects stored as files (past the memory budget) and links to inputs: a kept file into the
+ * kept pack when it compresses (pack_file), else kept as it is with a row of pack '', a link
+ * always (object_blob then names every object whose bytes the case keeps); one not kept is
+ * removed after the commit, without a row. */
 static pt_status drop_files(struct keep *k)
 {
     sqlite3_stmt *st = NULL, *ins = NULL;
@@ -321,8 +356,8 @@ static pt_status drop_files(struct keep *k)
                            "temp.keep_obj k WHERE k.sha256 = o.sha256) FROM object o WHERE NOT "
                            "EXISTS (SELECT 1 FROM object_blob b WHERE b.sha256 = o.sha256) "
                            "GROUP BY o.sha256 ORDER BY o.sha256", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(k->h, "INSERT INTO object_blob(sha256, pack, offset, size) VALUES "
-                           "(?1, '', 0, ?2)", -1, &ins, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(k->h, "INSERT INTO object_blob(sha256, pack, offset, size, stored) "
+                           "VALUES (?1, ?3, ?4, ?2, ?5)", -1, &ins, NULL) != SQLITE_OK) {
         rc = fail(k, PT_EDB, sqlite3_errmsg(k->h), false);
     }
     while (rc == PT_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -344,16 +379,28 @@ static pt_status drop_files(struct keep *k)
             continue; /* not kept: its pack entry (rewrite_packs counted it) */
         }
         /* kept: a file, a link to an input, or one never stored (verify says MISSING) */
+        uint64_t size = (uint64_t)sqlite3_column_int64(st, 1), off = 0, stored = 0;
+        if (there && S_ISREG(lst.st_mode)) {
+            rc = pack_file(k, sha, path, size, &off, &stored);
+        }
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, sha, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(ins, 2, sqlite3_column_int64(st, 1));
-        if (sqlite3_step(ins) != SQLITE_DONE) {
+        sqlite3_bind_int64(ins, 2, (sqlite3_int64)size);
+        sqlite3_bind_text(ins, 3, stored > 0 ? k->pack : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 4, (sqlite3_int64)off);
+        if (stored > 0) {
+            sqlite3_bind_int64(ins, 5, (sqlite3_int64)stored);
+        }
+        if (rc == PT_OK && sqlite3_step(ins) != SQLITE_DONE) {
             rc = fail(k, PT_EDB, sqlite3_errmsg(k->h), false);
         }
         k->res->kept++;
-        k->res->kept_bytes += (uint64_t)sqlite3_column_int64(st, 1);
-        /* a file holds its bytes; a link to an input none of the case's */
-        k->res->stored_bytes += there && S_ISREG(lst.st_mode) ? (uint64_t)lst.st_size : 0;
+        k->res->kept_bytes += size;
+        /* a file holds its bytes, a pack entry its length and stored bytes; a link to an
+         * input none of the case's */
+        k->res->stored_bytes += stored > 0                        ? 4 + stored
+                                : there && S_ISREG(lst.st_mode) ? (uint64_t)lst.st_size
+                                                                 : 0;
     }
     sqlite3_finalize(st);
     sqlite3_finalize(ins);

@@ -18,15 +18,15 @@ static const char link_sql[] =
     "INSERT OR IGNORE INTO temp.link_key SELECT flow_id, stream_dir, stream_off, id FROM object "
     "WHERE depth = 0 AND part = 0 AND flow_id IS NOT NULL AND stream_dir IS NOT NULL AND "
     "protocol IN ('hl7', 'http') ORDER BY id;"
-    "UPDATE hl7_message SET object_id = (SELECT k.id FROM temp.link_key k WHERE k.flow_id = "
-    "hl7_message.flow_id AND k.dir = hl7_message.direction AND k.off = hl7_message.stream_off) "
-    "WHERE object_id IS NULL AND stream_off IS NOT NULL;"
-    "UPDATE http_txn SET req_object = (SELECT k.id FROM temp.link_key k WHERE k.flow_id = "
-    "http_txn.flow_id AND k.dir = 'c2s' AND k.off = http_txn.req_body_off) WHERE req_object IS "
-    "NULL AND req_body_off IS NOT NULL;"
-    "UPDATE http_txn SET resp_object = (SELECT k.id FROM temp.link_key k WHERE k.flow_id = "
-    "http_txn.flow_id AND k.dir = 's2c' AND k.off = http_txn.resp_body_off) WHERE resp_object "
-    "IS NULL AND resp_body_off IS NOT NULL;";
+    "UPDATE hl7_message_row SET object_id = (SELECT k.id FROM temp.link_key k WHERE k.flow_id "
+    "= hl7_message_row.flow_id AND k.dir = hl7_message_row.direction AND k.off = "
+    "hl7_message_row.stream_off) WHERE object_id IS NULL AND stream_off IS NOT NULL;"
+    "UPDATE http_txn_row SET req_object = (SELECT k.id FROM temp.link_key k WHERE k.flow_id = "
+    "http_txn_row.flow_id AND k.dir = 'c2s' AND k.off = http_txn_row.req_body_off) WHERE "
+    "req_object IS NULL AND req_body_off IS NOT NULL;"
+    "UPDATE http_txn_row SET resp_object = (SELECT k.id FROM temp.link_key k WHERE k.flow_id = "
+    "http_txn_row.flow_id AND k.dir = 's2c' AND k.off = http_txn_row.resp_body_off) WHERE "
+    "resp_object IS NULL AND resp_body_off IS NOT NULL;";
 
 pt_status pt_q_link_objects(struct pt_db *db, char *err, size_t errlen)
 {

@@ -97,9 +97,9 @@ bool pt_q_shard_item(struct pt_db *db, int64_t id, char *sha, size_t shalen, uin
 static const struct {
     const char *table, *column;
 } object_ids[] = {{"object", "id"},
-                  {"hl7_message", "object_id"},
-                  {"http_txn", "req_object"},
-                  {"http_txn", "resp_object"}};
+                  {"hl7_message_row", "object_id"},
+                  {"http_txn_row", "req_object"},
+                  {"http_txn_row", "resp_object"}};
 
 static bool is_object_id(const char *table, const char *column)
 {
@@ -111,15 +111,112 @@ static bool is_object_id(const char *table, const char *column)
     return false;
 }
 
+/* Lookup tables (records.def's PT_LOOKUP: http_header, hl7_header; phi_type_class...): an
+ * INTEGER PRIMARY KEY id and the other columns UNIQUE together. A row is its values: a
+ * shard's rows are added where the merged case has not got them, and a column referencing
+ * one (FOREIGN KEY) is copied as the id of the row with the same values here. */
+#define LOOKUP_TABLES                                                                              \
+    "SELECT t.name FROM main.sqlite_master t WHERE t.type = 'table' AND EXISTS (SELECT 1 FROM "   \
+    "main.pragma_table_info(t.name) c WHERE c.name = 'id' AND c.pk = 1 AND upper(c.type) = "     \
+    "'INTEGER') AND EXISTS (SELECT 1 FROM main.pragma_index_list(t.name) x WHERE x.origin = "    \
+    "'u' AND (SELECT count(*) FROM main.pragma_index_info(x.name)) + 1 = (SELECT count(*) FROM " \
+    "main.pragma_table_info(t.name)))"
+
+/* "m.a IS s.a AND m.b IS s.b ..." over lookup `table`'s value columns, into `out`. */
+static pt_status lookup_match(sqlite3 *h, const char *table, char *out, size_t len)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT name FROM main.pragma_table_info(?1) WHERE name != 'id' "
+                           "ORDER BY cid", -1, &q, NULL) != SQLITE_OK) {
+        return PT_EDB;
+    }
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    size_t used = 0;
+    pt_status rc = PT_OK;
+    out[0] = '\0';
+    while (rc == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
+        int w = snprintf(out + used, len - used, "%sm.\"%s\" IS s.\"%s\"", used ? " AND " : "",
+                         col(q, 0), col(q, 0));
+        rc = w < 0 || (size_t)w >= len - used ? PT_ELIMIT : PT_OK;
+        used += rc == PT_OK ? (size_t)w : 0;
+    }
+    sqlite3_finalize(q);
+    return rc == PT_OK && used == 0 ? PT_EDB : rc;
+}
+
+/* The attached shard's lookup rows the merged case has not got, added in the shard's order. */
+static pt_status merge_lookups(sqlite3 *h, char *err, size_t errlen)
+{
+    sqlite3_stmt *t = NULL;
+    if (sqlite3_prepare_v2(h, LOOKUP_TABLES " ORDER BY t.name", -1, &t, NULL) != SQLITE_OK) {
+        return fail(h, err, errlen);
+    }
+    pt_status rc = PT_OK;
+    char match[2048], cols[2048], sql[8600];
+    while (rc == PT_OK && sqlite3_step(t) == SQLITE_ROW) {
+        const char *name = col(t, 0);
+        sqlite3_stmt *c = NULL;
+        size_t used = 0;
+        rc = lookup_match(h, name, match, sizeof match);
+        if (rc == PT_OK && sqlite3_prepare_v2(h, "SELECT group_concat('\"' || name || '\"', ', ') "
+                                              "FROM main.pragma_table_info(?1) WHERE name != "
+                                              "'id'", -1, &c, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(c, 1, name, -1, SQLITE_STATIC);
+            used = sqlite3_step(c) == SQLITE_ROW ? (size_t)snprintf(cols, sizeof cols, "%s",
+                                                                    col(c, 0)) : 0;
+        }
+        sqlite3_finalize(c);
+        if (rc == PT_OK && (used == 0 || used >= sizeof cols)) {
+            rc = PT_ELIMIT;
+        }
+        if (rc != PT_OK) {
+            snprintf(err, errlen, "columns of %s", name);
+            break;
+        }
+        snprintf(sql, sizeof sql, "INSERT INTO main.\"%s\"(%s) SELECT %s FROM shard.\"%s\" s "
+                 "WHERE NOT EXISTS (SELECT 1 FROM main.\"%s\" m WHERE %s) ORDER BY s.id", name,
+                 cols, cols, name, name, match);
+        rc = pt_db_exec(h, sql, err, errlen);
+    }
+    sqlite3_finalize(t);
+    return rc;
+}
+
+/* After a stitch: the lookup rows no row names any longer (a cut transaction's values that
+ * the whole one has not) go, as a single run would not have written them. */
+static pt_status prune_lookups(sqlite3 *h, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(h, "SELECT l.name, group_concat('SELECT \"' || f.\"from\" || '\" FROM "
+                           "main.\"' || m.name || '\"', ' UNION ALL ') FROM (" LOOKUP_TABLES
+                           ") l JOIN main.sqlite_master m ON m.type = 'table' JOIN "
+                           "main.pragma_foreign_key_list(m.name) f ON f.\"table\" = l.name "
+                           "GROUP BY l.name ORDER BY l.name", -1, &q, NULL) != SQLITE_OK) {
+        return fail(h, err, errlen);
+    }
+    pt_status rc = PT_OK;
+    while (rc == PT_OK && sqlite3_step(q) == SQLITE_ROW) {
+        char *sql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE id NOT IN (%s)", col(q, 0),
+                                    col(q, 1));
+        rc = sql == NULL ? PT_ENOMEM : pt_db_exec(h, sql, err, errlen);
+        sqlite3_free(sql);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* "a, b, c" of `table`'s columns (the merged case's schema), without a rowid-alias id whose
- * values are new here, into `out`; into `sel` what is copied into them: the column, or for
- * an object id the column plus `obj_off`. */
+ * values are new here, into `out`; into `sel` what is copied into them: the column, for an
+ * object id the column plus `obj_off`, for the id of a lookup row the id of the same values
+ * here. */
 static pt_status columns(sqlite3 *h, const char *table, int64_t obj_off, char *out, char *sel,
                          size_t len)
 {
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT name, pk, upper(type) FROM main.pragma_table_info(?1)",
-                           -1, &q, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "SELECT c.name, c.pk, upper(c.type), (SELECT f.\"table\" FROM "
+                           "main.pragma_foreign_key_list(?1) f WHERE f.\"from\" = c.name AND "
+                           "f.\"table\" IN (" LOOKUP_TABLES ")) FROM main.pragma_table_info(?1) "
+                           "c ORDER BY c.cid", -1, &q, NULL) != SQLITE_OK) {
         return PT_EDB;
     }
     sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
@@ -134,9 +231,23 @@ static pt_status columns(sqlite3 *h, const char *table, int64_t obj_off, char *o
             continue;
         }
         int w = snprintf(out + used, len - used, "%s\"%s\"", used ? ", " : "", name);
-        int v = shift ? snprintf(sel + sused, len - sused, "%s\"%s\" + %lld", sused ? ", " : "",
-                                 name, (long long)obj_off)
-                      : snprintf(sel + sused, len - sused, "%s\"%s\"", sused ? ", " : "", name);
+        int v;
+        char match[2048];
+        if (sqlite3_column_type(q, 3) != SQLITE_NULL) {
+            const char *look = col(q, 3);
+            if (lookup_match(h, look, match, sizeof match) != PT_OK) {
+                sqlite3_finalize(q);
+                return PT_ELIMIT;
+            }
+            v = snprintf(sel + sused, len - sused, "%s(SELECT m.id FROM shard.\"%s\" s JOIN "
+                         "main.\"%s\" m ON %s WHERE s.id = \"%s\")", sused ? ", " : "", look,
+                         look, match, name);
+        } else if (shift) {
+            v = snprintf(sel + sused, len - sused, "%s\"%s\" + %lld", sused ? ", " : "", name,
+                         (long long)obj_off);
+        } else {
+            v = snprintf(sel + sused, len - sused, "%s\"%s\"", sused ? ", " : "", name);
+        }
         if (w < 0 || (size_t)w >= len - used || v < 0 || (size_t)v >= len - sused) {
             sqlite3_finalize(q);
             return PT_ELIMIT;
@@ -229,9 +340,11 @@ pt_status pt_q_shard_copy_rows(struct pt_db *db, unsigned idx, char *err, size_t
 {
     sqlite3 *h = pt_db_handle(db);
     PT_TRY(shard_without_phi(h, err, errlen));
+    PT_TRY(merge_lookups(h, err, errlen));
     pt_status rc = copy_each(h, "SELECT name FROM main.sqlite_master WHERE type = 'table' AND "
                              "name NOT IN ('run_manifest', 'audit_log', 'object_blob') AND name "
-                             "NOT LIKE 'sqlite_%' ORDER BY name", false, err, errlen);
+                             "NOT IN (" LOOKUP_TABLES ") AND name NOT LIKE 'sqlite_%' ORDER BY "
+                             "name", false, err, errlen);
     if (rc == PT_OK) {
         char sql[300];
         snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO main.object_blob(sha256, pack, "
@@ -501,7 +614,11 @@ static pt_status stitch_rows(sqlite3 *h, const int64_t *old, const int64_t *head
                              unsigned idx, char *err, size_t errlen)
 {
     pt_status rc = stitch_ids(h, old, heads, n, err, errlen);
-    /* every table with a flow_id column, then the flows, then blobs no object uses */
+    /* the lookups first; every table with a flow_id column, then the flows, then blobs and
+     * lookup rows nothing uses */
+    if (rc == PT_OK) {
+        rc = merge_lookups(h, err, errlen);
+    }
     if (rc == PT_OK) {
         rc = copy_each(h, "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' AND "
                        "EXISTS (SELECT 1 FROM main.pragma_table_info(m.name) c WHERE c.name = "
@@ -517,6 +634,9 @@ static pt_status stitch_rows(sqlite3 *h, const int64_t *old, const int64_t *head
                  "shard.object_blob WHERE sha256 IN (SELECT sha256 FROM main.object) ORDER BY "
                  "sha256", cols, cols, idx);
         rc = pt_db_exec(h, sql, err, errlen);
+    }
+    if (rc == PT_OK) {
+        rc = prune_lookups(h, err, errlen);
     }
     int64_t got = rc == PT_OK ? pt_db_int(h, "SELECT count(*) FROM main.flow WHERE id IN "
                                              "(SELECT id FROM stitch_new)")

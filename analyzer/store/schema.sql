@@ -221,28 +221,47 @@ CREATE INDEX object_flow ON object(flow_id);
 -- (*_off, = object.stream_off of the object of that flow, direction, depth 0 and part 0);
 -- when the packet stage ends the ids are filled in (store/q_links.c), and a merge shifts them
 -- with the objects it copies (store/q_scale.c). The hash is object.sha256.
-CREATE TABLE http_txn (
+--
+-- A transaction's method, host, user agent, content types and status repeat from one to the
+-- next: each combination is one row of http_header, which http_txn_row names by id, and the
+-- view http_txn gives readers the transaction with them as before (issue 16; the writer adds
+-- a combination when first written, a NULL equal to a NULL: store/records.c, records.def's
+-- PT_LOOKUP; a merge maps the ids by the values, store/q_scale.c).
+CREATE TABLE http_header (
+    id             INTEGER PRIMARY KEY,
+    method         TEXT,
+    host           TEXT,
+    user_agent     TEXT,
+    req_ctype      TEXT,
+    status         INTEGER,              -- NULL when no response was captured
+    resp_ctype     TEXT,
+    UNIQUE (method, host, user_agent, req_ctype, status, resp_ctype)
+) STRICT;
+CREATE TABLE http_txn_row (
     id             INTEGER PRIMARY KEY,
     flow_id        INTEGER NOT NULL,                    -- flow(id); see the note at the top
     seq            INTEGER NOT NULL,     -- transaction index in the flow
     ts             INTEGER,
     item_id        INTEGER REFERENCES evidence_item(id),
     frame          INTEGER,
-    method         TEXT,
+    header_id      INTEGER NOT NULL REFERENCES http_header(id),
     uri            TEXT,
-    host           TEXT,
-    user_agent     TEXT,
-    req_ctype      TEXT,
     req_body_len   INTEGER NOT NULL,
     req_body_off   INTEGER,              -- where the body's object starts in the c2s stream
     req_object     INTEGER,              -- object(id) of the body; NULL: none stored
-    status         INTEGER,              -- NULL when no response was captured
-    resp_ctype     TEXT,
     resp_body_len  INTEGER NOT NULL,
     resp_body_off  INTEGER,              -- the same in the s2c stream
     resp_object    INTEGER               -- object(id) of the response body
 ) STRICT;
-CREATE INDEX http_txn_flow ON http_txn(flow_id);
+CREATE INDEX http_txn_flow ON http_txn_row(flow_id);
+CREATE VIEW http_txn AS
+SELECT t.id AS id, t.flow_id AS flow_id, t.seq AS seq, t.ts AS ts, t.item_id AS item_id,
+       t.frame AS frame, h.method AS method, t.uri AS uri, h.host AS host,
+       h.user_agent AS user_agent, h.req_ctype AS req_ctype, t.req_body_len AS req_body_len,
+       t.req_body_off AS req_body_off, t.req_object AS req_object, h.status AS status,
+       h.resp_ctype AS resp_ctype, t.resp_body_len AS resp_body_len,
+       t.resp_body_off AS resp_body_off, t.resp_object AS resp_object
+FROM http_txn_row t JOIN http_header h ON h.id = t.header_id;
 
 -- One row per DNS message (query or response), over UDP or TCP.
 CREATE TABLE dns_query (
@@ -311,8 +330,21 @@ CREATE TABLE tls_session (
 ) STRICT;
 CREATE INDEX tls_session_sni ON tls_session(sni);
 
--- One row per HL7 v2 message carried over MLLP; the message itself is an object.
-CREATE TABLE hl7_message (
+-- One row per HL7 v2 message carried over MLLP; the message itself is an object. The MSH
+-- fields that repeat from message to message (applications, facilities, type, version) are
+-- one row of hl7_header for each combination, named by hl7_message_row's header_id; the view
+-- hl7_message gives the message with them as before (issue 16; as http_header above).
+CREATE TABLE hl7_header (
+    id                  INTEGER PRIMARY KEY,
+    sending_app         TEXT,             -- MSH-3
+    sending_facility    TEXT,             -- MSH-4
+    receiving_app       TEXT,             -- MSH-5
+    receiving_facility  TEXT,             -- MSH-6
+    msg_type            TEXT,             -- MSH-9
+    version             TEXT,             -- MSH-12
+    UNIQUE (sending_app, sending_facility, receiving_app, receiving_facility, msg_type, version)
+) STRICT;
+CREATE TABLE hl7_message_row (
     id                  INTEGER PRIMARY KEY,
     flow_id             INTEGER NOT NULL,                    -- flow(id); see the note at the top
     seq                 INTEGER NOT NULL,
@@ -320,14 +352,9 @@ CREATE TABLE hl7_message (
     ts                  INTEGER,
     item_id             INTEGER REFERENCES evidence_item(id),
     frame               INTEGER,
-    sending_app         TEXT,             -- MSH-3
-    sending_facility    TEXT,             -- MSH-4
-    receiving_app       TEXT,             -- MSH-5
-    receiving_facility  TEXT,             -- MSH-6
+    header_id           INTEGER NOT NULL REFERENCES hl7_header(id),
     msg_time            TEXT,             -- MSH-7
-    msg_type            TEXT,             -- MSH-9
     control_id          TEXT,             -- MSH-10
-    version             TEXT,             -- MSH-12
     segments            INTEGER NOT NULL,
     pid_segments        INTEGER NOT NULL,
     size                INTEGER NOT NULL,
@@ -335,6 +362,15 @@ CREATE TABLE hl7_message (
     stream_off          INTEGER,          -- where the message's object starts in its stream
     object_id           INTEGER           -- object(id) of the message; NULL: none stored
 ) STRICT;
+CREATE VIEW hl7_message AS
+SELECT m.id AS id, m.flow_id AS flow_id, m.seq AS seq, m.direction AS direction, m.ts AS ts,
+       m.item_id AS item_id, m.frame AS frame, h.sending_app AS sending_app,
+       h.sending_facility AS sending_facility, h.receiving_app AS receiving_app,
+       h.receiving_facility AS receiving_facility, m.msg_time AS msg_time,
+       h.msg_type AS msg_type, m.control_id AS control_id, h.version AS version,
+       m.segments AS segments, m.pid_segments AS pid_segments, m.size AS size,
+       m.complete AS complete, m.stream_off AS stream_off, m.object_id AS object_id
+FROM hl7_message_row m JOIN hl7_header h ON h.id = m.header_id;
 
 -- FTP data transfers, each linking the control and the data connection.
 CREATE TABLE ftp_transfer (

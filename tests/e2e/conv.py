@@ -131,8 +131,17 @@ def compare(tsh, pht):
 
 # Columns holding object(id)s: compared as the object they name, since ids differ between
 # runs that store objects in another order.
-OBJECT_ID_COLUMNS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
-                     ("http_txn", "resp_object")}
+OBJECT_ID_COLUMNS = {("hl7_message_row", "object_id"), ("http_txn_row", "req_object"),
+                     ("http_txn_row", "resp_object")}
+
+# Columns holding the id of a lookup row (records.def's PT_LOOKUP): compared as the values of
+# that row, since its id is the order in which the combinations were first written.
+LOOKUP_COLUMNS = {
+    ("hl7_message_row", "header_id"): ("hl7_header", "sending_app, sending_facility, "
+                                       "receiving_app, receiving_facility, msg_type, version"),
+    ("http_txn_row", "header_id"): ("http_header", "method, host, user_agent, req_ctype, "
+                                    "status, resp_ctype"),
+}
 
 
 # object ids that name the first object of a hash (its PHI scan): compared as that hash, since
@@ -148,5 +157,8 @@ def select_columns(table, cols):
                     'o.depth) FROM object o WHERE o.id = x."%s")' % c)
         if (table, c) in OBJECT_HASH_COLUMNS:
             return '(SELECT o.sha256 FROM object o WHERE o.id = x."%s")' % c
+        if (table, c) in LOOKUP_COLUMNS:
+            look, values = LOOKUP_COLUMNS[(table, c)]
+            return '(SELECT json_array(%s) FROM %s l WHERE l.id = x."%s")' % (values, look, c)
         return 'x."%s"' % c
     return ", ".join(one(c) for c in cols)

@@ -58,7 +58,7 @@ def protocol_rows_point_to_their_objects_by_id():
     bad = case("paged-badlink")
     shutil.copytree(c, bad)
     b = db(bad)
-    b.execute("UPDATE hl7_message SET object_id = 1000000 WHERE id = 1")
+    b.execute("UPDATE hl7_message_row SET object_id = 1000000 WHERE id = 1")
     b.commit()
     p = run("verify", bad, check=2)
     assert "ORPHANS     1 row(s) of hl7_message point to no object (object_id)" in p.stdout, \

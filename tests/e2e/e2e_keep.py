@@ -112,3 +112,53 @@ def keep_objects_policies_same_answers_kept_exported_others_said():
     # the policy is a setting of analyze and merge, not of a plan or a shard
     p = run("analyze", "--keep-objects=some", SAMPLES, "-o", case("keep-bad"), check=1)
     assert "--keep-objects takes all, evidence or none" in p.stderr
+
+
+@test
+def kept_large_objects_are_packed_when_they_compress():
+    """An object past the memory budget (256 KiB) is a file until the keep stage: kept, it
+    goes compressed into the kept pack when that is smaller (up to 16 MiB, as a reader
+    inflates it whole) and its file goes; one that does not compress stays a file. Both
+    export byte for byte and verify; a damaged packed entry fails verify."""
+    import pcapw
+    import random as _keep_random
+    rng = _keep_random.Random(16)
+    text = "".join("%06d,%s,%d\n" % (i, rng.choice(["ok", "late", "held"]), rng.randrange(10**6))
+                   for i in range(60000)).encode()[:700000]
+    noise = bytes(rng.randrange(256) for _ in range(600000))
+
+    def post(body):
+        return (b"POST /drop HTTP/1.1\r\nHost: files.example.net\r\nContent-Type: "
+                b"application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+
+    d = case("keep-large") + "-in"
+    os.makedirs(d, exist_ok=True)
+    cap = os.path.join(d, "large.pcap")
+    with open(cap, "wb") as f:
+        f.write(pcapw.pcap([("10.1.1.20", "203.0.113.81", 40200 + i, 80, post(b),
+                             b"HTTP/1.1 204 No Content\r\n\r\n") for i, b in
+                            enumerate((text, noise))]))
+    c = case("keep-large")
+    run("analyze", "-q", "--home-net", "10.1.0.0/16", cap, "-o", c, check=0)
+    con = db(c)
+    st, sn = (_keep_hashlib.sha256(b).hexdigest() for b in (text, noise))
+    rows = {r[0]: r[1:] for r in con.execute("SELECT sha256, pack, size, stored FROM "
+                                             "object_blob")}
+    assert rows[st][0].endswith(".zpk") and rows[st][1] == len(text), rows[st]
+    assert 0 < rows[st][2] < len(text) // 2, rows[st]  # compressed
+    assert rows[sn] == ("", len(noise), None), rows[sn]  # stays a file
+    assert not os.path.exists(os.path.join(c, "objects", st[:2], st))
+    assert os.path.getsize(os.path.join(c, "objects", sn[:2], sn)) == len(noise)
+    for sha, body in ((st, text), (sn, noise)):
+        p = _keep_export(c, sha)
+        assert p.returncode == 0 and p.stdout == body, (sha, p.stderr)
+    out = run("verify", c, check=0).stdout
+    assert "VERIFICATION FAILED" not in out, out
+    off = con.execute("SELECT offset FROM object_blob WHERE sha256 = ?", (st,)).fetchone()[0]
+    with open(os.path.join(c, "objects", rows[st][0]), "r+b") as f:
+        f.seek(off + 1000)
+        b = f.read(1)
+        f.seek(off + 1000)
+        f.write(bytes([b[0] ^ 0x40]))
+    out = run("verify", c, check=2).stdout
+    assert "MISMATCH    object " + st in out, out

@@ -48,18 +48,20 @@ static void hl7_and_http_rows_find_their_objects(void **state)
          OBJ(15, "dd", "hl7", 8, "c2s", 0, 0, 0)
          /* a member of the message at 300 (depth 1) and another protocol at 500 */
          OBJ(16, "ee", "hl7", 7, "c2s", 500, 0, 1) OBJ(17, "ff", "smtp", 7, "c2s", 500, 0, 0));
-    exec("INSERT INTO hl7_message(flow_id, seq, direction, segments, pid_segments, size, "
-         "complete, stream_off) VALUES (7, 0, 'c2s', 4, 1, 300, 1, 0), (7, 1, 's2c', 2, 0, 90, "
-         "1, 0), (7, 2, 'c2s', 4, 1, 300, 1, 300), (7, 3, 's2c', 2, 0, 90, 1, 90), (7, 4, 'c2s', "
-         "4, 1, 300, 1, 500), (7, 5, 'c2s', 4, 1, 300, 0, NULL), (8, 0, 'c2s', 4, 1, 300, 1, 0)");
+    exec("INSERT INTO hl7_header(id) VALUES (1); INSERT INTO http_header(id) VALUES (1)");
+    exec("INSERT INTO hl7_message_row(flow_id, seq, direction, header_id, segments, "
+         "pid_segments, size, complete, stream_off) VALUES (7, 0, 'c2s', 1, 4, 1, 300, 1, 0), "
+         "(7, 1, 's2c', 1, 2, 0, 90, 1, 0), (7, 2, 'c2s', 1, 4, 1, 300, 1, 300), (7, 3, 's2c', "
+         "1, 2, 0, 90, 1, 90), (7, 4, 'c2s', 1, 4, 1, 300, 1, 500), (7, 5, 'c2s', 1, 4, 1, 300, "
+         "0, NULL), (8, 0, 'c2s', 1, 4, 1, 300, 1, 0)");
     /* HTTP on flow 9: a body each way, a request without one, a multipart upload whose parts
      * share the body's offset (part > 0), the same response body twice */
     exec(OBJ(21, "r1", "http", 9, "s2c", 120, 0, 0) OBJ(22, "q2", "http", 9, "c2s", 400, 0, 0)
          OBJ(23, "p1", "http", 9, "c2s", 400, 1, 0) OBJ(24, "p2", "http", 9, "c2s", 400, 2, 0)
          OBJ(25, "r1", "http", 9, "s2c", 900, 0, 0) OBJ(26, "r3", "http", 9, "s2c", 1500, 1, 0));
-    exec("INSERT INTO http_txn(flow_id, seq, req_body_len, resp_body_len, req_body_off, "
-         "resp_body_off) VALUES (9, 0, 0, 10, NULL, 120), (9, 1, 10, 0, 400, NULL), (9, 2, 0, "
-         "10, NULL, 900), (9, 3, 0, 10, NULL, 1500)");
+    exec("INSERT INTO http_txn_row(flow_id, seq, header_id, req_body_len, resp_body_len, "
+         "req_body_off, resp_body_off) VALUES (9, 0, 1, 0, 10, NULL, 120), (9, 1, 1, 10, 0, 400, "
+         "NULL), (9, 2, 1, 0, 10, NULL, 900), (9, 3, 1, 0, 10, NULL, 1500)");
     char err[256] = "";
     assert_int_equal(pt_q_link_objects(db, err, sizeof err), PT_OK);
     links("SELECT seq, object_id FROM hl7_message WHERE flow_id = 7 ORDER BY seq", got,
@@ -72,10 +74,10 @@ static void hl7_and_http_rows_find_their_objects(void **state)
     links("SELECT seq, resp_object FROM http_txn ORDER BY seq", got, sizeof got);
     assert_string_equal(got, "0:21,1:-,2:25,3:-,");
     /* a row linked already (a merged shard's) keeps its id; a new one is linked */
-    exec("UPDATE hl7_message SET object_id = 99 WHERE flow_id = 8");
+    exec("UPDATE hl7_message_row SET object_id = 99 WHERE flow_id = 8");
     exec(OBJ(31, "gg", "hl7", 7, "c2s", 700, 0, 0));
-    exec("INSERT INTO hl7_message(flow_id, seq, direction, segments, pid_segments, size, "
-         "complete, stream_off) VALUES (7, 6, 'c2s', 4, 1, 300, 1, 700)");
+    exec("INSERT INTO hl7_message_row(flow_id, seq, direction, header_id, segments, "
+         "pid_segments, size, complete, stream_off) VALUES (7, 6, 'c2s', 1, 4, 1, 300, 1, 700)");
     assert_int_equal(pt_q_link_objects(db, err, sizeof err), PT_OK);
     links("SELECT seq, object_id FROM hl7_message WHERE seq >= 5 OR flow_id = 8 ORDER BY "
           "flow_id, seq", got, sizeof got);

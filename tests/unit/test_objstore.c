@@ -285,6 +285,48 @@ static void kept_pack_entries_read_back(void **state)
     }
 }
 
+/* A kept entry past the memory budget (a kept object's file packed by the keep stage) reads
+ * back up to PT_OBJ_KEEP_PACK_MAX; a size past that is refused, not allocated. */
+static void kept_pack_entry_past_the_memory_budget(void **state)
+{
+    (void)state;
+    const size_t n = 3 * PT_OBJ_MEM_BYTES + 17;
+    uLongf zn = compressBound((uLong)n);
+    uint8_t *obj = malloc(n), *z = malloc(zn);
+    assert_non_null(obj);
+    assert_non_null(z);
+    uint32_t x = 2463534242u; /* xorshift: bytes that compress little, and some text */
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        obj[i] = (uint8_t)(i % 4 == 0 ? 'a' : x);
+    }
+    assert_int_equal(compress2(z, &zn, obj, (uLong)n, 1), Z_OK);
+    assert_true(zn > PT_OBJ_MEM_BYTES && zn < n); /* the stream too is past the budget */
+    char path[400];
+    snprintf(path, sizeof path, "%s/objects", case_dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/objects/packs", case_dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/objects/packs/k2.zpk", case_dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint8_t h[4] = {(uint8_t)zn, (uint8_t)(zn >> 8), (uint8_t)(zn >> 16), (uint8_t)(zn >> 24)};
+    fwrite(h, 1, 4, f);
+    fwrite(z, 1, zn, f);
+    fclose(f);
+    struct pt_objbytes b;
+    assert_true(pt_object_load(case_dir, "", "packs/k2.zpk", 4, n, &b));
+    assert_int_equal(b.n, n);
+    assert_memory_equal(b.p, obj, n);
+    pt_object_release(&b);
+    assert_false(pt_object_load(case_dir, "", "packs/k2.zpk", 4, PT_OBJ_KEEP_PACK_MAX + 1ull,
+                                &b));
+    free(obj);
+    free(z);
+}
+
 /* More open objects than the memory budget holds: the later ones go to files, all land. */
 static void memory_budget_spills_to_files(void **state)
 {
@@ -392,6 +434,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sizes_small_large_and_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(kept_pack_entry_past_the_memory_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(kept_pack_entries_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(packfd_reads_many_packs, setup, teardown),
         cmocka_unit_test_setup_teardown(memory_budget_spills_to_files, setup, teardown),

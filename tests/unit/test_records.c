@@ -1,6 +1,7 @@
 /* test_records.c - the decoders' records (analyze/records.def) against the hand-written
- * schema.sql: every table has exactly the .def's columns (and its id), and the one binder
- * writes what each bind kind promises (NULL for an empty text, a zero NZ, an unset `when`). */
+ * schema.sql: every table has exactly the .def's columns (and its id), a lookup table its
+ * PT_LOOKUP_FIELD columns, and the one binder writes what each bind kind promises (NULL for
+ * an empty text, a zero NZ, an unset `when`), a lookup row once for each combination. */
 #include "cm.h"
 
 #include <stdio.h>
@@ -13,13 +14,16 @@
 extern const char pt_schema_sql[];
 
 /* The columns of every record, from the .def, each list ending with NULL (none for a record
- * with its own put function). */
+ * with its own put function); a lookup's table as "@table" after the row's column naming it,
+ * the lookup's columns as "=column". */
 #define PT_RECORD(name, NAME, table, batch) static const char *const cols_##name[] = {
 #define PT_RECORD_PUT(name, NAME, put, batch) static const char *const cols_##name[] = {
 #define PT_FIELD(rec, ctype, member, dim, column, bind) #column,
 #define PT_FIELD_IF(rec, ctype, member, dim, column, bind, when) #column,
 #define PT_COLUMN(rec, ctype, expr, column, bind) #column,
 #define PT_DERIVED(rec, column, fn) #column,
+#define PT_LOOKUP(rec, table, column) #column, "@" #table,
+#define PT_LOOKUP_FIELD(rec, ctype, member, dim, column, bind) "=" #column,
 #define PT_END(rec) NULL};
 #include "analyze/records.def"
 #undef PT_RECORD
@@ -28,6 +32,8 @@ extern const char pt_schema_sql[];
 #undef PT_FIELD_IF
 #undef PT_COLUMN
 #undef PT_DERIVED
+#undef PT_LOOKUP
+#undef PT_LOOKUP_FIELD
 #undef PT_END
 
 static const struct {
@@ -41,14 +47,45 @@ static const struct {
 #undef PT_RECORD_PUT
 };
 
-static bool in_def(const char *const *cols, const char *name)
+/* `name` among the columns of `cols` marked `mark` ('\0': the row's own) */
+static bool in_def(const char *const *cols, char mark, const char *name)
 {
     for (size_t i = 0; cols[i] != NULL; i++) {
-        if (strcmp(cols[i], name) == 0) {
+        if (mark == '\0' ? strcmp(cols[i], name) == 0
+                         : cols[i][0] == mark && strcmp(cols[i] + 1, name) == 0) {
             return true;
         }
     }
     return false;
+}
+
+/* `table` has exactly the columns of `cols` marked `mark`, and its id. */
+static void table_matches(sqlite3 *h, const char *table, const char *const *cols, char mark)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", table);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    size_t found = 0, def = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (strcmp(name, "id") == 0) {
+            continue;
+        }
+        if (!in_def(cols, mark, name)) {
+            fail_msg("%s.%s is in schema.sql, not in records.def", table, name);
+        }
+        found++;
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; cols[i] != NULL; i++) {
+        bool marked = cols[i][0] == '@' || cols[i][0] == '=';
+        def += mark == '\0' ? !marked : cols[i][0] == mark;
+    }
+    if (found != def) {
+        fail_msg("%s: records.def has %zu columns, schema.sql %zu (besides id)", table, def,
+                 found);
+    }
 }
 
 static void schema_matches_the_def(void **state)
@@ -59,32 +96,15 @@ static void schema_matches_the_def(void **state)
     assert_int_equal(sqlite3_exec(h, pt_schema_sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sizeof recs / sizeof recs[0], PT_REC_COUNT);
     for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
-        char sql[128];
         if (recs[r].table == NULL) { /* its put function's columns: own_put_record_is_its_row */
             assert_null(recs[r].cols[0]);
             continue;
         }
-        snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", recs[r].table);
-        sqlite3_stmt *st;
-        assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-        size_t found = 0, def = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *name = (const char *)sqlite3_column_text(st, 1);
-            if (strcmp(name, "id") == 0) {
-                continue;
+        table_matches(h, recs[r].table, recs[r].cols, '\0');
+        for (size_t i = 0; recs[r].cols[i] != NULL; i++) {
+            if (recs[r].cols[i][0] == '@') {
+                table_matches(h, recs[r].cols[i] + 1, recs[r].cols, '=');
             }
-            if (!in_def(recs[r].cols, name)) {
-                fail_msg("%s.%s is in schema.sql, not in records.def", recs[r].table, name);
-            }
-            found++;
-        }
-        sqlite3_finalize(st);
-        while (recs[r].cols[def] != NULL) {
-            def++;
-        }
-        if (found != def) {
-            fail_msg("%s: records.def has %zu columns, schema.sql %zu (besides id)",
-                     recs[r].table, def, found);
         }
     }
     sqlite3_close(h);
@@ -165,17 +185,68 @@ static void binder_follows_the_bind_kinds(void **state)
     rmdir(dir);
 }
 
+/* A new case database in a new directory: d (64 bytes) the directory, p (128) the file. */
+static struct pt_db *fresh_case(char *d, char *p)
+{
+    char err[256];
+    snprintf(d, 64, "/tmp/pt-test-records-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    snprintf(p, 128, "%s/evidence.db", d);
+    struct pt_db *db;
+    assert_int_equal(pt_db_create(p, &db, err, sizeof err), PT_OK);
+    return db;
+}
+
+/* A record with a lookup (records.def's hl7): each combination of its lookup fields is one
+ * row, a NULL (an empty text) equal to a NULL, and the view gives the row its values. */
+static void lookup_rows_once_each(void **state)
+{
+    (void)state;
+    char d[64], p[128];
+    struct pt_db *db = fresh_case(d, p);
+    static const char *const msgs[][3] = {
+        /* sending app, message type, control id */
+        {"LAB", "ORU^R01", "c1"}, {"LAB", "ORU^R01", "c2"}, {"", "ORU^R01", "c3"},
+        {"", "ORU^R01", "c4"},    {"LAB", "ACK", "c5"},     {"LAB", "ORU^R01", "c6"},
+    };
+    struct pt_hl7_rec *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        memset(m, 0, sizeof *m);
+        m->flow_id = 5;
+        m->seq = (uint32_t)i;
+        snprintf(m->sending_app, sizeof m->sending_app, "%s", msgs[i][0]);
+        snprintf(m->msg_type, sizeof m->msg_type, "%s", msgs[i][1]);
+        snprintf(m->control_id, sizeof m->control_id, "%s", msgs[i][2]);
+        snprintf(m->version, sizeof m->version, "2.5");
+        assert_int_equal(pt_db_record_put(db, PT_REC_HL7, m), PT_OK);
+    }
+    pt_db_close(db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(p, &h), SQLITE_OK);
+    /* (LAB, ORU), (NULL, ORU), (LAB, ACK): three, numbered as first written */
+    assert_int_equal(scalar(h, "SELECT count(*) FROM hl7_header"), 3);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM hl7_header WHERE sending_app IS NULL AND "
+                               "receiving_app IS NULL AND version = '2.5'"), 1);
+    assert_int_equal(scalar(h, "SELECT CAST(group_concat(header_id, '') AS INTEGER) FROM "
+                               "(SELECT header_id FROM hl7_message_row ORDER BY seq)"), 112231);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM hl7_message WHERE sending_app IS NULL AND "
+                               "control_id IN ('c3', 'c4') AND msg_type = 'ORU^R01'"), 2);
+    assert_int_equal(scalar(h, "SELECT count(*) FROM hl7_message WHERE sending_app = 'LAB' AND "
+                               "msg_type = 'ACK' AND control_id = 'c5' AND seq = 4"), 1);
+    sqlite3_close(h);
+    free(m);
+    unlink(p);
+    rmdir(d);
+}
+
 /* A record with its own put function (records.def's netflow) goes through pt_db_record_put
  * to that function: a log_conn row with its source, and no other table touched. */
 static void own_put_record_is_its_row(void **state)
 {
     (void)state;
-    char d[64], p[128], err[256];
-    snprintf(d, sizeof d, "/tmp/pt-test-records-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    snprintf(p, sizeof p, "%s/evidence.db", d);
-    struct pt_db *db;
-    assert_int_equal(pt_db_create(p, &db, err, sizeof err), PT_OK);
+    char d[64], p[128];
+    struct pt_db *db = fresh_case(d, p);
     static struct pt_item_rec it = {.id = 2, .path = "nf.pcap", .kind = "capture",
                                     .linktype = -1, .status = "ok"};
     assert_int_equal(pt_db_item_put(db, &it), PT_OK);
@@ -217,6 +288,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(schema_matches_the_def),
         cmocka_unit_test(binder_follows_the_bind_kinds),
+        cmocka_unit_test(lookup_rows_once_each),
         cmocka_unit_test(own_put_record_is_its_row),
     };
     return cmocka_run_group_tests_name("records", tests, NULL, NULL);
