@@ -52,8 +52,9 @@ enum {
  * with today's set-based verdict, 16 MiB costs no CPU there nor on the log bench, and the
  * cache filling to 64 MiB was what grew the peak memory with the size of the logs: issue 14,
  * README "Logs"). No memory map: its pages counted in the process's memory up to the map's
- * 256 MiB, so the peak RSS grew with the case (333 MB at 160 MB of logs, 126 MB without),
- * and reading through pread() into the bounded cache cost no measurable CPU. */
+ * 256 MiB, so the peak RSS grew with the case (333 MB at 160 MB of logs, 141 MB without it
+ * and with phase.c's page dropping); reading through pread() into the bounded cache costs
+ * 4-7% more CPU on the log bench, the price of a peak that does not grow. */
 #define PT_DB_READ_PRAGMAS "PRAGMA mmap_size=0; PRAGMA cache_size=-16384;"
 
 static const char *const st_sql[N_ST] = {
