@@ -212,6 +212,11 @@
 /* An object at least this large (a disk image) is scanned by YARA in a thread of its own
  * while its printable runs are read (analyzer/phi/phase.c). */
 #define PT_PHI_YARA_BESIDE ((size_t)64 << 20)
+/* A file-mapped object at least this large (a log, a file at rest read in place) has its pages
+ * dropped from the mapping every PT_PHI_MAP_TRIM_MS while it is scanned, so that the peak
+ * memory does not grow with it (analyzer/phi/phase.c). */
+#define PT_PHI_MAP_TRIM ((size_t)8 << 20)
+#define PT_PHI_MAP_TRIM_MS 10
 
 /* YARA: objects larger than the window are scanned in windows overlapping by
  * PT_YARA_OVERLAP (about 2 x YR_RE_SCAN_LIMIT, c-deps-guide §4); a scan of one window stops

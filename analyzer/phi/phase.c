@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../analyze/objstore.h"
@@ -408,6 +409,42 @@ static void *yara_side_main(void *arg)
     return NULL;
 }
 
+/* The scanners read a mapped object front to back (the PHI parsers, then or beside them YARA),
+ * and every page they touched would stay counted in the process's memory until the scan ends:
+ * the logs of a case, read in place, grew the peak RSS by their size (a 60 MB access log, 60
+ * MB). While a large one is scanned, this thread drops the mapping's pages every
+ * PT_PHI_MAP_TRIM_MS: on a private read-only file mapping MADV_DONTNEED only unmaps them, and
+ * the next read faults the same bytes in again from the page cache, so what stays counted is
+ * what the scanners touched since (a few MB). */
+struct map_trim {
+    void *map;
+    size_t n;
+    bool stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *map_trim_main(void *arg)
+{
+    struct map_trim *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += PT_PHI_MAP_TRIM_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&t->cv, &t->mu, &until);
+        if (!t->stop) {
+            madvise(t->map, t->n, MADV_DONTNEED);
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
 static void scan_object(const char *case_dir, struct pt_packfd *packs, struct oresult *r,
                         struct pt_yara_scanner *ys, const struct pt_yara *yara)
 {
@@ -421,6 +458,15 @@ static void scan_object(const char *case_dir, struct pt_packfd *packs, struct or
         return;
     }
     const uint8_t *m = ob.p;
+    struct map_trim trim = {.map = ob.map, .n = ob.n};
+    pthread_t trimmer;
+    bool trimming = ob.map != NULL && ob.n >= PT_PHI_MAP_TRIM &&
+                    pthread_mutex_init(&trim.mu, NULL) == 0;
+    if (trimming && (pthread_cond_init(&trim.cv, NULL) != 0 ||
+                     pthread_create(&trimmer, NULL, map_trim_main, &trim) != 0)) {
+        pthread_mutex_destroy(&trim.mu); /* the cv's init failing leaves nothing to destroy */
+        trimming = false;
+    }
     struct pt_phi_sink sink = {.arg = r, .record = sink_record, .hit = sink_hit,
                                .health = sink_health, .anomaly = sink_anomaly};
     struct yara_side side = {.yara = yara, .p = m, .n = ob.n, .r = r};
@@ -447,6 +493,15 @@ static void scan_object(const char *case_dir, struct pt_packfd *packs, struct or
     if (ys != NULL && !side.done) {
         struct pt_yara_ext ext = {r->name, r->protocol, r->direction, r->mime};
         pt_yara_scan(ys, m, ob.n, &ext, on_yara, sink_anomaly, r);
+    }
+    if (trimming) {
+        pthread_mutex_lock(&trim.mu);
+        trim.stop = true;
+        pthread_cond_signal(&trim.cv);
+        pthread_mutex_unlock(&trim.mu);
+        pthread_join(trimmer, NULL);
+        pthread_cond_destroy(&trim.cv);
+        pthread_mutex_destroy(&trim.mu);
     }
     pt_object_release(&ob);
 }

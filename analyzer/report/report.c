@@ -757,6 +757,7 @@ static const struct json_table json_evidence[] = {
     {"events", PT_Q_JSON_EVENTS},
     {"findings", PT_Q_JSON_FINDINGS},
     {"objects_with_phi", PT_Q_JSON_OBJECTS_WITH_PHI},
+    {"yara_rules", PT_Q_JSON_YARA_RULES},
     {"yara_matches", PT_Q_JSON_YARA},
     {"browser_downloads", PT_Q_REPORT_DOWNLOADS},
     {"recycle_records", PT_Q_REPORT_RECYCLE},

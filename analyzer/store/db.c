@@ -47,13 +47,15 @@ enum {
 };
 
 /* The stages after capture and the reports read the database many times over (PHI rows,
- * flows, events): its first 256 MiB are read through a memory map instead of pread() copies,
- * and 16 MiB of pages are cached (with the default 2 MiB, re-reading pages was most of the
- * verdict's time on a 50 MB hospital capture: 3.2 s, then 1.2 s with 64 MiB; with the map
- * and today's set-based verdict, 16 MiB costs no CPU there nor on the log bench, and the
+ * flows, events): 16 MiB of pages are cached (with the default 2 MiB, re-reading pages was
+ * most of the verdict's time on a 50 MB hospital capture: 3.2 s, then 1.2 s with 64 MiB;
+ * with today's set-based verdict, 16 MiB costs no CPU there nor on the log bench, and the
  * cache filling to 64 MiB was what grew the peak memory with the size of the logs: issue 14,
- * README "Logs"). Both bound the memory a large case takes. */
-#define PT_DB_READ_PRAGMAS "PRAGMA mmap_size=268435456; PRAGMA cache_size=-16384;"
+ * README "Logs"). No memory map: its pages counted in the process's memory up to the map's
+ * 256 MiB, so the peak RSS grew with the case (333 MB at 160 MB of logs, 141 MB without it
+ * and with phase.c's page dropping); reading through pread() into the bounded cache costs
+ * 4-7% more CPU on the log bench, the price of a peak that does not grow. */
+#define PT_DB_READ_PRAGMAS "PRAGMA mmap_size=0; PRAGMA cache_size=-16384;"
 
 static const char *const st_sql[N_ST] = {
     [ST_MANIFEST] = "INSERT OR REPLACE INTO run_manifest(key, value) VALUES (?1, ?2)",

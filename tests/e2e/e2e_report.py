@@ -217,8 +217,17 @@ def report_case_identity_order_and_words():
     rank = {"confirmed": 0, "likely": 1, "possible": 2}
     keys = [(rank[e["verdict"]], e["first"]) for e in report_list(c, "events", r)]
     assert keys == sorted(keys), keys
-    sev = {y["rule"]: y["severity"] for y in report_list(c, "yara_matches", r)}
+    # each matched rule described once (yara_rules), each match naming its rule only
+    sev = {y["rule"]: y["severity"] for y in r["yara_rules"]}
     assert sev["DICOM_Part10"] == "info" and sev["HL7_v2_Message"] == "info", sev
+    matches = report_list(c, "yara_matches", r)
+    assert {tuple(sorted(m)) for m in matches} == {("name", "namespace", "rule", "sha256")}, \
+        matches[:2]
+    per_rule = {}
+    for m in matches:
+        per_rule[(m["rule"], m["namespace"])] = per_rule.get((m["rule"], m["namespace"]), 0) + 1
+    assert per_rule == {(y["rule"], y["namespace"]): y["matches"] for y in r["yara_rules"]}, \
+        (per_rule, r["yara_rules"])
     ocr = r["ocr_portal"]
     # the HTTP upload of the CSV is the first PHI out, the SMTP attachment the last
     # (gen_samples.c: 10:13:50 and 10:15:20); the capture runs 10:00:00 to 10:15:50
