@@ -96,19 +96,27 @@ bool pt_q_shard_item(struct pt_db *db, int64_t id, char *sha, size_t shalen, uin
  * merged case's largest object id before the copy, so every link still finds its object. */
 static const struct {
     const char *table, *column;
-} object_ids[] = {{"object", "id"},
+} object_ids[] = {{"object_row", "id"},
                   {"hl7_message", "object_id"},
                   {"http_txn", "req_object"},
-                  {"http_txn", "resp_object"}};
+                  {"http_txn", "resp_object"},
+                  /* object_str(id)s: copied as the merged case's id of the same string */
+                  {"object_row", "mime"},
+                  {"object_row", "magic"},
+                  {"object_row", "protocol"},
+                  {"object_row", "encoding"},
+                  {"object_row", "direction"}};
+#define N_SHIFTED 4 /* the first object_ids shift; the others name a string */
 
-static bool is_object_id(const char *table, const char *column)
+/* The index in object_ids of `table`.`column`; -1 when it is not one. */
+static int object_id_col(const char *table, const char *column)
 {
     for (size_t i = 0; i < sizeof object_ids / sizeof object_ids[0]; i++) {
         if (strcmp(table, object_ids[i].table) == 0 && strcmp(column, object_ids[i].column) == 0) {
-            return true;
+            return (int)i;
         }
     }
-    return false;
+    return -1;
 }
 
 /* "a, b, c" of `table`'s columns (the merged case's schema), without a rowid-alias id whose
@@ -128,15 +136,20 @@ static pt_status columns(sqlite3 *h, const char *table, int64_t obj_off, char *o
     bool keep_id = strcmp(table, "evidence_item") == 0 || strcmp(table, "flow") == 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *name = col(q, 0);
-        bool shift = is_object_id(table, name);
-        if (!keep_id && !shift && sqlite3_column_int(q, 1) == 1 && strcmp(name, "id") == 0 &&
+        int k = object_id_col(table, name);
+        if (!keep_id && k < 0 && sqlite3_column_int(q, 1) == 1 && strcmp(name, "id") == 0 &&
             strcmp(col(q, 2), "INTEGER") == 0) {
             continue;
         }
+        const char *sep = sused ? ", " : "";
         int w = snprintf(out + used, len - used, "%s\"%s\"", used ? ", " : "", name);
-        int v = shift ? snprintf(sel + sused, len - sused, "%s\"%s\" + %lld", sused ? ", " : "",
-                                 name, (long long)obj_off)
-                      : snprintf(sel + sused, len - sused, "%s\"%s\"", sused ? ", " : "", name);
+        int v = k < 0 ? snprintf(sel + sused, len - sused, "%s\"%s\"", sep, name)
+                : k < N_SHIFTED
+                    ? snprintf(sel + sused, len - sused, "%s\"%s\" + %lld", sep, name,
+                               (long long)obj_off)
+                    : snprintf(sel + sused, len - sused, "%s(SELECT m_.id FROM main.object_str "
+                               "m_ JOIN shard.object_str s_ ON s_.str = m_.str WHERE s_.id = "
+                               "\"%s\")", sep, name);
         if (w < 0 || (size_t)w >= len - used || v < 0 || (size_t)v >= len - sused) {
             sqlite3_finalize(q);
             return PT_ELIMIT;
@@ -176,16 +189,19 @@ static const char *row_order(sqlite3 *h, const char *table)
 /* One copy statement per table of `tables` (a query of table names), made from the table's
  * columns: the shard's rows appended (`stitch` false), or the rows of the flows in
  * stitch_old replaced by the attached re-read's (`stitch` true). Object ids are shifted past
- * the merged case's (object_ids). */
+ * the merged case's, and the strings object rows name by id are named by the merged case's
+ * (object_ids). */
 static pt_status copy_each(sqlite3 *h, const char *tables, bool stitch, char *err, size_t errlen)
 {
     sqlite3_stmt *t = NULL;
     if (sqlite3_prepare_v2(h, tables, -1, &t, NULL) != SQLITE_OK) {
         return fail(h, err, errlen);
     }
-    pt_status rc = PT_OK;
     static char cols[8192], sel[8192], sql[26000];
-    const int64_t obj_off = pt_db_int(h, "SELECT coalesce(max(id), 0) FROM main.object");
+    const int64_t obj_off = pt_db_int(h, "SELECT coalesce(max(id), 0) FROM main.object_row");
+    /* the shard's strings first, for its object rows to name by the merged case's ids */
+    pt_status rc = pt_db_exec(h, "INSERT OR IGNORE INTO main.object_str(str) SELECT str FROM "
+                              "shard.object_str ORDER BY id", err, errlen);
     while (rc == PT_OK && sqlite3_step(t) == SQLITE_ROW) {
         const char *name = col(t, 0);
         rc = columns(h, name, obj_off, cols, sel, sizeof cols);
@@ -230,7 +246,7 @@ pt_status pt_q_shard_copy_rows(struct pt_db *db, unsigned idx, char *err, size_t
     sqlite3 *h = pt_db_handle(db);
     PT_TRY(shard_without_phi(h, err, errlen));
     pt_status rc = copy_each(h, "SELECT name FROM main.sqlite_master WHERE type = 'table' AND "
-                             "name NOT IN ('run_manifest', 'audit_log', 'object_blob') AND name "
+                             "name NOT IN ('run_manifest', 'audit_log', 'object_blob', 'object_str') AND name "
                              "NOT LIKE 'sqlite_%' ORDER BY name", false, err, errlen);
     if (rc == PT_OK) {
         char sql[300];
