@@ -140,6 +140,12 @@ OBJECT_ID_COLUMNS = {("hl7_message", "object_id"), ("http_txn", "req_object"),
 OBJECT_HASH_COLUMNS = {("phi_object_row", "object_id")}
 
 
+# object_str ids (the strings object rows repeat): compared as the string, numbered in the
+# order the capture threads met them
+OBJECT_STR_COLUMNS = {("object_row", c) for c in ("mime", "magic", "protocol", "encoding",
+                                                  "direction")}
+
+
 def select_columns(table, cols):
     """SELECT list of `cols` of `table` (aliased x), object ids as the object they name."""
     def one(c):
@@ -148,5 +154,7 @@ def select_columns(table, cols):
                     'o.depth) FROM object o WHERE o.id = x."%s")' % c)
         if (table, c) in OBJECT_HASH_COLUMNS:
             return '(SELECT o.sha256 FROM object o WHERE o.id = x."%s")' % c
+        if (table, c) in OBJECT_STR_COLUMNS:
+            return '(SELECT s.str FROM object_str s WHERE s.id = x."%s")' % c
         return 'x."%s"' % c
     return ", ".join(one(c) for c in cols)
