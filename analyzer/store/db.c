@@ -75,10 +75,10 @@ static const char *const st_sql[N_ST] = {
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
                 "?40,?41,'capture')",
-    [ST_OBJECT] = "INSERT INTO object_row(sha, size, mime, magic, name, protocol, encoding, flow_id, "
-                  "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
-                  "frame, ts, encrypted, parent, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                  "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+    [ST_OBJECT] = "INSERT INTO object_row(sha, size, mime, magic, name, protocol, encoding, "
+                  "flow_id, direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, "
+                  "item_id, frame, ts, encrypted, parent, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
+                  "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
     [ST_LOG_SOURCE] = "INSERT INTO log_source(item_id, path, format, bytes, lines, records, other, "
                       "headers, blank, malformed, conn, dns, http, xfer, winevent, audit) VALUES (?1,?2,"
                       "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",

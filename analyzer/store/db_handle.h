@@ -25,11 +25,13 @@ bool pt_db_bind_sha(sqlite3_stmt *st, int i, const char *hex);
 
 /* SQL: `o` (an alias of object, the view) is an object whose hash is the 32 bytes `sha`:
  * found by the hash index (object.sha256, the hash as hex, has none). */
-#define OBJECT_HASHED(o, sha) "(" o ".id IN (SELECT z_.id FROM object_row z_ WHERE z_.sha = " sha "))"
+#define OBJECT_HASHED(o, sha) \
+    "(" o ".id IN (SELECT z_.id FROM object_row z_ WHERE z_.sha = " sha "))"
 
 /* SQL: `o` (an alias of object) was unpacked from the object whose hash is the 32 bytes `sha`
  * (object_row.parent; no index: a scan of object_row's rows, not of the view's). */
-#define OBJECT_CHILD(o, sha) "(" o ".id IN (SELECT w_.id FROM object_row w_ WHERE w_.parent = " sha "))"
+#define OBJECT_CHILD(o, sha) \
+    "(" o ".id IN (SELECT w_.id FROM object_row w_ WHERE w_.parent = " sha "))"
 
 /* SQL: phi_object `p` (or phi_record, phi_hit: their object_id) is the object whose hash is the
  * expression `sha`, as hex. phi_object_row names its object by object(id), the first of its

@@ -80,7 +80,8 @@ static const char categorize_sql[] =
     /* archives at rest: the individuals of their members at any depth */
     "INSERT INTO disk_holding SELECT 'archive', (SELECT min(item_id) FROM object_row WHERE sha = "
     "unhex(h.a)), NULL, coalesce((SELECT '/' || min(path) FROM disk_file WHERE sha256 = h.a), "
-    "(SELECT min(name) FROM object_row WHERE sha = unhex(h.a)), ''), h.a, coalesce(c.staged, 0), c.reason, "
+    "(SELECT min(name) FROM object_row WHERE sha = unhex(h.a)), ''), h.a, coalesce(c.staged, 0), "
+    "c.reason, "
     "h.individuals, h.records, h.objects FROM (SELECT d.a, count(DISTINCT r.entity_id) AS "
     "individuals, count(DISTINCT r.id) AS records, count(DISTINCT r.object_sha256) AS objects "
     "FROM qd_desc d JOIN phi_record r ON " PHI_OBJECT_OF("r", "d.c") " JOIN patient_entity e ON "

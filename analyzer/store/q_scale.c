@@ -246,7 +246,8 @@ pt_status pt_q_shard_copy_rows(struct pt_db *db, unsigned idx, char *err, size_t
     sqlite3 *h = pt_db_handle(db);
     PT_TRY(shard_without_phi(h, err, errlen));
     pt_status rc = copy_each(h, "SELECT name FROM main.sqlite_master WHERE type = 'table' AND "
-                             "name NOT IN ('run_manifest', 'audit_log', 'object_blob', 'object_str') AND name "
+                             "name NOT IN ('run_manifest', 'audit_log', 'object_blob', "
+                             "'object_str') AND name "
                              "NOT LIKE 'sqlite_%' ORDER BY name", false, err, errlen);
     if (rc == PT_OK) {
         char sql[300];
