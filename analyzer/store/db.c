@@ -420,8 +420,7 @@ pt_status pt_db_open_rw(const char *path, struct pt_db **out, char *err, size_t 
     return open_existing(path, true, out, err, errlen);
 }
 
-/* The cache emptied: at the end, and when a rollback may have taken strings it holds. */
-static void str_forget(struct pt_db *db)
+void pt_db_forget(struct pt_db *db)
 {
     for (size_t i = 0; i < STR_CACHE; i++) {
         free(db->str[i].s);
@@ -443,7 +442,7 @@ void pt_db_close(struct pt_db *db)
     for (int k = 0; k < PT_REC_COUNT; k++) {
         sqlite3_finalize(db->rec[k]);
     }
-    str_forget(db);
+    pt_db_forget(db);
     if (!db->readonly && db->h != NULL) {
         /* Leave one self-contained file (c-deps-guide §8, "seal"). */
         exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
@@ -537,7 +536,7 @@ void pt_db_rollback(struct pt_db *db)
     if (db->in_tx) {
         db->in_tx = 0;
         exec(db, "ROLLBACK");
-        str_forget(db);
+        pt_db_forget(db);
     }
 }
 

@@ -16,6 +16,10 @@ struct pt_db;
 
 sqlite3 *pt_db_handle(struct pt_db *db);
 
+/* What the writer knows of rows (object_str's ids of strings) forgotten: after SQL that may
+ * have deleted them. */
+void pt_db_forget(struct pt_db *db);
+
 /* Column i of st: the 32 bytes of the hash `hex` (64 hex digits), what object_row.sha holds
  * (NULL for ""); false, nothing bound, when it is not a hash. */
 bool pt_db_bind_sha(sqlite3_stmt *st, int i, const char *hex);

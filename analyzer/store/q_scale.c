@@ -514,11 +514,19 @@ static pt_status stitch_ids(sqlite3 *h, const int64_t *old, const int64_t *heads
     return rc;
 }
 
+/* object_str's rows no object row names (NOT IN a list with a NULL would keep them all). */
+#define UNUSED_STRINGS                                                                         \
+    "DELETE FROM main.object_str WHERE id NOT IN (SELECT mime FROM main.object_row WHERE mime " \
+    "IS NOT NULL UNION SELECT magic FROM main.object_row WHERE magic IS NOT NULL UNION SELECT " \
+    "protocol FROM main.object_row UNION SELECT encoding FROM main.object_row WHERE encoding "  \
+    "IS NOT NULL UNION SELECT direction FROM main.object_row)"
+
 static pt_status stitch_rows(sqlite3 *h, const int64_t *old, const int64_t *heads, size_t n,
                              unsigned idx, char *err, size_t errlen)
 {
     pt_status rc = stitch_ids(h, old, heads, n, err, errlen);
-    /* every table with a flow_id column, then the flows, then blobs no object uses */
+    /* every table with a flow_id column, then the flows, then blobs and strings no object
+     * uses */
     if (rc == PT_OK) {
         rc = copy_each(h, "SELECT m.name FROM main.sqlite_master m WHERE m.type = 'table' AND "
                        "EXISTS (SELECT 1 FROM main.pragma_table_info(m.name) c WHERE c.name = "
@@ -529,7 +537,8 @@ static pt_status stitch_rows(sqlite3 *h, const int64_t *old, const int64_t *head
         snprintf(sql, sizeof sql, "DELETE FROM main.flow WHERE id IN (SELECT id FROM stitch_old);"
                  " INSERT INTO main.flow(%s) SELECT %s FROM shard.flow WHERE id IN (SELECT id "
                  "FROM stitch_old) ORDER BY rowid; DELETE FROM main.object_blob WHERE sha256 NOT "
-                 "IN (SELECT sha256 FROM main.object); INSERT OR IGNORE INTO main.object_blob"
+                 "IN (SELECT sha256 FROM main.object); " UNUSED_STRINGS "; INSERT OR IGNORE INTO "
+                 "main.object_blob"
                  "(sha256, pack, offset, size) SELECT sha256, 'packs/s%u-' || substr(pack, 7), offset, size FROM "
                  "shard.object_blob WHERE sha256 IN (SELECT sha256 FROM main.object) ORDER BY "
                  "sha256", cols, cols, idx);
@@ -557,6 +566,7 @@ pt_status pt_q_stitch_replace(struct pt_db *db, const int64_t *old, const int64_
     if (rc != PT_OK) { /* the shards' rows stay, and the cuts are reported */
         pt_db_exec(h, "ROLLBACK TO stitch", NULL, 0);
     }
+    pt_db_forget(db); /* strings gone either way */
     pt_db_exec(h, "RELEASE stitch", NULL, 0);
     return rc;
 }
