@@ -509,8 +509,8 @@ CREATE TABLE dicom_message (
 -- phi_object_row names its object by object(id) (the first row of that hash), not by its
 -- 64-character hash and a unique index on it (1.5 MB of the 100 MB bench's case, issue 16);
 -- the view phi_object gives the hash. A query that finds an object's row by a hash joins on
--- both (PHI_OBJECT_OF in store/q_stmt.h): p.object_id = (SELECT min(id) FROM object WHERE
--- sha256 = X) is the indexed way in, p.object_sha256 = X the way out.
+-- both (PHI_OBJECT_OF in store/db_handle.h): p.object_id = (SELECT min(id) FROM object_row
+-- WHERE sha = unhex(X)) is the indexed way in, p.object_sha256 = X the way out.
 CREATE TABLE phi_object_row (
     id            INTEGER PRIMARY KEY,    -- objects in hash order (phi_object_type)
     object_id     INTEGER NOT NULL,       -- object(id): the first object of its hash
