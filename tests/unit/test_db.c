@@ -444,6 +444,25 @@ static void phi_hit_row_view_equals_the_decoder(void **state)
     pt_db_close(db);
 }
 
+/* A shard case's directory under the test's, and its database's path. */
+static void shard_make(char dir_out[160], char path_out[200])
+{
+    snprintf(dir_out, 160, "%s/shard", dir);
+    snprintf(path_out, 200, "%s/evidence.db", dir_out);
+    assert_int_equal(mkdir(dir_out, 0700), 0);
+}
+
+static void shard_remove(const char *shard_dir, const char *shard_path)
+{
+    static const char *const files[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char f[220];
+        snprintf(f, sizeof f, "%s%s", shard_path, files[i]);
+        unlink(f);
+    }
+    rmdir(shard_dir);
+}
+
 /* Object rows (object_row: the hash as 32 bytes, repeated strings once in object_str) read
  * back through the view object in the shape it had as a table; a hash that is not one is
  * refused; unhex() and the hash index; a string whose row a rollback took is written again,
@@ -516,9 +535,7 @@ static void merge_maps_object_strings(void **state)
 {
     (void)state;
     char err[256] = "", shard_dir[160], shard_path[200];
-    snprintf(shard_dir, sizeof shard_dir, "%s/shard", dir);
-    snprintf(shard_path, sizeof shard_path, "%s/evidence.db", shard_dir);
-    assert_int_equal(mkdir(shard_dir, 0700), 0);
+    shard_make(shard_dir, shard_path);
     struct pt_db *sh, *db;
     struct pt_object_rec o = {.size = 1, .mime = "text/plain", .protocol = "hl7",
                               .direction = "internal", .gap_map = "[]"};
@@ -548,13 +565,7 @@ static void merge_maps_object_strings(void **state)
             "3:1:message/rfc822:smtp:internal");
     assert_int_equal(scalar(h, "SELECT count(*) FROM object_str"), 7);
     pt_db_close(db);
-    static const char *const files[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char f[220];
-        snprintf(f, sizeof f, "%s%s", shard_path, files[i]);
-        unlink(f);
-    }
-    rmdir(shard_dir);
+    shard_remove(shard_dir, shard_path);
 }
 
 /* A merge copies a shard's rows with new ids; a shard is made without the PHI scan, and one
@@ -564,9 +575,7 @@ static void merge_refuses_a_shard_with_phi_rows(void **state)
 {
     (void)state;
     char err[256] = "", shard_dir[160], shard_path[200];
-    snprintf(shard_dir, sizeof shard_dir, "%s/shard", dir);
-    snprintf(shard_path, sizeof shard_path, "%s/evidence.db", shard_dir);
-    assert_int_equal(mkdir(shard_dir, 0700), 0);
+    shard_make(shard_dir, shard_path);
     struct pt_db *sh, *db;
     struct pt_q_phi *w;
     assert_int_equal(pt_db_create(shard_path, &sh, err, sizeof err), PT_OK);
@@ -596,13 +605,7 @@ static void merge_refuses_a_shard_with_phi_rows(void **state)
     pt_db_rollback(db);
     pt_q_shard_detach(db);
     pt_db_close(db);
-    static const char *const files[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char f[220];
-        snprintf(f, sizeof f, "%s%s", shard_path, files[i]);
-        unlink(f);
-    }
-    rmdir(shard_dir);
+    shard_remove(shard_dir, shard_path);
 }
 
 /* A case made by a phitrace with another schema is refused, saying who wrote it and what to
