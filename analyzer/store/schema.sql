@@ -1016,8 +1016,9 @@ FROM (
           UNION ALL SELECT rowid, atime, 'Last Access Time' FROM disk_file
           UNION ALL SELECT rowid, ctime, 'Metadata Modification Time' FROM disk_file
           UNION ALL SELECT rowid, crtime, 'Creation Time' FROM disk_file) t ON t.id = d.rowid
-    LEFT JOIN (SELECT lower(hex(sha)) AS sha256, min(id) AS id FROM object_row GROUP BY sha) x
-         ON x.sha256 = d.sha256 LEFT JOIN phi_object p ON p.object_id = x.id
+    LEFT JOIN (SELECT CAST(lower(hex(sha)) AS TEXT) AS sha256, min(id) AS id FROM object_row
+               GROUP BY sha) x ON x.sha256 = d.sha256 -- TEXT: SQLite indexes it once a query
+    LEFT JOIN phi_object p ON p.object_id = x.id
     WHERE t.ts IS NOT NULL AND d.kind = 'r' AND (p.phi_hits > 0 OR d.state IN ('deleted', 'orphan'))
     UNION ALL
     SELECT start_ts, 'File Downloaded', 'WEBHIST', 'phitrace browser download (' || browser ||
