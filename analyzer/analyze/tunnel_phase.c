@@ -12,7 +12,6 @@
  * PT_TUN_MAX_TUNNELS objects per case (limit.tunnels), PT_TUN_MAX_BYTES per object
  * (limit.tunnel_bytes).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "../core/grow.h"
 #include "../core/limits.h"
+#include "../core/sha256.h"
 #include "../store/db.h"
 #include "../store/q_dns.h"
 #include "objstore.h"
@@ -150,18 +150,9 @@ static bool tunnel_like(const char *const *parts, size_t n)
 /* A hex string's bytes into out (room for strlen(hex) / 2); false when it is not hex. */
 static bool unhex(const char *hex, uint8_t *out, size_t *n)
 {
-    static const char digits[] = "0123456789abcdef";
     size_t l = strlen(hex);
-    *n = 0;
-    for (size_t i = 0; i + 1 < l; i += 2) {
-        const char *hi = strchr(digits, tolower((unsigned char)hex[i]));
-        const char *lo = strchr(digits, tolower((unsigned char)hex[i + 1]));
-        if (hi == NULL || lo == NULL || hex[i] == '\0' || hex[i + 1] == '\0') {
-            return false;
-        }
-        out[(*n)++] = (uint8_t)((hi - digits) << 4 | (lo - digits));
-    }
-    return l % 2 == 0;
+    *n = l / 2;
+    return pt_unhex(hex, l, out);
 }
 
 /* One answer's downstream piece into *piece (owned; NULL when it carries none): for

@@ -178,6 +178,25 @@ void pt_hex(const uint8_t *bin, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
+bool pt_unhex(const char *hex, size_t len, uint8_t *out)
+{
+    if (len % 2 != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = hex[i];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (v < 0) {
+            return false;
+        }
+        out[i / 2] = (uint8_t)(i % 2 == 0 ? v << 4 : out[i / 2] | v);
+    }
+    return true;
+}
+
 pt_status pt_sha256_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *size_out)
 {
     pt_status rc = PT_OK;

@@ -4,6 +4,7 @@
 #ifndef PT_SHA256_H
 #define PT_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,9 @@ bool pt_hmac_failed(const struct pt_hmac *h);
 pt_status pt_sha256_buf(const void *data, size_t len, uint8_t out[PT_SHA256_LEN]);
 /* Lowercase hex with NUL. */
 void pt_hex(const uint8_t *bin, size_t len, char *out);
+/* The `len` hex digits (either case) at `hex` as len / 2 bytes into out; false when len is
+ * odd or a character is not a hex digit (out then partly written). */
+bool pt_unhex(const char *hex, size_t len, uint8_t *out);
 /* Digest of a whole file, read-only; size through *size_out when not NULL. */
 pt_status pt_sha256_file(const char *path, char hex[PT_SHA256_HEX], uint64_t *size_out);
 

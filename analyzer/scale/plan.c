@@ -18,6 +18,7 @@
 
 #include "../core/addr.h"
 #include "../core/log.h"
+#include "../core/sha256.h"
 #include "../ingest/inputs.h"
 #include "../pipeline.h"
 #include "scale.h"
@@ -470,17 +471,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 static bool parse_key(const char *s, uint8_t key[32])
 {
-    if (s == NULL || strlen(s) != 64) {
-        return false;
-    }
-    for (int i = 0; i < 32; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        key[i] = (uint8_t)(hi * 16 + lo);
-    }
-    return true;
+    return s != NULL && strlen(s) == 64 && pt_unhex(s, 64, key);
 }
 
 static bool parse_sha(const char *s, char out[PT_SHA256_HEX])

@@ -43,6 +43,8 @@ enum {
     ST_LOG_HTTP,
     ST_AUDIT,
     ST_AUDIT_LAST,
+    ST_STR_FIND,
+    ST_STR_ADD,
     N_ST,
 };
 
@@ -75,10 +77,10 @@ static const char *const st_sql[N_ST] = {
     [ST_FLOW] = "INSERT INTO flow VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
                 "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,"
                 "?40,?41,'capture')",
-    [ST_OBJECT] = "INSERT INTO object(sha256, size, mime, magic, name, protocol, encoding, flow_id, "
-                  "direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, item_id, "
-                  "frame, ts, encrypted, parent_sha256, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                  "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+    [ST_OBJECT] = "INSERT INTO object_row(sha, size, mime, magic, name, protocol, encoding, "
+                  "flow_id, direction, stream_dir, stream_off, part, complete, gap_bytes, gap_map, "
+                  "item_id, frame, ts, encrypted, parent, depth) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
+                  "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
     [ST_LOG_SOURCE] = "INSERT INTO log_source(item_id, path, format, bytes, lines, records, other, "
                       "headers, blank, malformed, conn, dns, http, xfer, winevent, audit) VALUES (?1,?2,"
                       "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
@@ -119,6 +121,16 @@ static const char *const st_sql[N_ST] = {
     [ST_AUDIT] = "INSERT INTO audit_log(seq, ts_utc, actor, action, detail, prev_hash, row_hash) "
                  "VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [ST_AUDIT_LAST] = "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+    [ST_STR_FIND] = "SELECT id FROM object_str WHERE str = ?1",
+    [ST_STR_ADD] = "INSERT INTO object_str(str) VALUES (?1)",
+};
+
+/* object_str's ids of the strings the object rows name, in a direct-mapped cache: the few
+ * dozen MIME types, descriptions and protocols of a case cost a look-up each once. */
+#define STR_CACHE 512
+struct str_ent {
+    char *s;
+    int64_t id;
 };
 
 struct pt_db {
@@ -128,6 +140,7 @@ struct pt_db {
     sqlite3_stmt *look[PT_REC_COUNT][2]; /* their lookups (PT_LOOKUP): find, add; or NULL */
     int in_tx;
     int readonly;
+    struct str_ent str[STR_CACHE];
 };
 
 sqlite3 *pt_db_handle(struct pt_db *db)
@@ -205,8 +218,29 @@ static char *uri_of(const char *path, const char *query)
     return uri;
 }
 
+/* unhex(X): the bytes of the hex digits X, NULL when X is not hex (SQLite 3.41's built-in,
+ * which Debian 12's 3.40 lacks): how a query looks an object up by a hash held as text. */
+static void sql_unhex(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+    uint8_t *out = t == NULL ? NULL : sqlite3_malloc64(n / 2 + 1);
+    if (out != NULL && pt_unhex(t, n, out)) {
+        sqlite3_result_blob64(cx, out, n / 2, sqlite3_free);
+        return;
+    }
+    sqlite3_free(out);
+    sqlite3_result_null(cx);
+}
+
 static pt_status prepare_all(struct pt_db *db)
 {
+    if (sqlite3_create_function_v2(db->h, "unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+                                   SQLITE_INNOCUOUS, NULL, sql_unhex, NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        return PT_EDB;
+    }
     for (int i = 0; i < N_ST; i++) {
         if (db->readonly && i != ST_AUDIT_LAST) {
             continue;
@@ -396,6 +430,14 @@ pt_status pt_db_open_rw(const char *path, struct pt_db **out, char *err, size_t 
     return open_existing(path, true, out, err, errlen);
 }
 
+void pt_db_forget(struct pt_db *db)
+{
+    for (size_t i = 0; i < STR_CACHE; i++) {
+        free(db->str[i].s);
+        db->str[i] = (struct str_ent){0};
+    }
+}
+
 void pt_db_close(struct pt_db *db)
 {
     if (db == NULL) {
@@ -412,6 +454,7 @@ void pt_db_close(struct pt_db *db)
         sqlite3_finalize(db->look[k][0]);
         sqlite3_finalize(db->look[k][1]);
     }
+    pt_db_forget(db);
     if (!db->readonly && db->h != NULL) {
         /* Leave one self-contained file (c-deps-guide §8, "seal"). */
         exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
@@ -443,7 +486,7 @@ pt_status pt_db_commit(struct pt_db *db)
  * that their pages split half empty: a tenth of each on the hospital bench (issue 16). Each
  * has an INTEGER PRIMARY KEY, so its rows keep their ids when copied back (VACUUM would
  * renumber the rowids of tables without one: disk_file's name its timeline rows). */
-static const char *const repacked[] = {"phi_record_row", "object", "http_txn_row",
+static const char *const repacked[] = {"phi_record_row", "object_row", "http_txn_row",
                                         "hl7_message_row"};
 
 pt_status pt_db_compact(struct pt_db *db, char *err, size_t errlen)
@@ -506,6 +549,7 @@ void pt_db_rollback(struct pt_db *db)
     if (db->in_tx) {
         db->in_tx = 0;
         exec(db, "ROLLBACK");
+        pt_db_forget(db);
     }
 }
 
@@ -914,35 +958,88 @@ pt_status pt_db_stream_event_put(struct pt_db *db, const struct pt_stream_event 
     return step(db, st);
 }
 
+/* object_str's id of `s` into column i of st (NULL for none or ""): cached, else looked up,
+ * else added. */
+static pt_status bind_str(struct pt_db *db, sqlite3_stmt *st, int i, const char *s)
+{
+    if (s == NULL || s[0] == '\0') {
+        return PT_OK;
+    }
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h = (h ^ *p) * 16777619u;
+    }
+    struct str_ent *e = &db->str[h % STR_CACHE];
+    if (e->s == NULL || strcmp(e->s, s) != 0) {
+        sqlite3_stmt *q = db->st[ST_STR_FIND];
+        sqlite3_bind_text(q, 1, s, -1, SQLITE_STATIC);
+        int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_reset(q);
+        if (id == 0) {
+            sqlite3_bind_text(db->st[ST_STR_ADD], 1, s, -1, SQLITE_STATIC);
+            PT_TRY(step(db, db->st[ST_STR_ADD]));
+            id = sqlite3_last_insert_rowid(db->h);
+        }
+        char *copy = strdup(s);
+        if (copy == NULL) {
+            return PT_ENOMEM;
+        }
+        free(e->s);
+        *e = (struct str_ent){copy, id};
+    }
+    sqlite3_bind_int64(st, i, e->id);
+    return PT_OK;
+}
+
+bool pt_db_bind_sha(sqlite3_stmt *st, int i, const char *hex)
+{
+    uint8_t b[PT_SHA256_LEN];
+    if (hex[0] == '\0') {
+        return true;
+    }
+    if (strlen(hex) != 2 * PT_SHA256_LEN || !pt_unhex(hex, 2 * PT_SHA256_LEN, b)) {
+        return false;
+    }
+    sqlite3_bind_blob(st, i, b, PT_SHA256_LEN, SQLITE_TRANSIENT);
+    return true;
+}
+
 pt_status pt_db_object_put(struct pt_db *db, const struct pt_object_rec *o)
 {
     sqlite3_stmt *st = db->st[ST_OBJECT];
-    bind_text(st, 1, o->sha256);
+    pt_status rc = pt_db_bind_sha(st, 1, o->sha256) && o->sha256[0] != '\0' &&
+                           pt_db_bind_sha(st, 20, o->parent_sha256) ? PT_OK : PT_EINTERNAL;
     sqlite3_bind_int64(st, 2, (sqlite3_int64)o->size);
-    bind_text(st, 3, o->mime);
-    bind_text(st, 4, o->magic);
+    rc = rc != PT_OK ? rc : bind_str(db, st, 3, o->mime);
+    rc = rc != PT_OK ? rc : bind_str(db, st, 4, o->magic);
     bind_text(st, 5, o->name);
-    bind_text(st, 6, o->protocol);
-    bind_text(st, 7, o->encoding);
+    rc = rc != PT_OK ? rc : bind_str(db, st, 6, o->protocol);
+    rc = rc != PT_OK ? rc : bind_str(db, st, 7, o->encoding);
     if (o->flow_id != 0) {
         sqlite3_bind_int64(st, 8, o->flow_id);
-        sqlite3_bind_text(st, 10, o->dir == 0 ? "c2s" : "s2c", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 10, o->dir == 0 ? 0 : 1);
     }
-    bind_text(st, 9, o->direction);
+    rc = rc != PT_OK ? rc : bind_str(db, st, 9, o->direction);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)o->stream_off);
     sqlite3_bind_int64(st, 12, o->part);
     sqlite3_bind_int(st, 13, o->complete);
     sqlite3_bind_int64(st, 14, (sqlite3_int64)o->gap_bytes);
-    sqlite3_bind_text(st, 15, o->gap_map, -1, SQLITE_TRANSIENT);
+    if (strcmp(o->gap_map, "[]") != 0) {
+        sqlite3_bind_text(st, 15, o->gap_map, -1, SQLITE_TRANSIENT);
+    }
     if (o->item != 0) {
         sqlite3_bind_int64(st, 16, o->item);
         sqlite3_bind_int64(st, 17, (sqlite3_int64)o->frame);
         sqlite3_bind_int64(st, 18, o->ts_us);
     }
     sqlite3_bind_int(st, 19, o->encrypted);
-    bind_text(st, 20, o->parent_sha256);
     sqlite3_bind_int(st, 21, (int)o->depth);
-    pt_status rc = step(db, st);
+    if (rc != PT_OK) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc;
+    }
+    rc = step(db, st);
     if (rc == PT_OK && o->pack[0] != '\0') {
         st = db->st[ST_BLOB];
         bind_text(st, 1, o->sha256);

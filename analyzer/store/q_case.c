@@ -207,11 +207,12 @@ bool pt_q_object_place(struct pt_db *db, const char *sha256, char *pack, size_t 
                        uint64_t *off, uint64_t *size)
 {
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(pt_db_handle(db), "SELECT (SELECT count(*) FROM object WHERE sha256 = "
-                       "?1), coalesce(b.pack, " NOT_KEPT "), b.offset, b.size FROM (SELECT 1) "
+    sqlite3_prepare_v2(pt_db_handle(db), "SELECT EXISTS (SELECT 1 FROM object_row WHERE sha = "
+                       "?2), coalesce(b.pack, " NOT_KEPT "), b.offset, b.size FROM (SELECT 1) "
                        "LEFT JOIN object_blob b ON b.sha256 = ?1", -1, &st, NULL);
     sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
-    bool found = st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
+    bool found = st != NULL && pt_db_bind_sha(st, 2, sha256) &&
+                 sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
     if (found) {
         snprintf(pack, packlen, "%s", col(st, 1));
         *off = (uint64_t)sqlite3_column_int64(st, 2);
@@ -229,10 +230,9 @@ bool pt_q_object_origin(struct pt_db *db, const char *sha256, struct pt_q_origin
                        "coalesce(e.path, ''), coalesce(e.sha256, ''), coalesce(o.flow_id, 0), "
                        "coalesce(o.stream_dir, ''), o.stream_off, coalesce(o.frame, 0), "
                        "coalesce(o.parent_sha256, '') FROM object o LEFT JOIN evidence_item e ON "
-                       "e.id = o.item_id WHERE o.sha256 = ?1 ORDER BY o.id LIMIT 1", -1, &st,
-                       NULL);
-    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
-    bool found = st != NULL && sqlite3_step(st) == SQLITE_ROW;
+                       "e.id = o.item_id WHERE o.id = (SELECT min(id) FROM object_row WHERE sha = "
+                       "?1)", -1, &st, NULL);
+    bool found = st != NULL && pt_db_bind_sha(st, 1, sha256) && sqlite3_step(st) == SQLITE_ROW;
     if (found) {
         o->item = (uint32_t)sqlite3_column_int64(st, 0);
         o->depth = (uint32_t)sqlite3_column_int64(st, 1);

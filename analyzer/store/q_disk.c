@@ -78,9 +78,10 @@ static const char categorize_sql[] =
     "count(*) FROM individual_category c JOIN patient_entity e ON e.id = c.entity_id WHERE "
     "e.phi = 1 AND c.category IN ('staged', 'present') GROUP BY 1, 2;"
     /* archives at rest: the individuals of their members at any depth */
-    "INSERT INTO disk_holding SELECT 'archive', (SELECT min(item_id) FROM object WHERE sha256 = "
-    "h.a), NULL, coalesce((SELECT '/' || min(path) FROM disk_file WHERE sha256 = h.a), (SELECT "
-    "min(name) FROM object WHERE sha256 = h.a), ''), h.a, coalesce(c.staged, 0), c.reason, "
+    "INSERT INTO disk_holding SELECT 'archive', (SELECT min(item_id) FROM object_row WHERE sha = "
+    "unhex(h.a)), NULL, coalesce((SELECT '/' || min(path) FROM disk_file WHERE sha256 = h.a), "
+    "(SELECT min(name) FROM object_row WHERE sha = unhex(h.a)), ''), h.a, coalesce(c.staged, 0), "
+    "c.reason, "
     "h.individuals, h.records, h.objects FROM (SELECT d.a, count(DISTINCT r.entity_id) AS "
     "individuals, count(DISTINCT r.id) AS records, count(DISTINCT r.object_sha256) AS objects "
     "FROM qd_desc d JOIN phi_record r ON " PHI_OBJECT_OF("r", "d.c") " JOIN patient_entity e ON "

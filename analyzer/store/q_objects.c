@@ -45,13 +45,14 @@ pt_status pt_q_encrypted_archives(struct pt_db *db,
         "SELECT o.sha256, o.size, o.mime, coalesce(o.name, ''), o.protocol, o.direction, "
         "coalesce(o.flow_id, 0), coalesce(o.item_id, 0), coalesce(o.frame, 0), "
         "coalesce(o.ts, 0), o.depth, coalesce(b.pack, ''), coalesce(b.offset, 0), o.stream_off, "
-        "EXISTS (SELECT 1 FROM object k WHERE k.parent_sha256 = o.sha256 AND k.encrypted = 1) "
-        "FROM object o LEFT JOIN object_blob b ON b.sha256 = o.sha256 WHERE o.encrypted = 0 "
-        "AND o.size > 0 AND (o.mime IN ('application/zip', 'application/x-7z-compressed', "
-        "'application/x-rar', 'application/vnd.rar')) AND (EXISTS (SELECT 1 FROM object k "
-        "WHERE k.parent_sha256 = o.sha256 AND k.encrypted = 1) OR (o.mime != "
-        "'application/zip' AND NOT EXISTS (SELECT 1 FROM object k WHERE k.parent_sha256 = "
-        "o.sha256))) GROUP BY o.sha256 ORDER BY min(o.id)";
+        "EXISTS (SELECT 1 FROM object_row k WHERE k.parent = " OBJECT_SHA("o.id") " AND "
+        "k.encrypted = 1) FROM object o LEFT JOIN object_blob b ON b.sha256 = o.sha256 WHERE "
+        "o.encrypted = 0 AND o.size > 0 AND (o.mime IN ('application/zip', "
+        "'application/x-7z-compressed', 'application/x-rar', 'application/vnd.rar')) AND "
+        "(EXISTS (SELECT 1 FROM object_row k WHERE k.parent = " OBJECT_SHA("o.id") " AND "
+        "k.encrypted = 1) OR (o.mime != 'application/zip' AND NOT EXISTS (SELECT 1 FROM "
+        "object_row k WHERE k.parent = " OBJECT_SHA("o.id") "))) GROUP BY o.sha256 ORDER BY "
+        "min(o.id)";
     if (sqlite3_prepare_v2(pt_db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
         return PT_EDB;
     }

@@ -18,12 +18,14 @@
  * when unpacked), and an object with parts is not read as records itself. Parts share the
  * flow, direction and stream offset with the body or message they were cut from. */
 static const char link_parts_sql[] =
-    "UPDATE object SET parent_sha256 = (SELECT c.sha256 FROM object c WHERE c.flow_id = "
-    "object.flow_id AND c.stream_dir IS object.stream_dir AND c.stream_off = object.stream_off "
-    "AND c.protocol = object.protocol AND c.depth = object.depth AND c.id <> object.id AND "
-    "coalesce(c.encoding, '') NOT LIKE 'multipart%' AND coalesce(c.encoding, '') NOT LIKE "
-    "'mime%' ORDER BY c.id LIMIT 1) WHERE flow_id IS NOT NULL AND coalesce(parent_sha256, '') = "
-    "'' AND (encoding LIKE 'multipart%' OR encoding LIKE 'mime%');";
+    "CREATE TEMP TABLE part_enc AS SELECT id FROM object_str WHERE str LIKE 'multipart%' OR str "
+    "LIKE 'mime%';"
+    "UPDATE object_row AS o SET parent = (SELECT c.sha FROM object_row c WHERE c.flow_id = "
+    "o.flow_id AND c.stream_dir IS o.stream_dir AND c.stream_off = o.stream_off AND c.protocol "
+    "= o.protocol AND c.depth = o.depth AND c.id <> o.id AND coalesce(c.encoding, 0) NOT IN "
+    "(SELECT id FROM temp.part_enc) ORDER BY c.id LIMIT 1) WHERE flow_id IS NOT NULL AND parent "
+    "IS NULL AND encoding IN (SELECT id FROM temp.part_enc);"
+    "DROP TABLE temp.part_enc;";
 
 static const char *text(sqlite3_stmt *q, int i)
 {
@@ -74,8 +76,8 @@ enum { Q_OBJECT, Q_RECORD, Q_VALUE, Q_YARA, Q_RECORD_ENTITY, Q_ENTITY, Q_IDENT_A
        Q_KIND_FIND, Q_KIND_ADD, Q_TC_FIND, Q_TC_ADD, Q_N };
 
 static const char *const q_sql[Q_N] = {
-    [Q_OBJECT] = "INSERT INTO phi_object_row VALUES (?1,(SELECT min(id) FROM object WHERE "
-                 "sha256 = ?2),?3,?4,?5,?6,?7,?8,?9,?10)",
+    [Q_OBJECT] = "INSERT INTO phi_object_row VALUES (?1,(SELECT min(id) FROM object_row WHERE "
+                 "sha = ?2),?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_RECORD] = "INSERT INTO phi_record_row(id, object_id, skipped, kind_id, offset, health, "
                  "hit_widths, hits) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     [Q_VALUE] = "INSERT OR IGNORE INTO phi_value VALUES (?1,?2,?3)",
@@ -301,7 +303,7 @@ pt_status pt_q_phi_object_put(struct pt_q_phi *w, const char *sha, const char *f
     sqlite3_stmt *st = w->st[Q_OBJECT];
     uint32_t id = ++w->objects;
     sqlite3_bind_int64(st, 1, id);
-    bind_s(st, 2, sha);
+    pt_db_bind_sha(st, 2, sha);
     bind_s(st, 3, format);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)records);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)hits);

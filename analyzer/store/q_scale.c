@@ -96,7 +96,7 @@ bool pt_q_shard_item(struct pt_db *db, int64_t id, char *sha, size_t shalen, uin
  * merged case's largest object id before the copy, so every link still finds its object. */
 static const struct {
     const char *table, *column;
-} object_ids[] = {{"object", "id"},
+} object_ids[] = {{"object_row", "id"},
                   {"hl7_message_row", "object_id"},
                   {"http_txn_row", "req_object"},
                   {"http_txn_row", "resp_object"}};
@@ -187,8 +187,10 @@ static pt_status merge_lookups(sqlite3 *h, char *err, size_t errlen)
 static pt_status prune_lookups(sqlite3 *h, char *err, size_t errlen)
 {
     sqlite3_stmt *q = NULL;
+    /* NOT IN a list holding a NULL is never true: the NULLs (no string) are left out */
     if (sqlite3_prepare_v2(h, "SELECT l.name, group_concat('SELECT \"' || f.\"from\" || '\" FROM "
-                           "main.\"' || m.name || '\"', ' UNION ALL ') FROM (" LOOKUP_TABLES
+                           "main.\"' || m.name || '\" WHERE \"' || f.\"from\" || '\" IS NOT "
+                           "NULL', ' UNION ALL ') FROM (" LOOKUP_TABLES
                            ") l JOIN main.sqlite_master m ON m.type = 'table' JOIN "
                            "main.pragma_foreign_key_list(m.name) f ON f.\"table\" = l.name "
                            "GROUP BY l.name ORDER BY l.name", -1, &q, NULL) != SQLITE_OK) {
@@ -287,16 +289,16 @@ static const char *row_order(sqlite3 *h, const char *table)
 /* One copy statement per table of `tables` (a query of table names), made from the table's
  * columns: the shard's rows appended (`stitch` false), or the rows of the flows in
  * stitch_old replaced by the attached re-read's (`stitch` true). Object ids are shifted past
- * the merged case's (object_ids). */
+ * the merged case's (object_ids); lookup ids are those of the same values here (columns). */
 static pt_status copy_each(sqlite3 *h, const char *tables, bool stitch, char *err, size_t errlen)
 {
     sqlite3_stmt *t = NULL;
     if (sqlite3_prepare_v2(h, tables, -1, &t, NULL) != SQLITE_OK) {
         return fail(h, err, errlen);
     }
-    pt_status rc = PT_OK;
     static char cols[8192], sel[8192], sql[26000];
-    const int64_t obj_off = pt_db_int(h, "SELECT coalesce(max(id), 0) FROM main.object");
+    pt_status rc = PT_OK;
+    const int64_t obj_off = pt_db_int(h, "SELECT coalesce(max(id), 0) FROM main.object_row");
     while (rc == PT_OK && sqlite3_step(t) == SQLITE_ROW) {
         const char *name = col(t, 0);
         rc = columns(h, name, obj_off, cols, sel, sizeof cols);
@@ -660,6 +662,7 @@ pt_status pt_q_stitch_replace(struct pt_db *db, const int64_t *old, const int64_
     if (rc != PT_OK) { /* the shards' rows stay, and the cuts are reported */
         pt_db_exec(h, "ROLLBACK TO stitch", NULL, 0);
     }
+    pt_db_forget(db); /* strings gone either way */
     pt_db_exec(h, "RELEASE stitch", NULL, 0);
     return rc;
 }

@@ -152,32 +152,61 @@ CREATE TABLE stream_conflict (
 ) STRICT;
 CREATE INDEX stream_conflict_flow ON stream_conflict(flow_id);
 
--- Every transferred file or message, stored under objects/<sha256[0:2]>/<sha256>.
-CREATE TABLE object (
+-- Every transferred file or message, stored under objects/<sha256[0:2]>/<sha256>. Its rows
+-- are object_row: the hashes as their 32 bytes, the strings that repeat (MIME type, libmagic
+-- description, protocol, encoding, direction) as ids of object_str, each string once (the
+-- rows took 2.9 MB of the 10.7 MB case of the 100 MB hospital bench, with the hash index;
+-- issue 16). The view object gives them in the old shape, the hashes as lowercase hex: read
+-- it, not object_row. A query that looks an object up by its hash compares object_row.sha
+-- (indexed) with the 32 bytes: bound as a blob, or unhex(text), a function phitrace registers
+-- on its connections (SQLite 3.41 has it built in).
+CREATE TABLE object_str (
+    id    INTEGER PRIMARY KEY,
+    str   TEXT NOT NULL UNIQUE
+) STRICT;
+
+CREATE TABLE object_row (
     id          INTEGER PRIMARY KEY,
-    sha256      TEXT NOT NULL,
+    sha         BLOB NOT NULL,           -- SHA-256 (32 bytes)
     size        INTEGER NOT NULL,        -- bytes stored (decoded; gaps are not filled)
-    mime        TEXT,                    -- libmagic MIME type
-    magic       TEXT,                    -- libmagic description
+    mime        INTEGER REFERENCES object_str(id),          -- libmagic MIME type
+    magic       INTEGER REFERENCES object_str(id),          -- libmagic description
     name        TEXT,                    -- file name, URI or path
-    protocol    TEXT NOT NULL,
-    encoding    TEXT,                    -- encodings removed (chunked, gzip, ...)
+    protocol    INTEGER NOT NULL REFERENCES object_str(id),
+    encoding    INTEGER REFERENCES object_str(id),          -- encodings removed (chunked, gzip, ...)
     flow_id     INTEGER,                 -- flow(id) (see the note at the top); NULL for files
-    direction   TEXT NOT NULL,           -- upload | download | internal | external | at-rest
-    stream_dir  TEXT,                    -- c2s | s2c; NULL for files
+    direction   INTEGER NOT NULL REFERENCES object_str(id), -- upload | download | internal |
+                                                            -- external | at-rest
+    stream_dir  INTEGER,                 -- 0 c2s, 1 s2c; NULL for files
     stream_off  INTEGER NOT NULL,        -- where the object starts in its stream
     part        INTEGER NOT NULL,
     complete    INTEGER NOT NULL,        -- 1 complete, 0 partial
     encrypted   INTEGER NOT NULL,        -- an archive member that could not be decrypted
-    parent_sha256 TEXT,                  -- the archive (gzip, zip) it was unpacked from
+    parent      BLOB,                    -- SHA-256 of the archive (gzip, zip) it was unpacked from
     depth       INTEGER NOT NULL,        -- 0 on the wire, 1 inside an archive, ...
     gap_bytes   INTEGER NOT NULL,
-    gap_map     TEXT NOT NULL,           -- JSON [[offset,length],...] in object coordinates
+    gap_map     TEXT,                    -- JSON [[offset,length],...] in object coordinates;
+                                         -- NULL: none ('[]')
     item_id     INTEGER REFERENCES evidence_item(id),
     frame       INTEGER,
     ts          INTEGER
 ) STRICT;
-CREATE INDEX object_sha ON object(sha256);
+CREATE INDEX object_sha ON object_row(sha);
+
+CREATE VIEW object AS
+SELECT o.id AS id, lower(hex(o.sha)) AS sha256, o.size AS size,
+       (SELECT s.str FROM object_str s WHERE s.id = o.mime) AS mime,
+       (SELECT s.str FROM object_str s WHERE s.id = o.magic) AS magic, o.name AS name,
+       (SELECT s.str FROM object_str s WHERE s.id = o.protocol) AS protocol,
+       (SELECT s.str FROM object_str s WHERE s.id = o.encoding) AS encoding,
+       o.flow_id AS flow_id,
+       (SELECT s.str FROM object_str s WHERE s.id = o.direction) AS direction,
+       CASE o.stream_dir WHEN 0 THEN 'c2s' WHEN 1 THEN 's2c' END AS stream_dir,
+       o.stream_off AS stream_off, o.part AS part, o.complete AS complete,
+       o.encrypted AS encrypted, nullif(lower(hex(o.parent)), '') AS parent_sha256,
+       o.depth AS depth, o.gap_bytes AS gap_bytes, coalesce(o.gap_map, '[]') AS gap_map,
+       o.item_id AS item_id, o.frame AS frame, o.ts AS ts
+FROM object_row o;
 
 -- Where an object's bytes are when they are not the file objects/<xx>/<sha256>: a slice of a
 -- pack (objects/packs/*.pack) that holds the objects small enough to stay in memory.
@@ -213,7 +242,7 @@ CREATE TABLE object_blob (
     size        INTEGER NOT NULL,        -- the object's bytes
     stored      INTEGER                  -- bytes in a .zpk pack (compressed or equal to size)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX object_flow ON object(flow_id);
+CREATE INDEX object_flow ON object_row(flow_id);
 
 -- HTTP transactions and HL7 messages point to their objects by object(id) (req_object,
 -- resp_object, object_id), not by hash text (issue 16). A decoder emits the row before the
@@ -516,8 +545,8 @@ CREATE TABLE dicom_message (
 -- phi_object_row names its object by object(id) (the first row of that hash), not by its
 -- 64-character hash and a unique index on it (1.5 MB of the 100 MB bench's case, issue 16);
 -- the view phi_object gives the hash. A query that finds an object's row by a hash joins on
--- both (PHI_OBJECT_OF in store/q_stmt.h): p.object_id = (SELECT min(id) FROM object WHERE
--- sha256 = X) is the indexed way in, p.object_sha256 = X the way out.
+-- both (PHI_OBJECT_OF in store/db_handle.h): p.object_id = (SELECT min(id) FROM object_row
+-- WHERE sha = unhex(X)) is the indexed way in, p.object_sha256 = X the way out.
 CREATE TABLE phi_object_row (
     id            INTEGER PRIMARY KEY,    -- objects in hash order (phi_object_type)
     object_id     INTEGER NOT NULL,       -- object(id): the first object of its hash
@@ -539,7 +568,8 @@ CREATE TABLE phi_object_row (
 CREATE UNIQUE INDEX phi_object_object ON phi_object_row(object_id);
 
 CREATE VIEW phi_object AS
-SELECT p.id AS id, (SELECT o.sha256 FROM object o WHERE o.id = p.object_id) AS object_sha256,
+SELECT p.id AS id,
+       (SELECT lower(hex(o.sha)) FROM object_row o WHERE o.id = p.object_id) AS object_sha256,
        p.format AS format, p.records AS records, p.hits AS hits, p.phi_hits AS phi_hits,
        p.individuals AS individuals, p.read_bytes AS read_bytes,
        p.evidence_format AS evidence_format, p.first_record AS first_record,
@@ -576,7 +606,8 @@ CREATE TABLE phi_record_row (
 -- An object's records are found by their ids' range (phi_object.first_record), a record's
 -- object by its id: both ways a b-tree search, with no index.
 CREATE VIEW phi_record AS
-SELECT r.id AS id, (SELECT x.sha256 FROM object x WHERE x.id = o.object_id) AS object_sha256,
+SELECT r.id AS id,
+       (SELECT lower(hex(x.sha)) FROM object_row x WHERE x.id = o.object_id) AS object_sha256,
        r.id - o.first_record + r.skipped AS seq, k.kind AS kind,
        r.offset AS offset, r.health AS health, nullif(k.health_reason, '') AS health_reason,
        r.entity_id AS entity_id, o.object_id AS object_id
@@ -1005,8 +1036,8 @@ FROM (
            ' bytes, ' || coalesce(o.mime, '?') || ')' || CASE WHEN p.phi_hits > 0 THEN
            ' with PHI of ' || p.individuals || ' individual(s)' ELSE '' END,
            'object:' || o.sha256
-    FROM object o LEFT JOIN phi_object p ON p.object_sha256 = o.sha256 AND p.object_id = (SELECT
-         min(x.id) FROM object x WHERE x.sha256 = o.sha256)
+    FROM object o LEFT JOIN phi_object p ON p.object_id = (SELECT min(x.id) FROM object_row x
+         WHERE x.sha = (SELECT y.sha FROM object_row y WHERE y.id = o.id))
     WHERE o.ts IS NOT NULL AND o.depth = 0 AND (o.direction = 'upload' OR p.phi_hits > 0)
     UNION ALL
     SELECT first_ts, 'Start Time', 'EVENT', 'phitrace exfiltration event', 'phitrace:event',
@@ -1021,8 +1052,9 @@ FROM (
           UNION ALL SELECT rowid, atime, 'Last Access Time' FROM disk_file
           UNION ALL SELECT rowid, ctime, 'Metadata Modification Time' FROM disk_file
           UNION ALL SELECT rowid, crtime, 'Creation Time' FROM disk_file) t ON t.id = d.rowid
-    LEFT JOIN phi_object p ON p.object_sha256 = d.sha256 AND p.object_id = (SELECT
-         min(x.id) FROM object x WHERE x.sha256 = d.sha256)
+    LEFT JOIN (SELECT CAST(lower(hex(sha)) AS TEXT) AS sha256, min(id) AS id FROM object_row
+               GROUP BY sha) x ON x.sha256 = d.sha256 -- TEXT: SQLite indexes it once a query
+    LEFT JOIN phi_object p ON p.object_id = x.id
     WHERE t.ts IS NOT NULL AND d.kind = 'r' AND (p.phi_hits > 0 OR d.state IN ('deleted', 'orphan'))
     UNION ALL
     SELECT start_ts, 'File Downloaded', 'WEBHIST', 'phitrace browser download (' || browser ||

@@ -149,6 +149,12 @@ LOOKUP_COLUMNS = {
 OBJECT_HASH_COLUMNS = {("phi_object_row", "object_id")}
 
 
+# object_str ids (the strings object rows repeat): compared as the string, numbered in the
+# order the capture threads met them
+OBJECT_STR_COLUMNS = {("object_row", c) for c in ("mime", "magic", "protocol", "encoding",
+                                                  "direction")}
+
+
 def select_columns(table, cols):
     """SELECT list of `cols` of `table` (aliased x), object ids as the object they name."""
     def one(c):
@@ -160,5 +166,7 @@ def select_columns(table, cols):
         if (table, c) in LOOKUP_COLUMNS:
             look, values = LOOKUP_COLUMNS[(table, c)]
             return '(SELECT json_array(%s) FROM %s l WHERE l.id = x."%s")' % (values, look, c)
+        if (table, c) in OBJECT_STR_COLUMNS:
+            return '(SELECT s.str FROM object_str s WHERE s.id = x."%s")' % c
         return 'x."%s"' % c
     return ", ".join(one(c) for c in cols)

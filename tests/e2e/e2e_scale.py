@@ -8,14 +8,16 @@
 #     than the evidence (_RUN_KEYS: times, arguments, the case directory, stage timings, host,
 #     worker count, the scale-out rows), so settings, versions and signature hashes are
 #     compared;
-#   - row ids are left out where they are insertion order (object, anomaly, record tables,
-#     findings...), kept where they are meaningful: evidence_item.id (the plan keeps the whole
-#     run's item ids) and flow.id (made from item and frame, flow.h), so every flow_id and
-#     item_id column is compared as is;
+#   - row ids are left out where they are insertion order (object_row, object_str, anomaly,
+#     record tables, findings...), kept where they are meaningful: evidence_item.id (the plan
+#     keeps the whole run's item ids) and flow.id (made from item and frame, flow.h), so every
+#     flow_id and item_id column is compared as is;
 #   - object_blob by (sha256, size): which pack holds the bytes and where differ by design;
 #   - a column holding an object's id (hl7_message.object_id, http_txn.req_object and
 #     resp_object) as the object it points to (hash, flow, direction, offset, part, depth):
 #     object ids are insertion order too;
+#   - object_row's string ids (mime, magic, protocol, encoding, direction) as the string they
+#     name in object_str: numbered in the order each case met them;
 #   - phi_ident.hmac and phi_value.hmac are keyed with each case's own key (the single run has
 #     its own): instead of the values, the partition they make is compared (which hits carry
 #     equal HMACs), which is what the keyed hash is for.

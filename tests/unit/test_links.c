@@ -32,10 +32,15 @@ static void links(const char *sql, char *out, size_t len)
     sqlite3_finalize(st);
 }
 
+/* An object row as object_row holds it: its strings by object_str id, the stream direction
+ * 0 (c2s) or 1 (s2c); the hashes are short names here. */
+#define STR(s) "(SELECT id FROM object_str WHERE str = '" s "')"
 #define OBJ(id, sha, proto, flow, dir, off, part, depth)                                           \
-    "INSERT INTO object(id, sha256, size, protocol, flow_id, direction, stream_dir, stream_off, "  \
-    "part, complete, encrypted, depth, gap_bytes, gap_map) VALUES (" #id ", '" sha "', 10, '"      \
-    proto "', " #flow ", 'upload', '" dir "', " #off ", " #part ", 1, 0, " #depth ", 0, '[]');"
+    "INSERT OR IGNORE INTO object_str(str) VALUES ('" proto "'), ('upload');"                      \
+    "INSERT INTO object_row(id, sha, size, protocol, flow_id, direction, stream_dir, stream_off, " \
+    "part, complete, encrypted, depth, gap_bytes) VALUES (" #id ", CAST('" sha "' AS BLOB), 10, "  \
+    STR(proto) ", " #flow ", " STR("upload") ", '" dir "' = 's2c', " #off ", " #part ", 1, 0, "    \
+    #depth ", 0);"
 
 static void hl7_and_http_rows_find_their_objects(void **state)
 {
